@@ -1,0 +1,162 @@
+"""Principal component analysis of one layer (the SVD half of SVCCA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._backend import get_ops
+from ._validation import check_array, check_keep
+
+__all__ = ["PCAResult", "pca", "n_directions_for"]
+
+
+def n_directions_for(singular_values: Any, keep: float | int) -> int:
+    """Smallest number of leading directions whose squared singular values reach ``keep``
+    of the total (a fraction in (0, 1]), or ``keep`` itself when it is an int."""
+    keep = check_keep(keep)
+    s = np.asarray(singular_values.detach().cpu() if hasattr(singular_values, "detach") else singular_values)
+    s = s.astype(np.float64)
+    if isinstance(keep, int):
+        return int(min(keep, s.size))
+    var = s * s
+    total = var.sum()
+    if total <= 0:
+        return 1
+    frac = np.cumsum(var) / total
+    # 1e-12 guards against cumsum rounding just below 1.0 at keep=1
+    return int(min(np.searchsorted(frac, keep - 1e-12) + 1, s.size))
+
+
+@dataclass(frozen=True, eq=False)
+class PCAResult:
+    """The result of :func:`svcca.pca`.
+
+    Attributes
+    ----------
+    mean : array of shape (n_features,)
+        Column means that were subtracted.
+    components : array of shape (n_components, n_features)
+        Principal directions (rows, unit norm), as in scikit-learn.
+    singular_values : array of shape (n_components,)
+        Singular values of the centred data.
+    explained_variance : array of shape (n_components,)
+        Variance along each direction, ``singular_values**2 / (n_samples - 1)``.
+    explained_variance_ratio : array of shape (n_components,)
+        Fraction of the total variance along each direction.
+    total_variance : float
+        Sum of all feature variances (over every direction, kept or not).
+    scores : array of shape (n_samples, n_components)
+        The data in the principal basis, ``(X - mean) @ components.T``.
+    """
+
+    mean: Any
+    components: Any
+    singular_values: Any
+    explained_variance: Any
+    explained_variance_ratio: Any
+    total_variance: float
+    scores: Any
+    n_samples: int
+
+    @property
+    def n_components(self) -> int:
+        return int(self.components.shape[0])
+
+    def n_components_for(self, keep: float | int = 0.99) -> int:
+        """Smallest number of directions explaining ``keep`` of the total variance."""
+        var = self.explained_variance_ratio
+        var = np.asarray(var.detach().cpu() if hasattr(var, "detach") else var, dtype=np.float64)
+        keep = check_keep(keep)
+        if isinstance(keep, int):
+            return min(keep, var.size)
+        return int(min(np.searchsorted(np.cumsum(var), keep - 1e-12) + 1, var.size))
+
+    def transform(self, X: Any, n_components: int | None = None) -> Any:
+        """Project ``X`` (n_samples, n_features) on the first ``n_components`` directions."""
+        comps = self.components[:n_components]
+        return (X - self.mean) @ comps.T
+
+    def inverse_transform(self, Z: Any) -> Any:
+        """Map scores (n_samples, k) back to feature space."""
+        k = Z.shape[1]
+        return Z @ self.components[:k] + self.mean
+
+    def project(self, X: Any, n_components: int) -> Any:
+        """``X`` with everything outside its top ``n_components`` directions removed
+        (the SVCCA paper's low-rank projection of a layer)."""
+        return self.inverse_transform(self.transform(X, n_components))
+
+
+def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any]:
+    X = ops.asarray(X)
+    mean = ops.mean0(X)
+    Xc = X - mean
+    U, s, Vh = ops.svd(Xc)
+    return mean, U, s, Vh
+
+
+def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -> PCAResult:
+    """Principal component analysis of a layer's activations.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        Activations, samples first.
+    n_components : int or float, optional
+        An int keeps that many directions; a float in (0, 1] keeps the fewest directions
+        explaining that fraction of the variance; None keeps ``min(n_samples, n_features)``.
+    dtype : {None, numpy.float32, numpy.float64}
+        Compute precision (float64 by default).
+
+    Returns
+    -------
+    PCAResult
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 3)) @ np.diag([10.0, 1.0, 0.1])
+    >>> res = svcca.pca(X)
+    >>> np.round(res.explained_variance_ratio, 3)
+    array([0.99 , 0.01 , 0.   ])
+    >>> res.n_components_for(0.99)
+    1
+    """
+    X = check_array(X, "X", allow_complex=False)
+    ops = get_ops(X, dtype=dtype)
+    n = int(X.shape[0])
+    if n < 2:
+        raise ValueError(f"PCA needs at least 2 samples; got X.shape={tuple(X.shape)}")
+    mean, U, s, Vh = _centred_svd(X, ops)
+    U, Vh = _sign_flip(ops, U, Vh)
+    var = s * s / (n - 1)
+    total = float(var.sum())
+    k = s.shape[0] if n_components is None else n_directions_for(s, n_components)
+    ratio = var / total if total > 0 else var * 0
+    return PCAResult(
+        mean=mean,
+        components=Vh[:k],
+        singular_values=s[:k],
+        explained_variance=var[:k],
+        explained_variance_ratio=ratio[:k],
+        total_variance=total,
+        scores=U[:, :k] * s[:k],
+        n_samples=n,
+    )
+
+
+def _sign_flip(ops: Any, U: Any, Vh: Any) -> tuple[Any, Any]:
+    """Deterministic signs: the largest-|.| entry of each principal direction is positive."""
+    if Vh.shape[0] == 0:
+        return U, Vh
+    idx = ops.abs(Vh).argmax(1)
+    rows = ops.arange(Vh.shape[0])
+    sign = Vh[rows, idx]
+    sign = sign / ops.abs(sign)
+    sign = ops.real(sign)
+    sign = sign + (sign == 0) * 1.0
+    return U * sign, Vh * sign[:, None]

@@ -1,0 +1,153 @@
+"""Projection-weighted CCA (Morcos, Raghu, Bengio 2018)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._cca import CCAResult, cca
+from ._validation import check_option
+
+__all__ = ["PWCCAResult", "pwcca", "projection_weights"]
+
+SIDES = ("x", "y", "smaller", "symmetric")
+
+
+@dataclass(frozen=True, eq=False)
+class PWCCAResult(CCAResult):
+    """The result of :func:`svcca.pwcca`: a :class:`CCAResult` plus projection weights.
+
+    Attributes
+    ----------
+    side : str
+        Which side's activations weighted the correlations (``"x"``, ``"y"``, or
+        ``"symmetric"``; ``"smaller"`` resolves to ``"x"`` or ``"y"``).
+    alpha : numpy.ndarray of shape (n_components,)
+        The weights used (sum to 1); for ``"symmetric"`` the mean of both sides'.
+    x_alpha, y_alpha : numpy.ndarray or None
+        Each side's weights, when computed.
+    pwcca : float
+        The weighted mean ``sum_i alpha_i rho_i``; also ``.similarity``.
+    """
+
+    side: str = "x"
+    alpha: Any = None
+    x_alpha: Any = None
+    y_alpha: Any = None
+    pwcca: float = float("nan")
+
+    @property
+    def similarity(self) -> float:
+        """The projection-weighted mean correlation."""
+        return self.pwcca
+
+    def __repr__(self) -> str:
+        return (
+            f"PWCCAResult(similarity={self.pwcca:.4f}, side={self.side!r}, mean={self.mean:.4f}, "
+            f"n_components={self.n_components}, n_samples={self.n_samples})"
+        )
+
+
+def projection_weights(variates: Any, acts: Any, mean: Any) -> np.ndarray:
+    """PWCCA weights: ``alpha_i ∝ sum_j |<h_i, x_j>|`` over the centred neurons ``x_j``.
+
+    Parameters
+    ----------
+    variates : array of shape (n_samples, n_components)
+        Canonical variates ``h_i`` of the chosen side (all with the same norm).
+    acts : array of shape (n_samples, n_features)
+        That side's activations; ``mean`` is subtracted.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_components,), summing to 1.
+    """
+    if hasattr(variates, "detach"):
+        import torch
+
+        acts_t = torch.as_tensor(acts).to(device=variates.device, dtype=variates.dtype)
+        a = torch.abs((acts_t - mean).mT @ variates).sum(0).detach().cpu().numpy()
+    else:
+        a = np.abs((np.asarray(acts, dtype=variates.dtype) - mean).T @ variates).sum(0)
+    a = np.real(a).astype(np.float64)
+    total = a.sum()
+    return a / total if total > 0 else np.full(a.shape, 1.0 / max(a.size, 1))
+
+
+def pwcca(
+    X: Any,
+    Y: Any,
+    *,
+    side: str = "x",
+    epsilon: float = 0.0,
+    rtol: float | None = None,
+    dtype: Any = None,
+    warn: bool = True,
+) -> PWCCAResult:
+    """Projection-weighted CCA: canonical correlations weighted by how much of a layer
+    each canonical direction accounts for.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    side : {"x", "y", "smaller", "symmetric"}, default "x"
+        Whose activations define the weights. ``"x"`` follows the paper (weights from the
+        first layer's canonical variates against its own neurons); ``"smaller"`` picks the
+        side with fewer varying features (the original code's rule); ``"symmetric"``
+        averages the two weighted means.
+    epsilon, rtol, dtype, warn
+        As in :func:`svcca.cca`.
+
+    Returns
+    -------
+    PWCCAResult
+        ``.similarity`` is ``sum_i alpha_i rho_i``.
+
+    Notes
+    -----
+    Morcos et al. (2018), eq. (3): with ``h_i`` the canonical variates of layer ``L1`` and
+    ``x_j`` its centred neurons, ``alpha_i = sum_j |<h_i, x_j>|``, normalised to sum to
+    one, and ``PWCCA = sum_i alpha_i rho_i``. Directions that the layer's neurons actually
+    use get more weight than noise directions that CCA matches by chance. The measure is
+    invariant to per-neuron offsets and to invertible linear maps of the *other* side
+    (for ``side="x"``, of ``Y``).
+
+    References
+    ----------
+    Morcos, Raghu, Bengio (2018), Insights on representational similarity in neural
+    networks with canonical correlation, NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 10))
+    >>> Y = np.hstack([X[:, :3], rng.standard_normal((2000, 7))])  # shares 3 of 10 directions
+    >>> res = svcca.pwcca(X, Y)
+    >>> round(res.mean, 2), res.similarity > res.mean
+    (0.33, True)
+    """
+    check_option(side, "side", SIDES)
+    res: CCAResult = cca(X, Y, epsilon=epsilon, rtol=rtol, dtype=dtype, warn=warn)
+    rho = res._rho_np
+    if side == "smaller":
+        side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
+    x_alpha = y_alpha = None
+    if side in ("x", "symmetric"):
+        x_alpha = projection_weights(res.x_variates, res._X, res.x_mean)
+    if side in ("y", "symmetric"):
+        y_alpha = projection_weights(res.y_variates, res._Y, res.y_mean)
+    if side == "x":
+        alpha, value = x_alpha, float(x_alpha @ rho)
+    elif side == "y":
+        alpha, value = y_alpha, float(y_alpha @ rho)
+    else:
+        alpha = 0.5 * (x_alpha + y_alpha)
+        value = 0.5 * (float(x_alpha @ rho) + float(y_alpha @ rho))
+    fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
+    return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

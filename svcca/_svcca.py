@@ -1,0 +1,163 @@
+"""Singular vector CCA (Raghu et al. 2017): reduce each side by SVD, then CCA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._backend import get_ops
+from ._cca import CCAResult, cca_from_whitened, whiten
+from ._pca import _centred_svd, _sign_flip, n_directions_for
+from ._validation import check_keep, check_pair, warn_sample_size
+
+__all__ = ["SVCCAResult", "svcca", "svd_reduce"]
+
+
+@dataclass(frozen=True, eq=False)
+class SVCCAResult(CCAResult):
+    """The result of :func:`svcca.svcca`: a :class:`CCAResult` of the SVD-reduced layers.
+
+    Weights map back to the original features (``x_variates = (X - x_mean) @ x_weights``).
+
+    Attributes
+    ----------
+    keep : float or int
+        The variance fraction (or number of directions) that was asked for.
+    x_dims, y_dims : int
+        Number of SVD directions kept on each side.
+    x_explained, y_explained : float
+        Fraction of each side's variance the kept directions explain.
+    x_singular_values, y_singular_values : arrays
+        All singular values of each centred layer (for spectra plots).
+    """
+
+    keep: Any = None
+    x_dims: int = 0
+    y_dims: int = 0
+    x_explained: float = 0.0
+    y_explained: float = 0.0
+    x_singular_values: Any = None
+    y_singular_values: Any = None
+
+    def __repr__(self) -> str:
+        return (
+            f"SVCCAResult(similarity={self.similarity:.4f}, keep={self.keep}, x_dims={self.x_dims}, "
+            f"y_dims={self.y_dims}, n_samples={self.n_samples})"
+        )
+
+
+def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int, float, Any]:
+    """Centre ``X`` and keep its top SVD directions.
+
+    Returns ``(mean, reduced, V_k, k, explained, s)`` where ``reduced = (X - mean) @ V_k``
+    has shape (n_samples, k).
+    """
+    mean, U, s, Vh = _centred_svd(X, ops)
+    U, Vh = _sign_flip(ops, U, Vh)
+    k = n_directions_for(s, keep)
+    total = float((s * s).sum())
+    explained = float((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
+    reduced = U[:, :k] * s[:k]
+    return mean, reduced, ops.ct(Vh[:k]), k, explained, s
+
+
+def svcca(
+    X: Any,
+    Y: Any,
+    *,
+    keep: float | int = 0.99,
+    epsilon: float = 0.0,
+    rtol: float | None = None,
+    dtype: Any = None,
+    warn: bool = True,
+) -> SVCCAResult:
+    """SVCCA: keep each layer's top singular directions, then compute CCA between them.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    keep : float or int, default 0.99
+        A float in (0, 1]: per side, the smallest number of SVD directions whose squared
+        singular values reach ``keep`` of the total variance (the paper's 99%). An int:
+        that many directions per side.
+    epsilon, rtol, dtype, warn
+        As in :func:`svcca.cca`.
+
+    Returns
+    -------
+    SVCCAResult
+        ``.similarity`` is the mean canonical correlation of the reduced layers; the
+        dimensions kept are in ``x_dims``/``y_dims``.
+
+    Notes
+    -----
+    Variance is measured on the centred, *unscaled* activations: SVCCA is deliberately not
+    invariant to per-neuron scaling (low-variance directions count as noise), unlike CCA.
+
+    References
+    ----------
+    Raghu, Gilmer, Yosinski, Sohl-Dickstein (2017), SVCCA, NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((2000, 5))
+    >>> X = latent @ rng.standard_normal((5, 50)) + 0.01 * rng.standard_normal((2000, 50))
+    >>> Y = latent @ rng.standard_normal((5, 40)) + 0.01 * rng.standard_normal((2000, 40))
+    >>> res = svcca.svcca(X, Y, keep=0.99)
+    >>> res.x_dims, res.y_dims, round(res.similarity, 3)
+    (5, 5, 1.0)
+    """
+    keep = check_keep(keep)
+    X, Y = check_pair(X, Y)
+    ops = get_ops(X, Y, dtype=dtype)
+    mx, rx, Vx, kx, ex, sx = svd_reduce(X, keep, ops)
+    my, ry, Vy, ky, ey, sy = svd_reduce(Y, keep, ops)
+    wx = whiten(rx, epsilon=epsilon, rtol=rtol, _ops=ops, _checked=True)
+    wy = whiten(ry, epsilon=epsilon, rtol=rtol, _ops=ops, _checked=True)
+    if warn:
+        warn_sample_size(wx.n_samples, wx.rank, wy.rank)
+    inner = cca_from_whitened(wx, wy)
+    p, q = int(X.shape[1]), int(Y.shape[1])
+    return SVCCAResult(
+        rho=inner.rho,
+        x_weights=Vx @ inner.x_weights,
+        y_weights=Vy @ inner.y_weights,
+        x_rank=inner.x_rank,
+        y_rank=inner.y_rank,
+        x_kept=_varying(X, mx, ops, p),
+        y_kept=_varying(Y, my, ops, q),
+        x_mean=mx,
+        y_mean=my,
+        n_samples=inner.n_samples,
+        epsilon=inner.epsilon,
+        x_method=inner.x_method,
+        y_method=inner.y_method,
+        _X=X,
+        _Y=Y,
+        keep=keep,
+        x_dims=kx,
+        y_dims=ky,
+        x_explained=ex,
+        y_explained=ey,
+        x_singular_values=sx,
+        y_singular_values=sy,
+    )
+
+
+def _varying(X: Any, mean: Any, ops: Any, p: int) -> Any:
+    """Indices of the non-constant features (same tolerance as CCA's whitening)."""
+    import math
+
+    from ._cca import _col_scale_tolerance
+
+    Xa = ops.asarray(X)
+    n = int(Xa.shape[0])
+    norms = ops.colnorm(Xa - mean)
+    tol = _col_scale_tolerance(ops.abs(mean), n, ops.real_dtype_eps(Xa))
+    del math
+    return ops.nonzero((norms > tol) & (norms > 0))
