@@ -4,106 +4,238 @@ Notation (Raghu et al. 2017; Hotelling 1936): ``X`` (n x p) and ``Y`` (n x q) ho
 activations of two layers over the same n datapoints; ``Sigma_xx``, ``Sigma_yy`` and
 ``Sigma_xy`` are their (cross-)covariances. CCA finds weights ``a_i``, ``b_i`` maximising
 ``rho_i = corr(X a_i, Y b_i)`` subject to the variates being uncorrelated with the earlier
-ones. With whitened bases ``Z_x = X Sigma_xx^{-1/2}`` the ``rho_i`` are the singular values
-of ``Z_x^T Z_y`` (the cosines of the principal angles between the column spaces).
+ones. With whitened bases ``Z_x = Xs W_x`` (``Z_x^H Z_x = I``) the ``rho_i`` are the
+singular values of ``M = Z_x^H Z_y`` (the cosines of the principal angles between the
+centred column spaces).
 
-How we whiten each side (code symbol -> paper symbol in comments):
+How each side is whitened (code symbol -> paper symbol in comments):
 
 1. centre the columns; drop the constant (dead) ones, reporting which;
-2. rescale every kept column to unit norm (CCA is invariant to it, and it removes bad
-   scaling from the condition number), so ``G = Xs^T Xs`` is the correlation matrix;
-3. *Gram path* (fast): eigendecompose ``G = V diag(lam) V^T``. It is used only when
-   ``lam_min / lam_max`` is large enough that squaring the condition number costs no
-   accuracy (about 1e-11 relative in float64). *SVD path* (robust): otherwise take the
-   thin SVD of the data, ``Xs = U diag(s) V^T``, and keep the directions with
-   ``s_i > rtol * s_max``, so rank-deficient and ill-conditioned input stays exact;
-4. the optional ridge ``epsilon`` is added to the diagonal of the correlation matrix,
+2. rescale every kept column to unit norm (CCA is invariant to it, and it takes bad
+   scaling out of the condition number): ``Xs = Xc / ||Xc||``, so ``G = Xs^H Xs`` is the
+   correlation matrix (``Sigma_xx`` rescaled);
+3. *Gram path* (fast): ``G = L L^H`` (Cholesky) and ``W = L^{-H}``. It is taken only when
+   LAPACK's estimate of the condition number of ``G`` shows that squaring the data's
+   condition number costs no accuracy (the error it adds to ``rho`` is about
+   ``eps * cond(G)``, kept below ``1e5 eps``, about 2e-11, in float64). The three
+   products ``X^H X``, ``Y^H Y`` and ``X^H Y`` are then the whole cost: the Gram matrix
+   is formed from the uncentred data and centred afterwards (``G - n m m^H``) when the
+   column means are small enough next to the spreads for that to be exact to the same
+   accuracy, which saves a centred copy of each layer;
+4. *SVD path* (robust): otherwise take the thin SVD of the data, ``Xs = U diag(s) V^H``,
+   and keep the directions with ``s_i > rtol * s_max``, so rank-deficient and
+   ill-conditioned input stays exact;
+5. the optional ridge ``epsilon`` is added to the diagonal of the correlation matrix,
    ``G + epsilon I``, so it is dimensionless (a fraction of each feature's variance).
+
+``rho`` comes from the singular values of ``M`` alone; the canonical weights (one SVD
+with vectors) and the variates are computed on first access.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ._backend import get_ops
-from ._validation import check_epsilon, check_option, check_pair, warn_sample_size
+from ._backend import get_ops, is_torch
+from ._validation import (
+    assert_finite,
+    check_array,
+    check_epsilon,
+    check_option,
+    check_pair,
+    shape_of,
+    warn_sample_size,
+)
 
 __all__ = ["CCAResult", "cca", "whiten", "Whitened", "cca_from_whitened"]
 
-# Largest squared condition number of the unit-norm data for which the Gram path is used,
-# by compute precision: the error it adds to rho is about eps * cond^2.
-_GRAM_MAX_COND2 = {8: 1e5, 4: 1e2}
+# The Gram path is taken when q_max * cond_1(G) stays below this, by the compute
+# precision's itemsize. cond_1 >= cond_2 for a Hermitian G; q_max >= 1 measures how much
+# accuracy centring after the product costs (1 when the data were centred first). The
+# error the path adds to rho is about eps * q_max * cond(G): ~2e-11 (float64), ~1e-5 (float32).
+_GRAM_LIMIT = {8: 1e5, 4: 1e2}
 
 
 @dataclass(frozen=True, eq=False)
 class Whitened:
     """One side of a CCA, centred and whitened once (reusable across many comparisons).
 
+    Build it with :func:`whiten`; compare two with :func:`cca_from_whitened`.
+
     Attributes
     ----------
     mean : array of shape (n_features,)
         Column means that were subtracted.
-    kept : array of int
+    kept : int array
         Indices of the features that vary (constant/dead features are dropped).
     scale : array of shape (n_kept,)
         Norms of the centred kept columns (the data were divided by them).
-    basis : array of shape (n_samples, rank) or None
-        ``Xs @ W`` when the SVD path was used (an orthonormal basis if ``epsilon=0``).
-    data : array of shape (n_samples, n_kept) or None
-        The centred, rescaled kept columns ``Xs``, held for the Gram path.
-    W : array of shape (n_kept, rank)
-        Whitening map in rescaled-feature space: ``Z = Xs @ W``.
-    shrink : array of shape (rank,)
-        ``s / sqrt(s^2 + epsilon)``: the norms of the whitened directions.
     rank : int
         Number of whitened directions kept.
     method : {"gram", "svd"}
         Which path was used.
-    singular_values : array of shape (rank,)
-        Singular values of the rescaled data along the kept directions.
+    n_samples, n_features : int
+    dropped_constant : int
+        How many constant features were dropped.
+    epsilon : float
+        The ridge that was used.
+    data : array of shape (n_samples, n_kept) or None
+        Gram path: the kept columns, uncentred (``offset`` = their means) or centred
+        (``offset`` = the rounding left in their means); ``Xs = (data - offset) / scale``.
+    offset : array of shape (n_kept,) or None
+    basis : array of shape (n_samples, rank) or None
+        SVD path: the whitened data ``Z`` (orthonormal columns when ``epsilon=0``).
     """
 
     mean: Any
     kept: Any
     scale: Any
-    basis: Any
-    data: Any
-    W: Any
-    shrink: Any
     rank: int
     method: str
-    singular_values: Any
     n_samples: int
     n_features: int
     dropped_constant: int
     epsilon: float
     ops: Any = field(repr=False)
-    source: Any = field(repr=False, default=None)
+    data: Any = field(default=None, repr=False)
+    offset: Any = field(default=None, repr=False)
+    basis: Any = field(default=None, repr=False)
+    # Gram path: lower Cholesky factor of G + epsilon I (W = L^{-H}), or a dense W from eigh
+    chol: Any = field(default=None, repr=False)
+    gram: Any = field(default=None, repr=False)
+    _W: Any = field(default=None, repr=False)
+    _singular_values: Any = field(default=None, repr=False)
+    # per-feature powers of two the data were multiplied by to avoid over/underflow
+    colscale: Any = field(default=None, repr=False)
+    source: Any = field(default=None, repr=False)
+
+    # --- the whitening map --------------------------------------------------------------
+    @cached_property
+    def W(self) -> Any:
+        """Whitening map on the rescaled kept features, shape (n_kept, rank): ``Z = Xs @ W``."""
+        if self._W is not None:
+            return self._W
+        ops = self.ops
+        return ops.solve_tril(self.chol, ops.eye(self.rank, like=self.chol), adjoint=True)
+
+    @cached_property
+    def singular_values(self) -> Any:
+        """Singular values of the rescaled data ``Xs``, descending (rank of them)."""
+        if self._singular_values is not None:
+            return self._singular_values
+        lam = self.ops.eigvalsh(self.gram)
+        lam = lam.flip(0) if is_torch(lam) else lam[::-1]
+        return self.ops.sqrt(lam * (lam > 0))
+
+    @property
+    def shrink(self) -> Any:
+        """``s / sqrt(s^2 + epsilon)`` along the singular directions (all 1 when ``epsilon=0``)."""
+        s = self.singular_values
+        return s / self.ops.sqrt(s * s + self.epsilon)
+
+    def _apply_WH(self, C: Any) -> Any:
+        """``W^H C`` for ``C`` with one row per kept feature (Gram path)."""
+        if self.chol is not None:
+            return self.ops.solve_tril(self.chol, C)
+        return self.ops.ct(self._W) @ C
+
+    def _apply_W(self, A: Any) -> Any:
+        """``W A`` for ``A`` with one row per whitened direction."""
+        if self.chol is not None:
+            return self.ops.solve_tril(self.chol, A, adjoint=True)
+        return self._W @ A
 
     def Z(self) -> Any:
-        """The whitened data ``Xs @ W`` (n_samples x rank)."""
+        """The whitened data ``Xs @ W``, shape (n_samples, rank)."""
         if self.basis is not None:
             return self.basis
-        return self.data @ self.W
+        ops = self.ops
+        Xs = (self.data - self.offset) / self.scale
+        return ops.ct(self._apply_WH(ops.ct(Xs)))
 
     def weights_to_features(self, A: Any) -> Any:
-        """Map coefficients on whitened directions to weights on the original features."""
+        """Map coefficients on whitened directions (rank x k) to weights on the original
+        features (n_features x k), zero for dropped features: ``Z A = (X - mean) @ w``."""
         ops = self.ops
-        w_kept = (self.W @ A) / self.scale[:, None]
-        out = ops.zeros((self.n_features, w_kept.shape[1]), like=w_kept)
+        w_kept = self._apply_W(A) / self.scale[:, None]
+        if self.colscale is not None:
+            w_kept = w_kept * self.colscale[self.kept][:, None]
+        if int(w_kept.shape[0]) == self.n_features:
+            return w_kept
+        out = ops.zeros((self.n_features, int(w_kept.shape[1])), like=w_kept)
         out[self.kept] = w_kept
         return out
 
 
 def _col_scale_tolerance(mean_abs: Any, n: int, eps: float) -> Any:
-    # A constant column differs from its computed mean only by rounding: about
-    # eps * log2(n) * |mean| per entry, so its centred norm is below this.
+    """Largest centred norm of a column that is constant up to rounding.
+
+    A constant column differs from its computed mean only by rounding, about
+    ``eps * log2(n) * |mean|`` per entry, so its centred norm is below this.
+    """
     return 8.0 * eps * math.sqrt(n) * max(1.0, math.log2(n)) * mean_abs
+
+
+def _input_eps(X: Any) -> float:
+    """Machine epsilon of the input's own precision (float32 data carry float32 noise)."""
+    if is_torch(X):
+        import torch
+
+        dt = X.dtype
+        return float(torch.finfo(dt).eps) if (dt.is_floating_point or dt.is_complex) else 0.0
+    dt = np.asarray(X).dtype
+    return float(np.finfo(dt).eps) if dt.kind in "fc" else 0.0
+
+
+def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any) -> bool:
+    """Whether squared column norms ``sq`` over/underflowed (then rescale the columns)."""
+    if not ops.all_finite(sq):
+        return True
+    small = (sq < float(finfo.tiny) / float(finfo.eps)) & ((sq > 0) | (ops.abs(mean) > 0))
+    return bool(small.any())
+
+
+def _pow2_rescale(ops: Any, Xa: Any) -> tuple[Any, Any]:
+    """Multiply each column by a power of two (exact) so its largest entry is near 1."""
+    amax = ops.to_numpy(ops.colmaxabs(Xa)).astype(np.float64)
+    _, e = np.frexp(np.where(amax > 0, amax, 1.0))
+    c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
+    c = ops.from_numpy(c, like=Xa)
+    return Xa * c, c
+
+
+def _try_gram(
+    ops: Any, Gs: Any, qmax: float, epsilon: float, forced: bool, rtol: float, noise: float
+) -> dict[str, Any] | float:
+    """Whiten through the scaled Gram matrix ``Gs``; a dict on success, else the estimated
+    condition number (so the caller knows whether centring first would help)."""
+    limit = _GRAM_LIMIT[8 if ops.real_dtype_eps(Gs) < 1e-10 else 4]
+    if forced:
+        # eigh, keeping the directions the Gram matrix can resolve
+        lam, V = ops.eigh(Gs)
+        lam = ops.real(lam)
+        lam_max = ops.max(lam)
+        idx = ops.nonzero(lam > max(rtol * rtol, noise * qmax) * lam_max)
+        idx = idx.flip(0) if is_torch(idx) else idx[::-1]
+        lam, V = lam[idx], V[:, idx]
+        s = ops.sqrt(lam)
+        return {"_W": V / ops.sqrt(lam + epsilon), "_singular_values": s, "rank": int(s.shape[0])}
+    L, ok = ops.cholesky(Gs)
+    if not ok:
+        return math.inf
+    rc = ops.rcond_chol(L, Gs)
+    kappa = 1.0 / rc if rc > 0 else math.inf
+    if qmax * kappa > limit:
+        return kappa
+    if epsilon > 0:
+        L, _ = ops.cholesky(Gs + epsilon * ops.eye(int(Gs.shape[0]), like=Gs))
+    return {"chol": L, "rank": int(Gs.shape[0])}
 
 
 def whiten(
@@ -115,6 +247,8 @@ def whiten(
     dtype: Any = None,
     _ops: Any = None,
     _checked: bool = False,
+    _name: str = "X",
+    _got: str | None = None,
 ) -> Whitened:
     """Centre and whiten one layer's activations once, for reuse across comparisons.
 
@@ -128,111 +262,171 @@ def whiten(
         Relative rank tolerance on singular values of the unit-norm data; default
         ``max(n_samples, n_features) * eps`` of the input's precision.
     method : {"auto", "gram", "svd"}
-        ``"auto"`` takes the Gram path when it is accurate and the SVD path otherwise.
+        ``"auto"`` takes the Gram path when it is accurate and the SVD path otherwise;
+        ``"gram"`` forces an eigendecomposition of the Gram matrix, which cannot resolve
+        singular values below about ``sqrt(max(n_samples, n_features) * eps) * s_max``
+        (those directions are dropped).
     dtype : {None, numpy.float32, numpy.float64}
         Compute precision; float64 by default.
 
     Returns
     -------
     Whitened
+
+    Raises
+    ------
+    ValueError
+        For invalid input (see :func:`svcca.cca`), fewer than 2 samples, or no varying feature.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca._cca import whiten, cca_from_whitened
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.standard_normal((200, 5)), rng.standard_normal((200, 4))
+    >>> wx = whiten(X)
+    >>> Z = wx.Z()
+    >>> bool(np.allclose(Z.T @ Z, np.eye(5))), wx.method
+    (True, 'gram')
+    >>> round(cca_from_whitened(wx, whiten(Y)).similarity, 4)
+    0.1462
     """
     check_option(method, "method", ("auto", "gram", "svd"))
     epsilon = check_epsilon(epsilon)
     if not _checked:
-        from ._validation import check_array
-
-        X = check_array(X, "X")
+        X = check_array(X, _name, check_finite=False)
     ops = _ops if _ops is not None else get_ops(X, dtype=dtype)
-    in_eps = _input_eps(X)
-    X = ops.asarray(X)
-    n, p = X.shape
+    # over/underflow and NaN are detected explicitly below (and rescaled or reported)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return _whiten(X, ops, epsilon, rtol, method, _name, _got)
+
+
+def _whiten(X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _name: str, _got: str | None) -> Whitened:
+    Xa = ops.asarray(X)
+    n, p = (int(s) for s in Xa.shape)
     if n < 2:
-        raise ValueError(f"CCA needs at least 2 samples; got X.shape={tuple(X.shape)}")
-    eps = max(ops.real_dtype_eps(X), in_eps)
-    mean = ops.mean0(X)
-    Xc = X - mean
-    norms = ops.colnorm(Xc)
-    tol = _col_scale_tolerance(ops.abs(mean), n, eps)
-    keep_mask = (norms > tol) & (norms > 0)
-    kept = ops.nonzero(keep_mask)
-    n_kept = int(kept.shape[0])
-    if n_kept == 0:
-        raise ValueError(
-            f"X has no varying feature: all {p} features are constant over the {n} samples "
-            f"(dead neurons?); CCA is undefined for it"
-        )
-    if n_kept < p:
-        Xc = Xc[:, kept]
-        norms = norms[kept]
-    Xs = Xc / norms
+        raise ValueError(f"CCA needs at least 2 samples; got {_got or f'{_name}.shape={shape_of(X)}'}")
+    finfo = ops.finfo(Xa)
+    eps = max(float(finfo.eps), _input_eps(X))
     if rtol is None:
         rtol = max(n, p) * eps
-    itemsize = 4 if ops.real_dtype_eps(X) > 1e-10 else 8
+    limit = _GRAM_LIMIT[8 if float(finfo.eps) < 1e-10 else 4]
+    noise = max(n, p) * float(finfo.eps)
 
-    use_gram = method == "gram" or (method == "auto" and n_kept < n)
-    if use_gram:
-        G = ops.gram(Xs)
-        lam, V = ops.eigh(G)
-        lam = ops.real(lam)
-        lam_max = ops.max(lam)
-        lam_min = float(lam[0])
-        if method == "gram" or (lam_min + epsilon) / (lam_max + epsilon) * _GRAM_MAX_COND2[itemsize] >= 1.0:
-            # keep directions above the rank tolerance (squared, since lam = s^2)
-            mask = lam > rtol * rtol * lam_max
-            idx = ops.nonzero(mask)
-            lam = lam[idx]
-            V = V[:, idx]
-            s = ops.sqrt(lam)
-            denom = ops.sqrt(lam + epsilon)
-            W = V / denom
-            return Whitened(
-                mean=mean, kept=kept, scale=norms, basis=None, data=Xs, W=W, shrink=s / denom,
-                rank=int(lam.shape[0]), method="gram", singular_values=s, n_samples=n,
-                n_features=p, dropped_constant=p - n_kept, epsilon=epsilon, ops=ops,
-            )
-    U, s, Vh = ops.svd(Xs)
-    s_max = ops.max(s)
-    r = int((s > rtol * s_max).sum())
+    mean = ops.mean0(Xa)
+    colscale = None
+    if not ops.all_finite(mean):  # NaN/Inf in X (raises), or a sum that overflowed
+        assert_finite(X, _name, _got=_got)
+        Xa, colscale = _pow2_rescale(ops, Xa)
+        mean = ops.mean0(Xa)
+    common = {"n_samples": n, "n_features": p, "epsilon": epsilon, "ops": ops, "source": None}
+
+    def out_mean() -> Any:
+        return mean / colscale if colscale is not None else mean
+
+    def done(kept: Any, scale: Any, fields: dict[str, Any], method_: str) -> Whitened:
+        n_kept = int(kept.shape[0])
+        return Whitened(
+            mean=out_mean(), kept=kept, scale=scale, method=method_, dropped_constant=p - n_kept,
+            colscale=colscale, **common, **fields,
+        )
+
+    forced = method == "gram"
+    retry_gram = forced or method == "auto"
+    if forced or (method == "auto" and p < n):
+        # --- Gram of the uncentred data, centred afterwards when that is exact enough
+        G = ops.gram(Xa)
+        d = ops.diag_real(G)
+        if colscale is None and _bad_scale(ops, d, mean, finfo):
+            Xa, colscale = _pow2_rescale(ops, Xa)
+            mean = ops.mean0(Xa)
+            G = ops.gram(Xa)
+            d = ops.diag_real(G)
+        m2 = ops.real(mean * mean.conj()) if ops.is_complex(mean) else mean * mean
+        v = d - n * m2  # n * variance of each column
+        nz = d > 0  # all-zero columns (dead ReLUs) are dropped exactly
+        bad = nz & (v * limit < d)  # q = d / v > limit (or v <= 0)
+        if not bool(bad.any()):
+            kept = ops.nonzero(nz)
+            n_kept = int(kept.shape[0])
+            if n_kept == 0:
+                _no_varying(_name, p, n)
+            q = d[kept] / v[kept]
+            qmax = ops.max(q)
+            Gc = G - n * ops.outer(mean, mean)
+            data = Xa
+            if n_kept < p:
+                Gc = Gc[kept][:, kept]
+                data = ops.index_cols(Xa, kept)
+            scale = ops.sqrt(ops.diag_real(Gc))
+            Gs = Gc / ops.outer(scale, scale)
+            res = _try_gram(ops, Gs, qmax, epsilon, forced, rtol, noise)
+            if isinstance(res, dict):
+                return done(kept, scale, {"data": data, "offset": mean[kept], "gram": Gs, **res}, "gram")
+            retry_gram = res <= limit  # rejected only because centring after the product cost accuracy
+        del G
+
+    # --- centre explicitly
+    Xc = Xa - mean
+    norms = ops.colnorm(Xc)
+    if colscale is None and _bad_scale(ops, norms * norms, mean, finfo):
+        Xa, colscale = _pow2_rescale(ops, Xa)
+        mean = ops.mean0(Xa)
+        Xc = Xa - mean
+        norms = ops.colnorm(Xc)
+    tol = _col_scale_tolerance(ops.abs(mean), n, eps)
+    kept = ops.nonzero((norms > tol) & (norms > 0))
+    n_kept = int(kept.shape[0])
+    if n_kept == 0:
+        _no_varying(_name, p, n)
+    if n_kept < p:
+        Xc = ops.index_cols(Xc, kept)
+        norms = norms[kept]
+    if retry_gram and (forced or n_kept < n) and method != "svd":
+        offset = ops.mean0(Xc)
+        Gs = ops.gram(Xc) / ops.outer(norms, norms)
+        res = _try_gram(ops, Gs, 1.0, epsilon, forced, rtol, noise)
+        if isinstance(res, dict):
+            return done(kept, norms, {"data": Xc, "offset": offset, "gram": Gs, **res}, "gram")
+    # --- SVD path
+    Xc /= norms
+    U, s, Vh = ops.svd(Xc)
+    r = int((s > rtol * ops.max(s)).sum())
     U, s, V = U[:, :r], s[:r], ops.ct(Vh)[:, :r]
     denom = ops.sqrt(s * s + epsilon)
-    shrink = s / denom
-    return Whitened(
-        mean=mean, kept=kept, scale=norms, basis=U * shrink, data=Xs, W=V / denom, shrink=shrink,
-        rank=r, method="svd", singular_values=s, n_samples=n, n_features=p,
-        dropped_constant=p - n_kept, epsilon=epsilon, ops=ops,
+    basis = U if epsilon == 0 else U * (s / denom)
+    fields = {"basis": basis, "_W": V / denom, "_singular_values": s, "rank": r}
+    return done(kept, norms, fields, "svd")
+
+
+def _no_varying(name: str, p: int, n: int) -> None:
+    raise ValueError(
+        f"{name} has no varying feature: all {p} features are constant over the {n} samples "
+        f"(dead neurons?); CCA is undefined for it"
     )
 
 
-def _input_eps(X: Any) -> float:
-    """Machine epsilon of the input's own precision (float32 data carry float32 noise)."""
-    dt = X.dtype
-    try:
-        import torch
-
-        if isinstance(dt, torch.dtype):
-            return float(torch.finfo(dt).eps) if (dt.is_floating_point or dt.is_complex) else 0.0
-    except ImportError:  # pragma: no cover - torch absent
-        pass
-    dt = np.dtype(dt)
-    if dt.kind in "fc":
-        return float(np.finfo(dt).eps)
-    return 0.0
-
-
 def _cross(wx: Whitened, wy: Whitened) -> Any:
-    """``Z_x^H Z_y`` computed in the most accurate order available."""
+    """``M = Z_x^H Z_y`` (rank_x x rank_y), from the data without forming ``Z``."""
     ops = wx.ops
     if wx.basis is not None and wy.basis is not None:
         return ops.ct(wx.basis) @ wy.basis
     if wx.basis is not None:
-        return (ops.ct(wx.basis) @ wy.data) @ wy.W
+        return ops.ct(_cross(wy, wx))
+    n = wx.n_samples
     if wy.basis is not None:
-        return ops.ct(wx.W) @ (ops.ct(wx.data) @ wy.basis)
-    return ops.ct(wx.W) @ (ops.ct(wx.data) @ wy.data) @ wy.W
+        By = wy.basis
+        C = ops.ct(wx.data) @ By - n * ops.outer(wx.offset, ops.mean0(By))
+        return wx._apply_WH(C / wx.scale[:, None])
+    # (data_x - 1 o_x^T)^H (data_y - 1 o_y^T) = data_x^H data_y - n conj(o_x) o_y^T
+    C = ops.ct(wx.data) @ wy.data - n * ops.outer(wx.offset, wy.offset)
+    C = C / ops.outer(wx.scale, wy.scale)
+    return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(C))))
 
 
 def _fix_signs(ops: Any, A: Any, B: Any) -> tuple[Any, Any]:
-    """One sign (phase) convention: the largest-magnitude entry of each column of A is real > 0."""
+    """One sign (phase) convention: the largest-magnitude entry of each column of A is
+    real and positive; the same phase multiplies the paired column of B."""
     if A.shape[1] == 0:
         return A, B
     idx = ops.abs(A).argmax(0)
@@ -246,27 +440,75 @@ def _fix_signs(ops: Any, A: Any, B: Any) -> tuple[Any, Any]:
     return A * phase, B * phase
 
 
+class _Pairs:
+    """The canonical weights of a CCA, computed from ``M`` on first request."""
+
+    def __init__(self, wx: Whitened, wy: Whitened, M: Any, k: int) -> None:
+        self.wx, self.wy, self.M, self.k = wx, wy, M, k
+
+    def __call__(self) -> dict[str, Any]:
+        ops, k = self.wx.ops, self.k
+        A, _, Bh = ops.svd(self.M)
+        A, B = A[:, :k], ops.ct(Bh)[:, :k]
+        # variates with unit variance (ddof=1): Z has orthonormal columns, so scale by sqrt(n - 1)
+        c = math.sqrt(self.wx.n_samples - 1)
+        xw = self.wx.weights_to_features(A) * c
+        yw = self.wy.weights_to_features(B) * c
+        xw, yw = _fix_signs(ops, xw, yw)
+        return {"x_weights": xw, "y_weights": yw}
+
+
+class _LazyWeights:
+    """A dataclass field that, when given None, is computed on first access by the
+    result's ``_weights_fn`` (the SVD with vectors costs more than ``rho`` itself)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.slot = "_lazy_" + name
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.name)  # no class-level default: the field stays required
+        d = obj.__dict__
+        val = d.get(self.slot)
+        if val is None:
+            fn = d.get("_weights_fn")
+            if fn is None:
+                return None
+            d.update({"_lazy_" + k: v for k, v in fn().items()})
+            val = d[self.slot]
+        return val
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
 def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = None) -> CCAResult:
-    """CCA between two sides whitened by :func:`whiten` (the reusable second half of :func:`cca`)."""
+    """CCA between two sides whitened by :func:`whiten` (the reusable second half of :func:`cca`).
+
+    Parameters
+    ----------
+    wx, wy : Whitened
+        The two sides, over the same samples and on the same backend.
+    X, Y : arrays, optional
+        The original data, kept so that ``x_variates``/``y_variates`` can be computed.
+
+    Returns
+    -------
+    CCAResult
+    """
     if wx.n_samples != wy.n_samples:
         raise ValueError(
             f"X and Y must have the same number of samples; got {wx.n_samples} and {wy.n_samples}"
         )
     ops = wx.ops
     M = _cross(wx, wy)
-    A, rho, Bh = ops.svd(M)
     k = min(wx.rank, wy.rank)
-    A, rho, B = A[:, :k], rho[:k], ops.ct(Bh)[:, :k]
-    A, B = _fix_signs(ops, A, B)
-    rho = ops.clip01(ops.real(rho))
-    # variates with unit variance (ddof=1): scale by sqrt(n - 1)
-    c = math.sqrt(wx.n_samples - 1)
-    x_weights = wx.weights_to_features(A) * c
-    y_weights = wy.weights_to_features(B) * c
+    rho = ops.clip01(ops.real(ops.svdvals(M))[:k])
     return CCAResult(
         rho=rho,
-        x_weights=x_weights,
-        y_weights=y_weights,
+        x_weights=None,
+        y_weights=None,
         x_rank=wx.rank,
         y_rank=wy.rank,
         x_kept=wx.kept,
@@ -279,6 +521,7 @@ def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = Non
         y_method=wy.method,
         _X=X,
         _Y=Y,
+        _weights_fn=_Pairs(wx, wy, M, k),
     )
 
 
@@ -295,11 +538,17 @@ class CCAResult:
         Canonical correlations, descending, in [0, 1]; ``n_components = min(x_rank, y_rank)``.
     x_weights, y_weights : arrays of shape (n_features_x, n_components), (n_features_y, n_components)
         Canonical weights on the centred features; rows of dropped (constant) features are 0.
-        ``x_variates = (X - x_mean) @ x_weights``.
+        ``x_variates = (X - x_mean) @ x_weights``. Computed on first access. Sign
+        convention: the largest-magnitude entry of each column of ``x_weights`` is positive
+        (real), and the paired column of ``y_weights`` takes the same sign (phase).
+    x_variates, y_variates : arrays of shape (n_samples, n_components)
+        Canonical variates, unit variance (ddof=1) when ``epsilon=0``; pair ``i``
+        correlates at ``rho[i]``. Computed on first access.
     x_rank, y_rank : int
         Effective ranks after dropping constant features and rank-deficient directions.
     x_kept, y_kept : int arrays
-        Indices of the features that vary (constant and dead features are dropped).
+        Indices of the features that vary; ``x_dropped``/``y_dropped`` list the constant
+        (dead) ones.
     x_mean, y_mean : arrays
         Column means that were subtracted.
     n_samples : int
@@ -310,8 +559,9 @@ class CCAResult:
     """
 
     rho: Any
-    x_weights: Any
-    y_weights: Any
+    # required fields; None means "compute on first access" (see _LazyWeights)
+    x_weights: Any = _LazyWeights()
+    y_weights: Any = _LazyWeights()
     x_rank: int
     y_rank: int
     x_kept: Any
@@ -324,6 +574,7 @@ class CCAResult:
     y_method: str
     _X: Any = field(default=None, repr=False)
     _Y: Any = field(default=None, repr=False)
+    _weights_fn: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -331,7 +582,7 @@ class CCAResult:
             f"x_rank={self.x_rank}, y_rank={self.y_rank}, n_samples={self.n_samples})"
         )
 
-    # --- variates (computed on first access, so cca() itself pays only for rho/weights)
+    # --- variates (computed on first access, so cca() itself pays only for rho)
     @cached_property
     def x_variates(self) -> Any:
         """Canonical variates of X, shape (n_samples, n_components), unit variance (ddof=1)."""
@@ -343,9 +594,9 @@ class CCAResult:
         return self._variates(self._Y, self.y_mean, self.y_weights, "Y")
 
     def _variates(self, data: Any, mean: Any, weights: Any, name: str) -> Any:
-        if data is None:
+        if data is None or weights is None:
             raise AttributeError(f"{name} was not kept with this result; compute (X - x_mean) @ x_weights")
-        if hasattr(weights, "detach"):
+        if is_torch(weights):
             import torch
 
             data = torch.as_tensor(data).to(device=weights.device, dtype=weights.dtype)
@@ -362,17 +613,17 @@ class CCAResult:
     @property
     def x_dropped(self) -> Any:
         """Indices of X's constant (dead) features, which were dropped."""
-        return _complement(self.x_kept, self.x_weights.shape[0])
+        return _complement(self.x_kept, _n_features(self.x_mean))
 
     @property
     def y_dropped(self) -> Any:
         """Indices of Y's constant (dead) features, which were dropped."""
-        return _complement(self.y_kept, self.y_weights.shape[0])
+        return _complement(self.y_kept, _n_features(self.y_mean))
 
     @property
     def _rho_np(self) -> np.ndarray:
         r = self.rho
-        return r.detach().cpu().numpy() if hasattr(r, "detach") else np.asarray(r)
+        return r.detach().cpu().numpy().astype(np.float64) if is_torch(r) else np.asarray(r, dtype=np.float64)
 
     @property
     def mean(self) -> float:
@@ -424,8 +675,12 @@ class CCAResult:
         }
 
 
+def _n_features(mean: Any) -> int:
+    return int(mean.shape[0])
+
+
 def _complement(kept: Any, p: int) -> Any:
-    if hasattr(kept, "detach"):
+    if is_torch(kept):
         import torch
 
         mask = torch.ones(p, dtype=torch.bool, device=kept.device)
@@ -461,13 +716,15 @@ def cca(
     rtol : float, optional
         Relative rank tolerance: whitened directions with singular value
         ``s_i <= rtol * s_max`` of the unit-norm data are dropped. Default
-        ``max(n_samples, n_features) * eps`` in the input's precision.
+        ``max(n_samples, n_features) * eps`` in the input's precision (float32 data carry
+        float32 rounding even when computed in float64).
     method : {"auto", "gram", "svd"}, default "auto"
         ``"auto"`` whitens through the Gram matrix when it is well conditioned (fast: the
         three products ``X^T X``, ``Y^T Y``, ``X^T Y`` dominate) and through a thin SVD of
         the data otherwise (accurate for any rank or condition number).
     dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+        Compute precision; float64 unless float32 is asked for (complex input computes in
+        the matching complex type).
     warn : bool, default True
         Warn (:class:`SampleSizeWarning`) when ``p + q > n - 1``, where some correlations
         are 1 whatever the data.
@@ -475,21 +732,31 @@ def cca(
     Returns
     -------
     CCAResult
-        ``rho`` (descending, in [0, 1]), weights, lazily computed variates, ranks, kept
-        features and summaries; ``.similarity`` is the mean correlation.
+        ``rho`` (descending, in [0, 1]), weights and variates (computed on first access),
+        ranks, kept features and summaries; ``.similarity`` is the mean correlation.
 
     Raises
     ------
     ValueError
-        For non-2-D, empty, NaN/Inf input, different sample counts, or a side with no
-        varying feature.
+        For non-2-D, empty, NaN/Inf input, different sample counts (every message names
+        both shapes), fewer than 2 samples, a side with no varying feature, or a ``dtype``
+        other than float32/float64.
+    TypeError
+        For input that cannot be read as a numeric array.
+
+    Warns
+    -----
+    SampleSizeWarning
+        When ``x_rank + y_rank > n_samples - 1``.
 
     Notes
     -----
     ``rho_i = max corr(X a, Y b)`` over directions uncorrelated with the first ``i - 1``
     pairs; equivalently the singular values of ``Sigma_xx^{-1/2} Sigma_xy Sigma_yy^{-1/2}``
     and the cosines of the principal angles between the centred column spaces. Constant
-    features are dropped (and listed in ``x_dropped``) instead of producing NaN.
+    features are dropped (and listed in ``x_dropped``) instead of producing NaN. The
+    number of correlations is ``min(x_rank, y_rank)``; with ``p + q > n - 1`` at least
+    ``p + q - (n - 1)`` of them are 1 whatever the data.
 
     References
     ----------
@@ -504,13 +771,15 @@ def cca(
     >>> res = svcca.cca(X, Y)
     >>> round(res.similarity, 6), res.n_components
     (1.0, 20)
-    >>> round(svcca.cca(X, rng.standard_normal((1000, 20))).similarity, 2)
-    0.09
+    >>> round(svcca.cca(X, rng.standard_normal((1000, 20))).similarity, 2)  # independent
+    0.13
     """
-    X, Y = check_pair(X, Y)
+    X, Y = check_pair(X, Y, check_finite=False)
+    got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)
-    wx = whiten(X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True)
-    wy = whiten(Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True)
+    kw = {"epsilon": epsilon, "rtol": rtol, "method": method, "_ops": ops, "_checked": True, "_got": got}
+    wx = whiten(X, _name="X", **kw)
+    wy = whiten(Y, _name="Y", **kw)
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank)
     return cca_from_whitened(wx, wy, X=X, Y=Y)

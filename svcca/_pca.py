@@ -13,10 +13,10 @@ from ._validation import check_array, check_keep
 __all__ = ["PCAResult", "pca", "n_directions_for"]
 
 
-def n_directions_for(singular_values: Any, keep: float | int) -> int:
+def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep") -> int:
     """Smallest number of leading directions whose squared singular values reach ``keep``
     of the total (a fraction in (0, 1]), or ``keep`` itself when it is an int."""
-    keep = check_keep(keep)
+    keep = check_keep(keep, name)
     s = np.asarray(singular_values.detach().cpu() if hasattr(singular_values, "detach") else singular_values)
     s = s.astype(np.float64)
     if isinstance(keep, int):
@@ -122,10 +122,12 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     >>> X = rng.standard_normal((500, 3)) @ np.diag([10.0, 1.0, 0.1])
     >>> res = svcca.pca(X)
     >>> np.round(res.explained_variance_ratio, 3)
-    array([0.99 , 0.01 , 0.   ])
+    array([0.99 , 0.009, 0.   ])
     >>> res.n_components_for(0.99)
     1
     """
+    if n_components is not None:
+        check_keep(n_components, "n_components")
     X = check_array(X, "X", allow_complex=False)
     ops = get_ops(X, dtype=dtype)
     n = int(X.shape[0])
@@ -135,7 +137,7 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     U, Vh = _sign_flip(ops, U, Vh)
     var = s * s / (n - 1)
     total = float(var.sum())
-    k = s.shape[0] if n_components is None else n_directions_for(s, n_components)
+    k = int(s.shape[0]) if n_components is None else n_directions_for(s, n_components, "n_components")
     ratio = var / total if total > 0 else var * 0
     return PCAResult(
         mean=mean,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._backend import get_ops
+from ._backend import get_ops, to_numpy
+from ._cca import _fix_signs
 from ._validation import check_pair
 
 __all__ = ["PLSResult", "pls"]
@@ -18,19 +18,23 @@ __all__ = ["PLSResult", "pls"]
 class PLSResult:
     """The result of :func:`svcca.pls`.
 
+    Arrays are numpy arrays, or torch tensors on the input's device when tensors were passed.
+
     Attributes
     ----------
     covariances : array of shape (n_components,)
         Singular values of the cross-covariance ``Sigma_xy``: the covariance of each pair of
         PLS scores, descending.
     x_weights, y_weights : arrays of shape (n_features_x, n_components), (n_features_y, n_components)
-        Orthonormal PLS directions (singular vectors of ``Sigma_xy``).
+        Orthonormal PLS directions (singular vectors of ``Sigma_xy``); the largest-magnitude
+        entry of each ``x_weights`` column is positive, and ``y_weights`` follows its pair.
     x_mean, y_mean : arrays
         Column means that were subtracted.
+    n_samples : int
+    correlations : array of shape (n_components,)
+        Correlation of each pair of scores, in [0, 1].
     x_scores, y_scores : arrays of shape (n_samples, n_components)
-        Projections of the centred data on the directions (computed on first access).
-    correlations : numpy.ndarray of shape (n_components,)
-        Correlation of each pair of scores.
+        Projections of the centred data on the directions.
     similarity : float
         Mean of ``correlations``.
     """
@@ -42,33 +46,25 @@ class PLSResult:
     y_mean: Any
     n_samples: int
     correlations: Any
-    _Xc: Any = None
-    _Yc: Any = None
+    x_scores: Any = field(default=None, repr=False)
+    y_scores: Any = field(default=None, repr=False)
 
     @property
     def n_components(self) -> int:
         return int(self.covariances.shape[0])
 
-    @cached_property
-    def x_scores(self) -> Any:
-        return self._Xc @ self.x_weights
-
-    @cached_property
-    def y_scores(self) -> Any:
-        return self._Yc @ self.y_weights
-
     @property
     def similarity(self) -> float:
         """Mean correlation of the paired PLS scores."""
-        c = self.correlations
+        c = to_numpy(self.correlations)
         return float(np.mean(c)) if c.size else 0.0
 
     @property
-    def explained_covariance_ratio(self) -> np.ndarray:
+    def explained_covariance_ratio(self) -> Any:
         """Share of the total squared cross-covariance ``||Sigma_xy||_F^2`` per component."""
-        s = np.asarray(self.covariances.detach().cpu() if hasattr(self.covariances, "detach") else self.covariances)
-        tot = (s**2).sum()
-        return s**2 / tot if tot > 0 else s * 0
+        s2 = self.covariances**2
+        tot = float(s2.sum())
+        return s2 / tot if tot > 0 else s2 * 0
 
     def __repr__(self) -> str:
         return f"PLSResult(similarity={self.similarity:.4f}, n_components={self.n_components}, n_samples={self.n_samples})"
@@ -110,15 +106,18 @@ def pls(X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None =
     >>> res.n_components, round(float(res.correlations[0]), 3)
     (4, 1.0)
     """
+    if n_components is not None and (isinstance(n_components, bool) or int(n_components) < 1):
+        raise ValueError(f"n_components must be a positive int or None; got {n_components!r}")
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     X = ops.asarray(X)
     Y = ops.asarray(Y)
     n = int(X.shape[0])
     if n < 2:
-        raise ValueError(f"PLS needs at least 2 samples; got X.shape={tuple(X.shape)}")
+        raise ValueError(f"PLS needs at least 2 samples; got X.shape={tuple(X.shape)}, Y.shape={tuple(Y.shape)}")
     mx, my = ops.mean0(X), ops.mean0(Y)
     Xc, Yc = X - mx, Y - my
+    # Sigma_xy = Xc^H Yc / (n - 1) = U diag(s) V^H
     C = (ops.ct(Xc) @ Yc) / (n - 1)
     U, s, Vh = ops.svd(C)
     if rtol is None:
@@ -126,19 +125,15 @@ def pls(X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None =
     smax = ops.max(s)
     k = int((s > rtol * smax).sum()) if smax > 0 else 0
     if n_components is not None:
-        if int(n_components) < 1:
-            raise ValueError(f"n_components must be >= 1; got {n_components}")
         k = min(k, int(n_components))
     U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
-    from ._cca import _fix_signs
-
     U, V = _fix_signs(ops, U, V)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))
-    corr = ops.to_numpy(s * (n - 1) / (sx * sy)) if k else np.zeros(0)
-    corr = np.clip(np.real(corr).astype(np.float64), 0.0, 1.0)
+    # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
+    corr = ops.clip01(s * (n - 1) / (sx * sy))
     return PLSResult(
         covariances=s, x_weights=U, y_weights=V, x_mean=mx, y_mean=my, n_samples=n,
-        correlations=corr, _Xc=Xc, _Yc=Yc,
+        correlations=corr, x_scores=xs, y_scores=ys,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import is_torch
 from ._cca import CCAResult, cca
 from ._validation import check_option
 
@@ -24,9 +25,10 @@ class PWCCAResult(CCAResult):
     side : str
         Which side's activations weighted the correlations (``"x"``, ``"y"``, or
         ``"symmetric"``; ``"smaller"`` resolves to ``"x"`` or ``"y"``).
-    alpha : numpy.ndarray of shape (n_components,)
-        The weights used (sum to 1); for ``"symmetric"`` the mean of both sides'.
-    x_alpha, y_alpha : numpy.ndarray or None
+    alpha : array of shape (n_components,)
+        The weights used (sum to 1); for ``"symmetric"`` the mean of both sides'. A tensor
+        (on the input's device) when tensors were passed.
+    x_alpha, y_alpha : array or None
         Each side's weights, when computed.
     pwcca : float
         The weighted mean ``sum_i alpha_i rho_i``; also ``.similarity``.
@@ -50,30 +52,34 @@ class PWCCAResult(CCAResult):
         )
 
 
-def projection_weights(variates: Any, acts: Any, mean: Any) -> np.ndarray:
+def projection_weights(variates: Any, acts: Any, mean: Any) -> Any:
     """PWCCA weights: ``alpha_i ∝ sum_j |<h_i, x_j>|`` over the centred neurons ``x_j``.
 
     Parameters
     ----------
     variates : array of shape (n_samples, n_components)
-        Canonical variates ``h_i`` of the chosen side (all with the same norm).
+        Canonical variates ``h_i`` of the chosen side; each is scaled to unit norm first
+        (they already share one norm when ``epsilon=0``).
     acts : array of shape (n_samples, n_features)
-        That side's activations; ``mean`` is subtracted.
+        That side's activations; ``mean`` (shape (n_features,)) is subtracted.
 
     Returns
     -------
-    numpy.ndarray of shape (n_components,), summing to 1.
+    array of shape (n_components,), summing to 1, real; a tensor on the variates'
+    device when they are tensors.
     """
-    if hasattr(variates, "detach"):
+    if is_torch(variates):
         import torch
 
-        acts_t = torch.as_tensor(acts).to(device=variates.device, dtype=variates.dtype)
-        a = torch.abs((acts_t - mean).mT @ variates).sum(0).detach().cpu().numpy()
+        acts = torch.as_tensor(acts).to(device=variates.device, dtype=variates.dtype)
+        h = variates / torch.linalg.vector_norm(variates, dim=0)
+        a = torch.abs((acts - mean).mH @ h).sum(0)
     else:
-        a = np.abs((np.asarray(acts, dtype=variates.dtype) - mean).T @ variates).sum(0)
-    a = np.real(a).astype(np.float64)
-    total = a.sum()
-    return a / total if total > 0 else np.full(a.shape, 1.0 / max(a.size, 1))
+        acts = np.asarray(acts, dtype=variates.dtype)
+        h = variates / np.linalg.norm(variates, axis=0)
+        a = np.abs((acts - mean).conj().T @ h).sum(0)
+    total = float(a.sum())
+    return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
 
 
 def pwcca(
@@ -126,15 +132,18 @@ def pwcca(
     --------
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((2000, 10))
-    >>> Y = np.hstack([X[:, :3], rng.standard_normal((2000, 7))])  # shares 3 of 10 directions
+    >>> latent = rng.standard_normal((2000, 3))
+    >>> X = latent @ rng.standard_normal((3, 10)) + 0.3 * rng.standard_normal((2000, 10))
+    >>> Y = np.hstack([latent, rng.standard_normal((2000, 3))])  # the 3 signals + 3 others
     >>> res = svcca.pwcca(X, Y)
-    >>> round(res.mean, 2), res.similarity > res.mean
-    (0.33, True)
+    >>> np.round(res.rho, 2)
+    array([1.  , 0.99, 0.99, 0.08, 0.06, 0.04])
+    >>> round(res.mean, 2), round(res.similarity, 2)   # X is mostly the shared signals
+    (0.53, 0.9)
     """
     check_option(side, "side", SIDES)
     res: CCAResult = cca(X, Y, epsilon=epsilon, rtol=rtol, dtype=dtype, warn=warn)
-    rho = res._rho_np
+    rho = res.rho
     if side == "smaller":
         side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
     x_alpha = y_alpha = None
@@ -143,11 +152,12 @@ def pwcca(
     if side in ("y", "symmetric"):
         y_alpha = projection_weights(res.y_variates, res._Y, res.y_mean)
     if side == "x":
-        alpha, value = x_alpha, float(x_alpha @ rho)
+        alpha = x_alpha
     elif side == "y":
-        alpha, value = y_alpha, float(y_alpha @ rho)
+        alpha = y_alpha
     else:
         alpha = 0.5 * (x_alpha + y_alpha)
-        value = 0.5 * (float(x_alpha @ rho) + float(y_alpha @ rho))
+    # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
+    value = float((alpha * rho).sum())
     fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
     return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

@@ -50,11 +50,16 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     """Centre ``X`` and keep its top SVD directions.
 
     Returns ``(mean, reduced, V_k, k, explained, s)`` where ``reduced = (X - mean) @ V_k``
-    has shape (n_samples, k).
+    has shape (n_samples, k). ``k`` follows ``keep`` (see :func:`svcca.svcca`) but never
+    exceeds the numerical rank: directions with ``s_i <= max(n, p) * eps * s_max`` are
+    rounding noise, not data.
     """
     mean, U, s, Vh = _centred_svd(X, ops)
     U, Vh = _sign_flip(ops, U, Vh)
     k = n_directions_for(s, keep)
+    s_max = ops.max(s)
+    rank = int((s > max(U.shape[0], Vh.shape[1]) * ops.real_dtype_eps(s) * s_max).sum()) if s_max > 0 else 0
+    k = max(1, min(k, rank))
     total = float((s * s).sum())
     explained = float((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
     reduced = U[:, :k] * s[:k]
@@ -82,7 +87,7 @@ def svcca(
     keep : float or int, default 0.99
         A float in (0, 1]: per side, the smallest number of SVD directions whose squared
         singular values reach ``keep`` of the total variance (the paper's 99%). An int:
-        that many directions per side.
+        that many directions per side. Never more than the side's numerical rank.
     epsilon, rtol, dtype, warn
         As in :func:`svcca.cca`.
 
@@ -122,15 +127,19 @@ def svcca(
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank)
     inner = cca_from_whitened(wx, wy)
-    p, q = int(X.shape[1]), int(Y.shape[1])
+
+    def weights() -> dict[str, Any]:
+        # reduced = (X - mean) @ V_k, so weights on the reduced layer map back through V_k
+        return {"x_weights": Vx @ inner.x_weights, "y_weights": Vy @ inner.y_weights}
+
     return SVCCAResult(
         rho=inner.rho,
-        x_weights=Vx @ inner.x_weights,
-        y_weights=Vy @ inner.y_weights,
+        x_weights=None,
+        y_weights=None,
         x_rank=inner.x_rank,
         y_rank=inner.y_rank,
-        x_kept=_varying(X, mx, ops, p),
-        y_kept=_varying(Y, my, ops, q),
+        x_kept=_varying(X, mx, ops),
+        y_kept=_varying(Y, my, ops),
         x_mean=mx,
         y_mean=my,
         n_samples=inner.n_samples,
@@ -139,6 +148,7 @@ def svcca(
         y_method=inner.y_method,
         _X=X,
         _Y=Y,
+        _weights_fn=weights,
         keep=keep,
         x_dims=kx,
         y_dims=ky,
@@ -149,15 +159,13 @@ def svcca(
     )
 
 
-def _varying(X: Any, mean: Any, ops: Any, p: int) -> Any:
+def _varying(X: Any, mean: Any, ops: Any) -> Any:
     """Indices of the non-constant features (same tolerance as CCA's whitening)."""
-    import math
-
-    from ._cca import _col_scale_tolerance
+    from ._cca import _col_scale_tolerance, _input_eps
 
     Xa = ops.asarray(X)
     n = int(Xa.shape[0])
     norms = ops.colnorm(Xa - mean)
-    tol = _col_scale_tolerance(ops.abs(mean), n, ops.real_dtype_eps(Xa))
-    del math
+    eps = max(ops.real_dtype_eps(Xa), _input_eps(X))
+    tol = _col_scale_tolerance(ops.abs(mean), n, eps)
     return ops.nonzero((norms > tol) & (norms > 0))

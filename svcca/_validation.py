@@ -7,6 +7,7 @@ Errors say what was expected and what arrived, e.g.
 from __future__ import annotations
 
 import numbers
+import sys
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,7 @@ from ._backend import is_torch
 __all__ = [
     "SampleSizeWarning",
     "check_array",
+    "assert_finite",
     "check_pair",
     "check_option",
     "check_keep",
@@ -41,12 +43,37 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def _is_numeric(x: Any) -> bool:
     if is_torch(x):
-        return not x.dtype == __import__("torch").bool
-    dt = np.asarray(x).dtype
-    return dt.kind in "biufc"
+        return True  # every torch dtype is numeric (bool reads as 0/1, as in numpy)
+    return np.asarray(x).dtype.kind in "biufc"
 
 
-def check_array(x: Any, name: str = "X", *, ndim: int = 2, allow_complex: bool = True) -> Any:
+def _as_array(x: Any, name: str, ndim: int) -> Any:
+    """``x`` as an ndarray (tensors pass through); TypeError when it cannot be one."""
+    if x is None:
+        raise TypeError(f"{name} must be an array of shape {_layout(ndim)}; got None")
+    if is_torch(x):
+        return x
+    try:
+        a = np.asarray(x)
+    except Exception as exc:  # ragged lists and such
+        raise TypeError(f"{name} could not be read as an array: {exc}") from exc
+    if a.dtype == object:
+        raise TypeError(
+            f"{name} must be a numeric array of shape {_layout(ndim)}; got an object array"
+            f" of shape {a.shape} (ragged or mixed input?)"
+        )
+    return a
+
+
+def check_array(
+    x: Any,
+    name: str = "X",
+    *,
+    ndim: int = 2,
+    allow_complex: bool = True,
+    check_finite: bool = True,
+    _got: str | None = None,
+) -> Any:
     """Check one activation array and return it (as an ndarray unless it is a tensor).
 
     Parameters
@@ -60,47 +87,57 @@ def check_array(x: Any, name: str = "X", *, ndim: int = 2, allow_complex: bool =
         The required number of dimensions.
     allow_complex : bool
         Whether complex values are accepted.
+    check_finite : bool, default True
+        Whether to look for NaN and Inf (one pass over the data). Callers that make a
+        pass anyway may check later with :func:`assert_finite`.
 
     Raises
     ------
     ValueError
-        On the wrong number of dimensions, an empty array, non-numeric, NaN or Inf values.
+        On the wrong number of dimensions, an empty array, NaN or Inf values, or complex
+        values where they are not allowed.
     TypeError
-        When ``x`` cannot be read as an array at all.
+        When ``x`` cannot be read as a numeric array at all.
     """
-    if x is None:
-        raise TypeError(f"{name} must be an array of shape {_layout(ndim)}; got None")
-    if not is_torch(x):
-        try:
-            x = np.asarray(x)
-        except Exception as exc:  # ragged lists and such
-            raise TypeError(f"{name} could not be read as an array: {exc}") from exc
-        if x.dtype == object:
-            raise TypeError(
-                f"{name} must be a numeric array of shape {_layout(ndim)}; got an object array"
-                f" of shape {x.shape} (ragged or mixed input?)"
-            )
+    x = _as_array(x, name, ndim)
     shape = shape_of(x)
+    got = _got if _got is not None else f"{name}.shape={shape}"
     if len(shape) != ndim:
         raise ValueError(
-            f"{name} must be {ndim}-D of shape {_layout(ndim)}; got {name}.shape={shape}"
+            f"{name} must be {ndim}-D of shape {_layout(ndim)}; got {got}"
             + (" (reshape a single feature with x.reshape(-1, 1))" if len(shape) == 1 and ndim == 2 else "")
         )
     if any(s == 0 for s in shape):
-        raise ValueError(f"{name} is empty; expected {_layout(ndim)} with no zero size, got {name}.shape={shape}")
+        raise ValueError(f"{name} is empty; expected {_layout(ndim)} with no zero size, got {got}")
     if not _is_numeric(x):
-        raise TypeError(f"{name} must hold numbers; got dtype {x.dtype}")
-    if is_torch(x):
-        if x.is_complex() and not allow_complex:
-            raise ValueError(f"{name} must be real-valued; got dtype {x.dtype}")
-        finite = bool(__import__("torch").isfinite(x).all())
-    else:
-        if np.iscomplexobj(x) and not allow_complex:
-            raise ValueError(f"{name} must be real-valued; got dtype {x.dtype}")
-        finite = bool(np.isfinite(x).all())
-    if not finite:
-        raise ValueError(f"{name} contains NaN or Inf values (shape {shape}); clean or impute them first")
+        raise TypeError(f"{name} must hold numbers; got dtype {x.dtype} ({got})")
+    complex_in = x.is_complex() if is_torch(x) else np.iscomplexobj(x)
+    if complex_in and not allow_complex:
+        raise ValueError(f"{name} must be real-valued; got dtype {x.dtype} ({got})")
+    if check_finite:
+        assert_finite(x, name, _got=got)
     return x
+
+
+def assert_finite(x: Any, name: str = "X", *, _got: str | None = None) -> None:
+    """Raise ``ValueError`` when ``x`` holds NaN or Inf.
+
+    A sum is finite exactly when every term is (an infinity cannot be cancelled back),
+    so the common case costs one reduction and no temporary; only a non-finite (or
+    overflowing) sum is followed by the elementwise test.
+    """
+    got = _got if _got is not None else f"{name}.shape={shape_of(x)}"
+    if is_torch(x):
+        torch = sys.modules["torch"]
+        if not (x.is_floating_point() or x.is_complex()):
+            return
+        if bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all()):
+            return
+    else:
+        x = np.asarray(x)
+        if x.dtype.kind in "biu" or np.isfinite(x.sum()) or np.isfinite(x).all():
+            return
+    raise ValueError(f"{name} contains NaN or Inf values ({got}); clean or impute them first")
 
 
 def _layout(ndim: int) -> str:
@@ -111,36 +148,56 @@ def _layout(ndim: int) -> str:
     return f"{ndim}-D"
 
 
-def check_pair(X: Any, Y: Any, *, ndim: int = 2, names: tuple[str, str] = ("X", "Y")) -> tuple[Any, Any]:
+def check_pair(
+    X: Any,
+    Y: Any,
+    *,
+    ndim: int = 2,
+    names: tuple[str, str] = ("X", "Y"),
+    allow_complex: bool = True,
+    check_finite: bool = True,
+) -> tuple[Any, Any]:
     """Check two activation arrays over the same samples.
+
+    Every message names both shapes, e.g. ``X and Y must have the same number of samples
+    (rows); got X.shape=(500, 64), Y.shape=(499, 32)``.
 
     Raises
     ------
     ValueError
-        Everything :func:`check_array` raises, and different sample counts, naming both shapes.
+        Everything :func:`check_array` raises, and different sample counts.
+    TypeError
+        When either input cannot be read as a numeric array.
     """
     nx, ny = names
-    X = check_array(X, nx, ndim=ndim)
-    Y = check_array(Y, ny, ndim=ndim)
+    X = _as_array(X, nx, ndim)
+    Y = _as_array(Y, ny, ndim)
     sx, sy = shape_of(X), shape_of(Y)
+    got = f"{nx}.shape={sx}, {ny}.shape={sy}"
+    kw = {"ndim": ndim, "allow_complex": allow_complex, "check_finite": check_finite, "_got": got}
+    X = check_array(X, nx, **kw)
+    Y = check_array(Y, ny, **kw)
     if sx[0] != sy[0]:
-        raise ValueError(
-            f"{nx} and {ny} must have the same number of samples (rows); got "
-            f"{nx}.shape={sx}, {ny}.shape={sy}"
-        )
+        raise ValueError(f"{nx} and {ny} must have the same number of samples (rows); got {got}")
     return X, Y
 
 
 def warn_sample_size(n: int, p: int, q: int, *, stacklevel: int = 3) -> None:
-    """Warn when ``p + q > n - 1``: then ``p + q - (n - 1)`` correlations are 1 whatever the data."""
+    """Warn when ``p + q > n - 1``: then ``p + q - (n - 1)`` correlations are 1 whatever the data.
+
+    ``p`` and ``q`` are the two sides' effective ranks (features that vary, after rank
+    truncation). Centred data live in ``n - 1`` dimensions, so two subspaces of
+    dimensions ``p`` and ``q`` share at least ``p + q - (n - 1)`` directions.
+    """
     if p + q > n - 1:
-        forced = p + q - (n - 1)
+        forced = min(p + q - (n - 1), p, q)
+        m = max(p, q)
+        trivially = " (all of them: the similarity is trivially 1)" if forced == min(p, q) else ""
         warnings.warn(
-            f"CCA with n_samples={n} and {p} + {q} features: at least {min(forced, min(p, q))} "
-            f"canonical correlation(s) are exactly 1 whatever the data, so the similarity is "
-            f"inflated. Use at least 5-10x the features in samples (here {5 * max(p, q)}-"
-            f"{10 * max(p, q)} samples), reduce the features (svcca, pooling), or treat conv "
-            f"positions as datapoints.",
+            f"CCA with n_samples={n} and {p} + {q} features: {forced} canonical correlation(s) "
+            f"are exactly 1 whatever the data{trivially}, so the similarity is inflated. Use 5-10x "
+            f"as many samples as features, here {5 * m}-{10 * m} samples; or reduce the features "
+            f"(svcca, pooling), or treat conv positions as samples.",
             SampleSizeWarning,
             stacklevel=stacklevel,
         )

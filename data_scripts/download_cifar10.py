@@ -1,0 +1,40 @@
+#!/usr/bin/env python
+"""Download CIFAR-10 into the data folder with torchvision's checksummed downloader.
+
+Run once on a machine with internet; afterwards ``svcca.nn.data.load_cifar10()`` reads it
+offline. The archive (about 170 MB) and every extracted batch are checked against
+torchvision's md5 sums.
+
+    python data_scripts/download_cifar10.py                 # into $SVCCA_DATA or ./data
+    python data_scripts/download_cifar10.py --data-dir /big/disk/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", default=None, help="data folder (default: $SVCCA_DATA, else ./data)")
+    args = parser.parse_args(argv)
+
+    from torchvision.datasets import CIFAR10
+
+    from svcca.nn.data import data_dir, load_cifar10
+
+    root = data_dir(args.data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    for train in (True, False):
+        CIFAR10(str(root), train=train, download=True)
+    data = load_cifar10(root)
+    folder = root / CIFAR10.base_folder
+    print(f"CIFAR-10 ready in {folder}: {len(data.train)} train, {len(data.test)} test images")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,413 @@
+"""The ``svcca`` command line (also ``python -m svcca``).
+
+``svcca compare A B --method pwcca`` prints the similarity of two layers' activations
+stored in ``.npy``, ``.npz`` or ``.pt`` files, with its summaries and, on request, a
+permutation null and a bootstrap interval. Files are read without unpickling anything:
+``numpy.load(..., allow_pickle=False)`` and ``torch.load(..., weights_only=True)``.
+
+Subcommands are registered from :data:`SUBCOMMANDS`: each entry is a function that adds
+its parser to the ``subparsers`` of the main parser and sets ``func`` (``args -> exit code``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["main", "CLIError", "load_activations", "SUBCOMMANDS"]
+
+_SUFFIXES = (".npy", ".npz", ".pt", ".pth")
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line on stderr, exit status 1, no traceback."""
+
+
+# --- reading activation files -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One activation array read from a file, and where it came from."""
+
+    array: np.ndarray
+    path: str
+    key: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}[{self.key}]" if self.key is not None else self.path
+
+
+def _pick_key(mapping_keys: list[str], key: str | None, path: Path) -> str:
+    if not mapping_keys:
+        raise CLIError(f"{path} holds no arrays")
+    if key is None:
+        if len(mapping_keys) == 1:
+            return mapping_keys[0]
+        raise CLIError(
+            f"{path} holds several arrays; choose one with --key (or --key-a/--key-b). "
+            f"Available keys: {', '.join(mapping_keys)}"
+        )
+    if key not in mapping_keys:
+        raise CLIError(f"no array {key!r} in {path}; available keys: {', '.join(mapping_keys)}")
+    return key
+
+
+def _numpy_error(path: Path, exc: Exception) -> CLIError:
+    msg = str(exc)
+    if "pickle" in msg or "Object arrays" in msg:
+        return CLIError(
+            f"{path} is not a plain numeric array file: it holds pickled Python objects (or is not "
+            f"a .npy/.npz file at all). svcca never unpickles files; save numeric arrays with "
+            f"numpy.save / numpy.savez"
+        )
+    return CLIError(f"could not read {path}: {msg}")
+
+
+def _load_numpy(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
+    # we own the file handle (numpy leaves it open when a .npz turns out to be malformed)
+    errors = (ValueError, OSError, EOFError, zipfile.BadZipFile)
+    with open(path, "rb") as fh:
+        try:
+            data = np.load(fh, allow_pickle=False)
+        except errors as exc:
+            raise _numpy_error(path, exc) from None
+        if isinstance(data, np.ndarray):
+            if key is not None:
+                raise CLIError(f"{path} holds a single array; --key {key!r} does not apply")
+            return data, None
+        with data:
+            chosen = _pick_key(list(data.files), key, path)
+            try:
+                return data[chosen], chosen
+            except errors as exc:
+                raise _numpy_error(path, exc) from None
+
+
+def _load_torch(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is optional
+        raise CLIError(f"reading {path} needs torch (pip install torch), or save it as .npy/.npz") from None
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a malformed or unsafe file
+        raise CLIError(
+            f"could not read {path} as a torch file of tensors (torch.load with weights_only=True): "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
+    if isinstance(obj, torch.Tensor):
+        if key is not None:
+            raise CLIError(f"{path} holds a single tensor; --key {key!r} does not apply")
+        return obj.detach().cpu().numpy(), None
+    if isinstance(obj, dict):
+        tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        chosen = _pick_key(list(tensors), key, path)
+        return tensors[chosen].detach().cpu().numpy(), chosen
+    raise CLIError(f"{path} holds a {type(obj).__name__}; expected a tensor or a dict of tensors")
+
+
+def load_activations(
+    path: str | Path, key: str | None = None, *, layout: str = "samples-first", flatten: bool = False
+) -> Loaded:
+    """Read one activation array, samples first, from a ``.npy``/``.npz``/``.pt`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy`` file (one array), ``.npz`` file (one or several arrays), or ``.pt``/``.pth``
+        file (a tensor or a dict of tensors).
+    key : str, optional
+        Which array of an ``.npz`` or dict ``.pt`` file; required when it holds several.
+    layout : {"samples-first", "neurons-first"}
+        How the file stores the array; ``"neurons-first"`` (the original SVCCA code's
+        ``(n_neurons, n_datapoints)``) is transposed.
+    flatten : bool
+        Reshape a samples-first array of more than 2 dimensions (e.g. conv activations
+        ``(n_samples, height, width, channels)``) to ``(n_samples, -1)``.
+
+    Returns
+    -------
+    Loaded
+        The float array of shape ``(n_samples, n_features)``, with its path and key.
+
+    Raises
+    ------
+    CLIError
+        For a missing or malformed file, a pickled file, a wrong or missing key, or an array
+        that is not 2-D.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"file not found: {p}")
+    if p.is_dir():
+        raise CLIError(f"{p} is a directory; expected a .npy, .npz or .pt file")
+    suffix = p.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise CLIError(
+            f"{p}: unsupported file type {suffix or '(none)'!r}; expected one of {', '.join(_SUFFIXES)}"
+        )
+    array, key = _load_torch(p, key) if suffix in (".pt", ".pth") else _load_numpy(p, key)
+    label = f"{p}[{key}]" if key is not None else str(p)
+    if array.dtype.kind not in "biufc":
+        raise CLIError(f"{label} holds {array.dtype} values; expected numbers")
+    if array.ndim < 2:
+        raise CLIError(
+            f"{label} has shape {array.shape}: expected a 2-D array (n_samples, n_features)"
+            + (" (a single feature? save it as shape (n, 1))" if array.ndim == 1 else "")
+        )
+    if array.ndim > 2:
+        if layout == "neurons-first":
+            raise CLIError(f"{label} has shape {array.shape}: the neurons-first layout needs a 2-D array")
+        if not flatten:
+            raise CLIError(
+                f"{label} has shape {array.shape}: expected 2-D (n_samples, n_features); pass --flatten "
+                f"to treat every unit of the trailing dimensions as a feature"
+            )
+        array = array.reshape(array.shape[0], -1)
+    if layout == "neurons-first":
+        array = array.T
+    return Loaded(array=array, path=str(p), key=key)
+
+
+# --- compare ----------------------------------------------------------------------------
+
+
+def _parse_keep(text: str) -> float | int:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a variance fraction in (0, 1] or a number of directions; got {text!r}"
+        ) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+def _add_compare(subparsers: Any) -> None:
+    from .stats import MEASURES
+
+    p = subparsers.add_parser(
+        "compare",
+        help="similarity of two layers' activations stored in .npy/.npz/.pt files",
+        description=(
+            "Print the similarity of two layers' activations (and, on request, a permutation null "
+            "and a bootstrap interval). Files: .npy (one array), .npz (one or several arrays: pick "
+            "with --key), .pt/.pth (a tensor or a dict of tensors). Nothing is unpickled."
+        ),
+    )
+    p.add_argument("a", metavar="A", help="first activation file")
+    p.add_argument("b", metavar="B", help="second activation file")
+    p.add_argument("--method", choices=MEASURES, default="pwcca", help="similarity measure (default: pwcca)")
+    p.add_argument("--key", help="array name in both files (.npz, or .pt holding a dict)")
+    p.add_argument("--key-a", help="array name in A (overrides --key)")
+    p.add_argument("--key-b", help="array name in B (overrides --key)")
+    p.add_argument(
+        "--layout",
+        choices=("samples-first", "neurons-first"),
+        default="samples-first",
+        help="samples-first: (n_samples, n_features), the default; neurons-first: the original "
+        "SVCCA code's (n_neurons, n_datapoints), transposed on reading",
+    )
+    p.add_argument("--flatten", action="store_true", help="reshape (n, h, w, c) arrays to (n, h*w*c)")
+    p.add_argument("--keep", type=_parse_keep, help="svcca only: variance fraction or number of directions")
+    p.add_argument("--null", type=_positive_int, metavar="N", help="permutation null with N shuffles")
+    p.add_argument("--ci", type=_positive_int, metavar="N", help="bootstrap interval with N resamples")
+    p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)")
+    p.add_argument(
+        "--ci-method", choices=("percentile", "basic", "bca"), default="percentile", help="interval method"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for the null and the interval (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(func=_run_compare)
+
+
+def _measure_for(args: argparse.Namespace) -> tuple[Any, Callable[..., Any]]:
+    """The stats measure (a shortcut string when possible, so the null is vectorised) and the
+    function computing the full result."""
+    from . import stats
+
+    if args.keep is not None:
+        if args.method != "svcca":
+            raise CLIError(f"--keep applies to --method svcca only; got --method {args.method}")
+        from ._svcca import svcca
+
+        full = partial(svcca, keep=args.keep)
+        return partial(svcca, keep=args.keep, warn=False), full
+    return args.method, stats._SHORTCUTS[args.method]
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from . import stats
+    from ._validation import SampleSizeWarning
+
+    key_a = args.key_a if args.key_a is not None else args.key
+    key_b = args.key_b if args.key_b is not None else args.key
+    A = load_activations(args.a, key_a, layout=args.layout, flatten=args.flatten)
+    B = load_activations(args.b, key_b, layout=args.layout, flatten=args.flatten)
+    if A.array.shape[0] != B.array.shape[0]:
+        raise CLIError(
+            f"A and B must have the same number of samples; got {A.label} with shape {A.array.shape} and "
+            f"{B.label} with shape {B.array.shape} (layout {args.layout}; use --layout neurons-first for "
+            f"files stored as (n_neurons, n_datapoints))"
+        )
+    if not 0 < args.confidence < 1:
+        raise CLIError(f"--confidence must be in (0, 1); got {args.confidence}")
+    measure, full = _measure_for(args)
+    X, Y = A.array, B.array
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SampleSizeWarning)
+        result = full(X, Y) if not isinstance(measure, str) else full(X, Y, warn=True)
+    out: dict[str, Any] = {
+        "a": {"path": A.path, "key": A.key, "shape": list(X.shape)},
+        "b": {"path": B.path, "key": B.key, "shape": list(Y.shape)},
+        "method": args.method,
+        "similarity": float(result.similarity),
+        "summaries": {k: float(v) for k, v in result.summaries().items() if k != "similarity"},
+    }
+    if hasattr(result, "x_rank"):
+        diag = stats.sample_size_diagnostic(X.shape[0], max(result.x_rank, 1), max(result.y_rank, 1))
+        out["sample_size"] = {
+            "regime": diag.regime,
+            "forced_ones": diag.forced_ones,
+            "samples_per_feature": diag.samples_per_feature,
+            "null_mean_rho2": diag.null_mean_rho2,
+            "verdict": diag.verdict,
+        }
+    if args.null is not None:
+        perm = stats.permutation_test(X, Y, measure, n_permutations=args.null, rng=args.seed)
+        out["permutation_null"] = {
+            "n_permutations": perm.n_permutations,
+            "seed": args.seed,
+            "mean": perm.null_mean,
+            "std": perm.null_std,
+            "quantile_95": perm.null_quantile(0.95),
+            "p_value": perm.p_value,
+        }
+    if args.ci is not None:
+        ci = stats.bootstrap_ci(
+            X, Y, measure, n_boot=args.ci, confidence=args.confidence, method=args.ci_method, rng=args.seed
+        )
+        out["bootstrap"] = {
+            "n_boot": ci.n_boot,
+            "seed": args.seed,
+            "confidence": ci.confidence,
+            "method": ci.method,
+            "low": ci.low,
+            "high": ci.high,
+            "standard_error": ci.standard_error,
+        }
+    for w in caught:
+        print(f"svcca compare: warning: {w.message}", file=sys.stderr)
+    if args.json:
+        out["warnings"] = [str(w.message) for w in caught]
+        print(json.dumps(out, indent=2))
+    else:
+        print(_format_compare(out))
+    return 0
+
+
+def _format_compare(out: dict[str, Any]) -> str:
+    lines = []
+    for side in ("a", "b"):
+        d = out[side]
+        where = f"{d['path']}[{d['key']}]" if d["key"] is not None else d["path"]
+        lines.append(f"{side.upper()}: {where}  ({d['shape'][0]} samples x {d['shape'][1]} features)")
+    lines.append(f"method: {out['method']}")
+    lines.append(f"{'similarity':<24}{out['similarity']:.6f}")
+    for k, v in out["summaries"].items():
+        lines.append(f"{k:<24}{v:.6g}" if k != "n_components" else f"{k:<24}{int(v)}")
+    if "sample_size" in out:
+        lines.append(f"sample size: {out['sample_size']['verdict']}")
+    if "permutation_null" in out:
+        d = out["permutation_null"]
+        lines.append(
+            f"permutation null ({d['n_permutations']} shuffles, seed {d['seed']}): mean {d['mean']:.6f}, "
+            f"95th percentile {d['quantile_95']:.6f}, p = {d['p_value']:.4g}"
+        )
+    if "bootstrap" in out:
+        d = out["bootstrap"]
+        lines.append(
+            f"bootstrap {100 * d['confidence']:g}% interval ({d['n_boot']} resamples, {d['method']}, "
+            f"seed {d['seed']}): [{d['low']:.6f}, {d['high']:.6f}]"
+        )
+    return "\n".join(lines)
+
+
+# --- the parser -------------------------------------------------------------------------
+
+# Subcommands, in the order `svcca --help` lists them. To add one (e.g. ``figures``), write
+# ``_add_<name>(subparsers)`` that calls ``subparsers.add_parser(...)`` and sets
+# ``func=<function (args) -> exit status>`` with ``set_defaults``, then append it here.
+SUBCOMMANDS: list[Callable[[Any], None]] = [
+    _add_compare,
+    # >>> further subcommands (e.g. _add_figures) are registered here <<<
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``svcca`` argument parser with every subcommand of :data:`SUBCOMMANDS`."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="svcca", description="Compare neural-network representations (CCA, SVCCA, PWCCA, CKA)."
+    )
+    parser.add_argument("--version", action="version", version=f"svcca {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``svcca`` command line; returns the exit status (0 on success).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a data or file error (one line on stderr, no traceback),
+        2 for a usage error.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_usage(sys.stderr)
+        print("svcca: error: choose a command (see svcca --help)", file=sys.stderr)
+        return 2
+    try:
+        return int(func(args))
+    except (CLIError, ValueError, TypeError) as exc:
+        print(f"svcca {args.command}: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,315 @@
+"""Train-or-load caching for experiments: ``.npz`` arrays plus a JSON manifest.
+
+An experiment is a frozen config dataclass (a subclass of :class:`ExperimentConfig`)
+whose :meth:`~ExperimentConfig.run` returns a dict of numpy arrays. :func:`run_or_load`
+keys the cache by a hash of the config and the experiment's schema version, writes the
+arrays and the manifest atomically (temp file + rename, manifest last), and on load
+checks the manifest's config, versions and sha256 of the arrays: a stale, partial or
+corrupted entry is detected and rebuilt, never silently used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = [
+    "ExperimentConfig",
+    "ExperimentResult",
+    "run_or_load",
+    "default_cache_dir",
+    "current_scale",
+    "SCALES",
+    "atomic_write_bytes",
+    "config_to_dict",
+]
+
+log = logging.getLogger("svcca.experiments")
+
+SCALES = ("tiny", "default", "full")
+
+
+def current_scale() -> str:
+    """The scale chosen by the environment variable ``SVCCA_SCALE`` (default ``"default"``).
+
+    ``tiny`` runs in seconds (tests), ``default`` on the embedded digits data on a laptop
+    CPU in minutes, ``full`` at the papers' scale (CIFAR-10 / ImageNet, GPU).
+    """
+    scale = os.environ.get("SVCCA_SCALE", "default").strip().lower() or "default"
+    if scale not in SCALES:
+        raise ValueError(f"SVCCA_SCALE must be one of {', '.join(SCALES)}; got {scale!r}")
+    return scale
+
+
+def default_cache_dir() -> Path:
+    """``$SVCCA_CACHE_DIR`` if set, else ``~/.cache/svcca/experiments``."""
+    env = os.environ.get("SVCCA_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "svcca" / "experiments"
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # fields declared with compare=False (a device, a progress flag) are not part of
+        # an experiment's identity and do not enter the cache key
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"config field of type {type(value).__name__} is not JSON-serialisable: {value!r}")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """The config as plain JSON-able data (the cache key is computed from it).
+
+    Fields declared with ``compare=False`` are left out: they must not change the results.
+    """
+    return _jsonable(config)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Base class of experiment configs: a frozen dataclass with a ``run`` method.
+
+    Subclasses set ``experiment`` (a short name) and ``schema_version`` (bump it when the
+    meaning of the stored arrays changes, so old caches are rebuilt), declare their fields
+    (with a ``seed``), implement :meth:`run`, and provide presets through
+    :meth:`for_scale`.
+    """
+
+    experiment: ClassVar[str] = "base"
+    schema_version: ClassVar[int] = 1
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def for_scale(cls, scale: str | None = None, **overrides: Any) -> ExperimentConfig:
+        """The preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``)."""
+        scale = current_scale() if scale is None else scale
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
+        preset = getattr(cls, f"preset_{scale}", None)
+        base = preset() if preset is not None else cls()
+        return dataclasses.replace(base, **overrides) if overrides else base
+
+    def key(self) -> str:
+        """Hash of the experiment name, schema version and config (hex sha256)."""
+        payload = json.dumps(
+            {"experiment": self.experiment, "schema": self.schema_version, "config": config_to_dict(self)},
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Arrays produced by an experiment, with the manifest that describes them.
+
+    Attributes
+    ----------
+    config : ExperimentConfig
+    arrays : dict of str -> numpy.ndarray
+    manifest : dict
+        Config, seed, versions, sha256, creation time and run time.
+    path : pathlib.Path or None
+        The ``.npz`` file in the cache.
+    from_cache : bool
+        True when loaded rather than computed in this call.
+    """
+
+    config: Any
+    arrays: dict[str, np.ndarray]
+    manifest: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    from_cache: bool = False
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self.arrays[name]
+        except KeyError:
+            raise KeyError(f"no array {name!r} in this result; available: {sorted(self.arrays)}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+
+def _versions() -> dict[str, str]:
+    import svcca
+
+    out = {"svcca": svcca.__version__, "numpy": np.__version__, "python": platform.python_version()}
+    try:
+        import torch
+
+        out["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"{type(config).__name__}.run() must return a dict of arrays; got {type(arrays).__name__}")
+    out = {}
+    for k, v in arrays.items():
+        a = np.asarray(v)
+        if a.dtype == object:
+            raise TypeError(f"{type(config).__name__}.run() returned an object array for {k!r}; use numbers or strings")
+        out[str(k)] = a
+    return out
+
+
+def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict] | str:
+    """Load a cache entry, or return the reason it cannot be used."""
+    if not man.exists() and not npz.exists():
+        return "absent"
+    if not man.exists():
+        return "manifest missing (an interrupted write?)"
+    if not npz.exists():
+        return "arrays missing"
+    try:
+        manifest = json.loads(man.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        return f"manifest unreadable ({exc})"
+    if manifest.get("experiment") != config.experiment or manifest.get("schema_version") != config.schema_version:
+        return "written by another experiment or schema version"
+    if manifest.get("config") != config_to_dict(config):
+        return "config differs"
+    if manifest.get("versions", {}).get("svcca") != _versions()["svcca"]:
+        return "written by another svcca version"
+    if manifest.get("sha256") != _sha256(npz):
+        return "checksum mismatch (corrupted or modified arrays)"
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
+        return f"arrays unreadable ({exc})"
+    return arrays, manifest
+
+
+def run_or_load(
+    config: ExperimentConfig,
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    progress: bool = False,
+) -> ExperimentResult:
+    """Run an experiment, or load its cached result when an identical run exists.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The experiment and its settings (e.g. ``LearningDynamicsConfig.for_scale("tiny")``).
+    cache_dir : path, optional
+        Folder of the cache; default :func:`default_cache_dir`.
+    force : bool, default False
+        Recompute even when a valid cache entry exists.
+    progress : bool, default False
+        Show tqdm progress bars while running.
+
+    Returns
+    -------
+    ExperimentResult
+        ``from_cache`` says whether it was loaded.
+
+    Notes
+    -----
+    The entry ``<experiment>-<key>.npz`` is written first and ``<experiment>-<key>.json``
+    (the manifest, holding the arrays' sha256) last, both atomically; an entry is used only
+    if the manifest matches the config, the experiment's schema version and the svcca
+    version, and the checksum matches. Anything else is rebuilt, and the reason is logged.
+    """
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}")
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = config.key()[:20]
+    npz = cache / f"{config.experiment}-{key}.npz"
+    man = cache / f"{config.experiment}-{key}.json"
+    if not force:
+        loaded = _load(npz, man, config)
+        if not isinstance(loaded, str):
+            arrays, manifest = loaded
+            return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=True)
+        if loaded != "absent":
+            log.warning("rebuilding cache entry %s: %s", npz.name, loaded)
+    t0 = time.perf_counter()
+    arrays = _check_arrays(config.run(progress=progress), config)
+    elapsed = time.perf_counter() - t0
+    _atomic_savez(npz, arrays)
+    manifest = {
+        "experiment": config.experiment,
+        "schema_version": config.schema_version,
+        "config": config_to_dict(config),
+        "seed": getattr(config, "seed", None),
+        "versions": _versions(),
+        "sha256": _sha256(npz),
+        "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "run_seconds": round(elapsed, 3),
+    }
+    atomic_write_bytes(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
+    return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=False)

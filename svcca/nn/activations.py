@@ -1,0 +1,366 @@
+"""Record the activations of named layers of any torch model over a dataset.
+
+Batch by batch, on the model's device, in eval mode and without gradients; each layer's
+output is put in the library's samples-first layout as it arrives:
+
+* ``(n, channels, height, width)`` conv outputs -> ``(n, height, width, channels)``;
+* ``(n, positions, features)`` sequence outputs (LSTM layers, a language model's logits)
+  -> ``(n * positions, features)``: every position is a datapoint;
+* ``(n, features)`` stays; ``(n,)`` becomes ``(n, 1)``; a tuple output (``nn.LSTM``
+  returns ``(output, (h, c))``) is reduced to its first element.
+
+Optional spatial pooling (``pool``) and strided subsampling of positions (``stride``) are
+applied on the device before anything is copied, so a wide conv layer never has to exist
+in full in host memory. The processed batches go to a *sink*: any object with
+``update(batch)`` taking ``{layer_name: torch.Tensor}``. :class:`ArraySink` (the default)
+concatenates them into numpy arrays; a streaming accumulator consumes them without
+storing the samples at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+__all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
+
+
+@runtime_checkable
+class ActivationSink(Protocol):
+    """Anything that consumes recorded batches: ``update({layer: tensor})`` once per batch.
+
+    Tensors arrive in the samples-first layout, on the model's device, detached; a sink
+    that keeps them must copy or move them (``ArraySink`` moves them to host numpy).
+    """
+
+    def update(self, batch: Mapping[str, torch.Tensor]) -> None: ...
+
+
+class ArraySink:
+    """Collect recorded batches into one numpy array per layer (the in-memory default).
+
+    Parameters
+    ----------
+    dtype : numpy dtype, optional
+        Convert every batch to this dtype (e.g. ``np.float64``); default: as recorded.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn.activations import ArraySink
+    >>> sink = ArraySink()
+    >>> sink.update({"a": torch.ones(2, 3)})
+    >>> sink.update({"a": torch.zeros(1, 3)})
+    >>> sink.result()["a"].shape
+    (3, 3)
+    """
+
+    def __init__(self, dtype: Any = None) -> None:
+        self.dtype = dtype
+        self._chunks: dict[str, list[np.ndarray]] = {}
+
+    def update(self, batch: Mapping[str, torch.Tensor]) -> None:
+        for name, t in batch.items():
+            a = t.detach().cpu().numpy()
+            self._chunks.setdefault(name, []).append(
+                a if self.dtype is None else a.astype(self.dtype, copy=False)
+            )
+
+    def result(self) -> dict[str, np.ndarray]:
+        """``{layer: array}`` with the batches concatenated along the samples axis."""
+        return {name: np.concatenate(chunks, axis=0) for name, chunks in self._chunks.items()}
+
+
+def layer_names_of(model: nn.Module) -> tuple[str, ...]:
+    """The model's analysable layers (its ``layer_names``), or a clear error when it has none."""
+    names = getattr(model, "layer_names", None)
+    if names is None:
+        raise ValueError(
+            f"{type(model).__name__} has no `layer_names`; pass layers=[...] with submodule names "
+            f"(e.g. {[n for n, _ in model.named_children()][:4]}) or torchvision node names"
+        )
+    return tuple(names)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device("cpu")
+
+
+def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
+    """Yield input batches (targets dropped) from a tensor, array, dataset, loader or iterable."""
+    if isinstance(data, np.ndarray):
+        data = torch.from_numpy(data)
+    if isinstance(data, torch.Tensor):
+        for i in range(0, len(data), batch_size):
+            yield data[i : i + batch_size]
+        return
+    if (
+        isinstance(data, Dataset)
+        and hasattr(data, "__len__")
+        and not isinstance(data, torch.utils.data.IterableDataset)
+    ):
+        n = len(data)  # type: ignore[arg-type]
+        if isinstance(data, TensorDataset):
+            x = data.tensors[0]
+            for i in range(0, n, batch_size):
+                yield x[i : i + batch_size]
+            return
+        if hasattr(data, "get_batch"):
+            for i in range(0, n, batch_size):
+                yield data.get_batch(torch.arange(i, min(i + batch_size, n)))[0]
+            return
+        data = DataLoader(data, batch_size=batch_size, shuffle=False)
+    for batch in data:
+        yield batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+def _per_layer(option: Any, name: str) -> Any:
+    return option.get(name) if isinstance(option, Mapping) else option
+
+
+def _layout(out: Any, name: str, pool: Any, stride: Any) -> torch.Tensor:
+    """One layer's raw output -> samples-first tensor (pooled / subsampled on the device)."""
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"layer {name!r} returned {type(out).__name__}, not a tensor")
+    out = out.detach()
+    if out.ndim == 4:
+        if stride is not None:
+            out = out[:, :, ::stride, ::stride]
+        if pool == "mean":
+            return out.mean(dim=(2, 3))
+        if pool == "max":
+            return out.amax(dim=(2, 3))
+        if isinstance(pool, int) and not isinstance(pool, bool):
+            out = F.adaptive_avg_pool2d(out, pool)
+        elif pool is not None:
+            raise ValueError(
+                f"pool must be None, 'mean', 'max' or an int output size; got {pool!r} for {name!r}"
+            )
+        return out.permute(0, 2, 3, 1)
+    if out.ndim == 3:
+        return out.reshape(-1, out.shape[-1])
+    if out.ndim == 1:
+        return out.unsqueeze(1)
+    if out.ndim == 2:
+        return out
+    return out.flatten(1)
+
+
+class _StopForward(Exception):
+    """Raised by a hook once every requested layer is captured: the rest of the forward is skipped."""
+
+
+class _HookRecorder:
+    def __init__(self, model: nn.Module, layers: Sequence[str]) -> None:
+        self.layers = tuple(layers)
+        self.outputs: dict[str, Any] = {}
+        self.calls: dict[str, int] = {}
+        self.handles = []
+        for name in self.layers:
+            self.handles.append(model.get_submodule(name).register_forward_hook(self._hook(name)))
+
+    def _hook(self, name: str) -> Any:
+        def hook(module: nn.Module, args: Any, output: Any) -> None:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            self.outputs[name] = output
+            if len(self.outputs) == len(self.layers) and all(self.calls[n] == 1 for n in self.layers):
+                raise _StopForward
+
+        return hook
+
+    def __call__(self, model: nn.Module, x: Any) -> dict[str, Any]:
+        self.outputs, self.calls = {}, {}
+        try:
+            model(x)
+        except _StopForward:
+            pass
+        twice = [n for n, c in self.calls.items() if c > 1]
+        if twice:
+            raise ValueError(
+                f"module(s) {twice} ran more than once in one forward pass, so their output is ambiguous; "
+                "use torchvision node names instead (see torchvision.models.feature_extraction."
+                "get_graph_node_names, e.g. 'layer1.0.relu_1') with method='fx'"
+            )
+        missing = [n for n in self.layers if n not in self.outputs]
+        if missing:
+            raise ValueError(f"layer(s) {missing} did not run in the forward pass of {type(model).__name__}")
+        return self.outputs
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+def _resolve_method(model: nn.Module, layers: Sequence[str], method: str) -> str:
+    if method not in ("auto", "hooks", "fx"):
+        raise ValueError(f"method must be one of 'auto', 'hooks', 'fx'; got {method!r}")
+    modules = dict(model.named_modules())
+    not_modules = [n for n in layers if n not in modules or n == ""]
+    if method == "hooks" and not_modules:
+        raise ValueError(
+            f"layer(s) {not_modules} are not submodules of {type(model).__name__}; known layer_names: "
+            f"{getattr(model, 'layer_names', None)}"
+        )
+    if method == "auto":
+        return "fx" if not_modules else "hooks"
+    return method
+
+
+def iter_activations(
+    model: nn.Module,
+    data: Any,
+    layers: Sequence[str] | None = None,
+    *,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    pool: Any = None,
+    stride: Any = None,
+    method: str = "auto",
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Yield ``{layer: activations of one batch}`` (samples first, on the device).
+
+    The primitive under :func:`record`. Two models run over the same ``data`` yield their
+    batches in the same order, so zipping two iterators streams a pair of layers into an
+    accumulator. The model is in eval mode (its mode is restored when the iterator ends or
+    is closed) and no gradients are kept. Parameters as in :func:`record`.
+    """
+    layers = layer_names_of(model) if layers is None else tuple(layers)
+    if not layers:
+        raise ValueError("layers must name at least one layer")
+    if len(set(layers)) != len(layers):
+        raise ValueError(f"layers must be distinct; got {list(layers)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    if isinstance(stride, int) and not isinstance(stride, bool) and stride < 1:
+        raise ValueError(f"stride must be a positive int; got {stride}")
+    method = _resolve_method(model, layers, method)
+    device = _model_device(model) if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    recorder: Any
+    if method == "hooks":
+        hooks = _HookRecorder(model, layers)
+        recorder = hooks
+    else:
+        from torchvision.models.feature_extraction import create_feature_extractor
+
+        try:
+            extractor = create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
+        except Exception as exc:
+            raise ValueError(
+                f"could not record {list(layers)} from {type(model).__name__} with torchvision's feature "
+                f"extraction ({type(exc).__name__}: {exc}); name submodules (forward hooks) instead"
+            ) from exc
+        hooks = None
+        recorder = lambda m, x: extractor(x)  # noqa: E731
+    try:
+        with torch.no_grad():
+            for x in _input_batches(data, batch_size):
+                x = x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x
+                outputs = recorder(model, x)
+                yield {n: _layout(outputs[n], n, _per_layer(pool, n), _per_layer(stride, n)) for n in layers}
+    finally:
+        if hooks is not None:
+            hooks.remove()
+        model.train(was_training)
+
+
+def record(
+    model: nn.Module,
+    data: Any,
+    layers: Sequence[str] | None = None,
+    *,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    pool: Any = None,
+    stride: Any = None,
+    sink: ActivationSink | None = None,
+    dtype: Any = None,
+    method: str = "auto",
+    progress: bool = False,
+) -> Any:
+    """Record named layers of a model over a dataset.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Run in eval mode on its own device (its training mode is restored afterwards).
+    data : Dataset, DataLoader, torch.Tensor, numpy array, or iterable of batches
+        Items/batches may be ``(inputs, targets, ...)``; only the inputs are used, in order
+        (a ``DataLoader`` must not shuffle if the rows are to match another recording).
+    layers : sequence of str, optional
+        Submodule names (forward hooks) or torchvision graph-node names (feature extraction,
+        needs an FX-traceable model). Default: ``model.layer_names``.
+    batch_size : int, default=256
+        For datasets and tensors (a ``DataLoader`` keeps its own).
+    device : str or torch.device, optional
+        Where the inputs go; default: the model's device.
+    pool : None, "mean", "max", int, or dict, default=None
+        Spatial pooling of conv outputs: ``"mean"`` (global average -> ``(n, channels)``),
+        ``"max"``, or an int ``k`` (adaptive average pooling to ``k x k`` ->
+        ``(n, k, k, channels)``). A dict gives one value per layer.
+    stride : None, int, or dict, default=None
+        Keep every ``stride``-th row and column of conv outputs (before pooling).
+    sink : ActivationSink, optional
+        Receive the batches instead of returning arrays (e.g. a streaming accumulator).
+    dtype : numpy dtype, optional
+        dtype of the returned arrays (default: as computed, float32 for float32 models).
+    method : {"auto", "hooks", "fx"}, default="auto"
+        ``"auto"`` uses forward hooks when every name is a submodule, else torchvision's
+        ``create_feature_extractor``.
+    progress : bool, default=False
+        Show a tqdm bar over batches.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray, or the sink
+        ``{layer: array}`` in the samples-first layout (module docstring), or ``sink``
+        itself after feeding it every batch.
+
+    Raises
+    ------
+    ValueError
+        Unknown layers, a module that runs twice in one forward pass (hooks are
+        ambiguous; use node names), a layer that never runs.
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_digits
+    >>> from svcca.nn.models import ConvNet
+    >>> from svcca.nn.activations import record
+    >>> digits = load_digits()
+    >>> net = ConvNet("pilot5", seed=0)
+    >>> acts = record(net, digits.test)
+    >>> acts["conv1"].shape, acts["logits"].shape
+    ((500, 8, 8, 32), (500, 10))
+    >>> record(net, digits.test, ["conv5"], pool="mean")["conv5"].shape
+    (500, 32)
+    """
+    from tqdm import tqdm
+
+    target = ArraySink(dtype) if sink is None else sink
+    if not callable(getattr(target, "update", None)):
+        raise TypeError(f"sink must have an update(batch_dict) method; got {type(target).__name__}")
+    batches: Iterable[dict[str, torch.Tensor]] = iter_activations(
+        model, data, layers, batch_size=batch_size, device=device, pool=pool, stride=stride, method=method
+    )
+    total = None
+    if hasattr(data, "__len__") and not isinstance(data, DataLoader):
+        total = -(-len(data) // batch_size)
+    elif isinstance(data, DataLoader):
+        total = len(data)
+    for batch in tqdm(batches, total=total, disable=not progress, desc="recording", leave=False):
+        target.update(batch)
+    return target.result() if sink is None else sink

@@ -1,0 +1,802 @@
+"""Seeded, resumable training with checkpoints at chosen steps, and freeze training.
+
+One function, :func:`train`, covers what the experiments need: classification and
+next-token language modelling (the loss is cross-entropy over the last axis of the logits),
+training for a number of epochs or until a target training accuracy (memorizing
+networks), seeded augmentation, snapshots at chosen steps for learning-dynamics analyses,
+and freeze training (Raghu et al. 2017).
+
+Reproducibility and files:
+
+* The run is seeded by ``seed`` alone: the epoch order is ``torch.randperm`` of a generator
+  seeded from ``(seed, epoch)``, augmentation draws from its own generator, and dropout from
+  the torch RNG seeded inside :func:`torch.random.fork_rng` (the caller's global random
+  state is left untouched). On CPU, with ``deterministic=True``
+  (``torch.use_deterministic_algorithms``), the same call gives bit-identical weights.
+* ``checkpoint_dir/step_XXXXXXXX.pt``: a snapshot at each step of ``checkpoint_steps``
+  (``{"model": state_dict, "meta": {...}}``: plain data only, so it loads with
+  ``torch.load(..., weights_only=True)``).
+* ``checkpoint_dir/resume.pt``: the full training state (model, optimizer, RNG states,
+  history, step), rewritten at every snapshot, every ``resume_every`` steps and at the end
+  of every epoch. Every file is written to a temporary file in the same folder and moved
+  into place with ``os.replace``, so a half-written file is never read. Calling
+  :func:`train` again with the same arguments resumes from ``resume.pt``, reproducing the
+  uninterrupted run exactly on CPU; after a finished run it only reloads the weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data._utils.collate import default_collate
+
+__all__ = [
+    "Checkpoint",
+    "StepInfo",
+    "TrainHistory",
+    "checkpoint_schedule",
+    "evaluate",
+    "freeze_schedule",
+    "list_checkpoints",
+    "load_checkpoint",
+    "steps_per_epoch",
+    "train",
+]
+
+RESUME_FILE = "resume.pt"
+_SNAPSHOT = re.compile(r"^step_(\d{8})\.pt$")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class TrainHistory:
+    """What happened during training, one entry per completed epoch.
+
+    Attributes
+    ----------
+    epoch : tuple of int
+        1, 2, ... (the epochs completed).
+    step : tuple of int
+        Optimizer steps done at the end of each epoch.
+    train_loss : tuple of float
+        Mean training loss over the epoch's batches (train mode, augmented inputs).
+    train_accuracy : tuple of float
+        Accuracy on the training set at the end of the epoch: in eval mode on the
+        un-augmented data when ``eval_train`` (default), else the running accuracy of the
+        epoch's batches.
+    test_loss, test_accuracy : tuple of float
+        On ``test_data`` in eval mode at the end of each epoch (NaN without test data).
+    time_s : tuple of float
+        Cumulative wall-clock seconds of training (excluding evaluation) at each epoch end.
+    total_steps : int
+        Optimizer steps done.
+    steps_per_epoch : int
+    reached_target : bool or None
+        Whether ``target_train_accuracy`` was reached (None when not asked).
+    checkpoints : tuple of int
+        Steps with a snapshot file.
+    frozen_at : dict of str -> int
+        Step at which each frozen layer stopped training (freeze training).
+    flops, flops_full : float
+        Estimated training FLOPs (forward + backward, counted by
+        ``torch.utils.flop_counter`` on one batch of each freezing state, per sample) done,
+        and what the same samples would have cost without freezing.
+    parameter_updates, parameter_updates_full : int
+        Sum over steps of the number of parameters updated, with and without freezing.
+    """
+
+    epoch: tuple[int, ...] = ()
+    step: tuple[int, ...] = ()
+    train_loss: tuple[float, ...] = ()
+    train_accuracy: tuple[float, ...] = ()
+    test_loss: tuple[float, ...] = ()
+    test_accuracy: tuple[float, ...] = ()
+    time_s: tuple[float, ...] = ()
+    total_steps: int = 0
+    steps_per_epoch: int = 0
+    reached_target: bool | None = None
+    checkpoints: tuple[int, ...] = ()
+    frozen_at: dict[str, int] = field(default_factory=dict)
+    flops: float = 0.0
+    flops_full: float = 0.0
+    parameter_updates: int = 0
+    parameter_updates_full: int = 0
+
+    @property
+    def compute_saved(self) -> float:
+        """Fraction of training FLOPs saved by freezing, ``1 - flops / flops_full`` (0 without freezing)."""
+        return 0.0 if self.flops_full <= 0 else 1.0 - self.flops / self.flops_full
+
+    @property
+    def updates_saved(self) -> float:
+        """Fraction of parameter updates saved by freezing."""
+        full = self.parameter_updates_full
+        return 0.0 if full <= 0 else 1.0 - self.parameter_updates / full
+
+    @property
+    def final_test_accuracy(self) -> float:
+        """Test accuracy after the last epoch (NaN when none)."""
+        return self.test_accuracy[-1] if self.test_accuracy else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serialisable fields (lists instead of tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainHistory:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+class StepInfo(NamedTuple):
+    """Passed to ``callback`` after every optimizer step."""
+
+    step: int
+    epoch: int
+    loss: float
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """A loaded snapshot: the step, the model's ``state_dict`` and plain metadata."""
+
+    step: int
+    epoch: int
+    state_dict: dict[str, torch.Tensor]
+    meta: dict[str, Any]
+    path: Path
+
+    @property
+    def history(self) -> TrainHistory:
+        """The training history up to this snapshot."""
+        return TrainHistory.from_dict(self.meta["history"])
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def steps_per_epoch(n_samples: int, batch_size: int) -> int:
+    """Optimizer steps per epoch: ``ceil(n_samples / batch_size)`` (the last batch may be smaller)."""
+    return -(-int(n_samples) // int(batch_size))
+
+
+def checkpoint_schedule(total_steps: int, n: int = 20, *, spacing: str = "log") -> tuple[int, ...]:
+    """About ``n`` checkpoint steps in ``[0, total_steps]``, including both ends.
+
+    ``spacing="log"`` places them geometrically (dense early, where representations change
+    fastest; Raghu et al. 2017 analyse learning dynamics this way); ``"linear"`` evenly.
+
+    Examples
+    --------
+    >>> from svcca.nn.train import checkpoint_schedule
+    >>> checkpoint_schedule(1000, 6)
+    (0, 1, 6, 32, 178, 1000)
+    >>> checkpoint_schedule(100, 5, spacing="linear")
+    (0, 25, 50, 75, 100)
+    """
+    if total_steps < 1 or n < 2:
+        raise ValueError(f"need total_steps >= 1 and n >= 2; got total_steps={total_steps}, n={n}")
+    if spacing == "linear":
+        steps = np.linspace(0, total_steps, n)
+    elif spacing == "log":
+        steps = np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
+    else:
+        raise ValueError(f"spacing must be one of 'log', 'linear'; got {spacing!r}")
+    return tuple(sorted({int(round(s)) for s in steps}))
+
+
+def freeze_schedule(
+    layers: Sequence[str], *, start: float = 0.25, stop: float = 0.75, keep_last: int = 1
+) -> dict[str, float]:
+    """Freeze training: layer ``i`` (input side first) stops training at a growing fraction of training.
+
+    The first ``len(layers) - keep_last`` layers are frozen at fractions spaced evenly from
+    ``start`` to ``stop``; the last ``keep_last`` (the classifier) train to the end.
+
+    Examples
+    --------
+    >>> from svcca.nn.train import freeze_schedule
+    >>> freeze_schedule(["conv1", "conv2", "conv3", "logits"], start=0.2, stop=0.6)
+    {'conv1': 0.2, 'conv2': 0.4, 'conv3': 0.6}
+    """
+    frozen = list(layers)[: max(0, len(layers) - keep_last)]
+    if not 0.0 <= start <= stop <= 1.0:
+        raise ValueError(f"need 0 <= start <= stop <= 1; got start={start}, stop={stop}")
+    if len(frozen) == 1:
+        return {frozen[0]: float(start)}
+    return {
+        name: float(round(start + i * (stop - start) / (len(frozen) - 1), 12))
+        for i, name in enumerate(frozen)
+    }
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file in the same folder, then ``os.replace`` it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def list_checkpoints(checkpoint_dir: str | os.PathLike[str]) -> dict[int, Path]:
+    """Snapshot files ``step_XXXXXXXX.pt`` of a run, by step (temporary files are ignored)."""
+    folder = Path(checkpoint_dir)
+    if not folder.is_dir():
+        return {}
+    found = {int(m.group(1)): p for p in folder.iterdir() if (m := _SNAPSHOT.match(p.name))}
+    return dict(sorted(found.items()))
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module | None = None,
+    *,
+    step: int | None = None,
+    map_location: Any = "cpu",
+) -> Checkpoint:
+    """Load a snapshot (``weights_only=True``), optionally into ``model``.
+
+    Parameters
+    ----------
+    path : path
+        A snapshot file, or a checkpoint folder together with ``step`` (default: its
+        latest snapshot).
+    model : torch.nn.Module, optional
+        Receives the weights (``load_state_dict``, strict).
+    step : int, optional
+    map_location : default="cpu"
+    """
+    path = Path(path)
+    if path.is_dir():
+        snaps = list_checkpoints(path)
+        if not snaps:
+            raise FileNotFoundError(f"no snapshot step_XXXXXXXX.pt in {path}")
+        if step is None:
+            step = max(snaps)
+        if step not in snaps:
+            raise FileNotFoundError(f"no snapshot for step {step} in {path}; available: {sorted(snaps)}")
+        path = snaps[step]
+    blob = torch.load(path, map_location=map_location, weights_only=True)
+    if model is not None:
+        model.load_state_dict(blob["model"])
+    meta = blob["meta"]
+    return Checkpoint(
+        step=int(meta["step"]), epoch=int(meta["epoch"]), state_dict=blob["model"], meta=meta, path=path
+    )
+
+
+def _loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy over the last axis (classes or vocabulary) and the number of correct argmaxes."""
+    flat = logits.reshape(-1, logits.shape[-1])
+    y = targets.reshape(-1)
+    return F.cross_entropy(flat, y), (flat.argmax(1) == y).sum()
+
+
+def _fetch(dataset: Any, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors[0][index], dataset.tensors[1][index]
+    if hasattr(dataset, "get_batch"):
+        return dataset.get_batch(index)
+    batch = default_collate([dataset[int(i)] for i in index])
+    return batch[0], batch[1]
+
+
+def _fast(dataset: Any) -> bool:
+    return isinstance(dataset, TensorDataset) or hasattr(dataset, "get_batch")
+
+
+def _xy_batches(data: Any, batch_size: int, num_workers: int = 0) -> Iterator[tuple[Any, Any]]:
+    if isinstance(data, DataLoader):
+        for b in data:
+            yield b[0], b[1]
+        return
+    if _fast(data):
+        n = len(data)
+        for i in range(0, n, batch_size):
+            yield _fetch(data, torch.arange(i, min(i + batch_size, n)))
+        return
+    for b in DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers):
+        yield b[0], b[1]
+
+
+def evaluate(
+    model: nn.Module,
+    data: Dataset | DataLoader,
+    *,
+    batch_size: int = 1024,
+    device: str | torch.device | None = None,
+    num_workers: int = 0,
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``data`` (eval mode, no gradients).
+
+    For language models both are per token. The model's training mode is restored.
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_digits
+    >>> from svcca.nn.models import MLP
+    >>> from svcca.nn.train import evaluate
+    >>> loss, acc = evaluate(MLP(seed=0), load_digits().test)
+    >>> 0.0 <= acc <= 0.3  # untrained: about chance
+    True
+    """
+    if device is None:
+        p = next(model.parameters(), None)
+        device = p.device if p is not None else torch.device("cpu")
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    try:
+        with torch.no_grad():
+            for x, y in _xy_batches(data, batch_size, num_workers):
+                x, y = x.to(device), y.to(device)
+                loss, c = _loss_and_correct(model(x), y)
+                k = y.numel()
+                total_loss += float(loss) * k
+                correct += int(c)
+                count += k
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("data is empty")
+    return total_loss / count, correct / count
+
+
+@contextlib.contextmanager
+def _deterministic(enabled: bool, device: torch.device) -> Iterator[None]:
+    prev = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
+    prev_cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    if enabled:
+        if device.type == "cuda":
+            # needed by cuBLAS for deterministic matmuls; effective if set before cuBLAS starts
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+        # on accelerators some ops have no deterministic kernel: warn instead of failing there
+        torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(prev[0], warn_only=prev[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = prev_cudnn
+
+
+def _rng_devices(device: torch.device) -> list[int]:
+    if device.type == "cuda":
+        return [device.index if device.index is not None else torch.cuda.current_device()]
+    return []
+
+
+def _make_optimizer(
+    optimizer: str | Callable[..., torch.optim.Optimizer],
+    params: Iterable[nn.Parameter],
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+) -> torch.optim.Optimizer:
+    if callable(optimizer):
+        return optimizer(params)
+    if optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'adam', 'sgd' or a callable(params) -> Optimizer; got {optimizer!r}")
+
+
+def _lr_factor(schedule: str | None, step: int, total: int) -> float:
+    if schedule in (None, "constant"):
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+    raise ValueError(f"lr_schedule must be None, 'constant' or 'cosine'; got {schedule!r}")
+
+
+def _apply_frozen(model: nn.Module, names: Iterable[str]) -> None:
+    """Stop training the named layers: no gradients for their parameters, eval mode for their norms."""
+    for name in names:
+        module = model.get_submodule(name)
+        for p in module.parameters():
+            p.requires_grad_(False)
+        module.eval()
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train(
+    model: nn.Module,
+    train_data: Dataset,
+    *,
+    test_data: Dataset | None = None,
+    epochs: int = 10,
+    batch_size: int = 128,
+    optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
+    lr: float = 1e-3,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    lr_schedule: str | None = None,
+    grad_clip: float | None = None,
+    seed: int = 0,
+    augment: Callable[..., torch.Tensor] | None = None,
+    device: str | torch.device = "cpu",
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    checkpoint_steps: Iterable[int] = (),
+    resume: bool = True,
+    resume_every: int | None = None,
+    target_train_accuracy: float | None = None,
+    freeze: Mapping[str, float] | None = None,
+    eval_train: bool = True,
+    eval_batch_size: int = 1024,
+    num_workers: int = 0,
+    deterministic: bool = True,
+    progress: bool = True,
+    callback: Callable[[StepInfo], Any] | None = None,
+) -> TrainHistory:
+    """Train a classifier or language model in place; seeded, checkpointed and resumable.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Returns logits ``(batch, classes)`` or ``(batch, positions, vocab)``; moved to ``device``.
+    train_data : Dataset
+        Items ``(input, target)``; targets are class indices ``(batch,)`` or token ids
+        ``(batch, positions)``. ``TensorDataset`` and datasets with ``get_batch`` are
+        batched by tensor indexing (fast); others through a ``DataLoader``.
+    test_data : Dataset, optional
+        Evaluated at the end of every epoch.
+    epochs : int, default=10
+        Number of epochs, or the maximum with ``target_train_accuracy``.
+    batch_size : int, default=128
+    optimizer : {"adam", "sgd"} or callable, default="adam"
+        A callable receives the parameters and returns an optimizer.
+    lr, momentum, weight_decay : float
+        Momentum is used by SGD only.
+    lr_schedule : {None, "constant", "cosine"}, default=None
+        Cosine decays the learning rate to 0 over ``epochs * steps_per_epoch`` steps.
+    grad_clip : float, optional
+        Clip the global gradient norm (language models).
+    seed : int, default=0
+        The only source of randomness of the run (shuffling, augmentation, dropout). The
+        model's initialisation is seeded where it is built (``seed=`` of the models).
+    augment : callable, optional
+        ``augment(inputs, generator) -> inputs`` on each training batch, e.g.
+        :class:`svcca.nn.data.RandomShift`; it must draw only from ``generator``.
+    device : str or torch.device, default="cpu"
+        ``"cuda"`` trains on the GPU (set ``deterministic=False`` for speed there).
+    checkpoint_dir : path, optional
+        Where snapshots and the resume state go; required for ``checkpoint_steps`` and
+        resuming.
+    checkpoint_steps : iterable of int, default=()
+        Optimizer steps after which to write a snapshot (0 = the initial model); see
+        :func:`checkpoint_schedule` and :func:`steps_per_epoch`.
+    resume : bool, default=True
+        Continue from ``checkpoint_dir/resume.pt`` when present. Its configuration must
+        match this call's, else ``ValueError``.
+    resume_every : int, optional
+        Also save the resume state every this many steps (it is always saved at each
+        snapshot and at the end of each epoch).
+    target_train_accuracy : float, optional
+        Stop after the first epoch whose training accuracy reaches it (e.g. 1.0 for
+        memorizing networks).
+    freeze : dict of str -> float, optional
+        Freeze training: layer name -> fraction of the ``epochs * steps_per_epoch`` steps
+        after which it stops training (its parameters get no gradient and its batch-norm
+        statistics are fixed). See :func:`freeze_schedule`.
+    eval_train : bool, default=True
+        Measure the training accuracy in eval mode on the whole training set each epoch
+        (exact, costs about a third of an epoch); else use the running batch accuracy.
+    eval_batch_size : int, default=1024
+    num_workers : int, default=0
+        ``DataLoader`` workers for datasets without fast batching (e.g. image folders).
+    deterministic : bool, default=True
+        Use ``torch.use_deterministic_algorithms`` during training (restored afterwards).
+    progress : bool, default=True
+        tqdm bar over epochs.
+    callback : callable, optional
+        ``callback(StepInfo(step, epoch, loss))`` after every optimizer step (and after
+        that step's checkpoint files are written).
+
+    Returns
+    -------
+    TrainHistory
+
+    Raises
+    ------
+    ValueError
+        Bad options, or a ``resume.pt`` written by a different configuration.
+
+    References
+    ----------
+    M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein. SVCCA: Singular Vector Canonical
+    Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 2017
+    (freeze training, Section 4.1).
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_digits
+    >>> from svcca.nn.models import MLP
+    >>> from svcca.nn.train import train
+    >>> digits = load_digits()
+    >>> net = MLP(hidden=(64,), seed=0)
+    >>> hist = train(net, digits.train, test_data=digits.test, epochs=3, seed=0, progress=False)
+    >>> hist.epoch, hist.total_steps, hist.final_test_accuracy > 0.8
+    ((1, 2, 3), 33, True)
+    """
+    from tqdm import tqdm
+
+    # ---- options
+    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive int; got {v!r}")
+    if target_train_accuracy is not None and not 0.0 < target_train_accuracy <= 1.0:
+        raise ValueError(f"target_train_accuracy must be in (0, 1]; got {target_train_accuracy}")
+    _lr_factor(lr_schedule, 0, 1)
+    device = torch.device(device)
+    n = len(train_data)
+    if n == 0:
+        raise ValueError("train_data is empty")
+    spe = steps_per_epoch(n, batch_size)
+    max_steps = epochs * spe
+    ckpt_steps = sorted({int(s) for s in checkpoint_steps})
+    if ckpt_steps and checkpoint_dir is None:
+        raise ValueError("checkpoint_steps needs checkpoint_dir")
+    if ckpt_steps and (ckpt_steps[0] < 0 or ckpt_steps[-1] > max_steps):
+        raise ValueError(
+            f"checkpoint_steps must lie in [0, {max_steps}] (epochs * steps_per_epoch); got {ckpt_steps}"
+        )
+    modules = dict(model.named_modules())
+    freeze = dict(freeze or {})
+    bad = {k: v for k, v in freeze.items() if k not in modules or not 0.0 <= float(v) <= 1.0}
+    if bad:
+        raise ValueError(f"freeze must map submodule names to fractions in [0, 1]; bad entries: {bad}")
+    freeze_steps = {k: int(round(float(v) * max_steps)) for k, v in freeze.items()}
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+
+    config = {
+        "model": type(model).__name__,
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "n_train": n,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": optimizer if isinstance(optimizer, str) else getattr(optimizer, "__name__", "callable"),
+        "lr": lr,
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+        "lr_schedule": lr_schedule,
+        "grad_clip": grad_clip,
+        "seed": seed,
+        "augment": repr(augment) if augment is not None else None,
+        "target_train_accuracy": target_train_accuracy,
+        "freeze": {k: float(v) for k, v in freeze.items()},
+        "eval_train": eval_train,
+    }
+
+    model.to(device)
+    all_params = list(model.parameters())
+    opt = _make_optimizer(optimizer, all_params, lr, momentum, weight_decay)
+    aug_gen = torch.Generator().manual_seed(seed + 7919)
+
+    # ---- state (restored from resume.pt when present)
+    st: dict[str, Any] = {
+        "step": 0,
+        "epoch": 0,
+        "finished": False,
+        "hist": TrainHistory(steps_per_epoch=spe).to_dict(),
+        "epoch_loss": 0.0,
+        "epoch_correct": 0,
+        "epoch_count": 0,
+        "elapsed": 0.0,
+        "flops_per_sample": {},
+    }
+    resumed = False
+    if folder is not None and resume and (folder / RESUME_FILE).is_file():
+        # on the CPU: RNG states must stay there; load_state_dict copies weights to the device
+        blob = torch.load(folder / RESUME_FILE, map_location="cpu", weights_only=True)
+        if blob["config"] != config:
+            diff = {k: (blob["config"].get(k), v) for k, v in config.items() if blob["config"].get(k) != v}
+            raise ValueError(
+                f"{folder / RESUME_FILE} was written by a different training configuration "
+                f"(saved, now): {diff}; use another checkpoint_dir or resume=False"
+            )
+        model.load_state_dict(blob["model"])
+        opt.load_state_dict(blob["optimizer"])
+        aug_gen.set_state(blob["rng"]["augment"])
+        st = blob["state"]
+        resumed = True
+
+    def frozen_now(step: int) -> list[str]:
+        return [k for k, s in freeze_steps.items() if step >= s]
+
+    def save_resume() -> None:
+        if folder is None:
+            return
+        rng = {"torch": torch.get_rng_state(), "augment": aug_gen.get_state()}
+        if device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(device)
+        _atomic_save(
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "rng": rng,
+                "state": st,
+                "config": config,
+            },
+            folder / RESUME_FILE,
+        )
+
+    def save_snapshot(step: int) -> None:
+        assert folder is not None
+        meta = {"step": step, "epoch": st["epoch"], "config": config, "history": st["hist"]}
+        _atomic_save({"model": model.state_dict(), "meta": meta}, folder / f"step_{step:08d}.pt")
+        if step not in st["hist"]["checkpoints"]:
+            st["hist"]["checkpoints"].append(step)
+
+    with torch.random.fork_rng(devices=_rng_devices(device)), _deterministic(deterministic, device):
+        if resumed:
+            torch.set_rng_state(blob["rng"]["torch"])
+            if device.type == "cuda" and "cuda" in blob["rng"]:
+                torch.cuda.set_rng_state(blob["rng"]["cuda"], device)
+        else:
+            torch.manual_seed(seed)
+            if 0 in ckpt_steps:
+                save_snapshot(0)
+        bar = tqdm(total=epochs, initial=st["epoch"], disable=not progress or st["finished"], desc="training")
+        try:
+            while not st["finished"] and st["epoch"] < epochs:
+                epoch = st["epoch"]
+                order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+                first = st["step"] - epoch * spe  # > 0 when resuming inside an epoch
+                model.train()
+                _apply_frozen(model, frozen_now(st["step"]))
+                if _fast(train_data):
+                    batches: Iterable[Any] = (
+                        _fetch(train_data, order[b * batch_size : (b + 1) * batch_size])
+                        for b in range(first, spe)
+                    )
+                else:
+                    batches = DataLoader(
+                        train_data,
+                        batch_size=batch_size,
+                        sampler=order[first * batch_size :].tolist(),
+                        num_workers=num_workers,
+                    )
+                t0 = time.perf_counter()
+                for x, y in batches:
+                    step = st["step"]
+                    frozen = frozen_now(step)
+                    for name in frozen:
+                        if name not in st["hist"]["frozen_at"]:
+                            st["hist"]["frozen_at"][name] = step
+                    _apply_frozen(model, frozen)
+                    if augment is not None:
+                        x = augment(x, aug_gen)
+                    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                    for g in opt.param_groups:
+                        g["lr"] = lr * _lr_factor(lr_schedule, step, max_steps)
+                    opt.zero_grad(set_to_none=True)
+                    fps = st["flops_per_sample"]
+                    key = str(len(frozen))
+                    if "0" not in fps and key != "0":  # frozen from the start: cost the unfrozen model once
+                        fps["0"] = _full_flops_per_sample(model, x, y, device)
+                    counting = key not in fps
+                    with _flop_counter(counting) as fc:
+                        loss, correct = _loss_and_correct(model(x), y)
+                        loss.backward()
+                    if counting:
+                        fps[key] = fc.get_total_flops() / len(x)
+                    if grad_clip is not None:
+                        nn.utils.clip_grad_norm_([p for p in all_params if p.requires_grad], grad_clip)
+                    opt.step()
+                    st["step"] = step + 1
+                    k = len(x)
+                    lv = float(loss.detach())
+                    st["epoch_loss"] += lv * k
+                    st["epoch_correct"] += int(correct)
+                    st["epoch_count"] += int(y.numel())
+                    h = st["hist"]
+                    h["flops"] += fps[key] * k
+                    h["flops_full"] += fps["0"] * k
+                    h["parameter_updates"] += sum(p.numel() for p in all_params if p.requires_grad)
+                    h["parameter_updates_full"] += sum(p.numel() for p in all_params)
+                    h["total_steps"] = st["step"]
+                    if st["step"] in ckpt_steps or (resume_every and st["step"] % resume_every == 0):
+                        st["elapsed"] += time.perf_counter() - t0
+                        t0 = time.perf_counter()
+                        if st["step"] in ckpt_steps:
+                            save_snapshot(st["step"])
+                        save_resume()
+                    if callback is not None:  # after the step is saved: an exception here loses nothing
+                        callback(StepInfo(st["step"], epoch, lv))
+                st["elapsed"] += time.perf_counter() - t0
+
+                # ---- end of epoch: evaluate, record, maybe stop
+                h = st["hist"]
+                running_acc = st["epoch_correct"] / max(st["epoch_count"], 1)
+                train_acc = (
+                    evaluate(
+                        model, train_data, batch_size=eval_batch_size, device=device, num_workers=num_workers
+                    )[1]
+                    if eval_train
+                    else running_acc
+                )
+                test_loss, test_acc = (math.nan, math.nan)
+                if test_data is not None:
+                    test_loss, test_acc = evaluate(
+                        model, test_data, batch_size=eval_batch_size, device=device, num_workers=num_workers
+                    )
+                st["epoch"] = epoch + 1
+                h["epoch"].append(epoch + 1)
+                h["step"].append(st["step"])
+                h["train_loss"].append(st["epoch_loss"] / n)  # every epoch sees all n samples
+                h["train_accuracy"].append(float(train_acc))
+                h["test_loss"].append(float(test_loss))
+                h["test_accuracy"].append(float(test_acc))
+                h["time_s"].append(float(st["elapsed"]))
+                st["epoch_loss"], st["epoch_correct"], st["epoch_count"] = 0.0, 0, 0
+                if target_train_accuracy is not None:
+                    h["reached_target"] = bool(train_acc >= target_train_accuracy)
+                    if h["reached_target"]:
+                        st["finished"] = True
+                if st["epoch"] >= epochs:
+                    st["finished"] = True
+                save_resume()
+                bar.update(1)
+                bar.set_postfix(
+                    loss=f"{h['train_loss'][-1]:.3f}", train=f"{train_acc:.3f}", test=f"{test_acc:.3f}"
+                )
+        finally:
+            bar.close()
+    return TrainHistory.from_dict(st["hist"])
+
+
+def _full_flops_per_sample(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    """FLOPs per sample of one training step of ``model`` with nothing frozen (on a copy, RNG untouched)."""
+    import copy
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    twin = copy.deepcopy(model).train()
+    for p in twin.parameters():
+        p.requires_grad_(True)
+    with torch.random.fork_rng(devices=_rng_devices(device)), FlopCounterMode(display=False) as fc:
+        _loss_and_correct(twin(x), y)[0].backward()
+    return fc.get_total_flops() / len(x)
+
+
+@contextlib.contextmanager
+def _flop_counter(enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as fc:
+        yield fc

@@ -1,0 +1,204 @@
+"""Layer x layer similarity heatmaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from .._backend import to_numpy
+from .._validation import check_option
+from ._inputs import as_float, attr
+from ._style import new_axes
+
+__all__ = ["plot_similarity_matrix"]
+
+
+def _labels(given: Any, from_obj: Any, n: int, name: str) -> list[str] | None:
+    labels = given if given is not None else from_obj
+    if labels is None:
+        return None
+    labels = [str(v) for v in (to_numpy(labels) if hasattr(labels, "shape") else labels)]
+    if len(labels) != n:
+        raise ValueError(f"{name} must have one label per {name.split('_')[0]} ({n}); got {len(labels)}")
+    return labels
+
+
+def plot_similarity_matrix(
+    matrix: Any,
+    row_labels: Any = None,
+    col_labels: Any = None,
+    *,
+    ax: Any = None,
+    annot: bool | str = "auto",
+    fmt: str = ".2f",
+    mask: Any = None,
+    mask_style: str = "hatch",
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
+    cmap: Any = "viridis",
+    cbar: bool = True,
+    cbar_label: str | None = None,
+    square: bool = True,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Any:
+    """Plot a layer x layer similarity matrix as a labelled heatmap (seaborn).
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_rows, n_cols), or a SimilarityMatrix-like object
+        The similarities (NaN cells are left blank). An object with ``.values`` (and
+        optionally ``.row_labels``, ``.col_labels``, ``.method``), such as the labelled
+        matrix returned by ``svcca.similarity_matrix``, or a pandas DataFrame (``.index``
+        and ``.columns`` become the labels), is accepted too.
+    row_labels, col_labels : sequence of str, optional
+        Tick labels (layer names); they override the object's own. For a square matrix,
+        ``row_labels`` alone labels both axes.
+    ax : matplotlib Axes, optional
+        Where to draw; a new single-column figure when None.
+    annot : bool or "auto", default "auto"
+        Write each value in its cell; ``"auto"`` does so for grids up to 10 x 10.
+    fmt : str, default ".2f"
+        Format of the annotations.
+    mask : array-like of bool, shape (n_rows, n_cols), optional
+        ``True`` marks the cells to de-emphasise, as in seaborn and numpy masked arrays,
+        e.g. ``mask = p_values > 0.05`` for the non-significant cells.
+    mask_style : {"hatch", "grey"}, default "hatch"
+        ``"hatch"`` keeps the masked cells' colours and values and hatches them over;
+        ``"grey"`` replaces them with a plain light-grey cell.
+    vmin, vmax : float or None, default 0 and 1
+        Colour-scale limits (``None``: the data's range).
+    cmap : str or colormap, default "viridis"
+        A sequential, colour-blind-safe map.
+    cbar : bool, default True
+        Draw a colour bar.
+    cbar_label : str, optional
+        Colour-bar label; default the object's ``method`` (e.g. ``"pwcca"``) or ``"similarity"``.
+    square : bool, default True
+        Square cells.
+    xlabel, ylabel : str, optional
+        Axis labels (e.g. ``"network b layer"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The heatmap axes (the colour bar is ``ax.collections[0].colorbar``).
+
+    Raises
+    ------
+    ValueError
+        When the matrix is not 2-D, or the labels or the mask do not match its shape.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from svcca.plotting import plot_similarity_matrix
+    >>> sims = np.array([[1.0, 0.8, 0.5], [0.8, 1.0, 0.7], [0.5, 0.7, 1.0]])
+    >>> ax = plot_similarity_matrix(sims, ["conv1", "conv2", "fc"], mask=sims < 0.6)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['conv1', 'conv2', 'fc']
+    >>> plt.close(ax.figure)
+    """
+    import seaborn as sns  # imported here: it is only needed for this figure
+
+    check_option(mask_style, "mask_style", ("hatch", "grey"))
+    values_src = attr(matrix, "values")
+    obj_rows = obj_cols = None
+    if values_src is not None:
+        obj_rows = attr(matrix, "row_labels")
+        obj_cols = attr(matrix, "col_labels")
+        if obj_rows is None and hasattr(matrix, "index") and hasattr(matrix, "columns"):  # pandas
+            obj_rows, obj_cols = list(matrix.index), list(matrix.columns)
+        if cbar_label is None:
+            method = attr(matrix, "method")
+            cbar_label = str(method) if method is not None else None
+    else:
+        values_src = matrix
+    values = as_float(values_src, "matrix", ndim=2, finite=False)
+    n_rows, n_cols = values.shape
+    rows = _labels(row_labels, obj_rows, n_rows, "row_labels")
+    if col_labels is None and obj_cols is None and row_labels is not None and n_rows == n_cols:
+        col_labels = row_labels  # one network's layers against themselves
+    cols = _labels(col_labels, obj_cols, n_cols, "col_labels")
+    if cbar_label is None:
+        cbar_label = "similarity"
+    if annot == "auto":
+        annot = max(n_rows, n_cols) <= 10
+    elif not isinstance(annot, bool):
+        raise ValueError(f"annot must be True, False or 'auto'; got {annot!r}")
+
+    hide = None
+    if mask is not None:
+        m = to_numpy(mask)
+        if m.shape != values.shape:
+            raise ValueError(f"mask must have the matrix's shape {values.shape}; got mask.shape={m.shape}")
+        if m.dtype != bool:
+            raise TypeError(f"mask must be boolean (True = masked cell); got dtype {m.dtype}")
+        mask = m
+        if mask_style == "grey":
+            hide = mask
+
+    if ax is None:
+        side = min(3.4, 1.0 + 0.45 * max(n_rows, n_cols))
+        width = side + (0.7 if cbar else 0.0)
+        ax = new_axes(None, width=width, aspect=side / width)
+    else:
+        ax = new_axes(ax)
+    sns.heatmap(
+        values,
+        ax=ax,
+        mask=hide,
+        vmin=vmin,
+        vmax=vmax,
+        cmap=cmap,
+        annot=annot,
+        fmt=fmt,
+        annot_kws={"fontsize": "x-small"},
+        square=square,
+        cbar=cbar,
+        cbar_kws={"label": cbar_label} if cbar else None,
+        xticklabels=cols if cols is not None else True,
+        yticklabels=rows if rows is not None else True,
+        linewidths=0,
+    )
+    ax.grid(False)
+    ax.tick_params(length=0)
+    ax.tick_params(axis="y", labelrotation=0)
+    if cols is not None and n_cols > 5 and max(len(s) for s in cols) > 3:
+        for t in ax.get_xticklabels():
+            t.set_rotation(45)
+            t.set_ha("right")
+            t.set_rotation_mode("anchor")
+    if mask is not None:
+        for i, j in zip(*np.nonzero(mask)):
+            if mask_style == "hatch":
+                patch = Rectangle(
+                    (j, i),
+                    1,
+                    1,
+                    fill=False,
+                    hatch="////",
+                    edgecolor="0.45",
+                    linewidth=0,
+                    zorder=2,
+                    label="_masked",
+                )
+            else:
+                patch = Rectangle(
+                    (j, i),
+                    1,
+                    1,
+                    facecolor="0.88",
+                    edgecolor="white",
+                    linewidth=0.5,
+                    zorder=2,
+                    label="_masked",
+                )
+            ax.add_patch(patch)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    return ax

@@ -1,0 +1,128 @@
+"""Coercing what the figure functions accept (arrays, tensors, result objects) into numpy."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._backend import to_numpy
+
+__all__ = ["as_float", "attr", "layer_positions", "null_band", "set_layer_ticks"]
+
+
+def as_float(
+    x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = True
+) -> np.ndarray:
+    """``x`` (array-like or tensor) as a float64 numpy array, with its dimension checked."""
+    try:
+        a = to_numpy(x)
+        if np.iscomplexobj(a):
+            raise TypeError(f"{name} must be real; got a complex array of shape {a.shape}")
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, TypeError) and "complex" in str(exc):
+            raise
+        raise TypeError(f"{name} must be a numeric array-like; got {type(x).__name__}") from exc
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if a.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}; got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {a.shape}")
+    if finite and not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite; got {int(np.sum(~np.isfinite(a)))} NaN/inf value(s)")
+    return a
+
+
+def attr(obj: Any, *names: str) -> Any:
+    """The first of ``names`` that ``obj`` has (attribute or mapping key) and is not None."""
+    for n in names:
+        if isinstance(obj, Mapping):
+            v = obj.get(n)
+        else:
+            v = getattr(obj, n, None)
+        if v is not None and not callable(v):
+            return v
+    return None
+
+
+def _is_label_numeric(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def layer_positions(layers: Any, n: int, name: str = "layers") -> tuple[np.ndarray, list[str] | None]:
+    """x positions for ``n`` layers: the numbers themselves, or 0..n-1 with the labels as ticks."""
+    if layers is None:
+        return np.arange(n, dtype=float), None
+    if (
+        isinstance(layers, str)
+        or not isinstance(layers, (Sequence, np.ndarray))
+        and not hasattr(layers, "__len__")
+    ):
+        raise TypeError(f"{name} must be a sequence of layer labels; got {type(layers).__name__}")
+    labels = list(to_numpy(layers)) if hasattr(layers, "shape") else list(layers)
+    if len(labels) != n:
+        raise ValueError(f"{name} must have one label per layer ({n}); got {len(labels)}")
+    if all(_is_label_numeric(v) for v in labels):
+        return np.asarray(labels, dtype=float), None
+    return np.arange(n, dtype=float), [str(v) for v in labels]
+
+
+def set_layer_ticks(ax: Any, x: np.ndarray, labels: list[str] | None, axis: str = "x") -> None:
+    """Categorical layer ticks; long labels on crowded axes are rotated."""
+    if labels is None:
+        return
+    if axis == "x":
+        ax.set_xticks(x, labels)
+        if len(labels) > 5 and max(len(s) for s in labels) > 3:
+            for t in ax.get_xticklabels():
+                t.set_rotation(45)
+                t.set_ha("right")
+                t.set_rotation_mode("anchor")
+    else:
+        ax.set_yticks(x, labels)
+
+
+def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(lower, upper)`` of a null distribution of spectra.
+
+    Accepts a 2-D array of draws ``(n_draws, k)`` (central ``level`` interval per index),
+    a sequence of results with ``.rho`` (stacked, ragged lengths padded with NaN), or a
+    mapping / object with ``lower`` and ``upper`` (arrays or scalars).
+    """
+    lo, hi = attr(null, "lower", "low"), attr(null, "upper", "high")
+    if lo is not None or hi is not None:
+        if lo is None or hi is None:
+            raise ValueError("null needs both 'lower' and 'upper'; got only one of them")
+        lower = as_float(lo, "null lower", ndim=(0, 1))
+        upper = as_float(hi, "null upper", ndim=(0, 1))
+        if lower.ndim == 1 and upper.ndim == 1 and lower.shape != upper.shape:
+            raise ValueError(
+                f"null lower and upper must have the same shape; got {lower.shape} and {upper.shape}"
+            )
+        lower, upper = np.broadcast_arrays(lower, upper)
+        if np.any(lower > upper):
+            raise ValueError("null lower must not exceed null upper")
+        return np.atleast_1d(lower).astype(float), np.atleast_1d(upper).astype(float)
+    draws_attr = attr(null, "samples", "draws", "null_distribution")
+    if draws_attr is not None:
+        null = draws_attr
+    if isinstance(null, (list, tuple)) and null and all(hasattr(r, "rho") for r in null):
+        rows = [as_float(r.rho, "null[i].rho", ndim=1) for r in null]
+        k = max(r.size for r in rows)
+        draws = np.full((len(rows), k), np.nan)
+        for i, r in enumerate(rows):
+            draws[i, : r.size] = r
+    else:
+        draws = as_float(null, "null", ndim=2, finite=False)
+        if np.all(np.isnan(draws)):
+            raise ValueError("null must contain finite values")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1); got {level}")
+    q = 100.0 * np.array([(1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0])
+    lower, upper = np.nanpercentile(draws, q, axis=0)
+    return lower, upper

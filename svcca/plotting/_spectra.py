@@ -1,0 +1,385 @@
+"""Spectra: canonical correlations, explained variance, PWCCA weights."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .._pca import n_directions_for
+from .._validation import check_keep, check_option
+from ._inputs import as_float, attr, null_band
+from ._style import MARK_COLOR, NULL_COLOR, finish_legend, integer_ticks, new_axes
+
+__all__ = ["plot_explained_variance", "plot_pwcca_weights", "plot_spectrum"]
+
+
+def _truncation_index(rho: np.ndarray, threshold: float) -> int:
+    """Number of leading correlations whose cumulative sum first reaches ``threshold`` of the
+    total (the rule of :meth:`svcca.CCAResult.truncated_mean`)."""
+    total = rho.sum()
+    if total <= 0:
+        return int(rho.size)
+    return min(int(np.searchsorted(np.cumsum(rho) / total, threshold - 1e-12)) + 1, int(rho.size))
+
+
+def plot_spectrum(
+    result_or_rho: Any,
+    null: Any = None,
+    *,
+    ax: Any = None,
+    threshold: float | None = None,
+    svcca_cut: int | bool | None = None,
+    label: str | None = None,
+    level: float = 0.95,
+    color: Any = None,
+    xlabel: str = "canonical direction",
+    ylabel: str = "canonical correlation",
+) -> Any:
+    """Plot a canonical-correlation spectrum, optionally against a null band.
+
+    Parameters
+    ----------
+    result_or_rho : CCAResult-like or array-like of shape (k,)
+        A result with a ``.rho`` attribute (``svcca.cca``, ``svcca.svcca``, ``svcca.pwcca``)
+        or the correlations themselves, in descending order.
+    null : array-like of shape (n_draws, k_null), sequence of results, or object, optional
+        A random or permutation null: draws of the spectrum (one per row; the central
+        ``level`` interval per direction is shaded), a list of results with ``.rho``, or a
+        mapping/object with ``lower`` and ``upper`` (arrays of length ``k_null`` or scalars),
+        such as an interval from :mod:`svcca.stats`. ``k_null`` may differ from ``k``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new single-column figure when None.
+    threshold : float in (0, 1], optional
+        Mark the truncation of :meth:`svcca.CCAResult.truncated_mean`: the leading
+        directions whose correlations sum to ``threshold`` of the total.
+    svcca_cut : int or True, optional
+        Mark a number of kept directions (e.g. the SVD directions SVCCA keeps). ``True``
+        takes ``min(x_dims, y_dims)`` from an ``SVCCAResult``.
+    label : str, optional
+        Legend label of the spectrum.
+    level : float, default 0.95
+        Central coverage of the null band when ``null`` holds draws.
+    color : matplotlib colour, optional
+        Colour of the spectrum (the next colour of the cycle by default).
+    xlabel, ylabel : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        When the spectrum is not 1-D and finite, ``threshold`` is outside (0, 1],
+        ``svcca_cut`` is not a positive int, or ``svcca_cut=True`` without an SVCCA result.
+
+    Notes
+    -----
+    Directions are numbered from 1. Cuts are drawn between the last kept and the first
+    dropped direction.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from svcca.plotting import plot_spectrum
+    >>> rng = np.random.default_rng(0)
+    >>> rho = np.sort(rng.uniform(0.2, 1.0, 12))[::-1]
+    >>> null = np.sort(rng.uniform(0.0, 0.4, (50, 12)), axis=1)[:, ::-1]
+    >>> ax = plot_spectrum(rho, null, threshold=0.98, label="layer 2 vs layer 2")
+    >>> len(ax.lines), len(ax.collections)
+    (2, 1)
+    >>> plt.close(ax.figure)
+    """
+    rho_src = attr(result_or_rho, "rho")
+    rho = as_float(rho_src if rho_src is not None else result_or_rho, "rho", ndim=1)
+    ax = new_axes(ax)
+    k = rho.size
+    x = np.arange(1, k + 1)
+
+    n_x = k
+    if null is not None:
+        lower, upper = null_band(null, level)
+        if lower.size == 1:
+            lower, upper = np.full(k, lower[0]), np.full(k, upper[0])
+        n_x = max(k, lower.size)
+        ax.fill_between(
+            np.arange(1, lower.size + 1),
+            lower,
+            upper,
+            color=NULL_COLOR,
+            alpha=0.3,
+            linewidth=0,
+            label=f"null ({level:.0%})",
+            zorder=1,
+        )
+    marker = "o" if k <= 40 else None
+    ax.plot(x, rho, marker=marker, color=color, label=label, zorder=3)
+
+    if threshold is not None:
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, numbers.Real)
+            or not 0.0 < threshold <= 1.0
+        ):
+            raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
+        cut = _truncation_index(rho, float(threshold))
+        ax.axvline(
+            cut + 0.5, color=MARK_COLOR, linestyle=":", linewidth=1.0, label=f"{threshold:g} of sum (k={cut})"
+        )
+    if svcca_cut is not None and svcca_cut is not False:
+        if svcca_cut is True:
+            dims = [attr(result_or_rho, "x_dims"), attr(result_or_rho, "y_dims")]
+            if any(d is None for d in dims):
+                raise ValueError("svcca_cut=True needs an SVCCAResult (with x_dims and y_dims); pass an int")
+            cut = int(min(dims))
+        elif isinstance(svcca_cut, numbers.Integral) and svcca_cut >= 1:
+            cut = int(svcca_cut)
+        else:
+            raise ValueError(f"svcca_cut must be a positive int or True; got {svcca_cut!r}")
+        ax.axvline(cut + 0.5, color=MARK_COLOR, linestyle="--", linewidth=1.0, label=f"svcca cut (k={cut})")
+
+    ax.set_xlim(0.5, n_x + 0.5)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    integer_ticks(ax.xaxis)
+    finish_legend(ax)
+    return ax
+
+
+def _variance_fractions(obj: Any, side: str) -> list[tuple[str | None, np.ndarray]]:
+    """Per-direction variance fractions (summing to 1) from a result or singular values."""
+    ratio = attr(obj, "explained_variance_ratio")
+    if ratio is not None:  # PCAResult: fractions of the total, even when truncated
+        return [(None, as_float(ratio, "explained_variance_ratio", ndim=1))]
+    sx, sy = attr(obj, "x_singular_values"), attr(obj, "y_singular_values")
+    if sx is not None or sy is not None:  # SVCCAResult
+        sides = {"x": [("x", sx)], "y": [("y", sy)], "both": [("x", sx), ("y", sy)]}[side]
+        out: list[tuple[str | None, np.ndarray]] = []
+        for name, s in sides:
+            if s is None:
+                raise ValueError(f"the result has no {name}_singular_values")
+            out.append((name, _fractions(as_float(s, f"{name}_singular_values", ndim=1))))
+        return out
+    sv = attr(obj, "singular_values")
+    return [(None, _fractions(as_float(sv if sv is not None else obj, "singular_values", ndim=1)))]
+
+
+def _fractions(s: np.ndarray) -> np.ndarray:
+    if np.any(s < 0):
+        raise ValueError(f"singular values must be >= 0; got min {s.min():g}")
+    var = s * s
+    total = var.sum()
+    if total <= 0:
+        raise ValueError("singular values must not all be zero")
+    return var / total
+
+
+def plot_explained_variance(
+    result_or_singular_values: Any,
+    *,
+    ax: Any = None,
+    keep: float | int | None = None,
+    cumulative: bool = True,
+    side: str = "both",
+    label: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Any:
+    """Plot variance explained by a layer's singular directions, marking where ``keep`` is reached.
+
+    Parameters
+    ----------
+    result_or_singular_values : PCAResult, SVCCAResult or array-like of shape (n_directions,)
+        A :class:`svcca.PCAResult` (its ``explained_variance_ratio``), a
+        :class:`svcca.SVCCAResult` (its ``x_singular_values``/``y_singular_values``), or the
+        singular values of a centred layer (variance is their square, as in SVCCA).
+    ax : matplotlib Axes, optional
+        Where to draw; a new single-column figure when None.
+    keep : float in (0, 1] or int, optional
+        The variance fraction (or number of directions) to mark. Default: the result's own
+        ``keep`` for an SVCCAResult, else 0.99.
+    cumulative : bool, default True
+        Cumulative fraction (a curve rising to 1) or the fraction per direction (a scree plot,
+        log scale).
+    side : {"both", "x", "y"}, default "both"
+        Which layer(s) of an SVCCAResult to draw.
+    label : str, optional
+        Legend label (for a single curve).
+    xlabel, ylabel : str, optional
+        Axis labels (sensible defaults).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        For negative or all-zero singular values, a bad ``keep`` or ``side``.
+
+    Notes
+    -----
+    The number of directions marked is the smallest ``k`` with
+    ``sum(s[:k]**2) / sum(s**2) >= keep``, the rule :func:`svcca.svcca` uses.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt, svcca
+    >>> from svcca.plotting import plot_explained_variance
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 20))
+    >>> X += 0.01 * rng.standard_normal((200, 20))
+    >>> ax = plot_explained_variance(svcca.pca(X), keep=0.99)
+    >>> ax.get_xlabel()
+    'number of directions'
+    >>> plt.close(ax.figure)
+    """
+    check_option(side, "side", ("both", "x", "y"))
+    if keep is None:
+        rk = attr(result_or_singular_values, "keep")
+        keep = rk if rk is not None else 0.99
+    keep = check_keep(keep)
+    curves = _variance_fractions(result_or_singular_values, side)
+    ax = new_axes(ax)
+    cut_ks = []
+    for i, (name, frac) in enumerate(curves):
+        k = n_directions_for(np.sqrt(frac), keep)
+        cut_ks.append(k)
+        x = np.arange(1, frac.size + 1)
+        lab = label if len(curves) == 1 else (f"{label} {name}" if label else f"layer {name}")
+        y = np.cumsum(frac) if cumulative else frac
+        marker = "o" if frac.size <= 40 else None
+        (line,) = ax.plot(x, np.minimum(y, 1.0) if cumulative else y, marker=marker, label=lab)
+        ax.axvline(k, color=line.get_color(), linestyle="--", linewidth=0.9, alpha=0.8, zorder=1)
+        ax.annotate(
+            f"k={k}",
+            xy=(k, 0.02 + 0.08 * i),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize="small",
+            color=line.get_color(),
+        )
+    if cumulative:
+        if isinstance(keep, float):
+            ax.axhline(keep, color=MARK_COLOR, linestyle=":", linewidth=0.9, label=f"keep={keep:g}")
+        ax.set_ylim(0.0, 1.02)
+        ax.set_ylabel(ylabel or "cumulative variance explained")
+        ax.set_xlabel(xlabel or "number of directions")
+    else:
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel or "variance explained")
+        ax.set_xlabel(xlabel or "direction")
+    n = max(frac.size for _, frac in curves)
+    ax.set_xlim(0.5, n + 0.5)
+    integer_ticks(ax.xaxis)
+    finish_legend(ax)
+    return ax
+
+
+def plot_pwcca_weights(
+    result: Any,
+    alpha: Any = None,
+    *,
+    ax: Any = None,
+    kind: str = "scatter",
+    color: Any = None,
+) -> Any:
+    """Plot PWCCA's projection weights ``alpha_i`` against the correlations ``rho_i``.
+
+    Parameters
+    ----------
+    result : PWCCAResult or array-like of shape (k,)
+        A :class:`svcca.PWCCAResult` (``.rho`` and ``.alpha``), or the correlations ``rho``
+        when ``alpha`` is given.
+    alpha : array-like of shape (k,), optional
+        The weights, when ``result`` is an array.
+    ax : matplotlib Axes, optional
+        Where to draw; a new single-column figure when None.
+    kind : {"scatter", "bars"}, default "scatter"
+        ``"scatter"``: one point per direction, ``alpha_i`` against ``rho_i``, with the uniform
+        weight ``1/k`` and the two summaries (mean ``rho`` and PWCCA ``sum alpha_i rho_i``)
+        marked. ``"bars"``: ``alpha_i`` per direction as bars, with ``rho_i`` on a twin axis.
+    color : matplotlib colour, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes holding the weights (for ``"bars"`` the twin axis is ``ax.right_ax``).
+
+    Raises
+    ------
+    ValueError
+        When ``rho`` and ``alpha`` differ in shape, or ``alpha`` is missing or negative.
+
+    Notes
+    -----
+    PWCCA (Morcos et al. 2018) weighs each correlation by how much of the layer its canonical
+    variate accounts for: ``alpha_i ∝ sum_j |<h_i, x_j>|``. Directions with high weight and low
+    correlation pull PWCCA below the plain mean, and the reverse.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt, svcca
+    >>> from svcca.plotting import plot_pwcca_weights
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 6))
+    >>> Y = X @ rng.standard_normal((6, 5)) + rng.standard_normal((300, 5))
+    >>> ax = plot_pwcca_weights(svcca.pwcca(X, Y))
+    >>> len(ax.collections[0].get_offsets())
+    5
+    >>> plt.close(ax.figure)
+    """
+    check_option(kind, "kind", ("scatter", "bars"))
+    rho_src = attr(result, "rho")
+    rho = as_float(rho_src if rho_src is not None else result, "rho", ndim=1)
+    a_src = alpha if alpha is not None else attr(result, "alpha")
+    if a_src is None:
+        raise ValueError("plot_pwcca_weights needs a PWCCAResult or rho and alpha arrays; got no alpha")
+    a = as_float(a_src, "alpha", ndim=1)
+    if a.shape != rho.shape:
+        raise ValueError(
+            f"rho and alpha must have the same shape; got rho.shape={rho.shape}, alpha.shape={a.shape}"
+        )
+    if np.any(a < 0):
+        raise ValueError(f"alpha must be >= 0; got min {a.min():g}")
+    total = a.sum()
+    w = a / total if total > 0 else np.full(a.shape, 1.0 / a.size)
+    ax = new_axes(ax)
+    k = rho.size
+    if kind == "scatter":
+        coll = ax.scatter(rho, w, color=color, s=14, zorder=3, label="direction")
+        c = coll.get_facecolor()[0]
+        ax.axhline(1.0 / k, color=MARK_COLOR, linestyle=":", linewidth=0.9, label="uniform (1/k)")
+        ax.axvline(
+            rho.mean(), color=NULL_COLOR, linestyle="--", linewidth=0.9, label=f"mean = {rho.mean():.2f}"
+        )
+        pw = float(np.dot(w, rho))
+        ax.axvline(pw, color=c, linestyle="-", linewidth=0.9, label=f"pwcca = {pw:.2f}")
+        ax.set_xlim(0.0, 1.02)
+        ax.set_ylim(0.0, max(float(w.max()), 1.0 / k) * 1.1)
+        ax.set_xlabel("canonical correlation")
+        ax.set_ylabel("projection weight")
+        finish_legend(ax)
+    else:
+        x = np.arange(1, k + 1)
+        ax.bar(x, w, color=color, width=0.8, label="weight")
+        right = ax.twinx()
+        right.grid(False)
+        right.spines["right"].set_visible(True)
+        right.plot(x, rho, marker="o" if k <= 40 else None, color="0.2", label="correlation")
+        right.set_ylim(0.0, 1.02)
+        right.set_ylabel("canonical correlation")
+        ax.set_xlabel("canonical direction")
+        ax.set_ylabel("projection weight")
+        ax.set_xlim(0.5, k + 0.5)
+        integer_ticks(ax.xaxis)
+        ax.right_ax = right
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = right.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2)
+    return ax

@@ -1,0 +1,1163 @@
+"""Statistics for similarity measures: baselines, permutation nulls, bootstrap intervals, tests.
+
+Every function takes a *measure*: a callable ``measure(X, Y)`` returning a result with a
+``.similarity`` attribute (every result of this package has one) or a plain float, or one
+of the shortcuts ``"cca"``, ``"svcca"``, ``"pwcca"``, ``"cka"``, ``"cka_debiased"``,
+``"procrustes"`` (the package's functions with their defaults). Anything random takes
+``rng`` (None, an int seed or a ``numpy.random.Generator``).
+
+For the shortcuts the permutation null is vectorised: each side is centred (and, for the
+CCA family, whitened) once, and the similarity of every permutation in a batch comes from
+one batched product and one batched SVD, never from a Python loop calling the measure.
+
+Under independence, a CCA similarity is not 0: with ``n`` samples and ``p``, ``q``
+features the expected Pillai trace is ``p q / (n - 1)``, and when ``p + q > n - 1`` some
+correlations are 1 whatever the data. Always compare against a baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._backend import get_ops, is_torch, to_numpy
+from ._cca import CCAResult, whiten
+from ._cka import _centre, _check_real_pair, _procrustes_factor, linear_cka, procrustes
+from ._pwcca import pwcca
+from ._svcca import svcca, svd_reduce
+from ._validation import check_option, check_pair, check_rng, shape_of, warn_sample_size
+
+__all__ = [
+    "MEASURES",
+    "BartlettResult",
+    "BootstrapResult",
+    "PermutationTestResult",
+    "RandomBaselineResult",
+    "SampleSizeDiagnostic",
+    "analytic_null_pillai",
+    "bartlett_test",
+    "bootstrap_ci",
+    "get_measure",
+    "permutation_test",
+    "random_baseline",
+    "sample_size_diagnostic",
+]
+
+#: The measures that can be named by a string.
+MEASURES = ("cca", "svcca", "pwcca", "cka", "cka_debiased", "procrustes")
+
+# Memory for one batch of permuted copies (bytes); a batch never holds more than this.
+_BATCH_BYTES = 64 * 2**20
+# Permutations are drawn in blocks of this many, whatever the measure, so that the
+# vectorised and the looped null see the same permutations for the same seed.
+_PERM_BLOCK = 256
+
+
+# --- measures ---------------------------------------------------------------------------
+
+
+def _cca_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
+    from ._cca import cca
+
+    return cca(X, Y, warn=warn)
+
+
+def _svcca_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
+    return svcca(X, Y, warn=warn)
+
+
+def _pwcca_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
+    return pwcca(X, Y, warn=warn)
+
+
+def _cka_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
+    return linear_cka(X, Y)
+
+
+def _cka_debiased_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
+    return linear_cka(X, Y, debiased=True)
+
+
+def _procrustes_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
+    return procrustes(X, Y)
+
+
+_SHORTCUTS: dict[str, Callable[..., Any]] = {
+    "cca": _cca_measure,
+    "svcca": _svcca_measure,
+    "pwcca": _pwcca_measure,
+    "cka": _cka_measure,
+    "cka_debiased": _cka_debiased_measure,
+    "procrustes": _procrustes_measure,
+}
+
+
+def get_measure(measure: str | Callable[..., Any]) -> tuple[str, Callable[[Any, Any], float]]:
+    """Resolve a measure to ``(name, f)`` where ``f(X, Y)`` returns the similarity as a float.
+
+    Parameters
+    ----------
+    measure : str or callable
+        One of :data:`MEASURES`, or a callable ``measure(X, Y)`` returning a result with a
+        ``.similarity`` attribute or a number. String shortcuts never warn about sample
+        size (the statistics functions warn once for the observed pair instead).
+
+    Returns
+    -------
+    name : str
+    f : callable
+
+    Raises
+    ------
+    ValueError
+        For an unknown string (the message lists :data:`MEASURES`).
+    TypeError
+        For anything that is neither a string nor callable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.stats import get_measure
+    >>> name, f = get_measure("cka")
+    >>> X = np.random.default_rng(0).standard_normal((50, 3))
+    >>> name, round(f(X, 2 * X), 6)
+    ('cka', 1.0)
+    """
+    if isinstance(measure, str):
+        check_option(measure, "measure", MEASURES)
+        fn = _SHORTCUTS[measure]
+        return measure, lambda X, Y: _as_similarity(fn(X, Y), measure)
+    if not callable(measure):
+        raise TypeError(
+            f"measure must be one of {', '.join(map(repr, MEASURES))} or a callable measure(X, Y); "
+            f"got {type(measure).__name__}"
+        )
+    name = getattr(measure, "__name__", type(measure).__name__)
+    return name, lambda X, Y: _as_similarity(measure(X, Y), name)
+
+
+def _as_similarity(result: Any, name: str) -> float:
+    if hasattr(result, "similarity"):
+        return float(result.similarity)
+    if isinstance(result, numbers.Real) or (_array_like(result) and np.ndim(to_numpy(result)) == 0):
+        return float(result)
+    raise TypeError(
+        f"measure {name!r} must return a result with a .similarity attribute or a number; "
+        f"got {type(result).__name__}"
+    )
+
+
+def _array_like(x: Any) -> bool:
+    return isinstance(x, np.ndarray | np.generic) or is_torch(x)
+
+
+def _observed(measure: Any, f: Callable[[Any, Any], float], X: Any, Y: Any) -> float:
+    """The similarity of the observed pair; string shortcuts of the CCA family warn here,
+    once, about sample size (their calls on resampled or random data never do)."""
+    if isinstance(measure, str):
+        return _as_similarity(_SHORTCUTS[measure](X, Y, warn=True), measure)
+    return f(X, Y)
+
+
+def _take_rows(A: Any, idx: np.ndarray) -> Any:
+    if is_torch(A):
+        import torch
+
+        return A[torch.as_tensor(idx, device=A.device)]
+    return A[idx]
+
+
+def _check_count(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+# --- batched engines: similarity of (X, Y[perm]) for a batch of permutations ------------
+
+
+def _svdvals(M: Any) -> Any:
+    if is_torch(M):
+        import torch
+
+        return torch.linalg.svdvals(M)
+    return np.linalg.svd(M, compute_uv=False)
+
+
+def _svd_u(M: Any) -> tuple[Any, Any]:
+    if is_torch(M):
+        import torch
+
+        U, s, _ = torch.linalg.svd(M, full_matrices=False)
+        return U, s
+    U, s, _ = np.linalg.svd(M, full_matrices=False)
+    return U, s
+
+
+def _clip(a: Any, lo: float, hi: float) -> Any:
+    if is_torch(a):
+        return a.clamp(lo, hi)
+    return np.clip(a, lo, hi)
+
+
+class _Engine:
+    """Similarity of ``(X, Y[perm])`` for each row of a ``(B, n)`` array of permutations."""
+
+    ops: Any
+    bytes_per_perm: int
+
+    def batch(self, perms: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __call__(self, perms: np.ndarray) -> np.ndarray:
+        out = np.empty(perms.shape[0])
+        step = max(1, _BATCH_BYTES // max(self.bytes_per_perm, 1))
+        for start in range(0, perms.shape[0], step):
+            chunk = perms[start : start + step]
+            idx = self.ops.from_numpy(chunk, like=self._like) if self.ops.name == "torch" else chunk
+            out[start : start + step] = to_numpy(self.batch(idx))
+        return out
+
+    _like: Any = None
+
+
+class _CCAEngine(_Engine):
+    """CCA, SVCCA and PWCCA: whiten each side once; permuting Y permutes the rows of ``Z_y``,
+    so the correlations of each permutation are the singular values of ``Z_x^H Z_y[perm]``."""
+
+    def __init__(self, X: Any, Y: Any, kind: str) -> None:
+        ops = self.ops = get_ops(X, Y)
+        self.kind = kind
+        if kind == "svcca":
+            _, rx, *_ = svd_reduce(X, 0.99, ops)
+            _, ry, *_ = svd_reduce(Y, 0.99, ops)
+            wx = whiten(rx, _ops=ops, _checked=True)
+            wy = whiten(ry, _ops=ops, _checked=True)
+        else:
+            wx = whiten(X, _ops=ops, _checked=True)
+            wy = whiten(Y, _ops=ops, _checked=True)
+        self.ranks = (wx.rank, wy.rank)
+        self.ZxH = ops.ct(wx.Z())
+        self.Zy = wy.Z()
+        self._like = self.Zy
+        n = wx.n_samples
+        itemsize = 16 if ops.is_complex(self.Zy) else 8
+        self.bytes_per_perm = itemsize * (n * wy.rank + 3 * wx.rank * wy.rank)
+        if kind == "pwcca":
+            # PWCCA weights alpha_i ∝ sum_j |<x_j, h_i>| with h_i = Z_x a_i: precompute Xc^H Z_x
+            Xc = ops.asarray(X) - wx.mean
+            self.C = ops.ct(Xc) @ wx.Z()
+            self.bytes_per_perm += itemsize * int(self.C.shape[0]) * wx.rank
+
+    def batch(self, perms: Any) -> Any:
+        M = self.ZxH @ self.Zy[perms]  # (B, rx, ry)
+        if self.kind != "pwcca":
+            return _clip(_svdvals(M), 0.0, 1.0).mean(-1)
+        U, s = _svd_u(M)
+        alpha = self.ops.abs(self.C @ U).sum(-2)  # (B, k)
+        alpha = alpha / alpha.sum(-1, keepdims=True)
+        return (alpha * _clip(s, 0.0, 1.0)).sum(-1)
+
+
+class _CKAEngine(_Engine):
+    """Linear CKA: the self-similarities are permutation invariant; only the cross term
+    ``||Xc^T Yc[perm]||_F^2`` (or ``<K, L[perm, perm]>`` when n^2 < p q) changes."""
+
+    def __init__(self, X: Any, Y: Any, debiased: bool) -> None:
+        X, Y = _check_real_pair(X, Y, "CKA")
+        ops = self.ops = get_ops(X, Y)
+        ref = linear_cka(X, Y, debiased=debiased)
+        self.debiased = debiased
+        Xc, Yc = _centre(ops, X), _centre(ops, Y)
+        n, p = (int(s) for s in Xc.shape)
+        q = int(Yc.shape[1])
+        self.n = n
+        self.use_gram = n * n < p * q
+        if self.use_gram:
+            K = Xc @ ops.ct(Xc)
+            L = Yc @ ops.ct(Yc)
+            if debiased:
+                eye = ops.eye(n, like=K)
+                K, L = K - K * eye, L - L * eye
+            self.K, self.L = K, L
+            self._like = L
+            self.bytes_per_perm = 8 * 2 * n * n
+        else:
+            self.XcT, self.Yc = ops.ct(Xc), Yc
+            self._like = Yc
+            self.bytes_per_perm = 8 * (n * q + 2 * p * q)
+        if debiased:
+            dx = ops.sum(Xc * Xc, axis=1)
+            dy = ops.sum(Yc * Yc, axis=1)
+            sx, sy = ops.sum(Xc, axis=0), ops.sum(Yc, axis=0)
+            self.dx, self.dy = dx, dy
+            self.u = Xc @ sx - dx
+            self.v = Yc @ sy - dy
+            self.ones = (float(ops.sum(sx * sx)) - float(ops.sum(dx))) * (
+                float(ops.sum(sy * sy)) - float(ops.sum(dy))
+            )
+            self.norm = math.sqrt(ref.hsic_xx * ref.hsic_yy)
+        else:
+            self.norm = math.sqrt(ref.hsic_xx * ref.hsic_yy) * (n - 1) ** 2
+
+    def batch(self, perms: Any) -> Any:
+        if self.use_gram:
+            Lp = self.L[perms[:, :, None], perms[:, None, :]]
+            cross = (self.K * Lp).sum((-2, -1))
+        else:
+            M = self.XcT @ self.Yc[perms]
+            cross = (M * M).sum((-2, -1))
+            if self.debiased:
+                cross = cross - self.dy[perms] @ self.dx
+        if not self.debiased:
+            return _clip(cross / self.norm, 0.0, 1.0)
+        n = self.n
+        hsic = (cross + self.ones / ((n - 1) * (n - 2)) - 2.0 * (self.v[perms] @ self.u) / (n - 2)) / (
+            n * (n - 3)
+        )
+        return _clip(hsic / self.norm, -1.0, 1.0)
+
+
+class _ProcrustesEngine(_Engine):
+    """Procrustes: the nuclear norm of ``Ax^T Ay[perm]`` for the centred unit-norm factors."""
+
+    def __init__(self, X: Any, Y: Any) -> None:
+        X, Y = _check_real_pair(X, Y, "Procrustes")
+        ops = self.ops = get_ops(X, Y)
+        self.AxT = ops.ct(_procrustes_factor(ops, X, "X"))
+        self.Ay = _procrustes_factor(ops, Y, "Y")
+        self._like = self.Ay
+        n, r = (int(s) for s in self.Ay.shape)
+        self.bytes_per_perm = 8 * (n * r + 3 * int(self.AxT.shape[0]) * r)
+
+    def batch(self, perms: Any) -> Any:
+        return _clip(_svdvals(self.AxT @ self.Ay[perms]).sum(-1), 0.0, 1.0)
+
+
+class _LoopEngine(_Engine):
+    """Any callable measure: one call per permutation."""
+
+    def __init__(self, X: Any, Y: Any, f: Callable[[Any, Any], float]) -> None:
+        self.X, self.Y, self.f = X, Y, f
+
+    def __call__(self, perms: np.ndarray) -> np.ndarray:
+        return np.array([self.f(self.X, _take_rows(self.Y, perm)) for perm in perms], dtype=np.float64)
+
+
+def _engine(name: str, measure: Any, X: Any, Y: Any, f: Callable[[Any, Any], float]) -> _Engine:
+    if not isinstance(measure, str):
+        return _LoopEngine(X, Y, f)
+    if name in ("cca", "svcca", "pwcca"):
+        return _CCAEngine(X, Y, name)
+    if name in ("cka", "cka_debiased"):
+        return _CKAEngine(X, Y, debiased=name == "cka_debiased")
+    return _ProcrustesEngine(X, Y)
+
+
+def _permutation_blocks(n: int, n_permutations: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    done = 0
+    while done < n_permutations:
+        b = min(_PERM_BLOCK, n_permutations - done)
+        yield rng.permuted(np.tile(np.arange(n), (b, 1)), axis=1)
+        done += b
+
+
+# --- permutation test -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PermutationTestResult:
+    """The result of :func:`permutation_test`.
+
+    Attributes
+    ----------
+    observed : float
+        The similarity of ``X`` and ``Y`` as paired.
+    null_distribution : numpy.ndarray of shape (n_permutations,)
+        The similarity after each shuffle of ``Y``'s samples.
+    p_value : float
+        ``(1 + #{null >= observed}) / (1 + n_permutations)``: one-sided (more similar
+        than chance), never 0.
+    n_permutations : int
+    measure : str
+        The measure's name.
+    vectorised : bool
+        Whether the batched path was used (string shortcuts) or one call per permutation.
+    """
+
+    observed: float
+    null_distribution: np.ndarray
+    p_value: float
+    n_permutations: int
+    measure: str
+    vectorised: bool
+
+    @property
+    def null_mean(self) -> float:
+        """Mean of the null distribution (the chance level of the measure on this data)."""
+        return float(self.null_distribution.mean())
+
+    @property
+    def null_std(self) -> float:
+        """Standard deviation of the null distribution."""
+        return float(self.null_distribution.std(ddof=1)) if self.n_permutations > 1 else 0.0
+
+    def null_quantile(self, q: float = 0.95) -> float:
+        """A quantile of the null distribution (e.g. the 95% chance level)."""
+        return float(np.quantile(self.null_distribution, q))
+
+    def __repr__(self) -> str:
+        return (
+            f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
+            f"p_value={self.p_value:.4g}, n_permutations={self.n_permutations}, measure={self.measure!r})"
+        )
+
+
+def _p_value(observed: float, null: np.ndarray) -> float:
+    # ties within rounding count as "at least as extreme" (as scipy.stats.permutation_test)
+    gamma = 1e-12 * max(1.0, abs(observed))
+    return float((1 + np.count_nonzero(null >= observed - gamma)) / (1 + null.size))
+
+
+def permutation_test(
+    X: Any,
+    Y: Any,
+    measure: str | Callable[..., Any] = "cca",
+    *,
+    n_permutations: int = 1000,
+    rng: Any = None,
+) -> PermutationTestResult:
+    """Permutation test of a similarity: shuffle the pairing of samples between the layers.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    measure : str or callable, default "cca"
+        One of :data:`MEASURES` (vectorised) or a callable ``measure(X, Y)`` returning a
+        result with ``.similarity`` or a float (called once per permutation).
+    n_permutations : int, default 1000
+        Number of shuffles of ``Y``'s rows.
+    rng : None, int or numpy.random.Generator
+        Seeds the permutations. The same seed gives the same permutations whichever
+        measure (and path) is used.
+
+    Returns
+    -------
+    PermutationTestResult
+        ``observed``, ``null_distribution``, ``p_value`` and the null's summaries.
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays (as the measure raises them), an unknown measure name, or
+        ``n_permutations < 1``.
+
+    Notes
+    -----
+    The null hypothesis is that the rows of ``X`` and ``Y`` are independent (exchangeable
+    pairing). The p-value is ``(1 + b) / (1 + B)`` with ``b`` the number of the ``B``
+    permuted similarities at least as large as the observed one (Phipson & Smyth 2010), so
+    it is a valid, never-zero p-value. For CCA-type measures each side is whitened once:
+    permuting ``Y``'s rows permutes the rows of its whitened basis ``Z_y``, so the
+    correlations of a shuffle are the singular values of ``Z_x^H Z_y[perm]``, computed for
+    a batch of shuffles with one batched SVD. For CKA only the cross term changes.
+
+    References
+    ----------
+    Phipson & Smyth (2010), Permutation p-values should never be zero, Stat. Appl. Genet.
+    Mol. Biol. 9(1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((200, 2))
+    >>> X = np.hstack([latent, rng.standard_normal((200, 3))])
+    >>> Y = np.hstack([latent @ [[1.0, 2.0], [0.5, -1.0]], rng.standard_normal((200, 4))])
+    >>> res = stats.permutation_test(X, Y, "cca", n_permutations=199, rng=0)
+    >>> round(res.observed, 2), round(res.null_mean, 2), res.p_value
+    (0.49, 0.15, 0.005)
+    """
+    X, Y = check_pair(X, Y)
+    n_permutations = _check_count(n_permutations, "n_permutations")
+    name, f = get_measure(measure)
+    gen = check_rng(rng)
+    engine = _engine(name, measure, X, Y, f)
+    n = shape_of(X)[0]
+    if isinstance(engine, _LoopEngine):
+        observed = f(X, Y)
+    else:
+        if isinstance(engine, _CCAEngine):
+            warn_sample_size(n, *engine.ranks)
+        # the observed value through the same arithmetic as the null (exact ties stay ties)
+        observed = float(engine(np.arange(n)[None, :])[0])
+    null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_permutations, gen)])
+    return PermutationTestResult(
+        observed=observed,
+        null_distribution=null,
+        p_value=_p_value(observed, null),
+        n_permutations=n_permutations,
+        measure=name,
+        vectorised=not isinstance(engine, _LoopEngine),
+    )
+
+
+# --- random baseline --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RandomBaselineResult:
+    """The result of :func:`random_baseline`.
+
+    Attributes
+    ----------
+    observed : float
+        The similarity of ``X`` and ``Y``.
+    null_distribution : numpy.ndarray of shape (n_draws,)
+        The similarity of each pair of independent random matrices.
+    match : {"shape", "spectrum"}
+        What the random matrices share with the data.
+    n_draws : int
+    measure : str
+    """
+
+    observed: float
+    null_distribution: np.ndarray
+    match: str
+    n_draws: int
+    measure: str
+
+    @property
+    def mean(self) -> float:
+        """The chance level: mean similarity of the random pairs."""
+        return float(self.null_distribution.mean())
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the random pairs' similarity."""
+        return float(self.null_distribution.std(ddof=1)) if self.n_draws > 1 else 0.0
+
+    @property
+    def excess(self) -> float:
+        """``observed - mean``: how far above chance the data are."""
+        return self.observed - self.mean
+
+    @property
+    def p_value(self) -> float:
+        """``(1 + #{random >= observed}) / (1 + n_draws)``."""
+        return _p_value(self.observed, self.null_distribution)
+
+    def __repr__(self) -> str:
+        return (
+            f"RandomBaselineResult(observed={self.observed:.4f}, mean={self.mean:.4f}, std={self.std:.4f}, "
+            f"match={self.match!r}, n_draws={self.n_draws}, measure={self.measure!r})"
+        )
+
+
+class _SpectrumSampler:
+    """Random data with a layer's exact covariance: ``Q diag(s) V^T + mean`` with ``Q`` a
+    random orthonormal basis of the centred sample space (``s``, ``V`` from the layer)."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        X = np.asarray(X, dtype=np.float64)
+        self.mean = X.mean(0)
+        _, s, Vh = np.linalg.svd(X - self.mean, full_matrices=False)
+        r = int((s > max(X.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)).sum())
+        self.sV = s[:r, None] * Vh[:r]
+        self.n, self.r = X.shape[0], r
+
+    def __call__(self, gen: np.random.Generator) -> np.ndarray:
+        G = gen.standard_normal((self.n, self.r))
+        G -= G.mean(0)
+        Q, _ = np.linalg.qr(G)
+        return Q @ self.sV + self.mean
+
+
+def random_baseline(
+    X: Any,
+    Y: Any,
+    measure: str | Callable[..., Any] = "cca",
+    *,
+    n_draws: int = 100,
+    match: str = "shape",
+    rng: Any = None,
+) -> RandomBaselineResult:
+    """Similarity of independent random matrices shaped like the data: the chance level.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    measure : str or callable, default "cca"
+        One of :data:`MEASURES` or a callable ``measure(X, Y)``.
+    n_draws : int, default 100
+        Number of random pairs.
+    match : {"shape", "spectrum"}, default "shape"
+        ``"shape"``: i.i.d. standard Gaussian matrices of shapes ``(n, p)`` and ``(n, q)``.
+        ``"spectrum"``: each random matrix has exactly its layer's mean and covariance
+        (singular values and feature directions) but random, independent sample
+        directions; the right baseline for measures that weigh directions by variance
+        (SVCCA, PWCCA, CKA, Procrustes).
+    rng : None, int or numpy.random.Generator
+        Seeds the draws.
+
+    Returns
+    -------
+    RandomBaselineResult
+        ``observed``, the random similarities, their ``mean``, ``std`` and ``excess``.
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays, an unknown measure or ``match``, or ``n_draws < 1``.
+
+    Notes
+    -----
+    For CCA on Gaussian data the random similarity depends only on ``(n, p, q)``; its
+    Pillai trace has mean ``p q / (n - 1)`` (:func:`analytic_null_pillai`). Random draws
+    are numpy arrays; with tensor input they are moved to the input's device before the
+    measure is called.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.standard_normal((100, 10)), rng.standard_normal((100, 20))
+    >>> base = stats.random_baseline(X, Y, "cca", n_draws=50, rng=1)
+    >>> round(base.mean, 2), round(base.observed, 2)      # X and Y are independent
+    (0.43, 0.42)
+    """
+    X, Y = check_pair(X, Y)
+    n_draws = _check_count(n_draws, "n_draws")
+    check_option(match, "match", ("shape", "spectrum"))
+    name, f = get_measure(measure)
+    gen = check_rng(rng)
+    observed = _observed(measure, f, X, Y)
+    (n, p), q = shape_of(X), shape_of(Y)[1]
+    ops = get_ops(X, Y)
+    like = X if is_torch(X) else Y
+
+    def to_input(a: np.ndarray) -> Any:
+        return ops.from_numpy(a, like=like) if ops.name == "torch" else a
+
+    if match == "spectrum":
+        sx, sy = _SpectrumSampler(to_numpy(X).real), _SpectrumSampler(to_numpy(Y).real)
+        draws = (lambda: (sx(gen), sy(gen)) for _ in range(n_draws))
+    else:
+        draws = (lambda: (gen.standard_normal((n, p)), gen.standard_normal((n, q))) for _ in range(n_draws))
+    null = np.empty(n_draws)
+    for i, draw in enumerate(draws):
+        A, B = draw()
+        null[i] = f(to_input(A), to_input(B))
+    return RandomBaselineResult(
+        observed=observed, null_distribution=null, match=match, n_draws=n_draws, measure=name
+    )
+
+
+def analytic_null_pillai(n: int, p: int, q: int) -> float:
+    """Expected Pillai trace ``sum rho^2`` of CCA between independent layers: ``p q / (n - 1)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples (>= 2).
+    p, q : int
+        Ranks (numbers of varying, linearly independent features) of the two layers.
+
+    Returns
+    -------
+    float
+        ``min(p, n-1) * min(q, n-1) / (n - 1)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For non-integer or out-of-range arguments.
+
+    Notes
+    -----
+    After centring, each layer spans a random subspace of the ``(n - 1)``-dimensional
+    space orthogonal to the all-ones vector, and ``sum rho^2 = tr(P_x P_y)`` for the
+    orthogonal projections onto them. When one side is rotation invariant (e.g. Gaussian)
+    ``E tr(P_x P_y) = tr(P_x) tr(P_y) / (n - 1)``, exactly. The mean squared correlation
+    is this divided by ``min(p, q)``: ``max(p, q) / (n - 1)``, the chance level of Yanai's R^2.
+
+    Examples
+    --------
+    >>> from svcca.stats import analytic_null_pillai
+    >>> analytic_null_pillai(1001, 10, 50)
+    0.5
+    """
+    n = _check_count(n, "n", 2)
+    p = _check_count(p, "p")
+    q = _check_count(q, "q")
+    return min(p, n - 1) * min(q, n - 1) / (n - 1)
+
+
+# --- bootstrap --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """The result of :func:`bootstrap_ci`.
+
+    Attributes
+    ----------
+    observed : float
+        The similarity on the full data.
+    low, high : float
+        The confidence interval.
+    confidence : float
+    method : {"percentile", "basic", "bca"}
+    bootstrap_distribution : numpy.ndarray of shape (n_boot,)
+        The similarity on each resample.
+    n_boot : int
+    measure : str
+    """
+
+    observed: float
+    low: float
+    high: float
+    confidence: float
+    method: str
+    bootstrap_distribution: np.ndarray
+    n_boot: int
+    measure: str
+
+    @property
+    def standard_error(self) -> float:
+        """Bootstrap standard error (standard deviation of the resampled similarities)."""
+        return float(self.bootstrap_distribution.std(ddof=1)) if self.n_boot > 1 else 0.0
+
+    @property
+    def bias(self) -> float:
+        """Bootstrap estimate of the bias: mean resampled similarity minus ``observed``."""
+        return float(self.bootstrap_distribution.mean()) - self.observed
+
+    def __repr__(self) -> str:
+        return (
+            f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
+            f"confidence={self.confidence}, method={self.method!r}, n_boot={self.n_boot})"
+        )
+
+
+def bootstrap_ci(
+    X: Any,
+    Y: Any,
+    measure: str | Callable[..., Any] = "cca",
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    rng: Any = None,
+) -> BootstrapResult:
+    """Bootstrap confidence interval of a similarity, resampling samples (rows) in pairs.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    measure : str or callable, default "cca"
+        One of :data:`MEASURES` or a callable ``measure(X, Y)``.
+    n_boot : int, default 1000
+        Number of resamples.
+    confidence : float, default 0.95
+        Coverage of the interval, in (0, 1).
+    method : {"percentile", "basic", "bca"}, default "percentile"
+        ``"percentile"``: quantiles of the resampled similarities. ``"basic"``: those
+        reflected about the observed value. ``"bca"``: bias-corrected and accelerated
+        (Efron 1987), which needs ``n_samples`` extra evaluations (a jackknife).
+    rng : None, int or numpy.random.Generator
+        Seeds the resampling.
+
+    Returns
+    -------
+    BootstrapResult
+        ``observed``, ``low``, ``high``, the resampled similarities and their standard error.
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays, an unknown measure or method, ``n_boot < 1`` or a confidence
+        outside (0, 1).
+
+    Notes
+    -----
+    The same rows are drawn for ``X`` and ``Y``, so the pairing is kept. The interval
+    describes sampling variability of the *estimate*; CCA similarities are biased upwards
+    when ``n`` is not large compared to ``p + q`` (see :func:`sample_size_diagnostic`), and
+    no bootstrap interval corrects that.
+
+    References
+    ----------
+    Efron (1987), Better bootstrap confidence intervals, JASA 82(397). Efron & Tibshirani
+    (1993), An Introduction to the Bootstrap, ch. 13-14.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((400, 1))
+    >>> y = 0.6 * x + 0.8 * rng.standard_normal((400, 1))      # correlation 0.6
+    >>> ci = stats.bootstrap_ci(x, y, "cca", n_boot=200, rng=0)
+    >>> bool(ci.low < 0.6 < ci.high), round(ci.high - ci.low, 1)
+    (True, 0.1)
+    """
+    X, Y = check_pair(X, Y)
+    n_boot = _check_count(n_boot, "n_boot")
+    check_option(method, "method", ("percentile", "basic", "bca"))
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
+    name, f = get_measure(measure)
+    gen = check_rng(rng)
+    observed = _observed(measure, f, X, Y)
+    n = shape_of(X)[0]
+    boot = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = gen.integers(0, n, n)
+        boot[b] = f(_take_rows(X, idx), _take_rows(Y, idx))
+    alpha = 1.0 - float(confidence)
+    if method == "percentile":
+        low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+    elif method == "basic":
+        qlo, qhi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+        low, high = 2 * observed - qhi, 2 * observed - qlo
+    else:
+        low, high = _bca(X, Y, f, observed, boot, alpha, n)
+    return BootstrapResult(
+        observed=observed, low=float(low), high=float(high), confidence=float(confidence), method=method,
+        bootstrap_distribution=boot, n_boot=n_boot, measure=name,
+    )  # fmt: skip
+
+
+def _bca(
+    X: Any, Y: Any, f: Any, observed: float, boot: np.ndarray, alpha: float, n: int
+) -> tuple[float, float]:
+    from scipy.special import ndtr, ndtri
+
+    # bias correction: where the observed value sits in the bootstrap distribution
+    below = (np.count_nonzero(boot < observed) + 0.5 * np.count_nonzero(boot == observed)) / boot.size
+    z0 = float(ndtri(min(max(below, 0.5 / boot.size), 1 - 0.5 / boot.size)))
+    # acceleration from the jackknife (leave one sample out)
+    keep = np.ones(n, dtype=bool)
+    jack = np.empty(n)
+    for i in range(n):
+        keep[i] = False
+        idx = np.flatnonzero(keep)
+        jack[i] = f(_take_rows(X, idx), _take_rows(Y, idx))
+        keep[i] = True
+    d = jack.mean() - jack
+    denom = 6.0 * float((d * d).sum()) ** 1.5
+    a = float((d**3).sum()) / denom if denom > 0 else 0.0
+    qs = []
+    for z in (ndtri(alpha / 2), ndtri(1 - alpha / 2)):
+        qs.append(float(ndtr(z0 + (z0 + z) / (1 - a * (z0 + z)))))
+    low, high = np.quantile(boot, qs)
+    return float(low), float(high)
+
+
+# --- Bartlett's test --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BartlettResult:
+    """The result of :func:`bartlett_test`.
+
+    Attributes
+    ----------
+    rho : numpy.ndarray of shape (m,)
+        The canonical correlations tested, descending.
+    wilks_lambda : numpy.ndarray of shape (m,)
+        ``Lambda_k = prod_{i > k} (1 - rho_i^2)`` (0-based ``k``): Wilks' lambda for the
+        correlations after the first ``k``.
+    statistic : numpy.ndarray of shape (m,)
+        ``-(n - 1 - (p + q + 1) / 2) ln Lambda_k``.
+    dof : numpy.ndarray of shape (m,)
+        ``(p - k)(q - k)``.
+    p_value : numpy.ndarray of shape (m,)
+        Chi-square p-value of "at most ``k`` correlations are non-zero".
+    n_significant : int
+        The first ``k`` whose hypothesis is not rejected at ``alpha`` (the estimated number
+        of non-zero canonical correlations); ``m`` when all are rejected.
+    alpha : float
+    n_samples, p, q : int
+    """
+
+    rho: np.ndarray
+    wilks_lambda: np.ndarray
+    statistic: np.ndarray
+    dof: np.ndarray
+    p_value: np.ndarray
+    n_significant: int
+    alpha: float
+    n_samples: int
+    p: int
+    q: int
+
+    def __repr__(self) -> str:
+        return (
+            f"BartlettResult(n_significant={self.n_significant}, alpha={self.alpha}, "
+            f"n_samples={self.n_samples}, p={self.p}, q={self.q})"
+        )
+
+
+def bartlett_test(
+    result_or_rho: Any,
+    n: int | None = None,
+    p: int | None = None,
+    q: int | None = None,
+    *,
+    alpha: float = 0.05,
+) -> BartlettResult:
+    """Bartlett's sequential chi-square test for the number of non-zero canonical correlations.
+
+    Parameters
+    ----------
+    result_or_rho : CCAResult or array-like of shape (m,)
+        A result of :func:`svcca.cca` (or SVCCA/PWCCA), or the canonical correlations.
+    n : int, optional
+        Number of samples; taken from the result when omitted.
+    p, q : int, optional
+        Numbers of variables on each side (the ranks); taken from the result
+        (``x_rank``, ``y_rank``) when omitted.
+    alpha : float, default 0.05
+        Level of each test in the sequence.
+
+    Returns
+    -------
+    BartlettResult
+        Per-``k`` statistics, degrees of freedom and p-values, and ``n_significant``.
+
+    Raises
+    ------
+    ValueError
+        For correlations outside [0, 1], more correlations than ``min(p, q)``, or
+        ``n - 1 <= (p + q + 1) / 2`` where the approximation does not hold.
+    TypeError
+        When ``n``, ``p``, ``q`` are missing for a bare array of correlations.
+
+    Notes
+    -----
+    For ``k = 0, 1, ..., m - 1`` the hypothesis "only the first ``k`` correlations are
+    non-zero" is tested with Bartlett's (1938) statistic
+    ``chi2_k = -(n - 1 - (p + q + 1) / 2) ln prod_{i > k} (1 - rho_i^2)``, approximately
+    chi-square with ``(p - k)(q - k)`` degrees of freedom for Gaussian data. The number of
+    significant correlations is the first ``k`` not rejected. Correlations forced to 1 by
+    too few samples (``p + q > n - 1``) make every test reject: check
+    :func:`sample_size_diagnostic` first.
+
+    References
+    ----------
+    Bartlett (1938), Further aspects of the theory of multiple regression, Proc. Camb.
+    Phil. Soc. 34. Mardia, Kent, Bibby (1979), Multivariate Analysis, section 10.2.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((500, 2))
+    >>> X = np.hstack([latent, rng.standard_normal((500, 4))]) @ rng.standard_normal((6, 6))
+    >>> Y = np.hstack([latent, rng.standard_normal((500, 5))]) @ rng.standard_normal((7, 7))
+    >>> stats.bartlett_test(svcca.cca(X, Y)).n_significant
+    2
+    >>> stats.bartlett_test([0.9, 0.5, 0.05], n=200, p=3, q=4).n_significant
+    2
+    """
+    if isinstance(result_or_rho, CCAResult):
+        rho = result_or_rho._rho_np
+        n = result_or_rho.n_samples if n is None else n
+        p = result_or_rho.x_rank if p is None else p
+        q = result_or_rho.y_rank if q is None else q
+    else:
+        rho = to_numpy(result_or_rho)
+        if n is None or p is None or q is None:
+            raise TypeError("bartlett_test needs n, p and q when given correlations instead of a CCAResult")
+    rho = np.asarray(rho, dtype=np.float64)
+    if rho.ndim != 1 or rho.size == 0:
+        raise ValueError(f"rho must be a non-empty 1-D array of correlations; got shape {rho.shape}")
+    n = _check_count(n, "n", 2)
+    p = _check_count(p, "p")
+    q = _check_count(q, "q")
+    if not (np.all(rho >= 0) and np.all(rho <= 1)):
+        raise ValueError(
+            f"canonical correlations must lie in [0, 1]; got min {rho.min():g}, max {rho.max():g}"
+        )
+    if rho.size > min(p, q):
+        raise ValueError(f"got {rho.size} correlations but min(p, q) = {min(p, q)} (p={p}, q={q})")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
+    factor = n - 1 - (p + q + 1) / 2
+    if factor <= 0:
+        raise ValueError(
+            f"Bartlett's approximation needs n - 1 > (p + q + 1) / 2; got n={n}, p={p}, q={q}: "
+            f"too few samples"
+        )
+    from scipy.stats import chi2
+
+    rho = np.sort(rho)[::-1]
+    m = rho.size
+    with np.errstate(divide="ignore"):
+        logs = np.log1p(-(rho * rho))  # -inf where rho == 1
+    tail = np.cumsum(logs[::-1])[::-1]  # sum_{i >= k} ln(1 - rho_i^2)
+    k = np.arange(m)
+    stat = -factor * tail
+    dof = (p - k) * (q - k)
+    pval = chi2.sf(stat, dof)
+    not_rejected = np.flatnonzero(pval > alpha)
+    n_sig = int(not_rejected[0]) if not_rejected.size else m
+    return BartlettResult(
+        rho=rho, wilks_lambda=np.exp(tail), statistic=stat, dof=dof, p_value=pval, n_significant=n_sig,
+        alpha=float(alpha), n_samples=n, p=p, q=q,
+    )  # fmt: skip
+
+
+# --- sample size ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleSizeDiagnostic:
+    """The result of :func:`sample_size_diagnostic`.
+
+    Attributes
+    ----------
+    n_samples, p, q : int
+    forced_ones : int
+        ``min(p + q - (n - 1), p, q)`` when positive: canonical correlations that are 1
+        whatever the data.
+    samples_per_feature : float
+        ``n / max(p, q)``: the quantity the 5-10x rule of thumb is about.
+    samples_per_total_features : float
+        ``n / (p + q)``; at or below about 1 correlations are forced to 1.
+    null_pillai : float
+        Expected ``sum rho^2`` of independent layers, ``p q / (n - 1)``.
+    null_mean_rho2 : float
+        Expected mean squared correlation of independent layers (Yanai's R^2 at chance),
+        ``max(p, q) / (n - 1)`` (at most 1).
+    regime : {"degenerate", "too few samples", "marginal", "adequate"}
+    verdict : str
+        One sentence a user can act on.
+    """
+
+    n_samples: int
+    p: int
+    q: int
+    forced_ones: int
+    samples_per_feature: float
+    samples_per_total_features: float
+    null_pillai: float
+    null_mean_rho2: float
+    regime: str
+    verdict: str
+
+    def __str__(self) -> str:
+        return self.verdict
+
+
+def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> SampleSizeDiagnostic:
+    """How far a layer pair is from the regime where CCA is trivially 1.
+
+    Call as ``sample_size_diagnostic(X, Y)`` with the activations, or
+    ``sample_size_diagnostic(n, p, q)`` with the numbers of samples and features.
+
+    Parameters
+    ----------
+    n_or_X : int or array-like of shape (n_samples, n_features_x)
+        The number of samples, or the first layer's activations.
+    p_or_Y : int or array-like of shape (n_samples, n_features_y)
+        The first layer's number of features, or the second layer's activations.
+    q : int, optional
+        The second layer's number of features (with the integer form only).
+
+    Returns
+    -------
+    SampleSizeDiagnostic
+        Forced correlations, ratios, the chance level of the summaries and a verdict.
+
+    Raises
+    ------
+    TypeError
+        When the arguments mix the two forms.
+    ValueError
+        For invalid arrays or counts.
+
+    Notes
+    -----
+    With ``n`` centred samples each layer spans at most ``n - 1`` dimensions, so when
+    ``p + q > n - 1`` the two spans intersect in at least ``p + q - (n - 1)`` dimensions:
+    that many correlations are exactly 1 whatever the data. Below that, independent layers
+    still give ``E[mean rho^2] = max(p, q) / (n - 1)``. The rule of thumb of the SVCCA
+    tutorials is at least 5-10 samples per feature (``n >= 5-10 x max(p, q)``); with
+    arrays the feature counts are the widths (dead features still count: drop them or use
+    ranks for a sharper answer).
+
+    Examples
+    --------
+    >>> from svcca.stats import sample_size_diagnostic
+    >>> d = sample_size_diagnostic(1000, 600, 500)
+    >>> d.regime, d.forced_ones
+    ('degenerate', 101)
+    >>> sample_size_diagnostic(10000, 256, 512).regime
+    'adequate'
+    """
+    if q is None:
+        if isinstance(n_or_X, numbers.Integral) or isinstance(p_or_Y, numbers.Integral):
+            raise TypeError("call sample_size_diagnostic(X, Y) with two arrays, or (n, p, q) with three ints")
+        X, Y = check_pair(n_or_X, p_or_Y)
+        (n, p), qq = shape_of(X), shape_of(Y)[1]
+    else:
+        if not all(isinstance(v, numbers.Integral) for v in (n_or_X, p_or_Y)):
+            raise TypeError("call sample_size_diagnostic(X, Y) with two arrays, or (n, p, q) with three ints")
+        n = _check_count(n_or_X, "n", 2)
+        p = _check_count(p_or_Y, "p")
+        qq = _check_count(q, "q")
+    forced = max(0, min(p + qq - (n - 1), p, qq))
+    widest = max(p, qq)
+    ratio = n / widest
+    null_pillai = analytic_null_pillai(n, p, qq)
+    null_rho2 = min(1.0, widest / (n - 1))
+    if forced > 0:
+        regime = "degenerate"
+        verdict = (
+            f"degenerate: with n={n} samples and {p} + {qq} features, {forced} canonical correlation(s) "
+            f"are exactly 1 whatever the data; CCA similarity is meaningless here. Use at least "
+            f"{5 * widest}-{10 * widest} samples, or reduce the features (SVCCA, pooling)."
+        )
+    elif ratio < 5:
+        regime = "too few samples"
+        verdict = (
+            f"too few samples: n / max(p, q) = {ratio:.1f} (< 5); independent layers would score "
+            f"mean rho^2 = {null_rho2:.2f}. Compare against a permutation null, or use "
+            f"{5 * widest}-{10 * widest} samples."
+        )
+    elif ratio < 10:
+        regime = "marginal"
+        verdict = (
+            f"marginal: n / max(p, q) = {ratio:.1f} (5-10); chance level mean rho^2 = {null_rho2:.3f}. "
+            f"Report a permutation null beside the similarity."
+        )
+    else:
+        regime = "adequate"
+        verdict = f"adequate: n / max(p, q) = {ratio:.1f} (>= 10); chance level mean rho^2 = {null_rho2:.3f}."
+    return SampleSizeDiagnostic(
+        n_samples=n, p=p, q=qq, forced_ones=forced, samples_per_feature=ratio,
+        samples_per_total_features=n / (p + qq), null_pillai=null_pillai, null_mean_rho2=null_rho2,
+        regime=regime, verdict=verdict,
+    )  # fmt: skip

@@ -1,0 +1,329 @@
+"""Linear CKA (biased, debiased) and orthogonal Procrustes: invariances, oracles, errors."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import svcca
+from svcca._cka import CKAResult, ProcrustesResult, linear_cka, procrustes
+
+TOL64 = 1e-10
+TOL32 = 1e-4
+REF = Path(__file__).resolve().parents[1].parent / "shared" / "reference_activations"
+
+
+# --- fixtures named after their truth ---------------------------------------------------
+
+
+def independent_views(n: int, p: int, q: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, p)), rng.standard_normal((n, q))
+
+
+def shared_latent_views(n: int = 300, p: int = 12, q: int = 9, k: int = 3, seed: int = 0):
+    """``k`` shared latent directions plus private noise, mixed by invertible maps."""
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((n, k))
+    X = np.hstack([latent, rng.standard_normal((n, p - k))]) @ rng.standard_normal((p, p))
+    Y = np.hstack([latent, rng.standard_normal((n, q - k))]) @ rng.standard_normal((q, q))
+    return X, Y
+
+
+def orthogonal(p: int, seed: int) -> np.ndarray:
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((p, p)))
+    return Q
+
+
+# --- independent oracles (textbook formulas on n x n matrices) --------------------------
+
+
+def cka_oracle_biased(X: np.ndarray, Y: np.ndarray) -> float:
+    """tr(K H L H) / sqrt(tr(K H K H) tr(L H L H)) with the explicit centring matrix H."""
+    n = X.shape[0]
+    H = np.eye(n) - np.ones((n, n)) / n
+    K, L = X @ X.T, Y @ Y.T
+
+    def hsic(A, B):
+        return np.trace(A @ H @ B @ H)
+
+    return hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L))
+
+
+def cka_oracle_debiased(X: np.ndarray, Y: np.ndarray) -> float:
+    """U-centred Gram matrices (Szekely & Rizzo 2014), as in Kornblith et al.'s notebook; the
+    inner product of U-centred matrices equals n(n-3) times Song et al.'s unbiased HSIC."""
+
+    def u_centre(G):
+        n = G.shape[0]
+        G = G.copy()
+        np.fill_diagonal(G, 0.0)
+        means = G.sum(0) / (n - 2)
+        means -= means.sum() / (2 * (n - 1))
+        G -= means[:, None]
+        G -= means[None, :]
+        np.fill_diagonal(G, 0.0)
+        return G
+
+    K, L = u_centre(X @ X.T), u_centre(Y @ Y.T)
+    return (K * L).sum() / np.sqrt((K * K).sum() * (L * L).sum())
+
+
+# --- CKA: invariances -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+@pytest.mark.parametrize("method", ["features", "gram"])
+def test_cka_of_rotated_scaled_shifted_copy_is_one(debiased, method):
+    X, _ = shared_latent_views()
+    Y = 3.0 * X @ orthogonal(X.shape[1], 1) + 1.0
+    res = linear_cka(X, Y, debiased=debiased, method=method)
+    assert res.similarity == pytest.approx(1.0, abs=TOL64)
+    assert isinstance(res, CKAResult) and res.debiased is debiased and res.method == method
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_cka_is_invariant_to_isotropic_scaling(debiased):
+    X, Y = shared_latent_views()
+    base = linear_cka(X, Y, debiased=debiased).similarity
+    assert linear_cka(0.01 * X, 250.0 * Y, debiased=debiased).similarity == pytest.approx(base, abs=TOL64)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_cka_is_not_invariant_to_invertible_linear_maps_unlike_cca(debiased):
+    # negative control: CCA sees X W as X itself; CKA weighs directions by variance
+    X = np.random.default_rng(0).standard_normal((500, 10))
+    W = np.diag(np.geomspace(1.0, 100.0, 10)) @ orthogonal(10, 2)
+    assert svcca.cca(X, X @ W).similarity == pytest.approx(1.0, abs=TOL64)
+    assert linear_cka(X, X @ W, debiased=debiased).similarity < 0.5
+
+
+def test_cka_is_not_invariant_to_per_feature_scaling():
+    X, Y = shared_latent_views()
+    scaled = Y * np.geomspace(0.01, 100.0, Y.shape[1])
+    assert abs(linear_cka(X, Y).similarity - linear_cka(X, scaled).similarity) > 0.05
+
+
+# --- CKA: bias of the biased estimator --------------------------------------------------
+
+
+def test_debiased_cka_of_independent_data_has_mean_zero_and_biased_is_positive():
+    n, p, q, seeds = 40, 10, 15, 200
+    biased, unbiased = [], []
+    for seed in range(seeds):
+        X, Y = independent_views(n, p, q, seed)
+        biased.append(linear_cka(X, Y).similarity)
+        unbiased.append(linear_cka(X, Y, debiased=True).similarity)
+    biased, unbiased = np.array(biased), np.array(unbiased)
+    sem = unbiased.std(ddof=1) / np.sqrt(seeds)
+    assert abs(unbiased.mean()) < 4 * sem  # about 0
+    assert np.all(biased > 0)  # the bias: never 0 for independent data
+    assert biased.mean() > 0.2  # about sqrt(p q) / n = 0.31 here
+    assert biased.mean() > unbiased.mean() + 20 * sem
+
+
+# --- CKA: oracles and paths -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(60, 5, 8), (25, 40, 30), (30, 30, 7)])
+@pytest.mark.parametrize("debiased", [False, True])
+def test_feature_path_equals_gram_path_equals_oracle(shape, debiased):
+    n, p, q = shape
+    rng = np.random.default_rng(sum(shape))
+    X = rng.standard_normal((n, p)) + 5.0
+    Y = X[:, :1] @ rng.standard_normal((1, q)) + rng.standard_normal((n, q)) - 2.0
+    feats = linear_cka(X, Y, debiased=debiased, method="features")
+    gram = linear_cka(X, Y, debiased=debiased, method="gram")
+    oracle = cka_oracle_debiased(X, Y) if debiased else cka_oracle_biased(X, Y)
+    assert feats.similarity == pytest.approx(gram.similarity, abs=TOL64)
+    assert feats.similarity == pytest.approx(oracle, abs=TOL64)
+    for name in ("hsic_xy", "hsic_xx", "hsic_yy"):
+        assert getattr(feats, name) == pytest.approx(getattr(gram, name), rel=1e-9)
+
+
+def test_auto_picks_features_when_narrower_than_tall_and_gram_otherwise():
+    X, Y = independent_views(50, 10, 20, 0)
+    assert linear_cka(X, Y).method == "features"
+    X, Y = independent_views(20, 10, 30, 0)
+    assert linear_cka(X, Y).method == "gram"
+
+
+def test_biased_hsic_is_scaled_as_a_covariance():
+    # HSIC(K, L) = ||Sigma_xy||_F^2 with Sigma_xy the (ddof=1) cross-covariance
+    X, Y = shared_latent_views()
+    res = linear_cka(X, Y)
+    sigma_xy = np.cov(X, Y, rowvar=False)[: X.shape[1], X.shape[1] :]
+    assert res.hsic_xy == pytest.approx((sigma_xy**2).sum(), rel=1e-10)
+
+
+def test_cka_summaries_and_repr():
+    X, Y = shared_latent_views()
+    res = linear_cka(X, Y, debiased=True)
+    assert res.summaries()["similarity"] == res.similarity == res.cka
+    assert "debiased" in repr(res)
+    assert (res.n_samples, res.n_features_x, res.n_features_y) == (300, 12, 9)
+
+
+def test_cka_float32_compute_matches_float64():
+    X, Y = shared_latent_views()
+    assert linear_cka(X, Y, dtype=np.float32).similarity == pytest.approx(
+        linear_cka(X, Y).similarity, abs=TOL32
+    )
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("debiased", [False, True])
+@pytest.mark.parametrize("method", ["features", "gram"])
+def test_cka_torch_matches_numpy(debiased, method):
+    torch = pytest.importorskip("torch")
+    X, Y = shared_latent_views(n=80)
+    want = linear_cka(X, Y, debiased=debiased, method=method).similarity
+    got = linear_cka(torch.from_numpy(X), torch.from_numpy(Y), debiased=debiased, method=method)
+    assert got.similarity == pytest.approx(want, abs=TOL64)
+    got32 = linear_cka(torch.from_numpy(X).float(), torch.from_numpy(Y).float(), debiased=debiased)
+    assert got32.similarity == pytest.approx(want, abs=TOL32)
+
+
+@pytest.mark.skipif(not REF.is_dir(), reason="reference activations absent")
+def test_cka_on_real_network_activations_feature_path_equals_gram_path():
+    with np.load(REF / "svhn_fc200.npz") as f:  # ReLU layer, about half exact zeros
+        A, B = f["model_0"], f["model_1"]
+    for debiased in (False, True):
+        feats = linear_cka(A, B, debiased=debiased, method="features").similarity
+        gram = linear_cka(A, B, debiased=debiased, method="gram").similarity
+        assert feats == pytest.approx(gram, abs=1e-8)
+        assert 0.0 < feats < 1.0
+
+
+# --- CKA: errors ------------------------------------------------------------------------
+
+
+def test_cka_errors_say_what_was_expected_and_what_arrived():
+    X, Y = independent_views(30, 4, 5, 0)
+    with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(30, 4\), Y.shape=\(29, 5\)"):
+        linear_cka(X, Y[:-1])
+    with pytest.raises(ValueError, match=r"method must be one of 'auto', 'features', 'gram'; got 'fast'"):
+        linear_cka(X, Y, method="fast")
+    with pytest.raises(ValueError, match=r"debiased CKA needs at least 4 samples; got X.shape=\(3, 4\)"):
+        linear_cka(X[:3], Y[:3], debiased=True)
+    with pytest.raises(ValueError, match=r"X has no varying feature \(shape \(30, 4\)\)"):
+        linear_cka(np.ones((30, 4)), Y)
+    with pytest.raises(ValueError, match="must be real-valued"):
+        linear_cka(X + 1j, Y)
+    with pytest.raises(ValueError, match=r"X must be 2-D .* got X.shape=\(30,\)"):
+        linear_cka(X[:, 0], Y)
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        linear_cka(np.full((30, 4), np.nan), Y)
+
+
+# --- Procrustes -------------------------------------------------------------------------
+
+
+def test_procrustes_distance_is_zero_for_rotated_scaled_shifted_copies():
+    X, _ = shared_latent_views()
+    res = procrustes(X, -4.0 * X @ orthogonal(X.shape[1], 3) + 7.0)
+    assert isinstance(res, ProcrustesResult)
+    assert res.similarity == pytest.approx(1.0, abs=TOL64)
+    assert res.distance == pytest.approx(0.0, abs=TOL64)
+    assert res.angular_distance == pytest.approx(0.0, abs=1e-5)  # arccos near 1: sqrt(eps) accuracy
+
+
+def test_procrustes_is_not_invariant_to_invertible_linear_maps():
+    # negative control (CCA would give 1)
+    X = np.random.default_rng(0).standard_normal((500, 10))
+    W = np.diag(np.geomspace(1.0, 100.0, 10)) @ orthogonal(10, 2)
+    assert procrustes(X, X @ W).distance > 0.5
+
+
+def test_procrustes_is_symmetric():
+    X, Y = shared_latent_views()
+    a, b = procrustes(X, Y), procrustes(Y, X)
+    assert a.distance == pytest.approx(b.distance, abs=TOL64)
+    assert a.similarity == pytest.approx(b.similarity, abs=TOL64)
+
+
+@pytest.mark.parametrize("shape", [(50, 6, 6), (50, 4, 11), (20, 35, 8), (20, 30, 45)])
+def test_procrustes_equals_explicit_minimum_over_rotations_of_zero_padded_data(shape):
+    # oracle: scipy's orthogonal Procrustes solver on centred, unit-norm, zero-padded data
+    n, p, q = shape
+    rng = np.random.default_rng(sum(shape))
+    X = rng.standard_normal((n, p))
+    Y = X[:, :1] @ rng.standard_normal((1, q)) + rng.standard_normal((n, q))
+
+    def normalise(A):
+        A = A - A.mean(0)
+        return A / np.linalg.norm(A)
+
+    width = max(p, q)
+    Xn = np.hstack([normalise(X), np.zeros((n, width - p))])
+    Yn = np.hstack([normalise(Y), np.zeros((n, width - q))])
+    R, _ = scipy.linalg.orthogonal_procrustes(Yn, Xn)
+    oracle = np.linalg.norm(Yn @ R - Xn) ** 2
+    assert procrustes(X, Y).distance == pytest.approx(oracle, abs=TOL64)
+
+
+def test_procrustes_metrics_satisfy_the_triangle_inequality_on_random_triplets():
+    rng = np.random.default_rng(0)
+    n = 30
+    base = rng.standard_normal((n, 3))
+    widths = [2, 5, 12, 40]
+    layers = [
+        base @ rng.standard_normal((3, w)) + rng.uniform(0.2, 2.0) * rng.standard_normal((n, w))
+        for w in widths
+    ]
+    layers += [rng.standard_normal((n, w)) for w in widths]
+    checked = 0
+    for A, B, C in itertools.permutations(layers, 3):
+        ab, bc, ac = procrustes(A, B), procrustes(B, C), procrustes(A, C)
+        for metric in ("euclidean_distance", "angular_distance"):
+            assert getattr(ac, metric) <= getattr(ab, metric) + getattr(bc, metric) + 1e-12
+        checked += 1
+    assert checked == 8 * 7 * 6
+
+
+def test_squared_procrustes_distance_violates_the_triangle_inequality():
+    # negative control: three centred unit vectors at 0, 30 and 60 degrees on a geodesic;
+    # the squared distance 2 - 2 cos is not a metric, its square root is
+    e1 = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
+    e2 = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
+    a, b, c = (np.cos(t) * e1 + np.sin(t) * e2 for t in np.deg2rad([0.0, 30.0, 60.0]))
+    ab, bc, ac = (procrustes(u[:, None], v[:, None]) for u, v in ((a, b), (b, c), (a, c)))
+    assert ac.distance > ab.distance + bc.distance
+    assert ac.euclidean_distance <= ab.euclidean_distance + bc.euclidean_distance
+    assert ac.angular_distance == pytest.approx(ab.angular_distance + bc.angular_distance, abs=1e-12)
+
+
+def test_procrustes_summaries_are_consistent():
+    X, Y = shared_latent_views()
+    res = procrustes(X, Y)
+    s = res.summaries()
+    assert s["distance"] == pytest.approx(2 - 2 * s["similarity"], abs=TOL64)
+    assert s["euclidean_distance"] == pytest.approx(np.sqrt(s["distance"]), abs=TOL64)
+    assert s["angular_distance"] == pytest.approx(np.arccos(s["similarity"]), abs=TOL64)
+    assert "ProcrustesResult(similarity=" in repr(res)
+
+
+@pytest.mark.torch
+def test_procrustes_torch_matches_numpy():
+    torch = pytest.importorskip("torch")
+    for n, p, q in [(80, 12, 9), (20, 30, 8)]:
+        X, Y = shared_latent_views(n=n, p=p, q=q, k=3)
+        want = procrustes(X, Y).similarity
+        got = procrustes(torch.from_numpy(X), torch.from_numpy(Y)).similarity
+        assert got == pytest.approx(want, abs=TOL64)
+
+
+def test_procrustes_errors():
+    X, Y = independent_views(30, 4, 5, 0)
+    with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(30, 4\), Y.shape=\(28, 5\)"):
+        procrustes(X, Y[:-2])
+    with pytest.raises(ValueError, match=r"Y has no varying feature \(shape \(30, 5\)\)"):
+        procrustes(X, np.full((30, 5), 3.0))
+    with pytest.raises(ValueError, match=r"Procrustes needs at least 2 samples"):
+        procrustes(X[:1], Y[:1])
+    with pytest.raises(TypeError, match="got None"):
+        procrustes(None, Y)

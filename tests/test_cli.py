@@ -1,0 +1,321 @@
+"""The ``svcca`` command line: ``svcca compare`` on .npy/.npz/.pt files, and its errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import svcca
+from svcca import stats
+from svcca._cka import linear_cka
+from svcca.cli import SUBCOMMANDS, build_parser, main
+
+TOL64 = 1e-10
+
+
+def shared_latent_views(n: int = 300, p: int = 8, q: int = 10, k: int = 3, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((n, k))
+    X = np.hstack([latent + 0.5 * rng.standard_normal((n, k)), rng.standard_normal((n, p - k))])
+    Y = np.hstack([latent + 0.5 * rng.standard_normal((n, k)), rng.standard_normal((n, q - k))])
+    return X, Y
+
+
+@pytest.fixture
+def views():
+    return shared_latent_views()
+
+
+@pytest.fixture
+def npz_pair(tmp_path, views):
+    """One .npz file holding both layers under the keys model_0 and model_1."""
+    X, Y = views
+    path = tmp_path / "acts.npz"
+    np.savez(path, model_0=X, model_1=Y)
+    return path
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- success paths ----------------------------------------------------------------------
+
+
+def test_compare_npy_files_prints_the_similarity_and_summaries(tmp_path, capsys, views):
+    X, Y = views
+    np.save(tmp_path / "a.npy", X)
+    np.save(tmp_path / "b.npy", Y)
+    code, out, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--method", "pwcca")
+    assert code == 0 and err == ""
+    assert f"similarity              {svcca.pwcca(X, Y).similarity:.6f}" in out
+    assert "yanai_r2" in out and "pillai" in out and "sample size: adequate" in out
+    assert "(300 samples x 8 features)" in out
+
+
+@pytest.mark.parametrize("method", stats.MEASURES)
+def test_compare_json_matches_the_library_for_every_method(capsys, npz_pair, views, method):
+    X, Y = views
+    code, out, _ = run(
+        capsys,
+        "compare",
+        npz_pair,
+        npz_pair,
+        "--key-a",
+        "model_0",
+        "--key-b",
+        "model_1",
+        "--method",
+        method,
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    want = stats._SHORTCUTS[method](X, Y).similarity
+    assert data["similarity"] == pytest.approx(want, abs=TOL64)
+    assert data["a"] == {"path": str(npz_pair), "key": "model_0", "shape": [300, 8]}
+    assert data["b"]["key"] == "model_1" and data["method"] == method
+    assert data["warnings"] == []
+
+
+def test_compare_null_and_interval_match_the_stats_functions(capsys, npz_pair, views):
+    X, Y = views
+    argv = ["compare", npz_pair, npz_pair, "--key-a", "model_0", "--key-b", "model_1", "--method", "cka"]
+    code, out, _ = run(capsys, *argv, "--null", "99", "--ci", "50", "--seed", "4", "--json")
+    assert code == 0
+    data = json.loads(out)
+    perm = stats.permutation_test(X, Y, "cka", n_permutations=99, rng=4)
+    ci = stats.bootstrap_ci(X, Y, "cka", n_boot=50, rng=4)
+    assert data["permutation_null"]["p_value"] == pytest.approx(perm.p_value)
+    assert data["permutation_null"]["mean"] == pytest.approx(perm.null_mean, abs=TOL64)
+    assert data["bootstrap"]["low"] == pytest.approx(ci.low, abs=TOL64)
+    assert data["bootstrap"]["high"] == pytest.approx(ci.high, abs=TOL64)
+    code, out, _ = run(capsys, *argv, "--null", "99", "--ci", "50", "--seed", "4")
+    assert "permutation null (99 shuffles, seed 4)" in out and "p = 0.01" in out
+    assert "bootstrap 95% interval (50 resamples, percentile, seed 4): [" in out
+
+
+def test_compare_neurons_first_layout_is_transposed(tmp_path, capsys, views):
+    X, Y = views
+    np.save(tmp_path / "a.npy", X.T)
+    np.save(tmp_path / "b.npy", Y.T)
+    code, out, _ = run(
+        capsys,
+        "compare",
+        tmp_path / "a.npy",
+        tmp_path / "b.npy",
+        "--layout",
+        "neurons-first",
+        "--method",
+        "cca",
+    )
+    assert code == 0
+    assert f"{svcca.cca(X, Y).similarity:.6f}" in out
+
+
+def test_compare_pt_files_tensor_and_dict(tmp_path, capsys, views):
+    torch = pytest.importorskip("torch")
+    X, Y = views
+    torch.save(torch.from_numpy(X), tmp_path / "a.pt")
+    torch.save({"layer1": torch.from_numpy(Y), "step": 3}, tmp_path / "b.pt")
+    code, out, _ = run(
+        capsys, "compare", tmp_path / "a.pt", tmp_path / "b.pt", "--key-b", "layer1", "--method", "cka"
+    )
+    assert code == 0
+    assert f"{linear_cka(X, Y).similarity:.6f}" in out
+    assert f"B: {tmp_path / 'b.pt'}[layer1]" in out
+
+
+def test_compare_svcca_keep_and_conv_flatten(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    conv = rng.standard_normal((200, 2, 2, 3))
+    np.save(tmp_path / "conv.npy", conv)
+    np.save(tmp_path / "fc.npy", conv.reshape(200, -1) @ rng.standard_normal((12, 12)))
+    code, out, _ = run(
+        capsys, "compare", tmp_path / "conv.npy", tmp_path / "fc.npy", "--flatten", "--method", "svcca",
+        "--keep", "12", "--null", "20",
+    )  # fmt: skip
+    assert code == 0
+    assert "similarity              1.000000" in out
+
+
+def test_sample_size_warning_is_printed_not_raised(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.standard_normal((20, 12)))
+    np.save(tmp_path / "b.npy", rng.standard_normal((20, 12)))
+    code, out, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--method", "cca")
+    assert code == 0
+    assert "svcca compare: warning: CCA with n_samples=20" in err
+    assert "sample size: degenerate: with n=20 samples and 12 + 12 features, 5 canonical" in out
+
+
+# --- errors: non-zero exit, one line on stderr, no traceback ----------------------------
+
+
+def _error(capsys, *argv) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 1, (out, err)
+    assert out == "" and "Traceback" not in err
+    assert err.startswith("svcca compare: error: ")
+    return err
+
+
+def test_missing_file(tmp_path, capsys):
+    err = _error(capsys, "compare", tmp_path / "nope.npy", tmp_path / "nope2.npy")
+    assert f"file not found: {tmp_path / 'nope.npy'}" in err
+
+
+def test_npz_with_several_arrays_needs_a_key_and_lists_them(capsys, npz_pair):
+    err = _error(capsys, "compare", npz_pair, npz_pair)
+    assert "holds several arrays; choose one with --key" in err
+    assert "Available keys: model_0, model_1" in err
+
+
+def test_wrong_key_lists_the_available_keys(capsys, npz_pair):
+    err = _error(capsys, "compare", npz_pair, npz_pair, "--key", "model_2")
+    assert f"no array 'model_2' in {npz_pair}; available keys: model_0, model_1" in err
+
+
+def test_key_on_a_single_array_file(tmp_path, capsys, views):
+    np.save(tmp_path / "a.npy", views[0])
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", "--key", "x")
+    assert "holds a single array; --key 'x' does not apply" in err
+
+
+def test_mismatched_sample_counts(tmp_path, capsys, views):
+    X, Y = views
+    np.save(tmp_path / "a.npy", X)
+    np.save(tmp_path / "b.npy", Y[:-1])
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy")
+    assert "A and B must have the same number of samples" in err
+    assert "shape (300, 8)" in err and "shape (299, 10)" in err and "--layout neurons-first" in err
+
+
+def test_one_dimensional_array(tmp_path, capsys, views):
+    np.save(tmp_path / "a.npy", views[0][:, 0])
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy")
+    assert "has shape (300,): expected a 2-D array (n_samples, n_features)" in err
+
+
+def test_conv_array_needs_flatten(tmp_path, capsys):
+    np.save(tmp_path / "a.npy", np.zeros((10, 2, 2, 3)))
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy")
+    assert "has shape (10, 2, 2, 3): expected 2-D (n_samples, n_features); pass --flatten" in err
+
+
+def test_pickled_npy_is_refused_without_unpickling(tmp_path, capsys):
+    marker = tmp_path / "unpickled"
+    # a pickle whose loading would create a file: it must never run
+    payload = pickle.dumps(_Boom(str(marker)))
+    (tmp_path / "evil.npy").write_bytes(payload)
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    for name in ("evil.npy", "obj.npy"):
+        err = _error(capsys, "compare", tmp_path / name, tmp_path / name)
+        assert "holds pickled Python objects" in err and "never unpickles" in err
+    assert not marker.exists()
+
+
+class _Boom:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_malformed_files(tmp_path, capsys, views):
+    np.save(tmp_path / "good.npy", views[0])
+    (tmp_path / "trunc.npy").write_bytes((tmp_path / "good.npy").read_bytes()[:-100])
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "bad.pt").write_bytes(b"not a torch file")
+    err = _error(capsys, "compare", tmp_path / "trunc.npy", tmp_path / "good.npy")
+    assert f"could not read {tmp_path / 'trunc.npy'}" in err
+    err = _error(capsys, "compare", tmp_path / "bad.npz", tmp_path / "good.npy")
+    assert f"could not read {tmp_path / 'bad.npz'}" in err
+    pytest.importorskip("torch")
+    err = _error(capsys, "compare", tmp_path / "bad.pt", tmp_path / "good.npy")
+    assert "as a torch file of tensors (torch.load with weights_only=True)" in err
+
+
+def test_pt_file_with_a_pickled_object_is_refused(tmp_path, capsys, views):
+    torch = pytest.importorskip("torch")
+    marker = tmp_path / "unpickled"
+    torch.save({"acts": torch.zeros(3, 2), "evil": _Boom(str(marker))}, tmp_path / "evil.pt")
+    torch.save([torch.zeros(3, 2)], tmp_path / "list.pt")
+    err = _error(capsys, "compare", tmp_path / "evil.pt", tmp_path / "evil.pt")
+    assert "weights_only=True" in err
+    assert not marker.exists()
+    err = _error(capsys, "compare", tmp_path / "list.pt", tmp_path / "list.pt")
+    assert "holds a list; expected a tensor or a dict of tensors" in err
+
+
+def test_unsupported_suffix_and_non_numeric_arrays(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("1,2\n")
+    err = _error(capsys, "compare", tmp_path / "a.csv", tmp_path / "a.csv")
+    assert "unsupported file type '.csv'; expected one of .npy, .npz, .pt, .pth" in err
+    np.save(tmp_path / "s.npy", np.array([["a", "b"], ["c", "d"]]))
+    err = _error(capsys, "compare", tmp_path / "s.npy", tmp_path / "s.npy")
+    assert "holds <U1 values; expected numbers" in err
+
+
+def test_library_errors_are_reported_cleanly(tmp_path, capsys, views):
+    np.save(tmp_path / "a.npy", views[0])
+    np.save(tmp_path / "dead.npy", np.ones((300, 4)))
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "dead.npy", "--method", "cka")
+    assert "Y has no varying feature" in err
+    err = _error(
+        capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", "--method", "cca", "--keep", "0.9"
+    )
+    assert "--keep applies to --method svcca only" in err
+
+
+def test_usage_errors_exit_2(capsys, npz_pair):
+    assert main(["compare", str(npz_pair)]) == 2
+    assert main(["compare", str(npz_pair), str(npz_pair), "--method", "cosine"]) == 2
+    assert main(["compare", str(npz_pair), str(npz_pair), "--null", "0"]) == 2
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'cosine'" in err and "expected a positive integer; got 0" in err
+    assert "choose a command" in err
+
+
+def test_help_and_version_exit_0(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"svcca {svcca.__version__}"
+    assert main(["compare", "--help"]) == 0
+    assert "--layout {samples-first,neurons-first}" in capsys.readouterr().out
+
+
+def test_subcommands_come_from_the_registration_table():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert list(sub.choices) == ["compare"]
+    assert len(SUBCOMMANDS) == 1
+
+
+# --- python -m svcca --------------------------------------------------------------------
+
+
+def test_python_dash_m_svcca_compare(npz_pair, views):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "svcca", "compare", str(npz_pair), str(npz_pair), "--key-a", "model_0",
+         "--key-b", "model_1", "--method", "cka", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["similarity"] == pytest.approx(linear_cka(*views).similarity, abs=TOL64)
+    bad = subprocess.run(
+        [sys.executable, "-m", "svcca", "compare", str(npz_pair), str(npz_pair)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 1 and "Available keys: model_0, model_1" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,452 @@
+"""svcca.stats: permutation nulls, random baselines, bootstrap intervals, Bartlett's test,
+the sample-size diagnostic."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.stats
+
+import svcca
+from svcca import stats
+from svcca._cka import linear_cka, procrustes
+
+TOL64 = 1e-10
+
+
+# --- fixtures named after their truth ---------------------------------------------------
+
+
+def independent_views(n: int, p: int, q: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, p)), rng.standard_normal((n, q))
+
+
+def shared_latent_views(n: int = 300, p: int = 8, q: int = 10, k: int = 3, noise: float = 0.5, seed: int = 0):
+    """``k`` shared latent directions seen through independent noise of standard deviation
+    ``noise`` on each side, plus private directions, mixed by invertible maps. The population
+    canonical correlations are ``k`` times ``1 / (1 + noise^2)`` and then zeros."""
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((n, k))
+    sx = latent + noise * rng.standard_normal((n, k))
+    sy = latent + noise * rng.standard_normal((n, k))
+    X = np.hstack([sx, rng.standard_normal((n, p - k))]) @ rng.standard_normal((p, p))
+    Y = np.hstack([sy, rng.standard_normal((n, q - k))]) @ rng.standard_normal((q, q))
+    return X, Y
+
+
+LOOPED = {
+    "cca": lambda X, Y: svcca.cca(X, Y, warn=False),
+    "svcca": lambda X, Y: svcca.svcca(X, Y, warn=False),
+    "pwcca": lambda X, Y: svcca.pwcca(X, Y, warn=False),
+    "cka": linear_cka,
+    "cka_debiased": functools.partial(linear_cka, debiased=True),
+    "procrustes": procrustes,
+}
+
+
+# --- permutation test -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("measure", stats.MEASURES)
+def test_vectorised_permutation_null_equals_the_naive_loop(measure):
+    X, Y = shared_latent_views(n=80, noise=1.5)
+    fast = stats.permutation_test(X, Y, measure, n_permutations=300, rng=3)
+    slow = stats.permutation_test(X, Y, LOOPED[measure], n_permutations=300, rng=3)
+    assert fast.vectorised and not slow.vectorised
+    np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
+    assert fast.observed == pytest.approx(slow.observed, abs=TOL64)
+    assert fast.p_value == slow.p_value
+
+
+@pytest.mark.parametrize("measure", ["cka", "cka_debiased", "procrustes"])
+def test_vectorised_null_equals_loop_for_layers_wider_than_tall(measure):
+    # n^2 < p q: CKA gathers permuted Gram matrices; Procrustes works on n x n factors
+    X, Y = independent_views(20, 50, 40, 1)
+    fast = stats.permutation_test(X, Y, measure, n_permutations=60, rng=0)
+    slow = stats.permutation_test(X, Y, LOOPED[measure], n_permutations=60, rng=0)
+    np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("measure", ["pwcca", "cka_debiased"])
+def test_batching_does_not_change_the_null(monkeypatch, measure):
+    X, Y = shared_latent_views(n=60)
+    whole = stats.permutation_test(X, Y, measure, n_permutations=50, rng=9)
+    monkeypatch.setattr(stats, "_BATCH_BYTES", 1)  # one permutation per batch
+    monkeypatch.setattr(stats, "_PERM_BLOCK", 7)
+    split = stats.permutation_test(X, Y, measure, n_permutations=50, rng=9)
+    np.testing.assert_allclose(whole.null_distribution, split.null_distribution, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("measure", ["cca", "cka_debiased"])
+def test_permutation_p_values_are_uniform_under_independence(measure):
+    pvals = [
+        stats.permutation_test(
+            *independent_views(30, 3, 4, seed), measure, n_permutations=99, rng=seed
+        ).p_value
+        for seed in range(200)
+    ]
+    # p-values live on the grid k/100: allow the grid's 0.01 on top of KS noise
+    assert scipy.stats.kstest(pvals, "uniform").statistic < 0.115
+    assert 0.3 < np.mean(pvals) < 0.7
+
+
+@pytest.mark.parametrize("measure", stats.MEASURES)
+def test_permutation_p_value_is_the_smallest_possible_under_a_shared_latent(measure):
+    X, Y = shared_latent_views(n=200)
+    res = stats.permutation_test(X, Y, measure, n_permutations=199, rng=0)
+    assert res.p_value == pytest.approx(1 / 200)  # the +1 correction: never 0
+    assert res.observed > res.null_quantile(0.99)
+
+
+def test_permutation_null_mean_of_cca_pillai_matches_the_analytic_null():
+    X, Y = independent_views(60, 4, 6, 0)
+
+    def pillai(A, B):
+        return svcca.cca(A, B, warn=False).pillai
+
+    res = stats.permutation_test(X, Y, pillai, n_permutations=400, rng=0)
+    sem = res.null_std / np.sqrt(res.n_permutations)
+    assert abs(res.null_mean - stats.analytic_null_pillai(60, 4, 6)) < 4 * sem
+    assert res.measure == "pillai"
+
+
+def test_permutation_test_is_reproducible_and_seeded():
+    X, Y = shared_latent_views(n=50)
+    a = stats.permutation_test(X, Y, "cka", n_permutations=30, rng=1)
+    b = stats.permutation_test(X, Y, "cka", n_permutations=30, rng=np.random.default_rng(1))
+    c = stats.permutation_test(X, Y, "cka", n_permutations=30, rng=2)
+    np.testing.assert_array_equal(a.null_distribution, b.null_distribution)
+    assert not np.array_equal(a.null_distribution, c.null_distribution)
+    assert "PermutationTestResult(observed=" in repr(a)
+
+
+def test_permutation_observed_equals_the_measure():
+    X, Y = shared_latent_views(n=100)
+    assert stats.permutation_test(X, Y, "pwcca", n_permutations=5, rng=0).observed == pytest.approx(
+        svcca.pwcca(X, Y).similarity, abs=TOL64
+    )
+    assert stats.permutation_test(X, Y, "procrustes", n_permutations=5, rng=0).observed == pytest.approx(
+        procrustes(X, Y).similarity, abs=TOL64
+    )
+
+
+def test_permutation_test_warns_once_about_sample_size_for_cca():
+    X, Y = independent_views(20, 12, 12, 0)
+    with pytest.warns(svcca.SampleSizeWarning) as record:
+        res = stats.permutation_test(X, Y, "cca", n_permutations=20, rng=0)
+    assert len(record) == 1
+    # 12 + 12 - 19 = 5 correlations are forced to 1 in every shuffle too: the null is inflated
+    assert res.null_distribution.min() >= 5 / 12 and res.p_value > 0.05
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("measure", stats.MEASURES)
+def test_permutation_test_on_tensors_matches_numpy(measure):
+    torch = pytest.importorskip("torch")
+    X, Y = shared_latent_views(n=60, noise=1.5)
+    want = stats.permutation_test(X, Y, measure, n_permutations=40, rng=0)
+    got = stats.permutation_test(torch.from_numpy(X), torch.from_numpy(Y), measure, n_permutations=40, rng=0)
+    np.testing.assert_allclose(got.null_distribution, want.null_distribution, rtol=0, atol=TOL64)
+
+
+def test_permutation_test_errors():
+    X, Y = independent_views(20, 3, 3, 0)
+    with pytest.raises(ValueError, match=r"measure must be one of 'cca', 'svcca', .* got 'cosine'"):
+        stats.permutation_test(X, Y, "cosine")
+    with pytest.raises(TypeError, match=r"measure must be one of .* or a callable measure\(X, Y\); got int"):
+        stats.permutation_test(X, Y, 3)
+    with pytest.raises(ValueError, match="n_permutations must be >= 1; got 0"):
+        stats.permutation_test(X, Y, n_permutations=0)
+    with pytest.raises(TypeError, match="n_permutations must be an int >= 1; got 1.5"):
+        stats.permutation_test(X, Y, n_permutations=1.5)
+    with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(20, 3\), Y.shape=\(19, 3\)"):
+        stats.permutation_test(X, Y[:-1])
+    with pytest.raises(TypeError, match="rng must be None, an int seed or a numpy.random.Generator"):
+        stats.permutation_test(X, Y, rng="seed")
+    with pytest.raises(TypeError, match=r"measure 'bad' must return .* \.similarity .*; got str"):
+
+        def bad(A, B):
+            return "high"
+
+        stats.permutation_test(X, Y, bad, n_permutations=2)
+
+
+# --- random baseline and the analytic null ----------------------------------------------
+
+
+def test_analytic_null_pillai_matches_a_simulation():
+    X, Y = independent_views(50, 5, 8, 0)
+
+    def pillai(A, B):
+        return svcca.cca(A, B, warn=False).pillai
+
+    base = stats.random_baseline(X, Y, pillai, n_draws=400, rng=0)
+    sem = base.std / np.sqrt(base.n_draws)
+    assert abs(base.mean - stats.analytic_null_pillai(50, 5, 8)) < 4 * sem
+    assert stats.analytic_null_pillai(50, 5, 8) == pytest.approx(40 / 49)
+
+
+def test_analytic_null_pillai_caps_ranks_at_n_minus_1():
+    assert stats.analytic_null_pillai(11, 30, 4) == 4.0  # every direction of Y lies in X's span
+    with pytest.raises(ValueError, match="n must be >= 2; got 1"):
+        stats.analytic_null_pillai(1, 2, 2)
+    with pytest.raises(TypeError, match="p must be an int >= 1; got 2.0"):
+        stats.analytic_null_pillai(10, 2.0, 2)
+
+
+def test_random_baseline_of_independent_data_is_chance_and_shared_data_exceed_it():
+    X, Y = independent_views(100, 6, 9, 0)
+    base = stats.random_baseline(X, Y, "cca", n_draws=100, rng=0)
+    assert base.p_value > 0.05
+    assert abs(base.excess) < 3 * base.std
+    Xs, Ys = shared_latent_views(n=100, p=6, q=9)
+    shared = stats.random_baseline(Xs, Ys, "cca", n_draws=100, rng=0)
+    assert shared.p_value == pytest.approx(1 / 101)
+    assert shared.mean == pytest.approx(base.mean, abs=0.03)  # depends only on (n, p, q)
+    assert "RandomBaselineResult(observed=" in repr(shared)
+
+
+def test_spectrum_matched_draws_keep_each_layers_mean_and_covariance_exactly():
+    X, _ = shared_latent_views(n=100)
+    X = X * np.geomspace(1.0, 50.0, X.shape[1]) + 3.0
+    sampler = stats._SpectrumSampler(X)
+    gen = np.random.default_rng(0)
+    A, B = sampler(gen), sampler(gen)
+    for R in (A, B):
+        np.testing.assert_allclose(R.mean(0), X.mean(0), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(np.cov(R, rowvar=False), np.cov(X, rowvar=False), rtol=1e-10, atol=1e-9)
+    assert not np.allclose(A, B)  # but the samples are random
+
+
+def test_spectrum_matched_baseline_is_the_right_chance_level_for_cka():
+    # CKA's chance level falls with the effective dimension, about sqrt(d_x d_y) / n: for
+    # independent layers with a steep spectrum the spectrum-matched baseline holds the
+    # observed value, the white-noise one (negative control) sits far above it
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 10)) * np.geomspace(1.0, 100.0, 10)
+    Y = rng.standard_normal((200, 10)) * np.geomspace(1.0, 100.0, 10)
+    spectrum = stats.random_baseline(X, Y, "cka", n_draws=50, match="spectrum", rng=1)
+    shape = stats.random_baseline(X, Y, "cka", n_draws=50, match="shape", rng=1)
+    assert abs(spectrum.excess) < 2 * spectrum.std
+    assert shape.excess < -4 * shape.std
+    assert spectrum.match == "spectrum" and shape.match == "shape"
+
+
+@pytest.mark.torch
+def test_random_baseline_accepts_tensors():
+    torch = pytest.importorskip("torch")
+    X, Y = independent_views(40, 3, 4, 0)
+    want = stats.random_baseline(X, Y, "cka", n_draws=10, rng=0)
+    got = stats.random_baseline(torch.from_numpy(X), torch.from_numpy(Y), "cka", n_draws=10, rng=0)
+    np.testing.assert_allclose(got.null_distribution, want.null_distribution, rtol=0, atol=TOL64)
+
+
+def test_random_baseline_errors():
+    X, Y = independent_views(20, 3, 3, 0)
+    with pytest.raises(ValueError, match="match must be one of 'shape', 'spectrum'; got 'rank'"):
+        stats.random_baseline(X, Y, match="rank")
+    with pytest.raises(ValueError, match="n_draws must be >= 1; got -1"):
+        stats.random_baseline(X, Y, n_draws=-1)
+
+
+# --- bootstrap --------------------------------------------------------------------------
+
+
+def _correlated_pair(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 1))
+    return x, rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, 1))
+
+
+def test_bootstrap_interval_covers_the_true_correlation_at_about_the_nominal_rate():
+    truth, reps = 0.6, 40
+    covered = 0
+    for seed in range(reps):
+        ci = stats.bootstrap_ci(*_correlated_pair(300, truth, seed), "cca", n_boot=100, rng=seed)
+        covered += ci.low <= truth <= ci.high
+    assert covered >= 34  # nominal 95%: P(Binomial(40, 0.95) < 34) is about 0.01
+
+
+@pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
+def test_every_interval_method_covers_the_truth_on_a_synthetic_case(method):
+    x, y = _correlated_pair(200, 0.6, 0)
+    ci = stats.bootstrap_ci(x, y, "cca", n_boot=400, method=method, rng=0)
+    assert ci.low < 0.6 < ci.high
+    assert ci.low < ci.observed < ci.high
+    assert ci.method == method and ci.n_boot == 400
+    assert 0.05 < ci.high - ci.low < 0.3
+
+
+def test_bca_interval_agrees_with_scipy_bootstrap():
+    # independent oracle: scipy.stats.bootstrap (paired, BCa) on Pearson's r, which is the
+    # canonical correlation of two single features (up to sign); Monte Carlo agreement only
+    x, y = _correlated_pair(150, 0.5, 1)
+    ours = stats.bootstrap_ci(x, y, "cca", n_boot=2000, method="bca", rng=0)
+    theirs = scipy.stats.bootstrap(
+        (x[:, 0], y[:, 0]),
+        lambda a, b: np.corrcoef(a, b)[0, 1],
+        paired=True,
+        vectorized=False,
+        n_resamples=2000,
+        method="BCa",
+        rng=np.random.default_rng(0),
+    ).confidence_interval
+    assert ours.low == pytest.approx(theirs.low, abs=0.02)
+    assert ours.high == pytest.approx(theirs.high, abs=0.02)
+
+
+def test_basic_interval_is_the_percentile_interval_reflected_about_the_estimate():
+    x, y = _correlated_pair(100, 0.3, 2)
+    pct = stats.bootstrap_ci(x, y, "cka", n_boot=200, rng=5)
+    basic = stats.bootstrap_ci(x, y, "cka", n_boot=200, method="basic", rng=5)
+    assert basic.low == pytest.approx(2 * pct.observed - pct.high, abs=TOL64)
+    assert basic.high == pytest.approx(2 * pct.observed - pct.low, abs=TOL64)
+    assert pct.standard_error > 0 and np.isfinite(pct.bias)
+    assert "BootstrapResult(observed=" in repr(pct)
+
+
+def test_bootstrap_resamples_rows_in_pairs():
+    # with the pairing kept every resample of an exact copy still scores 1
+    X, _ = shared_latent_views(n=50)
+    ci = stats.bootstrap_ci(X, 2 * X + 1, "procrustes", n_boot=30, rng=0)
+    np.testing.assert_allclose(ci.bootstrap_distribution, 1.0, atol=TOL64)
+
+
+def test_bootstrap_errors():
+    X, Y = independent_views(20, 3, 3, 0)
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\); got 95"):
+        stats.bootstrap_ci(X, Y, confidence=95)
+    with pytest.raises(ValueError, match="method must be one of 'percentile', 'basic', 'bca'; got 'bc'"):
+        stats.bootstrap_ci(X, Y, method="bc")
+    with pytest.raises(ValueError, match="n_boot must be >= 1; got 0"):
+        stats.bootstrap_ci(X, Y, n_boot=0)
+
+
+# --- Bartlett's test --------------------------------------------------------------------
+
+
+def test_bartlett_finds_three_shared_directions():
+    X, Y = shared_latent_views(n=1000, p=8, q=10, k=3, noise=0.5)
+    res = stats.bartlett_test(svcca.cca(X, Y))
+    assert res.n_significant == 3
+    assert np.all(res.p_value[:3] < 1e-10) and res.p_value[3] > res.alpha
+    np.testing.assert_array_equal(res.dof, [(8 - k) * (10 - k) for k in range(8)])
+    assert "BartlettResult(n_significant=3" in repr(res)
+
+
+def test_bartlett_finds_nothing_in_independent_data_and_its_p_values_are_uniform():
+    pvals = []
+    for seed in range(150):
+        res = stats.bartlett_test(svcca.cca(*independent_views(200, 3, 4, seed)))
+        pvals.append(res.p_value[0])
+    assert scipy.stats.kstest(pvals, "uniform").pvalue > 0.01
+    assert stats.bartlett_test(svcca.cca(*independent_views(200, 3, 4, 0))).n_significant == 0
+
+
+def test_wilks_lambda_equals_the_determinant_ratio():
+    # independent oracle: Lambda_0 = det(R) / (det(R_xx) det(R_yy)) for the joint correlation R
+    X, Y = shared_latent_views(n=400, p=4, q=5, k=2)
+    R = np.corrcoef(np.hstack([X, Y]), rowvar=False)
+    oracle = np.linalg.det(R) / (np.linalg.det(R[:4, :4]) * np.linalg.det(R[4:, 4:]))
+    res = stats.bartlett_test(svcca.cca(X, Y))
+    assert res.wilks_lambda[0] == pytest.approx(oracle, rel=1e-9)
+    factor = 400 - 1 - (4 + 5 + 1) / 2
+    assert res.statistic[0] == pytest.approx(-factor * np.log(oracle), rel=1e-9)
+
+
+def test_bartlett_on_bare_correlations_by_hand():
+    rho = np.array([0.3, 0.9, 0.05])  # sorted inside
+    res = stats.bartlett_test(rho, n=100, p=3, q=5, alpha=0.01)
+    factor = 100 - 1 - (3 + 5 + 1) / 2
+    want = -factor * np.log(
+        np.array([(1 - 0.81) * (1 - 0.09) * (1 - 0.0025), (1 - 0.09) * (1 - 0.0025), 1 - 0.0025])
+    )
+    np.testing.assert_allclose(res.statistic, want, rtol=1e-12)
+    np.testing.assert_allclose(res.p_value, scipy.stats.chi2.sf(want, [15, 8, 3]), rtol=1e-12)
+    np.testing.assert_array_equal(res.rho, [0.9, 0.3, 0.05])
+
+
+def test_bartlett_with_a_correlation_of_one_rejects_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = stats.bartlett_test([1.0, 0.1], n=50, p=2, q=2)
+    assert res.statistic[0] == np.inf and res.p_value[0] == 0.0 and res.n_significant == 1
+
+
+def test_bartlett_errors():
+    with pytest.raises(TypeError, match="needs n, p and q"):
+        stats.bartlett_test([0.5, 0.2])
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]; got min 0.2, max 1.5"):
+        stats.bartlett_test([1.5, 0.2], n=50, p=2, q=2)
+    with pytest.raises(ValueError, match=r"got 3 correlations but min\(p, q\) = 2"):
+        stats.bartlett_test([0.5, 0.2, 0.1], n=50, p=2, q=4)
+    with pytest.raises(ValueError, match="needs n - 1 > .* got n=10, p=8, q=9"):
+        stats.bartlett_test([0.5], n=10, p=8, q=9)
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        stats.bartlett_test(np.zeros((2, 2)), n=50, p=2, q=2)
+
+
+# --- sample size ------------------------------------------------------------------------
+
+
+def test_forced_ones_match_the_correlations_cca_reports():
+    X, Y = independent_views(50, 30, 28, 0)
+    diag = stats.sample_size_diagnostic(X, Y)
+    rho = svcca.cca(X, Y, warn=False).rho
+    assert diag.forced_ones == 30 + 28 - 49 == int(np.sum(rho > 1 - 1e-8))
+    assert diag.regime == "degenerate" and "9 canonical correlation(s)" in diag.verdict
+
+
+@pytest.mark.parametrize(
+    ("n", "p", "q", "regime"),
+    [
+        (100, 60, 50, "degenerate"),
+        (100, 30, 20, "too few samples"),
+        (500, 60, 40, "marginal"),
+        (1000, 100, 7, "adequate"),
+    ],
+)
+def test_sample_size_regimes(n, p, q, regime):
+    d = stats.sample_size_diagnostic(n, p, q)
+    assert d.regime == regime
+    assert d.samples_per_feature == pytest.approx(n / max(p, q))
+    assert d.samples_per_total_features == pytest.approx(n / (p + q))
+    assert d.null_mean_rho2 == pytest.approx(min(1.0, max(p, q) / (n - 1)))
+    assert d.null_pillai == pytest.approx(stats.analytic_null_pillai(n, p, q))
+    assert str(d).startswith(regime)
+
+
+def test_sample_size_diagnostic_from_arrays_equals_from_counts():
+    X, Y = independent_views(120, 7, 30, 0)
+    assert stats.sample_size_diagnostic(X, Y) == stats.sample_size_diagnostic(120, 7, 30)
+
+
+def test_sample_size_diagnostic_errors():
+    X, Y = independent_views(20, 3, 3, 0)
+    with pytest.raises(TypeError, match=r"sample_size_diagnostic\(X, Y\) with two arrays, or \(n, p, q\)"):
+        stats.sample_size_diagnostic(20, 3)
+    with pytest.raises(TypeError, match="with three ints"):
+        stats.sample_size_diagnostic(X, Y, 3)
+    with pytest.raises(ValueError, match="q must be >= 1; got 0"):
+        stats.sample_size_diagnostic(20, 3, 0)
+
+
+# --- measures ---------------------------------------------------------------------------
+
+
+def test_measures_accept_results_floats_and_zero_d_arrays():
+    X, Y = shared_latent_views(n=40)
+    for fn in (
+        lambda A, B: svcca.cca(A, B),
+        lambda A, B: 0.5,
+        lambda A, B: np.float32(0.5),
+        lambda A, B: np.array(0.5),
+    ):
+        _, f = stats.get_measure(fn)
+        assert isinstance(f(X, Y), float)
+    name, f = stats.get_measure(functools.partial(linear_cka, debiased=True))
+    assert name == "partial" and f(X, Y) == pytest.approx(linear_cka(X, Y, debiased=True).similarity)
