@@ -73,7 +73,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--methods", default="cca", help="comma-separated: cca,svcca,pwcca,cka")
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args(argv)
-    n, widths = (1000, [16, 32, 48, 64, 80, 96, 112, 128]) if args.quick else (5000, [64, 128, 192, 256, 320, 384, 448, 512])
+    n, widths = (
+        (1000, [16, 32, 48, 64, 80, 96, 112, 128])
+        if args.quick
+        else (5000, [64, 128, 192, 256, 320, 384, 448, 512])
+    )
     repeats = args.repeats or (3 if args.quick else 1)
     rng = np.random.default_rng(0)
     inputs = rng.standard_normal((n, 64))
@@ -84,7 +88,10 @@ def main(argv: list[str] | None = None) -> None:
     for method in args.methods.split(","):
         per_pair(method, small, small)
         similarity_matrix(small, method=method)
-    print(f"grid of {len(widths)} x {len(widths)} layers, n={n}, widths {widths[0]}..{widths[-1]}, best of {repeats}")
+    print(
+        f"grid of {len(widths)} x {len(widths)} layers, n={n}, widths {widths[0]}..{widths[-1]}, "
+        f"best of {repeats}"
+    )
     header = (
         f"{'method':<7} {'grid':<13} {'per-pair s':>11} {'grid s':>9} {'speed-up':>9} "
         f"{'cpu speed-up':>13} {'max |diff|':>11}"
@@ -94,8 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     for method in args.methods.split(","):
         for name, b, kwargs in (("symmetric", net_a, {}), ("two networks", net_b, {"layers_b": net_b})):
             (w_pair, c_pair), (w_grid, c_grid), ref, grid = timed_pair(
-                lambda b=b: per_pair(method, net_a, b),
-                lambda kw=kwargs: similarity_matrix(net_a, method=method, **kw),
+                lambda b=b, method=method: per_pair(method, net_a, b),
+                lambda kw=kwargs, method=method: similarity_matrix(net_a, method=method, **kw),
                 repeats,
             )
             diff = float(np.max(np.abs(np.asarray(grid.values) - ref)))

@@ -18,7 +18,15 @@ BOOK = Path(__file__).resolve().parent
 def main() -> int:
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # an inherited Agg backend makes inline figures vanish
-    env.setdefault("OMP_NUM_THREADS", "1")
+    # Chapters run one at a time, so each may use every core (the Makefile pins BLAS to
+    # one thread for the parallel test workers; undo that here).
+    threads = str(os.cpu_count() or 1)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = threads
+    # Experiment results computed by the chapters are cached beside the HTML, so
+    # `make clean-book` gives a truly cold build; `svcca figures` can reuse them with
+    # SVCCA_CACHE_DIR=book/_build/experiment-cache.
+    env.setdefault("SVCCA_CACHE_DIR", str(BOOK / "_build" / "experiment-cache"))
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"),

@@ -2,9 +2,17 @@
 
 Samples-first arrays everywhere: ``X`` has shape ``(n_samples, n_features)``. numpy arrays
 and torch tensors are both accepted; tensors come back as tensors on the same device.
+
+Measures: :func:`cca`, :func:`svcca`, :func:`pwcca`, :func:`pls`, :func:`pca`,
+:func:`linear_cka`, :func:`procrustes`. Modules: :mod:`svcca.conv` (conv layers and the
+DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
+:mod:`svcca.plotting`, :mod:`svcca.legacy` (the original code's API), :mod:`svcca.nn`
+and :mod:`svcca.experiments` (torch side).
 """
 
 from ._cca import CCAResult, cca
+from ._cka import CKAResult, ProcrustesResult, linear_cka, procrustes
+from ._grid import SimilarityMatrix, similarity_matrix
 from ._pca import PCAResult, pca
 from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
@@ -15,15 +23,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CCAResult",
+    "CKAResult",
     "PCAResult",
     "PLSResult",
     "PWCCAResult",
+    "ProcrustesResult",
     "SVCCAResult",
     "SampleSizeWarning",
+    "SimilarityMatrix",
     "__version__",
     "cca",
+    "linear_cka",
     "pca",
     "pls",
+    "procrustes",
+    "similarity_matrix",
     "pwcca",
     "svcca",
 ]

@@ -312,16 +312,16 @@ class TorchOps(NumpyOps):
         return a.sum() if axis is None else a.sum(dim=axis)
 
     def max(self, a: Any) -> float:
-        return float(a.max()) if a.numel() else 0.0
+        return float(a.detach().max()) if a.numel() else 0.0
 
     def min(self, a: Any) -> float:
-        return float(a.min()) if a.numel() else 0.0
+        return float(a.detach().min()) if a.numel() else 0.0
 
     def real(self, a: Any) -> Any:
         return a.real if a.is_complex() else a
 
     def item(self, a: Any) -> float:
-        return float(a)
+        return float(a.detach()) if is_torch(a) else float(a)
 
 
 def get_ops(*arrays: Any, dtype: Any = None) -> NumpyOps:

@@ -221,7 +221,9 @@ def _try_gram(
         lam, V = ops.eigh(Gs)
         lam = ops.real(lam)
         lam_max = ops.max(lam)
-        idx = ops.nonzero(lam > max(rtol * rtol, noise * qmax) * lam_max)
+        # an eigenvalue of G is known to about noise * lam_max: keeping lam_i above
+        # sqrt(noise) * lam_max makes Z orthonormal to about sqrt(noise)
+        idx = ops.nonzero(lam > max(rtol * rtol, math.sqrt(noise * qmax)) * lam_max)
         idx = idx.flip(0) if is_torch(idx) else idx[::-1]
         lam, V = lam[idx], V[:, idx]
         s = ops.sqrt(lam)
@@ -263,9 +265,9 @@ def whiten(
         ``max(n_samples, n_features) * eps`` of the input's precision.
     method : {"auto", "gram", "svd"}
         ``"auto"`` takes the Gram path when it is accurate and the SVD path otherwise;
-        ``"gram"`` forces an eigendecomposition of the Gram matrix, which cannot resolve
-        singular values below about ``sqrt(max(n_samples, n_features) * eps) * s_max``
-        (those directions are dropped).
+        ``"gram"`` forces an eigendecomposition of the Gram matrix, keeping only the
+        directions with ``s_i > (max(n_samples, n_features) * eps)^(1/4) * s_max``, whose
+        whitening it resolves to about ``sqrt(max(n_samples, n_features) * eps)``.
     dtype : {None, numpy.float32, numpy.float64}
         Compute precision; float64 by default.
 
@@ -721,7 +723,9 @@ def cca(
     method : {"auto", "gram", "svd"}, default "auto"
         ``"auto"`` whitens through the Gram matrix when it is well conditioned (fast: the
         three products ``X^T X``, ``Y^T Y``, ``X^T Y`` dominate) and through a thin SVD of
-        the data otherwise (accurate for any rank or condition number).
+        the data otherwise (accurate for any rank or condition number). ``"gram"`` forces
+        the Gram route for every side (an eigendecomposition that drops the directions it
+        cannot resolve, see :func:`svcca._cca.whiten`); ``"svd"`` forces the SVD.
     dtype : {None, numpy.float32, numpy.float64}, optional
         Compute precision; float64 unless float32 is asked for (complex input computes in
         the matching complex type).

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, is_torch
-from ._cca import _cross, whiten
+from ._cca import cca_from_whitened, whiten
 from ._svcca import svd_reduce
 from ._validation import check_array, check_keep, check_option, shape_of, warn_sample_size
 
@@ -115,7 +115,9 @@ def _as_layers(layers: Any, name: str, allow_complex: bool) -> tuple[tuple, list
             f"{shape_of(layers)}: wrap it as [{name}] or {{'layer': {name}}}"
         )
     else:
-        raise TypeError(f"{name} must be a list or dict of arrays (one per layer); got {type(layers).__name__}")
+        raise TypeError(
+            f"{name} must be a list or dict of arrays (one per layer); got {type(layers).__name__}"
+        )
     if not arrays:
         raise ValueError(f"{name} is empty; expected at least one layer")
     checked = [
@@ -150,7 +152,8 @@ def _resolve_options(
     for opt, value in given.items():
         if value is not None and opt not in applies:
             raise ValueError(
-                f"{opt} does not apply to method={method!r} (its options: {', '.join(applies)}); got {opt}={value!r}"
+                f"{opt} does not apply to method={method!r} (its options: {', '.join(applies)}); "
+                f"got {opt}={value!r}"
             )
     out: dict[str, Any] = {}
     if "keep" in applies:
@@ -186,7 +189,7 @@ class _Prepared:
 
 def _prepare(method: str, X: Any, label: str, ops: Any, opts: dict[str, Any], n: int) -> _Prepared:
     if method in ("cca", "pwcca"):
-        w = whiten(X, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True)
+        w = whiten(X, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True, _name=label)
         prep = _Prepared(label, w=w, n_varying=int(w.kept.shape[0]))
         if method == "pwcca":
             Xc = ops.asarray(X) - w.mean
@@ -194,7 +197,9 @@ def _prepare(method: str, X: Any, label: str, ops: Any, opts: dict[str, Any], n:
         return prep
     if method == "svcca":
         _, reduced, _, _, _, _ = svd_reduce(X, opts["keep"], ops)
-        return _Prepared(label, w=whiten(reduced, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True))
+        return _Prepared(
+            label, w=whiten(reduced, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True)
+        )
     # cka
     from ._cka import _centre
 
@@ -223,56 +228,43 @@ def _prepare(method: str, X: Any, label: str, ops: Any, opts: dict[str, Any], n:
     return prep
 
 
-def _self_similarity(ops: Any, a: _Prepared, method: str) -> float:
-    """A layer against itself, without the cross-product: for the whitened basis ``Z``,
-    ``Z^H Z = diag(s^2 / (s^2 + epsilon))`` (the identity when ``epsilon = 0``), so the
-    canonical correlations are the squared shrink factors; CKA of a layer with itself is 1."""
-    if method == "cka":
+def _self_similarity(ops: Any, a: _Prepared, method: str, epsilon: float) -> float:
+    """A layer against itself, without the cross-product. The whitened basis has
+    ``Z^H Z = diag(s^2 / (s^2 + epsilon))``, the identity when ``epsilon = 0``, so the
+    canonical correlations are the squared shrink factors (all 1 without a ridge, whatever
+    PWCCA's weights); CKA of a layer with itself is 1."""
+    if method == "cka" or epsilon == 0:
         return 1.0
-    if method == "pwcca":  # every rho is 1 (epsilon = 0), whatever the weights
-        return 1.0
-    return _mean(ops, ops.clip01(a.w.shrink * a.w.shrink))
-
-
-def _svdvals(ops: Any, M: Any) -> Any:
-    if ops.name == "torch":
-        return ops.torch.linalg.svdvals(M)
-    return np.linalg.svd(M, compute_uv=False)
-
-
-def _rho(ops: Any, a: _Prepared, b: _Prepared, vectors: bool) -> tuple[Any, Any, Any]:
-    """Canonical correlations of two whitened layers (and the singular vectors when asked)."""
-    M = _cross(a.w, b.w)
-    k = min(a.w.rank, b.w.rank)
-    if vectors:
-        A, rho, Bh = ops.svd(M)
-        return ops.clip01(ops.real(rho[:k])), A[:, :k], ops.ct(Bh)[:, :k]
-    return ops.clip01(ops.real(_svdvals(ops, M)[:k])), None, None
+    shrink = a.w.shrink
+    return _mean(ops, ops.clip01(shrink * shrink))
 
 
 def _mean(ops: Any, rho: Any) -> float:
     return float(ops.to_numpy(rho).astype(np.float64).mean()) if rho.shape[0] else float("nan")
 
 
-def _alpha(ops: Any, prep: _Prepared, coef: Any) -> np.ndarray:
-    """PWCCA weights ``alpha_i ∝ sum_j |<h_i, x_j>|`` with ``X_c^T h = (X_c^T X_c) w``."""
-    weights = prep.w.weights_to_features(coef)
-    a = ops.to_numpy(ops.sum(ops.abs(prep.comoment @ weights), axis=0))
-    a = np.real(a).astype(np.float64)
-    total = a.sum()
-    return a / total if total > 0 else np.full(a.shape, 1.0 / max(a.size, 1))
+def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
+    """PWCCA weights ``alpha_i ∝ sum_j |<h_i, x_j>| / ||h_i||`` from ``C = X_c^H X_c``.
+
+    With canonical weights ``w_i`` (so ``h_i = X_c w_i``), ``X_c^H h_i = C w_i`` and
+    ``||h_i||^2 = w_i^H C w_i``: the samples are not needed (Morcos et al. 2018, eq. 3).
+    Returns an array of the backend (a tensor on the device for torch) summing to 1.
+    """
+    P = C @ weights
+    norms = ops.sqrt(ops.real(ops.sum(weights.conj() * P, axis=0)))
+    a = ops.sum(ops.abs(P), axis=0) / norms
+    total = float(a.sum())
+    return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
 
 
 def _pwcca_value(ops: Any, a: _Prepared, b: _Prepared, side: str) -> float:
-    rho, A, B = _rho(ops, a, b, vectors=True)
-    r = ops.to_numpy(rho).astype(np.float64)
+    res = cca_from_whitened(a.w, b.w)
     if side == "smaller":
         side = "x" if a.n_varying <= b.n_varying else "y"
-    if side == "x":
-        return float(_alpha(ops, a, A) @ r)
-    if side == "y":
-        return float(_alpha(ops, b, B) @ r)
-    return 0.5 * (float(_alpha(ops, a, A) @ r) + float(_alpha(ops, b, B) @ r))
+    x_alpha = projection_weights_from_comoment(ops, a.comoment, res.x_weights) if side != "y" else None
+    y_alpha = projection_weights_from_comoment(ops, b.comoment, res.y_weights) if side != "x" else None
+    alpha = x_alpha if side == "x" else y_alpha if side == "y" else 0.5 * (x_alpha + y_alpha)
+    return float((alpha * res.rho).sum())
 
 
 def _cka_cross(ops: Any, a: _Prepared, b: _Prepared) -> float:
@@ -419,7 +411,9 @@ def similarity_matrix(
         named += [(f"layers_b[{c!r}]", b) for c, b in zip(cols, arrays_b)]
     n = _check_same_samples(named)
     if n < 2:
-        raise ValueError(f"similarity_matrix needs at least 2 samples; got {named[0][0]}.shape={shape_of(arrays_a[0])}")
+        raise ValueError(
+            f"similarity_matrix needs at least 2 samples; got {named[0][0]}.shape={shape_of(arrays_a[0])}"
+        )
     ops = get_ops(*arrays_a, *([] if symmetric else arrays_b), dtype=dtype)
 
     from tqdm.auto import tqdm
@@ -427,7 +421,9 @@ def similarity_matrix(
     mirror = symmetric and not (method == "pwcca" and opts["side"] != "symmetric")
     pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not mirror or j >= i]
     n_layers = len(rows) + (0 if symmetric else len(cols))
-    bar = tqdm(total=n_layers + len(pairs), disable=not progress, desc=f"similarity_matrix ({method})", leave=False)
+    bar = tqdm(
+        total=n_layers + len(pairs), disable=not progress, desc=f"similarity_matrix ({method})", leave=False
+    )
 
     def prepare_all(labels: tuple, arrays: list, set_name: str) -> list[_Prepared]:
         out = []
@@ -450,9 +446,9 @@ def similarity_matrix(
         for i, j in pairs:
             a, b = prep_a[i], prep_b[j]
             if a is b and (method != "pwcca" or opts["epsilon"] == 0):
-                values[i, j] = _self_similarity(ops, a, method)
+                values[i, j] = _self_similarity(ops, a, method, opts.get("epsilon", 0.0))
             elif method in ("cca", "svcca"):
-                values[i, j] = _mean(ops, _rho(ops, a, b, vectors=False)[0])
+                values[i, j] = cca_from_whitened(a.w, b.w).mean
             elif method == "pwcca":
                 values[i, j] = _pwcca_value(ops, a, b, opts["side"])
             else:

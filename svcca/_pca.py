@@ -136,7 +136,7 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     mean, U, s, Vh = _centred_svd(X, ops)
     U, Vh = _sign_flip(ops, U, Vh)
     var = s * s / (n - 1)
-    total = float(var.sum())
+    total = ops.item(var.sum())
     k = int(s.shape[0]) if n_components is None else n_directions_for(s, n_components, "n_components")
     ratio = var / total if total > 0 else var * 0
     return PCAResult(

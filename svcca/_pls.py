@@ -63,7 +63,7 @@ class PLSResult:
     def explained_covariance_ratio(self) -> Any:
         """Share of the total squared cross-covariance ``||Sigma_xy||_F^2`` per component."""
         s2 = self.covariances**2
-        tot = float(s2.sum())
+        tot = float(to_numpy(s2.sum()))
         return s2 / tot if tot > 0 else s2 * 0
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import is_torch
+from ._backend import is_torch, to_numpy
 from ._cca import CCAResult, cca
 from ._validation import check_option
 
@@ -78,7 +78,7 @@ def projection_weights(variates: Any, acts: Any, mean: Any) -> Any:
         acts = np.asarray(acts, dtype=variates.dtype)
         h = variates / np.linalg.norm(variates, axis=0)
         a = np.abs((acts - mean).conj().T @ h).sum(0)
-    total = float(a.sum())
+    total = float(to_numpy(a.sum()))
     return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
 
 
@@ -158,6 +158,6 @@ def pwcca(
     else:
         alpha = 0.5 * (x_alpha + y_alpha)
     # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
-    value = float((alpha * rho).sum())
+    value = float(to_numpy((alpha * rho).sum()))
     fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
     return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

@@ -60,8 +60,8 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     s_max = ops.max(s)
     rank = int((s > max(U.shape[0], Vh.shape[1]) * ops.real_dtype_eps(s) * s_max).sum()) if s_max > 0 else 0
     k = max(1, min(k, rank))
-    total = float((s * s).sum())
-    explained = float((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
+    total = ops.item((s * s).sum())
+    explained = ops.item((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
     reduced = U[:, :k] * s[:k]
     return mean, reduced, ops.ct(Vh[:k]), k, explained, s
 
@@ -128,9 +128,13 @@ def svcca(
         warn_sample_size(wx.n_samples, wx.rank, wy.rank)
     inner = cca_from_whitened(wx, wy)
 
+    x_kept, y_kept = _varying(X, mx, ops), _varying(Y, my, ops)
+
     def weights() -> dict[str, Any]:
-        # reduced = (X - mean) @ V_k, so weights on the reduced layer map back through V_k
-        return {"x_weights": Vx @ inner.x_weights, "y_weights": Vy @ inner.y_weights}
+        # reduced = (X - mean) @ V_k, so weights on the reduced layer map back through V_k;
+        # constant features take no part (their rows are rounding noise: set them to 0)
+        xw, yw = Vx @ inner.x_weights, Vy @ inner.y_weights
+        return {"x_weights": _only_rows(ops, xw, x_kept), "y_weights": _only_rows(ops, yw, y_kept)}
 
     return SVCCAResult(
         rho=inner.rho,
@@ -138,8 +142,8 @@ def svcca(
         y_weights=None,
         x_rank=inner.x_rank,
         y_rank=inner.y_rank,
-        x_kept=_varying(X, mx, ops),
-        y_kept=_varying(Y, my, ops),
+        x_kept=x_kept,
+        y_kept=y_kept,
         x_mean=mx,
         y_mean=my,
         n_samples=inner.n_samples,
@@ -157,6 +161,15 @@ def svcca(
         x_singular_values=sx,
         y_singular_values=sy,
     )
+
+
+def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
+    """``w`` with every row outside ``kept`` set to exactly 0."""
+    if int(kept.shape[0]) == int(w.shape[0]):
+        return w
+    out = ops.zeros(tuple(w.shape), like=w)
+    out[kept] = w[kept]
+    return out
 
 
 def _varying(X: Any, mean: Any, ops: Any) -> Any:

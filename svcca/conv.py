@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,9 +59,9 @@ __all__ = [
 _LAYOUT = "(n_samples, height, width, channels)"
 _RESIZE_METHODS = ("auto", "area", "bilinear", "nearest", "fourier")
 _POSITIONS = ("features", "samples", "grid")
-# Working memory per chunk of samples in dft_cca (spectra of both layers), and for the
+# Working memory per chunk of samples in dft_cca (chunks and spectra of both layers), and for the
 # spectra gathered for the exact per-frequency SVD path.
-_CHUNK_BYTES = 2**27
+_CHUNK_BYTES = 2**28
 _GATHER_BYTES = 2**28
 # The Gram path of a frequency is used when the condition number of its channel correlation
 # matrix stays below this, by compute itemsize: the rule of the core (svcca._cca), whose
@@ -220,7 +220,8 @@ def _axis_matrix(n_in: int, n_out: int, method: str) -> np.ndarray:
     M = np.zeros((n_out, n_in))
     rows = np.arange(n_out)
     if method == "area":
-        # adaptive average pooling: output cell i averages input cells [floor(i*n_in/n_out), ceil((i+1)*n_in/n_out))
+        # adaptive average pooling: output cell i averages the input cells
+        # [floor(i * n_in / n_out), ceil((i + 1) * n_in / n_out))
         for i in range(n_out):
             start = (i * n_in) // n_out
             stop = -((-(i + 1) * n_in) // n_out)
@@ -268,24 +269,19 @@ def _apply_axis_matrices(A: Any, Mh: np.ndarray, Mw: np.ndarray) -> Any:
     """``out[n, i, j, c] = sum_{y, x} Mh[i, y] Mw[j, x] A[n, y, x, c]`` as two matmuls."""
     n, H, W, c = shape_of(A)
     h, w = Mh.shape[0], Mw.shape[0]
-    if is_torch(A):
-        import torch
 
-        def conv(M: np.ndarray) -> Any:
+    def like_A(M: np.ndarray) -> Any:
+        if is_torch(A):
+            import torch
+
             return torch.as_tensor(M, dtype=A.dtype, device=A.device)
+        return M.astype(A.dtype, copy=False)
 
-        mm = torch.matmul
-    else:
-
-        def conv(M: np.ndarray) -> Any:
-            return M.astype(A.dtype, copy=False)
-
-        mm = np.matmul
     out = A
     if h != H:
-        out = mm(conv(Mh), out.reshape(n, H, W * c)).reshape(n, h, W, c)
+        out = (like_A(Mh) @ out.reshape(n, H, W * c)).reshape(n, h, W, c)
     if w != W:
-        out = mm(conv(Mw), out.reshape(n * h, W, c)).reshape(n, h, w, c)
+        out = (like_A(Mw) @ out.reshape(n * h, W, c)).reshape(n, h, w, c)
     return out
 
 
@@ -497,7 +493,9 @@ def make_comparable(
         return _arrange_positions(X, "features"), _arrange_positions(Y, "features")
     n, h, w = shape_of(X)[:3]
     rows = _draw_rows(n * h * w, max_rows, rng)
-    return _take_rows(_arrange_positions(X, "samples"), rows), _take_rows(_arrange_positions(Y, "samples"), rows)
+    return _take_rows(_arrange_positions(X, "samples"), rows), _take_rows(
+        _arrange_positions(Y, "samples"), rows
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -541,8 +539,8 @@ class _Numpy:
     torch = False
 
     def __init__(self, real: Any) -> None:
-        self.real = np.dtype(real)
-        self.complex = np.dtype(np.complex64 if self.real == np.float32 else np.complex128)
+        self.real: Any = np.dtype(real)
+        self.complex: Any = np.dtype(np.complex64 if self.real == np.float32 else np.complex128)
         self.eps = float(np.finfo(self.real).eps)
 
     def chunk(self, x: Any, start: int, stop: int) -> np.ndarray:
@@ -573,6 +571,13 @@ class _Numpy:
 
     def ct(self, a: np.ndarray) -> np.ndarray:
         return np.swapaxes(a.conj(), -1, -2)
+
+    def tr(self, a: np.ndarray) -> np.ndarray:
+        return np.swapaxes(a, -1, -2)
+
+    def real_view(self, a: np.ndarray) -> np.ndarray:
+        """(..., c) complex, C-contiguous -> (..., 2c) real, interleaved (re, im), no copy."""
+        return a.view(self.real)
 
     def eigh(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.linalg.eigh(a)
@@ -636,6 +641,12 @@ class _Torch(_Numpy):
 
     def ct(self, a: Any) -> Any:
         return a.mH
+
+    def tr(self, a: Any) -> Any:
+        return a.mT
+
+    def real_view(self, a: Any) -> Any:
+        return self.t.view_as_real(a).reshape(*a.shape[:-1], 2 * a.shape[-1])
 
     def eigh(self, a: Any) -> tuple[Any, Any]:
         return self.t.linalg.eigh(a)
@@ -703,14 +714,15 @@ class _Moments:
 
 def _accumulate(bk: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
     """Add one chunk: ``x`` (b, H, W, c) raw, ``S`` (F, b, c) its coefficients (shifted in
-    place). Returns ``T^H`` (F, c, b) for the cross Gram, or None without Grams."""
+    place). Returns the real view ``P`` (F, b, 2c) of ``S`` for the cross Gram (None without
+    Grams)."""
     F, _, c = S.shape
     if m.shift is None:
         m.shift = S.mean(1) if not bk.torch else S.mean(dim=1)
         m.total = bk.zeros((F, c))
         m.energy = bk.zeros((c,), complex_=False)
         if grams:
-            m.gram = bk.zeros((F, c, c))
+            m.gram = bk.zeros((F, 2 * c, 2 * c), complex_=False)
         else:
             m.sq = bk.zeros((F, c), complex_=False)
     S -= m.shift[:, None, :]
@@ -720,10 +732,16 @@ def _accumulate(bk: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
     if not grams:
         m.sq += (S.real**2 + S.imag**2).sum(1)
         return None
-    Sh = bk.ct(S)
-    Sh = Sh.contiguous() if bk.torch else np.ascontiguousarray(Sh)
-    m.gram += Sh @ S
-    return Sh
+    P = bk.real_view(S)
+    m.gram += bk.tr(P) @ P
+    return P
+
+
+def _complex_gram(G: Any, p: int, q: int) -> Any:
+    """``T_x^H T_y`` (F, p, q) from the real product ``P_x^T P_y`` (F, 2p, 2q) of the
+    interleaved (re, im) views: ``conj(x) y = (x_r y_r + x_i y_i) + i (x_r y_i - x_i y_r)``."""
+    G4 = G.reshape(G.shape[0], p, 2, q, 2)
+    return (G4[:, :, 0, :, 0] + G4[:, :, 1, :, 1]) + 1j * (G4[:, :, 0, :, 1] - G4[:, :, 1, :, 0])
 
 
 @dataclass
@@ -738,9 +756,12 @@ class _Side:
     accurate: np.ndarray | None = None  # (F,) Gram path accurate enough
 
 
-def _side(bk: Any, m: _Moments, n: int, grid_size: int, eps: float, epsilon: float, rtol: float, itemsize: int) -> _Side:
+def _side(
+    bk: Any, m: _Moments, n: int, grid_size: int, eps: float, epsilon: float, rtol: float, itemsize: int
+) -> _Side:
     mean = m.total / n  # mean of the shifted data
-    raw_sq = bk.diag(m.gram) if m.gram is not None else m.sq
+    gram = _complex_gram(m.gram, m.total.shape[1], m.total.shape[1]) if m.gram is not None else None
+    raw_sq = bk.diag(gram) if gram is not None else m.sq
     sq = bk.to_numpy(raw_sq) - n * np.abs(bk.to_numpy(mean)) ** 2
     norms = np.sqrt(np.clip(sq, 0.0, None))
     # Noise floor: DFT and centring rounding leave about eps * log2(size) of a channel's
@@ -749,11 +770,11 @@ def _side(bk: Any, m: _Moments, n: int, grid_size: int, eps: float, epsilon: flo
     floor = 8.0 * eps * max(1.0, math.log2(n * grid_size)) * energy
     kept = (norms > floor[None, :]) & (norms > 0)
     side = _Side(kept=kept, n_kept=kept.sum(1))
-    if m.gram is None:
+    if gram is None:
         return side
     scale = np.where(kept, 1.0 / np.where(kept, norms, 1.0), 0.0)
     side.scale = bk.from_numpy(scale.astype(np.float32 if itemsize == 4 else np.float64))
-    C = m.gram - n * (mean.conj()[:, :, None] * mean[:, None, :])
+    C = gram - n * (mean.conj()[:, :, None] * mean[:, None, :])
     R = side.scale[:, :, None] * C * side.scale[:, None, :]
     lam, V = bk.eigh(R)
     lam_np = bk.to_numpy(lam)
@@ -809,7 +830,8 @@ def dft_cca(
         path, with the frequencies whose channel correlation matrix is too ill-conditioned
         for it redone by the SVD path (the rule :func:`svcca.cca` uses).
     batch_size : int, optional
-        Samples per chunk; default sized for about 128 MiB of spectra.
+        Samples per chunk; default sized for about 256 MiB of working memory (the memory
+        used does not grow with ``n_samples``).
     dtype : {None, numpy.float32, numpy.float64}, optional
         Compute precision; float64 unless float32 is asked for.
     warn : bool, default True
@@ -913,7 +935,9 @@ def dft_cca(
     F = len(fr.row)
     row, col = bk.index(fr.row), bk.index(fr.col)
     if batch_size is None:
-        per_sample = 16 * (Ha * (Wa // 2 + 1) * ca + Hb * (Wb // 2 + 1) * cb) + F * 16 * (ca + cb)
+        # bytes per sample: both raw chunks, FFT temporaries of the larger layer, both spectra
+        fft_tmp = 2 * 16 * max(Ha * (Wa // 2 + 1) * ca, Hb * (Wb // 2 + 1) * cb)
+        per_sample = 8 * (Ha * Wa * ca + Hb * Wb * cb) + fft_tmp + 16 * F * (ca + cb)
         batch_size = max(1, _CHUNK_BYTES // per_sample)
 
     def chunks(X: Any) -> Any:
@@ -924,16 +948,16 @@ def dft_cca(
     # pass 1: per-frequency moments (and Gram matrices unless every frequency takes the SVD path)
     grams = method != "svd"
     mx, my = _Moments(), _Moments()
-    gxy = None
-    for (a, SA), (b, SB) in zip(chunks(A), chunks(B)):
-        ThA = _accumulate(bk, mx, a, SA, grams)
-        del a, SA
-        _accumulate(bk, my, b, SB, grams)
-        if grams:
-            if gxy is None:
-                gxy = bk.zeros((F, ca, cb))
-            gxy += ThA @ SB
-        del ThA, b, SB
+    gxy: Any = None
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite input is reported below
+        for (a, SA), (b, SB) in zip(chunks(A), chunks(B)):
+            PA = _accumulate(bk, mx, a, SA, grams)
+            PB = _accumulate(bk, my, b, SB, grams)
+            if grams:
+                if gxy is None:
+                    gxy = bk.zeros((F, 2 * ca, 2 * cb), complex_=False)
+                gxy += bk.tr(PA) @ PB
+            del a, SA, PA, b, SB, PB
     # NaN or Inf anywhere in the input reaches the sums: checked once here, not per element
     for m, name, X in ((mx, "A", A), (my, "B", B)):
         if not (bk.all_finite(m.total) and bk.all_finite(m.energy)):
@@ -949,10 +973,15 @@ def dft_cca(
     rho_f: list[Any] = [bk.zeros((0,), complex_=False) for _ in range(F)]
     how = ["none"] * F
     if grams:
-        assert sx.rank is not None and sy.rank is not None and sx.accurate is not None and sy.accurate is not None
+        assert (
+            sx.rank is not None
+            and sy.rank is not None
+            and sx.accurate is not None
+            and sy.accurate is not None
+        )
         x_ranks, y_ranks = sx.rank.copy(), sy.rank.copy()
         mean_x, mean_y = mx.total / n, my.total / n
-        Cxy = gxy - n * (mean_x.conj()[:, :, None] * mean_y[:, None, :])
+        Cxy = _complex_gram(gxy, ca, cb) - n * (mean_x.conj()[:, :, None] * mean_y[:, None, :])
         M = bk.ct(sx.W) @ (sx.scale[:, :, None] * Cxy * sy.scale[:, None, :]) @ sy.W
         s = bk.svdvals(M)
         s = s.clamp(0.0, 1.0) if bk.torch else np.clip(s, 0.0, 1.0)
@@ -977,8 +1006,12 @@ def dft_cca(
             parts_b.append(SB[sel_idx])
         DA, DB = bk.concat(parts_a, axis=1), bk.concat(parts_b, axis=1)
         for j, f in enumerate(sel):
-            wx = _whiten_frequency(bk, DA[j], sx.kept[f], fr.self_conjugate[f], epsilon, rtol, core_method, real)
-            wy = _whiten_frequency(bk, DB[j], sy.kept[f], fr.self_conjugate[f], epsilon, rtol, core_method, real)
+            wx = _whiten_frequency(
+                bk, DA[j], sx.kept[f], fr.self_conjugate[f], epsilon, rtol, core_method, real
+            )
+            wy = _whiten_frequency(
+                bk, DB[j], sy.kept[f], fr.self_conjugate[f], epsilon, rtol, core_method, real
+            )
             x_ranks[f] = wx.rank if wx is not None else 0
             y_ranks[f] = wy.rank if wy is not None else 0
             if wx is not None and wy is not None:
@@ -1090,16 +1123,17 @@ class DFTCCAResult:
     epsilon: float
     frequency_method: tuple[str, ...]
 
-    # The summaries are CCAResult's own, so both results summarise a spectrum identically.
-    _rho_np = CCAResult._rho_np
-    n_components = CCAResult.n_components
-    mean = CCAResult.mean
-    similarity = CCAResult.similarity
-    yanai = CCAResult.yanai
-    pillai = CCAResult.pillai
-    truncated_mean = CCAResult.truncated_mean
-    top_k_mean = CCAResult.top_k_mean
-    summaries = CCAResult.summaries
+    # The summaries are CCAResult's own (they read only ``rho``), so both results summarise
+    # a spectrum identically.
+    _rho_np: ClassVar[Any] = CCAResult._rho_np
+    n_components: ClassVar[Any] = CCAResult.n_components
+    mean: ClassVar[Any] = CCAResult.mean
+    similarity: ClassVar[Any] = CCAResult.similarity
+    yanai: ClassVar[Any] = CCAResult.yanai
+    pillai: ClassVar[Any] = CCAResult.pillai
+    truncated_mean: ClassVar[Any] = CCAResult.truncated_mean
+    top_k_mean: ClassVar[Any] = CCAResult.top_k_mean
+    summaries: ClassVar[Any] = CCAResult.summaries
 
     def __repr__(self) -> str:
         return (

@@ -244,7 +244,8 @@ class _CCAEngine(_Engine):
             wx = whiten(X, _ops=ops, _checked=True)
             wy = whiten(Y, _ops=ops, _checked=True)
         self.ranks = (wx.rank, wy.rank)
-        self.ZxH = ops.ct(wx.Z())
+        Zx = wx.Z()
+        self.ZxH = ops.ct(Zx)
         self.Zy = wy.Z()
         self._like = self.Zy
         n = wx.n_samples
@@ -253,7 +254,7 @@ class _CCAEngine(_Engine):
         if kind == "pwcca":
             # PWCCA weights alpha_i ∝ sum_j |<x_j, h_i>| with h_i = Z_x a_i: precompute Xc^H Z_x
             Xc = ops.asarray(X) - wx.mean
-            self.C = ops.ct(Xc) @ wx.Z()
+            self.C = ops.ct(Xc) @ Zx
             self.bytes_per_perm += itemsize * int(self.C.shape[0]) * wx.rank
 
     def batch(self, perms: Any) -> Any:

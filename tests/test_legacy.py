@@ -193,6 +193,21 @@ def test_canonical_directions_have_the_originals_scale():
     np.testing.assert_allclose(corr, res["cca_coef1"], atol=RHO_TOL)
 
 
+def test_epsilon_is_relative_to_the_largest_neuron_variance():
+    acts1, acts2 = shared_signal_layers(8, 10, seed=17)
+    base = _quiet(acts1, acts2, epsilon=1e-2)
+    # scaling a whole layer changes nothing: the rule and the ridge are relative
+    scaled = _quiet(acts1 * 1e6, acts2 * 1e-6, epsilon=1e-2)
+    np.testing.assert_array_equal(scaled["x_idxs"], base["x_idxs"])
+    np.testing.assert_allclose(scaled["cca_coef1"], base["cca_coef1"], atol=RHO_TOL)
+    assert base["x_idxs"].all()
+    # negative control: one loud neuron raises the bar for all the others
+    loud = acts1.copy()
+    loud[0] = 100 * (loud[0] - loud[0].mean())
+    res = _quiet(loud, acts2, epsilon=1e-2)
+    assert res["x_idxs"][0] and not res["x_idxs"][1:].any()
+
+
 @pytest.mark.parametrize("threshold", [0.5, 0.9, 0.98, 1.0])
 def test_truncated_mean_follows_the_originals_cut(threshold):
     acts1, acts2 = shared_signal_layers(10, 14, seed=1)
@@ -288,6 +303,17 @@ def test_pwcca_when_the_second_layer_keeps_fewer_neurons():
     np.testing.assert_allclose(legacy.compute_pwcca(c2, c1)[0], legacy.compute_pwcca(c1, c2)[0], atol=VEC_TOL)
 
 
+def test_pwcca_when_equal_widths_but_the_second_layer_keeps_fewer():
+    # The original silently weighted with acts1's rows here (a wrong number, no error).
+    low, other = shared_signal_layers(10, 10, low_variance=(2, 7), seed=16)
+    acts1, acts2 = other, low  # acts2 loses two neurons to epsilon
+    value, weights, _ = legacy.compute_pwcca(acts1, acts2, epsilon=1e-6)
+    want_value, want_weights, _ = oracle_pwcca(acts1, acts2, epsilon=1e-6)
+    assert weights.shape == (8,)
+    np.testing.assert_allclose(weights, want_weights, atol=VEC_TOL)
+    np.testing.assert_allclose(value, want_value, atol=VEC_TOL)
+
+
 def test_pwcca_on_whitened_centred_layer_is_the_papers_pwcca():
     # When the weighting layer is centred with identity covariance, the original's rotated
     # neurons are the canonical variates, so it agrees with svcca.pwcca (the paper's form).
@@ -371,6 +397,20 @@ def test_cca_is_invariant_to_neuron_scale_and_offset_but_pls_is_not():
 
 
 # ------------------------------------------------------ where the original broke: works
+def test_ill_conditioned_layer_stays_accurate_against_principal_angles():
+    # neuron scales from 1 to 1e-6 (condition number ~1e6): the covariance path of the
+    # original squares it and loses digits; legacy whitens by SVD of the data
+    from scipy.linalg import subspace_angles
+
+    acts1, acts2 = shared_signal_layers(8, 10, seed=15)
+    acts1 = acts1 * np.logspace(0, -6, 8)[:, None]
+    rho = _quiet(acts1, acts2)["cca_coef1"]
+    c1 = (acts1 - acts1.mean(axis=1, keepdims=True)).T
+    c2 = (acts2 - acts2.mean(axis=1, keepdims=True)).T
+    truth = np.sort(np.cos(subspace_angles(c1, c2)))[::-1]
+    np.testing.assert_allclose(rho, truth, atol=RHO_TOL)
+
+
 def test_rank_deficient_layer_gives_zeros_not_nan():
     acts1, acts2 = shared_signal_layers(8, 12, seed=12)
     acts1 = np.vstack([acts1, acts1[:3] - 2 * acts1[3:6]])  # 11 neurons of rank 8

@@ -127,8 +127,8 @@ def test_torchvision_resnets_have_block_level_layer_names():
         "layer4.1",
         "fc",
     )
-    assert r18(torch.zeros(2, 3, 32, 32)).shape == (2, 7)
     assert _same_weights(r18, M.build_model("resnet18", seed=0, **r18.config))
+    assert r18(torch.zeros(2, 3, 32, 32)).shape == (2, 7)
 
 
 def test_resnet50_layer_names():

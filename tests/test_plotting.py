@@ -386,7 +386,10 @@ def test_spectrum_svcca_cut_from_result_and_int(shared_latent_views):
         ({"null": {"lower": [0.3, 0.2], "upper": [0.1, 0.1]}}, "null lower must not exceed null upper"),
         ({"null": {"lower": [0.1, 0.1]}}, "null needs both 'lower' and 'upper'"),
         ({"null": {"lower": [0.1], "upper": [0.2, 0.3]}}, r"same shape; got \(1,\) and \(2,\)"),
-        ({"null": np.ones(3)}, r"null must be 2-D; got shape \(3,\)"),
+        (
+            {"null": np.ones(3)},
+            r"null must be 2-D draws of the spectrum \(n_draws, k\); got shape \(3,\) \(a 1-D null",
+        ),
         ({"null": np.ones((4, 2)), "level": 1.0}, r"level must be in \(0, 1\); got 1.0"),
     ],
 )
@@ -607,6 +610,19 @@ def test_group_comparison_summaries_and_bands(generalizing_vs_memorizing):
     assert np.allclose(band_range(bands[0]), ((mean - 0.05).min(), (mean + 0.05).max()))
     sd = mem.std(0, ddof=1)
     assert np.allclose(band_range(bands[1]), ((mean - sd).min(), (mean + sd).max()))
+
+
+def test_group_comparison_from_one_interval_result_per_layer():
+    class Interval:  # the fields of svcca.stats.bootstrap_ci's result
+        def __init__(self, observed, low, high):
+            self.observed, self.low, self.high = observed, low, high
+
+    per_layer = [Interval(0.9, 0.85, 0.95), Interval(0.7, 0.6, 0.75), Interval(0.5, 0.45, 0.6)]
+    ax = sp.plot_group_comparison(["a", "b", "c"], {"generalizing": per_layer})
+    lo, hi = errorbar_bounds(ax.containers[0])
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [0.9, 0.7, 0.5], atol=ATOL)
+    np.testing.assert_allclose(lo, [0.85, 0.6, 0.45], atol=ATOL)
+    np.testing.assert_allclose(hi, [0.95, 0.75, 0.6], atol=ATOL)
 
 
 def test_group_comparison_percentile_interval_and_numeric_layers(generalizing_vs_memorizing):

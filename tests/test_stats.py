@@ -62,6 +62,18 @@ def test_vectorised_permutation_null_equals_the_naive_loop(measure):
     assert fast.p_value == slow.p_value
 
 
+@pytest.mark.parametrize("measure", ["cca", "pwcca"])
+def test_vectorised_null_equals_loop_for_complex_activations(measure):
+    # e.g. the per-frequency activations of a DFT; Hermitian products throughout
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 4)) + 1j * rng.standard_normal((80, 4))
+    Y = X[:, :2] @ rng.standard_normal((2, 5)) + rng.standard_normal((80, 5))
+    fast = stats.permutation_test(X, Y, measure, n_permutations=50, rng=0)
+    slow = stats.permutation_test(X, Y, LOOPED[measure], n_permutations=50, rng=0)
+    np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
+    assert fast.observed == pytest.approx(slow.observed, abs=TOL64)
+
+
 @pytest.mark.parametrize("measure", ["cka", "cka_debiased", "procrustes"])
 def test_vectorised_null_equals_loop_for_layers_wider_than_tall(measure):
     # n^2 < p q: CKA gathers permuted Gram matrices; Procrustes works on n x n factors
@@ -262,6 +274,7 @@ def _correlated_pair(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndar
     return x, rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, 1))
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_covers_the_true_correlation_at_about_the_nominal_rate():
     truth, reps = 0.6, 40
     covered = 0
@@ -281,6 +294,7 @@ def test_every_interval_method_covers_the_truth_on_a_synthetic_case(method):
     assert 0.05 < ci.high - ci.low < 0.3
 
 
+@pytest.mark.slow
 def test_bca_interval_agrees_with_scipy_bootstrap():
     # independent oracle: scipy.stats.bootstrap (paired, BCa) on Pearson's r, which is the
     # canonical correlation of two single features (up to sign); Monte Carlo agreement only

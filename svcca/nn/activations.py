@@ -13,8 +13,15 @@ Optional spatial pooling (``pool``) and strided subsampling of positions (``stri
 applied on the device before anything is copied, so a wide conv layer never has to exist
 in full in host memory. The processed batches go to a *sink*: any object with
 ``update(batch)`` taking ``{layer_name: torch.Tensor}``. :class:`ArraySink` (the default)
-concatenates them into numpy arrays; a streaming accumulator consumes them without
-storing the samples at all.
+concatenates them into numpy arrays; :class:`svcca.streaming.MultiLayerAccumulator`
+consumes them without storing the samples at all (statistics stay on the model's device)::
+
+    from svcca.streaming import MultiLayerAccumulator
+    acc = record(model, data, sink=MultiLayerAccumulator())
+    grid = acc.similarity_matrix(method="svcca")
+
+Two models over the same data stream into one accumulator through
+:func:`iter_activations` (zip the two iterators; see its docstring).
 """
 
 from __future__ import annotations
@@ -128,7 +135,7 @@ def _per_layer(option: Any, name: str) -> Any:
     return option.get(name) if isinstance(option, Mapping) else option
 
 
-def _layout(out: Any, name: str, pool: Any, stride: Any) -> torch.Tensor:
+def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False) -> torch.Tensor:
     """One layer's raw output -> samples-first tensor (pooled / subsampled on the device)."""
     if isinstance(out, (tuple, list)):
         out = out[0]
@@ -148,7 +155,8 @@ def _layout(out: Any, name: str, pool: Any, stride: Any) -> torch.Tensor:
             raise ValueError(
                 f"pool must be None, 'mean', 'max' or an int output size; got {pool!r} for {name!r}"
             )
-        return out.permute(0, 2, 3, 1)
+        out = out.permute(0, 2, 3, 1)
+        return out.reshape(-1, out.shape[-1]) if positions else out
     if out.ndim == 3:
         return out.reshape(-1, out.shape[-1])
     if out.ndim == 1:
@@ -227,6 +235,7 @@ def iter_activations(
     device: str | torch.device | None = None,
     pool: Any = None,
     stride: Any = None,
+    positions: Any = False,
     method: str = "auto",
 ) -> Iterator[dict[str, torch.Tensor]]:
     """Yield ``{layer: activations of one batch}`` (samples first, on the device).
@@ -270,7 +279,16 @@ def iter_activations(
             for x in _input_batches(data, batch_size):
                 x = x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x
                 outputs = recorder(model, x)
-                yield {n: _layout(outputs[n], n, _per_layer(pool, n), _per_layer(stride, n)) for n in layers}
+                yield {
+                    n: _layout(
+                        outputs[n],
+                        n,
+                        _per_layer(pool, n),
+                        _per_layer(stride, n),
+                        bool(_per_layer(positions, n)),
+                    )
+                    for n in layers
+                }
     finally:
         if hooks is not None:
             hooks.remove()
@@ -286,6 +304,7 @@ def record(
     device: str | torch.device | None = None,
     pool: Any = None,
     stride: Any = None,
+    positions: Any = False,
     sink: ActivationSink | None = None,
     dtype: Any = None,
     method: str = "auto",
@@ -313,6 +332,11 @@ def record(
         ``(n, k, k, channels)``). A dict gives one value per layer.
     stride : None, int, or dict, default=None
         Keep every ``stride``-th row and column of conv outputs (before pooling).
+    positions : bool or dict, default=False
+        Conv outputs as ``(n * height * width, channels)``: every spatial position is a
+        datapoint (image-major, then row, then column), after ``stride`` and ``pool``. For
+        streaming a conv layer into an accumulator that way; in memory, the same is
+        ``array.reshape(-1, channels)``.
     sink : ActivationSink, optional
         Receive the batches instead of returning arrays (e.g. a streaming accumulator).
     dtype : numpy dtype, optional
@@ -354,7 +378,15 @@ def record(
     if not callable(getattr(target, "update", None)):
         raise TypeError(f"sink must have an update(batch_dict) method; got {type(target).__name__}")
     batches: Iterable[dict[str, torch.Tensor]] = iter_activations(
-        model, data, layers, batch_size=batch_size, device=device, pool=pool, stride=stride, method=method
+        model,
+        data,
+        layers,
+        batch_size=batch_size,
+        device=device,
+        pool=pool,
+        stride=stride,
+        positions=positions,
+        method=method,
     )
     total = None
     if hasattr(data, "__len__") and not isinstance(data, DataLoader):

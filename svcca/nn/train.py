@@ -494,7 +494,8 @@ def train(
         resuming.
     checkpoint_steps : iterable of int, default=()
         Optimizer steps after which to write a snapshot (0 = the initial model); see
-        :func:`checkpoint_schedule` and :func:`steps_per_epoch`.
+        :func:`checkpoint_schedule` and :func:`steps_per_epoch`. A snapshot at the last
+        step of an epoch is written after that epoch's evaluation, so its history has it.
     resume : bool, default=True
         Continue from ``checkpoint_dir/resume.pt`` when present. Its configuration must
         match this call's, else ``ValueError``.
@@ -727,10 +728,13 @@ def train(
                     h["parameter_updates"] += sum(p.numel() for p in all_params if p.requires_grad)
                     h["parameter_updates_full"] += sum(p.numel() for p in all_params)
                     h["total_steps"] = st["step"]
-                    if st["step"] in ckpt_steps or (resume_every and st["step"] % resume_every == 0):
+                    # a snapshot at the epoch's last step waits for the epoch's evaluation (below)
+                    epoch_end = st["step"] == (epoch + 1) * spe
+                    snapshot = st["step"] in ckpt_steps and not epoch_end
+                    if snapshot or (resume_every and st["step"] % resume_every == 0 and not epoch_end):
                         st["elapsed"] += time.perf_counter() - t0
                         t0 = time.perf_counter()
-                        if st["step"] in ckpt_steps:
+                        if snapshot:
                             save_snapshot(st["step"])
                         save_resume()
                     if callback is not None:  # after the step is saved: an exception here loses nothing
@@ -767,6 +771,8 @@ def train(
                         st["finished"] = True
                 if st["epoch"] >= epochs:
                     st["finished"] = True
+                if st["step"] in ckpt_steps:
+                    save_snapshot(st["step"])
                 save_resume()
                 bar.update(1)
                 bar.set_postfix(

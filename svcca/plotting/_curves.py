@@ -9,7 +9,6 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
-from scipy import stats as _sps
 
 from .._validation import check_option
 from ._inputs import as_float, attr, layer_positions, set_layer_ticks
@@ -140,16 +139,33 @@ def plot_learning_dynamics(
     return ax
 
 
+def _interval_of(obj: Any) -> tuple[Any, Any, Any] | None:
+    """``(centre, lower, upper)`` of an interval result or mapping, or None if it is not one."""
+    if isinstance(obj, np.ndarray) or np.isscalar(obj):
+        return None
+    centre = attr(obj, "mean", "observed")
+    lower = attr(obj, "lower", "low")
+    upper = attr(obj, "upper", "high")
+    if centre is None or lower is None or upper is None:
+        return None
+    return centre, lower, upper
+
+
 def _group_summary(
     name: str, spec: Any, n_layers: int, interval: str, level: float
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``(mean, lower, upper)`` of one group, from a (mean, lo, hi) triple or samples."""
-    if isinstance(spec, tuple) and len(spec) == 3:
+    """``(mean, lower, upper)`` of one group, from interval results, a (mean, lo, hi) triple or samples."""
+    per_layer = [_interval_of(r) for r in spec] if isinstance(spec, (list, tuple)) else []
+    whole = _interval_of(spec)
+    if per_layer and all(iv is not None for iv in per_layer):
+        # one interval result per layer, e.g. svcca.stats.bootstrap_ci (observed, low, high)
+        parts = [np.array(v, dtype=float) for v in zip(*per_layer)]
+    elif isinstance(spec, tuple) and len(spec) == 3:
         parts = [as_float(p, f"groups[{name!r}][{i}]", ndim=1) for i, p in enumerate(spec)]
-    elif (
-        attr(spec, "mean") is not None and attr(spec, "lower") is not None and attr(spec, "upper") is not None
-    ):
-        parts = [as_float(attr(spec, k), f"groups[{name!r}].{k}", ndim=1) for k in ("mean", "lower", "upper")]
+    elif whole is not None:
+        parts = [
+            as_float(v, f"groups[{name!r}].{k}", ndim=1) for k, v in zip(("mean", "lower", "upper"), whole)
+        ]
     else:
         samples = as_float(spec, f"groups[{name!r}]", ndim=(1, 2))
         if samples.ndim == 1:
@@ -164,6 +180,8 @@ def _group_summary(
         if n < 2:
             return mean, None, None
         if interval == "ci":
+            from scipy import stats as _sps  # imported here: it is slow to import
+
             half = _sps.t.ppf(0.5 + level / 2.0, n - 1) * samples.std(0, ddof=1) / np.sqrt(n)
             return mean, mean - half, mean + half
         if interval == "sd":
@@ -200,10 +218,12 @@ def plot_group_comparison(
     layers : sequence of length n_layers
         Layer labels (strings: categorical ticks) or positions (numbers).
     groups : mapping of str to summary or samples
-        For each group, either a tuple ``(mean, lower, upper)`` of arrays of length
-        ``n_layers`` (or an object/mapping with ``mean``, ``lower``, ``upper``, e.g. a
-        bootstrap interval), or samples of shape ``(n_samples, n_layers)`` (e.g. one row per
-        pair of networks) summarised as their mean and an ``interval``.
+        For each group, one of: a tuple ``(mean, lower, upper)`` of arrays of length
+        ``n_layers`` (or an object/mapping with ``mean``, ``lower``, ``upper``); a list of
+        one interval result per layer (anything with ``observed``/``mean`` and
+        ``low``/``lower``, ``high``/``upper``, such as :func:`svcca.stats.bootstrap_ci`'s);
+        or samples of shape ``(n_samples, n_layers)`` (e.g. one row per pair of networks),
+        summarised as their mean and an ``interval``.
     ax : matplotlib Axes, optional
         Where to draw; a new single-column figure when None.
     interval : {"ci", "sd", "percentile"}, default "ci"
@@ -324,8 +344,8 @@ def plot_class_sensitivity(
     layer_list = list(layer_labels) if layer_labels is not None else None
     if layer_list is not None and len(layer_list) != n_layers:
         raise ValueError(
-            f"sims must have shape (n_layers, n_classes) with n_layers = len(layer_labels) = {len(layer_list)}; "
-            f"got sims.shape={s.shape}"
+            "sims must have shape (n_layers, n_classes) with "
+            f"n_layers = len(layer_labels) = {len(layer_list)}; got sims.shape={s.shape}"
         )
     names = [str(i) for i in range(n_classes)] if class_names is None else [str(c) for c in class_names]
     if len(names) != n_classes:

@@ -99,7 +99,9 @@ def plot_images(
         width = WIDTHS["single"] if ncols <= 4 else WIDTHS["double"]
         cell = width / ncols
         height = nrows * cell * (1.12 if titles is not None else 1.0)
-        fig, grid = plt.subplots(nrows, int(ncols), figsize=(width, height), squeeze=False, layout="constrained")
+        fig, grid = plt.subplots(
+            nrows, int(ncols), figsize=(width, height), squeeze=False, layout="constrained"
+        )
         axes_flat = grid.ravel()
     else:
         axes_flat = np.asarray(axes, dtype=object).ravel()

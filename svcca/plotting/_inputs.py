@@ -118,7 +118,17 @@ def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
         for i, r in enumerate(rows):
             draws[i, : r.size] = r
     else:
-        draws = as_float(null, "null", ndim=2, finite=False)
+        draws = as_float(null, "null", finite=False)
+        if draws.ndim != 2:
+            hint = (
+                " (a 1-D null distribution holds one similarity per draw, not a spectrum: pass the "
+                "draws' spectra, e.g. a list of results with .rho)"
+                if draws.ndim == 1
+                else ""
+            )
+            raise ValueError(
+                f"null must be 2-D draws of the spectrum (n_draws, k); got shape {draws.shape}{hint}"
+            )
         if np.all(np.isnan(draws)):
             raise ValueError("null must contain finite values")
     if not 0.0 < level < 1.0:

@@ -1,0 +1,1349 @@
+"""Mergeable accumulators for activations that do not fit in memory.
+
+An accumulator takes activations batch by batch (numpy arrays, torch tensors on any device,
+or an iterable such as a ``torch.utils.data.DataLoader``) and keeps only float64 sufficient
+statistics: the sample count, each layer's mean and the co-moments ``C_ab = sum (x_a -
+mean_a)(x_b - mean_b)^T`` (``X^T X``, ``X^T Y``, ``Y^T Y`` of the centred data). Memory is
+O(features^2), whatever the number of samples. Partial accumulators combine exactly
+(:meth:`PairAccumulator.merge`, or :meth:`PairAccumulator.all_reduce` across
+``torch.distributed`` processes), and finish into the same result objects as
+:func:`svcca.cca`, :func:`svcca.svcca`, :func:`svcca.pwcca` and :func:`svcca.pls`.
+
+- :class:`PairAccumulator`: two layers, ``update(X_batch, Y_batch)``.
+- :class:`MultiLayerAccumulator`: several named layers over the same samples,
+  ``update({name: batch})`` (the sink protocol of ``svcca.nn.activations.record``), with
+  every pairwise cross-product or only chosen pairs; ``pair(a, b)`` and
+  ``similarity_matrix()`` finish it.
+
+Numerics (code symbol -> paper symbol): each batch is centred on its own mean and its
+co-moment merged with the running one by the pairwise update of Chan, Golub and LeVeque
+(1979): with counts ``n_A``, ``n_B`` and ``delta = mean_B - mean_A``,
+``C = C_A + C_B + n_A n_B / n * delta delta^T``. Large offsets (activations around 1e6)
+therefore cost no accuracy, unlike accumulating raw ``sum x x^T``. ``C / (n - 1)`` is
+``Sigma`` of the paper.
+
+Finishing uses the core's Gram path (:func:`svcca._cca.whiten`): constant features are
+dropped with the same tolerance, each side is rescaled to its correlation matrix ``G`` and
+whitened through ``G = V diag(lam) V^T``, keeping the directions with
+``lam > rtol^2 lam_max``. Statistics hold *squared* singular values, so the default
+tolerance is ``rtol = sqrt(max(n, p) * eps)``: exact rank deficiency (duplicated or
+linearly dependent features) is dropped as in the batch computation, and the result equals
+the batch one to about 1e-10 whenever the kept spectrum has ``lam_min / lam_max >~ 1e-5``
+(the condition under which :func:`svcca.cca` itself takes the Gram path). Directions
+weaker than that are resolved only to about ``eps * lam_max / lam``.
+
+Canonical variates, PLS scores and anything else that needs the samples are not available
+from statistics: accessing ``x_variates`` (or ``x_scores``) on a finished result raises an
+``AttributeError`` that says so; compute ``(X - x_mean) @ x_weights`` batch by batch
+instead. PWCCA's projection weights *are* available: ``<h_i, x_j> = (C_xx a_i)_j``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._backend import NumpyOps, TorchOps, is_torch, to_numpy
+from ._cca import (
+    CCAResult,
+    Whitened,
+    _col_scale_tolerance,
+    _fix_signs,
+    _input_eps,
+    _no_varying,
+    _Pairs,
+    _try_gram,
+)
+from ._grid import SimilarityMatrix, _resolve_options, projection_weights_from_comoment
+from ._pca import _sign_flip, n_directions_for
+from ._pls import PLSResult
+from ._pwcca import SIDES as _PWCCA_SIDES
+from ._pwcca import PWCCAResult
+from ._svcca import SVCCAResult
+from ._validation import check_array, check_epsilon, check_keep, check_option, shape_of, warn_sample_size
+
+__all__ = ["PairAccumulator", "MultiLayerAccumulator"]
+
+_DEFAULT_MAX_BYTES = 4 * 2**30
+_NO_DATA = (
+    "{what} need the samples, which a result finished from streamed statistics does not hold; "
+    "compute (X - x_mean) @ x_weights batch by batch instead"
+)
+
+
+class _NoData:
+    """Stands in for the data of a result finished from statistics: using it says why it is missing."""
+
+    __array_ufunc__ = None  # make numpy defer `array @ self` to us
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def _raise(self, *args: Any) -> Any:
+        raise AttributeError(_NO_DATA.format(what=self.what))
+
+    __matmul__ = __rmatmul__ = __array__ = __sub__ = __getitem__ = __len__ = __iter__ = _raise
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._raise()
+
+    def __repr__(self) -> str:
+        return "<not available: finished from streamed statistics>"
+
+
+# --- backend helpers (statistics are float64/complex128, on the first batch's device) --------
+
+
+def _ops_for(x: Any, device: Any) -> NumpyOps:
+    if device is not None:
+        return TorchOps(dtype=np.float64, device=device)
+    if is_torch(x):
+        return TorchOps(dtype=np.float64, device=x.device)
+    return NumpyOps(dtype=np.float64)
+
+
+def _to_backend(ops: NumpyOps, x: Any) -> Any:
+    """``x`` as float64 (or complex128) in ``ops``' backend and device, detached from autograd."""
+    if ops.name == "torch":
+        if is_torch(x):
+            x = x.detach()
+        return ops.asarray(x)
+    return ops.asarray(to_numpy(x) if is_torch(x) else x)
+
+
+def _flip(ops: NumpyOps, a: Any, axis: int) -> Any:
+    return a.flip(axis) if ops.name == "torch" else np.flip(a, axis)
+
+
+def _clone(ops: NumpyOps, a: Any) -> Any:
+    return a.clone() if ops.name == "torch" else a.copy()
+
+
+def _cat1d(ops: NumpyOps, arrays: list[Any]) -> Any:
+    return ops.torch.cat(arrays) if ops.name == "torch" else np.concatenate(arrays)
+
+
+def _clip0(ops: NumpyOps, a: Any) -> Any:
+    return a.clamp(min=0) if ops.name == "torch" else np.maximum(a, 0)
+
+
+def _is_complex(a: Any) -> bool:
+    return bool(a.is_complex()) if is_torch(a) else np.iscomplexobj(a)
+
+
+def _batch_matrix(ops: NumpyOps, arrays: list[Any], nb: int, width: int, complex_: bool) -> Any:
+    """The layers of one batch side by side, as one new float64 (complex128) array: a single copy."""
+    if ops.name == "torch":
+        torch = ops.torch
+        Z = torch.empty((nb, width), dtype=torch.complex128 if complex_ else torch.float64, device=ops.device)
+        off = 0
+        for a in arrays:
+            t = a.detach() if is_torch(a) else torch.as_tensor(np.ascontiguousarray(a))
+            Z[:, off : off + t.shape[1]].copy_(t)
+            off += t.shape[1]
+        return Z
+    Z = np.empty((nb, width), dtype=np.complex128 if complex_ else np.float64)
+    off = 0
+    for a in arrays:
+        a = to_numpy(a)
+        Z[:, off : off + a.shape[1]] = a
+        off += a.shape[1]
+    return Z
+
+
+# --- the statistics ---------------------------------------------------------------------------
+
+
+class _Moments:
+    """Count, layer means and co-moment blocks of named layers over the same samples."""
+
+    def __init__(
+        self, names: Sequence[Hashable] | None, pairs: Any, device: Any, max_bytes: int | None, what: str
+    ) -> None:
+        self.what = what  # the owner's class name, for messages
+        self.pairs_spec = pairs
+        self.device = device
+        self.max_bytes = max_bytes
+        self.names: tuple | None = None
+        self.keys: list[tuple[Hashable, Hashable]] = []
+        self.n = 0
+        self.n_batches = 0
+        self.ops: NumpyOps | None = None
+        self.widths: dict[Hashable, int] = {}
+        self.offsets: dict[Hashable, int] = {}
+        self.mean: Any = None  # joint mean vector over all layers (length P)
+        self.C: dict[tuple[Hashable, Hashable], Any] = {}
+        self.is_complex = False
+        self.input_eps = 0.0
+        if pairs != "all":
+            if isinstance(pairs, str) or not isinstance(pairs, Iterable):
+                raise TypeError(f'pairs must be "all" or a list of (layer, layer) pairs; got {pairs!r}')
+            pairs = [tuple(p) for p in pairs]
+            for p in pairs:
+                if len(p) != 2:
+                    raise ValueError(f"pairs must hold (layer, layer) pairs; got {p!r}")
+            involved = list(dict.fromkeys(x for p in pairs for x in p))
+            if names is not None:
+                missing = [x for x in involved if x not in list(names)]
+                if missing:
+                    raise ValueError(
+                        f"pairs name layers that are not in names: {missing}; names={list(names)}"
+                    )
+                involved = [x for x in names if x in involved]
+            self.pairs_spec = pairs
+            names = involved
+        if names is not None:
+            names = tuple(names)
+            if not names:
+                raise ValueError("names is empty; expected at least one layer name")
+            if len(set(names)) != len(names):
+                raise ValueError(f"layer names must be unique; got {list(names)}")
+            self._set_names(names)
+
+    # layout ---------------------------------------------------------------------------------
+    def _set_names(self, names: tuple) -> None:
+        self.names = names
+        index = {x: i for i, x in enumerate(names)}
+        if self.pairs_spec == "all":
+            keys = [(a, b) for i, a in enumerate(names) for b in names[i:]]
+        else:
+            keys = [(a, a) for a in names]
+            for a, b in self.pairs_spec:
+                k = (a, b) if index[a] <= index[b] else (b, a)
+                if k not in keys:
+                    keys.append(k)
+        self.keys = keys
+
+    def _layout(self, widths: dict[Hashable, int]) -> None:
+        assert self.names is not None
+        off = 0
+        for x in self.names:
+            self.offsets[x] = off
+            off += widths[x]
+        self.widths = dict(widths)
+        if self.max_bytes is not None:
+            n_elements = off + sum(widths[a] * widths[b] for a, b in self.keys)
+            need = 8 * n_elements
+            if need > self.max_bytes:
+                detail = ", ".join(f"{x!r}: {widths[x]}" for x in self.names)
+                raise ValueError(
+                    f"the statistics of these layers need {need / 2**30:.2f} GiB (features per layer: "
+                    f"{detail}), "
+                    f"more than max_bytes={self.max_bytes}; pool conv layers over space, treat positions as "
+                    f"samples (reshape to (-1, channels)), accumulate fewer pairs, or raise max_bytes"
+                )
+
+    def slice(self, name: Hashable) -> slice:
+        o = self.offsets[name]
+        return slice(o, o + self.widths[name])
+
+    def block(self, a: Hashable, b: Hashable) -> Any:
+        """``C_ab`` (conjugate-transposing the stored ``C_ba`` when needed)."""
+        if (a, b) in self.C:
+            return self.C[(a, b)]
+        if (b, a) in self.C:
+            return self.ops.ct(self.C[(b, a)])
+        raise KeyError(
+            f"the cross-product of layers {a!r} and {b!r} was not accumulated (pairs={self.pairs_spec!r})"
+        )
+
+    # updates --------------------------------------------------------------------------------
+    def _check_batch(self, batch: Mapping[Hashable, Any], display: dict[Hashable, str]) -> tuple[dict, int]:
+        if self.names is None:
+            self._set_names(tuple(batch.keys()))
+        assert self.names is not None
+        missing = [x for x in self.names if x not in batch]
+        if missing:
+            raise ValueError(
+                f"batch {self.n_batches} lacks layer(s) {missing}; it has {list(batch.keys())}, "
+                f"the accumulator expects {list(self.names)}"
+            )
+        arrays, shapes = {}, {}
+        for x in self.names:
+            a = batch[x]
+            name = display.get(x, f"batch[{x!r}]")
+            if a is None or isinstance(a, (str, bytes)):
+                raise TypeError(
+                    f"{name} must be an array of shape (n_samples, n_features); got {type(a).__name__}"
+                )
+            if not is_torch(a):
+                a = np.asarray(a)
+            shape = shape_of(a)
+            if len(shape) < 2:
+                raise ValueError(
+                    f"{name} must be 2-D of shape (n_samples, n_features) (or conv (n_samples, height, "
+                    f"width, channels), flattened per sample); got {name}.shape={shape}"
+                    + (" (reshape a single feature with x.reshape(-1, 1))" if len(shape) == 1 else "")
+                )
+            if shape[0] > 0:
+                check_array(a, name, ndim=len(shape))
+            width = int(np.prod(shape[1:]))
+            if len(shape) > 2:
+                a = a.reshape(shape[0], width)
+            arrays[x], shapes[x] = a, shape
+        rows = {shape[0] for shape in shapes.values()}
+        if len(rows) > 1:
+            detail = ", ".join(f"{display.get(x, repr(x))}.shape={shapes[x]}" for x in self.names)
+            raise ValueError(
+                f"all layers of a batch must have the same number of samples (rows); got {detail}"
+            )
+        widths = {x: int(np.prod(shapes[x][1:])) for x in self.names}
+        if self.widths:
+            for x in self.names:
+                if widths[x] != self.widths[x]:
+                    raise ValueError(
+                        f"{display.get(x, repr(x))} has {widths[x]} features in batch {self.n_batches} "
+                        f"(shape {shapes[x]}) but {self.widths[x]} in the earlier ones"
+                    )
+        else:
+            self._layout(widths)
+        return arrays, rows.pop()
+
+    def update(self, batch: Mapping[Hashable, Any], display: dict[Hashable, str]) -> None:
+        arrays, nb = self._check_batch(batch, display)
+        self.n_batches += 1
+        if nb == 0:
+            return
+        if self.ops is None:
+            self.ops = _ops_for(next(iter(arrays.values())), self.device)
+        ops = self.ops
+        eps_in = max(_input_eps(a) for a in arrays.values())
+        self.input_eps = max(self.input_eps, eps_in)
+        if any(_is_complex(a) for a in arrays.values()) and not self.is_complex:
+            self._promote_complex()
+        # one float64 copy of the batch (never the caller's array), centred in place
+        Z = _batch_matrix(
+            ops, [arrays[x] for x in self.names], nb, sum(self.widths.values()), self.is_complex
+        )
+        # centre in two passes: the second removes the rounding of the first mean (numpy sums
+        # axis 0 naively, O(nb eps) per mean), so constant features end at (almost) exactly 0
+        mb = ops.mean0(Z)
+        Z -= mb
+        fix = ops.mean0(Z)
+        Z -= fix
+        mb = mb + fix
+        Cb = {(a, b): ops.ct(Z[:, self.slice(a)]) @ Z[:, self.slice(b)] for a, b in self.keys}
+        self._merge(nb, mb, Cb)
+
+    def _promote_complex(self) -> None:
+        ops = self.ops
+        self.is_complex = True
+        if self.mean is None:
+            return
+        conv = (
+            (lambda a: a.to(ops.torch.complex128))
+            if ops.name == "torch"
+            else (lambda a: a.astype(np.complex128))
+        )
+        self.mean = conv(self.mean)
+        self.C = {k: conv(v) for k, v in self.C.items()}
+
+    def _merge(self, nb: int, mb: Any, Cb: dict) -> None:
+        """Chan et al.'s pairwise update with a part of ``nb`` samples, mean ``mb``, co-moments ``Cb``."""
+        if nb == 0:
+            return
+        if self.n == 0:
+            self.n, self.mean, self.C = (
+                nb,
+                _clone(self.ops, mb),
+                {k: _clone(self.ops, v) for k, v in Cb.items()},
+            )
+            return
+        ops = self.ops
+        n = self.n + nb
+        delta = mb - self.mean
+        f = self.n * nb / n
+        for a, b in self.keys:
+            sa, sb = self.slice(a), self.slice(b)
+            self.C[(a, b)] = self.C[(a, b)] + Cb[(a, b)] + f * ops.outer(delta[sa], delta[sb])
+        self.mean = self.mean + delta * (nb / n)
+        self.n = n
+
+    def merge(self, other: _Moments) -> None:
+        if other.n == 0 and other.names is None:
+            return
+        if self.names is None and self.n == 0 and self.pairs_spec == other.pairs_spec:
+            self._set_names(other.names)
+        self._check_compatible(other)
+        if other.n == 0:
+            return
+        if self.ops is None:
+            self.ops = _ops_for(other.mean, self.device)
+        if other.is_complex and not self.is_complex:
+            self._promote_complex()
+        ops = self.ops
+        conv = (
+            (lambda a: _to_backend(ops, a)) if not self.is_complex else (lambda a: _to_backend(ops, a) + 0j)
+        )
+        self.input_eps = max(self.input_eps, other.input_eps)
+        self.n_batches += other.n_batches
+        self._merge(other.n, conv(other.mean), {k: conv(v) for k, v in other.C.items()})
+
+    def _check_compatible(self, other: _Moments) -> None:
+        if other.names != self.names:
+            raise ValueError(f"cannot merge accumulators of different layers: {self.names} and {other.names}")
+        if self.keys != other.keys:
+            raise ValueError(
+                f"cannot merge accumulators of different pairs: {self.pairs_spec!r} and {other.pairs_spec!r}"
+            )
+        if self.widths and other.widths and self.widths != other.widths:
+            raise ValueError(
+                f"cannot merge accumulators of different widths: {self.widths} and {other.widths}"
+            )
+        if not self.widths and other.widths:
+            self._layout(other.widths)
+
+    # torch.distributed ---------------------------------------------------------------------
+    def all_reduce(self, group: Any) -> None:
+        import torch
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()):
+            raise RuntimeError(
+                "all_reduce needs an initialised torch.distributed process group; call "
+                "torch.distributed.init_process_group(...) in every process first"
+            )
+        world = dist.get_world_size(group)
+        meta = (self.n, self.names, self.pairs_spec, self.widths or None, self.is_complex, self.input_eps)
+        metas: list[Any] = [None] * world
+        dist.all_gather_object(metas, meta, group=group)
+        known = [m for m in metas if m[3] is not None]
+        if not known:
+            return  # no process has seen a batch
+        ref = known[0]
+        for r, m in enumerate(metas):
+            if m[3] is not None and (m[1], m[3]) != (ref[1], ref[3]):
+                raise ValueError(
+                    f"process {r} accumulated layers {m[1]} with widths {m[3]} but another one {ref[1]} with "
+                    f"widths {ref[3]}; every process must accumulate the same layers"
+                )
+        if self.names is None:
+            self._set_names(ref[1])
+        if not self.widths:
+            self._layout(ref[3])
+        counts = [int(m[0]) for m in metas]
+        is_complex = any(m[4] for m in metas)
+        self.input_eps = max(m[5] for m in metas)
+        backend = dist.get_backend(group)
+        if self.ops is not None and self.ops.name == "torch":
+            comm = (
+                self.ops.torch.device(self.ops.device) if self.ops.device is not None else torch.device("cpu")
+            )
+        else:
+            comm = torch.device("cpu")
+        if backend == "nccl" and comm.type != "cuda":
+            comm = torch.device("cuda", torch.cuda.current_device())
+        tops = TorchOps(dtype=np.float64, device=comm)
+        P = sum(self.widths.values())
+        cdtype = torch.complex128 if is_complex else torch.float64
+
+        def local(a: Any) -> Any:
+            return (tops.torch.as_tensor(to_numpy(a)) if not is_torch(a) else a).to(device=comm, dtype=cdtype)
+
+        mean = local(self.mean) if self.n else torch.zeros(P, dtype=cdtype, device=comm)
+        means = [torch.zeros(P, dtype=cdtype, device=comm) for _ in range(world)]
+        dist.all_gather(means, mean, group=group)
+        # the global mean, folded in rank order (identical on every process)
+        n_tot, mu = 0, torch.zeros(P, dtype=cdtype, device=comm)
+        for c, m in zip(counts, means):
+            if c:
+                n_tot += c
+                mu = mu + (m - mu) * (c / n_tot)
+        # each process's co-moments about the global mean, summed over processes
+        d = mean - mu
+        parts = []
+        for a, b in self.keys:
+            sa, sb = self.slice(a), self.slice(b)
+            if self.n:
+                blk = local(self.C[(a, b)]) + self.n * tops.outer(d[sa], d[sb])
+            else:
+                blk = torch.zeros((self.widths[a], self.widths[b]), dtype=cdtype, device=comm)
+            parts.append(blk.reshape(-1))
+        flat = torch.cat(parts)
+        flat_real = torch.view_as_real(flat).reshape(-1) if is_complex else flat
+        dist.all_reduce(flat_real, op=dist.ReduceOp.SUM, group=group)
+        if is_complex:
+            flat = torch.view_as_complex(flat_real.reshape(-1, 2))
+        else:
+            flat = flat_real
+        if self.ops is None:
+            self.ops = _ops_for(None, self.device)
+        self.is_complex = is_complex
+        back = (lambda t: t.to(self.ops.device)) if self.ops.name == "torch" else (lambda t: t.cpu().numpy())
+        C, off = {}, 0
+        for a, b in self.keys:
+            size = self.widths[a] * self.widths[b]
+            C[(a, b)] = back(flat[off : off + size].reshape(self.widths[a], self.widths[b]).clone())
+            off += size
+        self.C, self.mean, self.n = C, back(mu.clone()), n_tot
+        self.n_batches = -1  # unknown after a reduction
+
+    # state ---------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        arrays: dict[str, Any] = {}
+        if self.n:
+            arrays["mean"] = to_numpy(self.mean)
+            for i, (a, b) in enumerate(self.keys):
+                arrays[f"C{i}"] = to_numpy(self.C[(a, b)])
+        meta = {
+            "format": "svcca.streaming/1",
+            "what": self.what,
+            "names": list(self.names) if self.names is not None else None,
+            "pairs": self.pairs_spec if self.pairs_spec == "all" else [list(p) for p in self.pairs_spec],
+            "widths": [self.widths[x] for x in self.names] if self.widths else None,
+            "n": self.n,
+            "n_batches": self.n_batches,
+            "input_eps": self.input_eps,
+        }
+        return {"meta": meta, "arrays": arrays}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        meta, arrays = state["meta"], state["arrays"]
+        if meta.get("format") != "svcca.streaming/1":
+            raise ValueError(f"not saved statistics of svcca.streaming; got format {meta.get('format')!r}")
+        if meta["names"] is not None:
+            self._set_names(tuple(meta["names"]))
+        if meta["widths"] is not None:
+            self._layout(dict(zip(self.names, meta["widths"])))
+        self.n, self.n_batches, self.input_eps = (
+            int(meta["n"]),
+            int(meta["n_batches"]),
+            float(meta["input_eps"]),
+        )
+        if self.n:
+            self.ops = _ops_for(None, self.device)
+            self.mean = _to_backend(self.ops, arrays["mean"])
+            self.is_complex = self.ops.is_complex(self.mean)
+            self.C = {k: _to_backend(self.ops, arrays[f"C{i}"]) for i, k in enumerate(self.keys)}
+
+
+# --- finishing from statistics --------------------------------------------------------------
+
+
+def _whiten_stats(
+    ops: NumpyOps,
+    n: int,
+    mean: Any,
+    C: Any,
+    *,
+    epsilon: float,
+    rtol: float | None,
+    input_eps: float,
+    name: str,
+) -> Whitened:
+    """The core's Gram-path whitening from ``n``, the mean and ``C = Xc^H Xc``.
+
+    As in :func:`svcca._cca.whiten`: constant features dropped with the same tolerance,
+    the kept ones rescaled to the correlation matrix ``G``, Cholesky when ``G`` is well
+    conditioned and otherwise an eigendecomposition that keeps the directions it resolves.
+    """
+    p = int(C.shape[0])
+    eps64 = ops.real_dtype_eps(C)
+    eps = max(eps64, input_eps)
+    if rtol is None:
+        rtol = max(n, p) * eps
+    noise = max(n, p) * eps64
+    norms = ops.sqrt(_clip0(ops, ops.diag_real(C)))
+    kept = ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0))
+    n_kept = int(kept.shape[0])
+    if n_kept == 0:
+        _no_varying(name, p, n)
+    scale = norms[kept]
+    Gs = C[kept][:, kept] / ops.outer(scale, scale)
+    fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
+    if not isinstance(fields, dict):
+        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(method="gram")
+    return Whitened(
+        mean=mean, kept=kept, scale=scale, method="gram", n_samples=n, n_features=p,
+        dropped_constant=p - n_kept, epsilon=epsilon, ops=ops, gram=Gs, **fields,
+    )  # fmt: skip
+
+
+def _cross_stats(wx: Whitened, wy: Whitened, Cxy: Any) -> Any:
+    """``M = Z_x^H Z_y = W_x^H R_xy W_y``, ``R_xy`` the cross-correlation of the kept features."""
+    ops = wx.ops
+    R = Cxy[wx.kept][:, wy.kept] / ops.outer(wx.scale, wy.scale)
+    return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(R))))
+
+
+def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
+    """:func:`svcca._cca.cca_from_whitened` with the cross-product ``M`` given (no samples)."""
+    ops = wx.ops
+    k = min(wx.rank, wy.rank)
+    return CCAResult(
+        rho=ops.clip01(ops.real(ops.svdvals(M))[:k]), x_weights=None, y_weights=None,
+        x_rank=wx.rank, y_rank=wy.rank, x_kept=wx.kept, y_kept=wy.kept, x_mean=wx.mean, y_mean=wy.mean,
+        n_samples=wx.n_samples, epsilon=wx.epsilon, x_method=wx.method, y_method=wy.method,
+        _weights_fn=_Pairs(wx, wy, M, k),
+    )  # fmt: skip
+
+
+def _reduce_stats(ops: NumpyOps, n: int, C: Any, keep: float | int) -> tuple[Any, Any, int, float]:
+    """SVCCA's reduction (:func:`svcca._svcca.svd_reduce`) from ``C = Xc^H Xc``.
+
+    Returns ``(s, V_k, k, explained)``: all ``min(n, p)`` singular values of the centred
+    layer, the kept right singular vectors, their number and the variance they explain.
+    ``k`` never exceeds the directions the statistics resolve, ``lam > sqrt(noise) lam_max``.
+    """
+    p = int(C.shape[0])
+    lam, V = ops.eigh(C)
+    lam, V = _flip(ops, ops.real(lam), 0), _flip(ops, V, 1)
+    m = min(n, p)
+    lam, V = _clip0(ops, lam[:m]), V[:, :m]
+    s = ops.sqrt(lam)
+    V, _ = _sign_flip(ops, V, ops.ct(V))
+    k = n_directions_for(s, keep)
+    lam_np = np.asarray(ops.to_numpy(lam), dtype=np.float64)
+    resolved = int((lam_np > math.sqrt(max(n, p) * ops.real_dtype_eps(C)) * lam_np[0]).sum())
+    k = max(1, min(k, resolved))
+    total = float(lam_np.sum())
+    explained = float(lam_np[:k].sum()) / total if total > 0 else 0.0
+    return s, V[:, :k], k, explained
+
+
+def _varying_stats(ops: NumpyOps, n: int, mean: Any, C: Any, eps: float) -> Any:
+    norms = ops.sqrt(_clip0(ops, ops.diag_real(C)))
+    return ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0))
+
+
+def _only_rows(ops: NumpyOps, w: Any, kept: Any) -> Any:
+    """``w`` with every row outside ``kept`` set to exactly 0 (as :func:`svcca.svcca`)."""
+    if int(kept.shape[0]) == int(w.shape[0]):
+        return w
+    out = ops.zeros(tuple(w.shape), like=w)
+    out[kept] = w[kept]
+    return out
+
+
+class _Finisher:
+    """The finishing methods shared by both accumulators, for one pair of layers."""
+
+    _m: _Moments
+
+    def _need(self, what: str) -> None:
+        if self._m.n < 2:
+            raise ValueError(f"{what} needs at least 2 samples; this accumulator has seen {self._m.n}")
+
+    def _pair_stats(self, a: Hashable, b: Hashable) -> tuple[Any, Any, Any, Any, Any]:
+        m = self._m
+        return m.mean[m.slice(a)], m.mean[m.slice(b)], m.block(a, a), m.block(b, b), m.block(a, b)
+
+    def _whiten(self, mean: Any, C: Any, name: str, epsilon: float, rtol: float | None) -> Whitened:
+        m = self._m
+        return _whiten_stats(
+            m.ops, m.n, mean, C, epsilon=epsilon, rtol=rtol, input_eps=m.input_eps, name=name
+        )
+
+    def _cca_pair(
+        self, a: Hashable, b: Hashable, names: tuple[str, str], epsilon: float, rtol: float | None, warn: bool
+    ) -> tuple[CCAResult, Any, Any]:
+        self._need("CCA")
+        epsilon = check_epsilon(epsilon)
+        mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
+        wx = self._whiten(mx, Cxx, names[0], epsilon, rtol)
+        wy = self._whiten(my, Cyy, names[1], epsilon, rtol)
+        if warn:
+            warn_sample_size(self._m.n, wx.rank, wy.rank, stacklevel=4)
+        return _cca_from_cross(wx, wy, _cross_stats(wx, wy, Cxy)), Cxx, Cyy
+
+    def _svcca_pair(
+        self, a: Hashable, b: Hashable, names: tuple[str, str], keep: Any, epsilon: float, rtol: float | None,
+        warn: bool,
+    ) -> SVCCAResult:  # fmt: skip
+        self._need("SVCCA")
+        keep = check_keep(keep)
+        epsilon = check_epsilon(epsilon)
+        m, ops = self._m, self._m.ops
+        mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
+        sx, Vx, kx, ex = _reduce_stats(ops, m.n, Cxx, keep)
+        sy, Vy, ky, ey = _reduce_stats(ops, m.n, Cyy, keep)
+        # the reduced layers (X - mean) V_k are centred, with co-moments V_k^H C V_k
+        wx = self._whiten(ops.zeros((kx,), like=mx), ops.ct(Vx) @ Cxx @ Vx, names[0], epsilon, rtol)
+        wy = self._whiten(ops.zeros((ky,), like=my), ops.ct(Vy) @ Cyy @ Vy, names[1], epsilon, rtol)
+        if warn:
+            warn_sample_size(m.n, wx.rank, wy.rank, stacklevel=4)
+        inner = _cca_from_cross(wx, wy, _cross_stats(wx, wy, ops.ct(Vx) @ Cxy @ Vy))
+        eps = max(ops.real_dtype_eps(Cxx), m.input_eps)
+        x_kept, y_kept = _varying_stats(ops, m.n, mx, Cxx, eps), _varying_stats(ops, m.n, my, Cyy, eps)
+
+        def weights() -> dict[str, Any]:
+            xw, yw = Vx @ inner.x_weights, Vy @ inner.y_weights
+            return {"x_weights": _only_rows(ops, xw, x_kept), "y_weights": _only_rows(ops, yw, y_kept)}
+
+        return SVCCAResult(
+            rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
+            x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
+            x_method="gram", y_method="gram", _weights_fn=weights, keep=keep, x_dims=kx, y_dims=ky,
+            x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
+        )  # fmt: skip
+
+    def _pwcca_pair(
+        self, a: Hashable, b: Hashable, names: tuple[str, str], side: str, epsilon: float, rtol: float | None,
+        warn: bool,
+    ) -> PWCCAResult:  # fmt: skip
+        check_option(side, "side", _PWCCA_SIDES)
+        res, Cxx, Cyy = self._cca_pair(a, b, names, epsilon, rtol, warn)
+        ops = self._m.ops
+        if side == "smaller":
+            side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
+        x_alpha = projection_weights_from_comoment(ops, Cxx, res.x_weights) if side != "y" else None
+        y_alpha = projection_weights_from_comoment(ops, Cyy, res.y_weights) if side != "x" else None
+        alpha = x_alpha if side == "x" else y_alpha if side == "y" else 0.5 * (x_alpha + y_alpha)
+        value = float((alpha * res.rho).sum())
+        fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
+        return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)
+
+    def _pls_pair(self, a: Hashable, b: Hashable, n_components: int | None, rtol: float | None) -> PLSResult:
+        self._need("PLS")
+        m, ops = self._m, self._m.ops
+        n = m.n
+        mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
+        C = Cxy / (n - 1)  # Sigma_xy = U diag(s) V^H
+        U, s, Vh = ops.svd(C)
+        if rtol is None:
+            rtol = max(C.shape) * ops.real_dtype_eps(C)
+        smax = ops.max(s)
+        k = int((s > rtol * smax).sum()) if smax > 0 else 0
+        if n_components is not None:
+            if int(n_components) < 1:
+                raise ValueError(f"n_components must be >= 1; got {n_components}")
+            k = min(k, int(n_components))
+        U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
+        U, V = _fix_signs(ops, U, V)
+        # |Xc u|^2 = u^H C_xx u
+        sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
+        sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
+        return PLSResult(
+            covariances=s, x_weights=U, y_weights=V, x_mean=mx, y_mean=my, n_samples=n,
+            correlations=ops.clip01(s * (n - 1) / (sx * sy)),
+            x_scores=_NoData("PLS scores (x_scores)"), y_scores=_NoData("PLS scores (y_scores)"),
+        )  # fmt: skip
+
+
+def _save(state: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write ``state`` to ``path`` (.npz) atomically: temp file in the same folder, then rename."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, meta=np.array(json.dumps(state["meta"])), **state["arrays"])
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _load(path: str | os.PathLike) -> dict[str, Any]:
+    with np.load(os.fspath(path), allow_pickle=False) as f:
+        meta = json.loads(str(f["meta"]))
+        arrays = {k: f[k] for k in f.files if k != "meta"}
+    return {"meta": meta, "arrays": arrays}
+
+
+# --- public classes ------------------------------------------------------------------------------
+
+
+class PairAccumulator(_Finisher):
+    """Streaming CCA, SVCCA, PWCCA and PLS of two layers: batches in, the usual results out.
+
+    Keeps the sample count, the two means and the co-moments ``X^T X``, ``X^T Y``,
+    ``Y^T Y`` of the centred data in float64, on the device of the first batch (a numpy
+    batch keeps them in numpy). Memory is O((p + q)^2), whatever the number of samples.
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        Keep the statistics as torch tensors on this device; default: where the first
+        batch is (numpy for numpy batches).
+    max_bytes : int or None, default 4 GiB
+        Refuse layers whose statistics would need more memory (conv layers flattened per
+        sample grow fast); ``None`` for no limit.
+
+    Attributes
+    ----------
+    n_samples : int
+        Samples seen so far.
+    x_mean, y_mean : arrays
+        The running means.
+
+    See Also
+    --------
+    MultiLayerAccumulator : several layers over the same samples.
+
+    Notes
+    -----
+    Batches are centred on their own means and merged by the pairwise update of Chan,
+    Golub and LeVeque (1979), so offsets as large as 1e6 cost no accuracy, and
+    :meth:`merge` (in a process) and :meth:`all_reduce` (across processes) combine
+    partial statistics exactly. The results equal the in-memory functions to about
+    1e-10 when the kept spectrum is not too ill-conditioned (module notes). Canonical
+    variates and PLS scores need the samples and are not available: accessing them
+    raises ``AttributeError``.
+
+    References
+    ----------
+    Chan, Golub, LeVeque (1979), Updating formulae and a pairwise algorithm for computing
+    sample variances, Stanford CS report STAN-CS-79-773.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> from svcca.streaming import PairAccumulator
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((10_000, 8)) + 1e6           # large offsets are harmless
+    >>> Y = X @ rng.standard_normal((8, 5)) + rng.standard_normal((10_000, 5))
+    >>> acc = PairAccumulator()
+    >>> for i in range(0, 10_000, 3000):                     # batches of any size
+    ...     _ = acc.update(X[i : i + 3000], Y[i : i + 3000])
+    >>> res = acc.cca()
+    >>> acc.n_samples, abs(res.similarity - svcca.cca(X, Y).similarity) < 1e-10
+    (10000, True)
+    """
+
+    def __init__(self, *, device: Any = None, max_bytes: int | None = _DEFAULT_MAX_BYTES) -> None:
+        self._m = _Moments(("X", "Y"), "all", device, max_bytes, "PairAccumulator")
+
+    _DISPLAY = {"X": "X", "Y": "Y"}
+
+    def update(self, X: Any, Y: Any) -> PairAccumulator:
+        """Add a batch of samples.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (batch_size, n_features_x)
+            The first layer's activations for the batch (samples first). Arrays with more
+            dimensions, such as conv ``(batch_size, height, width, channels)``, are
+            flattened per sample; for positions as samples pass ``X.reshape(-1, channels)``.
+        Y : array-like or torch.Tensor of shape (batch_size, n_features_y)
+            The second layer's activations for the same samples.
+
+        Returns
+        -------
+        PairAccumulator
+            ``self``, so calls chain.
+
+        Raises
+        ------
+        ValueError
+            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, or a width that
+            differs from the earlier batches'.
+        """
+        self._m.update({"X": X, "Y": Y}, self._DISPLAY)
+        return self
+
+    def update_from(self, batches: Iterable[Any], *, progress: bool = False) -> PairAccumulator:
+        """Add every ``(X, Y)`` batch of an iterable, e.g. a ``torch.utils.data.DataLoader``.
+
+        Parameters
+        ----------
+        batches : iterable of (X, Y) pairs
+            A ``DataLoader`` over a ``TensorDataset(X, Y)`` yields such pairs.
+        progress : bool, default False
+            Show a tqdm progress bar.
+
+        Returns
+        -------
+        PairAccumulator
+            ``self``.
+        """
+        from tqdm.auto import tqdm
+
+        total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
+        for i, item in enumerate(
+            tqdm(batches, total=total, disable=not progress, desc="accumulating", leave=False)
+        ):
+            if isinstance(item, Mapping) or not isinstance(item, (tuple, list)) or len(item) != 2:
+                got = (
+                    f"a {type(item).__name__} of length {len(item)}"
+                    if hasattr(item, "__len__")
+                    else repr(item)
+                )
+                raise TypeError(f"each batch must be an (X, Y) pair; batch {i} is {got}")
+            self.update(item[0], item[1])
+        return self
+
+    def merge(self, *others: PairAccumulator) -> PairAccumulator:
+        """Fold the statistics of other accumulators (e.g. other workers' parts) into this one.
+
+        The result is the same as if every batch had gone through this accumulator (to
+        rounding). The others are not changed.
+
+        Returns
+        -------
+        PairAccumulator
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            When the layers' widths differ.
+        """
+        for other in others:
+            if not isinstance(other, PairAccumulator):
+                raise TypeError(f"can only merge PairAccumulator objects; got {type(other).__name__}")
+            self._m.merge(other._m)
+        return self
+
+    def all_reduce(self, group: Any = None) -> PairAccumulator:
+        """Combine the statistics of every process of a ``torch.distributed`` group, in place.
+
+        Call it in every process (it is a collective). Afterwards each process holds the
+        statistics of all samples, exactly as if one process had seen every batch: the
+        partial co-moments are shifted to the global mean and summed by an all-reduce.
+
+        Parameters
+        ----------
+        group : torch.distributed.ProcessGroup, optional
+            Default: the whole world.
+
+        Returns
+        -------
+        PairAccumulator
+            ``self``.
+
+        Raises
+        ------
+        RuntimeError
+            When no process group is initialised.
+        ValueError
+            When processes accumulated layers of different widths.
+        """
+        self._m.all_reduce(group)
+        return self
+
+    def copy(self) -> PairAccumulator:
+        """An independent copy (merging into it leaves this one unchanged)."""
+        new = PairAccumulator(device=self._m.device, max_bytes=self._m.max_bytes)
+        new._m.merge(self._m)
+        new._m.n_batches = self._m.n_batches
+        return new
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the statistics to an ``.npz`` file (atomically; no pickles), e.g. to merge
+        the parts computed on several machines with :meth:`load` and :meth:`merge`."""
+        _save(self._m.state(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: Any = None) -> PairAccumulator:
+        """Read statistics written by :meth:`save` (onto ``device``, default numpy)."""
+        state = _load(path)
+        if state["meta"].get("what") != "PairAccumulator":
+            raise ValueError(
+                f"{os.fspath(path)} holds {state['meta'].get('what')!r} statistics, not PairAccumulator"
+            )
+        acc = cls(device=device)
+        acc._m.load_state(state)
+        return acc
+
+    # --- read-outs ------------------------------------------------------------------------------
+    @property
+    def n_samples(self) -> int:
+        """Number of samples seen."""
+        return self._m.n
+
+    @property
+    def x_mean(self) -> Any:
+        """Mean of the X samples seen (None before the first batch)."""
+        return None if self._m.mean is None else self._m.mean[self._m.slice("X")]
+
+    @property
+    def y_mean(self) -> Any:
+        """Mean of the Y samples seen (None before the first batch)."""
+        return None if self._m.mean is None else self._m.mean[self._m.slice("Y")]
+
+    def covariance(self, a: str = "X", b: str = "Y") -> Any:
+        """Sample (cross-)covariance ``Sigma_ab = C_ab / (n - 1)`` with ``a``, ``b`` in {"X", "Y"}."""
+        check_option(a, "a", ("X", "Y"))
+        check_option(b, "b", ("X", "Y"))
+        self._need("a covariance")
+        return self._m.block(a, b) / (self._m.n - 1)
+
+    def __repr__(self) -> str:
+        w = self._m.widths
+        shape = f"X: {w['X']} features, Y: {w['Y']} features" if w else "no batch yet"
+        return f"PairAccumulator(n_samples={self._m.n}, {shape})"
+
+    # --- finishing ------------------------------------------------------------------------------
+    def cca(self, *, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True) -> CCAResult:
+        """Canonical correlation analysis from the statistics (as :func:`svcca.cca`).
+
+        Parameters
+        ----------
+        epsilon : float, default 0.0
+            Ridge on each side's correlation matrix, as in :func:`svcca.cca`.
+        rtol : float, optional
+            Directions with singular value ``<= rtol * s_max`` are dropped; default
+            ``sqrt(max(n_samples, n_features) * eps)`` (module notes).
+        warn : bool, default True
+            Warn (:class:`svcca.SampleSizeWarning`) when ``x_rank + y_rank > n_samples - 1``.
+
+        Returns
+        -------
+        CCAResult
+            ``x_method = y_method = "gram"``; variates are not available.
+
+        Raises
+        ------
+        ValueError
+            Fewer than 2 samples seen, or a side with no varying feature.
+        """
+        return self._cca_pair("X", "Y", ("X", "Y"), epsilon, rtol, warn)[0]
+
+    def svcca(
+        self, *, keep: float | int = 0.99, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
+    ) -> SVCCAResult:
+        """SVCCA from the statistics (as :func:`svcca.svcca`): the SVD reduction comes from the
+        eigendecomposition of each side's covariance.
+
+        Parameters
+        ----------
+        keep : float or int, default 0.99
+            Variance fraction or number of directions per side; directions at the rounding
+            level of the statistics are never kept.
+        epsilon, rtol, warn
+            As in :meth:`cca`.
+
+        Returns
+        -------
+        SVCCAResult
+        """
+        return self._svcca_pair("X", "Y", ("X", "Y"), keep, epsilon, rtol, warn)
+
+    def pwcca(
+        self, *, side: str = "x", epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
+    ) -> PWCCAResult:
+        """Projection-weighted CCA from the statistics (as :func:`svcca.pwcca`).
+
+        The weights need only ``<h_i, x_j> = (C_xx a_i)_j``, the co-moment times the weights.
+
+        Parameters
+        ----------
+        side : {"x", "y", "smaller", "symmetric"}, default "x"
+            Whose activations define the weights, as in :func:`svcca.pwcca`.
+        epsilon, rtol, warn
+            As in :meth:`cca`.
+
+        Returns
+        -------
+        PWCCAResult
+        """
+        return self._pwcca_pair("X", "Y", ("X", "Y"), side, epsilon, rtol, warn)
+
+    def pls(self, *, n_components: int | None = None, rtol: float | None = None) -> PLSResult:
+        """Partial least squares from the statistics (as :func:`svcca.pls`); scores are not available.
+
+        Returns
+        -------
+        PLSResult
+        """
+        return self._pls_pair("X", "Y", n_components, rtol)
+
+
+class MultiLayerAccumulator(_Finisher):
+    """Streaming statistics of several named layers over the same samples.
+
+    Accumulates each layer's mean and co-moment and the cross-products of every pair of
+    layers (``pairs="all"``) or only of the pairs asked for. ``update({name: batch})`` is
+    the sink protocol of :func:`svcca.nn.activations.record`, so a recording can stream
+    straight into it: ``record(model, data, sink=MultiLayerAccumulator())``.
+
+    Parameters
+    ----------
+    names : sequence of hashable, optional
+        The layers, in order; default: the keys of the first batch. Layers in a batch but
+        not in ``names`` are ignored.
+    pairs : "all" or sequence of (name, name), default "all"
+        Which cross-products to keep. Memory is O(sum of widths^2) for ``"all"``; a list
+        keeps only each named layer's own block and the listed cross blocks.
+    device : str or torch.device, optional
+        Keep the statistics on this device; default: where the first batch is.
+    max_bytes : int or None, default 4 GiB
+        Refuse layers whose statistics would need more memory; ``None`` for no limit.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> from svcca.streaming import MultiLayerAccumulator
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((4000, 6))
+    >>> layers = {"a": x, "b": np.tanh(x @ rng.standard_normal((6, 8))), "c": rng.standard_normal((4000, 5))}
+    >>> acc = MultiLayerAccumulator()
+    >>> for i in range(0, 4000, 1000):
+    ...     _ = acc.update({k: v[i : i + 1000] for k, v in layers.items()})
+    >>> grid = acc.similarity_matrix(method="cca")
+    >>> np.allclose(grid.values, svcca.similarity_matrix(layers).values, atol=1e-10)
+    True
+    >>> round(acc.pair("a", "b").cca().similarity, 2)
+    0.99
+    """
+
+    def __init__(
+        self,
+        names: Sequence[Hashable] | None = None,
+        *,
+        pairs: str | Sequence[tuple[Hashable, Hashable]] = "all",
+        device: Any = None,
+        max_bytes: int | None = _DEFAULT_MAX_BYTES,
+    ) -> None:
+        if isinstance(pairs, str) and pairs != "all":
+            raise ValueError(f'pairs must be "all" or a list of (layer, layer) pairs; got {pairs!r}')
+        self._m = _Moments(names, pairs, device, max_bytes, "MultiLayerAccumulator")
+
+    def update(self, batch: Mapping[Hashable, Any] | Sequence[Any]) -> MultiLayerAccumulator:
+        """Add one batch of every layer.
+
+        Parameters
+        ----------
+        batch : dict of name -> array, or sequence of arrays
+            Each of shape ``(batch_size, n_features)`` (higher-dimensional arrays such as
+            conv ``(batch_size, height, width, channels)`` are flattened per sample), the
+            same rows for every layer. A sequence is matched to ``names`` (default ``0, 1, ...``).
+
+        Returns
+        -------
+        MultiLayerAccumulator
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            For a missing layer, different row counts across layers, a width that changed,
+            NaN/Inf, or statistics larger than ``max_bytes``.
+        """
+        if not isinstance(batch, Mapping):
+            if isinstance(batch, (list, tuple)):
+                names = self._m.names if self._m.names is not None else tuple(range(len(batch)))
+                if len(names) != len(batch):
+                    raise ValueError(
+                        f"a batch sequence must have one array per layer {list(names)}; got {len(batch)}"
+                    )
+                batch = dict(zip(names, batch))
+            else:
+                raise TypeError(
+                    f"batch must be a dict of name -> array or a sequence of arrays; got "
+                    f"{type(batch).__name__}"
+                )
+        self._m.update(batch, {})
+        return self
+
+    def update_from(self, batches: Iterable[Any], *, progress: bool = False) -> MultiLayerAccumulator:
+        """Add every batch (a dict or a sequence of arrays) of an iterable such as a DataLoader.
+
+        Returns
+        -------
+        MultiLayerAccumulator
+            ``self``.
+        """
+        from tqdm.auto import tqdm
+
+        total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
+        for item in tqdm(batches, total=total, disable=not progress, desc="accumulating", leave=False):
+            self.update(item)
+        return self
+
+    def merge(self, *others: MultiLayerAccumulator) -> MultiLayerAccumulator:
+        """Fold other accumulators of the same layers and pairs into this one (exactly).
+
+        Returns
+        -------
+        MultiLayerAccumulator
+            ``self``.
+        """
+        for other in others:
+            if not isinstance(other, MultiLayerAccumulator):
+                raise TypeError(f"can only merge MultiLayerAccumulator objects; got {type(other).__name__}")
+            self._m.merge(other._m)
+        return self
+
+    def all_reduce(self, group: Any = None) -> MultiLayerAccumulator:
+        """Combine the statistics of every process of a ``torch.distributed`` group, in place
+        (a collective: call it in every process). See :meth:`PairAccumulator.all_reduce`.
+
+        Returns
+        -------
+        MultiLayerAccumulator
+            ``self``.
+        """
+        self._m.all_reduce(group)
+        return self
+
+    def copy(self) -> MultiLayerAccumulator:
+        """An independent copy."""
+        m = self._m
+        new = MultiLayerAccumulator(m.names, pairs=m.pairs_spec, device=m.device, max_bytes=m.max_bytes)
+        new._m.merge(m)
+        new._m.n_batches = m.n_batches
+        return new
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the statistics to an ``.npz`` file (atomically; no pickles). Layer names
+        must be strings or ints (they are stored as JSON)."""
+        _save(self._m.state(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: Any = None) -> MultiLayerAccumulator:
+        """Read statistics written by :meth:`save`."""
+        state = _load(path)
+        meta = state["meta"]
+        if meta.get("what") != "MultiLayerAccumulator":
+            raise ValueError(
+                f"{os.fspath(path)} holds {meta.get('what')!r} statistics, not MultiLayerAccumulator"
+            )
+        pairs = meta["pairs"] if meta["pairs"] == "all" else [tuple(p) for p in meta["pairs"]]
+        acc = cls(meta["names"], pairs=pairs, device=device)
+        acc._m.load_state(state)
+        return acc
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples seen."""
+        return self._m.n
+
+    @property
+    def names(self) -> tuple:
+        """The layers (empty before the first batch when not given)."""
+        return self._m.names or ()
+
+    def mean(self, name: Hashable) -> Any:
+        """Running mean of one layer."""
+        self._check_name(name)
+        return self._m.mean[self._m.slice(name)]
+
+    def covariance(self, a: Hashable, b: Hashable | None = None) -> Any:
+        """``Sigma_ab = C_ab / (n - 1)`` (``b`` defaults to ``a``)."""
+        b = a if b is None else b
+        self._check_name(a)
+        self._check_name(b)
+        self._need("a covariance")
+        return self._m.block(a, b) / (self._m.n - 1)
+
+    def _check_name(self, name: Hashable) -> None:
+        if name not in self.names:
+            raise KeyError(f"unknown layer {name!r}; the accumulator has {list(self.names)}")
+
+    def pair(self, a: Hashable, b: Hashable) -> PairAccumulator:
+        """The statistics of two layers as a :class:`PairAccumulator` (``X = a``, ``Y = b``), to finish
+        with ``.cca()``, ``.svcca()``, ``.pwcca()`` or ``.pls()``."""
+        self._check_name(a)
+        self._check_name(b)
+        m = self._m
+        out = PairAccumulator(device=m.device, max_bytes=None)
+        om = out._m
+        om._layout({"X": m.widths[a], "Y": m.widths[b]})
+        om.n, om.n_batches, om.ops, om.is_complex, om.input_eps = (
+            m.n,
+            m.n_batches,
+            m.ops,
+            m.is_complex,
+            m.input_eps,
+        )
+        if m.n:
+            ops = m.ops
+            om.mean = _cat1d(ops, [m.mean[m.slice(a)], m.mean[m.slice(b)]])
+            om.C = {
+                ("X", "X"): _clone(ops, m.block(a, a)),
+                ("X", "Y"): _clone(ops, m.block(a, b)),
+                ("Y", "Y"): _clone(ops, m.block(b, b)),
+            }
+        return out
+
+    def __repr__(self) -> str:
+        m = self._m
+        return f"MultiLayerAccumulator(n_samples={m.n}, layers={list(self.names)}, pairs={m.pairs_spec!r})"
+
+    def similarity_matrix(
+        self,
+        rows: Sequence[Hashable] | None = None,
+        cols: Sequence[Hashable] | None = None,
+        *,
+        method: str = "cca",
+        keep: float | int | None = None,
+        side: str | None = None,
+        debiased: bool | None = None,
+        epsilon: float | None = None,
+        rtol: float | None = None,
+        warn: bool = True,
+        progress: bool = False,
+    ) -> SimilarityMatrix:
+        """Layer x layer similarities from the statistics, as :func:`svcca.similarity_matrix`.
+
+        Parameters
+        ----------
+        rows, cols : sequence of names, optional
+            The row and column layers; default all (``cols`` defaults to ``rows``, giving a
+            symmetric grid whose upper triangle is computed once).
+        method : {"cca", "svcca", "pwcca", "cka"}, default "cca"
+            As in :func:`svcca.similarity_matrix`. CKA is the biased linear CKA
+            ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)``; the debiased one needs the samples.
+        keep, side, debiased, epsilon, rtol, warn, progress
+            As in :func:`svcca.similarity_matrix`.
+
+        Returns
+        -------
+        SimilarityMatrix
+        """
+        from tqdm.auto import tqdm
+
+        from ._grid import METHODS
+
+        check_option(method, "method", METHODS)
+        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol)
+        if method == "cka" and opts["debiased"]:
+            raise ValueError(
+                "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
+            )
+        self._need("similarity_matrix")
+        rows = tuple(self.names) if rows is None else tuple(rows)
+        symmetric = cols is None or tuple(cols) == rows
+        cols = rows if cols is None else tuple(cols)
+        for name in rows + cols:
+            self._check_name(name)
+        mirror = symmetric and not (method == "pwcca" and opts["side"] != "symmetric")
+        pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not mirror or j >= i]
+        values = np.full((len(rows), len(cols)), np.nan)
+        m, ops = self._m, self._m.ops
+        cache: dict[Hashable, Any] = {}
+
+        def whitened(name: Hashable) -> Whitened:  # each layer whitened once
+            if name not in cache:
+                cache[name] = self._whiten(
+                    m.mean[m.slice(name)], m.block(name, name), f"layer {name!r}", opts["epsilon"], opts["rtol"]
+                )
+            return cache[name]
+
+        def names(a: Hashable, b: Hashable) -> tuple[str, str]:
+            return f"layer {a!r}", f"layer {b!r}"
+
+        def fro2(C: Any) -> float:
+            return float(ops.sum(ops.abs(C) ** 2))
+
+        if method in ("cca", "pwcca") and warn:
+            warn_sample_size(m.n, max(whitened(r).rank for r in rows), max(whitened(c).rank for c in cols))
+        for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({method})", leave=False):
+            a, b = rows[i], cols[j]
+            if method == "cca":
+                wa, wb = whitened(a), whitened(b)
+                values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
+            elif method == "svcca":
+                res = self._svcca_pair(a, b, names(a, b), opts["keep"], opts["epsilon"], opts["rtol"], False)
+                values[i, j] = res.similarity
+            elif method == "pwcca":
+                res = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
+                values[i, j] = res.similarity
+            else:
+                value = fro2(m.block(a, b)) / math.sqrt(fro2(m.block(a, a)) * fro2(m.block(b, b)))
+                values[i, j] = min(max(value, 0.0), 1.0)
+            if mirror:
+                values[j, i] = values[i, j]
+        values.setflags(write=False)
+        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, method=method, options=opts)

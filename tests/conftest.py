@@ -1,0 +1,88 @@
+"""Seeded fixtures with known truth, shared by the test suite.
+
+Fixtures are named after their truth (``independent_views``: no shared signal;
+``shared_latent_views``: ``k`` shared directions, so exactly ``k`` correlations near 1).
+Tolerances are named by dtype.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+# named tolerances: float64 results agree with an independent float64 computation to
+# ~1e-10; float32 computations to ~1e-4
+TOL64 = 1e-10
+TOL32 = 1e-4
+
+REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference_activations"
+
+
+def principal_cosines(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Independent oracle: canonical correlations as the cosines of the principal angles
+    between the centred column spaces (scipy.linalg.subspace_angles), descending."""
+    X = np.asarray(X)
+    Y = np.asarray(Y)
+    X = X - X.mean(axis=0)
+    Y = Y - Y.mean(axis=0)
+    angles = scipy.linalg.subspace_angles(X, Y)
+    return np.sort(np.cos(angles))[::-1]
+
+
+def make_shared_latent_views(
+    rng: np.random.Generator, n: int, p: int, q: int, k: int, noise: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """X (n x p) and Y (n x q) that share ``k`` latent directions, the rest independent.
+
+    Latent ``j`` carries independent noise of sd ``noise * (j + 1)`` on each side, so its
+    population correlation is ``1 / (1 + (noise * (j + 1))^2)`` (0.99, 0.96, 0.92 for the
+    default): distinct, so the canonical directions are well defined. The other
+    correlations are sampling noise, near 0.
+    """
+    latent = rng.standard_normal((n, k))
+    sd = noise * np.arange(1, k + 1)
+    X = np.hstack([latent + sd * rng.standard_normal((n, k)), rng.standard_normal((n, p - k))])
+    Y = np.hstack([latent + sd * rng.standard_normal((n, k)), rng.standard_normal((n, q - k))])
+    X = X @ rng.standard_normal((p, p)) + rng.standard_normal(p)  # mix and offset the neurons
+    Y = Y @ rng.standard_normal((q, q)) + rng.standard_normal(q)
+    return X, Y
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture
+def independent_views(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent Gaussian layers, 400 samples x (12, 9) features: no shared signal."""
+    return rng.standard_normal((400, 12)), rng.standard_normal((400, 9))
+
+
+@pytest.fixture
+def shared_latent_views(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """600 samples x (10, 8) features sharing exactly 3 latent directions."""
+    return make_shared_latent_views(rng, 600, 10, 8, 3)
+
+
+@pytest.fixture
+def rank_deficient_ill_conditioned(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """X of condition number 1e8 on its 20-dim span plus 2 exactly dependent columns;
+    Y shares 4 directions with X: classic covariance -> pinv -> eigh pipelines fail here."""
+    n, p = 400, 20
+    Q = np.linalg.qr(rng.standard_normal((p, p)))[0]
+    X = rng.standard_normal((n, p)) @ np.diag(np.logspace(0, -8, p)) @ Q
+    X = np.hstack([X, X[:, :3] @ rng.standard_normal((3, 2))])
+    Y = np.hstack([X[:, :6] @ rng.standard_normal((6, 4)), rng.standard_normal((n, 5))])
+    return X, Y
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """The shared real-network activations; tests using it skip when it is absent."""
+    if not REFERENCE_DIR.is_dir():
+        pytest.skip(f"reference activations not found at {REFERENCE_DIR}")
+    return REFERENCE_DIR

@@ -1,0 +1,162 @@
+"""numpy and torch: torch is never imported for numpy input; tensors in -> tensors out
+(same device; float64 unless float32 is asked for); both backends agree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import TOL32, TOL64, make_shared_latent_views
+
+import svcca
+from svcca._backend import NumpyOps, get_ops, is_torch, to_numpy
+
+
+def test_numpy_alone_never_imports_torch():
+    code = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        import svcca
+        rng = np.random.default_rng(0)
+        X, Y = rng.standard_normal((60, 5)), rng.standard_normal((60, 4))
+        r = svcca.cca(X, Y)
+        r.x_weights, r.x_variates, r.x_dropped
+        svcca.cca(X, Y, method="svd"); svcca.cca(X + 1j * X, Y)
+        svcca.svcca(X, Y).x_weights; svcca.pwcca(X, Y, side="symmetric"); svcca.pls(X, Y); svcca.pca(X)
+        assert "torch" not in sys.modules, "torch was imported"
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_numpy_helpers():
+    a = np.arange(6.0).reshape(3, 2)
+    assert not is_torch(a) and to_numpy(a) is a
+    assert isinstance(get_ops(a), NumpyOps) and get_ops(a).asarray(a) is a  # no copy when float64
+    assert get_ops(a, dtype=np.float32).asarray(a).dtype == np.float32
+    with pytest.raises(ValueError, match=r"dtype must be None, float32 or float64; got int64"):
+        get_ops(a, dtype=np.int64)
+
+
+# --- torch ------------------------------------------------------------------------------------
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture
+def views(rng):
+    return make_shared_latent_views(rng, 500, 9, 7, 3)
+
+
+def _t(a, device="cpu", dtype=torch.float64):
+    return torch.as_tensor(a).to(device=device, dtype=dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("method", ["auto", "gram", "svd"])
+def test_cca_agrees_in_float64(views, device, method):
+    X, Y = views
+    ref = svcca.cca(X, Y, method=method)
+    res = svcca.cca(_t(X, device), _t(Y, device), method=method)
+    for name in ("rho", "x_weights", "y_weights", "x_variates", "y_variates", "x_mean", "x_kept"):
+        value = getattr(res, name)
+        assert is_torch(value) and value.device.type == device, name
+        np.testing.assert_allclose(to_numpy(value), getattr(ref, name), atol=1e-9, err_msg=name)
+    assert res.rho.dtype == torch.float64
+    assert (res.x_method, res.x_rank, res.similarity) == (ref.x_method, ref.x_rank, pytest.approx(ref.similarity, abs=TOL64))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_float32_on_request_keeps_dtype_and_device(views, device):
+    X, Y = views
+    ref = svcca.cca(X, Y)
+    for dtype in (torch.float32, np.float32):
+        res = svcca.cca(_t(X, device, torch.float32), _t(Y, device, torch.float32), dtype=dtype)
+        assert res.rho.dtype == res.x_weights.dtype == res.x_variates.dtype == torch.float32
+        assert res.rho.device.type == device
+        np.testing.assert_allclose(to_numpy(res.rho), ref.rho, atol=TOL32)
+
+
+def test_float32_tensors_compute_in_float64_by_default(views):
+    X, Y = views
+    res = svcca.cca(_t(X, dtype=torch.float32), _t(Y, dtype=torch.float32))
+    assert res.rho.dtype == torch.float64
+    ref = svcca.cca(X.astype(np.float32), Y.astype(np.float32))
+    np.testing.assert_allclose(to_numpy(res.rho), ref.rho, atol=TOL64)
+
+
+def test_mixing_a_tensor_and_an_array_gives_tensors(views):
+    X, Y = views
+    res = svcca.cca(_t(X), Y)
+    assert is_torch(res.rho) and is_torch(res.y_weights)
+    np.testing.assert_allclose(to_numpy(res.rho), svcca.cca(X, Y).rho, atol=TOL64)
+
+
+def test_complex_tensors(rng):
+    X = rng.standard_normal((200, 4)) + 1j * rng.standard_normal((200, 4))
+    Y = np.hstack([X[:, :1] * 1j, rng.standard_normal((200, 3))])
+    ref = svcca.cca(X, Y)
+    res = svcca.cca(torch.as_tensor(X), torch.as_tensor(Y))
+    assert res.rho.dtype == torch.float64 and res.x_weights.dtype == torch.complex128
+    np.testing.assert_allclose(to_numpy(res.rho), ref.rho, atol=TOL64)
+    np.testing.assert_allclose(to_numpy(res.x_weights), ref.x_weights, atol=1e-9)
+
+
+def test_ill_conditioned_tensors(rank_deficient_ill_conditioned):
+    X, Y = rank_deficient_ill_conditioned
+    ref = svcca.cca(X, Y)
+    res = svcca.cca(_t(X), _t(Y))
+    assert res.x_method == "svd" and res.x_rank == ref.x_rank
+    np.testing.assert_allclose(to_numpy(res.rho), ref.rho, atol=1e-8)
+
+
+def test_dead_features_as_tensors(views):
+    X, Y = views
+    X = np.insert(X, 2, 0.0, axis=1)
+    res = svcca.cca(_t(X), _t(Y))
+    assert to_numpy(res.x_dropped).tolist() == [2]
+    assert float(res.x_weights[2].abs().max()) == 0.0
+
+
+def test_other_measures_agree(views):
+    X, Y = views
+    tX, tY = _t(X), _t(Y)
+    a, b = svcca.svcca(X, Y, keep=0.99), svcca.svcca(tX, tY, keep=0.99)
+    assert (a.x_dims, a.y_dims) == (b.x_dims, b.y_dims)
+    np.testing.assert_allclose(to_numpy(b.rho), a.rho, atol=TOL64)
+    np.testing.assert_allclose(to_numpy(b.x_weights), a.x_weights, atol=1e-9)
+    a, b = svcca.pwcca(X, Y, side="symmetric"), svcca.pwcca(tX, tY, side="symmetric")
+    assert is_torch(b.alpha) and b.similarity == pytest.approx(a.similarity, abs=TOL64)
+    np.testing.assert_allclose(to_numpy(b.alpha), a.alpha, atol=1e-9)
+    a, b = svcca.pls(X, Y), svcca.pls(tX, tY)
+    assert is_torch(b.correlations) and b.similarity == pytest.approx(a.similarity, abs=TOL64)
+    np.testing.assert_allclose(to_numpy(b.x_weights), a.x_weights, atol=1e-9)
+    a, b = svcca.pca(X), svcca.pca(tX)
+    np.testing.assert_allclose(to_numpy(b.explained_variance_ratio), a.explained_variance_ratio, atol=TOL64)
+    np.testing.assert_allclose(to_numpy(b.components), a.components, atol=1e-9)
+
+
+def test_tensor_that_requires_grad(views):
+    X, Y = views
+    res = svcca.cca(_t(X).requires_grad_(), _t(Y))
+    np.testing.assert_allclose(to_numpy(res.rho), svcca.cca(X, Y).rho, atol=TOL64)
+
+
+def test_tensor_errors_name_both_shapes():
+    X = torch.ones(5, 2, dtype=torch.float64)
+    X[1, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"X contains NaN or Inf values \(X.shape=\(5, 2\), Y.shape=\(5, 1\)\)"):
+        svcca.cca(X, torch.ones(5, 1))
+    with pytest.raises(ValueError, match=r"same number of samples \(rows\); got X.shape=\(5, 2\), Y.shape=\(4, 1\)"):
+        svcca.cca(X, torch.ones(4, 1))
+    with pytest.raises(ValueError, match=r"dtype must be None, float32 or float64; got torch.float16"):
+        svcca.cca(torch.ones(5, 2), torch.ones(5, 1), dtype=torch.float16)

@@ -1,0 +1,383 @@
+"""svcca.cca: an independent oracle, closed forms, invariances (with negative controls),
+paired variates, dead features, both whitening paths, ridge, float32 and complex input."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import TOL32, TOL64, make_shared_latent_views, principal_cosines
+
+import svcca
+from svcca._cca import cca_from_whitened, whiten
+
+# (n, p, q, rank_x, rank_y): tall, square-ish, wide (n <= p) and rank-deficient
+SHAPES = [
+    (200, 5, 7, None, None),
+    (100, 30, 20, None, None),
+    (60, 59, 3, None, None),
+    (40, 40, 10, None, None),
+    (30, 50, 8, None, None),
+    (25, 60, 70, None, None),
+    (300, 40, 30, 12, 7),
+    (150, 20, 20, 5, 20),
+    (80, 100, 6, 9, None),
+]
+
+
+def _with_rank(rng: np.random.Generator, n: int, p: int, r: int | None) -> np.ndarray:
+    if r is None:
+        return rng.standard_normal((n, p))
+    return rng.standard_normal((n, r)) @ rng.standard_normal((r, p))
+
+
+def _cca(X, Y, **kw):
+    """cca() that tolerates the SampleSizeWarning of deliberately wide cases."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+        return svcca.cca(X, Y, **kw)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("n", "p", "q", "rx", "ry"), SHAPES)
+def test_matches_principal_angles_oracle(seed, n, p, q, rx, ry):
+    rng = np.random.default_rng(seed)
+    X = _with_rank(rng, n, p, rx)
+    # Y shares two directions with X, the rest independent
+    Y = np.hstack([X @ rng.standard_normal((p, 2)), _with_rank(rng, n, q - 2, None if ry is None else ry - 2)])
+    res = _cca(X, Y)
+    oracle = principal_cosines(X, Y)
+    assert res.n_components == oracle.size == min(res.x_rank, res.y_rank)
+    assert res.x_rank == min(rx or p, n - 1)
+    np.testing.assert_allclose(res.rho, oracle, atol=1e-9)
+    assert np.all(np.diff(res.rho) <= 0) and res.rho.min() >= 0 and res.rho.max() <= 1
+
+
+@pytest.mark.parametrize("method", ["gram", "svd"])
+def test_both_paths_match_oracle_when_forced(shared_latent_views, method):
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y, method=method)
+    assert res.x_method == res.y_method == method
+    np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
+
+
+def test_auto_takes_gram_when_well_conditioned_and_svd_when_not(shared_latent_views, rank_deficient_ill_conditioned):
+    X, Y = shared_latent_views
+    assert svcca.cca(X, Y).x_method == "gram"
+    A, B = rank_deficient_ill_conditioned
+    res = svcca.cca(A, B)
+    assert res.x_method == "svd" and res.y_method == "gram"
+    assert res.x_rank == 20  # 22 columns, 2 exactly dependent
+
+
+def test_ill_conditioned_rank_deficient_stays_accurate(rank_deficient_ill_conditioned):
+    X, Y = rank_deficient_ill_conditioned
+    res = svcca.cca(X, Y)
+    oracle = principal_cosines(X, Y)
+    assert res.n_components == oracle.size == 9
+    # 4 shared directions are exactly 1; cond(X) = 1e8 limits the oracle itself to ~1e-9
+    np.testing.assert_allclose(res.rho[:4], 1.0, atol=1e-9)
+    np.testing.assert_allclose(res.rho, oracle, atol=1e-8)
+    assert np.all(np.isfinite(res.x_weights))
+
+
+def test_forced_gram_drops_directions_it_cannot_resolve(rank_deficient_ill_conditioned):
+    X, _ = rank_deficient_ill_conditioned
+    wg = whiten(X, method="gram")
+    ws = whiten(X, method="svd")
+    assert wg.rank < ws.rank == 20
+    Z = wg.Z()
+    np.testing.assert_allclose(Z.T @ Z, np.eye(wg.rank), atol=1e-6)
+
+
+# --- closed forms -------------------------------------------------------------------------
+def test_self_similarity_is_one(shared_latent_views):
+    X, _ = shared_latent_views
+    res = svcca.cca(X, X)
+    np.testing.assert_allclose(res.rho, 1.0, atol=TOL64)
+    assert res.similarity == pytest.approx(1.0, abs=TOL64)
+
+
+@pytest.mark.parametrize(("n", "p", "q"), [(50, 30, 30), (40, 25, 20), (30, 29, 5)])
+def test_number_of_forced_ones_is_p_plus_q_minus_n_minus_1(rng, n, p, q):
+    X, Y = rng.standard_normal((n, p)), rng.standard_normal((n, q))
+    forced = p + q - (n - 1)
+    with pytest.warns(svcca.SampleSizeWarning, match=rf"{forced} canonical correlation\(s\) are exactly 1"):
+        res = svcca.cca(X, Y)
+    n_ones = int(np.sum(res.rho > 1 - 1e-8))
+    assert n_ones == forced
+    if forced < res.n_components:
+        assert res.rho[forced] < 0.999  # the next one is an ordinary correlation
+
+
+def test_no_forced_ones_when_p_plus_q_fits(rng):
+    X, Y = rng.standard_normal((50, 25)), rng.standard_normal((50, 24))  # p + q = n - 1
+    res = svcca.cca(X, Y)  # no warning (filterwarnings = error)
+    assert res.rho[0] < 0.999
+
+
+def test_expected_pillai_under_independence_is_pq_over_n_minus_1():
+    # E[sum rho^2] = p q / (n - 1) for independent Gaussian layers (centred data live in
+    # n - 1 dimensions); average over seeds and compare within 4 standard errors
+    n, p, q, reps = 40, 5, 4, 300
+    rng = np.random.default_rng(7)
+    vals = np.array([svcca.cca(rng.standard_normal((n, p)), rng.standard_normal((n, q))).pillai for _ in range(reps)])
+    expected = p * q / (n - 1)
+    se = vals.std(ddof=1) / np.sqrt(reps)
+    assert abs(vals.mean() - expected) < 4 * se
+    # negative control: a shared direction moves it far outside that band
+    shared = [
+        svcca.cca(*make_shared_latent_views(rng, n, p, q, 1, noise=0.5)).pillai for _ in range(30)
+    ]
+    assert np.mean(shared) > expected + 10 * se
+
+
+# --- invariances ----------------------------------------------------------------------------
+def test_invariant_to_invertible_maps_and_offsets(shared_latent_views, rng):
+    X, Y = shared_latent_views
+    base = svcca.cca(X, Y).rho
+    Wx = rng.standard_normal((X.shape[1], X.shape[1]))
+    Wy = rng.standard_normal((Y.shape[1], Y.shape[1]))
+    moved = svcca.cca(X @ Wx + 5.0, Y @ Wy - 3.0 * rng.standard_normal(Y.shape[1])).rho
+    np.testing.assert_allclose(moved, base, atol=1e-9)
+    # per-neuron scales over twelve orders of magnitude
+    scales = np.logspace(-6, 6, X.shape[1])
+    np.testing.assert_allclose(svcca.cca(X * scales, Y).rho, base, atol=1e-9)
+
+
+def test_not_invariant_to_a_nonlinear_map_negative_control(shared_latent_views):
+    X, Y = shared_latent_views
+    base = svcca.cca(X, Y).rho
+    assert np.abs(svcca.cca(np.tanh(X / X.std()), Y).rho - base).max() > 1e-2
+
+
+def test_symmetric_in_x_and_y(shared_latent_views):
+    X, Y = shared_latent_views
+    a, b = svcca.cca(X, Y), svcca.cca(Y, X)
+    np.testing.assert_allclose(a.rho, b.rho, atol=TOL64)
+    np.testing.assert_allclose(np.abs(a.x_weights), np.abs(b.y_weights), rtol=1e-7, atol=1e-12)
+
+
+def test_permuting_samples_jointly_changes_nothing_and_separately_breaks_it(shared_latent_views, rng):
+    X, Y = shared_latent_views
+    base = svcca.cca(X, Y).rho
+    perm = rng.permutation(X.shape[0])
+    np.testing.assert_allclose(svcca.cca(X[perm], Y[perm]).rho, base, atol=1e-9)
+    assert svcca.cca(X[perm], Y).rho[0] < 0.5  # negative control: pairing destroyed
+
+
+# --- weights and variates ------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["auto", "svd", "gram"])
+def test_variates_have_unit_variance_and_pair_at_rho(shared_latent_views, method):
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y, method=method)
+    u, v = res.x_variates, res.y_variates
+    n = X.shape[0]
+    np.testing.assert_allclose(u.var(axis=0, ddof=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(v.var(axis=0, ddof=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(u.T @ u / (n - 1), np.eye(res.n_components), atol=1e-9)
+    cross = u.T @ v / (n - 1)
+    np.testing.assert_allclose(cross, np.diag(res.rho), atol=1e-9)
+    np.testing.assert_allclose(u, (X - res.x_mean) @ res.x_weights, atol=1e-9)
+
+
+def test_weight_sign_convention(shared_latent_views):
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y)
+    W = res.x_weights
+    pivots = W[np.abs(W).argmax(axis=0), np.arange(W.shape[1])]
+    assert np.all(pivots > 0)
+    # the paths agree on signs, not only up to sign
+    other = svcca.cca(X, Y, method="svd")
+    np.testing.assert_allclose(other.x_weights[:, :3], W[:, :3], rtol=1e-6, atol=1e-9)
+
+
+def test_weights_are_computed_lazily(shared_latent_views):
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y)
+    assert res.__dict__["_lazy_x_weights"] is None
+    assert res.x_weights.shape == (X.shape[1], res.n_components)
+    assert res.y_weights.shape == (Y.shape[1], res.n_components)
+    assert res.__dict__["_lazy_x_weights"] is res.x_weights
+
+
+def test_dead_and_constant_features_dropped_and_reported(shared_latent_views):
+    X, Y = shared_latent_views
+    base = svcca.cca(X, Y)
+    Xd = np.insert(X, [2, 5], 0.0, axis=1)  # two dead ReLUs (exact zeros) at 2 and 6
+    Xd = np.insert(Xd, 0, 7.25, axis=1)  # a constant unit at 0
+    res = svcca.cca(Xd, Y)
+    np.testing.assert_array_equal(res.x_dropped, [0, 3, 7])
+    assert res.x_kept.size == X.shape[1] and res.x_rank == X.shape[1]
+    np.testing.assert_allclose(res.rho, base.rho, atol=TOL64)
+    assert np.all(res.x_weights[[0, 3, 7]] == 0)
+    np.testing.assert_allclose(res.x_variates, base.x_variates, atol=1e-9)
+
+
+def test_constant_column_under_a_large_offset_is_dropped(rng):
+    X = rng.standard_normal((300, 6)) + 1e6
+    X[:, 2] = 1e6 + 0.5  # constant; the others vary by ~1 around 1e6
+    Y = X[:, :2] @ rng.standard_normal((2, 3)) + rng.standard_normal((300, 3))
+    res = svcca.cca(X, Y)
+    np.testing.assert_array_equal(res.x_dropped, [2])
+    np.testing.assert_allclose(res.rho, principal_cosines(np.delete(X, 2, axis=1), Y), atol=1e-9)
+
+
+def test_every_feature_constant_is_an_error(rng):
+    X = np.ones((50, 3))
+    with pytest.raises(ValueError, match=r"X has no varying feature: all 3 features are constant over the 50 samples"):
+        svcca.cca(X, rng.standard_normal((50, 2)))
+
+
+# --- ridge ---------------------------------------------------------------------------------
+def test_epsilon_is_a_ridge_on_the_correlation_matrix(shared_latent_views):
+    X, Y = shared_latent_views
+    eps = 0.1
+    # reference: singular values of (Rxx + eps I)^{-1/2} Rxy (Ryy + eps I)^{-1/2} on the
+    # correlation scale, computed independently with scipy's matrix square root
+    import scipy.linalg
+
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    Xs, Ys = Xc / np.linalg.norm(Xc, axis=0), Yc / np.linalg.norm(Yc, axis=0)
+    ix = scipy.linalg.inv(scipy.linalg.sqrtm(Xs.T @ Xs + eps * np.eye(X.shape[1])))
+    iy = scipy.linalg.inv(scipy.linalg.sqrtm(Ys.T @ Ys + eps * np.eye(Y.shape[1])))
+    expected = np.linalg.svd(ix @ Xs.T @ Ys @ iy, compute_uv=False)[: Y.shape[1]]
+    for method in ("auto", "svd", "gram"):
+        res = svcca.cca(X, Y, epsilon=eps, method=method)
+        np.testing.assert_allclose(res.rho, expected, atol=1e-9)
+        assert res.epsilon == eps
+    # a scaled feature is scaled back before the ridge: the ridge is dimensionless
+    np.testing.assert_allclose(svcca.cca(X * 1e3, Y, epsilon=eps).rho, expected, atol=1e-9)
+    # negative control: the ridge does shrink the correlations
+    assert np.all(expected <= svcca.cca(X, Y).rho + 1e-12) and expected[0] < svcca.cca(X, Y).rho[0]
+
+
+def test_epsilon_keeps_rank_deficient_input_finite(rank_deficient_ill_conditioned):
+    X, Y = rank_deficient_ill_conditioned
+    res = svcca.cca(X, Y, epsilon=1e-3)
+    assert np.all(np.isfinite(res.rho)) and res.rho.max() <= 1
+
+
+# --- precision and number types --------------------------------------------------------------
+def test_float32_on_request(shared_latent_views):
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y, dtype=np.float32)
+    assert res.rho.dtype == np.float32 and res.x_weights.dtype == np.float32
+    np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL32)
+
+
+def test_float32_input_computes_in_float64_by_default(shared_latent_views):
+    X, Y = shared_latent_views
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    res = svcca.cca(X32, Y32)
+    assert res.rho.dtype == np.float64
+    # exact CCA of the float32 values (the oracle upcasts them too)
+    np.testing.assert_allclose(res.rho, principal_cosines(X32.astype(float), Y32.astype(float)), atol=TOL64)
+
+
+def test_integer_and_boolean_input(rng):
+    X = rng.integers(0, 5, size=(200, 4))
+    Y = (X[:, :2] + rng.integers(0, 3, size=(200, 2))) > 3
+    res = svcca.cca(X, Y)
+    np.testing.assert_allclose(res.rho, principal_cosines(X.astype(float), Y.astype(float)), atol=TOL64)
+
+
+@pytest.mark.parametrize("method", ["auto", "svd", "gram"])
+def test_complex_input(rng, method):
+    n, p, q = 300, 6, 5
+    X = rng.standard_normal((n, p)) + 1j * rng.standard_normal((n, p))
+    Y = np.hstack([X[:, :2] * (1 - 2j), rng.standard_normal((n, q - 2)) + 1j * rng.standard_normal((n, q - 2))])
+    res = svcca.cca(X, Y, method=method)
+    assert res.rho.dtype == np.float64
+    np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
+    np.testing.assert_allclose(res.rho[:2], 1.0, atol=TOL64)
+    u, v = res.x_variates, res.y_variates
+    np.testing.assert_allclose(u.conj().T @ v / (n - 1), np.diag(res.rho), atol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-8, 1e8, 1e200])
+def test_extreme_scales(shared_latent_views, scale):
+    X, Y = shared_latent_views
+    res = svcca.cca(X * scale, Y / scale)
+    np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=1e-9)
+    assert np.all(np.isfinite(res.x_weights)) and np.all(np.isfinite(res.x_variates))
+    np.testing.assert_allclose(res.x_variates.var(axis=0, ddof=1), 1.0, atol=1e-9)
+
+
+def test_single_feature_is_the_multiple_correlation(rng):
+    X = rng.standard_normal((500, 4))
+    y = X @ np.array([1.0, -2.0, 0.0, 0.5]) + rng.standard_normal(500)
+    res = svcca.cca(X, y[:, None])
+    beta, *_ = np.linalg.lstsq(np.c_[np.ones(500), X], y, rcond=None)
+    r = np.corrcoef(np.c_[np.ones(500), X] @ beta, y)[0, 1]
+    assert res.n_components == 1 and res.rho[0] == pytest.approx(r, abs=TOL64)
+
+
+def test_two_samples():
+    with pytest.warns(svcca.SampleSizeWarning, match="1 canonical correlation"):
+        res = svcca.cca(np.array([[0.0], [1.0]]), np.array([[3.0], [2.0]]))
+    np.testing.assert_allclose(res.rho, [1.0])
+
+
+def test_one_sample_is_an_error():
+    with pytest.raises(ValueError, match=r"CCA needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"):
+        svcca.cca(np.ones((1, 2)), np.ones((1, 3)))
+
+
+# --- reuse and summaries ---------------------------------------------------------------------
+def test_whitened_reuse_equals_cca(shared_latent_views, rng):
+    X, Y = shared_latent_views
+    wx = whiten(X)
+    for _ in range(2):
+        Y2 = Y + 0.1 * rng.standard_normal(Y.shape)
+        np.testing.assert_allclose(cca_from_whitened(wx, whiten(Y2)).rho, svcca.cca(X, Y2).rho, atol=TOL64)
+
+
+@pytest.mark.parametrize("method", ["gram", "svd"])
+def test_whitened_basis_is_orthonormal_and_spans_the_data(shared_latent_views, method):
+    X, _ = shared_latent_views
+    w = whiten(X + 100.0, method=method)
+    Z = w.Z()
+    np.testing.assert_allclose(Z.T @ Z, np.eye(w.rank), atol=1e-9)
+    Xc = X - X.mean(0)
+    np.testing.assert_allclose(Z @ (Z.T @ Xc), Xc, atol=1e-8)
+    np.testing.assert_allclose(Z, ((X - X.mean(0)) / w.scale) @ w.W, atol=1e-9)
+    np.testing.assert_allclose(
+        w.singular_values, np.linalg.svd(Xc / np.linalg.norm(Xc, axis=0), compute_uv=False), atol=1e-9
+    )
+
+
+def test_summaries(shared_latent_views):
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y)
+    r = res.rho
+    assert res.similarity == res.mean == pytest.approx(r.mean())
+    assert res.yanai == pytest.approx(np.mean(r**2))
+    assert res.pillai == pytest.approx(np.sum(r**2))
+    assert res.top_k_mean(3) == pytest.approx(r[:3].mean())
+    # truncated mean: the fewest leading correlations whose sum reaches the threshold
+    k = int(np.argmax(np.cumsum(r) / r.sum() >= 0.5)) + 1
+    assert res.truncated_mean(0.5) == pytest.approx(r[:k].mean())
+    assert res.truncated_mean(1.0) == pytest.approx(r.mean())
+    assert set(res.summaries()) == {"similarity", "mean", "yanai_r2", "pillai", "truncated_mean@0.98", "n_components"}
+    assert "similarity=" in repr(res)
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\]; got 0"):
+        res.truncated_mean(0)
+    with pytest.raises(ValueError, match=r"k must be >= 1; got 0"):
+        res.top_k_mean(0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "qr"}, r"method must be one of 'auto', 'gram', 'svd'; got 'qr'"),
+        ({"epsilon": -1.0}, r"epsilon must be a finite number >= 0; got -1.0"),
+        ({"epsilon": float("nan")}, r"epsilon must be a finite number >= 0; got nan"),
+        ({"dtype": np.float16}, r"dtype must be None, float32 or float64; got float16"),
+    ],
+)
+def test_bad_options(independent_views, kwargs, match):
+    X, Y = independent_views
+    with pytest.raises(ValueError, match=match):
+        svcca.cca(X, Y, **kwargs)

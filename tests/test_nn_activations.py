@@ -1,0 +1,267 @@
+"""Tests of svcca.nn.activations: layouts and shapes for every model, pooling, hooks vs FX,
+sinks, and streaming into accumulators (equal to recording into memory)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch.utils.data import DataLoader, Dataset, TensorDataset  # noqa: E402
+
+from svcca.nn import activations as A  # noqa: E402
+from svcca.nn import models as M  # noqa: E402
+from svcca.nn.data import IMAGENET_SUBSET, load_digits, load_imagenet_subset  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+TOL32 = 1e-5
+TOL64 = 1e-10
+
+
+@pytest.fixture(scope="module")
+def images():
+    """40 digits at 16x16 (a tensor dataset with labels)."""
+    d = load_digits(image_size=16)
+    x, y = d.test.tensors
+    return TensorDataset(x[:40], y[:40])
+
+
+def _out_shapes(model, x, names):
+    """Independent oracle: the raw output shape of each named module, by forward hooks."""
+    shapes = {}
+    handles = [
+        model.get_submodule(n).register_forward_hook(
+            lambda m, a, o, n=n: shapes.__setitem__(n, tuple((o[0] if isinstance(o, tuple) else o).shape))
+        )
+        for n in names
+    ]
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    return shapes
+
+
+def _expected(shape):
+    if len(shape) == 4:
+        n, c, h, w = shape
+        return (n, h, w, c)
+    if len(shape) == 3:
+        return (shape[0] * shape[1], shape[2])
+    return shape
+
+
+CASES = {
+    "mlp": lambda: (M.MLP(256, hidden=(12, 8), seed=0), None),
+    "pilot5": lambda: (M.ConvNet("pilot5", width=0.25, seed=0), None),
+    "six": lambda: (M.ConvNet("six", width=0.25, seed=0), None),
+    "tiny9": lambda: (M.ConvNet("tiny9", width=0.25, seed=0), None),
+    "tiny10": lambda: (M.ConvNet("tiny10", width=0.25, seed=0), None),
+    "resnet_small": lambda: (M.SmallResNet(blocks=1, widths=(4, 8, 8), in_channels=1, seed=0), None),
+    "resnet18": lambda: (M.resnet18(num_classes=10, seed=0), 3),
+}
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_every_layer_of_every_image_model_is_recorded_samples_first(kind, images):
+    model, channels = CASES[kind]()
+    data = images
+    if channels:
+        x, y = images.tensors
+        data = TensorDataset(x.expand(-1, channels, -1, -1), y)
+    acts = A.record(model, data, batch_size=16)
+    assert list(acts) == list(model.layer_names)
+    raw = _out_shapes(model, data.tensors[0], model.layer_names)
+    for name, a in acts.items():
+        assert a.shape == _expected(raw[name]), name
+        assert a.dtype == np.float32 and np.isfinite(a).all()
+    assert acts[model.layer_names[-1]].shape == (40, 10)
+
+
+def test_lstm_layers_have_one_row_per_sequence_position():
+    lm = M.LSTMLanguageModel(20, embedding_dim=6, hidden_size=10, num_layers=2, seed=0)
+    tokens = torch.randint(0, 20, (7, 9), generator=torch.Generator().manual_seed(0))
+    acts = A.record(lm, TensorDataset(tokens, tokens), batch_size=3)
+    assert {k: v.shape for k, v in acts.items()} == {
+        "embedding": (63, 6),
+        "lstm1": (63, 10),
+        "lstm2": (63, 10),
+        "logits": (63, 20),
+    }
+    # oracle: row k * 9 + t is sequence k at position t of nn.LSTM's full output
+    with torch.no_grad():
+        out, _ = lm.lstm1(lm.embedding(tokens))
+    np.testing.assert_allclose(acts["lstm1"], out.reshape(63, 10).numpy(), atol=TOL32)
+
+
+def test_conv_layout_is_a_transpose_of_the_module_output(images):
+    net = M.ConvNet("six", width=0.25, seed=0)
+    x = images.tensors[0]
+    acts = A.record(net, x, ["conv2"], batch_size=7)
+    net.eval()
+    with torch.no_grad():
+        ref = net.conv2(net.conv1(x)).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(acts["conv2"], ref, atol=TOL32)
+
+
+def test_pooling_subsampling_and_positions_agree_with_numpy(images):
+    net = M.ConvNet("pilot5", width=0.25, seed=0)
+    full = A.record(net, images, ["conv1", "conv2"])
+    c1 = full["conv1"]  # (40, 16, 16, 8)
+    pooled = A.record(net, images, ["conv1", "conv2"], pool={"conv1": "mean", "conv2": 4}, stride={"conv2": 2})
+    np.testing.assert_allclose(pooled["conv1"], c1.mean(axis=(1, 2)), atol=TOL32)
+    strided = full["conv2"][:, ::2, ::2, :]  # (40, 8, 8, 8) then 2x2 average pooling to 4x4
+    ref = strided.reshape(40, 4, 2, 4, 2, 8).mean(axis=(2, 4))
+    np.testing.assert_allclose(pooled["conv2"], ref, atol=TOL32)
+    mx = A.record(net, images, ["conv1"], pool="max")["conv1"]
+    np.testing.assert_allclose(mx, c1.max(axis=(1, 2)), atol=TOL32)
+    pos = A.record(net, images, ["conv1"], positions=True)["conv1"]
+    np.testing.assert_array_equal(pos, c1.reshape(-1, c1.shape[-1]))
+
+
+def test_inputs_from_tensors_arrays_loaders_and_generic_datasets_agree(images):
+    net = M.MLP(256, hidden=(8,), seed=1)
+    x, y = images.tensors
+
+    class Items(Dataset):
+        def __len__(self):
+            return len(y)
+
+        def __getitem__(self, i):
+            return x[i], y[i]
+
+    ref = A.record(net, images, ["fc1"])["fc1"]
+    for data in (x, x.numpy(), DataLoader(images, batch_size=9), Items(), [(x[:15], y[:15]), (x[15:], y[15:])]):
+        np.testing.assert_array_equal(A.record(net, data, ["fc1"], batch_size=11)["fc1"], ref)
+
+
+def test_recording_restores_the_mode_and_keeps_no_gradients(images):
+    net = M.ConvNet([4], seed=0)
+    net.train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    for batch in A.iter_activations(net, images, batch_size=8):
+        assert not batch["conv1"].requires_grad
+        assert not net.training  # eval mode while recording: batch norm uses running statistics
+    assert net.training
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # BN statistics untouched
+    assert not net.conv1[0]._forward_hooks  # hooks removed
+
+
+def test_fx_node_names_are_recorded_and_agree_with_hooks(images):
+    net = M.resnet18(num_classes=10, seed=0)
+    x = images.tensors[0][:6].expand(-1, 3, -1, -1)
+    both = A.record(net, x, ["layer1.0", "layer1.0.relu_1"], method="fx")
+    hooks = A.record(net, x, ["layer1.0"], method="hooks")
+    np.testing.assert_allclose(both["layer1.0"], hooks["layer1.0"], atol=TOL32)
+    np.testing.assert_allclose(both["layer1.0.relu_1"], both["layer1.0"], atol=TOL32)  # the block ends in it
+    auto = A.record(net, x, ["layer2.1.add"])  # not a module: "auto" picks feature extraction
+    assert auto["layer2.1.add"].shape == (6, 2, 2, 128)
+
+
+def test_recording_errors_say_what_to_do(images):
+    net = M.resnet18(num_classes=10, seed=0)
+    x = images.tensors[0][:2].expand(-1, 3, -1, -1)
+    with pytest.raises(ValueError, match=r"ran more than once in one forward pass.*'layer1.0.relu_1'"):
+        A.record(net, x, ["layer1.0.relu"])
+    with pytest.raises(ValueError, match=r"layer\(s\) \['conv9'\] are not submodules of ConvNet"):
+        A.record(M.ConvNet([4]), images, ["conv9"], method="hooks")
+    with pytest.raises(ValueError, match="could not record .* torchvision's feature extraction"):
+        A.record(M.ConvNet([4]), images, ["conv9"])
+    with pytest.raises(ValueError, match="Sequential has no `layer_names`; pass layers="):
+        A.record(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 3)), images)
+    with pytest.raises(ValueError, match="pool must be None, 'mean', 'max' or an int output size; got 'median'"):
+        A.record(M.ConvNet([4]), images, pool="median")
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
+        A.record(M.ConvNet([4]), images, batch_size=0)
+    with pytest.raises(TypeError, match="sink must have an update"):
+        A.record(M.ConvNet([4]), images, sink=object())
+
+
+def test_layers_that_never_run_are_reported(images):
+    class Skips(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = torch.nn.Flatten(), torch.nn.Identity()
+
+        def forward(self, x):
+            return self.used(x)
+
+    with pytest.raises(ValueError, match=r"layer\(s\) \['unused'\] did not run"):
+        A.record(Skips(), images, ["used", "unused"])
+
+
+def test_a_custom_sink_receives_tensors_batch_by_batch(images):
+    class Counting:
+        def __init__(self):
+            self.rows, self.batches = 0, 0
+
+        def update(self, batch):
+            assert isinstance(batch["logits"], torch.Tensor)
+            self.rows += batch["logits"].shape[0]
+            self.batches += 1
+
+    sink = A.record(M.MLP(256, hidden=(4,), seed=0), images, ["logits"], batch_size=16, sink=Counting())
+    assert (sink.rows, sink.batches) == (40, 3)
+    assert isinstance(sink, A.ActivationSink)
+
+
+def test_array_sink_converts_dtype():
+    sink = A.ArraySink(np.float64)
+    sink.update({"a": torch.ones(2, 3, dtype=torch.float32)})
+    assert sink.result()["a"].dtype == np.float64
+
+
+def test_imagenet_subset_through_resnet18(tmp_path):
+    from PIL import Image
+
+    for k, c in enumerate(IMAGENET_SUBSET):
+        (tmp_path / c.wnid).mkdir()
+        for i in range(2):
+            Image.new("RGB", (48, 40), color=(40 * k, 20 * i, 90)).save(tmp_path / c.wnid / f"{i}.JPEG")
+    ds = load_imagenet_subset(tmp_path, image_size=32, resize=32)
+    net = M.resnet18(weights=None, seed=0)
+    acts = A.record(net, ds, ["maxpool", "layer4.1", "fc"], batch_size=4)
+    assert acts["maxpool"].shape == (10, 8, 8, 64)
+    assert acts["layer4.1"].shape == (10, 1, 1, 512) and acts["fc"].shape == (10, 1000)
+    class_logits = acts["fc"][:, list(ds.imagenet_indices)]  # the five classes' outputs
+    assert class_logits.shape == (10, 5)
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def test_recording_into_an_accumulator_equals_recording_into_memory(images):
+    import svcca
+    from svcca.streaming import MultiLayerAccumulator
+
+    net = M.ConvNet("six", width=0.5, seed=0)
+    layers = ["conv5", "conv6", "logits"]  # 2x2x32 = 128, 64 and 10 features over 40 images
+    more = TensorDataset(torch.cat([images.tensors[0]] * 5) + 0.1 * torch.randn(200, 1, 16, 16,
+                         generator=torch.Generator().manual_seed(0)), torch.zeros(200))  # fmt: skip
+    in_memory = A.record(net, more, layers, dtype=np.float64)
+    acc = A.record(net, more, layers, batch_size=64, sink=MultiLayerAccumulator())
+    X = {k: v.reshape(200, -1) for k, v in in_memory.items()}
+    for a, b in [("conv6", "logits"), ("conv5", "conv6")]:
+        streamed = acc.pair(a, b).cca(warn=False).rho
+        batch = svcca.cca(X[a], X[b], warn=False).rho
+        np.testing.assert_allclose(streamed, batch, atol=1e-6)  # float32 activations, float64 statistics
+    # conv positions as datapoints stream the same way
+    pos = A.record(net, more, ["conv5", "conv6"], pool={"conv5": 1}, positions=True, sink=MultiLayerAccumulator())
+    ref = svcca.cca(in_memory["conv5"].mean(axis=(1, 2)), in_memory["conv6"].reshape(200, -1)).rho
+    np.testing.assert_allclose(pos.pair("conv5", "conv6").cca().rho, ref, atol=1e-6)
+
+
+def test_two_models_stream_a_pair_of_layers_through_zipped_iterators(images):
+    import svcca
+    from svcca.streaming import PairAccumulator
+
+    a, b = M.MLP(256, hidden=(16, 8), seed=0), M.MLP(256, hidden=(16, 8), seed=1)
+    acc = PairAccumulator()
+    for xa, xb in zip(A.iter_activations(a, images, ["fc2"], batch_size=16),
+                      A.iter_activations(b, images, ["fc2"], batch_size=16)):  # fmt: skip
+        acc.update(xa["fc2"], xb["fc2"])
+    ref = svcca.cca(A.record(a, images, ["fc2"])["fc2"], A.record(b, images, ["fc2"])["fc2"])
+    assert acc.cca().similarity == pytest.approx(ref.similarity, abs=1e-6)

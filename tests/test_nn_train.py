@@ -1,0 +1,322 @@
+"""Tests of svcca.nn.train: determinism, exact resumption, atomic checkpoints, freeze training."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch.utils.data import Dataset, TensorDataset  # noqa: E402
+
+# the package re-exports the function `train`, which shadows the submodule's name
+T = importlib.import_module("svcca.nn.train")
+from svcca.nn.data import RandomShift, load_digits, load_stdlib_corpus, random_labels  # noqa: E402
+from svcca.nn.models import MLP, ConvNet, LSTMLanguageModel  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+class Interrupted(Exception):
+    pass
+
+
+def interrupt_at(step):
+    def callback(info):
+        if info.step == step:
+            raise Interrupted(step)
+
+    return callback
+
+
+def same_state(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def without_time(history):
+    d = history.to_dict()
+    d.pop("time_s")
+    return d
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+@pytest.fixture(scope="module")
+def small_digits(digits):
+    x, y = digits.train.tensors
+    return TensorDataset(x[:200], y[:200]), TensorDataset(*(t[:100] for t in digits.test.tensors))
+
+
+@pytest.fixture(scope="module")
+def char_sequences():
+    corpus = load_stdlib_corpus(max_chars=4_000)
+    return corpus, corpus.sequences("train", seq_len=16), corpus.sequences("valid", seq_len=16)
+
+
+def conv_setup(small_digits, digits):
+    train, test = small_digits
+    model = ConvNet([4, "4s2"], seed=0)
+    kwargs = dict(test_data=test, epochs=3, batch_size=32, augment=RandomShift(1, fill=digits.background))
+    return model, train, kwargs  # 7 steps per epoch
+
+
+def lstm_setup(char_sequences):
+    corpus, train, valid = char_sequences
+    model = LSTMLanguageModel(corpus.vocab_size, embedding_dim=8, hidden_size=16, num_layers=2, dropout=0.3, seed=0)
+    kwargs = dict(test_data=valid, epochs=2, batch_size=40, grad_clip=1.0, lr=3e-3)
+    return model, train, kwargs  # 225 sequences: 6 steps per epoch
+
+
+# --------------------------------------------------------------------------- determinism and resumption
+
+
+def test_same_call_gives_bit_identical_weights_and_history(small_digits, digits):
+    m1, data, kw = conv_setup(small_digits, digits)
+    m2, _, _ = conv_setup(small_digits, digits)
+    h1 = T.train(m1, data, seed=3, progress=False, **kw)
+    h2 = T.train(m2, data, seed=3, progress=False, **kw)
+    assert same_state(m1, m2) and without_time(h1) == without_time(h2)
+    m3, _, _ = conv_setup(small_digits, digits)
+    T.train(m3, data, seed=4, progress=False, **kw)  # negative control: another seed, other batches
+    assert not same_state(m1, m3)
+
+
+def test_training_leaves_the_global_rng_and_determinism_flags_alone(small_digits, digits):
+    model, data, kw = conv_setup(small_digits, digits)
+    before = torch.get_rng_state()
+    T.train(model, data, progress=False, **{**kw, "epochs": 1})
+    assert torch.equal(torch.get_rng_state(), before)
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("setup", ["conv_augmented", "lstm_dropout"])
+@pytest.mark.parametrize("stop", [7, 9, 11], ids=["epoch-end", "at-a-save", "between-saves"])
+def test_resuming_after_an_interruption_equals_the_uninterrupted_run(
+    setup, stop, tmp_path, small_digits, digits, char_sequences
+):
+    build = (lambda: conv_setup(small_digits, digits)) if setup == "conv_augmented" else lambda: lstm_setup(char_sequences)
+    steps = (0, 4, 9, 12)
+    ref_model, data, kw = build()
+    ref = T.train(ref_model, data, checkpoint_dir=tmp_path / "ref", checkpoint_steps=steps, progress=False, **kw)
+
+    model, _, _ = build()
+    with pytest.raises(Interrupted):  # conv: 7 steps per epoch; lstm: 6
+        T.train(model, data, checkpoint_dir=tmp_path / "run", checkpoint_steps=steps,
+                callback=interrupt_at(stop), progress=False, **kw)  # fmt: skip
+    assert T.list_checkpoints(tmp_path / "run").keys() == {s for s in steps if s <= stop}
+    fresh, _, _ = build()  # a new process would start from a freshly built model
+    hist = T.train(fresh, data, checkpoint_dir=tmp_path / "run", checkpoint_steps=steps, progress=False, **kw)
+
+    assert same_state(fresh, ref_model)
+    assert without_time(hist) == without_time(ref)
+    for s in steps:
+        a = T.load_checkpoint(tmp_path / "ref", step=s).state_dict
+        b = T.load_checkpoint(tmp_path / "run", step=s).state_dict
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_finished_run_is_reloaded_not_retrained(tmp_path, small_digits, digits):
+    model, data, kw = conv_setup(small_digits, digits)
+    first = T.train(model, data, checkpoint_dir=tmp_path, progress=False, **kw)
+    calls = []
+    again, _, _ = conv_setup(small_digits, digits)
+    second = T.train(again, data, checkpoint_dir=tmp_path, callback=calls.append, progress=False, **kw)
+    assert calls == [] and second == first and same_state(again, model)
+
+
+def test_resuming_with_another_configuration_is_refused(tmp_path, small_digits, digits):
+    model, data, kw = conv_setup(small_digits, digits)
+    T.train(model, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "epochs": 1})
+    with pytest.raises(ValueError, match=r"different training configuration \(saved, now\): \{'lr': \(0.001, 0.01\)\}"):
+        T.train(model, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "epochs": 1, "lr": 1e-2})
+
+
+class _ListDataset(Dataset):
+    def __init__(self, tensors):
+        self.x, self.y = tensors
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+def test_a_generic_dataset_trains_exactly_like_a_tensor_dataset(small_digits):
+    train, _ = small_digits
+    a, b = MLP(hidden=(16,), seed=0), MLP(hidden=(16,), seed=0)
+    ha = T.train(a, train, epochs=2, batch_size=64, progress=False)
+    hb = T.train(b, _ListDataset(train.tensors), epochs=2, batch_size=64, progress=False)
+    assert same_state(a, b) and without_time(ha) == without_time(hb)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_snapshots_hold_plain_data_and_load_with_weights_only(tmp_path, small_digits, digits):
+    model, data, kw = conv_setup(small_digits, digits)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    hist = T.train(model, data, checkpoint_dir=tmp_path, checkpoint_steps=(0, 7, 21), progress=False, **kw)
+    assert hist.checkpoints == (0, 7, 21)
+    blob = torch.load(tmp_path / "step_00000000.pt", weights_only=True)
+    assert all(torch.equal(blob["model"][k], initial[k]) for k in initial)
+    ck = T.load_checkpoint(tmp_path, step=7)
+    assert (ck.step, ck.epoch) == (7, 1) and ck.history.epoch == (1,)
+    assert ck.meta["config"]["seed"] == 0
+    last, _, _ = conv_setup(small_digits, digits)
+    assert T.load_checkpoint(tmp_path, last).step == 21  # the latest by default, loaded into `last`
+    assert same_state(last, model)
+    json.dumps(hist.to_dict())  # histories go into JSON manifests
+    assert T.TrainHistory.from_dict(hist.to_dict()) == hist
+    with pytest.raises(FileNotFoundError, match=r"no snapshot for step 5 .* available: \[0, 7, 21\]"):
+        T.load_checkpoint(tmp_path, step=5)
+
+
+def test_truncated_temporary_files_are_ignored(tmp_path, small_digits, digits):
+    model, data, kw = conv_setup(small_digits, digits)
+    ref = T.train(model, data, checkpoint_dir=tmp_path / "ref", checkpoint_steps=(7,), progress=False, **kw)
+    run = tmp_path / "run"
+    first, _, _ = conv_setup(small_digits, digits)
+    with pytest.raises(Interrupted):
+        T.train(first, data, checkpoint_dir=run, checkpoint_steps=(7,), callback=interrupt_at(8), progress=False, **kw)
+    # what a crash in the middle of writing would leave behind
+    (run / ".step_00000014.pt.x1y2.tmp").write_bytes(b"PK\x03\x04trunc")
+    (run / ".resume.pt.a9b8.tmp").write_bytes(b"PK\x03")
+    assert T.list_checkpoints(run).keys() == {7}
+    again, _, _ = conv_setup(small_digits, digits)
+    hist = T.train(again, data, checkpoint_dir=run, checkpoint_steps=(7,), progress=False, **kw)
+    assert same_state(again, model) and without_time(hist) == without_time(ref)
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    target = tmp_path / "resume.pt"
+    T._atomic_save({"v": torch.tensor([1.0])}, target)
+    real_save = torch.save
+
+    def crashing_save(obj, fh, *args, **kwargs):
+        real_save(obj, fh, *args, **kwargs)
+        fh.truncate(10)  # half-written
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crashing_save)
+    with pytest.raises(OSError, match="disk full"):
+        T._atomic_save({"v": torch.tensor([2.0])}, target)
+    monkeypatch.undo()
+    assert float(torch.load(target, weights_only=True)["v"]) == 1.0
+    assert os.listdir(tmp_path) == ["resume.pt"]
+
+
+# --------------------------------------------------------------------------- stopping, freezing, options
+
+
+def test_training_until_a_target_accuracy_memorizes_random_labels(digits):
+    x, y = digits.train.tensors
+    data = random_labels(TensorDataset(x[:64], y[:64]), seed=0)
+    net = MLP(hidden=(128,), seed=0)
+    hist = T.train(net, data, epochs=200, batch_size=64, lr=1e-2, target_train_accuracy=1.0, progress=False)
+    assert hist.reached_target is True and hist.train_accuracy[-1] == 1.0
+    assert len(hist.epoch) < 200 and hist.train_accuracy[-2] < 1.0
+    short = T.train(MLP(hidden=(128,), seed=0), data, epochs=1, batch_size=64, target_train_accuracy=1.0, progress=False)
+    assert short.reached_target is False
+    assert math.isnan(short.final_test_accuracy)
+
+
+def test_freeze_training_stops_the_lowest_layers_in_order(tmp_path, small_digits):
+    train, test = small_digits
+    net = ConvNet([4, 4, 4], seed=0)
+    schedule = T.freeze_schedule(net.layer_names, start=0.25, stop=0.5)
+    assert schedule == {"conv1": 0.25, "conv2": 0.375, "conv3": 0.5}
+    hist = T.train(net, train, test_data=test, epochs=4, batch_size=50, freeze=schedule,  # 16 steps
+                   checkpoint_dir=tmp_path, checkpoint_steps=(4, 6, 8, 16), progress=False)  # fmt: skip
+    assert hist.frozen_at == {"conv1": 4, "conv2": 6, "conv3": 8}
+    at = {s: T.load_checkpoint(tmp_path, step=s).state_dict for s in (4, 6, 8, 16)}
+    for layer, step in hist.frozen_at.items():
+        keys = [k for k in at[16] if k.startswith(layer + ".")]
+        assert keys and all(torch.equal(at[step][k], at[16][k]) for k in keys)  # weights and BN statistics
+    assert not torch.equal(at[4]["conv2.0.weight"], at[16]["conv2.0.weight"])  # trained after conv1 froze
+    assert not torch.equal(at[8]["logits.weight"], at[16]["logits.weight"])  # the classifier never freezes
+    assert 0 < hist.compute_saved < 1 and 0 < hist.updates_saved < 1
+    assert hist.flops_full > hist.flops > 0
+
+    plain = T.train(ConvNet([4, 4, 4], seed=0), train, epochs=1, batch_size=50, progress=False)
+    assert plain.compute_saved == 0.0 and plain.updates_saved == 0.0 and plain.flops == plain.flops_full > 0
+
+
+def test_freezing_from_the_start_still_reports_the_full_cost(small_digits):
+    train, _ = small_digits
+    hist = T.train(ConvNet([4, 4], seed=0), train, epochs=1, batch_size=100, freeze={"conv1": 0.0}, progress=False)
+    assert hist.frozen_at == {"conv1": 0} and hist.flops_full > hist.flops > 0
+
+
+def test_language_model_learns_and_is_evaluated_per_token(char_sequences):
+    model, data, kw = lstm_setup(char_sequences)
+    before, _ = T.evaluate(model, kw["test_data"])
+    hist = T.train(model, data, progress=False, **{**kw, "epochs": 3})
+    assert hist.test_loss[-1] < before and hist.train_loss[-1] < hist.train_loss[0]
+    assert hist.total_steps == 18 and hist.steps_per_epoch == 6
+    model.train()
+    T.evaluate(model, kw["test_data"])
+    assert model.training  # the mode is restored
+
+
+def test_sgd_with_a_cosine_schedule_and_running_accuracy(small_digits):
+    train, _ = small_digits
+    hist = T.train(MLP(hidden=(16,), seed=0), train, epochs=2, optimizer="sgd", lr=0.1,
+                   lr_schedule="cosine", eval_train=False, progress=False)  # fmt: skip
+    assert len(hist.train_accuracy) == 2 and 0.0 < hist.train_accuracy[-1] <= 1.0
+    assert T._lr_factor("cosine", 0, 10) == 1.0 and T._lr_factor("cosine", 10, 10) == pytest.approx(0.0)
+    custom = T.train(MLP(hidden=(4,), seed=0), train, epochs=1, progress=False,
+                     optimizer=lambda p: torch.optim.SGD(p, lr=0.01))  # fmt: skip
+    assert custom.total_steps == 2
+
+
+def test_checkpoint_schedule_and_steps_per_epoch():
+    assert T.steps_per_epoch(1297, 128) == 11
+    s = T.checkpoint_schedule(330, 37)
+    assert s[0] == 0 and s[-1] == 330 and list(s) == sorted(set(s)) and len(s) > 25
+    assert T.checkpoint_schedule(10, 3, spacing="linear") == (0, 5, 10)
+    with pytest.raises(ValueError, match="spacing must be one of 'log', 'linear'; got 'exp'"):
+        T.checkpoint_schedule(10, 3, spacing="exp")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": 0}, "epochs must be a positive int; got 0"),
+        ({"batch_size": 2.5}, "batch_size must be a positive int; got 2.5"),
+        ({"target_train_accuracy": 1.5}, r"target_train_accuracy must be in \(0, 1\]; got 1.5"),
+        ({"lr_schedule": "step"}, "lr_schedule must be None, 'constant' or 'cosine'; got 'step'"),
+        ({"optimizer": "rmsprop"}, "optimizer must be 'adam', 'sgd' or a callable"),
+        ({"checkpoint_steps": (3,)}, "checkpoint_steps needs checkpoint_dir"),
+        ({"freeze": {"conv9": 0.5}}, r"bad entries: \{'conv9': 0.5\}"),
+        ({"freeze": {"fc1": 1.5}}, r"bad entries: \{'fc1': 1.5\}"),
+    ],
+)
+def test_bad_options_are_refused(kwargs, message, small_digits):
+    train, _ = small_digits
+    with pytest.raises(ValueError, match=message):
+        T.train(MLP(hidden=(4,)), train, progress=False, **kwargs)
+
+
+def test_checkpoint_steps_beyond_the_run_are_refused(tmp_path, small_digits):
+    train, _ = small_digits
+    with pytest.raises(ValueError, match=r"checkpoint_steps must lie in \[0, 4\]"):
+        T.train(MLP(hidden=(4,)), train, epochs=2, checkpoint_dir=tmp_path, checkpoint_steps=(5,), progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_matches_the_reference_loss_closely(small_digits):
+    train, test = small_digits
+    cpu, gpu = MLP(hidden=(16,), seed=0), MLP(hidden=(16,), seed=0)
+    hc = T.train(cpu, train, test_data=test, epochs=2, progress=False)
+    hg = T.train(gpu, train, test_data=test, epochs=2, device="cuda", progress=False)
+    assert next(gpu.parameters()).is_cuda
+    assert hg.train_loss == pytest.approx(hc.train_loss, rel=1e-3)

@@ -1,0 +1,82 @@
+"""svcca.pca: named spectra against scikit-learn, the keep rule, and projections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import svcca
+
+
+@pytest.fixture
+def anisotropic_layer(rng):
+    """500 samples whose 6 directions have standard deviations 10, 5, 2, 1, 0.1, 0.01."""
+    Q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    return rng.standard_normal((500, 6)) @ np.diag([10, 5, 2, 1, 0.1, 0.01]) @ Q + 3.0
+
+
+def test_matches_scikit_learn(anisotropic_layer):
+    sklearn = pytest.importorskip("sklearn.decomposition")
+    X = anisotropic_layer
+    ref = sklearn.PCA().fit(X)
+    res = svcca.pca(X)
+    # small singular values are accurate relative to the largest (218), not to themselves
+    np.testing.assert_allclose(res.singular_values, ref.singular_values_, rtol=1e-10, atol=1e-12 * 218)
+    np.testing.assert_allclose(res.explained_variance, ref.explained_variance_, rtol=1e-9)
+    np.testing.assert_allclose(res.explained_variance_ratio, ref.explained_variance_ratio_, rtol=1e-9)
+    np.testing.assert_allclose(np.abs(res.components), np.abs(ref.components_), atol=1e-8)
+    np.testing.assert_allclose(res.mean, ref.mean_, atol=1e-12)
+
+
+def test_named_quantities_are_consistent(anisotropic_layer):
+    X = anisotropic_layer
+    res = svcca.pca(X)
+    n = X.shape[0]
+    np.testing.assert_allclose(res.explained_variance, res.singular_values**2 / (n - 1))
+    assert res.total_variance == pytest.approx(np.var(X, axis=0, ddof=1).sum())
+    np.testing.assert_allclose(res.explained_variance_ratio, res.explained_variance / res.total_variance)
+    np.testing.assert_allclose(res.scores, (X - res.mean) @ res.components.T, atol=1e-10)
+    np.testing.assert_allclose(res.inverse_transform(res.scores), X, atol=1e-10)
+    C = res.components
+    assert np.all(C[np.arange(C.shape[0]), np.abs(C).argmax(1)] > 0)  # sign convention
+    assert res.n_components == 6
+
+
+@pytest.mark.parametrize(("keep", "expected"), [(0.5, 1), (0.9, 2), (0.99, 3), (0.999, 4), (1.0, 6), (2, 2)])
+def test_keep_rule(anisotropic_layer, keep, expected):
+    res = svcca.pca(anisotropic_layer)
+    assert res.n_components_for(keep) == expected
+    assert svcca.pca(anisotropic_layer, n_components=keep).n_components == expected
+
+
+def test_project_removes_the_other_directions(anisotropic_layer):
+    X = anisotropic_layer
+    res = svcca.pca(X)
+    P = res.project(X, 2)
+    assert np.linalg.matrix_rank(P - P.mean(0), tol=1e-8) == 2
+    np.testing.assert_allclose(res.transform(P, 2), res.transform(X, 2), atol=1e-10)
+
+
+def test_wide_layer(rng):
+    X = rng.standard_normal((10, 30))
+    res = svcca.pca(X)
+    assert res.n_components == 10 and res.singular_values[-1] < 1e-12  # centring costs a direction
+
+
+@pytest.mark.parametrize(
+    ("n_components", "error", "match"),
+    [
+        (0, ValueError, r"n_components as a number of directions must be >= 1; got 0"),
+        (1.5, ValueError, r"n_components as a variance fraction must be in \(0, 1\]; got 1.5"),
+    ],
+)
+def test_bad_n_components(anisotropic_layer, n_components, error, match):
+    with pytest.raises(error, match=match):
+        svcca.pca(anisotropic_layer, n_components)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"X must be real-valued; got dtype complex128 \(X.shape=\(4, 2\)\)"):
+        svcca.pca(np.ones((4, 2), dtype=complex))
+    with pytest.raises(ValueError, match=r"PCA needs at least 2 samples; got X.shape=\(1, 3\)"):
+        svcca.pca(np.ones((1, 3)))

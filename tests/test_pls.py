@@ -1,0 +1,80 @@
+"""svcca.pls: the SVD of the cross-covariance, for layers of any two widths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import TOL64
+
+import svcca
+
+
+@pytest.mark.parametrize(("n", "p", "q"), [(300, 8, 4), (300, 4, 8), (50, 70, 20), (200, 1, 5)])
+def test_covariances_are_singular_values_of_the_cross_covariance(rng, n, p, q):
+    X = rng.standard_normal((n, p))
+    Y = np.hstack([X[:, :1] * 2.0, rng.standard_normal((n, q - 1))]) + 4.0
+    res = svcca.pls(X, Y)
+    cross = np.cov(X, Y, rowvar=False)[:p, p:]  # independent: numpy's covariance
+    s = np.linalg.svd(cross, compute_uv=False)
+    assert res.n_components == min(p, q)
+    np.testing.assert_allclose(res.covariances, s, rtol=1e-10)
+    assert res.x_weights.shape == (p, res.n_components) and res.y_weights.shape == (q, res.n_components)
+    np.testing.assert_allclose(res.x_weights.T @ res.x_weights, np.eye(res.n_components), atol=TOL64)
+
+
+def test_scores_pair_at_the_covariances_and_correlations(rng):
+    X = rng.standard_normal((400, 6))
+    Y = X[:, :3] @ rng.standard_normal((3, 5)) + 0.5 * rng.standard_normal((400, 5))
+    res = svcca.pls(X, Y)
+    xs, ys = res.x_scores, res.y_scores
+    np.testing.assert_allclose(xs.T @ ys / 399, np.diag(res.covariances), atol=1e-10)
+    corr = [np.corrcoef(xs[:, i], ys[:, i])[0, 1] for i in range(res.n_components)]
+    np.testing.assert_allclose(res.correlations, corr, atol=TOL64)
+    assert res.similarity == pytest.approx(np.mean(corr))
+    np.testing.assert_allclose(xs, (X - res.x_mean) @ res.x_weights, atol=1e-12)
+    assert res.explained_covariance_ratio.sum() == pytest.approx(1.0)
+    W = res.x_weights
+    assert np.all(W[np.abs(W).argmax(0), np.arange(W.shape[1])] > 0)  # sign convention
+
+
+def test_invariant_to_rotations_and_offsets_not_to_neuron_scales(rng):
+    X = rng.standard_normal((400, 6))
+    Y = X[:, :2] @ rng.standard_normal((2, 4)) + rng.standard_normal((400, 4))
+    base = svcca.pls(X, Y)
+    Q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    np.testing.assert_allclose(svcca.pls(X @ Q + 5.0, Y - 1.0).covariances, base.covariances, rtol=1e-10)
+    # negative control: unlike CCA, PLS weighs neurons by their scale
+    scaled = svcca.pls(X * np.r_[10.0, np.ones(5)], Y)
+    assert abs(scaled.similarity - base.similarity) > 1e-2
+
+
+def test_zero_covariance_pairs_are_dropped(rng):
+    X = rng.standard_normal((200, 5))
+    Y = X[:, :1]  # rank-one cross-covariance with any width of X
+    res = svcca.pls(X, np.hstack([Y, 2 * Y]))
+    assert res.n_components == 1
+    # the x direction is Sigma_xx e_1 (not e_1), so the pair correlates below 1
+    w = np.cov(X, rowvar=False)[:, 0]
+    r = np.corrcoef(X @ w, Y[:, 0])[0, 1]
+    assert res.correlations[0] == pytest.approx(r, abs=TOL64)
+
+
+def test_n_components(rng):
+    X, Y = rng.standard_normal((100, 6)), rng.standard_normal((100, 5))
+    assert svcca.pls(X, Y, n_components=2).n_components == 2
+    with pytest.raises(ValueError, match=r"n_components must be a positive int or None; got 0"):
+        svcca.pls(X, Y, n_components=0)
+
+
+def test_float32_on_request(rng):
+    X, Y = rng.standard_normal((100, 6)), rng.standard_normal((100, 5))
+    res = svcca.pls(X, Y, dtype=np.float32)
+    assert res.covariances.dtype == np.float32
+    np.testing.assert_allclose(res.covariances, svcca.pls(X, Y).covariances, rtol=1e-4)
+
+
+def test_bad_input_names_both_shapes(rng):
+    with pytest.raises(ValueError, match=r"same number of samples \(rows\); got X.shape=\(10, 2\), Y.shape=\(9, 2\)"):
+        svcca.pls(rng.standard_normal((10, 2)), rng.standard_normal((9, 2)))
+    with pytest.raises(ValueError, match=r"PLS needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"):
+        svcca.pls(np.ones((1, 2)), np.ones((1, 3)))

@@ -1,0 +1,128 @@
+"""svcca.pwcca: Morcos et al. (2018) against an independent implementation, its side
+rule, and its invariances (offsets, invertible maps of the other side) with negative
+controls (invertible maps of the weighting side)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+from conftest import TOL64
+
+import svcca
+
+
+def pwcca_oracle(X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """PWCCA from scratch: orthonormal bases by scipy.linalg.orth, canonical variates of X
+    from the SVD of Qx^T Qy, alpha_i = sum_j |<h_i, x_j>| over X's centred neurons."""
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    Qx, Qy = scipy.linalg.orth(Xc), scipy.linalg.orth(Yc)
+    U, rho, _ = np.linalg.svd(Qx.T @ Qy, full_matrices=False)
+    k = min(Qx.shape[1], Qy.shape[1])
+    h = Qx @ U[:, :k]  # unit-norm canonical variates of X
+    alpha = np.abs(h.T @ Xc).sum(axis=1)
+    alpha /= alpha.sum()
+    return float(alpha @ rho[:k]), alpha, rho[:k]
+
+
+@pytest.fixture
+def signal_and_noise_views(rng):
+    """X: 12 neurons driven by 4 signals of distinct strength plus noise; Y: 3 of the
+    signals (distinct noise levels) plus 5 unrelated neurons. Distinct correlations."""
+    n = 1500
+    latent = rng.standard_normal((n, 4))
+    X = latent @ rng.standard_normal((4, 12)) + 0.3 * rng.standard_normal((n, 12)) + rng.standard_normal(12)
+    Y = np.hstack([latent[:, :3] + [0.1, 0.3, 0.6] * rng.standard_normal((n, 3)), rng.standard_normal((n, 5))])
+    return X, Y
+
+
+def test_matches_independent_implementation(signal_and_noise_views):
+    X, Y = signal_and_noise_views
+    res = svcca.pwcca(X, Y)
+    value, alpha, rho = pwcca_oracle(X, Y)
+    np.testing.assert_allclose(res.rho, rho, atol=TOL64)
+    np.testing.assert_allclose(res.alpha, alpha, atol=1e-9)
+    assert res.similarity == res.pwcca == pytest.approx(value, abs=1e-10)
+    assert res.side == "x" and res.y_alpha is None
+
+
+def test_alpha_is_a_distribution_over_the_pairs(signal_and_noise_views):
+    res = svcca.pwcca(*signal_and_noise_views, side="symmetric")
+    for a in (res.alpha, res.x_alpha, res.y_alpha):
+        assert a.shape == (res.n_components,) and np.all(a >= 0) and a.sum() == pytest.approx(1.0)
+
+
+def test_weights_the_directions_the_layer_uses(signal_and_noise_views):
+    # Morcos et al.: the shared signals carry most of X, so PWCCA > the plain mean, which
+    # counts X's chance matches with Y's unrelated neurons as much as the signals
+    X, Y = signal_and_noise_views
+    res = svcca.pwcca(X, Y)
+    assert res.similarity > res.mean + 0.2
+    assert res.alpha[:3].sum() > 0.6 and res.alpha[:3].min() > res.alpha[3:].max()
+
+
+def test_invariant_to_offsets_of_either_side(signal_and_noise_views, rng):
+    X, Y = signal_and_noise_views
+    base = svcca.pwcca(X, Y, side="symmetric")
+    moved = svcca.pwcca(X + 100 * rng.standard_normal(X.shape[1]), Y - 7.0, side="symmetric")
+    np.testing.assert_allclose(moved.alpha, base.alpha, atol=1e-9)
+    assert moved.similarity == pytest.approx(base.similarity, abs=1e-10)
+
+
+@pytest.mark.parametrize("side", ["x", "y"])
+def test_invariant_to_invertible_maps_of_the_other_side_only(signal_and_noise_views, rng, side):
+    X, Y = signal_and_noise_views
+    base = svcca.pwcca(X, Y, side=side).similarity
+    Tx = rng.standard_normal((X.shape[1], X.shape[1]))
+    Ty = rng.standard_normal((Y.shape[1], Y.shape[1]))
+    other = (X, Y @ Ty) if side == "x" else (X @ Tx, Y)
+    same = (X @ Tx, Y) if side == "x" else (X, Y @ Ty)
+    assert svcca.pwcca(*other, side=side).similarity == pytest.approx(base, abs=1e-9)
+    # negative control: the weights are read in the weighting side's neuron basis
+    assert abs(svcca.pwcca(*same, side=side).similarity - base) > 1e-3
+    # (plain CCA is invariant to both)
+    np.testing.assert_allclose(svcca.cca(*same).rho, svcca.cca(X, Y).rho, atol=1e-9)
+
+
+def test_symmetric_is_the_mean_of_the_two_sides(signal_and_noise_views):
+    X, Y = signal_and_noise_views
+    sx = svcca.pwcca(X, Y, side="x")
+    sy = svcca.pwcca(X, Y, side="y")
+    both = svcca.pwcca(X, Y, side="symmetric")
+    assert both.similarity == pytest.approx(0.5 * (sx.similarity + sy.similarity), abs=1e-12)
+    np.testing.assert_allclose(both.alpha, 0.5 * (sx.alpha + sy.alpha), atol=1e-12)
+    # and side="y" is side="x" with the layers swapped
+    assert sy.similarity == pytest.approx(svcca.pwcca(Y, X).similarity, abs=1e-10)
+
+
+def test_smaller_side_rule_counts_varying_features(signal_and_noise_views):
+    X, Y = signal_and_noise_views  # 12 and 8 neurons
+    assert svcca.pwcca(X, Y, side="smaller").side == "y"
+    assert svcca.pwcca(Y, X, side="smaller").side == "x"
+    # dead neurons do not count: 12 - 6 dead = 6 < 8
+    Xd = X.copy()
+    Xd[:, :6] = 0.0
+    assert svcca.pwcca(Xd, Y, side="smaller").side == "x"
+
+
+def test_self_similarity_is_one(signal_and_noise_views):
+    X, _ = signal_and_noise_views
+    assert svcca.pwcca(X, X).similarity == pytest.approx(1.0, abs=TOL64)
+
+
+def test_ridge_uses_unit_norm_variates(signal_and_noise_views):
+    X, Y = signal_and_noise_views
+    res = svcca.pwcca(X, Y, epsilon=0.1)
+    h = res.x_variates / np.linalg.norm(res.x_variates, axis=0)
+    alpha = np.abs(h.T @ (X - X.mean(0))).sum(1)
+    np.testing.assert_allclose(res.alpha, alpha / alpha.sum(), atol=1e-12)
+    assert res.similarity == pytest.approx(float(res.alpha @ res.rho))
+
+
+def test_bad_side(signal_and_noise_views):
+    with pytest.raises(ValueError, match=r"side must be one of 'x', 'y', 'smaller', 'symmetric'; got 'z'"):
+        svcca.pwcca(*signal_and_noise_views, side="z")
+
+
+def test_repr(signal_and_noise_views):
+    assert repr(svcca.pwcca(*signal_and_noise_views)).startswith("PWCCAResult(similarity=")

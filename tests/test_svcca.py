@@ -1,0 +1,140 @@
+"""svcca.svcca: the keep rule, recorded dimensions, weights back on the features, and the
+invariances SVCCA has (orthogonal maps, offsets) and deliberately lacks (neuron scales)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import TOL64, principal_cosines
+
+import svcca
+from svcca._svcca import svd_reduce
+
+
+@pytest.fixture
+def low_rank_plus_noise_views(rng):
+    """Two layers driven by the same 5 latent signals (variance ~1 per neuron) plus
+    isotropic noise of variance 1e-4: 5 directions hold > 99% of each layer's variance."""
+    latent = rng.standard_normal((2000, 5))
+    X = latent @ rng.standard_normal((5, 40)) + 0.01 * rng.standard_normal((2000, 40))
+    Y = latent @ rng.standard_normal((5, 30)) + 0.01 * rng.standard_normal((2000, 30))
+    return X, Y
+
+
+def _dims_by_hand(X, keep):
+    s = np.linalg.svd(X - X.mean(0), compute_uv=False)
+    frac = np.cumsum(s**2) / np.sum(s**2)
+    return int(np.argmax(frac >= keep)) + 1
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.99, 0.999, 1.0])
+def test_keep_fraction_is_the_smallest_count_reaching_it(low_rank_plus_noise_views, keep):
+    X, Y = low_rank_plus_noise_views
+    res = svcca.svcca(X, Y, keep=keep)
+    assert res.x_dims == _dims_by_hand(X, keep)
+    assert res.y_dims == _dims_by_hand(Y, keep)
+    assert res.x_explained >= keep - 1e-12
+    s = np.asarray(res.x_singular_values)
+    assert np.sum(s[: res.x_dims - 1] ** 2) / np.sum(s**2) < keep  # one fewer is not enough
+    assert res.n_components == min(res.x_dims, res.y_dims) and res.keep == keep
+
+
+def test_paper_default_finds_the_shared_signal(low_rank_plus_noise_views):
+    X, Y = low_rank_plus_noise_views
+    res = svcca.svcca(X, Y)  # keep=0.99
+    assert (res.x_dims, res.y_dims) == (5, 5)
+    np.testing.assert_allclose(res.rho, 1.0, atol=1e-3)
+    # negative control: without the SVD step, CCA also matches the 35 noise directions by chance
+    assert svcca.cca(X, Y).similarity < 0.5
+
+
+def test_int_keep_is_a_count_capped_at_the_rank(rng):
+    X = rng.standard_normal((300, 4)) @ rng.standard_normal((4, 12))  # rank 4
+    Y = rng.standard_normal((300, 10))
+    res = svcca.svcca(X, Y, keep=3)
+    assert (res.x_dims, res.y_dims) == (3, 3)
+    res = svcca.svcca(X, Y, keep=8)
+    assert (res.x_dims, res.y_dims) == (4, 8)  # X has only 4 directions that are not noise
+
+
+def test_equals_cca_of_the_projected_layers(low_rank_plus_noise_views):
+    X, Y = low_rank_plus_noise_views
+    res = svcca.svcca(X, Y, keep=7)
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    Px = Xc @ np.linalg.svd(Xc, full_matrices=False)[2][:7].T
+    Py = Yc @ np.linalg.svd(Yc, full_matrices=False)[2][:7].T
+    np.testing.assert_allclose(res.rho, principal_cosines(Px, Py), atol=TOL64)
+
+
+def test_weights_map_back_to_the_features(low_rank_plus_noise_views):
+    X, Y = low_rank_plus_noise_views
+    res = svcca.svcca(X, Y, keep=6)
+    assert res.x_weights.shape == (40, 6) and res.y_weights.shape == (30, 6)
+    u, v = res.x_variates, res.y_variates
+    n = X.shape[0]
+    np.testing.assert_allclose(u, (X - res.x_mean) @ res.x_weights, atol=1e-12)
+    np.testing.assert_allclose(u.T @ u / (n - 1), np.eye(6), atol=1e-9)
+    np.testing.assert_allclose(u.T @ v / (n - 1), np.diag(res.rho), atol=1e-9)
+
+
+def test_invariant_to_orthogonal_maps_and_offsets(low_rank_plus_noise_views, rng):
+    X, Y = low_rank_plus_noise_views
+    base = svcca.svcca(X, Y, keep=0.99)
+    Q = np.linalg.qr(rng.standard_normal((40, 40)))[0]
+    moved = svcca.svcca(X @ Q + 3.0, Y - 1.0, keep=0.99)
+    assert moved.x_dims == base.x_dims
+    np.testing.assert_allclose(moved.rho, base.rho, atol=1e-9)
+
+
+def test_not_invariant_to_neuron_scales_negative_control(rng):
+    # SVCCA measures variance on unscaled activations: blowing up a noise neuron makes
+    # it a kept direction, unlike CCA, which is scale invariant
+    latent = rng.standard_normal((1000, 2))
+    X = np.hstack([latent @ rng.standard_normal((2, 6)), 0.01 * rng.standard_normal((1000, 4))])
+    Y = np.hstack([latent @ rng.standard_normal((2, 5)), 3 * rng.standard_normal((1000, 4))])
+    base = svcca.svcca(X, Y, keep=0.99)
+    assert (base.x_dims, base.y_dims) == (2, 6) and base.similarity > 0.99
+    scaled = X * np.r_[np.ones(6), 1e3 * np.ones(4)]
+    moved = svcca.svcca(scaled, Y, keep=0.99)
+    assert moved.x_dims == 6 and moved.similarity < 0.5  # X's noise neurons now count
+    np.testing.assert_allclose(svcca.cca(scaled, Y).rho, svcca.cca(X, Y).rho, atol=1e-9)  # CCA: invariant
+
+
+def test_constant_features_are_reported(low_rank_plus_noise_views):
+    X, Y = low_rank_plus_noise_views
+    Xd = np.insert(X, [1, 4], 0.0, axis=1)
+    res = svcca.svcca(Xd, Y)
+    np.testing.assert_array_equal(res.x_dropped, [1, 5])
+    np.testing.assert_allclose(res.rho, svcca.svcca(X, Y).rho, atol=TOL64)
+    assert np.all(res.x_weights[[1, 5]] == 0)
+
+
+def test_svd_reduce_returns_the_projection(low_rank_plus_noise_views):
+    X, _ = low_rank_plus_noise_views
+    ops = svcca._backend.get_ops(X)
+    mean, reduced, V, k, explained, s = svd_reduce(X, 0.99, ops)
+    assert k == 5 and reduced.shape == (2000, 5) and V.shape == (40, 5)
+    np.testing.assert_allclose(reduced, (X - mean) @ V, atol=1e-10)
+    assert explained == pytest.approx(np.sum(s[:5] ** 2) / np.sum(s**2))
+
+
+@pytest.mark.parametrize(
+    ("keep", "error", "match"),
+    [
+        (0.0, ValueError, r"keep as a variance fraction must be in \(0, 1\]; got 0.0"),
+        (1.5, ValueError, r"keep as a variance fraction must be in \(0, 1\]; got 1.5"),
+        (0, ValueError, r"keep as a number of directions must be >= 1; got 0"),
+        (True, TypeError, r"keep must be a float in \(0, 1\] or a positive int; got True"),
+        ("all", TypeError, r"keep must be a float in \(0, 1\] or a positive int; got str"),
+    ],
+)
+def test_bad_keep(independent_views, keep, error, match):
+    X, Y = independent_views
+    with pytest.raises(error, match=match):
+        svcca.svcca(X, Y, keep=keep)
+
+
+def test_repr_and_summaries(low_rank_plus_noise_views):
+    res = svcca.svcca(*low_rank_plus_noise_views)
+    assert repr(res).startswith("SVCCAResult(similarity=1.0000, keep=0.99, x_dims=5, y_dims=5")
+    assert res.similarity == res.mean
