@@ -15,27 +15,30 @@ O(features^2), whatever the number of samples. Partial accumulators combine exac
   every pairwise cross-product or only chosen pairs; ``pair(a, b)`` and
   ``similarity_matrix()`` finish it.
 
-Numerics (code symbol -> paper symbol): each batch is centred on its own mean and its
-co-moment merged with the running one by the pairwise update of Chan, Golub and LeVeque
-(1979): with counts ``n_A``, ``n_B`` and ``delta = mean_B - mean_A``,
-``C = C_A + C_B + n_A n_B / n * delta delta^T``. Large offsets (activations around 1e6)
-therefore cost no accuracy, unlike accumulating raw ``sum x x^T``. ``C / (n - 1)`` is
-``Sigma`` of the paper.
+Numerics (code symbol -> paper symbol): each batch is centred on its own mean (in two
+passes, so constant features come out as exact zeros) and its co-moment merged with the
+running one by the pairwise update of Chan, Golub and LeVeque (1979): with counts ``n_A``,
+``n_B`` and ``delta = mean_B - mean_A``, ``C = C_A + C_B + n_A n_B / n * delta delta^H``.
+Large offsets (activations around 1e6) therefore cost no accuracy, unlike accumulating raw
+``sum x x^T``. ``C / (n - 1)`` is the paper's ``Sigma``.
 
-Finishing uses the core's Gram path (:func:`svcca._cca.whiten`): constant features are
-dropped with the same tolerance, each side is rescaled to its correlation matrix ``G`` and
-whitened through ``G = V diag(lam) V^T``, keeping the directions with
-``lam > rtol^2 lam_max``. Statistics hold *squared* singular values, so the default
-tolerance is ``rtol = sqrt(max(n, p) * eps)``: exact rank deficiency (duplicated or
-linearly dependent features) is dropped as in the batch computation, and the result equals
-the batch one to about 1e-10 whenever the kept spectrum has ``lam_min / lam_max >~ 1e-5``
-(the condition under which :func:`svcca.cca` itself takes the Gram path). Directions
-weaker than that are resolved only to about ``eps * lam_max / lam``.
+Finishing reuses the Gram path of :func:`svcca._cca.whiten`: constant features are dropped
+with the same tolerance, each side is rescaled to its correlation matrix ``G`` and
+whitened by a Cholesky factor when ``G`` is well conditioned (``cond(G) <= 1e5``, where
+:func:`svcca.cca` itself takes that path), else by an eigendecomposition that keeps only
+the directions squared statistics resolve, ``lam > sqrt(max(n, p) eps) lam_max``, as
+``svcca.cca(..., method="gram")`` does. Exact rank deficiency (duplicated or linearly
+dependent features) is therefore dropped as in the batch computation, and the results
+equal the batch ones to about 1e-10 when each side's kept correlation matrix has
+``cond <= 1e5``. Weaker directions are resolved only to about ``eps * lam_max / lam``,
+and those under the threshold are dropped where the batch SVD path would keep them. For
+SVCCA the singular values come from the eigenvalues of ``C``: those below about
+``sqrt(eps) * s_max`` are rounding noise.
 
 Canonical variates, PLS scores and anything else that needs the samples are not available
 from statistics: accessing ``x_variates`` (or ``x_scores``) on a finished result raises an
 ``AttributeError`` that says so; compute ``(X - x_mean) @ x_weights`` batch by batch
-instead. PWCCA's projection weights *are* available: ``<h_i, x_j> = (C_xx a_i)_j``.
+instead. PWCCA's projection weights *are* available: ``<h_i, x_j> = (C_xx w_i)_j``.
 """
 
 from __future__ import annotations
@@ -291,7 +294,7 @@ class _Moments:
             arrays[x], shapes[x] = a, shape
         rows = {shape[0] for shape in shapes.values()}
         if len(rows) > 1:
-            detail = ", ".join(f"{display.get(x, repr(x))}.shape={shapes[x]}" for x in self.names)
+            detail = ", ".join(f"{display.get(x, f'batch[{x!r}]')}.shape={shapes[x]}" for x in self.names)
             raise ValueError(
                 f"all layers of a batch must have the same number of samples (rows); got {detail}"
             )
@@ -300,7 +303,7 @@ class _Moments:
             for x in self.names:
                 if widths[x] != self.widths[x]:
                     raise ValueError(
-                        f"{display.get(x, repr(x))} has {widths[x]} features in batch {self.n_batches} "
+                        f"{display.get(x, f'batch[{x!r}]')} has {widths[x]} features in batch {self.n_batches} "
                         f"(shape {shapes[x]}) but {self.widths[x]} in the earlier ones"
                     )
         else:
@@ -812,6 +815,7 @@ class PairAccumulator(_Finisher):
 
     def __init__(self, *, device: Any = None, max_bytes: int | None = _DEFAULT_MAX_BYTES) -> None:
         self._m = _Moments(("X", "Y"), "all", device, max_bytes, "PairAccumulator")
+        self._labels = ("X", "Y")  # names in error messages (the layers' names after pair())
 
     _DISPLAY = {"X": "X", "Y": "Y"}
 
@@ -997,7 +1001,7 @@ class PairAccumulator(_Finisher):
         ValueError
             Fewer than 2 samples seen, or a side with no varying feature.
         """
-        return self._cca_pair("X", "Y", ("X", "Y"), epsilon, rtol, warn)[0]
+        return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)[0]
 
     def svcca(
         self, *, keep: float | int = 0.99, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
@@ -1017,7 +1021,7 @@ class PairAccumulator(_Finisher):
         -------
         SVCCAResult
         """
-        return self._svcca_pair("X", "Y", ("X", "Y"), keep, epsilon, rtol, warn)
+        return self._svcca_pair("X", "Y", self._labels, keep, epsilon, rtol, warn)
 
     def pwcca(
         self, *, side: str = "x", epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
@@ -1037,7 +1041,7 @@ class PairAccumulator(_Finisher):
         -------
         PWCCAResult
         """
-        return self._pwcca_pair("X", "Y", ("X", "Y"), side, epsilon, rtol, warn)
+        return self._pwcca_pair("X", "Y", self._labels, side, epsilon, rtol, warn)
 
     def pls(self, *, n_components: int | None = None, rtol: float | None = None) -> PLSResult:
         """Partial least squares from the statistics (as :func:`svcca.pls`); scores are not available.
@@ -1238,6 +1242,7 @@ class MultiLayerAccumulator(_Finisher):
         self._check_name(b)
         m = self._m
         out = PairAccumulator(device=m.device, max_bytes=None)
+        out._labels = (f"layer {a!r}", f"layer {b!r}")
         om = out._m
         om._layout({"X": m.widths[a], "Y": m.widths[b]})
         om.n, om.n_batches, om.ops, om.is_complex, om.input_eps = (
@@ -1317,7 +1322,11 @@ class MultiLayerAccumulator(_Finisher):
         def whitened(name: Hashable) -> Whitened:  # each layer whitened once
             if name not in cache:
                 cache[name] = self._whiten(
-                    m.mean[m.slice(name)], m.block(name, name), f"layer {name!r}", opts["epsilon"], opts["rtol"]
+                    m.mean[m.slice(name)],
+                    m.block(name, name),
+                    f"layer {name!r}",
+                    opts["epsilon"],
+                    opts["rtol"],
                 )
             return cache[name]
 

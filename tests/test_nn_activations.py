@@ -153,10 +153,12 @@ def test_recording_restores_the_mode_and_keeps_no_gradients(images):
 def test_fx_node_names_are_recorded_and_agree_with_hooks(images):
     net = M.resnet18(num_classes=10, seed=0)
     x = images.tensors[0][:6].expand(-1, 3, -1, -1)
-    both = A.record(net, x, ["layer1.0", "layer1.0.relu_1"], method="fx")
-    hooks = A.record(net, x, ["layer1.0"], method="hooks")
-    np.testing.assert_allclose(both["layer1.0"], hooks["layer1.0"], atol=TOL32)
-    np.testing.assert_allclose(both["layer1.0.relu_1"], both["layer1.0"], atol=TOL32)  # the block ends in it
+    fx = A.record(net, x, ["layer1.0", "layer2.0.bn1"], method="fx")
+    hooks = A.record(net, x, ["layer1.0", "layer2.0.bn1"], method="hooks")
+    for name in fx:
+        np.testing.assert_allclose(fx[name], hooks[name], atol=TOL32)
+    relu_1 = A.record(net, x, ["layer1.0.relu_1"])  # the second call of the block's ReLU: its output
+    np.testing.assert_allclose(relu_1["layer1.0.relu_1"], hooks["layer1.0"], atol=TOL32)
     auto = A.record(net, x, ["layer2.1.add"])  # not a module: "auto" picks feature extraction
     assert auto["layer2.1.add"].shape == (6, 2, 2, 128)
 
@@ -249,8 +251,10 @@ def test_recording_into_an_accumulator_equals_recording_into_memory(images):
         batch = svcca.cca(X[a], X[b], warn=False).rho
         np.testing.assert_allclose(streamed, batch, atol=1e-6)  # float32 activations, float64 statistics
     # conv positions as datapoints stream the same way
-    pos = A.record(net, more, ["conv5", "conv6"], pool={"conv5": 1}, positions=True, sink=MultiLayerAccumulator())
-    ref = svcca.cca(in_memory["conv5"].mean(axis=(1, 2)), in_memory["conv6"].reshape(200, -1)).rho
+    # (conv5 is 4x4x32, average-pooled to 2x2; conv6 is 2x2x64: 800 positions each)
+    pos = A.record(net, more, ["conv5", "conv6"], pool={"conv5": 2}, positions=True, sink=MultiLayerAccumulator())
+    c5 = in_memory["conv5"].reshape(200, 2, 2, 2, 2, 32).mean(axis=(2, 4)).reshape(800, 32)
+    ref = svcca.cca(c5, in_memory["conv6"].reshape(800, 64)).rho
     np.testing.assert_allclose(pos.pair("conv5", "conv6").cca().rho, ref, atol=1e-6)
 
 

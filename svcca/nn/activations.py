@@ -167,7 +167,11 @@ def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False
 
 
 class _StopForward(Exception):
-    """Raised by a hook once every requested layer is captured: the rest of the forward is skipped."""
+    """Raised by a hook once every requested layer is captured: the rest of the forward is skipped.
+
+    Only from the second batch on: the first runs the whole forward pass, so a module that
+    runs more than once (an ambiguous hook) is detected.
+    """
 
 
 class _HookRecorder:
@@ -175,6 +179,7 @@ class _HookRecorder:
         self.layers = tuple(layers)
         self.outputs: dict[str, Any] = {}
         self.calls: dict[str, int] = {}
+        self.checked = False
         self.handles = []
         for name in self.layers:
             self.handles.append(model.get_submodule(name).register_forward_hook(self._hook(name)))
@@ -183,7 +188,7 @@ class _HookRecorder:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             self.calls[name] = self.calls.get(name, 0) + 1
             self.outputs[name] = output
-            if len(self.outputs) == len(self.layers) and all(self.calls[n] == 1 for n in self.layers):
+            if self.checked and len(self.outputs) == len(self.layers):
                 raise _StopForward
 
         return hook
@@ -204,6 +209,7 @@ class _HookRecorder:
         missing = [n for n in self.layers if n not in self.outputs]
         if missing:
             raise ValueError(f"layer(s) {missing} did not run in the forward pass of {type(model).__name__}")
+        self.checked = True
         return self.outputs
 
     def remove(self) -> None:

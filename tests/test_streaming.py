@@ -1,0 +1,503 @@
+"""Tests of svcca.streaming: streamed statistics equal the in-memory computation."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import numpy as np
+import pytest
+import scipy.linalg
+from conftest import TOL64, make_shared_latent_views
+
+import svcca
+from svcca._grid import similarity_matrix
+from svcca.streaming import MultiLayerAccumulator, PairAccumulator
+
+torch = pytest.importorskip("torch")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def random_cuts(rng: np.random.Generator, n: int, n_batches: int) -> list[tuple[int, int]]:
+    """``n_batches`` consecutive (start, stop) ranges of random sizes covering ``range(n)``."""
+    cuts = np.sort(rng.choice(np.arange(1, n), n_batches - 1, replace=False)) if n_batches > 1 else []
+    edges = np.r_[0, cuts, n].astype(int)
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def stream(X, Y, ranges, acc=None) -> PairAccumulator:
+    acc = PairAccumulator() if acc is None else acc
+    for a, b in ranges:
+        acc.update(X[a:b], Y[a:b])
+    return acc
+
+
+def assert_weights_close(w, ref, rtol):
+    """Weights agree column by column relative to the column's size (same sign convention)."""
+    w, ref = np.asarray(w), np.asarray(ref)
+    assert w.shape == ref.shape
+    scale = np.abs(ref).max(axis=0, keepdims=True)
+    np.testing.assert_allclose(w / scale, ref / scale, rtol=0, atol=rtol)
+
+
+def assert_same_cca(res, ref, tol=TOL64, wtol=1e-9):
+    np.testing.assert_allclose(np.asarray(res.rho), np.asarray(ref.rho), rtol=0, atol=tol)
+    assert (res.x_rank, res.y_rank) == (ref.x_rank, ref.y_rank)
+    np.testing.assert_array_equal(np.asarray(res.x_kept), np.asarray(ref.x_kept))
+    np.testing.assert_array_equal(np.asarray(res.y_kept), np.asarray(ref.y_kept))
+    assert res.n_samples == ref.n_samples
+    assert_weights_close(res.x_weights, ref.x_weights, wtol)
+    assert_weights_close(res.y_weights, ref.y_weights, wtol)
+
+
+@pytest.fixture
+def offset_views(rng):
+    """600 samples sharing 3 latent directions, every neuron offset by about 1e6."""
+    X, Y = make_shared_latent_views(rng, 600, 10, 8, 3)
+    return X + 1e6 * rng.uniform(0.5, 1.5, 10), Y - 1e6 * rng.uniform(0.5, 1.5, 8)
+
+
+@pytest.fixture
+def dead_and_dependent_views(rng):
+    """X with 2 constant neurons (values exactly representable) and 2 exactly dependent
+    ones (rank 8 of 12); Y shares 3 directions: ranks and kept features are known."""
+    n = 500
+    X, Y = make_shared_latent_views(rng, n, 8, 7, 3)
+    dependent = X[:, :2] @ np.array([[1.0, 2.0], [-1.0, 0.5]])
+    X = np.hstack([X[:, :3], np.full((n, 1), 2.0), X[:, 3:], dependent, np.zeros((n, 1))])
+    return X, Y
+
+
+# --- equality with the batch computation ----------------------------------------------------
+
+
+@pytest.mark.parametrize("n_batches", [1, 2, 7, 50])
+def test_cca_streamed_equals_batch_for_any_split(shared_latent_views, rng, n_batches):
+    X, Y = shared_latent_views
+    res = stream(X, Y, random_cuts(rng, len(X), n_batches)).cca()
+    assert_same_cca(res, svcca.cca(X, Y))
+
+
+def test_single_row_batches(shared_latent_views):
+    X, Y = shared_latent_views
+    acc = stream(X, Y, [(i, i + 1) for i in range(len(X))])
+    assert_same_cca(acc.cca(), svcca.cca(X, Y))
+    np.testing.assert_allclose(acc.x_mean, X.mean(0), rtol=1e-14)
+
+
+def test_offsets_of_1e6_cost_no_accuracy(offset_views, rng):
+    X, Y = offset_views
+    ref = svcca.cca(X, Y)
+    res = stream(X, Y, random_cuts(rng, len(X), 9)).cca()
+    assert_same_cca(res, ref, wtol=1e-8)
+    # negative control: raw sums (sum x x^T - n m m^T) lose digits to the offset; ours do not
+    n, m = len(X), X.mean(0)
+    exact = (X - m).T @ (X - m) / (n - 1)
+    naive = (X.T @ X - n * np.outer(m, m)) / (n - 1)
+    streamed = stream(X, Y, random_cuts(rng, n, 9)).covariance("X", "X")
+    assert np.abs(naive - exact).max() / np.abs(exact).max() > 1e-7
+    assert np.abs(streamed - exact).max() / np.abs(exact).max() < 1e-12
+
+
+def test_constant_and_dependent_features_as_in_batch(dead_and_dependent_views, rng):
+    X, Y = dead_and_dependent_views
+    ref = svcca.cca(X, Y)
+    res = stream(X, Y, random_cuts(rng, len(X), 6)).cca()
+    assert res.x_rank == 8 and ref.x_rank == 8
+    np.testing.assert_array_equal(np.asarray(res.x_dropped), [3, 11])
+    np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
+
+
+def test_constant_feature_with_unrepresentable_value_is_dropped(rng):
+    """A constant 0.9999092 (tanh(5)): its batch means carry rounding; two-pass centring
+    makes it exactly constant, so it is dropped. Oracle: CCA without that column."""
+    X, Y = make_shared_latent_views(rng, 5000, 5, 4, 2)
+    Xc = np.hstack([X, np.full((5000, 1), np.tanh(5.0))])
+    res = stream(Xc, Y, random_cuts(rng, 5000, 4)).cca()
+    np.testing.assert_array_equal(np.asarray(res.x_dropped), [5])
+    np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, rtol=0, atol=TOL64)
+
+
+def test_ridge_epsilon_as_in_batch(shared_latent_views, rng):
+    X, Y = shared_latent_views
+    res = stream(X, Y, random_cuts(rng, len(X), 5)).cca(epsilon=1e-2)
+    ref = svcca.cca(X, Y, epsilon=1e-2)
+    assert_same_cca(res, ref)
+    assert res.similarity < svcca.cca(X, Y).similarity  # negative control: the ridge acts
+
+
+def test_unresolvable_directions_are_dropped_not_invented(rank_deficient_ill_conditioned):
+    """Condition 1e8: Cholesky is refused, and the eigendecomposition keeps exactly the
+    directions with s > (max(n, p) eps)^(1/4) s_max (the documented threshold)."""
+    X, Y = rank_deficient_ill_conditioned
+    res = stream(X, Y, [(0, 150), (150, 400)]).cca()
+    Xs = (X - X.mean(0)) / np.linalg.norm(X - X.mean(0), axis=0)
+    s = np.linalg.svd(Xs, compute_uv=False)
+    threshold = (max(X.shape) * np.finfo(float).eps) ** 0.25
+    assert res.x_rank == int((s > threshold * s[0]).sum())
+    assert res.x_rank < svcca.cca(X, Y).x_rank  # the batch SVD path resolves more
+    assert np.all((np.asarray(res.rho) >= 0) & (np.asarray(res.rho) <= 1))
+
+
+@pytest.mark.parametrize("keep", [0.99, 3])
+def test_svcca_streamed_equals_batch(rng, keep):
+    X, Y = make_shared_latent_views(rng, 800, 12, 9, 3)
+    X = X @ np.diag(np.logspace(0, -1, 12))  # a spread spectrum, so keep=0.99 bites
+    res = stream(X, Y, random_cuts(rng, 800, 6)).svcca(keep=keep)
+    ref = svcca.svcca(X, Y, keep=keep)
+    assert (res.x_dims, res.y_dims) == (ref.x_dims, ref.y_dims)
+    assert res.x_explained == pytest.approx(ref.x_explained, abs=TOL64)
+    np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
+    # singular values from eigenvalues: the kept ones to rounding, the rest to ~sqrt(eps) s_max
+    k = res.x_dims
+    np.testing.assert_allclose(res.x_singular_values[:k], ref.x_singular_values[:k], rtol=1e-10)
+    np.testing.assert_allclose(
+        res.x_singular_values, ref.x_singular_values, rtol=0, atol=1e-6 * ref.x_singular_values[0]
+    )
+    assert_weights_close(res.x_weights, ref.x_weights, 1e-9)
+    assert_weights_close(res.y_weights, ref.y_weights, 1e-9)
+
+
+@pytest.mark.parametrize("side", ["x", "y", "smaller", "symmetric"])
+def test_pwcca_streamed_equals_batch(dead_and_dependent_views, rng, side):
+    X, Y = dead_and_dependent_views
+    res = stream(X, Y, random_cuts(rng, len(X), 4)).pwcca(side=side)
+    ref = svcca.pwcca(X, Y, side=side)
+    assert res.side == ref.side
+    assert res.similarity == pytest.approx(ref.similarity, abs=TOL64)
+    np.testing.assert_allclose(res.alpha, ref.alpha, rtol=0, atol=TOL64)
+
+
+def test_pls_streamed_equals_batch(offset_views, rng):
+    X, Y = offset_views
+    res = stream(X, Y, random_cuts(rng, len(X), 5)).pls()
+    ref = svcca.pls(X, Y)
+    np.testing.assert_allclose(res.covariances, ref.covariances, rtol=1e-9)
+    np.testing.assert_allclose(res.correlations, ref.correlations, rtol=0, atol=1e-9)
+    assert_weights_close(res.x_weights, ref.x_weights, 1e-8)
+    assert res.similarity == pytest.approx(ref.similarity, abs=1e-9)
+
+
+def test_complex_batches(rng):
+    n = 400
+    Z = rng.standard_normal((n, 3)) + 1j * rng.standard_normal((n, 3))
+    X = np.hstack([Z, rng.standard_normal((n, 2)) + 1j * rng.standard_normal((n, 2))]) @ (
+        rng.standard_normal((5, 5)) + 1j * rng.standard_normal((5, 5))
+    )
+    Y = np.hstack([Z + 0.3 * rng.standard_normal((n, 3)), rng.standard_normal((n, 2))])
+    res = stream(X, Y, random_cuts(rng, n, 5)).cca()
+    np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, rtol=0, atol=TOL64)
+
+
+def test_float32_batches_match_the_batch_computation(shared_latent_views, rng):
+    X, Y = (a.astype(np.float32) for a in shared_latent_views)
+    res = stream(X, Y, random_cuts(rng, len(X), 4)).cca()
+    np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, rtol=0, atol=TOL64)
+
+
+# --- merging, saving, memory ------------------------------------------------------------------
+
+
+def test_merge_of_parts_equals_one_pass(offset_views, rng):
+    X, Y = offset_views
+    ranges = random_cuts(rng, len(X), 12)
+    parts = [stream(X, Y, ranges[i : i + 3]) for i in range(0, 12, 3)]
+    snapshot = parts[1].cca().rho.copy()
+    left = parts[0].copy().merge(parts[1])
+    right = parts[2].copy().merge(parts[3])
+    merged = left.merge(right, PairAccumulator())  # an empty part is a no-op
+    assert merged.n_samples == len(X)
+    assert_same_cca(merged.cca(), stream(X, Y, ranges).cca(), wtol=1e-8)
+    np.testing.assert_array_equal(parts[1].cca().rho, snapshot)  # the others are unchanged
+
+
+def test_merge_into_empty(shared_latent_views):
+    X, Y = shared_latent_views
+    acc = PairAccumulator().merge(stream(X, Y, [(0, 300), (300, 600)]))
+    assert_same_cca(acc.cca(), svcca.cca(X, Y))
+
+
+def test_merge_rejects_other_widths_and_types(shared_latent_views):
+    X, Y = shared_latent_views
+    a = stream(X, Y, [(0, 100)])
+    b = stream(X[:, :5], Y, [(0, 100)])
+    with pytest.raises(ValueError, match="cannot merge accumulators of different widths"):
+        a.merge(b)
+    with pytest.raises(TypeError, match="can only merge PairAccumulator objects; got MultiLayerAccumulator"):
+        a.merge(MultiLayerAccumulator())
+
+
+def test_save_and_load_round_trip(tmp_path, shared_latent_views):
+    X, Y = shared_latent_views
+    acc = stream(X, Y, [(0, 250), (250, 600)])
+    path = tmp_path / "stats.npz"
+    acc.save(path)
+    back = PairAccumulator.load(path)
+    assert back.n_samples == 600
+    assert_same_cca(back.cca(), acc.cca(), tol=0, wtol=0)
+    assert not list(tmp_path.glob("*.tmp"))  # written atomically, nothing left behind
+    with pytest.raises(ValueError, match="holds 'PairAccumulator' statistics, not MultiLayerAccumulator"):
+        MultiLayerAccumulator.load(path)
+
+
+def test_memory_does_not_grow_with_samples(rng):
+    """Statistics are O(features^2): the same size after 10 rows and after 20,000."""
+
+    def stored_bytes(acc):
+        m = acc._m
+        return m.mean.nbytes + sum(c.nbytes for c in m.C.values())
+
+    small = stream(rng.standard_normal((10, 6)), rng.standard_normal((10, 4)), [(0, 10)])
+    X, Y = rng.standard_normal((20_000, 6)), rng.standard_normal((20_000, 4))
+    large = stream(X, Y, random_cuts(rng, 20_000, 40))
+    assert stored_bytes(small) == stored_bytes(large) == 8 * (6 + 4 + 6 * 6 + 6 * 4 + 4 * 4)
+
+
+# --- torch, loaders and the multi-layer accumulator -------------------------------------------
+
+
+def test_torch_batches_give_tensors_equal_to_numpy(shared_latent_views):
+    X, Y = shared_latent_views
+    Xt = torch.as_tensor(X, dtype=torch.float32).requires_grad_()  # recorded activations may need grad
+    Yt = torch.as_tensor(Y, dtype=torch.float32)
+    acc = PairAccumulator()
+    for a in range(0, 600, 128):
+        acc.update(Xt[a : a + 128], Yt[a : a + 128].numpy() if a % 256 else Yt[a : a + 128])
+    res = acc.cca()
+    assert isinstance(res.rho, torch.Tensor) and res.rho.dtype == torch.float64
+    assert res.rho.device == Xt.device
+    ref = svcca.cca(Xt.detach().numpy(), Yt.numpy())
+    np.testing.assert_allclose(res.rho.numpy(), ref.rho, rtol=0, atol=TOL64)
+    assert_weights_close(res.x_weights.numpy(), ref.x_weights, 1e-9)
+    for method in ("svcca", "pwcca"):
+        got = getattr(acc, method)().similarity
+        assert got == pytest.approx(
+            getattr(svcca, method)(Xt.detach().numpy(), Yt.numpy()).similarity, abs=TOL64
+        )
+    assert isinstance(acc.pls().x_weights, torch.Tensor)
+
+
+def test_dataloader_of_pairs(shared_latent_views):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    X, Y = shared_latent_views
+    loader = DataLoader(TensorDataset(torch.as_tensor(X), torch.as_tensor(Y)), batch_size=37)
+    res = PairAccumulator().update_from(loader, progress=False).cca()
+    assert_same_cca(res, svcca.cca(X, Y))
+
+
+def test_update_from_rejects_non_pairs(shared_latent_views):
+    X, _ = shared_latent_views
+    with pytest.raises(
+        TypeError, match=r"each batch must be an \(X, Y\) pair; batch 0 is a tuple of length 3"
+    ):
+        PairAccumulator().update_from([(X, X, X)])
+
+
+@pytest.fixture
+def three_layers(rng):
+    x = rng.standard_normal((900, 6))
+    return {
+        "conv": x @ rng.standard_normal((6, 10)) + 5.0,
+        "fc": np.tanh(x @ rng.standard_normal((6, 7))),
+        "logits": np.hstack([x[:, :2], rng.standard_normal((900, 2))]),
+    }
+
+
+@pytest.mark.parametrize("method", ["cca", "svcca", "pwcca", "cka"])
+def test_multilayer_grid_equals_in_memory_grid(three_layers, rng, method):
+    acc = MultiLayerAccumulator()
+    for a, b in random_cuts(rng, 900, 5):
+        acc.update({k: v[a:b] for k, v in three_layers.items()})
+    got = acc.similarity_matrix(method=method)
+    want = similarity_matrix(three_layers, method=method)
+    assert got.row_labels == ("conv", "fc", "logits")
+    np.testing.assert_allclose(got.values, want.values, rtol=0, atol=TOL64)
+
+
+def test_multilayer_pair_equals_pair_accumulator(three_layers, rng):
+    ranges = random_cuts(rng, 900, 4)
+    acc = MultiLayerAccumulator()
+    for a, b in ranges:
+        acc.update([three_layers[k][a:b] for k in ("conv", "fc", "logits")])  # a sequence: names 0, 1, 2
+    ref = stream(three_layers["logits"], three_layers["conv"], ranges).cca()
+    assert_same_cca(acc.pair(2, 0).cca(), ref)
+    np.testing.assert_allclose(
+        acc.covariance(0, 1), np.cov(three_layers["conv"].T, three_layers["fc"].T)[:10, 10:]
+    )
+
+
+def test_multilayer_selected_pairs_and_conv_batches(rng):
+    """Only the asked-for cross-products are kept; conv batches are flattened per sample."""
+    conv = rng.standard_normal((300, 2, 2, 3))
+    layers = {
+        "a": conv,
+        "b": conv.reshape(300, 12)[:, :5] + 0.1 * rng.standard_normal((300, 5)),
+        "c": rng.standard_normal((300, 4)),
+    }
+    acc = MultiLayerAccumulator(pairs=[("b", "a")])
+    acc.update_from(
+        [{k: torch.as_tensor(v[i : i + 100]) for k, v in layers.items()} for i in range(0, 300, 100)]
+    )
+    assert acc.names == ("b", "a")  # in order of appearance; "c" takes part in no pair
+    assert set(acc._m.C) == {("a", "a"), ("b", "b"), ("b", "a")}
+    ref = svcca.cca(conv.reshape(300, 12), layers["b"])
+    np.testing.assert_allclose(acc.pair("a", "b").cca().rho.numpy(), ref.rho, rtol=0, atol=TOL64)
+    with pytest.raises(KeyError, match="unknown layer 'c'"):
+        acc.pair("a", "c")
+
+
+def test_multilayer_bad_batches(three_layers):
+    acc = MultiLayerAccumulator(["conv", "fc"])
+    with pytest.raises(ValueError, match=r"batch 0 lacks layer\(s\) \['fc'\]"):
+        acc.update({"conv": three_layers["conv"]})
+    with pytest.raises(
+        ValueError,
+        match=r"same number of samples \(rows\); got batch\['conv'\].shape=\(900, 10\), batch\['fc'\].shape=\(899, 7\)",
+    ):
+        acc.update({"conv": three_layers["conv"], "fc": three_layers["fc"][:-1]})
+    with pytest.raises(ValueError, match="debiased CKA needs the samples"):
+        acc.update({"conv": three_layers["conv"], "fc": three_layers["fc"]}).similarity_matrix(
+            method="cka", debiased=True
+        )
+    with pytest.raises(ValueError, match="need 0.00 GiB .* more than max_bytes=100"):
+        MultiLayerAccumulator(max_bytes=100).update(three_layers)
+
+
+# --- what statistics cannot give, and bad input -----------------------------------------------
+
+
+def test_variates_and_scores_are_not_available(shared_latent_views):
+    X, Y = shared_latent_views
+    acc = stream(X, Y, [(0, 600)])
+    with pytest.raises(AttributeError, match="X was not kept with this result"):
+        _ = acc.cca().x_variates
+    with pytest.raises(AttributeError, match=r"PLS scores \(x_scores\) need the samples"):
+        _ = acc.pls().x_scores @ np.ones(3)
+    with pytest.raises(AttributeError, match="need the samples"):
+        _ = acc.pls().y_scores.shape
+
+
+def test_bad_batches_raise_clear_errors(shared_latent_views):
+    X, Y = shared_latent_views
+    acc = PairAccumulator().update(X[:10], Y[:10])
+    with pytest.raises(
+        ValueError, match=r"same number of samples \(rows\); got X.shape=\(10, 10\), Y.shape=\(9, 8\)"
+    ):
+        acc.update(X[:10], Y[:9])
+    with pytest.raises(
+        ValueError, match=r"X has 9 features in batch 1 \(shape \(10, 9\)\) but 10 in the earlier ones"
+    ):
+        acc.update(X[:10, :9], Y[:10])
+    bad = X[:10].copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or Inf"):
+        acc.update(bad, Y[:10])
+    with pytest.raises(ValueError, match=r"Y must be 2-D .* got Y.shape=\(10,\)"):
+        acc.update(X[:10], Y[:10, 0])
+    with pytest.raises(TypeError, match="X must be an array"):
+        acc.update(None, Y[:10])
+    assert acc.update(X[:0], Y[:0]).n_samples == 10  # an empty batch is a no-op
+
+
+def test_finishing_needs_two_samples(shared_latent_views):
+    X, Y = shared_latent_views
+    for acc in (PairAccumulator(), PairAccumulator().update(X[:1], Y[:1])):
+        with pytest.raises(ValueError, match=r"CCA needs at least 2 samples; this accumulator has seen \d"):
+            acc.cca()
+
+
+def test_constant_side_raises(rng):
+    acc = PairAccumulator().update(np.full((50, 3), 2.0), rng.standard_normal((50, 2)))
+    with pytest.raises(ValueError, match="X has no varying feature: all 3 features are constant over the 50"):
+        acc.cca()
+
+
+def test_sample_size_warning(rng):
+    acc = PairAccumulator().update(rng.standard_normal((30, 20)), rng.standard_normal((30, 15)))
+    with pytest.warns(svcca.SampleSizeWarning, match="exactly 1 whatever the data"):
+        acc.cca()
+
+
+# --- torch.distributed ------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _distributed_worker(rank: int, world: int, port: int, out_dir: str) -> None:
+    import datetime
+
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+        timeout=datetime.timedelta(seconds=60),
+    )  # fmt: skip
+    try:
+        rng = np.random.default_rng(7)
+        X, Y = make_shared_latent_views(rng, 900, 6, 5, 2)
+        X = X + 1e6
+        pair = PairAccumulator()
+        multi = MultiLayerAccumulator()
+        mine = range(0, 900, 100)[rank::world]  # rank 0: 5 batches, rank 1: 4 batches
+        for a in mine:
+            pair.update(X[a : a + 100], Y[a : a + 100])
+            multi.update({"x": torch.as_tensor(X[a : a + 100]), "y": torch.as_tensor(Y[a : a + 100])})
+        pair.all_reduce()
+        multi.all_reduce()
+        res = pair.cca()
+        np.savez(
+            os.path.join(out_dir, f"rank{rank}.npz"), rho=res.rho, xw=res.x_weights, n=pair.n_samples,
+            grid=multi.similarity_matrix().values, mean=pair.x_mean,
+        )  # fmt: skip
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_all_reduce_over_two_processes_gives_the_single_process_answer(tmp_path):
+    import torch.multiprocessing as mp
+
+    port = _free_port()
+    ctx = mp.spawn(_distributed_worker, args=(2, port, str(tmp_path)), nprocs=2, join=False)
+    deadline = time.monotonic() + 120
+    while not ctx.join(timeout=1):
+        if time.monotonic() > deadline:
+            for p in ctx.processes:
+                p.kill()
+            pytest.fail("the two gloo processes did not finish within 120 s")
+    rng = np.random.default_rng(7)
+    X, Y = make_shared_latent_views(rng, 900, 6, 5, 2)
+    X = X + 1e6
+    ref = svcca.cca(X, Y)
+    results = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
+    for r in results:
+        assert int(r["n"]) == 900
+        np.testing.assert_allclose(r["rho"], ref.rho, rtol=0, atol=TOL64)
+        assert_weights_close(r["xw"], ref.x_weights, 1e-8)
+        np.testing.assert_allclose(r["mean"], X.mean(0), rtol=1e-15)
+        np.testing.assert_allclose(r["grid"], similarity_matrix({"x": X, "y": Y}).values, rtol=0, atol=TOL64)
+    for key in ("rho", "xw", "grid", "mean"):  # every process holds the same answer
+        np.testing.assert_array_equal(results[0][key], results[1][key])
+
+
+def test_all_reduce_needs_a_process_group(shared_latent_views):
+    X, Y = shared_latent_views
+    with pytest.raises(RuntimeError, match="initialised torch.distributed process group"):
+        PairAccumulator().update(X, Y).all_reduce()
+
+
+def test_covariance_matches_numpy(shared_latent_views, rng):
+    X, Y = shared_latent_views
+    acc = stream(X, Y, random_cuts(rng, 600, 3))
+    np.testing.assert_allclose(acc.covariance("X", "Y"), np.cov(X.T, Y.T)[:10, 10:], rtol=1e-12, atol=1e-14)
+    assert "n_samples=600" in repr(acc)
+    assert scipy.linalg.issymmetric(np.asarray(acc.covariance("Y", "Y")))
