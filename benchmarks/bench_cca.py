@@ -86,7 +86,11 @@ def blas_threads() -> str:
     try:
         from threadpoolctl import threadpool_info
 
-        info = [f"{d.get('internal_api')}:{d.get('num_threads')}" for d in threadpool_info() if d.get("user_api") == "blas"]
+        info = [
+            f"{d.get('internal_api')}:{d.get('num_threads')}"
+            for d in threadpool_info()
+            if d.get("user_api") == "blas"
+        ]
         return ", ".join(info) or "unknown"
     except Exception:  # pragma: no cover - threadpoolctl missing or failing
         return "unknown"
@@ -116,19 +120,17 @@ def bench_sizes(sizes: list[tuple[int, int, int]], repeat: int, seed: int = 0) -
             warnings.simplefilter("ignore", svcca.SampleSizeWarning)
             t = best_times(
                 {
-                    "cca": lambda: svcca.cca(X, Y),
-                    "classic": lambda: classic_cca(X, Y),
-                    "floor": lambda: floor_products(X, Y),
+                    "cca": lambda X=X, Y=Y: svcca.cca(X, Y),
+                    "classic": lambda X=X, Y=Y: classic_cca(X, Y),
+                    "floor": lambda X=X, Y=Y: floor_products(X, Y),
                 },
                 repeat,
             )
             res = svcca.cca(X, Y)
         diff = float(np.max(np.abs(res.rho - classic_cca(X, Y))))
-        print(
-            f"{n:>6} {p:>5} {q:>5} | {1e3 * t['cca']:>8.1f} {1e3 * t['classic']:>10.1f} {1e3 * t['floor']:>9.1f} | "
-            f"{t['classic'] / t['cca']:>10.2f}x {t['cca'] / t['floor']:>8.2f}x | {diff:>9.1e}  "
-            f"{res.x_method}/{res.y_method}"
-        )
+        ms = f"{1e3 * t['cca']:>8.1f} {1e3 * t['classic']:>10.1f} {1e3 * t['floor']:>9.1f}"
+        ratios = f"{t['classic'] / t['cca']:>10.2f}x {t['cca'] / t['floor']:>8.2f}x"
+        print(f"{n:>6} {p:>5} {q:>5} | {ms} | {ratios} | {diff:>9.1e}  {res.x_method}/{res.y_method}")
 
 
 def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:

@@ -55,13 +55,14 @@ class NumpyOps:
     name = "numpy"
 
     def __init__(self, dtype: Any = None) -> None:
-        self.dtype = _np_compute_dtype(dtype)
+        self.dtype: Any = _np_compute_dtype(dtype)
 
     # construction / conversion -------------------------------------------------------
     def asarray(self, x: Any, complex_ok: bool = True) -> np.ndarray:
         """``x`` in the compute precision (float64 unless float32 was asked for); no copy
         when it already is."""
         a = np.asarray(x)
+        target: Any
         if np.iscomplexobj(a) and complex_ok:
             target = np.complex64 if self.dtype == np.float32 else np.complex128
         else:

@@ -262,7 +262,9 @@ def whiten(
         Ridge added to the diagonal of the correlation matrix (dimensionless).
     rtol : float, optional
         Relative rank tolerance on singular values of the unit-norm data; default
-        ``max(n_samples, n_features) * eps`` of the input's precision.
+        ``max(n_samples, n_features) * eps * max(1, |mean| / std)`` with ``eps`` of the
+        input's precision and the largest ratio over the features (centring leaves
+        rounding of about ``eps * |mean|`` in each entry).
     method : {"auto", "gram", "svd"}
         ``"auto"`` takes the Gram path when it is accurate and the SVD path otherwise;
         ``"gram"`` forces an eigendecomposition of the Gram matrix, keeping only the
@@ -303,15 +305,17 @@ def whiten(
         return _whiten(X, ops, epsilon, rtol, method, _name, _got)
 
 
-def _whiten(X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _name: str, _got: str | None) -> Whitened:
+def _whiten(
+    X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _name: str, _got: str | None
+) -> Whitened:
     Xa = ops.asarray(X)
     n, p = (int(s) for s in Xa.shape)
     if n < 2:
         raise ValueError(f"CCA needs at least 2 samples; got {_got or f'{_name}.shape={shape_of(X)}'}")
     finfo = ops.finfo(Xa)
     eps = max(float(finfo.eps), _input_eps(X))
-    if rtol is None:
-        rtol = max(n, p) * eps
+    user_rtol = rtol
+    rtol = max(n, p) * eps if rtol is None else float(rtol)
     limit = _GRAM_LIMIT[8 if float(finfo.eps) < 1e-10 else 4]
     noise = max(n, p) * float(finfo.eps)
 
@@ -329,8 +333,14 @@ def _whiten(X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _
     def done(kept: Any, scale: Any, fields: dict[str, Any], method_: str) -> Whitened:
         n_kept = int(kept.shape[0])
         return Whitened(
-            mean=out_mean(), kept=kept, scale=scale, method=method_, dropped_constant=p - n_kept,
-            colscale=colscale, **common, **fields,
+            mean=out_mean(),
+            kept=kept,
+            scale=scale,
+            method=method_,
+            dropped_constant=p - n_kept,
+            colscale=colscale,
+            **common,
+            **fields,
         )
 
     forced = method == "gram"
@@ -391,6 +401,12 @@ def _whiten(X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _
         if isinstance(res, dict):
             return done(kept, norms, {"data": Xc, "offset": offset, "gram": Gs, **res}, "gram")
     # --- SVD path
+    if user_rtol is None:
+        # centring leaves rounding of about eps * |mean| in every entry: relative to a
+        # column's spread that is eps * |mean| / std, which the rank tolerance must exceed
+        mean_kept = ops.abs(mean[kept]) if n_kept < p else ops.abs(mean)
+        ratio = ops.max(mean_kept * math.sqrt(n) / norms)
+        rtol = max(n, p) * eps * max(1.0, ratio)
     Xc /= norms
     U, s, Vh = ops.svd(Xc)
     r = int((s > rtol * ops.max(s)).sum())
@@ -462,9 +478,13 @@ class _Pairs:
 
 class _LazyWeights:
     """A dataclass field that, when given None, is computed on first access by the
-    result's ``_weights_fn`` (the SVD with vectors costs more than ``rho`` itself)."""
+    result's ``_weights_fn`` (the SVD with vectors costs more than ``rho`` itself).
 
-    def __set_name__(self, owner: type, name: str) -> None:
+    Installed on :class:`CCAResult` after the dataclass is built, so the field stays a
+    required constructor argument (None meaning "compute on first access").
+    """
+
+    def __init__(self, name: str) -> None:
         self.name = name
         self.slot = "_lazy_" + name
 
@@ -561,9 +581,9 @@ class CCAResult:
     """
 
     rho: Any
-    # required fields; None means "compute on first access" (see _LazyWeights)
-    x_weights: Any = _LazyWeights()
-    y_weights: Any = _LazyWeights()
+    # None means "compute on first access" (see _LazyWeights, installed below the class)
+    x_weights: Any
+    y_weights: Any
     x_rank: int
     y_rank: int
     x_kept: Any
@@ -677,6 +697,10 @@ class CCAResult:
         }
 
 
+for _field in ("x_weights", "y_weights"):
+    setattr(CCAResult, _field, _LazyWeights(_field))
+
+
 def _n_features(mean: Any) -> int:
     return int(mean.shape[0])
 
@@ -685,9 +709,9 @@ def _complement(kept: Any, p: int) -> Any:
     if is_torch(kept):
         import torch
 
-        mask = torch.ones(p, dtype=torch.bool, device=kept.device)
-        mask[kept] = False
-        return torch.nonzero(mask).flatten()
+        tmask = torch.ones(p, dtype=torch.bool, device=kept.device)
+        tmask[kept] = False
+        return torch.nonzero(tmask).flatten()
     mask = np.ones(p, dtype=bool)
     mask[np.asarray(kept)] = False
     return np.flatnonzero(mask)
@@ -718,8 +742,10 @@ def cca(
     rtol : float, optional
         Relative rank tolerance: whitened directions with singular value
         ``s_i <= rtol * s_max`` of the unit-norm data are dropped. Default
-        ``max(n_samples, n_features) * eps`` in the input's precision (float32 data carry
-        float32 rounding even when computed in float64).
+        ``max(n_samples, n_features) * eps * max(1, |mean| / std)``, with ``eps`` of the
+        input's precision (float32 data carry float32 rounding even when computed in
+        float64) and the largest mean-to-spread ratio of the features (centring leaves
+        rounding of about ``eps * |mean|`` in each entry).
     method : {"auto", "gram", "svd"}, default "auto"
         ``"auto"`` whitens through the Gram matrix when it is well conditioned (fast: the
         three products ``X^T X``, ``Y^T Y``, ``X^T Y`` dominate) and through a thin SVD of
@@ -781,9 +807,8 @@ def cca(
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)
-    kw = {"epsilon": epsilon, "rtol": rtol, "method": method, "_ops": ops, "_checked": True, "_got": got}
-    wx = whiten(X, _name="X", **kw)
-    wy = whiten(Y, _name="Y", **kw)
+    wx = whiten(X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="X", _got=got)
+    wy = whiten(Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got)
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank)
     return cca_from_whitened(wx, wy, X=X, Y=Y)

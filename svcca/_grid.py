@@ -261,9 +261,13 @@ def _pwcca_value(ops: Any, a: _Prepared, b: _Prepared, side: str) -> float:
     res = cca_from_whitened(a.w, b.w)
     if side == "smaller":
         side = "x" if a.n_varying <= b.n_varying else "y"
-    x_alpha = projection_weights_from_comoment(ops, a.comoment, res.x_weights) if side != "y" else None
-    y_alpha = projection_weights_from_comoment(ops, b.comoment, res.y_weights) if side != "x" else None
-    alpha = x_alpha if side == "x" else y_alpha if side == "y" else 0.5 * (x_alpha + y_alpha)
+    if side == "x":
+        alpha = projection_weights_from_comoment(ops, a.comoment, res.x_weights)
+    elif side == "y":
+        alpha = projection_weights_from_comoment(ops, b.comoment, res.y_weights)
+    else:
+        x_alpha = projection_weights_from_comoment(ops, a.comoment, res.x_weights)
+        alpha = 0.5 * (x_alpha + projection_weights_from_comoment(ops, b.comoment, res.y_weights))
     return float((alpha * res.rho).sum())
 
 
@@ -387,11 +391,11 @@ def similarity_matrix(
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.standard_normal((1000, 8))
     >>> layers = {f"l{i}": latent[:, 2 * i : 2 * i + 4] @ rng.standard_normal((4, 16)) for i in range(3)}
-    >>> grid = svcca.similarity_matrix(layers, method="cca")
-    >>> grid.values.round(3)
-    array([[1.   , 1.   , 1.   ],
-           [1.   , 1.   , 0.75 ],
-           [1.   , 0.75 , 1.   ]])
+    >>> grid = svcca.similarity_matrix(layers, method="cca")   # neighbours share 2 of 4 latents
+    >>> grid.values.round(2)
+    array([[1.  , 0.52, 0.06],
+           [0.52, 1.  , 0.53],
+           [0.06, 0.53, 1.  ]])
     >>> grid.row_labels
     ('l0', 'l1', 'l2')
     >>> round(float(grid.values[1, 2]), 6) == round(svcca.cca(layers["l1"], layers["l2"]).similarity, 6)

@@ -27,7 +27,7 @@ def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep"
         return 1
     frac = np.cumsum(var) / total
     # 1e-12 guards against cumsum rounding just below 1.0 at keep=1
-    return int(min(np.searchsorted(frac, keep - 1e-12) + 1, s.size))
+    return min(int(np.searchsorted(frac, keep - 1e-12)) + 1, int(s.size))
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +72,7 @@ class PCAResult:
         keep = check_keep(keep)
         if isinstance(keep, int):
             return min(keep, var.size)
-        return int(min(np.searchsorted(np.cumsum(var), keep - 1e-12) + 1, var.size))
+        return min(int(np.searchsorted(np.cumsum(var), keep - 1e-12)) + 1, int(var.size))
 
     def transform(self, X: Any, n_components: int | None = None) -> Any:
         """Project ``X`` (n_samples, n_features) on the first ``n_components`` directions."""

@@ -67,10 +67,15 @@ class PLSResult:
         return s2 / tot if tot > 0 else s2 * 0
 
     def __repr__(self) -> str:
-        return f"PLSResult(similarity={self.similarity:.4f}, n_components={self.n_components}, n_samples={self.n_samples})"
+        return (
+            f"PLSResult(similarity={self.similarity:.4f}, n_components={self.n_components}, "
+            f"n_samples={self.n_samples})"
+        )
 
 
-def pls(X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None = None, dtype: Any = None) -> PLSResult:
+def pls(
+    X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None = None, dtype: Any = None
+) -> PLSResult:
     """Partial least squares between two layers: the directions of maximal covariance.
 
     Parameters
@@ -114,7 +119,9 @@ def pls(X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None =
     Y = ops.asarray(Y)
     n = int(X.shape[0])
     if n < 2:
-        raise ValueError(f"PLS needs at least 2 samples; got X.shape={tuple(X.shape)}, Y.shape={tuple(Y.shape)}")
+        raise ValueError(
+            f"PLS needs at least 2 samples; got X.shape={tuple(X.shape)}, Y.shape={tuple(Y.shape)}"
+        )
     mx, my = ops.mean0(X), ops.mean0(Y)
     Xc, Yc = X - mx, Y - my
     # Sigma_xy = Xc^H Yc / (n - 1) = U diag(s) V^H
@@ -134,6 +141,13 @@ def pls(X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None =
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     return PLSResult(
-        covariances=s, x_weights=U, y_weights=V, x_mean=mx, y_mean=my, n_samples=n,
-        correlations=corr, x_scores=xs, y_scores=ys,
+        covariances=s,
+        x_weights=U,
+        y_weights=V,
+        x_mean=mx,
+        y_mean=my,
+        n_samples=n,
+        correlations=corr,
+        x_scores=xs,
+        y_scores=ys,
     )

@@ -156,6 +156,7 @@ def pwcca(
     elif side == "y":
         alpha = y_alpha
     else:
+        assert x_alpha is not None and y_alpha is not None
         alpha = 0.5 * (x_alpha + y_alpha)
     # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
     value = float(to_numpy((alpha * rho).sum()))

@@ -178,9 +178,8 @@ def check_pair(
     Y = _as_array(Y, ny, ndim)
     sx, sy = shape_of(X), shape_of(Y)
     got = f"{nx}.shape={sx}, {ny}.shape={sy}"
-    kw = {"ndim": ndim, "allow_complex": allow_complex, "check_finite": check_finite, "_got": got}
-    X = check_array(X, nx, **kw)
-    Y = check_array(Y, ny, **kw)
+    X = check_array(X, nx, ndim=ndim, allow_complex=allow_complex, check_finite=check_finite, _got=got)
+    Y = check_array(Y, ny, ndim=ndim, allow_complex=allow_complex, check_finite=check_finite, _got=got)
     if sx[0] != sy[0]:
         raise ValueError(f"{nx} and {ny} must have the same number of samples (rows); got {got}")
     return X, Y
@@ -243,7 +242,9 @@ def check_epsilon(epsilon: Any) -> float:
 
 def check_rng(rng: Any) -> np.random.Generator:
     """``rng`` may be None, an int seed or a ``numpy.random.Generator``."""
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

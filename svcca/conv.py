@@ -22,7 +22,8 @@ per-frequency correlations *is* the CCA of the full flattened layer, at a fracti
 
 numpy arrays and torch tensors are both accepted; tensors come back as tensors on the same
 device. The recipes keep a floating input's dtype (integers become float64); :func:`dft_cca`
-computes in float64 unless asked for float32.
+computes in float64 unless asked for float32. Channels come last: torch's conv layers give
+``(n, channels, height, width)``, so pass ``x.permute(0, 2, 3, 1)``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._backend import is_torch, to_numpy
+from ._backend import _np_compute_dtype, is_torch, to_numpy
 from ._cca import CCAResult, Whitened, cca_from_whitened, whiten
 from ._validation import (
     assert_finite,
@@ -823,17 +824,19 @@ def dft_cca(
         Relative rank tolerance within a frequency, as in :func:`svcca.cca`; default
         ``max(n_samples, channels) * eps`` of the input's precision.
     method : {"auto", "gram", "svd"}, default "auto"
-        ``"gram"``: every frequency from its accumulated channel covariance, batched over
-        frequencies (fast, memory independent of ``n_samples``). ``"svd"``: every frequency
-        by :func:`svcca.cca` on its coefficients (exact for any conditioning; memory
-        ``n_samples * channels`` per frequency, gathered in groups). ``"auto"``: the Gram
-        path, with the frequencies whose channel correlation matrix is too ill-conditioned
-        for it redone by the SVD path (the rule :func:`svcca.cca` uses).
+        ``"gram"``: every frequency from its accumulated channel covariance, whitened by an
+        eigendecomposition batched over frequencies (fast; memory independent of
+        ``n_samples``). ``"svd"``: every frequency from its coefficients, whitened by the SVD
+        path of :func:`svcca.cca` (exact for any rank and conditioning; the coefficients are
+        gathered a group of frequencies at a time, ``n_samples * channels`` each, which costs
+        a pass over the data per group). ``"auto"``: the Gram path, and the SVD path for the
+        frequencies whose channel correlation matrix has a condition number above ``1e5``
+        (float64; ``1e2`` in float32), the limit :func:`svcca.cca` uses.
     batch_size : int, optional
         Samples per chunk; default sized for about 256 MiB of working memory (the memory
         used does not grow with ``n_samples``).
-    dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+    dtype : {None, float32, float64}, optional
+        Compute precision (numpy or torch spelling); float64 unless float32 is asked for.
     warn : bool, default True
         Warn (:class:`svcca.SampleSizeWarning`) when at some frequency the channels outnumber
         the samples, ``rank_a + rank_b > n_samples - 1``.
@@ -849,7 +852,14 @@ def dft_cca(
     ------
     ValueError
         For input that is not 4-D, complex, empty or not finite, different sample counts,
-        fewer than 2 samples, or an unknown ``method``.
+        fewer than 2 samples, or an unknown ``method``, ``dtype`` or ``batch_size``.
+    TypeError
+        For input that cannot be read as a numeric array.
+
+    Warns
+    -----
+    SampleSizeWarning
+        When ``rank_a + rank_b > n_samples - 1`` at some frequency.
 
     Notes
     -----
@@ -860,8 +870,8 @@ def dft_cca(
     block circulant, and the unitary 2-D DFT over positions block-diagonalises them into one
     ``c_x x c_y`` block per frequency. CCA is invariant to invertible (here unitary) maps of
     each side, so the canonical correlations of the full ``h * w * c`` neuron layers are
-    exactly the union over frequencies of the per-frequency complex CCAs (Raghu et al. 2017,
-    theorem 1). The cost drops from ``O(n (h w c)^2 + (h w c)^3)`` to
+    exactly the union over frequencies of the per-frequency complex CCAs (the theorem of
+    Raghu et al. 2017, section 3). The cost drops from ``O(n (h w c)^2 + (h w c)^3)`` to
     ``O(h w (n c^2 + c^3))``. Real datasets are only approximately shift-closed and real
     layers (zero padding, strides) only approximately equivariant; the union is then an
     approximation whose per-frequency values remain meaningful on their own.
@@ -919,9 +929,7 @@ def dft_cca(
     _, Hb, Wb, cb = shape_of(B)
     if n < 2:
         raise ValueError(f"CCA needs at least 2 samples; got A.shape={shape_of(A)}, B.shape={shape_of(B)}")
-    if dtype is not None and np.dtype(dtype) not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be None, numpy.float32 or numpy.float64; got {dtype!r}")
-    real = np.float32 if dtype is not None and np.dtype(dtype) == np.float32 else np.float64
+    real = _np_compute_dtype(dtype) or np.dtype(np.float64)
     if is_torch(A) or is_torch(B):
         bk: Any = _Torch(real, (A if is_torch(A) else B).device)
     else:
@@ -995,7 +1003,6 @@ def dft_cca(
         x_ranks, y_ranks = np.zeros(F, dtype=int), np.zeros(F, dtype=int)
         redo = (sx.n_kept > 0) | (sy.n_kept > 0)
     todo = np.flatnonzero(redo)
-    core_method = "svd" if method == "svd" else "auto"
     group = max(1, _GATHER_BYTES // (16 * n * (ca + cb)))
     for g in range(0, todo.size, group):
         sel = todo[g : g + group]
@@ -1006,12 +1013,8 @@ def dft_cca(
             parts_b.append(SB[sel_idx])
         DA, DB = bk.concat(parts_a, axis=1), bk.concat(parts_b, axis=1)
         for j, f in enumerate(sel):
-            wx = _whiten_frequency(
-                bk, DA[j], sx.kept[f], fr.self_conjugate[f], epsilon, rtol, core_method, real
-            )
-            wy = _whiten_frequency(
-                bk, DB[j], sy.kept[f], fr.self_conjugate[f], epsilon, rtol, core_method, real
-            )
+            wx = _whiten_frequency(bk, DA[j], sx.kept[f], fr.self_conjugate[f], epsilon, rtol, real)
+            wy = _whiten_frequency(bk, DB[j], sy.kept[f], fr.self_conjugate[f], epsilon, rtol, real)
             x_ranks[f] = wx.rank if wx is not None else 0
             y_ranks[f] = wy.rank if wy is not None else 0
             if wx is not None and wy is not None:
@@ -1029,7 +1032,7 @@ def dft_cca(
 
     if warn and F:
         worst = int(np.argmax(x_ranks + y_ranks))
-        warn_sample_size(n, int(x_ranks[worst]), int(y_ranks[worst]), stacklevel=2)
+        warn_sample_size(n, int(x_ranks[worst]), int(y_ranks[worst]))
     return DFTCCAResult(
         rho=rho,
         frequency_rho=tuple(rho_f),
@@ -1049,16 +1052,17 @@ def dft_cca(
 
 
 def _whiten_frequency(
-    bk: Any, D: Any, kept: np.ndarray, real_valued: bool, epsilon: float, rtol: float, method: str, dtype: Any
+    bk: Any, D: Any, kept: np.ndarray, real_valued: bool, epsilon: float, rtol: float, dtype: Any
 ) -> Whitened | None:
-    """Whiten one frequency's coefficients (n, c) with the core (None: no varying feature)."""
+    """Whiten one frequency's coefficients (n, c) by the core's SVD path (None: no varying
+    feature)."""
     if not kept.any():
         return None
     D = D[:, bk.index(np.flatnonzero(kept))]
     if real_valued:  # a self-conjugate frequency: real coefficients, a real CCA
         D = D.real
     try:
-        return whiten(D, epsilon=epsilon, rtol=rtol, method=method, dtype=dtype)
+        return whiten(D, epsilon=epsilon, rtol=rtol, method="svd", dtype=dtype)
     except ValueError as exc:
         if "no varying feature" in str(exc):
             return None
@@ -1105,7 +1109,8 @@ class DFTCCAResult:
     epsilon : float
         The ridge that was used.
     frequency_method : tuple of str
-        ``"gram"`` or ``"svd"`` for each frequency (``"none"`` where a layer has rank 0).
+        The path each frequency took, ``"gram"`` or ``"svd"`` (see :func:`dft_cca`'s
+        ``method``); ``"none"`` where a layer has rank 0.
     """
 
     rho: Any

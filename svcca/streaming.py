@@ -105,7 +105,7 @@ class _NoData:
 # --- backend helpers (statistics are float64/complex128, on the first batch's device) --------
 
 
-def _ops_for(x: Any, device: Any) -> NumpyOps:
+def _ops_for(x: Any, device: Any) -> Any:
     if device is not None:
         return TorchOps(dtype=np.float64, device=device)
     if is_torch(x):
@@ -113,7 +113,7 @@ def _ops_for(x: Any, device: Any) -> NumpyOps:
     return NumpyOps(dtype=np.float64)
 
 
-def _to_backend(ops: NumpyOps, x: Any) -> Any:
+def _to_backend(ops: Any, x: Any) -> Any:
     """``x`` as float64 (or complex128) in ``ops``' backend and device, detached from autograd."""
     if ops.name == "torch":
         if is_torch(x):
@@ -122,19 +122,19 @@ def _to_backend(ops: NumpyOps, x: Any) -> Any:
     return ops.asarray(to_numpy(x) if is_torch(x) else x)
 
 
-def _flip(ops: NumpyOps, a: Any, axis: int) -> Any:
+def _flip(ops: Any, a: Any, axis: int) -> Any:
     return a.flip(axis) if ops.name == "torch" else np.flip(a, axis)
 
 
-def _clone(ops: NumpyOps, a: Any) -> Any:
+def _clone(ops: Any, a: Any) -> Any:
     return a.clone() if ops.name == "torch" else a.copy()
 
 
-def _cat1d(ops: NumpyOps, arrays: list[Any]) -> Any:
+def _cat1d(ops: Any, arrays: list[Any]) -> Any:
     return ops.torch.cat(arrays) if ops.name == "torch" else np.concatenate(arrays)
 
 
-def _clip0(ops: NumpyOps, a: Any) -> Any:
+def _clip0(ops: Any, a: Any) -> Any:
     return a.clamp(min=0) if ops.name == "torch" else np.maximum(a, 0)
 
 
@@ -142,14 +142,14 @@ def _is_complex(a: Any) -> bool:
     return bool(a.is_complex()) if is_torch(a) else np.iscomplexobj(a)
 
 
-def _batch_matrix(ops: NumpyOps, arrays: list[Any], nb: int, width: int, complex_: bool) -> Any:
+def _batch_matrix(ops: Any, arrays: list[Any], nb: int, width: int, complex_: bool) -> Any:
     """The layers of one batch side by side, as one new float64 (complex128) array: a single copy."""
     if ops.name == "torch":
         torch = ops.torch
         Z = torch.empty((nb, width), dtype=torch.complex128 if complex_ else torch.float64, device=ops.device)
         off = 0
         for a in arrays:
-            t = a.detach() if is_torch(a) else torch.as_tensor(np.ascontiguousarray(a))
+            t = a.detach() if is_torch(a) else torch.from_numpy(np.require(a, requirements=("C", "W")))
             Z[:, off : off + t.shape[1]].copy_(t)
             off += t.shape[1]
         return Z
@@ -175,11 +175,11 @@ class _Moments:
         self.pairs_spec = pairs
         self.device = device
         self.max_bytes = max_bytes
-        self.names: tuple | None = None
+        self.names: Any = None  # tuple of layer names, once known
         self.keys: list[tuple[Hashable, Hashable]] = []
         self.n = 0
         self.n_batches = 0
-        self.ops: NumpyOps | None = None
+        self.ops: Any = None  # NumpyOps or TorchOps, set by the first batch
         self.widths: dict[Hashable, int] = {}
         self.offsets: dict[Hashable, int] = {}
         self.mean: Any = None  # joint mean vector over all layers (length P)
@@ -259,7 +259,9 @@ class _Moments:
         )
 
     # updates --------------------------------------------------------------------------------
-    def _check_batch(self, batch: Mapping[Hashable, Any], display: dict[Hashable, str]) -> tuple[dict, int]:
+    def _check_batch(
+        self, batch: Mapping[Hashable, Any], display: Mapping[Hashable, str]
+    ) -> tuple[dict, int]:
         if self.names is None:
             self._set_names(tuple(batch.keys()))
         assert self.names is not None
@@ -302,15 +304,16 @@ class _Moments:
         if self.widths:
             for x in self.names:
                 if widths[x] != self.widths[x]:
+                    name = display.get(x, f"batch[{x!r}]")
                     raise ValueError(
-                        f"{display.get(x, f'batch[{x!r}]')} has {widths[x]} features in batch {self.n_batches} "
-                        f"(shape {shapes[x]}) but {self.widths[x]} in the earlier ones"
+                        f"{name} has {widths[x]} features in batch {self.n_batches} (shape {shapes[x]}) but "
+                        f"{self.widths[x]} in the earlier ones"
                     )
         else:
             self._layout(widths)
         return arrays, rows.pop()
 
-    def update(self, batch: Mapping[Hashable, Any], display: dict[Hashable, str]) -> None:
+    def update(self, batch: Mapping[Hashable, Any], display: Mapping[Hashable, str]) -> None:
         arrays, nb = self._check_batch(batch, display)
         self.n_batches += 1
         if nb == 0:
@@ -532,7 +535,7 @@ class _Moments:
 
 
 def _whiten_stats(
-    ops: NumpyOps,
+    ops: Any,
     n: int,
     mean: Any,
     C: Any,
@@ -564,6 +567,7 @@ def _whiten_stats(
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):
         fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(method="gram")
+    assert isinstance(fields, dict)
     return Whitened(
         mean=mean, kept=kept, scale=scale, method="gram", n_samples=n, n_features=p,
         dropped_constant=p - n_kept, epsilon=epsilon, ops=ops, gram=Gs, **fields,
@@ -589,7 +593,7 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
     )  # fmt: skip
 
 
-def _reduce_stats(ops: NumpyOps, n: int, C: Any, keep: float | int) -> tuple[Any, Any, int, float]:
+def _reduce_stats(ops: Any, n: int, C: Any, keep: float | int) -> tuple[Any, Any, int, float]:
     """SVCCA's reduction (:func:`svcca._svcca.svd_reduce`) from ``C = Xc^H Xc``.
 
     Returns ``(s, V_k, k, explained)``: all ``min(n, p)`` singular values of the centred
@@ -612,12 +616,12 @@ def _reduce_stats(ops: NumpyOps, n: int, C: Any, keep: float | int) -> tuple[Any
     return s, V[:, :k], k, explained
 
 
-def _varying_stats(ops: NumpyOps, n: int, mean: Any, C: Any, eps: float) -> Any:
+def _varying_stats(ops: Any, n: int, mean: Any, C: Any, eps: float) -> Any:
     norms = ops.sqrt(_clip0(ops, ops.diag_real(C)))
     return ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0))
 
 
-def _only_rows(ops: NumpyOps, w: Any, kept: Any) -> Any:
+def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
     """``w`` with every row outside ``kept`` set to exactly 0 (as :func:`svcca.svcca`)."""
     if int(kept.shape[0]) == int(w.shape[0]):
         return w
@@ -697,9 +701,14 @@ class _Finisher:
         ops = self._m.ops
         if side == "smaller":
             side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
-        x_alpha = projection_weights_from_comoment(ops, Cxx, res.x_weights) if side != "y" else None
-        y_alpha = projection_weights_from_comoment(ops, Cyy, res.y_weights) if side != "x" else None
-        alpha = x_alpha if side == "x" else y_alpha if side == "y" else 0.5 * (x_alpha + y_alpha)
+        x_alpha: Any = None
+        y_alpha: Any = None
+        if side != "y":
+            alpha = x_alpha = projection_weights_from_comoment(ops, Cxx, res.x_weights)
+        if side != "x":
+            alpha = y_alpha = projection_weights_from_comoment(ops, Cyy, res.y_weights)
+        if side == "symmetric":
+            alpha = 0.5 * (x_alpha + y_alpha)
         value = float((alpha * res.rho).sum())
         fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
         return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)
@@ -817,7 +826,7 @@ class PairAccumulator(_Finisher):
         self._m = _Moments(("X", "Y"), "all", device, max_bytes, "PairAccumulator")
         self._labels = ("X", "Y")  # names in error messages (the layers' names after pair())
 
-    _DISPLAY = {"X": "X", "Y": "Y"}
+    _DISPLAY: dict[Hashable, str] = {"X": "X", "Y": "Y"}
 
     def update(self, X: Any, Y: Any) -> PairAccumulator:
         """Add a batch of samples.
@@ -1088,7 +1097,7 @@ class MultiLayerAccumulator(_Finisher):
     >>> np.allclose(grid.values, svcca.similarity_matrix(layers).values, atol=1e-10)
     True
     >>> round(acc.pair("a", "b").cca().similarity, 2)
-    0.99
+    0.84
     """
 
     def __init__(
@@ -1344,11 +1353,11 @@ class MultiLayerAccumulator(_Finisher):
                 wa, wb = whitened(a), whitened(b)
                 values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
             elif method == "svcca":
-                res = self._svcca_pair(a, b, names(a, b), opts["keep"], opts["epsilon"], opts["rtol"], False)
-                values[i, j] = res.similarity
+                sv = self._svcca_pair(a, b, names(a, b), opts["keep"], opts["epsilon"], opts["rtol"], False)
+                values[i, j] = sv.similarity
             elif method == "pwcca":
-                res = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
-                values[i, j] = res.similarity
+                pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
+                values[i, j] = pw.similarity
             else:
                 value = fro2(m.block(a, b)) / math.sqrt(fro2(m.block(a, a)) * fro2(m.block(b, b)))
                 values[i, j] = min(max(value, 0.0), 1.0)

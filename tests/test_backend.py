@@ -72,7 +72,11 @@ def test_cca_agrees_in_float64(views, device, method):
         assert is_torch(value) and value.device.type == device, name
         np.testing.assert_allclose(to_numpy(value), getattr(ref, name), atol=1e-9, err_msg=name)
     assert res.rho.dtype == torch.float64
-    assert (res.x_method, res.x_rank, res.similarity) == (ref.x_method, ref.x_rank, pytest.approx(ref.similarity, abs=TOL64))
+    assert (res.x_method, res.x_rank, res.similarity) == (
+        ref.x_method,
+        ref.x_rank,
+        pytest.approx(ref.similarity, abs=TOL64),
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -154,9 +158,13 @@ def test_tensor_that_requires_grad(views):
 def test_tensor_errors_name_both_shapes():
     X = torch.ones(5, 2, dtype=torch.float64)
     X[1, 1] = float("nan")
-    with pytest.raises(ValueError, match=r"X contains NaN or Inf values \(X.shape=\(5, 2\), Y.shape=\(5, 1\)\)"):
+    with pytest.raises(
+        ValueError, match=r"X contains NaN or Inf values \(X.shape=\(5, 2\), Y.shape=\(5, 1\)\)"
+    ):
         svcca.cca(X, torch.ones(5, 1))
-    with pytest.raises(ValueError, match=r"same number of samples \(rows\); got X.shape=\(5, 2\), Y.shape=\(4, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"same number of samples \(rows\); got X.shape=\(5, 2\), Y.shape=\(4, 1\)"
+    ):
         svcca.cca(X, torch.ones(4, 1))
     with pytest.raises(ValueError, match=r"dtype must be None, float32 or float64; got torch.float16"):
         svcca.cca(torch.ones(5, 2), torch.ones(5, 1), dtype=torch.float16)

@@ -45,7 +45,9 @@ def test_matches_principal_angles_oracle(seed, n, p, q, rx, ry):
     rng = np.random.default_rng(seed)
     X = _with_rank(rng, n, p, rx)
     # Y shares two directions with X, the rest independent
-    Y = np.hstack([X @ rng.standard_normal((p, 2)), _with_rank(rng, n, q - 2, None if ry is None else ry - 2)])
+    Y = np.hstack(
+        [X @ rng.standard_normal((p, 2)), _with_rank(rng, n, q - 2, None if ry is None else ry - 2)]
+    )
     res = _cca(X, Y)
     oracle = principal_cosines(X, Y)
     assert res.n_components == oracle.size == min(res.x_rank, res.y_rank)
@@ -62,7 +64,9 @@ def test_both_paths_match_oracle_when_forced(shared_latent_views, method):
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
 
-def test_auto_takes_gram_when_well_conditioned_and_svd_when_not(shared_latent_views, rank_deficient_ill_conditioned):
+def test_auto_takes_gram_when_well_conditioned_and_svd_when_not(
+    shared_latent_views, rank_deficient_ill_conditioned
+):
     X, Y = shared_latent_views
     assert svcca.cca(X, Y).x_method == "gram"
     A, B = rank_deficient_ill_conditioned
@@ -122,14 +126,14 @@ def test_expected_pillai_under_independence_is_pq_over_n_minus_1():
     # n - 1 dimensions); average over seeds and compare within 4 standard errors
     n, p, q, reps = 40, 5, 4, 300
     rng = np.random.default_rng(7)
-    vals = np.array([svcca.cca(rng.standard_normal((n, p)), rng.standard_normal((n, q))).pillai for _ in range(reps)])
+    vals = np.array(
+        [svcca.cca(rng.standard_normal((n, p)), rng.standard_normal((n, q))).pillai for _ in range(reps)]
+    )
     expected = p * q / (n - 1)
     se = vals.std(ddof=1) / np.sqrt(reps)
     assert abs(vals.mean() - expected) < 4 * se
     # negative control: a shared direction moves it far outside that band
-    shared = [
-        svcca.cca(*make_shared_latent_views(rng, n, p, q, 1, noise=0.5)).pillai for _ in range(30)
-    ]
+    shared = [svcca.cca(*make_shared_latent_views(rng, n, p, q, 1, noise=0.5)).pillai for _ in range(30)]
     assert np.mean(shared) > expected + 10 * se
 
 
@@ -226,7 +230,9 @@ def test_constant_column_under_a_large_offset_is_dropped(rng):
 
 def test_every_feature_constant_is_an_error(rng):
     X = np.ones((50, 3))
-    with pytest.raises(ValueError, match=r"X has no varying feature: all 3 features are constant over the 50 samples"):
+    with pytest.raises(
+        ValueError, match=r"X has no varying feature: all 3 features are constant over the 50 samples"
+    ):
         svcca.cca(X, rng.standard_normal((50, 2)))
 
 
@@ -287,7 +293,9 @@ def test_integer_and_boolean_input(rng):
 def test_complex_input(rng, method):
     n, p, q = 300, 6, 5
     X = rng.standard_normal((n, p)) + 1j * rng.standard_normal((n, p))
-    Y = np.hstack([X[:, :2] * (1 - 2j), rng.standard_normal((n, q - 2)) + 1j * rng.standard_normal((n, q - 2))])
+    Y = np.hstack(
+        [X[:, :2] * (1 - 2j), rng.standard_normal((n, q - 2)) + 1j * rng.standard_normal((n, q - 2))]
+    )
     res = svcca.cca(X, Y, method=method)
     assert res.rho.dtype == np.float64
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
@@ -321,7 +329,9 @@ def test_two_samples():
 
 
 def test_one_sample_is_an_error():
-    with pytest.raises(ValueError, match=r"CCA needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"CCA needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"
+    ):
         svcca.cca(np.ones((1, 2)), np.ones((1, 3)))
 
 
@@ -360,7 +370,14 @@ def test_summaries(shared_latent_views):
     k = int(np.argmax(np.cumsum(r) / r.sum() >= 0.5)) + 1
     assert res.truncated_mean(0.5) == pytest.approx(r[:k].mean())
     assert res.truncated_mean(1.0) == pytest.approx(r.mean())
-    assert set(res.summaries()) == {"similarity", "mean", "yanai_r2", "pillai", "truncated_mean@0.98", "n_components"}
+    assert set(res.summaries()) == {
+        "similarity",
+        "mean",
+        "yanai_r2",
+        "pillai",
+        "truncated_mean@0.98",
+        "n_components",
+    }
     assert "similarity=" in repr(res)
     with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\]; got 0"):
         res.truncated_mean(0)

@@ -317,7 +317,8 @@ def test_result_is_frozen_and_repr_is_short(not_shift_closed_conv_acts):
     with pytest.raises(AttributeError):
         res.rho = None
     assert re.fullmatch(
-        r"DFTCCAResult\(similarity=0\.\d{4}, n_components=90, grid=\(6, 5\), n_frequencies=16, n_samples=360\)",
+        r"DFTCCAResult\(similarity=0\.\d{4}, n_components=90, grid=\(6, 5\), "
+        r"n_frequencies=16, n_samples=360\)",
         repr(res),
     )
     assert set(res.summaries()) >= {"similarity", "mean", "yanai_r2", "pillai"}
@@ -331,14 +332,16 @@ def test_dft_cca_errors(rng):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "A must be 4-D of shape (n_samples, height, width, channels); got A.shape=(20, 48) (a dense layer?"
+            "A must be 4-D of shape (n_samples, height, width, channels); "
+            "got A.shape=(20, 48) (a dense layer?"
         ),
     ):
         dft_cca(A.reshape(20, -1), A)
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "B must be 4-D of shape (n_samples, height, width, channels); got B.shape=(20, 4, 4) (a single channel?"
+            "B must be 4-D of shape (n_samples, height, width, channels); "
+            "got B.shape=(20, 4, 4) (a single channel?"
         ),
     ):
         dft_cca(A, A[..., 0])
@@ -347,7 +350,8 @@ def test_dft_cca_errors(rng):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "A and B must have the same number of samples (rows); got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
+            "A and B must have the same number of samples (rows); "
+            "got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
         ),
     ):
         dft_cca(A, A[:19])
@@ -370,7 +374,7 @@ def test_dft_cca_errors(rng):
         dft_cca(A, A, batch_size=0)
     with pytest.raises(ValueError, match="rtol must be None or a number in"):
         dft_cca(A, A, rtol=2.0)
-    with pytest.raises(ValueError, match="dtype must be None, numpy.float32 or numpy.float64"):
+    with pytest.raises(ValueError, match="dtype must be None, float32 or float64"):
         dft_cca(A, A, dtype=np.float16)
     with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
         dft_cca(A, A, epsilon=-1)
@@ -469,7 +473,8 @@ def test_pooling_dtypes_and_errors(rng):
         average_pool(A, positions="rows")
     with pytest.raises(
         ValueError,
-        match=r"output_size must be a positive int or a pair of positive ints \(height, width\); got \(0, 2\)",
+        match=r"output_size must be a positive int or a pair of positive ints \(height, width\); "
+        r"got \(0, 2\)",
     ):
         average_pool(A, (0, 2))
     with pytest.raises(TypeError, match="output_size must be a positive int or a pair"):
@@ -598,7 +603,8 @@ def test_make_comparable_errors(rng):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "A and B must have the same number of samples (rows); got A.shape=(10, 4, 4, 3), B.shape=(9, 4, 4, 3)"
+            "A and B must have the same number of samples (rows); "
+            "got A.shape=(10, 4, 4, 3), B.shape=(9, 4, 4, 3)"
         ),
     ):
         make_comparable(A, A[:9])

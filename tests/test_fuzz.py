@@ -4,20 +4,25 @@ problem is well posed."""
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
 import pytest
-from conftest import principal_cosines
-from hypothesis import HealthCheck, given, settings
+import scipy.linalg
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import svcca
 
+# The same examples on every run, so CI cannot flake; SVCCA_FUZZ_EXAMPLES=N explores N
+# fresh random examples instead (for a long local search).
+_EXPLORE = int(os.environ.get("SVCCA_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
-    max_examples=80,
+    max_examples=_EXPLORE or 80,
     deadline=None,
-    derandomize=True,  # the same examples on every run: CI cannot flake
+    derandomize=not _EXPLORE,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -56,21 +61,26 @@ def build(rng: np.random.Generator, n: int, spec: dict, shared: np.ndarray) -> t
     return X, r
 
 
-def well_posed(X: np.ndarray) -> tuple[int, float]:
-    """Rank of the centred, column-normalised data and its condition number on its span."""
-    Xc = X.astype(np.float64) - X.astype(np.float64).mean(0)
-    norms = np.linalg.norm(Xc, axis=0)
-    Xc = Xc[:, norms > 1e-9 * max(norms.max(), 1e-300)]
-    s = np.linalg.svd(Xc / np.linalg.norm(Xc, axis=0), compute_uv=False)
-    r = int(np.sum(s > 1e-7 * s[0]))
-    return r, float(s[0] / s[r - 1])
-
-
-def _normalised(X: np.ndarray) -> np.ndarray:
+def spectrum(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Left singular vectors and singular values of the centred, column-normalised data
+    (constant columns removed), in float64."""
     Xc = X.astype(np.float64) - X.astype(np.float64).mean(0)
     norms = np.linalg.norm(Xc, axis=0)
     keep = norms > 1e-9 * max(norms.max(), 1e-300)
-    return Xc[:, keep] / norms[keep]
+    U, s, _ = np.linalg.svd(Xc[:, keep] / norms[keep], full_matrices=False)
+    return U, s / s[0]
+
+
+def clear_rank(s: np.ndarray, hi: float, lo: float) -> int | None:
+    """The rank when the spectrum has a clear gap: every kept singular value above ``hi``,
+    every dropped one below ``lo`` (relative to the largest); else None."""
+    r = int(np.sum(s > hi))
+    return r if np.all(s[r:] < lo) else None
+
+
+def oracle_on_span(Ux: np.ndarray, Uy: np.ndarray) -> np.ndarray:
+    """Principal-angle cosines (scipy.linalg.subspace_angles) between two bases."""
+    return np.sort(np.cos(scipy.linalg.subspace_angles(Ux, Uy)))[::-1]
 
 
 @FUZZ
@@ -99,17 +109,26 @@ def test_cca_never_nan_always_in_range_and_matches_oracle(seed, n, xs, ys, dtype
     # dead columns are reported, never NaN
     const = [j for j in range(X.shape[1]) if np.all(X[:, j] == X[0, j])]
     assert set(const) <= set(np.asarray(res.x_dropped).tolist())
-    # the oracle, where the problem is well posed (ranks clear, moderate conditioning)
-    rx, cx = well_posed(X)
-    ry, cy = well_posed(Y)
-    if method == "gram" or max(cx, cy) > 1e5:
+    # the oracle, where the problem is well posed: clear ranks, moderate conditioning
+    if method == "gram":
         return
-    oracle = principal_cosines(_normalised(X), _normalised(Y))
+    (Ux, sx), (Uy, sy) = spectrum(X), spectrum(Y)
+    # float32 anywhere: rounding of ~1e-7 * |mean| / std blurs the small directions
+    single = dtype is not None or X.dtype == np.float32 or Y.dtype == np.float32
+    hi, lo = (1e-2, 1e-4) if single else (1e-5, 1e-9)
+    rx, ry = clear_rank(sx, hi, lo), clear_rank(sy, hi, lo)
+    if rx is None or ry is None:
+        event("oracle: ranks ambiguous, skipped")
+        return
+    oracle = oracle_on_span(Ux[:, :rx], Uy[:, :ry])
     if dtype is None:
-        assert rho.size == oracle.size == min(rx, ry)
+        event("oracle: compared (float64)")
+        assert (res.x_rank, res.y_rank) == (rx, ry)
         np.testing.assert_allclose(rho, oracle, atol=1e-8)
-    elif max(cx, cy) < 10 and not (xs["float32"] or ys["float32"]):
-        np.testing.assert_allclose(rho[: oracle.size], oracle[: rho.size], atol=1e-3)
+    elif max(1 / sx[rx - 1], 1 / sy[ry - 1]) < 10:
+        event("oracle: compared (float32)")
+        assert (res.x_rank, res.y_rank) == (rx, ry)
+        np.testing.assert_allclose(rho, oracle, atol=1e-3)
 
 
 @FUZZ
@@ -136,4 +155,5 @@ def test_duplicated_and_constant_columns_at_extreme_scales(scale):
     Y = np.hstack([X[:, :1], rng.standard_normal((50, 2))]).astype(np.float32)
     res = svcca.cca(X, Y)
     assert res.x_rank == 4 and np.asarray(res.x_dropped).tolist() == [6]
-    np.testing.assert_allclose(res.rho, principal_cosines(_normalised(X), _normalised(Y)), atol=1e-7)
+    (Ux, _), (Uy, _) = spectrum(X), spectrum(Y)
+    np.testing.assert_allclose(res.rho, oracle_on_span(Ux[:, :4], Uy[:, :3]), atol=1e-7)

@@ -111,7 +111,9 @@ def test_pooling_subsampling_and_positions_agree_with_numpy(images):
     net = M.ConvNet("pilot5", width=0.25, seed=0)
     full = A.record(net, images, ["conv1", "conv2"])
     c1 = full["conv1"]  # (40, 16, 16, 8)
-    pooled = A.record(net, images, ["conv1", "conv2"], pool={"conv1": "mean", "conv2": 4}, stride={"conv2": 2})
+    pooled = A.record(
+        net, images, ["conv1", "conv2"], pool={"conv1": "mean", "conv2": 4}, stride={"conv2": 2}
+    )
     np.testing.assert_allclose(pooled["conv1"], c1.mean(axis=(1, 2)), atol=TOL32)
     strided = full["conv2"][:, ::2, ::2, :]  # (40, 8, 8, 8) then 2x2 average pooling to 4x4
     ref = strided.reshape(40, 4, 2, 4, 2, 8).mean(axis=(2, 4))
@@ -134,7 +136,13 @@ def test_inputs_from_tensors_arrays_loaders_and_generic_datasets_agree(images):
             return x[i], y[i]
 
     ref = A.record(net, images, ["fc1"])["fc1"]
-    for data in (x, x.numpy(), DataLoader(images, batch_size=9), Items(), [(x[:15], y[:15]), (x[15:], y[15:])]):
+    for data in (
+        x,
+        x.numpy(),
+        DataLoader(images, batch_size=9),
+        Items(),
+        [(x[:15], y[:15]), (x[15:], y[15:])],
+    ):
         np.testing.assert_array_equal(A.record(net, data, ["fc1"], batch_size=11)["fc1"], ref)
 
 
@@ -153,14 +161,29 @@ def test_recording_restores_the_mode_and_keeps_no_gradients(images):
 def test_fx_node_names_are_recorded_and_agree_with_hooks(images):
     net = M.resnet18(num_classes=10, seed=0)
     x = images.tensors[0][:6].expand(-1, 3, -1, -1)
-    fx = A.record(net, x, ["layer1.0", "layer2.0.bn1"], method="fx")
-    hooks = A.record(net, x, ["layer1.0", "layer2.0.bn1"], method="hooks")
-    for name in fx:
+    names = ["maxpool", "layer1.0", "layer1.0.bn2"]
+    fx = A.record(net, x, names, method="fx")
+    hooks = A.record(net, x, names, method="hooks")
+    for name in names:
         np.testing.assert_allclose(fx[name], hooks[name], atol=TOL32)
-    relu_1 = A.record(net, x, ["layer1.0.relu_1"])  # the second call of the block's ReLU: its output
+    relu_1 = A.record(net, x, ["layer1.0.relu_1"])  # the block's second ReLU: its output
     np.testing.assert_allclose(relu_1["layer1.0.relu_1"], hooks["layer1.0"], atol=TOL32)
     auto = A.record(net, x, ["layer2.1.add"])  # not a module: "auto" picks feature extraction
     assert auto["layer2.1.add"].shape == (6, 2, 2, 128)
+
+
+def test_later_in_place_operations_do_not_change_what_was_recorded(images):
+    """torchvision's BasicBlock does `out = bn2(out); out += identity; relu_(out)` in place."""
+    net = M.resnet18(num_classes=10, seed=0).eval()
+    x = images.tensors[0][:6].expand(-1, 3, -1, -1)
+    rec = A.record(net, x, ["maxpool", "layer1.0.bn2", "layer1.0.add"])  # hooks + FX (add is a node)
+    blk = net.layer1[0]
+    with torch.no_grad():
+        h = torch.from_numpy(rec["maxpool"]).permute(0, 3, 1, 2)
+        bn2 = blk.bn2(blk.conv2(blk.relu(blk.bn1(blk.conv1(h)))))
+    np.testing.assert_allclose(rec["layer1.0.bn2"], bn2.permute(0, 2, 3, 1).numpy(), atol=TOL32)
+    np.testing.assert_allclose(rec["layer1.0.add"], (bn2 + h).permute(0, 2, 3, 1).numpy(), atol=TOL32)
+    assert rec["layer1.0.add"].min() < 0  # before the in-place ReLU
 
 
 def test_recording_errors_say_what_to_do(images):
@@ -174,7 +197,9 @@ def test_recording_errors_say_what_to_do(images):
         A.record(M.ConvNet([4]), images, ["conv9"])
     with pytest.raises(ValueError, match="Sequential has no `layer_names`; pass layers="):
         A.record(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 3)), images)
-    with pytest.raises(ValueError, match="pool must be None, 'mean', 'max' or an int output size; got 'median'"):
+    with pytest.raises(
+        ValueError, match="pool must be None, 'mean', 'max' or an int output size; got 'median'"
+    ):
         A.record(M.ConvNet([4]), images, pool="median")
     with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
         A.record(M.ConvNet([4]), images, batch_size=0)
@@ -193,6 +218,17 @@ def test_layers_that_never_run_are_reported(images):
 
     with pytest.raises(ValueError, match=r"layer\(s\) \['unused'\] did not run"):
         A.record(Skips(), images, ["used", "unused"])
+
+
+def test_an_abandoned_iterator_leaves_gradients_on_and_the_mode_restored(images):
+    net = M.MLP(256, hidden=(4,), seed=0).train()
+    it = A.iter_activations(net, images, ["fc1"], batch_size=8)
+    next(it)
+    assert torch.is_grad_enabled()  # also while the iterator is suspended
+    it.close()
+    assert torch.is_grad_enabled() and net.training
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        A.iter_activations(net, images, batch_size=-1)  # checked on the call, not on the first batch
 
 
 def test_a_custom_sink_receives_tensors_batch_by_batch(images):
@@ -252,7 +288,9 @@ def test_recording_into_an_accumulator_equals_recording_into_memory(images):
         np.testing.assert_allclose(streamed, batch, atol=1e-6)  # float32 activations, float64 statistics
     # conv positions as datapoints stream the same way
     # (conv5 is 4x4x32, average-pooled to 2x2; conv6 is 2x2x64: 800 positions each)
-    pos = A.record(net, more, ["conv5", "conv6"], pool={"conv5": 2}, positions=True, sink=MultiLayerAccumulator())
+    pos = A.record(
+        net, more, ["conv5", "conv6"], pool={"conv5": 2}, positions=True, sink=MultiLayerAccumulator()
+    )
     c5 = in_memory["conv5"].reshape(200, 2, 2, 2, 2, 32).mean(axis=(2, 4)).reshape(800, 32)
     ref = svcca.cca(c5, in_memory["conv6"].reshape(800, 64)).rho
     np.testing.assert_allclose(pos.pair("conv5", "conv6").cca().rho, ref, atol=1e-6)

@@ -124,7 +124,9 @@ def test_shift_errors():
         D.shift_images(x, 1, 0, mode="wrap")
     with pytest.raises(ValueError, match=r"shift \(4, 0\) must be smaller than the image \(4, 4\)"):
         D.shift_images(x, 4, 0)
-    with pytest.raises(ValueError, match=r"images must be \(n, channels, height, width\); got shape \(4, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"images must be \(n, channels, height, width\); got shape \(4, 4\)"
+    ):
         D.shift_images(torch.zeros(4, 4), 1, 0)
 
 
@@ -352,10 +354,11 @@ def test_imagenet_subset_names_and_indices_match_torchvision():
 
     categories = ResNet18_Weights.IMAGENET1K_V1.meta["categories"]
     for c in D.IMAGENET_SUBSET:
-        assert categories[c.index] == c.name
+        assert categories[c.imagenet_index] == c.name
     wnids = [c.wnid for c in D.IMAGENET_SUBSET]
     # ILSVRC class indices follow the sorted WordNet ids
-    assert [c.index for c in sorted(D.IMAGENET_SUBSET)] == sorted(c.index for c in D.IMAGENET_SUBSET)
+    indices = [c.imagenet_index for c in D.IMAGENET_SUBSET]
+    assert [c.imagenet_index for c in sorted(D.IMAGENET_SUBSET)] == sorted(indices)
     assert len(set(wnids)) == 5
 
 

@@ -21,7 +21,11 @@ TINY_MODELS = {
     "pilot5": (lambda s: M.ConvNet("pilot5", width=0.25, seed=s), torch.zeros(3, 1, 8, 8), (3, 10)),
     "six": (lambda s: M.ConvNet("six", width=0.25, seed=s), torch.zeros(3, 1, 16, 16), (3, 10)),
     "tiny9": (lambda s: M.ConvNet("tiny9", width=0.25, seed=s), torch.zeros(3, 1, 8, 8), (3, 10)),
-    "tiny10": (lambda s: M.ConvNet("tiny10", in_channels=3, width=0.25, seed=s), torch.zeros(3, 3, 16, 16), (3, 10)),
+    "tiny10": (
+        lambda s: M.ConvNet("tiny10", in_channels=3, width=0.25, seed=s),
+        torch.zeros(3, 3, 16, 16),
+        (3, 10),
+    ),
     "resnet_small": (
         lambda s: M.SmallResNet(blocks=2, widths=(4, 8, 8), in_channels=1, seed=s),
         torch.zeros(3, 1, 8, 8),
@@ -75,7 +79,14 @@ def test_layer_names_for_known_architectures():
 
 def test_conv_specs_from_names_ints_and_strings():
     six = M.ConvNet("six")
-    assert [(s.channels, s.stride) for s in six.specs] == [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)]
+    assert [(s.channels, s.stride) for s in six.specs] == [
+        (16, 1),
+        (32, 2),
+        (32, 1),
+        (64, 2),
+        (64, 1),
+        (128, 2),
+    ]
     custom = M.ConvNet([8, "16s2", (4, 1, 1, 0)])
     assert custom.specs == (M.ConvSpec(8), M.ConvSpec(16, 2), M.ConvSpec(4, 1, 1, 0))
     assert custom(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
@@ -97,7 +108,9 @@ def test_model_errors():
         M.ConvNet(["32x2"])
     with pytest.raises(ValueError, match="activation must be one of"):
         M.MLP(activation="swish")
-    with pytest.raises(ValueError, match=r"SmallResNet needs 3 stage widths and blocks >= 1; got widths=\(8, 16\)"):
+    with pytest.raises(
+        ValueError, match=r"SmallResNet needs 3 stage widths and blocks >= 1; got widths=\(8, 16\)"
+    ):
         M.SmallResNet(widths=(8, 16))
     with pytest.raises(ValueError, match="num_layers must be >= 1; got 0"):
         M.LSTMLanguageModel(10, num_layers=0)
@@ -107,7 +120,9 @@ def test_model_errors():
 
 @pytest.mark.parametrize("kind", ["mlp", "conv", "resnet_small", "lstm_lm"])
 def test_build_model_round_trips_the_config(kind):
-    kwargs = {"lstm_lm": {"vocab_size": 12, "hidden_size": 4}, "conv": {"arch": "six", "width": 0.5}}.get(kind, {})
+    kwargs = {"lstm_lm": {"vocab_size": 12, "hidden_size": 4}, "conv": {"arch": "six", "width": 0.5}}.get(
+        kind, {}
+    )
     net = M.build_model(kind, seed=1, **kwargs)
     again = M.build_model(kind, seed=1, **net.config)
     assert _same_weights(net, again)

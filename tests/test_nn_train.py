@@ -70,7 +70,9 @@ def conv_setup(small_digits, digits):
 
 def lstm_setup(char_sequences):
     corpus, train, valid = char_sequences
-    model = LSTMLanguageModel(corpus.vocab_size, embedding_dim=8, hidden_size=16, num_layers=2, dropout=0.3, seed=0)
+    model = LSTMLanguageModel(
+        corpus.vocab_size, embedding_dim=8, hidden_size=16, num_layers=2, dropout=0.3, seed=0
+    )
     kwargs = dict(test_data=valid, epochs=2, batch_size=40, grad_clip=1.0, lr=3e-3)
     return model, train, kwargs  # 225 sequences: 6 steps per epoch
 
@@ -102,10 +104,16 @@ def test_training_leaves_the_global_rng_and_determinism_flags_alone(small_digits
 def test_resuming_after_an_interruption_equals_the_uninterrupted_run(
     setup, stop, tmp_path, small_digits, digits, char_sequences
 ):
-    build = (lambda: conv_setup(small_digits, digits)) if setup == "conv_augmented" else lambda: lstm_setup(char_sequences)
+    build = (
+        (lambda: conv_setup(small_digits, digits))
+        if setup == "conv_augmented"
+        else lambda: lstm_setup(char_sequences)
+    )
     steps = (0, 4, 9, 12)
     ref_model, data, kw = build()
-    ref = T.train(ref_model, data, checkpoint_dir=tmp_path / "ref", checkpoint_steps=steps, progress=False, **kw)
+    ref = T.train(
+        ref_model, data, checkpoint_dir=tmp_path / "ref", checkpoint_steps=steps, progress=False, **kw
+    )
 
     model, _, _ = build()
     with pytest.raises(Interrupted):  # conv: 7 steps per epoch; lstm: 6
@@ -135,7 +143,9 @@ def test_a_finished_run_is_reloaded_not_retrained(tmp_path, small_digits, digits
 def test_resuming_with_another_configuration_is_refused(tmp_path, small_digits, digits):
     model, data, kw = conv_setup(small_digits, digits)
     T.train(model, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "epochs": 1})
-    with pytest.raises(ValueError, match=r"different training configuration \(saved, now\): \{'lr': \(0.001, 0.01\)\}"):
+    with pytest.raises(
+        ValueError, match=r"different training configuration \(saved, now\): \{'lr': \(0.001, 0.01\)\}"
+    ):
         T.train(model, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "epochs": 1, "lr": 1e-2})
 
 
@@ -178,6 +188,10 @@ def test_snapshots_hold_plain_data_and_load_with_weights_only(tmp_path, small_di
     assert T.TrainHistory.from_dict(hist.to_dict()) == hist
     with pytest.raises(FileNotFoundError, match=r"no snapshot for step 5 .* available: \[0, 7, 21\]"):
         T.load_checkpoint(tmp_path, step=5)
+    probe, _, _ = conv_setup(small_digits, digits)
+    assert [c.step for c in T.iter_checkpoints(tmp_path, probe)] == [0, 7, 21] and same_state(probe, model)
+    with pytest.raises(FileNotFoundError, match=r"no snapshot for step\(s\) \[8\]"):
+        list(T.iter_checkpoints(tmp_path, probe, steps=[7, 8]))
 
 
 def test_truncated_temporary_files_are_ignored(tmp_path, small_digits, digits):
@@ -186,7 +200,15 @@ def test_truncated_temporary_files_are_ignored(tmp_path, small_digits, digits):
     run = tmp_path / "run"
     first, _, _ = conv_setup(small_digits, digits)
     with pytest.raises(Interrupted):
-        T.train(first, data, checkpoint_dir=run, checkpoint_steps=(7,), callback=interrupt_at(8), progress=False, **kw)
+        T.train(
+            first,
+            data,
+            checkpoint_dir=run,
+            checkpoint_steps=(7,),
+            callback=interrupt_at(8),
+            progress=False,
+            **kw,
+        )
     # what a crash in the middle of writing would leave behind
     (run / ".step_00000014.pt.x1y2.tmp").write_bytes(b"PK\x03\x04trunc")
     (run / ".resume.pt.a9b8.tmp").write_bytes(b"PK\x03")
@@ -224,7 +246,9 @@ def test_training_until_a_target_accuracy_memorizes_random_labels(digits):
     hist = T.train(net, data, epochs=200, batch_size=64, lr=1e-2, target_train_accuracy=1.0, progress=False)
     assert hist.reached_target is True and hist.train_accuracy[-1] == 1.0
     assert len(hist.epoch) < 200 and hist.train_accuracy[-2] < 1.0
-    short = T.train(MLP(hidden=(128,), seed=0), data, epochs=1, batch_size=64, target_train_accuracy=1.0, progress=False)
+    short = T.train(
+        MLP(hidden=(128,), seed=0), data, epochs=1, batch_size=64, target_train_accuracy=1.0, progress=False
+    )
     assert short.reached_target is False
     assert math.isnan(short.final_test_accuracy)
 
@@ -252,7 +276,9 @@ def test_freeze_training_stops_the_lowest_layers_in_order(tmp_path, small_digits
 
 def test_freezing_from_the_start_still_reports_the_full_cost(small_digits):
     train, _ = small_digits
-    hist = T.train(ConvNet([4, 4], seed=0), train, epochs=1, batch_size=100, freeze={"conv1": 0.0}, progress=False)
+    hist = T.train(
+        ConvNet([4, 4], seed=0), train, epochs=1, batch_size=100, freeze={"conv1": 0.0}, progress=False
+    )
     assert hist.frozen_at == {"conv1": 0} and hist.flops_full > hist.flops > 0
 
 
@@ -309,7 +335,9 @@ def test_bad_options_are_refused(kwargs, message, small_digits):
 def test_checkpoint_steps_beyond_the_run_are_refused(tmp_path, small_digits):
     train, _ = small_digits
     with pytest.raises(ValueError, match=r"checkpoint_steps must lie in \[0, 4\]"):
-        T.train(MLP(hidden=(4,)), train, epochs=2, checkpoint_dir=tmp_path, checkpoint_steps=(5,), progress=False)
+        T.train(
+            MLP(hidden=(4,)), train, epochs=2, checkpoint_dir=tmp_path, checkpoint_steps=(5,), progress=False
+        )
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

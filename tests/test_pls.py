@@ -74,7 +74,11 @@ def test_float32_on_request(rng):
 
 
 def test_bad_input_names_both_shapes(rng):
-    with pytest.raises(ValueError, match=r"same number of samples \(rows\); got X.shape=\(10, 2\), Y.shape=\(9, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"same number of samples \(rows\); got X.shape=\(10, 2\), Y.shape=\(9, 2\)"
+    ):
         svcca.pls(rng.standard_normal((10, 2)), rng.standard_normal((9, 2)))
-    with pytest.raises(ValueError, match=r"PLS needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"PLS needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"
+    ):
         svcca.pls(np.ones((1, 2)), np.ones((1, 3)))

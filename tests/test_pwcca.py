@@ -32,7 +32,9 @@ def signal_and_noise_views(rng):
     n = 1500
     latent = rng.standard_normal((n, 4))
     X = latent @ rng.standard_normal((4, 12)) + 0.3 * rng.standard_normal((n, 12)) + rng.standard_normal(12)
-    Y = np.hstack([latent[:, :3] + [0.1, 0.3, 0.6] * rng.standard_normal((n, 3)), rng.standard_normal((n, 5))])
+    Y = np.hstack(
+        [latent[:, :3] + [0.1, 0.3, 0.6] * rng.standard_normal((n, 3)), rng.standard_normal((n, 5))]
+    )
     return X, Y
 
 

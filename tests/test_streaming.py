@@ -98,8 +98,8 @@ def test_offsets_of_1e6_cost_no_accuracy(offset_views, rng):
     exact = (X - m).T @ (X - m) / (n - 1)
     naive = (X.T @ X - n * np.outer(m, m)) / (n - 1)
     streamed = stream(X, Y, random_cuts(rng, n, 9)).covariance("X", "X")
-    assert np.abs(naive - exact).max() / np.abs(exact).max() > 1e-7
-    assert np.abs(streamed - exact).max() / np.abs(exact).max() < 1e-12
+    assert np.abs(naive - exact).max() / np.abs(exact).max() > 1e-5
+    assert np.abs(streamed - exact).max() / np.abs(exact).max() < 1e-10
 
 
 def test_constant_and_dependent_features_as_in_batch(dead_and_dependent_views, rng):
@@ -356,7 +356,7 @@ def test_multilayer_bad_batches(three_layers):
         acc.update({"conv": three_layers["conv"]})
     with pytest.raises(
         ValueError,
-        match=r"same number of samples \(rows\); got batch\['conv'\].shape=\(900, 10\), batch\['fc'\].shape=\(899, 7\)",
+        match=r"got batch\['conv'\].shape=\(900, 10\), batch\['fc'\].shape=\(899, 7\)",
     ):
         acc.update({"conv": three_layers["conv"], "fc": three_layers["fc"][:-1]})
     with pytest.raises(ValueError, match="debiased CKA needs the samples"):
@@ -483,7 +483,7 @@ def test_all_reduce_over_two_processes_gives_the_single_process_answer(tmp_path)
         assert int(r["n"]) == 900
         np.testing.assert_allclose(r["rho"], ref.rho, rtol=0, atol=TOL64)
         assert_weights_close(r["xw"], ref.x_weights, 1e-8)
-        np.testing.assert_allclose(r["mean"], X.mean(0), rtol=1e-15)
+        np.testing.assert_allclose(r["mean"], X.mean(0), rtol=1e-13)
         np.testing.assert_allclose(r["grid"], similarity_matrix({"x": X, "y": Y}).values, rtol=0, atol=TOL64)
     for key in ("rho", "xw", "grid", "mean"):  # every process holds the same answer
         np.testing.assert_array_equal(results[0][key], results[1][key])
@@ -501,3 +501,16 @@ def test_covariance_matches_numpy(shared_latent_views, rng):
     np.testing.assert_allclose(acc.covariance("X", "Y"), np.cov(X.T, Y.T)[:10, 10:], rtol=1e-12, atol=1e-14)
     assert "n_samples=600" in repr(acc)
     assert scipy.linalg.issymmetric(np.asarray(acc.covariance("Y", "Y")))
+
+
+def test_activation_recording_streams_straight_into_the_accumulator():
+    """``svcca.nn.activations.record(..., sink=MultiLayerAccumulator())``: no arrays are kept."""
+    activations = pytest.importorskip("svcca.nn.activations")
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    data = torch.randn(300, 6, generator=torch.Generator().manual_seed(0))
+    acc = activations.record(model, data, ["0", "2"], batch_size=64, sink=MultiLayerAccumulator())
+    assert acc.n_samples == 300 and acc.names == ("0", "2")
+    arrays = activations.record(model, data, ["0", "2"], batch_size=64)
+    for method in ("cca", "cka"):
+        want = similarity_matrix(arrays, method=method).values
+        np.testing.assert_allclose(acc.similarity_matrix(method=method).values, want, rtol=0, atol=TOL64)

@@ -42,17 +42,20 @@ def _ok(n=20, p=3):
         (
             np.ones((0, 3)),
             np.ones((0, 2)),
-            r"X is empty; expected \(n_samples, n_features\) with no zero size, got X.shape=\(0, 3\), Y.shape=\(0, 2\)",
+            r"X is empty; expected \(n_samples, n_features\) with no zero size, "
+            r"got X.shape=\(0, 3\), Y.shape=\(0, 2\)",
         ),
         (
             _ok(),
             np.ones((20, 0)),
-            r"Y is empty; expected \(n_samples, n_features\) with no zero size, got X.shape=\(20, 3\), Y.shape=\(20, 0\)",
+            r"Y is empty; expected \(n_samples, n_features\) with no zero size, "
+            r"got X.shape=\(20, 3\), Y.shape=\(20, 0\)",
         ),
         (
             _ok(500, 64),
             _ok(499, 32),
-            r"X and Y must have the same number of samples \(rows\); got X.shape=\(500, 64\), Y.shape=\(499, 32\)",
+            r"X and Y must have the same number of samples \(rows\); "
+            r"got X.shape=\(500, 64\), Y.shape=\(499, 32\)",
         ),
     ],
 )
@@ -67,7 +70,8 @@ def test_shape_errors_name_both_shapes(measure, X, Y, match):
 def test_nan_and_inf(measure, bad, where):
     X, Y = _ok(), _ok(p=2)
     (X if where == "X" else Y)[3, 1] = bad
-    match = rf"{where} contains NaN or Inf values \(X.shape=\(20, 3\), Y.shape=\(20, 2\)\); clean or impute them first"
+    shapes = r"\(X.shape=\(20, 3\), Y.shape=\(20, 2\)\)"
+    match = rf"{where} contains NaN or Inf values {shapes}; clean or impute them first"
     with pytest.raises(ValueError, match=match):
         measure(X, Y)
 
@@ -95,8 +99,16 @@ def test_finite_values_whose_sum_overflows_are_accepted():
     [
         (None, TypeError, r"X must be an array of shape \(n_samples, n_features\); got None"),
         ([[1.0, 2.0], [3.0]], TypeError, r"X could not be read as an array"),
-        (np.array([[1, "a"]], dtype=object), TypeError, r"X must be a numeric array .* got an object array of shape \(1, 2\)"),
-        (np.array([["a", "b"], ["c", "d"]]), TypeError, r"X must hold numbers; got dtype <U1 \(X.shape=\(2, 2\)\)"),
+        (
+            np.array([[1, "a"]], dtype=object),
+            TypeError,
+            r"X must be a numeric array .* got an object array of shape \(1, 2\)",
+        ),
+        (
+            np.array([["a", "b"], ["c", "d"]]),
+            TypeError,
+            r"X must hold numbers; got dtype <U1 \(X.shape=\(2, 2\)\)",
+        ),
     ],
 )
 def test_unreadable_input(X, error, match):
@@ -116,12 +128,17 @@ def test_lists_and_booleans_are_read_as_numbers():
 def test_complex_rejected_where_not_supported():
     with pytest.raises(ValueError, match=r"X must be real-valued; got dtype complex128 \(X.shape=\(3, 2\)\)"):
         check_array(np.ones((3, 2), dtype=complex), allow_complex=False)
-    with pytest.raises(ValueError, match=r"Y must be real-valued; got dtype complex64 \(X.shape=\(3, 2\), Y.shape=\(3, 1\)\)"):
+    with pytest.raises(
+        ValueError, match=r"Y must be real-valued; got dtype complex64 \(X.shape=\(3, 2\), Y.shape=\(3, 1\)\)"
+    ):
         check_pair(np.ones((3, 2)), np.ones((3, 1), dtype=np.complex64), allow_complex=False)
 
 
 def test_four_dimensional_layout():
-    with pytest.raises(ValueError, match=r"X must be 4-D of shape \(n_samples, height, width, channels\); got X.shape=\(5, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"X must be 4-D of shape \(n_samples, height, width, channels\); got X.shape=\(5, 3\)",
+    ):
         check_array(np.ones((5, 3)), ndim=4)
     assert check_array(np.ones((2, 3, 3, 4)), ndim=4).shape == (2, 3, 3, 4)
 
@@ -141,7 +158,9 @@ def test_fewer_samples_than_features_warns_with_the_samples_needed():
 
 
 def test_partial_overlap_warning_counts_the_forced_ones():
-    with pytest.warns(svcca.SampleSizeWarning, match=r"n_samples=50 and 30 \+ 30 features: 11 canonical") as rec:
+    with pytest.warns(
+        svcca.SampleSizeWarning, match=r"n_samples=50 and 30 \+ 30 features: 11 canonical"
+    ) as rec:
         warn_sample_size(50, 30, 30, stacklevel=1)
     assert "trivially" not in str(rec[0].message) and "150-300 samples" in str(rec[0].message)
 
@@ -169,7 +188,9 @@ def test_check_option():
         check_option("z", "side", ("x", "y"))
 
 
-@pytest.mark.parametrize(("keep", "expected"), [(0.5, 0.5), (1.0, 1.0), (3, 3), (np.int64(2), 2), (np.float32(0.25), 0.25)])
+@pytest.mark.parametrize(
+    ("keep", "expected"), [(0.5, 0.5), (1.0, 1.0), (3, 3), (np.int64(2), 2), (np.float32(0.25), 0.25)]
+)
 def test_check_keep_accepts(keep, expected):
     out = check_keep(keep)
     assert out == expected and type(out) is type(expected)
@@ -188,5 +209,7 @@ def test_check_rng():
     assert check_rng(g) is g
     assert check_rng(5).integers(100) == np.random.default_rng(5).integers(100)
     assert isinstance(check_rng(None), np.random.Generator)
-    with pytest.raises(TypeError, match=r"rng must be None, an int seed or a numpy.random.Generator; got RandomState"):
+    with pytest.raises(
+        TypeError, match=r"rng must be None, an int seed or a numpy.random.Generator; got RandomState"
+    ):
         check_rng(np.random.RandomState(0))

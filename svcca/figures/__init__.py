@@ -19,6 +19,3 @@ True
 from ._registry import FigureSpec, make_figure, names, register, save_figures, specs
 
 __all__ = ["FigureSpec", "make_figure", "names", "register", "save_figures", "specs"]
-
-# Importing the modules registers their figures.
-from . import _methods  # noqa: E402,F401

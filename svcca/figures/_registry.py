@@ -10,8 +10,6 @@ from typing import Any
 
 __all__ = ["FigureSpec", "register", "names", "specs", "make_figure", "save_figures"]
 
-# Modules whose import registers figures (the experiment chapters add theirs here).
-_MODULES = ("svcca.figures._methods", "svcca.figures._results")
 
 
 @dataclass(frozen=True)
@@ -43,12 +41,14 @@ def register(name: str, chapter: int, caption: str) -> Callable[[Callable[..., A
 
 
 def _load_all() -> None:
-    for mod in _MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
+    """Import every ``svcca/figures/_*.py`` module: importing one registers its figures."""
+    import pkgutil
+
+    from .. import figures
+
+    for info in pkgutil.iter_modules(figures.__path__):
+        if info.name.startswith("_") and info.name != "_registry":
+            importlib.import_module(f"svcca.figures.{info.name}")
 
 
 def specs() -> list[FigureSpec]:

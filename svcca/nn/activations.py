@@ -96,10 +96,10 @@ def layer_names_of(model: nn.Module) -> tuple[str, ...]:
 
 
 def _model_device(model: nn.Module) -> torch.device:
-    for t in model.parameters():
-        return t.device
-    for t in model.buffers():
-        return t.device
+    for p in model.parameters():
+        return p.device
+    for b in model.buffers():
+        return b.device
     return torch.device("cpu")
 
 
@@ -116,7 +116,7 @@ def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
         and hasattr(data, "__len__")
         and not isinstance(data, torch.utils.data.IterableDataset)
     ):
-        n = len(data)  # type: ignore[arg-type]
+        n = len(data)
         if isinstance(data, TensorDataset):
             x = data.tensors[0]
             for i in range(0, n, batch_size):
@@ -187,7 +187,11 @@ class _HookRecorder:
     def _hook(self, name: str) -> Any:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             self.calls[name] = self.calls.get(name, 0) + 1
-            self.outputs[name] = output
+            if isinstance(output, (tuple, list)):
+                output = output[0]
+            # a copy: later in-place ops of the forward pass (ReLU(inplace=True), `out += x`) would
+            # otherwise change what was recorded
+            self.outputs[name] = output.clone() if isinstance(output, torch.Tensor) else output
             if self.checked and len(self.outputs) == len(self.layers):
                 raise _StopForward
 
@@ -215,6 +219,19 @@ class _HookRecorder:
     def remove(self) -> None:
         for h in self.handles:
             h.remove()
+
+
+def _clone_returned_nodes(graph_module: Any) -> None:
+    """Copy each returned node's value where it is computed, before later in-place ops can change it."""
+    graph = graph_module.graph
+    output = next(node for node in graph.nodes if node.op == "output")
+    returned = output.args[0]
+    cloned = {}
+    for name, node in returned.items():
+        with graph.inserting_after(node):
+            cloned[name] = graph.call_function(torch.clone, (node,))
+    output.args = (cloned,)
+    graph_module.recompile()
 
 
 def _resolve_method(model: nn.Module, layers: Sequence[str], method: str) -> str:
@@ -249,7 +266,24 @@ def iter_activations(
     The primitive under :func:`record`. Two models run over the same ``data`` yield their
     batches in the same order, so zipping two iterators streams a pair of layers into an
     accumulator. The model is in eval mode (its mode is restored when the iterator ends or
-    is closed) and no gradients are kept. Parameters as in :func:`record`.
+    is closed) and no gradients are kept. Parameters as in :func:`record`; the arguments
+    are checked when it is called, the model runs as the batches are drawn.
+
+    Examples
+    --------
+    Stream one layer of two networks into a pair accumulator, never holding the samples:
+
+    >>> from svcca.nn.data import load_digits
+    >>> from svcca.nn.models import MLP
+    >>> from svcca.nn.activations import iter_activations
+    >>> from svcca.streaming import PairAccumulator
+    >>> test = load_digits().test
+    >>> net_a, net_b = MLP(hidden=(32,), seed=0), MLP(hidden=(32,), seed=1)
+    >>> acc = PairAccumulator()
+    >>> for a, b in zip(iter_activations(net_a, test, ["fc1"]), iter_activations(net_b, test, ["fc1"])):
+    ...     _ = acc.update(a["fc1"], b["fc1"])
+    >>> acc.n_samples
+    500
     """
     layers = layer_names_of(model) if layers is None else tuple(layers)
     if not layers:
@@ -262,6 +296,20 @@ def iter_activations(
         raise ValueError(f"stride must be a positive int; got {stride}")
     method = _resolve_method(model, layers, method)
     device = _model_device(model) if device is None else torch.device(device)
+    return _iterate(model, data, layers, batch_size, device, pool, stride, positions, method)
+
+
+def _iterate(
+    model: nn.Module,
+    data: Any,
+    layers: tuple[str, ...],
+    batch_size: int,
+    device: torch.device,
+    pool: Any,
+    stride: Any,
+    positions: Any,
+    method: str,
+) -> Iterator[dict[str, torch.Tensor]]:
     was_training = model.training
     model.eval()
     recorder: Any
@@ -278,14 +326,17 @@ def iter_activations(
                 f"could not record {list(layers)} from {type(model).__name__} with torchvision's feature "
                 f"extraction ({type(exc).__name__}: {exc}); name submodules (forward hooks) instead"
             ) from exc
+        _clone_returned_nodes(extractor)
         hooks = None
         recorder = lambda m, x: extractor(x)  # noqa: E731
     try:
-        with torch.no_grad():
-            for x in _input_batches(data, batch_size):
+        for x in _input_batches(data, batch_size):
+            # no_grad around the work only, never across a `yield`: a suspended or abandoned
+            # generator would otherwise leave gradients switched off in the caller
+            with torch.no_grad():
                 x = x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x
                 outputs = recorder(model, x)
-                yield {
+                batch = {
                     n: _layout(
                         outputs[n],
                         n,
@@ -295,6 +346,7 @@ def iter_activations(
                     )
                     for n in layers
                 }
+            yield batch
     finally:
         if hooks is not None:
             hooks.remove()
@@ -380,7 +432,8 @@ def record(
     """
     from tqdm import tqdm
 
-    target = ArraySink(dtype) if sink is None else sink
+    memory = ArraySink(dtype) if sink is None else None
+    target: Any = memory if sink is None else sink
     if not callable(getattr(target, "update", None)):
         raise TypeError(f"sink must have an update(batch_dict) method; got {type(target).__name__}")
     batches: Iterable[dict[str, torch.Tensor]] = iter_activations(
@@ -401,4 +454,4 @@ def record(
         total = len(data)
     for batch in tqdm(batches, total=total, disable=not progress, desc="recording", leave=False):
         target.update(batch)
-    return target.result() if sink is None else sink
+    return memory.result() if memory is not None else sink

@@ -131,7 +131,9 @@ class ImageData:
 
     def probe(self, max_shift: int = 1, *, mode: str = "fill", split: str = "test") -> TensorDataset:
         """The ``split`` images under every shift of up to ``max_shift`` pixels; see :func:`probe_set`."""
-        ds = {"train": self.train, "test": self.test}[split]
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be one of 'train', 'test'; got {split!r}")
+        ds = self.train if split == "train" else self.test
         fill = 0.0 if self.background is None else self.background
         return probe_set(ds, max_shift=max_shift, mode=mode, fill=fill)
 
@@ -400,8 +402,8 @@ def _materialize(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
     if isinstance(dataset, TensorDataset):
         return dataset.tensors[0], dataset.tensors[1]
     if hasattr(dataset, "get_batch"):
-        return dataset.get_batch(torch.arange(len(dataset)))
-    items = [dataset[i] for i in range(len(dataset))]
+        return dataset.get_batch(torch.arange(len(dataset)))  # type: ignore[arg-type]
+    items = [dataset[i] for i in range(len(dataset))]  # type: ignore[arg-type]
     return torch.stack([torch.as_tensor(a) for a, _ in items]), torch.as_tensor([int(b) for _, b in items])
 
 
@@ -469,7 +471,7 @@ def dataset_targets(dataset: Dataset) -> torch.Tensor:
     targets = getattr(dataset, "targets", None)
     if targets is not None:
         return torch.as_tensor(targets)
-    return torch.stack([torch.as_tensor(dataset[i][1]) for i in range(len(dataset))])
+    return torch.stack([torch.as_tensor(dataset[i][1]) for i in range(len(dataset))])  # type: ignore[arg-type]
 
 
 class _Relabeled(Dataset):
@@ -623,7 +625,7 @@ class ImageNetClass(NamedTuple):
 
     wnid: str
     name: str
-    index: int
+    imagenet_index: int
 
 
 #: The classes of the SVCCA paper's class-sensitivity figure (Raghu et al. 2017, Fig. 6):
@@ -681,8 +683,9 @@ def load_imagenet_subset(
     -------
     torchvision.datasets.ImageFolder
         Items ``(image (3, image_size, image_size) float32, label)``; extra attributes
-        ``imagenet_classes`` (the ``ImageNetClass`` tuple) and ``imagenet_indices`` (the
-        1000-way output index of each label, -1 when unknown) to read pretrained logits.
+        ``imagenet_classes`` (the ``ImageNetClass`` tuple) and ``imagenet_indices`` (each
+        label's index among the 1000 outputs of a pretrained network, -1 when unknown), to
+        read the logits of the chosen classes: ``logits[:, ds.imagenet_indices]``.
 
     Raises
     ------
@@ -716,8 +719,8 @@ def load_imagenet_subset(
         ]
     )
     ds = _Subset(str(root), transform=tf)
-    ds.imagenet_classes = chosen  # type: ignore[attr-defined]
-    ds.imagenet_indices = tuple(c.index for c in chosen)  # type: ignore[attr-defined]
+    ds.imagenet_classes = chosen
+    ds.imagenet_indices = tuple(c.imagenet_index for c in chosen)
     return ds
 
 
@@ -808,9 +811,9 @@ def prepare_imagenet_subset(
                 "devkit=ILSVRC2012_devkit_t12/ so the images can be assigned to classes"
             )
         for p in sorted(val_dir.iterdir()):
-            w = truth.get(p.stem)
-            if w in sources and p.is_file():
-                sources[w].append(p)
+            label = truth.get(p.stem)
+            if label is not None and label in sources and p.is_file():
+                sources[label].append(p)
     empty = [w for w, ps in sources.items() if not ps]
     if empty:
         raise FileNotFoundError(f"no validation image found in {val_dir} for class(es) {', '.join(empty)}")

@@ -366,7 +366,8 @@ class SmallResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
-        x = self.stage3(self.stage2(self.stage1(x)))
+        for k in (1, 2, 3):
+            x = self.get_submodule(f"stage{k}")(x)
         return self.logits(self.pool(x))
 
 
@@ -439,7 +440,7 @@ class LSTMLanguageModel(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         x = self.embedding(tokens)
         for name in self._lstms:
-            x, _ = getattr(self, name)(self.drop(x))
+            x, _ = self.get_submodule(name)(self.drop(x))
         return self.logits(self.drop(x))
 
 

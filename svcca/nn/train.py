@@ -51,6 +51,7 @@ __all__ = [
     "checkpoint_schedule",
     "evaluate",
     "freeze_schedule",
+    "iter_checkpoints",
     "list_checkpoints",
     "load_checkpoint",
     "steps_per_epoch",
@@ -141,7 +142,8 @@ class TrainHistory:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainHistory:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**fields)
 
 
 class StepInfo(NamedTuple):
@@ -286,6 +288,52 @@ def load_checkpoint(
     return Checkpoint(
         step=int(meta["step"]), epoch=int(meta["epoch"]), state_dict=blob["model"], meta=meta, path=path
     )
+
+
+def iter_checkpoints(
+    checkpoint_dir: str | os.PathLike[str],
+    model: nn.Module,
+    steps: Iterable[int] | None = None,
+    *,
+    map_location: Any = "cpu",
+) -> Iterator[Checkpoint]:
+    """Load each snapshot of a run into ``model`` in turn (learning-dynamics analyses).
+
+    Parameters
+    ----------
+    checkpoint_dir : path
+    model : torch.nn.Module
+        Receives the weights of each snapshot before it is yielded (record its
+        activations inside the loop).
+    steps : iterable of int, optional
+        Default: every snapshot, in step order.
+
+    Yields
+    ------
+    Checkpoint
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from svcca.nn.data import load_digits
+    >>> from svcca.nn.models import MLP
+    >>> from svcca.nn.train import train, iter_checkpoints
+    >>> digits, net = load_digits(), MLP(hidden=(16,), seed=0)
+    >>> with tempfile.TemporaryDirectory() as run:
+    ...     _ = train(net, digits.train, epochs=2, checkpoint_dir=run, checkpoint_steps=(0, 11, 22),
+    ...               progress=False)
+    ...     [ck.step for ck in iter_checkpoints(run, MLP(hidden=(16,)))]
+    [0, 11, 22]
+    """
+    snaps = list_checkpoints(checkpoint_dir)
+    wanted = sorted(snaps) if steps is None else list(steps)
+    missing = [s for s in wanted if s not in snaps]
+    if missing:
+        raise FileNotFoundError(
+            f"no snapshot for step(s) {missing} in {checkpoint_dir}; available: {sorted(snaps)}"
+        )
+    for step in wanted:
+        yield load_checkpoint(snaps[step], model, map_location=map_location)
 
 
 def _loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -454,7 +502,7 @@ def train(
     eval_train: bool = True,
     eval_batch_size: int = 1024,
     num_workers: int = 0,
-    deterministic: bool = True,
+    deterministic: bool | None = None,
     progress: bool = True,
     callback: Callable[[StepInfo], Any] | None = None,
 ) -> TrainHistory:
@@ -488,7 +536,7 @@ def train(
         ``augment(inputs, generator) -> inputs`` on each training batch, e.g.
         :class:`svcca.nn.data.RandomShift`; it must draw only from ``generator``.
     device : str or torch.device, default="cpu"
-        ``"cuda"`` trains on the GPU (set ``deterministic=False`` for speed there).
+        ``"cuda"`` trains on the GPU.
     checkpoint_dir : path, optional
         Where snapshots and the resume state go; required for ``checkpoint_steps`` and
         resuming.
@@ -515,8 +563,13 @@ def train(
     eval_batch_size : int, default=1024
     num_workers : int, default=0
         ``DataLoader`` workers for datasets without fast batching (e.g. image folders).
-    deterministic : bool, default=True
+    deterministic : bool, optional
         Use ``torch.use_deterministic_algorithms`` during training (restored afterwards).
+        Default: on the CPU, where it is cheap and makes runs bit-reproducible; not on a GPU,
+        where it slows training and some kernels (e.g. the backward pass of adaptive
+        pooling) only warn that they are not deterministic. ``True`` on a GPU also sets
+        cuDNN's deterministic mode and ``CUBLAS_WORKSPACE_CONFIG`` (effective when cuBLAS
+        has not started yet).
     progress : bool, default=True
         tqdm bar over epochs.
     callback : callable, optional
@@ -559,7 +612,7 @@ def train(
         raise ValueError(f"target_train_accuracy must be in (0, 1]; got {target_train_accuracy}")
     _lr_factor(lr_schedule, 0, 1)
     device = torch.device(device)
-    n = len(train_data)
+    n = len(train_data)  # type: ignore[arg-type]
     if n == 0:
         raise ValueError("train_data is empty")
     spe = steps_per_epoch(n, batch_size)
@@ -660,6 +713,8 @@ def train(
         if step not in st["hist"]["checkpoints"]:
             st["hist"]["checkpoints"].append(step)
 
+    if deterministic is None:
+        deterministic = device.type == "cpu"
     with torch.random.fork_rng(devices=_rng_devices(device)), _deterministic(deterministic, device):
         if resumed:
             torch.set_rng_state(blob["rng"]["torch"])
