@@ -18,6 +18,7 @@ from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
 from ._svcca import SVCCAResult, svcca
 from ._validation import SampleSizeWarning
+from . import conv, stats  # noqa: E402  (submodules; neither imports torch)
 
 __version__ = "0.1.0"
 
@@ -33,11 +34,13 @@ __all__ = [
     "SimilarityMatrix",
     "__version__",
     "cca",
+    "conv",
     "linear_cka",
     "pca",
     "pls",
     "procrustes",
     "similarity_matrix",
+    "stats",
     "pwcca",
     "svcca",
 ]

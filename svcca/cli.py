@@ -357,6 +357,72 @@ def _format_compare(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- svcca figures ---------------------------------------------------------------------
+
+
+def _add_figures(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "figures",
+        help="regenerate the book's figures (chapters 1-8) for a manuscript",
+        description=(
+            "Regenerate figures of the book's chapters 1-8 from the cached experiment results "
+            "(running an experiment first when no cached result exists), in the paper style. "
+            "NAME is a figure name (see --list), a chapter number such as 5, or 'all'."
+        ),
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="figure names, chapter numbers, or 'all'")
+    p.add_argument("--list", action="store_true", help="list the figures and exit")
+    p.add_argument("--out", default="figures", help="output folder (default: ./figures)")
+    p.add_argument("--format", default="pdf", choices=("pdf", "svg", "png"), help="file format (default pdf)")
+    p.add_argument(
+        "--scale",
+        choices=("tiny", "default", "full"),
+        default=None,
+        help="experiment scale (default: $SVCCA_SCALE or 'default': digits on a CPU; "
+        "'full': the papers' data on a GPU)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="experiment cache (default: $SVCCA_CACHE_DIR or ~/.cache/svcca/experiments; "
+        "the book's build uses book/_build/experiment-cache)",
+    )
+    p.set_defaults(func=_run_figures)
+
+
+def _run_figures(args: argparse.Namespace) -> int:
+    from . import figures
+
+    specs = figures.specs()
+    if args.list:
+        width = max(len(s.name) for s in specs)
+        for s in specs:
+            print(f"{s.name:<{width}}  ch{s.chapter}  {s.caption}")
+        return 0
+    if not args.names:
+        raise CLIError("name at least one figure, a chapter number or 'all' (see svcca figures --list)")
+    wanted: list[str] = []
+    for name in args.names:
+        if name == "all":
+            wanted.extend(s.name for s in specs)
+        elif name.isdigit():
+            found = [s.name for s in specs if s.chapter == int(name)]
+            if not found:
+                raise CLIError(
+                    f"no figures for chapter {name}; chapters with figures: "
+                    f"{sorted({s.chapter for s in specs})}"
+                )
+            wanted.extend(found)
+        else:
+            wanted.append(name)
+    wanted = list(dict.fromkeys(wanted))
+    for path in figures.save_figures(
+        wanted, args.out, fmt=args.format, scale=args.scale, cache_dir=args.cache_dir
+    ):
+        print(path)
+    return 0
+
+
 # --- the parser -------------------------------------------------------------------------
 
 # Subcommands, in the order `svcca --help` lists them. To add one (e.g. ``figures``), write
@@ -364,7 +430,7 @@ def _format_compare(out: dict[str, Any]) -> str:
 # ``func=<function (args) -> exit status>`` with ``set_defaults``, then append it here.
 SUBCOMMANDS: list[Callable[[Any], None]] = [
     _add_compare,
-    # >>> further subcommands (e.g. _add_figures) are registered here <<<
+    _add_figures,
 ]
 
 
