@@ -10,6 +10,7 @@ DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming
 and :mod:`svcca.experiments` (torch side).
 """
 
+from . import conv, stats  # submodules; neither imports torch
 from ._cca import CCAResult, cca
 from ._cka import CKAResult, ProcrustesResult, linear_cka, procrustes
 from ._grid import SimilarityMatrix, similarity_matrix
@@ -18,7 +19,6 @@ from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
 from ._svcca import SVCCAResult, svcca
 from ._validation import SampleSizeWarning
-from . import conv, stats  # noqa: E402  (submodules; neither imports torch)
 
 __version__ = "0.1.0"
 

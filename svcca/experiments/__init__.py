@@ -12,6 +12,7 @@ from ._cache import (
     ExperimentResult,
     current_scale,
     default_cache_dir,
+    experiments,
     run_or_load,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "ExperimentResult",
     "current_scale",
     "default_cache_dir",
+    "experiments",
     "run_or_load",
 ]

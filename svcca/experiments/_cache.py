@@ -34,6 +34,7 @@ __all__ = [
     "SCALES",
     "atomic_write_bytes",
     "config_to_dict",
+    "experiments",
 ]
 
 log = logging.getLogger("svcca.experiments")
@@ -313,3 +314,31 @@ def run_or_load(
     }
     atomic_write_bytes(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
     return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=False)
+
+
+def experiments() -> dict[str, type[ExperimentConfig]]:
+    """Every experiment config class of :mod:`svcca.experiments`, by experiment name.
+
+    Importing the package's modules registers nothing globally; this walks them and
+    collects the :class:`ExperimentConfig` subclasses they define.
+    """
+    import importlib
+    import inspect
+    import pkgutil
+
+    from .. import experiments as package
+
+    found: dict[str, type[ExperimentConfig]] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(obj, ExperimentConfig)
+                and obj is not ExperimentConfig
+                and obj.__module__ == module.__name__
+                and obj.experiment != "base"
+            ):
+                found[obj.experiment] = obj
+    return dict(sorted(found.items()))

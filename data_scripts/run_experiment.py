@@ -1,0 +1,90 @@
+#!/usr/bin/env python
+"""Run one of the papers' experiments at a scale, on a device, into the experiment cache.
+
+Examples::
+
+    python data_scripts/run_experiment.py --list
+    python data_scripts/run_experiment.py learning_dynamics                 # digits, CPU
+    python data_scripts/run_experiment.py generalization --scale full --device cuda
+    python data_scripts/run_experiment.py layer_identification --set seeds=3 --force
+
+``--scale full`` needs the papers' data, fetched first with ``download_cifar10.py``,
+``download_lm_corpora.py`` or ``prepare_imagenet_subset.py`` (into ``$SVCCA_DATA``,
+default ``./data``). Results land in ``$SVCCA_CACHE_DIR`` (default
+``~/.cache/svcca/experiments``), where the book and ``svcca figures`` find them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import sys
+import time
+
+
+def _parse_value(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    from svcca.experiments import SCALES, experiments, run_or_load
+
+    registry = experiments()
+    parser = argparse.ArgumentParser(
+        prog="run_experiment.py",
+        description="Run (or load from the cache) one of svcca's paper experiments.",
+        epilog="experiments: " + ", ".join(registry),
+    )
+    parser.add_argument("name", nargs="?", help="experiment name (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the experiments and their presets")
+    parser.add_argument("--scale", choices=SCALES, default=None, help="preset (default: $SVCCA_SCALE or 'default')")
+    parser.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (if the config has one)")
+    parser.add_argument("--cache-dir", default=None, help="experiment cache folder")
+    parser.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
+    parser.add_argument("--progress", action="store_true", help="show progress bars")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a config field (repeatable)"
+    )
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for name, cls in registry.items():
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            print(f"{name:<24} {cls.__name__:<32} {doc}")
+        return 0
+    if not args.name:
+        parser.error("name an experiment (see --list)")
+    if args.name not in registry:
+        parser.error(f"unknown experiment {args.name!r}; choose from: {', '.join(registry)}")
+    cls = registry[args.name]
+    overrides: dict[str, object] = {}
+    fields = {f.name for f in dataclasses.fields(cls)}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields:
+            parser.error(f"--set expects FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}; got {item!r}")
+        overrides[key] = _parse_value(value)
+    if args.device is not None:
+        if "device" not in fields:
+            parser.error(f"experiment {args.name!r} has no device setting")
+        overrides["device"] = args.device
+    try:
+        config = cls.for_scale(args.scale, **overrides)
+        t0 = time.perf_counter()
+        result = run_or_load(config, args.cache_dir, force=args.force, progress=args.progress)
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        print(f"run_experiment.py: error: {exc}", file=sys.stderr)
+        return 1
+    how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
+    print(f"{args.name} ({how}): {result.path}")
+    for key, value in sorted(result.arrays.items()):
+        print(f"  {key:<28} {str(value.dtype):<10} {tuple(value.shape)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
