@@ -6,9 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import TOL64, make_shared_latent_views
 
 import svcca
+from conftest import TOL64, make_shared_latent_views
 from svcca._cka import linear_cka
 from svcca._grid import SimilarityMatrix, similarity_matrix
 
@@ -127,6 +127,7 @@ def test_cka_with_more_features_than_samples(rng):
         np.testing.assert_allclose(grid.values, want, rtol=0, atol=TOL64)
 
 
+@pytest.mark.torch
 def test_torch_layers_give_the_same_numbers(network_layers):
     torch = pytest.importorskip("torch")
     tensors = {k: torch.as_tensor(v) for k, v in network_layers.items()}

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import time
 
 import numpy as np
 import pytest
 import scipy.linalg
-from conftest import TOL64, make_shared_latent_views
 
 import svcca
+from conftest import TOL64, make_shared_latent_views
 from svcca._grid import similarity_matrix
 from svcca.streaming import MultiLayerAccumulator, PairAccumulator
-
-torch = pytest.importorskip("torch")
-
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -259,7 +254,9 @@ def test_memory_does_not_grow_with_samples(rng):
 # --- torch, loaders and the multi-layer accumulator -------------------------------------------
 
 
+@pytest.mark.torch
 def test_torch_batches_give_tensors_equal_to_numpy(shared_latent_views):
+    torch = pytest.importorskip("torch")
     X, Y = shared_latent_views
     Xt = torch.as_tensor(X, dtype=torch.float32).requires_grad_()  # recorded activations may need grad
     Yt = torch.as_tensor(Y, dtype=torch.float32)
@@ -280,7 +277,9 @@ def test_torch_batches_give_tensors_equal_to_numpy(shared_latent_views):
     assert isinstance(acc.pls().x_weights, torch.Tensor)
 
 
+@pytest.mark.torch
 def test_dataloader_of_pairs(shared_latent_views):
+    torch = pytest.importorskip("torch")
     from torch.utils.data import DataLoader, TensorDataset
 
     X, Y = shared_latent_views
@@ -330,8 +329,10 @@ def test_multilayer_pair_equals_pair_accumulator(three_layers, rng):
     )
 
 
+@pytest.mark.torch
 def test_multilayer_selected_pairs_and_conv_batches(rng):
     """Only the asked-for cross-products are kept; conv batches are flattened per sample."""
+    torch = pytest.importorskip("torch")
     conv = rng.standard_normal((300, 2, 2, 3))
     layers = {
         "a": conv,
@@ -431,52 +432,76 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _distributed_worker(rank: int, world: int, port: int, out_dir: str) -> None:
-    import datetime
-
-    import torch.distributed as dist
-
-    torch.set_num_threads(1)
-    dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
-        timeout=datetime.timedelta(seconds=60),
-    )  # fmt: skip
-    try:
-        rng = np.random.default_rng(7)
-        X, Y = make_shared_latent_views(rng, 900, 6, 5, 2)
-        X = X + 1e6
-        pair = PairAccumulator()
-        multi = MultiLayerAccumulator()
-        mine = range(0, 900, 100)[rank::world]  # rank 0: 5 batches, rank 1: 4 batches
-        for a in mine:
-            pair.update(X[a : a + 100], Y[a : a + 100])
-            multi.update({"x": torch.as_tensor(X[a : a + 100]), "y": torch.as_tensor(Y[a : a + 100])})
-        pair.all_reduce()
-        multi.all_reduce()
-        res = pair.cca()
-        np.savez(
-            os.path.join(out_dir, f"rank{rank}.npz"), rho=res.rho, xw=res.x_weights, n=pair.n_samples,
-            grid=multi.similarity_matrix().values, mean=pair.x_mean,
-        )  # fmt: skip
-    finally:
-        dist.destroy_process_group()
+def _distributed_data() -> tuple[np.ndarray, np.ndarray]:
+    """The rows the two processes share out (seeded; offset by 1e6)."""
+    rng = np.random.default_rng(7)
+    latent = rng.standard_normal((900, 2))
+    X = np.hstack([latent, rng.standard_normal((900, 4))]) @ rng.standard_normal((6, 6)) + 1e6
+    Y = np.hstack([latent + 0.3 * rng.standard_normal((900, 2)), rng.standard_normal((900, 3))])
+    return X, Y
 
 
+# Each process is a fresh interpreter running this script (no pickled test functions, so
+# nothing depends on how pytest imported this module): rank, world size, port, output folder.
+_WORKER = """
+import datetime, os, sys
+import numpy as np
+import torch
+import torch.distributed as dist
+from svcca.streaming import MultiLayerAccumulator, PairAccumulator
+
+{data_source}
+
+rank, world, port, out_dir = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+torch.set_num_threads(1)
+dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{{port}}", rank=rank, world_size=world,
+                        timeout=datetime.timedelta(seconds=60))
+try:
+    X, Y = _distributed_data()
+    pair, multi = PairAccumulator(), MultiLayerAccumulator()
+    for a in range(0, 900, 100)[rank::world]:  # rank 0: 5 batches, rank 1: 4 batches
+        pair.update(X[a : a + 100], Y[a : a + 100])
+        multi.update({{"x": torch.as_tensor(X[a : a + 100]), "y": torch.as_tensor(Y[a : a + 100])}})
+    pair.all_reduce()
+    multi.all_reduce()
+    res = pair.cca()
+    np.savez(os.path.join(out_dir, f"rank{{rank}}.npz"), rho=res.rho, xw=res.x_weights, n=pair.n_samples,
+             grid=multi.similarity_matrix().values, mean=pair.x_mean)
+finally:
+    dist.destroy_process_group()
+"""
+
+
+@pytest.mark.torch
 @pytest.mark.slow
 def test_all_reduce_over_two_processes_gives_the_single_process_answer(tmp_path):
-    import torch.multiprocessing as mp
+    """Two gloo processes over loopback, each with part of the batches: after all_reduce
+    both hold the single-process answer."""
+    import inspect
+    import subprocess
+    import sys
 
-    port = _free_port()
-    ctx = mp.spawn(_distributed_worker, args=(2, port, str(tmp_path)), nprocs=2, join=False)
-    deadline = time.monotonic() + 120
-    while not ctx.join(timeout=1):
-        if time.monotonic() > deadline:
-            for p in ctx.processes:
-                p.kill()
-            pytest.fail("the two gloo processes did not finish within 120 s")
-    rng = np.random.default_rng(7)
-    X, Y = make_shared_latent_views(rng, 900, 6, 5, 2)
-    X = X + 1e6
+    pytest.importorskip("torch")
+    script = _WORKER.format(data_source=inspect.getsource(_distributed_data))
+    port = str(_free_port())
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(rank), "2", port, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for rank in range(2)
+    ]
+    try:
+        outputs = [p.communicate(timeout=120)[0] for p in procs]
+    except subprocess.TimeoutExpired:
+        for p in procs:
+            p.kill()
+        pytest.fail("the two gloo processes did not finish within 120 s")
+    for p, out in zip(procs, outputs):
+        assert p.returncode == 0, out
+    X, Y = _distributed_data()
     ref = svcca.cca(X, Y)
     results = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
     for r in results:
@@ -489,7 +514,9 @@ def test_all_reduce_over_two_processes_gives_the_single_process_answer(tmp_path)
         np.testing.assert_array_equal(results[0][key], results[1][key])
 
 
+@pytest.mark.torch
 def test_all_reduce_needs_a_process_group(shared_latent_views):
+    pytest.importorskip("torch")
     X, Y = shared_latent_views
     with pytest.raises(RuntimeError, match="initialised torch.distributed process group"):
         PairAccumulator().update(X, Y).all_reduce()
@@ -503,8 +530,10 @@ def test_covariance_matches_numpy(shared_latent_views, rng):
     assert scipy.linalg.issymmetric(np.asarray(acc.covariance("Y", "Y")))
 
 
+@pytest.mark.torch
 def test_activation_recording_streams_straight_into_the_accumulator():
     """``svcca.nn.activations.record(..., sink=MultiLayerAccumulator())``: no arrays are kept."""
+    torch = pytest.importorskip("torch")
     activations = pytest.importorskip("svcca.nn.activations")
     model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
     data = torch.randn(300, 6, generator=torch.Generator().manual_seed(0))

@@ -175,33 +175,13 @@ class SeedPairConfig(ExperimentConfig):
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
-        import torch
-
         from ..nn import evaluate, train
         from ..nn.data import RandomShift
 
         data = _load_data(self)
-        eval_set = data.probe(self.probe_shift, split="test") if self.probe_shift else None
+        eval_x, eval_y, eval_shift, eval_image = _eval_inputs(self, data)
         test = _first(data.test, self.n_eval)
-        if eval_set is None:
-            x, y = _tensors(test)
-            eval_x, eval_y = x, y
-            eval_shift = torch.zeros(len(x), 2, dtype=torch.long)
-            eval_image = torch.arange(len(x))
-        else:
-            n_test = len(data.test) if self.n_eval is None else min(self.n_eval, len(data.test))
-            x, y, s = eval_set.tensors
-            n_all = len(data.test)
-            rows = torch.cat([torch.arange(n_test) + k * n_all for k in range(len(x) // n_all)])
-            eval_x, eval_y, eval_shift = x[rows], y[rows], s[rows]
-            eval_image = rows % n_all
-        fit_data = _first(data.train, self.n_fit)
-        if self.fit_shift:
-            fit_x = data.probe(self.fit_shift, split="train").tensors[0]
-            n_tr, n_all = len(fit_data), len(data.train)
-            fit_x = torch.cat([fit_x[k * n_all : k * n_all + n_tr] for k in range(len(fit_x) // n_all)])
-        else:
-            fit_x = _tensors(fit_data)[0]
+        fit_x = _fit_inputs(self, data)
 
         out: dict[str, np.ndarray] = {}
         nets = {}
@@ -286,6 +266,34 @@ def _first(ds: Any, n: int | None) -> Any:
 
     x, y = _tensors(ds)
     return TensorDataset(x[:n], y[:n])
+
+
+def _eval_inputs(cfg: SeedPairConfig, data: Any) -> tuple[Any, Any, Any, Any]:
+    """Evaluation images (the first ``n_eval`` test images under every shift of up to
+    ``probe_shift`` pixels, shift-major), their labels, shifts and test-image indices."""
+    import torch
+
+    n_all = len(data.test)
+    n_test = n_all if cfg.n_eval is None else min(cfg.n_eval, n_all)
+    if not cfg.probe_shift:
+        x, y = _tensors(_first(data.test, cfg.n_eval))
+        return x, y, torch.zeros(len(x), 2, dtype=torch.long), torch.arange(len(x))
+    x, y, s = data.probe(cfg.probe_shift, split="test").tensors
+    rows = torch.cat([torch.arange(n_test) + k * n_all for k in range(len(x) // n_all)])
+    return x[rows], y[rows], s[rows], rows % n_all
+
+
+def _fit_inputs(cfg: SeedPairConfig, data: Any) -> Any:
+    """Images the projection directions are fitted on: the first ``n_fit`` training images
+    under every shift of up to ``fit_shift`` pixels (never test images)."""
+    import torch
+
+    fit_data = _first(data.train, cfg.n_fit)
+    if not cfg.fit_shift:
+        return _tensors(fit_data)[0]
+    x = data.probe(cfg.fit_shift, split="train").tensors[0]
+    n_tr, n_all = len(fit_data), len(data.train)
+    return torch.cat([x[k * n_all : k * n_all + n_tr] for k in range(len(x) // n_all)])
 
 
 def _build(cfg: SeedPairConfig, data: Any, seed: int) -> Any:
@@ -605,6 +613,13 @@ class SeedPairData:
         elif state != "init":
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
         return net.eval()
+
+    def inputs(self) -> tuple[Any, Any]:
+        """``(fit_images, test_set)``: the training images the projection directions were
+        fitted on (a tensor) and the test set the accuracies were measured on (a dataset)."""
+        cfg = self.config
+        data = _load_data(cfg)
+        return _fit_inputs(cfg, data), _first(data.test, cfg.n_eval)
 
     @property
     def id_layers(self) -> tuple[str, ...]:

@@ -430,7 +430,7 @@ def record(
     >>> record(net, digits.test, ["conv5"], pool="mean")["conv5"].shape
     (500, 32)
     """
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     memory = ArraySink(dtype) if sink is None else None
     target: Any = memory if sink is None else sink

@@ -602,7 +602,7 @@ def train(
     >>> hist.epoch, hist.total_steps, hist.final_test_accuracy > 0.8
     ((1, 2, 3), 33, True)
     """
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     # ---- options
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):

@@ -1,0 +1,338 @@
+"""Two conv nets trained from different seeds, their conv layers recorded whole.
+
+The data behind the book's chapter on convolutional layers: two small conv nets of one
+architecture, trained on the same images from different seeds, and every conv layer of
+each recorded over the test images as ``(n_images, height, width, channels)``, with no
+pooling or subsampling, so that the chapter can apply each recipe (positions as
+datapoints, subsampling, pooling, resizing, per-frequency DFT CCA) to the same layers.
+The same networks at initialisation are recorded too, as a baseline.
+
+Presets (``ConvPairConfig.for_scale``):
+
+* ``tiny``: two narrow conv nets, one epoch, 40 test images (seconds; tests);
+* ``default``: two ``"pilot5"`` conv nets (5 x conv3x3-32 + batch norm, stride 1) on
+  scikit-learn's 8x8 digits (embedded, no download), 10 epochs, all 500 test images
+  (under 40 s on 2 CPU cores);
+* ``full``: the same nets on CIFAR-10 (32x32, random shifts in training), 250 test images;
+  runs only when CIFAR-10 is in the data folder (``data_scripts/download_cifar10.py``).
+
+The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives named access::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.conv_pair import ConvPairConfig, unpack
+
+    data = unpack(run_or_load(ConvPairConfig.for_scale("default")))
+    A = data.acts("conv2", seed=0)                  # (500, 8, 8, 32), float64
+    B = data.acts("conv2", seed=1)
+    A0 = data.acts("conv2", seed=0, state="init")   # the same network before training
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._cache import ExperimentConfig, ExperimentResult
+
+__all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
+
+_SEP = "__"
+_STATES = ("trained", "init")
+
+
+@dataclass(frozen=True)
+class ConvPairConfig(ExperimentConfig):
+    """Train conv nets from several seeds and record their conv layers, trained and untrained.
+
+    Parameters
+    ----------
+    dataset : {"digits", "cifar10"}, default "digits"
+    image_size : int, default 8
+        Side of the digits images (16 or 32 upsample bilinearly; ignored for CIFAR-10).
+    arch : str, default "pilot5"
+        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`.
+    width : float, default 1.0
+        Channel multiplier.
+    seeds : tuple of int, default (0, 1)
+        One network per seed (initialisation and data order); at least two.
+    epochs, batch_size, lr : training settings (Adam).
+    augment_shift : int, default 0
+        Random shifts of up to this many pixels during training.
+    n_eval : int or None, default None
+        Record the first ``n_eval`` test images (None: all of them).
+    record_init : bool, default True
+        Also record every network at initialisation (the untrained baseline).
+    seed : int, default 0
+        Seed of the digits' train/test split (``svcca.nn.load_digits(seed=...)``).
+    device : str, default "cpu"
+        Not part of the cache key.
+    data_root : str or None
+        Folder holding CIFAR-10 (default: :func:`svcca.nn.data.data_dir`); not part of the key.
+
+    Examples
+    --------
+    >>> from svcca.experiments.conv_pair import ConvPairConfig
+    >>> cfg = ConvPairConfig.for_scale("default")
+    >>> cfg.arch, cfg.seeds, cfg.dataset
+    ('pilot5', (0, 1), 'digits')
+    """
+
+    experiment: ClassVar[str] = "conv_pair"
+    schema_version: ClassVar[int] = 1
+
+    dataset: str = "digits"
+    image_size: int = 8
+    arch: str = "pilot5"
+    width: float = 1.0
+    seeds: tuple[int, ...] = (0, 1)
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    augment_shift: int = 0
+    n_eval: int | None = None
+    record_init: bool = True
+    seed: int = 0
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        from ..nn.models import CONV_ARCHITECTURES
+
+        if self.dataset not in ("digits", "cifar10"):
+            raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
+        if self.arch not in CONV_ARCHITECTURES:
+            raise ValueError(f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}")
+        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        if self.n_eval is not None and self.n_eval < 2:
+            raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
+        if self.epochs < 0:
+            raise ValueError(f"epochs must be >= 0; got {self.epochs!r}")
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def preset_tiny(cls) -> ConvPairConfig:
+        """Two pilot5 nets at a quarter width (8 channels), 1 epoch, 40 test images: seconds."""
+        return cls(width=0.25, epochs=1, n_eval=40)
+
+    @classmethod
+    def preset_default(cls) -> ConvPairConfig:
+        """Two pilot5 conv nets on the 8x8 digits, 10 epochs, all 500 test images."""
+        return cls()
+
+    @classmethod
+    def preset_full(cls) -> ConvPairConfig:
+        """Two pilot5 conv nets on CIFAR-10 (32x32), random shifts, 250 test images (GPU)."""
+        return cls(dataset="cifar10", epochs=30, batch_size=128, augment_shift=2, n_eval=250, device="cuda")
+
+    # ---- the experiment --------------------------------------------------------------
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
+        from ..nn import evaluate, record, train
+        from ..nn.data import RandomShift
+
+        data = _load_data(self)
+        test = _first(data.test, self.n_eval)
+        x_eval, y_eval = _tensors(test)
+        augment = None
+        if self.augment_shift:
+            fill = 0.0 if data.background is None else data.background
+            augment = RandomShift(self.augment_shift, fill=fill)
+        out: dict[str, np.ndarray] = {}
+        test_acc, init_acc = [], []
+        layers: tuple[str, ...] = ()
+        for seed in self.seeds:
+            init = _build(self, data, seed).to(self.device)
+            layers = tuple(n for n in init.layer_names if n != "logits")
+            init_acc.append(evaluate(init, test, device=self.device)[1])
+            net = _build(self, data, seed).to(self.device)
+            train(
+                net,
+                data.train,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                seed=seed,
+                augment=augment,
+                device=self.device,
+                eval_train=False,
+                deterministic=self.device == "cpu",
+                progress=progress,
+            )
+            test_acc.append(evaluate(net, test, device=self.device)[1])
+            states = (("trained", net), ("init", init)) if self.record_init else (("trained", net),)
+            for state, model in states:
+                acts = record(model, x_eval, layers, batch_size=250)
+                for layer in layers:
+                    out[_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
+            for name, t in net.state_dict().items():
+                out[_key("weights", seed, name)] = t.detach().cpu().numpy()
+        out["layers"] = np.array(layers)
+        out["seeds"] = np.array(self.seeds)
+        out["test_accuracy"] = np.array(test_acc)
+        out["init_accuracy"] = np.array(init_acc)
+        out["eval_images"] = x_eval.numpy().astype(np.float32)
+        out["eval_labels"] = y_eval.numpy().astype(np.int64)
+        out["n_classes"] = np.array(data.n_classes)
+        out["dataset"] = np.array(data.name)
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _key(state: str, seed: int, layer: str) -> str:
+    return _SEP.join((state, f"s{int(seed)}", layer))
+
+
+def _load_data(cfg: ConvPairConfig) -> Any:
+    from ..nn.data import load_cifar10, load_digits
+
+    if cfg.dataset == "digits":
+        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
+    return load_cifar10(cfg.data_root)
+
+
+def _tensors(ds: Any) -> tuple[Any, Any]:
+    """All inputs and targets of a dataset, as two tensors."""
+    import torch
+    from torch.utils.data import TensorDataset
+
+    if isinstance(ds, TensorDataset):
+        return ds.tensors[0], ds.tensors[1]
+    return ds.get_batch(torch.arange(len(ds)))
+
+
+def _first(ds: Any, n: int | None) -> Any:
+    """The first ``n`` items of a dataset (all when None)."""
+    if n is None or n >= len(ds):
+        return ds
+    from torch.utils.data import TensorDataset
+
+    x, y = _tensors(ds)
+    return TensorDataset(x[:n], y[:n])
+
+
+def _build(cfg: ConvPairConfig, data: Any, seed: int) -> Any:
+    from ..nn.models import ConvNet
+
+    return ConvNet(cfg.arch, data.input_shape[0], data.n_classes, width=cfg.width, seed=seed)
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+@dataclass(frozen=True, eq=False)
+class ConvPairData:
+    """Named access to a conv-pair result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : ConvPairConfig
+    arrays : dict of str -> numpy.ndarray
+    layers : tuple of str
+        Recorded conv layers, input side first.
+    seeds : tuple of int
+    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
+        Test accuracy of each trained network and of its untrained twin.
+    images : numpy.ndarray of shape (n_eval, channels, height, width)
+        The recorded test images, as the networks saw them (normalised).
+    labels : numpy.ndarray of shape (n_eval,)
+    dataset : str
+    n_classes : int
+    """
+
+    config: Any
+    arrays: Mapping[str, np.ndarray]
+    layers: tuple[str, ...]
+    seeds: tuple[int, ...]
+    test_accuracy: np.ndarray
+    init_accuracy: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray
+    dataset: str
+    n_classes: int
+
+    @property
+    def has_init(self) -> bool:
+        """Whether the untrained networks were recorded."""
+        return _key("init", self.seeds[0], self.layers[0]) in self.arrays
+
+    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
+        """Activations of ``layer`` of network ``seed`` (default the first), float64.
+
+        Shape ``(n_eval, height, width, channels)``; ``state`` is ``"trained"`` or
+        ``"init"`` (the same network before training).
+        """
+        if state not in _STATES:
+            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
+        seed = self.seeds[0] if seed is None else int(seed)
+        key = _key(state, seed, layer)
+        if key not in self.arrays:
+            raise KeyError(
+                f"no activations for layer={layer!r}, seed={seed}, state={state!r}; layers {self.layers}, "
+                f"seeds {self.seeds}, init recorded: {self.has_init}"
+            )
+        return np.asarray(self.arrays[key], dtype=np.float64)
+
+    def grid(self, layer: str) -> tuple[int, int]:
+        """``(height, width)`` of ``layer``'s spatial grid."""
+        shape = self.arrays[_key("trained", self.seeds[0], layer)].shape
+        return int(shape[1]), int(shape[2])
+
+    def channels(self, layer: str) -> int:
+        """Number of channels of ``layer``."""
+        return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[3])
+
+    def network(self, seed: int | None = None, state: str = "trained") -> Any:
+        """Rebuild network ``seed`` (trained weights, or its initialisation), in eval mode."""
+        import torch
+
+        if state not in _STATES:
+            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
+        seed = self.seeds[0] if seed is None else int(seed)
+        if seed not in self.seeds:
+            raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
+        from ..nn.models import ConvNet
+
+        cfg = self.config
+        net = ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
+        if state == "trained":
+            prefix = _key("weights", seed, "")
+            sd = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in self.arrays.items() if k.startswith(prefix)}
+            net.load_state_dict(sd)
+        return net.eval()
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> ConvPairData:
+    """Named access to the arrays of a conv-pair run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(ConvPairConfig(...))`` returned (or its ``arrays``).
+    config : ConvPairConfig, optional
+        Needed only with a bare dict (for :meth:`ConvPairData.network`); default the
+        default config.
+
+    Returns
+    -------
+    ConvPairData
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    return ConvPairData(
+        config=cfg if cfg is not None else ConvPairConfig(),
+        arrays=arrays,
+        layers=tuple(str(v) for v in arrays["layers"]),
+        seeds=tuple(int(v) for v in arrays["seeds"]),
+        test_accuracy=np.asarray(arrays["test_accuracy"]),
+        init_accuracy=np.asarray(arrays["init_accuracy"]),
+        images=np.asarray(arrays["eval_images"]),
+        labels=np.asarray(arrays["eval_labels"]),
+        dataset=str(arrays["dataset"]),
+        n_classes=int(arrays["n_classes"]),
+    )

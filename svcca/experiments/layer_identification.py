@@ -1,0 +1,634 @@
+"""Layer identification across seeds: the sanity check of Kornblith et al. (2019), Table 2.
+
+Train ``K`` architecturally identical networks from different seeds. For every ordered pair
+of networks ``(A, B)`` and every layer ``i`` of ``A``, ask whether the layer of ``B`` most
+similar to ``A_i`` is ``B_i``. A similarity index that reflects what the networks compute
+should find the corresponding layer almost always; Kornblith et al. found linear CKA does
+(99.3% for ten Tiny-10 CNNs on CIFAR-10) while mean CCA, SVCCA and PWCCA do not (1.4% to
+15.1%; chance is one over the number of layers).
+
+Every measure is computed on the same recorded activations through one
+:func:`svcca.similarity_matrix` per measure over *all* layers of *all* networks, so each
+layer is whitened (CCA family) or centred (CKA) exactly once.
+
+Presets (``LayerIdentificationConfig.for_scale``):
+
+* ``tiny``: three small strided conv nets on 16x16 digits, two epochs (seconds; tests);
+* ``default``: five six-layer strided conv nets ("six": 16, 32s2, 32, 64s2, 64, 128s2, with
+  batch norm) on scikit-learn's digits upsampled to 16x16 (embedded, no download), trained
+  with random shifts of up to 2 pixels; every conv layer globally average-pooled over the
+  500 test images. The pilot study found this the configuration in which the contrast shows
+  on the digits (a deep plain stack or an MLP has nearly interchangeable layers, which
+  defeats every measure, CKA included);
+* ``full``: ten Tiny-10 CNNs (Kornblith et al., Table E.1) on CIFAR-10, nine layers (eight
+  conv layers and the global-average-pooling layer; logits excluded, as in the paper), each
+  conv map average-pooled to 4x4 so that the CCA family has about ten samples per feature,
+  on 10000 training images (the paper's Figure 2 uses the training set). Runs only when
+  CIFAR-10 is in the data folder; ``device="cuda"``.
+
+The result holds arrays only; :func:`unpack` gives named access::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.layer_identification import LayerIdentificationConfig, unpack
+
+    data = unpack(run_or_load(LayerIdentificationConfig.for_scale("default")))
+    data.accuracies()             # {"cca": ..., "svcca": ..., "pwcca": ..., "cka": ...}
+    data.mean_matrix("cka")       # seed-averaged layer x layer matrix (svcca.SimilarityMatrix)
+    data.jackknife("cka", "cca")  # difference in accuracy, its jackknife SE and z
+
+References
+----------
+S. Kornblith, M. Norouzi, H. Lee, G. Hinton. Similarity of Neural Network Representations
+Revisited. ICML 2019 (arXiv:1905.00414), Section 6.1, Table 2 and Table E.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._cache import ExperimentConfig, ExperimentResult
+
+__all__ = [
+    "KORNBLITH2019_TABLE2",
+    "MEASURES",
+    "MEASURE_LABELS",
+    "JackknifeResult",
+    "LayerIdentificationConfig",
+    "LayerIdentificationData",
+    "identification_hits",
+    "unpack",
+]
+
+#: The measures this experiment can compare (``method`` names of :func:`svcca.similarity_matrix`).
+MEASURES = ("cca", "svcca", "pwcca", "cka")
+
+#: How the measures are named in tables and figures.
+MEASURE_LABELS = {"cca": "mean cca", "svcca": "svcca", "pwcca": "pwcca", "cka": "linear cka"}
+
+#: Kornblith et al. (2019), Table 2: accuracy (%) of identifying the corresponding layer by
+#: maximum similarity, for ten Tiny-10 CNNs trained on CIFAR-10 from different initialisations
+#: (logits excluded; SVCCA at 0.99 variance; PWCCA and linear regression symmetrised as
+#: S + S^T; RBF CKA bandwidths as fractions of the median distance). Transcribed from the
+#: paper's text (arXiv:1905.00414v4); "rho-bar" is the mean canonical correlation, the
+#: summary :func:`svcca.cca` reports as ``.mean``.
+KORNBLITH2019_TABLE2: dict[str, float] = {
+    "CCA (rho-bar)": 1.4,
+    "CCA (R^2_CCA)": 10.6,
+    "SVCCA (rho-bar)": 9.9,
+    "SVCCA (R^2_CCA)": 15.1,
+    "PWCCA": 11.1,
+    "Linear Reg.": 45.4,
+    "Linear HSIC": 22.2,
+    "CKA (Linear)": 99.3,
+    "CKA (RBF 0.2)": 80.6,
+    "CKA (RBF 0.4)": 99.1,
+    "CKA (RBF 0.8)": 99.3,
+}
+
+#: Which row of Table 2 matches each measure computed here.
+PAPER_ROW = {"cca": "CCA (rho-bar)", "svcca": "SVCCA (rho-bar)", "pwcca": "PWCCA", "cka": "CKA (Linear)"}
+
+_DATASETS = ("digits", "cifar10")
+_SPLITS = ("test", "train")
+_PWCCA_SIDES = ("x", "y", "smaller", "symmetric")
+
+
+@dataclass(frozen=True)
+class LayerIdentificationConfig(ExperimentConfig):
+    """Train networks from several seeds and test whether each measure finds corresponding layers.
+
+    Parameters
+    ----------
+    dataset : {"digits", "cifar10"}, default "digits"
+    image_size : int, default 16
+        Side of the digits images (8 is native; 16 or 32 upsample). Ignored for CIFAR-10.
+    arch : str, default "six"
+        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`
+        (``"tiny10"`` is Kornblith et al.'s Tiny-10).
+    width : float, default 1.0
+        Channel multiplier.
+    seeds : tuple of int, default (0, 1, 2, 3, 4)
+        One network per seed (initialisation, data order and augmentation); at least two.
+    epochs, batch_size, lr : training settings (Adam).
+    augment_shift : int, default 2
+        Random shifts of up to this many pixels during training (0: none).
+    eval_split : {"test", "train"}, default "test"
+        Images the layers are recorded on (without augmentation).
+    n_eval : int or None, default None
+        Use the first ``n_eval`` images of ``eval_split`` (None: all of them).
+    pool : int or None, default 1
+        How a conv layer becomes a matrix: ``1`` averages each channel over all positions
+        (global average pooling, ``(n, channels)``); ``k > 1`` average-pools the map to
+        ``k x k`` and flattens it (``(n, k * k * channels)``); ``None`` flattens the whole map
+        (CCA is then degenerate wherever a layer has more features than samples).
+    include_pool_layer : bool, default False
+        Also compare the global-average-pooling layer that feeds the logits (Kornblith et
+        al.'s ninth layer of Tiny-10). The logits are never compared, as in the paper.
+    measures : tuple of str, default ("cca", "svcca", "pwcca", "cka")
+        Subset of :data:`MEASURES`.
+    keep : float, default 0.99
+        Variance SVCCA keeps before its CCA (Raghu et al.'s recommendation).
+    pwcca_side : {"x", "y", "smaller", "symmetric"}, default "symmetric"
+        Whose projections weight PWCCA; ``"symmetric"`` averages both sides, which for the
+        argmax is Kornblith et al.'s symmetrisation ``S + S^T``.
+    seed : int, default 0
+        Seed of the digits train/test split (unused for CIFAR-10).
+    device : str, default "cpu"
+        ``"cuda"`` trains, records and measures on the GPU. Not part of the cache key.
+    data_root : str or None
+        Folder holding ``cifar-10-batches-py/`` (default :func:`svcca.nn.data.data_dir`).
+        Not part of the cache key.
+    verify_data : bool, default True
+        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
+    num_threads : int or None, default None
+        Limit torch and BLAS to this many threads during the run (None: leave them as they
+        are). Not part of the cache key.
+    """
+
+    experiment: ClassVar[str] = "layer_identification"
+    schema_version: ClassVar[int] = 1
+
+    dataset: str = "digits"
+    image_size: int = 16
+    arch: str = "six"
+    width: float = 1.0
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    augment_shift: int = 2
+    eval_split: str = "test"
+    n_eval: int | None = None
+    pool: int | None = 1
+    include_pool_layer: bool = False
+    measures: tuple[str, ...] = MEASURES
+    keep: float = 0.99
+    pwcca_side: str = "symmetric"
+    seed: int = 0
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+    verify_data: bool = field(default=True, compare=False)
+    num_threads: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        from ..nn.models import CONV_ARCHITECTURES
+
+        if self.dataset not in _DATASETS:
+            raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
+        if self.arch not in CONV_ARCHITECTURES:
+            raise ValueError(f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}")
+        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        if self.eval_split not in _SPLITS:
+            raise ValueError(f"eval_split must be one of 'test', 'train'; got {self.eval_split!r}")
+        if self.pool is not None and (isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1):
+            raise ValueError(f"pool must be None or an int >= 1; got {self.pool!r}")
+        bad = [m for m in self.measures if m not in MEASURES]
+        if bad or not self.measures or len(set(self.measures)) != len(self.measures):
+            raise ValueError(f"measures must be a non-empty subset of {MEASURES} without repeats; got {self.measures!r}")
+        if self.pwcca_side not in _PWCCA_SIDES:
+            raise ValueError(
+                f"pwcca_side must be one of {', '.join(map(repr, _PWCCA_SIDES))}; got {self.pwcca_side!r}"
+            )
+        if self.n_eval is not None and self.n_eval < 2:
+            raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def preset_tiny(cls) -> LayerIdentificationConfig:
+        """Three "six" nets at half width on 16x16 digits, 2 epochs, 200 test images: seconds."""
+        return cls(seeds=(0, 1, 2), width=0.5, epochs=2, n_eval=200)
+
+    @classmethod
+    def preset_default(cls) -> LayerIdentificationConfig:
+        """Five "six" nets on 16x16 digits with +-2 px shifts, 20 epochs; GAP over the test set."""
+        return cls()
+
+    @classmethod
+    def preset_full(cls) -> LayerIdentificationConfig:
+        """Ten Tiny-10 nets on CIFAR-10 (GPU), nine layers pooled to 4x4, 10000 training images."""
+        return cls(
+            dataset="cifar10",
+            arch="tiny10",
+            seeds=tuple(range(10)),
+            epochs=30,
+            batch_size=128,
+            augment_shift=2,
+            eval_split="train",
+            n_eval=10000,
+            pool=4,
+            include_pool_layer=True,
+            device="cuda",
+        )
+
+    # ---- the experiment --------------------------------------------------------------
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train every network, record its layers, and build each measure's grid.
+
+        Returns the arrays described in :func:`unpack`.
+        """
+        with _limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
+        import svcca
+
+        from ..nn import RandomShift, evaluate, record, train
+        from ..nn.models import ConvNet
+
+        data = _load_data(self)
+        split = data.test if self.eval_split == "test" else data.train
+        eval_x, _ = _first_tensors(split, self.n_eval)
+        c = data.input_shape[0]
+        augment = None
+        if self.augment_shift:
+            fill = 0.0 if data.background is None else data.background
+            augment = RandomShift(self.augment_shift, fill=fill)
+
+        layers: tuple[str, ...] = ()
+        acts: dict[str, Any] = {}
+        test_acc = []
+        for seed in self.seeds:
+            net = ConvNet(self.arch, c, data.n_classes, width=self.width, seed=seed).to(self.device)
+            train(
+                net,
+                data.train,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                seed=seed,
+                augment=augment,
+                device=self.device,
+                eval_train=False,
+                deterministic=self.device == "cpu",
+                progress=progress,
+            )
+            test_acc.append(evaluate(net, data.test, device=self.device)[1])
+            layers = tuple(name for name in net.layer_names if name != "logits")
+            if self.include_pool_layer:
+                layers = (*layers, "pool")
+            pool: Any = "mean" if self.pool == 1 else self.pool
+            recorded = record(net, eval_x, list(layers), pool=pool, batch_size=500)
+            for layer in layers:
+                a = recorded[layer]
+                acts[_key(seed, layer)] = a.reshape(a.shape[0], -1)
+
+        widths = np.array([acts[_key(self.seeds[0], layer)].shape[1] for layer in layers])
+        grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
+        out: dict[str, np.ndarray] = {}
+        grids = []
+        for measure in self.measures:
+            opts: dict[str, Any] = {}
+            if measure == "svcca":
+                opts["keep"] = self.keep
+            elif measure == "pwcca":
+                opts["side"] = self.pwcca_side
+            grid = svcca.similarity_matrix(grid_input, method=measure, progress=progress, **opts)
+            grids.append(np.asarray(grid.values, dtype=np.float64))
+        grid_arr = np.stack(grids)
+        n_nets, n_layers = len(self.seeds), len(layers)
+        pairs = np.array([(a, b) for a in range(n_nets) for b in range(n_nets) if a != b], dtype=np.int64)
+        argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
+
+        out["measures"] = np.array(self.measures)
+        out["layers"] = np.array(layers)
+        out["layer_widths"] = widths
+        out["seeds"] = np.array(self.seeds, dtype=np.int64)
+        out["pairs"] = pairs
+        out["grid"] = grid_arr
+        out["argmax"] = argmax
+        out["pair_accuracy"] = pair_acc
+        out["mean_matrix"] = mean_matrix
+        out["test_accuracy"] = np.array(test_acc)
+        out["n_eval"] = np.array(int(eval_x.shape[0]))
+        out["n_classes"] = np.array(data.n_classes)
+        out["dataset"] = np.array(data.name)
+        out["input_shape"] = np.array(data.input_shape, dtype=np.int64)
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _limit_threads(n: int | None) -> Iterator[None]:
+    """Limit torch's intra-op threads and every BLAS pool to ``n`` (None: no change)."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    prev = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(prev)
+
+
+def _key(seed: int, layer: str) -> str:
+    return f"s{int(seed)}:{layer}"
+
+
+def _load_data(cfg: LayerIdentificationConfig) -> Any:
+    from ..nn.data import load_cifar10, load_digits
+
+    if cfg.dataset == "digits":
+        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
+    return load_cifar10(cfg.data_root, verify=cfg.verify_data)
+
+
+def _first_tensors(ds: Any, n: int | None) -> tuple[Any, Any]:
+    """Inputs and labels of the first ``n`` items (all when None) as two tensors."""
+    import torch
+    from torch.utils.data import TensorDataset
+
+    total = len(ds)
+    m = total if n is None else min(int(n), total)
+    if isinstance(ds, TensorDataset):
+        return ds.tensors[0][:m], ds.tensors[1][:m]
+    return ds.get_batch(torch.arange(m))
+
+
+def _to_device(a: np.ndarray, device: str) -> Any:
+    """Activations for the grid: numpy on the CPU, a float64 tensor on another device."""
+    if str(device) == "cpu":
+        return np.asarray(a, dtype=np.float64)
+    import torch
+
+    return torch.as_tensor(np.asarray(a), dtype=torch.float64, device=device)
+
+
+def identification_hits(matrix: Any) -> np.ndarray:
+    """Which rows of a layer x layer similarity matrix have their maximum on the diagonal.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_layers, n_layers)
+        ``matrix[i, j]`` is the similarity of layer ``i`` of network A and layer ``j`` of
+        network B (e.g. the ``values`` of :func:`svcca.similarity_matrix`).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_layers,)
+        ``hits[i]`` is True when ``argmax_j matrix[i, j] == i``: layer ``i`` is identified.
+        Ties go to the first maximum (``numpy.argmax``); a row with NaN is never a hit.
+
+    Raises
+    ------
+    ValueError
+        When the matrix is not square.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.layer_identification import identification_hits
+    >>> hub = np.array([[0.9, 0.5, 0.4], [0.95, 0.8, 0.7], [0.9, 0.85, 0.88]])
+    >>> identification_hits(hub).tolist()        # every row's maximum is layer 0: a hub
+    [True, False, False]
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"matrix must be square (n_layers, n_layers); got shape {m.shape}")
+    ok = ~np.isnan(m).any(axis=1)
+    filled = np.where(np.isnan(m), -np.inf, m)
+    return ok & (np.argmax(filled, axis=1) == np.arange(m.shape[0]))
+
+
+def _identify(grid: np.ndarray, pairs: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per measure and ordered pair: each layer's argmax, the pair's accuracy, and the
+    cross-network block averaged over pairs."""
+    n_measures = grid.shape[0]
+    L = n_layers
+    argmax = np.zeros((n_measures, len(pairs), L), dtype=np.int64)
+    acc = np.zeros((n_measures, len(pairs)))
+    mean = np.zeros((n_measures, L, L))
+    for m in range(n_measures):
+        for p, (a, b) in enumerate(pairs):
+            block = grid[m, a * L : (a + 1) * L, b * L : (b + 1) * L]
+            argmax[m, p] = np.argmax(np.where(np.isnan(block), -np.inf, block), axis=1)
+            acc[m, p] = identification_hits(block).mean()
+            mean[m] += block
+        mean[m] /= len(pairs)
+    return argmax, acc, mean
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+@dataclass(frozen=True)
+class JackknifeResult:
+    """A leave-one-network-out jackknife estimate (Kornblith et al.'s jackknife z-test).
+
+    Attributes
+    ----------
+    estimate : float
+        The statistic on all networks (an accuracy, or a difference of two accuracies).
+    se : float
+        Jackknife standard error over networks.
+    z : float
+        ``estimate / se`` (``inf`` with the estimate's sign when ``se`` is 0 and the
+        estimate is not; ``nan`` when both are 0).
+    leave_one_out : numpy.ndarray of shape (n_networks,)
+        The statistic with each network left out.
+    """
+
+    estimate: float
+    se: float
+    z: float
+    leave_one_out: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class LayerIdentificationData:
+    """Named access to a layer-identification result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : LayerIdentificationConfig
+    arrays : dict of str -> numpy.ndarray
+    measures : tuple of str
+        Measures computed, in :data:`MEASURES` names.
+    layers : tuple of str
+        Compared layers, input side first.
+    seeds : tuple of int
+    pairs : numpy.ndarray of shape (n_pairs, 2)
+        Ordered pairs ``(a, b)`` of network indices (into ``seeds``), ``a != b``.
+    test_accuracy : numpy.ndarray of shape (n_networks,)
+    """
+
+    config: Any
+    arrays: Mapping[str, np.ndarray]
+    measures: tuple[str, ...]
+    layers: tuple[str, ...]
+    seeds: tuple[int, ...]
+    pairs: np.ndarray
+    test_accuracy: np.ndarray
+
+    @property
+    def n_layers(self) -> int:
+        """Number of compared layers per network."""
+        return len(self.layers)
+
+    @property
+    def chance(self) -> float:
+        """Accuracy of guessing a layer at random, ``1 / n_layers``."""
+        return 1.0 / self.n_layers
+
+    @property
+    def dataset(self) -> str:
+        """``"digits"`` or ``"cifar10"``."""
+        return str(self.arrays["dataset"])
+
+    @property
+    def n_eval(self) -> int:
+        """Number of images the layers were recorded on (the samples of every measure)."""
+        return int(self.arrays["n_eval"])
+
+    @property
+    def layer_widths(self) -> np.ndarray:
+        """Features of each compared layer's matrix (after pooling)."""
+        return np.asarray(self.arrays["layer_widths"])
+
+    def _m(self, measure: str) -> int:
+        if measure not in self.measures:
+            raise KeyError(f"measure {measure!r} was not computed; measures: {self.measures}")
+        return self.measures.index(measure)
+
+    def grid(self, measure: str) -> np.ndarray:
+        """The ``(n_networks * n_layers)`` square grid of every layer of every network."""
+        return np.asarray(self.arrays["grid"][self._m(measure)])
+
+    def block(self, measure: str, a: int, b: int) -> np.ndarray:
+        """Layer x layer similarities between networks ``a`` and ``b`` (indices into ``seeds``)."""
+        L = self.n_layers
+        return self.grid(measure)[a * L : (a + 1) * L, b * L : (b + 1) * L]
+
+    def pair_accuracy(self, measure: str) -> np.ndarray:
+        """Identification accuracy of each ordered pair, shape ``(n_pairs,)``."""
+        return np.asarray(self.arrays["pair_accuracy"][self._m(measure)])
+
+    def accuracy(self, measure: str) -> float:
+        """Accuracy over every ordered pair and layer (the number in Kornblith et al.'s Table 2)."""
+        return float(self.pair_accuracy(measure).mean())
+
+    def accuracies(self) -> dict[str, float]:
+        """``{measure: accuracy}`` for every measure."""
+        return {m: self.accuracy(m) for m in self.measures}
+
+    def argmax(self, measure: str) -> np.ndarray:
+        """The layer of B found for each layer of A, shape ``(n_pairs, n_layers)``."""
+        return np.asarray(self.arrays["argmax"][self._m(measure)])
+
+    def layer_accuracy(self, measure: str) -> np.ndarray:
+        """Fraction of pairs in which each layer is identified, shape ``(n_layers,)``."""
+        return (self.argmax(measure) == np.arange(self.n_layers)).mean(axis=0)
+
+    def match_frequency(self, measure: str) -> np.ndarray:
+        """``f[i, j]``: fraction of pairs in which layer ``i`` of A was matched to layer ``j`` of B."""
+        am = self.argmax(measure)
+        L = self.n_layers
+        return np.stack([np.bincount(am[:, i], minlength=L) / len(am) for i in range(L)])
+
+    def hub_layer(self, measure: str) -> tuple[str, float]:
+        """The layer of B chosen most often as a match, and the fraction of choices it got.
+
+        A measure that identifies layers spreads its choices evenly (``1 / n_layers`` each);
+        one that fails by mapping most layers onto one "hub" layer concentrates them.
+        """
+        counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)
+        j = int(np.argmax(counts))
+        return self.layers[j], float(counts[j] / counts.sum())
+
+    def mean_matrix(self, measure: str) -> Any:
+        """The cross-network similarity matrix averaged over ordered pairs (a ``SimilarityMatrix``).
+
+        Diagnostic: for a measure that identifies layers, every row's maximum is on the diagonal.
+        """
+        from .._grid import SimilarityMatrix
+
+        values = np.array(self.arrays["mean_matrix"][self._m(measure)], dtype=np.float64)
+        values.setflags(write=False)
+        options: dict[str, Any] = {}
+        if measure == "svcca":
+            options["keep"] = float(getattr(self.config, "keep", 0.99))
+        elif measure == "pwcca":
+            options["side"] = str(getattr(self.config, "pwcca_side", "symmetric"))
+        return SimilarityMatrix(
+            values=values, row_labels=self.layers, col_labels=self.layers, method=measure, options=options
+        )
+
+    def jackknife(self, measure: str, baseline: str | None = None) -> JackknifeResult:
+        """Leave-one-network-out jackknife of ``measure``'s accuracy, or of its difference from ``baseline``'s.
+
+        Leaving network ``k`` out removes every ordered pair that contains it. The standard
+        error is ``sqrt((K - 1) / K * sum_k (theta_k - mean_k theta_k)^2)``. Kornblith et al.
+        compare indexes with a jackknife z-test of this kind.
+        """
+        K = len(self.seeds)
+        if K < 3:
+            raise ValueError(f"the jackknife needs at least 3 networks; got {K}")
+
+        def stat(keep: np.ndarray) -> float:
+            sel = keep[self.pairs[:, 0]] & keep[self.pairs[:, 1]]
+            value = self.pair_accuracy(measure)[sel].mean()
+            if baseline is not None:
+                value -= self.pair_accuracy(baseline)[sel].mean()
+            return float(value)
+
+        full = stat(np.ones(K, dtype=bool))
+        loo = np.array([stat(np.arange(K) != k) for k in range(K)])
+        se = float(math.sqrt((K - 1) / K * np.sum((loo - loo.mean()) ** 2)))
+        if se > 0:
+            z = full / se
+        else:
+            z = math.copysign(math.inf, full) if full != 0 else math.nan
+        return JackknifeResult(estimate=full, se=se, z=float(z), leave_one_out=loo)
+
+    def paper_table(self) -> dict[str, tuple[float, float]]:
+        """``{measure: (accuracy here in %, Kornblith et al.'s Table 2 in %)}``."""
+        return {m: (100.0 * self.accuracy(m), KORNBLITH2019_TABLE2[PAPER_ROW[m]]) for m in self.measures}
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> LayerIdentificationData:
+    """Named access to the arrays of a layer-identification run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(LayerIdentificationConfig(...))`` returned (or its ``arrays``).
+    config : LayerIdentificationConfig, optional
+        Used with a bare dict (default: the default config).
+
+    Returns
+    -------
+    LayerIdentificationData
+
+    Notes
+    -----
+    The arrays: ``measures``, ``layers``, ``layer_widths``, ``seeds``, ``pairs``
+    ``(n_pairs, 2)``; ``grid`` ``(n_measures, K L, K L)``, every layer of every network
+    against every other (network-major); ``argmax`` ``(n_measures, n_pairs, L)``;
+    ``pair_accuracy`` ``(n_measures, n_pairs)``; ``mean_matrix`` ``(n_measures, L, L)``, the
+    cross-network block averaged over ordered pairs; ``test_accuracy`` ``(K,)``; ``n_eval``,
+    ``n_classes``, ``dataset``, ``input_shape``.
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    return LayerIdentificationData(
+        config=cfg if cfg is not None else LayerIdentificationConfig(),
+        arrays=arrays,
+        measures=tuple(str(v) for v in arrays["measures"]),
+        layers=tuple(str(v) for v in arrays["layers"]),
+        seeds=tuple(int(v) for v in arrays["seeds"]),
+        pairs=np.asarray(arrays["pairs"]),
+        test_accuracy=np.asarray(arrays["test_accuracy"]),
+    )
