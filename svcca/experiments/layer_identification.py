@@ -13,7 +13,7 @@ layer is whitened (CCA family) or centred (CKA) exactly once.
 
 Presets (``LayerIdentificationConfig.for_scale``):
 
-* ``tiny``: three small strided conv nets on 16x16 digits, two epochs (seconds; tests);
+* ``tiny``: three half-width strided conv nets on the 8x8 digits, two epochs (seconds; tests);
 * ``default``: five six-layer strided conv nets ("six": 16, 32s2, 32, 64s2, 64, 128s2, with
   batch norm) on scikit-learn's digits upsampled to 16x16 (embedded, no download), trained
   with random shifts of up to 2 pixels; every conv layer globally average-pooled over the
@@ -182,16 +182,22 @@ class LayerIdentificationConfig(ExperimentConfig):
         if self.dataset not in _DATASETS:
             raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
         if self.arch not in CONV_ARCHITECTURES:
-            raise ValueError(f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}")
+            raise ValueError(
+                f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}"
+            )
         if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
         if self.eval_split not in _SPLITS:
             raise ValueError(f"eval_split must be one of 'test', 'train'; got {self.eval_split!r}")
-        if self.pool is not None and (isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1):
+        if self.pool is not None and (
+            isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1
+        ):
             raise ValueError(f"pool must be None or an int >= 1; got {self.pool!r}")
         bad = [m for m in self.measures if m not in MEASURES]
         if bad or not self.measures or len(set(self.measures)) != len(self.measures):
-            raise ValueError(f"measures must be a non-empty subset of {MEASURES} without repeats; got {self.measures!r}")
+            raise ValueError(
+                f"measures must be a non-empty subset of {MEASURES} without repeats; got {self.measures!r}"
+            )
         if self.pwcca_side not in _PWCCA_SIDES:
             raise ValueError(
                 f"pwcca_side must be one of {', '.join(map(repr, _PWCCA_SIDES))}; got {self.pwcca_side!r}"
@@ -202,8 +208,8 @@ class LayerIdentificationConfig(ExperimentConfig):
     # ---- presets ---------------------------------------------------------------------
     @classmethod
     def preset_tiny(cls) -> LayerIdentificationConfig:
-        """Three "six" nets at half width on 16x16 digits, 2 epochs, 200 test images: seconds."""
-        return cls(seeds=(0, 1, 2), width=0.5, epochs=2, n_eval=200)
+        """Three "six" nets at half width on the native 8x8 digits, 2 epochs, 200 test images: seconds."""
+        return cls(image_size=8, seeds=(0, 1, 2), width=0.5, epochs=2, n_eval=200)
 
     @classmethod
     def preset_default(cls) -> LayerIdentificationConfig:
@@ -403,7 +409,9 @@ def identification_hits(matrix: Any) -> np.ndarray:
     return ok & (np.argmax(filled, axis=1) == np.arange(m.shape[0]))
 
 
-def _identify(grid: np.ndarray, pairs: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _identify(
+    grid: np.ndarray, pairs: np.ndarray, n_layers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per measure and ordered pair: each layer's argmax, the pair's accuracy, and the
     cross-network block averaged over pairs."""
     n_measures = grid.shape[0]
@@ -567,7 +575,7 @@ class LayerIdentificationData:
         )
 
     def jackknife(self, measure: str, baseline: str | None = None) -> JackknifeResult:
-        """Leave-one-network-out jackknife of ``measure``'s accuracy, or of its difference from ``baseline``'s.
+        """Jackknife over networks of ``measure``'s accuracy, or of its difference from ``baseline``'s.
 
         Leaving network ``k`` out removes every ordered pair that contains it. The standard
         error is ``sqrt((K - 1) / K * sum_k (theta_k - mean_k theta_k)^2)``. Kornblith et al.
@@ -598,7 +606,9 @@ class LayerIdentificationData:
         return {m: (100.0 * self.accuracy(m), KORNBLITH2019_TABLE2[PAPER_ROW[m]]) for m in self.measures}
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> LayerIdentificationData:
+def unpack(
+    result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None
+) -> LayerIdentificationData:
     """Named access to the arrays of a layer-identification run.
 
     Parameters

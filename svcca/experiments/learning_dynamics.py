@@ -1,0 +1,850 @@
+"""Learning dynamics: how each layer converges to its final representation during training.
+
+Reproduces the learning-dynamics analysis of Raghu et al. (2017, Section 4 and Fig. 4):
+a network is trained once, snapshots are kept at log-spaced steps early on and at the end
+of every epoch, and each layer of each snapshot is compared by SVCCA (99% of the variance)
+with the same layer of the final network, on held-out data. Layers close to the input
+reach their final representation first ("bottom-up convergence"). Layer x layer grids
+(layer ``i`` at a snapshot against layer ``j`` of the final network) show the same thing
+at a glance, together with the block patterns that batch norm (a per-channel affine map,
+invisible to CCA) and residual connections (a block's output contains its input) create.
+Morcos et al. (2018) report the same bottom-up order for recurrent language models.
+
+Three model kinds, one config (``model=``):
+
+* ``"conv"``: a plain conv net with batch norm (:class:`svcca.nn.models.ConvNet`); conv
+  layers with spatial positions as datapoints ``(n_images * height * width, channels)``;
+* ``"resnet"``: :class:`svcca.nn.models.SmallResNet`, measured the same way;
+* ``"lstm"``: a character- or word-level LSTM language model
+  (:class:`svcca.nn.models.LSTMLanguageModel`); every sequence position is a datapoint.
+
+Presets (``LearningDynamicsConfig.for_scale(scale, model=...)``):
+
+* ``tiny``: seconds, for tests;
+* ``default``: scikit-learn's 8x8 digits (embedded) for the conv net and the ResNet, the
+  Python standard library's own source as a character corpus for the LSTM (offline);
+* ``full``: CIFAR-10 for the conv net and the ResNet, Penn Treebank (word level) for the
+  LSTM, on ``device="cuda"``; they run only when the data is in the data folder
+  (``data_scripts/download_cifar10.py``, ``data_scripts/download_lm_corpora.py ptb``).
+
+Freeze training (Raghu et al. 2017, Section 4.1) is in
+:mod:`svcca.experiments.freeze_training`.
+
+Example::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.learning_dynamics import LearningDynamicsConfig, unpack
+
+    dyn = unpack(run_or_load(LearningDynamicsConfig.for_scale("default", model="conv")))
+    dyn.first_reaching(0.95)          # epoch at which each layer first reaches SVCCA 0.95
+    dyn.grid(dyn.grid_steps[1])       # layer x layer SVCCA grid at an early snapshot
+
+References
+----------
+M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein. SVCCA: Singular Vector Canonical
+Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 2017.
+
+A. S. Morcos, M. Raghu, S. Bengio. Insights on representational similarity in neural
+networks with canonical correlation. NeurIPS 2018.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._grid import SimilarityMatrix
+from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
+
+__all__ = [
+    "DATASETS",
+    "MODELS",
+    "LearningDynamicsConfig",
+    "LearningDynamicsData",
+    "checkpoint_steps",
+    "grid_layers",
+    "unpack",
+]
+
+#: Model kinds of the experiment.
+MODELS = ("conv", "resnet", "lstm")
+
+#: Datasets each model kind can be trained on.
+DATASETS: dict[str, tuple[str, ...]] = {
+    "conv": ("digits", "cifar10"),
+    "resnet": ("digits", "cifar10"),
+    "lstm": ("stdlib", "ptb", "wikitext2"),
+}
+
+
+@dataclass(frozen=True)
+class LearningDynamicsConfig(ExperimentConfig):
+    """Train one network, keep snapshots, compare every layer with its final state.
+
+    Parameters
+    ----------
+    model : {"conv", "resnet", "lstm"}, default "conv"
+    dataset : str, default "digits"
+        ``"digits"`` or ``"cifar10"`` for image models; ``"stdlib"`` (the offline corpus of
+        :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
+    image_size : int, default 8
+        Side of the digits images (16 or 32 upsample; ignored for CIFAR-10).
+    arch : str, default "pilot5"
+        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
+    width : float, default 1.0
+        Channel multiplier of the conv net.
+    blocks : int, default 1
+        Residual blocks per stage of the ResNet.
+    widths : (int, int, int), default (16, 32, 64)
+        Channels of the ResNet's three stages.
+    embedding_dim, hidden_size, num_layers : int
+        LSTM language model (defaults 32, 64, 2).
+    dropout : float, default 0.0
+        LSTM dropout between layers.
+    seq_len : int, default 64
+        LSTM training and evaluation window.
+    max_chars : int or None, default None
+        Use only the first ``max_chars`` characters of the ``"stdlib"`` corpus.
+    level : {"word", "char"}, default "word"
+        Tokens of PTB / WikiText-2.
+    epochs, batch_size, lr : training settings.
+    optimizer : {"adam", "sgd"}, default "adam"
+    momentum : float, default 0.9
+        SGD only.
+    grad_clip : float or None, default None
+        Clip the gradient norm (language models).
+    augment_shift : int, default 0
+        Random shifts of up to this many pixels during training (image models).
+    early_checkpoints : int, default 8
+        Log-spaced snapshots within the first epoch (step 0 included), as
+        :func:`svcca.nn.train.checkpoint_schedule`; then one at the end of every
+        ``checkpoint_every`` epochs (and always the last step).
+    checkpoint_every : int, default 1
+    keep : float, default 0.99
+        Variance SVCCA keeps on each side.
+    n_eval : int or None, default None
+        Evaluation data: the first ``n_eval`` test images (LSTM: test sequences); None: all.
+    positions_per_image : int or None, default 16
+        Conv layers: spatial positions are datapoints; keep this many per image (random,
+        seeded, the same for every snapshot and every layer of the same spatial size), or
+        all of them (None).
+    grid_fractions : tuple of float, default (0.0, 0.1, 0.35, 1.0)
+        Snapshots for the layer x layer grids, as fractions of training (the nearest
+        snapshot is used).
+    grid_detail : bool, default True
+        Grids include the sub-layers of each block (conv and batch-norm outputs, residual
+        branches), where the block patterns of batch norm and residual connections show.
+        Image models compare every spatial layer of a grid at the coarsest resolution among
+        them (average-pooled); the logits are not in the image grids (one row per image
+        against one per position would not match).
+    seed : int, default 0
+        Initialisation, data order and the choice of positions.
+    device : str, default "cpu"
+        Not part of the cache key.
+    data_root : str or None
+        Folder holding CIFAR-10 / PTB / WikiText-2 (default :func:`svcca.nn.data.data_dir`);
+        not part of the key.
+    verify_data : bool, default True
+        Check CIFAR-10's md5 sums (``False`` for stand-ins in CIFAR-10's format); not part
+        of the key.
+    """
+
+    experiment: ClassVar[str] = "learning_dynamics"
+    schema_version: ClassVar[int] = 1
+
+    model: str = "conv"
+    dataset: str = "digits"
+    image_size: int = 8
+    arch: str = "pilot5"
+    width: float = 1.0
+    blocks: int = 1
+    widths: tuple[int, int, int] = (16, 32, 64)
+    embedding_dim: int = 32
+    hidden_size: int = 64
+    num_layers: int = 2
+    dropout: float = 0.0
+    seq_len: int = 64
+    max_chars: int | None = None
+    level: str = "word"
+    epochs: int = 30
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    grad_clip: float | None = None
+    augment_shift: int = 0
+    early_checkpoints: int = 8
+    checkpoint_every: int = 1
+    keep: float = 0.99
+    n_eval: int | None = None
+    positions_per_image: int | None = 16
+    grid_fractions: tuple[float, ...] = (0.0, 0.1, 0.35, 1.0)
+    grid_detail: bool = True
+    seed: int = 0
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+    verify_data: bool = field(default=True, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {self.model!r}")
+        if self.dataset not in DATASETS[self.model]:
+            raise ValueError(
+                f"dataset for model={self.model!r} must be one of {', '.join(map(repr, DATASETS[self.model]))}; "
+                f"got {self.dataset!r}"
+            )
+        if self.level not in ("word", "char"):
+            raise ValueError(f"level must be one of 'word', 'char'; got {self.level!r}")
+        for name in ("epochs", "batch_size", "early_checkpoints", "checkpoint_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (2 if name == "early_checkpoints" else 1):
+                low = 2 if name == "early_checkpoints" else 1
+                raise ValueError(f"{name} must be an int >= {low}; got {v!r}")
+        if not 0.0 < self.keep <= 1.0:
+            raise ValueError(f"keep must be a variance fraction in (0, 1]; got {self.keep!r}")
+        if self.positions_per_image is not None and self.positions_per_image < 1:
+            raise ValueError(f"positions_per_image must be None or >= 1; got {self.positions_per_image!r}")
+        if self.n_eval is not None and self.n_eval < 2:
+            raise ValueError(f"n_eval must be None or >= 2; got {self.n_eval!r}")
+        fr = tuple(self.grid_fractions)
+        if any(not 0.0 <= f <= 1.0 for f in fr) or list(fr) != sorted(fr):
+            raise ValueError(f"grid_fractions must be increasing fractions in [0, 1]; got {fr!r}")
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def for_scale(  # type: ignore[override]
+        cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
+    ) -> LearningDynamicsConfig:
+        """The preset of ``model`` at ``scale`` (``tiny``, ``default``, ``full``; None reads ``SVCCA_SCALE``).
+
+        Examples
+        --------
+        >>> from svcca.experiments.learning_dynamics import LearningDynamicsConfig
+        >>> cfg = LearningDynamicsConfig.for_scale("default", model="lstm")
+        >>> cfg.dataset, cfg.num_layers
+        ('stdlib', 2)
+        >>> LearningDynamicsConfig.for_scale("full").dataset
+        'cifar10'
+        """
+        scale = current_scale() if scale is None else scale
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {model!r}")
+        base = getattr(cls, f"preset_{scale}")(model)
+        return dataclasses.replace(base, **overrides) if overrides else base
+
+    @classmethod
+    def preset_tiny(cls, model: str = "conv") -> LearningDynamicsConfig:
+        """A few epochs of small networks on a slice of the data: seconds."""
+        if model == "lstm":
+            return cls(
+                model="lstm",
+                dataset="stdlib",
+                max_chars=30_000,
+                embedding_dim=8,
+                hidden_size=16,
+                seq_len=32,
+                epochs=2,
+                batch_size=32,
+                lr=3e-3,
+                grad_clip=1.0,
+                early_checkpoints=4,
+                n_eval=20,
+            )
+        common = dict(epochs=3, batch_size=128, early_checkpoints=4, n_eval=100, positions_per_image=8)
+        if model == "resnet":
+            return cls(model="resnet", widths=(4, 8, 8), **common)  # type: ignore[arg-type]
+        return cls(model="conv", arch="pilot5", width=0.25, **common)  # type: ignore[arg-type]
+
+    @classmethod
+    def preset_default(cls, model: str = "conv") -> LearningDynamicsConfig:
+        """The digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
+
+        * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs;
+        * resnet: ResNet-8 (one block per stage, 16/32/64 channels) at 8x8, 20 epochs;
+        * lstm: 2 x 64 LSTM on 100,000 characters of Python source, 8 epochs.
+        """
+        if model == "lstm":
+            return cls(
+                model="lstm",
+                dataset="stdlib",
+                max_chars=100_000,
+                embedding_dim=32,
+                hidden_size=64,
+                num_layers=2,
+                seq_len=64,
+                epochs=8,
+                batch_size=32,
+                lr=3e-3,
+                grad_clip=1.0,
+                n_eval=64,
+            )
+        if model == "resnet":
+            return cls(model="resnet", blocks=1, widths=(16, 32, 64), epochs=20)
+        return cls(model="conv")
+
+    @classmethod
+    def preset_full(cls, model: str = "conv") -> LearningDynamicsConfig:
+        """The papers' scale: CIFAR-10 (conv net, ResNet-20) and Penn Treebank (LSTM), on a GPU."""
+        if model == "lstm":
+            return cls(
+                model="lstm",
+                dataset="ptb",
+                level="word",
+                embedding_dim=200,
+                hidden_size=200,
+                num_layers=2,
+                dropout=0.2,
+                seq_len=35,
+                epochs=20,
+                batch_size=20,
+                lr=1e-3,
+                grad_clip=0.25,
+                n_eval=200,
+                device="cuda",
+            )
+        common = dict(
+            dataset="cifar10",
+            epochs=30,
+            batch_size=128,
+            augment_shift=2,
+            n_eval=2000,
+            positions_per_image=16,
+            device="cuda",
+        )
+        if model == "resnet":
+            return cls(model="resnet", blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
+        return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
+
+    # ---- the experiment --------------------------------------------------------------
+    def describe(self) -> str:
+        """One line saying what ran on which data (for the book and reports)."""
+        if self.model == "lstm":
+            size = "" if self.max_chars is None else f" ({self.max_chars:,} characters)"
+            net = f"LSTM language model ({self.num_layers} x {self.hidden_size})"
+            data = {"stdlib": "Python standard-library source" + size, "ptb": "Penn Treebank", "wikitext2": "WikiText-2"}
+            return f"{net} on {data[self.dataset]}, {self.epochs} epochs"
+        net = (
+            f"conv net {self.arch!r} with batch norm"
+            if self.model == "conv"
+            else f"ResNet-{6 * self.blocks + 2} (widths {tuple(self.widths)})"
+        )
+        data = f"{self.image_size}x{self.image_size} digits" if self.dataset == "digits" else "CIFAR-10"
+        return f"{net} on {data}, {self.epochs} epochs"
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train, snapshot, record and measure; see :func:`unpack` for the arrays returned."""
+        import copy
+
+        import torch
+
+        from ..nn.train import steps_per_epoch, train
+
+        data = _load(self)
+        net = _build(self, data).to(self.device)
+        spe = steps_per_epoch(len(data.train), self.batch_size)
+        wanted = checkpoint_steps(spe, self.epochs, self.early_checkpoints, self.checkpoint_every)
+        want = set(wanted)
+
+        def state() -> dict[str, Any]:
+            return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
+
+        snaps: dict[int, dict[str, Any]] = {0: state()}
+
+        def snapshot(info: Any) -> None:
+            if info.step in want:
+                snaps[info.step] = state()
+
+        hist = train(
+            net,
+            data.train,
+            test_data=data.test,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            momentum=self.momentum,
+            grad_clip=self.grad_clip,
+            seed=self.seed,
+            augment=data.augment,
+            device=self.device,
+            eval_train=False,
+            progress=progress,
+            callback=snapshot,
+        )
+        steps = sorted(snaps)
+        final = steps[-1]
+        curve_layers = tuple(net.layer_names)
+        grid_names = grid_layers(net, detail=self.grid_detail, model=self.model)
+        measured = copy.deepcopy(net).eval()
+        with torch.no_grad():
+            out = _measure(self, measured, snaps, steps, final, data, curve_layers, grid_names)
+        out.update(
+            {
+                "model": np.array(self.model),
+                "dataset": np.array(data.name),
+                "description": np.array(self.describe()),
+                "steps_per_epoch": np.array(spe),
+                "history_epoch": np.array(hist.epoch),
+                "history_train_loss": np.array(hist.train_loss),
+                "history_test_loss": np.array(hist.test_loss),
+                "history_test_accuracy": np.array(hist.test_accuracy),
+                "history_time_s": np.array(hist.time_s),
+            }
+        )
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def checkpoint_steps(steps_per_epoch: int, epochs: int, early: int = 8, every: int = 1) -> tuple[int, ...]:
+    """Snapshot steps: ``early`` log-spaced steps in the first epoch, then every ``every`` epochs.
+
+    The last step is always included.
+
+    Examples
+    --------
+    >>> from svcca.experiments.learning_dynamics import checkpoint_steps
+    >>> checkpoint_steps(21, 3)
+    (0, 1, 2, 3, 5, 8, 13, 21, 42, 63)
+    >>> checkpoint_steps(10, 6, early=3, every=2)
+    (0, 3, 10, 20, 40, 60)
+    """
+    from ..nn.train import checkpoint_schedule
+
+    first = checkpoint_schedule(steps_per_epoch, early) if steps_per_epoch > 1 else (0, 1)
+    total = steps_per_epoch * epochs
+    later = {e * steps_per_epoch for e in range(every, epochs + 1, every)} | {total}
+    return tuple(sorted(set(first) | later))
+
+
+def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> tuple[str, ...]:
+    """The layers of a grid: the analysable layers, with each block's sub-layers when ``detail``.
+
+    * conv net: for each block ``convK``: its conv output ``convK.0``, its batch-norm
+      output ``convK.1`` and the block output (after ReLU) ``convK``;
+    * ResNet: the stem (conv, batch norm, ReLU), then for each residual block the first
+      conv's batch-norm output ``bn1``, the residual branch ``bn2`` (before the addition)
+      and the block output;
+    * LSTM: every layer (embedding, LSTM layers, logits).
+
+    The logits of the image models are left out (they have one datapoint per image, the
+    spatial layers one per position).
+    """
+    names = tuple(net.layer_names)
+    kind = model or ("lstm" if names[0] == "embedding" else "resnet" if names[0] == "stem" else "conv")
+    if kind == "lstm":
+        return names
+    spatial = names[:-1]
+    if not detail:
+        return spatial
+    out: list[str] = []
+    for name in spatial:
+        if kind == "conv":
+            out += [f"{name}.0", f"{name}.1", name]
+        elif name == "stem":
+            out += ["stem.0", "stem.1", "stem"]
+        else:
+            out += [f"{name}.bn1", f"{name}.bn2", name]
+    return tuple(out)
+
+
+def layer_label(name: str) -> str:
+    """A short label for a (sub-)layer name: ``conv2.1`` -> ``bn2``, ``stage2.0.bn2`` -> ``2.0 branch``.
+
+    Examples
+    --------
+    >>> from svcca.experiments.learning_dynamics import layer_label
+    >>> [layer_label(n) for n in ("conv2.0", "conv2.1", "conv2", "stem.1", "stage1.0.bn2", "stage1.0")]
+    ['conv2', 'bn2', 'relu2', 'stem bn', '1.0 branch', '1.0 out']
+    """
+    parts = name.split(".")
+    if parts[0].startswith("conv") and parts[0][4:].isdigit():
+        k = parts[0][4:]
+        if len(parts) == 1:
+            return f"relu{k}"
+        return {"0": f"conv{k}", "1": f"bn{k}", "2": f"relu{k}"}.get(parts[1], name)
+    if parts[0] == "stem":
+        return {1: "stem", 2: {"0": "stem conv", "1": "stem bn"}.get(parts[-1], name)}.get(len(parts), name)
+    if parts[0].startswith("stage") and len(parts) >= 2:
+        block = f"{parts[0][5:]}.{parts[1]}"
+        if len(parts) == 2:
+            return f"{block} out"
+        return f"{block} " + {"bn1": "bn1", "bn2": "branch", "conv1": "conv1", "conv2": "conv2"}.get(
+            parts[2], parts[2]
+        )
+    return name
+
+
+class _Data:
+    """The training / evaluation data of a run, whatever the model kind."""
+
+    def __init__(self, name: str, train: Any, test: Any, eval_inputs: Any, augment: Any, info: dict) -> None:
+        self.name, self.train, self.test = name, train, test
+        self.eval_inputs, self.augment, self.info = eval_inputs, augment, info
+
+
+def _load(cfg: LearningDynamicsConfig) -> _Data:
+    import torch
+
+    from ..nn import data as D
+
+    if cfg.model == "lstm":
+        if cfg.dataset == "stdlib":
+            corpus = D.load_stdlib_corpus(max_chars=cfg.max_chars)
+        elif cfg.dataset == "ptb":
+            corpus = D.load_ptb(cfg.data_root, level=cfg.level)
+        else:
+            corpus = D.load_wikitext2(cfg.data_root, level=cfg.level)
+        train = corpus.sequences("train", seq_len=cfg.seq_len)
+        test = corpus.sequences("test", seq_len=cfg.seq_len)
+        x = test.tensors[0]
+        x = x if cfg.n_eval is None else x[: cfg.n_eval]
+        info = {"vocab_size": corpus.vocab_size, "level": corpus.level}
+        return _Data(corpus.name, train, test, x, None, info)
+    images = (
+        D.load_digits(image_size=cfg.image_size)
+        if cfg.dataset == "digits"
+        else D.load_cifar10(cfg.data_root, verify=cfg.verify_data)
+    )
+    test = images.test
+    n = len(test) if cfg.n_eval is None else min(cfg.n_eval, len(test))
+    index = torch.arange(n)
+    x = test.tensors[0][:n] if isinstance(test, torch.utils.data.TensorDataset) else test.get_batch(index)[0]
+    augment = None
+    if cfg.augment_shift:
+        fill = 0.0 if images.background is None else images.background
+        augment = D.RandomShift(cfg.augment_shift, fill=fill)
+    c = images.input_shape[0]
+    return _Data(images.name, images.train, test, x, augment, {"in_channels": c, "n_classes": images.n_classes})
+
+
+def _build(cfg: LearningDynamicsConfig, data: _Data) -> Any:
+    from ..nn.models import ConvNet, LSTMLanguageModel, SmallResNet
+
+    if cfg.model == "lstm":
+        return LSTMLanguageModel(
+            data.info["vocab_size"],
+            cfg.embedding_dim,
+            cfg.hidden_size,
+            cfg.num_layers,
+            dropout=cfg.dropout,
+            seed=cfg.seed,
+        )
+    c, k = data.info["in_channels"], data.info["n_classes"]
+    if cfg.model == "resnet":
+        return SmallResNet(cfg.blocks, cfg.widths, in_channels=c, n_classes=k, seed=cfg.seed)
+    return ConvNet(cfg.arch, c, k, width=cfg.width, seed=cfg.seed)
+
+
+class _Views:
+    """A sink for :func:`svcca.nn.activations.record` that keeps named *views* of layers.
+
+    A view is ``(layer, side)``: the layer's output, average-pooled to ``side x side`` when
+    ``side`` is given (grids compare layers at one resolution), with ``per_image`` spatial
+    positions per image kept as datapoints. The positions depend only on the seed, the
+    image and the spatial size, so every snapshot and every layer of one size uses the
+    same datapoints.
+    """
+
+    def __init__(
+        self, views: Mapping[str, tuple[str, int | None]], n_images: int, per_image: int | None, seed: int
+    ) -> None:
+        self.views = dict(views)
+        self.n, self.per_image, self.seed = n_images, per_image, seed
+        self.chunks: dict[str, list[Any]] = {k: [] for k in self.views}
+        self.offset = 0
+        self._positions: dict[tuple[int, int], Any] = {}
+
+    def positions(self, h: int, w: int) -> Any:
+        import torch
+
+        if (h, w) not in self._positions:
+            hw = h * w
+            m = hw if self.per_image is None else min(self.per_image, hw)
+            rng = np.random.default_rng([self.seed, h, w])
+            pos = np.argsort(rng.random((self.n, hw)), axis=1)[:, :m]
+            self._positions[(h, w)] = torch.from_numpy(np.sort(pos, axis=1))
+        return self._positions[(h, w)]
+
+    def update(self, batch: Mapping[str, Any]) -> None:
+        import torch
+        import torch.nn.functional as F
+
+        n_batch = 0
+        for key, (layer, side) in self.views.items():
+            t = batch[layer]
+            if t.ndim == 4:  # (b, h, w, c): positions as datapoints
+                if side is not None and (t.shape[1], t.shape[2]) != (side, side):
+                    t = F.adaptive_avg_pool2d(t.permute(0, 3, 1, 2), side).permute(0, 2, 3, 1)
+                n_batch, h, w, c = t.shape
+                pos = self.positions(h, w)[self.offset : self.offset + n_batch].to(t.device)
+                t = torch.gather(t.reshape(n_batch, h * w, c), 1, pos[:, :, None].expand(-1, -1, c))
+                t = t.reshape(-1, c)
+            self.chunks[key].append(t.to(torch.float64))
+        self.offset += n_batch  # images seen (only spatial layers need it)
+
+    def result(self, numpy: bool) -> dict[str, Any]:
+        import torch
+
+        out = {k: torch.cat(v) for k, v in self.chunks.items()}
+        return {k: v.cpu().numpy() for k, v in out.items()} if numpy else out
+
+
+def _record_views(
+    model: Any, x: Any, views: Mapping[str, tuple[str, int | None]], cfg: LearningDynamicsConfig, n_images: int
+) -> dict[str, Any]:
+    from ..nn.activations import record
+
+    layers = tuple(dict.fromkeys(layer for layer, _ in views.values()))
+    sink = _Views(views, n_images, cfg.positions_per_image, cfg.seed)
+    record(model, x, layers, batch_size=256 if cfg.model == "lstm" else 500, sink=sink)
+    return sink.result(numpy=str(cfg.device) == "cpu")
+
+
+class _Prepared:
+    """One layer reduced by SVD (SVCCA's first step) and whitened once, for many comparisons."""
+
+    def __init__(self, X: Any, keep: float) -> None:
+        from .._backend import get_ops
+        from .._cca import whiten
+        from .._svcca import svd_reduce
+
+        ops = get_ops(X)
+        _, reduced, _, self.dims, _, _ = svd_reduce(X, keep, ops)
+        self.whitened = whiten(reduced, _ops=ops, _checked=True)
+
+    def svcca(self, other: _Prepared) -> float:
+        """SVCCA similarity (mean canonical correlation of the reduced layers)."""
+        from .._cca import cca_from_whitened
+
+        return float(cca_from_whitened(self.whitened, other.whitened).mean)
+
+
+def _spatial_side(model: Any, x: Any, layers: Sequence[str]) -> int | None:
+    """The smallest spatial side among ``layers`` (one forward pass on two inputs)."""
+    from ..nn.activations import record
+
+    acts = record(model, x[:2], layers)
+    sides = [a.shape[1] for a in acts.values() if a.ndim == 4]
+    return min(sides) if sides else None
+
+
+def _measure(
+    cfg: LearningDynamicsConfig,
+    model: Any,
+    snaps: Mapping[int, Mapping[str, Any]],
+    steps: Sequence[int],
+    final: int,
+    data: _Data,
+    curve_layers: Sequence[str],
+    grid_names: Sequence[str],
+) -> dict[str, np.ndarray]:
+    from .._grid import similarity_matrix
+
+    x = data.eval_inputs
+    n_images = len(x)
+    total = final
+    grid_steps = sorted({min(steps, key=lambda s: abs(s - f * total)) for f in cfg.grid_fractions})
+    model.load_state_dict(snaps[final])
+    side = _spatial_side(model, x, grid_names) if cfg.model != "lstm" else None
+    views: dict[str, tuple[str, int | None]] = {f"c:{name}": (name, None) for name in curve_layers}
+    grid_views: dict[str, tuple[str, int | None]] = {f"g:{name}": (name, side) for name in grid_names}
+
+    def acts_at(step: int, with_grid: bool) -> dict[str, Any]:
+        model.load_state_dict(snaps[step])
+        return _record_views(model, x, {**views, **(grid_views if with_grid else {})}, cfg, n_images)
+
+    last = acts_at(final, bool(grid_names))
+    ref = {name: _Prepared(last[f"c:{name}"], cfg.keep) for name in curve_layers}
+    grid_final = {name: last[f"g:{name}"] for name in grid_names}
+    sims = np.zeros((len(steps), len(curve_layers)))
+    dims = np.zeros((len(steps), len(curve_layers)), dtype=np.int64)
+    grids = np.zeros((len(grid_steps), len(grid_names), len(grid_names)))
+    for i, step in enumerate(steps):
+        acts = last if step == final else acts_at(step, step in grid_steps)
+        for j, name in enumerate(curve_layers):
+            prep = ref[name] if step == final else _Prepared(acts[f"c:{name}"], cfg.keep)
+            sims[i, j] = 1.0 if step == final else prep.svcca(ref[name])
+            dims[i, j] = prep.dims
+        if step in grid_steps and grid_names:
+            rows = {name: acts[f"g:{name}"] for name in grid_names}
+            grids[grid_steps.index(step)] = similarity_matrix(
+                rows, grid_final, method="svcca", keep=cfg.keep
+            ).values
+    n_rows = {name: int(last[f"c:{name}"].shape[0]) for name in curve_layers}
+    widths = {name: int(last[f"c:{name}"].shape[1]) for name in curve_layers}
+    return {
+        "layers": np.array(curve_layers),
+        "steps": np.array(steps, dtype=np.int64),
+        "similarity": sims,
+        "dims": dims,
+        "n_datapoints": np.array([n_rows[n] for n in curve_layers], dtype=np.int64),
+        "layer_widths": np.array([widths[n] for n in curve_layers], dtype=np.int64),
+        "grid_layers": np.array(grid_names, dtype=str),
+        "grid_steps": np.array(grid_steps, dtype=np.int64),
+        "grids": grids,
+        "grid_side": np.array(-1 if side is None else side),
+        "keep": np.array(cfg.keep),
+    }
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+@dataclass(frozen=True, eq=False)
+class LearningDynamicsData:
+    """Named access to a learning-dynamics result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : LearningDynamicsConfig
+    layers : tuple of str
+        Layers of the per-layer curves, input side first (the last is the logits).
+    steps : numpy.ndarray of shape (n_checkpoints,)
+        Optimizer step of each snapshot (0 is the initialisation).
+    epochs : numpy.ndarray of shape (n_checkpoints,)
+        The same in epochs (``steps / steps_per_epoch``).
+    similarity : numpy.ndarray of shape (n_checkpoints, n_layers)
+        SVCCA of each layer at each snapshot with the same layer of the final network.
+    dims : numpy.ndarray of shape (n_checkpoints, n_layers)
+        SVD directions SVCCA kept for each layer at each snapshot.
+    grid_layers : tuple of str
+        Layers (and sub-layers) of the grids.
+    grid_steps : numpy.ndarray of shape (n_grids,)
+    grids : numpy.ndarray of shape (n_grids, n_grid_layers, n_grid_layers)
+        ``grids[g, i, j]``: SVCCA of grid layer ``i`` at ``grid_steps[g]`` with grid layer
+        ``j`` of the final network.
+    test_accuracy, test_loss, train_loss, time_s : numpy.ndarray of shape (epochs,)
+        Per epoch (accuracy and loss per token for the LSTM).
+    steps_per_epoch : int
+    description : str
+        What ran on which data.
+    """
+
+    config: Any
+    layers: tuple[str, ...]
+    steps: np.ndarray
+    epochs: np.ndarray
+    similarity: np.ndarray
+    dims: np.ndarray
+    grid_layers: tuple[str, ...]
+    grid_steps: np.ndarray
+    grids: np.ndarray
+    test_accuracy: np.ndarray
+    test_loss: np.ndarray
+    train_loss: np.ndarray
+    time_s: np.ndarray
+    steps_per_epoch: int
+    description: str
+    n_datapoints: np.ndarray
+
+    @property
+    def hidden_layers(self) -> tuple[str, ...]:
+        """Every layer but the logits."""
+        return self.layers[:-1]
+
+    def curve(self, layer: str) -> np.ndarray:
+        """SVCCA of ``layer`` with its final state at each snapshot (``len(steps)``)."""
+        return self.similarity[:, self._index(layer)]
+
+    def _index(self, layer: str) -> int:
+        if layer not in self.layers:
+            raise KeyError(f"no layer {layer!r}; layers: {self.layers}")
+        return self.layers.index(layer)
+
+    def first_reaching(self, threshold: float = 0.95) -> dict[str, float]:
+        """Epoch at which each layer *first* reaches ``threshold`` SVCCA with its final state."""
+        out = {}
+        for j, name in enumerate(self.layers):
+            hit = np.nonzero(self.similarity[:, j] >= threshold)[0]
+            out[name] = float(self.epochs[hit[0]]) if hit.size else float("nan")
+        return out
+
+    def settled_from(self, threshold: float = 0.95) -> dict[str, float]:
+        """Epoch from which each layer *stays* at or above ``threshold`` until the end."""
+        out = {}
+        for j, name in enumerate(self.layers):
+            below = np.nonzero(self.similarity[:, j] < threshold)[0]
+            out[name] = float(self.epochs[0]) if not below.size else float(self.epochs[min(below[-1] + 1, len(self.epochs) - 1)])
+        return out
+
+    def mean_similarity(self, start: float = 1.0, stop: float | None = None) -> dict[str, float]:
+        """Mean SVCCA with the final state over the snapshots between epochs ``start`` and ``stop``.
+
+        Higher means the layer converged earlier. Default window: from the first epoch to
+        the first third of training (the pilot's "epochs 1-10 of 30").
+        """
+        stop = self.epochs[-1] / 3.0 if stop is None else stop
+        sel = (self.epochs >= start) & (self.epochs <= stop)
+        if not sel.any():
+            raise ValueError(f"no snapshot between epochs {start} and {stop}; epochs: {self.epochs.tolist()}")
+        return {name: float(self.similarity[sel, j].mean()) for j, name in enumerate(self.layers)}
+
+    def grid(self, step: int | None = None, *, index: int | None = None) -> SimilarityMatrix:
+        """The layer x layer grid at snapshot ``step`` (or the ``index``-th grid): rows at
+        that snapshot, columns of the final network, labelled with short layer names."""
+        if (step is None) == (index is None):
+            raise ValueError("give exactly one of step and index")
+        if index is None:
+            hits = np.nonzero(self.grid_steps == step)[0]
+            if not hits.size:
+                raise KeyError(f"no grid at step {step}; grid steps: {self.grid_steps.tolist()}")
+            index = int(hits[0])
+        labels = tuple(layer_label(n) for n in self.grid_layers)
+        return SimilarityMatrix(
+            values=self.grids[index],
+            row_labels=labels,
+            col_labels=labels,
+            method="svcca",
+            options={"keep": float(getattr(self.config, "keep", 0.99))},
+        )
+
+    @property
+    def final_test_accuracy(self) -> float:
+        """Test accuracy after the last epoch."""
+        return float(self.test_accuracy[-1])
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> LearningDynamicsData:
+    """Named access to the arrays of a learning-dynamics run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(LearningDynamicsConfig(...))`` returned (or its ``arrays``).
+    config : LearningDynamicsConfig, optional
+        With a bare dict.
+
+    Returns
+    -------
+    LearningDynamicsData
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    spe = int(arrays["steps_per_epoch"])
+    steps = np.asarray(arrays["steps"])
+    return LearningDynamicsData(
+        config=cfg if cfg is not None else LearningDynamicsConfig(),
+        layers=tuple(str(v) for v in arrays["layers"]),
+        steps=steps,
+        epochs=steps / spe,
+        similarity=np.asarray(arrays["similarity"]),
+        dims=np.asarray(arrays["dims"]),
+        grid_layers=tuple(str(v) for v in arrays["grid_layers"]),
+        grid_steps=np.asarray(arrays["grid_steps"]),
+        grids=np.asarray(arrays["grids"]),
+        test_accuracy=np.asarray(arrays["history_test_accuracy"]),
+        test_loss=np.asarray(arrays["history_test_loss"]),
+        train_loss=np.asarray(arrays["history_train_loss"]),
+        time_s=np.asarray(arrays["history_time_s"]),
+        steps_per_epoch=spe,
+        description=str(arrays["description"]),
+        n_datapoints=np.asarray(arrays["n_datapoints"]),
+    )

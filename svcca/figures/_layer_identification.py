@@ -1,0 +1,167 @@
+"""Figures of chapter 8 ("When CCA fails"): layer identification across seeds.
+
+The drawing helpers take the unpacked result (:func:`svcca.experiments.layer_identification.unpack`)
+and are shared by the registered figures and by the chapter, so ``svcca figures`` draws
+exactly what the book shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._registry import register
+
+__all__ = ["draw_accuracy", "draw_by_layer", "draw_matrices", "load"]
+
+#: Number of layers Kornblith et al. compared per Tiny-10 network (ten layers, logits excluded).
+PAPER_N_LAYERS = 9
+
+
+def load(scale: str | None = None, cache_dir: Any = None) -> Any:
+    """The layer-identification result at ``scale`` (run or loaded from the cache), unpacked."""
+    from ..experiments import run_or_load
+    from ..experiments.layer_identification import LayerIdentificationConfig, unpack
+
+    return unpack(run_or_load(LayerIdentificationConfig.for_scale(scale), cache_dir))
+
+
+def _labels(measures: Any) -> list[str]:
+    from ..experiments.layer_identification import MEASURE_LABELS
+
+    return [MEASURE_LABELS.get(m, m) for m in measures]
+
+
+def draw_accuracy(data: Any, axes: Any = None) -> Any:
+    """Identification accuracy per measure: this run (left) beside Kornblith et al.'s Table 2 (right).
+
+    Parameters
+    ----------
+    data : LayerIdentificationData
+    axes : pair of matplotlib Axes, optional
+        Where to draw; a new double-column figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of Axes, shape (2,)
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+    from ..experiments.layer_identification import KORNBLITH2019_TABLE2, PAPER_ROW
+
+    if axes is None:
+        _, axes = plt.subplots(
+            1, 2, figsize=plotting.figure_size("double", aspect=0.36), sharey=True, layout="constrained"
+        )
+    axes = np.asarray(axes).ravel()
+    labels = _labels(data.measures)
+    ours = dict(zip(labels, (data.accuracy(m) for m in data.measures)))
+    paper = dict(zip(labels, (KORNBLITH2019_TABLE2[PAPER_ROW[m]] / 100.0 for m in data.measures)))
+    plotting.plot_layer_identification(ours, ax=axes[0], chance=data.chance)
+    plotting.plot_layer_identification(paper, ax=axes[1], chance=1.0 / PAPER_N_LAYERS, ylabel="")
+    return axes
+
+
+def draw_matrices(data: Any, axes: Any = None) -> Any:
+    """The seed-averaged layer x layer matrix of every measure (rows: network A, columns: network B).
+
+    Each panel has its own colour scale, so that a hub column (a layer of B that is the most
+    similar to every layer of A) stands out as clearly as a diagonal.
+
+    Parameters
+    ----------
+    data : LayerIdentificationData
+    axes : array of matplotlib Axes, optional
+        At least ``len(data.measures)`` axes; a new double-column 2 x 2 figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    n = len(data.measures)
+    if axes is None:
+        rows = int(np.ceil(n / 2))
+        _, axes = plt.subplots(
+            rows, 2, figsize=plotting.figure_size("double", aspect=0.42 * rows), layout="constrained"
+        )
+    axes = np.asarray(axes).ravel()
+    short = [name.replace("conv", "c") if len(data.layers) > 6 else name for name in data.layers]
+    for ax, measure, label in zip(axes, data.measures, _labels(data.measures)):
+        plotting.plot_similarity_matrix(
+            data.mean_matrix(measure).values,
+            short,
+            ax=ax,
+            vmin=None,
+            vmax=None,
+            cbar_label=label,
+            xlabel="network b layer",
+            ylabel="network a layer",
+        )
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return axes
+
+
+def draw_by_layer(data: Any, ax: Any = None) -> Any:
+    """How often each layer is identified, per measure (the hub-layer failure shows as one spike)."""
+    from .. import plotting
+
+    acc = {label: data.layer_accuracy(m) for m, label in zip(data.measures, _labels(data.measures))}
+    return plotting.plot_layer_identification(
+        acc, ax=ax, chance=data.chance, layers=list(data.layers), ylabel="fraction of pairs identified"
+    )
+
+
+@register(
+    "layer-identification",
+    chapter=8,
+    caption=(
+        "Accuracy of finding the corresponding layer of another network by maximum similarity, "
+        "per measure: this run (left) and Kornblith et al. (2019), Table 2 (right; ten Tiny-10 "
+        "CNNs on CIFAR-10). Dashed: chance."
+    ),
+)
+def layer_identification(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load(scale, cache_dir)
+    with plotting.style():
+        axes = draw_accuracy(data)
+    return axes[0].figure
+
+
+@register(
+    "layer-identification-matrices",
+    chapter=8,
+    caption=(
+        "Seed-averaged similarity between the layers of networks trained from different seeds "
+        "(rows: network A, columns: network B); each panel has its own colour scale."
+    ),
+)
+def layer_identification_matrices(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load(scale, cache_dir)
+    with plotting.style():
+        axes = draw_matrices(data)
+    return axes[0].figure
+
+
+@register(
+    "layer-identification-by-layer",
+    chapter=8,
+    caption="Fraction of network pairs in which each layer is identified, per measure. Dashed: chance.",
+)
+def layer_identification_by_layer(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load(scale, cache_dir)
+    with plotting.style():
+        ax = draw_by_layer(data)
+    return ax.figure

@@ -1,0 +1,259 @@
+"""Layer identification across seeds (Kornblith et al. 2019, Table 2): config, run, cache, accessors."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from svcca.experiments import run_or_load  # noqa: E402
+from svcca.experiments.layer_identification import (  # noqa: E402
+    KORNBLITH2019_TABLE2,
+    MEASURES,
+    LayerIdentificationConfig,
+    _identify,
+    identification_hits,
+    unpack,
+)
+
+pytestmark = pytest.mark.torch
+
+TOL64 = 1e-10
+FIGURES = ["layer-identification", "layer-identification-matrices", "layer-identification-by-layer"]
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("layer_identification_cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tiny_cache):
+    return run_or_load(LayerIdentificationConfig.for_scale("tiny"), tiny_cache)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_identification_hits_reads_the_argmax_of_each_row():
+    diagonal = np.array([[0.9, 0.2, 0.1], [0.3, 0.8, 0.5], [0.1, 0.4, 0.7]])
+    hub = np.array([[0.9, 0.5, 0.4], [0.95, 0.8, 0.7], [0.9, 0.85, 0.88]])
+    assert identification_hits(diagonal).tolist() == [True, True, True]
+    assert identification_hits(hub).tolist() == [True, False, False]  # every row picks layer 0
+    with_nan = diagonal.copy()
+    with_nan[1, 0] = np.nan
+    assert identification_hits(with_nan).tolist() == [True, False, True]  # a NaN row never counts
+    with pytest.raises(ValueError, match=r"matrix must be square \(n_layers, n_layers\); got shape \(2, 3\)"):
+        identification_hits(np.ones((2, 3)))
+
+
+def _synthetic_grid(n_nets: int, blocks: dict[tuple[int, int], np.ndarray], L: int) -> np.ndarray:
+    grid = np.eye(n_nets * L)
+    for (a, b), block in blocks.items():
+        grid[a * L : (a + 1) * L, b * L : (b + 1) * L] = block
+    return grid
+
+
+def test_identify_counts_hits_per_ordered_pair_and_averages_blocks():
+    L = 3
+    good = np.array([[0.9, 0.2, 0.1], [0.3, 0.8, 0.5], [0.1, 0.4, 0.7]])
+    hub = np.array([[0.9, 0.5, 0.4], [0.95, 0.8, 0.7], [0.9, 0.85, 0.88]])
+    # nets 0 and 1 correspond layer by layer; every pair with net 2 maps onto a hub
+    blocks = {(0, 1): good, (1, 0): good.T, (0, 2): hub, (2, 0): hub.T, (1, 2): hub, (2, 1): hub.T}
+    grid = _synthetic_grid(3, blocks, L)[None]
+    pairs = np.array([(a, b) for a in range(3) for b in range(3) if a != b])
+    argmax, acc, mean = _identify(grid, pairs, L)
+    expected = {(0, 1): 1.0, (1, 0): 1.0, (0, 2): 1 / 3, (1, 2): 1 / 3}
+    for p, (a, b) in enumerate(pairs):
+        if (a, b) in expected:
+            assert acc[0, p] == pytest.approx(expected[(a, b)], abs=TOL64)
+        np.testing.assert_array_equal(argmax[0, p], np.argmax(blocks[(a, b)], axis=1))
+    # hub.T: row 0 = [0.9, 0.95, 0.9] -> 1, row 1 = [0.5, 0.8, 0.85] -> 2, row 2 = [0.4, 0.7, 0.88] -> 2
+    assert acc[0, list(map(tuple, pairs)).index((2, 0))] == pytest.approx(1 / 3, abs=TOL64)
+    np.testing.assert_allclose(mean[0], sum(blocks.values()) / 6, atol=TOL64)
+
+
+def test_jackknife_matches_an_explicit_leave_one_network_out_loop():
+    K, L = 4, 3
+    pairs = np.array([(a, b) for a in range(K) for b in range(K) if a != b])
+    rng = np.random.default_rng(0)
+    acc = rng.integers(0, L + 1, size=(2, len(pairs))) / L  # two measures, accuracies in thirds
+    arrays = {
+        "measures": np.array(["cca", "cka"]),
+        "layers": np.array(["c1", "c2", "c3"]),
+        "seeds": np.arange(K),
+        "pairs": pairs,
+        "pair_accuracy": acc,
+        "test_accuracy": np.ones(K),
+    }
+    data = unpack(arrays)
+    res = data.jackknife("cka", "cca")
+    loo = []
+    for k in range(K):
+        sel = [(a != k and b != k) for a, b in pairs]
+        loo.append(acc[1][sel].mean() - acc[0][sel].mean())
+    loo = np.array(loo)
+    se = math.sqrt((K - 1) / K * ((loo - loo.mean()) ** 2).sum())
+    assert res.estimate == pytest.approx(acc[1].mean() - acc[0].mean(), abs=TOL64)
+    assert res.se == pytest.approx(se, abs=TOL64)
+    assert res.z == pytest.approx(res.estimate / se, abs=1e-8)
+    np.testing.assert_allclose(res.leave_one_out, loo, atol=TOL64)
+    # negative control: a measure against itself differs by exactly nothing
+    same = data.jackknife("cka", "cka")
+    assert same.estimate == 0.0 and same.se == 0.0 and math.isnan(same.z)
+    with pytest.raises(KeyError, match="measure 'svcca' was not computed"):
+        data.jackknife("svcca")
+
+
+def test_paper_table_is_the_transcribed_table_2():
+    # Kornblith et al. (2019), Table 2 (arXiv:1905.00414v4), transcribed by hand
+    assert KORNBLITH2019_TABLE2["CCA (rho-bar)"] == 1.4
+    assert KORNBLITH2019_TABLE2["SVCCA (rho-bar)"] == 9.9
+    assert KORNBLITH2019_TABLE2["PWCCA"] == 11.1
+    assert KORNBLITH2019_TABLE2["CKA (Linear)"] == 99.3
+    assert KORNBLITH2019_TABLE2["CKA (RBF 0.4)"] == 99.1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
+        ({"arch": "vgg"}, "arch must be one of .*; got 'vgg'"),
+        ({"seeds": (1,)}, r"seeds must hold at least two distinct seeds; got \(1,\)"),
+        ({"seeds": (1, 1)}, r"seeds must hold at least two distinct seeds; got \(1, 1\)"),
+        ({"eval_split": "val"}, "eval_split must be one of 'test', 'train'; got 'val'"),
+        ({"pool": 0}, "pool must be None or an int >= 1; got 0"),
+        ({"measures": ("cca", "rsa")}, r"measures must be a non-empty subset of .*; got \('cca', 'rsa'\)"),
+        ({"pwcca_side": "both"}, "pwcca_side must be one of 'x', 'y', 'smaller', 'symmetric'; got 'both'"),
+        ({"n_eval": 1}, "n_eval must be None or at least 2; got 1"),
+    ],
+)
+def test_bad_configs_say_what_was_expected(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        LayerIdentificationConfig(**overrides)
+
+
+def test_presets_and_cache_key():
+    default = LayerIdentificationConfig.for_scale("default")
+    assert (default.arch, default.image_size, default.augment_shift, default.pool) == ("six", 16, 2, 1)
+    assert default.seeds == (0, 1, 2, 3, 4) and default.measures == MEASURES
+    full = LayerIdentificationConfig.for_scale("full")
+    assert (full.dataset, full.arch, full.include_pool_layer) == ("cifar10", "tiny10", True)
+    assert len(full.seeds) == 10 and full.device == "cuda"
+    # the device, data folder and thread count do not change the results, so not the key
+    same = dataclasses.replace(default, device="cuda", data_root="/x", num_threads=2, verify_data=False)
+    assert same.key() == default.key()
+    assert dataclasses.replace(default, keep=0.9).key() != default.key()
+
+
+# --------------------------------------------------------------------------- the tiny run
+
+
+@pytest.mark.slow
+def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
+    cfg = LayerIdentificationConfig.for_scale("tiny")
+    assert not tiny_result.from_cache
+    again = run_or_load(cfg, tiny_cache)
+    assert again.from_cache
+    data = unpack(again)
+    K, L, M = len(cfg.seeds), 6, len(MEASURES)
+    assert data.layers == ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
+    assert data.measures == MEASURES and data.seeds == cfg.seeds and data.n_eval == 200
+    assert data.dataset == "digits" and data.chance == pytest.approx(1 / 6)
+    # half-width "six" net, each conv layer average-pooled to its channels
+    np.testing.assert_array_equal(data.layer_widths, [8, 16, 16, 32, 32, 64])
+    assert again["grid"].shape == (M, K * L, K * L)
+    assert again["argmax"].shape == (M, K * (K - 1), L)
+    assert again["pair_accuracy"].shape == (M, K * (K - 1))
+    assert again["mean_matrix"].shape == (M, L, L)
+    assert data.test_accuracy.shape == (K,) and np.all(data.test_accuracy > 0.3)  # trained, not chance
+    for m in MEASURES:
+        grid = data.grid(m)
+        assert np.all(np.isfinite(grid)) and grid.min() >= -TOL64 and grid.max() <= 1 + TOL64
+        np.testing.assert_allclose(np.diag(grid), 1.0, atol=1e-8)  # every layer equals itself
+        # every measure here is symmetric (PWCCA weighted from both sides): block(b, a) = block(a, b)^T
+        np.testing.assert_allclose(data.block(m, 1, 0), data.block(m, 0, 1).T, atol=1e-12)
+        blocks = [data.block(m, a, b) for a, b in data.pairs]
+        np.testing.assert_allclose(data.mean_matrix(m).values, np.mean(blocks, axis=0), atol=TOL64)
+        hits = np.array([identification_hits(b).mean() for b in blocks])
+        np.testing.assert_allclose(data.pair_accuracy(m), hits, atol=TOL64)
+        assert data.accuracy(m) == pytest.approx(hits.mean(), abs=TOL64)
+        np.testing.assert_allclose(data.layer_accuracy(m).mean(), data.accuracy(m), atol=TOL64)
+        freq = data.match_frequency(m)
+        np.testing.assert_allclose(freq.sum(axis=1), 1.0, atol=TOL64)
+        np.testing.assert_allclose(np.diag(freq), data.layer_accuracy(m), atol=TOL64)
+        hub, share = data.hub_layer(m)
+        assert hub in data.layers and 1 / L - TOL64 <= share <= 1.0
+    matrix = data.mean_matrix("svcca")
+    assert matrix.method == "svcca" and matrix.options == {"keep": 0.99} and matrix.row_labels == data.layers
+    table = data.paper_table()
+    assert table["cka"][1] == 99.3 and 0.0 <= table["cka"][0] <= 100.0
+    assert set(data.accuracies()) == set(MEASURES)
+
+
+@pytest.mark.slow
+def test_tiny_figures_render(tiny_result, tiny_cache, tmp_path):
+    from svcca import figures
+
+    assert set(FIGURES) <= set(figures.names())
+    written = figures.save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
+    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
+    assert all(p.stat().st_size > 1000 for p in written)
+
+
+# --------------------------------------------------------------------------- the full path on fake CIFAR-10
+
+
+def _write_fake_cifar10(root: Path, per_batch: int) -> None:
+    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
+        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
+        with open(folder / name, "wb") as fh:
+            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
+
+
+@pytest.mark.slow
+def test_full_preset_runs_end_to_end_on_fake_cifar10(tmp_path):
+    _write_fake_cifar10(tmp_path / "data", per_batch=60)
+    cfg = LayerIdentificationConfig.for_scale(
+        "full",
+        seeds=(0, 1, 2),
+        epochs=1,
+        width=0.25,  # 4 .. 16 channels
+        pool=2,  # 2x2 maps: at most 64 features for 300 images, so CCA has enough samples
+        device="cpu",
+        data_root=str(tmp_path / "data"),
+        verify_data=False,
+    )
+    assert (cfg.dataset, cfg.arch, cfg.eval_split) == (
+        "cifar10",
+        "tiny10",
+        "train",
+    ) and cfg.include_pool_layer
+    data = unpack(run_or_load(cfg, tmp_path / "cache"))
+    # eight conv layers and the pooling layer (logits excluded), as in Kornblith et al.
+    assert data.layers == (*(f"conv{i}" for i in range(1, 9)), "pool")
+    assert data.dataset == "cifar10" and data.n_eval == 300  # n_eval=10000 capped at the 300 training images
+    np.testing.assert_array_equal(data.layer_widths, [16, 16, 32, 32, 32, 64, 64, 64, 16])
+    assert data.chance == pytest.approx(1 / 9)
+    for m in MEASURES:
+        assert 0.0 <= data.accuracy(m) <= 1.0 and np.all(np.isfinite(data.grid(m)))
+
+
+def test_full_preset_without_data_points_at_the_download_command(tmp_path):
+    cfg = LayerIdentificationConfig.for_scale("full", device="cpu", data_root=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
+        cfg.run()

@@ -1,0 +1,73 @@
+"""Every registered figure of the introduction and chapters 1-4 renders at scale "tiny"."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from svcca import figures  # noqa: E402
+
+# the figures of the methods chapters, by chapter (their names in the book carry a "fig-" prefix)
+METHODS_FIGURES = {
+    0: ["intro-spectrum"],
+    1: [
+        "cca-toy-spectrum",
+        "cca-invariance",
+        "cca-sample-size",
+        "cca-real-spectrum",
+        "cca-explained-variance",
+        "cca-keep",
+        "cca-pwcca-weights",
+        "cca-seed-pairs",
+    ],
+    3: ["methods-directions", "methods-intrinsic-dim", "methods-variance"],
+    4: ["sig-baselines", "sig-bootstrap"],
+}
+ALL = [name for names in METHODS_FIGURES.values() for name in names]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """One experiment cache for the module: the tiny seed-pair run happens once."""
+    return tmp_path_factory.mktemp("figure_cache")
+
+
+def test_methods_figures_are_registered_with_their_chapters():
+    specs = {s.name: s for s in figures.specs()}
+    for chapter, names in METHODS_FIGURES.items():
+        for name in names:
+            assert name in specs, f"figure {name!r} is not registered"
+            assert specs[name].chapter == chapter
+            assert specs[name].caption.strip()
+    registered_here = {s.name for s in figures.specs() if s.chapter <= 4}
+    assert registered_here == set(ALL), "a chapter 1-4 figure is registered but not tested here"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL)
+def test_figure_renders_at_tiny_scale(name, cache_dir):
+    fig = figures.make_figure(name, scale="tiny", cache_dir=cache_dir)
+    try:
+        assert isinstance(fig, Figure)
+        axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        assert axes
+        for ax in axes:
+            drawn = ax.lines or ax.collections or ax.patches or ax.images
+            assert drawn, f"{name}: an axes has nothing drawn"
+            assert ax.get_title() == "", f"{name}: titles belong in captions"
+            for label in (ax.get_xlabel(), ax.get_ylabel()):
+                assert label == label.lower(), f"{name}: axis labels are lowercase, got {label!r}"
+        fig.canvas.draw()
+    finally:
+        plt.close(fig)
+
+
+def test_save_figures_writes_a_methods_figure(tmp_path, cache_dir):
+    written = figures.save_figures(["methods-directions"], tmp_path, fmt="png", scale="tiny", cache_dir=cache_dir)
+    assert [p.name for p in written] == ["methods-directions.png"]
+    assert written[0].stat().st_size > 1000

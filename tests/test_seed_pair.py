@@ -1,0 +1,246 @@
+"""The seed-pair experiment: tiny runs, caching, array layout, and low-rank projections."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from svcca.experiments import run_or_load
+from svcca.experiments.seed_pair import (
+    METHODS,
+    SeedPairConfig,
+    direction_weights,
+    fit_projection,
+    projected_accuracy,
+    unpack,
+)
+from svcca.nn import evaluate
+from svcca.nn.data import load_digits
+from svcca.nn.models import MLP, ConvNet
+
+TOL64 = 1e-10
+TOL32 = 1e-4  # float32 network outputs against float64 arithmetic
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("seed_pair_cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tiny_cache):
+    """The tiny preset, run once for the module (two 2 x 32 MLPs, 100 test images x 9 shifts)."""
+    return run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_result):
+    return unpack(tiny_result)
+
+
+@pytest.fixture
+def correlated_layer():
+    """A 6-neuron layer of rank 5 (one dead, constant neuron; a very unequal spectrum) and a
+    partner layer of 8 neurons that shares two of its directions."""
+    rng = np.random.default_rng(0)
+    latent = rng.standard_normal((600, 2))
+    X = np.hstack([latent, rng.standard_normal((600, 3)) * [3.0, 0.5, 0.1], np.zeros((600, 1))])
+    X[:, :5] = X[:, :5] @ np.linalg.qr(rng.standard_normal((5, 5)))[0]
+    X[:, 5] = 2.0
+    Y = np.hstack([latent + 0.3 * rng.standard_normal((600, 2)), rng.standard_normal((600, 6))])
+    return X, Y
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
+    again = run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+    assert not tiny_result.from_cache and again.from_cache
+    assert set(again.arrays) == set(tiny_result.arrays)
+    for k, v in tiny_result.arrays.items():
+        np.testing.assert_array_equal(again[k], v)
+
+
+def test_tiny_arrays_have_the_documented_shapes(tiny):
+    cfg = SeedPairConfig.for_scale("tiny")
+    n_eval = cfg.n_eval * (2 * cfg.probe_shift + 1) ** 2  # 100 test images x 9 shifts
+    assert tiny.layers == ("fc1", "fc2", "logits")
+    assert tiny.seeds == cfg.seeds
+    for layer, width in zip(tiny.layers, (32, 32, 10)):
+        for seed in tiny.seeds:
+            for state in ("trained", "init"):
+                acts = tiny.acts(layer, seed, state)
+                assert acts.shape == (n_eval, width) and acts.dtype == np.float64
+        np.testing.assert_array_equal(tiny.rows(layer), np.arange(n_eval))
+    assert tiny.labels.shape == (n_eval,) and tiny.shifts.shape == (n_eval, 2)
+    assert tiny.unshifted("fc1").sum() == cfg.n_eval
+    assert tiny.test_accuracy.shape == tiny.init_accuracy.shape == (2,)
+    assert tiny.pairs() == [(0, 1)]
+    ks, curves = tiny.intrinsic_dimensionality("fc2")
+    np.testing.assert_array_equal(ks, cfg.ks)
+    assert set(curves) == set(METHODS) and all(c.shape == (len(cfg.ks), 2) for c in curves.values())
+    assert tiny.id_layers == ("fc1", "fc2")
+    assert np.all(tiny.id_dims("fc2")["pca"] <= 32)
+
+
+def test_trained_differs_from_init_and_learns(tiny):
+    assert np.all(tiny.test_accuracy > tiny.init_accuracy)
+    assert not np.allclose(tiny.acts("fc1", 0), tiny.acts("fc1", 0, "init"))
+    # networks of different seeds differ
+    assert not np.allclose(tiny.acts("fc1", 0), tiny.acts("fc1", 1))
+
+
+def test_rebuilt_network_reproduces_recorded_accuracy_and_activations(tiny):
+    net = tiny.network(1)
+    _, test = tiny.inputs()
+    assert evaluate(net, test)[1] == pytest.approx(tiny.test_accuracy[1], abs=1e-12)
+    x = load_digits().probe(1).tensors[0][:5]  # the first 5 probe rows (shift (-1, -1))
+    with torch.no_grad():
+        h = net.fc1(x.flatten(1)).numpy()
+    np.testing.assert_allclose(h, tiny.acts("fc1", 1)[:5], atol=TOL32)
+    init = tiny.network(1, state="init")
+    with torch.no_grad():
+        h0 = init.fc1(x.flatten(1)).numpy()
+    np.testing.assert_allclose(h0, tiny.acts("fc1", 1, "init")[:5], atol=TOL32)
+
+
+def test_full_projection_recovers_the_unprojected_accuracy(tiny):
+    # every direction kept: the projection is the identity on the layer's span
+    ks, curves = tiny.intrinsic_dimensionality("fc1")
+    assert ks[-1] == 32
+    for method in ("pca", "random"):
+        np.testing.assert_allclose(curves[method][-1], tiny.test_accuracy, atol=1.0 / 100)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"seeds": (0,)}, "at least two distinct seeds"),
+        ({"seeds": (1, 1)}, "at least two distinct seeds"),
+        ({"methods": ("pca", "ica")}, "methods must be a non-empty subset"),
+        ({"ks": (4, 2)}, "ks must be increasing positive ints"),
+        ({"ks": (0, 2)}, "ks must be increasing positive ints"),
+        ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
+        ({"model": "rnn"}, "model must be one of 'mlp', 'conv'; got 'rnn'"),
+    ],
+)
+def test_bad_config_raises(bad, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(SeedPairConfig(), **bad)
+
+
+def test_unknown_project_layer_raises():
+    cfg = dataclasses.replace(SeedPairConfig.for_scale("tiny"), project_layers=("fc9",), epochs=1)
+    with pytest.raises(ValueError, match=r"project_layers \['fc9'\] are not layers of the model"):
+        cfg.run()
+
+
+def test_presets_and_cache_keys():
+    tiny, default, full = (SeedPairConfig.for_scale(s) for s in ("tiny", "default", "full"))
+    assert default == SeedPairConfig() and default.hidden == (128, 128, 128) and default.probe_shift == 1
+    assert full.dataset == "cifar10" and full.model == "conv"
+    assert len({tiny.key(), default.key(), full.key()}) == 3
+    # device and data folder are not part of the experiment's identity
+    assert dataclasses.replace(default, device="cuda", data_root="/x").key() == default.key()
+
+
+@pytest.mark.slow
+def test_conv_positions_are_sampled_identically_for_every_network(tmp_path):
+    cfg = SeedPairConfig(
+        model="conv", arch="pilot5", seeds=(0, 1), epochs=1, n_eval=20, n_fit=50, positions_per_image=4,
+        project_layers=("conv2",), methods=("pca", "random"), ks=(1, 32),
+    )  # fmt: skip
+    data = unpack(run_or_load(cfg, tmp_path))
+    assert data.layers == ("conv1", "conv2", "conv3", "conv4", "conv5", "logits")
+    n_rows = 20 * 9
+    conv = data.acts("conv3", 0)
+    assert conv.shape == (n_rows * 4, 32)
+    np.testing.assert_array_equal(data.rows("conv3"), np.repeat(np.arange(n_rows), 4))
+    assert data.acts("logits", 1).shape == (n_rows, 10)
+    # the same sampled positions in every network: re-record and compare exactly
+    net = data.network(1)
+    from svcca.experiments.seed_pair import _collect, _eval_inputs, _load_data
+
+    x = _eval_inputs(cfg, _load_data(cfg))[0]
+    acts, rows = _collect(net, x, cfg, tag=0)
+    np.testing.assert_allclose(acts["conv3"], data.acts("conv3", 1), atol=TOL32)
+    ks, curves = data.intrinsic_dimensionality("conv2")
+    np.testing.assert_allclose(curves["pca"][-1], data.test_accuracy, atol=1.0 / 20)
+
+
+# --------------------------------------------------------------------------- projections
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_projection_with_every_direction_is_the_identity_on_the_layer(correlated_layer, method):
+    X, Y = correlated_layer
+    W = direction_weights(method, X, Y, keep=1.0, rng=0)
+    assert W.shape[1] >= 5  # as many directions as the layer's rank
+    mean, P = fit_projection(X, W, W.shape[1])
+    np.testing.assert_allclose(mean + (X - mean) @ P, X, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_rank_k_projection_is_idempotent_and_keeps_its_scores(correlated_layer, method):
+    X, Y = correlated_layer
+    W = direction_weights(method, X, Y, rng=0)
+    mean, P = fit_projection(X, W, 2)
+    Xc = X - mean
+    assert np.linalg.matrix_rank(P, tol=1e-8) == 2
+    np.testing.assert_allclose(Xc @ P @ P, Xc @ P, atol=1e-8)
+    # the k scores the projection was built from pass through unchanged
+    np.testing.assert_allclose(Xc @ P @ W[:, :2], Xc @ W[:, :2], atol=1e-8)
+
+
+def test_pca_projection_is_orthogonal_and_matches_reconstruction(correlated_layer):
+    X, _ = correlated_layer
+    mean, P = fit_projection(X, direction_weights("pca", X), 3)
+    np.testing.assert_allclose(P, P.T, atol=TOL64)
+    # oracle: reconstruction from the top 3 right singular vectors
+    _, _, Vt = np.linalg.svd(X - X.mean(0), full_matrices=False)
+    np.testing.assert_allclose(P, Vt[:3].T @ Vt[:3], atol=TOL64)
+
+
+def test_cca_directions_are_the_canonical_variates(correlated_layer):
+    import svcca
+
+    X, Y = correlated_layer
+    W = direction_weights("cca", X, Y)
+    assert W.shape == (6, 5) and np.all(W[5] == 0)  # the dead neuron gets no weight
+    H = (X - X.mean(0)) @ W
+    # oracle: each variate's multiple correlation with Y is its canonical correlation
+    Yc = Y - Y.mean(0)
+    fitted = Yc @ np.linalg.lstsq(Yc, H, rcond=None)[0]
+    multiple_r = np.linalg.norm(fitted, axis=0) / np.linalg.norm(H, axis=0)
+    np.testing.assert_allclose(multiple_r, svcca.cca(X, Y).rho, atol=1e-8)
+    assert multiple_r[1] > 0.9 > 0.5 > multiple_r[2]  # two shared directions first
+
+
+def test_partner_layer_is_required_for_canonical_directions(correlated_layer):
+    X, _ = correlated_layer
+    with pytest.raises(ValueError, match="method='svcca' needs the partner layer Y; got Y=None"):
+        direction_weights("svcca", X)
+    with pytest.raises(ValueError, match="method must be one of"):
+        direction_weights("ica", X)
+
+
+@pytest.mark.parametrize("model", ["mlp", "conv"])
+def test_projected_accuracy_identity_equals_evaluate_and_a_constant_layer_does_not(model):
+    digits = load_digits()
+    test = torch.utils.data.TensorDataset(*(t[:200] for t in digits.test.tensors))
+    net = (MLP(64, (16,), seed=0) if model == "mlp" else ConvNet(["8"], seed=0)).eval()
+    layer, width = ("fc1", 16) if model == "mlp" else ("conv1", 8)
+    with torch.no_grad():
+        out = net(test.tensors[0][:3])
+    assert projected_accuracy(net, layer, np.zeros(width), np.eye(width), test) == evaluate(net, test)[1]
+    # negative control: a rank-0 projection makes the layer constant, so every image gets the
+    # same prediction and the accuracy is the frequency of one class
+    acc = projected_accuracy(net, layer, np.linspace(0.0, 1.0, width), np.zeros((width, width)), test)
+    freqs = [float(np.mean(test.tensors[1].numpy() == c)) for c in range(10)]
+    assert any(acc == pytest.approx(f, abs=1e-12) for f in freqs)
+    with torch.no_grad():  # the hook is removed afterwards
+        torch.testing.assert_close(net(test.tensors[0][:3]), out)
