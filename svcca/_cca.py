@@ -365,13 +365,15 @@ def _whiten(
                 _no_varying(_name, p, n)
             q = d[kept] / v[kept]
             qmax = ops.max(q)
-            Gc = G - n * ops.outer(mean, mean)
+            # in place (G is our own product): Gc = G - n m m^H, then Gs = D^-1 Gc D^-1
+            G -= ops.outer(mean * n, mean)
             data = Xa
             if n_kept < p:
-                Gc = Gc[kept][:, kept]
+                G = G[kept][:, kept]
                 data = ops.index_cols(Xa, kept)
-            scale = ops.sqrt(ops.diag_real(Gc))
-            Gs = Gc / ops.outer(scale, scale)
+            scale = ops.sqrt(ops.diag_real(G))
+            G /= ops.outer(scale, scale)
+            Gs = G
             res = _try_gram(ops, Gs, qmax, epsilon, forced, rtol, noise)
             if isinstance(res, dict):
                 return done(kept, scale, {"data": data, "offset": mean[kept], "gram": Gs, **res}, "gram")
@@ -396,7 +398,8 @@ def _whiten(
         norms = norms[kept]
     if retry_gram and (forced or n_kept < n) and method != "svd":
         offset = ops.mean0(Xc)
-        Gs = ops.gram(Xc) / ops.outer(norms, norms)
+        Gs = ops.gram(Xc)
+        Gs /= ops.outer(norms, norms)
         res = _try_gram(ops, Gs, 1.0, epsilon, forced, rtol, noise)
         if isinstance(res, dict):
             return done(kept, norms, {"data": Xc, "offset": offset, "gram": Gs, **res}, "gram")
@@ -437,8 +440,9 @@ def _cross(wx: Whitened, wy: Whitened) -> Any:
         C = ops.ct(wx.data) @ By - n * ops.outer(wx.offset, ops.mean0(By))
         return wx._apply_WH(C / wx.scale[:, None])
     # (data_x - 1 o_x^T)^H (data_y - 1 o_y^T) = data_x^H data_y - n conj(o_x) o_y^T
-    C = ops.ct(wx.data) @ wy.data - n * ops.outer(wx.offset, wy.offset)
-    C = C / ops.outer(wx.scale, wy.scale)
+    C = ops.ct(wx.data) @ wy.data
+    C -= ops.outer(wx.offset * n, wy.offset)
+    C /= ops.outer(wx.scale, wy.scale)
     return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(C))))
 
 

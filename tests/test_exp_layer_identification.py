@@ -190,6 +190,18 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
         np.testing.assert_allclose(np.diag(freq), data.layer_accuracy(m), atol=TOL64)
         hub, share = data.hub_layer(m)
         assert hub in data.layers and 1 / L - TOL64 <= share <= 1.0
+    # the stored activations are what the measures compared: recompute one cell independently
+    import svcca
+
+    X, Y = data.acts("conv3", seed=cfg.seeds[0]), data.acts("conv5", seed=cfg.seeds[1])
+    assert X.shape == (200, 16) and Y.shape == (200, 32) and X.dtype == np.float64
+    L0 = data.layers.index("conv3")
+    L1 = L + data.layers.index("conv5")
+    assert data.grid("cka")[L0, L1] == pytest.approx(svcca.linear_cka(X, Y).similarity, abs=1e-9)
+    assert data.grid("cca")[L0, L1] == pytest.approx(svcca.cca(X, Y).mean, abs=1e-9)
+    assert list(data.network(cfg.seeds[2])) == list(data.layers)
+    with pytest.raises(KeyError, match="no activations for layer='fc1', seed=0"):
+        data.acts("fc1")
     matrix = data.mean_matrix("svcca")
     assert matrix.method == "svcca" and matrix.options == {"keep": 0.99} and matrix.row_labels == data.layers
     table = data.paper_table()
@@ -247,6 +259,8 @@ def test_full_preset_runs_end_to_end_on_fake_cifar10(tmp_path):
     # eight conv layers and the pooling layer (logits excluded), as in Kornblith et al.
     assert data.layers == (*(f"conv{i}" for i in range(1, 9)), "pool")
     assert data.dataset == "cifar10" and data.n_eval == 300  # n_eval=10000 capped at the 300 training images
+    with pytest.raises(KeyError, match="did not store activations; rerun with store_activations=True"):
+        data.acts("conv1")
     np.testing.assert_array_equal(data.layer_widths, [16, 16, 32, 32, 32, 64, 64, 64, 16])
     assert data.chance == pytest.approx(1 / 9)
     for m in MEASURES:

@@ -68,6 +68,8 @@ def test_figure_renders_at_tiny_scale(name, cache_dir):
 
 
 def test_save_figures_writes_a_methods_figure(tmp_path, cache_dir):
-    written = figures.save_figures(["methods-directions"], tmp_path, fmt="png", scale="tiny", cache_dir=cache_dir)
+    written = figures.save_figures(
+        ["methods-directions"], tmp_path, fmt="png", scale="tiny", cache_dir=cache_dir
+    )
     assert [p.name for p in written] == ["methods-directions.png"]
     assert written[0].stat().st_size > 1000

@@ -29,7 +29,8 @@ The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives na
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -69,6 +70,11 @@ class ConvPairConfig(ExperimentConfig):
         Seed of the digits' train/test split (``svcca.nn.load_digits(seed=...)``).
     device : str, default "cpu"
         Not part of the cache key.
+    threads : int or None, default 1
+        Torch intra-op threads while running on the CPU (restored afterwards; None leaves
+        torch's setting alone). Small conv nets on 8x8 images gain nothing from more, and
+        on shared, oversubscribed cores two spinning threads per process run them many
+        times slower. Not part of the cache key.
     data_root : str or None
         Folder holding CIFAR-10 (default: :func:`svcca.nn.data.data_dir`); not part of the key.
 
@@ -96,6 +102,7 @@ class ConvPairConfig(ExperimentConfig):
     record_init: bool = True
     seed: int = 0
     device: str = field(default="cpu", compare=False)
+    threads: int | None = field(default=1, compare=False)
     data_root: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +118,8 @@ class ConvPairConfig(ExperimentConfig):
             raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
         if self.epochs < 0:
             raise ValueError(f"epochs must be >= 0; got {self.epochs!r}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be None or a positive int; got {self.threads!r}")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -131,6 +140,10 @@ class ConvPairConfig(ExperimentConfig):
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
+        with _torch_threads(self.threads if str(self.device).startswith("cpu") else None):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         from ..nn import evaluate, record, train
         from ..nn.data import RandomShift
 
@@ -182,6 +195,20 @@ class ConvPairConfig(ExperimentConfig):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads (None: unchanged), then restore."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _key(state: str, seed: int, layer: str) -> str:

@@ -137,6 +137,9 @@ class LayerIdentificationConfig(ExperimentConfig):
     pwcca_side : {"x", "y", "smaller", "symmetric"}, default "symmetric"
         Whose projections weight PWCCA; ``"symmetric"`` averages both sides, which for the
         argmax is Kornblith et al.'s symmetrisation ``S + S^T``.
+    store_activations : bool, default True
+        Keep every compared layer's activations (float32) in the result, for analyses
+        beyond the four measures (a few MB at the default scale; off for ``full``).
     seed : int, default 0
         Seed of the digits train/test split (unused for CIFAR-10).
     device : str, default "cpu"
@@ -170,6 +173,7 @@ class LayerIdentificationConfig(ExperimentConfig):
     measures: tuple[str, ...] = MEASURES
     keep: float = 0.99
     pwcca_side: str = "symmetric"
+    store_activations: bool = True
     seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
@@ -230,6 +234,7 @@ class LayerIdentificationConfig(ExperimentConfig):
             n_eval=10000,
             pool=4,
             include_pool_layer=True,
+            store_activations=False,
             device="cuda",
         )
 
@@ -316,6 +321,10 @@ class LayerIdentificationConfig(ExperimentConfig):
         out["n_classes"] = np.array(data.n_classes)
         out["dataset"] = np.array(data.name)
         out["input_shape"] = np.array(data.input_shape, dtype=np.int64)
+        if self.store_activations:
+            for k, a in acts.items():
+                seed_key, layer = k.split(":")
+                out[_SEP.join(("acts", seed_key, layer))] = np.asarray(a, dtype=np.float32)
         return out
 
 
@@ -338,6 +347,9 @@ def _limit_threads(n: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(prev)
+
+
+_SEP = "__"
 
 
 def _key(seed: int, layer: str) -> str:
@@ -601,6 +613,26 @@ class LayerIdentificationData:
             z = math.copysign(math.inf, full) if full != 0 else math.nan
         return JackknifeResult(estimate=full, se=se, z=float(z), leave_one_out=loo)
 
+    def acts(self, layer: str, seed: int | None = None) -> np.ndarray:
+        """Recorded activations of ``layer`` of network ``seed`` (default the first), float64.
+
+        Shape ``(n_eval, n_features)``, the matrix every measure compared. Needs a run with
+        ``store_activations=True``.
+        """
+        seed = self.seeds[0] if seed is None else int(seed)
+        key = _SEP.join(("acts", f"s{seed}", layer))
+        if key not in self.arrays:
+            if not any(k.startswith("acts" + _SEP) for k in self.arrays):
+                raise KeyError("this run did not store activations; rerun with store_activations=True")
+            raise KeyError(
+                f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}"
+            )
+        return np.asarray(self.arrays[key], dtype=np.float64)
+
+    def network(self, seed: int | None = None) -> dict[str, np.ndarray]:
+        """``{layer: activations}`` of network ``seed`` (default the first), input side first."""
+        return {layer: self.acts(layer, seed) for layer in self.layers}
+
     def paper_table(self) -> dict[str, tuple[float, float]]:
         """``{measure: (accuracy here in %, Kornblith et al.'s Table 2 in %)}``."""
         return {m: (100.0 * self.accuracy(m), KORNBLITH2019_TABLE2[PAPER_ROW[m]]) for m in self.measures}
@@ -629,7 +661,8 @@ def unpack(
     against every other (network-major); ``argmax`` ``(n_measures, n_pairs, L)``;
     ``pair_accuracy`` ``(n_measures, n_pairs)``; ``mean_matrix`` ``(n_measures, L, L)``, the
     cross-network block averaged over ordered pairs; ``test_accuracy`` ``(K,)``; ``n_eval``,
-    ``n_classes``, ``dataset``, ``input_shape``.
+    ``n_classes``, ``dataset``, ``input_shape``; with ``store_activations``, one
+    ``acts__s<seed>__<layer>`` array ``(n_eval, n_features)`` per network and layer.
     """
     arrays = result.arrays if isinstance(result, ExperimentResult) else result
     cfg = result.config if isinstance(result, ExperimentResult) else config

@@ -115,6 +115,8 @@ class LearningDynamicsConfig(ExperimentConfig):
     optimizer : {"adam", "sgd"}, default "adam"
     momentum : float, default 0.9
         SGD only.
+    lr_schedule : {None, "cosine"}, default None
+        Constant learning rate, or cosine decay to 0 over training.
     grad_clip : float or None, default None
         Clip the gradient norm (language models).
     augment_shift : int, default 0
@@ -175,6 +177,7 @@ class LearningDynamicsConfig(ExperimentConfig):
     optimizer: str = "adam"
     lr: float = 1e-3
     momentum: float = 0.9
+    lr_schedule: str | None = None
     grad_clip: float | None = None
     augment_shift: int = 0
     early_checkpoints: int = 8
@@ -369,6 +372,7 @@ class LearningDynamicsConfig(ExperimentConfig):
             optimizer=self.optimizer,
             lr=self.lr,
             momentum=self.momentum,
+            lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
             seed=self.seed,
             augment=data.augment,

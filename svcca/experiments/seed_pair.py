@@ -219,7 +219,9 @@ class SeedPairConfig(ExperimentConfig):
         for layer in layers:
             out[_SEP.join(("rows", layer))] = rows[layer]
         out["layers"] = np.array(layers)
-        out["layer_widths"] = np.array([out[_key("trained", self.seeds[0], layer)].shape[1] for layer in layers])
+        out["layer_widths"] = np.array(
+            [out[_key("trained", self.seeds[0], layer)].shape[1] for layer in layers]
+        )
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
         out["init_accuracy"] = np.array(init_acc)
@@ -578,7 +580,9 @@ class SeedPairData:
         seed = self.seeds[0] if seed is None else int(seed)
         key = _key(state, seed, layer)
         if key not in self.arrays:
-            raise KeyError(f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}")
+            raise KeyError(
+                f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}"
+            )
         return np.asarray(self.arrays[key], dtype=np.float64)
 
     def rows(self, layer: str) -> np.ndarray:
@@ -608,7 +612,11 @@ class SeedPairData:
         net = _build(cfg, data, seed)
         if state == "trained":
             prefix = _SEP.join(("weights", f"s{seed}", ""))
-            sd = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in self.arrays.items() if k.startswith(prefix)}
+            sd = {
+                k[len(prefix) :]: torch.from_numpy(np.array(v))
+                for k, v in self.arrays.items()
+                if k.startswith(prefix)
+            }
             net.load_state_dict(sd)
         elif state != "init":
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")

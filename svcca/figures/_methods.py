@@ -23,7 +23,11 @@ def intro_views(rng: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-@register("intro-spectrum", chapter=0, caption="Canonical correlations of two layers sharing three latent directions.")
+@register(
+    "intro-spectrum",
+    chapter=0,
+    caption="Canonical correlations of two layers sharing three latent directions.",
+)
 def intro_spectrum(*, scale: str = "default", cache_dir: Any = None) -> Any:
     import svcca
     from svcca import plotting
@@ -60,7 +64,10 @@ def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray,
 
     def layer(private: np.ndarray) -> np.ndarray:
         cols = [quiet + 0.2 * rng.standard_normal(n), 5 * (loud + 1.5 * rng.standard_normal(n)), 10 * private]
-        return np.column_stack([*cols, rng.standard_normal((n, 3))]) @ np.linalg.qr(rng.standard_normal((6, 6)))[0]
+        return (
+            np.column_stack([*cols, rng.standard_normal((n, 3))])
+            @ np.linalg.qr(rng.standard_normal((6, 6)))[0]
+        )
 
     X, Y = layer(private_x), layer(private_y)
     return X, Y, {"quiet shared": quiet, "loud shared": loud, "private (x)": private_x}
@@ -71,7 +78,9 @@ def _subplots(width: str = "single", aspect: float = 0.75, ncols: int = 1, **kw:
 
     from .. import plotting
 
-    return plt.subplots(1, ncols, figsize=plotting.figure_size(width, aspect=aspect), layout="constrained", **kw)
+    return plt.subplots(
+        1, ncols, figsize=plotting.figure_size(width, aspect=aspect), layout="constrained", **kw
+    )
 
 
 # --------------------------------------------------------------------------- chapter 1
@@ -94,7 +103,10 @@ def cca_toy_spectrum(*, scale: str = "default", cache_dir: Any = None) -> Any:
     cosines = np.sort(np.cos(scipy.linalg.subspace_angles(Xt - Xt.mean(0), Yt - Yt.mean(0))))[::-1]
     null_rng = np.random.default_rng(1)
     null = np.array(
-        [svcca.cca(null_rng.standard_normal(Xt.shape), null_rng.standard_normal(Yt.shape)).rho for _ in range(30)]
+        [
+            svcca.cca(null_rng.standard_normal(Xt.shape), null_rng.standard_normal(Yt.shape)).rho
+            for _ in range(30)
+        ]
     )
     with plotting.style():
         ax = plotting.plot_spectrum(toy, null=null, label="svcca.cca")
@@ -187,7 +199,11 @@ def cca_sample_size(*, scale: str = "default", cache_dir: Any = None) -> Any:
     sweep = sample_size_sweep(ratios, widths)
     with plotting.style():
         ax = plotting.plot_intrinsic_dimensionality(
-            ratios, sweep, logx=True, xlabel="samples per neuron (n / p)", ylabel="mean cca of independent layers"
+            ratios,
+            sweep,
+            logx=True,
+            xlabel="samples per neuron (n / p)",
+            ylabel="mean cca of independent layers",
         )
     return ax.figure
 
@@ -241,7 +257,10 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     return {
         state: np.array(
             [
-                [svcca.svcca(data.acts(layer, a, state), data.acts(layer, b, state), keep=k).similarity for k in keeps]
+                [
+                    svcca.svcca(data.acts(layer, a, state), data.acts(layer, b, state), keep=k).similarity
+                    for k in keeps
+                ]
                 for a, b in data.pairs()
             ]
         )
@@ -284,7 +303,9 @@ def cca_pwcca_weights(*, scale: str = "default", cache_dir: Any = None) -> Any:
     data = seed_pair_data(scale, cache_dir)
     layer = middle_layer(data.layers)
     with plotting.style():
-        ax = plotting.plot_pwcca_weights(svcca.pwcca(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1])))
+        ax = plotting.plot_pwcca_weights(
+            svcca.pwcca(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]))
+        )
     return ax.figure
 
 
@@ -304,11 +325,14 @@ def pwcca_by_layer(data: Any, n_permutations: int = 50) -> dict[str, Any]:
             ]
         )
     nulls = [
-        stats.permutation_test(data.acts(L, s0), data.acts(L, s1), "pwcca", n_permutations=n_permutations, rng=0)
+        stats.permutation_test(
+            data.acts(L, s0), data.acts(L, s1), "pwcca", n_permutations=n_permutations, rng=0
+        )
         for L in data.layers
     ]
     out["permutation null"] = tuple(
-        np.array(v) for v in zip(*[(t.null_mean, t.null_quantile(0.025), t.null_quantile(0.975)) for t in nulls])
+        np.array(v)
+        for v in zip(*[(t.null_mean, t.null_quantile(0.025), t.null_quantile(0.975)) for t in nulls])
     )
     return out
 
@@ -400,7 +424,11 @@ def methods_variance(*, scale: str = "default", cache_dir: Any = None) -> Any:
         fig, axes = _subplots("double", aspect=0.35, ncols=len(hidden), sharey=True)
         for ax, name in zip(np.atleast_1d(axes), hidden):
             plotting.plot_explained_variance(
-                svcca.pca(acts[name].astype(np.float64)), keep=0.99, ax=ax, label=name, xlabel=f"directions of {name}"
+                svcca.pca(acts[name].astype(np.float64)),
+                keep=0.99,
+                ax=ax,
+                label=name,
+                xlabel=f"directions of {name}",
             )
     return fig
 
@@ -425,7 +453,9 @@ def baseline_table(data: Any, layer: str) -> tuple[np.ndarray, list[str], list[s
         shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=0)
         spectrum = stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=0)
         perm = stats.permutation_test(X, Y, m, n_permutations=100, rng=0)
-        cols.append([perm.observed, functions[label](Xi, Yi).similarity, shape.mean, spectrum.mean, perm.null_mean])
+        cols.append(
+            [perm.observed, functions[label](Xi, Yi).similarity, shape.mean, spectrum.mean, perm.null_mean]
+        )
     return np.array(cols).T, list(BASELINES), list(measures)
 
 
@@ -443,7 +473,14 @@ def sig_baselines(*, scale: str = "default", cache_dir: Any = None) -> Any:
     with plotting.style():
         fig, ax = _subplots("single", aspect=0.85)
         plotting.plot_similarity_matrix(
-            table, rows, cols, ax=ax, square=False, xlabel="measure", ylabel="compared with", cbar_label="similarity"
+            table,
+            rows,
+            cols,
+            ax=ax,
+            square=False,
+            xlabel="measure",
+            ylabel="compared with",
+            cbar_label="similarity",
         )
     return fig
 

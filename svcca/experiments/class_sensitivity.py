@@ -1,0 +1,944 @@
+"""Which layer knows which class: class sensitivity through depth (Raghu et al. 2017).
+
+Raghu et al. (2017) used CCA between a layer's representation and one class's logit (a
+one-dimensional "representation") to ask *where in a network* each class becomes readable.
+For a pretrained ResNet on ImageNet they found that the fire engine ("firetruck") logit is
+matched by shallow layers already, while the dog breeds (two huskies, two terriers) are
+matched only in deep layers. With a one-dimensional target, CCA has a single canonical
+correlation: the multiple correlation between the target and its best linear prediction
+from the layer.
+
+This module measures that correlation for every layer and every class, and stores what the
+interpretability figure of the original release needs: the images that most strongly
+drive a layer's top canonical directions (CCA between the layer and all class logits)
+beside those that most strongly drive its most active single neurons.
+
+How each number is made (the pilot study found each choice necessary on the digits):
+
+* every layer is **flattened** (``(n, height * width * channels)``; global pooling hides the
+  effect) and reduced to its top SVD directions (99% of the variance, at most 64 of them,
+  :func:`reduce_layer`), so that CCA is not degenerate on a few hundred images;
+* the correlation is **cross-validated** (:func:`cv_correlation`: a ridge regression fitted
+  on one half of the images, the correlation read on the other half, both ways). In-sample
+  CCA is inflated by fitting noise and compresses the differences between classes; both
+  are stored;
+* the raw **pixels** are a layer too (``"input"``, depth 0): how linearly readable each
+  class's logit is from the image itself, the baseline that explains which classes the
+  network "knows" early.
+
+Presets (``ClassSensitivityConfig.for_scale``):
+
+* ``tiny``: one half-width ResNet-8 on the native 8x8 digits, one epoch, 200 test images
+  (seconds; tests);
+* ``default``: three ResNet-14s (:class:`svcca.nn.SmallResNet`, two basic blocks per stage,
+  widths 8/16/32) trained from different seeds on scikit-learn's digits upsampled to 16x16
+  (embedded, no download), every layer flattened over the 500 test images;
+* ``full``: torchvision's pretrained ResNet-50 on the ImageNet validation images of the
+  SVCCA paper's classes (:data:`svcca.nn.data.IMAGENET_SUBSET`: fire engine, Siberian husky,
+  Eskimo dog, Border terrier, Australian terrier), every block average-pooled to 7x7 and
+  flattened; ``device="cuda"``. Runs only when the subset has been extracted with
+  ``data_scripts/prepare_imagenet_subset.py`` and the weights are in torchvision's cache.
+
+The result holds arrays only; :func:`unpack` gives named access::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.class_sensitivity import ClassSensitivityConfig, unpack
+
+    data = unpack(run_or_load(ClassSensitivityConfig.for_scale("default")))
+    data.mean_similarity()            # (n_layers, n_classes): CV correlation with each logit
+    data.first_layer()                # (n_seeds, n_classes): first layer reaching the threshold
+    data.pixel_baseline()             # (n_classes,): the same correlation from the raw pixels
+    data.top_images("stage2.0", "direction")   # image indices driving the top CCA directions
+
+References
+----------
+M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein. SVCCA: Singular Vector Canonical
+Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 2017
+(arXiv:1706.05806), "Interpreting representations: when are classes learned?".
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._cache import ExperimentConfig, ExperimentResult
+
+__all__ = [
+    "TARGETS",
+    "ClassSensitivityConfig",
+    "ClassSensitivityData",
+    "cv_correlation",
+    "insample_correlation",
+    "reduce_layer",
+    "unpack",
+]
+
+#: What each layer is correlated with: a class's logit, or its one-hot label (0/1).
+TARGETS = ("logit", "onehot")
+
+_DATASETS = ("digits", "imagenet")
+_MODELS = ("resnet_small", "resnet18", "resnet50")
+_KINDS = ("direction", "neuron")
+
+
+@dataclass(frozen=True)
+class ClassSensitivityConfig(ExperimentConfig):
+    """Correlate every layer of a ResNet with every class's logit, through depth.
+
+    Parameters
+    ----------
+    dataset : {"digits", "imagenet"}, default "digits"
+        ``"imagenet"`` reads the ImageNet class subset of the SVCCA paper
+        (:func:`svcca.nn.data.load_imagenet_subset`).
+    image_size : int, default 16
+        Side of the images (digits: 8 is native, 16 upsamples; ImageNet: the centre crop).
+    resize : int or None, default None
+        ImageNet only: resize the shorter side to this before cropping (None: 256/224 of
+        ``image_size``, torchvision's recipe).
+    model : {"resnet_small", "resnet18", "resnet50"}, default "resnet_small"
+        :class:`svcca.nn.SmallResNet` (trained here) or a torchvision ResNet.
+    blocks : int, default 2
+        Basic blocks per stage of the small ResNet (2 is ResNet-14: 8 layers including the
+        pixels).
+    widths : (int, int, int), default (8, 16, 32)
+        Channels of the small ResNet's three stages.
+    weights : str or None, default None
+        Pretrained torchvision weights (e.g. ``"IMAGENET1K_V1"``); None is random
+        initialisation. Only for the torchvision models.
+    seeds : tuple of int, default (0, 1, 2)
+        One network per seed (initialisation and data order of training).
+    epochs, batch_size, lr : training settings (Adam); ``epochs=0`` trains nothing (a
+        pretrained network is analysed as it is).
+    augment_shift : int, default 0
+        Random shifts of up to this many pixels during training.
+    n_eval : int or None, default None
+        Digits: use the first ``n_eval`` test images (None: all 500).
+    n_per_class : int or None, default None
+        ImageNet: use at most this many images per class (None: all).
+    pool : int or None, default None
+        None flattens every layer as it is; ``k`` first average-pools each map (the pixels
+        included) to ``k x k`` (for large images, where a flattened layer would not fit in
+        memory).
+    keep : float, default 0.99
+        Fraction of a layer's variance its SVD directions keep.
+    max_dims : int, default 64
+        At most this many SVD directions per layer.
+    folds : int, default 2
+        Folds of the cross-validated correlation.
+    ridge : float, default 1e-3
+        Ridge penalty of the cross-validated regression, relative to the mean eigenvalue of
+        the training fold's covariance.
+    threshold : float, default 0.9
+        A class is "decodable" at the first layer whose cross-validated correlation with its
+        logit reaches this (:meth:`ClassSensitivityData.first_layer`).
+    n_directions : int, default 3
+        Canonical directions (and most active neurons) per layer in the images figure.
+    n_images : int, default 8
+        Images per direction or neuron.
+    thumb_size : int, default 64
+        ImageNet: side of the stored thumbnails (digits are stored at ``image_size``).
+    seed : int, default 0
+        Seed of the digits train/test split and of the cross-validation folds.
+    device : str, default "cpu"
+        ``"cuda"`` trains and records on the GPU. Not part of the cache key.
+    data_root : str or None
+        ImageNet: the folder holding one subfolder per WordNet id (default
+        ``data_dir() / "imagenet_subset"``). Not part of the cache key.
+    allow_download : bool, default False
+        Let torchvision download missing pretrained weights (needs internet). Not part of
+        the cache key.
+    num_threads : int or None, default None
+        Limit torch and BLAS to this many threads during the run (None: leave them as they
+        are). Not part of the cache key.
+    """
+
+    experiment: ClassVar[str] = "class_sensitivity"
+    schema_version: ClassVar[int] = 1
+
+    dataset: str = "digits"
+    image_size: int = 16
+    resize: int | None = None
+    model: str = "resnet_small"
+    blocks: int = 2
+    widths: tuple[int, int, int] = (8, 16, 32)
+    weights: str | None = None
+    seeds: tuple[int, ...] = (0, 1, 2)
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    augment_shift: int = 0
+    n_eval: int | None = None
+    n_per_class: int | None = None
+    pool: int | None = None
+    keep: float = 0.99
+    max_dims: int = 64
+    folds: int = 2
+    ridge: float = 1e-3
+    threshold: float = 0.9
+    n_directions: int = 3
+    n_images: int = 8
+    thumb_size: int = 64
+    seed: int = 0
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+    allow_download: bool = field(default=False, compare=False)
+    num_threads: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.dataset not in _DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {self.dataset!r}")
+        if self.model not in _MODELS:
+            raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; got {self.model!r}")
+        if self.weights is not None and self.model == "resnet_small":
+            raise ValueError(f"weights apply to the torchvision models only; got weights={self.weights!r} "
+                             "with model='resnet_small'")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must hold at least one seed, without repeats; got {self.seeds!r}")
+        for name in ("epochs",):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be an int >= 0; got {v!r}")
+        for name in ("image_size", "blocks", "batch_size", "max_dims", "n_directions", "n_images", "thumb_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int; got {v!r}")
+        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 2:
+            raise ValueError(f"folds must be an int >= 2; got {self.folds!r}")
+        for name in ("pool", "n_eval", "n_per_class", "resize"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be None or a positive int; got {v!r}")
+        if not 0.0 < self.keep <= 1.0:
+            raise ValueError(f"keep must be in (0, 1]; got {self.keep!r}")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1); got {self.threshold!r}")
+        if not self.ridge >= 0.0:
+            raise ValueError(f"ridge must be >= 0; got {self.ridge!r}")
+        if len(self.widths) != 3:
+            raise ValueError(f"widths must hold three stage widths; got {self.widths!r}")
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def preset_tiny(cls) -> ClassSensitivityConfig:
+        """One half-width ResNet-8 on the 8x8 digits, one epoch, 200 test images: seconds."""
+        return cls(
+            image_size=8, blocks=1, widths=(4, 8, 8), seeds=(0,), epochs=1, n_eval=200, max_dims=16, n_images=4
+        )
+
+    @classmethod
+    def preset_default(cls) -> ClassSensitivityConfig:
+        """Three ResNet-14s (widths 8/16/32) on 16x16 digits, 10 epochs; flattened layers, 500 test images."""
+        return cls()
+
+    @classmethod
+    def preset_full(cls) -> ClassSensitivityConfig:
+        """Pretrained torchvision ResNet-50 on the ImageNet subset of the SVCCA paper (GPU), pooled to 7x7."""
+        return cls(
+            dataset="imagenet",
+            image_size=224,
+            model="resnet50",
+            weights="IMAGENET1K_V1",
+            seeds=(0,),
+            epochs=0,
+            pool=7,
+            device="cuda",
+        )
+
+    # ---- the experiment --------------------------------------------------------------
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train (or load) the networks, record every layer, and correlate it with each class.
+
+        Returns the arrays described in :func:`unpack`.
+        """
+        with _limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
+        import torch.nn.functional as F
+
+        from ..nn import record
+
+        x, labels, classes, class_index, thumbs, digits = _load_eval(self)
+        n, n_classes = len(labels), len(classes)
+        onehot = (labels[:, None] == np.arange(n_classes)[None, :]).astype(np.float64)
+        pixels = F.adaptive_avg_pool2d(x, self.pool) if self.pool is not None else x
+        pixels_np = pixels.reshape(n, -1).numpy().astype(np.float64)
+
+        S, D, K = len(self.seeds), self.n_directions, self.n_images
+        layers: tuple[str, ...] = ()
+        out: dict[str, Any] = {}
+        accuracy = []
+        for si, seed in enumerate(self.seeds):
+            net = _network(self, seed, x.shape[1], n_classes, digits, progress)
+            names = tuple(net.layer_names)
+            hidden, head = names[:-1], names[-1]
+            pool: Any = {name: self.pool for name in hidden} if self.pool is not None else None
+            acts = record(net, x, list(names), pool=pool, batch_size=256 if self.dataset == "digits" else 32)
+            logits = np.asarray(acts.pop(head), dtype=np.float64).reshape(n, -1)[:, class_index]
+            accuracy.append(float(np.mean(np.argmax(logits, axis=1) == labels)))
+            reps = [pixels_np, *(np.asarray(acts.pop(name)).reshape(n, -1) for name in hidden)]
+            if si == 0:
+                layers = ("input", *hidden)
+                L = len(layers)
+                shape = (S, L, n_classes)
+                for key in ("cv_logit", "cv_onehot", "insample_logit", "insample_onehot"):
+                    out[key] = np.zeros(shape)
+                out["dims"] = np.zeros((S, L), dtype=np.int64)
+                out["widths"] = np.array([r.shape[1] for r in reps], dtype=np.int64)
+                out["direction_images"] = np.zeros((S, L, D, K), dtype=np.int64)
+                out["direction_class"] = np.zeros((S, L, D), dtype=np.int64)
+                out["direction_rho"] = np.full((S, L, D), np.nan)
+                out["neuron_images"] = np.zeros((S, L, D, K), dtype=np.int64)
+                out["neuron_ids"] = np.zeros((S, L, D), dtype=np.int64)
+                out["neuron_match"] = np.full((S, L, D), np.nan)
+            for li, X in enumerate(reps):
+                Z = reduce_layer(X, keep=self.keep, max_dims=self.max_dims)
+                out["dims"][si, li] = Z.shape[1]
+                rng = np.random.default_rng([self.seed, int(seed)])  # the same folds for every layer
+                folds = _fold_ids(n, self.folds, rng)
+                out["cv_logit"][si, li] = cv_correlation(Z, logits, folds=folds, ridge=self.ridge)
+                out["cv_onehot"][si, li] = cv_correlation(Z, onehot, folds=folds, ridge=self.ridge)
+                out["insample_logit"][si, li] = insample_correlation(Z, logits)
+                out["insample_onehot"][si, li] = insample_correlation(Z, onehot)
+                top = _top_images(X, Z, logits, D, K)
+                for key, value in top.items():
+                    out[key][si, li] = value
+                del X
+            del reps
+
+        needed = np.unique(np.concatenate([out["direction_images"].ravel(), out["neuron_images"].ravel()]))
+        out["thumb_index"] = needed.astype(np.int64)
+        out["thumbnails"] = thumbs(needed)
+        out["layers"] = np.array(layers)
+        out["classes"] = np.array(classes)
+        out["seeds"] = np.array(self.seeds, dtype=np.int64)
+        out["accuracy"] = np.array(accuracy)
+        out["labels"] = labels.astype(np.int64)
+        out["threshold"] = np.array(self.threshold)
+        out["dataset"] = np.array(self.dataset)
+        out["model"] = np.array(self.model)
+        return out
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def reduce_layer(X: Any, *, keep: float = 0.99, max_dims: int | None = 64) -> np.ndarray:
+    """A layer's top SVD directions, as scores: the SVD step of SVCCA with a cap.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        A layer's activations, samples first (conv layers flattened).
+    keep : float, default 0.99
+        Keep the fewest leading directions explaining this fraction of the variance.
+    max_dims : int or None, default 64
+        And at most this many.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples, k)
+        ``U[:, :k] * s[:k]`` of the centred ``X = U diag(s) V^T`` (float64): the data in the
+        coordinates of its top ``k`` principal directions.
+
+    Notes
+    -----
+    When ``n_features > n_samples`` the SVD is taken through the ``n x n`` Gram matrix
+    ``X X^T = U diag(s^2) U^T``, so a wide flattened conv layer costs ``O(n^2 p)``.
+    Directions with a singular value below ``1e-10`` of the largest are never kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.class_sensitivity import reduce_layer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 500))   # rank 3, 500 features
+    >>> reduce_layer(X).shape
+    (200, 3)
+    >>> reduce_layer(X, max_dims=2).shape
+    (200, 2)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"X must be (n_samples, n_features) with n_samples >= 2; got shape {X.shape}")
+    if not 0.0 < keep <= 1.0:
+        raise ValueError(f"keep must be in (0, 1]; got {keep!r}")
+    Xc = X - X.mean(axis=0)
+    n, p = Xc.shape
+    if p > n:
+        w, U = np.linalg.eigh(Xc @ Xc.T)
+        w, U = w[::-1].clip(min=0.0), U[:, ::-1]
+        s = np.sqrt(w)
+    else:
+        U, s, _ = np.linalg.svd(Xc, full_matrices=False)
+    if s.size == 0 or s[0] == 0.0:
+        return np.zeros((n, 0))
+    rank = int(np.sum(s > 1e-10 * s[0]))
+    var = s[:rank] ** 2
+    k = int(np.searchsorted(np.cumsum(var) / var.sum(), keep - 1e-12) + 1)
+    k = min(k, rank) if max_dims is None else min(k, rank, int(max_dims))
+    # one sign convention (the largest-magnitude entry of each direction positive)
+    signs = np.sign(U[np.argmax(np.abs(U[:, :k]), axis=0), np.arange(k)])
+    return U[:, :k] * (s[:k] * np.where(signs == 0, 1.0, signs))
+
+
+def _fold_ids(n: int, folds: int, rng: Any) -> np.ndarray:
+    ids = np.arange(n) % folds
+    return np.asarray(np.random.default_rng(rng).permutation(ids))
+
+
+def _columns(y: Any, n: int) -> tuple[np.ndarray, bool]:
+    Y = np.asarray(y, dtype=np.float64)
+    single = Y.ndim == 1
+    Y = Y[:, None] if single else Y
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(
+            f"y must be (n_samples,) or (n_samples, n_targets) with n_samples = {n}; got shape {np.shape(y)}"
+        )
+    return Y, single
+
+
+def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of matching columns; 0 where either column is constant."""
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    den = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    num = (a * b).sum(axis=0)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def cv_correlation(Z: Any, y: Any, *, folds: Any = 2, ridge: float = 1e-3, rng: Any = 0) -> Any:
+    """Cross-validated correlation between a target and its linear prediction from a layer.
+
+    The out-of-sample version of the single canonical correlation between a layer ``Z`` and
+    a one-dimensional target ``y`` (CCA of ``Z`` with one column is the multiple correlation
+    of ``y`` on ``Z``): for each fold, a ridge regression of ``y`` on ``Z`` is fitted on the
+    other folds and the correlation between its predictions and ``y`` is read on the fold;
+    the result is the mean over folds.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_features)
+        The (reduced) layer, samples first.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        One target, or several handled at once (e.g. every class's logit).
+    folds : int or array-like of shape (n_samples,), default 2
+        Number of folds (a seeded random partition of near-equal sizes), or each sample's fold id.
+    ridge : float, default 1e-3
+        Penalty ``lambda = ridge * trace(A^T A) / n_features`` on the centred training fold
+        ``A``: relative to the mean eigenvalue, so it does not depend on the layer's scale.
+    rng : None, int or numpy.random.Generator, default 0
+        Seeds the random partition when ``folds`` is an int.
+
+    Returns
+    -------
+    float, or numpy.ndarray of shape (n_targets,)
+        In ``[-1, 1]``; 0 where a prediction or a target is constant on a fold.
+
+    Raises
+    ------
+    ValueError
+        When the shapes disagree or a fold is too small to fit.
+
+    Notes
+    -----
+    In-sample, the correlation of ``y`` with its least-squares prediction is the canonical
+    correlation, and it grows with the number of features even when they carry nothing
+    (with ``n_features = n_samples - 1`` it is 1). Held-out data removes that inflation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.class_sensitivity import cv_correlation, insample_correlation
+    >>> rng = np.random.default_rng(0)
+    >>> Z = rng.standard_normal((200, 60))
+    >>> noise = rng.standard_normal(200)                 # unrelated to Z
+    >>> round(float(insample_correlation(Z, noise)), 2)  # inflated by 60 features
+    0.57
+    >>> abs(float(cv_correlation(Z, noise))) < 0.2       # out of sample: about 0
+    True
+    >>> signal = Z[:, 0] + 0.1 * rng.standard_normal(200)
+    >>> float(cv_correlation(Z, signal)) > 0.95
+    True
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
+    n, d = Z.shape
+    Y, single = _columns(y, n)
+    if isinstance(folds, (int, np.integer)) and not isinstance(folds, bool):
+        if folds < 2:
+            raise ValueError(f"folds must be >= 2; got {folds}")
+        fold = _fold_ids(n, int(folds), rng)
+    else:
+        fold = np.asarray(folds)
+        if fold.shape != (n,):
+            raise ValueError(f"folds must be an int or one fold id per sample ({n}); got shape {fold.shape}")
+    ids = np.unique(fold)
+    if ids.size < 2:
+        raise ValueError(f"folds must define at least two folds; got {ids.size}")
+    r = np.zeros((ids.size, Y.shape[1]))
+    for i, f in enumerate(ids):
+        test = fold == f
+        train = ~test
+        if train.sum() < 2 or test.sum() < 2:
+            raise ValueError(f"every fold needs at least 2 samples and 2 outside it; fold {f} has {int(test.sum())}")
+        if d == 0:
+            continue
+        A, B = Z[train], Y[train]
+        mA, mB = A.mean(axis=0), B.mean(axis=0)
+        A, B = A - mA, B - mB
+        G = A.T @ A
+        lam = ridge * np.trace(G) / d
+        W = np.linalg.solve(G + lam * np.eye(d), A.T @ B) if lam > 0 else np.linalg.lstsq(A, B, rcond=None)[0]
+        r[i] = _corr_columns((Z[test] - mA) @ W, Y[test])
+    res = r.mean(axis=0)
+    return float(res[0]) if single else res
+
+
+def insample_correlation(Z: Any, y: Any) -> Any:
+    """In-sample multiple correlation of a target on a layer: the canonical correlation of ``Z`` and ``y``.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+    Returns
+    -------
+    float, or numpy.ndarray of shape (n_targets,)
+        ``sqrt(R^2)`` of the least-squares fit of each centred target on the centred ``Z``
+        (equal to ``svcca.cca(Z, y).rho[0]`` for one target).
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> from svcca.experiments.class_sensitivity import insample_correlation
+    >>> rng = np.random.default_rng(1)
+    >>> Z, y = rng.standard_normal((100, 5)), rng.standard_normal(100)
+    >>> bool(np.isclose(insample_correlation(Z, y), svcca.cca(Z, y[:, None]).rho[0]))
+    True
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
+    Y, single = _columns(y, Z.shape[0])
+    Zc = Z - Z.mean(axis=0)
+    Yc = Y - Y.mean(axis=0)
+    if Zc.shape[1] == 0:
+        res = np.zeros(Y.shape[1])
+    else:
+        U, s, _ = np.linalg.svd(Zc, full_matrices=False)
+        U = U[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else U[:, :0]
+        explained = ((U.T @ Yc) ** 2).sum(axis=0)
+        total = (Yc**2).sum(axis=0)
+        res = np.sqrt(np.clip(np.where(total > 0, explained / np.where(total > 0, total, 1.0), 0.0), 0.0, 1.0))
+    return float(res[0]) if single else res
+
+
+def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int) -> dict[str, np.ndarray]:
+    """The images at the top of a layer's canonical directions (against all logits) and of its
+    most active neurons (largest Euclidean norm of their activation vectors)."""
+    import svcca
+
+    out = {
+        "direction_images": np.zeros((D, K), dtype=np.int64),
+        "direction_class": np.zeros(D, dtype=np.int64),
+        "direction_rho": np.full(D, np.nan),
+        "neuron_images": np.zeros((D, K), dtype=np.int64),
+        "neuron_ids": np.zeros(D, dtype=np.int64),
+        "neuron_match": np.full(D, np.nan),
+    }
+    m = 0
+    if Z.shape[1]:
+        res = svcca.cca(Z, logits, warn=False)
+        V = np.asarray(res.x_variates, dtype=np.float64)
+        m = min(D, V.shape[1])
+    if m:
+        V = V[:, :m]
+        C = _corr_matrix(V, logits)  # (m, n_classes)
+        best = np.argmax(np.abs(C), axis=1)
+        sign = np.sign(C[np.arange(m), best])
+        V = V * np.where(sign == 0, 1.0, sign)  # oriented: high values = high logit of its class
+        out["direction_class"][:m] = best
+        out["direction_rho"][:m] = res.rho[:m]
+        out["direction_images"][:m] = np.argsort(-V, axis=0, kind="stable")[:K].T
+        # how well the single neuron closest to each direction follows it
+        out["neuron_match"][:m] = np.max(np.abs(_corr_matrix(V, X)), axis=1)
+    norms = np.sqrt((X.astype(np.float64) ** 2).sum(axis=0))
+    ids = np.argsort(-norms, kind="stable")[:D]
+    out["neuron_ids"][: len(ids)] = ids
+    out["neuron_images"][: len(ids)] = np.argsort(-X[:, ids].astype(np.float64), axis=0, kind="stable")[:K].T
+    return out
+
+
+def _corr_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Correlations between every column of ``A`` and every column of ``B`` (0 for constant ones)."""
+    A = A - A.mean(axis=0)
+    B = np.asarray(B, dtype=np.float64)
+    B = B - B.mean(axis=0)
+    na, nb = np.sqrt((A * A).sum(axis=0)), np.sqrt((B * B).sum(axis=0))
+    C = A.T @ B
+    den = np.outer(na, nb)
+    return np.where(den > 0, C / np.where(den > 0, den, 1.0), 0.0)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _limit_threads(n: int | None) -> Iterator[None]:
+    """Limit torch's intra-op threads and every BLAS pool to ``n`` (None: no change)."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    prev = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(prev)
+
+
+def _load_eval(cfg: ClassSensitivityConfig) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
+    """Evaluation images ``(n, C, H, W)``, labels, class names, the logit column of each class,
+    a function giving uint8 thumbnails of chosen images, and the digits data (None for ImageNet)."""
+    import torch
+    import torch.nn.functional as F
+
+    if cfg.dataset == "digits":
+        from ..nn.data import load_digits
+
+        data = load_digits(image_size=cfg.image_size, seed=cfg.seed)
+        x, y = data.test.tensors
+        if cfg.n_eval is not None:
+            x, y = x[: cfg.n_eval], y[: cfg.n_eval]
+        x = x.contiguous()
+        mean, std = data.mean[0], data.std[0]
+
+        def thumbs(idx: np.ndarray) -> np.ndarray:
+            img = (x[torch.as_tensor(idx, dtype=torch.long), 0] * std + mean).clamp(0.0, 1.0)
+            return (img.numpy() * 255.0 + 0.5).astype(np.uint8)
+
+        labels = y.numpy().astype(np.int64)
+        return x, labels, tuple(data.classes), np.arange(len(data.classes)), thumbs, data
+
+    from ..nn.data import IMAGENET_MEAN, IMAGENET_STD, load_imagenet_subset
+
+    resize = cfg.resize if cfg.resize is not None else max(cfg.image_size, round(cfg.image_size * 256 / 224))
+    ds = load_imagenet_subset(cfg.data_root, image_size=cfg.image_size, resize=resize)
+    targets = np.asarray(ds.targets, dtype=np.int64)
+    chosen = np.arange(len(targets))
+    if cfg.n_per_class is not None:
+        chosen = np.concatenate([np.flatnonzero(targets == c)[: cfg.n_per_class] for c in range(len(ds.classes))])
+        chosen.sort()
+    if chosen.size == 0:
+        raise FileNotFoundError(f"the ImageNet subset at {ds.root} holds no images")
+    x = torch.stack([ds[int(i)][0] for i in chosen])
+    y = targets[chosen]
+    index = np.asarray(ds.imagenet_indices, dtype=np.int64)
+    if (index < 0).any():
+        unknown = [c.wnid for c, i in zip(ds.imagenet_classes, index) if i < 0]
+        raise ValueError(f"classes {unknown} have no known index among the 1000 ImageNet outputs")
+    names = tuple(c.name for c in ds.imagenet_classes)
+    m = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    s = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+    def thumbs(idx: np.ndarray) -> np.ndarray:
+        img = x[torch.as_tensor(idx, dtype=torch.long)] * s + m
+        img = F.interpolate(img, size=(cfg.thumb_size, cfg.thumb_size), mode="bilinear", antialias=True)
+        img = img.clamp(0.0, 1.0).permute(0, 2, 3, 1)
+        return (img.numpy() * 255.0 + 0.5).astype(np.uint8)
+
+    return x, y, names, index, thumbs, None
+
+
+def _network(
+    cfg: ClassSensitivityConfig, seed: int, in_channels: int, n_classes: int, digits: Any, progress: bool
+) -> Any:
+    """The network of ``seed``: a trained small ResNet, or a torchvision ResNet (pretrained or not)."""
+    from ..nn import RandomShift, train
+    from ..nn.models import SmallResNet, torchvision_resnet
+
+    if cfg.model == "resnet_small":
+        net = SmallResNet(cfg.blocks, cfg.widths, in_channels, n_classes, seed=int(seed))
+    else:
+        net = torchvision_resnet(
+            cfg.model, weights=cfg.weights, allow_download=cfg.allow_download, seed=int(seed)
+        )
+    net = net.to(cfg.device)
+    if cfg.epochs > 0:
+        if digits is None:
+            raise ValueError("training is only done on the digits; use epochs=0 with a pretrained ImageNet model")
+        augment = RandomShift(cfg.augment_shift, fill=digits.background) if cfg.augment_shift else None
+        train(
+            net,
+            digits.train,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            seed=int(seed),
+            augment=augment,
+            device=cfg.device,
+            eval_train=False,
+            deterministic=cfg.device == "cpu",
+            progress=progress,
+        )
+    return net.eval()
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+@dataclass(frozen=True, eq=False)
+class ClassSensitivityData:
+    """Named access to a class-sensitivity result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : ClassSensitivityConfig
+    arrays : dict of str -> numpy.ndarray
+    layers : tuple of str
+        ``"input"`` (the pixels, depth 0), then the network's layers, input side first (the
+        logits excluded).
+    classes : tuple of str
+    seeds : tuple of int
+    accuracy : numpy.ndarray of shape (n_seeds,)
+        Accuracy on the evaluation images (argmax over the classes' logits).
+    labels : numpy.ndarray of shape (n_eval,)
+    threshold : float
+        Default threshold of :meth:`first_layer`.
+    dataset : str
+    """
+
+    config: Any
+    arrays: Mapping[str, np.ndarray]
+    layers: tuple[str, ...]
+    classes: tuple[str, ...]
+    seeds: tuple[int, ...]
+    accuracy: np.ndarray
+    labels: np.ndarray
+    threshold: float
+    dataset: str
+
+    @property
+    def n_eval(self) -> int:
+        """Number of evaluation images."""
+        return int(self.labels.shape[0])
+
+    @property
+    def dims(self) -> np.ndarray:
+        """SVD directions kept per seed and layer, shape ``(n_seeds, n_layers)``."""
+        return np.asarray(self.arrays["dims"])
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Features of each (flattened, possibly pooled) layer, shape ``(n_layers,)``."""
+        return np.asarray(self.arrays["widths"])
+
+    def similarity(self, target: str = "logit", cv: bool = True) -> np.ndarray:
+        """Correlation of every layer with every class, shape ``(n_seeds, n_layers, n_classes)``.
+
+        ``target`` is ``"logit"`` (each class's logit, as Raghu et al.) or ``"onehot"``
+        (its 0/1 label); ``cv`` chooses the cross-validated or the in-sample correlation.
+        """
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}; got {target!r}")
+        return np.asarray(self.arrays[f"{'cv' if cv else 'insample'}_{target}"], dtype=np.float64)
+
+    def mean_similarity(self, target: str = "logit", cv: bool = True) -> np.ndarray:
+        """:meth:`similarity` averaged over seeds, shape ``(n_layers, n_classes)``."""
+        return self.similarity(target, cv).mean(axis=0)
+
+    def pixel_baseline(self, target: str = "logit", cv: bool = True) -> np.ndarray:
+        """The correlation from the raw pixels (layer ``"input"``), averaged over seeds: ``(n_classes,)``."""
+        return self.mean_similarity(target, cv)[0]
+
+    def first_layer(self, threshold: float | None = None, target: str = "logit", cv: bool = True) -> np.ndarray:
+        """Index (into :attr:`layers`) of the first layer reaching ``threshold``, per seed and class.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n_seeds, n_classes)
+            0 is the pixels, 1 the first layer of the network, ...; ``-1`` where the class
+            never reaches the threshold.
+        """
+        t = self.threshold if threshold is None else float(threshold)
+        reached = self.similarity(target, cv) >= t
+        return np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
+
+    def mean_first_layer(
+        self, threshold: float | None = None, target: str = "logit", cv: bool = True
+    ) -> np.ndarray:
+        """:meth:`first_layer` averaged over seeds, ``(n_classes,)``; "never" counts as ``n_layers``."""
+        first = self.first_layer(threshold, target, cv)
+        return np.where(first < 0, len(self.layers), first).mean(axis=0)
+
+    def order(self, threshold: float | None = None, target: str = "logit", cv: bool = True) -> tuple[str, ...]:
+        """Class names from the earliest decodable to the latest (ties: higher mean correlation first)."""
+        first = self.mean_first_layer(threshold, target, cv)
+        mean = self.mean_similarity(target, cv)[1:].mean(axis=0)
+        return tuple(self.classes[i] for i in np.lexsort((-mean, first)))
+
+    def pixel_rank_correlation(
+        self, threshold: float | None = None, target: str = "logit", cv: bool = True
+    ) -> float:
+        """Spearman correlation between the pixel baseline and the mean first layer, over classes.
+
+        Strongly negative when the classes most linearly readable from the pixels are the
+        ones the network can read earliest.
+        """
+        from scipy.stats import spearmanr
+
+        base = self.pixel_baseline(target, cv)
+        first = self.mean_first_layer(threshold, target, cv)
+        if np.ptp(first) == 0 or np.ptp(base) == 0:
+            return float("nan")
+        return float(spearmanr(base, first).statistic)
+
+    def layer_index(self, layer: str | int) -> int:
+        """Position of ``layer`` (a name or an index) in :attr:`layers`."""
+        if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+            if not -len(self.layers) <= int(layer) < len(self.layers):
+                raise IndexError(f"layer index {layer} out of range for {len(self.layers)} layers")
+            return int(layer) % len(self.layers)
+        if layer not in self.layers:
+            raise KeyError(f"unknown layer {layer!r}; layers are {self.layers}")
+        return self.layers.index(layer)
+
+    def _seed_index(self, seed: int | None) -> int:
+        if seed is None:
+            return 0
+        if int(seed) not in self.seeds:
+            raise KeyError(f"unknown seed {seed!r}; seeds are {self.seeds}")
+        return self.seeds.index(int(seed))
+
+    @property
+    def middle_layer(self) -> str:
+        """The network layer halfway through depth (the default layer of the images figure)."""
+        return self.layers[1 + (len(self.layers) - 1) // 2]
+
+    def top_images(self, layer: str | int, kind: str = "direction", seed: int | None = None) -> np.ndarray:
+        """Indices of the evaluation images that most drive ``layer``'s top directions or neurons.
+
+        Parameters
+        ----------
+        layer : str or int
+        kind : {"direction", "neuron"}
+            ``"direction"``: the top canonical directions of CCA between the layer and all
+            class logits, each oriented so that its most correlated logit increases along it;
+            ``"neuron"``: the layer's most active single neurons (largest Euclidean norm of
+            their activation vectors over the images).
+        seed : int, optional
+            Default the first seed.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n_directions, n_images)
+            Row ``j``: the images with the highest value along direction (or neuron) ``j``,
+            highest first.
+        """
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
+        return np.asarray(self.arrays[f"{kind}_images"][self._seed_index(seed), self.layer_index(layer)])
+
+    def direction_class(self, layer: str | int, seed: int | None = None) -> tuple[str, ...]:
+        """For each top canonical direction of ``layer``: the class whose logit it follows most."""
+        idx = self.arrays["direction_class"][self._seed_index(seed), self.layer_index(layer)]
+        return tuple(self.classes[int(i)] for i in idx)
+
+    def neuron_match(self, layer: str | int | None = None) -> np.ndarray:
+        """Largest |correlation| of any single neuron with each top canonical direction.
+
+        Shape ``(n_seeds, n_layers, n_directions)``, or ``(n_seeds, n_directions)`` for one layer.
+        """
+        a = np.asarray(self.arrays["neuron_match"], dtype=np.float64)
+        return a if layer is None else a[:, self.layer_index(layer)]
+
+    def purity(self, kind: str = "direction") -> np.ndarray:
+        """Share of the top images of each direction (or neuron) that belong to its most common class.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_seeds, n_layers, n_directions)
+            1.0: all top images show one class; ``1 / n_classes`` is as mixed as it gets.
+        """
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
+        lab = self.labels[np.asarray(self.arrays[f"{kind}_images"])]  # (S, L, D, K)
+        counts = (lab[..., None] == np.arange(len(self.classes))).sum(axis=-2)
+        return counts.max(axis=-1) / lab.shape[-1]
+
+    def images(self, indices: Any) -> np.ndarray:
+        """Stored thumbnails (uint8) of evaluation images, ``(n, h, w)`` or ``(n, h, w, 3)``.
+
+        Only the images some direction or neuron points at are stored.
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        stored = np.asarray(self.arrays["thumb_index"])
+        pos = np.searchsorted(stored, idx.ravel())
+        ok = (pos < stored.size) & (stored[np.minimum(pos, stored.size - 1)] == idx.ravel())
+        if not ok.all():
+            raise KeyError(f"images {idx.ravel()[~ok][:5].tolist()} were not stored; stored are top images only")
+        thumbs = np.asarray(self.arrays["thumbnails"])[pos]
+        return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
+
+    def summary(self, threshold: float | None = None, target: str = "logit") -> dict[str, np.ndarray]:
+        """Per class: pixel baseline, first layer per seed, mean first layer (a table's columns)."""
+        first = self.first_layer(threshold, target)
+        out: dict[str, np.ndarray] = {
+            "class": np.array(self.classes),
+            "pixels": self.pixel_baseline(target),
+            "mean first layer": self.mean_first_layer(threshold, target),
+        }
+        for i, s in enumerate(self.seeds):
+            out[f"seed {s}"] = first[i]
+        return out
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> ClassSensitivityData:
+    """Named access to the arrays of a class-sensitivity run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(ClassSensitivityConfig(...))`` returned (or its ``arrays``).
+    config : ClassSensitivityConfig, optional
+        With a bare dict (default ``ClassSensitivityConfig()``).
+
+    Returns
+    -------
+    ClassSensitivityData
+
+    Notes
+    -----
+    The arrays: ``layers`` and ``classes`` (names); ``seeds``; ``cv_logit``, ``cv_onehot``,
+    ``insample_logit``, ``insample_onehot`` of shape ``(n_seeds, n_layers, n_classes)``;
+    ``dims`` ``(n_seeds, n_layers)`` and ``widths`` ``(n_layers,)``; ``accuracy``;
+    ``labels``; ``direction_images`` and ``neuron_images`` ``(n_seeds, n_layers,
+    n_directions, n_images)``, ``direction_class``, ``direction_rho``, ``neuron_ids`` and
+    ``neuron_match`` ``(n_seeds, n_layers, n_directions)``; ``thumb_index`` and
+    ``thumbnails`` (uint8) of the images those point at; ``threshold``, ``dataset``, ``model``.
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    return ClassSensitivityData(
+        config=cfg if cfg is not None else ClassSensitivityConfig(),
+        arrays=arrays,
+        layers=tuple(str(v) for v in arrays["layers"]),
+        classes=tuple(str(v) for v in arrays["classes"]),
+        seeds=tuple(int(v) for v in arrays["seeds"]),
+        accuracy=np.asarray(arrays["accuracy"]),
+        labels=np.asarray(arrays["labels"]),
+        threshold=float(arrays["threshold"]),
+        dataset=str(arrays["dataset"]),
+    )

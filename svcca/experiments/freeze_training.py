@@ -1,0 +1,360 @@
+"""Freeze training: stop training the lower layers one by one, once they have converged.
+
+Reproduces "freeze training" of Raghu et al. (2017, Section 4.1): since lower layers
+reach their final representation first (:mod:`svcca.experiments.learning_dynamics`),
+they can be frozen (no more gradient, fixed batch-norm statistics) early, layer by layer
+from the input up, while the upper layers keep training. The backward pass then stops at
+the lowest layer still training, which saves computation, and test accuracy stays
+comparable to normal training (Raghu et al. even report a small improvement).
+
+Each seed trains the same network twice, from the same initialisation and with the same
+data order: normally, and with the lower layers frozen on the schedule of
+:func:`svcca.nn.train.freeze_schedule` (layer ``i`` of the ``K`` lower layers stops at a
+fraction of training spaced evenly from ``freeze_start`` to ``freeze_stop``; the
+classifier always trains). The result holds both runs' test accuracy after every epoch,
+the training FLOPs counted by :mod:`torch.utils.flop_counter` (forward + backward, per
+freezing state), the parameter updates, and the measured training time.
+
+Presets (``FreezeTrainingConfig.for_scale(scale)``): ``tiny`` (seconds, tests),
+``default`` (the learning-dynamics conv net on the 8x8 digits, two seeds, CPU) and
+``full`` (the Tiny-10 conv net at twice the width on CIFAR-10, three seeds, GPU)::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.freeze_training import FreezeTrainingConfig, unpack
+
+    frz = unpack(run_or_load(FreezeTrainingConfig.for_scale("default")))
+    frz.compute_saved, frz.final_accuracy("normal"), frz.final_accuracy("frozen")
+
+References
+----------
+M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein. SVCCA: Singular Vector Canonical
+Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 2017.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
+from .learning_dynamics import DATASETS, MODELS, LearningDynamicsConfig
+
+__all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "unpack"]
+
+#: The two runs of every seed.
+RUNS = ("normal", "frozen")
+
+
+@dataclass(frozen=True)
+class FreezeTrainingConfig(ExperimentConfig):
+    """Train each seed normally and with freeze training; compare accuracy and compute.
+
+    Parameters
+    ----------
+    model : {"conv", "resnet", "lstm"}, default "conv"
+    dataset : str, default "digits"
+        As in :class:`~svcca.experiments.learning_dynamics.LearningDynamicsConfig`.
+    image_size, arch, width, blocks, widths : network and data settings
+        As in :class:`~svcca.experiments.learning_dynamics.LearningDynamicsConfig`.
+    embedding_dim, hidden_size, num_layers, dropout, seq_len, max_chars, level : LSTM settings
+    epochs, batch_size, optimizer, lr, momentum, lr_schedule, grad_clip, augment_shift
+        Training, the same for both runs.
+    freeze_start, freeze_stop : float, default 0.2 and 0.6
+        Fractions of training at which the lowest and the highest frozen layer stop.
+    keep_last : int, default 1
+        Layers at the top that always train (the classifier).
+    seeds : tuple of int, default (0, 1)
+        One pair of runs per seed (initialisation and data order).
+    device : str, default "cpu"
+        Not part of the cache key.
+    data_root : str or None
+        Not part of the key.
+    verify_data : bool, default True
+        Check CIFAR-10's md5 sums; not part of the key.
+    """
+
+    experiment: ClassVar[str] = "freeze_training"
+    schema_version: ClassVar[int] = 1
+
+    model: str = "conv"
+    dataset: str = "digits"
+    image_size: int = 8
+    arch: str = "pilot5"
+    width: float = 1.0
+    blocks: int = 1
+    widths: tuple[int, int, int] = (16, 32, 64)
+    embedding_dim: int = 32
+    hidden_size: int = 64
+    num_layers: int = 2
+    dropout: float = 0.0
+    seq_len: int = 64
+    max_chars: int | None = None
+    level: str = "word"
+    epochs: int = 20
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    lr_schedule: str | None = None
+    grad_clip: float | None = None
+    augment_shift: int = 0
+    freeze_start: float = 0.2
+    freeze_stop: float = 0.6
+    keep_last: int = 1
+    seeds: tuple[int, ...] = (0, 1)
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+    verify_data: bool = field(default=True, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {self.model!r}")
+        if self.dataset not in DATASETS[self.model]:
+            raise ValueError(
+                f"dataset for model={self.model!r} must be one of {', '.join(map(repr, DATASETS[self.model]))}; "
+                f"got {self.dataset!r}"
+            )
+        if not 0.0 <= self.freeze_start <= self.freeze_stop <= 1.0:
+            raise ValueError(
+                f"need 0 <= freeze_start <= freeze_stop <= 1; got {self.freeze_start}, {self.freeze_stop}"
+            )
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct and at least one; got {self.seeds!r}")
+        if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, int) or self.keep_last < 1:
+            raise ValueError(f"keep_last must be an int >= 1 (the classifier trains); got {self.keep_last!r}")
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def for_scale(  # type: ignore[override]
+        cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
+    ) -> FreezeTrainingConfig:
+        """The preset of ``model`` at ``scale`` (None reads ``SVCCA_SCALE``).
+
+        Examples
+        --------
+        >>> from svcca.experiments.freeze_training import FreezeTrainingConfig
+        >>> cfg = FreezeTrainingConfig.for_scale("default")
+        >>> cfg.arch, cfg.seeds, (cfg.freeze_start, cfg.freeze_stop)
+        ('pilot5', (0, 1), (0.2, 0.6))
+        """
+        scale = current_scale() if scale is None else scale
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
+        base = cls._from_dynamics(LearningDynamicsConfig.for_scale(scale, model=model))
+        base = getattr(cls, f"_adjust_{scale}")(base)
+        return dataclasses.replace(base, **overrides) if overrides else base
+
+    @classmethod
+    def preset_tiny(cls) -> FreezeTrainingConfig:
+        """Small conv nets, a few epochs: seconds."""
+        return cls.for_scale("tiny")
+
+    @classmethod
+    def preset_default(cls) -> FreezeTrainingConfig:
+        """The learning-dynamics conv net on the 8x8 digits, 20 epochs, two seeds."""
+        return cls.for_scale("default")
+
+    @classmethod
+    def preset_full(cls) -> FreezeTrainingConfig:
+        """The learning-dynamics conv net on CIFAR-10 (GPU), three seeds."""
+        return cls.for_scale("full")
+
+    @classmethod
+    def _adjust_tiny(cls, cfg: FreezeTrainingConfig) -> FreezeTrainingConfig:
+        return dataclasses.replace(cfg, epochs=4, seeds=(0,))
+
+    @classmethod
+    def _adjust_default(cls, cfg: FreezeTrainingConfig) -> FreezeTrainingConfig:
+        return dataclasses.replace(cfg, epochs=20 if cfg.model != "lstm" else cfg.epochs)
+
+    @classmethod
+    def _adjust_full(cls, cfg: FreezeTrainingConfig) -> FreezeTrainingConfig:
+        return dataclasses.replace(cfg, seeds=(0, 1, 2))
+
+    @classmethod
+    def _from_dynamics(cls, dyn: LearningDynamicsConfig) -> FreezeTrainingConfig:
+        """The same network, data and training as a learning-dynamics config."""
+        names = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(dyn)}
+        return cls(**{n: getattr(dyn, n) for n in names if n != "seed"})
+
+    def dynamics_config(self, seed: int) -> LearningDynamicsConfig:
+        """The learning-dynamics config of the same network (used to load data and build it)."""
+        names = {f.name for f in dataclasses.fields(LearningDynamicsConfig)} & {
+            f.name for f in dataclasses.fields(self)
+        }
+        return LearningDynamicsConfig(**{n: getattr(self, n) for n in names if n != "seeds"}, seed=seed)
+
+    def describe(self) -> str:
+        """One line saying what ran on which data."""
+        return self.dynamics_config(self.seeds[0]).describe() + f", seeds {list(self.seeds)}"
+
+    # ---- the experiment --------------------------------------------------------------
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train every seed normally and frozen; see :func:`unpack` for the arrays returned."""
+        from ..nn.train import freeze_schedule, train
+        from .learning_dynamics import _build, _load
+
+        data = _load(self.dynamics_config(self.seeds[0]))
+        acc = {r: [] for r in RUNS}
+        loss = {r: [] for r in RUNS}
+        flops = {r: [] for r in RUNS}
+        flops_full, updates_saved, time_s, frozen_at = [], [], {r: [] for r in RUNS}, []
+        schedule: dict[str, float] = {}
+        for seed in self.seeds:
+            for run in RUNS:
+                net = _build(self.dynamics_config(seed), data).to(self.device)
+                schedule = freeze_schedule(
+                    net.layer_names, start=self.freeze_start, stop=self.freeze_stop, keep_last=self.keep_last
+                )
+                hist = train(
+                    net,
+                    data.train,
+                    test_data=data.test,
+                    epochs=self.epochs,
+                    batch_size=self.batch_size,
+                    optimizer=self.optimizer,
+                    lr=self.lr,
+                    momentum=self.momentum,
+                    lr_schedule=self.lr_schedule,
+                    grad_clip=self.grad_clip,
+                    seed=seed,
+                    augment=data.augment,
+                    device=self.device,
+                    freeze=schedule if run == "frozen" else None,
+                    eval_train=False,
+                    progress=progress,
+                )
+                acc[run].append(hist.test_accuracy)
+                loss[run].append(hist.test_loss)
+                flops[run].append(hist.flops)
+                time_s[run].append(hist.time_s[-1])
+                if run == "frozen":
+                    flops_full.append(hist.flops_full)
+                    updates_saved.append(hist.updates_saved)
+                    frozen_at.append([hist.frozen_at.get(name, -1) for name in schedule])
+                spe = hist.steps_per_epoch
+        out: dict[str, np.ndarray] = {
+            "seeds": np.array(self.seeds, dtype=np.int64),
+            "frozen_layers": np.array(list(schedule), dtype=str),
+            "freeze_fractions": np.array(list(schedule.values()), dtype=np.float64),
+            "frozen_at_step": np.array(frozen_at, dtype=np.int64),
+            "flops_full": np.array(flops_full, dtype=np.float64),
+            "updates_saved": np.array(updates_saved, dtype=np.float64),
+            "steps_per_epoch": np.array(spe),
+            "description": np.array(self.describe()),
+        }
+        for run in RUNS:
+            out[f"{run}_test_accuracy"] = np.array(acc[run], dtype=np.float64)
+            out[f"{run}_test_loss"] = np.array(loss[run], dtype=np.float64)
+            out[f"{run}_flops"] = np.array(flops[run], dtype=np.float64)
+            out[f"{run}_time_s"] = np.array(time_s[run], dtype=np.float64)
+        return out
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+@dataclass(frozen=True, eq=False)
+class FreezeTrainingData:
+    """Named access to a freeze-training result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : FreezeTrainingConfig
+    seeds : tuple of int
+    frozen_layers : tuple of str
+        The layers frozen, input side first.
+    freeze_fractions : numpy.ndarray of shape (n_frozen,)
+        Fraction of training at which each stops.
+    frozen_at_step : numpy.ndarray of shape (n_seeds, n_frozen)
+    test_accuracy : dict of str -> numpy.ndarray of shape (n_seeds, epochs)
+        Per run (``"normal"``, ``"frozen"``), after every epoch.
+    flops : dict of str -> numpy.ndarray of shape (n_seeds,)
+        Training FLOPs (forward + backward) of each run.
+    time_s : dict of str -> numpy.ndarray of shape (n_seeds,)
+        Measured training time (wall clock, evaluation excluded) of each run.
+    updates_saved : numpy.ndarray of shape (n_seeds,)
+        Fraction of parameter updates freezing saved.
+    steps_per_epoch : int
+    description : str
+    """
+
+    config: Any
+    seeds: tuple[int, ...]
+    frozen_layers: tuple[str, ...]
+    freeze_fractions: np.ndarray
+    frozen_at_step: np.ndarray
+    test_accuracy: dict[str, np.ndarray]
+    flops: dict[str, np.ndarray]
+    time_s: dict[str, np.ndarray]
+    updates_saved: np.ndarray
+    steps_per_epoch: int
+    description: str
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """1, 2, ..., the epochs of the accuracy curves."""
+        return np.arange(1, self.test_accuracy["normal"].shape[1] + 1)
+
+    def final_accuracy(self, run: str = "normal") -> float:
+        """Final test accuracy of ``run`` (``"normal"`` or ``"frozen"``), averaged over seeds."""
+        return float(self._acc(run)[:, -1].mean())
+
+    def _acc(self, run: str) -> np.ndarray:
+        if run not in RUNS:
+            raise ValueError(f"run must be one of {', '.join(map(repr, RUNS))}; got {run!r}")
+        return self.test_accuracy[run]
+
+    @property
+    def accuracy_difference(self) -> np.ndarray:
+        """Final test accuracy of the frozen run minus the normal run, per seed."""
+        return self._acc("frozen")[:, -1] - self._acc("normal")[:, -1]
+
+    @property
+    def compute_saved(self) -> float:
+        """Fraction of the normal run's training FLOPs that freezing saved (mean over seeds)."""
+        return float(np.mean(1.0 - self.flops["frozen"] / self.flops["normal"]))
+
+    @property
+    def time_saved(self) -> float:
+        """Fraction of the normal run's measured training time that freezing saved (mean over seeds)."""
+        return float(np.mean(1.0 - self.time_s["frozen"] / self.time_s["normal"]))
+
+    def frozen_epochs(self) -> dict[str, float]:
+        """Epoch at which each frozen layer stopped training (first seed)."""
+        return {n: float(s) / self.steps_per_epoch for n, s in zip(self.frozen_layers, self.frozen_at_step[0])}
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> FreezeTrainingData:
+    """Named access to the arrays of a freeze-training run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(FreezeTrainingConfig(...))`` returned (or its ``arrays``).
+    config : FreezeTrainingConfig, optional
+        With a bare dict.
+
+    Returns
+    -------
+    FreezeTrainingData
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    return FreezeTrainingData(
+        config=cfg if cfg is not None else FreezeTrainingConfig(),
+        seeds=tuple(int(s) for s in arrays["seeds"]),
+        frozen_layers=tuple(str(v) for v in arrays["frozen_layers"]),
+        freeze_fractions=np.asarray(arrays["freeze_fractions"]),
+        frozen_at_step=np.asarray(arrays["frozen_at_step"]),
+        test_accuracy={r: np.asarray(arrays[f"{r}_test_accuracy"]) for r in RUNS},
+        flops={r: np.asarray(arrays[f"{r}_flops"]) for r in RUNS},
+        time_s={r: np.asarray(arrays[f"{r}_time_s"]) for r in RUNS},
+        updates_saved=np.asarray(arrays["updates_saved"]),
+        steps_per_epoch=int(arrays["steps_per_epoch"]),
+        description=str(arrays["description"]),
+    )

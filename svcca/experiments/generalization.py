@@ -1,0 +1,837 @@
+"""Generalizing vs memorizing networks (Morcos, Raghu & Bengio 2018, section 3.1).
+
+``K`` networks are trained on the true labels (the *generalizing* group, G) and ``K`` on
+one fixed random permutation of the training labels (the *memorizing* group, M; Zhang et
+al. 2017), each until it fits its training labels (100% training accuracy by default).
+Every layer of every network is recorded over one evaluation set, and for each layer and
+each measure (PWCCA, mean CCA, SVCCA, linear CKA) the similarity of every pair of
+networks is stored. Pairs fall into three kinds: both generalizing (GG), both memorizing
+(MM), one of each (GM). Morcos et al. found that late layers of generalizing networks
+are more similar to each other than late layers of memorizing networks are, that early
+layers are about equally similar in both groups, and that memorizing networks are about
+as similar to each other as to generalizing ones (MM ~ GM) in late layers.
+
+Presets (``GeneralizationConfig.for_scale``):
+
+* ``tiny``: 2 + 2 MLPs 64 -> 2 x 32 -> 10 on the digits, a few epochs (seconds; tests);
+* ``default``: 5 + 5 MLPs 64 -> 3 x 256 -> 10 on scikit-learn's 8x8 digits (embedded, no
+  download), Adam 1e-3, batch 128, each trained to 100% training accuracy, compared on the
+  500 test images under every one-pixel shift (n = 4500; a 256-unit layer needs that many
+  datapoints, see the pilot study);
+* ``full``: 5 + 5 Tiny-10 conv nets (4x width) on CIFAR-10, conv layers with spatial
+  positions as datapoints (GPU); runs only when CIFAR-10 is in the data folder.
+
+Uncertainty: the pairs share networks (network 1 is in four GG pairs), so the pair
+similarities are not independent and a t-interval over pairs is too narrow. The intervals
+here resample *networks*, the unit that was drawn at random (:func:`network_bootstrap`),
+and the GG-vs-MM comparison has an exact permutation test over the assignment of
+networks to groups (:func:`group_permutation_test`).
+
+Reading a result::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.generalization import GeneralizationConfig, unpack
+
+    data = unpack(run_or_load(GeneralizationConfig.for_scale("default")))
+    data.mean("pwcca", "GG")                       # per-layer mean over GG pairs
+    gap = data.gap("pwcca", data.last_hidden)      # GG - MM with a network-bootstrap interval
+
+References
+----------
+A. S. Morcos, M. Raghu, S. Bengio. Insights on representational similarity in neural
+networks with canonical correlation. NeurIPS 2018.
+C. Zhang, S. Bengio, M. Hardt, B. Recht, O. Vinyals. Understanding deep learning requires
+rethinking generalization. ICLR 2017.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._cache import ExperimentConfig, ExperimentResult
+
+__all__ = [
+    "KINDS",
+    "MEASURES",
+    "GapResult",
+    "GeneralizationConfig",
+    "GeneralizationData",
+    "group_permutation_test",
+    "network_bootstrap",
+    "pair_values",
+    "unpack",
+]
+
+#: Similarity measures the experiment can compute (``svcca.similarity_matrix`` methods;
+#: PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
+MEASURES = ("pwcca", "cca", "svcca", "cka")
+
+#: Kinds of pairs: both generalizing, both memorizing, one of each.
+KINDS = ("GG", "MM", "GM")
+
+_DATASETS = ("digits", "cifar10")
+_MODELS = ("mlp", "conv")
+
+
+@dataclass(frozen=True)
+class GeneralizationConfig(ExperimentConfig):
+    """Train generalizing and memorizing networks; compare every pair, layer by layer.
+
+    Parameters
+    ----------
+    dataset : {"digits", "cifar10"}, default "digits"
+    image_size : int, default 8
+        Side of the digits images (16 or 32 upsample; ignored for CIFAR-10).
+    model : {"mlp", "conv"}, default "mlp"
+    hidden : tuple of int, default (256, 256, 256)
+        Hidden widths of the MLP.
+    arch : str, default "tiny10"
+        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
+    width : float, default 1.0
+        Channel multiplier of the conv net.
+    n_networks : int, default 5
+        Networks per group (``K``); at least 2.
+    epochs : int, default 300
+        Most epochs a network may train; it stops at the first epoch whose training
+        accuracy (exact, in eval mode) reaches ``target_train_accuracy``.
+    target_train_accuracy : float, default 1.0
+    batch_size, lr : training settings (Adam).
+    n_train : int or None, default None
+        Train on the first ``n_train`` training images only (None: all).
+    eval_shift : int, default 1
+        The evaluation set is the test images under every shift of up to this many pixels
+        (``(2 s + 1)^2`` times the test set; 0: the plain test set).
+    n_eval : int or None, default None
+        Use only the first ``n_eval`` test images (None: all).
+    positions_per_image : int or None, default 16
+        Conv layers: spatial positions are datapoints; keep about this many per image
+        (the same rows for every network), or all of them (None).
+    measures : tuple of str, default ("pwcca", "cca", "svcca", "cka")
+        Subset of :data:`MEASURES`.
+    keep : float, default 0.99
+        Variance SVCCA keeps (and the threshold of the stored direction counts).
+    seed : int, default 0
+        Seeds the label permutation (``random_labels(train, seed=seed)``) and the
+        networks: generalizing network ``i`` uses seed ``1000 * seed + i``, memorizing
+        network ``i`` seed ``1000 * seed + 500 + i`` (initialisation and data order).
+    device : str, default "cpu"
+        Not part of the cache key.
+    data_root : str or None
+        Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`); not part of the key.
+    """
+
+    experiment: ClassVar[str] = "generalization"
+    schema_version: ClassVar[int] = 1
+
+    dataset: str = "digits"
+    image_size: int = 8
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (256, 256, 256)
+    arch: str = "tiny10"
+    width: float = 1.0
+    n_networks: int = 5
+    epochs: int = 300
+    target_train_accuracy: float = 1.0
+    batch_size: int = 128
+    lr: float = 1e-3
+    n_train: int | None = None
+    eval_shift: int = 1
+    n_eval: int | None = None
+    positions_per_image: int | None = 16
+    measures: tuple[str, ...] = MEASURES
+    keep: float = 0.99
+    seed: int = 0
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        if isinstance(self.n_networks, bool) or not isinstance(self.n_networks, int) or self.n_networks < 2:
+            raise ValueError(f"n_networks must be an int >= 2 (networks per group); got {self.n_networks!r}")
+        if not 0.0 < float(self.target_train_accuracy) <= 1.0:
+            raise ValueError(f"target_train_accuracy must be in (0, 1]; got {self.target_train_accuracy!r}")
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def preset_tiny(cls) -> GeneralizationConfig:
+        """2 + 2 MLPs 2 x 32 on 300 digits, at most 4 epochs, 100 test images: seconds."""
+        return cls(
+            hidden=(32, 32), n_networks=2, epochs=4, n_train=300, eval_shift=0, n_eval=100,
+            target_train_accuracy=1.0,
+        )  # fmt: skip
+
+    @classmethod
+    def preset_default(cls) -> GeneralizationConfig:
+        """5 + 5 MLPs 3 x 256 on the 8x8 digits to 100% training accuracy; 4500-image probe."""
+        return cls()
+
+    @classmethod
+    def preset_full(cls) -> GeneralizationConfig:
+        """5 + 5 Tiny-10 conv nets (4x width) on CIFAR-10 to 99% training accuracy (GPU).
+
+        Fitting the last 1% of 50000 random labels can take as long as the first 99%, so
+        the full preset stops at 99%; set ``target_train_accuracy=1.0`` to follow the
+        paper exactly.
+        """
+        return cls(
+            dataset="cifar10",
+            model="conv",
+            arch="tiny10",
+            width=4.0,
+            epochs=400,
+            target_train_accuracy=0.99,
+            eval_shift=0,
+            n_eval=2000,
+            positions_per_image=16,
+            device="cuda",
+        )
+
+    # ---- the experiment --------------------------------------------------------------
+    def network_seeds(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Seeds of the generalizing and of the memorizing networks."""
+        base = 1000 * int(self.seed)
+        k = self.n_networks
+        return tuple(base + i for i in range(k)), tuple(base + 500 + i for i in range(k))
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train both groups, record every layer, compare all pairs; see :func:`unpack`."""
+        from ..nn import evaluate, train
+        from ..nn.data import random_labels
+
+        data = load_data(self)
+        train_true = first_items(data.train, self.n_train)
+        groups = {"G": train_true, "M": random_labels(train_true, seed=int(self.seed))}
+        eval_x, n_images = eval_inputs(self, data)
+        g_seeds, m_seeds = self.network_seeds()
+        nets, epochs, train_acc, test_acc, reached = [], [], [], [], []
+        for group, seeds in (("G", g_seeds), ("M", m_seeds)):
+            for s in seeds:
+                net = build_network(self, data, s).to(self.device)
+                hist = train(
+                    net,
+                    groups[group],
+                    epochs=self.epochs,
+                    batch_size=self.batch_size,
+                    lr=self.lr,
+                    seed=s,
+                    device=self.device,
+                    target_train_accuracy=self.target_train_accuracy,
+                    deterministic=self.device == "cpu",
+                    progress=progress,
+                )
+                nets.append(net)
+                epochs.append(len(hist.epoch))
+                train_acc.append(hist.train_accuracy[-1] if hist.train_accuracy else np.nan)
+                reached.append(bool(hist.reached_target))
+                test_acc.append(evaluate(net, data.test, device=self.device)[1])
+        layers = tuple(nets[0].layer_names)
+        n_nets = len(nets)
+        sims = np.full((len(self.measures), len(layers), n_nets, n_nets), np.nan)
+        dims = np.zeros((len(layers), n_nets), dtype=np.int64)
+        widths, rows = [], []
+        for li, layer in enumerate(layers):
+            acts = record_layer(nets, eval_x, layer, li, self, n_images)
+            widths.append(acts[0].shape[1])
+            rows.append(acts[0].shape[0])
+            named = {i: a for i, a in enumerate(acts)}
+            for mi, measure in enumerate(self.measures):
+                sims[mi, li] = similarity_grid(named, measure, keep=self.keep)
+            dims[li] = [_directions_kept(a, self.keep) for a in acts]
+        return {
+            "layers": np.array(layers),
+            "layer_widths": np.array(widths, dtype=np.int64),
+            "n_rows": np.array(rows, dtype=np.int64),
+            "measures": np.array(self.measures),
+            "similarity": sims,
+            "svcca_dims": dims,
+            "memorizing": np.array([False] * len(g_seeds) + [True] * len(m_seeds)),
+            "seeds": np.array(g_seeds + m_seeds, dtype=np.int64),
+            "epochs": np.array(epochs, dtype=np.int64),
+            "train_accuracy": np.array(train_acc, dtype=np.float64),
+            "test_accuracy": np.array(test_acc, dtype=np.float64),
+            "reached_target": np.array(reached),
+            "n_eval_images": np.array(n_images, dtype=np.int64),
+            "n_classes": np.array(data.n_classes, dtype=np.int64),
+            "dataset": np.array(data.name),
+        }
+
+
+# --------------------------------------------------------------------------- shared helpers
+# (also used by svcca.experiments.width)
+
+
+def _check_common(cfg: Any) -> None:
+    if cfg.dataset not in _DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {cfg.dataset!r}")
+    if cfg.model not in _MODELS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; got {cfg.model!r}")
+    bad = [m for m in cfg.measures if m not in MEASURES]
+    if bad or not cfg.measures or len(set(cfg.measures)) != len(cfg.measures):
+        raise ValueError(f"measures must be distinct names from {MEASURES}; got {cfg.measures!r}")
+    if isinstance(cfg.eval_shift, bool) or not isinstance(cfg.eval_shift, int) or cfg.eval_shift < 0:
+        raise ValueError(f"eval_shift must be an int >= 0; got {cfg.eval_shift!r}")
+    if cfg.eval_shift and cfg.dataset != "digits":
+        raise ValueError(f"eval_shift > 0 (a shifted probe set) is for the digits only; got dataset={cfg.dataset!r}")
+
+
+def load_data(cfg: Any) -> Any:
+    """The config's :class:`svcca.nn.data.ImageData` (digits, or CIFAR-10 from the data folder)."""
+    from ..nn.data import load_cifar10, load_digits
+
+    if cfg.dataset == "digits":
+        return load_digits(image_size=cfg.image_size)
+    return load_cifar10(cfg.data_root)
+
+
+def _tensors(ds: Any) -> tuple[Any, Any]:
+    from torch.utils.data import TensorDataset
+
+    if isinstance(ds, TensorDataset):
+        return ds.tensors[0], ds.tensors[1]
+    import torch
+
+    if hasattr(ds, "get_batch"):
+        return ds.get_batch(torch.arange(len(ds)))
+    xs, ys = zip(*(ds[i] for i in range(len(ds))))
+    return torch.stack(xs), torch.as_tensor(ys)
+
+
+def first_items(ds: Any, n: int | None) -> Any:
+    """The first ``n`` items of a dataset as a ``TensorDataset`` (the dataset itself when None)."""
+    if n is None or n >= len(ds):
+        return ds
+    from torch.utils.data import TensorDataset
+
+    import torch
+
+    if hasattr(ds, "get_batch") and not isinstance(ds, TensorDataset):
+        return TensorDataset(*ds.get_batch(torch.arange(n)))
+    x, y = _tensors(ds)
+    return TensorDataset(x[:n], y[:n])
+
+
+def eval_inputs(cfg: Any, data: Any) -> tuple[Any, int]:
+    """The evaluation inputs (a tensor, shift-major for a probe) and the number of test images."""
+    import torch
+
+    test = first_items(data.test, cfg.n_eval)
+    n_images = len(test)
+    x = _tensors(test)[0]
+    if cfg.eval_shift:
+        from ..nn.data import probe_set
+
+        fill = 0.0 if data.background is None else data.background
+        x = probe_set(x, max_shift=cfg.eval_shift, fill=fill).tensors[0]
+    return x.to(torch.float32), n_images
+
+
+def build_network(cfg: Any, data: Any, seed: int, width: float | int | None = None) -> Any:
+    """An MLP (``cfg.hidden``, or ``width`` units per hidden layer) or a ConvNet."""
+    from ..nn.models import MLP, ConvNet
+
+    c, h, w = data.input_shape
+    if cfg.model == "mlp":
+        hidden = cfg.hidden if width is None else (int(width),) * len(cfg.hidden)
+        return MLP(c * h * w, hidden, data.n_classes, seed=seed)
+    return ConvNet(cfg.arch, c, data.n_classes, width=cfg.width if width is None else float(width), seed=seed)
+
+
+def record_layer(nets: Sequence[Any], x: Any, layer: str, index: int, cfg: Any, n_images: int) -> list[np.ndarray]:
+    """One layer of every network over ``x``, samples first; conv layers as positions x channels.
+
+    Conv positions are subsampled to about ``cfg.positions_per_image`` per image, the same
+    rows for every network (the row choice depends only on ``cfg.seed``, the layer index and
+    the layer's shape).
+    """
+    from ..conv import positions_as_samples
+    from ..nn.activations import record
+
+    out = []
+    for net in nets:
+        a = record(net, x, [layer], batch_size=1000)[layer]
+        if a.ndim == 4:
+            per = cfg.positions_per_image
+            max_rows = None if per is None else int(per) * len(a)
+            a = positions_as_samples(a, max_rows=max_rows, rng=np.random.default_rng([int(cfg.seed), index]))
+        out.append(np.ascontiguousarray(a, dtype=np.float32))
+    return out
+
+
+def similarity_grid(acts: Mapping[Any, np.ndarray], measure: str, *, keep: float = 0.99) -> np.ndarray:
+    """Similarity of every pair of networks' activations of one layer (``n_nets x n_nets``).
+
+    Each network's layer is prepared once (``svcca.similarity_matrix``); PWCCA is the
+    symmetric average of its two sides, SVCCA keeps ``keep`` of each side's variance. The
+    sample-size warning is off: the experiment stores the number of rows instead.
+    """
+    from .._grid import similarity_matrix
+
+    opts: dict[str, Any] = {}
+    if measure == "pwcca":
+        opts["side"] = "symmetric"
+    elif measure == "svcca":
+        opts["keep"] = keep
+    return np.array(similarity_matrix(acts, method=measure, warn=False, **opts).values)
+
+
+def _directions_kept(a: np.ndarray, keep: float) -> int:
+    """Number of SVD directions explaining ``keep`` of a layer's variance (what SVCCA keeps)."""
+    from .._pca import pca
+
+    return int(pca(np.asarray(a, dtype=np.float64)).n_components_for(keep))
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _group_index(memorizing: Any) -> tuple[np.ndarray, np.ndarray]:
+    m = np.asarray(memorizing, dtype=bool).ravel()
+    g_idx, m_idx = np.flatnonzero(~m), np.flatnonzero(m)
+    if g_idx.size < 2 or m_idx.size < 2:
+        raise ValueError(
+            f"need at least 2 networks in each group; got {g_idx.size} generalizing and {m_idx.size} memorizing"
+        )
+    return g_idx, m_idx
+
+
+def _check_matrix(matrix: Any, n: int) -> np.ndarray:
+    M = np.asarray(matrix, dtype=np.float64)
+    if M.shape != (n, n):
+        raise ValueError(f"matrix must have shape (n_networks, n_networks) = ({n}, {n}); got {M.shape}")
+    return M
+
+
+def pair_values(matrix: Any, memorizing: Any, kind: str) -> np.ndarray:
+    """Similarities of all pairs of one kind, from a networks x networks matrix.
+
+    Parameters
+    ----------
+    matrix : array of shape (n_networks, n_networks)
+        ``matrix[i, j]``: similarity of networks ``i`` and ``j`` (one layer, one measure).
+    memorizing : array of bool, shape (n_networks,)
+        Which networks were trained on random labels.
+    kind : {"GG", "MM", "GM"}
+        Both generalizing (``i < j``), both memorizing (``i < j``), or one of each (all
+        ``n_G * n_M`` pairs; the matrix is read at ``[g, m]``).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_pairs,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.generalization import pair_values
+    >>> M = np.array([[1, .9, .5, .4], [.9, 1, .6, .5], [.5, .6, 1, .7], [.4, .5, .7, 1]])
+    >>> mem = [False, False, True, True]
+    >>> pair_values(M, mem, "GG"), pair_values(M, mem, "MM"), pair_values(M, mem, "GM")
+    (array([0.9]), array([0.7]), array([0.5, 0.4, 0.6, 0.5]))
+    """
+    from .._validation import check_option
+
+    check_option(kind, "kind", KINDS)
+    g_idx, m_idx = _group_index(memorizing)
+    M = _check_matrix(matrix, g_idx.size + m_idx.size)
+    if kind == "GM":
+        return M[np.ix_(g_idx, m_idx)].ravel()
+    idx = g_idx if kind == "GG" else m_idx
+    i, j = np.triu_indices(idx.size, 1)
+    return M[idx[i], idx[j]]
+
+
+def _within_means(M: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Mean similarity over pairs of distinct networks within each row of resampled indices."""
+    sub = M[draws[:, :, None], draws[:, None, :]]
+    k = draws.shape[1]
+    upper = np.triu(np.ones((k, k), dtype=bool), 1)
+    valid = upper[None] & (draws[:, :, None] != draws[:, None, :])
+    counts = valid.sum(axis=(1, 2))
+    sums = np.where(valid, sub, 0.0).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def network_bootstrap(matrix: Any, memorizing: Any, *, n_boot: int = 2000, rng: Any = None) -> dict[str, np.ndarray]:
+    """Bootstrap distributions of the GG, MM and GM mean similarities, resampling networks.
+
+    Each replicate draws ``n_G`` generalizing and ``n_M`` memorizing networks with
+    replacement and averages the similarity over the pairs of *distinct* networks drawn
+    (a network is never paired with its own copy). Resampling networks, not pairs,
+    respects that the pairs share networks; the three distributions come from the same
+    draws, so differences between kinds (GG - MM, MM - GM) are bootstrapped consistently.
+
+    Parameters
+    ----------
+    matrix : array of shape (n_networks, n_networks)
+    memorizing : array of bool, shape (n_networks,)
+    n_boot : int, default 2000
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    dict of {"GG", "MM", "GM"} -> numpy.ndarray of shape (n_boot,)
+        Replicates in which every draw was the same network (no distinct pair) are NaN;
+        with ``n >= 3`` networks per group they are rare (probability ``n^(1-n)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.generalization import network_bootstrap
+    >>> mem = np.array([False] * 4 + [True] * 4)
+    >>> M = np.where(mem[:, None] & mem[None, :], 0.6, 0.5)   # MM pairs 0.6, the rest 0.5
+    >>> M[np.ix_(~mem, ~mem)] = 0.9                           # GG pairs 0.9
+    >>> boot = network_bootstrap(M, mem, n_boot=200, rng=0)
+    >>> [float(np.nanmean(boot[k])) for k in ("GG", "MM", "GM")]
+    [0.9, 0.6, 0.5]
+    """
+    from .._validation import check_rng
+
+    g_idx, m_idx = _group_index(memorizing)
+    M = _check_matrix(matrix, g_idx.size + m_idx.size)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive int; got {n_boot!r}")
+    gen = check_rng(rng)
+    g_draw = g_idx[gen.integers(0, g_idx.size, (int(n_boot), g_idx.size))]
+    m_draw = m_idx[gen.integers(0, m_idx.size, (int(n_boot), m_idx.size))]
+    gm = M[g_draw[:, :, None], m_draw[:, None, :]].mean(axis=(1, 2))
+    return {"GG": _within_means(M, g_draw), "MM": _within_means(M, m_draw), "GM": gm}
+
+
+def group_permutation_test(matrix: Any, memorizing: Any) -> tuple[float, float]:
+    """Exact permutation test of ``mean(GG) - mean(MM)`` over the assignment of networks to groups.
+
+    Under the null hypothesis that the labels a network was trained on do not change how
+    similar it is to the others, every way of splitting the networks into groups of sizes
+    ``n_G`` and ``n_M`` is equally likely. The p-value is the fraction of the
+    ``C(n_G + n_M, n_G)`` splits whose statistic is at least the observed one (one-sided,
+    the observed split included), so it is never below ``1 / C(n_G + n_M, n_G)``: 1/252
+    for 5 + 5 networks.
+
+    Parameters
+    ----------
+    matrix : array of shape (n_networks, n_networks)
+    memorizing : array of bool, shape (n_networks,)
+
+    Returns
+    -------
+    (observed, p_value) : tuple of float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.generalization import group_permutation_test
+    >>> mem = np.array([False] * 3 + [True] * 3)
+    >>> M = np.full((6, 6), 0.5)
+    >>> M[:3, :3] = 0.9                      # generalizing networks agree
+    >>> observed, p = group_permutation_test(M, mem)
+    >>> round(observed, 3), round(p, 3)      # no other split of 6 into 3 + 3 does as well
+    (0.4, 0.05)
+    """
+    g_idx, m_idx = _group_index(memorizing)
+    n = g_idx.size + m_idx.size
+    M = _check_matrix(matrix, n)
+
+    def stat(g: np.ndarray, m: np.ndarray) -> float:
+        i, j = np.triu_indices(g.size, 1)
+        k, l = np.triu_indices(m.size, 1)
+        return float(M[g[i], g[j]].mean() - M[m[k], m[l]].mean())
+
+    observed = stat(g_idx, m_idx)
+    everyone = np.arange(n)
+    null = []
+    for g in itertools.combinations(range(n), g_idx.size):
+        g = np.array(g)
+        null.append(stat(g, np.setdiff1d(everyone, g)))
+    null_arr = np.array(null)
+    p = float(np.mean(null_arr >= observed - 1e-12))
+    return observed, p
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """The difference of mean similarity between two kinds of pairs, in one layer.
+
+    Attributes
+    ----------
+    measure, layer : str
+    kinds : (str, str)
+        E.g. ``("GG", "MM")``: ``difference = mean(GG) - mean(MM)``.
+    difference : float
+        Over all pairs of each kind.
+    low, high : float
+        Network-bootstrap percentile interval of the difference (:func:`network_bootstrap`).
+    confidence : float
+    cohens_d : float
+        The difference over the pooled standard deviation of the pair similarities. The
+        pairs share networks, so this overstates how separable the groups are; read it as
+        "the spread between pairs is small next to the gap", not as an independent-sample
+        effect size.
+    p_value : float or None
+        Exact permutation p-value over group assignments (:func:`group_permutation_test`);
+        only for ``("GG", "MM")``.
+    """
+
+    measure: str
+    layer: str
+    kinds: tuple[str, str]
+    difference: float
+    low: float
+    high: float
+    confidence: float
+    cohens_d: float
+    p_value: float | None = None
+
+    def __repr__(self) -> str:
+        p = "" if self.p_value is None else f", p={self.p_value:.4f}"
+        return (
+            f"GapResult({self.kinds[0]} - {self.kinds[1]}, {self.measure}, {self.layer}: "
+            f"{self.difference:+.3f} [{self.low:+.3f}, {self.high:+.3f}], d={self.cohens_d:.1f}{p})"
+        )
+
+
+def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    na, nb = a.size, b.size
+    if na + nb <= 2:
+        return float("nan")
+    pooled = ((na - 1) * a.var(ddof=1 if na > 1 else 0) + (nb - 1) * b.var(ddof=1 if nb > 1 else 0)) / (na + nb - 2)
+    diff = float(a.mean() - b.mean())
+    if pooled <= 0:
+        return float("inf") * np.sign(diff) if diff else 0.0
+    return diff / float(np.sqrt(pooled))
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+@dataclass(frozen=True, eq=False)
+class GeneralizationData:
+    """Named access to a generalization result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : GeneralizationConfig
+    arrays : dict of str -> numpy.ndarray
+    layers : tuple of str
+        Recorded layers, input side first (the last is the logits).
+    measures : tuple of str
+    memorizing : numpy.ndarray of bool, shape (n_networks,)
+        Generalizing networks first.
+    seeds, epochs : numpy.ndarray of int, shape (n_networks,)
+        Each network's seed and the epochs it trained.
+    train_accuracy, test_accuracy : numpy.ndarray of shape (n_networks,)
+        Training accuracy on the labels it was trained on, and test accuracy (true labels).
+    reached_target : numpy.ndarray of bool, shape (n_networks,)
+    """
+
+    config: Any
+    arrays: Mapping[str, np.ndarray]
+    layers: tuple[str, ...]
+    measures: tuple[str, ...]
+    memorizing: np.ndarray
+    seeds: np.ndarray
+    epochs: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    reached_target: np.ndarray
+
+    @property
+    def hidden_layers(self) -> tuple[str, ...]:
+        """Every layer but the logits."""
+        return self.layers[:-1]
+
+    @property
+    def last_hidden(self) -> str:
+        """The layer that feeds the logits."""
+        return self.layers[-2]
+
+    @property
+    def n_per_group(self) -> tuple[int, int]:
+        """``(n_generalizing, n_memorizing)``."""
+        m = self.memorizing
+        return int((~m).sum()), int(m.sum())
+
+    @property
+    def n_rows(self) -> dict[str, int]:
+        """Datapoints each layer was compared over (images, or image positions for conv layers)."""
+        return {layer: int(n) for layer, n in zip(self.layers, self.arrays["n_rows"])}
+
+    @property
+    def layer_widths(self) -> dict[str, int]:
+        """Units (channels) of each layer."""
+        return {layer: int(n) for layer, n in zip(self.layers, self.arrays["layer_widths"])}
+
+    @property
+    def dataset(self) -> str:
+        """Name of the dataset the networks were trained on."""
+        return str(self.arrays["dataset"])
+
+    def group(self, name: str) -> np.ndarray:
+        """Indices of the networks of ``"G"`` (generalizing) or ``"M"`` (memorizing)."""
+        if name not in ("G", "M"):
+            raise ValueError(f"group must be one of 'G', 'M'; got {name!r}")
+        return np.flatnonzero(self.memorizing if name == "M" else ~self.memorizing)
+
+    def _layer_index(self, layer: str | int) -> int:
+        if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+            return int(range(len(self.layers))[layer])
+        if layer not in self.layers:
+            raise KeyError(f"unknown layer {layer!r}; layers: {self.layers}")
+        return self.layers.index(layer)
+
+    def _measure_index(self, measure: str) -> int:
+        if measure not in self.measures:
+            raise KeyError(f"unknown measure {measure!r}; measures: {self.measures}")
+        return self.measures.index(measure)
+
+    def matrix(self, measure: str, layer: str | int) -> np.ndarray:
+        """Networks x networks similarity of one layer (generalizing networks first)."""
+        return np.asarray(self.arrays["similarity"][self._measure_index(measure), self._layer_index(layer)])
+
+    def pairs(self, measure: str, kind: str, layers: Sequence[str] | None = None) -> np.ndarray:
+        """Similarity of every pair of ``kind`` in each layer, shape ``(n_pairs, n_layers)``.
+
+        ``layers`` defaults to every layer (logits included).
+        """
+        chosen = self.layers if layers is None else tuple(layers)
+        cols = [pair_values(self.matrix(measure, layer), self.memorizing, kind) for layer in chosen]
+        return np.stack(cols, axis=1)
+
+    def mean(self, measure: str, kind: str, layers: Sequence[str] | None = None) -> np.ndarray:
+        """Mean over the pairs of ``kind``, per layer."""
+        return self.pairs(measure, kind, layers).mean(axis=0)
+
+    def bootstrap(
+        self, measure: str, layer: str | int, *, n_boot: int = 2000, rng: Any = 0
+    ) -> dict[str, np.ndarray]:
+        """:func:`network_bootstrap` of one layer (replicates of the GG, MM and GM means)."""
+        return network_bootstrap(self.matrix(measure, layer), self.memorizing, n_boot=n_boot, rng=rng)
+
+    def intervals(
+        self,
+        measure: str,
+        kind: str,
+        layers: Sequence[str] | None = None,
+        *,
+        n_boot: int = 2000,
+        confidence: float = 0.95,
+        rng: Any = 0,
+    ) -> list[Any]:
+        """Network-bootstrap percentile intervals of the mean of ``kind``, one per layer.
+
+        Returns
+        -------
+        list of svcca.stats.BootstrapResult
+            ``observed`` is the mean over all pairs of ``kind``; ``low``/``high`` the
+            interval; ``method="percentile"`` over resampled networks. Ready for
+            :func:`svcca.plotting.plot_group_comparison`.
+        """
+        from ..stats import BootstrapResult
+
+        _check_confidence(confidence)
+        chosen = self.layers if layers is None else tuple(layers)
+        alpha = 1.0 - float(confidence)
+        out = []
+        for layer in chosen:
+            boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)[kind]
+            boot = boot[np.isfinite(boot)]
+            low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+            observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
+            out.append(
+                BootstrapResult(
+                    observed=observed, low=float(min(low, observed)), high=float(max(high, observed)),
+                    confidence=float(confidence), method="percentile", bootstrap_distribution=boot,
+                    n_boot=int(boot.size), measure=measure,
+                )  # fmt: skip
+            )
+        return out
+
+    def gap(
+        self,
+        measure: str,
+        layer: str | int,
+        kinds: tuple[str, str] = ("GG", "MM"),
+        *,
+        n_boot: int = 2000,
+        confidence: float = 0.95,
+        rng: Any = 0,
+    ) -> GapResult:
+        """``mean(kinds[0]) - mean(kinds[1])`` in one layer, with a network-bootstrap interval.
+
+        For ``("GG", "MM")`` also the exact permutation p-value over group assignments.
+        """
+        _check_confidence(confidence)
+        a_kind, b_kind = kinds
+        M = self.matrix(measure, layer)
+        a = pair_values(M, self.memorizing, a_kind)
+        b = pair_values(M, self.memorizing, b_kind)
+        boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)
+        diff_boot = boot[a_kind] - boot[b_kind]
+        diff_boot = diff_boot[np.isfinite(diff_boot)]
+        alpha = 1.0 - float(confidence)
+        low, high = np.quantile(diff_boot, [alpha / 2, 1 - alpha / 2])
+        p = group_permutation_test(M, self.memorizing)[1] if tuple(kinds) == ("GG", "MM") else None
+        return GapResult(
+            measure=measure,
+            layer=self.layers[self._layer_index(layer)],
+            kinds=(a_kind, b_kind),
+            difference=float(a.mean() - b.mean()),
+            low=float(low),
+            high=float(high),
+            confidence=float(confidence),
+            cohens_d=_cohens_d(a, b),
+            p_value=p,
+        )
+
+    def svcca_dims(self, group: str) -> np.ndarray:
+        """Directions SVCCA keeps (``keep`` of the variance) per network of ``group`` and layer,
+        shape ``(n_networks_in_group, n_layers)``."""
+        return np.asarray(self.arrays["svcca_dims"])[:, self.group(group)].T
+
+    def table(self, measure: str, *, digits: int = 3) -> str:
+        """Plain-text table of the GG, MM and GM means per layer, and GG - MM."""
+        head = f"{'layer':<8}" + "".join(f"{k:>8}" for k in (*KINDS, "GG-MM"))
+        lines = [f"{measure}", head]
+        for layer in self.layers:
+            g, m, x = (float(self.mean(measure, k, [layer])[0]) for k in KINDS)
+            lines.append(f"{layer:<8}" + "".join(f"{v:>8.{digits}f}" for v in (g, m, x, g - m)))
+        return "\n".join(lines)
+
+
+def _check_confidence(confidence: Any) -> None:
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> GeneralizationData:
+    """Named access to the arrays of a generalization run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(GeneralizationConfig(...))`` returned (or its ``arrays``).
+    config : GeneralizationConfig, optional
+        Recorded in the returned object when ``result`` is a bare dict.
+
+    Returns
+    -------
+    GeneralizationData
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    return GeneralizationData(
+        config=cfg if cfg is not None else GeneralizationConfig(),
+        arrays=arrays,
+        layers=tuple(str(v) for v in arrays["layers"]),
+        measures=tuple(str(v) for v in arrays["measures"]),
+        memorizing=np.asarray(arrays["memorizing"], dtype=bool),
+        seeds=np.asarray(arrays["seeds"]),
+        epochs=np.asarray(arrays["epochs"]),
+        train_accuracy=np.asarray(arrays["train_accuracy"]),
+        test_accuracy=np.asarray(arrays["test_accuracy"]),
+        reached_target=np.asarray(arrays["reached_target"], dtype=bool),
+    )

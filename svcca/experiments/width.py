@@ -1,0 +1,331 @@
+"""Wider networks converge to more similar representations (Morcos, Raghu & Bengio 2018, section 3.3).
+
+For each width ``w``, networks of that width are trained from several seeds and the
+similarity of their last hidden layer (optionally every hidden layer) is measured between
+every pair of seeds, for the trained networks **and for the same networks at
+initialisation**. Morcos et al. report that similarity across seeds grows with width.
+The untrained baseline matters: with a fixed number of datapoints, two random networks'
+layers also look more similar the wider they are (a wide random ReLU layer spans much of
+the input's principal subspace), so the part of "wider is more similar" that training
+produces is the gap between the trained and the untrained curves, not the trained curve.
+
+Presets (``WidthConfig.for_scale``):
+
+* ``tiny``: MLPs of width 8 and 16, two seeds, two epochs (seconds; tests);
+* ``default``: MLPs 64 -> 3 x w -> 10 for w in 32, 64, 128, 256, 512 on scikit-learn's
+  8x8 digits (embedded), 3 seeds, Adam 1e-3 for 30 epochs, compared on the 500 test
+  images under every one-pixel shift (n = 4500);
+* ``full``: Tiny-10 conv nets on CIFAR-10 with channel multipliers 0.25 to 4, 3 seeds,
+  conv layers with spatial positions as datapoints (GPU; needs CIFAR-10 in the data folder).
+
+Reading a result::
+
+    from svcca.experiments import run_or_load
+    from svcca.experiments.width import WidthConfig, unpack
+
+    data = unpack(run_or_load(WidthConfig.for_scale("default")))
+    data.mean("pwcca", "trained"), data.mean("pwcca", "init")    # one value per width
+
+References
+----------
+A. S. Morcos, M. Raghu, S. Bengio. Insights on representational similarity in neural
+networks with canonical correlation. NeurIPS 2018.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._cache import ExperimentConfig, ExperimentResult
+from .generalization import (
+    MEASURES,
+    _check_common,
+    build_network,
+    eval_inputs,
+    first_items,
+    load_data,
+    record_layer,
+    similarity_grid,
+)
+
+__all__ = ["STATES", "WidthConfig", "WidthData", "unpack"]
+
+#: The trained networks, and the same networks before training.
+STATES = ("trained", "init")
+
+
+@dataclass(frozen=True)
+class WidthConfig(ExperimentConfig):
+    """Train networks of several widths from several seeds; compare seeds, trained and untrained.
+
+    Parameters
+    ----------
+    dataset : {"digits", "cifar10"}, default "digits"
+    image_size : int, default 8
+    model : {"mlp", "conv"}, default "mlp"
+    depth : int, default 3
+        Hidden layers of the MLP (each of the width being compared).
+    arch : str, default "tiny10"
+        Conv architecture; its channels are multiplied by each width.
+    widths : tuple of number, default (32, 64, 128, 256, 512)
+        Units per hidden layer (MLP) or channel multipliers (conv), increasing.
+    seeds : tuple of int, default (0, 1, 2)
+        One network per seed and width (initialisation and data order); at least two.
+    epochs, batch_size, lr : training settings (Adam).
+    n_train : int or None, default None
+        Train on the first ``n_train`` training images only.
+    eval_shift : int, default 1
+        Evaluation set: the test images under every shift of up to this many pixels.
+    n_eval : int or None, default None
+        Use only the first ``n_eval`` test images.
+    positions_per_image : int or None, default 16
+        Conv layers: positions as datapoints, about this many per image.
+    all_layers : bool, default False
+        Compare every hidden layer, not only the last one.
+    measures : tuple of str, default ("pwcca", "cca", "svcca", "cka")
+    keep : float, default 0.99
+        Variance SVCCA keeps.
+    seed : int, default 0
+        Seeds the choice of conv positions (networks are seeded by ``seeds``).
+    device : str, default "cpu"
+        Not part of the cache key.
+    data_root : str or None
+        Folder holding CIFAR-10; not part of the key.
+    """
+
+    experiment: ClassVar[str] = "width"
+    schema_version: ClassVar[int] = 1
+
+    dataset: str = "digits"
+    image_size: int = 8
+    model: str = "mlp"
+    depth: int = 3
+    arch: str = "tiny10"
+    widths: tuple[float, ...] = (32, 64, 128, 256, 512)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    n_train: int | None = None
+    eval_shift: int = 1
+    n_eval: int | None = None
+    positions_per_image: int | None = 16
+    all_layers: bool = False
+    measures: tuple[str, ...] = MEASURES
+    keep: float = 0.99
+    seed: int = 0
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        w = [float(v) for v in self.widths]
+        if not w or any(v <= 0 for v in w) or w != sorted(set(w)):
+            raise ValueError(f"widths must be increasing positive numbers; got {self.widths!r}")
+        if self.model == "mlp" and any(v != int(v) for v in w):
+            raise ValueError(f"MLP widths must be whole numbers of units; got {self.widths!r}")
+        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
+            raise ValueError(f"depth must be a positive int; got {self.depth!r}")
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        """Placeholder hidden widths (``build_network`` replaces them by each width)."""
+        return (1,) * self.depth
+
+    # ---- presets ---------------------------------------------------------------------
+    @classmethod
+    def preset_tiny(cls) -> WidthConfig:
+        """MLPs of width 8 and 16, 2 hidden layers, two seeds, two epochs on 300 digits: seconds."""
+        return cls(depth=2, widths=(8, 16), seeds=(0, 1), epochs=2, n_train=300, eval_shift=0, n_eval=100)
+
+    @classmethod
+    def preset_default(cls) -> WidthConfig:
+        """MLPs 3 x w, w = 32 ... 512, 3 seeds, 30 epochs on the digits; 4500-image probe."""
+        return cls()
+
+    @classmethod
+    def preset_full(cls) -> WidthConfig:
+        """Tiny-10 conv nets on CIFAR-10, channel multipliers 0.25 ... 4, 3 seeds (GPU)."""
+        return cls(
+            dataset="cifar10",
+            model="conv",
+            arch="tiny10",
+            widths=(0.25, 0.5, 1.0, 2.0, 4.0),
+            epochs=30,
+            eval_shift=0,
+            n_eval=2000,
+            positions_per_image=16,
+            device="cuda",
+        )
+
+    # ---- the experiment --------------------------------------------------------------
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Train every width and seed, compare seeds trained and untrained; see :func:`unpack`."""
+        from ..nn import evaluate, train
+
+        data = load_data(self)
+        train_set = first_items(data.train, self.n_train)
+        eval_x, n_images = eval_inputs(self, data)
+        n_seeds = len(self.seeds)
+        pairs = [(i, j) for i in range(n_seeds) for j in range(i + 1, n_seeds)]
+        test_acc = np.zeros((len(self.widths), n_seeds))
+        init_acc = np.zeros((len(self.widths), n_seeds))
+        sims: np.ndarray | None = None
+        layers: tuple[str, ...] = ()
+        n_rows = 0
+        for wi, w in enumerate(self.widths):
+            trained, init = [], []
+            for si, s in enumerate(self.seeds):
+                net = build_network(self, data, s, width=w).to(self.device)
+                init.append(copy.deepcopy(net).eval())
+                init_acc[wi, si] = evaluate(init[-1], data.test, device=self.device)[1]
+                train(
+                    net,
+                    train_set,
+                    epochs=self.epochs,
+                    batch_size=self.batch_size,
+                    lr=self.lr,
+                    seed=s,
+                    device=self.device,
+                    eval_train=False,
+                    deterministic=self.device == "cpu",
+                    progress=progress,
+                )
+                test_acc[wi, si] = evaluate(net, data.test, device=self.device)[1]
+                trained.append(net)
+            names = tuple(trained[0].layer_names)
+            layers = names[:-1] if self.all_layers else (names[-2],)
+            if sims is None:
+                sims = np.full((len(STATES), len(self.measures), len(self.widths), len(layers), len(pairs)), np.nan)
+            for state_i, nets in enumerate((trained, init)):
+                for li, layer in enumerate(layers):
+                    acts = record_layer(nets, eval_x, layer, names.index(layer), self, n_images)
+                    n_rows = acts[0].shape[0]
+                    named = {i: a for i, a in enumerate(acts)}
+                    for mi, measure in enumerate(self.measures):
+                        grid = similarity_grid(named, measure, keep=self.keep)
+                        sims[state_i, mi, wi, li] = [grid[i, j] for i, j in pairs]
+        assert sims is not None
+        return {
+            "widths": np.array([float(w) for w in self.widths]),
+            "seeds": np.array(self.seeds, dtype=np.int64),
+            "pairs": np.array(pairs, dtype=np.int64).reshape(-1, 2),
+            "layers": np.array(layers),
+            "measures": np.array(self.measures),
+            "states": np.array(STATES),
+            "similarity": sims,
+            "test_accuracy": test_acc,
+            "init_accuracy": init_acc,
+            "n_eval_images": np.array(n_images, dtype=np.int64),
+            "n_rows": np.array(n_rows, dtype=np.int64),
+            "dataset": np.array(data.name),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class WidthData:
+    """Named access to a width result (see :func:`unpack`).
+
+    Attributes
+    ----------
+    config : WidthConfig
+    arrays : dict of str -> numpy.ndarray
+    widths : numpy.ndarray of shape (n_widths,)
+    seeds : tuple of int
+    layers : tuple of str
+        Compared layers (by default only the last hidden layer).
+    measures : tuple of str
+    test_accuracy, init_accuracy : numpy.ndarray of shape (n_widths, n_seeds)
+        Test accuracy of each trained network and of its untrained twin.
+    """
+
+    config: Any
+    arrays: Mapping[str, np.ndarray]
+    widths: np.ndarray
+    seeds: tuple[int, ...]
+    layers: tuple[str, ...]
+    measures: tuple[str, ...]
+    test_accuracy: np.ndarray
+    init_accuracy: np.ndarray
+
+    @property
+    def width_labels(self) -> list[str]:
+        """The widths as tick labels (``"32"``, ``"0.5"``)."""
+        return [f"{w:g}" for w in self.widths]
+
+    @property
+    def dataset(self) -> str:
+        """Name of the dataset the networks were trained on."""
+        return str(self.arrays["dataset"])
+
+    def pairs(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
+        """Similarity of every pair of seeds at each width, shape ``(n_pairs, n_widths)``.
+
+        ``state`` is ``"trained"`` or ``"init"``; ``layer`` defaults to the last compared
+        layer (the last hidden layer).
+        """
+        if state not in STATES:
+            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
+        if measure not in self.measures:
+            raise KeyError(f"unknown measure {measure!r}; measures: {self.measures}")
+        layer = self.layers[-1] if layer is None else layer
+        if layer not in self.layers:
+            raise KeyError(f"layer {layer!r} was not compared; layers: {self.layers}")
+        sims = self.arrays["similarity"][STATES.index(state), self.measures.index(measure)]
+        return np.asarray(sims[:, self.layers.index(layer), :]).T
+
+    def mean(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
+        """Mean over pairs of seeds, one value per width."""
+        return self.pairs(measure, state, layer).mean(axis=0)
+
+    def learned(self, measure: str, layer: str | None = None) -> np.ndarray:
+        """Trained minus untrained similarity (mean over pairs), one value per width."""
+        return self.mean(measure, "trained", layer) - self.mean(measure, "init", layer)
+
+    def table(self, measures: tuple[str, ...] | None = None, *, layer: str | None = None) -> str:
+        """Plain-text table: test accuracy and, per measure, trained (init) similarity per width."""
+        measures = self.measures if measures is None else tuple(measures)
+        head = f"{'width':>6}{'test acc':>10}" + "".join(f"{m + ' trained (init)':>24}" for m in measures)
+        lines = [head]
+        for wi, label in enumerate(self.width_labels):
+            row = f"{label:>6}{self.test_accuracy[wi].mean():>10.3f}"
+            for m in measures:
+                t, i = self.mean(m, "trained", layer)[wi], self.mean(m, "init", layer)[wi]
+                row += f"{f'{t:.3f} ({i:.3f})':>24}"
+            lines.append(row)
+        return "\n".join(lines)
+
+
+def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> WidthData:
+    """Named access to the arrays of a width run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(WidthConfig(...))`` returned (or its ``arrays``).
+    config : WidthConfig, optional
+        Recorded in the returned object when ``result`` is a bare dict.
+
+    Returns
+    -------
+    WidthData
+    """
+    arrays = result.arrays if isinstance(result, ExperimentResult) else result
+    cfg = result.config if isinstance(result, ExperimentResult) else config
+    return WidthData(
+        config=cfg if cfg is not None else WidthConfig(),
+        arrays=arrays,
+        widths=np.asarray(arrays["widths"], dtype=np.float64),
+        seeds=tuple(int(s) for s in arrays["seeds"]),
+        layers=tuple(str(v) for v in arrays["layers"]),
+        measures=tuple(str(v) for v in arrays["measures"]),
+        test_accuracy=np.asarray(arrays["test_accuracy"]),
+        init_accuracy=np.asarray(arrays["init_accuracy"]),
+    )
