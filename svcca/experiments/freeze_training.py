@@ -114,9 +114,9 @@ class FreezeTrainingConfig(ExperimentConfig):
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {self.model!r}")
         if self.dataset not in DATASETS[self.model]:
+            allowed = ", ".join(map(repr, DATASETS[self.model]))
             raise ValueError(
-                f"dataset for model={self.model!r} must be one of {', '.join(map(repr, DATASETS[self.model]))}; "
-                f"got {self.dataset!r}"
+                f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
             )
         if not 0.0 <= self.freeze_start <= self.freeze_stop <= 1.0:
             raise ValueError(
@@ -326,7 +326,9 @@ class FreezeTrainingData:
 
     def frozen_epochs(self) -> dict[str, float]:
         """Epoch at which each frozen layer stopped training (first seed)."""
-        return {n: float(s) / self.steps_per_epoch for n, s in zip(self.frozen_layers, self.frozen_at_step[0])}
+        return {
+            n: float(s) / self.steps_per_epoch for n, s in zip(self.frozen_layers, self.frozen_at_step[0])
+        }
 
 
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> FreezeTrainingData:

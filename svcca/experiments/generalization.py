@@ -46,8 +46,9 @@ rethinking generalization. ICLR 2017.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -123,6 +124,11 @@ class GeneralizationConfig(ExperimentConfig):
         Not part of the cache key.
     data_root : str or None
         Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`); not part of the key.
+    verify_data : bool, default True
+        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
+    num_threads : int or None, default None
+        Limit torch and BLAS to this many threads during the run (None: leave them as they
+        are). Not part of the key.
     """
 
     experiment: ClassVar[str] = "generalization"
@@ -148,6 +154,8 @@ class GeneralizationConfig(ExperimentConfig):
     seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
+    verify_data: bool = field(default=True, compare=False)
+    num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -159,11 +167,8 @@ class GeneralizationConfig(ExperimentConfig):
     # ---- presets ---------------------------------------------------------------------
     @classmethod
     def preset_tiny(cls) -> GeneralizationConfig:
-        """2 + 2 MLPs 2 x 32 on 300 digits, at most 4 epochs, 100 test images: seconds."""
-        return cls(
-            hidden=(32, 32), n_networks=2, epochs=4, n_train=300, eval_shift=0, n_eval=100,
-            target_train_accuracy=1.0,
-        )  # fmt: skip
+        """3 + 3 MLPs 2 x 32 on 300 digits, at most 4 epochs, 100 test images: seconds."""
+        return cls(hidden=(32, 32), n_networks=3, epochs=4, n_train=300, eval_shift=0, n_eval=100)
 
     @classmethod
     def preset_default(cls) -> GeneralizationConfig:
@@ -200,6 +205,10 @@ class GeneralizationConfig(ExperimentConfig):
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train both groups, record every layer, compare all pairs; see :func:`unpack`."""
+        with limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         from ..nn import evaluate, train
         from ..nn.data import random_labels
 
@@ -276,7 +285,9 @@ def _check_common(cfg: Any) -> None:
     if isinstance(cfg.eval_shift, bool) or not isinstance(cfg.eval_shift, int) or cfg.eval_shift < 0:
         raise ValueError(f"eval_shift must be an int >= 0; got {cfg.eval_shift!r}")
     if cfg.eval_shift and cfg.dataset != "digits":
-        raise ValueError(f"eval_shift > 0 (a shifted probe set) is for the digits only; got dataset={cfg.dataset!r}")
+        raise ValueError(
+            f"eval_shift > 0 (a shifted probe set) is for the digits only; got dataset={cfg.dataset!r}"
+        )
 
 
 def load_data(cfg: Any) -> Any:
@@ -285,7 +296,25 @@ def load_data(cfg: Any) -> Any:
 
     if cfg.dataset == "digits":
         return load_digits(image_size=cfg.image_size)
-    return load_cifar10(cfg.data_root)
+    return load_cifar10(cfg.data_root, verify=cfg.verify_data)
+
+
+@contextlib.contextmanager
+def limit_threads(n: int | None) -> Iterator[None]:
+    """Limit torch and BLAS (threadpoolctl) to ``n`` threads inside the block; None: no change."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _tensors(ds: Any) -> tuple[Any, Any]:
@@ -305,9 +334,8 @@ def first_items(ds: Any, n: int | None) -> Any:
     """The first ``n`` items of a dataset as a ``TensorDataset`` (the dataset itself when None)."""
     if n is None or n >= len(ds):
         return ds
-    from torch.utils.data import TensorDataset
-
     import torch
+    from torch.utils.data import TensorDataset
 
     if hasattr(ds, "get_batch") and not isinstance(ds, TensorDataset):
         return TensorDataset(*ds.get_batch(torch.arange(n)))
@@ -341,7 +369,9 @@ def build_network(cfg: Any, data: Any, seed: int, width: float | int | None = No
     return ConvNet(cfg.arch, c, data.n_classes, width=cfg.width if width is None else float(width), seed=seed)
 
 
-def record_layer(nets: Sequence[Any], x: Any, layer: str, index: int, cfg: Any, n_images: int) -> list[np.ndarray]:
+def record_layer(
+    nets: Sequence[Any], x: Any, layer: str, index: int, cfg: Any, n_images: int
+) -> list[np.ndarray]:
     """One layer of every network over ``x``, samples first; conv layers as positions x channels.
 
     Conv positions are subsampled to about ``cfg.positions_per_image`` per image, the same
@@ -394,7 +424,8 @@ def _group_index(memorizing: Any) -> tuple[np.ndarray, np.ndarray]:
     g_idx, m_idx = np.flatnonzero(~m), np.flatnonzero(m)
     if g_idx.size < 2 or m_idx.size < 2:
         raise ValueError(
-            f"need at least 2 networks in each group; got {g_idx.size} generalizing and {m_idx.size} memorizing"
+            "need at least 2 networks in each group; "
+            f"got {g_idx.size} generalizing and {m_idx.size} memorizing"
         )
     return g_idx, m_idx
 
@@ -456,7 +487,9 @@ def _within_means(M: np.ndarray, draws: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def network_bootstrap(matrix: Any, memorizing: Any, *, n_boot: int = 2000, rng: Any = None) -> dict[str, np.ndarray]:
+def network_bootstrap(
+    matrix: Any, memorizing: Any, *, n_boot: int = 2000, rng: Any = None
+) -> dict[str, np.ndarray]:
     """Bootstrap distributions of the GG, MM and GM mean similarities, resampling networks.
 
     Each replicate draws ``n_G`` generalizing and ``n_M`` memorizing networks with
@@ -598,7 +631,8 @@ def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     na, nb = a.size, b.size
     if na + nb <= 2:
         return float("nan")
-    pooled = ((na - 1) * a.var(ddof=1 if na > 1 else 0) + (nb - 1) * b.var(ddof=1 if nb > 1 else 0)) / (na + nb - 2)
+    ss = (na - 1) * a.var(ddof=1 if na > 1 else 0) + (nb - 1) * b.var(ddof=1 if nb > 1 else 0)
+    pooled = ss / (na + nb - 2)
     diff = float(a.mean() - b.mean())
     if pooled <= 0:
         return float("inf") * np.sign(diff) if diff else 0.0
@@ -743,10 +777,15 @@ class GeneralizationData:
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
             out.append(
                 BootstrapResult(
-                    observed=observed, low=float(min(low, observed)), high=float(max(high, observed)),
-                    confidence=float(confidence), method="percentile", bootstrap_distribution=boot,
-                    n_boot=int(boot.size), measure=measure,
-                )  # fmt: skip
+                    observed=observed,
+                    low=float(min(low, observed)),
+                    high=float(max(high, observed)),
+                    confidence=float(confidence),
+                    method="percentile",
+                    bootstrap_distribution=boot,
+                    n_boot=int(boot.size),
+                    measure=measure,
+                )
             )
         return out
 

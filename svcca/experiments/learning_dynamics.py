@@ -16,7 +16,13 @@ Three model kinds, one config (``model=``):
   layers with spatial positions as datapoints ``(n_images * height * width, channels)``;
 * ``"resnet"``: :class:`svcca.nn.models.SmallResNet`, measured the same way;
 * ``"lstm"``: a character- or word-level LSTM language model
-  (:class:`svcca.nn.models.LSTMLanguageModel`); every sequence position is a datapoint.
+  (:class:`svcca.nn.models.LSTMLanguageModel`); every sequence position is a datapoint;
+* ``"mlp"``: a fully connected network (:class:`svcca.nn.models.MLP`), the counter-example:
+  on the digits its hidden layers converge in no consistent order.
+
+For the image models each conv layer is also measured after global average pooling (one
+datapoint per image, ``similarity_pooled``): the representation the classifier reads, and
+a common shortcut that changes the picture for the top layers.
 
 Presets (``LearningDynamicsConfig.for_scale(scale, model=...)``):
 
@@ -71,13 +77,14 @@ __all__ = [
 ]
 
 #: Model kinds of the experiment.
-MODELS = ("conv", "resnet", "lstm")
+MODELS = ("conv", "resnet", "lstm", "mlp")
 
 #: Datasets each model kind can be trained on.
 DATASETS: dict[str, tuple[str, ...]] = {
     "conv": ("digits", "cifar10"),
     "resnet": ("digits", "cifar10"),
     "lstm": ("stdlib", "ptb", "wikitext2"),
+    "mlp": ("digits", "cifar10"),
 }
 
 
@@ -87,9 +94,9 @@ class LearningDynamicsConfig(ExperimentConfig):
 
     Parameters
     ----------
-    model : {"conv", "resnet", "lstm"}, default "conv"
+    model : {"conv", "resnet", "lstm", "mlp"}, default "conv"
     dataset : str, default "digits"
-        ``"digits"`` or ``"cifar10"`` for image models; ``"stdlib"`` (the offline corpus of
+        ``"digits"`` or ``"cifar10"`` for image models and the MLP; ``"stdlib"`` (the offline corpus of
         :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
     image_size : int, default 8
         Side of the digits images (16 or 32 upsample; ignored for CIFAR-10).
@@ -101,6 +108,8 @@ class LearningDynamicsConfig(ExperimentConfig):
         Residual blocks per stage of the ResNet.
     widths : (int, int, int), default (16, 32, 64)
         Channels of the ResNet's three stages.
+    hidden : tuple of int, default (256, 256, 256, 256)
+        Hidden widths of the MLP.
     embedding_dim, hidden_size, num_layers : int
         LSTM language model (defaults 32, 64, 2).
     dropout : float, default 0.0
@@ -165,6 +174,7 @@ class LearningDynamicsConfig(ExperimentConfig):
     width: float = 1.0
     blocks: int = 1
     widths: tuple[int, int, int] = (16, 32, 64)
+    hidden: tuple[int, ...] = (256, 256, 256, 256)
     embedding_dim: int = 32
     hidden_size: int = 64
     num_layers: int = 2
@@ -196,9 +206,9 @@ class LearningDynamicsConfig(ExperimentConfig):
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {self.model!r}")
         if self.dataset not in DATASETS[self.model]:
+            allowed = ", ".join(map(repr, DATASETS[self.model]))
             raise ValueError(
-                f"dataset for model={self.model!r} must be one of {', '.join(map(repr, DATASETS[self.model]))}; "
-                f"got {self.dataset!r}"
+                f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
             )
         if self.level not in ("word", "char"):
             raise ValueError(f"level must be one of 'word', 'char'; got {self.level!r}")
@@ -248,18 +258,20 @@ class LearningDynamicsConfig(ExperimentConfig):
             return cls(
                 model="lstm",
                 dataset="stdlib",
-                max_chars=30_000,
+                max_chars=20_000,
                 embedding_dim=8,
                 hidden_size=16,
                 seq_len=32,
-                epochs=2,
+                epochs=1,
                 batch_size=32,
                 lr=3e-3,
                 grad_clip=1.0,
-                early_checkpoints=4,
+                early_checkpoints=3,
                 n_eval=20,
             )
-        common = dict(epochs=3, batch_size=128, early_checkpoints=4, n_eval=100, positions_per_image=8)
+        common = dict(epochs=2, batch_size=64, early_checkpoints=3, n_eval=60, positions_per_image=4)
+        if model == "mlp":
+            return cls(model="mlp", hidden=(16, 16), **common)  # type: ignore[arg-type]
         if model == "resnet":
             return cls(model="resnet", widths=(4, 8, 8), **common)  # type: ignore[arg-type]
         return cls(model="conv", arch="pilot5", width=0.25, **common)  # type: ignore[arg-type]
@@ -270,7 +282,8 @@ class LearningDynamicsConfig(ExperimentConfig):
 
         * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs;
         * resnet: ResNet-8 (one block per stage, 16/32/64 channels) at 8x8, 20 epochs;
-        * lstm: 2 x 64 LSTM on 100,000 characters of Python source, 8 epochs.
+        * lstm: 2 x 128 LSTM on 100,000 characters of Python source, 6 epochs;
+        * mlp: 4 x 256 MLP on the 8x8 digits, 30 epochs (as the conv net).
         """
         if model == "lstm":
             return cls(
@@ -278,10 +291,10 @@ class LearningDynamicsConfig(ExperimentConfig):
                 dataset="stdlib",
                 max_chars=100_000,
                 embedding_dim=32,
-                hidden_size=64,
+                hidden_size=128,
                 num_layers=2,
                 seq_len=64,
-                epochs=8,
+                epochs=6,
                 batch_size=32,
                 lr=3e-3,
                 grad_clip=1.0,
@@ -289,6 +302,8 @@ class LearningDynamicsConfig(ExperimentConfig):
             )
         if model == "resnet":
             return cls(model="resnet", blocks=1, widths=(16, 32, 64), epochs=20)
+        if model == "mlp":
+            return cls(model="mlp", hidden=(256, 256, 256, 256))
         return cls(model="conv")
 
     @classmethod
@@ -322,6 +337,8 @@ class LearningDynamicsConfig(ExperimentConfig):
         )
         if model == "resnet":
             return cls(model="resnet", blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
+        if model == "mlp":
+            return cls(model="mlp", hidden=(512, 512, 512, 512), **common)  # type: ignore[arg-type]
         return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
 
     # ---- the experiment --------------------------------------------------------------
@@ -330,13 +347,17 @@ class LearningDynamicsConfig(ExperimentConfig):
         if self.model == "lstm":
             size = "" if self.max_chars is None else f" ({self.max_chars:,} characters)"
             net = f"LSTM language model ({self.num_layers} x {self.hidden_size})"
-            data = {"stdlib": "Python standard-library source" + size, "ptb": "Penn Treebank", "wikitext2": "WikiText-2"}
+            data = {
+                "stdlib": "Python standard-library source" + size,
+                "ptb": "Penn Treebank",
+                "wikitext2": "WikiText-2",
+            }
             return f"{net} on {data[self.dataset]}, {self.epochs} epochs"
-        net = (
-            f"conv net {self.arch!r} with batch norm"
-            if self.model == "conv"
-            else f"ResNet-{6 * self.blocks + 2} (widths {tuple(self.widths)})"
-        )
+        net = {
+            "conv": f"conv net {self.arch!r} with batch norm",
+            "resnet": f"ResNet-{6 * self.blocks + 2} (widths {tuple(self.widths)})",
+            "mlp": f"MLP {' x '.join(map(str, self.hidden))}",
+        }[self.model]
         data = f"{self.image_size}x{self.image_size} digits" if self.dataset == "digits" else "CIFAR-10"
         return f"{net} on {data}, {self.epochs} epochs"
 
@@ -436,14 +457,14 @@ def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> t
     * ResNet: the stem (conv, batch norm, ReLU), then for each residual block the first
       conv's batch-norm output ``bn1``, the residual branch ``bn2`` (before the addition)
       and the block output;
-    * LSTM: every layer (embedding, LSTM layers, logits).
+    * LSTM and MLP: every layer, logits included.
 
     The logits of the image models are left out (they have one datapoint per image, the
     spatial layers one per position).
     """
     names = tuple(net.layer_names)
-    kind = model or ("lstm" if names[0] == "embedding" else "resnet" if names[0] == "stem" else "conv")
-    if kind == "lstm":
+    kind = model or {"embedding": "lstm", "stem": "resnet", "fc1": "mlp"}.get(names[0], "conv")
+    if kind in ("lstm", "mlp"):
         return names
     spatial = names[:-1]
     if not detail:
@@ -526,11 +547,12 @@ def _load(cfg: LearningDynamicsConfig) -> _Data:
         fill = 0.0 if images.background is None else images.background
         augment = D.RandomShift(cfg.augment_shift, fill=fill)
     c = images.input_shape[0]
-    return _Data(images.name, images.train, test, x, augment, {"in_channels": c, "n_classes": images.n_classes})
+    info = {"in_channels": c, "n_classes": images.n_classes, "input_shape": images.input_shape}
+    return _Data(images.name, images.train, test, x, augment, info)
 
 
 def _build(cfg: LearningDynamicsConfig, data: _Data) -> Any:
-    from ..nn.models import ConvNet, LSTMLanguageModel, SmallResNet
+    from ..nn.models import MLP, ConvNet, LSTMLanguageModel, SmallResNet
 
     if cfg.model == "lstm":
         return LSTMLanguageModel(
@@ -542,6 +564,8 @@ def _build(cfg: LearningDynamicsConfig, data: _Data) -> Any:
             seed=cfg.seed,
         )
     c, k = data.info["in_channels"], data.info["n_classes"]
+    if cfg.model == "mlp":
+        return MLP(int(np.prod(data.info["input_shape"])), cfg.hidden, k, seed=cfg.seed)
     if cfg.model == "resnet":
         return SmallResNet(cfg.blocks, cfg.widths, in_channels=c, n_classes=k, seed=cfg.seed)
     return ConvNet(cfg.arch, c, k, width=cfg.width, seed=cfg.seed)
@@ -602,7 +626,11 @@ class _Views:
 
 
 def _record_views(
-    model: Any, x: Any, views: Mapping[str, tuple[str, int | None]], cfg: LearningDynamicsConfig, n_images: int
+    model: Any,
+    x: Any,
+    views: Mapping[str, tuple[str, int | None]],
+    cfg: LearningDynamicsConfig,
+    n_images: int,
 ) -> dict[str, Any]:
     from ..nn.activations import record
 
@@ -650,53 +678,60 @@ def _measure(
     curve_layers: Sequence[str],
     grid_names: Sequence[str],
 ) -> dict[str, np.ndarray]:
+    """Record every snapshot and compare it with the final one (curves, pooled curves, grids)."""
     from .._grid import similarity_matrix
 
     x = data.eval_inputs
-    n_images = len(x)
-    total = final
-    grid_steps = sorted({min(steps, key=lambda s: abs(s - f * total)) for f in cfg.grid_fractions})
+    grid_steps = sorted({min(steps, key=lambda s: abs(s - f * final)) for f in cfg.grid_fractions})
     model.load_state_dict(snaps[final])
-    side = _spatial_side(model, x, grid_names) if cfg.model != "lstm" else None
+    images = cfg.model in ("conv", "resnet")
+    side = _spatial_side(model, x, grid_names) if images else None
     views: dict[str, tuple[str, int | None]] = {f"c:{name}": (name, None) for name in curve_layers}
-    grid_views: dict[str, tuple[str, int | None]] = {f"g:{name}": (name, side) for name in grid_names}
+    if images:  # global average pooling: one datapoint per image
+        views.update({f"p:{name}": (name, 1) for name in curve_layers})
+    grid_views = {f"g:{name}": (name, side) for name in grid_names}
+    kinds = ("c", "p") if images else ("c",)
 
-    def acts_at(step: int, with_grid: bool) -> dict[str, Any]:
+    def acts_at(step: int) -> dict[str, Any]:
         model.load_state_dict(snaps[step])
-        return _record_views(model, x, {**views, **(grid_views if with_grid else {})}, cfg, n_images)
+        return _record_views(model, x, {**views, **(grid_views if step in grid_steps else {})}, cfg, len(x))
 
-    last = acts_at(final, bool(grid_names))
-    ref = {name: _Prepared(last[f"c:{name}"], cfg.keep) for name in curve_layers}
+    last = acts_at(final)
+    ref = {(k, n): _Prepared(last[f"{k}:{n}"], cfg.keep) for k in kinds for n in curve_layers}
     grid_final = {name: last[f"g:{name}"] for name in grid_names}
-    sims = np.zeros((len(steps), len(curve_layers)))
+    sims = {k: np.ones((len(steps), len(curve_layers))) for k in kinds}
     dims = np.zeros((len(steps), len(curve_layers)), dtype=np.int64)
     grids = np.zeros((len(grid_steps), len(grid_names), len(grid_names)))
     for i, step in enumerate(steps):
-        acts = last if step == final else acts_at(step, step in grid_steps)
-        for j, name in enumerate(curve_layers):
-            prep = ref[name] if step == final else _Prepared(acts[f"c:{name}"], cfg.keep)
-            sims[i, j] = 1.0 if step == final else prep.svcca(ref[name])
-            dims[i, j] = prep.dims
-        if step in grid_steps and grid_names:
+        acts = last if step == final else acts_at(step)
+        for k in kinds:
+            for j, name in enumerate(curve_layers):
+                prep = ref[(k, name)] if step == final else _Prepared(acts[f"{k}:{name}"], cfg.keep)
+                if step != final:
+                    sims[k][i, j] = prep.svcca(ref[(k, name)])
+                if k == "c":
+                    dims[i, j] = prep.dims
+        if step in grid_steps:
             rows = {name: acts[f"g:{name}"] for name in grid_names}
             grids[grid_steps.index(step)] = similarity_matrix(
                 rows, grid_final, method="svcca", keep=cfg.keep
             ).values
-    n_rows = {name: int(last[f"c:{name}"].shape[0]) for name in curve_layers}
-    widths = {name: int(last[f"c:{name}"].shape[1]) for name in curve_layers}
-    return {
-        "layers": np.array(curve_layers),
+    out = {
+        "layers": np.array(curve_layers, dtype=str),
         "steps": np.array(steps, dtype=np.int64),
-        "similarity": sims,
+        "similarity": sims["c"],
         "dims": dims,
-        "n_datapoints": np.array([n_rows[n] for n in curve_layers], dtype=np.int64),
-        "layer_widths": np.array([widths[n] for n in curve_layers], dtype=np.int64),
+        "n_datapoints": np.array([last[f"c:{n}"].shape[0] for n in curve_layers], dtype=np.int64),
+        "layer_widths": np.array([last[f"c:{n}"].shape[1] for n in curve_layers], dtype=np.int64),
         "grid_layers": np.array(grid_names, dtype=str),
         "grid_steps": np.array(grid_steps, dtype=np.int64),
         "grids": grids,
         "grid_side": np.array(-1 if side is None else side),
         "keep": np.array(cfg.keep),
     }
+    if images:
+        out["similarity_pooled"] = sims["p"]
+    return out
 
 
 # --------------------------------------------------------------------------- unpacking
@@ -730,6 +765,11 @@ class LearningDynamicsData:
     steps_per_epoch : int
     description : str
         What ran on which data.
+    n_datapoints, layer_widths : numpy.ndarray of shape (n_layers,)
+        Rows (datapoints) and features of each layer in the comparisons.
+    similarity_pooled : numpy.ndarray of shape (n_checkpoints, n_layers) or None
+        Image models: as ``similarity`` with every conv layer globally average-pooled (one
+        datapoint per image); None for the LSTM and the MLP.
     """
 
     config: Any
@@ -748,6 +788,8 @@ class LearningDynamicsData:
     steps_per_epoch: int
     description: str
     n_datapoints: np.ndarray
+    layer_widths: np.ndarray
+    similarity_pooled: np.ndarray | None = None
 
     @property
     def hidden_layers(self) -> tuple[str, ...]:
@@ -763,23 +805,38 @@ class LearningDynamicsData:
             raise KeyError(f"no layer {layer!r}; layers: {self.layers}")
         return self.layers.index(layer)
 
-    def first_reaching(self, threshold: float = 0.95) -> dict[str, float]:
-        """Epoch at which each layer *first* reaches ``threshold`` SVCCA with its final state."""
+    def _sims(self, pooled: bool) -> np.ndarray:
+        if not pooled:
+            return self.similarity
+        if self.similarity_pooled is None:
+            raise ValueError("this result has no pooled curves (only the conv net and the ResNet have them)")
+        return self.similarity_pooled
+
+    def first_reaching(self, threshold: float = 0.95, *, pooled: bool = False) -> dict[str, float]:
+        """Epoch at which each layer *first* reaches ``threshold`` SVCCA with its final state.
+
+        ``pooled=True`` reads the curves of the globally average-pooled layers.
+        """
+        sims = self._sims(pooled)
         out = {}
         for j, name in enumerate(self.layers):
-            hit = np.nonzero(self.similarity[:, j] >= threshold)[0]
+            hit = np.nonzero(sims[:, j] >= threshold)[0]
             out[name] = float(self.epochs[hit[0]]) if hit.size else float("nan")
         return out
 
-    def settled_from(self, threshold: float = 0.95) -> dict[str, float]:
+    def settled_from(self, threshold: float = 0.95, *, pooled: bool = False) -> dict[str, float]:
         """Epoch from which each layer *stays* at or above ``threshold`` until the end."""
+        sims = self._sims(pooled)
         out = {}
         for j, name in enumerate(self.layers):
-            below = np.nonzero(self.similarity[:, j] < threshold)[0]
-            out[name] = float(self.epochs[0]) if not below.size else float(self.epochs[min(below[-1] + 1, len(self.epochs) - 1)])
+            below = np.nonzero(sims[:, j] < threshold)[0]
+            first = 0 if not below.size else min(int(below[-1]) + 1, len(self.epochs) - 1)
+            out[name] = float(self.epochs[first])
         return out
 
-    def mean_similarity(self, start: float = 1.0, stop: float | None = None) -> dict[str, float]:
+    def mean_similarity(
+        self, start: float = 1.0, stop: float | None = None, *, pooled: bool = False
+    ) -> dict[str, float]:
         """Mean SVCCA with the final state over the snapshots between epochs ``start`` and ``stop``.
 
         Higher means the layer converged earlier. Default window: from the first epoch to
@@ -789,7 +846,8 @@ class LearningDynamicsData:
         sel = (self.epochs >= start) & (self.epochs <= stop)
         if not sel.any():
             raise ValueError(f"no snapshot between epochs {start} and {stop}; epochs: {self.epochs.tolist()}")
-        return {name: float(self.similarity[sel, j].mean()) for j, name in enumerate(self.layers)}
+        sims = self._sims(pooled)
+        return {name: float(sims[sel, j].mean()) for j, name in enumerate(self.layers)}
 
     def grid(self, step: int | None = None, *, index: int | None = None) -> SimilarityMatrix:
         """The layer x layer grid at snapshot ``step`` (or the ``index``-th grid): rows at
@@ -851,4 +909,6 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         steps_per_epoch=spe,
         description=str(arrays["description"]),
         n_datapoints=np.asarray(arrays["n_datapoints"]),
+        layer_widths=np.asarray(arrays["layer_widths"]),
+        similarity_pooled=np.asarray(arrays["similarity_pooled"]) if "similarity_pooled" in arrays else None,
     )

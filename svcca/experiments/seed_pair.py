@@ -100,6 +100,11 @@ class SeedPairConfig(ExperimentConfig):
         Not part of the cache key.
     data_root : str or None
         Folder holding CIFAR-10 (default: :func:`svcca.nn.data.data_dir`); not part of the key.
+    torch_threads : int or None, default 1
+        torch's intra-op threads while the experiment runs (restored afterwards). Networks
+        this small gain nothing from more threads, and on a busy machine several threads
+        per process slow training down by an order of magnitude; None keeps torch's
+        setting. Not part of the key.
     """
 
     experiment: ClassVar[str] = "seed_pair"
@@ -128,6 +133,7 @@ class SeedPairConfig(ExperimentConfig):
     seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
+    torch_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         if self.dataset not in ("digits", "cifar10"):
@@ -170,11 +176,23 @@ class SeedPairConfig(ExperimentConfig):
             fit_shift=0,
             ks=(1, 2, 4, 8, 16, 32, 64, 128),
             device="cuda",
+            torch_threads=None,
         )
 
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
+        import torch
+
+        previous = torch.get_num_threads()
+        if self.torch_threads is not None:
+            torch.set_num_threads(int(self.torch_threads))
+        try:
+            return self._run(progress)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         from ..nn import evaluate, train
         from ..nn.data import RandomShift
 

@@ -48,6 +48,7 @@ from .generalization import (
     build_network,
     eval_inputs,
     first_items,
+    limit_threads,
     load_data,
     record_layer,
     similarity_grid,
@@ -96,6 +97,10 @@ class WidthConfig(ExperimentConfig):
         Not part of the cache key.
     data_root : str or None
         Folder holding CIFAR-10; not part of the key.
+    verify_data : bool, default True
+        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
+    num_threads : int or None, default None
+        Limit torch and BLAS to this many threads during the run. Not part of the key.
     """
 
     experiment: ClassVar[str] = "width"
@@ -121,6 +126,8 @@ class WidthConfig(ExperimentConfig):
     seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
+    verify_data: bool = field(default=True, compare=False)
+    num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -168,6 +175,10 @@ class WidthConfig(ExperimentConfig):
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train every width and seed, compare seeds trained and untrained; see :func:`unpack`."""
+        with limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         from ..nn import evaluate, train
 
         data = load_data(self)
@@ -203,7 +214,9 @@ class WidthConfig(ExperimentConfig):
             names = tuple(trained[0].layer_names)
             layers = names[:-1] if self.all_layers else (names[-2],)
             if sims is None:
-                sims = np.full((len(STATES), len(self.measures), len(self.widths), len(layers), len(pairs)), np.nan)
+                sims = np.full(
+                    (len(STATES), len(self.measures), len(self.widths), len(layers), len(pairs)), np.nan
+                )
             for state_i, nets in enumerate((trained, init)):
                 for li, layer in enumerate(layers):
                     acts = record_layer(nets, eval_x, layer, names.index(layer), self, n_images)

@@ -82,7 +82,9 @@ def draw_grids(data: Any, axes: Any = None) -> Any:
 
     n = len(data.grid_steps)
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=plotting.figure_size("double", aspect=0.36), layout="constrained")
+        _, axes = plt.subplots(
+            1, n, figsize=plotting.figure_size("double", aspect=0.36), layout="constrained"
+        )
     axes = np.atleast_1d(np.asarray(axes, dtype=object))
     big = len(data.grid_layers) > 6
     for g, ax in enumerate(axes):

@@ -1,0 +1,240 @@
+"""Figures of chapter 6 ("Generalizing vs memorizing networks") and of the width result.
+
+The drawing helpers take the unpacked results
+(:func:`svcca.experiments.generalization.unpack`, :func:`svcca.experiments.width.unpack`)
+and are shared by the registered figures and by the chapter, so ``svcca figures`` draws
+exactly what the book shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._registry import register
+
+__all__ = [
+    "GROUP_LABELS",
+    "MEASURE_LABELS",
+    "draw_group_comparison",
+    "draw_measures",
+    "draw_svcca_caveat",
+    "draw_width",
+    "load_generalization",
+    "load_width",
+]
+
+#: Axis labels of the measures (lowercase, house style).
+MEASURE_LABELS = {"pwcca": "pwcca", "cca": "mean cca", "svcca": "svcca (99% variance)", "cka": "linear cka"}
+
+#: Legend labels of the kinds of pairs.
+GROUP_LABELS = {
+    "GG": "generalizing pairs (GG)",
+    "MM": "memorizing pairs (MM)",
+    "GM": "between groups (GM)",
+}
+
+
+def load_generalization(scale: str | None = None, cache_dir: Any = None) -> Any:
+    """The generalization result at ``scale`` (run or loaded from the cache), unpacked."""
+    from ..experiments import run_or_load
+    from ..experiments.generalization import GeneralizationConfig, unpack
+
+    return unpack(run_or_load(GeneralizationConfig.for_scale(scale), cache_dir))
+
+
+def load_width(scale: str | None = None, cache_dir: Any = None) -> Any:
+    """The width result at ``scale`` (run or loaded from the cache), unpacked."""
+    from ..experiments import run_or_load
+    from ..experiments.width import WidthConfig, unpack
+
+    return unpack(run_or_load(WidthConfig.for_scale(scale), cache_dir))
+
+
+def _short(layers: Any) -> list[str]:
+    return [name.replace("conv", "c") if len(layers) > 6 else name for name in layers]
+
+
+def draw_group_comparison(
+    data: Any, measure: str = "pwcca", ax: Any = None, *, n_boot: int = 2000, legend: bool = True
+) -> Any:
+    """Mean similarity of GG, MM and GM pairs per layer, with 95% network-bootstrap intervals.
+
+    Parameters
+    ----------
+    data : GeneralizationData
+    measure : str, default "pwcca"
+    ax : matplotlib Axes, optional
+        Where to draw; a new single-column figure when None.
+    n_boot : int, default 2000
+        Bootstrap replicates (networks resampled within each group).
+    legend : bool, default True
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from .. import plotting
+
+    groups = {GROUP_LABELS[k]: data.intervals(measure, k, n_boot=n_boot) for k in ("GG", "MM", "GM")}
+    ax = plotting.plot_group_comparison(
+        _short(data.layers), groups, ax=ax, ylabel=MEASURE_LABELS.get(measure, measure)
+    )
+    if not legend and ax.get_legend() is not None:
+        ax.get_legend().remove()
+    return ax
+
+
+def draw_measures(data: Any, measures: Any = ("cca", "cka"), axes: Any = None, *, n_boot: int = 2000) -> Any:
+    """:func:`draw_group_comparison` for several measures side by side (legend on the first)."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    measures = list(measures)
+    if axes is None:
+        _, axes = plt.subplots(
+            1, len(measures), figsize=plotting.figure_size("double", aspect=0.38), layout="constrained"
+        )
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    for i, (ax, m) in enumerate(zip(axes, measures)):
+        draw_group_comparison(data, m, ax=ax, n_boot=n_boot, legend=i == 0)
+    return axes
+
+
+def draw_svcca_caveat(data: Any, axes: Any = None, *, n_boot: int = 2000) -> Any:
+    """SVCCA (99% variance) per layer and group (left); directions it keeps per network (right).
+
+    Memorizing networks spread their variance over more directions, and SVCCA averages
+    ``min(d_x, d_y)`` correlations, so a pair with one generalizing network averages only
+    its best-matched directions: GM comes out above MM.
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    if axes is None:
+        _, axes = plt.subplots(
+            1, 2, figsize=plotting.figure_size("double", aspect=0.38), layout="constrained"
+        )
+    axes = np.asarray(axes, dtype=object).ravel()
+    draw_group_comparison(data, "svcca", ax=axes[0], n_boot=n_boot)
+    layers = data.hidden_layers
+    n = len(layers)
+    dims = {
+        "generalizing networks": data.svcca_dims("G")[:, :n].astype(float),
+        "memorizing networks": data.svcca_dims("M")[:, :n].astype(float),
+    }
+    plotting.plot_group_comparison(
+        _short(layers), dims, ax=axes[1], interval="sd",
+        ylabel=f"directions kept ({data.config.keep:.0%} variance)",
+    )  # fmt: skip
+    axes[1].set_ylim(bottom=0)
+    return axes
+
+
+def draw_width(data: Any, measures: Any = ("pwcca", "cka"), axes: Any = None) -> Any:
+    """Similarity across seeds of the last hidden layer against width, trained and untrained,
+    for each measure, and (last panel) the part training adds: trained minus untrained.
+
+    Bars: mean ± one standard deviation over the pairs of seeds.
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    measures = list(measures)
+    n = len(measures) + 1
+    if axes is None:
+        _, axes = plt.subplots(
+            1, n, figsize=plotting.figure_size("double", aspect=0.36), layout="constrained"
+        )
+    axes = np.asarray(axes, dtype=object).ravel()
+    labels = data.width_labels
+    layer = data.layers[-1]
+    unit = "units per layer" if data.config.model == "mlp" else "channel multiplier"
+    for ax, m in zip(axes, measures):
+        plotting.plot_group_comparison(
+            labels,
+            {"trained": data.pairs(m, "trained"), "untrained": data.pairs(m, "init")},
+            ax=ax, interval="sd", xlabel=f"width ({unit})",
+            ylabel=f"{MEASURE_LABELS.get(m, m)}, {layer}",
+        )  # fmt: skip
+    learned = {MEASURE_LABELS.get(m, m): data.pairs(m, "trained") - data.pairs(m, "init") for m in measures}
+    plotting.plot_group_comparison(
+        labels, learned, ax=axes[len(measures)], interval="sd", xlabel=f"width ({unit})",
+        ylabel="trained minus untrained",
+    )  # fmt: skip
+    return axes
+
+
+@register(
+    "generalization-pwcca",
+    chapter=6,
+    caption=(
+        "PWCCA between networks trained on true labels (generalizing) and on randomly permuted "
+        "labels (memorizing), per layer: mean over pairs of two generalizing networks (GG), two "
+        "memorizing networks (MM) and one of each (GM); bars are 95% bootstrap intervals over "
+        "networks."
+    ),
+)
+def generalization_pwcca(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load_generalization(scale, cache_dir)
+    with plotting.style():
+        ax = draw_group_comparison(data, "pwcca")
+    return ax.figure
+
+
+@register(
+    "generalization-measures",
+    chapter=6,
+    caption=(
+        "The comparison of generalizing and memorizing networks with mean CCA (left) and linear "
+        "CKA (right); bars are 95% bootstrap intervals over networks."
+    ),
+)
+def generalization_measures(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load_generalization(scale, cache_dir)
+    with plotting.style():
+        axes = draw_measures(data)
+    return axes[0].figure
+
+
+@register(
+    "generalization-svcca",
+    chapter=6,
+    caption=(
+        "SVCCA at 99% variance misleads here. Left: SVCCA per layer and kind of pair. Right: "
+        "the number of directions SVCCA keeps per network (memorizing networks keep more)."
+    ),
+)
+def generalization_svcca(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load_generalization(scale, cache_dir)
+    with plotting.style():
+        axes = draw_svcca_caveat(data)
+    return axes[0].figure
+
+
+@register(
+    "width-similarity",
+    chapter=6,
+    caption=(
+        "Similarity across seeds of the last hidden layer against width, for trained networks and "
+        "the same networks at initialisation (PWCCA, linear CKA), and the part training adds "
+        "(trained minus untrained). Bars: mean ± one standard deviation over pairs of seeds."
+    ),
+)
+def width_similarity(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load_width(scale, cache_dir)
+    with plotting.style():
+        axes = draw_width(data)
+    return axes[0].figure
