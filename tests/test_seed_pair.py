@@ -145,7 +145,7 @@ def test_presets_and_cache_keys():
     assert full.dataset == "cifar10" and full.model == "conv"
     assert len({tiny.key(), default.key(), full.key()}) == 3
     # device and data folder are not part of the experiment's identity
-    assert dataclasses.replace(default, device="cuda", data_root="/x", torch_threads=4).key() == default.key()
+    assert dataclasses.replace(default, device="cuda", data_root="/x", num_threads=4).key() == default.key()
 
 
 @pytest.mark.slow

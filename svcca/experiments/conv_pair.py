@@ -111,13 +111,15 @@ class ConvPairConfig(ExperimentConfig):
         if self.dataset not in ("digits", "cifar10"):
             raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
         if self.arch not in CONV_ARCHITECTURES:
-            raise ValueError(f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}")
+            raise ValueError(
+                f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}"
+            )
         if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
         if self.n_eval is not None and self.n_eval < 2:
             raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
-        if self.epochs < 0:
-            raise ValueError(f"epochs must be >= 0; got {self.epochs!r}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1; got {self.epochs!r}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be None or a positive int; got {self.threads!r}")
 
@@ -329,7 +331,11 @@ class ConvPairData:
         net = ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
         if state == "trained":
             prefix = _key("weights", seed, "")
-            sd = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in self.arrays.items() if k.startswith(prefix)}
+            sd = {
+                k[len(prefix) :]: torch.from_numpy(np.array(v))
+                for k, v in self.arrays.items()
+                if k.startswith(prefix)
+            }
             net.load_state_dict(sd)
         return net.eval()
 

@@ -155,7 +155,7 @@ class FreezeTrainingConfig(ExperimentConfig):
 
     @classmethod
     def preset_default(cls) -> FreezeTrainingConfig:
-        """The learning-dynamics conv net on the 8x8 digits, 20 epochs, two seeds."""
+        """The learning-dynamics conv net on the 8x8 digits, 10 epochs, two seeds."""
         return cls.for_scale("default")
 
     @classmethod
@@ -169,7 +169,7 @@ class FreezeTrainingConfig(ExperimentConfig):
 
     @classmethod
     def _adjust_default(cls, cfg: FreezeTrainingConfig) -> FreezeTrainingConfig:
-        return dataclasses.replace(cfg, epochs=20 if cfg.model != "lstm" else cfg.epochs)
+        return dataclasses.replace(cfg, epochs=10 if cfg.model != "lstm" else cfg.epochs)
 
     @classmethod
     def _adjust_full(cls, cfg: FreezeTrainingConfig) -> FreezeTrainingConfig:

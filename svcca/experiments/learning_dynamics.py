@@ -281,9 +281,9 @@ class LearningDynamicsConfig(ExperimentConfig):
         """The digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
 
         * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs;
-        * resnet: ResNet-8 (one block per stage, 16/32/64 channels) at 8x8, 20 epochs;
+        * resnet: ResNet-8 (one block per stage, 16/32/64 channels) at 8x8, 15 epochs;
         * lstm: 2 x 128 LSTM on 100,000 characters of Python source, 6 epochs;
-        * mlp: 4 x 256 MLP on the 8x8 digits, 30 epochs (as the conv net).
+        * mlp: 4 x 256 MLP on the 8x8 digits, 15 epochs.
         """
         if model == "lstm":
             return cls(
@@ -301,9 +301,9 @@ class LearningDynamicsConfig(ExperimentConfig):
                 n_eval=64,
             )
         if model == "resnet":
-            return cls(model="resnet", blocks=1, widths=(16, 32, 64), epochs=20)
+            return cls(model="resnet", blocks=1, widths=(16, 32, 64), epochs=15)
         if model == "mlp":
-            return cls(model="mlp", hidden=(256, 256, 256, 256))
+            return cls(model="mlp", hidden=(256, 256, 256, 256), epochs=15)
         return cls(model="conv")
 
     @classmethod
@@ -439,7 +439,7 @@ def checkpoint_steps(steps_per_epoch: int, epochs: int, early: int = 8, every: i
     >>> checkpoint_steps(21, 3)
     (0, 1, 2, 3, 5, 8, 13, 21, 42, 63)
     >>> checkpoint_steps(10, 6, early=3, every=2)
-    (0, 3, 10, 20, 40, 60)
+    (0, 1, 10, 20, 40, 60)
     """
     from ..nn.train import checkpoint_schedule
 

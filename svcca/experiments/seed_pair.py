@@ -28,7 +28,8 @@ The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives na
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -100,11 +101,11 @@ class SeedPairConfig(ExperimentConfig):
         Not part of the cache key.
     data_root : str or None
         Folder holding CIFAR-10 (default: :func:`svcca.nn.data.data_dir`); not part of the key.
-    torch_threads : int or None, default 1
-        torch's intra-op threads while the experiment runs (restored afterwards). Networks
-        this small gain nothing from more threads, and on a busy machine several threads
-        per process slow training down by an order of magnitude; None keeps torch's
-        setting. Not part of the key.
+    num_threads : int or None, default 1
+        Limit torch and BLAS (threadpoolctl) to this many threads while the experiment
+        runs (restored afterwards); None leaves them as they are. Networks and layers this
+        small gain nothing from more threads, and on a busy machine several threads per
+        process slow the run down by an order of magnitude. Not part of the key.
     """
 
     experiment: ClassVar[str] = "seed_pair"
@@ -133,7 +134,7 @@ class SeedPairConfig(ExperimentConfig):
     seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
-    torch_threads: int | None = field(default=1, compare=False)
+    num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         if self.dataset not in ("digits", "cifar10"):
@@ -176,21 +177,14 @@ class SeedPairConfig(ExperimentConfig):
             fit_shift=0,
             ks=(1, 2, 4, 8, 16, 32, 64, 128),
             device="cuda",
-            torch_threads=None,
+            num_threads=None,
         )
 
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
-        import torch
-
-        previous = torch.get_num_threads()
-        if self.torch_threads is not None:
-            torch.set_num_threads(int(self.torch_threads))
-        try:
+        with _limit_threads(self.num_threads):
             return self._run(progress)
-        finally:
-            torch.set_num_threads(previous)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         from ..nn import evaluate, train
@@ -253,6 +247,24 @@ class SeedPairConfig(ExperimentConfig):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _limit_threads(n: int | None) -> Iterator[None]:
+    """Limit torch's intra-op threads and the BLAS pools to ``n`` inside the block (None: no change)."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _key(*parts: Any) -> str:

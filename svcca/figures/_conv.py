@@ -1,0 +1,395 @@
+"""Figures of chapter 2 (convolutional layers).
+
+Each registered figure loads (or runs) the conv-pair experiment through ``run_or_load``, or
+builds its small synthetic example, recomputes what the chapter computes, and draws with a
+``draw_*`` helper that the chapter calls too, so the book's figure and the one
+``svcca figures`` writes are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._registry import register
+
+__all__ = [
+    "conv_pair",
+    "draw_dft_spectrum",
+    "draw_frequency_maps",
+    "draw_recipes",
+    "draw_subsampling",
+    "draw_variance_kept",
+    "frequency_maps",
+    "recipe_similarities",
+    "shift_closed_example",
+    "subsampling_curve",
+    "variance_kept",
+]
+
+STATES = ("trained", "init")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def conv_pair(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    """The conv-pair result at ``scale`` (run or loaded), unpacked."""
+    from ..experiments import run_or_load
+    from ..experiments.conv_pair import ConvPairConfig, unpack
+
+    return unpack(run_or_load(ConvPairConfig.for_scale(scale), cache_dir))
+
+
+def subsampling_curve(data: Any, n_draws: int = 3, n_halvings: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Mean CCA (positions as datapoints) of each layer pair against the number of rows kept.
+
+    Returns ``(row_counts, sims)``: the rows kept, ``n_rows / 2**k`` for ``k = n_halvings..0``,
+    and ``sims`` of shape ``(len(row_counts), n_layers)``, each the mean over ``n_draws``
+    seeded subsets (all rows at the last count).
+    """
+    import svcca
+    from svcca.conv import positions_as_samples
+
+    s0, s1 = data.seeds[:2]
+    n, h, w, _ = data.acts(data.layers[0], s0).shape
+    n_rows = n * h * w
+    row_counts = np.array([n_rows // 2**k for k in range(n_halvings, -1, -1)])
+    sims = np.zeros((len(row_counts), len(data.layers)))
+    for j, layer in enumerate(data.layers):
+        A, B = data.acts(layer, s0), data.acts(layer, s1)
+        for i, m in enumerate(row_counts):
+            draws = [
+                svcca.cca(
+                    positions_as_samples(A, max_rows=int(m), rng=seed),
+                    positions_as_samples(B, max_rows=int(m), rng=seed),
+                    warn=False,
+                ).mean
+                for seed in range(n_draws)
+            ]
+            sims[i, j] = np.mean(draws)
+    return row_counts, sims
+
+
+def variance_kept(A: Any, size: int | None = None) -> float:
+    """Fraction of the variance of a conv layer that survives average pooling.
+
+    Parameters
+    ----------
+    A : array of shape (n_samples, height, width, channels)
+    size : int, optional
+        Pool to a ``size x size`` grid (it should divide the grid); None pools globally.
+
+    Returns
+    -------
+    float
+        ``(h * w / size**2) * total variance of the pooled layer / total variance of A``:
+        average pooling is the orthogonal projection onto the maps that are constant on each
+        cell, so this is the fraction of the (centred) layer the projection keeps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.figures._conv import variance_kept
+    >>> rng = np.random.default_rng(0)
+    >>> constant = np.repeat(np.repeat(rng.standard_normal((50, 1, 1, 3)), 4, 1), 4, 2)
+    >>> round(variance_kept(constant), 6), round(variance_kept(rng.standard_normal((50, 4, 4, 3)), 4), 6)
+    (1.0, 1.0)
+    """
+    from svcca.conv import average_pool
+
+    A = np.asarray(A, dtype=np.float64)
+    _, h, w, _ = A.shape
+    cells = 1 if size is None else size * size
+    return float((h * w / cells) * average_pool(A, size).var(axis=0).sum() / A.var(axis=0).sum())
+
+
+def recipe_similarities(data: Any) -> dict[str, dict[str, np.ndarray]]:
+    """Mean CCA of each layer pair under four recipes, trained and untrained networks.
+
+    Returns ``{state: {recipe: array of shape (n_layers,)}}`` with recipes ``"positions"``,
+    ``"2x2 pool, positions"``, ``"global pool"`` and ``"dft union"``.
+    """
+    import svcca
+    from svcca.conv import average_pool, dft_cca, positions_as_samples
+
+    recipes: dict[str, Callable[[Any, Any], Any]] = {
+        "positions": lambda A, B: svcca.cca(positions_as_samples(A), positions_as_samples(B)),
+        "2x2 pool, positions": lambda A, B: svcca.cca(
+            average_pool(A, 2, positions="samples"), average_pool(B, 2, positions="samples")
+        ),
+        "global pool": lambda A, B: svcca.cca(average_pool(A), average_pool(B), warn=False),
+        "dft union": lambda A, B: dft_cca(A, B, warn=False),
+    }
+    s0, s1 = data.seeds[:2]
+    states = STATES if data.has_init else STATES[:1]
+    return {
+        state: {
+            name: np.array([f(data.acts(L, s0, state), data.acts(L, s1, state)).mean for L in data.layers])
+            for name, f in recipes.items()
+        }
+        for state in states
+    }
+
+
+def shift_closed_example(
+    n_images: int = 100, width: float = 0.5, layer: str = "conv2", seeds: Sequence[int] = (10, 11)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two conv layers over a dataset closed under cyclic shifts, both exactly equivariant.
+
+    Two untrained ``ConvNet("pilot5", width=width)`` networks with circular padding see the
+    first ``n_images`` test digits; the activations of every cyclic shift of each image are
+    the rolled activations of the image (the networks commute with cyclic shifts exactly).
+
+    Returns
+    -------
+    A, B : float64 arrays of shape (n_images * h * w, h, w, channels)
+    """
+    import torch
+
+    from ..nn import ConvNet, load_digits, record
+
+    test: Any = load_digits().test  # a TensorDataset of (images, labels)
+    images = test.tensors[0][:n_images]
+    out = []
+    for seed in seeds:
+        net = ConvNet("pilot5", width=width, seed=seed)
+        for module in net.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                module.padding_mode = "circular"
+        acts = record(net.eval(), images, [layer])[layer]
+        _, h, w, _ = acts.shape
+        rolled = [np.roll(acts, (dy, dx), axis=(1, 2)) for dy in range(h) for dx in range(w)]
+        out.append(np.concatenate(rolled).astype(np.float64))
+    return out[0], out[1]
+
+
+def frequency_maps(data: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-frequency mean CCA of each trained layer pair, zero frequency centred.
+
+    Returns ``({layer: (h, w) map}, freqs)`` with ``freqs`` the integer frequencies along the
+    (square) grid in plotting order.
+    """
+    from svcca.conv import dft_cca
+
+    s0, s1 = data.seeds[:2]
+    maps = {
+        L: np.fft.fftshift(dft_cca(data.acts(L, s0), data.acts(L, s1), warn=False).frequency_mean)
+        for L in data.layers
+    }
+    h = data.grid(data.layers[0])[0]
+    return maps, np.fft.fftshift(np.fft.fftfreq(h) * h).astype(int)
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def draw_subsampling(row_counts: Any, sims: Any, layers: Sequence[str], ax: Any = None) -> Any:
+    """Similarity of each layer pair against the number of positions kept (log axis)."""
+    from .. import plotting
+
+    return plotting.plot_learning_dynamics(
+        row_counts, sims, list(layers), ax=ax, logx=True, xlabel="positions kept (rows)", ylabel="mean cca"
+    )
+
+
+def draw_variance_kept(layers: Sequence[str], kept: Mapping[str, Any], ax: Any = None) -> Any:
+    """Fraction of each layer's variance kept by pooling, one line per ``kept`` entry."""
+    from .. import plotting
+
+    return plotting.plot_group_comparison(
+        list(layers), {k: np.asarray(v) for k, v in kept.items()}, ax=ax, ylabel="variance kept"
+    )
+
+
+def draw_recipes(layers: Sequence[str], recipe_sim: Mapping[str, Mapping[str, Any]], axes: Any = None) -> Any:
+    """One panel per network state: each recipe's similarity over depth.
+
+    Parameters
+    ----------
+    layers : sequence of str
+    recipe_sim : mapping state -> (mapping recipe -> array of shape (n_layers,))
+        As :func:`recipe_similarities` returns.
+    axes : sequence of matplotlib Axes, optional
+        One per state; a new double-column figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    states = list(recipe_sim)
+    if axes is None:
+        _, axes = plt.subplots(
+            1,
+            len(states),
+            figsize=plotting.figure_size("double", aspect=0.38),
+            layout="constrained",
+            sharey=True,
+            squeeze=False,
+        )
+    axes = np.asarray(axes, dtype=object).ravel()
+    names = {"trained": "layer, trained networks", "init": "layer, untrained networks"}
+    for ax, state in zip(axes, states):
+        plotting.plot_group_comparison(
+            list(layers),
+            {k: np.asarray(v) for k, v in recipe_sim[state].items()},
+            ax=ax,
+            ylabel="mean cca",
+            xlabel=names.get(state, f"layer, {state}"),
+        )
+    return axes
+
+
+def draw_dft_spectrum(full: Any, per_freq: Any, ax: Any = None) -> Any:
+    """The flattened layers' canonical correlations and the DFT method's union, overlaid."""
+    from .. import plotting
+
+    ax = plotting.plot_spectrum(full, ax=ax, label="flattened layers")
+    return plotting.plot_spectrum(per_freq, ax=ax, label="union over frequencies (dft)")
+
+
+def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -> Any:
+    """One heatmap per layer of the per-frequency mean CCA, on a shared colour scale.
+
+    Parameters
+    ----------
+    maps : mapping layer -> array of shape (h, w)
+        Zero frequency centred (:func:`frequency_maps`).
+    freqs : array of int
+        Tick labels of both axes.
+    axes : sequence of matplotlib Axes, optional
+        One per layer; a new double-column figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    layers = list(maps)
+    if axes is None:
+        _, axes = plt.subplots(
+            1,
+            len(layers),
+            figsize=plotting.figure_size("double", aspect=0.24),
+            layout="constrained",
+            squeeze=False,
+        )
+    axes = np.asarray(axes, dtype=object).ravel()
+    values = np.concatenate([np.asarray(m, dtype=float).ravel() for m in maps.values()])
+    vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
+    labels = [str(int(f)) for f in freqs]
+    for i, (ax, layer) in enumerate(zip(axes, layers)):
+        plotting.plot_similarity_matrix(
+            maps[layer],
+            labels,
+            labels,
+            ax=ax,
+            annot=False,
+            cbar=i == len(layers) - 1,
+            vmin=vmin,
+            vmax=vmax,
+            cbar_label="mean cca",
+            xlabel=f"{layer}: v",
+            ylabel="u" if i == 0 else None,
+        )
+    return axes
+
+
+# --------------------------------------------------------------------------- registered figures
+
+
+@register(
+    "conv-subsampling",
+    chapter=2,
+    caption="Similarity of the same conv layer of two networks, positions as datapoints, "
+    "against the number of positions kept.",
+)
+def conv_subsampling(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = conv_pair(scale=scale, cache_dir=cache_dir)
+    row_counts, sims = subsampling_curve(data)
+    with plotting.style():
+        ax = draw_subsampling(row_counts, sims, data.layers)
+    return ax.figure
+
+
+@register(
+    "conv-variance-kept",
+    chapter=2,
+    caption="Fraction of each conv layer's variance that survives global and 2x2 average pooling.",
+)
+def conv_variance_kept(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = conv_pair(scale=scale, cache_dir=cache_dir)
+    s0 = data.seeds[0]
+    kept = {
+        "global pool, trained": [variance_kept(data.acts(L, s0)) for L in data.layers],
+        "2x2 pool, trained": [variance_kept(data.acts(L, s0), 2) for L in data.layers],
+    }
+    if data.has_init:
+        kept["global pool, untrained"] = [variance_kept(data.acts(L, s0, "init")) for L in data.layers]
+    with plotting.style():
+        ax = draw_variance_kept(data.layers, kept)
+    return ax.figure
+
+
+@register(
+    "conv-recipes",
+    chapter=2,
+    caption="Similarity of the same conv layer of two networks under four recipes, trained and untrained.",
+)
+def conv_recipes(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = conv_pair(scale=scale, cache_dir=cache_dir)
+    with plotting.style():
+        axes = draw_recipes(data.layers, recipe_similarities(data))
+    return axes[0].figure
+
+
+@register(
+    "conv-dft-spectrum",
+    chapter=2,
+    caption="On a shift-closed dataset the per-frequency DFT correlations are the flattened layers' CCA.",
+)
+def conv_dft_spectrum(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    import svcca
+    from svcca.conv import dft_cca
+
+    from .. import plotting
+
+    # scale-independent synthetic example; "tiny" shrinks it for tests
+    n_images, width = (40, 0.25) if scale == "tiny" else (100, 0.5)
+    A, B = shift_closed_example(n_images, width)
+    n = len(A)
+    full = svcca.cca(A.reshape(n, -1), B.reshape(n, -1))
+    with plotting.style():
+        ax = draw_dft_spectrum(full, dft_cca(A, B))
+    return ax.figure
+
+
+@register(
+    "conv-frequency-map",
+    chapter=2,
+    caption="Mean canonical correlation at each spatial frequency between the same conv layer "
+    "of two networks.",
+)
+def conv_frequency_map(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = conv_pair(scale=scale, cache_dir=cache_dir)
+    maps, freqs = frequency_maps(data)
+    with plotting.style():
+        axes = draw_frequency_maps(maps, freqs)
+    return axes[0].figure

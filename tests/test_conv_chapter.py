@@ -1,0 +1,231 @@
+"""Chapter 2 (convolutional layers): the conv-pair experiment and the chapter's figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import svcca  # noqa: E402
+from svcca import figures  # noqa: E402
+from svcca.conv import average_pool, dft_cca, positions_as_samples  # noqa: E402
+from svcca.experiments import run_or_load  # noqa: E402
+from svcca.experiments.conv_pair import ConvPairConfig, unpack  # noqa: E402
+from svcca.figures import _conv  # noqa: E402
+from svcca.nn import record  # noqa: E402
+
+TOL64 = 1e-10
+TOL32 = 1e-5  # float32 network outputs recomputed by the same float32 network
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "02_conv_layers.md"
+CONV_FIGURES = [
+    "conv-subsampling",
+    "conv-variance-kept",
+    "conv-recipes",
+    "conv-dft-spectrum",
+    "conv-frequency-map",
+]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """One experiment cache for the module: the tiny conv-pair run happens once."""
+    return tmp_path_factory.mktemp("conv_pair_cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_result(cache_dir):
+    """The tiny preset: two quarter-width pilot5 nets, one epoch, 40 test images."""
+    return run_or_load(ConvPairConfig.for_scale("tiny"), cache_dir)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_result):
+    return unpack(tiny_result)
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_presets_describe_the_documented_runs():
+    tiny, default, full = (ConvPairConfig.for_scale(s) for s in ("tiny", "default", "full"))
+    assert (default.arch, default.dataset, default.image_size) == ("pilot5", "digits", 8)
+    assert default.seeds == (0, 1)
+    assert default.n_eval is None and default.record_init
+    assert tiny.n_eval == 40 and tiny.epochs == 1 and tiny.width < default.width
+    assert full.dataset == "cifar10" and full.device == "cuda" and full.augment_shift > 0
+    assert len({tiny.key(), default.key(), full.key()}) == 3
+
+
+def test_device_and_threads_are_not_part_of_the_cache_key():
+    cfg = ConvPairConfig()
+    assert dataclasses.replace(cfg, device="cuda", threads=None).key() == cfg.key()
+    assert dataclasses.replace(cfg, epochs=3).key() != cfg.key()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"dataset": "mnist"}, r"dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
+        ({"arch": "vgg"}, r"arch must be one of .*'pilot5'.*; got 'vgg'"),
+        ({"seeds": (0,)}, r"seeds must hold at least two distinct seeds; got \(0,\)"),
+        ({"seeds": (1, 1)}, r"seeds must hold at least two distinct seeds; got \(1, 1\)"),
+        ({"n_eval": 1}, r"n_eval must be None or at least 2; got 1"),
+        ({"epochs": 0}, r"epochs must be >= 1; got 0"),
+        ({"threads": 0}, r"threads must be None or a positive int; got 0"),
+    ],
+)
+def test_bad_configs_are_refused_with_what_arrived(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        ConvPairConfig(**overrides)
+
+
+# --------------------------------------------------------------------------- the tiny run
+
+
+def test_tiny_run_is_cached_and_reloads_identically(tiny_result, cache_dir):
+    again = run_or_load(ConvPairConfig.for_scale("tiny"), cache_dir)
+    assert again.from_cache
+    assert set(again.arrays) == set(tiny_result.arrays)
+    for k, v in tiny_result.arrays.items():
+        np.testing.assert_array_equal(again[k], v)
+
+
+def test_tiny_run_records_every_conv_layer_whole(tiny):
+    assert tiny.layers == ("conv1", "conv2", "conv3", "conv4", "conv5")
+    assert tiny.seeds == (0, 1) and tiny.dataset == "digits" and tiny.n_classes == 10
+    assert tiny.images.shape == (40, 1, 8, 8) and tiny.labels.shape == (40,)
+    assert tiny.has_init
+    for L in tiny.layers:
+        for state in ("trained", "init"):
+            for s in tiny.seeds:
+                a = tiny.acts(L, s, state)
+                assert a.shape == (40, 8, 8, 8) and a.dtype == np.float64
+        assert tiny.grid(L) == (8, 8) and tiny.channels(L) == 8
+    assert tiny.test_accuracy.shape == tiny.init_accuracy.shape == (2,)
+    # different seeds and training give different layers (negative control for the oracle below)
+    assert np.abs(tiny.acts("conv2", 0) - tiny.acts("conv2", 1)).max() > 1e-3
+    assert np.abs(tiny.acts("conv2", 0) - tiny.acts("conv2", 0, "init")).max() > 1e-3
+
+
+@pytest.mark.parametrize("state", ["trained", "init"])
+def test_rebuilt_networks_reproduce_the_recorded_activations(tiny, state):
+    """Oracle: the stored weights (or the seeded initialisation) give back every recorded layer."""
+    for s in tiny.seeds:
+        net = tiny.network(s, state)
+        acts = record(net, torch.from_numpy(tiny.images), list(tiny.layers))
+        for L in tiny.layers:
+            np.testing.assert_allclose(acts[L], tiny.acts(L, s, state), atol=TOL32, rtol=0)
+
+
+def test_run_restores_torch_threads(tmp_path):
+    before = torch.get_num_threads()
+    cfg = dataclasses.replace(ConvPairConfig.for_scale("tiny"), n_eval=4, record_init=False)
+    data = unpack(run_or_load(cfg, tmp_path))
+    assert torch.get_num_threads() == before
+    assert not data.has_init
+    with pytest.raises(KeyError, match=r"no activations for layer='conv1', seed=0, state='init'"):
+        data.acts("conv1", 0, "init")
+
+
+def test_unpack_errors_say_what_exists(tiny):
+    with pytest.raises(ValueError, match=r"state must be one of 'trained', 'init'; got 'final'"):
+        tiny.acts("conv1", state="final")
+    with pytest.raises(KeyError, match=r"no activations for layer='fc1'.*layers \('conv1'"):
+        tiny.acts("fc1")
+    with pytest.raises(KeyError, match=r"no network for seed=7; seeds \(0, 1\)"):
+        tiny.network(7)
+
+
+# --------------------------------------------------------------------------- the chapter's computations
+
+
+def test_variance_kept_is_one_for_constant_maps_and_small_for_noise():
+    rng = np.random.default_rng(0)
+    constant = np.repeat(np.repeat(rng.standard_normal((200, 1, 1, 4)), 8, 1), 8, 2)
+    noise = rng.standard_normal((200, 8, 8, 4))
+    assert abs(_conv.variance_kept(constant) - 1.0) < TOL64
+    assert abs(_conv.variance_kept(noise, 8) - 1.0) < TOL64  # no pooling keeps everything
+    # white noise: the spatial mean holds 1/64 of the variance, a 2x2 grid 4/64 (up to sampling)
+    assert abs(_conv.variance_kept(noise) - 1 / 64) < 0.01
+    assert abs(_conv.variance_kept(noise, 2) - 4 / 64) < 0.02
+
+
+def test_shift_closed_example_makes_dft_equal_to_the_flattened_cca():
+    A, B = _conv.shift_closed_example(n_images=40, width=0.25)
+    assert A.shape == (40 * 64, 8, 8, 8) == B.shape
+    n = len(A)
+    full = svcca.cca(A.reshape(n, -1), B.reshape(n, -1))
+    per_freq = dft_cca(A, B)
+    assert full.n_components == per_freq.n_components == 512
+    np.testing.assert_allclose(per_freq.rho, full.rho, atol=1e-9, rtol=0)
+    # negative control: dropping one shift of every image breaks the closure and the equality
+    keep = np.ones(n, dtype=bool)
+    keep[40 * 5 : 40 * 6] = False
+    broken = dft_cca(A[keep], B[keep], warn=False)
+    assert np.abs(broken.rho - svcca.cca(A[keep].reshape(-1, 512), B[keep].reshape(-1, 512)).rho).max() > 1e-3
+
+
+def test_zero_frequency_of_the_frequency_maps_is_global_pooling(tiny):
+    maps, freqs = _conv.frequency_maps(tiny)
+    assert list(maps) == list(tiny.layers) and list(freqs) == [-4, -3, -2, -1, 0, 1, 2, 3]
+    zero = (4, 4)
+    for L in tiny.layers:
+        A, B = tiny.acts(L, 0), tiny.acts(L, 1)
+        gap = svcca.cca(average_pool(A), average_pool(B), warn=False)
+        assert abs(maps[L][zero] - gap.mean) < TOL64
+
+
+def test_recipes_and_subsampling_agree_with_direct_computation(tiny):
+    sims = _conv.recipe_similarities(tiny)
+    assert set(sims) == {"trained", "init"}
+    A, B = tiny.acts("conv3", 0), tiny.acts("conv3", 1)
+    direct = svcca.cca(positions_as_samples(A), positions_as_samples(B)).mean
+    assert abs(sims["trained"]["positions"][2] - direct) < TOL64
+    rows, curve = _conv.subsampling_curve(tiny, n_draws=2, n_halvings=3)
+    assert list(rows) == [320, 640, 1280, 2560] and curve.shape == (4, 5)
+    np.testing.assert_allclose(curve[-1], sims["trained"]["positions"], atol=TOL64)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_chapter_figures_are_registered_under_the_chapters_names():
+    specs = {s.name: s for s in figures.specs()}
+    for name in CONV_FIGURES:
+        assert name in specs and specs[name].chapter == 2 and specs[name].caption.strip()
+    assert {s.name for s in figures.specs() if s.chapter == 2} == set(CONV_FIGURES)
+    if CHAPTER.exists():  # every captioned figure of the chapter is registered, and only those
+        named = set(re.findall(r"^\s+name: fig-(\S+)$", CHAPTER.read_text(), flags=re.MULTILINE))
+        assert named == set(CONV_FIGURES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CONV_FIGURES)
+def test_figure_renders_at_tiny_scale(name, cache_dir, tiny_result):
+    fig = figures.make_figure(name, scale="tiny", cache_dir=cache_dir)
+    try:
+        assert isinstance(fig, Figure)
+        axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        assert axes and all(ax.get_xlabel() for ax in axes)
+        if name == "conv-subsampling":
+            assert len(axes[0].lines) == 5 and axes[0].get_xscale() == "log"
+        elif name == "conv-recipes":
+            assert len(axes) == 2 and len(axes[0].get_legend().get_texts()) == 4
+        elif name == "conv-dft-spectrum":
+            x0, y0 = axes[0].lines[0].get_data()
+            x1, y1 = axes[0].lines[1].get_data()
+            assert len(y0) == 512 and np.abs(np.asarray(y0) - np.asarray(y1)).max() < 1e-9
+        elif name == "conv-frequency-map":
+            assert len(axes) == 5 and axes[0].get_ylabel() == "u"
+    finally:
+        plt.close(fig)

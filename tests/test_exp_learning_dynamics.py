@@ -1,0 +1,332 @@
+"""Learning dynamics and freeze training (Raghu et al. 2017): configs, runs, cache, accessors, figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import svcca  # noqa: E402
+from svcca.experiments import freeze_training as FT  # noqa: E402
+from svcca.experiments import learning_dynamics as LD  # noqa: E402
+from svcca.experiments import run_or_load  # noqa: E402
+from svcca.nn.models import MLP, ConvNet, LSTMLanguageModel, SmallResNet  # noqa: E402
+from svcca.nn.train import freeze_schedule  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+TOL64 = 1e-10
+FIGURES = [
+    "ld-conv-curves",
+    "ld-conv-grids",
+    "ld-resnet-curves",
+    "ld-resnet-grids",
+    "ld-lstm-curves",
+    "ld-freeze",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("learning_dynamics_cache")
+
+
+@pytest.fixture(scope="module")
+def conv(cache):
+    return run_or_load(LD.LearningDynamicsConfig.for_scale("tiny", model="conv"), cache)
+
+
+@pytest.fixture(scope="module")
+def frozen(cache):
+    return run_or_load(FT.FreezeTrainingConfig.for_scale("tiny"), cache)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_checkpoints_are_log_spaced_in_the_first_epoch_then_every_epoch():
+    steps = LD.checkpoint_steps(21, 30)
+    assert steps[:8] == (0, 1, 2, 3, 5, 8, 13, 21)  # the pilot's early checkpoints, within epoch 1
+    assert steps[7:] == tuple(21 * e for e in range(1, 31))
+    assert LD.checkpoint_steps(10, 5, early=2, every=2) == (0, 1, 20, 40, 50)  # the last step always
+    assert LD.checkpoint_steps(1, 3) == (0, 1, 2, 3)
+
+
+def test_grid_layers_add_the_sub_layers_of_each_block():
+    conv = ConvNet([4, 4], seed=0)
+    assert LD.grid_layers(conv) == ("conv1.0", "conv1.1", "conv1", "conv2.0", "conv2.1", "conv2")
+    assert LD.grid_layers(conv, detail=False) == ("conv1", "conv2")
+    res = SmallResNet(1, (4, 4, 4), in_channels=1, seed=0)
+    assert LD.grid_layers(res)[:6] == ("stem.0", "stem.1", "stem", "stage1.0.bn1", "stage1.0.bn2", "stage1.0")
+    assert len(LD.grid_layers(res)) == 12 and "logits" not in LD.grid_layers(res)
+    lm = LSTMLanguageModel(10, 4, 4, 2, seed=0)
+    assert LD.grid_layers(lm) == ("embedding", "lstm1", "lstm2", "logits")
+    assert LD.grid_layers(MLP(64, (8,), seed=0)) == ("fc1", "logits")
+    # every name is a submodule the recorder can hook
+    assert all(isinstance(res.get_submodule(n), torch.nn.Module) for n in LD.grid_layers(res))
+    assert all(isinstance(conv.get_submodule(n), torch.nn.Module) for n in LD.grid_layers(conv))
+
+
+def test_prepared_svcca_equals_the_library_svcca():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 12)) @ rng.standard_normal((12, 12))
+    Y = X[:, :8] @ rng.standard_normal((8, 10)) + 0.5 * rng.standard_normal((400, 10))
+    a, b = LD._Prepared(X, 0.99), LD._Prepared(Y, 0.99)
+    expected = svcca.svcca(X, Y, keep=0.99)
+    assert a.svcca(b) == pytest.approx(expected.similarity, abs=TOL64)
+    assert (a.dims, b.dims) == (expected.x_dims, expected.y_dims)
+
+
+def test_views_keep_the_same_positions_for_every_layer_of_one_size():
+    acts = torch.arange(2 * 3 * 3 * 2, dtype=torch.float32).reshape(2, 3, 3, 2)
+    views = {"a": ("x", None), "b": ("y", None), "p": ("x", 1)}
+    sink = LD._Views(views, n_images=2, per_image=4, seed=0)
+    sink.update({"x": acts, "y": acts + 100})
+    out = sink.result(numpy=True)
+    assert out["a"].shape == (8, 2) and out["a"].dtype == np.float64
+    np.testing.assert_array_equal(out["b"], out["a"] + 100)  # same positions in both layers
+    np.testing.assert_allclose(out["p"], acts.mean(dim=(1, 2)).numpy())  # global average pooling
+    per_image = out["a"].reshape(2, 4, 2)
+    assert per_image[0].max() < 18 <= per_image[1].min()  # each image's rows come from that image
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"model": "gru"}, "model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'gru'"),
+        ({"dataset": "stdlib"}, "dataset for model='conv' must be one of 'digits', 'cifar10'; got 'stdlib'"),
+        ({"epochs": 0}, "epochs must be an int >= 1; got 0"),
+        ({"early_checkpoints": 1}, "early_checkpoints must be an int >= 2; got 1"),
+        ({"keep": 1.5}, r"keep must be a variance fraction in \(0, 1\]; got 1.5"),
+        ({"grid_fractions": (0.5, 0.2)}, r"grid_fractions must be increasing fractions in \[0, 1\]"),
+        ({"positions_per_image": 0}, "positions_per_image must be None or >= 1; got 0"),
+    ],
+)
+def test_bad_configs_say_what_was_expected(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        LD.LearningDynamicsConfig(**overrides)
+
+
+def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
+    cfg = LD.LearningDynamicsConfig.for_scale("default")
+    assert (cfg.model, cfg.arch, cfg.image_size, cfg.epochs, cfg.batch_size, cfg.lr, cfg.keep) == (
+        "conv",
+        "pilot5",
+        8,
+        30,
+        64,
+        1e-3,
+        0.99,
+    )
+    assert LD.LearningDynamicsConfig.for_scale("default", model="lstm").dataset == "stdlib"
+    full = {m: LD.LearningDynamicsConfig.for_scale("full", model=m) for m in LD.MODELS}
+    assert {m: c.dataset for m, c in full.items()} == {
+        "conv": "cifar10",
+        "resnet": "cifar10",
+        "lstm": "ptb",
+        "mlp": "cifar10",
+    }
+    assert all(c.device == "cuda" for c in full.values())
+    assert dataclasses.replace(cfg, device="cuda").key() == cfg.key()
+    assert dataclasses.replace(cfg, seed=1).key() != cfg.key()
+    with pytest.raises(ValueError, match="model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'vit'"):
+        LD.LearningDynamicsConfig.for_scale("tiny", model="vit")
+    with pytest.raises(ValueError, match="scale must be one of tiny, default, full; got 'huge'"):
+        LD.LearningDynamicsConfig.for_scale("huge")
+
+
+def test_layer_labels():
+    assert [LD.layer_label(n) for n in ("conv1.0", "conv1.1", "conv1", "logits")] == [
+        "conv1",
+        "bn1",
+        "relu1",
+        "logits",
+    ]
+    assert LD.layer_label("stage3.1.bn1") == "3.1 bn1"
+
+
+# --------------------------------------------------------------------------- tiny runs
+
+
+@pytest.mark.slow
+def test_tiny_conv_run_caches_and_its_accessors_work(conv, cache):
+    cfg = LD.LearningDynamicsConfig.for_scale("tiny", model="conv")
+    again = run_or_load(cfg, cache)
+    assert not conv.from_cache and again.from_cache
+    d = LD.unpack(again)
+    n_ckpt = len(LD.checkpoint_steps(d.steps_per_epoch, cfg.epochs, cfg.early_checkpoints))
+    assert d.layers == ("conv1", "conv2", "conv3", "conv4", "conv5", "logits")
+    assert d.similarity.shape == d.similarity_pooled.shape == d.dims.shape == (n_ckpt, 6)
+    np.testing.assert_allclose(d.similarity[-1], 1.0, atol=TOL64)  # the final network against itself
+    assert np.all((d.similarity >= 0) & (d.similarity <= 1 + TOL64))
+    assert d.epochs[0] == 0 and d.epochs[-1] == cfg.epochs
+    # positions as datapoints: n_eval images x positions_per_image rows; the logits one row per image
+    np.testing.assert_array_equal(d.n_datapoints, [60 * 4] * 5 + [60])
+    np.testing.assert_array_equal(d.layer_widths, [8] * 5 + [10])
+    assert d.test_accuracy.shape == (cfg.epochs,) and "8x8 digits" in d.description
+    # grids: rows at a snapshot, columns final; the last is the final network against itself
+    assert d.grids.shape == (4, 15, 15) and d.grid_steps[0] == 0 and d.grid_steps[-1] == d.steps[-1]
+    final = d.grid(int(d.grid_steps[-1]))
+    np.testing.assert_allclose(np.diag(final.values), 1.0, atol=1e-8)
+    # batch norm is a per-channel affine map: CCA sees conv and BN outputs as the same layer
+    for k in range(5):
+        assert final.values[3 * k, 3 * k + 1] == pytest.approx(1.0, abs=1e-6)
+    assert final.row_labels[:3] == ("conv1", "bn1", "relu1") and final.method == "svcca"
+    assert d.grid(index=0).values.shape == (15, 15)
+    with pytest.raises(KeyError, match="no grid at step 7"):
+        d.grid(7)
+    with pytest.raises(ValueError, match="give exactly one of step and index"):
+        d.grid()
+    first = d.first_reaching(0.95)
+    assert list(first) == list(d.layers) and first["conv1"] <= cfg.epochs
+    settled = d.settled_from(0.95)
+    assert all(settled[n] >= first[n] for n in d.layers)
+    assert set(d.mean_similarity(1, 2)) == set(d.layers)
+    assert d.first_reaching(0.95, pooled=True)["logits"] == first["logits"]  # the logits are not pooled
+    with pytest.raises(ValueError, match="no snapshot between epochs 5 and 6"):
+        d.mean_similarity(5, 6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["resnet", "lstm", "mlp"])
+def test_tiny_runs_of_the_other_models(model, cache):
+    d = LD.unpack(run_or_load(LD.LearningDynamicsConfig.for_scale("tiny", model=model), cache))
+    expected = {
+        "resnet": ("stem", "stage1.0", "stage2.0", "stage3.0", "logits"),
+        "lstm": ("embedding", "lstm1", "lstm2", "logits"),
+        "mlp": ("fc1", "fc2", "logits"),
+    }[model]
+    assert d.layers == expected
+    np.testing.assert_allclose(d.similarity[-1], 1.0, atol=TOL64)
+    np.testing.assert_allclose(np.diag(d.grids[-1]), 1.0, atol=1e-8)
+    if model == "lstm":  # every sequence position is a datapoint, in every layer
+        assert d.similarity_pooled is None
+        np.testing.assert_array_equal(d.n_datapoints, [20 * 32] * 4)
+        with pytest.raises(ValueError, match="this result has no pooled curves"):
+            d.first_reaching(pooled=True)
+    if model == "resnet":
+        assert d.grid_layers[-1] == "stage3.0" and d.similarity_pooled.shape == d.similarity.shape
+        # the 2x2 maps of stage 3 hold at most 4 positions per image
+        np.testing.assert_array_equal(d.n_datapoints, [240, 240, 240, 240, 60])
+
+
+@pytest.mark.slow
+def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
+    cfg = FT.FreezeTrainingConfig.for_scale("tiny")
+    d = FT.unpack(frozen)
+    net = ConvNet(cfg.arch, width=cfg.width)
+    schedule = freeze_schedule(net.layer_names, start=cfg.freeze_start, stop=cfg.freeze_stop)
+    assert d.frozen_layers == tuple(schedule) == ("conv1", "conv2", "conv3", "conv4", "conv5")
+    np.testing.assert_allclose(d.freeze_fractions, list(schedule.values()))
+    total = d.steps_per_epoch * cfg.epochs
+    np.testing.assert_array_equal(d.frozen_at_step[0], [round(f * total) for f in schedule.values()])
+    assert list(d.frozen_epochs().values()) == sorted(d.frozen_epochs().values())
+    assert d.test_accuracy["normal"].shape == d.test_accuracy["frozen"].shape == (1, cfg.epochs)
+    assert np.all(d.flops["frozen"] < d.flops["normal"]) and 0.1 < d.compute_saved < 0.9
+    assert np.all((d.updates_saved > 0) & (d.updates_saved < 1))
+    assert d.accuracy_difference.shape == (1,) and np.isfinite(d.time_saved)
+    assert 0.0 <= d.final_accuracy("frozen") <= 1.0
+    with pytest.raises(ValueError, match="run must be one of 'normal', 'frozen'; got 'both'"):
+        d.final_accuracy("both")
+
+
+def test_freeze_config_follows_the_learning_dynamics_network():
+    cfg = FT.FreezeTrainingConfig.for_scale("default")
+    dyn = LD.LearningDynamicsConfig.for_scale("default")
+    assert (cfg.arch, cfg.width, cfg.batch_size, cfg.lr) == (dyn.arch, dyn.width, dyn.batch_size, dyn.lr)
+    assert cfg.dynamics_config(1).seed == 1 and cfg.dynamics_config(1).arch == "pilot5"
+    assert FT.FreezeTrainingConfig.for_scale("full").dataset == "cifar10"
+    with pytest.raises(ValueError, match="need 0 <= freeze_start <= freeze_stop <= 1; got 0.7, 0.2"):
+        FT.FreezeTrainingConfig(freeze_start=0.7, freeze_stop=0.2)
+    with pytest.raises(ValueError, match=r"keep_last must be an int >= 1 \(the classifier trains\); got 0"):
+        FT.FreezeTrainingConfig(keep_last=0)
+
+
+@pytest.mark.slow
+def test_tiny_figures_render(conv, frozen, cache, tmp_path):
+    from svcca import figures
+
+    assert set(FIGURES) <= set(figures.names())
+    written = figures.save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=cache)
+    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
+    assert all(p.stat().st_size > 1000 for p in written)
+
+
+# --------------------------------------------------------------------------- full scale on fake data
+
+
+def _write_fake_cifar10(root: Path, per_batch: int) -> None:
+    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
+        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
+        with open(folder / name, "wb") as fh:
+            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
+
+
+def _write_fake_ptb(root: Path) -> None:
+    """Penn Treebank's layout: ptb.{train,valid,test}.txt, one space-separated sentence per line."""
+    folder = root / "ptb"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(30)]
+    for split, lines in (("train", 300), ("valid", 30), ("test", 60)):
+        text = "".join(" " + " ".join(rng.choice(words, size=8)) + " \n" for _ in range(lines))
+        (folder / f"ptb.{split}.txt").write_text(text)
+
+
+@pytest.mark.slow
+def test_full_presets_run_end_to_end_on_fake_cifar10(tmp_path):
+    _write_fake_cifar10(tmp_path / "data", per_batch=16)
+    common = dict(epochs=1, device="cpu", data_root=str(tmp_path / "data"), verify_data=False)
+    cfg = LD.LearningDynamicsConfig.for_scale("full", width=0.25, **common)
+    assert (cfg.dataset, cfg.arch, cfg.augment_shift) == ("cifar10", "tiny10", 2)
+    d = LD.unpack(run_or_load(cfg, tmp_path / "cache"))
+    assert d.layers == (*(f"conv{i}" for i in range(1, 9)), "logits")
+    assert "CIFAR-10" in d.description and len(d.test_accuracy) == 1
+    # 16 test images; the grid compares every conv layer at the coarsest map (the 6x6 of the valid conv)
+    assert int(run_or_load(cfg, tmp_path / "cache")["grid_side"]) == 6
+    assert d.n_datapoints[-1] == 16 and d.n_datapoints[0] == 16 * 16
+    np.testing.assert_allclose(d.similarity[-1], 1.0, atol=TOL64)
+    frz = FT.FreezeTrainingConfig.for_scale("full", seeds=(0,), width=0.25, **common)
+    f = FT.unpack(run_or_load(frz, tmp_path / "cache"))
+    assert f.frozen_layers[-1] == "conv8" and f.compute_saved > 0
+
+
+@pytest.mark.slow
+def test_full_lstm_preset_runs_end_to_end_on_a_fake_ptb_folder(tmp_path):
+    _write_fake_ptb(tmp_path / "data")
+    cfg = LD.LearningDynamicsConfig.for_scale(
+        "full",
+        model="lstm",
+        epochs=1,
+        embedding_dim=8,
+        hidden_size=8,
+        device="cpu",
+        data_root=str(tmp_path / "data"),
+    )
+    assert (cfg.dataset, cfg.level, cfg.seq_len) == ("ptb", "word", 35)
+    d = LD.unpack(run_or_load(cfg, tmp_path / "cache"))
+    assert d.layers == ("embedding", "lstm1", "lstm2", "logits") and "Penn Treebank" in d.description
+    # 60 test lines of 9 tokens (8 words + <eos>) in windows of 35: 15 sequences, every position a datapoint
+    np.testing.assert_array_equal(d.n_datapoints, [15 * 35] * 4)
+    np.testing.assert_array_equal(d.layer_widths, [8, 8, 8, 32])  # 30 words + <unk> + <eos>
+
+
+@pytest.mark.parametrize("model", ["conv", "lstm"])
+def test_full_presets_without_data_point_at_the_download_commands(tmp_path, model):
+    cfg = LD.LearningDynamicsConfig.for_scale("full", model=model, device="cpu", data_root=str(tmp_path))
+    script = "download_cifar10.py" if model == "conv" else "download_lm_corpora.py ptb"
+    with pytest.raises(FileNotFoundError, match=f"data_scripts/{script}"):
+        cfg.run()
