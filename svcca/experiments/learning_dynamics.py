@@ -152,6 +152,10 @@ class LearningDynamicsConfig(ExperimentConfig):
         Image models compare every spatial layer of a grid at the coarsest resolution among
         them (average-pooled); the logits are not in the image grids (one row per image
         against one per position would not match).
+    coarse_side : int, default 2
+        Image models: the final network's grid is also computed with every layer pooled to
+        ``coarse_side x coarse_side``, so that networks whose grids use different
+        resolutions (a plain conv net at 8x8, a ResNet down to 2x2) can be compared.
     seed : int, default 0
         Initialisation, data order and the choice of positions.
     device : str, default "cpu"
@@ -197,6 +201,7 @@ class LearningDynamicsConfig(ExperimentConfig):
     positions_per_image: int | None = 16
     grid_fractions: tuple[float, ...] = (0.0, 0.1, 0.35, 1.0)
     grid_detail: bool = True
+    coarse_side: int = 2
     seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
@@ -690,11 +695,15 @@ def _measure(
     if images:  # global average pooling: one datapoint per image
         views.update({f"p:{name}": (name, 1) for name in curve_layers})
     grid_views = {f"g:{name}": (name, side) for name in grid_names}
+    coarse_views = {f"k:{name}": (name, cfg.coarse_side) for name in grid_names} if images else {}
     kinds = ("c", "p") if images else ("c",)
 
     def acts_at(step: int) -> dict[str, Any]:
         model.load_state_dict(snaps[step])
-        return _record_views(model, x, {**views, **(grid_views if step in grid_steps else {})}, cfg, len(x))
+        extra = grid_views if step in grid_steps else {}
+        if step == final:  # the reference of every grid, and the common-resolution grid
+            extra = {**grid_views, **coarse_views}
+        return _record_views(model, x, {**views, **extra}, cfg, len(x))
 
     last = acts_at(final)
     ref = {(k, n): _Prepared(last[f"{k}:{n}"], cfg.keep) for k in kinds for n in curve_layers}
@@ -731,6 +740,8 @@ def _measure(
     }
     if images:
         out["similarity_pooled"] = sims["p"]
+        coarse = {name: last[f"k:{name}"] for name in grid_names}
+        out["final_grid_coarse"] = similarity_matrix(coarse, method="svcca", keep=cfg.keep).values
     return out
 
 
@@ -770,6 +781,9 @@ class LearningDynamicsData:
     similarity_pooled : numpy.ndarray of shape (n_checkpoints, n_layers) or None
         Image models: as ``similarity`` with every conv layer globally average-pooled (one
         datapoint per image); None for the LSTM and the MLP.
+    final_grid_coarse : numpy.ndarray of shape (n_grid_layers, n_grid_layers) or None
+        Image models: the final network's grid with every layer pooled to
+        ``config.coarse_side`` (a common resolution across architectures).
     """
 
     config: Any
@@ -790,6 +804,7 @@ class LearningDynamicsData:
     n_datapoints: np.ndarray
     layer_widths: np.ndarray
     similarity_pooled: np.ndarray | None = None
+    final_grid_coarse: np.ndarray | None = None
 
     @property
     def hidden_layers(self) -> tuple[str, ...]:
@@ -849,6 +864,22 @@ class LearningDynamicsData:
         sims = self._sims(pooled)
         return {name: float(sims[sel, j].mean()) for j, name in enumerate(self.layers)}
 
+    def coarse_grid(self) -> SimilarityMatrix:
+        """The final network's grid with every layer pooled to ``config.coarse_side`` (image models)."""
+        if self.final_grid_coarse is None:
+            raise ValueError("this result has no coarse grid (only the conv net and the ResNet have one)")
+        return self._matrix(self.final_grid_coarse)
+
+    def _matrix(self, values: np.ndarray) -> SimilarityMatrix:
+        labels = tuple(layer_label(n) for n in self.grid_layers)
+        return SimilarityMatrix(
+            values=values,
+            row_labels=labels,
+            col_labels=labels,
+            method="svcca",
+            options={"keep": float(getattr(self.config, "keep", 0.99))},
+        )
+
     def grid(self, step: int | None = None, *, index: int | None = None) -> SimilarityMatrix:
         """The layer x layer grid at snapshot ``step`` (or the ``index``-th grid): rows at
         that snapshot, columns of the final network, labelled with short layer names."""
@@ -859,14 +890,7 @@ class LearningDynamicsData:
             if not hits.size:
                 raise KeyError(f"no grid at step {step}; grid steps: {self.grid_steps.tolist()}")
             index = int(hits[0])
-        labels = tuple(layer_label(n) for n in self.grid_layers)
-        return SimilarityMatrix(
-            values=self.grids[index],
-            row_labels=labels,
-            col_labels=labels,
-            method="svcca",
-            options={"keep": float(getattr(self.config, "keep", 0.99))},
-        )
+        return self._matrix(self.grids[index])
 
     @property
     def final_test_accuracy(self) -> float:
@@ -911,4 +935,5 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         n_datapoints=np.asarray(arrays["n_datapoints"]),
         layer_widths=np.asarray(arrays["layer_widths"]),
         similarity_pooled=np.asarray(arrays["similarity_pooled"]) if "similarity_pooled" in arrays else None,
+        final_grid_coarse=np.asarray(arrays["final_grid_coarse"]) if "final_grid_coarse" in arrays else None,
     )

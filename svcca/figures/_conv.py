@@ -110,14 +110,14 @@ def recipe_similarities(data: Any) -> dict[str, dict[str, np.ndarray]]:
     """Mean CCA of each layer pair under four recipes, trained and untrained networks.
 
     Returns ``{state: {recipe: array of shape (n_layers,)}}`` with recipes ``"positions"``,
-    ``"2x2 pool, positions"``, ``"global pool"`` and ``"dft union"``.
+    ``"pooled to 2x2, positions"``, ``"global pool"`` and ``"dft union"``.
     """
     import svcca
     from svcca.conv import average_pool, dft_cca, positions_as_samples
 
     recipes: dict[str, Callable[[Any, Any], Any]] = {
         "positions": lambda A, B: svcca.cca(positions_as_samples(A), positions_as_samples(B)),
-        "2x2 pool, positions": lambda A, B: svcca.cca(
+        "pooled to 2x2, positions": lambda A, B: svcca.cca(
             average_pool(A, 2, positions="samples"), average_pool(B, 2, positions="samples")
         ),
         "global pool": lambda A, B: svcca.cca(average_pool(A), average_pool(B), warn=False),
@@ -326,7 +326,8 @@ def conv_subsampling(*, scale: str | None = None, cache_dir: Any = None) -> Any:
 @register(
     "conv-variance-kept",
     chapter=2,
-    caption="Fraction of each conv layer's variance that survives global and 2x2 average pooling.",
+    caption="Fraction of each conv layer's variance that survives global average pooling "
+    "and pooling to a 2x2 grid.",
 )
 def conv_variance_kept(*, scale: str | None = None, cache_dir: Any = None) -> Any:
     from .. import plotting
@@ -335,7 +336,7 @@ def conv_variance_kept(*, scale: str | None = None, cache_dir: Any = None) -> An
     s0 = data.seeds[0]
     kept = {
         "global pool, trained": [variance_kept(data.acts(L, s0)) for L in data.layers],
-        "2x2 pool, trained": [variance_kept(data.acts(L, s0), 2) for L in data.layers],
+        "pooled to 2x2, trained": [variance_kept(data.acts(L, s0), 2) for L in data.layers],
     }
     if data.has_init:
         kept["global pool, untrained"] = [variance_kept(data.acts(L, s0, "init")) for L in data.layers]

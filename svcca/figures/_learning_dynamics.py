@@ -38,13 +38,15 @@ def freeze_training(*, scale: str | None = None, cache_dir: Any = None) -> Any:
     return unpack(run_or_load(FreezeTrainingConfig.for_scale(scale), cache_dir))
 
 
-def draw_curves(data: Any, ax: Any = None) -> Any:
-    """Each layer's SVCCA with its final state against training time (log-scaled epochs).
+def draw_curves(data: Any, ax: Any = None, *, pooled: bool = False) -> Any:
+    """Each layer's SVCCA with its final state against the training step (log-scaled).
 
     Parameters
     ----------
     data : LearningDynamicsData
     ax : matplotlib Axes, optional
+    pooled : bool, default False
+        Draw the curves of the globally average-pooled conv layers instead.
 
     Returns
     -------
@@ -52,13 +54,16 @@ def draw_curves(data: Any, ax: Any = None) -> Any:
     """
     from .. import plotting
 
+    sims = data.similarity_pooled if pooled else data.similarity
+    if sims is None:
+        raise ValueError("this result has no pooled curves (only the conv net and the ResNet have them)")
     return plotting.plot_learning_dynamics(
-        data.epochs,
-        data.similarity,
+        data.steps,
+        sims,
         list(data.layers),
         ax=ax,
         logx=True,
-        xlabel="epoch",
+        xlabel=f"training step ({data.steps_per_epoch} per epoch)",
         ylabel="svcca with the final layer",
     )
 
@@ -132,11 +137,11 @@ def draw_freeze(data: Any, ax: Any = None) -> Any:
     )
 
 
-def _curves_figure(model: str, scale: str | None, cache_dir: Any) -> Any:
+def _curves_figure(model: str, scale: str | None, cache_dir: Any, pooled: bool = False) -> Any:
     from .. import plotting
 
     with plotting.style():
-        return draw_curves(learning_dynamics(model, scale=scale, cache_dir=cache_dir)).figure
+        return draw_curves(learning_dynamics(model, scale=scale, cache_dir=cache_dir), pooled=pooled).figure
 
 
 def _grids_figure(model: str, scale: str | None, cache_dir: Any) -> Any:
@@ -192,6 +197,24 @@ def ld_resnet_grids(*, scale: str | None = None, cache_dir: Any = None) -> Any:
 )
 def ld_lstm_curves(*, scale: str | None = None, cache_dir: Any = None) -> Any:
     return _curves_figure("lstm", scale, cache_dir)
+
+
+@register(
+    "ld-conv-pooled-curves",
+    chapter=5,
+    caption="The conv net's curves with every conv layer globally average-pooled (one datapoint per image).",
+)
+def ld_conv_pooled_curves(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    return _curves_figure("conv", scale, cache_dir, pooled=True)
+
+
+@register(
+    "ld-mlp-curves",
+    chapter=5,
+    caption="SVCCA of each layer of an MLP with its final state, over training: no bottom-up order.",
+)
+def ld_mlp_curves(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    return _curves_figure("mlp", scale, cache_dir)
 
 
 @register(

@@ -1,0 +1,155 @@
+"""Figures of chapter 7 ("Which layer knows which class"): class sensitivity through depth.
+
+The drawing helpers take the unpacked result (:func:`svcca.experiments.class_sensitivity.unpack`)
+and are shared by the registered figures and by the chapter, so ``svcca figures`` draws
+exactly what the book shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._registry import register
+
+__all__ = ["draw_curves", "draw_images", "highlighted", "load", "short_layer_names"]
+
+
+def load(scale: str | None = None, cache_dir: Any = None) -> Any:
+    """The class-sensitivity result at ``scale`` (run or loaded from the cache), unpacked."""
+    from ..experiments import run_or_load
+    from ..experiments.class_sensitivity import ClassSensitivityConfig, unpack
+
+    return unpack(run_or_load(ClassSensitivityConfig.for_scale(scale), cache_dir))
+
+
+def short_layer_names(layers: Any) -> list[str]:
+    """Tick labels: ``"stage2.1"`` -> ``"2.1"``, ``"layer3.5"`` -> ``"3.5"``; others unchanged."""
+    out = []
+    for name in layers:
+        for prefix in ("stage", "layer"):
+            if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1].isdigit():
+                name = name[len(prefix) :]
+        out.append(name)
+    return out
+
+
+def highlighted(data: Any, target: str = "logit", n: int = 2) -> list[str] | None:
+    """Classes drawn in colour: all of them up to five; else the ``n`` earliest and ``n`` latest."""
+    if len(data.classes) <= 5:
+        return None
+    order = list(data.order(target=target))
+    return order[:n] + order[-n:]
+
+
+def draw_curves(data: Any, ax: Any = None, target: str = "logit", cv: bool = True) -> Any:
+    """Seed-averaged correlation of every layer with every class's logit, through depth.
+
+    Parameters
+    ----------
+    data : ClassSensitivityData
+    ax : matplotlib Axes, optional
+        Where to draw; a new single-column figure when None.
+    target : {"logit", "onehot"}, default "logit"
+    cv : bool, default True
+        Cross-validated (True) or in-sample correlations.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from .. import plotting
+
+    sims = data.mean_similarity(target, cv)
+    label = "class logit" if target == "logit" else "class label"
+    ax = plotting.plot_class_sensitivity(
+        short_layer_names(data.layers),
+        sims,
+        list(data.classes),
+        ax=ax,
+        highlight=highlighted(data, target),
+        ylabel=f"{'cross-validated' if cv else 'in-sample'} corr. with {label}",
+    )
+    # zoom on the range the curves span (they all lie between the pixels' value and 1)
+    low = float(np.floor(np.nanmin(sims) * 20.0) / 20.0)
+    ax.set_ylim(max(0.0, low), 1.005)
+    return ax
+
+
+def draw_images(data: Any, layer: Any = None, seed: int | None = None, axes: Any = None) -> Any:
+    """The images at the top of a layer's canonical directions (upper rows) and of its most
+    active single neurons (lower rows), titled with their class.
+
+    Parameters
+    ----------
+    data : ClassSensitivityData
+    layer : str or int, optional
+        Default :attr:`ClassSensitivityData.middle_layer`.
+    seed : int, optional
+        Default the first seed.
+    axes : array of matplotlib Axes, optional
+        ``2 * n_directions`` rows of ``n_images`` axes; a new double-column figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of Axes, shape (2 * n_directions, n_images)
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    layer = data.middle_layer if layer is None else layer
+    top_dir = data.top_images(layer, "direction", seed)
+    top_neu = data.top_images(layer, "neuron", seed)
+    d, k = top_dir.shape
+    if axes is None:
+        width, _ = plotting.figure_size("double")
+        _, axes = plt.subplots(
+            2 * d, k, figsize=(width, width * 2 * d / k * 1.2), squeeze=False, layout="constrained"
+        )
+    axes = np.asarray(axes).reshape(2 * d, k)
+    for rows, top, tag in ((axes[:d], top_dir, "cca"), (axes[d:], top_neu, "neuron")):
+        titles = []
+        for j in range(d):
+            for i in range(k):
+                c = data.classes[int(data.labels[top[j, i]])]
+                titles.append(f"{tag} {j + 1}: {c}" if i == 0 else c)
+        plotting.plot_images(data.images(top.ravel()), axes=rows.ravel(), titles=titles)
+    return axes
+
+
+@register(
+    "class-sensitivity",
+    chapter=7,
+    caption=(
+        "Cross-validated correlation between each layer (flattened, top SVD directions) and each "
+        "class's logit, through the depth of a ResNet, averaged over seeds; 'input' is the raw "
+        "pixels. Coloured: the classes decodable earliest and latest."
+    ),
+)
+def class_sensitivity(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load(scale, cache_dir)
+    with plotting.style():
+        ax = draw_curves(data)
+    return ax.figure
+
+
+@register(
+    "class-sensitivity-images",
+    chapter=7,
+    caption=(
+        "The images that most drive a middle layer's top canonical directions (CCA with all class "
+        "logits; upper rows) and its most active single neurons (largest activation norm; lower "
+        "rows), highest first, titled with their class."
+    ),
+)
+def class_sensitivity_images(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+    from .. import plotting
+
+    data = load(scale, cache_dir)
+    with plotting.style():
+        axes = draw_images(data)
+    return axes.flat[0].figure

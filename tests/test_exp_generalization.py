@@ -1,0 +1,385 @@
+"""Generalizing vs memorizing networks and the width result (Morcos et al. 2018): configs,
+runs, cache, accessors, the network-level statistics, figures, and the CIFAR-10 path."""
+
+from __future__ import annotations
+
+import pickle
+from math import comb
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import svcca  # noqa: E402
+from svcca.experiments import run_or_load  # noqa: E402
+from svcca.experiments.generalization import (  # noqa: E402
+    MEASURES,
+    GapResult,
+    GeneralizationConfig,
+    group_permutation_test,
+    network_bootstrap,
+    pair_values,
+    unpack,
+)
+from svcca.experiments.width import WidthConfig  # noqa: E402
+from svcca.experiments.width import unpack as unpack_width  # noqa: E402
+from svcca.stats import BootstrapResult  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+TOL64 = 1e-10
+TOL32 = 1e-4  # activations are recorded in float32
+FIGURES = ["generalization-pwcca", "generalization-measures", "generalization-svcca", "width-similarity"]
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("generalization_cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tiny_cache):
+    return run_or_load(GeneralizationConfig.for_scale("tiny"), tiny_cache)
+
+
+@pytest.fixture(scope="module")
+def tiny_width_result(tiny_cache):
+    return run_or_load(WidthConfig.for_scale("tiny"), tiny_cache)
+
+
+def _block_matrix(
+    gg: float, mm: float, gm: float, n_g: int = 4, n_m: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """A similarity matrix whose GG, MM and GM pairs all have the given values (diagonal 1)."""
+    memorizing = np.array([False] * n_g + [True] * n_m)
+    M = np.full((n_g + n_m, n_g + n_m), gm)
+    M[np.ix_(~memorizing, ~memorizing)] = gg
+    M[np.ix_(memorizing, memorizing)] = mm
+    np.fill_diagonal(M, 1.0)
+    return M, memorizing
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_pair_values_reads_each_kind_once():
+    M, mem = _block_matrix(0.9, 0.6, 0.4, n_g=3, n_m=4)
+    assert pair_values(M, mem, "GG").tolist() == [0.9] * comb(3, 2)
+    assert pair_values(M, mem, "MM").tolist() == [0.6] * comb(4, 2)
+    assert pair_values(M, mem, "GM").tolist() == [0.4] * (3 * 4)
+    # the groups need not be contiguous: the flags decide
+    order = np.array([4, 0, 5, 1, 6, 2, 3])
+    np.testing.assert_array_equal(pair_values(M[np.ix_(order, order)], mem[order], "MM"), [0.6] * 6)
+
+
+def test_pair_values_and_statistics_reject_bad_input():
+    M, mem = _block_matrix(0.9, 0.6, 0.4)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        pair_values(M, mem, "GX")
+    with pytest.raises(
+        ValueError, match=r"matrix must have shape \(n_networks, n_networks\) = \(8, 8\); got \(7, 7\)"
+    ):
+        pair_values(M[:7, :7], mem, "GG")
+    with pytest.raises(ValueError, match="need at least 2 networks in each group; got 1 generalizing and 7"):
+        network_bootstrap(M, [False] + [True] * 7)
+    with pytest.raises(ValueError, match="n_boot must be a positive int; got 0"):
+        network_bootstrap(M, mem, n_boot=0)
+
+
+def test_network_bootstrap_recovers_block_values_exactly():
+    M, mem = _block_matrix(0.9, 0.6, 0.4)
+    boot = network_bootstrap(M, mem, n_boot=300, rng=1)
+    assert set(boot) == {"GG", "MM", "GM"}
+    for kind, value in (("GG", 0.9), ("MM", 0.6), ("GM", 0.4)):
+        finite = boot[kind][np.isfinite(boot[kind])]
+        assert finite.size > 250
+        np.testing.assert_allclose(finite, value, atol=TOL64)
+
+
+def test_network_bootstrap_never_pairs_a_network_with_itself():
+    # a huge diagonal would leak into every replicate that drew a network twice
+    rng = np.random.default_rng(0)
+    A = rng.uniform(0.3, 0.7, (10, 10))
+    M = (A + A.T) / 2
+    np.fill_diagonal(M, 100.0)
+    mem = np.array([False] * 5 + [True] * 5)
+    boot = network_bootstrap(M, mem, n_boot=500, rng=0)
+    for kind in ("GG", "MM", "GM"):
+        finite = boot[kind][np.isfinite(boot[kind])]
+        assert finite.max() <= 0.7 and finite.min() >= 0.3
+
+
+def test_network_bootstrap_is_seeded_and_spreads_with_network_variation():
+    rng = np.random.default_rng(3)
+    n = 10
+    effect = rng.normal(0, 0.05, n)  # each network's own offset: its pairs move together
+    M = 0.6 + (effect[:, None] + effect[None, :]) / 2
+    np.fill_diagonal(M, 1.0)
+    mem = np.array([False] * 5 + [True] * 5)
+    a = network_bootstrap(M, mem, n_boot=400, rng=7)
+    b = network_bootstrap(M, mem, n_boot=400, rng=7)
+    for kind in a:
+        np.testing.assert_array_equal(a[kind], b[kind])
+    assert np.nanstd(a["GG"]) > 0.005
+    # negative control: with no network effect there is nothing to resample
+    flat, _ = _block_matrix(0.6, 0.6, 0.6, 5, 5)
+    c = network_bootstrap(flat, mem, n_boot=400, rng=7)
+    assert np.nanstd(c["GG"]) < TOL64
+
+
+def test_group_permutation_test_is_exact():
+    M, mem = _block_matrix(0.9, 0.6, 0.5, n_g=5, n_m=5)
+    observed, p = group_permutation_test(M, mem)
+    assert observed == pytest.approx(0.3, abs=TOL64)
+    assert p == pytest.approx(1 / comb(10, 5), abs=TOL64)  # only the true split does as well
+    # swapping the labels turns the gap around: every split is at least as large
+    observed_swapped, p_swapped = group_permutation_test(M, ~mem)
+    assert observed_swapped == pytest.approx(-0.3, abs=TOL64) and p_swapped == pytest.approx(1.0)
+
+
+def test_group_permutation_test_negative_control():
+    # exchangeable networks: the labels carry nothing, so the p-value is not small
+    rng = np.random.default_rng(11)
+    A = rng.normal(0.6, 0.02, (10, 10))
+    M = (A + A.T) / 2
+    np.fill_diagonal(M, 1.0)
+    masks = [rng.permutation(np.repeat([False, True], 5)) for _ in range(4)]
+    ps = np.array([group_permutation_test(M, mask)[1] for mask in masks])
+    assert np.all((ps >= 1 / comb(10, 5)) & (ps <= 1.0)) and np.median(ps) > 0.1, ps
+
+
+# --------------------------------------------------------------------------- configs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
+        ({"model": "rnn"}, "model must be one of 'mlp', 'conv'; got 'rnn'"),
+        ({"n_networks": 1}, r"n_networks must be an int >= 2 \(networks per group\); got 1"),
+        ({"measures": ("pwcca", "rsa")}, "measures must be distinct names from"),
+        ({"measures": ("cka", "cka")}, "measures must be distinct names from"),
+        ({"target_train_accuracy": 0.0}, r"target_train_accuracy must be in \(0, 1\]; got 0.0"),
+        ({"eval_shift": -1}, "eval_shift must be an int >= 0; got -1"),
+        ({"dataset": "cifar10", "eval_shift": 1}, "is for the digits only; got dataset='cifar10'"),
+    ],
+)
+def test_bad_generalization_configs_say_what_was_expected(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        GeneralizationConfig(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"seeds": (0,)}, r"seeds must hold at least two distinct seeds; got \(0,\)"),
+        ({"widths": (64, 32)}, r"widths must be increasing positive numbers; got \(64, 32\)"),
+        ({"widths": (0.5, 1.0)}, r"MLP widths must be whole numbers of units; got \(0.5, 1.0\)"),
+        ({"depth": 0}, "depth must be a positive int; got 0"),
+        ({"measures": ()}, "measures must be distinct names from"),
+    ],
+)
+def test_bad_width_configs_say_what_was_expected(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        WidthConfig(**overrides)
+
+
+def test_presets_and_cache_key():
+    default = GeneralizationConfig.for_scale("default")
+    assert (default.hidden, default.n_networks, default.eval_shift, default.target_train_accuracy) == (
+        (256, 256, 256),
+        5,
+        1,
+        1.0,
+    )
+    assert default.network_seeds() == ((0, 1, 2, 3, 4), (500, 501, 502, 503, 504))
+    full = GeneralizationConfig.for_scale("full")
+    assert (full.dataset, full.model, full.device, full.eval_shift) == ("cifar10", "conv", "cuda", 0)
+    # the device, data folder and thread count are not part of an experiment's identity
+    assert full.key() == GeneralizationConfig.for_scale("full", device="cpu", num_threads=1).key()
+    assert default.key() != GeneralizationConfig.for_scale("default", seed=1).key()
+    width = WidthConfig.for_scale("default")
+    assert width.widths == (32, 64, 128, 256, 512) and width.seeds == (0, 1, 2) and not width.all_layers
+    assert WidthConfig.for_scale("full").widths == (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+# --------------------------------------------------------------------------- the tiny run
+
+
+def test_tiny_generalization_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
+    again = run_or_load(GeneralizationConfig.for_scale("tiny"), tiny_cache)
+    assert again.from_cache
+    np.testing.assert_array_equal(again["similarity"], tiny_result["similarity"])
+    data = unpack(tiny_result)
+    k = data.config.n_networks
+    assert data.layers == ("fc1", "fc2", "logits") and data.hidden_layers == ("fc1", "fc2")
+    assert data.last_hidden == "fc2" and data.measures == MEASURES
+    assert data.n_per_group == (k, k) and data.dataset == "digits"
+    assert data.memorizing.tolist() == [False] * k + [True] * k
+    assert data.seeds.tolist() == [*range(k), *range(500, 500 + k)]
+    assert tiny_result["similarity"].shape == (len(MEASURES), 3, 2 * k, 2 * k)
+    assert data.n_rows == {"fc1": 100, "fc2": 100, "logits": 100}
+    assert data.layer_widths == {"fc1": 32, "fc2": 32, "logits": 10}
+    assert np.all(data.epochs <= data.config.epochs) and np.all(
+        (data.test_accuracy >= 0) & (data.test_accuracy <= 1)
+    )
+    for m in MEASURES:
+        for layer in data.layers:
+            S = data.matrix(m, layer)
+            np.testing.assert_allclose(S, S.T, atol=TOL64)  # symmetric PWCCA, symmetric measures
+            np.testing.assert_allclose(np.diag(S), 1.0, atol=1e-6)
+            assert np.all((S >= -TOL64) & (S <= 1 + 1e-6))
+    assert data.svcca_dims("G").shape == (k, 3) and np.all(data.svcca_dims("M") >= 1)
+
+
+def test_tiny_generalization_accessors(tiny_result):
+    data = unpack(tiny_result)
+    k = data.config.n_networks
+    assert data.pairs("pwcca", "GG").shape == (comb(k, 2), 3)
+    assert data.pairs("pwcca", "GM", ["fc2"]).shape == (k * k, 1)
+    np.testing.assert_allclose(data.mean("cka", "MM"), data.pairs("cka", "MM").mean(0), atol=TOL64)
+    intervals = data.intervals("pwcca", "GG", n_boot=200)
+    assert len(intervals) == 3 and all(isinstance(iv, BootstrapResult) for iv in intervals)
+    assert all(iv.low <= iv.observed <= iv.high for iv in intervals)
+    np.testing.assert_allclose([iv.observed for iv in intervals], data.mean("pwcca", "GG"), atol=TOL64)
+    gap = data.gap("pwcca", "fc2", n_boot=200)
+    assert isinstance(gap, GapResult) and gap.kinds == ("GG", "MM") and gap.layer == "fc2"
+    assert gap.difference == pytest.approx(
+        data.mean("pwcca", "GG", ["fc2"])[0] - data.mean("pwcca", "MM", ["fc2"])[0], abs=TOL64
+    )
+    assert 1 / comb(2 * k, k) - TOL64 <= gap.p_value <= 1.0
+    assert data.gap("cka", -1, ("MM", "GM"), n_boot=50).p_value is None
+    assert data.gap("pwcca", 1, n_boot=50).layer == "fc2"  # layers by index too
+    assert "GG-MM" in data.table("pwcca") and "fc1" in data.table("pwcca")
+    with pytest.raises(KeyError, match="unknown measure 'rsa'"):
+        data.matrix("rsa", "fc1")
+    with pytest.raises(KeyError, match="unknown layer 'fc9'"):
+        data.matrix("pwcca", "fc9")
+    with pytest.raises(ValueError, match="group must be one of 'G', 'M'; got 'X'"):
+        data.group("X")
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\); got 1.5"):
+        data.gap("pwcca", "fc1", confidence=1.5)
+
+
+def test_tiny_generalization_matches_an_independent_recomputation(tiny_result):
+    """Train one generalizing and one memorizing network by hand and compare them directly."""
+    from svcca.nn import MLP, load_digits, random_labels, record
+    from svcca.nn.train import train
+
+    data = unpack(tiny_result)
+    cfg = data.config
+    digits = load_digits()
+    x, y = digits.train.tensors
+    subset = torch.utils.data.TensorDataset(x[: cfg.n_train], y[: cfg.n_train])
+    nets = []
+    for seed, ds in ((0, subset), (500, random_labels(subset, seed=cfg.seed))):
+        net = MLP(64, cfg.hidden, 10, seed=seed)
+        train(net, ds, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=seed,
+              target_train_accuracy=cfg.target_train_accuracy, progress=False)  # fmt: skip
+        nets.append(net)
+    test_x = digits.test.tensors[0][: cfg.n_eval]
+    X, Y = (record(n, test_x, ["fc2"])["fc2"].astype(np.float64) for n in nets)
+    k = cfg.n_networks
+    expected = svcca.pwcca(X, Y, side="symmetric", warn=False).similarity
+    assert data.matrix("pwcca", "fc2")[0, k] == pytest.approx(expected, abs=TOL32)
+    assert data.matrix("cka", "fc2")[0, k] == pytest.approx(svcca.linear_cka(X, Y).similarity, abs=TOL32)
+
+
+def test_tiny_width_run_caches_and_has_the_documented_arrays(tiny_width_result, tiny_cache):
+    assert run_or_load(WidthConfig.for_scale("tiny"), tiny_cache).from_cache
+    data = unpack_width(tiny_width_result)
+    assert data.layers == ("fc2",) and data.seeds == (0, 1) and data.width_labels == ["8", "16"]
+    assert tiny_width_result["similarity"].shape == (2, len(MEASURES), 2, 1, 1)
+    assert data.test_accuracy.shape == data.init_accuracy.shape == (2, 2)
+    assert data.pairs("pwcca").shape == (1, 2) and data.pairs("cka", "init", "fc2").shape == (1, 2)
+    np.testing.assert_allclose(
+        data.learned("cka"), data.mean("cka", "trained") - data.mean("cka", "init"), atol=TOL64
+    )
+    assert np.all(np.isfinite(tiny_width_result["similarity"]))
+    assert "test acc" in data.table() and int(tiny_width_result["n_rows"]) == 100
+    with pytest.raises(ValueError, match="state must be one of 'trained', 'init'; got 'final'"):
+        data.pairs("pwcca", "final")
+    with pytest.raises(KeyError, match="unknown measure 'rsa'"):
+        data.pairs("rsa")
+    with pytest.raises(KeyError, match="layer 'fc1' was not compared"):
+        data.pairs("pwcca", layer="fc1")
+
+
+def test_width_all_layers_and_init_is_the_untrained_network(tiny_cache):
+    cfg = WidthConfig.for_scale("tiny", all_layers=True, measures=("cka",), widths=(8,))
+    data = unpack_width(run_or_load(cfg, tiny_cache))
+    assert data.layers == ("fc1", "fc2")
+    # the untrained twin is the network as built from its seed
+    from svcca.nn import MLP, load_digits, record
+
+    x = load_digits().test.tensors[0][: cfg.n_eval]
+    a, b = (record(MLP(64, (8, 8), 10, seed=s), x, ["fc1"])["fc1"].astype(np.float64) for s in cfg.seeds)
+    assert data.pairs("cka", "init", "fc1")[0, 0] == pytest.approx(
+        svcca.linear_cka(a, b).similarity, abs=TOL32
+    )
+
+
+def test_tiny_figures_render(tiny_result, tiny_width_result, tiny_cache, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from svcca import figures
+
+    assert set(FIGURES) <= set(figures.names())
+    assert {s.chapter for s in figures.specs() if s.name in FIGURES} == {6}
+    written = figures.save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
+    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
+    assert all(p.stat().st_size > 1000 for p in written)
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- the full path on fake CIFAR-10
+
+
+def _write_fake_cifar10(root: Path, per_batch: int) -> None:
+    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
+        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
+        with open(folder / name, "wb") as fh:
+            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
+
+
+@pytest.mark.slow
+def test_full_presets_run_end_to_end_on_fake_cifar10(tmp_path):
+    _write_fake_cifar10(tmp_path / "data", per_batch=20)
+    common = {"device": "cpu", "data_root": str(tmp_path / "data"), "verify_data": False, "n_eval": 20}
+    cfg = GeneralizationConfig.for_scale(
+        "full", n_networks=2, epochs=1, width=0.25, positions_per_image=4, num_threads=1, **common
+    )
+    assert (cfg.dataset, cfg.model, cfg.arch) == ("cifar10", "conv", "tiny10")
+    data = unpack(run_or_load(cfg, tmp_path / "cache"))
+    assert data.dataset == "cifar10" and data.layers == (*(f"conv{i}" for i in range(1, 9)), "logits")
+    assert data.n_rows["conv1"] == 20 * 4 and data.n_rows["logits"] == 20  # positions as datapoints
+    assert data.layer_widths["conv1"] == 4 and data.layer_widths["conv8"] == 16
+    assert np.all(np.isfinite(data.arrays["similarity"]))
+    assert not data.reached_target.any()  # one epoch does not fit 100 random labels to 99%
+    wcfg = WidthConfig.for_scale(
+        "full", widths=(0.125, 0.25), seeds=(0, 1), epochs=1, positions_per_image=4, **common
+    )
+    wdata = unpack_width(run_or_load(wcfg, tmp_path / "cache"))
+    assert (
+        wdata.dataset == "cifar10" and wdata.layers == ("conv8",) and wdata.width_labels == ["0.125", "0.25"]
+    )
+    assert int(wdata.arrays["n_rows"]) == 20 * 4 and np.all(np.isfinite(wdata.arrays["similarity"]))
+
+
+def test_full_presets_without_data_point_at_the_download_command(tmp_path):
+    for cfg in (
+        GeneralizationConfig.for_scale("full", device="cpu", data_root=str(tmp_path)),
+        WidthConfig.for_scale("full", device="cpu", data_root=str(tmp_path)),
+    ):
+        with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
+            cfg.run()
