@@ -191,19 +191,31 @@ class ClassSensitivityConfig(ExperimentConfig):
 
     def __post_init__(self) -> None:
         if self.dataset not in _DATASETS:
-            raise ValueError(f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {self.dataset!r}")
+            raise ValueError(
+                f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {self.dataset!r}"
+            )
         if self.model not in _MODELS:
             raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; got {self.model!r}")
         if self.weights is not None and self.model == "resnet_small":
-            raise ValueError(f"weights apply to the torchvision models only; got weights={self.weights!r} "
-                             "with model='resnet_small'")
+            raise ValueError(
+                f"weights apply to the torchvision models only; got weights={self.weights!r} "
+                "with model='resnet_small'"
+            )
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must hold at least one seed, without repeats; got {self.seeds!r}")
         for name in ("epochs",):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be an int >= 0; got {v!r}")
-        for name in ("image_size", "blocks", "batch_size", "max_dims", "n_directions", "n_images", "thumb_size"):
+        for name in (
+            "image_size",
+            "blocks",
+            "batch_size",
+            "max_dims",
+            "n_directions",
+            "n_images",
+            "thumb_size",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive int; got {v!r}")
@@ -227,7 +239,14 @@ class ClassSensitivityConfig(ExperimentConfig):
     def preset_tiny(cls) -> ClassSensitivityConfig:
         """One half-width ResNet-8 on the 8x8 digits, one epoch, 200 test images: seconds."""
         return cls(
-            image_size=8, blocks=1, widths=(4, 8, 8), seeds=(0,), epochs=1, n_eval=200, max_dims=16, n_images=4
+            image_size=8,
+            blocks=1,
+            widths=(4, 8, 8),
+            seeds=(0,),
+            epochs=1,
+            n_eval=200,
+            max_dims=16,
+            n_images=4,
         )
 
     @classmethod
@@ -247,6 +266,34 @@ class ClassSensitivityConfig(ExperimentConfig):
             epochs=0,
             pool=7,
             device="cuda",
+        )
+
+    def describe(self) -> str:
+        """One line saying what ran on which data (for the book and reports).
+
+        Examples
+        --------
+        >>> from svcca.experiments.class_sensitivity import ClassSensitivityConfig
+        >>> text = ClassSensitivityConfig.for_scale("default").describe()
+        >>> print(text[:72])
+        3 x ResNet-14 (widths 8/16/32), trained 10 epochs on digits 16x16 (500 t
+        """
+        if self.model == "resnet_small":
+            net = f"ResNet-{6 * self.blocks + 2} (widths {'/'.join(map(str, self.widths))})"
+        else:
+            net = f"torchvision {self.model} ({self.weights or 'random weights'})"
+        nets = f"{len(self.seeds)} x {net}" if len(self.seeds) > 1 else net
+        if self.dataset == "digits":
+            n = 500 if self.n_eval is None else min(500, self.n_eval)
+            data = f"digits {self.image_size}x{self.image_size} ({n} test images)"
+        else:
+            per = "all" if self.n_per_class is None else f"<= {self.n_per_class}"
+            data = f"the ImageNet subset of Raghu et al. ({per} validation images per class, {self.image_size}px)"
+        trained = f", trained {self.epochs} epochs on " if self.epochs else " on "
+        layer = "flattened" if self.pool is None else f"pooled to {self.pool}x{self.pool} and flattened"
+        return (
+            f"{nets}{trained}{data}; layers {layer}, SVD to {self.keep:.0%} / <= {self.max_dims} dims, "
+            f"{self.folds}-fold CV correlation (ridge {self.ridge:g})"
         )
 
     # ---- the experiment --------------------------------------------------------------
@@ -487,7 +534,9 @@ def cv_correlation(Z: Any, y: Any, *, folds: Any = 2, ridge: float = 1e-3, rng: 
         test = fold == f
         train = ~test
         if train.sum() < 2 or test.sum() < 2:
-            raise ValueError(f"every fold needs at least 2 samples and 2 outside it; fold {f} has {int(test.sum())}")
+            raise ValueError(
+                f"every fold needs at least 2 samples and 2 outside it; fold {f} has {int(test.sum())}"
+            )
         if d == 0:
             continue
         A, B = Z[train], Y[train]
@@ -537,7 +586,9 @@ def insample_correlation(Z: Any, y: Any) -> Any:
         U = U[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else U[:, :0]
         explained = ((U.T @ Yc) ** 2).sum(axis=0)
         total = (Yc**2).sum(axis=0)
-        res = np.sqrt(np.clip(np.where(total > 0, explained / np.where(total > 0, total, 1.0), 0.0), 0.0, 1.0))
+        res = np.sqrt(
+            np.clip(np.where(total > 0, explained / np.where(total > 0, total, 1.0), 0.0), 0.0, 1.0)
+        )
     return float(res[0]) if single else res
 
 
@@ -612,34 +663,50 @@ def _limit_threads(n: int | None) -> Iterator[None]:
 def _load_eval(cfg: ClassSensitivityConfig) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
     """Evaluation images ``(n, C, H, W)``, labels, class names, the logit column of each class,
     a function giving uint8 thumbnails of chosen images, and the digits data (None for ImageNet)."""
+    if cfg.dataset == "digits":
+        return _load_digits_eval(cfg)
+    return _load_imagenet_eval(cfg)
+
+
+def _load_digits_eval(
+    cfg: ClassSensitivityConfig,
+) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
+    import torch
+
+    from ..nn.data import load_digits
+
+    data = load_digits(image_size=cfg.image_size, seed=cfg.seed)
+    test: Any = data.test
+    x, y = test.tensors
+    if cfg.n_eval is not None:
+        x, y = x[: cfg.n_eval], y[: cfg.n_eval]
+    x = x.contiguous()
+    mean, std = data.mean[0], data.std[0]
+
+    def thumbs(idx: np.ndarray) -> np.ndarray:
+        img = (x[torch.as_tensor(idx, dtype=torch.long), 0] * std + mean).clamp(0.0, 1.0)
+        return (img.numpy() * 255.0 + 0.5).astype(np.uint8)
+
+    labels = y.numpy().astype(np.int64)
+    return x, labels, tuple(data.classes), np.arange(len(data.classes)), thumbs, data
+
+
+def _load_imagenet_eval(
+    cfg: ClassSensitivityConfig,
+) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
     import torch
     import torch.nn.functional as F
-
-    if cfg.dataset == "digits":
-        from ..nn.data import load_digits
-
-        data = load_digits(image_size=cfg.image_size, seed=cfg.seed)
-        x, y = data.test.tensors
-        if cfg.n_eval is not None:
-            x, y = x[: cfg.n_eval], y[: cfg.n_eval]
-        x = x.contiguous()
-        mean, std = data.mean[0], data.std[0]
-
-        def thumbs(idx: np.ndarray) -> np.ndarray:
-            img = (x[torch.as_tensor(idx, dtype=torch.long), 0] * std + mean).clamp(0.0, 1.0)
-            return (img.numpy() * 255.0 + 0.5).astype(np.uint8)
-
-        labels = y.numpy().astype(np.int64)
-        return x, labels, tuple(data.classes), np.arange(len(data.classes)), thumbs, data
 
     from ..nn.data import IMAGENET_MEAN, IMAGENET_STD, load_imagenet_subset
 
     resize = cfg.resize if cfg.resize is not None else max(cfg.image_size, round(cfg.image_size * 256 / 224))
-    ds = load_imagenet_subset(cfg.data_root, image_size=cfg.image_size, resize=resize)
+    ds: Any = load_imagenet_subset(cfg.data_root, image_size=cfg.image_size, resize=resize)
     targets = np.asarray(ds.targets, dtype=np.int64)
     chosen = np.arange(len(targets))
     if cfg.n_per_class is not None:
-        chosen = np.concatenate([np.flatnonzero(targets == c)[: cfg.n_per_class] for c in range(len(ds.classes))])
+        chosen = np.concatenate(
+            [np.flatnonzero(targets == c)[: cfg.n_per_class] for c in range(len(ds.classes))]
+        )
         chosen.sort()
     if chosen.size == 0:
         raise FileNotFoundError(f"the ImageNet subset at {ds.root} holds no images")
@@ -669,6 +736,7 @@ def _network(
     from ..nn import RandomShift, train
     from ..nn.models import SmallResNet, torchvision_resnet
 
+    net: Any
     if cfg.model == "resnet_small":
         net = SmallResNet(cfg.blocks, cfg.widths, in_channels, n_classes, seed=int(seed))
     else:
@@ -678,7 +746,9 @@ def _network(
     net = net.to(cfg.device)
     if cfg.epochs > 0:
         if digits is None:
-            raise ValueError("training is only done on the digits; use epochs=0 with a pretrained ImageNet model")
+            raise ValueError(
+                "training is only done on the digits; use epochs=0 with a pretrained ImageNet model"
+            )
         augment = RandomShift(cfg.augment_shift, fill=digits.background) if cfg.augment_shift else None
         train(
             net,
@@ -763,7 +833,9 @@ class ClassSensitivityData:
         """The correlation from the raw pixels (layer ``"input"``), averaged over seeds: ``(n_classes,)``."""
         return self.mean_similarity(target, cv)[0]
 
-    def first_layer(self, threshold: float | None = None, target: str = "logit", cv: bool = True) -> np.ndarray:
+    def first_layer(
+        self, threshold: float | None = None, target: str = "logit", cv: bool = True
+    ) -> np.ndarray:
         """Index (into :attr:`layers`) of the first layer reaching ``threshold``, per seed and class.
 
         Returns
@@ -783,7 +855,9 @@ class ClassSensitivityData:
         first = self.first_layer(threshold, target, cv)
         return np.where(first < 0, len(self.layers), first).mean(axis=0)
 
-    def order(self, threshold: float | None = None, target: str = "logit", cv: bool = True) -> tuple[str, ...]:
+    def order(
+        self, threshold: float | None = None, target: str = "logit", cv: bool = True
+    ) -> tuple[str, ...]:
         """Class names from the earliest decodable to the latest (ties: higher mean correlation first)."""
         first = self.mean_first_layer(threshold, target, cv)
         mean = self.mean_similarity(target, cv)[1:].mean(axis=0)
@@ -888,7 +962,9 @@ class ClassSensitivityData:
         pos = np.searchsorted(stored, idx.ravel())
         ok = (pos < stored.size) & (stored[np.minimum(pos, stored.size - 1)] == idx.ravel())
         if not ok.all():
-            raise KeyError(f"images {idx.ravel()[~ok][:5].tolist()} were not stored; stored are top images only")
+            raise KeyError(
+                f"images {idx.ravel()[~ok][:5].tolist()} were not stored; stored are top images only"
+            )
         thumbs = np.asarray(self.arrays["thumbnails"])[pos]
         return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
 

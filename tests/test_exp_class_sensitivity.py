@@ -1,0 +1,397 @@
+"""Class sensitivity through depth (Raghu et al. 2017): measures, config, run, cache, accessors, figures."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+torch = pytest.importorskip("torch")
+
+import svcca  # noqa: E402
+from svcca.experiments import run_or_load  # noqa: E402
+from svcca.experiments.class_sensitivity import (  # noqa: E402
+    ClassSensitivityConfig,
+    _top_images,
+    cv_correlation,
+    insample_correlation,
+    reduce_layer,
+    unpack,
+)
+
+pytestmark = pytest.mark.torch
+
+TOL64 = 1e-10
+FIGURES = ["class-sensitivity", "class-sensitivity-images"]
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("class_sensitivity_cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tiny_cache):
+    return run_or_load(ClassSensitivityConfig.for_scale("tiny"), tiny_cache)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261126)
+
+
+# --------------------------------------------------------------------------- reduce_layer
+
+
+@pytest.mark.parametrize("p", [30, 400])  # thin SVD (p < n) and the Gram route (p > n)
+def test_reduce_layer_returns_the_top_principal_scores(rng, p):
+    n = 120
+    X = rng.standard_normal((n, 6)) @ rng.standard_normal((6, p)) * 3.0 + 0.01 * rng.standard_normal((n, p))
+    X += rng.standard_normal(p)  # an offset: the reduction centres
+    Z = reduce_layer(X, keep=0.99)
+    Xc = X - X.mean(0)
+    U, s, _ = np.linalg.svd(Xc, full_matrices=False)  # independent oracle: numpy's SVD of the centred data
+    k = int(np.searchsorted(np.cumsum(s**2) / np.sum(s**2), 0.99) + 1)
+    assert Z.shape == (n, k) and k == 6
+    np.testing.assert_allclose(np.abs(Z), np.abs(U[:, :k] * s[:k]), atol=1e-8)
+    # the scores span the top principal subspace (principal angles 0) and keep the variance
+    assert np.max(scipy.linalg.subspace_angles(Z, U[:, :k])) < 1e-8
+    np.testing.assert_allclose(np.sum(Z**2), np.sum(s[:k] ** 2), rtol=1e-10)
+
+
+def test_reduce_layer_caps_and_handles_low_rank(rng):
+    X = rng.standard_normal((50, 3)) @ rng.standard_normal((3, 200))  # rank 3
+    assert reduce_layer(X, keep=1.0).shape == (50, 3)  # never beyond the rank
+    assert reduce_layer(X, keep=1.0, max_dims=2).shape == (50, 2)
+    assert reduce_layer(X, keep=1e-6).shape == (50, 1)
+    assert reduce_layer(np.ones((10, 4))).shape == (10, 0)  # a constant layer has no direction
+    with pytest.raises(
+        ValueError, match=r"X must be \(n_samples, n_features\) with n_samples >= 2; got shape \(5,\)"
+    ):
+        reduce_layer(np.ones(5))
+    with pytest.raises(ValueError, match=r"keep must be in \(0, 1\]; got 1.5"):
+        reduce_layer(X, keep=1.5)
+
+
+# --------------------------------------------------------------------------- correlations
+
+
+def test_insample_correlation_is_the_canonical_correlation(rng):
+    Z = rng.standard_normal((80, 7))
+    Y = Z[:, :2] @ rng.standard_normal((2, 3)) + rng.standard_normal((80, 3))
+    got = insample_correlation(Z, Y)
+    assert got.shape == (3,)
+    for j in range(3):  # independent oracle: the core CCA, and the cosine of the principal angle
+        assert got[j] == pytest.approx(svcca.cca(Z, Y[:, [j]]).rho[0], abs=TOL64)
+        Zc, yc = Z - Z.mean(0), Y[:, [j]] - Y[:, j].mean()
+        assert got[j] == pytest.approx(np.cos(scipy.linalg.subspace_angles(Zc, yc)[0]), abs=TOL64)
+    assert isinstance(insample_correlation(Z, Y[:, 0]), float)
+
+
+def test_cv_correlation_removes_the_inflation_of_fitting_noise(rng):
+    n, p = 200, 60
+    Z = rng.standard_normal((n, p))
+    noise = rng.standard_normal((n, 5))  # unrelated to Z
+    inflated = insample_correlation(Z, noise)
+    assert np.all(inflated > 0.45)  # about sqrt(p / n) = 0.55 from fitting noise alone
+    assert np.all(np.abs(cv_correlation(Z, noise)) < 0.2)  # negative control: held out, about 0
+    signal = Z[:, :3].sum(1) + 0.2 * rng.standard_normal(n)
+    assert cv_correlation(Z, signal) > 0.9  # a real linear relation survives cross-validation
+
+
+def test_cv_correlation_is_invariant_to_affine_maps_without_ridge_and_to_scale_with_it(rng):
+    Z = rng.standard_normal((100, 4))
+    y = Z @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.standard_normal(100)
+    W = rng.standard_normal((4, 4)) + 4 * np.eye(4)  # invertible
+    base = cv_correlation(Z, y, ridge=0.0)
+    assert cv_correlation(Z @ W + 3.0, y, ridge=0.0) == pytest.approx(base, abs=1e-10)
+    assert cv_correlation(Z, 5 * y - 2, ridge=0.0) == pytest.approx(base, abs=1e-10)
+    ridged = cv_correlation(Z, y, ridge=0.1)
+    assert cv_correlation(10.0 * Z, y, ridge=0.1) == pytest.approx(ridged, abs=1e-10)  # relative penalty
+    # negative control: a strong ridge is not invariant to an anisotropic map
+    A = np.diag([100.0, 1.0, 1.0, 1.0])
+    assert abs(cv_correlation(Z @ A, y, ridge=10.0) - cv_correlation(Z, y, ridge=10.0)) > 1e-3
+
+
+def test_cv_correlation_columns_match_one_at_a_time_and_folds_can_be_given(rng):
+    Z = rng.standard_normal((90, 5))
+    Y = Z @ rng.standard_normal((5, 3)) + rng.standard_normal((90, 3))
+    together = cv_correlation(Z, Y, folds=3, rng=1)
+    alone = [cv_correlation(Z, Y[:, j], folds=3, rng=1) for j in range(3)]
+    np.testing.assert_allclose(together, alone, atol=TOL64)
+    fold = np.arange(90) % 2
+    by_hand = []
+    for f in (0, 1):  # the definition, written out
+        tr, te = fold != f, fold == f
+        A, m = Z[tr] - Z[tr].mean(0), Z[tr].mean(0)
+        w = np.linalg.lstsq(A, Y[tr, 0] - Y[tr, 0].mean(), rcond=None)[0]
+        by_hand.append(np.corrcoef((Z[te] - m) @ w, Y[te, 0])[0, 1])
+    assert cv_correlation(Z, Y[:, 0], folds=fold, ridge=0.0) == pytest.approx(np.mean(by_hand), abs=TOL64)
+
+
+def test_cv_correlation_rejects_bad_input(rng):
+    Z = rng.standard_normal((20, 3))
+    with pytest.raises(
+        ValueError,
+        match=r"y must be \(n_samples,\) or \(n_samples, n_targets\) with n_samples = 20; got shape \(19,\)",
+    ):
+        cv_correlation(Z, np.ones(19))
+    with pytest.raises(ValueError, match="folds must be >= 2; got 1"):
+        cv_correlation(Z, np.ones(20), folds=1)
+    with pytest.raises(
+        ValueError, match=r"folds must be an int or one fold id per sample \(20\); got shape \(3,\)"
+    ):
+        cv_correlation(Z, np.ones(20), folds=np.array([0, 1, 0]))
+    with pytest.raises(ValueError, match="folds must define at least two folds; got 1"):
+        cv_correlation(Z, np.ones(20), folds=np.zeros(20))
+    with pytest.raises(ValueError, match=r"Z must be \(n_samples, n_features\); got shape \(20,\)"):
+        cv_correlation(np.ones(20), np.ones(20))
+    assert cv_correlation(Z, np.ones(20)) == 0.0  # a constant target has no correlation
+
+
+# --------------------------------------------------------------------------- directions and neurons
+
+
+def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
+    n, n_classes = 300, 4
+    labels = np.repeat(np.arange(n_classes), n // n_classes)
+    logits = 3.0 * np.eye(n_classes)[labels] + 0.3 * rng.standard_normal((n, n_classes))
+    # 40 neurons, each a random mixture of the logits plus noise: no neuron is one class
+    X = logits @ rng.standard_normal((n_classes, 40)) + 0.5 * rng.standard_normal((n, 40))
+    X[:, 7] = 50.0 + 0.1 * rng.standard_normal(n)  # the most active neuron (largest norm) is a constant bias
+    Z = reduce_layer(X, max_dims=20)
+    top = _top_images(X, Z, logits, 3, 10)
+    assert top["direction_images"].shape == (3, 10) and top["neuron_images"].shape == (3, 10)
+    for j in range(3):  # each canonical direction's top images are all of the class it follows
+        assert np.all(labels[top["direction_images"][j]] == top["direction_class"][j])
+    assert np.all(top["direction_rho"] > 0.9)
+    assert top["neuron_ids"][0] == 7
+    assert np.all((top["neuron_match"] > 0) & (top["neuron_match"] < 1))
+
+
+# --------------------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "cifar10"}, "dataset must be one of 'digits', 'imagenet'; got 'cifar10'"),
+        ({"model": "vgg"}, "model must be one of 'resnet_small', 'resnet18', 'resnet50'; got 'vgg'"),
+        ({"weights": "IMAGENET1K_V1"}, "weights apply to the torchvision models only"),
+        ({"seeds": (1, 1)}, r"seeds must hold at least one seed, without repeats; got \(1, 1\)"),
+        ({"folds": 1}, "folds must be an int >= 2; got 1"),
+        ({"threshold": 1.0}, r"threshold must be in \(0, 1\); got 1.0"),
+        ({"pool": 0}, "pool must be None or a positive int; got 0"),
+        ({"epochs": -1}, "epochs must be an int >= 0; got -1"),
+        ({"keep": 0.0}, r"keep must be in \(0, 1\]; got 0.0"),
+        ({"widths": (8, 16)}, r"widths must hold three stage widths; got \(8, 16\)"),
+    ],
+)
+def test_config_rejects_bad_settings(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        ClassSensitivityConfig(**overrides)
+
+
+def test_presets_and_cache_key():
+    default = ClassSensitivityConfig.for_scale("default")
+    assert (default.dataset, default.model, default.image_size, default.seeds) == (
+        "digits",
+        "resnet_small",
+        16,
+        (0, 1, 2),
+    )
+    full = ClassSensitivityConfig.for_scale("full")
+    assert (full.dataset, full.model, full.weights, full.epochs, full.device) == (
+        "imagenet",
+        "resnet50",
+        "IMAGENET1K_V1",
+        0,
+        "cuda",
+    )
+    # the device, data folder and thread count are not part of the cache key
+    assert dataclasses.replace(default, device="cuda", num_threads=2).key() == default.key()
+    assert dataclasses.replace(default, threshold=0.95).key() != default.key()
+
+
+# --------------------------------------------------------------------------- the tiny run
+
+
+@pytest.mark.slow
+def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
+    again = run_or_load(ClassSensitivityConfig.for_scale("tiny"), tiny_cache)
+    assert not tiny_result.from_cache and again.from_cache
+    data = unpack(again)
+    S, L, C = 1, 5, 10  # one seed; pixels + stem + three stages; ten digits
+    assert data.layers == ("input", "stem", "stage1.0", "stage2.0", "stage3.0")
+    assert data.classes == tuple(str(i) for i in range(10)) and data.seeds == (0,)
+    assert data.n_eval == 200 and data.labels.shape == (200,) and data.dataset == "digits"
+    for target in ("logit", "onehot"):
+        for cv in (True, False):
+            s = data.similarity(target, cv)
+            assert s.shape == (S, L, C) and np.all(np.isfinite(s)) and np.all(np.abs(s) <= 1 + TOL64)
+    # in-sample correlations are never below the cross-validated ones on average (fitting noise)
+    assert data.similarity(cv=False).mean() > data.similarity(cv=True).mean()
+    np.testing.assert_allclose(data.pixel_baseline(), data.similarity()[:, 0].mean(0))
+    assert data.dims.shape == (S, L) and np.all((data.dims >= 1) & (data.dims <= 16))
+    assert data.widths.tolist() == [64, 4 * 64, 4 * 64, 8 * 16, 8 * 4]  # flattened, 8x8 input
+    first = data.first_layer()
+    assert first.shape == (S, C) and np.all((first >= -1) & (first < L))
+    assert sorted(data.order()) == sorted(data.classes)
+    top = data.top_images("stage1.0", "direction")
+    assert top.shape == (3, 4) and top.max() < 200
+    assert data.top_images(2, "neuron").shape == (3, 4)
+    thumbs = data.images(top)
+    assert thumbs.shape == (3, 4, 8, 8) and thumbs.dtype == np.uint8
+    purity = data.purity("direction")
+    assert purity.shape == (S, L, 3) and np.all((purity >= 0.25) & (purity <= 1.0))
+    assert len(data.direction_class("stem")) == 3 and data.neuron_match("stem").shape == (S, 3)
+    assert data.middle_layer == "stage2.0"
+    assert set(data.summary()) == {"class", "pixels", "mean first layer", "seed 0"}
+    # a bare dict of arrays unpacks too
+    assert unpack(dict(again.arrays)).layers == data.layers
+
+
+@pytest.mark.slow
+def test_accessors_reject_unknown_names(tiny_result):
+    data = unpack(tiny_result)
+    with pytest.raises(KeyError, match="unknown layer 'conv9'"):
+        data.top_images("conv9")
+    with pytest.raises(ValueError, match="kind must be one of 'direction', 'neuron'; got 'unit'"):
+        data.top_images("stem", "unit")
+    with pytest.raises(ValueError, match="target must be one of 'logit', 'onehot'; got 'label'"):
+        data.similarity("label")
+    with pytest.raises(KeyError, match=r"unknown seed 5; seeds are \(0,\)"):
+        data.top_images("stem", seed=5)
+    with pytest.raises(IndexError, match="layer index 9 out of range for 5 layers"):
+        data.top_images(9)
+    stored = set(data.arrays["thumb_index"].tolist())
+    missing = next(i for i in range(200) if i not in stored)
+    with pytest.raises(KeyError, match=rf"images \[{missing}\] were not stored"):
+        data.images([missing])
+
+
+def _synthetic(sims: np.ndarray, classes=("a", "b", "c")) -> dict[str, np.ndarray]:
+    S, L, C = sims.shape
+    zeros = np.zeros((S, L, 1, 1), dtype=np.int64)
+    return {
+        "layers": np.array(["input"] + [f"l{i}" for i in range(1, L)]),
+        "classes": np.array(classes),
+        "seeds": np.arange(S),
+        "cv_logit": sims,
+        "cv_onehot": sims,
+        "insample_logit": sims,
+        "insample_onehot": sims,
+        "accuracy": np.ones(S),
+        "labels": np.zeros(4, dtype=np.int64),
+        "threshold": np.array(0.9),
+        "dataset": np.array("synthetic"),
+        "direction_images": zeros,
+        "neuron_images": zeros,
+    }
+
+
+def test_first_layer_and_order_read_the_threshold_crossings():
+    # class a crosses 0.9 at layer 1, b at layer 3 (seed 0) / 2 (seed 1), c never in seed 1
+    a = [0.85, 0.92, 0.95, 0.97]
+    b0, b1 = [0.6, 0.7, 0.8, 0.93], [0.6, 0.75, 0.91, 0.95]
+    c0, c1 = [0.5, 0.6, 0.7, 0.95], [0.5, 0.6, 0.7, 0.85]
+    sims = np.array([np.array([a, b0, c0]).T, np.array([a, b1, c1]).T])  # (2 seeds, 4 layers, 3 classes)
+    data = unpack(_synthetic(sims))
+    assert data.first_layer().tolist() == [[1, 3, 3], [1, 2, -1]]
+    np.testing.assert_allclose(data.mean_first_layer(), [1.0, 2.5, 3.5])  # "never" counts as 4 layers
+    assert data.first_layer(threshold=0.5).tolist() == [[0, 0, 0], [0, 0, 0]]
+    assert data.order() == ("a", "b", "c")
+    # the pixel baseline (layer 0) ranks the classes the other way round: rank correlation -1
+    assert data.pixel_rank_correlation() == pytest.approx(-1.0)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@pytest.mark.slow
+def test_figures_render_at_tiny_scale(tmp_path, tiny_cache, tiny_result):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from svcca.figures import names, save_figures
+
+    assert set(FIGURES) <= set(names())
+    written = save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
+    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
+    assert all(p.stat().st_size > 1000 for p in written)
+
+
+# --------------------------------------------------------------------------- the full path, on fake data
+
+
+def _fake_imagenet(root, per_class=3, size=(40, 36)):
+    from PIL import Image
+
+    from svcca.nn.data import IMAGENET_SUBSET
+
+    g = np.random.default_rng(0)
+    for c in IMAGENET_SUBSET:
+        (root / c.wnid).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = g.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / c.wnid / f"{c.wnid}_{i}.JPEG")
+    return root
+
+
+def _full_tiny(root, **overrides):
+    """The full preset with a tiny override: random weights, small images, CPU."""
+    settings = dict(
+        data_root=str(root),
+        weights=None,
+        image_size=32,
+        resize=36,
+        pool=2,
+        max_dims=8,
+        n_images=3,
+        thumb_size=16,
+        device="cpu",
+    )
+    settings.update(overrides)
+    return ClassSensitivityConfig.for_scale("full", **settings)
+
+
+@pytest.mark.parametrize("model", ["resnet18", "resnet50"])
+def test_full_path_end_to_end_on_a_fake_imagenet_folder(tmp_path, model):
+    from svcca.nn.data import IMAGENET_SUBSET
+
+    root = _fake_imagenet(tmp_path / "imagenet_subset", per_class=4)
+    config = _full_tiny(root, model=model, n_per_class=3)
+    data = unpack(run_or_load(config, tmp_path / "cache"))
+    blocks = {"resnet18": [2, 2, 2, 2], "resnet50": [3, 4, 6, 3]}[model]
+    expected = ("input", "maxpool", *(f"layer{k}.{i}" for k, b in enumerate(blocks, 1) for i in range(b)))
+    assert data.layers == expected and data.dataset == "imagenet"
+    assert data.classes == tuple(c.name for c in IMAGENET_SUBSET)
+    assert data.seeds == (0,) and np.bincount(data.labels).tolist() == [3, 3, 3, 3, 3]
+    assert data.similarity().shape == (1, len(expected), 5)
+    assert np.all(np.isfinite(data.similarity()))
+    assert data.widths[0] == 3 * 2 * 2  # the pixels, average-pooled to 2x2
+    thumbs = data.images(data.top_images("layer2.0", "direction"))
+    assert thumbs.shape == (3, 3, 16, 16, 3) and thumbs.dtype == np.uint8
+
+
+def test_full_path_without_the_data_names_the_prepare_command(tmp_path):
+    config = _full_tiny(tmp_path / "nothing_here")
+    with pytest.raises(FileNotFoundError, match="prepare_imagenet_subset.py"):
+        config.run()
+
+
+def test_full_path_without_cached_weights_says_where_they_belong(tmp_path, monkeypatch):
+    root = _fake_imagenet(tmp_path / "imagenet_subset", per_class=2)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    config = _full_tiny(root, weights="IMAGENET1K_V1", allow_download=False)
+    with pytest.raises(RuntimeError, match="not in torchvision's cache"):
+        config.run()
+
+
+def test_training_is_for_the_digits_only(tmp_path):
+    root = _fake_imagenet(tmp_path / "imagenet_subset", per_class=2)
+    config = _full_tiny(root, model="resnet18", epochs=1)
+    with pytest.raises(ValueError, match="training is only done on the digits"):
+        config.run()
