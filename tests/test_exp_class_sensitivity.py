@@ -374,6 +374,19 @@ def test_full_path_end_to_end_on_a_fake_imagenet_folder(tmp_path, model):
     assert data.widths[0] == 3 * 2 * 2  # the pixels, average-pooled to 2x2
     thumbs = data.images(data.top_images("layer2.0", "direction"))
     assert thumbs.shape == (3, 3, 16, 16, 3) and thumbs.dtype == np.uint8
+    # the chapter's drawing helpers handle five named classes and RGB thumbnails
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from svcca.figures._class_sensitivity import draw_curves, draw_images
+
+    ax = draw_curves(data)
+    assert len(ax.lines) == 5 and ax.get_xticklabels()[2].get_text() == "1.0"
+    axes = draw_images(data, layer="layer3.0")
+    assert axes.shape == (6, 3) and axes[0, 0].get_title().startswith("cca 1: ")
+    plt.close("all")
 
 
 def test_full_path_without_the_data_names_the_prepare_command(tmp_path):

@@ -288,7 +288,8 @@ class ClassSensitivityConfig(ExperimentConfig):
             data = f"digits {self.image_size}x{self.image_size} ({n} test images)"
         else:
             per = "all" if self.n_per_class is None else f"<= {self.n_per_class}"
-            data = f"the ImageNet subset of Raghu et al. ({per} validation images per class, {self.image_size}px)"
+            size = f"{self.image_size}px"
+            data = f"the ImageNet subset of Raghu et al. ({per} validation images per class, {size})"
         trained = f", trained {self.epochs} epochs on " if self.epochs else " on "
         layer = "flattened" if self.pool is None else f"pooled to {self.pool}x{self.pool} and flattened"
         return (

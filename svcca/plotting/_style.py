@@ -220,6 +220,9 @@ def integer_ticks(axis: Any) -> None:
 def plain_log_labels(axis: Any) -> None:
     """Label a log-scaled axis of whole numbers as 1, 10, 100 rather than 10^0, 10^1, 10^2."""
     axis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    # on an axis spanning less than a decade matplotlib labels the minor ticks too, in
+    # mathtext, and they overlap the plain major labels
+    axis.set_minor_formatter(mpl.ticker.NullFormatter())
 
 
 def finish_legend(ax: Any, **kwargs: Any) -> None:
