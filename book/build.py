@@ -18,9 +18,11 @@ BOOK = Path(__file__).resolve().parent
 def main() -> int:
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # an inherited Agg backend makes inline figures vanish
-    # Chapters run one at a time, so each may use every core (the Makefile pins BLAS to
-    # one thread for the parallel test workers; undo that here).
-    threads = str(os.cpu_count() or 1)
+    # One thread per chapter kernel, for torch and BLAS alike. Measured while building:
+    # torch's OpenMP threads and OpenBLAS's spinning threads fight over 2 cores, and a
+    # chapter ran 2.5-15x slower with 2 threads than with 1; set SVCCA_BOOK_THREADS on a
+    # bigger machine.
+    threads = os.environ.get("SVCCA_BOOK_THREADS", "1")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = threads
     # Experiment results computed by the chapters are cached beside the HTML, so
