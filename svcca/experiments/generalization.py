@@ -577,8 +577,8 @@ def group_permutation_test(matrix: Any, memorizing: Any) -> tuple[float, float]:
     observed = stat(g_idx, m_idx)
     everyone = np.arange(n)
     null = []
-    for g in itertools.combinations(range(n), g_idx.size):
-        g = np.array(g)
+    for split in itertools.combinations(range(n), g_idx.size):
+        g = np.array(split)
         null.append(stat(g, np.setdiff1d(everyone, g)))
     null_arr = np.array(null)
     p = float(np.mean(null_arr >= observed - 1e-12))
@@ -761,8 +761,9 @@ class GeneralizationData:
         -------
         list of svcca.stats.BootstrapResult
             ``observed`` is the mean over all pairs of ``kind``; ``low``/``high`` the
-            interval; ``method="percentile"`` over resampled networks. Ready for
-            :func:`svcca.plotting.plot_group_comparison`.
+            percentile interval over resampled networks, widened if needed to contain
+            ``observed`` (with few networks the resampled means can all fall on one side
+            of it). Ready for :func:`svcca.plotting.plot_group_comparison`.
         """
         from ..stats import BootstrapResult
 
