@@ -389,7 +389,10 @@ def _whiten(
         Xc = Xa - mean
         norms = ops.colnorm(Xc)
     tol = _col_scale_tolerance(ops.abs(mean), n, eps)
-    kept = ops.nonzero((norms > tol) & (norms > 0))
+    # a column whose entries all equal its first is constant whatever rounding its computed
+    # mean carries (numpy sums along axis 0 sequentially: up to n * eps * |mean|)
+    varies = (Xa != Xa[:1]).any(0)
+    kept = ops.nonzero((norms > tol) & (norms > 0) & varies)
     n_kept = int(kept.shape[0])
     if n_kept == 0:
         _no_varying(_name, p, n)

@@ -181,4 +181,5 @@ def _varying(X: Any, mean: Any, ops: Any) -> Any:
     norms = ops.colnorm(Xa - mean)
     eps = max(ops.real_dtype_eps(Xa), _input_eps(X))
     tol = _col_scale_tolerance(ops.abs(mean), n, eps)
-    return ops.nonzero((norms > tol) & (norms > 0))
+    varies = (Xa != Xa[:1]).any(0)  # exactly constant columns, whatever the mean's rounding
+    return ops.nonzero((norms > tol) & (norms > 0) & varies)

@@ -398,3 +398,13 @@ def test_bad_options(independent_views, kwargs, match):
     X, Y = independent_views
     with pytest.raises(ValueError, match=match):
         svcca.cca(X, Y, **kwargs)
+
+
+def test_constant_column_with_a_long_sum_is_dropped():
+    # numpy's mean over axis 0 accumulates rounding of about n * eps * |mean|: a constant
+    # column of 0.1 over 10000 rows used to survive centring as a tiny noise feature
+    rng = np.random.default_rng(0)
+    X = np.hstack([rng.standard_normal((10_000, 3)), np.full((10_000, 1), 0.1)])
+    res = svcca.cca(X, rng.standard_normal((10_000, 3)))
+    assert res.x_rank == 3
+    assert list(res.x_dropped) == [3]

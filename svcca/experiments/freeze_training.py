@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
-from .learning_dynamics import DATASETS, MODELS, LearningDynamicsConfig
+from .learning_dynamics import DATASETS, MODELS, LearningDynamicsConfig, limit_threads
 
 __all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "unpack"]
 
@@ -75,6 +75,9 @@ class FreezeTrainingConfig(ExperimentConfig):
         Not part of the key.
     verify_data : bool, default True
         Check CIFAR-10's md5 sums; not part of the key.
+    num_threads : int or None, default 1
+        Limit torch and the BLAS pools to this many threads while the experiment runs
+        (None: no change; the ``full`` preset). Not part of the key.
     """
 
     experiment: ClassVar[str] = "freeze_training"
@@ -109,6 +112,7 @@ class FreezeTrainingConfig(ExperimentConfig):
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
     verify_data: bool = field(default=True, compare=False)
+    num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -195,6 +199,10 @@ class FreezeTrainingConfig(ExperimentConfig):
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train every seed normally and frozen; see :func:`unpack` for the arrays returned."""
+        with limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         from ..nn.train import freeze_schedule, train
         from .learning_dynamics import _build, _load
 

@@ -56,8 +56,9 @@ networks with canonical correlation. NeurIPS 2018.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -73,6 +74,8 @@ __all__ = [
     "LearningDynamicsData",
     "checkpoint_steps",
     "grid_layers",
+    "layer_label",
+    "limit_threads",
     "unpack",
 ]
 
@@ -166,6 +169,12 @@ class LearningDynamicsConfig(ExperimentConfig):
     verify_data : bool, default True
         Check CIFAR-10's md5 sums (``False`` for stand-ins in CIFAR-10's format); not part
         of the key.
+    num_threads : int or None, default 1
+        Limit torch and the BLAS pools (threadpoolctl) to this many threads while the
+        experiment runs (restored afterwards); None leaves them as they are (the ``full``
+        presets, on a GPU). Networks this small gain little from more threads, and on a
+        busy machine several threads per process slow a run down many times. Not part of
+        the key.
     """
 
     experiment: ClassVar[str] = "learning_dynamics"
@@ -206,6 +215,7 @@ class LearningDynamicsConfig(ExperimentConfig):
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
     verify_data: bool = field(default=True, compare=False)
+    num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -330,6 +340,7 @@ class LearningDynamicsConfig(ExperimentConfig):
                 grad_clip=0.25,
                 n_eval=200,
                 device="cuda",
+                num_threads=None,
             )
         common = dict(
             dataset="cifar10",
@@ -339,6 +350,7 @@ class LearningDynamicsConfig(ExperimentConfig):
             n_eval=2000,
             positions_per_image=16,
             device="cuda",
+            num_threads=None,
         )
         if model == "resnet":
             return cls(model="resnet", blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
@@ -368,6 +380,10 @@ class LearningDynamicsConfig(ExperimentConfig):
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train, snapshot, record and measure; see :func:`unpack` for the arrays returned."""
+        with limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         import copy
 
         import torch
@@ -431,6 +447,24 @@ class LearningDynamicsConfig(ExperimentConfig):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def limit_threads(n: int | None) -> Iterator[None]:
+    """Limit torch's intra-op threads and the BLAS pools to ``n`` inside the block (None: no change)."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def checkpoint_steps(steps_per_epoch: int, epochs: int, early: int = 8, every: int = 1) -> tuple[int, ...]:
