@@ -200,6 +200,9 @@ def test_tiny_conv_run_caches_and_its_accessors_work(conv, cache):
         assert final.values[3 * k, 3 * k + 1] > 0.99
     assert final.row_labels[:3] == ("conv1", "bn1", "relu1") and final.method == "svcca"
     assert d.grid(index=0).values.shape == (15, 15)
+    coarse = d.coarse_grid()  # every layer pooled to 2x2: one resolution for every architecture
+    assert coarse.values.shape == (15, 15) and coarse.row_labels == final.row_labels
+    np.testing.assert_allclose(coarse.values, coarse.values.T, atol=TOL64)
     with pytest.raises(KeyError, match="no grid at step 7"):
         d.grid(7)
     with pytest.raises(ValueError, match="give exactly one of step and index"):
@@ -231,6 +234,8 @@ def test_tiny_runs_of_the_other_models(model, cache):
         np.testing.assert_array_equal(d.n_datapoints, [20 * 32] * 4)
         with pytest.raises(ValueError, match="this result has no pooled curves"):
             d.first_reaching(pooled=True)
+        with pytest.raises(ValueError, match="this result has no coarse grid"):
+            d.coarse_grid()
     if model == "resnet":
         assert d.grid_layers[-1] == "stage3.0" and d.similarity_pooled.shape == d.similarity.shape
         # the 2x2 maps of stage 3 hold at most 4 positions per image
@@ -255,6 +260,16 @@ def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
     assert 0.0 <= d.final_accuracy("frozen") <= 1.0
     with pytest.raises(ValueError, match="run must be one of 'normal', 'frozen'; got 'both'"):
         d.final_accuracy("both")
+
+
+def test_thread_limit_is_restored_and_not_part_of_the_key():
+    before = torch.get_num_threads()
+    with LD.limit_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    cfg = LD.LearningDynamicsConfig()
+    assert cfg.num_threads == 1 and dataclasses.replace(cfg, num_threads=None).key() == cfg.key()
+    assert LD.LearningDynamicsConfig.for_scale("full").num_threads is None  # a GPU run keeps its threads
 
 
 def test_freeze_config_follows_the_learning_dynamics_network():

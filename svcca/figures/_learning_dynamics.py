@@ -87,9 +87,7 @@ def draw_grids(data: Any, axes: Any = None) -> Any:
 
     n = len(data.grid_steps)
     if axes is None:
-        _, axes = plt.subplots(
-            1, n, figsize=plotting.figure_size("double", aspect=0.36), layout="constrained"
-        )
+        _, axes = plt.subplots(1, n, figsize=plotting.figure_size("double", aspect=0.3), layout="constrained")
     axes = np.atleast_1d(np.asarray(axes, dtype=object))
     big = len(data.grid_layers) > 6
     for g, ax in enumerate(axes):
@@ -166,7 +164,7 @@ def ld_conv_curves(*, scale: str | None = None, cache_dir: Any = None) -> Any:
     "ld-conv-grids",
     chapter=5,
     caption="Layer x layer SVCCA of the conv net at four points in training against the final network; "
-    "conv and batch-norm outputs form identical pairs.",
+    "conv and batch-norm outputs form nearly identical pairs.",
 )
 def ld_conv_grids(*, scale: str | None = None, cache_dir: Any = None) -> Any:
     return _grids_figure("conv", scale, cache_dir)
