@@ -122,12 +122,19 @@ class NumpyOps:
         except np.linalg.LinAlgError:  # pragma: no cover - see svd
             return self.svd(a)[1]
 
+    def cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``a^H b``; real results come Fortran-ordered, as LAPACK and BLAS want them."""
+        if np.iscomplexobj(a) or np.iscomplexobj(b):
+            return self.ct(a) @ b
+        return (b.T @ a).T
+
     def cholesky(self, a: np.ndarray) -> tuple[np.ndarray | None, bool]:
         """Lower Cholesky factor ``L`` (``a = L L^H``) and whether ``a`` was positive definite."""
-        try:
-            return np.linalg.cholesky(a), True
-        except np.linalg.LinAlgError:
-            return None, False
+        from scipy.linalg import get_lapack_funcs
+
+        (potrf,) = get_lapack_funcs(("potrf",), (a,))
+        L, info = potrf(a, lower=1, clean=1)
+        return (L, True) if info == 0 else (None, False)
 
     def rcond_chol(self, L: np.ndarray, a: np.ndarray) -> float:
         """LAPACK's estimate of ``1 / cond_1(a)`` from the Cholesky factor ``L`` of ``a``.
@@ -145,9 +152,37 @@ class NumpyOps:
 
     def solve_tril(self, L: np.ndarray, B: np.ndarray, adjoint: bool = False) -> np.ndarray:
         """``L^{-1} B`` (or ``L^{-H} B``) for lower-triangular ``L``."""
-        from scipy.linalg import solve_triangular
+        from scipy.linalg import get_blas_funcs
 
-        return solve_triangular(L, B, lower=True, trans="C" if adjoint else "N", check_finite=False)
+        (trsm,) = get_blas_funcs(("trsm",), (L, B))
+        return trsm(1.0, L, B, side=0, lower=1, trans_a=2 if adjoint else 0)
+
+    def tril_sandwich(self, Lx: np.ndarray, C: np.ndarray, Ly: np.ndarray) -> np.ndarray:
+        """``Lx^{-1} C Ly^{-H}`` for lower-triangular ``Lx``, ``Ly``; may overwrite ``C``."""
+        from scipy.linalg import get_blas_funcs
+
+        (trsm,) = get_blas_funcs(("trsm",), (Lx, C, Ly))
+        M = trsm(1.0, Lx, C, side=0, lower=1, trans_a=0, overwrite_b=1)
+        return trsm(1.0, Ly, M, side=1, lower=1, trans_a=2, overwrite_b=1)
+
+    def sub_outer_(self, A: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
+        """``A -= alpha * conj(x) y^T`` in place (a BLAS rank-1 update: no temporary)."""
+        from scipy.linalg import get_blas_funcs
+
+        x, y = x.conj(), y  # A -= alpha x y^T
+        if A.flags.f_contiguous:
+            F, u, v = A, x, y
+        elif A.flags.c_contiguous:
+            F, u, v = A.T, y, x  # A^T -= alpha y x^T
+        else:
+            A -= alpha * np.outer(x, y)
+            return A
+        name = "geru" if np.iscomplexobj(F) else "ger"
+        (ger,) = get_blas_funcs((name,), (F,))
+        out = ger(-alpha, u.astype(F.dtype, copy=False), v.astype(F.dtype, copy=False), a=F, overwrite_a=1)
+        if not np.shares_memory(out, F):  # pragma: no cover - f2py copied after all
+            F[...] = out
+        return A
 
     # elementwise / reductions ----------------------------------------------------------
     def mean0(self, a: np.ndarray) -> np.ndarray:
@@ -273,10 +308,20 @@ class TorchOps(NumpyOps):
         # a p x p matrix: the estimate runs on the CPU through LAPACK
         return NumpyOps.rcond_chol(self, self.to_numpy(L), self.to_numpy(a))
 
+    def cross(self, a: Any, b: Any) -> Any:
+        return self.ct(a) @ b
+
     def solve_tril(self, L: Any, B: Any, adjoint: bool = False) -> Any:
         if adjoint:
             return self.torch.linalg.solve_triangular(self.ct(L), B, upper=True)
         return self.torch.linalg.solve_triangular(L, B, upper=False)
+
+    def tril_sandwich(self, Lx: Any, C: Any, Ly: Any) -> Any:
+        M = self.torch.linalg.solve_triangular(Lx, C, upper=False)
+        return self.torch.linalg.solve_triangular(self.ct(Ly), M, upper=True, left=False)
+
+    def sub_outer_(self, A: Any, x: Any, y: Any, alpha: float) -> Any:
+        return A.addr_(x.conj() if x.is_complex() else x, y, alpha=-alpha)
 
     def mean0(self, a: Any) -> Any:
         return a.mean(dim=0)

@@ -366,13 +366,15 @@ def _whiten(
             q = d[kept] / v[kept]
             qmax = ops.max(q)
             # in place (G is our own product): Gc = G - n m m^H, then Gs = D^-1 Gc D^-1
-            G -= ops.outer(mean * n, mean)
+            ops.sub_outer_(G, mean, mean, float(n))
             data = Xa
             if n_kept < p:
                 G = G[kept][:, kept]
                 data = ops.index_cols(Xa, kept)
             scale = ops.sqrt(ops.diag_real(G))
-            G /= ops.outer(scale, scale)
+            inv = 1.0 / scale
+            G *= inv[:, None]
+            G *= inv[None, :]
             Gs = G
             res = _try_gram(ops, Gs, qmax, epsilon, forced, rtol, noise)
             if isinstance(res, dict):
@@ -442,10 +444,14 @@ def _cross(wx: Whitened, wy: Whitened) -> Any:
         By = wy.basis
         C = ops.ct(wx.data) @ By - n * ops.outer(wx.offset, ops.mean0(By))
         return wx._apply_WH(C / wx.scale[:, None])
-    # (data_x - 1 o_x^T)^H (data_y - 1 o_y^T) = data_x^H data_y - n conj(o_x) o_y^T
-    C = ops.ct(wx.data) @ wy.data
-    C -= ops.outer(wx.offset * n, wy.offset)
-    C /= ops.outer(wx.scale, wy.scale)
+    # (data_x - 1 o_x^T)^H (data_y - 1 o_y^T) = data_x^H data_y - n conj(o_x) o_y^T,
+    # then the scaling D_x^-1 . D_y^-1, all in place on the one product
+    C = ops.cross(wx.data, wy.data)
+    ops.sub_outer_(C, wx.offset, wy.offset, float(n))
+    C *= (1.0 / wx.scale)[:, None]
+    C *= (1.0 / wy.scale)[None, :]
+    if wx.chol is not None and wy.chol is not None:
+        return ops.tril_sandwich(wx.chol, C, wy.chol)  # L_x^-1 C L_y^-H
     return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(C))))
 
 

@@ -231,6 +231,7 @@ def test_tiny_runs_of_the_other_models(model, cache):
     np.testing.assert_allclose(np.diag(d.grids[-1]), 1.0, atol=1e-8)
     if model == "lstm":  # every sequence position is a datapoint, in every layer
         assert d.similarity_pooled is None
+        assert len(str(run_or_load(d.config, cache)["corpus_sha256"])) == 64
         np.testing.assert_array_equal(d.n_datapoints, [20 * 32] * 4)
         with pytest.raises(ValueError, match="this result has no pooled curves"):
             d.first_reaching(pooled=True)

@@ -133,7 +133,7 @@ class FreezeTrainingConfig(ExperimentConfig):
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
-    def for_scale(  # type: ignore[override]
+    def for_scale(
         cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
     ) -> FreezeTrainingConfig:
         """The preset of ``model`` at ``scale`` (None reads ``SVCCA_SCALE``).
@@ -207,10 +207,13 @@ class FreezeTrainingConfig(ExperimentConfig):
         from .learning_dynamics import _build, _load
 
         data = _load(self.dynamics_config(self.seeds[0]))
-        acc = {r: [] for r in RUNS}
-        loss = {r: [] for r in RUNS}
-        flops = {r: [] for r in RUNS}
-        flops_full, updates_saved, time_s, frozen_at = [], [], {r: [] for r in RUNS}, []
+        acc: dict[str, list[Any]] = {r: [] for r in RUNS}
+        loss: dict[str, list[Any]] = {r: [] for r in RUNS}
+        flops: dict[str, list[float]] = {r: [] for r in RUNS}
+        time_s: dict[str, list[float]] = {r: [] for r in RUNS}
+        flops_full: list[float] = []
+        updates_saved: list[float] = []
+        frozen_at: list[list[int]] = []
         schedule: dict[str, float] = {}
         for seed in self.seeds:
             for run in RUNS:

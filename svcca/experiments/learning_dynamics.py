@@ -244,7 +244,7 @@ class LearningDynamicsConfig(ExperimentConfig):
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
-    def for_scale(  # type: ignore[override]
+    def for_scale(
         cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
     ) -> LearningDynamicsConfig:
         """The preset of ``model`` at ``scale`` (``tiny``, ``default``, ``full``; None reads ``SVCCA_SCALE``).
@@ -364,12 +364,12 @@ class LearningDynamicsConfig(ExperimentConfig):
         if self.model == "lstm":
             size = "" if self.max_chars is None else f" ({self.max_chars:,} characters)"
             net = f"LSTM language model ({self.num_layers} x {self.hidden_size})"
-            data = {
+            corpora = {
                 "stdlib": "Python standard-library source" + size,
                 "ptb": "Penn Treebank",
                 "wikitext2": "WikiText-2",
             }
-            return f"{net} on {data[self.dataset]}, {self.epochs} epochs"
+            return f"{net} on {corpora[self.dataset]}, {self.epochs} epochs"
         net = {
             "conv": f"conv net {self.arch!r} with batch norm",
             "resnet": f"ResNet-{6 * self.blocks + 2} (widths {tuple(self.widths)})",
@@ -443,6 +443,8 @@ class LearningDynamicsConfig(ExperimentConfig):
                 "history_time_s": np.array(hist.time_s),
             }
         )
+        if "sha256" in data.info:  # the text corpus (the standard library's changes with Python)
+            out["corpus_sha256"] = np.array(data.info["sha256"])
         return out
 
 
@@ -570,24 +572,26 @@ def _load(cfg: LearningDynamicsConfig) -> _Data:
         test = corpus.sequences("test", seq_len=cfg.seq_len)
         x = test.tensors[0]
         x = x if cfg.n_eval is None else x[: cfg.n_eval]
-        info = {"vocab_size": corpus.vocab_size, "level": corpus.level}
+        info = {"vocab_size": corpus.vocab_size, "level": corpus.level, "sha256": corpus.sha256}
         return _Data(corpus.name, train, test, x, None, info)
     images = (
         D.load_digits(image_size=cfg.image_size)
         if cfg.dataset == "digits"
         else D.load_cifar10(cfg.data_root, verify=cfg.verify_data)
     )
-    test = images.test
-    n = len(test) if cfg.n_eval is None else min(cfg.n_eval, len(test))
-    index = torch.arange(n)
-    x = test.tensors[0][:n] if isinstance(test, torch.utils.data.TensorDataset) else test.get_batch(index)[0]
+    held_out: Any = images.test
+    n = len(held_out) if cfg.n_eval is None else min(cfg.n_eval, len(held_out))
+    if isinstance(held_out, torch.utils.data.TensorDataset):
+        x = held_out.tensors[0][:n]
+    else:
+        x = held_out.get_batch(torch.arange(n))[0]
     augment = None
     if cfg.augment_shift:
         fill = 0.0 if images.background is None else images.background
         augment = D.RandomShift(cfg.augment_shift, fill=fill)
     c = images.input_shape[0]
     info = {"in_channels": c, "n_classes": images.n_classes, "input_shape": images.input_shape}
-    return _Data(images.name, images.train, test, x, augment, info)
+    return _Data(images.name, images.train, held_out, x, augment, info)
 
 
 def _build(cfg: LearningDynamicsConfig, data: _Data) -> Any:
