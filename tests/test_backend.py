@@ -9,10 +9,10 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import TOL32, TOL64, make_shared_latent_views
 
 import svcca
-from svcca._backend import NumpyOps, get_ops, is_torch, to_numpy
+from conftest import TOL32, TOL64, make_shared_latent_views
+from svcca._backend import NumpyOps, get_ops, is_torch, svdvals_tridiagonal, to_numpy
 
 
 def test_numpy_alone_never_imports_torch():
@@ -43,6 +43,32 @@ def test_numpy_helpers():
     assert get_ops(a, dtype=np.float32).asarray(a).dtype == np.float32
     with pytest.raises(ValueError, match=r"dtype must be None, float32 or float64; got int64"):
         get_ops(a, dtype=np.int64)
+
+
+@pytest.mark.parametrize("shape", [(150, 150), (130, 260), (260, 130)])
+@pytest.mark.parametrize("spectrum", ["uniform", "ones_and_zeros", "tiny_tail", "cluster", "log_uniform"])
+def test_tridiagonal_singular_values_match_lapack_svd(shape, spectrum):
+    rng = np.random.default_rng([*shape, len(spectrum)])
+    p, q = shape
+    k = min(p, q)
+    U = np.linalg.qr(rng.standard_normal((p, k)))[0]
+    V = np.linalg.qr(rng.standard_normal((q, k)))[0]
+    rho = {
+        "uniform": rng.uniform(0, 0.9, k),
+        "ones_and_zeros": np.r_[np.ones(k // 3), rng.uniform(0, 1, k - k // 3 - 5), np.zeros(5)],
+        "tiny_tail": np.r_[rng.uniform(0, 0.44, k - 20), 10 ** rng.uniform(-9, -3, 10), np.zeros(10)],
+        "cluster": np.r_[np.full(k - 10, 0.5), 1e-9 * np.arange(10)],
+        "log_uniform": 10 ** rng.uniform(-12, 0, k),  # too many small values: falls back (None)
+    }[spectrum]
+    M = (U * np.sort(rho)[::-1]) @ V.T
+    s = svdvals_tridiagonal(M)
+    ref = np.linalg.svd(M, compute_uv=False)
+    if spectrum == "log_uniform":
+        assert s is None
+        s = NumpyOps().svdvals(M)
+    # accurate to 2e-12 of the largest, the small values included (not just sqrt(eps))
+    np.testing.assert_allclose(s, ref, rtol=0, atol=2e-12 * ref[0])
+    np.testing.assert_allclose(NumpyOps().svdvals(M), ref, rtol=0, atol=2e-12 * ref[0])
 
 
 # --- torch ------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import TOL32, TOL64, make_shared_latent_views, principal_cosines
 
 import svcca
+from conftest import TOL32, TOL64, make_shared_latent_views, principal_cosines
 from svcca._cca import cca_from_whitened, whiten
 
 # (n, p, q, rank_x, rank_y): tall, square-ish, wide (n <= p) and rank-deficient
@@ -54,6 +54,20 @@ def test_matches_principal_angles_oracle(seed, n, p, q, rx, ry):
     assert res.x_rank == min(rx or p, n - 1)
     np.testing.assert_allclose(res.rho, oracle, atol=1e-9)
     assert np.all(np.diff(res.rho) <= 0) and res.rho.min() >= 0 and res.rho.max() <= 1
+
+
+@pytest.mark.parametrize("shared", [0, 40, 150])
+def test_wide_layers_match_oracle(shared):
+    # 150 x 150 correlations: rho comes from the tridiagonal route (svdvals_tridiagonal)
+    rng = np.random.default_rng(shared)
+    n, p = 1200, 150
+    X = rng.standard_normal((n, p)) + 2.0
+    Y = np.hstack(
+        [X[:, :shared] @ rng.standard_normal((shared, shared)), rng.standard_normal((n, p - shared))]
+    )
+    res = svcca.cca(X, Y)
+    assert res.x_method == "gram" and res.n_components == p
+    np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
 
 @pytest.mark.parametrize("method", ["gram", "svd"])

@@ -145,11 +145,23 @@ def test_presets_and_cache_key():
     assert default.seeds == (0, 1, 2, 3, 4) and default.measures == MEASURES
     full = LayerIdentificationConfig.for_scale("full")
     assert (full.dataset, full.arch, full.include_pool_layer) == ("cifar10", "tiny10", True)
-    assert len(full.seeds) == 10 and full.device == "cuda"
+    assert len(full.seeds) == 10 and full.device == "cuda" and full.num_threads is None
+    assert default.num_threads == 1  # CPU runs are pinned to one thread: reproducible, no oversubscription
     # the device, data folder and thread count do not change the results, so not the key
     same = dataclasses.replace(default, device="cuda", data_root="/x", num_threads=2, verify_data=False)
     assert same.key() == default.key()
     assert dataclasses.replace(default, keep=0.9).key() != default.key()
+
+
+def test_thread_limit_is_restored_after_the_run():
+    from svcca.experiments.layer_identification import _limit_threads
+
+    before = torch.get_num_threads()
+    with _limit_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with _limit_threads(None):  # None leaves the count alone
+        assert torch.get_num_threads() == before
 
 
 # --------------------------------------------------------------------------- the tiny run
@@ -237,7 +249,6 @@ def _write_fake_cifar10(root: Path, per_batch: int) -> None:
         pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
 
 
-@pytest.mark.slow
 def test_full_preset_runs_end_to_end_on_fake_cifar10(tmp_path):
     _write_fake_cifar10(tmp_path / "data", per_batch=60)
     cfg = LayerIdentificationConfig.for_scale(
