@@ -423,6 +423,18 @@ def _run_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_claims(subparsers: Any) -> None:
+    from .experiments import _matrix
+
+    p = subparsers.add_parser(
+        "claims",
+        help="check the book's claims under seed and CPU-kernel variants",
+        description=_matrix.DESCRIPTION,
+    )
+    _matrix.add_arguments(p)
+    p.set_defaults(func=_matrix.run_from_args)
+
+
 # --- the parser -------------------------------------------------------------------------
 
 # Subcommands, in the order `svcca --help` lists them. To add one (e.g. ``figures``), write
@@ -431,6 +443,7 @@ def _run_figures(args: argparse.Namespace) -> int:
 SUBCOMMANDS: list[Callable[[Any], None]] = [
     _add_compare,
     _add_figures,
+    _add_claims,
 ]
 
 

@@ -6,6 +6,7 @@ from ``SVCCA_SCALE`` when not given) and returns its results through :func:`run_
 which caches them as ``.npz`` + JSON manifest.
 """
 
+from ._book import BookExperiment, book_config, book_experiments
 from ._cache import (
     SCALES,
     ExperimentConfig,
@@ -15,8 +16,16 @@ from ._cache import (
     experiments,
     run_or_load,
 )
+from ._claims import Claim, ClaimFailure, check_claims, claims_markdown
 
 __all__ = [
+    "BookExperiment",
+    "Claim",
+    "ClaimFailure",
+    "book_config",
+    "book_experiments",
+    "check_claims",
+    "claims_markdown",
     "SCALES",
     "ExperimentConfig",
     "ExperimentResult",

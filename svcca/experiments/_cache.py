@@ -118,6 +118,44 @@ class ExperimentConfig:
         base = preset() if preset is not None else cls()
         return dataclasses.replace(base, **overrides) if overrides else base
 
+    def claims(self, result: ExperimentResult) -> list[Any]:
+        """The book's claims about this experiment's result (a list of :class:`Claim`).
+
+        Experiments whose results the book states as effects override this; the default
+        is no claim. The claims are meant for the ``default`` preset (the book's scale).
+        """
+        return []
+
+    def with_seed_offset(self, offset: int) -> ExperimentConfig:
+        """A copy with ``offset`` added to every seed the experiment uses.
+
+        Every field named ``seed``/``seeds`` or ending in ``_seed``/``_seeds`` (an int or a
+        tuple of ints) is shifted; the robustness matrix reruns experiments this way.
+
+        Examples
+        --------
+        >>> from svcca.experiments.seed_pair import SeedPairConfig
+        >>> cfg = SeedPairConfig.for_scale("tiny").with_seed_offset(10)
+        >>> cfg.seeds, cfg.seed
+        ((10, 11), 10)
+        """
+        offset = int(offset)
+        if offset == 0:
+            return self
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            name = f.name
+            if not (name in ("seed", "seeds") or name.endswith("_seed") or name.endswith("_seeds")):
+                continue
+            value = getattr(self, name)
+            if isinstance(value, bool) or value is None:
+                continue
+            if isinstance(value, (int, np.integer)):
+                changes[name] = int(value) + offset
+            elif isinstance(value, (tuple, list)) and all(isinstance(v, (int, np.integer)) for v in value):
+                changes[name] = type(value)(int(v) + offset for v in value)
+        return dataclasses.replace(self, **changes)
+
     def key(self) -> str:
         """Hash of the experiment name, schema version and config (hex sha256)."""
         payload = json.dumps(
@@ -214,12 +252,16 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
     if not isinstance(arrays, Mapping):
-        raise TypeError(f"{type(config).__name__}.run() must return a dict of arrays; got {type(arrays).__name__}")
+        raise TypeError(
+            f"{type(config).__name__}.run() must return a dict of arrays; got {type(arrays).__name__}"
+        )
     out = {}
     for k, v in arrays.items():
         a = np.asarray(v)
         if a.dtype == object:
-            raise TypeError(f"{type(config).__name__}.run() returned an object array for {k!r}; use numbers or strings")
+            raise TypeError(
+                f"{type(config).__name__}.run() returned an object array for {k!r}; use numbers or strings"
+            )
         out[str(k)] = a
     return out
 
@@ -236,7 +278,10 @@ def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.
         manifest = json.loads(man.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         return f"manifest unreadable ({exc})"
-    if manifest.get("experiment") != config.experiment or manifest.get("schema_version") != config.schema_version:
+    if (
+        manifest.get("experiment") != config.experiment
+        or manifest.get("schema_version") != config.schema_version
+    ):
         return "written by another experiment or schema version"
     if manifest.get("config") != config_to_dict(config):
         return "config differs"
@@ -294,7 +339,9 @@ def run_or_load(
         loaded = _load(npz, man, config)
         if not isinstance(loaded, str):
             arrays, manifest = loaded
-            return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=True)
+            return ExperimentResult(
+                config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=True
+            )
         if loaded != "absent":
             log.warning("rebuilding cache entry %s: %s", npz.name, loaded)
     t0 = time.perf_counter()

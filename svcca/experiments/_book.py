@@ -1,0 +1,120 @@
+"""The experiments the book runs: one registry, shared by the chapters, the build and the matrix.
+
+A chapter asks :func:`book_config` for its experiment's config, so the book's build step
+(which runs every experiment in parallel before the chapters execute), the robustness
+matrix (``svcca claims``) and the chapter itself use the very same config and cache key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._cache import ExperimentConfig, current_scale
+
+__all__ = ["BookExperiment", "book_experiments", "book_config", "seed_offset_from_env"]
+
+
+@dataclass(frozen=True)
+class BookExperiment:
+    """One experiment of the book.
+
+    Attributes
+    ----------
+    name : str
+        Registry name; the prefix of its claims' names (``"learning_dynamics.conv"``).
+    chapter : str
+        The chapter that shows it (file stem under ``book/chapters``).
+    make : callable
+        ``make(scale) -> ExperimentConfig``.
+    cost : float
+        Rough single-thread seconds at the default scale; the build starts the longest
+        first so that parallel workers finish together.
+    """
+
+    name: str
+    chapter: str
+    make: Callable[[str], ExperimentConfig]
+    cost: float = 60.0
+
+
+def _registry() -> tuple[BookExperiment, ...]:
+    # imported here: the experiment modules import torch-side code lazily, and the
+    # registry must not pay for that at `import svcca.experiments`
+    from .class_sensitivity import ClassSensitivityConfig
+    from .conv_pair import ConvPairConfig
+    from .freeze_training import FreezeTrainingConfig
+    from .generalization import GeneralizationConfig
+    from .layer_identification import LayerIdentificationConfig
+    from .learning_dynamics import LearningDynamicsConfig
+    from .seed_pair import SeedPairConfig
+    from .width import WidthConfig
+
+    def ld(model: str) -> Callable[[str], ExperimentConfig]:
+        return lambda scale: LearningDynamicsConfig.for_scale(scale, model=model)
+
+    return (
+        BookExperiment("seed_pair", "01_cca", SeedPairConfig.for_scale, 40),
+        BookExperiment("conv_pair", "02_conv_layers", ConvPairConfig.for_scale, 30),
+        BookExperiment("learning_dynamics.conv", "05_learning_dynamics", ld("conv"), 120),
+        BookExperiment("learning_dynamics.resnet", "05_learning_dynamics", ld("resnet"), 60),
+        BookExperiment("learning_dynamics.lstm", "05_learning_dynamics", ld("lstm"), 40),
+        BookExperiment("learning_dynamics.mlp", "05_learning_dynamics", ld("mlp"), 20),
+        BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 60),
+        BookExperiment("generalization", "06_generalization", GeneralizationConfig.for_scale, 90),
+        BookExperiment("width", "06_generalization", WidthConfig.for_scale, 60),
+        BookExperiment("class_sensitivity", "07_class_sensitivity", ClassSensitivityConfig.for_scale, 50),
+        BookExperiment("layer_identification", "08_when_cca_fails", LayerIdentificationConfig.for_scale, 90),
+    )
+
+
+def book_experiments() -> dict[str, BookExperiment]:
+    """Every experiment the book runs, by registry name, in the book's order.
+
+    Examples
+    --------
+    >>> names = list(book_experiments())
+    >>> names[:2]
+    ['seed_pair', 'conv_pair']
+    """
+    return {e.name: e for e in _registry()}
+
+
+def seed_offset_from_env() -> int:
+    """``$SVCCA_SEED_OFFSET`` as an int (default 0): the book built under a seed variant."""
+    raw = os.environ.get("SVCCA_SEED_OFFSET", "0").strip() or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"SVCCA_SEED_OFFSET must be an integer; got {raw!r}") from None
+
+
+def book_config(name: str, scale: str | None = None, seed_offset: int | None = None) -> ExperimentConfig:
+    """The config of one of the book's experiments.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`book_experiments` (e.g. ``"learning_dynamics.conv"``).
+    scale : {"tiny", "default", "full"}, optional
+        Default: ``$SVCCA_SCALE`` or ``"default"``.
+    seed_offset : int, optional
+        Added to every seed of the experiment; default ``$SVCCA_SEED_OFFSET`` or 0.
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Examples
+    --------
+    >>> cfg = book_config("seed_pair", scale="tiny", seed_offset=1)
+    >>> cfg.seeds
+    (1, 2)
+    """
+    registry = book_experiments()
+    if name not in registry:
+        raise ValueError(f"no book experiment named {name!r}; known: {', '.join(registry)}")
+    scale = current_scale() if scale is None else scale
+    offset = seed_offset_from_env() if seed_offset is None else int(seed_offset)
+    return registry[name].make(scale).with_seed_offset(offset)

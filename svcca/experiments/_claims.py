@@ -1,0 +1,204 @@
+"""Claims: the quantitative statements the book makes about an experiment's result.
+
+A claim is an *effect* that must survive a rerun on another CPU or with other seeds: an
+ordering with a margin, a difference with an interval, a fraction of seeds. Each one has
+a stable name, the sentence the book says, the measured value and a bound. The book's
+chapters and the robustness matrix (``svcca claims``) check them with one call,
+:func:`check_claims`, which names every claim that failed with its value and bound.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Claim", "ClaimFailure", "check_claims", "claims_markdown"]
+
+_RELATIONS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of the book about a measured result, with its value and bound.
+
+    Parameters
+    ----------
+    name : str
+        Stable identifier, ``"<experiment>.<claim>"``, e.g.
+        ``"learning_dynamics.conv.bottom_up"``. The robustness matrix and the status page
+        key on it.
+    statement : str
+        The sentence the book says, in words a reader can check.
+    value : float
+        The measured value the statement rests on (an ordering's smallest gap, an interval's
+        lower end, a fraction of seeds...).
+    relation : {">", ">=", "<", "<="}
+        How ``value`` must compare with ``bound``.
+    bound : float
+        The bound the statement promises.
+    details : dict of str -> float, optional
+        Supporting numbers (per seed, per layer) shown next to the claim; not checked.
+
+    Attributes
+    ----------
+    holds : bool
+        Whether ``value relation bound`` is true (NaN never holds).
+    margin : float
+        Distance from the bound on the side that holds (negative when the claim fails),
+        in the units of ``value``.
+
+    Examples
+    --------
+    >>> c = Claim("demo.gap", "the gap is positive", value=0.12, relation=">", bound=0.0)
+    >>> c.holds, round(c.margin, 2)
+    (True, 0.12)
+    >>> Claim("demo.small", "at most 0.1", value=0.3, relation="<=", bound=0.1).holds
+    False
+    """
+
+    name: str
+    statement: str
+    value: float
+    relation: str
+    bound: float
+    details: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"a claim's name must be a non-empty string; got {self.name!r}")
+        if self.relation not in _RELATIONS:
+            raise ValueError(
+                f"relation must be one of {', '.join(map(repr, _RELATIONS))}; got {self.relation!r} "
+                f"for claim {self.name!r}"
+            )
+        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "bound", float(self.bound))
+        object.__setattr__(self, "details", {str(k): float(v) for k, v in dict(self.details).items()})
+
+    @property
+    def holds(self) -> bool:
+        if math.isnan(self.value):
+            return False
+        return bool(_RELATIONS[self.relation](self.value, self.bound))
+
+    @property
+    def margin(self) -> float:
+        if math.isnan(self.value):
+            return math.nan
+        return self.value - self.bound if self.relation.startswith(">") else self.bound - self.value
+
+    def describe(self) -> str:
+        """One line: name, statement, value, relation, bound and whether it holds."""
+        verdict = "holds" if self.holds else "FAILS"
+        return (
+            f"{self.name}: {self.statement} -- measured {self.value:.4g} {self.relation} "
+            f"{self.bound:.4g}? {verdict} (margin {self.margin:+.3g})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (the robustness matrix stores claims this way)."""
+        return {
+            "name": self.name,
+            "statement": self.statement,
+            "value": self.value,
+            "relation": self.relation,
+            "bound": self.bound,
+            "holds": self.holds,
+            "margin": self.margin,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Claim:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            name=data["name"],
+            statement=data["statement"],
+            value=data["value"],
+            relation=data["relation"],
+            bound=data["bound"],
+            details=data.get("details", {}),
+        )
+
+
+class ClaimFailure(AssertionError):
+    """Raised by :func:`check_claims`: lists every failing claim with its value and bound."""
+
+    def __init__(self, failed: Sequence[Claim], total: int) -> None:
+        self.failed = tuple(failed)
+        lines = [f"{len(failed)} of {total} claims do not hold:"]
+        lines += [f"  - {c.describe()}" for c in failed]
+        super().__init__("\n".join(lines))
+
+
+def check_claims(claims: Iterable[Claim]) -> list[Claim]:
+    """Check claims; raise one error naming every claim that fails.
+
+    Parameters
+    ----------
+    claims : iterable of Claim
+
+    Returns
+    -------
+    list of Claim
+        The claims, all of which hold.
+
+    Raises
+    ------
+    ClaimFailure
+        If any claim fails; its message lists each failing claim with its measured value,
+        relation, bound and margin.
+    TypeError
+        If an item is not a :class:`Claim`, or two claims share a name.
+
+    Examples
+    --------
+    >>> ok = Claim("demo.ok", "positive", value=1.0, relation=">", bound=0.0)
+    >>> [c.name for c in check_claims([ok])]
+    ['demo.ok']
+    >>> bad = Claim("demo.bad", "below one half", value=0.7, relation="<", bound=0.5)
+    >>> check_claims([ok, bad])
+    Traceback (most recent call last):
+    ...
+    svcca.experiments._claims.ClaimFailure: 1 of 2 claims do not hold:
+      - demo.bad: below one half -- measured 0.7 < 0.5? FAILS (margin -0.2)
+    """
+    claims = list(claims)
+    seen: set[str] = set()
+    for c in claims:
+        if not isinstance(c, Claim):
+            raise TypeError(f"check_claims expects Claim objects; got {type(c).__name__}")
+        if c.name in seen:
+            raise TypeError(f"two claims share the name {c.name!r}; names must be unique")
+        seen.add(c.name)
+    failed = [c for c in claims if not c.holds]
+    if failed:
+        raise ClaimFailure(failed, len(claims))
+    return claims
+
+
+def claims_markdown(claims: Iterable[Claim]) -> str:
+    """A Markdown table of claims (statement, value, bound, margin, verdict) for a page.
+
+    Examples
+    --------
+    >>> print(claims_markdown([Claim("demo.ok", "positive", 1.0, ">", 0.0)]))
+    | claim | statement | measured | bound | margin | holds |
+    |---|---|---|---|---|---|
+    | `demo.ok` | positive | 1 | > 0 | +1 | yes |
+    """
+    rows = ["| claim | statement | measured | bound | margin | holds |", "|---|---|---|---|---|---|"]
+    for c in claims:
+        rows.append(
+            f"| `{c.name}` | {c.statement} | {c.value:.4g} | {c.relation} {c.bound:.4g} | "
+            f"{c.margin:+.3g} | {'yes' if c.holds else '**no**'} |"
+        )
+    return "\n".join(rows)

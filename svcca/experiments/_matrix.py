@@ -1,0 +1,389 @@
+"""The robustness matrix: every book experiment under seed and CPU-kernel variants.
+
+Training on a CPU is not reproducible across CPUs: another processor, or only another set
+of vector kernels, gives other networks. The book therefore states effects, and this module
+checks that each claim holds under variants: an offset added to every seed the experiment
+uses, times torch's ``ATEN_CPU_CAPABILITY`` (``default`` and ``avx2`` exist on every x86
+machine; ``native`` leaves the CPU's own choice). Each (experiment, variant) job runs in its
+own process with one BLAS and torch thread, jobs run in parallel, and results are cached
+per kernel, so a rerun only computes what changed.
+
+Run it as ``svcca claims`` (or ``make claims``); the book's build uses
+:func:`run_matrix` with the build's own single variant to run all experiments in parallel
+before the chapters execute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._cache import atomic_write_bytes, current_scale, default_cache_dir
+
+__all__ = ["Variant", "MatrixResult", "run_matrix", "KERNELS"]
+
+#: Values of torch's ``ATEN_CPU_CAPABILITY``; ``native`` leaves it unset.
+KERNELS = ("native", "default", "avx2", "avx512", "zvector", "vsx", "sve256")
+
+
+@dataclass(frozen=True, order=True)
+class Variant:
+    """A seed offset and a CPU kernel setting.
+
+    Examples
+    --------
+    >>> Variant(1, "default").label
+    'seed+1/default'
+    """
+
+    seed_offset: int = 0
+    kernel: str = "native"
+
+    def __post_init__(self) -> None:
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {self.kernel!r}")
+
+    @property
+    def label(self) -> str:
+        return f"seed+{self.seed_offset}/{self.kernel}"
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of a job: this kernel and one thread for torch and BLAS."""
+        env = dict(os.environ if base is None else base)
+        env.pop("ATEN_CPU_CAPABILITY", None)
+        if self.kernel != "native":
+            env["ATEN_CPU_CAPABILITY"] = self.kernel
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"
+        env.pop("MPLBACKEND", None)
+        return env
+
+
+def current_variant() -> Variant:
+    """The variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``)."""
+    from ._book import seed_offset_from_env
+
+    kernel = os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower() or "native"
+    return Variant(seed_offset_from_env(), kernel)
+
+
+@dataclass
+class MatrixResult:
+    """What :func:`run_matrix` found.
+
+    Attributes
+    ----------
+    jobs : list of dict
+        One per (experiment, variant): ``name``, ``variant``, ``seconds``, ``from_cache``,
+        ``capability`` (the kernels torch reported using), ``error`` (or None), ``claims``.
+    wall_seconds : float
+    """
+
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    scale: str = "default"
+
+    @property
+    def variants(self) -> list[str]:
+        return sorted({j["variant"] for j in self.jobs}, key=_variant_sort_key)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [j for j in self.jobs if j.get("error")]
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        """Claim name -> statement, relation, bound, and per-variant value/holds/margin."""
+        out: dict[str, dict[str, Any]] = {}
+        for job in self.jobs:
+            for c in job.get("claims", []):
+                row = out.setdefault(
+                    c["name"],
+                    {
+                        "experiment": job["name"],
+                        "statement": c["statement"],
+                        "relation": c["relation"],
+                        "bound": c["bound"],
+                        "values": {},
+                    },
+                )
+                row["values"][job["variant"]] = {
+                    "value": c["value"],
+                    "holds": c["holds"],
+                    "margin": c["margin"],
+                }
+        return out
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        """(claim, variant) pairs that do not hold."""
+        return [
+            (name, v)
+            for name, row in self.table().items()
+            for v, cell in row["values"].items()
+            if not cell["holds"]
+        ]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {"processor": _processor(), "machine": platform.machine(), "cores": os.cpu_count()},
+            "wall_seconds": round(self.wall_seconds, 1),
+            "variants": self.variants,
+            "jobs": self.jobs,
+            "claims": self.table(),
+        }
+
+    def summary(self) -> str:
+        """A plain-text table, claim x variant, with each claim's smallest margin."""
+        variants = self.variants
+        width = max([8, *(len(v) for v in variants)])
+        table = self.table()
+        name_w = max([5, *(len(n) for n in table)])
+        lines = [
+            f"{'':4s} {'claim':{name_w}s} {'bound':>10s} "
+            + " ".join(f"{v:>{width}s}" for v in variants)
+            + "  min margin"
+        ]
+        for name, row in table.items():
+            cells = [row["values"].get(v) for v in variants]
+            margins = [c["margin"] for c in cells if c is not None]
+            worst = min(margins) if margins else float("nan")
+            flag = "ok  " if all(c is not None and c["holds"] for c in cells) else "FAIL"
+            vals = " ".join(f"{c['value']:>{width}.4g}" if c else f"{'-':>{width}s}" for c in cells)
+            bound = f"{row['relation']} {row['bound']:.4g}"
+            lines.append(f"{flag} {name:{name_w}s} {bound:>10s} {vals}  {worst:+.3g}")
+        for job in self.errors:
+            lines.append(f"ERROR {job['name']} [{job['variant']}]: {job['error']}")
+        return "\n".join(lines)
+
+
+def _variant_sort_key(label: str) -> tuple[int, str]:
+    seed, _, kernel = label.partition("/")
+    return int(seed.removeprefix("seed+")), kernel
+
+
+def _processor() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _job_command(name: str, variant: Variant, scale: str, cache: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "svcca.experiments._matrix",
+        "job",
+        name,
+        "--seed-offset",
+        str(variant.seed_offset),
+        "--scale",
+        scale,
+        "--cache",
+        str(cache),
+        "--out",
+        str(out),
+    ]
+
+
+def run_matrix(
+    names: Sequence[str] | None = None,
+    variants: Sequence[Variant] = (Variant(0, "default"), Variant(0, "avx2")),
+    *,
+    scale: str | None = None,
+    workers: int = 2,
+    cache_dir: str | os.PathLike[str] | None = None,
+    per_kernel_cache: bool = True,
+    on_job: Callable[[dict[str, Any]], None] | None = None,
+) -> MatrixResult:
+    """Run book experiments under variants in parallel processes and collect their claims.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Book experiments (see :func:`~svcca.experiments.book_experiments`); default all.
+    variants : sequence of Variant
+        Seed offsets x kernels to run.
+    scale : str, optional
+        Default ``$SVCCA_SCALE`` or ``"default"``.
+    workers : int, default 2
+        Parallel processes, each with one thread.
+    cache_dir : path, optional
+        Experiment cache root; default ``<default cache>/matrix``. Results of each kernel
+        go to their own sub-folder when ``per_kernel_cache`` (a kernel is not part of a
+        config, so it must not share a cache key).
+    on_job : callable, optional
+        Called with each finished job's record (for progress lines).
+
+    Returns
+    -------
+    MatrixResult
+    """
+    from ._book import book_experiments
+
+    registry = book_experiments()
+    names = list(registry) if names is None else list(names)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ValueError(f"unknown book experiment(s) {unknown}; known: {', '.join(registry)}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1; got {workers}")
+    scale = current_scale() if scale is None else scale
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "matrix"
+    jobs = [(n, v) for v in variants for n in names]
+    jobs.sort(key=lambda job: -registry[job[0]].cost)  # longest first
+    result = MatrixResult(scale=scale)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="svcca-matrix-") as tmp:
+
+        def one(i: int, name: str, variant: Variant) -> dict[str, Any]:
+            cache = root / variant.kernel if per_kernel_cache else root
+            out = Path(tmp) / f"job{i}.json"
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                _job_command(name, variant, scale, cache, out),
+                env=variant.env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            record: dict[str, Any] = {"name": name, "variant": variant.label, "error": None, "claims": []}
+            if proc.returncode == 0 and out.exists():
+                record.update(json.loads(out.read_text()))
+            else:
+                tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
+                record["error"] = f"exit {proc.returncode}:\n{tail}"
+            record["seconds"] = round(time.perf_counter() - t0, 1)
+            if on_job is not None:
+                on_job(record)
+            return record
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(one, i, n, v) for i, (n, v) in enumerate(jobs)]
+            result.jobs = [f.result() for f in futures]
+    result.jobs.sort(key=lambda j: (list(registry).index(j["name"]), _variant_sort_key(j["variant"])))
+    result.wall_seconds = time.perf_counter() - start
+    return result
+
+
+def _run_job(name: str, seed_offset: int, scale: str, cache: str, out: str) -> None:
+    """Body of one job (in its own process): run or load, then evaluate the claims."""
+    import torch
+
+    torch.set_num_threads(1)
+    from ._book import book_config
+    from ._cache import run_or_load
+
+    t0 = time.perf_counter()
+    config = book_config(name, scale=scale, seed_offset=seed_offset)
+    result = run_or_load(config, cache)
+    claims = config.claims(result)
+    record = {
+        "capability": torch.backends.cpu.get_cpu_capability(),
+        "from_cache": result.from_cache,
+        "run_seconds": result.manifest.get("run_seconds"),
+        "job_seconds": round(time.perf_counter() - t0, 1),
+        "claims": [c.to_dict() for c in claims],
+    }
+    atomic_write_bytes(Path(out), json.dumps(record).encode())
+
+
+def _parse_variants(offsets: Sequence[int], kernels: Sequence[str]) -> list[Variant]:
+    return [Variant(int(o), k) for o in offsets for k in kernels]
+
+
+DESCRIPTION = (
+    "Run every book experiment under seed offsets x CPU kernel settings (torch's "
+    "ATEN_CPU_CAPABILITY), in parallel one-thread processes with a per-kernel cache, "
+    "and check the book's claims in each. Exit status 1 if a claim fails anywhere."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``svcca claims``."""
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="book experiments to run (default: all)")
+    parser.add_argument(
+        "--seed-offsets", nargs="+", type=int, default=[0, 1, 2], metavar="K", help="default: 0 1 2"
+    )
+    parser.add_argument(
+        "--kernels", nargs="+", default=["default", "avx2"], choices=KERNELS, help="default: default avx2"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    parser.add_argument("--scale", default=None, choices=("tiny", "default", "full"))
+    parser.add_argument("--cache", default=None, help="cache root (default: <svcca cache>/matrix)")
+    parser.add_argument("--out", default=None, help="write the matrix as JSON here (the book renders it)")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run the matrix as the parsed options say; print progress and the table."""
+    if not 1 <= args.workers <= 64:
+        raise ValueError(f"--workers must be between 1 and 64; got {args.workers}")
+    if any(o < 0 for o in args.seed_offsets):
+        raise ValueError(f"--seed-offsets must be >= 0; got {args.seed_offsets}")
+
+    def progress(job: dict[str, Any]) -> None:
+        state = "error" if job.get("error") else ("cached" if job.get("from_cache") else "ran")
+        failed = [c["name"] for c in job.get("claims", []) if not c["holds"]]
+        note = f", {len(failed)} claim(s) fail" if failed else ""
+        print(f"  {job['name']:28s} {job['variant']:16s} {job['seconds']:7.1f} s  {state}{note}", flush=True)
+
+    variants = _parse_variants(args.seed_offsets, args.kernels)
+    print(f"svcca claims: {len(variants)} variant(s), {args.workers} worker(s)", flush=True)
+    result = run_matrix(
+        args.only, variants, scale=args.scale, workers=args.workers, cache_dir=args.cache, on_job=progress
+    )
+    print(result.summary())
+    print(
+        f"matrix: {len(result.jobs)} jobs in {result.wall_seconds:.0f} s; "
+        f"{len(result.failed)} failing claim/variant pair(s), {len(result.errors)} error(s)"
+    )
+    if args.out:
+        data = json.dumps(result.to_dict(), indent=1, sort_keys=True) + "\n"
+        atomic_write_bytes(Path(args.out), data.encode())
+        print(f"wrote {args.out}")
+    return 0 if result.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``svcca claims``: run the robustness matrix and print claim x variant."""
+    parser = argparse.ArgumentParser(prog="svcca claims", description=DESCRIPTION)
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+def _job_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="svcca.experiments._matrix job")
+    parser.add_argument("name")
+    parser.add_argument("--seed-offset", type=int, default=0)
+    parser.add_argument("--scale", default="default")
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--out", required=True)
+    a = parser.parse_args(argv)
+    _run_job(a.name, a.seed_offset, a.scale, a.cache, a.out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through subprocesses
+    if len(sys.argv) > 1 and sys.argv[1] == "job":
+        sys.exit(_job_main(sys.argv[2:]))
+    sys.exit(main(sys.argv[1:]))
