@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh clone:
 #   make test   -> create .venv, install svcca[all], run the test suite
 #   make book   -> create .venv, install svcca[all], build the executable book (book/_build/html)
-# Also: make bench (benchmark ratios), make lint, make clean-book.
+# Also: make claims (the robustness matrix of the book's claims), make bench (benchmark
+# ratios), make lint, make clean-book.
 # The install step is idempotent: it reruns only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ export MKL_NUM_THREADS ?= 1
 # Figures must render inline in the book; an inherited Agg backend makes them vanish.
 unexport MPLBACKEND
 
-.PHONY: install test book bench lint typecheck clean-book clean
+.PHONY: install test book claims claims-check bench lint typecheck clean-book clean
 
 install: $(STAMP)
 
@@ -34,6 +35,17 @@ test: $(STAMP)
 
 book: $(STAMP)
 	$(BIN)/python book/build.py
+
+# Every book experiment under 3 seed offsets x 2 CPU kernel settings, in parallel
+# one-thread processes, cached per kernel; writes the table the book renders.
+CLAIMS_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+claims: $(STAMP)
+	$(BIN)/svcca claims --seed-offsets 0 1 2 --kernels default avx2 --workers $(CLAIMS_WORKERS) --out book/robustness.json
+
+# CI's check: one variant that differs from the book's build in seeds and CPU kernels,
+# computed afresh (its own cache folder).
+claims-check: $(STAMP)
+	$(BIN)/svcca claims --seed-offsets 1 --kernels default --workers $(CLAIMS_WORKERS) --cache book/_build/variant-cache
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do \

@@ -1,47 +1,280 @@
-"""Build the book: execute every chapter (cached) and fail on any error or warning.
+"""Build the book: run its experiments in parallel, check their claims, execute the chapters.
 
-Run through ``make book``. Prints the wall time of the build; the per-chapter execution
-times are on the book's status page (``status.md``).
+Run through ``make book``. Three steps:
+
+1. Every experiment of the book (``svcca.experiments.book_experiments``) runs, or loads
+   from the cache, in parallel one-thread processes, and its claims are evaluated. The
+   chapters then load the results from the same cache instead of training one after
+   another.
+2. The status page (claims per chapter, whether each held) and the robustness page (the
+   committed matrix of ``make claims``, next to this build's values) are generated.
+3. Jupyter Book executes the chapters (cached) and fails on any cell error or warning.
+
+The console shows one line per experiment and per chapter; Sphinx's full output is in
+``book/_build/build.log``. The build fails if an experiment fails, a claim fails, a claim
+of this build is missing from the robustness matrix (rerun ``make claims``), or Jupyter
+Book fails. Environment: ``SVCCA_SEED_OFFSET`` and ``ATEN_CPU_CAPABILITY`` build the book
+under a variant of the matrix; ``SVCCA_BOOK_WORKERS`` sets the parallel processes
+(default: the number of cores); ``SVCCA_BOOK_THREADS`` the threads per chapter kernel.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 BOOK = Path(__file__).resolve().parent
+BUILD = BOOK / "_build"
+GENERATED = BOOK / "_generated"
+MATRIX = BOOK / "robustness.json"
+
+_READING = re.compile(r"reading sources\.\.\. \[\s*\d+%\]\s+(\S+)")
+_EXECUTED = re.compile(r"Executed notebook in ([0-9.]+) seconds")
+_CACHED = re.compile(r"Using cached notebook")
+_PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL|Traceback|Error:)")
 
 
-def main() -> int:
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)  # an inherited Agg backend makes inline figures vanish
-    # One thread per chapter kernel, for torch and BLAS alike. Measured while building:
-    # torch's OpenMP threads and OpenBLAS's spinning threads fight over 2 cores, and a
-    # chapter ran 2.5-15x slower with 2 threads than with 1; set SVCCA_BOOK_THREADS on a
-    # bigger machine.
-    threads = os.environ.get("SVCCA_BOOK_THREADS", "1")
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = threads
-    # Experiment results computed by the chapters are cached beside the HTML, so
-    # `make clean-book` gives a truly cold build; `svcca figures` can reuse them with
-    # SVCCA_CACHE_DIR=book/_build/experiment-cache.
-    env.setdefault("SVCCA_CACHE_DIR", str(BOOK / "_build" / "experiment-cache"))
-    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+def _chapter_of(experiment: str) -> str:
+    from svcca.experiments import book_experiments
+
+    return book_experiments()[experiment].chapter
+
+
+def _write(path: Path, text: str) -> None:
+    """Write only when the content changes, so Sphinx does not rebuild pages needlessly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+def run_experiments(env: dict[str, str]) -> tuple[dict, bool]:
+    """Step 1: every book experiment in parallel; returns the build's matrix record and ok."""
+    from svcca.experiments._matrix import current_variant, run_matrix
+
+    variant = current_variant()
+    workers = int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1))
+    cache = Path(env["SVCCA_CACHE_DIR"])
+    print(f"experiments: {variant.label}, {workers} parallel process(es)", flush=True)
+
+    def line(job: dict) -> None:
+        state = "error" if job.get("error") else ("cached" if job.get("from_cache") else "ran")
+        failed = [c["name"] for c in job.get("claims", []) if not c["holds"]]
+        note = f"  {len(failed)} claim(s) FAIL" if failed else f"  {len(job.get('claims', []))} claim(s) hold"
+        print(
+            f"  {job['name']:28s} {job['seconds']:7.1f} s  {state:6s}{note if not job.get('error') else ''}",
+            flush=True,
+        )
+
+    result = run_matrix(
+        None, [variant], workers=max(1, workers), cache_dir=cache, per_kernel_cache=False, on_job=line
+    )
+    record = result.to_dict()
+    record["variant"] = variant.label
+    BUILD.mkdir(parents=True, exist_ok=True)
+    (BUILD / "claims.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    for job in result.errors:
+        print(f"experiment {job['name']} failed:\n{job['error']}", file=sys.stderr)
+    print(f"experiments: {result.wall_seconds:.0f} s wall", flush=True)
+    return record, result.ok
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def status_markdown(record: dict) -> str:
+    """The status page's claims section: each chapter's claims in this build."""
+    claims = record["claims"]
+    variant = record.get("variant", "")
+    failed = [n for n, row in claims.items() if not all(c["holds"] for c in row["values"].values())]
+    errors = [j["name"] for j in record["jobs"] if j.get("error")]
+    out = []
+    if failed or errors:
+        out.append(":::{error}")
+        out.append(
+            f"**Not green.** {len(failed)} claim(s) and {len(errors)} experiment(s) failed in this build."
+        )
+        out.append(":::")
+    else:
+        out.append(":::{admonition} All claims hold")
+        out.append(":class: tip")
+        out.append(
+            f"All {len(claims)} claims of the book held in this build (variant `{variant}`, "
+            f"{record['machine']['processor']})."
+        )
+        out.append(":::")
+    by_chapter: dict[str, list[tuple[str, dict]]] = {}
+    for name, row in claims.items():
+        by_chapter.setdefault(_chapter_of(row["experiment"]), []).append((name, row))
+    for chapter in sorted(by_chapter):
+        out.append("")
+        out.append(f"### {{doc}}`chapters/{chapter}`")
+        out.append("")
+        out.append("| claim | statement | measured | bound | margin | holds |")
+        out.append("|---|---|---|---|---|---|")
+        for name, row in by_chapter[chapter]:
+            (cell,) = row["values"].values()
+            out.append(
+                f"| `{name}` | {row['statement']} | {_fmt(cell['value'])} | "
+                f"{row['relation']} {_fmt(row['bound'])} | "
+                f"{cell['margin']:+.3g} | {'yes' if cell['holds'] else '**NO**'} |"
+            )
+    for name in errors:
+        out.append(f"\n**Experiment `{name}` failed** (see the build log).")
+    return "\n".join(out) + "\n"
+
+
+def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[str]]:
+    """The robustness page's table, and the claims of this build missing from the matrix."""
+    if matrix is None:
+        return ":::{error}\nNo robustness matrix (`book/robustness.json`): run `make claims`.\n:::\n", list(
+            record["claims"]
+        )
+    variants = matrix["variants"]
+    mclaims = matrix["claims"]
+    stale = []
+    for name, row in record["claims"].items():
+        m = mclaims.get(name)
+        if m is None or (m["statement"], m["relation"], m["bound"]) != (
+            row["statement"],
+            row["relation"],
+            row["bound"],
+        ):
+            stale.append(name)
+    mach = matrix.get("machine", {})
+    out = [
+        f"The matrix below was computed by `make claims` on {mach.get('processor', '?')} "
+        f"({mach.get('machine', '?')}, {mach.get('cores', '?')} cores) on {matrix.get('created', '?')[:10]}, "
+        f"in {matrix.get('wall_seconds', 0) / 60:.0f} minutes: {len(matrix.get('jobs', []))} runs of "
+        f"{len({j['name'] for j in matrix.get('jobs', [])})} experiments under {len(variants)} variants. "
+        f"The column *this build* is the build that made this page ({record.get('variant', '')}).",
+        "",
+    ]
+    if stale:
+        out += [
+            ":::{error}",
+            f"{len(stale)} claim(s) of this build are not in the matrix, or changed since it "
+            "was run: " + ", ".join(f"`{n}`" for n in stale) + ". Run `make claims`.",
+            ":::",
+            "",
+        ]
+    head = (
+        "| claim | bound | "
+        + " | ".join(v.replace("/", " ") for v in variants)
+        + " | this build | min margin | holds everywhere |"
+    )
+    out += [head, "|" + "---|" * (len(variants) + 5)]
+    for name, m in mclaims.items():
+        cells = [m["values"].get(v) for v in variants]
+        this = record["claims"].get(name, {}).get("values", {})
+        this_cell = next(iter(this.values()), None)
+        all_cells = [c for c in [*cells, this_cell] if c is not None]
+        margin = min(c["margin"] for c in all_cells) if all_cells else float("nan")
+        ok = all(c["holds"] for c in all_cells) and len(all_cells) == len(variants) + (this_cell is not None)
+        vals = " | ".join(
+            ("" if c["holds"] else "**") + _fmt(c["value"]) + ("" if c["holds"] else "**") if c else "–"
+            for c in cells
+        )
+        tv = _fmt(this_cell["value"]) if this_cell else "–"
+        out.append(
+            f"| `{name}`: {m['statement']} | {m['relation']} {_fmt(m['bound'])} | {vals} | {tv} | "
+            f"{margin:+.3g} | {'yes' if ok else '**no**'} |"
+        )
+    return "\n".join(out) + "\n", stale
+
+
+def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
+    """Step 3: Jupyter Book, its output to the log, one console line per chapter."""
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
         str(BOOK),
         "--warningiserror",
         "--keep-going",
-        *sys.argv[1:],
+        *extra,
     ]
-    start = time.perf_counter()
-    rc = subprocess.call(cmd, env=env)
-    print(f"book build: exit {rc} after {time.perf_counter() - start:.1f} s", flush=True)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    log_path = BUILD / "build.log"
+    start, last = time.perf_counter(), time.perf_counter()
+    doc = None
+    problems: list[str] = []
+    with (
+        open(log_path, "w") as log,
+        subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        for ln in proc.stdout:
+            log.write(ln)
+            m = _READING.search(ln)
+            if m:
+                doc, last = m.group(1), time.perf_counter()
+                continue
+            m = _EXECUTED.search(ln)
+            if m and doc:
+                print(f"  {doc:40s} {float(m.group(1)):7.1f} s  executed", flush=True)
+            elif _CACHED.search(ln) and doc:
+                print(f"  {doc:40s} {time.perf_counter() - last:7.1f} s  cached", flush=True)
+            elif _PROBLEM.search(ln) and "without encryption" not in ln:
+                problems.append(ln.rstrip())
+        rc = proc.wait()
+    if rc != 0 or problems:
+        print("\n".join(problems[-40:]), file=sys.stderr)
+    print(
+        f"chapters: {time.perf_counter() - start:.0f} s; full log in {log_path.relative_to(BOOK.parent)}",
+        flush=True,
+    )
     return rc
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # an inherited Agg backend makes inline figures vanish
+    # One thread per chapter kernel, for torch and BLAS alike: torch's OpenMP threads and
+    # OpenBLAS's spinning threads fight over small machines (2.5-15x slower with 2 threads
+    # on 2 cores while building); set SVCCA_BOOK_THREADS on a bigger machine.
+    threads = os.environ.get("SVCCA_BOOK_THREADS", "1")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = threads
+    # Experiment results are cached beside the HTML, so `make clean-book` gives a truly
+    # cold build; `svcca figures` can reuse them with SVCCA_CACHE_DIR=book/_build/experiment-cache.
+    env.setdefault("SVCCA_CACHE_DIR", str(BUILD / "experiment-cache"))
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    os.environ.update({k: env[k] for k in ("SVCCA_CACHE_DIR",)})
+    start = time.perf_counter()
+
+    record, experiments_ok = run_experiments(env)
+    matrix = json.loads(MATRIX.read_text()) if MATRIX.exists() else None
+    _write(GENERATED / "status_claims.md", status_markdown(record))
+    table, stale = robustness_markdown(record, matrix)
+    _write(GENERATED / "robustness_table.md", table)
+
+    rc = run_jupyter_book(env, sys.argv[1:])
+    failed = [n for n, row in record["claims"].items() if not all(c["holds"] for c in row["values"].values())]
+    verdict = "ok" if rc == 0 and experiments_ok and not stale else "FAILED"
+    print(
+        f"book build: {verdict} in {time.perf_counter() - start:.0f} s "
+        f"({len(record['claims'])} claims, {len(failed)} failed)",
+        flush=True,
+    )
+    if stale:
+        print(
+            f"book build: {len(stale)} claim(s) missing or changed in book/robustness.json: "
+            "run `make claims`",
+            file=sys.stderr,
+        )
+    if verdict == "ok":
+        print(f"open {(BUILD / 'html' / 'index.html').relative_to(BOOK.parent)} in a browser", flush=True)
+        return 0
+    return rc or 1
 
 
 if __name__ == "__main__":

@@ -81,8 +81,8 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     Examples
     --------
     >>> from svcca.nn.data import data_dir
-    >>> str(data_dir("/tmp/my_data"))
-    '/tmp/my_data'
+    >>> str(data_dir("datasets/digits"))
+    'datasets/digits'
     """
     if path is not None:
         return Path(path)

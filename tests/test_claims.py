@@ -1,0 +1,221 @@
+"""Claims, the book's registry of experiments, the robustness matrix and the build's pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from svcca.experiments import (
+    Claim,
+    ClaimFailure,
+    book_config,
+    book_experiments,
+    check_claims,
+    claims_markdown,
+)
+from svcca.experiments._matrix import MatrixResult, Variant, run_matrix
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- Claim -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "relation", "bound", "holds", "margin"),
+    [
+        (0.3, ">", 0.1, True, 0.2),
+        (0.1, ">", 0.1, False, 0.0),
+        (0.1, ">=", 0.1, True, 0.0),
+        (0.05, "<", 0.1, True, 0.05),
+        (0.2, "<=", 0.1, False, -0.1),
+    ],
+)
+def test_claim_holds_and_margin(value, relation, bound, holds, margin) -> None:
+    c = Claim("t.x", "statement", value, relation, bound)
+    assert c.holds is holds
+    assert c.margin == pytest.approx(margin)
+
+
+def test_nan_never_holds() -> None:
+    c = Claim("t.nan", "statement", math.nan, ">", 0.0)
+    assert not c.holds and math.isnan(c.margin)
+    c = Claim("t.nan", "statement", math.nan, "<", 0.0)
+    assert not c.holds
+
+
+def test_claim_rejects_bad_relation_and_name() -> None:
+    with pytest.raises(ValueError, match=r"relation must be one of .*got '=='.*t\.bad"):
+        Claim("t.bad", "s", 1.0, "==", 1.0)
+    with pytest.raises(TypeError, match="non-empty string"):
+        Claim("", "s", 1.0, ">", 0.0)
+
+
+def test_claim_round_trips_through_json() -> None:
+    c = Claim("t.rt", "s", 0.5, ">=", 0.25, details={"seed 0": 0.5})
+    back = Claim.from_dict(json.loads(json.dumps(c.to_dict())))
+    assert back == c and back.details == {"seed 0": 0.5}
+
+
+def test_check_claims_names_every_failure() -> None:
+    ok = Claim("t.ok", "fine", 1.0, ">", 0.0)
+    bad1 = Claim("t.bad1", "first bad", 0.2, ">", 0.5)
+    bad2 = Claim("t.bad2", "second bad", 3.0, "<=", 2.0)
+    with pytest.raises(ClaimFailure) as info:
+        check_claims([ok, bad1, bad2])
+    msg = str(info.value)
+    assert "2 of 3 claims do not hold" in msg
+    assert "t.bad1: first bad -- measured 0.2 > 0.5? FAILS" in msg
+    assert "t.bad2: second bad -- measured 3 <= 2? FAILS" in msg
+    assert "t.ok" not in msg
+    assert [c.name for c in info.value.failed] == ["t.bad1", "t.bad2"]
+    assert check_claims([ok]) == [ok]
+
+
+def test_check_claims_rejects_duplicates_and_non_claims() -> None:
+    c = Claim("t.dup", "s", 1.0, ">", 0.0)
+    with pytest.raises(TypeError, match="share the name 't.dup'"):
+        check_claims([c, c])
+    with pytest.raises(TypeError, match="expects Claim objects; got float"):
+        check_claims([1.0])
+
+
+def test_claims_markdown_marks_failures() -> None:
+    text = claims_markdown([Claim("t.a", "a", 1.0, ">", 0.0), Claim("t.b", "b", 0.0, ">", 1.0)])
+    assert "| `t.a` | a | 1 | > 0 | +1 | yes |" in text
+    assert "| `t.b` | b | 0 | > 1 | -1 | **no** |" in text
+
+
+# --- seeds and the registry --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(book_experiments()))
+def test_seed_offset_changes_every_seed_and_the_cache_key(name) -> None:
+    base = book_config(name, scale="tiny", seed_offset=0)
+    moved = book_config(name, scale="tiny", seed_offset=3)
+    assert moved.key() != base.key()
+    seeds = [
+        f.name
+        for f in dataclasses.fields(base)
+        if f.name in ("seed", "seeds") or f.name.endswith(("_seed", "_seeds"))
+    ]
+    assert seeds, f"{name} has no seed field"
+    for field in seeds:
+        a, b = getattr(base, field), getattr(moved, field)
+        if isinstance(a, int):
+            assert b == a + 3
+        else:
+            assert tuple(b) == tuple(v + 3 for v in a)
+    assert base.with_seed_offset(0) is base
+
+
+def test_book_config_reads_the_seed_offset_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("SVCCA_SEED_OFFSET", "2")
+    assert book_config("seed_pair", scale="tiny") == book_config("seed_pair", scale="tiny", seed_offset=2)
+    monkeypatch.setenv("SVCCA_SEED_OFFSET", "two")
+    with pytest.raises(ValueError, match="SVCCA_SEED_OFFSET must be an integer; got 'two'"):
+        book_config("seed_pair", scale="tiny")
+
+
+def test_book_config_unknown_name() -> None:
+    with pytest.raises(ValueError, match="no book experiment named 'nope'; known: seed_pair"):
+        book_config("nope")
+
+
+def test_every_book_chapter_exists() -> None:
+    for exp in book_experiments().values():
+        assert (ROOT / "book" / "chapters" / f"{exp.chapter}.md").exists(), exp
+
+
+# --- the matrix --------------------------------------------------------------------------
+
+
+def test_variant_environment() -> None:
+    env = Variant(1, "avx2").env({"ATEN_CPU_CAPABILITY": "avx512", "MPLBACKEND": "Agg"})
+    assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["OMP_NUM_THREADS"] == "1"
+    assert "MPLBACKEND" not in env
+    assert "ATEN_CPU_CAPABILITY" not in Variant(0, "native").env({"ATEN_CPU_CAPABILITY": "avx2"})
+    with pytest.raises(ValueError, match="kernel must be one of native, default"):
+        Variant(0, "fast")
+
+
+def test_run_matrix_rejects_unknown_experiments() -> None:
+    with pytest.raises(ValueError, match=r"unknown book experiment\(s\) \['nope'\]"):
+        run_matrix(["nope"])
+
+
+def _job(name, variant, value, bound=0.5):
+    c = Claim(f"{name}.c", "statement", value, ">", bound)
+    return {"name": name, "variant": variant, "error": None, "claims": [c.to_dict()], "seconds": 1.0}
+
+
+def test_matrix_result_table_and_failures() -> None:
+    res = MatrixResult(
+        jobs=[_job("seed_pair", "seed+0/default", 0.9), _job("seed_pair", "seed+1/default", 0.4)]
+    )
+    assert res.variants == ["seed+0/default", "seed+1/default"]
+    assert res.failed == [("seed_pair.c", "seed+1/default")]
+    assert not res.ok
+    text = res.summary()
+    assert "FAIL seed_pair.c" in text and "-0.1" in text
+
+
+@pytest.mark.slow
+def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
+    res = run_matrix(
+        ["seed_pair"],
+        [Variant(0, "default"), Variant(1, "default")],
+        scale="tiny",
+        workers=2,
+        cache_dir=tmp_path,
+    )
+    assert not res.errors, res.errors
+    assert [j["variant"] for j in res.jobs] == ["seed+0/default", "seed+1/default"]
+    assert all(j["capability"] == "DEFAULT" for j in res.jobs)
+    assert len(list((tmp_path / "default").glob("*.npz"))) == 2
+    again = run_matrix(["seed_pair"], [Variant(1, "default")], scale="tiny", workers=1, cache_dir=tmp_path)
+    assert again.jobs[0]["from_cache"]
+
+
+# --- the build's pages -------------------------------------------------------------------
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("book_build", ROOT / "book" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(*jobs):
+    res = MatrixResult(jobs=list(jobs))
+    out = res.to_dict()
+    out["variant"] = jobs[0]["variant"]
+    return out
+
+
+def test_status_page_is_red_when_a_claim_fails() -> None:
+    build = _build_module()
+    green = build.status_markdown(_record(_job("seed_pair", "seed+0/native", 0.9)))
+    assert "All 1 claims of the book held" in green and "{doc}`chapters/01_cca`" in green
+    red = build.status_markdown(_record(_job("seed_pair", "seed+0/native", 0.1)))
+    assert ":::{error}" in red and "1 claim(s)" in red and "**NO**" in red
+
+
+def test_robustness_page_flags_claims_missing_from_the_matrix() -> None:
+    build = _build_module()
+    record = _record(_job("seed_pair", "seed+0/native", 0.9))
+    matrix = _record(_job("seed_pair", "seed+0/default", 0.8), _job("seed_pair", "seed+0/avx2", 0.7))
+    table, stale = build.robustness_markdown(record, matrix)
+    assert not stale
+    assert "| `seed_pair.c`: statement | > 0.5 | 0.7 | 0.8 | 0.9 | +0.2 | yes |" in table
+    changed = _record({**_job("seed_pair", "seed+0/native", 0.9, bound=0.6)})
+    _, stale = build.robustness_markdown(changed, matrix)
+    assert stale == ["seed_pair.c"]
+    _, stale = build.robustness_markdown(record, None)
+    assert stale == ["seed_pair.c"]
