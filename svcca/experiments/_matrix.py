@@ -297,7 +297,9 @@ def _run_job(name: str, seed_offset: int, scale: str, cache: str, out: str) -> N
     t0 = time.perf_counter()
     config = book_config(name, scale=scale, seed_offset=seed_offset)
     result = run_or_load(config, cache)
-    claims = config.claims(result)
+    # claims are the book's statements about the default scale (the embedded data); at
+    # the tiny (test) and full (papers' data) scales they are not checked
+    claims = config.claims(result) if scale == "default" else []
     record = {
         "capability": torch.backends.cpu.get_cpu_capability(),
         "from_cache": result.from_cache,
