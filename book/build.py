@@ -36,7 +36,8 @@ MATRIX = BOOK / "robustness.json"
 _READING = re.compile(r"reading sources\.\.\. \[\s*\d+%\]\s+(\S+)")
 _EXECUTED = re.compile(r"Executed notebook in ([0-9.]+) seconds")
 _CACHED = re.compile(r"Using cached notebook")
-_PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL|Traceback|Error:)")
+_PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _chapter_of(experiment: str) -> str:
@@ -204,7 +205,7 @@ def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
     log_path = BUILD / "build.log"
     start, last = time.perf_counter(), time.perf_counter()
     doc = None
-    problems: list[str] = []
+    failing = 0  # lines of a failing cell still to show
     with (
         open(log_path, "w") as log,
         subprocess.Popen(
@@ -223,11 +224,16 @@ def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
                 print(f"  {doc:40s} {float(m.group(1)):7.1f} s  executed", flush=True)
             elif _CACHED.search(ln) and doc:
                 print(f"  {doc:40s} {time.perf_counter() - last:7.1f} s  cached", flush=True)
+            elif "Executing notebook failed" in ln:
+                print(f"  {doc or '?':40s} {time.perf_counter() - last:7.1f} s  FAILED:", flush=True)
+                failing = 60
+            elif failing:
+                # the failing cell and its error, up to the end of nbclient's report
+                print("    " + _ANSI.sub("", ln.rstrip()), file=sys.stderr, flush=True)
+                failing = 0 if "ExecutionError" in ln and "CellExecutionError" not in ln else failing - 1
             elif _PROBLEM.search(ln) and "without encryption" not in ln:
-                problems.append(ln.rstrip())
+                print("  " + _ANSI.sub("", ln.rstrip())[:300], file=sys.stderr, flush=True)
         rc = proc.wait()
-    if rc != 0 or problems:
-        print("\n".join(problems[-40:]), file=sys.stderr)
     print(
         f"chapters: {time.perf_counter() - start:.0f} s; full log in {log_path.relative_to(BOOK.parent)}",
         flush=True,
