@@ -191,6 +191,82 @@ def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[st
     return "\n".join(out) + "\n", stale
 
 
+def _chapters() -> list[Path]:
+    """The book's notebooks (MyST files with a kernel), in the table of contents' order."""
+    toc = (BOOK / "_toc.yml").read_text()
+    files = [BOOK / f"{m}.md" for m in re.findall(r"(?:root|file):\s*(\S+)", toc)]
+    return [f for f in files if f.exists() and "kernelspec:" in f.read_text()[:600]]
+
+
+def _read_notebook(path: Path):  # noqa: ANN202 - a nbformat NotebookNode
+    """Read a chapter exactly as the book's build does, so the execution cache matches it."""
+    from myst_nb.core.config import NbParserConfig
+    from myst_nb.core.read import create_nb_reader
+    from myst_parser.config.main import MdParserConfig
+
+    text = path.read_text()
+    reader = create_nb_reader(str(path), MdParserConfig(), NbParserConfig(), text)
+    return None if reader is None else reader.read(text)
+
+
+def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
+    """Worker: execute one chapter in its folder; (path, executed notebook or None, seconds, error)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    os.environ.clear()
+    os.environ.update(env)
+    nb = _read_notebook(Path(path))
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False)
+    if result.err is not None:
+        return path, None, result.time, result.exc_string
+    return path, nb, result.time, None
+
+
+def execute_chapters(env: dict[str, str], workers: int) -> None:
+    """Step 2b: execute the chapters missing from Jupyter Book's execution cache, in parallel.
+
+    Each chapter runs in its own kernel, as the build would run it, and its executed
+    notebook is stored in the same cache under the same key, so Jupyter Book then only
+    renders it. A chapter that fails here is left to Jupyter Book, which reports the error.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(BUILD / ".jupyter_cache"))
+    todo = []
+    for path in _chapters():
+        nb = _read_notebook(path)
+        if nb is None:
+            continue
+        try:
+            cache.match_cache_notebook(nb)
+        except KeyError:
+            todo.append(path)
+    if not todo:
+        return
+    print(f"chapters: executing {len(todo)} in {workers} parallel kernel(s)", flush=True)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_execute, str(p), env, 600) for p in todo]
+        for fut in as_completed(futures):
+            path, nb, seconds, error = fut.result()
+            name = Path(path).relative_to(BOOK).with_suffix("").as_posix()
+            if error is not None:
+                print(
+                    f"  {name:40s} {seconds:7.1f} s  failed (Jupyter Book reruns it and reports)", flush=True
+                )
+                continue
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
+            print(f"  {name:40s} {seconds:7.1f} s  executed", flush=True)
+    print(f"chapters: {time.perf_counter() - start:.0f} s wall", flush=True)
+
+
 def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
     """Step 3: Jupyter Book, its output to the log, one console line per chapter."""
     cmd = [
@@ -265,6 +341,8 @@ def main() -> int:
         stale = []  # the matrix covers the default scale, the only one whose claims are checked
     _write(GENERATED / "robustness_table.md", table)
 
+    if experiments_ok:
+        execute_chapters(env, workers=int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1)))
     rc = run_jupyter_book(env, sys.argv[1:])
     failed = [n for n, row in record["claims"].items() if not all(c["holds"] for c in row["values"].values())]
     verdict = "ok" if rc == 0 and experiments_ok and not stale else "FAILED"
