@@ -173,13 +173,8 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
 
 
 def _varying(X: Any, mean: Any, ops: Any) -> Any:
-    """Indices of the non-constant features (same tolerance as CCA's whitening)."""
-    from ._cca import _col_scale_tolerance, _input_eps
+    """Indices of the non-constant features (the same test as CCA's whitening)."""
+    from ._cca import _varying_columns
 
     Xa = ops.asarray(X)
-    n = int(Xa.shape[0])
-    norms = ops.colnorm(Xa - mean)
-    eps = max(ops.real_dtype_eps(Xa), _input_eps(X))
-    tol = _col_scale_tolerance(ops.abs(mean), n, eps)
-    varies = (Xa != Xa[:1]).any(0)  # exactly constant columns, whatever the mean's rounding
-    return ops.nonzero((norms > tol) & (norms > 0) & varies)
+    return ops.nonzero(_varying_columns(ops, Xa, mean, ops.colnorm(Xa - mean), int(Xa.shape[0])))

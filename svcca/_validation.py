@@ -17,6 +17,7 @@ import numpy as np
 from ._backend import is_torch
 
 __all__ = [
+    "PrecisionWarning",
     "SampleSizeWarning",
     "check_array",
     "assert_finite",
@@ -32,6 +33,11 @@ __all__ = [
 
 class SampleSizeWarning(UserWarning):
     """Too few samples for the number of features: canonical correlations are inflated."""
+
+
+class PrecisionWarning(UserWarning):
+    """The input's own precision (float16, bfloat16) limits the answer: directions below its
+    rounding were dropped. Computation itself always runs in float32 or wider."""
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
