@@ -233,9 +233,12 @@ def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any) -> bool:
     return bool(small.any())
 
 
-def _pow2_rescale(ops: Any, Xa: Any) -> tuple[Any, Any]:
-    """Multiply each column by a power of two (exact) so its largest entry is near 1."""
+def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]:
+    """Multiply each column (or, with ``per_column=False``, the whole array) by a power of
+    two (exact) so its largest entry is near 1; returns the scaled array and the factors."""
     amax = ops.to_numpy(ops.colmaxabs(Xa)).astype(np.float64)
+    if not per_column:  # one factor: measures that depend on relative column scales
+        amax = amax.max(keepdims=True)
     _, e = np.frexp(np.where(amax > 0, amax, 1.0))
     c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
     c = ops.from_numpy(c, like=Xa)

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._backend import get_ops, is_torch, to_numpy
 from ._cca import CCAResult, whiten
-from ._cka import _centre, _check_real_pair, _procrustes_factor, linear_cka, procrustes
+from ._cka import _centre, _check_real_pair, _procrustes_factor, _self_hsic, linear_cka, procrustes
 from ._pwcca import pwcca
 from ._svcca import svcca, svd_reduce
 from ._validation import check_option, check_pair, check_rng, shape_of, warn_sample_size
@@ -274,10 +274,14 @@ class _CKAEngine(_Engine):
     def __init__(self, X: Any, Y: Any, debiased: bool) -> None:
         X, Y = _check_real_pair(X, Y, "CKA")
         ops = self.ops = get_ops(X, Y)
-        ref = linear_cka(X, Y, debiased=debiased)
         self.debiased = debiased
         Xc, Yc = _centre(ops, X), _centre(ops, Y)
         n, p = (int(s) for s in Xc.shape)
+        if debiased and n < 4:
+            linear_cka(X, Y, debiased=True)  # raises its message
+        hxx, hyy = _self_hsic(ops, Xc, debiased), _self_hsic(ops, Yc, debiased)
+        if not (hxx > 0 and hyy > 0):
+            linear_cka(X, Y, debiased=debiased)  # raises its message for the dead side
         q = int(Yc.shape[1])
         self.n = n
         self.use_gram = n * n < p * q
@@ -304,9 +308,9 @@ class _CKAEngine(_Engine):
             self.ones = (float(ops.sum(sx * sx)) - float(ops.sum(dx))) * (
                 float(ops.sum(sy * sy)) - float(ops.sum(dy))
             )
-            self.norm = math.sqrt(ref.hsic_xx * ref.hsic_yy)
+            self.norm = math.sqrt(hxx * hyy)
         else:
-            self.norm = math.sqrt(ref.hsic_xx * ref.hsic_yy) * (n - 1) ** 2
+            self.norm = math.sqrt(hxx * hyy) * (n - 1) ** 2
 
     def batch(self, perms: Any) -> Any:
         if self.use_gram:
