@@ -8,7 +8,7 @@ from typing import Any
 from ._backend import get_ops
 from ._cca import CCAResult, cca_from_whitened, whiten
 from ._pca import _centred_svd, _sign_flip, n_directions_for
-from ._validation import check_keep, check_pair, warn_sample_size
+from ._validation import check_pair, resolve_keep, warn_sample_size
 
 __all__ = ["SVCCAResult", "svcca", "svd_reduce"]
 
@@ -21,8 +21,10 @@ class SVCCAResult(CCAResult):
 
     Attributes
     ----------
-    keep : float or int
-        The variance fraction (or number of directions) that was asked for.
+    keep : float or None
+        The variance fraction that was asked for (None when ``n_components`` was given).
+    n_directions : int or None
+        The number of directions per side that was asked for (``n_components``), or None.
     x_dims, y_dims : int
         Number of SVD directions kept on each side.
     x_explained, y_explained : float
@@ -32,6 +34,7 @@ class SVCCAResult(CCAResult):
     """
 
     keep: Any = None
+    n_directions: int | None = None
     x_dims: int = 0
     y_dims: int = 0
     x_explained: float = 0.0
@@ -41,7 +44,9 @@ class SVCCAResult(CCAResult):
 
     def __repr__(self) -> str:
         return (
-            f"SVCCAResult(similarity={self.similarity:.4f}, keep={self.keep}, x_dims={self.x_dims}, "
+            f"SVCCAResult(similarity={self.similarity:.4f}, "
+            + (f"keep={self.keep}" if self.n_directions is None else f"n_components={self.n_directions}")
+            + f", x_dims={self.x_dims}, "
             f"y_dims={self.y_dims}, n_samples={self.n_samples})"
         )
 
@@ -70,7 +75,8 @@ def svcca(
     X: Any,
     Y: Any,
     *,
-    keep: float | int = 0.99,
+    keep: float | None = None,
+    n_components: int | None = None,
     epsilon: float = 0.0,
     rtol: float | None = None,
     dtype: Any = None,
@@ -84,18 +90,27 @@ def svcca(
         Activations of the first layer, samples first.
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer over the same samples.
-    keep : float or int, default 0.99
-        A float in (0, 1]: per side, the smallest number of SVD directions whose squared
-        singular values reach ``keep`` of the total variance (the paper's 99%). An int:
-        that many directions per side. Never more than the side's numerical rank.
+    keep : float, default 0.99
+        A variance fraction in (0, 1]: per side, the smallest number of SVD directions whose
+        squared singular values reach ``keep`` of the total variance (the paper's 99%).
+        Never more than the side's numerical rank. An int is refused (``keep=1`` would
+        silently mean one direction where ``keep=1.0`` keeps all the variance).
+    n_components : int, optional
+        Instead of ``keep``: that many SVD directions per side (never more than the rank).
     epsilon, rtol, dtype, warn
-        As in :func:`svcca.cca`.
+        As in :func:`svcca.cca` (half-precision input is computed in float32 or wider).
 
     Returns
     -------
     SVCCAResult
         ``.similarity`` is the mean canonical correlation of the reduced layers; the
         dimensions kept are in ``x_dims``/``y_dims``.
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays (see :func:`svcca.cca`), an int ``keep``, a ``keep`` outside
+        (0, 1], a non-positive ``n_components``, or both ``keep`` and ``n_components``.
 
     Notes
     -----
@@ -116,8 +131,10 @@ def svcca(
     >>> res = svcca.svcca(X, Y, keep=0.99)
     >>> res.x_dims, res.y_dims, round(res.similarity, 3)
     (5, 5, 1.0)
+    >>> svcca.svcca(X, Y, n_components=2).x_dims
+    2
     """
-    keep = check_keep(keep)
+    keep = resolve_keep(keep, n_components)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     mx, rx, Vx, kx, ex, sx = svd_reduce(X, keep, ops)
@@ -153,7 +170,8 @@ def svcca(
         _X=X,
         _Y=Y,
         _weights_fn=weights,
-        keep=keep,
+        keep=keep if isinstance(keep, float) else None,
+        n_directions=keep if isinstance(keep, int) else None,
         x_dims=kx,
         y_dims=ky,
         x_explained=ex,

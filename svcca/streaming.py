@@ -63,13 +63,13 @@ from ._cca import (
     _Pairs,
     _try_gram,
 )
-from ._grid import SimilarityMatrix, _resolve_options, projection_weights_from_comoment
+from ._grid import SimilarityMatrix, _keep_of, _resolve_options, projection_weights_from_comoment
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._pwcca import PWCCAResult
 from ._svcca import SVCCAResult
-from ._validation import check_array, check_epsilon, check_keep, check_option, shape_of, warn_sample_size
+from ._validation import check_array, check_epsilon, check_keep, check_option, resolve_keep, shape_of, warn_sample_size
 
 __all__ = ["PairAccumulator", "MultiLayerAccumulator"]
 
@@ -778,7 +778,7 @@ class _Finisher:
         warn: bool,
     ) -> SVCCAResult:  # fmt: skip
         self._need("SVCCA")
-        keep = check_keep(keep)
+        keep = check_keep(keep)  # resolved by the callers: a fraction (float) or a number (int)
         epsilon = check_epsilon(epsilon)
         m, ops = self._m, self._m.ops
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
@@ -802,7 +802,8 @@ class _Finisher:
         return SVCCAResult(
             rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
             x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
-            x_method="gram", y_method="gram", _weights_fn=weights, keep=keep, x_dims=kx, y_dims=ky,
+            x_method="gram", y_method="gram", _weights_fn=weights, keep=keep if isinstance(keep, float) else None,
+            n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
         )  # fmt: skip
 
@@ -1131,16 +1132,24 @@ class PairAccumulator(_Finisher):
         return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)[0]
 
     def svcca(
-        self, *, keep: float | int = 0.99, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
+        self,
+        *,
+        keep: float | None = None,
+        n_components: int | None = None,
+        epsilon: float = 0.0,
+        rtol: float | None = None,
+        warn: bool = True,
     ) -> SVCCAResult:
         """SVCCA from the statistics (as :func:`svcca.svcca`): the SVD reduction comes from the
         eigendecomposition of each side's covariance.
 
         Parameters
         ----------
-        keep : float or int, default 0.99
-            Variance fraction or number of directions per side; directions at the rounding
-            level of the statistics are never kept.
+        keep : float, default 0.99
+            Variance fraction in (0, 1] per side (an int is refused); directions at the
+            rounding level of the statistics are never kept.
+        n_components : int, optional
+            Instead of ``keep``: the number of directions per side.
         epsilon, rtol, warn
             As in :meth:`cca`.
 
@@ -1148,7 +1157,7 @@ class PairAccumulator(_Finisher):
         -------
         SVCCAResult
         """
-        return self._svcca_pair("X", "Y", self._labels, keep, epsilon, rtol, warn)
+        return self._svcca_pair("X", "Y", self._labels, resolve_keep(keep, n_components), epsilon, rtol, warn)
 
     def pwcca(
         self, *, side: str = "x", epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
@@ -1400,7 +1409,8 @@ class MultiLayerAccumulator(_Finisher):
         cols: Sequence[Hashable] | None = None,
         *,
         method: str = "cca",
-        keep: float | int | None = None,
+        keep: float | None = None,
+        n_components: int | None = None,
         side: str | None = None,
         debiased: bool | None = None,
         epsilon: float | None = None,
@@ -1418,7 +1428,7 @@ class MultiLayerAccumulator(_Finisher):
         method : {"cca", "svcca", "pwcca", "cka"}, default "cca"
             As in :func:`svcca.similarity_matrix`. CKA is the biased linear CKA
             ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)``; the debiased one needs the samples.
-        keep, side, debiased, epsilon, rtol, warn, progress
+        keep, n_components, side, debiased, epsilon, rtol, warn, progress
             As in :func:`svcca.similarity_matrix`.
 
         Returns
@@ -1430,7 +1440,7 @@ class MultiLayerAccumulator(_Finisher):
         from ._grid import METHODS
 
         check_option(method, "method", METHODS)
-        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol)
+        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol, n_components)
         if method == "cka" and opts["debiased"]:
             raise ValueError(
                 "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
@@ -1473,7 +1483,7 @@ class MultiLayerAccumulator(_Finisher):
                 wa, wb = whitened(a), whitened(b)
                 values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
             elif method == "svcca":
-                sv = self._svcca_pair(a, b, names(a, b), opts["keep"], opts["epsilon"], opts["rtol"], False)
+                sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
             elif method == "pwcca":
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)

@@ -141,7 +141,7 @@ def test_compare_svcca_keep_and_conv_flatten(tmp_path, capsys):
     np.save(tmp_path / "fc.npy", conv.reshape(200, -1) @ rng.standard_normal((12, 12)))
     code, out, _ = run(
         capsys, "compare", tmp_path / "conv.npy", tmp_path / "fc.npy", "--flatten", "--method", "svcca",
-        "--keep", "12", "--null", "20",
+        "--n-components", "12", "--null", "20",
     )  # fmt: skip
     assert code == 0
     assert "similarity              1.000000" in out

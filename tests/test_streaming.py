@@ -137,12 +137,12 @@ def test_unresolvable_directions_are_dropped_not_invented(rank_deficient_ill_con
     assert np.all((np.asarray(res.rho) >= 0) & (np.asarray(res.rho) <= 1))
 
 
-@pytest.mark.parametrize("keep", [0.99, 3])
+@pytest.mark.parametrize("keep", [{"keep": 0.99}, {"n_components": 3}])
 def test_svcca_streamed_equals_batch(rng, keep):
     X, Y = make_shared_latent_views(rng, 800, 12, 9, 3)
     X = X @ np.diag(np.logspace(0, -1, 12))  # a spread spectrum, so keep=0.99 bites
-    res = stream(X, Y, random_cuts(rng, 800, 6)).svcca(keep=keep)
-    ref = svcca.svcca(X, Y, keep=keep)
+    res = stream(X, Y, random_cuts(rng, 800, 6)).svcca(**keep)
+    ref = svcca.svcca(X, Y, **keep)
     assert (res.x_dims, res.y_dims) == (ref.x_dims, ref.y_dims)
     assert res.x_explained == pytest.approx(ref.x_explained, abs=TOL64)
     np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
