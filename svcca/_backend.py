@@ -24,9 +24,13 @@ def is_torch(x: Any) -> bool:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU)."""
+    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU;
+    bfloat16, which numpy lacks, arrives as float32, exactly)."""
     if is_torch(x):
-        return x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if x.dtype == sys.modules["torch"].bfloat16:
+            x = x.float()
+        return x.numpy()
     return np.asarray(x)
 
 

@@ -240,6 +240,7 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
     if not per_column:  # one factor: measures that depend on relative column scales
         amax = amax.max(keepdims=True)
     _, e = np.frexp(np.where(amax > 0, amax, 1.0))
+    e = np.clip(e, -1020, 1020)  # subnormal columns: 2**-e must stay a finite float
     c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
     c = ops.from_numpy(c, like=Xa)
     return Xa * c, c

@@ -143,7 +143,7 @@ def pls(
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf
-        s, xs, ys, mx, my = s / (cx * cy), xs / cx, ys / cy, mx / cx, my / cy
+        s, xs, ys, mx, my = s / cx / cy, xs / cx, ys / cy, mx / cx, my / cy
     return PLSResult(
         covariances=s,
         x_weights=U,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._backend import get_ops
 from ._cca import CCAResult, cca_from_whitened, whiten
 from ._pca import _centred_svd, _sign_flip, n_directions_for
@@ -59,7 +61,7 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     exceeds the numerical rank: directions with ``s_i <= max(n, p) * eps * s_max`` are
     rounding noise, not data.
     """
-    mean, U, s, Vh = _centred_svd(X, ops)
+    mean, U, s, Vh, c = _centred_svd(X, ops)  # s of the data times c (a power of two)
     U, Vh = _sign_flip(ops, U, Vh)
     k = n_directions_for(s, keep)
     s_max = ops.max(s)
@@ -67,6 +69,8 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     k = max(1, min(k, rank))
     total = ops.item((s * s).sum())
     explained = ops.item((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
+    with np.errstate(over="ignore"):
+        s = s / c
     reduced = U[:, :k] * s[:k]
     return mean, reduced, ops.ct(Vh[:k]), k, explained, s
 
@@ -192,7 +196,9 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
 
 def _varying(X: Any, mean: Any, ops: Any) -> Any:
     """Indices of the non-constant features (the same test as CCA's whitening)."""
-    from ._cca import _varying_columns
+    from ._cca import _pow2_rescale, _varying_columns
 
-    Xa = ops.asarray(X)
+    # constancy does not depend on a column's scale: powers of two keep the norms finite
+    Xa, c = _pow2_rescale(ops, ops.asarray(X))
+    mean = mean * c
     return ops.nonzero(_varying_columns(ops, Xa, mean, ops.colnorm(Xa - mean), int(Xa.shape[0])))

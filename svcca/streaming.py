@@ -696,7 +696,7 @@ def _exponent_for(amax: float) -> int:
     that brings its largest entry near 1 (the co-moments square it)."""
     if not amax > 0 or 2.0**-200 < amax < 2.0**200:
         return 0
-    return -int(np.frexp(amax)[1])
+    return min(max(-int(np.frexp(amax)[1]), -1000), 1000)  # 2**e stays a float
 
 
 def _reduce_stats(ops: Any, n: int, C: Any, keep: float | int) -> tuple[Any, Any, int, float]:
@@ -851,7 +851,7 @@ class _Finisher:
         corr = ops.clip01(s * (n - 1) / (sx * sy))
         ea, eb = self._exp(a), self._exp(b)
         with np.errstate(over="ignore"):  # back to the data's units (inf beyond the float range)
-            s, mx, my = s * 2.0 ** -(ea + eb), mx * 2.0**-ea, my * 2.0**-eb
+            s, mx, my = s * 2.0**-ea * 2.0**-eb, mx * 2.0**-ea, my * 2.0**-eb
         return PLSResult(
             covariances=s, x_weights=U, y_weights=V, x_mean=mx, y_mean=my, n_samples=n,
             correlations=corr,
