@@ -445,8 +445,9 @@ def get_ops(*arrays: Any, dtype: Any = None) -> NumpyOps:
 
     Mixing a tensor with a numpy array is allowed; the numpy side is moved to the
     tensor's device. On the torch backend, real inputs are promoted to complex when any
-    input is complex (numpy promotes in every product; torch refuses mixed operands). ``dtype`` (None, float32 or float64, numpy or torch spelling) is the
-    compute precision; None means float64.
+    input is complex (numpy promotes in every product; torch refuses mixed operands).
+    ``dtype`` (None, float32 or float64, numpy or torch spelling) is the compute
+    precision; None means float64.
 
     Raises
     ------

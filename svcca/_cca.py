@@ -846,7 +846,10 @@ def cca(
         cannot resolve, see :func:`svcca._cca.whiten`); ``"svd"`` forces the SVD.
     dtype : {None, numpy.float32, numpy.float64}, optional
         Compute precision; float64 unless float32 is asked for (complex input computes in
-        the matching complex type).
+        the matching complex type). Whatever arrives (float16, bfloat16, integers) is
+        computed in float32 or wider; input coarser than the compute precision adds its own
+        rounding as a floor under the rank tolerance (about ``eps_input * (1 + |mean|/std)``
+        on unit-variance features), so float16 rounding noise is not mistaken for directions.
     warn : bool, default True
         Warn (:class:`SampleSizeWarning`) when ``p + q > n - 1``, where some correlations
         are 1 whatever the data.
@@ -861,8 +864,9 @@ def cca(
     ------
     ValueError
         For non-2-D, empty, NaN/Inf input, different sample counts (every message names
-        both shapes), fewer than 2 samples, a side with no varying feature, or a ``dtype``
-        other than float32/float64.
+        both shapes), fewer than 2 samples, a side with no varying feature, values that
+        overflow the compute precision (``dtype=numpy.float32`` with values beyond 3.4e38),
+        or a ``dtype`` other than float32/float64.
     TypeError
         For input that cannot be read as a numeric array.
 
@@ -870,6 +874,9 @@ def cca(
     -----
     SampleSizeWarning
         When ``x_rank + y_rank > n_samples - 1``.
+    PrecisionWarning
+        When half-precision input (float16, bfloat16) hides directions below its own
+        rounding: they are dropped, and the ranks and correlations are limited by it.
 
     Notes
     -----

@@ -191,7 +191,9 @@ def linear_cka(
         (cost O(n^2 (p + q))). ``"auto"`` takes the feature path when ``max(p, q) < n``.
         Both give the same value up to rounding.
     dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+        Compute precision; float64 unless float32 is asked for (half-precision input is
+        computed in float32 or wider). Each side is scaled by an exact power of two while
+        computing, so any finite scale (1e-160 to 1e160) gives the same value.
 
     Returns
     -------
@@ -372,7 +374,9 @@ def procrustes(X: Any, Y: Any, *, dtype: Any = None) -> ProcrustesResult:
         Activations of the second layer over the same samples. The widths may differ: the
         narrower side is implicitly padded with zero features.
     dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+        Compute precision; float64 unless float32 is asked for (half-precision input is
+        computed in float32 or wider). Each side is scaled by an exact power of two while
+        computing, so any finite scale (1e-160 to 1e160) gives the same value.
 
     Returns
     -------

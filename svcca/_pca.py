@@ -113,7 +113,8 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
         An int keeps that many directions; a float in (0, 1] keeps the fewest directions
         explaining that fraction of the variance; None keeps ``min(n_samples, n_features)``.
     dtype : {None, numpy.float32, numpy.float64}
-        Compute precision (float64 by default).
+        Compute precision (float64 by default; half-precision input is computed in float32
+        or wider).
 
     Returns
     -------

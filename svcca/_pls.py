@@ -90,7 +90,9 @@ def pls(
         Pairs with covariance ``<= rtol * max`` are dropped; default
         ``max(n_features_x, n_features_y) * eps``.
     dtype : {None, numpy.float32, numpy.float64}
-        Compute precision.
+        Compute precision (float64 by default; half-precision input is computed in float32
+        or wider). Each side is scaled by an exact power of two while computing, so any
+        finite scale (1e-160 to 1e160) gives the same correlations.
 
     Returns
     -------

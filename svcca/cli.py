@@ -185,6 +185,11 @@ def load_activations(
 
 
 def _parse_keep(text: str) -> float:
+    if text.strip().lstrip("+-").isdigit():  # "1": one direction, or all the variance?
+        raise argparse.ArgumentTypeError(
+            f"expected a variance fraction such as 0.99 or 1.0; got {text!r} (for a number of "
+            f"directions use --n-components {text.strip()})"
+        )
     try:
         value = float(text)
     except ValueError:
@@ -235,7 +240,10 @@ def _add_compare(subparsers: Any) -> None:
     p.add_argument("--flatten", action="store_true", help="reshape (n, h, w, c) arrays to (n, h*w*c)")
     p.add_argument("--keep", type=_parse_keep, help="svcca only: variance fraction in (0, 1] (default 0.99)")
     p.add_argument(
-        "--n-components", type=_positive_int, metavar="K", help="svcca only: K directions per side (not --keep)"
+        "--n-components",
+        type=_positive_int,
+        metavar="K",
+        help="svcca only: K directions per side (not --keep)",
     )
     p.add_argument("--null", type=_positive_int, metavar="N", help="permutation null with N shuffles")
     p.add_argument("--ci", type=_positive_int, metavar="N", help="bootstrap interval with N resamples")
@@ -258,7 +266,9 @@ def _measure_for(args: argparse.Namespace) -> tuple[Any, Callable[..., Any]]:
         if args.method != "svcca":
             raise CLIError(f"{flag} applies to --method svcca only; got --method {args.method}")
         if args.keep is not None and args.n_components is not None:
-            raise CLIError("pass --keep (a variance fraction) or --n-components (a number of directions), not both")
+            raise CLIError(
+                "pass --keep (a variance fraction) or --n-components (a number of directions), not both"
+            )
         from ._svcca import svcca
 
         full = partial(svcca, keep=args.keep, n_components=args.n_components)
@@ -325,6 +335,7 @@ def _run_compare(args: argparse.Namespace) -> int:
             "low": ci.low,
             "high": ci.high,
             "standard_error": ci.standard_error,
+            "n_degenerate": ci.n_degenerate,
         }
     for w in caught:
         print(f"svcca compare: warning: {w.message}", file=sys.stderr)
@@ -359,6 +370,7 @@ def _format_compare(out: dict[str, Any]) -> str:
         lines.append(
             f"bootstrap {100 * d['confidence']:g}% interval ({d['n_boot']} resamples, {d['method']}, "
             f"seed {d['seed']}): [{d['low']:.6f}, {d['high']:.6f}]"
+            + (f"; {d['n_degenerate']} degenerate resamples left out" if d.get("n_degenerate") else "")
         )
     return "\n".join(lines)
 

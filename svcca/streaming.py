@@ -69,7 +69,15 @@ from ._pls import PLSResult
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._pwcca import PWCCAResult
 from ._svcca import SVCCAResult
-from ._validation import check_array, check_epsilon, check_keep, check_option, resolve_keep, shape_of, warn_sample_size
+from ._validation import (
+    check_array,
+    check_epsilon,
+    check_keep,
+    check_option,
+    resolve_keep,
+    shape_of,
+    warn_sample_size,
+)
 
 __all__ = ["PairAccumulator", "MultiLayerAccumulator"]
 
@@ -802,7 +810,8 @@ class _Finisher:
         return SVCCAResult(
             rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
             x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
-            x_method="gram", y_method="gram", _weights_fn=weights, keep=keep if isinstance(keep, float) else None,
+            x_method="gram", y_method="gram", _weights_fn=weights,
+            keep=keep if isinstance(keep, float) else None,
             n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
         )  # fmt: skip

@@ -181,7 +181,15 @@ _DTYPES = [
     "torch.bfloat16", "torch.float16", "torch.float32", "torch.float64", "torch.complex128",
 ]  # fmt: skip
 # ordinary data most often, so that both layers are valid in many examples
-_VALUES = ["normal"] * 5 + ["constant_column", "all_constant", "huge", "tiny", "nonfinite", "offset", "sparse"]
+_VALUES = ["normal"] * 5 + [
+    "constant_column",
+    "all_constant",
+    "huge",
+    "tiny",
+    "nonfinite",
+    "offset",
+    "sparse",
+]
 
 
 @st.composite

@@ -127,8 +127,12 @@ def test_svd_reduce_returns_the_projection(low_rank_plus_noise_views):
         (True, TypeError, r"keep must be a float in \(0, 1\]; got True"),
         ("all", TypeError, r"keep must be a float in \(0, 1\]; got 'all'"),
         # keep=1 would read as one direction where keep=1.0 keeps all the variance: refused
-        (1, ValueError, r"keep is a variance fraction in \(0, 1\]; got the int 1\. For a number of "
-         r"directions pass n_components=1; for all the variance pass keep=1\.0"),
+        (
+            1,
+            ValueError,
+            r"keep is a variance fraction in \(0, 1\]; got the int 1\. For a number of "
+            r"directions pass n_components=1; for all the variance pass keep=1\.0",
+        ),
         (np.int64(5), ValueError, r"pass n_components=5"),
     ],
 )

@@ -11,10 +11,10 @@ from svcca._validation import (
     check_array,
     check_epsilon,
     check_keep,
-    resolve_keep,
     check_option,
     check_pair,
     check_rng,
+    resolve_keep,
     warn_sample_size,
 )
 
