@@ -18,7 +18,7 @@ from ._pca import PCAResult, pca
 from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
 from ._svcca import SVCCAResult, svcca
-from ._validation import SampleSizeWarning
+from ._validation import PrecisionWarning, SampleSizeWarning
 
 __version__ = "0.1.0"
 
@@ -30,6 +30,7 @@ __all__ = [
     "PWCCAResult",
     "ProcrustesResult",
     "SVCCAResult",
+    "PrecisionWarning",
     "SampleSizeWarning",
     "SimilarityMatrix",
     "__version__",

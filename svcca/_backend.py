@@ -24,9 +24,13 @@ def is_torch(x: Any) -> bool:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU)."""
+    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU;
+    bfloat16, which numpy lacks, arrives as float32, exactly)."""
     if is_torch(x):
-        return x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if x.dtype == sys.modules["torch"].bfloat16:
+            x = x.float()
+        return x.numpy()
     return np.asarray(x)
 
 
@@ -245,18 +249,21 @@ class TorchOps(NumpyOps):
 
     name = "torch"
 
-    def __init__(self, dtype: Any = None, device: Any = None) -> None:
+    def __init__(self, dtype: Any = None, device: Any = None, complex_: bool = False) -> None:
         import torch
 
         self.torch = torch
         self.device = device
+        # torch does not mix real and complex operands in a product (numpy promotes): when
+        # any input is complex, every real input is promoted to complex on the way in
+        self.complex_ = complex_
         dt = _np_compute_dtype(dtype)
         self.dtype = None if dt is None else {np.float32: torch.float32, np.float64: torch.float64}[dt.type]
 
     def asarray(self, x: Any, complex_ok: bool = True) -> Any:
         torch = self.torch
         t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-        if t.is_complex() and complex_ok:
+        if (t.is_complex() or self.complex_) and complex_ok:
             target = torch.complex64 if self.dtype == torch.float32 else torch.complex128
         else:
             target = self.dtype if self.dtype is not None else torch.float64
@@ -437,8 +444,10 @@ def get_ops(*arrays: Any, dtype: Any = None) -> NumpyOps:
     """Pick the backend for ``arrays``: torch if any is a tensor, else numpy.
 
     Mixing a tensor with a numpy array is allowed; the numpy side is moved to the
-    tensor's device. ``dtype`` (None, float32 or float64, numpy or torch spelling) is the
-    compute precision; None means float64.
+    tensor's device. On the torch backend, real inputs are promoted to complex when any
+    input is complex (numpy promotes in every product; torch refuses mixed operands).
+    ``dtype`` (None, float32 or float64, numpy or torch spelling) is the compute
+    precision; None means float64.
 
     Raises
     ------
@@ -447,5 +456,6 @@ def get_ops(*arrays: Any, dtype: Any = None) -> NumpyOps:
     """
     for a in arrays:
         if is_torch(a):
-            return TorchOps(dtype=dtype, device=a.device)
+            complex_ = any(b.is_complex() if is_torch(b) else np.iscomplexobj(b) for b in arrays)
+            return TorchOps(dtype=dtype, device=a.device, complex_=complex_)
     return NumpyOps(dtype=dtype)

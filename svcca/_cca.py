@@ -35,6 +35,7 @@ with vectors) and the variates are computed on first access.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,6 +45,7 @@ import numpy as np
 
 from ._backend import get_ops, is_torch
 from ._validation import (
+    PrecisionWarning,
     assert_finite,
     check_array,
     check_epsilon,
@@ -182,6 +184,36 @@ def _col_scale_tolerance(mean_abs: Any, n: int, eps: float) -> Any:
     return 8.0 * eps * math.sqrt(n) * max(1.0, math.log2(n)) * mean_abs
 
 
+# machine epsilon of float32: inputs coarser than this (float16, bfloat16) are "half"
+_FLOAT32_EPS = float(np.finfo(np.float32).eps)
+
+
+def _varying_columns(ops: Any, Xa: Any, mean: Any, norms: Any, n: int) -> Any:
+    """Mask of the columns of ``Xa`` that vary, from their centred ``norms``.
+
+    A column whose entries all equal its first is constant whatever rounding its computed
+    mean carries; any other column varies by at least one unit in the last place of its
+    own precision, which the compute precision sees when it is at least as fine. In
+    float32 the centred norm of a column with a large offset (3e5 +- 1) can fall below
+    the rounding tolerance of its mean: such columns are measured again in float64.
+    """
+    eps = float(ops.finfo(Xa).eps)
+    varies = (Xa != Xa[:1]).any(0)
+    mask = (norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0) & varies
+    if eps > 1e-10:
+        doubt = ops.to_numpy(varies & ~mask)
+        if doubt.any():
+            idx = np.flatnonzero(doubt)
+            x64 = ops.to_numpy(ops.index_cols(Xa, ops.from_numpy(idx, like=Xa))).astype(np.float64)
+            m64 = x64.mean(axis=0)
+            n64 = np.linalg.norm(x64 - m64, axis=0)
+            tol64 = _col_scale_tolerance(np.abs(m64), n, float(np.finfo(np.float64).eps))
+            spread = ops.to_numpy(mask).copy()
+            spread[idx] = (n64 > tol64) & (n64 > 0)
+            mask = ops.from_numpy(spread, like=Xa)
+    return mask
+
+
 def _input_eps(X: Any) -> float:
     """Machine epsilon of the input's own precision (float32 data carry float32 noise)."""
     if is_torch(X):
@@ -201,10 +233,14 @@ def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any) -> bool:
     return bool(small.any())
 
 
-def _pow2_rescale(ops: Any, Xa: Any) -> tuple[Any, Any]:
-    """Multiply each column by a power of two (exact) so its largest entry is near 1."""
+def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]:
+    """Multiply each column (or, with ``per_column=False``, the whole array) by a power of
+    two (exact) so its largest entry is near 1; returns the scaled array and the factors."""
     amax = ops.to_numpy(ops.colmaxabs(Xa)).astype(np.float64)
+    if not per_column:  # one factor: measures that depend on relative column scales
+        amax = amax.max(keepdims=True)
     _, e = np.frexp(np.where(amax > 0, amax, 1.0))
+    e = np.clip(e, -1020, 1020)  # subnormal columns: 2**-e must stay a finite float
     c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
     c = ops.from_numpy(c, like=Xa)
     return Xa * c, c
@@ -313,7 +349,10 @@ def _whiten(
     if n < 2:
         raise ValueError(f"CCA needs at least 2 samples; got {_got or f'{_name}.shape={shape_of(X)}'}")
     finfo = ops.finfo(Xa)
-    eps = max(float(finfo.eps), _input_eps(X))
+    # the compute precision is float32 or wider whatever arrives; the input's own rounding
+    # (float32 data in float64, float16/bfloat16 data) enters as a noise floor on the SVD path
+    eps = float(finfo.eps)
+    eps_in = _input_eps(X)
     user_rtol = rtol
     rtol = max(n, p) * eps if rtol is None else float(rtol)
     limit = _GRAM_LIMIT[8 if float(finfo.eps) < 1e-10 else 4]
@@ -323,6 +362,8 @@ def _whiten(
     colscale = None
     if not ops.all_finite(mean):  # NaN/Inf in X (raises), or a sum that overflowed
         assert_finite(X, _name, _got=_got)
+        if not ops.all_finite(Xa):  # finite input that the compute precision cannot hold
+            _overflow(X, Xa, ops, _name, _got)
         Xa, colscale = _pow2_rescale(ops, Xa)
         mean = ops.mean0(Xa)
     common = {"n_samples": n, "n_features": p, "epsilon": epsilon, "ops": ops, "source": None}
@@ -390,11 +431,7 @@ def _whiten(
         mean = ops.mean0(Xa)
         Xc = Xa - mean
         norms = ops.colnorm(Xc)
-    tol = _col_scale_tolerance(ops.abs(mean), n, eps)
-    # a column whose entries all equal its first is constant whatever rounding its computed
-    # mean carries (numpy sums along axis 0 sequentially: up to n * eps * |mean|)
-    varies = (Xa != Xa[:1]).any(0)
-    kept = ops.nonzero((norms > tol) & (norms > 0) & varies)
+    kept = ops.nonzero(_varying_columns(ops, Xa, mean, norms, n))
     n_kept = int(kept.shape[0])
     if n_kept == 0:
         _no_varying(_name, p, n)
@@ -409,20 +446,62 @@ def _whiten(
         if isinstance(res, dict):
             return done(kept, norms, {"data": Xc, "offset": offset, "gram": Gs, **res}, "gram")
     # --- SVD path
+    if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
+        Xc = Xc - ops.mean0(Xc)
+        norms = ops.colnorm(Xc)
+    floor = 0.0
     if user_rtol is None:
         # centring leaves rounding of about eps * |mean| in every entry: relative to a
         # column's spread that is eps * |mean| / std, which the rank tolerance must exceed
         mean_kept = ops.abs(mean[kept]) if n_kept < p else ops.abs(mean)
         ratio = ops.max(mean_kept * math.sqrt(n) / norms)
         rtol = max(n, p) * eps * max(1.0, ratio)
+        if eps_in > eps:
+            # input rounding of eps_in * |x| per entry: on unit-norm columns a noise matrix
+            # of norm about eps_in (1 + ratio) (1 + sqrt(p / n)) / sqrt(12), floored at 7x that
+            floor = 2.0 * eps_in * (1.0 + ratio) * (1.0 + math.sqrt(n_kept / n))
     Xc /= norms
     U, s, Vh = ops.svd(Xc)
-    r = int((s > rtol * ops.max(s)).sum())
+    r = int((s > max(rtol * ops.max(s), floor)).sum())
+    if floor and eps_in > _FLOAT32_EPS:
+        hidden = int((s > rtol * ops.max(s)).sum()) - r
+        if hidden:
+            _warn_precision(X, _name, eps_in, hidden, r)
+    if r == 0:
+        raise ValueError(
+            f"{_name} varies only at the level of its own {_dtype_name(X)} rounding (every direction "
+            f"is below eps={eps_in:.1e} relative to its offset; {_got or f'{_name}.shape={shape_of(X)}'});"
+            f" pass the activations in float32 or float64"
+        )
     U, s, V = U[:, :r], s[:r], ops.ct(Vh)[:, :r]
     denom = ops.sqrt(s * s + epsilon)
     basis = U if epsilon == 0 else U * (s / denom)
     fields = {"basis": basis, "_W": V / denom, "_singular_values": s, "rank": r}
     return done(kept, norms, fields, "svd")
+
+
+def _dtype_name(X: Any) -> str:
+    return str(X.dtype).replace("torch.", "")
+
+
+def _warn_precision(X: Any, name: str, eps_in: float, hidden: int, rank: int) -> None:
+    warnings.warn(
+        f"{name} arrived in {_dtype_name(X)} (eps={eps_in:.1e}): {hidden} of its directions lie "
+        f"below the input's own rounding and were dropped, keeping {rank}; the ranks and the "
+        f"correlations are limited by the input precision. Pass float32 or float64 activations "
+        f"for the full answer.",
+        PrecisionWarning,
+        stacklevel=5,
+    )
+
+
+def _overflow(X: Any, Xa: Any, ops: Any, name: str, got: str | None) -> None:
+    big = float(np.max(np.abs(ops.to_numpy(X) if is_torch(X) else np.asarray(X))))
+    raise ValueError(
+        f"{name}'s values overflow {_dtype_name(Xa)} (largest |value| {big:.3g} > "
+        f"{float(ops.finfo(Xa).max):.3g}; {got or f'{name}.shape={shape_of(X)}'}); compute in "
+        f"float64 (dtype=None) or rescale the layer (CCA does not depend on its scale)"
+    )
 
 
 def _no_varying(name: str, p: int, n: int) -> None:
@@ -767,7 +846,10 @@ def cca(
         cannot resolve, see :func:`svcca._cca.whiten`); ``"svd"`` forces the SVD.
     dtype : {None, numpy.float32, numpy.float64}, optional
         Compute precision; float64 unless float32 is asked for (complex input computes in
-        the matching complex type).
+        the matching complex type). Whatever arrives (float16, bfloat16, integers) is
+        computed in float32 or wider; input coarser than the compute precision adds its own
+        rounding as a floor under the rank tolerance (about ``eps_input * (1 + |mean|/std)``
+        on unit-variance features), so float16 rounding noise is not mistaken for directions.
     warn : bool, default True
         Warn (:class:`SampleSizeWarning`) when ``p + q > n - 1``, where some correlations
         are 1 whatever the data.
@@ -782,8 +864,9 @@ def cca(
     ------
     ValueError
         For non-2-D, empty, NaN/Inf input, different sample counts (every message names
-        both shapes), fewer than 2 samples, a side with no varying feature, or a ``dtype``
-        other than float32/float64.
+        both shapes), fewer than 2 samples, a side with no varying feature, values that
+        overflow the compute precision (``dtype=numpy.float32`` with values beyond 3.4e38),
+        or a ``dtype`` other than float32/float64.
     TypeError
         For input that cannot be read as a numeric array.
 
@@ -791,6 +874,9 @@ def cca(
     -----
     SampleSizeWarning
         When ``x_rank + y_rank > n_samples - 1``.
+    PrecisionWarning
+        When half-precision input (float16, bfloat16) hides directions below its own
+        rounding: they are dropped, and the ranks and correlations are limited by it.
 
     Notes
     -----

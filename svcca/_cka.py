@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops
+from ._cca import _pow2_rescale
 from ._validation import check_array, check_option, shape_of
 
 __all__ = ["CKAResult", "ProcrustesResult", "linear_cka", "procrustes"]
@@ -94,8 +95,35 @@ def _check_real_pair(X: Any, Y: Any, what: str) -> tuple[Any, Any]:
 
 
 def _centre(ops: Any, X: Any) -> Any:
-    X = ops.asarray(X, complex_ok=False)
-    return X - ops.mean0(X)
+    """``X`` scaled by one power of two (largest entry near 1) and centred.
+
+    CKA and Procrustes are invariant to isotropic scaling; the exact power-of-two factor
+    keeps their fourth-power HSIC terms from overflowing (1e80) or underflowing (1e-85).
+    """
+    return _centre_scaled(ops, X)[0]
+
+
+def _centre_scaled(ops: Any, X: Any) -> tuple[Any, int]:
+    """:func:`_centre` and the exponent ``e`` of the factor ``2**-e`` that was applied."""
+    X, c = _pow2_rescale(ops, ops.asarray(X, complex_ok=False), per_column=False)
+    e = -int(np.frexp(float(ops.to_numpy(c).reshape(-1)[0]))[1] - 1)
+    return X - ops.mean0(X), e
+
+
+def _unscale(h: float, e: int) -> float:
+    """``h * 2**e`` as a float (inf when it overflows)."""
+    try:
+        return math.ldexp(h, e)
+    except OverflowError:
+        return math.copysign(math.inf, h)
+
+
+def _self_hsic(ops: Any, Xc: Any, debiased: bool) -> float:
+    """HSIC of a centred layer with itself, scaled as :class:`CKAResult`'s fields."""
+    n = int(Xc.shape[0])
+    if debiased:
+        return _unbiased_hsic(n, *_hsic_terms_features(ops, Xc, Xc))
+    return _fro2(ops, ops.gram(Xc)) / (n - 1) ** 2
 
 
 def _fro2(ops: Any, M: Any) -> float:
@@ -163,7 +191,9 @@ def linear_cka(
         (cost O(n^2 (p + q))). ``"auto"`` takes the feature path when ``max(p, q) < n``.
         Both give the same value up to rounding.
     dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+        Compute precision; float64 unless float32 is asked for (half-precision input is
+        computed in float32 or wider). Each side is scaled by an exact power of two while
+        computing, so any finite scale (1e-160 to 1e160) gives the same value.
 
     Returns
     -------
@@ -208,7 +238,7 @@ def linear_cka(
     check_option(method, "method", _CKA_METHODS)
     X, Y = _check_real_pair(X, Y, "CKA")
     ops = get_ops(X, Y, dtype=dtype)
-    Xc, Yc = _centre(ops, X), _centre(ops, Y)
+    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X), _centre_scaled(ops, Y)
     n, p = (int(s) for s in Xc.shape)
     q = int(Yc.shape[1])
     if debiased and n < 4:
@@ -247,6 +277,8 @@ def linear_cka(
             )
     value = hxy / math.sqrt(hxx * hyy)
     value = float(np.clip(value, -1.0 if debiased else 0.0, 1.0))
+    # the HSIC terms of the data as given (the kernels scale as 2**(2 e) each)
+    hxy, hxx, hyy = _unscale(hxy, 2 * (ex + ey)), _unscale(hxx, 4 * ex), _unscale(hyy, 4 * ey)
     return CKAResult(
         cka=value, hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy, debiased=bool(debiased), method=method,
         n_samples=n, n_features_x=p, n_features_y=q,
@@ -342,7 +374,9 @@ def procrustes(X: Any, Y: Any, *, dtype: Any = None) -> ProcrustesResult:
         Activations of the second layer over the same samples. The widths may differ: the
         narrower side is implicitly padded with zero features.
     dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+        Compute precision; float64 unless float32 is asked for (half-precision input is
+        computed in float32 or wider). Each side is scaled by an exact power of two while
+        computing, so any finite scale (1e-160 to 1e160) gives the same value.
 
     Returns
     -------

@@ -30,7 +30,7 @@ import numpy as np
 from ._backend import get_ops, is_torch
 from ._cca import cca_from_whitened, whiten
 from ._svcca import svd_reduce
-from ._validation import check_array, check_keep, check_option, shape_of, warn_sample_size
+from ._validation import check_array, check_option, resolve_keep, shape_of, warn_sample_size
 
 __all__ = ["SimilarityMatrix", "similarity_matrix"]
 
@@ -138,14 +138,22 @@ def _check_same_samples(named: list[tuple[str, Any]]) -> int:
     return int(n)
 
 
+def _keep_of(opts: dict[str, Any]) -> float | int:
+    """SVCCA's choice of directions from resolved options: a fraction or a number."""
+    return opts["keep"] if "keep" in opts else opts["n_components"]
+
+
 def _resolve_options(
-    method: str, keep: Any, side: Any, debiased: Any, epsilon: Any, rtol: Any
+    method: str, keep: Any, side: Any, debiased: Any, epsilon: Any, rtol: Any, n_components: Any = None
 ) -> dict[str, Any]:
     """Each method's options, with the defaults filled in; an option of another method is an error."""
-    given = {"keep": keep, "side": side, "debiased": debiased, "epsilon": epsilon, "rtol": rtol}
+    given = {
+        "keep": keep, "n_components": n_components, "side": side, "debiased": debiased, "epsilon": epsilon,
+        "rtol": rtol,
+    }  # fmt: skip
     applies = {
         "cca": ("epsilon", "rtol"),
-        "svcca": ("keep", "epsilon", "rtol"),
+        "svcca": ("keep", "n_components", "epsilon", "rtol"),
         "pwcca": ("side", "epsilon", "rtol"),
         "cka": ("debiased",),
     }[method]
@@ -157,7 +165,8 @@ def _resolve_options(
             )
     out: dict[str, Any] = {}
     if "keep" in applies:
-        out["keep"] = check_keep(0.99 if keep is None else keep)
+        k = resolve_keep(keep, n_components)
+        out["keep" if isinstance(k, float) else "n_components"] = k
     if "side" in applies:
         out["side"] = check_option("x" if side is None else side, "side", _PWCCA_SIDES)
     if "debiased" in applies:
@@ -196,7 +205,7 @@ def _prepare(method: str, X: Any, label: str, ops: Any, opts: dict[str, Any], n:
             prep.comoment = ops.ct(Xc) @ Xc
         return prep
     if method == "svcca":
-        _, reduced, _, _, _, _ = svd_reduce(X, opts["keep"], ops)
+        _, reduced, _, _, _, _ = svd_reduce(X, _keep_of(opts), ops)
         return _Prepared(
             label, w=whiten(reduced, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True)
         )
@@ -315,7 +324,8 @@ def similarity_matrix(
     layers_b: Mapping[Any, Any] | Sequence[Any] | None = None,
     *,
     method: str = "cca",
-    keep: float | int | None = None,
+    keep: float | None = None,
+    n_components: int | None = None,
     side: str | None = None,
     debiased: bool | None = None,
     epsilon: float | None = None,
@@ -345,8 +355,10 @@ def similarity_matrix(
         triangles for PWCCA, which weights by one side, unless ``side="symmetric"``).
     method : {"cca", "svcca", "pwcca", "cka"}, default "cca"
         Mean canonical correlation, SVCCA, projection-weighted CCA, or linear CKA.
-    keep : float or int, optional
-        SVCCA only: variance fraction or number of SVD directions per layer (default 0.99).
+    keep : float, optional
+        SVCCA only: variance fraction in (0, 1] per layer (default 0.99); an int is refused.
+    n_components : int, optional
+        SVCCA only, instead of ``keep``: the number of SVD directions per layer.
     side : {"x", "y", "smaller", "symmetric"}, optional
         PWCCA only: whose projections weight the correlations; ``"x"`` (default) is the
         row layer.
@@ -402,7 +414,7 @@ def similarity_matrix(
     True
     """
     check_option(method, "method", METHODS)
-    opts = _resolve_options(method, keep, side, debiased, epsilon, rtol)
+    opts = _resolve_options(method, keep, side, debiased, epsilon, rtol, n_components)
     symmetric = layers_b is None or layers_b is layers_a
     allow_complex = method != "cka"
     rows, arrays_a = _as_layers(layers_a, "layers_a", allow_complex)

@@ -90,12 +90,16 @@ class PCAResult:
         return self.inverse_transform(self.transform(X, n_components))
 
 
-def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any]:
-    X = ops.asarray(X)
+def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Mean, and the thin SVD of the centred data scaled by one exact power of two ``c``
+    (largest entry near 1, so that squared singular values neither overflow nor underflow):
+    ``(X - mean) * c = U diag(s) Vh``. Returns ``(mean, U, s, Vh, c)``."""
+    from ._cca import _pow2_rescale
+
+    X, c = _pow2_rescale(ops, ops.asarray(X), per_column=False)
     mean = ops.mean0(X)
-    Xc = X - mean
-    U, s, Vh = ops.svd(Xc)
-    return mean, U, s, Vh
+    U, s, Vh = ops.svd(X - mean)
+    return mean / c, U, s, Vh, c
 
 
 def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -> PCAResult:
@@ -109,7 +113,8 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
         An int keeps that many directions; a float in (0, 1] keeps the fewest directions
         explaining that fraction of the variance; None keeps ``min(n_samples, n_features)``.
     dtype : {None, numpy.float32, numpy.float64}
-        Compute precision (float64 by default).
+        Compute precision (float64 by default; half-precision input is computed in float32
+        or wider).
 
     Returns
     -------
@@ -133,12 +138,16 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     n = int(X.shape[0])
     if n < 2:
         raise ValueError(f"PCA needs at least 2 samples; got X.shape={tuple(X.shape)}")
-    mean, U, s, Vh = _centred_svd(X, ops)
+    mean, U, s, Vh, c = _centred_svd(X, ops)
     U, Vh = _sign_flip(ops, U, Vh)
-    var = s * s / (n - 1)
+    var = s * s / (n - 1)  # of the scaled data: the ratios are the same
     total = ops.item(var.sum())
     k = int(s.shape[0]) if n_components is None else n_directions_for(s, n_components, "n_components")
     ratio = var / total if total > 0 else var * 0
+    with np.errstate(over="ignore"):  # the data's own units (inf beyond the float range)
+        s = s / c
+        var = s * s / (n - 1)
+        total = ops.item(var.sum())
     return PCAResult(
         mean=mean,
         components=Vh[:k],

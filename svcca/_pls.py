@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _fix_signs
+from ._cca import _fix_signs, _pow2_rescale
 from ._validation import check_pair
 
 __all__ = ["PLSResult", "pls"]
@@ -90,7 +90,9 @@ def pls(
         Pairs with covariance ``<= rtol * max`` are dropped; default
         ``max(n_features_x, n_features_y) * eps``.
     dtype : {None, numpy.float32, numpy.float64}
-        Compute precision.
+        Compute precision (float64 by default; half-precision input is computed in float32
+        or wider). Each side is scaled by an exact power of two while computing, so any
+        finite scale (1e-160 to 1e160) gives the same correlations.
 
     Returns
     -------
@@ -115,8 +117,10 @@ def pls(
         raise ValueError(f"n_components must be a positive int or None; got {n_components!r}")
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
-    X = ops.asarray(X)
-    Y = ops.asarray(Y)
+    # one exact power of two per side keeps the products from over/underflowing (1e160,
+    # 1e-160); covariances, scores and means are scaled back at the end
+    X, cx = _pow2_rescale(ops, ops.asarray(X), per_column=False)
+    Y, cy = _pow2_rescale(ops, ops.asarray(Y), per_column=False)
     n = int(X.shape[0])
     if n < 2:
         raise ValueError(
@@ -140,6 +144,8 @@ def pls(
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
+    with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf
+        s, xs, ys, mx, my = s / cx / cy, xs / cx, ys / cy, mx / cx, my / cy
     return PLSResult(
         covariances=s,
         x_weights=U,

@@ -107,7 +107,8 @@ def pwcca(
         side with fewer varying features (the original code's rule); ``"symmetric"``
         averages the two weighted means.
     epsilon, rtol, dtype, warn
-        As in :func:`svcca.cca`.
+        As in :func:`svcca.cca` (half-precision input is computed in float32 or wider; a
+        :class:`svcca.PrecisionWarning` says when its rounding limits the answer).
 
     Returns
     -------

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._backend import get_ops
 from ._cca import CCAResult, cca_from_whitened, whiten
 from ._pca import _centred_svd, _sign_flip, n_directions_for
-from ._validation import check_keep, check_pair, warn_sample_size
+from ._validation import check_pair, resolve_keep, warn_sample_size
 
 __all__ = ["SVCCAResult", "svcca", "svd_reduce"]
 
@@ -21,8 +23,10 @@ class SVCCAResult(CCAResult):
 
     Attributes
     ----------
-    keep : float or int
-        The variance fraction (or number of directions) that was asked for.
+    keep : float or None
+        The variance fraction that was asked for (None when ``n_components`` was given).
+    n_directions : int or None
+        The number of directions per side that was asked for (``n_components``), or None.
     x_dims, y_dims : int
         Number of SVD directions kept on each side.
     x_explained, y_explained : float
@@ -32,6 +36,7 @@ class SVCCAResult(CCAResult):
     """
 
     keep: Any = None
+    n_directions: int | None = None
     x_dims: int = 0
     y_dims: int = 0
     x_explained: float = 0.0
@@ -41,7 +46,9 @@ class SVCCAResult(CCAResult):
 
     def __repr__(self) -> str:
         return (
-            f"SVCCAResult(similarity={self.similarity:.4f}, keep={self.keep}, x_dims={self.x_dims}, "
+            f"SVCCAResult(similarity={self.similarity:.4f}, "
+            + (f"keep={self.keep}" if self.n_directions is None else f"n_components={self.n_directions}")
+            + f", x_dims={self.x_dims}, "
             f"y_dims={self.y_dims}, n_samples={self.n_samples})"
         )
 
@@ -54,7 +61,7 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     exceeds the numerical rank: directions with ``s_i <= max(n, p) * eps * s_max`` are
     rounding noise, not data.
     """
-    mean, U, s, Vh = _centred_svd(X, ops)
+    mean, U, s, Vh, c = _centred_svd(X, ops)  # s of the data times c (a power of two)
     U, Vh = _sign_flip(ops, U, Vh)
     k = n_directions_for(s, keep)
     s_max = ops.max(s)
@@ -62,6 +69,8 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     k = max(1, min(k, rank))
     total = ops.item((s * s).sum())
     explained = ops.item((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
+    with np.errstate(over="ignore"):
+        s = s / c
     reduced = U[:, :k] * s[:k]
     return mean, reduced, ops.ct(Vh[:k]), k, explained, s
 
@@ -70,7 +79,8 @@ def svcca(
     X: Any,
     Y: Any,
     *,
-    keep: float | int = 0.99,
+    keep: float | None = None,
+    n_components: int | None = None,
     epsilon: float = 0.0,
     rtol: float | None = None,
     dtype: Any = None,
@@ -84,18 +94,27 @@ def svcca(
         Activations of the first layer, samples first.
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer over the same samples.
-    keep : float or int, default 0.99
-        A float in (0, 1]: per side, the smallest number of SVD directions whose squared
-        singular values reach ``keep`` of the total variance (the paper's 99%). An int:
-        that many directions per side. Never more than the side's numerical rank.
+    keep : float, default 0.99
+        A variance fraction in (0, 1]: per side, the smallest number of SVD directions whose
+        squared singular values reach ``keep`` of the total variance (the paper's 99%).
+        Never more than the side's numerical rank. An int is refused (``keep=1`` would
+        silently mean one direction where ``keep=1.0`` keeps all the variance).
+    n_components : int, optional
+        Instead of ``keep``: that many SVD directions per side (never more than the rank).
     epsilon, rtol, dtype, warn
-        As in :func:`svcca.cca`.
+        As in :func:`svcca.cca` (half-precision input is computed in float32 or wider).
 
     Returns
     -------
     SVCCAResult
         ``.similarity`` is the mean canonical correlation of the reduced layers; the
         dimensions kept are in ``x_dims``/``y_dims``.
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays (see :func:`svcca.cca`), an int ``keep``, a ``keep`` outside
+        (0, 1], a non-positive ``n_components``, or both ``keep`` and ``n_components``.
 
     Notes
     -----
@@ -116,8 +135,10 @@ def svcca(
     >>> res = svcca.svcca(X, Y, keep=0.99)
     >>> res.x_dims, res.y_dims, round(res.similarity, 3)
     (5, 5, 1.0)
+    >>> svcca.svcca(X, Y, n_components=2).x_dims
+    2
     """
-    keep = check_keep(keep)
+    keep = resolve_keep(keep, n_components)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     mx, rx, Vx, kx, ex, sx = svd_reduce(X, keep, ops)
@@ -153,7 +174,8 @@ def svcca(
         _X=X,
         _Y=Y,
         _weights_fn=weights,
-        keep=keep,
+        keep=keep if isinstance(keep, float) else None,
+        n_directions=keep if isinstance(keep, int) else None,
         x_dims=kx,
         y_dims=ky,
         x_explained=ex,
@@ -173,13 +195,10 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
 
 
 def _varying(X: Any, mean: Any, ops: Any) -> Any:
-    """Indices of the non-constant features (same tolerance as CCA's whitening)."""
-    from ._cca import _col_scale_tolerance, _input_eps
+    """Indices of the non-constant features (the same test as CCA's whitening)."""
+    from ._cca import _pow2_rescale, _varying_columns
 
-    Xa = ops.asarray(X)
-    n = int(Xa.shape[0])
-    norms = ops.colnorm(Xa - mean)
-    eps = max(ops.real_dtype_eps(Xa), _input_eps(X))
-    tol = _col_scale_tolerance(ops.abs(mean), n, eps)
-    varies = (Xa != Xa[:1]).any(0)  # exactly constant columns, whatever the mean's rounding
-    return ops.nonzero((norms > tol) & (norms > 0) & varies)
+    # constancy does not depend on a column's scale: powers of two keep the norms finite
+    Xa, c = _pow2_rescale(ops, ops.asarray(X))
+    mean = mean * c
+    return ops.nonzero(_varying_columns(ops, Xa, mean, ops.colnorm(Xa - mean), int(Xa.shape[0])))

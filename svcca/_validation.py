@@ -17,12 +17,16 @@ import numpy as np
 from ._backend import is_torch
 
 __all__ = [
+    "PrecisionWarning",
     "SampleSizeWarning",
     "check_array",
     "assert_finite",
     "check_pair",
     "check_option",
     "check_keep",
+    "check_fraction",
+    "check_n_components",
+    "resolve_keep",
     "check_epsilon",
     "check_rng",
     "shape_of",
@@ -32,6 +36,11 @@ __all__ = [
 
 class SampleSizeWarning(UserWarning):
     """Too few samples for the number of features: canonical correlations are inflated."""
+
+
+class PrecisionWarning(UserWarning):
+    """The input's own precision (float16, bfloat16) limits the answer: directions below its
+    rounding were dropped. Computation itself always runs in float32 or wider."""
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -215,18 +224,52 @@ def check_option(value: Any, name: str, allowed: Iterable[Any]) -> Any:
 
 
 def check_keep(keep: Any, name: str = "keep") -> float | int:
-    """``keep`` is a variance fraction in (0, 1] or a positive number of directions."""
-    if isinstance(keep, bool):
-        raise TypeError(f"{name} must be a float in (0, 1] or a positive int; got {keep!r}")
-    if isinstance(keep, numbers.Integral):
-        if keep < 1:
-            raise ValueError(f"{name} as a number of directions must be >= 1; got {keep}")
-        return int(keep)
-    if isinstance(keep, numbers.Real):
-        if not 0.0 < float(keep) <= 1.0:
-            raise ValueError(f"{name} as a variance fraction must be in (0, 1]; got {keep}")
-        return float(keep)
-    raise TypeError(f"{name} must be a float in (0, 1] or a positive int; got {type(keep).__name__}")
+    """``keep`` is a variance fraction in (0, 1] or a positive number of directions (where one
+    parameter means either, as ``pca``'s ``n_components``; SVCCA separates them, see
+    :func:`resolve_keep`)."""
+    if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
+        return check_n_components(keep, name)
+    if isinstance(keep, numbers.Real) and not isinstance(keep, bool):
+        return check_fraction(keep, name)
+    raise TypeError(f"{name} must be a float in (0, 1] or a positive int; got {keep!r}")
+
+
+def check_fraction(keep: Any, name: str = "keep", *, count_name: str = "n_components") -> float:
+    """A variance fraction in (0, 1]; an int is refused (``keep=1`` would read as one
+    direction where ``keep=1.0`` keeps all the variance), naming ``count_name`` instead."""
+    if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
+        raise ValueError(
+            f"{name} is a variance fraction in (0, 1]; got the int {int(keep)}. For a number of "
+            f"directions pass {count_name}={int(keep)}; for all the variance pass {name}=1.0"
+        )
+    if isinstance(keep, bool) or not isinstance(keep, numbers.Real):
+        raise TypeError(f"{name} must be a float in (0, 1]; got {keep!r}")
+    if not 0.0 < float(keep) <= 1.0:
+        raise ValueError(f"{name} as a variance fraction must be in (0, 1]; got {keep}")
+    return float(keep)
+
+
+def check_n_components(n: Any, name: str = "n_components") -> int:
+    """A positive number of directions (an int; a float is refused)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int (a number of directions); got {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} as a number of directions must be >= 1; got {n}")
+    return int(n)
+
+
+def resolve_keep(keep: Any, n_components: Any) -> float | int:
+    """SVCCA's two ways to choose directions: ``keep`` (variance fraction, float in (0, 1],
+    default 0.99) or ``n_components`` (a number of directions, int); at most one of them.
+    Returns the fraction (float) or the number (int)."""
+    if n_components is not None:
+        if keep is not None:
+            raise ValueError(
+                f"pass keep (a variance fraction) or n_components (a number of directions), not both; "
+                f"got keep={keep!r}, n_components={n_components!r}"
+            )
+        return check_n_components(n_components)
+    return check_fraction(0.99 if keep is None else keep)
 
 
 def check_epsilon(epsilon: Any) -> float:

@@ -184,17 +184,22 @@ def load_activations(
 # --- compare ----------------------------------------------------------------------------
 
 
-def _parse_keep(text: str) -> float | int:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
+def _parse_keep(text: str) -> float:
+    if text.strip().lstrip("+-").isdigit():  # "1": one direction, or all the variance?
         raise argparse.ArgumentTypeError(
-            f"expected a variance fraction in (0, 1] or a number of directions; got {text!r}"
-        ) from None
+            f"expected a variance fraction such as 0.99 or 1.0; got {text!r} (for a number of "
+            f"directions use --n-components {text.strip()})"
+        )
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a variance fraction in (0, 1]; got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a variance fraction in (0, 1] (for a number of directions use --n-components); "
+            f"got {text!r}"
+        )
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -233,7 +238,13 @@ def _add_compare(subparsers: Any) -> None:
         "SVCCA code's (n_neurons, n_datapoints), transposed on reading",
     )
     p.add_argument("--flatten", action="store_true", help="reshape (n, h, w, c) arrays to (n, h*w*c)")
-    p.add_argument("--keep", type=_parse_keep, help="svcca only: variance fraction or number of directions")
+    p.add_argument("--keep", type=_parse_keep, help="svcca only: variance fraction in (0, 1] (default 0.99)")
+    p.add_argument(
+        "--n-components",
+        type=_positive_int,
+        metavar="K",
+        help="svcca only: K directions per side (not --keep)",
+    )
     p.add_argument("--null", type=_positive_int, metavar="N", help="permutation null with N shuffles")
     p.add_argument("--ci", type=_positive_int, metavar="N", help="bootstrap interval with N resamples")
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)")
@@ -250,13 +261,18 @@ def _measure_for(args: argparse.Namespace) -> tuple[Any, Callable[..., Any]]:
     function computing the full result."""
     from . import stats
 
-    if args.keep is not None:
+    if args.keep is not None or args.n_components is not None:
+        flag = "--keep" if args.keep is not None else "--n-components"
         if args.method != "svcca":
-            raise CLIError(f"--keep applies to --method svcca only; got --method {args.method}")
+            raise CLIError(f"{flag} applies to --method svcca only; got --method {args.method}")
+        if args.keep is not None and args.n_components is not None:
+            raise CLIError(
+                "pass --keep (a variance fraction) or --n-components (a number of directions), not both"
+            )
         from ._svcca import svcca
 
-        full = partial(svcca, keep=args.keep)
-        return partial(svcca, keep=args.keep, warn=False), full
+        full = partial(svcca, keep=args.keep, n_components=args.n_components)
+        return partial(full, warn=False), full
     return args.method, stats._SHORTCUTS[args.method]
 
 
@@ -319,6 +335,7 @@ def _run_compare(args: argparse.Namespace) -> int:
             "low": ci.low,
             "high": ci.high,
             "standard_error": ci.standard_error,
+            "n_degenerate": ci.n_degenerate,
         }
     for w in caught:
         print(f"svcca compare: warning: {w.message}", file=sys.stderr)
@@ -353,6 +370,7 @@ def _format_compare(out: dict[str, Any]) -> str:
         lines.append(
             f"bootstrap {100 * d['confidence']:g}% interval ({d['n_boot']} resamples, {d['method']}, "
             f"seed {d['seed']}): [{d['low']:.6f}, {d['high']:.6f}]"
+            + (f"; {d['n_degenerate']} degenerate resamples left out" if d.get("n_degenerate") else "")
         )
     return "\n".join(lines)
 

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._backend import _np_compute_dtype, is_torch, to_numpy
-from ._cca import CCAResult, Whitened, cca_from_whitened, whiten
+from ._cca import CCAResult, Whitened, _no_varying, cca_from_whitened, whiten
 from ._validation import (
     assert_finite,
     check_array,
@@ -976,6 +976,9 @@ def dft_cca(
             )
     sx = _side(bk, mx, n, Ha * Wa, eps, epsilon, rtol, itemsize)
     sy = _side(bk, my, n, Hb * Wb, eps, epsilon, rtol, itemsize)
+    for side, name, (h, w, c) in ((sx, "A", (Ha, Wa, ca)), (sy, "B", (Hb, Wb, cb))):
+        if not bool((np.asarray(side.n_kept) > 0).any()):  # a dead layer: as svcca.cca says
+            _no_varying(name, h * w * c, n)
 
     both = (sx.n_kept > 0) & (sy.n_kept > 0)
     rho_f: list[Any] = [bk.zeros((0,), complex_=False) for _ in range(F)]

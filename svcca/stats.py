@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,15 +28,16 @@ import numpy as np
 
 from ._backend import get_ops, is_torch, to_numpy
 from ._cca import CCAResult, whiten
-from ._cka import _centre, _check_real_pair, _procrustes_factor, linear_cka, procrustes
+from ._cka import _centre, _check_real_pair, _procrustes_factor, _self_hsic, linear_cka, procrustes
 from ._pwcca import pwcca
 from ._svcca import svcca, svd_reduce
-from ._validation import check_option, check_pair, check_rng, shape_of, warn_sample_size
+from ._validation import SampleSizeWarning, check_option, check_pair, check_rng, shape_of, warn_sample_size
 
 __all__ = [
     "MEASURES",
     "BartlettResult",
     "BootstrapResult",
+    "DegenerateResampleWarning",
     "PermutationTestResult",
     "RandomBaselineResult",
     "SampleSizeDiagnostic",
@@ -274,10 +276,14 @@ class _CKAEngine(_Engine):
     def __init__(self, X: Any, Y: Any, debiased: bool) -> None:
         X, Y = _check_real_pair(X, Y, "CKA")
         ops = self.ops = get_ops(X, Y)
-        ref = linear_cka(X, Y, debiased=debiased)
         self.debiased = debiased
         Xc, Yc = _centre(ops, X), _centre(ops, Y)
         n, p = (int(s) for s in Xc.shape)
+        if debiased and n < 4:
+            linear_cka(X, Y, debiased=True)  # raises its message
+        hxx, hyy = _self_hsic(ops, Xc, debiased), _self_hsic(ops, Yc, debiased)
+        if not (hxx > 0 and hyy > 0):
+            linear_cka(X, Y, debiased=debiased)  # raises its message for the dead side
         q = int(Yc.shape[1])
         self.n = n
         self.use_gram = n * n < p * q
@@ -304,9 +310,9 @@ class _CKAEngine(_Engine):
             self.ones = (float(ops.sum(sx * sx)) - float(ops.sum(dx))) * (
                 float(ops.sum(sy * sy)) - float(ops.sum(dy))
             )
-            self.norm = math.sqrt(ref.hsic_xx * ref.hsic_yy)
+            self.norm = math.sqrt(hxx * hyy)
         else:
-            self.norm = math.sqrt(ref.hsic_xx * ref.hsic_yy) * (n - 1) ** 2
+            self.norm = math.sqrt(hxx * hyy) * (n - 1) ** 2
 
     def batch(self, perms: Any) -> Any:
         if self.use_gram:
@@ -349,7 +355,10 @@ class _LoopEngine(_Engine):
         self.X, self.Y, self.f = X, Y, f
 
     def __call__(self, perms: np.ndarray) -> np.ndarray:
-        return np.array([self.f(self.X, _take_rows(self.Y, perm)) for perm in perms], dtype=np.float64)
+        # the observed pair warned about its sample size once; shuffles have the same size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SampleSizeWarning)
+            return np.array([self.f(self.X, _take_rows(self.Y, perm)) for perm in perms], dtype=np.float64)
 
 
 def _engine(name: str, measure: Any, X: Any, Y: Any, f: Callable[[Any, Any], float]) -> _Engine:
@@ -724,10 +733,14 @@ class BootstrapResult:
         The confidence interval.
     confidence : float
     method : {"percentile", "basic", "bca"}
-    bootstrap_distribution : numpy.ndarray of shape (n_boot,)
-        The similarity on each resample.
+    bootstrap_distribution : numpy.ndarray of shape (n_boot - n_degenerate,)
+        The similarity on each usable resample.
     n_boot : int
+        The number of resamples drawn.
     measure : str
+    n_degenerate : int
+        Resamples on which the measure is undefined (a sparse layer whose draw holds no
+        active row: "no varying feature"); they are left out of the interval.
     """
 
     observed: float
@@ -738,11 +751,13 @@ class BootstrapResult:
     bootstrap_distribution: np.ndarray
     n_boot: int
     measure: str
+    n_degenerate: int = 0
 
     @property
     def standard_error(self) -> float:
         """Bootstrap standard error (standard deviation of the resampled similarities)."""
-        return float(self.bootstrap_distribution.std(ddof=1)) if self.n_boot > 1 else 0.0
+        d = self.bootstrap_distribution
+        return float(d.std(ddof=1)) if d.size > 1 else 0.0
 
     @property
     def bias(self) -> float:
@@ -752,7 +767,9 @@ class BootstrapResult:
     def __repr__(self) -> str:
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
-            f"confidence={self.confidence}, method={self.method!r}, n_boot={self.n_boot})"
+            f"confidence={self.confidence}, method={self.method!r}, n_boot={self.n_boot}"
+            + (f", n_degenerate={self.n_degenerate}" if self.n_degenerate else "")
+            + ")"
         )
 
 
@@ -795,12 +812,21 @@ def bootstrap_ci(
     Raises
     ------
     ValueError
-        For invalid arrays, an unknown measure or method, ``n_boot < 1`` or a confidence
-        outside (0, 1).
+        For invalid arrays, an unknown measure or method, ``n_boot < 1``, a confidence
+        outside (0, 1), or when the measure is undefined on every resample.
+
+    Warns
+    -----
+    DegenerateResampleWarning
+        When more than 10% of the resamples were degenerate (left out): the interval then
+        describes only the draws on which the measure is defined.
 
     Notes
     -----
-    The same rows are drawn for ``X`` and ``Y``, so the pairing is kept. The interval
+    The same rows are drawn for ``X`` and ``Y``, so the pairing is kept. A resample on
+    which the measure is undefined (a sparse layer whose draw holds no active row raises
+    "no varying feature") is not the user's input: it is skipped and counted in
+    ``n_degenerate``. The interval
     describes sampling variability of the *estimate*; CCA similarities are biased upwards
     when ``n`` is not large compared to ``p + q`` (see :func:`sample_size_diagnostic`), and
     no bootstrap interval corrects that.
@@ -833,7 +859,23 @@ def bootstrap_ci(
     boot = np.empty(n_boot)
     for b in range(n_boot):
         idx = gen.integers(0, n, n)
-        boot[b] = f(_take_rows(X, idx), _take_rows(Y, idx))
+        boot[b] = _on_rows(f, X, Y, idx)
+    n_degenerate = int(np.isnan(boot).sum())
+    if n_degenerate:
+        boot = boot[~np.isnan(boot)]
+        if boot.size == 0:
+            raise ValueError(
+                f"the {measure if isinstance(measure, str) else 'measure'} is undefined on all {n_boot} "
+                f"bootstrap resamples (no varying feature in any draw; X.shape={shape_of(X)}, "
+                f"Y.shape={shape_of(Y)}); the layer is too sparse for a bootstrap interval"
+            )
+        if n_degenerate > 0.1 * n_boot:
+            warnings.warn(
+                f"{n_degenerate} of {n_boot} bootstrap resamples were degenerate (no varying feature "
+                f"in the draw) and were left out; the interval describes the other {boot.size}",
+                DegenerateResampleWarning,
+                stacklevel=2,
+            )
     alpha = 1.0 - float(confidence)
     if method == "percentile":
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
@@ -844,8 +886,24 @@ def bootstrap_ci(
         low, high = _bca(X, Y, f, observed, boot, alpha, n)
     return BootstrapResult(
         observed=observed, low=float(low), high=float(high), confidence=float(confidence), method=method,
-        bootstrap_distribution=boot, n_boot=n_boot, measure=name,
+        bootstrap_distribution=boot, n_boot=n_boot, measure=name, n_degenerate=n_degenerate,
     )  # fmt: skip
+
+
+class DegenerateResampleWarning(UserWarning):
+    """Many bootstrap resamples left the measure undefined and were left out."""
+
+
+def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) -> float:
+    """``f`` on the rows ``idx`` of both layers; NaN when the draw leaves it undefined."""
+    try:
+        with warnings.catch_warnings():  # the observed pair warned about its sample size once
+            warnings.simplefilter("ignore", SampleSizeWarning)
+            return float(f(_take_rows(X, idx), _take_rows(Y, idx)))
+    except ValueError as exc:
+        if "no varying feature" in str(exc) or "varies only" in str(exc):
+            return float("nan")
+        raise
 
 
 def _bca(
@@ -862,9 +920,10 @@ def _bca(
     for i in range(n):
         keep[i] = False
         idx = np.flatnonzero(keep)
-        jack[i] = f(_take_rows(X, idx), _take_rows(Y, idx))
+        jack[i] = _on_rows(f, X, Y, idx)
         keep[i] = True
-    d = jack.mean() - jack
+    jack = jack[~np.isnan(jack)]  # leaving out a sparse layer's only active row
+    d = jack.mean() - jack if jack.size else jack
     denom = 6.0 * float((d * d).sum()) ** 1.5
     a = float((d**3).sum()) / denom if denom > 0 else 0.0
     qs = []

@@ -63,13 +63,21 @@ from ._cca import (
     _Pairs,
     _try_gram,
 )
-from ._grid import SimilarityMatrix, _resolve_options, projection_weights_from_comoment
+from ._grid import SimilarityMatrix, _keep_of, _resolve_options, projection_weights_from_comoment
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._pwcca import PWCCAResult
 from ._svcca import SVCCAResult
-from ._validation import check_array, check_epsilon, check_keep, check_option, shape_of, warn_sample_size
+from ._validation import (
+    check_array,
+    check_epsilon,
+    check_keep,
+    check_option,
+    resolve_keep,
+    shape_of,
+    warn_sample_size,
+)
 
 __all__ = ["PairAccumulator", "MultiLayerAccumulator"]
 
@@ -186,6 +194,9 @@ class _Moments:
         self.C: dict[tuple[Hashable, Hashable], Any] = {}
         self.is_complex = False
         self.input_eps = 0.0
+        # per layer: the statistics are those of the data times 2**exps[layer] (exact), so that
+        # co-moments of layers at 1e155 or 1e-160 neither overflow nor lose digits (0 normally)
+        self.exps: dict[Hashable, int] = {}
         if pairs != "all":
             if isinstance(pairs, str) or not isinstance(pairs, Iterable):
                 raise TypeError(f'pairs must be "all" or a list of (layer, layer) pairs; got {pairs!r}')
@@ -331,6 +342,7 @@ class _Moments:
         )
         # centre in two passes: the second removes the rounding of the first mean (numpy sums
         # axis 0 naively, O(nb eps) per mean), so constant features end at (almost) exactly 0
+        self._rescale_batch(Z)
         mb = ops.mean0(Z)
         Z -= mb
         fix = ops.mean0(Z)
@@ -338,6 +350,58 @@ class _Moments:
         mb = mb + fix
         Cb = {(a, b): ops.ct(Z[:, self.slice(a)]) @ Z[:, self.slice(b)] for a, b in self.keys}
         self._merge(nb, mb, Cb)
+
+    # extreme scales ----------------------------------------------------------------------------
+    def _rescale_batch(self, Z: Any) -> None:
+        """Scale each layer's columns of the batch ``Z`` by ``2**exps[layer]`` in place, first
+        lowering a layer's exponent (and rescaling what is stored) when the batch needs it."""
+        ops = self.ops
+        for x in self.names:
+            sl = self.slice(x)
+            amax = ops.max(ops.abs(Z[:, sl])) if self.widths[x] else 0.0
+            want = _exponent_for(amax)
+            have = self.exps.get(x)
+            if have is None or (self.n == 0 and want != have):
+                self.exps[x] = have = want
+            elif want < have:  # larger values than before: scale what is stored down
+                self._shift(x, want - have)
+                self.exps[x] = have = want
+            if have:
+                Z[:, sl] *= 2.0**have
+
+    def _shift(self, x: Hashable, d: int) -> None:
+        """Multiply the stored statistics of layer ``x`` by ``2**d``."""
+        if self.n == 0:
+            return
+        f = 2.0**d
+        sl = self.slice(x)
+        self.mean[sl] *= f
+        for a, b in self.keys:
+            if x in (a, b):
+                self.C[(a, b)] = self.C[(a, b)] * (f * f if a == b else f)
+
+    def _align(self, exps: Mapping[Hashable, int]) -> None:
+        """Bring this accumulator to the exponents ``exps`` (layer by layer)."""
+        for x, e in exps.items():
+            have = self.exps.get(x, 0)
+            if e != have:
+                self._shift(x, e - have)
+            self.exps[x] = e
+
+    def true_mean(self, x: Hashable) -> Any:
+        """The mean of layer ``x`` in the data's own units."""
+        e = self.exps.get(x, 0)
+        m = self.mean[self.slice(x)]
+        return m * 2.0**-e if e else m
+
+    def true_block(self, a: Hashable, b: Hashable) -> Any:
+        """``C_ab`` in the data's own units (inf where that overflows)."""
+        e = self.exps.get(a, 0) + self.exps.get(b, 0)
+        C = self.block(a, b)
+        if not e:
+            return C
+        with np.errstate(over="ignore"):
+            return C * 2.0**-e
 
     def _promote_complex(self) -> None:
         ops = self.ops
@@ -391,7 +455,28 @@ class _Moments:
         )
         self.input_eps = max(self.input_eps, other.input_eps)
         self.n_batches += other.n_batches
+        other = other._copy_aligned(self)
         self._merge(other.n, conv(other.mean), {k: conv(v) for k, v in other.C.items()})
+
+    def _copy_aligned(self, target: _Moments) -> _Moments:
+        """This accumulator's statistics at ``target``'s exponents (lowering ``target``'s
+        where this one needs smaller ones); ``self`` itself when they already agree."""
+        names = self.names or ()
+        if target.n:
+            common = {x: min(self.exps.get(x, 0), target.exps.get(x, 0)) for x in names}
+            target._align(common)
+        else:
+            common = {x: self.exps.get(x, 0) for x in names}
+            target.exps.update(common)
+        if all(self.exps.get(x, 0) == e for x, e in common.items()):
+            return self
+        other = _Moments.__new__(_Moments)
+        other.__dict__.update(self.__dict__)
+        other.mean = _clone(self.ops, self.mean) if self.mean is not None else None
+        other.C = {k: _clone(self.ops, v) for k, v in self.C.items()}
+        other.exps = dict(self.exps)
+        other._align(common)
+        return other
 
     def _check_compatible(self, other: _Moments) -> None:
         if other.names != self.names:
@@ -418,7 +503,10 @@ class _Moments:
                 "torch.distributed.init_process_group(...) in every process first"
             )
         world = dist.get_world_size(group)
-        meta = (self.n, self.names, self.pairs_spec, self.widths or None, self.is_complex, self.input_eps)
+        meta = (
+            self.n, self.names, self.pairs_spec, self.widths or None, self.is_complex, self.input_eps,
+            dict(self.exps) if self.n else None,
+        )  # fmt: skip
         metas: list[Any] = [None] * world
         dist.all_gather_object(metas, meta, group=group)
         known = [m for m in metas if m[3] is not None]
@@ -436,6 +524,12 @@ class _Moments:
         if not self.widths:
             self._layout(ref[3])
         counts = [int(m[0]) for m in metas]
+        seen = [m[6] for m in metas if m[6] is not None]
+        common = {x: min(e.get(x, 0) for e in seen) for x in self.names} if seen else {}
+        if self.n:
+            self._align(common)
+        else:
+            self.exps = dict(common)
         is_complex = any(m[4] for m in metas)
         self.input_eps = max(m[5] for m in metas)
         backend = dist.get_backend(group)
@@ -509,6 +603,8 @@ class _Moments:
             "n_batches": self.n_batches,
             "input_eps": self.input_eps,
         }
+        if any(self.exps.values()):  # extreme scales: the statistics are of the data times 2**exp
+            meta["exps"] = [int(self.exps.get(x, 0)) for x in self.names]
         return {"meta": meta, "arrays": arrays}
 
     def load_state(self, state: Mapping[str, Any]) -> None:
@@ -524,6 +620,8 @@ class _Moments:
             int(meta["n_batches"]),
             float(meta["input_eps"]),
         )
+        if meta.get("exps") is not None:
+            self.exps = {x: int(e) for x, e in zip(self.names, meta["exps"])}
         if self.n:
             self.ops = _ops_for(None, self.device)
             self.mean = _to_backend(self.ops, arrays["mean"])
@@ -544,6 +642,7 @@ def _whiten_stats(
     rtol: float | None,
     input_eps: float,
     name: str,
+    exp: int = 0,
 ) -> Whitened:
     """The core's Gram-path whitening from ``n``, the mean and ``C = Xc^H Xc``.
 
@@ -553,24 +652,31 @@ def _whiten_stats(
     """
     p = int(C.shape[0])
     eps64 = ops.real_dtype_eps(C)
-    eps = max(eps64, input_eps)
-    if rtol is None:
-        rtol = max(n, p) * eps
     noise = max(n, p) * eps64
     norms = ops.sqrt(_clip0(ops, ops.diag_real(C)))
-    kept = ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0))
+    # constant features from the compute precision, as svcca.cca (the statistics are float64)
+    kept = ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps64)) & (norms > 0))
     n_kept = int(kept.shape[0])
     if n_kept == 0:
         _no_varying(name, p, n)
+    if rtol is None:
+        rtol = max(n, p) * eps64
+        if input_eps > eps64:  # the input's rounding as a floor, as svcca.cca's SVD path
+            ratio = ops.max(ops.abs(mean[kept]) * math.sqrt(n) / norms[kept])
+            rtol = max(rtol, 2.0 * input_eps * (1.0 + ratio) * (1.0 + math.sqrt(n_kept / n)))
     scale = norms[kept]
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):
         fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(method="gram")
     assert isinstance(fields, dict)
+    colscale = None
+    if exp:  # statistics of the data times 2**exp: means and weights back in the data's units
+        colscale = ops.from_numpy(np.full(p, 2.0**exp), like=mean)
+        mean = mean / colscale
     return Whitened(
         mean=mean, kept=kept, scale=scale, method="gram", n_samples=n, n_features=p,
-        dropped_constant=p - n_kept, epsilon=epsilon, ops=ops, gram=Gs, **fields,
+        dropped_constant=p - n_kept, epsilon=epsilon, ops=ops, gram=Gs, colscale=colscale, **fields,
     )  # fmt: skip
 
 
@@ -591,6 +697,14 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
         n_samples=wx.n_samples, epsilon=wx.epsilon, x_method=wx.method, y_method=wy.method,
         _weights_fn=_Pairs(wx, wy, M, k),
     )  # fmt: skip
+
+
+def _exponent_for(amax: float) -> int:
+    """The exponent ``e`` to scale a layer by (``2**e``): 0 for ordinary magnitudes, else one
+    that brings its largest entry near 1 (the co-moments square it)."""
+    if not amax > 0 or 2.0**-200 < amax < 2.0**200:
+        return 0
+    return min(max(-int(np.frexp(amax)[1]), -1000), 1000)  # 2**e stays a float
 
 
 def _reduce_stats(ops: Any, n: int, C: Any, keep: float | int) -> tuple[Any, Any, int, float]:
@@ -640,13 +754,19 @@ class _Finisher:
             raise ValueError(f"{what} needs at least 2 samples; this accumulator has seen {self._m.n}")
 
     def _pair_stats(self, a: Hashable, b: Hashable) -> tuple[Any, Any, Any, Any, Any]:
+        """Means and co-moments of layers ``a`` and ``b``, as stored (times ``2**exps``)."""
         m = self._m
         return m.mean[m.slice(a)], m.mean[m.slice(b)], m.block(a, a), m.block(b, b), m.block(a, b)
 
-    def _whiten(self, mean: Any, C: Any, name: str, epsilon: float, rtol: float | None) -> Whitened:
+    def _exp(self, a: Hashable) -> int:
+        return self._m.exps.get(a, 0)
+
+    def _whiten(
+        self, mean: Any, C: Any, name: str, epsilon: float, rtol: float | None, exp: int = 0
+    ) -> Whitened:
         m = self._m
         return _whiten_stats(
-            m.ops, m.n, mean, C, epsilon=epsilon, rtol=rtol, input_eps=m.input_eps, name=name
+            m.ops, m.n, mean, C, epsilon=epsilon, rtol=rtol, input_eps=m.input_eps, name=name, exp=exp
         )
 
     def _cca_pair(
@@ -655,8 +775,8 @@ class _Finisher:
         self._need("CCA")
         epsilon = check_epsilon(epsilon)
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
-        wx = self._whiten(mx, Cxx, names[0], epsilon, rtol)
-        wy = self._whiten(my, Cyy, names[1], epsilon, rtol)
+        wx = self._whiten(mx, Cxx, names[0], epsilon, rtol, self._exp(a))
+        wy = self._whiten(my, Cyy, names[1], epsilon, rtol, self._exp(b))
         if warn:
             warn_sample_size(self._m.n, wx.rank, wy.rank, stacklevel=4)
         return _cca_from_cross(wx, wy, _cross_stats(wx, wy, Cxy)), Cxx, Cyy
@@ -666,7 +786,7 @@ class _Finisher:
         warn: bool,
     ) -> SVCCAResult:  # fmt: skip
         self._need("SVCCA")
-        keep = check_keep(keep)
+        keep = check_keep(keep)  # resolved by the callers: a fraction (float) or a number (int)
         epsilon = check_epsilon(epsilon)
         m, ops = self._m, self._m.ops
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
@@ -678,17 +798,21 @@ class _Finisher:
         if warn:
             warn_sample_size(m.n, wx.rank, wy.rank, stacklevel=4)
         inner = _cca_from_cross(wx, wy, _cross_stats(wx, wy, ops.ct(Vx) @ Cxy @ Vy))
-        eps = max(ops.real_dtype_eps(Cxx), m.input_eps)
+        eps = ops.real_dtype_eps(Cxx)
         x_kept, y_kept = _varying_stats(ops, m.n, mx, Cxx, eps), _varying_stats(ops, m.n, my, Cyy, eps)
+        ea, eb = self._exp(a), self._exp(b)  # back to the data's units (exact powers of two)
+        mx, my, sx, sy = mx * 2.0**-ea, my * 2.0**-eb, sx * 2.0**-ea, sy * 2.0**-eb
 
         def weights() -> dict[str, Any]:
-            xw, yw = Vx @ inner.x_weights, Vy @ inner.y_weights
+            xw, yw = Vx @ inner.x_weights * 2.0**ea, Vy @ inner.y_weights * 2.0**eb
             return {"x_weights": _only_rows(ops, xw, x_kept), "y_weights": _only_rows(ops, yw, y_kept)}
 
         return SVCCAResult(
             rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
             x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
-            x_method="gram", y_method="gram", _weights_fn=weights, keep=keep, x_dims=kx, y_dims=ky,
+            x_method="gram", y_method="gram", _weights_fn=weights,
+            keep=keep if isinstance(keep, float) else None,
+            n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
         )  # fmt: skip
 
@@ -733,9 +857,13 @@ class _Finisher:
         # |Xc u|^2 = u^H C_xx u
         sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
+        corr = ops.clip01(s * (n - 1) / (sx * sy))
+        ea, eb = self._exp(a), self._exp(b)
+        with np.errstate(over="ignore"):  # back to the data's units (inf beyond the float range)
+            s, mx, my = s * 2.0**-ea * 2.0**-eb, mx * 2.0**-ea, my * 2.0**-eb
         return PLSResult(
             covariances=s, x_weights=U, y_weights=V, x_mean=mx, y_mean=my, n_samples=n,
-            correlations=ops.clip01(s * (n - 1) / (sx * sy)),
+            correlations=corr,
             x_scores=_NoData("PLS scores (x_scores)"), y_scores=_NoData("PLS scores (y_scores)"),
         )  # fmt: skip
 
@@ -967,19 +1095,19 @@ class PairAccumulator(_Finisher):
     @property
     def x_mean(self) -> Any:
         """Mean of the X samples seen (None before the first batch)."""
-        return None if self._m.mean is None else self._m.mean[self._m.slice("X")]
+        return None if self._m.mean is None else self._m.true_mean("X")
 
     @property
     def y_mean(self) -> Any:
         """Mean of the Y samples seen (None before the first batch)."""
-        return None if self._m.mean is None else self._m.mean[self._m.slice("Y")]
+        return None if self._m.mean is None else self._m.true_mean("Y")
 
     def covariance(self, a: str = "X", b: str = "Y") -> Any:
         """Sample (cross-)covariance ``Sigma_ab = C_ab / (n - 1)`` with ``a``, ``b`` in {"X", "Y"}."""
         check_option(a, "a", ("X", "Y"))
         check_option(b, "b", ("X", "Y"))
         self._need("a covariance")
-        return self._m.block(a, b) / (self._m.n - 1)
+        return self._m.true_block(a, b) / (self._m.n - 1)
 
     def __repr__(self) -> str:
         w = self._m.widths
@@ -1013,16 +1141,24 @@ class PairAccumulator(_Finisher):
         return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)[0]
 
     def svcca(
-        self, *, keep: float | int = 0.99, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
+        self,
+        *,
+        keep: float | None = None,
+        n_components: int | None = None,
+        epsilon: float = 0.0,
+        rtol: float | None = None,
+        warn: bool = True,
     ) -> SVCCAResult:
         """SVCCA from the statistics (as :func:`svcca.svcca`): the SVD reduction comes from the
         eigendecomposition of each side's covariance.
 
         Parameters
         ----------
-        keep : float or int, default 0.99
-            Variance fraction or number of directions per side; directions at the rounding
-            level of the statistics are never kept.
+        keep : float, default 0.99
+            Variance fraction in (0, 1] per side (an int is refused); directions at the
+            rounding level of the statistics are never kept.
+        n_components : int, optional
+            Instead of ``keep``: the number of directions per side.
         epsilon, rtol, warn
             As in :meth:`cca`.
 
@@ -1030,7 +1166,7 @@ class PairAccumulator(_Finisher):
         -------
         SVCCAResult
         """
-        return self._svcca_pair("X", "Y", self._labels, keep, epsilon, rtol, warn)
+        return self._svcca_pair("X", "Y", self._labels, resolve_keep(keep, n_components), epsilon, rtol, warn)
 
     def pwcca(
         self, *, side: str = "x", epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
@@ -1230,7 +1366,7 @@ class MultiLayerAccumulator(_Finisher):
     def mean(self, name: Hashable) -> Any:
         """Running mean of one layer."""
         self._check_name(name)
-        return self._m.mean[self._m.slice(name)]
+        return self._m.true_mean(name)
 
     def covariance(self, a: Hashable, b: Hashable | None = None) -> Any:
         """``Sigma_ab = C_ab / (n - 1)`` (``b`` defaults to ``a``)."""
@@ -1238,7 +1374,7 @@ class MultiLayerAccumulator(_Finisher):
         self._check_name(a)
         self._check_name(b)
         self._need("a covariance")
-        return self._m.block(a, b) / (self._m.n - 1)
+        return self._m.true_block(a, b) / (self._m.n - 1)
 
     def _check_name(self, name: Hashable) -> None:
         if name not in self.names:
@@ -1254,6 +1390,7 @@ class MultiLayerAccumulator(_Finisher):
         out._labels = (f"layer {a!r}", f"layer {b!r}")
         om = out._m
         om._layout({"X": m.widths[a], "Y": m.widths[b]})
+        om.exps = {"X": m.exps.get(a, 0), "Y": m.exps.get(b, 0)}
         om.n, om.n_batches, om.ops, om.is_complex, om.input_eps = (
             m.n,
             m.n_batches,
@@ -1281,7 +1418,8 @@ class MultiLayerAccumulator(_Finisher):
         cols: Sequence[Hashable] | None = None,
         *,
         method: str = "cca",
-        keep: float | int | None = None,
+        keep: float | None = None,
+        n_components: int | None = None,
         side: str | None = None,
         debiased: bool | None = None,
         epsilon: float | None = None,
@@ -1299,7 +1437,7 @@ class MultiLayerAccumulator(_Finisher):
         method : {"cca", "svcca", "pwcca", "cka"}, default "cca"
             As in :func:`svcca.similarity_matrix`. CKA is the biased linear CKA
             ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)``; the debiased one needs the samples.
-        keep, side, debiased, epsilon, rtol, warn, progress
+        keep, n_components, side, debiased, epsilon, rtol, warn, progress
             As in :func:`svcca.similarity_matrix`.
 
         Returns
@@ -1311,7 +1449,7 @@ class MultiLayerAccumulator(_Finisher):
         from ._grid import METHODS
 
         check_option(method, "method", METHODS)
-        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol)
+        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol, n_components)
         if method == "cka" and opts["debiased"]:
             raise ValueError(
                 "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
@@ -1336,6 +1474,7 @@ class MultiLayerAccumulator(_Finisher):
                     f"layer {name!r}",
                     opts["epsilon"],
                     opts["rtol"],
+                    self._exp(name),
                 )
             return cache[name]
 
@@ -1353,7 +1492,7 @@ class MultiLayerAccumulator(_Finisher):
                 wa, wb = whitened(a), whitened(b)
                 values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
             elif method == "svcca":
-                sv = self._svcca_pair(a, b, names(a, b), opts["keep"], opts["epsilon"], opts["rtol"], False)
+                sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
             elif method == "pwcca":
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)

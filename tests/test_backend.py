@@ -194,3 +194,29 @@ def test_tensor_errors_name_both_shapes():
         svcca.cca(X, torch.ones(4, 1))
     with pytest.raises(ValueError, match=r"dtype must be None, float32 or float64; got torch.float16"):
         svcca.cca(torch.ones(5, 2), torch.ones(5, 1), dtype=torch.float16)
+
+
+def test_torch_complex_with_torch_real_promotes_as_numpy():
+    # "expected m1 and m2 to have the same dtype" before: torch refuses mixed products
+    torch = pytest.importorskip("torch")
+    from svcca import stats
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 4)) + 1j * rng.standard_normal((100, 4))
+    Y = X.real @ rng.standard_normal((4, 3)) + rng.standard_normal((100, 3))
+    tX, tY = torch.tensor(X), torch.tensor(Y)
+    for f in (svcca.cca, svcca.svcca, svcca.pwcca):
+        assert f(tX, tY).similarity == pytest.approx(f(X, Y).similarity, abs=TOL64)
+        assert f(tY, tX).similarity == pytest.approx(f(Y, X).similarity, abs=TOL64)
+    a = stats.permutation_test(tX, tY, n_permutations=9, rng=0)
+    b = stats.permutation_test(X, Y, n_permutations=9, rng=0)
+    np.testing.assert_allclose(a.null_distribution, b.null_distribution, atol=TOL64)
+    grid = svcca.similarity_matrix([tX, tY]).values
+    np.testing.assert_allclose(grid, svcca.similarity_matrix([X, Y]).values, atol=TOL64)
+
+
+def test_bfloat16_tensor_to_numpy():
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([1.5, -2.0]).bfloat16()
+    a = to_numpy(t)
+    assert a.dtype == np.float32 and a.tolist() == [1.5, -2.0]

@@ -422,3 +422,57 @@ def test_constant_column_with_a_long_sum_is_dropped():
     res = svcca.cca(X, rng.standard_normal((10_000, 3)))
     assert res.x_rank == 3
     assert list(res.x_dropped) == [3]
+
+
+# --- issue 10: input precision ------------------------------------------------------------------
+
+
+def _rank_40_layer(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    L = rng.standard_normal((300, 40)) @ rng.standard_normal((40, 80))  # rank 40, 80 features
+    Y = L @ rng.standard_normal((80, 50)) + 0.5 * rng.standard_normal((300, 50))
+    return L, Y
+
+
+def test_float16_input_keeps_its_rank_and_warns(rng):
+    # the rank tolerance used to scale with float16's eps (1e-3 * 300): x_rank fell to 1-32
+    L, Y = _rank_40_layer(rng)
+    ref = svcca.cca(L, Y, warn=False)
+    with pytest.warns(svcca.PrecisionWarning, match=r"X arrived in float16 .* directions lie below"):
+        res = svcca.cca(L.astype(np.float16), Y, warn=False)
+    assert (res.x_rank, ref.x_rank) == (40, 40)
+    assert res.similarity == pytest.approx(ref.similarity, abs=1e-3)  # float16 rounding, 1e-3
+
+
+def test_bfloat16_tensors_give_numbers_not_nan():
+    torch = pytest.importorskip("torch")
+    L, Y = _rank_40_layer(np.random.default_rng(0))
+    tX, tY = torch.tensor(L).bfloat16(), torch.tensor(Y).bfloat16()
+    ref = svcca.cca(L, Y, warn=False)
+    with pytest.warns(svcca.PrecisionWarning):
+        res = svcca.cca(tX, tY, warn=False)  # was NaN (rank 0)
+    assert res.x_rank == 40 and res.rho.dtype == torch.float64
+    assert res.similarity == pytest.approx(ref.similarity, abs=1e-2)  # bfloat16 eps 8e-3
+    with pytest.warns(svcca.PrecisionWarning):
+        pw = svcca.pwcca(tX, tY, warn=False)  # was 0.0
+    assert pw.similarity == pytest.approx(svcca.pwcca(L, Y, warn=False).similarity, abs=1e-2)
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_float32_units_with_a_large_offset_are_not_dead(rng, dtype):
+    # 3e5 +- 1 in float32 has ~176 distinct values: it varies, and CCA must see it
+    X = rng.standard_normal((500, 5))
+    Y = X @ rng.standard_normal((5, 5)) + 0.1 * rng.standard_normal((500, 5))
+    ref = svcca.cca(X, Y)
+    res = svcca.cca((X + 3e5).astype(np.float32), Y, dtype=dtype)  # raised "no varying feature"
+    assert res.x_rank == 5 and res.x_dropped.size == 0
+    assert res.rho[0] == pytest.approx(ref.rho[0], abs=1e-3)  # the float32 grid of 0.03 at 3e5
+
+
+def test_float32_overflow_is_named(rng):
+    X, Y = rng.standard_normal((100, 4)), rng.standard_normal((100, 3))
+    with pytest.raises(
+        ValueError,
+        match=r"Y's values overflow float32 \(largest \|value\| .*e\+50 > 3.4e\+38; "
+        r"X.shape=\(100, 4\), Y.shape=\(100, 3\)\); compute in float64",
+    ):
+        svcca.cca(X, Y * 1e50, dtype=np.float32)

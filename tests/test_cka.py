@@ -327,3 +327,27 @@ def test_procrustes_errors():
         procrustes(X[:1], Y[:1])
     with pytest.raises(TypeError, match="got None"):
         procrustes(None, Y)
+
+
+@pytest.mark.parametrize("scale", [1e80, 1e155, 1e160, 1e-85, 1e-160])
+def test_extreme_scales_leave_cka_and_procrustes_unchanged(scale):
+    # 1e80 gave CKA 0.0, 1e155 NaN, 1e160 Procrustes 0, 1e-85 "no varying feature"
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 10))
+    Y = X @ rng.standard_normal((10, 8)) + rng.standard_normal((200, 8))
+    for debiased in (False, True):
+        want = linear_cka(X, Y, debiased=debiased).similarity
+        assert linear_cka(X * scale, Y, debiased=debiased).similarity == pytest.approx(want, abs=TOL64)
+        assert linear_cka(X * scale, Y * scale, debiased=debiased).similarity == pytest.approx(
+            want, abs=TOL64
+        )
+    assert procrustes(X * scale, Y).similarity == pytest.approx(procrustes(X, Y).similarity, abs=TOL64)
+
+
+def test_hsic_terms_are_of_the_data_as_given():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((50, 3)), rng.standard_normal((50, 2))
+    a, b = linear_cka(X, Y), linear_cka(1e3 * X, Y)
+    assert b.hsic_xx == pytest.approx(1e12 * a.hsic_xx, rel=1e-12)  # kernels scale as c^2
+    assert b.hsic_xy == pytest.approx(1e6 * a.hsic_xy, rel=1e-12)
+    assert linear_cka(1e200 * X, Y).hsic_xx == np.inf  # beyond the float range, not NaN

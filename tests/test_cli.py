@@ -141,7 +141,7 @@ def test_compare_svcca_keep_and_conv_flatten(tmp_path, capsys):
     np.save(tmp_path / "fc.npy", conv.reshape(200, -1) @ rng.standard_normal((12, 12)))
     code, out, _ = run(
         capsys, "compare", tmp_path / "conv.npy", tmp_path / "fc.npy", "--flatten", "--method", "svcca",
-        "--keep", "12", "--null", "20",
+        "--n-components", "12", "--null", "20",
     )  # fmt: skip
     assert code == 0
     assert "similarity              1.000000" in out
@@ -275,6 +275,32 @@ def test_library_errors_are_reported_cleanly(tmp_path, capsys, views):
         capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", "--method", "cca", "--keep", "0.9"
     )
     assert "--keep applies to --method svcca only" in err
+
+
+def test_keep_is_a_fraction_and_n_components_a_count(tmp_path, capsys, views):
+    np.save(tmp_path / "a.npy", views[0])
+    np.save(tmp_path / "b.npy", views[1])
+    a, b = str(tmp_path / "a.npy"), str(tmp_path / "b.npy")
+    assert main(["compare", a, b, "--method", "svcca", "--keep", "1.0"]) == 0
+    assert "similarity" in capsys.readouterr().out
+    assert main(["compare", a, b, "--method", "svcca", "--keep", "1"]) == 2  # one direction or all?
+    assert "for a number of directions use --n-components 1" in capsys.readouterr().err
+    assert main(["compare", a, b, "--method", "svcca", "--keep", "1.5"]) == 2
+    assert "expected a variance fraction in (0, 1]" in capsys.readouterr().err
+    assert main(["compare", a, b, "--method", "svcca", "--n-components", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summaries"]["n_components"] == 2
+    err = _error(capsys, "compare", a, b, "--method", "svcca", "--keep", "0.9", "--n-components", "2")
+    assert "not both" in err
+
+
+def test_ci_on_a_sparse_layer_reports_degenerate_resamples(tmp_path, capsys):
+    S = np.zeros((30, 3))
+    S[0, 0], S[1, 1], S[2, 2] = 1.0, 2.0, 1.0
+    np.save(tmp_path / "s.npy", S)
+    np.save(tmp_path / "y.npy", np.random.default_rng(0).standard_normal((30, 2)))
+    assert main(["compare", str(tmp_path / "s.npy"), str(tmp_path / "y.npy"), "--ci", "200", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["bootstrap"]["n_degenerate"] > 0
 
 
 def test_usage_errors_exit_2(capsys, npz_pair):

@@ -618,3 +618,17 @@ def test_make_comparable_errors(rng):
         make_comparable(A, A, method="lanczos")
     with pytest.raises(TypeError, match="grid must be a positive int or a pair"):
         make_comparable(A, A, grid=None)
+
+
+def test_dft_cca_dead_layer_raises_as_cca():
+    # was NaN with two RuntimeWarnings
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((40, 4, 4, 3)), np.zeros((40, 4, 4, 2))
+    with pytest.raises(
+        ValueError,
+        match=r"B has no varying feature: all 32 features are constant over "
+        r"the 40 samples \(dead neurons\?\)",
+    ):
+        dft_cca(A, B)
+    with pytest.raises(ValueError, match=r"A has no varying feature"):
+        dft_cca(np.full((40, 4, 4, 3), 2.0), A)

@@ -5,6 +5,7 @@ problem is well posed."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -157,3 +158,168 @@ def test_duplicated_and_constant_columns_at_extreme_scales(scale):
     assert res.x_rank == 4 and np.asarray(res.x_dropped).tolist() == [6]
     (Ux, _), (Uy, _) = spectrum(X), spectrum(Y)
     np.testing.assert_allclose(res.rho, oracle_on_span(Ux[:, :4], Uy[:, :3]), atol=1e-7)
+
+
+# --- every public measure, adversarial inputs ------------------------------------------------
+# dtypes from float16 to complex128 (numpy and torch, bfloat16 included), constant, huge, tiny
+# and non-finite values, n < p, Fortran and strided layouts, mismatched sample counts. Each
+# call must return finite values in range, or raise ValueError/TypeError naming what was wrong.
+
+from svcca import conv, stats, streaming  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - torch is optional: numpy dtypes only
+    torch = None
+
+_ALLOWED_WARNINGS = (svcca.SampleSizeWarning, svcca.PrecisionWarning, stats.DegenerateResampleWarning)
+_NAMES_WHAT = re.compile(
+    r"\b(X|Y|A|B|layer|layers|samples?|n_samples|shape|dtype|float\d+|complex|real-valued|rows?)\b"
+)
+_DTYPES = [
+    "float16", "float32", "float64", "complex64", "complex128", "int64",
+    "torch.bfloat16", "torch.float16", "torch.float32", "torch.float64", "torch.complex128",
+]  # fmt: skip
+# ordinary data most often, so that both layers are valid in many examples
+_VALUES = ["normal"] * 5 + [
+    "constant_column",
+    "all_constant",
+    "huge",
+    "tiny",
+    "nonfinite",
+    "offset",
+    "sparse",
+]
+
+
+@st.composite
+def adversarial_layer(draw: st.DrawFn, side: str) -> dict:
+    return {
+        "p": draw(st.integers(1, 12), label=f"{side}_p"),
+        "values": draw(st.sampled_from(_VALUES), label=f"{side}_values"),
+        "dtype": draw(
+            st.sampled_from(_DTYPES if torch is not None else [d for d in _DTYPES if "torch" not in d]),
+            label=f"{side}_dtype",
+        ),
+        "layout": draw(st.sampled_from(["C", "F", "strided"]), label=f"{side}_layout"),
+    }
+
+
+def adversarial(rng: np.random.Generator, n: int, spec: dict, shared: np.ndarray) -> object:
+    p = spec["p"]
+    X = np.hstack([shared[:, :p], rng.standard_normal((n, max(0, p - shared.shape[1])))])[:, :p]
+    X = X @ rng.standard_normal((p, p)) if p > 1 else X
+    kind = spec["values"]
+    if kind == "constant_column":
+        X[:, int(rng.integers(p))] = 2.5
+    elif kind == "all_constant":
+        X[:] = -1.0
+    elif kind == "huge":
+        X = X * 10.0 ** rng.choice([40, 155, 300])
+    elif kind == "tiny":
+        X = X * 10.0 ** rng.choice([-40, -160, -300])
+    elif kind == "nonfinite":
+        X[int(rng.integers(n)), int(rng.integers(p))] = rng.choice([np.nan, np.inf, -np.inf])
+    elif kind == "offset":
+        X = X + 3e5
+    elif kind == "sparse":  # ReLU units active on a few samples
+        X = np.maximum(X - 1.5, 0.0)
+    dtype = spec["dtype"]
+    if "complex" in dtype:
+        X = X + 1j * rng.standard_normal(X.shape)
+    if spec["layout"] == "F":
+        X = np.asfortranarray(X)
+    elif spec["layout"] == "strided":  # every other column of a wider array
+        wide = np.repeat(X, 2, axis=1)
+        wide[:, 1::2] = rng.standard_normal((n, p))
+        X = wide[:, ::2]
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        if dtype.startswith("torch."):
+            t = torch.from_numpy(np.array(X, copy=True))
+            X = t.to(getattr(torch, dtype.split(".")[1]))
+        elif dtype == "int64":
+            X = np.nan_to_num(np.clip(X, -1e15, 1e15)).astype(np.int64)
+        else:
+            X = X.astype(dtype) if spec["layout"] != "strided" else X.astype(dtype)[:, :]
+    return X
+
+
+def _conv(X: object) -> object:
+    """A (n, h, w, c) view of a layer: 2 x 1 positions when the width is even."""
+    n, p = X.shape[0], X.shape[1]
+    return X.reshape(n, 2, 1, p // 2) if p % 2 == 0 else X.reshape(n, 1, 1, p)
+
+
+def _stream(X: object, Y: object) -> object:
+    acc = streaming.PairAccumulator()
+    cut = max(1, X.shape[0] // 2)
+    acc.update(X[:cut], Y[:cut]).update(X[cut:], Y[cut:])
+    return acc
+
+
+# each: (name, call, how to read (value, low, high) triples from the result)
+_MEASURES = [
+    ("cca", lambda X, Y: svcca.cca(X, Y), lambda r: [(r.rho, 0, 1), (r.similarity, 0, 1)]),
+    ("svcca", lambda X, Y: svcca.svcca(X, Y), lambda r: [(r.rho, 0, 1), (r.similarity, 0, 1)]),
+    ("svcca_n", lambda X, Y: svcca.svcca(X, Y, n_components=2), lambda r: [(r.rho, 0, 1)]),
+    ("pwcca", lambda X, Y: svcca.pwcca(X, Y), lambda r: [(r.similarity, 0, 1), (r.alpha, 0, 1)]),
+    ("pls", lambda X, Y: svcca.pls(X, Y), lambda r: [(r.correlations, 0, 1)]),
+    ("pca", lambda X, Y: svcca.pca(X), lambda r: [(r.explained_variance_ratio, 0, 1 + 1e-9)]),
+    ("cka", lambda X, Y: svcca.linear_cka(X, Y), lambda r: [(r.similarity, 0, 1)]),
+    ("cka_debiased", lambda X, Y: svcca.linear_cka(X, Y, debiased=True), lambda r: [(r.similarity, -1, 1)]),
+    ("procrustes", lambda X, Y: svcca.procrustes(X, Y), lambda r: [(r.similarity, 0, 1), (r.distance, 0, 2)]),
+    ("grid_cca", lambda X, Y: svcca.similarity_matrix([X, Y]), lambda r: [(r.values, 0, 1)]),
+    ("grid_cka", lambda X, Y: svcca.similarity_matrix([X, Y], method="cka"), lambda r: [(r.values, 0, 1)]),
+    (
+        "permutation",
+        lambda X, Y: stats.permutation_test(X, Y, "pwcca", n_permutations=3, rng=0),
+        lambda r: [(r.observed, 0, 1), (r.null_distribution, 0, 1), (r.p_value, 0, 1)],
+    ),
+    (
+        "bootstrap",
+        lambda X, Y: stats.bootstrap_ci(X, Y, "cca", n_boot=3, rng=0),
+        lambda r: [(r.observed, 0, 1), (r.low, 0, 1), (r.high, 0, 1)],
+    ),
+    ("streaming", lambda X, Y: _stream(X, Y).cca(), lambda r: [(r.rho, 0, 1)]),
+    ("streaming_pls", lambda X, Y: _stream(X, Y).pls(), lambda r: [(r.correlations, 0, 1)]),
+    ("dft_cca", lambda X, Y: conv.dft_cca(_conv(X), _conv(Y)), lambda r: [(r.rho, 0, 1)]),
+]
+
+
+def _check_values(name: str, triples: list) -> None:
+    for value, lo, hi in triples:
+        v = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=np.float64)
+        assert np.all(np.isfinite(v)), f"{name}: non-finite {v}"
+        assert np.all((v >= lo - 1e-12) & (v <= hi + 1e-12)), f"{name}: {v} outside [{lo}, {hi}]"
+
+
+_ADVERSARIAL = settings(FUZZ, max_examples=_EXPLORE or 40)
+
+
+@_ADVERSARIAL
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.one_of(st.integers(1, 3), st.integers(4, 30), st.integers(4, 30)),
+    xs=adversarial_layer("x"),
+    ys=adversarial_layer("y"),
+    mismatch=st.sampled_from([0] * 9 + [1]),
+)
+def test_every_measure_survives_adversarial_input(seed, n, xs, ys, mismatch):
+    rng = np.random.default_rng(seed)
+    shared = rng.standard_normal((n + 1, 3))
+    X = adversarial(rng, n, xs, shared[:n])
+    Y = adversarial(rng, n + mismatch, ys, shared[: n + mismatch])
+    for name, call, read in _MEASURES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for category in _ALLOWED_WARNINGS:
+                warnings.simplefilter("ignore", category)
+            try:
+                res = call(X, Y)
+            except (ValueError, TypeError) as exc:
+                msg = str(exc)
+                assert _NAMES_WHAT.search(msg), f"{name}: {type(exc).__name__} names nothing: {msg!r}"
+                event(f"{name}: {type(exc).__name__}")
+                continue
+        _check_values(name, read(res))
+        event(f"{name}: ok")

@@ -53,7 +53,7 @@ CASES = [
     ("cca", {}),
     ("cca", {"epsilon": 1e-3}),
     ("svcca", {}),
-    ("svcca", {"keep": 4}),
+    ("svcca", {"n_components": 4}),
     ("pwcca", {}),
     ("pwcca", {"side": "y"}),
     ("pwcca", {"side": "smaller"}),

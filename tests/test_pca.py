@@ -80,3 +80,15 @@ def test_bad_input():
         svcca.pca(np.ones((4, 2), dtype=complex))
     with pytest.raises(ValueError, match=r"PCA needs at least 2 samples; got X.shape=\(1, 3\)"):
         svcca.pca(np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_extreme_scales_keep_the_ratios(scale):
+    # squared singular values overflowed (RuntimeWarning, inf/NaN ratios) at 1e300
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)) @ np.diag([10.0, 1.0, 0.1])
+    ref, res = svcca.pca(X), svcca.pca(X * scale)
+    np.testing.assert_allclose(res.explained_variance_ratio, ref.explained_variance_ratio, atol=1e-12)
+    np.testing.assert_allclose(res.singular_values, ref.singular_values * scale, rtol=1e-10)
+    a, b = svcca.svcca(X * scale, X[:, ::-1]), svcca.svcca(X, X[:, ::-1])
+    assert (a.x_dims, a.similarity) == (b.x_dims, pytest.approx(b.similarity, abs=1e-10))

@@ -82,3 +82,15 @@ def test_bad_input_names_both_shapes(rng):
         ValueError, match=r"PLS needs at least 2 samples; got X.shape=\(1, 2\), Y.shape=\(1, 3\)"
     ):
         svcca.pls(np.ones((1, 2)), np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-85, 1e80, 1e160])
+def test_extreme_scales(scale):
+    # at 1e160 the cross-covariance overflowed and PLS returned 0
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 10))
+    Y = X @ rng.standard_normal((10, 8)) + rng.standard_normal((200, 8))
+    ref, res = svcca.pls(X, Y), svcca.pls(X * scale, Y)
+    np.testing.assert_allclose(res.correlations, ref.correlations, atol=TOL64)
+    np.testing.assert_allclose(res.covariances, ref.covariances * scale, rtol=1e-10)
+    np.testing.assert_allclose(res.x_mean, ref.x_mean * scale, rtol=1e-10)

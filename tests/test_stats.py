@@ -464,3 +464,41 @@ def test_measures_accept_results_floats_and_zero_d_arrays():
         assert isinstance(f(X, Y), float)
     name, f = stats.get_measure(functools.partial(linear_cka, debiased=True))
     assert name == "partial" and f(X, Y) == pytest.approx(linear_cka(X, Y, debiased=True).similarity)
+
+
+def _sparse_layer(n: int = 30) -> np.ndarray:
+    S = np.zeros((n, 3))  # three units, each active on one sample
+    S[0, 0], S[1, 1], S[2, 2] = 1.0, 2.0, 1.0
+    return S
+
+
+def test_bootstrap_skips_and_counts_degenerate_resamples():
+    # a resample that draws none of rows 0-2 has no varying feature: this aborted before
+    Y = np.random.default_rng(0).standard_normal((30, 2))
+    res = stats.bootstrap_ci(_sparse_layer(), Y, n_boot=200, rng=0)
+    assert 0 < res.n_degenerate <= 0.1 * 200 and res.bootstrap_distribution.size == 200 - res.n_degenerate
+    assert np.all(np.isfinite(res.bootstrap_distribution)) and 0 <= res.low <= res.high <= 1
+    assert f"n_degenerate={res.n_degenerate}" in repr(res)
+    assert stats.bootstrap_ci(_sparse_layer(), Y, n_boot=20, method="bca", rng=0).high <= 1
+
+
+def test_bootstrap_warns_when_many_resamples_are_degenerate():
+    S = np.zeros((30, 1))
+    S[0, 0] = 1.0  # one active sample: about 1/3 of the resamples miss it
+    Y = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.warns(stats.DegenerateResampleWarning, match=r"of 100 bootstrap resamples were degenerate"):
+        res = stats.bootstrap_ci(S, Y, n_boot=100, rng=0)
+    assert res.n_degenerate > 10
+
+
+def test_a_callable_measure_warns_about_sample_size_once():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((10, 6)), rng.standard_normal((10, 6))
+    for run in (
+        lambda: stats.permutation_test(X, Y, svcca.cca, n_permutations=5, rng=0),
+        lambda: stats.bootstrap_ci(X, Y, svcca.cca, n_boot=5, rng=0),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run()
+        assert [type(w.message) for w in caught] == [svcca.SampleSizeWarning]

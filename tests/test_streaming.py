@@ -137,12 +137,12 @@ def test_unresolvable_directions_are_dropped_not_invented(rank_deficient_ill_con
     assert np.all((np.asarray(res.rho) >= 0) & (np.asarray(res.rho) <= 1))
 
 
-@pytest.mark.parametrize("keep", [0.99, 3])
+@pytest.mark.parametrize("keep", [{"keep": 0.99}, {"n_components": 3}])
 def test_svcca_streamed_equals_batch(rng, keep):
     X, Y = make_shared_latent_views(rng, 800, 12, 9, 3)
     X = X @ np.diag(np.logspace(0, -1, 12))  # a spread spectrum, so keep=0.99 bites
-    res = stream(X, Y, random_cuts(rng, 800, 6)).svcca(keep=keep)
-    ref = svcca.svcca(X, Y, keep=keep)
+    res = stream(X, Y, random_cuts(rng, 800, 6)).svcca(**keep)
+    ref = svcca.svcca(X, Y, **keep)
     assert (res.x_dims, res.y_dims) == (ref.x_dims, ref.y_dims)
     assert res.x_explained == pytest.approx(ref.x_explained, abs=TOL64)
     np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
@@ -543,3 +543,40 @@ def test_activation_recording_streams_straight_into_the_accumulator():
     for method in ("cca", "cka"):
         want = similarity_matrix(arrays, method=method).values
         np.testing.assert_allclose(acc.similarity_matrix(method=method).values, want, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e-160, 1e300])
+def test_extreme_scales_match_batch(scale):
+    # 1e155: LinAlgError after seven RuntimeWarnings; 1e-160: off by 1e-5 (subnormal co-moments)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 4))
+    Y = X @ rng.standard_normal((4, 3)) + rng.standard_normal((100, 3))
+    ref = svcca.cca(X * scale, Y)
+    acc = PairAccumulator().update(X[:50] * scale, Y[:50]).update(X[50:] * scale, Y[50:])
+    res = acc.cca()
+    np.testing.assert_allclose(res.rho, ref.rho, atol=TOL64)
+    np.testing.assert_allclose(acc.x_mean, X.mean(0) * scale, rtol=1e-10)
+    np.testing.assert_allclose(res.x_weights, ref.x_weights, rtol=1e-8)
+    sv, sv_ref = acc.svcca(), svcca.svcca(X * scale, Y)
+    np.testing.assert_allclose(sv.rho, sv_ref.rho, atol=TOL64)
+    np.testing.assert_allclose(sv.x_singular_values, sv_ref.x_singular_values, rtol=1e-8)
+    pls = acc.pls()
+    np.testing.assert_allclose(pls.correlations, svcca.pls(X * scale, Y).correlations, atol=1e-8)
+
+
+def test_extreme_scales_merge_save_and_change_between_batches(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((120, 3))
+    Y = X @ rng.standard_normal((3, 3)) + rng.standard_normal((120, 3))
+    X[60:] *= 1e200  # a later batch far larger: what is stored is rescaled
+    ref = svcca.cca(X, Y)
+    a = PairAccumulator().update(X[:60], Y[:60])
+    b = PairAccumulator().update(X[60:], Y[60:])
+    a.merge(b)
+    one = PairAccumulator().update(X[:60], Y[:60]).update(X[60:], Y[60:])
+    for acc in (a, one):
+        np.testing.assert_allclose(acc.cca().rho, ref.rho, atol=1e-8)
+    one.save(tmp_path / "s.npz")
+    back = PairAccumulator.load(tmp_path / "s.npz")
+    np.testing.assert_allclose(back.cca().rho, one.cca().rho, atol=TOL64)
+    np.testing.assert_allclose(back.x_mean, one.x_mean, rtol=1e-12)

@@ -48,18 +48,19 @@ def test_paper_default_finds_the_shared_signal(low_rank_plus_noise_views):
     assert svcca.cca(X, Y).similarity < 0.5
 
 
-def test_int_keep_is_a_count_capped_at_the_rank(rng):
+def test_n_components_is_a_count_capped_at_the_rank(rng):
     X = rng.standard_normal((300, 4)) @ rng.standard_normal((4, 12))  # rank 4
     Y = rng.standard_normal((300, 10))
-    res = svcca.svcca(X, Y, keep=3)
-    assert (res.x_dims, res.y_dims) == (3, 3)
-    res = svcca.svcca(X, Y, keep=8)
+    res = svcca.svcca(X, Y, n_components=3)
+    assert (res.x_dims, res.y_dims) == (3, 3) and (res.keep, res.n_directions) == (None, 3)
+    assert repr(res).startswith("SVCCAResult(similarity=") and "n_components=3" in repr(res)
+    res = svcca.svcca(X, Y, n_components=8)
     assert (res.x_dims, res.y_dims) == (4, 8)  # X has only 4 directions that are not noise
 
 
 def test_equals_cca_of_the_projected_layers(low_rank_plus_noise_views):
     X, Y = low_rank_plus_noise_views
-    res = svcca.svcca(X, Y, keep=7)
+    res = svcca.svcca(X, Y, n_components=7)
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
     Px = Xc @ np.linalg.svd(Xc, full_matrices=False)[2][:7].T
     Py = Yc @ np.linalg.svd(Yc, full_matrices=False)[2][:7].T
@@ -68,7 +69,7 @@ def test_equals_cca_of_the_projected_layers(low_rank_plus_noise_views):
 
 def test_weights_map_back_to_the_features(low_rank_plus_noise_views):
     X, Y = low_rank_plus_noise_views
-    res = svcca.svcca(X, Y, keep=6)
+    res = svcca.svcca(X, Y, n_components=6)
     assert res.x_weights.shape == (40, 6) and res.y_weights.shape == (30, 6)
     u, v = res.x_variates, res.y_variates
     n = X.shape[0]
@@ -123,15 +124,42 @@ def test_svd_reduce_returns_the_projection(low_rank_plus_noise_views):
     [
         (0.0, ValueError, r"keep as a variance fraction must be in \(0, 1\]; got 0.0"),
         (1.5, ValueError, r"keep as a variance fraction must be in \(0, 1\]; got 1.5"),
-        (0, ValueError, r"keep as a number of directions must be >= 1; got 0"),
-        (True, TypeError, r"keep must be a float in \(0, 1\] or a positive int; got True"),
-        ("all", TypeError, r"keep must be a float in \(0, 1\] or a positive int; got str"),
+        (True, TypeError, r"keep must be a float in \(0, 1\]; got True"),
+        ("all", TypeError, r"keep must be a float in \(0, 1\]; got 'all'"),
+        # keep=1 would read as one direction where keep=1.0 keeps all the variance: refused
+        (
+            1,
+            ValueError,
+            r"keep is a variance fraction in \(0, 1\]; got the int 1\. For a number of "
+            r"directions pass n_components=1; for all the variance pass keep=1\.0",
+        ),
+        (np.int64(5), ValueError, r"pass n_components=5"),
     ],
 )
 def test_bad_keep(independent_views, keep, error, match):
     X, Y = independent_views
     with pytest.raises(error, match=match):
         svcca.svcca(X, Y, keep=keep)
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "match"),
+    [
+        ({"n_components": 0}, ValueError, r"n_components as a number of directions must be >= 1; got 0"),
+        ({"n_components": 0.5}, TypeError, r"n_components must be a positive int .*; got 0.5"),
+        ({"keep": 0.9, "n_components": 2}, ValueError, r"pass keep \(a variance fraction\) or n_components"),
+    ],
+)
+def test_bad_n_components(independent_views, kw, error, match):
+    X, Y = independent_views
+    with pytest.raises(error, match=match):
+        svcca.svcca(X, Y, **kw)
+
+
+def test_keep_one_float_keeps_all_the_variance(low_rank_plus_noise_views):
+    X, Y = low_rank_plus_noise_views
+    res = svcca.svcca(X, Y, keep=1.0)
+    assert res.x_dims > 1 and res.keep == 1.0 and res.n_directions is None
 
 
 def test_repr_and_summaries(low_rank_plus_noise_views):

@@ -14,6 +14,7 @@ from svcca._validation import (
     check_option,
     check_pair,
     check_rng,
+    resolve_keep,
     warn_sample_size,
 )
 
@@ -194,6 +195,15 @@ def test_check_option():
 def test_check_keep_accepts(keep, expected):
     out = check_keep(keep)
     assert out == expected and type(out) is type(expected)
+
+
+def test_resolve_keep_separates_fraction_and_count():
+    assert resolve_keep(None, None) == 0.99 and resolve_keep(1.0, None) == 1.0
+    assert resolve_keep(None, 3) == 3 and type(resolve_keep(None, np.int64(3))) is int
+    with pytest.raises(ValueError, match=r"keep is a variance fraction .*pass n_components=1"):
+        resolve_keep(1, None)
+    with pytest.raises(ValueError, match=r"not both; got keep=0.5, n_components=2"):
+        resolve_keep(0.5, 2)
 
 
 def test_check_epsilon():
