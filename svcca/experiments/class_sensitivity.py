@@ -28,7 +28,7 @@ How each number is made (the pilot study found each choice necessary on the digi
 
 Presets (``ClassSensitivityConfig.for_scale``):
 
-* ``tiny``: one half-width ResNet-8 on the native 8x8 digits, one epoch, 200 test images
+* ``tiny``: two half-width ResNet-8s on the native 8x8 digits, one epoch, 200 test images
   (seconds; tests);
 * ``default``: three ResNet-14s (:class:`svcca.nn.SmallResNet`, two basic blocks per stage,
   widths 8/16/32) trained from different seeds on scikit-learn's digits upsampled to 16x16
@@ -69,6 +69,7 @@ import numpy as np
 from ._cache import ExperimentConfig, ExperimentResult
 
 __all__ = [
+    "KINDS",
     "TARGETS",
     "ClassSensitivityConfig",
     "ClassSensitivityData",
@@ -83,7 +84,12 @@ TARGETS = ("logit", "onehot")
 
 _DATASETS = ("digits", "imagenet")
 _MODELS = ("resnet_small", "resnet18", "resnet50")
-_KINDS = ("direction", "neuron")
+#: What the interpretability figure ranks images by: canonical directions fitted to the class
+#: logits ("direction"), the most active single neurons ("neuron"), the top SVCCA directions
+#: between this network's layer and the same layer of another seed ("svcca", no labels
+#: involved), and for each "direction" the single neuron closest to it ("matched").
+KINDS = ("direction", "neuron", "svcca", "matched")
+_KINDS = KINDS
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,7 @@ class ClassSensitivityConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "class_sensitivity"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     dataset: str = "digits"
     image_size: int = 16
@@ -237,12 +243,12 @@ class ClassSensitivityConfig(ExperimentConfig):
     # ---- presets ---------------------------------------------------------------------
     @classmethod
     def preset_tiny(cls) -> ClassSensitivityConfig:
-        """One half-width ResNet-8 on the 8x8 digits, one epoch, 200 test images: seconds."""
+        """Two half-width ResNet-8s on the 8x8 digits, one epoch, 200 test images: seconds."""
         return cls(
             image_size=8,
             blocks=1,
             widths=(4, 8, 8),
-            seeds=(0,),
+            seeds=(0, 1),
             epochs=1,
             n_eval=200,
             max_dims=16,
@@ -344,9 +350,13 @@ class ClassSensitivityConfig(ExperimentConfig):
                 out["neuron_images"] = np.zeros((S, L, D, K), dtype=np.int64)
                 out["neuron_ids"] = np.zeros((S, L, D), dtype=np.int64)
                 out["neuron_match"] = np.full((S, L, D), np.nan)
+                out["matched_images"] = np.zeros((S, L, D, K), dtype=np.int64)
+                out["matched_ids"] = np.zeros((S, L, D), dtype=np.int64)
+                reduced = [[None] * L for _ in range(S)]
             for li, X in enumerate(reps):
                 Z = reduce_layer(X, keep=self.keep, max_dims=self.max_dims)
                 out["dims"][si, li] = Z.shape[1]
+                reduced[si][li] = Z
                 rng = np.random.default_rng([self.seed, int(seed)])  # the same folds for every layer
                 folds = _fold_ids(n, self.folds, rng)
                 out["cv_logit"][si, li] = cv_correlation(Z, logits, folds=folds, ridge=self.ridge)
@@ -359,7 +369,17 @@ class ClassSensitivityConfig(ExperimentConfig):
                 del X
             del reps
 
-        needed = np.unique(np.concatenate([out["direction_images"].ravel(), out["neuron_images"].ravel()]))
+        # the comparison of the original release: SVCCA between the same layer of two
+        # networks (each seed with the next one), without labels
+        out["svcca_images"] = np.zeros((S, L, D, K), dtype=np.int64)
+        out["svcca_rho"] = np.full((S, L, D), np.nan)
+        for si in range(S):
+            partner = (si + 1) % S
+            for li in range(L):
+                images, rho = _svcca_images(reduced[si][li], reduced[partner][li], D, K)
+                out["svcca_images"][si, li], out["svcca_rho"][si, li] = images, rho
+        kinds = [out[f"{kind}_images"].ravel() for kind in _KINDS]
+        needed = np.unique(np.concatenate(kinds))
         out["thumb_index"] = needed.astype(np.int64)
         out["thumbnails"] = thumbs(needed)
         out["layers"] = np.array(layers)
@@ -605,6 +625,8 @@ def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int
         "neuron_images": np.zeros((D, K), dtype=np.int64),
         "neuron_ids": np.zeros(D, dtype=np.int64),
         "neuron_match": np.full(D, np.nan),
+        "matched_images": np.zeros((D, K), dtype=np.int64),
+        "matched_ids": np.zeros(D, dtype=np.int64),
     }
     m = 0
     if Z.shape[1]:
@@ -620,13 +642,42 @@ def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int
         out["direction_class"][:m] = best
         out["direction_rho"][:m] = res.rho[:m]
         out["direction_images"][:m] = np.argsort(-V, axis=0, kind="stable")[:K].T
-        # how well the single neuron closest to each direction follows it
-        out["neuron_match"][:m] = np.max(np.abs(_corr_matrix(V, X)), axis=1)
+        # how well the single neuron closest to each direction follows it, and its top images
+        # (oriented like the direction: a supervised choice of neuron, for a fair comparison)
+        R = _corr_matrix(V, X)
+        closest = np.argmax(np.abs(R), axis=1)
+        out["neuron_match"][:m] = np.abs(R[np.arange(m), closest])
+        out["matched_ids"][:m] = closest
+        Xm = X[:, closest].astype(np.float64) * np.where(R[np.arange(m), closest] < 0, -1.0, 1.0)
+        out["matched_images"][:m] = np.argsort(-Xm, axis=0, kind="stable")[:K].T
     norms = np.sqrt((X.astype(np.float64) ** 2).sum(axis=0))
     ids = np.argsort(-norms, kind="stable")[:D]
     out["neuron_ids"][: len(ids)] = ids
     out["neuron_images"][: len(ids)] = np.argsort(-X[:, ids].astype(np.float64), axis=0, kind="stable")[:K].T
     return out
+
+
+def _svcca_images(Za: np.ndarray, Zb: np.ndarray, D: int, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """The images at the top of the first ``D`` SVCCA directions of ``Za`` against ``Zb`` (two
+    networks' reduced layers), and their canonical correlations.
+
+    A canonical direction has no sign; each is oriented so that its long tail (positive
+    skewness over the images) is on top, as a ReLU neuron's strongest responses are.
+    """
+    import svcca
+
+    images, rho = np.zeros((D, K), dtype=np.int64), np.full(D, np.nan)
+    if Za.shape[1] == 0 or Zb.shape[1] == 0:
+        return images, rho
+    res = svcca.cca(Za, Zb, warn=False)
+    V = np.asarray(res.x_variates, dtype=np.float64)
+    m = min(D, V.shape[1])
+    V = V[:, :m] - V[:, :m].mean(axis=0)
+    skew = (V**3).mean(axis=0)
+    V = V * np.where(skew < 0, -1.0, 1.0)
+    images[:m] = np.argsort(-V, axis=0, kind="stable")[:K].T
+    rho[:m] = np.asarray(res.rho)[:m]
+    return images, rho
 
 
 def _corr_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -908,11 +959,14 @@ class ClassSensitivityData:
         Parameters
         ----------
         layer : str or int
-        kind : {"direction", "neuron"}
+        kind : {"direction", "neuron", "svcca", "matched"}
             ``"direction"``: the top canonical directions of CCA between the layer and all
             class logits, each oriented so that its most correlated logit increases along it;
             ``"neuron"``: the layer's most active single neurons (largest Euclidean norm of
-            their activation vectors over the images).
+            their activation vectors over the images); ``"svcca"``: the top SVCCA directions
+            between the layer and the same layer of the next seed's network (no labels
+            involved; oriented so that the long tail is on top); ``"matched"``: for each
+            ``"direction"``, the single neuron most correlated with it.
         seed : int, optional
             Default the first seed.
 
