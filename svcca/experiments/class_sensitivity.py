@@ -67,6 +67,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import ExperimentConfig, ExperimentResult
+from ._claims import Claim
 
 __all__ = [
     "KINDS",
@@ -302,6 +303,10 @@ class ClassSensitivityConfig(ExperimentConfig):
             f"{nets}{trained}{data}; layers {layer}, SVD to {self.keep:.0%} / <= {self.max_dims} dims, "
             f"{self.folds}-fold CV correlation (ridge {self.ridge:g})"
         )
+
+    def claims(self, result: ExperimentResult) -> list[Claim]:
+        """The book's claims about a default-scale digits run (:meth:`ClassSensitivityData.claims`)."""
+        return unpack(result, self).claims()
 
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
@@ -1022,6 +1027,119 @@ class ClassSensitivityData:
             )
         thumbs = np.asarray(self.arrays["thumbnails"])[pos]
         return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
+
+    def pixel_extremes(self, n: int = 3) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The ``n`` classes most and the ``n`` least linearly readable from the pixels (most first)."""
+        order = np.argsort(-self.pixel_baseline(), kind="stable")
+        return tuple(self.classes[i] for i in order[:n]), tuple(self.classes[i] for i in order[::-1][:n])
+
+    def extremes_gap(self, n: int = 3, threshold: float | None = None) -> np.ndarray:
+        """Per seed: layers between the last of the ``n`` most pixel-readable classes and the
+        first of the ``n`` least pixel-readable classes to become decodable (positive: every
+        one of the former is decodable before every one of the latter). Shape ``(n_seeds,)``."""
+        first = self.first_layer(threshold)
+        first = np.where(first < 0, len(self.layers), first)
+        top, bottom = (np.array([self.classes.index(c) for c in g]) for g in self.pixel_extremes(n))
+        return first[:, bottom].min(axis=1) - first[:, top].max(axis=1)
+
+    def per_seed_rank_correlation(self, threshold: float | None = None) -> np.ndarray:
+        """Per seed: Spearman correlation, over classes, of the pixel baseline with that
+        network's first decodable layer. Shape ``(n_seeds,)``."""
+        from scipy.stats import spearmanr
+
+        base = self.pixel_baseline()
+        first = self.first_layer(threshold)
+        return np.array(
+            [spearmanr(base, f).statistic if np.ptp(f) > 0 else np.nan for f in first], dtype=np.float64
+        )
+
+    def purity_by_seed(self, kind: str = "direction") -> np.ndarray:
+        """:meth:`purity` over the network's layers (the pixels excluded) and directions, per seed."""
+        return self.purity(kind)[:, 1:].mean(axis=(1, 2))
+
+    def claims(self) -> list[Claim]:
+        """The claims chapter 7 makes about a default-scale digits run, each over all seeds.
+
+        Names start with ``"class_sensitivity."``. Every claim is a worst case over the
+        networks (seeds) or a seed-averaged effect; none names one network's exact layer.
+        """
+        p = "class_sensitivity."
+        seeds = [f"seed {s}" for s in self.seeds]
+        L = len(self.layers)
+        cv, ins = self.mean_similarity(cv=True), self.mean_similarity(cv=False)
+        inflation = (ins.mean(1) - cv.mean(1))[: L - 2]
+        compress = ((cv.max(1) - cv.min(1)) - (ins.max(1) - ins.min(1)))[: L - 2]
+        rho = self.per_seed_rank_correlation()
+        mean_first = self.mean_first_layer()
+        gap = self.extremes_gap()
+        top, bottom = self.pixel_extremes()
+        onehot_first = self.mean_first_layer(target="onehot")
+        from scipy.stats import spearmanr
+
+        agree = float(spearmanr(mean_first, onehot_first).statistic)
+        last = self.mean_similarity("onehot")[-1].mean() - self.mean_similarity()[-1].mean()
+        f95 = self.mean_first_layer(0.95)
+        rho95 = float(spearmanr(self.pixel_baseline(), f95).statistic)
+        first_in = self.mean_first_layer(cv=False)
+        pur = {k: self.purity_by_seed(k) for k in _KINDS}
+        match = self.neuron_match()[:, 1:].mean(axis=(1, 2))
+
+        def by_seed(v: Any) -> dict[str, float]:
+            return dict(zip(seeds, np.asarray(v, dtype=np.float64).tolist()))
+
+        def by_layer(v: Any) -> dict[str, float]:
+            return dict(zip(self.layers, np.asarray(v, dtype=np.float64).tolist()))
+
+        return [
+            Claim(p + "accuracy", "every network classifies the test digits with accuracy above 0.95",
+                  self.accuracy.min(), ">", 0.95, by_seed(self.accuracy)),
+            Claim(p + "insample_inflates", "the in-sample correlation is higher than the cross-validated "
+                  "one in every layer below the last stage (smallest seed-averaged excess)",
+                  inflation.min(), ">", 0.0, by_layer(inflation)),
+            Claim(p + "insample_compresses", "in every layer below the last stage the in-sample "
+                  "correlation spreads the classes less than the cross-validated one (smallest "
+                  "difference of ranges)", compress.min(), ">", 0.0, by_layer(compress)),
+            Claim(p + "pixel_rank_correlation", "in every network, the classes more linearly readable "
+                  "from the pixels become decodable earlier (largest per-network Spearman correlation "
+                  "of pixel baseline and first decodable layer)", np.nanmax(rho) if np.isfinite(rho).any()
+                  else np.nan, "<", -0.6, by_seed(rho)),
+            Claim(p + "pixel_extremes_order", f"in every network, each of the three classes most readable "
+                  f"from the pixels ({', '.join(top)}) is decodable before each of the three least readable "
+                  f"({', '.join(bottom)}) (smallest gap, in layers)", gap.min(), ">=", 1, by_seed(gap)),
+            Claim(p + "depth_spread", "averaged over the networks, the earliest and the latest class "
+                  "become decodable at least two layers apart", np.ptp(mean_first), ">=", 2.0,
+                  dict(zip(self.classes, mean_first.tolist()))),
+            Claim(p + "onehot_order_agrees", "with one-hot labels as targets, the classes become "
+                  "decodable in much the same order (Spearman correlation with the logit order)",
+                  agree, ">=", 0.4),
+            Claim(p + "onehot_later", "with one-hot labels the classes become decodable later than with "
+                  "their logits (mean over classes of the difference of mean first layers, in layers)",
+                  (onehot_first - mean_first).mean(), ">=", 1.0,
+                  dict(zip(self.classes, (onehot_first - mean_first).tolist()))),
+            Claim(p + "onehot_lower_at_top", "at the last block the one-hot labels are matched less "
+                  "well than the logits (difference of mean correlations)", last, "<", 0.0),
+            Claim(p + "strict_threshold_keeps_order", "with the threshold at 0.95 the pixel baseline "
+                  "still orders the classes (Spearman correlation with the mean first layer)",
+                  rho95, "<", -0.5),
+            Claim(p + "insample_earlier", "in-sample, the classes look decodable earlier than they are "
+                  "(mean over classes of the cross-validated minus the in-sample mean first layer)",
+                  (mean_first - first_in).mean(), ">=", 0.4, dict(zip(self.classes, (mean_first - first_in).tolist()))),
+            Claim(p + "purity_logit_directions_vs_neurons", "the images along the logit-fitted canonical "
+                  "directions are more often of one class than those of the most active neurons "
+                  "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
+                  (pur["direction"] - pur["neuron"]).min(), ">", 0.15, by_seed(pur["direction"] - pur["neuron"])),
+            Claim(p + "purity_svcca_vs_neurons", "label-free SVCCA directions (aligned with another "
+                  "network) pick out one class more often than the most active neurons (smallest "
+                  "per-network purity gap)", (pur["svcca"] - pur["neuron"]).min(), ">", 0.1,
+                  by_seed(pur["svcca"] - pur["neuron"])),
+            Claim(p + "purity_directions_vs_matched_neurons", "the logit-fitted directions pick out one "
+                  "class more often than the single neuron closest to each of them (smallest "
+                  "per-network purity gap)", (pur["direction"] - pur["matched"]).min(), ">", 0.1,
+                  by_seed(pur["direction"] - pur["matched"])),
+            Claim(p + "no_neuron_follows_a_direction", "no single neuron follows a canonical direction "
+                  "closely (largest per-network mean of the best neuron's correlation)", match.max(), "<",
+                  0.85, by_seed(match)),
+        ]
 
     def summary(self, threshold: float | None = None, target: str = "logit") -> dict[str, np.ndarray]:
         """Per class: pixel baseline, first layer per seed, mean first layer (a table's columns)."""
