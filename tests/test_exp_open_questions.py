@@ -103,6 +103,12 @@ def test_claims_are_worst_cases_over_seeds():
     assert claims["open_questions.recording.cka_peaks_at_source"].value == pytest.approx(0.3)
     assert claims["open_questions.recording.svcca_flatter"].value == pytest.approx(0.45)
     assert data.recording_peak("svcca") == ["conv3", "conv3"]
+    arrays = _synthetic_arrays()
+    arrays["compression_accuracy"] = arrays["compression_accuracy"].copy()
+    arrays["compression_accuracy"][0, 1, 1] = np.nan  # PLS has fewer than 8 directions
+    curves = unpack(arrays).compression_curves(0)
+    np.testing.assert_allclose(curves["pls (labels)"], [0.6, 0.6])
+    np.testing.assert_allclose(curves["pca"], [0.5, 0.96])
     check_claims(claims.values())  # every hand-made value satisfies its bound
 
 

@@ -478,6 +478,20 @@ class OpenQuestionsData:
         acc = self["compression_accuracy"]
         return {str(m): acc[:, i, j] for i, m in enumerate(self["compression_methods"])}
 
+    def compression_curves(self, seed_index: int = 0) -> dict[str, np.ndarray]:
+        """Per method: test accuracy at every ``k`` for one seed, a method with fewer than ``k``
+        directions (PLS has at most nine) keeping all of its directions (its last value carried)."""
+        acc = self["compression_accuracy"][seed_index]
+        out = {}
+        for i, m in enumerate(self["compression_methods"]):
+            row = acc[i].copy()
+            ok = np.isfinite(row)
+            if ok.any() and not ok.all():
+                last = int(np.flatnonzero(ok)[-1])
+                row[last + 1 :] = row[last]
+            out[str(m)] = row
+        return out
+
     def single_neuron_share(self) -> np.ndarray:
         """(n_seeds, n_classes): held-out correlation with the best neuron / with the whole layer."""
         t = self["neuron_table"]
