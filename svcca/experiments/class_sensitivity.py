@@ -26,6 +26,20 @@ How each number is made (the pilot study found each choice necessary on the digi
   class's logit is from the image itself, the baseline that explains which classes the
   network "knows" early.
 
+The images figure compares four rankings (:data:`KINDS`): canonical directions fitted to
+the class logits, the most active neurons, the label-free SVCCA directions between two
+networks' layers (the original release's comparison), and the single neuron closest to
+each logit direction. Fitted directions against unfitted neurons builds part of the purity
+gap in; the two fair comparisons are SVCCA directions against neurons (no labels) and
+fitted directions against their closest neurons (labels for both).
+
+Claims (:meth:`ClassSensitivityConfig.claims`, names ``class_sensitivity.*``, checked by
+chapter 7 and by ``svcca claims``) are effects over the seeds, never one network's layer:
+the rank correlation of the pixel baseline with the first decodable layer (seed-averaged
+and per network), how much later the three least pixel-readable classes become decodable
+than the three most readable, the spread of depths, the in-sample inflation, the
+one-hot and stricter-threshold variants, and the purity gaps of the fair comparisons.
+
 Presets (``ClassSensitivityConfig.for_scale``):
 
 * ``tiny``: two half-width ResNet-8s on the native 8x8 digits, one epoch, 200 test images
