@@ -341,8 +341,13 @@ def _ordered_result(reverse_seed1: bool = False) -> dict[str, np.ndarray]:
     mixed = np.broadcast_to(np.array([4, 5, 6, 7]), (S, L, 1, 4)).copy()
     half = np.broadcast_to(np.array([0, 1, 4, 5]), (S, L, 1, 4)).copy()
     out = _synthetic(
-        sims, classes=tuple("abcdef"), direction_images=pure, svcca_images=half, neuron_images=mixed,
-        matched_images=mixed, neuron_match=np.full((S, L, 1), 0.6),
+        sims,
+        classes=tuple("abcdef"),
+        direction_images=pure,
+        svcca_images=half,
+        neuron_images=mixed,
+        matched_images=mixed,
+        neuron_match=np.full((S, L, 1), 0.6),
     )
     out["labels"] = labels
     out["accuracy"] = np.array([0.99, 0.98])
@@ -371,10 +376,13 @@ def test_claims_read_orders_contrasts_and_purities_from_the_result():
     assert claims["class_sensitivity.accuracy"].value == pytest.approx(0.98)
     # purity over the network layers: directions 4/4 (labels 0 0 0 0), svcca 2/4 (0 0 1 2),
     # neurons and matched neurons 1/4 (1 2 3 4)
-    pur = {c: claims[f"class_sensitivity.purity_{c}"].value for c in
-           ("logit_directions_vs_neurons", "svcca_vs_neurons", "directions_vs_matched_neurons")}
-    assert pur == pytest.approx({"logit_directions_vs_neurons": 0.75, "svcca_vs_neurons": 0.25,
-                                 "directions_vs_matched_neurons": 0.75})
+    pur = {
+        c: claims[f"class_sensitivity.purity_{c}"].value
+        for c in ("logit_directions_vs_neurons", "svcca_vs_neurons", "directions_vs_matched_neurons")
+    }
+    assert pur == pytest.approx(
+        {"logit_directions_vs_neurons": 0.75, "svcca_vs_neurons": 0.25, "directions_vs_matched_neurons": 0.75}
+    )
     assert claims["class_sensitivity.no_neuron_follows_a_direction"].value == pytest.approx(0.6)
 
 

@@ -371,7 +371,7 @@ class ClassSensitivityConfig(ExperimentConfig):
                 out["neuron_match"] = np.full((S, L, D), np.nan)
                 out["matched_images"] = np.zeros((S, L, D, K), dtype=np.int64)
                 out["matched_ids"] = np.zeros((S, L, D), dtype=np.int64)
-                reduced = [[None] * L for _ in range(S)]
+                reduced: list[list[Any]] = [[None] * L for _ in range(S)]
             for li, X in enumerate(reps):
                 Z = reduce_layer(X, keep=self.keep, max_dims=self.max_dims)
                 out["dims"][si, li] = Z.shape[1]
@@ -1114,63 +1114,168 @@ class ClassSensitivityData:
             return dict(zip(self.layers, np.asarray(v, dtype=np.float64).tolist()))
 
         return [
-            Claim(p + "accuracy", "every network classifies the test digits with accuracy above 0.93",
-                  self.accuracy.min(), ">", 0.93, by_seed(self.accuracy)),
-            Claim(p + "insample_inflates", "the in-sample correlation is higher than the cross-validated "
-                  "one in every layer below the last stage (smallest seed-averaged excess)",
-                  inflation.min(), ">", 0.0, by_layer(inflation)),
-            Claim(p + "insample_compresses", "in every layer below the last stage the in-sample "
-                  "correlation spreads the classes less than the cross-validated one (smallest "
-                  "difference of ranges)", compress.min(), ">", 0.0, by_layer(compress)),
-            Claim(p + "pixel_rank_correlation", "averaged over the networks, the classes more linearly "
-                  "readable from the pixels become decodable earlier (Spearman correlation over classes "
-                  "of the pixel baseline and the mean first decodable layer)", self.pixel_rank_correlation(),
-                  "<", -0.6),
-            Claim(p + "pixel_rank_correlation_every_network", "the same rank correlation is negative in "
-                  "every network (largest per-network value)", np.nanmax(rho) if np.isfinite(rho).any()
-                  else np.nan, "<", -0.3, by_seed(rho)),
-            Claim(p + "pixel_extremes_order", f"averaged over the networks, the three classes least readable "
-                  f"from the pixels ({', '.join(bottom)}) become decodable at least 1.5 layers after the "
-                  f"three most readable ({', '.join(top)})", gap.mean(), ">=", 1.5, by_seed(gap)),
-            Claim(p + "pixel_extremes_every_network", "in every network, the three least pixel-readable "
-                  "classes become decodable later, on average, than the three most readable (smallest "
-                  "per-network gap, in layers)", gap.min(), ">", 0.0, by_seed(gap)),
-            Claim(p + "depth_spread", "averaged over the networks, the earliest and the latest class "
-                  "become decodable at least two layers apart", np.ptp(mean_first), ">=", 2.0,
-                  dict(zip(self.classes, mean_first.tolist()))),
-            Claim(p + "onehot_order_agrees", "with one-hot labels as targets, the classes become "
-                  "decodable in much the same order (Spearman correlation with the logit order)",
-                  agree, ">=", 0.4),
-            Claim(p + "onehot_later", "with one-hot labels the classes become decodable later than with "
-                  "their logits (mean over classes of the difference of mean first layers, in layers)",
-                  (onehot_first - mean_first).mean(), ">=", 1.0,
-                  dict(zip(self.classes, (onehot_first - mean_first).tolist()))),
-            Claim(p + "onehot_lower_at_top", "at the last block the one-hot labels are matched less "
-                  "well than the logits (difference of mean correlations)", last, "<", 0.0),
-            Claim(p + "strict_threshold_keeps_order", "with the threshold at 0.95 the pixel baseline "
-                  "still orders the classes (Spearman correlation with the mean first layer)",
-                  rho95, "<", -0.3),
-            Claim(p + "insample_earlier", "in-sample, the classes look decodable earlier than they are "
-                  "(mean over classes of the cross-validated minus the in-sample mean first layer)",
-                  (mean_first - first_in).mean(), ">=", 0.4, dict(zip(self.classes, (mean_first - first_in).tolist()))),
-            Claim(p + "purity_logit_directions_vs_neurons", "the images along the logit-fitted canonical "
-                  "directions are more often of one class than those of the most active neurons "
-                  "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
-                  (pur["direction"] - pur["neuron"]).min(), ">", 0.1, by_seed(pur["direction"] - pur["neuron"])),
-            Claim(p + "purity_svcca_vs_neurons", "label-free SVCCA directions (aligned with another "
-                  "network) pick out one class more often than the most active neurons (purity gap, "
-                  "averaged over the networks)", (pur["svcca"] - pur["neuron"]).mean(), ">", 0.1,
-                  by_seed(pur["svcca"] - pur["neuron"])),
-            Claim(p + "purity_svcca_vs_neurons_every_network", "... and in every network (smallest "
-                  "per-network purity gap)", (pur["svcca"] - pur["neuron"]).min(), ">", 0.0,
-                  by_seed(pur["svcca"] - pur["neuron"])),
-            Claim(p + "purity_directions_vs_matched_neurons", "the logit-fitted directions pick out one "
-                  "class more often than the single neuron closest to each of them (purity gap, averaged "
-                  "over the networks)", (pur["direction"] - pur["matched"]).mean(), ">", 0.1,
-                  by_seed(pur["direction"] - pur["matched"])),
-            Claim(p + "no_neuron_follows_a_direction", "no single neuron follows a canonical direction "
-                  "closely (largest per-network mean of the best neuron's correlation)", match.max(), "<",
-                  0.85, by_seed(match)),
+            Claim(
+                p + "accuracy",
+                "every network classifies the test digits with accuracy above 0.93",
+                self.accuracy.min(),
+                ">",
+                0.93,
+                by_seed(self.accuracy),
+            ),
+            Claim(
+                p + "insample_inflates",
+                "the in-sample correlation is higher than the cross-validated "
+                "one in every layer below the last stage (smallest seed-averaged excess)",
+                inflation.min(),
+                ">",
+                0.0,
+                by_layer(inflation),
+            ),
+            Claim(
+                p + "insample_compresses",
+                "in every layer below the last stage the in-sample "
+                "correlation spreads the classes less than the cross-validated one (smallest "
+                "difference of ranges)",
+                compress.min(),
+                ">",
+                0.0,
+                by_layer(compress),
+            ),
+            Claim(
+                p + "pixel_rank_correlation",
+                "averaged over the networks, the classes more linearly "
+                "readable from the pixels become decodable earlier (Spearman correlation over classes "
+                "of the pixel baseline and the mean first decodable layer)",
+                self.pixel_rank_correlation(),
+                "<",
+                -0.6,
+            ),
+            Claim(
+                p + "pixel_rank_correlation_every_network",
+                "the same rank correlation is negative in every network (largest per-network value)",
+                np.nanmax(rho) if np.isfinite(rho).any() else np.nan,
+                "<",
+                -0.3,
+                by_seed(rho),
+            ),
+            Claim(
+                p + "pixel_extremes_order",
+                f"averaged over the networks, the three classes least readable "
+                f"from the pixels ({', '.join(bottom)}) become decodable at least 1.5 layers after the "
+                f"three most readable ({', '.join(top)})",
+                gap.mean(),
+                ">=",
+                1.5,
+                by_seed(gap),
+            ),
+            Claim(
+                p + "pixel_extremes_every_network",
+                "in every network, the three least pixel-readable "
+                "classes become decodable later, on average, than the three most readable (smallest "
+                "per-network gap, in layers)",
+                gap.min(),
+                ">",
+                0.0,
+                by_seed(gap),
+            ),
+            Claim(
+                p + "depth_spread",
+                "averaged over the networks, the earliest and the latest class "
+                "become decodable at least two layers apart",
+                np.ptp(mean_first),
+                ">=",
+                2.0,
+                dict(zip(self.classes, mean_first.tolist())),
+            ),
+            Claim(
+                p + "onehot_order_agrees",
+                "with one-hot labels as targets, the classes become "
+                "decodable in much the same order (Spearman correlation with the logit order)",
+                agree,
+                ">=",
+                0.4,
+            ),
+            Claim(
+                p + "onehot_later",
+                "with one-hot labels the classes become decodable later than with "
+                "their logits (mean over classes of the difference of mean first layers, in layers)",
+                (onehot_first - mean_first).mean(),
+                ">=",
+                1.0,
+                dict(zip(self.classes, (onehot_first - mean_first).tolist())),
+            ),
+            Claim(
+                p + "onehot_lower_at_top",
+                "at the last block the one-hot labels are matched less "
+                "well than the logits (difference of mean correlations)",
+                last,
+                "<",
+                0.0,
+            ),
+            Claim(
+                p + "strict_threshold_keeps_order",
+                "with the threshold at 0.95 the pixel baseline "
+                "still orders the classes (Spearman correlation with the mean first layer)",
+                rho95,
+                "<",
+                -0.3,
+            ),
+            Claim(
+                p + "insample_earlier",
+                "in-sample, the classes look decodable earlier than they are "
+                "(mean over classes of the cross-validated minus the in-sample mean first layer)",
+                (mean_first - first_in).mean(),
+                ">=",
+                0.4,
+                dict(zip(self.classes, (mean_first - first_in).tolist())),
+            ),
+            Claim(
+                p + "purity_logit_directions_vs_neurons",
+                "the images along the logit-fitted canonical "
+                "directions are more often of one class than those of the most active neurons "
+                "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
+                (pur["direction"] - pur["neuron"]).min(),
+                ">",
+                0.1,
+                by_seed(pur["direction"] - pur["neuron"]),
+            ),
+            Claim(
+                p + "purity_svcca_vs_neurons",
+                "label-free SVCCA directions (aligned with another "
+                "network) pick out one class more often than the most active neurons (purity gap, "
+                "averaged over the networks)",
+                (pur["svcca"] - pur["neuron"]).mean(),
+                ">",
+                0.1,
+                by_seed(pur["svcca"] - pur["neuron"]),
+            ),
+            Claim(
+                p + "purity_svcca_vs_neurons_every_network",
+                "... and in every network (smallest per-network purity gap)",
+                (pur["svcca"] - pur["neuron"]).min(),
+                ">",
+                0.0,
+                by_seed(pur["svcca"] - pur["neuron"]),
+            ),
+            Claim(
+                p + "purity_directions_vs_matched_neurons",
+                "the logit-fitted directions pick out one "
+                "class more often than the single neuron closest to each of them (purity gap, averaged "
+                "over the networks)",
+                (pur["direction"] - pur["matched"]).mean(),
+                ">",
+                0.1,
+                by_seed(pur["direction"] - pur["matched"]),
+            ),
+            Claim(
+                p + "no_neuron_follows_a_direction",
+                "no single neuron follows a canonical direction "
+                "closely (largest per-network mean of the best neuron's correlation)",
+                match.max(),
+                "<",
+                0.85,
+                by_seed(match),
+            ),
         ]
 
     def summary(self, threshold: float | None = None, target: str = "logit") -> dict[str, np.ndarray]:

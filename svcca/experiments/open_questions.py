@@ -150,7 +150,8 @@ class OpenQuestionsConfig(ExperimentConfig):
             )
         if not self.recording_sources or self.recording_sources[0][0] != "conv3":
             raise ValueError(
-                f"recording_sources must start with conv3 (the chapter's section); got {self.recording_sources!r}"
+                "recording_sources must start with conv3 (the chapter's section); "
+                f"got {self.recording_sources!r}"
             )
 
     @classmethod
@@ -177,8 +178,8 @@ class OpenQuestionsConfig(ExperimentConfig):
         Examples
         --------
         >>> from svcca.experiments.open_questions import OpenQuestionsConfig
-        >>> print(OpenQuestionsConfig().describe()[:60])
-        open-question starting points on 8x8 digits, seeds (0, 1, 2
+        >>> print(OpenQuestionsConfig().describe()[:61])
+        open-question starting points on 8x8 digits, seeds (0, 1, 2)
         """
         return (
             f"open-question starting points on 8x8 digits, seeds {self.seeds}: autoencoder "
@@ -244,10 +245,12 @@ def _run(cfg: OpenQuestionsConfig) -> dict[str, np.ndarray]:
     from ..nn import load_digits, random_labels, record
 
     digits = load_digits(seed=cfg.seed)
-    x_train = digits.train.tensors[0].flatten(1)
-    x_test = digits.test.tensors[0].flatten(1)
-    y_train = digits.train.tensors[1].numpy()
-    y_test = digits.test.tensors[1].numpy()
+    train_set: Any = digits.train
+    test_set: Any = digits.test
+    x_train = train_set.tensors[0].flatten(1)
+    x_test = test_set.tensors[0].flatten(1)
+    y_train = train_set.tensors[1].numpy()
+    y_test = test_set.tensors[1].numpy()
     memorize = random_labels(digits.train, seed=cfg.seed)
 
     per_seed: list[dict[str, Any]] = []
@@ -263,7 +266,7 @@ def _run(cfg: OpenQuestionsConfig) -> dict[str, np.ndarray]:
 
     # dynamics: every seed's network on each labelling, then each seed with the next one
     runs: dict[str, list[list[np.ndarray]]] = {"generalizing": [], "memorizing": []}
-    final_train = {"generalizing": [], "memorizing": []}
+    final_train: dict[str, list[float]] = {"generalizing": [], "memorizing": []}
     with tempfile.TemporaryDirectory() as folder:
         for kind, data in (("generalizing", digits.train), ("memorizing", memorize)):
             for s in cfg.seeds:
@@ -328,7 +331,9 @@ def _autoencoder(cfg: OpenQuestionsConfig, s: int, x_train: Any, x_test: Any) ->
     }
 
 
-def _compression(cfg: OpenQuestionsConfig, s: int, digits: Any, y_train: np.ndarray) -> tuple[Any, dict[str, Any]]:
+def _compression(
+    cfg: OpenQuestionsConfig, s: int, digits: Any, y_train: np.ndarray
+) -> tuple[Any, dict[str, Any]]:
     import svcca
 
     from ..nn import evaluate, record, train
@@ -406,7 +411,9 @@ def _conv_sections(cfg: OpenQuestionsConfig, s: int, digits: Any) -> dict[str, A
         types[1, i] = svcca.linear_cka(X, Y).similarity
     del block
     layers = {
-        k: np.asarray(v, dtype=np.float64) for k, v in record(conv, digits.test, pool="mean").items() if k != "logits"
+        k: np.asarray(v, dtype=np.float64)
+        for k, v in record(conv, digits.test, pool="mean").items()
+        if k != "logits"
     }
     names = list(layers)
     rec = np.zeros((2, len(cfg.recording_sources), len(names)))
@@ -443,7 +450,10 @@ def _checkpointed_run(
         progress=False,
     )
     model = MLP(64, hidden=(128, 128))
-    acts = [np.asarray(record(model, x_test, ["fc2"])["fc2"], dtype=np.float64) for _ in iter_checkpoints(folder, model)]
+    acts = [
+        np.asarray(record(model, x_test, ["fc2"])["fc2"], dtype=np.float64)
+        for _ in iter_checkpoints(folder, model)
+    ]
     return acts, float(hist.train_accuracy[-1])
 
 
@@ -537,51 +547,137 @@ class OpenQuestionsData:
         mean_gap = mean_rec[source] - np.delete(mean_rec, source).max()
         ptp_gap = np.ptp(cka_rec, axis=1) - np.ptp(svcca_rec, axis=1)
         return [
-            Claim(p + "ae.mse", "the autoencoder reconstructs the test images with error below 0.5 "
-                  "(unit-variance pixels), in every seed", self["ae_mse"].max(), "<", 0.5,
-                  per_seed(self["ae_mse"])),
-            Claim(p + "ae.cca_code_everywhere", "by mean CCA the code is a near-exact linear image of "
-                  "every layer (smallest entry of its row above 0.98), in every seed", cca_code.min(), ">",
-                  0.98, per_seed(cca_code)),
-            Claim(p + "ae.cka_code_vs_output", "by linear CKA the code and the reconstruction are not "
-                  "alike (below 0.95), in every seed", cka_code_out.max(), "<", 0.95, per_seed(cka_code_out)),
-            Claim(p + "compression.pca_pls_keep_accuracy", "8 of 128 PCA or PLS directions keep the "
-                  "accuracy within 5 points of the full network, in every seed (worst accuracy change)",
-                  (np.minimum(k8["pca"], k8["pls (labels)"]) - full).min(), ">", -0.05,
-                  per_seed(np.minimum(k8["pca"], k8["pls (labels)"]) - full)),
-            Claim(p + "compression.random_worse", "8 random directions do worse than 8 PCA directions, "
-                  "in every seed (accuracy gap)", (k8["pca"] - k8["random"]).min(), ">", 0.0,
-                  per_seed(k8["pca"] - k8["random"])),
-            Claim(p + "compression.pca_pls_close", "with 8 directions PCA and PLS are within 2 points "
-                  "of each other, in every seed", np.abs(k8["pca"] - k8["pls (labels)"]).max(), "<", 0.02,
-                  per_seed(k8["pca"] - k8["pls (labels)"])),
-            Claim(p + "dynamics.gen_grows", "the generalizing pair ends more similar than it started "
-                  "(PWCCA, last minus first checkpoint), in every pair", (gen[:, -1] - gen[:, 0]).min(), ">",
-                  0.0, per_seed(gen[:, -1] - gen[:, 0])),
-            Claim(p + "dynamics.gen_above_mem", "at the end the generalizing pair is more similar than "
-                  "the memorizing pair (PWCCA gap), in every pair", (gen[:, -1] - mem[:, -1]).min(), ">", 0.0,
-                  per_seed(gen[:, -1] - mem[:, -1])),
-            Claim(p + "dynamics.mem_unfinished", "the memorizing networks have not finished memorizing "
-                  "(largest training accuracy below 1)", self["dyn_mem_train_accuracy"].max(), "<", 1.0,
-                  per_seed(self["dyn_mem_train_accuracy"])),
-            Claim(p + "neurons.single_share_min", "the best single neuron carries at least 35% of the "
-                  "layer's held-out correlation with every digit, in every seed", share.min(), ">=", 0.35,
-                  per_seed(share.min(axis=1))),
-            Claim(p + "neurons.needed_vary", "the digits need different numbers of neurons to reach 90% "
-                  "of the layer (fewest distinct counts over seeds)",
-                  min(len(set(row.tolist())) for row in needed), ">", 1,
-                  per_seed([len(set(row.tolist())) for row in needed])),
-            Claim(p + "layer_types.bn_visible_to_cka", "linear CKA between a convolution and its batch "
-                  "norm is below 1 by far more than rounding (below 0.9999), in every seed", bn_cka.max(),
-                  "<", 0.9999, per_seed(bn_cka)),
-            Claim(p + "layer_types.relu_visible_to_cca", "mean CCA registers the ReLU (below 0.99), in "
-                  "every seed", relu_cca.max(), "<", 0.99, per_seed(relu_cca)),
-            Claim(p + "recording.cka_peaks_at_source", "averaged over the seeds, linear CKA is highest for "
-                  "conv3, the layer that drove the recording (gap to the best other layer of the averaged "
-                  "profile)", mean_gap, ">", 0.0, per_seed(cka_peak_gap)),
-            Claim(p + "recording.svcca_flatter", "SVCCA's profile over layers is flatter than CKA's "
-                  "(range of CKA minus range of SVCCA), in every seed", ptp_gap.min(), ">", 0.0,
-                  per_seed(ptp_gap)),
+            Claim(
+                p + "ae.mse",
+                "the autoencoder reconstructs the test images with error below 0.5 "
+                "(unit-variance pixels), in every seed",
+                self["ae_mse"].max(),
+                "<",
+                0.5,
+                per_seed(self["ae_mse"]),
+            ),
+            Claim(
+                p + "ae.cca_code_everywhere",
+                "by mean CCA the code is a near-exact linear image of "
+                "every layer (smallest entry of its row above 0.98), in every seed",
+                cca_code.min(),
+                ">",
+                0.98,
+                per_seed(cca_code),
+            ),
+            Claim(
+                p + "ae.cka_code_vs_output",
+                "by linear CKA the code and the reconstruction are not alike (below 0.95), in every seed",
+                cka_code_out.max(),
+                "<",
+                0.95,
+                per_seed(cka_code_out),
+            ),
+            Claim(
+                p + "compression.pca_pls_keep_accuracy",
+                "8 of 128 PCA or PLS directions keep the "
+                "accuracy within 5 points of the full network, in every seed (worst accuracy change)",
+                (np.minimum(k8["pca"], k8["pls (labels)"]) - full).min(),
+                ">",
+                -0.05,
+                per_seed(np.minimum(k8["pca"], k8["pls (labels)"]) - full),
+            ),
+            Claim(
+                p + "compression.random_worse",
+                "8 random directions do worse than 8 PCA directions, in every seed (accuracy gap)",
+                (k8["pca"] - k8["random"]).min(),
+                ">",
+                0.0,
+                per_seed(k8["pca"] - k8["random"]),
+            ),
+            Claim(
+                p + "compression.pca_pls_close",
+                "with 8 directions PCA and PLS are within 2 points of each other, in every seed",
+                np.abs(k8["pca"] - k8["pls (labels)"]).max(),
+                "<",
+                0.02,
+                per_seed(k8["pca"] - k8["pls (labels)"]),
+            ),
+            Claim(
+                p + "dynamics.gen_grows",
+                "the generalizing pair ends more similar than it started "
+                "(PWCCA, last minus first checkpoint), in every pair",
+                (gen[:, -1] - gen[:, 0]).min(),
+                ">",
+                0.0,
+                per_seed(gen[:, -1] - gen[:, 0]),
+            ),
+            Claim(
+                p + "dynamics.gen_above_mem",
+                "at the end the generalizing pair is more similar than "
+                "the memorizing pair (PWCCA gap), in every pair",
+                (gen[:, -1] - mem[:, -1]).min(),
+                ">",
+                0.0,
+                per_seed(gen[:, -1] - mem[:, -1]),
+            ),
+            Claim(
+                p + "dynamics.mem_unfinished",
+                "the memorizing networks have not finished memorizing (largest training accuracy below 1)",
+                self["dyn_mem_train_accuracy"].max(),
+                "<",
+                1.0,
+                per_seed(self["dyn_mem_train_accuracy"]),
+            ),
+            Claim(
+                p + "neurons.single_share_min",
+                "the best single neuron carries at least 35% of the "
+                "layer's held-out correlation with every digit, in every seed",
+                share.min(),
+                ">=",
+                0.35,
+                per_seed(share.min(axis=1)),
+            ),
+            Claim(
+                p + "neurons.needed_vary",
+                "the digits need different numbers of neurons to reach 90% "
+                "of the layer (fewest distinct counts over seeds)",
+                min(len(set(row.tolist())) for row in needed),
+                ">",
+                1,
+                per_seed([len(set(row.tolist())) for row in needed]),
+            ),
+            Claim(
+                p + "layer_types.bn_visible_to_cka",
+                "linear CKA between a convolution and its batch "
+                "norm is below 1 by far more than rounding (below 0.9999), in every seed",
+                bn_cka.max(),
+                "<",
+                0.9999,
+                per_seed(bn_cka),
+            ),
+            Claim(
+                p + "layer_types.relu_visible_to_cca",
+                "mean CCA registers the ReLU (below 0.99), in every seed",
+                relu_cca.max(),
+                "<",
+                0.99,
+                per_seed(relu_cca),
+            ),
+            Claim(
+                p + "recording.cka_peaks_at_source",
+                "averaged over the seeds, linear CKA is highest for "
+                "conv3, the layer that drove the recording (gap to the best other layer of the averaged "
+                "profile)",
+                mean_gap,
+                ">",
+                0.0,
+                per_seed(cka_peak_gap),
+            ),
+            Claim(
+                p + "recording.svcca_flatter",
+                "SVCCA's profile over layers is flatter than CKA's "
+                "(range of CKA minus range of SVCCA), in every seed",
+                ptp_gap.min(),
+                ">",
+                0.0,
+                per_seed(ptp_gap),
+            ),
         ]
 
 
