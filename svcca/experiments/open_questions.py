@@ -178,7 +178,7 @@ class OpenQuestionsConfig(ExperimentConfig):
         Examples
         --------
         >>> from svcca.experiments.open_questions import OpenQuestionsConfig
-        >>> print(OpenQuestionsConfig().describe()[:61])
+        >>> print(OpenQuestionsConfig().describe()[:60])
         open-question starting points on 8x8 digits, seeds (0, 1, 2)
         """
         return (
