@@ -223,9 +223,9 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     again = run_or_load(ClassSensitivityConfig.for_scale("tiny"), tiny_cache)
     assert not tiny_result.from_cache and again.from_cache
     data = unpack(again)
-    S, L, C = 1, 5, 10  # one seed; pixels + stem + three stages; ten digits
+    S, L, C = 2, 5, 10  # two seeds; pixels + stem + three stages; ten digits
     assert data.layers == ("input", "stem", "stage1.0", "stage2.0", "stage3.0")
-    assert data.classes == tuple(str(i) for i in range(10)) and data.seeds == (0,)
+    assert data.classes == tuple(str(i) for i in range(10)) and data.seeds == (0, 1)
     assert data.n_eval == 200 and data.labels.shape == (200,) and data.dataset == "digits"
     for target in ("logit", "onehot"):
         for cv in (True, False):
@@ -244,11 +244,22 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     assert data.top_images(2, "neuron").shape == (3, 4)
     thumbs = data.images(top)
     assert thumbs.shape == (3, 4, 8, 8) and thumbs.dtype == np.uint8
-    purity = data.purity("direction")
-    assert purity.shape == (S, L, 3) and np.all((purity >= 0.25) & (purity <= 1.0))
+    for kind in ("direction", "neuron", "svcca", "matched"):
+        purity = data.purity(kind)
+        assert purity.shape == (S, L, 3) and np.all((purity >= 0.25) & (purity <= 1.0))
+        assert data.images(data.top_images("stage1.0", kind, seed=1)).shape == (3, 4, 8, 8)
+    # SVCCA directions against the other seed's network: correlations in (0, 1], sorted
+    rho = data.arrays["svcca_rho"]
+    assert rho.shape == (S, L, 3) and np.all((rho > 0) & (rho <= 1 + TOL64))
+    assert np.all(np.diff(rho, axis=-1) <= TOL64)
+    # the matched neuron is the one closest to each direction: its correlation is neuron_match
+    assert data.arrays["matched_ids"].shape == (S, L, 3)
     assert len(data.direction_class("stem")) == 3 and data.neuron_match("stem").shape == (S, 3)
     assert data.middle_layer == "stage2.0"
-    assert set(data.summary()) == {"class", "pixels", "mean first layer", "seed 0"}
+    assert set(data.summary()) == {"class", "pixels", "mean first layer", "seed 0", "seed 1"}
+    claims = ClassSensitivityConfig.for_scale("tiny").claims(again)
+    names = [c.name for c in claims]
+    assert len(names) == len(set(names)) and all(n.startswith("class_sensitivity.") for n in names)
     # a bare dict of arrays unpacks too
     assert unpack(dict(again.arrays)).layers == data.layers
 
@@ -258,11 +269,13 @@ def test_accessors_reject_unknown_names(tiny_result):
     data = unpack(tiny_result)
     with pytest.raises(KeyError, match="unknown layer 'conv9'"):
         data.top_images("conv9")
-    with pytest.raises(ValueError, match="kind must be one of 'direction', 'neuron'; got 'unit'"):
+    with pytest.raises(
+        ValueError, match="kind must be one of 'direction', 'neuron', 'svcca', 'matched'; got 'unit'"
+    ):
         data.top_images("stem", "unit")
     with pytest.raises(ValueError, match="target must be one of 'logit', 'onehot'; got 'label'"):
         data.similarity("label")
-    with pytest.raises(KeyError, match=r"unknown seed 5; seeds are \(0,\)"):
+    with pytest.raises(KeyError, match=r"unknown seed 5; seeds are \(0, 1\)"):
         data.top_images("stem", seed=5)
     with pytest.raises(IndexError, match="layer index 9 out of range for 5 layers"):
         data.top_images(9)
@@ -272,10 +285,10 @@ def test_accessors_reject_unknown_names(tiny_result):
         data.images([missing])
 
 
-def _synthetic(sims: np.ndarray, classes=("a", "b", "c")) -> dict[str, np.ndarray]:
+def _synthetic(sims: np.ndarray, classes=("a", "b", "c"), **extra) -> dict[str, np.ndarray]:
     S, L, C = sims.shape
     zeros = np.zeros((S, L, 1, 1), dtype=np.int64)
-    return {
+    return extra | {
         "layers": np.array(["input"] + [f"l{i}" for i in range(1, L)]),
         "classes": np.array(classes),
         "seeds": np.arange(S),
@@ -287,8 +300,11 @@ def _synthetic(sims: np.ndarray, classes=("a", "b", "c")) -> dict[str, np.ndarra
         "labels": np.zeros(4, dtype=np.int64),
         "threshold": np.array(0.9),
         "dataset": np.array("synthetic"),
-        "direction_images": zeros,
-        "neuron_images": zeros,
+        "direction_images": extra.get("direction_images", zeros),
+        "neuron_images": extra.get("neuron_images", zeros),
+        "svcca_images": extra.get("svcca_images", zeros),
+        "matched_images": extra.get("matched_images", zeros),
+        "neuron_match": extra.get("neuron_match", np.full((S, L, 1), 0.5)),
     }
 
 
@@ -305,6 +321,80 @@ def test_first_layer_and_order_read_the_threshold_crossings():
     assert data.order() == ("a", "b", "c")
     # the pixel baseline (layer 0) ranks the classes the other way round: rank correlation -1
     assert data.pixel_rank_correlation() == pytest.approx(-1.0)
+
+
+def _ordered_result(reverse_seed1: bool = False) -> dict[str, np.ndarray]:
+    """Six classes whose pixel baseline falls with the class index, and whose first layer
+    rises with it (class i decodable at layer 1 + i // 2), in two networks of 5 layers.
+    With ``reverse_seed1``, the second network decodes them in the opposite order."""
+    S, L, C = 2, 5, 6
+    sims = np.zeros((S, L, C))
+    for i in range(C):
+        sims[:, 0, i] = 0.85 - 0.05 * i  # the pixels
+        first = 1 + i // 2
+        sims[:, 1:, i] = np.where(np.arange(1, L) >= first, 0.95, 0.8)
+        if reverse_seed1:
+            sims[1, 1:, i] = np.where(np.arange(1, L) >= 1 + (C - 1 - i) // 2, 0.95, 0.8)
+    # 4 images per direction, 8 images labelled 0 0 0 0 1 2 3 4: directions pure, neurons mixed
+    labels = np.array([0, 0, 0, 0, 1, 2, 3, 4])
+    pure = np.broadcast_to(np.array([0, 1, 2, 3]), (S, L, 1, 4)).copy()
+    mixed = np.broadcast_to(np.array([4, 5, 6, 7]), (S, L, 1, 4)).copy()
+    half = np.broadcast_to(np.array([0, 1, 4, 5]), (S, L, 1, 4)).copy()
+    out = _synthetic(
+        sims,
+        classes=tuple("abcdef"),
+        direction_images=pure,
+        svcca_images=half,
+        neuron_images=mixed,
+        matched_images=mixed,
+        neuron_match=np.full((S, L, 1), 0.6),
+    )
+    out["labels"] = labels
+    out["accuracy"] = np.array([0.99, 0.98])
+    return out
+
+
+def test_claims_read_orders_contrasts_and_purities_from_the_result():
+    data = unpack(_ordered_result())
+    claims = {c.name: c for c in data.claims()}
+    assert all(n.startswith("class_sensitivity.") for n in claims) and len(claims) == len(data.claims())
+    assert data.pixel_extremes() == (("a", "b", "c"), ("f", "e", "d"))
+    # a, b at layer 1, c at 2 (mean 4/3) | d at 2, e, f at 3 (mean 8/3): 4/3 layers later,
+    # positive in every network but short of the 1.5 layers the book claims on average
+    np.testing.assert_allclose(data.extremes_gap(), [4 / 3, 4 / 3])
+    assert claims["class_sensitivity.pixel_extremes_every_network"].holds
+    assert claims["class_sensitivity.pixel_extremes_order"].value == pytest.approx(4 / 3)
+    assert not claims["class_sensitivity.pixel_extremes_order"].holds
+    from scipy.stats import spearmanr
+
+    ref = spearmanr([0.85, 0.8, 0.75, 0.7, 0.65, 0.6], [1, 1, 2, 2, 3, 3]).statistic  # ties in the layers
+    np.testing.assert_allclose(data.per_seed_rank_correlation(), [ref, ref])
+    assert claims["class_sensitivity.pixel_rank_correlation"].value == pytest.approx(ref)
+    assert claims["class_sensitivity.pixel_rank_correlation_every_network"].value == pytest.approx(ref)
+    assert claims["class_sensitivity.pixel_rank_correlation"].holds
+    assert claims["class_sensitivity.depth_spread"].value == pytest.approx(2.0)  # layer 1 to layer 3
+    assert claims["class_sensitivity.accuracy"].value == pytest.approx(0.98)
+    # purity over the network layers: directions 4/4 (labels 0 0 0 0), svcca 2/4 (0 0 1 2),
+    # neurons and matched neurons 1/4 (1 2 3 4)
+    pur = {
+        c: claims[f"class_sensitivity.purity_{c}"].value
+        for c in ("logit_directions_vs_neurons", "svcca_vs_neurons", "directions_vs_matched_neurons")
+    }
+    assert pur == pytest.approx(
+        {"logit_directions_vs_neurons": 0.75, "svcca_vs_neurons": 0.25, "directions_vs_matched_neurons": 0.75}
+    )
+    assert claims["class_sensitivity.no_neuron_follows_a_direction"].value == pytest.approx(0.6)
+
+
+def test_claims_fail_when_one_network_reverses_the_order():
+    data = unpack(_ordered_result(reverse_seed1=True))
+    claims = {c.name: c for c in data.claims()}
+    # the reversed network correlates positively; averaged, every class sits at layer 2 (no order)
+    assert claims["class_sensitivity.pixel_rank_correlation_every_network"].value > 0.9
+    assert not claims["class_sensitivity.pixel_rank_correlation_every_network"].holds
+    assert not claims["class_sensitivity.pixel_rank_correlation"].holds  # NaN never holds
+    np.testing.assert_allclose(data.extremes_gap(), [4 / 3, -4 / 3])
+    assert not claims["class_sensitivity.pixel_extremes_every_network"].holds
 
 
 # --------------------------------------------------------------------------- figures

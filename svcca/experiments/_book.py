@@ -48,6 +48,7 @@ def _registry() -> tuple[BookExperiment, ...]:
     from .generalization import GeneralizationConfig
     from .layer_identification import LayerIdentificationConfig
     from .learning_dynamics import LearningDynamicsConfig
+    from .open_questions import OpenQuestionsConfig
     from .seed_pair import SeedPairConfig
     from .width import WidthConfig
 
@@ -66,6 +67,7 @@ def _registry() -> tuple[BookExperiment, ...]:
         BookExperiment("width", "06_generalization", WidthConfig.for_scale, 60),
         BookExperiment("class_sensitivity", "07_class_sensitivity", ClassSensitivityConfig.for_scale, 50),
         BookExperiment("layer_identification", "08_when_cca_fails", LayerIdentificationConfig.for_scale, 90),
+        BookExperiment("open_questions", "09_open_questions", OpenQuestionsConfig.for_scale, 60),
     )
 
 

@@ -26,9 +26,23 @@ How each number is made (the pilot study found each choice necessary on the digi
   class's logit is from the image itself, the baseline that explains which classes the
   network "knows" early.
 
+The images figure compares four rankings (:data:`KINDS`): canonical directions fitted to
+the class logits, the most active neurons, the label-free SVCCA directions between two
+networks' layers (the original release's comparison), and the single neuron closest to
+each logit direction. Fitted directions against unfitted neurons builds part of the purity
+gap in; the two fair comparisons are SVCCA directions against neurons (no labels) and
+fitted directions against their closest neurons (labels for both).
+
+Claims (:meth:`ClassSensitivityConfig.claims`, names ``class_sensitivity.*``, checked by
+chapter 7 and by ``svcca claims``) are effects over the seeds, never one network's layer:
+the rank correlation of the pixel baseline with the first decodable layer (seed-averaged
+and per network), how much later the three least pixel-readable classes become decodable
+than the three most readable, the spread of depths, the in-sample inflation, the
+one-hot and stricter-threshold variants, and the purity gaps of the fair comparisons.
+
 Presets (``ClassSensitivityConfig.for_scale``):
 
-* ``tiny``: one half-width ResNet-8 on the native 8x8 digits, one epoch, 200 test images
+* ``tiny``: two half-width ResNet-8s on the native 8x8 digits, one epoch, 200 test images
   (seconds; tests);
 * ``default``: three ResNet-14s (:class:`svcca.nn.SmallResNet`, two basic blocks per stage,
   widths 8/16/32) trained from different seeds on scikit-learn's digits upsampled to 16x16
@@ -67,8 +81,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import ExperimentConfig, ExperimentResult
+from ._claims import Claim
 
 __all__ = [
+    "KINDS",
     "TARGETS",
     "ClassSensitivityConfig",
     "ClassSensitivityData",
@@ -83,7 +99,12 @@ TARGETS = ("logit", "onehot")
 
 _DATASETS = ("digits", "imagenet")
 _MODELS = ("resnet_small", "resnet18", "resnet50")
-_KINDS = ("direction", "neuron")
+#: What the interpretability figure ranks images by: canonical directions fitted to the class
+#: logits ("direction"), the most active single neurons ("neuron"), the top SVCCA directions
+#: between this network's layer and the same layer of another seed ("svcca", no labels
+#: involved), and for each "direction" the single neuron closest to it ("matched").
+KINDS = ("direction", "neuron", "svcca", "matched")
+_KINDS = KINDS
 
 
 @dataclass(frozen=True)
@@ -158,7 +179,7 @@ class ClassSensitivityConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "class_sensitivity"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     dataset: str = "digits"
     image_size: int = 16
@@ -237,12 +258,12 @@ class ClassSensitivityConfig(ExperimentConfig):
     # ---- presets ---------------------------------------------------------------------
     @classmethod
     def preset_tiny(cls) -> ClassSensitivityConfig:
-        """One half-width ResNet-8 on the 8x8 digits, one epoch, 200 test images: seconds."""
+        """Two half-width ResNet-8s on the 8x8 digits, one epoch, 200 test images: seconds."""
         return cls(
             image_size=8,
             blocks=1,
             widths=(4, 8, 8),
-            seeds=(0,),
+            seeds=(0, 1),
             epochs=1,
             n_eval=200,
             max_dims=16,
@@ -297,6 +318,10 @@ class ClassSensitivityConfig(ExperimentConfig):
             f"{self.folds}-fold CV correlation (ridge {self.ridge:g})"
         )
 
+    def claims(self, result: ExperimentResult) -> list[Claim]:
+        """The book's claims about a default-scale digits run (:meth:`ClassSensitivityData.claims`)."""
+        return unpack(result, self).claims()
+
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train (or load) the networks, record every layer, and correlate it with each class.
@@ -344,9 +369,13 @@ class ClassSensitivityConfig(ExperimentConfig):
                 out["neuron_images"] = np.zeros((S, L, D, K), dtype=np.int64)
                 out["neuron_ids"] = np.zeros((S, L, D), dtype=np.int64)
                 out["neuron_match"] = np.full((S, L, D), np.nan)
+                out["matched_images"] = np.zeros((S, L, D, K), dtype=np.int64)
+                out["matched_ids"] = np.zeros((S, L, D), dtype=np.int64)
+                reduced: list[list[Any]] = [[None] * L for _ in range(S)]
             for li, X in enumerate(reps):
                 Z = reduce_layer(X, keep=self.keep, max_dims=self.max_dims)
                 out["dims"][si, li] = Z.shape[1]
+                reduced[si][li] = Z
                 rng = np.random.default_rng([self.seed, int(seed)])  # the same folds for every layer
                 folds = _fold_ids(n, self.folds, rng)
                 out["cv_logit"][si, li] = cv_correlation(Z, logits, folds=folds, ridge=self.ridge)
@@ -359,7 +388,18 @@ class ClassSensitivityConfig(ExperimentConfig):
                 del X
             del reps
 
-        needed = np.unique(np.concatenate([out["direction_images"].ravel(), out["neuron_images"].ravel()]))
+        # the comparison of the original release: SVCCA between the same layer of two
+        # networks (each seed with the next one), without labels; a single network has
+        # no partner and falls back to its layer's own top SVD directions
+        out["svcca_images"] = np.zeros((S, L, D, K), dtype=np.int64)
+        out["svcca_rho"] = np.full((S, L, D), np.nan)
+        for si in range(S):
+            for li in range(L):
+                partner = reduced[(si + 1) % S][li] if S > 1 else None
+                images, rho = _svcca_images(reduced[si][li], partner, D, K)
+                out["svcca_images"][si, li], out["svcca_rho"][si, li] = images, rho
+        kinds = [out[f"{kind}_images"].ravel() for kind in _KINDS]
+        needed = np.unique(np.concatenate(kinds))
         out["thumb_index"] = needed.astype(np.int64)
         out["thumbnails"] = thumbs(needed)
         out["layers"] = np.array(layers)
@@ -605,6 +645,8 @@ def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int
         "neuron_images": np.zeros((D, K), dtype=np.int64),
         "neuron_ids": np.zeros(D, dtype=np.int64),
         "neuron_match": np.full(D, np.nan),
+        "matched_images": np.zeros((D, K), dtype=np.int64),
+        "matched_ids": np.zeros(D, dtype=np.int64),
     }
     m = 0
     if Z.shape[1]:
@@ -620,13 +662,57 @@ def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int
         out["direction_class"][:m] = best
         out["direction_rho"][:m] = res.rho[:m]
         out["direction_images"][:m] = np.argsort(-V, axis=0, kind="stable")[:K].T
-        # how well the single neuron closest to each direction follows it
-        out["neuron_match"][:m] = np.max(np.abs(_corr_matrix(V, X)), axis=1)
+        # how well the single neuron closest to each direction follows it, and its top images
+        # (oriented like the direction: a supervised choice of neuron, for a fair comparison)
+        R = _corr_matrix(V, X)
+        closest = np.argmax(np.abs(R), axis=1)
+        out["neuron_match"][:m] = np.abs(R[np.arange(m), closest])
+        out["matched_ids"][:m] = closest
+        Xm = X[:, closest].astype(np.float64) * np.where(R[np.arange(m), closest] < 0, -1.0, 1.0)
+        out["matched_images"][:m] = np.argsort(-Xm, axis=0, kind="stable")[:K].T
     norms = np.sqrt((X.astype(np.float64) ** 2).sum(axis=0))
     ids = np.argsort(-norms, kind="stable")[:D]
     out["neuron_ids"][: len(ids)] = ids
     out["neuron_images"][: len(ids)] = np.argsort(-X[:, ids].astype(np.float64), axis=0, kind="stable")[:K].T
     return out
+
+
+def _svcca_images(Za: np.ndarray, Zb: np.ndarray | None, D: int, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """The images at the top of the first ``D`` SVCCA directions of ``Za`` against ``Zb`` (two
+    networks' reduced layers), and their canonical correlations; with ``Zb=None``, of
+    ``Za``'s own top SVD directions (correlations NaN).
+
+    A direction has no sign; each is oriented so that its long tail (positive skewness
+    over the images) is on top, as a ReLU neuron's strongest responses are.
+    """
+    import svcca
+
+    images, rho = np.zeros((D, K), dtype=np.int64), np.full(D, np.nan)
+    if Za.shape[1] == 0 or (Zb is not None and Zb.shape[1] == 0):
+        return images, rho
+    if Zb is None:
+        V = Za
+    else:
+        res = svcca.cca(Za, Zb, warn=False)
+        V = np.asarray(res.x_variates, dtype=np.float64)
+    m = min(D, V.shape[1])
+    V = V[:, :m] - V[:, :m].mean(axis=0)
+    skew = (V**3).mean(axis=0)
+    V = V * np.where(skew < 0, -1.0, 1.0)
+    images[:m] = np.argsort(-V, axis=0, kind="stable")[:K].T
+    if Zb is not None:
+        rho[:m] = np.asarray(res.rho)[:m]
+    return images, rho
+
+
+def _spearman(a: Any, b: Any) -> float:
+    """Spearman rank correlation; NaN when either side is constant (no ranking to correlate)."""
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
 
 
 def _corr_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -872,13 +958,7 @@ class ClassSensitivityData:
         Strongly negative when the classes most linearly readable from the pixels are the
         ones the network can read earliest.
         """
-        from scipy.stats import spearmanr
-
-        base = self.pixel_baseline(target, cv)
-        first = self.mean_first_layer(threshold, target, cv)
-        if np.ptp(first) == 0 or np.ptp(base) == 0:
-            return float("nan")
-        return float(spearmanr(base, first).statistic)
+        return _spearman(self.pixel_baseline(target, cv), self.mean_first_layer(threshold, target, cv))
 
     def layer_index(self, layer: str | int) -> int:
         """Position of ``layer`` (a name or an index) in :attr:`layers`."""
@@ -908,11 +988,14 @@ class ClassSensitivityData:
         Parameters
         ----------
         layer : str or int
-        kind : {"direction", "neuron"}
+        kind : {"direction", "neuron", "svcca", "matched"}
             ``"direction"``: the top canonical directions of CCA between the layer and all
             class logits, each oriented so that its most correlated logit increases along it;
             ``"neuron"``: the layer's most active single neurons (largest Euclidean norm of
-            their activation vectors over the images).
+            their activation vectors over the images); ``"svcca"``: the top SVCCA directions
+            between the layer and the same layer of the next seed's network (no labels
+            involved; oriented so that the long tail is on top); ``"matched"``: for each
+            ``"direction"``, the single neuron most correlated with it.
         seed : int, optional
             Default the first seed.
 
@@ -968,6 +1051,232 @@ class ClassSensitivityData:
             )
         thumbs = np.asarray(self.arrays["thumbnails"])[pos]
         return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
+
+    def pixel_extremes(self, n: int = 3) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The ``n`` classes most and the ``n`` least linearly readable from the pixels (most first)."""
+        order = np.argsort(-self.pixel_baseline(), kind="stable")
+        return tuple(self.classes[i] for i in order[:n]), tuple(self.classes[i] for i in order[::-1][:n])
+
+    def extremes_gap(self, n: int = 3, threshold: float | None = None) -> np.ndarray:
+        """Per seed: how many layers later, on average, the ``n`` classes least readable from the
+        pixels become decodable than the ``n`` most readable (:meth:`pixel_extremes`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_seeds,)
+            Mean first decodable layer of the bottom ``n`` minus that of the top ``n`` ("never"
+            counts as ``n_layers``); positive when the pixel-readable classes come first.
+        """
+        first = self.first_layer(threshold)
+        first = np.where(first < 0, len(self.layers), first)
+        top, bottom = (np.array([self.classes.index(c) for c in g]) for g in self.pixel_extremes(n))
+        return first[:, bottom].mean(axis=1) - first[:, top].mean(axis=1)
+
+    def per_seed_rank_correlation(self, threshold: float | None = None) -> np.ndarray:
+        """Per seed: Spearman correlation, over classes, of the pixel baseline with that
+        network's first decodable layer. Shape ``(n_seeds,)``."""
+        base = self.pixel_baseline()
+        return np.array([_spearman(base, f) for f in self.first_layer(threshold)], dtype=np.float64)
+
+    def purity_by_seed(self, kind: str = "direction") -> np.ndarray:
+        """:meth:`purity` over the network's layers (the pixels excluded) and directions, per seed."""
+        return self.purity(kind)[:, 1:].mean(axis=(1, 2))
+
+    def claims(self) -> list[Claim]:
+        """The claims chapter 7 makes about a default-scale digits run, each over all seeds.
+
+        Names start with ``"class_sensitivity."``. Every claim is a worst case over the
+        networks (seeds) or a seed-averaged effect; none names one network's exact layer.
+        """
+        p = "class_sensitivity."
+        seeds = [f"seed {s}" for s in self.seeds]
+        L = len(self.layers)
+        cv, ins = self.mean_similarity(cv=True), self.mean_similarity(cv=False)
+        inflation = (ins.mean(1) - cv.mean(1))[: L - 2]
+        compress = ((cv.max(1) - cv.min(1)) - (ins.max(1) - ins.min(1)))[: L - 2]
+        rho = self.per_seed_rank_correlation()
+        mean_first = self.mean_first_layer()
+        gap = self.extremes_gap()
+        top, bottom = self.pixel_extremes()
+        onehot_first = self.mean_first_layer(target="onehot")
+        agree = _spearman(mean_first, onehot_first)
+        last = self.mean_similarity("onehot")[-1].mean() - self.mean_similarity()[-1].mean()
+        f95 = self.mean_first_layer(0.95)
+        rho95 = _spearman(self.pixel_baseline(), f95)
+        first_in = self.mean_first_layer(cv=False)
+        pur = {k: self.purity_by_seed(k) for k in _KINDS}
+        match = self.neuron_match()[:, 1:].mean(axis=(1, 2))
+
+        def by_seed(v: Any) -> dict[str, float]:
+            return dict(zip(seeds, np.asarray(v, dtype=np.float64).tolist()))
+
+        def by_layer(v: Any) -> dict[str, float]:
+            return dict(zip(self.layers, np.asarray(v, dtype=np.float64).tolist()))
+
+        return [
+            Claim(
+                p + "accuracy",
+                "every network classifies the test digits with accuracy above 0.93",
+                self.accuracy.min(),
+                ">",
+                0.93,
+                by_seed(self.accuracy),
+            ),
+            Claim(
+                p + "insample_inflates",
+                "the in-sample correlation is higher than the cross-validated "
+                "one in every layer below the last stage (smallest seed-averaged excess)",
+                inflation.min(),
+                ">",
+                0.0,
+                by_layer(inflation),
+            ),
+            Claim(
+                p + "insample_compresses",
+                "in every layer below the last stage the in-sample "
+                "correlation spreads the classes less than the cross-validated one (smallest "
+                "difference of ranges)",
+                compress.min(),
+                ">",
+                0.0,
+                by_layer(compress),
+            ),
+            Claim(
+                p + "pixel_rank_correlation",
+                "averaged over the networks, the classes more linearly "
+                "readable from the pixels become decodable earlier (Spearman correlation over classes "
+                "of the pixel baseline and the mean first decodable layer)",
+                self.pixel_rank_correlation(),
+                "<",
+                -0.6,
+            ),
+            Claim(
+                p + "pixel_rank_correlation_every_network",
+                "the same rank correlation is negative in every network (largest per-network value)",
+                np.nanmax(rho) if np.isfinite(rho).any() else np.nan,
+                "<",
+                -0.3,
+                by_seed(rho),
+            ),
+            Claim(
+                p + "pixel_extremes_order",
+                f"averaged over the networks, the three classes least readable "
+                f"from the pixels ({', '.join(bottom)}) become decodable at least 1.5 layers after the "
+                f"three most readable ({', '.join(top)})",
+                gap.mean(),
+                ">=",
+                1.5,
+                by_seed(gap),
+            ),
+            Claim(
+                p + "pixel_extremes_every_network",
+                "in every network, the three least pixel-readable "
+                "classes become decodable later, on average, than the three most readable (smallest "
+                "per-network gap, in layers)",
+                gap.min(),
+                ">",
+                0.0,
+                by_seed(gap),
+            ),
+            Claim(
+                p + "depth_spread",
+                "averaged over the networks, the earliest and the latest class "
+                "become decodable at least two layers apart",
+                np.ptp(mean_first),
+                ">=",
+                2.0,
+                dict(zip(self.classes, mean_first.tolist())),
+            ),
+            Claim(
+                p + "onehot_order_agrees",
+                "with one-hot labels as targets, the classes become "
+                "decodable in much the same order (Spearman correlation with the logit order)",
+                agree,
+                ">=",
+                0.4,
+            ),
+            Claim(
+                p + "onehot_later",
+                "with one-hot labels the classes become decodable later than with "
+                "their logits (mean over classes of the difference of mean first layers, in layers)",
+                (onehot_first - mean_first).mean(),
+                ">=",
+                1.0,
+                dict(zip(self.classes, (onehot_first - mean_first).tolist())),
+            ),
+            Claim(
+                p + "onehot_lower_at_top",
+                "at the last block the one-hot labels are matched less "
+                "well than the logits (difference of mean correlations)",
+                last,
+                "<",
+                0.0,
+            ),
+            Claim(
+                p + "strict_threshold_keeps_order",
+                "with the threshold at 0.95 the pixel baseline "
+                "still orders the classes (Spearman correlation with the mean first layer)",
+                rho95,
+                "<",
+                -0.3,
+            ),
+            Claim(
+                p + "insample_earlier",
+                "in-sample, the classes look decodable earlier than they are "
+                "(mean over classes of the cross-validated minus the in-sample mean first layer)",
+                (mean_first - first_in).mean(),
+                ">=",
+                0.4,
+                dict(zip(self.classes, (mean_first - first_in).tolist())),
+            ),
+            Claim(
+                p + "purity_logit_directions_vs_neurons",
+                "the images along the logit-fitted canonical "
+                "directions are more often of one class than those of the most active neurons "
+                "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
+                (pur["direction"] - pur["neuron"]).min(),
+                ">",
+                0.1,
+                by_seed(pur["direction"] - pur["neuron"]),
+            ),
+            Claim(
+                p + "purity_svcca_vs_neurons",
+                "label-free SVCCA directions (aligned with another "
+                "network) pick out one class more often than the most active neurons (purity gap, "
+                "averaged over the networks)",
+                (pur["svcca"] - pur["neuron"]).mean(),
+                ">",
+                0.1,
+                by_seed(pur["svcca"] - pur["neuron"]),
+            ),
+            Claim(
+                p + "purity_svcca_vs_neurons_every_network",
+                "... and in every network (smallest per-network purity gap)",
+                (pur["svcca"] - pur["neuron"]).min(),
+                ">",
+                0.0,
+                by_seed(pur["svcca"] - pur["neuron"]),
+            ),
+            Claim(
+                p + "purity_directions_vs_matched_neurons",
+                "the logit-fitted directions pick out one "
+                "class more often than the single neuron closest to each of them (purity gap, averaged "
+                "over the networks)",
+                (pur["direction"] - pur["matched"]).mean(),
+                ">",
+                0.1,
+                by_seed(pur["direction"] - pur["matched"]),
+            ),
+            Claim(
+                p + "no_neuron_follows_a_direction",
+                "no single neuron follows a canonical direction "
+                "closely (largest per-network mean of the best neuron's correlation)",
+                match.max(),
+                "<",
+                0.85,
+                by_seed(match),
+            ),
+        ]
 
     def summary(self, threshold: float | None = None, target: str = "logit") -> dict[str, np.ndarray]:
         """Per class: pixel baseline, first layer per seed, mean first layer (a table's columns)."""

@@ -18,10 +18,10 @@ __all__ = ["draw_curves", "draw_images", "highlighted", "load", "short_layer_nam
 
 def load(scale: str | None = None, cache_dir: Any = None) -> Any:
     """The class-sensitivity result at ``scale`` (run or loaded from the cache), unpacked."""
-    from ..experiments import run_or_load
-    from ..experiments.class_sensitivity import ClassSensitivityConfig, unpack
+    from ..experiments import book_config, run_or_load
+    from ..experiments.class_sensitivity import unpack
 
-    return unpack(run_or_load(ClassSensitivityConfig.for_scale(scale), cache_dir))
+    return unpack(run_or_load(book_config("class_sensitivity", scale), cache_dir))
 
 
 def short_layer_names(layers: Any) -> list[str]:
@@ -77,9 +77,15 @@ def draw_curves(data: Any, ax: Any = None, target: str = "logit", cv: bool = Tru
     return ax
 
 
-def draw_images(data: Any, layer: Any = None, seed: int | None = None, axes: Any = None) -> Any:
-    """The images at the top of a layer's canonical directions (upper rows) and of its most
-    active single neurons (lower rows), titled with their class.
+def draw_images(
+    data: Any,
+    layer: Any = None,
+    seed: int | None = None,
+    axes: Any = None,
+    kinds: Any = ("direction", "neuron"),
+) -> Any:
+    """The images at the top of a layer's directions or neurons, one group of rows per kind,
+    titled with their class.
 
     Parameters
     ----------
@@ -89,32 +95,41 @@ def draw_images(data: Any, layer: Any = None, seed: int | None = None, axes: Any
     seed : int, optional
         Default the first seed.
     axes : array of matplotlib Axes, optional
-        ``2 * n_directions`` rows of ``n_images`` axes; a new double-column figure when None.
+        ``len(kinds) * n_directions`` rows of ``n_images`` axes; a new double-column figure
+        when None.
+    kinds : sequence of str, default ("direction", "neuron")
+        Which rankings to show, top to bottom (see
+        :data:`svcca.experiments.class_sensitivity.KINDS`): canonical directions fitted to
+        the class logits, most active neurons, label-free SVCCA directions against another
+        seed's network, or the neuron closest to each logit direction.
 
     Returns
     -------
-    numpy.ndarray of Axes, shape (2 * n_directions, n_images)
+    numpy.ndarray of Axes, shape (len(kinds) * n_directions, n_images)
     """
     import matplotlib.pyplot as plt
 
     from .. import plotting
 
     layer = data.middle_layer if layer is None else layer
-    top_dir = data.top_images(layer, "direction", seed)
-    top_neu = data.top_images(layer, "neuron", seed)
-    d, k = top_dir.shape
+    kinds = tuple(kinds)
+    tops = [data.top_images(layer, kind, seed) for kind in kinds]
+    d, k = tops[0].shape
+    rows_total = len(kinds) * d
     if axes is None:
         width, _ = plotting.figure_size("double")
         _, axes = plt.subplots(
-            2 * d, k, figsize=(width, width * 2 * d / k * 1.2), squeeze=False, layout="constrained"
+            rows_total, k, figsize=(width, width * rows_total / k * 1.2), squeeze=False, layout="constrained"
         )
-    axes = np.asarray(axes).reshape(2 * d, k)
-    for rows, top, tag in ((axes[:d], top_dir, "cca"), (axes[d:], top_neu, "neuron")):
+    axes = np.asarray(axes).reshape(rows_total, k)
+    tags = {"direction": "cca", "neuron": "neuron", "svcca": "svcca", "matched": "matched"}
+    for g, (kind, top) in enumerate(zip(kinds, tops)):
+        rows = axes[g * d : (g + 1) * d]
         titles = []
         for j in range(d):
             for i in range(k):
                 c = data.classes[int(data.labels[top[j, i]])]
-                titles.append(f"{tag} {j + 1}: {c}" if i == 0 else c)
+                titles.append(f"{tags[kind]} {j + 1}: {c}" if i == 0 else c)
         plotting.plot_images(data.images(top.ravel()), axes=rows.ravel(), titles=titles)
     return axes
 
@@ -141,9 +156,10 @@ def class_sensitivity(*, scale: str | None = None, cache_dir: Any = None) -> Any
     "class-sensitivity-images",
     chapter=7,
     caption=(
-        "The images that most drive a middle layer's top canonical directions (CCA with all class "
-        "logits; upper rows) and its most active single neurons (largest activation norm; lower "
-        "rows), highest first, titled with their class."
+        "The images that most drive a middle layer's top canonical directions fitted to all class "
+        "logits ('cca'), its top label-free SVCCA directions against the same layer of another "
+        "network ('svcca'), and its most active single neurons ('neuron'), highest first, titled "
+        "with their class."
     ),
 )
 def class_sensitivity_images(*, scale: str | None = None, cache_dir: Any = None) -> Any:
@@ -151,5 +167,5 @@ def class_sensitivity_images(*, scale: str | None = None, cache_dir: Any = None)
 
     data = load(scale, cache_dir)
     with plotting.style():
-        axes = draw_images(data)
+        axes = draw_images(data, kinds=("direction", "svcca", "neuron"))
     return axes.flat[0].figure
