@@ -323,7 +323,7 @@ def test_help_and_version_exit_0(capsys):
 def test_subcommands_come_from_the_registration_table():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert list(sub.choices) == ["compare", "figures"]
+    assert list(sub.choices) == ["compare", "figures", "claims"]
     assert len(SUBCOMMANDS) == 2
 
 
