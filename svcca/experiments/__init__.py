@@ -8,6 +8,7 @@ which caches them as ``.npz`` + JSON manifest.
 
 from ._cache import (
     SCALES,
+    CacheWriteWarning,
     ExperimentConfig,
     ExperimentResult,
     current_scale,
@@ -18,6 +19,7 @@ from ._cache import (
 
 __all__ = [
     "SCALES",
+    "CacheWriteWarning",
     "ExperimentConfig",
     "ExperimentResult",
     "current_scale",
