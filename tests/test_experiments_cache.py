@@ -165,7 +165,9 @@ def test_an_unwritable_cache_warns_before_the_run_and_returns_the_result(tmp_pat
             return super().run(progress)
 
     cfg = Recording(calls=[])
-    with pytest.warns(CacheWriteWarning, match="not writable.*will run but its result will not be kept") as rec:
+    with pytest.warns(
+        CacheWriteWarning, match="not writable.*will run but its result will not be kept"
+    ) as rec:
         res = run_or_load(cfg, tmp_path / "a_file" / "cache")
     assert len(rec) == 1 and events == ["run"]  # warned once, before the run
     assert res.path is None and not res.from_cache
@@ -175,8 +177,7 @@ def test_an_unwritable_cache_warns_before_the_run_and_returns_the_result(tmp_pat
 def test_a_failed_write_after_the_run_returns_the_result_and_warns(tmp_path, monkeypatch):
     import errno
 
-    from svcca.experiments import CacheWriteWarning
-    from svcca.experiments import _cache
+    from svcca.experiments import CacheWriteWarning, _cache
 
     def disk_full(path, arrays):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -277,7 +277,9 @@ def _load_verified(path: Path, map_location: Any, what: str) -> dict[str, Any]:
     except ValueError as exc:
         raise ValueError(f"the {what} cannot be used: {exc}; {advice}") from None
     if not isinstance(blob, dict) or not isinstance(blob.get(_DIGEST_KEY), str):
-        raise ValueError(f"the {what} {path} has no integrity digest (damaged, or not written by svcca); {advice}")
+        raise ValueError(
+            f"the {what} {path} has no integrity digest (damaged, or not written by svcca); {advice}"
+        )
     content = {k: v for k, v in blob.items() if k != _DIGEST_KEY}
     if _digest(content) != blob[_DIGEST_KEY]:
         raise ValueError(
