@@ -125,17 +125,31 @@ def test_bad_config_and_bad_result(tmp_path):
 # --------------------------------------------------------------------------- issue 10: items 7, 8, temp files
 
 
+def _edited(**fields):
+    def edit(manifest: bytes) -> bytes:
+        return json.dumps({**json.loads(manifest), **fields}).encode()
+
+    return edit
+
+
 @pytest.mark.parametrize(
-    "content",
-    [b"\xff\xfe not utf-8", b"[]", b"null", b'{"experiment": 3, "versions": [], "config": "x"}',
-     b'{"experiment": "counting", "schema_version": 1, "config": {}, "versions": null, "sha256": 0}'],
-    ids=["invalid_utf8", "list", "null", "wrong_types", "null_versions"],
-)  # fmt: skip
-def test_a_corrupted_manifest_is_rebuilt_never_a_crash(tmp_path, content, caplog):
+    "damage",
+    [
+        lambda m: b"\xff\xfe not utf-8",
+        lambda m: b"[]",
+        lambda m: b"null",
+        _edited(versions=[]),
+        _edited(versions=None),
+        _edited(sha256=12),
+        _edited(config=["n", 4]),
+    ],
+    ids=["invalid_utf8", "list", "null", "versions_list", "versions_null", "sha256_int", "config_list"],
+)
+def test_a_corrupted_manifest_is_rebuilt_never_a_crash(tmp_path, damage, caplog):
     cfg = dataclasses.replace(CountingConfig(), calls=[])
     run_or_load(cfg, tmp_path)
     _, man = _key_files(tmp_path, cfg)
-    man.write_bytes(content)
+    man.write_bytes(damage(man.read_bytes()))
     with caplog.at_level(logging.WARNING, logger="svcca.experiments"):
         res = run_or_load(cfg, tmp_path)
     assert not res.from_cache and len(cfg.calls) == 2 and "rebuilding" in caplog.text
