@@ -374,8 +374,8 @@ def test_figures_out_naming_an_existing_file_is_one_line(tmp_path, capsys):
     (tmp_path / "taken").write_text("a file")
     code, out, err = run(capsys, "figures", "all", "--out", tmp_path / "taken")
     assert code == 1 and out == "" and "Traceback" not in err
-    assert err == f"svcca figures: error: --out {tmp_path / 'taken'} exists and is not a folder; name a folder " \
-        "(it is created if missing)\n"  # fmt: skip
+    expected = f"--out {tmp_path / 'taken'} exists and is not a folder; name a folder"
+    assert err == f"svcca figures: error: {expected} (it is created if missing)\n"
 
 
 def test_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch):
