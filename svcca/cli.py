@@ -12,7 +12,11 @@ its parser to the ``subparsers`` of the main parser and sets ``func`` (``args ->
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
+import signal
 import sys
 import warnings
 import zipfile
@@ -23,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._io import check_regular_file, describe_os_error, load_torch, read_npy_header
 
 __all__ = ["main", "CLIError", "load_activations", "SUBCOMMANDS"]
 
@@ -66,19 +72,37 @@ def _pick_key(mapping_keys: list[str], key: str | None, path: Path) -> str:
 
 def _numpy_error(path: Path, exc: Exception) -> CLIError:
     msg = str(exc)
-    if "pickle" in msg or "Object arrays" in msg:
+    if "Object arrays" in msg or "allow_pickle" in msg:
         return CLIError(
             f"{path} is not a plain numeric array file: it holds pickled Python objects (or is not "
             f"a .npy/.npz file at all). svcca never unpickles files; save numeric arrays with "
             f"numpy.save / numpy.savez"
         )
-    return CLIError(f"could not read {path}: {msg}")
+    if isinstance(exc, MemoryError):
+        return CLIError(f"could not read {path}: its array does not fit in memory")
+    return CLIError(
+        msg if msg.startswith((f"could not read {path}", str(path))) else f"could not read {path}: {msg}"
+    )
+
+
+def _check_npy(fh: Any, available: int, label: str, path: Path) -> None:
+    """Refuse a forged or oversized header before numpy allocates anything (``fh`` is rewound)."""
+    start = fh.tell()
+    try:
+        read_npy_header(fh, available, label)
+    except ValueError as exc:
+        raise _numpy_error(path, exc) from None
+    fh.seek(start)
 
 
 def _load_numpy(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
     # we own the file handle (numpy leaves it open when a .npz turns out to be malformed)
-    errors = (ValueError, OSError, EOFError, zipfile.BadZipFile)
+    errors = (ValueError, OSError, EOFError, MemoryError, zipfile.BadZipFile)
     with open(path, "rb") as fh:
+        is_npy = fh.read(6) == b"\x93NUMPY"
+        fh.seek(0)
+        if is_npy:
+            _check_npy(fh, os.fstat(fh.fileno()).st_size, str(path), path)
         try:
             data = np.load(fh, allow_pickle=False)
         except errors as exc:
@@ -90,9 +114,22 @@ def _load_numpy(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
         with data:
             chosen = _pick_key(list(data.files), key, path)
             try:
+                member = f"{chosen}.npy" if f"{chosen}.npy" in data.zip.namelist() else chosen
+                info = data.zip.getinfo(member)
+                with data.zip.open(member) as entry:
+                    _check_npy(entry, info.file_size, f"{path}[{chosen}]", path)
                 return data[chosen], chosen
             except errors as exc:
                 raise _numpy_error(path, exc) from None
+
+
+def _as_numpy(tensor: Any) -> np.ndarray:
+    import torch
+
+    t = tensor.detach().cpu()
+    if t.is_floating_point() and t.dtype not in (torch.float16, torch.float32, torch.float64):
+        t = t.to(torch.float32)  # bfloat16 and the 8-bit floats have no numpy dtype
+    return t.numpy()
 
 
 def _load_torch(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
@@ -101,20 +138,20 @@ def _load_torch(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
     except ImportError:  # pragma: no cover - torch is optional
         raise CLIError(f"reading {path} needs torch (pip install torch), or save it as .npy/.npz") from None
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a malformed or unsafe file
+        obj = load_torch(path)
+    except ValueError as exc:
+        reason = str(exc).removeprefix(f"{path} ")
         raise CLIError(
-            f"could not read {path} as a torch file of tensors (torch.load with weights_only=True): "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            f"could not read {path} as a torch file of tensors (torch.load with weights_only=True): {reason}"
         ) from None
     if isinstance(obj, torch.Tensor):
         if key is not None:
             raise CLIError(f"{path} holds a single tensor; --key {key!r} does not apply")
-        return obj.detach().cpu().numpy(), None
+        return _as_numpy(obj), None
     if isinstance(obj, dict):
         tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
         chosen = _pick_key(list(tensors), key, path)
-        return tensors[chosen].detach().cpu().numpy(), chosen
+        return _as_numpy(tensors[chosen]), chosen
     raise CLIError(f"{path} holds a {type(obj).__name__}; expected a tensor or a dict of tensors")
 
 
@@ -141,18 +178,22 @@ def load_activations(
     -------
     Loaded
         The float array of shape ``(n_samples, n_features)``, with its path and key.
+        Tensors in bfloat16 (or another float type numpy lacks) arrive as float32.
 
     Raises
     ------
     CLIError
-        For a missing or malformed file, a pickled file, a wrong or missing key, or an array
-        that is not 2-D.
+        For a missing or malformed file, a FIFO or other non-regular file (refused before it
+        is opened), a pickled file, a ``.npy`` header that declares more data than the file
+        holds, a wrong or missing key, or an array that is not 2-D.
     """
     p = Path(path)
-    if not p.exists():
-        raise CLIError(f"file not found: {p}")
-    if p.is_dir():
-        raise CLIError(f"{p} is a directory; expected a .npy, .npz or .pt file")
+    try:
+        check_regular_file(p)  # a FIFO would block forever once opened
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
+    except ValueError as exc:
+        raise CLIError(f"{exc}: a .npy, .npz or .pt file") from None
     suffix = p.suffix.lower()
     if suffix not in _SUFFIXES:
         raise CLIError(
@@ -202,6 +243,11 @@ def _parse_keep(text: str) -> float:
     return value
 
 
+#: The most shuffles (--null) or resamples (--ci) accepted: beyond it a run takes hours and
+#: the Monte Carlo error of a p-value or interval is already far below any other error.
+MAX_RESAMPLES = 100_000
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -209,6 +255,23 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+def _resample_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_RESAMPLES:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_RESAMPLES}; got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {value}")
     return value
 
 
@@ -245,13 +308,25 @@ def _add_compare(subparsers: Any) -> None:
         metavar="K",
         help="svcca only: K directions per side (not --keep)",
     )
-    p.add_argument("--null", type=_positive_int, metavar="N", help="permutation null with N shuffles")
-    p.add_argument("--ci", type=_positive_int, metavar="N", help="bootstrap interval with N resamples")
+    p.add_argument(
+        "--null",
+        type=_resample_count,
+        metavar="N",
+        help=f"permutation null with N shuffles (1 to {MAX_RESAMPLES})",
+    )
+    p.add_argument(
+        "--ci",
+        type=_resample_count,
+        metavar="N",
+        help=f"bootstrap interval with N resamples (1 to {MAX_RESAMPLES})",
+    )
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)")
     p.add_argument(
         "--ci-method", choices=("percentile", "basic", "bca"), default="percentile", help="interval method"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for the null and the interval (default: 0)")
+    p.add_argument(
+        "--seed", type=_seed, default=0, help="non-negative seed for the null and the interval (default: 0)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=_run_compare)
 
@@ -419,6 +494,9 @@ def _run_figures(args: argparse.Namespace) -> int:
         return 0
     if not args.names:
         raise CLIError("name at least one figure, a chapter number or 'all' (see svcca figures --list)")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a folder; name a folder (it is created if missing)")
     wanted: list[str] = []
     for name in args.names:
         if name == "all":
@@ -490,8 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 for a data or file error (one line on stderr, no traceback),
-        2 for a usage error.
+        0 on success, 1 for a data or file error (one line on stderr, no traceback: a
+        missing or malformed file, a full disk, memory exhausted), 2 for a usage error,
+        130 when interrupted (Ctrl-C), 141 when the reader of the output went away.
     """
     parser = build_parser()
     try:
@@ -503,8 +582,37 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("svcca: error: choose a command (see svcca --help)", file=sys.stderr)
         return 2
+    name = f"svcca {args.command}"
     try:
-        return int(func(args))
+        status = int(func(args))
+        sys.stdout.flush()  # a closed pipe or a full disk shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        return _closed_pipe()
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 130
     except (CLIError, ValueError, TypeError) as exc:
-        print(f"svcca {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 1
+    except MemoryError as exc:
+        print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            return _closed_pipe()
+        print(f"{name}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``svcca figures --list | head -1``): stop quietly.
+
+    Standard output is pointed at the null device so that Python's final flush does not
+    report the same broken pipe again; the status is the shell's for a writer killed by SIGPIPE.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 128 + int(getattr(signal, "SIGPIPE", 13))

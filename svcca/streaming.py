@@ -46,7 +46,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -64,6 +63,7 @@ from ._cca import (
     _try_gram,
 )
 from ._grid import SimilarityMatrix, _keep_of, _resolve_options, projection_weights_from_comoment
+from ._io import atomic_write
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult
 from ._pwcca import SIDES as _PWCCA_SIDES
@@ -869,18 +869,8 @@ class _Finisher:
 
 
 def _save(state: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``state`` to ``path`` (.npz) atomically: temp file in the same folder, then rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(state["meta"])), **state["arrays"])
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``state`` to ``path`` (.npz) through the one atomic writer (fsync, rename, umask)."""
+    atomic_write(path, lambda fh: np.savez(fh, meta=np.array(json.dumps(state["meta"])), **state["arrays"]))
 
 
 def _load(path: str | os.PathLike) -> dict[str, Any]:

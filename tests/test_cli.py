@@ -324,7 +324,7 @@ def test_subcommands_come_from_the_registration_table():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert list(sub.choices) == ["compare", "figures", "claims"]
-    assert len(SUBCOMMANDS) == 2
+    assert len(SUBCOMMANDS) == 3
 
 
 # --- python -m svcca --------------------------------------------------------------------
@@ -345,3 +345,144 @@ def test_python_dash_m_svcca_compare(npz_pair, views):
     )  # fmt: skip
     assert bad.returncode == 1 and "Available keys: model_0, model_1" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# --- issue 10: one line instead of a traceback, bounded counts, safe reading ---------------
+
+
+def _forged_npy(shape, header_pad: int = 0) -> bytes:
+    """A .npy header declaring ``shape`` of float64, followed by 16 bytes of data."""
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape!r}, }}".ljust(header_pad) + "\n"
+    if len(header) > 65535:
+        raise ValueError("header too long for format 1.0")
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(16)
+
+
+def test_a_tiny_npy_declaring_a_huge_array_is_refused_before_allocating(tmp_path, capsys):
+    (tmp_path / "huge.npy").write_bytes(_forged_npy((10**6, 10**6)))
+    err = _error(capsys, "compare", tmp_path / "huge.npy", tmp_path / "huge.npy")
+    assert "declares an array of shape (1000000, 1000000)" in err and "holds only 16 bytes" in err
+    assert err.count("\n") == 1
+
+
+def test_an_npz_member_declaring_a_huge_array_is_refused(tmp_path, capsys):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as zf:
+        zf.writestr("acts.npy", _forged_npy((10**6, 10**6)))
+    err = _error(capsys, "compare", tmp_path / "huge.npz", tmp_path / "huge.npz")
+    assert f"{tmp_path / 'huge.npz'}[acts]" in err and "declares an array of shape (1000000, 1000000)" in err
+
+
+def test_an_npy_header_beyond_numpys_limit_is_named_as_such_not_as_a_pickle(tmp_path, capsys):
+    (tmp_path / "long.npy").write_bytes(_forged_npy((2, 2), header_pad=20_000))
+    err = _error(capsys, "compare", tmp_path / "long.npy", tmp_path / "long.npy")
+    assert "more than numpy's safety limit" in err and "pickled" not in err and "allow_pickle" not in err
+
+
+@pytest.mark.parametrize("option", ["--null", "--ci"])
+def test_resample_counts_are_bounded_and_the_bound_is_documented(capsys, npz_pair, option):
+    argv = ["compare", str(npz_pair), str(npz_pair), "--key", "model_0", option]
+    assert main([*argv, "100000000000"]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected at most 100000; got 100000000000" in err and "Traceback" not in err
+    assert main([*argv, "1000000000"]) == 2
+    assert main(["compare", "--help"]) == 0
+    assert f"{option} N" in (out := capsys.readouterr().out) and "(1 to 100000)" in out
+
+
+def test_a_negative_seed_names_the_option(capsys, npz_pair):
+    assert main(["compare", str(npz_pair), str(npz_pair), "--key", "model_0", "--seed", "-5"]) == 2
+    assert "argument --seed: expected a non-negative integer; got -5" in capsys.readouterr().err
+
+
+def test_figures_out_naming_an_existing_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file")
+    code, out, err = run(capsys, "figures", "all", "--out", tmp_path / "taken")
+    assert code == 1 and out == "" and "Traceback" not in err
+    expected = f"--out {tmp_path / 'taken'} exists and is not a folder; name a folder"
+    assert err == f"svcca figures: error: {expected} (it is created if missing)\n"
+
+
+def test_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from svcca import figures
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "figs" / "a.pdf"))
+
+    monkeypatch.setattr(figures, "save_figures", full)
+    code, out, err = run(capsys, "figures", "all", "--out", tmp_path / "figs")
+    assert (
+        code == 1
+        and err == f"svcca figures: error: No space left on device: '{tmp_path / 'figs' / 'a.pdf'}'\n"
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_writing_the_output_to_a_full_device_is_one_line():
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "svcca", "figures", "--list"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=120)  # fmt: skip
+    assert proc.returncode == 1 and proc.stderr.strip() == "svcca figures: error: No space left on device"
+
+
+def test_ctrl_c_is_exit_130_and_one_line(capsys, npz_pair, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stats, "_SHORTCUTS", {**stats._SHORTCUTS, "cca": interrupted})
+    code, out, err = run(capsys, "compare", npz_pair, npz_pair, "--key", "model_0", "--method", "cca")
+    assert code == 130 and err == "svcca compare: interrupted\n"
+
+
+def test_a_closed_pipe_is_quiet():
+    # `svcca figures --list | head -1`: the reader is gone before svcca writes
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "svcca", "figures", "--list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)  # fmt: skip
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert err.decode() == "" and proc.returncode == 141
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_at_once_not_opened(tmp_path):
+    os.mkfifo(tmp_path / "pipe.npy")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "svcca", "compare", str(tmp_path / "pipe.npy"),
+                           str(tmp_path / "pipe.npy")], capture_output=True, text=True, env=env,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == 1
+    assert f"{tmp_path / 'pipe.npy'} is a FIFO (named pipe); expected a regular file" in proc.stderr
+
+
+def test_bfloat16_pt_files_are_read_as_float32(tmp_path, capsys, views):
+    torch = pytest.importorskip("torch")
+    X, Y = views
+    torch.save(torch.as_tensor(X).to(torch.bfloat16), tmp_path / "a.pt")
+    torch.save({"acts": torch.as_tensor(Y).to(torch.bfloat16)}, tmp_path / "b.pt")
+    code, out, err = run(capsys, "compare", tmp_path / "a.pt", tmp_path / "b.pt", "--method", "cka", "--json")
+    assert code == 0, err
+    Xb = torch.as_tensor(X).to(torch.bfloat16).float().numpy()
+    Yb = torch.as_tensor(Y).to(torch.bfloat16).float().numpy()
+    assert json.loads(out)["similarity"] == pytest.approx(linear_cka(Xb, Yb).similarity, abs=1e-6)
+
+
+def test_a_malicious_or_damaged_pt_never_suggests_weights_only_false(tmp_path, capsys, views):
+    torch = pytest.importorskip("torch")
+    marker = tmp_path / "unpickled"
+    torch.save({"acts": torch.zeros(3, 2), "evil": _Boom(str(marker))}, tmp_path / "evil.pt")
+    torch.save(torch.zeros(30, 2), tmp_path / "good.pt")
+    (tmp_path / "trunc.pt").write_bytes((tmp_path / "good.pt").read_bytes()[:200])
+    (tmp_path / "bad.pt").write_bytes(b"garbage, not a torch file")
+    for name in ("evil.pt", "trunc.pt", "bad.pt"):
+        err = _error(capsys, "compare", tmp_path / name, tmp_path / name)
+        assert "weights_only=False" not in err and "file an issue" not in err.lower(), err
+        assert err.count("\n") == 1
+    assert "holds Python objects other than tensors" in _error(
+        capsys, "compare", tmp_path / "evil.pt", tmp_path / "evil.pt"
+    )
+    assert not marker.exists()

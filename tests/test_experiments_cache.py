@@ -120,3 +120,112 @@ def test_bad_config_and_bad_result(tmp_path):
 
     with pytest.raises(TypeError, match="must return a dict of arrays"):
         run_or_load(ReturnsList(), tmp_path)
+
+
+# --------------------------------------------------------------------------- issue 10: items 7, 8, temp files
+
+
+def _edited(**fields):
+    def edit(manifest: bytes) -> bytes:
+        return json.dumps({**json.loads(manifest), **fields}).encode()
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: b"\xff\xfe not utf-8",
+        lambda m: b"[]",
+        lambda m: b"null",
+        _edited(versions=[]),
+        _edited(versions=None),
+        _edited(sha256=12),
+        _edited(config=["n", 4]),
+    ],
+    ids=["invalid_utf8", "list", "null", "versions_list", "versions_null", "sha256_int", "config_list"],
+)
+def test_a_corrupted_manifest_is_rebuilt_never_a_crash(tmp_path, damage, caplog):
+    cfg = dataclasses.replace(CountingConfig(), calls=[])
+    run_or_load(cfg, tmp_path)
+    _, man = _key_files(tmp_path, cfg)
+    man.write_bytes(damage(man.read_bytes()))
+    with caplog.at_level(logging.WARNING, logger="svcca.experiments"):
+        res = run_or_load(cfg, tmp_path)
+    assert not res.from_cache and len(cfg.calls) == 2 and "rebuilding" in caplog.text
+    assert run_or_load(cfg, tmp_path).from_cache
+
+
+@pytest.mark.parametrize("which", ["npz", "json"])
+def test_an_entry_path_that_is_a_folder_is_rebuilt(tmp_path, which):
+    cfg = dataclasses.replace(CountingConfig(), calls=[])
+    npz, man = _key_files(tmp_path, cfg)
+    (npz if which == "npz" else man).mkdir()
+    res = run_or_load(cfg, tmp_path)
+    assert not res.from_cache and res.path == npz
+    assert run_or_load(cfg, tmp_path).from_cache and len(cfg.calls) == 1
+
+
+def test_an_unwritable_cache_warns_before_the_run_and_returns_the_result(tmp_path):
+    from svcca.experiments import CacheWriteWarning
+
+    (tmp_path / "a_file").write_text("not a folder")
+    events = []
+
+    @dataclasses.dataclass(frozen=True)
+    class Recording(CountingConfig):
+        def run(self, progress: bool = False):
+            events.append("run")
+            return super().run(progress)
+
+    cfg = Recording(calls=[])
+    with pytest.warns(
+        CacheWriteWarning, match="not writable.*will run but its result will not be kept"
+    ) as rec:
+        res = run_or_load(cfg, tmp_path / "a_file" / "cache")
+    assert len(rec) == 1 and events == ["run"]  # warned once, before the run
+    assert res.path is None and not res.from_cache
+    np.testing.assert_array_equal(res["values"], np.arange(4) * 1.5)
+
+
+def test_a_failed_write_after_the_run_returns_the_result_and_warns(tmp_path, monkeypatch):
+    import errno
+
+    from svcca.experiments import CacheWriteWarning, _cache
+
+    def disk_full(path, arrays):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(_cache, "_atomic_savez", disk_full)
+    cfg = dataclasses.replace(CountingConfig(), calls=[])
+    with pytest.warns(CacheWriteWarning, match="No space left on device.*returned but not kept"):
+        res = run_or_load(cfg, tmp_path)
+    assert res.path is None and res["values"].shape == (4,)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_temp_files_are_removed_and_fresh_or_foreign_ones_kept(tmp_path):
+    import os
+
+    stale = tmp_path / ".svcca-tmp-counting-x.npz.0a1b2c.tmp"
+    fresh = tmp_path / ".svcca-tmp-counting-y.npz.3d4e5f.tmp"
+    foreign = tmp_path / "notes.tmp"
+    for p in (stale, fresh, foreign):
+        p.write_bytes(b"half written")
+    os.utime(stale, (0, 0))
+    os.utime(foreign, (0, 0))
+    run_or_load(CountingConfig(), tmp_path)
+    assert not stale.exists() and fresh.exists() and foreign.exists()
+
+
+def test_cache_files_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run_or_load(CountingConfig(), tmp_path)
+    finally:
+        os.umask(old)
+    modes = {p.suffix: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {".npz": 0o644, ".json": 0o644}

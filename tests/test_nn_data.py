@@ -341,6 +341,91 @@ def test_cifar10_verification_rejects_files_with_the_wrong_checksum(tmp_path):
         D.load_cifar10(tmp_path)
 
 
+class _RunsCode:
+    """Unpickling this creates ``path``: a stand-in for any code a crafted file would run."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+@pytest.mark.parametrize("where", ["labels", "top", "meta"])
+def test_cifar10_never_unpickles_a_crafted_batch(tmp_path, protocol, where):
+    # issue 10 item 3: verify=False used to hand the files to pickle.load
+    _write_fake_cifar10(tmp_path)
+    folder = tmp_path / "cifar-10-batches-py"
+    marker = tmp_path / "code-ran"
+    boom = _RunsCode(str(marker))
+    rows = np.zeros((4, 3072), dtype=np.uint8)
+    if where == "labels":
+        payload = {"data": rows, "labels": [0, 1, boom, 3]}
+    elif where == "top":
+        payload = boom
+    else:
+        payload = {"label_names": [boom] * 10}
+    target = folder / ("batches.meta" if where == "meta" else "data_batch_3")
+    target.write_bytes(pickle.dumps(payload, protocol=protocol))
+    with pytest.raises(ValueError, match=r"names (builtins|io)\.open; .*never unpickles"):
+        D.load_cifar10(tmp_path, verify=False)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
+def test_cifar10_reader_accepts_every_pickle_protocol(tmp_path, protocol):
+    written = _write_fake_cifar10(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "data_batch_2"
+    rows, labels = written["data_batch_2"], [int(v) for v in written["data_batch_2_labels"]]
+    batch.write_bytes(
+        pickle.dumps({b"data": rows, b"labels": labels, b"batch_label": b"x"}, protocol=protocol)
+    )
+    data = D.load_cifar10(tmp_path, verify=False)
+    assert torch.equal(data.train.targets[4:8], torch.as_tensor(labels))
+    assert torch.equal(data.train.images[4:8].reshape(4, -1), torch.as_tensor(rows))
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ([1, 2], "holds a list; expected CIFAR-10's dict"),
+        ({"data": np.zeros((4, 3072), dtype=object), "labels": [0] * 4}, "not a plain numeric type"),
+        ({"data": np.zeros((4, 10), dtype=np.uint8), "labels": [0] * 4}, r"\(n, 3072\); got shape \(4, 10\)"),
+        ({"data": np.zeros((4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 12]}, "labels in 0..9"),
+    ],
+)  # fmt: skip
+def test_cifar10_batches_of_the_wrong_shape_are_refused(tmp_path, payload, message):
+    _write_fake_cifar10(tmp_path)
+    (tmp_path / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(ValueError, match=message):
+        D.load_cifar10(tmp_path, verify=False)
+
+
+def test_cifar10_truncated_batch_is_a_clear_error(tmp_path):
+    _write_fake_cifar10(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "test_batch"
+    batch.write_bytes(batch.read_bytes()[:500])
+    with pytest.raises(ValueError, match="test_batch: .*truncated"):
+        D.load_cifar10(tmp_path, verify=False)
+
+
+def test_the_plain_pickle_reader_raises_only_value_errors_on_mutated_files(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 256, size=(3, 16), dtype=np.uint8)
+    base = pickle.dumps({"data": rows, "labels": [1, 2, 3], "batch_label": b"x", "names": ["a"]}, protocol=2)
+    path = tmp_path / "batch"
+    for _ in range(300):
+        mutated = bytearray(base)
+        for at in rng.integers(0, len(base), size=rng.integers(1, 4)):
+            mutated[at] = rng.integers(0, 256)
+        path.write_bytes(bytes(mutated))
+        try:
+            D._read_plain_pickle(path)
+        except ValueError as exc:
+            assert str(exc).startswith(str(path))
+
+
 def test_cifar10_absent_points_at_the_download_command(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
         D.load_cifar10(tmp_path)

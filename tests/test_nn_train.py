@@ -348,3 +348,95 @@ def test_training_on_cuda_matches_the_reference_loss_closely(small_digits):
     hg = T.train(gpu, train, test_data=test, epochs=2, device="cuda", progress=False)
     assert next(gpu.parameters()).is_cuda
     assert hg.train_loss == pytest.approx(hc.train_loss, rel=1e-3)
+
+
+# --------------------------------------------------------------------------- issue 10: checkpoint integrity
+
+
+def _interrupted_run(tmp_path, small_digits, digits):
+    model, data, kw = conv_setup(small_digits, digits)
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted):
+        T.train(model, data, checkpoint_dir=run, checkpoint_steps=(7,), callback=interrupt_at(8),
+                progress=False, **kw)  # fmt: skip
+    return model, data, kw, run
+
+
+def _flip_a_weight_byte(path):
+    weights = torch.load(path, weights_only=True)["model"]
+    tensor = max(weights.values(), key=lambda t: t.numel())
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).find(tensor.detach().contiguous().numpy().tobytes())
+    assert at >= 0  # torch stores tensor data uncompressed
+    raw[at + 5] ^= 0x01
+    path.write_bytes(bytes(raw))
+
+
+def test_a_flipped_byte_in_a_weight_of_the_resume_file_is_refused_and_named(tmp_path, small_digits, digits):
+    _, data, kw, run = _interrupted_run(tmp_path, small_digits, digits)
+    _flip_a_weight_byte(run / "resume.pt")
+    again, _, _ = conv_setup(small_digits, digits)
+    with pytest.raises(ValueError, match=r"resume\.pt is corrupted.*sha256.*delete .*resume\.pt") as info:
+        T.train(again, data, checkpoint_dir=run, checkpoint_steps=(7,), progress=False, **kw)
+    assert str(run / "resume.pt") in str(info.value)
+
+
+def test_a_flipped_byte_in_a_snapshot_is_refused_and_named(tmp_path, small_digits, digits):
+    _, _, _, run = _interrupted_run(tmp_path, small_digits, digits)
+    snap = run / "step_00000007.pt"
+    _flip_a_weight_byte(snap)
+    with pytest.raises(ValueError, match=r"step_00000007\.pt is corrupted.*delete"):
+        T.load_checkpoint(snap)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage", "pickled_object", "no_digest"])
+def test_a_damaged_resume_file_names_the_file_to_delete(tmp_path, small_digits, digits, damage):
+    _, data, kw, run = _interrupted_run(tmp_path, small_digits, digits)
+    resume = run / "resume.pt"
+    marker = tmp_path / "unpickled"
+    if damage == "truncated":
+        resume.write_bytes(resume.read_bytes()[:1000])
+    elif damage == "empty":
+        resume.write_bytes(b"")
+    elif damage == "garbage":
+        resume.write_bytes(b"garbage, not a torch file")
+    elif damage == "pickled_object":
+        torch.save({"model": _Boom(str(marker))}, resume)
+    else:
+        torch.save({"model": {}, "optimizer": {}}, resume)
+    again, _, _ = conv_setup(small_digits, digits)
+    with pytest.raises(ValueError) as info:
+        T.train(again, data, checkpoint_dir=run, checkpoint_steps=(7,), progress=False, **kw)
+    msg = str(info.value)
+    assert f"delete {resume}" in msg, msg
+    assert "weights_only=False" not in msg and "file an issue" not in msg.lower()
+    assert "\n" not in msg and not marker.exists()
+
+
+class _Boom:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_checkpoints_are_written_with_the_umask_and_stale_temps_removed(tmp_path, small_digits, digits):
+    import stat
+
+    run = tmp_path / "run"
+    run.mkdir()
+    stale = run / ".svcca-tmp-resume.pt.0a1b2c.tmp"
+    stale.write_bytes(b"PK")
+    os.utime(stale, (0, 0))
+    model, data, kw = conv_setup(small_digits, digits)
+    old = os.umask(0o022)
+    try:
+        T.train(model, data, checkpoint_dir=run, checkpoint_steps=(7,), progress=False, **{**kw, "epochs": 1})
+    finally:
+        os.umask(old)
+    assert not stale.exists()
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in run.iterdir()} == {
+        "resume.pt": 0o644,
+        "step_00000007.pt": 0o644,
+    }

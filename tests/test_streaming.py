@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import numpy as np
@@ -580,3 +581,21 @@ def test_extreme_scales_merge_save_and_change_between_batches(tmp_path):
     back = PairAccumulator.load(tmp_path / "s.npz")
     np.testing.assert_allclose(back.cca().rho, one.cca().rho, atol=TOL64)
     np.testing.assert_allclose(back.x_mean, one.x_mean, rtol=1e-12)
+
+
+def test_save_goes_through_the_one_atomic_writer(tmp_path, shared_latent_views, monkeypatch):
+    # issue 10: the streaming writer did not fsync, and its files were created 0600
+    import stat
+
+    X, Y = shared_latent_views
+    acc = stream(X, Y, [(0, 600)])
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    old = os.umask(0o022)
+    try:
+        acc.save(tmp_path / "stats.npz")
+    finally:
+        os.umask(old)
+    assert synced and stat.S_IMODE((tmp_path / "stats.npz").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["stats.npz"]

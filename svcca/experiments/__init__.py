@@ -9,6 +9,7 @@ which caches them as ``.npz`` + JSON manifest.
 from ._book import BookExperiment, book_config, book_experiments
 from ._cache import (
     SCALES,
+    CacheWriteWarning,
     ExperimentConfig,
     ExperimentResult,
     current_scale,
@@ -27,6 +28,7 @@ __all__ = [
     "check_claims",
     "claims_markdown",
     "SCALES",
+    "CacheWriteWarning",
     "ExperimentConfig",
     "ExperimentResult",
     "current_scale",

@@ -10,20 +10,23 @@ corrupted entry is detected and rebuilt, never silently used.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import os
 import platform
-import tempfile
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+from .._io import atomic_write, probe_writable, remove_stale_temps
 
 __all__ = [
     "ExperimentConfig",
@@ -32,6 +35,7 @@ __all__ = [
     "default_cache_dir",
     "current_scale",
     "SCALES",
+    "CacheWriteWarning",
     "atomic_write_bytes",
     "config_to_dict",
     "experiments",
@@ -218,36 +222,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`svcca._io.atomic_write`)."""
+    atomic_write(path, data)
 
 
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()}))
 
 
 def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
@@ -266,35 +247,58 @@ def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
     return out
 
 
+def _read_manifest(man: Path) -> dict[str, Any] | str:
+    """The manifest as a dict, or why it cannot be used (any damage is a reason, never a crash)."""
+    try:
+        manifest = json.loads(man.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return f"manifest unreadable ({type(exc).__name__}: {exc})"
+    if not isinstance(manifest, dict):
+        return f"manifest is a JSON {type(manifest).__name__}, not an object"
+    expected = {"experiment": str, "schema_version": int, "config": dict, "versions": dict, "sha256": str}
+    for name, kind in expected.items():
+        if not isinstance(manifest.get(name), kind):
+            return f"manifest field {name!r} is missing or not a {kind.__name__}"
+    return manifest
+
+
 def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict] | str:
     """Load a cache entry, or return the reason it cannot be used."""
-    if not man.exists() and not npz.exists():
+    if not os.path.lexists(man) and not os.path.lexists(npz):
         return "absent"
-    if not man.exists():
-        return "manifest missing (an interrupted write?)"
-    if not npz.exists():
-        return "arrays missing"
-    try:
-        manifest = json.loads(man.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        return f"manifest unreadable ({exc})"
-    if (
-        manifest.get("experiment") != config.experiment
-        or manifest.get("schema_version") != config.schema_version
-    ):
+    for path, what in ((man, "manifest"), (npz, "arrays")):
+        if not os.path.lexists(path):
+            return f"{what} missing (an interrupted write?)"
+        if not path.is_file():
+            return f"{what} {path.name} is not a regular file"
+    manifest = _read_manifest(man)
+    if isinstance(manifest, str):
+        return manifest
+    if manifest["experiment"] != config.experiment or manifest["schema_version"] != config.schema_version:
         return "written by another experiment or schema version"
-    if manifest.get("config") != config_to_dict(config):
+    if manifest["config"] != config_to_dict(config):
         return "config differs"
-    if manifest.get("versions", {}).get("svcca") != _versions()["svcca"]:
+    if manifest["versions"].get("svcca") != _versions()["svcca"]:
         return "written by another svcca version"
-    if manifest.get("sha256") != _sha256(npz):
-        return "checksum mismatch (corrupted or modified arrays)"
     try:
+        if manifest["sha256"] != _sha256(npz):
+            return "checksum mismatch (corrupted or modified arrays)"
         with np.load(npz, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
-        return f"arrays unreadable ({exc})"
+        return f"arrays unreadable ({type(exc).__name__}: {exc})"
     return arrays, manifest
+
+
+class CacheWriteWarning(UserWarning):
+    """The experiment cache could not be written: the result is returned but not kept."""
+
+
+def _clear_non_file(path: Path) -> None:
+    """An entry's path that is an empty folder is removed, so the entry can be written."""
+    if path.is_dir() and not path.is_symlink():
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def run_or_load(
@@ -320,14 +324,23 @@ def run_or_load(
     Returns
     -------
     ExperimentResult
-        ``from_cache`` says whether it was loaded.
+        ``from_cache`` says whether it was loaded; ``path`` is None when the entry could
+        not be written.
+
+    Warns
+    -----
+    CacheWriteWarning
+        When the cache folder is not writable (said before the experiment starts) or the
+        entry could not be written (full disk): the computed result is still returned.
 
     Notes
     -----
     The entry ``<experiment>-<key>.npz`` is written first and ``<experiment>-<key>.json``
     (the manifest, holding the arrays' sha256) last, both atomically; an entry is used only
     if the manifest matches the config, the experiment's schema version and the svcca
-    version, and the checksum matches. Anything else is rebuilt, and the reason is logged.
+    version, and the checksum matches. Anything else (a damaged manifest included) is
+    rebuilt, and the reason is logged. Temp files of writers killed more than an hour ago
+    are removed when the cache is opened; entries are created with the process umask.
     """
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}")
@@ -335,6 +348,7 @@ def run_or_load(
     key = config.key()[:20]
     npz = cache / f"{config.experiment}-{key}.npz"
     man = cache / f"{config.experiment}-{key}.json"
+    remove_stale_temps(cache)
     if not force:
         loaded = _load(npz, man, config)
         if not isinstance(loaded, str):
@@ -344,22 +358,43 @@ def run_or_load(
             )
         if loaded != "absent":
             log.warning("rebuilding cache entry %s: %s", npz.name, loaded)
+    # warn now, not after hours of work, when the result could not be kept
+    unwritable = probe_writable(cache)
+    if unwritable is not None:
+        warnings.warn(
+            f"the experiment cache is not writable ({unwritable}); {config.experiment} will run but its "
+            f"result will not be kept. Set SVCCA_CACHE_DIR or pass cache_dir= to a writable folder",
+            CacheWriteWarning,
+            stacklevel=2,
+        )
     t0 = time.perf_counter()
     arrays = _check_arrays(config.run(progress=progress), config)
     elapsed = time.perf_counter() - t0
-    _atomic_savez(npz, arrays)
     manifest = {
         "experiment": config.experiment,
         "schema_version": config.schema_version,
         "config": config_to_dict(config),
         "seed": getattr(config, "seed", None),
         "versions": _versions(),
-        "sha256": _sha256(npz),
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_seconds": round(elapsed, 3),
     }
-    atomic_write_bytes(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
+    try:
+        for path in (npz, man):
+            _clear_non_file(path)
+        _atomic_savez(npz, arrays)
+        manifest["sha256"] = _sha256(npz)
+        atomic_write_bytes(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
+    except OSError as exc:
+        if unwritable is None:  # not said yet
+            warnings.warn(
+                f"could not write the cache entry {npz.name} in {cache} ({type(exc).__name__}: {exc}); "
+                f"the result of {config.experiment} is returned but not kept",
+                CacheWriteWarning,
+                stacklevel=2,
+            )
+        return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=None, from_cache=False)
     return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=False)
 
 

@@ -18,8 +18,10 @@ Reproducibility and files:
   ``torch.load(..., weights_only=True)``).
 * ``checkpoint_dir/resume.pt``: the full training state (model, optimizer, RNG states,
   history, step), rewritten at every snapshot, every ``resume_every`` steps and at the end
-  of every epoch. Every file is written to a temporary file in the same folder and moved
-  into place with ``os.replace``, so a half-written file is never read. Calling
+  of every epoch. Every file is written through :func:`svcca._io.atomic_write` (temp file
+  in the same folder, fsync, ``os.replace``), so a half-written file is never read, and
+  carries the sha256 of its content (key ``"sha256"``): a file whose content does not
+  match is refused with a message naming the file to delete, never used. Calling
   :func:`train` again with the same arguments resumes from ``resume.pt``, reproducing the
   uninterrupted run exactly on CPU; after a finished run it only reloads the weights.
 """
@@ -27,10 +29,10 @@ Reproducibility and files:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,6 +45,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch.utils.data._utils.collate import default_collate
+
+from .._io import atomic_write, load_torch, remove_stale_temps
 
 __all__ = [
     "Checkpoint",
@@ -228,19 +232,60 @@ def freeze_schedule(
     }
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file in the same folder, then ``os.replace`` it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+_DIGEST_KEY = "sha256"
+
+
+def _digest(obj: Any) -> str:
+    """sha256 of a checkpoint's content: every tensor's dtype, shape and bytes, and the plain
+    data around them, in order (so one flipped bit anywhere in a weight changes it)."""
+    h = hashlib.sha256()
+
+    def feed(x: Any) -> None:
+        if isinstance(x, torch.Tensor):
+            t = x.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            if t.numel():
+                h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(x, Mapping):
+            h.update(f"D{len(x)}".encode())
+            for k, v in x.items():
+                feed(k)
+                feed(v)
+        elif isinstance(x, (list, tuple)):
+            h.update(f"{type(x).__name__[0]}{len(x)}".encode())
+            for v in x:
+                feed(v)
+        else:
+            h.update(f"{type(x).__name__}:{x!r};".encode())
+
+    feed(obj)
+    return h.hexdigest()
+
+
+def _atomic_save(obj: dict[str, Any], path: Path) -> None:
+    """``torch.save`` of ``obj`` plus its content digest, through the one atomic writer."""
+    blob = {**obj, _DIGEST_KEY: _digest(obj)}
+    atomic_write(path, lambda fh: torch.save(blob, fh))
+
+
+def _load_verified(path: Path, map_location: Any, what: str) -> dict[str, Any]:
+    """A checkpoint written by :func:`_atomic_save`, its digest checked; the message says
+    which file to delete when anything is wrong with it."""
+    advice = f"delete {path} and run the training again"
     try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        blob = load_torch(path, map_location=map_location)
+    except ValueError as exc:
+        raise ValueError(f"the {what} cannot be used: {exc}; {advice}") from None
+    if not isinstance(blob, dict) or not isinstance(blob.get(_DIGEST_KEY), str):
+        raise ValueError(
+            f"the {what} {path} has no integrity digest (damaged, or not written by svcca); {advice}"
+        )
+    content = {k: v for k, v in blob.items() if k != _DIGEST_KEY}
+    if _digest(content) != blob[_DIGEST_KEY]:
+        raise ValueError(
+            f"the {what} {path} is corrupted: its content does not match the sha256 stored with it; {advice}"
+        )
+    return content
 
 
 def list_checkpoints(checkpoint_dir: str | os.PathLike[str]) -> dict[int, Path]:
@@ -270,6 +315,12 @@ def load_checkpoint(
         Receives the weights (``load_state_dict``, strict).
     step : int, optional
     map_location : default="cpu"
+
+    Raises
+    ------
+    ValueError
+        When the file is damaged (its content does not match its sha256), unreadable, or
+        holds Python objects other than tensors; the message names the file to delete.
     """
     path = Path(path)
     if path.is_dir():
@@ -281,7 +332,7 @@ def load_checkpoint(
         if step not in snaps:
             raise FileNotFoundError(f"no snapshot for step {step} in {path}; available: {sorted(snaps)}")
         path = snaps[step]
-    blob = torch.load(path, map_location=map_location, weights_only=True)
+    blob = _load_verified(path, map_location, "snapshot")
     if model is not None:
         model.load_state_dict(blob["model"])
     meta = blob["meta"]
@@ -583,7 +634,8 @@ def train(
     Raises
     ------
     ValueError
-        Bad options, or a ``resume.pt`` written by a different configuration.
+        Bad options, or a ``resume.pt`` written by a different configuration, or one that
+        is damaged (the message names the file to delete).
 
     References
     ----------
@@ -633,6 +685,7 @@ def train(
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(folder)
 
     config = {
         "model": type(model).__name__,
@@ -673,7 +726,7 @@ def train(
     resumed = False
     if folder is not None and resume and (folder / RESUME_FILE).is_file():
         # on the CPU: RNG states must stay there; load_state_dict copies weights to the device
-        blob = torch.load(folder / RESUME_FILE, map_location="cpu", weights_only=True)
+        blob = _load_verified(folder / RESUME_FILE, "cpu", "resume file")
         if blob["config"] != config:
             diff = {k: (blob["config"].get(k), v) for k, v in config.items() if blob["config"].get(k) != v}
             raise ValueError(
