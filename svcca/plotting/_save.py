@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
 from matplotlib.axes import Axes
+
+from .._io import atomic_write
 
 __all__ = ["FORMATS", "save_figure"]
 
@@ -117,15 +118,11 @@ def save_figure(
     written = []
     with mpl.rc_context(rc):
         for fmt, target in zip(fmts, targets):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
             meta = {**_METADATA[fmt], **options.get("metadata", {})}
-            try:
-                with open(tmp, "xb") as fh:  # "x": never clobber; honours the umask
-                    fig.savefig(fh, format=fmt, **{**options, "metadata": meta})
-                os.replace(tmp, target)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
+
+            def write(fh: Any, fmt: str = fmt, meta: dict = meta) -> None:
+                fig.savefig(fh, format=fmt, **{**options, "metadata": meta})
+
+            atomic_write(target, write)
             written.append(target)
     return written
