@@ -48,13 +48,16 @@ def classic_cca(X: np.ndarray, Y: np.ndarray, epsilon: float = 0.0) -> np.ndarra
     syy = syy / ymax + epsilon * np.eye(q)
     sxy = sxy / np.sqrt(xmax * ymax)
 
-    def inv_sqrt(a: np.ndarray) -> np.ndarray:
-        w, v = np.linalg.eigh(np.linalg.pinv(a))
-        with np.errstate(invalid="ignore"):  # negative round-off eigenvalues give NaN, as in the original
-            return (v * np.sqrt(w)) @ v.T
-
-    _, s, _ = np.linalg.svd(inv_sqrt(sxx) @ sxy @ inv_sqrt(syy))
+    whitened = _classic_inv_sqrt(sxx) @ sxy @ _classic_inv_sqrt(syy)
+    _, s, _ = np.linalg.svd(whitened)
     return s[: min(p, q)]
+
+
+def _classic_inv_sqrt(a: np.ndarray) -> np.ndarray:
+    """``pinv(a)^{1/2}`` through ``eigh``, as the original code computes it."""
+    w, v = np.linalg.eigh(np.linalg.pinv(a))
+    with np.errstate(invalid="ignore"):  # negative round-off eigenvalues give NaN, as in the original
+        return (v * np.sqrt(w)) @ v.T
 
 
 def floor_products(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -148,7 +151,9 @@ def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
             classic: np.ndarray | None = classic_cca(X, Y)
         except np.linalg.LinAlgError as exc:
             classic = None
-            failure = f"LinAlgError: {exc}"
+            cov = np.cov(X, rowvar=False)
+            nan = int(np.isnan(_classic_inv_sqrt(cov / np.abs(cov).max())).sum())
+            failure = f"NaN in {nan} entries of its Sigma_xx^(-1/2), then LinAlgError: {exc}"
 
     def err(rho: np.ndarray | None) -> str:
         if rho is None:

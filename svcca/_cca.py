@@ -28,8 +28,10 @@ How each side is whitened (code symbol -> paper symbol in comments):
 5. the optional ridge ``epsilon`` is added to the diagonal of the correlation matrix,
    ``G + epsilon I``, so it is dimensionless (a fraction of each feature's variance).
 
-``rho`` comes from the singular values of ``M`` alone; the canonical weights (one SVD
-with vectors) and the variates are computed on first access.
+``rho`` comes from the singular values of ``M`` alone (for a large real float64 ``M``
+through one tridiagonalisation of ``M M^T``, the small values recomputed without squaring:
+:func:`svcca._backend.svdvals_tridiagonal`); the canonical weights (one SVD with vectors)
+and the variates are computed on first access.
 """
 
 from __future__ import annotations
@@ -301,7 +303,7 @@ def whiten(
         X = check_array(X, _name, check_finite=False)
     ops = _ops if _ops is not None else get_ops(X, dtype=dtype)
     # over/underflow and NaN are detected explicitly below (and rescaled or reported)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"), ops.lapack_context():
         return _whiten(X, ops, epsilon, rtol, method, _name, _got)
 
 
@@ -478,6 +480,10 @@ class _Pairs:
         self.wx, self.wy, self.M, self.k = wx, wy, M, k
 
     def __call__(self) -> dict[str, Any]:
+        with self.wx.ops.lapack_context():
+            return self._weights()
+
+    def _weights(self) -> dict[str, Any]:
         ops, k = self.wx.ops, self.k
         A, _, Bh = ops.svd(self.M)
         A, B = A[:, :k], ops.ct(Bh)[:, :k]
@@ -537,9 +543,10 @@ def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = Non
             f"X and Y must have the same number of samples; got {wx.n_samples} and {wy.n_samples}"
         )
     ops = wx.ops
-    M = _cross(wx, wy)
-    k = min(wx.rank, wy.rank)
-    rho = ops.clip01(ops.real(ops.svdvals(M))[:k])
+    with ops.lapack_context():
+        M = _cross(wx, wy)
+        k = min(wx.rank, wy.rank)
+        rho = ops.clip01(ops.real(ops.svdvals(M))[:k])
     return CCAResult(
         rho=rho,
         x_weights=None,
@@ -820,8 +827,14 @@ def cca(
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)
-    wx = whiten(X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="X", _got=got)
-    wy = whiten(Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got)
+    with ops.lapack_context():
+        wx = whiten(
+            X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="X", _got=got
+        )
+        wy = whiten(
+            Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got
+        )
+        res = cca_from_whitened(wx, wy, X=X, Y=Y)
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank)
-    return cca_from_whitened(wx, wy, X=X, Y=Y)
+    return res

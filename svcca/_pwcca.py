@@ -159,6 +159,6 @@ def pwcca(
         assert x_alpha is not None and y_alpha is not None
         alpha = 0.5 * (x_alpha + y_alpha)
     # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
-    value = float(to_numpy((alpha * rho).sum()))
+    value = min(1.0, max(0.0, float(to_numpy((alpha * rho).sum()))))  # rounding can step past 1
     fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
     return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)
