@@ -161,6 +161,22 @@ class Whitened:
         Xs = (self.data - self.offset) / self.scale
         return ops.ct(self._apply_WH(ops.ct(Xs)))
 
+    def comoment(self) -> Any:
+        """``Xc^H Xc`` over the kept features in the data's own units (the co-moment PWCCA's
+        projection weights need), from the whitening's own Gram matrix or SVD: no pass over
+        the samples."""
+        ops = self.ops
+        if self.gram is not None:
+            G = self.gram
+        elif self.basis is not None:  # Xs = U diag(s) V^H, and _W = V / sqrt(s^2 + epsilon)
+            s = self._singular_values
+            Vs = self._W * (ops.sqrt(s * s + self.epsilon) * s)
+            G = Vs @ ops.ct(Vs)
+        else:
+            raise ValueError("this whitening keeps neither a Gram matrix nor an SVD of the data")
+        d = self.scale if self.colscale is None else self.scale / self.colscale[self.kept]
+        return G * d[:, None] * d[None, :]
+
     def weights_to_features(self, A: Any) -> Any:
         """Map coefficients on whitened directions (rank x k) to weights on the original
         features (n_features x k), zero for dropped features: ``Z A = (X - mean) @ w``."""
@@ -210,6 +226,19 @@ def _pow2_rescale(ops: Any, Xa: Any) -> tuple[Any, Any]:
     c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
     c = ops.from_numpy(c, like=Xa)
     return Xa * c, c
+
+
+def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
+    """Whether some column's mean is so large next to its spread, estimated on about 1024
+    evenly spaced rows, that the Gram of the uncentred data would lose too much accuracy
+    (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``; the full test follows the
+    product anyway, so a wrong guess costs time, never accuracy)."""
+    n = int(Xa.shape[0])
+    rows = Xa[:: max(1, n // 1024)]
+    var = ops.real(ops.mean0(ops.abs(rows - mean) ** 2))
+    m2 = ops.real(ops.abs(mean) ** 2)
+    spread = var > 0
+    return bool((spread & (var + m2 > 0.25 * limit * var)).any())
 
 
 def _try_gram(
@@ -347,7 +376,9 @@ def _whiten(
 
     forced = method == "gram"
     retry_gram = forced or method == "auto"
-    if forced or (method == "auto" and p < n):
+    # the uncentred Gram is tried unless a sample of rows already shows that centring after
+    # the product would fail its accuracy test (float32 data with offsets): one wasted Gram less
+    if forced or (method == "auto" and p < n and not _offsets_dominate(ops, Xa, mean, limit)):
         # --- Gram of the uncentred data, centred afterwards when that is exact enough
         G = ops.gram(Xa)
         d = ops.diag_real(G)
@@ -824,6 +855,14 @@ def cca(
     >>> round(svcca.cca(X, rng.standard_normal((1000, 20))).similarity, 2)  # independent
     0.13
     """
+    res, _, _ = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, method=method, dtype=dtype, warn=warn)
+    return res
+
+
+def _cca_pair(
+    X: Any, Y: Any, *, epsilon: float, rtol: float | None, method: str, dtype: Any, warn: bool
+) -> tuple[CCAResult, Whitened, Whitened]:
+    """:func:`cca`, also returning both sides' whitenings (which PWCCA reuses)."""
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)
@@ -836,5 +875,5 @@ def cca(
         )
         res = cca_from_whitened(wx, wy, X=X, Y=Y)
     if warn:
-        warn_sample_size(wx.n_samples, wx.rank, wy.rank)
-    return res
+        warn_sample_size(wx.n_samples, wx.rank, wy.rank, stacklevel=4)
+    return res, wx, wy
