@@ -214,6 +214,17 @@ def svcca(
     Variance is measured on the centred, *unscaled* activations: SVCCA is deliberately not
     invariant to per-neuron scaling (low-variance directions count as noise), unlike CCA.
 
+    The kept directions come from the eigendecomposition of the ``p x p`` Gram matrix
+    ``Xc^T Xc = V diag(s^2) V^T`` (``n p^2`` work, as :func:`svcca.cca`), which resolves
+    them to about ``eps * d_max / s_k^2``, with ``s_k`` the smallest kept singular value and
+    ``d_max`` the largest diagonal entry of the Gram matrix formed (the data are centred
+    before the product when their means dominate). Where that exceeds ``1e5`` (float64;
+    ``1e2`` in float32), i.e. when the kept singular values span more than about 300x
+    (10x in float32), and for layers with at least as many features as samples, the SVD
+    of the centred data is taken instead, as in the original method. ``x_method`` and
+    ``y_method`` say which route each side took. On the Gram route the singular values
+    that are *not* kept are known to about ``sqrt(eps) * s_max``.
+
     References
     ----------
     Raghu, Gilmer, Yosinski, Sohl-Dickstein (2017), SVCCA, NeurIPS.
