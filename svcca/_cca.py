@@ -229,14 +229,14 @@ def _pow2_rescale(ops: Any, Xa: Any) -> tuple[Any, Any]:
 
 
 def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
-    """Whether some column's mean is so large next to its spread, estimated on about 1024
+    """Whether some column's mean is so large next to its spread, estimated on about 512
     evenly spaced rows, that the Gram of the uncentred data would lose too much accuracy
     (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``; the full test follows the
     product anyway, so a wrong guess costs time, never accuracy)."""
     n = int(Xa.shape[0])
-    rows = Xa[:: max(1, n // 1024)]
-    var = ops.real(ops.mean0(ops.abs(rows - mean) ** 2))
-    m2 = ops.real(ops.abs(mean) ** 2)
+    dev = Xa[:: max(1, n // 512)] - mean
+    var = ops.real(ops.mean0(dev * dev.conj()))
+    m2 = ops.real(mean * mean.conj())
     spread = var > 0
     return bool((spread & (var + m2 > 0.25 * limit * var)).any())
 
