@@ -161,16 +161,16 @@ def bench_sizes(sizes: list[tuple[int, int, int, type]], repeat: int, seed: int 
         Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
         kw = {"dtype": np.float32} if dtype == np.float32 else {}
         ours = {
-            "cca": lambda: svcca.cca(X, Y, **kw),
-            "svcca": lambda: svcca.svcca(X, Y, keep=0.99, **kw),
-            "pwcca": lambda: svcca.pwcca(X, Y, **kw),
+            "cca": lambda X=X, Y=Y, kw=kw: svcca.cca(X, Y, **kw),
+            "svcca": lambda X=X, Y=Y, kw=kw: svcca.svcca(X, Y, keep=0.99, **kw),
+            "pwcca": lambda X=X, Y=Y, kw=kw: svcca.pwcca(X, Y, **kw),
         }
         classic = {
-            "cca": lambda: classic_cca(X, Y),
-            "svcca": lambda: classic_svcca(X, Y),
-            "pwcca": lambda: classic_pwcca(X, Y),
+            "cca": lambda X=X, Y=Y: classic_cca(X, Y),
+            "svcca": lambda X=X, Y=Y: classic_svcca(X, Y),
+            "pwcca": lambda X=X, Y=Y: classic_pwcca(X, Y),
         }
-        funcs = {"floor": lambda: floor_products(Xc, Yc)}
+        funcs = {"floor": lambda Xc=Xc, Yc=Yc: floor_products(Xc, Yc)}
         funcs.update({f"ours {k}": f for k, f in ours.items()})
         funcs.update({f"classic {k}": f for k, f in classic.items()})
         with warnings.catch_warnings():

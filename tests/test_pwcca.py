@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from conftest import TOL64
 
 import svcca
+from conftest import TOL64
 
 
 def pwcca_oracle(X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

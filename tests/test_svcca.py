@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TOL64, principal_cosines
 
 import svcca
+from conftest import TOL64, principal_cosines
 from svcca._svcca import svd_reduce
 
 
@@ -174,7 +174,11 @@ def test_gram_route_steps_aside_where_it_cannot_resolve_the_kept_directions(rng,
     # kept singular values spanning 1e4 (1e8 in the Gram matrix, past its 1e5 limit):
     # the eigenvectors of X^T X would be off by ~eps 1e8 ~ 1e-8 there, so the SVD is used
     n, p = 2000, 12
-    X = rng.standard_normal((n, p)) @ np.diag(np.logspace(0, -4, p)) @ np.linalg.qr(rng.standard_normal((p, p)))[0]
+    X = (
+        rng.standard_normal((n, p))
+        @ np.diag(np.logspace(0, -4, p))
+        @ np.linalg.qr(rng.standard_normal((p, p)))[0]
+    )
     Y = X[:, :6] @ rng.standard_normal((6, 8)) + 1e-3 * rng.standard_normal((n, 8))
     res = svcca.svcca(X, Y, keep=1.0)
     assert res.x_method == "svd" and res.x_dims == p
