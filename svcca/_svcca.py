@@ -94,6 +94,7 @@ class _Reduction:
     k: int
     explained: float
     s: Any
+    norms: Any = None  # centred column norms, when the reduction computed them
 
 
 def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Reduction | None:
@@ -135,6 +136,14 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
     lam_k = ops.item(lam[k - 1])
     if not lam_k > 0 or ops.max(d) > limit * lam_k:
         return None
+    # centred column norms for the constant-feature test, from the Gram matrix; where a
+    # mean dominates its column (q > 1e4) the difference d - n m^2 is too rough: measure
+    # those few columns on the data
+    dc = ops.diag_real(G)
+    norms = ops.sqrt(dc * (dc > 0))
+    rough = ops.nonzero(d > 1e4 * dc) if data is Xa else ops.arange(0)
+    if int(rough.shape[0]):
+        norms[rough] = ops.colnorm(ops.index_cols(Xa, rough) - mean[rough])
     V, _ = _sign_flip(ops, V, ops.ct(V))
     total = ops.item(lam.sum())
     explained = ops.item(lam[:k].sum()) / total if total > 0 else 0.0
@@ -157,7 +166,7 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
         _W=W,
         _singular_values=ops.zeros((k,), like=d) + 1.0,
     )
-    return _Reduction(w=w, V=None, mean=mean, k=k, explained=explained, s=s[: min(n, p)])
+    return _Reduction(w=w, V=None, mean=mean, k=k, explained=explained, s=s[: min(n, p)], norms=norms)
 
 
 def reduce_and_whiten(
@@ -250,7 +259,7 @@ def svcca(
             warn_sample_size(rx.w.n_samples, rx.w.rank, ry.w.rank)
         inner = cca_from_whitened(rx.w, ry.w)
     mx, my = rx.mean, ry.mean
-    x_kept, y_kept = _varying(X, mx, ops), _varying(Y, my, ops)
+    x_kept, y_kept = _varying(X, mx, ops, rx.norms), _varying(Y, my, ops, ry.norms)
 
     def weights() -> dict[str, Any]:
         # the reduced layer is (X - mean) @ V_k, so its weights map back through V_k (the
@@ -298,13 +307,15 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
     return out
 
 
-def _varying(X: Any, mean: Any, ops: Any) -> Any:
-    """Indices of the non-constant features (same tolerance as CCA's whitening)."""
+def _varying(X: Any, mean: Any, ops: Any, norms: Any = None) -> Any:
+    """Indices of the non-constant features (same tolerance as CCA's whitening); ``norms``,
+    the centred column norms, are measured here unless given."""
     from ._cca import _col_scale_tolerance, _input_eps
 
     Xa = ops.asarray(X)
     n = int(Xa.shape[0])
-    norms = ops.colnorm(Xa - mean)
+    if norms is None:
+        norms = ops.colnorm(Xa - mean)
     eps = max(ops.real_dtype_eps(Xa), _input_eps(X))
     tol = _col_scale_tolerance(ops.abs(mean), n, eps)
     varies = (Xa != Xa[:1]).any(0)  # exactly constant columns, whatever the mean's rounding

@@ -199,3 +199,14 @@ def test_gram_route_with_a_ridge_matches_the_svd_route(low_rank_plus_noise_views
     ref = svcca.svcca(X, Y, keep=0.999, epsilon=0.1)
     assert res.x_method == "gram" and ref.x_method == "svd"
     np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
+
+
+def test_constant_features_found_from_the_gram_route_too(rng):
+    # centred norms from the Gram matrix; a column whose mean dominates (q > 1e4) is measured
+    # on the data: a tiny-spread column next to a large offset still counts as varying
+    latent = rng.standard_normal((2000, 3))
+    X = latent @ rng.standard_normal((3, 8)) + 0.01 * rng.standard_normal((2000, 8))
+    X = np.hstack([X, np.full((2000, 1), 0.3), 1e-3 * rng.standard_normal((2000, 1)) + 0.5])
+    res = svcca.svcca(X, latent, keep=0.99)
+    assert res.x_method == "gram"
+    np.testing.assert_array_equal(res.x_dropped, [8])
