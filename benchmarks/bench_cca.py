@@ -1,18 +1,21 @@
-"""Benchmark: ``svcca.cca`` against the classic CCA pipeline and the three-product floor.
+"""Benchmark: the CCA family against the classic pipeline and the three-product floor.
 
-Run ``python benchmarks/bench_cca.py`` (``--quick`` for a smaller run). It prints, for
-each size and measured in the same run (best of several interleaved repetitions):
+Run ``python benchmarks/bench_cca.py`` (``--quick`` for a smaller run). For each size and
+precision it prints, measured in the same run (best of several interleaved repetitions),
+one row per measure (``cca``, ``svcca``, ``pwcca``):
 
-- ``cca``: :func:`svcca.cca` (float64, default options);
-- ``classic``: the pipeline of the original SVCCA code, written out below: joint
-  covariance of the stacked layers, each side rescaled by its largest absolute entry,
-  pseudo-inverse, inverse square root through ``eigh``, SVD;
-- ``floor``: the three products ``X^T X``, ``Y^T Y``, ``X^T Y`` alone, which any exact
-  method pays;
+- ``ours``: :func:`svcca.cca`, :func:`svcca.svcca` (keep 0.99), :func:`svcca.pwcca`;
+- ``classic``: the same measure by the pipeline of the original SVCCA code, written out
+  below: covariance of the stacked layers, each side rescaled by its largest absolute
+  entry, pseudo-inverse, inverse square root through ``eigh``, SVD (SVCCA first reduces
+  each layer by the SVD of its centred data; PWCCA weights by the canonical variates'
+  projections on the neurons);
+- ``floor``: the three products ``X^T X``, ``Y^T Y``, ``X^T Y`` of the centred data,
+  which any exact method pays;
 
-and the ratios ``classic/cca`` and ``cca/floor`` with the largest difference between the
-two methods' correlations. A last table gives each method's error against the
-principal-angle oracle on ill-conditioned, rank-deficient input.
+and the ratios ``ours/floor``, ``classic/ours`` and ``ours/cca``, with the largest
+difference between the two methods' answers. A last table gives each method's error
+against the principal-angle oracle on ill-conditioned, rank-deficient input.
 
 This is a measurement, not a test: nothing here passes or fails.
 """
@@ -48,17 +51,51 @@ def classic_cca(X: np.ndarray, Y: np.ndarray, epsilon: float = 0.0) -> np.ndarra
     syy = syy / ymax + epsilon * np.eye(q)
     sxy = sxy / np.sqrt(xmax * ymax)
 
-    def inv_sqrt(a: np.ndarray) -> np.ndarray:
-        w, v = np.linalg.eigh(np.linalg.pinv(a))
-        with np.errstate(invalid="ignore"):  # negative round-off eigenvalues give NaN, as in the original
-            return (v * np.sqrt(w)) @ v.T
-
-    _, s, _ = np.linalg.svd(inv_sqrt(sxx) @ sxy @ inv_sqrt(syy))
+    whitened = _classic_inv_sqrt(sxx) @ sxy @ _classic_inv_sqrt(syy)
+    _, s, _ = np.linalg.svd(whitened)
     return s[: min(p, q)]
 
 
+def _classic_inv_sqrt(a: np.ndarray) -> np.ndarray:
+    """``pinv(a)^{1/2}`` through ``eigh``, as the original code computes it."""
+    w, v = np.linalg.eigh(np.linalg.pinv(a))
+    with np.errstate(invalid="ignore"):  # negative round-off eigenvalues give NaN, as in the original
+        return (v * np.sqrt(w)) @ v.T
+
+
+def classic_svcca(X: np.ndarray, Y: np.ndarray, keep: float = 0.99) -> float:
+    """SVCCA as the original code computes it: SVD of each centred layer, the directions
+    holding ``keep`` of the variance, then the classic CCA of the reduced layers."""
+
+    def reduce(A: np.ndarray) -> np.ndarray:
+        Ac = A - A.mean(axis=0)
+        U, s, _ = np.linalg.svd(Ac, full_matrices=False)
+        k = int(np.searchsorted(np.cumsum(s**2) / np.sum(s**2), keep)) + 1
+        return U[:, :k] * s[:k]
+
+    return float(classic_cca(reduce(X), reduce(Y)).mean())
+
+
+def classic_pwcca(X: np.ndarray, Y: np.ndarray) -> float:
+    """PWCCA on the classic pipeline: canonical directions of X from the SVD of the
+    whitened cross-covariance, its variates on the samples, weights from their
+    projections on X's centred neurons."""
+    p, q = X.shape[1], Y.shape[1]
+    cov = np.cov(np.hstack([X, Y]), rowvar=False)
+    sxx, sxy, syy = cov[:p, :p], cov[:p, p:], cov[p:, p:]
+    xmax, ymax = np.abs(sxx).max(), np.abs(syy).max()
+    wx = _classic_inv_sqrt(sxx / xmax)
+    U, rho, _ = np.linalg.svd(wx @ (sxy / np.sqrt(xmax * ymax)) @ _classic_inv_sqrt(syy / ymax))
+    k = min(p, q)
+    Xc = X - X.mean(axis=0)
+    h = Xc @ (wx @ U[:, :k])  # canonical variates of X
+    h /= np.linalg.norm(h, axis=0)
+    alpha = np.abs(h.T @ Xc).sum(axis=1)
+    return float((alpha / alpha.sum()) @ rho[:k])
+
+
 def floor_products(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The three products every exact method pays for."""
+    """The three products every exact method pays for (pass centred data)."""
     return X.T @ X, Y.T @ Y, X.T @ Y
 
 
@@ -100,37 +137,59 @@ def _rotation(rng: np.random.Generator, p: int) -> np.ndarray:
     return np.linalg.qr(rng.standard_normal((p, p)))[0]
 
 
-def bench_sizes(sizes: list[tuple[int, int, int]], repeat: int, seed: int = 0) -> None:
+def two_layers(rng: np.random.Generator, n: int, p: int, q: int, dtype: type) -> tuple[np.ndarray, ...]:
+    """Two layers sharing 10 directions, rotated, with unequal neuron scales and offsets:
+    an ordinary, well-conditioned case."""
+    latent = rng.standard_normal((n, 10))
+    X = np.hstack([latent, rng.standard_normal((n, p - 10))]) @ _rotation(rng, p)
+    X = X * np.logspace(-1, 1, p) + 1.0
+    Y = np.hstack([latent + 0.5 * rng.standard_normal((n, 10)), rng.standard_normal((n, q - 10))])
+    Y = Y @ _rotation(rng, q) * np.logspace(1, -1, q) - 2.0
+    return X.astype(dtype), Y.astype(dtype)
+
+
+def bench_sizes(sizes: list[tuple[int, int, int, type]], repeat: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     header = (
-        f"{'n':>6} {'p':>5} {'q':>5} | {'cca ms':>8} {'classic ms':>10} {'floor ms':>9} | "
-        f"{'classic/cca':>11} {'cca/floor':>9} | {'max|drho|':>9}  path"
+        f"{'n':>6} {'p':>4} {'q':>4} {'dtype':>7} {'measure':>7} | {'ours ms':>8} {'classic ms':>10} "
+        f"{'floor ms':>8} | {'ours/floor':>10} {'classic/ours':>12} {'ours/cca':>8} | {'max|diff|':>9}  path"
     )
     print(header)
     print("-" * len(header))
-    for n, p, q in sizes:
-        # two layers sharing 10 directions, rotated, with unequal neuron scales and offsets:
-        # an ordinary, well-conditioned case
-        latent = rng.standard_normal((n, 10))
-        X = np.hstack([latent, rng.standard_normal((n, p - 10))]) @ _rotation(rng, p)
-        X = X * np.logspace(-1, 1, p) + 1.0
-        Y = np.hstack([latent + 0.5 * rng.standard_normal((n, 10)), rng.standard_normal((n, q - 10))])
-        Y = Y @ _rotation(rng, q) * np.logspace(1, -1, q) - 2.0
+    for n, p, q, dtype in sizes:
+        X, Y = two_layers(rng, n, p, q, dtype)
+        Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+        kw = {"dtype": np.float32} if dtype == np.float32 else {}
+        ours = {
+            "cca": lambda X=X, Y=Y, kw=kw: svcca.cca(X, Y, **kw),
+            "svcca": lambda X=X, Y=Y, kw=kw: svcca.svcca(X, Y, keep=0.99, **kw),
+            "pwcca": lambda X=X, Y=Y, kw=kw: svcca.pwcca(X, Y, **kw),
+        }
+        classic = {
+            "cca": lambda X=X, Y=Y: classic_cca(X, Y),
+            "svcca": lambda X=X, Y=Y: classic_svcca(X, Y),
+            "pwcca": lambda X=X, Y=Y: classic_pwcca(X, Y),
+        }
+        funcs = {"floor": lambda Xc=Xc, Yc=Yc: floor_products(Xc, Yc)}
+        funcs.update({f"ours {k}": f for k, f in ours.items()})
+        funcs.update({f"classic {k}": f for k, f in classic.items()})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", svcca.SampleSizeWarning)
-            t = best_times(
-                {
-                    "cca": lambda X=X, Y=Y: svcca.cca(X, Y),
-                    "classic": lambda X=X, Y=Y: classic_cca(X, Y),
-                    "floor": lambda X=X, Y=Y: floor_products(X, Y),
-                },
-                repeat,
+            t = best_times(funcs, repeat)
+            results = {k: f() for k, f in ours.items()}
+        for measure in ("cca", "svcca", "pwcca"):
+            res = results[measure]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = classic[measure]()
+            mine = np.asarray(res.rho, dtype=np.float64) if measure == "cca" else res.similarity
+            diff = float(np.max(np.abs(mine - ref)))
+            to, tc, tf, tcca = t[f"ours {measure}"], t[f"classic {measure}"], t["floor"], t["ours cca"]
+            print(
+                f"{n:>6} {p:>4} {q:>4} {np.dtype(dtype).name:>7} {measure:>7} | {1e3 * to:>8.1f} "
+                f"{1e3 * tc:>10.1f} {1e3 * tf:>8.1f} | {to / tf:>9.2f}x {tc / to:>11.2f}x "
+                f"{to / tcca:>7.2f}x | {diff:>9.1e}  {res.x_method}/{res.y_method}"
             )
-            res = svcca.cca(X, Y)
-        diff = float(np.max(np.abs(res.rho - classic_cca(X, Y))))
-        ms = f"{1e3 * t['cca']:>8.1f} {1e3 * t['classic']:>10.1f} {1e3 * t['floor']:>9.1f}"
-        ratios = f"{t['classic'] / t['cca']:>10.2f}x {t['cca'] / t['floor']:>8.2f}x"
-        print(f"{n:>6} {p:>5} {q:>5} | {ms} | {ratios} | {diff:>9.1e}  {res.x_method}/{res.y_method}")
 
 
 def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
@@ -148,7 +207,9 @@ def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
             classic: np.ndarray | None = classic_cca(X, Y)
         except np.linalg.LinAlgError as exc:
             classic = None
-            failure = f"LinAlgError: {exc}"
+            cov = np.cov(X, rowvar=False)
+            nan = int(np.isnan(_classic_inv_sqrt(cov / np.abs(cov).max())).sum())
+            failure = f"NaN in {nan} entries of its Sigma_xx^(-1/2), then LinAlgError: {exc}"
 
     def err(rho: np.ndarray | None) -> str:
         if rho is None:
@@ -172,18 +233,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=None, help="repetitions per method (best is kept)")
     args = parser.parse_args(argv)
     if args.quick:
-        sizes = [(4000, 200, 200), (2000, 50, 80)]
+        sizes = [(4000, 200, 200, np.float64), (4000, 200, 200, np.float32), (2000, 50, 80, np.float64)]
         repeat = args.repeat or 3
         ill = (2000, 100, 40)
     else:
-        sizes = [(10000, 500, 500), (10000, 100, 100), (50000, 64, 64), (5000, 300, 800), (2000, 1000, 100)]
-        repeat = args.repeat or 7
+        sizes = [
+            (10000, 500, 500, np.float64),
+            (10000, 500, 500, np.float32),
+            (50000, 256, 256, np.float64),
+            (50000, 256, 256, np.float32),
+            (5000, 300, 800, np.float64),
+        ]
+        repeat = args.repeat or 5
         ill = (10000, 200, 100)
     print(
         f"svcca {svcca.__version__}, numpy {np.__version__}, {platform.machine()}, "
-        f"{os.cpu_count()} CPUs, BLAS threads {blas_threads()}, float64"
+        f"{os.cpu_count()} CPUs, BLAS threads {blas_threads()}, load average {os.getloadavg()[0]:.2f}"
     )
-    print(f"best of {repeat} interleaved runs\n")
+    print(f"best of {repeat} interleaved runs; classic pipelines compute in float64 (np.cov)\n")
     bench_sizes(sizes, repeat)
     bench_ill_conditioned(*ill)
 

@@ -15,8 +15,9 @@ GPU (``svcca.cca`` stays on the device). It prints, in one table:
 * checks that the results stay on the device and agree with the CPU to 1e-10, for
   ``svcca.cca``, ``svcca.similarity_matrix`` and ``svcca.streaming.PairAccumulator``.
 
-Without CUDA it says so and exits cleanly; ``--quick`` runs small sizes (n = 20,000, 128
-features) and, without CUDA, on the CPU through torch, as a dry run of the script.
+Without CUDA it says so and exits cleanly; ``--small`` (alias ``--quick``) runs small sizes
+(n = 20,000, 128 features) and, without CUDA, on the CPU through torch, as a dry run of the
+script (the figures it then prints are CPU-through-torch against numpy, not a GPU's).
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ def best_of(f, repeats: int, torch, device) -> tuple[float, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="n=20000, 128 features; CPU dry run without CUDA"
+        "--small",
+        "--quick",
+        dest="small",
+        action="store_true",
+        help="n=20000, 128 features; CPU dry run without CUDA",
     )
     parser.add_argument("--n", type=int, default=None, help="samples (default 200000)")
     parser.add_argument("--p", type=int, default=None, help="features per side (default 1024)")
@@ -63,19 +68,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if torch.cuda.is_available():
         device = torch.device("cuda")
-    elif args.quick:
+    elif args.small:
         device = torch.device("cpu")
     else:
         print("bench_gpu: CUDA is not available on this machine; nothing to measure.")
-        print("           Run it on a machine with a GPU, or `--quick` for a CPU dry run of the script.")
+        print("           Run it on a machine with a GPU, or `--small` for a CPU dry run of the script.")
         return 0
 
     import svcca
     from svcca._cca import cca_from_whitened, whiten
     from svcca.streaming import PairAccumulator
 
-    n = args.n or (20_000 if args.quick else 200_000)
-    p = args.p or (128 if args.quick else 1024)
+    n = args.n or (20_000 if args.small else 200_000)
+    p = args.p or (128 if args.small else 1024)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU (dry run through torch)"
     print(f"bench_gpu: float64 CCA, n={n:,}, {p} vs {p} features, on {name}; torch {torch.__version__}")
     print(f"           CPU: {os.cpu_count()} cores; times are the best of {args.repeats}")

@@ -28,8 +28,10 @@ How each side is whitened (code symbol -> paper symbol in comments):
 5. the optional ridge ``epsilon`` is added to the diagonal of the correlation matrix,
    ``G + epsilon I``, so it is dimensionless (a fraction of each feature's variance).
 
-``rho`` comes from the singular values of ``M`` alone; the canonical weights (one SVD
-with vectors) and the variates are computed on first access.
+``rho`` comes from the singular values of ``M`` alone (for a large real float64 ``M``
+through one tridiagonalisation of ``M M^T``, the small values recomputed without squaring:
+:func:`svcca._backend.svdvals_tridiagonal`); the canonical weights (one SVD with vectors)
+and the variates are computed on first access.
 """
 
 from __future__ import annotations
@@ -161,6 +163,22 @@ class Whitened:
         Xs = (self.data - self.offset) / self.scale
         return ops.ct(self._apply_WH(ops.ct(Xs)))
 
+    def comoment(self) -> Any:
+        """``Xc^H Xc`` over the kept features in the data's own units (the co-moment PWCCA's
+        projection weights need), from the whitening's own Gram matrix or SVD: no pass over
+        the samples."""
+        ops = self.ops
+        if self.gram is not None:
+            G = self.gram
+        elif self.basis is not None:  # Xs = U diag(s) V^H, and _W = V / sqrt(s^2 + epsilon)
+            s = self._singular_values
+            Vs = self._W * (ops.sqrt(s * s + self.epsilon) * s)
+            G = Vs @ ops.ct(Vs)
+        else:
+            raise ValueError("this whitening keeps neither a Gram matrix nor an SVD of the data")
+        d = self.scale if self.colscale is None else self.scale / self.colscale[self.kept]
+        return G * d[:, None] * d[None, :]
+
     def weights_to_features(self, A: Any) -> Any:
         """Map coefficients on whitened directions (rank x k) to weights on the original
         features (n_features x k), zero for dropped features: ``Z A = (X - mean) @ w``."""
@@ -244,6 +262,19 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
     c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
     c = ops.from_numpy(c, like=Xa)
     return Xa * c, c
+
+
+def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
+    """Whether some column's mean is so large next to its spread, estimated on about 512
+    evenly spaced rows, that the Gram of the uncentred data would lose too much accuracy
+    (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``; the full test follows the
+    product anyway, so a wrong guess costs time, never accuracy)."""
+    n = int(Xa.shape[0])
+    dev = Xa[:: max(1, n // 512)] - mean
+    var = ops.real(ops.mean0(dev * dev.conj()))
+    m2 = ops.real(mean * mean.conj())
+    spread = var > 0
+    return bool((spread & (var + m2 > 0.25 * limit * var)).any())
 
 
 def _try_gram(
@@ -337,7 +368,7 @@ def whiten(
         X = check_array(X, _name, check_finite=False)
     ops = _ops if _ops is not None else get_ops(X, dtype=dtype)
     # over/underflow and NaN are detected explicitly below (and rescaled or reported)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"), ops.lapack_context():
         return _whiten(X, ops, epsilon, rtol, method, _name, _got)
 
 
@@ -386,7 +417,9 @@ def _whiten(
 
     forced = method == "gram"
     retry_gram = forced or method == "auto"
-    if forced or (method == "auto" and p < n):
+    # the uncentred Gram is tried unless a sample of rows already shows that centring after
+    # the product would fail its accuracy test (float32 data with offsets): one wasted Gram less
+    if forced or (method == "auto" and p < n and not _offsets_dominate(ops, Xa, mean, limit)):
         # --- Gram of the uncentred data, centred afterwards when that is exact enough
         G = ops.gram(Xa)
         d = ops.diag_real(G)
@@ -557,6 +590,10 @@ class _Pairs:
         self.wx, self.wy, self.M, self.k = wx, wy, M, k
 
     def __call__(self) -> dict[str, Any]:
+        with self.wx.ops.lapack_context():
+            return self._weights()
+
+    def _weights(self) -> dict[str, Any]:
         ops, k = self.wx.ops, self.k
         A, _, Bh = ops.svd(self.M)
         A, B = A[:, :k], ops.ct(Bh)[:, :k]
@@ -616,9 +653,10 @@ def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = Non
             f"X and Y must have the same number of samples; got {wx.n_samples} and {wy.n_samples}"
         )
     ops = wx.ops
-    M = _cross(wx, wy)
-    k = min(wx.rank, wy.rank)
-    rho = ops.clip01(ops.real(ops.svdvals(M))[:k])
+    with ops.lapack_context():
+        M = _cross(wx, wy)
+        k = min(wx.rank, wy.rank)
+        rho = ops.clip01(ops.real(ops.svdvals(M))[:k])
     return CCAResult(
         rho=rho,
         x_weights=None,
@@ -903,11 +941,25 @@ def cca(
     >>> round(svcca.cca(X, rng.standard_normal((1000, 20))).similarity, 2)  # independent
     0.13
     """
+    res, _, _ = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, method=method, dtype=dtype, warn=warn)
+    return res
+
+
+def _cca_pair(
+    X: Any, Y: Any, *, epsilon: float, rtol: float | None, method: str, dtype: Any, warn: bool
+) -> tuple[CCAResult, Whitened, Whitened]:
+    """:func:`cca`, also returning both sides' whitenings (which PWCCA reuses)."""
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)
-    wx = whiten(X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="X", _got=got)
-    wy = whiten(Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got)
+    with ops.lapack_context():
+        wx = whiten(
+            X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="X", _got=got
+        )
+        wy = whiten(
+            Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got
+        )
+        res = cca_from_whitened(wx, wy, X=X, Y=Y)
     if warn:
-        warn_sample_size(wx.n_samples, wx.rank, wy.rank)
-    return cca_from_whitened(wx, wy, X=X, Y=Y)
+        warn_sample_size(wx.n_samples, wx.rank, wy.rank, stacklevel=4)
+    return res, wx, wy

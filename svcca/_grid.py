@@ -8,9 +8,10 @@ is prepared once and only the pairwise work is repeated:
 - ``"cca"``, ``"pwcca"``: centre, drop constant features and whiten once
   (:func:`svcca._cca.whiten`); per pair, the cross-product of the whitened bases and its
   singular values (:func:`svcca._cca.cca_from_whitened`'s first half);
-- ``"svcca"``: the SVD reduction of each layer once, then as ``"cca"``;
-- ``"pwcca"`` also keeps each layer's ``Xc^T Xc`` so the projection weights cost
-  O(p^2 k) per pair instead of O(n p k);
+- ``"svcca"``: the reduction of each layer once (:func:`svcca._svcca.reduce_and_whiten`),
+  then as ``"cca"``;
+- ``"pwcca"`` also keeps each layer's ``Xc^T Xc`` (from its whitening, without a pass over
+  the samples) so the projection weights cost O(p^2 k) per pair instead of O(n p k);
 - ``"cka"``: centre once and keep either the centred data or, when a layer has at least as
   many features as samples, its n x n Gram matrix; per pair one Frobenius inner product.
 
@@ -29,7 +30,8 @@ import numpy as np
 
 from ._backend import get_ops, is_torch
 from ._cca import cca_from_whitened, whiten
-from ._svcca import svd_reduce
+from ._pwcca import projection_weights_from_comoment
+from ._svcca import reduce_and_whiten
 from ._validation import check_array, check_option, resolve_keep, shape_of, warn_sample_size
 
 __all__ = ["SimilarityMatrix", "similarity_matrix"]
@@ -186,7 +188,7 @@ class _Prepared:
 
     label: str
     w: Any = None  # Whitened (cca, svcca, pwcca)
-    comoment: Any = None  # Xc^H Xc (pwcca)
+    comoment: Any = None  # Xc^H Xc over the kept features (pwcca)
     n_varying: int = 0  # features that vary (pwcca side="smaller")
     data: Any = None  # centred data (cka, when p < n)
     gram: Any = None  # Xc Xc^T (cka, when p >= n)
@@ -201,14 +203,11 @@ def _prepare(method: str, X: Any, label: str, ops: Any, opts: dict[str, Any], n:
         w = whiten(X, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True, _name=label)
         prep = _Prepared(label, w=w, n_varying=int(w.kept.shape[0]))
         if method == "pwcca":
-            Xc = ops.asarray(X) - w.mean
-            prep.comoment = ops.ct(Xc) @ Xc
+            prep.comoment = w.comoment()  # over the kept features, from the whitening itself
         return prep
     if method == "svcca":
-        _, reduced, _, _, _, _ = svd_reduce(X, _keep_of(opts), ops)
-        return _Prepared(
-            label, w=whiten(reduced, epsilon=opts["epsilon"], rtol=opts["rtol"], _ops=ops, _checked=True)
-        )
+        red = reduce_and_whiten(X, _keep_of(opts), ops, epsilon=opts["epsilon"], rtol=opts["rtol"])
+        return _Prepared(label, w=red.w)
     # cka
     from ._cka import _centre
 
@@ -252,31 +251,18 @@ def _mean(ops: Any, rho: Any) -> float:
     return float(ops.to_numpy(rho).astype(np.float64).mean()) if rho.shape[0] else float("nan")
 
 
-def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
-    """PWCCA weights ``alpha_i ∝ sum_j |<h_i, x_j>| / ||h_i||`` from ``C = X_c^H X_c``.
-
-    With canonical weights ``w_i`` (so ``h_i = X_c w_i``), ``X_c^H h_i = C w_i`` and
-    ``||h_i||^2 = w_i^H C w_i``: the samples are not needed (Morcos et al. 2018, eq. 3).
-    Returns an array of the backend (a tensor on the device for torch) summing to 1.
-    """
-    P = C @ weights
-    norms = ops.sqrt(ops.real(ops.sum(weights.conj() * P, axis=0)))
-    a = ops.sum(ops.abs(P), axis=0) / norms
-    total = float(a.sum())
-    return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
-
-
 def _pwcca_value(ops: Any, a: _Prepared, b: _Prepared, side: str) -> float:
     res = cca_from_whitened(a.w, b.w)
     if side == "smaller":
         side = "x" if a.n_varying <= b.n_varying else "y"
+    xw, yw = res.x_weights[a.w.kept], res.y_weights[b.w.kept]
     if side == "x":
-        alpha = projection_weights_from_comoment(ops, a.comoment, res.x_weights)
+        alpha = projection_weights_from_comoment(ops, a.comoment, xw)
     elif side == "y":
-        alpha = projection_weights_from_comoment(ops, b.comoment, res.y_weights)
+        alpha = projection_weights_from_comoment(ops, b.comoment, yw)
     else:
-        x_alpha = projection_weights_from_comoment(ops, a.comoment, res.x_weights)
-        alpha = 0.5 * (x_alpha + projection_weights_from_comoment(ops, b.comoment, res.y_weights))
+        x_alpha = projection_weights_from_comoment(ops, a.comoment, xw)
+        alpha = 0.5 * (x_alpha + projection_weights_from_comoment(ops, b.comoment, yw))
     return float((alpha * res.rho).sum())
 
 

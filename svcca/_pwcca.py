@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from ._backend import is_torch, to_numpy
-from ._cca import CCAResult, cca
+from ._cca import CCAResult, Whitened, _cca_pair
 from ._validation import check_option
 
-__all__ = ["PWCCAResult", "pwcca", "projection_weights"]
+__all__ = ["PWCCAResult", "pwcca", "projection_weights", "projection_weights_from_comoment"]
 
 SIDES = ("x", "y", "smaller", "symmetric")
 
@@ -82,6 +82,49 @@ def projection_weights(variates: Any, acts: Any, mean: Any) -> Any:
     return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
 
 
+def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
+    """PWCCA weights ``alpha_i ∝ sum_j |<h_i, x_j>| / ||h_i||`` from ``C = X_c^H X_c``.
+
+    With canonical weights ``w_i`` (so ``h_i = X_c w_i``), ``X_c^H h_i = C w_i`` and
+    ``||h_i||^2 = w_i^H C w_i``: the samples are not needed (Morcos et al. 2018, eq. 3).
+
+    Parameters
+    ----------
+    ops : backend from :func:`svcca._backend.get_ops`
+    C : array of shape (n_features, n_features)
+        The centred co-moment ``X_c^H X_c`` of the weighting side.
+    weights : array of shape (n_features, n_components)
+        Its canonical weights.
+
+    Returns
+    -------
+    array of shape (n_components,)
+        Summing to 1; a tensor on the device for torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca._backend import get_ops
+    >>> rng = np.random.default_rng(0)
+    >>> Xc = rng.standard_normal((100, 3)); Xc -= Xc.mean(0)
+    >>> w = rng.standard_normal((3, 2))
+    >>> a = projection_weights_from_comoment(get_ops(Xc), Xc.T @ Xc, w)
+    >>> bool(np.allclose(a, projection_weights(Xc @ w, Xc, np.zeros(3))))
+    True
+    """
+    P = C @ weights
+    norms = ops.sqrt(ops.real(ops.sum(weights.conj() * P, axis=0)))
+    a = ops.sum(ops.abs(P), axis=0) / norms
+    total = float(a.sum())
+    return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
+
+
+def _side_weights(w: Whitened, weights: Any) -> Any:
+    """Projection weights of one side from its whitening (no pass over the samples)."""
+    rows = weights if int(w.kept.shape[0]) == int(weights.shape[0]) else weights[w.kept]
+    return projection_weights_from_comoment(w.ops, w.comoment(), rows)
+
+
 def pwcca(
     X: Any,
     Y: Any,
@@ -143,15 +186,17 @@ def pwcca(
     (0.53, 0.9)
     """
     check_option(side, "side", SIDES)
-    res: CCAResult = cca(X, Y, epsilon=epsilon, rtol=rtol, dtype=dtype, warn=warn)
+    res, wx, wy = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, method="auto", dtype=dtype, warn=warn)
     rho = res.rho
     if side == "smaller":
         side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
     x_alpha = y_alpha = None
-    if side in ("x", "symmetric"):
-        x_alpha = projection_weights(res.x_variates, res._X, res.x_mean)
-    if side in ("y", "symmetric"):
-        y_alpha = projection_weights(res.y_variates, res._Y, res.y_mean)
+    # <h_i, x_j> = (Xc^H Xc w_i)_j: the co-moment comes with the whitening (Gram or SVD)
+    with wx.ops.lapack_context():
+        if side in ("x", "symmetric"):
+            x_alpha = _side_weights(wx, res.x_weights)
+        if side in ("y", "symmetric"):
+            y_alpha = _side_weights(wy, res.y_weights)
     if side == "x":
         alpha = x_alpha
     elif side == "y":
@@ -160,6 +205,6 @@ def pwcca(
         assert x_alpha is not None and y_alpha is not None
         alpha = 0.5 * (x_alpha + y_alpha)
     # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
-    value = float(to_numpy((alpha * rho).sum()))
+    value = min(1.0, max(0.0, float(to_numpy((alpha * rho).sum()))))  # rounding can step past 1
     fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
     return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

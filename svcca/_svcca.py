@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ._backend import get_ops
-from ._cca import CCAResult, cca_from_whitened, whiten
+from ._backend import get_ops, is_torch
+from ._cca import (
+    _GRAM_LIMIT,
+    CCAResult,
+    Whitened,
+    _bad_scale,
+    _fix_signs,
+    _offsets_dominate,
+    cca_from_whitened,
+    whiten,
+)
 from ._pca import _centred_svd, _sign_flip, n_directions_for
 from ._validation import check_pair, resolve_keep, warn_sample_size
 
-__all__ = ["SVCCAResult", "svcca", "svd_reduce"]
+__all__ = ["SVCCAResult", "svcca", "svd_reduce", "reduce_and_whiten"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,6 +38,9 @@ class SVCCAResult(CCAResult):
         The number of directions per side that was asked for (``n_components``), or None.
     x_dims, y_dims : int
         Number of SVD directions kept on each side.
+    x_method, y_method : {"gram", "svd"}
+        How each side's directions were found: the eigendecomposition of its Gram matrix,
+        or the SVD of its centred data (see :func:`svcca.svcca`, Notes).
     x_explained, y_explained : float
         Fraction of each side's variance the kept directions explain.
     x_singular_values, y_singular_values : arrays
@@ -73,6 +85,113 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
         s = s / c
     reduced = U[:, :k] * s[:k]
     return mean, reduced, ops.ct(Vh[:k]), k, explained, s
+
+
+@dataclass(frozen=True, eq=False)
+class _Reduction:
+    """One side of an SVCCA, reduced and whitened once (reusable across comparisons).
+
+    ``w`` whitens the kept directions; ``V`` maps weights on its features back to the
+    layer's features (None when ``w`` is already over the layer's features).
+    """
+
+    w: Whitened
+    V: Any
+    mean: Any
+    k: int
+    explained: float
+    s: Any
+    norms: Any = None  # centred column norms, when the reduction computed them
+
+
+def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Reduction | None:
+    """SVCCA's reduction from the eigendecomposition of the centred Gram matrix ``Xc^H Xc``.
+
+    ``Xc^H Xc = V diag(s^2) V^H`` gives the singular values and right singular vectors of
+    the centred data in ``n p^2`` work. The kept directions ``Z = Xc V_k diag(s_k)^-1``
+    are orthonormal up to about ``eps * d_max / s_k^2``, with ``d_max`` the largest
+    diagonal entry of the Gram matrix actually formed (uncentred data, centred after the
+    product, when the means are small next to the spreads); returns None (take the SVD of
+    the data) when that exceeds the Gram limit of :func:`svcca._cca.whiten`, when the layer
+    has at least as many features as samples, or when its scale needs rescaling.
+    """
+    n, p = (int(d) for d in Xa.shape)
+    if p >= n:
+        return None
+    finfo = ops.finfo(Xa)
+    limit = _GRAM_LIMIT[8 if float(finfo.eps) < 1e-10 else 4]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean = ops.mean0(Xa)
+        if not ops.all_finite(mean):
+            return None
+        if _offsets_dominate(ops, Xa, mean, limit):
+            data = Xa - mean
+            offset = ops.mean0(data)  # the rounding left in the means
+        else:
+            data, offset = Xa, mean
+        G = ops.gram(data)
+        d = ops.diag_real(G)
+        if _bad_scale(ops, d, mean, finfo):
+            return None
+        ops.sub_outer_(G, offset, offset, float(n))  # Xc^H Xc
+        lam, V = ops.eigh(G)
+    lam = ops.real(lam)
+    lam, V = (lam.flip(0), V.flip(1)) if is_torch(lam) else (lam[::-1], V[:, ::-1])
+    lam = lam * (lam > 0)
+    s = ops.sqrt(lam)
+    k = n_directions_for(s, keep)
+    lam_k = ops.item(lam[k - 1])
+    if not lam_k > 0 or ops.max(d) > limit * lam_k:
+        return None
+    # centred column norms for the constant-feature test, from the Gram matrix; where a
+    # mean dominates its column (q > 1e4) the difference d - n m^2 is too rough: measure
+    # those few columns on the data
+    dc = ops.diag_real(G)
+    norms = ops.sqrt(dc * (dc > 0))
+    rough = ops.nonzero(d > 1e4 * dc) if data is Xa else ops.arange(0)
+    if int(rough.shape[0]):
+        norms[rough] = ops.colnorm(ops.index_cols(Xa, rough) - mean[rough])
+    V, _ = _sign_flip(ops, V, ops.ct(V))
+    total = ops.item(lam.sum())
+    explained = ops.item(lam[:k].sum()) / total if total > 0 else 0.0
+    # SVCCA's CCA whitens the reduced layer Xc V_k after scaling its columns to unit norm,
+    # adding epsilon to the identity it then has: Z = Xc V_k diag(s_k)^-1 / sqrt(1 + epsilon)
+    W = V[:, :k] / (s[:k] * (1.0 + epsilon) ** 0.5)
+    w = Whitened(
+        mean=mean,
+        kept=ops.arange(p),
+        scale=ops.zeros((p,), like=d) + 1.0,
+        rank=k,
+        method="gram",
+        n_samples=n,
+        n_features=p,
+        dropped_constant=0,
+        epsilon=epsilon,
+        ops=ops,
+        data=data,
+        offset=offset,
+        _W=W,
+        _singular_values=ops.zeros((k,), like=d) + 1.0,
+    )
+    return _Reduction(w=w, V=None, mean=mean, k=k, explained=explained, s=s[: min(n, p)], norms=norms)
+
+
+def reduce_and_whiten(
+    X: Any, keep: float | int, ops: Any, *, epsilon: float = 0.0, rtol: float | None = None
+) -> _Reduction:
+    """SVCCA's per-layer work: centre, keep the top directions, whiten them.
+
+    Through the Gram matrix when it resolves the kept directions (see
+    :func:`_gram_reduction`), otherwise through the SVD of the data
+    (:func:`svd_reduce`) followed by :func:`svcca._cca.whiten` of the reduced layer.
+    """
+    Xa = ops.asarray(X)
+    red = _gram_reduction(Xa, keep, epsilon, ops)
+    if red is not None:
+        return red
+    mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
+    w = whiten(reduced, epsilon=epsilon, rtol=rtol, _ops=ops, _checked=True)
+    return _Reduction(w=replace(w, method="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
 def svcca(
@@ -121,6 +240,17 @@ def svcca(
     Variance is measured on the centred, *unscaled* activations: SVCCA is deliberately not
     invariant to per-neuron scaling (low-variance directions count as noise), unlike CCA.
 
+    The kept directions come from the eigendecomposition of the ``p x p`` Gram matrix
+    ``Xc^T Xc = V diag(s^2) V^T`` (``n p^2`` work, as :func:`svcca.cca`), which resolves
+    them to about ``eps * d_max / s_k^2``, with ``s_k`` the smallest kept singular value and
+    ``d_max`` the largest diagonal entry of the Gram matrix formed (the data are centred
+    before the product when their means dominate). Where that exceeds ``1e5`` (float64;
+    ``1e2`` in float32), i.e. when the kept singular values span more than about 300x
+    (10x in float32), and for layers with at least as many features as samples, the SVD
+    of the centred data is taken instead, as in the original method. ``x_method`` and
+    ``y_method`` say which route each side took. On the Gram route the singular values
+    that are *not* kept are known to about ``sqrt(eps) * s_max``.
+
     References
     ----------
     Raghu, Gilmer, Yosinski, Sohl-Dickstein (2017), SVCCA, NeurIPS.
@@ -141,21 +271,24 @@ def svcca(
     keep = resolve_keep(keep, n_components)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
-    mx, rx, Vx, kx, ex, sx = svd_reduce(X, keep, ops)
-    my, ry, Vy, ky, ey, sy = svd_reduce(Y, keep, ops)
-    wx = whiten(rx, epsilon=epsilon, rtol=rtol, _ops=ops, _checked=True)
-    wy = whiten(ry, epsilon=epsilon, rtol=rtol, _ops=ops, _checked=True)
-    if warn:
-        warn_sample_size(wx.n_samples, wx.rank, wy.rank)
-    inner = cca_from_whitened(wx, wy)
-
-    x_kept, y_kept = _varying(X, mx, ops), _varying(Y, my, ops)
+    with ops.lapack_context():
+        rx = reduce_and_whiten(X, keep, ops, epsilon=epsilon, rtol=rtol)
+        ry = reduce_and_whiten(Y, keep, ops, epsilon=epsilon, rtol=rtol)
+        if warn:
+            warn_sample_size(rx.w.n_samples, rx.w.rank, ry.w.rank)
+        inner = cca_from_whitened(rx.w, ry.w)
+    mx, my = rx.mean, ry.mean
+    x_kept, y_kept = _varying(X, mx, ops, rx.norms), _varying(Y, my, ops, ry.norms)
 
     def weights() -> dict[str, Any]:
-        # reduced = (X - mean) @ V_k, so weights on the reduced layer map back through V_k;
-        # constant features take no part (their rows are rounding noise: set them to 0)
-        xw, yw = Vx @ inner.x_weights, Vy @ inner.y_weights
-        return {"x_weights": _only_rows(ops, xw, x_kept), "y_weights": _only_rows(ops, yw, y_kept)}
+        # the reduced layer is (X - mean) @ V_k, so its weights map back through V_k (the
+        # Gram route whitens on the features directly); constant features take no part
+        # (their rows are rounding noise: set them to 0)
+        xw, yw = inner.x_weights, inner.y_weights
+        xw = xw if rx.V is None else rx.V @ xw
+        yw = yw if ry.V is None else ry.V @ yw
+        xw, yw = _fix_signs(ops, _only_rows(ops, xw, x_kept), _only_rows(ops, yw, y_kept))
+        return {"x_weights": xw, "y_weights": yw}
 
     return SVCCAResult(
         rho=inner.rho,
@@ -176,12 +309,12 @@ def svcca(
         _weights_fn=weights,
         keep=keep if isinstance(keep, float) else None,
         n_directions=keep if isinstance(keep, int) else None,
-        x_dims=kx,
-        y_dims=ky,
-        x_explained=ex,
-        y_explained=ey,
-        x_singular_values=sx,
-        y_singular_values=sy,
+        x_dims=rx.k,
+        y_dims=ry.k,
+        x_explained=rx.explained,
+        y_explained=ry.explained,
+        x_singular_values=rx.s,
+        y_singular_values=ry.s,
     )
 
 
@@ -194,11 +327,13 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
     return out
 
 
-def _varying(X: Any, mean: Any, ops: Any) -> Any:
-    """Indices of the non-constant features (the same test as CCA's whitening)."""
+def _varying(X: Any, mean: Any, ops: Any, norms: Any = None) -> Any:
+    """Indices of the non-constant features (the same test as CCA's whitening); ``norms``,
+    the centred column norms in the data's units, are measured here unless given."""
     from ._cca import _pow2_rescale, _varying_columns
 
     # constancy does not depend on a column's scale: powers of two keep the norms finite
     Xa, c = _pow2_rescale(ops, ops.asarray(X))
     mean = mean * c
-    return ops.nonzero(_varying_columns(ops, Xa, mean, ops.colnorm(Xa - mean), int(Xa.shape[0])))
+    norms = ops.colnorm(Xa - mean) if norms is None else norms * c
+    return ops.nonzero(_varying_columns(ops, Xa, mean, norms, int(Xa.shape[0])))

@@ -805,7 +805,8 @@ class _Finisher:
 
         def weights() -> dict[str, Any]:
             xw, yw = Vx @ inner.x_weights * 2.0**ea, Vy @ inner.y_weights * 2.0**eb
-            return {"x_weights": _only_rows(ops, xw, x_kept), "y_weights": _only_rows(ops, yw, y_kept)}
+            xw, yw = _fix_signs(ops, _only_rows(ops, xw, x_kept), _only_rows(ops, yw, y_kept))
+            return {"x_weights": xw, "y_weights": yw}
 
         return SVCCAResult(
             rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,

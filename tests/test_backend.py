@@ -45,6 +45,28 @@ def test_numpy_helpers():
         get_ops(a, dtype=np.int64)
 
 
+def test_scipy_blas_threads_are_restored():
+    from threadpoolctl import threadpool_info
+
+    from svcca._backend import _scipy_own_blas, scipy_blas_one_thread
+
+    before = [d["num_threads"] for d in threadpool_info()]
+    with scipy_blas_one_thread():
+        with scipy_blas_one_thread():  # nests
+            assert all(lib.num_threads == 1 for lib in _scipy_own_blas())
+    rng = np.random.default_rng(0)
+    svcca.cca(rng.standard_normal((300, 20)), rng.standard_normal((300, 10)))
+    assert [d["num_threads"] for d in threadpool_info()] == before
+
+
+def test_column_means_through_blas_match_numpy():
+    rng = np.random.default_rng(1)
+    for a in (rng.standard_normal((3000, 40)) + 1e3, rng.standard_normal((2000, 50)).astype(np.float32)):
+        np.testing.assert_allclose(
+            NumpyOps().mean0(a), a.mean(axis=0), rtol=0, atol=1e-12 * 1e3 if a.dtype == float else 1e-5
+        )
+
+
 @pytest.mark.parametrize("shape", [(150, 150), (130, 260), (260, 130)])
 @pytest.mark.parametrize("spectrum", ["uniform", "ones_and_zeros", "tiny_tail", "cluster", "log_uniform"])
 def test_tridiagonal_singular_values_match_lapack_svd(shape, spectrum):

@@ -476,3 +476,22 @@ def test_float32_overflow_is_named(rng):
         r"X.shape=\(100, 4\), Y.shape=\(100, 3\)\); compute in float64",
     ):
         svcca.cca(X, Y * 1e50, dtype=np.float32)
+
+
+def test_float32_with_large_offsets_centres_before_the_product(rng):
+    # |mean| / std of 100 to 1000: in float32 the uncentred Gram would lose the spread, so
+    # a sample of rows sends the data to the centred Gram at once; the answer stays at
+    # float32 accuracy against the float64 computation
+    from svcca._backend import get_ops
+    from svcca._cca import _GRAM_LIMIT, _offsets_dominate
+
+    X = rng.standard_normal((4000, 30)) * np.logspace(-1, 0, 30) + 100.0
+    Y = X[:, :10] @ rng.standard_normal((10, 20)) + rng.standard_normal((4000, 20)) - 1000.0
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    ops = get_ops(X32, dtype=np.float32)
+    assert _offsets_dominate(ops, X32, X32.mean(0), _GRAM_LIMIT[4])
+    assert not _offsets_dominate(ops, X32 - X32.mean(0), X32.mean(0) * 0, _GRAM_LIMIT[4])  # control
+    res = svcca.cca(X32, Y32, dtype=np.float32)
+    assert (res.x_method, res.y_method) == ("gram", "gram") and res.rho.dtype == np.float32
+    ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-4)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from conftest import TOL64
 
 import svcca
+from conftest import TOL64
 
 
 def pwcca_oracle(X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -128,3 +128,17 @@ def test_bad_side(signal_and_noise_views):
 
 def test_repr(signal_and_noise_views):
     assert repr(svcca.pwcca(*signal_and_noise_views)).startswith("PWCCAResult(similarity=")
+
+
+@pytest.mark.parametrize("dependent", [False, True])
+def test_weights_from_the_whitening_match_the_oracle_on_both_paths(signal_and_noise_views, dependent, rng):
+    # the projection weights come from the whitening's co-moment (Gram path) or its SVD
+    # (dependent and constant columns force the SVD path): both against the oracle
+    X, Y = signal_and_noise_views
+    if dependent:
+        X = np.hstack([X, X[:, :3] @ rng.standard_normal((3, 2)), np.full((len(X), 1), 2.5)])
+    res = svcca.pwcca(X, Y)
+    assert res.x_method == ("svd" if dependent else "gram")
+    value, alpha, rho = pwcca_oracle(X[:, :-1] if dependent else X, Y)
+    np.testing.assert_allclose(res.alpha, alpha, atol=1e-9)
+    assert res.similarity == pytest.approx(value, abs=1e-10)

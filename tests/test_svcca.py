@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TOL64, principal_cosines
 
 import svcca
+from conftest import TOL64, principal_cosines
 from svcca._svcca import svd_reduce
 
 
@@ -166,3 +166,75 @@ def test_repr_and_summaries(low_rank_plus_noise_views):
     res = svcca.svcca(*low_rank_plus_noise_views)
     assert repr(res).startswith("SVCCAResult(similarity=1.0000, keep=0.99, x_dims=5, y_dims=5")
     assert res.similarity == res.mean
+
+
+def _svd_route(monkeypatch):
+    """Force the reduction through the SVD of the data (the route the Gram route must match)."""
+    import svcca._svcca as mod
+
+    monkeypatch.setattr(mod, "_gram_reduction", lambda *args, **kwargs: None)
+
+
+@pytest.mark.parametrize("offset", [0.0, 50.0, 1e4])
+@pytest.mark.parametrize("keep", [{"keep": 0.9}, {"keep": 0.99}, {"n_components": 6}])
+def test_gram_route_matches_the_svd_route_on_well_conditioned_data(rng, monkeypatch, offset, keep):
+    # kept singular values spanning 10x, offsets small and large next to the spreads
+    latent = rng.standard_normal((3000, 4))
+    X = np.hstack([latent, rng.standard_normal((3000, 26))]) @ np.diag(np.logspace(0, -1, 30)) + offset
+    X = X @ np.linalg.qr(rng.standard_normal((30, 30)))[0]
+    Y = latent @ rng.standard_normal((4, 20)) + 0.5 * rng.standard_normal((3000, 20)) - offset
+    res = svcca.svcca(X, Y, **keep)
+    assert (res.x_method, res.y_method) == ("gram", "gram")
+    _svd_route(monkeypatch)
+    ref = svcca.svcca(X, Y, **keep)
+    assert (ref.x_method, ref.y_method) == ("svd", "svd")
+    assert (res.x_dims, res.y_dims) == (ref.x_dims, ref.y_dims)
+    np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
+    assert res.x_explained == pytest.approx(ref.x_explained, abs=1e-12)
+    k = res.x_dims
+    np.testing.assert_allclose(res.x_singular_values[:k], ref.x_singular_values[:k], rtol=1e-10)
+    # the same weights, with the same sign convention
+    np.testing.assert_allclose(res.x_weights, ref.x_weights, rtol=0, atol=1e-8 * np.abs(ref.x_weights).max())
+    np.testing.assert_allclose(res.y_weights, ref.y_weights, rtol=0, atol=1e-8 * np.abs(ref.y_weights).max())
+
+
+def test_gram_route_steps_aside_where_it_cannot_resolve_the_kept_directions(rng, monkeypatch):
+    # kept singular values spanning 1e4 (1e8 in the Gram matrix, past its 1e5 limit):
+    # the eigenvectors of X^T X would be off by ~eps 1e8 ~ 1e-8 there, so the SVD is used
+    n, p = 2000, 12
+    X = (
+        rng.standard_normal((n, p))
+        @ np.diag(np.logspace(0, -4, p))
+        @ np.linalg.qr(rng.standard_normal((p, p)))[0]
+    )
+    Y = X[:, :6] @ rng.standard_normal((6, 8)) + 1e-3 * rng.standard_normal((n, 8))
+    res = svcca.svcca(X, Y, keep=1.0)
+    assert res.x_method == "svd" and res.x_dims == p
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    np.testing.assert_allclose(res.rho, principal_cosines(Xc, Yc)[: res.n_components], atol=1e-9)
+    # negative control: the Gram route's directions are visibly less orthonormal there
+    lam, V = np.linalg.eigh(Xc.T @ Xc)
+    Z = Xc @ V / np.sqrt(lam)
+    assert np.abs(Z.T @ Z - np.eye(p)).max() > 1e-10
+    # and on the same data with a narrower kept spectrum the Gram route is taken again
+    assert svcca.svcca(X, Y, keep=0.9).x_method == "gram"
+
+
+def test_gram_route_with_a_ridge_matches_the_svd_route(low_rank_plus_noise_views, monkeypatch):
+    X, Y = low_rank_plus_noise_views
+    res = svcca.svcca(X, Y, keep=0.999, epsilon=0.1)
+    _svd_route(monkeypatch)
+    ref = svcca.svcca(X, Y, keep=0.999, epsilon=0.1)
+    assert res.x_method == "gram" and ref.x_method == "svd"
+    np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
+
+
+def test_constant_features_found_from_the_gram_route_too(rng):
+    # centred norms from the Gram matrix; a column whose mean dominates (q > 1e4) is measured
+    # on the data: a tiny-spread column next to a large offset still counts as varying
+    latent = rng.standard_normal((2000, 3))
+    X = latent @ rng.standard_normal((3, 8)) + 0.01 * rng.standard_normal((2000, 8))
+    X = np.hstack([X, np.full((2000, 1), 0.3), 1e-3 * rng.standard_normal((2000, 1)) + 0.5])
+    res = svcca.svcca(X, latent, keep=0.99)
+    assert res.x_method == "gram"
+    np.testing.assert_array_equal(res.x_dropped, [8])
