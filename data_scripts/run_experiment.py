@@ -41,13 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("name", nargs="?", help="experiment name (see --list)")
     parser.add_argument("--list", action="store_true", help="list the experiments and their presets")
-    parser.add_argument("--scale", choices=SCALES, default=None, help="preset (default: $SVCCA_SCALE or 'default')")
-    parser.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (if the config has one)")
+    parser.add_argument(
+        "--scale", choices=SCALES, default=None, help="preset (default: $SVCCA_SCALE or 'default')"
+    )
+    parser.add_argument(
+        "--device", default=None, help="torch device, e.g. cpu or cuda (if the config has one)"
+    )
     parser.add_argument("--cache-dir", default=None, help="experiment cache folder")
     parser.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a config field (repeatable)"
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a config field (repeatable)",
     )
     args = parser.parse_args(argv)
 
@@ -66,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep or key not in fields:
-            parser.error(f"--set expects FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}; got {item!r}")
+            parser.error(
+                f"--set expects FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}; got {item!r}"
+            )
         overrides[key] = _parse_value(value)
     if args.device is not None:
         if "device" not in fields:

@@ -12,9 +12,9 @@ import warnings
 import numpy as np
 import pytest
 import scipy.signal
-from conftest import TOL32, TOL64
 
 import svcca
+from conftest import TOL32, TOL64
 from svcca.conv import (
     DFTCCAResult,
     average_pool,

@@ -23,7 +23,9 @@ def test_list_names_every_registered_figure(capsys):
 
 @pytest.mark.parametrize("fmt, magic", [("pdf", b"%PDF"), ("svg", b"<?xml"), ("png", b"\x89PNG")])
 def test_writes_a_figure_in_each_format(tmp_path, capsys, fmt, magic):
-    assert main(["figures", "intro-spectrum", "--out", str(tmp_path), "--format", fmt, "--scale", "tiny"]) == 0
+    assert (
+        main(["figures", "intro-spectrum", "--out", str(tmp_path), "--format", fmt, "--scale", "tiny"]) == 0
+    )
     path = tmp_path / f"intro-spectrum.{fmt}"
     assert path.read_bytes().startswith(magic)
     assert str(path) in capsys.readouterr().out

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TOL64
 
 import svcca
+from conftest import TOL64
 
 
 @pytest.mark.parametrize(("n", "p", "q"), [(300, 8, 4), (300, 4, 8), (50, 70, 20), (200, 1, 5)])

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TOL32, TOL64, principal_cosines
 
 import svcca
+from conftest import TOL32, TOL64, principal_cosines
 
 
 def _load(reference_dir, name):

@@ -11,7 +11,6 @@ from typing import Any
 __all__ = ["FigureSpec", "register", "names", "specs", "make_figure", "save_figures"]
 
 
-
 @dataclass(frozen=True)
 class FigureSpec:
     """A figure of the book: its name, chapter, caption and the function that draws it.
@@ -101,7 +100,9 @@ def save_figures(
     wanted = names() if which == "all" else ([which] if isinstance(which, str) else list(which))
     unknown = [w for w in wanted if w not in names()]
     if unknown:
-        raise ValueError(f"unknown figure(s) {', '.join(map(repr, unknown))}; available: {', '.join(names())}")
+        raise ValueError(
+            f"unknown figure(s) {', '.join(map(repr, unknown))}; available: {', '.join(names())}"
+        )
     out = Path(out_dir)
     written = []
     for name in wanted:
