@@ -59,7 +59,7 @@ def tiny(tiny_result):
 def test_presets_describe_the_documented_runs():
     tiny, default, full = (ConvPairConfig.for_scale(s) for s in ("tiny", "default", "full"))
     assert (default.arch, default.dataset, default.image_size) == ("pilot5", "digits", 8)
-    assert default.seeds == (0, 1)
+    assert default.seeds == (0, 1, 2)
     assert default.n_eval is None and default.record_init
     assert tiny.n_eval == 40 and tiny.epochs == 1 and tiny.width < default.width
     assert full.dataset == "cifar10" and full.device == "cuda" and full.augment_shift > 0
