@@ -880,14 +880,13 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     first, deep = hidden[0], hidden[1:]
     ks = list(d.intrinsic_dimensionality(first)[0])
 
-    def at(layer: str, method: str, k: int) -> float:
-        kk, curves = d.intrinsic_dimensionality(layer)
-        return float(curves[method][list(kk).index(k)].mean())
+    def kidx(k: int) -> int:
+        """Index of the largest computed k not above ``k`` (the first one if none is)."""
+        return max(int(np.searchsorted(ks, k, side="right")) - 1, 0)
 
-    def needed(layer: str, method: str) -> int:
-        kk, curves = d.intrinsic_dimensionality(layer)
-        ok = np.flatnonzero(curves[method].mean(1) >= full - 0.01)
-        return int(kk[ok[0]]) if ok.size else 10**9
+    def at(layer: str, method: str, k: int) -> float:
+        """Mean accuracy over the networks with ``k`` directions of ``method``."""
+        return float(d.intrinsic_dimensionality(layer)[1][method][kidx(k)].mean())
 
     k8 = {L: min(d.width(L) // 8, ks[-1]) for L in hidden}
     pca_short = {L: full - at(L, "pca", k8[L]) for L in hidden}
@@ -916,9 +915,9 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     chosen = np.random.default_rng([d.config.seed, 3]).permutation(live)
     select = np.eye(X1.shape[1])[:, chosen]
     curves1 = d.intrinsic_dimensionality(first)[1]["pca"]
-    k_n = min(8, ks[-1])
+    k_n = int(ks[kidx(8)])
     neurons = projected_accuracy(net, first, *fit_projection(X1, select, k_n), test_set)
-    pca_n = float(curves1[ks.index(k_n), 0])
+    pca_n = float(curves1[kidx(k_n), 0])
     return [
         Claim(pre + "pca_recovers", "in every hidden layer the top eighth of the principal directions recovers "
               "the accuracy to within 0.02 (largest shortfall)", max(pca_short.values()), "<", 0.02, pca_short),
