@@ -16,6 +16,14 @@ Presets (``ConvPairConfig.for_scale``):
 * ``full``: the same nets on CIFAR-10 (32x32, random shifts in training), 250 test images;
   runs only when CIFAR-10 is in the data folder (``data_scripts/download_cifar10.py``).
 
+Claims: :meth:`ConvPairData.claims` (and ``ConvPairConfig.claims(result)``) states what
+chapter 2 says about the trained networks as effects that hold for every network and every
+pair of seeds (names ``conv_pair.*``): how much variance pooling keeps and how it grows
+with depth, how the recipes order the layers, how subsampling converges, how the resizing
+routes compare, and how the per-frequency similarity concentrates at low frequencies in
+deep layers. :meth:`ConvPairData.measurements` gives the numbers they rest on. Their
+bounds are the ``default`` preset's.
+
 The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives named access::
 
     from svcca.experiments import run_or_load

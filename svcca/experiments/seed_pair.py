@@ -15,6 +15,16 @@ Presets (``SeedPairConfig.for_scale``):
 * ``full``: three conv nets (Tiny-10 at twice the width) on CIFAR-10, conv layers with
   spatial positions as datapoints; runs only when CIFAR-10 is in the data folder.
 
+Claims: :meth:`SeedPairData.claims` (and ``SeedPairConfig.claims(result)``) states what
+chapters 1, 3 and 4 say about these networks as effects checked on every network or pair of
+seeds: ``seed_pair.cca.*`` (trained pairs above untrained pairs for every summary, SVCCA
+and PWCCA, and untrained pairs above the permutation null; the learned part of PWCCA grows
+with depth; few samples inflate CCA), ``seed_pair.methods.*`` (an eighth of the principal
+or SVCCA directions recovers the accuracy; random directions lag in the first hidden layer
+and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
+(chance levels, permutation and bootstrap facts, Bartlett counts). Their bounds are the
+``default`` preset's.
+
 The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives named access::
 
     from svcca.experiments import run_or_load
