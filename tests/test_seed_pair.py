@@ -268,7 +268,9 @@ def test_claims_are_named_by_the_registry_and_group_and_unique(tiny, tiny_claims
     # the config's claims are the typed result's, and a group selects its chapter's
     cfg = SeedPairConfig.for_scale("tiny")
     assert [c.name for c in cfg.claims(tiny_result)] == names
-    assert [c.name for c in tiny.claims(["methods"])] == [n for n in names if n.startswith("seed_pair.methods.")]
+    assert [c.name for c in tiny.claims(["methods"])] == [
+        n for n in names if n.startswith("seed_pair.methods.")
+    ]
 
 
 def test_claim_values_are_what_they_say(tiny, tiny_claims):

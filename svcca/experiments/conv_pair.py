@@ -295,78 +295,224 @@ def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
     above = (glob[:, 1:] - pos[:, 1:]).min(1)
     area = m["resize_area"]
     out = [
-        Claim(pre + "accuracy", "every trained network classifies the test digits with over 95% accuracy",
-              data.test_accuracy.min(), ">", 0.95, seeds_detail(data.test_accuracy)),
-        Claim(pre + "positions_meaningful",
-              "with positions as datapoints the first layers' mean CCA is well below the flattened layers' 1",
-              pos[:, 0].max(), "<", 0.9, pairs_detail(pos[:, 0])),
-        Claim(pre + "subsample_inflates", "with 1/128 of the rows every layer's similarity is inflated by more "
-              "than 0.005 (every pair)", m["sub_first"].min(), ">", 0.005, pairs_detail(m["sub_first"].min(1))),
-        Claim(pre + "subsample_eighth", "from one eighth of the rows on, every layer is within 0.015 of its "
-              "value with all rows (every pair)", np.abs(m["sub_eighth"]).max(), "<", 0.015,
-              pairs_detail(np.abs(m["sub_eighth"]).max(1))),
-        Claim(pre + "pool_discards_early", "global average pooling keeps less than 15% of the variance of the "
-              "first three conv layers (every network)", m["kept_global"][:, :3].max(), "<", 0.15,
-              seeds_detail(m["kept_global"][:, :3].max(1))),
-        Claim(pre + "pool_keeps_last", "global average pooling keeps more than half of the last layer's variance "
-              "(every network)", m["kept_global"][:, -1].min(), ">", 0.5, seeds_detail(m["kept_global"][:, -1])),
-        Claim(pre + "pool_grows_with_depth", "the variance global pooling keeps grows with depth (Spearman "
-              "correlation with the layer index above 0.8, every network)", depth_rank(m["kept_global"]).min(),
-              ">", 0.8, seeds_detail(depth_rank(m["kept_global"]))),
-        Claim(pre + "positions_first_layer_highest", "with positions as datapoints the first layer is the most "
-              "similar, by more than 0.15 over every later layer (every pair)", first_gap.min(), ">", 0.15,
-              pairs_detail(first_gap)),
-        Claim(pre + "global_pool_flat", "global pooling gives a nearly flat profile over depth (range below 0.1, "
-              "every pair)", np.ptp(glob, axis=1).max(), "<", 0.1, pairs_detail(np.ptp(glob, axis=1))),
-        Claim(pre + "global_pool_above_positions", "global pooling sits more than 0.05 above positions as "
-              "datapoints in every layer after the first (every pair)", above.min(), ">", 0.05,
-              pairs_detail(above)),
-        Claim(pre + "global_pool_below_positions_first", "in the first layer global pooling is below positions "
-              "as datapoints (every pair)", (pos[:, 0] - glob[:, 0]).min(), ">", 0.0,
-              pairs_detail(pos[:, 0] - glob[:, 0])),
-        Claim(pre + "resize_area_above_bilinear", "area averaging down to the coarse grid gives a higher "
-              "similarity than bilinear upsampling, in every layer and pair",
-              (area - m["resize_bilinear"]).min(), ">", 0.0, pairs_detail((area - m["resize_bilinear"]).min(1))),
-        Claim(pre + "resize_area_above_fourier", "area averaging gives a higher similarity than Fourier "
-              "resampling down to the coarse grid, in every layer and pair",
-              (area - m["resize_fourier"]).min(), ">", 0.0, pairs_detail((area - m["resize_fourier"]).min(1))),
-        Claim(pre + "frequency_first_flat", "the first layer is equally similar at every spatial frequency "
-              "(range below 0.05, every pair)", m["first_map_range"].max(), "<", 0.05,
-              pairs_detail(m["first_map_range"])),
-        Claim(pre + "frequency_last_peaks_at_zero", "in the last layer the zero frequency is the most similar "
-              "(lead over the next frequency, every pair)", m["last_zero_lead"].min(), ">", 0.0,
-              pairs_detail(m["last_zero_lead"])),
-        Claim(pre + "frequency_last_spread", "in the last layer the zero frequency is more similar than the "
-              "least similar frequency by more than 0.2 (every pair)", m["last_zero_spread"].min(), ">", 0.2,
-              pairs_detail(m["last_zero_spread"])),
-        Claim(pre + "zero_frequency_share_first", "the zero frequency holds under 3% of the first layer's "
-              "variance (every network)", m["kept_global"][:, 0].max(), "<", 0.03,
-              seeds_detail(m["kept_global"][:, 0])),
-        Claim(pre + "contrast_grows", "the margin of the lowest frequencies over the highest grows with depth "
-              "(Spearman correlation with the layer index above 0.8, every pair)", depth_rank(m["contrast"]).min(),
-              ">", 0.8, pairs_detail(depth_rank(m["contrast"]))),
-        Claim(pre + "contrast_first", "in the first layer the low-frequency margin is under 0.03 (every pair)",
-              m["contrast"][:, 0].max(), "<", 0.03, pairs_detail(m["contrast"][:, 0])),
-        Claim(pre + "contrast_last", "in the last layer the low-frequency margin exceeds 0.06 (every pair)",
-              m["contrast"][:, -1].min(), ">", 0.06, pairs_detail(m["contrast"][:, -1])),
-        Claim(pre + "pool4_first", "pooling to 4x4 keeps under 90% of the first layer's variance "
-              "(every network)", m["kept_4x4"][:, 0].max(), "<", 0.9, seeds_detail(m["kept_4x4"][:, 0])),
-        Claim(pre + "pool4_last", "pooling to 4x4 keeps over 90% of the last layer's variance (every network)",
-              m["kept_4x4"][:, -1].min(), ">", 0.9, seeds_detail(m["kept_4x4"][:, -1])),
+        Claim(
+            pre + "accuracy",
+            "every trained network classifies the test digits with over 95% accuracy",
+            data.test_accuracy.min(),
+            ">",
+            0.95,
+            seeds_detail(data.test_accuracy),
+        ),
+        Claim(
+            pre + "positions_meaningful",
+            "with positions as datapoints the first layers' mean CCA is well below the flattened layers' 1",
+            pos[:, 0].max(),
+            "<",
+            0.9,
+            pairs_detail(pos[:, 0]),
+        ),
+        Claim(
+            pre + "subsample_inflates",
+            "with 1/128 of the rows every layer's similarity is inflated by more than 0.005 (every pair)",
+            m["sub_first"].min(),
+            ">",
+            0.005,
+            pairs_detail(m["sub_first"].min(1)),
+        ),
+        Claim(
+            pre + "subsample_eighth",
+            "from one eighth of the rows on, every layer is within 0.015 of its "
+            "value with all rows (every pair)",
+            np.abs(m["sub_eighth"]).max(),
+            "<",
+            0.015,
+            pairs_detail(np.abs(m["sub_eighth"]).max(1)),
+        ),
+        Claim(
+            pre + "pool_discards_early",
+            "global average pooling keeps less than 15% of the variance of the "
+            "first three conv layers (every network)",
+            m["kept_global"][:, :3].max(),
+            "<",
+            0.15,
+            seeds_detail(m["kept_global"][:, :3].max(1)),
+        ),
+        Claim(
+            pre + "pool_keeps_last",
+            "global average pooling keeps more than half of the last layer's variance (every network)",
+            m["kept_global"][:, -1].min(),
+            ">",
+            0.5,
+            seeds_detail(m["kept_global"][:, -1]),
+        ),
+        Claim(
+            pre + "pool_grows_with_depth",
+            "the variance global pooling keeps grows with depth (Spearman "
+            "correlation with the layer index above 0.8, every network)",
+            depth_rank(m["kept_global"]).min(),
+            ">",
+            0.8,
+            seeds_detail(depth_rank(m["kept_global"])),
+        ),
+        Claim(
+            pre + "positions_first_layer_highest",
+            "with positions as datapoints the first layer is the most "
+            "similar, by more than 0.15 over every later layer (every pair)",
+            first_gap.min(),
+            ">",
+            0.15,
+            pairs_detail(first_gap),
+        ),
+        Claim(
+            pre + "global_pool_flat",
+            "global pooling gives a nearly flat profile over depth (range below 0.1, every pair)",
+            np.ptp(glob, axis=1).max(),
+            "<",
+            0.1,
+            pairs_detail(np.ptp(glob, axis=1)),
+        ),
+        Claim(
+            pre + "global_pool_above_positions",
+            "global pooling sits more than 0.05 above positions as "
+            "datapoints in every layer after the first (every pair)",
+            above.min(),
+            ">",
+            0.05,
+            pairs_detail(above),
+        ),
+        Claim(
+            pre + "global_pool_below_positions_first",
+            "in the first layer global pooling is below positions as datapoints (every pair)",
+            (pos[:, 0] - glob[:, 0]).min(),
+            ">",
+            0.0,
+            pairs_detail(pos[:, 0] - glob[:, 0]),
+        ),
+        Claim(
+            pre + "resize_area_above_bilinear",
+            "area averaging down to the coarse grid gives a higher "
+            "similarity than bilinear upsampling, in every layer and pair",
+            (area - m["resize_bilinear"]).min(),
+            ">",
+            0.0,
+            pairs_detail((area - m["resize_bilinear"]).min(1)),
+        ),
+        Claim(
+            pre + "resize_area_above_fourier",
+            "area averaging gives a higher similarity than Fourier "
+            "resampling down to the coarse grid, in every layer and pair",
+            (area - m["resize_fourier"]).min(),
+            ">",
+            0.0,
+            pairs_detail((area - m["resize_fourier"]).min(1)),
+        ),
+        Claim(
+            pre + "frequency_first_flat",
+            "the first layer is equally similar at every spatial frequency (range below 0.05, every pair)",
+            m["first_map_range"].max(),
+            "<",
+            0.05,
+            pairs_detail(m["first_map_range"]),
+        ),
+        Claim(
+            pre + "frequency_last_peaks_at_zero",
+            "in the last layer the zero frequency is the most similar "
+            "(lead over the next frequency, every pair)",
+            m["last_zero_lead"].min(),
+            ">",
+            0.0,
+            pairs_detail(m["last_zero_lead"]),
+        ),
+        Claim(
+            pre + "frequency_last_spread",
+            "in the last layer the zero frequency is more similar than the "
+            "least similar frequency by more than 0.2 (every pair)",
+            m["last_zero_spread"].min(),
+            ">",
+            0.2,
+            pairs_detail(m["last_zero_spread"]),
+        ),
+        Claim(
+            pre + "zero_frequency_share_first",
+            "the zero frequency holds under 3% of the first layer's variance (every network)",
+            m["kept_global"][:, 0].max(),
+            "<",
+            0.03,
+            seeds_detail(m["kept_global"][:, 0]),
+        ),
+        Claim(
+            pre + "contrast_grows",
+            "the margin of the lowest frequencies over the highest grows with depth "
+            "(Spearman correlation with the layer index above 0.8, every pair)",
+            depth_rank(m["contrast"]).min(),
+            ">",
+            0.8,
+            pairs_detail(depth_rank(m["contrast"])),
+        ),
+        Claim(
+            pre + "contrast_first",
+            "in the first layer the low-frequency margin is under 0.03 (every pair)",
+            m["contrast"][:, 0].max(),
+            "<",
+            0.03,
+            pairs_detail(m["contrast"][:, 0]),
+        ),
+        Claim(
+            pre + "contrast_last",
+            "in the last layer the low-frequency margin exceeds 0.06 (every pair)",
+            m["contrast"][:, -1].min(),
+            ">",
+            0.06,
+            pairs_detail(m["contrast"][:, -1]),
+        ),
+        Claim(
+            pre + "pool4_first",
+            "pooling to 4x4 keeps under 90% of the first layer's variance (every network)",
+            m["kept_4x4"][:, 0].max(),
+            "<",
+            0.9,
+            seeds_detail(m["kept_4x4"][:, 0]),
+        ),
+        Claim(
+            pre + "pool4_last",
+            "pooling to 4x4 keeps over 90% of the last layer's variance (every network)",
+            m["kept_4x4"][:, -1].min(),
+            ">",
+            0.9,
+            seeds_detail(m["kept_4x4"][:, -1]),
+        ),
     ]
     if "positions_init" in m:
         d_init = np.abs(m["positions_init"][:, 0] - pos[:, 0])
         learned = m["contrast"][:, -1] - m["contrast_init"].max(1)
         out += [
-            Claim(pre + "pool_untrained", "in the untrained networks global pooling keeps less than 5% of every "
-                  "layer's variance (every network)", m["kept_global_init"].max(), "<", 0.05,
-                  seeds_detail(m["kept_global_init"].max(1))),
-            Claim(pre + "first_layer_not_learned", "with positions as datapoints the untrained networks' first "
-                  "layer is within 0.02 of the trained value (every pair)", d_init.max(), "<", 0.02,
-                  pairs_detail(d_init)),
-            Claim(pre + "contrast_learned", "the trained last layer's low-frequency margin exceeds the untrained "
-                  "networks' margin in every layer by more than 0.02 (every pair)", learned.min(), ">", 0.02,
-                  pairs_detail(learned)),
+            Claim(
+                pre + "pool_untrained",
+                "in the untrained networks global pooling keeps less than 5% of every "
+                "layer's variance (every network)",
+                m["kept_global_init"].max(),
+                "<",
+                0.05,
+                seeds_detail(m["kept_global_init"].max(1)),
+            ),
+            Claim(
+                pre + "first_layer_not_learned",
+                "with positions as datapoints the untrained networks' first "
+                "layer is within 0.02 of the trained value (every pair)",
+                d_init.max(),
+                "<",
+                0.02,
+                pairs_detail(d_init),
+            ),
+            Claim(
+                pre + "contrast_learned",
+                "the trained last layer's low-frequency margin exceeds the untrained "
+                "networks' margin in every layer by more than 0.02 (every pair)",
+                learned.min(),
+                ">",
+                0.02,
+                pairs_detail(learned),
+            ),
         ]
     return out
 
@@ -472,8 +618,15 @@ class ConvPairData:
         ):
             if state == "init" and not self.has_init:
                 continue
-            out[key] = np.array([[variance_kept(self.acts(layer, s, state), size) for layer in L] for s in self.seeds])
-        names = {"positions": "positions", "pooled to 2x2, positions": "pool2", "global pool": "global", "dft union": "dft"}
+            out[key] = np.array(
+                [[variance_kept(self.acts(layer, s, state), size) for layer in L] for s in self.seeds]
+            )
+        names = {
+            "positions": "positions",
+            "pooled to 2x2, positions": "pool2",
+            "global pool": "global",
+            "dft union": "dft",
+        }
         h = self.grid(L[0])[0]
         rows: dict[str, list[Any]] = {}
         for a, b in self.pairs():
@@ -504,7 +657,9 @@ class ConvPairData:
                 radius = np.maximum(np.abs(freqs)[:, None], np.abs(freqs)[None, :])
                 low, high = radius <= h // 8, radius >= 3 * h // 8
                 contrast = [np.nanmean(maps[layer][low]) - np.nanmean(maps[layer][high]) for layer in L]
-                rows.setdefault("contrast" + ("" if state == "trained" else "_init"), []).append(np.array(contrast))
+                rows.setdefault("contrast" + ("" if state == "trained" else "_init"), []).append(
+                    np.array(contrast)
+                )
                 if state == "trained":
                     zero = radius == 0
                     first, last = maps[L[0]], maps[L[-1]]

@@ -788,8 +788,14 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
         t = svcca.cca(d.acts(layer, a), d.acts(layer, b))
         u = svcca.cca(d.acts(layer, a, "init"), d.acts(layer, b, "init"))
         k_t, k_u = min(t.x_rank, t.y_rank), min(u.x_rank, u.y_rank)
-        summary_gap.append(min(t.mean - u.mean, t.truncated_mean(0.98) - u.truncated_mean(0.98),
-                               t.yanai - u.yanai, t.pillai / k_t - u.pillai / k_u))
+        summary_gap.append(
+            min(
+                t.mean - u.mean,
+                t.truncated_mean(0.98) - u.truncated_mean(0.98),
+                t.yanai - u.yanai,
+                t.pillai / k_t - u.pillai / k_u,
+            )
+        )
         pillai_ratio.append(t.pillai / stats.analytic_null_pillai(t.n_samples, t.x_rank, t.y_rank))
     untrained = svcca.cca(d.acts(layer, s0, "init"), d.acts(layer, s1, "init"))
     perm = np.array([svcca.cca(X, Y[rng.permutation(len(Y))]).rho for _ in range(20)])
@@ -800,80 +806,229 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     scales = np.exp(rng.normal(0.0, 1.0, p))
     moving = {"svcca": svcca.svcca, "linear cka": svcca.linear_cka, "pls": svcca.pls}
     moved = {
-        name: max(abs(f(X * scales, Y).similarity - f(X, Y).similarity), abs(f(X @ A, Y).similarity - f(X, Y).similarity))
+        name: max(
+            abs(f(X * scales, Y).similarity - f(X, Y).similarity),
+            abs(f(X @ A, Y).similarity - f(X, Y).similarity),
+        )
         for name, f in moving.items()
     }
-    pw_moved = max(abs(svcca.pwcca(T, Y).similarity - svcca.pwcca(X, Y).similarity) for T in (X * scales, X @ A))
+    pw_moved = max(
+        abs(svcca.pwcca(T, Y).similarity - svcca.pwcca(X, Y).similarity) for T in (X * scales, X @ A)
+    )
     # SVCCA: directions kept and the dependence on keep
-    kept_frac = [svcca.svcca(d.acts(layer, a), d.acts(layer, b), keep=0.99).x_dims / d.width(layer) for a, b in pairs]
+    kept_frac = [
+        svcca.svcca(d.acts(layer, a), d.acts(layer, b), keep=0.99).x_dims / d.width(layer) for a, b in pairs
+    ]
     keeps = (0.8, 0.9, 0.95, 0.99, 0.999)
     by_keep = {
-        state: np.array([[svcca.svcca(d.acts(layer, a, state), d.acts(layer, b, state), keep=k).similarity
-                          for k in keeps] for a, b in pairs])
+        state: np.array(
+            [
+                [
+                    svcca.svcca(d.acts(layer, a, state), d.acts(layer, b, state), keep=k).similarity
+                    for k in keeps
+                ]
+                for a, b in pairs
+            ]
+        )
         for state in ("trained", "init")
     }
     # PWCCA over layers and pairs, against untrained pairs and a permutation null
     pw = {
-        state: np.array([[svcca.pwcca(d.acts(L, a, state), d.acts(L, b, state)).similarity for L in d.layers]
-                         for a, b in pairs])
+        state: np.array(
+            [
+                [svcca.pwcca(d.acts(L, a, state), d.acts(L, b, state)).similarity for L in d.layers]
+                for a, b in pairs
+            ]
+        )
         for state in ("trained", "init")
     }
-    null_hi = np.array([
-        stats.permutation_test(d.acts(L, s0), d.acts(L, s1), "pwcca", n_permutations=50, rng=cfg.seed).null_quantile(0.975)
-        for L in d.layers
-    ])
-    pw_over_mean = [svcca.pwcca(d.acts(layer, a), d.acts(layer, b)).similarity
-                    - svcca.cca(d.acts(layer, a), d.acts(layer, b)).mean for a, b in pairs]
+    null_hi = np.array(
+        [
+            stats.permutation_test(
+                d.acts(L, s0), d.acts(L, s1), "pwcca", n_permutations=50, rng=cfg.seed
+            ).null_quantile(0.975)
+            for L in d.layers
+        ]
+    )
+    pw_over_mean = [
+        svcca.pwcca(d.acts(layer, a), d.acts(layer, b)).similarity
+        - svcca.cca(d.acts(layer, a), d.acts(layer, b)).mean
+        for a, b in pairs
+    ]
     gap = pw["trained"].mean(0) - pw["init"].mean(0)
-    sides = np.array([[[svcca.pwcca(d.acts(L, s0, st), d.acts(L, s1, st), side=sd).similarity
-                        for st in ("trained", "init")] for sd in ("x", "y", "symmetric")] for L in d.layers])
+    sides = np.array(
+        [
+            [
+                [
+                    svcca.pwcca(d.acts(L, s0, st), d.acts(L, s1, st), side=sd).similarity
+                    for st in ("trained", "init")
+                ]
+                for sd in ("x", "y", "symmetric")
+            ]
+            for L in d.layers
+        ]
+    )
     return [
-        Claim(pre + "accuracy", "every trained network classifies the test digits with over 90% accuracy",
-              d.test_accuracy.min(), ">", 0.9, _detail(d.seeds, d.test_accuracy)),
-        Claim(pre + "untrained_near_chance", "the untrained networks are near chance (below 30%)",
-              d.init_accuracy.max(), "<", 0.3, _detail(d.seeds, d.init_accuracy)),
-        Claim(pre + "few_samples_inflate", f"on the 500 plain test images the trained pairs' mean CCA ({layer}) "
-              "is more than 0.05 above its value on the shifted probe (every pair)",
-              min(inflate), ">", 0.05, _detail(labels, inflate)),
-        Claim(pre + "summaries_rank_trained_first", "every summary (mean, truncated mean, Yanai's R2, Pillai per "
-              "direction) ranks the trained pair above the untrained pair (smallest gap, every pair)",
-              min(summary_gap), ">", 0.0, _detail(labels, summary_gap)),
-        Claim(pre + "pillai_above_chance", "the trained pairs' Pillai trace is more than 5 times its chance level "
-              "(every pair)", min(pillai_ratio), ">", 5.0, _detail(labels, pillai_ratio)),
-        Claim(pre + "untrained_above_permutation", "the top 5 correlations of the untrained pair lie above the "
-              "permutation null's 97.5% quantile (smallest lead)", perm_lead, ">", 0.0),
-        Claim(pre + "variance_weighted_measures_move", "SVCCA, linear CKA and PLS each move by more than 0.02 "
-              "under per-neuron scaling or an invertible map (smallest move)", min(moved.values()), ">", 0.02,
-              moved),
-        Claim(pre + "pwcca_moves_little", "PWCCA moves by less than 0.01 under the same maps", pw_moved, "<", 0.01),
-        Claim(pre + "svcca_keeps_few", "at 99% variance SVCCA keeps fewer than half of the layer's directions "
-              "(every pair)", max(kept_frac), "<", 0.5, _detail(labels, kept_frac)),
-        Claim(pre + "svcca_keep_trained_above_untrained", "every trained pair beats every untrained pair at every "
-              "kept variance (smallest gap)", (by_keep["trained"].min(0) - by_keep["init"].max(0)).min(), ">", 0.0,
-              _detail(keeps, by_keep["trained"].min(0) - by_keep["init"].max(0))),
-        Claim(pre + "svcca_depends_on_keep", "the trained pairs' mean SVCCA moves by more than 0.1 as the kept "
-              "variance varies", np.ptp(by_keep["trained"].mean(0)), ">", 0.1),
-        Claim(pre + "pwcca_above_mean", "PWCCA lies above the plain mean CCA (every pair)", min(pw_over_mean), ">",
-              0.0, _detail(labels, pw_over_mean)),
-        Claim(pre + "pwcca_trained_above_untrained", "in every layer every trained pair is more similar (PWCCA) "
-              "than every untrained pair (smallest gap)", (pw["trained"].min(0) - pw["init"].max(0)).min(), ">",
-              0.0, _detail(d.layers, pw["trained"].min(0) - pw["init"].max(0))),
-        Claim(pre + "pwcca_untrained_above_null", "in every layer every untrained pair is above the permutation "
-              "null's 97.5% quantile (smallest gap)", (pw["init"].min(0) - null_hi).min(), ">", 0.0,
-              _detail(d.layers, pw["init"].min(0) - null_hi)),
-        Claim(pre + "pwcca_trained_high", "the trained pairs' mean PWCCA exceeds 0.8 in every layer",
-              pw["trained"].mean(0).min(), ">", 0.8, _detail(d.layers, pw["trained"].mean(0))),
-        Claim(pre + "learned_gap_grows", "the learned part of the similarity (trained minus untrained PWCCA) is "
-              "larger in the last hidden layer than in the first, by more than 0.1", gap[-2] - gap[0], ">", 0.1,
-              _detail(d.layers, gap)),
-        Claim(pre + "learned_gap_first", "the learned part exceeds 0.05 in the first hidden layer", gap[0], ">",
-              0.05),
-        Claim(pre + "learned_gap_last_hidden", "the learned part exceeds 0.2 in the last hidden layer", gap[-2],
-              ">", 0.2),
-        Claim(pre + "pwcca_side_small", "the side PWCCA weighs by moves its value by less than 0.02 in every layer",
-              np.ptp(sides, axis=1).max(), "<", 0.02),
-        Claim(pre + "pwcca_side_same_conclusion", "with every side, the trained pair stays above the untrained "
-              "pair in every layer (smallest gap)", (sides[:, :, 0] - sides[:, :, 1]).min(), ">", 0.0),
+        Claim(
+            pre + "accuracy",
+            "every trained network classifies the test digits with over 90% accuracy",
+            d.test_accuracy.min(),
+            ">",
+            0.9,
+            _detail(d.seeds, d.test_accuracy),
+        ),
+        Claim(
+            pre + "untrained_near_chance",
+            "the untrained networks are near chance (below 30%)",
+            d.init_accuracy.max(),
+            "<",
+            0.3,
+            _detail(d.seeds, d.init_accuracy),
+        ),
+        Claim(
+            pre + "few_samples_inflate",
+            f"on the 500 plain test images the trained pairs' mean CCA ({layer}) "
+            "is more than 0.05 above its value on the shifted probe (every pair)",
+            min(inflate),
+            ">",
+            0.05,
+            _detail(labels, inflate),
+        ),
+        Claim(
+            pre + "summaries_rank_trained_first",
+            "every summary (mean, truncated mean, Yanai's R2, Pillai per "
+            "direction) ranks the trained pair above the untrained pair (smallest gap, every pair)",
+            min(summary_gap),
+            ">",
+            0.0,
+            _detail(labels, summary_gap),
+        ),
+        Claim(
+            pre + "pillai_above_chance",
+            "the trained pairs' Pillai trace is more than 5 times its chance level (every pair)",
+            min(pillai_ratio),
+            ">",
+            5.0,
+            _detail(labels, pillai_ratio),
+        ),
+        Claim(
+            pre + "untrained_above_permutation",
+            "the top 5 correlations of the untrained pair lie above the "
+            "permutation null's 97.5% quantile (smallest lead)",
+            perm_lead,
+            ">",
+            0.0,
+        ),
+        Claim(
+            pre + "variance_weighted_measures_move",
+            "SVCCA, linear CKA and PLS each move by more than 0.02 "
+            "under per-neuron scaling or an invertible map (smallest move)",
+            min(moved.values()),
+            ">",
+            0.02,
+            moved,
+        ),
+        Claim(
+            pre + "pwcca_moves_little",
+            "PWCCA moves by less than 0.01 under the same maps",
+            pw_moved,
+            "<",
+            0.01,
+        ),
+        Claim(
+            pre + "svcca_keeps_few",
+            "at 99% variance SVCCA keeps fewer than half of the layer's directions (every pair)",
+            max(kept_frac),
+            "<",
+            0.5,
+            _detail(labels, kept_frac),
+        ),
+        Claim(
+            pre + "svcca_keep_trained_above_untrained",
+            "every trained pair beats every untrained pair at every kept variance (smallest gap)",
+            (by_keep["trained"].min(0) - by_keep["init"].max(0)).min(),
+            ">",
+            0.0,
+            _detail(keeps, by_keep["trained"].min(0) - by_keep["init"].max(0)),
+        ),
+        Claim(
+            pre + "svcca_depends_on_keep",
+            "the trained pairs' mean SVCCA moves by more than 0.1 as the kept variance varies",
+            np.ptp(by_keep["trained"].mean(0)),
+            ">",
+            0.1,
+        ),
+        Claim(
+            pre + "pwcca_above_mean",
+            "PWCCA lies above the plain mean CCA (every pair)",
+            min(pw_over_mean),
+            ">",
+            0.0,
+            _detail(labels, pw_over_mean),
+        ),
+        Claim(
+            pre + "pwcca_trained_above_untrained",
+            "in every layer every trained pair is more similar (PWCCA) "
+            "than every untrained pair (smallest gap)",
+            (pw["trained"].min(0) - pw["init"].max(0)).min(),
+            ">",
+            0.0,
+            _detail(d.layers, pw["trained"].min(0) - pw["init"].max(0)),
+        ),
+        Claim(
+            pre + "pwcca_untrained_above_null",
+            "in every layer every untrained pair is above the permutation "
+            "null's 97.5% quantile (smallest gap)",
+            (pw["init"].min(0) - null_hi).min(),
+            ">",
+            0.0,
+            _detail(d.layers, pw["init"].min(0) - null_hi),
+        ),
+        Claim(
+            pre + "pwcca_trained_high",
+            "the trained pairs' mean PWCCA exceeds 0.8 in every layer",
+            pw["trained"].mean(0).min(),
+            ">",
+            0.8,
+            _detail(d.layers, pw["trained"].mean(0)),
+        ),
+        Claim(
+            pre + "learned_gap_grows",
+            "the learned part of the similarity (trained minus untrained PWCCA) is "
+            "larger in the last hidden layer than in the first, by more than 0.1",
+            gap[-2] - gap[0],
+            ">",
+            0.1,
+            _detail(d.layers, gap),
+        ),
+        Claim(
+            pre + "learned_gap_first",
+            "the learned part exceeds 0.05 in the first hidden layer",
+            gap[0],
+            ">",
+            0.05,
+        ),
+        Claim(
+            pre + "learned_gap_last_hidden",
+            "the learned part exceeds 0.2 in the last hidden layer",
+            gap[-2],
+            ">",
+            0.2,
+        ),
+        Claim(
+            pre + "pwcca_side_small",
+            "the side PWCCA weighs by moves its value by less than 0.02 in every layer",
+            np.ptp(sides, axis=1).max(),
+            "<",
+            0.02,
+        ),
+        Claim(
+            pre + "pwcca_side_same_conclusion",
+            "with every side, the trained pair stays above the untrained pair in every layer (smallest gap)",
+            (sides[:, :, 0] - sides[:, :, 1]).min(),
+            ">",
+            0.0,
+        ),
     ]
 
 
@@ -929,30 +1084,91 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     neurons = projected_accuracy(net, first, *fit_projection(X1, select, k_n), test_set)
     pca_n = float(curves1[kidx(k_n), 0])
     return [
-        Claim(pre + "pca_recovers", "in every hidden layer the top eighth of the principal directions recovers "
-              "the accuracy to within 0.02 (largest shortfall)", max(pca_short.values()), "<", 0.02, pca_short),
-        Claim(pre + "svcca_recovers", "the SVCCA directions shared with another network recover it to within "
-              "0.02 with as many directions (largest shortfall)", max(svcca_short.values()), "<", 0.02,
-              svcca_short),
-        Claim(pre + "one_direction_short", "one principal direction is far from enough: accuracy more than 0.3 "
-              "below full in every hidden layer", min(one_dir.values()), ">", 0.3, one_dir),
-        Claim(pre + "four_directions_drop", f"in {first}, 4 principal directions give more than 0.1 less accuracy "
-              "than 16", drop_4_16, ">", 0.1),
-        Claim(pre + "random_behind_pca_first", f"in {first}, random directions fall more than 0.1 behind PCA at "
-              "k = 8", random_gap_first, ">", 0.1),
-        Claim(pre + "random_behind_canonical_first", f"in {first}, with an eighth of the directions, random "
-              "directions are more than 0.04 behind both CCA and SVCCA", canonical_lead(first), ">", 0.04),
-        Claim(pre + "random_catches_up_deeper", "in the deeper hidden layers, with an eighth of the directions, "
-              "random directions are within 0.025 of CCA and SVCCA (largest lag)", max(lead_deep.values()), "<",
-              0.025, lead_deep),
-        Claim(pre + "variance_cut_conservative", f"the 99%-variance cut keeps more than 4 times the eighth of "
-              f"{first}'s directions that recovers the accuracy (every network)", min(ratio), ">", 4.0,
-              _detail(d.seeds, ratio)),
-        Claim(pre + "deeper_lower_dimensional", "the 99%-variance cut keeps fewer directions in the last hidden "
-              "layer than in the first (every network)", min(deeper_lower), ">", 0, _detail(d.seeds, deeper_lower)),
-        Claim(pre + "random_neurons_weak", f"{k_n} random neurons of {first} recover more than 0.1 less accuracy "
-              f"than {k_n} principal directions", pca_n - neurons, ">", 0.1,
-              {"random neurons": neurons, "principal directions": pca_n}),
+        Claim(
+            pre + "pca_recovers",
+            "in every hidden layer the top eighth of the principal directions recovers "
+            "the accuracy to within 0.02 (largest shortfall)",
+            max(pca_short.values()),
+            "<",
+            0.02,
+            pca_short,
+        ),
+        Claim(
+            pre + "svcca_recovers",
+            "the SVCCA directions shared with another network recover it to within "
+            "0.02 with as many directions (largest shortfall)",
+            max(svcca_short.values()),
+            "<",
+            0.02,
+            svcca_short,
+        ),
+        Claim(
+            pre + "one_direction_short",
+            "one principal direction is far from enough: accuracy more than 0.3 "
+            "below full in every hidden layer",
+            min(one_dir.values()),
+            ">",
+            0.3,
+            one_dir,
+        ),
+        Claim(
+            pre + "four_directions_drop",
+            f"in {first}, 4 principal directions give more than 0.1 less accuracy than 16",
+            drop_4_16,
+            ">",
+            0.1,
+        ),
+        Claim(
+            pre + "random_behind_pca_first",
+            f"in {first}, random directions fall more than 0.1 behind PCA at k = 8",
+            random_gap_first,
+            ">",
+            0.1,
+        ),
+        Claim(
+            pre + "random_behind_canonical_first",
+            f"in {first}, with an eighth of the directions, random "
+            "directions are more than 0.04 behind both CCA and SVCCA",
+            canonical_lead(first),
+            ">",
+            0.04,
+        ),
+        Claim(
+            pre + "random_catches_up_deeper",
+            "in the deeper hidden layers, with an eighth of the directions, "
+            "random directions are within 0.025 of CCA and SVCCA (largest lag)",
+            max(lead_deep.values()),
+            "<",
+            0.025,
+            lead_deep,
+        ),
+        Claim(
+            pre + "variance_cut_conservative",
+            f"the 99%-variance cut keeps more than 4 times the eighth of "
+            f"{first}'s directions that recovers the accuracy (every network)",
+            min(ratio),
+            ">",
+            4.0,
+            _detail(d.seeds, ratio),
+        ),
+        Claim(
+            pre + "deeper_lower_dimensional",
+            "the 99%-variance cut keeps fewer directions in the last hidden "
+            "layer than in the first (every network)",
+            min(deeper_lower),
+            ">",
+            0,
+            _detail(d.seeds, deeper_lower),
+        ),
+        Claim(
+            pre + "random_neurons_weak",
+            f"{k_n} random neurons of {first} recover more than 0.1 less accuracy "
+            f"than {k_n} principal directions",
+            pca_n - neurons,
+            ">",
+            0.1,
+            {"random neurons": neurons, "principal directions": pca_n},
+        ),
     ]
 
 
@@ -976,8 +1192,11 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
         shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=seed)
         spectrum = stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=seed)
         perm = stats.permutation_test(X, Y, m, n_permutations=100, rng=seed)
-        chance = max(np.max(shape.null_distribution), np.max(spectrum.null_distribution),
-                     np.max(perm.null_distribution))
+        chance = max(
+            np.max(shape.null_distribution),
+            np.max(spectrum.null_distribution),
+            np.max(perm.null_distribution),
+        )
         untrained = f(Xi, Yi).similarity
         over_chance[m] = untrained - chance
         trained_lead[m] = perm.observed - untrained
@@ -985,8 +1204,10 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
         if m == "cka":
             spectrum_shift = abs(shape.mean - spectrum.mean)
     boot = {
-        state: [stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_boot=20, rng=seed)
-                for L in d.layers]
+        state: [
+            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_boot=20, rng=seed)
+            for L in d.layers
+        ]
         for state in ("trained", "init")
     }
 
@@ -998,7 +1219,9 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     miss = max(b.low - b.observed for b in boot["trained"])
     tr = np.array([basic(b) for b in boot["trained"]])
     ut = np.array([basic(b) for b in boot["init"]])
-    across = np.array([[svcca.cca(d.acts(L, a), d.acts(L, b)).similarity for L in d.layers] for a, b in d.pairs()])
+    across = np.array(
+        [[svcca.cca(d.acts(L, a), d.acts(L, b)).similarity for L in d.layers] for a, b in d.pairs()]
+    )
     widths = tr[:, 2] - tr[:, 1]
     seed_range = np.ptp(across, axis=0)
     se = max(b.standard_error for b in boot["trained"])
@@ -1008,35 +1231,103 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
         frac[name] = stats.bartlett_test(res).n_significant / res.n_components
     untrained_lead = {
         L: (lambda t: t.observed - np.max(t.null_distribution))(
-            stats.permutation_test(d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_permutations=50, rng=seed)
+            stats.permutation_test(
+                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_permutations=50, rng=seed
+            )
         )
         for L in d.layers
     }
     return [
-        Claim(pre + "untrained_above_chance", "for mean CCA, SVCCA and linear CKA the untrained pair is more than "
-              "0.2 above every chance level (smallest gap)", min(over_chance.values()), ">", 0.2, over_chance),
-        Claim(pre + "trained_above_untrained", "the trained pair is above the untrained pair for every measure "
-              "(smallest gap)", min(trained_lead.values()), ">", 0.0, trained_lead),
-        Claim(pre + "cka_spectrum_matters", "for linear CKA the spectrum-matched chance level differs from the "
-              "shape-matched one by more than 0.01", spectrum_shift, ">", 0.01),
-        Claim(pre + "permutation_smallest_p", "no shuffle of 100 reaches the observed similarity, so p is the "
-              "smallest value 100 shuffles allow (smallest lead over the largest shuffle)",
-              min(perm_lead.values()), ">", 0.0, perm_lead),
-        Claim(pre + "bootstrap_bias_positive", "resampling inflates CCA in every hidden layer, trained or "
-              "untrained (smallest bias)", bias.min(), ">", 0.0),
-        Claim(pre + "percentile_misses", "in at least one layer the percentile interval lies entirely above the "
-              "observed value (largest lead of its lower end)", miss, ">", 0.0),
-        Claim(pre + "intervals_separate", "the basic intervals of trained and untrained pairs never overlap "
-              "(smallest gap)", (tr[:, 1] - ut[:, 2]).min(), ">", 0.0, _detail(d.layers, tr[:, 1] - ut[:, 2])),
-        Claim(pre + "seeds_wider_than_bootstrap", "on average over layers the spread over pairs of seeds is wider "
-              "than the bootstrap interval (ratio of the means)", seed_range.mean() / widths.mean(), ">", 1.0,
-              _detail(d.layers, seed_range / widths)),
-        Claim(pre + "bootstrap_se_small", "the bootstrap standard error is below 0.01 in every layer",
-              se, "<", 0.01),
-        Claim(pre + "bartlett_most_significant", f"Bartlett's test finds more than 60% of the correlations of "
-              f"{layer} significant, trained and untrained (smallest fraction)", min(frac.values()), ">", 0.6, frac),
-        Claim(pre + "untrained_cka_significant", "the untrained pair's linear CKA beats all 50 shuffles in every "
-              "layer (smallest lead)", min(untrained_lead.values()), ">", 0.0, untrained_lead),
+        Claim(
+            pre + "untrained_above_chance",
+            "for mean CCA, SVCCA and linear CKA the untrained pair is more than "
+            "0.2 above every chance level (smallest gap)",
+            min(over_chance.values()),
+            ">",
+            0.2,
+            over_chance,
+        ),
+        Claim(
+            pre + "trained_above_untrained",
+            "the trained pair is above the untrained pair for every measure (smallest gap)",
+            min(trained_lead.values()),
+            ">",
+            0.0,
+            trained_lead,
+        ),
+        Claim(
+            pre + "cka_spectrum_matters",
+            "for linear CKA the spectrum-matched chance level differs from the "
+            "shape-matched one by more than 0.01",
+            spectrum_shift,
+            ">",
+            0.01,
+        ),
+        Claim(
+            pre + "permutation_smallest_p",
+            "no shuffle of 100 reaches the observed similarity, so p is the "
+            "smallest value 100 shuffles allow (smallest lead over the largest shuffle)",
+            min(perm_lead.values()),
+            ">",
+            0.0,
+            perm_lead,
+        ),
+        Claim(
+            pre + "bootstrap_bias_positive",
+            "resampling inflates CCA in every hidden layer, trained or untrained (smallest bias)",
+            bias.min(),
+            ">",
+            0.0,
+        ),
+        Claim(
+            pre + "percentile_misses",
+            "in at least one layer the percentile interval lies entirely above the "
+            "observed value (largest lead of its lower end)",
+            miss,
+            ">",
+            0.0,
+        ),
+        Claim(
+            pre + "intervals_separate",
+            "the basic intervals of trained and untrained pairs never overlap (smallest gap)",
+            (tr[:, 1] - ut[:, 2]).min(),
+            ">",
+            0.0,
+            _detail(d.layers, tr[:, 1] - ut[:, 2]),
+        ),
+        Claim(
+            pre + "seeds_wider_than_bootstrap",
+            "on average over layers the spread over pairs of seeds is wider "
+            "than the bootstrap interval (ratio of the means)",
+            seed_range.mean() / widths.mean(),
+            ">",
+            1.0,
+            _detail(d.layers, seed_range / widths),
+        ),
+        Claim(
+            pre + "bootstrap_se_small",
+            "the bootstrap standard error is below 0.01 in every layer",
+            se,
+            "<",
+            0.01,
+        ),
+        Claim(
+            pre + "bartlett_most_significant",
+            f"Bartlett's test finds more than 60% of the correlations of "
+            f"{layer} significant, trained and untrained (smallest fraction)",
+            min(frac.values()),
+            ">",
+            0.6,
+            frac,
+        ),
+        Claim(
+            pre + "untrained_cka_significant",
+            "the untrained pair's linear CKA beats all 50 shuffles in every layer (smallest lead)",
+            min(untrained_lead.values()),
+            ">",
+            0.0,
+            untrained_lead,
+        ),
     ]
 
 
