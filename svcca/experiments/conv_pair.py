@@ -50,6 +50,12 @@ __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
 _SEP = "__"
 _STATES = ("trained", "init")
+#: The three ways chapter 2 matches a fine grid with a coarse one: (grid, method) of make_comparable.
+_RESIZE_ROUTES = {
+    "resize_area": ("smaller", "area"),
+    "resize_fourier": ("smaller", "fourier"),
+    "resize_bilinear": ("larger", "bilinear"),
+}
 
 
 @dataclass(frozen=True)
@@ -631,8 +637,8 @@ class ConvPairData:
         rows: dict[str, list[Any]] = {}
         for a, b in self.pairs():
             rec = recipe_similarities(self, pair=(a, b))
-            for state, sims in rec.items():
-                for recipe, v in sims.items():
+            for state, by_recipe in rec.items():
+                for recipe, v in by_recipe.items():
                     rows.setdefault(names[recipe] + ("" if state == "trained" else "_init"), []).append(v)
             counts, sub = subsampling_curve(self, pair=(a, b))
             full = sub[-1]
@@ -643,14 +649,10 @@ class ConvPairData:
                 A, B = self.acts(layer, a), self.acts(layer, b)
                 half = (A.shape[1] // 2, A.shape[2] // 2)
                 B_half = average_pool(B, half, positions="grid")
-                for key, kw in (
-                    ("resize_area", dict(grid="smaller", method="area")),
-                    ("resize_fourier", dict(grid="smaller", method="fourier")),
-                    ("resize_bilinear", dict(grid="larger", method="bilinear")),
-                ):
-                    resized[key].append(svcca.cca(*make_comparable(A, B_half, **kw)).mean)
-            for key, v in resized.items():
-                rows.setdefault(key, []).append(np.array(v))
+                for key, (grid, method) in _RESIZE_ROUTES.items():
+                    resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, method=method)).mean)
+            for key, sims in resized.items():
+                rows.setdefault(key, []).append(np.array(sims))
             freqs = None
             for state in ("trained", "init") if self.has_init else ("trained",):
                 maps, freqs = frequency_maps(self, pair=(a, b), state=state)

@@ -39,7 +39,7 @@ The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives na
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -804,7 +804,11 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     p = X.shape[1]
     A = rng.standard_normal((p, p))
     scales = np.exp(rng.normal(0.0, 1.0, p))
-    moving = {"svcca": svcca.svcca, "linear cka": svcca.linear_cka, "pls": svcca.pls}
+    moving: dict[str, Callable[..., Any]] = {
+        "svcca": svcca.svcca,
+        "linear cka": svcca.linear_cka,
+        "pls": svcca.pls,
+    }
     moved = {
         name: max(
             abs(f(X * scales, Y).similarity - f(X, Y).similarity),
@@ -1186,7 +1190,11 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     s0, s1 = d.seeds[:2]
     X, Y = d.acts(layer, s0), d.acts(layer, s1)
     Xi, Yi = d.acts(layer, s0, "init"), d.acts(layer, s1, "init")
-    measures = {"cca": svcca.cca, "svcca": svcca.svcca, "cka": svcca.linear_cka}
+    measures: dict[str, Callable[..., Any]] = {
+        "cca": svcca.cca,
+        "svcca": svcca.svcca,
+        "cka": svcca.linear_cka,
+    }
     over_chance, trained_lead, perm_lead, spectrum_shift = {}, {}, {}, 0.0
     for m, f in measures.items():
         shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=seed)
