@@ -59,7 +59,7 @@ def tiny(tiny_result):
 def test_presets_describe_the_documented_runs():
     tiny, default, full = (ConvPairConfig.for_scale(s) for s in ("tiny", "default", "full"))
     assert (default.arch, default.dataset, default.image_size) == ("pilot5", "digits", 8)
-    assert default.seeds == (0, 1)
+    assert default.seeds == (0, 1, 2)
     assert default.n_eval is None and default.record_init
     assert tiny.n_eval == 40 and tiny.epochs == 1 and tiny.width < default.width
     assert full.dataset == "cifar10" and full.device == "cuda" and full.augment_shift > 0
@@ -229,3 +229,34 @@ def test_figure_renders_at_tiny_scale(name, cache_dir, tiny_result):
             assert len(axes) == 5 and axes[0].get_ylabel() == "u"
     finally:
         plt.close(fig)
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def test_claims_are_named_by_the_registry_unique_and_measured_on_every_pair(tiny, tiny_result):
+    from svcca.experiments import Claim, book_experiments
+
+    assert "conv_pair" in book_experiments()
+    claims = ConvPairConfig.for_scale("tiny").claims(tiny_result)
+    names = [c.name for c in claims]
+    assert len(names) == len(set(names)) and all(isinstance(c, Claim) for c in claims)
+    assert all(re.fullmatch(r"conv_pair\.[a-z0-9_]+", n) for n in names)
+    assert all(np.isfinite(c.value) for c in claims)
+    C = {c.name: c for c in claims}
+    assert C["conv_pair.accuracy"].value == pytest.approx(tiny.test_accuracy.min())
+    assert set(C["conv_pair.global_pool_flat"].details) == {f"{a}-{b}" for a, b in tiny.pairs()}
+
+
+def test_claim_measurements_match_the_chapter_recipes(tiny):
+    m = tiny.measurements()
+    s0, s1 = tiny.seeds[:2]
+    rec = _conv.recipe_similarities(tiny)
+    np.testing.assert_allclose(m["positions"][0], rec["trained"]["positions"], atol=TOL64)
+    np.testing.assert_allclose(m["global_init"][0], rec["init"]["global pool"], atol=TOL64)
+    kept = [_conv.variance_kept(tiny.acts(L, s1)) for L in tiny.layers]
+    np.testing.assert_allclose(m["kept_global"][1], kept, atol=TOL64)
+    maps, _ = _conv.frequency_maps(tiny)
+    first = maps[tiny.layers[0]]
+    assert m["first_map_range"][0] == pytest.approx(np.nanmax(first) - np.nanmin(first))
+    assert m["resize_area"].shape == (len(tiny.pairs()), len(tiny.layers))

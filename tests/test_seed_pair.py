@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -244,3 +245,58 @@ def test_projected_accuracy_identity_equals_evaluate_and_a_constant_layer_does_n
     assert any(acc == pytest.approx(f, abs=1e-12) for f in freqs)
     with torch.no_grad():  # the hook is removed afterwards
         torch.testing.assert_close(net(test.tensors[0][:3]), out)
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@pytest.fixture(scope="module")
+def tiny_claims(tiny):
+    return tiny.claims()
+
+
+def test_claims_are_named_by_the_registry_and_group_and_unique(tiny, tiny_claims, tiny_result):
+    from svcca.experiments import Claim, book_experiments
+    from svcca.experiments.seed_pair import CLAIM_GROUPS
+
+    assert "seed_pair" in book_experiments()
+    names = [c.name for c in tiny_claims]
+    assert len(names) == len(set(names)) and all(isinstance(c, Claim) for c in tiny_claims)
+    assert {n.split(".")[1] for n in names} == set(CLAIM_GROUPS)
+    assert all(re.fullmatch(r"seed_pair\.(cca|methods|significance)\.[a-z0-9_]+", n) for n in names)
+    assert all(np.isfinite(c.value) for c in tiny_claims)
+    # the config's claims are the typed result's, and a group selects its chapter's
+    cfg = SeedPairConfig.for_scale("tiny")
+    assert [c.name for c in cfg.claims(tiny_result)] == names
+    assert [c.name for c in tiny.claims(["methods"])] == [
+        n for n in names if n.startswith("seed_pair.methods.")
+    ]
+
+
+def test_claim_values_are_what_they_say(tiny, tiny_claims):
+    import svcca
+
+    C = {c.name: c for c in tiny_claims}
+    assert C["seed_pair.cca.accuracy"].value == pytest.approx(tiny.test_accuracy.min())
+    assert C["seed_pair.cca.untrained_near_chance"].value == pytest.approx(tiny.init_accuracy.max())
+    test = tiny.unshifted("fc2")  # the middle hidden layer of the tiny nets is fc2
+    X, Y = tiny.acts("fc2", 0), tiny.acts("fc2", 1)
+    inflate = svcca.cca(X[test], Y[test]).mean - svcca.cca(X, Y).mean
+    assert C["seed_pair.cca.few_samples_inflate"].value == pytest.approx(inflate, abs=TOL64)
+    ks, curves = tiny.intrinsic_dimensionality("fc1")
+    full = tiny.test_accuracy.mean()
+    one = full - curves["pca"][0].mean()
+    assert C["seed_pair.methods.one_direction_short"].details["fc1"] == pytest.approx(one)
+
+
+def test_a_bad_claim_group_is_refused(tiny):
+    with pytest.raises(ValueError, match="groups must be one of 'cca', 'methods', 'significance'; got 'ch9'"):
+        tiny.claims("ch9")
+
+
+def test_the_seed_moves_the_data_split():
+    from svcca.experiments.seed_pair import _load_data
+
+    cfg = SeedPairConfig.for_scale("tiny")
+    a, b = _load_data(cfg), _load_data(cfg.with_seed_offset(1))
+    assert not torch.equal(a.test.tensors[0], b.test.tensors[0])

@@ -1,6 +1,6 @@
-"""Two conv nets trained from different seeds, their conv layers recorded whole.
+"""Conv nets trained from different seeds, their conv layers recorded whole.
 
-The data behind the book's chapter on convolutional layers: two small conv nets of one
+The data behind the book's chapter on convolutional layers: a few small conv nets of one
 architecture, trained on the same images from different seeds, and every conv layer of
 each recorded over the test images as ``(n_images, height, width, channels)``, with no
 pooling or subsampling, so that the chapter can apply each recipe (positions as
@@ -10,11 +10,19 @@ The same networks at initialisation are recorded too, as a baseline.
 Presets (``ConvPairConfig.for_scale``):
 
 * ``tiny``: two narrow conv nets, one epoch, 40 test images (seconds; tests);
-* ``default``: two ``"pilot5"`` conv nets (5 x conv3x3-32 + batch norm, stride 1) on
+* ``default``: three ``"pilot5"`` conv nets (5 x conv3x3-32 + batch norm, stride 1) on
   scikit-learn's 8x8 digits (embedded, no download), 10 epochs, all 500 test images
   (under 40 s on 2 CPU cores);
 * ``full``: the same nets on CIFAR-10 (32x32, random shifts in training), 250 test images;
   runs only when CIFAR-10 is in the data folder (``data_scripts/download_cifar10.py``).
+
+Claims: :meth:`ConvPairData.claims` (and ``ConvPairConfig.claims(result)``) states what
+chapter 2 says about the trained networks as effects that hold for every network and every
+pair of seeds (names ``conv_pair.*``): how much variance pooling keeps and how it grows
+with depth, how the recipes order the layers, how subsampling converges, how the resizing
+routes compare, and how the per-frequency similarity concentrates at low frequencies in
+deep layers. :meth:`ConvPairData.measurements` gives the numbers they rest on. Their
+bounds are the ``default`` preset's.
 
 The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives named access::
 
@@ -42,6 +50,12 @@ __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
 _SEP = "__"
 _STATES = ("trained", "init")
+#: The three ways chapter 2 matches a fine grid with a coarse one: (grid, method) of make_comparable.
+_RESIZE_ROUTES = {
+    "resize_area": ("smaller", "area"),
+    "resize_fourier": ("smaller", "fourier"),
+    "resize_bilinear": ("larger", "bilinear"),
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +71,9 @@ class ConvPairConfig(ExperimentConfig):
         Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`.
     width : float, default 1.0
         Channel multiplier.
-    seeds : tuple of int, default (0, 1)
-        One network per seed (initialisation and data order); at least two.
+    seeds : tuple of int, default (0, 1, 2)
+        One network per seed (initialisation and data order); at least two. The chapter
+        shows the first pair; its claims hold for every pair.
     epochs, batch_size, lr : training settings (Adam).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training.
@@ -83,17 +98,17 @@ class ConvPairConfig(ExperimentConfig):
     >>> from svcca.experiments.conv_pair import ConvPairConfig
     >>> cfg = ConvPairConfig.for_scale("default")
     >>> cfg.arch, cfg.seeds, cfg.dataset
-    ('pilot5', (0, 1), 'digits')
+    ('pilot5', (0, 1, 2), 'digits')
     """
 
     experiment: ClassVar[str] = "conv_pair"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     dataset: str = "digits"
     image_size: int = 8
     arch: str = "pilot5"
     width: float = 1.0
-    seeds: tuple[int, ...] = (0, 1)
+    seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
@@ -127,11 +142,11 @@ class ConvPairConfig(ExperimentConfig):
     @classmethod
     def preset_tiny(cls) -> ConvPairConfig:
         """Two pilot5 nets at a quarter width (8 channels), 1 epoch, 40 test images: seconds."""
-        return cls(width=0.25, epochs=1, n_eval=40)
+        return cls(width=0.25, epochs=1, n_eval=40, seeds=(0, 1))
 
     @classmethod
     def preset_default(cls) -> ConvPairConfig:
-        """Two pilot5 conv nets on the 8x8 digits, 10 epochs, all 500 test images."""
+        """Three pilot5 conv nets on the 8x8 digits, 10 epochs, all 500 test images."""
         return cls()
 
     @classmethod
@@ -140,6 +155,14 @@ class ConvPairConfig(ExperimentConfig):
         return cls(dataset="cifar10", epochs=30, batch_size=128, augment_shift=2, n_eval=250, device="cuda")
 
     # ---- the experiment --------------------------------------------------------------
+    def claims(self, result: ExperimentResult) -> list[Any]:
+        """Chapter 2's claims: effects that hold for every network and every pair of seeds.
+
+        Names start with ``"conv_pair."``; see :meth:`ConvPairData.claims`. The bounds are
+        those of the ``default`` preset.
+        """
+        return unpack(result, self).claims()
+
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
         with _torch_threads(self.threads if str(self.device).startswith("cpu") else None):
@@ -251,6 +274,255 @@ def _build(cfg: ConvPairConfig, data: Any, seed: int) -> Any:
     return ConvNet(cfg.arch, data.input_shape[0], data.n_classes, width=cfg.width, seed=seed)
 
 
+# --------------------------------------------------------------------------- claims
+
+
+def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
+    """The claims of chapter 2, from :meth:`ConvPairData.measurements`."""
+    from ._claims import Claim
+
+    pre = "conv_pair."
+    pos, glob = m["positions"], m["global"]
+
+    def pairs_detail(v: np.ndarray) -> dict[str, float]:
+        return {f"{a}-{b}": float(x) for (a, b), x in zip(data.pairs(), np.asarray(v))}
+
+    def seeds_detail(v: np.ndarray) -> dict[str, float]:
+        return {f"seed {s}": float(x) for s, x in zip(data.seeds, np.asarray(v))}
+
+    from scipy.stats import spearmanr
+
+    def depth_rank(rows: np.ndarray) -> np.ndarray:
+        """Spearman correlation of each row with the layer index (1: grows with every layer)."""
+        depth = np.arange(rows.shape[1])
+        return np.array([spearmanr(depth, r)[0] for r in rows])
+
+    first_gap = pos[:, 0] - pos[:, 1:].max(1)
+    above = (glob[:, 1:] - pos[:, 1:]).min(1)
+    area = m["resize_area"]
+    out = [
+        Claim(
+            pre + "accuracy",
+            "every trained network classifies the test digits with over 95% accuracy",
+            data.test_accuracy.min(),
+            ">",
+            0.95,
+            seeds_detail(data.test_accuracy),
+        ),
+        Claim(
+            pre + "positions_meaningful",
+            "with positions as datapoints the first layers' mean CCA is well below the flattened layers' 1",
+            pos[:, 0].max(),
+            "<",
+            0.9,
+            pairs_detail(pos[:, 0]),
+        ),
+        Claim(
+            pre + "subsample_inflates",
+            "with 1/128 of the rows every layer's similarity is inflated by more than 0.005 (every pair)",
+            m["sub_first"].min(),
+            ">",
+            0.005,
+            pairs_detail(m["sub_first"].min(1)),
+        ),
+        Claim(
+            pre + "subsample_eighth",
+            "from one eighth of the rows on, every layer is within 0.015 of its "
+            "value with all rows (every pair)",
+            np.abs(m["sub_eighth"]).max(),
+            "<",
+            0.015,
+            pairs_detail(np.abs(m["sub_eighth"]).max(1)),
+        ),
+        Claim(
+            pre + "pool_discards_early",
+            "global average pooling keeps less than 15% of the variance of the "
+            "first three conv layers (every network)",
+            m["kept_global"][:, :3].max(),
+            "<",
+            0.15,
+            seeds_detail(m["kept_global"][:, :3].max(1)),
+        ),
+        Claim(
+            pre + "pool_keeps_last",
+            "global average pooling keeps more than half of the last layer's variance (every network)",
+            m["kept_global"][:, -1].min(),
+            ">",
+            0.5,
+            seeds_detail(m["kept_global"][:, -1]),
+        ),
+        Claim(
+            pre + "pool_grows_with_depth",
+            "the variance global pooling keeps grows with depth (Spearman "
+            "correlation with the layer index above 0.8, every network)",
+            depth_rank(m["kept_global"]).min(),
+            ">",
+            0.8,
+            seeds_detail(depth_rank(m["kept_global"])),
+        ),
+        Claim(
+            pre + "positions_first_layer_highest",
+            "with positions as datapoints the first layer is the most "
+            "similar, by more than 0.15 over every later layer (every pair)",
+            first_gap.min(),
+            ">",
+            0.15,
+            pairs_detail(first_gap),
+        ),
+        Claim(
+            pre + "global_pool_flat",
+            "global pooling gives a nearly flat profile over depth (range below 0.1, every pair)",
+            np.ptp(glob, axis=1).max(),
+            "<",
+            0.1,
+            pairs_detail(np.ptp(glob, axis=1)),
+        ),
+        Claim(
+            pre + "global_pool_above_positions",
+            "global pooling sits more than 0.05 above positions as "
+            "datapoints in every layer after the first (every pair)",
+            above.min(),
+            ">",
+            0.05,
+            pairs_detail(above),
+        ),
+        Claim(
+            pre + "global_pool_below_positions_first",
+            "in the first layer global pooling is below positions as datapoints (every pair)",
+            (pos[:, 0] - glob[:, 0]).min(),
+            ">",
+            0.0,
+            pairs_detail(pos[:, 0] - glob[:, 0]),
+        ),
+        Claim(
+            pre + "resize_area_above_bilinear",
+            "area averaging down to the coarse grid gives a higher "
+            "similarity than bilinear upsampling, in every layer and pair",
+            (area - m["resize_bilinear"]).min(),
+            ">",
+            0.0,
+            pairs_detail((area - m["resize_bilinear"]).min(1)),
+        ),
+        Claim(
+            pre + "resize_area_above_fourier",
+            "area averaging gives a higher similarity than Fourier "
+            "resampling down to the coarse grid, in every layer and pair",
+            (area - m["resize_fourier"]).min(),
+            ">",
+            0.0,
+            pairs_detail((area - m["resize_fourier"]).min(1)),
+        ),
+        Claim(
+            pre + "frequency_first_flat",
+            "the first layer is equally similar at every spatial frequency (range below 0.05, every pair)",
+            m["first_map_range"].max(),
+            "<",
+            0.05,
+            pairs_detail(m["first_map_range"]),
+        ),
+        Claim(
+            pre + "frequency_last_peaks_at_zero",
+            "in the last layer the zero frequency is the most similar "
+            "(lead over the next frequency, every pair)",
+            m["last_zero_lead"].min(),
+            ">",
+            0.0,
+            pairs_detail(m["last_zero_lead"]),
+        ),
+        Claim(
+            pre + "frequency_last_spread",
+            "in the last layer the zero frequency is more similar than the "
+            "least similar frequency by more than 0.2 (every pair)",
+            m["last_zero_spread"].min(),
+            ">",
+            0.2,
+            pairs_detail(m["last_zero_spread"]),
+        ),
+        Claim(
+            pre + "zero_frequency_share_first",
+            "the zero frequency holds under 3% of the first layer's variance (every network)",
+            m["kept_global"][:, 0].max(),
+            "<",
+            0.03,
+            seeds_detail(m["kept_global"][:, 0]),
+        ),
+        Claim(
+            pre + "contrast_grows",
+            "the margin of the lowest frequencies over the highest grows with depth "
+            "(Spearman correlation with the layer index above 0.8, every pair)",
+            depth_rank(m["contrast"]).min(),
+            ">",
+            0.8,
+            pairs_detail(depth_rank(m["contrast"])),
+        ),
+        Claim(
+            pre + "contrast_first",
+            "in the first layer the low-frequency margin is under 0.03 (every pair)",
+            m["contrast"][:, 0].max(),
+            "<",
+            0.03,
+            pairs_detail(m["contrast"][:, 0]),
+        ),
+        Claim(
+            pre + "contrast_last",
+            "in the last layer the low-frequency margin exceeds 0.06 (every pair)",
+            m["contrast"][:, -1].min(),
+            ">",
+            0.06,
+            pairs_detail(m["contrast"][:, -1]),
+        ),
+        Claim(
+            pre + "pool4_first",
+            "pooling to 4x4 keeps under 90% of the first layer's variance (every network)",
+            m["kept_4x4"][:, 0].max(),
+            "<",
+            0.9,
+            seeds_detail(m["kept_4x4"][:, 0]),
+        ),
+        Claim(
+            pre + "pool4_last",
+            "pooling to 4x4 keeps over 90% of the last layer's variance (every network)",
+            m["kept_4x4"][:, -1].min(),
+            ">",
+            0.9,
+            seeds_detail(m["kept_4x4"][:, -1]),
+        ),
+    ]
+    if "positions_init" in m:
+        d_init = np.abs(m["positions_init"][:, 0] - pos[:, 0])
+        learned = m["contrast"][:, -1] - m["contrast_init"].max(1)
+        out += [
+            Claim(
+                pre + "pool_untrained",
+                "in the untrained networks global pooling keeps less than 5% of every "
+                "layer's variance (every network)",
+                m["kept_global_init"].max(),
+                "<",
+                0.05,
+                seeds_detail(m["kept_global_init"].max(1)),
+            ),
+            Claim(
+                pre + "first_layer_not_learned",
+                "with positions as datapoints the untrained networks' first "
+                "layer is within 0.02 of the trained value (every pair)",
+                d_init.max(),
+                "<",
+                0.02,
+                pairs_detail(d_init),
+            ),
+            Claim(
+                pre + "contrast_learned",
+                "the trained last layer's low-frequency margin exceeds the untrained "
+                "networks' margin in every layer by more than 0.02 (every pair)",
+                learned.min(),
+                ">",
+                0.02,
+                pairs_detail(learned),
+            ),
+        ]
+    return out
+
+
 # --------------------------------------------------------------------------- unpacking
 
 
@@ -315,6 +587,95 @@ class ConvPairData:
     def channels(self, layer: str) -> int:
         """Number of channels of ``layer``."""
         return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[3])
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """Every pair of distinct seeds, in order."""
+        s = self.seeds
+        return [(s[i], s[j]) for i in range(len(s)) for j in range(i + 1, len(s))]
+
+    def measurements(self) -> dict[str, np.ndarray]:
+        """The numbers chapter 2's claims rest on, for every network and every pair.
+
+        Returns a dict of arrays: ``"kept_global"``, ``"kept_2x2"``, ``"kept_4x4"``,
+        ``"kept_global_init"`` (fraction of each layer's variance that average pooling
+        keeps, shape ``(n_seeds, n_layers)``); per pair ``(n_pairs, n_layers)``: the four
+        recipes of :func:`svcca.figures._conv.recipe_similarities`, trained and untrained
+        (``"positions"``, ``"pool2"``, ``"global"``, ``"dft"``, ``"positions_init"``...), the
+        subsampling curve's first and one-eighth points minus all rows (``"sub_first"``,
+        ``"sub_eighth"``), the three resizing routes (``"resize_area"``,
+        ``"resize_fourier"``, ``"resize_bilinear"``), and from the per-frequency maps the
+        low-minus-high contrast (``"contrast"``, ``"contrast_init"``); per pair, for the
+        first and last layer's maps, ``"first_map_range"``, ``"last_zero_lead"`` (zero
+        frequency minus the best other frequency) and ``"last_zero_spread"`` (zero minus
+        the least similar frequency).
+        """
+        import svcca
+        from svcca.conv import average_pool, make_comparable
+
+        from ..figures._conv import frequency_maps, recipe_similarities, subsampling_curve, variance_kept
+
+        L = self.layers
+        out: dict[str, Any] = {}
+        for key, state, size in (
+            ("kept_global", "trained", None),
+            ("kept_2x2", "trained", 2),
+            ("kept_4x4", "trained", 4),
+            ("kept_global_init", "init", None),
+        ):
+            if state == "init" and not self.has_init:
+                continue
+            out[key] = np.array(
+                [[variance_kept(self.acts(layer, s, state), size) for layer in L] for s in self.seeds]
+            )
+        names = {
+            "positions": "positions",
+            "pooled to 2x2, positions": "pool2",
+            "global pool": "global",
+            "dft union": "dft",
+        }
+        h = self.grid(L[0])[0]
+        rows: dict[str, list[Any]] = {}
+        for a, b in self.pairs():
+            rec = recipe_similarities(self, pair=(a, b))
+            for state, by_recipe in rec.items():
+                for recipe, v in by_recipe.items():
+                    rows.setdefault(names[recipe] + ("" if state == "trained" else "_init"), []).append(v)
+            counts, sub = subsampling_curve(self, pair=(a, b))
+            full = sub[-1]
+            rows.setdefault("sub_first", []).append(sub[0] - full)
+            rows.setdefault("sub_eighth", []).append(sub[counts == counts[-1] // 8][0] - full)
+            resized: dict[str, list[float]] = {"resize_area": [], "resize_fourier": [], "resize_bilinear": []}
+            for layer in L:
+                A, B = self.acts(layer, a), self.acts(layer, b)
+                half = (A.shape[1] // 2, A.shape[2] // 2)
+                B_half = average_pool(B, half, positions="grid")
+                for key, (grid, method) in _RESIZE_ROUTES.items():
+                    resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, method=method)).mean)
+            for key, sims in resized.items():
+                rows.setdefault(key, []).append(np.array(sims))
+            freqs = None
+            for state in ("trained", "init") if self.has_init else ("trained",):
+                maps, freqs = frequency_maps(self, pair=(a, b), state=state)
+                radius = np.maximum(np.abs(freqs)[:, None], np.abs(freqs)[None, :])
+                low, high = radius <= h // 8, radius >= 3 * h // 8
+                contrast = [np.nanmean(maps[layer][low]) - np.nanmean(maps[layer][high]) for layer in L]
+                rows.setdefault("contrast" + ("" if state == "trained" else "_init"), []).append(
+                    np.array(contrast)
+                )
+                if state == "trained":
+                    zero = radius == 0
+                    first, last = maps[L[0]], maps[L[-1]]
+                    rows.setdefault("first_map_range", []).append(np.nanmax(first) - np.nanmin(first))
+                    rows.setdefault("last_zero_lead", []).append(
+                        float(last[zero][0]) - np.nanmax(np.where(zero, np.nan, last))
+                    )
+                    rows.setdefault("last_zero_spread", []).append(float(last[zero][0]) - np.nanmin(last))
+        out.update({k: np.array(v) for k, v in rows.items()})
+        return out
+
+    def claims(self) -> list[Any]:
+        """Chapter 2's claims about the trained conv nets (see :meth:`ConvPairConfig.claims`)."""
+        return _claims(self, self.measurements())
 
     def network(self, seed: int | None = None, state: str = "trained") -> Any:
         """Rebuild network ``seed`` (trained weights, or its initialisation), in eval mode."""

@@ -15,6 +15,16 @@ Presets (``SeedPairConfig.for_scale``):
 * ``full``: three conv nets (Tiny-10 at twice the width) on CIFAR-10, conv layers with
   spatial positions as datapoints; runs only when CIFAR-10 is in the data folder.
 
+Claims: :meth:`SeedPairData.claims` (and ``SeedPairConfig.claims(result)``) states what
+chapters 1, 3 and 4 say about these networks as effects checked on every network or pair of
+seeds: ``seed_pair.cca.*`` (trained pairs above untrained pairs for every summary, SVCCA
+and PWCCA, and untrained pairs above the permutation null; the learned part of PWCCA grows
+with depth; few samples inflate CCA), ``seed_pair.methods.*`` (an eighth of the principal
+or SVCCA directions recovers the accuracy; random directions lag in the first hidden layer
+and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
+(chance levels, permutation and bootstrap facts, Bartlett counts). Their bounds are the
+``default`` preset's.
+
 The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives named access::
 
     from svcca.experiments import run_or_load
@@ -29,7 +39,7 @@ The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives na
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -38,6 +48,7 @@ import numpy as np
 from ._cache import ExperimentConfig, ExperimentResult
 
 __all__ = [
+    "CLAIM_GROUPS",
     "METHODS",
     "SeedPairConfig",
     "SeedPairData",
@@ -96,7 +107,8 @@ class SeedPairConfig(ExperimentConfig):
     n_fit : int or None, default None
         Use only the first ``n_fit`` training images for fitting (None: all).
     seed : int, default 0
-        Seeds the random directions and the choice of conv positions.
+        Seeds the digits' train/test split (``svcca.nn.load_digits(seed=...)``), the random
+        directions, the choice of conv positions and the random draws of the claims.
     device : str, default "cpu"
         Not part of the cache key.
     data_root : str or None
@@ -109,7 +121,7 @@ class SeedPairConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "seed_pair"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     dataset: str = "digits"
     image_size: int = 8
@@ -181,6 +193,10 @@ class SeedPairConfig(ExperimentConfig):
         )
 
     # ---- the experiment --------------------------------------------------------------
+    def claims(self, result: ExperimentResult) -> list[Any]:
+        """The claims of chapters 1, 3 and 4 (see :meth:`SeedPairData.claims`)."""
+        return unpack(result, self).claims()
+
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
         with _limit_threads(self.num_threads):
@@ -276,7 +292,7 @@ def _load_data(cfg: SeedPairConfig) -> Any:
     from ..nn.data import load_cifar10, load_digits
 
     if cfg.dataset == "digits":
-        return load_digits(image_size=cfg.image_size)
+        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
     return load_cifar10(cfg.data_root)
 
 
@@ -677,6 +693,25 @@ class SeedPairData:
         acc = self.arrays["id_accuracy"][li]
         return np.asarray(self.arrays["id_ks"]), {m: acc[i] for i, m in enumerate(self.id_methods)}
 
+    def claims(self, groups: Sequence[str] | str | None = None) -> list[Any]:
+        """The book's claims about these networks (a list of :class:`~svcca.experiments.Claim`).
+
+        Parameters
+        ----------
+        groups : str or sequence of str, optional
+            Which chapters' claims: ``"cca"`` (chapter 1, names ``"seed_pair.cca.*"``),
+            ``"methods"`` (chapter 3) and ``"significance"`` (chapter 4); default all
+            (:data:`CLAIM_GROUPS`). The bounds are those of the ``default`` preset.
+        """
+        from .._validation import check_option
+
+        groups = CLAIM_GROUPS if groups is None else ((groups,) if isinstance(groups, str) else tuple(groups))
+        out: list[Any] = []
+        for g in groups:
+            check_option(g, "groups", CLAIM_GROUPS)
+            out += _CLAIM_BUILDERS[g](self)
+        return out
+
     def id_dims(self, layer: str) -> dict[str, np.ndarray]:
         """Number of directions each method provides for ``layer``, per seed."""
         li = self.id_layers.index(layer)
@@ -711,3 +746,597 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         shifts=np.asarray(arrays["eval_shifts"]),
         n_classes=int(arrays["n_classes"]),
     )
+
+
+# --------------------------------------------------------------------------- claims
+
+#: Claim groups of :meth:`SeedPairData.claims`, by the chapter that states them.
+CLAIM_GROUPS = ("cca", "methods", "significance")
+
+
+def _detail(names: Sequence[Any], values: Any) -> dict[str, float]:
+    return {str(k): float(v) for k, v in zip(names, np.asarray(values, dtype=float).ravel())}
+
+
+def _cca_claims(d: SeedPairData) -> list[Any]:
+    """Chapter 1: summaries, SVCCA's kept variance and PWCCA on the trained networks."""
+    import svcca
+    from svcca import stats
+
+    from ._claims import Claim
+
+    pre = "seed_pair.cca."
+    cfg = d.config
+    hidden = d.layers[:-1]
+    layer = hidden[len(hidden) // 2]
+    pairs = d.pairs()
+    labels = [f"{a}-{b}" for a, b in pairs]
+    rng = np.random.default_rng([cfg.seed, 1])
+    s0, s1 = d.seeds[:2]
+    X, Y = d.acts(layer, s0), d.acts(layer, s1)
+
+    # few samples inflate the similarity (the plain test set against the shifted probe)
+    test = d.unshifted(layer)
+    inflate = [
+        svcca.cca(d.acts(layer, a)[test], d.acts(layer, b)[test]).mean
+        - svcca.cca(d.acts(layer, a), d.acts(layer, b)).mean
+        for a, b in pairs
+    ]
+    # summaries of the spectrum: trained against untrained pairs
+    summary_gap, pillai_ratio = [], []
+    for a, b in pairs:
+        t = svcca.cca(d.acts(layer, a), d.acts(layer, b))
+        u = svcca.cca(d.acts(layer, a, "init"), d.acts(layer, b, "init"))
+        k_t, k_u = min(t.x_rank, t.y_rank), min(u.x_rank, u.y_rank)
+        summary_gap.append(
+            min(
+                t.mean - u.mean,
+                t.truncated_mean(0.98) - u.truncated_mean(0.98),
+                t.yanai - u.yanai,
+                t.pillai / k_t - u.pillai / k_u,
+            )
+        )
+        pillai_ratio.append(t.pillai / stats.analytic_null_pillai(t.n_samples, t.x_rank, t.y_rank))
+    untrained = svcca.cca(d.acts(layer, s0, "init"), d.acts(layer, s1, "init"))
+    perm = np.array([svcca.cca(X, Y[rng.permutation(len(Y))]).rho for _ in range(20)])
+    perm_lead = float(np.min(untrained.rho[:5] - np.quantile(perm, 0.975, axis=0)[:5]))
+    # invariance: measures that weigh directions by variance move under neuron scales
+    p = X.shape[1]
+    A = rng.standard_normal((p, p))
+    scales = np.exp(rng.normal(0.0, 1.0, p))
+    moving: dict[str, Callable[..., Any]] = {
+        "svcca": svcca.svcca,
+        "linear cka": svcca.linear_cka,
+        "pls": svcca.pls,
+    }
+    moved = {
+        name: max(
+            abs(f(X * scales, Y).similarity - f(X, Y).similarity),
+            abs(f(X @ A, Y).similarity - f(X, Y).similarity),
+        )
+        for name, f in moving.items()
+    }
+    pw_moved = max(
+        abs(svcca.pwcca(T, Y).similarity - svcca.pwcca(X, Y).similarity) for T in (X * scales, X @ A)
+    )
+    # SVCCA: directions kept and the dependence on keep
+    kept_frac = [
+        svcca.svcca(d.acts(layer, a), d.acts(layer, b), keep=0.99).x_dims / d.width(layer) for a, b in pairs
+    ]
+    keeps = (0.8, 0.9, 0.95, 0.99, 0.999)
+    by_keep = {
+        state: np.array(
+            [
+                [
+                    svcca.svcca(d.acts(layer, a, state), d.acts(layer, b, state), keep=k).similarity
+                    for k in keeps
+                ]
+                for a, b in pairs
+            ]
+        )
+        for state in ("trained", "init")
+    }
+    # PWCCA over layers and pairs, against untrained pairs and a permutation null
+    pw = {
+        state: np.array(
+            [
+                [svcca.pwcca(d.acts(L, a, state), d.acts(L, b, state)).similarity for L in d.layers]
+                for a, b in pairs
+            ]
+        )
+        for state in ("trained", "init")
+    }
+    null_hi = np.array(
+        [
+            stats.permutation_test(
+                d.acts(L, s0), d.acts(L, s1), "pwcca", n_permutations=50, rng=cfg.seed
+            ).null_quantile(0.975)
+            for L in d.layers
+        ]
+    )
+    pw_over_mean = [
+        svcca.pwcca(d.acts(layer, a), d.acts(layer, b)).similarity
+        - svcca.cca(d.acts(layer, a), d.acts(layer, b)).mean
+        for a, b in pairs
+    ]
+    gap = pw["trained"].mean(0) - pw["init"].mean(0)
+    sides = np.array(
+        [
+            [
+                [
+                    svcca.pwcca(d.acts(L, s0, st), d.acts(L, s1, st), side=sd).similarity
+                    for st in ("trained", "init")
+                ]
+                for sd in ("x", "y", "symmetric")
+            ]
+            for L in d.layers
+        ]
+    )
+    return [
+        Claim(
+            pre + "accuracy",
+            "every trained network classifies the test digits with over 90% accuracy",
+            d.test_accuracy.min(),
+            ">",
+            0.9,
+            _detail(d.seeds, d.test_accuracy),
+        ),
+        Claim(
+            pre + "untrained_near_chance",
+            "the untrained networks are near chance (below 30%)",
+            d.init_accuracy.max(),
+            "<",
+            0.3,
+            _detail(d.seeds, d.init_accuracy),
+        ),
+        Claim(
+            pre + "few_samples_inflate",
+            f"on the 500 plain test images the trained pairs' mean CCA ({layer}) "
+            "is more than 0.05 above its value on the shifted probe (every pair)",
+            min(inflate),
+            ">",
+            0.05,
+            _detail(labels, inflate),
+        ),
+        Claim(
+            pre + "summaries_rank_trained_first",
+            "every summary (mean, truncated mean, Yanai's R2, Pillai per "
+            "direction) ranks the trained pair above the untrained pair (smallest gap, every pair)",
+            min(summary_gap),
+            ">",
+            0.0,
+            _detail(labels, summary_gap),
+        ),
+        Claim(
+            pre + "pillai_above_chance",
+            "the trained pairs' Pillai trace is more than 5 times its chance level (every pair)",
+            min(pillai_ratio),
+            ">",
+            5.0,
+            _detail(labels, pillai_ratio),
+        ),
+        Claim(
+            pre + "untrained_above_permutation",
+            "the top 5 correlations of the untrained pair lie above the "
+            "permutation null's 97.5% quantile (smallest lead)",
+            perm_lead,
+            ">",
+            0.0,
+        ),
+        Claim(
+            pre + "variance_weighted_measures_move",
+            "SVCCA, linear CKA and PLS each move by more than 0.02 "
+            "under per-neuron scaling or an invertible map (smallest move)",
+            min(moved.values()),
+            ">",
+            0.02,
+            moved,
+        ),
+        Claim(
+            pre + "pwcca_moves_little",
+            "PWCCA moves by less than 0.01 under the same maps",
+            pw_moved,
+            "<",
+            0.01,
+        ),
+        Claim(
+            pre + "svcca_keeps_few",
+            "at 99% variance SVCCA keeps fewer than half of the layer's directions (every pair)",
+            max(kept_frac),
+            "<",
+            0.5,
+            _detail(labels, kept_frac),
+        ),
+        Claim(
+            pre + "svcca_keep_trained_above_untrained",
+            "every trained pair beats every untrained pair at every kept variance (smallest gap)",
+            (by_keep["trained"].min(0) - by_keep["init"].max(0)).min(),
+            ">",
+            0.0,
+            _detail(keeps, by_keep["trained"].min(0) - by_keep["init"].max(0)),
+        ),
+        Claim(
+            pre + "svcca_depends_on_keep",
+            "the trained pairs' mean SVCCA moves by more than 0.1 as the kept variance varies",
+            np.ptp(by_keep["trained"].mean(0)),
+            ">",
+            0.1,
+        ),
+        Claim(
+            pre + "pwcca_above_mean",
+            "PWCCA lies above the plain mean CCA (every pair)",
+            min(pw_over_mean),
+            ">",
+            0.0,
+            _detail(labels, pw_over_mean),
+        ),
+        Claim(
+            pre + "pwcca_trained_above_untrained",
+            "in every layer every trained pair is more similar (PWCCA) "
+            "than every untrained pair (smallest gap)",
+            (pw["trained"].min(0) - pw["init"].max(0)).min(),
+            ">",
+            0.0,
+            _detail(d.layers, pw["trained"].min(0) - pw["init"].max(0)),
+        ),
+        Claim(
+            pre + "pwcca_untrained_above_null",
+            "in every layer every untrained pair is above the permutation "
+            "null's 97.5% quantile (smallest gap)",
+            (pw["init"].min(0) - null_hi).min(),
+            ">",
+            0.0,
+            _detail(d.layers, pw["init"].min(0) - null_hi),
+        ),
+        Claim(
+            pre + "pwcca_trained_high",
+            "the trained pairs' mean PWCCA exceeds 0.8 in every layer",
+            pw["trained"].mean(0).min(),
+            ">",
+            0.8,
+            _detail(d.layers, pw["trained"].mean(0)),
+        ),
+        Claim(
+            pre + "learned_gap_grows",
+            "the learned part of the similarity (trained minus untrained PWCCA) is "
+            "larger in the last hidden layer than in the first, by more than 0.1",
+            gap[-2] - gap[0],
+            ">",
+            0.1,
+            _detail(d.layers, gap),
+        ),
+        Claim(
+            pre + "learned_gap_first",
+            "the learned part exceeds 0.05 in the first hidden layer",
+            gap[0],
+            ">",
+            0.05,
+        ),
+        Claim(
+            pre + "learned_gap_last_hidden",
+            "the learned part exceeds 0.2 in the last hidden layer",
+            gap[-2],
+            ">",
+            0.2,
+        ),
+        Claim(
+            pre + "pwcca_side_small",
+            "the side PWCCA weighs by moves its value by less than 0.02 in every layer",
+            np.ptp(sides, axis=1).max(),
+            "<",
+            0.02,
+        ),
+        Claim(
+            pre + "pwcca_side_same_conclusion",
+            "with every side, the trained pair stays above the untrained pair in every layer (smallest gap)",
+            (sides[:, :, 0] - sides[:, :, 1]).min(),
+            ">",
+            0.0,
+        ),
+    ]
+
+
+def _methods_claims(d: SeedPairData) -> list[Any]:
+    """Chapter 3: how many directions of each hidden layer the networks use."""
+    import svcca
+
+    from ..nn import record
+    from ._claims import Claim
+
+    pre = "seed_pair.methods."
+    full = float(d.test_accuracy.mean())
+    hidden = d.id_layers
+    first, deep = hidden[0], hidden[1:]
+    ks = list(d.intrinsic_dimensionality(first)[0])
+
+    def kidx(k: int) -> int:
+        """Index of the largest computed k not above ``k`` (the first one if none is)."""
+        return max(int(np.searchsorted(ks, k, side="right")) - 1, 0)
+
+    def at(layer: str, method: str, k: int) -> float:
+        """Mean accuracy over the networks with ``k`` directions of ``method``."""
+        return float(d.intrinsic_dimensionality(layer)[1][method][kidx(k)].mean())
+
+    k8 = {L: min(d.width(L) // 8, ks[-1]) for L in hidden}
+    pca_short = {L: full - at(L, "pca", k8[L]) for L in hidden}
+    svcca_short = {L: full - at(L, "svcca", k8[L]) for L in hidden}
+    one_dir = {L: full - at(L, "pca", 1) for L in hidden}
+    drop_4_16 = at(first, "pca", 16) - at(first, "pca", 4)
+    # random directions: behind in the first hidden layer, caught up in the deeper ones
+    random_gap_first = at(first, "pca", 8) - at(first, "random", 8)
+
+    def canonical_lead(L: str) -> float:
+        return min(at(L, "cca", k8[L]), at(L, "svcca", k8[L])) - at(L, "random", k8[L])
+
+    lead_deep = {L: max(at(L, "cca", k8[L]), at(L, "svcca", k8[L])) - at(L, "random", k8[L]) for L in deep}
+    # the 99%-variance cut against the eighth of the directions that recovers the accuracy
+    fit_images, test_set = d.inputs()
+    ratio, deeper_lower = [], []
+    for s in d.seeds:
+        acts = record(d.network(s), fit_images, list(hidden))
+        kept = {L: svcca.pca(acts[L].astype(np.float64)).n_components_for(0.99) for L in hidden}
+        ratio.append(kept[first] / k8[first])
+        deeper_lower.append(kept[first] - kept[hidden[-1]])
+    # random neurons against principal directions (exercise)
+    net = d.network(d.seeds[0])
+    X1 = record(net, fit_images, [first])[first].astype(np.float64)
+    live = np.flatnonzero(np.ptp(X1, axis=0) > 0)
+    chosen = np.random.default_rng([d.config.seed, 3]).permutation(live)
+    select = np.eye(X1.shape[1])[:, chosen]
+    curves1 = d.intrinsic_dimensionality(first)[1]["pca"]
+    k_n = int(ks[kidx(8)])
+    neurons = projected_accuracy(net, first, *fit_projection(X1, select, k_n), test_set)
+    pca_n = float(curves1[kidx(k_n), 0])
+    return [
+        Claim(
+            pre + "pca_recovers",
+            "in every hidden layer the top eighth of the principal directions recovers "
+            "the accuracy to within 0.02 (largest shortfall)",
+            max(pca_short.values()),
+            "<",
+            0.02,
+            pca_short,
+        ),
+        Claim(
+            pre + "svcca_recovers",
+            "the SVCCA directions shared with another network recover it to within "
+            "0.02 with as many directions (largest shortfall)",
+            max(svcca_short.values()),
+            "<",
+            0.02,
+            svcca_short,
+        ),
+        Claim(
+            pre + "one_direction_short",
+            "one principal direction is far from enough: accuracy more than 0.3 "
+            "below full in every hidden layer",
+            min(one_dir.values()),
+            ">",
+            0.3,
+            one_dir,
+        ),
+        Claim(
+            pre + "four_directions_drop",
+            f"in {first}, 4 principal directions give more than 0.1 less accuracy than 16",
+            drop_4_16,
+            ">",
+            0.1,
+        ),
+        Claim(
+            pre + "random_behind_pca_first",
+            f"in {first}, random directions fall more than 0.1 behind PCA at k = 8",
+            random_gap_first,
+            ">",
+            0.1,
+        ),
+        Claim(
+            pre + "random_behind_canonical_first",
+            f"in {first}, with an eighth of the directions, random "
+            "directions are more than 0.04 behind both CCA and SVCCA",
+            canonical_lead(first),
+            ">",
+            0.04,
+        ),
+        Claim(
+            pre + "random_catches_up_deeper",
+            "in the deeper hidden layers, with an eighth of the directions, "
+            "random directions are within 0.025 of CCA and SVCCA (largest lag)",
+            max(lead_deep.values()),
+            "<",
+            0.025,
+            lead_deep,
+        ),
+        Claim(
+            pre + "variance_cut_conservative",
+            f"the 99%-variance cut keeps more than 4 times the eighth of "
+            f"{first}'s directions that recovers the accuracy (every network)",
+            min(ratio),
+            ">",
+            4.0,
+            _detail(d.seeds, ratio),
+        ),
+        Claim(
+            pre + "deeper_lower_dimensional",
+            "the 99%-variance cut keeps fewer directions in the last hidden "
+            "layer than in the first (every network)",
+            min(deeper_lower),
+            ">",
+            0,
+            _detail(d.seeds, deeper_lower),
+        ),
+        Claim(
+            pre + "random_neurons_weak",
+            f"{k_n} random neurons of {first} recover more than 0.1 less accuracy "
+            f"than {k_n} principal directions",
+            pca_n - neurons,
+            ">",
+            0.1,
+            {"random neurons": neurons, "principal directions": pca_n},
+        ),
+    ]
+
+
+def _significance_claims(d: SeedPairData) -> list[Any]:
+    """Chapter 4: baselines, permutation tests, bootstrap intervals and Bartlett's test."""
+    import svcca
+    from svcca import stats
+
+    from ._claims import Claim
+
+    pre = "seed_pair.significance."
+    seed = d.config.seed
+    hidden = d.layers[:-1]
+    layer = hidden[len(hidden) // 2]
+    s0, s1 = d.seeds[:2]
+    X, Y = d.acts(layer, s0), d.acts(layer, s1)
+    Xi, Yi = d.acts(layer, s0, "init"), d.acts(layer, s1, "init")
+    measures: dict[str, Callable[..., Any]] = {
+        "cca": svcca.cca,
+        "svcca": svcca.svcca,
+        "cka": svcca.linear_cka,
+    }
+    over_chance, trained_lead, perm_lead, spectrum_shift = {}, {}, {}, 0.0
+    for m, f in measures.items():
+        shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=seed)
+        spectrum = stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=seed)
+        perm = stats.permutation_test(X, Y, m, n_permutations=100, rng=seed)
+        chance = max(
+            np.max(shape.null_distribution),
+            np.max(spectrum.null_distribution),
+            np.max(perm.null_distribution),
+        )
+        untrained = f(Xi, Yi).similarity
+        over_chance[m] = untrained - chance
+        trained_lead[m] = perm.observed - untrained
+        perm_lead[m] = perm.observed - np.max(perm.null_distribution)
+        if m == "cka":
+            spectrum_shift = abs(shape.mean - spectrum.mean)
+    boot = {
+        state: [
+            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_boot=20, rng=seed)
+            for L in d.layers
+        ]
+        for state in ("trained", "init")
+    }
+
+    def basic(b: Any) -> tuple[float, float, float]:
+        q_lo, q_med, q_hi = np.quantile(b.bootstrap_distribution, [0.025, 0.5, 0.975])
+        return 2 * b.observed - q_med, 2 * b.observed - q_hi, 2 * b.observed - q_lo
+
+    bias = np.array([[b.bias for b in boot[state][:-1]] for state in ("trained", "init")])
+    miss = max(b.low - b.observed for b in boot["trained"])
+    tr = np.array([basic(b) for b in boot["trained"]])
+    ut = np.array([basic(b) for b in boot["init"]])
+    across = np.array(
+        [[svcca.cca(d.acts(L, a), d.acts(L, b)).similarity for L in d.layers] for a, b in d.pairs()]
+    )
+    widths = tr[:, 2] - tr[:, 1]
+    seed_range = np.ptp(across, axis=0)
+    se = max(b.standard_error for b in boot["trained"])
+    frac = {}
+    for name, (U, V) in {"trained": (X, Y), "untrained": (Xi, Yi)}.items():
+        res = svcca.cca(U, V)
+        frac[name] = stats.bartlett_test(res).n_significant / res.n_components
+    untrained_lead = {
+        L: (lambda t: t.observed - np.max(t.null_distribution))(
+            stats.permutation_test(
+                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_permutations=50, rng=seed
+            )
+        )
+        for L in d.layers
+    }
+    return [
+        Claim(
+            pre + "untrained_above_chance",
+            "for mean CCA, SVCCA and linear CKA the untrained pair is more than "
+            "0.2 above every chance level (smallest gap)",
+            min(over_chance.values()),
+            ">",
+            0.2,
+            over_chance,
+        ),
+        Claim(
+            pre + "trained_above_untrained",
+            "the trained pair is above the untrained pair for every measure (smallest gap)",
+            min(trained_lead.values()),
+            ">",
+            0.0,
+            trained_lead,
+        ),
+        Claim(
+            pre + "cka_spectrum_matters",
+            "for linear CKA the spectrum-matched chance level differs from the "
+            "shape-matched one by more than 0.01",
+            spectrum_shift,
+            ">",
+            0.01,
+        ),
+        Claim(
+            pre + "permutation_smallest_p",
+            "no shuffle of 100 reaches the observed similarity, so p is the "
+            "smallest value 100 shuffles allow (smallest lead over the largest shuffle)",
+            min(perm_lead.values()),
+            ">",
+            0.0,
+            perm_lead,
+        ),
+        Claim(
+            pre + "bootstrap_bias_positive",
+            "resampling inflates CCA in every hidden layer, trained or untrained (smallest bias)",
+            bias.min(),
+            ">",
+            0.0,
+        ),
+        Claim(
+            pre + "percentile_misses",
+            "in at least one layer the percentile interval lies entirely above the "
+            "observed value (largest lead of its lower end)",
+            miss,
+            ">",
+            0.0,
+        ),
+        Claim(
+            pre + "intervals_separate",
+            "the basic intervals of trained and untrained pairs never overlap (smallest gap)",
+            (tr[:, 1] - ut[:, 2]).min(),
+            ">",
+            0.0,
+            _detail(d.layers, tr[:, 1] - ut[:, 2]),
+        ),
+        Claim(
+            pre + "seeds_wider_than_bootstrap",
+            "on average over layers the spread over pairs of seeds is wider "
+            "than the bootstrap interval (ratio of the means)",
+            seed_range.mean() / widths.mean(),
+            ">",
+            1.0,
+            _detail(d.layers, seed_range / widths),
+        ),
+        Claim(
+            pre + "bootstrap_se_small",
+            "the bootstrap standard error is below 0.01 in every layer",
+            se,
+            "<",
+            0.01,
+        ),
+        Claim(
+            pre + "bartlett_most_significant",
+            f"Bartlett's test finds more than 60% of the correlations of "
+            f"{layer} significant, trained and untrained (smallest fraction)",
+            min(frac.values()),
+            ">",
+            0.6,
+            frac,
+        ),
+        Claim(
+            pre + "untrained_cka_significant",
+            "the untrained pair's linear CKA beats all 50 shuffles in every layer (smallest lead)",
+            min(untrained_lead.values()),
+            ">",
+            0.0,
+            untrained_lead,
+        ),
+    ]
+
+
+_CLAIM_BUILDERS = {"cca": _cca_claims, "methods": _methods_claims, "significance": _significance_claims}

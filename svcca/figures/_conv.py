@@ -43,17 +43,20 @@ def conv_pair(*, scale: str | None = None, cache_dir: Any = None) -> Any:
     return unpack(run_or_load(ConvPairConfig.for_scale(scale), cache_dir))
 
 
-def subsampling_curve(data: Any, n_draws: int = 3, n_halvings: int = 7) -> tuple[np.ndarray, np.ndarray]:
+def subsampling_curve(
+    data: Any, n_draws: int = 3, n_halvings: int = 7, pair: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean CCA (positions as datapoints) of each layer pair against the number of rows kept.
 
     Returns ``(row_counts, sims)``: the rows kept, ``n_rows / 2**k`` for ``k = n_halvings..0``,
     and ``sims`` of shape ``(len(row_counts), n_layers)``, each the mean over ``n_draws``
-    seeded subsets (all rows at the last count).
+    seeded subsets (all rows at the last count). ``pair`` names the two networks' seeds
+    (default the first two).
     """
     import svcca
     from svcca.conv import positions_as_samples
 
-    s0, s1 = data.seeds[:2]
+    s0, s1 = data.seeds[:2] if pair is None else pair
     n, h, w, _ = data.acts(data.layers[0], s0).shape
     n_rows = n * h * w
     row_counts = np.array([n_rows // 2**k for k in range(n_halvings, -1, -1)])
@@ -106,11 +109,12 @@ def variance_kept(A: Any, size: int | None = None) -> float:
     return float((h * w / cells) * average_pool(A, size).var(axis=0).sum() / A.var(axis=0).sum())
 
 
-def recipe_similarities(data: Any) -> dict[str, dict[str, np.ndarray]]:
+def recipe_similarities(data: Any, pair: Sequence[int] | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Mean CCA of each layer pair under four recipes, trained and untrained networks.
 
     Returns ``{state: {recipe: array of shape (n_layers,)}}`` with recipes ``"positions"``,
-    ``"pooled to 2x2, positions"``, ``"global pool"`` and ``"dft union"``.
+    ``"pooled to 2x2, positions"``, ``"global pool"`` and ``"dft union"``. ``pair`` names
+    the two networks' seeds (default the first two).
     """
     import svcca
     from svcca.conv import average_pool, dft_cca, positions_as_samples
@@ -123,7 +127,7 @@ def recipe_similarities(data: Any) -> dict[str, dict[str, np.ndarray]]:
         "global pool": lambda A, B: svcca.cca(average_pool(A), average_pool(B), warn=False),
         "dft union": lambda A, B: dft_cca(A, B, warn=False),
     }
-    s0, s1 = data.seeds[:2]
+    s0, s1 = data.seeds[:2] if pair is None else pair
     states = STATES if data.has_init else STATES[:1]
     return {
         state: {
@@ -166,17 +170,22 @@ def shift_closed_example(
     return out[0], out[1]
 
 
-def frequency_maps(data: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-frequency mean CCA of each trained layer pair, zero frequency centred.
+def frequency_maps(
+    data: Any, pair: Sequence[int] | None = None, state: str = "trained"
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-frequency mean CCA of each layer pair, zero frequency centred.
 
     Returns ``({layer: (h, w) map}, freqs)`` with ``freqs`` the integer frequencies along the
-    (square) grid in plotting order.
+    (square) grid in plotting order. ``pair`` names the two networks' seeds (default the
+    first two); ``state`` is ``"trained"`` or ``"init"``.
     """
     from svcca.conv import dft_cca
 
-    s0, s1 = data.seeds[:2]
+    s0, s1 = data.seeds[:2] if pair is None else pair
     maps = {
-        L: np.fft.fftshift(dft_cca(data.acts(L, s0), data.acts(L, s1), warn=False).frequency_mean)
+        L: np.fft.fftshift(
+            dft_cca(data.acts(L, s0, state), data.acts(L, s1, state), warn=False).frequency_mean
+        )
         for L in data.layers
     }
     h = data.grid(data.layers[0])[0]
