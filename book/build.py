@@ -40,10 +40,10 @@ _PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _chapter_of(experiment: str) -> str:
+def _chapter_of(experiment: str, claim: str) -> str:
     from svcca.experiments import book_experiments
 
-    return book_experiments()[experiment].chapter
+    return book_experiments()[experiment].chapter_of(claim)
 
 
 def _write(path: Path, text: str) -> None:
@@ -113,7 +113,7 @@ def status_markdown(record: dict) -> str:
         out.append(":::")
     by_chapter: dict[str, list[tuple[str, dict]]] = {}
     for name, row in claims.items():
-        by_chapter.setdefault(_chapter_of(row["experiment"]), []).append((name, row))
+        by_chapter.setdefault(_chapter_of(row["experiment"], name), []).append((name, row))
     for chapter in sorted(by_chapter):
         out.append("")
         out.append(f"### {{doc}}`chapters/{chapter}`")

@@ -8,8 +8,8 @@ matrix (``svcca claims``) and the chapter itself use the very same config and ca
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from ._cache import ExperimentConfig, current_scale
 
@@ -31,12 +31,23 @@ class BookExperiment:
     cost : float
         Rough single-thread seconds at the default scale; the build starts the longest
         first so that parallel workers finish together.
+    claim_chapters : dict of str -> str
+        Chapters of claims shown elsewhere than ``chapter``, by claim-name prefix
+        (``{"seed_pair.methods": "03_other_methods"}``).
     """
 
     name: str
     chapter: str
     make: Callable[[str], ExperimentConfig]
     cost: float = 60.0
+    claim_chapters: Mapping[str, str] = field(default_factory=dict)
+
+    def chapter_of(self, claim: str) -> str:
+        """The chapter that states ``claim`` (a claim name of this experiment)."""
+        for prefix, chapter in self.claim_chapters.items():
+            if claim == prefix or claim.startswith(prefix + "."):
+                return chapter
+        return self.chapter
 
 
 def _registry() -> tuple[BookExperiment, ...]:
@@ -56,8 +67,14 @@ def _registry() -> tuple[BookExperiment, ...]:
         return lambda scale: LearningDynamicsConfig.for_scale(scale, model=model)
 
     return (
-        BookExperiment("seed_pair", "01_cca", SeedPairConfig.for_scale, 40),
-        BookExperiment("conv_pair", "02_conv_layers", ConvPairConfig.for_scale, 30),
+        BookExperiment(
+            "seed_pair",
+            "01_cca",
+            SeedPairConfig.for_scale,
+            120,
+            {"seed_pair.methods": "03_other_methods", "seed_pair.significance": "04_significance"},
+        ),
+        BookExperiment("conv_pair", "02_conv_layers", ConvPairConfig.for_scale, 100),
         BookExperiment("learning_dynamics.conv", "05_learning_dynamics", ld("conv"), 120),
         BookExperiment("learning_dynamics.resnet", "05_learning_dynamics", ld("resnet"), 60),
         BookExperiment("learning_dynamics.lstm", "05_learning_dynamics", ld("lstm"), 40),
@@ -65,9 +82,9 @@ def _registry() -> tuple[BookExperiment, ...]:
         BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 60),
         BookExperiment("generalization", "06_generalization", GeneralizationConfig.for_scale, 90),
         BookExperiment("width", "06_generalization", WidthConfig.for_scale, 60),
-        BookExperiment("class_sensitivity", "07_class_sensitivity", ClassSensitivityConfig.for_scale, 50),
+        BookExperiment("class_sensitivity", "07_class_sensitivity", ClassSensitivityConfig.for_scale, 120),
         BookExperiment("layer_identification", "08_when_cca_fails", LayerIdentificationConfig.for_scale, 90),
-        BookExperiment("open_questions", "09_open_questions", OpenQuestionsConfig.for_scale, 60),
+        BookExperiment("open_questions", "09_open_questions", OpenQuestionsConfig.for_scale, 80),
     )
 
 
