@@ -357,7 +357,9 @@ class FreezeTrainingData:
 
         The accuracy claims are over every seed (the worst seed against the bound). The
         FLOPs are counted, not timed, so the saving follows from the schedule and the
-        network alone (the same in every seed and on every machine); its two claims bracket it.
+        network alone (the same in every seed and on every machine); its two claims bracket
+        it around the count by hand for the default schedule and conv net (40%: see the
+        book's chapter on learning dynamics). At other scales or schedules they need not hold.
         """
         diff = self.accuracy_difference
         saved = 1.0 - self.flops["frozen"] / self.flops["normal"]
@@ -383,17 +385,19 @@ class FreezeTrainingData:
             ),
             Claim(
                 "freeze_training.compute_saved_low",
-                "freeze training saves more than 30% of the training FLOPs",
+                "freeze training saves more than 38% of the training FLOPs (the schedule's count by "
+                "hand: 40%)",
                 float(saved.min()),
                 ">",
-                0.30,
+                0.38,
             ),
             Claim(
                 "freeze_training.compute_saved_high",
-                "freeze training saves less than 50% of the training FLOPs",
+                "freeze training saves less than 42% of the training FLOPs (the schedule's count by "
+                "hand: 40%)",
                 float(saved.max()),
                 "<",
-                0.50,
+                0.42,
             ),
         ]
 
