@@ -126,6 +126,8 @@ def test_conv_and_batch_norm_outputs_are_the_same_layer_for_cca():
         ({"keep": 1.5}, r"keep must be a variance fraction in \(0, 1\]; got 1.5"),
         ({"grid_fractions": (0.5, 0.2)}, r"grid_fractions must be increasing fractions in \[0, 1\]"),
         ({"positions_per_image": 0}, "positions_per_image must be None or >= 1; got 0"),
+        ({"seeds": ()}, r"seeds must be a non-empty tuple of distinct ints; got \(\)"),
+        ({"seeds": (1, 1)}, r"seeds must be a non-empty tuple of distinct ints; got \(1, 1\)"),
     ],
 )
 def test_bad_configs_say_what_was_expected(overrides, message):
@@ -154,7 +156,8 @@ def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
     }
     assert all(c.device == "cuda" for c in full.values())
     assert dataclasses.replace(cfg, device="cuda").key() == cfg.key()
-    assert dataclasses.replace(cfg, seed=1).key() != cfg.key()
+    assert dataclasses.replace(cfg, seeds=(1,)).key() != cfg.key()
+    assert cfg.seeds == (0, 1, 2) and cfg.split_seed == 0
     with pytest.raises(ValueError, match="model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'vit'"):
         LD.LearningDynamicsConfig.for_scale("tiny", model="vit")
     with pytest.raises(ValueError, match="scale must be one of tiny, default, full; got 'huge'"):
@@ -171,6 +174,161 @@ def test_layer_labels():
     assert LD.layer_label("stage3.1.bn1") == "3.1 bn1"
 
 
+def test_depth_correlation_ranks_layers_against_depth():
+    assert LD.depth_correlation([0, 7, 12, 18, 26]) == pytest.approx(1.0)
+    assert LD.depth_correlation([0, 7, 12, 26, 18]) == pytest.approx(0.9)  # one swap at the top
+    assert LD.depth_correlation([0.99, 0.9, 0.8]) == pytest.approx(-1.0)
+    assert LD.depth_correlation([0, np.nan, 5]) == pytest.approx(0.5)  # never reached: ranked last
+    assert np.isnan(LD.depth_correlation([3, 3, 3]))  # all tied: no order (a claim on it fails)
+    with pytest.raises(
+        ValueError, match=r"values must be one number per layer, at least two; got shape \(1,\)"
+    ):
+        LD.depth_correlation([1.0])
+
+
+def test_a_seed_offset_moves_every_seed_of_both_experiments():
+    from svcca.experiments import book_config
+
+    for name in ("learning_dynamics.conv", "learning_dynamics.resnet", "freeze_training"):
+        base, moved = (
+            book_config(name, scale="default", seed_offset=0),
+            book_config(name, scale="default", seed_offset=2),
+        )
+        assert moved.seeds == tuple(s + 2 for s in base.seeds) and moved.split_seed == base.split_seed + 2
+        assert moved.key() != base.key()
+    assert book_config("learning_dynamics.conv", scale="default").seeds == (0, 1, 2)
+
+
+# --------------------------------------------------------------------------- claims
+
+CHAPTER5 = (
+    "learning_dynamics.conv",
+    "learning_dynamics.resnet",
+    "learning_dynamics.lstm",
+    "learning_dynamics.mlp",
+    "freeze_training",
+)
+
+
+def _synthetic_conv(firsts, *, epochs=30, conv_bn=0.97, bn_relu=0.8):
+    """A conv result whose layer ``j`` of seed ``s`` first reaches SVCCA 0.95 at epoch ``firsts[s][j]``.
+
+    Curves rise linearly from 0.85 (0.99 for a layer already there at 0); the logits reach
+    0.95 at epoch 2; pooled, the top conv layer reaches it at epoch 3.
+    """
+    n_seeds, n_conv = len(firsts), len(firsts[0])
+    t = np.arange(epochs + 1, dtype=np.float64)
+
+    def curve(e):
+        return np.minimum(1.0, 0.99 + 0.01 * t / epochs) if e == 0 else np.minimum(1.0, 0.85 + 0.1 * t / e)
+
+    sims = np.stack([np.stack([curve(e) for e in (*f, 2)], axis=1) for f in firsts])
+    pooled = sims.copy()
+    pooled[:, :, n_conv - 1] = curve(3)
+    grid_layers = [n for k in range(1, n_conv + 1) for n in (f"conv{k}.0", f"conv{k}.1", f"conv{k}")]
+    g = len(grid_layers)
+    final = np.eye(g)
+    for b in range(n_conv):
+        final[3 * b, 3 * b + 1] = final[3 * b + 1, 3 * b] = conv_bn
+        final[3 * b + 1, 3 * b + 2] = final[3 * b + 2, 3 * b + 1] = bn_relu
+    early = np.eye(g) * 0.5
+    early[np.arange(2, g, 3), np.arange(2, g, 3)] = np.linspace(0.99, 0.6, n_conv)
+    coarse = np.eye(g)
+    coarse[np.arange(2, g, 3), 0] = np.linspace(1.0, 0.3, n_conv)
+    history = np.full((n_seeds, epochs), 0.99)
+    return {
+        "seeds": np.arange(n_seeds),
+        "layers": np.array([*(f"conv{k}" for k in range(1, n_conv + 1)), "logits"]),
+        "steps": np.arange(epochs + 1),
+        "steps_per_epoch": np.array(1),
+        "similarity": sims,
+        "similarity_pooled": pooled,
+        "dims": np.ones(sims.shape, dtype=np.int64),
+        "grid_layers": np.array(grid_layers),
+        "grid_steps": np.array([0, 3, 10, epochs]),
+        "grids": np.stack([np.stack([early, early, early, final])] * n_seeds),
+        "final_grid_coarse": np.stack([coarse] * n_seeds),
+        "history_test_accuracy": history,
+        "history_test_loss": history,
+        "history_train_loss": history,
+        "history_time_s": history,
+        "description": np.array("synthetic"),
+        "n_datapoints": np.full(n_conv + 1, 100),
+        "layer_widths": np.full(n_conv + 1, 8),
+    }
+
+
+def test_conv_claims_are_about_every_seed():
+    cfg = LD.LearningDynamicsConfig(seeds=(0, 1, 2))
+    arrays = _synthetic_conv([(0, 5, 10, 15, 20), (0, 5, 12, 10, 25), (0, 4, 8, 12, 24)])
+    claims = {c.name: c for c in svcca.experiments.check_claims(LD.unpack(arrays, cfg).claims())}
+    assert all(n.startswith("learning_dynamics.conv.") for n in claims)
+    bottom_up = claims["learning_dynamics.conv.bottom_up_first"]
+    assert bottom_up.value == pytest.approx(0.9)  # the worst seed: conv3 and conv4 swapped
+    assert bottom_up.details == pytest.approx({"seed 0": 1.0, "seed 1": 0.9, "seed 2": 1.0})
+    assert claims["learning_dynamics.conv.bottom_up_early"].value == pytest.approx(-0.9)  # the same swap
+    assert claims["learning_dynamics.conv.bn_invisible"].value == pytest.approx(0.97)
+    assert claims["learning_dynamics.conv.relu_changes"].value == pytest.approx(0.17)
+    assert claims["learning_dynamics.conv.logits_early"].value == pytest.approx(
+        6.0
+    )  # conv3 at 8, logits at 2
+    assert claims["learning_dynamics.conv.pooled_top_early"].value == pytest.approx(17.0)  # 20 vs 3
+    assert claims["learning_dynamics.conv.pooled_top_with_logits"].value == pytest.approx(1.0)
+    assert claims["learning_dynamics.conv.grid_gap"].value == pytest.approx(0.39)
+    assert claims["learning_dynamics.conv.top_forgets_first"].value == pytest.approx(0.3)
+    # conv5 reaches 0.95 at epoch 20 of 30 at the earliest: after the 60% where freeze training stops it
+    assert claims["learning_dynamics.conv.top_unsettled_at_freeze"].value == pytest.approx(2 / 3)
+
+
+def test_a_seed_against_the_order_fails_the_claim_by_name():
+    cfg = LD.LearningDynamicsConfig(seeds=(0, 1))
+    arrays = _synthetic_conv([(0, 5, 10, 15, 20), (20, 15, 10, 5, 1)], conv_bn=0.9)
+    with pytest.raises(svcca.experiments.ClaimFailure) as err:
+        svcca.experiments.check_claims(LD.unpack(arrays, cfg).claims())
+    failed = {c.name: c for c in err.value.failed}
+    assert failed["learning_dynamics.conv.bottom_up_first"].value == pytest.approx(-1.0)
+    assert failed["learning_dynamics.conv.bn_invisible"].value == pytest.approx(0.9)
+    assert "learning_dynamics.conv.bottom_up_first" in str(err.value)
+
+
+def test_freeze_claims_bracket_the_saving_and_bound_the_worst_seed():
+    acc = {
+        "normal": np.array([[0.5, 0.99], [0.5, 0.98], [0.5, 0.985]]),
+        "frozen": np.array([[0.5, 0.985], [0.5, 0.99], [0.5, 0.985]]),
+    }
+    arrays = {
+        "seeds": np.array([0, 1, 2]),
+        "frozen_layers": np.array(["conv1", "conv2"]),
+        "freeze_fractions": np.array([0.2, 0.6]),
+        "frozen_at_step": np.array([[2, 6]] * 3),
+        "flops_full": np.full(3, 100.0),
+        "updates_saved": np.full(3, 0.4),
+        "steps_per_epoch": np.array(5),
+        "description": np.array("synthetic"),
+        "normal_flops": np.full(3, 100.0),
+        "frozen_flops": np.full(3, 60.5),
+        **{f"{r}_test_accuracy": a for r, a in acc.items()},
+        **{f"{r}_test_loss": a for r, a in acc.items()},
+        **{f"{r}_time_s": np.ones(3) for r in acc},
+    }
+    claims = {c.name: c for c in FT.unpack(arrays, FT.FreezeTrainingConfig()).claims()}
+    assert set(claims) == {
+        "freeze_training." + n
+        for n in (
+            "same_accuracy",
+            "same_accuracy_every_seed",
+            "accuracy",
+            "compute_saved_low",
+            "compute_saved_high",
+        )
+    }
+    assert claims["freeze_training.same_accuracy"].value == pytest.approx(0.005 / 3)  # mean of -0.005, +0.01, 0
+    assert claims["freeze_training.same_accuracy_every_seed"].value == pytest.approx(0.01)  # seed 1
+    assert claims["freeze_training.accuracy"].value == pytest.approx(0.985)
+    assert claims["freeze_training.compute_saved_low"].value == pytest.approx(0.395)
+    assert all(c.holds for c in claims.values())
+
+
 # --------------------------------------------------------------------------- tiny runs
 
 
@@ -180,6 +338,11 @@ def test_tiny_conv_run_caches_and_its_accessors_work(conv, cache):
     again = run_or_load(cfg, cache)
     assert not conv.from_cache and again.from_cache
     d = LD.unpack(again)
+    # one network per seed, measured the same way; ``d`` itself is the first seed's run
+    assert d.seeds == cfg.seeds == (0, 1) and [r.seed for r in d.runs] == [0, 1] and d.seed == 0
+    np.testing.assert_array_equal(d.runs[0].similarity, d.similarity)
+    assert not np.allclose(d.runs[1].similarity[:-1], d.similarity[:-1])
+    assert d.runs[1].grids.shape == d.grids.shape and d.runs[1].test_accuracy.shape == (cfg.epochs,)
     n_ckpt = len(LD.checkpoint_steps(d.steps_per_epoch, cfg.epochs, cfg.early_checkpoints))
     assert d.layers == ("conv1", "conv2", "conv3", "conv4", "conv5", "logits")
     assert d.similarity.shape == d.similarity_pooled.shape == d.dims.shape == (n_ckpt, 6)
@@ -277,12 +440,27 @@ def test_freeze_config_follows_the_learning_dynamics_network():
     cfg = FT.FreezeTrainingConfig.for_scale("default")
     dyn = LD.LearningDynamicsConfig.for_scale("default")
     assert (cfg.arch, cfg.width, cfg.batch_size, cfg.lr) == (dyn.arch, dyn.width, dyn.batch_size, dyn.lr)
-    assert cfg.dynamics_config(1).seed == 1 and cfg.dynamics_config(1).arch == "pilot5"
+    assert cfg.dynamics_config(1).seeds == (1,) and cfg.dynamics_config(1).arch == "pilot5"
+    assert cfg.seeds == (0, 1, 2) and cfg.dynamics_config(1).split_seed == cfg.split_seed
     assert FT.FreezeTrainingConfig.for_scale("full").dataset == "cifar10"
     with pytest.raises(ValueError, match="need 0 <= freeze_start <= freeze_stop <= 1; got 0.7, 0.2"):
         FT.FreezeTrainingConfig(freeze_start=0.7, freeze_stop=0.2)
     with pytest.raises(ValueError, match=r"keep_last must be an int >= 1 \(the classifier trains\); got 0"):
         FT.FreezeTrainingConfig(keep_last=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHAPTER5)
+def test_claims_of_each_book_experiment_are_named_after_it(name, conv, frozen, cache):
+    """At the tiny scale the claims need not hold, but they compute, with unique prefixed names."""
+    from svcca.experiments import book_config
+
+    cfg = book_config(name, scale="tiny", seed_offset=0)
+    claims = cfg.claims(run_or_load(cfg, cache))
+    names = [c.name for c in claims]
+    assert names and len(set(names)) == len(names)
+    assert all(n.startswith(name + ".") and n[len(name) + 1 :].isidentifier() for n in names)
+    assert all(np.isfinite(c.bound) for c in claims)
 
 
 @pytest.mark.slow

@@ -33,6 +33,15 @@ Presets (``LearningDynamicsConfig.for_scale(scale, model=...)``):
   LSTM, on ``device="cuda"``; they run only when the data is in the data folder
   (``data_scripts/download_cifar10.py``, ``data_scripts/download_lm_corpora.py ptb``).
 
+Every run trains one network per seed of ``seeds`` (the conv net's default: three) and
+measures each the same way. The claims the book makes (:meth:`LearningDynamicsData.claims`,
+``learning_dynamics.<model>.<claim>``) are effects over all of them, meant to survive
+other seeds and CPUs: for the conv net, the epoch at which a layer first reaches SVCCA
+0.95 rises with depth in every seed (a Spearman correlation with a margin), conv and
+batch-norm outputs are nearly the same layer, the logits and the pooled top layer settle
+early; for the ResNet, the same bottom-up trend and the stem carried up by the shortcuts;
+for the LSTM, only the weak order that holds in every rerun; for the MLP, no order.
+
 Freeze training (Raghu et al. 2017, Section 4.1) is in
 :mod:`svcca.experiments.freeze_training`.
 
@@ -44,6 +53,8 @@ Example::
     dyn = unpack(run_or_load(LearningDynamicsConfig.for_scale("default", model="conv")))
     dyn.first_reaching(0.95)          # epoch at which each layer first reaches SVCCA 0.95
     dyn.grid(dyn.grid_steps[1])       # layer x layer SVCCA grid at an early snapshot
+    [r.seed for r in dyn.runs]        # every seed's run (dyn itself is the first)
+    dyn.claims()                      # the book's claims, over every seed
 
 References
 ----------
@@ -66,6 +77,7 @@ import numpy as np
 
 from .._grid import SimilarityMatrix
 from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
+from ._claims import Claim
 
 __all__ = [
     "DATASETS",
@@ -73,6 +85,7 @@ __all__ = [
     "LearningDynamicsConfig",
     "LearningDynamicsData",
     "checkpoint_steps",
+    "depth_correlation",
     "grid_layers",
     "layer_label",
     "limit_threads",
@@ -93,7 +106,7 @@ DATASETS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class LearningDynamicsConfig(ExperimentConfig):
-    """Train one network, keep snapshots, compare every layer with its final state.
+    """Train one network per seed, keep snapshots, compare every layer with its final state.
 
     Parameters
     ----------
@@ -159,8 +172,12 @@ class LearningDynamicsConfig(ExperimentConfig):
         Image models: the final network's grid is also computed with every layer pooled to
         ``coarse_side x coarse_side``, so that networks whose grids use different
         resolutions (a plain conv net at 8x8, a ResNet down to 2x2) can be compared.
-    seed : int, default 0
-        Initialisation, data order and the choice of positions.
+    seeds : tuple of int, default (0,)
+        One training run per seed (initialisation, data order, augmentation and the choice
+        of positions); every run is measured the same way. The claims are about all seeds.
+    split_seed : int, default 0
+        The seeded train/test split of the digits (CIFAR-10 and the text corpora have fixed
+        splits).
     device : str, default "cpu"
         Not part of the cache key.
     data_root : str or None
@@ -178,7 +195,7 @@ class LearningDynamicsConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "learning_dynamics"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     model: str = "conv"
     dataset: str = "digits"
@@ -211,7 +228,8 @@ class LearningDynamicsConfig(ExperimentConfig):
     grid_fractions: tuple[float, ...] = (0.0, 0.1, 0.35, 1.0)
     grid_detail: bool = True
     coarse_side: int = 2
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)
+    split_seed: int = 0
     device: str = field(default="cpu", compare=False)
     data_root: str | None = field(default=None, compare=False)
     verify_data: bool = field(default=True, compare=False)
@@ -238,6 +256,13 @@ class LearningDynamicsConfig(ExperimentConfig):
             raise ValueError(f"positions_per_image must be None or >= 1; got {self.positions_per_image!r}")
         if self.n_eval is not None and self.n_eval < 2:
             raise ValueError(f"n_eval must be None or >= 2; got {self.n_eval!r}")
+        seeds = tuple(self.seeds)
+        if (
+            not seeds
+            or len(set(seeds)) != len(seeds)
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in seeds)
+        ):
+            raise ValueError(f"seeds must be a non-empty tuple of distinct ints; got {self.seeds!r}")
         fr = tuple(self.grid_fractions)
         if any(not 0.0 <= f <= 1.0 for f in fr) or list(fr) != sorted(fr):
             raise ValueError(f"grid_fractions must be increasing fractions in [0, 1]; got {fr!r}")
@@ -268,7 +293,7 @@ class LearningDynamicsConfig(ExperimentConfig):
 
     @classmethod
     def preset_tiny(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """A few epochs of small networks on a slice of the data: seconds."""
+        """A few epochs of small networks on a slice of the data: seconds (the conv net: two seeds)."""
         if model == "lstm":
             return cls(
                 model="lstm",
@@ -289,16 +314,20 @@ class LearningDynamicsConfig(ExperimentConfig):
             return cls(model="mlp", hidden=(16, 16), **common)  # type: ignore[arg-type]
         if model == "resnet":
             return cls(model="resnet", widths=(4, 8, 8), **common)  # type: ignore[arg-type]
-        return cls(model="conv", arch="pilot5", width=0.25, **common)  # type: ignore[arg-type]
+        return cls(model="conv", arch="pilot5", width=0.25, seeds=(0, 1), **common)  # type: ignore[arg-type]
 
     @classmethod
     def preset_default(cls, model: str = "conv") -> LearningDynamicsConfig:
         """The digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
 
-        * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs;
-        * resnet: ResNet-8 (one block per stage, 16/32/64 channels) at 8x8, 15 epochs;
-        * lstm: 2 x 128 LSTM on 100,000 characters of Python source, 6 epochs;
-        * mlp: 4 x 256 MLP on the 8x8 digits, 15 epochs.
+        * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs, three
+          seeds (the bottom-up claim is about all three);
+        * resnet: ResNet-8 (one block per stage, 16/32/64 channels) at 8x8, 15 epochs, one seed;
+        * lstm: 2 x 128 LSTM on 100,000 characters of Python source, 6 epochs, one seed;
+        * mlp: 4 x 256 MLP on the 8x8 digits, 15 epochs, three seeds.
+
+        The ResNet and the LSTM take longest per seed and train one network each; the
+        robustness matrix (``svcca claims``) reruns them with other seeds.
         """
         if model == "lstm":
             return cls(
@@ -318,8 +347,8 @@ class LearningDynamicsConfig(ExperimentConfig):
         if model == "resnet":
             return cls(model="resnet", blocks=1, widths=(16, 32, 64), epochs=15)
         if model == "mlp":
-            return cls(model="mlp", hidden=(256, 256, 256, 256), epochs=15)
-        return cls(model="conv")
+            return cls(model="mlp", hidden=(256, 256, 256, 256), epochs=15, seeds=(0, 1, 2))
+        return cls(model="conv", seeds=(0, 1, 2))
 
     @classmethod
     def preset_full(cls, model: str = "conv") -> LearningDynamicsConfig:
@@ -359,6 +388,10 @@ class LearningDynamicsConfig(ExperimentConfig):
         return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
 
     # ---- the experiment --------------------------------------------------------------
+    def claims(self, result: ExperimentResult) -> list[Claim]:
+        """The book's claims about this run (see :meth:`LearningDynamicsData.claims`)."""
+        return unpack(result, self).claims()
+
     def describe(self) -> str:
         """One line saying what ran on which data (for the book and reports)."""
         if self.model == "lstm":
@@ -384,14 +417,33 @@ class LearningDynamicsConfig(ExperimentConfig):
             return self._run(progress)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
+        data = _load(self)
+        runs = [self._run_seed(data, seed, progress) for seed in self.seeds]
+        out = dict(runs[0])  # what every run shares: layers, steps, datapoints, grid layers
+        for name in _PER_SEED:
+            if name in out:
+                out[name] = np.stack([r[name] for r in runs])
+        out.update(
+            {
+                "seeds": np.array(self.seeds, dtype=np.int64),
+                "model": np.array(self.model),
+                "dataset": np.array(data.name),
+                "description": np.array(self.describe()),
+            }
+        )
+        if "sha256" in data.info:  # the text corpus (the standard library's changes with Python)
+            out["corpus_sha256"] = np.array(data.info["sha256"])
+        return out
+
+    def _run_seed(self, data: _Data, seed: int, progress: bool) -> dict[str, np.ndarray]:
+        """Train one seed, snapshot, record and measure."""
         import copy
 
         import torch
 
         from ..nn.train import steps_per_epoch, train
 
-        data = _load(self)
-        net = _build(self, data).to(self.device)
+        net = _build(self, data, seed).to(self.device)
         spe = steps_per_epoch(len(data.train), self.batch_size)
         wanted = checkpoint_steps(spe, self.epochs, self.early_checkpoints, self.checkpoint_every)
         want = set(wanted)
@@ -416,7 +468,7 @@ class LearningDynamicsConfig(ExperimentConfig):
             momentum=self.momentum,
             lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
-            seed=self.seed,
+            seed=seed,
             augment=data.augment,
             device=self.device,
             eval_train=False,
@@ -429,12 +481,9 @@ class LearningDynamicsConfig(ExperimentConfig):
         grid_names = grid_layers(net, detail=self.grid_detail, model=self.model)
         measured = copy.deepcopy(net).eval()
         with torch.no_grad():
-            out = _measure(self, measured, snaps, steps, final, data, curve_layers, grid_names)
+            out = _measure(self, seed, measured, snaps, steps, final, data, curve_layers, grid_names)
         out.update(
             {
-                "model": np.array(self.model),
-                "dataset": np.array(data.name),
-                "description": np.array(self.describe()),
                 "steps_per_epoch": np.array(spe),
                 "history_epoch": np.array(hist.epoch),
                 "history_train_loss": np.array(hist.train_loss),
@@ -443,9 +492,21 @@ class LearningDynamicsConfig(ExperimentConfig):
                 "history_time_s": np.array(hist.time_s),
             }
         )
-        if "sha256" in data.info:  # the text corpus (the standard library's changes with Python)
-            out["corpus_sha256"] = np.array(data.info["sha256"])
         return out
+
+
+#: Arrays that differ between seeds; the result stacks them along a first axis (one row per seed).
+_PER_SEED = (
+    "similarity",
+    "similarity_pooled",
+    "dims",
+    "grids",
+    "final_grid_coarse",
+    "history_train_loss",
+    "history_test_loss",
+    "history_test_accuracy",
+    "history_time_s",
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -467,6 +528,35 @@ def limit_threads(n: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(previous)
+
+
+def depth_correlation(values: Sequence[float]) -> float:
+    """Spearman rank correlation of per-layer values with depth (input side first).
+
+    A NaN (a layer that never reached a threshold) ranks after every number. +1: the
+    values rise with depth (e.g. the epoch at which each layer settles, bottom-up); -1:
+    they fall with depth.
+
+    Examples
+    --------
+    >>> from svcca.experiments.learning_dynamics import depth_correlation
+    >>> depth_correlation([0, 7, 12, 18, 26])
+    1.0
+    >>> round(depth_correlation([0, 7, 12, 30, 26]), 2)
+    0.9
+    >>> depth_correlation([0.0, 3.0, float("nan")])
+    1.0
+    """
+    from scipy.stats import rankdata
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or v.size < 2:
+        raise ValueError(f"values must be one number per layer, at least two; got shape {v.shape}")
+    r = rankdata(np.where(np.isnan(v), np.inf, v))
+    d = np.arange(v.size, dtype=np.float64)
+    if np.ptp(r) == 0:
+        return float("nan")  # every layer tied: no order to correlate
+    return float(np.corrcoef(d, r)[0, 1])
 
 
 def checkpoint_steps(steps_per_epoch: int, epochs: int, early: int = 8, every: int = 1) -> tuple[int, ...]:
@@ -575,7 +665,7 @@ def _load(cfg: LearningDynamicsConfig) -> _Data:
         info = {"vocab_size": corpus.vocab_size, "level": corpus.level, "sha256": corpus.sha256}
         return _Data(corpus.name, train, test, x, None, info)
     images = (
-        D.load_digits(image_size=cfg.image_size)
+        D.load_digits(image_size=cfg.image_size, seed=cfg.split_seed)
         if cfg.dataset == "digits"
         else D.load_cifar10(cfg.data_root, verify=cfg.verify_data)
     )
@@ -594,7 +684,7 @@ def _load(cfg: LearningDynamicsConfig) -> _Data:
     return _Data(images.name, images.train, held_out, x, augment, info)
 
 
-def _build(cfg: LearningDynamicsConfig, data: _Data) -> Any:
+def _build(cfg: LearningDynamicsConfig, data: _Data, seed: int) -> Any:
     from ..nn.models import MLP, ConvNet, LSTMLanguageModel, SmallResNet
 
     if cfg.model == "lstm":
@@ -604,14 +694,14 @@ def _build(cfg: LearningDynamicsConfig, data: _Data) -> Any:
             cfg.hidden_size,
             cfg.num_layers,
             dropout=cfg.dropout,
-            seed=cfg.seed,
+            seed=seed,
         )
     c, k = data.info["in_channels"], data.info["n_classes"]
     if cfg.model == "mlp":
-        return MLP(int(np.prod(data.info["input_shape"])), cfg.hidden, k, seed=cfg.seed)
+        return MLP(int(np.prod(data.info["input_shape"])), cfg.hidden, k, seed=seed)
     if cfg.model == "resnet":
-        return SmallResNet(cfg.blocks, cfg.widths, in_channels=c, n_classes=k, seed=cfg.seed)
-    return ConvNet(cfg.arch, c, k, width=cfg.width, seed=cfg.seed)
+        return SmallResNet(cfg.blocks, cfg.widths, in_channels=c, n_classes=k, seed=seed)
+    return ConvNet(cfg.arch, c, k, width=cfg.width, seed=seed)
 
 
 class _Views:
@@ -673,12 +763,13 @@ def _record_views(
     x: Any,
     views: Mapping[str, tuple[str, int | None]],
     cfg: LearningDynamicsConfig,
+    seed: int,
     n_images: int,
 ) -> dict[str, Any]:
     from ..nn.activations import record
 
     layers = tuple(dict.fromkeys(layer for layer, _ in views.values()))
-    sink = _Views(views, n_images, cfg.positions_per_image, cfg.seed)
+    sink = _Views(views, n_images, cfg.positions_per_image, seed)
     record(model, x, layers, batch_size=256 if cfg.model == "lstm" else 500, sink=sink)
     return sink.result(numpy=str(cfg.device) == "cpu")
 
@@ -713,6 +804,7 @@ def _spatial_side(model: Any, x: Any, layers: Sequence[str]) -> int | None:
 
 def _measure(
     cfg: LearningDynamicsConfig,
+    seed: int,
     model: Any,
     snaps: Mapping[int, Mapping[str, Any]],
     steps: Sequence[int],
@@ -741,7 +833,7 @@ def _measure(
         extra = grid_views if step in grid_steps else {}
         if step == final:  # the reference of every grid, and the common-resolution grid
             extra = {**grid_views, **coarse_views}
-        return _record_views(model, x, {**views, **extra}, cfg, len(x))
+        return _record_views(model, x, {**views, **extra}, cfg, seed, len(x))
 
     last = acts_at(final)
     ref = {(k, n): _Prepared(last[f"{k}:{n}"], cfg.keep) for k in kinds for n in curve_layers}
@@ -793,6 +885,8 @@ class LearningDynamicsData:
     Attributes
     ----------
     config : LearningDynamicsConfig
+    seed : int
+        The seed of this run.
     layers : tuple of str
         Layers of the per-layer curves, input side first (the last is the logits).
     steps : numpy.ndarray of shape (n_checkpoints,)
@@ -822,9 +916,13 @@ class LearningDynamicsData:
     final_grid_coarse : numpy.ndarray of shape (n_grid_layers, n_grid_layers) or None
         Image models: the final network's grid with every layer pooled to
         ``config.coarse_side`` (a common resolution across architectures).
+    runs : tuple of LearningDynamicsData
+        The run of every seed of the config, this one (the first seed's) included; the
+        claims are about all of them. Empty in the per-seed runs themselves.
     """
 
     config: Any
+    seed: int
     layers: tuple[str, ...]
     steps: np.ndarray
     epochs: np.ndarray
@@ -843,6 +941,12 @@ class LearningDynamicsData:
     layer_widths: np.ndarray
     similarity_pooled: np.ndarray | None = None
     final_grid_coarse: np.ndarray | None = None
+    runs: tuple[LearningDynamicsData, ...] = ()
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds of :attr:`runs`."""
+        return tuple(r.seed for r in self.runs) if self.runs else (self.seed,)
 
     @property
     def hidden_layers(self) -> tuple[str, ...]:
@@ -893,9 +997,10 @@ class LearningDynamicsData:
         """Mean SVCCA with the final state over the snapshots between epochs ``start`` and ``stop``.
 
         Higher means the layer converged earlier. Default window: from the first epoch to
-        the first third of training (the pilot's "epochs 1-10 of 30").
+        the first third of training (the pilot's "epochs 1-10 of 30"), or to ``start`` when
+        training is shorter than three epochs.
         """
-        stop = self.epochs[-1] / 3.0 if stop is None else stop
+        stop = max(self.epochs[-1] / 3.0, start) if stop is None else stop
         sel = (self.epochs >= start) & (self.epochs <= stop)
         if not sel.any():
             raise ValueError(f"no snapshot between epochs {start} and {stop}; epochs: {self.epochs.tolist()}")
@@ -935,6 +1040,334 @@ class LearningDynamicsData:
         """Test accuracy after the last epoch."""
         return float(self.test_accuracy[-1])
 
+    # ---- quantities the claims rest on (one run) -------------------------------------
+    def similarity_at(self, fraction: float, *, pooled: bool = False) -> dict[str, float]:
+        """Each layer's SVCCA with its final state at the snapshot nearest ``fraction`` of training."""
+        i = int(np.argmin(np.abs(self.steps - fraction * self.steps[-1])))
+        sims = self._sims(pooled)
+        return {name: float(sims[i, j]) for j, name in enumerate(self.layers)}
+
+    def block_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Conv net: SVCCA of each block's conv output with its batch-norm output, and of the
+        batch-norm output with the block output after the ReLU, in the final network's grid."""
+        self._need_blocks()
+        final = self.grids[-1]
+        k = len(self.grid_layers) // 3
+        conv_bn = np.array([final[3 * b, 3 * b + 1] for b in range(k)])
+        bn_relu = np.array([final[3 * b + 1, 3 * b + 2] for b in range(k)])
+        return conv_bn, bn_relu
+
+    def early_diagonal(self, index: int = 1) -> np.ndarray:
+        """SVCCA of each block output at the ``index``-th grid with the same block at the end."""
+        self._need_blocks()
+        return np.diag(self.grids[index])[2::3].copy()
+
+    def coarse_first_column(self) -> np.ndarray:
+        """At ``config.coarse_side``: SVCCA of each block output with the network's first layer."""
+        self._need_blocks()
+        return self.coarse_grid().values[2::3, 0].copy()
+
+    def _need_blocks(self) -> None:
+        if (
+            self.final_grid_coarse is None
+            or len(self.grid_layers) % 3
+            or self.grid_layers == self.layers[:-1]
+        ):
+            raise ValueError(
+                "block patterns need the detailed grids of an image model (grid_detail=True); "
+                f"this result has grid layers {self.grid_layers}"
+            )
+
+    # ---- claims ------------------------------------------------------------------------
+    def claims(self) -> list[Claim]:
+        """The book's claims about this experiment, each over every seed in :attr:`runs`.
+
+        Names are ``learning_dynamics.<model>.<claim>``. Each claim is an effect meant to
+        survive other seeds and CPUs (the ``default`` preset is the one checked): a rank
+        correlation with depth in every seed, a margin in the worst seed.
+
+        * conv: ``accuracy``, ``bottom_up_first``, ``bottom_up_early``, ``settled_bottom_up``,
+          ``conv1_at_init``, ``logits_early``, ``bn_invisible``, ``relu_changes``,
+          ``grid_bottom_up``, ``grid_gap``, ``top_forgets_first``, ``top_unsettled_at_freeze``,
+          ``pooled_top_early``, ``pooled_top_with_logits``;
+        * resnet: ``accuracy``, ``bottom_up_first``, ``bottom_up_early``, ``top_keeps_stem``;
+        * lstm: ``embedding_at_init``, ``lstm1_ahead``, ``unsettled``;
+        * mlp: ``near_ceiling_at_init``, ``no_bottom_up``.
+
+        Returns
+        -------
+        list of Claim
+        """
+        model = str(getattr(self.config, "model", "conv"))
+        make = {
+            "conv": _conv_claims,
+            "resnet": _resnet_claims,
+            "lstm": _lstm_claims,
+            "mlp": _mlp_claims,
+        }[model]
+        return make(self.runs or (self,), f"learning_dynamics.{model}")
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def _per_seed(runs: Sequence[LearningDynamicsData], values: Sequence[float]) -> dict[str, float]:
+    return {f"seed {r.seed}": float(v) for r, v in zip(runs, values)}
+
+
+def _worst(
+    name: str,
+    statement: str,
+    runs: Sequence[LearningDynamicsData],
+    values: Sequence[float],
+    relation: str,
+    bound: float,
+) -> Claim:
+    """A claim about every seed: the worst seed's value against the bound."""
+    v = np.asarray(values, dtype=np.float64)
+    worst = float(np.max(v) if relation.startswith("<") else np.min(v))
+    if np.isnan(v).any():
+        worst = float("nan")
+    return Claim(name, statement, worst, relation, bound, _per_seed(runs, v))
+
+
+def _bottom_up(runs: Sequence[LearningDynamicsData], p: str, bound: float) -> list[Claim]:
+    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
+    early = [depth_correlation([r.mean_similarity()[n] for n in r.hidden_layers]) for r in runs]
+    return [
+        _worst(
+            f"{p}.bottom_up_first",
+            "the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state rises "
+            f"with depth: Spearman correlation above {bound:g} in every seed",
+            runs,
+            first,
+            ">",
+            bound,
+        ),
+        _worst(
+            f"{p}.bottom_up_early",
+            "a hidden layer's mean SVCCA with its final state over the first third of training falls "
+            f"with depth: Spearman correlation below {-bound:g} in every seed",
+            runs,
+            early,
+            "<",
+            -bound,
+        ),
+    ]
+
+
+def _accuracy(runs: Sequence[LearningDynamicsData], p: str, bound: float) -> Claim:
+    return _worst(
+        f"{p}.accuracy",
+        f"final test accuracy above {bound:.0%} in every seed",
+        runs,
+        [r.final_test_accuracy for r in runs],
+        ">",
+        bound,
+    )
+
+
+def _conv_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
+    from .freeze_training import FreezeTrainingConfig
+
+    hidden = runs[0].hidden_layers
+    top, first_layer = hidden[-1], hidden[0]
+    firsts = [r.first_reaching(0.95) for r in runs]
+    pooled = [r.first_reaching(0.95, pooled=True) for r in runs]
+    pairs = [r.block_pairs() for r in runs]
+    diags = [r.early_diagonal() for r in runs]
+    stop = FreezeTrainingConfig().freeze_stop
+    settled = [
+        min(depth_correlation([r.settled_from(t)[n] for n in hidden]) for t in (0.9, 0.95)) for r in runs
+    ]
+    return [
+        _accuracy(runs, p, 0.97),
+        *_bottom_up(runs, p, 0.7),
+        _worst(
+            f"{p}.settled_bottom_up",
+            "the epoch from which a conv layer stays above SVCCA 0.9 or 0.95 rises with depth: "
+            "Spearman correlation above 0.7 at each threshold in every seed",
+            runs,
+            settled,
+            ">",
+            0.7,
+        ),
+        _worst(
+            f"{p}.conv1_at_init",
+            f"{first_layer} is above SVCCA 0.9 with its final state at initialisation in every seed",
+            runs,
+            [r.similarity[0, 0] for r in runs],
+            ">",
+            0.9,
+        ),
+        _worst(
+            f"{p}.logits_early",
+            "the logits reach SVCCA 0.95 at least 3 epochs before conv3 in every seed (out of order)",
+            runs,
+            [_later_by(r, f["conv3"], f["logits"]) for f, r in zip(firsts, runs)],
+            ">",
+            3.0,
+        ),
+        _worst(
+            f"{p}.bn_invisible",
+            "a conv output and its batch-norm output are nearly the same layer for SVCCA: above 0.94 "
+            "in every block and seed (final network)",
+            runs,
+            [cb.min() for cb, _ in pairs],
+            ">",
+            0.94,
+        ),
+        _worst(
+            f"{p}.relu_changes",
+            "the ReLU changes the representation: mean SVCCA of batch norm -> ReLU at least 0.05 "
+            "below conv -> batch norm in every seed",
+            runs,
+            [cb.mean() - br.mean() for cb, br in pairs],
+            ">",
+            0.05,
+        ),
+        _worst(
+            f"{p}.grid_bottom_up",
+            "early in training the grid's diagonal (block outputs) falls with depth: Spearman "
+            "correlation below -0.7 in every seed",
+            runs,
+            [depth_correlation(d) for d in diags],
+            "<",
+            -0.7,
+        ),
+        _worst(
+            f"{p}.grid_gap",
+            "early in training the first block matches its final self at least 0.2 better than the "
+            "last block, in every seed",
+            runs,
+            [d[0] - d[-1] for d in diags],
+            ">",
+            0.2,
+        ),
+        _worst(
+            f"{p}.top_forgets_first",
+            f"at {runs[0].config.coarse_side}x{runs[0].config.coarse_side}, the top block's SVCCA with "
+            "the first conv layer is below 0.5 in every seed",
+            runs,
+            [r.coarse_first_column()[-1] for r in runs],
+            "<",
+            0.5,
+        ),
+        _worst(
+            f"{p}.top_unsettled_at_freeze",
+            f"{top} first reaches SVCCA 0.95 with its final state only after {stop:.0%} of training "
+            "(where freeze training stops it), in every seed; value: the earliest, as a fraction of training",
+            runs,
+            [_fraction(r, r.first_reaching(0.95)[top]) for r in runs],
+            ">",
+            stop,
+        ),
+        _worst(
+            f"{p}.pooled_top_early",
+            f"globally average-pooled, {top} reaches SVCCA 0.95 at least 5 epochs earlier than with "
+            "positions as datapoints, in every seed",
+            runs,
+            [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
+            ">",
+            5.0,
+        ),
+        _worst(
+            f"{p}.pooled_top_with_logits",
+            f"globally average-pooled, {top} reaches SVCCA 0.95 at most 4 epochs after the logits, "
+            "in every seed (it is what the classifier reads)",
+            runs,
+            [_later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)],
+            "<=",
+            4.0,
+        ),
+    ]
+
+
+def _fraction(run: LearningDynamicsData, epoch: float) -> float:
+    """An epoch as a fraction of training (never reached, NaN: 1 + one epoch)."""
+    end = float(run.epochs[-1])
+    return (end + 1.0 if np.isnan(epoch) else epoch) / end
+
+
+def _later_by(run: LearningDynamicsData, late: float, early: float) -> float:
+    """Epochs from ``early`` to ``late`` (two epochs of first reaching a threshold); a layer
+    that never reaches it (NaN) counts as reaching it one epoch after the end."""
+    end = float(run.epochs[-1]) + 1.0
+    return (end if np.isnan(late) else late) - (end if np.isnan(early) else early)
+
+
+def _resnet_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
+    side = runs[0].config.coarse_side
+    return [
+        _accuracy(runs, p, 0.97),
+        *_bottom_up(runs, p, 0.7),
+        _worst(
+            f"{p}.top_keeps_stem",
+            f"at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every seed "
+            "(the shortcuts carry it up)",
+            runs,
+            [r.coarse_first_column()[-1] for r in runs],
+            ">",
+            0.6,
+        ),
+    ]
+
+
+def _lstm_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
+    lstms = [n for n in runs[0].layers if n.startswith("lstm")]
+    lo, hi = runs[0].layers.index(lstms[0]), runs[0].layers.index(lstms[-1])
+    emb = runs[0].layers.index("embedding")
+    return [
+        _worst(
+            f"{p}.embedding_at_init",
+            "the embedding is above SVCCA 0.9 with its final state at initialisation",
+            runs,
+            [r.similarity[0, emb] for r in runs],
+            ">",
+            0.9,
+        ),
+        _worst(
+            f"{p}.lstm1_ahead",
+            f"averaged over all snapshots, {lstms[0]} is at least 0.02 closer to its final state "
+            f"than {lstms[-1]}",
+            runs,
+            [r.similarity[:, lo].mean() - r.similarity[:, hi].mean() for r in runs],
+            ">",
+            0.02,
+        ),
+        _worst(
+            f"{p}.unsettled",
+            "neither LSTM layer reaches SVCCA 0.95 with its final state before the last epoch",
+            runs,
+            [r.similarity[:-1, lo : hi + 1].max() for r in runs],
+            "<",
+            0.95,
+        ),
+    ]
+
+
+def _mlp_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
+    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
+    return [
+        _worst(
+            f"{p}.near_ceiling_at_init",
+            "every hidden layer is above SVCCA 0.85 with its final state at initialisation, in every seed",
+            runs,
+            [r.similarity[0, :-1].min() for r in runs],
+            ">",
+            0.85,
+        ),
+        Claim(
+            f"{p}.no_bottom_up",
+            "no consistent bottom-up order: the Spearman correlation of first reaching SVCCA 0.95 "
+            "with depth, averaged over seeds, is below 0.5",
+            float(np.mean(first)),
+            "<",
+            0.5,
+            _per_seed(runs, first),
+        ),
+    ]
+
 
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> LearningDynamicsData:
     """Named access to the arrays of a learning-dynamics run.
@@ -949,29 +1382,41 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     Returns
     -------
     LearningDynamicsData
+        The run of the first seed, with every seed's run in ``runs``.
     """
     arrays = result.arrays if isinstance(result, ExperimentResult) else result
     cfg = result.config if isinstance(result, ExperimentResult) else config
+    cfg = cfg if cfg is not None else LearningDynamicsConfig()
     spe = int(arrays["steps_per_epoch"])
     steps = np.asarray(arrays["steps"])
-    return LearningDynamicsData(
-        config=cfg if cfg is not None else LearningDynamicsConfig(),
-        layers=tuple(str(v) for v in arrays["layers"]),
-        steps=steps,
-        epochs=steps / spe,
-        similarity=np.asarray(arrays["similarity"]),
-        dims=np.asarray(arrays["dims"]),
-        grid_layers=tuple(str(v) for v in arrays["grid_layers"]),
-        grid_steps=np.asarray(arrays["grid_steps"]),
-        grids=np.asarray(arrays["grids"]),
-        test_accuracy=np.asarray(arrays["history_test_accuracy"]),
-        test_loss=np.asarray(arrays["history_test_loss"]),
-        train_loss=np.asarray(arrays["history_train_loss"]),
-        time_s=np.asarray(arrays["history_time_s"]),
-        steps_per_epoch=spe,
-        description=str(arrays["description"]),
-        n_datapoints=np.asarray(arrays["n_datapoints"]),
-        layer_widths=np.asarray(arrays["layer_widths"]),
-        similarity_pooled=np.asarray(arrays["similarity_pooled"]) if "similarity_pooled" in arrays else None,
-        final_grid_coarse=np.asarray(arrays["final_grid_coarse"]) if "final_grid_coarse" in arrays else None,
+    seeds = tuple(int(s) for s in arrays["seeds"])
+
+    def per_seed(name: str, i: int) -> np.ndarray | None:
+        return np.asarray(arrays[name][i]) if name in arrays else None
+
+    runs = tuple(
+        LearningDynamicsData(
+            config=cfg,
+            seed=seed,
+            layers=tuple(str(v) for v in arrays["layers"]),
+            steps=steps,
+            epochs=steps / spe,
+            similarity=per_seed("similarity", i),
+            dims=per_seed("dims", i),
+            grid_layers=tuple(str(v) for v in arrays["grid_layers"]),
+            grid_steps=np.asarray(arrays["grid_steps"]),
+            grids=per_seed("grids", i),
+            test_accuracy=per_seed("history_test_accuracy", i),
+            test_loss=per_seed("history_test_loss", i),
+            train_loss=per_seed("history_train_loss", i),
+            time_s=per_seed("history_time_s", i),
+            steps_per_epoch=spe,
+            description=str(arrays["description"]),
+            n_datapoints=np.asarray(arrays["n_datapoints"]),
+            layer_widths=np.asarray(arrays["layer_widths"]),
+            similarity_pooled=per_seed("similarity_pooled", i),
+            final_grid_coarse=per_seed("final_grid_coarse", i),
+        )
+        for i, seed in enumerate(seeds)
     )
+    return dataclasses.replace(runs[0], runs=runs)
