@@ -117,8 +117,8 @@ class GeneralizationConfig(ExperimentConfig):
     keep : float, default 0.99
         Variance SVCCA keeps (and the threshold of the stored direction counts).
     seed : int, default 0
-        Seeds the label permutation (``random_labels(train, seed=seed)``) and the
-        networks: generalizing network ``i`` uses seed ``1000 * seed + i``, memorizing
+        Seeds the digits' train/test split, the label permutation
+        (``random_labels(train, seed=seed)``) and the networks: generalizing network ``i`` uses seed ``1000 * seed + i``, memorizing
         network ``i`` seed ``1000 * seed + 500 + i`` (initialisation and data order).
     device : str, default "cpu"
         Not part of the cache key.
@@ -132,7 +132,7 @@ class GeneralizationConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "generalization"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
     dataset: str = "digits"
     image_size: int = 8
@@ -291,11 +291,16 @@ def _check_common(cfg: Any) -> None:
 
 
 def load_data(cfg: Any) -> Any:
-    """The config's :class:`svcca.nn.data.ImageData` (digits, or CIFAR-10 from the data folder)."""
+    """The config's :class:`svcca.nn.data.ImageData` (digits, or CIFAR-10 from the data folder).
+
+    The digits' train/test split is seeded by ``cfg.seed``, so a seed variant of the
+    experiment (:meth:`~svcca.experiments.ExperimentConfig.with_seed_offset`) also draws
+    another split.
+    """
     from ..nn.data import load_cifar10, load_digits
 
     if cfg.dataset == "digits":
-        return load_digits(image_size=cfg.image_size)
+        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
     return load_cifar10(cfg.data_root, verify=cfg.verify_data)
 
 

@@ -92,7 +92,8 @@ class WidthConfig(ExperimentConfig):
     keep : float, default 0.99
         Variance SVCCA keeps.
     seed : int, default 0
-        Seeds the choice of conv positions (networks are seeded by ``seeds``).
+        Seeds the digits' train/test split and the choice of conv positions (networks
+        are seeded by ``seeds``).
     device : str, default "cpu"
         Not part of the cache key.
     data_root : str or None
@@ -104,7 +105,7 @@ class WidthConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "width"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
     dataset: str = "digits"
     image_size: int = 8
