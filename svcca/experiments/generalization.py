@@ -27,6 +27,13 @@ here resample *networks*, the unit that was drawn at random (:func:`network_boot
 and the GG-vs-MM comparison has an exact permutation test over the assignment of
 networks to groups (:func:`group_permutation_test`).
 
+Claims: ``GeneralizationConfig.claims(result)`` (:meth:`GeneralizationData.claims`) states
+what chapter 6 says as effects with margins: the PWCCA GG - MM gap in the last hidden layer
+and its growth from each layer to the next (network-bootstrap intervals), the small gap of
+the first layer, MM slightly but significantly above GM in the last hidden layer, the
+permutation test, and how mean CCA, CKA and SVCCA differ. The robustness matrix
+(``svcca claims``) checks them under seed and CPU-kernel variants.
+
 Reading a result::
 
     from svcca.experiments import run_or_load

@@ -26,6 +26,12 @@ Presets (``LayerIdentificationConfig.for_scale``):
   on 10000 training images (the paper's Figure 2 uses the training set). Runs only when
   CIFAR-10 is in the data folder; ``device="cuda"``.
 
+Claims: ``LayerIdentificationConfig.claims(result)`` (:meth:`LayerIdentificationData.claims`)
+states chapter 8's findings as margins that survive other seeds and CPUs: CKA's accuracy
+above chance and above the whole CCA family (with a jackknife z), the CCA family near
+chance with the first layer as its hub, CKA's diagonal, and the two exercises (SVCCA at
+lower thresholds, the top-k mean) recomputed from the stored activations.
+
 The result holds arrays only; :func:`unpack` gives named access::
 
     from svcca.experiments import run_or_load

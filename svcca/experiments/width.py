@@ -18,6 +18,11 @@ Presets (``WidthConfig.for_scale``):
 * ``full``: Tiny-10 conv nets on CIFAR-10 with channel multipliers 0.25 to 4, 3 seeds,
   conv layers with spatial positions as datapoints (GPU; needs CIFAR-10 in the data folder).
 
+Claims: ``WidthConfig.claims(result)`` (:meth:`WidthData.claims`) states only what the
+untrained baseline leaves standing: trained CKA rises with width, trained PWCCA barely
+moves, untrained networks rise at every step and faster than trained ones, and what
+training adds shrinks with width while staying positive.
+
 Reading a result::
 
     from svcca.experiments import run_or_load
