@@ -126,8 +126,9 @@ class GeneralizationConfig(ExperimentConfig):
         Variance SVCCA keeps (and the threshold of the stored direction counts).
     seed : int, default 0
         Seeds the digits' train/test split, the label permutation
-        (``random_labels(train, seed=seed)``) and the networks: generalizing network ``i`` uses seed ``1000 * seed + i``, memorizing
-        network ``i`` seed ``1000 * seed + 500 + i`` (initialisation and data order).
+        (``random_labels(train, seed=seed)``) and the networks: generalizing network ``i``
+        uses seed ``1000 * seed + i``, memorizing network ``i`` seed ``1000 * seed + 500 + i``
+        (initialisation and data order).
     device : str, default "cpu"
         Not part of the cache key.
     data_root : str or None
@@ -915,7 +916,9 @@ class GeneralizationData:
             measure=measure,
         )
 
-    def naive_interval_widths(self, measure: str, layer: str | int, *, confidence: float = 0.95) -> dict[str, float]:
+    def naive_interval_widths(
+        self, measure: str, layer: str | int, *, confidence: float = 0.95
+    ) -> dict[str, float]:
         """Width of the t-interval over pairs (which treats pairs as independent), per kind of pair."""
         from scipy import stats as sps
 
@@ -963,23 +966,31 @@ class GeneralizationData:
             Claim(
                 p + "fit",
                 "every network fits the labels it was trained on (fraction that reached the target)",
-                float(self.reached_target.mean()), ">=", 1.0,
+                float(self.reached_target.mean()),
+                ">=",
+                1.0,
                 details={"min_train_accuracy": float(self.train_accuracy.min())},
             ),
             Claim(
                 p + "test_accuracy_g",
                 "generalizing networks classify the test digits well (lowest test accuracy)",
-                float(self.test_accuracy[G].min()), ">", 0.95,
+                float(self.test_accuracy[G].min()),
+                ">",
+                0.95,
             ),
             Claim(
                 p + "test_accuracy_m",
                 "memorizing networks stay near chance on the test set (highest test accuracy)",
-                float(self.test_accuracy[M].max()), "<", 0.2,
+                float(self.test_accuracy[M].max()),
+                "<",
+                0.2,
             ),
             Claim(
                 p + "epochs_ratio",
                 "memorizing takes more than twice as many epochs as generalizing (ratio of means)",
-                float(self.epochs[M].mean() / self.epochs[G].mean()), ">", 2.0,
+                float(self.epochs[M].mean() / self.epochs[G].mean()),
+                ">",
+                2.0,
                 details={"epochs_g": float(self.epochs[G].mean()), "epochs_m": float(self.epochs[M].mean())},
             ),
         ]
@@ -988,7 +999,8 @@ class GeneralizationData:
             changes = [self.gap_change("pwcca", a, b) for a, b in zip(hidden[:-1], hidden[1:])]
             mm_gm = self.gap("pwcca", last, ("MM", "GM"))
             close = max(
-                abs(float(self.mean("pwcca", "MM", [h])[0] - self.mean("pwcca", "GM", [h])[0])) for h in hidden
+                abs(float(self.mean("pwcca", "MM", [h])[0] - self.mean("pwcca", "GM", [h])[0]))
+                for h in hidden
             )
             naive = self.naive_interval_widths("pwcca", last)
             netboot = {k: (lambda b: b.high - b.low)(self.intervals("pwcca", k, [last])[0]) for k in KINDS}
@@ -997,49 +1009,68 @@ class GeneralizationData:
                 Claim(
                     p + "pwcca.gap_last",
                     f"PWCCA: GG above MM in {last} (lower end of the 95% interval of GG - MM)",
-                    g_last.low, ">", 0.05,
+                    g_last.low,
+                    ">",
+                    0.05,
                     details={"gap": g_last.difference, "high": g_last.high},
                 ),
                 Claim(
                     p + "pwcca.gap_grows",
                     "PWCCA: the GG - MM gap grows from each hidden layer to the next "
                     "(smallest lower end of the 95% interval of the change)",
-                    min(c.low for c in changes), ">", 0.0,
-                    details={f"change_{a}_{b}": c.observed for (a, b), c in zip(zip(hidden[:-1], hidden[1:]), changes)},
+                    min(c.low for c in changes),
+                    ">",
+                    0.0,
+                    details={
+                        f"change_{a}_{b}": c.observed
+                        for (a, b), c in zip(zip(hidden[:-1], hidden[1:]), changes)
+                    },
                 ),
                 Claim(
                     p + "pwcca.gap_first_small",
                     f"PWCCA: the gap in {first} is under 0.4 of the gap in {last} (ratio)",
-                    g_first.difference / g_last.difference, "<", 0.4,
+                    g_first.difference / g_last.difference,
+                    "<",
+                    0.4,
                     details={"gap_first": g_first.difference, "gap_last": g_last.difference},
                 ),
                 Claim(
                     p + "pwcca.mm_above_gm_last",
                     f"PWCCA: MM slightly but significantly above GM in {last} "
                     "(lower end of the 95% interval of MM - GM)",
-                    mm_gm.low, ">", 0.0,
+                    mm_gm.low,
+                    ">",
+                    0.0,
                     details={"difference": mm_gm.difference, "high": mm_gm.high},
                 ),
                 Claim(
                     p + "pwcca.mm_gm_close",
                     "PWCCA: MM and GM stay close in every hidden layer (largest |MM - GM|)",
-                    close, "<", 0.05,
+                    close,
+                    "<",
+                    0.05,
                 ),
                 Claim(
                     p + "pwcca.cohens_d",
                     f"PWCCA: the spread between pairs is tiny next to the gap in {last} (Cohen's d over pairs)",
-                    g_last.cohens_d, ">", 5.0,
+                    g_last.cohens_d,
+                    ">",
+                    5.0,
                 ),
                 Claim(
                     p + "pwcca.permutation_p",
                     f"PWCCA: the exact permutation test of GG - MM in {last} (p-value)",
-                    float(g_last.p_value), "<", 0.01,
+                    float(g_last.p_value),
+                    "<",
+                    0.01,
                 ),
                 Claim(
                     p + "pwcca.bootstrap_wider",
                     f"the network-bootstrap interval of each kind's mean in {last} is wider than the "
                     "t-interval over pairs (smallest ratio of widths)",
-                    min(widths.values()), ">", 1.0,
+                    min(widths.values()),
+                    ">",
+                    1.0,
                     details={f"ratio_{k}": v for k, v in widths.items()},
                 ),
             ]
@@ -1050,17 +1081,23 @@ class GeneralizationData:
                 Claim(
                     p + "cca.first_spread",
                     f"mean CCA: GG, MM and GM within a narrow band in {first} (max - min)",
-                    max(firsts) - min(firsts), "<", 0.03,
+                    max(firsts) - min(firsts),
+                    "<",
+                    0.03,
                 ),
                 Claim(
                     p + "cca.gap_last",
                     f"mean CCA: GG above MM in {last} (lower end of the 95% interval)",
-                    gaps["cca"].low, ">", 0.03,
+                    gaps["cca"].low,
+                    ">",
+                    0.03,
                 ),
                 Claim(
                     p + "cca.mm_gm_close",
                     f"mean CCA: MM and GM close in {last} (|MM - GM|)",
-                    mm_gm_cca, "<", 0.05,
+                    mm_gm_cca,
+                    "<",
+                    0.05,
                 ),
             ]
         if "cka" in self.measures:
@@ -1069,7 +1106,9 @@ class GeneralizationData:
                 Claim(
                     p + "cka.mm_above_gm_last",
                     f"linear CKA: MM far above GM in {last} (lower end of the 95% interval of MM - GM)",
-                    cka_mm_gm.low, ">", 0.2,
+                    cka_mm_gm.low,
+                    ">",
+                    0.2,
                     details={"difference": cka_mm_gm.difference},
                 )
             )
@@ -1078,7 +1117,9 @@ class GeneralizationData:
                     Claim(
                         p + "cka.gap_larger",
                         f"linear CKA's GG - MM gap in {last} is larger than PWCCA's (difference)",
-                        gaps["cka"].difference - gaps["pwcca"].difference, ">", 0.0,
+                        gaps["cka"].difference - gaps["pwcca"].difference,
+                        ">",
+                        0.0,
                     )
                 )
         if "svcca" in self.measures:
@@ -1090,18 +1131,24 @@ class GeneralizationData:
                 Claim(
                     p + "svcca.gm_above_mm",
                     "SVCCA (99%): GM above MM in every hidden layer (smallest GM - MM)",
-                    float(np.min(sv["GM"] - sv["MM"])), ">", 0.05,
+                    float(np.min(sv["GM"] - sv["MM"])),
+                    ">",
+                    0.05,
                 ),
                 Claim(
                     p + "svcca.gm_level_with_gg",
                     f"SVCCA (99%): GM about level with GG in {', '.join(early)} (smallest GM - GG)",
-                    float(np.min(sv["GM"][: len(early)] - sv["GG"][: len(early)])), ">", -0.03,
+                    float(np.min(sv["GM"][: len(early)] - sv["GG"][: len(early)])),
+                    ">",
+                    -0.03,
                 ),
                 Claim(
                     p + "svcca.dims_more",
                     "memorizing networks keep more directions than generalizing ones in every hidden "
                     "layer (smallest ratio of the mean counts)",
-                    float(np.min(dims_m[:n_h] / dims_g[:n_h])), ">", 1.0,
+                    float(np.min(dims_m[:n_h] / dims_g[:n_h])),
+                    ">",
+                    1.0,
                     details={f"ratio_{h}": float(dims_m[i] / dims_g[i]) for i, h in enumerate(hidden)},
                 ),
             ]
@@ -1109,7 +1156,9 @@ class GeneralizationData:
             Claim(
                 p + "all_measures.gap_last",
                 f"every measure puts GG above MM in {last} (smallest lower end of the 95% intervals)",
-                min(g.low for g in gaps.values()), ">", 0.0,
+                min(g.low for g in gaps.values()),
+                ">",
+                0.0,
                 details={m: g.low for m, g in gaps.items()},
             )
         )
@@ -1119,18 +1168,24 @@ class GeneralizationData:
                     p + "cka.largest_gap",
                     f"in raw units, linear CKA has the largest GG - MM gap in {last} "
                     "(its gap minus the largest other measure's)",
-                    gaps["cka"].difference - max(g.difference for m, g in gaps.items() if m != "cka"), ">", 0.0,
+                    gaps["cka"].difference - max(g.difference for m, g in gaps.items() if m != "cka"),
+                    ">",
+                    0.0,
                     details={m: g.difference for m, g in gaps.items()},
                 )
             )
         if "pwcca" in self.measures and len(self.measures) > 1:
-            sep = {m: g.difference / (g.high - g.low) if g.high > g.low else math.inf for m, g in gaps.items()}
+            sep = {
+                m: g.difference / (g.high - g.low) if g.high > g.low else math.inf for m, g in gaps.items()
+            }
             claims.append(
                 Claim(
                     p + "pwcca.best_separation",
                     f"relative to its interval's width, PWCCA separates GG from MM in {last} best "
                     "(its gap/width minus the best other measure's)",
-                    sep["pwcca"] - max(v for m, v in sep.items() if m != "pwcca"), ">", 0.0,
+                    sep["pwcca"] - max(v for m, v in sep.items() if m != "pwcca"),
+                    ">",
+                    0.0,
                     details=sep,
                 )
             )

@@ -688,7 +688,10 @@ class LayerIdentificationData:
                 blocks[a, b] = blocks[b, a].T
                 continue
             blocks[a, b] = np.array(
-                [[svcca.cca(nets[a][la], nets[b][lb]).top_k_mean(k) for lb in self.layers] for la in self.layers]
+                [
+                    [svcca.cca(nets[a][la], nets[b][lb]).top_k_mean(k) for lb in self.layers]
+                    for la in self.layers
+                ]
             )
         return self._score(lambda a, b: blocks[a, b])
 
@@ -701,7 +704,9 @@ class LayerIdentificationData:
         for a, b in self.pairs:
             m = np.asarray(block(int(a), int(b)), dtype=np.float64)
             hits.append(identification_hits(m))
-            choices += np.bincount(np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1), minlength=self.n_layers)
+            choices += np.bincount(
+                np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1), minlength=self.n_layers
+            )
         return float(np.mean(hits)), choices
 
     def claims(self) -> list[Any]:
@@ -735,29 +740,39 @@ class LayerIdentificationData:
                 Claim(
                     p + "cka.accuracy",
                     "linear CKA identifies most layers (accuracy)",
-                    acc["cka"], ">", 0.7,
+                    acc["cka"],
+                    ">",
+                    0.7,
                 ),
                 Claim(
                     p + "cka.above_chance",
                     "linear CKA's accuracy is far above chance (accuracy minus chance)",
-                    acc["cka"] - self.chance, ">", 0.5,
+                    acc["cka"] - self.chance,
+                    ">",
+                    0.5,
                     details={"chance": self.chance},
                 ),
                 Claim(
                     p + "cka.diagonal",
                     "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
                     "(smallest diagonal minus the row's largest other value)",
-                    float(np.min(np.diag(cka_mean) - off.max(axis=1))), ">", 0.0,
+                    float(np.min(np.diag(cka_mean) - off.max(axis=1))),
+                    ">",
+                    0.0,
                 ),
                 Claim(
                     p + "cka.no_hub",
                     "linear CKA has no hub layer (largest share of the choices any one layer gets)",
-                    self.hub_layer("cka")[1], "<", 0.35,
+                    self.hub_layer("cka")[1],
+                    "<",
+                    0.35,
                 ),
                 Claim(
                     p + "cka.every_layer",
                     "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
-                    float(self.layer_accuracy("cka").min()), ">=", 0.5,
+                    float(self.layer_accuracy("cka").min()),
+                    ">=",
+                    0.5,
                 ),
             ]
         if family:
@@ -767,21 +782,27 @@ class LayerIdentificationData:
                 Claim(
                     p + "cca_family.at_chance",
                     "mean CCA, SVCCA and PWCCA do no better than chance (best accuracy minus chance)",
-                    best - self.chance, "<", 0.0,
+                    best - self.chance,
+                    "<",
+                    0.0,
                     details={m: acc[m] for m in family},
                 ),
                 Claim(
                     p + "cca_family.hub_first",
                     f"each member of the CCA family chooses {first} for at least half of all layers "
                     f"(smallest share of choices {first} gets)",
-                    min(self._share(m, 0) for m in family), ">", 0.5,
+                    min(self._share(m, 0) for m in family),
+                    ">",
+                    0.5,
                     details={m: self._share(m, 0) for m in family},
                 ),
                 Claim(
                     p + "cca_family.other_layers",
                     f"the CCA family identifies hardly any layer but {first} "
                     "(highest per-layer accuracy after the first layer)",
-                    max(float(self.layer_accuracy(m)[1:].max()) for m in family), "<=", 0.25,
+                    max(float(self.layer_accuracy(m)[1:].max()) for m in family),
+                    "<=",
+                    0.25,
                 ),
             ]
             if "cka" in self.measures:
@@ -791,7 +812,9 @@ class LayerIdentificationData:
                         p + "cka.above_cca_family",
                         "linear CKA's accuracy exceeds the best of the CCA family by a wide margin "
                         "(difference)",
-                        acc["cka"] - best, ">", 0.5,
+                        acc["cka"] - best,
+                        ">",
+                        0.5,
                     )
                 )
                 if jack:
@@ -800,7 +823,9 @@ class LayerIdentificationData:
                             p + "cka.jackknife_z",
                             "CKA's lead over each member of the CCA family is many jackknife standard "
                             "errors (smallest z)",
-                            min(j.z for j in jack), ">", 5.0,
+                            min(j.z for j in jack),
+                            ">",
+                            5.0,
                             details={f"z_{m}": j.z for m, j in zip(family, jack)},
                         )
                     )
@@ -810,7 +835,9 @@ class LayerIdentificationData:
                             p + "cka.every_pair",
                             "linear CKA beats mean CCA on every ordered pair "
                             "(worst CKA pair minus best mean-CCA pair)",
-                            float(self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()), ">", 0.0,
+                            float(self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()),
+                            ">",
+                            0.0,
                         )
                     )
         if any(k.startswith("acts" + _SEP) for k in self.arrays) and "cka" in self.measures:
@@ -822,30 +849,40 @@ class LayerIdentificationData:
                     p + "svcca_keep.half_beats_default",
                     "SVCCA keeping half of the variance identifies more layers than at 99% and than "
                     "chance (accuracy at 0.5 minus the larger of the two)",
-                    by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance), ">", 0.0,
+                    by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance),
+                    ">",
+                    0.0,
                     details={f"keep_{k}": v for k, v in by_keep.items()},
                 ),
                 Claim(
                     p + "svcca_keep.below_cka",
                     "every SVCCA threshold stays far below linear CKA (CKA minus the best threshold)",
-                    acc["cka"] - max(by_keep.values()), ">", 0.3,
+                    acc["cka"] - max(by_keep.values()),
+                    ">",
+                    0.3,
                 ),
                 Claim(
                     p + "top_k.first_layer_out",
-                    f"with the top-k mean the first layer is rarely chosen (its share of choices)",
-                    float(shares[0]), "<", 0.1,
+                    "with the top-k mean the first layer is rarely chosen (its share of choices)",
+                    float(shares[0]),
+                    "<",
+                    0.1,
                 ),
                 Claim(
                     p + "top_k.hub_widest",
                     "with the top-k mean the widest layer becomes the hub (its share minus the "
                     "largest other share)",
-                    float(shares[-1] - shares[:-1].max()), ">", 0.0,
+                    float(shares[-1] - shares[:-1].max()),
+                    ">",
+                    0.0,
                     details={layer: float(v) for layer, v in zip(self.layers, shares)},
                 ),
                 Claim(
                     p + "top_k.below_cka",
                     "the top-k mean stays far below linear CKA (CKA minus its accuracy)",
-                    acc["cka"] - top_acc, ">", 0.3,
+                    acc["cka"] - top_acc,
+                    ">",
+                    0.3,
                 ),
             ]
         return claims

@@ -331,7 +331,9 @@ class WidthData:
             Claim(
                 p + "test_accuracy",
                 "every trained network classifies the test digits well (lowest test accuracy)",
-                float(self.test_accuracy.min()), ">", 0.9,
+                float(self.test_accuracy.min()),
+                ">",
+                0.9,
             )
         ]
         labels = {"pwcca": "PWCCA", "cka": "linear CKA", "cca": "mean CCA", "svcca": "SVCCA"}
@@ -346,7 +348,9 @@ class WidthData:
                     Claim(
                         p + "cka.trained_rises",
                         f"{name}: trained networks are clearly more similar at width {hi} than at {lo}",
-                        rise_t, ">", 0.1,
+                        rise_t,
+                        ">",
+                        0.1,
                     )
                 )
             else:
@@ -355,53 +359,68 @@ class WidthData:
                         p + "pwcca.trained_rise_small",
                         f"{name}: for trained networks the change from width {lo} to {hi} is small "
                         "(|difference|)",
-                        abs(rise_t), "<", 0.05,
+                        abs(rise_t),
+                        "<",
+                        0.05,
                         details={"difference": rise_t},
                     )
                 )
             claims += [
                 Claim(
                     p + f"{m}.init_rises",
-                    f"{name}: untrained networks grow more similar at every step of width "
-                    "(smallest step)",
-                    float(np.min(np.diff(i))), ">", 0.0,
+                    f"{name}: untrained networks grow more similar at every step of width (smallest step)",
+                    float(np.min(np.diff(i))),
+                    ">",
+                    0.0,
                 ),
                 Claim(
                     p + f"{m}.init_rises_faster",
                     f"{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
                     "trained ones (untrained rise minus trained rise)",
-                    rise_i - rise_t, ">", 0.0,
+                    rise_i - rise_t,
+                    ">",
+                    0.0,
                     details={"rise_init": rise_i, "rise_trained": rise_t},
                 ),
                 Claim(
                     p + f"{m}.learned_shrinks",
                     f"{name}: what training adds (trained minus untrained) shrinks from width {lo} "
                     f"to {hi} (decrease)",
-                    float(learned[0] - learned[-1]), ">", 0.1,
+                    float(learned[0] - learned[-1]),
+                    ">",
+                    0.1,
                 ),
                 Claim(
                     p + f"{m}.init_share_grows",
                     f"{name}: the share of the trained similarity that untrained networks already reach "
                     "(untrained / trained) grows at every step of width (smallest step)",
-                    float(np.min(np.diff(i / t))), ">", 0.0,
+                    float(np.min(np.diff(i / t))),
+                    ">",
+                    0.0,
                     details={f"share_{w}": float(v) for w, v in zip(self.width_labels, i / t)},
                 ),
                 Claim(
                     p + f"{m}.init_share_widest",
                     f"{name}: at width {hi} untrained networks reach more than half of the trained "
                     "similarity (untrained / trained)",
-                    float(i[-1] / t[-1]), ">", 0.5,
+                    float(i[-1] / t[-1]),
+                    ">",
+                    0.5,
                 ),
                 Claim(
                     p + f"{m}.init_share_narrowest",
                     f"{name}: at width {lo} untrained networks reach less than half of it",
-                    float(i[0] / t[0]), "<", 0.5,
+                    float(i[0] / t[0]),
+                    "<",
+                    0.5,
                 ),
                 Claim(
                     p + f"{m}.learned_positive",
                     f"{name}: trained networks are more similar than untrained ones at every width "
                     "(smallest trained minus untrained)",
-                    float(np.min(learned)), ">", 0.0,
+                    float(np.min(learned)),
+                    ">",
+                    0.0,
                 ),
             ]
         return claims
