@@ -1052,7 +1052,8 @@ class GeneralizationData:
                 ),
                 Claim(
                     p + "pwcca.cohens_d",
-                    f"PWCCA: the spread between pairs is tiny next to the gap in {last} (Cohen's d over pairs)",
+                    f"PWCCA: the spread between pairs is tiny next to the gap in {last} "
+                    "(Cohen's d over pairs)",
                     g_last.cohens_d,
                     ">",
                     5.0,
