@@ -451,7 +451,7 @@ def test_generalization_claims_compute_their_values_from_the_result():
     # with 3 + 3 networks no split can give p < 0.01 (the smallest p is 1/20); the interval
     # widths of constant blocks are noise, so the separation ranking and the width ratio are too
     failing = {n for n, c in claims.items() if not c.holds}
-    noisy = {"generalization.pwcca.best_separation", "generalization.pwcca.bootstrap_wider"}
+    noisy = {"generalization.pwcca.separation_beats_cca_svcca", "generalization.pwcca.bootstrap_wider"}
     assert failing <= {"generalization.pwcca.permutation_p", *noisy}, failing
     assert "generalization.pwcca.permutation_p" in failing
     # a variant in which MM falls below GM in fc3 fails that claim, and only by its own value

@@ -327,6 +327,7 @@ def test_claims_compute_accuracies_hubs_and_margins_from_the_result():
     assert claims["layer_identification.cka.above_chance"].value == pytest.approx(1 - 1 / 3)
     assert claims["layer_identification.cka.above_cca_family"].value == pytest.approx(acc_cka - acc_cca)
     assert claims["layer_identification.cca_family.at_chance"].value == pytest.approx(acc_cca - 1 / 3)
+    assert claims["layer_identification.cca_family.at_chance"].bound == 0.05
     # hub (a < b) sends every row to layer 0; hub.T (a > b) sends rows to 1, 2, 2
     assert claims["layer_identification.cca_family.hub_first"].value == pytest.approx(0.5)
     # the seed-averaged matrix is (good + good.T) / 2; its last row is 0.1, 0.45, 0.7
