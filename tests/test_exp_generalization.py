@@ -472,7 +472,11 @@ def test_tiny_generalization_and_width_claims_are_well_formed(tiny_result, tiny_
     wcfg = WidthConfig.for_scale("tiny")
     wnames = [c.name for c in wcfg.claims(tiny_width_result)]
     assert len(set(wnames)) == len(wnames) and all(n.startswith("width.") for n in wnames)
-    assert {"width.cka.init_rises_faster", "width.pwcca.learned_shrinks"} <= set(wnames)
+    assert {
+        "width.cka.init_rises_faster",
+        "width.pwcca.learned_shrinks",
+        "width.cka.init_share_rises",
+    } <= set(wnames)
 
 
 def test_width_claims_compute_their_values_from_the_result():
@@ -500,5 +504,5 @@ def test_width_claims_compute_their_values_from_the_result():
     assert claims["width.pwcca.learned_shrinks"].value == pytest.approx(0.50 - 0.12)
     assert claims["width.cka.learned_positive"].value == pytest.approx(0.05)
     assert claims["width.cka.init_share_widest"].value == pytest.approx(0.9 / 0.95)
-    assert claims["width.pwcca.init_share_narrowest"].value == pytest.approx(0.3 / 0.8)
+    assert claims["width.pwcca.init_share_rises"].value == pytest.approx(0.70 / 0.82 - 0.30 / 0.80)
     assert all(c.holds for c in claims.values())

@@ -826,7 +826,7 @@ class LayerIdentificationData:
                             "errors (smallest z)",
                             min(j.z for j in jack),
                             ">",
-                            5.0,
+                            4.0,
                             details={f"z_{m}": j.z for m, j in zip(family, jack)},
                         )
                     )
@@ -857,10 +857,11 @@ class LayerIdentificationData:
                 ),
                 Claim(
                     p + "svcca_keep.below_cka",
-                    "every SVCCA threshold stays far below linear CKA (CKA minus the best threshold)",
+                    "every SVCCA threshold stays more than 20 points below linear CKA "
+                    "(CKA minus the best threshold)",
                     acc["cka"] - max(by_keep.values()),
                     ">",
-                    0.3,
+                    0.2,
                 ),
                 Claim(
                     p + "top_k.first_layer_out",
