@@ -383,3 +383,126 @@ def test_full_presets_without_data_point_at_the_download_command(tmp_path):
     ):
         with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
             cfg.run()
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def _synthetic_generalization(n: int = 3) -> dict[str, np.ndarray]:
+    """Three hidden layers and logits; PWCCA's GG - MM gap grows 0.02 -> 0.08 -> 0.20 and MM
+    sits 0.01 above GM in the last hidden layer; tiny deterministic noise keeps the spreads
+    non-zero."""
+    rng = np.random.default_rng(0)
+    layers = ["fc1", "fc2", "fc3", "logits"]
+    values = {  # measure -> per layer (GG, MM, GM)
+        "pwcca": [(0.90, 0.88, 0.87), (0.90, 0.84, 0.83), (0.90, 0.70, 0.69), (0.99, 0.6, 0.3)],
+        "cca": [(0.60, 0.60, 0.59), (0.55, 0.50, 0.50), (0.55, 0.45, 0.44), (0.95, 0.6, 0.3)],
+        "svcca": [(0.80, 0.75, 0.85), (0.85, 0.70, 0.90), (0.90, 0.65, 0.80), (0.97, 0.7, 0.3)],
+        "cka": [(0.98, 0.93, 0.85), (0.98, 0.80, 0.55), (0.97, 0.60, 0.15), (0.97, 0.6, 0.03)],
+    }
+    sims = np.zeros((len(MEASURES), len(layers), 2 * n, 2 * n))
+    for mi, m in enumerate(MEASURES):
+        for li, (gg, mm, gm) in enumerate(values[m]):
+            M, _ = _block_matrix(gg, mm, gm, n, n)
+            noise = rng.normal(scale=1e-6, size=M.shape)
+            sims[mi, li] = M + (noise + noise.T) / 2
+    memorizing = np.array([False] * n + [True] * n)
+    dims = np.array([[10] * n + [15] * n, [10] * n + [25] * n, [8] * n + [20] * n, [9] * n + [9] * n])
+    return {
+        "layers": np.array(layers),
+        "measures": np.array(MEASURES),
+        "similarity": sims,
+        "svcca_dims": dims,
+        "memorizing": memorizing,
+        "seeds": np.arange(2 * n),
+        "epochs": np.array([20] * n + [65] * n),
+        "train_accuracy": np.ones(2 * n),
+        "test_accuracy": np.array([0.97] * n + [0.11] * n),
+        "reached_target": np.ones(2 * n, dtype=bool),
+    }
+
+
+def test_generalization_claims_compute_their_values_from_the_result():
+    from svcca.experiments import Claim
+
+    data = unpack(_synthetic_generalization())
+    claims = {c.name: c for c in data.claims()}
+    assert all(isinstance(c, Claim) for c in claims.values())
+    assert all(name.startswith("generalization.") for name in claims)
+    assert len(claims) == len(data.claims())  # names are unique
+    approx = lambda v: pytest.approx(v, abs=1e-4)  # noqa: E731 - noise of 1e-6 per pair
+    assert claims["generalization.epochs_ratio"].value == approx(65 / 20)
+    assert claims["generalization.test_accuracy_m"].value == approx(0.11)
+    # constant blocks: the bootstrap interval collapses onto the observed values
+    assert claims["generalization.pwcca.gap_last"].value == approx(0.20)
+    assert claims["generalization.pwcca.gap_grows"].value == approx(0.04)  # min(0.06 - 0.02, 0.20 - 0.06)
+    assert claims["generalization.pwcca.gap_first_small"].value == approx(0.02 / 0.20)
+    assert claims["generalization.pwcca.mm_above_gm_last"].value == approx(0.01)
+    assert claims["generalization.pwcca.mm_gm_close"].value == approx(0.01)
+    assert claims["generalization.pwcca.permutation_p"].value == pytest.approx(1 / comb(6, 3))
+    assert claims["generalization.cca.first_spread"].value == approx(0.01)
+    assert claims["generalization.cka.mm_above_gm_last"].value == approx(0.45)
+    assert claims["generalization.cka.gap_larger"].value == approx(0.37 - 0.20)
+    assert claims["generalization.cka.largest_gap"].value == approx(0.37 - 0.25)
+    assert claims["generalization.svcca.gm_above_mm"].value == approx(0.10)  # fc1: 0.85 - 0.75
+    assert claims["generalization.svcca.gm_level_with_gg"].value == approx(0.05)
+    assert claims["generalization.svcca.dims_more"].value == approx(1.5)
+    assert claims["generalization.all_measures.gap_last"].value == approx(0.10)  # mean CCA
+    # with 3 + 3 networks no split can give p < 0.01 (the smallest p is 1/20); the interval
+    # widths of constant blocks are noise, so the separation ranking and the width ratio are too
+    failing = {n for n, c in claims.items() if not c.holds}
+    noisy = {"generalization.pwcca.separation_beats_cca_svcca", "generalization.pwcca.bootstrap_wider"}
+    assert failing <= {"generalization.pwcca.permutation_p", *noisy}, failing
+    assert "generalization.pwcca.permutation_p" in failing
+    # a variant in which MM falls below GM in fc3 fails that claim, and only by its own value
+    arrays = _synthetic_generalization()
+    pw = list(MEASURES).index("pwcca")
+    M, _ = _block_matrix(0.90, 0.68, 0.69, 3, 3)
+    arrays["similarity"][pw, 2] = M
+    failed = [c for c in unpack(arrays).claims() if not c.holds]
+    assert "generalization.pwcca.mm_above_gm_last" in [c.name for c in failed]
+
+
+def test_tiny_generalization_and_width_claims_are_well_formed(tiny_result, tiny_width_result):
+    cfg = GeneralizationConfig.for_scale("tiny")
+    claims = cfg.claims(tiny_result)
+    names = [c.name for c in claims]
+    assert len(set(names)) == len(names) and all(n.startswith("generalization.") for n in names)
+    assert {"generalization.pwcca.gap_last", "generalization.pwcca.mm_above_gm_last"} <= set(names)
+    wcfg = WidthConfig.for_scale("tiny")
+    wnames = [c.name for c in wcfg.claims(tiny_width_result)]
+    assert len(set(wnames)) == len(wnames) and all(n.startswith("width.") for n in wnames)
+    assert {
+        "width.cka.init_rises_faster",
+        "width.pwcca.learned_shrinks",
+        "width.cka.init_share_rises",
+    } <= set(wnames)
+
+
+def test_width_claims_compute_their_values_from_the_result():
+    # widths 8, 16, 32; three seeds, three pairs; values the same for every pair
+    trained = {"pwcca": [0.80, 0.81, 0.82], "cka": [0.70, 0.85, 0.95]}
+    init = {"pwcca": [0.30, 0.50, 0.70], "cka": [0.20, 0.50, 0.90]}
+    sims = np.zeros((2, 2, 3, 1, 3))
+    for mi, m in enumerate(("pwcca", "cka")):
+        sims[0, mi, :, 0, :] = np.array(trained[m])[:, None]
+        sims[1, mi, :, 0, :] = np.array(init[m])[:, None]
+    arrays = {
+        "widths": np.array([8.0, 16.0, 32.0]),
+        "seeds": np.arange(3),
+        "layers": np.array(["fc2"]),
+        "measures": np.array(["pwcca", "cka"]),
+        "similarity": sims,
+        "test_accuracy": np.full((3, 3), 0.95),
+        "init_accuracy": np.full((3, 3), 0.1),
+    }
+    claims = {c.name: c for c in unpack_width(arrays).claims()}
+    assert claims["width.pwcca.trained_rise_small"].value == pytest.approx(0.02)
+    assert claims["width.cka.trained_rises"].value == pytest.approx(0.25)
+    assert claims["width.pwcca.init_rises"].value == pytest.approx(0.2)
+    assert claims["width.cka.init_rises_faster"].value == pytest.approx(0.70 - 0.25)
+    assert claims["width.pwcca.learned_shrinks"].value == pytest.approx(0.50 - 0.12)
+    assert claims["width.cka.learned_positive"].value == pytest.approx(0.05)
+    assert claims["width.cka.init_share_widest"].value == pytest.approx(0.9 / 0.95)
+    assert claims["width.pwcca.init_share_rises"].value == pytest.approx(0.70 / 0.82 - 0.30 / 0.80)
+    assert all(c.holds for c in claims.values())

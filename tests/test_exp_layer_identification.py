@@ -282,3 +282,68 @@ def test_full_preset_without_data_points_at_the_download_command(tmp_path):
     cfg = LayerIdentificationConfig.for_scale("full", device="cpu", data_root=str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
         cfg.run()
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def _synthetic_result(hub_share_cca: float = 1.0) -> dict[str, np.ndarray]:
+    """Four networks of three layers: CKA finds every layer; mean CCA maps every layer onto
+    layer 0 (a hub)."""
+    K, L = 4, 3
+    good = np.array([[0.9, 0.2, 0.1], [0.3, 0.8, 0.5], [0.1, 0.4, 0.7]])
+    hub = np.array([[0.9, 0.5, 0.4], [0.95, 0.8, 0.7], [0.9, 0.85, 0.88]])
+    pairs = np.array([(a, b) for a in range(K) for b in range(K) if a != b])
+    blocks_cka = {(a, b): (good if a < b else good.T) for a, b in pairs}
+    blocks_cca = {(a, b): (hub if a < b else hub.T) for a, b in pairs}
+    grid = np.stack([_synthetic_grid(K, blocks_cca, L), _synthetic_grid(K, blocks_cka, L)])
+    argmax, acc, mean = _identify(grid, pairs, L)
+    return {
+        "measures": np.array(["cca", "cka"]),
+        "layers": np.array(["c1", "c2", "c3"]),
+        "layer_widths": np.array([16, 32, 64]),
+        "seeds": np.arange(K),
+        "pairs": pairs,
+        "grid": grid,
+        "argmax": argmax,
+        "pair_accuracy": acc,
+        "mean_matrix": mean,
+        "test_accuracy": np.ones(K),
+        "n_eval": np.array(100),
+        "dataset": np.array("digits"),
+    }
+
+
+def test_claims_compute_accuracies_hubs_and_margins_from_the_result():
+    from svcca.experiments import Claim
+
+    data = unpack(_synthetic_result())
+    claims = {c.name: c for c in data.claims()}
+    assert all(isinstance(c, Claim) and c.name.startswith("layer_identification.") for c in claims.values())
+    assert len(claims) == len(data.claims())
+    acc_cca, acc_cka = data.accuracy("cca"), data.accuracy("cka")
+    assert acc_cka == 1.0 and acc_cca < 1.0
+    assert claims["layer_identification.cka.accuracy"].value == acc_cka
+    assert claims["layer_identification.cka.above_chance"].value == pytest.approx(1 - 1 / 3)
+    assert claims["layer_identification.cka.above_cca_family"].value == pytest.approx(acc_cka - acc_cca)
+    assert claims["layer_identification.cca_family.at_chance"].value == pytest.approx(acc_cca - 1 / 3)
+    assert claims["layer_identification.cca_family.at_chance"].bound == 0.05
+    # hub (a < b) sends every row to layer 0; hub.T (a > b) sends rows to 1, 2, 2
+    assert claims["layer_identification.cca_family.hub_first"].value == pytest.approx(0.5)
+    # the seed-averaged matrix is (good + good.T) / 2; its last row is 0.1, 0.45, 0.7
+    assert claims["layer_identification.cka.diagonal"].value == pytest.approx(0.25)
+    assert claims["layer_identification.cka.every_pair"].value == pytest.approx(1 - acc_cca)
+    assert claims["layer_identification.cka.no_hub"].value == pytest.approx(1 / 3)
+    # no stored activations: the exercises' claims are left out
+    assert not any(".top_k." in n or "svcca_keep" in n for n in claims)
+
+
+def test_tiny_claims_include_the_exercises_and_agree_with_the_grid(tiny_result):
+    data = unpack(tiny_result)
+    names = [c.name for c in LayerIdentificationConfig.for_scale("tiny").claims(tiny_result)]
+    assert len(set(names)) == len(names) and all(n.startswith("layer_identification.") for n in names)
+    assert "layer_identification.top_k.hub_widest" in names
+    # rerunning a computed measure on the stored activations gives the experiment's accuracy
+    accuracy, choices = data.identification_from_acts("cka")
+    assert accuracy == pytest.approx(data.accuracy("cka"), abs=1e-9)
+    assert choices.sum() == len(data.pairs) * data.n_layers

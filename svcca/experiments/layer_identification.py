@@ -26,6 +26,12 @@ Presets (``LayerIdentificationConfig.for_scale``):
   on 10000 training images (the paper's Figure 2 uses the training set). Runs only when
   CIFAR-10 is in the data folder; ``device="cuda"``.
 
+Claims: ``LayerIdentificationConfig.claims(result)`` (:meth:`LayerIdentificationData.claims`)
+states chapter 8's findings as margins that survive other seeds and CPUs: CKA's accuracy
+above chance and above the whole CCA family (with a jackknife z), the CCA family near
+chance with the first layer as its hub, CKA's diagonal, and the two exercises (SVCCA at
+lower thresholds, the top-k mean) recomputed from the stored activations.
+
 The result holds arrays only; :func:`unpack` gives named access::
 
     from svcca.experiments import run_or_load
@@ -241,6 +247,10 @@ class LayerIdentificationConfig(ExperimentConfig):
             device="cuda",
             num_threads=None,
         )
+
+    def claims(self, result: ExperimentResult) -> list[Any]:
+        """The book's claims about a default-scale result; see :meth:`LayerIdentificationData.claims`."""
+        return unpack(result, self).claims()
 
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
@@ -636,6 +646,252 @@ class LayerIdentificationData:
     def network(self, seed: int | None = None) -> dict[str, np.ndarray]:
         """``{layer: activations}`` of network ``seed`` (default the first), input side first."""
         return {layer: self.acts(layer, seed) for layer in self.layers}
+
+    def identification_from_acts(self, method: str, **options: Any) -> tuple[float, np.ndarray]:
+        """Rerun the test with another measure (or other options) on the stored activations.
+
+        Parameters
+        ----------
+        method : {"cca", "svcca", "pwcca", "cka"}
+            A :func:`svcca.similarity_matrix` method, e.g. ``"svcca"`` with ``keep=0.5``.
+        **options
+            Passed to :func:`svcca.similarity_matrix`.
+
+        Returns
+        -------
+        accuracy : float
+            Fraction of (ordered pair, layer) cases whose most similar layer is the corresponding one.
+        choices : numpy.ndarray of int, shape (n_layers,)
+            How often each layer of B was chosen as the match, over all pairs and layers of A.
+        """
+        import svcca
+
+        every = {(s, layer): self.acts(layer, s) for s in self.seeds for layer in self.layers}
+        grid = np.asarray(svcca.similarity_matrix(every, method=method, **options).values)
+        return self._score(lambda a, b: grid[self._rows(a), self._rows(b)])
+
+    def top_k_identification(self, k: int | None = None) -> tuple[float, np.ndarray]:
+        """The test with the mean of the ``k`` largest canonical correlations as the summary.
+
+        Every pair of layers then averages the same number of correlations (default ``k``:
+        the narrowest compared layer's width), which removes mean CCA's dependence on the
+        smaller layer's width. Returns ``(accuracy, choices)`` as
+        :meth:`identification_from_acts` does.
+        """
+        import svcca
+
+        k = int(self.layer_widths.min()) if k is None else int(k)
+        nets = [self.network(s) for s in self.seeds]
+        blocks: dict[tuple[int, int], np.ndarray] = {}
+        for a, b in self.pairs:
+            if (b, a) in blocks:  # canonical correlations do not depend on the order of the layers
+                blocks[a, b] = blocks[b, a].T
+                continue
+            blocks[a, b] = np.array(
+                [
+                    [svcca.cca(nets[a][la], nets[b][lb]).top_k_mean(k) for lb in self.layers]
+                    for la in self.layers
+                ]
+            )
+        return self._score(lambda a, b: blocks[a, b])
+
+    def _rows(self, net: int) -> slice:
+        L = self.n_layers
+        return slice(net * L, (net + 1) * L)
+
+    def _score(self, block: Any) -> tuple[float, np.ndarray]:
+        hits, choices = [], np.zeros(self.n_layers, dtype=np.int64)
+        for a, b in self.pairs:
+            m = np.asarray(block(int(a), int(b)), dtype=np.float64)
+            hits.append(identification_hits(m))
+            choices += np.bincount(
+                np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1), minlength=self.n_layers
+            )
+        return float(np.mean(hits)), choices
+
+    def claims(self) -> list[Any]:
+        """The claims chapter 8 makes about a default-scale run (a list of :class:`Claim`).
+
+        Names are ``"layer_identification.<claim>"``. Accuracies are over every ordered pair
+        of networks and every layer; "the CCA family" is mean CCA, SVCCA and PWCCA (those
+        computed). The claims: linear CKA identifies most layers, far above chance
+        (``cka.accuracy``, ``cka.above_chance``) and far above every member of the CCA
+        family (``cka.above_cca_family``, with a jackknife z over networks,
+        ``cka.jackknife_z``, and on every ordered pair, ``cka.every_pair``); the CCA family
+        is not clearly above chance (``cca_family.at_chance``) and fails by choosing the
+        first layer for at least half of all layers (``cca_family.hub_first``), identifying
+        hardly any other layer (``cca_family.other_layers``); CKA's seed-averaged matrix
+        has every row's maximum on the diagonal (``cka.diagonal``), no hub
+        (``cka.no_hub``) and identifies every layer in most pairs (``cka.every_layer``).
+        With stored activations, also the two exercises: SVCCA at lower variance
+        thresholds (``svcca_keep.*``) and the mean of the top-k correlations
+        (``top_k.*``).
+        """
+        from ._claims import Claim
+
+        p = "layer_identification."
+        acc = self.accuracies()
+        family = [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
+        claims: list[Any] = []
+        if "cka" in self.measures:
+            cka_mean = self.mean_matrix("cka").values
+            off = np.where(np.eye(self.n_layers, dtype=bool), -np.inf, cka_mean)
+            claims += [
+                Claim(
+                    p + "cka.accuracy",
+                    "linear CKA identifies most layers (accuracy)",
+                    acc["cka"],
+                    ">",
+                    0.7,
+                ),
+                Claim(
+                    p + "cka.above_chance",
+                    "linear CKA's accuracy is far above chance (accuracy minus chance)",
+                    acc["cka"] - self.chance,
+                    ">",
+                    0.5,
+                    details={"chance": self.chance},
+                ),
+                Claim(
+                    p + "cka.diagonal",
+                    "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
+                    "(smallest diagonal minus the row's largest other value)",
+                    float(np.min(np.diag(cka_mean) - off.max(axis=1))),
+                    ">",
+                    0.0,
+                ),
+                Claim(
+                    p + "cka.no_hub",
+                    "linear CKA has no hub layer (largest share of the choices any one layer gets)",
+                    self.hub_layer("cka")[1],
+                    "<",
+                    0.35,
+                ),
+                Claim(
+                    p + "cka.every_layer",
+                    "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
+                    float(self.layer_accuracy("cka").min()),
+                    ">=",
+                    0.5,
+                ),
+            ]
+        if family:
+            best = max(acc[m] for m in family)
+            first = self.layers[0]
+            claims += [
+                Claim(
+                    p + "cca_family.at_chance",
+                    "no member of the CCA family beats chance by more than 5 points "
+                    "(best accuracy minus chance)",
+                    best - self.chance,
+                    "<",
+                    0.05,
+                    details={m: acc[m] for m in family},
+                ),
+                Claim(
+                    p + "cca_family.hub_first",
+                    f"each member of the CCA family chooses {first} for at least half of all layers "
+                    f"(smallest share of choices {first} gets)",
+                    min(self._share(m, 0) for m in family),
+                    ">",
+                    0.5,
+                    details={m: self._share(m, 0) for m in family},
+                ),
+                Claim(
+                    p + "cca_family.other_layers",
+                    f"the CCA family identifies hardly any layer but {first} "
+                    "(highest per-layer accuracy after the first layer)",
+                    max(float(self.layer_accuracy(m)[1:].max()) for m in family),
+                    "<=",
+                    0.25,
+                ),
+            ]
+            if "cka" in self.measures:
+                jack = [self.jackknife("cka", m) for m in family] if len(self.seeds) >= 3 else []
+                claims.append(
+                    Claim(
+                        p + "cka.above_cca_family",
+                        "linear CKA's accuracy exceeds the best of the CCA family by a wide margin "
+                        "(difference)",
+                        acc["cka"] - best,
+                        ">",
+                        0.5,
+                    )
+                )
+                if jack:
+                    claims.append(
+                        Claim(
+                            p + "cka.jackknife_z",
+                            "CKA's lead over each member of the CCA family is many jackknife standard "
+                            "errors (smallest z)",
+                            min(j.z for j in jack),
+                            ">",
+                            4.0,
+                            details={f"z_{m}": j.z for m, j in zip(family, jack)},
+                        )
+                    )
+                if "cca" in self.measures:
+                    claims.append(
+                        Claim(
+                            p + "cka.every_pair",
+                            "linear CKA beats mean CCA on every ordered pair "
+                            "(worst CKA pair minus best mean-CCA pair)",
+                            float(self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()),
+                            ">",
+                            0.0,
+                        )
+                    )
+        if any(k.startswith("acts" + _SEP) for k in self.arrays) and "cka" in self.measures:
+            by_keep = {keep: self.identification_from_acts("svcca", keep=keep)[0] for keep in (0.5, 0.8, 0.9)}
+            top_acc, top_choices = self.top_k_identification()
+            shares = top_choices / top_choices.sum()
+            claims += [
+                Claim(
+                    p + "svcca_keep.half_beats_default",
+                    "SVCCA keeping half of the variance identifies more layers than at 99% and than "
+                    "chance (accuracy at 0.5 minus the larger of the two)",
+                    by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance),
+                    ">",
+                    0.0,
+                    details={f"keep_{k}": v for k, v in by_keep.items()},
+                ),
+                Claim(
+                    p + "svcca_keep.below_cka",
+                    "every SVCCA threshold stays more than 20 points below linear CKA "
+                    "(CKA minus the best threshold)",
+                    acc["cka"] - max(by_keep.values()),
+                    ">",
+                    0.2,
+                ),
+                Claim(
+                    p + "top_k.first_layer_out",
+                    "with the top-k mean the first layer is rarely chosen (its share of choices)",
+                    float(shares[0]),
+                    "<",
+                    0.1,
+                ),
+                Claim(
+                    p + "top_k.hub_widest",
+                    "with the top-k mean the widest layer becomes the hub (its share minus the "
+                    "largest other share)",
+                    float(shares[-1] - shares[:-1].max()),
+                    ">",
+                    0.0,
+                    details={layer: float(v) for layer, v in zip(self.layers, shares)},
+                ),
+                Claim(
+                    p + "top_k.below_cka",
+                    "the top-k mean stays far below linear CKA (CKA minus its accuracy)",
+                    acc["cka"] - top_acc,
+                    ">",
+                    0.3,
+                ),
+            ]
+        return claims
+
+    def _share(self, measure: str, layer: int) -> float:
+        counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)
+        return float(counts[layer] / counts.sum())
 
     def paper_table(self) -> dict[str, tuple[float, float]]:
         """``{measure: (accuracy here in %, Kornblith et al.'s Table 2 in %)}``."""

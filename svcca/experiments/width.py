@@ -18,6 +18,11 @@ Presets (``WidthConfig.for_scale``):
 * ``full``: Tiny-10 conv nets on CIFAR-10 with channel multipliers 0.25 to 4, 3 seeds,
   conv layers with spatial positions as datapoints (GPU; needs CIFAR-10 in the data folder).
 
+Claims: ``WidthConfig.claims(result)`` (:meth:`WidthData.claims`) states only what the
+untrained baseline leaves standing: trained CKA rises with width, trained PWCCA barely
+moves, untrained networks rise at every step and faster than trained ones, and what
+training adds shrinks with width while staying positive.
+
 Reading a result::
 
     from svcca.experiments import run_or_load
@@ -92,7 +97,8 @@ class WidthConfig(ExperimentConfig):
     keep : float, default 0.99
         Variance SVCCA keeps.
     seed : int, default 0
-        Seeds the choice of conv positions (networks are seeded by ``seeds``).
+        Seeds the digits' train/test split and the choice of conv positions (networks
+        are seeded by ``seeds``).
     device : str, default "cpu"
         Not part of the cache key.
     data_root : str or None
@@ -104,7 +110,7 @@ class WidthConfig(ExperimentConfig):
     """
 
     experiment: ClassVar[str] = "width"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
     dataset: str = "digits"
     image_size: int = 8
@@ -171,6 +177,10 @@ class WidthConfig(ExperimentConfig):
             positions_per_image=16,
             device="cuda",
         )
+
+    def claims(self, result: ExperimentResult) -> list[Any]:
+        """The book's claims about a default-scale result; see :meth:`WidthData.claims`."""
+        return unpack(result, self).claims()
 
     # ---- the experiment --------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
@@ -301,6 +311,113 @@ class WidthData:
     def learned(self, measure: str, layer: str | None = None) -> np.ndarray:
         """Trained minus untrained similarity (mean over pairs), one value per width."""
         return self.mean(measure, "trained", layer) - self.mean(measure, "init", layer)
+
+    def claims(self) -> list[Any]:
+        """The claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
+
+        Names are ``"width.<claim>"``. They state what the untrained baseline leaves of
+        "wider networks are more similar", and nothing more: the trained networks' rise
+        with width (clear for CKA, small for PWCCA), that the same networks *before*
+        training rise with width at every step and by more than the trained ones
+        (``*.init_rises``, ``*.init_rises_faster``), and that what training adds, trained
+        minus untrained, shrinks from the narrowest to the widest network
+        (``*.learned_shrinks``) while staying positive (``*.learned_positive``).
+        """
+        from ._claims import Claim
+
+        p = "width."
+        lo, hi = self.width_labels[0], self.width_labels[-1]
+        claims = [
+            Claim(
+                p + "test_accuracy",
+                "every trained network classifies the test digits well (lowest test accuracy)",
+                float(self.test_accuracy.min()),
+                ">",
+                0.9,
+            )
+        ]
+        labels = {"pwcca": "PWCCA", "cka": "linear CKA", "cca": "mean CCA", "svcca": "SVCCA"}
+        for m in ("pwcca", "cka"):
+            if m not in self.measures:
+                continue
+            name = labels[m]
+            t, i, learned = self.mean(m, "trained"), self.mean(m, "init"), self.learned(m)
+            rise_t, rise_i = float(t[-1] - t[0]), float(i[-1] - i[0])
+            if m == "cka":
+                claims.append(
+                    Claim(
+                        p + "cka.trained_rises",
+                        f"{name}: trained networks are more similar at width {hi} than at {lo} "
+                        "by more than 0.05",
+                        rise_t,
+                        ">",
+                        0.05,
+                    )
+                )
+            else:
+                claims.append(
+                    Claim(
+                        p + "pwcca.trained_rise_small",
+                        f"{name}: for trained networks the change from width {lo} to {hi} is small "
+                        "(|difference|)",
+                        abs(rise_t),
+                        "<",
+                        0.05,
+                        details={"difference": rise_t},
+                    )
+                )
+            claims += [
+                Claim(
+                    p + f"{m}.init_rises",
+                    f"{name}: untrained networks grow more similar at every step of width (smallest step)",
+                    float(np.min(np.diff(i))),
+                    ">",
+                    0.0,
+                ),
+                Claim(
+                    p + f"{m}.init_rises_faster",
+                    f"{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
+                    "trained ones (untrained rise minus trained rise)",
+                    rise_i - rise_t,
+                    ">",
+                    0.0,
+                    details={"rise_init": rise_i, "rise_trained": rise_t},
+                ),
+                Claim(
+                    p + f"{m}.learned_shrinks",
+                    f"{name}: what training adds (trained minus untrained) shrinks from width {lo} "
+                    f"to {hi} (decrease)",
+                    float(learned[0] - learned[-1]),
+                    ">",
+                    0.1,
+                ),
+                Claim(
+                    p + f"{m}.init_share_rises",
+                    f"{name}: the share of the trained similarity that untrained networks already reach "
+                    f"(untrained / trained) rises by more than 0.15 from width {lo} to {hi}",
+                    float(i[-1] / t[-1] - i[0] / t[0]),
+                    ">",
+                    0.15,
+                    details={f"share_{w}": float(v) for w, v in zip(self.width_labels, i / t)},
+                ),
+                Claim(
+                    p + f"{m}.init_share_widest",
+                    f"{name}: at width {hi} untrained networks reach more than half of the trained "
+                    "similarity (untrained / trained)",
+                    float(i[-1] / t[-1]),
+                    ">",
+                    0.5,
+                ),
+                Claim(
+                    p + f"{m}.learned_positive",
+                    f"{name}: trained networks are more similar than untrained ones at every width "
+                    "(smallest trained minus untrained)",
+                    float(np.min(learned)),
+                    ">",
+                    0.0,
+                ),
+            ]
+        return claims
 
     def table(self, measures: tuple[str, ...] | None = None, *, layer: str | None = None) -> str:
         """Plain-text table: test accuracy and, per measure, trained (init) similarity per width."""
