@@ -80,10 +80,10 @@ def _registry() -> tuple[BookExperiment, ...]:
         BookExperiment("learning_dynamics.lstm", "05_learning_dynamics", ld("lstm"), 40),
         BookExperiment("learning_dynamics.mlp", "05_learning_dynamics", ld("mlp"), 30),
         BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 70),
-        BookExperiment("generalization", "06_generalization", GeneralizationConfig.for_scale, 90),
-        BookExperiment("width", "06_generalization", WidthConfig.for_scale, 60),
+        BookExperiment("generalization", "06_generalization", GeneralizationConfig.for_scale, 150),
+        BookExperiment("width", "06_generalization", WidthConfig.for_scale, 80),
         BookExperiment("class_sensitivity", "07_class_sensitivity", ClassSensitivityConfig.for_scale, 120),
-        BookExperiment("layer_identification", "08_when_cca_fails", LayerIdentificationConfig.for_scale, 90),
+        BookExperiment("layer_identification", "08_when_cca_fails", LayerIdentificationConfig.for_scale, 200),
         BookExperiment("open_questions", "09_open_questions", OpenQuestionsConfig.for_scale, 80),
     )
 
