@@ -215,6 +215,9 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
 
     os.environ.clear()
     os.environ.update(env)
+    # the kernels' own chatter (jupyter_client's transport notice) goes to a log, not the console
+    log = os.open(BUILD / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 2)
     nb = _read_notebook(Path(path))
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False)
     if result.err is not None:
@@ -289,8 +292,9 @@ def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
         ) as proc,
     ):
         assert proc.stdout is not None
-        for ln in proc.stdout:
-            log.write(ln)
+        for raw in proc.stdout:
+            log.write(raw)
+            ln = _ANSI.sub("", raw)
             m = _READING.search(ln)
             if m:
                 doc, last = m.group(1), time.perf_counter()
@@ -305,10 +309,10 @@ def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
                 failing = 60
             elif failing:
                 # the failing cell and its error, up to the end of nbclient's report
-                print("    " + _ANSI.sub("", ln.rstrip()), file=sys.stderr, flush=True)
+                print("    " + ln.rstrip(), file=sys.stderr, flush=True)
                 failing = 0 if "ExecutionError" in ln and "CellExecutionError" not in ln else failing - 1
             elif _PROBLEM.search(ln) and "without encryption" not in ln:
-                print("  " + _ANSI.sub("", ln.rstrip())[:300], file=sys.stderr, flush=True)
+                print("  " + ln.rstrip()[:300], file=sys.stderr, flush=True)
         rc = proc.wait()
     print(
         f"chapters: {time.perf_counter() - start:.0f} s; full log in {log_path.relative_to(BOOK.parent)}",
