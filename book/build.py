@@ -225,6 +225,37 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     return path, nb, result.time, None
 
 
+def _library_digest() -> str:
+    """sha256 of the svcca package's source: chapters depend on it, not only on their own code."""
+    import hashlib
+
+    h = hashlib.sha256()
+    package = BOOK.parent / "svcca"
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".mplstyle"):
+            h.update(path.relative_to(package).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def invalidate_stale_executions() -> None:
+    """Forget the executed chapters when the library changed since they ran.
+
+    Jupyter Book's cache keys a chapter on its own code cells only, so a chapter would
+    otherwise keep showing outputs (and claims) of an older svcca.
+    """
+    import shutil
+
+    stamp = BUILD / "svcca-source.sha256"
+    digest = _library_digest()
+    cache = BUILD / ".jupyter_cache"
+    if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != digest):
+        print("chapters: the svcca package changed since they ran: executing them again", flush=True)
+        shutil.rmtree(cache)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest + "\n")
+
+
 def execute_chapters(env: dict[str, str], workers: int) -> None:
     """Step 2b: execute the chapters missing from Jupyter Book's execution cache, in parallel.
 
@@ -345,6 +376,7 @@ def main() -> int:
         stale = []  # the matrix covers the default scale, the only one whose claims are checked
     _write(GENERATED / "robustness_table.md", table)
 
+    invalidate_stale_executions()
     if experiments_ok:
         execute_chapters(env, workers=int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1)))
     rc = run_jupyter_book(env, sys.argv[1:])
