@@ -252,6 +252,8 @@ def invalidate_stale_executions() -> None:
     if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != digest):
         print("chapters: the svcca package changed since they ran: executing them again", flush=True)
         shutil.rmtree(cache)
+        # and make Sphinx read every page again: it rereads a page only when its source changed
+        shutil.rmtree(BUILD / ".doctrees", ignore_errors=True)
     BUILD.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest + "\n")
 
