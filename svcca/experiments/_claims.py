@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Claim", "ClaimFailure", "check_claims", "claims_markdown"]
+__all__ = ["Claim", "ClaimFailure", "check_claims", "claim_details", "claims_markdown"]
 
 _RELATIONS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
@@ -127,6 +127,20 @@ class Claim:
             bound=data["bound"],
             details=data.get("details", {}),
         )
+
+
+def claim_details(labels: Iterable[Any], values: Any, prefix: str = "") -> dict[str, float]:
+    """Supporting numbers of a claim, one per label (per seed, pair or layer).
+
+    Examples
+    --------
+    >>> claim_details([0, 1], [0.91, 0.88], prefix="seed ")
+    {'seed 0': 0.91, 'seed 1': 0.88}
+    """
+    import numpy as np
+
+    flat = np.asarray(values, dtype=np.float64).ravel().tolist()
+    return {f"{prefix}{k}": float(v) for k, v in zip(labels, flat)}
 
 
 class ClaimFailure(AssertionError):

@@ -81,7 +81,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import ExperimentConfig, ExperimentResult
-from ._claims import Claim
+from ._claims import Claim, claim_details
 
 __all__ = [
     "KINDS",
@@ -1108,10 +1108,10 @@ class ClassSensitivityData:
         match = self.neuron_match()[:, 1:].mean(axis=(1, 2))
 
         def by_seed(v: Any) -> dict[str, float]:
-            return dict(zip(seeds, np.asarray(v, dtype=np.float64).tolist()))
+            return claim_details(seeds, v)
 
         def by_layer(v: Any) -> dict[str, float]:
-            return dict(zip(self.layers, np.asarray(v, dtype=np.float64).tolist()))
+            return claim_details(self.layers, v)
 
         return [
             Claim(

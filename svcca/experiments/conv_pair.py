@@ -279,16 +279,16 @@ def _build(cfg: ConvPairConfig, data: Any, seed: int) -> Any:
 
 def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
     """The claims of chapter 2, from :meth:`ConvPairData.measurements`."""
-    from ._claims import Claim
+    from ._claims import Claim, claim_details
 
     pre = "conv_pair."
     pos, glob = m["positions"], m["global"]
 
     def pairs_detail(v: np.ndarray) -> dict[str, float]:
-        return {f"{a}-{b}": float(x) for (a, b), x in zip(data.pairs(), np.asarray(v))}
+        return claim_details([f"{a}-{b}" for a, b in data.pairs()], v)
 
     def seeds_detail(v: np.ndarray) -> dict[str, float]:
-        return {f"seed {s}": float(x) for s, x in zip(data.seeds, np.asarray(v))}
+        return claim_details(data.seeds, v, prefix="seed ")
 
     from scipy.stats import spearmanr
 

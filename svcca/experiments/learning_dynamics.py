@@ -77,7 +77,7 @@ import numpy as np
 
 from .._grid import SimilarityMatrix
 from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
-from ._claims import Claim
+from ._claims import Claim, claim_details
 
 __all__ = [
     "DATASETS",
@@ -1112,7 +1112,7 @@ class LearningDynamicsData:
 
 
 def _per_seed(runs: Sequence[LearningDynamicsData], values: Sequence[float]) -> dict[str, float]:
-    return {f"seed {r.seed}": float(v) for r, v in zip(runs, values)}
+    return claim_details([r.seed for r in runs], values, prefix="seed ")
 
 
 def _worst(

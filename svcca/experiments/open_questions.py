@@ -62,7 +62,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import ExperimentConfig, ExperimentResult
-from ._claims import Claim
+from ._claims import Claim, claim_details
 from .generalization import limit_threads
 
 __all__ = [
@@ -527,8 +527,7 @@ class OpenQuestionsData:
         seeds = {f"seed {s}": i for i, s in enumerate(self.seeds)}
 
         def per_seed(values: Any) -> dict[str, float]:
-            v = np.asarray(values, dtype=np.float64)
-            return {name: float(v[i]) for name, i in seeds.items()}
+            return claim_details(seeds, np.asarray(values, dtype=np.float64)[list(seeds.values())])
 
         cca_code = self["ae_cca"][:, 2].min(axis=1)
         cka_code_out = self["ae_cka"][:, 2, 4]

@@ -754,16 +754,12 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
 CLAIM_GROUPS = ("cca", "methods", "significance")
 
 
-def _detail(names: Sequence[Any], values: Any) -> dict[str, float]:
-    return {str(k): float(v) for k, v in zip(names, np.asarray(values, dtype=float).ravel())}
-
-
 def _cca_claims(d: SeedPairData) -> list[Any]:
     """Chapter 1: summaries, SVCCA's kept variance and PWCCA on the trained networks."""
     import svcca
     from svcca import stats
 
-    from ._claims import Claim
+    from ._claims import Claim, claim_details
 
     pre = "seed_pair.cca."
     cfg = d.config
@@ -879,7 +875,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             d.test_accuracy.min(),
             ">",
             0.9,
-            _detail(d.seeds, d.test_accuracy),
+            claim_details(d.seeds, d.test_accuracy),
         ),
         Claim(
             pre + "untrained_near_chance",
@@ -887,7 +883,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             d.init_accuracy.max(),
             "<",
             0.3,
-            _detail(d.seeds, d.init_accuracy),
+            claim_details(d.seeds, d.init_accuracy),
         ),
         Claim(
             pre + "few_samples_inflate",
@@ -896,7 +892,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             min(inflate),
             ">",
             0.05,
-            _detail(labels, inflate),
+            claim_details(labels, inflate),
         ),
         Claim(
             pre + "summaries_rank_trained_first",
@@ -905,7 +901,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             min(summary_gap),
             ">",
             0.0,
-            _detail(labels, summary_gap),
+            claim_details(labels, summary_gap),
         ),
         Claim(
             pre + "pillai_above_chance",
@@ -913,7 +909,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             min(pillai_ratio),
             ">",
             5.0,
-            _detail(labels, pillai_ratio),
+            claim_details(labels, pillai_ratio),
         ),
         Claim(
             pre + "untrained_above_permutation",
@@ -945,7 +941,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             max(kept_frac),
             "<",
             0.5,
-            _detail(labels, kept_frac),
+            claim_details(labels, kept_frac),
         ),
         Claim(
             pre + "svcca_keep_trained_above_untrained",
@@ -953,7 +949,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             (by_keep["trained"].min(0) - by_keep["init"].max(0)).min(),
             ">",
             0.0,
-            _detail(keeps, by_keep["trained"].min(0) - by_keep["init"].max(0)),
+            claim_details(keeps, by_keep["trained"].min(0) - by_keep["init"].max(0)),
         ),
         Claim(
             pre + "svcca_depends_on_keep",
@@ -968,7 +964,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             min(pw_over_mean),
             ">",
             0.0,
-            _detail(labels, pw_over_mean),
+            claim_details(labels, pw_over_mean),
         ),
         Claim(
             pre + "pwcca_trained_above_untrained",
@@ -977,7 +973,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             (pw["trained"].min(0) - pw["init"].max(0)).min(),
             ">",
             0.0,
-            _detail(d.layers, pw["trained"].min(0) - pw["init"].max(0)),
+            claim_details(d.layers, pw["trained"].min(0) - pw["init"].max(0)),
         ),
         Claim(
             pre + "pwcca_untrained_above_null",
@@ -986,7 +982,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             (pw["init"].min(0) - null_hi).min(),
             ">",
             0.0,
-            _detail(d.layers, pw["init"].min(0) - null_hi),
+            claim_details(d.layers, pw["init"].min(0) - null_hi),
         ),
         Claim(
             pre + "pwcca_trained_high",
@@ -994,7 +990,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             pw["trained"].mean(0).min(),
             ">",
             0.8,
-            _detail(d.layers, pw["trained"].mean(0)),
+            claim_details(d.layers, pw["trained"].mean(0)),
         ),
         Claim(
             pre + "learned_gap_grows",
@@ -1003,7 +999,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             gap[-2] - gap[0],
             ">",
             0.1,
-            _detail(d.layers, gap),
+            claim_details(d.layers, gap),
         ),
         Claim(
             pre + "learned_gap_first",
@@ -1041,7 +1037,7 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     import svcca
 
     from ..nn import record
-    from ._claims import Claim
+    from ._claims import Claim, claim_details
 
     pre = "seed_pair.methods."
     full = float(d.test_accuracy.mean())
@@ -1153,7 +1149,7 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
             min(ratio),
             ">",
             4.0,
-            _detail(d.seeds, ratio),
+            claim_details(d.seeds, ratio),
         ),
         Claim(
             pre + "deeper_lower_dimensional",
@@ -1162,7 +1158,7 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
             min(deeper_lower),
             ">",
             0,
-            _detail(d.seeds, deeper_lower),
+            claim_details(d.seeds, deeper_lower),
         ),
         Claim(
             pre + "random_neurons_weak",
@@ -1181,7 +1177,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     import svcca
     from svcca import stats
 
-    from ._claims import Claim
+    from ._claims import Claim, claim_details
 
     pre = "seed_pair.significance."
     seed = d.config.seed
@@ -1301,7 +1297,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
             (tr[:, 1] - ut[:, 2]).min(),
             ">",
             0.0,
-            _detail(d.layers, tr[:, 1] - ut[:, 2]),
+            claim_details(d.layers, tr[:, 1] - ut[:, 2]),
         ),
         Claim(
             pre + "seeds_wider_than_bootstrap",
@@ -1310,7 +1306,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
             seed_range.mean() / widths.mean(),
             ">",
             1.0,
-            _detail(d.layers, seed_range / widths),
+            claim_details(d.layers, seed_range / widths),
         ),
         Claim(
             pre + "bootstrap_se_small",
