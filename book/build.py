@@ -79,7 +79,7 @@ def run_experiments(env: dict[str, str]) -> tuple[dict, bool]:
     record = result.to_dict()
     record["variant"] = variant.label
     BUILD.mkdir(parents=True, exist_ok=True)
-    (BUILD / "claims.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    (BUILD / "claims.json").write_text(json.dumps(record, indent=1))
     for job in result.errors:
         print(f"experiment {job['name']} failed:\n{job['error']}", file=sys.stderr)
     print(f"experiments: {result.wall_seconds:.0f} s wall", flush=True)
@@ -153,7 +153,9 @@ def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[st
     out = [
         f"The matrix below was computed by `make claims` on {mach.get('processor', '?')} "
         f"({mach.get('machine', '?')}, {mach.get('cores', '?')} cores) on {matrix.get('created', '?')[:10]}, "
-        f"in {matrix.get('wall_seconds', 0) / 60:.0f} minutes: {len(matrix.get('jobs', []))} runs of "
+        f"in {matrix.get('wall_seconds', 0) / 60:.0f} minutes of wall time (computing every run from "
+        f"scratch took {matrix.get('compute_seconds', 0) / 60:.0f} single-thread minutes): "
+        f"{len(matrix.get('jobs', []))} runs of "
         f"{len({j['name'] for j in matrix.get('jobs', [])})} experiments under {len(variants)} variants. "
         f"The column *this build* is the build that made this page ({record.get('variant', '')}).",
         "",
