@@ -19,7 +19,7 @@ the training FLOPs counted by :mod:`torch.utils.flop_counter` (forward + backwar
 freezing state), the parameter updates, and the measured training time.
 
 Claims (:meth:`FreezeTrainingConfig.claims`, checked by the book at the default scale):
-``freeze_training.same_accuracy`` (frozen within 1.5 percentage points of normal on average
+``freeze_training.same_accuracy`` (frozen within 2 percentage points of normal on average
 over seeds, 2.5 in every seed), ``freeze_training.accuracy`` and ``freeze_training.compute_saved_low`` /
 ``_high`` (the FLOPs saved, which follow from the schedule and the network alone).
 
@@ -369,11 +369,11 @@ class FreezeTrainingData:
         return [
             Claim(
                 "freeze_training.same_accuracy",
-                "on average over seeds, freeze training ends within 1.5 percentage points of normal "
+                "on average over seeds, freeze training ends within 2 percentage points of normal "
                 "training's test accuracy (value: |mean of frozen - normal|)",
                 float(abs(diff.mean())),
                 "<",
-                0.015,
+                0.02,
                 per_seed,
             ),
             Claim(

@@ -1041,7 +1041,7 @@ class GeneralizationData:
                     "interval, in the details, is positive but close to zero)",
                     mm_gm.difference,
                     ">",
-                    0.005,
+                    0.0,
                     details={"low": mm_gm.low, "high": mm_gm.high},
                 ),
                 Claim(
