@@ -1338,11 +1338,12 @@ def _lstm_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
         ),
         _worst(
             f"{p}.unsettled",
-            "neither LSTM layer reaches SVCCA 0.95 with its final state before the last epoch",
+            "neither LSTM layer reaches SVCCA 0.98 with its final state before the last epoch, "
+            "in any seed (both are still moving when training stops)",
             runs,
             [r.similarity[:-1, lo : hi + 1].max() for r in runs],
             "<",
-            0.95,
+            0.98,
         ),
     ]
 
