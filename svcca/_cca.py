@@ -164,9 +164,10 @@ class Whitened:
         return ops.ct(self._apply_WH(ops.ct(Xs)))
 
     def comoment(self) -> Any:
-        """``Xc^H Xc`` over the kept features in the data's own units (the co-moment PWCCA's
-        projection weights need), from the whitening's own Gram matrix or SVD: no pass over
-        the samples."""
+        """``Xc^H Xc`` over the kept features, up to one positive factor (the co-moment PWCCA's
+        projection weights need; they do not depend on that factor), from the whitening's
+        own Gram matrix or SVD: no pass over the samples. The factor keeps it finite for
+        data near the ends of the floating-point range (1e300 would overflow its square)."""
         ops = self.ops
         if self.gram is not None:
             G = self.gram
@@ -177,6 +178,9 @@ class Whitened:
         else:
             raise ValueError("this whitening keeps neither a Gram matrix nor an SVD of the data")
         d = self.scale if self.colscale is None else self.scale / self.colscale[self.kept]
+        dmax = float(ops.max(ops.abs(d))) if int(d.shape[0]) else 0.0
+        if dmax > 0 and dmax < float("inf"):
+            d = d / dmax
         return G * d[:, None] * d[None, :]
 
     def weights_to_features(self, A: Any) -> Any:

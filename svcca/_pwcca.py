@@ -92,9 +92,10 @@ def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
     ----------
     ops : backend from :func:`svcca._backend.get_ops`
     C : array of shape (n_features, n_features)
-        The centred co-moment ``X_c^H X_c`` of the weighting side.
+        The centred co-moment ``X_c^H X_c`` of the weighting side, or any positive multiple
+        of it (the weights do not depend on the factor).
     weights : array of shape (n_features, n_components)
-        Its canonical weights.
+        Its canonical weights (each column may be scaled by any positive factor).
 
     Returns
     -------
@@ -112,6 +113,13 @@ def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
     >>> bool(np.allclose(a, projection_weights(Xc @ w, Xc, np.zeros(3))))
     True
     """
+    # alpha is invariant to a positive factor on C and on each column of the weights:
+    # bring both near 1 so data near the ends of the float range neither overflow nor vanish
+    c = float(ops.max(ops.abs(ops.diag_real(C)))) if int(C.shape[0]) else 0.0
+    if 0 < c < float("inf"):
+        C = C / c
+    m = ops.colmaxabs(weights)
+    weights = weights / (m + (m == 0))
     P = C @ weights
     norms = ops.sqrt(ops.real(ops.sum(weights.conj() * P, axis=0)))
     a = ops.sum(ops.abs(P), axis=0) / norms

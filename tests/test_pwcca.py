@@ -142,3 +142,19 @@ def test_weights_from_the_whitening_match_the_oracle_on_both_paths(signal_and_no
     value, alpha, rho = pwcca_oracle(X[:, :-1] if dependent else X, Y)
     np.testing.assert_allclose(res.alpha, alpha, atol=1e-9)
     assert res.similarity == pytest.approx(value, abs=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_projection_weights_at_the_ends_of_the_float_range(scale):
+    # found by the long fuzz after the co-moment route: at 1e300 the co-moment's square
+    # overflowed and PWCCA returned NaN (with a RuntimeWarning only)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 7))
+    Y = X[:, :3] @ rng.standard_normal((3, 4)) + rng.standard_normal((300, 4))
+    ref = svcca.pwcca(X, Y)
+    for side in ("x", "y", "symmetric"):
+        got = svcca.pwcca(X * scale, Y, side=side)
+        want = svcca.pwcca(X, Y, side=side)
+        assert got.similarity == pytest.approx(want.similarity, abs=1e-10)
+    grid = svcca.similarity_matrix([X * scale, Y], method="pwcca")
+    assert grid.values[0, 1] == pytest.approx(ref.similarity, abs=1e-10)
