@@ -368,10 +368,17 @@ class TorchOps(NumpyOps):
         return self.torch.linalg.eigvalsh(a)
 
     def svd(self, a: Any) -> tuple[Any, Any, Any]:
-        return self.torch.linalg.svd(a, full_matrices=False)
+        try:
+            return self.torch.linalg.svd(a, full_matrices=False)
+        except RuntimeError:  # torch's LinAlgError: gesdd failed to converge; as NumpyOps, use gesvd
+            U, s, Vh = NumpyOps.svd(self, self.to_numpy(a))
+            return self.from_numpy(U, like=a), self.from_numpy(s, like=a), self.from_numpy(Vh, like=a)
 
     def svdvals(self, a: Any) -> Any:
-        return self.torch.linalg.svdvals(a)
+        try:
+            return self.torch.linalg.svdvals(a)
+        except RuntimeError:  # see svd
+            return self.svd(a)[1]
 
     def cholesky(self, a: Any) -> tuple[Any, bool]:
         L, info = self.torch.linalg.cholesky_ex(a)

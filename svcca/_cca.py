@@ -388,6 +388,8 @@ def _whiten(
     # (float32 data in float64, float16/bfloat16 data) enters as a noise floor on the SVD path
     eps = float(finfo.eps)
     eps_in = _input_eps(X)
+    if eps_in and eps > 4.0 * eps_in:  # computing in a narrower precision than the input's
+        _check_narrowing(X, ops, Xa, _name, _got)
     user_rtol = rtol
     rtol = max(n, p) * eps if rtol is None else float(rtol)
     limit = _GRAM_LIMIT[8 if float(finfo.eps) < 1e-10 else 4]
@@ -515,6 +517,32 @@ def _whiten(
     basis = U if epsilon == 0 else U * (s / denom)
     fields = {"basis": basis, "_W": V / denom, "_singular_values": s, "rank": r}
     return done(kept, norms, fields, "svd")
+
+
+def _check_narrowing(X: Any, ops: Any, Xa: Any, name: str, got: str | None) -> None:
+    """Refuse to compute in a precision that rounds a column's variation away.
+
+    Called when the compute dtype is narrower than the input's (float64 data with
+    ``dtype=np.float32``): a column whose spread is below a few units in the last place of
+    the compute precision at its offset (1000 +- 1e-8 in float32) would be compared through
+    its rounding, not its values.
+    """
+    x = ops.to_numpy(X) if is_torch(X) else np.asarray(X)
+    x = x.real if np.iscomplexobj(x) else x
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = x.mean(axis=0, dtype=np.float64)
+        sd = x.std(axis=0, dtype=np.float64)
+    eps = float(ops.finfo(Xa).eps)
+    lost = np.flatnonzero((sd > 0) & np.isfinite(m) & (sd < 8.0 * eps * np.abs(m)))
+    if lost.size:
+        j = int(lost[0])
+        raise ValueError(
+            f"{name} has {lost.size} column(s) that vary by less than the {_dtype_name(Xa)} resolution at "
+            f"their offset (column {j}: spread {sd[j]:.2e} around {m[j]:.6g}; "
+            f"{got or f'{name}.shape={shape_of(X)}'}): computing in {_dtype_name(Xa)} would round that "
+            f"variation away. Compute in {_dtype_name(X)} (the dtype argument), or subtract the column "
+            "means before narrowing"
+        )
 
 
 def _dtype_name(X: Any) -> str:

@@ -242,3 +242,22 @@ def test_bfloat16_tensor_to_numpy():
     t = torch.tensor([1.5, -2.0]).bfloat16()
     a = to_numpy(t)
     assert a.dtype == np.float32 and a.tolist() == [1.5, -2.0]
+
+
+def test_torch_svd_falls_back_to_gesvd_when_gesdd_fails(monkeypatch):
+    # the long fuzz met torch's "linalg.svd: The algorithm failed to converge" on an
+    # ill-conditioned input; numpy's side already retried with LAPACK's gesvd
+    torch = pytest.importorskip("torch")
+    from svcca._backend import get_ops
+
+    a = torch.randn(6, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    ops = get_ops(a)
+
+    def fail(*args, **kwargs):
+        raise torch._C._LinAlgError("linalg.svd: The algorithm failed to converge")
+
+    monkeypatch.setattr(torch.linalg, "svd", fail)
+    monkeypatch.setattr(torch.linalg, "svdvals", fail)
+    U, s, Vh = ops.svd(a)
+    assert torch.allclose((U * s) @ Vh, a) and s.dtype == torch.float64
+    assert torch.allclose(ops.svdvals(a), s)

@@ -495,3 +495,16 @@ def test_float32_with_large_offsets_centres_before_the_product(rng):
     assert (res.x_method, res.y_method) == ("gram", "gram") and res.rho.dtype == np.float32
     ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
     np.testing.assert_allclose(res.rho, ref.rho, atol=1e-4)
+
+
+def test_narrower_compute_dtype_refuses_to_round_the_spread_away(rng):
+    # float64 data at 1000 +- 1e-8 computed in float32: casting rounds the spread away and
+    # the fuzz got rho = 0.9959 where the answer is 1 (n = 2); now a clear refusal
+    X = 1000.0 + 1e-8 * rng.standard_normal((50, 3))
+    Y = rng.standard_normal((50, 2))
+    with pytest.raises(ValueError, match=r"X has 3 column\(s\) that vary by less than the float32"):
+        svcca.cca(X, Y, dtype=np.float32)
+    assert svcca.cca(X, Y).x_rank == 3  # float64 sees it
+    # a spread float32 resolves at its offset is computed as before (control)
+    res = svcca.cca(3e5 + rng.standard_normal((50, 3)), Y, dtype=np.float32)
+    assert res.x_rank == 3

@@ -322,7 +322,7 @@ def test_freeze_claims_bracket_the_saving_and_bound_the_worst_seed():
             "compute_saved_high",
         )
     }
-    assert claims["freeze_training.same_accuracy"].value == pytest.approx(0.005 / 3)  # mean of -0.005, +0.01, 0
+    assert claims["freeze_training.same_accuracy"].value == pytest.approx(0.005 / 3)  # mean of -.005, .01, 0
     assert claims["freeze_training.same_accuracy_every_seed"].value == pytest.approx(0.01)  # seed 1
     assert claims["freeze_training.accuracy"].value == pytest.approx(0.985)
     assert claims["freeze_training.compute_saved_low"].value == pytest.approx(0.395)

@@ -100,7 +100,15 @@ def test_cca_never_nan_always_in_range_and_matches_oracle(seed, n, xs, ys, dtype
     Y, _ = build(rng, n, ys, shared)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", svcca.SampleSizeWarning)
-        res = svcca.cca(X, Y, dtype=dtype, method=method)
+        try:
+            res = svcca.cca(X, Y, dtype=dtype, method=method)
+        except ValueError as exc:
+            # float64 data asked for in float32: a spread below float32's resolution at its
+            # offset is refused, never compared through its rounding (found by this fuzz)
+            if dtype is None or "resolution at their offset" not in str(exc):
+                raise
+            event("refused: narrower dtype rounds the spread away")
+            return
     rho = np.asarray(res.rho)
     assert np.all(np.isfinite(rho)) and np.all((rho >= 0) & (rho <= 1))
     assert np.all(np.diff(rho) <= 1e-12)
