@@ -507,10 +507,17 @@ def _whiten(
         if hidden:
             _warn_precision(X, _name, eps_in, hidden, r)
     if r == 0:
+        got = _got or f"{_name}.shape={shape_of(X)}"
+        if eps > eps_in:  # the compute precision is the coarser one (a narrower dtype was asked for)
+            raise ValueError(
+                f"{_name} varies only at the level of {_dtype_name(Xa)} rounding, the precision it is "
+                f"computed in (every direction is below eps={eps:.1e} relative to its offset; {got}); "
+                f"compute in {_dtype_name(X)} (the dtype argument), or subtract the column means first"
+            )
         raise ValueError(
             f"{_name} varies only at the level of its own {_dtype_name(X)} rounding (every direction "
-            f"is below eps={eps_in:.1e} relative to its offset; {_got or f'{_name}.shape={shape_of(X)}'});"
-            f" pass the activations in float32 or float64"
+            f"is below eps={eps_in:.1e} relative to its offset; {got}); pass the activations in "
+            + ("float64" if eps_in < 1e-6 else "float32 or float64")
         )
     U, s, V = U[:, :r], s[:r], ops.ct(Vh)[:, :r]
     denom = ops.sqrt(s * s + epsilon)
