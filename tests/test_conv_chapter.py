@@ -21,7 +21,7 @@ from svcca import figures  # noqa: E402
 from svcca.conv import average_pool, dft_cca, positions_as_samples  # noqa: E402
 from svcca.experiments import run_or_load  # noqa: E402
 from svcca.experiments.conv_pair import ConvPairConfig, unpack  # noqa: E402
-from svcca.figures import _conv  # noqa: E402
+from svcca.figures import conv as figures_conv  # noqa: E402
 from svcca.nn import record  # noqa: E402
 
 TOL64 = 1e-10
@@ -153,15 +153,15 @@ def test_variance_kept_is_one_for_constant_maps_and_small_for_noise():
     rng = np.random.default_rng(0)
     constant = np.repeat(np.repeat(rng.standard_normal((200, 1, 1, 4)), 8, 1), 8, 2)
     noise = rng.standard_normal((200, 8, 8, 4))
-    assert abs(_conv.variance_kept(constant) - 1.0) < TOL64
-    assert abs(_conv.variance_kept(noise, 8) - 1.0) < TOL64  # no pooling keeps everything
+    assert abs(figures_conv.variance_kept(constant) - 1.0) < TOL64
+    assert abs(figures_conv.variance_kept(noise, 8) - 1.0) < TOL64  # no pooling keeps everything
     # white noise: the spatial mean holds 1/64 of the variance, a 2x2 grid 4/64 (up to sampling)
-    assert abs(_conv.variance_kept(noise) - 1 / 64) < 0.01
-    assert abs(_conv.variance_kept(noise, 2) - 4 / 64) < 0.02
+    assert abs(figures_conv.variance_kept(noise) - 1 / 64) < 0.01
+    assert abs(figures_conv.variance_kept(noise, 2) - 4 / 64) < 0.02
 
 
 def test_shift_closed_example_makes_dft_equal_to_the_flattened_cca():
-    A, B = _conv.shift_closed_example(n_images=40, width=0.25)
+    A, B = figures_conv.shift_closed_example(n_images=40, width=0.25)
     assert A.shape == (40 * 64, 8, 8, 8) == B.shape
     n = len(A)
     full = svcca.cca(A.reshape(n, -1), B.reshape(n, -1))
@@ -176,7 +176,7 @@ def test_shift_closed_example_makes_dft_equal_to_the_flattened_cca():
 
 
 def test_zero_frequency_of_the_frequency_maps_is_global_pooling(tiny):
-    maps, freqs = _conv.frequency_maps(tiny)
+    maps, freqs = figures_conv.frequency_maps(tiny)
     assert list(maps) == list(tiny.layers) and list(freqs) == [-4, -3, -2, -1, 0, 1, 2, 3]
     zero = (4, 4)
     for L in tiny.layers:
@@ -186,12 +186,12 @@ def test_zero_frequency_of_the_frequency_maps_is_global_pooling(tiny):
 
 
 def test_recipes_and_subsampling_agree_with_direct_computation(tiny):
-    sims = _conv.recipe_similarities(tiny)
+    sims = figures_conv.recipe_similarities(tiny)
     assert set(sims) == {"trained", "init"}
     A, B = tiny.acts("conv3", 0), tiny.acts("conv3", 1)
     direct = svcca.cca(positions_as_samples(A), positions_as_samples(B)).mean
     assert abs(sims["trained"]["positions"][2] - direct) < TOL64
-    rows, curve = _conv.subsampling_curve(tiny, n_draws=2, n_halvings=3)
+    rows, curve = figures_conv.subsampling_curve(tiny, n_draws=2, n_halvings=3)
     assert list(rows) == [320, 640, 1280, 2560] and curve.shape == (4, 5)
     np.testing.assert_allclose(curve[-1], sims["trained"]["positions"], atol=TOL64)
 
@@ -251,12 +251,12 @@ def test_claims_are_named_by_the_registry_unique_and_measured_on_every_pair(tiny
 def test_claim_measurements_match_the_chapter_recipes(tiny):
     m = tiny.measurements()
     s0, s1 = tiny.seeds[:2]
-    rec = _conv.recipe_similarities(tiny)
+    rec = figures_conv.recipe_similarities(tiny)
     np.testing.assert_allclose(m["positions"][0], rec["trained"]["positions"], atol=TOL64)
     np.testing.assert_allclose(m["global_init"][0], rec["init"]["global pool"], atol=TOL64)
-    kept = [_conv.variance_kept(tiny.acts(L, s1)) for L in tiny.layers]
+    kept = [figures_conv.variance_kept(tiny.acts(L, s1)) for L in tiny.layers]
     np.testing.assert_allclose(m["kept_global"][1], kept, atol=TOL64)
-    maps, _ = _conv.frequency_maps(tiny)
+    maps, _ = figures_conv.frequency_maps(tiny)
     first = maps[tiny.layers[0]]
     assert m["first_map_range"][0] == pytest.approx(np.nanmax(first) - np.nanmin(first))
     assert m["resize_area"].shape == (len(tiny.pairs()), len(tiny.layers))

@@ -470,7 +470,7 @@ def test_full_path_end_to_end_on_a_fake_imagenet_folder(tmp_path, model):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from svcca.figures._class_sensitivity import draw_curves, draw_images
+    from svcca.figures.class_sensitivity import draw_curves, draw_images
 
     ax = draw_curves(data)
     assert len(ax.lines) == 5 and ax.get_xticklabels()[2].get_text() == "1.0"

@@ -47,7 +47,7 @@ def test_methods_figures_are_registered_with_their_chapters():
             assert name in specs, f"figure {name!r} is not registered"
             assert specs[name].chapter == chapter
             assert specs[name].caption.strip()
-    # chapter 2's figures (svcca/figures/_conv.py) are rendered by tests/test_conv_chapter.py
+    # chapter 2's figures (svcca/figures/conv.py) are rendered by tests/test_conv_chapter.py
     registered_here = {s.name for s in figures.specs() if s.chapter in METHODS_FIGURES}
     assert registered_here == set(ALL), "a figure of these chapters is registered but not tested here"
 

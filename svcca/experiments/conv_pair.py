@@ -599,7 +599,7 @@ class ConvPairData:
         Returns a dict of arrays: ``"kept_global"``, ``"kept_2x2"``, ``"kept_4x4"``,
         ``"kept_global_init"`` (fraction of each layer's variance that average pooling
         keeps, shape ``(n_seeds, n_layers)``); per pair ``(n_pairs, n_layers)``: the four
-        recipes of :func:`svcca.figures._conv.recipe_similarities`, trained and untrained
+        recipes of :func:`svcca.figures.conv.recipe_similarities`, trained and untrained
         (``"positions"``, ``"pool2"``, ``"global"``, ``"dft"``, ``"positions_init"``...), the
         subsampling curve's first and one-eighth points minus all rows (``"sub_first"``,
         ``"sub_eighth"``), the three resizing routes (``"resize_area"``,
@@ -612,7 +612,7 @@ class ConvPairData:
         import svcca
         from svcca.conv import average_pool, make_comparable
 
-        from ..figures._conv import frequency_maps, recipe_similarities, subsampling_curve, variance_kept
+        from ..figures.conv import frequency_maps, recipe_similarities, subsampling_curve, variance_kept
 
         L = self.layers
         out: dict[str, Any] = {}

@@ -2,11 +2,14 @@
 
 Each figure is a registered function that loads (or runs) the experiment results it needs
 through :func:`svcca.experiments.run_or_load` and draws them with :mod:`svcca.plotting`.
-The book's chapters call the same functions, so a figure regenerated here is the figure in
-the book. From the command line::
+The book's chapters call the same functions (the ``draw_*`` functions of the modules
+:mod:`svcca.figures.methods`, :mod:`~svcca.figures.conv`,
+:mod:`~svcca.figures.learning_dynamics`, :mod:`~svcca.figures.generalization`,
+:mod:`~svcca.figures.class_sensitivity` and :mod:`~svcca.figures.layer_identification`),
+so a figure regenerated here is the figure in the book. From the command line::
 
     svcca figures --list
-    svcca figures learning-dynamics --out figs/ --format pdf
+    svcca figures intro-spectrum --out figs/ --format pdf
     svcca figures all --out figs/ --format svg
 
 Examples

@@ -40,13 +40,14 @@ def register(name: str, chapter: int, caption: str) -> Callable[[Callable[..., A
 
 
 def _load_all() -> None:
-    """Import every ``svcca/figures/_*.py`` module: importing one registers its figures."""
+    """Import every figure module of ``svcca.figures`` (one per chapter or experiment):
+    importing one registers its figures."""
     import pkgutil
 
     from .. import figures
 
     for info in pkgutil.iter_modules(figures.__path__):
-        if info.name.startswith("_") and info.name != "_registry":
+        if not info.name.startswith("_"):
             importlib.import_module(f"svcca.figures.{info.name}")
 
 

@@ -95,7 +95,7 @@ def variance_kept(A: Any, size: int | None = None) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca.figures._conv import variance_kept
+    >>> from svcca.figures.conv import variance_kept
     >>> rng = np.random.default_rng(0)
     >>> constant = np.repeat(np.repeat(rng.standard_normal((50, 1, 1, 3)), 4, 1), 4, 2)
     >>> round(variance_kept(constant), 6), round(variance_kept(rng.standard_normal((50, 4, 4, 3)), 4), 6)
