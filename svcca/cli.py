@@ -248,14 +248,19 @@ def _parse_keep(text: str) -> float:
 MAX_RESAMPLES = 100_000
 
 
-def _positive_int(text: str) -> int:
+def _integer(text: str, minimum: int, what: str) -> int:
+    """An integer option of at least ``minimum``; ``what`` names it in the message."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+        raise argparse.ArgumentTypeError(f"expected a {what}; got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a {what}; got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _integer(text, 1, "positive integer")
 
 
 def _resample_count(text: str) -> int:
@@ -266,13 +271,7 @@ def _resample_count(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {value}")
-    return value
+    return _integer(text, 0, "non-negative integer")
 
 
 def _add_compare(subparsers: Any) -> None:
