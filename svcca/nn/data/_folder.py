@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
+
+from ..._io import file_digest
 
 #: Environment variable naming the data folder (default ``./data``, git-ignored).
 DATA_ENV = "SVCCA_DATA"
@@ -29,10 +30,5 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _md5(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """The md5 sum of a file (the checksums datasets publish); None when it is absent."""
+    return file_digest(path, "md5") if path.is_file() else None
