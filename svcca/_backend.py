@@ -327,6 +327,10 @@ class NumpyOps:
     def concat(self, parts: list[Any], axis: int = 0) -> np.ndarray:
         return np.concatenate(parts, axis=axis)
 
+    def copy(self, a: np.ndarray) -> np.ndarray:
+        """A new array with ``a``'s values (never a view)."""
+        return a.copy()
+
     def sort_desc(self, a: np.ndarray) -> np.ndarray:
         return np.sort(a)[::-1].copy()
 
@@ -514,6 +518,9 @@ class TorchOps(NumpyOps):
 
     def concat(self, parts: list[Any], axis: int = 0) -> Any:
         return self.torch.cat(parts, dim=axis)
+
+    def copy(self, a: Any) -> Any:
+        return a.clone()
 
     def sort_desc(self, a: Any) -> Any:
         return self.torch.sort(a, descending=True).values

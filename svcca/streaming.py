@@ -135,14 +135,6 @@ def _flip(ops: Any, a: Any, axis: int) -> Any:
     return a.flip(axis) if ops.name == "torch" else np.flip(a, axis)
 
 
-def _clone(ops: Any, a: Any) -> Any:
-    return a.clone() if ops.name == "torch" else a.copy()
-
-
-def _cat1d(ops: Any, arrays: list[Any]) -> Any:
-    return ops.torch.cat(arrays) if ops.name == "torch" else np.concatenate(arrays)
-
-
 def _clip0(ops: Any, a: Any) -> Any:
     return a.clamp(min=0) if ops.name == "torch" else np.maximum(a, 0)
 
@@ -424,8 +416,8 @@ class _Moments:
         if self.n == 0:
             self.n, self.mean, self.C = (
                 nb,
-                _clone(self.ops, mb),
-                {k: _clone(self.ops, v) for k, v in Cb.items()},
+                self.ops.copy(mb),
+                {k: self.ops.copy(v) for k, v in Cb.items()},
             )
             return
         ops = self.ops
@@ -473,8 +465,8 @@ class _Moments:
             return self
         other = _Moments.__new__(_Moments)
         other.__dict__.update(self.__dict__)
-        other.mean = _clone(self.ops, self.mean) if self.mean is not None else None
-        other.C = {k: _clone(self.ops, v) for k, v in self.C.items()}
+        other.mean = self.ops.copy(self.mean) if self.mean is not None else None
+        other.C = {k: self.ops.copy(v) for k, v in self.C.items()}
         other.exps = dict(self.exps)
         other._align(common)
         return other
@@ -1138,11 +1130,11 @@ class MultiLayerAccumulator(_Finisher):
         )
         if m.n:
             ops = m.ops
-            om.mean = _cat1d(ops, [m.mean[m.slice(a)], m.mean[m.slice(b)]])
+            om.mean = ops.concat([m.mean[m.slice(a)], m.mean[m.slice(b)]])
             om.C = {
-                ("X", "X"): _clone(ops, m.block(a, a)),
-                ("X", "Y"): _clone(ops, m.block(a, b)),
-                ("Y", "Y"): _clone(ops, m.block(b, b)),
+                ("X", "X"): ops.copy(m.block(a, a)),
+                ("X", "Y"): ops.copy(m.block(a, b)),
+                ("Y", "Y"): ops.copy(m.block(b, b)),
             }
         return out
 
