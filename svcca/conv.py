@@ -19,7 +19,7 @@ for :func:`svcca.cca` out.
 height and width and one complex CCA of the channels at every spatial frequency. On a dataset
 closed under cyclic shifts, with translation-equivariant layers, the union of the
 per-frequency correlations *is* the CCA of the full flattened layer, at a fraction of the cost
-(it lives in :mod:`svcca._dft`, on the shared numpy/torch dispatch, and is re-exported here).
+(it lives in :mod:`svcca.dft` and is re-exported here).
 
 numpy arrays and torch tensors are both accepted; tensors come back as tensors on the same
 device. The recipes keep a floating input's dtype (integers become float64); :func:`dft_cca`
@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from ._backend import is_torch
-from ._dft import DFTCCAResult, dft_cca
 from ._validation import check_conv, check_conv_pair, check_option, check_rng, shape_of
+from .dft import DFTCCAResult, dft_cca
 
 __all__ = [
     "DFTCCAResult",

@@ -1,4 +1,4 @@
-"""svcca._dft (``svcca.conv.dft_cca``): the per-frequency DFT CCA, checked against the theorem
+"""svcca.dft (re-exported as ``svcca.conv.dft_cca``): the per-frequency DFT CCA, checked against the theorem
 that justifies it (on a shift-closed dataset the union of per-frequency correlations is the
 full-layer CCA), with negative controls and independent oracles (numpy.fft + svcca.cca per
 frequency, scipy.signal.resample through ``resize(..., method="fourier")``)."""

@@ -3,8 +3,8 @@
 :func:`dft_cca` takes a 2-D DFT of two conv layers over height and width and runs one complex
 CCA of the channels at every spatial frequency. On a dataset closed under cyclic shifts, with
 translation-equivariant layers, the union of the per-frequency correlations *is* the CCA of
-the full flattened layer, at a fraction of the cost. Users reach it as
-:func:`svcca.conv.dft_cca`, beside the other conv recipes.
+the full flattened layer, at a fraction of the cost. :mod:`svcca.conv` re-exports it beside
+the other recipes for conv layers, so ``svcca.conv.dft_cca`` is the same function.
 
 numpy arrays and torch tensors are both accepted (the shared dispatch of
 :mod:`svcca._backend`); tensors come back as tensors on the same device. The computation is
