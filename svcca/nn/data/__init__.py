@@ -12,6 +12,12 @@ are read from the data folder (:func:`data_dir`: ``$SVCCA_DATA``, default ``./da
 when a ``data_scripts/`` command has put them there; when they are absent the loaders raise
 a ``FileNotFoundError`` that names the command to run. Nothing here downloads anything
 except :func:`download_lm_corpus`, which only the ``data_scripts/`` front door calls.
+
+One module per kind of data, every public name re-exported here:
+:mod:`~svcca.nn.data.images` (digits, shifts, probe sets, random labels),
+:mod:`~svcca.nn.data.cifar` (CIFAR-10, read without unpickling),
+:mod:`~svcca.nn.data.imagenet` (the ImageNet subset, prepared and read) and
+:mod:`~svcca.nn.data.text` (text corpora and their checked downloads).
 """
 
 from __future__ import annotations

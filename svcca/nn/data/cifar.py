@@ -14,9 +14,6 @@ import torch
 from ._folder import DATA_ENV, _md5, data_dir
 from .images import ImageData, ImageTensorDataset
 
-# --------------------------------------------------------------------------- CIFAR-10
-
-
 #: CIFAR-10's python-version files and their md5 sums (as published with the dataset, and in
 #: torchvision's ``CIFAR10`` class).
 _CIFAR10_FOLDER = "cifar-10-batches-py"

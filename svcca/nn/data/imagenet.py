@@ -21,9 +21,6 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-# --------------------------------------------------------------------------- ImageNet subset
-
-
 class ImageNetClass(NamedTuple):
     """One ImageNet class: WordNet id, name, and index among torchvision's 1000 outputs."""
 

@@ -15,8 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset, TensorDataset
 
-# --------------------------------------------------------------------------- images
-
 
 @dataclass(frozen=True, eq=False)
 class ImageData:

@@ -22,8 +22,6 @@ from torch.utils.data import TensorDataset
 from ..._io import atomic_write
 from ._folder import DATA_ENV, _md5, data_dir
 
-# --------------------------------------------------------------------------- text
-
 #: The standard-library source files of the default text corpus, in this order. All exist
 #: in CPython 3.10-3.13; a file missing from an installation is skipped (and reported in
 #: ``TextCorpus.info["missing"]``). The text therefore depends on the Python version:
