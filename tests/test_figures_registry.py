@@ -68,7 +68,10 @@ def _imports(lines):
                 while ")" not in names:
                     i += 1
                     names += " " + lines[i].strip()
-            yield m.group(1), [n.split(" as ")[0].strip() for n in re.sub(r"[()]", "", names).split(",") if n.strip()]
+            yield (
+                m.group(1),
+                [n.split(" as ")[0].strip() for n in re.sub(r"[()]", "", names).split(",") if n.strip()],
+            )
         else:
             m = re.match(r"import\s+(.*)", line)
             if m:
@@ -82,7 +85,9 @@ def test_chapters_import_public_modules_and_names_only(chapter):
     found = list(_imports(lines))
     assert found, "no imports found: the parser is broken"
     for module, names in found:
-        assert not any(part.startswith("_") for part in module.split(".")), f"{chapter.name}: import of {module}"
+        assert not any(part.startswith("_") for part in module.split(".")), (
+            f"{chapter.name}: import of {module}"
+        )
         private = [n for n in names if n.startswith("_")]
         assert not private, f"{chapter.name}: private names {private} from {module}"
     reached = [line for line in lines if re.search(r"\b[A-Za-z]\w*\._[A-Za-z]", line)]
@@ -90,11 +95,16 @@ def test_chapters_import_public_modules_and_names_only(chapter):
 
 
 def test_the_private_import_check_catches_what_it_should():
-    bad = ["from svcca.figures._conv import draw", "import svcca._cca as c", "from svcca.x import (\n a,\n _b,\n)"]
+    bad = [
+        "from svcca.figures._conv import draw",
+        "import svcca._cca as c",
+        "from svcca.x import (\n a,\n _b,\n)",
+    ]
     for text in bad:
         found = list(_imports(text.splitlines()))
         assert any(
-            any(p.startswith("_") for p in m.split(".")) or any(n.startswith("_") for n in ns) for m, ns in found
+            any(p.startswith("_") for p in m.split(".")) or any(n.startswith("_") for n in ns)
+            for m, ns in found
         ), text
 
 

@@ -334,7 +334,9 @@ def variance_kept_by_layer(data: Any, seed: int | None = None) -> dict[str, np.n
         "pooled to 2x2, trained": np.array([variance_kept(data.acts(L, s0), 2) for L in data.layers]),
     }
     if data.has_init:
-        kept["global pool, untrained"] = np.array([variance_kept(data.acts(L, s0, "init")) for L in data.layers])
+        kept["global pool, untrained"] = np.array(
+            [variance_kept(data.acts(L, s0, "init")) for L in data.layers]
+        )
     return kept
 
 

@@ -108,4 +108,3 @@ def draw_freeze(data: Any, ax: Any = None) -> Any:
         xlabel="epoch",
         ylabel="test accuracy",
     )
-

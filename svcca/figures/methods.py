@@ -14,7 +14,7 @@ The seeds are those of the chapters, so ``svcca figures NAME`` draws the figure 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -369,7 +369,7 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
     import svcca
     from svcca import stats
 
-    functions = {"cca": svcca.cca, "svcca": svcca.svcca, "cka": svcca.linear_cka}
+    functions: dict[str, Callable[..., Any]] = {"cca": svcca.cca, "svcca": svcca.svcca, "cka": svcca.linear_cka}
     s0, s1 = data.seeds[:2]
     X, Y = data.acts(layer, s0), data.acts(layer, s1)
     Xi, Yi = data.acts(layer, s0, "init"), data.acts(layer, s1, "init")
@@ -581,7 +581,9 @@ def draw_bootstrap(layers: Sequence[str], boot: Mapping[str, Sequence[Any]], ax:
 
     names = {"trained": "trained pair", "init": "untrained pair"}
     groups = {
-        names.get(state, state): tuple(np.array(v) for v in zip(*[(b.bias_corrected, b.low, b.high) for b in bs]))
+        names.get(state, state): tuple(
+            np.array(v) for v in zip(*[(b.bias_corrected, b.low, b.high) for b in bs])
+        )
         for state, bs in boot.items()
     }
     return plotting.plot_group_comparison(list(layers), groups, ax=ax, ylabel="mean cca (bias-corrected)")
