@@ -369,7 +369,11 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
     import svcca
     from svcca import stats
 
-    functions: dict[str, Callable[..., Any]] = {"cca": svcca.cca, "svcca": svcca.svcca, "cka": svcca.linear_cka}
+    functions: dict[str, Callable[..., Any]] = {
+        "cca": svcca.cca,
+        "svcca": svcca.svcca,
+        "cka": svcca.linear_cka,
+    }
     s0, s1 = data.seeds[:2]
     X, Y = data.acts(layer, s0), data.acts(layer, s1)
     Xi, Yi = data.acts(layer, s0, "init"), data.acts(layer, s1, "init")
