@@ -1,11 +1,12 @@
-"""Figures on demand: every figure of the book's chapters 1-8, by name.
+"""Figures on demand: every figure of the book's chapters 1-9, by name.
 
 :data:`FIGURES` is a table: each figure's name, chapter and caption, the book experiment it
 draws (loaded or run through :func:`load_experiment`) and the public function that draws
 it, the same function its chapter calls (the ``draw_*`` and figure functions of
 :mod:`svcca.figures.methods`, :mod:`~svcca.figures.conv`,
 :mod:`~svcca.figures.learning_dynamics`, :mod:`~svcca.figures.generalization`,
-:mod:`~svcca.figures.class_sensitivity` and :mod:`~svcca.figures.layer_identification`).
+:mod:`~svcca.figures.class_sensitivity`, :mod:`~svcca.figures.layer_identification` and
+:mod:`~svcca.figures.open_questions`).
 So a figure regenerated here is the figure in the book. From the command line::
 
     svcca figures --list

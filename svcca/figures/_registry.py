@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import class_sensitivity, conv, generalization, layer_identification, learning_dynamics, methods
+from . import (
+    class_sensitivity,
+    conv,
+    generalization,
+    layer_identification,
+    learning_dynamics,
+    methods,
+    open_questions,
+)
 
 __all__ = ["FIGURES", "FigureSpec", "load_experiment", "make_figure", "names", "save_figures", "specs"]
 
@@ -229,6 +237,26 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "layer-identification-by-layer", 8, "layer_identification", _LI.draw_by_layer,
         "Fraction of network pairs in which each layer is identified, per measure. Dashed: chance.",
+    ),
+    FigureSpec(
+        "open-autoencoder", 9, "open_questions", open_questions.draw_autoencoder,
+        "Similarity between the layers of an autoencoder on the test digits (input, encoder layer, "
+        "8-unit code, decoder layer, reconstruction): mean CCA (left) and linear CKA (right); first seed.",
+    ),
+    FigureSpec(
+        "open-compression", 9, "open_questions", open_questions.draw_compression,
+        "Test accuracy of a 64-128-10 MLP when its hidden layer is projected onto its top k PCA, PLS "
+        "(against the labels) or random directions; first seed.",
+    ),
+    FigureSpec(
+        "open-dynamics", 9, "open_questions", open_questions.draw_dynamics,
+        "PWCCA between the last hidden layers of two networks trained from different seeds, over "
+        "training, for a pair trained on the true labels and a pair trained on permuted labels.",
+    ),
+    FigureSpec(
+        "open-recording", 9, "open_questions", open_questions.draw_recording,
+        "Similarity of each layer of a conv net to a synthetic recording of 60 Poisson neurons driven "
+        "by layer conv3, by SVCCA and by linear CKA; first seed.",
     ),
 )  # fmt: skip
 
