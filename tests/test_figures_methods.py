@@ -19,6 +19,7 @@ from svcca import figures  # noqa: E402
 METHODS_FIGURES = {
     0: ["intro-spectrum"],
     1: [
+        "cca-geometry",
         "cca-toy-spectrum",
         "cca-invariance",
         "cca-sample-size",

@@ -61,6 +61,11 @@ FIGURES: tuple[FigureSpec, ...] = (
         "Canonical correlations of two layers sharing three latent directions.",
     ),
     FigureSpec(
+        "cca-geometry", 1, None, methods.cca_geometry,
+        "CCA's geometry for two layers of two neurons: each layer's points with its canonical "
+        "directions, and the canonical variates of the two layers against each other.",
+    ),
+    FigureSpec(
         "cca-toy-spectrum", 1, None, methods.cca_toy_spectrum,
         "Canonical correlations of two synthetic layers sharing three signals, from svcca.cca and as "
         "cosines of principal angles, against independent layers of the same shapes.",

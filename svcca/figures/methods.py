@@ -25,6 +25,7 @@ __all__ = [
     "baselines",
     "bootstrap_by_layer",
     "cca_explained_variance",
+    "cca_geometry",
     "cca_invariance",
     "cca_keep",
     "cca_pwcca_weights",
@@ -44,6 +45,7 @@ __all__ = [
     "draw_seed_pairs",
     "draw_toy_spectrum",
     "first_directions",
+    "geometry_views",
     "independent_spectra",
     "intro_spectrum",
     "intro_views",
@@ -603,6 +605,33 @@ def intro_spectrum(*, scale: str | None = None) -> Any:
 
     X, Y = intro_views()
     return plotting.plot_spectrum(svcca.cca(X, Y)).figure
+
+
+def geometry_views(rng: Any = 0, n: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two layers of two neurons sharing one signal ``z``, each with a private one (chapter 1).
+
+    Returns ``(X, Y, z)``: ``X``, ``Y`` of shape ``(n, 2)`` mix the shared signal differently
+    into their neurons; ``z`` (shape ``(n,)``) colours the points of the geometry figure.
+
+    Examples
+    --------
+    >>> X, Y, z = geometry_views(0)
+    >>> X.shape, Y.shape, z.shape
+    ((1000, 2), (1000, 2), (1000,))
+    """
+    gen = np.random.default_rng(rng)
+    z, private_x, private_y = gen.standard_normal((3, n))
+    X = np.column_stack([z + 0.3 * private_x, 0.8 * z - 0.9 * private_x]) + 0.2 * gen.standard_normal((n, 2))
+    Y = np.column_stack([0.5 * z + private_y, -z + 0.2 * private_y]) + 0.2 * gen.standard_normal((n, 2))
+    return X, Y, z
+
+
+def cca_geometry(*, scale: str | None = None) -> Any:
+    """Chapter 1: :func:`svcca.plotting.plot_canonical_directions` of :func:`geometry_views`."""
+    from .. import plotting
+
+    X, Y, z = geometry_views(0)
+    return plotting.plot_canonical_directions(X, Y, color=z)[0].figure
 
 
 def cca_toy_spectrum(*, scale: str | None = None) -> Any:
