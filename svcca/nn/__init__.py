@@ -39,6 +39,7 @@ from .train import (
     steps_per_epoch,
     train,
 )
+from .utils import as_tensors, limit_threads, sample_positions, take, take_positions
 
 __all__ = [
     "IMAGENET_SUBSET",
@@ -52,6 +53,7 @@ __all__ = [
     "SmallResNet",
     "TextCorpus",
     "TrainHistory",
+    "as_tensors",
     "build_model",
     "checkpoint_schedule",
     "data_dir",
@@ -59,6 +61,7 @@ __all__ = [
     "freeze_schedule",
     "iter_activations",
     "iter_checkpoints",
+    "limit_threads",
     "list_checkpoints",
     "load_checkpoint",
     "load_cifar10",
@@ -72,6 +75,9 @@ __all__ = [
     "record",
     "resnet18",
     "resnet50",
+    "sample_positions",
     "steps_per_epoch",
+    "take",
+    "take_positions",
     "train",
 ]

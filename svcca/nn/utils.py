@@ -1,0 +1,264 @@
+"""Small tools that experiments on trained networks share: thread limits, datasets as
+tensors, and the spatial positions kept of a conv layer.
+
+- :func:`limit_threads`: torch's intra-op threads and the BLAS pools, limited inside a block;
+- :func:`as_tensors` and :func:`take`: a dataset's inputs and targets as two tensors, and
+  its first ``n`` items;
+- :func:`sample_positions` and :func:`take_positions`: a fixed random choice of spatial
+  positions per image, and the rows of a conv layer at those positions (positions as
+  datapoints, the same ones for every network).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .._backend import is_torch
+
+__all__ = ["as_tensors", "limit_threads", "sample_positions", "take", "take_positions"]
+
+
+@contextlib.contextmanager
+def limit_threads(n: int | None) -> Iterator[None]:
+    """Limit torch's intra-op threads and every BLAS pool to ``n`` inside the block.
+
+    Small networks and layers gain nothing from more threads, and on a busy machine
+    several spinning threads per process slow a run down by an order of magnitude. The
+    previous settings are restored on leaving the block.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads to allow; None changes nothing.
+
+    Raises
+    ------
+    ValueError
+        When ``n`` is not None or a positive int.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn import limit_threads
+    >>> before = torch.get_num_threads()
+    >>> with limit_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n is None:
+        yield
+        return
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be None or a positive int (threads); got {n!r}")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def as_tensors(dataset: Any) -> tuple[Any, Any]:
+    """All inputs and all targets of a dataset, as two stacked tensors.
+
+    A ``TensorDataset`` gives its tensors, a dataset with ``get_batch`` (the image datasets of
+    :mod:`svcca.nn.data`) one batch of every index, any other dataset its items one by one.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Items ``(input, target)``.
+
+    Returns
+    -------
+    x, y : torch.Tensor
+        Inputs ``(n_items, ...)`` and targets ``(n_items, ...)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from svcca.nn import as_tensors
+    >>> x, y = as_tensors(TensorDataset(torch.zeros(5, 2), torch.arange(5)))
+    >>> tuple(x.shape), y.tolist()
+    ((5, 2), [0, 1, 2, 3, 4])
+    """
+    import torch
+    from torch.utils.data import TensorDataset
+
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors[0], dataset.tensors[1]
+    if hasattr(dataset, "get_batch"):
+        return dataset.get_batch(torch.arange(len(dataset)))
+    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
+    return torch.stack(xs), torch.as_tensor(ys)
+
+
+def take(dataset: Any, n: int | None) -> Any:
+    """The first ``n`` items of a dataset, as a ``TensorDataset``.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Items ``(input, target)``.
+    n : int or None
+        Items to keep; None, or ``n`` at least the dataset's length, returns ``dataset``
+        itself.
+
+    Returns
+    -------
+    torch.utils.data.Dataset
+
+    Raises
+    ------
+    ValueError
+        When ``n`` is not None or a positive int.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from svcca.nn import take
+    >>> ds = TensorDataset(torch.zeros(5, 2), torch.arange(5))
+    >>> len(take(ds, 3)), take(ds, None) is ds, take(ds, 10) is ds
+    (3, True, True)
+    """
+    if n is None:
+        return dataset
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be None or a positive int (items to keep); got {n!r}")
+    if n >= len(dataset):
+        return dataset
+    import torch
+    from torch.utils.data import TensorDataset
+
+    if hasattr(dataset, "get_batch") and not isinstance(dataset, TensorDataset):
+        return TensorDataset(*dataset.get_batch(torch.arange(int(n))))
+    x, y = as_tensors(dataset)
+    return TensorDataset(x[:n], y[:n])
+
+
+def sample_positions(
+    n_images: int, n_positions: int, per_image: int | None, rng: Any, *, sort: bool = False
+) -> np.ndarray:
+    """A random choice of spatial positions for each image, drawn once for every network.
+
+    Conv layers are compared with their spatial positions as datapoints; keeping a few
+    positions per image (Raghu et al. 2017) bounds the cost and the redundancy of
+    neighbouring positions. Drawing the positions from a seed, not from the network, keeps
+    the same datapoints for every network and snapshot compared.
+
+    Parameters
+    ----------
+    n_images : int
+        Images (rows of the result).
+    n_positions : int
+        Positions of the layer's grid, ``height * width``.
+    per_image : int or None
+        Positions kept per image (capped at ``n_positions``); None keeps all, in a random
+        order unless ``sort``.
+    rng : int, sequence of int or numpy.random.Generator
+        Seed of the draw (``numpy.random.default_rng(rng)``), e.g. ``[seed, layer_index]``.
+    sort : bool, default False
+        Sort each image's positions (raster order) instead of keeping the order drawn.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_images, min(per_image, n_positions))
+        Flat position indices ``y * width + x`` of each image, distinct within an image.
+
+    Raises
+    ------
+    ValueError
+        For ``n_images < 0``, ``n_positions < 1`` or ``per_image < 1``.
+
+    See Also
+    --------
+    take_positions : the rows of a conv layer at these positions.
+    svcca.conv.positions_as_samples : every position of every image, or a uniform subsample
+        of all of them.
+
+    Examples
+    --------
+    >>> from svcca.nn import sample_positions
+    >>> pos = sample_positions(3, 16, 4, rng=[0, 1])
+    >>> pos.shape
+    (3, 4)
+    >>> bool((pos == sample_positions(3, 16, 4, rng=[0, 1])).all())   # same seed, same positions
+    True
+    """
+    if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 0:
+        raise ValueError(f"n_images must be an int >= 0; got {n_images!r}")
+    if isinstance(n_positions, bool) or not isinstance(n_positions, (int, np.integer)) or n_positions < 1:
+        raise ValueError(f"n_positions must be a positive int (height * width); got {n_positions!r}")
+    if per_image is not None and (
+        isinstance(per_image, bool) or not isinstance(per_image, (int, np.integer)) or per_image < 1
+    ):
+        raise ValueError(f"per_image must be None or a positive int; got {per_image!r}")
+    m = n_positions if per_image is None else min(int(per_image), int(n_positions))
+    gen = np.random.default_rng(rng)
+    # a random permutation of the grid per image: argsort of uniform draws, first m kept
+    pos = np.argsort(gen.random((int(n_images), int(n_positions))), axis=1)[:, :m]
+    return np.sort(pos, axis=1) if sort else pos
+
+
+def take_positions(A: Any, positions: Any) -> Any:
+    """The rows of a conv layer at chosen positions: ``(n, h, w, c) -> (n * m, c)``.
+
+    Parameters
+    ----------
+    A : numpy.ndarray or torch.Tensor of shape (n_images, height, width, channels)
+        Conv activations, samples first.
+    positions : array-like of int, shape (n_images, m)
+        Flat position indices ``y * width + x`` per image (:func:`sample_positions`).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor of shape (n_images * m, channels)
+        Row ``i * m + j`` holds ``A[i]`` at position ``positions[i, j]``; a tensor stays a
+        tensor on its device.
+
+    Raises
+    ------
+    ValueError
+        When ``A`` is not 4-D or ``positions`` is not one row per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.nn import take_positions
+    >>> A = np.arange(2 * 2 * 2 * 3).reshape(2, 2, 2, 3)
+    >>> take_positions(A, [[3], [0]]).tolist()
+    [[9, 10, 11], [12, 13, 14]]
+    """
+    shape = tuple(A.shape)
+    if len(shape) != 4:
+        raise ValueError(f"A must be conv activations (n_images, height, width, channels); got shape {shape}")
+    n, h, w, c = shape
+    if is_torch(A):
+        import torch
+
+        pos = torch.as_tensor(positions, dtype=torch.long, device=A.device)
+    else:
+        pos = np.asarray(positions, dtype=np.int64)
+    if pos.ndim != 2 or pos.shape[0] != n:
+        raise ValueError(
+            f"positions must be one row of position indices per image, shape ({n}, m); "
+            f"got shape {tuple(pos.shape)}"
+        )
+    m = pos.shape[1]
+    if is_torch(A):
+        flat = A.reshape(n, h * w, c)
+        return torch.gather(flat, 1, pos[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
+    flat = np.asarray(A).reshape(n, h * w, c)
+    return np.take_along_axis(flat, pos[:, :, None], axis=1).reshape(n * m, c)
