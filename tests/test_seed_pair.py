@@ -164,9 +164,9 @@ def test_conv_positions_are_sampled_identically_for_every_network(tmp_path):
     assert data.acts("logits", 1).shape == (n_rows, 10)
     # the same sampled positions in every network: re-record and compare exactly
     net = data.network(1)
-    from svcca.experiments.seed_pair import _collect, _eval_inputs, _load_data
+    from svcca.experiments.seed_pair import _collect, _eval_inputs
 
-    x = _eval_inputs(cfg, _load_data(cfg))[0]
+    x = _eval_inputs(cfg, cfg.load_data())[0]
     acts, rows = _collect(net, x, cfg, tag=0)
     np.testing.assert_allclose(acts["conv3"], data.acts("conv3", 1), atol=TOL32)
     ks, curves = data.intrinsic_dimensionality("conv2")
@@ -295,8 +295,6 @@ def test_a_bad_claim_group_is_refused(tiny):
 
 
 def test_the_seed_moves_the_data_split():
-    from svcca.experiments.seed_pair import _load_data
-
     cfg = SeedPairConfig.for_scale("tiny")
-    a, b = _load_data(cfg), _load_data(cfg.with_seed_offset(1))
+    a, b = cfg.load_data(), cfg.with_seed_offset(1).load_data()
     assert not torch.equal(a.test.tensors[0], b.test.tensors[0])

@@ -212,7 +212,7 @@ class TrainingConfig(ThreadLimitedConfig):
             return "resnet_small", {"blocks": self.blocks, "widths": self.widths, "in_channels": c, "n_classes": k}  # type: ignore[attr-defined]
         raise NotImplementedError(f"{type(self).__name__} builds model {kind!r} itself")
 
-    def build_model(self, data: Any, seed: int, **changes: Any) -> Any:
+    def build_model(self, data: Any, seed: int, *, device: str | None = None, **changes: Any) -> Any:
         """A fresh network of seed ``seed`` on the config's device.
 
         Parameters
@@ -221,6 +221,9 @@ class TrainingConfig(ThreadLimitedConfig):
             Gives the input shape and the number of classes.
         seed : int
             Seeds the initialisation.
+        device : str, optional
+            Where to put it; default the config's ``device`` (``"cpu"`` to rebuild a stored
+            network for reading).
         **changes
             Constructor arguments that replace those of :meth:`model_spec` (e.g. ``width=``).
 
@@ -235,7 +238,7 @@ class TrainingConfig(ThreadLimitedConfig):
         from ..nn.models import build_model
 
         kind, kwargs = self.model_spec(data)
-        return build_model(kind, seed=int(seed), **{**kwargs, **changes}).to(self.device)
+        return build_model(kind, seed=int(seed), **{**kwargs, **changes}).to(device or self.device)
 
     def fit(self, model: Any, train_data: Any, seed: int, *, progress: bool = False, **options: Any) -> Any:
         """Train ``model`` in place with the config's settings; the one training call.
