@@ -153,17 +153,6 @@ def test_presets_and_cache_key():
     assert dataclasses.replace(default, keep=0.9).key() != default.key()
 
 
-def test_thread_limit_is_restored_after_the_run():
-    from svcca.experiments.layer_identification import _limit_threads
-
-    before = torch.get_num_threads()
-    with _limit_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with _limit_threads(None):  # None leaves the count alone
-        assert torch.get_num_threads() == before
-
-
 # --------------------------------------------------------------------------- the tiny run
 
 
