@@ -426,11 +426,7 @@ def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
         d.final_accuracy("both")
 
 
-def test_thread_limit_is_restored_and_not_part_of_the_key():
-    before = torch.get_num_threads()
-    with LD.limit_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
+def test_thread_limit_is_not_part_of_the_key():
     cfg = LD.LearningDynamicsConfig()
     assert cfg.num_threads == 1 and dataclasses.replace(cfg, num_threads=None).key() == cfg.key()
     assert LD.LearningDynamicsConfig.for_scale("full").num_threads is None  # a GPU run keeps its threads
@@ -447,6 +443,26 @@ def test_freeze_config_follows_the_learning_dynamics_network():
         FT.FreezeTrainingConfig(freeze_start=0.7, freeze_stop=0.2)
     with pytest.raises(ValueError, match=r"keep_last must be an int >= 1 \(the classifier trains\); got 0"):
         FT.FreezeTrainingConfig(keep_last=0)
+    # the MLP's widths are a learning-dynamics field only: freeze training refuses the MLP
+    with pytest.raises(ValueError, match="model must be one of 'conv', 'resnet', 'lstm'; got 'mlp'"):
+        FT.FreezeTrainingConfig(model="mlp")
+
+
+def test_freeze_training_trains_the_learning_dynamics_network():
+    """Both experiments load, build and train through the one network config they share."""
+    frz = FT.FreezeTrainingConfig.for_scale("tiny")
+    dyn = frz.dynamics_config(0)
+    assert isinstance(frz, LD.DynamicsTrainingConfig) and isinstance(dyn, LD.DynamicsTrainingConfig)
+    data = frz.load_data()
+    a, b = frz.build_model(data, 0), dyn.build_model(data, 0)
+    assert a.layer_names == b.layer_names
+    for (name, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(p, q), name
+    lstm = LD.LearningDynamicsConfig.for_scale("tiny", model="lstm", augment_shift=2)
+    corpus = lstm.load_data()
+    train, test = lstm.train_test(corpus)
+    assert train.tensors[0].shape[1] == lstm.seq_len and lstm.augmentation(corpus) is None
+    assert lstm.build_model(corpus, 0).layer_names == ("embedding", "lstm1", "lstm2", "logits")
 
 
 @pytest.mark.slow
