@@ -155,6 +155,17 @@ class DynamicsTrainingConfig(TrainingConfig):
     -----
     Class attribute ``models``: the model kinds an experiment accepts (``"mlp"`` needs a
     ``hidden`` field, as :class:`LearningDynamicsConfig` has).
+
+    Examples
+    --------
+    >>> from svcca.experiments.learning_dynamics import LearningDynamicsConfig
+    >>> cfg = LearningDynamicsConfig.for_scale("tiny", model="lstm")
+    >>> corpus = cfg.load_data()
+    >>> train, test = cfg.train_test(corpus)          # windows of seq_len tokens
+    >>> tuple(train.tensors[0].shape[1:])
+    (32,)
+    >>> cfg.build_model(corpus, seed=0).layer_names
+    ('embedding', 'lstm1', 'lstm2', 'logits')
     """
 
     models: ClassVar[tuple[str, ...]] = MODELS
