@@ -194,6 +194,12 @@ def test_config_rejects_bad_settings(overrides, message):
         ClassSensitivityConfig(**overrides)
 
 
+def test_default_cache_key_is_the_one_before_the_shared_base():
+    # computed by the code before ClassSensitivityConfig derived from TrainingConfig
+    key = "2b1d1c870d7c69ebcc178648d8520dd4095ba6f6f5decf757fd151bf4e53f696"
+    assert ClassSensitivityConfig.for_scale("default").key() == key
+
+
 def test_presets_and_cache_key():
     default = ClassSensitivityConfig.for_scale("default")
     assert (default.dataset, default.model, default.image_size, default.seeds) == (

@@ -139,6 +139,12 @@ def test_bad_configs_say_what_was_expected(overrides, message):
         LayerIdentificationConfig(**overrides)
 
 
+def test_default_cache_key_is_the_one_before_the_shared_base():
+    # computed by the code before LayerIdentificationConfig derived from TrainingConfig
+    key = "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f"
+    assert LayerIdentificationConfig.for_scale("default").key() == key
+
+
 def test_presets_and_cache_key():
     default = LayerIdentificationConfig.for_scale("default")
     assert (default.arch, default.image_size, default.augment_shift, default.pool) == ("six", 16, 2, 1)
