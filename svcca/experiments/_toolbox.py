@@ -147,9 +147,8 @@ class TrainingConfig(ThreadLimitedConfig):
         _positive_int(self.image_size, "image_size")
         _positive_int(self.epochs, "epochs", minimum=self.min_epochs)
         _positive_int(self.batch_size, "batch_size")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not (
-            math.isfinite(self.lr) and self.lr > 0
-        ):
+        lr = self.lr
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a positive finite number; got {self.lr!r}")
 
     @property
@@ -160,7 +159,8 @@ class TrainingConfig(ThreadLimitedConfig):
         also draws another split. Experiments with a separate split seed declare a
         ``split_seed`` field instead.
         """
-        return int(self.seed)  # type: ignore[attr-defined]
+        own: Any = self  # ``seed`` is the experiment's field
+        return int(own.seed)
 
     def load_data(self) -> Any:
         """The config's :class:`svcca.nn.data.ImageData`: the digits, or CIFAR-10 from the data folder.
@@ -201,15 +201,21 @@ class TrainingConfig(ThreadLimitedConfig):
         :class:`~svcca.nn.models.SmallResNet` (``"resnet"``, ``"resnet_small"``) of
         ``blocks`` and ``widths``; ``data`` gives the input shape and the classes.
         """
+        own: Any = self  # the experiment's model fields, not declared on the base
         kind = getattr(self, "model", "conv")
         c, h, w = data.input_shape
         k = data.n_classes
         if kind == "mlp":
-            return "mlp", {"in_features": c * h * w, "hidden": self.hidden, "n_classes": k}  # type: ignore[attr-defined]
+            return "mlp", {"in_features": c * h * w, "hidden": own.hidden, "n_classes": k}
         if kind == "conv":
-            return "conv", {"arch": self.arch, "in_channels": c, "n_classes": k, "width": self.width}  # type: ignore[attr-defined]
+            return "conv", {"arch": own.arch, "in_channels": c, "n_classes": k, "width": own.width}
         if kind in ("resnet", "resnet_small"):
-            return "resnet_small", {"blocks": self.blocks, "widths": self.widths, "in_channels": c, "n_classes": k}  # type: ignore[attr-defined]
+            return "resnet_small", {
+                "blocks": own.blocks,
+                "widths": own.widths,
+                "in_channels": c,
+                "n_classes": k,
+            }
         raise NotImplementedError(f"{type(self).__name__} builds model {kind!r} itself")
 
     def build_model(self, data: Any, seed: int, *, device: str | None = None, **changes: Any) -> Any:

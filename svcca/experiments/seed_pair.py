@@ -177,7 +177,7 @@ class SeedPairConfig(TrainingConfig):
 
     # ---- the experiment --------------------------------------------------------------
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> SeedPairData:
-        """Named access to the arrays (:func:`unpack`); the claims of chapters 1, 3 and 4 are its ``claims()``."""
+        """Named access to the arrays (:func:`unpack`); chapters 1, 3 and 4's claims are its ``claims()``."""
         return unpack(result, self)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:

@@ -245,20 +245,17 @@ def take_positions(A: Any, positions: Any) -> Any:
     if len(shape) != 4:
         raise ValueError(f"A must be conv activations (n_images, height, width, channels); got shape {shape}")
     n, h, w, c = shape
+    pos_shape = tuple(np.shape(positions)) if not is_torch(positions) else tuple(positions.shape)
+    if len(pos_shape) != 2 or pos_shape[0] != n:
+        raise ValueError(
+            f"positions must be one row of position indices per image, shape ({n}, m); got shape {pos_shape}"
+        )
+    m = pos_shape[1]
     if is_torch(A):
         import torch
 
-        pos = torch.as_tensor(positions, dtype=torch.long, device=A.device)
-    else:
-        pos = np.asarray(positions, dtype=np.int64)
-    if pos.ndim != 2 or pos.shape[0] != n:
-        raise ValueError(
-            f"positions must be one row of position indices per image, shape ({n}, m); "
-            f"got shape {tuple(pos.shape)}"
-        )
-    m = pos.shape[1]
-    if is_torch(A):
+        idx = torch.as_tensor(positions, dtype=torch.long, device=A.device)
         flat = A.reshape(n, h * w, c)
-        return torch.gather(flat, 1, pos[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
-    flat = np.asarray(A).reshape(n, h * w, c)
-    return np.take_along_axis(flat, pos[:, :, None], axis=1).reshape(n * m, c)
+        return torch.gather(flat, 1, idx[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
+    pos = np.asarray(positions, dtype=np.int64)
+    return np.take_along_axis(np.asarray(A).reshape(n, h * w, c), pos[:, :, None], axis=1).reshape(n * m, c)
