@@ -304,25 +304,19 @@ def check_comparison(cfg: Any) -> None:
         )
 
 
-def probe_inputs(data: Any, n_eval: int | None, eval_shift: int) -> tuple[Any, int]:
-    """The evaluation inputs and the number of test images behind them.
+def probe_inputs(data: Any, n: int | None, max_shift: int, *, split: str = "test") -> tuple[Any, int]:
+    """The first ``n`` images of a split (all when None) under every shift of up to ``max_shift`` pixels.
 
-    The first ``n_eval`` test images (all when None), each under every shift of up to
-    ``eval_shift`` pixels (shift-major, :func:`svcca.nn.data.probe_set`) when ``eval_shift``.
-    Returns a float32 tensor and the number of test images.
+    Returns the :func:`svcca.nn.data.probe_set` of those images, a ``TensorDataset`` of
+    ``(images, labels, shifts)`` in shift-major order (``max_shift=0``: the images
+    themselves, shift ``(0, 0)``), and the number of images.
     """
-    import torch
+    from ..nn.data import probe_set
+    from ..nn.utils import take
 
-    from ..nn.utils import as_tensors, take
-
-    x = as_tensors(take(data.test, n_eval))[0]
-    n_images = len(x)
-    if eval_shift:
-        from ..nn.data import probe_set
-
-        fill = 0.0 if data.background is None else data.background
-        x = probe_set(x, max_shift=eval_shift, fill=fill).tensors[0]
-    return x.to(torch.float32), n_images
+    images = take(data.train if split == "train" else data.test, n)
+    fill = 0.0 if data.background is None else data.background
+    return probe_set(images, max_shift=max_shift, fill=fill), len(images)
 
 
 def record_layer(

@@ -193,13 +193,16 @@ class GeneralizationConfig(TrainingConfig):
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train both groups, record every layer, compare all pairs; see :func:`unpack`."""
+        import torch
+
         from ..nn import evaluate, take
         from ..nn.data import random_labels
 
         data = self.load_data()
         train_true = take(data.train, self.n_train)
         groups = {"G": train_true, "M": random_labels(train_true, seed=int(self.seed))}
-        eval_x, n_images = probe_inputs(data, self.n_eval, self.eval_shift)
+        probe, n_images = probe_inputs(data, self.n_eval, self.eval_shift)
+        eval_x = probe.tensors[0].to(torch.float32)
         g_seeds, m_seeds = self.network_seeds()
         nets, epochs, train_acc, test_acc, reached = [], [], [], [], []
         for group, seeds in (("G", g_seeds), ("M", m_seeds)):

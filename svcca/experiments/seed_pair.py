@@ -46,7 +46,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentResult
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, probe_inputs
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -182,12 +182,16 @@ class SeedPairConfig(TrainingConfig):
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
+        import torch
+
         from ..nn import evaluate, take
 
         data = self.load_data()
-        eval_x, eval_y, eval_shift, eval_image = _eval_inputs(self, data)
+        probe, n_images = probe_inputs(data, self.n_eval, self.probe_shift)
+        eval_x, eval_y, eval_shift = probe.tensors
+        eval_image = torch.arange(n_images).repeat(len(eval_x) // n_images)
         test = take(data.test, self.n_eval)
-        fit_x = _fit_inputs(self, data)
+        fit_x = probe_inputs(data, self.n_fit, self.fit_shift, split="train")[0].tensors[0]
 
         out: dict[str, np.ndarray] = {}
         nets = {}
@@ -231,38 +235,6 @@ class SeedPairConfig(TrainingConfig):
 def _key(*parts: Any) -> str:
     a, seed, rest = parts
     return _SEP.join((a, f"s{int(seed)}", rest))
-
-
-def _eval_inputs(cfg: SeedPairConfig, data: Any) -> tuple[Any, Any, Any, Any]:
-    """Evaluation images (the first ``n_eval`` test images under every shift of up to
-    ``probe_shift`` pixels, shift-major), their labels, shifts and test-image indices."""
-    import torch
-
-    from ..nn import as_tensors, take
-
-    n_all = len(data.test)
-    n_test = n_all if cfg.n_eval is None else min(cfg.n_eval, n_all)
-    if not cfg.probe_shift:
-        x, y = as_tensors(take(data.test, cfg.n_eval))
-        return x, y, torch.zeros(len(x), 2, dtype=torch.long), torch.arange(len(x))
-    x, y, s = data.probe(cfg.probe_shift, split="test").tensors
-    rows = torch.cat([torch.arange(n_test) + k * n_all for k in range(len(x) // n_all)])
-    return x[rows], y[rows], s[rows], rows % n_all
-
-
-def _fit_inputs(cfg: SeedPairConfig, data: Any) -> Any:
-    """Images the projection directions are fitted on: the first ``n_fit`` training images
-    under every shift of up to ``fit_shift`` pixels (never test images)."""
-    import torch
-
-    from ..nn import as_tensors, take
-
-    fit_data = take(data.train, cfg.n_fit)
-    if not cfg.fit_shift:
-        return as_tensors(fit_data)[0]
-    x = data.probe(cfg.fit_shift, split="train").tensors[0]
-    n_tr, n_all = len(fit_data), len(data.train)
-    return torch.cat([x[k * n_all : k * n_all + n_tr] for k in range(len(x) // n_all)])
 
 
 class _Sink:
@@ -585,7 +557,8 @@ class SeedPairData:
 
         cfg = self.config
         data = cfg.load_data()
-        return _fit_inputs(cfg, data), take(data.test, cfg.n_eval)
+        fit_x = probe_inputs(data, cfg.n_fit, cfg.fit_shift, split="train")[0].tensors[0]
+        return fit_x, take(data.test, cfg.n_eval)
 
     @property
     def id_layers(self) -> tuple[str, ...]:

@@ -161,11 +161,14 @@ class WidthConfig(TrainingConfig):
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every width and seed, compare seeds trained and untrained; see :func:`unpack`."""
+        import torch
+
         from ..nn import evaluate, take
 
         data = self.load_data()
         train_set = take(data.train, self.n_train)
-        eval_x, n_images = probe_inputs(data, self.n_eval, self.eval_shift)
+        probe, n_images = probe_inputs(data, self.n_eval, self.eval_shift)
+        eval_x = probe.tensors[0].to(torch.float32)
         n_seeds = len(self.seeds)
         pairs = [(i, j) for i in range(n_seeds) for j in range(i + 1, n_seeds)]
         test_acc = np.zeros((len(self.widths), n_seeds))
