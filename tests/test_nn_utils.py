@@ -10,7 +10,15 @@ threadpoolctl = pytest.importorskip("threadpoolctl")
 
 from torch.utils.data import Dataset, TensorDataset  # noqa: E402
 
-from svcca.nn import as_tensors, limit_threads, sample_positions, take, take_positions  # noqa: E402
+from svcca.nn import (  # noqa: E402
+    as_tensors,
+    limit_threads,
+    load_state_arrays,
+    sample_positions,
+    state_arrays,
+    take,
+    take_positions,
+)
 
 pytestmark = pytest.mark.torch
 
@@ -162,3 +170,23 @@ def test_take_positions_says_what_shape_it_needs():
         ValueError, match=r"one row of position indices per image, shape \(2, m\); got shape \(3, 1"
     ):
         take_positions(np.zeros((2, 2, 2, 1)), np.zeros((3, 1), dtype=int))
+
+
+# --------------------------------------------------------------------------- weights as arrays
+
+
+def test_state_arrays_round_trip_through_a_shared_dict():
+    a, b = torch.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    with torch.no_grad():
+        a.weight.uniform_()
+        a.running_mean.uniform_()  # buffers travel too
+    stored = {**state_arrays(a, "a/"), "other/weight": np.zeros(3)}
+    assert all(isinstance(v, np.ndarray) for v in stored.values())
+    assert load_state_arrays(b, stored, "a/") is b
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_load_state_arrays_refuses_a_state_of_another_architecture():
+    stored = state_arrays(torch.nn.Linear(3, 2), "net/")
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        load_state_arrays(torch.nn.Linear(4, 2), stored, "net/")

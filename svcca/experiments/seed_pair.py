@@ -184,7 +184,7 @@ class SeedPairConfig(TrainingConfig):
         """Train, record and project; see :func:`unpack` for the arrays returned."""
         import torch
 
-        from ..nn import evaluate, take
+        from ..nn import evaluate, state_arrays, take
 
         data = self.load_data()
         probe, n_images = probe_inputs(data, self.n_eval, self.probe_shift)
@@ -208,8 +208,7 @@ class SeedPairConfig(TrainingConfig):
                 acts, rows = _collect(model, eval_x, self, tag=0)
                 for layer, a in acts.items():
                     out[_key(state, seed, layer)] = a
-            for name, t in net.state_dict().items():
-                out[_key("weights", seed, name)] = t.detach().cpu().numpy()
+            out.update(state_arrays(net, _key("weights", seed, "")))
         layers = tuple(acts)
         for layer in layers:
             out[_SEP.join(("rows", layer))] = rows[layer]
@@ -533,19 +532,13 @@ class SeedPairData:
 
     def network(self, seed: int | None = None, state: str = "trained") -> Any:
         """Rebuild the network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        import torch
+        from ..nn import load_state_arrays
 
         seed = self.seeds[0] if seed is None else int(seed)
         cfg = self.config
         net = cfg.build_model(cfg.load_data(), seed, device="cpu")
         if state == "trained":
-            prefix = _SEP.join(("weights", f"s{seed}", ""))
-            sd = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v))
-                for k, v in self.arrays.items()
-                if k.startswith(prefix)
-            }
-            net.load_state_dict(sd)
+            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
         elif state != "init":
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
         return net.eval()

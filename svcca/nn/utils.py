@@ -6,7 +6,9 @@ tensors, and the spatial positions kept of a conv layer.
   its first ``n`` items;
 - :func:`sample_positions` and :func:`take_positions`: a fixed random choice of spatial
   positions per image, and the rows of a conv layer at those positions (positions as
-  datapoints, the same ones for every network).
+  datapoints, the same ones for every network);
+- :func:`state_arrays` and :func:`load_state_arrays`: a network's weights as named numpy
+  arrays (to store with an experiment's results) and back.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ import numpy as np
 
 from .._backend import is_torch
 
-__all__ = ["as_tensors", "limit_threads", "sample_positions", "take", "take_positions"]
+__all__ = [
+    "as_tensors",
+    "limit_threads",
+    "load_state_arrays",
+    "sample_positions",
+    "state_arrays",
+    "take",
+    "take_positions",
+]
 
 
 @contextlib.contextmanager
@@ -259,3 +269,69 @@ def take_positions(A: Any, positions: Any) -> Any:
         return torch.gather(flat, 1, idx[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
     pos = np.asarray(positions, dtype=np.int64)
     return np.take_along_axis(np.asarray(A).reshape(n, h * w, c), pos[:, :, None], axis=1).reshape(n * m, c)
+
+
+def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
+    """A network's state (weights and buffers) as numpy arrays named ``prefix + name``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    prefix : str, default ""
+        Put before every parameter name, so that several networks' weights share one dict.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        On the CPU, in the order of ``model.state_dict()``.
+
+    See Also
+    --------
+    load_state_arrays : the way back.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn import state_arrays
+    >>> sorted(state_arrays(torch.nn.Linear(3, 2), prefix="net0/"))
+    ['net0/bias', 'net0/weight']
+    """
+    return {prefix + name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
+
+
+def load_state_arrays(model: Any, arrays: Any, prefix: str = "") -> Any:
+    """Load the arrays named ``prefix + name`` into ``model`` (strictly: every name, nothing else).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network of the same architecture as the one stored.
+    arrays : mapping of str -> array-like
+        E.g. an experiment's result arrays; names without ``prefix`` are ignored.
+    prefix : str, default ""
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model`` itself, with the stored state.
+
+    Raises
+    ------
+    RuntimeError
+        From ``load_state_dict`` when names or shapes do not match the model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn import load_state_arrays, state_arrays
+    >>> a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    >>> b = load_state_arrays(b, state_arrays(a, "a/"), "a/")
+    >>> bool(torch.equal(a.weight, b.weight))
+    True
+    """
+    import torch
+
+    n = len(prefix)
+    state = {k[n:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
+    model.load_state_dict(state)
+    return model
