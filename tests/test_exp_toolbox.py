@@ -57,7 +57,6 @@ def test_run_settings_are_not_part_of_the_key():
         ({"dataset": "mnist"}, r"dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
         ({"image_size": 0}, r"image_size must be an int >= 1; got 0"),
         ({"epochs": 0}, r"epochs must be an int >= 1; got 0"),
-        ({"epochs": 2.5}, r"epochs must be an int >= 1; got 2.5"),
         ({"batch_size": -1}, r"batch_size must be an int >= 1; got -1"),
         ({"lr": 0.0}, r"lr must be a positive finite number; got 0.0"),
         ({"lr": float("nan")}, r"lr must be a positive finite number; got nan"),
@@ -67,6 +66,12 @@ def test_run_settings_are_not_part_of_the_key():
 def test_every_training_config_checks_the_common_fields_alike(cls, overrides, match):
     with pytest.raises(ValueError, match=match):
         cls(**overrides)
+
+
+@pytest.mark.parametrize(("field", "value"), [("epochs", 2.5), ("batch_size", True), ("num_threads", "2")])
+def test_a_count_of_another_type_is_a_type_error(field, value):
+    with pytest.raises(TypeError, match=rf"{field} must be .*an int >= 1; got {value!r}"):
+        SeedPairConfig(**{field: value})
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_option
+from .._validation import check_int, check_option
 from ._cache import ExperimentConfig
 
 __all__ = [
@@ -41,14 +41,6 @@ __all__ = [
 #: Similarity measures the network-comparison experiments compute (``svcca.similarity_matrix``
 #: methods; PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
 MEASURES = ("pwcca", "cca", "svcca", "cka")
-
-
-def _positive_int(value: Any, name: str, *, minimum: int = 1, none: bool = False) -> None:
-    if none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        allowed = "None or " if none else ""
-        raise ValueError(f"{name} must be {allowed}an int >= {minimum}; got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ class ThreadLimitedConfig(ExperimentConfig):
     num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        _positive_int(self.num_threads, "num_threads", none=True)
+        check_int(self.num_threads, "num_threads", allow_none=True)
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Run the experiment under the thread limit; see the module's ``unpack`` for the arrays.
@@ -144,9 +136,9 @@ class TrainingConfig(ThreadLimitedConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_option(self.dataset, "dataset", self.datasets)
-        _positive_int(self.image_size, "image_size")
-        _positive_int(self.epochs, "epochs", minimum=self.min_epochs)
-        _positive_int(self.batch_size, "batch_size")
+        check_int(self.image_size, "image_size")
+        check_int(self.epochs, "epochs", minimum=self.min_epochs)
+        check_int(self.batch_size, "batch_size")
         lr = self.lr
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a positive finite number; got {self.lr!r}")

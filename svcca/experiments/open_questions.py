@@ -61,6 +61,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_int
 from ._cache import ExperimentResult
 from ._claims import Claim, claim_details
 from ._toolbox import ThreadLimitedConfig
@@ -139,9 +140,7 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
         if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
         for name in ("ae_steps", "compression_epochs", "conv_epochs", "n_neurons"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int; got {v!r}")
+            check_int(getattr(self, name), name)
         if 8 not in self.ks:
             raise ValueError(f"ks must include 8 (the chapter's claims read k = 8); got {self.ks!r}")
         if list(self.dynamics_epochs) != sorted(set(self.dynamics_epochs)) or self.dynamics_epochs[0] != 0:

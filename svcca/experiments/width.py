@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_int
 from ._cache import ExperimentResult
 from ._toolbox import MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
 
@@ -118,8 +119,7 @@ class WidthConfig(TrainingConfig):
             raise ValueError(f"widths must be increasing positive numbers; got {self.widths!r}")
         if self.model == "mlp" and any(v != int(v) for v in w):
             raise ValueError(f"MLP widths must be whole numbers of units; got {self.widths!r}")
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
-            raise ValueError(f"depth must be a positive int; got {self.depth!r}")
+        check_int(self.depth, "depth")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_torch
+from .._validation import check_int
 
 __all__ = [
     "as_tensors",
@@ -47,8 +48,8 @@ def limit_threads(n: int | None) -> Iterator[None]:
 
     Raises
     ------
-    ValueError
-        When ``n`` is not None or a positive int.
+    TypeError, ValueError
+        When ``n`` is not None or an int >= 1.
 
     Examples
     --------
@@ -61,11 +62,9 @@ def limit_threads(n: int | None) -> Iterator[None]:
     >>> torch.get_num_threads() == before
     True
     """
-    if n is None:
+    if check_int(n, "n", allow_none=True) is None:
         yield
         return
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be None or a positive int (threads); got {n!r}")
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -131,8 +130,8 @@ def take(dataset: Any, n: int | None) -> Any:
 
     Raises
     ------
-    ValueError
-        When ``n`` is not None or a positive int.
+    TypeError, ValueError
+        When ``n`` is not None or an int >= 1.
 
     Examples
     --------
@@ -143,11 +142,7 @@ def take(dataset: Any, n: int | None) -> Any:
     >>> len(take(ds, 3)), take(ds, None) is ds, take(ds, 10) is ds
     (3, True, True)
     """
-    if n is None:
-        return dataset
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be None or a positive int (items to keep); got {n!r}")
-    if n >= len(dataset):
+    if check_int(n, "n", allow_none=True) is None or n >= len(dataset):
         return dataset
     import torch
     from torch.utils.data import TensorDataset
@@ -189,8 +184,8 @@ def sample_positions(
 
     Raises
     ------
-    ValueError
-        For ``n_images < 0``, ``n_positions < 1`` or ``per_image < 1``.
+    TypeError, ValueError
+        For sizes that are not ints, ``n_images < 0``, ``n_positions < 1`` or ``per_image < 1``.
 
     See Also
     --------
@@ -207,15 +202,10 @@ def sample_positions(
     >>> bool((pos == sample_positions(3, 16, 4, rng=[0, 1])).all())   # same seed, same positions
     True
     """
-    if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 0:
-        raise ValueError(f"n_images must be an int >= 0; got {n_images!r}")
-    if isinstance(n_positions, bool) or not isinstance(n_positions, (int, np.integer)) or n_positions < 1:
-        raise ValueError(f"n_positions must be a positive int (height * width); got {n_positions!r}")
-    if per_image is not None and (
-        isinstance(per_image, bool) or not isinstance(per_image, (int, np.integer)) or per_image < 1
-    ):
-        raise ValueError(f"per_image must be None or a positive int; got {per_image!r}")
-    m = n_positions if per_image is None else min(int(per_image), int(n_positions))
+    check_int(n_images, "n_images", minimum=0)
+    check_int(n_positions, "n_positions")
+    per_image = check_int(per_image, "per_image", allow_none=True)
+    m = n_positions if per_image is None else min(per_image, int(n_positions))
     gen = np.random.default_rng(rng)
     # a random permutation of the grid per image: argsort of uniform draws, first m kept
     pos = np.argsort(gen.random((int(n_images), int(n_positions))), axis=1)[:, :m]
