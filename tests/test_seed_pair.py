@@ -164,9 +164,10 @@ def test_conv_positions_are_sampled_identically_for_every_network(tmp_path):
     assert data.acts("logits", 1).shape == (n_rows, 10)
     # the same sampled positions in every network: re-record and compare exactly
     net = data.network(1)
-    from svcca.experiments.seed_pair import _collect, _eval_inputs
+    from svcca.experiments._toolbox import probe_inputs
+    from svcca.experiments.seed_pair import _collect
 
-    x = _eval_inputs(cfg, cfg.load_data())[0]
+    x = probe_inputs(cfg.load_data(), cfg.n_eval, cfg.probe_shift)[0].tensors[0]
     acts, rows = _collect(net, x, cfg, tag=0)
     np.testing.assert_allclose(acts["conv3"], data.acts("conv3", 1), atol=TOL32)
     ks, curves = data.intrinsic_dimensionality("conv2")

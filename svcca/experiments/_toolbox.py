@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_option
+from .._validation import check_int, check_option
 from ._cache import ExperimentConfig
 
 __all__ = [
@@ -41,14 +41,6 @@ __all__ = [
 #: Similarity measures the network-comparison experiments compute (``svcca.similarity_matrix``
 #: methods; PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
 MEASURES = ("pwcca", "cca", "svcca", "cka")
-
-
-def _positive_int(value: Any, name: str, *, minimum: int = 1, none: bool = False) -> None:
-    if none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        allowed = "None or " if none else ""
-        raise ValueError(f"{name} must be {allowed}an int >= {minimum}; got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ class ThreadLimitedConfig(ExperimentConfig):
     num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        _positive_int(self.num_threads, "num_threads", none=True)
+        check_int(self.num_threads, "num_threads", allow_none=True)
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Run the experiment under the thread limit; see the module's ``unpack`` for the arrays.
@@ -144,12 +136,11 @@ class TrainingConfig(ThreadLimitedConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_option(self.dataset, "dataset", self.datasets)
-        _positive_int(self.image_size, "image_size")
-        _positive_int(self.epochs, "epochs", minimum=self.min_epochs)
-        _positive_int(self.batch_size, "batch_size")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not (
-            math.isfinite(self.lr) and self.lr > 0
-        ):
+        check_int(self.image_size, "image_size")
+        check_int(self.epochs, "epochs", minimum=self.min_epochs)
+        check_int(self.batch_size, "batch_size")
+        lr = self.lr
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a positive finite number; got {self.lr!r}")
 
     @property
@@ -160,7 +151,8 @@ class TrainingConfig(ThreadLimitedConfig):
         also draws another split. Experiments with a separate split seed declare a
         ``split_seed`` field instead.
         """
-        return int(self.seed)  # type: ignore[attr-defined]
+        own: Any = self  # ``seed`` is the experiment's field
+        return int(own.seed)
 
     def load_data(self) -> Any:
         """The config's :class:`svcca.nn.data.ImageData`: the digits, or CIFAR-10 from the data folder.
@@ -201,15 +193,21 @@ class TrainingConfig(ThreadLimitedConfig):
         :class:`~svcca.nn.models.SmallResNet` (``"resnet"``, ``"resnet_small"``) of
         ``blocks`` and ``widths``; ``data`` gives the input shape and the classes.
         """
+        own: Any = self  # the experiment's model fields, not declared on the base
         kind = getattr(self, "model", "conv")
         c, h, w = data.input_shape
         k = data.n_classes
         if kind == "mlp":
-            return "mlp", {"in_features": c * h * w, "hidden": self.hidden, "n_classes": k}  # type: ignore[attr-defined]
+            return "mlp", {"in_features": c * h * w, "hidden": own.hidden, "n_classes": k}
         if kind == "conv":
-            return "conv", {"arch": self.arch, "in_channels": c, "n_classes": k, "width": self.width}  # type: ignore[attr-defined]
+            return "conv", {"arch": own.arch, "in_channels": c, "n_classes": k, "width": own.width}
         if kind in ("resnet", "resnet_small"):
-            return "resnet_small", {"blocks": self.blocks, "widths": self.widths, "in_channels": c, "n_classes": k}  # type: ignore[attr-defined]
+            return "resnet_small", {
+                "blocks": own.blocks,
+                "widths": own.widths,
+                "in_channels": c,
+                "n_classes": k,
+            }
         raise NotImplementedError(f"{type(self).__name__} builds model {kind!r} itself")
 
     def build_model(self, data: Any, seed: int, *, device: str | None = None, **changes: Any) -> Any:
@@ -298,25 +296,19 @@ def check_comparison(cfg: Any) -> None:
         )
 
 
-def probe_inputs(data: Any, n_eval: int | None, eval_shift: int) -> tuple[Any, int]:
-    """The evaluation inputs and the number of test images behind them.
+def probe_inputs(data: Any, n: int | None, max_shift: int, *, split: str = "test") -> tuple[Any, int]:
+    """The first ``n`` images of a split (all when None) under every shift of up to ``max_shift`` pixels.
 
-    The first ``n_eval`` test images (all when None), each under every shift of up to
-    ``eval_shift`` pixels (shift-major, :func:`svcca.nn.data.probe_set`) when ``eval_shift``.
-    Returns a float32 tensor and the number of test images.
+    Returns the :func:`svcca.nn.data.probe_set` of those images, a ``TensorDataset`` of
+    ``(images, labels, shifts)`` in shift-major order (``max_shift=0``: the images
+    themselves, shift ``(0, 0)``), and the number of images.
     """
-    import torch
+    from ..nn.data import probe_set
+    from ..nn.utils import take
 
-    from ..nn.utils import as_tensors, take
-
-    x = as_tensors(take(data.test, n_eval))[0]
-    n_images = len(x)
-    if eval_shift:
-        from ..nn.data import probe_set
-
-        fill = 0.0 if data.background is None else data.background
-        x = probe_set(x, max_shift=eval_shift, fill=fill).tensors[0]
-    return x.to(torch.float32), n_images
+    images = take(data.train if split == "train" else data.test, n)
+    fill = 0.0 if data.background is None else data.background
+    return probe_set(images, max_shift=max_shift, fill=fill), len(images)
 
 
 def record_layer(

@@ -148,7 +148,7 @@ class ConvPairConfig(TrainingConfig):
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
-        from ..nn import as_tensors, evaluate, record, take
+        from ..nn import as_tensors, evaluate, record, state_arrays, take
 
         data = self.load_data()
         test = take(data.test, self.n_eval)
@@ -169,8 +169,7 @@ class ConvPairConfig(TrainingConfig):
                 acts = record(model, x_eval, layers, batch_size=250)
                 for layer in layers:
                     out[_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
-            for name, t in net.state_dict().items():
-                out[_key("weights", seed, name)] = t.detach().cpu().numpy()
+            out.update(state_arrays(net, _key("weights", seed, "")))
         out["layers"] = np.array(layers)
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
@@ -594,25 +593,18 @@ class ConvPairData:
 
     def network(self, seed: int | None = None, state: str = "trained") -> Any:
         """Rebuild network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        import torch
+        from ..nn import load_state_arrays
+        from ..nn.models import ConvNet
 
         if state not in _STATES:
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
         seed = self.seeds[0] if seed is None else int(seed)
         if seed not in self.seeds:
             raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
-        from ..nn.models import ConvNet
-
         cfg = self.config
         net = ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
         if state == "trained":
-            prefix = _key("weights", seed, "")
-            sd = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v))
-                for k, v in self.arrays.items()
-                if k.startswith(prefix)
-            }
-            net.load_state_dict(sd)
+            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
         return net.eval()
 
 

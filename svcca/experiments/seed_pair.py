@@ -46,7 +46,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentResult
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, probe_inputs
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -177,17 +177,21 @@ class SeedPairConfig(TrainingConfig):
 
     # ---- the experiment --------------------------------------------------------------
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> SeedPairData:
-        """Named access to the arrays (:func:`unpack`); the claims of chapters 1, 3 and 4 are its ``claims()``."""
+        """Named access to the arrays (:func:`unpack`); chapters 1, 3 and 4's claims are its ``claims()``."""
         return unpack(result, self)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
-        from ..nn import evaluate, take
+        import torch
+
+        from ..nn import evaluate, state_arrays, take
 
         data = self.load_data()
-        eval_x, eval_y, eval_shift, eval_image = _eval_inputs(self, data)
+        probe, n_images = probe_inputs(data, self.n_eval, self.probe_shift)
+        eval_x, eval_y, eval_shift = probe.tensors
+        eval_image = torch.arange(n_images).repeat(len(eval_x) // n_images)
         test = take(data.test, self.n_eval)
-        fit_x = _fit_inputs(self, data)
+        fit_x = probe_inputs(data, self.n_fit, self.fit_shift, split="train")[0].tensors[0]
 
         out: dict[str, np.ndarray] = {}
         nets = {}
@@ -204,8 +208,7 @@ class SeedPairConfig(TrainingConfig):
                 acts, rows = _collect(model, eval_x, self, tag=0)
                 for layer, a in acts.items():
                     out[_key(state, seed, layer)] = a
-            for name, t in net.state_dict().items():
-                out[_key("weights", seed, name)] = t.detach().cpu().numpy()
+            out.update(state_arrays(net, _key("weights", seed, "")))
         layers = tuple(acts)
         for layer in layers:
             out[_SEP.join(("rows", layer))] = rows[layer]
@@ -231,38 +234,6 @@ class SeedPairConfig(TrainingConfig):
 def _key(*parts: Any) -> str:
     a, seed, rest = parts
     return _SEP.join((a, f"s{int(seed)}", rest))
-
-
-def _eval_inputs(cfg: SeedPairConfig, data: Any) -> tuple[Any, Any, Any, Any]:
-    """Evaluation images (the first ``n_eval`` test images under every shift of up to
-    ``probe_shift`` pixels, shift-major), their labels, shifts and test-image indices."""
-    import torch
-
-    from ..nn import as_tensors, take
-
-    n_all = len(data.test)
-    n_test = n_all if cfg.n_eval is None else min(cfg.n_eval, n_all)
-    if not cfg.probe_shift:
-        x, y = as_tensors(take(data.test, cfg.n_eval))
-        return x, y, torch.zeros(len(x), 2, dtype=torch.long), torch.arange(len(x))
-    x, y, s = data.probe(cfg.probe_shift, split="test").tensors
-    rows = torch.cat([torch.arange(n_test) + k * n_all for k in range(len(x) // n_all)])
-    return x[rows], y[rows], s[rows], rows % n_all
-
-
-def _fit_inputs(cfg: SeedPairConfig, data: Any) -> Any:
-    """Images the projection directions are fitted on: the first ``n_fit`` training images
-    under every shift of up to ``fit_shift`` pixels (never test images)."""
-    import torch
-
-    from ..nn import as_tensors, take
-
-    fit_data = take(data.train, cfg.n_fit)
-    if not cfg.fit_shift:
-        return as_tensors(fit_data)[0]
-    x = data.probe(cfg.fit_shift, split="train").tensors[0]
-    n_tr, n_all = len(fit_data), len(data.train)
-    return torch.cat([x[k * n_all : k * n_all + n_tr] for k in range(len(x) // n_all)])
 
 
 class _Sink:
@@ -561,19 +532,13 @@ class SeedPairData:
 
     def network(self, seed: int | None = None, state: str = "trained") -> Any:
         """Rebuild the network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        import torch
+        from ..nn import load_state_arrays
 
         seed = self.seeds[0] if seed is None else int(seed)
         cfg = self.config
         net = cfg.build_model(cfg.load_data(), seed, device="cpu")
         if state == "trained":
-            prefix = _SEP.join(("weights", f"s{seed}", ""))
-            sd = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v))
-                for k, v in self.arrays.items()
-                if k.startswith(prefix)
-            }
-            net.load_state_dict(sd)
+            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
         elif state != "init":
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
         return net.eval()
@@ -585,7 +550,8 @@ class SeedPairData:
 
         cfg = self.config
         data = cfg.load_data()
-        return _fit_inputs(cfg, data), take(data.test, cfg.n_eval)
+        fit_x = probe_inputs(data, cfg.n_fit, cfg.fit_shift, split="train")[0].tensors[0]
+        return fit_x, take(data.test, cfg.n_eval)
 
     @property
     def id_layers(self) -> tuple[str, ...]:

@@ -39,7 +39,15 @@ from .train import (
     steps_per_epoch,
     train,
 )
-from .utils import as_tensors, limit_threads, sample_positions, take, take_positions
+from .utils import (
+    as_tensors,
+    limit_threads,
+    load_state_arrays,
+    sample_positions,
+    state_arrays,
+    take,
+    take_positions,
+)
 
 __all__ = [
     "IMAGENET_SUBSET",
@@ -64,6 +72,7 @@ __all__ = [
     "limit_threads",
     "list_checkpoints",
     "load_checkpoint",
+    "load_state_arrays",
     "load_cifar10",
     "load_digits",
     "load_imagenet_subset",
@@ -76,6 +85,7 @@ __all__ = [
     "resnet18",
     "resnet50",
     "sample_positions",
+    "state_arrays",
     "steps_per_epoch",
     "take",
     "take_positions",

@@ -6,7 +6,9 @@ tensors, and the spatial positions kept of a conv layer.
   its first ``n`` items;
 - :func:`sample_positions` and :func:`take_positions`: a fixed random choice of spatial
   positions per image, and the rows of a conv layer at those positions (positions as
-  datapoints, the same ones for every network).
+  datapoints, the same ones for every network);
+- :func:`state_arrays` and :func:`load_state_arrays`: a network's weights as named numpy
+  arrays (to store with an experiment's results) and back.
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_torch
+from .._validation import check_int
 
-__all__ = ["as_tensors", "limit_threads", "sample_positions", "take", "take_positions"]
+__all__ = [
+    "as_tensors",
+    "limit_threads",
+    "load_state_arrays",
+    "sample_positions",
+    "state_arrays",
+    "take",
+    "take_positions",
+]
 
 
 @contextlib.contextmanager
@@ -37,8 +48,8 @@ def limit_threads(n: int | None) -> Iterator[None]:
 
     Raises
     ------
-    ValueError
-        When ``n`` is not None or a positive int.
+    TypeError, ValueError
+        When ``n`` is not None or an int >= 1.
 
     Examples
     --------
@@ -51,11 +62,9 @@ def limit_threads(n: int | None) -> Iterator[None]:
     >>> torch.get_num_threads() == before
     True
     """
-    if n is None:
+    if check_int(n, "n", allow_none=True) is None:
         yield
         return
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be None or a positive int (threads); got {n!r}")
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -121,8 +130,8 @@ def take(dataset: Any, n: int | None) -> Any:
 
     Raises
     ------
-    ValueError
-        When ``n`` is not None or a positive int.
+    TypeError, ValueError
+        When ``n`` is not None or an int >= 1.
 
     Examples
     --------
@@ -133,11 +142,7 @@ def take(dataset: Any, n: int | None) -> Any:
     >>> len(take(ds, 3)), take(ds, None) is ds, take(ds, 10) is ds
     (3, True, True)
     """
-    if n is None:
-        return dataset
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be None or a positive int (items to keep); got {n!r}")
-    if n >= len(dataset):
+    if check_int(n, "n", allow_none=True) is None or n >= len(dataset):
         return dataset
     import torch
     from torch.utils.data import TensorDataset
@@ -179,8 +184,8 @@ def sample_positions(
 
     Raises
     ------
-    ValueError
-        For ``n_images < 0``, ``n_positions < 1`` or ``per_image < 1``.
+    TypeError, ValueError
+        For sizes that are not ints, ``n_images < 0``, ``n_positions < 1`` or ``per_image < 1``.
 
     See Also
     --------
@@ -197,15 +202,10 @@ def sample_positions(
     >>> bool((pos == sample_positions(3, 16, 4, rng=[0, 1])).all())   # same seed, same positions
     True
     """
-    if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 0:
-        raise ValueError(f"n_images must be an int >= 0; got {n_images!r}")
-    if isinstance(n_positions, bool) or not isinstance(n_positions, (int, np.integer)) or n_positions < 1:
-        raise ValueError(f"n_positions must be a positive int (height * width); got {n_positions!r}")
-    if per_image is not None and (
-        isinstance(per_image, bool) or not isinstance(per_image, (int, np.integer)) or per_image < 1
-    ):
-        raise ValueError(f"per_image must be None or a positive int; got {per_image!r}")
-    m = n_positions if per_image is None else min(int(per_image), int(n_positions))
+    check_int(n_images, "n_images", minimum=0)
+    check_int(n_positions, "n_positions")
+    per_image = check_int(per_image, "per_image", allow_none=True)
+    m = n_positions if per_image is None else min(per_image, int(n_positions))
     gen = np.random.default_rng(rng)
     # a random permutation of the grid per image: argsort of uniform draws, first m kept
     pos = np.argsort(gen.random((int(n_images), int(n_positions))), axis=1)[:, :m]
@@ -245,20 +245,83 @@ def take_positions(A: Any, positions: Any) -> Any:
     if len(shape) != 4:
         raise ValueError(f"A must be conv activations (n_images, height, width, channels); got shape {shape}")
     n, h, w, c = shape
+    pos_shape = tuple(np.shape(positions)) if not is_torch(positions) else tuple(positions.shape)
+    if len(pos_shape) != 2 or pos_shape[0] != n:
+        raise ValueError(
+            f"positions must be one row of position indices per image, shape ({n}, m); got shape {pos_shape}"
+        )
+    m = pos_shape[1]
     if is_torch(A):
         import torch
 
-        pos = torch.as_tensor(positions, dtype=torch.long, device=A.device)
-    else:
-        pos = np.asarray(positions, dtype=np.int64)
-    if pos.ndim != 2 or pos.shape[0] != n:
-        raise ValueError(
-            f"positions must be one row of position indices per image, shape ({n}, m); "
-            f"got shape {tuple(pos.shape)}"
-        )
-    m = pos.shape[1]
-    if is_torch(A):
+        idx = torch.as_tensor(positions, dtype=torch.long, device=A.device)
         flat = A.reshape(n, h * w, c)
-        return torch.gather(flat, 1, pos[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
-    flat = np.asarray(A).reshape(n, h * w, c)
-    return np.take_along_axis(flat, pos[:, :, None], axis=1).reshape(n * m, c)
+        return torch.gather(flat, 1, idx[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
+    pos = np.asarray(positions, dtype=np.int64)
+    return np.take_along_axis(np.asarray(A).reshape(n, h * w, c), pos[:, :, None], axis=1).reshape(n * m, c)
+
+
+def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
+    """A network's state (weights and buffers) as numpy arrays named ``prefix + name``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    prefix : str, default ""
+        Put before every parameter name, so that several networks' weights share one dict.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        On the CPU, in the order of ``model.state_dict()``.
+
+    See Also
+    --------
+    load_state_arrays : the way back.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn import state_arrays
+    >>> sorted(state_arrays(torch.nn.Linear(3, 2), prefix="net0/"))
+    ['net0/bias', 'net0/weight']
+    """
+    return {prefix + name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
+
+
+def load_state_arrays(model: Any, arrays: Any, prefix: str = "") -> Any:
+    """Load the arrays named ``prefix + name`` into ``model`` (strictly: every name, nothing else).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network of the same architecture as the one stored.
+    arrays : mapping of str -> array-like
+        E.g. an experiment's result arrays; names without ``prefix`` are ignored.
+    prefix : str, default ""
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model`` itself, with the stored state.
+
+    Raises
+    ------
+    RuntimeError
+        From ``load_state_dict`` when names or shapes do not match the model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn import load_state_arrays, state_arrays
+    >>> a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    >>> b = load_state_arrays(b, state_arrays(a, "a/"), "a/")
+    >>> bool(torch.equal(a.weight, b.weight))
+    True
+    """
+    import torch
+
+    n = len(prefix)
+    state = {k[n:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
+    model.load_state_dict(state)
+    return model
