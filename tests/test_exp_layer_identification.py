@@ -125,13 +125,13 @@ def test_paper_table_is_the_transcribed_table_2():
     [
         ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
         ({"arch": "vgg"}, "arch must be one of .*; got 'vgg'"),
-        ({"seeds": (1,)}, r"seeds must hold at least two distinct seeds; got \(1,\)"),
-        ({"seeds": (1, 1)}, r"seeds must hold at least two distinct seeds; got \(1, 1\)"),
+        ({"seeds": (1,)}, r"seeds must be at least 2 distinct ints; got \(1,\)"),
+        ({"seeds": (1, 1)}, r"seeds must be at least 2 distinct ints; got \(1, 1\)"),
         ({"eval_split": "val"}, "eval_split must be one of 'test', 'train'; got 'val'"),
         ({"pool": 0}, "pool must be None or an int >= 1; got 0"),
         ({"measures": ("cca", "rsa")}, r"measures must be a non-empty subset of .*; got \('cca', 'rsa'\)"),
         ({"pwcca_side": "both"}, "pwcca_side must be one of 'x', 'y', 'smaller', 'symmetric'; got 'both'"),
-        ({"n_eval": 1}, "n_eval must be None or at least 2; got 1"),
+        ({"n_eval": 1}, "n_eval must be None or an int >= 2; got 1"),
     ],
 )
 def test_bad_configs_say_what_was_expected(overrides, message):

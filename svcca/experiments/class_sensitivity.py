@@ -80,10 +80,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_option
+from .._validation import check_int, check_option
 from ._cache import ExperimentResult
 from ._claims import Claim, claim_details
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "KINDS",
@@ -211,18 +211,12 @@ class ClassSensitivityConfig(TrainingConfig):
                 f"weights apply to the torchvision models only; got weights={self.weights!r} "
                 "with model='resnet_small'"
             )
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least one seed, without repeats; got {self.seeds!r}")
+        check_seeds(self.seeds)
         for name in ("blocks", "max_dims", "n_directions", "n_images", "thumb_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int; got {v!r}")
-        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 2:
-            raise ValueError(f"folds must be an int >= 2; got {self.folds!r}")
+            check_int(getattr(self, name), name)
+        check_int(self.folds, "folds", minimum=2)
         for name in ("pool", "n_eval", "n_per_class", "resize"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise ValueError(f"{name} must be None or a positive int; got {v!r}")
+            check_int(getattr(self, name), name, allow_none=True)
         if not 0.0 < self.keep <= 1.0:
             raise ValueError(f"keep must be in (0, 1]; got {self.keep!r}")
         if not 0.0 < self.threshold < 1.0:

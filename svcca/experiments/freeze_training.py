@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_int
 from ._cache import SCALES, ExperimentResult, current_scale
 from ._claims import Claim
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
@@ -95,8 +96,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
             raise ValueError(
                 f"need 0 <= freeze_start <= freeze_stop <= 1; got {self.freeze_start}, {self.freeze_stop}"
             )
-        if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, int) or self.keep_last < 1:
-            raise ValueError(f"keep_last must be an int >= 1 (the classifier trains); got {self.keep_last!r}")
+        check_int(self.keep_last, "keep_last")  # the classifier always trains
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod

@@ -57,9 +57,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_option
+from .._validation import check_int, check_option
 from ._cache import ExperimentResult
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -178,21 +178,16 @@ class LayerIdentificationConfig(TrainingConfig):
 
         super().__post_init__()
         check_option(self.arch, "arch", CONV_ARCHITECTURES)
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        check_seeds(self.seeds, minimum=2)
         check_option(self.eval_split, "eval_split", _SPLITS)
-        if self.pool is not None and (
-            isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1
-        ):
-            raise ValueError(f"pool must be None or an int >= 1; got {self.pool!r}")
+        check_int(self.pool, "pool", allow_none=True)
         bad = [m for m in self.measures if m not in MEASURES]
         if bad or not self.measures or len(set(self.measures)) != len(self.measures):
             raise ValueError(
                 f"measures must be a non-empty subset of {MEASURES} without repeats; got {self.measures!r}"
             )
         check_option(self.pwcca_side, "pwcca_side", _PWCCA_SIDES)
-        if self.n_eval is not None and self.n_eval < 2:
-            raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
+        check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod

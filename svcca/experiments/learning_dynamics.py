@@ -75,9 +75,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._grid import SimilarityMatrix
+from .._validation import check_int, check_option
 from ._cache import SCALES, ExperimentResult, current_scale
 from ._claims import Claim, claim_details
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "DATASETS",
@@ -195,23 +196,15 @@ class DynamicsTrainingConfig(TrainingConfig):
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
-        if self.model not in self.models:
-            raise ValueError(f"model must be one of {', '.join(map(repr, self.models))}; got {self.model!r}")
+        check_option(self.model, "model", self.models)
         if self.dataset not in DATASETS[self.model]:
             allowed = ", ".join(map(repr, DATASETS[self.model]))
             raise ValueError(
                 f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
             )
         super().__post_init__()
-        if self.level not in ("word", "char"):
-            raise ValueError(f"level must be one of 'word', 'char'; got {self.level!r}")
-        seeds = tuple(self.seeds)
-        if (
-            not seeds
-            or len(set(seeds)) != len(seeds)
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in seeds)
-        ):
-            raise ValueError(f"seeds must be a non-empty tuple of distinct ints; got {self.seeds!r}")
+        check_option(self.level, "level", ("word", "char"))
+        check_seeds(self.seeds)
 
     def load_data(self) -> Any:
         """The images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus
@@ -312,16 +305,12 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, low in (("early_checkpoints", 2), ("checkpoint_every", 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ValueError(f"{name} must be an int >= {low}; got {v!r}")
+        check_int(self.early_checkpoints, "early_checkpoints", minimum=2)
+        check_int(self.checkpoint_every, "checkpoint_every")
         if not 0.0 < self.keep <= 1.0:
             raise ValueError(f"keep must be a variance fraction in (0, 1]; got {self.keep!r}")
-        if self.positions_per_image is not None and self.positions_per_image < 1:
-            raise ValueError(f"positions_per_image must be None or >= 1; got {self.positions_per_image!r}")
-        if self.n_eval is not None and self.n_eval < 2:
-            raise ValueError(f"n_eval must be None or >= 2; got {self.n_eval!r}")
+        check_int(self.positions_per_image, "positions_per_image", allow_none=True)
+        check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
         fr = tuple(self.grid_fractions)
         if any(not 0.0 <= f <= 1.0 for f in fr) or list(fr) != sorted(fr):
             raise ValueError(f"grid_fractions must be increasing fractions in [0, 1]; got {fr!r}")
