@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import SCALES, ExperimentResult, current_scale
+from ._cache import ExperimentResult, current_scale
 from ._claims import Claim
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
@@ -113,9 +113,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
         ('pilot5', (0, 1, 2), (0.2, 0.6))
         """
         scale = current_scale() if scale is None else scale
-        if scale not in SCALES:
-            raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
-        base = cls._from_dynamics(LearningDynamicsConfig.for_scale(scale, model=model))
+        base = cls._from_dynamics(LearningDynamicsConfig.for_scale(scale, model=model))  # checks scale
         base = getattr(cls, f"_adjust_{scale}")(base)
         return dataclasses.replace(base, **overrides) if overrides else base
 
@@ -149,15 +147,11 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     @classmethod
     def _from_dynamics(cls, dyn: LearningDynamicsConfig) -> FreezeTrainingConfig:
         """The same network, data and training as a learning-dynamics config."""
-        names = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(dyn)}
-        return cls(**{n: getattr(dyn, n) for n in names if n != "seeds"})
+        return cls(**_network_fields(dyn))
 
     def dynamics_config(self, seed: int) -> LearningDynamicsConfig:
         """The learning-dynamics config of the same network, trained from ``seed``."""
-        names = {f.name for f in dataclasses.fields(LearningDynamicsConfig)} & {
-            f.name for f in dataclasses.fields(self)
-        }
-        return LearningDynamicsConfig(**{n: getattr(self, n) for n in names if n != "seeds"}, seeds=(seed,))
+        return LearningDynamicsConfig(**_network_fields(self), seeds=(seed,))
 
     def describe(self) -> str:
         """One line saying what ran on which data."""
@@ -218,6 +212,13 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
             out[f"{run}_flops"] = np.array(flops[run], dtype=np.float64)
             out[f"{run}_time_s"] = np.array(time_s[run], dtype=np.float64)
         return out
+
+
+def _network_fields(cfg: DynamicsTrainingConfig) -> dict[str, Any]:
+    """The network, data and training fields of ``cfg`` (those the two experiments share), seeds aside."""
+    return {
+        f.name: getattr(cfg, f.name) for f in dataclasses.fields(DynamicsTrainingConfig) if f.name != "seeds"
+    }
 
 
 # --------------------------------------------------------------------------- unpacking
