@@ -81,7 +81,7 @@ class ConvPairConfig(TrainingConfig):
     seed : int, default 0
         Seed of the digits' train/test split (``svcca.nn.load_digits(seed=...)``).
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=10``,
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=10``,
         ``batch_size=64`` and ``num_threads=1`` (small conv nets on 8x8 images gain nothing
         from more threads).
 

@@ -118,7 +118,7 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
     n_neurons : int, default 60
         Neurons of a synthetic recording.
     num_threads : int or None, default None
-        See :class:`~svcca.experiments._toolbox.ThreadLimitedConfig`. Not part of the cache key.
+        See :class:`~svcca.experiments.ThreadLimitedConfig`. Not part of the cache key.
     """
 
     experiment: ClassVar[str] = "open_questions"

@@ -107,7 +107,7 @@ class SeedPairConfig(TrainingConfig):
         Seeds the digits' train/test split (``svcca.nn.load_digits(seed=...)``), the random
         directions, the choice of conv positions and the random draws of the claims.
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=20`` and
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=20`` and
         ``num_threads=1``.
     """
 

@@ -88,7 +88,7 @@ class WidthConfig(TrainingConfig):
         Seeds the digits' train/test split and the choice of conv positions (networks
         are seeded by ``seeds``).
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=30``.
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``.
     """
 
     experiment: ClassVar[str] = "width"
