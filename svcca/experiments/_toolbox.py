@@ -33,6 +33,7 @@ __all__ = [
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
+    "check_seeds",
     "probe_inputs",
     "record_layer",
     "similarity_grid",
@@ -303,6 +304,45 @@ class TrainingConfig(ThreadLimitedConfig):
             progress=progress,
             **options,
         )
+
+
+def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
+    """Check an experiment's ``seeds``: at least ``minimum`` distinct ints (one network each).
+
+    Parameters
+    ----------
+    seeds : tuple of int
+    minimum : int, default 1
+        Networks the experiment needs (2 for one that compares networks).
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        Saying how many distinct ints were expected and what arrived.
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import check_seeds
+    >>> check_seeds((0, 1, 2), minimum=2)
+    (0, 1, 2)
+    >>> check_seeds((3, 3), minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: seeds must be at least 2 distinct ints; got (3, 3)
+    """
+    values = tuple(seeds) if isinstance(seeds, (tuple, list)) else ()
+    if (
+        len(values) < minimum
+        or not values
+        or len(set(values)) != len(values)
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)
+    ):
+        raise ValueError(f"seeds must be at least {minimum} distinct ints; got {seeds!r}")
+    return tuple(int(v) for v in values)
 
 
 # --------------------------------------------------------------------------- comparing networks
