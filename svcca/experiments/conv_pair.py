@@ -45,7 +45,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentResult
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
@@ -112,8 +112,7 @@ class ConvPairConfig(TrainingConfig):
 
         super().__post_init__()
         check_option(self.arch, "arch", CONV_ARCHITECTURES)
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        check_seeds(self.seeds, minimum=2)
         if self.n_eval is not None and self.n_eval < 2:
             raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
 
