@@ -110,7 +110,7 @@ def as_tensors(dataset: Any) -> tuple[Any, Any]:
     if hasattr(dataset, "get_batch"):
         return dataset.get_batch(torch.arange(len(dataset)))
     xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
-    return torch.stack(xs), torch.as_tensor(ys)
+    return torch.stack([torch.as_tensor(x) for x in xs]), torch.stack([torch.as_tensor(y) for y in ys])
 
 
 def take(dataset: Any, n: int | None) -> Any:
