@@ -12,6 +12,7 @@ from torch.utils.data import Dataset, TensorDataset  # noqa: E402
 
 from svcca.nn import (  # noqa: E402
     as_tensors,
+    get_items,
     limit_threads,
     load_state_arrays,
     sample_positions,
@@ -99,6 +100,16 @@ def test_as_tensors_and_take_agree_on_every_kind_of_dataset(kind):
     assert isinstance(first, TensorDataset) and len(first) == 4
     assert torch.equal(first.tensors[0], x_all[:4]) and torch.equal(first.tensors[1], y_all[:4])
     assert take(ds, None) is ds and take(ds, 7) is ds and take(ds, 70) is ds
+
+
+@pytest.mark.parametrize("kind", ["tensors", "items", "batched"])
+def test_get_items_reads_any_index_in_its_order(kind):
+    x_all = torch.arange(7.0)[:, None].repeat(1, 2)
+    ds = {"tensors": TensorDataset(x_all, torch.arange(7) % 3), "items": _Items(7), "batched": _Batched(7)}[
+        kind
+    ]
+    x, y = get_items(ds, torch.tensor([5, 0, 5]))
+    assert torch.equal(x, x_all[[5, 0, 5]]) and y.tolist() == [2, 0, 2]
 
 
 @pytest.mark.parametrize(

@@ -120,8 +120,8 @@ def test_full_projection_recovers_the_unprojected_accuracy(tiny):
 @pytest.mark.parametrize(
     "bad, match",
     [
-        ({"seeds": (0,)}, "at least two distinct seeds"),
-        ({"seeds": (1, 1)}, "at least two distinct seeds"),
+        ({"seeds": (0,)}, "seeds must be at least 2 distinct ints"),
+        ({"seeds": (1, 1)}, "seeds must be at least 2 distinct ints"),
         ({"methods": ("pca", "ica")}, "methods must be a non-empty subset"),
         ({"ks": (4, 2)}, "ks must be increasing positive ints"),
         ({"ks": (0, 2)}, "ks must be increasing positive ints"),

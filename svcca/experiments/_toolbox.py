@@ -60,6 +60,13 @@ class ThreadLimitedConfig(ExperimentConfig):
     -----
     Subclasses implement ``_run(progress)``; :meth:`run` calls it under
     :func:`svcca.nn.limit_threads`.
+
+    Examples
+    --------
+    >>> from svcca.experiments.open_questions import OpenQuestionsConfig
+    >>> from svcca.experiments import ThreadLimitedConfig
+    >>> issubclass(OpenQuestionsConfig, ThreadLimitedConfig), OpenQuestionsConfig().num_threads
+    (True, None)
     """
 
     num_threads: int | None = field(default=None, compare=False)
@@ -120,6 +127,31 @@ class TrainingConfig(ThreadLimitedConfig):
     model fields the experiment has (``model``, ``hidden``, ``arch``, ``width``,
     ``blocks``, ``widths``) through :meth:`model_spec`, and :meth:`augmentation` reads
     ``augment_shift`` where the experiment has one.
+
+    Examples
+    --------
+    A new experiment declares only its own fields and writes its own loop:
+
+    >>> from dataclasses import dataclass
+    >>> from typing import ClassVar
+    >>> from svcca.experiments import TrainingConfig
+    >>> @dataclass(frozen=True)
+    ... class Accuracy(TrainingConfig):
+    ...     experiment: ClassVar[str] = "accuracy_example"
+    ...     hidden: tuple = (32,)
+    ...     model: str = "mlp"
+    ...     seed: int = 0
+    ...     epochs: int = 2
+    ...
+    ...     def _run(self, progress):
+    ...         from svcca.nn import evaluate
+    ...
+    ...         data = self.load_data()
+    ...         net = self.build_model(data, self.seed)
+    ...         self.fit(net, data.train, self.seed, progress=progress)
+    ...         return {"accuracy": evaluate(net, data.test)[1]}
+    >>> float(Accuracy(num_threads=1).run()["accuracy"]) > 0.5
+    True
     """
 
     datasets: ClassVar[tuple[str, ...]] = ("digits", "cifar10")

@@ -45,7 +45,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentResult
-from ._toolbox import TrainingConfig
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
@@ -81,7 +81,7 @@ class ConvPairConfig(TrainingConfig):
     seed : int, default 0
         Seed of the digits' train/test split (``svcca.nn.load_digits(seed=...)``).
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=10``,
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=10``,
         ``batch_size=64`` and ``num_threads=1`` (small conv nets on 8x8 images gain nothing
         from more threads).
 
@@ -112,8 +112,7 @@ class ConvPairConfig(TrainingConfig):
 
         super().__post_init__()
         check_option(self.arch, "arch", CONV_ARCHITECTURES)
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        check_seeds(self.seeds, minimum=2)
         if self.n_eval is not None and self.n_eval < 2:
             raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
 

@@ -119,7 +119,7 @@ class GeneralizationConfig(TrainingConfig):
         uses seed ``1000 * seed + i``, memorizing network ``i`` seed ``1000 * seed + 500 + i``
         (initialisation and data order).
     dataset, image_size, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`.
+        See :class:`~svcca.experiments.TrainingConfig`.
     """
 
     experiment: ClassVar[str] = "generalization"

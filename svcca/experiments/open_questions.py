@@ -64,7 +64,7 @@ import numpy as np
 from .._validation import check_int
 from ._cache import ExperimentResult
 from ._claims import Claim, claim_details
-from ._toolbox import ThreadLimitedConfig
+from ._toolbox import ThreadLimitedConfig, check_seeds
 
 __all__ = [
     "AE_LAYERS",
@@ -118,7 +118,7 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
     n_neurons : int, default 60
         Neurons of a synthetic recording.
     num_threads : int or None, default None
-        See :class:`~svcca.experiments._toolbox.ThreadLimitedConfig`. Not part of the cache key.
+        See :class:`~svcca.experiments.ThreadLimitedConfig`. Not part of the cache key.
     """
 
     experiment: ClassVar[str] = "open_questions"
@@ -137,8 +137,7 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        check_seeds(self.seeds, minimum=2)
         for name in ("ae_steps", "compression_epochs", "conv_epochs", "n_neurons"):
             check_int(getattr(self, name), name)
         if 8 not in self.ks:

@@ -46,7 +46,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentResult
-from ._toolbox import TrainingConfig, probe_inputs
+from ._toolbox import TrainingConfig, check_seeds, probe_inputs
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -107,7 +107,7 @@ class SeedPairConfig(TrainingConfig):
         Seeds the digits' train/test split (``svcca.nn.load_digits(seed=...)``), the random
         directions, the choice of conv positions and the random draws of the claims.
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=20`` and
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=20`` and
         ``num_threads=1``.
     """
 
@@ -136,8 +136,7 @@ class SeedPairConfig(TrainingConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_option(self.model, "model", ("mlp", "conv"))
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        check_seeds(self.seeds, minimum=2)
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
             raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {self.methods!r}")

@@ -48,7 +48,15 @@ import numpy as np
 
 from .._validation import check_int
 from ._cache import ExperimentResult
-from ._toolbox import MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
+from ._toolbox import (
+    MEASURES,
+    TrainingConfig,
+    check_comparison,
+    check_seeds,
+    probe_inputs,
+    record_layer,
+    similarity_grid,
+)
 
 __all__ = ["STATES", "WidthConfig", "WidthData", "unpack"]
 
@@ -88,7 +96,7 @@ class WidthConfig(TrainingConfig):
         Seeds the digits' train/test split and the choice of conv positions (networks
         are seeded by ``seeds``).
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=30``.
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``.
     """
 
     experiment: ClassVar[str] = "width"
@@ -112,8 +120,7 @@ class WidthConfig(TrainingConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_comparison(self)
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        check_seeds(self.seeds, minimum=2)
         w = [float(v) for v in self.widths]
         if not w or any(v <= 0 for v in w) or w != sorted(set(w)):
             raise ValueError(f"widths must be increasing positive numbers; got {self.widths!r}")

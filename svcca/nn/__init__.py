@@ -41,6 +41,7 @@ from .train import (
 )
 from .utils import (
     as_tensors,
+    get_items,
     limit_threads,
     load_state_arrays,
     sample_positions,
@@ -67,6 +68,7 @@ __all__ = [
     "data_dir",
     "evaluate",
     "freeze_schedule",
+    "get_items",
     "iter_activations",
     "iter_checkpoints",
     "limit_threads",

@@ -2,8 +2,8 @@
 tensors, and the spatial positions kept of a conv layer.
 
 - :func:`limit_threads`: torch's intra-op threads and the BLAS pools, limited inside a block;
-- :func:`as_tensors` and :func:`take`: a dataset's inputs and targets as two tensors, and
-  its first ``n`` items;
+- :func:`get_items`, :func:`as_tensors` and :func:`take`: a dataset's items at some indices,
+  all of them, and its first ``n``, as tensors;
 - :func:`sample_positions` and :func:`take_positions`: a fixed random choice of spatial
   positions per image, and the rows of a conv layer at those positions (positions as
   datapoints, the same ones for every network);
@@ -24,6 +24,7 @@ from .._validation import check_int
 
 __all__ = [
     "as_tensors",
+    "get_items",
     "limit_threads",
     "load_state_arrays",
     "sample_positions",
@@ -77,11 +78,49 @@ def limit_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def get_items(dataset: Any, index: Any) -> tuple[Any, Any]:
+    """The items of a dataset at ``index``, as a batch of inputs and a batch of targets.
+
+    A ``TensorDataset`` is indexed directly, a dataset with ``get_batch`` (the image datasets
+    of :mod:`svcca.nn.data`) reads the batch in one call, any other dataset is read item by
+    item and collated.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Items ``(input, target)``.
+    index : torch.Tensor of int64, shape (n,)
+
+    Returns
+    -------
+    x, y : torch.Tensor
+        Inputs ``(n, ...)`` and targets ``(n, ...)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from svcca.nn import get_items
+    >>> x, y = get_items(TensorDataset(torch.zeros(5, 2), torch.arange(5)), torch.tensor([4, 0]))
+    >>> tuple(x.shape), y.tolist()
+    ((2, 2), [4, 0])
+    """
+    from torch.utils.data import TensorDataset
+    from torch.utils.data._utils.collate import default_collate
+
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors[0][index], dataset.tensors[1][index]
+    if hasattr(dataset, "get_batch"):
+        return dataset.get_batch(index)
+    batch = default_collate([dataset[int(i)] for i in index])
+    return batch[0], batch[1]
+
+
 def as_tensors(dataset: Any) -> tuple[Any, Any]:
     """All inputs and all targets of a dataset, as two stacked tensors.
 
-    A ``TensorDataset`` gives its tensors, a dataset with ``get_batch`` (the image datasets of
-    :mod:`svcca.nn.data`) one batch of every index, any other dataset its items one by one.
+    A ``TensorDataset`` gives its own tensors; any other dataset is read with
+    :func:`get_items`.
 
     Parameters
     ----------
@@ -107,10 +146,7 @@ def as_tensors(dataset: Any) -> tuple[Any, Any]:
 
     if isinstance(dataset, TensorDataset):
         return dataset.tensors[0], dataset.tensors[1]
-    if hasattr(dataset, "get_batch"):
-        return dataset.get_batch(torch.arange(len(dataset)))
-    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
-    return torch.stack(xs), torch.as_tensor(ys)
+    return get_items(dataset, torch.arange(len(dataset)))
 
 
 def take(dataset: Any, n: int | None) -> Any:
@@ -147,10 +183,7 @@ def take(dataset: Any, n: int | None) -> Any:
     import torch
     from torch.utils.data import TensorDataset
 
-    if hasattr(dataset, "get_batch") and not isinstance(dataset, TensorDataset):
-        return TensorDataset(*dataset.get_batch(torch.arange(int(n))))
-    x, y = as_tensors(dataset)
-    return TensorDataset(x[:n], y[:n])
+    return TensorDataset(*get_items(dataset, torch.arange(int(n))))
 
 
 def sample_positions(
