@@ -120,7 +120,7 @@ class ClassSensitivityConfig(TrainingConfig):
     image_size : int, default 16
         Side of the images (digits: 8 is native, 16 upsamples; ImageNet: the centre crop).
     epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``batch_size=64``,
+        See :class:`~svcca.experiments.TrainingConfig`; here ``batch_size=64``,
         and ``epochs=0`` trains nothing (a pretrained network is analysed as it is).
         ``device="cuda"`` trains and records on the GPU; ``data_root`` is, for ImageNet,
         the folder holding one subfolder per WordNet id (default

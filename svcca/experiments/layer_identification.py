@@ -145,7 +145,7 @@ class LayerIdentificationConfig(TrainingConfig):
     seed : int, default 0
         Seed of the digits train/test split (unused for CIFAR-10).
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``image_size=16``
+        See :class:`~svcca.experiments.TrainingConfig`; here ``image_size=16``
         (8 is native), ``epochs=20``, ``batch_size=64`` and ``num_threads=1`` (training
         results differ in their last bits between thread counts, so one thread keeps the
         CPU result the same on every machine; ``full`` uses None). ``"cuda"`` trains,

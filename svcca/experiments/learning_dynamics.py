@@ -148,7 +148,7 @@ class DynamicsTrainingConfig(TrainingConfig):
         The seeded train/test split of the digits (CIFAR-10 and the text corpora have fixed
         splits).
     image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
-        See :class:`~svcca.experiments._toolbox.TrainingConfig`; here ``epochs=30``,
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``,
         ``batch_size=64`` and ``num_threads=1`` (the ``full`` presets, on a GPU, use None).
         ``data_root`` also holds PTB / WikiText-2.
 
@@ -226,11 +226,13 @@ class DynamicsTrainingConfig(TrainingConfig):
         return data.train, data.test
 
     def augmentation(self, data: Any) -> Any:
-        """Random shifts of the images (:meth:`TrainingConfig.augmentation`); none for the LSTM."""
+        """Random shifts of the images (:meth:`~svcca.experiments.TrainingConfig.augmentation`);
+        none for the LSTM."""
         return None if self.model == "lstm" else super().augmentation(data)
 
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """The network of ``model`` (:meth:`TrainingConfig.model_spec`), or the LSTM language model."""
+        """The network of ``model`` (:meth:`~svcca.experiments.TrainingConfig.model_spec`), or the
+        LSTM language model."""
         if self.model != "lstm":
             return super().model_spec(data)
         return "lstm_lm", {
@@ -242,7 +244,8 @@ class DynamicsTrainingConfig(TrainingConfig):
         }
 
     def fit(self, model: Any, train_data: Any, seed: int, *, progress: bool = False, **options: Any) -> Any:
-        """:meth:`TrainingConfig.fit` with the config's optimizer, momentum, schedule and clipping."""
+        """:meth:`~svcca.experiments.TrainingConfig.fit` with the config's optimizer, momentum,
+        schedule and clipping."""
         for name in ("optimizer", "momentum", "lr_schedule", "grad_clip"):
             options.setdefault(name, getattr(self, name))
         return super().fit(model, train_data, seed, progress=progress, **options)
