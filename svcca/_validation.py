@@ -28,6 +28,7 @@ __all__ = [
     "check_keep",
     "check_fraction",
     "check_n_components",
+    "check_int",
     "resolve_keep",
     "check_epsilon",
     "check_rng",
@@ -319,3 +320,19 @@ def check_rng(rng: Any) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator; got {type(rng).__name__}")
+
+
+def check_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
+    """An int (numpy ints too, never a bool or a float) of at least ``minimum``; None when allowed.
+
+    Raises TypeError for another type and ValueError below ``minimum``; both messages say
+    what was expected and what arrived.
+    """
+    expected = f"{'None or ' if allow_none else ''}an int >= {minimum}"
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {expected}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
+    return int(value)

@@ -68,7 +68,7 @@ def test_presets_describe_the_documented_runs():
 
 def test_device_and_threads_are_not_part_of_the_cache_key():
     cfg = ConvPairConfig()
-    assert dataclasses.replace(cfg, device="cuda", threads=None).key() == cfg.key()
+    assert dataclasses.replace(cfg, device="cuda", num_threads=None).key() == cfg.key()
     assert dataclasses.replace(cfg, epochs=3).key() != cfg.key()
 
 
@@ -77,11 +77,11 @@ def test_device_and_threads_are_not_part_of_the_cache_key():
     [
         ({"dataset": "mnist"}, r"dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
         ({"arch": "vgg"}, r"arch must be one of .*'pilot5'.*; got 'vgg'"),
-        ({"seeds": (0,)}, r"seeds must hold at least two distinct seeds; got \(0,\)"),
-        ({"seeds": (1, 1)}, r"seeds must hold at least two distinct seeds; got \(1, 1\)"),
+        ({"seeds": (0,)}, r"seeds must be at least 2 distinct ints; got \(0,\)"),
+        ({"seeds": (1, 1)}, r"seeds must be at least 2 distinct ints; got \(1, 1\)"),
         ({"n_eval": 1}, r"n_eval must be None or at least 2; got 1"),
-        ({"epochs": 0}, r"epochs must be >= 1; got 0"),
-        ({"threads": 0}, r"threads must be None or a positive int; got 0"),
+        ({"epochs": 0}, r"epochs must be an int >= 1; got 0"),
+        ({"num_threads": 0}, r"num_threads must be None or an int >= 1; got 0"),
     ],
 )
 def test_bad_configs_are_refused_with_what_arrived(overrides, match):

@@ -180,10 +180,10 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
         ({"dataset": "cifar10"}, "dataset must be one of 'digits', 'imagenet'; got 'cifar10'"),
         ({"model": "vgg"}, "model must be one of 'resnet_small', 'resnet18', 'resnet50'; got 'vgg'"),
         ({"weights": "IMAGENET1K_V1"}, "weights apply to the torchvision models only"),
-        ({"seeds": (1, 1)}, r"seeds must hold at least one seed, without repeats; got \(1, 1\)"),
+        ({"seeds": (1, 1)}, r"seeds must be at least 1 distinct ints; got \(1, 1\)"),
         ({"folds": 1}, "folds must be an int >= 2; got 1"),
         ({"threshold": 1.0}, r"threshold must be in \(0, 1\); got 1.0"),
-        ({"pool": 0}, "pool must be None or a positive int; got 0"),
+        ({"pool": 0}, "pool must be None or an int >= 1; got 0"),
         ({"epochs": -1}, "epochs must be an int >= 0; got -1"),
         ({"keep": 0.0}, r"keep must be in \(0, 1\]; got 0.0"),
         ({"widths": (8, 16)}, r"widths must hold three stage widths; got \(8, 16\)"),
@@ -192,6 +192,12 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
 def test_config_rejects_bad_settings(overrides, message):
     with pytest.raises(ValueError, match=message):
         ClassSensitivityConfig(**overrides)
+
+
+def test_default_cache_key_is_the_one_before_the_shared_base():
+    # computed by the code before ClassSensitivityConfig derived from TrainingConfig
+    key = "2b1d1c870d7c69ebcc178648d8520dd4095ba6f6f5decf757fd151bf4e53f696"
+    assert ClassSensitivityConfig.for_scale("default").key() == key
 
 
 def test_presets_and_cache_key():

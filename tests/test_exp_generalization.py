@@ -174,10 +174,10 @@ def test_bad_generalization_configs_say_what_was_expected(overrides, message):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"seeds": (0,)}, r"seeds must hold at least two distinct seeds; got \(0,\)"),
+        ({"seeds": (0,)}, r"seeds must be at least 2 distinct ints; got \(0,\)"),
         ({"widths": (64, 32)}, r"widths must be increasing positive numbers; got \(64, 32\)"),
         ({"widths": (0.5, 1.0)}, r"MLP widths must be whole numbers of units; got \(0.5, 1.0\)"),
-        ({"depth": 0}, "depth must be a positive int; got 0"),
+        ({"depth": 0}, "depth must be an int >= 1; got 0"),
         ({"measures": ()}, "measures must be distinct names from"),
     ],
 )

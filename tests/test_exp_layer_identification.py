@@ -125,18 +125,24 @@ def test_paper_table_is_the_transcribed_table_2():
     [
         ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
         ({"arch": "vgg"}, "arch must be one of .*; got 'vgg'"),
-        ({"seeds": (1,)}, r"seeds must hold at least two distinct seeds; got \(1,\)"),
-        ({"seeds": (1, 1)}, r"seeds must hold at least two distinct seeds; got \(1, 1\)"),
+        ({"seeds": (1,)}, r"seeds must be at least 2 distinct ints; got \(1,\)"),
+        ({"seeds": (1, 1)}, r"seeds must be at least 2 distinct ints; got \(1, 1\)"),
         ({"eval_split": "val"}, "eval_split must be one of 'test', 'train'; got 'val'"),
         ({"pool": 0}, "pool must be None or an int >= 1; got 0"),
         ({"measures": ("cca", "rsa")}, r"measures must be a non-empty subset of .*; got \('cca', 'rsa'\)"),
         ({"pwcca_side": "both"}, "pwcca_side must be one of 'x', 'y', 'smaller', 'symmetric'; got 'both'"),
-        ({"n_eval": 1}, "n_eval must be None or at least 2; got 1"),
+        ({"n_eval": 1}, "n_eval must be None or an int >= 2; got 1"),
     ],
 )
 def test_bad_configs_say_what_was_expected(overrides, message):
     with pytest.raises(ValueError, match=message):
         LayerIdentificationConfig(**overrides)
+
+
+def test_default_cache_key_is_the_one_before_the_shared_base():
+    # computed by the code before LayerIdentificationConfig derived from TrainingConfig
+    key = "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f"
+    assert LayerIdentificationConfig.for_scale("default").key() == key
 
 
 def test_presets_and_cache_key():
@@ -151,17 +157,6 @@ def test_presets_and_cache_key():
     same = dataclasses.replace(default, device="cuda", data_root="/x", num_threads=2, verify_data=False)
     assert same.key() == default.key()
     assert dataclasses.replace(default, keep=0.9).key() != default.key()
-
-
-def test_thread_limit_is_restored_after_the_run():
-    from svcca.experiments.layer_identification import _limit_threads
-
-    before = torch.get_num_threads()
-    with _limit_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with _limit_threads(None):  # None leaves the count alone
-        assert torch.get_num_threads() == before
 
 
 # --------------------------------------------------------------------------- the tiny run

@@ -125,9 +125,9 @@ def test_conv_and_batch_norm_outputs_are_the_same_layer_for_cca():
         ({"early_checkpoints": 1}, "early_checkpoints must be an int >= 2; got 1"),
         ({"keep": 1.5}, r"keep must be a variance fraction in \(0, 1\]; got 1.5"),
         ({"grid_fractions": (0.5, 0.2)}, r"grid_fractions must be increasing fractions in \[0, 1\]"),
-        ({"positions_per_image": 0}, "positions_per_image must be None or >= 1; got 0"),
-        ({"seeds": ()}, r"seeds must be a non-empty tuple of distinct ints; got \(\)"),
-        ({"seeds": (1, 1)}, r"seeds must be a non-empty tuple of distinct ints; got \(1, 1\)"),
+        ({"positions_per_image": 0}, "positions_per_image must be None or an int >= 1; got 0"),
+        ({"seeds": ()}, r"seeds must be at least 1 distinct ints; got \(\)"),
+        ({"seeds": (1, 1)}, r"seeds must be at least 1 distinct ints; got \(1, 1\)"),
     ],
 )
 def test_bad_configs_say_what_was_expected(overrides, message):
@@ -426,11 +426,25 @@ def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
         d.final_accuracy("both")
 
 
-def test_thread_limit_is_restored_and_not_part_of_the_key():
-    before = torch.get_num_threads()
-    with LD.limit_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
+#: Keys of the book's default configs computed by the code before the shared config bases
+#: (each experiment declared every field itself): moving fields to a base must not change them.
+DEFAULT_KEYS_BEFORE = {
+    "learning_dynamics.conv": "9d6230b5adaba06852f32de8e4b35746790f3f02ef6f410ffa8b3b0581cd8ca4",
+    "learning_dynamics.resnet": "19524f8282268a6aabee6e33f6026ed947b9fe5a0f2300fd27489c491dc5e5d4",
+    "learning_dynamics.lstm": "5b4ab43d0c2538a83b2d6f46514b8bd4bc1856839c38fe0a5f8b80818e85e48c",
+    "learning_dynamics.mlp": "47367de07b17abce67378f4fd9476a7afb5da762e68f26f2d61f341efbf5dd37",
+    "freeze_training": "e2ed075d10674446dead4c6d2282faa4f723e53daec9904a9ae74f1cb2ae3e7c",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_KEYS_BEFORE))
+def test_default_cache_keys_are_those_before_the_shared_bases(name):
+    from svcca.experiments import book_config
+
+    assert book_config(name, scale="default", seed_offset=0).key() == DEFAULT_KEYS_BEFORE[name]
+
+
+def test_thread_limit_is_not_part_of_the_key():
     cfg = LD.LearningDynamicsConfig()
     assert cfg.num_threads == 1 and dataclasses.replace(cfg, num_threads=None).key() == cfg.key()
     assert LD.LearningDynamicsConfig.for_scale("full").num_threads is None  # a GPU run keeps its threads
@@ -445,8 +459,28 @@ def test_freeze_config_follows_the_learning_dynamics_network():
     assert FT.FreezeTrainingConfig.for_scale("full").dataset == "cifar10"
     with pytest.raises(ValueError, match="need 0 <= freeze_start <= freeze_stop <= 1; got 0.7, 0.2"):
         FT.FreezeTrainingConfig(freeze_start=0.7, freeze_stop=0.2)
-    with pytest.raises(ValueError, match=r"keep_last must be an int >= 1 \(the classifier trains\); got 0"):
+    with pytest.raises(ValueError, match=r"keep_last must be an int >= 1; got 0"):
         FT.FreezeTrainingConfig(keep_last=0)
+    # the MLP's widths are a learning-dynamics field only: freeze training refuses the MLP
+    with pytest.raises(ValueError, match="model must be one of 'conv', 'resnet', 'lstm'; got 'mlp'"):
+        FT.FreezeTrainingConfig(model="mlp")
+
+
+def test_freeze_training_trains_the_learning_dynamics_network():
+    """Both experiments load, build and train through the one network config they share."""
+    frz = FT.FreezeTrainingConfig.for_scale("tiny")
+    dyn = frz.dynamics_config(0)
+    assert isinstance(frz, LD.DynamicsTrainingConfig) and isinstance(dyn, LD.DynamicsTrainingConfig)
+    data = frz.load_data()
+    a, b = frz.build_model(data, 0), dyn.build_model(data, 0)
+    assert a.layer_names == b.layer_names
+    for (name, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(p, q), name
+    lstm = LD.LearningDynamicsConfig.for_scale("tiny", model="lstm", augment_shift=2)
+    corpus = lstm.load_data()
+    train, test = lstm.train_test(corpus)
+    assert train.tensors[0].shape[1] == lstm.seq_len and lstm.augmentation(corpus) is None
+    assert lstm.build_model(corpus, 0).layer_names == ("embedding", "lstm1", "lstm2", "logits")
 
 
 @pytest.mark.slow

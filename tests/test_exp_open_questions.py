@@ -21,9 +21,9 @@ pytestmark = pytest.mark.torch
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"seeds": (1,)}, r"seeds must hold at least two distinct seeds; got \(1,\)"),
-        ({"seeds": (1, 1)}, r"seeds must hold at least two distinct seeds; got \(1, 1\)"),
-        ({"ae_steps": 0}, "ae_steps must be a positive int; got 0"),
+        ({"seeds": (1,)}, r"seeds must be at least 2 distinct ints; got \(1,\)"),
+        ({"seeds": (1, 1)}, r"seeds must be at least 2 distinct ints; got \(1, 1\)"),
+        ({"ae_steps": 0}, "ae_steps must be an int >= 1; got 0"),
         ({"ks": (1, 2)}, r"ks must include 8 .*; got \(1, 2\)"),
         ({"dynamics_epochs": (1, 5)}, r"dynamics_epochs must be increasing and start at 0; got \(1, 5\)"),
         ({"recording_sources": (("conv1", 1),)}, "recording_sources must start with conv3"),

@@ -120,8 +120,8 @@ def test_full_projection_recovers_the_unprojected_accuracy(tiny):
 @pytest.mark.parametrize(
     "bad, match",
     [
-        ({"seeds": (0,)}, "at least two distinct seeds"),
-        ({"seeds": (1, 1)}, "at least two distinct seeds"),
+        ({"seeds": (0,)}, "seeds must be at least 2 distinct ints"),
+        ({"seeds": (1, 1)}, "seeds must be at least 2 distinct ints"),
         ({"methods": ("pca", "ica")}, "methods must be a non-empty subset"),
         ({"ks": (4, 2)}, "ks must be increasing positive ints"),
         ({"ks": (0, 2)}, "ks must be increasing positive ints"),
@@ -164,9 +164,10 @@ def test_conv_positions_are_sampled_identically_for_every_network(tmp_path):
     assert data.acts("logits", 1).shape == (n_rows, 10)
     # the same sampled positions in every network: re-record and compare exactly
     net = data.network(1)
-    from svcca.experiments.seed_pair import _collect, _eval_inputs, _load_data
+    from svcca.experiments._toolbox import probe_inputs
+    from svcca.experiments.seed_pair import _collect
 
-    x = _eval_inputs(cfg, _load_data(cfg))[0]
+    x = probe_inputs(cfg.load_data(), cfg.n_eval, cfg.probe_shift)[0].tensors[0]
     acts, rows = _collect(net, x, cfg, tag=0)
     np.testing.assert_allclose(acts["conv3"], data.acts("conv3", 1), atol=TOL32)
     ks, curves = data.intrinsic_dimensionality("conv2")
@@ -295,10 +296,8 @@ def test_a_bad_claim_group_is_refused(tiny):
 
 
 def test_the_seed_moves_the_data_split():
-    from svcca.experiments.seed_pair import _load_data
-
     cfg = SeedPairConfig.for_scale("tiny")
-    a, b = _load_data(cfg), _load_data(cfg.with_seed_offset(1))
+    a, b = cfg.load_data(), cfg.with_seed_offset(1).load_data()
     assert not torch.equal(a.test.tensors[0], b.test.tensors[0])
 
 

@@ -18,6 +18,7 @@ from ._cache import (
     run_or_load,
 )
 from ._claims import Claim, ClaimFailure, check_claims, claims_markdown
+from ._toolbox import ThreadLimitedConfig, TrainingConfig
 
 __all__ = [
     "BookExperiment",
@@ -31,6 +32,8 @@ __all__ = [
     "CacheWriteWarning",
     "ExperimentConfig",
     "ExperimentResult",
+    "ThreadLimitedConfig",
+    "TrainingConfig",
     "current_scale",
     "default_cache_dir",
     "experiments",

@@ -121,13 +121,31 @@ class ExperimentConfig:
         base = preset() if preset is not None else cls()
         return dataclasses.replace(base, **overrides) if overrides else base
 
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> Any:
+        """The experiment's typed data object over ``result`` (``ExperimentResult.data``).
+
+        Experiments override this with their module's ``unpack``; the base has none.
+
+        Raises
+        ------
+        NotImplementedError
+            For an experiment without a typed data object.
+        """
+        raise NotImplementedError(f"experiment {self.experiment!r} has no typed result data; read .arrays")
+
     def claims(self, result: ExperimentResult) -> list[Any]:
         """The book's claims about this experiment's result (a list of :class:`Claim`).
 
-        Experiments whose results the book states as effects override this; the default
-        is no claim. The claims are meant for the ``default`` preset (the book's scale).
+        By default the claims of the typed data (``self.unpack(result).claims()``), or none
+        when the experiment has no typed data or its data states no claims. The claims are
+        meant for the ``default`` preset (the book's scale).
         """
-        return []
+        try:
+            data = self.unpack(result)
+        except NotImplementedError:
+            return []
+        claims = getattr(data, "claims", None)
+        return [] if claims is None else list(claims())
 
     def with_seed_offset(self, offset: int) -> ExperimentConfig:
         """A copy with ``offset`` added to every seed the experiment uses.
@@ -189,6 +207,22 @@ class ExperimentResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     from_cache: bool = False
+
+    @property
+    def data(self) -> Any:
+        """The experiment's typed data object (``config.unpack(self)``), e.g. ``SeedPairData``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from svcca.experiments import run_or_load
+        >>> from svcca.experiments.conv_pair import ConvPairConfig
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     data = run_or_load(ConvPairConfig.for_scale("tiny"), folder).data
+        >>> type(data).__name__, data.seeds
+        ('ConvPairData', (0, 1))
+        """
+        return self.config.unpack(self)
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:

@@ -73,15 +73,17 @@ Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 20
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
+from .._validation import check_int, check_option
+from ._cache import ExperimentResult
 from ._claims import Claim, claim_details
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "KINDS",
@@ -97,7 +99,6 @@ __all__ = [
 #: What each layer is correlated with: a class's logit, or its one-hot label (0/1).
 TARGETS = ("logit", "onehot")
 
-_DATASETS = ("digits", "imagenet")
 _MODELS = ("resnet_small", "resnet18", "resnet50")
 #: What the interpretability figure ranks images by: canonical directions fitted to the class
 #: logits ("direction"), the most active single neurons ("neuron"), the top SVCCA directions
@@ -108,7 +109,7 @@ _KINDS = KINDS
 
 
 @dataclass(frozen=True)
-class ClassSensitivityConfig(ExperimentConfig):
+class ClassSensitivityConfig(TrainingConfig):
     """Correlate every layer of a ResNet with every class's logit, through depth.
 
     Parameters
@@ -118,6 +119,12 @@ class ClassSensitivityConfig(ExperimentConfig):
         (:func:`svcca.nn.data.load_imagenet_subset`).
     image_size : int, default 16
         Side of the images (digits: 8 is native, 16 upsamples; ImageNet: the centre crop).
+    epochs, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`; here ``batch_size=64``,
+        and ``epochs=0`` trains nothing (a pretrained network is analysed as it is).
+        ``device="cuda"`` trains and records on the GPU; ``data_root`` is, for ImageNet,
+        the folder holding one subfolder per WordNet id (default
+        ``data_dir() / "imagenet_subset"``).
     resize : int or None, default None
         ImageNet only: resize the shorter side to this before cropping (None: 256/224 of
         ``image_size``, torchvision's recipe).
@@ -133,8 +140,6 @@ class ClassSensitivityConfig(ExperimentConfig):
         initialisation. Only for the torchvision models.
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order of training).
-    epochs, batch_size, lr : training settings (Adam); ``epochs=0`` trains nothing (a
-        pretrained network is analysed as it is).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training.
     n_eval : int or None, default None
@@ -165,23 +170,16 @@ class ClassSensitivityConfig(ExperimentConfig):
         ImageNet: side of the stored thumbnails (digits are stored at ``image_size``).
     seed : int, default 0
         Seed of the digits train/test split and of the cross-validation folds.
-    device : str, default "cpu"
-        ``"cuda"`` trains and records on the GPU. Not part of the cache key.
-    data_root : str or None
-        ImageNet: the folder holding one subfolder per WordNet id (default
-        ``data_dir() / "imagenet_subset"``). Not part of the cache key.
     allow_download : bool, default False
         Let torchvision download missing pretrained weights (needs internet). Not part of
         the cache key.
-    num_threads : int or None, default None
-        Limit torch and BLAS to this many threads during the run (None: leave them as they
-        are). Not part of the cache key.
     """
 
     experiment: ClassVar[str] = "class_sensitivity"
     schema_version: ClassVar[int] = 2
+    datasets: ClassVar[tuple[str, ...]] = ("digits", "imagenet")
+    min_epochs: ClassVar[int] = 0
 
-    dataset: str = "digits"
     image_size: int = 16
     resize: int | None = None
     model: str = "resnet_small"
@@ -189,9 +187,7 @@ class ClassSensitivityConfig(ExperimentConfig):
     widths: tuple[int, int, int] = (8, 16, 32)
     weights: str | None = None
     seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 10
     batch_size: int = 64
-    lr: float = 1e-3
     augment_shift: int = 0
     n_eval: int | None = None
     n_per_class: int | None = None
@@ -205,47 +201,22 @@ class ClassSensitivityConfig(ExperimentConfig):
     n_images: int = 8
     thumb_size: int = 64
     seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
     allow_download: bool = field(default=False, compare=False)
-    num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if self.dataset not in _DATASETS:
-            raise ValueError(
-                f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {self.dataset!r}"
-            )
-        if self.model not in _MODELS:
-            raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; got {self.model!r}")
+        super().__post_init__()
+        check_option(self.model, "model", _MODELS)
         if self.weights is not None and self.model == "resnet_small":
             raise ValueError(
                 f"weights apply to the torchvision models only; got weights={self.weights!r} "
                 "with model='resnet_small'"
             )
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least one seed, without repeats; got {self.seeds!r}")
-        for name in ("epochs",):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an int >= 0; got {v!r}")
-        for name in (
-            "image_size",
-            "blocks",
-            "batch_size",
-            "max_dims",
-            "n_directions",
-            "n_images",
-            "thumb_size",
-        ):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int; got {v!r}")
-        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 2:
-            raise ValueError(f"folds must be an int >= 2; got {self.folds!r}")
+        check_seeds(self.seeds)
+        for name in ("blocks", "max_dims", "n_directions", "n_images", "thumb_size"):
+            check_int(getattr(self, name), name)
+        check_int(self.folds, "folds", minimum=2)
         for name in ("pool", "n_eval", "n_per_class", "resize"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise ValueError(f"{name} must be None or a positive int; got {v!r}")
+            check_int(getattr(self, name), name, allow_none=True)
         if not 0.0 < self.keep <= 1.0:
             raise ValueError(f"keep must be in (0, 1]; got {self.keep!r}")
         if not 0.0 < self.threshold < 1.0:
@@ -318,25 +289,28 @@ class ClassSensitivityConfig(ExperimentConfig):
             f"{self.folds}-fold CV correlation (ridge {self.ridge:g})"
         )
 
-    def claims(self, result: ExperimentResult) -> list[Claim]:
-        """The book's claims about a default-scale digits run (:meth:`ClassSensitivityData.claims`)."""
-        return unpack(result, self).claims()
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> ClassSensitivityData:
+        """Named access to the arrays (:func:`unpack`); the book's claims about a default-scale
+        digits run are its ``claims()``."""
+        return unpack(result, self)
+
+    def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
+        """The small ResNet over ``data``'s input shape and classes, or a torchvision ResNet."""
+        if self.model == "resnet_small":
+            return super().model_spec(data)
+        return self.model, {"weights": self.weights, "allow_download": self.allow_download}
 
     # ---- the experiment --------------------------------------------------------------
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train (or load) the networks, record every layer, and correlate it with each class.
 
         Returns the arrays described in :func:`unpack`.
         """
-        with _limit_threads(self.num_threads):
-            return self._run(progress)
-
-    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         import torch.nn.functional as F
 
         from ..nn import record
 
-        x, labels, classes, class_index, thumbs, digits = _load_eval(self)
+        x, labels, classes, class_index, thumbs, data = _load_eval(self)
         n, n_classes = len(labels), len(classes)
         onehot = (labels[:, None] == np.arange(n_classes)[None, :]).astype(np.float64)
         pixels = F.adaptive_avg_pool2d(x, self.pool) if self.pool is not None else x
@@ -347,7 +321,7 @@ class ClassSensitivityConfig(ExperimentConfig):
         out: dict[str, Any] = {}
         accuracy = []
         for si, seed in enumerate(self.seeds):
-            net = _network(self, seed, x.shape[1], n_classes, digits, progress)
+            net = _network(self, seed, data, progress)
             names = tuple(net.layer_names)
             hidden, head = names[:-1], names[-1]
             pool: Any = {name: self.pool for name in hidden} if self.pool is not None else None
@@ -729,27 +703,11 @@ def _corr_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _limit_threads(n: int | None) -> Iterator[None]:
-    """Limit torch's intra-op threads and every BLAS pool to ``n`` (None: no change)."""
-    if n is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    prev = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        with threadpool_limits(limits=int(n)):
-            yield
-    finally:
-        torch.set_num_threads(prev)
-
-
 def _load_eval(cfg: ClassSensitivityConfig) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
     """Evaluation images ``(n, C, H, W)``, labels, class names, the logit column of each class,
-    a function giving uint8 thumbnails of chosen images, and the digits data (None for ImageNet)."""
+    a function giving uint8 thumbnails of chosen images, and the data the networks are built
+    for (the digits' :class:`~svcca.nn.data.ImageData`; for ImageNet, its input shape and
+    number of classes)."""
     if cfg.dataset == "digits":
         return _load_digits_eval(cfg)
     return _load_imagenet_eval(cfg)
@@ -760,13 +718,10 @@ def _load_digits_eval(
 ) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
     import torch
 
-    from ..nn.data import load_digits
+    from ..nn import as_tensors, take
 
-    data = load_digits(image_size=cfg.image_size, seed=cfg.seed)
-    test: Any = data.test
-    x, y = test.tensors
-    if cfg.n_eval is not None:
-        x, y = x[: cfg.n_eval], y[: cfg.n_eval]
+    data = cfg.load_data()
+    x, y = as_tensors(take(data.test, cfg.n_eval))
     x = x.contiguous()
     mean, std = data.mean[0], data.std[0]
 
@@ -813,43 +768,19 @@ def _load_imagenet_eval(
         img = img.clamp(0.0, 1.0).permute(0, 2, 3, 1)
         return (img.numpy() * 255.0 + 0.5).astype(np.uint8)
 
-    return x, y, names, index, thumbs, None
+    shape = SimpleNamespace(input_shape=tuple(x.shape[1:]), n_classes=len(names))
+    return x, y, names, index, thumbs, shape
 
 
-def _network(
-    cfg: ClassSensitivityConfig, seed: int, in_channels: int, n_classes: int, digits: Any, progress: bool
-) -> Any:
+def _network(cfg: ClassSensitivityConfig, seed: int, data: Any, progress: bool) -> Any:
     """The network of ``seed``: a trained small ResNet, or a torchvision ResNet (pretrained or not)."""
-    from ..nn import RandomShift, train
-    from ..nn.models import SmallResNet, torchvision_resnet
-
-    net: Any
-    if cfg.model == "resnet_small":
-        net = SmallResNet(cfg.blocks, cfg.widths, in_channels, n_classes, seed=int(seed))
-    else:
-        net = torchvision_resnet(
-            cfg.model, weights=cfg.weights, allow_download=cfg.allow_download, seed=int(seed)
-        )
-    net = net.to(cfg.device)
+    net = cfg.build_model(data, seed)
     if cfg.epochs > 0:
-        if digits is None:
+        if cfg.dataset != "digits":
             raise ValueError(
                 "training is only done on the digits; use epochs=0 with a pretrained ImageNet model"
             )
-        augment = RandomShift(cfg.augment_shift, fill=digits.background) if cfg.augment_shift else None
-        train(
-            net,
-            digits.train,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            seed=int(seed),
-            augment=augment,
-            device=cfg.device,
-            eval_train=False,
-            deterministic=cfg.device == "cpu",
-            progress=progress,
-        )
+        cfg.fit(net, data.train, seed, augment=cfg.augmentation(data), progress=progress)
     return net.eval()
 
 

@@ -37,14 +37,15 @@ The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives na
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
+from .._validation import check_option
+from ._cache import ExperimentResult
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
@@ -59,14 +60,11 @@ _RESIZE_ROUTES = {
 
 
 @dataclass(frozen=True)
-class ConvPairConfig(ExperimentConfig):
+class ConvPairConfig(TrainingConfig):
     """Train conv nets from several seeds and record their conv layers, trained and untrained.
 
     Parameters
     ----------
-    dataset : {"digits", "cifar10"}, default "digits"
-    image_size : int, default 8
-        Side of the digits images (16 or 32 upsample bilinearly; ignored for CIFAR-10).
     arch : str, default "pilot5"
         Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`.
     width : float, default 1.0
@@ -74,7 +72,6 @@ class ConvPairConfig(ExperimentConfig):
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order); at least two. The chapter
         shows the first pair; its claims hold for every pair.
-    epochs, batch_size, lr : training settings (Adam).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training.
     n_eval : int or None, default None
@@ -83,15 +80,10 @@ class ConvPairConfig(ExperimentConfig):
         Also record every network at initialisation (the untrained baseline).
     seed : int, default 0
         Seed of the digits' train/test split (``svcca.nn.load_digits(seed=...)``).
-    device : str, default "cpu"
-        Not part of the cache key.
-    threads : int or None, default 1
-        Torch intra-op threads while running on the CPU (restored afterwards; None leaves
-        torch's setting alone). Small conv nets on 8x8 images gain nothing from more, and
-        on shared, oversubscribed cores two spinning threads per process run them many
-        times slower. Not part of the cache key.
-    data_root : str or None
-        Folder holding CIFAR-10 (default: :func:`svcca.nn.data.data_dir`); not part of the key.
+    dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=10``,
+        ``batch_size=64`` and ``num_threads=1`` (small conv nets on 8x8 images gain nothing
+        from more threads).
 
     Examples
     --------
@@ -104,39 +96,25 @@ class ConvPairConfig(ExperimentConfig):
     experiment: ClassVar[str] = "conv_pair"
     schema_version: ClassVar[int] = 2
 
-    dataset: str = "digits"
-    image_size: int = 8
     arch: str = "pilot5"
     width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 10
     batch_size: int = 64
-    lr: float = 1e-3
     augment_shift: int = 0
     n_eval: int | None = None
     record_init: bool = True
     seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    threads: int | None = field(default=1, compare=False)
-    data_root: str | None = field(default=None, compare=False)
+    num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         from ..nn.models import CONV_ARCHITECTURES
 
-        if self.dataset not in ("digits", "cifar10"):
-            raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
-        if self.arch not in CONV_ARCHITECTURES:
-            raise ValueError(
-                f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}"
-            )
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        super().__post_init__()
+        check_option(self.arch, "arch", CONV_ARCHITECTURES)
+        check_seeds(self.seeds, minimum=2)
         if self.n_eval is not None and self.n_eval < 2:
             raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1; got {self.epochs!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be None or a positive int; got {self.threads!r}")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -152,62 +130,45 @@ class ConvPairConfig(ExperimentConfig):
     @classmethod
     def preset_full(cls) -> ConvPairConfig:
         """Two pilot5 conv nets on CIFAR-10 (32x32), random shifts, 250 test images (GPU)."""
-        return cls(dataset="cifar10", epochs=30, batch_size=128, augment_shift=2, n_eval=250, device="cuda")
+        return cls(
+            dataset="cifar10",
+            epochs=30,
+            batch_size=128,
+            augment_shift=2,
+            n_eval=250,
+            device="cuda",
+            num_threads=None,
+        )
 
     # ---- the experiment --------------------------------------------------------------
-    def claims(self, result: ExperimentResult) -> list[Any]:
-        """Chapter 2's claims: effects that hold for every network and every pair of seeds.
-
-        Names start with ``"conv_pair."``; see :meth:`ConvPairData.claims`. The bounds are
-        those of the ``default`` preset.
-        """
-        return unpack(result, self).claims()
-
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
-        with _torch_threads(self.threads if str(self.device).startswith("cpu") else None):
-            return self._run(progress)
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> ConvPairData:
+        """Named access to the arrays (:func:`unpack`); chapter 2's claims are its ``claims()``."""
+        return unpack(result, self)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        from ..nn import evaluate, record, train
-        from ..nn.data import RandomShift
+        """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
+        from ..nn import as_tensors, evaluate, record, state_arrays, take
 
-        data = _load_data(self)
-        test = _first(data.test, self.n_eval)
-        x_eval, y_eval = _tensors(test)
-        augment = None
-        if self.augment_shift:
-            fill = 0.0 if data.background is None else data.background
-            augment = RandomShift(self.augment_shift, fill=fill)
+        data = self.load_data()
+        test = take(data.test, self.n_eval)
+        x_eval, y_eval = as_tensors(test)
+        augment = self.augmentation(data)
         out: dict[str, np.ndarray] = {}
         test_acc, init_acc = [], []
         layers: tuple[str, ...] = ()
         for seed in self.seeds:
-            init = _build(self, data, seed).to(self.device)
+            init = self.build_model(data, seed)
             layers = tuple(n for n in init.layer_names if n != "logits")
             init_acc.append(evaluate(init, test, device=self.device)[1])
-            net = _build(self, data, seed).to(self.device)
-            train(
-                net,
-                data.train,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                seed=seed,
-                augment=augment,
-                device=self.device,
-                eval_train=False,
-                deterministic=self.device == "cpu",
-                progress=progress,
-            )
+            net = self.build_model(data, seed)
+            self.fit(net, data.train, seed, augment=augment, progress=progress)
             test_acc.append(evaluate(net, test, device=self.device)[1])
             states = (("trained", net), ("init", init)) if self.record_init else (("trained", net),)
             for state, model in states:
                 acts = record(model, x_eval, layers, batch_size=250)
                 for layer in layers:
                     out[_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
-            for name, t in net.state_dict().items():
-                out[_key("weights", seed, name)] = t.detach().cpu().numpy()
+            out.update(state_arrays(net, _key("weights", seed, "")))
         out["layers"] = np.array(layers)
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
@@ -222,56 +183,8 @@ class ConvPairConfig(ExperimentConfig):
 # --------------------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` torch intra-op threads (None: unchanged), then restore."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _key(state: str, seed: int, layer: str) -> str:
     return _SEP.join((state, f"s{int(seed)}", layer))
-
-
-def _load_data(cfg: ConvPairConfig) -> Any:
-    from ..nn.data import load_cifar10, load_digits
-
-    if cfg.dataset == "digits":
-        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
-    return load_cifar10(cfg.data_root)
-
-
-def _tensors(ds: Any) -> tuple[Any, Any]:
-    """All inputs and targets of a dataset, as two tensors."""
-    import torch
-    from torch.utils.data import TensorDataset
-
-    if isinstance(ds, TensorDataset):
-        return ds.tensors[0], ds.tensors[1]
-    return ds.get_batch(torch.arange(len(ds)))
-
-
-def _first(ds: Any, n: int | None) -> Any:
-    """The first ``n`` items of a dataset (all when None)."""
-    if n is None or n >= len(ds):
-        return ds
-    from torch.utils.data import TensorDataset
-
-    x, y = _tensors(ds)
-    return TensorDataset(x[:n], y[:n])
-
-
-def _build(cfg: ConvPairConfig, data: Any, seed: int) -> Any:
-    from ..nn.models import ConvNet
-
-    return ConvNet(cfg.arch, data.input_shape[0], data.n_classes, width=cfg.width, seed=seed)
 
 
 # --------------------------------------------------------------------------- claims
@@ -679,25 +592,18 @@ class ConvPairData:
 
     def network(self, seed: int | None = None, state: str = "trained") -> Any:
         """Rebuild network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        import torch
+        from ..nn import load_state_arrays
+        from ..nn.models import ConvNet
 
         if state not in _STATES:
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
         seed = self.seeds[0] if seed is None else int(seed)
         if seed not in self.seeds:
             raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
-        from ..nn.models import ConvNet
-
         cfg = self.config
         net = ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
         if state == "trained":
-            prefix = _key("weights", seed, "")
-            sd = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v))
-                for k, v in self.arrays.items()
-                if k.startswith(prefix)
-            }
-            net.load_state_dict(sd)
+            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
         return net.eval()
 
 

@@ -43,14 +43,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
+from .._validation import check_int
+from ._cache import ExperimentResult, current_scale
 from ._claims import Claim
-from .learning_dynamics import DATASETS, MODELS, LearningDynamicsConfig, limit_threads
+from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
 __all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "unpack"]
 
@@ -59,89 +60,43 @@ RUNS = ("normal", "frozen")
 
 
 @dataclass(frozen=True)
-class FreezeTrainingConfig(ExperimentConfig):
+class FreezeTrainingConfig(DynamicsTrainingConfig):
     """Train each seed normally and with freeze training; compare accuracy and compute.
 
     Parameters
     ----------
     model : {"conv", "resnet", "lstm"}, default "conv"
-    dataset : str, default "digits"
-        As in :class:`~svcca.experiments.learning_dynamics.LearningDynamicsConfig`.
-    image_size, arch, width, blocks, widths : network and data settings
-        As in :class:`~svcca.experiments.learning_dynamics.LearningDynamicsConfig`.
-    embedding_dim, hidden_size, num_layers, dropout, seq_len, max_chars, level : LSTM settings
-    epochs, batch_size, optimizer, lr, momentum, lr_schedule, grad_clip, augment_shift
-        Training, the same for both runs.
     freeze_start, freeze_stop : float, default 0.2 and 0.6
         Fractions of training at which the lowest and the highest frozen layer stop.
     keep_last : int, default 1
         Layers at the top that always train (the classifier).
     seeds : tuple of int, default (0, 1)
         One pair of runs per seed (initialisation and data order).
-    split_seed : int, default 0
-        The seeded train/test split of the digits.
-    device : str, default "cpu"
-        Not part of the cache key.
-    data_root : str or None
-        Not part of the key.
-    verify_data : bool, default True
-        Check CIFAR-10's md5 sums; not part of the key.
-    num_threads : int or None, default 1
-        Limit torch and the BLAS pools to this many threads while the experiment runs
-        (None: no change; the ``full`` preset). Not part of the key.
+    epochs : int, default 20
+
+    Notes
+    -----
+    The network, the data and the training, the same for both runs, are the fields of
+    :class:`~svcca.experiments.learning_dynamics.DynamicsTrainingConfig`.
     """
 
     experiment: ClassVar[str] = "freeze_training"
     schema_version: ClassVar[int] = 2
+    models: ClassVar[tuple[str, ...]] = ("conv", "resnet", "lstm")
 
-    model: str = "conv"
-    dataset: str = "digits"
-    image_size: int = 8
-    arch: str = "pilot5"
-    width: float = 1.0
-    blocks: int = 1
-    widths: tuple[int, int, int] = (16, 32, 64)
-    embedding_dim: int = 32
-    hidden_size: int = 64
-    num_layers: int = 2
-    dropout: float = 0.0
-    seq_len: int = 64
-    max_chars: int | None = None
-    level: str = "word"
     epochs: int = 20
-    batch_size: int = 64
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    lr_schedule: str | None = None
-    grad_clip: float | None = None
-    augment_shift: int = 0
     freeze_start: float = 0.2
     freeze_stop: float = 0.6
     keep_last: int = 1
     seeds: tuple[int, ...] = (0, 1)
-    split_seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
-    verify_data: bool = field(default=True, compare=False)
-    num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {self.model!r}")
-        if self.dataset not in DATASETS[self.model]:
-            allowed = ", ".join(map(repr, DATASETS[self.model]))
-            raise ValueError(
-                f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
-            )
+        super().__post_init__()
         if not 0.0 <= self.freeze_start <= self.freeze_stop <= 1.0:
             raise ValueError(
                 f"need 0 <= freeze_start <= freeze_stop <= 1; got {self.freeze_start}, {self.freeze_stop}"
             )
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must be distinct and at least one; got {self.seeds!r}")
-        if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, int) or self.keep_last < 1:
-            raise ValueError(f"keep_last must be an int >= 1 (the classifier trains); got {self.keep_last!r}")
+        check_int(self.keep_last, "keep_last")  # the classifier always trains
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -158,9 +113,7 @@ class FreezeTrainingConfig(ExperimentConfig):
         ('pilot5', (0, 1, 2), (0.2, 0.6))
         """
         scale = current_scale() if scale is None else scale
-        if scale not in SCALES:
-            raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
-        base = cls._from_dynamics(LearningDynamicsConfig.for_scale(scale, model=model))
+        base = cls._from_dynamics(LearningDynamicsConfig.for_scale(scale, model=model))  # checks scale
         base = getattr(cls, f"_adjust_{scale}")(base)
         return dataclasses.replace(base, **overrides) if overrides else base
 
@@ -194,35 +147,28 @@ class FreezeTrainingConfig(ExperimentConfig):
     @classmethod
     def _from_dynamics(cls, dyn: LearningDynamicsConfig) -> FreezeTrainingConfig:
         """The same network, data and training as a learning-dynamics config."""
-        names = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(dyn)}
-        return cls(**{n: getattr(dyn, n) for n in names if n != "seeds"})
+        return cls(**_network_fields(dyn))
 
     def dynamics_config(self, seed: int) -> LearningDynamicsConfig:
-        """The learning-dynamics config of the same network (used to load data and build it)."""
-        names = {f.name for f in dataclasses.fields(LearningDynamicsConfig)} & {
-            f.name for f in dataclasses.fields(self)
-        }
-        return LearningDynamicsConfig(**{n: getattr(self, n) for n in names if n != "seeds"}, seeds=(seed,))
+        """The learning-dynamics config of the same network, trained from ``seed``."""
+        return LearningDynamicsConfig(**_network_fields(self), seeds=(seed,))
 
     def describe(self) -> str:
         """One line saying what ran on which data."""
         return self.dynamics_config(self.seeds[0]).describe() + f", seeds {list(self.seeds)}"
 
     # ---- the experiment --------------------------------------------------------------
-    def claims(self, result: ExperimentResult) -> list[Claim]:
-        """The book's claims about this run (see :meth:`FreezeTrainingData.claims`)."""
-        return unpack(result, self).claims()
-
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train every seed normally and frozen; see :func:`unpack` for the arrays returned."""
-        with limit_threads(self.num_threads):
-            return self._run(progress)
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> FreezeTrainingData:
+        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
+        return unpack(result, self)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        from ..nn.train import freeze_schedule, train
-        from .learning_dynamics import _build, _load
+        """Train every seed normally and frozen; see :func:`unpack` for the arrays returned."""
+        from ..nn.train import freeze_schedule
 
-        data = _load(self.dynamics_config(self.seeds[0]))
+        data = self.load_data()
+        train, test = self.train_test(data)
+        augment = self.augmentation(data)
         acc: dict[str, list[Any]] = {r: [] for r in RUNS}
         loss: dict[str, list[Any]] = {r: [] for r in RUNS}
         flops: dict[str, list[float]] = {r: [] for r in RUNS}
@@ -233,27 +179,13 @@ class FreezeTrainingConfig(ExperimentConfig):
         schedule: dict[str, float] = {}
         for seed in self.seeds:
             for run in RUNS:
-                net = _build(self.dynamics_config(seed), data, seed).to(self.device)
+                net = self.build_model(data, seed)
                 schedule = freeze_schedule(
                     net.layer_names, start=self.freeze_start, stop=self.freeze_stop, keep_last=self.keep_last
                 )
-                hist = train(
-                    net,
-                    data.train,
-                    test_data=data.test,
-                    epochs=self.epochs,
-                    batch_size=self.batch_size,
-                    optimizer=self.optimizer,
-                    lr=self.lr,
-                    momentum=self.momentum,
-                    lr_schedule=self.lr_schedule,
-                    grad_clip=self.grad_clip,
-                    seed=seed,
-                    augment=data.augment,
-                    device=self.device,
-                    freeze=schedule if run == "frozen" else None,
-                    eval_train=False,
-                    progress=progress,
+                freeze = schedule if run == "frozen" else None
+                hist = self.fit(
+                    net, train, seed, test_data=test, augment=augment, freeze=freeze, progress=progress
                 )
                 acc[run].append(hist.test_accuracy)
                 loss[run].append(hist.test_loss)
@@ -280,6 +212,13 @@ class FreezeTrainingConfig(ExperimentConfig):
             out[f"{run}_flops"] = np.array(flops[run], dtype=np.float64)
             out[f"{run}_time_s"] = np.array(time_s[run], dtype=np.float64)
         return out
+
+
+def _network_fields(cfg: DynamicsTrainingConfig) -> dict[str, Any]:
+    """The network, data and training fields of ``cfg`` (those the two experiments share), seeds aside."""
+    return {
+        f.name: getattr(cfg, f.name) for f in dataclasses.fields(DynamicsTrainingConfig) if f.name != "seeds"
+    }
 
 
 # --------------------------------------------------------------------------- unpacking

@@ -53,16 +53,16 @@ rethinking generalization. ICLR 2017.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
+from ._cache import ExperimentResult
+from ._toolbox import MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
 
 __all__ = [
     "KINDS",
@@ -76,26 +76,16 @@ __all__ = [
     "unpack",
 ]
 
-#: Similarity measures the experiment can compute (``svcca.similarity_matrix`` methods;
-#: PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
-MEASURES = ("pwcca", "cca", "svcca", "cka")
-
 #: Kinds of pairs: both generalizing, both memorizing, one of each.
 KINDS = ("GG", "MM", "GM")
 
-_DATASETS = ("digits", "cifar10")
-_MODELS = ("mlp", "conv")
-
 
 @dataclass(frozen=True)
-class GeneralizationConfig(ExperimentConfig):
+class GeneralizationConfig(TrainingConfig):
     """Train generalizing and memorizing networks; compare every pair, layer by layer.
 
     Parameters
     ----------
-    dataset : {"digits", "cifar10"}, default "digits"
-    image_size : int, default 8
-        Side of the digits images (16 or 32 upsample; ignored for CIFAR-10).
     model : {"mlp", "conv"}, default "mlp"
     hidden : tuple of int, default (256, 256, 256)
         Hidden widths of the MLP.
@@ -109,7 +99,6 @@ class GeneralizationConfig(ExperimentConfig):
         Most epochs a network may train; it stops at the first epoch whose training
         accuracy (exact, in eval mode) reaches ``target_train_accuracy``.
     target_train_accuracy : float, default 1.0
-    batch_size, lr : training settings (Adam).
     n_train : int or None, default None
         Train on the first ``n_train`` training images only (None: all).
     eval_shift : int, default 1
@@ -129,22 +118,13 @@ class GeneralizationConfig(ExperimentConfig):
         (``random_labels(train, seed=seed)``) and the networks: generalizing network ``i``
         uses seed ``1000 * seed + i``, memorizing network ``i`` seed ``1000 * seed + 500 + i``
         (initialisation and data order).
-    device : str, default "cpu"
-        Not part of the cache key.
-    data_root : str or None
-        Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`); not part of the key.
-    verify_data : bool, default True
-        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
-    num_threads : int or None, default None
-        Limit torch and BLAS to this many threads during the run (None: leave them as they
-        are). Not part of the key.
+    dataset, image_size, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`.
     """
 
     experiment: ClassVar[str] = "generalization"
     schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
-    dataset: str = "digits"
-    image_size: int = 8
     model: str = "mlp"
     hidden: tuple[int, ...] = (256, 256, 256)
     arch: str = "tiny10"
@@ -152,8 +132,6 @@ class GeneralizationConfig(ExperimentConfig):
     n_networks: int = 5
     epochs: int = 300
     target_train_accuracy: float = 1.0
-    batch_size: int = 128
-    lr: float = 1e-3
     n_train: int | None = None
     eval_shift: int = 1
     n_eval: int | None = None
@@ -161,13 +139,10 @@ class GeneralizationConfig(ExperimentConfig):
     measures: tuple[str, ...] = MEASURES
     keep: float = 0.99
     seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
-    verify_data: bool = field(default=True, compare=False)
-    num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        _check_common(self)
+        super().__post_init__()
+        check_comparison(self)
         if isinstance(self.n_networks, bool) or not isinstance(self.n_networks, int) or self.n_networks < 2:
             raise ValueError(f"n_networks must be an int >= 2 (networks per group); got {self.n_networks!r}")
         if not 0.0 < float(self.target_train_accuracy) <= 1.0:
@@ -205,9 +180,9 @@ class GeneralizationConfig(ExperimentConfig):
             device="cuda",
         )
 
-    def claims(self, result: ExperimentResult) -> list[Any]:
-        """The book's claims about a default-scale result; see :meth:`GeneralizationData.claims`."""
-        return unpack(result, self).claims()
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> GeneralizationData:
+        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
+        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def network_seeds(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -216,34 +191,29 @@ class GeneralizationConfig(ExperimentConfig):
         k = self.n_networks
         return tuple(base + i for i in range(k)), tuple(base + 500 + i for i in range(k))
 
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train both groups, record every layer, compare all pairs; see :func:`unpack`."""
-        with limit_threads(self.num_threads):
-            return self._run(progress)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        from ..nn import evaluate, train
+        """Train both groups, record every layer, compare all pairs; see :func:`unpack`."""
+        import torch
+
+        from ..nn import evaluate, take
         from ..nn.data import random_labels
 
-        data = load_data(self)
-        train_true = first_items(data.train, self.n_train)
+        data = self.load_data()
+        train_true = take(data.train, self.n_train)
         groups = {"G": train_true, "M": random_labels(train_true, seed=int(self.seed))}
-        eval_x, n_images = eval_inputs(self, data)
+        probe, n_images = probe_inputs(data, self.n_eval, self.eval_shift)
+        eval_x = probe.tensors[0].to(torch.float32)
         g_seeds, m_seeds = self.network_seeds()
         nets, epochs, train_acc, test_acc, reached = [], [], [], [], []
         for group, seeds in (("G", g_seeds), ("M", m_seeds)):
             for s in seeds:
-                net = build_network(self, data, s).to(self.device)
-                hist = train(
+                net = self.build_model(data, s)
+                hist = self.fit(
                     net,
                     groups[group],
-                    epochs=self.epochs,
-                    batch_size=self.batch_size,
-                    lr=self.lr,
-                    seed=s,
-                    device=self.device,
+                    s,
                     target_train_accuracy=self.target_train_accuracy,
-                    deterministic=self.device == "cpu",
+                    eval_train=True,
                     progress=progress,
                 )
                 nets.append(net)
@@ -257,7 +227,7 @@ class GeneralizationConfig(ExperimentConfig):
         dims = np.zeros((len(layers), n_nets), dtype=np.int64)
         widths, rows = [], []
         for li, layer in enumerate(layers):
-            acts = record_layer(nets, eval_x, layer, li, self, n_images)
+            acts = record_layer(nets, eval_x, layer, per_image=self.positions_per_image, rng=[self.seed, li])
             widths.append(acts[0].shape[1])
             rows.append(acts[0].shape[0])
             named = {i: a for i, a in enumerate(acts)}
@@ -281,150 +251,6 @@ class GeneralizationConfig(ExperimentConfig):
             "n_classes": np.array(data.n_classes, dtype=np.int64),
             "dataset": np.array(data.name),
         }
-
-
-# --------------------------------------------------------------------------- shared helpers
-# (also used by svcca.experiments.width)
-
-
-def _check_common(cfg: Any) -> None:
-    if cfg.dataset not in _DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {cfg.dataset!r}")
-    if cfg.model not in _MODELS:
-        raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; got {cfg.model!r}")
-    bad = [m for m in cfg.measures if m not in MEASURES]
-    if bad or not cfg.measures or len(set(cfg.measures)) != len(cfg.measures):
-        raise ValueError(f"measures must be distinct names from {MEASURES}; got {cfg.measures!r}")
-    if isinstance(cfg.eval_shift, bool) or not isinstance(cfg.eval_shift, int) or cfg.eval_shift < 0:
-        raise ValueError(f"eval_shift must be an int >= 0; got {cfg.eval_shift!r}")
-    if cfg.eval_shift and cfg.dataset != "digits":
-        raise ValueError(
-            f"eval_shift > 0 (a shifted probe set) is for the digits only; got dataset={cfg.dataset!r}"
-        )
-
-
-def load_data(cfg: Any) -> Any:
-    """The config's :class:`svcca.nn.data.ImageData` (digits, or CIFAR-10 from the data folder).
-
-    The digits' train/test split is seeded by ``cfg.seed``, so a seed variant of the
-    experiment (:meth:`~svcca.experiments.ExperimentConfig.with_seed_offset`) also draws
-    another split.
-    """
-    from ..nn.data import load_cifar10, load_digits
-
-    if cfg.dataset == "digits":
-        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
-    return load_cifar10(cfg.data_root, verify=cfg.verify_data)
-
-
-@contextlib.contextmanager
-def limit_threads(n: int | None) -> Iterator[None]:
-    """Limit torch and BLAS (threadpoolctl) to ``n`` threads inside the block; None: no change."""
-    if n is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        with threadpool_limits(limits=int(n)):
-            yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _tensors(ds: Any) -> tuple[Any, Any]:
-    from torch.utils.data import TensorDataset
-
-    if isinstance(ds, TensorDataset):
-        return ds.tensors[0], ds.tensors[1]
-    import torch
-
-    if hasattr(ds, "get_batch"):
-        return ds.get_batch(torch.arange(len(ds)))
-    xs, ys = zip(*(ds[i] for i in range(len(ds))))
-    return torch.stack(xs), torch.as_tensor(ys)
-
-
-def first_items(ds: Any, n: int | None) -> Any:
-    """The first ``n`` items of a dataset as a ``TensorDataset`` (the dataset itself when None)."""
-    if n is None or n >= len(ds):
-        return ds
-    import torch
-    from torch.utils.data import TensorDataset
-
-    if hasattr(ds, "get_batch") and not isinstance(ds, TensorDataset):
-        return TensorDataset(*ds.get_batch(torch.arange(n)))
-    x, y = _tensors(ds)
-    return TensorDataset(x[:n], y[:n])
-
-
-def eval_inputs(cfg: Any, data: Any) -> tuple[Any, int]:
-    """The evaluation inputs (a tensor, shift-major for a probe) and the number of test images."""
-    import torch
-
-    test = first_items(data.test, cfg.n_eval)
-    n_images = len(test)
-    x = _tensors(test)[0]
-    if cfg.eval_shift:
-        from ..nn.data import probe_set
-
-        fill = 0.0 if data.background is None else data.background
-        x = probe_set(x, max_shift=cfg.eval_shift, fill=fill).tensors[0]
-    return x.to(torch.float32), n_images
-
-
-def build_network(cfg: Any, data: Any, seed: int, width: float | int | None = None) -> Any:
-    """An MLP (``cfg.hidden``, or ``width`` units per hidden layer) or a ConvNet."""
-    from ..nn.models import MLP, ConvNet
-
-    c, h, w = data.input_shape
-    if cfg.model == "mlp":
-        hidden = cfg.hidden if width is None else (int(width),) * len(cfg.hidden)
-        return MLP(c * h * w, hidden, data.n_classes, seed=seed)
-    return ConvNet(cfg.arch, c, data.n_classes, width=cfg.width if width is None else float(width), seed=seed)
-
-
-def record_layer(
-    nets: Sequence[Any], x: Any, layer: str, index: int, cfg: Any, n_images: int
-) -> list[np.ndarray]:
-    """One layer of every network over ``x``, samples first; conv layers as positions x channels.
-
-    Conv positions are subsampled to about ``cfg.positions_per_image`` per image, the same
-    rows for every network (the row choice depends only on ``cfg.seed``, the layer index and
-    the layer's shape).
-    """
-    from ..conv import positions_as_samples
-    from ..nn.activations import record
-
-    out = []
-    for net in nets:
-        a = record(net, x, [layer], batch_size=1000)[layer]
-        if a.ndim == 4:
-            per = cfg.positions_per_image
-            max_rows = None if per is None else int(per) * len(a)
-            a = positions_as_samples(a, max_rows=max_rows, rng=np.random.default_rng([int(cfg.seed), index]))
-        out.append(np.ascontiguousarray(a, dtype=np.float32))
-    return out
-
-
-def similarity_grid(acts: Mapping[Any, np.ndarray], measure: str, *, keep: float = 0.99) -> np.ndarray:
-    """Similarity of every pair of networks' activations of one layer (``n_nets x n_nets``).
-
-    Each network's layer is prepared once (``svcca.similarity_matrix``); PWCCA is the
-    symmetric average of its two sides, SVCCA keeps ``keep`` of each side's variance. The
-    sample-size warning is off: the experiment stores the number of rows instead.
-    """
-    from .._grid import similarity_matrix
-
-    opts: dict[str, Any] = {}
-    if measure == "pwcca":
-        opts["side"] = "symmetric"
-    elif measure == "svcca":
-        opts["keep"] = keep
-    return np.array(similarity_matrix(acts, method=measure, warn=False, **opts).values)
 
 
 def _directions_kept(a: np.ndarray, keep: float) -> int:

@@ -50,15 +50,16 @@ Revisited. ICML 2019 (arXiv:1905.00414), Section 6.1, Table 2 and Table E.1.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
+from .._validation import check_int, check_option
+from ._cache import ExperimentResult
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -100,20 +101,16 @@ KORNBLITH2019_TABLE2: dict[str, float] = {
 #: Which row of Table 2 matches each measure computed here.
 PAPER_ROW = {"cca": "CCA (rho-bar)", "svcca": "SVCCA (rho-bar)", "pwcca": "PWCCA", "cka": "CKA (Linear)"}
 
-_DATASETS = ("digits", "cifar10")
 _SPLITS = ("test", "train")
 _PWCCA_SIDES = ("x", "y", "smaller", "symmetric")
 
 
 @dataclass(frozen=True)
-class LayerIdentificationConfig(ExperimentConfig):
+class LayerIdentificationConfig(TrainingConfig):
     """Train networks from several seeds and test whether each measure finds corresponding layers.
 
     Parameters
     ----------
-    dataset : {"digits", "cifar10"}, default "digits"
-    image_size : int, default 16
-        Side of the digits images (8 is native; 16 or 32 upsample). Ignored for CIFAR-10.
     arch : str, default "six"
         Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`
         (``"tiny10"`` is Kornblith et al.'s Tiny-10).
@@ -121,7 +118,6 @@ class LayerIdentificationConfig(ExperimentConfig):
         Channel multiplier.
     seeds : tuple of int, default (0, 1, 2, 3, 4)
         One network per seed (initialisation, data order and augmentation); at least two.
-    epochs, batch_size, lr : training settings (Adam).
     augment_shift : int, default 2
         Random shifts of up to this many pixels during training (0: none).
     eval_split : {"test", "train"}, default "test"
@@ -148,32 +144,23 @@ class LayerIdentificationConfig(ExperimentConfig):
         beyond the four measures (a few MB at the default scale; off for ``full``).
     seed : int, default 0
         Seed of the digits train/test split (unused for CIFAR-10).
-    device : str, default "cpu"
-        ``"cuda"`` trains, records and measures on the GPU. Not part of the cache key.
-    data_root : str or None
-        Folder holding ``cifar-10-batches-py/`` (default :func:`svcca.nn.data.data_dir`).
-        Not part of the cache key.
-    verify_data : bool, default True
-        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
-    num_threads : int or None, default 1
-        Limit torch and BLAS to this many threads during the run (None: leave them as they
-        are). These networks are too small to gain from more CPU threads, and training
+    dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`; here ``image_size=16``
+        (8 is native), ``epochs=20``, ``batch_size=64`` and ``num_threads=1`` (training
         results differ in their last bits between thread counts, so one thread keeps the
-        CPU result the same on every machine and safe on a shared one. ``full`` uses None.
-        Not part of the cache key.
+        CPU result the same on every machine; ``full`` uses None). ``"cuda"`` trains,
+        records and measures on the GPU.
     """
 
     experiment: ClassVar[str] = "layer_identification"
     schema_version: ClassVar[int] = 1
 
-    dataset: str = "digits"
     image_size: int = 16
     arch: str = "six"
     width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     epochs: int = 20
     batch_size: int = 64
-    lr: float = 1e-3
     augment_shift: int = 2
     eval_split: str = "test"
     n_eval: int | None = None
@@ -184,39 +171,23 @@ class LayerIdentificationConfig(ExperimentConfig):
     pwcca_side: str = "symmetric"
     store_activations: bool = True
     seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
-    verify_data: bool = field(default=True, compare=False)
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         from ..nn.models import CONV_ARCHITECTURES
 
-        if self.dataset not in _DATASETS:
-            raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
-        if self.arch not in CONV_ARCHITECTURES:
-            raise ValueError(
-                f"arch must be one of {', '.join(map(repr, CONV_ARCHITECTURES))}; got {self.arch!r}"
-            )
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
-        if self.eval_split not in _SPLITS:
-            raise ValueError(f"eval_split must be one of 'test', 'train'; got {self.eval_split!r}")
-        if self.pool is not None and (
-            isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1
-        ):
-            raise ValueError(f"pool must be None or an int >= 1; got {self.pool!r}")
+        super().__post_init__()
+        check_option(self.arch, "arch", CONV_ARCHITECTURES)
+        check_seeds(self.seeds, minimum=2)
+        check_option(self.eval_split, "eval_split", _SPLITS)
+        check_int(self.pool, "pool", allow_none=True)
         bad = [m for m in self.measures if m not in MEASURES]
         if bad or not self.measures or len(set(self.measures)) != len(self.measures):
             raise ValueError(
                 f"measures must be a non-empty subset of {MEASURES} without repeats; got {self.measures!r}"
             )
-        if self.pwcca_side not in _PWCCA_SIDES:
-            raise ValueError(
-                f"pwcca_side must be one of {', '.join(map(repr, _PWCCA_SIDES))}; got {self.pwcca_side!r}"
-            )
-        if self.n_eval is not None and self.n_eval < 2:
-            raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
+        check_option(self.pwcca_side, "pwcca_side", _PWCCA_SIDES)
+        check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -248,52 +219,28 @@ class LayerIdentificationConfig(ExperimentConfig):
             num_threads=None,
         )
 
-    def claims(self, result: ExperimentResult) -> list[Any]:
-        """The book's claims about a default-scale result; see :meth:`LayerIdentificationData.claims`."""
-        return unpack(result, self).claims()
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> LayerIdentificationData:
+        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
+        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train every network, record its layers, and build each measure's grid.
-
-        Returns the arrays described in :func:`unpack`.
-        """
-        with _limit_threads(self.num_threads):
-            return self._run(progress)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
+        """Train every network, record its layers, and build each measure's grid (see :func:`unpack`)."""
         import svcca
 
-        from ..nn import RandomShift, evaluate, record, train
-        from ..nn.models import ConvNet
+        from ..nn import as_tensors, evaluate, record, take
 
-        data = _load_data(self)
+        data = self.load_data()
         split = data.test if self.eval_split == "test" else data.train
-        eval_x, _ = _first_tensors(split, self.n_eval)
-        c = data.input_shape[0]
-        augment = None
-        if self.augment_shift:
-            fill = 0.0 if data.background is None else data.background
-            augment = RandomShift(self.augment_shift, fill=fill)
+        eval_x, _ = as_tensors(take(split, self.n_eval))
+        augment = self.augmentation(data)
 
         layers: tuple[str, ...] = ()
         acts: dict[str, Any] = {}
         test_acc = []
         for seed in self.seeds:
-            net = ConvNet(self.arch, c, data.n_classes, width=self.width, seed=seed).to(self.device)
-            train(
-                net,
-                data.train,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                seed=seed,
-                augment=augment,
-                device=self.device,
-                eval_train=False,
-                deterministic=self.device == "cpu",
-                progress=progress,
-            )
+            net = self.build_model(data, seed)
+            self.fit(net, data.train, seed, augment=augment, progress=progress)
             test_acc.append(evaluate(net, data.test, device=self.device)[1])
             layers = tuple(name for name in net.layer_names if name != "logits")
             if self.include_pool_layer:
@@ -345,49 +292,11 @@ class LayerIdentificationConfig(ExperimentConfig):
 # --------------------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _limit_threads(n: int | None) -> Iterator[None]:
-    """Limit torch's intra-op threads and every BLAS pool to ``n`` (None: no change)."""
-    if n is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    prev = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        with threadpool_limits(limits=int(n)):
-            yield
-    finally:
-        torch.set_num_threads(prev)
-
-
 _SEP = "__"
 
 
 def _key(seed: int, layer: str) -> str:
     return f"s{int(seed)}:{layer}"
-
-
-def _load_data(cfg: LayerIdentificationConfig) -> Any:
-    from ..nn.data import load_cifar10, load_digits
-
-    if cfg.dataset == "digits":
-        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
-    return load_cifar10(cfg.data_root, verify=cfg.verify_data)
-
-
-def _first_tensors(ds: Any, n: int | None) -> tuple[Any, Any]:
-    """Inputs and labels of the first ``n`` items (all when None) as two tensors."""
-    import torch
-    from torch.utils.data import TensorDataset
-
-    total = len(ds)
-    m = total if n is None else min(int(n), total)
-    if isinstance(ds, TensorDataset):
-        return ds.tensors[0][:m], ds.tensors[1][:m]
-    return ds.get_batch(torch.arange(m))
 
 
 def _to_device(a: np.ndarray, device: str) -> Any:

@@ -67,28 +67,29 @@ networks with canonical correlation. NeurIPS 2018.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._grid import SimilarityMatrix
-from ._cache import SCALES, ExperimentConfig, ExperimentResult, current_scale
+from .._validation import check_int, check_option
+from ._cache import SCALES, ExperimentResult, current_scale
 from ._claims import Claim, claim_details
+from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "DATASETS",
     "MODELS",
+    "DynamicsTrainingConfig",
     "LearningDynamicsConfig",
     "LearningDynamicsData",
     "checkpoint_steps",
     "depth_correlation",
     "grid_layers",
     "layer_label",
-    "limit_threads",
     "unpack",
 ]
 
@@ -105,8 +106,8 @@ DATASETS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class LearningDynamicsConfig(ExperimentConfig):
-    """Train one network per seed, keep snapshots, compare every layer with its final state.
+class DynamicsTrainingConfig(TrainingConfig):
+    """The network, data and training of learning dynamics, shared by freeze training.
 
     Parameters
     ----------
@@ -114,8 +115,6 @@ class LearningDynamicsConfig(ExperimentConfig):
     dataset : str, default "digits"
         ``"digits"`` or ``"cifar10"`` for image models and the MLP; ``"stdlib"`` (the offline corpus of
         :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
-    image_size : int, default 8
-        Side of the digits images (16 or 32 upsample; ignored for CIFAR-10).
     arch : str, default "pilot5"
         Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
     width : float, default 1.0
@@ -124,8 +123,6 @@ class LearningDynamicsConfig(ExperimentConfig):
         Residual blocks per stage of the ResNet.
     widths : (int, int, int), default (16, 32, 64)
         Channels of the ResNet's three stages.
-    hidden : tuple of int, default (256, 256, 256, 256)
-        Hidden widths of the MLP.
     embedding_dim, hidden_size, num_layers : int
         LSTM language model (defaults 32, 64, 2).
     dropout : float, default 0.0
@@ -136,7 +133,6 @@ class LearningDynamicsConfig(ExperimentConfig):
         Use only the first ``max_chars`` characters of the ``"stdlib"`` corpus.
     level : {"word", "char"}, default "word"
         Tokens of PTB / WikiText-2.
-    epochs, batch_size, lr : training settings.
     optimizer : {"adam", "sgd"}, default "adam"
     momentum : float, default 0.9
         SGD only.
@@ -146,6 +142,123 @@ class LearningDynamicsConfig(ExperimentConfig):
         Clip the gradient norm (language models).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training (image models).
+    seeds : tuple of int, default (0,)
+        One training run per seed (initialisation, data order and augmentation).
+    split_seed : int, default 0
+        The seeded train/test split of the digits (CIFAR-10 and the text corpora have fixed
+        splits).
+    image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``,
+        ``batch_size=64`` and ``num_threads=1`` (the ``full`` presets, on a GPU, use None).
+        ``data_root`` also holds PTB / WikiText-2.
+
+    Notes
+    -----
+    Class attribute ``models``: the model kinds an experiment accepts (``"mlp"`` needs a
+    ``hidden`` field, as :class:`LearningDynamicsConfig` has).
+
+    Examples
+    --------
+    >>> from svcca.experiments.learning_dynamics import LearningDynamicsConfig
+    >>> cfg = LearningDynamicsConfig.for_scale("tiny", model="lstm")
+    >>> corpus = cfg.load_data()
+    >>> train, test = cfg.train_test(corpus)          # windows of seq_len tokens
+    >>> tuple(train.tensors[0].shape[1:])
+    (32,)
+    >>> cfg.build_model(corpus, seed=0).layer_names
+    ('embedding', 'lstm1', 'lstm2', 'logits')
+    """
+
+    models: ClassVar[tuple[str, ...]] = MODELS
+    datasets: ClassVar[tuple[str, ...]] = tuple(dict.fromkeys(d for ds in DATASETS.values() for d in ds))
+
+    model: str = "conv"
+    arch: str = "pilot5"
+    width: float = 1.0
+    blocks: int = 1
+    widths: tuple[int, int, int] = (16, 32, 64)
+    embedding_dim: int = 32
+    hidden_size: int = 64
+    num_layers: int = 2
+    dropout: float = 0.0
+    seq_len: int = 64
+    max_chars: int | None = None
+    level: str = "word"
+    epochs: int = 30
+    batch_size: int = 64
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    lr_schedule: str | None = None
+    grad_clip: float | None = None
+    augment_shift: int = 0
+    seeds: tuple[int, ...] = (0,)
+    split_seed: int = 0
+    num_threads: int | None = field(default=1, compare=False)
+
+    def __post_init__(self) -> None:
+        check_option(self.model, "model", self.models)
+        if self.dataset not in DATASETS[self.model]:
+            allowed = ", ".join(map(repr, DATASETS[self.model]))
+            raise ValueError(
+                f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
+            )
+        super().__post_init__()
+        check_option(self.level, "level", ("word", "char"))
+        check_seeds(self.seeds)
+
+    def load_data(self) -> Any:
+        """The images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus
+        (:class:`svcca.nn.data.TextCorpus`)."""
+        if self.model != "lstm":
+            return super().load_data()
+        from ..nn import data as D
+
+        if self.dataset == "stdlib":
+            return D.load_stdlib_corpus(max_chars=self.max_chars)
+        if self.dataset == "ptb":
+            return D.load_ptb(self.data_root, level=self.level)
+        return D.load_wikitext2(self.data_root, level=self.level)
+
+    def train_test(self, data: Any) -> tuple[Any, Any]:
+        """The training and the test set of ``data`` (the LSTM's: windows of ``seq_len`` tokens)."""
+        if self.model == "lstm":
+            return data.sequences("train", seq_len=self.seq_len), data.sequences("test", seq_len=self.seq_len)
+        return data.train, data.test
+
+    def augmentation(self, data: Any) -> Any:
+        """Random shifts of the images (:meth:`~svcca.experiments.TrainingConfig.augmentation`);
+        none for the LSTM."""
+        return None if self.model == "lstm" else super().augmentation(data)
+
+    def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
+        """The network of ``model`` (:meth:`~svcca.experiments.TrainingConfig.model_spec`), or the
+        LSTM language model."""
+        if self.model != "lstm":
+            return super().model_spec(data)
+        return "lstm_lm", {
+            "vocab_size": data.vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+        }
+
+    def fit(self, model: Any, train_data: Any, seed: int, *, progress: bool = False, **options: Any) -> Any:
+        """:meth:`~svcca.experiments.TrainingConfig.fit` with the config's optimizer, momentum,
+        schedule and clipping."""
+        for name in ("optimizer", "momentum", "lr_schedule", "grad_clip"):
+            options.setdefault(name, getattr(self, name))
+        return super().fit(model, train_data, seed, progress=progress, **options)
+
+
+@dataclass(frozen=True)
+class LearningDynamicsConfig(DynamicsTrainingConfig):
+    """Train one network per seed, keep snapshots, compare every layer with its final state.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (256, 256, 256, 256)
+        Hidden widths of the MLP.
     early_checkpoints : int, default 8
         Log-spaced snapshots within the first epoch (step 0 included), as
         :func:`svcca.nn.train.checkpoint_schedule`; then one at the end of every
@@ -172,54 +285,18 @@ class LearningDynamicsConfig(ExperimentConfig):
         Image models: the final network's grid is also computed with every layer pooled to
         ``coarse_side x coarse_side``, so that networks whose grids use different
         resolutions (a plain conv net at 8x8, a ResNet down to 2x2) can be compared.
-    seeds : tuple of int, default (0,)
-        One training run per seed (initialisation, data order, augmentation and the choice
-        of positions); every run is measured the same way. The claims are about all seeds.
-    split_seed : int, default 0
-        The seeded train/test split of the digits (CIFAR-10 and the text corpora have fixed
-        splits).
-    device : str, default "cpu"
-        Not part of the cache key.
-    data_root : str or None
-        Folder holding CIFAR-10 / PTB / WikiText-2 (default :func:`svcca.nn.data.data_dir`);
-        not part of the key.
-    verify_data : bool, default True
-        Check CIFAR-10's md5 sums (``False`` for stand-ins in CIFAR-10's format); not part
-        of the key.
-    num_threads : int or None, default 1
-        Limit torch and the BLAS pools (threadpoolctl) to this many threads while the
-        experiment runs (restored afterwards); None leaves them as they are (the ``full``
-        presets, on a GPU). Networks this small gain little from more threads, and on a
-        busy machine several threads per process slow a run down many times. Not part of
-        the key.
+
+    Notes
+    -----
+    The network, the data and the training (``model``, ``dataset``, ``seeds``, ``epochs``,
+    ...) are the fields of :class:`DynamicsTrainingConfig`. Every seed's run is measured the
+    same way (the seed also chooses the positions); the claims are about all seeds.
     """
 
     experiment: ClassVar[str] = "learning_dynamics"
     schema_version: ClassVar[int] = 2
 
-    model: str = "conv"
-    dataset: str = "digits"
-    image_size: int = 8
-    arch: str = "pilot5"
-    width: float = 1.0
-    blocks: int = 1
-    widths: tuple[int, int, int] = (16, 32, 64)
     hidden: tuple[int, ...] = (256, 256, 256, 256)
-    embedding_dim: int = 32
-    hidden_size: int = 64
-    num_layers: int = 2
-    dropout: float = 0.0
-    seq_len: int = 64
-    max_chars: int | None = None
-    level: str = "word"
-    epochs: int = 30
-    batch_size: int = 64
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    lr_schedule: str | None = None
-    grad_clip: float | None = None
-    augment_shift: int = 0
     early_checkpoints: int = 8
     checkpoint_every: int = 1
     keep: float = 0.99
@@ -228,41 +305,15 @@ class LearningDynamicsConfig(ExperimentConfig):
     grid_fractions: tuple[float, ...] = (0.0, 0.1, 0.35, 1.0)
     grid_detail: bool = True
     coarse_side: int = 2
-    seeds: tuple[int, ...] = (0,)
-    split_seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
-    verify_data: bool = field(default=True, compare=False)
-    num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {self.model!r}")
-        if self.dataset not in DATASETS[self.model]:
-            allowed = ", ".join(map(repr, DATASETS[self.model]))
-            raise ValueError(
-                f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
-            )
-        if self.level not in ("word", "char"):
-            raise ValueError(f"level must be one of 'word', 'char'; got {self.level!r}")
-        for name in ("epochs", "batch_size", "early_checkpoints", "checkpoint_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (2 if name == "early_checkpoints" else 1):
-                low = 2 if name == "early_checkpoints" else 1
-                raise ValueError(f"{name} must be an int >= {low}; got {v!r}")
+        super().__post_init__()
+        check_int(self.early_checkpoints, "early_checkpoints", minimum=2)
+        check_int(self.checkpoint_every, "checkpoint_every")
         if not 0.0 < self.keep <= 1.0:
             raise ValueError(f"keep must be a variance fraction in (0, 1]; got {self.keep!r}")
-        if self.positions_per_image is not None and self.positions_per_image < 1:
-            raise ValueError(f"positions_per_image must be None or >= 1; got {self.positions_per_image!r}")
-        if self.n_eval is not None and self.n_eval < 2:
-            raise ValueError(f"n_eval must be None or >= 2; got {self.n_eval!r}")
-        seeds = tuple(self.seeds)
-        if (
-            not seeds
-            or len(set(seeds)) != len(seeds)
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in seeds)
-        ):
-            raise ValueError(f"seeds must be a non-empty tuple of distinct ints; got {self.seeds!r}")
+        check_int(self.positions_per_image, "positions_per_image", allow_none=True)
+        check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
         fr = tuple(self.grid_fractions)
         if any(not 0.0 <= f <= 1.0 for f in fr) or list(fr) != sorted(fr):
             raise ValueError(f"grid_fractions must be increasing fractions in [0, 1]; got {fr!r}")
@@ -389,9 +440,9 @@ class LearningDynamicsConfig(ExperimentConfig):
         return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
 
     # ---- the experiment --------------------------------------------------------------
-    def claims(self, result: ExperimentResult) -> list[Claim]:
-        """The book's claims about this run (see :meth:`LearningDynamicsData.claims`)."""
-        return unpack(result, self).claims()
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> LearningDynamicsData:
+        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
+        return unpack(result, self)
 
     def describe(self) -> str:
         """One line saying what ran on which data (for the book and reports)."""
@@ -412,14 +463,15 @@ class LearningDynamicsConfig(ExperimentConfig):
         data = f"{self.image_size}x{self.image_size} digits" if self.dataset == "digits" else "CIFAR-10"
         return f"{net} on {data}, {self.epochs} epochs"
 
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train, snapshot, record and measure; see :func:`unpack` for the arrays returned."""
-        with limit_threads(self.num_threads):
-            return self._run(progress)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        data = _load(self)
-        runs = [self._run_seed(data, seed, progress) for seed in self.seeds]
+        """Train, snapshot, record and measure; see :func:`unpack` for the arrays returned."""
+        from ..nn import as_tensors, take
+
+        data = self.load_data()
+        train, test = self.train_test(data)
+        x = as_tensors(take(test, self.n_eval))[0]
+        augment = self.augmentation(data)
+        runs = [self._run_seed(data, train, test, x, augment, seed, progress) for seed in self.seeds]
         out = dict(runs[0])  # what every run shares: layers, steps, datapoints, grid layers
         for name in _PER_SEED:
             if name in out:
@@ -432,20 +484,22 @@ class LearningDynamicsConfig(ExperimentConfig):
                 "description": np.array(self.describe()),
             }
         )
-        if "sha256" in data.info:  # the text corpus (the standard library's changes with Python)
-            out["corpus_sha256"] = np.array(data.info["sha256"])
+        if self.model == "lstm":  # the text corpus (the standard library's changes with Python)
+            out["corpus_sha256"] = np.array(data.sha256)
         return out
 
-    def _run_seed(self, data: _Data, seed: int, progress: bool) -> dict[str, np.ndarray]:
-        """Train one seed, snapshot, record and measure."""
+    def _run_seed(
+        self, data: Any, train: Any, test: Any, x: Any, augment: Any, seed: int, progress: bool
+    ) -> dict[str, np.ndarray]:
+        """Train one seed on ``train``, snapshot, record the snapshots on ``x`` and measure."""
         import copy
 
         import torch
 
-        from ..nn.train import steps_per_epoch, train
+        from ..nn.train import steps_per_epoch
 
-        net = _build(self, data, seed).to(self.device)
-        spe = steps_per_epoch(len(data.train), self.batch_size)
+        net = self.build_model(data, seed)
+        spe = steps_per_epoch(len(train), self.batch_size)
         wanted = checkpoint_steps(spe, self.epochs, self.early_checkpoints, self.checkpoint_every)
         want = set(wanted)
 
@@ -458,23 +512,8 @@ class LearningDynamicsConfig(ExperimentConfig):
             if info.step in want:
                 snaps[info.step] = state()
 
-        hist = train(
-            net,
-            data.train,
-            test_data=data.test,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            optimizer=self.optimizer,
-            lr=self.lr,
-            momentum=self.momentum,
-            lr_schedule=self.lr_schedule,
-            grad_clip=self.grad_clip,
-            seed=seed,
-            augment=data.augment,
-            device=self.device,
-            eval_train=False,
-            progress=progress,
-            callback=snapshot,
+        hist = self.fit(
+            net, train, seed, test_data=test, augment=augment, progress=progress, callback=snapshot
         )
         steps = sorted(snaps)
         final = steps[-1]
@@ -482,7 +521,7 @@ class LearningDynamicsConfig(ExperimentConfig):
         grid_names = grid_layers(net, detail=self.grid_detail, model=self.model)
         measured = copy.deepcopy(net).eval()
         with torch.no_grad():
-            out = _measure(self, seed, measured, snaps, steps, final, data, curve_layers, grid_names)
+            out = _measure(self, seed, measured, snaps, steps, final, x, curve_layers, grid_names)
         out.update(
             {
                 "steps_per_epoch": np.array(spe),
@@ -511,24 +550,6 @@ _PER_SEED = (
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@contextlib.contextmanager
-def limit_threads(n: int | None) -> Iterator[None]:
-    """Limit torch's intra-op threads and the BLAS pools to ``n`` inside the block (None: no change)."""
-    if n is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        with threadpool_limits(limits=int(n)):
-            yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def depth_correlation(values: Sequence[float]) -> float:
@@ -639,72 +660,6 @@ def layer_label(name: str) -> str:
     return name
 
 
-class _Data:
-    """The training / evaluation data of a run, whatever the model kind."""
-
-    def __init__(self, name: str, train: Any, test: Any, eval_inputs: Any, augment: Any, info: dict) -> None:
-        self.name, self.train, self.test = name, train, test
-        self.eval_inputs, self.augment, self.info = eval_inputs, augment, info
-
-
-def _load(cfg: LearningDynamicsConfig) -> _Data:
-    import torch
-
-    from ..nn import data as D
-
-    if cfg.model == "lstm":
-        if cfg.dataset == "stdlib":
-            corpus = D.load_stdlib_corpus(max_chars=cfg.max_chars)
-        elif cfg.dataset == "ptb":
-            corpus = D.load_ptb(cfg.data_root, level=cfg.level)
-        else:
-            corpus = D.load_wikitext2(cfg.data_root, level=cfg.level)
-        train = corpus.sequences("train", seq_len=cfg.seq_len)
-        test = corpus.sequences("test", seq_len=cfg.seq_len)
-        x = test.tensors[0]
-        x = x if cfg.n_eval is None else x[: cfg.n_eval]
-        info = {"vocab_size": corpus.vocab_size, "level": corpus.level, "sha256": corpus.sha256}
-        return _Data(corpus.name, train, test, x, None, info)
-    images = (
-        D.load_digits(image_size=cfg.image_size, seed=cfg.split_seed)
-        if cfg.dataset == "digits"
-        else D.load_cifar10(cfg.data_root, verify=cfg.verify_data)
-    )
-    held_out: Any = images.test
-    n = len(held_out) if cfg.n_eval is None else min(cfg.n_eval, len(held_out))
-    if isinstance(held_out, torch.utils.data.TensorDataset):
-        x = held_out.tensors[0][:n]
-    else:
-        x = held_out.get_batch(torch.arange(n))[0]
-    augment = None
-    if cfg.augment_shift:
-        fill = 0.0 if images.background is None else images.background
-        augment = D.RandomShift(cfg.augment_shift, fill=fill)
-    c = images.input_shape[0]
-    info = {"in_channels": c, "n_classes": images.n_classes, "input_shape": images.input_shape}
-    return _Data(images.name, images.train, held_out, x, augment, info)
-
-
-def _build(cfg: LearningDynamicsConfig, data: _Data, seed: int) -> Any:
-    from ..nn.models import MLP, ConvNet, LSTMLanguageModel, SmallResNet
-
-    if cfg.model == "lstm":
-        return LSTMLanguageModel(
-            data.info["vocab_size"],
-            cfg.embedding_dim,
-            cfg.hidden_size,
-            cfg.num_layers,
-            dropout=cfg.dropout,
-            seed=seed,
-        )
-    c, k = data.info["in_channels"], data.info["n_classes"]
-    if cfg.model == "mlp":
-        return MLP(int(np.prod(data.info["input_shape"])), cfg.hidden, k, seed=seed)
-    if cfg.model == "resnet":
-        return SmallResNet(cfg.blocks, cfg.widths, in_channels=c, n_classes=k, seed=seed)
-    return ConvNet(cfg.arch, c, k, width=cfg.width, seed=seed)
-
-
 class _Views:
     """A sink for :func:`svcca.nn.activations.record` that keeps named *views* of layers.
 
@@ -722,22 +677,23 @@ class _Views:
         self.n, self.per_image, self.seed = n_images, per_image, seed
         self.chunks: dict[str, list[Any]] = {k: [] for k in self.views}
         self.offset = 0
-        self._positions: dict[tuple[int, int], Any] = {}
+        self._positions: dict[tuple[int, int], np.ndarray] = {}
 
-    def positions(self, h: int, w: int) -> Any:
-        import torch
+    def positions(self, h: int, w: int) -> np.ndarray:
+        """The positions kept of every image at spatial size ``h x w`` (drawn once)."""
+        from ..nn import sample_positions
 
         if (h, w) not in self._positions:
-            hw = h * w
-            m = hw if self.per_image is None else min(self.per_image, hw)
-            rng = np.random.default_rng([self.seed, h, w])
-            pos = np.argsort(rng.random((self.n, hw)), axis=1)[:, :m]
-            self._positions[(h, w)] = torch.from_numpy(np.sort(pos, axis=1))
+            self._positions[(h, w)] = sample_positions(
+                self.n, h * w, self.per_image, [self.seed, h, w], sort=True
+            )
         return self._positions[(h, w)]
 
     def update(self, batch: Mapping[str, Any]) -> None:
         import torch
         import torch.nn.functional as F
+
+        from ..nn import take_positions
 
         n_batch = 0
         for key, (layer, side) in self.views.items():
@@ -745,10 +701,8 @@ class _Views:
             if t.ndim == 4:  # (b, h, w, c): positions as datapoints
                 if side is not None and (t.shape[1], t.shape[2]) != (side, side):
                     t = F.adaptive_avg_pool2d(t.permute(0, 3, 1, 2), side).permute(0, 2, 3, 1)
-                n_batch, h, w, c = t.shape
-                pos = self.positions(h, w)[self.offset : self.offset + n_batch].to(t.device)
-                t = torch.gather(t.reshape(n_batch, h * w, c), 1, pos[:, :, None].expand(-1, -1, c))
-                t = t.reshape(-1, c)
+                n_batch, h, w, _ = t.shape
+                t = take_positions(t, self.positions(h, w)[self.offset : self.offset + n_batch])
             self.chunks[key].append(t.to(torch.float64))
         self.offset += n_batch  # images seen (only spatial layers need it)
 
@@ -810,14 +764,13 @@ def _measure(
     snaps: Mapping[int, Mapping[str, Any]],
     steps: Sequence[int],
     final: int,
-    data: _Data,
+    x: Any,
     curve_layers: Sequence[str],
     grid_names: Sequence[str],
 ) -> dict[str, np.ndarray]:
-    """Record every snapshot and compare it with the final one (curves, pooled curves, grids)."""
+    """Record every snapshot on ``x`` and compare it with the final one (curves, pooled curves, grids)."""
     from .._grid import similarity_matrix
 
-    x = data.eval_inputs
     grid_steps = sorted({min(steps, key=lambda s: abs(s - f * final)) for f in cfg.grid_fractions})
     model.load_state_dict(snaps[final])
     images = cfg.model in ("conv", "resnet")

@@ -56,14 +56,15 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
+from .._validation import check_int
+from ._cache import ExperimentResult
 from ._claims import Claim, claim_details
-from .generalization import limit_threads
+from ._toolbox import ThreadLimitedConfig, check_seeds
 
 __all__ = [
     "AE_LAYERS",
@@ -89,7 +90,7 @@ LAYER_STEPS = (
 
 
 @dataclass(frozen=True)
-class OpenQuestionsConfig(ExperimentConfig):
+class OpenQuestionsConfig(ThreadLimitedConfig):
     """The trained networks of chapter 9's starting points, once per seed.
 
     Parameters
@@ -117,7 +118,7 @@ class OpenQuestionsConfig(ExperimentConfig):
     n_neurons : int, default 60
         Neurons of a synthetic recording.
     num_threads : int or None, default None
-        Limit torch and BLAS to this many threads during the run. Not part of the cache key.
+        See :class:`~svcca.experiments.ThreadLimitedConfig`. Not part of the cache key.
     """
 
     experiment: ClassVar[str] = "open_questions"
@@ -133,15 +134,12 @@ class OpenQuestionsConfig(ExperimentConfig):
     conv_epochs: int = 3
     recording_sources: tuple[tuple[str, int], ...] = (("conv3", 4), ("conv1", 1), ("conv5", 1))
     n_neurons: int = 60
-    num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        super().__post_init__()
+        check_seeds(self.seeds, minimum=2)
         for name in ("ae_steps", "compression_epochs", "conv_epochs", "n_neurons"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int; got {v!r}")
+            check_int(getattr(self, name), name)
         if 8 not in self.ks:
             raise ValueError(f"ks must include 8 (the chapter's claims read k = 8); got {self.ks!r}")
         if list(self.dynamics_epochs) != sorted(set(self.dynamics_epochs)) or self.dynamics_epochs[0] != 0:
@@ -187,14 +185,13 @@ class OpenQuestionsConfig(ExperimentConfig):
             f"{self.dynamics_epochs[-1]}, conv net {self.conv_epochs} epochs"
         )
 
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every section's networks for every seed and measure them (see :func:`unpack`)."""
-        with limit_threads(self.num_threads):
-            return _run(self)
+        return _run(self)
 
-    def claims(self, result: ExperimentResult) -> list[Claim]:
-        """The chapter's claims: each a worst case over the seeds (see the module docstring)."""
-        return unpack(result, self).claims()
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> OpenQuestionsData:
+        """Named access to the arrays (:func:`unpack`); the chapter's claims are its ``claims()``."""
+        return unpack(result, self)
 
 
 # --------------------------------------------------------------------------- the run

@@ -38,14 +38,15 @@ The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives na
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
+from .._validation import check_option
+from ._cache import ExperimentResult
+from ._toolbox import TrainingConfig, check_seeds, probe_inputs
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -65,14 +66,11 @@ _SEP = "__"
 
 
 @dataclass(frozen=True)
-class SeedPairConfig(ExperimentConfig):
+class SeedPairConfig(TrainingConfig):
     """Train networks from several seeds; record every layer, trained and untrained.
 
     Parameters
     ----------
-    dataset : {"digits", "cifar10"}, default "digits"
-    image_size : int, default 8
-        Side of the digits images (16 or 32 upsample; ignored for CIFAR-10).
     model : {"mlp", "conv"}, default "mlp"
     hidden : tuple of int, default (128, 128, 128)
         Hidden widths of the MLP.
@@ -82,7 +80,6 @@ class SeedPairConfig(ExperimentConfig):
         Channel multiplier of the conv net.
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order); at least two.
-    epochs, batch_size, lr : training settings (Adam).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training.
     probe_shift : int, default 1
@@ -109,30 +106,20 @@ class SeedPairConfig(ExperimentConfig):
     seed : int, default 0
         Seeds the digits' train/test split (``svcca.nn.load_digits(seed=...)``), the random
         directions, the choice of conv positions and the random draws of the claims.
-    device : str, default "cpu"
-        Not part of the cache key.
-    data_root : str or None
-        Folder holding CIFAR-10 (default: :func:`svcca.nn.data.data_dir`); not part of the key.
-    num_threads : int or None, default 1
-        Limit torch and BLAS (threadpoolctl) to this many threads while the experiment
-        runs (restored afterwards); None leaves them as they are. Networks and layers this
-        small gain nothing from more threads, and on a busy machine several threads per
-        process slow the run down by an order of magnitude. Not part of the key.
+    dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=20`` and
+        ``num_threads=1``.
     """
 
     experiment: ClassVar[str] = "seed_pair"
     schema_version: ClassVar[int] = 2
 
-    dataset: str = "digits"
-    image_size: int = 8
     model: str = "mlp"
     hidden: tuple[int, ...] = (128, 128, 128)
     arch: str = "six"
     width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 20
-    batch_size: int = 128
-    lr: float = 1e-3
     augment_shift: int = 0
     probe_shift: int = 1
     n_eval: int | None = None
@@ -144,17 +131,12 @@ class SeedPairConfig(ExperimentConfig):
     fit_shift: int = 1
     n_fit: int | None = None
     seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
-        if self.dataset not in ("digits", "cifar10"):
-            raise ValueError(f"dataset must be one of 'digits', 'cifar10'; got {self.dataset!r}")
-        if self.model not in ("mlp", "conv"):
-            raise ValueError(f"model must be one of 'mlp', 'conv'; got {self.model!r}")
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        super().__post_init__()
+        check_option(self.model, "model", ("mlp", "conv"))
+        check_seeds(self.seeds, minimum=2)
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
             raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {self.methods!r}")
@@ -193,56 +175,39 @@ class SeedPairConfig(ExperimentConfig):
         )
 
     # ---- the experiment --------------------------------------------------------------
-    def claims(self, result: ExperimentResult) -> list[Any]:
-        """The claims of chapters 1, 3 and 4 (see :meth:`SeedPairData.claims`)."""
-        return unpack(result, self).claims()
-
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train, record and project; see :func:`unpack` for the arrays returned."""
-        with _limit_threads(self.num_threads):
-            return self._run(progress)
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> SeedPairData:
+        """Named access to the arrays (:func:`unpack`); chapters 1, 3 and 4's claims are its ``claims()``."""
+        return unpack(result, self)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        from ..nn import evaluate, train
-        from ..nn.data import RandomShift
+        """Train, record and project; see :func:`unpack` for the arrays returned."""
+        import torch
 
-        data = _load_data(self)
-        eval_x, eval_y, eval_shift, eval_image = _eval_inputs(self, data)
-        test = _first(data.test, self.n_eval)
-        fit_x = _fit_inputs(self, data)
+        from ..nn import evaluate, state_arrays, take
+
+        data = self.load_data()
+        probe, n_images = probe_inputs(data, self.n_eval, self.probe_shift)
+        eval_x, eval_y, eval_shift = probe.tensors
+        eval_image = torch.arange(n_images).repeat(len(eval_x) // n_images)
+        test = take(data.test, self.n_eval)
+        fit_x = probe_inputs(data, self.n_fit, self.fit_shift, split="train")[0].tensors[0]
 
         out: dict[str, np.ndarray] = {}
         nets = {}
         test_acc, init_acc = [], []
-        augment = None
-        if self.augment_shift:
-            fill = 0.0 if data.background is None else data.background
-            augment = RandomShift(self.augment_shift, fill=fill)
+        augment = self.augmentation(data)
         for seed in self.seeds:
-            init = _build(self, data, seed).to(self.device)
+            init = self.build_model(data, seed)
             init_acc.append(evaluate(init, test, device=self.device)[1])
-            net = _build(self, data, seed).to(self.device)
-            train(
-                net,
-                data.train,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                seed=seed,
-                augment=augment,
-                device=self.device,
-                eval_train=False,
-                deterministic=self.device == "cpu",
-                progress=progress,
-            )
+            net = self.build_model(data, seed)
+            self.fit(net, data.train, seed, augment=augment, progress=progress)
             test_acc.append(evaluate(net, test, device=self.device)[1])
             nets[seed] = net
             for state, model in (("trained", net), ("init", init)):
                 acts, rows = _collect(model, eval_x, self, tag=0)
                 for layer, a in acts.items():
                     out[_key(state, seed, layer)] = a
-            for name, t in net.state_dict().items():
-                out[_key("weights", seed, name)] = t.detach().cpu().numpy()
+            out.update(state_arrays(net, _key("weights", seed, "")))
         layers = tuple(acts)
         for layer in layers:
             out[_SEP.join(("rows", layer))] = rows[layer]
@@ -265,92 +230,9 @@ class SeedPairConfig(ExperimentConfig):
 # --------------------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _limit_threads(n: int | None) -> Iterator[None]:
-    """Limit torch's intra-op threads and the BLAS pools to ``n`` inside the block (None: no change)."""
-    if n is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        with threadpool_limits(limits=int(n)):
-            yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _key(*parts: Any) -> str:
     a, seed, rest = parts
     return _SEP.join((a, f"s{int(seed)}", rest))
-
-
-def _load_data(cfg: SeedPairConfig) -> Any:
-    from ..nn.data import load_cifar10, load_digits
-
-    if cfg.dataset == "digits":
-        return load_digits(image_size=cfg.image_size, seed=cfg.seed)
-    return load_cifar10(cfg.data_root)
-
-
-def _tensors(ds: Any) -> tuple[Any, Any]:
-    from torch.utils.data import TensorDataset
-
-    if isinstance(ds, TensorDataset):
-        return ds.tensors[0], ds.tensors[1]
-    import torch
-
-    return ds.get_batch(torch.arange(len(ds)))
-
-
-def _first(ds: Any, n: int | None) -> Any:
-    """The first ``n`` items of a dataset (all when None)."""
-    if n is None or n >= len(ds):
-        return ds
-    from torch.utils.data import TensorDataset
-
-    x, y = _tensors(ds)
-    return TensorDataset(x[:n], y[:n])
-
-
-def _eval_inputs(cfg: SeedPairConfig, data: Any) -> tuple[Any, Any, Any, Any]:
-    """Evaluation images (the first ``n_eval`` test images under every shift of up to
-    ``probe_shift`` pixels, shift-major), their labels, shifts and test-image indices."""
-    import torch
-
-    n_all = len(data.test)
-    n_test = n_all if cfg.n_eval is None else min(cfg.n_eval, n_all)
-    if not cfg.probe_shift:
-        x, y = _tensors(_first(data.test, cfg.n_eval))
-        return x, y, torch.zeros(len(x), 2, dtype=torch.long), torch.arange(len(x))
-    x, y, s = data.probe(cfg.probe_shift, split="test").tensors
-    rows = torch.cat([torch.arange(n_test) + k * n_all for k in range(len(x) // n_all)])
-    return x[rows], y[rows], s[rows], rows % n_all
-
-
-def _fit_inputs(cfg: SeedPairConfig, data: Any) -> Any:
-    """Images the projection directions are fitted on: the first ``n_fit`` training images
-    under every shift of up to ``fit_shift`` pixels (never test images)."""
-    import torch
-
-    fit_data = _first(data.train, cfg.n_fit)
-    if not cfg.fit_shift:
-        return _tensors(fit_data)[0]
-    x = data.probe(cfg.fit_shift, split="train").tensors[0]
-    n_tr, n_all = len(fit_data), len(data.train)
-    return torch.cat([x[k * n_all : k * n_all + n_tr] for k in range(len(x) // n_all)])
-
-
-def _build(cfg: SeedPairConfig, data: Any, seed: int) -> Any:
-    from ..nn.models import MLP, ConvNet
-
-    c, h, w = data.input_shape
-    if cfg.model == "mlp":
-        return MLP(c * h * w, cfg.hidden, data.n_classes, seed=seed)
-    return ConvNet(cfg.arch, c, data.n_classes, width=cfg.width, seed=seed)
 
 
 class _Sink:
@@ -365,21 +247,20 @@ class _Sink:
         self.offset: dict[str, int] = {}
 
     def update(self, batch: Mapping[str, Any]) -> None:
+        from ..nn import sample_positions, take_positions
+
         for li, (name, t) in enumerate(batch.items()):
             a = t.detach().cpu().numpy().astype(np.float32, copy=False)
             start = self.offset.get(name, 0)
             b = a.shape[0]
             images = np.arange(start, start + b)
             if a.ndim == 4:  # (b, h, w, c): positions as datapoints
-                hw = a.shape[1] * a.shape[2]
-                flat = a.reshape(b, hw, a.shape[3])
-                m = hw if self.per_image is None else min(self.per_image, hw)
                 if name not in self.choice:
-                    rng = np.random.default_rng([self.seed, li])
-                    self.choice[name] = np.argsort(rng.random((self.n, hw)), axis=1)[:, :m]
+                    hw = a.shape[1] * a.shape[2]
+                    self.choice[name] = sample_positions(self.n, hw, self.per_image, [self.seed, li])
                 pos = self.choice[name][start : start + b]
-                a = np.take_along_axis(flat, pos[:, :, None], axis=1).reshape(b * m, -1)
-                images = np.repeat(images, m)
+                a = take_positions(a, pos)
+                images = np.repeat(images, pos.shape[1])
             self.chunks.setdefault(name, []).append(np.ascontiguousarray(a))
             self.row_chunks.setdefault(name, []).append(images)
             self.offset[name] = start + b
@@ -650,20 +531,13 @@ class SeedPairData:
 
     def network(self, seed: int | None = None, state: str = "trained") -> Any:
         """Rebuild the network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        import torch
+        from ..nn import load_state_arrays
 
         seed = self.seeds[0] if seed is None else int(seed)
         cfg = self.config
-        data = _load_data(cfg)
-        net = _build(cfg, data, seed)
+        net = cfg.build_model(cfg.load_data(), seed, device="cpu")
         if state == "trained":
-            prefix = _SEP.join(("weights", f"s{seed}", ""))
-            sd = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v))
-                for k, v in self.arrays.items()
-                if k.startswith(prefix)
-            }
-            net.load_state_dict(sd)
+            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
         elif state != "init":
             raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
         return net.eval()
@@ -671,9 +545,12 @@ class SeedPairData:
     def inputs(self) -> tuple[Any, Any]:
         """``(fit_images, test_set)``: the training images the projection directions were
         fitted on (a tensor) and the test set the accuracies were measured on (a dataset)."""
+        from ..nn import take
+
         cfg = self.config
-        data = _load_data(cfg)
-        return _fit_inputs(cfg, data), _first(data.test, cfg.n_eval)
+        data = cfg.load_data()
+        fit_x = probe_inputs(data, cfg.n_fit, cfg.fit_shift, split="train")[0].tensors[0]
+        return fit_x, take(data.test, cfg.n_eval)
 
     @property
     def id_layers(self) -> tuple[str, ...]:

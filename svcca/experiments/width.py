@@ -41,20 +41,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentConfig, ExperimentResult
-from .generalization import (
+from .._validation import check_int
+from ._cache import ExperimentResult
+from ._toolbox import (
     MEASURES,
-    _check_common,
-    build_network,
-    eval_inputs,
-    first_items,
-    limit_threads,
-    load_data,
+    TrainingConfig,
+    check_comparison,
+    check_seeds,
+    probe_inputs,
     record_layer,
     similarity_grid,
 )
@@ -66,13 +65,11 @@ STATES = ("trained", "init")
 
 
 @dataclass(frozen=True)
-class WidthConfig(ExperimentConfig):
+class WidthConfig(TrainingConfig):
     """Train networks of several widths from several seeds; compare seeds, trained and untrained.
 
     Parameters
     ----------
-    dataset : {"digits", "cifar10"}, default "digits"
-    image_size : int, default 8
     model : {"mlp", "conv"}, default "mlp"
     depth : int, default 3
         Hidden layers of the MLP (each of the width being compared).
@@ -82,7 +79,6 @@ class WidthConfig(ExperimentConfig):
         Units per hidden layer (MLP) or channel multipliers (conv), increasing.
     seeds : tuple of int, default (0, 1, 2)
         One network per seed and width (initialisation and data order); at least two.
-    epochs, batch_size, lr : training settings (Adam).
     n_train : int or None, default None
         Train on the first ``n_train`` training images only.
     eval_shift : int, default 1
@@ -99,29 +95,19 @@ class WidthConfig(ExperimentConfig):
     seed : int, default 0
         Seeds the digits' train/test split and the choice of conv positions (networks
         are seeded by ``seeds``).
-    device : str, default "cpu"
-        Not part of the cache key.
-    data_root : str or None
-        Folder holding CIFAR-10; not part of the key.
-    verify_data : bool, default True
-        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
-    num_threads : int or None, default None
-        Limit torch and BLAS to this many threads during the run. Not part of the key.
+    dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
+        See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``.
     """
 
     experiment: ClassVar[str] = "width"
     schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
-    dataset: str = "digits"
-    image_size: int = 8
     model: str = "mlp"
     depth: int = 3
     arch: str = "tiny10"
     widths: tuple[float, ...] = (32, 64, 128, 256, 512)
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 30
-    batch_size: int = 128
-    lr: float = 1e-3
     n_train: int | None = None
     eval_shift: int = 1
     n_eval: int | None = None
@@ -130,27 +116,17 @@ class WidthConfig(ExperimentConfig):
     measures: tuple[str, ...] = MEASURES
     keep: float = 0.99
     seed: int = 0
-    device: str = field(default="cpu", compare=False)
-    data_root: str | None = field(default=None, compare=False)
-    verify_data: bool = field(default=True, compare=False)
-    num_threads: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        _check_common(self)
-        if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must hold at least two distinct seeds; got {self.seeds!r}")
+        super().__post_init__()
+        check_comparison(self)
+        check_seeds(self.seeds, minimum=2)
         w = [float(v) for v in self.widths]
         if not w or any(v <= 0 for v in w) or w != sorted(set(w)):
             raise ValueError(f"widths must be increasing positive numbers; got {self.widths!r}")
         if self.model == "mlp" and any(v != int(v) for v in w):
             raise ValueError(f"MLP widths must be whole numbers of units; got {self.widths!r}")
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
-            raise ValueError(f"depth must be a positive int; got {self.depth!r}")
-
-    @property
-    def hidden(self) -> tuple[int, ...]:
-        """Placeholder hidden widths (``build_network`` replaces them by each width)."""
-        return (1,) * self.depth
+        check_int(self.depth, "depth")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -178,22 +154,28 @@ class WidthConfig(ExperimentConfig):
             device="cuda",
         )
 
-    def claims(self, result: ExperimentResult) -> list[Any]:
-        """The book's claims about a default-scale result; see :meth:`WidthData.claims`."""
-        return unpack(result, self).claims()
+    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> WidthData:
+        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
+        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
-    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
-        """Train every width and seed, compare seeds trained and untrained; see :func:`unpack`."""
-        with limit_threads(self.num_threads):
-            return self._run(progress)
+    def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
+        """An MLP of ``depth`` hidden layers or a ConvNet of ``arch``; :meth:`_run` sets each width."""
+        c, h, w = data.input_shape
+        if self.model == "mlp":
+            return "mlp", {"in_features": c * h * w, "hidden": (1,) * self.depth, "n_classes": data.n_classes}
+        return "conv", {"arch": self.arch, "in_channels": c, "n_classes": data.n_classes}
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        from ..nn import evaluate, train
+        """Train every width and seed, compare seeds trained and untrained; see :func:`unpack`."""
+        import torch
 
-        data = load_data(self)
-        train_set = first_items(data.train, self.n_train)
-        eval_x, n_images = eval_inputs(self, data)
+        from ..nn import evaluate, take
+
+        data = self.load_data()
+        train_set = take(data.train, self.n_train)
+        probe, n_images = probe_inputs(data, self.n_eval, self.eval_shift)
+        eval_x = probe.tensors[0].to(torch.float32)
         n_seeds = len(self.seeds)
         pairs = [(i, j) for i in range(n_seeds) for j in range(i + 1, n_seeds)]
         test_acc = np.zeros((len(self.widths), n_seeds))
@@ -204,21 +186,11 @@ class WidthConfig(ExperimentConfig):
         for wi, w in enumerate(self.widths):
             trained, init = [], []
             for si, s in enumerate(self.seeds):
-                net = build_network(self, data, s, width=w).to(self.device)
+                size = {"hidden": (int(w),) * self.depth} if self.model == "mlp" else {"width": float(w)}
+                net = self.build_model(data, s, **size)
                 init.append(copy.deepcopy(net).eval())
                 init_acc[wi, si] = evaluate(init[-1], data.test, device=self.device)[1]
-                train(
-                    net,
-                    train_set,
-                    epochs=self.epochs,
-                    batch_size=self.batch_size,
-                    lr=self.lr,
-                    seed=s,
-                    device=self.device,
-                    eval_train=False,
-                    deterministic=self.device == "cpu",
-                    progress=progress,
-                )
+                self.fit(net, train_set, s, progress=progress)
                 test_acc[wi, si] = evaluate(net, data.test, device=self.device)[1]
                 trained.append(net)
             names = tuple(trained[0].layer_names)
@@ -229,7 +201,8 @@ class WidthConfig(ExperimentConfig):
                 )
             for state_i, nets in enumerate((trained, init)):
                 for li, layer in enumerate(layers):
-                    acts = record_layer(nets, eval_x, layer, names.index(layer), self, n_images)
+                    rng = [self.seed, names.index(layer)]
+                    acts = record_layer(nets, eval_x, layer, per_image=self.positions_per_image, rng=rng)
                     n_rows = acts[0].shape[0]
                     named = {i: a for i, a in enumerate(acts)}
                     for mi, measure in enumerate(self.measures):

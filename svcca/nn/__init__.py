@@ -39,6 +39,16 @@ from .train import (
     steps_per_epoch,
     train,
 )
+from .utils import (
+    as_tensors,
+    get_items,
+    limit_threads,
+    load_state_arrays,
+    sample_positions,
+    state_arrays,
+    take,
+    take_positions,
+)
 
 __all__ = [
     "IMAGENET_SUBSET",
@@ -52,15 +62,19 @@ __all__ = [
     "SmallResNet",
     "TextCorpus",
     "TrainHistory",
+    "as_tensors",
     "build_model",
     "checkpoint_schedule",
     "data_dir",
     "evaluate",
     "freeze_schedule",
+    "get_items",
     "iter_activations",
     "iter_checkpoints",
+    "limit_threads",
     "list_checkpoints",
     "load_checkpoint",
+    "load_state_arrays",
     "load_cifar10",
     "load_digits",
     "load_imagenet_subset",
@@ -72,6 +86,10 @@ __all__ = [
     "record",
     "resnet18",
     "resnet50",
+    "sample_positions",
+    "state_arrays",
     "steps_per_epoch",
+    "take",
+    "take_positions",
     "train",
 ]

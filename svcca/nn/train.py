@@ -44,9 +44,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
-from torch.utils.data._utils.collate import default_collate
 
 from .._io import atomic_write, load_torch, remove_stale_temps
+from .utils import get_items
 
 __all__ = [
     "Checkpoint",
@@ -394,15 +394,6 @@ def _loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torc
     return F.cross_entropy(flat, y), (flat.argmax(1) == y).sum()
 
 
-def _fetch(dataset: Any, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if isinstance(dataset, TensorDataset):
-        return dataset.tensors[0][index], dataset.tensors[1][index]
-    if hasattr(dataset, "get_batch"):
-        return dataset.get_batch(index)
-    batch = default_collate([dataset[int(i)] for i in index])
-    return batch[0], batch[1]
-
-
 def _fast(dataset: Any) -> bool:
     return isinstance(dataset, TensorDataset) or hasattr(dataset, "get_batch")
 
@@ -415,7 +406,7 @@ def _xy_batches(data: Any, batch_size: int, num_workers: int = 0) -> Iterator[tu
     if _fast(data):
         n = len(data)
         for i in range(0, n, batch_size):
-            yield _fetch(data, torch.arange(i, min(i + batch_size, n)))
+            yield get_items(data, torch.arange(i, min(i + batch_size, n)))
         return
     for b in DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers):
         yield b[0], b[1]
@@ -787,7 +778,7 @@ def train(
                 _apply_frozen(model, frozen_now(st["step"]))
                 if _fast(train_data):
                     batches: Iterable[Any] = (
-                        _fetch(train_data, order[b * batch_size : (b + 1) * batch_size])
+                        get_items(train_data, order[b * batch_size : (b + 1) * batch_size])
                         for b in range(first, spe)
                     )
                 else:

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset, TensorDataset
 
+from ..utils import as_tensors
+
 
 @dataclass(frozen=True, eq=False)
 class ImageData:
@@ -309,7 +311,7 @@ def probe_set(
     if isinstance(dataset, torch.Tensor):
         x, y = dataset, torch.full((len(dataset),), -1, dtype=torch.long)
     else:
-        x, y = _materialize(dataset)
+        x, y = as_tensors(dataset)
     if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 0:
         raise ValueError(f"max_shift must be an int >= 0; got {max_shift!r}")
     xs, ys, shifts = [], [], []
@@ -319,16 +321,6 @@ def probe_set(
             ys.append(y)
             shifts.append(torch.tensor([[dy, dx]]).expand(len(x), 2))
     return TensorDataset(torch.cat(xs), torch.cat(ys), torch.cat(shifts))
-
-
-def _materialize(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """All inputs and targets of a map-style dataset as two tensors."""
-    if isinstance(dataset, TensorDataset):
-        return dataset.tensors[0], dataset.tensors[1]
-    if hasattr(dataset, "get_batch"):
-        return dataset.get_batch(torch.arange(len(dataset)))  # type: ignore[arg-type]
-    items = [dataset[i] for i in range(len(dataset))]  # type: ignore[arg-type]
-    return torch.stack([torch.as_tensor(a) for a, _ in items]), torch.as_tensor([int(b) for _, b in items])
 
 
 class RandomShift:

@@ -1,0 +1,422 @@
+"""The experiments' shared toolbox: config bases and the steps that configs share.
+
+A toolbox, not a template: each experiment keeps its own loop and calls these pieces.
+
+- :class:`ThreadLimitedConfig`: ``num_threads`` and a :meth:`~ThreadLimitedConfig.run` that
+  runs the experiment's ``_run`` under :func:`svcca.nn.limit_threads`;
+- :class:`TrainingConfig`: the fields every experiment that trains networks has (dataset,
+  training settings, device, data folder), validated once, with the steps they share as
+  methods: :meth:`~TrainingConfig.load_data`, :meth:`~TrainingConfig.augmentation`,
+  :meth:`~TrainingConfig.build_model` and :meth:`~TrainingConfig.fit`;
+- for experiments that compare networks over a probe set (generalization, width):
+  :data:`MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
+  :func:`similarity_grid`.
+
+An experiment may redeclare a field to change its default; the cache key is the config's
+``compare=True`` fields by name, so the bases change no key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import check_int, check_option
+from ._cache import ExperimentConfig
+
+__all__ = [
+    "MEASURES",
+    "ThreadLimitedConfig",
+    "TrainingConfig",
+    "check_comparison",
+    "check_seeds",
+    "probe_inputs",
+    "record_layer",
+    "similarity_grid",
+]
+
+#: Similarity measures the network-comparison experiments compute (``svcca.similarity_matrix``
+#: methods; PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
+MEASURES = ("pwcca", "cca", "svcca", "cka")
+
+
+@dataclass(frozen=True)
+class ThreadLimitedConfig(ExperimentConfig):
+    """Base of experiment configs whose run limits torch's and BLAS's threads.
+
+    Parameters
+    ----------
+    num_threads : int or None, default None
+        Limit torch and BLAS (threadpoolctl) to this many threads while the experiment runs
+        (restored afterwards); None leaves them as they are. Small networks and layers gain
+        nothing from more threads, and on a busy machine several threads per process slow
+        a run down by an order of magnitude. Not part of the cache key.
+
+    Notes
+    -----
+    Subclasses implement ``_run(progress)``; :meth:`run` calls it under
+    :func:`svcca.nn.limit_threads`.
+
+    Examples
+    --------
+    >>> from svcca.experiments.open_questions import OpenQuestionsConfig
+    >>> from svcca.experiments import ThreadLimitedConfig
+    >>> issubclass(OpenQuestionsConfig, ThreadLimitedConfig), OpenQuestionsConfig().num_threads
+    (True, None)
+    """
+
+    num_threads: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        check_int(self.num_threads, "num_threads", allow_none=True)
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        """Run the experiment under the thread limit; see the module's ``unpack`` for the arrays.
+
+        Examples
+        --------
+        >>> from svcca.experiments.conv_pair import ConvPairConfig
+        >>> arrays = ConvPairConfig.for_scale("tiny").run()
+        >>> arrays["seeds"].tolist()
+        [0, 1]
+        """
+        from ..nn.utils import limit_threads
+
+        with limit_threads(self.num_threads):
+            return self._run(progress)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class TrainingConfig(ThreadLimitedConfig):
+    """Base of experiment configs that train networks: the fields they all have, checked once.
+
+    Parameters
+    ----------
+    dataset : str, default "digits"
+        One of the experiment's :attr:`datasets` (``"digits"``: scikit-learn's 8x8 digits,
+        embedded; ``"cifar10"``: CIFAR-10 from the data folder).
+    image_size : int, default 8
+        Side of the digits images (16 or 32 upsample bilinearly; ignored for CIFAR-10).
+    epochs : int, default 10
+        Training epochs (Adam).
+    batch_size : int, default 128
+    lr : float, default 1e-3
+        Learning rate.
+    device : str, default "cpu"
+        Where networks train and run; on the CPU training is deterministic. Not part of the
+        cache key.
+    data_root : str or None, default None
+        Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`). Not part of the key.
+    verify_data : bool, default True
+        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
+    num_threads : int or None, default None
+        See :class:`ThreadLimitedConfig`. Not part of the key.
+
+    Notes
+    -----
+    Class attributes an experiment may set: ``datasets`` (the allowed datasets) and
+    ``min_epochs`` (1; 0 where an untrained or pretrained network is a valid run). The
+    digits' train/test split is seeded by :attr:`split_seed`. :meth:`build_model` reads the
+    model fields the experiment has (``model``, ``hidden``, ``arch``, ``width``,
+    ``blocks``, ``widths``) through :meth:`model_spec`, and :meth:`augmentation` reads
+    ``augment_shift`` where the experiment has one.
+
+    Examples
+    --------
+    A new experiment declares only its own fields and writes its own loop:
+
+    >>> from dataclasses import dataclass
+    >>> from typing import ClassVar
+    >>> from svcca.experiments import TrainingConfig
+    >>> @dataclass(frozen=True)
+    ... class Accuracy(TrainingConfig):
+    ...     experiment: ClassVar[str] = "accuracy_example"
+    ...     hidden: tuple = (32,)
+    ...     model: str = "mlp"
+    ...     seed: int = 0
+    ...     epochs: int = 2
+    ...
+    ...     def _run(self, progress):
+    ...         from svcca.nn import evaluate
+    ...
+    ...         data = self.load_data()
+    ...         net = self.build_model(data, self.seed)
+    ...         self.fit(net, data.train, self.seed, progress=progress)
+    ...         return {"accuracy": evaluate(net, data.test)[1]}
+    >>> float(Accuracy(num_threads=1).run()["accuracy"]) > 0.5
+    True
+    """
+
+    datasets: ClassVar[tuple[str, ...]] = ("digits", "cifar10")
+    min_epochs: ClassVar[int] = 1
+
+    dataset: str = "digits"
+    image_size: int = 8
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    device: str = field(default="cpu", compare=False)
+    data_root: str | None = field(default=None, compare=False)
+    verify_data: bool = field(default=True, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_option(self.dataset, "dataset", self.datasets)
+        check_int(self.image_size, "image_size")
+        check_int(self.epochs, "epochs", minimum=self.min_epochs)
+        check_int(self.batch_size, "batch_size")
+        lr = self.lr
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a positive finite number; got {self.lr!r}")
+
+    @property
+    def split_seed(self) -> int:
+        """Seed of the digits' train/test split: the config's ``seed``.
+
+        A seed variant of the experiment (:meth:`~ExperimentConfig.with_seed_offset`) thus
+        also draws another split. Experiments with a separate split seed declare a
+        ``split_seed`` field instead.
+        """
+        own: Any = self  # ``seed`` is the experiment's field
+        return int(own.seed)
+
+    def load_data(self) -> Any:
+        """The config's :class:`svcca.nn.data.ImageData`: the digits, or CIFAR-10 from the data folder.
+
+        Examples
+        --------
+        >>> from svcca.experiments.conv_pair import ConvPairConfig
+        >>> data = ConvPairConfig().load_data()
+        >>> data.name, data.input_shape
+        ('digits', (1, 8, 8))
+        """
+        from ..nn.data import load_cifar10, load_digits
+
+        if self.dataset == "digits":
+            return load_digits(image_size=self.image_size, seed=self.split_seed)
+        if self.dataset == "cifar10":
+            return load_cifar10(self.data_root, verify=self.verify_data)
+        raise NotImplementedError(f"{type(self).__name__} loads {self.dataset!r} itself")
+
+    def augmentation(self, data: Any) -> Any:
+        """Random shifts of up to ``augment_shift`` pixels filled with the data's background, or None.
+
+        None also for an experiment without an ``augment_shift`` field.
+        """
+        shift = getattr(self, "augment_shift", 0)
+        if not shift:
+            return None
+        from ..nn.data import RandomShift
+
+        return RandomShift(shift, fill=0.0 if data.background is None else data.background)
+
+    def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
+        """The kind and constructor arguments of the network (see :func:`svcca.nn.models.build_model`).
+
+        ``model`` (default ``"conv"`` when the experiment has no such field) chooses an
+        :class:`~svcca.nn.models.MLP` of ``hidden`` widths over the flattened images, a
+        :class:`~svcca.nn.models.ConvNet` of ``arch`` at channel multiplier ``width``, or a
+        :class:`~svcca.nn.models.SmallResNet` (``"resnet"``, ``"resnet_small"``) of
+        ``blocks`` and ``widths``; ``data`` gives the input shape and the classes.
+        """
+        own: Any = self  # the experiment's model fields, not declared on the base
+        kind = getattr(self, "model", "conv")
+        c, h, w = data.input_shape
+        k = data.n_classes
+        if kind == "mlp":
+            return "mlp", {"in_features": c * h * w, "hidden": own.hidden, "n_classes": k}
+        if kind == "conv":
+            return "conv", {"arch": own.arch, "in_channels": c, "n_classes": k, "width": own.width}
+        if kind in ("resnet", "resnet_small"):
+            return "resnet_small", {
+                "blocks": own.blocks,
+                "widths": own.widths,
+                "in_channels": c,
+                "n_classes": k,
+            }
+        raise NotImplementedError(f"{type(self).__name__} builds model {kind!r} itself")
+
+    def build_model(self, data: Any, seed: int, *, device: str | None = None, **changes: Any) -> Any:
+        """A fresh network of seed ``seed`` on the config's device.
+
+        Parameters
+        ----------
+        data : ImageData
+            Gives the input shape and the number of classes.
+        seed : int
+            Seeds the initialisation.
+        device : str, optional
+            Where to put it; default the config's ``device`` (``"cpu"`` to rebuild a stored
+            network for reading).
+        **changes
+            Constructor arguments that replace those of :meth:`model_spec` (e.g. ``width=``).
+
+        Examples
+        --------
+        >>> from svcca.experiments.conv_pair import ConvPairConfig
+        >>> cfg = ConvPairConfig()
+        >>> net = cfg.build_model(cfg.load_data(), seed=0)
+        >>> net.layer_names[:2]
+        ('conv1', 'conv2')
+        """
+        from ..nn.models import build_model
+
+        kind, kwargs = self.model_spec(data)
+        return build_model(kind, seed=int(seed), **{**kwargs, **changes}).to(device or self.device)
+
+    def fit(self, model: Any, train_data: Any, seed: int, *, progress: bool = False, **options: Any) -> Any:
+        """Train ``model`` in place with the config's settings; the one training call.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+        train_data : Dataset
+        seed : int
+            Seeds the batch order (and the augmentation).
+        progress : bool, default False
+        **options
+            Further :func:`svcca.nn.train` arguments (``augment``, ``target_train_accuracy``,
+            ...); ``eval_train`` defaults to False.
+
+        Returns
+        -------
+        svcca.nn.TrainHistory
+        """
+        from ..nn.train import train
+
+        options.setdefault("eval_train", False)
+        return train(
+            model,
+            train_data,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            seed=int(seed),
+            device=self.device,
+            deterministic=self.device == "cpu",
+            progress=progress,
+            **options,
+        )
+
+
+def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
+    """Check an experiment's ``seeds``: at least ``minimum`` distinct ints (one network each).
+
+    Parameters
+    ----------
+    seeds : tuple of int
+    minimum : int, default 1
+        Networks the experiment needs (2 for one that compares networks).
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        Saying how many distinct ints were expected and what arrived.
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import check_seeds
+    >>> check_seeds((0, 1, 2), minimum=2)
+    (0, 1, 2)
+    >>> check_seeds((3, 3), minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: seeds must be at least 2 distinct ints; got (3, 3)
+    """
+    values = tuple(seeds) if isinstance(seeds, (tuple, list)) else ()
+    if (
+        len(values) < minimum
+        or not values
+        or len(set(values)) != len(values)
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)
+    ):
+        raise ValueError(f"seeds must be at least {minimum} distinct ints; got {seeds!r}")
+    return tuple(int(v) for v in values)
+
+
+# --------------------------------------------------------------------------- comparing networks
+
+
+def check_comparison(cfg: Any) -> None:
+    """Check the fields of a network-comparison config: ``model``, ``measures``, ``eval_shift``.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, what it allows and what arrived.
+    """
+    check_option(cfg.model, "model", ("mlp", "conv"))
+    bad = [m for m in cfg.measures if m not in MEASURES]
+    if bad or not cfg.measures or len(set(cfg.measures)) != len(cfg.measures):
+        raise ValueError(f"measures must be distinct names from {MEASURES}; got {cfg.measures!r}")
+    if isinstance(cfg.eval_shift, bool) or not isinstance(cfg.eval_shift, int) or cfg.eval_shift < 0:
+        raise ValueError(f"eval_shift must be an int >= 0; got {cfg.eval_shift!r}")
+    if cfg.eval_shift and cfg.dataset != "digits":
+        raise ValueError(
+            f"eval_shift > 0 (a shifted probe set) is for the digits only; got dataset={cfg.dataset!r}"
+        )
+
+
+def probe_inputs(data: Any, n: int | None, max_shift: int, *, split: str = "test") -> tuple[Any, int]:
+    """The first ``n`` images of a split (all when None) under every shift of up to ``max_shift`` pixels.
+
+    Returns the :func:`svcca.nn.data.probe_set` of those images, a ``TensorDataset`` of
+    ``(images, labels, shifts)`` in shift-major order (``max_shift=0``: the images
+    themselves, shift ``(0, 0)``), and the number of images.
+    """
+    from ..nn.data import probe_set
+    from ..nn.utils import take
+
+    images = take(data.train if split == "train" else data.test, n)
+    fill = 0.0 if data.background is None else data.background
+    return probe_set(images, max_shift=max_shift, fill=fill), len(images)
+
+
+def record_layer(
+    nets: Sequence[Any], x: Any, layer: str, *, per_image: int | None, rng: Sequence[int]
+) -> list[np.ndarray]:
+    """One layer of every network over ``x``, samples first; conv layers as positions x channels.
+
+    Conv rows are subsampled uniformly to ``per_image`` times the number of images (all
+    when None) by :func:`svcca.conv.positions_as_samples`, the same rows for every network
+    (drawn from ``rng`` and the layer's shape only).
+    """
+    from ..conv import positions_as_samples
+    from ..nn.activations import record
+
+    out = []
+    for net in nets:
+        a = record(net, x, [layer], batch_size=1000)[layer]
+        if a.ndim == 4:
+            max_rows = None if per_image is None else int(per_image) * len(a)
+            a = positions_as_samples(a, max_rows=max_rows, rng=np.random.default_rng(list(rng)))
+        out.append(np.ascontiguousarray(a, dtype=np.float32))
+    return out
+
+
+def similarity_grid(acts: Mapping[Any, np.ndarray], measure: str, *, keep: float = 0.99) -> np.ndarray:
+    """Similarity of every pair of networks' activations of one layer (``n_nets x n_nets``).
+
+    Each network's layer is prepared once (``svcca.similarity_matrix``); PWCCA is the
+    symmetric average of its two sides, SVCCA keeps ``keep`` of each side's variance. The
+    sample-size warning is off: the experiments store the number of rows instead.
+    """
+    from .._grid import similarity_matrix
+
+    opts: dict[str, Any] = {}
+    if measure == "pwcca":
+        opts["side"] = "symmetric"
+    elif measure == "svcca":
+        opts["keep"] = keep
+    return np.array(similarity_matrix(acts, method=measure, warn=False, **opts).values)

@@ -1,0 +1,165 @@
+"""The experiments' toolbox: config bases, their checks, the shared steps, typed result data."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from svcca.experiments import ExperimentConfig, ExperimentResult, book_config, run_or_load  # noqa: E402
+from svcca.experiments._toolbox import ThreadLimitedConfig, TrainingConfig  # noqa: E402
+from svcca.experiments.conv_pair import ConvPairConfig, ConvPairData  # noqa: E402
+from svcca.experiments.generalization import GeneralizationConfig  # noqa: E402
+from svcca.experiments.seed_pair import SeedPairConfig  # noqa: E402
+from svcca.experiments.width import WidthConfig  # noqa: E402
+from svcca.nn.models import MLP, ConvNet  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+# --------------------------------------------------------------------------- cache keys
+
+#: Keys of the book's tiny configs computed by the code before the toolbox existed (each
+#: experiment declared every field itself): moving fields to a base must not change them.
+KEYS_BEFORE = {
+    "seed_pair": "c922c6db59378944319d92e5403448084e639bbf65f2c5103db7e689ad8d5a01",
+    "conv_pair": "56ed4f82201996bb749279d2dff45176d1d59b3fb4f2260da168a020285949a9",
+    "generalization": "d1f35fa8f5687b922ab9982f5ad6c5b30d09214927ff51e2da1091699c858bce",
+    "width": "cfabd0d8e79c2120084a55ec40078d6e44dc32cc04d74c29357f4c581cc4314c",
+    "open_questions": "e52d1baf7ccdb0461eafb35366d197f214ac4bfc7056c3e8723d7aa648c59df6",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYS_BEFORE))
+def test_cache_keys_are_those_of_the_configs_before_the_bases(name):
+    assert book_config(name, scale="tiny", seed_offset=0).key() == KEYS_BEFORE[name]
+
+
+def test_run_settings_are_not_part_of_the_key():
+    cfg = SeedPairConfig()
+    same = dataclasses.replace(cfg, device="cuda", data_root="data", verify_data=False, num_threads=None)
+    assert same.key() == cfg.key()
+    assert dataclasses.replace(cfg, lr=0.01).key() != cfg.key()  # negative control
+
+
+# --------------------------------------------------------------------------- checks, once
+
+
+@pytest.mark.parametrize("cls", [SeedPairConfig, ConvPairConfig, GeneralizationConfig, WidthConfig])
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"dataset": "mnist"}, r"dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
+        ({"image_size": 0}, r"image_size must be an int >= 1; got 0"),
+        ({"epochs": 0}, r"epochs must be an int >= 1; got 0"),
+        ({"batch_size": -1}, r"batch_size must be an int >= 1; got -1"),
+        ({"lr": 0.0}, r"lr must be a positive finite number; got 0.0"),
+        ({"lr": float("nan")}, r"lr must be a positive finite number; got nan"),
+        ({"num_threads": 0}, r"num_threads must be None or an int >= 1; got 0"),
+    ],
+)
+def test_every_training_config_checks_the_common_fields_alike(cls, overrides, match):
+    with pytest.raises(ValueError, match=match):
+        cls(**overrides)
+
+
+@pytest.mark.parametrize(("field", "value"), [("epochs", 2.5), ("batch_size", True), ("num_threads", "2")])
+def test_a_count_of_another_type_is_a_type_error(field, value):
+    with pytest.raises(TypeError, match=rf"{field} must be .*an int >= 1; got {value!r}"):
+        SeedPairConfig(**{field: value})
+
+
+@dataclass(frozen=True)
+class _Untrained(TrainingConfig):
+    experiment: ClassVar[str] = "toolbox_test_untrained"
+    min_epochs: ClassVar[int] = 0
+    datasets: ClassVar[tuple[str, ...]] = ("digits",)
+
+    seed: int = 0
+
+
+def test_an_experiment_sets_its_datasets_and_least_epochs():
+    assert _Untrained(epochs=0).epochs == 0
+    with pytest.raises(ValueError, match=r"dataset must be one of 'digits'; got 'cifar10'"):
+        _Untrained(dataset="cifar10")
+
+
+def test_the_split_seed_is_the_seed():
+    assert SeedPairConfig(seed=3).split_seed == 3
+    a, b = SeedPairConfig().load_data(), SeedPairConfig(seed=1).load_data()
+    assert not torch.equal(a.test.tensors[0], b.test.tensors[0])
+
+
+# --------------------------------------------------------------------------- the shared steps
+
+
+def test_build_model_is_the_constructor_the_fields_describe():
+    data = SeedPairConfig().load_data()
+    net = SeedPairConfig(hidden=(16, 8)).build_model(data, seed=4)
+    twin = MLP(64, (16, 8), 10, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), twin.state_dict().values()))
+    conv = ConvPairConfig(width=0.5).build_model(data, seed=2)
+    twin = ConvNet("pilot5", 1, 10, width=0.5, seed=2)
+    assert all(torch.equal(a, b) for a, b in zip(conv.state_dict().values(), twin.state_dict().values()))
+    wider = WidthConfig(depth=2).build_model(data, seed=0, hidden=(12, 12))
+    assert wider.layer_names == ("fc1", "fc2", "logits") and wider.logits.in_features == 12
+
+
+def test_fit_trains_with_the_configs_settings_reproducibly():
+    cfg = SeedPairConfig(hidden=(8,), epochs=1, batch_size=64)
+    data = cfg.load_data()
+    a, b = (cfg.build_model(data, seed=0) for _ in range(2))
+    hist = [cfg.fit(net, data.train, seed=5) for net in (a, b)]
+    assert len(hist[0].epoch) == 1
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    untrained = cfg.build_model(data, seed=0)
+    assert not torch.equal(untrained.logits.weight, a.logits.weight)  # negative control: it trained
+
+
+def test_augmentation_follows_augment_shift():
+    data = SeedPairConfig().load_data()
+    assert SeedPairConfig().augmentation(data) is None
+    assert SeedPairConfig(augment_shift=1).augmentation(data) is not None
+    assert GeneralizationConfig().augmentation(data) is None  # no augment_shift field
+
+
+def test_run_limits_threads_and_restores_them(tmp_path):
+    seen = {}
+
+    @dataclass(frozen=True)
+    class Probe(ThreadLimitedConfig):
+        experiment: ClassVar[str] = "toolbox_test_probe"
+
+        def _run(self, progress: bool) -> dict[str, np.ndarray]:
+            seen["threads"] = torch.get_num_threads()
+            return {"x": np.zeros(1)}
+
+    before = torch.get_num_threads()
+    Probe(num_threads=1).run()
+    assert seen["threads"] == 1 and torch.get_num_threads() == before
+
+
+# --------------------------------------------------------------------------- typed result data
+
+
+def test_result_data_is_the_experiments_typed_data(tmp_path):
+    result = run_or_load(ConvPairConfig.for_scale("tiny"), tmp_path)
+    data = result.data
+    assert isinstance(data, ConvPairData) and data.seeds == (0, 1)
+    assert [c.name for c in result.config.claims(result)] == [c.name for c in data.claims()]
+
+
+def test_an_experiment_without_typed_data_says_so_and_has_no_claims():
+    @dataclass(frozen=True)
+    class Plain(ExperimentConfig):
+        experiment: ClassVar[str] = "toolbox_test_plain"
+
+    result = ExperimentResult(Plain(), {"x": np.zeros(2)})
+    with pytest.raises(NotImplementedError, match="experiment 'toolbox_test_plain' has no typed result data"):
+        _ = result.data
+    assert Plain().claims(result) == []
