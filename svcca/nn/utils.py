@@ -63,16 +63,17 @@ def limit_threads(n: int | None) -> Iterator[None]:
     >>> torch.get_num_threads() == before
     True
     """
-    if check_int(n, "n", allow_none=True) is None:
+    threads = check_int(n, "n", allow_none=True)
+    if threads is None:
         yield
         return
     import torch
     from threadpoolctl import threadpool_limits
 
     previous = torch.get_num_threads()
-    torch.set_num_threads(int(n))
+    torch.set_num_threads(threads)
     try:
-        with threadpool_limits(limits=int(n)):
+        with threadpool_limits(limits=threads):
             yield
     finally:
         torch.set_num_threads(previous)
@@ -178,12 +179,13 @@ def take(dataset: Any, n: int | None) -> Any:
     >>> len(take(ds, 3)), take(ds, None) is ds, take(ds, 10) is ds
     (3, True, True)
     """
-    if check_int(n, "n", allow_none=True) is None or n >= len(dataset):
+    count = check_int(n, "n", allow_none=True)
+    if count is None or count >= len(dataset):
         return dataset
     import torch
     from torch.utils.data import TensorDataset
 
-    return TensorDataset(*get_items(dataset, torch.arange(int(n))))
+    return TensorDataset(*get_items(dataset, torch.arange(count)))
 
 
 def sample_positions(
