@@ -467,7 +467,9 @@ _TRIDIAGONAL_TOL = 2e-12
 def svdvals_tridiagonal(M: np.ndarray, tol: float = _TRIDIAGONAL_TOL) -> np.ndarray | None:
     """Singular values of a real float64 matrix, descending; None when it cannot be sure.
 
-    About twice as fast as LAPACK's SVD for large square matrices, and as accurate. The large singular values come from the eigenvalues of ``B = A A^T`` (``A`` = ``M``
+    About twice as fast as LAPACK's SVD for large square matrices, and as accurate.
+
+    The large singular values come from the eigenvalues of ``B = A A^T`` (``A`` = ``M``
     or ``M^T``, whichever has fewer rows): one Householder tridiagonalisation (``sytrd``)
     and ``sterf``. Squaring costs accuracy only for the small ones: an eigenvalue of
     ``B`` is known to about ``c eps s_max^2`` (``c <= max(p, q)``), so ``s_i`` to about
