@@ -503,7 +503,7 @@ def plot_layer_identification(
 
 def plot_intrinsic_dimensionality(
     ks: ArrayOrTensor,
-    accuracies: ArrayOrTensor,
+    accuracies: ArrayOrTensor | Mapping[str, ArrayOrTensor],
     *,
     full_accuracy: float | None = None,
     chance: float | None = None,
