@@ -27,7 +27,8 @@ import os
 import platform
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -105,7 +106,7 @@ def oracle(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- timing
-def best_times(funcs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+def best_times(funcs: Mapping[str, Callable[..., Any]], repeat: int) -> dict[str, float]:
     """Best wall time of each function, repetitions interleaved so that load from other
     processes hits every method alike."""
     for f in funcs.values():  # warm up (BLAS threads, caches, lazy imports)
@@ -148,7 +149,7 @@ def two_layers(rng: np.random.Generator, n: int, p: int, q: int, dtype: type) ->
     return X.astype(dtype), Y.astype(dtype)
 
 
-def bench_sizes(sizes: list[tuple[int, int, int, type]], repeat: int, seed: int = 0) -> None:
+def bench_sizes(sizes: Sequence[tuple[int, int, int, type]], repeat: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     header = (
         f"{'n':>6} {'p':>4} {'q':>4} {'dtype':>7} {'measure':>7} | {'ours ms':>8} {'classic ms':>10} "
@@ -160,17 +161,17 @@ def bench_sizes(sizes: list[tuple[int, int, int, type]], repeat: int, seed: int 
         X, Y = two_layers(rng, n, p, q, dtype)
         Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
         kw = {"dtype": np.float32} if dtype == np.float32 else {}
-        ours = {
+        ours: dict[str, Callable[..., Any]] = {
             "cca": lambda X=X, Y=Y, kw=kw: svcca.cca(X, Y, **kw),
             "svcca": lambda X=X, Y=Y, kw=kw: svcca.svcca(X, Y, keep=0.99, **kw),
             "pwcca": lambda X=X, Y=Y, kw=kw: svcca.pwcca(X, Y, **kw),
         }
-        classic = {
+        classic: dict[str, Callable[..., Any]] = {
             "cca": lambda X=X, Y=Y: classic_cca(X, Y),
             "svcca": lambda X=X, Y=Y: classic_svcca(X, Y),
             "pwcca": lambda X=X, Y=Y: classic_pwcca(X, Y),
         }
-        funcs = {"floor": lambda Xc=Xc, Yc=Yc: floor_products(Xc, Yc)}
+        funcs: dict[str, Callable[..., Any]] = {"floor": lambda Xc=Xc, Yc=Yc: floor_products(Xc, Yc)}
         funcs.update({f"ours {k}": f for k, f in ours.items()})
         funcs.update({f"classic {k}": f for k, f in classic.items()})
         with warnings.catch_warnings():

@@ -62,7 +62,7 @@ def flat(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def best_times(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, tuple[float, Any]]:
+def best_times(fns: dict[str, Callable[..., Any]], repeats: int) -> dict[str, tuple[float, Any]]:
     """Best wall time of each function over ``repeats`` interleaved rounds, and its result."""
     best: dict[str, tuple[float, Any]] = {}
     for _ in range(repeats):
@@ -83,7 +83,7 @@ def part1(quick: bool) -> None:
     p = size * size * channels
     print(f"\n1. shift-closed set: {n_images} images x {size * size} cyclic shifts = {n} samples;")
     print(f"   layers {size}x{size}x{channels} ({p} neurons each when flattened), float64\n")
-    fns: dict[str, Callable[[], Any]] = {"svcca.cca (flattened layers)": lambda: svcca.cca(flat(A), flat(B))}
+    fns: dict[str, Callable[..., Any]] = {"svcca.cca (flattened layers)": lambda: svcca.cca(flat(A), flat(B))}
     for method in ("auto", "svd"):
         fns[f"dft_cca (method={method!r})"] = lambda m=method: dft_cca(A, B, method=m)
     rows = [(name, t, res) for name, (t, res) in best_times(fns, 3).items()]

@@ -26,16 +26,18 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 
-def _sync(torch, device) -> None:
+def _sync(torch: Any, device: Any) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def best_of(f, repeats: int, torch, device) -> tuple[float, object]:
+def best_of(f: Callable[[], Any], repeats: int, torch: Any, device: Any) -> tuple[float, Any]:
     best, out = float("inf"), None
     for _ in range(repeats):
         _sync(torch, device)
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     svcca.cca(X[:2000, :64], Y[:2000, :64])
     _sync(torch, device)
 
-    def grams():
+    def grams() -> tuple[Any, Any, Any]:
         return X.mT @ X, Y.mT @ Y, X.mT @ Y
 
     rows: list[tuple[str, str]] = []

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +51,9 @@ def per_pair(method: str, a: dict, b: dict) -> np.ndarray:
     return np.array([[f(X, Y) for Y in b.values()] for X in a.values()])
 
 
-def timed_pair(f, g, repeats: int) -> tuple[tuple[float, float], tuple[float, float], object, object]:
+def timed_pair(
+    f: Callable[..., Any], g: Callable[..., Any], repeats: int
+) -> tuple[tuple[float, float], tuple[float, float], Any, Any]:
     """Best (wall, cpu) seconds of ``f`` and of ``g``, run alternately so that a busy machine
     slows both alike; CPU time is the steadier figure on a shared machine."""
     best_f, best_g = [np.inf, np.inf], [np.inf, np.inf]
@@ -64,7 +68,7 @@ def timed_pair(f, g, repeats: int) -> tuple[tuple[float, float], tuple[float, fl
                 out_f = out
             else:
                 out_g = out
-    return tuple(best_f), tuple(best_g), out_f, out_g
+    return (best_f[0], best_f[1]), (best_g[0], best_g[1]), out_f, out_g
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     batch_bytes = 0
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    for i, rows in enumerate(sizes):
-        X, Y = make_batch(seed, i, rows)
+    for i, n_rows in enumerate(sizes):
+        X, Y = make_batch(seed, i, n_rows)
         batch_bytes = max(batch_bytes, X.nbytes + Y.nbytes)
         t0 = time.perf_counter()
         acc.update(X, Y)
@@ -103,22 +103,22 @@ def main(argv: list[str] | None = None) -> None:
 
     layout = f"{n:,} rows x {CHANNELS} + {CHANNELS} channels"
     print(f"streaming CCA: {layout}, {len(sizes)} batches of {args.batch:,} rows")
-    rows = [
+    table = [
         ("one batch (X and Y, float32)", f"{batch_bytes / 2**20:10.1f} MB"),
         ("peak allocated while streaming", f"{peak / 2**20:10.1f} MB"),
         ("peak beyond one batch (target < 100 MB)", f"{beyond / 2**20:10.1f} MB"),
         ("streaming time (update + cca)", f"{t_stream:10.3f} s"),
     ]
     if t_batch is not None:
-        rows += [
+        table += [
             ("in-memory svcca.cca time", f"{t_batch:10.3f} s"),
             ("streaming / in-memory (target <= 1.5)", f"{t_stream / t_batch:10.2f}x"),
             ("max |rho_stream - rho_batch|", f"{diff:10.1e}"),
         ]
     else:
-        rows.append(("in-memory svcca.cca", f"skipped: needs ~{need / 2**30:.1f} GiB"))
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
+        table.append(("in-memory svcca.cca", f"skipped: needs ~{need / 2**30:.1f} GiB"))
+    width = max(len(r[0]) for r in table)
+    for name, value in table:
         print(f"  {name:<{width}}  {value}")
     print(f"  similarity {res.similarity:.6f}, x_rank {res.x_rank}, y_rank {res.y_rank}")
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sized
+from typing import cast
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         # unpickle the batches) is not instantiated
         download_and_extract_archive(CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
         data = load_cifar10(root)
-    print(f"CIFAR-10 ready in {folder}: {len(data.train)} train, {len(data.test)} test images")
+    # ImageData types its splits as Dataset, which declares no __len__; these are tensor sets
+    n_train, n_test = len(cast(Sized, data.train)), len(cast(Sized, data.test))
+    print(f"CIFAR-10 ready in {folder}: {n_train} train, {n_test} test images")
     return 0
 
 

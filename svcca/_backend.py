@@ -21,14 +21,17 @@ __all__ = ["is_torch", "get_ops", "NumpyOps", "TorchOps", "to_numpy"]
 
 
 def is_torch(x: Any) -> bool:
-    """True when ``x`` is a ``torch.Tensor`` (without importing torch)."""
+    """Tell whether ``x`` is a ``torch.Tensor`` (without importing torch)."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU;
-    bfloat16, which numpy lacks, arrives as float32, exactly)."""
+    """Return ``x`` as a numpy array.
+
+    Torch tensors are detached and moved to the CPU; bfloat16, which numpy lacks, arrives
+    as float32, exactly.
+    """
     if is_torch(x):
         x = x.detach().cpu()
         if x.dtype == sys.modules["torch"].bfloat16:
@@ -39,7 +42,7 @@ def to_numpy(x: Any) -> np.ndarray:
 
 @functools.cache
 def _scipy_own_blas() -> tuple[Any, ...]:
-    """threadpoolctl controllers of the BLAS libraries that scipy loads beside numpy's.
+    """Find the threadpoolctl controllers of the BLAS libraries that scipy loads beside numpy's.
 
     Wheels from PyPI ship numpy and scipy each with its own OpenBLAS. Two thread pools
     that take turns fight: the workers of one spin for a while after each call, so a
@@ -110,8 +113,10 @@ class NumpyOps:
 
     # construction / conversion -------------------------------------------------------
     def asarray(self, x: Any, complex_ok: bool = True) -> np.ndarray:
-        """``x`` in the compute precision (float64 unless float32 was asked for); no copy
-        when it already is."""
+        """Convert ``x`` to the compute precision (float64 unless float32 was asked for).
+
+        No copy is made when it already is.
+        """
         a = np.asarray(x)
         target: Any
         if np.iscomplexobj(a) and complex_ok:
@@ -243,7 +248,7 @@ class NumpyOps:
         return trsm(1.0, Ly, M, side=1, lower=1, trans_a=2, overwrite_b=1)
 
     def sub_outer_(self, A: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
-        """``A -= alpha * conj(x) y^T`` in place (a BLAS rank-1 update: no temporary)."""
+        """Compute ``A -= alpha * conj(x) y^T`` in place (a BLAS rank-1 update: no temporary)."""
         from scipy.linalg import get_blas_funcs
 
         x, y = x.conj(), y  # A -= alpha x y^T
@@ -263,8 +268,11 @@ class NumpyOps:
 
     # elementwise / reductions ----------------------------------------------------------
     def mean0(self, a: np.ndarray) -> np.ndarray:
-        """Column means. Large 2-D arrays go through BLAS (``1^T a / n``: one pass, on
-        every BLAS thread); the summation error is of the same order as numpy's."""
+        """Column means.
+
+        Large 2-D arrays go through BLAS (``1^T a / n``: one pass, on every BLAS thread);
+        the summation error is of the same order as numpy's.
+        """
         if a.ndim == 2 and a.size >= 1 << 16 and a.dtype.kind in "fc" and a.shape[0] > 1:
             ones = np.ones(a.shape[0], dtype=a.real.dtype)
             return (ones @ a) / a.shape[0]
@@ -542,8 +550,9 @@ _TRIDIAGONAL_TOL = 2e-12
 
 
 def svdvals_tridiagonal(M: np.ndarray, tol: float = _TRIDIAGONAL_TOL) -> np.ndarray | None:
-    """Singular values of a real float64 matrix, descending, about twice as fast as
-    LAPACK's SVD for large square matrices and as accurate; None when it cannot be sure.
+    """Singular values of a real float64 matrix, descending; None when it cannot be sure.
+
+    About twice as fast as LAPACK's SVD for large square matrices, and as accurate.
 
     The large singular values come from the eigenvalues of ``B = A A^T`` (``A`` = ``M``
     or ``M^T``, whichever has fewer rows): one Householder tridiagonalisation (``sytrd``)

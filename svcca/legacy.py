@@ -44,6 +44,7 @@ import numpy as np
 
 from ._backend import is_torch, to_numpy
 from ._cca import _col_scale_tolerance
+from ._typing import ArrayOrTensor
 from ._validation import check_epsilon, warn_sample_size
 
 __all__ = [
@@ -59,7 +60,7 @@ _LAYOUT = "(num_neurons, num_datapoints)"
 
 
 # --------------------------------------------------------------------------------- checks
-def _check_acts(acts: Any, name: str) -> np.ndarray:
+def _check_acts(acts: ArrayOrTensor | None, name: str) -> np.ndarray:
     """One activation array in the original layout, as float64; errors name what arrived."""
     if acts is None:
         raise TypeError(f"{name} must be an array of shape {_LAYOUT}; got None")
@@ -103,7 +104,7 @@ def _check_narrow(acts: np.ndarray, name: str) -> None:
         )
 
 
-def _check_pair(acts1: Any, acts2: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(acts1: ArrayOrTensor, acts2: ArrayOrTensor) -> tuple[np.ndarray, np.ndarray]:
     a1 = _check_acts(acts1, "acts1")
     a2 = _check_acts(acts2, "acts2")
     _check_narrow(a1, "acts1")
@@ -224,7 +225,7 @@ def _thin_svd(Xs: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _flip(v: np.ndarray) -> float:
-    """The sign that makes the largest-magnitude entry of ``v`` positive."""
+    """Return the sign that makes the largest-magnitude entry of ``v`` positive."""
     if v.size == 0:
         return 1.0
     return -1.0 if v[np.argmax(np.abs(v))] < 0 else 1.0
@@ -310,9 +311,10 @@ def _place(full_size: int, idxs: np.ndarray, block: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- summaries
-def sum_threshold(array: Any, threshold: float) -> int:
-    """Index at which the leading entries of a decreasing array first reach ``threshold``
-    of its total (the original ``cca_core.sum_threshold``).
+def sum_threshold(array: ArrayOrTensor, threshold: float) -> int:
+    """Count the leading entries of a decreasing array that first reach ``threshold`` of its total.
+
+    The original ``cca_core.sum_threshold``.
 
     Parameters
     ----------
@@ -382,8 +384,8 @@ def _idxs_of(acts: np.ndarray, epsilon: float) -> np.ndarray:
 
 # --------------------------------------------------------------------------- public API
 def get_cca_similarity(
-    acts1: Any,
-    acts2: Any,
+    acts1: ArrayOrTensor,
+    acts2: ArrayOrTensor,
     epsilon: float = 0.0,
     threshold: float = 0.98,
     compute_coefs: bool = True,
@@ -553,13 +555,13 @@ def _dirns(side: _Side, coef: np.ndarray) -> np.ndarray:
 
 
 def robust_cca_similarity(
-    acts1: Any,
-    acts2: Any,
+    acts1: ArrayOrTensor,
+    acts2: ArrayOrTensor,
     threshold: float = 0.98,
     epsilon: float = 1e-6,
     compute_dirns: bool = True,
 ) -> dict[str, Any]:
-    """The original's retry-with-noise wrapper; here simply :func:`get_cca_similarity`.
+    """Compute CCA as the original's retry-with-noise wrapper did; here simply :func:`get_cca_similarity`.
 
     **Layout: NEURONS x DATAPOINTS.** The original retried with added noise when the SVD
     did not converge; the SVD-based computation here does not fail that way, so no noise
@@ -576,13 +578,26 @@ def robust_cca_similarity(
     -------
     dict
         As :func:`get_cca_similarity` with ``verbose=False``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import legacy
+    >>> rng = np.random.default_rng(0)
+    >>> acts1 = rng.standard_normal((10, 500))                  # 10 neurons, 500 datapoints
+    >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 500))])
+    >>> res = legacy.robust_cca_similarity(acts1, acts2)
+    >>> np.round(res["cca_coef1"][:4], 2), res["cca_dirns1"].shape
+    (array([1. , 1. , 1. , 0.2]), (10, 500))
     """
     return get_cca_similarity(
         acts1, acts2, epsilon=epsilon, threshold=threshold, compute_dirns=compute_dirns, verbose=False
     )
 
 
-def compute_pwcca(acts1: Any, acts2: Any, epsilon: float = 0.0, *, rtol: float | None = None) -> tuple:
+def compute_pwcca(
+    acts1: ArrayOrTensor, acts2: ArrayOrTensor, epsilon: float = 0.0, *, rtol: float | None = None
+) -> tuple:
     """Projection-weighted CCA, as the original ``pwcca.compute_pwcca``.
 
     **Layout: NEURONS x DATAPOINTS** (the original's), not samples first.
@@ -674,7 +689,7 @@ def compute_pwcca(acts1: Any, acts2: Any, epsilon: float = 0.0, *, rtol: float |
     return np.sum(weights * coefs), weights, coefs
 
 
-def get_pca(acts: Any, compute_dirns: bool = False) -> dict[str, Any]:
+def get_pca(acts: ArrayOrTensor, compute_dirns: bool = False) -> dict[str, Any]:
     """Principal components of one layer, as the original ``numpy_pca.get_pca``.
 
     **Layout: NEURONS x DATAPOINTS** (the original's), not samples first.
@@ -730,7 +745,9 @@ def get_pca(acts: Any, compute_dirns: bool = False) -> dict[str, Any]:
     return out
 
 
-def get_pls_similarity(acts1: Any, acts2: Any, compute_dirns: bool = True) -> dict[str, Any]:
+def get_pls_similarity(
+    acts1: ArrayOrTensor, acts2: ArrayOrTensor, compute_dirns: bool = True
+) -> dict[str, Any]:
     """Partial least squares between two layers, as the original ``numpy_pls.get_pls_similarity``.
 
     **Layout: NEURONS x DATAPOINTS** (the original's), not samples first. The layers may have

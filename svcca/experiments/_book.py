@@ -34,6 +34,13 @@ class BookExperiment:
     claim_chapters : dict of str -> str
         Chapters of claims shown elsewhere than ``chapter``, by claim-name prefix
         (``{"seed_pair.methods": "03_other_methods"}``).
+
+    Examples
+    --------
+    >>> from svcca.experiments import book_experiments
+    >>> exp = book_experiments()["seed_pair"]
+    >>> exp.name, type(exp.make("tiny")).__name__
+    ('seed_pair', 'SeedPairConfig')
     """
 
     name: str
@@ -43,7 +50,7 @@ class BookExperiment:
     claim_chapters: Mapping[str, str] = field(default_factory=dict)
 
     def chapter_of(self, claim: str) -> str:
-        """The chapter that states ``claim`` (a claim name of this experiment)."""
+        """Name the chapter that states ``claim`` (a claim name of this experiment)."""
         for prefix, chapter in self.claim_chapters.items():
             if claim == prefix or claim.startswith(prefix + "."):
                 return chapter
@@ -89,7 +96,11 @@ def _registry() -> tuple[BookExperiment, ...]:
 
 
 def book_experiments() -> dict[str, BookExperiment]:
-    """Every experiment the book runs, by registry name, in the book's order.
+    """List every experiment the book runs, by registry name, in the book's order.
+
+    Returns
+    -------
+    dict of str -> BookExperiment
 
     Examples
     --------
@@ -101,7 +112,7 @@ def book_experiments() -> dict[str, BookExperiment]:
 
 
 def seed_offset_from_env() -> int:
-    """``$SVCCA_SEED_OFFSET`` as an int (default 0): the book built under a seed variant."""
+    """Read ``$SVCCA_SEED_OFFSET`` as an int (default 0): the book built under a seed variant."""
     raw = os.environ.get("SVCCA_SEED_OFFSET", "0").strip() or "0"
     try:
         return int(raw)
@@ -110,7 +121,7 @@ def seed_offset_from_env() -> int:
 
 
 def book_config(name: str, scale: str | None = None, seed_offset: int | None = None) -> ExperimentConfig:
-    """The config of one of the book's experiments.
+    """Build the config of one of the book's experiments.
 
     Parameters
     ----------

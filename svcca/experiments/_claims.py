@@ -144,7 +144,28 @@ def claim_details(labels: Iterable[Any], values: Any, prefix: str = "") -> dict[
 
 
 class ClaimFailure(AssertionError):
-    """Raised by :func:`check_claims`: lists every failing claim with its value and bound."""
+    """Raised by :func:`check_claims`: lists every failing claim with its value and bound.
+
+    An ``AssertionError``, so that a failing claim in a chapter or a test reads as a failed
+    assertion.
+
+    Parameters
+    ----------
+    failed : sequence of Claim
+        The claims that do not hold (kept as the ``failed`` attribute).
+    total : int
+        How many claims were checked.
+
+    Examples
+    --------
+    >>> bad = Claim("demo.bad", "below one half", value=0.7, relation="<", bound=0.5)
+    >>> err = ClaimFailure([bad], total=3)
+    >>> [c.name for c in err.failed]
+    ['demo.bad']
+    >>> print(err)
+    1 of 3 claims do not hold:
+      - demo.bad: below one half -- measured 0.7 < 0.5? FAILS (margin -0.2)
+    """
 
     def __init__(self, failed: Sequence[Claim], total: int) -> None:
         self.failed = tuple(failed)
@@ -200,7 +221,16 @@ def check_claims(claims: Iterable[Claim]) -> list[Claim]:
 
 
 def claims_markdown(claims: Iterable[Claim]) -> str:
-    """A Markdown table of claims (statement, value, bound, margin, verdict) for a page.
+    """Format claims as a Markdown table (statement, value, bound, margin, verdict).
+
+    Parameters
+    ----------
+    claims : iterable of Claim
+
+    Returns
+    -------
+    str
+        The table, one row per claim; failing claims read ``**no**``.
 
     Examples
     --------

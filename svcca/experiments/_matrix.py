@@ -60,7 +60,7 @@ class Variant:
         return f"seed+{self.seed_offset}/{self.kernel}"
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """The environment of a job: this kernel and one thread for torch and BLAS."""
+        """Build the environment of a job: this kernel and one thread for torch and BLAS."""
         env = dict(os.environ if base is None else base)
         env.pop("ATEN_CPU_CAPABILITY", None)
         if self.kernel != "native":
@@ -72,7 +72,7 @@ class Variant:
 
 
 def current_variant() -> Variant:
-    """The variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``)."""
+    """Read the variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``)."""
     from ._book import seed_offset_from_env
 
     kernel = os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower() or "native"
@@ -153,7 +153,7 @@ class MatrixResult:
         }
 
     def summary(self) -> str:
-        """A plain-text table, claim x variant, with each claim's smallest margin."""
+        """Format a plain-text table, claim x variant, with each claim's smallest margin."""
         variants = self.variants
         width = max([8, *(len(v) for v in variants)])
         table = self.table()
@@ -325,7 +325,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``svcca claims``."""
+    """Add the options of ``svcca claims`` to ``parser``."""
     parser.add_argument("--only", nargs="+", metavar="NAME", help="book experiments to run (default: all)")
     parser.add_argument(
         "--seed-offsets", nargs="+", type=int, default=[0, 1, 2], metavar="K", help="default: 0 1 2"

@@ -44,9 +44,29 @@ class ActivationSink(Protocol):
 
     Tensors arrive in the samples-first layout, on the model's device, detached; a sink
     that keeps them must copy or move them (``ArraySink`` moves them to host numpy).
+    The streaming accumulators of :mod:`svcca.streaming` are sinks too.
+
+    Examples
+    --------
+    A sink that keeps a running count of samples per layer:
+
+    >>> import torch
+    >>> from svcca.nn.activations import ActivationSink
+    >>> class Count:
+    ...     def __init__(self):
+    ...         self.n = {}
+    ...     def update(self, batch):
+    ...         for name, t in batch.items():
+    ...             self.n[name] = self.n.get(name, 0) + t.shape[0]
+    >>> sink = Count()
+    >>> sink.update({"fc1": torch.ones(4, 8)})
+    >>> isinstance(sink, ActivationSink), sink.n
+    (True, {'fc1': 4})
     """
 
-    def update(self, batch: Mapping[str, torch.Tensor]) -> None: ...
+    def update(self, batch: Mapping[str, torch.Tensor]) -> None:
+        """Consume one batch: ``{layer: tensor of shape (batch_size, ...)}``."""
+        ...
 
 
 class ArraySink:
@@ -73,6 +93,7 @@ class ArraySink:
         self._chunks: dict[str, list[np.ndarray]] = {}
 
     def update(self, batch: Mapping[str, torch.Tensor]) -> None:
+        """Append one batch, ``{layer: tensor}``, moved to host numpy."""
         for name, t in batch.items():
             a = t.detach().cpu().numpy()
             self._chunks.setdefault(name, []).append(
@@ -85,7 +106,7 @@ class ArraySink:
 
 
 def layer_names_of(model: nn.Module) -> tuple[str, ...]:
-    """The model's analysable layers (its ``layer_names``), or a clear error when it has none."""
+    """Return the model's analysable layers (its ``layer_names``); a clear error when it has none."""
     names = getattr(model, "layer_names", None)
     if names is None:
         raise ValueError(
@@ -266,8 +287,35 @@ def iter_activations(
     The primitive under :func:`record`. Two models run over the same ``data`` yield their
     batches in the same order, so zipping two iterators streams a pair of layers into an
     accumulator. The model is in eval mode (its mode is restored when the iterator ends or
-    is closed) and no gradients are kept. Parameters as in :func:`record`; the arguments
-    are checked when it is called, the model runs as the batches are drawn.
+    is closed) and no gradients are kept. The arguments are checked when it is called,
+    the model runs as the batches are drawn.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        As in :func:`record`.
+    data : Dataset, DataLoader, torch.Tensor, numpy array, or iterable of batches
+        As in :func:`record`.
+    layers : sequence of str, optional
+        As in :func:`record`; default ``model.layer_names``.
+    batch_size : int, default=256
+        As in :func:`record`.
+    device : str or torch.device, optional
+        As in :func:`record`.
+    pool, stride, positions
+        As in :func:`record`.
+    method : {"auto", "hooks", "fx"}, default="auto"
+        As in :func:`record`.
+
+    Yields
+    ------
+    dict of str -> torch.Tensor
+        One batch per item: ``{layer: tensor}``, samples first, detached, on ``device``.
+
+    Raises
+    ------
+    ValueError
+        No layers, repeated layers, or a ``batch_size`` that is not a positive int.
 
     Examples
     --------

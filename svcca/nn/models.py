@@ -116,6 +116,7 @@ class MLP(nn.Module):
         self.layer_names: tuple[str, ...] = (*(f"fc{i}" for i in range(1, len(hidden) + 1)), "logits")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map inputs of shape ``(n, ...)`` (flattened) to logits of shape ``(n, n_classes)``."""
         x = x.flatten(1)
         for name in self.layer_names:
             x = getattr(self, name)(x)
@@ -262,6 +263,7 @@ class ConvNet(nn.Module):
         self.layer_names: tuple[str, ...] = (*self._convs, "logits")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images of shape ``(n, channels, height, width)`` to logits of shape ``(n, n_classes)``."""
         for name in self._convs:
             x = getattr(self, name)(x)
         return self.logits(self.pool(x))
@@ -365,6 +367,7 @@ class SmallResNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images of shape ``(n, channels, height, width)`` to logits of shape ``(n, n_classes)``."""
         x = self.stem(x)
         for k in (1, 2, 3):
             x = self.get_submodule(f"stage{k}")(x)
@@ -438,6 +441,7 @@ class LSTMLanguageModel(nn.Module):
         self.layer_names: tuple[str, ...] = ("embedding", *self._lstms, "logits")
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Map token ids of shape ``(n, seq_len)`` to next-token logits ``(n, seq_len, vocab_size)``."""
         x = self.embedding(tokens)
         for name in self._lstms:
             x, _ = self.get_submodule(name)(self.drop(x))
@@ -464,7 +468,7 @@ def torchvision_resnet(
     allow_download: bool = True,
     seed: int | None = None,
 ) -> nn.Module:
-    """A torchvision ResNet with ``layer_names``; pretrained weights only via torchvision's cache.
+    """Build a torchvision ResNet with ``layer_names``; pretrained weights only via torchvision's cache.
 
     Parameters
     ----------
@@ -492,6 +496,15 @@ def torchvision_resnet(
     RuntimeError
         When pretrained weights are requested but neither cached nor downloadable, with the
         path they are expected at.
+    ValueError
+        For an unknown ``name``, or ``num_classes`` other than 1000 with ``weights``.
+
+    Examples
+    --------
+    >>> from svcca.nn.models import torchvision_resnet
+    >>> net = torchvision_resnet("resnet18", num_classes=3, seed=0)
+    >>> net.config
+    {'name': 'resnet18', 'weights': None, 'num_classes': 3}
     """
     import torchvision
 
@@ -540,7 +553,23 @@ def resnet18(
     allow_download: bool = True,
     seed: int | None = None,
 ) -> nn.Module:
-    """torchvision's ResNet-18 with ``layer_names`` (see :func:`torchvision_resnet`).
+    """Build torchvision's ResNet-18 with ``layer_names`` (see :func:`torchvision_resnet`).
+
+    Parameters
+    ----------
+    weights : None, str or torchvision Weights, default=None
+        As in :func:`torchvision_resnet`: ``None`` initialises at random.
+    num_classes : int, optional
+        Output classes for random initialisation (default 1000); not with ``weights``.
+    allow_download : bool, default=True
+        ``False`` fails fast when the pretrained weights are not cached.
+    seed : int, optional
+        Seeds the random initialisation.
+
+    Returns
+    -------
+    torchvision.models.ResNet
+        With ``layer_names``: the stem, every residual block and the logits.
 
     Examples
     --------
@@ -561,7 +590,31 @@ def resnet50(
     allow_download: bool = True,
     seed: int | None = None,
 ) -> nn.Module:
-    """torchvision's ResNet-50 with ``layer_names`` (see :func:`torchvision_resnet`)."""
+    """Build torchvision's ResNet-50 with ``layer_names`` (see :func:`torchvision_resnet`).
+
+    Parameters
+    ----------
+    weights : None, str or torchvision Weights, default=None
+        As in :func:`torchvision_resnet`: ``None`` initialises at random.
+    num_classes : int, optional
+        Output classes for random initialisation (default 1000); not with ``weights``.
+    allow_download : bool, default=True
+        ``False`` fails fast when the pretrained weights are not cached.
+    seed : int, optional
+        Seeds the random initialisation.
+
+    Returns
+    -------
+    torchvision.models.ResNet
+        With ``layer_names``: the stem, every residual block and the logits.
+
+    Examples
+    --------
+    >>> from svcca.nn.models import resnet50
+    >>> net = resnet50(num_classes=5, seed=0)
+    >>> net.layer_names[:2], net.layer_names[-2:], len(net.layer_names)
+    (('maxpool', 'layer1.0'), ('layer4.2', 'fc'), 18)
+    """
     return torchvision_resnet(
         "resnet50", weights=weights, num_classes=num_classes, allow_download=allow_download, seed=seed
     )
@@ -576,9 +629,22 @@ def build_model(kind: str, *, seed: int | None = None, **config: Any) -> nn.Modu
     Parameters
     ----------
     kind : {"mlp", "conv", "resnet_small", "lstm_lm", "resnet18", "resnet50", ...}
+        :class:`MLP`, :class:`ConvNet`, :class:`SmallResNet`, :class:`LSTMLanguageModel`, or
+        a torchvision ResNet (:func:`torchvision_resnet`).
     seed : int, optional
+        Seeds the random initialisation.
     **config
         The constructor's keyword arguments; ``model.config`` of a built model round-trips.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model, with ``layer_names`` and ``config``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``; the message lists the known ones.
 
     Examples
     --------

@@ -104,6 +104,15 @@ class TrainHistory:
         and what the same samples would have cost without freezing.
     parameter_updates, parameter_updates_full : int
         Sum over steps of the number of parameters updated, with and without freezing.
+
+    Examples
+    --------
+    >>> from svcca.nn.train import TrainHistory
+    >>> h = TrainHistory(epoch=(1, 2), test_accuracy=(0.81, 0.9), flops=3.0, flops_full=4.0)
+    >>> h.final_test_accuracy, h.compute_saved
+    (0.9, 0.25)
+    >>> TrainHistory.from_dict(h.to_dict()) == h
+    True
     """
 
     epoch: tuple[int, ...] = ()
@@ -178,15 +187,50 @@ class Checkpoint:
 
 
 def steps_per_epoch(n_samples: int, batch_size: int) -> int:
-    """Optimizer steps per epoch: ``ceil(n_samples / batch_size)`` (the last batch may be smaller)."""
+    """Count the optimizer steps of one epoch: ``ceil(n_samples / batch_size)``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Training samples.
+    batch_size : int
+        Samples per step; the last batch may be smaller.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from svcca.nn.train import steps_per_epoch
+    >>> steps_per_epoch(1000, 128), steps_per_epoch(1024, 128)
+    (8, 8)
+    """
     return -(-int(n_samples) // int(batch_size))
 
 
 def checkpoint_schedule(total_steps: int, n: int = 20, *, spacing: str = "log") -> tuple[int, ...]:
-    """About ``n`` checkpoint steps in ``[0, total_steps]``, including both ends.
+    """Choose about ``n`` checkpoint steps in ``[0, total_steps]``, including both ends.
 
-    ``spacing="log"`` places them geometrically (dense early, where representations change
-    fastest; Raghu et al. 2017 analyse learning dynamics this way); ``"linear"`` evenly.
+    Parameters
+    ----------
+    total_steps : int
+        The last optimizer step (at least 1).
+    n : int, default=20
+        How many steps to aim for (at least 2); rounding may merge a few early ones.
+    spacing : {"log", "linear"}, default="log"
+        ``"log"`` places them geometrically (dense early, where representations change
+        fastest; Raghu et al. 2017 analyse learning dynamics this way); ``"linear"`` evenly.
+
+    Returns
+    -------
+    tuple of int
+        Distinct steps, ascending, starting at 0 and ending at ``total_steps``.
+
+    Raises
+    ------
+    ValueError
+        For ``total_steps < 1``, ``n < 2`` or an unknown ``spacing``.
 
     Examples
     --------
@@ -210,10 +254,30 @@ def checkpoint_schedule(total_steps: int, n: int = 20, *, spacing: str = "log") 
 def freeze_schedule(
     layers: Sequence[str], *, start: float = 0.25, stop: float = 0.75, keep_last: int = 1
 ) -> dict[str, float]:
-    """Freeze training: layer ``i`` (input side first) stops training at a growing fraction of training.
+    """Schedule freeze training: layer ``i`` (input side first) stops at a growing fraction of training.
 
     The first ``len(layers) - keep_last`` layers are frozen at fractions spaced evenly from
     ``start`` to ``stop``; the last ``keep_last`` (the classifier) train to the end.
+
+    Parameters
+    ----------
+    layers : sequence of str
+        Layer names, input side first.
+    start, stop : float, default=0.25, 0.75
+        Fractions of training at which the first and the last frozen layer stop;
+        ``0 <= start <= stop <= 1``.
+    keep_last : int, default=1
+        Layers at the output side that are never frozen.
+
+    Returns
+    -------
+    dict of str -> float
+        ``{layer: fraction of training at which it is frozen}``, for the frozen layers only.
+
+    Raises
+    ------
+    ValueError
+        When ``start`` and ``stop`` are not ordered within [0, 1].
 
     Examples
     --------
@@ -236,8 +300,11 @@ _DIGEST_KEY = "sha256"
 
 
 def _digest(obj: Any) -> str:
-    """sha256 of a checkpoint's content: every tensor's dtype, shape and bytes, and the plain
-    data around them, in order (so one flipped bit anywhere in a weight changes it)."""
+    """Hash a checkpoint's content with sha256.
+
+    Every tensor's dtype, shape and bytes, and the plain data around them, in order (so one
+    flipped bit anywhere in a weight changes it).
+    """
     h = hashlib.sha256()
 
     def feed(x: Any) -> None:
@@ -269,8 +336,10 @@ def _atomic_save(obj: dict[str, Any], path: Path) -> None:
 
 
 def _load_verified(path: Path, map_location: Any, what: str) -> dict[str, Any]:
-    """A checkpoint written by :func:`_atomic_save`, its digest checked; the message says
-    which file to delete when anything is wrong with it."""
+    """Load a checkpoint written by :func:`_atomic_save` and check its digest.
+
+    The message says which file to delete when anything is wrong with it.
+    """
     advice = f"delete {path} and run the training again"
     try:
         blob = load_torch(path, map_location=map_location)
@@ -289,7 +358,29 @@ def _load_verified(path: Path, map_location: Any, what: str) -> dict[str, Any]:
 
 
 def list_checkpoints(checkpoint_dir: str | os.PathLike[str]) -> dict[int, Path]:
-    """Snapshot files ``step_XXXXXXXX.pt`` of a run, by step (temporary files are ignored)."""
+    """Find the snapshot files ``step_XXXXXXXX.pt`` of a run (temporary files are ignored).
+
+    Parameters
+    ----------
+    checkpoint_dir : path
+        The run's ``checkpoint_dir`` (see :func:`train`).
+
+    Returns
+    -------
+    dict of int -> pathlib.Path
+        ``{step: file}``, by ascending step; empty when the folder does not exist.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from svcca.nn.train import list_checkpoints
+    >>> with tempfile.TemporaryDirectory() as run:
+    ...     for name in ("step_00000010.pt", "step_00000002.pt", "resume.pt"):
+    ...         _ = (Path(run) / name).write_bytes(b"")
+    ...     {step: p.name for step, p in list_checkpoints(run).items()}
+    {2: 'step_00000002.pt', 10: 'step_00000010.pt'}
+    """
     folder = Path(checkpoint_dir)
     if not folder.is_dir():
         return {}
@@ -314,13 +405,37 @@ def load_checkpoint(
     model : torch.nn.Module, optional
         Receives the weights (``load_state_dict``, strict).
     step : int, optional
-    map_location : default="cpu"
+        The snapshot to load when ``path`` is a folder; default: the latest.
+    map_location : str, torch.device or callable, default="cpu"
+        As in :func:`torch.load`.
+
+    Returns
+    -------
+    Checkpoint
+        ``step``, ``epoch``, ``state_dict``, ``meta`` (with the training ``history``) and
+        the ``path`` read.
 
     Raises
     ------
     ValueError
         When the file is damaged (its content does not match its sha256), unreadable, or
         holds Python objects other than tensors; the message names the file to delete.
+    FileNotFoundError
+        When a folder holds no snapshot, or none for ``step``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from svcca.nn.data import load_digits
+    >>> from svcca.nn.models import MLP
+    >>> from svcca.nn.train import train, load_checkpoint
+    >>> digits, net = load_digits(), MLP(hidden=(16,), seed=0)
+    >>> with tempfile.TemporaryDirectory() as run:
+    ...     _ = train(net, digits.train, epochs=1, checkpoint_dir=run, checkpoint_steps=(0, 11),
+    ...               progress=False)
+    ...     ck = load_checkpoint(run, MLP(hidden=(16,)))
+    ...     ck.step, ck.epoch, ck.history.total_steps
+    (11, 1, 11)
     """
     path = Path(path)
     if path.is_dir():
@@ -353,15 +468,23 @@ def iter_checkpoints(
     Parameters
     ----------
     checkpoint_dir : path
+        The run's ``checkpoint_dir`` (see :func:`train`).
     model : torch.nn.Module
         Receives the weights of each snapshot before it is yielded (record its
         activations inside the loop).
     steps : iterable of int, optional
         Default: every snapshot, in step order.
+    map_location : str, torch.device or callable, default="cpu"
+        As in :func:`torch.load`.
 
     Yields
     ------
     Checkpoint
+
+    Raises
+    ------
+    FileNotFoundError
+        When a step of ``steps`` has no snapshot; the message lists the available ones.
 
     Examples
     --------
@@ -420,9 +543,33 @@ def evaluate(
     device: str | torch.device | None = None,
     num_workers: int = 0,
 ) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``data`` (eval mode, no gradients).
+    """Compute the mean cross-entropy and accuracy of ``model`` on ``data``.
 
-    For language models both are per token. The model's training mode is restored.
+    In eval mode, without gradients; the model's training mode is restored. For language
+    models both are per token.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps a batch of inputs to logits (classes or vocabulary on the last axis).
+    data : Dataset or DataLoader
+        ``(inputs, targets)`` items or batches.
+    batch_size : int, default=1024
+        For datasets (a ``DataLoader`` keeps its own).
+    device : str or torch.device, optional
+        Default: the model's device.
+    num_workers : int, default=0
+        Loader workers for datasets that are not tensors in memory.
+
+    Returns
+    -------
+    loss, accuracy : float
+        Mean cross-entropy and the fraction of correct argmaxes.
+
+    Raises
+    ------
+    ValueError
+        When ``data`` is empty.
 
     Examples
     --------

@@ -1,18 +1,25 @@
-"""Curves over depth and over training: learning dynamics, group comparisons, class
-sensitivity, layer identification and intrinsic dimensionality."""
+"""Curves over depth and over training.
+
+Learning dynamics, group comparisons, class sensitivity, layer identification and
+intrinsic dimensionality.
+"""
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
 
+from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float, attr, layer_positions, set_layer_ticks
 from ._style import MARK_COLOR, PALETTE, depth_colors, finish_legend, new_axes, plain_log_labels, unit_ylim
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "plot_class_sensitivity",
@@ -36,17 +43,17 @@ def _real(value: Any, name: str) -> float:
 
 
 def plot_learning_dynamics(
-    steps: Any,
-    sims: Any,
+    steps: ArrayOrTensor,
+    sims: ArrayOrTensor,
     layer_labels: Any = None,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     logx: bool = False,
     cmap: Any = "viridis",
     legend: bool | str = "auto",
     xlabel: str = "training step",
     ylabel: str = "similarity to final",
-) -> Any:
+) -> Axes:
     """Plot each layer's similarity over training, coloured by depth (shallow dark, deep light).
 
     Parameters
@@ -134,7 +141,7 @@ def plot_learning_dynamics(
         norm = mpl.colors.BoundaryNorm(np.arange(n_layers + 1) - 0.5, n_layers)
         cb = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cm), ax=ax, label="layer")
         ticks = np.unique(np.linspace(0, n_layers - 1, min(n_layers, 6)).round().astype(int))
-        cb.set_ticks(ticks, labels=[labels[i] for i in ticks])
+        cb.set_ticks(ticks.tolist(), labels=[labels[i] for i in ticks])
         cb.outline.set_visible(False)
     return ax
 
@@ -204,13 +211,13 @@ def plot_group_comparison(
     layers: Any,
     groups: Mapping[str, Any],
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     interval: str = "ci",
     level: float = 0.95,
     kind: str = "errorbar",
     xlabel: str = "layer",
     ylabel: str = "similarity",
-) -> Any:
+) -> Axes:
     """Compare groups layer by layer (e.g. generalizing vs memorizing networks), with intervals.
 
     Parameters
@@ -280,7 +287,7 @@ def plot_group_comparison(
             ax.errorbar(xg, mean, yerr=yerr, marker="o", label=name)
         else:
             (line,) = ax.plot(xg, mean, marker="o", label=name)
-            if lo is not None:
+            if lo is not None and hi is not None:
                 ax.fill_between(xg, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     set_layer_ticks(ax, x, ticklabels)
     ax.set_xlabel(xlabel)
@@ -292,14 +299,14 @@ def plot_group_comparison(
 
 def plot_class_sensitivity(
     layer_labels: Any,
-    sims: Any,
+    sims: ArrayOrTensor,
     class_names: Any = None,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     highlight: Any = None,
     xlabel: str = "layer",
     ylabel: str = "similarity to class logit",
-) -> Any:
+) -> Axes:
     """Plot, for each class, a similarity through the depth of a network (one curve per class).
 
     Parameters
@@ -399,13 +406,13 @@ def plot_class_sensitivity(
 def plot_layer_identification(
     accuracies: Mapping[str, Any],
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     chance: float | None = None,
     layers: Any = None,
     annotate: bool = True,
     xlabel: str | None = None,
     ylabel: str = "identification accuracy",
-) -> Any:
+) -> Axes:
     """Plot the layer-identification accuracy of several measures (Kornblith et al. 2019).
 
     Parameters
@@ -462,7 +469,7 @@ def plot_layer_identification(
         if len(names) > 4 and max(len(n) for n in names) > 6:
             for t in ax.get_xticklabels():
                 t.set_rotation(30)
-                t.set_ha("right")
+                t.set_horizontalalignment("right")
                 t.set_rotation_mode("anchor")
         if annotate:
             ax.bar_label(bars, fmt="%.2f", padding=1.5, fontsize="small")
@@ -495,17 +502,17 @@ def plot_layer_identification(
 
 
 def plot_intrinsic_dimensionality(
-    ks: Any,
-    accuracies: Any,
+    ks: ArrayOrTensor,
+    accuracies: ArrayOrTensor | Mapping[str, ArrayOrTensor],
     *,
     full_accuracy: float | None = None,
     chance: float | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     logx: bool | str = "auto",
     label: str | None = None,
     xlabel: str = "number of kept directions",
     ylabel: str = "test accuracy",
-) -> Any:
+) -> Axes:
     """Plot accuracy as a function of the number of directions a layer is projected onto.
 
     The SVCCA paper's "intrinsic dimensionality" figure: a layer's activations projected onto

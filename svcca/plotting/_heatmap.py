@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.patches import Rectangle
 
 from .._backend import to_numpy
+from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float, attr
 from ._style import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["plot_similarity_matrix"]
 
@@ -30,10 +34,10 @@ def plot_similarity_matrix(
     row_labels: Any = None,
     col_labels: Any = None,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     annot: bool | str = "auto",
     fmt: str = ".2f",
-    mask: Any = None,
+    mask: ArrayOrTensor | None = None,
     mask_style: str = "hatch",
     vmin: float | None = 0.0,
     vmax: float | None = 1.0,
@@ -43,7 +47,7 @@ def plot_similarity_matrix(
     square: bool = True,
     xlabel: str | None = None,
     ylabel: str | None = None,
-) -> Any:
+) -> Axes:
     """Plot a layer x layer similarity matrix as a labelled heatmap (seaborn).
 
     Parameters
@@ -169,7 +173,7 @@ def plot_similarity_matrix(
     if cols is not None and n_cols > 5 and max(len(s) for s in cols) > 3:
         for t in ax.get_xticklabels():
             t.set_rotation(45)
-            t.set_ha("right")
+            t.set_horizontalalignment("right")
             t.set_rotation_mode("anchor")
     if mask is not None:
         for i, j in zip(*np.nonzero(mask)):

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float
 from ._style import WIDTHS
@@ -17,7 +18,7 @@ __all__ = ["plot_images"]
 
 
 def plot_images(
-    images: Any,
+    images: ArrayOrTensor,
     *,
     axes: Any = None,
     titles: Any = None,

@@ -39,7 +39,7 @@ def as_float(
 
 
 def attr(obj: Any, *names: str) -> Any:
-    """The first of ``names`` that ``obj`` has (attribute or mapping key) and is not None."""
+    """Return the first of ``names`` that ``obj`` has (attribute or mapping key) and is not None."""
     for n in names:
         if isinstance(obj, Mapping):
             v = obj.get(n)
@@ -55,7 +55,7 @@ def _is_label_numeric(v: Any) -> bool:
 
 
 def layer_positions(layers: Any, n: int, name: str = "layers") -> tuple[np.ndarray, list[str] | None]:
-    """x positions for ``n`` layers: the numbers themselves, or 0..n-1 with the labels as ticks."""
+    """Place ``n`` layers on the x axis: at the numbers themselves, or at 0..n-1 with the labels as ticks."""
     if layers is None:
         return np.arange(n, dtype=float), None
     if (

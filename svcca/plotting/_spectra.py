@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,12 +12,17 @@ from .._validation import check_keep, check_option
 from ._inputs import as_float, attr, null_band
 from ._style import MARK_COLOR, NULL_COLOR, finish_legend, integer_ticks, new_axes
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 __all__ = ["plot_explained_variance", "plot_pwcca_weights", "plot_spectrum"]
 
 
 def _truncation_index(rho: np.ndarray, threshold: float) -> int:
-    """Number of leading correlations whose cumulative sum first reaches ``threshold`` of the
-    total (the rule of :meth:`svcca.CCAResult.truncated_mean`)."""
+    """Count the leading correlations whose cumulative sum first reaches ``threshold`` of the total.
+
+    The rule of :meth:`svcca.CCAResult.truncated_mean`.
+    """
     total = rho.sum()
     if total <= 0:
         return int(rho.size)
@@ -28,7 +33,7 @@ def plot_spectrum(
     result_or_rho: Any,
     null: Any = None,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     threshold: float | None = None,
     svcca_cut: int | bool | None = None,
     label: str | None = None,
@@ -36,7 +41,7 @@ def plot_spectrum(
     color: Any = None,
     xlabel: str = "canonical direction",
     ylabel: str = "canonical correlation",
-) -> Any:
+) -> Axes:
     """Plot a canonical-correlation spectrum, optionally against a null band.
 
     Parameters
@@ -181,14 +186,14 @@ def _fractions(s: np.ndarray) -> np.ndarray:
 def plot_explained_variance(
     result_or_singular_values: Any,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     keep: float | int | None = None,
     cumulative: bool = True,
     side: str = "both",
     label: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
-) -> Any:
+) -> Axes:
     """Plot variance explained by a layer's singular directions, marking where ``keep`` is reached.
 
     Parameters
@@ -285,10 +290,10 @@ def plot_pwcca_weights(
     result: Any,
     alpha: Any = None,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     kind: str = "scatter",
     color: Any = None,
-) -> Any:
+) -> Axes:
     """Plot PWCCA's projection weights ``alpha_i`` against the correlations ``rho_i``.
 
     Parameters
@@ -378,7 +383,7 @@ def plot_pwcca_weights(
         ax.set_ylabel("projection weight")
         ax.set_xlim(0.5, k + 0.5)
         integer_ticks(ax.xaxis)
-        ax.right_ax = right
+        ax.right_ax = right  # type: ignore[union-attr]  # the twin axes, for callers
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = right.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2)
