@@ -1,5 +1,8 @@
-"""The table behind ``svcca figures``: each figure's name, the experiment it needs and the
-public function that draws it (the one its chapter calls)."""
+"""The table behind ``svcca figures``.
+
+Each figure's name, the experiment it needs and the public function that draws it (the one
+its chapter calls).
+"""
 
 from __future__ import annotations
 
@@ -42,6 +45,13 @@ class FigureSpec:
     caption : str
     options : mapping
         Keyword arguments of ``draw``, as the chapter passes them.
+
+    Examples
+    --------
+    >>> from svcca.figures import specs
+    >>> spec = next(s for s in specs() if s.name == "intro-spectrum")
+    >>> spec.chapter, spec.experiment, spec.caption.split()[0]
+    (0, None, 'Canonical')
     """
 
     name: str
@@ -273,6 +283,10 @@ if len(_BY_NAME) != len(FIGURES):  # pragma: no cover - a typo in the table abov
 def specs() -> list[FigureSpec]:
     """All figures, by chapter, then name.
 
+    Returns
+    -------
+    list of FigureSpec
+
     Examples
     --------
     >>> from svcca import figures
@@ -286,6 +300,10 @@ def specs() -> list[FigureSpec]:
 def names() -> list[str]:
     """Names of all figures, in the order of :func:`specs`.
 
+    Returns
+    -------
+    list of str
+
     Examples
     --------
     >>> from svcca import figures
@@ -296,8 +314,10 @@ def names() -> list[str]:
 
 
 def load_experiment(name: str, scale: str | None = None, cache_dir: str | Path | None = None) -> Any:
-    """The result of the book experiment ``name`` at ``scale`` (run, or loaded from the cache),
-    unpacked into its data class: what a figure function takes.
+    """Load the book experiment ``name`` at ``scale`` into its data class.
+
+    The experiment is run, or loaded from the cache; its data class is what a figure
+    function takes.
 
     Parameters
     ----------
@@ -329,7 +349,7 @@ def load_experiment(name: str, scale: str | None = None, cache_dir: str | Path |
 
 
 def _figure_of(drawn: Any) -> Any:
-    """The Figure of what a drawing function returned: a Figure, an Axes or an array of them."""
+    """Return the Figure of what a drawing function returned (a Figure, Axes or array of Axes)."""
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -394,6 +414,24 @@ def save_figures(
     """Make the figures ``which`` (names, or ``"all"``) and save them as ``out_dir/NAME.fmt``.
 
     Each experiment is loaded once, however many of the figures draw it.
+
+    Parameters
+    ----------
+    which : str or iterable of str
+        Figure names (:func:`names`), or ``"all"``.
+    out_dir : path
+        Folder to write to (created if missing).
+    fmt : str, default "pdf"
+        File format (a format of :data:`svcca.plotting.FORMATS`).
+    scale : {"tiny", "default", "full"}, optional
+        Experiment scale; default from ``SVCCA_SCALE``.
+    cache_dir : path, optional
+        Experiment cache; default :func:`svcca.experiments.default_cache_dir`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``which``.
 
     Examples
     --------
