@@ -1065,7 +1065,7 @@ def _whiten_frequency(
     if real_valued:  # a self-conjugate frequency: real coefficients, a real CCA
         D = D.real
     try:
-        return whiten(D, epsilon=epsilon, rtol=rtol, method="svd", dtype=dtype)
+        return whiten(D, epsilon=epsilon, rtol=rtol, algorithm="svd", dtype=dtype)
     except ValueError as exc:
         if "no varying feature" in str(exc):
             return None
