@@ -5,8 +5,8 @@ and torch tensors are both accepted; tensors come back as tensors on the same de
 
 Measures: :func:`cca`, :func:`svcca`, :func:`pwcca`, :func:`pls`, :func:`pca`,
 :func:`linear_cka`, :func:`rbf_cka`, :func:`minibatch_cka`, :func:`procrustes`; by name with
-options through :class:`Measure` (the names are :data:`MEASURES`). Modules: :mod:`svcca.conv` (conv layers and the
-DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
+options through :class:`Measure` (the names are :data:`MEASURES`). Modules: :mod:`svcca.conv`
+(conv layers and the DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
 :mod:`svcca.plotting`, :mod:`svcca.legacy` (the original code's API), :mod:`svcca.nn`
 and :mod:`svcca.experiments` (torch side).
 """

@@ -39,8 +39,8 @@ from ._cka import (
     _self_hsic,
     _unbiased_hsic,
     batch_bounds,
-    check_batch_size,
     check_bandwidth,
+    check_batch_size,
     kernel_hsic,
     linear_cka,
     minibatch_cka,
@@ -86,9 +86,7 @@ class Prepared:
 
 
 def _prepare_cca(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str, pw: bool = False) -> Prepared:
-    w = whiten_checked(
-        X, ops, epsilon=opts["epsilon"], rtol=opts["rtol"], algorithm=opts.get("algorithm", "auto"), name=label
-    )
+    w = whiten_checked(X, ops, epsilon=opts["epsilon"], rtol=opts["rtol"], name=label)
     prep = Prepared(label, w=w, n_varying=int(w.kept.shape[0]))
     if pw:
         prep.comoment = w.comoment()  # over the kept features, from the whitening itself
@@ -349,7 +347,8 @@ class _CCAEngine(Engine):
         elif self.side == "y":
             alpha = self._alpha(self.ops, self.Cy, self.ops.ct(Vh))
         else:
-            alpha = 0.5 * (self._alpha(self.ops, self.Cx, U) + self._alpha(self.ops, self.Cy, self.ops.ct(Vh)))
+            x_alpha = self._alpha(self.ops, self.Cx, U)
+            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, self.ops.ct(Vh)))
         return (alpha * _clip(s, 0.0, 1.0)).sum(-1)
 
 
@@ -674,7 +673,9 @@ def resolve(measure: str | Measure, measure_options: Mapping[str, Any] | None = 
             f"got {type(measure).__name__}"
         )
     if measure_options is not None and not isinstance(measure_options, Mapping):
-        raise TypeError(f"measure_options must be a dict of option -> value; got {type(measure_options).__name__}")
+        raise TypeError(
+            f"measure_options must be a dict of option -> value; got {type(measure_options).__name__}"
+        )
     return Measure(measure, **dict(measure_options or {}))
 
 
@@ -692,5 +693,3 @@ def build_engine(measure: Measure, X: Any, Y: Any, ops: Any) -> Engine:
     """The batched permutation engine of a measure for a checked pair."""
     e = measure._entry
     return e.engine(X, Y, ops, e, measure._options)
-
-

@@ -122,7 +122,9 @@ def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Meas
             f"measure(X, Y); got {type(measure).__name__}"
         )
     if measure_options:
-        raise TypeError("measure_options apply to a measure given by name; pass them to your callable instead")
+        raise TypeError(
+            "measure_options apply to a measure given by name; pass them to your callable instead"
+        )
     return None
 
 
@@ -469,7 +471,9 @@ def random_baseline(
         sx, sy = _SpectrumSampler(to_numpy(X).real), _SpectrumSampler(to_numpy(Y).real)
         draws = (lambda: (sx(gen), sy(gen)) for _ in range(n_resamples))
     else:
-        draws = (lambda: (gen.standard_normal((n, p)), gen.standard_normal((n, q))) for _ in range(n_resamples))
+        draws = (
+            lambda: (gen.standard_normal((n, p)), gen.standard_normal((n, q))) for _ in range(n_resamples)
+        )
     null = np.empty(n_resamples)
     for i, draw in enumerate(draws):
         A, B = draw()

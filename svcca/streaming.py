@@ -62,12 +62,13 @@ from ._cca import (
     _Pairs,
     _try_gram,
 )
-from ._grid import SimilarityMatrix, _keep_of, _resolve_options, projection_weights_from_comoment
+from ._grid import SimilarityMatrix
 from ._io import atomic_write
+from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult
 from ._pwcca import SIDES as _PWCCA_SIDES
-from ._pwcca import PWCCAResult
+from ._pwcca import PWCCAResult, projection_weights_from_comoment
 from ._svcca import SVCCAResult
 from ._validation import (
     check_array,
@@ -81,6 +82,8 @@ from ._validation import (
 
 __all__ = ["PairAccumulator", "MultiLayerAccumulator"]
 
+#: The registry's measures that second moments determine (the others need the samples).
+STREAMING_MEASURES = ("cca", "svcca", "pwcca", "cka")
 _DEFAULT_MAX_BYTES = 4 * 2**30
 _NO_DATA = (
     "{what} need the samples, which a result finished from streamed statistics does not hold; "
@@ -1220,7 +1223,7 @@ class MultiLayerAccumulator(_Finisher):
     >>> acc = MultiLayerAccumulator()
     >>> for i in range(0, 4000, 1000):
     ...     _ = acc.update({k: v[i : i + 1000] for k, v in layers.items()})
-    >>> grid = acc.similarity_matrix(method="cca")
+    >>> grid = acc.similarity_matrix(measure="cca")
     >>> np.allclose(grid.values, svcca.similarity_matrix(layers).values, atol=1e-10)
     True
     >>> round(acc.pair("a", "b").cca().similarity, 2)
@@ -1408,13 +1411,8 @@ class MultiLayerAccumulator(_Finisher):
         rows: Sequence[Hashable] | None = None,
         cols: Sequence[Hashable] | None = None,
         *,
-        method: str = "cca",
-        keep: float | None = None,
-        n_components: int | None = None,
-        side: str | None = None,
-        debiased: bool | None = None,
-        epsilon: float | None = None,
-        rtol: float | None = None,
+        measure: str | Measure = "cca",
+        measure_options: Mapping[str, Any] | None = None,
         warn: bool = True,
         progress: bool = False,
     ) -> SimilarityMatrix:
@@ -1425,10 +1423,11 @@ class MultiLayerAccumulator(_Finisher):
         rows, cols : sequence of names, optional
             The row and column layers; default all (``cols`` defaults to ``rows``, giving a
             symmetric grid whose upper triangle is computed once).
-        method : {"cca", "svcca", "pwcca", "cka"}, default "cca"
-            As in :func:`svcca.similarity_matrix`. CKA is the biased linear CKA
+        measure : {"cca", "svcca", "pwcca", "cka"} or svcca.Measure, default "cca"
+            As in :func:`svcca.similarity_matrix`, for the measures that second moments
+            determine (:data:`STREAMING_MEASURES`). CKA is the biased linear CKA
             ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)``; the debiased one needs the samples.
-        keep, n_components, side, debiased, epsilon, rtol, warn, progress
+        measure_options, warn, progress
             As in :func:`svcca.similarity_matrix`.
 
         Returns
@@ -1437,10 +1436,8 @@ class MultiLayerAccumulator(_Finisher):
         """
         from tqdm.auto import tqdm
 
-        from ._grid import METHODS
-
-        check_option(method, "method", METHODS)
-        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol, n_components)
+        chosen = resolve(measure, measure_options)
+        method, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
         if method == "cka" and opts["debiased"]:
             raise ValueError(
                 "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
@@ -1494,4 +1491,4 @@ class MultiLayerAccumulator(_Finisher):
             if mirror:
                 values[j, i] = values[i, j]
         values.setflags(write=False)
-        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, method=method, options=opts)
+        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=method, options=opts)
