@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 import svcca  # noqa: E402
 from svcca.experiments import run_or_load  # noqa: E402
 from svcca.experiments.generalization import (  # noqa: E402
-    MEASURES,
+    DEFAULT_MEASURES,
     GapResult,
     GeneralizationConfig,
     group_permutation_test,
@@ -215,17 +215,17 @@ def test_tiny_generalization_run_caches_and_has_the_documented_arrays(tiny_resul
     data = unpack(tiny_result)
     k = data.config.n_networks
     assert data.layers == ("fc1", "fc2", "logits") and data.hidden_layers == ("fc1", "fc2")
-    assert data.last_hidden == "fc2" and data.measures == MEASURES
+    assert data.last_hidden == "fc2" and data.measures == DEFAULT_MEASURES
     assert data.n_per_group == (k, k) and data.dataset == "digits"
     assert data.memorizing.tolist() == [False] * k + [True] * k
     assert data.seeds.tolist() == [*range(k), *range(500, 500 + k)]
-    assert tiny_result["similarity"].shape == (len(MEASURES), 3, 2 * k, 2 * k)
+    assert tiny_result["similarity"].shape == (len(DEFAULT_MEASURES), 3, 2 * k, 2 * k)
     assert data.n_rows == {"fc1": 100, "fc2": 100, "logits": 100}
     assert data.layer_widths == {"fc1": 32, "fc2": 32, "logits": 10}
     assert np.all(data.epochs <= data.config.epochs) and np.all(
         (data.test_accuracy >= 0) & (data.test_accuracy <= 1)
     )
-    for m in MEASURES:
+    for m in DEFAULT_MEASURES:
         for layer in data.layers:
             S = data.matrix(m, layer)
             np.testing.assert_allclose(S, S.T, atol=TOL64)  # symmetric PWCCA, symmetric measures
@@ -291,7 +291,7 @@ def test_tiny_width_run_caches_and_has_the_documented_arrays(tiny_width_result, 
     assert run_or_load(WidthConfig.for_scale("tiny"), tiny_cache).from_cache
     data = unpack_width(tiny_width_result)
     assert data.layers == ("fc2",) and data.seeds == (0, 1) and data.width_labels == ["8", "16"]
-    assert tiny_width_result["similarity"].shape == (2, len(MEASURES), 2, 1, 1)
+    assert tiny_width_result["similarity"].shape == (2, len(DEFAULT_MEASURES), 2, 1, 1)
     assert data.test_accuracy.shape == data.init_accuracy.shape == (2, 2)
     assert data.pairs("pwcca").shape == (1, 2) and data.pairs("cka", "init", "fc2").shape == (1, 2)
     np.testing.assert_allclose(
@@ -400,8 +400,8 @@ def _synthetic_generalization(n: int = 3) -> dict[str, np.ndarray]:
         "svcca": [(0.80, 0.75, 0.85), (0.85, 0.70, 0.90), (0.90, 0.65, 0.80), (0.97, 0.7, 0.3)],
         "cka": [(0.98, 0.93, 0.85), (0.98, 0.80, 0.55), (0.97, 0.60, 0.15), (0.97, 0.6, 0.03)],
     }
-    sims = np.zeros((len(MEASURES), len(layers), 2 * n, 2 * n))
-    for mi, m in enumerate(MEASURES):
+    sims = np.zeros((len(DEFAULT_MEASURES), len(layers), 2 * n, 2 * n))
+    for mi, m in enumerate(DEFAULT_MEASURES):
         for li, (gg, mm, gm) in enumerate(values[m]):
             M, _ = _block_matrix(gg, mm, gm, n, n)
             noise = rng.normal(scale=1e-6, size=M.shape)
@@ -410,7 +410,7 @@ def _synthetic_generalization(n: int = 3) -> dict[str, np.ndarray]:
     dims = np.array([[10] * n + [15] * n, [10] * n + [25] * n, [8] * n + [20] * n, [9] * n + [9] * n])
     return {
         "layers": np.array(layers),
-        "measures": np.array(MEASURES),
+        "measures": np.array(DEFAULT_MEASURES),
         "similarity": sims,
         "svcca_dims": dims,
         "memorizing": memorizing,
@@ -456,7 +456,7 @@ def test_generalization_claims_compute_their_values_from_the_result():
     assert "generalization.pwcca.permutation_p" in failing
     # a variant in which MM falls below GM in fc3 fails that claim, and only by its own value
     arrays = _synthetic_generalization()
-    pw = list(MEASURES).index("pwcca")
+    pw = list(DEFAULT_MEASURES).index("pwcca")
     M, _ = _block_matrix(0.90, 0.68, 0.69, 3, 3)
     arrays["similarity"][pw, 2] = M
     failed = [c for c in unpack(arrays).claims() if not c.holds]

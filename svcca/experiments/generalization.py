@@ -62,11 +62,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._measures import MEASURES as REGISTERED
 from ._cache import ExperimentConfig, ExperimentResult
 
 __all__ = [
     "KINDS",
-    "MEASURES",
+    "DEFAULT_MEASURES",
     "GapResult",
     "GeneralizationConfig",
     "GeneralizationData",
@@ -76,9 +77,9 @@ __all__ = [
     "unpack",
 ]
 
-#: Similarity measures the experiment can compute (``svcca.similarity_matrix`` methods;
-#: PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
-MEASURES = ("pwcca", "cca", "svcca", "cka")
+#: The measures computed by default, any of :data:`svcca.MEASURES` can be asked for (PWCCA is
+#: the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
+DEFAULT_MEASURES = ("pwcca", "cca", "svcca", "cka")
 
 #: Kinds of pairs: both generalizing, both memorizing, one of each.
 KINDS = ("GG", "MM", "GM")
@@ -121,7 +122,7 @@ class GeneralizationConfig(ExperimentConfig):
         Conv layers: spatial positions are datapoints; keep about this many per image
         (the same rows for every network), or all of them (None).
     measures : tuple of str, default ("pwcca", "cca", "svcca", "cka")
-        Subset of :data:`MEASURES`.
+        Distinct names from :data:`svcca.MEASURES`.
     keep : float, default 0.99
         Variance SVCCA keeps (and the threshold of the stored direction counts).
     seed : int, default 0
@@ -158,7 +159,7 @@ class GeneralizationConfig(ExperimentConfig):
     eval_shift: int = 1
     n_eval: int | None = None
     positions_per_image: int | None = 16
-    measures: tuple[str, ...] = MEASURES
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     keep: float = 0.99
     seed: int = 0
     device: str = field(default="cpu", compare=False)
@@ -292,9 +293,9 @@ def _check_common(cfg: Any) -> None:
         raise ValueError(f"dataset must be one of {', '.join(map(repr, _DATASETS))}; got {cfg.dataset!r}")
     if cfg.model not in _MODELS:
         raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; got {cfg.model!r}")
-    bad = [m for m in cfg.measures if m not in MEASURES]
+    bad = [m for m in cfg.measures if m not in REGISTERED]
     if bad or not cfg.measures or len(set(cfg.measures)) != len(cfg.measures):
-        raise ValueError(f"measures must be distinct names from {MEASURES}; got {cfg.measures!r}")
+        raise ValueError(f"measures must be distinct names from {REGISTERED}; got {cfg.measures!r}")
     if isinstance(cfg.eval_shift, bool) or not isinstance(cfg.eval_shift, int) or cfg.eval_shift < 0:
         raise ValueError(f"eval_shift must be an int >= 0; got {cfg.eval_shift!r}")
     if cfg.eval_shift and cfg.dataset != "digits":
@@ -424,7 +425,7 @@ def similarity_grid(acts: Mapping[Any, np.ndarray], measure: str, *, keep: float
         opts["side"] = "symmetric"
     elif measure == "svcca":
         opts["keep"] = keep
-    return np.array(similarity_matrix(acts, method=measure, warn=False, **opts).values)
+    return np.array(similarity_matrix(acts, measure=measure, measure_options=opts, warn=False).values)
 
 
 def _directions_kept(a: np.ndarray, keep: float) -> int:
@@ -506,7 +507,7 @@ def _within_means(M: np.ndarray, draws: np.ndarray) -> np.ndarray:
 
 
 def network_bootstrap(
-    matrix: Any, memorizing: Any, *, n_boot: int = 2000, rng: Any = None
+    matrix: Any, memorizing: Any, *, n_resamples: int = 2000, rng: Any = None
 ) -> dict[str, np.ndarray]:
     """Bootstrap distributions of the GG, MM and GM mean similarities, resampling networks.
 
@@ -520,12 +521,12 @@ def network_bootstrap(
     ----------
     matrix : array of shape (n_networks, n_networks)
     memorizing : array of bool, shape (n_networks,)
-    n_boot : int, default 2000
+    n_resamples : int, default 2000
     rng : None, int or numpy.random.Generator
 
     Returns
     -------
-    dict of {"GG", "MM", "GM"} -> numpy.ndarray of shape (n_boot,)
+    dict of {"GG", "MM", "GM"} -> numpy.ndarray of shape (n_resamples,)
         Replicates in which every draw was the same network (no distinct pair) are NaN;
         with ``n >= 3`` networks per group they are rare (probability ``n^(1-n)``).
 
@@ -536,7 +537,7 @@ def network_bootstrap(
     >>> mem = np.array([False] * 4 + [True] * 4)
     >>> M = np.where(mem[:, None] & mem[None, :], 0.6, 0.5)   # MM pairs 0.6, the rest 0.5
     >>> M[np.ix_(~mem, ~mem)] = 0.9                           # GG pairs 0.9
-    >>> boot = network_bootstrap(M, mem, n_boot=200, rng=0)
+    >>> boot = network_bootstrap(M, mem, n_resamples=200, rng=0)
     >>> [float(np.nanmean(boot[k])) for k in ("GG", "MM", "GM")]
     [0.9, 0.6, 0.5]
     """
@@ -544,11 +545,11 @@ def network_bootstrap(
 
     g_idx, m_idx = _group_index(memorizing)
     M = _check_matrix(matrix, g_idx.size + m_idx.size)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive int; got {n_boot!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive int; got {n_resamples!r}")
     gen = check_rng(rng)
-    g_draw = g_idx[gen.integers(0, g_idx.size, (int(n_boot), g_idx.size))]
-    m_draw = m_idx[gen.integers(0, m_idx.size, (int(n_boot), m_idx.size))]
+    g_draw = g_idx[gen.integers(0, g_idx.size, (int(n_resamples), g_idx.size))]
+    m_draw = m_idx[gen.integers(0, m_idx.size, (int(n_resamples), m_idx.size))]
     gm = M[g_draw[:, :, None], m_draw[:, None, :]].mean(axis=(1, 2))
     return {"GG": _within_means(M, g_draw), "MM": _within_means(M, m_draw), "GM": gm}
 
@@ -758,10 +759,11 @@ class GeneralizationData:
         return self.pairs(measure, kind, layers).mean(axis=0)
 
     def bootstrap(
-        self, measure: str, layer: str | int, *, n_boot: int = 2000, rng: Any = 0
+        self, measure: str, layer: str | int, *, n_resamples: int = 2000, rng: Any = 0
     ) -> dict[str, np.ndarray]:
         """:func:`network_bootstrap` of one layer (replicates of the GG, MM and GM means)."""
-        return network_bootstrap(self.matrix(measure, layer), self.memorizing, n_boot=n_boot, rng=rng)
+        matrix = self.matrix(measure, layer)
+        return network_bootstrap(matrix, self.memorizing, n_resamples=n_resamples, rng=rng)
 
     def intervals(
         self,
@@ -769,7 +771,7 @@ class GeneralizationData:
         kind: str,
         layers: Sequence[str] | None = None,
         *,
-        n_boot: int = 2000,
+        n_resamples: int = 2000,
         confidence: float = 0.95,
         rng: Any = 0,
     ) -> list[Any]:
@@ -790,7 +792,7 @@ class GeneralizationData:
         alpha = 1.0 - float(confidence)
         out = []
         for layer in chosen:
-            boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)[kind]
+            boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind]
             boot = boot[np.isfinite(boot)]
             low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
@@ -802,7 +804,7 @@ class GeneralizationData:
                     confidence=float(confidence),
                     method="percentile",
                     bootstrap_distribution=boot,
-                    n_boot=int(boot.size),
+                    n_resamples=int(boot.size),
                     measure=measure,
                 )
             )
@@ -814,7 +816,7 @@ class GeneralizationData:
         layer: str | int,
         kinds: tuple[str, str] = ("GG", "MM"),
         *,
-        n_boot: int = 2000,
+        n_resamples: int = 2000,
         confidence: float = 0.95,
         rng: Any = 0,
     ) -> GapResult:
@@ -827,7 +829,7 @@ class GeneralizationData:
         M = self.matrix(measure, layer)
         a = pair_values(M, self.memorizing, a_kind)
         b = pair_values(M, self.memorizing, b_kind)
-        boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)
+        boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
         diff_boot = boot[a_kind] - boot[b_kind]
         diff_boot = diff_boot[np.isfinite(diff_boot)]
         alpha = 1.0 - float(confidence)
@@ -852,7 +854,7 @@ class GeneralizationData:
         upper: str | int,
         kinds: tuple[str, str] = ("GG", "MM"),
         *,
-        n_boot: int = 2000,
+        n_resamples: int = 2000,
         confidence: float = 0.95,
         rng: Any = 0,
     ) -> Any:
@@ -893,7 +895,7 @@ class GeneralizationData:
         a_kind, b_kind = kinds
         reps = []
         for layer in (lower, upper):
-            boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)
+            boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
             reps.append(boot[a_kind] - boot[b_kind])
         diff = reps[1] - reps[0]
         diff = diff[np.isfinite(diff)]
@@ -912,7 +914,7 @@ class GeneralizationData:
             confidence=float(confidence),
             method="percentile",
             bootstrap_distribution=diff,
-            n_boot=int(diff.size),
+            n_resamples=int(diff.size),
             measure=measure,
         )
 

@@ -845,7 +845,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     null_hi = np.array(
         [
             stats.permutation_test(
-                d.acts(L, s0), d.acts(L, s1), "pwcca", n_permutations=50, rng=cfg.seed
+                d.acts(L, s0), d.acts(L, s1), "pwcca", n_resamples=50, rng=cfg.seed
             ).null_quantile(0.975)
             for L in d.layers
         ]
@@ -1193,9 +1193,9 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     }
     over_chance, trained_lead, perm_lead, spectrum_shift = {}, {}, {}, 0.0
     for m, f in measures.items():
-        shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=seed)
-        spectrum = stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=seed)
-        perm = stats.permutation_test(X, Y, m, n_permutations=100, rng=seed)
+        shape = stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=seed)
+        spectrum = stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=seed)
+        perm = stats.permutation_test(X, Y, m, n_resamples=100, rng=seed)
         chance = max(
             np.max(shape.null_distribution),
             np.max(spectrum.null_distribution),
@@ -1209,7 +1209,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
             spectrum_shift = abs(shape.mean - spectrum.mean)
     boot = {
         state: [
-            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_boot=20, rng=seed)
+            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_resamples=20, rng=seed)
             for L in d.layers
         ]
         for state in ("trained", "init")
@@ -1236,7 +1236,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     untrained_lead = {
         L: (lambda t: t.observed - np.max(t.null_distribution))(
             stats.permutation_test(
-                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_permutations=50, rng=seed
+                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_resamples=50, rng=seed
             )
         )
         for L in d.layers

@@ -48,7 +48,7 @@ import numpy as np
 
 from ._cache import ExperimentConfig, ExperimentResult
 from .generalization import (
-    MEASURES,
+    DEFAULT_MEASURES,
     _check_common,
     build_network,
     eval_inputs,
@@ -127,7 +127,7 @@ class WidthConfig(ExperimentConfig):
     n_eval: int | None = None
     positions_per_image: int | None = 16
     all_layers: bool = False
-    measures: tuple[str, ...] = MEASURES
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     keep: float = 0.99
     seed: int = 0
     device: str = field(default="cpu", compare=False)

@@ -164,9 +164,9 @@ def cca_invariance(*, scale: str = "default", cache_dir: Any = None) -> Any:
 
 
 def sample_size_sweep(
-    ratios: Any = (1, 2, 3, 5, 10, 20, 50, 100), widths: Any = (8, 32, 64), rng: Any = 3, n_draws: int = 5
+    ratios: Any = (1, 2, 3, 5, 10, 20, 50, 100), widths: Any = (8, 32, 64), rng: Any = 3, n_resamples: int = 5
 ) -> dict[str, np.ndarray]:
-    """Mean CCA of independent Gaussian layers: ``{"p = q = P": draws of shape (n_ratios, n_draws)}``."""
+    """Mean CCA of independent Gaussian layers: ``{"p = q = P": draws of shape (n_ratios, n_resamples)}``."""
     import svcca
     from svcca import stats
 
@@ -180,7 +180,8 @@ def sample_size_sweep(
         for ratio in ratios:
             n = int(ratio * p)
             U, V = rng.standard_normal((n, p)), rng.standard_normal((n, p))
-            draws.append(stats.random_baseline(U, V, mean_cca, n_draws=n_draws, rng=p).null_distribution)
+            base = stats.random_baseline(U, V, mean_cca, n_resamples=n_resamples, rng=p)
+            draws.append(base.null_distribution)
         sweep[f"p = q = {p}"] = np.array(draws)
     return sweep
 
@@ -309,7 +310,7 @@ def cca_pwcca_weights(*, scale: str = "default", cache_dir: Any = None) -> Any:
     return ax.figure
 
 
-def pwcca_by_layer(data: Any, n_permutations: int = 50) -> dict[str, Any]:
+def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
     """PWCCA of every layer: trained and untrained pairs (n_pairs, n_layers) and a
     permutation null band (mean, 2.5%, 97.5%) for the first pair."""
     import svcca
@@ -325,9 +326,7 @@ def pwcca_by_layer(data: Any, n_permutations: int = 50) -> dict[str, Any]:
             ]
         )
     nulls = [
-        stats.permutation_test(
-            data.acts(L, s0), data.acts(L, s1), "pwcca", n_permutations=n_permutations, rng=0
-        )
+        stats.permutation_test(data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, rng=0)
         for L in data.layers
     ]
     out["permutation null"] = tuple(
@@ -450,9 +449,9 @@ def baseline_table(data: Any, layer: str) -> tuple[np.ndarray, list[str], list[s
     functions = {"mean cca": svcca.cca, "svcca": svcca.svcca, "linear cka": svcca.linear_cka}
     cols = []
     for label, m in measures.items():
-        shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=0)
-        spectrum = stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=0)
-        perm = stats.permutation_test(X, Y, m, n_permutations=100, rng=0)
+        shape = stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0)
+        spectrum = stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0)
+        perm = stats.permutation_test(X, Y, m, n_resamples=100, rng=0)
         cols.append(
             [perm.observed, functions[label](Xi, Yi).similarity, shape.mean, spectrum.mean, perm.null_mean]
         )
@@ -505,7 +504,7 @@ def sig_bootstrap(*, scale: str = "default", cache_dir: Any = None) -> Any:
     groups = {}
     for name, state in (("trained pair", "trained"), ("untrained pair", "init")):
         boot = [
-            stats.bootstrap_ci(data.acts(L, s0, state), data.acts(L, s1, state), "cca", n_boot=20, rng=0)
+            stats.bootstrap_ci(data.acts(L, s0, state), data.acts(L, s1, state), "cca", n_resamples=20, rng=0)
             for L in data.layers
         ]
         groups[name] = tuple(np.array(v) for v in zip(*map(basic_interval, boot)))
