@@ -277,6 +277,11 @@ def _svd(M: Any) -> tuple[Any, Any, Any]:
     return np.linalg.svd(M, full_matrices=False)
 
 
+def _mH(a: Any) -> Any:
+    """The conjugate transpose of each matrix of a batch."""
+    return a.mH if is_torch(a) else np.conj(np.swapaxes(a, -1, -2))
+
+
 def _clip(a: Any, lo: float, hi: float) -> Any:
     if is_torch(a):
         return a.clamp(lo, hi)
@@ -345,10 +350,10 @@ class _CCAEngine(Engine):
         if self.side == "x":
             alpha = self._alpha(self.ops, self.Cx, U)
         elif self.side == "y":
-            alpha = self._alpha(self.ops, self.Cy, self.ops.ct(Vh))
+            alpha = self._alpha(self.ops, self.Cy, _mH(Vh))
         else:
             x_alpha = self._alpha(self.ops, self.Cx, U)
-            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, self.ops.ct(Vh)))
+            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, _mH(Vh)))
         return (alpha * _clip(s, 0.0, 1.0)).sum(-1)
 
 
@@ -426,21 +431,20 @@ class _CKAEngine(Engine):
 
 
 class _PreparedLoopEngine(Engine):
-    """Prepare both sides once; per permutation, compare X with Y's prepared rows permuted
-    (centring and scaling do not depend on the order of the rows)."""
+    """Prepare X once; per permutation, prepare Y's permuted rows and compare (for measures
+    whose per-side terms depend on the order of the rows, as minibatch CKA's batches do)."""
 
     def __init__(self, X: Any, Y: Any, ops: Any, entry: _Entry, opts: dict[str, Any]) -> None:
-        self.ops, self.entry, self.opts = ops, entry, opts
+        self.ops, self.entry, self.opts, self.Y = ops, entry, opts, Y
         self.n = int(X.shape[0])
         self.a = entry.prepare(X, ops, opts, self.n, "X")
-        self.b = entry.prepare(Y, ops, opts, self.n, "Y")
-        self._like = self.b.data
-        self.bytes_per_perm = 8 * int(self.b.data.numel() if is_torch(self.b.data) else self.b.data.size)
+        self._like = self.a.data
+        self.bytes_per_perm = 8 * self.n * int(Y.shape[1])
 
     def batch(self, perms: Any) -> Any:
         out = []
         for perm in perms:
-            b = Prepared(self.b.label, data=self.b.data[perm], self_hsic=self.b.self_hsic)
+            b = self.entry.prepare(self.Y[perm], self.ops, self.opts, self.n, "Y")
             out.append(self.entry.compare(self.ops, self.a, b, self.opts, self.n))
         return np.array(out, dtype=np.float64)
 
