@@ -81,9 +81,9 @@ def cka_oracle_debiased(X: np.ndarray, Y: np.ndarray) -> float:
 def test_cka_of_rotated_scaled_shifted_copy_is_one(debiased, method):
     X, _ = shared_latent_views()
     Y = 3.0 * X @ orthogonal(X.shape[1], 1) + 1.0
-    res = linear_cka(X, Y, debiased=debiased, method=method)
+    res = linear_cka(X, Y, debiased=debiased, algorithm=method)
     assert res.similarity == pytest.approx(1.0, abs=TOL64)
-    assert isinstance(res, CKAResult) and res.debiased is debiased and res.method == method
+    assert isinstance(res, CKAResult) and res.debiased is debiased and res.algorithm == method
 
 
 @pytest.mark.parametrize("debiased", [False, True])
@@ -136,8 +136,8 @@ def test_feature_path_equals_gram_path_equals_oracle(shape, debiased):
     rng = np.random.default_rng(sum(shape))
     X = rng.standard_normal((n, p)) + 5.0
     Y = X[:, :1] @ rng.standard_normal((1, q)) + rng.standard_normal((n, q)) - 2.0
-    feats = linear_cka(X, Y, debiased=debiased, method="features")
-    gram = linear_cka(X, Y, debiased=debiased, method="gram")
+    feats = linear_cka(X, Y, debiased=debiased, algorithm="features")
+    gram = linear_cka(X, Y, debiased=debiased, algorithm="gram")
     oracle = cka_oracle_debiased(X, Y) if debiased else cka_oracle_biased(X, Y)
     assert feats.similarity == pytest.approx(gram.similarity, abs=TOL64)
     assert feats.similarity == pytest.approx(oracle, abs=TOL64)
@@ -147,9 +147,9 @@ def test_feature_path_equals_gram_path_equals_oracle(shape, debiased):
 
 def test_auto_picks_features_when_narrower_than_tall_and_gram_otherwise():
     X, Y = independent_views(50, 10, 20, 0)
-    assert linear_cka(X, Y).method == "features"
+    assert linear_cka(X, Y).algorithm == "features"
     X, Y = independent_views(20, 10, 30, 0)
-    assert linear_cka(X, Y).method == "gram"
+    assert linear_cka(X, Y).algorithm == "gram"
 
 
 def test_biased_hsic_is_scaled_as_a_covariance():
@@ -181,8 +181,8 @@ def test_cka_float32_compute_matches_float64():
 def test_cka_torch_matches_numpy(debiased, method):
     torch = pytest.importorskip("torch")
     X, Y = shared_latent_views(n=80)
-    want = linear_cka(X, Y, debiased=debiased, method=method).similarity
-    got = linear_cka(torch.from_numpy(X), torch.from_numpy(Y), debiased=debiased, method=method)
+    want = linear_cka(X, Y, debiased=debiased, algorithm=method).similarity
+    got = linear_cka(torch.from_numpy(X), torch.from_numpy(Y), debiased=debiased, algorithm=method)
     assert got.similarity == pytest.approx(want, abs=TOL64)
     got32 = linear_cka(torch.from_numpy(X).float(), torch.from_numpy(Y).float(), debiased=debiased)
     assert got32.similarity == pytest.approx(want, abs=TOL32)
@@ -193,8 +193,8 @@ def test_cka_on_real_network_activations_feature_path_equals_gram_path():
     with np.load(REF / "svhn_fc200.npz") as f:  # ReLU layer, about half exact zeros
         A, B = f["model_0"], f["model_1"]
     for debiased in (False, True):
-        feats = linear_cka(A, B, debiased=debiased, method="features").similarity
-        gram = linear_cka(A, B, debiased=debiased, method="gram").similarity
+        feats = linear_cka(A, B, debiased=debiased, algorithm="features").similarity
+        gram = linear_cka(A, B, debiased=debiased, algorithm="gram").similarity
         assert feats == pytest.approx(gram, abs=1e-8)
         assert 0.0 < feats < 1.0
 
@@ -206,8 +206,8 @@ def test_cka_errors_say_what_was_expected_and_what_arrived():
     X, Y = independent_views(30, 4, 5, 0)
     with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(30, 4\), Y.shape=\(29, 5\)"):
         linear_cka(X, Y[:-1])
-    with pytest.raises(ValueError, match=r"method must be one of 'auto', 'features', 'gram'; got 'fast'"):
-        linear_cka(X, Y, method="fast")
+    with pytest.raises(ValueError, match=r"algorithm must be one of 'auto', 'features', 'gram'; got 'fast'"):
+        linear_cka(X, Y, algorithm="fast")
     with pytest.raises(ValueError, match=r"debiased CKA needs at least 4 samples; got X.shape=\(3, 4\)"):
         linear_cka(X[:3], Y[:3], debiased=True)
     with pytest.raises(ValueError, match=r"X has no varying feature \(shape \(30, 4\)\)"):

@@ -84,13 +84,13 @@ def test_pair_values_and_statistics_reject_bad_input():
         pair_values(M[:7, :7], mem, "GG")
     with pytest.raises(ValueError, match="need at least 2 networks in each group; got 1 generalizing and 7"):
         network_bootstrap(M, [False] + [True] * 7)
-    with pytest.raises(ValueError, match="n_boot must be a positive int; got 0"):
-        network_bootstrap(M, mem, n_boot=0)
+    with pytest.raises(ValueError, match="n_resamples must be a positive int; got 0"):
+        network_bootstrap(M, mem, n_resamples=0)
 
 
 def test_network_bootstrap_recovers_block_values_exactly():
     M, mem = _block_matrix(0.9, 0.6, 0.4)
-    boot = network_bootstrap(M, mem, n_boot=300, rng=1)
+    boot = network_bootstrap(M, mem, n_resamples=300, rng=1)
     assert set(boot) == {"GG", "MM", "GM"}
     for kind, value in (("GG", 0.9), ("MM", 0.6), ("GM", 0.4)):
         finite = boot[kind][np.isfinite(boot[kind])]
@@ -105,7 +105,7 @@ def test_network_bootstrap_never_pairs_a_network_with_itself():
     M = (A + A.T) / 2
     np.fill_diagonal(M, 100.0)
     mem = np.array([False] * 5 + [True] * 5)
-    boot = network_bootstrap(M, mem, n_boot=500, rng=0)
+    boot = network_bootstrap(M, mem, n_resamples=500, rng=0)
     for kind in ("GG", "MM", "GM"):
         finite = boot[kind][np.isfinite(boot[kind])]
         assert finite.max() <= 0.7 and finite.min() >= 0.3
@@ -118,14 +118,14 @@ def test_network_bootstrap_is_seeded_and_spreads_with_network_variation():
     M = 0.6 + (effect[:, None] + effect[None, :]) / 2
     np.fill_diagonal(M, 1.0)
     mem = np.array([False] * 5 + [True] * 5)
-    a = network_bootstrap(M, mem, n_boot=400, rng=7)
-    b = network_bootstrap(M, mem, n_boot=400, rng=7)
+    a = network_bootstrap(M, mem, n_resamples=400, rng=7)
+    b = network_bootstrap(M, mem, n_resamples=400, rng=7)
     for kind in a:
         np.testing.assert_array_equal(a[kind], b[kind])
     assert np.nanstd(a["GG"]) > 0.005
     # negative control: with no network effect there is nothing to resample
     flat, _ = _block_matrix(0.6, 0.6, 0.6, 5, 5)
-    c = network_bootstrap(flat, mem, n_boot=400, rng=7)
+    c = network_bootstrap(flat, mem, n_resamples=400, rng=7)
     assert np.nanstd(c["GG"]) < TOL64
 
 
@@ -240,18 +240,18 @@ def test_tiny_generalization_accessors(tiny_result):
     assert data.pairs("pwcca", "GG").shape == (comb(k, 2), 3)
     assert data.pairs("pwcca", "GM", ["fc2"]).shape == (k * k, 1)
     np.testing.assert_allclose(data.mean("cka", "MM"), data.pairs("cka", "MM").mean(0), atol=TOL64)
-    intervals = data.intervals("pwcca", "GG", n_boot=200)
+    intervals = data.intervals("pwcca", "GG", n_resamples=200)
     assert len(intervals) == 3 and all(isinstance(iv, BootstrapResult) for iv in intervals)
     assert all(iv.low <= iv.observed <= iv.high for iv in intervals)
     np.testing.assert_allclose([iv.observed for iv in intervals], data.mean("pwcca", "GG"), atol=TOL64)
-    gap = data.gap("pwcca", "fc2", n_boot=200)
+    gap = data.gap("pwcca", "fc2", n_resamples=200)
     assert isinstance(gap, GapResult) and gap.kinds == ("GG", "MM") and gap.layer == "fc2"
     assert gap.difference == pytest.approx(
         data.mean("pwcca", "GG", ["fc2"])[0] - data.mean("pwcca", "MM", ["fc2"])[0], abs=TOL64
     )
     assert 1 / comb(2 * k, k) - TOL64 <= gap.p_value <= 1.0
-    assert data.gap("cka", -1, ("MM", "GM"), n_boot=50).p_value is None
-    assert data.gap("pwcca", 1, n_boot=50).layer == "fc2"  # layers by index too
+    assert data.gap("cka", -1, ("MM", "GM"), n_resamples=50).p_value is None
+    assert data.gap("pwcca", 1, n_resamples=50).layer == "fc2"  # layers by index too
     assert "GG-MM" in data.table("pwcca") and "fc1" in data.table("pwcca")
     with pytest.raises(KeyError, match="unknown measure 'rsa'"):
         data.matrix("rsa", "fc1")

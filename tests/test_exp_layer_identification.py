@@ -14,8 +14,8 @@ torch = pytest.importorskip("torch")
 
 from svcca.experiments import run_or_load  # noqa: E402
 from svcca.experiments.layer_identification import (  # noqa: E402
-    KORNBLITH2019_TABLE2,
     DEFAULT_MEASURES,
+    KORNBLITH2019_TABLE2,
     LayerIdentificationConfig,
     _identify,
     identification_hits,

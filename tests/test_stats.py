@@ -188,7 +188,8 @@ def test_permutation_test_on_tensors_matches_numpy(measure):
     torch = pytest.importorskip("torch")
     X, Y = shared_latent_views(n=60, noise=1.5)
     want = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=40, rng=0)
-    got = stats.permutation_test(torch.from_numpy(X), torch.from_numpy(Y), MEASURE_CASES[measure], n_resamples=40, rng=0)
+    tX, tY = torch.from_numpy(X), torch.from_numpy(Y)
+    got = stats.permutation_test(tX, tY, MEASURE_CASES[measure], n_resamples=40, rng=0)
     np.testing.assert_allclose(got.null_distribution, want.null_distribution, rtol=0, atol=TOL64)
 
 
