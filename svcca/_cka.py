@@ -529,7 +529,7 @@ def minibatch_cka(X: Any, Y: Any, *, batch_size: int = MINIBATCH_SIZE, dtype: An
     >>> Y = X[:, :5] + 0.5 * rng.standard_normal((2000, 5))
     >>> res = svcca.minibatch_cka(X, Y, batch_size=250)
     >>> res.n_batches, round(res.similarity, 2), round(svcca.linear_cka(X, Y, debiased=True).similarity, 2)
-    (8, 0.64, 0.64)
+    (8, 0.57, 0.57)
     """
     batch_size = check_batch_size(batch_size)
     X, Y = _check_real_pair(X, Y, "CKA")

@@ -27,7 +27,7 @@ with the same tolerance, each side is rescaled to its correlation matrix ``G`` a
 whitened by a Cholesky factor when ``G`` is well conditioned (``cond(G) <= 1e5``, where
 :func:`svcca.cca` itself takes that path), else by an eigendecomposition that keeps only
 the directions squared statistics resolve, ``lam > sqrt(max(n, p) eps) lam_max``, as
-``svcca.cca(..., method="gram")`` does. Exact rank deficiency (duplicated or linearly
+``svcca.cca(..., algorithm="gram")`` does. Exact rank deficiency (duplicated or linearly
 dependent features) is therefore dropped as in the batch computation, and the results
 equal the batch ones to about 1e-10 when each side's kept correlation matrix has
 ``cond <= 1e5``. Weaker directions are resolved only to about ``eps * lam_max / lam``,
@@ -671,7 +671,7 @@ def _whiten_stats(
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):
-        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(method="gram")
+        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(algorithm="gram")
     assert isinstance(fields, dict)
     colscale = None
     if exp:  # statistics of the data times 2**exp: means and weights back in the data's units

@@ -281,7 +281,7 @@ def test_ill_conditioned_frequencies_take_the_svd_path(rng):
         Bhat = np.fft.fft2(B, axes=(1, 2))[:, f[0], f[1], :]
         if f != (1, 1):
             Ahat, Bhat = Ahat.real, Bhat.real
-        np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, method="svd").rho, atol=1e-9)
+        np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, algorithm="svd").rho, atol=1e-9)
 
 
 def test_memory_mapped_layers_are_read_in_chunks(tmp_path, shift_closed_conv_acts):
