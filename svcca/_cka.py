@@ -305,7 +305,8 @@ def _ratio(hxy: float, hxx: float, hyy: float, debiased: bool, sx: tuple, sy: tu
 
 def check_bandwidth(bandwidth: Any) -> float:
     """The RBF bandwidth is a finite number > 0 (a fraction of the median distance)."""
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real) or not 0 < bandwidth < math.inf:
+    real = isinstance(bandwidth, numbers.Real) and not isinstance(bandwidth, bool)
+    if not real or not 0 < float(bandwidth) < math.inf:
         raise ValueError(
             f"bandwidth must be a finite number > 0 (sigma as a fraction of the median distance); "
             f"got {bandwidth!r}"

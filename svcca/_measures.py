@@ -362,12 +362,19 @@ class _CKAEngine(Engine):
     ``||Xc^T Yc[perm]||_F^2`` (or ``<K, L[perm, perm]>`` with Gram or kernel matrices)
     changes."""
 
+    K: Any
+    L: Any
+    dx: Any
+    dy: Any
+
     def __init__(self, X: Any, Y: Any, ops: Any, entry: _Entry, opts: dict[str, Any]) -> None:
         self.ops = ops
         debiased = self.debiased = opts["debiased"]
         n, p = (int(s) for s in X.shape)
         q = int(Y.shape[1])
         self.n = n
+        Xc: Any = None
+        Yc: Any = None
         if entry.name == "rbf_cka":
             K = prepare_rbf(ops, X, opts["bandwidth"], debiased, "X")
             L = prepare_rbf(ops, Y, opts["bandwidth"], debiased, "Y")
@@ -375,7 +382,6 @@ class _CKAEngine(Engine):
             if not (hxx > 0 and hyy > 0):
                 rbf_cka(X, Y, bandwidth=opts["bandwidth"], debiased=debiased)  # raises its message
             self.use_gram = True
-            Xc = Yc = None
         else:
             Xc, Yc = _centre(ops, X), _centre(ops, Y)
             hxx, hyy = _self_hsic(ops, Xc, debiased), _self_hsic(ops, Yc, debiased)
@@ -528,7 +534,7 @@ class _Entry:
     resolve: Callable[[dict[str, Any]], dict[str, Any]]
     prepare: Callable[..., Prepared]
     compare: Callable[..., float]
-    self_value: Callable[..., float]
+    self_value: Callable[..., float | None]  # None: compare the layer with itself
     engine: Callable[..., Engine]
     cca_family: bool = False  # complex input, sample-size warnings
     summary: str = ""

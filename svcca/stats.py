@@ -107,8 +107,10 @@ def get_measure(
     m = _registered(measure, measure_options)
     if m is not None:
         return m.name, lambda X, Y: _as_similarity(m(X, Y, warn=False), m.name)
-    name = getattr(measure, "__name__", type(measure).__name__)
-    return name, lambda X, Y: _as_similarity(measure(X, Y), name)
+    assert callable(measure)  # _registered refused anything else
+    fn = measure
+    name = getattr(fn, "__name__", type(fn).__name__)
+    return name, lambda X, Y: _as_similarity(fn(X, Y), name)
 
 
 def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Measure | None:
