@@ -1186,11 +1186,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     s0, s1 = d.seeds[:2]
     X, Y = d.acts(layer, s0), d.acts(layer, s1)
     Xi, Yi = d.acts(layer, s0, "init"), d.acts(layer, s1, "init")
-    measures: dict[str, Callable[..., Any]] = {
-        "cca": svcca.cca,
-        "svcca": svcca.svcca,
-        "cka": svcca.linear_cka,
-    }
+    measures: dict[str, Callable[..., Any]] = {m: svcca.Measure(m) for m in ("cca", "svcca", "cka")}
     over_chance, trained_lead, perm_lead, spectrum_shift = {}, {}, {}, 0.0
     for m, f in measures.items():
         shape = stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=seed)
