@@ -552,27 +552,45 @@ class _Entry:
 
 
 _CCA_OPTS = ("epsilon", "rtol")
-_REGISTRY: dict[str, _Entry] = {
-    e.name: e
-    for e in (
-        _Entry("cca", cca, _CCA_OPTS, _resolve_cca, _prepare_cca, _compare_cca, _self_cca, _CCAEngine,
-               cca_family=True, summary="mean canonical correlation"),
-        _Entry("svcca", svcca, ("keep", "n_components", *_CCA_OPTS), _resolve_svcca, _prepare_svcca,
-               _compare_cca, _self_cca, _CCAEngine, cca_family=True, summary="SVD-reduced CCA"),
-        _Entry("pwcca", pwcca, ("side", *_CCA_OPTS), _resolve_pwcca, _prepare_pwcca, _compare_pwcca,
-               _self_pwcca, _CCAEngine, cca_family=True, summary="projection-weighted CCA",
-               symmetric=lambda opts: opts["side"] == "symmetric"),
-        _Entry("cka", linear_cka, ("debiased",), _resolve_cka, _prepare_cka, _compare_cka, _self_one,
-               _CKAEngine, summary="linear CKA"),
-        _Entry("rbf_cka", rbf_cka, ("bandwidth", "debiased"), _resolve_rbf, _prepare_rbf_cka, _compare_cka,
-               _self_one, _CKAEngine, summary="CKA with RBF kernels"),
-        _Entry("minibatch_cka", minibatch_cka, ("batch_size",), _resolve_minibatch, _prepare_minibatch,
-               _compare_minibatch, _self_one, _PreparedLoopEngine, min_samples=4,
-               summary="unbiased linear CKA averaged over minibatches"),
-        _Entry("procrustes", procrustes, (), _resolve_none, _prepare_procrustes, _compare_procrustes,
-               _self_one, _ProcrustesEngine, summary="orthogonal Procrustes (nuclear norm)"),
-    )
-}  # fmt: skip
+_ENTRIES = (
+    _Entry(
+        "cca", function=cca, options=_CCA_OPTS, resolve=_resolve_cca,
+        prepare=_prepare_cca, compare=_compare_cca, self_value=_self_cca, engine=_CCAEngine,
+        cca_family=True, summary="mean canonical correlation",
+    ),
+    _Entry(
+        "svcca", function=svcca, options=("keep", "n_components", *_CCA_OPTS), resolve=_resolve_svcca,
+        prepare=_prepare_svcca, compare=_compare_cca, self_value=_self_cca, engine=_CCAEngine,
+        cca_family=True, summary="CCA of each layer's top SVD directions",
+    ),
+    _Entry(
+        "pwcca", function=pwcca, options=("side", *_CCA_OPTS), resolve=_resolve_pwcca,
+        prepare=_prepare_pwcca, compare=_compare_pwcca, self_value=_self_pwcca, engine=_CCAEngine,
+        cca_family=True, summary="projection-weighted CCA",
+        symmetric=lambda opts: opts["side"] == "symmetric",
+    ),
+    _Entry(
+        "cka", function=linear_cka, options=("debiased",), resolve=_resolve_cka,
+        prepare=_prepare_cka, compare=_compare_cka, self_value=_self_one, engine=_CKAEngine,
+        summary="linear CKA",
+    ),
+    _Entry(
+        "rbf_cka", function=rbf_cka, options=("bandwidth", "debiased"), resolve=_resolve_rbf,
+        prepare=_prepare_rbf_cka, compare=_compare_cka, self_value=_self_one, engine=_CKAEngine,
+        summary="CKA with RBF kernels",
+    ),
+    _Entry(
+        "minibatch_cka", function=minibatch_cka, options=("batch_size",), resolve=_resolve_minibatch,
+        prepare=_prepare_minibatch, compare=_compare_minibatch, self_value=_self_one,
+        engine=_PreparedLoopEngine, min_samples=4, summary="unbiased linear CKA averaged over minibatches",
+    ),
+    _Entry(
+        "procrustes", function=procrustes, options=(), resolve=_resolve_none,
+        prepare=_prepare_procrustes, compare=_compare_procrustes, self_value=_self_one,
+        engine=_ProcrustesEngine, summary="orthogonal Procrustes (nuclear norm)",
+    ),
+)  # fmt: skip
+_REGISTRY: dict[str, _Entry] = {e.name: e for e in _ENTRIES}
 
 #: The measures that can be named by a string, in the registry's order.
 MEASURES: tuple[str, ...] = tuple(_REGISTRY)

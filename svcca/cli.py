@@ -295,7 +295,7 @@ _MEASURE_FLAGS = {
 
 
 def _add_compare(subparsers: Any) -> None:
-    from ._measures import MEASURES
+    from ._measures import MEASURES, entry
     from ._pwcca import SIDES
 
     p = subparsers.add_parser(
@@ -309,7 +309,13 @@ def _add_compare(subparsers: Any) -> None:
     )
     p.add_argument("a", metavar="A", help="first activation file")
     p.add_argument("b", metavar="B", help="second activation file")
-    p.add_argument("--measure", choices=MEASURES, default="pwcca", help="similarity measure (default: pwcca)")
+    p.add_argument(
+        "--measure",
+        choices=MEASURES,
+        default="pwcca",
+        help="similarity measure (default: pwcca): "
+        + "; ".join(f"{m}: {entry(m).summary}" for m in MEASURES),
+    )
     p.add_argument("--key", help="array name in both files (.npz, or .pt holding a dict)")
     p.add_argument("--key-a", help="array name in A (overrides --key)")
     p.add_argument("--key-b", help="array name in B (overrides --key)")
