@@ -215,7 +215,7 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     with pytest.raises(KeyError, match="no activations for layer='fc1', seed=0"):
         data.acts("fc1")
     matrix = data.mean_matrix("svcca")
-    assert matrix.method == "svcca" and matrix.options == {"keep": 0.99} and matrix.row_labels == data.layers
+    assert matrix.measure == "svcca" and matrix.options == {"keep": 0.99} and matrix.row_labels == data.layers
     table = data.paper_table()
     assert table["cka"][1] == 99.3 and 0.0 <= table["cka"][0] <= 100.0
     assert set(data.accuracies()) == set(DEFAULT_MEASURES)

@@ -175,7 +175,7 @@ def test_labels_and_result_object(network_layers):
     with pytest.raises(ValueError, match="read-only"):
         grid.values[0, 0] = 0.5
     with pytest.raises(AttributeError):
-        grid.method = "cca"
+        grid.measure = "cca"
     assert "SimilarityMatrix(measure='svcca', shape=(5, 2)" in repr(grid)
 
 
