@@ -20,7 +20,7 @@ export MKL_NUM_THREADS ?= 1
 # Figures must render inline in the book; an inherited Agg backend makes them vanish.
 unexport MPLBACKEND
 
-.PHONY: install test book claims claims-check bench lint typecheck clean-book clean
+.PHONY: notebooks-check install test book claims claims-check bench lint typecheck clean-book clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ claims: $(STAMP)
 # computed afresh (its own cache folder).
 claims-check: $(STAMP)
 	$(BIN)/svcca claims --seed-offsets 1 --kernels default --workers $(CLAIMS_WORKERS) --cache book/_build/variant-cache
+
+# The chapters as the notebooks the Colab and Binder buttons open, each run top to bottom
+# (with the experiments `make book` cached).
+notebooks-check: $(STAMP)
+	$(BIN)/python book/notebooks.py --execute book/_build/notebooks-check
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do \

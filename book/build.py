@@ -9,6 +9,8 @@ Run through ``make book``. Three steps:
 2. The status page (claims per chapter, whether each held) and the robustness page (the
    committed matrix of ``make claims``, next to this build's values) are generated.
 3. Jupyter Book executes the chapters (cached) and fails on any cell error or warning.
+4. Each chapter is written as a notebook (``book/notebooks.py``) into the HTML's
+   ``_notebooks`` folder, where its Colab button points.
 
 The console shows one line per experiment and per chapter; Sphinx's full output is in
 ``book/_build/build.log``. The build fails if an experiment fails, a claim fails, a claim
@@ -398,6 +400,11 @@ def main() -> int:
             file=sys.stderr,
         )
     if verdict == "ok":
+        from notebooks import HTML_FOLDER, write_notebooks
+
+        where = BUILD / "html" / HTML_FOLDER
+        nbs = write_notebooks(where)
+        print(f"notebooks: {len(nbs)} for Colab and Binder in {where.relative_to(BOOK.parent)}")
         print(f"open {(BUILD / 'html' / 'index.html').relative_to(BOOK.parent)} in a browser", flush=True)
         return 0
     return rc or 1

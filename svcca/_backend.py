@@ -120,8 +120,18 @@ class NumpyOps:
             target = self.dtype if self.dtype is not None else np.float64
         return np.ascontiguousarray(a, dtype=target)
 
-    def zeros(self, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
-        return np.zeros(shape, dtype=like.dtype)
+    def zeros(self, shape: tuple[int, ...], like: Any = None, *, complex_: bool = False) -> np.ndarray:
+        """Zeros of ``like``'s dtype, or of the compute precision (its complex type with
+        ``complex_``) when ``like`` is None."""
+        if like is not None:
+            return np.zeros(shape, dtype=like.dtype)
+        return np.zeros(shape, dtype=self._compute_dtype(complex_))
+
+    def _compute_dtype(self, complex_: bool) -> Any:
+        single = self.dtype == np.float32
+        if complex_:
+            return np.complex64 if single else np.complex128
+        return np.float32 if single else np.float64
 
     def eye(self, n: int, like: np.ndarray) -> np.ndarray:
         return np.eye(n, dtype=like.dtype)
@@ -131,6 +141,10 @@ class NumpyOps:
 
     def from_numpy(self, a: np.ndarray, like: Any = None) -> np.ndarray:
         return np.asarray(a)
+
+    def index(self, idx: np.ndarray) -> np.ndarray:
+        """An integer index array, ready to index this backend's arrays."""
+        return idx
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.asarray(a)
@@ -150,8 +164,9 @@ class NumpyOps:
 
     # linear algebra -------------------------------------------------------------------
     def ct(self, a: np.ndarray) -> np.ndarray:
-        """Conjugate transpose."""
-        return a.conj().T if np.iscomplexobj(a) else a.T
+        """Conjugate transpose (of the last two axes of a stack of matrices)."""
+        b = a.conj() if np.iscomplexobj(a) else a
+        return b.T if b.ndim <= 2 else np.swapaxes(b, -1, -2)
 
     def gram(self, a: np.ndarray) -> np.ndarray:
         """``a^H a``; for real input numpy hands ``a.T @ a`` to BLAS ``syrk`` (half the flops)."""
@@ -173,7 +188,7 @@ class NumpyOps:
 
     def svdvals(self, a: np.ndarray) -> np.ndarray:
         """Singular values, descending (see :func:`svdvals_tridiagonal` for the fast route)."""
-        if a.dtype == np.float64 and min(a.shape) >= _TRIDIAGONAL_MIN:
+        if a.ndim == 2 and a.dtype == np.float64 and min(a.shape) >= _TRIDIAGONAL_MIN:
             s = svdvals_tridiagonal(a)
             if s is not None:
                 return s
@@ -262,7 +277,8 @@ class NumpyOps:
         return np.abs(a).max(axis=0)
 
     def diag_real(self, a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.diagonal(a).real)
+        """Real part of the diagonal (of each matrix of a stack)."""
+        return np.ascontiguousarray(np.diagonal(a, axis1=-2, axis2=-1).real)
 
     def outer(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``conj(a) b^T``: the outer product that appears in ``A^H B``."""
@@ -309,6 +325,40 @@ class NumpyOps:
         of the two middle values for an even count, as ``numpy.median``)."""
         return float(np.median(a[np.triu_indices(a.shape[0], 1)]))
 
+    # shape / FFT -----------------------------------------------------------------------
+    def permute(self, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return a.transpose(axes)
+
+    def contiguous(self, a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a)
+
+    def concat(self, parts: list[Any], axis: int = 0) -> np.ndarray:
+        return np.concatenate(parts, axis=axis)
+
+    def copy(self, a: np.ndarray) -> np.ndarray:
+        """A new array with ``a``'s values (never a view)."""
+        return a.copy()
+
+    def sort_desc(self, a: np.ndarray) -> np.ndarray:
+        return np.sort(a)[::-1].copy()
+
+    def real_view(self, a: np.ndarray) -> np.ndarray:
+        """A C-contiguous complex ``(..., c)`` array as real ``(..., 2c)``, ``(re, im)``
+        interleaved, without a copy."""
+        return a.view(a.real.dtype)
+
+    def rfft(self, a: np.ndarray, axis: int) -> np.ndarray:
+        """Unitary (``norm="ortho"``) FFT of real input along ``axis``, half spectrum."""
+        import scipy.fft
+
+        return scipy.fft.rfft(a, axis=axis, norm="ortho")
+
+    def fft(self, a: np.ndarray, axis: int, overwrite: bool = False) -> np.ndarray:
+        """Unitary (``norm="ortho"``) FFT along ``axis`` (``overwrite``: ``a`` may be reused)."""
+        import scipy.fft
+
+        return scipy.fft.fft(a, axis=axis, norm="ortho", overwrite_x=overwrite)
+
 
 class TorchOps(NumpyOps):
     """The same operations on torch tensors, staying on the tensor's device."""
@@ -335,8 +385,16 @@ class TorchOps(NumpyOps):
             target = self.dtype if self.dtype is not None else torch.float64
         return t.to(device=self.device if self.device is not None else t.device, dtype=target)
 
-    def zeros(self, shape: tuple[int, ...], like: Any) -> Any:
-        return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
+    def zeros(self, shape: tuple[int, ...], like: Any = None, *, complex_: bool = False) -> Any:
+        if like is not None:
+            return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
+        return self.torch.zeros(shape, dtype=self._compute_dtype(complex_), device=self.device)
+
+    def _compute_dtype(self, complex_: bool) -> Any:
+        single = self.dtype == self.torch.float32
+        if complex_:
+            return self.torch.complex64 if single else self.torch.complex128
+        return self.torch.float32 if single else self.torch.float64
 
     def eye(self, n: int, like: Any) -> Any:
         return self.torch.eye(n, dtype=like.dtype, device=like.device)
@@ -352,6 +410,9 @@ class TorchOps(NumpyOps):
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return a.detach().cpu().numpy()
+
+    def index(self, idx: np.ndarray) -> Any:
+        return self.torch.as_tensor(idx, device=self.device)
 
     def lapack_context(self) -> Any:
         return contextlib.nullcontext()
@@ -421,7 +482,7 @@ class TorchOps(NumpyOps):
         return self.torch.abs(a).amax(dim=0)
 
     def diag_real(self, a: Any) -> Any:
-        d = self.torch.diagonal(a)
+        d = self.torch.diagonal(a, dim1=-2, dim2=-1)
         return (d.real if d.is_complex() else d).contiguous()
 
     def outer(self, a: Any, b: Any) -> Any:
@@ -468,6 +529,30 @@ class TorchOps(NumpyOps):
         lo = self.torch.kthvalue(v, (m + 1) // 2).values  # kthvalue counts from 1
         hi = self.torch.kthvalue(v, m // 2 + 1).values
         return 0.5 * (float(lo) + float(hi))
+
+    def permute(self, a: Any, axes: tuple[int, ...]) -> Any:
+        return a.permute(*axes)
+
+    def contiguous(self, a: Any) -> Any:
+        return a.contiguous()
+
+    def concat(self, parts: list[Any], axis: int = 0) -> Any:
+        return self.torch.cat(parts, dim=axis)
+
+    def copy(self, a: Any) -> Any:
+        return a.clone()
+
+    def sort_desc(self, a: Any) -> Any:
+        return self.torch.sort(a, descending=True).values
+
+    def real_view(self, a: Any) -> Any:
+        return self.torch.view_as_real(a).reshape(*a.shape[:-1], 2 * a.shape[-1])
+
+    def rfft(self, a: Any, axis: int) -> Any:
+        return self.torch.fft.rfft(a, dim=axis, norm="ortho")
+
+    def fft(self, a: Any, axis: int, overwrite: bool = False) -> Any:
+        return self.torch.fft.fft(a, dim=axis, norm="ortho")
 
 
 # the tridiagonal route pays from about this size on (below, LAPACK's SVD takes < 2 ms)

@@ -17,6 +17,7 @@ failures read as one line naming the file (never suggesting ``weights_only=False
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
 import re
@@ -35,6 +36,7 @@ __all__ = [
     "atomic_write",
     "check_regular_file",
     "describe_os_error",
+    "file_digest",
     "load_torch",
     "probe_writable",
     "read_npy_header",
@@ -119,6 +121,26 @@ def atomic_write(path: str | os.PathLike[str], content: bytes | Callable[[IO[byt
         raise
     _fsync_folder(folder)
     return path
+
+
+def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes, read in 1 MiB chunks (any :mod:`hashlib` algorithm).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from svcca._io import file_digest
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "a.bin"
+    ...     _ = p.write_bytes(b"abc")
+    ...     file_digest(p)[:16], file_digest(p, "md5")[:8]
+    ('ba7816bf8f01cfea', '90015098')
+    """
+    h = hashlib.new(algorithm, usedforsecurity=False)  # checksums, not security
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def remove_stale_temps(folder: str | os.PathLike[str], max_age: float = STALE_SECONDS) -> list[Path]:

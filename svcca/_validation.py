@@ -24,6 +24,8 @@ __all__ = [
     "check_pair",
     "check_min_samples",
     "check_count",
+    "check_conv",
+    "check_conv_pair",
     "check_option",
     "check_keep",
     "check_fraction",
@@ -210,6 +212,31 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
     return int(value)
+
+
+def check_conv(x: Any, name: str, *, finite: bool = True) -> Any:
+    """Check one conv activation array of shape (n, height, width, channels), real-valued.
+
+    A 2-D or 3-D array gets a hint (a dense layer, a missing channel axis). With
+    ``finite=False`` the NaN/Inf test is left to the caller (``dft_cca`` finds them in its
+    per-frequency sums, so a memory-mapped layer is read only once).
+    """
+    if is_torch(x) or isinstance(x, np.ndarray):
+        shape = shape_of(x)
+        hint = {
+            2: " (a dense layer? use svcca.cca, or reshape it to (n_samples, 1, 1, features))",
+            3: " (a single channel? add the axis with x[..., None])",
+        }.get(len(shape))
+        if hint:
+            raise ValueError(f"{name} must be 4-D of shape {_layout(4)}; got {name}.shape={shape}{hint}")
+    return check_array(x, name, ndim=4, allow_complex=False, check_finite=finite)
+
+
+def check_conv_pair(A: Any, B: Any, *, finite: bool = True) -> tuple[Any, Any]:
+    """Check two conv activation arrays ``A``, ``B`` over the same samples (see :func:`check_conv`)."""
+    A = check_conv(A, "A", finite=finite)
+    B = check_conv(B, "B", finite=finite)
+    return check_pair(A, B, ndim=4, names=("A", "B"), allow_complex=False, check_finite=False)
 
 
 def warn_sample_size(n: int, p: int, q: int, *, stacklevel: int = 3) -> None:

@@ -571,6 +571,21 @@ class BootstrapResult:
         """Bootstrap estimate of the bias: mean resampled similarity minus ``observed``."""
         return float(self.bootstrap_distribution.mean()) - self.observed
 
+    @property
+    def bias_corrected(self) -> float:
+        """``2 * observed - median`` of the resampled similarities: the observed value less
+        the bootstrap's median bias, the point the ``"basic"`` interval is built around.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from svcca.stats import BootstrapResult
+        >>> b = BootstrapResult(0.5, 0.4, 0.6, 0.95, "basic", np.array([0.52, 0.54, 0.56]), 3, "cca")
+        >>> round(b.bias_corrected, 6)
+        0.46
+        """
+        return 2 * self.observed - float(np.quantile(self.bootstrap_distribution, 0.5))
+
     def __repr__(self) -> str:
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "

@@ -43,11 +43,12 @@ instead. PWCCA's projection weights *are* available: ``<h_i, x_j> = (C_xx w_i)_j
 
 from __future__ import annotations
 
+import copy as _copy
 import json
 import math
 import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -135,14 +136,6 @@ def _to_backend(ops: Any, x: Any) -> Any:
 
 def _flip(ops: Any, a: Any, axis: int) -> Any:
     return a.flip(axis) if ops.name == "torch" else np.flip(a, axis)
-
-
-def _clone(ops: Any, a: Any) -> Any:
-    return a.clone() if ops.name == "torch" else a.copy()
-
-
-def _cat1d(ops: Any, arrays: list[Any]) -> Any:
-    return ops.torch.cat(arrays) if ops.name == "torch" else np.concatenate(arrays)
 
 
 def _clip0(ops: Any, a: Any) -> Any:
@@ -426,8 +419,8 @@ class _Moments:
         if self.n == 0:
             self.n, self.mean, self.C = (
                 nb,
-                _clone(self.ops, mb),
-                {k: _clone(self.ops, v) for k, v in Cb.items()},
+                self.ops.copy(mb),
+                {k: self.ops.copy(v) for k, v in Cb.items()},
             )
             return
         ops = self.ops
@@ -475,8 +468,8 @@ class _Moments:
             return self
         other = _Moments.__new__(_Moments)
         other.__dict__.update(self.__dict__)
-        other.mean = _clone(self.ops, self.mean) if self.mean is not None else None
-        other.C = {k: _clone(self.ops, v) for k, v in self.C.items()}
+        other.mean = self.ops.copy(self.mean) if self.mean is not None else None
+        other.C = {k: self.ops.copy(v) for k, v in self.C.items()}
         other.exps = dict(self.exps)
         other._align(common)
         return other
@@ -886,310 +879,7 @@ def _load(path: str | os.PathLike) -> dict[str, Any]:
 
 # --- public classes ------------------------------------------------------------------------------
 
-
-class PairAccumulator(_Finisher):
-    """Streaming CCA, SVCCA, PWCCA and PLS of two layers: batches in, the usual results out.
-
-    Keeps the sample count, the two means and the co-moments ``X^T X``, ``X^T Y``,
-    ``Y^T Y`` of the centred data in float64, on the device of the first batch (a numpy
-    batch keeps them in numpy). Memory is O((p + q)^2), whatever the number of samples.
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        Keep the statistics as torch tensors on this device; default: where the first
-        batch is (numpy for numpy batches).
-    max_bytes : int or None, default 4 GiB
-        Refuse layers whose statistics would need more memory (conv layers flattened per
-        sample grow fast); ``None`` for no limit.
-
-    Attributes
-    ----------
-    n_samples : int
-        Samples seen so far.
-    x_mean, y_mean : arrays
-        The running means.
-
-    See Also
-    --------
-    MultiLayerAccumulator : several layers over the same samples.
-
-    Notes
-    -----
-    Batches are centred on their own means and merged by the pairwise update of Chan,
-    Golub and LeVeque (1979), so offsets as large as 1e6 cost no accuracy, and
-    :meth:`merge` (in a process) and :meth:`all_reduce` (across processes) combine
-    partial statistics exactly. The results equal the in-memory functions to about
-    1e-10 when the kept spectrum is not too ill-conditioned (module notes). Canonical
-    variates and PLS scores need the samples and are not available: accessing them
-    raises ``AttributeError``.
-
-    References
-    ----------
-    Chan, Golub, LeVeque (1979), Updating formulae and a pairwise algorithm for computing
-    sample variances, Stanford CS report STAN-CS-79-773.
-
-    Examples
-    --------
-    >>> import numpy as np, svcca
-    >>> from svcca.streaming import PairAccumulator
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((10_000, 8)) + 1e6           # large offsets are harmless
-    >>> Y = X @ rng.standard_normal((8, 5)) + rng.standard_normal((10_000, 5))
-    >>> acc = PairAccumulator()
-    >>> for i in range(0, 10_000, 3000):                     # batches of any size
-    ...     _ = acc.update(X[i : i + 3000], Y[i : i + 3000])
-    >>> res = acc.cca()
-    >>> acc.n_samples, abs(res.similarity - svcca.cca(X, Y).similarity) < 1e-10
-    (10000, True)
-    """
-
-    def __init__(self, *, device: Any = None, max_bytes: int | None = _DEFAULT_MAX_BYTES) -> None:
-        self._m = _Moments(("X", "Y"), "all", device, max_bytes, "PairAccumulator")
-        self._labels = ("X", "Y")  # names in error messages (the layers' names after pair())
-
-    _DISPLAY: dict[Hashable, str] = {"X": "X", "Y": "Y"}
-
-    def update(self, X: Any, Y: Any) -> PairAccumulator:
-        """Add a batch of samples.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (batch_size, n_features_x)
-            The first layer's activations for the batch (samples first). Arrays with more
-            dimensions, such as conv ``(batch_size, height, width, channels)``, are
-            flattened per sample; for positions as samples pass ``X.reshape(-1, channels)``.
-        Y : array-like or torch.Tensor of shape (batch_size, n_features_y)
-            The second layer's activations for the same samples.
-
-        Returns
-        -------
-        PairAccumulator
-            ``self``, so calls chain.
-
-        Raises
-        ------
-        ValueError
-            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, or a width that
-            differs from the earlier batches'.
-        """
-        self._m.update({"X": X, "Y": Y}, self._DISPLAY)
-        return self
-
-    def update_from(self, batches: Iterable[Any], *, progress: bool = False) -> PairAccumulator:
-        """Add every ``(X, Y)`` batch of an iterable, e.g. a ``torch.utils.data.DataLoader``.
-
-        Parameters
-        ----------
-        batches : iterable of (X, Y) pairs
-            A ``DataLoader`` over a ``TensorDataset(X, Y)`` yields such pairs.
-        progress : bool, default False
-            Show a tqdm progress bar.
-
-        Returns
-        -------
-        PairAccumulator
-            ``self``.
-        """
-        from tqdm.auto import tqdm
-
-        total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
-        for i, item in enumerate(
-            tqdm(batches, total=total, disable=not progress, desc="accumulating", leave=False)
-        ):
-            if isinstance(item, Mapping) or not isinstance(item, (tuple, list)) or len(item) != 2:
-                got = (
-                    f"a {type(item).__name__} of length {len(item)}"
-                    if hasattr(item, "__len__")
-                    else repr(item)
-                )
-                raise TypeError(f"each batch must be an (X, Y) pair; batch {i} is {got}")
-            self.update(item[0], item[1])
-        return self
-
-    def merge(self, *others: PairAccumulator) -> PairAccumulator:
-        """Fold the statistics of other accumulators (e.g. other workers' parts) into this one.
-
-        The result is the same as if every batch had gone through this accumulator (to
-        rounding). The others are not changed.
-
-        Returns
-        -------
-        PairAccumulator
-            ``self``.
-
-        Raises
-        ------
-        ValueError
-            When the layers' widths differ.
-        """
-        for other in others:
-            if not isinstance(other, PairAccumulator):
-                raise TypeError(f"can only merge PairAccumulator objects; got {type(other).__name__}")
-            self._m.merge(other._m)
-        return self
-
-    def all_reduce(self, group: Any = None) -> PairAccumulator:
-        """Combine the statistics of every process of a ``torch.distributed`` group, in place.
-
-        Call it in every process (it is a collective). Afterwards each process holds the
-        statistics of all samples, exactly as if one process had seen every batch: the
-        partial co-moments are shifted to the global mean and summed by an all-reduce.
-
-        Parameters
-        ----------
-        group : torch.distributed.ProcessGroup, optional
-            Default: the whole world.
-
-        Returns
-        -------
-        PairAccumulator
-            ``self``.
-
-        Raises
-        ------
-        RuntimeError
-            When no process group is initialised.
-        ValueError
-            When processes accumulated layers of different widths.
-        """
-        self._m.all_reduce(group)
-        return self
-
-    def copy(self) -> PairAccumulator:
-        """An independent copy (merging into it leaves this one unchanged)."""
-        new = PairAccumulator(device=self._m.device, max_bytes=self._m.max_bytes)
-        new._m.merge(self._m)
-        new._m.n_batches = self._m.n_batches
-        return new
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the statistics to an ``.npz`` file (atomically; no pickles), e.g. to merge
-        the parts computed on several machines with :meth:`load` and :meth:`merge`."""
-        _save(self._m.state(), path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, *, device: Any = None) -> PairAccumulator:
-        """Read statistics written by :meth:`save` (onto ``device``, default numpy)."""
-        state = _load(path)
-        if state["meta"].get("what") != "PairAccumulator":
-            raise ValueError(
-                f"{os.fspath(path)} holds {state['meta'].get('what')!r} statistics, not PairAccumulator"
-            )
-        acc = cls(device=device)
-        acc._m.load_state(state)
-        return acc
-
-    # --- read-outs ------------------------------------------------------------------------------
-    @property
-    def n_samples(self) -> int:
-        """Number of samples seen."""
-        return self._m.n
-
-    @property
-    def x_mean(self) -> Any:
-        """Mean of the X samples seen (None before the first batch)."""
-        return None if self._m.mean is None else self._m.true_mean("X")
-
-    @property
-    def y_mean(self) -> Any:
-        """Mean of the Y samples seen (None before the first batch)."""
-        return None if self._m.mean is None else self._m.true_mean("Y")
-
-    def covariance(self, a: str = "X", b: str = "Y") -> Any:
-        """Sample (cross-)covariance ``Sigma_ab = C_ab / (n - 1)`` with ``a``, ``b`` in {"X", "Y"}."""
-        check_option(a, "a", ("X", "Y"))
-        check_option(b, "b", ("X", "Y"))
-        self._need("a covariance")
-        return self._m.true_block(a, b) / (self._m.n - 1)
-
-    def __repr__(self) -> str:
-        w = self._m.widths
-        shape = f"X: {w['X']} features, Y: {w['Y']} features" if w else "no batch yet"
-        return f"PairAccumulator(n_samples={self._m.n}, {shape})"
-
-    # --- finishing ------------------------------------------------------------------------------
-    def cca(self, *, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True) -> CCAResult:
-        """Canonical correlation analysis from the statistics (as :func:`svcca.cca`).
-
-        Parameters
-        ----------
-        epsilon : float, default 0.0
-            Ridge on each side's correlation matrix, as in :func:`svcca.cca`.
-        rtol : float, optional
-            Directions with singular value ``<= rtol * s_max`` are dropped; default
-            ``sqrt(max(n_samples, n_features) * eps)`` (module notes).
-        warn : bool, default True
-            Warn (:class:`svcca.SampleSizeWarning`) when ``x_rank + y_rank > n_samples - 1``.
-
-        Returns
-        -------
-        CCAResult
-            ``x_method = y_method = "gram"``; variates are not available.
-
-        Raises
-        ------
-        ValueError
-            Fewer than 2 samples seen, or a side with no varying feature.
-        """
-        return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)[0]
-
-    def svcca(
-        self,
-        *,
-        keep: float | None = None,
-        n_components: int | None = None,
-        epsilon: float = 0.0,
-        rtol: float | None = None,
-        warn: bool = True,
-    ) -> SVCCAResult:
-        """SVCCA from the statistics (as :func:`svcca.svcca`): the SVD reduction comes from the
-        eigendecomposition of each side's covariance.
-
-        Parameters
-        ----------
-        keep : float, default 0.99
-            Variance fraction in (0, 1] per side (an int is refused); directions at the
-            rounding level of the statistics are never kept.
-        n_components : int, optional
-            Instead of ``keep``: the number of directions per side.
-        epsilon, rtol, warn
-            As in :meth:`cca`.
-
-        Returns
-        -------
-        SVCCAResult
-        """
-        return self._svcca_pair("X", "Y", self._labels, resolve_keep(keep, n_components), epsilon, rtol, warn)
-
-    def pwcca(
-        self, *, side: str = "x", epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
-    ) -> PWCCAResult:
-        """Projection-weighted CCA from the statistics (as :func:`svcca.pwcca`).
-
-        The weights need only ``<h_i, x_j> = (C_xx a_i)_j``, the co-moment times the weights.
-
-        Parameters
-        ----------
-        side : {"x", "y", "smaller", "symmetric"}, default "x"
-            Whose activations define the weights, as in :func:`svcca.pwcca`.
-        epsilon, rtol, warn
-            As in :meth:`cca`.
-
-        Returns
-        -------
-        PWCCAResult
-        """
-        return self._pwcca_pair("X", "Y", self._labels, side, epsilon, rtol, warn)
-
-    def pls(self, *, n_components: int | None = None, rtol: float | None = None) -> PLSResult:
-        """Partial least squares from the statistics (as :func:`svcca.pls`); scores are not available.
-
-        Returns
-        -------
-        PLSResult
-        """
-        return self._pls_pair("X", "Y", n_components, rtol)
+_Acc = TypeVar("_Acc", bound="MultiLayerAccumulator")
 
 
 class MultiLayerAccumulator(_Finisher):
@@ -1230,6 +920,8 @@ class MultiLayerAccumulator(_Finisher):
     0.84
     """
 
+    _KIND = "MultiLayerAccumulator"  # the class a saved file belongs to (its "what")
+
     def __init__(
         self,
         names: Sequence[Hashable] | None = None,
@@ -1240,7 +932,7 @@ class MultiLayerAccumulator(_Finisher):
     ) -> None:
         if isinstance(pairs, str) and pairs != "all":
             raise ValueError(f'pairs must be "all" or a list of (layer, layer) pairs; got {pairs!r}')
-        self._m = _Moments(names, pairs, device, max_bytes, "MultiLayerAccumulator")
+        self._m = _Moments(names, pairs, device, max_bytes, self._KIND)
 
     def update(self, batch: Mapping[Hashable, Any] | Sequence[Any]) -> MultiLayerAccumulator:
         """Add one batch of every layer.
@@ -1279,71 +971,118 @@ class MultiLayerAccumulator(_Finisher):
         self._m.update(batch, {})
         return self
 
-    def update_from(self, batches: Iterable[Any], *, progress: bool = False) -> MultiLayerAccumulator:
-        """Add every batch (a dict or a sequence of arrays) of an iterable such as a DataLoader.
+    def _update_item(self, i: int, item: Any) -> None:
+        """Add item ``i`` of :meth:`update_from`'s iterable (a batch as :meth:`update` takes it)."""
+        self.update(item)
+
+    def update_from(self: _Acc, batches: Iterable[Any], *, progress: bool = False) -> _Acc:
+        """Add every batch of an iterable, e.g. a ``torch.utils.data.DataLoader``.
+
+        Parameters
+        ----------
+        batches : iterable
+            Batches as :meth:`update` takes them: a dict or a sequence of arrays here, an
+            ``(X, Y)`` pair for :class:`PairAccumulator` (a ``DataLoader`` over a
+            ``TensorDataset(X, Y)`` yields such pairs).
+        progress : bool, default False
+            Show a tqdm progress bar.
 
         Returns
         -------
-        MultiLayerAccumulator
-            ``self``.
+        MultiLayerAccumulator or PairAccumulator
+            ``self``, so calls chain.
         """
         from tqdm.auto import tqdm
 
         total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
-        for item in tqdm(batches, total=total, disable=not progress, desc="accumulating", leave=False):
-            self.update(item)
+        for i, item in enumerate(
+            tqdm(batches, total=total, disable=not progress, desc="accumulating", leave=False)
+        ):
+            self._update_item(i, item)
         return self
 
-    def merge(self, *others: MultiLayerAccumulator) -> MultiLayerAccumulator:
-        """Fold other accumulators of the same layers and pairs into this one (exactly).
+    def merge(self: _Acc, *others: _Acc) -> _Acc:
+        """Fold the statistics of other accumulators of the same class, layers and pairs (e.g.
+        other workers' parts) into this one.
+
+        The result is the same as if every batch had gone through this accumulator (to
+        rounding). The others are not changed.
 
         Returns
         -------
-        MultiLayerAccumulator
+        MultiLayerAccumulator or PairAccumulator
             ``self``.
+
+        Raises
+        ------
+        TypeError
+            For an accumulator of another class.
+        ValueError
+            When the layers, the pairs or the layers' widths differ.
         """
         for other in others:
-            if not isinstance(other, MultiLayerAccumulator):
-                raise TypeError(f"can only merge MultiLayerAccumulator objects; got {type(other).__name__}")
+            if type(other) is not type(self):
+                raise TypeError(f"can only merge {type(self).__name__} objects; got {type(other).__name__}")
             self._m.merge(other._m)
         return self
 
-    def all_reduce(self, group: Any = None) -> MultiLayerAccumulator:
-        """Combine the statistics of every process of a ``torch.distributed`` group, in place
-        (a collective: call it in every process). See :meth:`PairAccumulator.all_reduce`.
+    def all_reduce(self: _Acc, group: Any = None) -> _Acc:
+        """Combine the statistics of every process of a ``torch.distributed`` group, in place.
+
+        Call it in every process (it is a collective). Afterwards each process holds the
+        statistics of all samples, exactly as if one process had seen every batch: the
+        partial co-moments are shifted to the global mean and summed by an all-reduce.
+
+        Parameters
+        ----------
+        group : torch.distributed.ProcessGroup, optional
+            Default: the whole world.
 
         Returns
         -------
-        MultiLayerAccumulator
+        MultiLayerAccumulator or PairAccumulator
             ``self``.
+
+        Raises
+        ------
+        RuntimeError
+            When no process group is initialised.
+        ValueError
+            When processes accumulated layers of different widths.
         """
         self._m.all_reduce(group)
         return self
 
-    def copy(self) -> MultiLayerAccumulator:
-        """An independent copy."""
+    def copy(self: _Acc) -> _Acc:
+        """An independent copy (merging into it leaves this one unchanged)."""
         m = self._m
-        new = MultiLayerAccumulator(m.names, pairs=m.pairs_spec, device=m.device, max_bytes=m.max_bytes)
+        new = _copy.copy(self)  # the same class and labels, with statistics of its own
+        new._m = _Moments(m.names, m.pairs_spec, m.device, m.max_bytes, m.what)
         new._m.merge(m)
         new._m.n_batches = m.n_batches
         return new
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the statistics to an ``.npz`` file (atomically; no pickles). Layer names
-        must be strings or ints (they are stored as JSON)."""
+        """Write the statistics to an ``.npz`` file (atomically; no pickles), e.g. to merge
+        the parts computed on several machines with :meth:`load` and :meth:`merge`. Layer
+        names must be strings or ints (they are stored as JSON)."""
         _save(self._m.state(), path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, device: Any = None) -> MultiLayerAccumulator:
-        """Read statistics written by :meth:`save`."""
-        state = _load(path)
-        meta = state["meta"]
-        if meta.get("what") != "MultiLayerAccumulator":
-            raise ValueError(
-                f"{os.fspath(path)} holds {meta.get('what')!r} statistics, not MultiLayerAccumulator"
-            )
+    def _from_meta(cls: type[_Acc], meta: Mapping[str, Any], device: Any) -> _Acc:
+        """An empty accumulator for the layers and pairs a saved file describes."""
         pairs = meta["pairs"] if meta["pairs"] == "all" else [tuple(p) for p in meta["pairs"]]
-        acc = cls(meta["names"], pairs=pairs, device=device)
+        return cls(meta["names"], pairs=pairs, device=device)
+
+    @classmethod
+    def load(cls: type[_Acc], path: str | os.PathLike, *, device: Any = None) -> _Acc:
+        """Read statistics written by :meth:`save` of the same class (onto ``device``,
+        default numpy)."""
+        state = _load(path)
+        what = state["meta"].get("what")
+        if what != cls._KIND:
+            raise ValueError(f"{os.fspath(path)} holds {what!r} statistics, not {cls._KIND}")
+        acc = cls._from_meta(state["meta"], device)
         acc._m.load_state(state)
         return acc
 
@@ -1394,11 +1133,11 @@ class MultiLayerAccumulator(_Finisher):
         )
         if m.n:
             ops = m.ops
-            om.mean = _cat1d(ops, [m.mean[m.slice(a)], m.mean[m.slice(b)]])
+            om.mean = ops.concat([m.mean[m.slice(a)], m.mean[m.slice(b)]])
             om.C = {
-                ("X", "X"): _clone(ops, m.block(a, a)),
-                ("X", "Y"): _clone(ops, m.block(a, b)),
-                ("Y", "Y"): _clone(ops, m.block(b, b)),
+                ("X", "X"): ops.copy(m.block(a, a)),
+                ("X", "Y"): ops.copy(m.block(a, b)),
+                ("Y", "Y"): ops.copy(m.block(b, b)),
             }
         return out
 
@@ -1492,3 +1231,211 @@ class MultiLayerAccumulator(_Finisher):
                 values[j, i] = values[i, j]
         values.setflags(write=False)
         return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=method, options=opts)
+
+
+class PairAccumulator(MultiLayerAccumulator):
+    """Streaming CCA, SVCCA, PWCCA and PLS of two layers: batches in, the usual results out.
+
+    Keeps the sample count, the two means and the co-moments ``X^T X``, ``X^T Y``,
+    ``Y^T Y`` of the centred data in float64, on the device of the first batch (a numpy
+    batch keeps them in numpy). Memory is O((p + q)^2), whatever the number of samples.
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        Keep the statistics as torch tensors on this device; default: where the first
+        batch is (numpy for numpy batches).
+    max_bytes : int or None, default 4 GiB
+        Refuse layers whose statistics would need more memory (conv layers flattened per
+        sample grow fast); ``None`` for no limit.
+
+    Attributes
+    ----------
+    n_samples : int
+        Samples seen so far.
+    x_mean, y_mean : arrays
+        The running means.
+
+    See Also
+    --------
+    MultiLayerAccumulator : several layers over the same samples; a PairAccumulator is one
+        with the two layers ``"X"`` and ``"Y"``, and shares its merging, saving and reading.
+
+    Notes
+    -----
+    Batches are centred on their own means and merged by the pairwise update of Chan,
+    Golub and LeVeque (1979), so offsets as large as 1e6 cost no accuracy, and
+    :meth:`merge` (in a process) and :meth:`all_reduce` (across processes) combine
+    partial statistics exactly. The results equal the in-memory functions to about
+    1e-10 when the kept spectrum is not too ill-conditioned (module notes). Canonical
+    variates and PLS scores need the samples and are not available: accessing them
+    raises ``AttributeError``.
+
+    References
+    ----------
+    Chan, Golub, LeVeque (1979), Updating formulae and a pairwise algorithm for computing
+    sample variances, Stanford CS report STAN-CS-79-773.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> from svcca.streaming import PairAccumulator
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((10_000, 8)) + 1e6           # large offsets are harmless
+    >>> Y = X @ rng.standard_normal((8, 5)) + rng.standard_normal((10_000, 5))
+    >>> acc = PairAccumulator()
+    >>> for i in range(0, 10_000, 3000):                     # batches of any size
+    ...     _ = acc.update(X[i : i + 3000], Y[i : i + 3000])
+    >>> res = acc.cca()
+    >>> acc.n_samples, abs(res.similarity - svcca.cca(X, Y).similarity) < 1e-10
+    (10000, True)
+    """
+
+    _KIND = "PairAccumulator"
+    _DISPLAY: dict[Hashable, str] = {"X": "X", "Y": "Y"}
+
+    def __init__(self, *, device: Any = None, max_bytes: int | None = _DEFAULT_MAX_BYTES) -> None:
+        super().__init__(("X", "Y"), device=device, max_bytes=max_bytes)
+        self._labels = ("X", "Y")  # names in error messages (the layers' names after pair())
+
+    @classmethod
+    def _from_meta(cls, meta: Mapping[str, Any], device: Any) -> PairAccumulator:
+        return cls(device=device)
+
+    def update(self, X: Any, Y: Any) -> PairAccumulator:  # type: ignore[override]
+        """Add a batch of samples.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (batch_size, n_features_x)
+            The first layer's activations for the batch (samples first). Arrays with more
+            dimensions, such as conv ``(batch_size, height, width, channels)``, are
+            flattened per sample; for positions as samples pass ``X.reshape(-1, channels)``.
+        Y : array-like or torch.Tensor of shape (batch_size, n_features_y)
+            The second layer's activations for the same samples.
+
+        Returns
+        -------
+        PairAccumulator
+            ``self``, so calls chain.
+
+        Raises
+        ------
+        ValueError
+            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, or a width that
+            differs from the earlier batches'.
+        """
+        self._m.update({"X": X, "Y": Y}, self._DISPLAY)
+        return self
+
+    def _update_item(self, i: int, item: Any) -> None:
+        if isinstance(item, Mapping) or not isinstance(item, (tuple, list)) or len(item) != 2:
+            got = f"a {type(item).__name__} of length {len(item)}" if hasattr(item, "__len__") else repr(item)
+            raise TypeError(f"each batch must be an (X, Y) pair; batch {i} is {got}")
+        self.update(item[0], item[1])
+
+    # --- read-outs ------------------------------------------------------------------------------
+    @property
+    def x_mean(self) -> Any:
+        """Mean of the X samples seen (None before the first batch)."""
+        return None if self._m.mean is None else self._m.true_mean("X")
+
+    @property
+    def y_mean(self) -> Any:
+        """Mean of the Y samples seen (None before the first batch)."""
+        return None if self._m.mean is None else self._m.true_mean("Y")
+
+    def covariance(self, a: Hashable = "X", b: Hashable | None = "Y") -> Any:
+        """Sample (cross-)covariance ``Sigma_ab = C_ab / (n - 1)`` with ``a``, ``b`` in {"X", "Y"}."""
+        check_option(a, "a", ("X", "Y"))
+        check_option(b, "b", ("X", "Y"))
+        self._need("a covariance")
+        return self._m.true_block(a, b) / (self._m.n - 1)
+
+    def __repr__(self) -> str:
+        w = self._m.widths
+        shape = f"X: {w['X']} features, Y: {w['Y']} features" if w else "no batch yet"
+        return f"PairAccumulator(n_samples={self._m.n}, {shape})"
+
+    # --- finishing ------------------------------------------------------------------------------
+    def cca(self, *, epsilon: float = 0.0, rtol: float | None = None, warn: bool = True) -> CCAResult:
+        """Canonical correlation analysis from the statistics (as :func:`svcca.cca`).
+
+        Parameters
+        ----------
+        epsilon : float, default 0.0
+            Ridge on each side's correlation matrix, as in :func:`svcca.cca`.
+        rtol : float, optional
+            Directions with singular value ``<= rtol * s_max`` are dropped; default
+            ``sqrt(max(n_samples, n_features) * eps)`` (module notes).
+        warn : bool, default True
+            Warn (:class:`svcca.SampleSizeWarning`) when ``x_rank + y_rank > n_samples - 1``.
+
+        Returns
+        -------
+        CCAResult
+            ``x_method = y_method = "gram"``; variates are not available.
+
+        Raises
+        ------
+        ValueError
+            Fewer than 2 samples seen, or a side with no varying feature.
+        """
+        return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)[0]
+
+    def svcca(
+        self,
+        *,
+        keep: float | None = None,
+        n_components: int | None = None,
+        epsilon: float = 0.0,
+        rtol: float | None = None,
+        warn: bool = True,
+    ) -> SVCCAResult:
+        """SVCCA from the statistics (as :func:`svcca.svcca`): the SVD reduction comes from the
+        eigendecomposition of each side's covariance.
+
+        Parameters
+        ----------
+        keep : float, default 0.99
+            Variance fraction in (0, 1] per side (an int is refused); directions at the
+            rounding level of the statistics are never kept.
+        n_components : int, optional
+            Instead of ``keep``: the number of directions per side.
+        epsilon, rtol, warn
+            As in :meth:`cca`.
+
+        Returns
+        -------
+        SVCCAResult
+        """
+        return self._svcca_pair("X", "Y", self._labels, resolve_keep(keep, n_components), epsilon, rtol, warn)
+
+    def pwcca(
+        self, *, side: str = "x", epsilon: float = 0.0, rtol: float | None = None, warn: bool = True
+    ) -> PWCCAResult:
+        """Projection-weighted CCA from the statistics (as :func:`svcca.pwcca`).
+
+        The weights need only ``<h_i, x_j> = (C_xx a_i)_j``, the co-moment times the weights.
+
+        Parameters
+        ----------
+        side : {"x", "y", "smaller", "symmetric"}, default "x"
+            Whose activations define the weights, as in :func:`svcca.pwcca`.
+        epsilon, rtol, warn
+            As in :meth:`cca`.
+
+        Returns
+        -------
+        PWCCAResult
+        """
+        return self._pwcca_pair("X", "Y", self._labels, side, epsilon, rtol, warn)
+
+    def pls(self, *, n_components: int | None = None, rtol: float | None = None) -> PLSResult:
+        """Partial least squares from the statistics (as :func:`svcca.pls`); scores are not available.
+
+        Returns
+        -------
+        PLSResult
+        """
+        return self._pls_pair("X", "Y", n_components, rtol)

@@ -32,6 +32,14 @@ def principal_cosines(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sort(np.cos(angles))[::-1]
 
 
+def fourier_resample(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Independent oracle for Fourier resizing of conv activations ``(n, h, w, c)``: scipy's
+    band-limited resampling along each spatial axis."""
+    import scipy.signal
+
+    return scipy.signal.resample(scipy.signal.resample(x, size[0], axis=1), size[1], axis=2)
+
+
 def make_shared_latent_views(
     rng: np.random.Generator, n: int, p: int, q: int, k: int, noise: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:

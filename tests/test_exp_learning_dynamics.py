@@ -546,3 +546,13 @@ def test_full_presets_without_data_point_at_the_download_commands(tmp_path, mode
     script = "download_cifar10.py" if model == "conv" else "download_lm_corpora.py ptb"
     with pytest.raises(FileNotFoundError, match=f"data_scripts/{script}"):
         cfg.run()
+
+
+def test_block_rows_are_the_block_outputs_of_a_detailed_grid():
+    d = LD.unpack(_synthetic_conv([[1, 2, 3]]), LD.LearningDynamicsConfig(seeds=(0,)))
+    assert d.block_rows.tolist() == [2, 5, 8] and d.block_labels == ("relu1", "relu2", "relu3")
+    assert d.block_labels == d.coarse_grid().row_labels[2::3]  # what chapter 5 indexed by hand
+    np.testing.assert_array_equal(d.coarse_first_column(), d.coarse_grid().values[d.block_rows, 0])
+    flat = LD.unpack({**_synthetic_conv([[1, 2, 3]]), "grid_layers": np.array(["conv1", "conv2", "conv3"])},
+                     LD.LearningDynamicsConfig(seeds=(0,)))  # fmt: skip
+    assert flat.block_rows.tolist() == [0, 1, 2]  # one row per layer: every row is a block output

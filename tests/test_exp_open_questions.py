@@ -143,3 +143,15 @@ def test_tiny_run_has_the_documented_arrays(tmp_path):
     assert data["recording_cka"].shape == (S, 3, 5)
     names = [c.name for c in config.claims(result)]
     assert len(names) == len(set(names)) and all(n.startswith("open_questions.") for n in names)
+
+
+def test_the_figure_accessors_pick_one_seed_and_say_which_array_is_which():
+    data = unpack(_synthetic_arrays())
+    arrays = _synthetic_arrays()
+    np.testing.assert_array_equal(data.autoencoder_grid("cka", 1), arrays["ae_cka"][1])
+    np.testing.assert_array_equal(data.dynamics_curves(1)[:, 0], arrays["dyn_gen"][1])
+    np.testing.assert_array_equal(data.dynamics_curves(1)[:, 1], arrays["dyn_mem"][1])
+    rec = data.recording_similarity(0)
+    assert list(rec) == ["svcca", "linear cka"] and int(np.argmax(rec["linear cka"])) == 2
+    with pytest.raises(ValueError, match="measure must be one of 'cca', 'cka'; got 'pwcca'"):
+        data.autoencoder_grid("pwcca")

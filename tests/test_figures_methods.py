@@ -19,6 +19,7 @@ from svcca import figures  # noqa: E402
 METHODS_FIGURES = {
     0: ["intro-spectrum"],
     1: [
+        "cca-geometry",
         "cca-toy-spectrum",
         "cca-invariance",
         "cca-sample-size",
@@ -77,3 +78,25 @@ def test_save_figures_writes_a_methods_figure(tmp_path, cache_dir):
     )
     assert [p.name for p in written] == ["methods-directions.png"]
     assert written[0].stat().st_size > 1000
+
+
+def test_bootstrap_figure_shows_the_basic_interval_about_the_bias_corrected_estimate():
+    # the hand-made reflection the chapter used before bootstrap_ci(method="basic") existed
+    import numpy as np
+
+    from svcca import stats
+    from svcca.figures.methods import draw_bootstrap
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 2))
+    y = x + rng.standard_normal((300, 2))
+    b = stats.bootstrap_ci(x, y, "cca", n_resamples=30, method="basic", rng=0)
+    q_lo, q_med, q_hi = np.quantile(b.bootstrap_distribution, [0.025, 0.5, 0.975])
+    reflected = (2 * b.observed - q_med, 2 * b.observed - q_hi, 2 * b.observed - q_lo)
+    assert (b.bias_corrected, b.low, b.high) == reflected
+    ax = draw_bootstrap(["layer"], {"trained": [b]})
+    try:
+        assert ax.get_ylabel() == "mean cca (bias-corrected)"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["trained pair"]
+    finally:
+        plt.close(ax.figure)

@@ -28,6 +28,8 @@ NOT_RUN = {
     "runs the matrix on a tiny experiment",
     "make book": "builds the whole book (minutes); the book build is checked by .ci/run",
     "make test": "runs this very test suite",
+    "make notebooks-check": "executes every chapter as a notebook (minutes) after make book; run by "
+    ".ci/run, and tests/test_book_notebooks.py executes one generated notebook",
     "python data_scripts/download_cifar10.py": "downloads CIFAR-10 (network)",
     "python data_scripts/download_lm_corpora.py": "downloads Penn Treebank and WikiText-2 (network)",
     "python data_scripts/prepare_imagenet_subset.py --val-dir /path/to/imagenet/val "

@@ -300,3 +300,8 @@ def test_the_seed_moves_the_data_split():
     cfg = SeedPairConfig.for_scale("tiny")
     a, b = _load_data(cfg), _load_data(cfg.with_seed_offset(1))
     assert not torch.equal(a.test.tensors[0], b.test.tensors[0])
+
+
+def test_middle_layer_is_the_middle_hidden_layer(tiny):
+    assert tiny.hidden_layers == tiny.layers[:-1]
+    assert tiny.middle_layer == tiny.hidden_layers[len(tiny.hidden_layers) // 2]

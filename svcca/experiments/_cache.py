@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._io import atomic_write, probe_writable, remove_stale_temps
+from .._io import atomic_write, file_digest, probe_writable, remove_stale_temps
 
 __all__ = [
     "ExperimentConfig",
@@ -36,7 +36,6 @@ __all__ = [
     "current_scale",
     "SCALES",
     "CacheWriteWarning",
-    "atomic_write_bytes",
     "config_to_dict",
     "experiments",
 ]
@@ -214,19 +213,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`svcca._io.atomic_write`)."""
-    atomic_write(path, data)
-
-
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     atomic_write(path, lambda fh: np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()}))
 
@@ -281,7 +267,7 @@ def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.
     if manifest["versions"].get("svcca") != _versions()["svcca"]:
         return "written by another svcca version"
     try:
-        if manifest["sha256"] != _sha256(npz):
+        if manifest["sha256"] != file_digest(npz):
             return "checksum mismatch (corrupted or modified arrays)"
         with np.load(npz, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -384,8 +370,8 @@ def run_or_load(
         for path in (npz, man):
             _clear_non_file(path)
         _atomic_savez(npz, arrays)
-        manifest["sha256"] = _sha256(npz)
-        atomic_write_bytes(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        manifest["sha256"] = file_digest(npz)
+        atomic_write(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
     except OSError as exc:
         if unwritable is None:  # not said yet
             warnings.warn(

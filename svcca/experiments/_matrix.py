@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._cache import atomic_write_bytes, current_scale, default_cache_dir
+from .._io import atomic_write
+from ._cache import current_scale, default_cache_dir
 
 __all__ = ["Variant", "MatrixResult", "run_matrix", "KERNELS"]
 
@@ -309,7 +310,7 @@ def _run_job(name: str, seed_offset: int, scale: str, cache: str, out: str) -> N
         "job_seconds": round(time.perf_counter() - t0, 1),
         "claims": [c.to_dict() for c in claims],
     }
-    atomic_write_bytes(Path(out), json.dumps(record).encode())
+    atomic_write(Path(out), json.dumps(record).encode())
 
 
 def _parse_variants(offsets: Sequence[int], kernels: Sequence[str]) -> list[Variant]:
@@ -363,7 +364,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     if args.out:
         data = json.dumps(result.to_dict(), indent=1) + "\n"  # claims in the book's order
-        atomic_write_bytes(Path(args.out), data.encode())
+        atomic_write(Path(args.out), data.encode())
         print(f"wrote {args.out}")
     return 0 if result.ok else 1
 

@@ -1110,6 +1110,35 @@ class LearningDynamicsData:
         }[model]
         return make(self.runs or (self,), f"learning_dynamics.{model}")
 
+    # ---- layout of the grids -----------------------------------------------------------
+    @property
+    def block_rows(self) -> np.ndarray:
+        """Rows (and columns) of the grids that hold a block's output.
+
+        A detailed grid of an image model (:func:`grid_layers` with ``detail=True``) has
+        three rows per block (conv, batch norm, block output), so every third row from the
+        third; any other grid has one row per layer, all of them block outputs.
+
+        Examples
+        --------
+        >>> from svcca.experiments.learning_dynamics import LearningDynamicsData
+        >>> fields = dict.fromkeys(("config", "seed", "steps", "epochs", "similarity", "dims",
+        ...     "grid_steps", "grids", "test_accuracy", "test_loss", "train_loss", "time_s",
+        ...     "steps_per_epoch", "description", "n_datapoints", "layer_widths"))
+        >>> detailed = ("conv1.0", "conv1.1", "conv1", "conv2.0", "conv2.1", "conv2")
+        >>> LearningDynamicsData(layers=("conv1", "conv2", "logits"), grid_layers=detailed,
+        ...                      **fields).block_rows.tolist()
+        [2, 5]
+        """
+        n = len(self.grid_layers)
+        detailed = n % 3 == 0 and self.grid_layers != self.layers[:-1]
+        return np.arange(2, n, 3) if detailed else np.arange(n)
+
+    @property
+    def block_labels(self) -> tuple[str, ...]:
+        """Short labels (as the grids' ``row_labels``) of the block outputs, :attr:`block_rows`."""
+        return tuple(layer_label(self.grid_layers[i]) for i in self.block_rows)
+
 
 # --------------------------------------------------------------------------- claims
 

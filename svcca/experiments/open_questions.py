@@ -680,6 +680,35 @@ class OpenQuestionsData:
             ),
         ]
 
+    # ---- what the figures show, for one seed -------------------------------------------
+    def autoencoder_grid(self, measure: str = "cca", seed_index: int = 0) -> np.ndarray:
+        """The autoencoder's layer x layer grid (:data:`AE_LAYERS`) by ``measure`` ("cca" or "cka").
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from svcca.experiments.open_questions import OpenQuestionsData
+        >>> d = OpenQuestionsData(None, {"ae_cca": np.arange(50.0).reshape(2, 5, 5)}, (0, 1))
+        >>> d.autoencoder_grid("cca", seed_index=1)[0, :2].tolist()
+        [25.0, 26.0]
+        """
+        from .._validation import check_option
+
+        check_option(measure, "measure", ("cca", "cka"))
+        return self[f"ae_{measure}"][seed_index]
+
+    def dynamics_curves(self, seed_index: int = 0) -> np.ndarray:
+        """PWCCA between the seeds' last hidden layers at each epoch of ``dynamics_epochs``:
+        shape (n_epochs, 2), the generalizing pair then the memorizing pair."""
+        return np.column_stack([self["dyn_gen"][seed_index], self["dyn_mem"][seed_index]])
+
+    def recording_similarity(self, seed_index: int = 0, source: int = 0) -> dict[str, np.ndarray]:
+        """SVCCA and linear CKA of each conv layer (:attr:`conv_layers`) with recording ``source``."""
+        return {
+            "svcca": self["recording_svcca"][seed_index, source],
+            "linear cka": self["recording_cka"][seed_index, source],
+        }
+
 
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> OpenQuestionsData:
     """Named access to the arrays of an open-questions run.

@@ -718,6 +718,25 @@ class SeedPairData:
         d = self.arrays["id_dims"][li]
         return {m: d[i] for i, m in enumerate(self.id_methods)}
 
+    @property
+    def hidden_layers(self) -> tuple[str, ...]:
+        """Every recorded layer but the logits (the last)."""
+        return self.layers[:-1] if len(self.layers) > 1 else self.layers
+
+    @property
+    def middle_layer(self) -> str:
+        """The middle hidden layer, the one chapters 1, 3 and 4 study: ``fc2`` of the
+        default three-hidden-layer MLP.
+
+        Examples
+        --------
+        >>> from svcca.experiments.seed_pair import SeedPairData
+        >>> SeedPairData(None, {}, ("fc1", "fc2", "fc3", "logits"), (0, 1), *[None] * 4, 10).middle_layer
+        'fc2'
+        """
+        hidden = self.hidden_layers
+        return hidden[len(hidden) // 2]
+
 
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> SeedPairData:
     """Named access to the arrays of a seed-pair run.

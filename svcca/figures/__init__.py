@@ -1,12 +1,13 @@
-"""Figures on demand: every figure of the book's chapters 1-8, by name.
+"""Figures on demand: every figure of the book's chapters 1-9, by name.
 
-Each figure is a registered function that loads (or runs) the experiment results it needs
-through :func:`svcca.experiments.run_or_load` and draws them with :mod:`svcca.plotting`.
-The book's chapters call the same functions (the ``draw_*`` functions of the modules
+:data:`FIGURES` is a table: each figure's name, chapter and caption, the book experiment it
+draws (loaded or run through :func:`load_experiment`) and the public function that draws
+it, the same function its chapter calls (the ``draw_*`` and figure functions of
 :mod:`svcca.figures.methods`, :mod:`~svcca.figures.conv`,
 :mod:`~svcca.figures.learning_dynamics`, :mod:`~svcca.figures.generalization`,
-:mod:`~svcca.figures.class_sensitivity` and :mod:`~svcca.figures.layer_identification`),
-so a figure regenerated here is the figure in the book. From the command line::
+:mod:`~svcca.figures.class_sensitivity`, :mod:`~svcca.figures.layer_identification` and
+:mod:`~svcca.figures.open_questions`).
+So a figure regenerated here is the figure in the book. From the command line::
 
     svcca figures --list
     svcca figures intro-spectrum --out figs/ --format pdf
@@ -19,6 +20,6 @@ Examples
 True
 """
 
-from ._registry import FigureSpec, make_figure, names, register, save_figures, specs
+from ._registry import FIGURES, FigureSpec, load_experiment, make_figure, names, save_figures, specs
 
-__all__ = ["FigureSpec", "make_figure", "names", "register", "save_figures", "specs"]
+__all__ = ["FIGURES", "FigureSpec", "load_experiment", "make_figure", "names", "save_figures", "specs"]

@@ -1,65 +1,342 @@
-"""The registry behind ``svcca figures``."""
+"""The table behind ``svcca figures``: each figure's name, the experiment it needs and the
+public function that draws it (the one its chapter calls)."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FigureSpec", "register", "names", "specs", "make_figure", "save_figures"]
+from . import (
+    class_sensitivity,
+    conv,
+    generalization,
+    layer_identification,
+    learning_dynamics,
+    methods,
+    open_questions,
+)
+
+__all__ = ["FIGURES", "FigureSpec", "load_experiment", "make_figure", "names", "save_figures", "specs"]
 
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """A figure of the book: its name, chapter, caption and the function that draws it.
+    """A figure of the book.
 
-    ``make(scale=..., cache_dir=...)`` returns a matplotlib Figure.
+    Attributes
+    ----------
+    name : str
+        The name ``svcca figures`` takes (the chapter's figure is ``fig-NAME``).
+    chapter : int
+        The chapter that shows it (0: the introduction).
+    experiment : str or None
+        The book experiment it draws (a name of :func:`svcca.experiments.book_experiments`),
+        or None for a synthetic example.
+    draw : callable
+        ``draw(data, **options)`` with ``data`` the experiment's result
+        (:func:`load_experiment`), or ``draw(scale=scale)`` for a synthetic example; it
+        returns the Figure, or the Axes (one or an array) it drew on.
+    caption : str
+    options : mapping
+        Keyword arguments of ``draw``, as the chapter passes them.
     """
 
     name: str
     chapter: int
+    experiment: str | None
+    draw: Callable[..., Any]
     caption: str
-    make: Callable[..., Any]
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
-_REGISTRY: dict[str, FigureSpec] = {}
+_LD, _GEN, _CS, _LI = learning_dynamics, generalization, class_sensitivity, layer_identification
 
+#: Every figure of the book, in the book's order.
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        "intro-spectrum", 0, None, methods.intro_spectrum,
+        "Canonical correlations of two layers sharing three latent directions.",
+    ),
+    FigureSpec(
+        "cca-geometry", 1, None, methods.cca_geometry,
+        "CCA's geometry for two layers of two neurons: each layer's points with its canonical "
+        "directions, and the canonical variates of the two layers against each other.",
+    ),
+    FigureSpec(
+        "cca-toy-spectrum", 1, None, methods.cca_toy_spectrum,
+        "Canonical correlations of two synthetic layers sharing three signals, from svcca.cca and as "
+        "cosines of principal angles, against independent layers of the same shapes.",
+    ),
+    FigureSpec(
+        "cca-invariance", 1, "seed_pair", methods.cca_invariance,
+        "Similarity between a transformed hidden layer of one network and the same layer of a network "
+        "trained from another seed: mean CCA is invariant, measures weighing variance are not.",
+    ),
+    FigureSpec(
+        "cca-sample-size", 1, None, methods.cca_sample_size,
+        "Mean canonical correlation of independent Gaussian layers against samples per neuron, for "
+        "three widths: the chance level depends on n / p only.",
+    ),
+    FigureSpec(
+        "cca-real-spectrum", 1, "seed_pair", methods.cca_real_spectrum,
+        "Canonical correlations of a hidden layer between two networks trained from different seeds "
+        "and between the same networks untrained, against a permutation null.",
+    ),
+    FigureSpec(
+        "cca-explained-variance", 1, "seed_pair", methods.cca_explained_variance,
+        "Cumulative variance explained by the singular directions of a hidden layer in two networks; "
+        "the dashed lines mark the directions SVCCA keeps at 99%.",
+    ),
+    FigureSpec(
+        "cca-keep", 1, "seed_pair", methods.cca_keep,
+        "SVCCA similarity of a hidden layer against the variance kept, for trained and untrained pairs "
+        "of networks.",
+    ),
+    FigureSpec(
+        "cca-pwcca-weights", 1, "seed_pair", methods.cca_pwcca_weights,
+        "PWCCA weight of each canonical direction against its correlation, for a hidden layer of two "
+        "networks trained from different seeds.",
+    ),
+    FigureSpec(
+        "cca-seed-pairs", 1, "seed_pair", methods.cca_seed_pairs,
+        "PWCCA between the same layer of networks trained from different seeds, of the same networks "
+        "untrained, and under a permutation null.",
+    ),
+    FigureSpec(
+        "conv-subsampling", 2, "conv_pair", conv.conv_subsampling,
+        "Similarity of the same conv layer of two networks, positions as datapoints, "
+        "against the number of positions kept.",
+    ),
+    FigureSpec(
+        "conv-variance-kept", 2, "conv_pair", conv.conv_variance_kept,
+        "Fraction of each conv layer's variance that survives global average pooling "
+        "and pooling to a 2x2 grid.",
+    ),
+    FigureSpec(
+        "conv-recipes", 2, "conv_pair", conv.conv_recipes,
+        "Similarity of the same conv layer of two networks under four recipes, trained and untrained.",
+    ),
+    FigureSpec(
+        "conv-dft-spectrum", 2, None, conv.conv_dft_spectrum,
+        "On a shift-closed dataset the per-frequency DFT correlations are the flattened layers' CCA.",
+    ),
+    FigureSpec(
+        "conv-frequency-map", 2, "conv_pair", conv.conv_frequency_map,
+        "Mean canonical correlation at each spatial frequency between the same conv layer "
+        "of two networks.",
+    ),
+    FigureSpec(
+        "methods-directions", 3, None, methods.methods_directions,
+        "Absolute correlation between the first direction PCA, PLS and CCA find and the three signals "
+        "two synthetic layers are made of.",
+    ),
+    FigureSpec(
+        "methods-intrinsic-dim", 3, "seed_pair", methods.draw_intrinsic_dimensionality,
+        "Test accuracy when the first and last hidden layers are projected onto their top k directions "
+        "(PCA, SVCCA, CCA, random), against the unprojected network.",
+    ),
+    FigureSpec(
+        "methods-variance", 3, "seed_pair", methods.methods_variance,
+        "Cumulative variance explained by the principal directions of each hidden layer of one trained "
+        "network; dashed lines mark 99% of the variance.",
+    ),
+    FigureSpec(
+        "sig-baselines", 4, "seed_pair", methods.sig_baselines,
+        "A hidden layer of two trained networks compared with three baselines (untrained networks, "
+        "random layers of the same shape or spectrum, a permutation null) for three measures.",
+    ),
+    FigureSpec(
+        "sig-bootstrap", 4, "seed_pair", methods.sig_bootstrap,
+        "Mean CCA between the layers of two trained networks and of the same networks untrained: "
+        "bias-corrected estimates with basic bootstrap 95% intervals over the test images.",
+    ),
+    FigureSpec(
+        "ld-conv-curves", 5, "learning_dynamics.conv", _LD.draw_curves,
+        "SVCCA of each layer of a conv net with batch norm with its final state, over training: "
+        "lower layers converge first.",
+    ),
+    FigureSpec(
+        "ld-conv-grids", 5, "learning_dynamics.conv", _LD.draw_grids,
+        "Layer x layer SVCCA of the conv net at four points in training against the final network; "
+        "conv and batch-norm outputs form nearly identical pairs.",
+    ),
+    FigureSpec(
+        "ld-resnet-curves", 5, "learning_dynamics.resnet", _LD.draw_curves,
+        "SVCCA of each block of a small ResNet with its final state, over training.",
+    ),
+    FigureSpec(
+        "ld-resnet-grids", 5, "learning_dynamics.resnet", _LD.draw_grids,
+        "Layer x layer SVCCA of the small ResNet at four points in training against the final network.",
+    ),
+    FigureSpec(
+        "ld-lstm-curves", 5, "learning_dynamics.lstm", _LD.draw_curves,
+        "SVCCA of each layer of an LSTM language model with its final state, over training.",
+    ),
+    FigureSpec(
+        "ld-conv-pooled-curves", 5, "learning_dynamics.conv", _LD.draw_curves,
+        "The conv net's curves with every conv layer globally average-pooled (one datapoint per image).",
+        {"pooled": True},
+    ),
+    FigureSpec(
+        "ld-mlp-curves", 5, "learning_dynamics.mlp", _LD.draw_curves,
+        "SVCCA of each layer of an MLP with its final state, over training: no bottom-up order.",
+    ),
+    FigureSpec(
+        "ld-freeze", 5, "freeze_training", _LD.draw_freeze,
+        "Test accuracy during normal training and freeze training (lower layers frozen one by one).",
+    ),
+    FigureSpec(
+        "generalization-pwcca", 6, "generalization", _GEN.draw_group_comparison,
+        "PWCCA between networks trained on true labels (generalizing) and on randomly permuted "
+        "labels (memorizing), per layer: mean over pairs of two generalizing networks (GG), two "
+        "memorizing networks (MM) and one of each (GM); bars are 95% bootstrap intervals over "
+        "networks.",
+        {"measure": "pwcca"},
+    ),
+    FigureSpec(
+        "generalization-measures", 6, "generalization", _GEN.draw_measures,
+        "The comparison of generalizing and memorizing networks with mean CCA (left) and linear "
+        "CKA (right); bars are 95% bootstrap intervals over networks.",
+        {"measures": ("cca", "cka")},
+    ),
+    FigureSpec(
+        "generalization-svcca", 6, "generalization", _GEN.draw_svcca_caveat,
+        "SVCCA at 99% variance misleads here. Left: SVCCA per layer and kind of pair. Right: "
+        "the number of directions SVCCA keeps per network (memorizing networks keep more).",
+    ),
+    FigureSpec(
+        "width-similarity", 6, "width", _GEN.draw_width,
+        "Similarity across seeds of the last hidden layer against width, for trained networks and "
+        "the same networks at initialisation (PWCCA, linear CKA), and the part training adds "
+        "(trained minus untrained). Bars: mean ± one standard deviation over pairs of seeds.",
+        {"measures": ("pwcca", "cka")},
+    ),
+    FigureSpec(
+        "class-sensitivity", 7, "class_sensitivity", _CS.draw_curves,
+        "Cross-validated correlation between each layer (flattened, top SVD directions) and each "
+        "class's logit, through the depth of a ResNet, averaged over seeds; 'input' is the raw "
+        "pixels. Coloured: the classes decodable earliest and latest.",
+    ),
+    FigureSpec(
+        "class-sensitivity-images", 7, "class_sensitivity", _CS.draw_images,
+        "The images that most drive a middle layer's top canonical directions fitted to all class "
+        "logits ('cca'), its top label-free SVCCA directions against the same layer of another "
+        "network ('svcca'), and its most active single neurons ('neuron'), highest first, titled "
+        "with their class.",
+        {"kinds": ("direction", "svcca", "neuron")},
+    ),
+    FigureSpec(
+        "layer-identification", 8, "layer_identification", _LI.draw_accuracy,
+        "Accuracy of finding the corresponding layer of another network by maximum similarity, "
+        "per measure: this run (left) and Kornblith et al. (2019), Table 2 (right; ten Tiny-10 "
+        "CNNs on CIFAR-10). Dashed: chance.",
+    ),
+    FigureSpec(
+        "layer-identification-matrices", 8, "layer_identification", _LI.draw_matrices,
+        "Seed-averaged similarity between the layers of networks trained from different seeds "
+        "(rows: network A, columns: network B); each panel has its own colour scale.",
+    ),
+    FigureSpec(
+        "layer-identification-by-layer", 8, "layer_identification", _LI.draw_by_layer,
+        "Fraction of network pairs in which each layer is identified, per measure. Dashed: chance.",
+    ),
+    FigureSpec(
+        "open-autoencoder", 9, "open_questions", open_questions.draw_autoencoder,
+        "Similarity between the layers of an autoencoder on the test digits (input, encoder layer, "
+        "8-unit code, decoder layer, reconstruction): mean CCA (left) and linear CKA (right); first seed.",
+    ),
+    FigureSpec(
+        "open-compression", 9, "open_questions", open_questions.draw_compression,
+        "Test accuracy of a 64-128-10 MLP when its hidden layer is projected onto its top k PCA, PLS "
+        "(against the labels) or random directions; first seed.",
+    ),
+    FigureSpec(
+        "open-dynamics", 9, "open_questions", open_questions.draw_dynamics,
+        "PWCCA between the last hidden layers of two networks trained from different seeds, over "
+        "training, for a pair trained on the true labels and a pair trained on permuted labels.",
+    ),
+    FigureSpec(
+        "open-recording", 9, "open_questions", open_questions.draw_recording,
+        "Similarity of each layer of a conv net to a synthetic recording of 60 Poisson neurons driven "
+        "by layer conv3, by SVCCA and by linear CKA; first seed.",
+    ),
+)  # fmt: skip
 
-def register(name: str, chapter: int, caption: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator registering ``f(*, scale, cache_dir) -> Figure`` under ``name``."""
-
-    def deco(f: Callable[..., Any]) -> Callable[..., Any]:
-        if name in _REGISTRY and _REGISTRY[name].make is not f:
-            raise ValueError(f"figure {name!r} is already registered")
-        _REGISTRY[name] = FigureSpec(name=name, chapter=chapter, caption=caption, make=f)
-        return f
-
-    return deco
-
-
-def _load_all() -> None:
-    """Import every figure module of ``svcca.figures`` (one per chapter or experiment):
-    importing one registers its figures."""
-    import pkgutil
-
-    from .. import figures
-
-    for info in pkgutil.iter_modules(figures.__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"svcca.figures.{info.name}")
+_BY_NAME = {s.name: s for s in FIGURES}
+if len(_BY_NAME) != len(FIGURES):  # pragma: no cover - a typo in the table above
+    raise ValueError("two figures share a name in svcca.figures.FIGURES")
 
 
 def specs() -> list[FigureSpec]:
-    """All registered figures, by chapter then name."""
-    _load_all()
-    return sorted(_REGISTRY.values(), key=lambda s: (s.chapter, s.name))
+    """All figures, by chapter, then name.
+
+    Examples
+    --------
+    >>> from svcca import figures
+    >>> spec = next(s for s in figures.specs() if s.name == "ld-freeze")
+    >>> spec.chapter, spec.experiment, spec.draw.__name__
+    (5, 'freeze_training', 'draw_freeze')
+    """
+    return sorted(FIGURES, key=lambda s: (s.chapter, s.name))
 
 
 def names() -> list[str]:
-    """Names of all registered figures."""
+    """Names of all figures, in the order of :func:`specs`.
+
+    Examples
+    --------
+    >>> from svcca import figures
+    >>> figures.names()[0]
+    'intro-spectrum'
+    """
     return [s.name for s in specs()]
+
+
+def load_experiment(name: str, scale: str | None = None, cache_dir: str | Path | None = None) -> Any:
+    """The result of the book experiment ``name`` at ``scale`` (run, or loaded from the cache),
+    unpacked into its data class: what a figure function takes.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`svcca.experiments.book_experiments` (``"seed_pair"``,
+        ``"learning_dynamics.conv"``, ...); its config is :func:`svcca.experiments.book_config`'s.
+    scale : {"tiny", "default", "full"}, optional
+        Default from ``SVCCA_SCALE``.
+    cache_dir : path, optional
+        Experiment cache; default :func:`svcca.experiments.default_cache_dir`.
+
+    Returns
+    -------
+    The experiment's data class (``SeedPairData``, ``ConvPairData``, ...).
+
+    Examples
+    --------
+    >>> from svcca.figures import load_experiment
+    >>> load_experiment("no_such_experiment")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: no book experiment named 'no_such_experiment'; known: seed_pair, ...
+    """
+    from ..experiments import book_config, run_or_load
+
+    config = book_config(name, scale)  # checks the name
+    module = importlib.import_module(f"svcca.experiments.{name.split('.')[0]}")
+    return module.unpack(run_or_load(config, cache_dir))
+
+
+def _figure_of(drawn: Any) -> Any:
+    """The Figure of what a drawing function returned: a Figure, an Axes or an array of them."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    if isinstance(drawn, Figure):
+        return drawn
+    first = np.asarray(drawn, dtype=object).flat[0] if not hasattr(drawn, "figure") else drawn
+    return first.figure
 
 
 def make_figure(name: str, *, scale: str | None = None, cache_dir: str | Path | None = None) -> Any:
@@ -73,14 +350,37 @@ def make_figure(name: str, *, scale: str | None = None, cache_dir: str | Path | 
         Experiment scale; default from ``SVCCA_SCALE``.
     cache_dir : path, optional
         Experiment cache; default :func:`svcca.experiments.default_cache_dir`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from svcca import figures
+    >>> fig = figures.make_figure("intro-spectrum")
+    >>> fig.axes[0].get_xlabel()
+    'canonical direction'
+    >>> plt.close(fig)
     """
-    _load_all()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown figure {name!r}; available: {', '.join(names())}")
+    return _make(name, scale, cache_dir, {})
+
+
+def _make(name: str, scale: str | None, cache_dir: Any, loaded: dict[str, Any]) -> Any:
+    from .. import plotting
     from ..experiments import current_scale
 
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown figure {name!r}; available: {', '.join(names())}")
+    spec = _BY_NAME[name]
     scale = current_scale() if scale is None else scale
-    return _REGISTRY[name].make(scale=scale, cache_dir=cache_dir)
+    with plotting.style():
+        if spec.experiment is None:
+            return _figure_of(spec.draw(scale=scale, **spec.options))
+        if spec.experiment not in loaded:
+            loaded[spec.experiment] = load_experiment(spec.experiment, scale, cache_dir)
+        return _figure_of(spec.draw(loaded[spec.experiment], **spec.options))
 
 
 def save_figures(
@@ -91,7 +391,18 @@ def save_figures(
     scale: str | None = None,
     cache_dir: str | Path | None = None,
 ) -> list[Path]:
-    """Make the figures ``which`` (names, or ``"all"``) and save them as ``out_dir/NAME.fmt``."""
+    """Make the figures ``which`` (names, or ``"all"``) and save them as ``out_dir/NAME.fmt``.
+
+    Each experiment is loaded once, however many of the figures draw it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from svcca import figures
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     [p.name for p in figures.save_figures(["intro-spectrum"], out, fmt="svg")]
+    ['intro-spectrum.svg']
+    """
     import matplotlib.pyplot as plt
 
     from ..plotting import save_figure
@@ -99,15 +410,16 @@ def save_figures(
     if fmt not in ("pdf", "svg", "png"):
         raise ValueError(f"format must be one of 'pdf', 'svg', 'png'; got {fmt!r}")
     wanted = names() if which == "all" else ([which] if isinstance(which, str) else list(which))
-    unknown = [w for w in wanted if w not in names()]
+    unknown = [w for w in wanted if w not in _BY_NAME]
     if unknown:
         raise ValueError(
             f"unknown figure(s) {', '.join(map(repr, unknown))}; available: {', '.join(names())}"
         )
     out = Path(out_dir)
+    loaded: dict[str, Any] = {}
     written = []
     for name in wanted:
-        fig = make_figure(name, scale=scale, cache_dir=cache_dir)
+        fig = _make(name, scale, cache_dir, loaded)
         path = out / f"{name}.{fmt}"
         save_figure(fig, path)
         plt.close(fig)

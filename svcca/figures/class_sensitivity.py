@@ -1,7 +1,7 @@
 """Figures of chapter 7 ("Which layer knows which class"): class sensitivity through depth.
 
 The drawing helpers take the unpacked result (:func:`svcca.experiments.class_sensitivity.unpack`)
-and are shared by the registered figures and by the chapter, so ``svcca figures`` draws
+and are what the chapter and ``svcca figures`` (its table) both call, so ``svcca figures`` draws
 exactly what the book shows.
 """
 
@@ -11,17 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import register
-
-__all__ = ["draw_curves", "draw_images", "highlighted", "load", "short_layer_names"]
-
-
-def load(scale: str | None = None, cache_dir: Any = None) -> Any:
-    """The class-sensitivity result at ``scale`` (run or loaded from the cache), unpacked."""
-    from ..experiments import book_config, run_or_load
-    from ..experiments.class_sensitivity import unpack
-
-    return unpack(run_or_load(book_config("class_sensitivity", scale), cache_dir))
+__all__ = ["draw_curves", "draw_images", "highlighted", "short_layer_names"]
 
 
 def short_layer_names(layers: Any) -> list[str]:
@@ -132,40 +122,3 @@ def draw_images(
                 titles.append(f"{tags[kind]} {j + 1}: {c}" if i == 0 else c)
         plotting.plot_images(data.images(top.ravel()), axes=rows.ravel(), titles=titles)
     return axes
-
-
-@register(
-    "class-sensitivity",
-    chapter=7,
-    caption=(
-        "Cross-validated correlation between each layer (flattened, top SVD directions) and each "
-        "class's logit, through the depth of a ResNet, averaged over seeds; 'input' is the raw "
-        "pixels. Coloured: the classes decodable earliest and latest."
-    ),
-)
-def class_sensitivity(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load(scale, cache_dir)
-    with plotting.style():
-        ax = draw_curves(data)
-    return ax.figure
-
-
-@register(
-    "class-sensitivity-images",
-    chapter=7,
-    caption=(
-        "The images that most drive a middle layer's top canonical directions fitted to all class "
-        "logits ('cca'), its top label-free SVCCA directions against the same layer of another "
-        "network ('svcca'), and its most active single neurons ('neuron'), highest first, titled "
-        "with their class."
-    ),
-)
-def class_sensitivity_images(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load(scale, cache_dir)
-    with plotting.style():
-        axes = draw_images(data, kinds=("direction", "svcca", "neuron"))
-    return axes.flat[0].figure

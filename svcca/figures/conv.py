@@ -1,9 +1,10 @@
 """Figures of chapter 2 (convolutional layers).
 
-Each registered figure loads (or runs) the conv-pair experiment through ``run_or_load``, or
-builds its small synthetic example, recomputes what the chapter computes, and draws with a
-``draw_*`` helper that the chapter calls too, so the book's figure and the one
-``svcca figures`` writes are the same.
+Computations (``subsampling_curve``, ``recipe_similarities``, ...) return what a figure
+shows; ``draw_*`` functions draw it; the figure functions (``conv_subsampling``, ...) take
+the conv-pair result (:class:`svcca.experiments.conv_pair.ConvPairData`), compute and draw,
+and are the entries of ``svcca figures``. The chapter calls the same computations and
+drawings, so the book's figure and the one ``svcca figures`` writes are the same.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import register
-
 __all__ = [
-    "conv_pair",
+    "conv_dft_spectrum",
+    "conv_frequency_map",
+    "conv_recipes",
+    "conv_subsampling",
+    "conv_variance_kept",
     "draw_dft_spectrum",
     "draw_frequency_maps",
     "draw_recipes",
@@ -27,20 +30,13 @@ __all__ = [
     "shift_closed_example",
     "subsampling_curve",
     "variance_kept",
+    "variance_kept_by_layer",
 ]
 
 STATES = ("trained", "init")
 
 
 # --------------------------------------------------------------------------- data
-
-
-def conv_pair(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    """The conv-pair result at ``scale`` (run or loaded), unpacked."""
-    from ..experiments import run_or_load
-    from ..experiments.conv_pair import ConvPairConfig, unpack
-
-    return unpack(run_or_load(ConvPairConfig.for_scale(scale), cache_dir))
 
 
 def subsampling_curve(
@@ -313,93 +309,61 @@ def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -
     return axes
 
 
-# --------------------------------------------------------------------------- registered figures
+# --------------------------------------------------------------------------- figures
 
 
-@register(
-    "conv-subsampling",
-    chapter=2,
-    caption="Similarity of the same conv layer of two networks, positions as datapoints, "
-    "against the number of positions kept.",
-)
-def conv_subsampling(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = conv_pair(scale=scale, cache_dir=cache_dir)
+def conv_subsampling(data: Any) -> Any:
+    """Figure: :func:`subsampling_curve` of the conv-pair result ``data``, drawn."""
     row_counts, sims = subsampling_curve(data)
-    with plotting.style():
-        ax = draw_subsampling(row_counts, sims, data.layers)
-    return ax.figure
+    return draw_subsampling(row_counts, sims, data.layers).figure
 
 
-@register(
-    "conv-variance-kept",
-    chapter=2,
-    caption="Fraction of each conv layer's variance that survives global average pooling "
-    "and pooling to a 2x2 grid.",
-)
-def conv_variance_kept(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
+def variance_kept_by_layer(data: Any, seed: int | None = None) -> dict[str, np.ndarray]:
+    """:func:`variance_kept` of every layer of the network ``seed`` (default the first).
 
-    data = conv_pair(scale=scale, cache_dir=cache_dir)
-    s0 = data.seeds[0]
+    Returns
+    -------
+    dict of str -> numpy.ndarray of shape (n_layers,)
+        ``"global pool, trained"``, ``"pooled to 2x2, trained"`` and, when the result has
+        the untrained networks, ``"global pool, untrained"``: the lines of
+        :func:`draw_variance_kept`.
+    """
+    s0 = data.seeds[0] if seed is None else seed
     kept = {
-        "global pool, trained": [variance_kept(data.acts(L, s0)) for L in data.layers],
-        "pooled to 2x2, trained": [variance_kept(data.acts(L, s0), 2) for L in data.layers],
+        "global pool, trained": np.array([variance_kept(data.acts(L, s0)) for L in data.layers]),
+        "pooled to 2x2, trained": np.array([variance_kept(data.acts(L, s0), 2) for L in data.layers]),
     }
     if data.has_init:
-        kept["global pool, untrained"] = [variance_kept(data.acts(L, s0, "init")) for L in data.layers]
-    with plotting.style():
-        ax = draw_variance_kept(data.layers, kept)
-    return ax.figure
+        kept["global pool, untrained"] = np.array(
+            [variance_kept(data.acts(L, s0, "init")) for L in data.layers]
+        )
+    return kept
 
 
-@register(
-    "conv-recipes",
-    chapter=2,
-    caption="Similarity of the same conv layer of two networks under four recipes, trained and untrained.",
-)
-def conv_recipes(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = conv_pair(scale=scale, cache_dir=cache_dir)
-    with plotting.style():
-        axes = draw_recipes(data.layers, recipe_similarities(data))
-    return axes[0].figure
+def conv_variance_kept(data: Any) -> Any:
+    """Figure: :func:`variance_kept_by_layer`, drawn."""
+    return draw_variance_kept(data.layers, variance_kept_by_layer(data)).figure
 
 
-@register(
-    "conv-dft-spectrum",
-    chapter=2,
-    caption="On a shift-closed dataset the per-frequency DFT correlations are the flattened layers' CCA.",
-)
-def conv_dft_spectrum(*, scale: str | None = None, cache_dir: Any = None) -> Any:
+def conv_recipes(data: Any) -> Any:
+    """Figure: :func:`recipe_similarities`, drawn."""
+    return draw_recipes(data.layers, recipe_similarities(data))[0].figure
+
+
+def conv_dft_spectrum(*, scale: str | None = None) -> Any:
+    """Figure: the flattened CCA and the DFT union of :func:`shift_closed_example` (smaller
+    at ``scale="tiny"``)."""
     import svcca
     from svcca.conv import dft_cca
 
-    from .. import plotting
-
-    # scale-independent synthetic example; "tiny" shrinks it for tests
     n_images, width = (40, 0.25) if scale == "tiny" else (100, 0.5)
     A, B = shift_closed_example(n_images, width)
     n = len(A)
     full = svcca.cca(A.reshape(n, -1), B.reshape(n, -1))
-    with plotting.style():
-        ax = draw_dft_spectrum(full, dft_cca(A, B))
-    return ax.figure
+    return draw_dft_spectrum(full, dft_cca(A, B)).figure
 
 
-@register(
-    "conv-frequency-map",
-    chapter=2,
-    caption="Mean canonical correlation at each spatial frequency between the same conv layer "
-    "of two networks.",
-)
-def conv_frequency_map(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = conv_pair(scale=scale, cache_dir=cache_dir)
+def conv_frequency_map(data: Any) -> Any:
+    """Figure: :func:`frequency_maps`, drawn."""
     maps, freqs = frequency_maps(data)
-    with plotting.style():
-        axes = draw_frequency_maps(maps, freqs)
-    return axes[0].figure
+    return draw_frequency_maps(maps, freqs)[0].figure

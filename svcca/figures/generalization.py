@@ -2,7 +2,7 @@
 
 The drawing helpers take the unpacked results
 (:func:`svcca.experiments.generalization.unpack`, :func:`svcca.experiments.width.unpack`)
-and are shared by the registered figures and by the chapter, so ``svcca figures`` draws
+and are what the chapter and ``svcca figures`` (its table) both call, so ``svcca figures`` draws
 exactly what the book shows.
 """
 
@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import register
-
 __all__ = [
     "GROUP_LABELS",
     "MEASURE_LABELS",
@@ -21,8 +19,6 @@ __all__ = [
     "draw_measures",
     "draw_svcca_caveat",
     "draw_width",
-    "load_generalization",
-    "load_width",
 ]
 
 #: Axis labels of the measures (lowercase, house style).
@@ -34,22 +30,6 @@ GROUP_LABELS = {
     "MM": "memorizing pairs (MM)",
     "GM": "between groups (GM)",
 }
-
-
-def load_generalization(scale: str | None = None, cache_dir: Any = None) -> Any:
-    """The generalization result at ``scale`` (run or loaded from the cache), unpacked."""
-    from ..experiments import run_or_load
-    from ..experiments.generalization import GeneralizationConfig, unpack
-
-    return unpack(run_or_load(GeneralizationConfig.for_scale(scale), cache_dir))
-
-
-def load_width(scale: str | None = None, cache_dir: Any = None) -> Any:
-    """The width result at ``scale`` (run or loaded from the cache), unpacked."""
-    from ..experiments import run_or_load
-    from ..experiments.width import WidthConfig, unpack
-
-    return unpack(run_or_load(WidthConfig.for_scale(scale), cache_dir))
 
 
 def _short(layers: Any) -> list[str]:
@@ -171,74 +151,3 @@ def draw_width(data: Any, measures: Any = ("pwcca", "cka"), axes: Any = None) ->
         ylabel="trained minus untrained",
     )  # fmt: skip
     return axes
-
-
-@register(
-    "generalization-pwcca",
-    chapter=6,
-    caption=(
-        "PWCCA between networks trained on true labels (generalizing) and on randomly permuted "
-        "labels (memorizing), per layer: mean over pairs of two generalizing networks (GG), two "
-        "memorizing networks (MM) and one of each (GM); bars are 95% bootstrap intervals over "
-        "networks."
-    ),
-)
-def generalization_pwcca(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load_generalization(scale, cache_dir)
-    with plotting.style():
-        ax = draw_group_comparison(data, "pwcca")
-    return ax.figure
-
-
-@register(
-    "generalization-measures",
-    chapter=6,
-    caption=(
-        "The comparison of generalizing and memorizing networks with mean CCA (left) and linear "
-        "CKA (right); bars are 95% bootstrap intervals over networks."
-    ),
-)
-def generalization_measures(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load_generalization(scale, cache_dir)
-    with plotting.style():
-        axes = draw_measures(data)
-    return axes[0].figure
-
-
-@register(
-    "generalization-svcca",
-    chapter=6,
-    caption=(
-        "SVCCA at 99% variance misleads here. Left: SVCCA per layer and kind of pair. Right: "
-        "the number of directions SVCCA keeps per network (memorizing networks keep more)."
-    ),
-)
-def generalization_svcca(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load_generalization(scale, cache_dir)
-    with plotting.style():
-        axes = draw_svcca_caveat(data)
-    return axes[0].figure
-
-
-@register(
-    "width-similarity",
-    chapter=6,
-    caption=(
-        "Similarity across seeds of the last hidden layer against width, for trained networks and "
-        "the same networks at initialisation (PWCCA, linear CKA), and the part training adds "
-        "(trained minus untrained). Bars: mean ± one standard deviation over pairs of seeds."
-    ),
-)
-def width_similarity(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load_width(scale, cache_dir)
-    with plotting.style():
-        axes = draw_width(data)
-    return axes[0].figure

@@ -1,7 +1,7 @@
 """Figures of chapter 8 ("When CCA fails"): layer identification across seeds.
 
 The drawing helpers take the unpacked result (:func:`svcca.experiments.layer_identification.unpack`)
-and are shared by the registered figures and by the chapter, so ``svcca figures`` draws
+and are what the chapter and ``svcca figures`` (its table) both call, so ``svcca figures`` draws
 exactly what the book shows.
 """
 
@@ -11,20 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import register
-
-__all__ = ["draw_accuracy", "draw_by_layer", "draw_matrices", "load"]
+__all__ = ["draw_accuracy", "draw_by_layer", "draw_matrices"]
 
 #: Number of layers Kornblith et al. compared per Tiny-10 network (ten layers, logits excluded).
 PAPER_N_LAYERS = 9
-
-
-def load(scale: str | None = None, cache_dir: Any = None) -> Any:
-    """The layer-identification result at ``scale`` (run or loaded from the cache), unpacked."""
-    from ..experiments import run_or_load
-    from ..experiments.layer_identification import LayerIdentificationConfig, unpack
-
-    return unpack(run_or_load(LayerIdentificationConfig.for_scale(scale), cache_dir))
 
 
 def _labels(measures: Any) -> list[str]:
@@ -116,52 +106,3 @@ def draw_by_layer(data: Any, ax: Any = None) -> Any:
     return plotting.plot_layer_identification(
         acc, ax=ax, chance=data.chance, layers=list(data.layers), ylabel="fraction of pairs identified"
     )
-
-
-@register(
-    "layer-identification",
-    chapter=8,
-    caption=(
-        "Accuracy of finding the corresponding layer of another network by maximum similarity, "
-        "per measure: this run (left) and Kornblith et al. (2019), Table 2 (right; ten Tiny-10 "
-        "CNNs on CIFAR-10). Dashed: chance."
-    ),
-)
-def layer_identification(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load(scale, cache_dir)
-    with plotting.style():
-        axes = draw_accuracy(data)
-    return axes[0].figure
-
-
-@register(
-    "layer-identification-matrices",
-    chapter=8,
-    caption=(
-        "Seed-averaged similarity between the layers of networks trained from different seeds "
-        "(rows: network A, columns: network B); each panel has its own colour scale."
-    ),
-)
-def layer_identification_matrices(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load(scale, cache_dir)
-    with plotting.style():
-        axes = draw_matrices(data)
-    return axes[0].figure
-
-
-@register(
-    "layer-identification-by-layer",
-    chapter=8,
-    caption="Fraction of network pairs in which each layer is identified, per measure. Dashed: chance.",
-)
-def layer_identification_by_layer(*, scale: str | None = None, cache_dir: Any = None) -> Any:
-    from .. import plotting
-
-    data = load(scale, cache_dir)
-    with plotting.style():
-        ax = draw_by_layer(data)
-    return ax.figure

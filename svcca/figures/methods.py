@@ -1,21 +1,102 @@
-"""Figures of the introduction and the methods chapters (1-4).
+"""Figures of the introduction and the methods chapters (1, 3 and 4).
 
-Each function recomputes (or loads through :func:`svcca.experiments.run_or_load`) the data
-of one figure of the book and draws it with :mod:`svcca.plotting`, with the same seeds as
-the chapter, so ``svcca figures NAME`` regenerates the figure the book shows.
+Three kinds of public functions, used alike by the chapters and by ``svcca figures``:
+
+* *computations* (``invariance_table``, ``pwcca_by_layer``, ``bootstrap_by_layer``, ...)
+  return what a figure shows, so that a chapter can also print and check it;
+* *drawings* (``draw_*``) draw those values with :mod:`svcca.plotting` and return the axes;
+* *figures* (``cca_invariance``, ``sig_bootstrap``, ...) take the seed-pair result
+  (:class:`svcca.experiments.seed_pair.SeedPairData`), or nothing for a synthetic example,
+  compute and draw: they are the entries of the table behind ``svcca figures``.
+
+The seeds are those of the chapters, so ``svcca figures NAME`` draws the figure the book shows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._registry import register
+__all__ = [
+    "BASELINES",
+    "baseline_table",
+    "baselines",
+    "bootstrap_by_layer",
+    "cca_explained_variance",
+    "cca_geometry",
+    "cca_invariance",
+    "cca_keep",
+    "cca_pwcca_weights",
+    "cca_real_spectrum",
+    "cca_sample_size",
+    "cca_seed_pairs",
+    "cca_toy_spectrum",
+    "draw_baselines",
+    "draw_bootstrap",
+    "draw_directions",
+    "draw_intrinsic_dimensionality",
+    "draw_invariance",
+    "draw_keep",
+    "draw_layer_variance",
+    "draw_real_spectrum",
+    "draw_sample_size",
+    "draw_seed_pairs",
+    "draw_toy_spectrum",
+    "first_directions",
+    "geometry_views",
+    "independent_spectra",
+    "intro_spectrum",
+    "intro_views",
+    "invariance_table",
+    "methods_directions",
+    "methods_intrinsic_dim",
+    "methods_variance",
+    "permutation_spectra",
+    "pwcca_by_layer",
+    "sample_size_sweep",
+    "sig_baselines",
+    "sig_bootstrap",
+    "svcca_by_keep",
+    "three_signal_views",
+]
+
+
+def _subplots(width: str = "single", aspect: float = 0.75, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    return plt.subplots(
+        1, ncols, figsize=plotting.figure_size(width, aspect=aspect), layout="constrained", **kw
+    )
+
+
+# --------------------------------------------------------------------------- synthetic data
 
 
 def intro_views(rng: Any = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two synthetic 'layers' (2000 samples; 20 and 30 neurons) sharing 3 latent directions."""
+    """Two synthetic 'layers' (2000 samples; 20 and 30 neurons) sharing 3 latent directions.
+
+    Parameters
+    ----------
+    rng : int or numpy.random.Generator, default 0
+        A Generator is used (and advanced) as given.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (2000, 20)
+    Y : numpy.ndarray of shape (2000, 30)
+
+    Examples
+    --------
+    >>> import svcca
+    >>> from svcca.figures.methods import intro_views
+    >>> X, Y = intro_views(0)
+    >>> bool((svcca.cca(X, Y).rho[:3] > 0.99).all())
+    True
+    """
     rng = np.random.default_rng(rng)
     latent = rng.standard_normal((2000, 3))
     X = np.hstack([latent, rng.standard_normal((2000, 17))]) @ rng.standard_normal((20, 20))
@@ -23,41 +104,65 @@ def intro_views(rng: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-@register(
-    "intro-spectrum",
-    chapter=0,
-    caption="Canonical correlations of two layers sharing three latent directions.",
-)
-def intro_spectrum(*, scale: str = "default", cache_dir: Any = None) -> Any:
+def independent_spectra(x_shape: Any, y_shape: Any, n_resamples: int = 30, rng: Any = 1) -> np.ndarray:
+    """Canonical correlations of independent Gaussian layers of the given shapes.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_resamples, min(p, q))
+        One spectrum per draw (a null band for :func:`svcca.plotting.plot_spectrum`).
+
+    Examples
+    --------
+    >>> from svcca.figures.methods import independent_spectra
+    >>> independent_spectra((200, 4), (200, 3), n_resamples=2).shape
+    (2, 3)
+    """
     import svcca
-    from svcca import plotting
 
-    X, Y = intro_views()
-    with plotting.style():
-        ax = plotting.plot_spectrum(svcca.cca(X, Y))
-    return ax.figure
-
-
-# --------------------------------------------------------------------------- shared data
-
-
-def seed_pair_data(scale: str, cache_dir: Any = None) -> Any:
-    """The seed-pair experiment of chapters 1, 3 and 4 at ``scale``, unpacked."""
-    from ..experiments import run_or_load
-    from ..experiments.seed_pair import SeedPairConfig, unpack
-
-    return unpack(run_or_load(SeedPairConfig.for_scale(scale), cache_dir))
+    gen = np.random.default_rng(rng)
+    return np.array(
+        [
+            svcca.cca(gen.standard_normal(x_shape), gen.standard_normal(y_shape)).rho
+            for _ in range(n_resamples)
+        ]
+    )
 
 
-def middle_layer(layers: Any) -> str:
-    """The middle hidden layer (the logits are last): ``fc2`` of a 3-hidden-layer MLP."""
-    hidden = tuple(layers)[:-1] if len(layers) > 1 else tuple(layers)
-    return hidden[len(hidden) // 2]
+def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> np.ndarray:
+    """Canonical correlations of ``X`` against ``Y`` with its rows shuffled, one spectrum a draw.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.figures.methods import permutation_spectra
+    >>> X = np.random.default_rng(0).standard_normal((100, 3))
+    >>> permutation_spectra(X, X, n_resamples=2).shape
+    (2, 3)
+    """
+    import svcca
+
+    gen = np.random.default_rng(rng)
+    return np.array([svcca.cca(X, Y[gen.permutation(len(Y))]).rho for _ in range(n_resamples)])
 
 
 def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Two 6-neuron layers mixing a quiet well-shared signal, a loud weakly shared signal
-    and a loud private signal (chapter 3, section 1)."""
+    and a loud private signal (chapter 3, section 1).
+
+    Returns
+    -------
+    X, Y : numpy.ndarray of shape (n, 6)
+    signals : dict of str -> numpy.ndarray of shape (n,)
+        ``"quiet shared"``, ``"loud shared"`` and ``"private (x)"``.
+
+    Examples
+    --------
+    >>> from svcca.figures.methods import three_signal_views
+    >>> X, Y, signals = three_signal_views(0, n=100)
+    >>> X.shape, list(signals)
+    ((100, 6), ['quiet shared', 'loud shared', 'private (x)'])
+    """
     rng = np.random.default_rng(rng)
     quiet, loud = rng.standard_normal(n), rng.standard_normal(n)
     private_x, private_y = rng.standard_normal(n), rng.standard_normal(n)
@@ -73,54 +178,62 @@ def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray,
     return X, Y, {"quiet shared": quiet, "loud shared": loud, "private (x)": private_x}
 
 
-def _subplots(width: str = "single", aspect: float = 0.75, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
+def first_directions(X: Any, Y: Any, signals: Mapping[str, Any]) -> tuple[np.ndarray, list[str], list[str]]:
+    """|Correlation| of the first direction PCA, PLS and CCA find in ``X`` with each signal.
 
-    from .. import plotting
+    Returns
+    -------
+    table : numpy.ndarray of shape (3, n_signals)
+        Rows ``pca``, ``pls``, ``cca``.
+    rows, cols : list of str
+        The methods and the signals' names.
 
-    return plt.subplots(
-        1, ncols, figsize=plotting.figure_size(width, aspect=aspect), layout="constrained", **kw
-    )
-
-
-# --------------------------------------------------------------------------- chapter 1
-
-
-@register(
-    "cca-toy-spectrum",
-    chapter=1,
-    caption="Canonical correlations of two synthetic layers sharing three signals, from svcca.cca and as "
-    "cosines of principal angles, against independent layers of the same shapes.",
-)
-def cca_toy_spectrum(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    import scipy.linalg
-
+    Examples
+    --------
+    >>> from svcca.figures.methods import first_directions, three_signal_views
+    >>> X, Y, signals = three_signal_views(0)
+    >>> table, rows, cols = first_directions(X, Y, signals)
+    >>> [cols[j] for j in table.argmax(1)]
+    ['private (x)', 'loud shared', 'quiet shared']
+    """
     import svcca
-    from svcca import plotting
 
-    Xt, Yt = intro_views(0)
-    toy = svcca.cca(Xt, Yt)
-    cosines = np.sort(np.cos(scipy.linalg.subspace_angles(Xt - Xt.mean(0), Yt - Yt.mean(0))))[::-1]
-    null_rng = np.random.default_rng(1)
-    null = np.array(
-        [
-            svcca.cca(null_rng.standard_normal(Xt.shape), null_rng.standard_normal(Yt.shape)).rho
-            for _ in range(30)
-        ]
-    )
-    with plotting.style():
-        ax = plotting.plot_spectrum(toy, null=null, label="svcca.cca")
-        plotting.plot_spectrum(cosines, ax=ax, label="cos(principal angles)")
-    return ax.figure
+    scores = {
+        "pca": svcca.pca(X).scores[:, 0],
+        "pls": svcca.pls(X, Y).x_scores[:, 0],
+        "cca": svcca.cca(X, Y).x_variates[:, 0],
+    }
+    table = np.array([[abs(np.corrcoef(s, z)[0, 1]) for z in signals.values()] for s in scores.values()])
+    return table, list(scores), list(signals)
 
 
 def invariance_table(X: np.ndarray, Y: np.ndarray, rng: Any = 2) -> tuple[np.ndarray, list[str], list[str]]:
-    """Similarity of ``T(X)`` and ``Y`` for five measures (rows) and five transforms (columns)."""
+    """Similarity of ``T(X)`` and ``Y`` for five measures (rows) and five transforms (columns).
+
+    The transforms: none, a constant offset per neuron, a rotation, a positive scale per
+    neuron, a general invertible map, all drawn from ``rng``.
+
+    Returns
+    -------
+    table : numpy.ndarray of shape (5, 5)
+    rows, cols : list of str
+        The measures and the transforms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.figures.methods import invariance_table
+    >>> gen = np.random.default_rng(0)
+    >>> X = gen.standard_normal((300, 4))
+    >>> table, rows, cols = invariance_table(X, X + 0.5 * gen.standard_normal((300, 4)))
+    >>> rows[0], bool(np.ptp(table[0]) < 1e-8)
+    ('mean cca', True)
+    """
     import svcca
 
     rng = np.random.default_rng(rng)
     p = X.shape[1]
-    A = rng.standard_normal((p, p))
+    A = rng.standard_normal((p, p))  # invertible with probability 1
     Q, _ = np.linalg.qr(rng.standard_normal((p, p)))
     scales = np.exp(rng.normal(0.0, 1.0, p))
     offsets = rng.integers(-5, 6, p).astype(float)
@@ -142,36 +255,29 @@ def invariance_table(X: np.ndarray, Y: np.ndarray, rng: Any = 2) -> tuple[np.nda
     return table, list(measures), list(transforms)
 
 
-@register(
-    "cca-invariance",
-    chapter=1,
-    caption="Similarity between a transformed hidden layer of one network and the same layer of a network "
-    "trained from another seed: mean CCA is invariant, measures weighing variance are not.",
-)
-def cca_invariance(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    layer = middle_layer(data.layers)
-    table, rows, cols = invariance_table(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]))
-    with plotting.style():
-        fig, ax = _subplots("double", aspect=0.4)
-        plotting.plot_similarity_matrix(
-            table, rows, cols, ax=ax, square=False, vmin=None, vmax=None,
-            xlabel="transform of the first layer", ylabel="measure", cbar_label="similarity",
-        )  # fmt: skip
-    return fig
-
-
 def sample_size_sweep(
     ratios: Any = (1, 2, 3, 5, 10, 20, 50, 100), widths: Any = (8, 32, 64), rng: Any = 3, n_resamples: int = 5
 ) -> dict[str, np.ndarray]:
-    """Mean CCA of independent Gaussian layers: ``{"p = q = P": draws of shape (n_ratios, n_resamples)}``."""
+    """Mean CCA of independent Gaussian layers against samples per neuron.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray of shape (n_ratios, n_resamples)
+        ``{"p = q = P": draws}`` for each width ``P``.
+
+    Examples
+    --------
+    >>> from svcca.figures.methods import sample_size_sweep
+    >>> sweep = sample_size_sweep((1, 100), widths=(4,), n_resamples=2)
+    >>> draws = sweep["p = q = 4"]
+    >>> draws.shape, bool(draws[0].min() > 0.99), bool(draws[1].max() < 0.2)
+    ((2, 2), True, True)
+    """
     import svcca
     from svcca import stats
 
     def mean_cca(U: Any, V: Any) -> Any:
-        return svcca.cca(U, V, warn=False)
+        return svcca.cca(U, V, warn=False)  # below n = p + q the warning is the point
 
     rng = np.random.default_rng(rng)
     sweep = {}
@@ -180,79 +286,24 @@ def sample_size_sweep(
         for ratio in ratios:
             n = int(ratio * p)
             U, V = rng.standard_normal((n, p)), rng.standard_normal((n, p))
-            base = stats.random_baseline(U, V, mean_cca, n_resamples=n_resamples, rng=p)
-            draws.append(base.null_distribution)
+            draws.append(
+                stats.random_baseline(U, V, mean_cca, n_resamples=n_resamples, rng=p).null_distribution
+            )
         sweep[f"p = q = {p}"] = np.array(draws)
     return sweep
 
 
-@register(
-    "cca-sample-size",
-    chapter=1,
-    caption="Mean canonical correlation of independent Gaussian layers against samples per neuron, for "
-    "three widths: the chance level depends on n / p only.",
-)
-def cca_sample_size(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting
-
-    ratios = np.array([1, 2, 3, 5, 10, 20, 50, 100])
-    widths = (8, 32, 64) if scale != "tiny" else (8,)
-    sweep = sample_size_sweep(ratios, widths)
-    with plotting.style():
-        ax = plotting.plot_intrinsic_dimensionality(
-            ratios,
-            sweep,
-            logx=True,
-            xlabel="samples per neuron (n / p)",
-            ylabel="mean cca of independent layers",
-        )
-    return ax.figure
-
-
-@register(
-    "cca-real-spectrum",
-    chapter=1,
-    caption="Canonical correlations of a hidden layer between two networks trained from different seeds "
-    "and between the same networks untrained, against a permutation null.",
-)
-def cca_real_spectrum(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    import svcca
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    layer = middle_layer(data.layers)
-    s0, s1 = data.seeds[:2]
-    X, Y = data.acts(layer, s0), data.acts(layer, s1)
-    trained = svcca.cca(X, Y)
-    untrained = svcca.cca(data.acts(layer, s0, "init"), data.acts(layer, s1, "init"))
-    perm_rng = np.random.default_rng(4)
-    perm = np.array([svcca.cca(X, Y[perm_rng.permutation(len(Y))]).rho for _ in range(20)])
-    with plotting.style():
-        ax = plotting.plot_spectrum(trained, null=perm, threshold=0.98, label="trained pair")
-        plotting.plot_spectrum(untrained, ax=ax, label="untrained pair")
-    return ax.figure
-
-
-@register(
-    "cca-explained-variance",
-    chapter=1,
-    caption="Cumulative variance explained by the singular directions of a hidden layer in two networks; "
-    "the dashed lines mark the directions SVCCA keeps at 99%.",
-)
-def cca_explained_variance(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    import svcca
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    layer = middle_layer(data.layers)
-    sv = svcca.svcca(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]), keep=0.99)
-    with plotting.style():
-        ax = plotting.plot_explained_variance(sv, keep=0.99)
-    return ax.figure
+# --------------------------------------------------------------------------- seed-pair computations
 
 
 def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
-    """SVCCA of ``layer`` for every pair of seeds and every ``keep``: ``{state: (n_pairs, n_keeps)}``."""
+    """SVCCA of ``layer`` for every pair of seeds and every ``keep``.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray of shape (n_pairs, n_keeps)
+        For the states ``"trained"`` and ``"init"``.
+    """
     import svcca
 
     return {
@@ -269,50 +320,16 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     }
 
 
-@register(
-    "cca-keep",
-    chapter=1,
-    caption="SVCCA similarity of a hidden layer against the variance kept, for trained and untrained pairs "
-    "of networks.",
-)
-def cca_keep(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    keeps = [0.8, 0.9, 0.95, 0.99, 0.999]
-    by_keep = svcca_by_keep(data, middle_layer(data.layers), keeps)
-    with plotting.style():
-        ax = plotting.plot_group_comparison(
-            keeps,
-            {"trained pairs": by_keep["trained"], "untrained pairs": by_keep["init"]},
-            xlabel="variance kept",
-            ylabel="svcca similarity",
-        )
-    return ax.figure
-
-
-@register(
-    "cca-pwcca-weights",
-    chapter=1,
-    caption="PWCCA weight of each canonical direction against its correlation, for a hidden layer of two "
-    "networks trained from different seeds.",
-)
-def cca_pwcca_weights(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    import svcca
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    layer = middle_layer(data.layers)
-    with plotting.style():
-        ax = plotting.plot_pwcca_weights(
-            svcca.pwcca(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]))
-        )
-    return ax.figure
-
-
 def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
-    """PWCCA of every layer: trained and untrained pairs (n_pairs, n_layers) and a
-    permutation null band (mean, 2.5%, 97.5%) for the first pair."""
+    """PWCCA of every layer, against the same networks untrained and a permutation null.
+
+    Returns
+    -------
+    dict
+        ``"trained pairs"`` and ``"untrained pairs"``: arrays of shape (n_pairs, n_layers);
+        ``"permutation null"``: (mean, 2.5%, 97.5%) over the shuffles of the first pair,
+        each of shape (n_layers,). The groups of :func:`draw_seed_pairs`.
+    """
     import svcca
     from svcca import stats
 
@@ -336,178 +353,389 @@ def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
     return out
 
 
-@register(
-    "cca-seed-pairs",
-    chapter=1,
-    caption="PWCCA between the same layer of networks trained from different seeds, of the same networks "
-    "untrained, and under a permutation null.",
-)
-def cca_seed_pairs(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    groups = pwcca_by_layer(data)
-    with plotting.style():
-        ax = plotting.plot_group_comparison(data.layers, groups, ylabel="pwcca")
-    return ax.figure
-
-
-# --------------------------------------------------------------------------- chapter 3
-
-
-@register(
-    "methods-directions",
-    chapter=3,
-    caption="Absolute correlation between the first direction PCA, PLS and CCA find and the three signals "
-    "two synthetic layers are made of.",
-)
-def methods_directions(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    import svcca
-    from svcca import plotting
-
-    X, Y, signals = three_signal_views(0)
-    scores = {
-        "pca": svcca.pca(X).scores[:, 0],
-        "pls": svcca.pls(X, Y).x_scores[:, 0],
-        "cca": svcca.cca(X, Y).x_variates[:, 0],
-    }
-    table = np.array([[abs(np.corrcoef(s, z)[0, 1]) for z in signals.values()] for s in scores.values()])
-    with plotting.style():
-        ax = plotting.plot_similarity_matrix(
-            table, list(scores), list(signals), square=False,
-            xlabel="signal", ylabel="first direction of", cbar_label="|correlation|",
-        )  # fmt: skip
-    return ax.figure
-
-
-@register(
-    "methods-intrinsic-dim",
-    chapter=3,
-    caption="Test accuracy when the first and last hidden layers are projected onto their top k directions "
-    "(PCA, SVCCA, CCA, random), against the unprojected network.",
-)
-def methods_intrinsic_dim(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting
-
-    data = seed_pair_data(scale, cache_dir)
-    hidden = data.id_layers
-    panels = (hidden[0], hidden[-1]) if len(hidden) > 1 else hidden
-    full = float(data.test_accuracy.mean())
-    with plotting.style():
-        fig, axes = _subplots("double", aspect=0.4, ncols=len(panels), sharey=True)
-        for ax, name in zip(np.atleast_1d(axes), panels):
-            ks, curves = data.intrinsic_dimensionality(name)
-            plotting.plot_intrinsic_dimensionality(
-                ks, curves, full_accuracy=full, chance=data.chance, ax=ax, xlabel=f"directions kept in {name}"
-            )
-    return fig
-
-
-@register(
-    "methods-variance",
-    chapter=3,
-    caption="Cumulative variance explained by the principal directions of each hidden layer of one trained "
-    "network; dashed lines mark 99% of the variance.",
-)
-def methods_variance(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    import svcca
-    from svcca import plotting
-
-    from ..nn import record
-
-    data = seed_pair_data(scale, cache_dir)
-    hidden = data.id_layers
-    fit_images, _ = data.inputs()
-    acts = record(data.network(data.seeds[0]), fit_images, list(hidden))
-    with plotting.style():
-        fig, axes = _subplots("double", aspect=0.35, ncols=len(hidden), sharey=True)
-        for ax, name in zip(np.atleast_1d(axes), hidden):
-            plotting.plot_explained_variance(
-                svcca.pca(acts[name].astype(np.float64)),
-                keep=0.99,
-                ax=ax,
-                label=name,
-                xlabel=f"directions of {name}",
-            )
-    return fig
-
-
-# --------------------------------------------------------------------------- chapter 4
-
+#: The rows of :func:`baseline_table`.
 BASELINES = ("trained pair", "untrained pair", "random (shape)", "random (spectrum)", "permutation")
 
+#: The measures of :func:`baselines`: table label -> name in :mod:`svcca.stats`.
+_BASELINE_MEASURES = {"mean cca": "cca", "svcca": "svcca", "linear cka": "cka"}
 
-def baseline_table(data: Any, layer: str) -> tuple[np.ndarray, list[str], list[str]]:
-    """Mean similarity of a trained pair and of each baseline (rows) for three measures (columns)."""
+
+def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
+    """A trained pair of ``layer`` (the first two seeds) against three baselines, per measure.
+
+    Returns
+    -------
+    dict of str -> dict
+        For ``"mean cca"``, ``"svcca"`` and ``"linear cka"``: ``"shape"`` and
+        ``"spectrum"`` (:func:`svcca.stats.random_baseline`, 5 draws), ``"permutation"``
+        (:func:`svcca.stats.permutation_test`, 100 shuffles; its ``observed`` is the trained
+        pair) and ``"untrained"`` (the similarity of the same networks untrained, a float).
+    """
     import svcca
     from svcca import stats
 
+    functions: dict[str, Callable[..., Any]] = {
+        "cca": svcca.cca,
+        "svcca": svcca.svcca,
+        "cka": svcca.linear_cka,
+    }
     s0, s1 = data.seeds[:2]
     X, Y = data.acts(layer, s0), data.acts(layer, s1)
     Xi, Yi = data.acts(layer, s0, "init"), data.acts(layer, s1, "init")
-    measures = {"mean cca": "cca", "svcca": "svcca", "linear cka": "cka"}
-    functions = {"mean cca": svcca.cca, "svcca": svcca.svcca, "linear cka": svcca.linear_cka}
-    cols = []
-    for label, m in measures.items():
-        shape = stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0)
-        spectrum = stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0)
-        perm = stats.permutation_test(X, Y, m, n_resamples=100, rng=0)
-        cols.append(
-            [perm.observed, functions[label](Xi, Yi).similarity, shape.mean, spectrum.mean, perm.null_mean]
-        )
-    return np.array(cols).T, list(BASELINES), list(measures)
+    return {
+        label: {
+            "shape": stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0),
+            "spectrum": stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0),
+            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, rng=0),
+            "untrained": functions[m](Xi, Yi).similarity,
+        }
+        for label, m in _BASELINE_MEASURES.items()
+    }
 
 
-@register(
-    "sig-baselines",
-    chapter=4,
-    caption="A hidden layer of two trained networks compared with three baselines (untrained networks, "
-    "random layers of the same shape or spectrum, a permutation null) for three measures.",
-)
-def sig_baselines(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting
+def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray, list[str], list[str]]:
+    """The mean of each baseline of :func:`baselines` (rows :data:`BASELINES`, a column a measure).
 
-    data = seed_pair_data(scale, cache_dir)
-    table, rows, cols = baseline_table(data, middle_layer(data.layers))
-    with plotting.style():
-        fig, ax = _subplots("single", aspect=0.85)
-        plotting.plot_similarity_matrix(
-            table,
-            rows,
-            cols,
-            ax=ax,
-            square=False,
-            xlabel="measure",
-            ylabel="compared with",
-            cbar_label="similarity",
-        )
-    return fig
+    Returns
+    -------
+    table : numpy.ndarray of shape (5, n_measures)
+    rows, cols : list of str
+    """
+    cols = [
+        [
+            r["permutation"].observed,
+            r["untrained"],
+            r["shape"].mean,
+            r["spectrum"].mean,
+            r["permutation"].null_mean,
+        ]
+        for r in results.values()
+    ]
+    return np.array(cols).T, list(BASELINES), list(results)
 
 
-def basic_interval(b: Any) -> tuple[float, float, float]:
-    """(bias-corrected estimate, low, high) of the basic bootstrap interval of a BootstrapResult."""
-    q_lo, q_med, q_hi = np.quantile(b.bootstrap_distribution, [0.025, 0.5, 0.975])
-    return 2 * b.observed - q_med, 2 * b.observed - q_hi, 2 * b.observed - q_lo
+def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) -> dict[str, list[Any]]:
+    """Bootstrap intervals of mean CCA over the images, every layer of the first pair of seeds.
 
+    Parameters
+    ----------
+    data : SeedPairData
+    method : {"percentile", "basic", "bca"}, default "basic"
+        As :func:`svcca.stats.bootstrap_ci`.
+    n_resamples : int, default 20
 
-@register(
-    "sig-bootstrap",
-    chapter=4,
-    caption="Mean CCA between the layers of two trained networks and of the same networks untrained: "
-    "bias-corrected estimates with basic bootstrap 95% intervals over the test images.",
-)
-def sig_bootstrap(*, scale: str = "default", cache_dir: Any = None) -> Any:
-    from svcca import plotting, stats
+    Returns
+    -------
+    dict of str -> list of BootstrapResult
+        For the states ``"trained"`` and ``"init"``, one result per layer (``rng=0``: the
+        same resamples whatever ``method``).
+    """
+    from svcca import stats
 
-    data = seed_pair_data(scale, cache_dir)
     s0, s1 = data.seeds[:2]
-    groups = {}
-    for name, state in (("trained pair", "trained"), ("untrained pair", "init")):
-        boot = [
-            stats.bootstrap_ci(data.acts(L, s0, state), data.acts(L, s1, state), "cca", n_resamples=20, rng=0)
+    return {
+        state: [
+            stats.bootstrap_ci(
+                data.acts(L, s0, state),
+                data.acts(L, s1, state),
+                "cca",
+                n_resamples=n_resamples,
+                method=method,
+                rng=0,
+            )
             for L in data.layers
         ]
-        groups[name] = tuple(np.array(v) for v in zip(*map(basic_interval, boot)))
-    with plotting.style():
-        ax = plotting.plot_group_comparison(data.layers, groups, ylabel="mean cca (bias-corrected)")
-    return ax.figure
+        for state in ("trained", "init")
+    }
+
+
+# --------------------------------------------------------------------------- drawings
+
+
+def draw_toy_spectrum(result: Any, cosines: Any, null: Any, ax: Any = None) -> Any:
+    """``svcca.cca``'s correlations, the principal angles' cosines and a null band, overlaid."""
+    from .. import plotting
+
+    ax = plotting.plot_spectrum(result, null=null, ax=ax, label="svcca.cca")
+    return plotting.plot_spectrum(cosines, ax=ax, label="cos(principal angles)")
+
+
+def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
+    """The measures x transforms table of :func:`invariance_table` as a heatmap."""
+    from .. import plotting
+
+    if ax is None:
+        _, ax = _subplots("double", aspect=0.4)
+    return plotting.plot_similarity_matrix(
+        table, list(rows), list(cols), ax=ax, square=False, vmin=None, vmax=None,
+        xlabel="transform of the first layer", ylabel="measure", cbar_label="similarity",
+    )  # fmt: skip
+
+
+def draw_sample_size(ratios: Any, sweep: Mapping[str, Any], ax: Any = None) -> Any:
+    """The chance level of :func:`sample_size_sweep` against samples per neuron (log axis)."""
+    from .. import plotting
+
+    return plotting.plot_intrinsic_dimensionality(
+        ratios, sweep, ax=ax, logx=True,
+        xlabel="samples per neuron (n / p)", ylabel="mean cca of independent layers",
+    )  # fmt: skip
+
+
+def draw_real_spectrum(trained: Any, untrained: Any, null: Any, ax: Any = None) -> Any:
+    """A trained pair's spectrum with a permutation band and the truncation, and the untrained pair's."""
+    from .. import plotting
+
+    ax = plotting.plot_spectrum(trained, null=null, ax=ax, threshold=0.98, label="trained pair")
+    return plotting.plot_spectrum(untrained, ax=ax, label="untrained pair")
+
+
+def draw_keep(keeps: Any, by_keep: Mapping[str, Any], ax: Any = None) -> Any:
+    """SVCCA against the variance kept (:func:`svcca_by_keep`), trained and untrained pairs."""
+    from .. import plotting
+
+    return plotting.plot_group_comparison(
+        keeps, {"trained pairs": by_keep["trained"], "untrained pairs": by_keep["init"]}, ax=ax,
+        xlabel="variance kept", ylabel="svcca similarity",
+    )  # fmt: skip
+
+
+def draw_seed_pairs(layers: Sequence[str], groups: Mapping[str, Any], ax: Any = None) -> Any:
+    """PWCCA per layer for each group of :func:`pwcca_by_layer`."""
+    from .. import plotting
+
+    return plotting.plot_group_comparison(list(layers), dict(groups), ax=ax, ylabel="pwcca")
+
+
+def draw_directions(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
+    """The methods x signals table of :func:`first_directions` as a heatmap."""
+    from .. import plotting
+
+    return plotting.plot_similarity_matrix(
+        table, list(rows), list(cols), ax=ax, square=False,
+        xlabel="signal", ylabel="first direction of", cbar_label="|correlation|",
+    )  # fmt: skip
+
+
+def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
+    """Test accuracy against directions kept, in the first and the last projected layer.
+
+    Parameters
+    ----------
+    data : SeedPairData
+    axes : sequence of matplotlib Axes, optional
+        One per panel; a new double-column figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    from .. import plotting
+
+    hidden = data.id_layers
+    panels = (hidden[0], hidden[-1]) if len(hidden) > 1 else hidden
+    if axes is None:
+        _, axes = _subplots("double", aspect=0.4, ncols=len(panels), sharey=True)
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    full = float(data.test_accuracy.mean())
+    for ax, name in zip(axes, panels):
+        ks, curves = data.intrinsic_dimensionality(name)
+        plotting.plot_intrinsic_dimensionality(
+            ks, curves, full_accuracy=full, chance=data.chance, ax=ax, xlabel=f"directions kept in {name}"
+        )
+    return axes
+
+
+def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
+    """Cumulative explained variance of each layer in ``acts`` (one panel a layer, 99% marked).
+
+    Parameters
+    ----------
+    acts : mapping layer -> array of shape (n_samples, n_features)
+    axes : sequence of matplotlib Axes, optional
+        One per layer; a new double-column figure when None.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    import svcca
+    from svcca import plotting
+
+    if axes is None:
+        _, axes = _subplots("double", aspect=0.35, ncols=len(acts), sharey=True)
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    for ax, (name, A) in zip(axes, acts.items()):
+        plotting.plot_explained_variance(
+            svcca.pca(np.asarray(A, dtype=np.float64)), keep=0.99, ax=ax, label=name,
+            xlabel=f"directions of {name}",
+        )  # fmt: skip
+    return axes
+
+
+def draw_baselines(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
+    """The baselines x measures table of :func:`baseline_table` as a heatmap."""
+    from .. import plotting
+
+    if ax is None:
+        _, ax = _subplots("single", aspect=0.85)
+    return plotting.plot_similarity_matrix(
+        table, list(rows), list(cols), ax=ax, square=False,
+        xlabel="measure", ylabel="compared with", cbar_label="similarity",
+    )  # fmt: skip
+
+
+def draw_bootstrap(layers: Sequence[str], boot: Mapping[str, Sequence[Any]], ax: Any = None) -> Any:
+    """Bias-corrected estimates with their intervals (:func:`bootstrap_by_layer`), per layer.
+
+    Each point is :attr:`~svcca.stats.BootstrapResult.bias_corrected`, its bar the
+    result's interval (basic, for the book's figure).
+    """
+    from .. import plotting
+
+    names = {"trained": "trained pair", "init": "untrained pair"}
+    groups = {
+        names.get(state, state): tuple(
+            np.array(v) for v in zip(*[(b.bias_corrected, b.low, b.high) for b in bs])
+        )
+        for state, bs in boot.items()
+    }
+    return plotting.plot_group_comparison(list(layers), groups, ax=ax, ylabel="mean cca (bias-corrected)")
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def intro_spectrum(*, scale: str | None = None) -> Any:
+    """Canonical correlations of :func:`intro_views` (the introduction's figure)."""
+    import svcca
+    from svcca import plotting
+
+    X, Y = intro_views()
+    return plotting.plot_spectrum(svcca.cca(X, Y)).figure
+
+
+def geometry_views(rng: Any = 0, n: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two layers of two neurons sharing one signal ``z``, each with a private one (chapter 1).
+
+    Returns ``(X, Y, z)``: ``X``, ``Y`` of shape ``(n, 2)`` mix the shared signal differently
+    into their neurons; ``z`` (shape ``(n,)``) colours the points of the geometry figure.
+
+    Examples
+    --------
+    >>> X, Y, z = geometry_views(0)
+    >>> X.shape, Y.shape, z.shape
+    ((1000, 2), (1000, 2), (1000,))
+    """
+    gen = np.random.default_rng(rng)
+    z, private_x, private_y = gen.standard_normal((3, n))
+    X = np.column_stack([z + 0.3 * private_x, 0.8 * z - 0.9 * private_x]) + 0.2 * gen.standard_normal((n, 2))
+    Y = np.column_stack([0.5 * z + private_y, -z + 0.2 * private_y]) + 0.2 * gen.standard_normal((n, 2))
+    return X, Y, z
+
+
+def cca_geometry(*, scale: str | None = None) -> Any:
+    """Chapter 1: :func:`svcca.plotting.plot_canonical_directions` of :func:`geometry_views`."""
+    from .. import plotting
+
+    X, Y, z = geometry_views(0)
+    return plotting.plot_canonical_directions(X, Y, color=z)[0].figure
+
+
+def cca_toy_spectrum(*, scale: str | None = None) -> Any:
+    """Chapter 1: :func:`intro_views`' spectrum, two ways, against independent layers."""
+    import scipy.linalg
+
+    import svcca
+
+    Xt, Yt = intro_views(0)
+    cosines = np.sort(np.cos(scipy.linalg.subspace_angles(Xt - Xt.mean(0), Yt - Yt.mean(0))))[::-1]
+    null = independent_spectra(Xt.shape, Yt.shape)
+    return draw_toy_spectrum(svcca.cca(Xt, Yt), cosines, null).figure
+
+
+def cca_invariance(data: Any) -> Any:
+    """Chapter 1: :func:`invariance_table` of the middle layer of the first two networks."""
+    layer = data.middle_layer
+    table, rows, cols = invariance_table(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]))
+    return draw_invariance(table, rows, cols).figure
+
+
+def cca_sample_size(*, scale: str | None = None) -> Any:
+    """Chapter 1: :func:`sample_size_sweep` (one width only at ``scale="tiny"``)."""
+    ratios = np.array([1, 2, 3, 5, 10, 20, 50, 100])
+    widths = (8,) if scale == "tiny" else (8, 32, 64)
+    return draw_sample_size(ratios, sample_size_sweep(ratios, widths)).figure
+
+
+def cca_real_spectrum(data: Any) -> Any:
+    """Chapter 1: the middle layer's spectrum, trained and untrained, against a permutation null."""
+    import svcca
+
+    layer = data.middle_layer
+    s0, s1 = data.seeds[:2]
+    X, Y = data.acts(layer, s0), data.acts(layer, s1)
+    untrained = svcca.cca(data.acts(layer, s0, "init"), data.acts(layer, s1, "init"))
+    return draw_real_spectrum(svcca.cca(X, Y), untrained, permutation_spectra(X, Y)).figure
+
+
+def cca_explained_variance(data: Any) -> Any:
+    """Chapter 1: the middle layer's explained variance and the directions SVCCA keeps at 99%."""
+    import svcca
+    from svcca import plotting
+
+    layer = data.middle_layer
+    sv = svcca.svcca(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]), keep=0.99)
+    return plotting.plot_explained_variance(sv, keep=0.99).figure
+
+
+def cca_keep(data: Any) -> Any:
+    """Chapter 1: :func:`svcca_by_keep` of the middle layer."""
+    keeps = [0.8, 0.9, 0.95, 0.99, 0.999]
+    return draw_keep(keeps, svcca_by_keep(data, data.middle_layer, keeps)).figure
+
+
+def cca_pwcca_weights(data: Any) -> Any:
+    """Chapter 1: PWCCA's weights against the correlations of the middle layer."""
+    import svcca
+    from svcca import plotting
+
+    layer = data.middle_layer
+    pw = svcca.pwcca(data.acts(layer, data.seeds[0]), data.acts(layer, data.seeds[1]))
+    return plotting.plot_pwcca_weights(pw).figure
+
+
+def cca_seed_pairs(data: Any) -> Any:
+    """Chapter 1: :func:`pwcca_by_layer`."""
+    return draw_seed_pairs(data.layers, pwcca_by_layer(data)).figure
+
+
+def methods_directions(*, scale: str | None = None) -> Any:
+    """Chapter 3: :func:`first_directions` of :func:`three_signal_views`."""
+    X, Y, signals = three_signal_views(0)
+    return draw_directions(*first_directions(X, Y, signals)).figure
+
+
+def methods_intrinsic_dim(data: Any) -> Any:
+    """Chapter 3: :func:`draw_intrinsic_dimensionality`."""
+    return draw_intrinsic_dimensionality(data)[0].figure
+
+
+def methods_variance(data: Any) -> Any:
+    """Chapter 3: :func:`draw_layer_variance` of the first network's projected layers on the
+    training images."""
+    from ..nn import record
+
+    fit_images, _ = data.inputs()
+    acts = record(data.network(data.seeds[0]), fit_images, list(data.id_layers))
+    return draw_layer_variance({name: acts[name] for name in data.id_layers})[0].figure
+
+
+def sig_baselines(data: Any) -> Any:
+    """Chapter 4: :func:`baseline_table` of the middle layer."""
+    return draw_baselines(*baseline_table(baselines(data, data.middle_layer))).figure
+
+
+def sig_bootstrap(data: Any) -> Any:
+    """Chapter 4: basic bootstrap intervals of :func:`bootstrap_by_layer`."""
+    return draw_bootstrap(data.layers, bootstrap_by_layer(data, "basic")).figure

@@ -20,6 +20,7 @@ from ._curves import (
     plot_layer_identification,
     plot_learning_dynamics,
 )
+from ._geometry import plot_canonical_directions
 from ._heatmap import plot_similarity_matrix
 from ._images import plot_images
 from ._save import FORMATS, save_figure
@@ -32,6 +33,7 @@ __all__ = [
     "STYLE_PATH",
     "depth_colors",
     "figure_size",
+    "plot_canonical_directions",
     "plot_class_sensitivity",
     "plot_explained_variance",
     "plot_group_comparison",

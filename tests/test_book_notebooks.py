@@ -1,0 +1,123 @@
+"""The chapters as notebooks for Colab and Binder (book/notebooks.py, book/_ext)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+pytest.importorskip("jupytext")
+nbformat = pytest.importorskip("nbformat")
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+notebooks = _load("book_notebooks", BOOK / "notebooks.py")
+launch = _load("book_launch_notebooks", BOOK / "_ext" / "launch_notebooks.py")
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("notebooks")
+    return out, notebooks.write_notebooks(out)
+
+
+def test_one_valid_notebook_per_chapter(written):
+    out, paths = written
+    sources = notebooks.chapter_sources()
+    assert len(paths) == len(sources) >= 10
+    assert {p.relative_to(out).with_suffix("") for p in paths} == {
+        s.relative_to(BOOK).with_suffix("") for s in sources
+    }
+    for path in paths:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    assert not list(out.rglob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_notebook_is_the_chapter_after_the_install_cell(written):
+    import jupytext
+
+    out, _ = written
+    for source in notebooks.chapter_sources():
+        nb = nbformat.read((out / source.relative_to(BOOK)).with_suffix(".ipynb"), as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert code[0].source == notebooks.INSTALL_CODE, source.name
+        chapter = [c.source for c in jupytext.read(source).cells if c.cell_type == "code"]
+        assert [c.source for c in code[1:]] == chapter, source.name
+        # the title stays the first cell; the install cell comes before any chapter code
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.lstrip().startswith(("(", "#"))
+
+
+def _run_install_cell(monkeypatch, found: bool) -> list[list[str]]:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "check_call", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if found else None)
+    exec(compile(notebooks.INSTALL_CODE, "<install cell>", "exec"), {})
+    return calls
+
+
+def test_install_cell_is_a_noop_where_svcca_is_installed(monkeypatch):
+    assert _run_install_cell(monkeypatch, found=True) == []
+
+
+def test_install_cell_installs_svcca_where_it_is_missing(monkeypatch):
+    (cmd,) = _run_install_cell(monkeypatch, found=False)
+    assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
+    assert cmd[-1] == notebooks.INSTALL_SPEC and cmd[-1].startswith("svcca[")
+
+
+def test_generated_notebook_executes(written, tmp_path, monkeypatch):
+    """The legacy chapter runs top to bottom as a generated notebook (the book's build and
+    ``make notebooks-check`` run every chapter; this one needs no trained network)."""
+    pytest.importorskip("nbclient")
+    out, _ = written
+    monkeypatch.setenv("SVCCA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    notebooks.execute_notebook(out / "legacy.ipynb", timeout=300)
+
+
+def _buttons(pagename: str, suffix: str = ".md") -> list[dict]:
+    path = f"book/{pagename}{suffix}"
+    return [
+        {"text": "Binder", "url": f"https://mybinder.org/v2/gh/svcca/svcca/main?urlpath=lab/tree/{path}"},
+        {"text": "Colab", "url": f"https://colab.research.google.com/github/svcca/svcca/blob/main/{path}"},
+        {"text": "JupyterHub", "url": f"https://hub.example/{path}"},
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".md", ".ipynb"])
+def test_launch_buttons_open_the_notebooks(suffix):
+    buttons = _buttons("chapters/05_learning_dynamics", suffix)
+    launch.notebook_links(buttons, "chapters/05_learning_dynamics", "book/")
+    binder, colab, other = (b["url"] for b in buttons)
+    assert binder == (
+        "https://mybinder.org/v2/gh/svcca/svcca/main?urlpath=lab/tree/book/_notebooks/chapters/05_learning_dynamics.ipynb"
+    )
+    assert colab == (
+        "https://colab.research.google.com/github/svcca/svcca/blob/gh-pages/_notebooks/chapters/05_learning_dynamics.ipynb"
+    )
+    assert other == "https://hub.example/book/chapters/05_learning_dynamics" + suffix
+
+
+def test_launch_buttons_of_other_pages_are_left_alone():
+    buttons = _buttons("chapters/01_cca")
+    before = [dict(b) for b in buttons]
+    launch.notebook_links(buttons, "chapters/02_conv_layers", "book/")
+    assert buttons == before
+
+
+def test_binder_writes_the_notebooks_the_buttons_open():
+    post = (ROOT / "postBuild").read_text()
+    assert "book/notebooks.py book/_notebooks" in post
+    assert launch.NOTEBOOKS == "_notebooks" == notebooks.HTML_FOLDER

@@ -1,0 +1,385 @@
+"""svcca.dft (re-exported as ``svcca.conv.dft_cca``): the per-frequency DFT CCA, checked against the theorem
+that justifies it (on a shift-closed dataset the union of per-frequency correlations is the
+full-layer CCA), with negative controls and independent oracles (numpy.fft + svcca.cca per
+frequency, scipy.signal.resample through ``resize(..., method="fourier")``)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import svcca
+from conftest import TOL32, TOL64, fourier_resample
+from svcca.conv import DFTCCAResult, dft_cca, resize
+
+
+# --------------------------------------------------------------------------------------
+# translation-equivariant layers on shift-closed data
+# --------------------------------------------------------------------------------------
+def circular_conv(x: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Circular (wrap-around) convolution of (n, H, W, c_in) with a (k, k, c_in, c_out) kernel:
+    translation-equivariant exactly, whatever the kernel."""
+    k = K.shape[0]
+    out = np.zeros(x.shape[:3] + (K.shape[3],))
+    for dy in range(k):
+        for dx in range(k):
+            out += np.roll(x, (k // 2 - dy, k // 2 - dx), axis=(1, 2)) @ K[dy, dx]
+    return out
+
+
+def all_cyclic_shifts(x: np.ndarray) -> np.ndarray:
+    """Every image of x under all height * width cyclic shifts, shift-major."""
+    H, W = x.shape[1:3]
+    return np.concatenate([np.roll(x, (dy, dx), axis=(1, 2)) for dy in range(H) for dx in range(W)])
+
+
+def two_equivariant_layers(rng: np.random.Generator, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A = relu(conv(images)) with 3 channels; B = tanh(conv(A)) mixed into 4 channels.
+    Convolutions are circular and everything else pointwise, so both commute with shifts."""
+    A = np.maximum(circular_conv(images, rng.standard_normal((3, 3, images.shape[3], 3))), 0.0)
+    B = np.tanh(circular_conv(A, rng.standard_normal((3, 3, 3, 4)))) @ rng.standard_normal((4, 4))
+    return A, B
+
+
+def flat(x: np.ndarray) -> np.ndarray:
+    return x.reshape(len(x), -1)
+
+
+@pytest.fixture
+def shift_closed_conv_acts(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """12 random 6 x 5 images and all 30 cyclic shifts of each (360 samples) through two
+    translation-equivariant layers (3 and 4 channels: 90 and 120 flattened neurons)."""
+    A, B = two_equivariant_layers(rng, rng.standard_normal((12, 6, 5, 2)))
+    return all_cyclic_shifts(A), all_cyclic_shifts(B)
+
+
+@pytest.fixture
+def not_shift_closed_conv_acts(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The same kind of layers on 360 independent images: no shift closure."""
+    return two_equivariant_layers(rng, rng.standard_normal((360, 6, 5, 2)))
+
+
+# --------------------------------------------------------------------------------------
+# the theorem and its negative control
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["auto", "gram", "svd"])
+def test_union_of_frequencies_equals_full_layer_cca_on_shift_closed_data(shift_closed_conv_acts, method):
+    A, B = shift_closed_conv_acts
+    res = dft_cca(A, B, algorithm=method)
+    full = svcca.cca(flat(A), flat(B))
+    assert res.n_components == full.n_components == 90
+    np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64)
+    assert (res.x_rank, res.y_rank) == (full.x_rank, full.y_rank) == (90, 120)
+    for name in ("similarity", "mean", "yanai", "pillai"):
+        assert getattr(res, name) == pytest.approx(getattr(full, name), abs=TOL64)
+    assert res.truncated_mean(0.9) == pytest.approx(full.truncated_mean(0.9), abs=TOL64)
+    assert res.top_k_mean(7) == pytest.approx(full.top_k_mean(7), abs=TOL64)
+    assert set(res.frequency_method) == {"svd" if method == "svd" else "gram"}
+
+
+def test_union_differs_from_full_layer_cca_without_shift_closure(not_shift_closed_conv_acts):
+    A, B = not_shift_closed_conv_acts
+    res = dft_cca(A, B)
+    full = svcca.cca(flat(A), flat(B))
+    assert res.n_components == full.n_components  # same count, different values
+    assert np.abs(res.rho - full.rho).max() > 0.05
+
+
+def test_dropping_one_shift_breaks_the_equality(rng):
+    A, B = two_equivariant_layers(rng, rng.standard_normal((12, 6, 5, 2)))
+    A, B = all_cyclic_shifts(A)[12:], all_cyclic_shifts(B)[12:]  # the identity shift removed
+    assert np.abs(dft_cca(A, B).rho - svcca.cca(flat(A), flat(B)).rho).max() > 1e-4
+
+
+def test_ranks_that_differ_by_frequency_pad_the_union_with_zeros(rng):
+    # a [1, 1] box filter along an even axis removes its Nyquist frequency: A loses u = 3,
+    # B loses v = 2, so the layers' per-frequency ranks differ and, as in the full-layer
+    # CCA, min(x_rank, y_rank) exceeds the correlations the frequencies pair up
+    A, B = two_equivariant_layers(rng, rng.standard_normal((12, 6, 4, 2)))
+    A = A + np.roll(A, 1, axis=1)
+    B = (B + np.roll(B, 1, axis=2))[..., :3]
+    A, B = all_cyclic_shifts(A), all_cyclic_shifts(B)
+    res = dft_cca(A, B)
+    full = svcca.cca(flat(A), flat(B))
+    assert (res.x_rank, res.y_rank) == (full.x_rank, full.y_rank) == (60, 54)
+    np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64)
+    paired = sum(int(m) * r.shape[0] for m, r in zip(res.multiplicity, res.frequency_rho))
+    assert paired == 45 and int((res.rho == 0).sum()) == 54 - 45
+    assert res.rho_at(3, 0).size == 0 and res.rho_at(0, 2).size == 0
+    assert np.isnan(res.frequency_mean[3, 1]) and np.isnan(res.frequency_mean[1, 2])
+
+
+def test_dead_channel_is_dropped_at_every_frequency(shift_closed_conv_acts):
+    A, B = shift_closed_conv_acts
+    A = A.copy()
+    A[..., 1] = 0.7  # a dead channel
+    res = dft_cca(A, B)
+    full = svcca.cca(flat(A), flat(B))
+    assert res.x_rank == full.x_rank == 60
+    assert set(res.x_ranks.tolist()) == {2}
+    np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64)
+
+
+# --------------------------------------------------------------------------------------
+# per-frequency values: an independent oracle, conjugate symmetry, frequency tables
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("uv", [(0, 0), (1, 2), (-1, -2), (3, 0), (2, -1), (3, 2)])
+def test_each_frequency_is_the_complex_cca_of_its_dft_coefficients(not_shift_closed_conv_acts, uv):
+    A, B = not_shift_closed_conv_acts  # per-frequency values hold whatever the data
+    res = dft_cca(A, B)
+    u, v = uv
+    Ahat = np.fft.fft2(A, axes=(1, 2))[:, u % 6, v % 5, :]
+    Bhat = np.fft.fft2(B, axes=(1, 2))[:, u % 6, v % 5, :]
+    if (2 * u) % 6 == 0 and (2 * v) % 5 == 0:  # self-conjugate: real coefficients
+        assert np.abs(Ahat.imag).max() < 1e-10 * np.abs(Ahat).max()
+        Ahat, Bhat = Ahat.real, Bhat.real
+    oracle = svcca.cca(Ahat, Bhat).rho
+    np.testing.assert_allclose(res.rho_at(u, v), oracle, rtol=0, atol=TOL64)
+    np.testing.assert_allclose(res.rho_at(-u, -v), oracle, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("grid", [(1, 1), (1, 4), (4, 1), (4, 4), (5, 3), (6, 5), (7, 8), (8, 8)])
+def test_one_frequency_of_each_conjugate_pair_covers_the_grid_once(rng, grid):
+    h, w = grid
+    res = dft_cca(rng.standard_normal((40, h, w, 2)), rng.standard_normal((40, h, w, 2)))
+    assert int(res.multiplicity.sum()) == h * w
+    covered = set()
+    for (u, v), m in zip(res.frequencies, res.multiplicity):
+        pair = {(u % h, v % w), (-u % h, -v % w)}
+        assert len(pair) == m
+        assert not covered & pair
+        covered |= pair
+    assert covered == {(u, v) for u in range(h) for v in range(w)}
+    n_self = (1 + (h % 2 == 0)) * (1 + (w % 2 == 0)) if h * w > 1 else 1
+    assert int((res.multiplicity == 1).sum()) == n_self
+    assert len(res.frequencies) == (h * w + n_self) // 2
+    assert res.n_components == 2 * h * w
+    assert np.all(res.frequencies[:, 0] >= -(h // 2)) and np.all(res.frequencies[:, 0] < (h + 1) // 2)
+
+
+def test_frequency_mean_is_conjugate_symmetric(not_shift_closed_conv_acts):
+    res = dft_cca(*not_shift_closed_conv_acts)
+    fm = res.frequency_mean
+    assert fm.shape == res.grid == (6, 5)
+    np.testing.assert_allclose(fm, np.roll(fm[::-1, ::-1], (1, 1), axis=(0, 1)))  # fm[-u, -v]
+    assert fm[1, 2] == pytest.approx(float(res.rho_at(1, 2).mean()))
+
+
+def test_rho_is_the_sorted_union_counted_with_multiplicity(not_shift_closed_conv_acts):
+    res = dft_cca(*not_shift_closed_conv_acts)
+    union = np.concatenate([np.repeat(r, m) for r, m in zip(res.frequency_rho, res.multiplicity)])
+    np.testing.assert_array_equal(res.rho, np.sort(union)[::-1])
+    assert np.all(np.diff(res.rho) <= 0) and res.rho.min() >= 0 and res.rho.max() <= 1
+
+
+def test_a_dense_layer_as_a_1x1_grid_is_plain_cca(rng):
+    X, Y = rng.standard_normal((300, 6)), rng.standard_normal((300, 4))
+    res = dft_cca(X.reshape(300, 1, 1, 6), Y.reshape(300, 1, 1, 4))
+    np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, rtol=0, atol=TOL64)
+    assert res.frequencies.tolist() == [[0, 0]]
+
+
+# --------------------------------------------------------------------------------------
+# different grids: low-pass cropping
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("a_grid", "b_grid"), [((6, 5), (8, 9)), ((6, 9), (8, 5)), ((5, 4), (7, 7))])
+def test_cropping_equals_comparing_with_the_layer_fourier_resampled(rng, a_grid, b_grid):
+    A = rng.standard_normal((150, *a_grid, 3))
+    B = np.tanh(rng.standard_normal((150, *b_grid, 2)))
+    res = dft_cca(A, B)
+    grid = (min(a_grid[0], b_grid[0]), min(a_grid[1], b_grid[1]))
+    assert res.grid == grid and res.x_grid == a_grid and res.y_grid == b_grid
+    oracle = dft_cca(fourier_resample(A, grid), fourier_resample(B, grid))
+    np.testing.assert_allclose(res.rho, oracle.rho, rtol=0, atol=TOL64)
+    for r, o in zip(res.frequency_rho, oracle.frequency_rho):
+        np.testing.assert_allclose(r, o, rtol=0, atol=TOL64)
+    same = dft_cca(resize(A, grid, method="fourier"), resize(B, grid, method="fourier"))
+    np.testing.assert_allclose(res.rho, same.rho, rtol=0, atol=TOL64)
+    assert res.n_components == grid[0] * grid[1] * 2
+
+
+def test_cropping_keeps_shared_structure_at_the_common_frequencies(rng):
+    # B is A upsampled by 2 (Fourier): at the common low frequencies they carry the same
+    # signal, so every correlation is 1; a foreign layer on the large grid is not
+    A = rng.standard_normal((120, 4, 4, 3))
+    B = resize(A, (8, 8), method="fourier")
+    np.testing.assert_allclose(dft_cca(A, B).rho, 1.0, rtol=0, atol=TOL64)
+    assert dft_cca(A, rng.standard_normal((120, 8, 8, 3))).similarity < 0.5
+
+
+# --------------------------------------------------------------------------------------
+# backends, precision, chunking, paths
+# --------------------------------------------------------------------------------------
+@pytest.mark.torch
+def test_torch_matches_numpy_and_stays_a_tensor(shift_closed_conv_acts):
+    torch = pytest.importorskip("torch")
+    A, B = shift_closed_conv_acts
+    ref = dft_cca(A, B)
+    for a, b in ((torch.as_tensor(A), torch.as_tensor(B)), (torch.as_tensor(A), B)):
+        res = dft_cca(a, b)
+        assert isinstance(res.rho, torch.Tensor) and res.rho.device == a.device
+        assert res.rho.dtype == torch.float64
+        assert all(isinstance(r, torch.Tensor) for r in res.frequency_rho)
+        np.testing.assert_allclose(res.rho.numpy(), ref.rho, rtol=0, atol=TOL64)
+        assert res.similarity == pytest.approx(ref.similarity, abs=TOL64)
+    svd = dft_cca(torch.as_tensor(A), torch.as_tensor(B), algorithm="svd")
+    np.testing.assert_allclose(svd.rho.numpy(), ref.rho, rtol=0, atol=TOL64)
+
+
+@pytest.mark.torch
+def test_torch_cropping_matches_numpy(rng):
+    torch = pytest.importorskip("torch")
+    A, B = rng.standard_normal((80, 6, 9, 3)), rng.standard_normal((80, 8, 5, 2))
+    res = dft_cca(torch.as_tensor(A), torch.as_tensor(B))
+    np.testing.assert_allclose(res.rho.numpy(), dft_cca(A, B).rho, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 359, 1000])
+def test_batch_size_does_not_change_the_result(shift_closed_conv_acts, batch_size):
+    A, B = shift_closed_conv_acts
+    ref = dft_cca(A, B)
+    np.testing.assert_allclose(dft_cca(A, B, batch_size=batch_size).rho, ref.rho, rtol=0, atol=TOL64)
+
+
+def test_float32_agrees_with_float64(shift_closed_conv_acts):
+    A, B = shift_closed_conv_acts
+    ref = dft_cca(A, B)
+    for res in (dft_cca(A, B, dtype=np.float32), dft_cca(A.astype(np.float32), B.astype(np.float32))):
+        np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL32)
+    assert dft_cca(A, B, dtype=np.float32).rho.dtype == np.float32
+
+
+def test_ill_conditioned_frequencies_take_the_svd_path(rng):
+    # channel 2 is channel 0 plus a 1e-5 perturbation: every frequency's channel correlation
+    # matrix has condition number ~1e10, beyond what the Gram path resolves
+    A = rng.standard_normal((400, 4, 4, 3))
+    A[..., 2] = A[..., 0] + 1e-5 * rng.standard_normal((400, 4, 4))
+    B = A[..., :2] @ rng.standard_normal((2, 3)) + 0.5 * rng.standard_normal((400, 4, 4, 3))
+    auto = dft_cca(A, B)
+    assert set(auto.frequency_method) == {"svd"}
+    svd = dft_cca(A, B, algorithm="svd")
+    np.testing.assert_allclose(auto.rho, svd.rho, rtol=0, atol=1e-9)
+    for f in ((0, 0), (1, 1), (2, 2)):
+        Ahat = np.fft.fft2(A, axes=(1, 2))[:, f[0], f[1], :]
+        Bhat = np.fft.fft2(B, axes=(1, 2))[:, f[0], f[1], :]
+        if f != (1, 1):
+            Ahat, Bhat = Ahat.real, Bhat.real
+        np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, algorithm="svd").rho, atol=1e-9)
+
+
+def test_memory_mapped_layers_are_read_in_chunks(tmp_path, shift_closed_conv_acts):
+    A, B = shift_closed_conv_acts
+    np.save(tmp_path / "a.npy", A)
+    np.save(tmp_path / "b.npy", B.astype(np.float32))
+    Am = np.load(tmp_path / "a.npy", mmap_mode="r")
+    Bm = np.load(tmp_path / "b.npy", mmap_mode="r")
+    res = dft_cca(Am, Bm, batch_size=50)
+    np.testing.assert_allclose(res.rho, dft_cca(A, B.astype(np.float32)).rho, rtol=0, atol=TOL64)
+
+
+def test_ridge_shrinks_correlations(shift_closed_conv_acts):
+    A, B = shift_closed_conv_acts
+    plain, ridged = dft_cca(A, B), dft_cca(A, B, epsilon=0.1)
+    assert ridged.epsilon == 0.1
+    assert ridged.similarity < plain.similarity
+    svd = dft_cca(A, B, epsilon=0.1, algorithm="svd")
+    np.testing.assert_allclose(svd.rho, ridged.rho, rtol=0, atol=TOL64)
+
+
+def test_sample_size_warning_at_some_frequency(rng):
+    A, B = rng.standard_normal((10, 4, 4, 6)), rng.standard_normal((10, 4, 4, 6))
+    with pytest.warns(svcca.SampleSizeWarning):
+        dft_cca(A, B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dft_cca(A, B, warn=False)
+
+
+def test_result_is_frozen_and_repr_is_short(not_shift_closed_conv_acts):
+    res = dft_cca(*not_shift_closed_conv_acts)
+    assert isinstance(res, DFTCCAResult)
+    with pytest.raises(AttributeError):
+        res.rho = None
+    assert re.fullmatch(
+        r"DFTCCAResult\(similarity=0\.\d{4}, n_components=90, grid=\(6, 5\), "
+        r"n_frequencies=16, n_samples=360\)",
+        repr(res),
+    )
+    assert set(res.summaries()) >= {"similarity", "mean", "yanai_r2", "pillai"}
+
+
+# --------------------------------------------------------------------------------------
+# dft_cca: bad input
+# --------------------------------------------------------------------------------------
+def test_dft_cca_errors(rng):
+    A = rng.standard_normal((20, 4, 4, 3))
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "A must be 4-D of shape (n_samples, height, width, channels); "
+            "got A.shape=(20, 48) (a dense layer?"
+        ),
+    ):
+        dft_cca(A.reshape(20, -1), A)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "B must be 4-D of shape (n_samples, height, width, channels); "
+            "got B.shape=(20, 4, 4) (a single channel?"
+        ),
+    ):
+        dft_cca(A, A[..., 0])
+    with pytest.raises(ValueError, match=r"A must be 4-D .* got A\.shape=\(20, 4, 4, 3, 1\)"):
+        dft_cca(A[..., None], A)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "A and B must have the same number of samples (rows); "
+            "got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
+        ),
+    ):
+        dft_cca(A, A[:19])
+    with pytest.raises(ValueError, match="A must be real-valued"):
+        dft_cca(A + 1j, A)
+    bad = A.copy()
+    bad[3, 1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=re.escape("B contains NaN or Inf values (B.shape=(20, 4, 4, 3))")):
+        dft_cca(A, bad)
+    bad[3, 1, 2, 0] = np.inf
+    with pytest.raises(ValueError, match="A contains NaN or Inf values"):
+        dft_cca(bad, A)
+    with pytest.raises(ValueError, match="too large to square"):
+        dft_cca(A * 1e200, A)
+    with pytest.raises(ValueError, match="CCA needs at least 2 samples"):
+        dft_cca(A[:1], A[:1])
+    with pytest.raises(ValueError, match="algorithm must be one of 'auto', 'gram', 'svd'; got 'eig'"):
+        dft_cca(A, A, algorithm="eig")
+    with pytest.raises(ValueError, match="batch_size must be None or a positive int; got 0"):
+        dft_cca(A, A, batch_size=0)
+    with pytest.raises(ValueError, match="rtol must be None or a number in"):
+        dft_cca(A, A, rtol=2.0)
+    with pytest.raises(ValueError, match="dtype must be None, float32 or float64"):
+        dft_cca(A, A, dtype=np.float16)
+    with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
+        dft_cca(A, A, epsilon=-1)
+    with pytest.raises(TypeError, match="A must be an array"):
+        dft_cca(None, A)
+    # different channel counts are fine
+    assert dft_cca(A, rng.standard_normal((20, 4, 4, 5))).n_components == 48
+
+
+def test_dft_cca_dead_layer_raises_as_cca():
+    # was NaN with two RuntimeWarnings
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((40, 4, 4, 3)), np.zeros((40, 4, 4, 2))
+    with pytest.raises(
+        ValueError,
+        match=r"B has no varying feature: all 32 features are constant over "
+        r"the 40 samples \(dead neurons\?\)",
+    ):
+        dft_cca(A, B)
+    with pytest.raises(ValueError, match=r"A has no varying feature"):
+        dft_cca(np.full((40, 4, 4, 3), 2.0), A)

@@ -1,0 +1,152 @@
+"""Tests of svcca.nn.data.cifar: fake files in the real on-disk format, and the plain-pickle
+reader that never unpickles objects."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+from svcca.nn import data as D  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+ATOL32 = 1e-5
+
+
+# --------------------------------------------------------------------------- CIFAR-10 (fake, real format)
+
+
+def _write_fake_cifar10(root: Path, per_batch: int = 4) -> dict[str, np.ndarray]:
+    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    written = {}
+    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
+        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
+        with open(folder / name, "wb") as fh:
+            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
+        written[name] = rows
+        written[name + "_labels"] = np.array(labels)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
+    return written
+
+
+def test_cifar10_reads_the_real_on_disk_format(tmp_path):
+    written = _write_fake_cifar10(tmp_path)
+    data = D.load_cifar10(tmp_path, verify=False)
+    assert len(data.train) == 20 and len(data.test) == 4 and data.classes[0] == "airplane"
+    x, y = data.test.get_batch(torch.arange(4))
+    assert x.shape == (4, 3, 32, 32) and x.dtype == torch.float32
+    assert torch.equal(y, torch.as_tensor(written["test_batch_labels"]))
+    # pixel (c, i, j) of image k is byte c*1024 + i*32 + j of its row, normalised per channel
+    raw = written["test_batch"].reshape(4, 3, 32, 32) / 255.0
+    expect = (raw - np.array(data.mean)[:, None, None]) / np.array(data.std)[:, None, None]
+    np.testing.assert_allclose(x.numpy(), expect, atol=ATOL32)
+    xtr = torch.stack([data.train[i][0] for i in range(20)])
+    assert np.allclose(xtr.double().mean(dim=(0, 2, 3)).numpy(), 0.0, atol=1e-5)
+
+
+def test_cifar10_verification_rejects_files_with_the_wrong_checksum(tmp_path):
+    _write_fake_cifar10(tmp_path)
+    with pytest.raises(FileNotFoundError, match="incomplete or corrupted"):
+        D.load_cifar10(tmp_path)
+
+
+class _RunsCode:
+    """Unpickling this creates ``path``: a stand-in for any code a crafted file would run."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+@pytest.mark.parametrize("where", ["labels", "top", "meta"])
+def test_cifar10_never_unpickles_a_crafted_batch(tmp_path, protocol, where):
+    # issue 10 item 3: verify=False used to hand the files to pickle.load
+    _write_fake_cifar10(tmp_path)
+    folder = tmp_path / "cifar-10-batches-py"
+    marker = tmp_path / "code-ran"
+    boom = _RunsCode(str(marker))
+    rows = np.zeros((4, 3072), dtype=np.uint8)
+    if where == "labels":
+        payload = {"data": rows, "labels": [0, 1, boom, 3]}
+    elif where == "top":
+        payload = boom
+    else:
+        payload = {"label_names": [boom] * 10}
+    target = folder / ("batches.meta" if where == "meta" else "data_batch_3")
+    target.write_bytes(pickle.dumps(payload, protocol=protocol))
+    with pytest.raises(ValueError, match=r"names (builtins|io)\.open; .*never unpickles"):
+        D.load_cifar10(tmp_path, verify=False)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
+def test_cifar10_reader_accepts_every_pickle_protocol(tmp_path, protocol):
+    written = _write_fake_cifar10(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "data_batch_2"
+    rows, labels = written["data_batch_2"], [int(v) for v in written["data_batch_2_labels"]]
+    batch.write_bytes(
+        pickle.dumps({b"data": rows, b"labels": labels, b"batch_label": b"x"}, protocol=protocol)
+    )
+    data = D.load_cifar10(tmp_path, verify=False)
+    assert torch.equal(data.train.targets[4:8], torch.as_tensor(labels))
+    assert torch.equal(data.train.images[4:8].reshape(4, -1), torch.as_tensor(rows))
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ([1, 2], "holds a list; expected CIFAR-10's dict"),
+        ({"data": np.zeros((4, 3072), dtype=object), "labels": [0] * 4}, "not a plain numeric type"),
+        ({"data": np.zeros((4, 10), dtype=np.uint8), "labels": [0] * 4}, r"\(n, 3072\); got shape \(4, 10\)"),
+        ({"data": np.zeros((4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 12]}, "labels in 0..9"),
+    ],
+)  # fmt: skip
+def test_cifar10_batches_of_the_wrong_shape_are_refused(tmp_path, payload, message):
+    _write_fake_cifar10(tmp_path)
+    (tmp_path / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(ValueError, match=message):
+        D.load_cifar10(tmp_path, verify=False)
+
+
+def test_cifar10_truncated_batch_is_a_clear_error(tmp_path):
+    _write_fake_cifar10(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "test_batch"
+    batch.write_bytes(batch.read_bytes()[:500])
+    with pytest.raises(ValueError, match="test_batch: .*truncated"):
+        D.load_cifar10(tmp_path, verify=False)
+
+
+def test_the_plain_pickle_reader_raises_only_value_errors_on_mutated_files(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 256, size=(3, 16), dtype=np.uint8)
+    base = pickle.dumps({"data": rows, "labels": [1, 2, 3], "batch_label": b"x", "names": ["a"]}, protocol=2)
+    path = tmp_path / "batch"
+    for _ in range(300):
+        mutated = bytearray(base)
+        for at in rng.integers(0, len(base), size=rng.integers(1, 4)):
+            mutated[at] = rng.integers(0, 256)
+        path.write_bytes(bytes(mutated))
+        try:
+            D.cifar._read_plain_pickle(path)
+        except ValueError as exc:
+            assert str(exc).startswith(str(path))
+
+
+def test_cifar10_absent_points_at_the_download_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
+        D.load_cifar10(tmp_path)

@@ -1,0 +1,110 @@
+"""Tests of svcca.nn.data.text: the standard-library corpus, PTB-style word corpora and the
+checked download."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+from svcca.nn import data as D  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+# --------------------------------------------------------------------------- text
+
+
+def test_stdlib_corpus_is_deterministic_and_round_trips():
+    a = D.load_stdlib_corpus(max_chars=30_000)
+    b = D.load_stdlib_corpus(max_chars=30_000)
+    assert a.sha256 == b.sha256 and torch.equal(a.train, b.train) and a.vocab == b.vocab
+    assert a.info["missing"] == [] and a.info["files"] == list(D.STDLIB_CORPUS_FILES)
+    assert len(a.train) == 27_000 and len(a.valid) == 1500 and len(a.test) == 1500
+    assert a.decode(a.train[:200]).startswith(a.decode(a.encode(a.decode(a.train[:200]))))
+    assert list(a.vocab) == sorted(set(a.vocab))
+    full = D.load_stdlib_corpus()
+    assert len(full.train) > 500_000  # the documented selection is about 0.8 MB of text
+
+
+def test_stdlib_corpus_sequences_are_next_token_windows():
+    c = D.load_stdlib_corpus(max_chars=5_000)
+    inputs, targets = c.sequences("valid", seq_len=16).tensors
+    assert inputs.shape == targets.shape == ((250 - 1) // 16, 16)
+    assert torch.equal(inputs.reshape(-1), c.valid[: inputs.numel()])
+    assert torch.equal(targets.reshape(-1), c.valid[1 : inputs.numel() + 1])
+    with pytest.raises(ValueError, match="split must be one of 'train', 'valid', 'test'; got 'dev'"):
+        c.sequences("dev")
+    with pytest.raises(ValueError, match="too few for seq_len=1000"):
+        c.sequences("test", seq_len=1000)
+
+
+def test_stdlib_corpus_skips_missing_files_with_a_warning(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    with pytest.warns(UserWarning, match="1 standard-library corpus file"):
+        c = D.load_stdlib_corpus(files=["a.py", "gone.py", "b.py"], stdlib_dir=tmp_path)
+    assert c.info["missing"] == ["gone.py"] and c.info["files"] == ["a.py", "b.py"]
+    assert c.decode(torch.cat([c.train, c.valid, c.test])) == "x = 1\n\n\ny = 2\n"
+    with pytest.raises(FileNotFoundError, match="none of the 1 corpus files exist"):
+        D.load_stdlib_corpus(files=["gone.py"], stdlib_dir=tmp_path)
+    with pytest.raises(ValueError, match="splits must be three fractions"):
+        D.load_stdlib_corpus(splits=(0.5, 0.5))
+
+
+def _write_ptb(root: Path) -> None:
+    folder = root / "ptb"
+    folder.mkdir(parents=True)
+    (folder / "ptb.train.txt").write_text(" the cat sat \n the dog sat \n")
+    (folder / "ptb.valid.txt").write_text(" the bird sat \n")
+    (folder / "ptb.test.txt").write_text(" a cat \n")
+
+
+def test_ptb_word_level_uses_the_training_vocabulary(tmp_path):
+    _write_ptb(tmp_path)
+    c = D.load_ptb(tmp_path)
+    assert set(c.vocab) == {"the", "cat", "sat", "dog", "<eos>", "<unk>"}
+    assert c.decode(c.train) == "the cat sat <eos> the dog sat <eos>"
+    assert c.decode(c.valid) == "the <unk> sat <eos>"  # "bird" is not in the training split
+    chars = D.load_ptb(tmp_path, level="char")
+    assert chars.decode(chars.test) == " a cat \n"
+
+
+def test_text_corpora_absent_point_at_the_download_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match="download_lm_corpora.py ptb"):
+        D.load_ptb(tmp_path)
+    with pytest.raises(FileNotFoundError, match="download_lm_corpora.py wikitext2"):
+        D.load_wikitext2(tmp_path)
+
+
+def test_download_checks_md5_and_extracts_zip_archives(tmp_path):
+    src = tmp_path / "mirror"
+    src.mkdir()
+    inner = {
+        "wikitext-2/wiki.train.tokens": " = Title = \n the cat \n",
+        "wikitext-2/wiki.valid.tokens": " the dog \n",
+        "wikitext-2/wiki.test.tokens": " the \n",
+    }
+    archive = src / "wikitext-2-v1.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, text in inner.items():
+            zf.writestr(name, text)
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    data = tmp_path / "data"
+    bad_then_good = ([(src / "missing.zip").as_uri(), archive.as_uri()], md5)
+    folder = D.download_lm_corpus("wikitext2", data, sources={"wikitext-2-v1.zip": bad_then_good})
+    assert folder == data / "wikitext-2" and (folder / "wiki.train.tokens").is_file()
+    c = D.load_wikitext2(data)
+    assert c.decode(c.valid) == "the <unk> <eos>"
+    assert not list(folder.glob(".*.tmp"))
+
+    with pytest.raises(RuntimeError, match="could not download ptb.train.txt with md5 0{32}; tried:"):
+        D.download_lm_corpus("ptb", data, sources={"ptb.train.txt": ([archive.as_uri()], "0" * 32)})
+    assert not (data / "ptb" / "ptb.train.txt").exists()  # a file with the wrong checksum is never kept
+    with pytest.raises(ValueError, match="name must be one of 'ptb', 'wikitext2'; got 'wt103'"):
+        D.download_lm_corpus("wt103", data)
