@@ -59,7 +59,7 @@ def _write(path: Path, text: str) -> None:
 
 def run_experiments(env: dict[str, str]) -> tuple[dict, bool]:
     """Step 1: every book experiment in parallel; returns the build's matrix record and ok."""
-    from svcca.experiments._matrix import current_variant, run_matrix
+    from svcca.experiments.matrix import current_variant, run_matrix
 
     variant = current_variant()
     workers = int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1))

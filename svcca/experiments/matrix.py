@@ -32,7 +32,7 @@ from typing import Any
 from .._io import atomic_write
 from ._cache import current_scale, default_cache_dir
 
-__all__ = ["Variant", "MatrixResult", "run_matrix", "KERNELS"]
+__all__ = ["KERNELS", "MatrixResult", "Variant", "current_variant", "run_matrix"]
 
 #: Values of torch's ``ATEN_CPU_CAPABILITY``; ``native`` leaves it unset.
 KERNELS = ("native", "default", "avx2", "avx512", "zvector", "vsx", "sve256")
@@ -72,7 +72,22 @@ class Variant:
 
 
 def current_variant() -> Variant:
-    """Read the variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``)."""
+    """Read the variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``).
+
+    Returns
+    -------
+    Variant
+        The seed offset (0 when unset) and the torch CPU kernel setting (``"native"`` when
+        unset).
+
+    Examples
+    --------
+    >>> import os
+    >>> from svcca.experiments.matrix import current_variant
+    >>> if "SVCCA_SEED_OFFSET" not in os.environ:
+    ...     print(current_variant().seed_offset)
+    0
+    """
     from ._book import seed_offset_from_env
 
     kernel = os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower() or "native"
@@ -195,7 +210,7 @@ def _job_command(name: str, variant: Variant, scale: str, cache: Path, out: Path
     return [
         sys.executable,
         "-m",
-        "svcca.experiments._matrix",
+        "svcca.experiments.matrix",
         "job",
         name,
         "--seed-offset",
@@ -377,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _job_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="svcca.experiments._matrix job")
+    parser = argparse.ArgumentParser(prog="svcca.experiments.matrix job")
     parser.add_argument("name")
     parser.add_argument("--seed-offset", type=int, default=0)
     parser.add_argument("--scale", default="default")
