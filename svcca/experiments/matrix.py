@@ -52,11 +52,13 @@ class Variant:
     kernel: str = "native"
 
     def __post_init__(self) -> None:
+        """Check the kernel setting."""
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {self.kernel!r}")
 
     @property
     def label(self) -> str:
+        """The variant's name in tables and caches, ``seed+K/KERNEL``."""
         return f"seed+{self.seed_offset}/{self.kernel}"
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -112,10 +114,12 @@ class MatrixResult:
 
     @property
     def variants(self) -> list[str]:
+        """Labels of the variants run, seed offsets first."""
         return sorted({j["variant"] for j in self.jobs}, key=_variant_sort_key)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
+        """The jobs that raised (each with its traceback under ``"error"``)."""
         return [j for j in self.jobs if j.get("error")]
 
     def table(self) -> dict[str, dict[str, Any]]:
@@ -152,9 +156,11 @@ class MatrixResult:
 
     @property
     def ok(self) -> bool:
+        """True when every job ran and every claim held in every variant."""
         return not self.failed and not self.errors
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-able data (the format of ``book/robustness.json``)."""
         return {
             "scale": self.scale,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
