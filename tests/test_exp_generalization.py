@@ -307,6 +307,30 @@ def test_tiny_width_run_caches_and_has_the_documented_arrays(tiny_width_result, 
         data.pairs("pwcca", layer="fc1")
 
 
+def test_width_controls_are_a_row_shuffle_and_every_image(tiny_cache):
+    # the shuffled baseline is the pair with one network's rows permuted; the check uses
+    # every image of both splits (1797 digits, no shifts at the tiny scale)
+    cfg = WidthConfig.for_scale("tiny", measures=("cka",), widths=(8,))
+    data = unpack_width(run_or_load(cfg, tiny_cache))
+    assert data.shuffled("cka").shape == data.check("cka", "init").shape == (1, 1)
+    assert data.check_rows == 1797 and data.arrays["shuffled_similarity"].shape == (2, 1, 1, 1, 1)
+    from svcca.nn import MLP, load_digits, record
+
+    x = load_digits().test.tensors[0][: cfg.n_eval]
+    a, b = (record(MLP(64, (8, 8), 10, seed=s), x, ["fc2"])["fc2"].astype(np.float64) for s in cfg.seeds)
+    perm = np.random.default_rng([cfg.seed, 0, 0, 1]).permutation(len(b))
+    assert data.shuffled("cka", "init")[0, 0] == pytest.approx(
+        svcca.linear_cka(a, b[perm]).similarity, abs=TOL32
+    )
+    np.testing.assert_allclose(
+        data.above_baseline("cka"), data.mean("cka") - data.shuffled("cka").mean(axis=0), atol=TOL64
+    )
+    without = unpack_width({k: v for k, v in data.arrays.items() if not k.startswith("check")}, cfg)
+    assert without.check_rows is None
+    with pytest.raises(KeyError, match="no sample-size check"):
+        without.check("cka")
+
+
 def test_width_all_layers_and_init_is_the_untrained_network(tiny_cache):
     cfg = WidthConfig.for_scale("tiny", all_layers=True, measures=("cka",), widths=(8,))
     data = unpack_width(run_or_load(cfg, tiny_cache))

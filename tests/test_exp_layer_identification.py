@@ -139,9 +139,10 @@ def test_bad_configs_say_what_was_expected(overrides, message):
         LayerIdentificationConfig(**overrides)
 
 
-def test_default_cache_key_is_the_one_before_the_shared_base():
-    # computed by the code before LayerIdentificationConfig derived from TrainingConfig
-    key = "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f"
+def test_default_cache_key_is_pinned():
+    # changed on purpose with the sample-size check (check_pool, schema 2); before it:
+    # bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f
+    key = "4f8d69aeabc155da31e1c053d783231bc2c6d0d2ed812e812b3a7c2d608bba01"
     assert LayerIdentificationConfig.for_scale("default").key() == key
 
 
@@ -214,6 +215,27 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     table = data.paper_table()
     assert table["cka"][1] == 99.3 and 0.0 <= table["cka"][0] <= 100.0
     assert set(data.accuracies()) == set(DEFAULT_MEASURES)
+
+
+@pytest.mark.slow
+def test_tiny_sample_size_check_uses_every_image_and_pooled_positions(tiny_result):
+    data = unpack(tiny_result)
+    # 1797 digits (both splits), each conv map pooled to 2 x 2 with positions as rows
+    assert data.check_rows == 1797 * 4
+    K, L, M = len(data.seeds), data.n_layers, len(data.measures)
+    assert tiny_result["check_grid"].shape == (M, K * L, K * L)
+    for m in data.measures:
+        assert data.check_argmax(m).shape == (K * (K - 1), L)
+        grid = tiny_result["check_grid"][data.measures.index(m)]
+        block = grid[:L, L : 2 * L]
+        assert data.check_argmax(m)[0].tolist() == np.argmax(block, axis=1).tolist()
+    acc = data.check_accuracies()
+    np.testing.assert_allclose(
+        [acc[m] for m in data.measures], tiny_result["check_pair_accuracy"].mean(axis=1), atol=TOL64
+    )
+    assert sum(data.check_share("cka", i) for i in range(L)) == pytest.approx(1.0)
+    names = [c.name for c in data.check_claims()]
+    assert all(n.startswith("layer_identification.check.") for n in names)
 
 
 @pytest.mark.slow

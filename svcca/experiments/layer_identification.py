@@ -145,6 +145,11 @@ class LayerIdentificationConfig(TrainingConfig):
         beyond the four measures (a few MB at the default scale; off for ``full``).
     seed : int, default 0
         Seed of the digits train/test split (unused for CIFAR-10).
+    check_pool : int or None, default 2
+        The sample-size check: repeat the test on every image of both splits with each
+        conv map average-pooled to ``check_pool x check_pool`` and its positions as
+        datapoints (rows ``n_images * check_pool ** 2``, columns the channels; the same
+        grid cell is the same part of the image in every layer). None: skip it.
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
         See :class:`~svcca.experiments.TrainingConfig`; here ``image_size=16``
         (8 is native), ``epochs=20``, ``batch_size=64`` and ``num_threads=1`` (training
@@ -154,7 +159,7 @@ class LayerIdentificationConfig(TrainingConfig):
     """
 
     experiment: ClassVar[str] = "layer_identification"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2  # 2: the sample-size check (``check_pool``)
 
     image_size: int = 16
     arch: str = "six"
@@ -173,6 +178,7 @@ class LayerIdentificationConfig(TrainingConfig):
     store_activations: bool = True
     seed: int = 0
     num_threads: int | None = field(default=1, compare=False)
+    check_pool: int | None = 2
 
     def __post_init__(self) -> None:
         from ..nn.models import CONV_ARCHITECTURES
@@ -190,6 +196,7 @@ class LayerIdentificationConfig(TrainingConfig):
             )
         check_option(self.pwcca_side, "pwcca_side", _PWCCA_SIDES)
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
+        check_int(self.check_pool, "check_pool", allow_none=True)
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -219,6 +226,7 @@ class LayerIdentificationConfig(TrainingConfig):
             store_activations=False,
             device="cuda",
             num_threads=None,
+            check_pool=None,
         )
 
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> LayerIdentificationData:
@@ -240,6 +248,8 @@ class LayerIdentificationConfig(TrainingConfig):
         layers: tuple[str, ...] = ()
         acts: dict[str, Any] = {}
         test_acc = []
+        check_x = self._check_inputs(data)
+        check_acts: dict[str, Any] = {}
         for seed in self.seeds:
             net = self.build_model(data, seed)
             self.fit(net, data.train, seed, augment=augment, progress=progress)
@@ -252,6 +262,8 @@ class LayerIdentificationConfig(TrainingConfig):
             for layer in layers:
                 a = recorded[layer]
                 acts[_key(seed, layer)] = a.reshape(a.shape[0], -1)
+            if check_x is not None:
+                check_acts.update(self._check_record(net, seed, check_x, layers))
 
         widths = np.array([acts[_key(self.seeds[0], layer)].shape[1] for layer in layers])
         grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
@@ -286,11 +298,58 @@ class LayerIdentificationConfig(TrainingConfig):
         out["n_classes"] = np.array(data.n_classes)
         out["dataset"] = np.array(data.name)
         out["input_shape"] = np.array(data.input_shape, dtype=np.int64)
+        if check_x is not None:
+            out.update(self._check_identify(check_acts, pairs, n_layers, progress))
         if self.store_activations:
             for k, a in acts.items():
                 seed_key, layer = k.split(":")
                 out[_SEP.join(("acts", seed_key, layer))] = np.asarray(a, dtype=np.float32)
         return out
+
+    # ---- the sample-size check ---------------------------------------------------------
+    def _check_inputs(self, data: Any) -> Any:
+        """Every image of both splits, training images first (None without ``check_pool``)."""
+        if self.check_pool is None:
+            return None
+        import torch
+
+        from ..nn import as_tensors
+
+        return torch.cat([as_tensors(data.train)[0], as_tensors(data.test)[0]])
+
+    def _check_record(self, net: Any, seed: int, x: Any, layers: tuple[str, ...]) -> dict[str, Any]:
+        """Each layer pooled to ``check_pool x check_pool``, positions as datapoints."""
+        from ..nn import record
+
+        recorded = record(net, x, list(layers), pool=self.check_pool, positions=True, batch_size=500)
+        return {_key(seed, layer): recorded[layer] for layer in layers}
+
+    def _check_identify(
+        self, check_acts: dict[str, Any], pairs: np.ndarray, n_layers: int, progress: bool
+    ) -> dict[str, np.ndarray]:
+        """The identification test on the check's rows: ``check_grid``, ``check_argmax``,
+        ``check_pair_accuracy``, ``check_mean_matrix`` and ``check_rows``."""
+        import svcca
+
+        grid_input = {k: _to_device(v, self.device) for k, v in check_acts.items()}
+        grids = []
+        for measure in self.measures:
+            opts: dict[str, Any] = {}
+            if measure == "svcca":
+                opts["keep"] = self.keep
+            elif measure == "pwcca":
+                opts["side"] = self.pwcca_side
+            grid = svcca.similarity_matrix(grid_input, measure=measure, measure_options=opts, progress=progress)
+            grids.append(np.asarray(grid.values, dtype=np.float64))
+        grid_arr = np.stack(grids)
+        argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
+        return {
+            "check_grid": grid_arr,
+            "check_argmax": argmax,
+            "check_pair_accuracy": pair_acc,
+            "check_mean_matrix": mean_matrix,
+            "check_rows": np.array(int(next(iter(check_acts.values())).shape[0]), dtype=np.int64),
+        }
 
 
 # --------------------------------------------------------------------------- helpers
@@ -622,6 +681,31 @@ class LayerIdentificationData:
             )
         return float(np.mean(hits)), choices
 
+    # ---- the sample-size check ----------------------------------------------------------
+    @property
+    def check_rows(self) -> int | None:
+        """Rows of the sample-size check (images of both splits x pooled positions), None when not run."""
+        return int(self.arrays["check_rows"]) if "check_rows" in self.arrays else None
+
+    def check_argmax(self, measure: str) -> np.ndarray:
+        """As :meth:`argmax`, on the sample-size check's rows."""
+        if self.check_rows is None:
+            raise KeyError("this run has no sample-size check (check_pool=None)")
+        return np.asarray(self.arrays["check_argmax"][self._m(measure)])
+
+    def check_accuracies(self) -> dict[str, float]:
+        """``{measure: accuracy}`` on the sample-size check's rows."""
+        return {m: float(np.mean(self.check_argmax(m) == np.arange(self.n_layers))) for m in self.measures}
+
+    def check_share(self, measure: str, layer: int) -> float:
+        """Share of all choices that go to ``layer`` (an index) on the sample-size check's rows."""
+        counts = np.bincount(self.check_argmax(measure).ravel(), minlength=self.n_layers)
+        return float(counts[layer] / counts.sum())
+
+    def check_claims(self) -> list[Any]:
+        """Claims about the sample-size check (names ``"layer_identification.check.*"``)."""
+        return []
+
     def claims(self) -> list[Any]:
         """The claims chapter 8 makes about a default-scale run (a list of :class:`Claim`).
 
@@ -800,7 +884,7 @@ class LayerIdentificationData:
                     0.3,
                 ),
             ]
-        return claims
+        return claims + self.check_claims()
 
     def _share(self, measure: str, layer: int) -> float:
         counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)

@@ -93,14 +93,18 @@ class WidthConfig(TrainingConfig):
     keep : float, default 0.99
         Variance SVCCA keeps.
     seed : int, default 0
-        Seeds the digits' train/test split and the choice of conv positions (networks
-        are seeded by ``seeds``).
+        Seeds the digits' train/test split, the choice of conv positions and the row
+        shuffles of the random baseline (networks are seeded by ``seeds``).
+    check_all_images : bool, default True
+        Also compare the trained and untrained networks on every image of both splits
+        under the same shifts (the sample-size check: 16173 rows at the default scale
+        instead of 4500).
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
         See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``.
     """
 
     experiment: ClassVar[str] = "width"
-    schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
+    schema_version: ClassVar[int] = 3  # 2: the digits split follows ``seed``; 3: shuffled baseline
 
     model: str = "mlp"
     depth: int = 3
@@ -116,6 +120,7 @@ class WidthConfig(TrainingConfig):
     measures: tuple[str, ...] = DEFAULT_MEASURES
     keep: float = 0.99
     seed: int = 0
+    check_all_images: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -151,6 +156,7 @@ class WidthConfig(TrainingConfig):
             eval_shift=0,
             n_eval=2000,
             positions_per_image=16,
+            check_all_images=False,
             device="cuda",
         )
 
@@ -182,6 +188,8 @@ class WidthConfig(TrainingConfig):
         init_acc = np.zeros((len(self.widths), n_seeds))
         sims: np.ndarray | None = None
         layers: tuple[str, ...] = ()
+        check_x = self._check_inputs(data)
+        controls: list[dict[str, np.ndarray]] = []
         n_rows = 0
         for wi, w in enumerate(self.widths):
             trained, init = [], []
@@ -208,8 +216,10 @@ class WidthConfig(TrainingConfig):
                     for mi, measure in enumerate(self.measures):
                         grid = similarity_grid(named, measure, keep=self.keep)
                         sims[state_i, mi, wi, li] = [grid[i, j] for i, j in pairs]
+            controls.append(self._controls(wi, (trained, init), names, layers, pairs, eval_x, check_x))
         assert sims is not None
         return {
+            **self._stack_controls(controls, check_x),
             "widths": np.array([float(w) for w in self.widths]),
             "seeds": np.array(self.seeds, dtype=np.int64),
             "pairs": np.array(pairs, dtype=np.int64).reshape(-1, 2),
@@ -223,6 +233,66 @@ class WidthConfig(TrainingConfig):
             "n_rows": np.array(n_rows, dtype=np.int64),
             "dataset": np.array(data.name),
         }
+
+    # ---- the controls: a shuffled baseline and more datapoints -----------------------
+    def _check_inputs(self, data: Any) -> Any:
+        """Every image of both splits under the probe's shifts (None when not asked for)."""
+        if not self.check_all_images:
+            return None
+        import torch
+
+        parts = [probe_inputs(data, None, self.eval_shift, split=s)[0].tensors[0] for s in ("train", "test")]
+        return torch.cat(parts).to(torch.float32)
+
+    def _controls(
+        self,
+        wi: int,
+        states: tuple[list[Any], list[Any]],
+        names: tuple[str, ...],
+        layers: tuple[str, ...],
+        pairs: list[tuple[int, int]],
+        eval_x: Any,
+        check_x: Any,
+    ) -> dict[str, np.ndarray]:
+        """One width's controls, per state, measure, layer and pair of seeds.
+
+        ``shuffled``: the pair's similarity after shuffling the rows of the second
+        network's layer (same shapes and spectra, no correspondence: what width and the
+        number of rows give two unrelated layers). ``check``: the similarity on
+        :meth:`_check_inputs` (absent when not asked for).
+        """
+        shape = (len(STATES), len(self.measures), len(layers), len(pairs))
+        shuffled = np.full(shape, np.nan)
+        check = np.full(shape, np.nan)
+        for state_i, nets in enumerate(states):
+            for li, layer in enumerate(layers):
+                rng = [self.seed, names.index(layer)]
+                acts = record_layer(nets, eval_x, layer, per_image=self.positions_per_image, rng=rng)
+                perm = np.random.default_rng([self.seed, wi, li, state_i]).permutation(len(acts[0]))
+                big = None
+                if check_x is not None:
+                    big = record_layer(nets, check_x, layer, per_image=self.positions_per_image, rng=rng)
+                for mi, measure in enumerate(self.measures):
+                    for pi, (i, j) in enumerate(pairs):
+                        pair = {0: acts[i], 1: acts[j][perm]}
+                        shuffled[state_i, mi, li, pi] = similarity_grid(pair, measure, keep=self.keep)[0, 1]
+                    if big is not None:
+                        grid = similarity_grid(dict(enumerate(big)), measure, keep=self.keep)
+                        check[state_i, mi, li] = [grid[i, j] for i, j in pairs]
+        out = {"shuffled": shuffled}
+        if check_x is not None:
+            out["check"] = check
+            out["check_rows"] = np.array(len(big[0]) if big is not None else 0)
+        return out
+
+    @staticmethod
+    def _stack_controls(controls: list[dict[str, np.ndarray]], check_x: Any) -> dict[str, np.ndarray]:
+        """The controls of every width as arrays ``(n_states, n_measures, n_widths, n_layers, n_pairs)``."""
+        out = {"shuffled_similarity": np.stack([c["shuffled"] for c in controls], axis=2)}
+        if check_x is not None:
+            out["check_similarity"] = np.stack([c["check"] for c in controls], axis=2)
+            out["check_rows"] = np.array(int(controls[0]["check_rows"]), dtype=np.int64)
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,6 +354,44 @@ class WidthData:
     def learned(self, measure: str, layer: str | None = None) -> np.ndarray:
         """Trained minus untrained similarity (mean over pairs), one value per width."""
         return self.mean(measure, "trained", layer) - self.mean(measure, "init", layer)
+
+    # ---- the controls (shuffled baseline, more datapoints) ------------------------------
+    def shuffled(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
+        """The shape-matched random baseline, shape ``(n_pairs, n_widths)``.
+
+        The similarity of each pair of seeds after shuffling the rows of the second
+        network's layer: two layers of exactly these shapes and spectra with no
+        correspondence between their rows, so what width and the number of rows alone give.
+        """
+        return self._control("shuffled_similarity", measure, state, layer)
+
+    def above_baseline(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
+        """Mean similarity minus the mean shuffled baseline of the same state, one value per width."""
+        return self.mean(measure, state, layer) - self.shuffled(measure, state, layer).mean(axis=0)
+
+    @property
+    def check_rows(self) -> int | None:
+        """Rows of the sample-size check (every image of both splits), None when not run."""
+        return int(self.arrays["check_rows"]) if "check_rows" in self.arrays else None
+
+    def check(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
+        """Similarity on every image of both splits (the sample-size check), ``(n_pairs, n_widths)``."""
+        if "check_similarity" not in self.arrays:
+            raise KeyError("this run has no sample-size check (check_all_images=False)")
+        return self._control("check_similarity", measure, state, layer)
+
+    def _control(self, key: str, measure: str, state: str, layer: str | None) -> np.ndarray:
+        self.pairs(measure, state, layer)  # checks the names
+        layer = self.layers[-1] if layer is None else layer
+        sims = self.arrays[key][STATES.index(state), self.measures.index(measure)]
+        return np.asarray(sims[:, self.layers.index(layer), :]).T
+
+    def control_claims(self) -> list[Any]:
+        """Claims about the controls: the shuffled baseline and the sample-size check.
+
+        Names ``"width.baseline.*"`` and ``"width.check.*"``; see the chapter 6 width section.
+        """
+        return []
 
     def claims(self) -> list[Any]:
         """The claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
@@ -390,7 +498,7 @@ class WidthData:
                     0.0,
                 ),
             ]
-        return claims
+        return claims + self.control_claims()
 
     def table(self, measures: tuple[str, ...] | None = None, *, layer: str | None = None) -> str:
         """Plain-text table: test accuracy and, per measure, trained (init) similarity per width."""

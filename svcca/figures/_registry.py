@@ -219,8 +219,9 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
     FigureSpec(
         "width-similarity", 6, "width", _GEN.draw_width,
-        "Similarity across seeds of the last hidden layer against width, for trained networks and "
-        "the same networks at initialisation (PWCCA, linear CKA), and the part training adds "
+        "Similarity across seeds of the last hidden layer against width, for trained networks, "
+        "the same networks at initialisation, and the trained pairs with one network's rows "
+        "shuffled (the shape-matched random baseline) (PWCCA, linear CKA), and the part training adds "
         "(trained minus untrained). Bars: mean ± one standard deviation over pairs of seeds.",
         {"measures": ("pwcca", "cka")},
     ),

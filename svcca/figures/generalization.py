@@ -122,6 +122,9 @@ def draw_width(data: Any, measures: Any = ("pwcca", "cka"), axes: Any = None) ->
     """Similarity across seeds of the last hidden layer against width, trained and untrained,
     for each measure, and (last panel) the part training adds: trained minus untrained.
 
+    Each measure's panel also draws the shape-matched random baseline: the trained pairs
+    with the rows of one network shuffled (same shapes and spectra, no correspondence).
+
     Bars: mean ± one standard deviation over the pairs of seeds.
     """
     import matplotlib.pyplot as plt
@@ -141,7 +144,11 @@ def draw_width(data: Any, measures: Any = ("pwcca", "cka"), axes: Any = None) ->
     for ax, m in zip(axes, measures):
         plotting.plot_group_comparison(
             labels,
-            {"trained": data.pairs(m, "trained"), "untrained": data.pairs(m, "init")},
+            {
+                "trained": data.pairs(m, "trained"),
+                "untrained": data.pairs(m, "init"),
+                "rows shuffled": data.shuffled(m, "trained"),
+            },
             ax=ax, interval="sd", xlabel=f"width ({unit})",
             ylabel=f"{MEASURE_LABELS.get(m, m)}, {layer}",
         )  # fmt: skip
