@@ -210,7 +210,7 @@ def _col_scale_tolerance(mean_abs: Any, n: int, eps: float) -> Any:
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
-def _varying_columns(ops: Any, Xa: Any, mean: Any, norms: Any, n: int) -> Any:
+def _varying_columns(ops: Any, Xa: Any, mean: Any, norms: Any, n: int, offset: Any = None) -> Any:
     """Mask of the columns of ``Xa`` that vary, from their centred ``norms``.
 
     A column whose entries all equal its first is constant whatever rounding its computed
@@ -218,10 +218,26 @@ def _varying_columns(ops: Any, Xa: Any, mean: Any, norms: Any, n: int) -> Any:
     own precision, which the compute precision sees when it is at least as fine. In
     float32 the centred norm of a column with a large offset (3e5 +- 1) can fall below
     the rounding tolerance of its mean: such columns are measured again in float64.
+
+    ``offset``, the column means of the centred data (what rounding left of the mean),
+    spares that comparison of every entry with the first wherever it already decides: a
+    constant column centres to ``n`` equal entries, whose squared norm and
+    ``n |offset|^2`` agree to about ``3 n eps``, so a column with
+    ``n |offset|^2 < (1 - 8 n eps) norm^2`` varies.
     """
     eps = float(ops.finfo(Xa).eps)
-    varies = (Xa != Xa[:1]).any(0)
-    mask = (norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0) & varies
+    mask = (norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0)
+    slack = 8.0 * n * eps
+    if offset is not None and slack < 0.5:
+        o2 = ops.real(offset * offset.conj()) if ops.is_complex(offset) else offset * offset
+        varies = mask & (n * o2 < (1.0 - slack) * (norms * norms))
+        unsure = ops.nonzero(~varies)
+        if int(unsure.shape[0]):  # compare only those columns' entries with their first
+            sub = ops.index_cols(Xa, unsure)
+            varies[unsure] = (sub != sub[:1]).any(0)
+    else:
+        varies = (Xa != Xa[:1]).any(0)
+    mask = mask & varies
     if eps > 1e-10:
         doubt = ops.to_numpy(varies & ~mask)
         if doubt.any():
@@ -462,28 +478,44 @@ def _whiten(
             retry_gram = res <= limit  # rejected only because centring after the product cost accuracy
         del G
 
-    # --- centre explicitly
-    Xc = Xa - mean
-    norms = ops.colnorm(Xc)
-    if colscale is None and _bad_scale(ops, norms * norms, mean, finfo):
+    # --- centre explicitly (one centred copy). With fewer features than samples the Gram
+    # of the copy follows anyway: its diagonal gives the column norms, and with the centred
+    # means it settles which columns vary, so no other pass over the copy is made
+    gram_first = retry_gram and method != "svd" and (forced or p < n)
+
+    def centred() -> tuple[Any, Any, Any, Any]:
+        Xc = Xa - mean
+        if not gram_first:
+            norms = ops.colnorm(Xc)
+            return Xc, None, norms * norms, norms
+        G = ops.gram(Xc)
+        sq = ops.diag_real(G)
+        return Xc, G, sq, ops.sqrt(sq)
+
+    Xc, G, sq, norms = centred()
+    if colscale is None and _bad_scale(ops, sq, mean, finfo):
         Xa, colscale = _pow2_rescale(ops, Xa)
         mean = ops.mean0(Xa)
-        Xc = Xa - mean
-        norms = ops.colnorm(Xc)
-    kept = ops.nonzero(_varying_columns(ops, Xa, mean, norms, n))
+        Xc, G, sq, norms = centred()
+    offset = ops.mean0(Xc) if gram_first else None
+    kept = ops.nonzero(_varying_columns(ops, Xa, mean, norms, n, offset))
     n_kept = int(kept.shape[0])
     if n_kept == 0:
         _no_varying(_name, p, n)
     if n_kept < p:
         Xc = ops.index_cols(Xc, kept)
         norms = norms[kept]
+        if G is not None:
+            G, offset = G[kept][:, kept], offset[kept]
     if retry_gram and (forced or n_kept < n) and method != "svd":
-        offset = ops.mean0(Xc)
-        Gs = ops.gram(Xc)
-        Gs /= ops.outer(norms, norms)
-        res = _try_gram(ops, Gs, 1.0, epsilon, forced, rtol, noise)
+        if G is None:
+            offset = ops.mean0(Xc)
+            G = ops.gram(Xc)
+        G /= ops.outer(norms, norms)
+        res = _try_gram(ops, G, 1.0, epsilon, forced, rtol, noise)
         if isinstance(res, dict):
-            return done(kept, norms, {"data": Xc, "offset": offset, "gram": Gs, **res}, "gram")
+            return done(kept, norms, {"data": Xc, "offset": offset, "gram": G, **res}, "gram")
+    del G
     # --- SVD path
     if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
         Xc = Xc - ops.mean0(Xc)
@@ -627,14 +659,27 @@ class _Pairs:
 
     def __init__(self, wx: Whitened, wy: Whitened, M: Any, k: int) -> None:
         self.wx, self.wy, self.M, self.k = wx, wy, M, k
+        self._svd: tuple[Any, Any, Any] | None = None
 
     def __call__(self) -> dict[str, Any]:
         with self.wx.ops.lapack_context():
             return self._weights()
 
+    def svd(self) -> tuple[Any, Any, Any]:
+        """The SVD of ``M``, computed once. A float32 numpy ``M`` is decomposed in float64
+        (LAPACK takes the same time for it, and the vectors come out finer)."""
+        if self._svd is None:
+            M = self.M
+            if not is_torch(M) and M.dtype == np.float32:
+                U, s, Vh = self.wx.ops.svd(M.astype(np.float64))
+                self._svd = (U.astype(np.float32), s.astype(np.float32), Vh.astype(np.float32))
+            else:
+                self._svd = self.wx.ops.svd(M)
+        return self._svd
+
     def _weights(self) -> dict[str, Any]:
         ops, k = self.wx.ops, self.k
-        A, _, Bh = ops.svd(self.M)
+        A, _, Bh = self.svd()
         A, B = A[:, :k], ops.ct(Bh)[:, :k]
         # variates with unit variance (ddof=1): Z has orthonormal columns, so scale by sqrt(n - 1)
         c = math.sqrt(self.wx.n_samples - 1)
@@ -673,7 +718,9 @@ class _LazyWeights:
         obj.__dict__[self.slot] = value
 
 
-def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = None) -> CCAResult:
+def cca_from_whitened(
+    wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = None, weights: bool = False
+) -> CCAResult:
     """CCA between two sides whitened by :func:`whiten` (the reusable second half of :func:`cca`).
 
     Parameters
@@ -682,6 +729,10 @@ def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = Non
         The two sides, over the same samples and on the same backend.
     X, Y : arrays, optional
         The original data, kept so that ``x_variates``/``y_variates`` can be computed.
+    weights : bool, default False
+        Take the correlations from the SVD that the canonical weights need (one
+        decomposition instead of two when they will be asked for, as PWCCA does); by
+        default only the singular values are computed, and the weights on first access.
 
     Returns
     -------
@@ -695,7 +746,8 @@ def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = Non
     with ops.lapack_context():
         M = _cross(wx, wy)
         k = min(wx.rank, wy.rank)
-        rho = ops.clip01(ops.real(ops.svdvals(M))[:k])
+        pairs = _Pairs(wx, wy, M, k)
+        rho = ops.clip01(ops.real(pairs.svd()[1] if weights else ops.svdvals(M))[:k])
     return CCAResult(
         rho=rho,
         x_weights=None,
@@ -712,7 +764,7 @@ def cca_from_whitened(wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = Non
         y_method=wy.method,
         _X=X,
         _Y=Y,
-        _weights_fn=_Pairs(wx, wy, M, k),
+        _weights_fn=pairs,
     )
 
 
@@ -985,7 +1037,15 @@ def cca(
 
 
 def _cca_pair(
-    X: Any, Y: Any, *, epsilon: float, rtol: float | None, method: str, dtype: Any, warn: bool
+    X: Any,
+    Y: Any,
+    *,
+    epsilon: float,
+    rtol: float | None,
+    method: str,
+    dtype: Any,
+    warn: bool,
+    weights: bool = False,
 ) -> tuple[CCAResult, Whitened, Whitened]:
     """:func:`cca`, also returning both sides' whitenings (which PWCCA reuses)."""
     X, Y = check_pair(X, Y, check_finite=False)
@@ -998,7 +1058,7 @@ def _cca_pair(
         wy = whiten(
             Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got
         )
-        res = cca_from_whitened(wx, wy, X=X, Y=Y)
+        res = cca_from_whitened(wx, wy, X=X, Y=Y, weights=weights)
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank, stacklevel=4)
     return res, wx, wy
