@@ -1,8 +1,10 @@
 """Benchmark: a layer x layer grid with ``svcca.similarity_matrix`` against one call per pair.
 
-Eight layers of widths 256 to 512 over n = 10,000 samples (a small random tanh network,
-so the layers are related and full rank; the widest are ill-conditioned enough that CCA
-whitens them by the SVD of the data, as it would real layers with decaying spectra). Two grids:
+Eight layers of widths 256 to 512 over n = 10,000 samples: a small random tanh network, so
+the layers are related, with a little independent noise on every unit (0.05, as dropout or
+noisy inputs give) that keeps them well conditioned; without it the widest layers of such a
+network are ill-conditioned enough that CCA whitens them by the SVD of the data, and the
+pairwise baseline alone takes minutes. Two grids:
 
 * *symmetric*: the network's layers against themselves (``layers_b=None``);
 * *two networks*: its layers against those of a second network over the same inputs.
@@ -30,13 +32,18 @@ from svcca._cka import linear_cka
 from svcca._grid import similarity_matrix
 
 
-def network(rng: np.random.Generator, inputs: np.ndarray, widths: list[int]) -> dict[str, np.ndarray]:
+def network(
+    rng: np.random.Generator, inputs: np.ndarray, widths: list[int], noise: float = 0.0
+) -> dict[str, np.ndarray]:
+    """Layers of a random tanh network; ``noise`` (standard deviation) is added to each
+    recorded layer, not passed on to the next."""
     layers = {}
     h = inputs
     for i, w in enumerate(widths):
         W = rng.standard_normal((h.shape[1], w)) / np.sqrt(h.shape[1])
         h = np.tanh(h @ W + 0.1 * rng.standard_normal(w))
-        layers[f"layer{i + 1}"] = np.ascontiguousarray(h)
+        out = h + noise * rng.standard_normal(h.shape) if noise else h
+        layers[f"layer{i + 1}"] = np.ascontiguousarray(out)
     return layers
 
 
@@ -86,8 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     repeats = args.repeats or (3 if args.quick else 1)
     rng = np.random.default_rng(0)
     inputs = rng.standard_normal((n, 64))
-    net_a = network(rng, inputs, widths)
-    net_b = network(rng, inputs, widths)
+    noise = 0.0 if args.quick else 0.05
+    net_a = network(rng, inputs, widths, noise)
+    net_b = network(rng, inputs, widths, noise)
     # warm up: the first call pays for imports and BLAS start-up, not the method
     small = {"a": inputs[:50, :3], "b": inputs[:50, 3:6]}
     for method in args.methods.split(","):

@@ -210,7 +210,9 @@ def _col_scale_tolerance(mean_abs: Any, n: int, eps: float) -> Any:
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
-def _varying_columns(ops: Any, Xa: Any, mean: Any, norms: Any, n: int, offset: Any = None) -> Any:
+def _varying_columns(
+    ops: Any, Xa: Any, mean: Any, norms: Any, n: int, moments: tuple[Any, Any] | None = None
+) -> Any:
     """Mask of the columns of ``Xa`` that vary, from their centred ``norms``.
 
     A column whose entries all equal its first is constant whatever rounding its computed
@@ -219,18 +221,19 @@ def _varying_columns(ops: Any, Xa: Any, mean: Any, norms: Any, n: int, offset: A
     float32 the centred norm of a column with a large offset (3e5 +- 1) can fall below
     the rounding tolerance of its mean: such columns are measured again in float64.
 
-    ``offset``, the column means of the centred data (what rounding left of the mean),
-    spares that comparison of every entry with the first wherever it already decides: a
-    constant column centres to ``n`` equal entries, whose squared norm and
-    ``n |offset|^2`` agree to about ``3 n eps``, so a column with
-    ``n |offset|^2 < (1 - 8 n eps) norm^2`` varies.
+    ``moments = (m, d)``, the column means and sums of squares of the data a Gram matrix
+    was formed from (the centred copy, or the data themselves: ``d`` is that Gram's
+    diagonal), spare the comparison of every entry with the first wherever they decide:
+    the ``n`` equal entries of a constant column give ``d`` and ``n |m|^2`` that agree to
+    about ``3 n eps``, so a column with ``n |m|^2 < (1 - 8 n eps) d`` varies.
     """
     eps = float(ops.finfo(Xa).eps)
     mask = (norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0)
     slack = 8.0 * n * eps
-    if offset is not None and slack < 0.5:
-        o2 = ops.real(offset * offset.conj()) if ops.is_complex(offset) else offset * offset
-        varies = mask & (n * o2 < (1.0 - slack) * (norms * norms))
+    if moments is not None and slack < 0.5:
+        m, d = moments
+        m2 = ops.real(m * m.conj()) if ops.is_complex(m) else m * m
+        varies = mask & (n * m2 < (1.0 - slack) * d)
         unsure = ops.nonzero(~varies)
         if int(unsure.shape[0]):  # compare only those columns' entries with their first
             sub = ops.index_cols(Xa, unsure)
@@ -498,7 +501,7 @@ def _whiten(
         mean = ops.mean0(Xa)
         Xc, G, sq, norms = centred()
     offset = ops.mean0(Xc) if gram_first else None
-    kept = ops.nonzero(_varying_columns(ops, Xa, mean, norms, n, offset))
+    kept = ops.nonzero(_varying_columns(ops, Xa, mean, norms, n, None if G is None else (offset, sq)))
     n_kept = int(kept.shape[0])
     if n_kept == 0:
         _no_varying(_name, p, n)

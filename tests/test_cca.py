@@ -535,10 +535,16 @@ def test_centred_means_settle_which_columns_vary_as_the_full_comparison_does(rng
     ops = get_ops(X, dtype=dtype)
     mean = ops.mean0(X)
     Xc = X - mean
-    norms, offset = np.sqrt(np.diag(Xc.T @ Xc)), ops.mean0(Xc)
-    full = _varying_columns(ops, X, mean, norms, n)
-    np.testing.assert_array_equal(_varying_columns(ops, X, mean, norms, n, offset), full)
+    sq, offset = np.diag(Xc.T @ Xc).copy(), ops.mean0(Xc)
+    full = _varying_columns(ops, X, mean, np.sqrt(sq), n)
+    np.testing.assert_array_equal(_varying_columns(ops, X, mean, np.sqrt(sq), n, (offset, sq)), full)
     np.testing.assert_array_equal(np.flatnonzero(full), [0, 3, 4])
+    # the same from the Gram of the data themselves (SVCCA's reduction; these norms are
+    # rough where a mean dominates, and both tests see the same rough norms)
+    d = np.diag(X.T @ X).copy()
+    norms = np.sqrt(np.maximum(d - n * mean * mean, 0))
+    rough = _varying_columns(ops, X, mean, norms, n)
+    np.testing.assert_array_equal(_varying_columns(ops, X, mean, norms, n, (mean, d)), rough)
     # end to end on the explicit-centring path
     Y = X[:, [0, 4]] @ rng.standard_normal((2, 3)) + rng.standard_normal((n, 3))
     res = svcca.cca(X, Y.astype(dtype), dtype=dtype)
