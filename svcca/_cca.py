@@ -294,7 +294,7 @@ def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
     product anyway, so a wrong guess costs time, never accuracy)."""
     n = int(Xa.shape[0])
     dev = Xa[:: max(1, n // 512)] - mean
-    var = ops.real(ops.mean0(dev * dev.conj()))
+    var = ops.real(ops.mean0(dev * dev.conj())) if ops.is_complex(dev) else ops.mean0(dev * dev)
     m2 = ops.real(mean * mean.conj())
     spread = var > 0
     return bool((spread & (var + m2 > 0.25 * limit * var)).any())
@@ -514,7 +514,9 @@ def _whiten(
         if G is None:
             offset = ops.mean0(Xc)
             G = ops.gram(Xc)
-        G /= ops.outer(norms, norms)
+        inv = 1.0 / norms
+        G *= inv[:, None]
+        G *= inv[None, :]
         res = _try_gram(ops, G, 1.0, epsilon, forced, rtol, noise)
         if isinstance(res, dict):
             return done(kept, norms, {"data": Xc, "offset": offset, "gram": G, **res}, "gram")
