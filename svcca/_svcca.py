@@ -335,11 +335,12 @@ def _varying(X: Any, mean: Any, ops: Any, norms: Any = None, moments: Any = None
     the centred column norms in the data's units, are measured here unless given, and
     ``moments`` (see :func:`svcca._cca._varying_columns`) spare most of the comparisons of
     entries when the Gram route gave them."""
-    from ._cca import _bad_scale, _pow2_rescale, _varying_columns
+    from ._cca import _pow2_rescale, _varying_columns
 
     Xa = ops.asarray(X)
-    if norms is not None and not _bad_scale(ops, norms * norms, mean, ops.finfo(Xa)):
-        # norms from the Gram route, far from over- and underflow: no rescaled copy needed
+    if norms is not None and moments is not None:
+        # the Gram route, which took only sums of squares far from over- and underflow: no
+        # rescaled copy needed (a zero norm there is a cancellation, a question of constancy)
         return ops.nonzero(_varying_columns(ops, Xa, mean, norms, int(Xa.shape[0]), moments))
     # constancy does not depend on a column's scale: powers of two keep the norms finite
     Xa, c = _pow2_rescale(ops, Xa)
