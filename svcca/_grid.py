@@ -252,7 +252,7 @@ def _mean(ops: Any, rho: Any) -> float:
 
 
 def _pwcca_value(ops: Any, a: _Prepared, b: _Prepared, side: str) -> float:
-    res = cca_from_whitened(a.w, b.w)
+    res = cca_from_whitened(a.w, b.w, weights=True)  # rho from the SVD the weights need
     if side == "smaller":
         side = "x" if a.n_varying <= b.n_varying else "y"
     xw, yw = res.x_weights[a.w.kept], res.y_weights[b.w.kept]
