@@ -158,3 +158,23 @@ def test_projection_weights_at_the_ends_of_the_float_range(scale):
         assert got.similarity == pytest.approx(want.similarity, abs=1e-10)
     grid = svcca.similarity_matrix([X * scale, Y], measure="pwcca")
     assert grid.values[0, 1] == pytest.approx(ref.similarity, abs=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_one_decomposition_gives_the_correlations_and_the_weights(rng, dtype, monkeypatch):
+    # the weights need the SVD of M: rho comes from it too, not from a second decomposition
+    from svcca._backend import NumpyOps
+
+    n, p, q = 1000, 150, 140
+    X = rng.standard_normal((n, p)) + 1.0
+    Y = X[:, :10] @ rng.standard_normal((10, q)) + rng.standard_normal((n, q))
+    ref = svcca.cca(X, Y, dtype=dtype)
+
+    def refuse(self, a):
+        raise AssertionError("pwcca took the singular values separately")
+
+    monkeypatch.setattr(NumpyOps, "svdvals", refuse)
+    res = svcca.pwcca(X, Y, dtype=dtype)
+    assert res.rho.dtype == ref.rho.dtype
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-12 if dtype is None else 1e-7)
+    np.testing.assert_allclose(res.x_weights, ref.x_weights, atol=1e-9 if dtype is None else 1e-4)

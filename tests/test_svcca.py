@@ -238,3 +238,24 @@ def test_constant_features_found_from_the_gram_route_too(rng):
     res = svcca.svcca(X, latent, keep=0.99)
     assert res.x_method == "gram"
     np.testing.assert_array_equal(res.x_dropped, [8])
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_gram_route_finds_constant_features_without_another_copy_of_the_layer(rng, dtype, monkeypatch):
+    # the Gram route's norms and moments decide; no rescaled copy of the layer is made, and
+    # only the columns they cannot settle are compared entry by entry
+    import svcca._cca as core
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a rescaled copy of the layer was made")
+
+    latent = rng.standard_normal((3000, 3))
+    X = latent @ rng.standard_normal((3, 8)) + 0.1 * rng.standard_normal((3000, 8)) + 2.0
+    X = np.hstack([X, np.full((3000, 1), 0.5), np.zeros((3000, 1)), np.full((3000, 1), -1.5)])
+    ref = svcca.svcca(X, latent, keep=0.99, dtype=dtype)
+    monkeypatch.setattr(core, "_pow2_rescale", refuse)
+    res = svcca.svcca(X, latent, keep=0.99, dtype=dtype)
+    assert res.x_method == "gram"
+    np.testing.assert_array_equal(res.x_dropped, [8, 9, 10])
+    np.testing.assert_array_equal(res.x_dropped, ref.x_dropped)
+    assert res.similarity == ref.similarity
