@@ -143,7 +143,7 @@ def part2(quick: bool) -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del A, B
-    n_svd = sum(m == "svd" for m in res.frequency_method)
+    n_svd = sum(m == "svd" for m in res.frequency_algorithm)
     head = ("computation", "time [s]", "ms/image", "peak memory", "similarity")
     print("   {:32s} {:>10s} {:>9s} {:>12s} {:>11s}".format(*head))
     row = ("dft_cca (float64 compute)", t, 1e3 * t / n, peak / 2**20, res.similarity)

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += [
         ("three Gram products X^T X, Y^T Y, X^T Y", f"{t_gram:9.4f} s"),
         ("svcca.cca(X, Y) on the device", f"{t_cca:9.4f} s"),
-        ("  of which whiten(X)", f"{t_wx:9.4f} s  ({wx.method} path)"),
+        ("  of which whiten(X)", f"{t_wx:9.4f} s  ({wx.algorithm} path)"),
         ("  of which cross step + singular values", f"{t_cross:9.4f} s"),
         ("cca / Gram products (target <= 3)", f"{t_cca / t_gram:9.2f}x"),
     ]
