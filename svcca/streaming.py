@@ -67,10 +67,10 @@ from ._grid import SimilarityMatrix
 from ._io import atomic_write
 from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
-from ._pls import PLSResult
+from ._pls import PLSResult, _pls_directions
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._pwcca import PWCCAResult, projection_weights_from_comoment
-from ._svcca import SVCCAResult
+from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
     check_epsilon,
@@ -671,7 +671,7 @@ def _whiten_stats(
         colscale = ops.from_numpy(np.full(p, 2.0**exp), like=mean)
         mean = mean / colscale
     return Whitened(
-        mean=mean, kept=kept, scale=scale, method="gram", n_samples=n, n_features=p,
+        mean=mean, kept=kept, scale=scale, algorithm="gram", n_samples=n, n_features=p,
         dropped_constant=p - n_kept, epsilon=epsilon, ops=ops, gram=Gs, colscale=colscale, **fields,
     )  # fmt: skip
 
@@ -690,7 +690,7 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
     return CCAResult(
         rho=ops.clip01(ops.real(ops.svdvals(M))[:k]), x_weights=None, y_weights=None,
         x_rank=wx.rank, y_rank=wy.rank, x_kept=wx.kept, y_kept=wy.kept, x_mean=wx.mean, y_mean=wy.mean,
-        n_samples=wx.n_samples, epsilon=wx.epsilon, x_method=wx.method, y_method=wy.method,
+        n_samples=wx.n_samples, epsilon=wx.epsilon, x_algorithm=wx.algorithm, y_algorithm=wy.algorithm,
         _weights_fn=_Pairs(wx, wy, M, k),
     )  # fmt: skip
 
@@ -729,15 +729,6 @@ def _reduce_stats(ops: Any, n: int, C: Any, keep: float | int) -> tuple[Any, Any
 def _varying_stats(ops: Any, n: int, mean: Any, C: Any, eps: float) -> Any:
     norms = ops.sqrt(_clip0(ops, ops.diag_real(C)))
     return ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0))
-
-
-def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
-    """``w`` with every row outside ``kept`` set to exactly 0 (as :func:`svcca.svcca`)."""
-    if int(kept.shape[0]) == int(w.shape[0]):
-        return w
-    out = ops.zeros(tuple(w.shape), like=w)
-    out[kept] = w[kept]
-    return out
 
 
 class _Finisher:
@@ -807,7 +798,7 @@ class _Finisher:
         return SVCCAResult(
             rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
             x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
-            x_method="gram", y_method="gram", _weights_fn=weights,
+            x_algorithm="gram", y_algorithm="gram", _weights_fn=weights,
             keep=keep if isinstance(keep, float) else None,
             n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
@@ -839,18 +830,9 @@ class _Finisher:
         m, ops = self._m, self._m.ops
         n = m.n
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
-        C = Cxy / (n - 1)  # Sigma_xy = U diag(s) V^H
-        U, s, Vh = ops.svd(C)
-        if rtol is None:
-            rtol = max(C.shape) * ops.real_dtype_eps(C)
-        smax = ops.max(s)
-        k = int((s > rtol * smax).sum()) if smax > 0 else 0
-        if n_components is not None:
-            if int(n_components) < 1:
-                raise ValueError(f"n_components must be >= 1; got {n_components}")
-            k = min(k, int(n_components))
-        U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
-        U, V = _fix_signs(ops, U, V)
+        if n_components is not None and int(n_components) < 1:
+            raise ValueError(f"n_components must be >= 1; got {n_components}")
+        U, s, V = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
         # |Xc u|^2 = u^H C_xx u
         sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
@@ -1374,7 +1356,7 @@ class PairAccumulator(MultiLayerAccumulator):
         Returns
         -------
         CCAResult
-            ``x_method = y_method = "gram"``; variates are not available.
+            ``x_algorithm = y_algorithm = "gram"``; variates are not available.
 
         Raises
         ------
