@@ -1158,8 +1158,8 @@ class MultiLayerAccumulator(_Finisher):
         from tqdm.auto import tqdm
 
         chosen = resolve(measure, measure_options)
-        method, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
-        if method == "cka" and opts["debiased"]:
+        which, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
+        if which == "cka" and opts["debiased"]:
             raise ValueError(
                 "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
             )
@@ -1169,7 +1169,7 @@ class MultiLayerAccumulator(_Finisher):
         cols = rows if cols is None else tuple(cols)
         for name in rows + cols:
             self._check_name(name)
-        mirror = symmetric and not (method == "pwcca" and opts["side"] != "symmetric")
+        mirror = symmetric and not (which == "pwcca" and opts["side"] != "symmetric")
         pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not mirror or j >= i]
         values = np.full((len(rows), len(cols)), np.nan)
         m, ops = self._m, self._m.ops
@@ -1193,17 +1193,17 @@ class MultiLayerAccumulator(_Finisher):
         def fro2(C: Any) -> float:
             return float(ops.sum(ops.abs(C) ** 2))
 
-        if method in ("cca", "pwcca") and warn:
+        if which in ("cca", "pwcca") and warn:
             warn_sample_size(m.n, max(whitened(r).rank for r in rows), max(whitened(c).rank for c in cols))
-        for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({method})", leave=False):
+        for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({which})", leave=False):
             a, b = rows[i], cols[j]
-            if method == "cca":
+            if which == "cca":
                 wa, wb = whitened(a), whitened(b)
                 values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
-            elif method == "svcca":
+            elif which == "svcca":
                 sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
-            elif method == "pwcca":
+            elif which == "pwcca":
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
                 values[i, j] = pw.similarity
             else:
@@ -1212,7 +1212,7 @@ class MultiLayerAccumulator(_Finisher):
             if mirror:
                 values[j, i] = values[i, j]
         values.setflags(write=False)
-        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=method, options=opts)
+        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=which, options=opts)
 
 
 class PairAccumulator(MultiLayerAccumulator):
