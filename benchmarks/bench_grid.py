@@ -11,7 +11,7 @@ The baseline calls ``svcca.cca`` (or the measure's function) once per cell of th
 the two grids (the target is a ratio of at least 4 and agreement to 1e-10).
 
 Run ``python benchmarks/bench_grid.py`` (``--quick`` for a smaller run; CCA, SVCCA and PWCCA by default,
-``--methods cca,svcca,pwcca,cka`` to add CKA).
+``--measures cca,svcca,pwcca,cka`` to add CKA).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 
 import svcca
-from svcca._cka import linear_cka
-from svcca._grid import similarity_matrix
+from svcca import linear_cka, similarity_matrix
 
 
 def network(rng: np.random.Generator, inputs: np.ndarray, widths: list[int]) -> dict[str, np.ndarray]:
@@ -46,8 +45,8 @@ PER_PAIR = {
 }
 
 
-def per_pair(method: str, a: dict, b: dict) -> np.ndarray:
-    f = PER_PAIR[method]
+def per_pair(measure: str, a: dict, b: dict) -> np.ndarray:
+    f = PER_PAIR[measure]
     return np.array([[f(X, Y) for Y in b.values()] for X in a.values()])
 
 
@@ -74,7 +73,7 @@ def timed_pair(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n=1000, widths 16 to 128")
-    parser.add_argument("--methods", default="cca,svcca,pwcca", help="comma-separated: cca,svcca,pwcca,cka")
+    parser.add_argument("--measures", default="cca,svcca,pwcca", help="comma-separated: cca,svcca,pwcca,cka")
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args(argv)
     n, widths = (
@@ -87,31 +86,31 @@ def main(argv: list[str] | None = None) -> None:
     inputs = rng.standard_normal((n, 64))
     net_a = network(rng, inputs, widths)
     net_b = network(rng, inputs, widths)
-    # warm up: the first call pays for imports and BLAS start-up, not the method
+    # warm up: the first call pays for imports and BLAS start-up, not the measure
     small = {"a": inputs[:50, :3], "b": inputs[:50, 3:6]}
-    for method in args.methods.split(","):
-        per_pair(method, small, small)
-        similarity_matrix(small, measure=method)
+    for measure in args.measures.split(","):
+        per_pair(measure, small, small)
+        similarity_matrix(small, measure=measure)
     print(
         f"grid of {len(widths)} x {len(widths)} layers, n={n}, widths {widths[0]}..{widths[-1]}, "
         f"best of {repeats}"
     )
     header = (
-        f"{'method':<7} {'grid':<13} {'per-pair s':>11} {'grid s':>9} {'speed-up':>9} "
+        f"{'measure':<7} {'grid':<13} {'per-pair s':>11} {'grid s':>9} {'speed-up':>9} "
         f"{'cpu speed-up':>13} {'max |diff|':>11}"
     )
     print(header)
     print("-" * len(header))
-    for method in args.methods.split(","):
+    for measure in args.measures.split(","):
         for name, b, kwargs in (("symmetric", net_a, {}), ("two networks", net_b, {"layers_b": net_b})):
             (w_pair, c_pair), (w_grid, c_grid), ref, grid = timed_pair(
-                lambda b=b, method=method: per_pair(method, net_a, b),
-                lambda kw=kwargs, method=method: similarity_matrix(net_a, measure=method, **kw),
+                lambda b=b, measure=measure: per_pair(measure, net_a, b),
+                lambda kw=kwargs, measure=measure: similarity_matrix(net_a, measure=measure, **kw),
                 repeats,
             )
             diff = float(np.max(np.abs(np.asarray(grid.values) - ref)))
             print(
-                f"{method:<7} {name:<13} {w_pair:>11.3f} {w_grid:>9.3f} {w_pair / w_grid:>8.1f}x "
+                f"{measure:<7} {name:<13} {w_pair:>11.3f} {w_grid:>9.3f} {w_pair / w_grid:>8.1f}x "
                 f"{c_pair / c_grid:>12.1f}x {diff:>11.1e}"
             )
     print("per-pair: one call of the measure's function per cell (64 calls); grid: svcca.similarity_matrix")
