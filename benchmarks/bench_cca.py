@@ -191,7 +191,8 @@ def bench_sizes(sizes: Sequence[tuple[int, int, int, type]], repeat: int, seed: 
             print(
                 f"{n:>6} {p:>4} {q:>4} {np.dtype(dtype).name:>7} {measure:>7} | {1e3 * to:>8.1f} "
                 f"{1e3 * tc:>10.1f} {1e3 * tf:>8.1f} | {to / tf:>9.2f}x {tc / to:>11.2f}x "
-                f"{to / tcca:>7.2f}x | {diff:>9.1e} {os.getloadavg()[0]:>5.1f}  {res.x_method}/{res.y_method}"
+                f"{to / tcca:>7.2f}x | {diff:>9.1e} {os.getloadavg()[0]:>5.1f}  "
+                f"{res.x_algorithm}/{res.y_algorithm}"
             )
 
 
@@ -226,7 +227,7 @@ def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
 
     print(f"\nIll-conditioned: n={n}, X {p}+5 columns (cond 1e8, rank {p}), Y {q} columns")
     print(f"  oracle (principal angles): {truth.size} correlations, top {truth[0]:.12f}")
-    print(f"  svcca.cca   max error {err(res.rho)}  (x path: {res.x_method}, x_rank {res.x_rank})")
+    print(f"  svcca.cca   max error {err(res.rho)}  (x path: {res.x_algorithm}, x_rank {res.x_rank})")
     print(f"  classic     max error {err(classic)}")
 
 

@@ -15,7 +15,7 @@ the two grids (the target is a ratio of at least 4 and agreement to 1e-10), and 
 average beside them: this is a measurement, nothing here passes or fails.
 
 Run ``python benchmarks/bench_grid.py`` (``--quick`` for a smaller run; CCA, SVCCA and PWCCA by default,
-``--methods cca,svcca,pwcca,cka`` to add CKA).
+``--measures cca,svcca,pwcca,cka`` to add CKA).
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ from typing import Any
 import numpy as np
 
 import svcca
+from svcca import linear_cka, similarity_matrix
 from svcca._cca import whiten
-from svcca._cka import linear_cka
-from svcca._grid import similarity_matrix
 
 
 def network(
@@ -57,8 +56,8 @@ PER_PAIR = {
 }
 
 
-def per_pair(method: str, a: dict, b: dict) -> np.ndarray:
-    f = PER_PAIR[method]
+def per_pair(measure: str, a: dict, b: dict) -> np.ndarray:
+    f = PER_PAIR[measure]
     return np.array([[f(X, Y) for Y in b.values()] for X in a.values()])
 
 
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n=1000, widths 16 to 128")
     parser.add_argument("--grids", default="symmetric,two", help="comma-separated: symmetric,two")
-    parser.add_argument("--methods", default="cca,svcca,pwcca", help="comma-separated: cca,svcca,pwcca,cka")
+    parser.add_argument("--measures", default="cca,svcca,pwcca", help="comma-separated: cca,svcca,pwcca,cka")
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args(argv)
     n, widths = (
@@ -100,33 +99,33 @@ def main(argv: list[str] | None = None) -> None:
     noise = 0.0 if args.quick else 0.05
     net_a = network(rng, inputs, widths, noise)
     net_b = network(rng, inputs, widths, noise)
-    # warm up: the first call pays for imports and BLAS start-up, not the method
+    # warm up: the first call pays for imports and BLAS start-up, not the measure
     small = {"a": inputs[:50, :3], "b": inputs[:50, 3:6]}
-    for method in args.methods.split(","):
-        per_pair(method, small, small)
-        similarity_matrix(small, measure=method)
-    paths = [whiten(X).method for X in net_a.values()]
+    for measure in args.measures.split(","):
+        per_pair(measure, small, small)
+        similarity_matrix(small, measure=measure)
+    paths = [whiten(X).algorithm for X in net_a.values()]
     print(
         f"grid of {len(widths)} x {len(widths)} layers, n={n}, widths {widths[0]}..{widths[-1]}, "
         f"best of {repeats}; CCA whitens the layers by {', '.join(paths)}"
     )
     header = (
-        f"{'method':<7} {'grid':<13} {'per-pair s':>11} {'grid s':>9} {'speed-up':>9} "
+        f"{'measure':<7} {'grid':<13} {'per-pair s':>11} {'grid s':>9} {'speed-up':>9} "
         f"{'cpu speed-up':>13} {'max |diff|':>11} {'load':>5}"
     )
     print(header)
     print("-" * len(header))
-    for method in args.methods.split(","):
+    for measure in args.measures.split(","):
         grids = (("symmetric", net_a, {}), ("two networks", net_b, {"layers_b": net_b}))
         for name, b, kwargs in (g for g in grids if g[0].split()[0] in args.grids.split(",")):
             (w_pair, c_pair), (w_grid, c_grid), ref, grid = timed_pair(
-                lambda b=b, method=method: per_pair(method, net_a, b),
-                lambda kw=kwargs, method=method: similarity_matrix(net_a, measure=method, **kw),
+                lambda b=b, measure=measure: per_pair(measure, net_a, b),
+                lambda kw=kwargs, measure=measure: similarity_matrix(net_a, measure=measure, **kw),
                 repeats,
             )
             diff = float(np.max(np.abs(np.asarray(grid.values) - ref)))
             print(
-                f"{method:<7} {name:<13} {w_pair:>11.3f} {w_grid:>9.3f} {w_pair / w_grid:>8.1f}x "
+                f"{measure:<7} {name:<13} {w_pair:>11.3f} {w_grid:>9.3f} {w_pair / w_grid:>8.1f}x "
                 f"{c_pair / c_grid:>12.1f}x {diff:>11.1e} {os.getloadavg()[0]:>5.1f}"
             )
     print("per-pair: one call of the measure's function per cell (64 calls); grid: svcca.similarity_matrix")

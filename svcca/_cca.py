@@ -85,7 +85,7 @@ class Whitened:
         Norms of the centred kept columns (the data were divided by them).
     rank : int
         Number of whitened directions kept.
-    method : {"gram", "svd"}
+    algorithm : {"gram", "svd"}
         Which path was used.
     n_samples, n_features : int
     dropped_constant : int
@@ -104,7 +104,7 @@ class Whitened:
     kept: Any
     scale: Any
     rank: int
-    method: str
+    algorithm: str
     n_samples: int
     n_features: int
     dropped_constant: int
@@ -379,7 +379,7 @@ def whiten(
     >>> X, Y = rng.standard_normal((200, 5)), rng.standard_normal((200, 4))
     >>> wx = whiten(X)
     >>> Z = wx.Z()
-    >>> bool(np.allclose(Z.T @ Z, np.eye(5))), wx.method
+    >>> bool(np.allclose(Z.T @ Z, np.eye(5))), wx.algorithm
     (True, 'gram')
     >>> round(cca_from_whitened(wx, whiten(Y)).similarity, 4)
     0.1462
@@ -450,7 +450,7 @@ def _whiten(
             mean=out_mean(),
             kept=kept,
             scale=scale,
-            method=method_,
+            algorithm=method_,
             dropped_constant=p - n_kept,
             colscale=colscale,
             **common,
@@ -782,8 +782,8 @@ def cca_from_whitened(
         y_mean=wy.mean,
         n_samples=wx.n_samples,
         epsilon=wx.epsilon,
-        x_method=wx.method,
-        y_method=wy.method,
+        x_algorithm=wx.algorithm,
+        y_algorithm=wy.algorithm,
         _X=X,
         _Y=Y,
         _weights_fn=pairs,
@@ -819,7 +819,7 @@ class CCAResult:
     n_samples : int
     epsilon : float
         The ridge that was used.
-    x_method, y_method : {"gram", "svd"}
+    x_algorithm, y_algorithm : {"gram", "svd"}
         Which whitening path each side took.
     """
 
@@ -835,8 +835,8 @@ class CCAResult:
     y_mean: Any
     n_samples: int
     epsilon: float
-    x_method: str
-    y_method: str
+    x_algorithm: str
+    y_algorithm: str
     _X: Any = field(default=None, repr=False)
     _Y: Any = field(default=None, repr=False)
     _weights_fn: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)

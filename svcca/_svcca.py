@@ -38,7 +38,7 @@ class SVCCAResult(CCAResult):
         The number of directions per side that was asked for (``n_components``), or None.
     x_dims, y_dims : int
         Number of SVD directions kept on each side.
-    x_method, y_method : {"gram", "svd"}
+    x_algorithm, y_algorithm : {"gram", "svd"}
         How each side's directions were found: the eigendecomposition of its Gram matrix,
         or the SVD of its centred data (see :func:`svcca.svcca`, Notes).
     x_explained, y_explained : float
@@ -163,7 +163,7 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
         kept=ops.arange(p),
         scale=ops.zeros((p,), like=d) + 1.0,
         rank=k,
-        method="gram",
+        algorithm="gram",
         n_samples=n,
         n_features=p,
         dropped_constant=0,
@@ -194,7 +194,7 @@ def reduce_and_whiten(
         return red
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
     w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol)
-    return _Reduction(w=replace(w, method="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
+    return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
 def svcca(
@@ -250,8 +250,8 @@ def svcca(
     before the product when their means dominate). Where that exceeds ``1e5`` (float64;
     ``1e2`` in float32), i.e. when the kept singular values span more than about 300x
     (10x in float32), and for layers with at least as many features as samples, the SVD
-    of the centred data is taken instead, as in the original method. ``x_method`` and
-    ``y_method`` say which route each side took. On the Gram route the singular values
+    of the centred data is taken instead, as in the original method. ``x_algorithm`` and
+    ``y_algorithm`` say which route each side took. On the Gram route the singular values
     that are *not* kept are known to about ``sqrt(eps) * s_max``.
 
     References
@@ -306,8 +306,8 @@ def svcca(
         y_mean=my,
         n_samples=inner.n_samples,
         epsilon=inner.epsilon,
-        x_method=inner.x_method,
-        y_method=inner.y_method,
+        x_algorithm=inner.x_algorithm,
+        y_algorithm=inner.y_algorithm,
         _X=X,
         _Y=Y,
         _weights_fn=weights,

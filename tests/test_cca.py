@@ -66,7 +66,7 @@ def test_wide_layers_match_oracle(shared):
         [X[:, :shared] @ rng.standard_normal((shared, shared)), rng.standard_normal((n, p - shared))]
     )
     res = svcca.cca(X, Y)
-    assert res.x_method == "gram" and res.n_components == p
+    assert res.x_algorithm == "gram" and res.n_components == p
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
 
@@ -74,7 +74,7 @@ def test_wide_layers_match_oracle(shared):
 def test_both_paths_match_oracle_when_forced(shared_latent_views, method):
     X, Y = shared_latent_views
     res = svcca.cca(X, Y, algorithm=method)
-    assert res.x_method == res.y_method == method
+    assert res.x_algorithm == res.y_algorithm == method
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
 
@@ -82,10 +82,10 @@ def test_auto_takes_gram_when_well_conditioned_and_svd_when_not(
     shared_latent_views, rank_deficient_ill_conditioned
 ):
     X, Y = shared_latent_views
-    assert svcca.cca(X, Y).x_method == "gram"
+    assert svcca.cca(X, Y).x_algorithm == "gram"
     A, B = rank_deficient_ill_conditioned
     res = svcca.cca(A, B)
-    assert res.x_method == "svd" and res.y_method == "gram"
+    assert res.x_algorithm == "svd" and res.y_algorithm == "gram"
     assert res.x_rank == 20  # 22 columns, 2 exactly dependent
 
 
@@ -492,7 +492,7 @@ def test_float32_with_large_offsets_centres_before_the_product(rng):
     assert _offsets_dominate(ops, X32, X32.mean(0), _GRAM_LIMIT[4])
     assert not _offsets_dominate(ops, X32 - X32.mean(0), X32.mean(0) * 0, _GRAM_LIMIT[4])  # control
     res = svcca.cca(X32, Y32, dtype=np.float32)
-    assert (res.x_method, res.y_method) == ("gram", "gram") and res.rho.dtype == np.float32
+    assert (res.x_algorithm, res.y_algorithm) == ("gram", "gram") and res.rho.dtype == np.float32
     ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
     np.testing.assert_allclose(res.rho, ref.rho, atol=1e-4)
 

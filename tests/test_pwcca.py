@@ -138,7 +138,7 @@ def test_weights_from_the_whitening_match_the_oracle_on_both_paths(signal_and_no
     if dependent:
         X = np.hstack([X, X[:, :3] @ rng.standard_normal((3, 2)), np.full((len(X), 1), 2.5)])
     res = svcca.pwcca(X, Y)
-    assert res.x_method == ("svd" if dependent else "gram")
+    assert res.x_algorithm == ("svd" if dependent else "gram")
     value, alpha, rho = pwcca_oracle(X[:, :-1] if dependent else X, Y)
     np.testing.assert_allclose(res.alpha, alpha, atol=1e-9)
     assert res.similarity == pytest.approx(value, abs=1e-10)
