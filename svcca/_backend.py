@@ -21,14 +21,17 @@ __all__ = ["is_torch", "get_ops", "NumpyOps", "TorchOps", "to_numpy"]
 
 
 def is_torch(x: Any) -> bool:
-    """True when ``x`` is a ``torch.Tensor`` (without importing torch)."""
+    """Tell whether ``x`` is a ``torch.Tensor`` (without importing torch)."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU;
-    bfloat16, which numpy lacks, arrives as float32, exactly)."""
+    """Return ``x`` as a numpy array.
+
+    Torch tensors are detached and moved to the CPU; bfloat16, which numpy lacks, arrives
+    as float32, exactly.
+    """
     if is_torch(x):
         x = x.detach().cpu()
         if x.dtype == sys.modules["torch"].bfloat16:
@@ -39,7 +42,7 @@ def to_numpy(x: Any) -> np.ndarray:
 
 @functools.cache
 def _scipy_own_blas() -> tuple[Any, ...]:
-    """threadpoolctl controllers of the BLAS libraries that scipy loads beside numpy's.
+    """Find the threadpoolctl controllers of the BLAS libraries that scipy loads beside numpy's.
 
     Wheels from PyPI ship numpy and scipy each with its own OpenBLAS. Two thread pools
     that take turns fight: the workers of one spin for a while after each call, so a
@@ -110,8 +113,10 @@ class NumpyOps:
 
     # construction / conversion -------------------------------------------------------
     def asarray(self, x: Any, complex_ok: bool = True) -> np.ndarray:
-        """``x`` in the compute precision (float64 unless float32 was asked for); no copy
-        when it already is."""
+        """Convert ``x`` to the compute precision (float64 unless float32 was asked for).
+
+        No copy is made when it already is.
+        """
         a = np.asarray(x)
         target: Any
         if np.iscomplexobj(a) and complex_ok:
@@ -120,8 +125,18 @@ class NumpyOps:
             target = self.dtype if self.dtype is not None else np.float64
         return np.ascontiguousarray(a, dtype=target)
 
-    def zeros(self, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
-        return np.zeros(shape, dtype=like.dtype)
+    def zeros(self, shape: tuple[int, ...], like: Any = None, *, complex_: bool = False) -> np.ndarray:
+        """Zeros of ``like``'s dtype, or of the compute precision (its complex type with
+        ``complex_``) when ``like`` is None."""
+        if like is not None:
+            return np.zeros(shape, dtype=like.dtype)
+        return np.zeros(shape, dtype=self._compute_dtype(complex_))
+
+    def _compute_dtype(self, complex_: bool) -> Any:
+        single = self.dtype == np.float32
+        if complex_:
+            return np.complex64 if single else np.complex128
+        return np.float32 if single else np.float64
 
     def eye(self, n: int, like: np.ndarray) -> np.ndarray:
         return np.eye(n, dtype=like.dtype)
@@ -131,6 +146,10 @@ class NumpyOps:
 
     def from_numpy(self, a: np.ndarray, like: Any = None) -> np.ndarray:
         return np.asarray(a)
+
+    def index(self, idx: np.ndarray) -> np.ndarray:
+        """An integer index array, ready to index this backend's arrays."""
+        return idx
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.asarray(a)
@@ -150,8 +169,9 @@ class NumpyOps:
 
     # linear algebra -------------------------------------------------------------------
     def ct(self, a: np.ndarray) -> np.ndarray:
-        """Conjugate transpose."""
-        return a.conj().T if np.iscomplexobj(a) else a.T
+        """Conjugate transpose (of the last two axes of a stack of matrices)."""
+        b = a.conj() if np.iscomplexobj(a) else a
+        return b.T if b.ndim <= 2 else np.swapaxes(b, -1, -2)
 
     def gram(self, a: np.ndarray) -> np.ndarray:
         """``a^H a``; for real input numpy hands ``a.T @ a`` to BLAS ``syrk`` (half the flops)."""
@@ -180,7 +200,7 @@ class NumpyOps:
         values rarely need recomputing (a float64 ``p x p`` tridiagonalisation costs less than
         a float32 bidiagonalisation of the same matrix).
         """
-        if a.dtype in (np.float64, np.float32) and min(a.shape) >= _TRIDIAGONAL_MIN:
+        if a.ndim == 2 and a.dtype in (np.float64, np.float32) and min(a.shape) >= _TRIDIAGONAL_MIN:
             if a.dtype == np.float64:
                 s = svdvals_tridiagonal(a)
             else:
@@ -238,7 +258,7 @@ class NumpyOps:
         return trsm(1.0, Ly, M, side=1, lower=1, trans_a=2, overwrite_b=1)
 
     def sub_outer_(self, A: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
-        """``A -= alpha * conj(x) y^T`` in place (a BLAS rank-1 update: no temporary)."""
+        """Compute ``A -= alpha * conj(x) y^T`` in place (a BLAS rank-1 update: no temporary)."""
         from scipy.linalg import get_blas_funcs
 
         x, y = x.conj(), y  # A -= alpha x y^T
@@ -258,8 +278,11 @@ class NumpyOps:
 
     # elementwise / reductions ----------------------------------------------------------
     def mean0(self, a: np.ndarray) -> np.ndarray:
-        """Column means. Large 2-D arrays go through BLAS (``1^T a / n``: one pass, on
-        every BLAS thread); the summation error is of the same order as numpy's."""
+        """Column means.
+
+        Large 2-D arrays go through BLAS (``1^T a / n``: one pass, on every BLAS thread);
+        the summation error is of the same order as numpy's.
+        """
         if a.ndim == 2 and a.size >= 1 << 16 and a.dtype.kind in "fc" and a.shape[0] > 1:
             ones = np.ones(a.shape[0], dtype=a.real.dtype)
             return (ones @ a) / a.shape[0]
@@ -272,7 +295,8 @@ class NumpyOps:
         return np.abs(a).max(axis=0)
 
     def diag_real(self, a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.diagonal(a).real)
+        """Real part of the diagonal (of each matrix of a stack)."""
+        return np.ascontiguousarray(np.diagonal(a, axis1=-2, axis2=-1).real)
 
     def outer(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``conj(a) b^T``: the outer product that appears in ``A^H B``."""
@@ -311,6 +335,48 @@ class NumpyOps:
     def index_cols(self, a: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return a[:, idx]
 
+    def expm1(self, a: np.ndarray) -> np.ndarray:
+        return np.expm1(a)
+
+    def upper_median(self, a: np.ndarray) -> float:
+        """Median of the strictly upper-triangular entries of a square matrix (the average
+        of the two middle values for an even count, as ``numpy.median``)."""
+        return float(np.median(a[np.triu_indices(a.shape[0], 1)]))
+
+    # shape / FFT -----------------------------------------------------------------------
+    def permute(self, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return a.transpose(axes)
+
+    def contiguous(self, a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a)
+
+    def concat(self, parts: list[Any], axis: int = 0) -> np.ndarray:
+        return np.concatenate(parts, axis=axis)
+
+    def copy(self, a: np.ndarray) -> np.ndarray:
+        """A new array with ``a``'s values (never a view)."""
+        return a.copy()
+
+    def sort_desc(self, a: np.ndarray) -> np.ndarray:
+        return np.sort(a)[::-1].copy()
+
+    def real_view(self, a: np.ndarray) -> np.ndarray:
+        """A C-contiguous complex ``(..., c)`` array as real ``(..., 2c)``, ``(re, im)``
+        interleaved, without a copy."""
+        return a.view(a.real.dtype)
+
+    def rfft(self, a: np.ndarray, axis: int) -> np.ndarray:
+        """Unitary (``norm="ortho"``) FFT of real input along ``axis``, half spectrum."""
+        import scipy.fft
+
+        return scipy.fft.rfft(a, axis=axis, norm="ortho")
+
+    def fft(self, a: np.ndarray, axis: int, overwrite: bool = False) -> np.ndarray:
+        """Unitary (``norm="ortho"``) FFT along ``axis`` (``overwrite``: ``a`` may be reused)."""
+        import scipy.fft
+
+        return scipy.fft.fft(a, axis=axis, norm="ortho", overwrite_x=overwrite)
+
 
 class TorchOps(NumpyOps):
     """The same operations on torch tensors, staying on the tensor's device."""
@@ -337,8 +403,16 @@ class TorchOps(NumpyOps):
             target = self.dtype if self.dtype is not None else torch.float64
         return t.to(device=self.device if self.device is not None else t.device, dtype=target)
 
-    def zeros(self, shape: tuple[int, ...], like: Any) -> Any:
-        return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
+    def zeros(self, shape: tuple[int, ...], like: Any = None, *, complex_: bool = False) -> Any:
+        if like is not None:
+            return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
+        return self.torch.zeros(shape, dtype=self._compute_dtype(complex_), device=self.device)
+
+    def _compute_dtype(self, complex_: bool) -> Any:
+        single = self.dtype == self.torch.float32
+        if complex_:
+            return self.torch.complex64 if single else self.torch.complex128
+        return self.torch.float32 if single else self.torch.float64
 
     def eye(self, n: int, like: Any) -> Any:
         return self.torch.eye(n, dtype=like.dtype, device=like.device)
@@ -354,6 +428,9 @@ class TorchOps(NumpyOps):
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return a.detach().cpu().numpy()
+
+    def index(self, idx: np.ndarray) -> Any:
+        return self.torch.as_tensor(idx, device=self.device)
 
     def lapack_context(self) -> Any:
         return contextlib.nullcontext()
@@ -423,7 +500,7 @@ class TorchOps(NumpyOps):
         return self.torch.abs(a).amax(dim=0)
 
     def diag_real(self, a: Any) -> Any:
-        d = self.torch.diagonal(a)
+        d = self.torch.diagonal(a, dim1=-2, dim2=-1)
         return (d.real if d.is_complex() else d).contiguous()
 
     def outer(self, a: Any, b: Any) -> Any:
@@ -459,6 +536,42 @@ class TorchOps(NumpyOps):
     def item(self, a: Any) -> float:
         return float(a.detach()) if is_torch(a) else float(a)
 
+    def expm1(self, a: Any) -> Any:
+        return self.torch.expm1(a)
+
+    def upper_median(self, a: Any) -> float:
+        n = int(a.shape[0])
+        i, j = self.torch.triu_indices(n, n, 1, device=a.device)
+        v = a[i, j]
+        m = int(v.numel())
+        lo = self.torch.kthvalue(v, (m + 1) // 2).values  # kthvalue counts from 1
+        hi = self.torch.kthvalue(v, m // 2 + 1).values
+        return 0.5 * (float(lo) + float(hi))
+
+    def permute(self, a: Any, axes: tuple[int, ...]) -> Any:
+        return a.permute(*axes)
+
+    def contiguous(self, a: Any) -> Any:
+        return a.contiguous()
+
+    def concat(self, parts: list[Any], axis: int = 0) -> Any:
+        return self.torch.cat(parts, dim=axis)
+
+    def copy(self, a: Any) -> Any:
+        return a.clone()
+
+    def sort_desc(self, a: Any) -> Any:
+        return self.torch.sort(a, descending=True).values
+
+    def real_view(self, a: Any) -> Any:
+        return self.torch.view_as_real(a).reshape(*a.shape[:-1], 2 * a.shape[-1])
+
+    def rfft(self, a: Any, axis: int) -> Any:
+        return self.torch.fft.rfft(a, dim=axis, norm="ortho")
+
+    def fft(self, a: Any, axis: int, overwrite: bool = False) -> Any:
+        return self.torch.fft.fft(a, dim=axis, norm="ortho")
+
 
 # the tridiagonal route pays from about this size on (below, LAPACK's SVD takes < 2 ms)
 _TRIDIAGONAL_MIN = 128
@@ -469,8 +582,9 @@ _TRIDIAGONAL_TOL_F32 = float(np.finfo(np.float32).eps) / 16
 
 
 def svdvals_tridiagonal(M: np.ndarray, tol: float = _TRIDIAGONAL_TOL) -> np.ndarray | None:
-    """Singular values of a real float64 matrix, descending, about twice as fast as
-    LAPACK's SVD for large square matrices and as accurate; None when it cannot be sure.
+    """Singular values of a real float64 matrix, descending; None when it cannot be sure.
+
+    About twice as fast as LAPACK's SVD for large square matrices, and as accurate.
 
     The large singular values come from the eigenvalues of ``B = A A^T`` (``A`` = ``M``
     or ``M^T``, whichever has fewer rows): one Householder tridiagonalisation (``sytrd``)
