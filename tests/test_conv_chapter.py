@@ -37,15 +37,9 @@ CONV_FIGURES = [
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """One experiment cache for the module: the tiny conv-pair run happens once."""
-    return tmp_path_factory.mktemp("conv_pair_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(cache_dir):
+def tiny_result(tiny_cache):
     """The tiny preset: two quarter-width pilot5 nets, one epoch, 40 test images."""
-    return run_or_load(ConvPairConfig.for_scale("tiny"), cache_dir)
+    return run_or_load(ConvPairConfig.for_scale("tiny"), tiny_cache)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +86,8 @@ def test_bad_configs_are_refused_with_what_arrived(overrides, match):
 # --------------------------------------------------------------------------- the tiny run
 
 
-def test_tiny_run_is_cached_and_reloads_identically(tiny_result, cache_dir):
-    again = run_or_load(ConvPairConfig.for_scale("tiny"), cache_dir)
+def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
+    again = run_or_load(ConvPairConfig.for_scale("tiny"), tiny_cache)
     assert again.from_cache
     assert set(again.arrays) == set(tiny_result.arrays)
     for k, v in tiny_result.arrays.items():
@@ -211,8 +205,8 @@ def test_chapter_figures_are_registered_under_the_chapters_names():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CONV_FIGURES)
-def test_figure_renders_at_tiny_scale(name, cache_dir, tiny_result):
-    fig = figures.make_figure(name, scale="tiny", cache_dir=cache_dir)
+def test_figure_renders_at_tiny_scale(name, tiny_cache, tiny_result):
+    fig = figures.make_figure(name, scale="tiny", cache_dir=tiny_cache)
     try:
         assert isinstance(fig, Figure)
         axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from conftest import assert_figures_render
+
 torch = pytest.importorskip("torch")
 
 import svcca  # noqa: E402
@@ -25,11 +27,6 @@ pytestmark = pytest.mark.torch
 
 TOL64 = 1e-10
 FIGURES = ["class-sensitivity", "class-sensitivity-images"]
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("class_sensitivity_cache")
 
 
 @pytest.fixture(scope="module")
@@ -411,12 +408,7 @@ def test_figures_render_at_tiny_scale(tmp_path, tiny_cache, tiny_result):
     import matplotlib
 
     matplotlib.use("Agg")
-    from svcca.figures import names, save_figures
-
-    assert set(FIGURES) <= set(names())
-    written = save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
-    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
-    assert all(p.stat().st_size > 1000 for p in written)
+    assert_figures_render(FIGURES, tmp_path, tiny_cache)
 
 
 # --------------------------------------------------------------------------- the full path, on fake data

@@ -27,11 +27,6 @@ TOL32 = 1e-4  # float32 network outputs against float64 arithmetic
 
 
 @pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("seed_pair_cache")
-
-
-@pytest.fixture(scope="module")
 def tiny_result(tiny_cache):
     """The tiny preset, run once for the module (two 2 x 32 MLPs, 100 test images x 9 shifts)."""
     return run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
