@@ -422,24 +422,6 @@ def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
         d.final_accuracy("both")
 
 
-#: Keys of the book's default configs computed by the code before the shared config bases
-#: (each experiment declared every field itself): moving fields to a base must not change them.
-DEFAULT_KEYS_BEFORE = {
-    "learning_dynamics.conv": "9d6230b5adaba06852f32de8e4b35746790f3f02ef6f410ffa8b3b0581cd8ca4",
-    "learning_dynamics.resnet": "19524f8282268a6aabee6e33f6026ed947b9fe5a0f2300fd27489c491dc5e5d4",
-    "learning_dynamics.lstm": "5b4ab43d0c2538a83b2d6f46514b8bd4bc1856839c38fe0a5f8b80818e85e48c",
-    "learning_dynamics.mlp": "47367de07b17abce67378f4fd9476a7afb5da762e68f26f2d61f341efbf5dd37",
-    "freeze_training": "e2ed075d10674446dead4c6d2282faa4f723e53daec9904a9ae74f1cb2ae3e7c",
-}
-
-
-@pytest.mark.parametrize("name", sorted(DEFAULT_KEYS_BEFORE))
-def test_default_cache_keys_are_those_before_the_shared_bases(name):
-    from svcca.experiments import book_config
-
-    assert book_config(name, scale="default", seed_offset=0).key() == DEFAULT_KEYS_BEFORE[name]
-
-
 def test_thread_limit_is_not_part_of_the_key():
     cfg = LD.LearningDynamicsConfig()
     assert cfg.num_threads == 1 and dataclasses.replace(cfg, num_threads=None).key() == cfg.key()
