@@ -7,6 +7,7 @@ Tolerances are named by dtype.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,27 @@ def assert_figures_render(names: list[str], out: Path, cache_dir: Path) -> None:
     written = figures.save_figures(names, out, fmt="png", scale="tiny", cache_dir=cache_dir)
     assert [p.name for p in written] == [f"{name}.png" for name in names]
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+@pytest.fixture(scope="module")
+def tiny_result(request: pytest.FixtureRequest, tiny_cache: Path):
+    """The test module's tiny preset (its ``TINY`` config), run or loaded once per module."""
+    from svcca.experiments import run_or_load
+
+    return run_or_load(request.module.TINY, tiny_cache)
+
+
+class PickleTrap:
+    """An object whose unpickling creates the file ``path``: a loader that never unpickles
+    leaves no file behind."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def raises_exact(message: str, exc: type[Exception] = ValueError):
+    """``pytest.raises`` for an error whose message contains ``message`` literally (no regex)."""
+    return pytest.raises(exc, match=re.escape(message))

@@ -24,6 +24,9 @@ from svcca.experiments.conv_pair import ConvPairConfig, unpack  # noqa: E402
 from svcca.figures import conv as figures_conv  # noqa: E402
 from svcca.nn import record  # noqa: E402
 
+#: The tiny preset (two quarter-width pilot5 nets, one epoch, 40 test images);
+#: conftest's ``tiny_result`` runs it once per module.
+TINY = ConvPairConfig.for_scale("tiny")
 TOL64 = 1e-10
 TOL32 = 1e-5  # float32 network outputs recomputed by the same float32 network
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "02_conv_layers.md"
@@ -34,12 +37,6 @@ CONV_FIGURES = [
     "conv-dft-spectrum",
     "conv-frequency-map",
 ]
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    """The tiny preset: two quarter-width pilot5 nets, one epoch, 40 test images."""
-    return run_or_load(ConvPairConfig.for_scale("tiny"), tiny_cache)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +84,7 @@ def test_bad_configs_are_refused_with_what_arrived(overrides, match):
 
 
 def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
-    again = run_or_load(ConvPairConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert again.from_cache
     assert set(again.arrays) == set(tiny_result.arrays)
     for k, v in tiny_result.arrays.items():

@@ -29,14 +29,11 @@ from svcca.stats import BootstrapResult  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
+#: The tiny preset; conftest's ``tiny_result`` runs it once per module.
+TINY = GeneralizationConfig.for_scale("tiny")
 TOL64 = 1e-10
 TOL32 = 1e-4  # activations are recorded in float32
 FIGURES = ["generalization-pwcca", "generalization-measures", "generalization-svcca", "width-similarity"]
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    return run_or_load(GeneralizationConfig.for_scale("tiny"), tiny_cache)
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +201,7 @@ def test_presets_and_cache_key():
 
 
 def test_tiny_generalization_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
-    again = run_or_load(GeneralizationConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert again.from_cache
     np.testing.assert_array_equal(again["similarity"], tiny_result["similarity"])
     data = unpack(tiny_result)

@@ -24,13 +24,10 @@ from svcca.experiments.layer_identification import (  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
+#: The tiny preset; conftest's ``tiny_result`` runs it once per module.
+TINY = LayerIdentificationConfig.for_scale("tiny")
 TOL64 = 1e-10
 FIGURES = ["layer-identification", "layer-identification-matrices", "layer-identification-by-layer"]
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    return run_or_load(LayerIdentificationConfig.for_scale("tiny"), tiny_cache)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -132,12 +129,6 @@ def test_paper_table_is_the_transcribed_table_2():
 def test_bad_configs_say_what_was_expected(overrides, message):
     with pytest.raises(ValueError, match=message):
         LayerIdentificationConfig(**overrides)
-
-
-def test_default_cache_key_is_the_one_before_the_shared_base():
-    # computed by the code before LayerIdentificationConfig derived from TrainingConfig
-    key = "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f"
-    assert LayerIdentificationConfig.for_scale("default").key() == key
 
 
 def test_presets_and_cache_key():

@@ -22,14 +22,11 @@ from svcca.nn import evaluate
 from svcca.nn.data import load_digits
 from svcca.nn.models import MLP, ConvNet
 
+#: The tiny preset (two 2 x 32 MLPs, 100 test images x 9 shifts);
+#: conftest's ``tiny_result`` runs it once per module.
+TINY = SeedPairConfig.for_scale("tiny")
 TOL64 = 1e-10
 TOL32 = 1e-4  # float32 network outputs against float64 arithmetic
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    """The tiny preset, run once for the module (two 2 x 32 MLPs, 100 test images x 9 shifts)."""
-    return run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +51,7 @@ def correlated_layer():
 
 
 def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
-    again = run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert not tiny_result.from_cache and again.from_cache
     assert set(again.arrays) == set(tiny_result.arrays)
     for k, v in tiny_result.arrays.items():
