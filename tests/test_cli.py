@@ -12,12 +12,10 @@ import numpy as np
 import pytest
 
 import svcca
-from conftest import PickleTrap
+from conftest import TOL64, PickleTrap
 from svcca import stats
 from svcca._cka import linear_cka
 from svcca.cli import SUBCOMMANDS, build_parser, main
-
-TOL64 = 1e-10
 
 
 def shared_latent_views(n: int = 300, p: int = 8, q: int = 10, k: int = 3, seed: int = 0):

@@ -17,6 +17,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import svcca  # noqa: E402
+from conftest import TOL64  # noqa: E402
 from svcca import figures  # noqa: E402
 from svcca.conv import average_pool, dft_cca, positions_as_samples  # noqa: E402
 from svcca.experiments import run_or_load  # noqa: E402
@@ -27,7 +28,6 @@ from svcca.nn import record  # noqa: E402
 #: The tiny preset (two quarter-width pilot5 nets, one epoch, 40 test images);
 #: conftest's ``tiny_result`` runs it once per module.
 TINY = ConvPairConfig.for_scale("tiny")
-TOL64 = 1e-10
 TOL32 = 1e-5  # float32 network outputs recomputed by the same float32 network
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "02_conv_layers.md"
 CONV_FIGURES = [

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from conftest import assert_figures_render
+from conftest import TOL64, assert_figures_render
 
 torch = pytest.importorskip("torch")
 
@@ -27,7 +27,6 @@ pytestmark = pytest.mark.torch
 
 #: The tiny preset; conftest's ``tiny_result`` runs it once per module.
 TINY = ClassSensitivityConfig.for_scale("tiny")
-TOL64 = 1e-10
 FIGURES = ["class-sensitivity", "class-sensitivity-images"]
 
 

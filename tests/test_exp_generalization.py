@@ -8,7 +8,7 @@ from math import comb
 import numpy as np
 import pytest
 
-from conftest import assert_figures_render, write_fake_cifar10
+from conftest import TOL32, TOL64, assert_figures_render, write_fake_cifar10
 
 torch = pytest.importorskip("torch")
 
@@ -31,8 +31,6 @@ pytestmark = pytest.mark.torch
 
 #: The tiny preset; conftest's ``tiny_result`` runs it once per module.
 TINY = GeneralizationConfig.for_scale("tiny")
-TOL64 = 1e-10
-TOL32 = 1e-4  # activations are recorded in float32
 FIGURES = ["generalization-pwcca", "generalization-measures", "generalization-svcca", "width-similarity"]
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import assert_figures_render, write_fake_cifar10
+from conftest import TOL64, assert_figures_render, write_fake_cifar10
 
 torch = pytest.importorskip("torch")
 
@@ -26,7 +26,6 @@ pytestmark = pytest.mark.torch
 
 #: The tiny preset; conftest's ``tiny_result`` runs it once per module.
 TINY = LayerIdentificationConfig.for_scale("tiny")
-TOL64 = 1e-10
 FIGURES = ["layer-identification", "layer-identification-matrices", "layer-identification-by-layer"]
 
 

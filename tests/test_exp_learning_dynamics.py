@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import assert_figures_render, write_fake_cifar10
+from conftest import TOL64, assert_figures_render, write_fake_cifar10
 
 torch = pytest.importorskip("torch")
 
@@ -21,7 +21,6 @@ from svcca.nn.train import freeze_schedule  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-TOL64 = 1e-10
 FIGURES = [
     "ld-conv-curves",
     "ld-conv-grids",

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import TOL32, TOL64
 from svcca.experiments import run_or_load
 from svcca.experiments.seed_pair import (
     METHODS,
@@ -25,8 +26,6 @@ from svcca.nn.models import MLP, ConvNet
 #: The tiny preset (two 2 x 32 MLPs, 100 test images x 9 shifts);
 #: conftest's ``tiny_result`` runs it once per module.
 TINY = SeedPairConfig.for_scale("tiny")
-TOL64 = 1e-10
-TOL32 = 1e-4  # float32 network outputs against float64 arithmetic
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,9 @@ import pytest
 import scipy.stats
 
 import svcca
+from conftest import TOL64
 from svcca import stats
 from svcca._cka import linear_cka, procrustes
-
-TOL64 = 1e-10
-
 
 # --- fixtures named after their truth ---------------------------------------------------
 
