@@ -4,13 +4,11 @@ interpolate and adaptive pooling). The per-frequency DFT CCA is tested in test_d
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 import svcca
-from conftest import TOL64, fourier_resample
+from conftest import TOL64, fourier_resample, raises_exact
 from svcca.conv import average_pool, make_comparable, positions_as_samples, resize
 
 
@@ -230,12 +228,8 @@ def test_make_comparable_torch(rng):
 
 def test_make_comparable_errors(rng):
     A = rng.standard_normal((10, 4, 4, 3))
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "A and B must have the same number of samples (rows); "
-            "got A.shape=(10, 4, 4, 3), B.shape=(9, 4, 4, 3)"
-        ),
+    with raises_exact(
+        "A and B must have the same number of samples (rows); got A.shape=(10, 4, 4, 3), B.shape=(9, 4, 4, 3)"
     ):
         make_comparable(A, A[:9])
     with pytest.raises(ValueError, match="grid must be one of 'smaller', 'larger'; got 'middle'"):

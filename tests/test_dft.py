@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import svcca
-from conftest import TOL32, TOL64, fourier_resample
+from conftest import TOL32, TOL64, fourier_resample, raises_exact
 from svcca.conv import DFTCCAResult, dft_cca, resize
 
 
@@ -316,37 +316,27 @@ def test_result_is_frozen_and_repr_is_short(not_shift_closed_conv_acts):
 # --------------------------------------------------------------------------------------
 def test_dft_cca_errors(rng):
     A = rng.standard_normal((20, 4, 4, 3))
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "A must be 4-D of shape (n_samples, height, width, channels); "
-            "got A.shape=(20, 48) (a dense layer?"
-        ),
+    with raises_exact(
+        "A must be 4-D of shape (n_samples, height, width, channels); got A.shape=(20, 48) (a dense layer?"
     ):
         dft_cca(A.reshape(20, -1), A)
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "B must be 4-D of shape (n_samples, height, width, channels); "
-            "got B.shape=(20, 4, 4) (a single channel?"
-        ),
+    with raises_exact(
+        "B must be 4-D of shape (n_samples, height, width, channels); "
+        "got B.shape=(20, 4, 4) (a single channel?"
     ):
         dft_cca(A, A[..., 0])
     with pytest.raises(ValueError, match=r"A must be 4-D .* got A\.shape=\(20, 4, 4, 3, 1\)"):
         dft_cca(A[..., None], A)
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "A and B must have the same number of samples (rows); "
-            "got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
-        ),
+    with raises_exact(
+        "A and B must have the same number of samples (rows); "
+        "got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
     ):
         dft_cca(A, A[:19])
     with pytest.raises(ValueError, match="A must be real-valued"):
         dft_cca(A + 1j, A)
     bad = A.copy()
     bad[3, 1, 2, 0] = np.nan
-    with pytest.raises(ValueError, match=re.escape("B contains NaN or Inf values (B.shape=(20, 4, 4, 3))")):
+    with raises_exact("B contains NaN or Inf values (B.shape=(20, 4, 4, 3))"):
         dft_cca(A, bad)
     bad[3, 1, 2, 0] = np.inf
     with pytest.raises(ValueError, match="A contains NaN or Inf values"):

@@ -17,7 +17,6 @@ from svcca.nn.data import IMAGENET_SUBSET, load_digits, load_imagenet_subset  # 
 pytestmark = pytest.mark.torch
 
 TOL32 = 1e-5
-TOL64 = 1e-10
 
 
 @pytest.fixture(scope="module")
