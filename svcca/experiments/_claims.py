@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,7 +173,10 @@ def worst_case(
 
 
 def claims_table(
-    prefix: str, table: dict[str, tuple[str, float, str]], measured: dict[str, tuple[Any, Sequence[Any]]]
+    prefix: str,
+    table: Mapping[str, tuple[str, float, str]],
+    measured: Mapping[str, Any],
+    **fields: Any,
 ) -> list[Claim]:
     """Claims from a table of what the book says and the values measured for it.
 
@@ -183,10 +186,13 @@ def claims_table(
         Prepended to every name (``"<experiment>."``).
     table : dict of str -> (relation, bound, statement)
         The book's statements, by claim name (without the prefix), in the order to report.
-    measured : dict of str -> (values, labels)
-        For each name of ``table``: the value of every item (seed, pair, layer) and the
-        items' labels; each claim is :func:`worst_case` over its items. Names missing here
-        are skipped (a measurement this run did not make).
+    measured : dict of str -> float, (float, dict) or (values, labels)
+        For each name of ``table``: the value (a number, or a number and its details), or
+        the value of every item (seed, pair, layer) with the items' labels, making the claim
+        :func:`worst_case` over its items. Names missing here are skipped (a measurement
+        this run did not make).
+    **fields
+        When given, every statement is formatted with them (``"... in {last}"``).
 
     Returns
     -------
@@ -194,15 +200,27 @@ def claims_table(
 
     Examples
     --------
-    >>> table = {"acc": (">", 0.9, "every seed above 0.9"), "init": ("<", 0.2, "untrained below 0.2")}
-    >>> [c.describe() for c in claims_table("demo.", table, {"acc": ([0.95, 0.93], ["s0", "s1"])})]
-    ['demo.acc: every seed above 0.9 -- measured 0.93 > 0.9? holds (margin +0.03)']
+    >>> table = {"acc": (">", 0.9, "every seed above 0.9"), "gap": (">", 0.0, "{last} is above"),
+    ...          "init": ("<", 0.2, "untrained below 0.2")}
+    >>> measured = {"acc": ([0.95, 0.93], ["s0", "s1"]), "gap": 0.5}
+    >>> for c in claims_table("demo.", table, measured, last="fc2"):
+    ...     print(c.describe())
+    demo.acc: every seed above 0.9 -- measured 0.93 > 0.9? holds (margin +0.03)
+    demo.gap: fc2 is above -- measured 0.5 > 0? holds (margin +0.5)
     """
     out = []
     for name, (relation, bound, statement) in table.items():
-        if name in measured:
-            values, labels = measured[name]
-            out.append(worst_case(prefix + name, statement, values, relation, bound, labels))
+        if name not in measured:
+            continue
+        if fields:
+            statement = statement.format(**fields)
+        entry = measured[name]
+        if not isinstance(entry, tuple):
+            out.append(Claim(prefix + name, statement, entry, relation, bound))
+        elif isinstance(entry[1], Mapping):
+            out.append(Claim(prefix + name, statement, entry[0], relation, bound, entry[1]))
+        else:
+            out.append(worst_case(prefix + name, statement, entry[0], relation, bound, entry[1]))
     return out
 
 
