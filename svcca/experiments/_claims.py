@@ -186,11 +186,11 @@ def claims_table(
         Prepended to every name (``"<experiment>."``).
     table : dict of str -> (relation, bound, statement)
         The book's statements, by claim name (without the prefix), in the order to report.
-    measured : dict of str -> float, (float, dict) or (values, labels)
+    measured : dict of str -> float, (float, dict), (values, labels) or dict
         For each name of ``table``: the value (a number, or a number and its details), or
-        the value of every item (seed, pair, layer) with the items' labels, making the claim
-        :func:`worst_case` over its items. Names missing here are skipped (a measurement
-        this run did not make).
+        the value of every item (seed, pair, layer) with the items' labels (or as a dict
+        label -> value), making the claim :func:`worst_case` over its items. Names missing
+        here are skipped (a measurement this run did not make).
     **fields
         When given, every statement is formatted with them (``"... in {last}"``).
 
@@ -215,7 +215,9 @@ def claims_table(
         if fields:
             statement = statement.format(**fields)
         entry = measured[name]
-        if not isinstance(entry, tuple):
+        if isinstance(entry, Mapping):
+            out.append(worst_case(prefix + name, statement, list(entry.values()), relation, bound, entry))
+        elif not isinstance(entry, tuple):
             out.append(Claim(prefix + name, statement, entry, relation, bound))
         elif isinstance(entry[1], Mapping):
             out.append(Claim(prefix + name, statement, entry[0], relation, bound, entry[1]))
