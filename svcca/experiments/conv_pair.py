@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
@@ -544,10 +544,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     ConvPairData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, ConvPairConfig)
     return ConvPairData(
-        config=cfg if cfg is not None else ConvPairConfig(),
+        config=cfg,
         arrays=arrays,
         layers=tuple(str(v) for v in arrays["layers"]),
         seeds=tuple(int(v) for v in arrays["seeds"]),

@@ -61,7 +61,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import DEFAULT_MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
 
 __all__ = [
@@ -999,10 +999,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     GeneralizationData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, GeneralizationConfig)
     return GeneralizationData(
-        config=cfg if cfg is not None else GeneralizationConfig(),
+        config=cfg,
         arrays=arrays,
         layers=tuple(str(v) for v in arrays["layers"]),
         measures=tuple(str(v) for v in arrays["measures"]),

@@ -62,7 +62,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._claims import Claim, claim_details, claims_table
 from ._toolbox import ThreadLimitedConfig, check_seeds
 
@@ -695,10 +695,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     ``types_cca`` and ``types_cka`` (consecutive :data:`LAYER_STEPS`); ``recording_svcca``
     and ``recording_cka`` (sources x ``conv_layers``).
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, OpenQuestionsConfig)
     return OpenQuestionsData(
-        config=cfg if cfg is not None else OpenQuestionsConfig(),
+        config=cfg,
         arrays=arrays,
         seeds=tuple(int(v) for v in arrays["seeds"]),
     )

@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import (
     DEFAULT_MEASURES,
     TrainingConfig,
@@ -420,10 +420,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     WidthData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, WidthConfig)
     return WidthData(
-        config=cfg if cfg is not None else WidthConfig(),
+        config=cfg,
         arrays=arrays,
         widths=np.asarray(arrays["widths"], dtype=np.float64),
         seeds=tuple(int(s) for s in arrays["seeds"]),
