@@ -19,7 +19,7 @@ import os
 import platform
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -232,6 +232,22 @@ class ExperimentResult:
 
     def __contains__(self, name: str) -> bool:
         return name in self.arrays
+
+
+def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> tuple[Any, Any]:
+    """The arrays and the config of a result: where every experiment's ``unpack`` starts.
+
+    ``result`` is what :func:`run_or_load` returned (its config is used) or a bare dict of
+    its arrays, read with ``config``; a missing config is ``default()``.
+
+    Examples
+    --------
+    >>> arrays, cfg = arrays_and_config({"x": np.zeros(2)}, None, dict)
+    >>> sorted(arrays), cfg
+    (['x'], {})
+    """
+    arrays, cfg = (result.arrays, result.config) if isinstance(result, ExperimentResult) else (result, config)
+    return arrays, cfg if cfg is not None else default()
 
 
 def _versions() -> dict[str, str]:
