@@ -540,11 +540,11 @@ class PWCCANoiseData:
             Claim(
                 p + "network.pwcca_loses_less",
                 "with a quarter or more of a layer's directions noisy, PWCCA weighted by the untouched "
-                "network loses less than 0.9 times what mean CCA loses, in every layer and pair of "
+                "network loses less than 0.8 times what mean CCA loses, in every layer and pair of "
                 "seeds (largest ratio)",
                 max(ratio.values()),
                 "<",
-                0.9,
+                0.8,
                 ratio,
             ),
             Claim(
