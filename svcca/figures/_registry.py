@@ -147,7 +147,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "methods-intrinsic-dim", 3, "seed_pair", methods.draw_intrinsic_dimensionality,
         "Test accuracy when the first and last hidden layers are projected onto their top k directions "
-        "(PCA, SVCCA, CCA, random), against the unprojected network.",
+        "(PCA, SVCCA, CCA, random) or reduced to k single neurons (random, or largest variance first), "
+        "against the unprojected network.",
     ),
     FigureSpec(
         "methods-variance", 3, "seed_pair", methods.methods_variance,
