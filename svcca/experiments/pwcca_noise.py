@@ -27,10 +27,11 @@ draws; about half a minute once the seed-pair result is cached) and ``full`` (th
 ``full`` seed-pair conv nets on CIFAR-10).
 
 Claims: :meth:`PWCCANoiseData.claims`, names ``"pwcca_noise.synthetic.*"`` (mean CCA falls
-with the noise neurons, PWCCA weighted by the untouched side barely moves, weighted by the
-noisy side it falls) and ``"pwcca_noise.network.*"`` (PWCCA weighted by the untouched
-network loses less than mean CCA, in every layer and pair, once a quarter or more of the
-directions are noisy; weighted by the noisy network it loses more).
+with the noise neurons; PWCCA weighted by the untouched side loses under a fifth of that and
+stays high; weighted by the noisy side it falls like mean CCA) and
+``"pwcca_noise.network.*"`` (PWCCA weighted by the untouched network loses less than mean
+CCA, in every layer and pair, once a quarter or more of the directions are noisy; weighted
+by the noisy network it loses more).
 
 Reading a result::
 

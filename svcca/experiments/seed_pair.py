@@ -4,8 +4,8 @@ The data behind the methods chapters (1, 3 and 4 of the book): a few networks of
 architecture, trained on the same data from different seeds, and the same networks at
 initialisation as a baseline. Every layer is recorded over an evaluation set large enough
 for CCA, and each hidden layer is replaced by its projection onto its top ``k`` directions
-(PCA, SVCCA, CCA or random) to measure how much of the layer the network really uses
-(Raghu et al. 2017, "intrinsic dimensionality").
+(PCA, SVCCA, CCA or random), or reduced to ``k`` of its neurons, to measure how much of the
+layer the network really uses (Raghu et al. 2017, "intrinsic dimensionality").
 
 Presets (``SeedPairConfig.for_scale``):
 
@@ -20,8 +20,8 @@ chapters 1, 3 and 4 say about these networks as effects checked on every network
 seeds: ``seed_pair.cca.*`` (trained pairs above untrained pairs for every summary, SVCCA
 and PWCCA, and untrained pairs above the permutation null; the learned part of PWCCA grows
 with depth; few samples inflate CCA), ``seed_pair.methods.*`` (an eighth of the principal
-or SVCCA directions recovers the accuracy; random directions lag in the first hidden layer
-and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
+or SVCCA directions recovers the accuracy; random directions and single neurons lag in the
+first hidden layer and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
 (chance levels, permutation and bootstrap facts, Bartlett counts). Their bounds are the
 ``default`` preset's.
 
