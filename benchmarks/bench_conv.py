@@ -85,7 +85,7 @@ def part1(quick: bool) -> None:
     print(f"   layers {size}x{size}x{channels} ({p} neurons each when flattened), float64\n")
     fns: dict[str, Callable[..., Any]] = {"svcca.cca (flattened layers)": lambda: svcca.cca(flat(A), flat(B))}
     for method in ("auto", "svd"):
-        fns[f"dft_cca (method={method!r})"] = lambda m=method: dft_cca(A, B, method=m)
+        fns[f"dft_cca (algorithm={method!r})"] = lambda m=method: dft_cca(A, B, algorithm=m)
     rows = [(name, t, res) for name, (t, res) in best_times(fns, 3).items()]
     t_full, full = rows[0][1], rows[0][2]
     head = ("computation", "time [s]", "speed-up", "max|rho - rho_full|", "similarity")

@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     res_small = svcca.cca(layers["a"], layers["b"])
     checks.append(("svcca.cca result on the device", res_small.rho.device.type == device.type))
     for method in ("cca", "svcca", "pwcca", "cka"):
-        g_dev = similarity_matrix(layers, method=method).values
-        g_cpu = similarity_matrix({k: v.cpu().numpy() for k, v in layers.items()}, method=method).values
+        g_dev = similarity_matrix(layers, measure=method).values
+        g_cpu = similarity_matrix({k: v.cpu().numpy() for k, v in layers.items()}, measure=method).values
         checks.append(
             (f"similarity_matrix({method!r}) device == numpy", float(np.abs(g_dev - g_cpu).max()) < 1e-10)
         )

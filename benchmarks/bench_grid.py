@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     small = {"a": inputs[:50, :3], "b": inputs[:50, 3:6]}
     for method in args.methods.split(","):
         per_pair(method, small, small)
-        similarity_matrix(small, method=method)
+        similarity_matrix(small, measure=method)
     print(
         f"grid of {len(widths)} x {len(widths)} layers, n={n}, widths {widths[0]}..{widths[-1]}, "
         f"best of {repeats}"
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, b, kwargs in (("symmetric", net_a, {}), ("two networks", net_b, {"layers_b": net_b})):
             (w_pair, c_pair), (w_grid, c_grid), ref, grid = timed_pair(
                 lambda b=b, method=method: per_pair(method, net_a, b),
-                lambda kw=kwargs, method=method: similarity_matrix(net_a, method=method, **kw),
+                lambda kw=kwargs, method=method: similarity_matrix(net_a, measure=method, **kw),
                 repeats,
             )
             diff = float(np.max(np.abs(np.asarray(grid.values) - ref)))

@@ -4,16 +4,18 @@ Samples-first arrays everywhere: ``X`` has shape ``(n_samples, n_features)``. nu
 and torch tensors are both accepted; tensors come back as tensors on the same device.
 
 Measures: :func:`cca`, :func:`svcca`, :func:`pwcca`, :func:`pls`, :func:`pca`,
-:func:`linear_cka`, :func:`procrustes`. Modules: :mod:`svcca.conv` (conv layers and the
-DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
+:func:`linear_cka`, :func:`rbf_cka`, :func:`minibatch_cka`, :func:`procrustes`; by name with
+options through :class:`Measure` (the names are :data:`MEASURES`). Modules: :mod:`svcca.conv`
+(conv layers and the DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
 :mod:`svcca.plotting`, :mod:`svcca.legacy` (the original code's API), :mod:`svcca.nn`
 and :mod:`svcca.experiments` (torch side).
 """
 
 from . import conv, stats  # submodules; neither imports torch
 from ._cca import CCAResult, cca
-from ._cka import CKAResult, ProcrustesResult, linear_cka, procrustes
+from ._cka import CKAResult, ProcrustesResult, linear_cka, minibatch_cka, procrustes, rbf_cka
 from ._grid import SimilarityMatrix, similarity_matrix
+from ._measures import MEASURES, Measure
 from ._pca import PCAResult, pca
 from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
@@ -25,6 +27,8 @@ __version__ = "0.1.0"
 __all__ = [
     "CCAResult",
     "CKAResult",
+    "MEASURES",
+    "Measure",
     "PCAResult",
     "PLSResult",
     "PWCCAResult",
@@ -37,9 +41,11 @@ __all__ = [
     "cca",
     "conv",
     "linear_cka",
+    "minibatch_cka",
     "pca",
     "pls",
     "procrustes",
+    "rbf_cka",
     "similarity_matrix",
     "stats",
     "pwcca",

@@ -325,6 +325,14 @@ class NumpyOps:
     def index_cols(self, a: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return a[:, idx]
 
+    def expm1(self, a: np.ndarray) -> np.ndarray:
+        return np.expm1(a)
+
+    def upper_median(self, a: np.ndarray) -> float:
+        """Median of the strictly upper-triangular entries of a square matrix (the average
+        of the two middle values for an even count, as ``numpy.median``)."""
+        return float(np.median(a[np.triu_indices(a.shape[0], 1)]))
+
     # shape / FFT -----------------------------------------------------------------------
     def permute(self, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         return a.transpose(axes)
@@ -517,6 +525,18 @@ class TorchOps(NumpyOps):
 
     def item(self, a: Any) -> float:
         return float(a.detach()) if is_torch(a) else float(a)
+
+    def expm1(self, a: Any) -> Any:
+        return self.torch.expm1(a)
+
+    def upper_median(self, a: Any) -> float:
+        n = int(a.shape[0])
+        i, j = self.torch.triu_indices(n, n, 1, device=a.device)
+        v = a[i, j]
+        m = int(v.numel())
+        lo = self.torch.kthvalue(v, (m + 1) // 2).values  # kthvalue counts from 1
+        hi = self.torch.kthvalue(v, m // 2 + 1).values
+        return 0.5 * (float(lo) + float(hi))
 
     def permute(self, a: Any, axes: tuple[int, ...]) -> Any:
         return a.permute(*axes)

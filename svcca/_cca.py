@@ -57,7 +57,10 @@ from ._validation import (
     warn_sample_size,
 )
 
-__all__ = ["CCAResult", "cca", "whiten", "Whitened", "cca_from_whitened"]
+__all__ = ["CCAResult", "cca", "whiten", "whiten_checked", "Whitened", "cca_from_whitened"]
+
+#: The whitening solvers (``algorithm=``).
+ALGORITHMS = ("auto", "gram", "svd")
 
 # The Gram path is taken when q_max * cond_1(G) stays below this, by the compute
 # precision's itemsize. cond_1 >= cond_2 for a Hermitian G; q_max >= 1 measures how much
@@ -316,12 +319,8 @@ def whiten(
     *,
     epsilon: float = 0.0,
     rtol: float | None = None,
-    method: str = "auto",
+    algorithm: str = "auto",
     dtype: Any = None,
-    _ops: Any = None,
-    _checked: bool = False,
-    _name: str = "X",
-    _got: str | None = None,
 ) -> Whitened:
     """Centre and whiten one layer's activations once, for reuse across comparisons.
 
@@ -336,7 +335,7 @@ def whiten(
         ``max(n_samples, n_features) * eps * max(1, |mean| / std)`` with ``eps`` of the
         input's precision and the largest ratio over the features (centring leaves
         rounding of about ``eps * |mean|`` in each entry).
-    method : {"auto", "gram", "svd"}
+    algorithm : {"auto", "gram", "svd"}
         ``"auto"`` takes the Gram path when it is accurate and the SVD path otherwise;
         ``"gram"`` forces an eigendecomposition of the Gram matrix, keeping only the
         directions with ``s_i > (max(n_samples, n_features) * eps)^(1/4) * s_max``, whose
@@ -366,14 +365,32 @@ def whiten(
     >>> round(cca_from_whitened(wx, whiten(Y)).similarity, 4)
     0.1462
     """
-    check_option(method, "method", ("auto", "gram", "svd"))
+    check_option(algorithm, "algorithm", ALGORITHMS)
     epsilon = check_epsilon(epsilon)
-    if not _checked:
-        X = check_array(X, _name, check_finite=False)
-    ops = _ops if _ops is not None else get_ops(X, dtype=dtype)
+    X = check_array(X, "X", check_finite=False)
+    return whiten_checked(X, get_ops(X, dtype=dtype), epsilon=epsilon, rtol=rtol, algorithm=algorithm)
+
+
+def whiten_checked(
+    X: Any,
+    ops: Any,
+    *,
+    epsilon: float = 0.0,
+    rtol: float | None = None,
+    algorithm: str = "auto",
+    name: str = "X",
+    got: str | None = None,
+) -> Whitened:
+    """:func:`whiten` of input that a public entry has already checked.
+
+    ``X`` passed :func:`svcca._validation.check_array` (NaN and Inf are detected here, on
+    the way), ``epsilon`` :func:`svcca._validation.check_epsilon` and ``algorithm`` its
+    allowed set; ``ops`` is the backend of the whole call. ``name`` and ``got`` word the
+    errors found on the way (fewer than 2 samples, non-finite values).
+    """
     # over/underflow and NaN are detected explicitly below (and rescaled or reported)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"), ops.lapack_context():
-        return _whiten(X, ops, epsilon, rtol, method, _name, _got)
+        return _whiten(X, ops, epsilon, rtol, algorithm, name, got)
 
 
 def _whiten(
@@ -892,7 +909,7 @@ def cca(
     *,
     epsilon: float = 0.0,
     rtol: float | None = None,
-    method: str = "auto",
+    algorithm: str = "auto",
     dtype: Any = None,
     warn: bool = True,
 ) -> CCAResult:
@@ -915,7 +932,7 @@ def cca(
         input's precision (float32 data carry float32 rounding even when computed in
         float64) and the largest mean-to-spread ratio of the features (centring leaves
         rounding of about ``eps * |mean|`` in each entry).
-    method : {"auto", "gram", "svd"}, default "auto"
+    algorithm : {"auto", "gram", "svd"}, default "auto"
         ``"auto"`` whitens through the Gram matrix when it is well conditioned (fast: the
         three products ``X^T X``, ``Y^T Y``, ``X^T Y`` dominate) and through a thin SVD of
         the data otherwise (accurate for any rank or condition number). ``"gram"`` forces
@@ -980,24 +997,23 @@ def cca(
     >>> round(svcca.cca(X, rng.standard_normal((1000, 20))).similarity, 2)  # independent
     0.13
     """
-    res, _, _ = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, method=method, dtype=dtype, warn=warn)
+    res, _, _ = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, algorithm=algorithm, dtype=dtype, warn=warn)
     return res
 
 
 def _cca_pair(
-    X: Any, Y: Any, *, epsilon: float, rtol: float | None, method: str, dtype: Any, warn: bool
+    X: Any, Y: Any, *, epsilon: float, rtol: float | None, algorithm: str, dtype: Any, warn: bool
 ) -> tuple[CCAResult, Whitened, Whitened]:
-    """:func:`cca`, also returning both sides' whitenings (which PWCCA reuses)."""
+    """:func:`cca`, also returning both sides' whitenings (which PWCCA reuses): the one
+    place the pair and the options are checked."""
+    check_option(algorithm, "algorithm", ALGORITHMS)
+    epsilon = check_epsilon(epsilon)
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)
     with ops.lapack_context():
-        wx = whiten(
-            X, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="X", _got=got
-        )
-        wy = whiten(
-            Y, epsilon=epsilon, rtol=rtol, method=method, _ops=ops, _checked=True, _name="Y", _got=got
-        )
+        wx = whiten_checked(X, ops, epsilon=epsilon, rtol=rtol, algorithm=algorithm, name="X", got=got)
+        wy = whiten_checked(Y, ops, epsilon=epsilon, rtol=rtol, algorithm=algorithm, name="Y", got=got)
         res = cca_from_whitened(wx, wy, X=X, Y=Y)
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank, stacklevel=4)

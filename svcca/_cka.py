@@ -17,6 +17,7 @@ kernels ``K = X X^T`` and ``L = Y Y^T``, centring matrix ``H = I - 11^T / n``.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,29 +25,41 @@ import numpy as np
 
 from ._backend import get_ops
 from ._cca import _pow2_rescale
-from ._validation import check_array, check_option, shape_of
+from ._validation import check_min_samples, check_option, check_pair, shape_of
 
-__all__ = ["CKAResult", "ProcrustesResult", "linear_cka", "procrustes"]
+__all__ = ["CKAResult", "ProcrustesResult", "linear_cka", "minibatch_cka", "procrustes", "rbf_cka"]
 
-_CKA_METHODS = ("auto", "features", "gram")
+#: The solvers of linear CKA (``algorithm=``).
+CKA_ALGORITHMS = ("auto", "features", "gram")
+#: Kornblith et al. (2019)'s reference code: sigma = 1.0 x the median distance.
+RBF_BANDWIDTH = 1.0
+#: Nguyen, Raghu, Kornblith (2021) compare representations with minibatches of 256 samples.
+MINIBATCH_SIZE = 256
 
 
 @dataclass(frozen=True)
 class CKAResult:
-    """The result of :func:`svcca.linear_cka`.
+    """The result of :func:`svcca.linear_cka`, :func:`svcca.rbf_cka` and :func:`svcca.minibatch_cka`.
 
     Attributes
     ----------
     cka : float
-        Linear CKA; in [0, 1] when biased, in [-1, 1] when debiased. Also ``.similarity``.
+        CKA; in [0, 1] when biased, in [-1, 1] when debiased. Also ``.similarity``.
     hsic_xy, hsic_xx, hsic_yy : float
         The HSIC estimates the ratio is made of (biased or unbiased, scaled as in the
-        module notes).
+        module notes; for minibatch CKA the mean over the batches).
     debiased : bool
         Whether the unbiased HSIC estimator was used.
-    method : {"features", "gram"}
-        Whether the feature-space products (p x q) or the n x n Gram matrices were used.
+    algorithm : {"features", "gram", "minibatch"}
+        Whether the feature-space products (p x q), the n x n Gram (kernel) matrices, or
+        per-batch estimates averaged over minibatches were used.
     n_samples, n_features_x, n_features_y : int
+    kernel : {"linear", "rbf"}
+        The kernel of both sides.
+    bandwidth : float or None
+        RBF only: sigma as a fraction of each side's median distance between samples.
+    n_batches : int
+        The number of minibatches (1 unless minibatch CKA).
     """
 
     cka: float
@@ -54,10 +67,13 @@ class CKAResult:
     hsic_xx: float
     hsic_yy: float
     debiased: bool
-    method: str
+    algorithm: str
     n_samples: int
     n_features_x: int
     n_features_y: int
+    kernel: str = "linear"
+    bandwidth: float | None = None
+    n_batches: int = 1
 
     @property
     def similarity(self) -> float:
@@ -76,21 +92,15 @@ class CKAResult:
     def __repr__(self) -> str:
         kind = "debiased" if self.debiased else "biased"
         return (
-            f"CKAResult(similarity={self.cka:.4f}, {kind}, method={self.method!r}, "
+            f"CKAResult(similarity={self.cka:.4f}, {self.kernel}, {kind}, algorithm={self.algorithm!r}, "
             f"n_samples={self.n_samples})"
         )
 
 
 def _check_real_pair(X: Any, Y: Any, what: str) -> tuple[Any, Any]:
-    X = check_array(X, "X", allow_complex=False)
-    Y = check_array(Y, "Y", allow_complex=False)
-    sx, sy = shape_of(X), shape_of(Y)
-    if sx[0] != sy[0]:
-        raise ValueError(
-            f"X and Y must have the same number of samples (rows); got X.shape={sx}, Y.shape={sy}"
-        )
-    if sx[0] < 2:
-        raise ValueError(f"{what} needs at least 2 samples; got X.shape={sx}, Y.shape={sy}")
+    """The pair check of the measures outside the CCA family: real, at least 2 samples."""
+    X, Y = check_pair(X, Y, allow_complex=False)
+    check_min_samples(X, Y, 2, what)
     return X, Y
 
 
@@ -169,7 +179,7 @@ def linear_cka(
     Y: Any,
     *,
     debiased: bool = False,
-    method: str = "auto",
+    algorithm: str = "auto",
     dtype: Any = None,
 ) -> CKAResult:
     """Linear centred kernel alignment between two layers' activations.
@@ -185,7 +195,7 @@ def linear_cka(
         recommend when features are many compared to samples: the biased estimate of
         independent layers is positive (about ``sqrt(p q) / n`` for white data), the
         debiased one is about 0.
-    method : {"auto", "features", "gram"}, default "auto"
+    algorithm : {"auto", "features", "gram"}, default "auto"
         ``"features"`` works with the p x q cross-product ``Xc^T Yc`` (cost O(n p q));
         ``"gram"`` with the n x n Gram matrices ``K = Xc Xc^T``, ``L = Yc Yc^T``
         (cost O(n^2 (p + q))). ``"auto"`` takes the feature path when ``max(p, q) < n``.
@@ -235,18 +245,18 @@ def linear_cka(
     >>> round(biased, 2), abs(unbiased) < 0.01
     (0.04, True)
     """
-    check_option(method, "method", _CKA_METHODS)
+    check_option(algorithm, "algorithm", CKA_ALGORITHMS)
     X, Y = _check_real_pair(X, Y, "CKA")
+    if debiased:
+        check_min_samples(X, Y, 4, "debiased CKA")
     ops = get_ops(X, Y, dtype=dtype)
     (Xc, ex), (Yc, ey) = _centre_scaled(ops, X), _centre_scaled(ops, Y)
     n, p = (int(s) for s in Xc.shape)
     q = int(Yc.shape[1])
-    if debiased and n < 4:
-        raise ValueError(f"debiased CKA needs at least 4 samples; got X.shape={(n, p)}, Y.shape={(n, q)}")
-    if method == "auto":
-        method = "features" if max(p, q) < n else "gram"
+    if algorithm == "auto":
+        algorithm = "features" if max(p, q) < n else "gram"
 
-    if method == "features":
+    if algorithm == "features":
         if debiased:
             hxy = _unbiased_hsic(n, *_hsic_terms_features(ops, Xc, Yc))
             hxx = _unbiased_hsic(n, *_hsic_terms_features(ops, Xc, Xc))
@@ -269,19 +279,273 @@ def linear_cka(
     if not debiased:
         scale = 1.0 / (n - 1) ** 2
         hxy, hxx, hyy = hxy * scale, hxx * scale, hyy * scale
-    for name, h, shape in (("X", hxx, (n, p)), ("Y", hyy, (n, q))):
+    value = _ratio(hxy, hxx, hyy, debiased, (n, p), (n, q))
+    # the HSIC terms of the data as given (the kernels scale as 2**(2 e) each)
+    hxy, hxx, hyy = _unscale(hxy, 2 * (ex + ey)), _unscale(hxx, 4 * ex), _unscale(hyy, 4 * ey)
+    return CKAResult(
+        cka=value, hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy, debiased=bool(debiased), algorithm=algorithm,
+        n_samples=n, n_features_x=p, n_features_y=q,
+    )  # fmt: skip
+
+
+def _ratio(hxy: float, hxx: float, hyy: float, debiased: bool, sx: tuple, sy: tuple) -> float:
+    """``HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))``, clipped to its range; a side whose HSIC
+    with itself is not positive has no varying feature."""
+    for name, h, shape in (("X", hxx, sx), ("Y", hyy, sy)):
         if not h > 0:
             raise ValueError(
                 f"{name} has no varying feature (shape {shape}): its HSIC with itself is {h:g}; "
                 f"CKA is undefined for it"
             )
-    value = hxy / math.sqrt(hxx * hyy)
-    value = float(np.clip(value, -1.0 if debiased else 0.0, 1.0))
-    # the HSIC terms of the data as given (the kernels scale as 2**(2 e) each)
+    return float(np.clip(hxy / math.sqrt(hxx * hyy), -1.0 if debiased else 0.0, 1.0))
+
+
+# --- CKA with an RBF kernel -------------------------------------------------------------
+
+
+def check_bandwidth(bandwidth: Any) -> float:
+    """The RBF bandwidth is a finite number > 0 (a fraction of the median distance)."""
+    real = isinstance(bandwidth, numbers.Real) and not isinstance(bandwidth, bool)
+    if not real or not 0 < float(bandwidth) < math.inf:
+        raise ValueError(
+            f"bandwidth must be a finite number > 0 (sigma as a fraction of the median distance); "
+            f"got {bandwidth!r}"
+        )
+    return float(bandwidth)
+
+
+def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> Any:
+    """``K - 1 = expm1(-D^2 / (2 sigma^2))`` of centred data, ``sigma = bandwidth x`` the
+    median distance between distinct samples.
+
+    The constant 1 is left out: centring removes it from ``H K H``, the unbiased HSIC is
+    blind to it, and without it the kernel keeps its precision for wide bandwidths, where
+    ``K`` itself rounds to 1 (the linear-CKA limit).
+    """
+    G = Xc @ ops.ct(Xc)
+    d = ops.diag_real(G)
+    D2 = d[:, None] + d[None, :] - 2.0 * G
+    D2 = D2 * (D2 > 0)  # rounding can make a distance slightly negative
+    n = int(D2.shape[0])
+    D2[ops.arange(n), ops.arange(n)] = 0.0
+    median = ops.upper_median(ops.sqrt(D2))
+    if not median > 0:
+        raise ValueError(
+            f"{name}: the median distance between samples is 0 (most samples are identical; shape "
+            f"{tuple(Xc.shape)}), so the RBF bandwidth sigma = bandwidth x median is 0; RBF CKA is "
+            f"undefined for it"
+        )
+    sigma = bandwidth * median
+    return ops.expm1(D2 * (-0.5 / (sigma * sigma)))
+
+
+def _centre_gram(ops: Any, K: Any) -> Any:
+    """``H K H`` for a symmetric kernel matrix."""
+    m = ops.sum(K, axis=0) / int(K.shape[0])
+    return K - m[:, None] - m[None, :] + ops.sum(m) / int(K.shape[0])
+
+
+def kernel_hsic(ops: Any, K: Any, L: Any, debiased: bool) -> float:
+    """HSIC of two kernel matrices (``K`` and ``L`` centred already when biased)."""
+    n = int(K.shape[0])
+    if debiased:
+        return _unbiased_hsic(n, *_hsic_terms_gram(ops, K, L))
+    return float(ops.sum(K * L)) / (n - 1) ** 2
+
+
+def rbf_cka(
+    X: Any,
+    Y: Any,
+    *,
+    bandwidth: float = RBF_BANDWIDTH,
+    debiased: bool = False,
+    dtype: Any = None,
+) -> CKAResult:
+    """Centred kernel alignment with Gaussian (RBF) kernels.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first. Real-valued.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    bandwidth : float, default 1.0
+        Each side's kernel width ``sigma`` as a fraction of that side's median Euclidean
+        distance between distinct samples (Kornblith et al. 2019; 1.0 is their reference
+        code's default; their tables also report 0.2, 0.4 and 0.8). Large values approach
+        linear CKA.
+    debiased : bool, default False
+        Use the unbiased HSIC estimator of Song et al. (2012), as in :func:`linear_cka`.
+    dtype : {None, numpy.float32, numpy.float64}, optional
+        Compute precision; float64 unless float32 is asked for.
+
+    Returns
+    -------
+    CKAResult
+        ``.similarity`` is the CKA value; ``kernel="rbf"``, ``algorithm="gram"``.
+
+    Raises
+    ------
+    ValueError
+        For non-2-D, empty, complex or NaN/Inf input, different sample counts, fewer than 4
+        samples when ``debiased=True``, a ``bandwidth`` that is not a positive number, or a
+        side whose median distance between samples is 0.
+
+    Notes
+    -----
+    ``K_ij = exp(-||x_i - x_j||^2 / (2 sigma_x^2))`` with ``sigma_x = bandwidth x
+    median_{i<j} ||x_i - x_j||`` (likewise ``L`` for ``Y``), then
+    ``CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))`` with ``HSIC(K, L) = tr(K H L H) /
+    (n - 1)^2``. Kornblith et al.'s code takes the median over all ``n^2`` squared
+    distances, the zero diagonal included; here it is over the distinct pairs, as their
+    text says. As ``sigma -> infinity``, ``H K H -> H X X^T H / sigma^2`` and the value tends
+    to linear CKA. Costs ``O(n^2 (p + q))`` time and two ``n x n`` matrices of memory.
+    Invariant to orthogonal maps, translations and isotropic scaling of either side.
+
+    References
+    ----------
+    Kornblith, Norouzi, Lee, Hinton (2019), Similarity of neural network representations
+    revisited, ICML. Song, Smola, Gretton, Bedo, Borgwardt (2012), Feature selection via
+    dependence maximization, JMLR 13.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 10))
+    >>> Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    >>> round(svcca.rbf_cka(X, 2.0 * X @ Q + 1.0).similarity, 6)
+    1.0
+    >>> wide = svcca.rbf_cka(X, X[:, :5], bandwidth=1e4).similarity   # the linear limit
+    >>> round(wide, 6) == round(svcca.linear_cka(X, X[:, :5]).similarity, 6)
+    True
+    """
+    bandwidth = check_bandwidth(bandwidth)
+    X, Y = _check_real_pair(X, Y, "CKA")
+    if debiased:
+        check_min_samples(X, Y, 4, "debiased CKA")
+    ops = get_ops(X, Y, dtype=dtype)
+    K = prepare_rbf(ops, X, bandwidth, debiased, "X")
+    L = prepare_rbf(ops, Y, bandwidth, debiased, "Y")
+    hxy, hxx, hyy = (kernel_hsic(ops, A, B, debiased) for A, B in ((K, L), (K, K), (L, L)))
+    (n, p), q = shape_of(X), shape_of(Y)[1]
+    return CKAResult(
+        cka=_ratio(hxy, hxx, hyy, debiased, (n, p), (n, q)), hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy,
+        debiased=bool(debiased), algorithm="gram", n_samples=n, n_features_x=p, n_features_y=q,
+        kernel="rbf", bandwidth=bandwidth,
+    )  # fmt: skip
+
+
+def prepare_rbf(ops: Any, X: Any, bandwidth: float, debiased: bool, name: str = "X") -> Any:
+    """One side of RBF CKA: its kernel minus 1, centred unless ``debiased``."""
+    E = rbf_kernel(ops, _centre(ops, X), bandwidth, name)
+    return E if debiased else _centre_gram(ops, E)
+
+
+# --- minibatch CKA ----------------------------------------------------------------------
+
+
+def check_batch_size(batch_size: Any) -> int:
+    """A minibatch holds at least 4 samples (the unbiased HSIC needs 4)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"batch_size must be an int >= 4; got {batch_size!r}")
+    if batch_size < 4:
+        raise ValueError(f"batch_size must be >= 4 (the unbiased HSIC needs 4 samples); got {batch_size}")
+    return int(batch_size)
+
+
+def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """``ceil(n / batch_size)`` consecutive row ranges of near-equal sizes (differing by at
+    most 1, none above ``batch_size``): no sample is left out."""
+    k = -(-n // batch_size)
+    edges = [(i * n) // k for i in range(k + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def minibatch_hsic(ops: Any, Xc: Any, Yc: Any, bounds: list[tuple[int, int]]) -> float:
+    """The sum over batches of the unbiased HSIC of the linear kernels."""
+    total = 0.0
+    for a, b in bounds:
+        Xb, Yb = Xc[a:b], Yc[a:b]
+        if max(int(Xb.shape[1]), int(Yb.shape[1])) < b - a:
+            terms = _hsic_terms_features(ops, Xb, Yb)
+        else:
+            terms = _hsic_terms_gram(ops, Xb @ ops.ct(Xb), Yb @ ops.ct(Yb))
+        total += _unbiased_hsic(b - a, *terms)
+    return total
+
+
+def minibatch_cka(X: Any, Y: Any, *, batch_size: int = MINIBATCH_SIZE, dtype: Any = None) -> CKAResult:
+    """Minibatch linear CKA: unbiased HSIC averaged over minibatches (Nguyen et al. 2021).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations of the first layer, samples first. Real-valued.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Activations of the second layer over the same samples.
+    batch_size : int, default 256
+        The most samples a minibatch holds (at least 4). The rows are split, in the order
+        given, into ``ceil(n_samples / batch_size)`` consecutive batches of near-equal sizes,
+        so no sample is left out; shuffle the rows first if their order carries structure.
+    dtype : {None, numpy.float32, numpy.float64}, optional
+        Compute precision; float64 unless float32 is asked for.
+
+    Returns
+    -------
+    CKAResult
+        ``.similarity`` is the minibatch CKA; ``debiased=True``, ``algorithm="minibatch"``,
+        ``n_batches``; the HSIC fields are the means over the batches.
+
+    Raises
+    ------
+    ValueError
+        For non-2-D, empty, complex or NaN/Inf input, different sample counts, fewer than 4
+        samples, a ``batch_size`` below 4, or a side with no varying feature.
+    TypeError
+        For a ``batch_size`` that is not an int.
+
+    Notes
+    -----
+    ``CKA_mb = (1/k) sum_i HSIC_1(K_i, L_i) / sqrt((1/k) sum_i HSIC_1(K_i, K_i) (1/k) sum_i
+    HSIC_1(L_i, L_i))`` with ``K_i``, ``L_i`` the linear kernels of batch ``i`` and
+    ``HSIC_1`` the unbiased estimator of Song et al. (2012). Each batch's HSIC is unbiased,
+    so their mean is too, and the ratio converges as batches accumulate: memory is one batch
+    of kernels, ``O(batch_size^2)``, whatever ``n_samples``. With one batch
+    (``batch_size >= n_samples``) the value is debiased linear CKA
+    (``linear_cka(X, Y, debiased=True)``).
+
+    References
+    ----------
+    Nguyen, Raghu, Kornblith (2021), Do wide and deep networks learn the same things?
+    Uncovering how neural network representations vary with width and depth, ICLR.
+    Song, Smola, Gretton, Bedo, Borgwardt (2012), Feature selection via dependence
+    maximization, JMLR 13.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 10))
+    >>> Y = X[:, :5] + 0.5 * rng.standard_normal((2000, 5))
+    >>> res = svcca.minibatch_cka(X, Y, batch_size=250)
+    >>> res.n_batches, round(res.similarity, 2), round(svcca.linear_cka(X, Y, debiased=True).similarity, 2)
+    (8, 0.57, 0.57)
+    """
+    batch_size = check_batch_size(batch_size)
+    X, Y = _check_real_pair(X, Y, "CKA")
+    check_min_samples(X, Y, 4, "minibatch CKA")
+    ops = get_ops(X, Y, dtype=dtype)
+    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X), _centre_scaled(ops, Y)
+    (n, p), q = shape_of(X), shape_of(Y)[1]
+    bounds = batch_bounds(n, batch_size)
+    k = len(bounds)
+    hxy, hxx, hyy = (minibatch_hsic(ops, A, B, bounds) / k for A, B in ((Xc, Yc), (Xc, Xc), (Yc, Yc)))
+    value = _ratio(hxy, hxx, hyy, True, (n, p), (n, q))
     hxy, hxx, hyy = _unscale(hxy, 2 * (ex + ey)), _unscale(hxx, 4 * ex), _unscale(hyy, 4 * ey)
     return CKAResult(
-        cka=value, hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy, debiased=bool(debiased), method=method,
-        n_samples=n, n_features_x=p, n_features_y=q,
+        cka=value, hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy, debiased=True, algorithm="minibatch",
+        n_samples=n, n_features_x=p, n_features_y=q, n_batches=k,
     )  # fmt: skip
 
 

@@ -194,7 +194,7 @@ def pwcca(
     (0.53, 0.9)
     """
     check_option(side, "side", SIDES)
-    res, wx, wy = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, method="auto", dtype=dtype, warn=warn)
+    res, wx, wy = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, algorithm="auto", dtype=dtype, warn=warn)
     rho = res.rho
     if side == "smaller":
         side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"

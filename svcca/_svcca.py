@@ -16,10 +16,10 @@ from ._cca import (
     _fix_signs,
     _offsets_dominate,
     cca_from_whitened,
-    whiten,
+    whiten_checked,
 )
 from ._pca import _centred_svd, _sign_flip, n_directions_for
-from ._validation import check_pair, resolve_keep, warn_sample_size
+from ._validation import check_epsilon, check_pair, resolve_keep, warn_sample_size
 
 __all__ = ["SVCCAResult", "svcca", "svd_reduce", "reduce_and_whiten"]
 
@@ -190,7 +190,7 @@ def reduce_and_whiten(
     if red is not None:
         return red
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
-    w = whiten(reduced, epsilon=epsilon, rtol=rtol, _ops=ops, _checked=True)
+    w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol)
     return _Reduction(w=replace(w, method="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
@@ -269,6 +269,7 @@ def svcca(
     2
     """
     keep = resolve_keep(keep, n_components)
+    epsilon = check_epsilon(epsilon)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     with ops.lapack_context():

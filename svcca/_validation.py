@@ -22,6 +22,8 @@ __all__ = [
     "check_array",
     "assert_finite",
     "check_pair",
+    "check_min_samples",
+    "check_count",
     "check_conv",
     "check_conv_pair",
     "check_option",
@@ -195,6 +197,22 @@ def check_pair(
     if sx[0] != sy[0]:
         raise ValueError(f"{nx} and {ny} must have the same number of samples (rows); got {got}")
     return X, Y
+
+
+def check_min_samples(X: Any, Y: Any, minimum: int, what: str) -> None:
+    """Raise ``ValueError`` when a checked pair has fewer than ``minimum`` samples."""
+    sx, sy = shape_of(X), shape_of(Y)
+    if sx[0] < minimum:
+        raise ValueError(f"{what} needs at least {minimum} samples; got X.shape={sx}, Y.shape={sy}")
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """A count (an int, not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
 
 
 def check_conv(x: Any, name: str, *, finite: bool = True) -> Any:

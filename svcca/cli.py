@@ -1,6 +1,6 @@
 """The ``svcca`` command line (also ``python -m svcca``).
 
-``svcca compare A B --method pwcca`` prints the similarity of two layers' activations
+``svcca compare A B --measure pwcca`` prints the similarity of two layers' activations
 stored in ``.npy``, ``.npz`` or ``.pt`` files, with its summaries and, on request, a
 permutation null and a bootstrap interval. Files are read without unpickling anything:
 ``numpy.load(..., allow_pickle=False)`` and ``torch.load(..., weights_only=True)``.
@@ -22,7 +22,6 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -274,8 +273,30 @@ def _seed(text: str) -> int:
     return _integer(text, 0, "non-negative integer")
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
+    return value
+
+
+# The options of the registry's measures as flags: flag -> (measure option, the measures taking it).
+_MEASURE_FLAGS = {
+    "keep": "--keep",
+    "n_components": "--n-components",
+    "side": "--side",
+    "debiased": "--debiased",
+    "bandwidth": "--bandwidth",
+    "batch_size": "--batch-size",
+}
+
+
 def _add_compare(subparsers: Any) -> None:
-    from .stats import MEASURES
+    from ._measures import MEASURES, entry
+    from ._pwcca import SIDES
 
     p = subparsers.add_parser(
         "compare",
@@ -288,7 +309,13 @@ def _add_compare(subparsers: Any) -> None:
     )
     p.add_argument("a", metavar="A", help="first activation file")
     p.add_argument("b", metavar="B", help="second activation file")
-    p.add_argument("--method", choices=MEASURES, default="pwcca", help="similarity measure (default: pwcca)")
+    p.add_argument(
+        "--measure",
+        choices=MEASURES,
+        default="pwcca",
+        help="similarity measure (default: pwcca): "
+        + "; ".join(f"{m}: {entry(m).summary}" for m in MEASURES),
+    )
     p.add_argument("--key", help="array name in both files (.npz, or .pt holding a dict)")
     p.add_argument("--key-a", help="array name in A (overrides --key)")
     p.add_argument("--key-b", help="array name in B (overrides --key)")
@@ -306,6 +333,19 @@ def _add_compare(subparsers: Any) -> None:
         type=_positive_int,
         metavar="K",
         help="svcca only: K directions per side (not --keep)",
+    )
+    p.add_argument("--side", choices=SIDES, help="pwcca only: whose projections weight (default: x)")
+    p.add_argument("--debiased", action="store_true", help="cka, rbf_cka: the unbiased HSIC estimator")
+    p.add_argument(
+        "--bandwidth",
+        type=_positive_float,
+        help="rbf_cka only: sigma as a fraction of the median distance between samples (default 1.0)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="B",
+        help="minibatch_cka only: at most B samples per batch (default 256)",
     )
     p.add_argument(
         "--null",
@@ -330,24 +370,27 @@ def _add_compare(subparsers: Any) -> None:
     p.set_defaults(func=_run_compare)
 
 
-def _measure_for(args: argparse.Namespace) -> tuple[Any, Callable[..., Any]]:
-    """The stats measure (a shortcut string when possible, so the null is vectorised) and the
-    function computing the full result."""
-    from . import stats
+def _measure_for(args: argparse.Namespace) -> Any:
+    """The :class:`svcca.Measure` the flags name: ``--measure`` with its option flags (a flag
+    of another measure is refused, naming the measures it applies to)."""
+    from ._measures import Measure, entry
 
-    if args.keep is not None or args.n_components is not None:
-        flag = "--keep" if args.keep is not None else "--n-components"
-        if args.method != "svcca":
-            raise CLIError(f"{flag} applies to --method svcca only; got --method {args.method}")
-        if args.keep is not None and args.n_components is not None:
+    e = entry(args.measure)
+    given = {opt: getattr(args, opt) for opt in _MEASURE_FLAGS if getattr(args, opt) not in (None, False)}
+    for opt in given:
+        if opt not in e.options:
+            from ._measures import MEASURES
+
+            takes = [m for m in MEASURES if opt in entry(m).options]
             raise CLIError(
-                "pass --keep (a variance fraction) or --n-components (a number of directions), not both"
+                f"{_MEASURE_FLAGS[opt]} applies to --measure {' or '.join(takes)} only; "
+                f"got --measure {args.measure}"
             )
-        from ._svcca import svcca
-
-        full = partial(svcca, keep=args.keep, n_components=args.n_components)
-        return partial(full, warn=False), full
-    return args.method, stats._SHORTCUTS[args.method]
+    if "keep" in given and "n_components" in given:
+        raise CLIError(
+            "pass --keep (a variance fraction) or --n-components (a number of directions), not both"
+        )
+    return Measure(args.measure, **given)
 
 
 def _run_compare(args: argparse.Namespace) -> int:
@@ -366,15 +409,16 @@ def _run_compare(args: argparse.Namespace) -> int:
         )
     if not 0 < args.confidence < 1:
         raise CLIError(f"--confidence must be in (0, 1); got {args.confidence}")
-    measure, full = _measure_for(args)
+    measure = _measure_for(args)
     X, Y = A.array, B.array
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SampleSizeWarning)
-        result = full(X, Y) if not isinstance(measure, str) else full(X, Y, warn=True)
+        result = measure(X, Y, warn=True)
     out: dict[str, Any] = {
         "a": {"path": A.path, "key": A.key, "shape": list(X.shape)},
         "b": {"path": B.path, "key": B.key, "shape": list(Y.shape)},
-        "method": args.method,
+        "measure": measure.name,
+        "options": measure.options,
         "similarity": float(result.similarity),
         "summaries": {k: float(v) for k, v in result.summaries().items() if k != "similarity"},
     }
@@ -388,9 +432,9 @@ def _run_compare(args: argparse.Namespace) -> int:
             "verdict": diag.verdict,
         }
     if args.null is not None:
-        perm = stats.permutation_test(X, Y, measure, n_permutations=args.null, rng=args.seed)
+        perm = stats.permutation_test(X, Y, measure, n_resamples=args.null, rng=args.seed)
         out["permutation_null"] = {
-            "n_permutations": perm.n_permutations,
+            "n_resamples": perm.n_resamples,
             "seed": args.seed,
             "mean": perm.null_mean,
             "std": perm.null_std,
@@ -399,10 +443,11 @@ def _run_compare(args: argparse.Namespace) -> int:
         }
     if args.ci is not None:
         ci = stats.bootstrap_ci(
-            X, Y, measure, n_boot=args.ci, confidence=args.confidence, method=args.ci_method, rng=args.seed
-        )
+            X, Y, measure, n_resamples=args.ci, confidence=args.confidence, method=args.ci_method,
+            rng=args.seed,
+        )  # fmt: skip
         out["bootstrap"] = {
-            "n_boot": ci.n_boot,
+            "n_resamples": ci.n_resamples,
             "seed": args.seed,
             "confidence": ci.confidence,
             "method": ci.method,
@@ -427,7 +472,8 @@ def _format_compare(out: dict[str, Any]) -> str:
         d = out[side]
         where = f"{d['path']}[{d['key']}]" if d["key"] is not None else d["path"]
         lines.append(f"{side.upper()}: {where}  ({d['shape'][0]} samples x {d['shape'][1]} features)")
-    lines.append(f"method: {out['method']}")
+    opts = ", ".join(f"{k}={v}" for k, v in out["options"].items())
+    lines.append(f"measure: {out['measure']}" + (f" ({opts})" if opts else ""))
     lines.append(f"{'similarity':<24}{out['similarity']:.6f}")
     for k, v in out["summaries"].items():
         lines.append(f"{k:<24}{v:.6g}" if k != "n_components" else f"{k:<24}{int(v)}")
@@ -436,13 +482,13 @@ def _format_compare(out: dict[str, Any]) -> str:
     if "permutation_null" in out:
         d = out["permutation_null"]
         lines.append(
-            f"permutation null ({d['n_permutations']} shuffles, seed {d['seed']}): mean {d['mean']:.6f}, "
+            f"permutation null ({d['n_resamples']} shuffles, seed {d['seed']}): mean {d['mean']:.6f}, "
             f"95th percentile {d['quantile_95']:.6f}, p = {d['p_value']:.4g}"
         )
     if "bootstrap" in out:
         d = out["bootstrap"]
         lines.append(
-            f"bootstrap {100 * d['confidence']:g}% interval ({d['n_boot']} resamples, {d['method']}, "
+            f"bootstrap {100 * d['confidence']:g}% interval ({d['n_resamples']} resamples, {d['method']}, "
             f"seed {d['seed']}): [{d['low']:.6f}, {d['high']:.6f}]"
             + (f"; {d['n_degenerate']} degenerate resamples left out" if d.get("n_degenerate") else "")
         )

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._backend import _np_compute_dtype, get_ops, to_numpy
-from ._cca import CCAResult, Whitened, _input_eps, _no_varying, cca_from_whitened, whiten
+from ._cca import ALGORITHMS, CCAResult, Whitened, _input_eps, _no_varying, cca_from_whitened, whiten
 from ._validation import (
     assert_finite,
     check_conv_pair,
@@ -207,7 +207,7 @@ def dft_cca(
     *,
     epsilon: float = 0.0,
     rtol: float | None = None,
-    method: str = "auto",
+    algorithm: str = "auto",
     batch_size: int | None = None,
     dtype: Any = None,
     warn: bool = True,
@@ -230,7 +230,7 @@ def dft_cca(
     rtol : float, optional
         Relative rank tolerance within a frequency, as in :func:`svcca.cca`; default
         ``max(n_samples, channels) * eps`` of the input's precision.
-    method : {"auto", "gram", "svd"}, default "auto"
+    algorithm : {"auto", "gram", "svd"}, default "auto"
         ``"gram"``: every frequency from its accumulated channel covariance, whitened by an
         eigendecomposition batched over frequencies (fast; memory independent of
         ``n_samples``). ``"svd"``: every frequency from its coefficients, whitened by the SVD
@@ -259,7 +259,7 @@ def dft_cca(
     ------
     ValueError
         For input that is not 4-D, complex, empty or not finite, different sample counts,
-        fewer than 2 samples, or an unknown ``method``, ``dtype`` or ``batch_size``.
+        fewer than 2 samples, or an unknown ``algorithm``, ``dtype`` or ``batch_size``.
     TypeError
         For input that cannot be read as a numeric array.
 
@@ -323,7 +323,7 @@ def dft_cca(
     >>> bool(np.abs(res.rho - full.rho).max() < 1e-10)
     True
     """
-    check_option(method, "method", ("auto", "gram", "svd"))
+    check_option(algorithm, "algorithm", ALGORITHMS)
     epsilon = check_epsilon(epsilon)
     if rtol is not None and not (isinstance(rtol, numbers.Real) and 0.0 <= float(rtol) < 1.0):
         raise ValueError(f"rtol must be None or a number in [0, 1); got {rtol!r}")
@@ -358,7 +358,7 @@ def dft_cca(
             yield x, _spectrum(ops, x, fr, row, col)
 
     # pass 1: per-frequency moments (and Gram matrices unless every frequency takes the SVD path)
-    grams = method != "svd"
+    grams = algorithm != "svd"
     mx, my = _Moments(), _Moments()
     gxy: Any = None
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite input is reported below
@@ -401,7 +401,7 @@ def dft_cca(
         s = ops.clip01(ops.svdvals(M))
         for f in np.flatnonzero(both):
             rho_f[f], how[f] = s[f, : min(x_ranks[f], y_ranks[f])], "gram"
-        if method == "auto":
+        if algorithm == "auto":
             redo = ((sx.n_kept > 0) & ~sx.accurate) | ((sy.n_kept > 0) & ~sy.accurate)
         else:
             redo = np.zeros(F, dtype=bool)
@@ -468,7 +468,7 @@ def _whiten_frequency(
     if real_valued:  # a self-conjugate frequency: real coefficients, a real CCA
         D = D.real
     try:
-        return whiten(D, epsilon=epsilon, rtol=rtol, method="svd", dtype=dtype)
+        return whiten(D, epsilon=epsilon, rtol=rtol, algorithm="svd", dtype=dtype)
     except ValueError as exc:
         if "no varying feature" in str(exc):
             return None
@@ -508,7 +508,7 @@ class DFTCCAResult:
         The ridge that was used.
     frequency_method : tuple of str
         The path each frequency took, ``"gram"`` or ``"svd"`` (see :func:`dft_cca`'s
-        ``method``); ``"none"`` where a layer has rank 0.
+        ``algorithm``); ``"none"`` where a layer has rank 0.
     """
 
     rho: Any

@@ -1,14 +1,16 @@
 """Statistics for similarity measures: baselines, permutation nulls, bootstrap intervals, tests.
 
-Every function takes a *measure*: a callable ``measure(X, Y)`` returning a result with a
-``.similarity`` attribute (every result of this package has one) or a plain float, or one
-of the shortcuts ``"cca"``, ``"svcca"``, ``"pwcca"``, ``"cka"``, ``"cka_debiased"``,
-``"procrustes"`` (the package's functions with their defaults). Anything random takes
-``rng`` (None, an int seed or a ``numpy.random.Generator``).
+Every function takes a *measure*: a name from the registry (:data:`MEASURES`: ``"cca"``,
+``"svcca"``, ``"pwcca"``, ``"cka"``, ``"rbf_cka"``, ``"minibatch_cka"``, ``"procrustes"``)
+with its options (``measure_options={"keep": 0.95}``), a :class:`svcca.Measure`, or a
+callable ``measure(X, Y)`` returning a result with a ``.similarity`` attribute (every
+result of this package has one) or a plain float. Anything random takes ``rng`` (None, an
+int seed or a ``numpy.random.Generator``); every resample count is ``n_resamples``.
 
-For the shortcuts the permutation null is vectorised: each side is centred (and, for the
-CCA family, whitened) once, and the similarity of every permutation in a batch comes from
-one batched product and one batched SVD, never from a Python loop calling the measure.
+For registry measures the permutation null is batched: each side is prepared once (centred,
+whitened, its kernel formed), and the similarity of every permutation in a batch comes
+from one batched product and one batched SVD, never from a Python loop calling the measure.
+The input is checked once, at the public function.
 
 Under independence, a CCA similarity is not 0: with ``n`` samples and ``p``, ``q``
 features the expected Pillai trace is ``p q / (n - 1)``, and when ``p + q > n - 1`` some
@@ -17,21 +19,27 @@ correlations are 1 whatever the data. Always compare against a baseline.
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._backend import get_ops, is_torch, to_numpy
-from ._cca import CCAResult, whiten
-from ._cka import _centre, _check_real_pair, _procrustes_factor, _self_hsic, linear_cka, procrustes
-from ._pwcca import pwcca
-from ._svcca import svcca, svd_reduce
-from ._validation import SampleSizeWarning, check_option, check_pair, check_rng, shape_of, warn_sample_size
+from ._cca import CCAResult
+from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, real_only, resolve, take_rows
+from ._validation import (
+    SampleSizeWarning,
+    check_count,
+    check_min_samples,
+    check_option,
+    check_pair,
+    check_rng,
+    shape_of,
+    warn_sample_size,
+)
 
 __all__ = [
     "MEASURES",
@@ -50,11 +58,6 @@ __all__ = [
     "sample_size_diagnostic",
 ]
 
-#: The measures that can be named by a string.
-MEASURES = ("cca", "svcca", "pwcca", "cka", "cka_debiased", "procrustes")
-
-# Memory for one batch of permuted copies (bytes); a batch never holds more than this.
-_BATCH_BYTES = 64 * 2**20
 # Permutations are drawn in blocks of this many, whatever the measure, so that the
 # vectorised and the looped null see the same permutations for the same seed.
 _PERM_BLOCK = 256
@@ -63,51 +66,20 @@ _PERM_BLOCK = 256
 # --- measures ---------------------------------------------------------------------------
 
 
-def _cca_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
-    from ._cca import cca
-
-    return cca(X, Y, warn=warn)
-
-
-def _svcca_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
-    return svcca(X, Y, warn=warn)
-
-
-def _pwcca_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
-    return pwcca(X, Y, warn=warn)
-
-
-def _cka_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
-    return linear_cka(X, Y)
-
-
-def _cka_debiased_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
-    return linear_cka(X, Y, debiased=True)
-
-
-def _procrustes_measure(X: Any, Y: Any, *, warn: bool = False) -> Any:
-    return procrustes(X, Y)
-
-
-_SHORTCUTS: dict[str, Callable[..., Any]] = {
-    "cca": _cca_measure,
-    "svcca": _svcca_measure,
-    "pwcca": _pwcca_measure,
-    "cka": _cka_measure,
-    "cka_debiased": _cka_debiased_measure,
-    "procrustes": _procrustes_measure,
-}
-
-
-def get_measure(measure: str | Callable[..., Any]) -> tuple[str, Callable[[Any, Any], float]]:
+def get_measure(
+    measure: str | Measure | Callable[..., Any], measure_options: Mapping[str, Any] | None = None
+) -> tuple[str, Callable[[Any, Any], float]]:
     """Resolve a measure to ``(name, f)`` where ``f(X, Y)`` returns the similarity as a float.
 
     Parameters
     ----------
-    measure : str or callable
-        One of :data:`MEASURES`, or a callable ``measure(X, Y)`` returning a result with a
-        ``.similarity`` attribute or a number. String shortcuts never warn about sample
-        size (the statistics functions warn once for the observed pair instead).
+    measure : str, svcca.Measure or callable
+        One of :data:`MEASURES` (with ``measure_options``), a :class:`svcca.Measure`, or a
+        callable ``measure(X, Y)`` returning a result with a ``.similarity`` attribute or
+        a number. Registry measures never warn about sample size here (the statistics
+        functions warn once for the observed pair instead).
+    measure_options : dict, optional
+        The options of a measure given by name (``{"keep": 0.95}`` for ``"svcca"``).
 
     Returns
     -------
@@ -117,9 +89,11 @@ def get_measure(measure: str | Callable[..., Any]) -> tuple[str, Callable[[Any, 
     Raises
     ------
     ValueError
-        For an unknown string (the message lists :data:`MEASURES`).
+        For an unknown string (the message lists :data:`MEASURES`) or an option the
+        measure does not take.
     TypeError
-        For anything that is neither a string nor callable.
+        For anything that is neither a string, a Measure nor callable, or options given
+        with a callable.
 
     Examples
     --------
@@ -130,17 +104,30 @@ def get_measure(measure: str | Callable[..., Any]) -> tuple[str, Callable[[Any, 
     >>> name, round(f(X, 2 * X), 6)
     ('cka', 1.0)
     """
-    if isinstance(measure, str):
-        check_option(measure, "measure", MEASURES)
-        fn = _SHORTCUTS[measure]
-        return measure, lambda X, Y: _as_similarity(fn(X, Y), measure)
+    m = _registered(measure, measure_options)
+    if m is not None:
+        return m.name, lambda X, Y: _as_similarity(m(X, Y, warn=False), m.name)
+    assert callable(measure)  # _registered refused anything else
+    fn = measure
+    name = getattr(fn, "__name__", type(fn).__name__)
+    return name, lambda X, Y: _as_similarity(fn(X, Y), name)
+
+
+def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Measure | None:
+    """The :class:`Measure` of a name or Measure (options checked here, once); None for a
+    callable."""
+    if isinstance(measure, (str, Measure)):
+        return resolve(measure, measure_options)
     if not callable(measure):
         raise TypeError(
-            f"measure must be one of {', '.join(map(repr, MEASURES))} or a callable measure(X, Y); "
-            f"got {type(measure).__name__}"
+            f"measure must be one of {', '.join(map(repr, MEASURES))}, a svcca.Measure or a callable "
+            f"measure(X, Y); got {type(measure).__name__}"
         )
-    name = getattr(measure, "__name__", type(measure).__name__)
-    return name, lambda X, Y: _as_similarity(measure(X, Y), name)
+    if measure_options:
+        raise TypeError(
+            "measure_options apply to a measure given by name; pass them to your callable instead"
+        )
+    return None
 
 
 def _as_similarity(result: Any, name: str) -> float:
@@ -158,223 +145,27 @@ def _array_like(x: Any) -> bool:
     return isinstance(x, np.ndarray | np.generic) or is_torch(x)
 
 
-def _observed(measure: Any, f: Callable[[Any, Any], float], X: Any, Y: Any) -> float:
-    """The similarity of the observed pair; string shortcuts of the CCA family warn here,
+def _check_input(X: Any, Y: Any, m: Measure | None) -> tuple[Any, Any]:
+    """The one check of a statistics function's pair: real-valued for the measures outside
+    the CCA family, at least the samples the measure needs."""
+    X, Y = check_pair(X, Y, allow_complex=m is None or not real_only(m))
+    if m is not None:
+        check_min_samples(X, Y, entry_of(m).min_samples, m.name)
+    return X, Y
+
+
+def _observed(m: Measure | None, f: Callable[[Any, Any], float], X: Any, Y: Any) -> float:
+    """The similarity of the observed pair; registry measures of the CCA family warn here,
     once, about sample size (their calls on resampled or random data never do)."""
-    if isinstance(measure, str):
-        return _as_similarity(_SHORTCUTS[measure](X, Y, warn=True), measure)
+    if m is not None:
+        return _as_similarity(m(X, Y, warn=True), m.name)
     return f(X, Y)
 
 
-def _take_rows(A: Any, idx: np.ndarray) -> Any:
-    if is_torch(A):
-        import torch
-
-        return A[torch.as_tensor(idx, device=A.device)]
-    return A[idx]
-
-
-def _check_count(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
-    return int(value)
-
-
-# --- batched engines: similarity of (X, Y[perm]) for a batch of permutations ------------
-
-
-def _svdvals(M: Any) -> Any:
-    if is_torch(M):
-        import torch
-
-        return torch.linalg.svdvals(M)
-    return np.linalg.svd(M, compute_uv=False)
-
-
-def _svd_u(M: Any) -> tuple[Any, Any]:
-    if is_torch(M):
-        import torch
-
-        U, s, _ = torch.linalg.svd(M, full_matrices=False)
-        return U, s
-    U, s, _ = np.linalg.svd(M, full_matrices=False)
-    return U, s
-
-
-def _clip(a: Any, lo: float, hi: float) -> Any:
-    if is_torch(a):
-        return a.clamp(lo, hi)
-    return np.clip(a, lo, hi)
-
-
-class _Engine:
-    """Similarity of ``(X, Y[perm])`` for each row of a ``(B, n)`` array of permutations."""
-
-    ops: Any
-    bytes_per_perm: int
-
-    def batch(self, perms: Any) -> Any:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def __call__(self, perms: np.ndarray) -> np.ndarray:
-        out = np.empty(perms.shape[0])
-        step = max(1, _BATCH_BYTES // max(self.bytes_per_perm, 1))
-        for start in range(0, perms.shape[0], step):
-            chunk = perms[start : start + step]
-            idx = self.ops.from_numpy(chunk, like=self._like) if self.ops.name == "torch" else chunk
-            out[start : start + step] = to_numpy(self.batch(idx))
-        return out
-
-    _like: Any = None
-
-
-class _CCAEngine(_Engine):
-    """CCA, SVCCA and PWCCA: whiten each side once; permuting Y permutes the rows of ``Z_y``,
-    so the correlations of each permutation are the singular values of ``Z_x^H Z_y[perm]``."""
-
-    def __init__(self, X: Any, Y: Any, kind: str) -> None:
-        ops = self.ops = get_ops(X, Y)
-        self.kind = kind
-        if kind == "svcca":
-            _, rx, *_ = svd_reduce(X, 0.99, ops)
-            _, ry, *_ = svd_reduce(Y, 0.99, ops)
-            wx = whiten(rx, _ops=ops, _checked=True)
-            wy = whiten(ry, _ops=ops, _checked=True)
-        else:
-            wx = whiten(X, _ops=ops, _checked=True)
-            wy = whiten(Y, _ops=ops, _checked=True)
-        self.ranks = (wx.rank, wy.rank)
-        Zx = wx.Z()
-        self.ZxH = ops.ct(Zx)
-        self.Zy = wy.Z()
-        self._like = self.Zy
-        n = wx.n_samples
-        itemsize = 16 if ops.is_complex(self.Zy) else 8
-        self.bytes_per_perm = itemsize * (n * wy.rank + 3 * wx.rank * wy.rank)
-        if kind == "pwcca":
-            # PWCCA weights alpha_i ∝ sum_j |<x_j, h_i>| with h_i = Z_x a_i: precompute Xc^H Z_x
-            Xc = ops.asarray(X) - wx.mean
-            self.C = ops.ct(Xc) @ Zx
-            self.bytes_per_perm += itemsize * int(self.C.shape[0]) * wx.rank
-
-    def batch(self, perms: Any) -> Any:
-        M = self.ZxH @ self.Zy[perms]  # (B, rx, ry)
-        if self.kind != "pwcca":
-            return _clip(_svdvals(M), 0.0, 1.0).mean(-1)
-        U, s = _svd_u(M)
-        alpha = self.ops.abs(self.C @ U).sum(-2)  # (B, k)
-        alpha = alpha / alpha.sum(-1, keepdims=True)
-        return (alpha * _clip(s, 0.0, 1.0)).sum(-1)
-
-
-class _CKAEngine(_Engine):
-    """Linear CKA: the self-similarities are permutation invariant; only the cross term
-    ``||Xc^T Yc[perm]||_F^2`` (or ``<K, L[perm, perm]>`` when n^2 < p q) changes."""
-
-    def __init__(self, X: Any, Y: Any, debiased: bool) -> None:
-        X, Y = _check_real_pair(X, Y, "CKA")
-        ops = self.ops = get_ops(X, Y)
-        self.debiased = debiased
-        Xc, Yc = _centre(ops, X), _centre(ops, Y)
-        n, p = (int(s) for s in Xc.shape)
-        if debiased and n < 4:
-            linear_cka(X, Y, debiased=True)  # raises its message
-        hxx, hyy = _self_hsic(ops, Xc, debiased), _self_hsic(ops, Yc, debiased)
-        if not (hxx > 0 and hyy > 0):
-            linear_cka(X, Y, debiased=debiased)  # raises its message for the dead side
-        q = int(Yc.shape[1])
-        self.n = n
-        self.use_gram = n * n < p * q
-        if self.use_gram:
-            K = Xc @ ops.ct(Xc)
-            L = Yc @ ops.ct(Yc)
-            if debiased:
-                eye = ops.eye(n, like=K)
-                K, L = K - K * eye, L - L * eye
-            self.K, self.L = K, L
-            self._like = L
-            self.bytes_per_perm = 8 * 2 * n * n
-        else:
-            self.XcT, self.Yc = ops.ct(Xc), Yc
-            self._like = Yc
-            self.bytes_per_perm = 8 * (n * q + 2 * p * q)
-        if debiased:
-            dx = ops.sum(Xc * Xc, axis=1)
-            dy = ops.sum(Yc * Yc, axis=1)
-            sx, sy = ops.sum(Xc, axis=0), ops.sum(Yc, axis=0)
-            self.dx, self.dy = dx, dy
-            self.u = Xc @ sx - dx
-            self.v = Yc @ sy - dy
-            self.ones = (float(ops.sum(sx * sx)) - float(ops.sum(dx))) * (
-                float(ops.sum(sy * sy)) - float(ops.sum(dy))
-            )
-            self.norm = math.sqrt(hxx * hyy)
-        else:
-            self.norm = math.sqrt(hxx * hyy) * (n - 1) ** 2
-
-    def batch(self, perms: Any) -> Any:
-        if self.use_gram:
-            Lp = self.L[perms[:, :, None], perms[:, None, :]]
-            cross = (self.K * Lp).sum((-2, -1))
-        else:
-            M = self.XcT @ self.Yc[perms]
-            cross = (M * M).sum((-2, -1))
-            if self.debiased:
-                cross = cross - self.dy[perms] @ self.dx
-        if not self.debiased:
-            return _clip(cross / self.norm, 0.0, 1.0)
-        n = self.n
-        hsic = (cross + self.ones / ((n - 1) * (n - 2)) - 2.0 * (self.v[perms] @ self.u) / (n - 2)) / (
-            n * (n - 3)
-        )
-        return _clip(hsic / self.norm, -1.0, 1.0)
-
-
-class _ProcrustesEngine(_Engine):
-    """Procrustes: the nuclear norm of ``Ax^T Ay[perm]`` for the centred unit-norm factors."""
-
-    def __init__(self, X: Any, Y: Any) -> None:
-        X, Y = _check_real_pair(X, Y, "Procrustes")
-        ops = self.ops = get_ops(X, Y)
-        self.AxT = ops.ct(_procrustes_factor(ops, X, "X"))
-        self.Ay = _procrustes_factor(ops, Y, "Y")
-        self._like = self.Ay
-        n, r = (int(s) for s in self.Ay.shape)
-        self.bytes_per_perm = 8 * (n * r + 3 * int(self.AxT.shape[0]) * r)
-
-    def batch(self, perms: Any) -> Any:
-        return _clip(_svdvals(self.AxT @ self.Ay[perms]).sum(-1), 0.0, 1.0)
-
-
-class _LoopEngine(_Engine):
-    """Any callable measure: one call per permutation."""
-
-    def __init__(self, X: Any, Y: Any, f: Callable[[Any, Any], float]) -> None:
-        self.X, self.Y, self.f = X, Y, f
-
-    def __call__(self, perms: np.ndarray) -> np.ndarray:
-        # the observed pair warned about its sample size once; shuffles have the same size
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SampleSizeWarning)
-            return np.array([self.f(self.X, _take_rows(self.Y, perm)) for perm in perms], dtype=np.float64)
-
-
-def _engine(name: str, measure: Any, X: Any, Y: Any, f: Callable[[Any, Any], float]) -> _Engine:
-    if not isinstance(measure, str):
-        return _LoopEngine(X, Y, f)
-    if name in ("cca", "svcca", "pwcca"):
-        return _CCAEngine(X, Y, name)
-    if name in ("cka", "cka_debiased"):
-        return _CKAEngine(X, Y, debiased=name == "cka_debiased")
-    return _ProcrustesEngine(X, Y)
-
-
-def _permutation_blocks(n: int, n_permutations: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+def _permutation_blocks(n: int, n_resamples: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     done = 0
-    while done < n_permutations:
-        b = min(_PERM_BLOCK, n_permutations - done)
+    while done < n_resamples:
+        b = min(_PERM_BLOCK, n_resamples - done)
         yield rng.permuted(np.tile(np.arange(n), (b, 1)), axis=1)
         done += b
 
@@ -390,22 +181,24 @@ class PermutationTestResult:
     ----------
     observed : float
         The similarity of ``X`` and ``Y`` as paired.
-    null_distribution : numpy.ndarray of shape (n_permutations,)
+    null_distribution : numpy.ndarray of shape (n_resamples,)
         The similarity after each shuffle of ``Y``'s samples.
     p_value : float
-        ``(1 + #{null >= observed}) / (1 + n_permutations)``: one-sided (more similar
+        ``(1 + #{null >= observed}) / (1 + n_resamples)``: one-sided (more similar
         than chance), never 0.
-    n_permutations : int
+    n_resamples : int
+        The number of shuffles.
     measure : str
         The measure's name.
     vectorised : bool
-        Whether the batched path was used (string shortcuts) or one call per permutation.
+        Whether the registry's batched path was used, or one call per permutation (a
+        callable measure).
     """
 
     observed: float
     null_distribution: np.ndarray
     p_value: float
-    n_permutations: int
+    n_resamples: int
     measure: str
     vectorised: bool
 
@@ -417,7 +210,7 @@ class PermutationTestResult:
     @property
     def null_std(self) -> float:
         """Standard deviation of the null distribution."""
-        return float(self.null_distribution.std(ddof=1)) if self.n_permutations > 1 else 0.0
+        return float(self.null_distribution.std(ddof=1)) if self.n_resamples > 1 else 0.0
 
     def null_quantile(self, q: float = 0.95) -> float:
         """A quantile of the null distribution (e.g. the 95% chance level)."""
@@ -426,7 +219,7 @@ class PermutationTestResult:
     def __repr__(self) -> str:
         return (
             f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
-            f"p_value={self.p_value:.4g}, n_permutations={self.n_permutations}, measure={self.measure!r})"
+            f"p_value={self.p_value:.4g}, n_resamples={self.n_resamples}, measure={self.measure!r})"
         )
 
 
@@ -439,9 +232,10 @@ def _p_value(observed: float, null: np.ndarray) -> float:
 def permutation_test(
     X: Any,
     Y: Any,
-    measure: str | Callable[..., Any] = "cca",
+    measure: str | Measure | Callable[..., Any] = "cca",
     *,
-    n_permutations: int = 1000,
+    measure_options: Mapping[str, Any] | None = None,
+    n_resamples: int = 1000,
     rng: Any = None,
 ) -> PermutationTestResult:
     """Permutation test of a similarity: shuffle the pairing of samples between the layers.
@@ -452,10 +246,13 @@ def permutation_test(
         Activations of the first layer, samples first.
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer over the same samples.
-    measure : str or callable, default "cca"
-        One of :data:`MEASURES` (vectorised) or a callable ``measure(X, Y)`` returning a
-        result with ``.similarity`` or a float (called once per permutation).
-    n_permutations : int, default 1000
+    measure : str, svcca.Measure or callable, default "cca"
+        One of :data:`MEASURES` or a :class:`svcca.Measure` (batched: each side is
+        prepared once), or a callable ``measure(X, Y)`` returning a result with
+        ``.similarity`` or a float (called once per permutation).
+    measure_options : dict, optional
+        The options of a measure given by name, e.g. ``{"keep": 0.95}`` for ``"svcca"``.
+    n_resamples : int, default 1000
         Number of shuffles of ``Y``'s rows.
     rng : None, int or numpy.random.Generator
         Seeds the permutations. The same seed gives the same permutations whichever
@@ -469,8 +266,8 @@ def permutation_test(
     Raises
     ------
     ValueError
-        For invalid arrays (as the measure raises them), an unknown measure name, or
-        ``n_permutations < 1``.
+        For invalid arrays (checked once, here), an unknown measure name or option, or
+        ``n_resamples < 1``.
 
     Notes
     -----
@@ -495,31 +292,34 @@ def permutation_test(
     >>> latent = rng.standard_normal((200, 2))
     >>> X = np.hstack([latent, rng.standard_normal((200, 3))])
     >>> Y = np.hstack([latent @ [[1.0, 2.0], [0.5, -1.0]], rng.standard_normal((200, 4))])
-    >>> res = stats.permutation_test(X, Y, "cca", n_permutations=199, rng=0)
+    >>> res = stats.permutation_test(X, Y, "cca", n_resamples=199, rng=0)
     >>> round(res.observed, 2), round(res.null_mean, 2), res.p_value
     (0.49, 0.15, 0.005)
     """
-    X, Y = check_pair(X, Y)
-    n_permutations = _check_count(n_permutations, "n_permutations")
-    name, f = get_measure(measure)
+    m = _registered(measure, measure_options)
+    X, Y = _check_input(X, Y, m)
+    n_resamples = check_count(n_resamples, "n_resamples")
     gen = check_rng(rng)
-    engine = _engine(name, measure, X, Y, f)
     n = shape_of(X)[0]
-    if isinstance(engine, _LoopEngine):
+    if m is None:
+        name, f = get_measure(measure)
+        engine: Any = LoopEngine(X, Y, f)
         observed = f(X, Y)
     else:
-        if isinstance(engine, _CCAEngine):
+        name = m.name
+        engine = build_engine(m, X, Y, get_ops(X, Y))
+        if engine.ranks is not None:
             warn_sample_size(n, *engine.ranks)
         # the observed value through the same arithmetic as the null (exact ties stay ties)
         observed = float(engine(np.arange(n)[None, :])[0])
-    null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_permutations, gen)])
+    null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_resamples, gen)])
     return PermutationTestResult(
         observed=observed,
         null_distribution=null,
         p_value=_p_value(observed, null),
-        n_permutations=n_permutations,
+        n_resamples=n_resamples,
         measure=name,
-        vectorised=not isinstance(engine, _LoopEngine),
+        vectorised=m is not None,
     )
 
 
@@ -534,18 +334,19 @@ class RandomBaselineResult:
     ----------
     observed : float
         The similarity of ``X`` and ``Y``.
-    null_distribution : numpy.ndarray of shape (n_draws,)
+    null_distribution : numpy.ndarray of shape (n_resamples,)
         The similarity of each pair of independent random matrices.
     match : {"shape", "spectrum"}
         What the random matrices share with the data.
-    n_draws : int
+    n_resamples : int
+        The number of random pairs.
     measure : str
     """
 
     observed: float
     null_distribution: np.ndarray
     match: str
-    n_draws: int
+    n_resamples: int
     measure: str
 
     @property
@@ -556,7 +357,7 @@ class RandomBaselineResult:
     @property
     def std(self) -> float:
         """Standard deviation of the random pairs' similarity."""
-        return float(self.null_distribution.std(ddof=1)) if self.n_draws > 1 else 0.0
+        return float(self.null_distribution.std(ddof=1)) if self.n_resamples > 1 else 0.0
 
     @property
     def excess(self) -> float:
@@ -565,13 +366,13 @@ class RandomBaselineResult:
 
     @property
     def p_value(self) -> float:
-        """``(1 + #{random >= observed}) / (1 + n_draws)``."""
+        """``(1 + #{random >= observed}) / (1 + n_resamples)``."""
         return _p_value(self.observed, self.null_distribution)
 
     def __repr__(self) -> str:
         return (
             f"RandomBaselineResult(observed={self.observed:.4f}, mean={self.mean:.4f}, std={self.std:.4f}, "
-            f"match={self.match!r}, n_draws={self.n_draws}, measure={self.measure!r})"
+            f"match={self.match!r}, n_resamples={self.n_resamples}, measure={self.measure!r})"
         )
 
 
@@ -597,9 +398,10 @@ class _SpectrumSampler:
 def random_baseline(
     X: Any,
     Y: Any,
-    measure: str | Callable[..., Any] = "cca",
+    measure: str | Measure | Callable[..., Any] = "cca",
     *,
-    n_draws: int = 100,
+    measure_options: Mapping[str, Any] | None = None,
+    n_resamples: int = 100,
     match: str = "shape",
     rng: Any = None,
 ) -> RandomBaselineResult:
@@ -611,9 +413,11 @@ def random_baseline(
         Activations of the first layer, samples first.
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer over the same samples.
-    measure : str or callable, default "cca"
-        One of :data:`MEASURES` or a callable ``measure(X, Y)``.
-    n_draws : int, default 100
+    measure : str, svcca.Measure or callable, default "cca"
+        One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.
+    measure_options : dict, optional
+        The options of a measure given by name.
+    n_resamples : int, default 100
         Number of random pairs.
     match : {"shape", "spectrum"}, default "shape"
         ``"shape"``: i.i.d. standard Gaussian matrices of shapes ``(n, p)`` and ``(n, q)``.
@@ -632,7 +436,7 @@ def random_baseline(
     Raises
     ------
     ValueError
-        For invalid arrays, an unknown measure or ``match``, or ``n_draws < 1``.
+        For invalid arrays, an unknown measure, option or ``match``, or ``n_resamples < 1``.
 
     Notes
     -----
@@ -647,16 +451,17 @@ def random_baseline(
     >>> from svcca import stats
     >>> rng = np.random.default_rng(0)
     >>> X, Y = rng.standard_normal((100, 10)), rng.standard_normal((100, 20))
-    >>> base = stats.random_baseline(X, Y, "cca", n_draws=50, rng=1)
+    >>> base = stats.random_baseline(X, Y, "cca", n_resamples=50, rng=1)
     >>> round(base.mean, 2), round(base.observed, 2)      # X and Y are independent
     (0.43, 0.42)
     """
-    X, Y = check_pair(X, Y)
-    n_draws = _check_count(n_draws, "n_draws")
+    m = _registered(measure, measure_options)
+    X, Y = _check_input(X, Y, m)
+    n_resamples = check_count(n_resamples, "n_resamples")
     check_option(match, "match", ("shape", "spectrum"))
-    name, f = get_measure(measure)
+    name, f = get_measure(m if m is not None else measure)
     gen = check_rng(rng)
-    observed = _observed(measure, f, X, Y)
+    observed = _observed(m, f, X, Y)
     (n, p), q = shape_of(X), shape_of(Y)[1]
     ops = get_ops(X, Y)
     like = X if is_torch(X) else Y
@@ -666,15 +471,17 @@ def random_baseline(
 
     if match == "spectrum":
         sx, sy = _SpectrumSampler(to_numpy(X).real), _SpectrumSampler(to_numpy(Y).real)
-        draws = (lambda: (sx(gen), sy(gen)) for _ in range(n_draws))
+        draws = (lambda: (sx(gen), sy(gen)) for _ in range(n_resamples))
     else:
-        draws = (lambda: (gen.standard_normal((n, p)), gen.standard_normal((n, q))) for _ in range(n_draws))
-    null = np.empty(n_draws)
+        draws = (
+            lambda: (gen.standard_normal((n, p)), gen.standard_normal((n, q))) for _ in range(n_resamples)
+        )
+    null = np.empty(n_resamples)
     for i, draw in enumerate(draws):
         A, B = draw()
         null[i] = f(to_input(A), to_input(B))
     return RandomBaselineResult(
-        observed=observed, null_distribution=null, match=match, n_draws=n_draws, measure=name
+        observed=observed, null_distribution=null, match=match, n_resamples=n_resamples, measure=name
     )
 
 
@@ -712,9 +519,9 @@ def analytic_null_pillai(n: int, p: int, q: int) -> float:
     >>> analytic_null_pillai(1001, 10, 50)
     0.5
     """
-    n = _check_count(n, "n", 2)
-    p = _check_count(p, "p")
-    q = _check_count(q, "q")
+    n = check_count(n, "n", 2)
+    p = check_count(p, "p")
+    q = check_count(q, "q")
     return min(p, n - 1) * min(q, n - 1) / (n - 1)
 
 
@@ -733,9 +540,9 @@ class BootstrapResult:
         The confidence interval.
     confidence : float
     method : {"percentile", "basic", "bca"}
-    bootstrap_distribution : numpy.ndarray of shape (n_boot - n_degenerate,)
+    bootstrap_distribution : numpy.ndarray of shape (n_resamples - n_degenerate,)
         The similarity on each usable resample.
-    n_boot : int
+    n_resamples : int
         The number of resamples drawn.
     measure : str
     n_degenerate : int
@@ -749,7 +556,7 @@ class BootstrapResult:
     confidence: float
     method: str
     bootstrap_distribution: np.ndarray
-    n_boot: int
+    n_resamples: int
     measure: str
     n_degenerate: int = 0
 
@@ -782,7 +589,7 @@ class BootstrapResult:
     def __repr__(self) -> str:
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
-            f"confidence={self.confidence}, method={self.method!r}, n_boot={self.n_boot}"
+            f"confidence={self.confidence}, method={self.method!r}, n_resamples={self.n_resamples}"
             + (f", n_degenerate={self.n_degenerate}" if self.n_degenerate else "")
             + ")"
         )
@@ -791,9 +598,10 @@ class BootstrapResult:
 def bootstrap_ci(
     X: Any,
     Y: Any,
-    measure: str | Callable[..., Any] = "cca",
+    measure: str | Measure | Callable[..., Any] = "cca",
     *,
-    n_boot: int = 1000,
+    measure_options: Mapping[str, Any] | None = None,
+    n_resamples: int = 1000,
     confidence: float = 0.95,
     method: str = "percentile",
     rng: Any = None,
@@ -806,9 +614,11 @@ def bootstrap_ci(
         Activations of the first layer, samples first.
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer over the same samples.
-    measure : str or callable, default "cca"
-        One of :data:`MEASURES` or a callable ``measure(X, Y)``.
-    n_boot : int, default 1000
+    measure : str, svcca.Measure or callable, default "cca"
+        One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.
+    measure_options : dict, optional
+        The options of a measure given by name.
+    n_resamples : int, default 1000
         Number of resamples.
     confidence : float, default 0.95
         Coverage of the interval, in (0, 1).
@@ -827,7 +637,7 @@ def bootstrap_ci(
     Raises
     ------
     ValueError
-        For invalid arrays, an unknown measure or method, ``n_boot < 1``, a confidence
+        For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
         outside (0, 1), or when the measure is undefined on every resample.
 
     Warns
@@ -858,21 +668,22 @@ def bootstrap_ci(
     >>> rng = np.random.default_rng(0)
     >>> x = rng.standard_normal((400, 1))
     >>> y = 0.6 * x + 0.8 * rng.standard_normal((400, 1))      # correlation 0.6
-    >>> ci = stats.bootstrap_ci(x, y, "cca", n_boot=200, rng=0)
+    >>> ci = stats.bootstrap_ci(x, y, "cca", n_resamples=200, rng=0)
     >>> bool(ci.low < 0.6 < ci.high), round(ci.high - ci.low, 1)
     (True, 0.1)
     """
-    X, Y = check_pair(X, Y)
-    n_boot = _check_count(n_boot, "n_boot")
+    m = _registered(measure, measure_options)
+    X, Y = _check_input(X, Y, m)
+    n_resamples = check_count(n_resamples, "n_resamples")
     check_option(method, "method", ("percentile", "basic", "bca"))
     if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
-    name, f = get_measure(measure)
+    name, f = get_measure(m if m is not None else measure)
     gen = check_rng(rng)
-    observed = _observed(measure, f, X, Y)
+    observed = _observed(m, f, X, Y)
     n = shape_of(X)[0]
-    boot = np.empty(n_boot)
-    for b in range(n_boot):
+    boot = np.empty(n_resamples)
+    for b in range(n_resamples):
         idx = gen.integers(0, n, n)
         boot[b] = _on_rows(f, X, Y, idx)
     n_degenerate = int(np.isnan(boot).sum())
@@ -880,13 +691,13 @@ def bootstrap_ci(
         boot = boot[~np.isnan(boot)]
         if boot.size == 0:
             raise ValueError(
-                f"the {measure if isinstance(measure, str) else 'measure'} is undefined on all {n_boot} "
+                f"the {name if m is not None else 'measure'} is undefined on all {n_resamples} "
                 f"bootstrap resamples (no varying feature in any draw; X.shape={shape_of(X)}, "
                 f"Y.shape={shape_of(Y)}); the layer is too sparse for a bootstrap interval"
             )
-        if n_degenerate > 0.1 * n_boot:
+        if n_degenerate > 0.1 * n_resamples:
             warnings.warn(
-                f"{n_degenerate} of {n_boot} bootstrap resamples were degenerate (no varying feature "
+                f"{n_degenerate} of {n_resamples} bootstrap resamples were degenerate (no varying feature "
                 f"in the draw) and were left out; the interval describes the other {boot.size}",
                 DegenerateResampleWarning,
                 stacklevel=2,
@@ -901,7 +712,7 @@ def bootstrap_ci(
         low, high = _bca(X, Y, f, observed, boot, alpha, n)
     return BootstrapResult(
         observed=observed, low=float(low), high=float(high), confidence=float(confidence), method=method,
-        bootstrap_distribution=boot, n_boot=n_boot, measure=name, n_degenerate=n_degenerate,
+        bootstrap_distribution=boot, n_resamples=n_resamples, measure=name, n_degenerate=n_degenerate,
     )  # fmt: skip
 
 
@@ -914,7 +725,7 @@ def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) ->
     try:
         with warnings.catch_warnings():  # the observed pair warned about its sample size once
             warnings.simplefilter("ignore", SampleSizeWarning)
-            return float(f(_take_rows(X, idx), _take_rows(Y, idx)))
+            return float(f(take_rows(X, idx), take_rows(Y, idx)))
     except ValueError as exc:
         if "no varying feature" in str(exc) or "varies only" in str(exc):
             return float("nan")
@@ -1068,9 +879,9 @@ def bartlett_test(
     rho = np.asarray(rho, dtype=np.float64)
     if rho.ndim != 1 or rho.size == 0:
         raise ValueError(f"rho must be a non-empty 1-D array of correlations; got shape {rho.shape}")
-    n = _check_count(n, "n", 2)
-    p = _check_count(p, "p")
-    q = _check_count(q, "q")
+    n = check_count(n, "n", 2)
+    p = check_count(p, "p")
+    q = check_count(q, "q")
     if not (np.all(rho >= 0) and np.all(rho <= 1)):
         raise ValueError(
             f"canonical correlations must lie in [0, 1]; got min {rho.min():g}, max {rho.max():g}"
@@ -1200,9 +1011,9 @@ def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> Sa
     else:
         if not all(isinstance(v, numbers.Integral) for v in (n_or_X, p_or_Y)):
             raise TypeError("call sample_size_diagnostic(X, Y) with two arrays, or (n, p, q) with three ints")
-        n = _check_count(n_or_X, "n", 2)
-        p = _check_count(p_or_Y, "p")
-        qq = _check_count(q, "q")
+        n = check_count(n_or_X, "n", 2)
+        p = check_count(p_or_Y, "p")
+        qq = check_count(q, "q")
     forced = max(0, min(p + qq - (n - 1), p, qq))
     widest = max(p, qq)
     ratio = n / widest

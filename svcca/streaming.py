@@ -27,7 +27,7 @@ with the same tolerance, each side is rescaled to its correlation matrix ``G`` a
 whitened by a Cholesky factor when ``G`` is well conditioned (``cond(G) <= 1e5``, where
 :func:`svcca.cca` itself takes that path), else by an eigendecomposition that keeps only
 the directions squared statistics resolve, ``lam > sqrt(max(n, p) eps) lam_max``, as
-``svcca.cca(..., method="gram")`` does. Exact rank deficiency (duplicated or linearly
+``svcca.cca(..., algorithm="gram")`` does. Exact rank deficiency (duplicated or linearly
 dependent features) is therefore dropped as in the batch computation, and the results
 equal the batch ones to about 1e-10 when each side's kept correlation matrix has
 ``cond <= 1e5``. Weaker directions are resolved only to about ``eps * lam_max / lam``,
@@ -63,12 +63,13 @@ from ._cca import (
     _Pairs,
     _try_gram,
 )
-from ._grid import SimilarityMatrix, _keep_of, _resolve_options, projection_weights_from_comoment
+from ._grid import SimilarityMatrix
 from ._io import atomic_write
+from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult
 from ._pwcca import SIDES as _PWCCA_SIDES
-from ._pwcca import PWCCAResult
+from ._pwcca import PWCCAResult, projection_weights_from_comoment
 from ._svcca import SVCCAResult
 from ._validation import (
     check_array,
@@ -82,6 +83,8 @@ from ._validation import (
 
 __all__ = ["PairAccumulator", "MultiLayerAccumulator"]
 
+#: The registry's measures that second moments determine (the others need the samples).
+STREAMING_MEASURES = ("cca", "svcca", "pwcca", "cka")
 _DEFAULT_MAX_BYTES = 4 * 2**30
 _NO_DATA = (
     "{what} need the samples, which a result finished from streamed statistics does not hold; "
@@ -661,7 +664,7 @@ def _whiten_stats(
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):
-        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(method="gram")
+        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(algorithm="gram")
     assert isinstance(fields, dict)
     colscale = None
     if exp:  # statistics of the data times 2**exp: means and weights back in the data's units
@@ -910,7 +913,7 @@ class MultiLayerAccumulator(_Finisher):
     >>> acc = MultiLayerAccumulator()
     >>> for i in range(0, 4000, 1000):
     ...     _ = acc.update({k: v[i : i + 1000] for k, v in layers.items()})
-    >>> grid = acc.similarity_matrix(method="cca")
+    >>> grid = acc.similarity_matrix(measure="cca")
     >>> np.allclose(grid.values, svcca.similarity_matrix(layers).values, atol=1e-10)
     True
     >>> round(acc.pair("a", "b").cca().similarity, 2)
@@ -1147,13 +1150,8 @@ class MultiLayerAccumulator(_Finisher):
         rows: Sequence[Hashable] | None = None,
         cols: Sequence[Hashable] | None = None,
         *,
-        method: str = "cca",
-        keep: float | None = None,
-        n_components: int | None = None,
-        side: str | None = None,
-        debiased: bool | None = None,
-        epsilon: float | None = None,
-        rtol: float | None = None,
+        measure: str | Measure = "cca",
+        measure_options: Mapping[str, Any] | None = None,
         warn: bool = True,
         progress: bool = False,
     ) -> SimilarityMatrix:
@@ -1164,10 +1162,11 @@ class MultiLayerAccumulator(_Finisher):
         rows, cols : sequence of names, optional
             The row and column layers; default all (``cols`` defaults to ``rows``, giving a
             symmetric grid whose upper triangle is computed once).
-        method : {"cca", "svcca", "pwcca", "cka"}, default "cca"
-            As in :func:`svcca.similarity_matrix`. CKA is the biased linear CKA
+        measure : {"cca", "svcca", "pwcca", "cka"} or svcca.Measure, default "cca"
+            As in :func:`svcca.similarity_matrix`, for the measures that second moments
+            determine (:data:`STREAMING_MEASURES`). CKA is the biased linear CKA
             ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)``; the debiased one needs the samples.
-        keep, n_components, side, debiased, epsilon, rtol, warn, progress
+        measure_options, warn, progress
             As in :func:`svcca.similarity_matrix`.
 
         Returns
@@ -1176,10 +1175,8 @@ class MultiLayerAccumulator(_Finisher):
         """
         from tqdm.auto import tqdm
 
-        from ._grid import METHODS
-
-        check_option(method, "method", METHODS)
-        opts = _resolve_options(method, keep, side, debiased, epsilon, rtol, n_components)
+        chosen = resolve(measure, measure_options)
+        method, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
         if method == "cka" and opts["debiased"]:
             raise ValueError(
                 "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
@@ -1233,7 +1230,7 @@ class MultiLayerAccumulator(_Finisher):
             if mirror:
                 values[j, i] = values[i, j]
         values.setflags(write=False)
-        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, method=method, options=opts)
+        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=method, options=opts)
 
 
 class PairAccumulator(MultiLayerAccumulator):

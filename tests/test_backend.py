@@ -25,7 +25,7 @@ def test_numpy_alone_never_imports_torch():
         X, Y = rng.standard_normal((60, 5)), rng.standard_normal((60, 4))
         r = svcca.cca(X, Y)
         r.x_weights, r.x_variates, r.x_dropped
-        svcca.cca(X, Y, method="svd"); svcca.cca(X + 1j * X, Y)
+        svcca.cca(X, Y, algorithm="svd"); svcca.cca(X + 1j * X, Y)
         svcca.svcca(X, Y).x_weights; svcca.pwcca(X, Y, side="symmetric"); svcca.pls(X, Y); svcca.pca(X)
         assert "torch" not in sys.modules, "torch was imported"
         print("ok")
@@ -113,8 +113,8 @@ def _t(a, device="cpu", dtype=torch.float64):
 @pytest.mark.parametrize("method", ["auto", "gram", "svd"])
 def test_cca_agrees_in_float64(views, device, method):
     X, Y = views
-    ref = svcca.cca(X, Y, method=method)
-    res = svcca.cca(_t(X, device), _t(Y, device), method=method)
+    ref = svcca.cca(X, Y, algorithm=method)
+    res = svcca.cca(_t(X, device), _t(Y, device), algorithm=method)
     for name in ("rho", "x_weights", "y_weights", "x_variates", "y_variates", "x_mean", "x_kept"):
         value = getattr(res, name)
         assert is_torch(value) and value.device.type == device, name
@@ -230,8 +230,8 @@ def test_torch_complex_with_torch_real_promotes_as_numpy():
     for f in (svcca.cca, svcca.svcca, svcca.pwcca):
         assert f(tX, tY).similarity == pytest.approx(f(X, Y).similarity, abs=TOL64)
         assert f(tY, tX).similarity == pytest.approx(f(Y, X).similarity, abs=TOL64)
-    a = stats.permutation_test(tX, tY, n_permutations=9, rng=0)
-    b = stats.permutation_test(X, Y, n_permutations=9, rng=0)
+    a = stats.permutation_test(tX, tY, n_resamples=9, rng=0)
+    b = stats.permutation_test(X, Y, n_resamples=9, rng=0)
     np.testing.assert_allclose(a.null_distribution, b.null_distribution, atol=TOL64)
     grid = svcca.similarity_matrix([tX, tY]).values
     np.testing.assert_allclose(grid, svcca.similarity_matrix([X, Y]).values, atol=TOL64)

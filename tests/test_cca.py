@@ -73,7 +73,7 @@ def test_wide_layers_match_oracle(shared):
 @pytest.mark.parametrize("method", ["gram", "svd"])
 def test_both_paths_match_oracle_when_forced(shared_latent_views, method):
     X, Y = shared_latent_views
-    res = svcca.cca(X, Y, method=method)
+    res = svcca.cca(X, Y, algorithm=method)
     assert res.x_method == res.y_method == method
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
@@ -102,8 +102,8 @@ def test_ill_conditioned_rank_deficient_stays_accurate(rank_deficient_ill_condit
 
 def test_forced_gram_drops_directions_it_cannot_resolve(rank_deficient_ill_conditioned):
     X, _ = rank_deficient_ill_conditioned
-    wg = whiten(X, method="gram")
-    ws = whiten(X, method="svd")
+    wg = whiten(X, algorithm="gram")
+    ws = whiten(X, algorithm="svd")
     assert wg.rank < ws.rank == 20
     Z = wg.Z()
     np.testing.assert_allclose(Z.T @ Z, np.eye(wg.rank), atol=1e-6)
@@ -189,7 +189,7 @@ def test_permuting_samples_jointly_changes_nothing_and_separately_breaks_it(shar
 @pytest.mark.parametrize("method", ["auto", "svd", "gram"])
 def test_variates_have_unit_variance_and_pair_at_rho(shared_latent_views, method):
     X, Y = shared_latent_views
-    res = svcca.cca(X, Y, method=method)
+    res = svcca.cca(X, Y, algorithm=method)
     u, v = res.x_variates, res.y_variates
     n = X.shape[0]
     np.testing.assert_allclose(u.var(axis=0, ddof=1), 1.0, atol=1e-9)
@@ -207,7 +207,7 @@ def test_weight_sign_convention(shared_latent_views):
     pivots = W[np.abs(W).argmax(axis=0), np.arange(W.shape[1])]
     assert np.all(pivots > 0)
     # the paths agree on signs, not only up to sign
-    other = svcca.cca(X, Y, method="svd")
+    other = svcca.cca(X, Y, algorithm="svd")
     np.testing.assert_allclose(other.x_weights[:, :3], W[:, :3], rtol=1e-6, atol=1e-9)
 
 
@@ -264,7 +264,7 @@ def test_epsilon_is_a_ridge_on_the_correlation_matrix(shared_latent_views):
     iy = scipy.linalg.inv(scipy.linalg.sqrtm(Ys.T @ Ys + eps * np.eye(Y.shape[1])))
     expected = np.linalg.svd(ix @ Xs.T @ Ys @ iy, compute_uv=False)[: Y.shape[1]]
     for method in ("auto", "svd", "gram"):
-        res = svcca.cca(X, Y, epsilon=eps, method=method)
+        res = svcca.cca(X, Y, epsilon=eps, algorithm=method)
         np.testing.assert_allclose(res.rho, expected, atol=1e-9)
         assert res.epsilon == eps
     # a scaled feature is scaled back before the ridge: the ridge is dimensionless
@@ -310,7 +310,7 @@ def test_complex_input(rng, method):
     Y = np.hstack(
         [X[:, :2] * (1 - 2j), rng.standard_normal((n, q - 2)) + 1j * rng.standard_normal((n, q - 2))]
     )
-    res = svcca.cca(X, Y, method=method)
+    res = svcca.cca(X, Y, algorithm=method)
     assert res.rho.dtype == np.float64
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
     np.testing.assert_allclose(res.rho[:2], 1.0, atol=TOL64)
@@ -361,7 +361,7 @@ def test_whitened_reuse_equals_cca(shared_latent_views, rng):
 @pytest.mark.parametrize("method", ["gram", "svd"])
 def test_whitened_basis_is_orthonormal_and_spans_the_data(shared_latent_views, method):
     X, _ = shared_latent_views
-    w = whiten(X + 100.0, method=method)
+    w = whiten(X + 100.0, algorithm=method)
     Z = w.Z()
     np.testing.assert_allclose(Z.T @ Z, np.eye(w.rank), atol=1e-9)
     Xc = X - X.mean(0)
@@ -402,7 +402,7 @@ def test_summaries(shared_latent_views):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"method": "qr"}, r"method must be one of 'auto', 'gram', 'svd'; got 'qr'"),
+        ({"algorithm": "qr"}, r"algorithm must be one of 'auto', 'gram', 'svd'; got 'qr'"),
         ({"epsilon": -1.0}, r"epsilon must be a finite number >= 0; got -1.0"),
         ({"epsilon": float("nan")}, r"epsilon must be a finite number >= 0; got nan"),
         ({"dtype": np.float16}, r"dtype must be None, float32 or float64; got float16"),

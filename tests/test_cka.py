@@ -81,9 +81,9 @@ def cka_oracle_debiased(X: np.ndarray, Y: np.ndarray) -> float:
 def test_cka_of_rotated_scaled_shifted_copy_is_one(debiased, method):
     X, _ = shared_latent_views()
     Y = 3.0 * X @ orthogonal(X.shape[1], 1) + 1.0
-    res = linear_cka(X, Y, debiased=debiased, method=method)
+    res = linear_cka(X, Y, debiased=debiased, algorithm=method)
     assert res.similarity == pytest.approx(1.0, abs=TOL64)
-    assert isinstance(res, CKAResult) and res.debiased is debiased and res.method == method
+    assert isinstance(res, CKAResult) and res.debiased is debiased and res.algorithm == method
 
 
 @pytest.mark.parametrize("debiased", [False, True])
@@ -136,8 +136,8 @@ def test_feature_path_equals_gram_path_equals_oracle(shape, debiased):
     rng = np.random.default_rng(sum(shape))
     X = rng.standard_normal((n, p)) + 5.0
     Y = X[:, :1] @ rng.standard_normal((1, q)) + rng.standard_normal((n, q)) - 2.0
-    feats = linear_cka(X, Y, debiased=debiased, method="features")
-    gram = linear_cka(X, Y, debiased=debiased, method="gram")
+    feats = linear_cka(X, Y, debiased=debiased, algorithm="features")
+    gram = linear_cka(X, Y, debiased=debiased, algorithm="gram")
     oracle = cka_oracle_debiased(X, Y) if debiased else cka_oracle_biased(X, Y)
     assert feats.similarity == pytest.approx(gram.similarity, abs=TOL64)
     assert feats.similarity == pytest.approx(oracle, abs=TOL64)
@@ -147,9 +147,9 @@ def test_feature_path_equals_gram_path_equals_oracle(shape, debiased):
 
 def test_auto_picks_features_when_narrower_than_tall_and_gram_otherwise():
     X, Y = independent_views(50, 10, 20, 0)
-    assert linear_cka(X, Y).method == "features"
+    assert linear_cka(X, Y).algorithm == "features"
     X, Y = independent_views(20, 10, 30, 0)
-    assert linear_cka(X, Y).method == "gram"
+    assert linear_cka(X, Y).algorithm == "gram"
 
 
 def test_biased_hsic_is_scaled_as_a_covariance():
@@ -181,8 +181,8 @@ def test_cka_float32_compute_matches_float64():
 def test_cka_torch_matches_numpy(debiased, method):
     torch = pytest.importorskip("torch")
     X, Y = shared_latent_views(n=80)
-    want = linear_cka(X, Y, debiased=debiased, method=method).similarity
-    got = linear_cka(torch.from_numpy(X), torch.from_numpy(Y), debiased=debiased, method=method)
+    want = linear_cka(X, Y, debiased=debiased, algorithm=method).similarity
+    got = linear_cka(torch.from_numpy(X), torch.from_numpy(Y), debiased=debiased, algorithm=method)
     assert got.similarity == pytest.approx(want, abs=TOL64)
     got32 = linear_cka(torch.from_numpy(X).float(), torch.from_numpy(Y).float(), debiased=debiased)
     assert got32.similarity == pytest.approx(want, abs=TOL32)
@@ -193,8 +193,8 @@ def test_cka_on_real_network_activations_feature_path_equals_gram_path():
     with np.load(REF / "svhn_fc200.npz") as f:  # ReLU layer, about half exact zeros
         A, B = f["model_0"], f["model_1"]
     for debiased in (False, True):
-        feats = linear_cka(A, B, debiased=debiased, method="features").similarity
-        gram = linear_cka(A, B, debiased=debiased, method="gram").similarity
+        feats = linear_cka(A, B, debiased=debiased, algorithm="features").similarity
+        gram = linear_cka(A, B, debiased=debiased, algorithm="gram").similarity
         assert feats == pytest.approx(gram, abs=1e-8)
         assert 0.0 < feats < 1.0
 
@@ -206,8 +206,8 @@ def test_cka_errors_say_what_was_expected_and_what_arrived():
     X, Y = independent_views(30, 4, 5, 0)
     with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(30, 4\), Y.shape=\(29, 5\)"):
         linear_cka(X, Y[:-1])
-    with pytest.raises(ValueError, match=r"method must be one of 'auto', 'features', 'gram'; got 'fast'"):
-        linear_cka(X, Y, method="fast")
+    with pytest.raises(ValueError, match=r"algorithm must be one of 'auto', 'features', 'gram'; got 'fast'"):
+        linear_cka(X, Y, algorithm="fast")
     with pytest.raises(ValueError, match=r"debiased CKA needs at least 4 samples; got X.shape=\(3, 4\)"):
         linear_cka(X[:3], Y[:3], debiased=True)
     with pytest.raises(ValueError, match=r"X has no varying feature \(shape \(30, 4\)\)"):
@@ -351,3 +351,183 @@ def test_hsic_terms_are_of_the_data_as_given():
     assert b.hsic_xx == pytest.approx(1e12 * a.hsic_xx, rel=1e-12)  # kernels scale as c^2
     assert b.hsic_xy == pytest.approx(1e6 * a.hsic_xy, rel=1e-12)
     assert linear_cka(1e200 * X, Y).hsic_xx == np.inf  # beyond the float range, not NaN
+
+
+# --- CKA with RBF kernels ----------------------------------------------------------------
+
+
+def rbf_oracle(X: np.ndarray, Y: np.ndarray, fraction: float, debiased: bool = False) -> float:
+    """Explicit n x n kernels ``exp(-D^2 / (2 sigma^2))`` (scipy's distances, sigma = fraction x
+    the median distance between distinct samples), then the textbook CKA of those kernels:
+    ``tr(K H L H)`` for the biased value, Song et al.'s eq. (5) on the zero-diagonal kernels
+    for the unbiased one."""
+    from scipy.spatial.distance import pdist, squareform
+
+    def kernel(A):
+        d = pdist(A)
+        sigma = fraction * np.median(d)
+        return np.exp(-squareform(d) ** 2 / (2 * sigma**2))
+
+    K, L = kernel(X), kernel(Y)
+    n = K.shape[0]
+    if not debiased:
+        H = np.eye(n) - np.ones((n, n)) / n
+
+        def hsic(A, B):
+            return np.trace(A @ H @ B @ H)
+
+    else:
+
+        def hsic(A, B):
+            A, B = A - np.diag(np.diag(A)), B - np.diag(np.diag(B))
+            one = np.ones(n)
+            ones = one @ A @ one * (one @ B @ one) / ((n - 1) * (n - 2))
+            return (np.trace(A @ B) + ones - 2 / (n - 2) * one @ A @ B @ one) / (n * (n - 3))
+
+    return hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L))
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.5, 1.0, 3.0])
+@pytest.mark.parametrize("debiased", [False, True])
+def test_rbf_cka_equals_the_explicit_kernel_oracle(fraction, debiased):
+    X, Y = shared_latent_views(n=80)
+    got = svcca.rbf_cka(X, Y, bandwidth=fraction, debiased=debiased)
+    assert got.similarity == pytest.approx(rbf_oracle(X, Y, fraction, debiased), abs=TOL64)
+    assert got.kernel == "rbf" and got.bandwidth == fraction and got.algorithm == "gram"
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_rbf_cka_tends_to_linear_cka_as_the_bandwidth_grows(debiased):
+    """H K H -> H X X^T H / sigma^2: wide kernels give linear CKA (error O(1 / sigma^2));
+    a narrow one visibly does not (the negative control)."""
+    X, Y = shared_latent_views(n=120)
+    linear = linear_cka(X, Y, debiased=debiased).similarity
+    errors = [
+        abs(svcca.rbf_cka(X, Y, bandwidth=b, debiased=debiased).similarity - linear) for b in (10, 100, 1000)
+    ]
+    assert errors[2] < 1e-6
+    assert errors[0] > errors[1] > errors[2]  # converging, about 100x per decade
+    assert abs(svcca.rbf_cka(X, Y, bandwidth=0.2, debiased=debiased).similarity - linear) > 0.05
+
+
+def test_rbf_cka_invariances_with_a_negative_control():
+    """Invariant to orthogonal maps, translations and isotropic scaling (sigma follows the
+    median distance); a per-feature scaling changes it."""
+    X, Y = shared_latent_views(n=100)
+    base = svcca.rbf_cka(X, Y).similarity
+    moved = svcca.rbf_cka(5.0 * X @ orthogonal(X.shape[1], 2) - 3.0, Y).similarity
+    assert moved == pytest.approx(base, abs=TOL64)
+    assert svcca.rbf_cka(X, X).similarity == pytest.approx(1.0, abs=TOL64)
+    stretched = X * np.linspace(0.1, 10.0, X.shape[1])
+    assert abs(svcca.rbf_cka(stretched, Y).similarity - base) > 1e-2
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("debiased", [False, True])
+def test_rbf_cka_torch_matches_numpy(debiased):
+    torch = pytest.importorskip("torch")
+    X, Y = shared_latent_views(n=81)  # an odd number of pairs' middle: the median's two middle values
+    want = svcca.rbf_cka(X, Y, bandwidth=0.7, debiased=debiased).similarity
+    got = svcca.rbf_cka(torch.from_numpy(X), torch.from_numpy(Y), bandwidth=0.7, debiased=debiased)
+    assert got.similarity == pytest.approx(want, abs=TOL64)
+
+
+def test_rbf_cka_errors():
+    X, Y = independent_views(30, 4, 5, 0)
+    for bad in (0, -1.0, float("inf"), True, "wide"):
+        with pytest.raises(ValueError, match=f"bandwidth must be a finite number > 0 .*; got {bad!r}"):
+            svcca.rbf_cka(X, Y, bandwidth=bad)
+    same = np.vstack([np.ones((25, 4)), rng_rows(5, 4)])  # 300 of the 435 pairs are identical
+    with pytest.raises(ValueError, match=r"X: the median distance between samples is 0 .*shape \(30, 4\)"):
+        svcca.rbf_cka(same, Y)
+    with pytest.raises(ValueError, match=r"debiased CKA needs at least 4 samples; got X.shape=\(3, 4\)"):
+        svcca.rbf_cka(X[:3], Y[:3], debiased=True)
+    with pytest.raises(ValueError, match="X must be real-valued"):
+        svcca.rbf_cka(X + 1j, Y)
+
+
+def rng_rows(n: int, p: int) -> np.ndarray:
+    return np.random.default_rng(5).standard_normal((n, p))
+
+
+# --- minibatch CKA -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(60, 5, 8), (30, 40, 50)])
+def test_minibatch_cka_of_one_batch_is_debiased_cka(shape):
+    n, p, q = shape
+    X, Y = shared_latent_views(n=n, p=p, q=q)
+    got = svcca.minibatch_cka(X, Y, batch_size=n)
+    want = linear_cka(X, Y, debiased=True)
+    assert got.n_batches == 1 and got.algorithm == "minibatch" and got.debiased
+    assert got.similarity == pytest.approx(want.similarity, abs=TOL64)
+    assert got.similarity == pytest.approx(cka_oracle_debiased(X, Y), abs=TOL64)
+    assert got.hsic_xy == pytest.approx(want.hsic_xy, rel=1e-10)
+
+
+def test_minibatch_cka_averages_each_batchs_unbiased_hsic():
+    """The oracle: split the rows by hand, take each batch's unbiased HSIC terms from
+    linear_cka(debiased=True), average, then the ratio (Nguyen et al. 2021, eq. 3)."""
+    X, Y = shared_latent_views(n=250)
+    got = svcca.minibatch_cka(X, Y, batch_size=64)
+    edges = [0, 62, 125, 187, 250]  # four batches of near-equal sizes, none over 64
+    parts = [linear_cka(X[a:b], Y[a:b], debiased=True) for a, b in zip(edges[:-1], edges[1:])]
+    hxy, hxx, hyy = (np.mean([getattr(r, h) for r in parts]) for h in ("hsic_xy", "hsic_xx", "hsic_yy"))
+    assert got.n_batches == 4
+    assert got.similarity == pytest.approx(hxy / np.sqrt(hxx * hyy), abs=TOL64)
+    assert got.hsic_xy == pytest.approx(hxy, rel=1e-10)
+    # a different order of the rows is a different set of batches: a different estimate
+    perm = np.random.default_rng(0).permutation(250)
+    shuffled = svcca.minibatch_cka(X[perm], Y[perm], batch_size=64).similarity
+    assert shuffled != pytest.approx(got.similarity, abs=1e-6)
+
+
+def test_minibatch_batches_cover_every_sample_once():
+    from svcca._cka import batch_bounds
+
+    for n, b in [(10, 4), (250, 64), (256, 256), (257, 256), (1000, 7)]:
+        bounds = batch_bounds(n, b)
+        sizes = [hi - lo for lo, hi in bounds]
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(prev[1] == nxt[0] for prev, nxt in zip(bounds, bounds[1:]))
+        assert max(sizes) <= b and max(sizes) - min(sizes) <= 1 and len(bounds) == -(-n // b)
+
+
+def test_minibatch_cka_of_batches_of_the_same_data_converges():
+    """Each batch's HSIC is unbiased, so the estimate over more batches of one population
+    concentrates around the full-data value: the spread over row orders shrinks about as
+    1 / sqrt(n_batches) and the values agree with debiased CKA of all the samples."""
+    rng = np.random.default_rng(1)
+    latent = rng.standard_normal((32000, 2))
+    X = np.hstack([latent, rng.standard_normal((32000, 3))]) @ rng.standard_normal((5, 5))
+    Y = np.hstack([latent, rng.standard_normal((32000, 2))]) @ rng.standard_normal((4, 4))
+    full = linear_cka(X, Y, debiased=True).similarity
+    spread = {}
+    for n in (2000, 32000):
+        values = [svcca.minibatch_cka(X[p], Y[p], batch_size=200).similarity
+                  for p in (rng.permutation(32000)[:n] for _ in range(6))]  # fmt: skip
+        spread[n] = np.std(values)
+        assert abs(np.mean(values) - full) < 4 * spread[n] + 0.01
+    assert spread[32000] < spread[2000] / 2  # 16x the batches: 1/4 of the spread expected
+
+
+@pytest.mark.torch
+def test_minibatch_cka_torch_matches_numpy():
+    torch = pytest.importorskip("torch")
+    X, Y = shared_latent_views(n=300)
+    want = svcca.minibatch_cka(X, Y, batch_size=64).similarity
+    got = svcca.minibatch_cka(torch.from_numpy(X), torch.from_numpy(Y), batch_size=64).similarity
+    assert got == pytest.approx(want, abs=TOL64)
+
+
+def test_minibatch_cka_errors():
+    X, Y = independent_views(30, 4, 5, 0)
+    with pytest.raises(ValueError, match=r"batch_size must be >= 4 \(the unbiased HSIC needs 4 .*\); got 3"):
+        svcca.minibatch_cka(X, Y, batch_size=3)
+    for bad in (2.5, True, None):
+        with pytest.raises(TypeError, match=f"batch_size must be an int >= 4; got {bad!r}"):
+            svcca.minibatch_cka(X, Y, batch_size=bad)
+    with pytest.raises(ValueError, match=r"minibatch CKA needs at least 4 samples; got X.shape=\(3, 4\)"):
+        svcca.minibatch_cka(X[:3], Y[:3])
+    with pytest.raises(ValueError, match=r"X has no varying feature"):
+        svcca.minibatch_cka(np.ones((30, 4)), Y)

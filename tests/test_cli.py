@@ -54,14 +54,14 @@ def test_compare_npy_files_prints_the_similarity_and_summaries(tmp_path, capsys,
     X, Y = views
     np.save(tmp_path / "a.npy", X)
     np.save(tmp_path / "b.npy", Y)
-    code, out, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--method", "pwcca")
+    code, out, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--measure", "pwcca")
     assert code == 0 and err == ""
     assert f"similarity              {svcca.pwcca(X, Y).similarity:.6f}" in out
     assert "yanai_r2" in out and "pillai" in out and "sample size: adequate" in out
     assert "(300 samples x 8 features)" in out
 
 
-@pytest.mark.parametrize("method", stats.MEASURES)
+@pytest.mark.parametrize("method", svcca.MEASURES)
 def test_compare_json_matches_the_library_for_every_method(capsys, npz_pair, views, method):
     X, Y = views
     code, out, _ = run(
@@ -73,27 +73,28 @@ def test_compare_json_matches_the_library_for_every_method(capsys, npz_pair, vie
         "model_0",
         "--key-b",
         "model_1",
-        "--method",
+        "--measure",
         method,
         "--json",
     )
     assert code == 0
     data = json.loads(out)
-    want = stats._SHORTCUTS[method](X, Y).similarity
+    want = svcca.Measure(method)(X, Y).similarity
     assert data["similarity"] == pytest.approx(want, abs=TOL64)
     assert data["a"] == {"path": str(npz_pair), "key": "model_0", "shape": [300, 8]}
-    assert data["b"]["key"] == "model_1" and data["method"] == method
+    assert data["b"]["key"] == "model_1" and data["measure"] == method
+    assert data["options"] == svcca.Measure(method).options
     assert data["warnings"] == []
 
 
 def test_compare_null_and_interval_match_the_stats_functions(capsys, npz_pair, views):
     X, Y = views
-    argv = ["compare", npz_pair, npz_pair, "--key-a", "model_0", "--key-b", "model_1", "--method", "cka"]
+    argv = ["compare", npz_pair, npz_pair, "--key-a", "model_0", "--key-b", "model_1", "--measure", "cka"]
     code, out, _ = run(capsys, *argv, "--null", "99", "--ci", "50", "--seed", "4", "--json")
     assert code == 0
     data = json.loads(out)
-    perm = stats.permutation_test(X, Y, "cka", n_permutations=99, rng=4)
-    ci = stats.bootstrap_ci(X, Y, "cka", n_boot=50, rng=4)
+    perm = stats.permutation_test(X, Y, "cka", n_resamples=99, rng=4)
+    ci = stats.bootstrap_ci(X, Y, "cka", n_resamples=50, rng=4)
     assert data["permutation_null"]["p_value"] == pytest.approx(perm.p_value)
     assert data["permutation_null"]["mean"] == pytest.approx(perm.null_mean, abs=TOL64)
     assert data["bootstrap"]["low"] == pytest.approx(ci.low, abs=TOL64)
@@ -114,7 +115,7 @@ def test_compare_neurons_first_layout_is_transposed(tmp_path, capsys, views):
         tmp_path / "b.npy",
         "--layout",
         "neurons-first",
-        "--method",
+        "--measure",
         "cca",
     )
     assert code == 0
@@ -127,7 +128,7 @@ def test_compare_pt_files_tensor_and_dict(tmp_path, capsys, views):
     torch.save(torch.from_numpy(X), tmp_path / "a.pt")
     torch.save({"layer1": torch.from_numpy(Y), "step": 3}, tmp_path / "b.pt")
     code, out, _ = run(
-        capsys, "compare", tmp_path / "a.pt", tmp_path / "b.pt", "--key-b", "layer1", "--method", "cka"
+        capsys, "compare", tmp_path / "a.pt", tmp_path / "b.pt", "--key-b", "layer1", "--measure", "cka"
     )
     assert code == 0
     assert f"{linear_cka(X, Y).similarity:.6f}" in out
@@ -140,7 +141,7 @@ def test_compare_svcca_keep_and_conv_flatten(tmp_path, capsys):
     np.save(tmp_path / "conv.npy", conv)
     np.save(tmp_path / "fc.npy", conv.reshape(200, -1) @ rng.standard_normal((12, 12)))
     code, out, _ = run(
-        capsys, "compare", tmp_path / "conv.npy", tmp_path / "fc.npy", "--flatten", "--method", "svcca",
+        capsys, "compare", tmp_path / "conv.npy", tmp_path / "fc.npy", "--flatten", "--measure", "svcca",
         "--n-components", "12", "--null", "20",
     )  # fmt: skip
     assert code == 0
@@ -151,7 +152,7 @@ def test_sample_size_warning_is_printed_not_raised(tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "a.npy", rng.standard_normal((20, 12)))
     np.save(tmp_path / "b.npy", rng.standard_normal((20, 12)))
-    code, out, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--method", "cca")
+    code, out, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--measure", "cca")
     assert code == 0
     assert "svcca compare: warning: CCA with n_samples=20" in err
     assert "sample size: degenerate: with n=20 samples and 12 + 12 features, 5 canonical" in out
@@ -269,27 +270,27 @@ def test_unsupported_suffix_and_non_numeric_arrays(tmp_path, capsys):
 def test_library_errors_are_reported_cleanly(tmp_path, capsys, views):
     np.save(tmp_path / "a.npy", views[0])
     np.save(tmp_path / "dead.npy", np.ones((300, 4)))
-    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "dead.npy", "--method", "cka")
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "dead.npy", "--measure", "cka")
     assert "Y has no varying feature" in err
     err = _error(
-        capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", "--method", "cca", "--keep", "0.9"
+        capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", "--measure", "cca", "--keep", "0.9"
     )
-    assert "--keep applies to --method svcca only" in err
+    assert "--keep applies to --measure svcca only" in err
 
 
 def test_keep_is_a_fraction_and_n_components_a_count(tmp_path, capsys, views):
     np.save(tmp_path / "a.npy", views[0])
     np.save(tmp_path / "b.npy", views[1])
     a, b = str(tmp_path / "a.npy"), str(tmp_path / "b.npy")
-    assert main(["compare", a, b, "--method", "svcca", "--keep", "1.0"]) == 0
+    assert main(["compare", a, b, "--measure", "svcca", "--keep", "1.0"]) == 0
     assert "similarity" in capsys.readouterr().out
-    assert main(["compare", a, b, "--method", "svcca", "--keep", "1"]) == 2  # one direction or all?
+    assert main(["compare", a, b, "--measure", "svcca", "--keep", "1"]) == 2  # one direction or all?
     assert "for a number of directions use --n-components 1" in capsys.readouterr().err
-    assert main(["compare", a, b, "--method", "svcca", "--keep", "1.5"]) == 2
+    assert main(["compare", a, b, "--measure", "svcca", "--keep", "1.5"]) == 2
     assert "expected a variance fraction in (0, 1]" in capsys.readouterr().err
-    assert main(["compare", a, b, "--method", "svcca", "--n-components", "2", "--json"]) == 0
+    assert main(["compare", a, b, "--measure", "svcca", "--n-components", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["summaries"]["n_components"] == 2
-    err = _error(capsys, "compare", a, b, "--method", "svcca", "--keep", "0.9", "--n-components", "2")
+    err = _error(capsys, "compare", a, b, "--measure", "svcca", "--keep", "0.9", "--n-components", "2")
     assert "not both" in err
 
 
@@ -305,7 +306,7 @@ def test_ci_on_a_sparse_layer_reports_degenerate_resamples(tmp_path, capsys):
 
 def test_usage_errors_exit_2(capsys, npz_pair):
     assert main(["compare", str(npz_pair)]) == 2
-    assert main(["compare", str(npz_pair), str(npz_pair), "--method", "cosine"]) == 2
+    assert main(["compare", str(npz_pair), str(npz_pair), "--measure", "cosine"]) == 2
     assert main(["compare", str(npz_pair), str(npz_pair), "--null", "0"]) == 2
     assert main([]) == 2
     err = capsys.readouterr().err
@@ -334,7 +335,7 @@ def test_python_dash_m_svcca_compare(npz_pair, views):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "svcca", "compare", str(npz_pair), str(npz_pair), "--key-a", "model_0",
-         "--key-b", "model_1", "--method", "cka", "--json"],
+         "--key-b", "model_1", "--measure", "cka", "--json"],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -433,8 +434,13 @@ def test_ctrl_c_is_exit_130_and_one_line(capsys, npz_pair, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stats, "_SHORTCUTS", {**stats._SHORTCUTS, "cca": interrupted})
-    code, out, err = run(capsys, "compare", npz_pair, npz_pair, "--key", "model_0", "--method", "cca")
+    import dataclasses
+
+    import svcca._measures as measures
+
+    cca = dataclasses.replace(measures._REGISTRY["cca"], function=interrupted)
+    monkeypatch.setitem(measures._REGISTRY, "cca", cca)
+    code, out, err = run(capsys, "compare", npz_pair, npz_pair, "--key", "model_0", "--measure", "cca")
     assert code == 130 and err == "svcca compare: interrupted\n"
 
 
@@ -464,7 +470,8 @@ def test_bfloat16_pt_files_are_read_as_float32(tmp_path, capsys, views):
     X, Y = views
     torch.save(torch.as_tensor(X).to(torch.bfloat16), tmp_path / "a.pt")
     torch.save({"acts": torch.as_tensor(Y).to(torch.bfloat16)}, tmp_path / "b.pt")
-    code, out, err = run(capsys, "compare", tmp_path / "a.pt", tmp_path / "b.pt", "--method", "cka", "--json")
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    code, out, err = run(capsys, "compare", a, b, "--measure", "cka", "--json")
     assert code == 0, err
     Xb = torch.as_tensor(X).to(torch.bfloat16).float().numpy()
     Yb = torch.as_tensor(Y).to(torch.bfloat16).float().numpy()
@@ -486,3 +493,28 @@ def test_a_malicious_or_damaged_pt_never_suggests_weights_only_false(tmp_path, c
         capsys, "compare", tmp_path / "evil.pt", tmp_path / "evil.pt"
     )
     assert not marker.exists()
+
+
+def test_compare_measure_option_flags(capsys, npz_pair, views):
+    """One flag per option of the registry's measures; a flag of another measure is refused."""
+    X, Y = views
+    argv = ["compare", npz_pair, npz_pair, "--key-a", "model_0", "--key-b", "model_1", "--json"]
+    cases = [
+        (
+            ["--measure", "rbf_cka", "--bandwidth", "0.5", "--debiased"],
+            svcca.rbf_cka(X, Y, bandwidth=0.5, debiased=True),
+        ),
+        (["--measure", "minibatch_cka", "--batch-size", "64"], svcca.minibatch_cka(X, Y, batch_size=64)),
+        (["--measure", "cka", "--debiased"], svcca.linear_cka(X, Y, debiased=True)),
+        (["--measure", "pwcca", "--side", "symmetric"], svcca.pwcca(X, Y, side="symmetric")),
+    ]
+    for flags, want in cases:
+        code, out, _ = run(capsys, *argv, *flags, "--null", "9")
+        assert code == 0
+        data = json.loads(out)
+        assert data["similarity"] == pytest.approx(want.similarity, abs=TOL64)
+        assert data["permutation_null"]["n_resamples"] == 9
+    err = _error(capsys, *argv, "--measure", "cca", "--bandwidth", "0.5")
+    assert "--bandwidth applies to --measure rbf_cka only; got --measure cca" in err
+    err = _error(capsys, *argv, "--measure", "svcca", "--debiased")
+    assert "--debiased applies to --measure cka or rbf_cka only" in err

@@ -191,7 +191,7 @@ def test_recipes_and_subsampling_agree_with_direct_computation(tiny):
     A, B = tiny.acts("conv3", 0), tiny.acts("conv3", 1)
     direct = svcca.cca(positions_as_samples(A), positions_as_samples(B)).mean
     assert abs(sims["trained"]["positions"][2] - direct) < TOL64
-    rows, curve = figures_conv.subsampling_curve(tiny, n_draws=2, n_halvings=3)
+    rows, curve = figures_conv.subsampling_curve(tiny, n_resamples=2, n_halvings=3)
     assert list(rows) == [320, 640, 1280, 2560] and curve.shape == (4, 5)
     np.testing.assert_allclose(curve[-1], sims["trained"]["positions"], atol=TOL64)
 

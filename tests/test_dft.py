@@ -68,7 +68,7 @@ def not_shift_closed_conv_acts(rng: np.random.Generator) -> tuple[np.ndarray, np
 @pytest.mark.parametrize("method", ["auto", "gram", "svd"])
 def test_union_of_frequencies_equals_full_layer_cca_on_shift_closed_data(shift_closed_conv_acts, method):
     A, B = shift_closed_conv_acts
-    res = dft_cca(A, B, method=method)
+    res = dft_cca(A, B, algorithm=method)
     full = svcca.cca(flat(A), flat(B))
     assert res.n_components == full.n_components == 90
     np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64)
@@ -225,7 +225,7 @@ def test_torch_matches_numpy_and_stays_a_tensor(shift_closed_conv_acts):
         assert all(isinstance(r, torch.Tensor) for r in res.frequency_rho)
         np.testing.assert_allclose(res.rho.numpy(), ref.rho, rtol=0, atol=TOL64)
         assert res.similarity == pytest.approx(ref.similarity, abs=TOL64)
-    svd = dft_cca(torch.as_tensor(A), torch.as_tensor(B), method="svd")
+    svd = dft_cca(torch.as_tensor(A), torch.as_tensor(B), algorithm="svd")
     np.testing.assert_allclose(svd.rho.numpy(), ref.rho, rtol=0, atol=TOL64)
 
 
@@ -260,14 +260,14 @@ def test_ill_conditioned_frequencies_take_the_svd_path(rng):
     B = A[..., :2] @ rng.standard_normal((2, 3)) + 0.5 * rng.standard_normal((400, 4, 4, 3))
     auto = dft_cca(A, B)
     assert set(auto.frequency_method) == {"svd"}
-    svd = dft_cca(A, B, method="svd")
+    svd = dft_cca(A, B, algorithm="svd")
     np.testing.assert_allclose(auto.rho, svd.rho, rtol=0, atol=1e-9)
     for f in ((0, 0), (1, 1), (2, 2)):
         Ahat = np.fft.fft2(A, axes=(1, 2))[:, f[0], f[1], :]
         Bhat = np.fft.fft2(B, axes=(1, 2))[:, f[0], f[1], :]
         if f != (1, 1):
             Ahat, Bhat = Ahat.real, Bhat.real
-        np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, method="svd").rho, atol=1e-9)
+        np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, algorithm="svd").rho, atol=1e-9)
 
 
 def test_memory_mapped_layers_are_read_in_chunks(tmp_path, shift_closed_conv_acts):
@@ -285,7 +285,8 @@ def test_ridge_shrinks_correlations(shift_closed_conv_acts):
     plain, ridged = dft_cca(A, B), dft_cca(A, B, epsilon=0.1)
     assert ridged.epsilon == 0.1
     assert ridged.similarity < plain.similarity
-    np.testing.assert_allclose(dft_cca(A, B, epsilon=0.1, method="svd").rho, ridged.rho, rtol=0, atol=TOL64)
+    svd = dft_cca(A, B, epsilon=0.1, algorithm="svd")
+    np.testing.assert_allclose(svd.rho, ridged.rho, rtol=0, atol=TOL64)
 
 
 def test_sample_size_warning_at_some_frequency(rng):
@@ -354,8 +355,8 @@ def test_dft_cca_errors(rng):
         dft_cca(A * 1e200, A)
     with pytest.raises(ValueError, match="CCA needs at least 2 samples"):
         dft_cca(A[:1], A[:1])
-    with pytest.raises(ValueError, match="method must be one of 'auto', 'gram', 'svd'; got 'eig'"):
-        dft_cca(A, A, method="eig")
+    with pytest.raises(ValueError, match="algorithm must be one of 'auto', 'gram', 'svd'; got 'eig'"):
+        dft_cca(A, A, algorithm="eig")
     with pytest.raises(ValueError, match="batch_size must be None or a positive int; got 0"):
         dft_cca(A, A, batch_size=0)
     with pytest.raises(ValueError, match="rtol must be None or a number in"):

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 import svcca  # noqa: E402
 from svcca.experiments import run_or_load  # noqa: E402
 from svcca.experiments.generalization import (  # noqa: E402
-    MEASURES,
+    DEFAULT_MEASURES,
     GapResult,
     GeneralizationConfig,
     group_permutation_test,
@@ -84,13 +84,13 @@ def test_pair_values_and_statistics_reject_bad_input():
         pair_values(M[:7, :7], mem, "GG")
     with pytest.raises(ValueError, match="need at least 2 networks in each group; got 1 generalizing and 7"):
         network_bootstrap(M, [False] + [True] * 7)
-    with pytest.raises(ValueError, match="n_boot must be a positive int; got 0"):
-        network_bootstrap(M, mem, n_boot=0)
+    with pytest.raises(ValueError, match="n_resamples must be a positive int; got 0"):
+        network_bootstrap(M, mem, n_resamples=0)
 
 
 def test_network_bootstrap_recovers_block_values_exactly():
     M, mem = _block_matrix(0.9, 0.6, 0.4)
-    boot = network_bootstrap(M, mem, n_boot=300, rng=1)
+    boot = network_bootstrap(M, mem, n_resamples=300, rng=1)
     assert set(boot) == {"GG", "MM", "GM"}
     for kind, value in (("GG", 0.9), ("MM", 0.6), ("GM", 0.4)):
         finite = boot[kind][np.isfinite(boot[kind])]
@@ -105,7 +105,7 @@ def test_network_bootstrap_never_pairs_a_network_with_itself():
     M = (A + A.T) / 2
     np.fill_diagonal(M, 100.0)
     mem = np.array([False] * 5 + [True] * 5)
-    boot = network_bootstrap(M, mem, n_boot=500, rng=0)
+    boot = network_bootstrap(M, mem, n_resamples=500, rng=0)
     for kind in ("GG", "MM", "GM"):
         finite = boot[kind][np.isfinite(boot[kind])]
         assert finite.max() <= 0.7 and finite.min() >= 0.3
@@ -118,14 +118,14 @@ def test_network_bootstrap_is_seeded_and_spreads_with_network_variation():
     M = 0.6 + (effect[:, None] + effect[None, :]) / 2
     np.fill_diagonal(M, 1.0)
     mem = np.array([False] * 5 + [True] * 5)
-    a = network_bootstrap(M, mem, n_boot=400, rng=7)
-    b = network_bootstrap(M, mem, n_boot=400, rng=7)
+    a = network_bootstrap(M, mem, n_resamples=400, rng=7)
+    b = network_bootstrap(M, mem, n_resamples=400, rng=7)
     for kind in a:
         np.testing.assert_array_equal(a[kind], b[kind])
     assert np.nanstd(a["GG"]) > 0.005
     # negative control: with no network effect there is nothing to resample
     flat, _ = _block_matrix(0.6, 0.6, 0.6, 5, 5)
-    c = network_bootstrap(flat, mem, n_boot=400, rng=7)
+    c = network_bootstrap(flat, mem, n_resamples=400, rng=7)
     assert np.nanstd(c["GG"]) < TOL64
 
 
@@ -215,17 +215,17 @@ def test_tiny_generalization_run_caches_and_has_the_documented_arrays(tiny_resul
     data = unpack(tiny_result)
     k = data.config.n_networks
     assert data.layers == ("fc1", "fc2", "logits") and data.hidden_layers == ("fc1", "fc2")
-    assert data.last_hidden == "fc2" and data.measures == MEASURES
+    assert data.last_hidden == "fc2" and data.measures == DEFAULT_MEASURES
     assert data.n_per_group == (k, k) and data.dataset == "digits"
     assert data.memorizing.tolist() == [False] * k + [True] * k
     assert data.seeds.tolist() == [*range(k), *range(500, 500 + k)]
-    assert tiny_result["similarity"].shape == (len(MEASURES), 3, 2 * k, 2 * k)
+    assert tiny_result["similarity"].shape == (len(DEFAULT_MEASURES), 3, 2 * k, 2 * k)
     assert data.n_rows == {"fc1": 100, "fc2": 100, "logits": 100}
     assert data.layer_widths == {"fc1": 32, "fc2": 32, "logits": 10}
     assert np.all(data.epochs <= data.config.epochs) and np.all(
         (data.test_accuracy >= 0) & (data.test_accuracy <= 1)
     )
-    for m in MEASURES:
+    for m in DEFAULT_MEASURES:
         for layer in data.layers:
             S = data.matrix(m, layer)
             np.testing.assert_allclose(S, S.T, atol=TOL64)  # symmetric PWCCA, symmetric measures
@@ -240,18 +240,18 @@ def test_tiny_generalization_accessors(tiny_result):
     assert data.pairs("pwcca", "GG").shape == (comb(k, 2), 3)
     assert data.pairs("pwcca", "GM", ["fc2"]).shape == (k * k, 1)
     np.testing.assert_allclose(data.mean("cka", "MM"), data.pairs("cka", "MM").mean(0), atol=TOL64)
-    intervals = data.intervals("pwcca", "GG", n_boot=200)
+    intervals = data.intervals("pwcca", "GG", n_resamples=200)
     assert len(intervals) == 3 and all(isinstance(iv, BootstrapResult) for iv in intervals)
     assert all(iv.low <= iv.observed <= iv.high for iv in intervals)
     np.testing.assert_allclose([iv.observed for iv in intervals], data.mean("pwcca", "GG"), atol=TOL64)
-    gap = data.gap("pwcca", "fc2", n_boot=200)
+    gap = data.gap("pwcca", "fc2", n_resamples=200)
     assert isinstance(gap, GapResult) and gap.kinds == ("GG", "MM") and gap.layer == "fc2"
     assert gap.difference == pytest.approx(
         data.mean("pwcca", "GG", ["fc2"])[0] - data.mean("pwcca", "MM", ["fc2"])[0], abs=TOL64
     )
     assert 1 / comb(2 * k, k) - TOL64 <= gap.p_value <= 1.0
-    assert data.gap("cka", -1, ("MM", "GM"), n_boot=50).p_value is None
-    assert data.gap("pwcca", 1, n_boot=50).layer == "fc2"  # layers by index too
+    assert data.gap("cka", -1, ("MM", "GM"), n_resamples=50).p_value is None
+    assert data.gap("pwcca", 1, n_resamples=50).layer == "fc2"  # layers by index too
     assert "GG-MM" in data.table("pwcca") and "fc1" in data.table("pwcca")
     with pytest.raises(KeyError, match="unknown measure 'rsa'"):
         data.matrix("rsa", "fc1")
@@ -291,7 +291,7 @@ def test_tiny_width_run_caches_and_has_the_documented_arrays(tiny_width_result, 
     assert run_or_load(WidthConfig.for_scale("tiny"), tiny_cache).from_cache
     data = unpack_width(tiny_width_result)
     assert data.layers == ("fc2",) and data.seeds == (0, 1) and data.width_labels == ["8", "16"]
-    assert tiny_width_result["similarity"].shape == (2, len(MEASURES), 2, 1, 1)
+    assert tiny_width_result["similarity"].shape == (2, len(DEFAULT_MEASURES), 2, 1, 1)
     assert data.test_accuracy.shape == data.init_accuracy.shape == (2, 2)
     assert data.pairs("pwcca").shape == (1, 2) and data.pairs("cka", "init", "fc2").shape == (1, 2)
     np.testing.assert_allclose(
@@ -400,8 +400,8 @@ def _synthetic_generalization(n: int = 3) -> dict[str, np.ndarray]:
         "svcca": [(0.80, 0.75, 0.85), (0.85, 0.70, 0.90), (0.90, 0.65, 0.80), (0.97, 0.7, 0.3)],
         "cka": [(0.98, 0.93, 0.85), (0.98, 0.80, 0.55), (0.97, 0.60, 0.15), (0.97, 0.6, 0.03)],
     }
-    sims = np.zeros((len(MEASURES), len(layers), 2 * n, 2 * n))
-    for mi, m in enumerate(MEASURES):
+    sims = np.zeros((len(DEFAULT_MEASURES), len(layers), 2 * n, 2 * n))
+    for mi, m in enumerate(DEFAULT_MEASURES):
         for li, (gg, mm, gm) in enumerate(values[m]):
             M, _ = _block_matrix(gg, mm, gm, n, n)
             noise = rng.normal(scale=1e-6, size=M.shape)
@@ -410,7 +410,7 @@ def _synthetic_generalization(n: int = 3) -> dict[str, np.ndarray]:
     dims = np.array([[10] * n + [15] * n, [10] * n + [25] * n, [8] * n + [20] * n, [9] * n + [9] * n])
     return {
         "layers": np.array(layers),
-        "measures": np.array(MEASURES),
+        "measures": np.array(DEFAULT_MEASURES),
         "similarity": sims,
         "svcca_dims": dims,
         "memorizing": memorizing,
@@ -456,7 +456,7 @@ def test_generalization_claims_compute_their_values_from_the_result():
     assert "generalization.pwcca.permutation_p" in failing
     # a variant in which MM falls below GM in fc3 fails that claim, and only by its own value
     arrays = _synthetic_generalization()
-    pw = list(MEASURES).index("pwcca")
+    pw = list(DEFAULT_MEASURES).index("pwcca")
     M, _ = _block_matrix(0.90, 0.68, 0.69, 3, 3)
     arrays["similarity"][pw, 2] = M
     failed = [c for c in unpack(arrays).claims() if not c.holds]

@@ -14,8 +14,8 @@ torch = pytest.importorskip("torch")
 
 from svcca.experiments import run_or_load  # noqa: E402
 from svcca.experiments.layer_identification import (  # noqa: E402
+    DEFAULT_MEASURES,
     KORNBLITH2019_TABLE2,
-    MEASURES,
     LayerIdentificationConfig,
     _identify,
     identification_hits,
@@ -148,7 +148,7 @@ def test_default_cache_key_is_the_one_before_the_shared_base():
 def test_presets_and_cache_key():
     default = LayerIdentificationConfig.for_scale("default")
     assert (default.arch, default.image_size, default.augment_shift, default.pool) == ("six", 16, 2, 1)
-    assert default.seeds == (0, 1, 2, 3, 4) and default.measures == MEASURES
+    assert default.seeds == (0, 1, 2, 3, 4) and default.measures == DEFAULT_MEASURES
     full = LayerIdentificationConfig.for_scale("full")
     assert (full.dataset, full.arch, full.include_pool_layer) == ("cifar10", "tiny10", True)
     assert len(full.seeds) == 10 and full.device == "cuda" and full.num_threads is None
@@ -169,9 +169,9 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     again = run_or_load(cfg, tiny_cache)
     assert again.from_cache
     data = unpack(again)
-    K, L, M = len(cfg.seeds), 6, len(MEASURES)
+    K, L, M = len(cfg.seeds), 6, len(DEFAULT_MEASURES)
     assert data.layers == ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
-    assert data.measures == MEASURES and data.seeds == cfg.seeds and data.n_eval == 200
+    assert data.measures == DEFAULT_MEASURES and data.seeds == cfg.seeds and data.n_eval == 200
     assert data.dataset == "digits" and data.chance == pytest.approx(1 / 6)
     # half-width "six" net, each conv layer average-pooled to its channels
     np.testing.assert_array_equal(data.layer_widths, [8, 16, 16, 32, 32, 64])
@@ -180,7 +180,7 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     assert again["pair_accuracy"].shape == (M, K * (K - 1))
     assert again["mean_matrix"].shape == (M, L, L)
     assert data.test_accuracy.shape == (K,) and np.all(data.test_accuracy > 0.3)  # trained, not chance
-    for m in MEASURES:
+    for m in DEFAULT_MEASURES:
         grid = data.grid(m)
         assert np.all(np.isfinite(grid)) and grid.min() >= -TOL64 and grid.max() <= 1 + TOL64
         np.testing.assert_allclose(np.diag(grid), 1.0, atol=1e-8)  # every layer equals itself
@@ -210,10 +210,10 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
     with pytest.raises(KeyError, match="no activations for layer='fc1', seed=0"):
         data.acts("fc1")
     matrix = data.mean_matrix("svcca")
-    assert matrix.method == "svcca" and matrix.options == {"keep": 0.99} and matrix.row_labels == data.layers
+    assert matrix.measure == "svcca" and matrix.options == {"keep": 0.99} and matrix.row_labels == data.layers
     table = data.paper_table()
     assert table["cka"][1] == 99.3 and 0.0 <= table["cka"][0] <= 100.0
-    assert set(data.accuracies()) == set(MEASURES)
+    assert set(data.accuracies()) == set(DEFAULT_MEASURES)
 
 
 @pytest.mark.slow
@@ -269,7 +269,7 @@ def test_full_preset_runs_end_to_end_on_fake_cifar10(tmp_path):
         data.acts("conv1")
     np.testing.assert_array_equal(data.layer_widths, [16, 16, 32, 32, 32, 64, 64, 64, 16])
     assert data.chance == pytest.approx(1 / 9)
-    for m in MEASURES:
+    for m in DEFAULT_MEASURES:
         assert 0.0 <= data.accuracy(m) <= 1.0 and np.all(np.isfinite(data.grid(m)))
 
 

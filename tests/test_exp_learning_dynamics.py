@@ -361,7 +361,7 @@ def test_tiny_conv_run_caches_and_its_accessors_work(conv, cache):
     # scale-invariant, so conv and BN outputs come out nearly (not exactly) identical
     for k in range(5):
         assert final.values[3 * k, 3 * k + 1] > 0.99
-    assert final.row_labels[:3] == ("conv1", "bn1", "relu1") and final.method == "svcca"
+    assert final.row_labels[:3] == ("conv1", "bn1", "relu1") and final.measure == "svcca"
     assert d.grid(index=0).values.shape == (15, 15)
     coarse = d.coarse_grid()  # every layer pooled to 2x2: one resolution for every architecture
     assert coarse.values.shape == (15, 15) and coarse.row_labels == final.row_labels

@@ -90,7 +90,7 @@ def test_bootstrap_figure_shows_the_basic_interval_about_the_bias_corrected_esti
     rng = np.random.default_rng(0)
     x = rng.standard_normal((300, 2))
     y = x + rng.standard_normal((300, 2))
-    b = stats.bootstrap_ci(x, y, "cca", n_boot=30, method="basic", rng=0)
+    b = stats.bootstrap_ci(x, y, "cca", n_resamples=30, method="basic", rng=0)
     q_lo, q_med, q_hi = np.quantile(b.bootstrap_distribution, [0.025, 0.5, 0.975])
     reflected = (2 * b.observed - q_med, 2 * b.observed - q_hi, 2 * b.observed - q_lo)
     assert (b.bias_corrected, b.low, b.high) == reflected

@@ -101,7 +101,7 @@ def test_cca_never_nan_always_in_range_and_matches_oracle(seed, n, xs, ys, dtype
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", svcca.SampleSizeWarning)
         try:
-            res = svcca.cca(X, Y, dtype=dtype, method=method)
+            res = svcca.cca(X, Y, dtype=dtype, algorithm=method)
         except ValueError as exc:
             # float64 data asked for in float32: a spread below float32's resolution at its
             # offset is refused, never compared through its rounding (found by this fuzz)
@@ -279,15 +279,15 @@ _MEASURES = [
     ("cka_debiased", lambda X, Y: svcca.linear_cka(X, Y, debiased=True), lambda r: [(r.similarity, -1, 1)]),
     ("procrustes", lambda X, Y: svcca.procrustes(X, Y), lambda r: [(r.similarity, 0, 1), (r.distance, 0, 2)]),
     ("grid_cca", lambda X, Y: svcca.similarity_matrix([X, Y]), lambda r: [(r.values, 0, 1)]),
-    ("grid_cka", lambda X, Y: svcca.similarity_matrix([X, Y], method="cka"), lambda r: [(r.values, 0, 1)]),
+    ("grid_cka", lambda X, Y: svcca.similarity_matrix([X, Y], measure="cka"), lambda r: [(r.values, 0, 1)]),
     (
         "permutation",
-        lambda X, Y: stats.permutation_test(X, Y, "pwcca", n_permutations=3, rng=0),
+        lambda X, Y: stats.permutation_test(X, Y, "pwcca", n_resamples=3, rng=0),
         lambda r: [(r.observed, 0, 1), (r.null_distribution, 0, 1), (r.p_value, 0, 1)],
     ),
     (
         "bootstrap",
-        lambda X, Y: stats.bootstrap_ci(X, Y, "cca", n_boot=3, rng=0),
+        lambda X, Y: stats.bootstrap_ci(X, Y, "cca", n_resamples=3, rng=0),
         lambda r: [(r.observed, 0, 1), (r.low, 0, 1), (r.high, 0, 1)],
     ),
     ("streaming", lambda X, Y: _stream(X, Y).cca(), lambda r: [(r.rho, 0, 1)]),

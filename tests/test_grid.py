@@ -17,6 +17,9 @@ PER_PAIR = {
     "svcca": lambda X, Y, **kw: svcca.svcca(X, Y, **kw).similarity,
     "pwcca": lambda X, Y, **kw: svcca.pwcca(X, Y, **kw).similarity,
     "cka": lambda X, Y, **kw: linear_cka(X, Y, **kw).similarity,
+    "rbf_cka": lambda X, Y, **kw: svcca.rbf_cka(X, Y, **kw).similarity,
+    "minibatch_cka": lambda X, Y, **kw: svcca.minibatch_cka(X, Y, **kw).similarity,
+    "procrustes": lambda X, Y, **kw: svcca.procrustes(X, Y, **kw).similarity,
 }
 
 
@@ -60,21 +63,29 @@ CASES = [
     ("pwcca", {"side": "symmetric"}),
     ("cka", {}),
     ("cka", {"debiased": True}),
+    ("rbf_cka", {}),
+    ("rbf_cka", {"bandwidth": 0.5, "debiased": True}),
+    ("minibatch_cka", {"batch_size": 64}),
+    ("procrustes", {}),
 ]
+
+
+def test_every_registered_measure_has_a_grid_case():
+    assert {m for m, _ in CASES} == set(svcca.MEASURES) == set(PER_PAIR)
 
 
 @pytest.mark.parametrize(("method", "kw"), CASES)
 def test_symmetric_grid_equals_per_pair_calls(network_layers, method, kw):
-    grid = similarity_matrix(network_layers, method=method, **kw)
+    grid = similarity_matrix(network_layers, measure=method, measure_options=kw)
     want = per_pair(method, network_layers, network_layers, **kw)
     np.testing.assert_allclose(grid.values, want, rtol=0, atol=TOL64)
-    assert grid.method == method
+    assert grid.measure == method
     assert grid.row_labels == grid.col_labels == ("input", "h1", "h2", "h3", "out")
 
 
 @pytest.mark.parametrize(("method", "kw"), CASES)
 def test_rectangular_grid_equals_per_pair_calls(network_layers, other_network, method, kw):
-    grid = similarity_matrix(network_layers, other_network, method=method, **kw)
+    grid = similarity_matrix(network_layers, other_network, measure=method, measure_options=kw)
     want = per_pair(method, network_layers, other_network, **kw)
     assert grid.shape == (5, 3)
     assert grid.col_labels == (0, 1, 2)
@@ -82,16 +93,18 @@ def test_rectangular_grid_equals_per_pair_calls(network_layers, other_network, m
 
 
 @pytest.mark.parametrize(
-    ("method", "kw"), [("cca", {}), ("svcca", {}), ("cka", {}), ("pwcca", {"side": "symmetric"})]
-)
+    ("method", "kw"),
+    [("cca", {}), ("svcca", {}), ("cka", {}), ("pwcca", {"side": "symmetric"}), ("rbf_cka", {}),
+     ("minibatch_cka", {}), ("procrustes", {})],
+)  # fmt: skip
 def test_symmetric_measures_give_symmetric_grids(network_layers, method, kw):
-    values = similarity_matrix(network_layers, method=method, **kw).values
+    values = similarity_matrix(network_layers, measure=method, measure_options=kw).values
     np.testing.assert_array_equal(values, values.T)  # mirrored, not recomputed
 
 
 def test_pwcca_from_one_side_is_not_symmetric(network_layers):
     """PWCCA weighted by the row layer differs across the diagonal; both triangles are computed."""
-    values = similarity_matrix(network_layers, method="pwcca").values
+    values = similarity_matrix(network_layers, measure="pwcca").values
     assert np.abs(values - values.T).max() > 1e-3
     layers = list(network_layers.values())
     assert values[3, 1] == pytest.approx(svcca.pwcca(layers[3], layers[1]).similarity, abs=TOL64)
@@ -100,15 +113,16 @@ def test_pwcca_from_one_side_is_not_symmetric(network_layers):
 
 def test_layers_are_prepared_once(network_layers, monkeypatch):
     """Each layer is whitened once, however many pairs it takes part in."""
-    import svcca._grid as grid_module
+    import svcca._measures as measures_module
 
     calls = []
-    real = grid_module.whiten
-    monkeypatch.setattr(grid_module, "whiten", lambda X, **kw: calls.append(1) or real(X, **kw))
-    similarity_matrix(network_layers, method="cca")
+    real = measures_module.whiten_checked
+    counting = lambda X, ops, **kw: calls.append(1) or real(X, ops, **kw)  # noqa: E731
+    monkeypatch.setattr(measures_module, "whiten_checked", counting)
+    similarity_matrix(network_layers, measure="cca")
     assert len(calls) == 5
     calls.clear()
-    similarity_matrix(network_layers, list(network_layers.values())[:2], method="cca")
+    similarity_matrix(network_layers, list(network_layers.values())[:2], measure="cca")
     assert len(calls) == 7
 
 
@@ -122,7 +136,7 @@ def test_cka_with_more_features_than_samples(rng):
         "wider": rng.standard_normal((n, 90)),
     }
     for debiased in (False, True):
-        grid = similarity_matrix(layers, method="cka", debiased=debiased)
+        grid = similarity_matrix(layers, measure="cka", measure_options={"debiased": debiased})
         want = per_pair("cka", layers, layers, debiased=debiased)
         np.testing.assert_allclose(grid.values, want, rtol=0, atol=TOL64)
 
@@ -132,10 +146,10 @@ def test_torch_layers_give_the_same_numbers(network_layers):
     torch = pytest.importorskip("torch")
     tensors = {k: torch.as_tensor(v) for k, v in network_layers.items()}
     for method in ("cca", "pwcca", "cka"):
-        got = similarity_matrix(tensors, method=method)
+        got = similarity_matrix(tensors, measure=method)
         assert isinstance(got.values, np.ndarray)
         np.testing.assert_allclose(
-            got.values, similarity_matrix(network_layers, method=method).values, atol=TOL64
+            got.values, similarity_matrix(network_layers, measure=method).values, atol=TOL64
         )
 
 
@@ -144,7 +158,7 @@ def test_reference_activations(reference_dir):
     with np.load(reference_dir / "svhn_fc200.npz") as f:
         layers = {k: f[k].astype(np.float64) for k in ("model_0", "model_1")}
     for method in ("cca", "svcca", "pwcca"):
-        grid = similarity_matrix(layers, method=method)
+        grid = similarity_matrix(layers, measure=method)
         np.testing.assert_allclose(grid.values, per_pair(method, layers, layers), rtol=0, atol=TOL64)
 
 
@@ -152,7 +166,8 @@ def test_reference_activations(reference_dir):
 
 
 def test_labels_and_result_object(network_layers):
-    grid = similarity_matrix(network_layers, list(network_layers.values())[:2], method="svcca", keep=0.9)
+    cols = list(network_layers.values())[:2]
+    grid = similarity_matrix(network_layers, cols, measure=svcca.Measure("svcca", keep=0.9))
     assert isinstance(grid, SimilarityMatrix)
     assert grid.row_labels == ("input", "h1", "h2", "h3", "out") and grid.col_labels == (0, 1)
     assert grid.options == {"keep": 0.9, "epsilon": 0.0, "rtol": None}
@@ -160,13 +175,13 @@ def test_labels_and_result_object(network_layers):
     with pytest.raises(ValueError, match="read-only"):
         grid.values[0, 0] = 0.5
     with pytest.raises(AttributeError):
-        grid.method = "cca"
-    assert "SimilarityMatrix(method='svcca', shape=(5, 2)" in repr(grid)
+        grid.measure = "cca"
+    assert "SimilarityMatrix(measure='svcca', shape=(5, 2)" in repr(grid)
 
 
 def test_to_pandas(network_layers):
     pytest.importorskip("pandas")
-    df = similarity_matrix(network_layers, method="cka").to_pandas()
+    df = similarity_matrix(network_layers, measure="cka").to_pandas()
     assert list(df.index) == list(df.columns) == list(network_layers)
     assert df.loc["h1", "h2"] == pytest.approx(
         linear_cka(network_layers["h1"], network_layers["h2"]).similarity
@@ -174,7 +189,7 @@ def test_to_pandas(network_layers):
 
 
 def test_progress_bar_runs(network_layers, capsys):
-    similarity_matrix(network_layers, method="cca", progress=True)
+    similarity_matrix(network_layers, measure="cca", progress=True)
     assert "similarity_matrix (cca)" in capsys.readouterr().err
 
 
@@ -205,20 +220,24 @@ def test_different_sample_counts_name_the_layer_and_shapes(network_layers, rng):
 
 def test_bad_arguments(network_layers):
     X = network_layers["h1"]
-    with pytest.raises(ValueError, match="method must be one of 'cca', 'svcca', 'pwcca', 'cka'; got 'rsa'"):
-        similarity_matrix([X], method="rsa")
+    with pytest.raises(ValueError, match="measure must be one of 'cca', 'svcca', .* got 'rsa'"):
+        similarity_matrix([X], measure="rsa")
     with pytest.raises(
-        ValueError, match=r"keep does not apply to method='cca' \(its options: epsilon, rtol\)"
+        ValueError, match=r"keep does not apply to measure='cca' \(its options: epsilon, rtol\)"
     ):
-        similarity_matrix([X], keep=0.9)
-    with pytest.raises(ValueError, match="side does not apply to method='svcca'"):
-        similarity_matrix([X], method="svcca", side="y")
-    with pytest.raises(ValueError, match="epsilon does not apply to method='cka'"):
-        similarity_matrix([X], method="cka", epsilon=0.1)
+        similarity_matrix([X], measure_options={"keep": 0.9})
+    with pytest.raises(ValueError, match="side does not apply to measure='svcca'"):
+        similarity_matrix([X], measure="svcca", measure_options={"side": "y"})
+    with pytest.raises(ValueError, match="epsilon does not apply to measure='cka'"):
+        similarity_matrix([X], measure="cka", measure_options={"epsilon": 0.1})
     with pytest.raises(ValueError, match="side must be one of"):
-        similarity_matrix([X], method="pwcca", side="left")
+        similarity_matrix([X], measure="pwcca", measure_options={"side": "left"})
     with pytest.raises(ValueError, match="keep as a variance fraction must be in"):
-        similarity_matrix([X], method="svcca", keep=1.5)
+        similarity_matrix([X], measure="svcca", measure_options={"keep": 1.5})
+    with pytest.raises(ValueError, match="measure_options apply to a measure given by name"):
+        similarity_matrix([X], measure=svcca.Measure("svcca"), measure_options={"keep": 0.5})
+    with pytest.raises(TypeError, match="measure_options must be a dict"):
+        similarity_matrix([X], measure="svcca", measure_options=[("keep", 0.5)])
 
 
 def test_bad_layers(network_layers, rng):
@@ -244,6 +263,6 @@ def test_bad_layers(network_layers, rng):
     with pytest.raises(ValueError, match=r"layers_a\['dead'\] has no varying feature"):
         similarity_matrix({"ok": X, "dead": dead})
     with pytest.raises(ValueError, match=r"layers_a\['dead'\] has no varying feature"):
-        similarity_matrix({"ok": X, "dead": dead}, method="cka")
+        similarity_matrix({"ok": X, "dead": dead}, measure="cka")
     with pytest.raises(ValueError, match="must be real-valued"):
-        similarity_matrix([X + 1j * X], method="cka")
+        similarity_matrix([X + 1j * X], measure="cka")

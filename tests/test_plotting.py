@@ -458,7 +458,7 @@ def test_similarity_matrix_from_labelled_object_and_dataframe(banded_grid):
         values = banded_grid[:, :3]
         row_labels = ["a1", "a2", "a3", "a4"]
         col_labels = ["b1", "b2", "b3"]
-        method = "pwcca"
+        measure = "pwcca"
 
     ax = sp.plot_similarity_matrix(SimilarityMatrix(), cbar_label=None)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["b1", "b2", "b3"]

@@ -156,5 +156,5 @@ def test_projection_weights_at_the_ends_of_the_float_range(scale):
         got = svcca.pwcca(X * scale, Y, side=side)
         want = svcca.pwcca(X, Y, side=side)
         assert got.similarity == pytest.approx(want.similarity, abs=1e-10)
-    grid = svcca.similarity_matrix([X * scale, Y], method="pwcca")
+    grid = svcca.similarity_matrix([X * scale, Y], measure="pwcca")
     assert grid.values[0, 1] == pytest.approx(ref.similarity, abs=1e-10)

@@ -79,7 +79,7 @@ def test_svhn_float32_compute_and_the_family(svhn_fc200):
     a, b = svhn_fc200
     ref = svcca.cca(a, b)
     np.testing.assert_allclose(svcca.cca(a, b, dtype=np.float32).rho, ref.rho, atol=TOL32)
-    np.testing.assert_allclose(svcca.cca(a, b, method="svd").rho, ref.rho, atol=TOL64)
+    np.testing.assert_allclose(svcca.cca(a, b, algorithm="svd").rho, ref.rho, atol=TOL64)
     s = svcca.svcca(a, b)
     assert 0 < s.x_dims <= 200 and 0 < s.similarity <= 1
     p = svcca.pwcca(a, b, side="symmetric")

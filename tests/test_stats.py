@@ -38,24 +38,51 @@ def shared_latent_views(n: int = 300, p: int = 8, q: int = 10, k: int = 3, noise
     return X, Y
 
 
+# every registry measure, some with options (the statistics no longer fix SVCCA's keep)
+MEASURE_CASES = {
+    "cca": svcca.Measure("cca"),
+    "svcca": svcca.Measure("svcca"),
+    "svcca_keep": svcca.Measure("svcca", keep=0.8),
+    "pwcca": svcca.Measure("pwcca"),
+    "pwcca_y": svcca.Measure("pwcca", side="y"),
+    "pwcca_symmetric": svcca.Measure("pwcca", side="symmetric"),
+    "cka": svcca.Measure("cka"),
+    "cka_debiased": svcca.Measure("cka", debiased=True),
+    "rbf_cka": svcca.Measure("rbf_cka"),
+    "rbf_cka_debiased": svcca.Measure("rbf_cka", bandwidth=0.5, debiased=True),
+    "minibatch_cka": svcca.Measure("minibatch_cka", batch_size=64),
+    "procrustes": svcca.Measure("procrustes"),
+}
+
+# the same measures as plain callables: one call of the per-pair function per permutation
 LOOPED = {
     "cca": lambda X, Y: svcca.cca(X, Y, warn=False),
     "svcca": lambda X, Y: svcca.svcca(X, Y, warn=False),
+    "svcca_keep": lambda X, Y: svcca.svcca(X, Y, keep=0.8, warn=False),
     "pwcca": lambda X, Y: svcca.pwcca(X, Y, warn=False),
+    "pwcca_y": lambda X, Y: svcca.pwcca(X, Y, side="y", warn=False),
+    "pwcca_symmetric": lambda X, Y: svcca.pwcca(X, Y, side="symmetric", warn=False),
     "cka": linear_cka,
     "cka_debiased": functools.partial(linear_cka, debiased=True),
+    "rbf_cka": svcca.rbf_cka,
+    "rbf_cka_debiased": functools.partial(svcca.rbf_cka, bandwidth=0.5, debiased=True),
+    "minibatch_cka": functools.partial(svcca.minibatch_cka, batch_size=64),
     "procrustes": procrustes,
 }
+
+
+def test_every_registered_measure_has_a_case():
+    assert {m.name for m in MEASURE_CASES.values()} == set(stats.MEASURES) == set(svcca.MEASURES)
 
 
 # --- permutation test -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("measure", stats.MEASURES)
+@pytest.mark.parametrize("measure", MEASURE_CASES)
 def test_vectorised_permutation_null_equals_the_naive_loop(measure):
     X, Y = shared_latent_views(n=80, noise=1.5)
-    fast = stats.permutation_test(X, Y, measure, n_permutations=300, rng=3)
-    slow = stats.permutation_test(X, Y, LOOPED[measure], n_permutations=300, rng=3)
+    fast = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=300, rng=3)
+    slow = stats.permutation_test(X, Y, LOOPED[measure], n_resamples=300, rng=3)
     assert fast.vectorised and not slow.vectorised
     np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
     assert fast.observed == pytest.approx(slow.observed, abs=TOL64)
@@ -68,28 +95,28 @@ def test_vectorised_null_equals_loop_for_complex_activations(measure):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 4)) + 1j * rng.standard_normal((80, 4))
     Y = X[:, :2] @ rng.standard_normal((2, 5)) + rng.standard_normal((80, 5))
-    fast = stats.permutation_test(X, Y, measure, n_permutations=50, rng=0)
-    slow = stats.permutation_test(X, Y, LOOPED[measure], n_permutations=50, rng=0)
+    fast = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=50, rng=0)
+    slow = stats.permutation_test(X, Y, LOOPED[measure], n_resamples=50, rng=0)
     np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
     assert fast.observed == pytest.approx(slow.observed, abs=TOL64)
 
 
-@pytest.mark.parametrize("measure", ["cka", "cka_debiased", "procrustes"])
+@pytest.mark.parametrize("measure", ["cka", "cka_debiased", "rbf_cka_debiased", "procrustes"])
 def test_vectorised_null_equals_loop_for_layers_wider_than_tall(measure):
     # n^2 < p q: CKA gathers permuted Gram matrices; Procrustes works on n x n factors
     X, Y = independent_views(20, 50, 40, 1)
-    fast = stats.permutation_test(X, Y, measure, n_permutations=60, rng=0)
-    slow = stats.permutation_test(X, Y, LOOPED[measure], n_permutations=60, rng=0)
+    fast = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=60, rng=0)
+    slow = stats.permutation_test(X, Y, LOOPED[measure], n_resamples=60, rng=0)
     np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
 
 
-@pytest.mark.parametrize("measure", ["pwcca", "cka_debiased"])
+@pytest.mark.parametrize("measure", ["pwcca", "pwcca_symmetric", "cka_debiased", "rbf_cka"])
 def test_batching_does_not_change_the_null(monkeypatch, measure):
     X, Y = shared_latent_views(n=60)
-    whole = stats.permutation_test(X, Y, measure, n_permutations=50, rng=9)
-    monkeypatch.setattr(stats, "_BATCH_BYTES", 1)  # one permutation per batch
+    whole = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=50, rng=9)
+    monkeypatch.setattr(svcca._measures, "_BATCH_BYTES", 1)  # one permutation per batch
     monkeypatch.setattr(stats, "_PERM_BLOCK", 7)
-    split = stats.permutation_test(X, Y, measure, n_permutations=50, rng=9)
+    split = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=50, rng=9)
     np.testing.assert_allclose(whole.null_distribution, split.null_distribution, rtol=0, atol=TOL64)
 
 
@@ -97,7 +124,7 @@ def test_batching_does_not_change_the_null(monkeypatch, measure):
 def test_permutation_p_values_are_uniform_under_independence(measure):
     pvals = [
         stats.permutation_test(
-            *independent_views(30, 3, 4, seed), measure, n_permutations=99, rng=seed
+            *independent_views(30, 3, 4, seed), MEASURE_CASES[measure], n_resamples=99, rng=seed
         ).p_value
         for seed in range(200)
     ]
@@ -106,10 +133,10 @@ def test_permutation_p_values_are_uniform_under_independence(measure):
     assert 0.3 < np.mean(pvals) < 0.7
 
 
-@pytest.mark.parametrize("measure", stats.MEASURES)
+@pytest.mark.parametrize("measure", MEASURE_CASES)
 def test_permutation_p_value_is_the_smallest_possible_under_a_shared_latent(measure):
     X, Y = shared_latent_views(n=200)
-    res = stats.permutation_test(X, Y, measure, n_permutations=199, rng=0)
+    res = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=199, rng=0)
     assert res.p_value == pytest.approx(1 / 200)  # the +1 correction: never 0
     assert res.observed > res.null_quantile(0.99)
 
@@ -120,17 +147,17 @@ def test_permutation_null_mean_of_cca_pillai_matches_the_analytic_null():
     def pillai(A, B):
         return svcca.cca(A, B, warn=False).pillai
 
-    res = stats.permutation_test(X, Y, pillai, n_permutations=400, rng=0)
-    sem = res.null_std / np.sqrt(res.n_permutations)
+    res = stats.permutation_test(X, Y, pillai, n_resamples=400, rng=0)
+    sem = res.null_std / np.sqrt(res.n_resamples)
     assert abs(res.null_mean - stats.analytic_null_pillai(60, 4, 6)) < 4 * sem
     assert res.measure == "pillai"
 
 
 def test_permutation_test_is_reproducible_and_seeded():
     X, Y = shared_latent_views(n=50)
-    a = stats.permutation_test(X, Y, "cka", n_permutations=30, rng=1)
-    b = stats.permutation_test(X, Y, "cka", n_permutations=30, rng=np.random.default_rng(1))
-    c = stats.permutation_test(X, Y, "cka", n_permutations=30, rng=2)
+    a = stats.permutation_test(X, Y, "cka", n_resamples=30, rng=1)
+    b = stats.permutation_test(X, Y, "cka", n_resamples=30, rng=np.random.default_rng(1))
+    c = stats.permutation_test(X, Y, "cka", n_resamples=30, rng=2)
     np.testing.assert_array_equal(a.null_distribution, b.null_distribution)
     assert not np.array_equal(a.null_distribution, c.null_distribution)
     assert "PermutationTestResult(observed=" in repr(a)
@@ -138,10 +165,10 @@ def test_permutation_test_is_reproducible_and_seeded():
 
 def test_permutation_observed_equals_the_measure():
     X, Y = shared_latent_views(n=100)
-    assert stats.permutation_test(X, Y, "pwcca", n_permutations=5, rng=0).observed == pytest.approx(
+    assert stats.permutation_test(X, Y, "pwcca", n_resamples=5, rng=0).observed == pytest.approx(
         svcca.pwcca(X, Y).similarity, abs=TOL64
     )
-    assert stats.permutation_test(X, Y, "procrustes", n_permutations=5, rng=0).observed == pytest.approx(
+    assert stats.permutation_test(X, Y, "procrustes", n_resamples=5, rng=0).observed == pytest.approx(
         procrustes(X, Y).similarity, abs=TOL64
     )
 
@@ -149,19 +176,20 @@ def test_permutation_observed_equals_the_measure():
 def test_permutation_test_warns_once_about_sample_size_for_cca():
     X, Y = independent_views(20, 12, 12, 0)
     with pytest.warns(svcca.SampleSizeWarning) as record:
-        res = stats.permutation_test(X, Y, "cca", n_permutations=20, rng=0)
+        res = stats.permutation_test(X, Y, "cca", n_resamples=20, rng=0)
     assert len(record) == 1
     # 12 + 12 - 19 = 5 correlations are forced to 1 in every shuffle too: the null is inflated
     assert res.null_distribution.min() >= 5 / 12 and res.p_value > 0.05
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("measure", stats.MEASURES)
+@pytest.mark.parametrize("measure", MEASURE_CASES)
 def test_permutation_test_on_tensors_matches_numpy(measure):
     torch = pytest.importorskip("torch")
     X, Y = shared_latent_views(n=60, noise=1.5)
-    want = stats.permutation_test(X, Y, measure, n_permutations=40, rng=0)
-    got = stats.permutation_test(torch.from_numpy(X), torch.from_numpy(Y), measure, n_permutations=40, rng=0)
+    want = stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=40, rng=0)
+    tX, tY = torch.from_numpy(X), torch.from_numpy(Y)
+    got = stats.permutation_test(tX, tY, MEASURE_CASES[measure], n_resamples=40, rng=0)
     np.testing.assert_allclose(got.null_distribution, want.null_distribution, rtol=0, atol=TOL64)
 
 
@@ -171,10 +199,10 @@ def test_permutation_test_errors():
         stats.permutation_test(X, Y, "cosine")
     with pytest.raises(TypeError, match=r"measure must be one of .* or a callable measure\(X, Y\); got int"):
         stats.permutation_test(X, Y, 3)
-    with pytest.raises(ValueError, match="n_permutations must be >= 1; got 0"):
-        stats.permutation_test(X, Y, n_permutations=0)
-    with pytest.raises(TypeError, match="n_permutations must be an int >= 1; got 1.5"):
-        stats.permutation_test(X, Y, n_permutations=1.5)
+    with pytest.raises(ValueError, match="n_resamples must be >= 1; got 0"):
+        stats.permutation_test(X, Y, n_resamples=0)
+    with pytest.raises(TypeError, match="n_resamples must be an int >= 1; got 1.5"):
+        stats.permutation_test(X, Y, n_resamples=1.5)
     with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(20, 3\), Y.shape=\(19, 3\)"):
         stats.permutation_test(X, Y[:-1])
     with pytest.raises(TypeError, match="rng must be None, an int seed or a numpy.random.Generator"):
@@ -184,7 +212,7 @@ def test_permutation_test_errors():
         def bad(A, B):
             return "high"
 
-        stats.permutation_test(X, Y, bad, n_permutations=2)
+        stats.permutation_test(X, Y, bad, n_resamples=2)
 
 
 # --- random baseline and the analytic null ----------------------------------------------
@@ -196,8 +224,8 @@ def test_analytic_null_pillai_matches_a_simulation():
     def pillai(A, B):
         return svcca.cca(A, B, warn=False).pillai
 
-    base = stats.random_baseline(X, Y, pillai, n_draws=400, rng=0)
-    sem = base.std / np.sqrt(base.n_draws)
+    base = stats.random_baseline(X, Y, pillai, n_resamples=400, rng=0)
+    sem = base.std / np.sqrt(base.n_resamples)
     assert abs(base.mean - stats.analytic_null_pillai(50, 5, 8)) < 4 * sem
     assert stats.analytic_null_pillai(50, 5, 8) == pytest.approx(40 / 49)
 
@@ -212,11 +240,11 @@ def test_analytic_null_pillai_caps_ranks_at_n_minus_1():
 
 def test_random_baseline_of_independent_data_is_chance_and_shared_data_exceed_it():
     X, Y = independent_views(100, 6, 9, 0)
-    base = stats.random_baseline(X, Y, "cca", n_draws=100, rng=0)
+    base = stats.random_baseline(X, Y, "cca", n_resamples=100, rng=0)
     assert base.p_value > 0.05
     assert abs(base.excess) < 3 * base.std
     Xs, Ys = shared_latent_views(n=100, p=6, q=9)
-    shared = stats.random_baseline(Xs, Ys, "cca", n_draws=100, rng=0)
+    shared = stats.random_baseline(Xs, Ys, "cca", n_resamples=100, rng=0)
     assert shared.p_value == pytest.approx(1 / 101)
     assert shared.mean == pytest.approx(base.mean, abs=0.03)  # depends only on (n, p, q)
     assert "RandomBaselineResult(observed=" in repr(shared)
@@ -241,8 +269,8 @@ def test_spectrum_matched_baseline_is_the_right_chance_level_for_cka():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 10)) * np.geomspace(1.0, 100.0, 10)
     Y = rng.standard_normal((200, 10)) * np.geomspace(1.0, 100.0, 10)
-    spectrum = stats.random_baseline(X, Y, "cka", n_draws=50, match="spectrum", rng=1)
-    shape = stats.random_baseline(X, Y, "cka", n_draws=50, match="shape", rng=1)
+    spectrum = stats.random_baseline(X, Y, "cka", n_resamples=50, match="spectrum", rng=1)
+    shape = stats.random_baseline(X, Y, "cka", n_resamples=50, match="shape", rng=1)
     assert abs(spectrum.excess) < 2 * spectrum.std
     assert shape.excess < -4 * shape.std
     assert spectrum.match == "spectrum" and shape.match == "shape"
@@ -252,8 +280,8 @@ def test_spectrum_matched_baseline_is_the_right_chance_level_for_cka():
 def test_random_baseline_accepts_tensors():
     torch = pytest.importorskip("torch")
     X, Y = independent_views(40, 3, 4, 0)
-    want = stats.random_baseline(X, Y, "cka", n_draws=10, rng=0)
-    got = stats.random_baseline(torch.from_numpy(X), torch.from_numpy(Y), "cka", n_draws=10, rng=0)
+    want = stats.random_baseline(X, Y, "cka", n_resamples=10, rng=0)
+    got = stats.random_baseline(torch.from_numpy(X), torch.from_numpy(Y), "cka", n_resamples=10, rng=0)
     np.testing.assert_allclose(got.null_distribution, want.null_distribution, rtol=0, atol=TOL64)
 
 
@@ -261,8 +289,8 @@ def test_random_baseline_errors():
     X, Y = independent_views(20, 3, 3, 0)
     with pytest.raises(ValueError, match="match must be one of 'shape', 'spectrum'; got 'rank'"):
         stats.random_baseline(X, Y, match="rank")
-    with pytest.raises(ValueError, match="n_draws must be >= 1; got -1"):
-        stats.random_baseline(X, Y, n_draws=-1)
+    with pytest.raises(ValueError, match="n_resamples must be >= 1; got -1"):
+        stats.random_baseline(X, Y, n_resamples=-1)
 
 
 # --- bootstrap --------------------------------------------------------------------------
@@ -279,7 +307,7 @@ def test_bootstrap_interval_covers_the_true_correlation_at_about_the_nominal_rat
     truth, reps = 0.6, 40
     covered = 0
     for seed in range(reps):
-        ci = stats.bootstrap_ci(*_correlated_pair(300, truth, seed), "cca", n_boot=100, rng=seed)
+        ci = stats.bootstrap_ci(*_correlated_pair(300, truth, seed), "cca", n_resamples=100, rng=seed)
         covered += ci.low <= truth <= ci.high
     assert covered >= 34  # nominal 95%: P(Binomial(40, 0.95) < 34) is about 0.01
 
@@ -287,10 +315,10 @@ def test_bootstrap_interval_covers_the_true_correlation_at_about_the_nominal_rat
 @pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
 def test_every_interval_method_covers_the_truth_on_a_synthetic_case(method):
     x, y = _correlated_pair(200, 0.6, 0)
-    ci = stats.bootstrap_ci(x, y, "cca", n_boot=400, method=method, rng=0)
+    ci = stats.bootstrap_ci(x, y, "cca", n_resamples=400, method=method, rng=0)
     assert ci.low < 0.6 < ci.high
     assert ci.low < ci.observed < ci.high
-    assert ci.method == method and ci.n_boot == 400
+    assert ci.method == method and ci.n_resamples == 400
     assert 0.05 < ci.high - ci.low < 0.3
 
 
@@ -299,7 +327,7 @@ def test_bca_interval_agrees_with_scipy_bootstrap():
     # independent oracle: scipy.stats.bootstrap (paired, BCa) on Pearson's r, which is the
     # canonical correlation of two single features (up to sign); Monte Carlo agreement only
     x, y = _correlated_pair(150, 0.5, 1)
-    ours = stats.bootstrap_ci(x, y, "cca", n_boot=2000, method="bca", rng=0)
+    ours = stats.bootstrap_ci(x, y, "cca", n_resamples=2000, method="bca", rng=0)
     theirs = scipy.stats.bootstrap(
         (x[:, 0], y[:, 0]),
         lambda a, b: np.corrcoef(a, b)[0, 1],
@@ -315,8 +343,8 @@ def test_bca_interval_agrees_with_scipy_bootstrap():
 
 def test_basic_interval_is_the_percentile_interval_reflected_about_the_estimate():
     x, y = _correlated_pair(100, 0.3, 2)
-    pct = stats.bootstrap_ci(x, y, "cka", n_boot=200, rng=5)
-    basic = stats.bootstrap_ci(x, y, "cka", n_boot=200, method="basic", rng=5)
+    pct = stats.bootstrap_ci(x, y, "cka", n_resamples=200, rng=5)
+    basic = stats.bootstrap_ci(x, y, "cka", n_resamples=200, method="basic", rng=5)
     assert basic.low == pytest.approx(2 * pct.observed - pct.high, abs=TOL64)
     assert basic.high == pytest.approx(2 * pct.observed - pct.low, abs=TOL64)
     assert pct.standard_error > 0 and np.isfinite(pct.bias)
@@ -326,7 +354,7 @@ def test_basic_interval_is_the_percentile_interval_reflected_about_the_estimate(
 def test_bootstrap_resamples_rows_in_pairs():
     # with the pairing kept every resample of an exact copy still scores 1
     X, _ = shared_latent_views(n=50)
-    ci = stats.bootstrap_ci(X, 2 * X + 1, "procrustes", n_boot=30, rng=0)
+    ci = stats.bootstrap_ci(X, 2 * X + 1, "procrustes", n_resamples=30, rng=0)
     np.testing.assert_allclose(ci.bootstrap_distribution, 1.0, atol=TOL64)
 
 
@@ -336,8 +364,8 @@ def test_bootstrap_errors():
         stats.bootstrap_ci(X, Y, confidence=95)
     with pytest.raises(ValueError, match="method must be one of 'percentile', 'basic', 'bca'; got 'bc'"):
         stats.bootstrap_ci(X, Y, method="bc")
-    with pytest.raises(ValueError, match="n_boot must be >= 1; got 0"):
-        stats.bootstrap_ci(X, Y, n_boot=0)
+    with pytest.raises(ValueError, match="n_resamples must be >= 1; got 0"):
+        stats.bootstrap_ci(X, Y, n_resamples=0)
 
 
 # --- Bartlett's test --------------------------------------------------------------------
@@ -475,11 +503,11 @@ def _sparse_layer(n: int = 30) -> np.ndarray:
 def test_bootstrap_skips_and_counts_degenerate_resamples():
     # a resample that draws none of rows 0-2 has no varying feature: this aborted before
     Y = np.random.default_rng(0).standard_normal((30, 2))
-    res = stats.bootstrap_ci(_sparse_layer(), Y, n_boot=200, rng=0)
+    res = stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=200, rng=0)
     assert 0 < res.n_degenerate <= 0.1 * 200 and res.bootstrap_distribution.size == 200 - res.n_degenerate
     assert np.all(np.isfinite(res.bootstrap_distribution)) and 0 <= res.low <= res.high <= 1
     assert f"n_degenerate={res.n_degenerate}" in repr(res)
-    assert stats.bootstrap_ci(_sparse_layer(), Y, n_boot=20, method="bca", rng=0).high <= 1
+    assert stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=20, method="bca", rng=0).high <= 1
 
 
 def test_bootstrap_warns_when_many_resamples_are_degenerate():
@@ -487,7 +515,7 @@ def test_bootstrap_warns_when_many_resamples_are_degenerate():
     S[0, 0] = 1.0  # one active sample: about 1/3 of the resamples miss it
     Y = np.random.default_rng(0).standard_normal((30, 2))
     with pytest.warns(stats.DegenerateResampleWarning, match=r"of 100 bootstrap resamples were degenerate"):
-        res = stats.bootstrap_ci(S, Y, n_boot=100, rng=0)
+        res = stats.bootstrap_ci(S, Y, n_resamples=100, rng=0)
     assert res.n_degenerate > 10
 
 
@@ -495,10 +523,67 @@ def test_a_callable_measure_warns_about_sample_size_once():
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((10, 6)), rng.standard_normal((10, 6))
     for run in (
-        lambda: stats.permutation_test(X, Y, svcca.cca, n_permutations=5, rng=0),
-        lambda: stats.bootstrap_ci(X, Y, svcca.cca, n_boot=5, rng=0),
+        lambda: stats.permutation_test(X, Y, svcca.cca, n_resamples=5, rng=0),
+        lambda: stats.bootstrap_ci(X, Y, svcca.cca, n_resamples=5, rng=0),
     ):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             run()
         assert [type(w.message) for w in caught] == [svcca.SampleSizeWarning]
+
+
+# --- one check per call ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("measure", MEASURE_CASES)
+def test_one_permutation_test_checks_its_input_once(monkeypatch, measure):
+    """The public function checks X and Y once (one check_array each); preparing the sides,
+    the observed value and the null trust that check (no second pair check, no whitening
+    that checks again, no CKA check of its own)."""
+    import sys
+
+    import svcca._validation as validation
+
+    calls = []
+    real = validation.check_array
+
+    def counting(x, name="X", **kw):
+        calls.append(name)
+        return real(x, name, **kw)
+
+    for mod in [m for k, m in sys.modules.items() if k == "svcca" or k.startswith("svcca.")]:
+        if getattr(mod, "check_array", None) is real:
+            monkeypatch.setattr(mod, "check_array", counting)
+    X, Y = shared_latent_views(n=60)
+    stats.permutation_test(X, Y, MEASURE_CASES[measure], n_resamples=5, rng=0)
+    assert calls == ["X", "Y"]
+
+
+def test_measure_options_reach_the_null():
+    """stats no longer fixes SVCCA's keep: a name with options equals the Measure and the loop."""
+    X, Y = shared_latent_views(n=80, noise=1.5)
+    by_name = stats.permutation_test(X, Y, "svcca", measure_options={"keep": 0.8}, n_resamples=30, rng=0)
+    by_measure = stats.permutation_test(X, Y, svcca.Measure("svcca", keep=0.8), n_resamples=30, rng=0)
+    looped = stats.permutation_test(X, Y, LOOPED["svcca_keep"], n_resamples=30, rng=0)
+    default = stats.permutation_test(X, Y, "svcca", n_resamples=30, rng=0)
+    np.testing.assert_array_equal(by_name.null_distribution, by_measure.null_distribution)
+    np.testing.assert_allclose(by_name.null_distribution, looped.null_distribution, rtol=0, atol=TOL64)
+    assert abs(by_name.observed - default.observed) > 1e-3
+    ci = stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, n_resamples=5, rng=0)
+    assert ci.observed == pytest.approx(linear_cka(X, Y, debiased=True).similarity, abs=TOL64)
+    base = stats.random_baseline(X, Y, "rbf_cka", measure_options={"bandwidth": 2.0}, n_resamples=3, rng=0)
+    assert base.observed == pytest.approx(svcca.rbf_cka(X, Y, bandwidth=2.0).similarity, abs=TOL64)
+
+
+def test_measure_option_errors():
+    X, Y = shared_latent_views(n=40)
+    with pytest.raises(ValueError, match=r"keep does not apply to measure='cka' \(its options: debiased\)"):
+        stats.permutation_test(X, Y, "cka", measure_options={"keep": 0.5})
+    with pytest.raises(TypeError, match="measure_options apply to a measure given by name"):
+        stats.permutation_test(X, Y, LOOPED["cca"], measure_options={"keep": 0.5})
+    with pytest.raises(ValueError, match="measure_options apply to a measure given by name"):
+        stats.bootstrap_ci(X, Y, svcca.Measure("cka"), measure_options={"debiased": True})
+    with pytest.raises(ValueError, match="bandwidth must be a finite number > 0"):
+        stats.random_baseline(X, Y, "rbf_cka", measure_options={"bandwidth": 0})
+    with pytest.raises(ValueError, match=r"X must be real-valued; got dtype complex128"):
+        stats.permutation_test(X + 1j, Y, "cka")

@@ -312,8 +312,8 @@ def test_multilayer_grid_equals_in_memory_grid(three_layers, rng, method):
     acc = MultiLayerAccumulator()
     for a, b in random_cuts(rng, 900, 5):
         acc.update({k: v[a:b] for k, v in three_layers.items()})
-    got = acc.similarity_matrix(method=method)
-    want = similarity_matrix(three_layers, method=method)
+    got = acc.similarity_matrix(measure=method)
+    want = similarity_matrix(three_layers, measure=method)
     assert got.row_labels == ("conv", "fc", "logits")
     np.testing.assert_allclose(got.values, want.values, rtol=0, atol=TOL64)
 
@@ -363,7 +363,7 @@ def test_multilayer_bad_batches(three_layers):
         acc.update({"conv": three_layers["conv"], "fc": three_layers["fc"][:-1]})
     with pytest.raises(ValueError, match="debiased CKA needs the samples"):
         acc.update({"conv": three_layers["conv"], "fc": three_layers["fc"]}).similarity_matrix(
-            method="cka", debiased=True
+            measure="cka", measure_options={"debiased": True}
         )
     with pytest.raises(ValueError, match="need 0.00 GiB .* more than max_bytes=100"):
         MultiLayerAccumulator(max_bytes=100).update(three_layers)
@@ -542,8 +542,8 @@ def test_activation_recording_streams_straight_into_the_accumulator():
     assert acc.n_samples == 300 and acc.names == ("0", "2")
     arrays = activations.record(model, data, ["0", "2"], batch_size=64)
     for method in ("cca", "cka"):
-        want = similarity_matrix(arrays, method=method).values
-        np.testing.assert_allclose(acc.similarity_matrix(method=method).values, want, rtol=0, atol=TOL64)
+        want = similarity_matrix(arrays, measure=method).values
+        np.testing.assert_allclose(acc.similarity_matrix(measure=method).values, want, rtol=0, atol=TOL64)
 
 
 @pytest.mark.parametrize("scale", [1e155, 1e-160, 1e300])

@@ -9,7 +9,7 @@ A toolbox, not a template: each experiment keeps its own loop and calls these pi
   methods: :meth:`~TrainingConfig.load_data`, :meth:`~TrainingConfig.augmentation`,
   :meth:`~TrainingConfig.build_model` and :meth:`~TrainingConfig.fit`;
 - for experiments that compare networks over a probe set (generalization, width):
-  :data:`MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
+  :data:`DEFAULT_MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
   :func:`similarity_grid`.
 
 An experiment may redeclare a field to change its default; the cache key is the config's
@@ -29,7 +29,7 @@ from .._validation import check_int, check_option
 from ._cache import ExperimentConfig
 
 __all__ = [
-    "MEASURES",
+    "DEFAULT_MEASURES",
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
@@ -39,9 +39,10 @@ __all__ = [
     "similarity_grid",
 ]
 
-#: Similarity measures the network-comparison experiments compute (``svcca.similarity_matrix``
-#: methods; PWCCA is the symmetric average of the two sides, SVCCA keeps ``keep`` of the variance).
-MEASURES = ("pwcca", "cca", "svcca", "cka")
+#: The measures the network-comparison experiments compute by default; any of
+#: :data:`svcca.MEASURES` can be asked for (PWCCA is the symmetric average of the two sides,
+#: SVCCA keeps ``keep`` of the variance).
+DEFAULT_MEASURES = ("pwcca", "cca", "svcca", "cka")
 
 
 @dataclass(frozen=True)
@@ -357,6 +358,8 @@ def check_comparison(cfg: Any) -> None:
         Naming the field, what it allows and what arrived.
     """
     check_option(cfg.model, "model", ("mlp", "conv"))
+    from .._measures import MEASURES
+
     bad = [m for m in cfg.measures if m not in MEASURES]
     if bad or not cfg.measures or len(set(cfg.measures)) != len(cfg.measures):
         raise ValueError(f"measures must be distinct names from {MEASURES}; got {cfg.measures!r}")
@@ -419,4 +422,4 @@ def similarity_grid(acts: Mapping[Any, np.ndarray], measure: str, *, keep: float
         opts["side"] = "symmetric"
     elif measure == "svcca":
         opts["keep"] = keep
-    return np.array(similarity_matrix(acts, method=measure, warn=False, **opts).values)
+    return np.array(similarity_matrix(acts, measure=measure, measure_options=opts, warn=False).values)

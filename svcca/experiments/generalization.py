@@ -62,11 +62,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import ExperimentResult
-from ._toolbox import MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
+from ._toolbox import DEFAULT_MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
 
 __all__ = [
     "KINDS",
-    "MEASURES",
+    "DEFAULT_MEASURES",
     "GapResult",
     "GeneralizationConfig",
     "GeneralizationData",
@@ -110,7 +110,7 @@ class GeneralizationConfig(TrainingConfig):
         Conv layers: spatial positions are datapoints; keep about this many per image
         (the same rows for every network), or all of them (None).
     measures : tuple of str, default ("pwcca", "cca", "svcca", "cka")
-        Subset of :data:`MEASURES`.
+        Distinct names from :data:`svcca.MEASURES`.
     keep : float, default 0.99
         Variance SVCCA keeps (and the threshold of the stored direction counts).
     seed : int, default 0
@@ -136,7 +136,7 @@ class GeneralizationConfig(TrainingConfig):
     eval_shift: int = 1
     n_eval: int | None = None
     positions_per_image: int | None = 16
-    measures: tuple[str, ...] = MEASURES
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     keep: float = 0.99
     seed: int = 0
 
@@ -332,7 +332,7 @@ def _within_means(M: np.ndarray, draws: np.ndarray) -> np.ndarray:
 
 
 def network_bootstrap(
-    matrix: Any, memorizing: Any, *, n_boot: int = 2000, rng: Any = None
+    matrix: Any, memorizing: Any, *, n_resamples: int = 2000, rng: Any = None
 ) -> dict[str, np.ndarray]:
     """Bootstrap distributions of the GG, MM and GM mean similarities, resampling networks.
 
@@ -346,12 +346,12 @@ def network_bootstrap(
     ----------
     matrix : array of shape (n_networks, n_networks)
     memorizing : array of bool, shape (n_networks,)
-    n_boot : int, default 2000
+    n_resamples : int, default 2000
     rng : None, int or numpy.random.Generator
 
     Returns
     -------
-    dict of {"GG", "MM", "GM"} -> numpy.ndarray of shape (n_boot,)
+    dict of {"GG", "MM", "GM"} -> numpy.ndarray of shape (n_resamples,)
         Replicates in which every draw was the same network (no distinct pair) are NaN;
         with ``n >= 3`` networks per group they are rare (probability ``n^(1-n)``).
 
@@ -362,7 +362,7 @@ def network_bootstrap(
     >>> mem = np.array([False] * 4 + [True] * 4)
     >>> M = np.where(mem[:, None] & mem[None, :], 0.6, 0.5)   # MM pairs 0.6, the rest 0.5
     >>> M[np.ix_(~mem, ~mem)] = 0.9                           # GG pairs 0.9
-    >>> boot = network_bootstrap(M, mem, n_boot=200, rng=0)
+    >>> boot = network_bootstrap(M, mem, n_resamples=200, rng=0)
     >>> [float(np.nanmean(boot[k])) for k in ("GG", "MM", "GM")]
     [0.9, 0.6, 0.5]
     """
@@ -370,11 +370,11 @@ def network_bootstrap(
 
     g_idx, m_idx = _group_index(memorizing)
     M = _check_matrix(matrix, g_idx.size + m_idx.size)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive int; got {n_boot!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive int; got {n_resamples!r}")
     gen = check_rng(rng)
-    g_draw = g_idx[gen.integers(0, g_idx.size, (int(n_boot), g_idx.size))]
-    m_draw = m_idx[gen.integers(0, m_idx.size, (int(n_boot), m_idx.size))]
+    g_draw = g_idx[gen.integers(0, g_idx.size, (int(n_resamples), g_idx.size))]
+    m_draw = m_idx[gen.integers(0, m_idx.size, (int(n_resamples), m_idx.size))]
     gm = M[g_draw[:, :, None], m_draw[:, None, :]].mean(axis=(1, 2))
     return {"GG": _within_means(M, g_draw), "MM": _within_means(M, m_draw), "GM": gm}
 
@@ -584,10 +584,11 @@ class GeneralizationData:
         return self.pairs(measure, kind, layers).mean(axis=0)
 
     def bootstrap(
-        self, measure: str, layer: str | int, *, n_boot: int = 2000, rng: Any = 0
+        self, measure: str, layer: str | int, *, n_resamples: int = 2000, rng: Any = 0
     ) -> dict[str, np.ndarray]:
         """:func:`network_bootstrap` of one layer (replicates of the GG, MM and GM means)."""
-        return network_bootstrap(self.matrix(measure, layer), self.memorizing, n_boot=n_boot, rng=rng)
+        matrix = self.matrix(measure, layer)
+        return network_bootstrap(matrix, self.memorizing, n_resamples=n_resamples, rng=rng)
 
     def intervals(
         self,
@@ -595,7 +596,7 @@ class GeneralizationData:
         kind: str,
         layers: Sequence[str] | None = None,
         *,
-        n_boot: int = 2000,
+        n_resamples: int = 2000,
         confidence: float = 0.95,
         rng: Any = 0,
     ) -> list[Any]:
@@ -616,7 +617,7 @@ class GeneralizationData:
         alpha = 1.0 - float(confidence)
         out = []
         for layer in chosen:
-            boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)[kind]
+            boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind]
             boot = boot[np.isfinite(boot)]
             low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
@@ -628,7 +629,7 @@ class GeneralizationData:
                     confidence=float(confidence),
                     method="percentile",
                     bootstrap_distribution=boot,
-                    n_boot=int(boot.size),
+                    n_resamples=int(boot.size),
                     measure=measure,
                 )
             )
@@ -640,7 +641,7 @@ class GeneralizationData:
         layer: str | int,
         kinds: tuple[str, str] = ("GG", "MM"),
         *,
-        n_boot: int = 2000,
+        n_resamples: int = 2000,
         confidence: float = 0.95,
         rng: Any = 0,
     ) -> GapResult:
@@ -653,7 +654,7 @@ class GeneralizationData:
         M = self.matrix(measure, layer)
         a = pair_values(M, self.memorizing, a_kind)
         b = pair_values(M, self.memorizing, b_kind)
-        boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)
+        boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
         diff_boot = boot[a_kind] - boot[b_kind]
         diff_boot = diff_boot[np.isfinite(diff_boot)]
         alpha = 1.0 - float(confidence)
@@ -678,7 +679,7 @@ class GeneralizationData:
         upper: str | int,
         kinds: tuple[str, str] = ("GG", "MM"),
         *,
-        n_boot: int = 2000,
+        n_resamples: int = 2000,
         confidence: float = 0.95,
         rng: Any = 0,
     ) -> Any:
@@ -719,7 +720,7 @@ class GeneralizationData:
         a_kind, b_kind = kinds
         reps = []
         for layer in (lower, upper):
-            boot = self.bootstrap(measure, layer, n_boot=n_boot, rng=rng)
+            boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
             reps.append(boot[a_kind] - boot[b_kind])
         diff = reps[1] - reps[0]
         diff = diff[np.isfinite(diff)]
@@ -738,7 +739,7 @@ class GeneralizationData:
             confidence=float(confidence),
             method="percentile",
             bootstrap_distribution=diff,
-            n_boot=int(diff.size),
+            n_resamples=int(diff.size),
             measure=measure,
         )
 

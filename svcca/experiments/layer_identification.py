@@ -58,12 +58,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int, check_option
+from .._measures import MEASURES as REGISTERED
 from ._cache import ExperimentResult
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
-    "MEASURES",
+    "DEFAULT_MEASURES",
     "MEASURE_LABELS",
     "JackknifeResult",
     "LayerIdentificationConfig",
@@ -72,8 +73,8 @@ __all__ = [
     "unpack",
 ]
 
-#: The measures this experiment can compare (``method`` names of :func:`svcca.similarity_matrix`).
-MEASURES = ("cca", "svcca", "pwcca", "cka")
+#: The measures compared by default (any of :data:`svcca.MEASURES` can be asked for).
+DEFAULT_MEASURES = ("cca", "svcca", "pwcca", "cka")
 
 #: How the measures are named in tables and figures.
 MEASURE_LABELS = {"cca": "mean cca", "svcca": "svcca", "pwcca": "pwcca", "cka": "linear cka"}
@@ -133,7 +134,7 @@ class LayerIdentificationConfig(TrainingConfig):
         Also compare the global-average-pooling layer that feeds the logits (Kornblith et
         al.'s ninth layer of Tiny-10). The logits are never compared, as in the paper.
     measures : tuple of str, default ("cca", "svcca", "pwcca", "cka")
-        Subset of :data:`MEASURES`.
+        Distinct names from :data:`svcca.MEASURES`.
     keep : float, default 0.99
         Variance SVCCA keeps before its CCA (Raghu et al.'s recommendation).
     pwcca_side : {"x", "y", "smaller", "symmetric"}, default "symmetric"
@@ -166,7 +167,7 @@ class LayerIdentificationConfig(TrainingConfig):
     n_eval: int | None = None
     pool: int | None = 1
     include_pool_layer: bool = False
-    measures: tuple[str, ...] = MEASURES
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     keep: float = 0.99
     pwcca_side: str = "symmetric"
     store_activations: bool = True
@@ -181,10 +182,11 @@ class LayerIdentificationConfig(TrainingConfig):
         check_seeds(self.seeds, minimum=2)
         check_option(self.eval_split, "eval_split", _SPLITS)
         check_int(self.pool, "pool", allow_none=True)
-        bad = [m for m in self.measures if m not in MEASURES]
+        bad = [m for m in self.measures if m not in REGISTERED]
         if bad or not self.measures or len(set(self.measures)) != len(self.measures):
             raise ValueError(
-                f"measures must be a non-empty subset of {MEASURES} without repeats; got {self.measures!r}"
+                f"measures must be a non-empty subset of {REGISTERED} without repeats; "
+                f"got {self.measures!r}"
             )
         check_option(self.pwcca_side, "pwcca_side", _PWCCA_SIDES)
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
@@ -261,7 +263,9 @@ class LayerIdentificationConfig(TrainingConfig):
                 opts["keep"] = self.keep
             elif measure == "pwcca":
                 opts["side"] = self.pwcca_side
-            grid = svcca.similarity_matrix(grid_input, method=measure, progress=progress, **opts)
+            grid = svcca.similarity_matrix(
+                grid_input, measure=measure, measure_options=opts, progress=progress
+            )
             grids.append(np.asarray(grid.values, dtype=np.float64))
         grid_arr = np.stack(grids)
         n_nets, n_layers = len(self.seeds), len(layers)
@@ -399,7 +403,7 @@ class LayerIdentificationData:
     config : LayerIdentificationConfig
     arrays : dict of str -> numpy.ndarray
     measures : tuple of str
-        Measures computed, in :data:`MEASURES` names.
+        Measures computed, in :data:`svcca.MEASURES` names.
     layers : tuple of str
         Compared layers, input side first.
     seeds : tuple of int
@@ -506,7 +510,7 @@ class LayerIdentificationData:
         elif measure == "pwcca":
             options["side"] = str(getattr(self.config, "pwcca_side", "symmetric"))
         return SimilarityMatrix(
-            values=values, row_labels=self.layers, col_labels=self.layers, method=measure, options=options
+            values=values, row_labels=self.layers, col_labels=self.layers, measure=measure, options=options
         )
 
     def jackknife(self, measure: str, baseline: str | None = None) -> JackknifeResult:
@@ -556,15 +560,15 @@ class LayerIdentificationData:
         """``{layer: activations}`` of network ``seed`` (default the first), input side first."""
         return {layer: self.acts(layer, seed) for layer in self.layers}
 
-    def identification_from_acts(self, method: str, **options: Any) -> tuple[float, np.ndarray]:
+    def identification_from_acts(self, measure: str, **options: Any) -> tuple[float, np.ndarray]:
         """Rerun the test with another measure (or other options) on the stored activations.
 
         Parameters
         ----------
-        method : {"cca", "svcca", "pwcca", "cka"}
-            A :func:`svcca.similarity_matrix` method, e.g. ``"svcca"`` with ``keep=0.5``.
+        measure : str
+            One of :data:`svcca.MEASURES`, e.g. ``"svcca"`` with ``keep=0.5``.
         **options
-            Passed to :func:`svcca.similarity_matrix`.
+            The measure's options (``measure_options`` of :func:`svcca.similarity_matrix`).
 
         Returns
         -------
@@ -576,7 +580,7 @@ class LayerIdentificationData:
         import svcca
 
         every = {(s, layer): self.acts(layer, s) for s in self.seeds for layer in self.layers}
-        grid = np.asarray(svcca.similarity_matrix(every, method=method, **options).values)
+        grid = np.asarray(svcca.similarity_matrix(every, measure=measure, measure_options=options).values)
         return self._score(lambda a, b: grid[self._rows(a), self._rows(b)])
 
     def top_k_identification(self, k: int | None = None) -> tuple[float, np.ndarray]:

@@ -734,12 +734,12 @@ class _Prepared:
 
     def __init__(self, X: Any, keep: float) -> None:
         from .._backend import get_ops
-        from .._cca import whiten
+        from .._cca import whiten_checked
         from .._svcca import svd_reduce
 
         ops = get_ops(X)
         _, reduced, _, self.dims, _, _ = svd_reduce(X, keep, ops)
-        self.whitened = whiten(reduced, _ops=ops, _checked=True)
+        self.whitened = whiten_checked(reduced, ops)
 
     def svcca(self, other: _Prepared) -> float:
         """SVCCA similarity (mean canonical correlation of the reduced layers)."""
@@ -807,7 +807,7 @@ def _measure(
         if step in grid_steps:
             rows = {name: acts[f"g:{name}"] for name in grid_names}
             grids[grid_steps.index(step)] = similarity_matrix(
-                rows, grid_final, method="svcca", keep=cfg.keep
+                rows, grid_final, measure="svcca", measure_options={"keep": cfg.keep}
             ).values
     out = {
         "layers": np.array(curve_layers, dtype=str),
@@ -825,7 +825,9 @@ def _measure(
     if images:
         out["similarity_pooled"] = sims["p"]
         coarse = {name: last[f"k:{name}"] for name in grid_names}
-        out["final_grid_coarse"] = similarity_matrix(coarse, method="svcca", keep=cfg.keep).values
+        out["final_grid_coarse"] = similarity_matrix(
+            coarse, measure="svcca", measure_options={"keep": cfg.keep}
+        ).values
     return out
 
 
@@ -973,7 +975,7 @@ class LearningDynamicsData:
             values=values,
             row_labels=labels,
             col_labels=labels,
-            method="svcca",
+            measure="svcca",
             options={"keep": float(getattr(self.config, "keep", 0.99))},
         )
 

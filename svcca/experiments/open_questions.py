@@ -323,8 +323,8 @@ def _autoencoder(cfg: OpenQuestionsConfig, s: int, x_train: Any, x_test: Any) ->
     layers = [np.asarray(a, dtype=np.float64) for a in layers]
     return {
         "ae_mse": np.array(mse),
-        "ae_cca": np.asarray(svcca.similarity_matrix(layers, method="cca").values),
-        "ae_cka": np.asarray(svcca.similarity_matrix(layers, method="cka").values),
+        "ae_cca": np.asarray(svcca.similarity_matrix(layers, measure="cca").values),
+        "ae_cka": np.asarray(svcca.similarity_matrix(layers, measure="cka").values),
     }
 
 
@@ -417,9 +417,10 @@ def _conv_sections(cfg: OpenQuestionsConfig, s: int, digits: Any) -> dict[str, A
     rng = np.random.default_rng([s, 6])
     for j, (source, trials) in enumerate(cfg.recording_sources):
         recording = synthetic_recording(layers[source], n_neurons=cfg.n_neurons, trials=trials, rng=rng)
-        for m, method in enumerate(("svcca", "cka")):
+        for m, measure in enumerate(("svcca", "cka")):
             rec[m, j] = [
-                svcca.similarity_matrix([X], [recording], method=method).values[0, 0] for X in layers.values()
+                svcca.similarity_matrix([X], [recording], measure=measure).values[0, 0]
+                for X in layers.values()
             ]
     return {
         "types_cca": types[0],
@@ -512,9 +513,9 @@ class OpenQuestionsData:
         reached = t >= fraction * t[..., -1:]
         return ms[np.argmax(reached, axis=-1)]
 
-    def recording_peak(self, method: str = "cka", source: int = 0) -> list[str]:
-        """Per seed: the layer most similar to recording ``source`` by ``method``."""
-        sims = self[f"recording_{method}"][:, source]
+    def recording_peak(self, measure: str = "cka", source: int = 0) -> list[str]:
+        """Per seed: the layer most similar to recording ``source`` by ``measure``."""
+        sims = self[f"recording_{measure}"][:, source]
         names = self.conv_layers
         return [names[int(i)] for i in np.argmax(sims, axis=1)]
 

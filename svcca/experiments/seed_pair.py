@@ -756,7 +756,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     null_hi = np.array(
         [
             stats.permutation_test(
-                d.acts(L, s0), d.acts(L, s1), "pwcca", n_permutations=50, rng=cfg.seed
+                d.acts(L, s0), d.acts(L, s1), "pwcca", n_resamples=50, rng=cfg.seed
             ).null_quantile(0.975)
             for L in d.layers
         ]
@@ -1148,16 +1148,12 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     s0, s1 = d.seeds[:2]
     X, Y = d.acts(layer, s0), d.acts(layer, s1)
     Xi, Yi = d.acts(layer, s0, "init"), d.acts(layer, s1, "init")
-    measures: dict[str, Callable[..., Any]] = {
-        "cca": svcca.cca,
-        "svcca": svcca.svcca,
-        "cka": svcca.linear_cka,
-    }
+    measures: dict[str, Callable[..., Any]] = {m: svcca.Measure(m) for m in ("cca", "svcca", "cka")}
     over_chance, trained_lead, perm_lead, spectrum_shift = {}, {}, {}, 0.0
     for m, f in measures.items():
-        shape = stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=seed)
-        spectrum = stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=seed)
-        perm = stats.permutation_test(X, Y, m, n_permutations=100, rng=seed)
+        shape = stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=seed)
+        spectrum = stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=seed)
+        perm = stats.permutation_test(X, Y, m, n_resamples=100, rng=seed)
         chance = max(
             np.max(shape.null_distribution),
             np.max(spectrum.null_distribution),
@@ -1171,7 +1167,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
             spectrum_shift = abs(shape.mean - spectrum.mean)
     boot = {
         state: [
-            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_boot=20, rng=seed)
+            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_resamples=20, rng=seed)
             for L in d.layers
         ]
         for state in ("trained", "init")
@@ -1198,7 +1194,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     untrained_lead = {
         L: (lambda t: t.observed - np.max(t.null_distribution))(
             stats.permutation_test(
-                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_permutations=50, rng=seed
+                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_resamples=50, rng=seed
             )
         )
         for L in d.layers

@@ -49,7 +49,7 @@ import numpy as np
 from .._validation import check_int
 from ._cache import ExperimentResult
 from ._toolbox import (
-    MEASURES,
+    DEFAULT_MEASURES,
     TrainingConfig,
     check_comparison,
     check_seeds,
@@ -113,7 +113,7 @@ class WidthConfig(TrainingConfig):
     n_eval: int | None = None
     positions_per_image: int | None = 16
     all_layers: bool = False
-    measures: tuple[str, ...] = MEASURES
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     keep: float = 0.99
     seed: int = 0
 

@@ -40,12 +40,12 @@ STATES = ("trained", "init")
 
 
 def subsampling_curve(
-    data: Any, n_draws: int = 3, n_halvings: int = 7, pair: Sequence[int] | None = None
+    data: Any, n_resamples: int = 3, n_halvings: int = 7, pair: Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean CCA (positions as datapoints) of each layer pair against the number of rows kept.
 
     Returns ``(row_counts, sims)``: the rows kept, ``n_rows / 2**k`` for ``k = n_halvings..0``,
-    and ``sims`` of shape ``(len(row_counts), n_layers)``, each the mean over ``n_draws``
+    and ``sims`` of shape ``(len(row_counts), n_layers)``, each the mean over ``n_resamples``
     seeded subsets (all rows at the last count). ``pair`` names the two networks' seeds
     (default the first two).
     """
@@ -66,7 +66,7 @@ def subsampling_curve(
                     positions_as_samples(B, max_rows=int(m), rng=seed),
                     warn=False,
                 ).mean
-                for seed in range(n_draws)
+                for seed in range(n_resamples)
             ]
             sims[i, j] = np.mean(draws)
     return row_counts, sims

@@ -37,7 +37,7 @@ def _short(layers: Any) -> list[str]:
 
 
 def draw_group_comparison(
-    data: Any, measure: str = "pwcca", ax: Any = None, *, n_boot: int = 2000, legend: bool = True
+    data: Any, measure: str = "pwcca", ax: Any = None, *, n_resamples: int = 2000, legend: bool = True
 ) -> Any:
     """Mean similarity of GG, MM and GM pairs per layer, with 95% network-bootstrap intervals.
 
@@ -47,7 +47,7 @@ def draw_group_comparison(
     measure : str, default "pwcca"
     ax : matplotlib Axes, optional
         Where to draw; a new single-column figure when None.
-    n_boot : int, default 2000
+    n_resamples : int, default 2000
         Bootstrap replicates (networks resampled within each group).
     legend : bool, default True
 
@@ -57,7 +57,9 @@ def draw_group_comparison(
     """
     from .. import plotting
 
-    groups = {GROUP_LABELS[k]: data.intervals(measure, k, n_boot=n_boot) for k in ("GG", "MM", "GM")}
+    groups = {
+        GROUP_LABELS[k]: data.intervals(measure, k, n_resamples=n_resamples) for k in ("GG", "MM", "GM")
+    }
     ax = plotting.plot_group_comparison(
         _short(data.layers), groups, ax=ax, ylabel=MEASURE_LABELS.get(measure, measure)
     )
@@ -66,7 +68,9 @@ def draw_group_comparison(
     return ax
 
 
-def draw_measures(data: Any, measures: Any = ("cca", "cka"), axes: Any = None, *, n_boot: int = 2000) -> Any:
+def draw_measures(
+    data: Any, measures: Any = ("cca", "cka"), axes: Any = None, *, n_resamples: int = 2000
+) -> Any:
     """:func:`draw_group_comparison` for several measures side by side (legend on the first)."""
     import matplotlib.pyplot as plt
 
@@ -79,11 +83,11 @@ def draw_measures(data: Any, measures: Any = ("cca", "cka"), axes: Any = None, *
         )
     axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
     for i, (ax, m) in enumerate(zip(axes, measures)):
-        draw_group_comparison(data, m, ax=ax, n_boot=n_boot, legend=i == 0)
+        draw_group_comparison(data, m, ax=ax, n_resamples=n_resamples, legend=i == 0)
     return axes
 
 
-def draw_svcca_caveat(data: Any, axes: Any = None, *, n_boot: int = 2000) -> Any:
+def draw_svcca_caveat(data: Any, axes: Any = None, *, n_resamples: int = 2000) -> Any:
     """SVCCA (99% variance) per layer and group (left); directions it keeps per network (right).
 
     Memorizing networks spread their variance over more directions, and SVCCA averages
@@ -99,7 +103,7 @@ def draw_svcca_caveat(data: Any, axes: Any = None, *, n_boot: int = 2000) -> Any
             1, 2, figsize=plotting.figure_size("double", aspect=0.38), layout="constrained"
         )
     axes = np.asarray(axes, dtype=object).ravel()
-    draw_group_comparison(data, "svcca", ax=axes[0], n_boot=n_boot)
+    draw_group_comparison(data, "svcca", ax=axes[0], n_resamples=n_resamples)
     layers = data.hidden_layers
     n = len(layers)
     dims = {

@@ -108,29 +108,32 @@ def intro_views(rng: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-def independent_spectra(x_shape: Any, y_shape: Any, n_draws: int = 30, rng: Any = 1) -> np.ndarray:
+def independent_spectra(x_shape: Any, y_shape: Any, n_resamples: int = 30, rng: Any = 1) -> np.ndarray:
     """Canonical correlations of independent Gaussian layers of the given shapes.
 
     Returns
     -------
-    numpy.ndarray of shape (n_draws, min(p, q))
+    numpy.ndarray of shape (n_resamples, min(p, q))
         One spectrum per draw (a null band for :func:`svcca.plotting.plot_spectrum`).
 
     Examples
     --------
     >>> from svcca.figures.methods import independent_spectra
-    >>> independent_spectra((200, 4), (200, 3), n_draws=2).shape
+    >>> independent_spectra((200, 4), (200, 3), n_resamples=2).shape
     (2, 3)
     """
     import svcca
 
     gen = np.random.default_rng(rng)
     return np.array(
-        [svcca.cca(gen.standard_normal(x_shape), gen.standard_normal(y_shape)).rho for _ in range(n_draws)]
+        [
+            svcca.cca(gen.standard_normal(x_shape), gen.standard_normal(y_shape)).rho
+            for _ in range(n_resamples)
+        ]
     )
 
 
-def permutation_spectra(X: Any, Y: Any, n_draws: int = 20, rng: Any = 4) -> np.ndarray:
+def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> np.ndarray:
     """Canonical correlations of ``X`` against ``Y`` with its rows shuffled, one spectrum a draw.
 
     Examples
@@ -138,13 +141,13 @@ def permutation_spectra(X: Any, Y: Any, n_draws: int = 20, rng: Any = 4) -> np.n
     >>> import numpy as np
     >>> from svcca.figures.methods import permutation_spectra
     >>> X = np.random.default_rng(0).standard_normal((100, 3))
-    >>> permutation_spectra(X, X, n_draws=2).shape
+    >>> permutation_spectra(X, X, n_resamples=2).shape
     (2, 3)
     """
     import svcca
 
     gen = np.random.default_rng(rng)
-    return np.array([svcca.cca(X, Y[gen.permutation(len(Y))]).rho for _ in range(n_draws)])
+    return np.array([svcca.cca(X, Y[gen.permutation(len(Y))]).rho for _ in range(n_resamples)])
 
 
 def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -257,19 +260,19 @@ def invariance_table(X: np.ndarray, Y: np.ndarray, rng: Any = 2) -> tuple[np.nda
 
 
 def sample_size_sweep(
-    ratios: Any = (1, 2, 3, 5, 10, 20, 50, 100), widths: Any = (8, 32, 64), rng: Any = 3, n_draws: int = 5
+    ratios: Any = (1, 2, 3, 5, 10, 20, 50, 100), widths: Any = (8, 32, 64), rng: Any = 3, n_resamples: int = 5
 ) -> dict[str, np.ndarray]:
     """Mean CCA of independent Gaussian layers against samples per neuron.
 
     Returns
     -------
-    dict of str -> numpy.ndarray of shape (n_ratios, n_draws)
+    dict of str -> numpy.ndarray of shape (n_ratios, n_resamples)
         ``{"p = q = P": draws}`` for each width ``P``.
 
     Examples
     --------
     >>> from svcca.figures.methods import sample_size_sweep
-    >>> sweep = sample_size_sweep((1, 100), widths=(4,), n_draws=2)
+    >>> sweep = sample_size_sweep((1, 100), widths=(4,), n_resamples=2)
     >>> draws = sweep["p = q = 4"]
     >>> draws.shape, bool(draws[0].min() > 0.99), bool(draws[1].max() < 0.2)
     ((2, 2), True, True)
@@ -287,7 +290,9 @@ def sample_size_sweep(
         for ratio in ratios:
             n = int(ratio * p)
             U, V = rng.standard_normal((n, p)), rng.standard_normal((n, p))
-            draws.append(stats.random_baseline(U, V, mean_cca, n_draws=n_draws, rng=p).null_distribution)
+            draws.append(
+                stats.random_baseline(U, V, mean_cca, n_resamples=n_resamples, rng=p).null_distribution
+            )
         sweep[f"p = q = {p}"] = np.array(draws)
     return sweep
 
@@ -319,7 +324,7 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     }
 
 
-def pwcca_by_layer(data: Any, n_permutations: int = 50) -> dict[str, Any]:
+def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
     """PWCCA of every layer, against the same networks untrained and a permutation null.
 
     Returns
@@ -342,9 +347,7 @@ def pwcca_by_layer(data: Any, n_permutations: int = 50) -> dict[str, Any]:
             ]
         )
     nulls = [
-        stats.permutation_test(
-            data.acts(L, s0), data.acts(L, s1), "pwcca", n_permutations=n_permutations, rng=0
-        )
+        stats.permutation_test(data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, rng=0)
         for L in data.layers
     ]
     out["permutation null"] = tuple(
@@ -385,9 +388,9 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
     Xi, Yi = data.acts(layer, s0, "init"), data.acts(layer, s1, "init")
     return {
         label: {
-            "shape": stats.random_baseline(X, Y, m, n_draws=5, match="shape", rng=0),
-            "spectrum": stats.random_baseline(X, Y, m, n_draws=5, match="spectrum", rng=0),
-            "permutation": stats.permutation_test(X, Y, m, n_permutations=100, rng=0),
+            "shape": stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0),
+            "spectrum": stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0),
+            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, rng=0),
             "untrained": functions[m](Xi, Yi).similarity,
         }
         for label, m in _BASELINE_MEASURES.items()
@@ -415,7 +418,7 @@ def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray
     return np.array(cols).T, list(BASELINES), list(results)
 
 
-def bootstrap_by_layer(data: Any, method: str = "basic", n_boot: int = 20) -> dict[str, list[Any]]:
+def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) -> dict[str, list[Any]]:
     """Bootstrap intervals of mean CCA over the images, every layer of the first pair of seeds.
 
     Parameters
@@ -423,7 +426,7 @@ def bootstrap_by_layer(data: Any, method: str = "basic", n_boot: int = 20) -> di
     data : SeedPairData
     method : {"percentile", "basic", "bca"}, default "basic"
         As :func:`svcca.stats.bootstrap_ci`.
-    n_boot : int, default 20
+    n_resamples : int, default 20
 
     Returns
     -------
@@ -437,7 +440,12 @@ def bootstrap_by_layer(data: Any, method: str = "basic", n_boot: int = 20) -> di
     return {
         state: [
             stats.bootstrap_ci(
-                data.acts(L, s0, state), data.acts(L, s1, state), "cca", n_boot=n_boot, method=method, rng=0
+                data.acts(L, s0, state),
+                data.acts(L, s1, state),
+                "cca",
+                n_resamples=n_resamples,
+                method=method,
+                rng=0,
             )
             for L in data.layers
         ]

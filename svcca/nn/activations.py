@@ -18,7 +18,7 @@ consumes them without storing the samples at all (statistics stay on the model's
 
     from svcca.streaming import MultiLayerAccumulator
     acc = record(model, data, sink=MultiLayerAccumulator())
-    grid = acc.similarity_matrix(method="svcca")
+    grid = acc.similarity_matrix(measure="svcca")
 
 Two models over the same data stream into one accumulator through
 :func:`iter_activations` (zip the two iterators; see its docstring).

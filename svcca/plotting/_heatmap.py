@@ -54,7 +54,7 @@ def plot_similarity_matrix(
     ----------
     matrix : array-like of shape (n_rows, n_cols), or a SimilarityMatrix-like object
         The similarities (NaN cells are left blank). An object with ``.values`` (and
-        optionally ``.row_labels``, ``.col_labels``, ``.method``), such as the labelled
+        optionally ``.row_labels``, ``.col_labels``, ``.measure``), such as the labelled
         matrix returned by ``svcca.similarity_matrix``, or a pandas DataFrame (``.index``
         and ``.columns`` become the labels), is accepted too.
     row_labels, col_labels : sequence of str, optional
@@ -79,7 +79,7 @@ def plot_similarity_matrix(
     cbar : bool, default True
         Draw a colour bar.
     cbar_label : str, optional
-        Colour-bar label; default the object's ``method`` (e.g. ``"pwcca"``) or ``"similarity"``.
+        Colour-bar label; default the object's ``measure`` (e.g. ``"pwcca"``) or ``"similarity"``.
     square : bool, default True
         Square cells.
     xlabel, ylabel : str, optional
@@ -116,8 +116,8 @@ def plot_similarity_matrix(
         if obj_rows is None and hasattr(matrix, "index") and hasattr(matrix, "columns"):  # pandas
             obj_rows, obj_cols = list(matrix.index), list(matrix.columns)
         if cbar_label is None:
-            method = attr(matrix, "method")
-            cbar_label = str(method) if method is not None else None
+            measure = attr(matrix, "measure")
+            cbar_label = str(measure) if measure is not None else None
     else:
         values_src = matrix
     values = as_float(values_src, "matrix", ndim=2, finite=False)

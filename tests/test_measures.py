@@ -1,0 +1,58 @@
+"""The registry of measures (svcca._measures): one entry per measure, options checked once."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import svcca
+from svcca import _measures
+
+
+def test_every_entry_takes_the_options_of_its_function_with_its_defaults():
+    """A registry entry and its public per-pair function agree on option names and defaults."""
+    for name in svcca.MEASURES:
+        entry = _measures.entry(name)
+        params = inspect.signature(entry.function).parameters
+        resolved = svcca.Measure(name).options
+        for opt in entry.options:
+            assert opt in params, (name, opt)
+            if opt in resolved and params[opt].default is not None:
+                assert resolved[opt] == params[opt].default, (name, opt)
+
+
+def test_a_measure_is_its_function_with_its_options():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 6))
+    Y = X[:, :3] @ rng.standard_normal((3, 5)) + rng.standard_normal((120, 5))
+    m = svcca.Measure("svcca", keep=0.8)
+    assert m.name == "svcca" and m.options == {"keep": 0.8, "epsilon": 0.0, "rtol": None}
+    assert m(X, Y).similarity == svcca.svcca(X, Y, keep=0.8).similarity
+    assert svcca.Measure("svcca", n_components=2).options == {"n_components": 2, "epsilon": 0.0, "rtol": None}
+    rbf = svcca.Measure("rbf_cka", bandwidth=0.5)
+    assert rbf(X, Y).similarity == svcca.rbf_cka(X, Y, bandwidth=0.5).similarity
+    assert repr(svcca.Measure("cka", debiased=True)) == "Measure('cka', debiased=True)"
+    assert repr(svcca.Measure("procrustes")) == "Measure('procrustes')"
+    assert svcca.Measure("cka", debiased=True) == svcca.Measure("cka", debiased=True) != svcca.Measure("cka")
+    assert len({svcca.Measure("cka"), svcca.Measure("cka", debiased=False)}) == 1
+    options = m.options
+    options["keep"] = 0.1  # a copy: the measure's options cannot be changed
+    assert m.options["keep"] == 0.8
+
+
+def test_measure_errors_name_what_is_allowed():
+    with pytest.raises(ValueError, match=r"measure must be one of 'cca', 'svcca', 'pwcca', 'cka', 'rbf_cka', "
+                                         r"'minibatch_cka', 'procrustes'; got 'rsa'"):  # fmt: skip
+        svcca.Measure("rsa")
+    with pytest.raises(ValueError, match=r"bandwidth does not apply to measure='cka' \(its options: deb"):
+        svcca.Measure("cka", bandwidth=1.0)
+    with pytest.raises(ValueError, match=r"keep does not apply to measure='procrustes' \(its options: none"):
+        svcca.Measure("procrustes", keep=0.9)
+    with pytest.raises(ValueError, match="pass keep .* or n_components .*, not both"):
+        svcca.Measure("svcca", keep=0.9, n_components=3)
+    with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
+        svcca.Measure("cca", epsilon=-1.0)
+    with pytest.raises(TypeError, match=r"measure must be one of .* or a svcca.Measure; got function"):
+        _measures.resolve(svcca.cca)
