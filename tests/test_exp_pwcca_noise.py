@@ -9,7 +9,7 @@ import pytest
 
 from svcca.experiments import book_config, run_or_load
 from svcca.experiments.pwcca_noise import (
-    MEASURES,
+    CURVES,
     PWCCANoiseConfig,
     add_noise_directions,
     noise_similarities,
@@ -29,7 +29,7 @@ def test_tiny_run_shapes_and_networks_from_the_same_cache(tiny_run):
     result, cache = tiny_run
     data = result.data
     cfg = PWCCANoiseConfig.for_scale("tiny")
-    assert data.synthetic("cca").shape == (cfg.n_draws, len(cfg.synthetic_dims))
+    assert data.synthetic("cca").shape == (cfg.n_resamples, len(cfg.synthetic_dims))
     assert data.layers == ("fc1", "fc2")
     assert data.network("pwcca", "fc1").shape == (1, len(cfg.network_fractions))
     assert data.network_dims("fc1").tolist() == [0, 8, 32]
@@ -62,7 +62,7 @@ def test_claims_on_a_synthetic_result():
     syn = np.array([[[0.9, 0.5, 0.3]], [[0.95, 0.93, 0.9]], [[0.95, 0.7, 0.5]]])
     net = np.array([[[[0.6, 0.5, 0.3]]], [[[0.8, 0.75, 0.65]]], [[[0.8, 0.6, 0.4]]]])
     arrays = {
-        "measures": np.array(MEASURES),
+        "curves": np.array(CURVES),
         "synthetic_dims": np.array([0, 8, 16]),
         "synthetic_similarity": syn,
         "layers": np.array(["fc1"]),
@@ -81,7 +81,7 @@ def test_claims_on_a_synthetic_result():
     assert c["network.noisy_weights_lose_more"].value == pytest.approx(min(0.2 - 0.1, 0.4 - 0.3))
     assert all(x.holds for x in c.values())
     # without networks only the synthetic claims
-    bare = {k: v for k, v in arrays.items() if k == "measures" or k.startswith("synthetic")}
+    bare = {k: v for k, v in arrays.items() if k == "curves" or k.startswith("synthetic")}
     assert len(unpack(bare).claims()) == 4
     with pytest.raises(KeyError, match="no networks"):
         unpack(bare).network("cca")
@@ -130,7 +130,7 @@ def test_synthetic_views_share_their_signals():
         ({"network_fractions": (0.0, 1.5)}, "network_fractions must increase from 0 to at most 1"),
         ({"noise_scale": 0.0}, "noise_scale must be a positive finite number"),
         ({"private_noise": float("nan")}, "private_noise must be a positive finite number"),
-        ({"n_draws": 0}, "n_draws must be an int >= 1"),
+        ({"n_resamples": 0}, "n_resamples must be an int >= 1"),
     ],
 )
 def test_bad_configs(change, match):

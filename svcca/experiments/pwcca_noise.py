@@ -38,7 +38,7 @@ Reading a result::
     from svcca.experiments import book_config, run_or_load
 
     data = run_or_load(book_config("pwcca_noise")).data
-    data.synthetic("pwcca")          # (n_draws, n_k)
+    data.synthetic("pwcca")          # (n_resamples, n_k)
     data.network("cca", "fc2")       # (n_pairs, n_k)
 
 References
@@ -62,7 +62,7 @@ from ._toolbox import ThreadLimitedConfig
 from .seed_pair import SeedPairConfig
 
 __all__ = [
-    "MEASURES",
+    "CURVES",
     "PWCCANoiseConfig",
     "PWCCANoiseData",
     "add_noise_directions",
@@ -73,7 +73,7 @@ __all__ = [
 
 #: Similarities measured at every amount of noise: mean CCA, PWCCA weighted by the
 #: untouched side, PWCCA weighted by the noisy side.
-MEASURES = ("cca", "pwcca", "pwcca_noisy")
+CURVES = ("cca", "pwcca", "pwcca_noisy")
 
 
 def _seed_pair(scale: str) -> SeedPairConfig:
@@ -104,7 +104,7 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
         have unit variance).
     synthetic_dims : tuple of int, default (0, 8, 16, 32, 56)
         Noise neurons appended to ``Y``, increasing, starting at 0.
-    n_draws : int, default 3
+    n_resamples : int, default 3
         Independent synthetic draws.
     networks : SeedPairConfig or None
         The trained networks (:class:`~svcca.experiments.seed_pair.SeedPairConfig`, its
@@ -133,7 +133,7 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
     width: int = 64
     private_noise: float = 0.1
     synthetic_dims: tuple[int, ...] = (0, 8, 16, 32, 56)
-    n_draws: int = 3
+    n_resamples: int = 3
     networks: SeedPairConfig | None = field(default_factory=_default_networks)
     layers: tuple[str, ...] | None = None
     network_fractions: tuple[float, ...] = (0.0, 0.125, 0.25, 0.5, 1.0)
@@ -143,7 +143,7 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
 
     def __post_init__(self) -> None:  # noqa: D105 - the checks the Parameters describe
         super().__post_init__()
-        for name in ("n_samples", "n_signals", "width", "n_draws"):
+        for name in ("n_samples", "n_signals", "width", "n_resamples"):
             check_int(getattr(self, name), name)
         dims = list(self.synthetic_dims)
         if not dims or dims[0] != 0 or dims != sorted(set(dims)) or any(isinstance(k, bool) for k in dims):
@@ -175,7 +175,7 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
             n_samples=500,
             width=24,
             synthetic_dims=(0, 4, 16),
-            n_draws=2,
+            n_resamples=2,
             networks=_seed_pair("tiny"),
             network_fractions=(0.0, 0.25, 1.0),
         )
@@ -207,10 +207,10 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
     # ---- the experiment --------------------------------------------------------------
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Run the synthetic draws, then the networks; see :func:`unpack` for the arrays."""
-        out: dict[str, np.ndarray] = {"measures": np.array(MEASURES)}
+        out: dict[str, np.ndarray] = {"curves": np.array(CURVES)}
         dims = np.array(self.synthetic_dims, dtype=np.int64)
-        syn = np.zeros((len(MEASURES), self.n_draws, len(dims)))
-        for d in range(self.n_draws):
+        syn = np.zeros((len(CURVES), self.n_resamples, len(dims)))
+        for d in range(self.n_resamples):
             X, Y, noise = synthetic_views(
                 self.n_samples,
                 self.n_signals,
@@ -240,7 +240,7 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
             raise ValueError(f"layers {unknown} are not layers of the networks; layers: {list(nets.layers)}")
         pairs = nets.pairs()
         fr = np.array(self.network_fractions, dtype=np.float64)
-        sims = np.zeros((len(MEASURES), len(layers), len(pairs), len(fr)))
+        sims = np.zeros((len(CURVES), len(layers), len(pairs), len(fr)))
         ks = np.zeros((len(layers), len(fr)), dtype=np.int64)
         for li, layer in enumerate(layers):
             p = nets.width(layer)
@@ -377,7 +377,7 @@ def add_noise_directions(
 
 
 def noise_similarities(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Mean CCA, PWCCA weighted by ``X`` and PWCCA weighted by ``Y`` (:data:`MEASURES`).
+    """Mean CCA, PWCCA weighted by ``X`` and PWCCA weighted by ``Y`` (:data:`CURVES`).
 
     One decomposition: :func:`svcca.pwcca` with ``side="symmetric"`` gives both sides'
     weights.
@@ -432,16 +432,16 @@ class PWCCANoiseData:
     pairs: list[tuple[int, int]]
     network_fractions: np.ndarray
 
-    def _measure(self, measure: str) -> int:
-        if measure not in MEASURES:
-            raise KeyError(f"unknown measure {measure!r}; measures: {MEASURES}")
-        return MEASURES.index(measure)
+    def _curve(self, curve: str) -> int:
+        if curve not in CURVES:
+            raise KeyError(f"unknown curve {curve!r}; curves: {CURVES}")
+        return CURVES.index(curve)
 
-    def synthetic(self, measure: str) -> np.ndarray:
-        """Similarity in every synthetic draw at every number of noise neurons, ``(n_draws, n_k)``."""
-        return np.asarray(self.arrays["synthetic_similarity"][self._measure(measure)])
+    def synthetic(self, curve: str) -> np.ndarray:
+        """Similarity in every synthetic draw at every number of noise neurons, ``(n_resamples, n_k)``."""
+        return np.asarray(self.arrays["synthetic_similarity"][self._curve(curve)])
 
-    def network(self, measure: str, layer: str | None = None) -> np.ndarray:
+    def network(self, curve: str, layer: str | None = None) -> np.ndarray:
         """Similarity of every pair of networks at every amount of noise, ``(n_pairs, n_k)``.
 
         ``layer`` defaults to the middle compared layer.
@@ -451,20 +451,20 @@ class PWCCANoiseData:
         layer = self.layers[len(self.layers) // 2] if layer is None else layer
         if layer not in self.layers:
             raise KeyError(f"layer {layer!r} was not compared; layers: {self.layers}")
-        return np.asarray(self.arrays["network_similarity"][self._measure(measure), self.layers.index(layer)])
+        return np.asarray(self.arrays["network_similarity"][self._curve(curve), self.layers.index(layer)])
 
     def network_dims(self, layer: str) -> np.ndarray:
         """Noise directions at each point of ``layer``'s curve."""
         return np.asarray(self.arrays["network_dims"][self.layers.index(layer)])
 
-    def loss(self, measure: str, layer: str | None = None) -> np.ndarray:
+    def loss(self, curve: str, layer: str | None = None) -> np.ndarray:
         """How much similarity the noise costs: noise-free minus noisy value, ``(n_pairs, n_k)``."""
-        s = self.network(measure, layer)
+        s = self.network(curve, layer)
         return s[:, :1] - s
 
-    def synthetic_loss(self, measure: str) -> np.ndarray:
-        """Synthetic counterpart of :meth:`loss`, ``(n_draws, n_k)``."""
-        s = self.synthetic(measure)
+    def synthetic_loss(self, curve: str) -> np.ndarray:
+        """Synthetic counterpart of :meth:`loss`, ``(n_resamples, n_k)``."""
+        s = self.synthetic(curve)
         return s[:, :1] - s
 
     def claims(self) -> list[Any]:

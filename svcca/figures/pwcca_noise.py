@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["NOISE_LABELS", "draw_pwcca_noise"]
 
-#: Legend labels of the measures of :data:`svcca.experiments.pwcca_noise.MEASURES`.
+#: Legend labels of the curves of :data:`svcca.experiments.pwcca_noise.CURVES`.
 NOISE_LABELS = {
     "cca": "mean cca",
     "pwcca": "pwcca, weights of the untouched side",
@@ -41,7 +41,7 @@ def draw_pwcca_noise(data: Any, layer: str | None = None, axes: Any = None) -> A
     --------
     >>> import matplotlib.pyplot as plt
     >>> from svcca.experiments.pwcca_noise import PWCCANoiseConfig, unpack
-    >>> cfg = PWCCANoiseConfig(networks=None, n_samples=300, width=16, synthetic_dims=(0, 4), n_draws=2)
+    >>> cfg = PWCCANoiseConfig(networks=None, n_samples=300, width=16, synthetic_dims=(0, 4), n_resamples=2)
     >>> axes = draw_pwcca_noise(unpack(cfg.run()))
     >>> axes[0].get_xlabel()
     'noise neurons appended'
@@ -50,7 +50,7 @@ def draw_pwcca_noise(data: Any, layer: str | None = None, axes: Any = None) -> A
     import matplotlib.pyplot as plt
 
     from .. import plotting
-    from ..experiments.pwcca_noise import MEASURES
+    from ..experiments.pwcca_noise import CURVES
 
     n = 2 if data.layers else 1
     if axes is None:
@@ -58,14 +58,14 @@ def draw_pwcca_noise(data: Any, layer: str | None = None, axes: Any = None) -> A
             1, n, figsize=plotting.figure_size("double", aspect=0.38), layout="constrained"
         )
     axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
-    syn = {NOISE_LABELS[m]: data.synthetic(m) for m in MEASURES}
+    syn = {NOISE_LABELS[m]: data.synthetic(m) for m in CURVES}
     plotting.plot_group_comparison(
         data.synthetic_dims.astype(float), syn, ax=axes[0], interval="sd", kind="band",
         xlabel="noise neurons appended", ylabel=f"similarity ({data.config.n_signals} shared signals)",
     )  # fmt: skip
     if n == 2:
         layer = data.layers[len(data.layers) // 2] if layer is None else layer
-        nets = {NOISE_LABELS[m]: data.network(m, layer) for m in MEASURES}
+        nets = {NOISE_LABELS[m]: data.network(m, layer) for m in CURVES}
         plotting.plot_group_comparison(
             100 * data.network_fractions, nets, ax=axes[1], interval="sd", kind="band",
             xlabel=f"noisy directions (% of {layer}'s width)", ylabel=f"similarity of two networks, {layer}",
