@@ -4,8 +4,8 @@ The data behind the methods chapters (1, 3 and 4 of the book): a few networks of
 architecture, trained on the same data from different seeds, and the same networks at
 initialisation as a baseline. Every layer is recorded over an evaluation set large enough
 for CCA, and each hidden layer is replaced by its projection onto its top ``k`` directions
-(PCA, SVCCA, CCA or random) to measure how much of the layer the network really uses
-(Raghu et al. 2017, "intrinsic dimensionality").
+(PCA, SVCCA, CCA or random), or reduced to ``k`` of its neurons, to measure how much of the
+layer the network really uses (Raghu et al. 2017, "intrinsic dimensionality").
 
 Presets (``SeedPairConfig.for_scale``):
 
@@ -20,8 +20,8 @@ chapters 1, 3 and 4 say about these networks as effects checked on every network
 seeds: ``seed_pair.cca.*`` (trained pairs above untrained pairs for every summary, SVCCA
 and PWCCA, and untrained pairs above the permutation null; the learned part of PWCCA grows
 with depth; few samples inflate CCA), ``seed_pair.methods.*`` (an eighth of the principal
-or SVCCA directions recovers the accuracy; random directions lag in the first hidden layer
-and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
+or SVCCA directions recovers the accuracy; random directions and single neurons lag in the
+first hidden layer and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
 (chance levels, permutation and bootstrap facts, Bartlett counts). Their bounds are the
 ``default`` preset's.
 
@@ -59,8 +59,10 @@ __all__ = [
     "unpack",
 ]
 
-#: Direction families a layer can be projected onto.
-METHODS = ("pca", "svcca", "cca", "random")
+#: Direction families a layer can be projected onto: directions (principal, SVCCA, CCA,
+#: random) and, as the SVCCA paper's baseline, single neurons (in random order, or the
+#: neurons of largest variance first).
+METHODS = ("pca", "svcca", "cca", "random", "neurons", "top_neurons")
 
 _SEP = "__"
 
@@ -94,8 +96,9 @@ class SeedPairConfig(TrainingConfig):
         Layers to project (None: every layer but the logits).
     ks : tuple of int
         Numbers of kept directions; values above a layer's number of directions are capped.
-    methods : tuple of str, default ("pca", "svcca", "cca", "random")
-        Direction families (:data:`METHODS`).
+    methods : tuple of str, default ("pca", "svcca", "cca", "random", "neurons", "top_neurons")
+        Direction families (:data:`METHODS`); ``"neurons"`` and ``"top_neurons"`` keep single
+        neurons (:func:`direction_weights`).
     keep : float, default 0.99
         Variance SVCCA keeps before its CCA.
     fit_shift : int, default 1
@@ -291,11 +294,13 @@ def direction_weights(
 
     Parameters
     ----------
-    method : {"pca", "svcca", "cca", "random"}
+    method : {"pca", "svcca", "cca", "random", "neurons", "top_neurons"}
         ``"pca"``: principal directions by variance; ``"svcca"``/``"cca"``: canonical
         directions of ``X`` against ``Y`` (the same layer of another network), by
         correlation, after (SVCCA) or without an SVD reduction; ``"random"``: Gaussian
-        random directions.
+        random directions; ``"neurons"``: single neurons (columns of the identity) in
+        random order, ``"top_neurons"``: by decreasing variance; neurons constant on the
+        fitting data (dead) are left out.
     X : array of shape (n_samples, n_features)
         The layer's activations on the fitting data.
     Y : array of shape (n_samples, n_features_y), optional
@@ -303,13 +308,14 @@ def direction_weights(
     keep : float, default 0.99
         SVCCA's kept variance.
     rng : None, int or numpy.random.Generator
-        For ``"random"``.
+        For ``"random"`` and ``"neurons"``.
 
     Returns
     -------
     numpy.ndarray of shape (n_features, n_directions)
         ``n_directions`` is the number the method provides (the rank for PCA and CCA,
-        ``min(x_dims, y_dims)`` for SVCCA, ``n_features`` for random).
+        ``min(x_dims, y_dims)`` for SVCCA, ``n_features`` for random, the neurons that
+        vary for the neuron families).
 
     Examples
     --------
@@ -319,6 +325,8 @@ def direction_weights(
     >>> W = direction_weights("pca", X)
     >>> W.shape, int(np.argmax(np.abs(W[:, 0])))
     ((5, 5), 0)
+    >>> direction_weights("top_neurons", X)[:, 0].tolist()   # the loudest neuron first
+    [1.0, 0.0, 0.0, 0.0, 0.0]
     """
     import svcca
 
@@ -330,6 +338,13 @@ def direction_weights(
         return np.asarray(svcca.pca(X).components).T
     if method == "random":
         return check_rng(rng).standard_normal((X.shape[1], X.shape[1]))
+    if method in ("neurons", "top_neurons"):
+        live = np.flatnonzero(np.ptp(X, axis=0) > 0)  # a dead neuron carries nothing
+        if method == "neurons":
+            order = check_rng(rng).permutation(live)
+        else:
+            order = live[np.argsort(-X[:, live].var(axis=0), kind="stable")]
+        return np.eye(X.shape[1])[:, order]
     if Y is None:
         raise ValueError(f"method={method!r} needs the partner layer Y; got Y=None")
     Y = np.asarray(Y, dtype=np.float64)
@@ -833,9 +848,7 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     # random neurons against principal directions (exercise)
     net = d.network(d.seeds[0])
     X1 = record(net, fit_images, [first])[first].astype(np.float64)
-    live = np.flatnonzero(np.ptp(X1, axis=0) > 0)
-    chosen = np.random.default_rng([d.config.seed, 3]).permutation(live)
-    select = np.eye(X1.shape[1])[:, chosen]
+    select = direction_weights("neurons", X1, rng=np.random.default_rng([d.config.seed, 3]))
     curves1 = d.intrinsic_dimensionality(first)[1]["pca"]
     k_n = int(ks[kidx(8)])
     neurons = projected_accuracy(net, first, *fit_projection(X1, select, k_n), test_set)
@@ -860,7 +873,60 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
         },
         first=first,
         k_n=k_n,
-    )
+    ) + _neuron_claims(d, at, k8)
+
+
+def _neuron_claims(d: SeedPairData, at: Callable[[str, str, int], float], k8: Mapping[str, int]) -> list[Any]:
+    """Chapter 3: the SVCCA paper's comparison of top SVCCA directions with single neurons.
+
+    ``at(layer, method, k)`` is the mean accuracy over the networks with ``k`` directions;
+    ``k8`` an eighth of each hidden layer's width. Empty when the run has no neuron curves.
+    """
+    from ._claims import Claim
+
+    families = ("neurons", "top_neurons")
+    if not set(families) <= set(d.id_methods):
+        return []
+    pre = "seed_pair.methods."
+    hidden = d.id_layers
+    first, deep = hidden[0], hidden[1:]
+
+    def lead(L: str, k: int) -> float:
+        """SVCCA's lead over the better of the two neuron baselines with ``k`` kept."""
+        return at(L, "svcca", k) - max(at(L, f, k) for f in families)
+
+    k16 = {L: max(1, d.width(L) // 16) for L in hidden}
+    lead16 = {L: lead(L, k16[L]) for L in hidden}
+    lag8 = {L: -lead(L, k8[L]) for L in deep}
+    return [
+        Claim(
+            pre + "svcca_beats_neurons_first",
+            f"in {first}, with an eighth of the directions, the top SVCCA directions recover more "
+            "than 0.03 more accuracy than as many single neurons, random or of largest variance",
+            lead(first, k8[first]),
+            ">",
+            0.03,
+            {f: at(first, f, k8[first]) for f in ("svcca", *families)},
+        ),
+        Claim(
+            pre + "svcca_beats_neurons_sixteenth",
+            "with a sixteenth of the directions, the top SVCCA directions are ahead of both neuron "
+            "baselines in every hidden layer (smallest lead)",
+            min(lead16.values()),
+            ">",
+            0.01,
+            lead16,
+        ),
+        Claim(
+            pre + "neurons_catch_up_deeper",
+            "in the deeper hidden layers, with an eighth of the directions, single neurons are within "
+            "0.025 of the top SVCCA directions (largest lag)",
+            max(lag8.values()),
+            "<",
+            0.025,
+            lag8,
+        ),
+    ]
 
 
 def _significance_claims(d: SeedPairData) -> list[Any]:
