@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import (
     DEFAULT_MEASURES,
     TrainingConfig,
@@ -389,9 +389,49 @@ class WidthData:
     def control_claims(self) -> list[Any]:
         """Claims about the controls: the shuffled baseline and the sample-size check.
 
-        Names ``"width.baseline.*"`` and ``"width.check.*"``; see the chapter 6 width section.
+        Names ``"width.baseline.*"`` and ``"width.check.*"``. The shape-matched baseline
+        inflates PWCCA with width but not CKA; trained and untrained networks stay far above
+        it; above it, trained PWCCA *falls* with width; most of untrained PWCCA's rise is the
+        baseline's. On every image of both splits (the check) the conclusions of the
+        untrained control stand: trained PWCCA flat, trained CKA rising, untrained networks
+        rising faster, what training adds shrinking.
         """
-        return []
+        from ._claims import claims_table
+
+        lo, hi = self.width_labels[0], self.width_labels[-1]
+        measured: dict[str, Any] = {}
+        both = [m for m in ("pwcca", "cka") if m in self.measures]
+        if "shuffled_similarity" in self.arrays and both:
+            measured["above_everywhere"] = min(
+                float(np.min(self.above_baseline(m, state))) for m in both for state in STATES
+            )
+        if "shuffled_similarity" in self.arrays and "pwcca" in self.measures:
+            base_t, base_i = self.shuffled("pwcca").mean(axis=0), self.shuffled("pwcca", "init").mean(axis=0)
+            above = self.above_baseline("pwcca")
+            init = self.mean("pwcca", "init")
+            measured["pwcca_rises"] = float(base_t[-1] - base_t[0])
+            measured["pwcca_trained_above_falls"] = float(above[0] - above[-1])
+            measured["pwcca_init_rise_inflation"] = (
+                float((base_i[-1] - base_i[0]) / (init[-1] - init[0])),
+                {"rise_baseline": float(base_i[-1] - base_i[0]), "rise_init": float(init[-1] - init[0])},
+            )
+        if "shuffled_similarity" in self.arrays and "cka" in self.measures:
+            measured["cka_flat"] = float(max(self.shuffled("cka", st).mean(axis=0).max() for st in STATES))
+        claims = claims_table("width.baseline.", BASELINE_CLAIMS, measured, lo=lo, hi=hi)
+        if self.check_rows is None:
+            return claims
+        checked: dict[str, Any] = {}
+        for m in both:
+            t, i = self.check(m).mean(axis=0), self.check(m, "init").mean(axis=0)
+            checked[f"{m}_learned_shrinks"] = float((t[0] - i[0]) - (t[-1] - i[-1]))
+            checked[f"{m}_init_rises_faster"] = float((i[-1] - i[0]) - (t[-1] - t[0]))
+            if m == "pwcca":
+                checked["pwcca_trained_rise_small"] = (abs(float(t[-1] - t[0])), {"difference": float(t[-1] - t[0])})
+            else:
+                checked["cka_trained_rises"] = float(t[-1] - t[0])
+        return claims + claims_table(
+            "width.check.", CHECK_CLAIMS, checked, lo=lo, hi=hi, rows=self.check_rows
+        )
 
     def claims(self) -> list[Any]:
         """The claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
@@ -404,100 +444,32 @@ class WidthData:
         minus untrained, shrinks from the narrowest to the widest network
         (``*.learned_shrinks``) while staying positive (``*.learned_positive``).
         """
-        from ._claims import Claim
+        from ._claims import claims_table
 
-        p = "width."
         lo, hi = self.width_labels[0], self.width_labels[-1]
-        claims = [
-            Claim(
-                p + "test_accuracy",
-                "every trained network classifies the test digits well (lowest test accuracy)",
-                float(self.test_accuracy.min()),
-                ">",
-                0.9,
-            )
-        ]
+        claims = claims_table("width.", CLAIMS, {"test_accuracy": float(self.test_accuracy.min())})
         labels = {"pwcca": "PWCCA", "cka": "linear CKA", "cca": "mean CCA", "svcca": "SVCCA"}
         for m in ("pwcca", "cka"):
             if m not in self.measures:
                 continue
-            name = labels[m]
             t, i, learned = self.mean(m, "trained"), self.mean(m, "init"), self.learned(m)
             rise_t, rise_i = float(t[-1] - t[0]), float(i[-1] - i[0])
-            if m == "cka":
-                claims.append(
-                    Claim(
-                        p + "cka.trained_rises",
-                        f"{name}: trained networks are more similar at width {hi} than at {lo} "
-                        "by more than 0.05",
-                        rise_t,
-                        ">",
-                        0.05,
-                    )
-                )
-            else:
-                claims.append(
-                    Claim(
-                        p + "pwcca.trained_rise_small",
-                        f"{name}: for trained networks the change from width {lo} to {hi} is small "
-                        "(|difference|)",
-                        abs(rise_t),
-                        "<",
-                        0.05,
-                        details={"difference": rise_t},
-                    )
-                )
-            claims += [
-                Claim(
-                    p + f"{m}.init_rises",
-                    f"{name}: untrained networks grow more similar at every step of width (smallest step)",
-                    float(np.min(np.diff(i))),
-                    ">",
-                    0.0,
-                ),
-                Claim(
-                    p + f"{m}.init_rises_faster",
-                    f"{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
-                    "trained ones (untrained rise minus trained rise)",
-                    rise_i - rise_t,
-                    ">",
-                    0.0,
-                    details={"rise_init": rise_i, "rise_trained": rise_t},
-                ),
-                Claim(
-                    p + f"{m}.learned_shrinks",
-                    f"{name}: what training adds (trained minus untrained) shrinks from width {lo} "
-                    f"to {hi} (decrease)",
-                    float(learned[0] - learned[-1]),
-                    ">",
-                    0.1,
-                ),
-                Claim(
-                    p + f"{m}.init_share_rises",
-                    f"{name}: the share of the trained similarity that untrained networks already reach "
-                    f"(untrained / trained) rises by more than 0.15 from width {lo} to {hi}",
+            measured: dict[str, Any] = {
+                "init_rises": float(np.min(np.diff(i))),
+                "init_rises_faster": (rise_i - rise_t, {"rise_init": rise_i, "rise_trained": rise_t}),
+                "learned_shrinks": float(learned[0] - learned[-1]),
+                "init_share_rises": (
                     float(i[-1] / t[-1] - i[0] / t[0]),
-                    ">",
-                    0.15,
-                    details={f"share_{w}": float(v) for w, v in zip(self.width_labels, i / t)},
+                    {f"share_{w}": float(v) for w, v in zip(self.width_labels, i / t)},
                 ),
-                Claim(
-                    p + f"{m}.init_share_widest",
-                    f"{name}: at width {hi} untrained networks reach more than half of the trained "
-                    "similarity (untrained / trained)",
-                    float(i[-1] / t[-1]),
-                    ">",
-                    0.5,
-                ),
-                Claim(
-                    p + f"{m}.learned_positive",
-                    f"{name}: trained networks are more similar than untrained ones at every width "
-                    "(smallest trained minus untrained)",
-                    float(np.min(learned)),
-                    ">",
-                    0.0,
-                ),
-            ]
+                "init_share_widest": float(i[-1] / t[-1]),
+                "learned_positive": float(np.min(learned)),
+            }
+            if m == "cka":
+                measured["trained_rises"] = rise_t
+            else:
+                measured["trained_rise_small"] = (abs(rise_t), {"difference": rise_t})
+            claims += claims_table(f"width.{m}.", MEASURE_CLAIMS, measured, name=labels[m], lo=lo, hi=hi)
         return claims + self.control_claims()
 
     def table(self, measures: tuple[str, ...] | None = None, *, layer: str | None = None) -> str:
@@ -514,6 +486,64 @@ class WidthData:
         return "\n".join(lines)
 
 
+#: Width's claims (see :meth:`WidthData.claims`): name -> (relation, bound, statement);
+#: :data:`MEASURE_CLAIMS` holds for PWCCA and CKA (``width.<measure>.<claim>``), ``{name}`` is
+#: the measure and ``{lo}``, ``{hi}`` the narrowest and widest width.
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "test_accuracy": (
+        ">",
+        0.9,
+        "every trained network classifies the test digits well (lowest test accuracy)",
+    ),
+}
+MEASURE_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "trained_rises": (
+        ">",
+        0.05,
+        "{name}: trained networks are more similar at width {hi} than at {lo} by more than 0.05",
+    ),
+    "trained_rise_small": (
+        "<",
+        0.05,
+        "{name}: for trained networks the change from width {lo} to {hi} is small (|difference|)",
+    ),
+    "init_rises": (
+        ">",
+        0.0,
+        "{name}: untrained networks grow more similar at every step of width (smallest step)",
+    ),
+    "init_rises_faster": (
+        ">",
+        0.0,
+        "{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
+        "trained ones (untrained rise minus trained rise)",
+    ),
+    "learned_shrinks": (
+        ">",
+        0.1,
+        "{name}: what training adds (trained minus untrained) shrinks from width {lo} to {hi} (decrease)",
+    ),
+    "init_share_rises": (
+        ">",
+        0.15,
+        "{name}: the share of the trained similarity that untrained networks already reach "
+        "(untrained / trained) rises by more than 0.15 from width {lo} to {hi}",
+    ),
+    "init_share_widest": (
+        ">",
+        0.5,
+        "{name}: at width {hi} untrained networks reach more than half of the trained "
+        "similarity (untrained / trained)",
+    ),
+    "learned_positive": (
+        ">",
+        0.0,
+        "{name}: trained networks are more similar than untrained ones at every width "
+        "(smallest trained minus untrained)",
+    ),
+}
+
+
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> WidthData:
     """Named access to the arrays of a width run.
 
@@ -528,10 +558,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     WidthData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, WidthConfig)
     return WidthData(
-        config=cfg if cfg is not None else WidthConfig(),
+        config=cfg,
         arrays=arrays,
         widths=np.asarray(arrays["widths"], dtype=np.float64),
         seeds=tuple(int(s) for s in arrays["seeds"]),
@@ -540,3 +569,69 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         test_accuracy=np.asarray(arrays["test_accuracy"]),
         init_accuracy=np.asarray(arrays["init_accuracy"]),
     )
+
+
+#: The shape-matched baseline's claims (see :meth:`WidthData.control_claims`):
+#: name -> (relation, bound, statement).
+BASELINE_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "pwcca_rises": (
+        ">",
+        0.1,
+        "PWCCA of shuffled pairs (the shape-matched baseline) rises from width {lo} to {hi} (rise)",
+    ),
+    "cka_flat": ("<", 0.02, "linear CKA of shuffled pairs stays near zero at every width (largest)"),
+    "above_everywhere": (
+        ">",
+        0.1,
+        "trained and untrained networks are far above the baseline at every width, PWCCA and CKA "
+        "(smallest difference)",
+    ),
+    "pwcca_trained_above_falls": (
+        ">",
+        0.08,
+        "above the baseline, trained PWCCA falls from width {lo} to {hi} (decrease of trained minus "
+        "baseline)",
+    ),
+    "pwcca_init_rise_inflation": (
+        ">",
+        0.5,
+        "most of untrained PWCCA's rise from width {lo} to {hi} is the baseline's rise "
+        "(baseline rise / untrained rise)",
+    ),
+}
+
+#: The sample-size check's claims (every image of both splits): name -> (relation, bound, statement).
+CHECK_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "pwcca_trained_rise_small": (
+        "<",
+        0.05,
+        "on {rows} rows, trained PWCCA changes little from width {lo} to {hi} (|difference|)",
+    ),
+    "pwcca_init_rises_faster": (
+        ">",
+        0.1,
+        "on {rows} rows, untrained PWCCA rises more than trained PWCCA from width {lo} to {hi} "
+        "(untrained rise minus trained rise)",
+    ),
+    "pwcca_learned_shrinks": (
+        ">",
+        0.1,
+        "on {rows} rows, what training adds to PWCCA shrinks from width {lo} to {hi} (decrease)",
+    ),
+    "cka_trained_rises": (
+        ">",
+        0.05,
+        "on {rows} rows, trained networks' CKA rises from width {lo} to {hi} by more than 0.05",
+    ),
+    "cka_init_rises_faster": (
+        ">",
+        0.1,
+        "on {rows} rows, untrained CKA rises more than trained CKA from width {lo} to {hi} "
+        "(untrained rise minus trained rise)",
+    ),
+    "cka_learned_shrinks": (
+        ">",
+        0.1,
+        "on {rows} rows, what training adds to CKA shrinks from width {lo} to {hi} (decrease)",
+    ),
+}
