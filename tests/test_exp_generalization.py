@@ -315,8 +315,16 @@ def test_width_controls_are_a_row_shuffle_and_every_image(tiny_cache):
     np.testing.assert_allclose(
         data.above_baseline("cka"), data.mean("cka") - data.shuffled("cka").mean(axis=0), atol=TOL64
     )
+    claims = {c.name: c for c in data.control_claims()}
+    assert set(claims) == {
+        "width.baseline.cka_flat", "width.baseline.above_everywhere", "width.check.cka_trained_rises",
+        "width.check.cka_init_rises_faster", "width.check.cka_learned_shrinks",
+    }  # fmt: skip
+    largest = max(data.shuffled("cka", state).max() for state in ("trained", "init"))
+    assert claims["width.baseline.cka_flat"].value == pytest.approx(largest, abs=TOL64)
     without = unpack_width({k: v for k, v in data.arrays.items() if not k.startswith("check")}, cfg)
     assert without.check_rows is None
+    assert not [c for c in without.control_claims() if c.name.startswith("width.check.")]
     with pytest.raises(KeyError, match="no sample-size check"):
         without.check("cka")
 
