@@ -143,8 +143,9 @@ def pwcca(
     dtype: Any = None,
     warn: bool = True,
 ) -> PWCCAResult:
-    """Projection-weighted CCA: canonical correlations weighted by how much of a layer
-    each canonical direction accounts for.
+    """Compute projection-weighted CCA (PWCCA).
+
+    The canonical correlations are weighted by how much of a layer each canonical direction accounts for.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
-"""The ImageNet subset of the SVCCA paper's class-sensitivity experiment: preparing it from an
-ImageNet download and reading it back."""
+"""The ImageNet subset of the SVCCA paper's class-sensitivity experiment.
+
+It is prepared from an ImageNet download and read back.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Text corpora for the language models: Python's standard library (embedded), Penn Treebank
-and WikiText-2 (downloaded by ``data_scripts/``).
+"""Text corpora for the language models.
+
+Python's standard library (embedded), Penn Treebank and WikiText-2 (downloaded by ``data_scripts/``).
 
 Text is int64 token ids: inputs ``(seq_len,)`` and next-token targets ``(seq_len,)``.
 """
@@ -105,7 +106,7 @@ class TextCorpus:
             raise ValueError(f"token {exc.args[0]!r} is not in the vocabulary of {self.name!r}") from None
 
     def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
-        """The text of token ids (words joined by spaces)."""
+        """Return the text of token ids (words joined by spaces)."""
         sep = "" if self.level == "char" else " "
         return sep.join(self.vocab[int(i)] for i in ids)
 
