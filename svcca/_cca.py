@@ -841,6 +841,24 @@ class CCAResult:
         The ridge that was used.
     x_algorithm, y_algorithm : {"gram", "svd"}
         Which whitening path each side took.
+
+    Examples
+    --------
+    Two layers that share two directions: the first two canonical correlations are 1.
+
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.cca(X, Y)
+    >>> res
+    CCAResult(similarity=0.5364, n_components=4, x_rank=4, y_rank=5, n_samples=300)
+    >>> np.round(res.rho, 3)
+    array([1.   , 1.   , 0.131, 0.015])
+    >>> res.x_weights.shape, res.x_variates.shape
+    ((4, 4), (300, 4))
+    >>> round(float(res.x_variates[:, 0].std(ddof=1)), 6)
+    1.0
     """
 
     rho: Any

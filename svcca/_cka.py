@@ -60,6 +60,20 @@ class CKAResult:
         RBF only: sigma as a fraction of each side's median distance between samples.
     n_batches : int
         The number of minibatches (1 unless minibatch CKA).
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.linear_cka(X, Y)
+    >>> res
+    CKAResult(similarity=0.4030, linear, biased, algorithm='features', n_samples=300)
+    >>> res.n_features_x, res.n_features_y, res.n_batches
+    (4, 5, 1)
+    >>> bool(np.isclose(res.cka, res.hsic_xy / np.sqrt(res.hsic_xx * res.hsic_yy)))
+    True
     """
 
     cka: float
@@ -571,6 +585,24 @@ class ProcrustesResult:
         ``min_Q ||Xn - Yn Q||_F^2 = 2 - 2 * nuclear_norm``, in [0, 2]. Not a metric
         (its square root is).
     n_samples, n_features_x, n_features_y : int
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.procrustes(X, Y)
+    >>> res
+    ProcrustesResult(similarity=0.4581, distance=1.0837, n_samples=300)
+    >>> round(res.distance, 6) == round(2 - 2 * res.nuclear_norm, 6)
+    True
+
+    A rotated and scaled copy is at distance 0:
+
+    >>> Q = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+    >>> round(svcca.procrustes(X, 3 * X @ Q).distance, 6)
+    0.0
     """
 
     nuclear_norm: float

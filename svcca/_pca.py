@@ -53,6 +53,21 @@ class PCAResult:
         Sum of all feature variances (over every direction, kept or not).
     scores : array of shape (n_samples, n_components)
         The data in the principal basis, ``(X - mean) @ components.T``.
+    n_samples : int
+        The number of rows of the data.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4)) @ np.diag([10.0, 1.0, 1.0, 0.1])
+    >>> res = svcca.pca(X)
+    >>> res.n_components, res.n_samples, res.components.shape, res.scores.shape
+    (4, 300, (4, 4), (300, 4))
+    >>> bool(np.allclose(res.scores, (X - res.mean) @ res.components.T))
+    True
+    >>> round(float(res.explained_variance_ratio.sum()), 6)
+    1.0
     """
 
     mean: Any

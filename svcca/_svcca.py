@@ -45,6 +45,18 @@ class SVCCAResult(CCAResult):
         Fraction of each side's variance the kept directions explain.
     x_singular_values, y_singular_values : arrays
         All singular values of each centred layer (for spectra plots).
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.svcca(X, Y, n_components=3)
+    >>> res
+    SVCCAResult(similarity=0.3219, n_components=3, x_dims=3, y_dims=3, n_samples=300)
+    >>> res.keep, res.n_directions, res.x_singular_values.shape
+    (None, 3, (4,))
     """
 
     keep: Any = None

@@ -40,13 +40,45 @@ __all__ = [
 
 
 class SampleSizeWarning(UserWarning):
-    """Too few samples for the number of features: canonical correlations are inflated."""
+    """Too few samples for the number of features: canonical correlations are inflated.
+
+    With ``n`` samples and ``p + q > n - 1`` features, at least ``p + q - (n - 1)``
+    canonical correlations are 1 whatever the data.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = svcca.cca(rng.standard_normal((10, 6)), rng.standard_normal((10, 6)))
+    >>> [w.category.__name__ for w in caught]
+    ['SampleSizeWarning']
+    >>> int((res.rho > 1 - 1e-9).sum())  # 6 + 6 - (10 - 1) correlations are forced to 1
+    3
+    """
 
 
 class PrecisionWarning(UserWarning):
-    """Warn that the input's own precision (float16, bfloat16) limits the answer.
+    """The input's own precision (float16, bfloat16) limits the answer.
 
     Directions below its rounding were dropped. Computation itself always runs in float32 or wider.
+
+    Examples
+    --------
+    A float16 layer of rank 5 with 10 features: the five directions beyond its rank are
+    rounding noise, which is dropped with a warning.
+
+    >>> import warnings
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> L = rng.standard_normal((100, 5)) @ rng.standard_normal((5, 10))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = svcca.cca(L.astype(np.float16), rng.standard_normal((100, 3)))
+    >>> [w.category.__name__ for w in caught], res.x_rank
+    (['PrecisionWarning'], 5)
     """
 
 

@@ -508,13 +508,37 @@ class DFTCCAResult:
         Total ranks, counted with multiplicity (the ranks of the flattened layers on a
         shift-closed dataset).
     grid : (int, int)
-        The common grid whose frequencies were compared; ``x_grid``, ``y_grid`` the inputs'.
+        The common grid whose frequencies were compared.
+    x_grid, y_grid : (int, int)
+        The inputs' own grids.
     n_samples : int
     epsilon : float
         The ridge that was used.
     frequency_algorithm : tuple of str
         The path each frequency took, ``"gram"`` or ``"svd"`` (see :func:`dft_cca`'s
         ``algorithm``); ``"none"`` where a layer has rank 0.
+
+    Examples
+    --------
+    A shift-closed dataset (20 images and all 16 cyclic shifts of each) and a pointwise
+    layer on top, compared on its own grid and on a subsampled one:
+
+    >>> import numpy as np
+    >>> from svcca.conv import dft_cca
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.standard_normal((20, 4, 4, 3))
+    >>> A = np.concatenate([np.roll(images, (dy, dx), axis=(1, 2)) for dy in range(4) for dx in range(4)])
+    >>> B = np.tanh(A @ rng.standard_normal((3, 5)))
+    >>> res = dft_cca(A, B)
+    >>> res
+    DFTCCAResult(similarity=0.9549, n_components=48, grid=(4, 4), n_frequencies=10, n_samples=320)
+    >>> res.frequencies[:3].tolist(), res.multiplicity.tolist()
+    ([[0, 0], [1, 0], [-2, 0]], [1, 2, 1, 2, 2, 2, 2, 1, 2, 1])
+    >>> res.x_ranks.tolist() == [3] * 10, res.x_rank, res.y_rank
+    (True, 48, 80)
+    >>> small = dft_cca(A, B[:, ::2, ::2])
+    >>> small.grid, small.x_grid, small.y_grid
+    ((2, 2), (4, 4), (2, 2))
     """
 
     rho: Any

@@ -18,6 +18,16 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     set ``SVCCA_DATA`` to an absolute path when running from several places (the book
     executes its chapters from ``book/chapters/``).
 
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        An explicit folder, returned as it is.
+
+    Returns
+    -------
+    pathlib.Path
+        The data folder (it may not exist).
+
     Examples
     --------
     >>> from svcca.nn.data import data_dir

@@ -38,6 +38,18 @@ class ImageData:
         The normalised value of a blank (zero) pixel: the fill for shifts and padding.
     info : dict
         Plain, JSON-serialisable facts (source, split seed, sizes) for manifests.
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_digits
+    >>> digits = load_digits()
+    >>> digits.name, digits.n_classes, digits.input_shape
+    ('digits', 10, (1, 8, 8))
+    >>> image, label = digits.train[0]
+    >>> tuple(image.shape), image.dtype
+    ((1, 8, 8), torch.float32)
+    >>> round(digits.background, 4)  # a blank pixel, normalised
+    -0.8118
     """
 
     name: str
