@@ -539,6 +539,7 @@ def _whiten(
         Xc = ops.index_cols(Xc, kept)
         norms = norms[kept]
         if G is not None:
+            assert offset is not None  # both come from the Gram route (gram_first)
             G, offset = G[kept][:, kept], offset[kept]
     if retry_gram and (forced or n_kept < n) and method != "svd":
         if G is None:

@@ -98,6 +98,7 @@ def _read_plain_pickle(path: Path) -> Any:
 
     try:
         ops = pickletools.genops(io.BytesIO(data))
+        arg: Any  # None or the opcode's argument, whose type the opcode fixes (int, str, bytes, ...)
         for op, arg, _ in ops:
             name = op.name
             if name in ("PROTO", "FRAME"):
@@ -236,7 +237,7 @@ def _build(target: Any, state: Any, where: str) -> None:
         if any(x is not None for x in state[2:5]) or order not in ("<", ">", "|", "="):
             raise ValueError(f"{where}: numpy dtype with fields or subarrays is not allowed")
         if order in "<>" and target.dtype.itemsize > 1:
-            target.dtype = target.dtype.newbyteorder(order)
+            target.dtype = target.dtype.newbyteorder("<" if order == "<" else ">")
         return
     if isinstance(target, _PendingArray) and isinstance(state, tuple) and len(state) == 5:
         _, shape, dtype, fortran, raw = state

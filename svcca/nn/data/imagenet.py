@@ -6,6 +6,7 @@ It is prepared from an ImageNet download and read back.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import shutil
 from collections.abc import Iterable
@@ -250,6 +251,6 @@ def prepare_imagenet_subset(
                 target.symlink_to(p.resolve())
             else:
                 with open(p, "rb") as src:
-                    atomic_write(target, lambda fh, src=src: shutil.copyfileobj(src, fh))
+                    atomic_write(target, functools.partial(shutil.copyfileobj, src))
         counts[w] = len(paths)
     return counts
