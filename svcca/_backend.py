@@ -126,9 +126,9 @@ class NumpyOps:
         return np.ascontiguousarray(a, dtype=target)
 
     def zeros(self, shape: tuple[int, ...], like: Any = None, *, complex_: bool = False) -> np.ndarray:
-        """Return zeros of ``like``'s dtype, or of the compute precision.
+        """Return zeros of ``like``'s dtype, or of the compute precision when ``like`` is None.
 
-        With ``like`` None, the compute precision's complex type when ``complex_``.
+        With ``complex_``, the compute precision's complex type.
         """
         if like is not None:
             return np.zeros(shape, dtype=like.dtype)

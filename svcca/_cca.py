@@ -169,9 +169,10 @@ class Whitened:
     def comoment(self) -> Any:
         """Return ``Xc^H Xc`` over the kept features, up to one positive factor.
 
-        This is the co-moment PWCCA's projection weights need (they do not depend on that factor), from the
-        whitening's own Gram matrix or SVD: no pass over the samples. The factor keeps it finite for data near
-        the ends of the floating-point range (1e300 would overflow its square).
+        This is the co-moment PWCCA's projection weights need (they do not depend on that
+        factor), from the whitening's own Gram matrix or SVD: no pass over the samples. The
+        factor keeps it finite for data near the ends of the floating-point range (1e300
+        would overflow its square).
         """
         ops = self.ops
         if self.gram is not None:
@@ -191,8 +192,8 @@ class Whitened:
     def weights_to_features(self, A: Any) -> Any:
         """Map coefficients on whitened directions to weights on the original features.
 
-        Rank x k coefficients become n_features x k weights, zero for dropped features: ``Z A = (X - mean) @
-        w``.
+        Rank x k coefficients become n_features x k weights, zero for dropped features:
+        ``Z A = (X - mean) @ w``.
         """
         ops = self.ops
         w_kept = self._apply_W(A) / self.scale[:, None]
@@ -285,8 +286,8 @@ def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any) -> bool:
 def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]:
     """Scale by powers of two (exact) so the largest entries are near 1.
 
-    Each column is scaled (or, with ``per_column=False``, the whole array); returns the scaled array and the
-    factors.
+    Each column is scaled (or, with ``per_column=False``, the whole array); returns the
+    scaled array and the factors.
     """
     amax = ops.to_numpy(ops.colmaxabs(Xa)).astype(np.float64)
     if not per_column:  # one factor: measures that depend on relative column scales
@@ -301,9 +302,9 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
 def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
     """Check whether the Gram of the uncentred data would lose too much accuracy.
 
-    That is, whether some column's mean is so large next to its spread, estimated on about 512 evenly spaced
-    rows (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``); the full test follows the product
-    anyway, so a wrong guess costs time, never accuracy.
+    That is, whether some column's mean is so large next to its spread, estimated on about
+    512 evenly spaced rows (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``); the
+    full test follows the product anyway, so a wrong guess costs time, never accuracy.
     """
     n = int(Xa.shape[0])
     dev = Xa[:: max(1, n // 512)] - mean
@@ -318,8 +319,8 @@ def _try_gram(
 ) -> dict[str, Any] | float:
     """Whiten through the scaled Gram matrix ``Gs``.
 
-    Returns a dict on success, else the estimated condition number (so the caller knows whether centring first
-    would help).
+    Returns a dict on success, else the estimated condition number (so the caller knows
+    whether centring first would help).
     """
     limit = _GRAM_LIMIT[8 if ops.real_dtype_eps(Gs) < 1e-10 else 4]
     if forced:
@@ -677,8 +678,8 @@ def _cross(wx: Whitened, wy: Whitened) -> Any:
 def _fix_signs(ops: Any, A: Any, B: Any) -> tuple[Any, Any]:
     """Fix one sign (phase) convention for paired columns.
 
-    The largest-magnitude entry of each column of A is made real and positive; the same phase multiplies the
-    paired column of B.
+    The largest-magnitude entry of each column of A is made real and positive; the same
+    phase multiplies the paired column of B.
     """
     if A.shape[1] == 0:
         return A, B
@@ -707,8 +708,8 @@ class _Pairs:
     def svd(self) -> tuple[Any, Any, Any]:
         """Return the SVD of ``M``, computed once.
 
-        A float32 numpy ``M`` is decomposed in float64 (LAPACK takes the same time for it, and the vectors
-        come out finer).
+        A float32 numpy ``M`` is decomposed in float64 (LAPACK takes the same time for it,
+        and the vectors come out finer).
         """
         if self._svd is None:
             M = self.M
@@ -734,7 +735,8 @@ class _Pairs:
 class _LazyWeights:
     """Make a dataclass field that is computed on first access when given None.
 
-    The result's ``_weights_fn`` computes it (the SVD with vectors costs more than ``rho`` itself).
+    The result's ``_weights_fn`` computes it (the SVD with vectors costs more than ``rho``
+    itself).
 
     Installed on :class:`CCAResult` after the dataclass is built, so the field stays a
     required constructor argument (None meaning "compute on first access").
@@ -952,8 +954,8 @@ class CCAResult:
     def truncated_mean(self, threshold: float = 0.98) -> float:
         """Return the mean of the leading correlations that reach ``threshold`` of the total.
 
-        The leading correlations are those whose cumulative sum first reaches the threshold (the original
-        code's summary).
+        The leading correlations are those whose cumulative sum first reaches the threshold
+        (the original code's summary).
         """
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1]; got {threshold}")

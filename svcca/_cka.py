@@ -645,8 +645,8 @@ class ProcrustesResult:
 def _procrustes_factor(ops: Any, X: Any, name: str) -> Any:
     """Centre and scale to unit Frobenius norm; when wider than tall, factor the Gram matrix.
 
-    A wide side is replaced by an n x rank factor ``A`` with ``A A^T = Xn Xn^T`` (the nuclear norm of ``Xn^T
-    Yn`` depends on each side only through its Gram matrix).
+    A wide side is replaced by an n x rank factor ``A`` with ``A A^T = Xn Xn^T`` (the
+    nuclear norm of ``Xn^T Yn`` depends on each side only through its Gram matrix).
     """
     Xc = _centre(ops, X)
     norm2 = _fro2(ops, Xc)

@@ -242,8 +242,9 @@ def _check_cka_layer(ops: Any, prep: Prepared, n: int, debiased: bool) -> None:
 def _self_cca(ops: Any, a: Prepared, opts: dict[str, Any]) -> float:
     """Compare a layer with itself, without the cross-product.
 
-    The whitened basis has ``Z^H Z = diag(s^2 / (s^2 + epsilon))``, the identity when ``epsilon = 0``, so the
-    canonical correlations are the squared shrink factors (all 1 without a ridge).
+    The whitened basis has ``Z^H Z = diag(s^2 / (s^2 + epsilon))``, the identity when
+    ``epsilon = 0``, so the canonical correlations are the squared shrink factors (all 1
+    without a ridge).
     """
     if opts["epsilon"] == 0:
         return 1.0
@@ -314,8 +315,8 @@ class Engine:
 class _CCAEngine(Engine):
     """Run the permutation null of CCA, SVCCA and PWCCA, whitening each side once.
 
-    Permuting Y permutes the rows of ``Z_y``, so the correlations of each permutation are the singular values
-    of ``Z_x^H Z_y[perm]``.
+    Permuting Y permutes the rows of ``Z_y``, so the correlations of each permutation are
+    the singular values of ``Z_x^H Z_y[perm]``.
     """
 
     def __init__(self, X: Any, Y: Any, ops: Any, entry: _Entry, opts: dict[str, Any]) -> None:
@@ -365,8 +366,8 @@ class _CCAEngine(Engine):
 class _CKAEngine(Engine):
     """Run the permutation null of CKA, where only the cross term changes.
 
-    The self-similarities are permutation invariant; only ``||Xc^T Yc[perm]||_F^2`` (or ``<K, L[perm, perm]>``
-    with Gram or kernel matrices) is recomputed.
+    The self-similarities are permutation invariant; only ``||Xc^T Yc[perm]||_F^2`` (or
+    ``<K, L[perm, perm]>`` with Gram or kernel matrices) is recomputed.
     """
 
     K: Any
@@ -446,7 +447,8 @@ class _CKAEngine(Engine):
 class _PreparedLoopEngine(Engine):
     """Prepare X once, and Y's permuted rows for each permutation, then compare.
 
-    This serves measures whose per-side terms depend on the order of the rows, as minibatch CKA's batches do.
+    This serves measures whose per-side terms depend on the order of the rows, as minibatch
+    CKA's batches do.
     """
 
     def __init__(self, X: Any, Y: Any, ops: Any, entry: _Entry, opts: dict[str, Any]) -> None:

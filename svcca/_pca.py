@@ -16,8 +16,8 @@ __all__ = ["PCAResult", "pca", "n_directions_for"]
 def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep") -> int:
     """Return the smallest number of leading directions that keep ``keep`` of the variance.
 
-    That is, whose squared singular values reach ``keep`` of the total (a fraction in (0, 1]), or ``keep``
-    itself when it is an int.
+    That is, whose squared singular values reach ``keep`` of the total (a fraction in (0,
+    1]), or ``keep`` itself when it is an int.
     """
     keep = check_keep(keep, name)
     s = np.asarray(singular_values.detach().cpu() if hasattr(singular_values, "detach") else singular_values)
@@ -113,8 +113,9 @@ class PCAResult:
 def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
     """Return the mean and the thin SVD of the centred data, scaled by a power of two.
 
-    The scale is one exact power of two ``c`` (largest entry near 1, so that squared singular values neither
-    overflow nor underflow): ``(X - mean) * c = U diag(s) Vh``. Returns ``(mean, U, s, Vh, c)``.
+    The scale is one exact power of two ``c`` (largest entry near 1, so that squared
+    singular values neither overflow nor underflow): ``(X - mean) * c = U diag(s) Vh``.
+    Returns ``(mean, U, s, Vh, c)``.
     """
     from ._cca import _pow2_rescale
 

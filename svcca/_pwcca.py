@@ -159,7 +159,8 @@ def pwcca(
 ) -> PWCCAResult:
     """Compute projection-weighted CCA (PWCCA).
 
-    The canonical correlations are weighted by how much of a layer each canonical direction accounts for.
+    The canonical correlations are weighted by how much of a layer each canonical direction
+    accounts for.
 
     Parameters
     ----------

@@ -346,9 +346,9 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
 def _varying(X: Any, mean: Any, ops: Any, norms: Any = None, moments: Any = None) -> Any:
     """Return the indices of the non-constant features (the same test as CCA's whitening).
 
-    ``norms``, the centred column norms in the data's units, are measured here unless given, and ``moments``
-    (see :func:`svcca._cca._varying_columns`) spare most of the comparisons of entries when the Gram route
-    gave them.
+    ``norms``, the centred column norms in the data's units, are measured here unless given,
+    and ``moments`` (see :func:`svcca._cca._varying_columns`) spare most of the comparisons
+    of entries when the Gram route gave them.
     """
     from ._cca import _pow2_rescale, _varying_columns
 

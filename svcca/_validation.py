@@ -63,7 +63,8 @@ class SampleSizeWarning(UserWarning):
 class PrecisionWarning(UserWarning):
     """The input's own precision (float16, bfloat16) limits the answer.
 
-    Directions below its rounding were dropped. Computation itself always runs in float32 or wider.
+    Directions below its rounding were dropped. Computation itself always runs in float32 or
+    wider.
 
     Examples
     --------
@@ -306,8 +307,8 @@ def check_option(value: Any, name: str, allowed: Iterable[Any]) -> Any:
 def check_keep(keep: Any, name: str = "keep") -> float | int:
     """Check that ``keep`` is a variance fraction in (0, 1] or a positive number of directions.
 
-    This is for where one parameter means either, as ``pca``'s ``n_components``; SVCCA separates them, see
-    :func:`resolve_keep`.
+    This is for where one parameter means either, as ``pca``'s ``n_components``; SVCCA
+    separates them, see :func:`resolve_keep`.
     """
     if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
         return check_n_components(keep, name)
@@ -319,8 +320,8 @@ def check_keep(keep: Any, name: str = "keep") -> float | int:
 def check_fraction(keep: Any, name: str = "keep", *, count_name: str = "n_components") -> float:
     """Check a variance fraction in (0, 1]; an int is refused.
 
-    ``keep=1`` would read as one direction where ``keep=1.0`` keeps all the variance; the message names
-    ``count_name`` instead.
+    ``keep=1`` would read as one direction where ``keep=1.0`` keeps all the variance; the
+    message names ``count_name`` instead.
     """
     if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
         raise ValueError(
@@ -346,8 +347,9 @@ def check_n_components(n: Any, name: str = "n_components") -> int:
 def resolve_keep(keep: Any, n_components: Any) -> float | int:
     """Resolve SVCCA's two ways to choose directions, of which at most one is given.
 
-    They are ``keep`` (variance fraction, float in (0, 1], default 0.99) and ``n_components`` (a number of
-    directions, int). Returns the fraction (float) or the number (int).
+    They are ``keep`` (variance fraction, float in (0, 1], default 0.99) and
+    ``n_components`` (a number of directions, int). Returns the fraction (float) or the
+    number (int).
     """
     if n_components is not None:
         if keep is not None:

@@ -373,8 +373,8 @@ def _add_compare(subparsers: Any) -> None:
 def _measure_for(args: argparse.Namespace) -> Any:
     """Return the :class:`svcca.Measure` the flags name.
 
-    That is ``--measure`` with its option flags (a flag of another measure is refused, naming the measures it
-    applies to).
+    That is ``--measure`` with its option flags (a flag of another measure is refused,
+    naming the measures it applies to).
     """
     from ._measures import Measure, entry
 

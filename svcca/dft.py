@@ -110,8 +110,8 @@ def _spectrum(ops: Any, x: Any, fr: _Frequencies, row: Any, col: Any) -> Any:
 class _Moments:
     """Per-frequency sums for one layer, accumulated chunk by chunk.
 
-    The coefficients are shifted by the first chunk's mean, so centring inside the Gram matrix loses no
-    precision.
+    The coefficients are shifted by the first chunk's mean, so centring inside the Gram
+    matrix loses no precision.
     """
 
     shift: Any = None  # (F, c)
@@ -150,8 +150,8 @@ def _accumulate(ops: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
 def _complex_gram(G: Any, p: int, q: int) -> Any:
     """Return ``T_x^H T_y`` (F, p, q) from the real product of the interleaved (re, im) views.
 
-    The real product is ``P_x^T P_y`` (F, 2p, 2q): ``conj(x) y = (x_r y_r + x_i y_i) + i (x_r y_i - x_i
-    y_r)``.
+    The real product is ``P_x^T P_y`` (F, 2p, 2q):
+    ``conj(x) y = (x_r y_r + x_i y_i) + i (x_r y_i - x_i y_r)``.
     """
     G4 = G.reshape(G.shape[0], p, 2, q, 2)
     return (G4[:, :, 0, :, 0] + G4[:, :, 1, :, 1]) + 1j * (G4[:, :, 0, :, 1] - G4[:, :, 1, :, 0])
@@ -578,8 +578,8 @@ class DFTCCAResult:
     def rho_at(self, u: int, v: int) -> Any:
         """Return the correlations at frequency ``(u, v)``.
 
-        Any integers are taken modulo the grid; a frequency and its conjugate ``(-u, -v)`` give the same
-        array.
+        Any integers are taken modulo the grid; a frequency and its conjugate ``(-u, -v)``
+        give the same array.
         """
         h, w = self.grid
         uu, vv = int(u) % h, int(v) % w
@@ -594,7 +594,8 @@ class DFTCCAResult:
     def frequency_mean(self) -> np.ndarray:
         """Return the mean correlation at every frequency, shape ``grid``, in ``numpy.fft`` order.
 
-        ``numpy.fft.fftshift`` centres the zero frequency for plotting; NaN where a layer has rank 0.
+        ``numpy.fft.fftshift`` centres the zero frequency for plotting; NaN where a layer
+        has rank 0.
         """
         h, w = self.grid
         out = np.full((h, w), np.nan)

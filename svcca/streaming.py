@@ -351,7 +351,8 @@ class _Moments:
     def _rescale_batch(self, Z: Any) -> None:
         """Scale each layer's columns of the batch ``Z`` by ``2**exps[layer]`` in place.
 
-        A layer's exponent is lowered first (and what is stored rescaled) when the batch needs it.
+        A layer's exponent is lowered first (and what is stored rescaled) when the batch
+        needs it.
         """
         ops = self.ops
         for x in self.names:
@@ -459,8 +460,8 @@ class _Moments:
     def _copy_aligned(self, target: _Moments) -> _Moments:
         """Return this accumulator's statistics at ``target``'s exponents.
 
-        ``target``'s exponents are lowered where this one needs smaller ones; ``self`` itself is returned when
-        they already agree.
+        ``target``'s exponents are lowered where this one needs smaller ones; ``self``
+        itself is returned when they already agree.
         """
         names = self.names or ()
         if target.n:
@@ -703,7 +704,8 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
 def _exponent_for(amax: float) -> int:
     """Return the exponent ``e`` to scale a layer by (``2**e``).
 
-    It is 0 for ordinary magnitudes, else one that brings its largest entry near 1 (the co-moments square it).
+    It is 0 for ordinary magnitudes, else one that brings its largest entry near 1 (the
+    co-moments square it).
     """
     if not amax > 0 or 2.0**-200 < amax < 2.0**200:
         return 0
@@ -1055,8 +1057,8 @@ class MultiLayerAccumulator(_Finisher):
     def save(self, path: str | os.PathLike) -> None:
         """Write the statistics to an ``.npz`` file (atomically; no pickles).
 
-        The parts computed on several machines can then be merged with :meth:`load` and :meth:`merge`. Layer
-        names must be strings or ints (they are stored as JSON).
+        The parts computed on several machines can then be merged with :meth:`load` and
+        :meth:`merge`. Layer names must be strings or ints (they are stored as JSON).
         """
         _save(self._m.state(), path)
 

@@ -141,7 +141,8 @@ def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> 
 def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Make two 6-neuron layers that mix three signals (chapter 3, section 1).
 
-    The signals are a quiet well-shared one, a loud weakly shared one and a loud private one.
+    The signals are a quiet well-shared one, a loud weakly shared one and a loud private
+    one.
 
     Returns
     -------

@@ -72,9 +72,9 @@ def _array_from_bytes(raw: Any, dtype: Any, shape: Any, fortran: bool, where: st
 def _read_plain_pickle(path: Path) -> Any:
     """Read a pickle of plain data WITHOUT unpickling.
 
-    Plain data are dicts, lists, tuples, str, bytes, numbers and numeric numpy arrays: the opcodes are
-    interpreted here, and no callable named in the file is ever called. Anything else (a class, a function, an
-    object dtype) is refused.
+    Plain data are dicts, lists, tuples, str, bytes, numbers and numeric numpy arrays: the
+    opcodes are interpreted here, and no callable named in the file is ever called. Anything
+    else (a class, a function, an object dtype) is refused.
     """
     import io
     import pickletools

@@ -1,6 +1,7 @@
 """Text corpora for the language models.
 
-Python's standard library (embedded), Penn Treebank and WikiText-2 (downloaded by ``data_scripts/``).
+Python's standard library (embedded), Penn Treebank and WikiText-2 (downloaded by
+``data_scripts/``).
 
 Text is int64 token ids: inputs ``(seq_len,)`` and next-token targets ``(seq_len,)``.
 """
