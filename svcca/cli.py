@@ -565,15 +565,15 @@ def _run_figures(args: argparse.Namespace) -> int:
 
 
 def _add_claims(subparsers: Any) -> None:
-    from .experiments import _matrix
+    from .experiments import matrix as robustness_matrix
 
     p = subparsers.add_parser(
         "claims",
         help="check the book's claims under seed and CPU-kernel variants",
-        description=_matrix.DESCRIPTION,
+        description=robustness_matrix.DESCRIPTION,
     )
-    _matrix.add_arguments(p)
-    p.set_defaults(func=_matrix.run_from_args)
+    robustness_matrix.add_arguments(p)
+    p.set_defaults(func=robustness_matrix.run_from_args)
 
 
 # --- the parser -------------------------------------------------------------------------

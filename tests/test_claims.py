@@ -18,7 +18,7 @@ from svcca.experiments import (
     check_claims,
     claims_markdown,
 )
-from svcca.experiments._matrix import MatrixResult, Variant, run_matrix
+from svcca.experiments.matrix import MatrixResult, Variant, run_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 

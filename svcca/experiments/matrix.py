@@ -32,7 +32,7 @@ from typing import Any
 from .._io import atomic_write
 from ._cache import current_scale, default_cache_dir
 
-__all__ = ["Variant", "MatrixResult", "run_matrix", "KERNELS"]
+__all__ = ["KERNELS", "MatrixResult", "Variant", "current_variant", "run_matrix"]
 
 #: Values of torch's ``ATEN_CPU_CAPABILITY``; ``native`` leaves it unset.
 KERNELS = ("native", "default", "avx2", "avx512", "zvector", "vsx", "sve256")
@@ -52,11 +52,13 @@ class Variant:
     kernel: str = "native"
 
     def __post_init__(self) -> None:
+        """Check the kernel setting."""
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {self.kernel!r}")
 
     @property
     def label(self) -> str:
+        """The variant's name in tables and caches, ``seed+K/KERNEL``."""
         return f"seed+{self.seed_offset}/{self.kernel}"
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -72,7 +74,22 @@ class Variant:
 
 
 def current_variant() -> Variant:
-    """Read the variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``)."""
+    """Read the variant this process runs under (``$SVCCA_SEED_OFFSET``, ``$ATEN_CPU_CAPABILITY``).
+
+    Returns
+    -------
+    Variant
+        The seed offset (0 when unset) and the torch CPU kernel setting (``"native"`` when
+        unset).
+
+    Examples
+    --------
+    >>> import os
+    >>> from svcca.experiments.matrix import current_variant
+    >>> if "SVCCA_SEED_OFFSET" not in os.environ:
+    ...     print(current_variant().seed_offset)
+    0
+    """
     from ._book import seed_offset_from_env
 
     kernel = os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower() or "native"
@@ -97,10 +114,12 @@ class MatrixResult:
 
     @property
     def variants(self) -> list[str]:
+        """Labels of the variants run, seed offsets first."""
         return sorted({j["variant"] for j in self.jobs}, key=_variant_sort_key)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
+        """The jobs that raised (each with its traceback under ``"error"``)."""
         return [j for j in self.jobs if j.get("error")]
 
     def table(self) -> dict[str, dict[str, Any]]:
@@ -137,9 +156,11 @@ class MatrixResult:
 
     @property
     def ok(self) -> bool:
+        """True when every job ran and every claim held in every variant."""
         return not self.failed and not self.errors
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-able data (the format of ``book/robustness.json``)."""
         return {
             "scale": self.scale,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -195,7 +216,7 @@ def _job_command(name: str, variant: Variant, scale: str, cache: Path, out: Path
     return [
         sys.executable,
         "-m",
-        "svcca.experiments._matrix",
+        "svcca.experiments.matrix",
         "job",
         name,
         "--seed-offset",
@@ -377,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _job_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="svcca.experiments._matrix job")
+    parser = argparse.ArgumentParser(prog="svcca.experiments.matrix job")
     parser.add_argument("name")
     parser.add_argument("--seed-offset", type=int, default=0)
     parser.add_argument("--scale", default="default")
