@@ -158,6 +158,23 @@ def _check_input(X: Any, Y: Any, m: Measure | None) -> tuple[Any, Any]:
     return X, Y
 
 
+def _prepare(
+    X: Any, Y: Any, measure: Any, measure_options: Mapping[str, Any] | None, n_resamples: Any, rng: Any
+) -> tuple[Measure | None, str, Callable[[Any, Any], float], Any, Any, int, np.random.Generator]:
+    """The start every resampling function shares: the measure resolved (``m``, None for a
+    callable; its ``name`` and float-valued ``f``), the pair checked once, the resample
+    count and the random generator."""
+    m = _registered(measure, measure_options)
+    X, Y = _check_input(X, Y, m)
+    name, f = get_measure(m if m is not None else measure)
+    return m, name, f, X, Y, check_count(n_resamples, "n_resamples"), check_rng(rng)
+
+
+def _sd(values: np.ndarray) -> float:
+    """Sample standard deviation of resampled similarities; 0 for a single one."""
+    return float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+
 def _observed(m: Measure | None, f: Callable[[Any, Any], float], X: Any, Y: Any) -> float:
     """The similarity of the observed pair; registry measures of the CCA family warn here,
     once, about sample size (their calls on resampled or random data never do)."""
@@ -264,7 +281,7 @@ class PermutationTestResult:
     @property
     def null_std(self) -> float:
         """Standard deviation of the null distribution."""
-        return float(self.null_distribution.std(ddof=1)) if self.n_resamples > 1 else 0.0
+        return _sd(self.null_distribution)
 
     def null_quantile(self, q: float = 0.95) -> float:
         """A quantile of the null distribution (e.g. the 95% chance level)."""
@@ -369,20 +386,15 @@ def permutation_test(
     >>> round(grouped.null_mean, 2), grouped.n_groups
     (0.15, 200)
     """
-    m = _registered(measure, measure_options)
-    X, Y = _check_input(X, Y, m)
-    n_resamples = check_count(n_resamples, "n_resamples")
-    gen = check_rng(rng)
+    m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     n = shape_of(X)[0]
     grouped = _Groups.of(groups, n)
     if grouped is not None:
         grouped.members()  # equal sizes, checked before any work
     if m is None:
-        name, f = get_measure(measure)
         engine: Any = LoopEngine(X, Y, f)
         observed = f(X, Y)
     else:
-        name = m.name
         engine = build_engine(m, X, Y, get_ops(X, Y))
         if engine.ranks is not None:
             warn_sample_size(n, *engine.ranks)
@@ -434,7 +446,7 @@ class RandomBaselineResult:
     @property
     def std(self) -> float:
         """Standard deviation of the random pairs' similarity."""
-        return float(self.null_distribution.std(ddof=1)) if self.n_resamples > 1 else 0.0
+        return _sd(self.null_distribution)
 
     @property
     def excess(self) -> float:
@@ -532,12 +544,8 @@ def random_baseline(
     >>> round(base.mean, 2), round(base.observed, 2)      # X and Y are independent
     (0.43, 0.42)
     """
-    m = _registered(measure, measure_options)
-    X, Y = _check_input(X, Y, m)
-    n_resamples = check_count(n_resamples, "n_resamples")
+    m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     check_option(match, "match", ("shape", "spectrum"))
-    name, f = get_measure(m if m is not None else measure)
-    gen = check_rng(rng)
     observed = _observed(m, f, X, Y)
     (n, p), q = shape_of(X), shape_of(Y)[1]
     ops = get_ops(X, Y)
@@ -644,8 +652,7 @@ class BootstrapResult:
     @property
     def standard_error(self) -> float:
         """Bootstrap standard error (standard deviation of the resampled similarities)."""
-        d = self.bootstrap_distribution
-        return float(d.std(ddof=1)) if d.size > 1 else 0.0
+        return _sd(self.bootstrap_distribution)
 
     @property
     def bias(self) -> float:
@@ -781,14 +788,10 @@ def bootstrap_ci(
     >>> bool(np.isclose(grouped.low, ci.low)), bool(rows.high - rows.low < ci.high - ci.low)
     (True, True)
     """
-    m = _registered(measure, measure_options)
-    X, Y = _check_input(X, Y, m)
-    n_resamples = check_count(n_resamples, "n_resamples")
+    m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     check_option(method, "method", ("percentile", "basic", "bca"))
     if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
-    name, f = get_measure(m if m is not None else measure)
-    gen = check_rng(rng)
     n = shape_of(X)[0]
     grouped = _Groups.of(groups, n)
     observed = _observed(m, f, X, Y)
@@ -1285,7 +1288,9 @@ def sample_size_diagnostic(
     n_rule = n if ess is None else ess.n_effective
     ratio = n_rule / widest
     null_pillai = (
-        analytic_null_pillai(n, p, qq) if ess is None else min(p, n_rule - 1) * min(qq, n_rule - 1) / (n_rule - 1)
+        analytic_null_pillai(n, p, qq)
+        if ess is None
+        else min(p, n_rule - 1) * min(qq, n_rule - 1) / (n_rule - 1)
     )
     null_rho2 = min(1.0, widest / (n_rule - 1))
     if forced > 0:

@@ -1118,9 +1118,13 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     boot = {
         state: [
             stats.bootstrap_ci(
-                d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_resamples=N_BOOTSTRAP,
-                groups=d.images(L), rng=seed,
-            )  # fmt: skip
+                d.acts(L, s0, state),
+                d.acts(L, s1, state),
+                "cca",
+                n_resamples=N_BOOTSTRAP,
+                groups=d.images(L),
+                rng=seed,
+            )
             for L in d.layers
         ]
         for state in ("trained", "init")
@@ -1148,9 +1152,13 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     untrained_lead = {
         L: (lambda t: t.observed - np.max(t.null_distribution))(
             stats.permutation_test(
-                d.acts(L, s0, "init"), d.acts(L, s1, "init"), "cka", n_resamples=50, groups=d.images(L),
+                d.acts(L, s0, "init"),
+                d.acts(L, s1, "init"),
+                "cka",
+                n_resamples=50,
+                groups=d.images(L),
                 rng=seed,
-            )  # fmt: skip
+            )
         )
         for L in d.layers
     }
