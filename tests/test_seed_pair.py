@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import TOL32, TOL64
 from svcca.experiments import run_or_load
 from svcca.experiments.seed_pair import (
     METHODS,
@@ -22,19 +23,9 @@ from svcca.nn import evaluate
 from svcca.nn.data import load_digits
 from svcca.nn.models import MLP, ConvNet
 
-TOL64 = 1e-10
-TOL32 = 1e-4  # float32 network outputs against float64 arithmetic
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("seed_pair_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    """The tiny preset, run once for the module (two 2 x 32 MLPs, 100 test images x 9 shifts)."""
-    return run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+#: The tiny preset (two 2 x 32 MLPs, 100 test images x 9 shifts);
+#: conftest's ``tiny_result`` runs it once per module.
+TINY = SeedPairConfig.for_scale("tiny")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +50,7 @@ def correlated_layer():
 
 
 def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
-    again = run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert not tiny_result.from_cache and again.from_cache
     assert set(again.arrays) == set(tiny_result.arrays)
     for k, v in tiny_result.arrays.items():

@@ -51,7 +51,7 @@ __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
 _SEP = "__"
 _STATES = ("trained", "init")
-#: The three ways chapter 2 matches a fine grid with a coarse one: (grid, method) of make_comparable.
+#: The three ways chapter 2 matches a fine grid with a coarse one: (grid, mode) of make_comparable.
 _RESIZE_ROUTES = {
     "resize_area": ("smaller", "area"),
     "resize_fourier": ("smaller", "fourier"),
@@ -562,8 +562,8 @@ class ConvPairData:
                 A, B = self.acts(layer, a), self.acts(layer, b)
                 half = (A.shape[1] // 2, A.shape[2] // 2)
                 B_half = average_pool(B, half, positions="grid")
-                for key, (grid, method) in _RESIZE_ROUTES.items():
-                    resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, method=method)).mean)
+                for key, (grid, mode) in _RESIZE_ROUTES.items():
+                    resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, mode=mode)).mean)
             for key, sims in resized.items():
                 rows.setdefault(key, []).append(np.array(sims))
             freqs = None

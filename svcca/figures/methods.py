@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ._layout import panel_axes
+
 __all__ = [
     "BASELINES",
     "baseline_table",
@@ -61,16 +63,6 @@ __all__ = [
     "svcca_by_keep",
     "three_signal_views",
 ]
-
-
-def _subplots(width: str = "single", aspect: float = 0.75, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    from .. import plotting
-
-    return plt.subplots(
-        1, ncols, figsize=plotting.figure_size(width, aspect=aspect), layout="constrained", **kw
-    )
 
 
 # --------------------------------------------------------------------------- synthetic data
@@ -179,7 +171,7 @@ def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray,
 
 
 def first_directions(X: Any, Y: Any, signals: Mapping[str, Any]) -> tuple[np.ndarray, list[str], list[str]]:
-    """|Correlation| of the first direction PCA, PLS and CCA find in ``X`` with each signal.
+    """Absolute correlation of the first direction PCA, PLS and CCA find in ``X`` with each signal.
 
     Returns
     -------
@@ -475,7 +467,7 @@ def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: An
     from .. import plotting
 
     if ax is None:
-        _, ax = _subplots("double", aspect=0.4)
+        ax = panel_axes(None, 1, aspect=0.4)[0]
     return plotting.plot_similarity_matrix(
         table, list(rows), list(cols), ax=ax, square=False, vmin=None, vmax=None,
         xlabel="transform of the first layer", ylabel="measure", cbar_label="similarity",
@@ -544,9 +536,7 @@ def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
 
     hidden = data.id_layers
     panels = (hidden[0], hidden[-1]) if len(hidden) > 1 else hidden
-    if axes is None:
-        _, axes = _subplots("double", aspect=0.4, ncols=len(panels), sharey=True)
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    axes = panel_axes(axes, len(panels), aspect=0.4, sharey=True)
     full = float(data.test_accuracy.mean())
     for ax, name in zip(axes, panels):
         ks, curves = data.intrinsic_dimensionality(name)
@@ -572,9 +562,7 @@ def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
     import svcca
     from svcca import plotting
 
-    if axes is None:
-        _, axes = _subplots("double", aspect=0.35, ncols=len(acts), sharey=True)
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    axes = panel_axes(axes, len(acts), aspect=0.35, sharey=True)
     for ax, (name, A) in zip(axes, acts.items()):
         plotting.plot_explained_variance(
             svcca.pca(np.asarray(A, dtype=np.float64)), keep=0.99, ax=ax, label=name,
@@ -588,7 +576,7 @@ def draw_baselines(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any
     from .. import plotting
 
     if ax is None:
-        _, ax = _subplots("single", aspect=0.85)
+        ax = panel_axes(None, 1, aspect=0.85, width="single")[0]
     return plotting.plot_similarity_matrix(
         table, list(rows), list(cols), ax=ax, square=False,
         xlabel="measure", ylabel="compared with", cbar_label="similarity",
