@@ -706,7 +706,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
         )
         pillai_ratio.append(t.pillai / stats.analytic_null_pillai(t.n_samples, t.x_rank, t.y_rank))
     untrained = svcca.cca(d.acts(layer, s0, "init"), d.acts(layer, s1, "init"))
-    perm = np.array([svcca.cca(X, Y[rng.permutation(len(Y))]).rho for _ in range(20)])
+    perm = np.array([svcca.cca(X, Y[rng.permutation(len(Y))]).rho for _ in range(100)])
     perm_lead = float(np.min(untrained.rho[:5] - np.quantile(perm, 0.975, axis=0)[:5]))
     # invariance: measures that weigh directions by variance move under neuron scales
     p = X.shape[1]
@@ -757,7 +757,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     null_hi = np.array(
         [
             stats.permutation_test(
-                d.acts(L, s0), d.acts(L, s1), "pwcca", n_resamples=50, groups=d.images(L), rng=cfg.seed
+                d.acts(L, s0), d.acts(L, s1), "pwcca", n_resamples=200, groups=d.images(L), rng=cfg.seed
             ).null_quantile(0.975)
             for L in d.layers
         ]

@@ -121,7 +121,7 @@ def independent_spectra(x_shape: Any, y_shape: Any, n_resamples: int = 30, rng: 
     )
 
 
-def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> np.ndarray:
+def permutation_spectra(X: Any, Y: Any, n_resamples: int = 100, rng: Any = 4) -> np.ndarray:
     """Canonical correlations of ``X`` against ``Y`` with its rows shuffled, one spectrum a draw.
 
     Examples
@@ -312,7 +312,7 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     }
 
 
-def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
+def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
     """PWCCA of every layer, against the same networks untrained and a permutation null
     (whole images permuted: ``groups=data.images(layer)``).
 
