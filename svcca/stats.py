@@ -1059,6 +1059,16 @@ class EffectiveSampleSize:
         Kish's ``1 + (mean_group_size - 1) icc``.
     n_effective : float
         ``n_samples / design_effect``, between ``n_groups`` and ``n_samples``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> X = np.random.default_rng(0).standard_normal((50, 3))
+    >>> image = np.repeat(np.arange(50), 2)
+    >>> ess = stats.effective_sample_size(X[image], image)
+    >>> ess.n_groups, ess.n_effective
+    (50, 50.0)
     """
 
     n_samples: int
