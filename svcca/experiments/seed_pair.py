@@ -22,8 +22,11 @@ and PWCCA, and untrained pairs above the permutation null; the learned part of P
 with depth; few samples inflate CCA), ``seed_pair.methods.*`` (an eighth of the principal
 or SVCCA directions recovers the accuracy; random directions lag in the first hidden layer
 and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
-(chance levels, permutation and bootstrap facts, Bartlett counts). Their bounds are the
-``default`` preset's.
+(chance levels, permutation and bootstrap facts, Bartlett counts; the 9 shifts of an image
+are worth fewer than half as many independent samples, yet more than 8 effective samples
+per neuron remain). Every statistic that resamples or permutes rows does so by whole test
+images (``groups=data.images(layer)``), with :data:`N_BOOTSTRAP` bootstrap resamples, and
+Bartlett's test counts the effective sample size. Their bounds are the ``default`` preset's.
 
 The result holds arrays only (it is cached as ``.npz``); :func:`unpack` gives named access::
 
