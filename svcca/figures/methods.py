@@ -319,8 +319,9 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
 
 
 def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
-    """PWCCA of every layer, against the same networks untrained and a permutation null
-    (whole images permuted: ``groups=data.images(layer)``).
+    """Compute PWCCA of every layer, the same networks untrained and a permutation null.
+
+    The null permutes whole images (``groups=data.images(layer)``).
 
     Returns
     -------
