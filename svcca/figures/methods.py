@@ -125,7 +125,7 @@ def independent_spectra(x_shape: Any, y_shape: Any, n_resamples: int = 30, rng: 
     )
 
 
-def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> np.ndarray:
+def permutation_spectra(X: Any, Y: Any, n_resamples: int = 100, rng: Any = 4) -> np.ndarray:
     """Canonical correlations of ``X`` against ``Y`` with its rows shuffled, one spectrum a draw.
 
     Examples
@@ -143,8 +143,10 @@ def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> 
 
 
 def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Two 6-neuron layers mixing a quiet well-shared signal, a loud weakly shared signal
-    and a loud private signal (chapter 3, section 1).
+    """Make two 6-neuron layers that mix three signals (chapter 3, section 1).
+
+    The signals are a quiet well-shared one, a loud weakly shared one and a loud private
+    one.
 
     Returns
     -------
@@ -316,8 +318,10 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     }
 
 
-def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
-    """PWCCA of every layer, against the same networks untrained and a permutation null.
+def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
+    """Compute PWCCA of every layer, the same networks untrained and a permutation null.
+
+    The null permutes whole images (``groups=data.images(layer)``).
 
     Returns
     -------
@@ -339,7 +343,9 @@ def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
             ]
         )
     nulls = [
-        stats.permutation_test(data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, rng=0)
+        stats.permutation_test(
+            data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, groups=data.images(L), rng=0
+        )
         for L in data.layers
     ]
     out["permutation null"] = tuple(
@@ -357,15 +363,16 @@ _BASELINE_MEASURES = {"mean cca": "cca", "svcca": "svcca", "linear cka": "cka"}
 
 
 def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
-    """A trained pair of ``layer`` (the first two seeds) against three baselines, per measure.
+    """Compare a trained pair of ``layer`` (the first two seeds) against three baselines, per measure.
 
     Returns
     -------
     dict of str -> dict
         For ``"mean cca"``, ``"svcca"`` and ``"linear cka"``: ``"shape"`` and
         ``"spectrum"`` (:func:`svcca.stats.random_baseline`, 5 draws), ``"permutation"``
-        (:func:`svcca.stats.permutation_test`, 100 shuffles; its ``observed`` is the trained
-        pair) and ``"untrained"`` (the similarity of the same networks untrained, a float).
+        (:func:`svcca.stats.permutation_test`, 100 shuffles of whole images; its ``observed``
+        is the trained pair) and ``"untrained"`` (the similarity of the same networks
+        untrained, a float).
     """
     import svcca
     from svcca import stats
@@ -382,7 +389,7 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
         label: {
             "shape": stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0),
             "spectrum": stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0),
-            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, rng=0),
+            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, groups=data.images(layer), rng=0),
             "untrained": functions[m](Xi, Yi).similarity,
         }
         for label, m in _BASELINE_MEASURES.items()
@@ -390,7 +397,7 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
 
 
 def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray, list[str], list[str]]:
-    """The mean of each baseline of :func:`baselines` (rows :data:`BASELINES`, a column a measure).
+    """Return the mean of each baseline of :func:`baselines` (rows :data:`BASELINES`, a column a measure).
 
     Returns
     -------
@@ -410,7 +417,9 @@ def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray
     return np.array(cols).T, list(BASELINES), list(results)
 
 
-def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) -> dict[str, list[Any]]:
+def bootstrap_by_layer(
+    data: Any, method: str = "basic", n_resamples: int = 200, *, grouped: bool = True
+) -> dict[str, list[Any]]:
     """Bootstrap intervals of mean CCA over the images, every layer of the first pair of seeds.
 
     Parameters
@@ -418,7 +427,10 @@ def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) 
     data : SeedPairData
     method : {"percentile", "basic", "bca"}, default "basic"
         As :func:`svcca.stats.bootstrap_ci`.
-    n_resamples : int, default 20
+    n_resamples : int, default 200
+    grouped : bool, default True
+        Resample whole test images (``groups=data.images(layer)``: an image's shifts and
+        positions together), or rows one by one (False).
 
     Returns
     -------
@@ -437,6 +449,7 @@ def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) 
                 "cca",
                 n_resamples=n_resamples,
                 method=method,
+                groups=data.images(L) if grouped else None,
                 rng=0,
             )
             for L in data.layers
@@ -457,7 +470,7 @@ def draw_toy_spectrum(result: Any, cosines: Any, null: Any, ax: Any = None) -> A
 
 
 def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
-    """The measures x transforms table of :func:`invariance_table` as a heatmap."""
+    """Draw the measures x transforms table of :func:`invariance_table` as a heatmap."""
     from .. import plotting
 
     if ax is None:
@@ -469,7 +482,7 @@ def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: An
 
 
 def draw_sample_size(ratios: Any, sweep: Mapping[str, Any], ax: Any = None) -> Any:
-    """The chance level of :func:`sample_size_sweep` against samples per neuron (log axis)."""
+    """Draw the chance level of :func:`sample_size_sweep` against samples per neuron (log axis)."""
     from .. import plotting
 
     return plotting.plot_intrinsic_dimensionality(
@@ -479,7 +492,7 @@ def draw_sample_size(ratios: Any, sweep: Mapping[str, Any], ax: Any = None) -> A
 
 
 def draw_real_spectrum(trained: Any, untrained: Any, null: Any, ax: Any = None) -> Any:
-    """A trained pair's spectrum with a permutation band and the truncation, and the untrained pair's."""
+    """Draw a trained pair's spectrum with a permutation band and the truncation, and the untrained pair's."""
     from .. import plotting
 
     ax = plotting.plot_spectrum(trained, null=null, ax=ax, threshold=0.98, label="trained pair")
@@ -504,7 +517,7 @@ def draw_seed_pairs(layers: Sequence[str], groups: Mapping[str, Any], ax: Any = 
 
 
 def draw_directions(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
-    """The methods x signals table of :func:`first_directions` as a heatmap."""
+    """Draw the methods x signals table of :func:`first_directions` as a heatmap."""
     from .. import plotting
 
     return plotting.plot_similarity_matrix(
@@ -567,7 +580,7 @@ def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
 
 
 def draw_baselines(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
-    """The baselines x measures table of :func:`baseline_table` as a heatmap."""
+    """Draw the baselines x measures table of :func:`baseline_table` as a heatmap."""
     from .. import plotting
 
     if ax is None:
@@ -715,8 +728,10 @@ def methods_intrinsic_dim(data: Any) -> Any:
 
 
 def methods_variance(data: Any) -> Any:
-    """Chapter 3: :func:`draw_layer_variance` of the first network's projected layers on the
-    training images."""
+    """Draw chapter 3's figure of the layer variance (:func:`draw_layer_variance`).
+
+    It shows the first network's projected layers on the training images.
+    """
     from ..nn import record
 
     fit_images, _ = data.inputs()
