@@ -30,7 +30,11 @@ Claims: ``LayerIdentificationConfig.claims(result)`` (:meth:`LayerIdentification
 states chapter 8's findings as margins that survive other seeds and CPUs: CKA's accuracy
 above chance and above the whole CCA family (with a jackknife z), the CCA family near
 chance with the first layer as its hub, CKA's diagonal, and the two exercises (SVCCA at
-lower thresholds, the top-k mean) recomputed from the stored activations.
+lower thresholds, the top-k mean) recomputed from the stored activations. The
+sample-size check (``check_pool``: every image of both splits, each conv map pooled to
+2x2 with positions as datapoints, 56 rows per channel of the widest layer instead of 3.9)
+repeats the test; :meth:`LayerIdentificationData.check_claims` states that the findings
+stand (``layer_identification.check.*``).
 
 The result holds arrays only; :func:`unpack` gives named access::
 
@@ -339,7 +343,9 @@ class LayerIdentificationConfig(TrainingConfig):
                 opts["keep"] = self.keep
             elif measure == "pwcca":
                 opts["side"] = self.pwcca_side
-            grid = svcca.similarity_matrix(grid_input, measure=measure, measure_options=opts, progress=progress)
+            grid = svcca.similarity_matrix(
+                grid_input, measure=measure, measure_options=opts, progress=progress
+            )
             grids.append(np.asarray(grid.values, dtype=np.float64))
         grid_arr = np.stack(grids)
         argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
@@ -966,7 +972,8 @@ CHECK_CLAIMS: dict[str, tuple[str, float, str]] = {
     "cka_above_cca_family": (
         ">",
         0.5,
-        "with many datapoints linear CKA still leads the best of the CCA family by a wide margin (difference)",
+        "with many datapoints linear CKA still leads the best of the CCA family by a wide margin "
+        "(difference)",
     ),
     "cca_family_at_chance": (
         "<",
