@@ -50,7 +50,8 @@ Presets (``ClassSensitivityConfig.for_scale``):
 * ``full``: torchvision's pretrained ResNet-50 on the ImageNet validation images of the
   SVCCA paper's classes (:data:`svcca.nn.data.IMAGENET_SUBSET`: fire engine, Siberian husky,
   Eskimo dog, Border terrier, Australian terrier), every block average-pooled to 7x7 and
-  flattened; ``device="cuda"``. Runs only when the subset has been extracted with
+  flattened; ``device="auto"`` (the GPU when there is one; 250 images through ResNet-50
+  also take a few minutes on a CPU). Runs only when the subset has been extracted with
   ``data_scripts/prepare_imagenet_subset.py`` and the weights are in torchvision's cache.
 
 The result holds arrays only; :func:`unpack` gives named access::
@@ -123,7 +124,8 @@ class ClassSensitivityConfig(TrainingConfig):
     epochs, batch_size, lr, device, data_root, verify_data, num_threads
         See :class:`~svcca.experiments.TrainingConfig`; here ``batch_size=64``,
         and ``epochs=0`` trains nothing (a pretrained network is analysed as it is).
-        ``device="cuda"`` trains and records on the GPU; ``data_root`` is, for ImageNet,
+        ``device="cuda"`` trains and records on the GPU, ``"auto"`` picks it when there is
+        one; ``data_root`` is, for ImageNet,
         the folder holding one subfolder per WordNet id (default
         ``data_dir() / "imagenet_subset"``).
     resize : int or None, default None
@@ -258,7 +260,7 @@ class ClassSensitivityConfig(TrainingConfig):
             seeds=(0,),
             epochs=0,
             pool=7,
-            device="cuda",
+            device="auto",
         )
 
     def describe(self) -> str:
