@@ -48,6 +48,7 @@ __all__ = [
     "draw_toy_spectrum",
     "first_directions",
     "geometry_views",
+    "ID_LABELS",
     "independent_spectra",
     "intro_spectrum",
     "intro_views",
@@ -63,6 +64,9 @@ __all__ = [
     "svcca_by_keep",
     "three_signal_views",
 ]
+
+#: Legend labels of the projection families of :data:`svcca.experiments.seed_pair.METHODS`.
+ID_LABELS = {"neurons": "random neurons", "top_neurons": "neurons, largest variance first"}
 
 
 # --------------------------------------------------------------------------- synthetic data
@@ -530,6 +534,7 @@ def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
     full = float(data.test_accuracy.mean())
     for ax, name in zip(axes, panels):
         ks, curves = data.intrinsic_dimensionality(name)
+        curves = {ID_LABELS.get(m, m): c for m, c in curves.items()}
         plotting.plot_intrinsic_dimensionality(
             ks, curves, full_accuracy=full, chance=data.chance, ax=ax, xlabel=f"directions kept in {name}"
         )
