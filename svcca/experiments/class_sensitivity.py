@@ -1353,6 +1353,7 @@ class ClassSensitivityData:
         p = "class_sensitivity."
         rho_img, p_img = self.similar_classes_test("image")
         rho_pix, p_pix = self.similar_classes_test("pixels")
+        rho_conf, p_conf = self.similar_classes_test("confusion")
         return [
             Claim(
                 p + "similar_looking_classes_not_similar_curves",
@@ -1362,6 +1363,15 @@ class ClassSensitivityData:
                 "<",
                 0.35,
                 {"p_value": p_img},
+            ),
+            Claim(
+                p + "confused_classes_not_similar_curves",
+                "pairs of classes the networks confuse more do not have clearly more alike "
+                "sensitivity curves (Spearman correlation over pairs of classes)",
+                rho_conf,
+                "<",
+                0.2,
+                {"p_value": p_conf},
             ),
             Claim(
                 p + "curves_follow_pixel_baseline",
