@@ -114,7 +114,9 @@ def test_imagenet_recipe_end_to_end_offline(tmp_path, monkeypatch, capsys):
     prepare = load_script("prepare_imagenet_subset.py")
     assert prepare.main(["--val-dir", str(val), "--labels", str(labels)]) == 0
     assert "n03345487: 2 images" in capsys.readouterr().out
-    assert sorted(p.name for p in (data / "imagenet_subset").iterdir()) == sorted(c.wnid for c in IMAGENET_SUBSET)
+    assert sorted(p.name for p in (data / "imagenet_subset").iterdir()) == sorted(
+        c.wnid for c in IMAGENET_SUBSET
+    )
 
     # 2. the weights, copied from a machine with internet: torchvision's own file name in
     # $TORCH_HOME/hub/checkpoints/ (here a random ResNet-18's state dict stands in for them)
@@ -128,7 +130,15 @@ def test_imagenet_recipe_end_to_end_offline(tmp_path, monkeypatch, capsys):
 
     # 3. the one command (shrunk: ResNet-18 instead of ResNet-50, small images), no --device
     cache = tmp_path / "cache"
-    small = ["model=resnet18", "image_size=32", "resize=36", "pool=2", "max_dims=4", "n_images=2", "thumb_size=8"]
+    small = [
+        "model=resnet18",
+        "image_size=32",
+        "resize=36",
+        "pool=2",
+        "max_dims=4",
+        "n_images=2",
+        "thumb_size=8",
+    ]
     run = load_script("run_experiment.py")
     argv = ["class_sensitivity", "--scale", "full", "--cache-dir", str(cache)]
     assert run.main([*argv, *(a for s in small for a in ("--set", s))]) == 0

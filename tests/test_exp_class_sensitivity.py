@@ -407,7 +407,9 @@ def test_mantel_test_finds_shared_structure_and_its_null_permutes_whole_classes(
     assert abs(rho0) < 0.5 and p0 > 0.05  # unrelated classes: no evidence
     # five classes: all 120 relabellings are enumerated, so the test is exact and needs no seed
     small = A[:5, :5]
-    assert mantel_test(small, small, rng=1) == mantel_test(small, small, rng=2) == (pytest.approx(1.0), 1 / 120)
+    assert (
+        mantel_test(small, small, rng=1) == mantel_test(small, small, rng=2) == (pytest.approx(1.0), 1 / 120)
+    )
 
 
 def test_mantel_test_rejects_bad_input():
@@ -433,9 +435,14 @@ def test_similar_classes_claims_follow_the_curves_not_the_labels():
     rho, p = data.similar_classes_test("image")
     assert rho > 0.6 and p < 0.05
     claims = {c.name: c for c in ClassSensitivityConfig().claims(out)}
-    assert {"class_sensitivity.curves_follow_pixel_baseline", "class_sensitivity.similar_looking_classes_not_similar_curves"} <= set(claims)
+    assert {
+        "class_sensitivity.curves_follow_pixel_baseline",
+        "class_sensitivity.similar_looking_classes_not_similar_curves",
+    } <= set(claims)
     assert claims["class_sensitivity.curves_follow_pixel_baseline"].holds
-    assert not claims["class_sensitivity.similar_looking_classes_not_similar_curves"].holds  # here they are alike
+    assert not claims[
+        "class_sensitivity.similar_looking_classes_not_similar_curves"
+    ].holds  # here they are alike
     with pytest.raises(ValueError, match="kind must be one of 'image', 'confusion', 'pixels'"):
         data.class_similarity("shape")
 

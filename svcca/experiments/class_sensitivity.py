@@ -39,6 +39,13 @@ the rank correlation of the pixel baseline with the first decodable layer (seed-
 and per network), how much later the three least pixel-readable classes become decodable
 than the three most readable, the spread of depths, the in-sample inflation, the
 one-hot and stricter-threshold variants, and the purity gaps of the fair comparisons.
+Raghu et al.'s second observation, that visually similar classes have similar curves, is
+tested over all pairs of classes against a permutation null over classes
+(:func:`mantel_test`, :meth:`ClassSensitivityData.similar_classes_test`): curve similarity
+against the similarity of the class-mean images, against how much the networks confuse
+the classes, and, as the control, against the closeness of the pixel baselines; its claims
+(:meth:`ClassSensitivityData.similar_classes_claims`) state what holds on the digits: not
+the observation, but curves that follow the pixel baselines.
 
 Presets (``ClassSensitivityConfig.for_scale``):
 
@@ -698,8 +705,12 @@ def _soft_confusion(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> n
     z = logits - logits.max(axis=1, keepdims=True)
     prob = np.exp(z)
     prob /= prob.sum(axis=1, keepdims=True)
-    per = np.stack([prob[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(n_classes)
-                    for c in range(n_classes)])
+    per = np.stack(
+        [
+            prob[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(n_classes)
+            for c in range(n_classes)
+        ]
+    )
     return (per + per.T) / 2
 
 
@@ -1317,7 +1328,7 @@ class ClassSensitivityData:
         return -np.abs(curves[:, :, None] - curves[:, None, :]).mean(axis=0)
 
     def class_similarity(self, kind: str = "image") -> np.ndarray:
-        """How alike two classes are, ``(n_classes, n_classes)``, by ``kind``:
+        """How alike two classes are, ``(n_classes, n_classes)``, by ``kind``.
 
         ``"image"``: the correlation of their mean images (relative to the mean of the class
         means, pixels as the layer ``"input"`` sees them); ``"confusion"``: how much the

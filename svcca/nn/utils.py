@@ -37,8 +37,9 @@ __all__ = [
 
 
 def available_device(device: str = "auto") -> str:
-    """The torch device ``device`` names here: ``"auto"`` is ``"cuda"`` when a GPU is
-    usable, else ``"cpu"``; any other name is returned unchanged.
+    """Resolve a device setting: ``"auto"`` is ``"cuda"`` when a GPU is usable, else ``"cpu"``.
+
+    Any other name is returned unchanged.
 
     Parameters
     ----------
