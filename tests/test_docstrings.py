@@ -44,13 +44,6 @@ PUBLIC_MODULES = (
 # test_known_missing_is_current until it is removed from here.
 KNOWN_MISSING: frozenset[str] = frozenset(
     {
-        "svcca.experiments.CacheWriteWarning",
-        "svcca.experiments.ExperimentConfig",
-        "svcca.experiments.ExperimentResult",
-        "svcca.experiments.current_scale",
-        "svcca.experiments.default_cache_dir",
-        "svcca.experiments.experiments",
-        "svcca.experiments.run_or_load",
         "svcca.stats.BartlettResult",
         "svcca.stats.BootstrapResult",
         "svcca.stats.DegenerateResampleWarning",
