@@ -279,6 +279,17 @@ class PermutationTestResult:
     n_groups : int or None
         The number of groups permuted as wholes (``groups=``); None when rows were
         permuted one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> res = stats.permutation_test(X, Y, measure="cca", n_resamples=99, rng=0)
+    >>> bool(res.observed > res.null_quantile(0.95)), bool(res.p_value <= 0.01)
+    (True, True)
     """
 
     observed: float
@@ -447,6 +458,17 @@ class RandomBaselineResult:
     n_resamples : int
         The number of random pairs.
     measure : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> res = stats.random_baseline(X, Y, measure="cca", n_resamples=20, rng=0)
+    >>> bool(res.observed > res.mean + 3 * res.std)
+    True
     """
 
     observed: float
@@ -657,6 +679,17 @@ class BootstrapResult:
     n_groups : int or None
         The number of groups resampled as wholes (``groups=``); None when rows were
         resampled one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> ci = stats.bootstrap_ci(X, Y, measure="cca", n_resamples=200, rng=0)
+    >>> bool(ci.low <= ci.observed <= ci.high), ci.n_resamples
+    (True, 200)
     """
 
     observed: float
@@ -857,7 +890,15 @@ def bootstrap_ci(
 
 
 class DegenerateResampleWarning(UserWarning):
-    """Many bootstrap resamples left the measure undefined and were left out."""
+    """Many bootstrap resamples left the measure undefined and were left out.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from svcca.stats import DegenerateResampleWarning
+    >>> issubclass(DegenerateResampleWarning, UserWarning)
+    True
+    """
 
 
 def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) -> float:
@@ -928,6 +969,18 @@ class BartlettResult:
         of non-zero canonical correlations); ``m`` when all are rejected.
     alpha : float
     n_samples, p, q : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> import svcca
+    >>> res = stats.bartlett_test(svcca.cca(X, Y))
+    >>> res.n_significant
+    4
     """
 
     rho: np.ndarray
@@ -1222,6 +1275,17 @@ class SampleSizeDiagnostic:
         With ``groups=``: the effective sample size the ratios, the chance levels and the
         regime were computed from (``forced_ones`` counts rows: it is algebra, not
         statistics). None otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> diag = stats.sample_size_diagnostic(X, Y)
+    >>> diag.n_samples
+    200
     """
 
     n_samples: int

@@ -44,12 +44,6 @@ PUBLIC_MODULES = (
 # test_known_missing_is_current until it is removed from here.
 KNOWN_MISSING: frozenset[str] = frozenset(
     {
-        "svcca.stats.BartlettResult",
-        "svcca.stats.BootstrapResult",
-        "svcca.stats.DegenerateResampleWarning",
-        "svcca.stats.PermutationTestResult",
-        "svcca.stats.RandomBaselineResult",
-        "svcca.stats.SampleSizeDiagnostic",
     }
 )
 
