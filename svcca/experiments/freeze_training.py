@@ -18,10 +18,18 @@ classifier always trains). The result holds both runs' test accuracy after every
 the training FLOPs counted by :mod:`torch.utils.flop_counter` (forward + backward, per
 freezing state), the parameter updates, and the measured training time.
 
+Each seed also trains the referee's controls (issue 12): ``"reverse"``, the same schedule
+top layer first; ``"threshold"``, bottom-up by a convergence test available during training
+(:class:`StabilityTest`: a layer stops once its SVCCA with its own state one epoch earlier
+reaches ``threshold`` and every layer below has stopped); and, read off the normal run,
+normal training stopped when it has spent what freeze training spent
+(:meth:`FreezeTrainingData.stopped_accuracy`).
+
 Claims (:meth:`FreezeTrainingConfig.claims`, checked by the book at the default scale):
 ``freeze_training.same_accuracy`` (frozen within 2 percentage points of normal on average
 over seeds, 2.5 in every seed), ``freeze_training.accuracy`` and ``freeze_training.compute_saved_low`` /
-``_high`` (the FLOPs saved, which follow from the schedule and the network alone).
+``_high`` (the FLOPs saved, which follow from the schedule and the network alone), and the
+controls' claims (:meth:`FreezeTrainingData.control_claims`).
 
 Presets (``FreezeTrainingConfig.for_scale(scale)``): ``tiny`` (seconds, tests),
 ``default`` (the learning-dynamics conv net on the 8x8 digits, three seeds, CPU) and
@@ -74,7 +82,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     seeds : tuple of int, default (0, 1)
         One set of runs per seed (initialisation and data order).
     epochs : int, default 20
-    threshold : float, default 0.99
+    threshold : float, default 0.95
         The ``"threshold"`` control: a layer stops training at the start of an epoch when its
         SVCCA with its own state one epoch earlier has reached ``threshold`` and every layer
         below it has stopped (bottom-up, as Raghu et al. describe, but by a convergence test
@@ -99,7 +107,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     freeze_stop: float = 0.6
     keep_last: int = 1
     seeds: tuple[int, ...] = (0, 1)
-    threshold: float = 0.99
+    threshold: float = 0.95
     n_probe: int = 200
     positions_per_image: int = 16
 
@@ -535,11 +543,12 @@ class FreezeTrainingData:
             ),
             Claim(
                 "freeze_training.reverse_saves_less",
-                "freezing top layers first on the same schedule saves at most half the FLOPs that "
-                "bottom-up freezing saves (value: the largest ratio over seeds)",
-                float(np.max(saved["reverse"] / saved["frozen"])),
-                "<",
-                0.5,
+                "freezing top layers first on the same schedule saves more than 3 percentage points "
+                "less of the training FLOPs than bottom-up freezing (count by hand: 35% against 40%; "
+                "value: the smallest difference over seeds)",
+                float(np.min(saved["frozen"] - saved["reverse"])),
+                ">",
+                0.03,
             ),
             Claim(
                 "freeze_training.reverse_accuracy",

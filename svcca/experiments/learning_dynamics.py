@@ -1080,7 +1080,7 @@ class LearningDynamicsData:
         * lstm: ``embedding_at_init``, ``lstm1_ahead``, ``unsettled``;
         * mlp: ``near_ceiling_at_init``, ``no_bottom_up``;
         * plain (the ResNet without shortcuts): ``accuracy``, ``bottom_up_first``,
-          ``bottom_up_early``, ``top_loses_stem``.
+          ``bottom_up_early``, ``top_loses_stem``, ``below_top_keeps_first``.
 
         Returns
         -------
@@ -1455,5 +1455,14 @@ def _plain_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
             [r.coarse_first_column()[-1] for r in runs],
             "<",
             0.6,
+        ),
+        _worst(
+            f"{p}.below_top_keeps_first",
+            f"at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
+            "seed (the coarse comparison alone keeps much of it)",
+            runs,
+            [r.coarse_first_column()[-2] for r in runs],
+            ">",
+            0.7,
         ),
     ]
