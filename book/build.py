@@ -57,6 +57,36 @@ def _write(path: Path, text: str) -> None:
         os.replace(tmp, path)
 
 
+def figures_markdown(chapter: int) -> str:
+    """A chapter's "reproduce these figures" box: each figure's ``svcca figures`` name and the
+    command that runs its experiment at the papers' scale (from ``svcca.figures.specs``)."""
+    from svcca.figures import specs
+
+    rows = [s for s in specs() if s.chapter == chapter]
+    if not rows:
+        return ""
+    out = [
+        ":::{dropdown} Reproduce this chapter's figures",
+        "Each figure of this chapter is drawn by the same public function that `svcca figures NAME` "
+        "calls (add `--scale full` for the papers' scale, `--format png` for another format). At the "
+        "papers' scale, run its experiment first (on a GPU where one is available; the data comes "
+        "through `data_scripts/`):",
+        "",
+        "| figure | draw it | its experiment at the papers' scale |",
+        "|---|---|---|",
+    ]
+    for spec in rows:
+        first = spec.caption.split(". ")[0].rstrip(".")
+        run = (
+            f"`python data_scripts/run_experiment.py {spec.experiment} --scale full`"
+            if spec.experiment
+            else "none (synthetic data, made by the code)"
+        )
+        out.append(f"| {first} | `svcca figures {spec.name}` | {run} |")
+    out.append(":::")
+    return "\n".join(out) + "\n"
+
+
 def run_experiments(env: dict[str, str]) -> tuple[dict, bool]:
     """Step 1: every book experiment in parallel; returns the build's matrix record and ok."""
     from svcca.experiments.matrix import current_variant, run_matrix
@@ -381,6 +411,9 @@ def main() -> int:
     if record["scale"] != "default":
         stale = []  # the matrix covers the default scale, the only one whose claims are checked
     _write(GENERATED / "robustness_table.md", table)
+    for chapter in sorted((BOOK / "chapters").glob("*.md")):
+        _write(GENERATED / "figures" / chapter.name, figures_markdown(int(chapter.name[:2])))
+    _write(GENERATED / "figures" / "intro.md", figures_markdown(0))
 
     invalidate_stale_executions()
     if experiments_ok:

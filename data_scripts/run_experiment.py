@@ -5,6 +5,7 @@ Examples::
 
     python data_scripts/run_experiment.py --list
     python data_scripts/run_experiment.py learning_dynamics                 # digits, CPU
+    python data_scripts/run_experiment.py learning_dynamics.resnet --scale full
     python data_scripts/run_experiment.py generalization --scale full --device cuda
     python data_scripts/run_experiment.py layer_identification --set seeds=3 --force
 
@@ -12,6 +13,10 @@ Examples::
 ``download_lm_corpora.py`` or ``prepare_imagenet_subset.py`` (into ``$SVCCA_DATA``,
 default ``./data``). Results land in ``$SVCCA_CACHE_DIR`` (default
 ``~/.cache/svcca/experiments``), where the book and ``svcca figures`` find them.
+
+A name is an experiment (``learning_dynamics``) or one of the book's experiments
+(``learning_dynamics.resnet``: the config the book's chapter uses, see
+``svcca.experiments.book_experiments``).
 """
 
 from __future__ import annotations
@@ -31,13 +36,14 @@ def _parse_value(text: str) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from svcca.experiments import SCALES, experiments, run_or_load
+    from svcca.experiments import SCALES, book_config, book_experiments, experiments, run_or_load
 
     registry = experiments()
+    book = book_experiments()
     parser = argparse.ArgumentParser(
         prog="run_experiment.py",
         description="Run (or load from the cache) one of svcca's paper experiments.",
-        epilog="experiments: " + ", ".join(registry),
+        epilog="experiments: " + ", ".join(registry) + "; the book's: " + ", ".join(book),
     )
     parser.add_argument("name", nargs="?", help="experiment name (see --list)")
     parser.add_argument("--list", action="store_true", help="list the experiments and their presets")
@@ -63,12 +69,25 @@ def main(argv: list[str] | None = None) -> int:
         for name, cls in registry.items():
             doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
             print(f"{name:<24} {cls.__name__:<32} {doc}")
+        for name, entry in book.items():
+            print(f"{name:<24} {'(book, ' + entry.chapter + ')':<32}")
         return 0
     if not args.name:
         parser.error("name an experiment (see --list)")
-    if args.name not in registry:
-        parser.error(f"unknown experiment {args.name!r}; choose from: {', '.join(registry)}")
-    cls = registry[args.name]
+    if args.name not in registry and args.name not in book:
+        parser.error(f"unknown experiment {args.name!r}; choose from: {', '.join([*registry, *book])}")
+    if args.name in registry:
+        cls = registry[args.name]
+
+        def make(scale: str | None, **changes: object) -> object:
+            return cls.for_scale(scale, **changes)
+
+    else:
+        cls = type(book_config(args.name, "tiny"))
+
+        def make(scale: str | None, **changes: object) -> object:
+            return dataclasses.replace(book_config(args.name, scale), **changes)
+
     overrides: dict[str, object] = {}
     fields = {f.name for f in dataclasses.fields(cls)}
     for item in args.set:
@@ -83,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"experiment {args.name!r} has no device setting")
         overrides["device"] = args.device
     try:
-        config = cls.for_scale(args.scale, **overrides)
+        config = make(args.scale, **overrides)
         t0 = time.perf_counter()
         result = run_or_load(config, args.cache_dir, force=args.force, progress=args.progress)
     except (FileNotFoundError, ValueError, TypeError) as exc:

@@ -121,3 +121,14 @@ def test_binder_writes_the_notebooks_the_buttons_open():
     post = (ROOT / "postBuild").read_text()
     assert "book/notebooks.py book/_notebooks" in post
     assert launch.NOTEBOOKS == "_notebooks" == notebooks.HTML_FOLDER
+
+
+def test_setup_cells_are_shown_collapsed_not_removed():
+    """A reader of the HTML sees each page's imports and settings (collapsed), so copied cells run."""
+    import jupytext
+
+    for source in notebooks.chapter_sources():
+        first = next(c for c in jupytext.read(source).cells if c.cell_type == "code")
+        tags = first.metadata.get("tags", [])
+        assert "hide-cell" in tags and "remove-cell" not in tags, source.name
+        assert "import" in first.source, source.name

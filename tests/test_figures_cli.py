@@ -78,3 +78,18 @@ def test_run_experiment_rejects_unknown_names_and_fields(monkeypatch, capsys):
     name = next(iter(__import__("svcca.experiments", fromlist=["x"]).experiments()))
     assert _run_script([name, "--set", "not_a_field=3"], monkeypatch) == 2
     assert "--set expects FIELD=VALUE with FIELD one of" in capsys.readouterr().err
+
+
+def test_run_experiment_lists_and_runs_the_book_experiments(monkeypatch, capsys, tmp_path):
+    """A book name (``learning_dynamics.mlp``) runs the config its chapter uses, at any scale."""
+    from svcca.experiments import book_config, book_experiments, run_or_load
+
+    assert _run_script(["--list"], monkeypatch) == 0
+    out = capsys.readouterr().out
+    for name in book_experiments():
+        assert name in out
+    argv = ["learning_dynamics.mlp", "--scale", "tiny", "--cache-dir", str(tmp_path)]
+    assert _run_script(argv, monkeypatch) == 0
+    assert "learning_dynamics.mlp (computed in" in capsys.readouterr().out
+    # the same cache entry as the chapter's config at that scale
+    assert run_or_load(book_config("learning_dynamics.mlp", "tiny"), tmp_path).from_cache

@@ -179,7 +179,7 @@ def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray,
 
 
 def first_directions(X: Any, Y: Any, signals: Mapping[str, Any]) -> tuple[np.ndarray, list[str], list[str]]:
-    """|Correlation| of the first direction PCA, PLS and CCA find in ``X`` with each signal.
+    """Absolute correlation of the first direction PCA, PLS and CCA find in ``X`` with each signal.
 
     Returns
     -------
