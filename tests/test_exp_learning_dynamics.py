@@ -375,6 +375,7 @@ def test_freeze_controls_compare_stopping_early_reverse_order_and_a_convergence_
             "reverse_saves_less",
             "reverse_accuracy",
             "threshold_saves",
+            "threshold_near_schedule",
             "threshold_accuracy",
         )
     }
@@ -384,6 +385,8 @@ def test_freeze_controls_compare_stopping_early_reverse_order_and_a_convergence_
     assert claims["freeze_training.reverse_accuracy"].value == pytest.approx(0.015)  # seed 2
     assert claims["freeze_training.threshold_saves"].value == pytest.approx(0.25)
     assert claims["freeze_training.threshold_accuracy"].value == pytest.approx(0.01)  # seed 1
+    # schedule: epochs 2 and 6; the test froze conv1 at epoch 2 and conv2 never (counts as 10)
+    assert claims["freeze_training.threshold_near_schedule"].value == pytest.approx(4.0)
     # a result from before the controls has none of their claims
     old = {k: v for k, v in _synthetic_controls().items() if not k.startswith(("reverse", "threshold"))}
     assert FT.unpack(old, FT.FreezeTrainingConfig()).control_claims() == []

@@ -516,9 +516,18 @@ class FreezeTrainingData:
         steps = np.asarray(self.threshold_frozen_at_step, dtype=np.float64)
         return np.where(steps < 0, np.nan, steps / self.steps_per_epoch)
 
+    def schedule_distance(self) -> np.ndarray:
+        """Per seed, the largest distance in epochs between the epoch at which the convergence
+        test froze a layer and the fixed schedule's (a layer never frozen counts as frozen at the end).
+        """
+        epochs = self.test_accuracy["normal"].shape[1]
+        at = np.nan_to_num(self.threshold_frozen_epochs(), nan=float(epochs))
+        return np.max(np.abs(at - self.freeze_fractions * epochs), axis=1)
+
     def control_claims(self) -> list[Claim]:
         """The controls' claims: ``freeze_training.stop_early_as_good``, ``.reverse_saves_less``,
-        ``.reverse_accuracy``, ``.threshold_saves``, ``.threshold_accuracy``.
+        ``.reverse_accuracy``, ``.threshold_saves``, ``.threshold_near_schedule``,
+        ``.threshold_accuracy``.
 
         Empty for a result without the controls (a result of schema 2).
         """
@@ -561,11 +570,20 @@ class FreezeTrainingData:
             ),
             Claim(
                 "freeze_training.threshold_saves",
-                "freezing by the convergence test saves more than 10% of the training FLOPs in every seed",
+                "freezing by the convergence test saves more than 30% of the training FLOPs in every seed",
                 float(saved["threshold"].min()),
                 ">",
-                0.10,
+                0.30,
                 {f"seed {s}": float(v) for s, v in zip(self.seeds, saved["threshold"])},
+            ),
+            Claim(
+                "freeze_training.threshold_near_schedule",
+                "the convergence test freezes every layer within one epoch of the fixed schedule, in "
+                "every seed (value: the largest distance in epochs; never frozen counts as the end)",
+                float(np.max(self.schedule_distance())),
+                "<",
+                1.5,
+                {f"seed {s}": float(v) for s, v in zip(self.seeds, self.schedule_distance())},
             ),
             Claim(
                 "freeze_training.threshold_accuracy",
