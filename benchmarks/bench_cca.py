@@ -14,7 +14,8 @@ one row per measure (``cca``, ``svcca``, ``pwcca``):
   which any exact method pays;
 
 and the ratios ``ours/floor``, ``classic/ours`` and ``ours/cca``, with the largest
-difference between the two methods' answers. A last table gives each method's error
+difference between the two methods' answers and the load average when the row was
+measured (ratios from a machine busy with other work are rougher). A last table gives each method's error
 against the principal-angle oracle on ill-conditioned, rank-deficient input.
 
 This is a measurement, not a test: nothing here passes or fails.
@@ -153,7 +154,8 @@ def bench_sizes(sizes: Sequence[tuple[int, int, int, type]], repeat: int, seed: 
     rng = np.random.default_rng(seed)
     header = (
         f"{'n':>6} {'p':>4} {'q':>4} {'dtype':>7} {'measure':>7} | {'ours ms':>8} {'classic ms':>10} "
-        f"{'floor ms':>8} | {'ours/floor':>10} {'classic/ours':>12} {'ours/cca':>8} | {'max|diff|':>9}  path"
+        f"{'floor ms':>8} | {'ours/floor':>10} {'classic/ours':>12} {'ours/cca':>8} | {'max|diff|':>9} "
+        f"{'load':>5}  path"
     )
     print(header)
     print("-" * len(header))
@@ -189,7 +191,8 @@ def bench_sizes(sizes: Sequence[tuple[int, int, int, type]], repeat: int, seed: 
             print(
                 f"{n:>6} {p:>4} {q:>4} {np.dtype(dtype).name:>7} {measure:>7} | {1e3 * to:>8.1f} "
                 f"{1e3 * tc:>10.1f} {1e3 * tf:>8.1f} | {to / tf:>9.2f}x {tc / to:>11.2f}x "
-                f"{to / tcca:>7.2f}x | {diff:>9.1e}  {res.x_method}/{res.y_method}"
+                f"{to / tcca:>7.2f}x | {diff:>9.1e} {os.getloadavg()[0]:>5.1f}  "
+                f"{res.x_algorithm}/{res.y_algorithm}"
             )
 
 
@@ -224,7 +227,7 @@ def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
 
     print(f"\nIll-conditioned: n={n}, X {p}+5 columns (cond 1e8, rank {p}), Y {q} columns")
     print(f"  oracle (principal angles): {truth.size} correlations, top {truth[0]:.12f}")
-    print(f"  svcca.cca   max error {err(res.rho)}  (x path: {res.x_method}, x_rank {res.x_rank})")
+    print(f"  svcca.cca   max error {err(res.rho)}  (x path: {res.x_algorithm}, x_rank {res.x_rank})")
     print(f"  classic     max error {err(classic)}")
 
 

@@ -84,8 +84,8 @@ def part1(quick: bool) -> None:
     print(f"\n1. shift-closed set: {n_images} images x {size * size} cyclic shifts = {n} samples;")
     print(f"   layers {size}x{size}x{channels} ({p} neurons each when flattened), float64\n")
     fns: dict[str, Callable[..., Any]] = {"svcca.cca (flattened layers)": lambda: svcca.cca(flat(A), flat(B))}
-    for method in ("auto", "svd"):
-        fns[f"dft_cca (algorithm={method!r})"] = lambda m=method: dft_cca(A, B, algorithm=m)
+    for algorithm in ("auto", "svd"):
+        fns[f"dft_cca (algorithm={algorithm!r})"] = lambda m=algorithm: dft_cca(A, B, algorithm=m)
     rows = [(name, t, res) for name, (t, res) in best_times(fns, 3).items()]
     t_full, full = rows[0][1], rows[0][2]
     head = ("computation", "time [s]", "speed-up", "max|rho - rho_full|", "similarity")
@@ -143,7 +143,7 @@ def part2(quick: bool) -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del A, B
-    n_svd = sum(m == "svd" for m in res.frequency_method)
+    n_svd = sum(m == "svd" for m in res.frequency_algorithm)
     head = ("computation", "time [s]", "ms/image", "peak memory", "similarity")
     print("   {:32s} {:>10s} {:>9s} {:>12s} {:>11s}".format(*head))
     row = ("dft_cca (float64 compute)", t, 1e3 * t / n, peak / 2**20, res.similarity)

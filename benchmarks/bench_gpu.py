@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += [
         ("three Gram products X^T X, Y^T Y, X^T Y", f"{t_gram:9.4f} s"),
         ("svcca.cca(X, Y) on the device", f"{t_cca:9.4f} s"),
-        ("  of which whiten(X)", f"{t_wx:9.4f} s  ({wx.method} path)"),
+        ("  of which whiten(X)", f"{t_wx:9.4f} s  ({wx.algorithm} path)"),
         ("  of which cross step + singular values", f"{t_cross:9.4f} s"),
         ("cca / Gram products (target <= 3)", f"{t_cca / t_gram:9.2f}x"),
     ]
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         del Xn, Yn
 
     # --- checks: results stay on the device and agree with the CPU
-    from svcca._grid import similarity_matrix
+    from svcca import similarity_matrix
 
     checks = []
     m = min(n, 20_000)
@@ -139,11 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     layers = {"a": X[:m, :q], "b": Y[:m, :q], "c": torch.tanh(X[:m, :q] - Y[:m, :q])}
     res_small = svcca.cca(layers["a"], layers["b"])
     checks.append(("svcca.cca result on the device", res_small.rho.device.type == device.type))
-    for method in ("cca", "svcca", "pwcca", "cka"):
-        g_dev = similarity_matrix(layers, measure=method).values
-        g_cpu = similarity_matrix({k: v.cpu().numpy() for k, v in layers.items()}, measure=method).values
+    for measure in ("cca", "svcca", "pwcca", "cka"):
+        g_dev = similarity_matrix(layers, measure=measure).values
+        g_cpu = similarity_matrix({k: v.cpu().numpy() for k, v in layers.items()}, measure=measure).values
         checks.append(
-            (f"similarity_matrix({method!r}) device == numpy", float(np.abs(g_dev - g_cpu).max()) < 1e-10)
+            (f"similarity_matrix({measure!r}) device == numpy", float(np.abs(g_dev - g_cpu).max()) < 1e-10)
         )
     acc = PairAccumulator()
     for i in range(0, m, 4096):

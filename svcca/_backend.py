@@ -192,11 +192,21 @@ class NumpyOps:
             return scipy.linalg.svd(a, full_matrices=False, lapack_driver="gesvd")
 
     def svdvals(self, a: np.ndarray) -> np.ndarray:
-        """Singular values, descending (see :func:`svdvals_tridiagonal` for the fast route)."""
-        if a.ndim == 2 and a.dtype == np.float64 and min(a.shape) >= _TRIDIAGONAL_MIN:
-            s = svdvals_tridiagonal(a)
+        """Singular values, descending (see :func:`svdvals_tridiagonal` for the fast route).
+
+        A large real float32 matrix takes the same route in float64, asked for the accuracy
+        of float32 (``eps32 / 16`` of the largest value, finer than float32's own SVD):
+        squaring in float64 then costs nothing a float32 answer can show, and the small
+        values rarely need recomputing (a float64 ``p x p`` tridiagonalisation costs less than
+        a float32 bidiagonalisation of the same matrix).
+        """
+        if a.ndim == 2 and a.dtype in (np.float64, np.float32) and min(a.shape) >= _TRIDIAGONAL_MIN:
+            if a.dtype == np.float64:
+                s = svdvals_tridiagonal(a)
+            else:
+                s = svdvals_tridiagonal(a.astype(np.float64), tol=_TRIDIAGONAL_TOL_F32)
             if s is not None:
-                return s
+                return s.astype(a.dtype, copy=False)
         try:
             return np.linalg.svd(a, compute_uv=False)
         except np.linalg.LinAlgError:  # pragma: no cover - see svd
@@ -567,6 +577,8 @@ class TorchOps(NumpyOps):
 _TRIDIAGONAL_MIN = 128
 # accuracy asked of the squared route, relative to the largest singular value
 _TRIDIAGONAL_TOL = 2e-12
+# the same for a float32 matrix (computed in float64): below float32's own SVD error
+_TRIDIAGONAL_TOL_F32 = float(np.finfo(np.float32).eps) / 16
 
 
 def svdvals_tridiagonal(M: np.ndarray, tol: float = _TRIDIAGONAL_TOL) -> np.ndarray | None:

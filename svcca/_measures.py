@@ -181,7 +181,7 @@ def _compare_cca(ops: Any, a: Prepared, b: Prepared, opts: dict[str, Any], n: in
 
 def _compare_pwcca(ops: Any, a: Prepared, b: Prepared, opts: dict[str, Any], n: int) -> float:
     side = opts["side"]
-    res = cca_from_whitened(a.w, b.w)
+    res = cca_from_whitened(a.w, b.w, weights=True)  # rho from the SVD the weights need
     if side == "smaller":
         side = "x" if a.n_varying <= b.n_varying else "y"
     xw, yw = res.x_weights[a.w.kept], res.y_weights[b.w.kept]

@@ -73,6 +73,24 @@ class PLSResult:
         )
 
 
+def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | None) -> tuple[Any, Any, Any]:
+    """Return the PLS pairs ``(U, s, V)`` of a cross-covariance ``C = Sigma_xy = U diag(s) V^H``.
+
+    Truncated to the covariances above ``rtol * max`` (and to ``n_components``), with one
+    sign convention; shared by :func:`pls` and the streaming accumulators.
+    """
+    U, s, Vh = ops.svd(C)
+    if rtol is None:
+        rtol = max(C.shape) * ops.real_dtype_eps(C)
+    smax = ops.max(s)
+    k = int((s > rtol * smax).sum()) if smax > 0 else 0
+    if n_components is not None:
+        k = min(k, int(n_components))
+    U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
+    U, V = _fix_signs(ops, U, V)
+    return U, s, V
+
+
 def pls(
     X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None = None, dtype: Any = None
 ) -> PLSResult:
@@ -128,17 +146,7 @@ def pls(
         )
     mx, my = ops.mean0(X), ops.mean0(Y)
     Xc, Yc = X - mx, Y - my
-    # Sigma_xy = Xc^H Yc / (n - 1) = U diag(s) V^H
-    C = (ops.ct(Xc) @ Yc) / (n - 1)
-    U, s, Vh = ops.svd(C)
-    if rtol is None:
-        rtol = max(C.shape) * ops.real_dtype_eps(C)
-    smax = ops.max(s)
-    k = int((s > rtol * smax).sum()) if smax > 0 else 0
-    if n_components is not None:
-        k = min(k, int(n_components))
-    U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
-    U, V = _fix_signs(ops, U, V)
+    U, s, V = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))

@@ -194,7 +194,10 @@ def pwcca(
     (0.53, 0.9)
     """
     check_option(side, "side", SIDES)
-    res, wx, wy = _cca_pair(X, Y, epsilon=epsilon, rtol=rtol, algorithm="auto", dtype=dtype, warn=warn)
+    # the weights are needed: the correlations come from their SVD (one decomposition)
+    res, wx, wy = _cca_pair(
+        X, Y, epsilon=epsilon, rtol=rtol, algorithm="auto", dtype=dtype, warn=warn, weights=True
+    )
     rho = res.rho
     if side == "smaller":
         side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"

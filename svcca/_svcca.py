@@ -38,7 +38,7 @@ class SVCCAResult(CCAResult):
         The number of directions per side that was asked for (``n_components``), or None.
     x_dims, y_dims : int
         Number of SVD directions kept on each side.
-    x_method, y_method : {"gram", "svd"}
+    x_algorithm, y_algorithm : {"gram", "svd"}
         How each side's directions were found: the eigendecomposition of its Gram matrix,
         or the SVD of its centred data (see :func:`svcca.svcca`, Notes).
     x_explained, y_explained : float
@@ -102,6 +102,7 @@ class _Reduction:
     explained: float
     s: Any
     norms: Any = None  # centred column norms, when the reduction computed them
+    moments: Any = None  # (column means, sums of squares) of the data its Gram was formed from
 
 
 def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Reduction | None:
@@ -162,7 +163,7 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
         kept=ops.arange(p),
         scale=ops.zeros((p,), like=d) + 1.0,
         rank=k,
-        method="gram",
+        algorithm="gram",
         n_samples=n,
         n_features=p,
         dropped_constant=0,
@@ -173,7 +174,9 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
         _W=W,
         _singular_values=ops.zeros((k,), like=d) + 1.0,
     )
-    return _Reduction(w=w, V=None, mean=mean, k=k, explained=explained, s=s[: min(n, p)], norms=norms)
+    return _Reduction(
+        w=w, V=None, mean=mean, k=k, explained=explained, s=s[: min(n, p)], norms=norms, moments=(offset, d)
+    )
 
 
 def reduce_and_whiten(
@@ -191,7 +194,7 @@ def reduce_and_whiten(
         return red
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
     w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol)
-    return _Reduction(w=replace(w, method="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
+    return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
 def svcca(
@@ -247,8 +250,8 @@ def svcca(
     before the product when their means dominate). Where that exceeds ``1e5`` (float64;
     ``1e2`` in float32), i.e. when the kept singular values span more than about 300x
     (10x in float32), and for layers with at least as many features as samples, the SVD
-    of the centred data is taken instead, as in the original method. ``x_method`` and
-    ``y_method`` say which route each side took. On the Gram route the singular values
+    of the centred data is taken instead, as in the original method. ``x_algorithm`` and
+    ``y_algorithm`` say which route each side took. On the Gram route the singular values
     that are *not* kept are known to about ``sqrt(eps) * s_max``.
 
     References
@@ -279,7 +282,7 @@ def svcca(
             warn_sample_size(rx.w.n_samples, rx.w.rank, ry.w.rank)
         inner = cca_from_whitened(rx.w, ry.w)
     mx, my = rx.mean, ry.mean
-    x_kept, y_kept = _varying(X, mx, ops, rx.norms), _varying(Y, my, ops, ry.norms)
+    x_kept, y_kept = _varying(X, mx, ops, rx.norms, rx.moments), _varying(Y, my, ops, ry.norms, ry.moments)
 
     def weights() -> dict[str, Any]:
         # the reduced layer is (X - mean) @ V_k, so its weights map back through V_k (the
@@ -303,8 +306,8 @@ def svcca(
         y_mean=my,
         n_samples=inner.n_samples,
         epsilon=inner.epsilon,
-        x_method=inner.x_method,
-        y_method=inner.y_method,
+        x_algorithm=inner.x_algorithm,
+        y_algorithm=inner.y_algorithm,
         _X=X,
         _Y=Y,
         _weights_fn=weights,
@@ -328,13 +331,20 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
     return out
 
 
-def _varying(X: Any, mean: Any, ops: Any, norms: Any = None) -> Any:
+def _varying(X: Any, mean: Any, ops: Any, norms: Any = None, moments: Any = None) -> Any:
     """Indices of the non-constant features (the same test as CCA's whitening); ``norms``,
-    the centred column norms in the data's units, are measured here unless given."""
+    the centred column norms in the data's units, are measured here unless given, and
+    ``moments`` (see :func:`svcca._cca._varying_columns`) spare most of the comparisons of
+    entries when the Gram route gave them."""
     from ._cca import _pow2_rescale, _varying_columns
 
+    Xa = ops.asarray(X)
+    if norms is not None and moments is not None:
+        # the Gram route, which took only sums of squares far from over- and underflow: no
+        # rescaled copy needed (a zero norm there is a cancellation, a question of constancy)
+        return ops.nonzero(_varying_columns(ops, Xa, mean, norms, int(Xa.shape[0]), moments))
     # constancy does not depend on a column's scale: powers of two keep the norms finite
-    Xa, c = _pow2_rescale(ops, ops.asarray(X))
+    Xa, c = _pow2_rescale(ops, Xa)
     mean = mean * c
     norms = ops.colnorm(Xa - mean) if norms is None else norms * c
     return ops.nonzero(_varying_columns(ops, Xa, mean, norms, int(Xa.shape[0])))

@@ -47,7 +47,7 @@ __all__ = [
     "resize",
 ]
 
-_RESIZE_METHODS = ("auto", "area", "bilinear", "nearest", "fourier")
+_RESIZE_MODES = ("auto", "area", "bilinear", "nearest", "fourier")
 _POSITIONS = ("features", "samples", "grid")
 
 
@@ -170,26 +170,26 @@ def positions_as_samples(A: Any, *, max_rows: int | None = None, rng: Any = None
 # --------------------------------------------------------------------------------------
 # separable resampling matrices (one small matrix per spatial axis)
 # --------------------------------------------------------------------------------------
-def _axis_matrix(n_in: int, n_out: int, method: str) -> np.ndarray:
+def _axis_matrix(n_in: int, n_out: int, mode: str) -> np.ndarray:
     """The linear map ``(n_out, n_in)`` that resamples one spatial axis."""
     if n_in == n_out:
         return np.eye(n_in)
-    if method == "auto":
-        method = "area" if n_out < n_in else "bilinear"
+    if mode == "auto":
+        mode = "area" if n_out < n_in else "bilinear"
     M = np.zeros((n_out, n_in))
     rows = np.arange(n_out)
-    if method == "area":
+    if mode == "area":
         # adaptive average pooling: output cell i averages the input cells
         # [floor(i * n_in / n_out), ceil((i + 1) * n_in / n_out))
         for i in range(n_out):
             start = (i * n_in) // n_out
             stop = -((-(i + 1) * n_in) // n_out)
             M[i, start:stop] = 1.0 / (stop - start)
-    elif method == "nearest":
+    elif mode == "nearest":
         # cell centres matched (half-pixel convention): source floor((i + 1/2) * n_in / n_out)
         src = np.minimum(((2 * rows + 1) * n_in) // (2 * n_out), n_in - 1)
         M[rows, src] = 1.0
-    elif method == "bilinear":
+    elif mode == "bilinear":
         # half-pixel centres (align_corners=False), edges clamped
         src = np.maximum((rows + 0.5) * (n_in / n_out) - 0.5, 0.0)
         i0 = np.minimum(np.floor(src).astype(int), n_in - 1)
@@ -312,7 +312,7 @@ def _arrange_positions(A: Any, positions: str) -> Any:
 # --------------------------------------------------------------------------------------
 # recipe (c): resizing a spatial grid
 # --------------------------------------------------------------------------------------
-def resize(A: Any, size: Any, *, method: str = "auto") -> Any:
+def resize(A: Any, size: Any, *, mode: str = "auto") -> Any:
     """Resample conv activations to another spatial grid, channel by channel.
 
     Parameters
@@ -321,7 +321,7 @@ def resize(A: Any, size: Any, *, method: str = "auto") -> Any:
         Conv activations, samples first.
     size : int or (int, int)
         The new grid ``(height, width)``; an int means a square grid.
-    method : {"auto", "area", "bilinear", "nearest", "fourier"}, default "auto"
+    mode : {"auto", "area", "bilinear", "nearest", "fourier"}, default "auto"
         Interpolation along each axis, with cell centres matched (half-pixel convention):
 
         - ``"area"``: each new cell averages the old cells it covers (adaptive average
@@ -344,11 +344,11 @@ def resize(A: Any, size: Any, *, method: str = "auto") -> Any:
     Raises
     ------
     ValueError
-        For input that is not 4-D, empty or not finite, a bad ``size`` or an unknown ``method``.
+        For input that is not 4-D, empty or not finite, a bad ``size`` or an unknown ``mode``.
 
     Notes
     -----
-    Each method is a linear map along each axis, ``out = M_h A M_w^T`` per sample and
+    Each mode is a linear map along each axis, ``out = M_h A M_w^T`` per sample and
     channel, so numpy and torch give the same numbers and a layer's mean over space is
     preserved by ``"area"`` and ``"fourier"`` (the ``(0, 0)`` frequency is kept). The
     original tutorials used ``scipy.misc.imresize``, removed from SciPy in 1.3.
@@ -358,19 +358,19 @@ def resize(A: Any, size: Any, *, method: str = "auto") -> Any:
     >>> import numpy as np
     >>> from svcca.conv import resize
     >>> A = np.random.default_rng(0).standard_normal((4, 8, 8, 3))
-    >>> resize(A, 4).shape, resize(A, (16, 12), method="bilinear").shape
+    >>> resize(A, 4).shape, resize(A, (16, 12), mode="bilinear").shape
     ((4, 4, 4, 3), (4, 16, 12, 3))
-    >>> bool(np.allclose(resize(A, 4, method="area"), A.reshape(4, 4, 2, 4, 2, 3).mean(axis=(2, 4))))
+    >>> bool(np.allclose(resize(A, 4, mode="area"), A.reshape(4, 4, 2, 4, 2, 3).mean(axis=(2, 4))))
     True
     """
     A = check_conv(A, "A")
-    check_option(method, "method", _RESIZE_METHODS)
+    check_option(mode, "mode", _RESIZE_MODES)
     h, w = _check_size(size, "size")
     A = _as_float(A)
     _, H, W, _ = shape_of(A)
     if (h, w) == (H, W):
         return A
-    return _apply_axis_matrices(A, _axis_matrix(H, h, method), _axis_matrix(W, w, method))
+    return _apply_axis_matrices(A, _axis_matrix(H, h, mode), _axis_matrix(W, w, mode))
 
 
 def make_comparable(
@@ -378,7 +378,7 @@ def make_comparable(
     B: Any,
     *,
     grid: Any = "smaller",
-    method: str = "auto",
+    mode: str = "auto",
     positions: str = "samples",
     max_rows: int | None = None,
     rng: Any = None,
@@ -394,7 +394,7 @@ def make_comparable(
     grid : {"smaller", "larger"} or (int, int), default "smaller"
         The common grid: the smaller (or larger) of the two sizes along each axis, or an
         explicit ``(height, width)``. ``"smaller"`` invents no positions.
-    method : {"auto", "area", "bilinear", "nearest", "fourier"}, default "auto"
+    mode : {"auto", "area", "bilinear", "nearest", "fourier"}, default "auto"
         How a layer is resized to the common grid (see :func:`resize`).
     positions : {"samples", "features", "pool"}, default "samples"
         ``"samples"``: every position of the common grid is a datapoint, giving
@@ -434,7 +434,7 @@ def make_comparable(
     """
     A, B = check_conv_pair(A, B)
     check_option(positions, "positions", ("samples", "features", "pool"))
-    check_option(method, "method", _RESIZE_METHODS)
+    check_option(mode, "mode", _RESIZE_MODES)
     max_rows = _check_max_rows(max_rows)
     if positions == "pool":
         return average_pool(A), average_pool(B)
@@ -446,8 +446,8 @@ def make_comparable(
         size = (pick(Ha, Hb), pick(Wa, Wb))
     else:
         size = _check_size(grid, "grid")
-    X = resize(A, size, method=method)
-    Y = resize(B, size, method=method)
+    X = resize(A, size, mode=mode)
+    Y = resize(B, size, mode=mode)
     if positions == "features":
         return _arrange_positions(X, "features"), _arrange_positions(Y, "features")
     n, h, w = shape_of(X)[:3]

@@ -297,7 +297,7 @@ def dft_cca(
     *Different grids.* The larger layer is low-passed to the common grid ``(min(h_a, h_b),
     min(w_a, w_b))``: its frequencies shared with the smaller grid are kept and, at an even
     Nyquist frequency, its two bins ``+-N/2`` are summed. This equals the DFT of the layer
-    resized with ``resize(..., method="fourier")`` (``scipy.signal.resample``). The original
+    resized with ``resize(..., mode="fourier")`` (``scipy.signal.resample``). The original
     code kept the bin ``-N/2`` alone instead.
 
     References
@@ -453,7 +453,7 @@ def dft_cca(
         y_grid=(Hb, Wb),
         n_samples=n,
         epsilon=epsilon,
-        frequency_method=tuple(how),
+        frequency_algorithm=tuple(how),
     )
 
 
@@ -506,7 +506,7 @@ class DFTCCAResult:
     n_samples : int
     epsilon : float
         The ridge that was used.
-    frequency_method : tuple of str
+    frequency_algorithm : tuple of str
         The path each frequency took, ``"gram"`` or ``"svd"`` (see :func:`dft_cca`'s
         ``algorithm``); ``"none"`` where a layer has rank 0.
     """
@@ -524,7 +524,7 @@ class DFTCCAResult:
     y_grid: tuple[int, int]
     n_samples: int
     epsilon: float
-    frequency_method: tuple[str, ...]
+    frequency_algorithm: tuple[str, ...]
 
     # The summaries are CCAResult's own (they read only ``rho``), so both results summarise
     # a spectrum identically.

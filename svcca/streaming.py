@@ -67,10 +67,10 @@ from ._grid import SimilarityMatrix
 from ._io import atomic_write
 from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
-from ._pls import PLSResult
+from ._pls import PLSResult, _pls_directions
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._pwcca import PWCCAResult, projection_weights_from_comoment
-from ._svcca import SVCCAResult
+from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
     check_epsilon,
@@ -671,7 +671,7 @@ def _whiten_stats(
         colscale = ops.from_numpy(np.full(p, 2.0**exp), like=mean)
         mean = mean / colscale
     return Whitened(
-        mean=mean, kept=kept, scale=scale, method="gram", n_samples=n, n_features=p,
+        mean=mean, kept=kept, scale=scale, algorithm="gram", n_samples=n, n_features=p,
         dropped_constant=p - n_kept, epsilon=epsilon, ops=ops, gram=Gs, colscale=colscale, **fields,
     )  # fmt: skip
 
@@ -690,7 +690,7 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
     return CCAResult(
         rho=ops.clip01(ops.real(ops.svdvals(M))[:k]), x_weights=None, y_weights=None,
         x_rank=wx.rank, y_rank=wy.rank, x_kept=wx.kept, y_kept=wy.kept, x_mean=wx.mean, y_mean=wy.mean,
-        n_samples=wx.n_samples, epsilon=wx.epsilon, x_method=wx.method, y_method=wy.method,
+        n_samples=wx.n_samples, epsilon=wx.epsilon, x_algorithm=wx.algorithm, y_algorithm=wy.algorithm,
         _weights_fn=_Pairs(wx, wy, M, k),
     )  # fmt: skip
 
@@ -729,15 +729,6 @@ def _reduce_stats(ops: Any, n: int, C: Any, keep: float | int) -> tuple[Any, Any
 def _varying_stats(ops: Any, n: int, mean: Any, C: Any, eps: float) -> Any:
     norms = ops.sqrt(_clip0(ops, ops.diag_real(C)))
     return ops.nonzero((norms > _col_scale_tolerance(ops.abs(mean), n, eps)) & (norms > 0))
-
-
-def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
-    """``w`` with every row outside ``kept`` set to exactly 0 (as :func:`svcca.svcca`)."""
-    if int(kept.shape[0]) == int(w.shape[0]):
-        return w
-    out = ops.zeros(tuple(w.shape), like=w)
-    out[kept] = w[kept]
-    return out
 
 
 class _Finisher:
@@ -807,7 +798,7 @@ class _Finisher:
         return SVCCAResult(
             rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
             x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
-            x_method="gram", y_method="gram", _weights_fn=weights,
+            x_algorithm="gram", y_algorithm="gram", _weights_fn=weights,
             keep=keep if isinstance(keep, float) else None,
             n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
@@ -839,18 +830,9 @@ class _Finisher:
         m, ops = self._m, self._m.ops
         n = m.n
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
-        C = Cxy / (n - 1)  # Sigma_xy = U diag(s) V^H
-        U, s, Vh = ops.svd(C)
-        if rtol is None:
-            rtol = max(C.shape) * ops.real_dtype_eps(C)
-        smax = ops.max(s)
-        k = int((s > rtol * smax).sum()) if smax > 0 else 0
-        if n_components is not None:
-            if int(n_components) < 1:
-                raise ValueError(f"n_components must be >= 1; got {n_components}")
-            k = min(k, int(n_components))
-        U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
-        U, V = _fix_signs(ops, U, V)
+        if n_components is not None and int(n_components) < 1:
+            raise ValueError(f"n_components must be >= 1; got {n_components}")
+        U, s, V = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
         # |Xc u|^2 = u^H C_xx u
         sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
@@ -1176,8 +1158,8 @@ class MultiLayerAccumulator(_Finisher):
         from tqdm.auto import tqdm
 
         chosen = resolve(measure, measure_options)
-        method, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
-        if method == "cka" and opts["debiased"]:
+        which, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
+        if which == "cka" and opts["debiased"]:
             raise ValueError(
                 "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
             )
@@ -1187,7 +1169,7 @@ class MultiLayerAccumulator(_Finisher):
         cols = rows if cols is None else tuple(cols)
         for name in rows + cols:
             self._check_name(name)
-        mirror = symmetric and not (method == "pwcca" and opts["side"] != "symmetric")
+        mirror = symmetric and not (which == "pwcca" and opts["side"] != "symmetric")
         pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not mirror or j >= i]
         values = np.full((len(rows), len(cols)), np.nan)
         m, ops = self._m, self._m.ops
@@ -1211,17 +1193,17 @@ class MultiLayerAccumulator(_Finisher):
         def fro2(C: Any) -> float:
             return float(ops.sum(ops.abs(C) ** 2))
 
-        if method in ("cca", "pwcca") and warn:
+        if which in ("cca", "pwcca") and warn:
             warn_sample_size(m.n, max(whitened(r).rank for r in rows), max(whitened(c).rank for c in cols))
-        for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({method})", leave=False):
+        for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({which})", leave=False):
             a, b = rows[i], cols[j]
-            if method == "cca":
+            if which == "cca":
                 wa, wb = whitened(a), whitened(b)
                 values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
-            elif method == "svcca":
+            elif which == "svcca":
                 sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
-            elif method == "pwcca":
+            elif which == "pwcca":
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
                 values[i, j] = pw.similarity
             else:
@@ -1230,7 +1212,7 @@ class MultiLayerAccumulator(_Finisher):
             if mirror:
                 values[j, i] = values[i, j]
         values.setflags(write=False)
-        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=method, options=opts)
+        return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=which, options=opts)
 
 
 class PairAccumulator(MultiLayerAccumulator):
@@ -1374,7 +1356,7 @@ class PairAccumulator(MultiLayerAccumulator):
         Returns
         -------
         CCAResult
-            ``x_method = y_method = "gram"``; variates are not available.
+            ``x_algorithm = y_algorithm = "gram"``; variates are not available.
 
         Raises
         ------

@@ -7,6 +7,7 @@ Tolerances are named by dtype.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,65 @@ def reference_dir() -> Path:
     if not REFERENCE_DIR.is_dir():
         pytest.skip(f"reference activations not found at {REFERENCE_DIR}")
     return REFERENCE_DIR
+
+
+# --------------------------------------------------------------------------- experiment tests
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One experiment cache per test module, so each tiny run happens once per module."""
+    module = request.module.__name__.rpartition(".")[2].removeprefix("test_")
+    return tmp_path_factory.mktemp(f"{module}_cache")
+
+
+def write_fake_cifar10(root: Path, per_batch: int) -> None:
+    """CIFAR-10's on-disk format under ``root``: pickled dicts of uint8 rows (3072 = 3 x 32 x 32,
+    channel-major), five training batches, a test batch and the label names."""
+    import pickle
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
+        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
+        with open(folder / name, "wb") as fh:
+            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
+
+
+def assert_figures_render(names: list[str], out: Path, cache_dir: Path) -> None:
+    """``svcca figures`` knows every name and draws each at the tiny scale into a non-trivial PNG."""
+    from svcca import figures
+
+    assert set(names) <= set(figures.names())
+    written = figures.save_figures(names, out, fmt="png", scale="tiny", cache_dir=cache_dir)
+    assert [p.name for p in written] == [f"{name}.png" for name in names]
+    assert all(p.stat().st_size > 1000 for p in written)
+
+
+@pytest.fixture(scope="module")
+def tiny_result(request: pytest.FixtureRequest, tiny_cache: Path):
+    """The test module's tiny preset (its ``TINY`` config), run or loaded once per module."""
+    from svcca.experiments import run_or_load
+
+    return run_or_load(request.module.TINY, tiny_cache)
+
+
+class PickleTrap:
+    """An object whose unpickling creates the file ``path``: a loader that never unpickles
+    leaves no file behind."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def raises_exact(message: str, exc: type[Exception] = ValueError):
+    """``pytest.raises`` for an error whose message contains ``message`` literally (no regex)."""
+    return pytest.raises(exc, match=re.escape(message))

@@ -120,8 +120,8 @@ def test_cca_agrees_in_float64(views, device, method):
         assert is_torch(value) and value.device.type == device, name
         np.testing.assert_allclose(to_numpy(value), getattr(ref, name), atol=1e-9, err_msg=name)
     assert res.rho.dtype == torch.float64
-    assert (res.x_method, res.x_rank, res.similarity) == (
-        ref.x_method,
+    assert (res.x_algorithm, res.x_rank, res.similarity) == (
+        ref.x_algorithm,
         ref.x_rank,
         pytest.approx(ref.similarity, abs=TOL64),
     )
@@ -167,7 +167,7 @@ def test_ill_conditioned_tensors(rank_deficient_ill_conditioned):
     X, Y = rank_deficient_ill_conditioned
     ref = svcca.cca(X, Y)
     res = svcca.cca(_t(X), _t(Y))
-    assert res.x_method == "svd" and res.x_rank == ref.x_rank
+    assert res.x_algorithm == "svd" and res.x_rank == ref.x_rank
     np.testing.assert_allclose(to_numpy(res.rho), ref.rho, atol=1e-8)
 
 

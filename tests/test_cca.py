@@ -66,7 +66,7 @@ def test_wide_layers_match_oracle(shared):
         [X[:, :shared] @ rng.standard_normal((shared, shared)), rng.standard_normal((n, p - shared))]
     )
     res = svcca.cca(X, Y)
-    assert res.x_method == "gram" and res.n_components == p
+    assert res.x_algorithm == "gram" and res.n_components == p
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
 
@@ -74,7 +74,7 @@ def test_wide_layers_match_oracle(shared):
 def test_both_paths_match_oracle_when_forced(shared_latent_views, method):
     X, Y = shared_latent_views
     res = svcca.cca(X, Y, algorithm=method)
-    assert res.x_method == res.y_method == method
+    assert res.x_algorithm == res.y_algorithm == method
     np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=TOL64)
 
 
@@ -82,10 +82,10 @@ def test_auto_takes_gram_when_well_conditioned_and_svd_when_not(
     shared_latent_views, rank_deficient_ill_conditioned
 ):
     X, Y = shared_latent_views
-    assert svcca.cca(X, Y).x_method == "gram"
+    assert svcca.cca(X, Y).x_algorithm == "gram"
     A, B = rank_deficient_ill_conditioned
     res = svcca.cca(A, B)
-    assert res.x_method == "svd" and res.y_method == "gram"
+    assert res.x_algorithm == "svd" and res.y_algorithm == "gram"
     assert res.x_rank == 20  # 22 columns, 2 exactly dependent
 
 
@@ -492,7 +492,7 @@ def test_float32_with_large_offsets_centres_before_the_product(rng):
     assert _offsets_dominate(ops, X32, X32.mean(0), _GRAM_LIMIT[4])
     assert not _offsets_dominate(ops, X32 - X32.mean(0), X32.mean(0) * 0, _GRAM_LIMIT[4])  # control
     res = svcca.cca(X32, Y32, dtype=np.float32)
-    assert (res.x_method, res.y_method) == ("gram", "gram") and res.rho.dtype == np.float32
+    assert (res.x_algorithm, res.y_algorithm) == ("gram", "gram") and res.rho.dtype == np.float32
     ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
     np.testing.assert_allclose(res.rho, ref.rho, atol=1e-4)
 
@@ -508,3 +508,68 @@ def test_narrower_compute_dtype_refuses_to_round_the_spread_away(rng):
     # a spread float32 resolves at its offset is computed as before (control)
     res = svcca.cca(3e5 + rng.standard_normal((50, 3)), Y, dtype=np.float32)
     assert res.x_rank == 3
+
+
+# --- issue 13: the float32 path at its floor ------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_centred_means_settle_which_columns_vary_as_the_full_comparison_does(rng, dtype):
+    # explicit centring decides constancy from the Gram diagonal and the centred means, and
+    # compares entries with the first only where those cannot decide: the same columns
+    from svcca._backend import get_ops
+    from svcca._cca import _varying_columns
+
+    n = 5000
+    ulp = float(np.spacing(np.float32(3e5)))
+    X = np.column_stack(
+        [
+            rng.standard_normal(n) + 100.0,  # varies
+            np.full(n, 0.1),  # constant, with a long sum
+            np.full(n, 1e6 + 0.5),  # constant under a large offset
+            3e5 + ulp * (rng.random(n) < 0.5),  # varies by one float32 unit at 3e5
+            10.0 + 1e-3 * rng.standard_normal(n),  # varies, small next to its offset
+            np.zeros(n),  # dead
+        ]
+    ).astype(dtype)
+    ops = get_ops(X, dtype=dtype)
+    mean = ops.mean0(X)
+    Xc = X - mean
+    sq, offset = np.diag(Xc.T @ Xc).copy(), ops.mean0(Xc)
+    full = _varying_columns(ops, X, mean, np.sqrt(sq), n)
+    np.testing.assert_array_equal(_varying_columns(ops, X, mean, np.sqrt(sq), n, (offset, sq)), full)
+    np.testing.assert_array_equal(np.flatnonzero(full), [0, 3, 4])
+    # the same from the Gram of the data themselves (SVCCA's reduction; these norms are
+    # rough where a mean dominates, and both tests see the same rough norms)
+    d = np.diag(X.T @ X).copy()
+    norms = np.sqrt(np.maximum(d - n * mean * mean, 0))
+    rough = _varying_columns(ops, X, mean, norms, n)
+    np.testing.assert_array_equal(_varying_columns(ops, X, mean, norms, n, (mean, d)), rough)
+    # end to end on the explicit-centring path
+    Y = X[:, [0, 4]] @ rng.standard_normal((2, 3)) + rng.standard_normal((n, 3))
+    res = svcca.cca(X, Y.astype(dtype), dtype=dtype)
+    np.testing.assert_array_equal(res.x_dropped, [1, 2, 5])
+
+
+def test_float32_correlations_through_the_float64_tridiagonal_route(rng):
+    # p >= 128: the float32 singular values of M come from the float64 tridiagonal route,
+    # asked for float32 accuracy; the answer stays within float32 rounding of the float64
+    # computation of the same float32 data (the offsets send it through explicit centring)
+    from svcca._backend import NumpyOps
+
+    n, p, q = 3000, 160, 140
+    X = rng.standard_normal((n, p)) * np.logspace(-1, 1, p) + 1.0
+    Y = X[:, :20] @ rng.standard_normal((20, q)) + rng.standard_normal((n, q)) - 2.0
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    res = svcca.cca(X32, Y32, dtype=np.float32)
+    ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
+    assert res.rho.dtype == np.float32 and res.x_method == "gram"
+    np.testing.assert_allclose(res.rho, ref.rho, atol=2e-7)
+    # the route itself: float32 in and out, within eps32 / 16 of the largest value of
+    # LAPACK's float64 answer, plus the rounding to float32 (half a unit of each value)
+    M = (rng.standard_normal((150, 150)) * np.logspace(0, -6, 150)).astype(np.float32)
+    s = NumpyOps(np.float32).svdvals(M)
+    s64 = np.linalg.svd(M.astype(np.float64), compute_uv=False)
+    eps = float(np.finfo(np.float32).eps)
+    assert s.dtype == np.float32
+    assert np.all(np.abs(s - s64) <= eps * (s64[0] / 16 + 0.5 * s64))

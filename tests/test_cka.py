@@ -10,10 +10,9 @@ import pytest
 import scipy.linalg
 
 import svcca
+from conftest import TOL32, TOL64
 from svcca._cka import CKAResult, ProcrustesResult, linear_cka, procrustes
 
-TOL64 = 1e-10
-TOL32 = 1e-4
 REF = Path(__file__).resolve().parents[1].parent / "shared" / "reference_activations"
 
 

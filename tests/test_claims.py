@@ -219,3 +219,34 @@ def test_robustness_page_flags_claims_missing_from_the_matrix() -> None:
     assert stale == ["seed_pair.c"]
     _, stale = build.robustness_markdown(record, None)
     assert stale == ["seed_pair.c"]
+
+
+def test_worst_case_takes_the_item_nearest_the_bound():
+    from svcca.experiments._claims import worst_case
+
+    above = worst_case("t.a", "all above", [0.3, 0.1, 0.2], ">", 0.0, ["a", "b", "c"])
+    below = worst_case("t.b", "all below", [0.3, 0.1, 0.2], "<=", 0.5, ["a", "b", "c"])
+    assert (above.value, below.value) == (0.1, 0.3)
+    assert above.details == {"a": 0.3, "b": 0.1, "c": 0.2}
+
+
+def test_claims_table_joins_statements_and_measured_values():
+    from svcca.experiments._claims import claims_table
+
+    table = {
+        "every": (">", 0.0, "every item in {layer}"),
+        "scalar": ("<", 1.0, "one number"),
+        "detailed": (">", 0.0, "with details"),
+        "by_label": ("<", 1.0, "a dict of items"),
+        "missing": (">", 0.0, "not measured this run"),
+    }
+    measured = {
+        "by_label": {"x": 0.5, "y": 0.7},
+        "every": ([0.2, 0.4], ["s0", "s1"]),
+        "scalar": 0.5,
+        "detailed": (0.3, {"low": 0.1}),
+    }
+    claims = claims_table("t.", table, measured, layer="fc2")
+    assert [c.name for c in claims] == ["t.every", "t.scalar", "t.detailed", "t.by_label"]
+    assert claims[0].statement == "every item in fc2" and claims[0].value == 0.2
+    assert claims[2].details == {"low": 0.1} and claims[3].value == 0.7

@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 
 import svcca
+from conftest import TOL64, PickleTrap
 from svcca import stats
 from svcca._cka import linear_cka
 from svcca.cli import SUBCOMMANDS, build_parser, main
-
-TOL64 = 1e-10
 
 
 def shared_latent_views(n: int = 300, p: int = 8, q: int = 10, k: int = 3, seed: int = 0):
@@ -215,21 +214,13 @@ def test_conv_array_needs_flatten(tmp_path, capsys):
 def test_pickled_npy_is_refused_without_unpickling(tmp_path, capsys):
     marker = tmp_path / "unpickled"
     # a pickle whose loading would create a file: it must never run
-    payload = pickle.dumps(_Boom(str(marker)))
+    payload = pickle.dumps(PickleTrap(str(marker)))
     (tmp_path / "evil.npy").write_bytes(payload)
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     for name in ("evil.npy", "obj.npy"):
         err = _error(capsys, "compare", tmp_path / name, tmp_path / name)
         assert "holds pickled Python objects" in err and "never unpickles" in err
     assert not marker.exists()
-
-
-class _Boom:
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
 
 
 def test_malformed_files(tmp_path, capsys, views):
@@ -249,7 +240,7 @@ def test_malformed_files(tmp_path, capsys, views):
 def test_pt_file_with_a_pickled_object_is_refused(tmp_path, capsys, views):
     torch = pytest.importorskip("torch")
     marker = tmp_path / "unpickled"
-    torch.save({"acts": torch.zeros(3, 2), "evil": _Boom(str(marker))}, tmp_path / "evil.pt")
+    torch.save({"acts": torch.zeros(3, 2), "evil": PickleTrap(str(marker))}, tmp_path / "evil.pt")
     torch.save([torch.zeros(3, 2)], tmp_path / "list.pt")
     err = _error(capsys, "compare", tmp_path / "evil.pt", tmp_path / "evil.pt")
     assert "weights_only=True" in err
@@ -481,7 +472,7 @@ def test_bfloat16_pt_files_are_read_as_float32(tmp_path, capsys, views):
 def test_a_malicious_or_damaged_pt_never_suggests_weights_only_false(tmp_path, capsys, views):
     torch = pytest.importorskip("torch")
     marker = tmp_path / "unpickled"
-    torch.save({"acts": torch.zeros(3, 2), "evil": _Boom(str(marker))}, tmp_path / "evil.pt")
+    torch.save({"acts": torch.zeros(3, 2), "evil": PickleTrap(str(marker))}, tmp_path / "evil.pt")
     torch.save(torch.zeros(30, 2), tmp_path / "good.pt")
     (tmp_path / "trunc.pt").write_bytes((tmp_path / "good.pt").read_bytes()[:200])
     (tmp_path / "bad.pt").write_bytes(b"garbage, not a torch file")

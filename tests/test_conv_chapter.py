@@ -17,6 +17,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import svcca  # noqa: E402
+from conftest import TOL64  # noqa: E402
 from svcca import figures  # noqa: E402
 from svcca.conv import average_pool, dft_cca, positions_as_samples  # noqa: E402
 from svcca.experiments import run_or_load  # noqa: E402
@@ -24,7 +25,9 @@ from svcca.experiments.conv_pair import ConvPairConfig, unpack  # noqa: E402
 from svcca.figures import conv as figures_conv  # noqa: E402
 from svcca.nn import record  # noqa: E402
 
-TOL64 = 1e-10
+#: The tiny preset (two quarter-width pilot5 nets, one epoch, 40 test images);
+#: conftest's ``tiny_result`` runs it once per module.
+TINY = ConvPairConfig.for_scale("tiny")
 TOL32 = 1e-5  # float32 network outputs recomputed by the same float32 network
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "02_conv_layers.md"
 CONV_FIGURES = [
@@ -34,18 +37,6 @@ CONV_FIGURES = [
     "conv-dft-spectrum",
     "conv-frequency-map",
 ]
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """One experiment cache for the module: the tiny conv-pair run happens once."""
-    return tmp_path_factory.mktemp("conv_pair_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(cache_dir):
-    """The tiny preset: two quarter-width pilot5 nets, one epoch, 40 test images."""
-    return run_or_load(ConvPairConfig.for_scale("tiny"), cache_dir)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +83,8 @@ def test_bad_configs_are_refused_with_what_arrived(overrides, match):
 # --------------------------------------------------------------------------- the tiny run
 
 
-def test_tiny_run_is_cached_and_reloads_identically(tiny_result, cache_dir):
-    again = run_or_load(ConvPairConfig.for_scale("tiny"), cache_dir)
+def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
+    again = run_or_load(TINY, tiny_cache)
     assert again.from_cache
     assert set(again.arrays) == set(tiny_result.arrays)
     for k, v in tiny_result.arrays.items():
@@ -211,8 +202,8 @@ def test_chapter_figures_are_registered_under_the_chapters_names():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CONV_FIGURES)
-def test_figure_renders_at_tiny_scale(name, cache_dir, tiny_result):
-    fig = figures.make_figure(name, scale="tiny", cache_dir=cache_dir)
+def test_figure_renders_at_tiny_scale(name, tiny_cache, tiny_result):
+    fig = figures.make_figure(name, scale="tiny", cache_dir=tiny_cache)
     try:
         assert isinstance(fig, Figure)
         axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]

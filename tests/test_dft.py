@@ -1,7 +1,7 @@
 """svcca.dft (re-exported as ``svcca.conv.dft_cca``): the per-frequency DFT CCA, checked against the theorem
 that justifies it (on a shift-closed dataset the union of per-frequency correlations is the
 full-layer CCA), with negative controls and independent oracles (numpy.fft + svcca.cca per
-frequency, scipy.signal.resample through ``resize(..., method="fourier")``)."""
+frequency, scipy.signal.resample through ``resize(..., mode="fourier")``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import svcca
-from conftest import TOL32, TOL64, fourier_resample
+from conftest import TOL32, TOL64, fourier_resample, raises_exact
 from svcca.conv import DFTCCAResult, dft_cca, resize
 
 
@@ -65,10 +65,10 @@ def not_shift_closed_conv_acts(rng: np.random.Generator) -> tuple[np.ndarray, np
 # --------------------------------------------------------------------------------------
 # the theorem and its negative control
 # --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("method", ["auto", "gram", "svd"])
-def test_union_of_frequencies_equals_full_layer_cca_on_shift_closed_data(shift_closed_conv_acts, method):
+@pytest.mark.parametrize("algorithm", ["auto", "gram", "svd"])
+def test_union_of_frequencies_equals_full_layer_cca_on_shift_closed_data(shift_closed_conv_acts, algorithm):
     A, B = shift_closed_conv_acts
-    res = dft_cca(A, B, algorithm=method)
+    res = dft_cca(A, B, algorithm=algorithm)
     full = svcca.cca(flat(A), flat(B))
     assert res.n_components == full.n_components == 90
     np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64)
@@ -77,7 +77,7 @@ def test_union_of_frequencies_equals_full_layer_cca_on_shift_closed_data(shift_c
         assert getattr(res, name) == pytest.approx(getattr(full, name), abs=TOL64)
     assert res.truncated_mean(0.9) == pytest.approx(full.truncated_mean(0.9), abs=TOL64)
     assert res.top_k_mean(7) == pytest.approx(full.top_k_mean(7), abs=TOL64)
-    assert set(res.frequency_method) == {"svd" if method == "svd" else "gram"}
+    assert set(res.frequency_algorithm) == {"svd" if algorithm == "svd" else "gram"}
 
 
 def test_union_differs_from_full_layer_cca_without_shift_closure(not_shift_closed_conv_acts):
@@ -196,7 +196,7 @@ def test_cropping_equals_comparing_with_the_layer_fourier_resampled(rng, a_grid,
     np.testing.assert_allclose(res.rho, oracle.rho, rtol=0, atol=TOL64)
     for r, o in zip(res.frequency_rho, oracle.frequency_rho):
         np.testing.assert_allclose(r, o, rtol=0, atol=TOL64)
-    same = dft_cca(resize(A, grid, method="fourier"), resize(B, grid, method="fourier"))
+    same = dft_cca(resize(A, grid, mode="fourier"), resize(B, grid, mode="fourier"))
     np.testing.assert_allclose(res.rho, same.rho, rtol=0, atol=TOL64)
     assert res.n_components == grid[0] * grid[1] * 2
 
@@ -205,7 +205,7 @@ def test_cropping_keeps_shared_structure_at_the_common_frequencies(rng):
     # B is A upsampled by 2 (Fourier): at the common low frequencies they carry the same
     # signal, so every correlation is 1; a foreign layer on the large grid is not
     A = rng.standard_normal((120, 4, 4, 3))
-    B = resize(A, (8, 8), method="fourier")
+    B = resize(A, (8, 8), mode="fourier")
     np.testing.assert_allclose(dft_cca(A, B).rho, 1.0, rtol=0, atol=TOL64)
     assert dft_cca(A, rng.standard_normal((120, 8, 8, 3))).similarity < 0.5
 
@@ -259,7 +259,7 @@ def test_ill_conditioned_frequencies_take_the_svd_path(rng):
     A[..., 2] = A[..., 0] + 1e-5 * rng.standard_normal((400, 4, 4))
     B = A[..., :2] @ rng.standard_normal((2, 3)) + 0.5 * rng.standard_normal((400, 4, 4, 3))
     auto = dft_cca(A, B)
-    assert set(auto.frequency_method) == {"svd"}
+    assert set(auto.frequency_algorithm) == {"svd"}
     svd = dft_cca(A, B, algorithm="svd")
     np.testing.assert_allclose(auto.rho, svd.rho, rtol=0, atol=1e-9)
     for f in ((0, 0), (1, 1), (2, 2)):
@@ -316,37 +316,27 @@ def test_result_is_frozen_and_repr_is_short(not_shift_closed_conv_acts):
 # --------------------------------------------------------------------------------------
 def test_dft_cca_errors(rng):
     A = rng.standard_normal((20, 4, 4, 3))
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "A must be 4-D of shape (n_samples, height, width, channels); "
-            "got A.shape=(20, 48) (a dense layer?"
-        ),
+    with raises_exact(
+        "A must be 4-D of shape (n_samples, height, width, channels); got A.shape=(20, 48) (a dense layer?"
     ):
         dft_cca(A.reshape(20, -1), A)
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "B must be 4-D of shape (n_samples, height, width, channels); "
-            "got B.shape=(20, 4, 4) (a single channel?"
-        ),
+    with raises_exact(
+        "B must be 4-D of shape (n_samples, height, width, channels); "
+        "got B.shape=(20, 4, 4) (a single channel?"
     ):
         dft_cca(A, A[..., 0])
     with pytest.raises(ValueError, match=r"A must be 4-D .* got A\.shape=\(20, 4, 4, 3, 1\)"):
         dft_cca(A[..., None], A)
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "A and B must have the same number of samples (rows); "
-            "got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
-        ),
+    with raises_exact(
+        "A and B must have the same number of samples (rows); "
+        "got A.shape=(20, 4, 4, 3), B.shape=(19, 4, 4, 3)"
     ):
         dft_cca(A, A[:19])
     with pytest.raises(ValueError, match="A must be real-valued"):
         dft_cca(A + 1j, A)
     bad = A.copy()
     bad[3, 1, 2, 0] = np.nan
-    with pytest.raises(ValueError, match=re.escape("B contains NaN or Inf values (B.shape=(20, 4, 4, 3))")):
+    with raises_exact("B contains NaN or Inf values (B.shape=(20, 4, 4, 3))"):
         dft_cca(A, bad)
     bad[3, 1, 2, 0] = np.inf
     with pytest.raises(ValueError, match="A contains NaN or Inf values"):

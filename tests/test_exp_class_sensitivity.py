@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from conftest import TOL64, assert_figures_render
+
 torch = pytest.importorskip("torch")
 
 import svcca  # noqa: E402
@@ -23,18 +25,9 @@ from svcca.experiments.class_sensitivity import (  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-TOL64 = 1e-10
+#: The tiny preset; conftest's ``tiny_result`` runs it once per module.
+TINY = ClassSensitivityConfig.for_scale("tiny")
 FIGURES = ["class-sensitivity", "class-sensitivity-images"]
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("class_sensitivity_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    return run_or_load(ClassSensitivityConfig.for_scale("tiny"), tiny_cache)
 
 
 @pytest.fixture
@@ -194,12 +187,6 @@ def test_config_rejects_bad_settings(overrides, message):
         ClassSensitivityConfig(**overrides)
 
 
-def test_default_cache_key_is_the_one_before_the_shared_base():
-    # computed by the code before ClassSensitivityConfig derived from TrainingConfig
-    key = "2b1d1c870d7c69ebcc178648d8520dd4095ba6f6f5decf757fd151bf4e53f696"
-    assert ClassSensitivityConfig.for_scale("default").key() == key
-
-
 def test_presets_and_cache_key():
     default = ClassSensitivityConfig.for_scale("default")
     assert (default.dataset, default.model, default.image_size, default.seeds) == (
@@ -226,7 +213,7 @@ def test_presets_and_cache_key():
 
 @pytest.mark.slow
 def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
-    again = run_or_load(ClassSensitivityConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert not tiny_result.from_cache and again.from_cache
     data = unpack(again)
     S, L, C = 2, 5, 10  # two seeds; pixels + stem + three stages; ten digits
@@ -411,12 +398,7 @@ def test_figures_render_at_tiny_scale(tmp_path, tiny_cache, tiny_result):
     import matplotlib
 
     matplotlib.use("Agg")
-    from svcca.figures import names, save_figures
-
-    assert set(FIGURES) <= set(names())
-    written = save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
-    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
-    assert all(p.stat().st_size > 1000 for p in written)
+    assert_figures_render(FIGURES, tmp_path, tiny_cache)
 
 
 # --------------------------------------------------------------------------- the full path, on fake data

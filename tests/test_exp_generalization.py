@@ -3,12 +3,12 @@ runs, cache, accessors, the network-level statistics, figures, and the CIFAR-10 
 
 from __future__ import annotations
 
-import pickle
 from math import comb
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import TOL32, TOL64, assert_figures_render, write_fake_cifar10
 
 torch = pytest.importorskip("torch")
 
@@ -29,19 +29,9 @@ from svcca.stats import BootstrapResult  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-TOL64 = 1e-10
-TOL32 = 1e-4  # activations are recorded in float32
+#: The tiny preset; conftest's ``tiny_result`` runs it once per module.
+TINY = GeneralizationConfig.for_scale("tiny")
 FIGURES = ["generalization-pwcca", "generalization-measures", "generalization-svcca", "width-similarity"]
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("generalization_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    return run_or_load(GeneralizationConfig.for_scale("tiny"), tiny_cache)
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +199,7 @@ def test_presets_and_cache_key():
 
 
 def test_tiny_generalization_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
-    again = run_or_load(GeneralizationConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert again.from_cache
     np.testing.assert_array_equal(again["similarity"], tiny_result["similarity"])
     data = unpack(tiny_result)
@@ -326,35 +316,17 @@ def test_tiny_figures_render(tiny_result, tiny_width_result, tiny_cache, tmp_pat
 
     from svcca import figures
 
-    assert set(FIGURES) <= set(figures.names())
     assert {s.chapter for s in figures.specs() if s.name in FIGURES} == {6}
-    written = figures.save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
-    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
-    assert all(p.stat().st_size > 1000 for p in written)
+    assert_figures_render(FIGURES, tmp_path, tiny_cache)
     plt.close("all")
 
 
 # --------------------------------------------------------------------------- the full path on fake CIFAR-10
 
 
-def _write_fake_cifar10(root: Path, per_batch: int) -> None:
-    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
-        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
-        with open(folder / name, "wb") as fh:
-            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    with open(folder / "batches.meta", "wb") as fh:
-        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
-
-
 @pytest.mark.slow
 def test_full_presets_run_end_to_end_on_fake_cifar10(tmp_path):
-    _write_fake_cifar10(tmp_path / "data", per_batch=20)
+    write_fake_cifar10(tmp_path / "data", per_batch=20)
     common = {"device": "cpu", "data_root": str(tmp_path / "data"), "verify_data": False, "n_eval": 20}
     cfg = GeneralizationConfig.for_scale(
         "full", n_networks=2, epochs=1, width=0.25, positions_per_image=4, num_threads=1, **common

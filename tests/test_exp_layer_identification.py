@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import TOL64, assert_figures_render, write_fake_cifar10
 
 torch = pytest.importorskip("torch")
 
@@ -24,18 +24,9 @@ from svcca.experiments.layer_identification import (  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-TOL64 = 1e-10
+#: The tiny preset; conftest's ``tiny_result`` runs it once per module.
+TINY = LayerIdentificationConfig.for_scale("tiny")
 FIGURES = ["layer-identification", "layer-identification-matrices", "layer-identification-by-layer"]
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("layer_identification_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    return run_or_load(LayerIdentificationConfig.for_scale("tiny"), tiny_cache)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -139,12 +130,6 @@ def test_bad_configs_say_what_was_expected(overrides, message):
         LayerIdentificationConfig(**overrides)
 
 
-def test_default_cache_key_is_the_one_before_the_shared_base():
-    # computed by the code before LayerIdentificationConfig derived from TrainingConfig
-    key = "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f"
-    assert LayerIdentificationConfig.for_scale("default").key() == key
-
-
 def test_presets_and_cache_key():
     default = LayerIdentificationConfig.for_scale("default")
     assert (default.arch, default.image_size, default.augment_shift, default.pool) == ("six", 16, 2, 1)
@@ -218,34 +203,14 @@ def test_tiny_run_caches_and_has_the_documented_arrays(tiny_result, tiny_cache):
 
 @pytest.mark.slow
 def test_tiny_figures_render(tiny_result, tiny_cache, tmp_path):
-    from svcca import figures
-
-    assert set(FIGURES) <= set(figures.names())
-    written = figures.save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=tiny_cache)
-    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
-    assert all(p.stat().st_size > 1000 for p in written)
+    assert_figures_render(FIGURES, tmp_path, tiny_cache)
 
 
 # --------------------------------------------------------------------------- the full path on fake CIFAR-10
 
 
-def _write_fake_cifar10(root: Path, per_batch: int) -> None:
-    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
-        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
-        with open(folder / name, "wb") as fh:
-            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    with open(folder / "batches.meta", "wb") as fh:
-        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
-
-
 def test_full_preset_runs_end_to_end_on_fake_cifar10(tmp_path):
-    _write_fake_cifar10(tmp_path / "data", per_batch=60)
+    write_fake_cifar10(tmp_path / "data", per_batch=60)
     cfg = LayerIdentificationConfig.for_scale(
         "full",
         seeds=(0, 1, 2),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import TOL64, assert_figures_render, write_fake_cifar10
 
 torch = pytest.importorskip("torch")
 
@@ -20,7 +21,6 @@ from svcca.nn.train import freeze_schedule  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-TOL64 = 1e-10
 FIGURES = [
     "ld-conv-curves",
     "ld-conv-grids",
@@ -35,18 +35,13 @@ FIGURES = [
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("learning_dynamics_cache")
+def conv(tiny_cache):
+    return run_or_load(LD.LearningDynamicsConfig.for_scale("tiny", model="conv"), tiny_cache)
 
 
 @pytest.fixture(scope="module")
-def conv(cache):
-    return run_or_load(LD.LearningDynamicsConfig.for_scale("tiny", model="conv"), cache)
-
-
-@pytest.fixture(scope="module")
-def frozen(cache):
-    return run_or_load(FT.FreezeTrainingConfig.for_scale("tiny"), cache)
+def frozen(tiny_cache):
+    return run_or_load(FT.FreezeTrainingConfig.for_scale("tiny"), tiny_cache)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -448,9 +443,9 @@ def test_plain_claims_mirror_the_resnets():
 
 
 @pytest.mark.slow
-def test_tiny_conv_run_caches_and_its_accessors_work(conv, cache):
+def test_tiny_conv_run_caches_and_its_accessors_work(conv, tiny_cache):
     cfg = LD.LearningDynamicsConfig.for_scale("tiny", model="conv")
-    again = run_or_load(cfg, cache)
+    again = run_or_load(cfg, tiny_cache)
     assert not conv.from_cache and again.from_cache
     d = LD.unpack(again)
     # one network per seed, measured the same way; ``d`` itself is the first seed's run
@@ -497,8 +492,8 @@ def test_tiny_conv_run_caches_and_its_accessors_work(conv, cache):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["resnet", "lstm", "mlp"])
-def test_tiny_runs_of_the_other_models(model, cache):
-    d = LD.unpack(run_or_load(LD.LearningDynamicsConfig.for_scale("tiny", model=model), cache))
+def test_tiny_runs_of_the_other_models(model, tiny_cache):
+    d = LD.unpack(run_or_load(LD.LearningDynamicsConfig.for_scale("tiny", model=model), tiny_cache))
     expected = {
         "resnet": ("stem", "stage1.0", "stage2.0", "stage3.0", "logits"),
         "lstm": ("embedding", "lstm1", "lstm2", "logits"),
@@ -509,7 +504,7 @@ def test_tiny_runs_of_the_other_models(model, cache):
     np.testing.assert_allclose(np.diag(d.grids[-1]), 1.0, atol=1e-8)
     if model == "lstm":  # every sequence position is a datapoint, in every layer
         assert d.similarity_pooled is None
-        assert len(str(run_or_load(d.config, cache)["corpus_sha256"])) == 64
+        assert len(str(run_or_load(d.config, tiny_cache)["corpus_sha256"])) == 64
         np.testing.assert_array_equal(d.n_datapoints, [20 * 32] * 4)
         with pytest.raises(ValueError, match="this result has no pooled curves"):
             d.first_reaching(pooled=True)
@@ -541,25 +536,6 @@ def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
         ValueError, match="run must be one of 'normal', 'frozen', 'reverse', 'threshold'; got 'both'"
     ):
         d.final_accuracy("both")
-
-
-#: Keys of the book's default configs computed by the code before the shared config bases
-#: (each experiment declared every field itself): moving fields to a base must not change them.
-DEFAULT_KEYS_BEFORE = {
-    "learning_dynamics.conv": "9d6230b5adaba06852f32de8e4b35746790f3f02ef6f410ffa8b3b0581cd8ca4",
-    "learning_dynamics.resnet": "19524f8282268a6aabee6e33f6026ed947b9fe5a0f2300fd27489c491dc5e5d4",
-    "learning_dynamics.lstm": "5b4ab43d0c2538a83b2d6f46514b8bd4bc1856839c38fe0a5f8b80818e85e48c",
-    "learning_dynamics.mlp": "47367de07b17abce67378f4fd9476a7afb5da762e68f26f2d61f341efbf5dd37",
-    # changed on purpose by the controls of issue 12 (fields threshold, n_probe, positions_per_image)
-    "freeze_training": "2197abbeac68f18cd6caf93c5f7b5d6c1cb27318c2345161aec67804617a8b7e",
-}
-
-
-@pytest.mark.parametrize("name", sorted(DEFAULT_KEYS_BEFORE))
-def test_default_cache_keys_are_those_before_the_shared_bases(name):
-    from svcca.experiments import book_config
-
-    assert book_config(name, scale="default", seed_offset=0).key() == DEFAULT_KEYS_BEFORE[name]
 
 
 def test_thread_limit_is_not_part_of_the_key():
@@ -603,12 +579,12 @@ def test_freeze_training_trains_the_learning_dynamics_network():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHAPTER5)
-def test_claims_of_each_book_experiment_are_named_after_it(name, conv, frozen, cache):
+def test_claims_of_each_book_experiment_are_named_after_it(name, conv, frozen, tiny_cache):
     """At the tiny scale the claims need not hold, but they compute, with unique prefixed names."""
     from svcca.experiments import book_config
 
     cfg = book_config(name, scale="tiny", seed_offset=0)
-    claims = cfg.claims(run_or_load(cfg, cache))
+    claims = cfg.claims(run_or_load(cfg, tiny_cache))
     names = [c.name for c in claims]
     assert names and len(set(names)) == len(names)
     assert all(n.startswith(name + ".") and n[len(name) + 1 :].isidentifier() for n in names)
@@ -616,31 +592,11 @@ def test_claims_of_each_book_experiment_are_named_after_it(name, conv, frozen, c
 
 
 @pytest.mark.slow
-def test_tiny_figures_render(conv, frozen, cache, tmp_path):
-    from svcca import figures
-
-    assert set(FIGURES) <= set(figures.names())
-    written = figures.save_figures(FIGURES, tmp_path, fmt="png", scale="tiny", cache_dir=cache)
-    assert [p.name for p in written] == [f"{name}.png" for name in FIGURES]
-    assert all(p.stat().st_size > 1000 for p in written)
+def test_tiny_figures_render(conv, frozen, tiny_cache, tmp_path):
+    assert_figures_render(FIGURES, tmp_path, tiny_cache)
 
 
 # --------------------------------------------------------------------------- full scale on fake data
-
-
-def _write_fake_cifar10(root: Path, per_batch: int) -> None:
-    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
-        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
-        with open(folder / name, "wb") as fh:
-            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    with open(folder / "batches.meta", "wb") as fh:
-        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
 
 
 def _write_fake_ptb(root: Path) -> None:
@@ -656,7 +612,7 @@ def _write_fake_ptb(root: Path) -> None:
 
 @pytest.mark.slow
 def test_full_presets_run_end_to_end_on_fake_cifar10(tmp_path):
-    _write_fake_cifar10(tmp_path / "data", per_batch=16)
+    write_fake_cifar10(tmp_path / "data", per_batch=16)
     common = dict(epochs=1, device="cpu", data_root=str(tmp_path / "data"), verify_data=False)
     cfg = LD.LearningDynamicsConfig.for_scale("full", width=0.25, **common)
     assert (cfg.dataset, cfg.arch, cfg.augment_shift) == ("cifar10", "tiny10", 2)

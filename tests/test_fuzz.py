@@ -62,6 +62,15 @@ def build(rng: np.random.Generator, n: int, spec: dict, shared: np.ndarray) -> t
     return X, r
 
 
+def build_pair(seed: int, n: int, xs: dict, ys: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Two layers built from ``xs`` and ``ys`` that share two latent directions."""
+    rng = np.random.default_rng(seed)
+    shared = rng.standard_normal((n, 2))
+    X, _ = build(rng, n, xs, shared)
+    Y, _ = build(rng, n, ys, shared)
+    return X, Y
+
+
 def spectrum(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Left singular vectors and singular values of the centred, column-normalised data
     (constant columns removed), in float64."""
@@ -94,10 +103,7 @@ def oracle_on_span(Ux: np.ndarray, Uy: np.ndarray) -> np.ndarray:
     method=st.sampled_from(["auto", "auto", "svd", "gram"]),
 )
 def test_cca_never_nan_always_in_range_and_matches_oracle(seed, n, xs, ys, dtype, method):
-    rng = np.random.default_rng(seed)
-    shared = rng.standard_normal((n, 2))
-    X, _ = build(rng, n, xs, shared)
-    Y, _ = build(rng, n, ys, shared)
+    X, Y = build_pair(seed, n, xs, ys)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", svcca.SampleSizeWarning)
         try:
@@ -145,10 +151,7 @@ def test_cca_never_nan_always_in_range_and_matches_oracle(seed, n, xs, ys, dtype
 @FUZZ
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 40), xs=layers("x"), ys=layers("y"))
 def test_family_never_nan(seed, n, xs, ys):
-    rng = np.random.default_rng(seed)
-    shared = rng.standard_normal((n, 2))
-    X, _ = build(rng, n, xs, shared)
-    Y, _ = build(rng, n, ys, shared)
+    X, Y = build_pair(seed, n, xs, ys)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", svcca.SampleSizeWarning)
         for res in (svcca.svcca(X, Y), svcca.pwcca(X, Y, side="symmetric"), svcca.cca(X, Y, epsilon=1e-3)):

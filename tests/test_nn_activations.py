@@ -17,7 +17,6 @@ from svcca.nn.data import IMAGENET_SUBSET, load_digits, load_imagenet_subset  # 
 pytestmark = pytest.mark.torch
 
 TOL32 = 1e-5
-TOL64 = 1e-10
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +161,8 @@ def test_fx_node_names_are_recorded_and_agree_with_hooks(images):
     net = M.resnet18(num_classes=10, seed=0)
     x = images.tensors[0][:6].expand(-1, 3, -1, -1)
     names = ["maxpool", "layer1.0", "layer1.0.bn2"]
-    fx = A.record(net, x, names, method="fx")
-    hooks = A.record(net, x, names, method="hooks")
+    fx = A.record(net, x, names, capture="fx")
+    hooks = A.record(net, x, names, capture="hooks")
     for name in names:
         np.testing.assert_allclose(fx[name], hooks[name], atol=TOL32)
     relu_1 = A.record(net, x, ["layer1.0.relu_1"])  # the block's second ReLU: its output
@@ -192,7 +191,7 @@ def test_recording_errors_say_what_to_do(images):
     with pytest.raises(ValueError, match=r"ran more than once in one forward pass.*'layer1.0.relu_1'"):
         A.record(net, x, ["layer1.0.relu"])
     with pytest.raises(ValueError, match=r"layer\(s\) \['conv9'\] are not submodules of ConvNet"):
-        A.record(M.ConvNet([4]), images, ["conv9"], method="hooks")
+        A.record(M.ConvNet([4]), images, ["conv9"], capture="hooks")
     with pytest.raises(ValueError, match="could not record .* torchvision's feature extraction"):
         A.record(M.ConvNet([4]), images, ["conv9"])
     with pytest.raises(ValueError, match="Sequential has no `layer_names`; pass layers="):

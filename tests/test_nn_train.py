@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+from conftest import PickleTrap
+
 torch = pytest.importorskip("torch")
 
 from torch.utils.data import Dataset, TensorDataset  # noqa: E402
@@ -423,7 +425,7 @@ def test_a_damaged_resume_file_names_the_file_to_delete(tmp_path, small_digits, 
     elif damage == "garbage":
         resume.write_bytes(b"garbage, not a torch file")
     elif damage == "pickled_object":
-        torch.save({"model": _Boom(str(marker))}, resume)
+        torch.save({"model": PickleTrap(str(marker))}, resume)
     else:
         torch.save({"model": {}, "optimizer": {}}, resume)
     again, _, _ = conv_setup(small_digits, digits)
@@ -433,14 +435,6 @@ def test_a_damaged_resume_file_names_the_file_to_delete(tmp_path, small_digits, 
     assert f"delete {resume}" in msg, msg
     assert "weights_only=False" not in msg and "file an issue" not in msg.lower()
     assert "\n" not in msg and not marker.exists()
-
-
-class _Boom:
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
 
 
 def test_checkpoints_are_written_with_the_umask_and_stale_temps_removed(tmp_path, small_digits, digits):

@@ -45,23 +45,23 @@ def luminance(color):
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def vlines_x(ax):
-    """x positions of the vertical reference lines (axvline) on ``ax``."""
+def reference_lines(ax, axis):
+    """Positions of the axis-spanning reference lines on ``ax``: axvline's x (``axis="x"``) or
+    axhline's y (``axis="y"``); such lines are constant along ``axis`` and not in data coordinates."""
     out = []
     for line in ax.lines:
-        x = np.asarray(line.get_xdata(), dtype=float)
-        if x.size == 2 and x[0] == x[1] and line.get_transform() != ax.transData:
-            out.append(float(x[0]))
+        v = np.asarray(line.get_xdata() if axis == "x" else line.get_ydata(), dtype=float)
+        if v.size == 2 and v[0] == v[1] and line.get_transform() != ax.transData:
+            out.append(float(v[0]))
     return out
+
+
+def vlines_x(ax):
+    return reference_lines(ax, "x")
 
 
 def hlines_y(ax):
-    out = []
-    for line in ax.lines:
-        y = np.asarray(line.get_ydata(), dtype=float)
-        if y.size == 2 and y[0] == y[1] and line.get_transform() != ax.transData:
-            out.append(float(y[0]))
-    return out
+    return reference_lines(ax, "y")
 
 
 def data_lines(ax):

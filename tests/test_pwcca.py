@@ -138,7 +138,7 @@ def test_weights_from_the_whitening_match_the_oracle_on_both_paths(signal_and_no
     if dependent:
         X = np.hstack([X, X[:, :3] @ rng.standard_normal((3, 2)), np.full((len(X), 1), 2.5)])
     res = svcca.pwcca(X, Y)
-    assert res.x_method == ("svd" if dependent else "gram")
+    assert res.x_algorithm == ("svd" if dependent else "gram")
     value, alpha, rho = pwcca_oracle(X[:, :-1] if dependent else X, Y)
     np.testing.assert_allclose(res.alpha, alpha, atol=1e-9)
     assert res.similarity == pytest.approx(value, abs=1e-10)
@@ -158,3 +158,23 @@ def test_projection_weights_at_the_ends_of_the_float_range(scale):
         assert got.similarity == pytest.approx(want.similarity, abs=1e-10)
     grid = svcca.similarity_matrix([X * scale, Y], measure="pwcca")
     assert grid.values[0, 1] == pytest.approx(ref.similarity, abs=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_one_decomposition_gives_the_correlations_and_the_weights(rng, dtype, monkeypatch):
+    # the weights need the SVD of M: rho comes from it too, not from a second decomposition
+    from svcca._backend import NumpyOps
+
+    n, p, q = 1000, 150, 140
+    X = rng.standard_normal((n, p)) + 1.0
+    Y = X[:, :10] @ rng.standard_normal((10, q)) + rng.standard_normal((n, q))
+    ref = svcca.cca(X, Y, dtype=dtype)
+
+    def refuse(self, a):
+        raise AssertionError("pwcca took the singular values separately")
+
+    monkeypatch.setattr(NumpyOps, "svdvals", refuse)
+    res = svcca.pwcca(X, Y, dtype=dtype)
+    assert res.rho.dtype == ref.rho.dtype
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-12 if dtype is None else 1e-7)
+    np.testing.assert_allclose(res.x_weights, ref.x_weights, atol=1e-9 if dtype is None else 1e-4)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import TOL32, TOL64
 from svcca.experiments import run_or_load
 from svcca.experiments.seed_pair import (
     METHODS,
@@ -22,19 +23,9 @@ from svcca.nn import evaluate
 from svcca.nn.data import load_digits
 from svcca.nn.models import MLP, ConvNet
 
-TOL64 = 1e-10
-TOL32 = 1e-4  # float32 network outputs against float64 arithmetic
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("seed_pair_cache")
-
-
-@pytest.fixture(scope="module")
-def tiny_result(tiny_cache):
-    """The tiny preset, run once for the module (two 2 x 32 MLPs, 100 test images x 9 shifts)."""
-    return run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+#: The tiny preset (two 2 x 32 MLPs, 100 test images x 9 shifts);
+#: conftest's ``tiny_result`` runs it once per module.
+TINY = SeedPairConfig.for_scale("tiny")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +50,7 @@ def correlated_layer():
 
 
 def test_tiny_run_is_cached_and_reloads_identically(tiny_result, tiny_cache):
-    again = run_or_load(SeedPairConfig.for_scale("tiny"), tiny_cache)
+    again = run_or_load(TINY, tiny_cache)
     assert not tiny_result.from_cache and again.from_cache
     assert set(again.arrays) == set(tiny_result.arrays)
     for k, v in tiny_result.arrays.items():
@@ -198,6 +189,18 @@ def test_rank_k_projection_is_idempotent_and_keeps_its_scores(correlated_layer, 
     np.testing.assert_allclose(Xc @ P @ W[:, :2], Xc @ W[:, :2], atol=1e-8)
 
 
+def test_neuron_families_select_live_neurons(correlated_layer):
+    X, _ = correlated_layer
+    W = direction_weights("neurons", X, rng=3)
+    # columns of the identity, one per live neuron (the dead, constant one is left out)
+    assert W.shape == (6, 5) and np.all(W.sum(0) == 1) and np.all(W[5] == 0)
+    np.testing.assert_array_equal(W, direction_weights("neurons", X, rng=3))  # seeded
+    top = direction_weights("top_neurons", X)
+    order = np.argmax(top, axis=0)
+    assert sorted(order) == [0, 1, 2, 3, 4]
+    assert np.all(np.diff(X[:, order].var(0)) <= 0)  # loudest first
+
+
 def test_pca_projection_is_orthogonal_and_matches_reconstruction(correlated_layer):
     X, _ = correlated_layer
     mean, P = fit_projection(X, direction_weights("pca", X), 3)
@@ -288,6 +291,25 @@ def test_claim_values_are_what_they_say(tiny, tiny_claims):
     full = tiny.test_accuracy.mean()
     one = full - curves["pca"][0].mean()
     assert C["seed_pair.methods.one_direction_short"].details["fc1"] == pytest.approx(one)
+
+
+def test_neuron_claims_compare_svcca_with_both_neuron_curves(tiny, tiny_claims):
+    C = {c.name: c for c in tiny_claims}
+    ks, curves = tiny.intrinsic_dimensionality("fc1")
+    k8 = list(ks).index(4)  # an eighth of 32 neurons
+    best_neurons = max(curves["neurons"][k8].mean(), curves["top_neurons"][k8].mean())
+    lead = C["seed_pair.methods.svcca_beats_neurons_first"]
+    assert lead.value == pytest.approx(curves["svcca"][k8].mean() - best_neurons)
+    assert set(lead.details) == {"svcca", "neurons", "top_neurons"}
+    assert set(C["seed_pair.methods.neurons_catch_up_deeper"].details) == {"fc2"}
+    # a run without the neuron curves has no neuron claims
+    arrays = dict(tiny.arrays)
+    keep = [i for i, m in enumerate(tiny.id_methods) if "neurons" not in m]
+    arrays["id_methods"] = arrays["id_methods"][keep]
+    arrays["id_accuracy"] = arrays["id_accuracy"][:, keep]
+    arrays["id_dims"] = arrays["id_dims"][:, keep]
+    names = [c.name for c in unpack(arrays, tiny.config).claims("methods")]
+    assert not [n for n in names if "neurons_" in n and "random_neurons" not in n]
 
 
 def test_a_bad_claim_group_is_refused(tiny):

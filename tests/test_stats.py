@@ -11,11 +11,9 @@ import pytest
 import scipy.stats
 
 import svcca
+from conftest import TOL64
 from svcca import stats
 from svcca._cka import linear_cka, procrustes
-
-TOL64 = 1e-10
-
 
 # --- fixtures named after their truth ---------------------------------------------------
 
@@ -141,12 +139,13 @@ def test_permutation_p_value_is_the_smallest_possible_under_a_shared_latent(meas
     assert res.observed > res.null_quantile(0.99)
 
 
+def pillai(A, B):
+    """Pillai's trace of CCA as a user-supplied measure (a result names it after the function)."""
+    return svcca.cca(A, B, warn=False).pillai
+
+
 def test_permutation_null_mean_of_cca_pillai_matches_the_analytic_null():
     X, Y = independent_views(60, 4, 6, 0)
-
-    def pillai(A, B):
-        return svcca.cca(A, B, warn=False).pillai
-
     res = stats.permutation_test(X, Y, pillai, n_resamples=400, rng=0)
     sem = res.null_std / np.sqrt(res.n_resamples)
     assert abs(res.null_mean - stats.analytic_null_pillai(60, 4, 6)) < 4 * sem
@@ -220,10 +219,6 @@ def test_permutation_test_errors():
 
 def test_analytic_null_pillai_matches_a_simulation():
     X, Y = independent_views(50, 5, 8, 0)
-
-    def pillai(A, B):
-        return svcca.cca(A, B, warn=False).pillai
-
     base = stats.random_baseline(X, Y, pillai, n_resamples=400, rng=0)
     sem = base.std / np.sqrt(base.n_resamples)
     assert abs(base.mean - stats.analytic_null_pillai(50, 5, 8)) < 4 * sem

@@ -184,10 +184,10 @@ def test_gram_route_matches_the_svd_route_on_well_conditioned_data(rng, monkeypa
     X = X @ np.linalg.qr(rng.standard_normal((30, 30)))[0]
     Y = latent @ rng.standard_normal((4, 20)) + 0.5 * rng.standard_normal((3000, 20)) - offset
     res = svcca.svcca(X, Y, **keep)
-    assert (res.x_method, res.y_method) == ("gram", "gram")
+    assert (res.x_algorithm, res.y_algorithm) == ("gram", "gram")
     _svd_route(monkeypatch)
     ref = svcca.svcca(X, Y, **keep)
-    assert (ref.x_method, ref.y_method) == ("svd", "svd")
+    assert (ref.x_algorithm, ref.y_algorithm) == ("svd", "svd")
     assert (res.x_dims, res.y_dims) == (ref.x_dims, ref.y_dims)
     np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
     assert res.x_explained == pytest.approx(ref.x_explained, abs=1e-12)
@@ -209,7 +209,7 @@ def test_gram_route_steps_aside_where_it_cannot_resolve_the_kept_directions(rng,
     )
     Y = X[:, :6] @ rng.standard_normal((6, 8)) + 1e-3 * rng.standard_normal((n, 8))
     res = svcca.svcca(X, Y, keep=1.0)
-    assert res.x_method == "svd" and res.x_dims == p
+    assert res.x_algorithm == "svd" and res.x_dims == p
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
     np.testing.assert_allclose(res.rho, principal_cosines(Xc, Yc)[: res.n_components], atol=1e-9)
     # negative control: the Gram route's directions are visibly less orthonormal there
@@ -217,7 +217,7 @@ def test_gram_route_steps_aside_where_it_cannot_resolve_the_kept_directions(rng,
     Z = Xc @ V / np.sqrt(lam)
     assert np.abs(Z.T @ Z - np.eye(p)).max() > 1e-10
     # and on the same data with a narrower kept spectrum the Gram route is taken again
-    assert svcca.svcca(X, Y, keep=0.9).x_method == "gram"
+    assert svcca.svcca(X, Y, keep=0.9).x_algorithm == "gram"
 
 
 def test_gram_route_with_a_ridge_matches_the_svd_route(low_rank_plus_noise_views, monkeypatch):
@@ -225,7 +225,7 @@ def test_gram_route_with_a_ridge_matches_the_svd_route(low_rank_plus_noise_views
     res = svcca.svcca(X, Y, keep=0.999, epsilon=0.1)
     _svd_route(monkeypatch)
     ref = svcca.svcca(X, Y, keep=0.999, epsilon=0.1)
-    assert res.x_method == "gram" and ref.x_method == "svd"
+    assert res.x_algorithm == "gram" and ref.x_algorithm == "svd"
     np.testing.assert_allclose(res.rho, ref.rho, rtol=0, atol=TOL64)
 
 
@@ -236,5 +236,26 @@ def test_constant_features_found_from_the_gram_route_too(rng):
     X = latent @ rng.standard_normal((3, 8)) + 0.01 * rng.standard_normal((2000, 8))
     X = np.hstack([X, np.full((2000, 1), 0.3), 1e-3 * rng.standard_normal((2000, 1)) + 0.5])
     res = svcca.svcca(X, latent, keep=0.99)
-    assert res.x_method == "gram"
+    assert res.x_algorithm == "gram"
     np.testing.assert_array_equal(res.x_dropped, [8])
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_gram_route_finds_constant_features_without_another_copy_of_the_layer(rng, dtype, monkeypatch):
+    # the Gram route's norms and moments decide; no rescaled copy of the layer is made, and
+    # only the columns they cannot settle are compared entry by entry
+    import svcca._cca as core
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a rescaled copy of the layer was made")
+
+    latent = rng.standard_normal((3000, 3))
+    X = latent @ rng.standard_normal((3, 8)) + 0.1 * rng.standard_normal((3000, 8)) + 2.0
+    X = np.hstack([X, np.full((3000, 1), 0.5), np.zeros((3000, 1)), np.full((3000, 1), -1.5)])
+    ref = svcca.svcca(X, latent, keep=0.99, dtype=dtype)
+    monkeypatch.setattr(core, "_pow2_rescale", refuse)
+    res = svcca.svcca(X, latent, keep=0.99, dtype=dtype)
+    assert res.x_method == "gram"
+    np.testing.assert_array_equal(res.x_dropped, [8, 9, 10])
+    np.testing.assert_array_equal(res.x_dropped, ref.x_dropped)
+    assert res.similarity == ref.similarity

@@ -67,6 +67,7 @@ def _registry() -> tuple[BookExperiment, ...]:
     from .layer_identification import LayerIdentificationConfig
     from .learning_dynamics import LearningDynamicsConfig
     from .open_questions import OpenQuestionsConfig
+    from .pwcca_noise import PWCCANoiseConfig
     from .seed_pair import SeedPairConfig
     from .width import WidthConfig
 
@@ -90,6 +91,7 @@ def _registry() -> tuple[BookExperiment, ...]:
         BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 70),
         BookExperiment("generalization", "06_generalization", GeneralizationConfig.for_scale, 150),
         BookExperiment("width", "06_generalization", WidthConfig.for_scale, 80),
+        BookExperiment("pwcca_noise", "06_generalization", PWCCANoiseConfig.for_scale, 15),
         BookExperiment("class_sensitivity", "07_class_sensitivity", ClassSensitivityConfig.for_scale, 120),
         BookExperiment("layer_identification", "08_when_cca_fails", LayerIdentificationConfig.for_scale, 200),
         BookExperiment("open_questions", "09_open_questions", OpenQuestionsConfig.for_scale, 80),

@@ -19,7 +19,8 @@ import os
 import platform
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("svcca.experiments")
+
+#: The cache of the experiment running now: an experiment built on another's result
+#: (``run_or_load`` inside its ``run``) loads that result from the same cache.
+_RUNNING_IN: ContextVar[Path | None] = ContextVar("svcca_running_in", default=None)
 
 SCALES = ("tiny", "default", "full")
 
@@ -234,6 +239,22 @@ class ExperimentResult:
         return name in self.arrays
 
 
+def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> tuple[Any, Any]:
+    """The arrays and the config of a result: where every experiment's ``unpack`` starts.
+
+    ``result`` is what :func:`run_or_load` returned (its config is used) or a bare dict of
+    its arrays, read with ``config``; a missing config is ``default()``.
+
+    Examples
+    --------
+    >>> arrays, cfg = arrays_and_config({"x": np.zeros(2)}, None, dict)
+    >>> sorted(arrays), cfg
+    (['x'], {})
+    """
+    arrays, cfg = (result.arrays, result.config) if isinstance(result, ExperimentResult) else (result, config)
+    return arrays, cfg if cfg is not None else default()
+
+
 def _versions() -> dict[str, str]:
     import svcca
 
@@ -335,7 +356,9 @@ def run_or_load(
     config : ExperimentConfig
         The experiment and its settings (e.g. ``LearningDynamicsConfig.for_scale("tiny")``).
     cache_dir : path, optional
-        Folder of the cache; default :func:`default_cache_dir`.
+        Folder of the cache; default :func:`default_cache_dir`, or, when called while an
+        experiment runs (one built on another's result), the cache that experiment is
+        being run for, so that both results live in one cache.
     force : bool, default False
         Recompute even when a valid cache entry exists.
     progress : bool, default False
@@ -364,7 +387,10 @@ def run_or_load(
     """
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}")
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if cache_dir is not None:
+        cache = Path(cache_dir)
+    else:
+        cache = _RUNNING_IN.get() or default_cache_dir()
     key = config.key()[:20]
     npz = cache / f"{config.experiment}-{key}.npz"
     man = cache / f"{config.experiment}-{key}.json"
@@ -388,7 +414,11 @@ def run_or_load(
             stacklevel=2,
         )
     t0 = time.perf_counter()
-    arrays = _check_arrays(config.run(progress=progress), config)
+    token = _RUNNING_IN.set(cache)
+    try:
+        arrays = _check_arrays(config.run(progress=progress), config)
+    finally:
+        _RUNNING_IN.reset(token)
     elapsed = time.perf_counter() - t0
     manifest = {
         "experiment": config.experiment,

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Claim", "ClaimFailure", "check_claims", "claim_details", "claims_markdown"]
+__all__ = [
+    "Claim",
+    "ClaimFailure",
+    "check_claims",
+    "claim_details",
+    "claims_markdown",
+    "claims_table",
+    "worst_case",
+]
 
 _RELATIONS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
@@ -141,6 +149,81 @@ def claim_details(labels: Iterable[Any], values: Any, prefix: str = "") -> dict[
 
     flat = np.asarray(values, dtype=np.float64).ravel().tolist()
     return {f"{prefix}{k}": float(v) for k, v in zip(labels, flat)}
+
+
+def worst_case(
+    name: str, statement: str, values: Any, relation: str, bound: float, labels: Iterable[Any]
+) -> Claim:
+    """Build a claim that must hold for every item (seed, pair, layer): its value is the worst.
+
+    The value is the smallest of ``values`` for ``">"``/``">="`` and the largest for
+    ``"<"``/``"<="``; the details name every item's value by its label.
+
+    Examples
+    --------
+    >>> c = worst_case("demo.acc", "every seed above 0.9", [0.95, 0.93], ">", 0.9, ["seed 0", "seed 1"])
+    >>> c.value, c.details
+    (0.93, {'seed 0': 0.95, 'seed 1': 0.93})
+    """
+    import numpy as np
+
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    value = flat.min() if relation.startswith(">") else flat.max()
+    return Claim(name, statement, value, relation, bound, claim_details(labels, flat))
+
+
+def claims_table(
+    prefix: str,
+    table: Mapping[str, tuple[str, float, str]],
+    measured: Mapping[str, Any],
+    **fields: Any,
+) -> list[Claim]:
+    """Claims from a table of what the book says and the values measured for it.
+
+    Parameters
+    ----------
+    prefix : str
+        Prepended to every name (``"<experiment>."``).
+    table : dict of str -> (relation, bound, statement)
+        The book's statements, by claim name (without the prefix), in the order to report.
+    measured : dict of str -> float, (float, dict), (values, labels) or dict
+        For each name of ``table``: the value (a number, or a number and its details), or
+        the value of every item (seed, pair, layer) with the items' labels (or as a dict
+        label -> value), making the claim :func:`worst_case` over its items. Names missing
+        here are skipped (a measurement this run did not make).
+    **fields
+        When given, every statement is formatted with them (``"... in {last}"``).
+
+    Returns
+    -------
+    list of Claim
+
+    Examples
+    --------
+    >>> table = {"acc": (">", 0.9, "every seed above 0.9"), "gap": (">", 0.0, "{last} is above"),
+    ...          "init": ("<", 0.2, "untrained below 0.2")}
+    >>> measured = {"acc": ([0.95, 0.93], ["s0", "s1"]), "gap": 0.5}
+    >>> for c in claims_table("demo.", table, measured, last="fc2"):
+    ...     print(c.describe())
+    demo.acc: every seed above 0.9 -- measured 0.93 > 0.9? holds (margin +0.03)
+    demo.gap: fc2 is above -- measured 0.5 > 0? holds (margin +0.5)
+    """
+    out = []
+    for name, (relation, bound, statement) in table.items():
+        if name not in measured:
+            continue
+        if fields:
+            statement = statement.format(**fields)
+        entry = measured[name]
+        if isinstance(entry, Mapping):
+            out.append(worst_case(prefix + name, statement, list(entry.values()), relation, bound, entry))
+        elif not isinstance(entry, tuple):
+            out.append(Claim(prefix + name, statement, entry, relation, bound))
+        elif isinstance(entry[1], Mapping):
+            out.append(Claim(prefix + name, statement, entry[0], relation, bound, entry[1]))
+        else:
+            out.append(worst_case(prefix + name, statement, entry[0], relation, bound, entry[1]))
+    return out
 
 
 class ClaimFailure(AssertionError):

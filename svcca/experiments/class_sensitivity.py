@@ -81,7 +81,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int, check_option
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._claims import Claim, claim_details
 from ._toolbox import TrainingConfig, check_seeds
 
@@ -1246,10 +1246,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     ``neuron_match`` ``(n_seeds, n_layers, n_directions)``; ``thumb_index`` and
     ``thumbnails`` (uint8) of the images those point at; ``threshold``, ``dataset``, ``model``.
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, ClassSensitivityConfig)
     return ClassSensitivityData(
-        config=cfg if cfg is not None else ClassSensitivityConfig(),
+        config=cfg,
         arrays=arrays,
         layers=tuple(str(v) for v in arrays["layers"]),
         classes=tuple(str(v) for v in arrays["classes"]),

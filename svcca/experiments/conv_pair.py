@@ -44,14 +44,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
 _SEP = "__"
 _STATES = ("trained", "init")
-#: The three ways chapter 2 matches a fine grid with a coarse one: (grid, method) of make_comparable.
+#: The three ways chapter 2 matches a fine grid with a coarse one: (grid, mode) of make_comparable.
 _RESIZE_ROUTES = {
     "resize_area": ("smaller", "area"),
     "resize_fourier": ("smaller", "fourier"),
@@ -190,250 +190,172 @@ def _key(state: str, seed: int, layer: str) -> str:
 # --------------------------------------------------------------------------- claims
 
 
+#: Chapter 2's claims: name -> (relation, bound, statement); each must hold for every
+#: network or pair (see :func:`_claims` for what is measured).
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "accuracy": (">", 0.95, "every trained network classifies the test digits with over 95% accuracy"),
+    "positions_meaningful": (
+        "<",
+        0.9,
+        "with positions as datapoints the first layers' mean CCA is well below the flattened layers' 1",
+    ),
+    "subsample_inflates": (
+        ">",
+        0.005,
+        "with 1/128 of the rows every layer's similarity is inflated by more than 0.005 (every pair)",
+    ),
+    "subsample_eighth": (
+        "<",
+        0.02,
+        "from one eighth of the rows on, every layer is within 0.02 of its value with all rows (every pair)",
+    ),
+    "pool_discards_early": (
+        "<",
+        0.15,
+        "global average pooling keeps less than 15% of the variance of the "
+        "first three conv layers (every network)",
+    ),
+    "pool_keeps_last": (
+        ">",
+        0.5,
+        "global average pooling keeps more than half of the last layer's variance (every network)",
+    ),
+    "pool_grows_with_depth": (
+        ">",
+        0.8,
+        "the variance global pooling keeps grows with depth (Spearman "
+        "correlation with the layer index above 0.8, every network)",
+    ),
+    "positions_first_layer_highest": (
+        ">",
+        0.15,
+        "with positions as datapoints the first layer is the most "
+        "similar, by more than 0.15 over every later layer (every pair)",
+    ),
+    "global_pool_flat": (
+        "<",
+        0.1,
+        "global pooling gives a nearly flat profile over depth (range below 0.1, every pair)",
+    ),
+    "global_pool_above_positions": (
+        ">",
+        0.05,
+        "global pooling sits more than 0.05 above positions as "
+        "datapoints in every layer after the first (every pair)",
+    ),
+    "global_pool_below_positions_first": (
+        ">",
+        0.0,
+        "in the first layer global pooling is below positions as datapoints (every pair)",
+    ),
+    "resize_area_above_bilinear": (
+        ">",
+        0.0,
+        "area averaging down to the coarse grid gives a higher "
+        "similarity than bilinear upsampling, in every layer and pair",
+    ),
+    "resize_area_above_fourier": (
+        ">",
+        0.0,
+        "area averaging gives a higher similarity than Fourier "
+        "resampling down to the coarse grid, in every layer and pair",
+    ),
+    "frequency_first_flat": (
+        "<",
+        0.05,
+        "the first layer is equally similar at every spatial frequency (range below 0.05, every pair)",
+    ),
+    "frequency_last_peaks_at_zero": (
+        ">",
+        0.0,
+        "in the last layer the zero frequency is the most similar (lead over the next frequency, every pair)",
+    ),
+    "frequency_last_spread": (
+        ">",
+        0.2,
+        "in the last layer the zero frequency is more similar than the "
+        "least similar frequency by more than 0.2 (every pair)",
+    ),
+    "zero_frequency_share_first": (
+        "<",
+        0.03,
+        "the zero frequency holds under 3% of the first layer's variance (every network)",
+    ),
+    "contrast_grows": (
+        ">",
+        0.8,
+        "the margin of the lowest frequencies over the highest grows with depth "
+        "(Spearman correlation with the layer index above 0.8, every pair)",
+    ),
+    "contrast_first": ("<", 0.03, "in the first layer the low-frequency margin is under 0.03 (every pair)"),
+    "contrast_last": (">", 0.06, "in the last layer the low-frequency margin exceeds 0.06 (every pair)"),
+    "pool4_first": ("<", 0.9, "pooling to 4x4 keeps under 90% of the first layer's variance (every network)"),
+    "pool4_last": (">", 0.9, "pooling to 4x4 keeps over 90% of the last layer's variance (every network)"),
+    "pool_untrained": (
+        "<",
+        0.05,
+        "in the untrained networks global pooling keeps less than 5% of every "
+        "layer's variance (every network)",
+    ),
+    "first_layer_not_learned": (
+        "<",
+        0.02,
+        "with positions as datapoints the untrained networks' first "
+        "layer is within 0.02 of the trained value (every pair)",
+    ),
+    "contrast_learned": (
+        ">",
+        0.02,
+        "the trained last layer's low-frequency margin exceeds the untrained "
+        "networks' margin in every layer by more than 0.02 (every pair)",
+    ),
+}
+
+
 def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
-    """The claims of chapter 2, from :meth:`ConvPairData.measurements`."""
-    from ._claims import Claim, claim_details
-
-    pre = "conv_pair."
-    pos, glob = m["positions"], m["global"]
-
-    def pairs_detail(v: np.ndarray) -> dict[str, float]:
-        return claim_details([f"{a}-{b}" for a, b in data.pairs()], v)
-
-    def seeds_detail(v: np.ndarray) -> dict[str, float]:
-        return claim_details(data.seeds, v, prefix="seed ")
-
+    """The claims of chapter 2 (:data:`CLAIMS`), from :meth:`ConvPairData.measurements`."""
     from scipy.stats import spearmanr
+
+    from ._claims import claims_table
 
     def depth_rank(rows: np.ndarray) -> np.ndarray:
         """Spearman correlation of each row with the layer index (1: grows with every layer)."""
         depth = np.arange(rows.shape[1])
         return np.array([spearmanr(depth, r)[0] for r in rows])
 
-    first_gap = pos[:, 0] - pos[:, 1:].max(1)
-    above = (glob[:, 1:] - pos[:, 1:]).min(1)
+    pairs = [f"{a}-{b}" for a, b in data.pairs()]
+    seeds = [f"seed {s}" for s in data.seeds]
+    pos, glob, kept, contrast = m["positions"], m["global"], m["kept_global"], m["contrast"]
     area = m["resize_area"]
-    out = [
-        Claim(
-            pre + "accuracy",
-            "every trained network classifies the test digits with over 95% accuracy",
-            data.test_accuracy.min(),
-            ">",
-            0.95,
-            seeds_detail(data.test_accuracy),
-        ),
-        Claim(
-            pre + "positions_meaningful",
-            "with positions as datapoints the first layers' mean CCA is well below the flattened layers' 1",
-            pos[:, 0].max(),
-            "<",
-            0.9,
-            pairs_detail(pos[:, 0]),
-        ),
-        Claim(
-            pre + "subsample_inflates",
-            "with 1/128 of the rows every layer's similarity is inflated by more than 0.005 (every pair)",
-            m["sub_first"].min(),
-            ">",
-            0.005,
-            pairs_detail(m["sub_first"].min(1)),
-        ),
-        Claim(
-            pre + "subsample_eighth",
-            "from one eighth of the rows on, every layer is within 0.02 of its "
-            "value with all rows (every pair)",
-            np.abs(m["sub_eighth"]).max(),
-            "<",
-            0.02,
-            pairs_detail(np.abs(m["sub_eighth"]).max(1)),
-        ),
-        Claim(
-            pre + "pool_discards_early",
-            "global average pooling keeps less than 15% of the variance of the "
-            "first three conv layers (every network)",
-            m["kept_global"][:, :3].max(),
-            "<",
-            0.15,
-            seeds_detail(m["kept_global"][:, :3].max(1)),
-        ),
-        Claim(
-            pre + "pool_keeps_last",
-            "global average pooling keeps more than half of the last layer's variance (every network)",
-            m["kept_global"][:, -1].min(),
-            ">",
-            0.5,
-            seeds_detail(m["kept_global"][:, -1]),
-        ),
-        Claim(
-            pre + "pool_grows_with_depth",
-            "the variance global pooling keeps grows with depth (Spearman "
-            "correlation with the layer index above 0.8, every network)",
-            depth_rank(m["kept_global"]).min(),
-            ">",
-            0.8,
-            seeds_detail(depth_rank(m["kept_global"])),
-        ),
-        Claim(
-            pre + "positions_first_layer_highest",
-            "with positions as datapoints the first layer is the most "
-            "similar, by more than 0.15 over every later layer (every pair)",
-            first_gap.min(),
-            ">",
-            0.15,
-            pairs_detail(first_gap),
-        ),
-        Claim(
-            pre + "global_pool_flat",
-            "global pooling gives a nearly flat profile over depth (range below 0.1, every pair)",
-            np.ptp(glob, axis=1).max(),
-            "<",
-            0.1,
-            pairs_detail(np.ptp(glob, axis=1)),
-        ),
-        Claim(
-            pre + "global_pool_above_positions",
-            "global pooling sits more than 0.05 above positions as "
-            "datapoints in every layer after the first (every pair)",
-            above.min(),
-            ">",
-            0.05,
-            pairs_detail(above),
-        ),
-        Claim(
-            pre + "global_pool_below_positions_first",
-            "in the first layer global pooling is below positions as datapoints (every pair)",
-            (pos[:, 0] - glob[:, 0]).min(),
-            ">",
-            0.0,
-            pairs_detail(pos[:, 0] - glob[:, 0]),
-        ),
-        Claim(
-            pre + "resize_area_above_bilinear",
-            "area averaging down to the coarse grid gives a higher "
-            "similarity than bilinear upsampling, in every layer and pair",
-            (area - m["resize_bilinear"]).min(),
-            ">",
-            0.0,
-            pairs_detail((area - m["resize_bilinear"]).min(1)),
-        ),
-        Claim(
-            pre + "resize_area_above_fourier",
-            "area averaging gives a higher similarity than Fourier "
-            "resampling down to the coarse grid, in every layer and pair",
-            (area - m["resize_fourier"]).min(),
-            ">",
-            0.0,
-            pairs_detail((area - m["resize_fourier"]).min(1)),
-        ),
-        Claim(
-            pre + "frequency_first_flat",
-            "the first layer is equally similar at every spatial frequency (range below 0.05, every pair)",
-            m["first_map_range"].max(),
-            "<",
-            0.05,
-            pairs_detail(m["first_map_range"]),
-        ),
-        Claim(
-            pre + "frequency_last_peaks_at_zero",
-            "in the last layer the zero frequency is the most similar "
-            "(lead over the next frequency, every pair)",
-            m["last_zero_lead"].min(),
-            ">",
-            0.0,
-            pairs_detail(m["last_zero_lead"]),
-        ),
-        Claim(
-            pre + "frequency_last_spread",
-            "in the last layer the zero frequency is more similar than the "
-            "least similar frequency by more than 0.2 (every pair)",
-            m["last_zero_spread"].min(),
-            ">",
-            0.2,
-            pairs_detail(m["last_zero_spread"]),
-        ),
-        Claim(
-            pre + "zero_frequency_share_first",
-            "the zero frequency holds under 3% of the first layer's variance (every network)",
-            m["kept_global"][:, 0].max(),
-            "<",
-            0.03,
-            seeds_detail(m["kept_global"][:, 0]),
-        ),
-        Claim(
-            pre + "contrast_grows",
-            "the margin of the lowest frequencies over the highest grows with depth "
-            "(Spearman correlation with the layer index above 0.8, every pair)",
-            depth_rank(m["contrast"]).min(),
-            ">",
-            0.8,
-            pairs_detail(depth_rank(m["contrast"])),
-        ),
-        Claim(
-            pre + "contrast_first",
-            "in the first layer the low-frequency margin is under 0.03 (every pair)",
-            m["contrast"][:, 0].max(),
-            "<",
-            0.03,
-            pairs_detail(m["contrast"][:, 0]),
-        ),
-        Claim(
-            pre + "contrast_last",
-            "in the last layer the low-frequency margin exceeds 0.06 (every pair)",
-            m["contrast"][:, -1].min(),
-            ">",
-            0.06,
-            pairs_detail(m["contrast"][:, -1]),
-        ),
-        Claim(
-            pre + "pool4_first",
-            "pooling to 4x4 keeps under 90% of the first layer's variance (every network)",
-            m["kept_4x4"][:, 0].max(),
-            "<",
-            0.9,
-            seeds_detail(m["kept_4x4"][:, 0]),
-        ),
-        Claim(
-            pre + "pool4_last",
-            "pooling to 4x4 keeps over 90% of the last layer's variance (every network)",
-            m["kept_4x4"][:, -1].min(),
-            ">",
-            0.9,
-            seeds_detail(m["kept_4x4"][:, -1]),
-        ),
-    ]
+    measured = {
+        "accuracy": (data.test_accuracy, seeds),
+        "positions_meaningful": (pos[:, 0], pairs),
+        "subsample_inflates": (m["sub_first"].min(1), pairs),
+        "subsample_eighth": (np.abs(m["sub_eighth"]).max(1), pairs),
+        "pool_discards_early": (kept[:, :3].max(1), seeds),
+        "pool_keeps_last": (kept[:, -1], seeds),
+        "pool_grows_with_depth": (depth_rank(kept), seeds),
+        "positions_first_layer_highest": (pos[:, 0] - pos[:, 1:].max(1), pairs),
+        "global_pool_flat": (np.ptp(glob, axis=1), pairs),
+        "global_pool_above_positions": ((glob[:, 1:] - pos[:, 1:]).min(1), pairs),
+        "global_pool_below_positions_first": (pos[:, 0] - glob[:, 0], pairs),
+        "resize_area_above_bilinear": ((area - m["resize_bilinear"]).min(1), pairs),
+        "resize_area_above_fourier": ((area - m["resize_fourier"]).min(1), pairs),
+        "frequency_first_flat": (m["first_map_range"], pairs),
+        "frequency_last_peaks_at_zero": (m["last_zero_lead"], pairs),
+        "frequency_last_spread": (m["last_zero_spread"], pairs),
+        "zero_frequency_share_first": (kept[:, 0], seeds),
+        "contrast_grows": (depth_rank(contrast), pairs),
+        "contrast_first": (contrast[:, 0], pairs),
+        "contrast_last": (contrast[:, -1], pairs),
+        "pool4_first": (m["kept_4x4"][:, 0], seeds),
+        "pool4_last": (m["kept_4x4"][:, -1], seeds),
+    }
     if "positions_init" in m:
-        d_init = np.abs(m["positions_init"][:, 0] - pos[:, 0])
-        learned = m["contrast"][:, -1] - m["contrast_init"].max(1)
-        out += [
-            Claim(
-                pre + "pool_untrained",
-                "in the untrained networks global pooling keeps less than 5% of every "
-                "layer's variance (every network)",
-                m["kept_global_init"].max(),
-                "<",
-                0.05,
-                seeds_detail(m["kept_global_init"].max(1)),
-            ),
-            Claim(
-                pre + "first_layer_not_learned",
-                "with positions as datapoints the untrained networks' first "
-                "layer is within 0.02 of the trained value (every pair)",
-                d_init.max(),
-                "<",
-                0.02,
-                pairs_detail(d_init),
-            ),
-            Claim(
-                pre + "contrast_learned",
-                "the trained last layer's low-frequency margin exceeds the untrained "
-                "networks' margin in every layer by more than 0.02 (every pair)",
-                learned.min(),
-                ">",
-                0.02,
-                pairs_detail(learned),
-            ),
-        ]
-    return out
+        measured["pool_untrained"] = (m["kept_global_init"].max(1), seeds)
+        measured["first_layer_not_learned"] = (np.abs(m["positions_init"][:, 0] - pos[:, 0]), pairs)
+        measured["contrast_learned"] = (contrast[:, -1] - m["contrast_init"].max(1), pairs)
+    return claims_table("conv_pair.", CLAIMS, measured)
 
 
 # --------------------------------------------------------------------------- unpacking
@@ -562,8 +484,8 @@ class ConvPairData:
                 A, B = self.acts(layer, a), self.acts(layer, b)
                 half = (A.shape[1] // 2, A.shape[2] // 2)
                 B_half = average_pool(B, half, positions="grid")
-                for key, (grid, method) in _RESIZE_ROUTES.items():
-                    resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, method=method)).mean)
+                for key, (grid, mode) in _RESIZE_ROUTES.items():
+                    resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, mode=mode)).mean)
             for key, sims in resized.items():
                 rows.setdefault(key, []).append(np.array(sims))
             freqs = None
@@ -622,10 +544,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     ConvPairData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, ConvPairConfig)
     return ConvPairData(
-        config=cfg if cfg is not None else ConvPairConfig(),
+        config=cfg,
         arrays=arrays,
         layers=tuple(str(v) for v in arrays["layers"]),
         seeds=tuple(int(v) for v in arrays["seeds"]),

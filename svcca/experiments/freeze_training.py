@@ -57,7 +57,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult, current_scale
+from ._cache import ExperimentResult, arrays_and_config, current_scale
 from ._claims import Claim
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
@@ -617,11 +617,10 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     FreezeTrainingData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, FreezeTrainingConfig)
     runs = [r for r in RUNS if f"{r}_test_accuracy" in arrays]  # the controls came with schema 3
     return FreezeTrainingData(
-        config=cfg if cfg is not None else FreezeTrainingConfig(),
+        config=cfg,
         seeds=tuple(int(s) for s in arrays["seeds"]),
         frozen_layers=tuple(str(v) for v in arrays["frozen_layers"]),
         freeze_fractions=np.asarray(arrays["freeze_fractions"]),

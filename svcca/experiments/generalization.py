@@ -61,7 +61,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import DEFAULT_MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
 
 __all__ = [
@@ -783,48 +783,25 @@ class GeneralizationData:
           ``pwcca.separation_beats_cca_svcca``: the other measures (Sections 4 and 5 and the first
           exercise).
         """
-        from ._claims import Claim
+        from ._claims import claims_table
 
-        p = "generalization."
         G, M = self.group("G"), self.group("M")
         hidden = list(self.hidden_layers)
         first, last = hidden[0], hidden[-1]
         gaps = {m: self.gap(m, last) for m in self.measures}
-        claims = [
-            Claim(
-                p + "fit",
-                "every network fits the labels it was trained on (fraction that reached the target)",
-                float(self.reached_target.mean()),
-                ">=",
-                1.0,
-                details={"min_train_accuracy": float(self.train_accuracy.min())},
+        measured: dict[str, Any] = {
+            "fit": (self.reached_target.mean(), {"min_train_accuracy": self.train_accuracy.min()}),
+            "test_accuracy_g": self.test_accuracy[G].min(),
+            "test_accuracy_m": self.test_accuracy[M].max(),
+            "epochs_ratio": (
+                self.epochs[M].mean() / self.epochs[G].mean(),
+                {"epochs_g": self.epochs[G].mean(), "epochs_m": self.epochs[M].mean()},
             ),
-            Claim(
-                p + "test_accuracy_g",
-                "generalizing networks classify the test digits well (lowest test accuracy)",
-                float(self.test_accuracy[G].min()),
-                ">",
-                0.94,
-            ),
-            Claim(
-                p + "test_accuracy_m",
-                "memorizing networks stay near chance on the test set (highest test accuracy)",
-                float(self.test_accuracy[M].max()),
-                "<",
-                0.2,
-            ),
-            Claim(
-                p + "epochs_ratio",
-                "memorizing takes more than twice as many epochs as generalizing (ratio of means)",
-                float(self.epochs[M].mean() / self.epochs[G].mean()),
-                ">",
-                2.0,
-                details={"epochs_g": float(self.epochs[G].mean()), "epochs_m": float(self.epochs[M].mean())},
-            ),
-        ]
+        }
         if "pwcca" in self.measures:
             g_first, g_last = self.gap("pwcca", first), gaps["pwcca"]
-            changes = [self.gap_change("pwcca", a, b) for a, b in zip(hidden[:-1], hidden[1:])]
+            steps = list(zip(hidden[:-1], hidden[1:]))
+            changes = [self.gap_change("pwcca", a, b) for a, b in steps]
             mm_gm = self.gap("pwcca", last, ("MM", "GM"))
             close = max(
                 abs(float(self.mean("pwcca", "MM", [h])[0] - self.mean("pwcca", "GM", [h])[0]))
@@ -833,192 +810,69 @@ class GeneralizationData:
             naive = self.naive_interval_widths("pwcca", last)
             netboot = {k: (lambda b: b.high - b.low)(self.intervals("pwcca", k, [last])[0]) for k in KINDS}
             widths = {k: netboot[k] / naive[k] if naive[k] > 0 else math.inf for k in KINDS}
-            claims += [
-                Claim(
-                    p + "pwcca.gap_last",
-                    f"PWCCA: GG above MM in {last} (lower end of the 95% interval of GG - MM)",
-                    g_last.low,
-                    ">",
-                    0.05,
-                    details={"gap": g_last.difference, "high": g_last.high},
-                ),
-                Claim(
-                    p + "pwcca.gap_grows",
-                    "PWCCA: the GG - MM gap grows from each hidden layer to the next "
-                    "(smallest lower end of the 95% interval of the change)",
+            measured |= {
+                "pwcca.gap_last": (g_last.low, {"gap": g_last.difference, "high": g_last.high}),
+                "pwcca.gap_grows": (
                     min(c.low for c in changes),
-                    ">",
-                    0.0,
-                    details={
-                        f"change_{a}_{b}": c.observed
-                        for (a, b), c in zip(zip(hidden[:-1], hidden[1:]), changes)
-                    },
+                    {f"change_{a}_{b}": c.observed for (a, b), c in zip(steps, changes)},
                 ),
-                Claim(
-                    p + "pwcca.gap_first_small",
-                    f"PWCCA: the gap in {first} is under 0.4 of the gap in {last} (ratio)",
+                "pwcca.gap_first_small": (
                     g_first.difference / g_last.difference,
-                    "<",
-                    0.4,
-                    details={"gap_first": g_first.difference, "gap_last": g_last.difference},
+                    {"gap_first": g_first.difference, "gap_last": g_last.difference},
                 ),
-                Claim(
-                    p + "pwcca.mm_above_gm_last",
-                    f"PWCCA: MM slightly above GM in {last} (MM - GM; the lower end of its 95% "
-                    "interval, in the details, is positive but close to zero)",
-                    mm_gm.difference,
-                    ">",
-                    0.0,
-                    details={"low": mm_gm.low, "high": mm_gm.high},
-                ),
-                Claim(
-                    p + "pwcca.mm_gm_close",
-                    "PWCCA: MM and GM stay close in every hidden layer (largest |MM - GM|)",
-                    close,
-                    "<",
-                    0.05,
-                ),
-                Claim(
-                    p + "pwcca.cohens_d",
-                    f"PWCCA: the spread between pairs is tiny next to the gap in {last} "
-                    "(Cohen's d over pairs)",
-                    g_last.cohens_d,
-                    ">",
-                    5.0,
-                ),
-                Claim(
-                    p + "pwcca.permutation_p",
-                    f"PWCCA: the exact permutation test of GG - MM in {last} (p-value)",
-                    float(g_last.p_value),
-                    "<",
-                    0.01,
-                ),
-                Claim(
-                    p + "pwcca.bootstrap_wider",
-                    f"the network-bootstrap interval of each kind's mean in {last} is wider than the "
-                    "t-interval over pairs (smallest ratio of widths)",
-                    min(widths.values()),
-                    ">",
-                    1.0,
-                    details={f"ratio_{k}": v for k, v in widths.items()},
-                ),
-            ]
+                "pwcca.mm_above_gm_last": (mm_gm.difference, {"low": mm_gm.low, "high": mm_gm.high}),
+                "pwcca.mm_gm_close": close,
+                "pwcca.cohens_d": g_last.cohens_d,
+                "pwcca.permutation_p": float(g_last.p_value),
+                "pwcca.bootstrap_wider": (min(widths.values()), {f"ratio_{k}": v for k, v in widths.items()}),
+            }
         if "cca" in self.measures:
             firsts = [float(self.mean("cca", k, [first])[0]) for k in KINDS]
-            mm_gm_cca = abs(float(self.mean("cca", "MM", [last])[0] - self.mean("cca", "GM", [last])[0]))
-            claims += [
-                Claim(
-                    p + "cca.first_spread",
-                    f"mean CCA: GG, MM and GM within a narrow band in {first} (max - min)",
-                    max(firsts) - min(firsts),
-                    "<",
-                    0.03,
+            measured |= {
+                "cca.first_spread": max(firsts) - min(firsts),
+                "cca.gap_last": gaps["cca"].low,
+                "cca.mm_gm_close": abs(
+                    float(self.mean("cca", "MM", [last])[0] - self.mean("cca", "GM", [last])[0])
                 ),
-                Claim(
-                    p + "cca.gap_last",
-                    f"mean CCA: GG above MM in {last} (lower end of the 95% interval)",
-                    gaps["cca"].low,
-                    ">",
-                    0.03,
-                ),
-                Claim(
-                    p + "cca.mm_gm_close",
-                    f"mean CCA: MM and GM close in {last} (|MM - GM|)",
-                    mm_gm_cca,
-                    "<",
-                    0.05,
-                ),
-            ]
+            }
         if "cka" in self.measures:
             cka_mm_gm = self.gap("cka", last, ("MM", "GM"))
-            claims.append(
-                Claim(
-                    p + "cka.mm_above_gm_last",
-                    f"linear CKA: MM far above GM in {last} (lower end of the 95% interval of MM - GM)",
-                    cka_mm_gm.low,
-                    ">",
-                    0.2,
-                    details={"difference": cka_mm_gm.difference},
-                )
-            )
+            measured["cka.mm_above_gm_last"] = (cka_mm_gm.low, {"difference": cka_mm_gm.difference})
             if "pwcca" in self.measures:
-                claims.append(
-                    Claim(
-                        p + "cka.gap_larger",
-                        f"linear CKA's GG - MM gap in {last} is larger than PWCCA's (difference)",
-                        gaps["cka"].difference - gaps["pwcca"].difference,
-                        ">",
-                        0.0,
-                    )
-                )
+                measured["cka.gap_larger"] = gaps["cka"].difference - gaps["pwcca"].difference
+        n_h = len(hidden)
+        early = hidden[: max(1, n_h - 1)]
         if "svcca" in self.measures:
             sv = {k: self.mean("svcca", k, hidden) for k in KINDS}
             dims_g, dims_m = self.svcca_dims("G").mean(0), self.svcca_dims("M").mean(0)
-            n_h = len(hidden)
-            early = hidden[: max(1, n_h - 1)]
-            claims += [
-                Claim(
-                    p + "svcca.gm_above_mm",
-                    "SVCCA (99%): GM above MM in every hidden layer (smallest GM - MM)",
-                    float(np.min(sv["GM"] - sv["MM"])),
-                    ">",
-                    0.05,
-                ),
-                Claim(
-                    p + "svcca.gm_level_with_gg",
-                    f"SVCCA (99%): GM about level with GG in {', '.join(early)} (smallest GM - GG)",
-                    float(np.min(sv["GM"][: len(early)] - sv["GG"][: len(early)])),
-                    ">",
-                    -0.03,
-                ),
-                Claim(
-                    p + "svcca.dims_more",
-                    "memorizing networks keep more directions than generalizing ones in every hidden "
-                    "layer (smallest ratio of the mean counts)",
+            measured |= {
+                "svcca.gm_above_mm": float(np.min(sv["GM"] - sv["MM"])),
+                "svcca.gm_level_with_gg": float(np.min(sv["GM"][: len(early)] - sv["GG"][: len(early)])),
+                "svcca.dims_more": (
                     float(np.min(dims_m[:n_h] / dims_g[:n_h])),
-                    ">",
-                    1.0,
-                    details={f"ratio_{h}": float(dims_m[i] / dims_g[i]) for i, h in enumerate(hidden)},
+                    {f"ratio_{h}": float(dims_m[i] / dims_g[i]) for i, h in enumerate(hidden)},
                 ),
-            ]
-        claims.append(
-            Claim(
-                p + "all_measures.gap_last",
-                f"every measure puts GG above MM in {last} (smallest lower end of the 95% intervals)",
-                min(g.low for g in gaps.values()),
-                ">",
-                0.0,
-                details={m: g.low for m, g in gaps.items()},
-            )
+            }
+        measured["all_measures.gap_last"] = (
+            min(g.low for g in gaps.values()),
+            {m: g.low for m, g in gaps.items()},
         )
         if "cka" in self.measures and len(self.measures) > 1:
-            claims.append(
-                Claim(
-                    p + "cka.largest_gap",
-                    f"in raw units, linear CKA has the largest GG - MM gap in {last} "
-                    "(its gap minus the largest other measure's)",
-                    gaps["cka"].difference - max(g.difference for m, g in gaps.items() if m != "cka"),
-                    ">",
-                    0.0,
-                    details={m: g.difference for m, g in gaps.items()},
-                )
+            measured["cka.largest_gap"] = (
+                gaps["cka"].difference - max(g.difference for m, g in gaps.items() if m != "cka"),
+                {m: g.difference for m, g in gaps.items()},
             )
         if "pwcca" in self.measures and ({"cca", "svcca"} & set(self.measures)):
             sep = {
                 m: g.difference / (g.high - g.low) if g.high > g.low else math.inf for m, g in gaps.items()
             }
-            claims.append(
-                Claim(
-                    p + "pwcca.separation_beats_cca_svcca",
-                    f"relative to its interval's width, PWCCA separates GG from MM in {last} better "
-                    "than mean CCA and SVCCA (its gap/width minus the larger of theirs)",
-                    sep["pwcca"] - max(v for m, v in sep.items() if m in ("cca", "svcca")),
-                    ">",
-                    0.0,
-                    details=sep,
-                )
+            measured["pwcca.separation_beats_cca_svcca"] = (
+                sep["pwcca"] - max(v for m, v in sep.items() if m in ("cca", "svcca")),
+                sep,
             )
-        return claims
+        return claims_table(
+            "generalization.", CLAIMS, measured, first=first, last=last, early=", ".join(early)
+        )
 
     def svcca_dims(self, group: str) -> np.ndarray:
         """Directions SVCCA keeps (``keep`` of the variance) per network of ``group`` and layer,
@@ -1033,6 +887,97 @@ class GeneralizationData:
             g, m, x = (float(self.mean(measure, k, [layer])[0]) for k in KINDS)
             lines.append(f"{layer:<8}" + "".join(f"{v:>8.{digits}f}" for v in (g, m, x, g - m)))
         return "\n".join(lines)
+
+
+#: Chapter 6's claims: name -> (relation, bound, statement); ``{first}``, ``{last}`` and
+#: ``{early}`` name the hidden layers (see :meth:`GeneralizationData.claims`).
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "fit": (">=", 1.0, "every network fits the labels it was trained on (fraction that reached the target)"),
+    "test_accuracy_g": (
+        ">",
+        0.94,
+        "generalizing networks classify the test digits well (lowest test accuracy)",
+    ),
+    "test_accuracy_m": (
+        "<",
+        0.2,
+        "memorizing networks stay near chance on the test set (highest test accuracy)",
+    ),
+    "epochs_ratio": (
+        ">",
+        2.0,
+        "memorizing takes more than twice as many epochs as generalizing (ratio of means)",
+    ),
+    "pwcca.gap_last": (">", 0.05, "PWCCA: GG above MM in {last} (lower end of the 95% interval of GG - MM)"),
+    "pwcca.gap_grows": (
+        ">",
+        0.0,
+        "PWCCA: the GG - MM gap grows from each hidden layer to the next "
+        "(smallest lower end of the 95% interval of the change)",
+    ),
+    "pwcca.gap_first_small": (
+        "<",
+        0.4,
+        "PWCCA: the gap in {first} is under 0.4 of the gap in {last} (ratio)",
+    ),
+    "pwcca.mm_above_gm_last": (
+        ">",
+        0.0,
+        "PWCCA: MM slightly above GM in {last} (MM - GM; the lower end of its 95% "
+        "interval, in the details, is positive but close to zero)",
+    ),
+    "pwcca.mm_gm_close": ("<", 0.05, "PWCCA: MM and GM stay close in every hidden layer (largest |MM - GM|)"),
+    "pwcca.cohens_d": (
+        ">",
+        5.0,
+        "PWCCA: the spread between pairs is tiny next to the gap in {last} (Cohen's d over pairs)",
+    ),
+    "pwcca.permutation_p": ("<", 0.01, "PWCCA: the exact permutation test of GG - MM in {last} (p-value)"),
+    "pwcca.bootstrap_wider": (
+        ">",
+        1.0,
+        "the network-bootstrap interval of each kind's mean in {last} is wider than the "
+        "t-interval over pairs (smallest ratio of widths)",
+    ),
+    "cca.first_spread": ("<", 0.03, "mean CCA: GG, MM and GM within a narrow band in {first} (max - min)"),
+    "cca.gap_last": (">", 0.03, "mean CCA: GG above MM in {last} (lower end of the 95% interval)"),
+    "cca.mm_gm_close": ("<", 0.05, "mean CCA: MM and GM close in {last} (|MM - GM|)"),
+    "cka.mm_above_gm_last": (
+        ">",
+        0.2,
+        "linear CKA: MM far above GM in {last} (lower end of the 95% interval of MM - GM)",
+    ),
+    "cka.gap_larger": (">", 0.0, "linear CKA's GG - MM gap in {last} is larger than PWCCA's (difference)"),
+    "svcca.gm_above_mm": (">", 0.05, "SVCCA (99%): GM above MM in every hidden layer (smallest GM - MM)"),
+    "svcca.gm_level_with_gg": (
+        ">",
+        -0.03,
+        "SVCCA (99%): GM about level with GG in {early} (smallest GM - GG)",
+    ),
+    "svcca.dims_more": (
+        ">",
+        1.0,
+        "memorizing networks keep more directions than generalizing ones in every hidden "
+        "layer (smallest ratio of the mean counts)",
+    ),
+    "all_measures.gap_last": (
+        ">",
+        0.0,
+        "every measure puts GG above MM in {last} (smallest lower end of the 95% intervals)",
+    ),
+    "cka.largest_gap": (
+        ">",
+        0.0,
+        "in raw units, linear CKA has the largest GG - MM gap in {last} "
+        "(its gap minus the largest other measure's)",
+    ),
+    "pwcca.separation_beats_cca_svcca": (
+        ">",
+        0.0,
+        "relative to its interval's width, PWCCA separates GG from MM in {last} better "
+        "than mean CCA and SVCCA (its gap/width minus the larger of theirs)",
+    ),
+}
 
 
 def _check_confidence(confidence: Any) -> None:
@@ -1054,10 +999,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     GeneralizationData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, GeneralizationConfig)
     return GeneralizationData(
-        config=cfg if cfg is not None else GeneralizationConfig(),
+        config=cfg,
         arrays=arrays,
         layers=tuple(str(v) for v in arrays["layers"]),
         measures=tuple(str(v) for v in arrays["measures"]),

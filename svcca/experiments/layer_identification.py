@@ -59,7 +59,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from .._measures import MEASURES as REGISTERED
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
@@ -837,10 +837,9 @@ def unpack(
     ``n_classes``, ``dataset``, ``input_shape``; with ``store_activations``, one
     ``acts__s<seed>__<layer>`` array ``(n_eval, n_features)`` per network and layer.
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, LayerIdentificationConfig)
     return LayerIdentificationData(
-        config=cfg if cfg is not None else LayerIdentificationConfig(),
+        config=cfg,
         arrays=arrays,
         measures=tuple(str(v) for v in arrays["measures"]),
         layers=tuple(str(v) for v in arrays["layers"]),

@@ -76,7 +76,7 @@ import numpy as np
 
 from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
-from ._cache import SCALES, ExperimentResult, current_scale
+from ._cache import SCALES, ExperimentResult, arrays_and_config, current_scale
 from ._claims import Claim, claim_details
 from ._toolbox import TrainingConfig, check_seeds
 
@@ -1403,9 +1403,7 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     LearningDynamicsData
         The run of the first seed, with every seed's run in ``runs``.
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
-    cfg = cfg if cfg is not None else LearningDynamicsConfig()
+    arrays, cfg = arrays_and_config(result, config, LearningDynamicsConfig)
     spe = int(arrays["steps_per_epoch"])
     steps = np.asarray(arrays["steps"])
     seeds = tuple(int(s) for s in arrays["seeds"])

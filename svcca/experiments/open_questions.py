@@ -62,8 +62,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult
-from ._claims import Claim, claim_details
+from ._cache import ExperimentResult, arrays_and_config
+from ._claims import Claim, claim_details, claims_table
 from ._toolbox import ThreadLimitedConfig, check_seeds
 
 __all__ = [
@@ -521,161 +521,38 @@ class OpenQuestionsData:
 
     def claims(self) -> list[Claim]:
         """The chapter's claims, each the worst case over seeds (see the module docstring)."""
-        p = "open_questions."
-        seeds = {f"seed {s}": i for i, s in enumerate(self.seeds)}
-
-        def per_seed(values: Any) -> dict[str, float]:
-            return claim_details(seeds, np.asarray(values, dtype=np.float64)[list(seeds.values())])
-
+        seeds = [f"seed {s}" for s in self.seeds]
         cca_code = self["ae_cca"][:, 2].min(axis=1)
-        cka_code_out = self["ae_cka"][:, 2, 4]
         k8 = self.compression(8)
         full = self["compression_full"]
         gen, mem = self["dyn_gen"], self["dyn_mem"]
-        share = self.single_neuron_share()
-        needed = self.neurons_needed()
-        bn_cka = self["types_cka"][:, 0]
-        relu_cca = self["types_cca"][:, 1]
         names = self.conv_layers
         source = names.index("conv3")
         cka_rec, svcca_rec = self["recording_cka"][:, 0], self["recording_svcca"][:, 0]
         cka_peak_gap = cka_rec[:, source] - np.delete(cka_rec, source, axis=1).max(axis=1)
         mean_rec = cka_rec.mean(axis=0)
-        mean_gap = mean_rec[source] - np.delete(mean_rec, source).max()
-        ptp_gap = np.ptp(cka_rec, axis=1) - np.ptp(svcca_rec, axis=1)
-        return [
-            Claim(
-                p + "ae.mse",
-                "the autoencoder reconstructs the test images with error below 0.5 "
-                "(unit-variance pixels), in every seed",
-                self["ae_mse"].max(),
-                "<",
-                0.5,
-                per_seed(self["ae_mse"]),
+        pca_pls = k8["pca"] - k8["pls (labels)"]
+        measured = {
+            "ae.mse": (self["ae_mse"], seeds),
+            "ae.cca_code_everywhere": (cca_code, seeds),
+            "ae.cka_code_vs_output": (self["ae_cka"][:, 2, 4], seeds),
+            "compression.pca_pls_keep_accuracy": (np.minimum(k8["pca"], k8["pls (labels)"]) - full, seeds),
+            "compression.random_worse": (k8["pca"] - k8["random"], seeds),
+            "compression.pca_pls_close": (np.abs(pca_pls).max(), claim_details(seeds, pca_pls)),
+            "dynamics.gen_grows": (gen[:, -1] - gen[:, 0], seeds),
+            "dynamics.gen_above_mem": (gen[:, -1] - mem[:, -1], seeds),
+            "dynamics.mem_unfinished": (self["dyn_mem_train_accuracy"], seeds),
+            "neurons.single_share_min": (self.single_neuron_share().min(axis=1), seeds),
+            "neurons.needed_vary": ([len(set(row.tolist())) for row in self.neurons_needed()], seeds),
+            "layer_types.bn_visible_to_cka": (self["types_cka"][:, 0], seeds),
+            "layer_types.relu_visible_to_cca": (self["types_cca"][:, 1], seeds),
+            "recording.cka_peaks_at_source": (
+                mean_rec[source] - np.delete(mean_rec, source).max(),
+                claim_details(seeds, cka_peak_gap),
             ),
-            Claim(
-                p + "ae.cca_code_everywhere",
-                "by mean CCA the code is a near-exact linear image of "
-                "every layer (smallest entry of its row above 0.98), in every seed",
-                cca_code.min(),
-                ">",
-                0.98,
-                per_seed(cca_code),
-            ),
-            Claim(
-                p + "ae.cka_code_vs_output",
-                "by linear CKA the code and the reconstruction are not alike (below 0.95), in every seed",
-                cka_code_out.max(),
-                "<",
-                0.95,
-                per_seed(cka_code_out),
-            ),
-            Claim(
-                p + "compression.pca_pls_keep_accuracy",
-                "8 of 128 PCA or PLS directions keep the "
-                "accuracy within 5 points of the full network, in every seed (worst accuracy change)",
-                (np.minimum(k8["pca"], k8["pls (labels)"]) - full).min(),
-                ">",
-                -0.05,
-                per_seed(np.minimum(k8["pca"], k8["pls (labels)"]) - full),
-            ),
-            Claim(
-                p + "compression.random_worse",
-                "8 random directions do worse than 8 PCA directions, in every seed (accuracy gap)",
-                (k8["pca"] - k8["random"]).min(),
-                ">",
-                0.0,
-                per_seed(k8["pca"] - k8["random"]),
-            ),
-            Claim(
-                p + "compression.pca_pls_close",
-                "with 8 directions PCA and PLS are within 2 points of each other, in every seed",
-                np.abs(k8["pca"] - k8["pls (labels)"]).max(),
-                "<",
-                0.02,
-                per_seed(k8["pca"] - k8["pls (labels)"]),
-            ),
-            Claim(
-                p + "dynamics.gen_grows",
-                "the generalizing pair ends more similar than it started "
-                "(PWCCA, last minus first checkpoint), in every pair",
-                (gen[:, -1] - gen[:, 0]).min(),
-                ">",
-                0.0,
-                per_seed(gen[:, -1] - gen[:, 0]),
-            ),
-            Claim(
-                p + "dynamics.gen_above_mem",
-                "at the end the generalizing pair is more similar than "
-                "the memorizing pair (PWCCA gap), in every pair",
-                (gen[:, -1] - mem[:, -1]).min(),
-                ">",
-                0.0,
-                per_seed(gen[:, -1] - mem[:, -1]),
-            ),
-            Claim(
-                p + "dynamics.mem_unfinished",
-                "the memorizing networks have not finished memorizing (largest training accuracy below 1)",
-                self["dyn_mem_train_accuracy"].max(),
-                "<",
-                1.0,
-                per_seed(self["dyn_mem_train_accuracy"]),
-            ),
-            Claim(
-                p + "neurons.single_share_min",
-                "the best single neuron carries at least 35% of the "
-                "layer's held-out correlation with every digit, in every seed",
-                share.min(),
-                ">=",
-                0.35,
-                per_seed(share.min(axis=1)),
-            ),
-            Claim(
-                p + "neurons.needed_vary",
-                "the digits need different numbers of neurons to reach 90% "
-                "of the layer (fewest distinct counts over seeds)",
-                min(len(set(row.tolist())) for row in needed),
-                ">",
-                1,
-                per_seed([len(set(row.tolist())) for row in needed]),
-            ),
-            Claim(
-                p + "layer_types.bn_visible_to_cka",
-                "linear CKA between a convolution and its batch "
-                "norm is below 1 by far more than rounding (below 0.9999), in every seed",
-                bn_cka.max(),
-                "<",
-                0.9999,
-                per_seed(bn_cka),
-            ),
-            Claim(
-                p + "layer_types.relu_visible_to_cca",
-                "mean CCA registers the ReLU (below 0.99), in every seed",
-                relu_cca.max(),
-                "<",
-                0.99,
-                per_seed(relu_cca),
-            ),
-            Claim(
-                p + "recording.cka_peaks_at_source",
-                "averaged over the seeds, linear CKA is highest for "
-                "conv3, the layer that drove the recording (gap to the best other layer of the averaged "
-                "profile)",
-                mean_gap,
-                ">",
-                0.0,
-                per_seed(cka_peak_gap),
-            ),
-            Claim(
-                p + "recording.svcca_flatter",
-                "SVCCA's profile over layers is flatter than CKA's "
-                "(range of CKA minus range of SVCCA), in every seed",
-                ptp_gap.min(),
-                ">",
-                0.0,
-                per_seed(ptp_gap),
-            ),
-        ]
+            "recording.svcca_flatter": (np.ptp(cka_rec, axis=1) - np.ptp(svcca_rec, axis=1), seeds),
+        }
+        return claims_table("open_questions.", CLAIMS, measured)
 
     # ---- what the figures show, for one seed -------------------------------------------
     def autoencoder_grid(self, measure: str = "cca", seed_index: int = 0) -> np.ndarray:
@@ -707,6 +584,94 @@ class OpenQuestionsData:
         }
 
 
+#: The chapter's claims: name -> (relation, bound, statement); each is the worst case over
+#: seeds (see :meth:`OpenQuestionsData.claims`).
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "ae.mse": (
+        "<",
+        0.5,
+        "the autoencoder reconstructs the test images with error below 0.5 "
+        "(unit-variance pixels), in every seed",
+    ),
+    "ae.cca_code_everywhere": (
+        ">",
+        0.98,
+        "by mean CCA the code is a near-exact linear image of "
+        "every layer (smallest entry of its row above 0.98), in every seed",
+    ),
+    "ae.cka_code_vs_output": (
+        "<",
+        0.95,
+        "by linear CKA the code and the reconstruction are not alike (below 0.95), in every seed",
+    ),
+    "compression.pca_pls_keep_accuracy": (
+        ">",
+        -0.05,
+        "8 of 128 PCA or PLS directions keep the "
+        "accuracy within 5 points of the full network, in every seed (worst accuracy change)",
+    ),
+    "compression.random_worse": (
+        ">",
+        0.0,
+        "8 random directions do worse than 8 PCA directions, in every seed (accuracy gap)",
+    ),
+    "compression.pca_pls_close": (
+        "<",
+        0.02,
+        "with 8 directions PCA and PLS are within 2 points of each other, in every seed",
+    ),
+    "dynamics.gen_grows": (
+        ">",
+        0.0,
+        "the generalizing pair ends more similar than it started "
+        "(PWCCA, last minus first checkpoint), in every pair",
+    ),
+    "dynamics.gen_above_mem": (
+        ">",
+        0.0,
+        "at the end the generalizing pair is more similar than "
+        "the memorizing pair (PWCCA gap), in every pair",
+    ),
+    "dynamics.mem_unfinished": (
+        "<",
+        1.0,
+        "the memorizing networks have not finished memorizing (largest training accuracy below 1)",
+    ),
+    "neurons.single_share_min": (
+        ">=",
+        0.35,
+        "the best single neuron carries at least 35% of the "
+        "layer's held-out correlation with every digit, in every seed",
+    ),
+    "neurons.needed_vary": (
+        ">",
+        1,
+        "the digits need different numbers of neurons to reach 90% "
+        "of the layer (fewest distinct counts over seeds)",
+    ),
+    "layer_types.bn_visible_to_cka": (
+        "<",
+        0.9999,
+        "linear CKA between a convolution and its batch "
+        "norm is below 1 by far more than rounding (below 0.9999), in every seed",
+    ),
+    "layer_types.relu_visible_to_cca": ("<", 0.99, "mean CCA registers the ReLU (below 0.99), in every seed"),
+    "recording.cka_peaks_at_source": (
+        ">",
+        0.0,
+        "averaged over the seeds, linear CKA is highest for "
+        "conv3, the layer that drove the recording (gap to the best other layer of the averaged "
+        "profile)",
+    ),
+    "recording.svcca_flatter": (
+        ">",
+        0.0,
+        "SVCCA's profile over layers is flatter than CKA's "
+        "(range of CKA minus range of SVCCA), in every seed",
+    ),
+}
+
+
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> OpenQuestionsData:
     """Named access to the arrays of an open-questions run.
 
@@ -730,10 +695,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     ``types_cca`` and ``types_cka`` (consecutive :data:`LAYER_STEPS`); ``recording_svcca``
     and ``recording_cka`` (sources x ``conv_layers``).
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, OpenQuestionsConfig)
     return OpenQuestionsData(
-        config=cfg if cfg is not None else OpenQuestionsConfig(),
+        config=cfg,
         arrays=arrays,
         seeds=tuple(int(v) for v in arrays["seeds"]),
     )

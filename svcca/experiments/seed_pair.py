@@ -4,8 +4,8 @@ The data behind the methods chapters (1, 3 and 4 of the book): a few networks of
 architecture, trained on the same data from different seeds, and the same networks at
 initialisation as a baseline. Every layer is recorded over an evaluation set large enough
 for CCA, and each hidden layer is replaced by its projection onto its top ``k`` directions
-(PCA, SVCCA, CCA or random) to measure how much of the layer the network really uses
-(Raghu et al. 2017, "intrinsic dimensionality").
+(PCA, SVCCA, CCA or random), or reduced to ``k`` of its neurons, to measure how much of the
+layer the network really uses (Raghu et al. 2017, "intrinsic dimensionality").
 
 Presets (``SeedPairConfig.for_scale``):
 
@@ -20,8 +20,8 @@ chapters 1, 3 and 4 say about these networks as effects checked on every network
 seeds: ``seed_pair.cca.*`` (trained pairs above untrained pairs for every summary, SVCCA
 and PWCCA, and untrained pairs above the permutation null; the learned part of PWCCA grows
 with depth; few samples inflate CCA), ``seed_pair.methods.*`` (an eighth of the principal
-or SVCCA directions recovers the accuracy; random directions lag in the first hidden layer
-and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
+or SVCCA directions recovers the accuracy; random directions and single neurons lag in the
+first hidden layer and catch up deeper; the 99%-variance cut is conservative) and ``seed_pair.significance.*``
 (chance levels, permutation and bootstrap facts, Bartlett counts). Their bounds are the
 ``default`` preset's.
 
@@ -45,7 +45,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import TrainingConfig, check_seeds, probe_inputs
 
 __all__ = [
@@ -59,8 +59,10 @@ __all__ = [
     "unpack",
 ]
 
-#: Direction families a layer can be projected onto.
-METHODS = ("pca", "svcca", "cca", "random")
+#: Direction families a layer can be projected onto: directions (principal, SVCCA, CCA,
+#: random) and, as the SVCCA paper's baseline, single neurons (in random order, or the
+#: neurons of largest variance first).
+METHODS = ("pca", "svcca", "cca", "random", "neurons", "top_neurons")
 
 _SEP = "__"
 
@@ -94,8 +96,9 @@ class SeedPairConfig(TrainingConfig):
         Layers to project (None: every layer but the logits).
     ks : tuple of int
         Numbers of kept directions; values above a layer's number of directions are capped.
-    methods : tuple of str, default ("pca", "svcca", "cca", "random")
-        Direction families (:data:`METHODS`).
+    methods : tuple of str, default ("pca", "svcca", "cca", "random", "neurons", "top_neurons")
+        Direction families (:data:`METHODS`); ``"neurons"`` and ``"top_neurons"`` keep single
+        neurons (:func:`direction_weights`).
     keep : float, default 0.99
         Variance SVCCA keeps before its CCA.
     fit_shift : int, default 1
@@ -291,11 +294,13 @@ def direction_weights(
 
     Parameters
     ----------
-    method : {"pca", "svcca", "cca", "random"}
+    method : {"pca", "svcca", "cca", "random", "neurons", "top_neurons"}
         ``"pca"``: principal directions by variance; ``"svcca"``/``"cca"``: canonical
         directions of ``X`` against ``Y`` (the same layer of another network), by
         correlation, after (SVCCA) or without an SVD reduction; ``"random"``: Gaussian
-        random directions.
+        random directions; ``"neurons"``: single neurons (columns of the identity) in
+        random order, ``"top_neurons"``: by decreasing variance; neurons constant on the
+        fitting data (dead) are left out.
     X : array of shape (n_samples, n_features)
         The layer's activations on the fitting data.
     Y : array of shape (n_samples, n_features_y), optional
@@ -303,13 +308,14 @@ def direction_weights(
     keep : float, default 0.99
         SVCCA's kept variance.
     rng : None, int or numpy.random.Generator
-        For ``"random"``.
+        For ``"random"`` and ``"neurons"``.
 
     Returns
     -------
     numpy.ndarray of shape (n_features, n_directions)
         ``n_directions`` is the number the method provides (the rank for PCA and CCA,
-        ``min(x_dims, y_dims)`` for SVCCA, ``n_features`` for random).
+        ``min(x_dims, y_dims)`` for SVCCA, ``n_features`` for random, the neurons that
+        vary for the neuron families).
 
     Examples
     --------
@@ -319,6 +325,8 @@ def direction_weights(
     >>> W = direction_weights("pca", X)
     >>> W.shape, int(np.argmax(np.abs(W[:, 0])))
     ((5, 5), 0)
+    >>> direction_weights("top_neurons", X)[:, 0].tolist()   # the loudest neuron first
+    [1.0, 0.0, 0.0, 0.0, 0.0]
     """
     import svcca
 
@@ -330,6 +338,13 @@ def direction_weights(
         return np.asarray(svcca.pca(X).components).T
     if method == "random":
         return check_rng(rng).standard_normal((X.shape[1], X.shape[1]))
+    if method in ("neurons", "top_neurons"):
+        live = np.flatnonzero(np.ptp(X, axis=0) > 0)  # a dead neuron carries nothing
+        if method == "neurons":
+            order = check_rng(rng).permutation(live)
+        else:
+            order = live[np.argsort(-X[:, live].var(axis=0), kind="stable")]
+        return np.eye(X.shape[1])[:, order]
     if Y is None:
         raise ValueError(f"method={method!r} needs the partner layer Y; got Y=None")
     Y = np.asarray(Y, dtype=np.float64)
@@ -629,10 +644,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     SeedPairData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, SeedPairConfig)
     return SeedPairData(
-        config=cfg if cfg is not None else SeedPairConfig(),
+        config=cfg,
         arrays=arrays,
         layers=tuple(str(v) for v in arrays["layers"]),
         seeds=tuple(int(v) for v in arrays["seeds"]),
@@ -655,12 +669,10 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     import svcca
     from svcca import stats
 
-    from ._claims import Claim, claim_details
+    from ._claims import claim_details, claims_table
 
-    pre = "seed_pair.cca."
     cfg = d.config
-    hidden = d.layers[:-1]
-    layer = hidden[len(hidden) // 2]
+    layer = d.middle_layer
     pairs = d.pairs()
     labels = [f"{a}-{b}" for a, b in pairs]
     rng = np.random.default_rng([cfg.seed, 1])
@@ -764,168 +776,33 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
             for L in d.layers
         ]
     )
-    return [
-        Claim(
-            pre + "accuracy",
-            "every trained network classifies the test digits with over 90% accuracy",
-            d.test_accuracy.min(),
-            ">",
-            0.9,
-            claim_details(d.seeds, d.test_accuracy),
-        ),
-        Claim(
-            pre + "untrained_near_chance",
-            "the untrained networks are near chance (below 30%)",
-            d.init_accuracy.max(),
-            "<",
-            0.3,
-            claim_details(d.seeds, d.init_accuracy),
-        ),
-        Claim(
-            pre + "few_samples_inflate",
-            f"on the 500 plain test images the trained pairs' mean CCA ({layer}) "
-            "is more than 0.05 above its value on the shifted probe (every pair)",
-            min(inflate),
-            ">",
-            0.05,
-            claim_details(labels, inflate),
-        ),
-        Claim(
-            pre + "summaries_rank_trained_first",
-            "every summary (mean, truncated mean, Yanai's R2, Pillai per "
-            "direction) ranks the trained pair above the untrained pair (smallest gap, every pair)",
-            min(summary_gap),
-            ">",
-            0.0,
-            claim_details(labels, summary_gap),
-        ),
-        Claim(
-            pre + "pillai_above_chance",
-            "the trained pairs' Pillai trace is more than 5 times its chance level (every pair)",
-            min(pillai_ratio),
-            ">",
-            5.0,
-            claim_details(labels, pillai_ratio),
-        ),
-        Claim(
-            pre + "untrained_above_permutation",
-            "the top 5 correlations of the untrained pair lie above the "
-            "permutation null's 97.5% quantile (smallest lead)",
-            perm_lead,
-            ">",
-            0.0,
-        ),
-        Claim(
-            pre + "variance_weighted_measures_move",
-            "SVCCA, linear CKA and PLS each move by more than 0.02 "
-            "under per-neuron scaling or an invertible map (smallest move)",
-            min(moved.values()),
-            ">",
-            0.02,
-            moved,
-        ),
-        Claim(
-            pre + "pwcca_moves_little",
-            "PWCCA moves by less than 0.01 under the same maps",
-            pw_moved,
-            "<",
-            0.01,
-        ),
-        Claim(
-            pre + "svcca_keeps_few",
-            "at 99% variance SVCCA keeps fewer than half of the layer's directions (every pair)",
-            max(kept_frac),
-            "<",
-            0.5,
-            claim_details(labels, kept_frac),
-        ),
-        Claim(
-            pre + "svcca_keep_trained_above_untrained",
-            "every trained pair beats every untrained pair at every kept variance (smallest gap)",
-            (by_keep["trained"].min(0) - by_keep["init"].max(0)).min(),
-            ">",
-            0.0,
-            claim_details(keeps, by_keep["trained"].min(0) - by_keep["init"].max(0)),
-        ),
-        Claim(
-            pre + "svcca_depends_on_keep",
-            "the trained pairs' mean SVCCA moves by more than 0.1 as the kept variance varies",
-            np.ptp(by_keep["trained"].mean(0)),
-            ">",
-            0.1,
-        ),
-        Claim(
-            pre + "pwcca_above_mean",
-            "PWCCA lies above the plain mean CCA (every pair)",
-            min(pw_over_mean),
-            ">",
-            0.0,
-            claim_details(labels, pw_over_mean),
-        ),
-        Claim(
-            pre + "pwcca_trained_above_untrained",
-            "in every layer every trained pair is more similar (PWCCA) "
-            "than every untrained pair (smallest gap)",
-            (pw["trained"].min(0) - pw["init"].max(0)).min(),
-            ">",
-            0.0,
-            claim_details(d.layers, pw["trained"].min(0) - pw["init"].max(0)),
-        ),
-        Claim(
-            pre + "pwcca_untrained_above_null",
-            "in every layer every untrained pair is above the permutation "
-            "null's 97.5% quantile (smallest gap)",
-            (pw["init"].min(0) - null_hi).min(),
-            ">",
-            0.0,
-            claim_details(d.layers, pw["init"].min(0) - null_hi),
-        ),
-        Claim(
-            pre + "pwcca_trained_high",
-            "the trained pairs' mean PWCCA exceeds 0.8 in every layer",
-            pw["trained"].mean(0).min(),
-            ">",
-            0.8,
-            claim_details(d.layers, pw["trained"].mean(0)),
-        ),
-        Claim(
-            pre + "learned_gap_grows",
-            "the learned part of the similarity (trained minus untrained PWCCA) is "
-            "larger in the last hidden layer than in the first, by more than 0.1",
-            gap[-2] - gap[0],
-            ">",
-            0.1,
-            claim_details(d.layers, gap),
-        ),
-        Claim(
-            pre + "learned_gap_first",
-            "the learned part exceeds 0.05 in the first hidden layer",
-            gap[0],
-            ">",
-            0.05,
-        ),
-        Claim(
-            pre + "learned_gap_last_hidden",
-            "the learned part exceeds 0.2 in the last hidden layer",
-            gap[-2],
-            ">",
-            0.2,
-        ),
-        Claim(
-            pre + "pwcca_side_small",
-            "the side PWCCA weighs by moves its value by less than 0.02 in every layer",
-            np.ptp(sides, axis=1).max(),
-            "<",
-            0.02,
-        ),
-        Claim(
-            pre + "pwcca_side_same_conclusion",
-            "with every side, the trained pair stays above the untrained pair in every layer (smallest gap)",
-            (sides[:, :, 0] - sides[:, :, 1]).min(),
-            ">",
-            0.0,
-        ),
-    ]
+    return claims_table(
+        "seed_pair.cca.",
+        CCA_CLAIMS,
+        {
+            "accuracy": (d.test_accuracy, d.seeds),
+            "untrained_near_chance": (d.init_accuracy, d.seeds),
+            "few_samples_inflate": (inflate, labels),
+            "summaries_rank_trained_first": (summary_gap, labels),
+            "pillai_above_chance": (pillai_ratio, labels),
+            "untrained_above_permutation": perm_lead,
+            "variance_weighted_measures_move": moved,
+            "pwcca_moves_little": pw_moved,
+            "svcca_keeps_few": (kept_frac, labels),
+            "svcca_keep_trained_above_untrained": (by_keep["trained"].min(0) - by_keep["init"].max(0), keeps),
+            "svcca_depends_on_keep": np.ptp(by_keep["trained"].mean(0)),
+            "pwcca_above_mean": (pw_over_mean, labels),
+            "pwcca_trained_above_untrained": (pw["trained"].min(0) - pw["init"].max(0), d.layers),
+            "pwcca_untrained_above_null": (pw["init"].min(0) - null_hi, d.layers),
+            "pwcca_trained_high": (pw["trained"].mean(0), d.layers),
+            "learned_gap_grows": (gap[-2] - gap[0], claim_details(d.layers, gap)),
+            "learned_gap_first": gap[0],
+            "learned_gap_last_hidden": gap[-2],
+            "pwcca_side_small": np.ptp(sides, axis=1).max(),
+            "pwcca_side_same_conclusion": (sides[:, :, 0] - sides[:, :, 1]).min(),
+        },
+        layer=layer,
+    )
 
 
 def _methods_claims(d: SeedPairData) -> list[Any]:
@@ -933,9 +810,8 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     import svcca
 
     from ..nn import record
-    from ._claims import Claim, claim_details
+    from ._claims import claims_table
 
-    pre = "seed_pair.methods."
     full = float(d.test_accuracy.mean())
     hidden = d.id_layers
     first, deep = hidden[0], hidden[1:]
@@ -972,98 +848,83 @@ def _methods_claims(d: SeedPairData) -> list[Any]:
     # random neurons against principal directions (exercise)
     net = d.network(d.seeds[0])
     X1 = record(net, fit_images, [first])[first].astype(np.float64)
-    live = np.flatnonzero(np.ptp(X1, axis=0) > 0)
-    chosen = np.random.default_rng([d.config.seed, 3]).permutation(live)
-    select = np.eye(X1.shape[1])[:, chosen]
+    select = direction_weights("neurons", X1, rng=np.random.default_rng([d.config.seed, 3]))
     curves1 = d.intrinsic_dimensionality(first)[1]["pca"]
     k_n = int(ks[kidx(8)])
     neurons = projected_accuracy(net, first, *fit_projection(X1, select, k_n), test_set)
     pca_n = float(curves1[kidx(k_n), 0])
+    return claims_table(
+        "seed_pair.methods.",
+        METHODS_CLAIMS,
+        {
+            "pca_recovers": pca_short,
+            "svcca_recovers": svcca_short,
+            "one_direction_short": one_dir,
+            "four_directions_drop": drop_4_16,
+            "random_behind_pca_first": random_gap_first,
+            "random_behind_canonical_first": canonical_lead(first),
+            "random_catches_up_deeper": lead_deep,
+            "variance_cut_conservative": (ratio, d.seeds),
+            "deeper_lower_dimensional": (deeper_lower, d.seeds),
+            "random_neurons_weak": (
+                pca_n - neurons,
+                {"random neurons": neurons, "principal directions": pca_n},
+            ),
+        },
+        first=first,
+        k_n=k_n,
+    ) + _neuron_claims(d, at, k8)
+
+
+def _neuron_claims(d: SeedPairData, at: Callable[[str, str, int], float], k8: Mapping[str, int]) -> list[Any]:
+    """Chapter 3: the SVCCA paper's comparison of top SVCCA directions with single neurons.
+
+    ``at(layer, method, k)`` is the mean accuracy over the networks with ``k`` directions;
+    ``k8`` an eighth of each hidden layer's width. Empty when the run has no neuron curves.
+    """
+    from ._claims import Claim
+
+    families = ("neurons", "top_neurons")
+    if not set(families) <= set(d.id_methods):
+        return []
+    pre = "seed_pair.methods."
+    hidden = d.id_layers
+    first, deep = hidden[0], hidden[1:]
+
+    def lead(L: str, k: int) -> float:
+        """SVCCA's lead over the better of the two neuron baselines with ``k`` kept."""
+        return at(L, "svcca", k) - max(at(L, f, k) for f in families)
+
+    k16 = {L: max(1, d.width(L) // 16) for L in hidden}
+    lead16 = {L: lead(L, k16[L]) for L in hidden}
+    lag8 = {L: -lead(L, k8[L]) for L in deep}
     return [
         Claim(
-            pre + "pca_recovers",
-            "in every hidden layer the top eighth of the principal directions recovers "
-            "the accuracy to within 0.02 (largest shortfall)",
-            max(pca_short.values()),
-            "<",
-            0.02,
-            pca_short,
-        ),
-        Claim(
-            pre + "svcca_recovers",
-            "the SVCCA directions shared with another network recover it to within "
-            "0.02 with as many directions (largest shortfall)",
-            max(svcca_short.values()),
-            "<",
-            0.02,
-            svcca_short,
-        ),
-        Claim(
-            pre + "one_direction_short",
-            "one principal direction is far from enough: accuracy more than 0.3 "
-            "below full in every hidden layer",
-            min(one_dir.values()),
+            pre + "svcca_beats_neurons_first",
+            f"in {first}, with an eighth of the directions, the top SVCCA directions recover more "
+            "than 0.03 more accuracy than as many single neurons, random or of largest variance",
+            lead(first, k8[first]),
             ">",
-            0.3,
-            one_dir,
+            0.03,
+            {f: at(first, f, k8[first]) for f in ("svcca", *families)},
         ),
         Claim(
-            pre + "four_directions_drop",
-            f"in {first}, 4 principal directions give more than 0.1 less accuracy than 16",
-            drop_4_16,
+            pre + "svcca_beats_neurons_sixteenth",
+            "with a sixteenth of the directions, the top SVCCA directions are ahead of both neuron "
+            "baselines in every hidden layer (smallest lead)",
+            min(lead16.values()),
             ">",
-            0.1,
+            0.01,
+            lead16,
         ),
         Claim(
-            pre + "random_behind_pca_first",
-            f"in {first}, random directions fall more than 0.1 behind PCA at k = 8",
-            random_gap_first,
-            ">",
-            0.1,
-        ),
-        Claim(
-            pre + "random_behind_canonical_first",
-            f"in {first}, with an eighth of the directions, random "
-            "directions are more than 0.04 behind both CCA and SVCCA",
-            canonical_lead(first),
-            ">",
-            0.04,
-        ),
-        Claim(
-            pre + "random_catches_up_deeper",
-            "in the deeper hidden layers, with an eighth of the directions, "
-            "random directions are within 0.025 of CCA and SVCCA (largest lag)",
-            max(lead_deep.values()),
+            pre + "neurons_catch_up_deeper",
+            "in the deeper hidden layers, with an eighth of the directions, single neurons are within "
+            "0.025 of the top SVCCA directions (largest lag)",
+            max(lag8.values()),
             "<",
             0.025,
-            lead_deep,
-        ),
-        Claim(
-            pre + "variance_cut_conservative",
-            f"the 99%-variance cut keeps more than 4 times the eighth of "
-            f"{first}'s directions that recovers the accuracy (every network)",
-            min(ratio),
-            ">",
-            4.0,
-            claim_details(d.seeds, ratio),
-        ),
-        Claim(
-            pre + "deeper_lower_dimensional",
-            "the 99%-variance cut keeps fewer directions in the last hidden "
-            "layer than in the first (every network)",
-            min(deeper_lower),
-            ">",
-            0,
-            claim_details(d.seeds, deeper_lower),
-        ),
-        Claim(
-            pre + "random_neurons_weak",
-            f"{k_n} random neurons of {first} recover more than 0.1 less accuracy "
-            f"than {k_n} principal directions",
-            pca_n - neurons,
-            ">",
-            0.1,
-            {"random neurons": neurons, "principal directions": pca_n},
+            lag8,
         ),
     ]
 
@@ -1073,12 +934,10 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     import svcca
     from svcca import stats
 
-    from ._claims import Claim, claim_details
+    from ._claims import claim_details, claims_table
 
-    pre = "seed_pair.significance."
     seed = d.config.seed
-    hidden = d.layers[:-1]
-    layer = hidden[len(hidden) // 2]
+    layer = d.middle_layer
     s0, s1 = d.seeds[:2]
     X, Y = d.acts(layer, s0), d.acts(layer, s1)
     Xi, Yi = d.acts(layer, s0, "init"), d.acts(layer, s1, "init")
@@ -1100,27 +959,25 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
         if m == "cka":
             spectrum_shift = abs(shape.mean - spectrum.mean)
     boot = {
-        state: [
-            stats.bootstrap_ci(d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_resamples=20, rng=seed)
+        (state, method): [
+            stats.bootstrap_ci(
+                d.acts(L, s0, state), d.acts(L, s1, state), "cca", n_resamples=20, method=method, rng=seed
+            )
             for L in d.layers
         ]
         for state in ("trained", "init")
+        for method in ("percentile", "basic")
     }
-
-    def basic(b: Any) -> tuple[float, float, float]:
-        q_lo, q_med, q_hi = np.quantile(b.bootstrap_distribution, [0.025, 0.5, 0.975])
-        return 2 * b.observed - q_med, 2 * b.observed - q_hi, 2 * b.observed - q_lo
-
-    bias = np.array([[b.bias for b in boot[state][:-1]] for state in ("trained", "init")])
-    miss = max(b.low - b.observed for b in boot["trained"])
-    tr = np.array([basic(b) for b in boot["trained"]])
-    ut = np.array([basic(b) for b in boot["init"]])
+    bias = np.array([[b.bias for b in boot[state, "percentile"][:-1]] for state in ("trained", "init")])
+    miss = max(b.low - b.observed for b in boot["trained", "percentile"])
+    tr = np.array([(b.low, b.high) for b in boot["trained", "basic"]])
+    ut = np.array([(b.low, b.high) for b in boot["init", "basic"]])
     across = np.array(
         [[svcca.cca(d.acts(L, a), d.acts(L, b)).similarity for L in d.layers] for a, b in d.pairs()]
     )
-    widths = tr[:, 2] - tr[:, 1]
+    widths = tr[:, 1] - tr[:, 0]
     seed_range = np.ptp(across, axis=0)
-    se = max(b.standard_error for b in boot["trained"])
+    se = max(b.standard_error for b in boot["trained", "percentile"])
     frac = {}
     for name, (U, V) in {"trained": (X, Y), "untrained": (Xi, Yi)}.items():
         res = svcca.cca(U, V)
@@ -1133,98 +990,226 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
         )
         for L in d.layers
     }
-    return [
-        Claim(
-            pre + "untrained_above_chance",
-            "for mean CCA, SVCCA and linear CKA the untrained pair is more than "
-            "0.2 above every chance level (smallest gap)",
-            min(over_chance.values()),
-            ">",
-            0.2,
-            over_chance,
-        ),
-        Claim(
-            pre + "trained_above_untrained",
-            "the trained pair is above the untrained pair for every measure (smallest gap)",
-            min(trained_lead.values()),
-            ">",
-            0.0,
-            trained_lead,
-        ),
-        Claim(
-            pre + "cka_spectrum_matters",
-            "for linear CKA the spectrum-matched chance level differs from the "
-            "shape-matched one by more than 0.01",
-            spectrum_shift,
-            ">",
-            0.01,
-        ),
-        Claim(
-            pre + "permutation_smallest_p",
-            "no shuffle of 100 reaches the observed similarity, so p is the "
-            "smallest value 100 shuffles allow (smallest lead over the largest shuffle)",
-            min(perm_lead.values()),
-            ">",
-            0.0,
-            perm_lead,
-        ),
-        Claim(
-            pre + "bootstrap_bias_positive",
-            "resampling inflates CCA in every hidden layer, trained or untrained (smallest bias)",
-            bias.min(),
-            ">",
-            0.0,
-        ),
-        Claim(
-            pre + "percentile_misses",
-            "in at least one layer the percentile interval lies entirely above the "
-            "observed value (largest lead of its lower end)",
-            miss,
-            ">",
-            0.0,
-        ),
-        Claim(
-            pre + "intervals_separate",
-            "the basic intervals of trained and untrained pairs never overlap (smallest gap)",
-            (tr[:, 1] - ut[:, 2]).min(),
-            ">",
-            0.0,
-            claim_details(d.layers, tr[:, 1] - ut[:, 2]),
-        ),
-        Claim(
-            pre + "seeds_wider_than_bootstrap",
-            "on average over layers the spread over pairs of seeds is wider "
-            "than the bootstrap interval (ratio of the means)",
-            seed_range.mean() / widths.mean(),
-            ">",
-            1.0,
-            claim_details(d.layers, seed_range / widths),
-        ),
-        Claim(
-            pre + "bootstrap_se_small",
-            "the bootstrap standard error is below 0.01 in every layer",
-            se,
-            "<",
-            0.01,
-        ),
-        Claim(
-            pre + "bartlett_most_significant",
-            f"Bartlett's test finds more than 60% of the correlations of "
-            f"{layer} significant, trained and untrained (smallest fraction)",
-            min(frac.values()),
-            ">",
-            0.6,
-            frac,
-        ),
-        Claim(
-            pre + "untrained_cka_significant",
-            "the untrained pair's linear CKA beats all 50 shuffles in every layer (smallest lead)",
-            min(untrained_lead.values()),
-            ">",
-            0.0,
-            untrained_lead,
-        ),
-    ]
+    return claims_table(
+        "seed_pair.significance.",
+        SIGNIFICANCE_CLAIMS,
+        {
+            "untrained_above_chance": over_chance,
+            "trained_above_untrained": trained_lead,
+            "cka_spectrum_matters": spectrum_shift,
+            "permutation_smallest_p": perm_lead,
+            "bootstrap_bias_positive": bias.min(),
+            "percentile_misses": miss,
+            "intervals_separate": (tr[:, 0] - ut[:, 1], d.layers),
+            "seeds_wider_than_bootstrap": (
+                seed_range.mean() / widths.mean(),
+                claim_details(d.layers, seed_range / widths),
+            ),
+            "bootstrap_se_small": se,
+            "bartlett_most_significant": frac,
+            "untrained_cka_significant": untrained_lead,
+        },
+        layer=layer,
+    )
 
 
+#: The book's claims about the seed pair, one table per chapter: name -> (relation, bound,
+#: statement); ``{layer}`` is the middle hidden layer, ``{first}`` the first hidden layer and
+#: ``{k_n}`` the number of random neurons compared (see :meth:`SeedPairData.claims`).
+CCA_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "accuracy": (">", 0.9, "every trained network classifies the test digits with over 90% accuracy"),
+    "untrained_near_chance": ("<", 0.3, "the untrained networks are near chance (below 30%)"),
+    "few_samples_inflate": (
+        ">",
+        0.05,
+        "on the 500 plain test images the trained pairs' mean CCA ({layer}) "
+        "is more than 0.05 above its value on the shifted probe (every pair)",
+    ),
+    "summaries_rank_trained_first": (
+        ">",
+        0.0,
+        "every summary (mean, truncated mean, Yanai's R2, Pillai per "
+        "direction) ranks the trained pair above the untrained pair (smallest gap, every pair)",
+    ),
+    "pillai_above_chance": (
+        ">",
+        5.0,
+        "the trained pairs' Pillai trace is more than 5 times its chance level (every pair)",
+    ),
+    "untrained_above_permutation": (
+        ">",
+        0.0,
+        "the top 5 correlations of the untrained pair lie above the "
+        "permutation null's 97.5% quantile (smallest lead)",
+    ),
+    "variance_weighted_measures_move": (
+        ">",
+        0.02,
+        "SVCCA, linear CKA and PLS each move by more than 0.02 "
+        "under per-neuron scaling or an invertible map (smallest move)",
+    ),
+    "pwcca_moves_little": ("<", 0.01, "PWCCA moves by less than 0.01 under the same maps"),
+    "svcca_keeps_few": (
+        "<",
+        0.5,
+        "at 99% variance SVCCA keeps fewer than half of the layer's directions (every pair)",
+    ),
+    "svcca_keep_trained_above_untrained": (
+        ">",
+        0.0,
+        "every trained pair beats every untrained pair at every kept variance (smallest gap)",
+    ),
+    "svcca_depends_on_keep": (
+        ">",
+        0.1,
+        "the trained pairs' mean SVCCA moves by more than 0.1 as the kept variance varies",
+    ),
+    "pwcca_above_mean": (">", 0.0, "PWCCA lies above the plain mean CCA (every pair)"),
+    "pwcca_trained_above_untrained": (
+        ">",
+        0.0,
+        "in every layer every trained pair is more similar (PWCCA) than every untrained pair (smallest gap)",
+    ),
+    "pwcca_untrained_above_null": (
+        ">",
+        0.0,
+        "in every layer every untrained pair is above the permutation null's 97.5% quantile (smallest gap)",
+    ),
+    "pwcca_trained_high": (">", 0.8, "the trained pairs' mean PWCCA exceeds 0.8 in every layer"),
+    "learned_gap_grows": (
+        ">",
+        0.1,
+        "the learned part of the similarity (trained minus untrained PWCCA) is "
+        "larger in the last hidden layer than in the first, by more than 0.1",
+    ),
+    "learned_gap_first": (">", 0.05, "the learned part exceeds 0.05 in the first hidden layer"),
+    "learned_gap_last_hidden": (">", 0.2, "the learned part exceeds 0.2 in the last hidden layer"),
+    "pwcca_side_small": (
+        "<",
+        0.02,
+        "the side PWCCA weighs by moves its value by less than 0.02 in every layer",
+    ),
+    "pwcca_side_same_conclusion": (
+        ">",
+        0.0,
+        "with every side, the trained pair stays above the untrained pair in every layer (smallest gap)",
+    ),
+}
+METHODS_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "pca_recovers": (
+        "<",
+        0.02,
+        "in every hidden layer the top eighth of the principal directions recovers "
+        "the accuracy to within 0.02 (largest shortfall)",
+    ),
+    "svcca_recovers": (
+        "<",
+        0.02,
+        "the SVCCA directions shared with another network recover it to within "
+        "0.02 with as many directions (largest shortfall)",
+    ),
+    "one_direction_short": (
+        ">",
+        0.3,
+        "one principal direction is far from enough: accuracy more than 0.3 below full in every hidden layer",
+    ),
+    "four_directions_drop": (
+        ">",
+        0.1,
+        "in {first}, 4 principal directions give more than 0.1 less accuracy than 16",
+    ),
+    "random_behind_pca_first": (
+        ">",
+        0.1,
+        "in {first}, random directions fall more than 0.1 behind PCA at k = 8",
+    ),
+    "random_behind_canonical_first": (
+        ">",
+        0.04,
+        "in {first}, with an eighth of the directions, random "
+        "directions are more than 0.04 behind both CCA and SVCCA",
+    ),
+    "random_catches_up_deeper": (
+        "<",
+        0.025,
+        "in the deeper hidden layers, with an eighth of the directions, "
+        "random directions are within 0.025 of CCA and SVCCA (largest lag)",
+    ),
+    "variance_cut_conservative": (
+        ">",
+        4.0,
+        "the 99%-variance cut keeps more than 4 times the eighth of "
+        "{first}'s directions that recovers the accuracy (every network)",
+    ),
+    "deeper_lower_dimensional": (
+        ">",
+        0,
+        "the 99%-variance cut keeps fewer directions in the last hidden "
+        "layer than in the first (every network)",
+    ),
+    "random_neurons_weak": (
+        ">",
+        0.1,
+        "{k_n} random neurons of {first} recover more than 0.1 less accuracy than {k_n} principal directions",
+    ),
+}
+SIGNIFICANCE_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "untrained_above_chance": (
+        ">",
+        0.2,
+        "for mean CCA, SVCCA and linear CKA the untrained pair is more than "
+        "0.2 above every chance level (smallest gap)",
+    ),
+    "trained_above_untrained": (
+        ">",
+        0.0,
+        "the trained pair is above the untrained pair for every measure (smallest gap)",
+    ),
+    "cka_spectrum_matters": (
+        ">",
+        0.01,
+        "for linear CKA the spectrum-matched chance level differs from the "
+        "shape-matched one by more than 0.01",
+    ),
+    "permutation_smallest_p": (
+        ">",
+        0.0,
+        "no shuffle of 100 reaches the observed similarity, so p is the "
+        "smallest value 100 shuffles allow (smallest lead over the largest shuffle)",
+    ),
+    "bootstrap_bias_positive": (
+        ">",
+        0.0,
+        "resampling inflates CCA in every hidden layer, trained or untrained (smallest bias)",
+    ),
+    "percentile_misses": (
+        ">",
+        0.0,
+        "in at least one layer the percentile interval lies entirely above the "
+        "observed value (largest lead of its lower end)",
+    ),
+    "intervals_separate": (
+        ">",
+        0.0,
+        "the basic intervals of trained and untrained pairs never overlap (smallest gap)",
+    ),
+    "seeds_wider_than_bootstrap": (
+        ">",
+        1.0,
+        "on average over layers the spread over pairs of seeds is wider "
+        "than the bootstrap interval (ratio of the means)",
+    ),
+    "bootstrap_se_small": ("<", 0.01, "the bootstrap standard error is below 0.01 in every layer"),
+    "bartlett_most_significant": (
+        ">",
+        0.6,
+        "Bartlett's test finds more than 60% of the correlations of "
+        "{layer} significant, trained and untrained (smallest fraction)",
+    ),
+    "untrained_cka_significant": (
+        ">",
+        0.0,
+        "the untrained pair's linear CKA beats all 50 shuffles in every layer (smallest lead)",
+    ),
+}
 _CLAIM_BUILDERS = {"cca": _cca_claims, "methods": _methods_claims, "significance": _significance_claims}

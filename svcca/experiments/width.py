@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult
+from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import (
     DEFAULT_MEASURES,
     TrainingConfig,
@@ -296,100 +296,32 @@ class WidthData:
         minus untrained, shrinks from the narrowest to the widest network
         (``*.learned_shrinks``) while staying positive (``*.learned_positive``).
         """
-        from ._claims import Claim
+        from ._claims import claims_table
 
-        p = "width."
         lo, hi = self.width_labels[0], self.width_labels[-1]
-        claims = [
-            Claim(
-                p + "test_accuracy",
-                "every trained network classifies the test digits well (lowest test accuracy)",
-                float(self.test_accuracy.min()),
-                ">",
-                0.9,
-            )
-        ]
+        claims = claims_table("width.", CLAIMS, {"test_accuracy": float(self.test_accuracy.min())})
         labels = {"pwcca": "PWCCA", "cka": "linear CKA", "cca": "mean CCA", "svcca": "SVCCA"}
         for m in ("pwcca", "cka"):
             if m not in self.measures:
                 continue
-            name = labels[m]
             t, i, learned = self.mean(m, "trained"), self.mean(m, "init"), self.learned(m)
             rise_t, rise_i = float(t[-1] - t[0]), float(i[-1] - i[0])
-            if m == "cka":
-                claims.append(
-                    Claim(
-                        p + "cka.trained_rises",
-                        f"{name}: trained networks are more similar at width {hi} than at {lo} "
-                        "by more than 0.05",
-                        rise_t,
-                        ">",
-                        0.05,
-                    )
-                )
-            else:
-                claims.append(
-                    Claim(
-                        p + "pwcca.trained_rise_small",
-                        f"{name}: for trained networks the change from width {lo} to {hi} is small "
-                        "(|difference|)",
-                        abs(rise_t),
-                        "<",
-                        0.05,
-                        details={"difference": rise_t},
-                    )
-                )
-            claims += [
-                Claim(
-                    p + f"{m}.init_rises",
-                    f"{name}: untrained networks grow more similar at every step of width (smallest step)",
-                    float(np.min(np.diff(i))),
-                    ">",
-                    0.0,
-                ),
-                Claim(
-                    p + f"{m}.init_rises_faster",
-                    f"{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
-                    "trained ones (untrained rise minus trained rise)",
-                    rise_i - rise_t,
-                    ">",
-                    0.0,
-                    details={"rise_init": rise_i, "rise_trained": rise_t},
-                ),
-                Claim(
-                    p + f"{m}.learned_shrinks",
-                    f"{name}: what training adds (trained minus untrained) shrinks from width {lo} "
-                    f"to {hi} (decrease)",
-                    float(learned[0] - learned[-1]),
-                    ">",
-                    0.1,
-                ),
-                Claim(
-                    p + f"{m}.init_share_rises",
-                    f"{name}: the share of the trained similarity that untrained networks already reach "
-                    f"(untrained / trained) rises by more than 0.15 from width {lo} to {hi}",
+            measured: dict[str, Any] = {
+                "init_rises": float(np.min(np.diff(i))),
+                "init_rises_faster": (rise_i - rise_t, {"rise_init": rise_i, "rise_trained": rise_t}),
+                "learned_shrinks": float(learned[0] - learned[-1]),
+                "init_share_rises": (
                     float(i[-1] / t[-1] - i[0] / t[0]),
-                    ">",
-                    0.15,
-                    details={f"share_{w}": float(v) for w, v in zip(self.width_labels, i / t)},
+                    {f"share_{w}": float(v) for w, v in zip(self.width_labels, i / t)},
                 ),
-                Claim(
-                    p + f"{m}.init_share_widest",
-                    f"{name}: at width {hi} untrained networks reach more than half of the trained "
-                    "similarity (untrained / trained)",
-                    float(i[-1] / t[-1]),
-                    ">",
-                    0.5,
-                ),
-                Claim(
-                    p + f"{m}.learned_positive",
-                    f"{name}: trained networks are more similar than untrained ones at every width "
-                    "(smallest trained minus untrained)",
-                    float(np.min(learned)),
-                    ">",
-                    0.0,
-                ),
-            ]
+                "init_share_widest": float(i[-1] / t[-1]),
+                "learned_positive": float(np.min(learned)),
+            }
+            if m == "cka":
+                measured["trained_rises"] = rise_t
+            else:
+                measured["trained_rise_small"] = (abs(rise_t), {"difference": rise_t})
+            claims += claims_table(f"width.{m}.", MEASURE_CLAIMS, measured, name=labels[m], lo=lo, hi=hi)
         return claims
 
     def table(self, measures: tuple[str, ...] | None = None, *, layer: str | None = None) -> str:
@@ -406,6 +338,64 @@ class WidthData:
         return "\n".join(lines)
 
 
+#: Width's claims (see :meth:`WidthData.claims`): name -> (relation, bound, statement);
+#: :data:`MEASURE_CLAIMS` holds for PWCCA and CKA (``width.<measure>.<claim>``), ``{name}`` is
+#: the measure and ``{lo}``, ``{hi}`` the narrowest and widest width.
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "test_accuracy": (
+        ">",
+        0.9,
+        "every trained network classifies the test digits well (lowest test accuracy)",
+    ),
+}
+MEASURE_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "trained_rises": (
+        ">",
+        0.05,
+        "{name}: trained networks are more similar at width {hi} than at {lo} by more than 0.05",
+    ),
+    "trained_rise_small": (
+        "<",
+        0.05,
+        "{name}: for trained networks the change from width {lo} to {hi} is small (|difference|)",
+    ),
+    "init_rises": (
+        ">",
+        0.0,
+        "{name}: untrained networks grow more similar at every step of width (smallest step)",
+    ),
+    "init_rises_faster": (
+        ">",
+        0.0,
+        "{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
+        "trained ones (untrained rise minus trained rise)",
+    ),
+    "learned_shrinks": (
+        ">",
+        0.1,
+        "{name}: what training adds (trained minus untrained) shrinks from width {lo} to {hi} (decrease)",
+    ),
+    "init_share_rises": (
+        ">",
+        0.15,
+        "{name}: the share of the trained similarity that untrained networks already reach "
+        "(untrained / trained) rises by more than 0.15 from width {lo} to {hi}",
+    ),
+    "init_share_widest": (
+        ">",
+        0.5,
+        "{name}: at width {hi} untrained networks reach more than half of the trained "
+        "similarity (untrained / trained)",
+    ),
+    "learned_positive": (
+        ">",
+        0.0,
+        "{name}: trained networks are more similar than untrained ones at every width "
+        "(smallest trained minus untrained)",
+    ),
+}
+
+
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> WidthData:
     """Named access to the arrays of a width run.
 
@@ -420,10 +410,9 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     -------
     WidthData
     """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
+    arrays, cfg = arrays_and_config(result, config, WidthConfig)
     return WidthData(
-        config=cfg if cfg is not None else WidthConfig(),
+        config=cfg,
         arrays=arrays,
         widths=np.asarray(arrays["widths"], dtype=np.float64),
         seeds=tuple(int(s) for s in arrays["seeds"]),

@@ -20,6 +20,7 @@ from . import (
     learning_dynamics,
     methods,
     open_questions,
+    pwcca_noise,
 )
 
 __all__ = ["FIGURES", "FigureSpec", "load_experiment", "make_figure", "names", "save_figures", "specs"]
@@ -146,7 +147,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "methods-intrinsic-dim", 3, "seed_pair", methods.draw_intrinsic_dimensionality,
         "Test accuracy when the first and last hidden layers are projected onto their top k directions "
-        "(PCA, SVCCA, CCA, random), against the unprojected network.",
+        "(PCA, SVCCA, CCA, random) or reduced to k single neurons (random, or largest variance first), "
+        "against the unprojected network.",
     ),
     FigureSpec(
         "methods-variance", 3, "seed_pair", methods.methods_variance,
@@ -228,6 +230,14 @@ FIGURES: tuple[FigureSpec, ...] = (
         "the same networks at initialisation (PWCCA, linear CKA), and the part training adds "
         "(trained minus untrained). Bars: mean ± one standard deviation over pairs of seeds.",
         {"measures": ("pwcca", "cka")},
+    ),
+    FigureSpec(
+        "pwcca-noise", 6, "pwcca_noise", pwcca_noise.draw_pwcca_noise,
+        "Mean CCA and PWCCA as noise is added to one side of a comparison. Left: a representation "
+        "of a few shared signals gains pure-noise neurons. Right: one network's layer gets noise "
+        "along a growing share of its directions, compared with another network. PWCCA weighted "
+        "by the untouched side moves least; weighted by the noisy side it moves most. Bands: "
+        "mean ± one standard deviation over draws (left) and pairs of networks (right).",
     ),
     FigureSpec(
         "class-sensitivity", 7, "class_sensitivity", _CS.draw_curves,

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ._layout import panel_axes
+
 __all__ = [
     "conv_dft_spectrum",
     "conv_frequency_map",
@@ -224,21 +226,10 @@ def draw_recipes(layers: Sequence[str], recipe_sim: Mapping[str, Mapping[str, An
     -------
     numpy.ndarray of matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     states = list(recipe_sim)
-    if axes is None:
-        _, axes = plt.subplots(
-            1,
-            len(states),
-            figsize=plotting.figure_size("double", aspect=0.38),
-            layout="constrained",
-            sharey=True,
-            squeeze=False,
-        )
-    axes = np.asarray(axes, dtype=object).ravel()
+    axes = panel_axes(axes, len(states), aspect=0.38, sharey=True)
     names = {"trained": "layer, trained networks", "init": "layer, untrained networks"}
     for ax, state in zip(axes, states):
         plotting.plot_group_comparison(
@@ -275,20 +266,10 @@ def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -
     -------
     numpy.ndarray of matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     layers = list(maps)
-    if axes is None:
-        _, axes = plt.subplots(
-            1,
-            len(layers),
-            figsize=plotting.figure_size("double", aspect=0.24),
-            layout="constrained",
-            squeeze=False,
-        )
-    axes = np.asarray(axes, dtype=object).ravel()
+    axes = panel_axes(axes, len(layers), aspect=0.24)
     values = np.concatenate([np.asarray(m, dtype=float).ravel() for m in maps.values()])
     vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
     labels = [str(int(f)) for f in freqs]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from ._layout import panel_axes
 
 __all__ = [
     "GROUP_LABELS",
@@ -72,16 +72,8 @@ def draw_measures(
     data: Any, measures: Any = ("cca", "cka"), axes: Any = None, *, n_resamples: int = 2000
 ) -> Any:
     """:func:`draw_group_comparison` for several measures side by side (legend on the first)."""
-    import matplotlib.pyplot as plt
-
-    from .. import plotting
-
     measures = list(measures)
-    if axes is None:
-        _, axes = plt.subplots(
-            1, len(measures), figsize=plotting.figure_size("double", aspect=0.38), layout="constrained"
-        )
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    axes = panel_axes(axes, len(measures), aspect=0.38)
     for i, (ax, m) in enumerate(zip(axes, measures)):
         draw_group_comparison(data, m, ax=ax, n_resamples=n_resamples, legend=i == 0)
     return axes
@@ -94,15 +86,9 @@ def draw_svcca_caveat(data: Any, axes: Any = None, *, n_resamples: int = 2000) -
     ``min(d_x, d_y)`` correlations, so a pair with one generalizing network averages only
     its best-matched directions: GM comes out above MM.
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
-    if axes is None:
-        _, axes = plt.subplots(
-            1, 2, figsize=plotting.figure_size("double", aspect=0.38), layout="constrained"
-        )
-    axes = np.asarray(axes, dtype=object).ravel()
+    axes = panel_axes(axes, 2, aspect=0.38)
     draw_group_comparison(data, "svcca", ax=axes[0], n_resamples=n_resamples)
     layers = data.hidden_layers
     n = len(layers)
@@ -124,17 +110,11 @@ def draw_width(data: Any, measures: Any = ("pwcca", "cka"), axes: Any = None) ->
 
     Bars: mean ± one standard deviation over the pairs of seeds.
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     measures = list(measures)
     n = len(measures) + 1
-    if axes is None:
-        _, axes = plt.subplots(
-            1, n, figsize=plotting.figure_size("double", aspect=0.36), layout="constrained"
-        )
-    axes = np.asarray(axes, dtype=object).ravel()
+    axes = panel_axes(axes, n, aspect=0.36)
     labels = data.width_labels
     layer = data.layers[-1]
     unit = "units per layer" if data.config.model == "mlp" else "channel multiplier"

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ._layout import panel_axes
+
 __all__ = ["draw_accuracy", "draw_by_layer", "draw_matrices"]
 
 #: Number of layers Kornblith et al. compared per Tiny-10 network (ten layers, logits excluded).
@@ -36,16 +38,10 @@ def draw_accuracy(data: Any, axes: Any = None) -> Any:
     -------
     numpy.ndarray of Axes, shape (2,)
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
     from ..experiments.layer_identification import KORNBLITH2019_TABLE2, PAPER_ROW
 
-    if axes is None:
-        _, axes = plt.subplots(
-            1, 2, figsize=plotting.figure_size("double", aspect=0.36), sharey=True, layout="constrained"
-        )
-    axes = np.asarray(axes).ravel()
+    axes = panel_axes(axes, 2, aspect=0.36, sharey=True)
     labels = _labels(data.measures)
     ours = dict(zip(labels, (data.accuracy(m) for m in data.measures)))
     paper = dict(zip(labels, (KORNBLITH2019_TABLE2[PAPER_ROW[m]] / 100.0 for m in data.measures)))
@@ -70,17 +66,11 @@ def draw_matrices(data: Any, axes: Any = None) -> Any:
     -------
     numpy.ndarray of Axes
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     n = len(data.measures)
-    if axes is None:
-        rows = int(np.ceil(n / 2))
-        _, axes = plt.subplots(
-            rows, 2, figsize=plotting.figure_size("double", aspect=0.42 * rows), layout="constrained"
-        )
-    axes = np.asarray(axes).ravel()
+    rows = int(np.ceil(n / 2))
+    axes = panel_axes(axes, 2, aspect=0.42 * rows, nrows=rows)
     short = [name.replace("conv", "c") if len(data.layers) > 6 else name for name in data.layers]
     for ax, measure, label in zip(axes, data.measures, _labels(data.measures)):
         plotting.plot_similarity_matrix(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from ._layout import panel_axes
 
 __all__ = ["draw_curves", "draw_freeze", "draw_grids"]
 
@@ -58,14 +58,10 @@ def draw_grids(data: Any, axes: Any = None) -> Any:
     -------
     numpy.ndarray of matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     n = len(data.grid_steps)
-    if axes is None:
-        _, axes = plt.subplots(1, n, figsize=plotting.figure_size("double", aspect=0.3), layout="constrained")
-    axes = np.atleast_1d(np.asarray(axes, dtype=object))
+    axes = panel_axes(axes, n, aspect=0.3)
     big = len(data.grid_layers) > 6
     shown = set(data.block_rows.tolist()) if big else None  # small panels: label the block outputs
     for g, ax in enumerate(axes):

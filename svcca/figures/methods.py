@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ._layout import panel_axes
+
 __all__ = [
     "BASELINES",
     "baseline_table",
@@ -46,6 +48,7 @@ __all__ = [
     "draw_toy_spectrum",
     "first_directions",
     "geometry_views",
+    "ID_LABELS",
     "independent_spectra",
     "intro_spectrum",
     "intro_views",
@@ -62,15 +65,8 @@ __all__ = [
     "three_signal_views",
 ]
 
-
-def _subplots(width: str = "single", aspect: float = 0.75, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    from .. import plotting
-
-    return plt.subplots(
-        1, ncols, figsize=plotting.figure_size(width, aspect=aspect), layout="constrained", **kw
-    )
+#: Legend labels of the projection families of :data:`svcca.experiments.seed_pair.METHODS`.
+ID_LABELS = {"neurons": "random neurons", "top_neurons": "neurons, largest variance first"}
 
 
 # --------------------------------------------------------------------------- synthetic data
@@ -465,7 +461,7 @@ def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: An
     from .. import plotting
 
     if ax is None:
-        _, ax = _subplots("double", aspect=0.4)
+        ax = panel_axes(None, 1, aspect=0.4)[0]
     return plotting.plot_similarity_matrix(
         table, list(rows), list(cols), ax=ax, square=False, vmin=None, vmax=None,
         xlabel="transform of the first layer", ylabel="measure", cbar_label="similarity",
@@ -534,12 +530,11 @@ def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
 
     hidden = data.id_layers
     panels = (hidden[0], hidden[-1]) if len(hidden) > 1 else hidden
-    if axes is None:
-        _, axes = _subplots("double", aspect=0.4, ncols=len(panels), sharey=True)
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    axes = panel_axes(axes, len(panels), aspect=0.4, sharey=True)
     full = float(data.test_accuracy.mean())
     for ax, name in zip(axes, panels):
         ks, curves = data.intrinsic_dimensionality(name)
+        curves = {ID_LABELS.get(m, m): c for m, c in curves.items()}
         plotting.plot_intrinsic_dimensionality(
             ks, curves, full_accuracy=full, chance=data.chance, ax=ax, xlabel=f"directions kept in {name}"
         )
@@ -562,9 +557,7 @@ def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
     import svcca
     from svcca import plotting
 
-    if axes is None:
-        _, axes = _subplots("double", aspect=0.35, ncols=len(acts), sharey=True)
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    axes = panel_axes(axes, len(acts), aspect=0.35, sharey=True)
     for ax, (name, A) in zip(axes, acts.items()):
         plotting.plot_explained_variance(
             svcca.pca(np.asarray(A, dtype=np.float64)), keep=0.99, ax=ax, label=name,
@@ -578,7 +571,7 @@ def draw_baselines(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any
     from .. import plotting
 
     if ax is None:
-        _, ax = _subplots("single", aspect=0.85)
+        ax = panel_axes(None, 1, aspect=0.85, width="single")[0]
     return plotting.plot_similarity_matrix(
         table, list(rows), list(cols), ax=ax, square=False,
         xlabel="measure", ylabel="compared with", cbar_label="similarity",

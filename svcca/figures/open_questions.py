@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from ._layout import panel_axes
 
 __all__ = ["draw_autoencoder", "draw_compression", "draw_dynamics", "draw_recording"]
 
@@ -30,16 +30,10 @@ def draw_autoencoder(data: Any, seed_index: int = 0, axes: Any = None) -> Any:
     -------
     numpy.ndarray of matplotlib Axes, shape (2,)
     """
-    import matplotlib.pyplot as plt
-
     from .. import plotting
     from ..experiments.open_questions import AE_LAYERS
 
-    if axes is None:
-        _, axes = plt.subplots(
-            1, 2, figsize=plotting.figure_size("double", aspect=0.42), layout="constrained"
-        )
-    axes = np.asarray(axes, dtype=object).ravel()
+    axes = panel_axes(axes, 2, aspect=0.42)
     for ax, (measure, label) in zip(axes, (("cca", "mean cca"), ("cka", "linear cka"))):
         plotting.plot_similarity_matrix(
             data.autoencoder_grid(measure, seed_index),

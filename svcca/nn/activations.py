@@ -35,6 +35,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from .._validation import check_option
+
 __all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
 
 
@@ -229,7 +231,7 @@ class _HookRecorder:
             raise ValueError(
                 f"module(s) {twice} ran more than once in one forward pass, so their output is ambiguous; "
                 "use torchvision node names instead (see torchvision.models.feature_extraction."
-                "get_graph_node_names, e.g. 'layer1.0.relu_1') with method='fx'"
+                "get_graph_node_names, e.g. 'layer1.0.relu_1') with capture='fx'"
             )
         missing = [n for n in self.layers if n not in self.outputs]
         if missing:
@@ -255,19 +257,18 @@ def _clone_returned_nodes(graph_module: Any) -> None:
     graph_module.recompile()
 
 
-def _resolve_method(model: nn.Module, layers: Sequence[str], method: str) -> str:
-    if method not in ("auto", "hooks", "fx"):
-        raise ValueError(f"method must be one of 'auto', 'hooks', 'fx'; got {method!r}")
+def _resolve_capture(model: nn.Module, layers: Sequence[str], capture: str) -> str:
+    check_option(capture, "capture", ("auto", "hooks", "fx"))
     modules = dict(model.named_modules())
     not_modules = [n for n in layers if n not in modules or n == ""]
-    if method == "hooks" and not_modules:
+    if capture == "hooks" and not_modules:
         raise ValueError(
             f"layer(s) {not_modules} are not submodules of {type(model).__name__}; known layer_names: "
             f"{getattr(model, 'layer_names', None)}"
         )
-    if method == "auto":
+    if capture == "auto":
         return "fx" if not_modules else "hooks"
-    return method
+    return capture
 
 
 def iter_activations(
@@ -280,7 +281,7 @@ def iter_activations(
     pool: Any = None,
     stride: Any = None,
     positions: Any = False,
-    method: str = "auto",
+    capture: str = "auto",
 ) -> Iterator[dict[str, torch.Tensor]]:
     """Yield ``{layer: activations of one batch}`` (samples first, on the device).
 
@@ -304,7 +305,7 @@ def iter_activations(
         As in :func:`record`.
     pool, stride, positions
         As in :func:`record`.
-    method : {"auto", "hooks", "fx"}, default="auto"
+    capture : {"auto", "hooks", "fx"}, default="auto"
         As in :func:`record`.
 
     Yields
@@ -342,9 +343,9 @@ def iter_activations(
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     if isinstance(stride, int) and not isinstance(stride, bool) and stride < 1:
         raise ValueError(f"stride must be a positive int; got {stride}")
-    method = _resolve_method(model, layers, method)
+    capture = _resolve_capture(model, layers, capture)
     device = _model_device(model) if device is None else torch.device(device)
-    return _iterate(model, data, layers, batch_size, device, pool, stride, positions, method)
+    return _iterate(model, data, layers, batch_size, device, pool, stride, positions, capture)
 
 
 def _iterate(
@@ -356,12 +357,12 @@ def _iterate(
     pool: Any,
     stride: Any,
     positions: Any,
-    method: str,
+    capture: str,
 ) -> Iterator[dict[str, torch.Tensor]]:
     was_training = model.training
     model.eval()
     recorder: Any
-    if method == "hooks":
+    if capture == "hooks":
         hooks = _HookRecorder(model, layers)
         recorder = hooks
     else:
@@ -413,7 +414,7 @@ def record(
     positions: Any = False,
     sink: ActivationSink | None = None,
     dtype: Any = None,
-    method: str = "auto",
+    capture: str = "auto",
     progress: bool = False,
 ) -> Any:
     """Record named layers of a model over a dataset.
@@ -447,7 +448,7 @@ def record(
         Receive the batches instead of returning arrays (e.g. a streaming accumulator).
     dtype : numpy dtype, optional
         dtype of the returned arrays (default: as computed, float32 for float32 models).
-    method : {"auto", "hooks", "fx"}, default="auto"
+    capture : {"auto", "hooks", "fx"}, default="auto"
         ``"auto"`` uses forward hooks when every name is a submodule, else torchvision's
         ``create_feature_extractor``.
     progress : bool, default=False
@@ -493,7 +494,7 @@ def record(
         pool=pool,
         stride=stride,
         positions=positions,
-        method=method,
+        capture=capture,
     )
     total = None
     if hasattr(data, "__len__") and not isinstance(data, DataLoader):

@@ -557,14 +557,8 @@ def resnet18(
 
     Parameters
     ----------
-    weights : None, str or torchvision Weights, default=None
-        As in :func:`torchvision_resnet`: ``None`` initialises at random.
-    num_classes : int, optional
-        Output classes for random initialisation (default 1000); not with ``weights``.
-    allow_download : bool, default=True
-        ``False`` fails fast when the pretrained weights are not cached.
-    seed : int, optional
-        Seeds the random initialisation.
+    weights, num_classes, allow_download, seed
+        As in :func:`torchvision_resnet` (``weights=None`` initialises at random).
 
     Returns
     -------
@@ -594,14 +588,8 @@ def resnet50(
 
     Parameters
     ----------
-    weights : None, str or torchvision Weights, default=None
-        As in :func:`torchvision_resnet`: ``None`` initialises at random.
-    num_classes : int, optional
-        Output classes for random initialisation (default 1000); not with ``weights``.
-    allow_download : bool, default=True
-        ``False`` fails fast when the pretrained weights are not cached.
-    seed : int, optional
-        Seeds the random initialisation.
+    weights, num_classes, allow_download, seed
+        As in :func:`torchvision_resnet` (``weights=None`` initialises at random).
 
     Returns
     -------

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._typing import ArrayOrTensor
 from .._validation import check_option
-from ._inputs import as_float, attr, layer_positions, set_layer_ticks
+from ._inputs import as_float, attr, layer_positions, set_layer_ticks, slant_xticklabels
 from ._style import MARK_COLOR, PALETTE, depth_colors, finish_legend, new_axes, plain_log_labels, unit_ylim
 
 if TYPE_CHECKING:
@@ -467,10 +467,7 @@ def plot_layer_identification(
         bars = ax.bar(x, vals, color=PALETTE[0], width=0.65)
         ax.set_xticks(x, names)
         if len(names) > 4 and max(len(n) for n in names) > 6:
-            for t in ax.get_xticklabels():
-                t.set_rotation(30)
-                t.set_horizontalalignment("right")
-                t.set_rotation_mode("anchor")
+            slant_xticklabels(ax, 30)
         if annotate:
             ax.bar_label(bars, fmt="%.2f", padding=1.5, fontsize="small")
         ax.grid(False, axis="x")

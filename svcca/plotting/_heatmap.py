@@ -10,7 +10,7 @@ from matplotlib.patches import Rectangle
 from .._backend import to_numpy
 from .._typing import ArrayOrTensor
 from .._validation import check_option
-from ._inputs import as_float, attr
+from ._inputs import as_float, attr, slant_xticklabels
 from ._style import new_axes
 
 if TYPE_CHECKING:
@@ -171,10 +171,7 @@ def plot_similarity_matrix(
     ax.tick_params(length=0)
     ax.tick_params(axis="y", labelrotation=0)
     if cols is not None and n_cols > 5 and max(len(s) for s in cols) > 3:
-        for t in ax.get_xticklabels():
-            t.set_rotation(45)
-            t.set_horizontalalignment("right")
-            t.set_rotation_mode("anchor")
+        slant_xticklabels(ax, 45)
     if mask is not None:
         for i, j in zip(*np.nonzero(mask)):
             if mask_style == "hatch":

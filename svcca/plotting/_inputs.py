@@ -72,6 +72,14 @@ def layer_positions(layers: Any, n: int, name: str = "layers") -> tuple[np.ndarr
     return np.arange(n, dtype=float), [str(v) for v in labels]
 
 
+def slant_xticklabels(ax: Any, angle: float) -> None:
+    """Rotate the x tick labels by ``angle`` degrees, each anchored at its right end under its tick."""
+    for t in ax.get_xticklabels():
+        t.set_rotation(angle)
+        t.set_horizontalalignment("right")
+        t.set_rotation_mode("anchor")
+
+
 def set_layer_ticks(ax: Any, x: np.ndarray, labels: list[str] | None, axis: str = "x") -> None:
     """Categorical layer ticks; long labels on crowded axes are rotated."""
     if labels is None:
@@ -79,10 +87,7 @@ def set_layer_ticks(ax: Any, x: np.ndarray, labels: list[str] | None, axis: str 
     if axis == "x":
         ax.set_xticks(x, labels)
         if len(labels) > 5 and max(len(s) for s in labels) > 3:
-            for t in ax.get_xticklabels():
-                t.set_rotation(45)
-                t.set_ha("right")
-                t.set_rotation_mode("anchor")
+            slant_xticklabels(ax, 45)
     else:
         ax.set_yticks(x, labels)
 
