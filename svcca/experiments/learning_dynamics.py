@@ -10,7 +10,7 @@ at a glance, together with the block patterns that batch norm (a per-channel aff
 invisible to CCA) and residual connections (a block's output contains its input) create.
 Morcos et al. (2018) report the same bottom-up order for recurrent language models.
 
-Three model kinds, one config (``model=``):
+Five model kinds, one config (``model=``):
 
 * ``"conv"``: a plain conv net with batch norm (:class:`svcca.nn.models.ConvNet`); conv
   layers with spatial positions as datapoints ``(n_images * height * width, channels)``;
@@ -18,7 +18,9 @@ Three model kinds, one config (``model=``):
 * ``"lstm"``: a character- or word-level LSTM language model
   (:class:`svcca.nn.models.LSTMLanguageModel`); every sequence position is a datapoint;
 * ``"mlp"``: a fully connected network (:class:`svcca.nn.models.MLP`), the counter-example:
-  on the digits its hidden layers converge in no consistent order.
+  on the digits its hidden layers converge in no consistent order;
+* ``"plain"``: the ResNet's control, a :class:`svcca.nn.models.ConvNet` with its widths,
+  depth and strides but no shortcuts (:func:`plain_arch`), measured as the conv net.
 
 For the image models each conv layer is also measured after global average pooling (one
 datapoint per image, ``similarity_pooled``): the representation the classifier reads, and
@@ -90,6 +92,7 @@ __all__ = [
     "depth_correlation",
     "grid_layers",
     "layer_label",
+    "plain_arch",
     "unpack",
 ]
 
