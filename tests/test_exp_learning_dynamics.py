@@ -115,7 +115,7 @@ def test_conv_and_batch_norm_outputs_are_the_same_layer_for_cca():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"model": "gru"}, "model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'gru'"),
+        ({"model": "gru"}, "model must be one of 'conv', 'resnet', 'lstm', 'mlp', 'plain'; got 'gru'"),
         ({"dataset": "stdlib"}, "dataset for model='conv' must be one of 'digits', 'cifar10'; got 'stdlib'"),
         ({"epochs": 0}, "epochs must be an int >= 1; got 0"),
         ({"early_checkpoints": 1}, "early_checkpoints must be an int >= 2; got 1"),
@@ -149,12 +149,15 @@ def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
         "resnet": "cifar10",
         "lstm": "ptb",
         "mlp": "cifar10",
+        "plain": "cifar10",
     }
     assert all(c.device == "cuda" for c in full.values())
     assert dataclasses.replace(cfg, device="cuda").key() == cfg.key()
     assert dataclasses.replace(cfg, seeds=(1,)).key() != cfg.key()
     assert cfg.seeds == (0, 1, 2) and cfg.split_seed == 0
-    with pytest.raises(ValueError, match="model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'vit'"):
+    with pytest.raises(
+        ValueError, match="model must be one of 'conv', 'resnet', 'lstm', 'mlp', 'plain'; got 'vit'"
+    ):
         LD.LearningDynamicsConfig.for_scale("tiny", model="vit")
     with pytest.raises(ValueError, match="scale must be one of tiny, default, full; got 'huge'"):
         LD.LearningDynamicsConfig.for_scale("huge")

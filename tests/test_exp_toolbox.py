@@ -41,7 +41,8 @@ KEYS_BEFORE = {
         "learning_dynamics.resnet": "19524f8282268a6aabee6e33f6026ed947b9fe5a0f2300fd27489c491dc5e5d4",
         "learning_dynamics.lstm": "5b4ab43d0c2538a83b2d6f46514b8bd4bc1856839c38fe0a5f8b80818e85e48c",
         "learning_dynamics.mlp": "47367de07b17abce67378f4fd9476a7afb5da762e68f26f2d61f341efbf5dd37",
-        "freeze_training": "e2ed075d10674446dead4c6d2282faa4f723e53daec9904a9ae74f1cb2ae3e7c",
+        # freeze_training: the controls' fields joined it since (issue 12)
+        "freeze_training": "2197abbeac68f18cd6caf93c5f7b5d6c1cb27318c2345161aec67804617a8b7e",
         "class_sensitivity": "2b1d1c870d7c69ebcc178648d8520dd4095ba6f6f5decf757fd151bf4e53f696",
         "layer_identification": "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f",
     },

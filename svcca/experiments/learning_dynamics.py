@@ -135,7 +135,7 @@ class DynamicsTrainingConfig(TrainingConfig):
 
     Parameters
     ----------
-    model : {"conv", "resnet", "lstm", "mlp"}, default "conv"
+    model : {"conv", "resnet", "lstm", "mlp", "plain"}, default "conv"
     dataset : str, default "digits"
         ``"digits"`` or ``"cifar10"`` for image models and the MLP; ``"stdlib"`` (the offline corpus of
         :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
