@@ -88,7 +88,7 @@ def _registry() -> tuple[BookExperiment, ...]:
         BookExperiment("learning_dynamics.lstm", "05_learning_dynamics", ld("lstm"), 40),
         BookExperiment("learning_dynamics.mlp", "05_learning_dynamics", ld("mlp"), 30),
         BookExperiment("learning_dynamics.plain", "05_learning_dynamics", ld("plain"), 60),
-        BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 70),
+        BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 150),
         BookExperiment("generalization", "06_generalization", GeneralizationConfig.for_scale, 150),
         BookExperiment("width", "06_generalization", WidthConfig.for_scale, 80),
         BookExperiment("pwcca_noise", "06_generalization", PWCCANoiseConfig.for_scale, 15),
