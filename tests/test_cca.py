@@ -563,7 +563,7 @@ def test_float32_correlations_through_the_float64_tridiagonal_route(rng):
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
     res = svcca.cca(X32, Y32, dtype=np.float32)
     ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
-    assert res.rho.dtype == np.float32 and res.x_method == "gram"
+    assert res.rho.dtype == np.float32 and res.x_algorithm == "gram"
     np.testing.assert_allclose(res.rho, ref.rho, atol=2e-7)
     # the route itself: float32 in and out, within eps32 / 16 of the largest value of
     # LAPACK's float64 answer, plus the rounding to float32 (half a unit of each value)

@@ -255,7 +255,7 @@ def test_gram_route_finds_constant_features_without_another_copy_of_the_layer(rn
     ref = svcca.svcca(X, latent, keep=0.99, dtype=dtype)
     monkeypatch.setattr(core, "_pow2_rescale", refuse)
     res = svcca.svcca(X, latent, keep=0.99, dtype=dtype)
-    assert res.x_method == "gram"
+    assert res.x_algorithm == "gram"
     np.testing.assert_array_equal(res.x_dropped, [8, 9, 10])
     np.testing.assert_array_equal(res.x_dropped, ref.x_dropped)
     assert res.similarity == ref.similarity
