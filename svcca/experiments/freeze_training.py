@@ -544,7 +544,7 @@ class FreezeTrainingData:
                 "freeze_training.stop_early_as_good",
                 "normal training stopped at freeze training's compute ends within 1.5 percentage "
                 "points of freeze training's test accuracy in every seed "
-                "(value: the largest |stopped - frozen|)",
+                "(value: the largest absolute difference)",
                 float(np.max(np.abs(stopped - final["frozen"]))),
                 "<",
                 0.015,
