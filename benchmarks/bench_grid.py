@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     print(header)
     print("-" * len(header))
     for measure in args.measures.split(","):
-        grids = (("symmetric", net_a, {}), ("two networks", net_b, {"layers_b": net_b}))
+        grids: tuple[tuple[str, Any, dict[str, Any]], ...] = (
+            ("symmetric", net_a, {}),
+            ("two networks", net_b, {"layers_b": net_b}),
+        )
         for name, b, kwargs in (g for g in grids if g[0].split()[0] in args.grids.split(",")):
             (w_pair, c_pair), (w_grid, c_grid), ref, grid = timed_pair(
                 lambda b=b, measure=measure: per_pair(measure, net_a, b),

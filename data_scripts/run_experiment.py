@@ -26,6 +26,10 @@ import ast
 import dataclasses
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from svcca.experiments import ExperimentConfig
 
 
 def _parse_value(text: str) -> object:
@@ -79,13 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.name in registry:
         cls = registry[args.name]
 
-        def make(scale: str | None, **changes: object) -> object:
+        def make(scale: str | None, **changes: object) -> ExperimentConfig:
             return cls.for_scale(scale, **changes)
 
     else:
         cls = type(book_config(args.name, "tiny"))
 
-        def make(scale: str | None, **changes: object) -> object:
+        def make(scale: str | None, **changes: object) -> ExperimentConfig:
             return dataclasses.replace(book_config(args.name, scale), **changes)
 
     overrides: dict[str, object] = {}

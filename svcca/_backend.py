@@ -126,8 +126,10 @@ class NumpyOps:
         return np.ascontiguousarray(a, dtype=target)
 
     def zeros(self, shape: tuple[int, ...], like: Any = None, *, complex_: bool = False) -> np.ndarray:
-        """Zeros of ``like``'s dtype, or of the compute precision (its complex type with
-        ``complex_``) when ``like`` is None."""
+        """Return zeros of ``like``'s dtype, or of the compute precision when ``like`` is None.
+
+        With ``complex_``, the compute precision's complex type.
+        """
         if like is not None:
             return np.zeros(shape, dtype=like.dtype)
         return np.zeros(shape, dtype=self._compute_dtype(complex_))
@@ -148,7 +150,7 @@ class NumpyOps:
         return np.asarray(a)
 
     def index(self, idx: np.ndarray) -> np.ndarray:
-        """An integer index array, ready to index this backend's arrays."""
+        """Return an integer index array, ready to index this backend's arrays."""
         return idx
 
     def to_numpy(self, a: Any) -> np.ndarray:
@@ -339,8 +341,10 @@ class NumpyOps:
         return np.expm1(a)
 
     def upper_median(self, a: np.ndarray) -> float:
-        """Median of the strictly upper-triangular entries of a square matrix (the average
-        of the two middle values for an even count, as ``numpy.median``)."""
+        """Return the median of the strictly upper-triangular entries of a square matrix.
+
+        For an even count, the average of the two middle values, as ``numpy.median``.
+        """
         return float(np.median(a[np.triu_indices(a.shape[0], 1)]))
 
     # shape / FFT -----------------------------------------------------------------------
@@ -354,15 +358,17 @@ class NumpyOps:
         return np.concatenate(parts, axis=axis)
 
     def copy(self, a: np.ndarray) -> np.ndarray:
-        """A new array with ``a``'s values (never a view)."""
+        """Return a new array with ``a``'s values (never a view)."""
         return a.copy()
 
     def sort_desc(self, a: np.ndarray) -> np.ndarray:
         return np.sort(a)[::-1].copy()
 
     def real_view(self, a: np.ndarray) -> np.ndarray:
-        """A C-contiguous complex ``(..., c)`` array as real ``(..., 2c)``, ``(re, im)``
-        interleaved, without a copy."""
+        """View a C-contiguous complex ``(..., c)`` array as real ``(..., 2c)``, without a copy.
+
+        The real and imaginary parts are interleaved, ``(re, im)``.
+        """
         return a.view(a.real.dtype)
 
     def rfft(self, a: np.ndarray, axis: int) -> np.ndarray:

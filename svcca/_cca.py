@@ -159,7 +159,7 @@ class Whitened:
         return self._W @ A
 
     def Z(self) -> Any:
-        """The whitened data ``Xs @ W``, shape (n_samples, rank)."""
+        """Return the whitened data ``Xs @ W``, shape (n_samples, rank)."""
         if self.basis is not None:
             return self.basis
         ops = self.ops
@@ -167,10 +167,13 @@ class Whitened:
         return ops.ct(self._apply_WH(ops.ct(Xs)))
 
     def comoment(self) -> Any:
-        """``Xc^H Xc`` over the kept features, up to one positive factor (the co-moment PWCCA's
-        projection weights need; they do not depend on that factor), from the whitening's
-        own Gram matrix or SVD: no pass over the samples. The factor keeps it finite for
-        data near the ends of the floating-point range (1e300 would overflow its square)."""
+        """Return ``Xc^H Xc`` over the kept features, up to one positive factor.
+
+        This is the co-moment PWCCA's projection weights need (they do not depend on that
+        factor), from the whitening's own Gram matrix or SVD: no pass over the samples. The
+        factor keeps it finite for data near the ends of the floating-point range (1e300
+        would overflow its square).
+        """
         ops = self.ops
         if self.gram is not None:
             G = self.gram
@@ -187,8 +190,11 @@ class Whitened:
         return G * d[:, None] * d[None, :]
 
     def weights_to_features(self, A: Any) -> Any:
-        """Map coefficients on whitened directions (rank x k) to weights on the original
-        features (n_features x k), zero for dropped features: ``Z A = (X - mean) @ w``."""
+        """Map coefficients on whitened directions to weights on the original features.
+
+        Rank x k coefficients become n_features x k weights, zero for dropped features:
+        ``Z A = (X - mean) @ w``.
+        """
         ops = self.ops
         w_kept = self._apply_W(A) / self.scale[:, None]
         if self.colscale is not None:
@@ -278,8 +284,11 @@ def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any) -> bool:
 
 
 def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]:
-    """Multiply each column (or, with ``per_column=False``, the whole array) by a power of
-    two (exact) so its largest entry is near 1; returns the scaled array and the factors."""
+    """Scale by powers of two (exact) so the largest entries are near 1.
+
+    Each column is scaled (or, with ``per_column=False``, the whole array); returns the
+    scaled array and the factors.
+    """
     amax = ops.to_numpy(ops.colmaxabs(Xa)).astype(np.float64)
     if not per_column:  # one factor: measures that depend on relative column scales
         amax = amax.max(keepdims=True)
@@ -291,10 +300,12 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
 
 
 def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
-    """Whether some column's mean is so large next to its spread, estimated on about 512
-    evenly spaced rows, that the Gram of the uncentred data would lose too much accuracy
-    (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``; the full test follows the
-    product anyway, so a wrong guess costs time, never accuracy)."""
+    """Check whether the Gram of the uncentred data would lose too much accuracy.
+
+    That is, whether some column's mean is so large next to its spread, estimated on about
+    512 evenly spaced rows (``q = |x|^2 / |x - mean|^2`` above a quarter of ``limit``); the
+    full test follows the product anyway, so a wrong guess costs time, never accuracy.
+    """
     n = int(Xa.shape[0])
     dev = Xa[:: max(1, n // 512)] - mean
     var = ops.real(ops.mean0(dev * dev.conj())) if ops.is_complex(dev) else ops.mean0(dev * dev)
@@ -306,8 +317,11 @@ def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
 def _try_gram(
     ops: Any, Gs: Any, qmax: float, epsilon: float, forced: bool, rtol: float, noise: float
 ) -> dict[str, Any] | float:
-    """Whiten through the scaled Gram matrix ``Gs``; a dict on success, else the estimated
-    condition number (so the caller knows whether centring first would help)."""
+    """Whiten through the scaled Gram matrix ``Gs``.
+
+    Returns a dict on success, else the estimated condition number (so the caller knows
+    whether centring first would help).
+    """
     limit = _GRAM_LIMIT[8 if ops.real_dtype_eps(Gs) < 1e-10 else 4]
     if forced:
         # eigh, keeping the directions the Gram matrix can resolve
@@ -526,6 +540,7 @@ def _whiten(
         Xc = ops.index_cols(Xc, kept)
         norms = norms[kept]
         if G is not None:
+            assert offset is not None  # both come from the Gram route (gram_first)
             G, offset = G[kept][:, kept], offset[kept]
     if retry_gram and (forced or n_kept < n) and method != "svd":
         if G is None:
@@ -661,8 +676,11 @@ def _cross(wx: Whitened, wy: Whitened) -> Any:
 
 
 def _fix_signs(ops: Any, A: Any, B: Any) -> tuple[Any, Any]:
-    """One sign (phase) convention: the largest-magnitude entry of each column of A is
-    real and positive; the same phase multiplies the paired column of B."""
+    """Fix one sign (phase) convention for paired columns.
+
+    The largest-magnitude entry of each column of A is made real and positive; the same
+    phase multiplies the paired column of B.
+    """
     if A.shape[1] == 0:
         return A, B
     idx = ops.abs(A).argmax(0)
@@ -688,8 +706,11 @@ class _Pairs:
             return self._weights()
 
     def svd(self) -> tuple[Any, Any, Any]:
-        """The SVD of ``M``, computed once. A float32 numpy ``M`` is decomposed in float64
-        (LAPACK takes the same time for it, and the vectors come out finer)."""
+        """Return the SVD of ``M``, computed once.
+
+        A float32 numpy ``M`` is decomposed in float64 (LAPACK takes the same time for it,
+        and the vectors come out finer).
+        """
         if self._svd is None:
             M = self.M
             if not is_torch(M) and M.dtype == np.float32:
@@ -712,8 +733,10 @@ class _Pairs:
 
 
 class _LazyWeights:
-    """A dataclass field that, when given None, is computed on first access by the
-    result's ``_weights_fn`` (the SVD with vectors costs more than ``rho`` itself).
+    """Make a dataclass field that is computed on first access when given None.
+
+    The result's ``_weights_fn`` computes it (the SVD with vectors costs more than ``rho``
+    itself).
 
     Installed on :class:`CCAResult` after the dataclass is built, so the field stays a
     required constructor argument (None meaning "compute on first access").
@@ -821,6 +844,24 @@ class CCAResult:
         The ridge that was used.
     x_algorithm, y_algorithm : {"gram", "svd"}
         Which whitening path each side took.
+
+    Examples
+    --------
+    Two layers that share two directions: the first two canonical correlations are 1.
+
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.cca(X, Y)
+    >>> res
+    CCAResult(similarity=0.5364, n_components=4, x_rank=4, y_rank=5, n_samples=300)
+    >>> np.round(res.rho, 3)
+    array([1.   , 1.   , 0.131, 0.015])
+    >>> res.x_weights.shape, res.x_variates.shape
+    ((4, 4), (300, 4))
+    >>> round(float(res.x_variates[:, 0].std(ddof=1)), 6)
+    1.0
     """
 
     rho: Any
@@ -911,8 +952,11 @@ class CCAResult:
         return float((self._rho_np**2).sum())
 
     def truncated_mean(self, threshold: float = 0.98) -> float:
-        """Mean of the leading correlations whose cumulative sum first reaches ``threshold``
-        of the total (the original code's summary)."""
+        """Return the mean of the leading correlations that reach ``threshold`` of the total.
+
+        The leading correlations are those whose cumulative sum first reaches the threshold
+        (the original code's summary).
+        """
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1]; got {threshold}")
         r = self._rho_np
@@ -1082,8 +1126,10 @@ def _cca_pair(
     warn: bool,
     weights: bool = False,
 ) -> tuple[CCAResult, Whitened, Whitened]:
-    """:func:`cca`, also returning both sides' whitenings (which PWCCA reuses): the one
-    place the pair and the options are checked."""
+    """Compute :func:`cca`, also returning both sides' whitenings (which PWCCA reuses).
+
+    This is the one place the pair and the options are checked.
+    """
     check_option(algorithm, "algorithm", ALGORITHMS)
     epsilon = check_epsilon(epsilon)
     X, Y = check_pair(X, Y, check_finite=False)

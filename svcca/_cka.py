@@ -60,6 +60,20 @@ class CKAResult:
         RBF only: sigma as a fraction of each side's median distance between samples.
     n_batches : int
         The number of minibatches (1 unless minibatch CKA).
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.linear_cka(X, Y)
+    >>> res
+    CKAResult(similarity=0.4030, linear, biased, algorithm='features', n_samples=300)
+    >>> res.n_features_x, res.n_features_y, res.n_batches
+    (4, 5, 1)
+    >>> bool(np.isclose(res.cka, res.hsic_xy / np.sqrt(res.hsic_xx * res.hsic_yy)))
+    True
     """
 
     cka: float
@@ -98,7 +112,7 @@ class CKAResult:
 
 
 def _check_real_pair(X: Any, Y: Any, what: str) -> tuple[Any, Any]:
-    """The pair check of the measures outside the CCA family: real, at least 2 samples."""
+    """Check a pair for the measures outside the CCA family: real, at least 2 samples."""
     X, Y = check_pair(X, Y, allow_complex=False)
     check_min_samples(X, Y, 2, what)
     return X, Y
@@ -159,7 +173,7 @@ def _hsic_terms_features(ops: Any, Xc: Any, Yc: Any) -> tuple[float, float, floa
 
 
 def _hsic_terms_gram(ops: Any, K: Any, L: Any) -> tuple[float, float, float, float]:
-    """The same four terms from n x n Gram matrices (diagonals zeroed here)."""
+    """Return the same four terms from n x n Gram matrices (diagonals zeroed here)."""
     n = int(K.shape[0])
     eye = ops.eye(n, like=K)
     Kt = K - K * eye
@@ -289,8 +303,10 @@ def linear_cka(
 
 
 def _ratio(hxy: float, hxx: float, hyy: float, debiased: bool, sx: tuple, sy: tuple) -> float:
-    """``HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))``, clipped to its range; a side whose HSIC
-    with itself is not positive has no varying feature."""
+    """Return ``HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))``, clipped to its range.
+
+    A side whose HSIC with itself is not positive has no varying feature.
+    """
     for name, h, shape in (("X", hxx, sx), ("Y", hyy, sy)):
         if not h > 0:
             raise ValueError(
@@ -304,7 +320,7 @@ def _ratio(hxy: float, hxx: float, hyy: float, debiased: bool, sx: tuple, sy: tu
 
 
 def check_bandwidth(bandwidth: Any) -> float:
-    """The RBF bandwidth is a finite number > 0 (a fraction of the median distance)."""
+    """Check that the RBF bandwidth is a finite number > 0 (a fraction of the median distance)."""
     real = isinstance(bandwidth, numbers.Real) and not isinstance(bandwidth, bool)
     if not real or not 0 < float(bandwidth) < math.inf:
         raise ValueError(
@@ -315,8 +331,9 @@ def check_bandwidth(bandwidth: Any) -> float:
 
 
 def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> Any:
-    """``K - 1 = expm1(-D^2 / (2 sigma^2))`` of centred data, ``sigma = bandwidth x`` the
-    median distance between distinct samples.
+    """Return ``K - 1 = expm1(-D^2 / (2 sigma^2))`` of centred data.
+
+    Here ``sigma = bandwidth x`` the median distance between distinct samples.
 
     The constant 1 is left out: centring removes it from ``H K H``, the unbiased HSIC is
     blind to it, and without it the kernel keeps its precision for wide bandwidths, where
@@ -446,7 +463,7 @@ def prepare_rbf(ops: Any, X: Any, bandwidth: float, debiased: bool, name: str = 
 
 
 def check_batch_size(batch_size: Any) -> int:
-    """A minibatch holds at least 4 samples (the unbiased HSIC needs 4)."""
+    """Check that a minibatch holds at least 4 samples (the unbiased HSIC needs 4)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise TypeError(f"batch_size must be an int >= 4; got {batch_size!r}")
     if batch_size < 4:
@@ -455,15 +472,17 @@ def check_batch_size(batch_size: Any) -> int:
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
-    """``ceil(n / batch_size)`` consecutive row ranges of near-equal sizes (differing by at
-    most 1, none above ``batch_size``): no sample is left out."""
+    """Split ``n`` rows into ``ceil(n / batch_size)`` consecutive ranges of near-equal sizes.
+
+    The sizes differ by at most 1, none is above ``batch_size``, and no sample is left out.
+    """
     k = -(-n // batch_size)
     edges = [(i * n) // k for i in range(k + 1)]
     return list(zip(edges[:-1], edges[1:]))
 
 
 def minibatch_hsic(ops: Any, Xc: Any, Yc: Any, bounds: list[tuple[int, int]]) -> float:
-    """The sum over batches of the unbiased HSIC of the linear kernels."""
+    """Return the sum over batches of the unbiased HSIC of the linear kernels."""
     total = 0.0
     for a, b in bounds:
         Xb, Yb = Xc[a:b], Yc[a:b]
@@ -566,6 +585,24 @@ class ProcrustesResult:
         ``min_Q ||Xn - Yn Q||_F^2 = 2 - 2 * nuclear_norm``, in [0, 2]. Not a metric
         (its square root is).
     n_samples, n_features_x, n_features_y : int
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.procrustes(X, Y)
+    >>> res
+    ProcrustesResult(similarity=0.4581, distance=1.0837, n_samples=300)
+    >>> round(res.distance, 6) == round(2 - 2 * res.nuclear_norm, 6)
+    True
+
+    A rotated and scaled copy is at distance 0:
+
+    >>> Q = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+    >>> round(svcca.procrustes(X, 3 * X @ Q).distance, 6)
+    0.0
     """
 
     nuclear_norm: float
@@ -606,9 +643,11 @@ class ProcrustesResult:
 
 
 def _procrustes_factor(ops: Any, X: Any, name: str) -> Any:
-    """Centre, scale to unit Frobenius norm and, when wider than tall, replace by an
-    n x rank factor ``A`` with ``A A^T = Xn Xn^T`` (the nuclear norm of ``Xn^T Yn`` depends
-    on each side only through its Gram matrix)."""
+    """Centre and scale to unit Frobenius norm; when wider than tall, factor the Gram matrix.
+
+    A wide side is replaced by an n x rank factor ``A`` with ``A A^T = Xn Xn^T`` (the
+    nuclear norm of ``Xn^T Yn`` depends on each side only through its Gram matrix).
+    """
     Xc = _centre(ops, X)
     norm2 = _fro2(ops, Xc)
     if not norm2 > 0:

@@ -82,7 +82,7 @@ class SimilarityMatrix:
         return np.array(self.values, dtype=dtype)
 
     def to_pandas(self) -> Any:
-        """The matrix as a ``pandas.DataFrame`` indexed by the row and column labels.
+        """Return the matrix as a ``pandas.DataFrame`` indexed by the row and column labels.
 
         Raises
         ------

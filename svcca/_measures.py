@@ -129,7 +129,7 @@ def _prepare_cka(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -> 
 
 
 def _debias(ops: Any, prep: Prepared, Xc: Any, n: int) -> None:
-    """The terms of the unbiased HSIC that depend on one side only."""
+    """Return the terms of the unbiased HSIC that depend on one side only."""
     if prep.data is not None:
         d = ops.sum(Xc * Xc, axis=1)
         colsum = ops.sum(Xc, axis=0)  # X^T 1 (about 0 after centring; kept for exactness)
@@ -240,9 +240,12 @@ def _check_cka_layer(ops: Any, prep: Prepared, n: int, debiased: bool) -> None:
 
 
 def _self_cca(ops: Any, a: Prepared, opts: dict[str, Any]) -> float:
-    """A layer against itself, without the cross-product. The whitened basis has
-    ``Z^H Z = diag(s^2 / (s^2 + epsilon))``, the identity when ``epsilon = 0``, so the
-    canonical correlations are the squared shrink factors (all 1 without a ridge)."""
+    """Compare a layer with itself, without the cross-product.
+
+    The whitened basis has ``Z^H Z = diag(s^2 / (s^2 + epsilon))``, the identity when
+    ``epsilon = 0``, so the canonical correlations are the squared shrink factors (all 1
+    without a ridge).
+    """
     if opts["epsilon"] == 0:
         return 1.0
     shrink = a.w.shrink
@@ -278,7 +281,7 @@ def _svd(M: Any) -> tuple[Any, Any, Any]:
 
 
 def _mH(a: Any) -> Any:
-    """The conjugate transpose of each matrix of a batch."""
+    """Return the conjugate transpose of each matrix of a batch."""
     return a.mH if is_torch(a) else np.conj(np.swapaxes(a, -1, -2))
 
 
@@ -310,8 +313,11 @@ class Engine:
 
 
 class _CCAEngine(Engine):
-    """CCA, SVCCA and PWCCA: whiten each side once; permuting Y permutes the rows of ``Z_y``,
-    so the correlations of each permutation are the singular values of ``Z_x^H Z_y[perm]``."""
+    """Run the permutation null of CCA, SVCCA and PWCCA, whitening each side once.
+
+    Permuting Y permutes the rows of ``Z_y``, so the correlations of each permutation are
+    the singular values of ``Z_x^H Z_y[perm]``.
+    """
 
     def __init__(self, X: Any, Y: Any, ops: Any, entry: _Entry, opts: dict[str, Any]) -> None:
         self.ops = ops
@@ -358,9 +364,11 @@ class _CCAEngine(Engine):
 
 
 class _CKAEngine(Engine):
-    """CKA: the self-similarities are permutation invariant; only the cross term
-    ``||Xc^T Yc[perm]||_F^2`` (or ``<K, L[perm, perm]>`` with Gram or kernel matrices)
-    changes."""
+    """Run the permutation null of CKA, where only the cross term changes.
+
+    The self-similarities are permutation invariant; only ``||Xc^T Yc[perm]||_F^2`` (or
+    ``<K, L[perm, perm]>`` with Gram or kernel matrices) is recomputed.
+    """
 
     K: Any
     L: Any
@@ -437,8 +445,11 @@ class _CKAEngine(Engine):
 
 
 class _PreparedLoopEngine(Engine):
-    """Prepare X once; per permutation, prepare Y's permuted rows and compare (for measures
-    whose per-side terms depend on the order of the rows, as minibatch CKA's batches do)."""
+    """Prepare X once, and Y's permuted rows for each permutation, then compare.
+
+    This serves measures whose per-side terms depend on the order of the rows, as minibatch
+    CKA's batches do.
+    """
 
     def __init__(self, X: Any, Y: Any, ops: Any, entry: _Entry, opts: dict[str, Any]) -> None:
         self.ops, self.entry, self.opts, self.Y = ops, entry, opts, Y
@@ -484,7 +495,7 @@ class LoopEngine(Engine):
 
 
 def take_rows(A: Any, idx: np.ndarray) -> Any:
-    """The rows ``idx`` of an array or tensor."""
+    """Return the rows ``idx`` of an array or tensor."""
     if is_torch(A):
         import torch
 
@@ -542,7 +553,7 @@ class _Entry:
     symmetric: Callable[[dict[str, Any]], bool] = field(default=lambda opts: True)
 
     def call(self, X: Any, Y: Any, opts: dict[str, Any], *, warn: bool = False, dtype: Any = None) -> Any:
-        """The public per-pair function with these options."""
+        """Return the public per-pair function with these options."""
         kw = dict(opts)
         if self.cca_family:
             kw["warn"] = warn
@@ -597,7 +608,7 @@ MEASURES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def entry(name: str) -> _Entry:
-    """The registry entry of a measure name (checked against :data:`MEASURES`)."""
+    """Return the registry entry of a measure name (checked against :data:`MEASURES`)."""
     return _REGISTRY[check_option(name, "measure", MEASURES)]
 
 
@@ -663,7 +674,7 @@ class Measure:
         return dict(self._options)
 
     def __call__(self, X: Any, Y: Any, *, warn: bool = True, dtype: Any = None) -> Any:
-        """The measure's full result for one pair (``svcca.cca(X, Y, **options)``, ...)."""
+        """Return the measure's full result for one pair (``svcca.cca(X, Y, **options)``, ...)."""
         return self._entry.call(X, Y, self._options, warn=warn, dtype=dtype)
 
     def __repr__(self) -> str:
@@ -678,7 +689,7 @@ class Measure:
 
 
 def resolve(measure: str | Measure, measure_options: Mapping[str, Any] | None = None) -> Measure:
-    """A :class:`Measure` from a name and options, or a Measure as it is.
+    """Return a :class:`Measure` from a name and options, or a Measure as it is.
 
     Raises
     ------
@@ -708,7 +719,7 @@ def resolve(measure: str | Measure, measure_options: Mapping[str, Any] | None = 
 
 
 def entry_of(measure: Measure) -> _Entry:
-    """The registry entry behind a :class:`Measure`."""
+    """Return the registry entry behind a :class:`Measure`."""
     return measure._entry
 
 
@@ -718,6 +729,6 @@ def real_only(measure: Measure) -> bool:
 
 
 def build_engine(measure: Measure, X: Any, Y: Any, ops: Any) -> Engine:
-    """The batched permutation engine of a measure for a checked pair."""
+    """Return the batched permutation engine of a measure for a checked pair."""
     e = measure._entry
     return e.engine(X, Y, ops, e, measure._options)

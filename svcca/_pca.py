@@ -14,8 +14,11 @@ __all__ = ["PCAResult", "pca", "n_directions_for"]
 
 
 def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep") -> int:
-    """Smallest number of leading directions whose squared singular values reach ``keep``
-    of the total (a fraction in (0, 1]), or ``keep`` itself when it is an int."""
+    """Return the smallest number of leading directions that keep ``keep`` of the variance.
+
+    That is, whose squared singular values reach ``keep`` of the total (a fraction in (0,
+    1]), or ``keep`` itself when it is an int.
+    """
     keep = check_keep(keep, name)
     s = np.asarray(singular_values.detach().cpu() if hasattr(singular_values, "detach") else singular_values)
     s = s.astype(np.float64)
@@ -50,6 +53,21 @@ class PCAResult:
         Sum of all feature variances (over every direction, kept or not).
     scores : array of shape (n_samples, n_components)
         The data in the principal basis, ``(X - mean) @ components.T``.
+    n_samples : int
+        The number of rows of the data.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4)) @ np.diag([10.0, 1.0, 1.0, 0.1])
+    >>> res = svcca.pca(X)
+    >>> res.n_components, res.n_samples, res.components.shape, res.scores.shape
+    (4, 300, (4, 4), (300, 4))
+    >>> bool(np.allclose(res.scores, (X - res.mean) @ res.components.T))
+    True
+    >>> round(float(res.explained_variance_ratio.sum()), 6)
+    1.0
     """
 
     mean: Any
@@ -85,15 +103,20 @@ class PCAResult:
         return Z @ self.components[:k] + self.mean
 
     def project(self, X: Any, n_components: int) -> Any:
-        """``X`` with everything outside its top ``n_components`` directions removed
-        (the SVCCA paper's low-rank projection of a layer)."""
+        """Return ``X`` with everything outside its top ``n_components`` directions removed.
+
+        This is the SVCCA paper's low-rank projection of a layer.
+        """
         return self.inverse_transform(self.transform(X, n_components))
 
 
 def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
-    """Mean, and the thin SVD of the centred data scaled by one exact power of two ``c``
-    (largest entry near 1, so that squared singular values neither overflow nor underflow):
-    ``(X - mean) * c = U diag(s) Vh``. Returns ``(mean, U, s, Vh, c)``."""
+    """Return the mean and the thin SVD of the centred data, scaled by a power of two.
+
+    The scale is one exact power of two ``c`` (largest entry near 1, so that squared
+    singular values neither overflow nor underflow): ``(X - mean) * c = U diag(s) Vh``.
+    Returns ``(mean, U, s, Vh, c)``.
+    """
     from ._cca import _pow2_rescale
 
     X, c = _pow2_rescale(ops, ops.asarray(X), per_column=False)

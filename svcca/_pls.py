@@ -37,6 +37,20 @@ class PLSResult:
         Projections of the centred data on the directions.
     similarity : float
         Mean of ``correlations``.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.pls(X, Y)
+    >>> res
+    PLSResult(similarity=0.5303, n_components=4, n_samples=300)
+    >>> res.x_weights.shape, res.x_scores.shape
+    ((4, 4), (300, 4))
+    >>> bool(np.allclose(res.x_weights.T @ res.x_weights, np.eye(4)))
+    True
     """
 
     covariances: Any

@@ -32,6 +32,20 @@ class PWCCAResult(CCAResult):
         Each side's weights, when computed.
     pwcca : float
         The weighted mean ``sum_i alpha_i rho_i``; also ``.similarity``.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.pwcca(X, Y)
+    >>> res
+    PWCCAResult(similarity=0.5006, side='x', mean=0.5364, n_components=4, n_samples=300)
+    >>> np.round(res.alpha, 3), round(float(res.alpha.sum()), 6)
+    (array([0.236, 0.225, 0.268, 0.271]), 1.0)
+    >>> bool(np.isclose(res.pwcca, np.sum(res.alpha * res.rho)))
+    True
     """
 
     side: str = "x"
@@ -143,8 +157,10 @@ def pwcca(
     dtype: Any = None,
     warn: bool = True,
 ) -> PWCCAResult:
-    """Projection-weighted CCA: canonical correlations weighted by how much of a layer
-    each canonical direction accounts for.
+    """Compute projection-weighted CCA (PWCCA).
+
+    The canonical correlations are weighted by how much of a layer each canonical direction
+    accounts for.
 
     Parameters
     ----------

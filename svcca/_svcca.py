@@ -45,6 +45,18 @@ class SVCCAResult(CCAResult):
         Fraction of each side's variance the kept directions explain.
     x_singular_values, y_singular_values : arrays
         All singular values of each centred layer (for spectra plots).
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> res = svcca.svcca(X, Y, n_components=3)
+    >>> res
+    SVCCAResult(similarity=0.3219, n_components=3, x_dims=3, y_dims=3, n_samples=300)
+    >>> res.keep, res.n_directions, res.x_singular_values.shape
+    (None, 3, (4,))
     """
 
     keep: Any = None
@@ -332,10 +344,12 @@ def _only_rows(ops: Any, w: Any, kept: Any) -> Any:
 
 
 def _varying(X: Any, mean: Any, ops: Any, norms: Any = None, moments: Any = None) -> Any:
-    """Indices of the non-constant features (the same test as CCA's whitening); ``norms``,
-    the centred column norms in the data's units, are measured here unless given, and
-    ``moments`` (see :func:`svcca._cca._varying_columns`) spare most of the comparisons of
-    entries when the Gram route gave them."""
+    """Return the indices of the non-constant features (the same test as CCA's whitening).
+
+    ``norms``, the centred column norms in the data's units, are measured here unless given,
+    and ``moments`` (see :func:`svcca._cca._varying_columns`) spare most of the comparisons
+    of entries when the Gram route gave them.
+    """
     from ._cca import _pow2_rescale, _varying_columns
 
     Xa = ops.asarray(X)

@@ -40,16 +40,51 @@ __all__ = [
 
 
 class SampleSizeWarning(UserWarning):
-    """Too few samples for the number of features: canonical correlations are inflated."""
+    """Too few samples for the number of features: canonical correlations are inflated.
+
+    With ``n`` samples and ``p + q > n - 1`` features, at least ``p + q - (n - 1)``
+    canonical correlations are 1 whatever the data.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = svcca.cca(rng.standard_normal((10, 6)), rng.standard_normal((10, 6)))
+    >>> [w.category.__name__ for w in caught]
+    ['SampleSizeWarning']
+    >>> int((res.rho > 1 - 1e-9).sum())  # 6 + 6 - (10 - 1) correlations are forced to 1
+    3
+    """
 
 
 class PrecisionWarning(UserWarning):
-    """The input's own precision (float16, bfloat16) limits the answer: directions below its
-    rounding were dropped. Computation itself always runs in float32 or wider."""
+    """The input's own precision (float16, bfloat16) limits the answer.
+
+    Directions below its rounding were dropped. Computation itself always runs in float32 or
+    wider.
+
+    Examples
+    --------
+    A float16 layer of rank 5 with 10 features: the five directions beyond its rank are
+    rounding noise, which is dropped with a warning.
+
+    >>> import warnings
+    >>> import numpy as np, svcca
+    >>> rng = np.random.default_rng(0)
+    >>> L = rng.standard_normal((100, 5)) @ rng.standard_normal((5, 10))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = svcca.cca(L.astype(np.float16), rng.standard_normal((100, 3)))
+    >>> [w.category.__name__ for w in caught], res.x_rank
+    (['PrecisionWarning'], 5)
+    """
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
-    """The shape of an array-like, as a plain tuple (works for lists and tensors)."""
+    """Return the shape of an array-like, as a plain tuple (works for lists and tensors)."""
     if is_torch(x):
         return tuple(int(s) for s in x.shape)
     return tuple(np.shape(x))
@@ -207,7 +242,7 @@ def check_min_samples(X: Any, Y: Any, minimum: int, what: str) -> None:
 
 
 def check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """A count (an int, not a bool) of at least ``minimum``."""
+    """Check a count (an int, not a bool) of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int >= {minimum}; got {value!r}")
     if value < minimum:
@@ -270,9 +305,11 @@ def check_option(value: Any, name: str, allowed: Iterable[Any]) -> Any:
 
 
 def check_keep(keep: Any, name: str = "keep") -> float | int:
-    """``keep`` is a variance fraction in (0, 1] or a positive number of directions (where one
-    parameter means either, as ``pca``'s ``n_components``; SVCCA separates them, see
-    :func:`resolve_keep`)."""
+    """Check that ``keep`` is a variance fraction in (0, 1] or a positive number of directions.
+
+    This is for where one parameter means either, as ``pca``'s ``n_components``; SVCCA
+    separates them, see :func:`resolve_keep`.
+    """
     if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
         return check_n_components(keep, name)
     if isinstance(keep, numbers.Real) and not isinstance(keep, bool):
@@ -281,8 +318,11 @@ def check_keep(keep: Any, name: str = "keep") -> float | int:
 
 
 def check_fraction(keep: Any, name: str = "keep", *, count_name: str = "n_components") -> float:
-    """A variance fraction in (0, 1]; an int is refused (``keep=1`` would read as one
-    direction where ``keep=1.0`` keeps all the variance), naming ``count_name`` instead."""
+    """Check a variance fraction in (0, 1]; an int is refused.
+
+    ``keep=1`` would read as one direction where ``keep=1.0`` keeps all the variance; the
+    message names ``count_name`` instead.
+    """
     if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
         raise ValueError(
             f"{name} is a variance fraction in (0, 1]; got the int {int(keep)}. For a number of "
@@ -296,7 +336,7 @@ def check_fraction(keep: Any, name: str = "keep", *, count_name: str = "n_compon
 
 
 def check_n_components(n: Any, name: str = "n_components") -> int:
-    """A positive number of directions (an int; a float is refused)."""
+    """Check a positive number of directions (an int; a float is refused)."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{name} must be a positive int (a number of directions); got {n!r}")
     if n < 1:
@@ -305,9 +345,12 @@ def check_n_components(n: Any, name: str = "n_components") -> int:
 
 
 def resolve_keep(keep: Any, n_components: Any) -> float | int:
-    """SVCCA's two ways to choose directions: ``keep`` (variance fraction, float in (0, 1],
-    default 0.99) or ``n_components`` (a number of directions, int); at most one of them.
-    Returns the fraction (float) or the number (int)."""
+    """Resolve SVCCA's two ways to choose directions, of which at most one is given.
+
+    They are ``keep`` (variance fraction, float in (0, 1], default 0.99) and
+    ``n_components`` (a number of directions, int). Returns the fraction (float) or the
+    number (int).
+    """
     if n_components is not None:
         if keep is not None:
             raise ValueError(
@@ -319,7 +362,7 @@ def resolve_keep(keep: Any, n_components: Any) -> float | int:
 
 
 def check_epsilon(epsilon: Any) -> float:
-    """The ridge ``epsilon`` is a finite number >= 0."""
+    """Check that the ridge ``epsilon`` is a finite number >= 0."""
     try:
         e = float(epsilon)
     except (TypeError, ValueError) as exc:
@@ -341,7 +384,7 @@ def check_rng(rng: Any) -> np.random.Generator:
 
 
 def check_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
-    """An int (numpy ints too, never a bool or a float) of at least ``minimum``; None when allowed.
+    """Check an int (numpy ints too, never a bool or a float) of at least ``minimum``; None when allowed.
 
     Raises TypeError for another type and ValueError below ``minimum``; both messages say
     what was expected and what arrived.

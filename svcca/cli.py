@@ -248,7 +248,7 @@ MAX_RESAMPLES = 100_000
 
 
 def _integer(text: str, minimum: int, what: str) -> int:
-    """An integer option of at least ``minimum``; ``what`` names it in the message."""
+    """Parse an integer option of at least ``minimum``; ``what`` names it in the message."""
     try:
         value = int(text)
     except ValueError:
@@ -371,8 +371,11 @@ def _add_compare(subparsers: Any) -> None:
 
 
 def _measure_for(args: argparse.Namespace) -> Any:
-    """The :class:`svcca.Measure` the flags name: ``--measure`` with its option flags (a flag
-    of another measure is refused, naming the measures it applies to)."""
+    """Return the :class:`svcca.Measure` the flags name.
+
+    That is ``--measure`` with its option flags (a flag of another measure is refused,
+    naming the measures it applies to).
+    """
     from ._measures import Measure, entry
 
     e = entry(args.measure)
@@ -589,7 +592,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``svcca`` argument parser with every subcommand of :data:`SUBCOMMANDS`."""
+    """Return the ``svcca`` argument parser with every subcommand of :data:`SUBCOMMANDS`."""
     from . import __version__
 
     parser = argparse.ArgumentParser(
@@ -651,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _closed_pipe() -> int:
-    """The reader of our output went away (``svcca figures --list | head -1``): stop quietly.
+    """Stop quietly when the reader of our output went away (``svcca figures --list | head -1``).
 
     Standard output is pointed at the null device so that Python's final flush does not
     report the same broken pipe again; the status is the shell's for a writer killed by SIGPIPE.

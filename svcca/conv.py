@@ -55,7 +55,7 @@ _POSITIONS = ("features", "samples", "grid")
 # input checks
 # --------------------------------------------------------------------------------------
 def _check_size(size: Any, name: str) -> tuple[int, int]:
-    """An int (square grid) or a pair of positive ints (height, width)."""
+    """Check an int (square grid) or a pair of positive ints (height, width)."""
     msg = f"{name} must be a positive int or a pair of positive ints (height, width); got {size!r}"
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         size = (size, size)
@@ -171,7 +171,7 @@ def positions_as_samples(A: Any, *, max_rows: int | None = None, rng: Any = None
 # separable resampling matrices (one small matrix per spatial axis)
 # --------------------------------------------------------------------------------------
 def _axis_matrix(n_in: int, n_out: int, mode: str) -> np.ndarray:
-    """The linear map ``(n_out, n_in)`` that resamples one spatial axis."""
+    """Return the linear map ``(n_out, n_in)`` that resamples one spatial axis."""
     if n_in == n_out:
         return np.eye(n_in)
     if mode == "auto":

@@ -108,8 +108,11 @@ def _spectrum(ops: Any, x: Any, fr: _Frequencies, row: Any, col: Any) -> Any:
 
 @dataclass
 class _Moments:
-    """Per-frequency sums for one layer, accumulated chunk by chunk. The coefficients are
-    shifted by the first chunk's mean, so centring inside the Gram matrix loses no precision."""
+    """Per-frequency sums for one layer, accumulated chunk by chunk.
+
+    The coefficients are shifted by the first chunk's mean, so centring inside the Gram
+    matrix loses no precision.
+    """
 
     shift: Any = None  # (F, c)
     total: Any = None  # (F, c) sum of shifted coefficients
@@ -119,9 +122,10 @@ class _Moments:
 
 
 def _accumulate(ops: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
-    """Add one chunk: ``x`` (b, H, W, c) raw, ``S`` (F, b, c) its coefficients (shifted in
-    place). Returns the real view ``P`` (F, b, 2c) of ``S`` for the cross Gram (None without
-    Grams)."""
+    """Add one chunk: ``x`` (b, H, W, c) raw, ``S`` (F, b, c) its coefficients (shifted in place).
+
+    Returns the real view ``P`` (F, b, 2c) of ``S`` for the cross Gram (None without Grams).
+    """
     F, _, c = S.shape
     if m.shift is None:
         m.shift = S.mean(1)
@@ -144,8 +148,11 @@ def _accumulate(ops: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
 
 
 def _complex_gram(G: Any, p: int, q: int) -> Any:
-    """``T_x^H T_y`` (F, p, q) from the real product ``P_x^T P_y`` (F, 2p, 2q) of the
-    interleaved (re, im) views: ``conj(x) y = (x_r y_r + x_i y_i) + i (x_r y_i - x_i y_r)``."""
+    """Return ``T_x^H T_y`` (F, p, q) from the real product of the interleaved (re, im) views.
+
+    The real product is ``P_x^T P_y`` (F, 2p, 2q):
+    ``conj(x) y = (x_r y_r + x_i y_i) + i (x_r y_i - x_i y_r)``.
+    """
     G4 = G.reshape(G.shape[0], p, 2, q, 2)
     return (G4[:, :, 0, :, 0] + G4[:, :, 1, :, 1]) + 1j * (G4[:, :, 0, :, 1] - G4[:, :, 1, :, 0])
 
@@ -460,8 +467,7 @@ def dft_cca(
 def _whiten_frequency(
     ops: Any, D: Any, kept: np.ndarray, real_valued: bool, epsilon: float, rtol: float, dtype: Any
 ) -> Whitened | None:
-    """Whiten one frequency's coefficients (n, c) by the core's SVD path (None: no varying
-    feature)."""
+    """Whiten one frequency's coefficients (n, c) by the core's SVD path (None: no varying feature)."""
     if not kept.any():
         return None
     D = D[:, ops.index(np.flatnonzero(kept))]
@@ -502,13 +508,37 @@ class DFTCCAResult:
         Total ranks, counted with multiplicity (the ranks of the flattened layers on a
         shift-closed dataset).
     grid : (int, int)
-        The common grid whose frequencies were compared; ``x_grid``, ``y_grid`` the inputs'.
+        The common grid whose frequencies were compared.
+    x_grid, y_grid : (int, int)
+        The inputs' own grids.
     n_samples : int
     epsilon : float
         The ridge that was used.
     frequency_algorithm : tuple of str
         The path each frequency took, ``"gram"`` or ``"svd"`` (see :func:`dft_cca`'s
         ``algorithm``); ``"none"`` where a layer has rank 0.
+
+    Examples
+    --------
+    A shift-closed dataset (20 images and all 16 cyclic shifts of each) and a pointwise
+    layer on top, compared on its own grid and on a subsampled one:
+
+    >>> import numpy as np
+    >>> from svcca.conv import dft_cca
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.standard_normal((20, 4, 4, 3))
+    >>> A = np.concatenate([np.roll(images, (dy, dx), axis=(1, 2)) for dy in range(4) for dx in range(4)])
+    >>> B = np.tanh(A @ rng.standard_normal((3, 5)))
+    >>> res = dft_cca(A, B)
+    >>> res
+    DFTCCAResult(similarity=0.9549, n_components=48, grid=(4, 4), n_frequencies=10, n_samples=320)
+    >>> res.frequencies[:3].tolist(), res.multiplicity.tolist()
+    ([[0, 0], [1, 0], [-2, 0]], [1, 2, 1, 2, 2, 2, 2, 1, 2, 1])
+    >>> res.x_ranks.tolist() == [3] * 10, res.x_rank, res.y_rank
+    (True, 48, 80)
+    >>> small = dft_cca(A, B[:, ::2, ::2])
+    >>> small.grid, small.x_grid, small.y_grid
+    ((2, 2), (4, 4), (2, 2))
     """
 
     rho: Any
@@ -539,14 +569,18 @@ class DFTCCAResult:
     summaries: ClassVar[Any] = CCAResult.summaries
 
     def __repr__(self) -> str:
+        """Return a one-line summary: similarity, components, grid, frequencies and samples."""
         return (
             f"DFTCCAResult(similarity={self.similarity:.4f}, n_components={self.n_components}, "
             f"grid={self.grid}, n_frequencies={len(self.frequencies)}, n_samples={self.n_samples})"
         )
 
     def rho_at(self, u: int, v: int) -> Any:
-        """The correlations at frequency ``(u, v)`` (any integers, taken modulo the grid;
-        a frequency and its conjugate ``(-u, -v)`` give the same array)."""
+        """Return the correlations at frequency ``(u, v)``.
+
+        Any integers are taken modulo the grid; a frequency and its conjugate ``(-u, -v)``
+        give the same array.
+        """
         h, w = self.grid
         uu, vv = int(u) % h, int(v) % w
         table = self.frequencies % np.array([h, w])
@@ -558,9 +592,11 @@ class DFTCCAResult:
 
     @property
     def frequency_mean(self) -> np.ndarray:
-        """Mean correlation at every frequency, shape ``grid``, in ``numpy.fft`` order
-        (``numpy.fft.fftshift`` centres the zero frequency for plotting); NaN where a layer
-        has rank 0."""
+        """Return the mean correlation at every frequency, shape ``grid``, in ``numpy.fft`` order.
+
+        ``numpy.fft.fftshift`` centres the zero frequency for plotting; NaN where a layer
+        has rank 0.
+        """
         h, w = self.grid
         out = np.full((h, w), np.nan)
         for (u, v), r in zip(self.frequencies, self.frequency_rho):

@@ -147,7 +147,7 @@ def _is_complex(a: Any) -> bool:
 
 
 def _batch_matrix(ops: Any, arrays: list[Any], nb: int, width: int, complex_: bool) -> Any:
-    """The layers of one batch side by side, as one new float64 (complex128) array: a single copy."""
+    """Return the layers of one batch side by side, as one new float64 (complex128) array: a single copy."""
     if ops.name == "torch":
         torch = ops.torch
         Z = torch.empty((nb, width), dtype=torch.complex128 if complex_ else torch.float64, device=ops.device)
@@ -349,8 +349,11 @@ class _Moments:
 
     # extreme scales ----------------------------------------------------------------------------
     def _rescale_batch(self, Z: Any) -> None:
-        """Scale each layer's columns of the batch ``Z`` by ``2**exps[layer]`` in place, first
-        lowering a layer's exponent (and rescaling what is stored) when the batch needs it."""
+        """Scale each layer's columns of the batch ``Z`` by ``2**exps[layer]`` in place.
+
+        A layer's exponent is lowered first (and what is stored rescaled) when the batch
+        needs it.
+        """
         ops = self.ops
         for x in self.names:
             sl = self.slice(x)
@@ -385,7 +388,7 @@ class _Moments:
             self.exps[x] = e
 
     def true_mean(self, x: Hashable) -> Any:
-        """The mean of layer ``x`` in the data's own units."""
+        """Return the mean of layer ``x`` in the data's own units."""
         e = self.exps.get(x, 0)
         m = self.mean[self.slice(x)]
         return m * 2.0**-e if e else m
@@ -455,8 +458,11 @@ class _Moments:
         self._merge(other.n, conv(other.mean), {k: conv(v) for k, v in other.C.items()})
 
     def _copy_aligned(self, target: _Moments) -> _Moments:
-        """This accumulator's statistics at ``target``'s exponents (lowering ``target``'s
-        where this one needs smaller ones); ``self`` itself when they already agree."""
+        """Return this accumulator's statistics at ``target``'s exponents.
+
+        ``target``'s exponents are lowered where this one needs smaller ones; ``self``
+        itself is returned when they already agree.
+        """
         names = self.names or ()
         if target.n:
             common = {x: min(self.exps.get(x, 0), target.exps.get(x, 0)) for x in names}
@@ -640,7 +646,7 @@ def _whiten_stats(
     name: str,
     exp: int = 0,
 ) -> Whitened:
-    """The core's Gram-path whitening from ``n``, the mean and ``C = Xc^H Xc``.
+    """Return the core's Gram-path whitening from ``n``, the mean and ``C = Xc^H Xc``.
 
     As in :func:`svcca._cca.whiten`: constant features dropped with the same tolerance,
     the kept ones rescaled to the correlation matrix ``G``, Cholesky when ``G`` is well
@@ -696,8 +702,11 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
 
 
 def _exponent_for(amax: float) -> int:
-    """The exponent ``e`` to scale a layer by (``2**e``): 0 for ordinary magnitudes, else one
-    that brings its largest entry near 1 (the co-moments square it)."""
+    """Return the exponent ``e`` to scale a layer by (``2**e``).
+
+    It is 0 for ordinary magnitudes, else one that brings its largest entry near 1 (the
+    co-moments square it).
+    """
     if not amax > 0 or 2.0**-200 < amax < 2.0**200:
         return 0
     return min(max(-int(np.frexp(amax)[1]), -1000), 1000)  # 2**e stays a float
@@ -984,8 +993,9 @@ class MultiLayerAccumulator(_Finisher):
         return self
 
     def merge(self: _Acc, *others: _Acc) -> _Acc:
-        """Fold the statistics of other accumulators of the same class, layers and pairs (e.g.
-        other workers' parts) into this one.
+        """Fold the statistics of other accumulators into this one.
+
+        They must have the same class, layers and pairs (e.g. other workers' parts).
 
         The result is the same as if every batch had gone through this accumulator (to
         rounding). The others are not changed.
@@ -1036,7 +1046,7 @@ class MultiLayerAccumulator(_Finisher):
         return self
 
     def copy(self: _Acc) -> _Acc:
-        """An independent copy (merging into it leaves this one unchanged)."""
+        """Return an independent copy (merging into it leaves this one unchanged)."""
         m = self._m
         new = _copy.copy(self)  # the same class and labels, with statistics of its own
         new._m = _Moments(m.names, m.pairs_spec, m.device, m.max_bytes, m.what)
@@ -1045,21 +1055,22 @@ class MultiLayerAccumulator(_Finisher):
         return new
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the statistics to an ``.npz`` file (atomically; no pickles), e.g. to merge
-        the parts computed on several machines with :meth:`load` and :meth:`merge`. Layer
-        names must be strings or ints (they are stored as JSON)."""
+        """Write the statistics to an ``.npz`` file (atomically; no pickles).
+
+        The parts computed on several machines can then be merged with :meth:`load` and
+        :meth:`merge`. Layer names must be strings or ints (they are stored as JSON).
+        """
         _save(self._m.state(), path)
 
     @classmethod
     def _from_meta(cls: type[_Acc], meta: Mapping[str, Any], device: Any) -> _Acc:
-        """An empty accumulator for the layers and pairs a saved file describes."""
+        """Return an empty accumulator for the layers and pairs a saved file describes."""
         pairs = meta["pairs"] if meta["pairs"] == "all" else [tuple(p) for p in meta["pairs"]]
         return cls(meta["names"], pairs=pairs, device=device)
 
     @classmethod
     def load(cls: type[_Acc], path: str | os.PathLike, *, device: Any = None) -> _Acc:
-        """Read statistics written by :meth:`save` of the same class (onto ``device``,
-        default numpy)."""
+        """Read statistics written by :meth:`save` of the same class (onto ``device``, default numpy)."""
         state = _load(path)
         what = state["meta"].get("what")
         if what != cls._KIND:
@@ -1079,7 +1090,7 @@ class MultiLayerAccumulator(_Finisher):
         return self._m.names or ()
 
     def mean(self, name: Hashable) -> Any:
-        """Running mean of one layer."""
+        """Return the running mean of one layer."""
         self._check_name(name)
         return self._m.true_mean(name)
 
@@ -1096,8 +1107,10 @@ class MultiLayerAccumulator(_Finisher):
             raise KeyError(f"unknown layer {name!r}; the accumulator has {list(self.names)}")
 
     def pair(self, a: Hashable, b: Hashable) -> PairAccumulator:
-        """The statistics of two layers as a :class:`PairAccumulator` (``X = a``, ``Y = b``), to finish
-        with ``.cca()``, ``.svcca()``, ``.pwcca()`` or ``.pls()``."""
+        """Return the statistics of two layers as a :class:`PairAccumulator` (``X = a``, ``Y = b``).
+
+        Finish it with ``.cca()``, ``.svcca()``, ``.pwcca()`` or ``.pls()``.
+        """
         self._check_name(a)
         self._check_name(b)
         m = self._m
@@ -1124,6 +1137,7 @@ class MultiLayerAccumulator(_Finisher):
         return out
 
     def __repr__(self) -> str:
+        """Return a one-line summary: samples seen, layers and pairs."""
         m = self._m
         return f"MultiLayerAccumulator(n_samples={m.n}, layers={list(self.names)}, pairs={m.pairs_spec!r})"
 
@@ -1335,6 +1349,7 @@ class PairAccumulator(MultiLayerAccumulator):
         return self._m.true_block(a, b) / (self._m.n - 1)
 
     def __repr__(self) -> str:
+        """Return a one-line summary: samples seen and the widths of the two sides."""
         w = self._m.widths
         shape = f"X: {w['X']} features, Y: {w['Y']} features" if w else "no batch yet"
         return f"PairAccumulator(n_samples={self._m.n}, {shape})"
@@ -1374,8 +1389,9 @@ class PairAccumulator(MultiLayerAccumulator):
         rtol: float | None = None,
         warn: bool = True,
     ) -> SVCCAResult:
-        """SVCCA from the statistics (as :func:`svcca.svcca`): the SVD reduction comes from the
-        eigendecomposition of each side's covariance.
+        """Compute SVCCA from the statistics (as :func:`svcca.svcca`).
+
+        The SVD reduction comes from the eigendecomposition of each side's covariance.
 
         Parameters
         ----------

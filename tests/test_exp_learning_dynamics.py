@@ -142,7 +142,8 @@ def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
         1e-3,
         0.99,
     )
-    assert LD.LearningDynamicsConfig.for_scale("default", model="lstm").dataset == "stdlib"
+    lstm = LD.LearningDynamicsConfig.for_scale("default", model="lstm")
+    assert (lstm.dataset, lstm.hidden_size, lstm.epochs, lstm.lr) == ("stdlib", 64, 24, 1e-2)
     full = {m: LD.LearningDynamicsConfig.for_scale("full", model=m) for m in LD.MODELS}
     assert {m: c.dataset for m, c in full.items()} == {
         "conv": "cifar10",
@@ -289,6 +290,85 @@ def test_a_seed_against_the_order_fails_the_claim_by_name():
     assert failed["learning_dynamics.conv.bottom_up_first"].value == pytest.approx(-1.0)
     assert failed["learning_dynamics.conv.bn_invisible"].value == pytest.approx(0.9)
     assert "learning_dynamics.conv.bottom_up_first" in str(err.value)
+
+
+def _synthetic_lstm(ramps, *, epochs=25, accuracy=0.72, embedding=0.95):
+    """An LSTM result whose lstm1 and lstm2 of seed ``s`` rise linearly from 0.5 to their final
+    state at epochs ``ramps[s]`` (then stay there): a ramp of ``a`` epochs crosses SVCCA 0.9
+    at ``0.8 a`` and has area ``1 - 0.25 a / epochs``."""
+    t = np.arange(epochs + 1, dtype=np.float64)
+
+    def curve(a):
+        return np.minimum(1.0, 0.5 + 0.5 * t / a)
+
+    sims = np.stack(
+        [np.stack([np.full_like(t, embedding), curve(a1), curve(a2), curve(2)], axis=1) for a1, a2 in ramps]
+    )
+    history = np.full((len(ramps), epochs), accuracy)
+    grid = np.stack([np.eye(4)] * len(ramps))[:, None]
+    return {
+        "seeds": np.arange(len(ramps)),
+        "layers": np.array(["embedding", "lstm1", "lstm2", "logits"]),
+        "steps": np.arange(epochs + 1),
+        "steps_per_epoch": np.array(1),
+        "similarity": sims,
+        "dims": np.ones(sims.shape, dtype=np.int64),
+        "grid_layers": np.array(["embedding", "lstm1", "lstm2", "logits"]),
+        "grid_steps": np.array([epochs]),
+        "grids": grid,
+        "history_test_accuracy": history,
+        "history_test_loss": history,
+        "history_train_loss": history,
+        "history_time_s": history,
+        "description": np.array("synthetic"),
+        "n_datapoints": np.full(4, 100),
+        "layer_widths": np.full(4, 8),
+    }
+
+
+def test_lstm_claims_compare_the_two_recurrent_layers_in_every_seed():
+    cfg = LD.LearningDynamicsConfig.for_scale("default", model="lstm", seeds=(0, 1))
+    # seed 0: lstm1 above 0.9 from epoch 9 (8.8), lstm2 from 17 (16.8); seed 1: 9 and 13 (12.8)
+    arrays = _synthetic_lstm([(11, 21), (11, 16)])
+    data = LD.unpack(arrays, cfg)
+    claims = {c.name: c for c in svcca.experiments.check_claims(data.claims())}
+    assert set(claims) == {
+        f"learning_dynamics.lstm.{n}"
+        for n in ("accuracy", "embedding_at_init", "lstm1_settles_first", "lstm1_area")
+    }
+    settles = claims["learning_dynamics.lstm.lstm1_settles_first"]
+    assert settles.value == pytest.approx(4.0)  # the worst seed: 13 - 9
+    assert settles.details == pytest.approx({"seed 0": 8.0, "seed 1": 4.0})
+    assert data.runs[0].area()["lstm2"] == pytest.approx(1 - 0.25 * 21 / 25)
+    assert claims["learning_dynamics.lstm.lstm1_area"].value == pytest.approx(0.25 * (16 - 11) / 25)
+    assert claims["learning_dynamics.lstm.embedding_at_init"].value == pytest.approx(0.95)
+    assert claims["learning_dynamics.lstm.accuracy"].value == pytest.approx(0.72)
+
+
+def test_lstm_layers_that_settle_together_fail_both_order_claims():
+    cfg = LD.LearningDynamicsConfig.for_scale("default", model="lstm", seeds=(0, 1))
+    arrays = _synthetic_lstm([(11, 21), (16, 16)])
+    with pytest.raises(svcca.experiments.ClaimFailure) as err:
+        svcca.experiments.check_claims(LD.unpack(arrays, cfg).claims())
+    failed = {c.name: c for c in err.value.failed}
+    assert set(failed) == {"learning_dynamics.lstm.lstm1_settles_first", "learning_dynamics.lstm.lstm1_area"}
+    assert failed["learning_dynamics.lstm.lstm1_settles_first"].value == pytest.approx(0.0)
+    assert failed["learning_dynamics.lstm.lstm1_area"].value == pytest.approx(0.0)
+
+
+def test_curve_area_weighs_snapshots_by_the_time_between_them():
+    # five log-spaced snapshots at 0 in the first epoch, a ramp to 1 by epoch 2, then 1 until epoch
+    # 10: the first epoch counts for one tenth (the plain mean over snapshots would be 9 / 14)
+    epochs = [0.0, 0.1, 0.2, 0.5, 1.0, *range(2, 11)]
+    values = [0.0] * 5 + [1.0] * 9
+    assert LD.curve_area(epochs, values) == pytest.approx((0.5 + 8.0) / 10)
+    assert LD.curve_area([2, 4], [0.5, 0.7]) == pytest.approx(0.6)
+    with pytest.raises(
+        ValueError, match=r"epochs must be increasing .* got epochs of shape \(3,\), values of shape \(2,\)"
+    ):
+        LD.curve_area([0, 1, 2], [0.5, 1.0])
+    with pytest.raises(ValueError, match="epochs must be increasing"):
+        LD.curve_area([0, 2, 1], [0.5, 1.0, 1.0])
 
 
 def test_freeze_claims_bracket_the_saving_and_bound_the_worst_seed():

@@ -85,7 +85,7 @@ def _registry() -> tuple[BookExperiment, ...]:
         BookExperiment("conv_pair", "02_conv_layers", ConvPairConfig.for_scale, 100),
         BookExperiment("learning_dynamics.conv", "05_learning_dynamics", ld("conv"), 180),
         BookExperiment("learning_dynamics.resnet", "05_learning_dynamics", ld("resnet"), 60),
-        BookExperiment("learning_dynamics.lstm", "05_learning_dynamics", ld("lstm"), 40),
+        BookExperiment("learning_dynamics.lstm", "05_learning_dynamics", ld("lstm"), 70),
         BookExperiment("learning_dynamics.mlp", "05_learning_dynamics", ld("mlp"), 30),
         BookExperiment("learning_dynamics.plain", "05_learning_dynamics", ld("plain"), 60),
         BookExperiment("freeze_training", "05_learning_dynamics", FreezeTrainingConfig.for_scale, 150),

@@ -51,10 +51,31 @@ SCALES = ("tiny", "default", "full")
 
 
 def current_scale() -> str:
-    """The scale chosen by the environment variable ``SVCCA_SCALE`` (default ``"default"``).
+    """Return the scale chosen by the environment variable ``SVCCA_SCALE``.
 
-    ``tiny`` runs in seconds (tests), ``default`` on the embedded digits data on a laptop
-    CPU in minutes, ``full`` at the papers' scale (CIFAR-10 / ImageNet, GPU).
+    ``tiny`` runs in seconds (tests), ``default`` (when the variable is unset) on the
+    embedded digits data on a laptop CPU in minutes, ``full`` at the papers' scale
+    (CIFAR-10 / ImageNet, GPU).
+
+    Returns
+    -------
+    {"tiny", "default", "full"}
+
+    Raises
+    ------
+    ValueError
+        When ``SVCCA_SCALE`` names another scale.
+
+    Examples
+    --------
+    >>> import os
+    >>> from svcca.experiments import current_scale
+    >>> os.environ["SVCCA_SCALE"] = "tiny"
+    >>> current_scale()
+    'tiny'
+    >>> del os.environ["SVCCA_SCALE"]
+    >>> current_scale()
+    'default'
     """
     scale = os.environ.get("SVCCA_SCALE", "default").strip().lower() or "default"
     if scale not in SCALES:
@@ -63,7 +84,24 @@ def current_scale() -> str:
 
 
 def default_cache_dir() -> Path:
-    """``$SVCCA_CACHE_DIR`` if set, else ``~/.cache/svcca/experiments``."""
+    """Return the experiment cache folder: ``$SVCCA_CACHE_DIR`` if set, else ``~/.cache/svcca/experiments``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+
+    Examples
+    --------
+    >>> import os
+    >>> from svcca.experiments import default_cache_dir
+    >>> os.environ["SVCCA_CACHE_DIR"] = "my-cache"
+    >>> default_cache_dir().name
+    'my-cache'
+    >>> del os.environ["SVCCA_CACHE_DIR"]
+    >>> default_cache_dir().parts[-2:]
+    ('svcca', 'experiments')
+    """
     env = os.environ.get("SVCCA_CACHE_DIR")
     if env:
         return Path(env).expanduser()
@@ -93,7 +131,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
-    """The config as plain JSON-able data (the cache key is computed from it).
+    """Return the config as plain JSON-able data (the cache key is computed from it).
 
     Fields declared with ``compare=False`` are left out: they must not change the results.
     """
@@ -108,6 +146,13 @@ class ExperimentConfig:
     meaning of the stored arrays changes, so old caches are rebuilt), declare their fields
     (with a ``seed``), implement :meth:`run`, and provide presets through
     :meth:`for_scale`.
+
+    Examples
+    --------
+    >>> from svcca.experiments.seed_pair import SeedPairConfig
+    >>> cfg = SeedPairConfig.for_scale("tiny")
+    >>> cfg.experiment, cfg.seeds, len(cfg.key())
+    ('seed_pair', (0, 1), 64)
     """
 
     experiment: ClassVar[str] = "base"
@@ -118,7 +163,7 @@ class ExperimentConfig:
 
     @classmethod
     def for_scale(cls, scale: str | None = None, **overrides: Any) -> ExperimentConfig:
-        """The preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``)."""
+        """Return the preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``)."""
         scale = current_scale() if scale is None else scale
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
@@ -127,7 +172,7 @@ class ExperimentConfig:
         return dataclasses.replace(base, **overrides) if overrides else base
 
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> Any:
-        """The experiment's typed data object over ``result`` (``ExperimentResult.data``).
+        """Return the experiment's typed data object over ``result`` (``ExperimentResult.data``).
 
         Experiments override this with their module's ``unpack``; the base has none.
 
@@ -139,7 +184,7 @@ class ExperimentConfig:
         raise NotImplementedError(f"experiment {self.experiment!r} has no typed result data; read .arrays")
 
     def claims(self, result: ExperimentResult) -> list[Any]:
-        """The book's claims about this experiment's result (a list of :class:`Claim`).
+        """Return the book's claims about this experiment's result (a list of :class:`Claim`).
 
         By default the claims of the typed data (``self.unpack(result).claims()``), or none
         when the experiment has no typed data or its data states no claims. The claims are
@@ -153,7 +198,7 @@ class ExperimentConfig:
         return [] if claims is None else list(claims())
 
     def with_seed_offset(self, offset: int) -> ExperimentConfig:
-        """A copy with ``offset`` added to every seed the experiment uses.
+        """Return a copy with ``offset`` added to every seed the experiment uses.
 
         Every field named ``seed``/``seeds`` or ending in ``_seed``/``_seeds`` (an int or a
         tuple of ints) is shifted; the robustness matrix reruns experiments this way.
@@ -205,6 +250,17 @@ class ExperimentResult:
         The ``.npz`` file in the cache.
     from_cache : bool
         True when loaded rather than computed in this call.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from svcca.experiments import run_or_load
+    >>> from svcca.experiments.conv_pair import ConvPairConfig
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = run_or_load(ConvPairConfig.for_scale("tiny"), folder)
+    ...     again = run_or_load(ConvPairConfig.for_scale("tiny"), folder)
+    >>> result.from_cache, again.from_cache, sorted(result.arrays) == sorted(again.arrays)
+    (False, True, True)
     """
 
     config: Any
@@ -240,7 +296,7 @@ class ExperimentResult:
 
 
 def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> tuple[Any, Any]:
-    """The arrays and the config of a result: where every experiment's ``unpack`` starts.
+    """Return the arrays and the config of a result: where every experiment's ``unpack`` starts.
 
     ``result`` is what :func:`run_or_load` returned (its config is used) or a bare dict of
     its arrays, read with ``config``; a missing config is ``default()``.
@@ -269,7 +325,8 @@ def _versions() -> dict[str, str]:
 
 
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    atomic_write(path, lambda fh: np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()}))
+    named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+    atomic_write(path, lambda fh: np.savez(fh, **named))
 
 
 def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
@@ -289,7 +346,7 @@ def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
 
 
 def _read_manifest(man: Path) -> dict[str, Any] | str:
-    """The manifest as a dict, or why it cannot be used (any damage is a reason, never a crash)."""
+    """Read the manifest as a dict, or say why it cannot be used (any damage is a reason, never a crash)."""
     try:
         manifest = json.loads(man.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -332,11 +389,22 @@ def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.
 
 
 class CacheWriteWarning(UserWarning):
-    """The experiment cache could not be written: the result is returned but not kept."""
+    """The experiment cache could not be written: the result is returned but not kept.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from svcca.experiments import CacheWriteWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("cache folder not writable", CacheWriteWarning)
+    >>> caught[0].category.__name__
+    'CacheWriteWarning'
+    """
 
 
 def _clear_non_file(path: Path) -> None:
-    """An entry's path that is an empty folder is removed, so the entry can be written."""
+    """Remove an empty folder standing where an entry will be written."""
     if path.is_dir() and not path.is_symlink():
         with contextlib.suppress(OSError):
             path.rmdir()
@@ -384,6 +452,17 @@ def run_or_load(
     version, and the checksum matches. Anything else (a damaged manifest included) is
     rebuilt, and the reason is logged. Temp files of writers killed more than an hour ago
     are removed when the cache is opened; entries are created with the process umask.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from svcca.experiments import book_config, run_or_load
+    >>> config = book_config("learning_dynamics.mlp", scale="tiny")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     first = run_or_load(config, folder)
+    ...     second = run_or_load(config, folder)
+    >>> first.from_cache, second.from_cache, first.path.name == second.path.name
+    (False, True, True)
     """
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}")
@@ -453,6 +532,18 @@ def experiments() -> dict[str, type[ExperimentConfig]]:
 
     Importing the package's modules registers nothing globally; this walks them and
     collects the :class:`ExperimentConfig` subclasses they define.
+
+    Returns
+    -------
+    dict of str -> type
+        Config classes by their ``experiment`` name, sorted.
+
+    Examples
+    --------
+    >>> from svcca.experiments import experiments
+    >>> registry = experiments()
+    >>> registry["seed_pair"].__name__
+    'SeedPairConfig'
     """
     import importlib
     import inspect

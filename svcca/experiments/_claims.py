@@ -220,7 +220,7 @@ def claims_table(
         elif not isinstance(entry, tuple):
             out.append(Claim(prefix + name, statement, entry, relation, bound))
         elif isinstance(entry[1], Mapping):
-            out.append(Claim(prefix + name, statement, entry[0], relation, bound, entry[1]))
+            out.append(Claim(prefix + name, statement, entry[0], relation, bound, dict(entry[1])))
         else:
             out.append(worst_case(prefix + name, statement, entry[0], relation, bound, entry[1]))
     return out

@@ -189,7 +189,7 @@ class TrainingConfig(ThreadLimitedConfig):
         return int(own.seed)
 
     def load_data(self) -> Any:
-        """The config's :class:`svcca.nn.data.ImageData`: the digits, or CIFAR-10 from the data folder.
+        """Load the config's :class:`svcca.nn.data.ImageData`: the digits, or CIFAR-10 from the data folder.
 
         Examples
         --------
@@ -219,7 +219,7 @@ class TrainingConfig(ThreadLimitedConfig):
         return RandomShift(shift, fill=0.0 if data.background is None else data.background)
 
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """The kind and constructor arguments of the network (see :func:`svcca.nn.models.build_model`).
+        """Return the kind and constructor arguments of the network (see :func:`svcca.nn.models.build_model`).
 
         ``model`` (default ``"conv"`` when the experiment has no such field) chooses an
         :class:`~svcca.nn.models.MLP` of ``hidden`` widths over the flattened images, a
@@ -245,7 +245,7 @@ class TrainingConfig(ThreadLimitedConfig):
         raise NotImplementedError(f"{type(self).__name__} builds model {kind!r} itself")
 
     def build_model(self, data: Any, seed: int, *, device: str | None = None, **changes: Any) -> Any:
-        """A fresh network of seed ``seed`` on the config's device.
+        """Build a fresh network of seed ``seed`` on the config's device.
 
         Parameters
         ----------
@@ -372,7 +372,7 @@ def check_comparison(cfg: Any) -> None:
 
 
 def probe_inputs(data: Any, n: int | None, max_shift: int, *, split: str = "test") -> tuple[Any, int]:
-    """The first ``n`` images of a split (all when None) under every shift of up to ``max_shift`` pixels.
+    """Take the first ``n`` images of a split (all when None) under every shift of up to ``max_shift`` pixels.
 
     Returns the :func:`svcca.nn.data.probe_set` of those images, a ``TensorDataset`` of
     ``(images, labels, shifts)`` in shift-major order (``max_shift=0``: the images

@@ -108,6 +108,7 @@ class ConvPairConfig(TrainingConfig):
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         from ..nn.models import CONV_ARCHITECTURES
 
         super().__post_init__()
@@ -313,7 +314,7 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
 
 
 def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
-    """The claims of chapter 2 (:data:`CLAIMS`), from :meth:`ConvPairData.measurements`."""
+    """Return the claims of chapter 2 (:data:`CLAIMS`), from :meth:`ConvPairData.measurements`."""
     from scipy.stats import spearmanr
 
     from ._claims import claims_table
@@ -420,7 +421,7 @@ class ConvPairData:
         return int(shape[1]), int(shape[2])
 
     def channels(self, layer: str) -> int:
-        """Number of channels of ``layer``."""
+        """Return the number of channels of ``layer``."""
         return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[3])
 
     def pairs(self) -> list[tuple[int, int]]:
@@ -429,7 +430,7 @@ class ConvPairData:
         return [(s[i], s[j]) for i in range(len(s)) for j in range(i + 1, len(s))]
 
     def measurements(self) -> dict[str, np.ndarray]:
-        """The numbers chapter 2's claims rest on, for every network and every pair.
+        """Return the numbers chapter 2's claims rest on, for every network and every pair.
 
         Returns a dict of arrays: ``"kept_global"``, ``"kept_2x2"``, ``"kept_4x4"``,
         ``"kept_global_init"`` (fraction of each layer's variance that average pooling

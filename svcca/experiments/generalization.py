@@ -62,7 +62,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._cache import ExperimentResult, arrays_and_config
-from ._toolbox import DEFAULT_MEASURES, TrainingConfig, check_comparison, probe_inputs, record_layer, similarity_grid
+from ._toolbox import (
+    DEFAULT_MEASURES,
+    TrainingConfig,
+    check_comparison,
+    probe_inputs,
+    record_layer,
+    similarity_grid,
+)
 
 __all__ = [
     "KINDS",
@@ -141,6 +148,7 @@ class GeneralizationConfig(TrainingConfig):
     seed: int = 0
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         super().__post_init__()
         check_comparison(self)
         if isinstance(self.n_networks, bool) or not isinstance(self.n_networks, int) or self.n_networks < 2:
@@ -254,7 +262,7 @@ class GeneralizationConfig(TrainingConfig):
 
 
 def _directions_kept(a: np.ndarray, keep: float) -> int:
-    """Number of SVD directions explaining ``keep`` of a layer's variance (what SVCCA keeps)."""
+    """Count the SVD directions explaining ``keep`` of a layer's variance (what SVCCA keeps)."""
     from .._pca import pca
 
     return int(pca(np.asarray(a, dtype=np.float64)).n_components_for(keep))
@@ -464,6 +472,7 @@ class GapResult:
     p_value: float | None = None
 
     def __repr__(self) -> str:
+        """Show the estimate, its interval and p-value."""
         p = "" if self.p_value is None else f", p={self.p_value:.4f}"
         return (
             f"GapResult({self.kinds[0]} - {self.kinds[1]}, {self.measure}, {self.layer}: "
@@ -549,7 +558,7 @@ class GeneralizationData:
         return str(self.arrays["dataset"])
 
     def group(self, name: str) -> np.ndarray:
-        """Indices of the networks of ``"G"`` (generalizing) or ``"M"`` (memorizing)."""
+        """Return the indices of the networks of ``"G"`` (generalizing) or ``"M"`` (memorizing)."""
         if name not in ("G", "M"):
             raise ValueError(f"group must be one of 'G', 'M'; got {name!r}")
         return np.flatnonzero(self.memorizing if name == "M" else ~self.memorizing)
@@ -570,7 +579,7 @@ class GeneralizationData:
         """Networks x networks similarity of one layer (generalizing networks first)."""
         return np.asarray(self.arrays["similarity"][self._measure_index(measure), self._layer_index(layer)])
 
-    def pairs(self, measure: str, kind: str, layers: Sequence[str] | None = None) -> np.ndarray:
+    def pairs(self, measure: str, kind: str, layers: Sequence[str | int] | None = None) -> np.ndarray:
         """Similarity of every pair of ``kind`` in each layer, shape ``(n_pairs, n_layers)``.
 
         ``layers`` defaults to every layer (logits included).
@@ -579,7 +588,7 @@ class GeneralizationData:
         cols = [pair_values(self.matrix(measure, layer), self.memorizing, kind) for layer in chosen]
         return np.stack(cols, axis=1)
 
-    def mean(self, measure: str, kind: str, layers: Sequence[str] | None = None) -> np.ndarray:
+    def mean(self, measure: str, kind: str, layers: Sequence[str | int] | None = None) -> np.ndarray:
         """Mean over the pairs of ``kind``, per layer."""
         return self.pairs(measure, kind, layers).mean(axis=0)
 
@@ -758,7 +767,7 @@ class GeneralizationData:
         return out
 
     def claims(self) -> list[Any]:
-        """The claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
+        """Return the claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
 
         Names are ``"generalization.<claim>"``. All intervals are 95% network-bootstrap
         intervals (2000 resamples, fixed generator), so every claim is an effect with a
@@ -823,7 +832,7 @@ class GeneralizationData:
                 "pwcca.mm_above_gm_last": (mm_gm.difference, {"low": mm_gm.low, "high": mm_gm.high}),
                 "pwcca.mm_gm_close": close,
                 "pwcca.cohens_d": g_last.cohens_d,
-                "pwcca.permutation_p": float(g_last.p_value),
+                "pwcca.permutation_p": float("nan") if g_last.p_value is None else g_last.p_value,
                 "pwcca.bootstrap_wider": (min(widths.values()), {f"ratio_{k}": v for k, v in widths.items()}),
             }
         if "cca" in self.measures:
@@ -875,8 +884,10 @@ class GeneralizationData:
         )
 
     def svcca_dims(self, group: str) -> np.ndarray:
-        """Directions SVCCA keeps (``keep`` of the variance) per network of ``group`` and layer,
-        shape ``(n_networks_in_group, n_layers)``."""
+        """Return the directions SVCCA keeps (``keep`` of the variance) per network and layer.
+
+        Shape ``(n_networks_in_group, n_layers)``, for the networks of ``group``.
+        """
         return np.asarray(self.arrays["svcca_dims"])[:, self.group(group)].T
 
     def table(self, measure: str, *, digits: int = 3) -> str:

@@ -136,6 +136,7 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
     n_neurons: int = 60
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         super().__post_init__()
         check_seeds(self.seeds, minimum=2)
         for name in ("ae_steps", "compression_epochs", "conv_epochs", "n_neurons"):
@@ -474,6 +475,7 @@ class OpenQuestionsData:
     seeds: tuple[int, ...]
 
     def __getitem__(self, key: str) -> np.ndarray:
+        """Return the stored array ``key``."""
         return np.asarray(self.arrays[key])
 
     @property
@@ -488,8 +490,11 @@ class OpenQuestionsData:
         return {str(m): acc[:, i, j] for i, m in enumerate(self["compression_methods"])}
 
     def compression_curves(self, seed_index: int = 0) -> dict[str, np.ndarray]:
-        """Per method: test accuracy at every ``k`` for one seed, a method with fewer than ``k``
-        directions (PLS has at most nine) keeping all of its directions (its last value carried)."""
+        """Return, per method, the test accuracy at every ``k`` for one seed.
+
+        A method with fewer than ``k`` directions (PLS has at most nine) keeps all of its
+        directions (its last value is carried).
+        """
         acc = self["compression_accuracy"][seed_index]
         out = {}
         for i, m in enumerate(self["compression_methods"]):
@@ -520,7 +525,7 @@ class OpenQuestionsData:
         return [names[int(i)] for i in np.argmax(sims, axis=1)]
 
     def claims(self) -> list[Claim]:
-        """The chapter's claims, each the worst case over seeds (see the module docstring)."""
+        """Return the chapter's claims, each the worst case over seeds (see the module docstring)."""
         seeds = [f"seed {s}" for s in self.seeds]
         cca_code = self["ae_cca"][:, 2].min(axis=1)
         k8 = self.compression(8)
@@ -556,7 +561,7 @@ class OpenQuestionsData:
 
     # ---- what the figures show, for one seed -------------------------------------------
     def autoencoder_grid(self, measure: str = "cca", seed_index: int = 0) -> np.ndarray:
-        """The autoencoder's layer x layer grid (:data:`AE_LAYERS`) by ``measure`` ("cca" or "cka").
+        """Return the autoencoder's layer x layer grid (:data:`AE_LAYERS`) by ``measure`` ("cca" or "cka").
 
         Examples
         --------
@@ -572,8 +577,10 @@ class OpenQuestionsData:
         return self[f"ae_{measure}"][seed_index]
 
     def dynamics_curves(self, seed_index: int = 0) -> np.ndarray:
-        """PWCCA between the seeds' last hidden layers at each epoch of ``dynamics_epochs``:
-        shape (n_epochs, 2), the generalizing pair then the memorizing pair."""
+        """Return PWCCA between the seeds' last hidden layers at each epoch of ``dynamics_epochs``.
+
+        Shape (n_epochs, 2): the generalizing pair, then the memorizing pair.
+        """
         return np.column_stack([self["dyn_gen"][seed_index], self["dyn_mem"][seed_index]])
 
     def recording_similarity(self, seed_index: int = 0, source: int = 0) -> dict[str, np.ndarray]:

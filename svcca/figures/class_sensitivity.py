@@ -74,8 +74,9 @@ def draw_images(
     axes: Any = None,
     kinds: Any = ("direction", "neuron"),
 ) -> Any:
-    """The images at the top of a layer's directions or neurons, one group of rows per kind,
-    titled with their class.
+    """Draw the images at the top of a layer's directions or neurons, titled with their class.
+
+    There is one group of rows per kind.
 
     Parameters
     ----------

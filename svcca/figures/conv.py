@@ -243,7 +243,7 @@ def draw_recipes(layers: Sequence[str], recipe_sim: Mapping[str, Mapping[str, An
 
 
 def draw_dft_spectrum(full: Any, per_freq: Any, ax: Any = None) -> Any:
-    """The flattened layers' canonical correlations and the DFT method's union, overlaid."""
+    """Draw the flattened layers' canonical correlations and the DFT method's union, overlaid."""
     from .. import plotting
 
     ax = plotting.plot_spectrum(full, ax=ax, label="flattened layers")
@@ -332,8 +332,10 @@ def conv_recipes(data: Any) -> Any:
 
 
 def conv_dft_spectrum(*, scale: str | None = None) -> Any:
-    """Figure: the flattened CCA and the DFT union of :func:`shift_closed_example` (smaller
-    at ``scale="tiny"``)."""
+    """Draw the flattened CCA and the DFT union of :func:`shift_closed_example`.
+
+    The example is smaller at ``scale="tiny"``.
+    """
     import svcca
     from svcca.conv import dft_cca
 

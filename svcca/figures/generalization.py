@@ -105,8 +105,10 @@ def draw_svcca_caveat(data: Any, axes: Any = None, *, n_resamples: int = 2000) -
 
 
 def draw_width(data: Any, measures: Any = ("pwcca", "cka"), axes: Any = None) -> Any:
-    """Similarity across seeds of the last hidden layer against width, trained and untrained,
-    for each measure, and (last panel) the part training adds: trained minus untrained.
+    """Draw the similarity across seeds of the last hidden layer against width, per measure.
+
+    Trained and untrained networks are drawn, and (last panel) the part training adds:
+    trained minus untrained.
 
     Bars: mean ± one standard deviation over the pairs of seeds.
     """

@@ -51,7 +51,7 @@ def draw_accuracy(data: Any, axes: Any = None) -> Any:
 
 
 def draw_matrices(data: Any, axes: Any = None) -> Any:
-    """The seed-averaged layer x layer matrix of every measure (rows: network A, columns: network B).
+    """Draw the seed-averaged layer x layer matrix of every measure (rows: network A, columns: network B).
 
     Each panel has its own colour scale, so that a hub column (a layer of B that is the most
     similar to every layer of A) stands out as clearly as a diagonal.

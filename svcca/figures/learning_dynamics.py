@@ -46,7 +46,7 @@ def draw_curves(data: Any, ax: Any = None, *, pooled: bool = False) -> Any:
 
 
 def draw_grids(data: Any, axes: Any = None) -> Any:
-    """The layer x layer grids: rows at a snapshot, columns the final network; one panel each.
+    """Draw the layer x layer grids: rows at a snapshot, columns the final network; one panel each.
 
     Parameters
     ----------

@@ -143,8 +143,10 @@ def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> 
 
 
 def three_signal_views(rng: Any, n: int = 2000) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Two 6-neuron layers mixing a quiet well-shared signal, a loud weakly shared signal
-    and a loud private signal (chapter 3, section 1).
+    """Make two 6-neuron layers that mix three signals (chapter 3, section 1).
+
+    The signals are a quiet well-shared one, a loud weakly shared one and a loud private
+    one.
 
     Returns
     -------
@@ -357,7 +359,7 @@ _BASELINE_MEASURES = {"mean cca": "cca", "svcca": "svcca", "linear cka": "cka"}
 
 
 def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
-    """A trained pair of ``layer`` (the first two seeds) against three baselines, per measure.
+    """Compare a trained pair of ``layer`` (the first two seeds) against three baselines, per measure.
 
     Returns
     -------
@@ -390,7 +392,7 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
 
 
 def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray, list[str], list[str]]:
-    """The mean of each baseline of :func:`baselines` (rows :data:`BASELINES`, a column a measure).
+    """Return the mean of each baseline of :func:`baselines` (rows :data:`BASELINES`, a column a measure).
 
     Returns
     -------
@@ -457,7 +459,7 @@ def draw_toy_spectrum(result: Any, cosines: Any, null: Any, ax: Any = None) -> A
 
 
 def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
-    """The measures x transforms table of :func:`invariance_table` as a heatmap."""
+    """Draw the measures x transforms table of :func:`invariance_table` as a heatmap."""
     from .. import plotting
 
     if ax is None:
@@ -469,7 +471,7 @@ def draw_invariance(table: Any, rows: Sequence[str], cols: Sequence[str], ax: An
 
 
 def draw_sample_size(ratios: Any, sweep: Mapping[str, Any], ax: Any = None) -> Any:
-    """The chance level of :func:`sample_size_sweep` against samples per neuron (log axis)."""
+    """Draw the chance level of :func:`sample_size_sweep` against samples per neuron (log axis)."""
     from .. import plotting
 
     return plotting.plot_intrinsic_dimensionality(
@@ -479,7 +481,7 @@ def draw_sample_size(ratios: Any, sweep: Mapping[str, Any], ax: Any = None) -> A
 
 
 def draw_real_spectrum(trained: Any, untrained: Any, null: Any, ax: Any = None) -> Any:
-    """A trained pair's spectrum with a permutation band and the truncation, and the untrained pair's."""
+    """Draw a trained pair's spectrum with a permutation band and the truncation, and the untrained pair's."""
     from .. import plotting
 
     ax = plotting.plot_spectrum(trained, null=null, ax=ax, threshold=0.98, label="trained pair")
@@ -504,7 +506,7 @@ def draw_seed_pairs(layers: Sequence[str], groups: Mapping[str, Any], ax: Any = 
 
 
 def draw_directions(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
-    """The methods x signals table of :func:`first_directions` as a heatmap."""
+    """Draw the methods x signals table of :func:`first_directions` as a heatmap."""
     from .. import plotting
 
     return plotting.plot_similarity_matrix(
@@ -567,7 +569,7 @@ def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
 
 
 def draw_baselines(table: Any, rows: Sequence[str], cols: Sequence[str], ax: Any = None) -> Any:
-    """The baselines x measures table of :func:`baseline_table` as a heatmap."""
+    """Draw the baselines x measures table of :func:`baseline_table` as a heatmap."""
     from .. import plotting
 
     if ax is None:
@@ -715,8 +717,10 @@ def methods_intrinsic_dim(data: Any) -> Any:
 
 
 def methods_variance(data: Any) -> Any:
-    """Chapter 3: :func:`draw_layer_variance` of the first network's projected layers on the
-    training images."""
+    """Draw chapter 3's figure of the layer variance (:func:`draw_layer_variance`).
+
+    It shows the first network's projected layers on the training images.
+    """
     from ..nn import record
 
     fit_images, _ = data.inputs()

@@ -16,7 +16,7 @@ __all__ = ["draw_autoencoder", "draw_compression", "draw_dynamics", "draw_record
 
 
 def draw_autoencoder(data: Any, seed_index: int = 0, axes: Any = None) -> Any:
-    """The autoencoder's layer x layer similarity: mean CCA (left) and linear CKA (right).
+    """Draw the autoencoder's layer x layer similarity: mean CCA (left) and linear CKA (right).
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""Small tools that experiments on trained networks share: thread limits, datasets as
-tensors, and the spatial positions kept of a conv layer.
+"""Small tools that experiments on trained networks share.
+
+Thread limits, datasets as tensors, and the spatial positions kept of a conv layer.
 
 - :func:`limit_threads`: torch's intra-op threads and the BLAS pools, limited inside a block;
 - :func:`get_items`, :func:`as_tensors` and :func:`take`: a dataset's items at some indices,
@@ -80,7 +81,7 @@ def limit_threads(n: int | None) -> Iterator[None]:
 
 
 def get_items(dataset: Any, index: Any) -> tuple[Any, Any]:
-    """The items of a dataset at ``index``, as a batch of inputs and a batch of targets.
+    """Return the items of a dataset at ``index``, as a batch of inputs and a batch of targets.
 
     A ``TensorDataset`` is indexed directly, a dataset with ``get_batch`` (the image datasets
     of :mod:`svcca.nn.data`) reads the batch in one call, any other dataset is read item by
@@ -151,7 +152,7 @@ def as_tensors(dataset: Any) -> tuple[Any, Any]:
 
 
 def take(dataset: Any, n: int | None) -> Any:
-    """The first ``n`` items of a dataset, as a ``TensorDataset``.
+    """Return the first ``n`` items of a dataset, as a ``TensorDataset``.
 
     Parameters
     ----------
@@ -191,7 +192,7 @@ def take(dataset: Any, n: int | None) -> Any:
 def sample_positions(
     n_images: int, n_positions: int, per_image: int | None, rng: Any, *, sort: bool = False
 ) -> np.ndarray:
-    """A random choice of spatial positions for each image, drawn once for every network.
+    """Return a random choice of spatial positions for each image, drawn once for every network.
 
     Conv layers are compared with their spatial positions as datapoints; keeping a few
     positions per image (Raghu et al. 2017) bounds the cost and the redundancy of
@@ -248,7 +249,7 @@ def sample_positions(
 
 
 def take_positions(A: Any, positions: Any) -> Any:
-    """The rows of a conv layer at chosen positions: ``(n, h, w, c) -> (n * m, c)``.
+    """Return the rows of a conv layer at chosen positions: ``(n, h, w, c) -> (n * m, c)``.
 
     Parameters
     ----------
@@ -297,7 +298,7 @@ def take_positions(A: Any, positions: Any) -> Any:
 
 
 def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
-    """A network's state (weights and buffers) as numpy arrays named ``prefix + name``.
+    """Return a network's state (weights and buffers) as numpy arrays named ``prefix + name``.
 
     Parameters
     ----------

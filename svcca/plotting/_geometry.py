@@ -88,7 +88,7 @@ def plot_canonical_directions(
     if axes.size != 3:
         raise ValueError(f"axes must hold three matplotlib Axes; got {axes.size}")
     colors = (PALETTE[0], PALETTE[1])
-    point = {"s": 4, "alpha": 0.5, "linewidths": 0}
+    point: dict[str, Any] = {"s": 4, "alpha": 0.5, "linewidths": 0}
     point.update({"c": color, "cmap": "viridis"} if color is not None else {"color": "0.5"})
     rho = np.asarray(res.rho, dtype=float)
     sides = ((axes[0], X, res.x_weights, labels[0], "a"), (axes[1], Y, res.y_weights, labels[1], "b"))

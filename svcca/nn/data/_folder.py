@@ -12,11 +12,21 @@ DATA_ENV = "SVCCA_DATA"
 
 
 def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """The data folder: ``path`` if given, else ``$SVCCA_DATA``, else ``./data``.
+    """Return the data folder: ``path`` if given, else ``$SVCCA_DATA``, else ``./data``.
 
     The folder is not created. ``./data`` is relative to the current working directory, so
     set ``SVCCA_DATA`` to an absolute path when running from several places (the book
     executes its chapters from ``book/chapters/``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        An explicit folder, returned as it is.
+
+    Returns
+    -------
+    pathlib.Path
+        The data folder (it may not exist).
 
     Examples
     --------
@@ -30,5 +40,5 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _md5(path: Path) -> str | None:
-    """The md5 sum of a file (the checksums datasets publish); None when it is absent."""
+    """Return the md5 sum of a file (the checksums datasets publish); None when it is absent."""
     return file_digest(path, "md5") if path.is_file() else None

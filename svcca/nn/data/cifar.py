@@ -70,9 +70,11 @@ def _array_from_bytes(raw: Any, dtype: Any, shape: Any, fortran: bool, where: st
 
 
 def _read_plain_pickle(path: Path) -> Any:
-    """Read a pickle of plain data (dicts, lists, tuples, str, bytes, numbers, numeric numpy
-    arrays) WITHOUT unpickling: the opcodes are interpreted here, and no callable named in
-    the file is ever called. Anything else (a class, a function, an object dtype) is refused.
+    """Read a pickle of plain data WITHOUT unpickling.
+
+    Plain data are dicts, lists, tuples, str, bytes, numbers and numeric numpy arrays: the
+    opcodes are interpreted here, and no callable named in the file is ever called. Anything
+    else (a class, a function, an object dtype) is refused.
     """
     import io
     import pickletools
@@ -96,6 +98,7 @@ def _read_plain_pickle(path: Path) -> Any:
 
     try:
         ops = pickletools.genops(io.BytesIO(data))
+        arg: Any  # None or the opcode's argument, whose type the opcode fixes (int, str, bytes, ...)
         for op, arg, _ in ops:
             name = op.name
             if name in ("PROTO", "FRAME"):
@@ -234,7 +237,7 @@ def _build(target: Any, state: Any, where: str) -> None:
         if any(x is not None for x in state[2:5]) or order not in ("<", ">", "|", "="):
             raise ValueError(f"{where}: numpy dtype with fields or subarrays is not allowed")
         if order in "<>" and target.dtype.itemsize > 1:
-            target.dtype = target.dtype.newbyteorder(order)
+            target.dtype = target.dtype.newbyteorder("<" if order == "<" else ">")
         return
     if isinstance(target, _PendingArray) and isinstance(state, tuple) and len(state) == 5:
         _, shape, dtype, fortran, raw = state

@@ -1,9 +1,12 @@
-"""The ImageNet subset of the SVCCA paper's class-sensitivity experiment: preparing it from an
-ImageNet download and reading it back."""
+"""The ImageNet subset of the SVCCA paper's class-sensitivity experiment.
+
+It is prepared from an ImageNet download and read back.
+"""
 
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import shutil
 from collections.abc import Iterable
@@ -66,7 +69,7 @@ def load_imagenet_subset(
     image_size: int = 224,
     resize: int = 256,
 ) -> Dataset:
-    """ImageNet validation images of a few classes, ImageFolder-style, ImageNet-normalised.
+    """Read ImageNet validation images of a few classes, ImageFolder-style, ImageNet-normalised.
 
     Parameters
     ----------
@@ -92,6 +95,24 @@ def load_imagenet_subset(
     ------
     FileNotFoundError
         When the folder or any class subfolder is missing.
+
+    Examples
+    --------
+    A stand-in folder with one black image of the fire-engine class:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from svcca.nn.data import load_imagenet_subset
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     folder = Path(root, "n03345487")
+    ...     folder.mkdir()
+    ...     Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(folder / "a.JPEG")
+    ...     ds = load_imagenet_subset(root, classes=["n03345487"], image_size=4, resize=4)
+    ...     image, label = ds[0]
+    >>> len(ds), tuple(image.shape), label, ds.imagenet_indices
+    (1, (3, 4, 4), 0, (555,))
     """
     from torchvision import transforms
     from torchvision.datasets import ImageFolder
@@ -230,6 +251,6 @@ def prepare_imagenet_subset(
                 target.symlink_to(p.resolve())
             else:
                 with open(p, "rb") as src:
-                    atomic_write(target, lambda fh, src=src: shutil.copyfileobj(src, fh))
+                    atomic_write(target, functools.partial(shutil.copyfileobj, src))
         counts[w] = len(paths)
     return counts

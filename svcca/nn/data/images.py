@@ -38,6 +38,18 @@ class ImageData:
         The normalised value of a blank (zero) pixel: the fill for shifts and padding.
     info : dict
         Plain, JSON-serialisable facts (source, split seed, sizes) for manifests.
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_digits
+    >>> digits = load_digits()
+    >>> digits.name, digits.n_classes, digits.input_shape
+    ('digits', 10, (1, 8, 8))
+    >>> image, label = digits.train[0]
+    >>> tuple(image.shape), image.dtype
+    ((1, 8, 8), torch.float32)
+    >>> round(digits.background, 4)  # a blank pixel, normalised
+    -0.8118
     """
 
     name: str
@@ -56,7 +68,10 @@ class ImageData:
         return len(self.classes)
 
     def probe(self, max_shift: int = 1, *, mode: str = "fill", split: str = "test") -> TensorDataset:
-        """The ``split`` images under every shift of up to ``max_shift`` pixels; see :func:`probe_set`."""
+        """Return the ``split`` images under every shift of up to ``max_shift`` pixels.
+
+        See :func:`probe_set`.
+        """
         if split not in ("train", "test"):
             raise ValueError(f"split must be one of 'train', 'test'; got {split!r}")
         ds = self.train if split == "train" else self.test
@@ -102,6 +117,7 @@ class ImageTensorDataset(Dataset):
         self._std = torch.tensor(std if std is not None else [1.0] * c, dtype=torch.float32).view(1, c, 1, 1)
 
     def __len__(self) -> int:
+        """Return the number of images."""
         return len(self.images)
 
     def _convert(self, x: torch.Tensor) -> torch.Tensor:
@@ -110,10 +126,11 @@ class ImageTensorDataset(Dataset):
         return x
 
     def get_batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The items at ``index`` (a 1-D int64 tensor), batched."""
+        """Return the items at ``index`` (a 1-D int64 tensor), batched."""
         return self._convert(self.images[index]), self.targets[index]
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return image ``i``, converted, and its target."""
         return self._convert(self.images[i : i + 1])[0], self.targets[i]
 
 
@@ -278,7 +295,7 @@ def shift_images(
 def probe_set(
     dataset: Dataset | torch.Tensor, *, max_shift: int = 1, mode: str = "fill", fill: float = 0.0
 ) -> TensorDataset:
-    """A larger evaluation set: every image under every shift of up to ``max_shift`` pixels.
+    """Return a larger evaluation set: every image under every shift of up to ``max_shift`` pixels.
 
     CCA needs several times more datapoints than neurons; a layer of 256 units on 500 test
     images is inflated. Shifting each test image by every ``(dy, dx)`` in
@@ -356,9 +373,24 @@ class RandomShift:
         self.max_shift, self.mode, self.fill = max_shift, mode, float(fill)
 
     def __repr__(self) -> str:
+        """Return the constructor call that rebuilds this transform."""
         return f"RandomShift(max_shift={self.max_shift}, mode={self.mode!r}, fill={self.fill!r})"
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Shift each image of a batch by its own random offset.
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, c, h, w)
+            The batch.
+        generator : torch.Generator, optional
+            The source of the offsets (torch's global one when None).
+
+        Returns
+        -------
+        torch.Tensor of shape (n, c, h, w)
+            The shifted images (``images`` itself when ``max_shift`` is 0).
+        """
         s = self.max_shift
         if s == 0:
             return images
@@ -377,7 +409,7 @@ class RandomShift:
 
 
 def dataset_targets(dataset: Dataset) -> torch.Tensor:
-    """The targets of a map-style dataset as one int64 tensor (fast for the common types).
+    """Return the targets of a map-style dataset as one int64 tensor (fast for the common types).
 
     Reads ``TensorDataset.tensors[1]``, a ``targets`` attribute (torchvision datasets,
     :class:`ImageTensorDataset`), or else every item's second element.
@@ -409,7 +441,7 @@ class _Relabeled(Dataset):
 
 
 def random_labels(dataset: Dataset, *, seed: int = 0) -> Dataset:
-    """The same inputs with a fixed, seeded permutation of their labels (memorization).
+    """Return the same inputs with a fixed, seeded permutation of their labels (memorization).
 
     Zhang et al. (2017) showed networks can fit random labels; Morcos et al. (2018)
     compare such memorizing networks with generalizing ones. Permuting (rather than

@@ -1,5 +1,7 @@
-"""Text corpora for the language models: Python's standard library (embedded), Penn Treebank
-and WikiText-2 (downloaded by ``data_scripts/``).
+"""Text corpora for the language models.
+
+Python's standard library (embedded), Penn Treebank and WikiText-2 (downloaded by
+``data_scripts/``).
 
 Text is int64 token ids: inputs ``(seq_len,)`` and next-token targets ``(seq_len,)``.
 """
@@ -76,6 +78,15 @@ class TextCorpus:
         Hash of the raw text (all splits, in order): identifies the corpus in manifests.
     info : dict
         Plain facts: source files, missing files, split sizes.
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_stdlib_corpus
+    >>> corpus = load_stdlib_corpus(max_chars=5_000)
+    >>> corpus.level, corpus.vocab_size == len(corpus.vocab)
+    ('char', True)
+    >>> corpus.decode(corpus.encode("import os"))
+    'import os'
     """
 
     name: str
@@ -105,7 +116,7 @@ class TextCorpus:
             raise ValueError(f"token {exc.args[0]!r} is not in the vocabulary of {self.name!r}") from None
 
     def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
-        """The text of token ids (words joined by spaces)."""
+        """Return the text of token ids (words joined by spaces)."""
         sep = "" if self.level == "char" else " "
         return sep.join(self.vocab[int(i)] for i in ids)
 
@@ -381,25 +392,76 @@ def _word_corpus(name: str, root: Path, spec: dict[str, Any], level: str, script
 
 
 def load_ptb(root: str | os.PathLike[str] | None = None, *, level: str = "word") -> TextCorpus:
-    """Penn Treebank (Mikolov's preprocessing) from ``root/ptb/ptb.{train,valid,test}.txt``.
+    r"""Read Penn Treebank (Mikolov's preprocessing) from ``root/ptb/ptb.{train,valid,test}.txt``.
 
     Word level (default): each line's words followed by ``"<eos>"``, vocabulary of the
     training split (10000 words in the real data); character level: every character.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        The data folder that holds ``ptb/``; default :func:`data_dir`.
+    level : {"word", "char"}
+        The tokens: words (and ``"<eos>"``) or characters.
+
+    Returns
+    -------
+    TextCorpus
+        The vocabulary and the token ids of the three splits.
 
     Raises
     ------
     FileNotFoundError
         When absent; run ``python data_scripts/download_lm_corpora.py ptb``.
+
+    Examples
+    --------
+    A stand-in for the real files, two lines in every split:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from svcca.nn.data import load_ptb
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     folder = Path(root, "ptb")
+    ...     folder.mkdir()
+    ...     for split in ("train", "valid", "test"):
+    ...         _ = (folder / f"ptb.{split}.txt").write_text("the cat sat\nthe dog ran\n")
+    ...     corpus = load_ptb(root)
+    >>> corpus.vocab
+    ('<eos>', '<unk>', 'cat', 'dog', 'ran', 'sat', 'the')
+    >>> corpus.decode(corpus.train[:4])
+    'the cat sat <eos>'
     """
     return _word_corpus("ptb", data_dir(root), LM_CORPORA["ptb"], level, "ptb")
 
 
 def load_wikitext2(root: str | os.PathLike[str] | None = None, *, level: str = "word") -> TextCorpus:
-    """WikiText-2 from ``root/wikitext-2/wiki.{train,valid,test}.tokens`` (see :func:`load_ptb`).
+    """Read WikiText-2 from ``root/wikitext-2/wiki.{train,valid,test}.tokens`` (see :func:`load_ptb`).
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        The data folder that holds ``wikitext-2/``; default :func:`data_dir`.
+    level : {"word", "char"}
+        The tokens: words (and ``"<eos>"``) or characters.
+
+    Returns
+    -------
+    TextCorpus
+        The vocabulary and the token ids of the three splits.
 
     Raises
     ------
     FileNotFoundError
         When absent; run ``python data_scripts/download_lm_corpora.py wikitext2``.
+
+    Examples
+    --------
+    >>> from svcca.nn.data import load_wikitext2
+    >>> try:
+    ...     corpus = load_wikitext2("a-folder-without-wikitext")
+    ... except FileNotFoundError as exc:
+    ...     print(str(exc)[:20])
+    wikitext2 not found:
     """
     return _word_corpus("wikitext2", data_dir(root), LM_CORPORA["wikitext2"], level, "wikitext2")
