@@ -34,6 +34,7 @@ __all__ = [
     "resolve_keep",
     "check_epsilon",
     "check_rng",
+    "check_groups",
     "shape_of",
     "warn_sample_size",
 ]
@@ -381,6 +382,27 @@ def check_rng(rng: Any) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator; got {type(rng).__name__}")
+
+
+def check_groups(groups: Any, n: int) -> np.ndarray:
+    """Group labels of ``n`` rows as integer codes ``0..G-1``, in order of first appearance.
+
+    ``groups`` is a 1-D array-like (or tensor) of ``n`` hashable labels, e.g. the image each
+    row came from; at least two distinct groups.
+    """
+    labels = groups.detach().cpu().numpy() if is_torch(groups) else np.asarray(groups)
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise ValueError(
+            f"groups must be a 1-D array with one label per sample (row), shape ({n},); "
+            f"got shape {labels.shape}"
+        )
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError("groups must not contain NaN or infinite labels")
+    _, first, codes = np.unique(labels, return_index=True, return_inverse=True)
+    if first.size < 2:
+        raise ValueError(f"groups must hold at least 2 distinct labels; got {first.size}")
+    order = np.argsort(np.argsort(first))  # sorted-label code -> code by first appearance
+    return order[codes.ravel()].astype(np.intp)
 
 
 def check_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:

@@ -32,7 +32,9 @@ from ._cca import CCAResult
 from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, real_only, resolve, take_rows
 from ._validation import (
     SampleSizeWarning,
+    check_array,
     check_count,
+    check_groups,
     check_min_samples,
     check_option,
     check_pair,
@@ -46,12 +48,14 @@ __all__ = [
     "BartlettResult",
     "BootstrapResult",
     "DegenerateResampleWarning",
+    "EffectiveSampleSize",
     "PermutationTestResult",
     "RandomBaselineResult",
     "SampleSizeDiagnostic",
     "analytic_null_pillai",
     "bartlett_test",
     "bootstrap_ci",
+    "effective_sample_size",
     "get_measure",
     "permutation_test",
     "random_baseline",
@@ -114,8 +118,10 @@ def get_measure(
 
 
 def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Measure | None:
-    """The :class:`Measure` of a name or Measure (options checked here, once); None for a
-    callable."""
+    """Resolve a name or Measure to a :class:`Measure` (options checked here, once).
+
+    Returns None for a callable.
+    """
     if isinstance(measure, (str, Measure)):
         return resolve(measure, measure_options)
     if not callable(measure):
@@ -146,28 +152,105 @@ def _array_like(x: Any) -> bool:
 
 
 def _check_input(X: Any, Y: Any, m: Measure | None) -> tuple[Any, Any]:
-    """The one check of a statistics function's pair: real-valued for the measures outside
-    the CCA family, at least the samples the measure needs."""
+    """Check a statistics function's pair, once.
+
+    Real-valued for the measures outside the CCA family, and at least the samples the
+    measure needs.
+    """
     X, Y = check_pair(X, Y, allow_complex=m is None or not real_only(m))
     if m is not None:
         check_min_samples(X, Y, entry_of(m).min_samples, m.name)
     return X, Y
 
 
+def _prepare(
+    X: Any, Y: Any, measure: Any, measure_options: Mapping[str, Any] | None, n_resamples: Any, rng: Any
+) -> tuple[Measure | None, str, Callable[[Any, Any], float], Any, Any, int, np.random.Generator]:
+    """Do what every resampling function starts with.
+
+    Returns the measure resolved (``m``, None for a callable; its ``name`` and float-valued
+    ``f``), the pair checked once, the resample count and the random generator.
+    """
+    m = _registered(measure, measure_options)
+    X, Y = _check_input(X, Y, m)
+    name, f = get_measure(m if m is not None else measure)
+    return m, name, f, X, Y, check_count(n_resamples, "n_resamples"), check_rng(rng)
+
+
+def _sd(values: np.ndarray) -> float:
+    """Sample standard deviation of resampled similarities; 0 for a single one."""
+    return float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+
 def _observed(m: Measure | None, f: Callable[[Any, Any], float], X: Any, Y: Any) -> float:
-    """The similarity of the observed pair; registry measures of the CCA family warn here,
-    once, about sample size (their calls on resampled or random data never do)."""
+    """Compute the similarity of the observed pair.
+
+    Registry measures of the CCA family warn here, once, about sample size (their calls on
+    resampled or random data never do).
+    """
     if m is not None:
         return _as_similarity(m(X, Y, warn=True), m.name)
     return f(X, Y)
 
 
-def _permutation_blocks(n: int, n_resamples: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+def _permutation_blocks(
+    n: int, n_resamples: int, rng: np.random.Generator, groups: _Groups | None = None
+) -> Iterator[np.ndarray]:
+    """Yield blocks of row permutations.
+
+    With ``groups``, permutations of whole groups (the ``j``-th row of a group goes where
+    the ``j``-th row of another was).
+    """
+    members = None if groups is None else groups.members()
     done = 0
     while done < n_resamples:
         b = min(_PERM_BLOCK, n_resamples - done)
-        yield rng.permuted(np.tile(np.arange(n), (b, 1)), axis=1)
+        if members is None:
+            yield rng.permuted(np.tile(np.arange(n), (b, 1)), axis=1)
+        else:
+            g = rng.permuted(np.tile(np.arange(len(members)), (b, 1)), axis=1)
+            perm = np.empty((b, n), dtype=np.intp)
+            perm[:, members.ravel()] = members[g].reshape(b, -1)
+            yield perm
         done += b
+
+
+class _Groups:
+    """The rows of each group (codes ``0..G-1`` from :func:`check_groups`).
+
+    For grouped (cluster) resampling: a bootstrap draws whole groups, a permutation moves
+    whole groups.
+    """
+
+    def __init__(self, codes: np.ndarray) -> None:
+        self.order = np.argsort(codes, kind="stable")  # rows by group, in their order within one
+        self.sizes = np.bincount(codes)
+        self.starts = np.cumsum(self.sizes) - self.sizes
+        self.n_groups = int(self.sizes.size)
+
+    @classmethod
+    def of(cls, groups: Any, n: int) -> _Groups | None:
+        return None if groups is None else cls(check_groups(groups, n))
+
+    def rows(self, g: np.ndarray) -> np.ndarray:
+        """Return the rows of the groups ``g`` (1-D, repeats allowed), group after group."""
+        sizes = self.sizes[g]
+        ends = np.cumsum(sizes)
+        return self.order[np.repeat(self.starts[g] - ends + sizes, sizes) + np.arange(int(ends[-1]))]
+
+    def without(self, g: int) -> np.ndarray:
+        """Every row but those of group ``g`` (a jackknife's leave-one-group-out draw)."""
+        return np.sort(self.rows(np.delete(np.arange(self.n_groups), g)))
+
+    def members(self) -> np.ndarray:
+        """``(G, k)`` rows of each group; groups must be of one size ``k``."""
+        if self.sizes.min() != self.sizes.max():
+            raise ValueError(
+                "a grouped permutation test moves whole groups onto each other, so every group must "
+                f"hold the same number of rows; got group sizes from {self.sizes.min()} to "
+                f"{self.sizes.max()} ({self.n_groups} groups)"
+            )
+        return self.order.reshape(self.n_groups, -1)
 
 
 # --- permutation test -------------------------------------------------------------------
@@ -193,6 +276,9 @@ class PermutationTestResult:
     vectorised : bool
         Whether the registry's batched path was used, or one call per permutation (a
         callable measure).
+    n_groups : int or None
+        The number of groups permuted as wholes (``groups=``); None when rows were
+        permuted one by one.
     """
 
     observed: float
@@ -201,6 +287,7 @@ class PermutationTestResult:
     n_resamples: int
     measure: str
     vectorised: bool
+    n_groups: int | None = None
 
     @property
     def null_mean(self) -> float:
@@ -210,16 +297,19 @@ class PermutationTestResult:
     @property
     def null_std(self) -> float:
         """Standard deviation of the null distribution."""
-        return float(self.null_distribution.std(ddof=1)) if self.n_resamples > 1 else 0.0
+        return _sd(self.null_distribution)
 
     def null_quantile(self, q: float = 0.95) -> float:
-        """A quantile of the null distribution (e.g. the 95% chance level)."""
+        """Return a quantile of the null distribution (e.g. the 95% chance level)."""
         return float(np.quantile(self.null_distribution, q))
 
     def __repr__(self) -> str:
+        """Show the observed value, the null's mean and the p-value."""
         return (
             f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
-            f"p_value={self.p_value:.4g}, n_resamples={self.n_resamples}, measure={self.measure!r})"
+            f"p_value={self.p_value:.4g}, n_resamples={self.n_resamples}, measure={self.measure!r}"
+            + (f", n_groups={self.n_groups}" if self.n_groups is not None else "")
+            + ")"
         )
 
 
@@ -236,6 +326,7 @@ def permutation_test(
     *,
     measure_options: Mapping[str, Any] | None = None,
     n_resamples: int = 1000,
+    groups: Any = None,
     rng: Any = None,
 ) -> PermutationTestResult:
     """Permutation test of a similarity: shuffle the pairing of samples between the layers.
@@ -254,6 +345,11 @@ def permutation_test(
         The options of a measure given by name, e.g. ``{"keep": 0.95}`` for ``"svcca"``.
     n_resamples : int, default 1000
         Number of shuffles of ``Y``'s rows.
+    groups : array-like of shape (n_samples,), optional
+        A label per row (e.g. the image each row came from) when rows are not independent:
+        whole groups are permuted, the ``j``-th row of one group taking the place of the
+        ``j``-th row of another, so every group must hold the same number of rows. With one
+        row per group this is the ungrouped test, permutation for permutation.
     rng : None, int or numpy.random.Generator
         Seeds the permutations. The same seed gives the same permutations whichever
         measure (and path) is used.
@@ -266,13 +362,17 @@ def permutation_test(
     Raises
     ------
     ValueError
-        For invalid arrays (checked once, here), an unknown measure name or option, or
-        ``n_resamples < 1``.
+        For invalid arrays (checked once, here), an unknown measure name or option,
+        ``n_resamples < 1``, or ``groups`` of the wrong length, with fewer than two groups
+        or with groups of unequal sizes.
 
     Notes
     -----
     The null hypothesis is that the rows of ``X`` and ``Y`` are independent (exchangeable
-    pairing). The p-value is ``(1 + b) / (1 + B)`` with ``b`` the number of the ``B``
+    pairing). When rows come in groups (an image under several shifts), rows of one group
+    are alike and shuffling them one by one breaks more than the null allows: the null
+    distribution is too narrow and the p-value too small. ``groups=`` makes the groups the
+    exchangeable units. The p-value is ``(1 + b) / (1 + B)`` with ``b`` the number of the ``B``
     permuted similarities at least as large as the observed one (Phipson & Smyth 2010), so
     it is a valid, never-zero p-value. For CCA-type measures each side is whitened once:
     permuting ``Y``'s rows permutes the rows of its whitened basis ``Z_y``, so the
@@ -295,24 +395,29 @@ def permutation_test(
     >>> res = stats.permutation_test(X, Y, "cca", n_resamples=199, rng=0)
     >>> round(res.observed, 2), round(res.null_mean, 2), res.p_value
     (0.49, 0.15, 0.005)
+
+    Rows that come in groups (here each sample three times) are permuted group by group:
+
+    >>> image = np.repeat(np.arange(200), 3)
+    >>> grouped = stats.permutation_test(X[image], Y[image], "cca", n_resamples=199, groups=image, rng=0)
+    >>> round(grouped.null_mean, 2), grouped.n_groups
+    (0.15, 200)
     """
-    m = _registered(measure, measure_options)
-    X, Y = _check_input(X, Y, m)
-    n_resamples = check_count(n_resamples, "n_resamples")
-    gen = check_rng(rng)
+    m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     n = shape_of(X)[0]
+    grouped = _Groups.of(groups, n)
+    if grouped is not None:
+        grouped.members()  # equal sizes, checked before any work
     if m is None:
-        name, f = get_measure(measure)
         engine: Any = LoopEngine(X, Y, f)
         observed = f(X, Y)
     else:
-        name = m.name
         engine = build_engine(m, X, Y, get_ops(X, Y))
         if engine.ranks is not None:
             warn_sample_size(n, *engine.ranks)
         # the observed value through the same arithmetic as the null (exact ties stay ties)
         observed = float(engine(np.arange(n)[None, :])[0])
-    null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_resamples, gen)])
+    null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_resamples, gen, grouped)])
     return PermutationTestResult(
         observed=observed,
         null_distribution=null,
@@ -320,6 +425,7 @@ def permutation_test(
         n_resamples=n_resamples,
         measure=name,
         vectorised=m is not None,
+        n_groups=None if grouped is None else grouped.n_groups,
     )
 
 
@@ -357,7 +463,7 @@ class RandomBaselineResult:
     @property
     def std(self) -> float:
         """Standard deviation of the random pairs' similarity."""
-        return float(self.null_distribution.std(ddof=1)) if self.n_resamples > 1 else 0.0
+        return _sd(self.null_distribution)
 
     @property
     def excess(self) -> float:
@@ -370,6 +476,7 @@ class RandomBaselineResult:
         return _p_value(self.observed, self.null_distribution)
 
     def __repr__(self) -> str:
+        """Show the observed value and the baseline's mean and spread."""
         return (
             f"RandomBaselineResult(observed={self.observed:.4f}, mean={self.mean:.4f}, std={self.std:.4f}, "
             f"match={self.match!r}, n_resamples={self.n_resamples}, measure={self.measure!r})"
@@ -377,8 +484,11 @@ class RandomBaselineResult:
 
 
 class _SpectrumSampler:
-    """Random data with a layer's exact covariance: ``Q diag(s) V^T + mean`` with ``Q`` a
-    random orthonormal basis of the centred sample space (``s``, ``V`` from the layer)."""
+    """Draw random data with a layer's exact covariance.
+
+    ``Q diag(s) V^T + mean`` with ``Q`` a random orthonormal basis of the centred sample
+    space (``s``, ``V`` from the layer).
+    """
 
     def __init__(self, X: np.ndarray) -> None:
         X = np.asarray(X, dtype=np.float64)
@@ -455,12 +565,8 @@ def random_baseline(
     >>> round(base.mean, 2), round(base.observed, 2)      # X and Y are independent
     (0.43, 0.42)
     """
-    m = _registered(measure, measure_options)
-    X, Y = _check_input(X, Y, m)
-    n_resamples = check_count(n_resamples, "n_resamples")
+    m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     check_option(match, "match", ("shape", "spectrum"))
-    name, f = get_measure(m if m is not None else measure)
-    gen = check_rng(rng)
     observed = _observed(m, f, X, Y)
     (n, p), q = shape_of(X), shape_of(Y)[1]
     ops = get_ops(X, Y)
@@ -486,7 +592,7 @@ def random_baseline(
 
 
 def analytic_null_pillai(n: int, p: int, q: int) -> float:
-    """Expected Pillai trace ``sum rho^2`` of CCA between independent layers: ``p q / (n - 1)``.
+    """Return the expected Pillai trace ``sum rho^2`` of CCA between independent layers: ``p q / (n - 1)``.
 
     Parameters
     ----------
@@ -548,6 +654,9 @@ class BootstrapResult:
     n_degenerate : int
         Resamples on which the measure is undefined (a sparse layer whose draw holds no
         active row: "no varying feature"); they are left out of the interval.
+    n_groups : int or None
+        The number of groups resampled as wholes (``groups=``); None when rows were
+        resampled one by one.
     """
 
     observed: float
@@ -559,12 +668,12 @@ class BootstrapResult:
     n_resamples: int
     measure: str
     n_degenerate: int = 0
+    n_groups: int | None = None
 
     @property
     def standard_error(self) -> float:
         """Bootstrap standard error (standard deviation of the resampled similarities)."""
-        d = self.bootstrap_distribution
-        return float(d.std(ddof=1)) if d.size > 1 else 0.0
+        return _sd(self.bootstrap_distribution)
 
     @property
     def bias(self) -> float:
@@ -573,8 +682,10 @@ class BootstrapResult:
 
     @property
     def bias_corrected(self) -> float:
-        """``2 * observed - median`` of the resampled similarities: the observed value less
-        the bootstrap's median bias, the point the ``"basic"`` interval is built around.
+        """``2 * observed - median`` of the resampled similarities.
+
+        The observed value less the bootstrap's median bias, the point the ``"basic"``
+        interval is built around.
 
         Examples
         --------
@@ -587,10 +698,12 @@ class BootstrapResult:
         return 2 * self.observed - float(np.quantile(self.bootstrap_distribution, 0.5))
 
     def __repr__(self) -> str:
+        """Show the observed value and the interval."""
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
             f"confidence={self.confidence}, method={self.method!r}, n_resamples={self.n_resamples}"
             + (f", n_degenerate={self.n_degenerate}" if self.n_degenerate else "")
+            + (f", n_groups={self.n_groups}" if self.n_groups is not None else "")
             + ")"
         )
 
@@ -604,6 +717,7 @@ def bootstrap_ci(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     method: str = "percentile",
+    groups: Any = None,
     rng: Any = None,
 ) -> BootstrapResult:
     """Bootstrap confidence interval of a similarity, resampling samples (rows) in pairs.
@@ -626,6 +740,11 @@ def bootstrap_ci(
         ``"percentile"``: quantiles of the resampled similarities. ``"basic"``: those
         reflected about the observed value. ``"bca"``: bias-corrected and accelerated
         (Efron 1987), which needs ``n_samples`` extra evaluations (a jackknife).
+    groups : array-like of shape (n_samples,), optional
+        A label per row (e.g. the image each row came from) when rows are not independent:
+        the cluster bootstrap draws whole groups with replacement (and the ``"bca"``
+        jackknife leaves out one group at a time). With one row per group this is the
+        ungrouped bootstrap, resample for resample.
     rng : None, int or numpy.random.Generator
         Seeds the resampling.
 
@@ -638,7 +757,8 @@ def bootstrap_ci(
     ------
     ValueError
         For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
-        outside (0, 1), or when the measure is undefined on every resample.
+        outside (0, 1), ``groups`` of the wrong length or with fewer than two groups, or when
+        the measure is undefined on every resample.
 
     Warns
     -----
@@ -656,6 +776,17 @@ def bootstrap_ci(
     when ``n`` is not large compared to ``p + q`` (see :func:`sample_size_diagnostic`), and
     no bootstrap interval corrects that.
 
+    Rows that are not independent (an image under several shifts) make the row bootstrap
+    too narrow: each image counts once per row, as if its copies were new samples. Pass
+    ``groups=`` to resample whole images: with each row repeated ``k`` times the grouped
+    interval is the interval of the data without the repeats, while the row bootstrap's is
+    about ``sqrt(k)`` times too narrow.
+
+    With ``B`` resamples a 95% percentile interval rests on its ``0.025 B`` outermost
+    resamples on each side: with ``B = 20`` it is the minimum and maximum. The Monte Carlo
+    error of a tail quantile shrinks like ``1 / sqrt(B)``; use ``B >= 1000`` for a 95%
+    interval reported to two digits (Efron & Tibshirani 1993, section 19.3).
+
     References
     ----------
     Efron (1987), Better bootstrap confidence intervals, JASA 82(397). Efron & Tibshirani
@@ -671,20 +802,28 @@ def bootstrap_ci(
     >>> ci = stats.bootstrap_ci(x, y, "cca", n_resamples=200, rng=0)
     >>> bool(ci.low < 0.6 < ci.high), round(ci.high - ci.low, 1)
     (True, 0.1)
+
+    Each sample recorded three times: the grouped interval is the interval above, the
+    row bootstrap's is too narrow:
+
+    >>> image = np.repeat(np.arange(400), 3)
+    >>> grouped = stats.bootstrap_ci(x[image], y[image], "cca", n_resamples=200, groups=image, rng=0)
+    >>> rows = stats.bootstrap_ci(x[image], y[image], "cca", n_resamples=200, rng=0)
+    >>> bool(np.isclose(grouped.low, ci.low)), bool(rows.high - rows.low < ci.high - ci.low)
+    (True, True)
     """
-    m = _registered(measure, measure_options)
-    X, Y = _check_input(X, Y, m)
-    n_resamples = check_count(n_resamples, "n_resamples")
+    m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     check_option(method, "method", ("percentile", "basic", "bca"))
     if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
-    name, f = get_measure(m if m is not None else measure)
-    gen = check_rng(rng)
-    observed = _observed(m, f, X, Y)
     n = shape_of(X)[0]
+    grouped = _Groups.of(groups, n)
+    observed = _observed(m, f, X, Y)
+    units = n if grouped is None else grouped.n_groups
     boot = np.empty(n_resamples)
     for b in range(n_resamples):
-        idx = gen.integers(0, n, n)
+        draw = gen.integers(0, units, units)
+        idx = draw if grouped is None else grouped.rows(draw)
         boot[b] = _on_rows(f, X, Y, idx)
     n_degenerate = int(np.isnan(boot).sum())
     if n_degenerate:
@@ -709,10 +848,11 @@ def bootstrap_ci(
         qlo, qhi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         low, high = 2 * observed - qhi, 2 * observed - qlo
     else:
-        low, high = _bca(X, Y, f, observed, boot, alpha, n)
+        low, high = _bca(X, Y, f, observed, boot, alpha, n, grouped)
     return BootstrapResult(
         observed=observed, low=float(low), high=float(high), confidence=float(confidence), method=method,
         bootstrap_distribution=boot, n_resamples=n_resamples, measure=name, n_degenerate=n_degenerate,
+        n_groups=None if grouped is None else grouped.n_groups,
     )  # fmt: skip
 
 
@@ -733,21 +873,25 @@ def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) ->
 
 
 def _bca(
-    X: Any, Y: Any, f: Any, observed: float, boot: np.ndarray, alpha: float, n: int
+    X: Any, Y: Any, f: Any, observed: float, boot: np.ndarray, alpha: float, n: int, grouped: _Groups | None
 ) -> tuple[float, float]:
     from scipy.special import ndtr, ndtri
 
     # bias correction: where the observed value sits in the bootstrap distribution
     below = (np.count_nonzero(boot < observed) + 0.5 * np.count_nonzero(boot == observed)) / boot.size
     z0 = float(ndtri(min(max(below, 0.5 / boot.size), 1 - 0.5 / boot.size)))
-    # acceleration from the jackknife (leave one sample out)
+    # acceleration from the jackknife (leave one sample, or one group, out)
+    units = n if grouped is None else grouped.n_groups
     keep = np.ones(n, dtype=bool)
-    jack = np.empty(n)
-    for i in range(n):
-        keep[i] = False
-        idx = np.flatnonzero(keep)
+    jack = np.empty(units)
+    for i in range(units):
+        if grouped is None:
+            keep[i] = False
+            idx = np.flatnonzero(keep)
+            keep[i] = True
+        else:
+            idx = grouped.without(i)
         jack[i] = _on_rows(f, X, Y, idx)
-        keep[i] = True
     jack = jack[~np.isnan(jack)]  # leaving out a sparse layer's only active row
     d = jack.mean() - jack if jack.size else jack
     denom = 6.0 * float((d * d).sum()) ** 1.5
@@ -798,6 +942,7 @@ class BartlettResult:
     q: int
 
     def __repr__(self) -> str:
+        """Show how many correlations are significant."""
         return (
             f"BartlettResult(n_significant={self.n_significant}, alpha={self.alpha}, "
             f"n_samples={self.n_samples}, p={self.p}, q={self.q})"
@@ -919,6 +1064,139 @@ def bartlett_test(
 
 
 @dataclass(frozen=True)
+class EffectiveSampleSize:
+    """The result of :func:`effective_sample_size`.
+
+    Attributes
+    ----------
+    n_samples : int
+        The rows.
+    n_groups : int
+        The groups; the conservative bound of the effective sample size (rows of one group
+        counted as one sample).
+    mean_group_size : float
+        ``n_samples / n_groups``.
+    icc : float
+        Intraclass correlation of the rows within a group, in [0, 1]: the share of the
+        features' total variance that lies between the groups' means (one-way ANOVA
+        estimator, features pooled by variance; the larger of the two layers').
+    design_effect : float
+        Kish's ``1 + (mean_group_size - 1) icc``.
+    n_effective : float
+        ``n_samples / design_effect``, between ``n_groups`` and ``n_samples``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> X = np.random.default_rng(0).standard_normal((50, 3))
+    >>> image = np.repeat(np.arange(50), 2)
+    >>> ess = stats.effective_sample_size(X[image], image)
+    >>> ess.n_groups, ess.n_effective
+    (50, 50.0)
+    """
+
+    n_samples: int
+    n_groups: int
+    mean_group_size: float
+    icc: float
+    design_effect: float
+    n_effective: float
+
+    def __str__(self) -> str:
+        """Say how many independent samples the rows are worth."""
+        return (
+            f"effective sample size {self.n_effective:.0f} of {self.n_samples} rows in {self.n_groups} "
+            f"groups (intraclass correlation {self.icc:.2f}, design effect {self.design_effect:.2f})"
+        )
+
+
+def _icc(A: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> float:
+    """Compute the one-way ANOVA intraclass correlation of the rows of ``A`` within groups.
+
+    The features' sums of squares are pooled (a variance-weighted ICC), clipped to [0, 1].
+    """
+    n, G = A.shape[0], sizes.size
+    means = np.zeros((G, A.shape[1]))
+    np.add.at(means, codes, A)
+    means /= sizes[:, None]
+    ssw = float(((A - means[codes]) ** 2).sum())
+    ssb = float((sizes[:, None] * (means - A.mean(0)) ** 2).sum())
+    if n == G or ssw + ssb <= 0:  # one row per group, or no variance: no correlation to see
+        return 0.0
+    msb, msw = ssb / (G - 1), ssw / (n - G)
+    n0 = (n - float((sizes * sizes).sum()) / n) / (G - 1)
+    return float(np.clip((msb - msw) / (msb + (n0 - 1) * msw), 0.0, 1.0))
+
+
+def effective_sample_size(X: Any, groups: Any, Y: Any = None) -> EffectiveSampleSize:
+    """How many independent samples rows that come in groups are worth (Kish's design effect).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Activations, samples first.
+    groups : array-like of shape (n_samples,)
+        A label per row, e.g. the image each row came from.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y), optional
+        A second layer over the same rows; the more clustered of the two counts.
+
+    Returns
+    -------
+    EffectiveSampleSize
+        The intraclass correlation, the design effect and ``n_effective``.
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays, or ``groups`` of the wrong length or with fewer than two groups.
+
+    Notes
+    -----
+    Rows of one group (one image under several shifts or at several positions) are alike.
+    With intraclass correlation ``icc`` (the share of variance between groups) and ``m``
+    rows per group, a mean over the rows has the variance of a mean over
+    ``n / (1 + (m - 1) icc)`` independent samples (Kish 1965). This is the number the
+    sample-size rule (:func:`sample_size_diagnostic` with ``groups=``) applies to. It is
+    exact for identical copies (``icc = 1``: one sample per group) and for independent rows
+    (``icc = 0``); in between it is an approximation for means, and the number of groups
+    is the bound that needs no approximation.
+
+    References
+    ----------
+    Kish (1965), Survey Sampling, section 5.4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> X = np.random.default_rng(0).standard_normal((100, 4))
+    >>> image = np.repeat(np.arange(100), 9)
+    >>> ess = stats.effective_sample_size(X[image], image)      # 9 identical copies of each
+    >>> ess.icc, ess.design_effect, ess.n_effective
+    (1.0, 9.0, 100.0)
+    >>> round(stats.effective_sample_size(X, np.arange(100) % 10).icc, 2)   # no clusters
+    0.0
+    """
+    if Y is None:
+        X = check_array(X, "X")
+        layers = [X]
+    else:
+        X, Y = check_pair(X, Y)
+        layers = [X, Y]
+    n = shape_of(X)[0]
+    codes = check_groups(groups, n)
+    sizes = np.bincount(codes)
+    icc = max(_icc(to_numpy(A).real.astype(np.float64), codes, sizes) for A in layers)
+    m = n / sizes.size
+    deff = 1.0 + (m - 1.0) * icc
+    return EffectiveSampleSize(
+        n_samples=n, n_groups=int(sizes.size), mean_group_size=m, icc=icc, design_effect=deff,
+        n_effective=n / deff,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class SampleSizeDiagnostic:
     """The result of :func:`sample_size_diagnostic`.
 
@@ -940,6 +1218,10 @@ class SampleSizeDiagnostic:
     regime : {"degenerate", "too few samples", "marginal", "adequate"}
     verdict : str
         One sentence a user can act on.
+    effective : EffectiveSampleSize or None
+        With ``groups=``: the effective sample size the ratios, the chance levels and the
+        regime were computed from (``forced_ones`` counts rows: it is algebra, not
+        statistics). None otherwise.
     """
 
     n_samples: int
@@ -952,12 +1234,16 @@ class SampleSizeDiagnostic:
     null_mean_rho2: float
     regime: str
     verdict: str
+    effective: EffectiveSampleSize | None = None
 
     def __str__(self) -> str:
+        """Return the diagnostic's verdict."""
         return self.verdict
 
 
-def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> SampleSizeDiagnostic:
+def sample_size_diagnostic(
+    n_or_X: Any, p_or_Y: Any, q: int | None = None, *, groups: Any = None
+) -> SampleSizeDiagnostic:
     """How far a layer pair is from the regime where CCA is trivially 1.
 
     Call as ``sample_size_diagnostic(X, Y)`` with the activations, or
@@ -971,6 +1257,10 @@ def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> Sa
         The first layer's number of features, or the second layer's activations.
     q : int, optional
         The second layer's number of features (with the integer form only).
+    groups : array-like of shape (n_samples,), optional
+        With the array form: a label per row (e.g. the image each row came from). The rule
+        then counts :func:`effective_sample_size` samples, not rows. With the integer form
+        pass the effective number as ``n``.
 
     Returns
     -------
@@ -980,9 +1270,9 @@ def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> Sa
     Raises
     ------
     TypeError
-        When the arguments mix the two forms.
+        When the arguments mix the two forms, or ``groups`` comes with the integer form.
     ValueError
-        For invalid arrays or counts.
+        For invalid arrays, counts or groups.
 
     Notes
     -----
@@ -1002,23 +1292,46 @@ def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> Sa
     ('degenerate', 101)
     >>> sample_size_diagnostic(10000, 256, 512).regime
     'adequate'
+
+    Rows that are copies of fewer samples count as those samples:
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((100, 40))
+    >>> image = np.repeat(np.arange(100), 9)
+    >>> sample_size_diagnostic(X[image], X[image]).regime
+    'adequate'
+    >>> sample_size_diagnostic(X[image], X[image], groups=image).regime
+    'too few samples'
     """
+    ess = None
     if q is None:
         if isinstance(n_or_X, numbers.Integral) or isinstance(p_or_Y, numbers.Integral):
             raise TypeError("call sample_size_diagnostic(X, Y) with two arrays, or (n, p, q) with three ints")
         X, Y = check_pair(n_or_X, p_or_Y)
         (n, p), qq = shape_of(X), shape_of(Y)[1]
+        if groups is not None:
+            ess = effective_sample_size(X, groups, Y)
     else:
         if not all(isinstance(v, numbers.Integral) for v in (n_or_X, p_or_Y)):
             raise TypeError("call sample_size_diagnostic(X, Y) with two arrays, or (n, p, q) with three ints")
+        if groups is not None:
+            raise TypeError(
+                "groups= needs the activations, sample_size_diagnostic(X, Y, groups=...); with counts "
+                "pass the effective number of samples as n"
+            )
         n = check_count(n_or_X, "n", 2)
         p = check_count(p_or_Y, "p")
         qq = check_count(q, "q")
     forced = max(0, min(p + qq - (n - 1), p, qq))
     widest = max(p, qq)
-    ratio = n / widest
-    null_pillai = analytic_null_pillai(n, p, qq)
-    null_rho2 = min(1.0, widest / (n - 1))
+    n_rule = n if ess is None else ess.n_effective
+    ratio = n_rule / widest
+    null_pillai = (
+        analytic_null_pillai(n, p, qq)
+        if ess is None
+        else min(p, n_rule - 1) * min(qq, n_rule - 1) / (n_rule - 1)
+    )
+    null_rho2 = min(1.0, widest / (n_rule - 1))
     if forced > 0:
         regime = "degenerate"
         verdict = (
@@ -1042,8 +1355,10 @@ def sample_size_diagnostic(n_or_X: Any, p_or_Y: Any, q: int | None = None) -> Sa
     else:
         regime = "adequate"
         verdict = f"adequate: n / max(p, q) = {ratio:.1f} (>= 10); chance level mean rho^2 = {null_rho2:.3f}."
+    if ess is not None:
+        verdict += f" (n counts {ess}.)"
     return SampleSizeDiagnostic(
         n_samples=n, p=p, q=qq, forced_ones=forced, samples_per_feature=ratio,
-        samples_per_total_features=n / (p + qq), null_pillai=null_pillai, null_mean_rho2=null_rho2,
-        regime=regime, verdict=verdict,
+        samples_per_total_features=n_rule / (p + qq), null_pillai=null_pillai, null_mean_rho2=null_rho2,
+        regime=regime, verdict=verdict, effective=ess,
     )  # fmt: skip

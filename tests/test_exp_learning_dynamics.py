@@ -132,6 +132,8 @@ def test_bad_configs_say_what_was_expected(overrides, message):
 
 
 def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
+    from svcca.nn import available_device  # the full presets say device='auto'
+
     cfg = LD.LearningDynamicsConfig.for_scale("default")
     assert (cfg.model, cfg.arch, cfg.image_size, cfg.epochs, cfg.batch_size, cfg.lr, cfg.keep) == (
         "conv",
@@ -152,7 +154,7 @@ def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
         "mlp": "cifar10",
         "plain": "cifar10",
     }
-    assert all(c.device == "cuda" for c in full.values())
+    assert all(c.device == available_device() for c in full.values())
     assert dataclasses.replace(cfg, device="cuda").key() == cfg.key()
     assert dataclasses.replace(cfg, seeds=(1,)).key() != cfg.key()
     assert cfg.seeds == (0, 1, 2) and cfg.split_seed == 0

@@ -293,6 +293,21 @@ def test_claim_values_are_what_they_say(tiny, tiny_claims):
     assert C["seed_pair.methods.one_direction_short"].details["fc1"] == pytest.approx(one)
 
 
+def test_rows_know_their_image_and_the_grouped_claims_use_them(tiny, tiny_claims):
+    from svcca import stats
+
+    C = {c.name: c for c in tiny_claims}
+    image = tiny.images("fc2")
+    n_images = int(tiny.unshifted("fc2").sum())
+    # every test image appears once per shift, and its rows hold the same digit
+    assert np.array_equal(np.bincount(image), np.full(n_images, 9))
+    assert all(len(set(tiny.labels[tiny.rows("fc2")][image == i])) == 1 for i in range(n_images))
+    X, Y = tiny.acts("fc2", 0), tiny.acts("fc2", 1)
+    ess = stats.effective_sample_size(X, image, Y)
+    assert C["seed_pair.significance.effective_share_small"].value == pytest.approx(ess.n_effective / len(X))
+    assert n_images <= ess.n_effective <= len(X)
+
+
 def test_neuron_claims_compare_svcca_with_both_neuron_curves(tiny, tiny_claims):
     C = {c.name: c for c in tiny_claims}
     ks, curves = tiny.intrinsic_dimensionality("fc1")

@@ -582,3 +582,123 @@ def test_measure_option_errors():
         stats.random_baseline(X, Y, "rbf_cka", measure_options={"bandwidth": 0})
     with pytest.raises(ValueError, match=r"X must be real-valued; got dtype complex128"):
         stats.permutation_test(X + 1j, Y, "cka")
+
+
+# --- grouped (cluster) resampling --------------------------------------------------------
+
+
+def repeated(X, Y, k: int):
+    """Each row repeated ``k`` times (an image seen under ``k`` identical "shifts"), and the
+    group of each row."""
+    image = np.repeat(np.arange(len(X)), k)
+    return X[image], Y[image], image
+
+
+@pytest.mark.parametrize("measure", ["cca", "cka", svcca.cca])
+def test_one_row_per_group_permutes_exactly_as_rows(measure):
+    X, Y = shared_latent_views(n=60, p=4, q=5, seed=3)
+    rows = stats.permutation_test(X, Y, measure, n_resamples=300, rng=7)
+    shuffled_labels = np.random.default_rng(0).permutation(60) + 1000  # any labels, one per row
+    grouped = stats.permutation_test(X, Y, measure, n_resamples=300, groups=shuffled_labels, rng=7)
+    np.testing.assert_array_equal(grouped.null_distribution, rows.null_distribution)
+    assert grouped.p_value == rows.p_value and grouped.n_groups == 60 and rows.n_groups is None
+
+
+@pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
+def test_one_row_per_group_bootstraps_exactly_as_rows(method):
+    X, Y = shared_latent_views(n=40, p=3, q=3, seed=4)
+    rows = stats.bootstrap_ci(X, Y, "cca", n_resamples=100, method=method, rng=2)
+    grouped = stats.bootstrap_ci(X, Y, "cca", n_resamples=100, method=method, groups=np.arange(40), rng=2)
+    np.testing.assert_array_equal(grouped.bootstrap_distribution, rows.bootstrap_distribution)
+    assert (grouped.low, grouped.high) == (rows.low, rows.high)
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_grouped_bootstrap_of_repeated_rows_is_the_interval_of_the_data(method):
+    X, Y = shared_latent_views(n=80, p=3, q=4, seed=5)
+    plain = stats.bootstrap_ci(X, Y, "cca", n_resamples=200, method=method, rng=1)
+    Xk, Yk, image = repeated(X, Y, 9)
+    grouped = stats.bootstrap_ci(Xk, Yk, "cca", n_resamples=200, method=method, groups=image, rng=1)
+    np.testing.assert_allclose(grouped.bootstrap_distribution, plain.bootstrap_distribution, atol=TOL64)
+    np.testing.assert_allclose([grouped.low, grouped.high], [plain.low, plain.high], atol=TOL64)
+    # resampling the copies one by one treats them as new images: about 3 = sqrt(9) times too narrow
+    naive = stats.bootstrap_ci(Xk, Yk, "cca", n_resamples=200, method="percentile", rng=1)
+    assert 2 < plain.standard_error / naive.standard_error < 4.5
+
+
+def test_grouped_permutation_of_repeated_rows_is_the_null_of_the_data():
+    X, Y = shared_latent_views(n=50, p=4, q=4, noise=3.0, seed=6)
+    plain = stats.permutation_test(X, Y, "cca", n_resamples=200, rng=3)
+    Xk, Yk, image = repeated(X, Y, 5)
+    grouped = stats.permutation_test(Xk, Yk, "cca", n_resamples=200, groups=image, rng=3)
+    np.testing.assert_allclose(grouped.null_distribution, plain.null_distribution, atol=TOL64)
+    assert grouped.p_value == plain.p_value
+    # shuffling the copies one by one: a null of 250 "samples", far below the data's chance level
+    naive = stats.permutation_test(Xk, Yk, "cca", n_resamples=200, rng=3)
+    assert naive.null_mean < 0.5 * plain.null_mean and naive.p_value <= plain.p_value
+
+
+def test_grouped_permutation_keeps_the_order_within_groups():
+    # rows of group g at positions j go where the rows j of another group were: shift j stays shift j
+    shift = np.tile(np.arange(3), 20)[:, None].astype(float)
+    image = np.repeat(np.arange(20), 3)
+    X = np.hstack([shift, np.random.default_rng(0).standard_normal((60, 1))])
+
+    def shift_kept(A, B):
+        return float(np.all(A[:, 0] == B[:, 0]))
+
+    res = stats.permutation_test(X, X, shift_kept, n_resamples=20, groups=image, rng=0)
+    assert np.all(res.null_distribution == 1.0)
+
+
+def test_effective_sample_size_bounds():
+    X = np.random.default_rng(0).standard_normal((120, 6))
+    # identical copies: one sample per group
+    Xk, _, image = repeated(X, X, 4)
+    ess = stats.effective_sample_size(Xk, image)
+    assert (ess.icc, ess.design_effect, ess.n_effective, ess.n_groups) == (1.0, 4.0, 120.0, 120)
+    # one row per group, or groups drawn at random over independent rows: every row counts
+    assert stats.effective_sample_size(X, np.arange(120)).n_effective == 120
+    loose = stats.effective_sample_size(X, np.arange(120) % 30)
+    assert loose.icc < 0.1 and loose.n_effective > 0.7 * 120
+    # the more clustered layer counts
+    pair = stats.effective_sample_size(np.random.default_rng(1).standard_normal((480, 6)), image, Xk)
+    assert pair.icc == 1.0 and str(pair).startswith("effective sample size 120 of 480 rows")
+
+
+def test_effective_sample_size_of_a_random_effect():
+    # rows = group effect + noise of equal variance: icc 1/2, design effect 1 + (m - 1) / 2
+    rng = np.random.default_rng(2)
+    G, m = 400, 5
+    image = np.repeat(np.arange(G), m)
+    X = rng.standard_normal((G, 3))[image] + rng.standard_normal((G * m, 3))
+    ess = stats.effective_sample_size(X, image)
+    assert abs(ess.icc - 0.5) < 0.05
+    assert abs(ess.design_effect - 3.0) < 0.2
+
+
+def test_sample_size_rule_counts_effective_samples():
+    X = np.random.default_rng(0).standard_normal((100, 40))
+    Xk, _, image = repeated(X, X, 9)
+    rows = stats.sample_size_diagnostic(Xk, Xk)
+    grouped = stats.sample_size_diagnostic(Xk, Xk, groups=image)
+    assert rows.regime == "adequate" and rows.effective is None
+    assert grouped.regime == "too few samples" and grouped.samples_per_feature == 100 / 40
+    assert grouped.null_mean_rho2 == stats.sample_size_diagnostic(100, 40, 40).null_mean_rho2
+    assert "120" not in grouped.verdict and "100 of 900 rows" in grouped.verdict
+
+
+def test_grouped_errors_say_what_arrived():
+    X, Y = independent_views(12, 2, 2, seed=0)
+    with pytest.raises(ValueError, match=r"one label per sample.*\(12,\); got shape \(11,\)"):
+        stats.bootstrap_ci(X, Y, groups=np.arange(11))
+    with pytest.raises(ValueError, match=r"one label per sample.*got shape \(12, 1\)"):
+        stats.permutation_test(X, Y, groups=np.arange(12)[:, None])
+    with pytest.raises(ValueError, match="at least 2 distinct labels; got 1"):
+        stats.bootstrap_ci(X, Y, groups=np.zeros(12))
+    with pytest.raises(ValueError, match="same number of rows; got group sizes from 1 to 11"):
+        stats.permutation_test(X, Y, groups=np.r_[0, np.ones(11)])
+    with pytest.raises(ValueError, match="NaN"):
+        stats.effective_sample_size(X, np.r_[np.nan, np.arange(11.0)])
+    with pytest.raises(TypeError, match="groups= needs the activations"):
+        stats.sample_size_diagnostic(100, 4, 4, groups=np.arange(100))

@@ -32,7 +32,7 @@ Presets (``LearningDynamicsConfig.for_scale(scale, model=...)``):
 * ``default``: scikit-learn's 8x8 digits (embedded) for the conv net and the ResNet, the
   Python standard library's own source as a character corpus for the LSTM (offline);
 * ``full``: CIFAR-10 for the conv net and the ResNet, Penn Treebank (word level) for the
-  LSTM, on ``device="cuda"``; they run only when the data is in the data folder
+  LSTM, on ``device="auto"`` (the GPU when there is one); they run only when the data is in the data folder
   (``data_scripts/download_cifar10.py``, ``data_scripts/download_lm_corpora.py ptb``).
 
 Every run trains one network per seed of ``seeds`` (the conv net's default: three) and
@@ -457,7 +457,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
                 lr=1e-3,
                 grad_clip=0.25,
                 n_eval=200,
-                device="cuda",
+                device="auto",
                 num_threads=None,
             )
         common = dict(
@@ -467,7 +467,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
             augment_shift=2,
             n_eval=2000,
             positions_per_image=16,
-            device="cuda",
+            device="auto",
             num_threads=None,
         )
         if model in ("resnet", "plain"):

@@ -125,7 +125,7 @@ def independent_spectra(x_shape: Any, y_shape: Any, n_resamples: int = 30, rng: 
     )
 
 
-def permutation_spectra(X: Any, Y: Any, n_resamples: int = 20, rng: Any = 4) -> np.ndarray:
+def permutation_spectra(X: Any, Y: Any, n_resamples: int = 100, rng: Any = 4) -> np.ndarray:
     """Canonical correlations of ``X`` against ``Y`` with its rows shuffled, one spectrum a draw.
 
     Examples
@@ -318,8 +318,10 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     }
 
 
-def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
-    """PWCCA of every layer, against the same networks untrained and a permutation null.
+def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
+    """Compute PWCCA of every layer, the same networks untrained and a permutation null.
+
+    The null permutes whole images (``groups=data.images(layer)``).
 
     Returns
     -------
@@ -341,7 +343,9 @@ def pwcca_by_layer(data: Any, n_resamples: int = 50) -> dict[str, Any]:
             ]
         )
     nulls = [
-        stats.permutation_test(data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, rng=0)
+        stats.permutation_test(
+            data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, groups=data.images(L), rng=0
+        )
         for L in data.layers
     ]
     out["permutation null"] = tuple(
@@ -366,8 +370,9 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
     dict of str -> dict
         For ``"mean cca"``, ``"svcca"`` and ``"linear cka"``: ``"shape"`` and
         ``"spectrum"`` (:func:`svcca.stats.random_baseline`, 5 draws), ``"permutation"``
-        (:func:`svcca.stats.permutation_test`, 100 shuffles; its ``observed`` is the trained
-        pair) and ``"untrained"`` (the similarity of the same networks untrained, a float).
+        (:func:`svcca.stats.permutation_test`, 100 shuffles of whole images; its ``observed``
+        is the trained pair) and ``"untrained"`` (the similarity of the same networks
+        untrained, a float).
     """
     import svcca
     from svcca import stats
@@ -384,7 +389,7 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
         label: {
             "shape": stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0),
             "spectrum": stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0),
-            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, rng=0),
+            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, groups=data.images(layer), rng=0),
             "untrained": functions[m](Xi, Yi).similarity,
         }
         for label, m in _BASELINE_MEASURES.items()
@@ -412,7 +417,9 @@ def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray
     return np.array(cols).T, list(BASELINES), list(results)
 
 
-def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) -> dict[str, list[Any]]:
+def bootstrap_by_layer(
+    data: Any, method: str = "basic", n_resamples: int = 200, *, grouped: bool = True
+) -> dict[str, list[Any]]:
     """Bootstrap intervals of mean CCA over the images, every layer of the first pair of seeds.
 
     Parameters
@@ -420,7 +427,10 @@ def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) 
     data : SeedPairData
     method : {"percentile", "basic", "bca"}, default "basic"
         As :func:`svcca.stats.bootstrap_ci`.
-    n_resamples : int, default 20
+    n_resamples : int, default 200
+    grouped : bool, default True
+        Resample whole test images (``groups=data.images(layer)``: an image's shifts and
+        positions together), or rows one by one (False).
 
     Returns
     -------
@@ -439,6 +449,7 @@ def bootstrap_by_layer(data: Any, method: str = "basic", n_resamples: int = 20) 
                 "cca",
                 n_resamples=n_resamples,
                 method=method,
+                groups=data.images(L) if grouped else None,
                 rng=0,
             )
             for L in data.layers
