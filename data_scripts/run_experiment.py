@@ -6,7 +6,8 @@ Examples::
     python data_scripts/run_experiment.py --list
     python data_scripts/run_experiment.py learning_dynamics                 # digits, CPU
     python data_scripts/run_experiment.py learning_dynamics.resnet --scale full
-    python data_scripts/run_experiment.py generalization --scale full --device cuda
+    python data_scripts/run_experiment.py class_sensitivity --scale full    # GPU if there is one
+    python data_scripts/run_experiment.py generalization --scale full --device cpu
     python data_scripts/run_experiment.py layer_identification --set seeds=3 --force
 
 ``--scale full`` needs the papers' data, fetched first with ``download_cifar10.py``,
@@ -55,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", choices=SCALES, default=None, help="preset (default: $SVCCA_SCALE or 'default')"
     )
     parser.add_argument(
-        "--device", default=None, help="torch device, e.g. cpu or cuda (if the config has one)"
+        "--device",
+        default=None,
+        help="torch device: auto (the GPU when there is one), cpu, cuda, ... (default: the "
+        "preset's: auto at full scale, cpu at the default and tiny scales, whose CPU results "
+        "are reproducible bit for bit)",
     )
     parser.add_argument("--cache-dir", default=None, help="experiment cache folder")
     parser.add_argument("--force", action="store_true", help="recompute even if a cached result exists")

@@ -118,8 +118,10 @@ def get_measure(
 
 
 def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Measure | None:
-    """The :class:`Measure` of a name or Measure (options checked here, once); None for a
-    callable."""
+    """Resolve a name or Measure to a :class:`Measure` (options checked here, once).
+
+    Returns None for a callable.
+    """
     if isinstance(measure, (str, Measure)):
         return resolve(measure, measure_options)
     if not callable(measure):
@@ -150,8 +152,11 @@ def _array_like(x: Any) -> bool:
 
 
 def _check_input(X: Any, Y: Any, m: Measure | None) -> tuple[Any, Any]:
-    """The one check of a statistics function's pair: real-valued for the measures outside
-    the CCA family, at least the samples the measure needs."""
+    """Check a statistics function's pair, once.
+
+    Real-valued for the measures outside the CCA family, and at least the samples the
+    measure needs.
+    """
     X, Y = check_pair(X, Y, allow_complex=m is None or not real_only(m))
     if m is not None:
         check_min_samples(X, Y, entry_of(m).min_samples, m.name)
@@ -161,9 +166,11 @@ def _check_input(X: Any, Y: Any, m: Measure | None) -> tuple[Any, Any]:
 def _prepare(
     X: Any, Y: Any, measure: Any, measure_options: Mapping[str, Any] | None, n_resamples: Any, rng: Any
 ) -> tuple[Measure | None, str, Callable[[Any, Any], float], Any, Any, int, np.random.Generator]:
-    """The start every resampling function shares: the measure resolved (``m``, None for a
-    callable; its ``name`` and float-valued ``f``), the pair checked once, the resample
-    count and the random generator."""
+    """Do what every resampling function starts with.
+
+    Returns the measure resolved (``m``, None for a callable; its ``name`` and float-valued
+    ``f``), the pair checked once, the resample count and the random generator.
+    """
     m = _registered(measure, measure_options)
     X, Y = _check_input(X, Y, m)
     name, f = get_measure(m if m is not None else measure)
@@ -176,8 +183,11 @@ def _sd(values: np.ndarray) -> float:
 
 
 def _observed(m: Measure | None, f: Callable[[Any, Any], float], X: Any, Y: Any) -> float:
-    """The similarity of the observed pair; registry measures of the CCA family warn here,
-    once, about sample size (their calls on resampled or random data never do)."""
+    """Compute the similarity of the observed pair.
+
+    Registry measures of the CCA family warn here, once, about sample size (their calls on
+    resampled or random data never do).
+    """
     if m is not None:
         return _as_similarity(m(X, Y, warn=True), m.name)
     return f(X, Y)
@@ -186,8 +196,11 @@ def _observed(m: Measure | None, f: Callable[[Any, Any], float], X: Any, Y: Any)
 def _permutation_blocks(
     n: int, n_resamples: int, rng: np.random.Generator, groups: _Groups | None = None
 ) -> Iterator[np.ndarray]:
-    """Blocks of row permutations; with ``groups``, permutations of whole groups (the
-    ``j``-th row of a group goes where the ``j``-th row of another was)."""
+    """Yield blocks of row permutations.
+
+    With ``groups``, permutations of whole groups (the ``j``-th row of a group goes where
+    the ``j``-th row of another was).
+    """
     members = None if groups is None else groups.members()
     done = 0
     while done < n_resamples:
@@ -203,8 +216,11 @@ def _permutation_blocks(
 
 
 class _Groups:
-    """The rows of each group (codes ``0..G-1`` from :func:`check_groups`), for grouped
-    (cluster) resampling: a bootstrap draws whole groups, a permutation moves whole groups."""
+    """The rows of each group (codes ``0..G-1`` from :func:`check_groups`).
+
+    For grouped (cluster) resampling: a bootstrap draws whole groups, a permutation moves
+    whole groups.
+    """
 
     def __init__(self, codes: np.ndarray) -> None:
         self.order = np.argsort(codes, kind="stable")  # rows by group, in their order within one
@@ -217,7 +233,7 @@ class _Groups:
         return None if groups is None else cls(check_groups(groups, n))
 
     def rows(self, g: np.ndarray) -> np.ndarray:
-        """The rows of the groups ``g`` (1-D, repeats allowed), group after group."""
+        """Return the rows of the groups ``g`` (1-D, repeats allowed), group after group."""
         sizes = self.sizes[g]
         ends = np.cumsum(sizes)
         return self.order[np.repeat(self.starts[g] - ends + sizes, sizes) + np.arange(int(ends[-1]))]
@@ -263,6 +279,17 @@ class PermutationTestResult:
     n_groups : int or None
         The number of groups permuted as wholes (``groups=``); None when rows were
         permuted one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> res = stats.permutation_test(X, Y, measure="cca", n_resamples=99, rng=0)
+    >>> bool(res.observed > res.null_quantile(0.95)), bool(res.p_value <= 0.01)
+    (True, True)
     """
 
     observed: float
@@ -284,10 +311,11 @@ class PermutationTestResult:
         return _sd(self.null_distribution)
 
     def null_quantile(self, q: float = 0.95) -> float:
-        """A quantile of the null distribution (e.g. the 95% chance level)."""
+        """Return a quantile of the null distribution (e.g. the 95% chance level)."""
         return float(np.quantile(self.null_distribution, q))
 
     def __repr__(self) -> str:
+        """Show the observed value, the null's mean and the p-value."""
         return (
             f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
             f"p_value={self.p_value:.4g}, n_resamples={self.n_resamples}, measure={self.measure!r}"
@@ -430,6 +458,17 @@ class RandomBaselineResult:
     n_resamples : int
         The number of random pairs.
     measure : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> res = stats.random_baseline(X, Y, measure="cca", n_resamples=20, rng=0)
+    >>> bool(res.observed > res.mean + 3 * res.std)
+    True
     """
 
     observed: float
@@ -459,6 +498,7 @@ class RandomBaselineResult:
         return _p_value(self.observed, self.null_distribution)
 
     def __repr__(self) -> str:
+        """Show the observed value and the baseline's mean and spread."""
         return (
             f"RandomBaselineResult(observed={self.observed:.4f}, mean={self.mean:.4f}, std={self.std:.4f}, "
             f"match={self.match!r}, n_resamples={self.n_resamples}, measure={self.measure!r})"
@@ -466,8 +506,11 @@ class RandomBaselineResult:
 
 
 class _SpectrumSampler:
-    """Random data with a layer's exact covariance: ``Q diag(s) V^T + mean`` with ``Q`` a
-    random orthonormal basis of the centred sample space (``s``, ``V`` from the layer)."""
+    """Draw random data with a layer's exact covariance.
+
+    ``Q diag(s) V^T + mean`` with ``Q`` a random orthonormal basis of the centred sample
+    space (``s``, ``V`` from the layer).
+    """
 
     def __init__(self, X: np.ndarray) -> None:
         X = np.asarray(X, dtype=np.float64)
@@ -571,7 +614,7 @@ def random_baseline(
 
 
 def analytic_null_pillai(n: int, p: int, q: int) -> float:
-    """Expected Pillai trace ``sum rho^2`` of CCA between independent layers: ``p q / (n - 1)``.
+    """Return the expected Pillai trace ``sum rho^2`` of CCA between independent layers: ``p q / (n - 1)``.
 
     Parameters
     ----------
@@ -636,6 +679,17 @@ class BootstrapResult:
     n_groups : int or None
         The number of groups resampled as wholes (``groups=``); None when rows were
         resampled one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> ci = stats.bootstrap_ci(X, Y, measure="cca", n_resamples=200, rng=0)
+    >>> bool(ci.low <= ci.observed <= ci.high), ci.n_resamples
+    (True, 200)
     """
 
     observed: float
@@ -661,8 +715,10 @@ class BootstrapResult:
 
     @property
     def bias_corrected(self) -> float:
-        """``2 * observed - median`` of the resampled similarities: the observed value less
-        the bootstrap's median bias, the point the ``"basic"`` interval is built around.
+        """``2 * observed - median`` of the resampled similarities.
+
+        The observed value less the bootstrap's median bias, the point the ``"basic"``
+        interval is built around.
 
         Examples
         --------
@@ -675,6 +731,7 @@ class BootstrapResult:
         return 2 * self.observed - float(np.quantile(self.bootstrap_distribution, 0.5))
 
     def __repr__(self) -> str:
+        """Show the observed value and the interval."""
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
             f"confidence={self.confidence}, method={self.method!r}, n_resamples={self.n_resamples}"
@@ -833,7 +890,15 @@ def bootstrap_ci(
 
 
 class DegenerateResampleWarning(UserWarning):
-    """Many bootstrap resamples left the measure undefined and were left out."""
+    """Many bootstrap resamples left the measure undefined and were left out.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from svcca.stats import DegenerateResampleWarning
+    >>> issubclass(DegenerateResampleWarning, UserWarning)
+    True
+    """
 
 
 def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) -> float:
@@ -904,6 +969,18 @@ class BartlettResult:
         of non-zero canonical correlations); ``m`` when all are rejected.
     alpha : float
     n_samples, p, q : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> import svcca
+    >>> res = stats.bartlett_test(svcca.cca(X, Y))
+    >>> res.n_significant
+    4
     """
 
     rho: np.ndarray
@@ -918,6 +995,7 @@ class BartlettResult:
     q: int
 
     def __repr__(self) -> str:
+        """Show how many correlations are significant."""
         return (
             f"BartlettResult(n_significant={self.n_significant}, alpha={self.alpha}, "
             f"n_samples={self.n_samples}, p={self.p}, q={self.q})"
@@ -1079,6 +1157,7 @@ class EffectiveSampleSize:
     n_effective: float
 
     def __str__(self) -> str:
+        """Say how many independent samples the rows are worth."""
         return (
             f"effective sample size {self.n_effective:.0f} of {self.n_samples} rows in {self.n_groups} "
             f"groups (intraclass correlation {self.icc:.2f}, design effect {self.design_effect:.2f})"
@@ -1086,8 +1165,10 @@ class EffectiveSampleSize:
 
 
 def _icc(A: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> float:
-    """One-way ANOVA intraclass correlation of the rows of ``A`` within groups, the
-    features' sums of squares pooled (a variance-weighted ICC), clipped to [0, 1]."""
+    """Compute the one-way ANOVA intraclass correlation of the rows of ``A`` within groups.
+
+    The features' sums of squares are pooled (a variance-weighted ICC), clipped to [0, 1].
+    """
     n, G = A.shape[0], sizes.size
     means = np.zeros((G, A.shape[1]))
     np.add.at(means, codes, A)
@@ -1194,6 +1275,17 @@ class SampleSizeDiagnostic:
         With ``groups=``: the effective sample size the ratios, the chance levels and the
         regime were computed from (``forced_ones`` counts rows: it is algebra, not
         statistics). None otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> diag = stats.sample_size_diagnostic(X, Y)
+    >>> diag.n_samples
+    200
     """
 
     n_samples: int
@@ -1209,6 +1301,7 @@ class SampleSizeDiagnostic:
     effective: EffectiveSampleSize | None = None
 
     def __str__(self) -> str:
+        """Return the diagnostic's verdict."""
         return self.verdict
 
 

@@ -188,6 +188,8 @@ def test_config_rejects_bad_settings(overrides, message):
 
 
 def test_presets_and_cache_key():
+    from svcca.nn import available_device
+
     default = ClassSensitivityConfig.for_scale("default")
     assert (default.dataset, default.model, default.image_size, default.seeds) == (
         "digits",
@@ -201,7 +203,7 @@ def test_presets_and_cache_key():
         "resnet50",
         "IMAGENET1K_V1",
         0,
-        "cuda",
+        available_device(),  # no hard-coded GPU: the full preset runs where it can
     )
     # the device, data folder and thread count are not part of the cache key
     assert dataclasses.replace(default, device="cuda", num_threads=2).key() == default.key()
@@ -388,6 +390,61 @@ def test_claims_fail_when_one_network_reverses_the_order():
     assert not claims["class_sensitivity.pixel_rank_correlation"].holds  # NaN never holds
     np.testing.assert_allclose(data.extremes_gap(), [4 / 3, -4 / 3])
     assert not claims["class_sensitivity.pixel_extremes_every_network"].holds
+
+
+# --------------------------------------------------------------------------- similar classes, similar curves
+
+
+def test_mantel_test_finds_shared_structure_and_its_null_permutes_whole_classes(rng):
+    from svcca.experiments.class_sensitivity import mantel_test
+
+    pos = rng.standard_normal((12, 2))
+    A = -np.linalg.norm(pos[:, None] - pos[None], axis=-1)
+    rho, p = mantel_test(A, A, n_resamples=999, rng=0)
+    assert rho == pytest.approx(1.0) and p == pytest.approx(1 / 1000)  # only the identity reaches 1
+    other = rng.standard_normal((12, 2))
+    rho0, p0 = mantel_test(A, -np.linalg.norm(other[:, None] - other[None], axis=-1), rng=0)
+    assert abs(rho0) < 0.5 and p0 > 0.05  # unrelated classes: no evidence
+    # five classes: all 120 relabellings are enumerated, so the test is exact and needs no seed
+    small = A[:5, :5]
+    assert (
+        mantel_test(small, small, rng=1) == mantel_test(small, small, rng=2) == (pytest.approx(1.0), 1 / 120)
+    )
+
+
+def test_mantel_test_rejects_bad_input():
+    from svcca.experiments.class_sensitivity import mantel_test
+
+    with pytest.raises(ValueError, match=r"A and B must be square .* got A.shape=\(3, 2\)"):
+        mantel_test(np.zeros((3, 2)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="n_classes >= 3"):
+        mantel_test(np.eye(2), np.eye(2))
+
+
+def test_similar_classes_claims_follow_the_curves_not_the_labels():
+    # six classes whose curves are ordered a..f (_ordered_result); the mean images here are
+    # alike in the same order (minus the distance of the indices); the confusion is flat
+    out = _ordered_result()
+    out["class_mean_similarity"] = -np.abs(np.subtract.outer(np.arange(6), np.arange(6))).astype(float)
+    out["confusion"] = np.broadcast_to(np.eye(6), (2, 6, 6)).copy()
+    data = unpack(out, ClassSensitivityConfig())
+    curves = data.curve_similarity()
+    assert curves.shape == (6, 6) and np.allclose(np.diag(curves), 0.0) and np.allclose(curves, curves.T)
+    assert curves[0, 1] > curves[0, 2] > curves[0, 5]  # pairs alike, far classes unalike
+    assert curves[0, 1] == pytest.approx(-0.05 / 4)  # the pixels differ by 0.05, the last layer is left out
+    rho, p = data.similar_classes_test("image")
+    assert rho > 0.6 and p < 0.05
+    claims = {c.name: c for c in ClassSensitivityConfig().claims(out)}
+    assert {
+        "class_sensitivity.curves_follow_pixel_baseline",
+        "class_sensitivity.similar_looking_classes_not_similar_curves",
+    } <= set(claims)
+    assert claims["class_sensitivity.curves_follow_pixel_baseline"].holds
+    assert not claims[
+        "class_sensitivity.similar_looking_classes_not_similar_curves"
+    ].holds  # here they are alike
+    with pytest.raises(ValueError, match="kind must be one of 'image', 'confusion', 'pixels'"):
+        data.class_similarity("shape")
 
 
 # --------------------------------------------------------------------------- figures

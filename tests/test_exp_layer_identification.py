@@ -131,12 +131,14 @@ def test_bad_configs_say_what_was_expected(overrides, message):
 
 
 def test_presets_and_cache_key():
+    from svcca.nn import available_device  # the full presets say device='auto'
+
     default = LayerIdentificationConfig.for_scale("default")
     assert (default.arch, default.image_size, default.augment_shift, default.pool) == ("six", 16, 2, 1)
     assert default.seeds == (0, 1, 2, 3, 4) and default.measures == DEFAULT_MEASURES
     full = LayerIdentificationConfig.for_scale("full")
     assert (full.dataset, full.arch, full.include_pool_layer) == ("cifar10", "tiny10", True)
-    assert len(full.seeds) == 10 and full.device == "cuda" and full.num_threads is None
+    assert len(full.seeds) == 10 and full.device == available_device() and full.num_threads is None
     assert default.num_threads == 1  # CPU runs are pinned to one thread: reproducible, no oversubscription
     # the device, data folder and thread count do not change the results, so not the key
     same = dataclasses.replace(default, device="cuda", data_root="/x", num_threads=2, verify_data=False)

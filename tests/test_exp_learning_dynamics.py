@@ -26,6 +26,7 @@ FIGURES = [
     "ld-conv-grids",
     "ld-resnet-curves",
     "ld-resnet-grids",
+    "ld-plain-curves",
     "ld-lstm-curves",
     "ld-conv-pooled-curves",
     "ld-mlp-curves",
@@ -114,7 +115,7 @@ def test_conv_and_batch_norm_outputs_are_the_same_layer_for_cca():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"model": "gru"}, "model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'gru'"),
+        ({"model": "gru"}, "model must be one of 'conv', 'resnet', 'lstm', 'mlp', 'plain'; got 'gru'"),
         ({"dataset": "stdlib"}, "dataset for model='conv' must be one of 'digits', 'cifar10'; got 'stdlib'"),
         ({"epochs": 0}, "epochs must be an int >= 1; got 0"),
         ({"early_checkpoints": 1}, "early_checkpoints must be an int >= 2; got 1"),
@@ -131,6 +132,8 @@ def test_bad_configs_say_what_was_expected(overrides, message):
 
 
 def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
+    from svcca.nn import available_device  # the full presets say device='auto'
+
     cfg = LD.LearningDynamicsConfig.for_scale("default")
     assert (cfg.model, cfg.arch, cfg.image_size, cfg.epochs, cfg.batch_size, cfg.lr, cfg.keep) == (
         "conv",
@@ -149,12 +152,15 @@ def test_presets_match_the_pilot_and_the_cache_key_ignores_the_device():
         "resnet": "cifar10",
         "lstm": "ptb",
         "mlp": "cifar10",
+        "plain": "cifar10",
     }
-    assert all(c.device == "cuda" for c in full.values())
+    assert all(c.device == available_device() for c in full.values())
     assert dataclasses.replace(cfg, device="cuda").key() == cfg.key()
     assert dataclasses.replace(cfg, seeds=(1,)).key() != cfg.key()
     assert cfg.seeds == (0, 1, 2) and cfg.split_seed == 0
-    with pytest.raises(ValueError, match="model must be one of 'conv', 'resnet', 'lstm', 'mlp'; got 'vit'"):
+    with pytest.raises(
+        ValueError, match="model must be one of 'conv', 'resnet', 'lstm', 'mlp', 'plain'; got 'vit'"
+    ):
         LD.LearningDynamicsConfig.for_scale("tiny", model="vit")
     with pytest.raises(ValueError, match="scale must be one of tiny, default, full; got 'huge'"):
         LD.LearningDynamicsConfig.for_scale("huge")
@@ -202,6 +208,7 @@ CHAPTER5 = (
     "learning_dynamics.resnet",
     "learning_dynamics.lstm",
     "learning_dynamics.mlp",
+    "learning_dynamics.plain",
     "freeze_training",
 )
 
@@ -404,6 +411,119 @@ def test_freeze_claims_bracket_the_saving_and_bound_the_worst_seed():
     assert all(c.holds for c in claims.values())
 
 
+def _synthetic_controls():
+    """Four runs of three seeds, 10 epochs; normal accuracy flat from epoch 4 at 0.98."""
+    normal = np.tile(np.r_[0.5, 0.8, 0.9, np.full(7, 0.98)], (3, 1))
+    acc = {
+        "normal": normal,
+        "frozen": normal + [[0.0] * 9 + [d] for d in (0.005, -0.005, 0.0)],
+        "reverse": normal - [[0.0] * 9 + [d] for d in (0.01, 0.0, 0.015)],
+        "threshold": normal - [[0.0] * 9 + [d] for d in (0.0, 0.01, 0.0)],
+    }
+    flops = {"normal": 100.0, "frozen": 60.0, "reverse": 80.0, "threshold": 75.0}
+    return {
+        "seeds": np.array([0, 1, 2]),
+        "frozen_layers": np.array(["conv1", "conv2"]),
+        "freeze_fractions": np.array([0.2, 0.6]),
+        "frozen_at_step": np.array([[2, 6]] * 3),
+        "threshold_frozen_at_step": np.array([[10, -1]] * 3),
+        "flops_full": np.full(3, 100.0),
+        "updates_saved": np.full(3, 0.4),
+        "steps_per_epoch": np.array(5),
+        "description": np.array("synthetic"),
+        **{f"{r}_flops": np.full(3, v) for r, v in flops.items()},
+        **{f"{r}_stability": np.full((3, 8, 2), 0.99) for r in ("normal", "threshold")},
+        **{f"{r}_test_accuracy": a for r, a in acc.items()},
+        **{f"{r}_test_loss": a for r, a in acc.items()},
+        **{f"{r}_time_s": np.ones(3) for r in acc},
+    }
+
+
+def test_freeze_controls_compare_stopping_early_reverse_order_and_a_convergence_test():
+    d = FT.unpack(_synthetic_controls(), FT.FreezeTrainingConfig())
+    # freeze training spent 60% of normal training's FLOPs: normal training stopped after epoch 6
+    np.testing.assert_array_equal(d.stop_epoch(), [6, 6, 6])
+    np.testing.assert_array_equal(d.stop_epoch("threshold"), [7, 7, 7])
+    np.testing.assert_allclose(d.stopped_accuracy(), 0.98)
+    np.testing.assert_allclose(d.saved("reverse"), 0.2)
+    np.testing.assert_allclose(d.threshold_frozen_epochs(), [[2.0, np.nan]] * 3)
+    claims = {c.name: c for c in d.control_claims()}
+    assert set(claims) == {
+        "freeze_training." + n
+        for n in (
+            "stop_early_as_good",
+            "reverse_saves_less",
+            "reverse_accuracy",
+            "threshold_saves",
+            "threshold_near_schedule",
+            "threshold_accuracy",
+        )
+    }
+    assert set(claims) < {c.name for c in d.claims()}
+    assert claims["freeze_training.stop_early_as_good"].value == pytest.approx(0.005)  # seeds 0 and 1
+    assert claims["freeze_training.reverse_saves_less"].value == pytest.approx(0.4 - 0.2)
+    assert claims["freeze_training.reverse_accuracy"].value == pytest.approx(0.015)  # seed 2
+    assert claims["freeze_training.threshold_saves"].value == pytest.approx(0.25)
+    assert claims["freeze_training.threshold_accuracy"].value == pytest.approx(0.01)  # seed 1
+    # schedule: epochs 2 and 6; the test froze conv1 at epoch 2 and conv2 never (counts as 10)
+    assert claims["freeze_training.threshold_near_schedule"].value == pytest.approx(4.0)
+    # a result from before the controls has none of their claims
+    old = {k: v for k, v in _synthetic_controls().items() if not k.startswith(("reverse", "threshold"))}
+    assert FT.unpack(old, FT.FreezeTrainingConfig()).control_claims() == []
+
+
+def test_the_stability_test_freezes_bottom_up_only():
+    cfg = FT.FreezeTrainingConfig.for_scale("tiny")
+    data = cfg.load_data()
+    net = cfg.build_model(data, 0)
+    probe = data.train.tensors[0][:40]
+    test = FT.StabilityTest(cfg, probe, net.layer_names[:-1], seed=0)
+    assert test(1, net) == []  # nothing to compare with yet
+    with torch.no_grad():
+        net.conv2[0].weight.mul_(-1.0).add_(0.3)  # conv2 and everything above it change
+    assert test(2, net) == ["conv1"]  # conv3-5 changed too; none may freeze above conv2
+    assert test(3, net) == [*net.layer_names[:-1]]  # unchanged since: every layer freezes
+    hist = test.history(5)
+    assert hist.shape == (3, 5) and np.isnan(hist[2]).all()
+    assert hist[0, 0] == pytest.approx(1.0) and hist[0, 1] < cfg.threshold
+    passive = FT.StabilityTest(cfg, probe, net.layer_names[:-1], seed=0, active=False)
+    assert passive(1, net) == [] and passive(2, net) == []
+    with pytest.raises(ValueError, match=r"threshold must be an SVCCA value in \(0, 1\]; got 1.5"):
+        FT.FreezeTrainingConfig(threshold=1.5)
+
+
+def test_plain_net_has_the_resnets_widths_and_depth_without_shortcuts():
+    cfg = LD.LearningDynamicsConfig.for_scale("default", model="plain")
+    res = LD.LearningDynamicsConfig.for_scale("default", model="resnet")
+    assert (cfg.blocks, cfg.widths, cfg.epochs, cfg.seeds) == (res.blocks, res.widths, res.epochs, res.seeds)
+    data = cfg.load_data()
+    net = cfg.build_model(data, 0)
+    assert isinstance(net, ConvNet) and [s.channels for s in net.specs] == [16, 16, 16, 32, 32, 64, 64]
+    assert [s.stride for s in net.specs] == [1, 1, 1, 2, 1, 2, 1]
+    convs = [m for m in cfg.build_model(data, 0).modules() if isinstance(m, torch.nn.Conv2d)]
+    resnet_convs = [m for m in res.build_model(data, 0).modules() if isinstance(m, torch.nn.Conv2d)]
+    # the same 3x3 convs; the ResNet adds two 1x1 projections on its shortcuts
+    assert [c.weight.shape for c in convs] == [
+        c.weight.shape for c in resnet_convs if c.kernel_size == (3, 3)
+    ]
+    assert LD.grid_layers(net, model="plain")[:3] == ("conv1.0", "conv1.1", "conv1")
+    assert "no shortcuts" in cfg.describe()
+
+
+def test_plain_claims_mirror_the_resnets():
+    cfg = LD.LearningDynamicsConfig(model="plain", seeds=(0, 1, 2))
+    arrays = _synthetic_conv([[0, 1, 2, 4, 8, 12, 20]] * 3)
+    claims = {c.name: c for c in LD.unpack(arrays, cfg).claims()}
+    assert set(claims) == {
+        f"learning_dynamics.plain.{n}"
+        for n in ("accuracy", "bottom_up_first", "bottom_up_early", "top_loses_stem", "below_top_keeps_first")
+    }
+    assert claims["learning_dynamics.plain.bottom_up_first"].value == pytest.approx(1.0)
+    assert claims["learning_dynamics.plain.top_loses_stem"].value == pytest.approx(
+        0.3
+    )  # the coarse column's end
+
+
 # --------------------------------------------------------------------------- tiny runs
 
 
@@ -497,7 +617,9 @@ def test_freeze_training_saves_compute_and_stops_layers_in_order(frozen):
     assert np.all((d.updates_saved > 0) & (d.updates_saved < 1))
     assert d.accuracy_difference.shape == (1,) and np.isfinite(d.time_saved)
     assert 0.0 <= d.final_accuracy("frozen") <= 1.0
-    with pytest.raises(ValueError, match="run must be one of 'normal', 'frozen'; got 'both'"):
+    with pytest.raises(
+        ValueError, match="run must be one of 'normal', 'frozen', 'reverse', 'threshold'; got 'both'"
+    ):
         d.final_accuracy("both")
 
 

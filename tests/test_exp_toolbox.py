@@ -42,8 +42,10 @@ KEYS_BEFORE = {
         # the LSTM's default changed since (2 x 64, Adam 1e-2, 24 epochs): the new preset's key
         "learning_dynamics.lstm": "9213a54db398ac33dab1727d0d99d6ae41d30916674d9f98f165333040e11636",
         "learning_dynamics.mlp": "47367de07b17abce67378f4fd9476a7afb5da762e68f26f2d61f341efbf5dd37",
-        "freeze_training": "e2ed075d10674446dead4c6d2282faa4f723e53daec9904a9ae74f1cb2ae3e7c",
-        "class_sensitivity": "2b1d1c870d7c69ebcc178648d8520dd4095ba6f6f5decf757fd151bf4e53f696",
+        # freeze_training: the controls' fields joined it since (issue 12)
+        "freeze_training": "2197abbeac68f18cd6caf93c5f7b5d6c1cb27318c2345161aec67804617a8b7e",
+        # schema 3 (issue 12): the soft confusion and the class-mean image similarity are stored
+        "class_sensitivity": "1f6fd72f8ce04edd27a46c631ca0e78ada0b73f39f87996633827f58bd3635fc",
         "layer_identification": "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f",
     },
 }

@@ -276,6 +276,28 @@ def test_freeze_training_stops_the_lowest_layers_in_order(tmp_path, small_digits
     assert plain.compute_saved == 0.0 and plain.updates_saved == 0.0 and plain.flops == plain.flops_full > 0
 
 
+def test_a_freeze_callable_decides_each_epoch_and_matches_the_same_fixed_schedule(small_digits):
+    train, test = small_digits
+    asked = []
+
+    def decide(epoch, model):  # conv1 after the first epoch, conv2 after the second
+        asked.append((epoch, model.training))
+        return ["conv1", "conv2"][:epoch]
+
+    net = ConvNet([4, 4, 4], seed=0)
+    hist = T.train(net, train, test_data=test, epochs=3, batch_size=50, freeze=decide, progress=False)
+    assert [e for e, _ in asked] == [1, 2]  # at the start of every epoch after the first
+    assert hist.frozen_at == {"conv1": 4, "conv2": 8}  # 4 steps per epoch
+    fixed = T.train(ConvNet([4, 4, 4], seed=0), train, test_data=test, epochs=3, batch_size=50,
+                    freeze={"conv1": 4 / 12, "conv2": 8 / 12}, progress=False)  # fmt: skip
+    assert fixed.frozen_at == hist.frozen_at and fixed.test_accuracy == hist.test_accuracy
+    assert fixed.flops == hist.flops < hist.flops_full
+
+    with pytest.raises(ValueError, match="freeze returned 'conv9', not a submodule name of the model"):
+        T.train(ConvNet([4, 4], seed=0), train, epochs=2, batch_size=100,
+                freeze=lambda epoch, model: ["conv9"], progress=False)  # fmt: skip
+
+
 def test_freezing_from_the_start_still_reports_the_full_cost(small_digits):
     train, _ = small_digits
     hist = T.train(

@@ -111,8 +111,9 @@ class TrainingConfig(ThreadLimitedConfig):
     lr : float, default 1e-3
         Learning rate.
     device : str, default "cpu"
-        Where networks train and run; on the CPU training is deterministic. Not part of the
-        cache key.
+        Where networks train and run; on the CPU training is deterministic. ``"auto"`` means
+        the GPU when one is usable, else the CPU (:func:`svcca.nn.available_device`,
+        resolved when the config is made; the full presets use it). Not part of the cache key.
     data_root : str or None, default None
         Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`). Not part of the key.
     verify_data : bool, default True
@@ -173,6 +174,10 @@ class TrainingConfig(ThreadLimitedConfig):
         check_int(self.image_size, "image_size")
         check_int(self.epochs, "epochs", minimum=self.min_epochs)
         check_int(self.batch_size, "batch_size")
+        if self.device == "auto":
+            from ..nn.utils import available_device
+
+            object.__setattr__(self, "device", available_device())
         lr = self.lr
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a positive finite number; got {self.lr!r}")

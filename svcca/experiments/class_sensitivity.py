@@ -39,6 +39,13 @@ the rank correlation of the pixel baseline with the first decodable layer (seed-
 and per network), how much later the three least pixel-readable classes become decodable
 than the three most readable, the spread of depths, the in-sample inflation, the
 one-hot and stricter-threshold variants, and the purity gaps of the fair comparisons.
+Raghu et al.'s second observation, that visually similar classes have similar curves, is
+tested over all pairs of classes against a permutation null over classes
+(:func:`mantel_test`, :meth:`ClassSensitivityData.similar_classes_test`): curve similarity
+against the similarity of the class-mean images, against how much the networks confuse
+the classes, and, as the control, against the closeness of the pixel baselines; its claims
+(:meth:`ClassSensitivityData.similar_classes_claims`) state what holds on the digits: not
+the observation, but curves that follow the pixel baselines.
 
 Presets (``ClassSensitivityConfig.for_scale``):
 
@@ -50,7 +57,8 @@ Presets (``ClassSensitivityConfig.for_scale``):
 * ``full``: torchvision's pretrained ResNet-50 on the ImageNet validation images of the
   SVCCA paper's classes (:data:`svcca.nn.data.IMAGENET_SUBSET`: fire engine, Siberian husky,
   Eskimo dog, Border terrier, Australian terrier), every block average-pooled to 7x7 and
-  flattened; ``device="cuda"``. Runs only when the subset has been extracted with
+  flattened; ``device="auto"`` (the GPU when there is one; 250 images through ResNet-50
+  also take a few minutes on a CPU). Runs only when the subset has been extracted with
   ``data_scripts/prepare_imagenet_subset.py`` and the weights are in torchvision's cache.
 
 The result holds arrays only; :func:`unpack` gives named access::
@@ -92,6 +100,7 @@ __all__ = [
     "ClassSensitivityData",
     "cv_correlation",
     "insample_correlation",
+    "mantel_test",
     "reduce_layer",
     "unpack",
 ]
@@ -122,7 +131,8 @@ class ClassSensitivityConfig(TrainingConfig):
     epochs, batch_size, lr, device, data_root, verify_data, num_threads
         See :class:`~svcca.experiments.TrainingConfig`; here ``batch_size=64``,
         and ``epochs=0`` trains nothing (a pretrained network is analysed as it is).
-        ``device="cuda"`` trains and records on the GPU; ``data_root`` is, for ImageNet,
+        ``device="cuda"`` trains and records on the GPU, ``"auto"`` picks it when there is
+        one; ``data_root`` is, for ImageNet,
         the folder holding one subfolder per WordNet id (default
         ``data_dir() / "imagenet_subset"``).
     resize : int or None, default None
@@ -176,7 +186,7 @@ class ClassSensitivityConfig(TrainingConfig):
     """
 
     experiment: ClassVar[str] = "class_sensitivity"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     datasets: ClassVar[tuple[str, ...]] = ("digits", "imagenet")
     min_epochs: ClassVar[int] = 0
 
@@ -257,7 +267,7 @@ class ClassSensitivityConfig(TrainingConfig):
             seeds=(0,),
             epochs=0,
             pool=7,
-            device="cuda",
+            device="auto",
         )
 
     def describe(self) -> str:
@@ -294,6 +304,11 @@ class ClassSensitivityConfig(TrainingConfig):
         digits run are its ``claims()``."""
         return unpack(result, self)
 
+    def claims(self, result: ExperimentResult) -> list[Claim]:
+        """The data's :meth:`~ClassSensitivityData.claims`, then its
+        :meth:`~ClassSensitivityData.similar_classes_claims` (the default scale's)."""
+        return [*super().claims(result), *self.unpack(result).similar_classes_claims()]
+
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
         """The small ResNet over ``data``'s input shape and classes, or a torchvision ResNet."""
         if self.model == "resnet_small":
@@ -319,7 +334,8 @@ class ClassSensitivityConfig(TrainingConfig):
         S, D, K = len(self.seeds), self.n_directions, self.n_images
         layers: tuple[str, ...] = ()
         out: dict[str, Any] = {}
-        accuracy = []
+        accuracy: list[float] = []
+        confusion: list[np.ndarray] = []
         for si, seed in enumerate(self.seeds):
             net = _network(self, seed, data, progress)
             names = tuple(net.layer_names)
@@ -328,6 +344,7 @@ class ClassSensitivityConfig(TrainingConfig):
             acts = record(net, x, list(names), pool=pool, batch_size=256 if self.dataset == "digits" else 32)
             logits = np.asarray(acts.pop(head), dtype=np.float64).reshape(n, -1)[:, class_index]
             accuracy.append(float(np.mean(np.argmax(logits, axis=1) == labels)))
+            confusion.append(_soft_confusion(logits, labels, n_classes))
             reps = [pixels_np, *(np.asarray(acts.pop(name)).reshape(n, -1) for name in hidden)]
             if si == 0:
                 layers = ("input", *hidden)
@@ -380,6 +397,8 @@ class ClassSensitivityConfig(TrainingConfig):
         out["classes"] = np.array(classes)
         out["seeds"] = np.array(self.seeds, dtype=np.int64)
         out["accuracy"] = np.array(accuracy)
+        out["confusion"] = np.stack(confusion)
+        out["class_mean_similarity"] = _class_mean_similarity(pixels_np, labels, n_classes)
         out["labels"] = labels.astype(np.int64)
         out["threshold"] = np.array(self.threshold)
         out["dataset"] = np.array(self.dataset)
@@ -677,6 +696,102 @@ def _svcca_images(Za: np.ndarray, Zb: np.ndarray | None, D: int, K: int) -> tupl
     if Zb is not None:
         rho[:m] = np.asarray(res.rho)[:m]
     return images, rho
+
+
+def _soft_confusion(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """How confusable two classes are for a network: the mean softmax probability (over the
+    studied classes' logits) that the images of class ``i`` give class ``j``, symmetrised;
+    ``(n_classes, n_classes)``, diagonal included."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    prob = np.exp(z)
+    prob /= prob.sum(axis=1, keepdims=True)
+    per = np.stack(
+        [
+            prob[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(n_classes)
+            for c in range(n_classes)
+        ]
+    )
+    return (per + per.T) / 2
+
+
+def _class_mean_similarity(pixels: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """How alike two classes look: the correlation between their mean images, each taken
+    relative to the mean of the class means (so the shared average image does not make every
+    pair look alike); ``(n_classes, n_classes)``."""
+    means = np.stack([pixels[labels == c].mean(axis=0) for c in range(n_classes)])
+    return _corr_matrix((means - means.mean(axis=0)).T, (means - means.mean(axis=0)).T)
+
+
+def mantel_test(A: Any, B: Any, *, n_resamples: int = 2000, rng: Any = 0) -> tuple[float, float]:
+    """Rank correlation between two symmetric class x class similarity matrices, with a
+    permutation null over the classes (a Mantel test with Spearman's correlation).
+
+    Parameters
+    ----------
+    A, B : array-like of shape (n_classes, n_classes)
+        Symmetric similarities; only the pairs above the diagonal are compared.
+    n_resamples : int, default 2000
+        Random relabellings of the classes of ``B``; when ``n_classes!`` is no larger, every
+        permutation is enumerated instead (an exact test).
+    rng : None, int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    rho : float
+        Spearman correlation over the ``n_classes * (n_classes - 1) / 2`` pairs.
+    p_value : float
+        One-sided (similar in ``A`` goes with similar in ``B``): the share of relabellings,
+        the observed one included, whose correlation is at least ``rho``.
+
+    Notes
+    -----
+    The pairs of classes are not independent (each class is in ``n_classes - 1`` pairs), so
+    the null permutes whole classes, never single pairs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.class_sensitivity import mantel_test
+    >>> rng = np.random.default_rng(0)
+    >>> pos = rng.standard_normal((8, 2))                     # 8 classes in a plane
+    >>> A = -np.linalg.norm(pos[:, None] - pos[None], axis=-1)
+    >>> rho, p = mantel_test(A, A + 0.1 * (lambda E: E + E.T)(rng.standard_normal((8, 8))))
+    >>> bool(rho > 0.8 and p < 0.01)
+    True
+    """
+    import itertools
+    import math
+
+    from scipy.stats import rankdata
+
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape != B.shape or A.shape[0] < 3:
+        raise ValueError(
+            f"A and B must be square (n_classes, n_classes) of the same shape with n_classes >= 3; "
+            f"got A.shape={A.shape}, B.shape={B.shape}"
+        )
+    check_int(n_resamples, "n_resamples")
+    C = A.shape[0]
+    iu = np.triu_indices(C, 1)
+    a = A[iu]
+    rho = _spearman(a, B[iu])
+    if math.factorial(C) <= n_resamples:
+        perms = np.array(list(itertools.permutations(range(C))))
+        observed_included = 0  # the identity is one of them
+    else:
+        gen = np.random.default_rng(rng)
+        perms = np.array([gen.permutation(C) for _ in range(n_resamples)])
+        observed_included = 1
+    # Spearman's correlation of every relabelling at once: Pearson's on the (tie-averaged) ranks
+    ra = rankdata(a)
+    rb = rankdata(B[perms[:, iu[0]], perms[:, iu[1]]], axis=1)
+    ra, rb = ra - ra.mean(), rb - rb.mean(axis=1, keepdims=True)
+    den = np.sqrt((ra**2).sum() * (rb**2).sum(axis=1))
+    null = np.where(den > 0, (rb @ ra) / np.where(den > 0, den, 1.0), np.nan)
+    if not np.isfinite(rho):
+        return float("nan"), float("nan")
+    p_value = (observed_included + np.sum(null >= rho - 1e-12)) / (null.size + observed_included)
+    return rho, float(p_value)
 
 
 def _spearman(a: Any, b: Any) -> float:
@@ -1206,6 +1321,91 @@ class ClassSensitivityData:
                 "<",
                 0.85,
                 by_seed(match),
+            ),
+        ]
+
+    # ---- Raghu et al.'s second observation: do similar classes have similar curves? ----
+    def curve_similarity(self, target: str = "logit") -> np.ndarray:
+        """How alike two classes' sensitivity curves are, ``(n_classes, n_classes)``.
+
+        Minus the mean absolute difference of the seed-averaged cross-validated curves over
+        the layers, the last layer excluded (it feeds the logits: every curve is 1 there).
+        """
+        curves = self.mean_similarity(target)[:-1]
+        return -np.abs(curves[:, :, None] - curves[:, None, :]).mean(axis=0)
+
+    def class_similarity(self, kind: str = "image") -> np.ndarray:
+        """How alike two classes are, ``(n_classes, n_classes)``, by ``kind``.
+
+        ``"image"``: the correlation of their mean images (relative to the mean of the class
+        means, pixels as the layer ``"input"`` sees them); ``"confusion"``: how much the
+        networks confuse them (mean softmax probability that an image of one gives the
+        other, symmetrised, averaged over seeds); ``"pixels"``: how close their pixel
+        baselines are (minus the absolute difference), the control.
+        """
+        check_option(kind, "kind", ("image", "confusion", "pixels"))
+        if kind == "image":
+            return np.asarray(self.arrays["class_mean_similarity"], dtype=np.float64)
+        if kind == "confusion":
+            return np.asarray(self.arrays["confusion"], dtype=np.float64).mean(axis=0)
+        base = self.pixel_baseline()
+        return -np.abs(base[:, None] - base[None, :])
+
+    def similar_classes_test(self, kind: str = "image", n_resamples: int = 2000) -> tuple[float, float]:
+        """Do classes alike by ``kind`` (:meth:`class_similarity`) have alike curves
+        (:meth:`curve_similarity`)? Spearman correlation over the pairs of classes and its
+        one-sided p-value under a permutation null over classes (:func:`mantel_test`, seeded
+        by the config's ``seed``)."""
+        seed = int(getattr(self.config, "seed", 0))
+        return mantel_test(
+            self.curve_similarity(), self.class_similarity(kind), n_resamples=n_resamples, rng=seed
+        )
+
+    def similar_classes_claims(self) -> list[Claim]:
+        """Claims about Raghu et al.'s second observation at the default scale (chapter 7).
+
+        On the digits, the observation is *not* shown: classes whose mean images look alike
+        do not have more alike curves than chance, while the pixel baseline explains which
+        curves are alike.
+        """
+        p = "class_sensitivity."
+        rho_img, p_img = self.similar_classes_test("image")
+        rho_pix, p_pix = self.similar_classes_test("pixels")
+        rho_conf, p_conf = self.similar_classes_test("confusion")
+        return [
+            Claim(
+                p + "similar_looking_classes_not_similar_curves",
+                "classes whose mean images look alike do not have clearly more alike sensitivity "
+                "curves (Spearman correlation over pairs of classes, permutation null over classes)",
+                rho_img,
+                "<",
+                0.35,
+                {"p_value": p_img},
+            ),
+            Claim(
+                p + "confused_classes_not_similar_curves",
+                "pairs of classes the networks confuse more do not have clearly more alike "
+                "sensitivity curves (Spearman correlation over pairs of classes)",
+                rho_conf,
+                "<",
+                0.2,
+                {"p_value": p_conf},
+            ),
+            Claim(
+                p + "curves_follow_pixel_baseline",
+                "classes with close pixel baselines have alike sensitivity curves (Spearman "
+                "correlation over pairs of classes)",
+                rho_pix,
+                ">",
+                0.6,
+                {"p_value": p_pix},
+            ),
+            Claim(
+                p + "curves_follow_pixel_baseline_significant",
+                "... beyond the permutation null over classes (one-sided p-value)",
+                p_pix,
+                "<",
+                0.01,
             ),
         ]
 

@@ -137,7 +137,7 @@ class ConvPairConfig(TrainingConfig):
             batch_size=128,
             augment_shift=2,
             n_eval=250,
-            device="cuda",
+            device="auto",
             num_threads=None,
         )
 

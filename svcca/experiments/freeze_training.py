@@ -18,10 +18,18 @@ classifier always trains). The result holds both runs' test accuracy after every
 the training FLOPs counted by :mod:`torch.utils.flop_counter` (forward + backward, per
 freezing state), the parameter updates, and the measured training time.
 
+Each seed also trains the referee's controls (issue 12): ``"reverse"``, the same schedule
+top layer first; ``"threshold"``, bottom-up by a convergence test available during training
+(:class:`StabilityTest`: a layer stops once its SVCCA with its own state one epoch earlier
+reaches ``threshold`` and every layer below has stopped); and, read off the normal run,
+normal training stopped when it has spent what freeze training spent
+(:meth:`FreezeTrainingData.stopped_accuracy`).
+
 Claims (:meth:`FreezeTrainingConfig.claims`, checked by the book at the default scale):
 ``freeze_training.same_accuracy`` (frozen within 2 percentage points of normal on average
 over seeds, 2.5 in every seed), ``freeze_training.accuracy`` and ``freeze_training.compute_saved_low`` /
-``_high`` (the FLOPs saved, which follow from the schedule and the network alone).
+``_high`` (the FLOPs saved, which follow from the schedule and the network alone), and the
+controls' claims (:meth:`FreezeTrainingData.control_claims`).
 
 Presets (``FreezeTrainingConfig.for_scale(scale)``): ``tiny`` (seconds, tests),
 ``default`` (the learning-dynamics conv net on the 8x8 digits, three seeds, CPU) and
@@ -42,7 +50,7 @@ Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 20
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -53,10 +61,11 @@ from ._cache import ExperimentResult, arrays_and_config, current_scale
 from ._claims import Claim
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
-__all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "unpack"]
+__all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "StabilityTest", "unpack"]
 
-#: The two runs of every seed.
-RUNS = ("normal", "frozen")
+#: The runs of every seed: normal training, freeze training bottom-up on the fixed schedule,
+#: and its two controls (the same schedule top layers first; bottom-up by a convergence test).
+RUNS = ("normal", "frozen", "reverse", "threshold")
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,17 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     keep_last : int, default 1
         Layers at the top that always train (the classifier).
     seeds : tuple of int, default (0, 1)
-        One pair of runs per seed (initialisation and data order).
+        One set of runs per seed (initialisation and data order).
     epochs : int, default 20
+    threshold : float, default 0.95
+        The ``"threshold"`` control: a layer stops training at the start of an epoch when its
+        SVCCA with its own state one epoch earlier has reached ``threshold`` and every layer
+        below it has stopped (bottom-up, as Raghu et al. describe, but by a convergence test
+        available during training instead of fixed fractions).
+    n_probe : int, default 200
+        Training images on which that test records the layers.
+    positions_per_image : int, default 16
+        Conv layers: spatial positions per probe image kept as datapoints (seeded).
 
     Notes
     -----
@@ -81,7 +99,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     """
 
     experiment: ClassVar[str] = "freeze_training"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     models: ClassVar[tuple[str, ...]] = ("conv", "resnet", "lstm")
 
     epochs: int = 20
@@ -89,6 +107,9 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     freeze_stop: float = 0.6
     keep_last: int = 1
     seeds: tuple[int, ...] = (0, 1)
+    threshold: float = 0.95
+    n_probe: int = 200
+    positions_per_image: int = 16
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -97,6 +118,10 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
                 f"need 0 <= freeze_start <= freeze_stop <= 1; got {self.freeze_start}, {self.freeze_stop}"
             )
         check_int(self.keep_last, "keep_last")  # the classifier always trains
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be an SVCCA value in (0, 1]; got {self.threshold!r}")
+        check_int(self.n_probe, "n_probe", minimum=2)
+        check_int(self.positions_per_image, "positions_per_image")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -163,12 +188,16 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
         return unpack(result, self)
 
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        """Train every seed normally and frozen; see :func:`unpack` for the arrays returned."""
+        """Train every seed in every run of :data:`RUNS`; see :func:`unpack` for the arrays returned."""
+        from ..nn import as_tensors, take
         from ..nn.train import freeze_schedule
 
         data = self.load_data()
         train, test = self.train_test(data)
         augment = self.augmentation(data)
+        probe = as_tensors(take(train, self.n_probe))[0]
+        stability: dict[str, list[Any]] = {"normal": [], "threshold": []}
+        threshold_frozen_at: list[list[int]] = []
         acc: dict[str, list[Any]] = {r: [] for r in RUNS}
         loss: dict[str, list[Any]] = {r: [] for r in RUNS}
         flops: dict[str, list[float]] = {r: [] for r in RUNS}
@@ -183,10 +212,18 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
                 schedule = freeze_schedule(
                     net.layer_names, start=self.freeze_start, stop=self.freeze_stop, keep_last=self.keep_last
                 )
-                freeze = schedule if run == "frozen" else None
+                freeze: Any = {"frozen": schedule, "reverse": _reversed(schedule)}.get(run)
+                test_ = None
+                if run in stability:  # the convergence test: records stability, freezes only in "threshold"
+                    test_ = StabilityTest(self, probe, list(schedule), seed, active=run == "threshold")
+                    freeze = test_
                 hist = self.fit(
                     net, train, seed, test_data=test, augment=augment, freeze=freeze, progress=progress
                 )
+                if test_ is not None:
+                    stability[run].append(test_.history(self.epochs))
+                if run == "threshold":
+                    threshold_frozen_at.append([hist.frozen_at.get(name, -1) for name in schedule])
                 acc[run].append(hist.test_accuracy)
                 loss[run].append(hist.test_loss)
                 flops[run].append(hist.flops)
@@ -206,11 +243,106 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
             "steps_per_epoch": np.array(spe),
             "description": np.array(self.describe()),
         }
+        out["threshold_frozen_at_step"] = np.array(threshold_frozen_at, dtype=np.int64)
+        for run, values in stability.items():
+            out[f"{run}_stability"] = np.array(values, dtype=np.float64)
         for run in RUNS:
             out[f"{run}_test_accuracy"] = np.array(acc[run], dtype=np.float64)
             out[f"{run}_test_loss"] = np.array(loss[run], dtype=np.float64)
             out[f"{run}_flops"] = np.array(flops[run], dtype=np.float64)
             out[f"{run}_time_s"] = np.array(time_s[run], dtype=np.float64)
+        return out
+
+
+def _reversed(schedule: Mapping[str, float]) -> dict[str, float]:
+    """The same fractions, the top layer first: the control of freezing top-down."""
+    return dict(zip(reversed(list(schedule)), schedule.values()))
+
+
+class StabilityTest:
+    """Freeze training's convergence test, called by :func:`svcca.nn.train.train` every epoch.
+
+    At the start of each epoch it records ``layers`` on the probe images and computes each
+    layer's SVCCA (``keep=0.99``) with its state one epoch earlier; with ``active`` it
+    returns the layers to freeze: the lowest run of layers, from the input up, whose
+    similarity has reached ``config.threshold`` (a layer freezes only once every layer
+    below it has). Records no random numbers from torch (the positions kept per image are
+    drawn from ``[seed, layer index]``).
+
+    Parameters
+    ----------
+    config : FreezeTrainingConfig
+    probe : torch.Tensor of shape (n_probe, ...)
+        Inputs the layers are recorded on.
+    layers : sequence of str
+        Candidate layers, input side first.
+    seed : int
+        Seeds the choice of spatial positions.
+    active : bool, default True
+        False: only record the similarities (the normal run), freeze nothing.
+
+    Examples
+    --------
+    >>> from svcca.experiments.freeze_training import FreezeTrainingConfig, StabilityTest
+    >>> cfg = FreezeTrainingConfig.for_scale("tiny")
+    >>> data = cfg.load_data()
+    >>> net = cfg.build_model(data, 0)
+    >>> test = StabilityTest(cfg, data.train.tensors[0][:50], net.layer_names[:-1], seed=0)
+    >>> test(1, net), test(2, net)          # unchanged network: SVCCA 1, all freeze
+    ([], ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'])
+    """
+
+    def __init__(
+        self, config: Any, probe: Any, layers: Sequence[str], seed: int, *, active: bool = True
+    ) -> None:
+        self.config, self.probe, self.layers = config, probe, tuple(layers)
+        self.seed, self.active = int(seed), bool(active)
+        self._previous: list[np.ndarray] | None = None
+        self._frozen: list[str] = []
+        self.similarity: dict[int, list[float]] = {}
+
+    def _record(self, model: Any) -> list[np.ndarray]:
+        from ..nn import sample_positions, take_positions
+        from ..nn.activations import record
+
+        acts = record(model, self.probe, self.layers, batch_size=500)
+        rows = []
+        for i, name in enumerate(self.layers):
+            a = np.asarray(acts[name], dtype=np.float64)
+            if a.ndim == 4:  # (n, h, w, c): positions as datapoints
+                pos = sample_positions(
+                    a.shape[0], a.shape[1] * a.shape[2], self.config.positions_per_image, [self.seed, i]
+                )
+                a = take_positions(a, pos)
+            rows.append(a.reshape(-1, a.shape[-1]))
+        return rows
+
+    def __call__(self, epoch: int, model: Any) -> list[str]:
+        """Record the layers after ``epoch`` epochs, compare, and return every layer frozen so far."""
+        from .. import svcca
+
+        now = self._record(model)
+        if self._previous is not None:
+            sims = [float(svcca(a, b, keep=0.99, warn=False).mean) for a, b in zip(self._previous, now)]
+            self.similarity[epoch] = sims
+            if self.active:
+                for name, sim in zip(self.layers, sims):
+                    if name in self._frozen:
+                        continue
+                    if sim < self.config.threshold:
+                        break
+                    self._frozen.append(name)
+        self._previous = now
+        return list(self._frozen)
+
+    def history(self, epochs: int) -> np.ndarray:
+        """Similarities of shape ``(epochs - 2, n_layers)``: row ``i`` compares the state after
+        epoch ``i + 2`` with the state after epoch ``i + 1`` (NaN where never measured).
+        """
+        out = np.full((max(epochs - 2, 0), len(self.layers)), np.nan)
+        for epoch, sims in self.similarity.items():
+            if 2 <= epoch < epochs:
+                out[epoch - 2] = sims
         return out
 
 
@@ -247,6 +379,11 @@ class FreezeTrainingData:
         Fraction of parameter updates freezing saved.
     steps_per_epoch : int
     description : str
+    threshold_frozen_at_step : numpy.ndarray of shape (n_seeds, n_frozen)
+        The ``"threshold"`` control: step at which each candidate layer stopped (-1: never).
+    stability : dict of str -> numpy.ndarray of shape (n_seeds, epochs - 2, n_frozen)
+        For ``"normal"`` and ``"threshold"``: each candidate layer's SVCCA with its state one
+        epoch earlier, after epochs 2, 3, ..., ``epochs - 1`` (see :class:`StabilityTest`).
     """
 
     config: Any
@@ -260,6 +397,8 @@ class FreezeTrainingData:
     updates_saved: np.ndarray
     steps_per_epoch: int
     description: str
+    threshold_frozen_at_step: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    stability: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     @property
     def epochs(self) -> np.ndarray:
@@ -271,8 +410,8 @@ class FreezeTrainingData:
         return float(self._acc(run)[:, -1].mean())
 
     def _acc(self, run: str) -> np.ndarray:
-        if run not in RUNS:
-            raise ValueError(f"run must be one of {', '.join(map(repr, RUNS))}; got {run!r}")
+        if run not in self.test_accuracy:
+            raise ValueError(f"run must be one of {', '.join(map(repr, self.test_accuracy))}; got {run!r}")
         return self.test_accuracy[run]
 
     @property
@@ -348,6 +487,113 @@ class FreezeTrainingData:
                 "<",
                 0.42,
             ),
+            *self.control_claims(),
+        ]
+
+    # ---- the controls (issue 12): stopping at the same compute, top-down, a convergence test
+    def saved(self, run: str = "frozen") -> np.ndarray:
+        """Fraction of the normal run's training FLOPs that ``run`` saved, per seed."""
+        self._acc(run)
+        return 1.0 - self.flops[run] / self.flops["normal"]
+
+    def stop_epoch(self, run: str = "frozen") -> np.ndarray:
+        """Per seed, the last epoch at which normal training has spent no more FLOPs than ``run``
+        spent in all (every epoch of normal training costs the same).
+        """
+        epochs = self.test_accuracy["normal"].shape[1]
+        return np.floor(epochs * (1.0 - self.saved(run)) + 1e-9).astype(np.int64)
+
+    def stopped_accuracy(self, run: str = "frozen") -> np.ndarray:
+        """Per seed, normal training's test accuracy when stopped at ``run``'s compute
+        (:meth:`stop_epoch`): the control of simply training less.
+        """
+        stop = self.stop_epoch(run)
+        acc = self.test_accuracy["normal"]
+        return np.array([acc[i, max(k, 1) - 1] for i, k in enumerate(stop)])
+
+    def threshold_frozen_epochs(self) -> np.ndarray:
+        """Epoch (fractional) at which the convergence test froze each layer, per seed (NaN: never)."""
+        steps = np.asarray(self.threshold_frozen_at_step, dtype=np.float64)
+        return np.where(steps < 0, np.nan, steps / self.steps_per_epoch)
+
+    def schedule_distance(self) -> np.ndarray:
+        """Per seed, the largest distance in epochs between the epoch at which the convergence
+        test froze a layer and the fixed schedule's (a layer never frozen counts as frozen at the end).
+        """
+        epochs = self.test_accuracy["normal"].shape[1]
+        at = np.nan_to_num(self.threshold_frozen_epochs(), nan=float(epochs))
+        return np.max(np.abs(at - self.freeze_fractions * epochs), axis=1)
+
+    def control_claims(self) -> list[Claim]:
+        """The controls' claims: ``freeze_training.stop_early_as_good``, ``.reverse_saves_less``,
+        ``.reverse_accuracy``, ``.threshold_saves``, ``.threshold_near_schedule``,
+        ``.threshold_accuracy``.
+
+        Empty for a result without the controls (a result of schema 2).
+        """
+        if "threshold" not in self.test_accuracy:
+            return []
+        final = {run: self._acc(run)[:, -1] for run in RUNS}
+        stopped = self.stopped_accuracy("frozen")
+        details = {f"seed {s}": float(v) for s, v in zip(self.seeds, stopped - final["frozen"])}
+        saved = {run: self.saved(run) for run in ("frozen", "reverse", "threshold")}
+        gap_rev = final["normal"] - final["reverse"]
+        gap_thr = np.abs(final["threshold"] - final["normal"])
+        return [
+            Claim(
+                "freeze_training.stop_early_as_good",
+                "normal training stopped at freeze training's compute ends within 1.5 percentage "
+                "points of freeze training's test accuracy in every seed "
+                "(value: the largest absolute difference)",
+                float(np.max(np.abs(stopped - final["frozen"]))),
+                "<",
+                0.015,
+                details,
+            ),
+            Claim(
+                "freeze_training.reverse_saves_less",
+                "freezing top layers first on the same schedule saves more than 3 percentage points "
+                "less of the training FLOPs than bottom-up freezing (count by hand: 35% against 40%; "
+                "value: the smallest difference over seeds)",
+                float(np.min(saved["frozen"] - saved["reverse"])),
+                ">",
+                0.03,
+            ),
+            Claim(
+                "freeze_training.reverse_accuracy",
+                "freezing top layers first costs less than 4 percentage points of test accuracy in "
+                "every seed (value: the largest normal - reverse; up to 2.8 seen in the matrix)",
+                float(np.max(gap_rev)),
+                "<",
+                0.04,
+                {f"seed {s}": float(v) for s, v in zip(self.seeds, gap_rev)},
+            ),
+            Claim(
+                "freeze_training.threshold_saves",
+                "freezing by the convergence test saves more than 30% of the training FLOPs in every seed",
+                float(saved["threshold"].min()),
+                ">",
+                0.30,
+                {f"seed {s}": float(v) for s, v in zip(self.seeds, saved["threshold"])},
+            ),
+            Claim(
+                "freeze_training.threshold_near_schedule",
+                "the convergence test freezes every layer within one epoch of the fixed schedule, in "
+                "every seed (value: the largest distance in epochs; never frozen counts as the end)",
+                float(np.max(self.schedule_distance())),
+                "<",
+                1.5,
+                {f"seed {s}": float(v) for s, v in zip(self.seeds, self.schedule_distance())},
+            ),
+            Claim(
+                "freeze_training.threshold_accuracy",
+                "freezing by the convergence test ends within 2.5 percentage points of normal "
+                "training's test accuracy in every seed (as freeze training on the schedule)",
+                float(np.max(gap_thr)),
+                "<",
+                0.025,
+                {f"seed {s}": float(v) for s, v in zip(self.seeds, gap_thr)},
+            ),
         ]
 
     def frozen_epochs(self) -> dict[str, float]:
@@ -372,16 +618,23 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     FreezeTrainingData
     """
     arrays, cfg = arrays_and_config(result, config, FreezeTrainingConfig)
+    runs = [r for r in RUNS if f"{r}_test_accuracy" in arrays]  # the controls came with schema 3
     return FreezeTrainingData(
         config=cfg,
         seeds=tuple(int(s) for s in arrays["seeds"]),
         frozen_layers=tuple(str(v) for v in arrays["frozen_layers"]),
         freeze_fractions=np.asarray(arrays["freeze_fractions"]),
         frozen_at_step=np.asarray(arrays["frozen_at_step"]),
-        test_accuracy={r: np.asarray(arrays[f"{r}_test_accuracy"]) for r in RUNS},
-        flops={r: np.asarray(arrays[f"{r}_flops"]) for r in RUNS},
-        time_s={r: np.asarray(arrays[f"{r}_time_s"]) for r in RUNS},
+        test_accuracy={r: np.asarray(arrays[f"{r}_test_accuracy"]) for r in runs},
+        flops={r: np.asarray(arrays[f"{r}_flops"]) for r in runs},
+        time_s={r: np.asarray(arrays[f"{r}_time_s"]) for r in runs},
         updates_saved=np.asarray(arrays["updates_saved"]),
         steps_per_epoch=int(arrays["steps_per_epoch"]),
         description=str(arrays["description"]),
+        threshold_frozen_at_step=np.asarray(arrays.get("threshold_frozen_at_step", np.zeros((0, 0)))),
+        stability={
+            r: np.asarray(arrays[f"{r}_stability"])
+            for r in ("normal", "threshold")
+            if f"{r}_stability" in arrays
+        },
     )

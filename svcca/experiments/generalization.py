@@ -185,7 +185,7 @@ class GeneralizationConfig(TrainingConfig):
             eval_shift=0,
             n_eval=2000,
             positions_per_image=16,
-            device="cuda",
+            device="auto",
         )
 
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> GeneralizationData:

@@ -24,7 +24,7 @@ Presets (``LayerIdentificationConfig.for_scale``):
   conv layers and the global-average-pooling layer; logits excluded, as in the paper), each
   conv map average-pooled to 4x4 so that the CCA family has about ten samples per feature,
   on 10000 training images (the paper's Figure 2 uses the training set). Runs only when
-  CIFAR-10 is in the data folder; ``device="cuda"``.
+  CIFAR-10 is in the data folder; ``device="auto"`` (the GPU when there is one).
 
 Claims: ``LayerIdentificationConfig.claims(result)`` (:meth:`LayerIdentificationData.claims`)
 states chapter 8's findings as margins that survive other seeds and CPUs: CKA's accuracy
@@ -228,7 +228,7 @@ class LayerIdentificationConfig(TrainingConfig):
             pool=4,
             include_pool_layer=True,
             store_activations=False,
-            device="cuda",
+            device="auto",
             num_threads=None,
             check_pool=None,
         )

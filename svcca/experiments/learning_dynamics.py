@@ -10,7 +10,7 @@ at a glance, together with the block patterns that batch norm (a per-channel aff
 invisible to CCA) and residual connections (a block's output contains its input) create.
 Morcos et al. (2018) report the same bottom-up order for recurrent language models.
 
-Three model kinds, one config (``model=``):
+Five model kinds, one config (``model=``):
 
 * ``"conv"``: a plain conv net with batch norm (:class:`svcca.nn.models.ConvNet`); conv
   layers with spatial positions as datapoints ``(n_images * height * width, channels)``;
@@ -18,7 +18,9 @@ Three model kinds, one config (``model=``):
 * ``"lstm"``: a character- or word-level LSTM language model
   (:class:`svcca.nn.models.LSTMLanguageModel`); every sequence position is a datapoint;
 * ``"mlp"``: a fully connected network (:class:`svcca.nn.models.MLP`), the counter-example:
-  on the digits its hidden layers converge in no consistent order.
+  on the digits its hidden layers converge in no consistent order;
+* ``"plain"``: the ResNet's control, a :class:`svcca.nn.models.ConvNet` with its widths,
+  depth and strides but no shortcuts (:func:`plain_arch`), measured as the conv net.
 
 For the image models each conv layer is also measured after global average pooling (one
 datapoint per image, ``similarity_pooled``): the representation the classifier reads, and
@@ -30,7 +32,7 @@ Presets (``LearningDynamicsConfig.for_scale(scale, model=...)``):
 * ``default``: scikit-learn's 8x8 digits (embedded) for the conv net and the ResNet, the
   Python standard library's own source as a character corpus for the LSTM (offline);
 * ``full``: CIFAR-10 for the conv net and the ResNet, Penn Treebank (word level) for the
-  LSTM, on ``device="cuda"``; they run only when the data is in the data folder
+  LSTM, on ``device="auto"`` (the GPU when there is one); they run only when the data is in the data folder
   (``data_scripts/download_cifar10.py``, ``data_scripts/download_lm_corpora.py ptb``).
 
 Every run trains one network per seed of ``seeds`` (the conv net's default: three) and
@@ -93,11 +95,12 @@ __all__ = [
     "depth_correlation",
     "grid_layers",
     "layer_label",
+    "plain_arch",
     "unpack",
 ]
 
 #: Model kinds of the experiment.
-MODELS = ("conv", "resnet", "lstm", "mlp")
+MODELS = ("conv", "resnet", "lstm", "mlp", "plain")
 
 #: Datasets each model kind can be trained on.
 DATASETS: dict[str, tuple[str, ...]] = {
@@ -105,7 +108,28 @@ DATASETS: dict[str, tuple[str, ...]] = {
     "resnet": ("digits", "cifar10"),
     "lstm": ("stdlib", "ptb", "wikitext2"),
     "mlp": ("digits", "cifar10"),
+    "plain": ("digits", "cifar10"),
 }
+
+
+def plain_arch(blocks: int, widths: Sequence[int]) -> tuple[str, ...]:
+    """The conv layers of :class:`svcca.nn.models.SmallResNet` (``blocks``, ``widths``) without
+    its shortcuts: the stem, then two convs per block, the first of stages 2 and 3 at stride 2.
+
+    A :class:`svcca.nn.models.ConvNet` of this ``arch`` has the ResNet's widths, depth and
+    resolutions; only the skip connections (and their 1x1 projections) are missing.
+
+    Examples
+    --------
+    >>> from svcca.experiments.learning_dynamics import plain_arch
+    >>> plain_arch(1, (16, 32, 64))
+    ('16', '16', '16', '32s2', '32', '64s2', '64')
+    """
+    out = [str(widths[0])]
+    for k, w in enumerate(widths):
+        for b in range(blocks):
+            out += [f"{w}s2" if (k > 0 and b == 0) else str(w), str(w)]
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -114,7 +138,7 @@ class DynamicsTrainingConfig(TrainingConfig):
 
     Parameters
     ----------
-    model : {"conv", "resnet", "lstm", "mlp"}, default "conv"
+    model : {"conv", "resnet", "lstm", "mlp", "plain"}, default "conv"
     dataset : str, default "digits"
         ``"digits"`` or ``"cifar10"`` for image models and the MLP; ``"stdlib"`` (the offline corpus of
         :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
@@ -236,6 +260,13 @@ class DynamicsTrainingConfig(TrainingConfig):
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
         """The network of ``model`` (:meth:`~svcca.experiments.TrainingConfig.model_spec`), or the
         LSTM language model."""
+        if self.model == "plain":
+            c = data.input_shape[0]
+            return "conv", {
+                "arch": plain_arch(self.blocks, self.widths),
+                "in_channels": c,
+                "n_classes": data.n_classes,
+            }
         if self.model != "lstm":
             return super().model_spec(data)
         return "lstm_lm", {
@@ -366,8 +397,8 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         common = dict(epochs=2, batch_size=64, early_checkpoints=3, n_eval=60, positions_per_image=4)
         if model == "mlp":
             return cls(model="mlp", hidden=(16, 16), **common)  # type: ignore[arg-type]
-        if model == "resnet":
-            return cls(model="resnet", widths=(4, 8, 8), **common)  # type: ignore[arg-type]
+        if model in ("resnet", "plain"):
+            return cls(model=model, widths=(4, 8, 8), **common)  # type: ignore[arg-type]
         return cls(model="conv", arch="pilot5", width=0.25, seeds=(0, 1), **common)  # type: ignore[arg-type]
 
     @classmethod
@@ -402,8 +433,8 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
                 n_eval=64,
                 seeds=(0, 1, 2),
             )
-        if model == "resnet":
-            return cls(model="resnet", blocks=1, widths=(16, 32, 64), epochs=15, seeds=(0, 1, 2))
+        if model in ("resnet", "plain"):
+            return cls(model=model, blocks=1, widths=(16, 32, 64), epochs=15, seeds=(0, 1, 2))
         if model == "mlp":
             return cls(model="mlp", hidden=(256, 256, 256, 256), epochs=15, seeds=(0, 1, 2))
         return cls(model="conv", seeds=(0, 1, 2))
@@ -426,7 +457,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
                 lr=1e-3,
                 grad_clip=0.25,
                 n_eval=200,
-                device="cuda",
+                device="auto",
                 num_threads=None,
             )
         common = dict(
@@ -436,11 +467,11 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
             augment_shift=2,
             n_eval=2000,
             positions_per_image=16,
-            device="cuda",
+            device="auto",
             num_threads=None,
         )
-        if model == "resnet":
-            return cls(model="resnet", blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
+        if model in ("resnet", "plain"):
+            return cls(model=model, blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
         if model == "mlp":
             return cls(model="mlp", hidden=(512, 512, 512, 512), **common)  # type: ignore[arg-type]
         return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
@@ -464,6 +495,8 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         net = {
             "conv": f"conv net {self.arch!r} with batch norm",
             "resnet": f"ResNet-{6 * self.blocks + 2} (widths {tuple(self.widths)})",
+            "plain": f"plain conv net of ResNet-{6 * self.blocks + 2}'s widths {tuple(self.widths)}, "
+            "no shortcuts",
             "mlp": f"MLP {' x '.join(map(str, self.hidden))}",
         }[self.model]
         data = f"{self.image_size}x{self.image_size} digits" if self.dataset == "digits" else "CIFAR-10"
@@ -663,7 +696,7 @@ def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> t
         return spatial
     out: list[str] = []
     for name in spatial:
-        if kind == "conv":
+        if kind in ("conv", "plain"):
             out += [f"{name}.0", f"{name}.1", name]
         elif name == "stem":
             out += ["stem.0", "stem.1", "stem"]
@@ -812,7 +845,7 @@ def _measure(
 
     grid_steps = sorted({min(steps, key=lambda s: abs(s - f * final)) for f in cfg.grid_fractions})
     model.load_state_dict(snaps[final])
-    images = cfg.model in ("conv", "resnet")
+    images = cfg.model in ("conv", "resnet", "plain")
     side = _spatial_side(model, x, grid_names) if images else None
     views: dict[str, tuple[str, int | None]] = {f"c:{name}": (name, None) for name in curve_layers}
     if images:  # global average pooling: one datapoint per image
@@ -1098,7 +1131,9 @@ class LearningDynamicsData:
           ``pooled_top_early``, ``pooled_top_with_logits``;
         * resnet: ``accuracy``, ``bottom_up_first``, ``bottom_up_early``, ``top_keeps_stem``;
         * lstm: ``accuracy``, ``embedding_at_init``, ``lstm1_settles_first``, ``lstm1_area``;
-        * mlp: ``near_ceiling_at_init``, ``no_bottom_up``.
+        * mlp: ``near_ceiling_at_init``, ``no_bottom_up``;
+        * plain (the ResNet without shortcuts): ``accuracy``, ``bottom_up_first``,
+          ``bottom_up_early``, ``top_loses_stem``, ``below_top_keeps_first``.
 
         Returns
         -------
@@ -1110,6 +1145,7 @@ class LearningDynamicsData:
             "resnet": _resnet_claims,
             "lstm": _lstm_claims,
             "mlp": _mlp_claims,
+            "plain": _plain_claims,
         }[model]
         return make(self.runs or (self,), f"learning_dynamics.{model}")
 
@@ -1455,3 +1491,30 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         for i, seed in enumerate(seeds)
     )
     return dataclasses.replace(runs[0], runs=runs)
+
+
+def _plain_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
+    """The control of the ResNet: the same widths and depth without shortcuts (issue 12)."""
+    side = runs[0].config.coarse_side
+    return [
+        _accuracy(runs, p, 0.95),  # without shortcuts some seeds train less well (0.968 seen)
+        *_bottom_up(runs, p, 0.7),
+        _worst(
+            f"{p}.top_loses_stem",
+            f"at {side}x{side}, the top layer's SVCCA with the first is below 0.6 in every seed "
+            "(without shortcuts nothing carries it up)",
+            runs,
+            [r.coarse_first_column()[-1] for r in runs],
+            "<",
+            0.6,
+        ),
+        _worst(
+            f"{p}.below_top_keeps_first",
+            f"at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
+            "seed (the coarse comparison alone keeps much of it)",
+            runs,
+            [r.coarse_first_column()[-2] for r in runs],
+            ">",
+            0.7,
+        ),
+    ]

@@ -176,7 +176,7 @@ class SeedPairConfig(TrainingConfig):
             n_fit=5000,
             fit_shift=0,
             ks=(1, 2, 4, 8, 16, 32, 64, 128),
-            device="cuda",
+            device="auto",
             num_threads=None,
         )
 

@@ -163,7 +163,7 @@ class WidthConfig(TrainingConfig):
             n_eval=2000,
             positions_per_image=16,
             check_all_images=False,
-            device="cuda",
+            device="auto",
         )
 
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> WidthData:

@@ -184,6 +184,11 @@ FIGURES: tuple[FigureSpec, ...] = (
         "Layer x layer SVCCA of the small ResNet at four points in training against the final network.",
     ),
     FigureSpec(
+        "ld-plain-curves", 5, "learning_dynamics.plain", _LD.draw_curves,
+        "SVCCA of each conv layer of a plain net with the ResNet's widths and depth (no shortcuts) "
+        "with its final state, over training.",
+    ),
+    FigureSpec(
         "ld-lstm-curves", 5, "learning_dynamics.lstm", _LD.draw_curves,
         "SVCCA of each layer of an LSTM language model with its final state, over training.",
     ),

@@ -41,6 +41,7 @@ from .train import (
 )
 from .utils import (
     as_tensors,
+    available_device,
     get_items,
     limit_threads,
     load_state_arrays,
@@ -63,6 +64,7 @@ __all__ = [
     "TextCorpus",
     "TrainHistory",
     "as_tensors",
+    "available_device",
     "build_model",
     "checkpoint_schedule",
     "data_dir",

@@ -687,7 +687,7 @@ def train(
     resume: bool = True,
     resume_every: int | None = None,
     target_train_accuracy: float | None = None,
-    freeze: Mapping[str, float] | None = None,
+    freeze: Mapping[str, float] | Callable[[int, nn.Module], Iterable[str]] | None = None,
     eval_train: bool = True,
     eval_batch_size: int = 1024,
     num_workers: int = 0,
@@ -745,7 +745,11 @@ def train(
     freeze : dict of str -> float, optional
         Freeze training: layer name -> fraction of the ``epochs * steps_per_epoch`` steps
         after which it stops training (its parameters get no gradient and its batch-norm
-        statistics are fixed). See :func:`freeze_schedule`.
+        statistics are fixed). See :func:`freeze_schedule`. A callable
+        ``freeze(epoch, model) -> layer names`` decides instead, at the start of every epoch
+        after the first (``epoch`` = epochs done), which layers stop training from then on
+        (e.g. by a convergence test on the model; it must not draw random numbers); layers
+        once frozen stay frozen.
     eval_train : bool, default=True
         Measure the training accuracy in eval mode on the whole training set each epoch
         (exact, costs about a third of an epoch); else use the running batch accuracy.
@@ -815,7 +819,8 @@ def train(
             f"checkpoint_steps must lie in [0, {max_steps}] (epochs * steps_per_epoch); got {ckpt_steps}"
         )
     modules = dict(model.named_modules())
-    freeze = dict(freeze or {})
+    decide_freeze = freeze if callable(freeze) else None
+    freeze = {} if decide_freeze is not None else dict(freeze or {})  # type: ignore[arg-type]
     bad = {k: v for k, v in freeze.items() if k not in modules or not 0.0 <= float(v) <= 1.0}
     if bad:
         raise ValueError(f"freeze must map submodule names to fractions in [0, 1]; bad entries: {bad}")
@@ -840,7 +845,9 @@ def train(
         "seed": seed,
         "augment": repr(augment) if augment is not None else None,
         "target_train_accuracy": target_train_accuracy,
-        "freeze": {k: float(v) for k, v in freeze.items()},
+        "freeze": {k: float(v) for k, v in freeze.items()}
+        if decide_freeze is None
+        else getattr(decide_freeze, "__name__", "callable"),
         "eval_train": eval_train,
     }
 
@@ -876,6 +883,8 @@ def train(
         aug_gen.set_state(blob["rng"]["augment"])
         st = blob["state"]
         resumed = True
+        if decide_freeze is not None:  # the layers the callable froze before the interruption
+            freeze_steps.update(st["hist"]["frozen_at"])
 
     def frozen_now(step: int) -> list[str]:
         return [k for k, s in freeze_steps.items() if step >= s]
@@ -921,6 +930,11 @@ def train(
                 epoch = st["epoch"]
                 order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
                 first = st["step"] - epoch * spe  # > 0 when resuming inside an epoch
+                if decide_freeze is not None and epoch > 0 and first == 0:
+                    for name in decide_freeze(epoch, model):
+                        if name not in modules:
+                            raise ValueError(f"freeze returned {name!r}, not a submodule name of the model")
+                        freeze_steps.setdefault(name, st["step"])
                 model.train()
                 _apply_frozen(model, frozen_now(st["step"]))
                 if _fast(train_data):

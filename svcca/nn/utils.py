@@ -9,7 +9,8 @@ Thread limits, datasets as tensors, and the spatial positions kept of a conv lay
   positions per image, and the rows of a conv layer at those positions (positions as
   datapoints, the same ones for every network);
 - :func:`state_arrays` and :func:`load_state_arrays`: a network's weights as named numpy
-  arrays (to store with an experiment's results) and back.
+  arrays (to store with an experiment's results) and back;
+- :func:`available_device`: the device a ``device="auto"`` setting means on this machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .._validation import check_int
 
 __all__ = [
     "as_tensors",
+    "available_device",
     "get_items",
     "limit_threads",
     "load_state_arrays",
@@ -33,6 +35,38 @@ __all__ = [
     "take",
     "take_positions",
 ]
+
+
+def available_device(device: str = "auto") -> str:
+    """Resolve a device setting: ``"auto"`` is ``"cuda"`` when a GPU is usable, else ``"cpu"``.
+
+    Any other name is returned unchanged.
+
+    Parameters
+    ----------
+    device : str, default "auto"
+        ``"auto"``, or a torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn import available_device
+    >>> available_device("cpu")
+    'cpu'
+    >>> available_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+    True
+    """
+    if not isinstance(device, str) or not device:
+        raise TypeError(f"device must be a device name such as 'auto', 'cpu' or 'cuda'; got {device!r}")
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 @contextlib.contextmanager
