@@ -33,7 +33,8 @@ KEYS_BEFORE = {
         "seed_pair": "49343dbd6b34f48ff768b8680bebdbc5512f12a7c83df5fef0294a5d39e39de6",
         "conv_pair": "56ed4f82201996bb749279d2dff45176d1d59b3fb4f2260da168a020285949a9",
         "generalization": "d1f35fa8f5687b922ab9982f5ad6c5b30d09214927ff51e2da1091699c858bce",
-        "width": "cfabd0d8e79c2120084a55ec40078d6e44dc32cc04d74c29357f4c581cc4314c",
+        # width: the row-shuffled baseline and the all-images check joined it since (issue 12)
+        "width": "30f6bb971f2ae7d48676801f0f4561adb04dec9e55cfddedc3fa3127b226cdde",
         "open_questions": "e52d1baf7ccdb0461eafb35366d197f214ac4bfc7056c3e8723d7aa648c59df6",
     },
     "default": {
@@ -46,7 +47,8 @@ KEYS_BEFORE = {
         "freeze_training": "2197abbeac68f18cd6caf93c5f7b5d6c1cb27318c2345161aec67804617a8b7e",
         # schema 3 (issue 12): the soft confusion and the class-mean image similarity are stored
         "class_sensitivity": "1f6fd72f8ce04edd27a46c631ca0e78ada0b73f39f87996633827f58bd3635fc",
-        "layer_identification": "bfc910ea9964eb6a5511729aa14eb956d1803ae29da11f9bfe1c02119b73050f",
+        # layer_identification: the pooled all-images check joined it since (issue 12)
+        "layer_identification": "4f8d69aeabc155da31e1c053d783231bc2c6d0d2ed812e812b3a7c2d608bba01",
     },
 }
 
