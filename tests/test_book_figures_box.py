@@ -39,5 +39,7 @@ def test_box_lists_every_figure_with_runnable_commands():
             if spec.experiment:
                 assert spec.experiment in book_experiments()
                 assert f"run_experiment.py {spec.experiment} --scale full" in box
-    named = set(re.findall(r"`svcca figures ([a-z0-9-]+)`", "".join(build.figures_markdown(n) for n in range(10))))
+    named = set(
+        re.findall(r"`svcca figures ([a-z0-9-]+)`", "".join(build.figures_markdown(n) for n in range(10)))
+    )
     assert named == {s.name for s in specs()}

@@ -365,7 +365,7 @@ def rbf_oracle(X: np.ndarray, Y: np.ndarray, fraction: float, debiased: bool = F
     def kernel(A):
         d = pdist(A)
         sigma = fraction * np.median(d)
-        return np.exp(-squareform(d) ** 2 / (2 * sigma**2))
+        return np.exp(-(squareform(d) ** 2) / (2 * sigma**2))
 
     K, L = kernel(X), kernel(Y)
     n = K.shape[0]

@@ -61,8 +61,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int, check_option
 from .._measures import MEASURES as REGISTERED
+from .._validation import check_int, check_option
 from ._cache import ExperimentResult, arrays_and_config
 from ._toolbox import TrainingConfig, check_seeds
 
@@ -195,8 +195,7 @@ class LayerIdentificationConfig(TrainingConfig):
         bad = [m for m in self.measures if m not in REGISTERED]
         if bad or not self.measures or len(set(self.measures)) != len(self.measures):
             raise ValueError(
-                f"measures must be a non-empty subset of {REGISTERED} without repeats; "
-                f"got {self.measures!r}"
+                f"measures must be a non-empty subset of {REGISTERED} without repeats; got {self.measures!r}"
             )
         check_option(self.pwcca_side, "pwcca_side", _PWCCA_SIDES)
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
