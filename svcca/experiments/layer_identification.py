@@ -237,10 +237,26 @@ class LayerIdentificationConfig(TrainingConfig):
         return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
-    def _run(self, progress: bool) -> dict[str, np.ndarray]:
-        """Train every network, record its layers, and build each measure's grid (see :func:`unpack`)."""
+    def _grids(self, acts: dict[str, Any], progress: bool) -> np.ndarray:
+        """Compute every measure's layer x layer grid over ``acts``, shape ``(n_measures, N, N)``."""
         import svcca
 
+        grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
+        grids = []
+        for measure in self.measures:
+            opts: dict[str, Any] = {}
+            if measure == "svcca":
+                opts["keep"] = self.keep
+            elif measure == "pwcca":
+                opts["side"] = self.pwcca_side
+            grid = svcca.similarity_matrix(
+                grid_input, measure=measure, measure_options=opts, progress=progress
+            )
+            grids.append(np.asarray(grid.values, dtype=np.float64))
+        return np.stack(grids)
+
+    def _run(self, progress: bool) -> dict[str, np.ndarray]:
+        """Train every network, record its layers, and build each measure's grid (see :func:`unpack`)."""
         from ..nn import as_tensors, evaluate, record, take
 
         data = self.load_data()
@@ -269,20 +285,8 @@ class LayerIdentificationConfig(TrainingConfig):
                 check_acts.update(self._check_record(net, seed, check_x, layers))
 
         widths = np.array([acts[_key(self.seeds[0], layer)].shape[1] for layer in layers])
-        grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
         out: dict[str, np.ndarray] = {}
-        grids = []
-        for measure in self.measures:
-            opts: dict[str, Any] = {}
-            if measure == "svcca":
-                opts["keep"] = self.keep
-            elif measure == "pwcca":
-                opts["side"] = self.pwcca_side
-            grid = svcca.similarity_matrix(
-                grid_input, measure=measure, measure_options=opts, progress=progress
-            )
-            grids.append(np.asarray(grid.values, dtype=np.float64))
-        grid_arr = np.stack(grids)
+        grid_arr = self._grids(acts, progress)
         n_nets, n_layers = len(self.seeds), len(layers)
         pairs = np.array([(a, b) for a in range(n_nets) for b in range(n_nets) if a != b], dtype=np.int64)
         argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
@@ -332,21 +336,7 @@ class LayerIdentificationConfig(TrainingConfig):
     ) -> dict[str, np.ndarray]:
         """The identification test on the check's rows: ``check_grid``, ``check_argmax``,
         ``check_pair_accuracy``, ``check_mean_matrix`` and ``check_rows``."""
-        import svcca
-
-        grid_input = {k: _to_device(v, self.device) for k, v in check_acts.items()}
-        grids = []
-        for measure in self.measures:
-            opts: dict[str, Any] = {}
-            if measure == "svcca":
-                opts["keep"] = self.keep
-            elif measure == "pwcca":
-                opts["side"] = self.pwcca_side
-            grid = svcca.similarity_matrix(
-                grid_input, measure=measure, measure_options=opts, progress=progress
-            )
-            grids.append(np.asarray(grid.values, dtype=np.float64))
-        grid_arr = np.stack(grids)
+        grid_arr = self._grids(check_acts, progress)
         argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
         return {
             "check_grid": grid_arr,
