@@ -50,3 +50,15 @@ def test_no_working_notes_or_patches_are_tracked() -> None:
     names = [p.relative_to(ROOT).as_posix() for p in _tracked_files()]
     notes = [n for n in names if n.startswith(".dev/") or n.endswith((".diff", ".patch", ".orig", ".rej"))]
     assert not notes, f"working notes or unmerged patches are tracked: {notes}"
+
+
+def test_no_build_output_or_large_file_is_tracked() -> None:
+    """Build folders, experiment caches and large files stay out of the repository."""
+    offenders = []
+    for path in _tracked_files():
+        rel = path.relative_to(ROOT)
+        if "_build" in rel.parts or "experiment-cache" in rel.parts or rel.suffix in (".npz", ".ipynb", ".pt"):
+            offenders.append(str(rel))
+        elif path.is_file() and path.stat().st_size > 2_000_000:
+            offenders.append(f"{rel} ({path.stat().st_size // 1_000_000} MB)")
+    assert not offenders, "build output or large files are tracked:\n" + "\n".join(offenders)
