@@ -57,7 +57,8 @@ def test_no_build_output_or_large_file_is_tracked() -> None:
     offenders = []
     for path in _tracked_files():
         rel = path.relative_to(ROOT)
-        if "_build" in rel.parts or "experiment-cache" in rel.parts or rel.suffix in (".npz", ".ipynb", ".pt"):
+        built = "_build" in rel.parts or "experiment-cache" in rel.parts
+        if built or rel.suffix in (".npz", ".ipynb", ".pt"):
             offenders.append(str(rel))
         elif path.is_file() and path.stat().st_size > 2_000_000:
             offenders.append(f"{rel} ({path.stat().st_size // 1_000_000} MB)")
