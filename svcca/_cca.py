@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -683,15 +683,21 @@ def _fix_signs(ops: Any, A: Any, B: Any) -> tuple[Any, Any]:
     """
     if A.shape[1] == 0:
         return A, B
-    idx = ops.abs(A).argmax(0)
-    cols = ops.arange(A.shape[1])
-    pivot = A[idx, cols]
-    phase = pivot / ops.abs(pivot)
-    if ops.is_complex(A):
-        phase = phase.conj()
-    else:
-        phase = ops.real(phase)
+    phase = _pivot_phase(ops, A)
+    phase = phase.conj() if ops.is_complex(A) else ops.real(phase)
     return A * phase, B * phase
+
+
+def _pivot_phase(ops: Any, A: Any, axis: int = 0) -> Any:
+    """Return ``a / |a|`` for ``a`` the largest-magnitude entry of each column of ``A``.
+
+    Of each row for ``axis=1``. The one pivot of every sign convention: CCA's and PLS's paired weights
+    (:func:`_fix_signs`), PCA's and SVCCA's directions (:func:`svcca._pca._sign_flip`).
+    """
+    idx = ops.abs(A).argmax(axis)
+    others = ops.arange(A.shape[1 - axis])
+    pivot = A[idx, others] if axis == 0 else A[others, idx]
+    return pivot / ops.abs(pivot)
 
 
 class _Pairs:
@@ -793,24 +799,7 @@ def cca_from_whitened(
         k = min(wx.rank, wy.rank)
         pairs = _Pairs(wx, wy, M, k)
         rho = ops.clip01(ops.real(pairs.svd()[1] if weights else ops.svdvals(M))[:k])
-    return CCAResult(
-        rho=rho,
-        x_weights=None,
-        y_weights=None,
-        x_rank=wx.rank,
-        y_rank=wy.rank,
-        x_kept=wx.kept,
-        y_kept=wy.kept,
-        x_mean=wx.mean,
-        y_mean=wy.mean,
-        n_samples=wx.n_samples,
-        epsilon=wx.epsilon,
-        x_algorithm=wx.algorithm,
-        y_algorithm=wy.algorithm,
-        _X=X,
-        _Y=Y,
-        _weights_fn=pairs,
-    )
+    return _cca_result(CCAResult, wx, wy, rho, pairs, _X=X, _Y=Y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -986,6 +975,35 @@ class CCAResult:
 
 for _field in ("x_weights", "y_weights"):
     setattr(CCAResult, _field, _LazyWeights(_field))
+
+_R = TypeVar("_R", bound=CCAResult)
+
+
+def _cca_result(
+    cls: type[_R], wx: Whitened, wy: Whitened, rho: Any, weights_fn: Callable[[], Any], **fields: Any
+) -> _R:
+    """Build the result (``cls``: :class:`CCAResult` or a subclass) of a CCA between ``wx`` and ``wy``.
+
+    Ranks, kept features, means, sample count, ridge and algorithms come from the whitened
+    sides; the weights are computed by ``weights_fn`` on first access. ``fields`` replace
+    any of these and fill a subclass's own fields.
+    """
+    return cls(
+        **{
+            "rho": rho, "x_weights": None, "y_weights": None, "x_rank": wx.rank, "y_rank": wy.rank,
+            "x_kept": wx.kept, "y_kept": wy.kept, "x_mean": wx.mean, "y_mean": wy.mean,
+            "n_samples": wx.n_samples, "epsilon": wx.epsilon, "x_algorithm": wx.algorithm,
+            "y_algorithm": wy.algorithm, "_weights_fn": weights_fn, **fields,
+        }
+    )  # fmt: skip
+
+
+def _extend(res: CCAResult, cls: type[_R], **fields: Any) -> _R:
+    """Return ``res`` as a ``cls`` (a subclass of :class:`CCAResult`) with its own ``fields`` added.
+
+    Every field of ``res`` is read, so weights not computed yet are computed here.
+    """
+    return cls(**{k: getattr(res, k) for k in CCAResult.__dataclass_fields__}, **fields)
 
 
 def _n_features(mean: Any) -> int:

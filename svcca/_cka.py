@@ -37,6 +37,11 @@ RBF_BANDWIDTH = 1.0
 MINIBATCH_SIZE = 256
 
 
+def _summaries(result: Any, similarity: float, *names: str) -> dict[str, float]:
+    """Return a result's ``summaries()``: its similarity, then its attributes ``names``."""
+    return {"similarity": similarity, **{name: getattr(result, name) for name in names}}
+
+
 @dataclass(frozen=True)
 class CKAResult:
     """The result of :func:`svcca.linear_cka`, :func:`svcca.rbf_cka` and :func:`svcca.minibatch_cka`.
@@ -96,12 +101,7 @@ class CKAResult:
 
     def summaries(self) -> dict[str, float]:
         """All summaries as a dict (for printing and tables)."""
-        return {
-            "similarity": self.cka,
-            "hsic_xy": self.hsic_xy,
-            "hsic_xx": self.hsic_xx,
-            "hsic_yy": self.hsic_yy,
-        }
+        return _summaries(self, self.cka, "hsic_xy", "hsic_xx", "hsic_yy")
 
     def __repr__(self) -> str:
         kind = "debiased" if self.debiased else "biased"
@@ -628,12 +628,7 @@ class ProcrustesResult:
 
     def summaries(self) -> dict[str, float]:
         """All summaries as a dict (for printing and tables)."""
-        return {
-            "similarity": self.nuclear_norm,
-            "distance": self.distance,
-            "euclidean_distance": self.euclidean_distance,
-            "angular_distance": self.angular_distance,
-        }
+        return _summaries(self, self.nuclear_norm, "distance", "euclidean_distance", "angular_distance")
 
     def __repr__(self) -> str:
         return (

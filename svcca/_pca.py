@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops
+from ._cca import _pivot_phase, _pow2_rescale
 from ._validation import check_array, check_keep
 
 __all__ = ["PCAResult", "pca", "n_directions_for"]
@@ -117,8 +118,6 @@ def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
     singular values neither overflow nor underflow): ``(X - mean) * c = U diag(s) Vh``.
     Returns ``(mean, U, s, Vh, c)``.
     """
-    from ._cca import _pow2_rescale
-
     X, c = _pow2_rescale(ops, ops.asarray(X), per_column=False)
     mean = ops.mean0(X)
     U, s, Vh = ops.svd(X - mean)
@@ -187,10 +186,6 @@ def _sign_flip(ops: Any, U: Any, Vh: Any) -> tuple[Any, Any]:
     """Deterministic signs: the largest-|.| entry of each principal direction is positive."""
     if Vh.shape[0] == 0:
         return U, Vh
-    idx = ops.abs(Vh).argmax(1)
-    rows = ops.arange(Vh.shape[0])
-    sign = Vh[rows, idx]
-    sign = sign / ops.abs(sign)
-    sign = ops.real(sign)
+    sign = ops.real(_pivot_phase(ops, Vh, axis=1))
     sign = sign + (sign == 0) * 1.0
     return U * sign, Vh * sign[:, None]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import is_torch, to_numpy
-from ._cca import CCAResult, Whitened, _cca_pair
+from ._cca import CCAResult, Whitened, _cca_pair, _extend
 from ._validation import check_option
 
 __all__ = ["PWCCAResult", "pwcca", "projection_weights", "projection_weights_from_comoment"]
@@ -233,5 +233,4 @@ def pwcca(
         alpha = 0.5 * (x_alpha + y_alpha)
     # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
     value = min(1.0, max(0.0, float(to_numpy((alpha * rho).sum()))))  # rounding can step past 1
-    fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
-    return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)
+    return _extend(res, PWCCAResult, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

@@ -13,6 +13,7 @@ from ._cca import (
     CCAResult,
     Whitened,
     _bad_scale,
+    _cca_result,
     _fix_signs,
     _offsets_dominate,
     cca_from_whitened,
@@ -306,23 +307,18 @@ def svcca(
         xw, yw = _fix_signs(ops, _only_rows(ops, xw, x_kept), _only_rows(ops, yw, y_kept))
         return {"x_weights": xw, "y_weights": yw}
 
-    return SVCCAResult(
-        rho=inner.rho,
-        x_weights=None,
-        y_weights=None,
-        x_rank=inner.x_rank,
-        y_rank=inner.y_rank,
+    return _cca_result(
+        SVCCAResult,
+        rx.w,
+        ry.w,
+        inner.rho,
+        weights,
         x_kept=x_kept,
         y_kept=y_kept,
         x_mean=mx,
         y_mean=my,
-        n_samples=inner.n_samples,
-        epsilon=inner.epsilon,
-        x_algorithm=inner.x_algorithm,
-        y_algorithm=inner.y_algorithm,
         _X=X,
         _Y=Y,
-        _weights_fn=weights,
         keep=keep if isinstance(keep, float) else None,
         n_directions=keep if isinstance(keep, int) else None,
         x_dims=rx.k,

@@ -56,7 +56,9 @@ from ._backend import NumpyOps, TorchOps, is_torch, to_numpy
 from ._cca import (
     CCAResult,
     Whitened,
+    _cca_result,
     _col_scale_tolerance,
+    _extend,
     _fix_signs,
     _input_eps,
     _no_varying,
@@ -693,12 +695,7 @@ def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
     """:func:`svcca._cca.cca_from_whitened` with the cross-product ``M`` given (no samples)."""
     ops = wx.ops
     k = min(wx.rank, wy.rank)
-    return CCAResult(
-        rho=ops.clip01(ops.real(ops.svdvals(M))[:k]), x_weights=None, y_weights=None,
-        x_rank=wx.rank, y_rank=wy.rank, x_kept=wx.kept, y_kept=wy.kept, x_mean=wx.mean, y_mean=wy.mean,
-        n_samples=wx.n_samples, epsilon=wx.epsilon, x_algorithm=wx.algorithm, y_algorithm=wy.algorithm,
-        _weights_fn=_Pairs(wx, wy, M, k),
-    )  # fmt: skip
+    return _cca_result(CCAResult, wx, wy, ops.clip01(ops.real(ops.svdvals(M))[:k]), _Pairs(wx, wy, M, k))
 
 
 def _exponent_for(amax: float) -> int:
@@ -804,10 +801,8 @@ class _Finisher:
             xw, yw = _fix_signs(ops, _only_rows(ops, xw, x_kept), _only_rows(ops, yw, y_kept))
             return {"x_weights": xw, "y_weights": yw}
 
-        return SVCCAResult(
-            rho=inner.rho, x_weights=None, y_weights=None, x_rank=inner.x_rank, y_rank=inner.y_rank,
-            x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my, n_samples=m.n, epsilon=epsilon,
-            x_algorithm="gram", y_algorithm="gram", _weights_fn=weights,
+        return _cca_result(
+            SVCCAResult, wx, wy, inner.rho, weights, x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my,
             keep=keep if isinstance(keep, float) else None,
             n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
@@ -831,8 +826,9 @@ class _Finisher:
         if side == "symmetric":
             alpha = 0.5 * (x_alpha + y_alpha)
         value = float((alpha * res.rho).sum())
-        fields = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__}
-        return PWCCAResult(**fields, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)
+        return _extend(
+            res, PWCCAResult, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value
+        )
 
     def _pls_pair(self, a: Hashable, b: Hashable, n_components: int | None, rtol: float | None) -> PLSResult:
         self._need("PLS")
