@@ -429,10 +429,8 @@ def save_figures(
         Folder to write to (created if missing).
     fmt : str, default "pdf"
         File format (a format of :data:`svcca.plotting.FORMATS`).
-    scale : {"tiny", "default", "full"}, optional
-        Experiment scale; default from ``SVCCA_SCALE``.
-    cache_dir : path, optional
-        Experiment cache; default :func:`svcca.experiments.default_cache_dir`.
+    scale, cache_dir
+        As in :func:`make_figure`.
 
     Returns
     -------
