@@ -953,6 +953,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     import svcca
     from svcca import stats
 
+    from ..figures.methods import bootstrap_by_layer
     from ._claims import claim_details, claims_table
 
     seed = d.config.seed
@@ -977,21 +978,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
         perm_lead[m] = perm.observed - np.max(perm.null_distribution)
         if m == "cka":
             spectrum_shift = abs(shape.mean - spectrum.mean)
-    boot = {
-        state: [
-            stats.bootstrap_ci(
-                d.acts(L, s0, state),
-                d.acts(L, s1, state),
-                "cca",
-                n_resamples=N_BOOTSTRAP,
-                method="basic",
-                groups=d.images(L),
-                rng=seed,
-            )
-            for L in d.layers
-        ]
-        for state in ("trained", "init")
-    }
+    boot = bootstrap_by_layer(d, "basic", N_BOOTSTRAP, rng=seed)
     bias = np.array([[b.bias for b in boot[state][:-1]] for state in ("trained", "init")])
     # the percentile interval's lower end: the 2.5% quantile of the same resamples
     miss = max(float(np.quantile(b.bootstrap_distribution, 0.025)) - b.observed for b in boot["trained"])

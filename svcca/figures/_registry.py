@@ -65,6 +65,13 @@ class FigureSpec:
 
 _LD, _GEN, _CS, _LI = learning_dynamics, generalization, class_sensitivity, layer_identification
 
+
+def _ld_curves(network: str, each: str, finding: str = "") -> FigureSpec:
+    """Chapter 5's curves of one network of ``learning_dynamics``: each layer against its final state."""
+    caption = f"SVCCA of each {each} with its final state, over training{finding}."
+    return FigureSpec(f"ld-{network}-curves", 5, f"learning_dynamics.{network}", _LD.draw_curves, caption)
+
+
 #: Every figure of the book, in the book's order.
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
@@ -165,42 +172,25 @@ FIGURES: tuple[FigureSpec, ...] = (
         "Mean CCA between the layers of two trained networks and of the same networks untrained: "
         "bias-corrected estimates with basic bootstrap 95% intervals over the test images.",
     ),
-    FigureSpec(
-        "ld-conv-curves", 5, "learning_dynamics.conv", _LD.draw_curves,
-        "SVCCA of each layer of a conv net with batch norm with its final state, over training: "
-        "lower layers converge first.",
-    ),
+    _ld_curves("conv", "layer of a conv net with batch norm", ": lower layers converge first"),
     FigureSpec(
         "ld-conv-grids", 5, "learning_dynamics.conv", _LD.draw_grids,
         "Layer x layer SVCCA of the conv net at four points in training against the final network; "
         "conv and batch-norm outputs form nearly identical pairs.",
     ),
-    FigureSpec(
-        "ld-resnet-curves", 5, "learning_dynamics.resnet", _LD.draw_curves,
-        "SVCCA of each block of a small ResNet with its final state, over training.",
-    ),
+    _ld_curves("resnet", "block of a small ResNet"),
     FigureSpec(
         "ld-resnet-grids", 5, "learning_dynamics.resnet", _LD.draw_grids,
         "Layer x layer SVCCA of the small ResNet at four points in training against the final network.",
     ),
-    FigureSpec(
-        "ld-plain-curves", 5, "learning_dynamics.plain", _LD.draw_curves,
-        "SVCCA of each conv layer of a plain net with the ResNet's widths and depth (no shortcuts) "
-        "with its final state, over training.",
-    ),
-    FigureSpec(
-        "ld-lstm-curves", 5, "learning_dynamics.lstm", _LD.draw_curves,
-        "SVCCA of each layer of an LSTM language model with its final state, over training.",
-    ),
+    _ld_curves("plain", "conv layer of a plain net with the ResNet's widths and depth (no shortcuts)"),
+    _ld_curves("lstm", "layer of an LSTM language model"),
     FigureSpec(
         "ld-conv-pooled-curves", 5, "learning_dynamics.conv", _LD.draw_curves,
         "The conv net's curves with every conv layer globally average-pooled (one datapoint per image).",
         {"pooled": True},
     ),
-    FigureSpec(
-        "ld-mlp-curves", 5, "learning_dynamics.mlp", _LD.draw_curves,
-        "SVCCA of each layer of an MLP with its final state, over training: no bottom-up order.",
-    ),
+    _ld_curves("mlp", "layer of an MLP", ": no bottom-up order"),
     FigureSpec(
         "ld-freeze", 5, "freeze_training", _LD.draw_freeze,
         "Test accuracy during normal training and freeze training (lower layers frozen one by one).",
@@ -439,10 +429,8 @@ def save_figures(
         Folder to write to (created if missing).
     fmt : str, default "pdf"
         File format (a format of :data:`svcca.plotting.FORMATS`).
-    scale : {"tiny", "default", "full"}, optional
-        Experiment scale; default from ``SVCCA_SCALE``.
-    cache_dir : path, optional
-        Experiment cache; default :func:`svcca.experiments.default_cache_dir`.
+    scale, cache_dir
+        As in :func:`make_figure`.
 
     Returns
     -------

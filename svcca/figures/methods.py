@@ -418,7 +418,7 @@ def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray
 
 
 def bootstrap_by_layer(
-    data: Any, method: str = "basic", n_resamples: int = 200, *, grouped: bool = True
+    data: Any, method: str = "basic", n_resamples: int = 200, *, grouped: bool = True, rng: int = 0
 ) -> dict[str, list[Any]]:
     """Bootstrap intervals of mean CCA over the images, every layer of the first pair of seeds.
 
@@ -431,12 +431,13 @@ def bootstrap_by_layer(
     grouped : bool, default True
         Resample whole test images (``groups=data.images(layer)``: an image's shifts and
         positions together), or rows one by one (False).
+    rng : int, default 0
+        Seed of the resamples (the same resamples whatever ``method``).
 
     Returns
     -------
     dict of str -> list of BootstrapResult
-        For the states ``"trained"`` and ``"init"``, one result per layer (``rng=0``: the
-        same resamples whatever ``method``).
+        For the states ``"trained"`` and ``"init"``, one result per layer.
     """
     from svcca import stats
 
@@ -450,7 +451,7 @@ def bootstrap_by_layer(
                 n_resamples=n_resamples,
                 method=method,
                 groups=data.images(L) if grouped else None,
-                rng=0,
+                rng=rng,
             )
             for L in data.layers
         ]

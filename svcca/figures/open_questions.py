@@ -1,9 +1,10 @@
 """Figures of chapter 9 ("Open questions"): one starting point per open problem.
 
-Each ``draw_*`` function takes the open-questions result
-(:class:`svcca.experiments.open_questions.OpenQuestionsData`) and draws one seed's networks
-(the first by default); the chapter and ``svcca figures`` (its table) call the same
-functions, so ``svcca figures`` draws exactly what the book shows.
+Each ``draw_*`` function takes the open-questions result ``data``
+(:class:`svcca.experiments.open_questions.OpenQuestionsData`) and draws one seed's networks,
+``seed_index`` (an index into ``data.seeds``; default 0, the first), on ``ax`` (or ``axes``),
+a new figure when None; it returns what it drew on. The chapter and ``svcca figures`` (its
+table) call the same functions, so ``svcca figures`` draws exactly what the book shows.
 """
 
 from __future__ import annotations
@@ -16,20 +17,7 @@ __all__ = ["draw_autoencoder", "draw_compression", "draw_dynamics", "draw_record
 
 
 def draw_autoencoder(data: Any, seed_index: int = 0, axes: Any = None) -> Any:
-    """Draw the autoencoder's layer x layer similarity: mean CCA (left) and linear CKA (right).
-
-    Parameters
-    ----------
-    data : OpenQuestionsData
-    seed_index : int, default 0
-        Which seed's network (an index into ``data.seeds``).
-    axes : pair of matplotlib Axes, optional
-        A new double-column figure when None.
-
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes, shape (2,)
-    """
+    """Draw the autoencoder's layer x layer similarity on two axes: mean CCA (left), linear CKA (right)."""
     from .. import plotting
     from ..experiments.open_questions import AE_LAYERS
 
@@ -46,18 +34,7 @@ def draw_autoencoder(data: Any, seed_index: int = 0, axes: Any = None) -> Any:
 
 
 def draw_compression(data: Any, seed_index: int = 0, ax: Any = None) -> Any:
-    """Test accuracy with the hidden layer projected onto its top k PCA, PLS or random directions.
-
-    Parameters
-    ----------
-    data : OpenQuestionsData
-    seed_index : int, default 0
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
+    """Test accuracy with the hidden layer projected onto its top k PCA, PLS or random directions."""
     from .. import plotting
 
     return plotting.plot_intrinsic_dimensionality(
@@ -70,18 +47,7 @@ def draw_compression(data: Any, seed_index: int = 0, ax: Any = None) -> Any:
 
 
 def draw_dynamics(data: Any, seed_index: int = 0, ax: Any = None) -> Any:
-    """PWCCA between two networks over training: a generalizing and a memorizing pair.
-
-    Parameters
-    ----------
-    data : OpenQuestionsData
-    seed_index : int, default 0
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
+    """PWCCA between two networks over training: a generalizing and a memorizing pair."""
     from .. import plotting
 
     return plotting.plot_learning_dynamics(
@@ -95,18 +61,7 @@ def draw_dynamics(data: Any, seed_index: int = 0, ax: Any = None) -> Any:
 
 
 def draw_recording(data: Any, seed_index: int = 0, ax: Any = None) -> Any:
-    """Similarity of each conv layer to the synthetic recording, by SVCCA and linear CKA.
-
-    Parameters
-    ----------
-    data : OpenQuestionsData
-    seed_index : int, default 0
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
+    """Similarity of each conv layer to the synthetic recording, by SVCCA and linear CKA."""
     from .. import plotting
 
     return plotting.plot_layer_identification(

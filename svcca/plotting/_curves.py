@@ -16,7 +16,7 @@ import numpy as np
 from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float, attr, layer_positions, set_layer_ticks, slant_xticklabels
-from ._style import MARK_COLOR, PALETTE, depth_colors, finish_legend, new_axes, plain_log_labels, unit_ylim
+from ._style import MARK_COLOR, PALETTE, depth_colors, finish_axes, new_axes, plain_log_labels, unit_ylim
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -290,11 +290,7 @@ def plot_group_comparison(
             if lo is not None and hi is not None:
                 ax.fill_between(xg, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     set_layer_ticks(ax, x, ticklabels)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    unit_ylim(ax, *[v for s in summaries.values() for v in s])
-    finish_legend(ax)
-    return ax
+    return finish_axes(ax, xlabel, ylabel, *[v for s in summaries.values() for v in s])
 
 
 def plot_class_sensitivity(
@@ -396,11 +392,7 @@ def plot_class_sensitivity(
                 label=names[c],
             )
     set_layer_ticks(ax, x, ticklabels)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    unit_ylim(ax, s)
-    finish_legend(ax, ncols=2 if (len(chosen) or n_classes) > 5 else 1)
-    return ax
+    return finish_axes(ax, xlabel, ylabel, s, ncols=2 if (len(chosen) or n_classes) > 5 else 1)
 
 
 def plot_layer_identification(
@@ -471,7 +463,6 @@ def plot_layer_identification(
         if annotate:
             ax.bar_label(bars, fmt="%.2f", padding=1.5, fontsize="small")
         ax.grid(False, axis="x")
-        ax.set_xlabel(xlabel if xlabel is not None else "measure")
         allvals = vals
     elif not any(scalar):
         arrays = [as_float(v, f"accuracies[{n!r}]", ndim=1) for n, v in zip(names, accuracies.values())]
@@ -484,7 +475,6 @@ def plot_layer_identification(
         for n, a in zip(names, arrays):
             ax.plot(x, a, marker="o", label=n)
         set_layer_ticks(ax, x, ticklabels)
-        ax.set_xlabel(xlabel if xlabel is not None else "layer")
         allvals = np.concatenate(arrays)
     else:
         raise ValueError(
@@ -492,10 +482,9 @@ def plot_layer_identification(
         )
     if chance is not None:
         ax.axhline(_real(chance, "chance"), color=MARK_COLOR, linestyle="--", linewidth=0.9, label="chance")
-    ax.set_ylabel(ylabel)
-    unit_ylim(ax, allvals, top=1.08 if all(scalar) and annotate else 1.02)
-    finish_legend(ax)
-    return ax
+    if xlabel is None:
+        xlabel = "measure" if all(scalar) else "layer"
+    return finish_axes(ax, xlabel, ylabel, allvals, top=1.08 if all(scalar) and annotate else 1.02)
 
 
 def plot_intrinsic_dimensionality(
@@ -594,8 +583,4 @@ def plot_intrinsic_dimensionality(
     if logx is True or (logx == "auto" and k.max() / k.min() >= 10):
         ax.set_xscale("log")
         plain_log_labels(ax.xaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    unit_ylim(ax, *allvals)
-    finish_legend(ax)
-    return ax
+    return finish_axes(ax, xlabel, ylabel, *allvals)

@@ -10,7 +10,7 @@ import numpy as np
 from .._pca import n_directions_for
 from .._validation import check_keep, check_option
 from ._inputs import as_float, attr, null_band
-from ._style import MARK_COLOR, NULL_COLOR, finish_legend, integer_ticks, new_axes
+from ._style import MARK_COLOR, NULL_COLOR, direction_xaxis, finish_axes, finish_legend, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -146,13 +146,9 @@ def plot_spectrum(
             raise ValueError(f"svcca_cut must be a positive int or True; got {svcca_cut!r}")
         ax.axvline(cut + 0.5, color=MARK_COLOR, linestyle="--", linewidth=1.0, label=f"svcca cut (k={cut})")
 
-    ax.set_xlim(0.5, n_x + 0.5)
     ax.set_ylim(0.0, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    integer_ticks(ax.xaxis)
-    finish_legend(ax)
-    return ax
+    direction_xaxis(ax, n_x)
+    return finish_axes(ax, xlabel, ylabel)
 
 
 def _variance_fractions(obj: Any, side: str) -> list[tuple[str | None, np.ndarray]]:
@@ -279,9 +275,7 @@ def plot_explained_variance(
         ax.set_yscale("log")
         ax.set_ylabel(ylabel or "variance explained")
         ax.set_xlabel(xlabel or "direction")
-    n = max(frac.size for _, frac in curves)
-    ax.set_xlim(0.5, n + 0.5)
-    integer_ticks(ax.xaxis)
+    direction_xaxis(ax, max(frac.size for _, frac in curves))
     finish_legend(ax)
     return ax
 
@@ -367,9 +361,7 @@ def plot_pwcca_weights(
         ax.axvline(pw, color=c, linestyle="-", linewidth=0.9, label=f"pwcca = {pw:.2f}")
         ax.set_xlim(0.0, 1.02)
         ax.set_ylim(0.0, max(float(w.max()), 1.0 / k) * 1.1)
-        ax.set_xlabel("canonical correlation")
-        ax.set_ylabel("projection weight")
-        finish_legend(ax)
+        finish_axes(ax, "canonical correlation", "projection weight")
     else:
         x = np.arange(1, k + 1)
         ax.bar(x, w, color=color, width=0.8, label="weight")
@@ -381,8 +373,7 @@ def plot_pwcca_weights(
         right.set_ylabel("canonical correlation")
         ax.set_xlabel("canonical direction")
         ax.set_ylabel("projection weight")
-        ax.set_xlim(0.5, k + 0.5)
-        integer_ticks(ax.xaxis)
+        direction_xaxis(ax, k)
         ax.right_ax = right  # type: ignore[union-attr]  # the twin axes, for callers
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = right.get_legend_handles_labels()

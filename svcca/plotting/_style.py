@@ -230,3 +230,18 @@ def finish_legend(ax: Any, **kwargs: Any) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if labels:
         ax.legend(**kwargs)
+
+
+def finish_axes(ax: Any, xlabel: str, ylabel: str, *arrays: Any, top: float = 1.02, **legend: Any) -> Any:
+    """Label both axes, fix a similarity y-range (:func:`unit_ylim`), draw the legend; return ``ax``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    unit_ylim(ax, *arrays, top=top)
+    finish_legend(ax, **legend)
+    return ax
+
+
+def direction_xaxis(ax: Any, n: int) -> None:
+    """Set the x-axis to directions 1 to ``n``: whole-number ticks, half a step of margin each side."""
+    ax.set_xlim(0.5, n + 0.5)
+    integer_ticks(ax.xaxis)

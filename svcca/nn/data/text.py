@@ -443,12 +443,12 @@ def load_wikitext2(root: str | os.PathLike[str] | None = None, *, level: str = "
     root : str or os.PathLike, optional
         The data folder that holds ``wikitext-2/``; default :func:`data_dir`.
     level : {"word", "char"}
-        The tokens: words (and ``"<eos>"``) or characters.
+        As in :func:`load_ptb`.
 
     Returns
     -------
     TextCorpus
-        The vocabulary and the token ids of the three splits.
+        As :func:`load_ptb`'s.
 
     Raises
     ------
