@@ -1,14 +1,17 @@
 """Build the book: run its experiments in parallel, check their claims, execute the chapters.
 
-Run through ``make book``. Three steps:
+Run through ``make book``. The steps:
 
 1. Every experiment of the book (``svcca.experiments.book_experiments``) runs, or loads
-   from the cache, in parallel one-thread processes, and its claims are evaluated. The
-   chapters then load the results from the same cache instead of training one after
-   another.
+   from the cache, in parallel one-thread processes (longest first), and its claims are
+   evaluated once and remembered for this build (``$SVCCA_CLAIMS_MEMO``). On the same
+   cores, each chapter missing from Jupyter Book's execution cache is executed as soon as
+   the experiments it loads are done and a core is free; the chapters load the results
+   and the claims instead of computing them again.
 2. The status page (claims per chapter, whether each held) and the robustness page (the
    committed matrix of ``make claims``, next to this build's values) are generated.
-3. Jupyter Book executes the chapters (cached) and fails on any cell error or warning.
+3. Jupyter Book renders the chapters (executing any not executed in step 1) and fails on
+   any cell error or warning.
 4. Each chapter is written as a notebook (``book/notebooks.py``) into the HTML's
    ``_notebooks`` folder, where its Colab button points.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -87,12 +91,15 @@ def figures_markdown(chapter: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def run_experiments(env: dict[str, str]) -> tuple[dict, bool]:
-    """Step 1: every book experiment in parallel; returns the build's matrix record and ok."""
+def run_experiments(env: dict[str, str], workers: int, on_done=None) -> tuple[dict, bool]:  # noqa: ANN001
+    """Step 1: every book experiment in parallel; returns the build's matrix record and ok.
+
+    ``on_done(name, ok)`` is called as each experiment finishes (the chapters that need
+    only finished experiments start then, see :func:`build_parallel`).
+    """
     from svcca.experiments.matrix import current_variant, run_matrix
 
     variant = current_variant()
-    workers = int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1))
     cache = Path(env["SVCCA_CACHE_DIR"])
     print(f"experiments: {variant.label}, {workers} parallel process(es)", flush=True)
 
@@ -104,6 +111,8 @@ def run_experiments(env: dict[str, str]) -> tuple[dict, bool]:
             f"  {job['name']:28s} {job['seconds']:7.1f} s  {state:6s}{note if not job.get('error') else ''}",
             flush=True,
         )
+        if on_done is not None:
+            on_done(job["name"], not job.get("error"))
 
     result = run_matrix(
         None, [variant], workers=max(1, workers), cache_dir=cache, per_kernel_cache=False, on_job=line
@@ -278,8 +287,6 @@ def invalidate_stale_executions() -> None:
     Jupyter Book's cache keys a chapter on its own code cells only, so a chapter would
     otherwise keep showing outputs (and claims) of an older svcca.
     """
-    import shutil
-
     stamp = BUILD / "svcca-source.sha256"
     digest = _library_digest()
     cache = BUILD / ".jupyter_cache"
@@ -292,17 +299,9 @@ def invalidate_stale_executions() -> None:
     stamp.write_text(digest + "\n")
 
 
-def execute_chapters(env: dict[str, str], workers: int) -> None:
-    """Step 2b: execute the chapters missing from Jupyter Book's execution cache, in parallel.
-
-    Each chapter runs in its own kernel, as the build would run it, and its executed
-    notebook is stored in the same cache under the same key, so Jupyter Book then only
-    renders it. A chapter that fails here is left to Jupyter Book, which reports the error.
-    """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
+def chapters_to_execute() -> list[Path]:
+    """The chapters missing from Jupyter Book's execution cache."""
     from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
 
     cache = get_cache(str(BUILD / ".jupyter_cache"))
     todo = []
@@ -314,27 +313,91 @@ def execute_chapters(env: dict[str, str], workers: int) -> None:
             cache.match_cache_notebook(nb)
         except KeyError:
             todo.append(path)
-    if not todo:
-        return
-    print(f"chapters: executing {len(todo)} in {workers} parallel kernel(s)", flush=True)
+    return todo
+
+
+def chapter_experiments(path: Path) -> set[str]:
+    """The book experiments a chapter loads: those it shows or states claims of, and any
+    it names with ``book_config("...")``."""
+    from svcca.experiments import book_experiments
+
+    stem = path.stem
+    needs = {
+        e.name for e in book_experiments().values() if e.chapter == stem or stem in e.claim_chapters.values()
+    }
+    return needs | set(re.findall(r'book_config\(\s*"([^"]+)"', path.read_text()))
+
+
+def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
+    """Steps 1 and 2b on one set of ``workers`` cores: the experiments, longest first, and
+    each chapter missing from the execution cache as soon as the experiments it loads are
+    done and a core is free (so no core idles while the last experiments finish).
+
+    Each chapter runs in its own kernel, as the build would run it, and its executed
+    notebook is stored in Jupyter Book's cache under the same key, so Jupyter Book then only
+    renders it. A chapter that fails here, or whose experiment failed, is left to Jupyter
+    Book, which reports the error.
+    """
+    import threading
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    from svcca.experiments import book_experiments
+
+    n_experiments = len(book_experiments())
+    finished: dict[str, bool] = {}
+    lock = threading.Lock()
+
+    def on_done(name: str, ok: bool) -> None:
+        with lock:
+            finished[name] = ok
+
+    outcome: list[tuple[dict, bool]] = []
+    runner = threading.Thread(target=lambda: outcome.append(run_experiments(env, workers, on_done)))
+    runner.start()
+    todo = {p: chapter_experiments(p) for p in chapters_to_execute()}
+    cache = get_cache(str(BUILD / ".jupyter_cache"))
     start = time.perf_counter()
+    running: dict = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_execute, str(p), env, 600) for p in todo]
-        for fut in as_completed(futures):
-            path, nb, seconds, error = fut.result()
-            name = Path(path).relative_to(BOOK).with_suffix("").as_posix()
-            if error is not None:
-                print(
-                    f"  {name:40s} {seconds:7.1f} s  failed (Jupyter Book reruns it and reports)", flush=True
-                )
+        while todo or running:
+            with lock:
+                done = dict(finished)
+            busy = min(workers, n_experiments - len(done)) + len(running)
+            for path, needs in list(todo.items()):
+                if not needs <= set(done):
+                    continue  # an experiment it loads is still running
+                if not all(done[n] for n in needs):
+                    del todo[path]  # an experiment it loads failed: Jupyter Book runs it and reports
+                elif busy < workers:
+                    del todo[path]
+                    running[pool.submit(_execute, str(path), env, 600)] = path
+                    busy += 1
+            if not running:
+                time.sleep(0.5)
                 continue
-            cache.cache_notebook_bundle(
-                CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
-                check_validity=False,
-                overwrite=True,
-            )
-            print(f"  {name:40s} {seconds:7.1f} s  executed", flush=True)
-    print(f"chapters: {time.perf_counter() - start:.0f} s wall", flush=True)
+            ready, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                del running[fut]
+                path, nb, seconds, error = fut.result()
+                name = Path(path).relative_to(BOOK).with_suffix("").as_posix()
+                if error is not None:
+                    print(
+                        f"  {name:40s} {seconds:7.1f} s  failed (Jupyter Book reruns it and reports)",
+                        flush=True,
+                    )
+                    continue
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                    check_validity=False,
+                    overwrite=True,
+                )
+                print(f"  {name:40s} {seconds:7.1f} s  executed", flush=True)
+    runner.join()
+    print(f"experiments and chapters: {time.perf_counter() - start:.0f} s wall", flush=True)
+    return outcome[0] if outcome else ({"claims": {}, "scale": "default"}, False)
 
 
 def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
@@ -401,10 +464,18 @@ def main() -> int:
     # cold build; `svcca figures` can reuse them with SVCCA_CACHE_DIR=book/_build/experiment-cache.
     env.setdefault("SVCCA_CACHE_DIR", str(BUILD / "experiment-cache"))
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    os.environ.update({k: env[k] for k in ("SVCCA_CACHE_DIR",)})
+    # each experiment's claims are computed once, in its job, and the chapters read them from
+    # this build's memo (emptied first: it holds only what this build computed)
+    memo = BUILD / "claims-memo"
+    shutil.rmtree(memo, ignore_errors=True)
+    env["SVCCA_CLAIMS_MEMO"] = str(memo)
+    os.environ.update({k: env[k] for k in ("SVCCA_CACHE_DIR", "SVCCA_CLAIMS_MEMO")})
     start = time.perf_counter()
 
-    record, experiments_ok = run_experiments(env)
+    invalidate_stale_executions()
+    record, experiments_ok = build_parallel(
+        env, workers=int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1))
+    )
     matrix = json.loads(MATRIX.read_text()) if MATRIX.exists() else None
     _write(GENERATED / "status_claims.md", status_markdown(record))
     table, stale = robustness_markdown(record, matrix)
@@ -415,9 +486,6 @@ def main() -> int:
         _write(GENERATED / "figures" / chapter.name, figures_markdown(int(chapter.name[:2])))
     _write(GENERATED / "figures" / "intro.md", figures_markdown(0))
 
-    invalidate_stale_executions()
-    if experiments_ok:
-        execute_chapters(env, workers=int(os.environ.get("SVCCA_BOOK_WORKERS", os.cpu_count() or 1)))
     rc = run_jupyter_book(env, sys.argv[1:])
     failed = [n for n, row in record["claims"].items() if not all(c["holds"] for c in row["values"].values())]
     verdict = "ok" if rc == 0 and experiments_ok and not stale else "FAILED"

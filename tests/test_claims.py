@@ -250,3 +250,19 @@ def test_claims_table_joins_statements_and_measured_values():
     assert [c.name for c in claims] == ["t.every", "t.scalar", "t.detailed", "t.by_label"]
     assert claims[0].statement == "every item in fc2" and claims[0].value == 0.2
     assert claims[2].details == {"low": 0.1} and claims[3].value == 0.7
+
+
+def test_each_chapter_waits_for_the_experiments_it_loads() -> None:
+    """The build starts a chapter once its experiments are done: every experiment a chapter
+    loads must be among its dependencies, else it would train that experiment itself."""
+    build = _build_module()
+    deps = {p.stem: build.chapter_experiments(p) for p in build._chapters()}
+    assert deps["04_significance"] == {"seed_pair"} == deps["01_cca"] == deps["03_other_methods"]
+    assert {"generalization", "width", "pwcca_noise"} <= deps["06_generalization"]
+    assert {"freeze_training", "learning_dynamics.conv", "learning_dynamics.lstm"} <= deps[
+        "05_learning_dynamics"
+    ]
+    assert deps["08_when_cca_fails"] == {"layer_identification"}
+    # every book experiment is awaited by the chapter that shows it
+    for exp in book_experiments().values():
+        assert exp.name in deps[exp.chapter]

@@ -277,6 +277,39 @@ def test_claims_are_named_by_the_registry_and_group_and_unique(tiny, tiny_claims
     ]
 
 
+def test_the_book_builds_memo_answers_only_for_the_same_result(
+    tiny, tiny_claims, tiny_result, tmp_path, monkeypatch
+):
+    """Inside the book build (``$SVCCA_CLAIMS_MEMO`` set) the claims are computed once and
+    read back, bit for bit; other arrays, another config or no memo folder compute afresh."""
+    from svcca.experiments import recall_claims
+
+    cfg = SeedPairConfig.for_scale("tiny")
+    assert recall_claims(cfg, tiny_result.arrays) is None  # no memo folder: nothing recalled
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path / "memo"))
+    assert recall_claims(cfg, tiny_result.arrays) is None  # nothing remembered yet
+    first = cfg.claims(tiny_result)  # computes and remembers
+    assert [c.to_dict() for c in first] == [c.to_dict() for c in tiny_claims]
+    again = recall_claims(cfg, tiny_result.arrays)
+    assert [c.to_dict() for c in again] == [c.to_dict() for c in tiny_claims]
+    # a chapter's group comes from the memo, in the order a computation gives
+    for groups in ("significance", ["methods", "cca"]):
+        want = [
+            c
+            for g in ([groups] if isinstance(groups, str) else groups)
+            for c in tiny_claims
+            if c.name.split(".")[1] == g
+        ]
+        assert [c.to_dict() for c in tiny.claims(groups)] == [c.to_dict() for c in want]
+    # one changed value, or a config with other seeds, is never answered from the memo
+    changed = dict(tiny_result.arrays)
+    key = sorted(k for k in changed if changed[k].dtype.kind == "f")[0]
+    changed[key] = changed[key].copy()
+    changed[key].flat[0] += 1.0
+    assert recall_claims(cfg, changed) is None
+    assert recall_claims(cfg.with_seed_offset(1), tiny_result.arrays) is None
+
+
 def test_claim_values_are_what_they_say(tiny, tiny_claims):
     import svcca
 

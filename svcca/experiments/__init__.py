@@ -17,7 +17,7 @@ from ._cache import (
     experiments,
     run_or_load,
 )
-from ._claims import Claim, ClaimFailure, check_claims, claims_markdown
+from ._claims import Claim, ClaimFailure, check_claims, claims_markdown, recall_claims, remember_claims
 from ._toolbox import ThreadLimitedConfig, TrainingConfig
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "book_experiments",
     "check_claims",
     "claims_markdown",
+    "recall_claims",
+    "remember_claims",
     "SCALES",
     "CacheWriteWarning",
     "ExperimentConfig",

@@ -188,14 +188,22 @@ class ExperimentConfig:
 
         By default the claims of the typed data (``self.unpack(result).claims()``), or none
         when the experiment has no typed data or its data states no claims. The claims are
-        meant for the ``default`` preset (the book's scale).
+        meant for the ``default`` preset (the book's scale). Inside the book build they are
+        computed once per result and remembered (see :func:`recall_claims`).
         """
+        from ._claims import recall_claims, remember_claims
+
+        remembered = recall_claims(self, result.arrays)
+        if remembered is not None:
+            return remembered
         try:
             data = self.unpack(result)
         except NotImplementedError:
             return []
         claims = getattr(data, "claims", None)
-        return [] if claims is None else list(claims())
+        out = [] if claims is None else list(claims())
+        remember_claims(self, result.arrays, out)
+        return out
 
     def with_seed_offset(self, offset: int) -> ExperimentConfig:
         """Return a copy with ``offset`` added to every seed the experiment uses.
