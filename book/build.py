@@ -299,6 +299,19 @@ def invalidate_stale_executions() -> None:
     stamp.write_text(digest + "\n")
 
 
+#: Where the build keeps each chapter's last execution time (its scheduling hint).
+CHAPTER_SECONDS = BUILD / "chapter-seconds.json"
+#: Rough single-thread seconds of the slow chapters at the default scale, for a cold build.
+_CHAPTER_SECONDS = {"04_significance": 40.0, "01_cca": 25.0, "02_conv_layers": 25.0}
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def chapters_to_execute() -> list[Path]:
     """The chapters missing from Jupyter Book's execution cache."""
     from jupyter_cache import get_cache
@@ -357,7 +370,11 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
     outcome: list[tuple[dict, bool]] = []
     runner = threading.Thread(target=lambda: outcome.append(run_experiments(env, workers, on_done)))
     runner.start()
-    todo = {p: chapter_experiments(p) for p in chapters_to_execute()}
+    # the slowest chapters first, once their experiments are done (seconds of the last run,
+    # else a rough estimate), so that the build does not end waiting for one long chapter
+    seconds = {**_CHAPTER_SECONDS, **_read_json(CHAPTER_SECONDS)}
+    order = sorted(chapters_to_execute(), key=lambda p: -seconds.get(p.stem, 10.0))
+    todo = {p: chapter_experiments(p) for p in order}
     cache = get_cache(str(BUILD / ".jupyter_cache"))
     start = time.perf_counter()
     running: dict = {}
@@ -381,20 +398,21 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
             ready, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in ready:
                 del running[fut]
-                path, nb, seconds, error = fut.result()
+                path, nb, took, error = fut.result()
                 name = Path(path).relative_to(BOOK).with_suffix("").as_posix()
                 if error is not None:
                     print(
-                        f"  {name:40s} {seconds:7.1f} s  failed (Jupyter Book reruns it and reports)",
+                        f"  {name:40s} {took:7.1f} s  failed (Jupyter Book reruns it and reports)",
                         flush=True,
                     )
                     continue
                 cache.cache_notebook_bundle(
-                    CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                    CacheBundleIn(nb, path, data={"execution_seconds": took}),
                     check_validity=False,
                     overwrite=True,
                 )
-                print(f"  {name:40s} {seconds:7.1f} s  executed", flush=True)
+                print(f"  {name:40s} {took:7.1f} s  executed", flush=True)
+                _write(CHAPTER_SECONDS, json.dumps({**_read_json(CHAPTER_SECONDS), Path(path).stem: took}))
     runner.join()
     print(f"experiments and chapters: {time.perf_counter() - start:.0f} s wall", flush=True)
     return outcome[0] if outcome else ({"claims": {}, "scale": "default"}, False)
