@@ -11,11 +11,13 @@ from ._cache import (
     SCALES,
     CacheWriteWarning,
     ExperimentConfig,
+    ExperimentData,
     ExperimentResult,
     current_scale,
     default_cache_dir,
     experiments,
     run_or_load,
+    stored,
 )
 from ._claims import Claim, ClaimFailure, check_claims, claims_markdown
 from ._toolbox import ThreadLimitedConfig, TrainingConfig
@@ -31,6 +33,7 @@ __all__ = [
     "SCALES",
     "CacheWriteWarning",
     "ExperimentConfig",
+    "ExperimentData",
     "ExperimentResult",
     "ThreadLimitedConfig",
     "TrainingConfig",
@@ -38,4 +41,5 @@ __all__ = [
     "default_cache_dir",
     "experiments",
     "run_or_load",
+    "stored",
 ]

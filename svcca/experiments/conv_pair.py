@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, stored
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
@@ -142,10 +142,6 @@ class ConvPairConfig(TrainingConfig):
         )
 
     # ---- the experiment --------------------------------------------------------------
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> ConvPairData:
-        """Named access to the arrays (:func:`unpack`); chapter 2's claims are its ``claims()``."""
-        return unpack(result, self)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
         from ..nn import as_tensors, evaluate, record, state_arrays, take
@@ -363,7 +359,7 @@ def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
 
 
 @dataclass(frozen=True, eq=False)
-class ConvPairData:
+class ConvPairData(ExperimentData):
     """Named access to a conv-pair result (see :func:`unpack`).
 
     Attributes
@@ -382,16 +378,16 @@ class ConvPairData:
     n_classes : int
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    seeds: tuple[int, ...]
-    test_accuracy: np.ndarray
-    init_accuracy: np.ndarray
-    images: np.ndarray
-    labels: np.ndarray
-    dataset: str
-    n_classes: int
+    config_class = ConvPairConfig
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    seeds: tuple[int, ...] = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    init_accuracy: np.ndarray = field(metadata=stored())
+    images: np.ndarray = field(metadata=stored("eval_images"))
+    labels: np.ndarray = field(metadata=stored("eval_labels"))
+    dataset: str = field(metadata=stored())
+    n_classes: int = field(metadata=stored())
 
     @property
     def has_init(self) -> bool:
@@ -530,31 +526,5 @@ class ConvPairData:
         return net.eval()
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> ConvPairData:
-    """Named access to the arrays of a conv-pair run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(ConvPairConfig(...))`` returned (or its ``arrays``).
-    config : ConvPairConfig, optional
-        Needed only with a bare dict (for :meth:`ConvPairData.network`); default the
-        default config.
-
-    Returns
-    -------
-    ConvPairData
-    """
-    arrays, cfg = arrays_and_config(result, config, ConvPairConfig)
-    return ConvPairData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        init_accuracy=np.asarray(arrays["init_accuracy"]),
-        images=np.asarray(arrays["eval_images"]),
-        labels=np.asarray(arrays["eval_labels"]),
-        dataset=str(arrays["dataset"]),
-        n_classes=int(arrays["n_classes"]),
-    )
+#: Named access to the arrays of a conv-pair run: :meth:`ConvPairData.from_result`.
+unpack = ConvPairData.from_result

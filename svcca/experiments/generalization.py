@@ -55,13 +55,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
     TrainingConfig,
@@ -187,10 +188,6 @@ class GeneralizationConfig(TrainingConfig):
             positions_per_image=16,
             device="auto",
         )
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> GeneralizationData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def network_seeds(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -496,7 +493,7 @@ def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class GeneralizationData:
+class GeneralizationData(ExperimentData):
     """Named access to a generalization result (see :func:`unpack`).
 
     Attributes
@@ -515,16 +512,16 @@ class GeneralizationData:
     reached_target : numpy.ndarray of bool, shape (n_networks,)
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    measures: tuple[str, ...]
-    memorizing: np.ndarray
-    seeds: np.ndarray
-    epochs: np.ndarray
-    train_accuracy: np.ndarray
-    test_accuracy: np.ndarray
-    reached_target: np.ndarray
+    config_class = GeneralizationConfig
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    measures: tuple[str, ...] = field(metadata=stored())
+    memorizing: np.ndarray = field(metadata=stored(convert=partial(np.asarray, dtype=bool)))
+    seeds: np.ndarray = field(metadata=stored())
+    epochs: np.ndarray = field(metadata=stored())
+    train_accuracy: np.ndarray = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    reached_target: np.ndarray = field(metadata=stored(convert=partial(np.asarray, dtype=bool)))
 
     @property
     def hidden_layers(self) -> tuple[str, ...]:
@@ -996,30 +993,5 @@ def _check_confidence(confidence: Any) -> None:
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> GeneralizationData:
-    """Named access to the arrays of a generalization run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(GeneralizationConfig(...))`` returned (or its ``arrays``).
-    config : GeneralizationConfig, optional
-        Recorded in the returned object when ``result`` is a bare dict.
-
-    Returns
-    -------
-    GeneralizationData
-    """
-    arrays, cfg = arrays_and_config(result, config, GeneralizationConfig)
-    return GeneralizationData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        measures=tuple(str(v) for v in arrays["measures"]),
-        memorizing=np.asarray(arrays["memorizing"], dtype=bool),
-        seeds=np.asarray(arrays["seeds"]),
-        epochs=np.asarray(arrays["epochs"]),
-        train_accuracy=np.asarray(arrays["train_accuracy"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        reached_target=np.asarray(arrays["reached_target"], dtype=bool),
-    )
+#: Named access to the arrays of a generalization run: :meth:`GeneralizationData.from_result`.
+unpack = GeneralizationData.from_result

@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, stored
 from ._toolbox import TrainingConfig, check_seeds, probe_inputs
 
 __all__ = [
@@ -181,10 +181,6 @@ class SeedPairConfig(TrainingConfig):
         )
 
     # ---- the experiment --------------------------------------------------------------
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> SeedPairData:
-        """Named access to the arrays (:func:`unpack`); chapters 1, 3 and 4's claims are its ``claims()``."""
-        return unpack(result, self)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
         import torch
@@ -479,7 +475,7 @@ def _intrinsic_dimensionality(
 
 
 @dataclass(frozen=True, eq=False)
-class SeedPairData:
+class SeedPairData(ExperimentData):
     """Named access to a seed-pair result (see :func:`unpack`).
 
     Attributes
@@ -498,15 +494,15 @@ class SeedPairData:
     n_classes : int
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    seeds: tuple[int, ...]
-    test_accuracy: np.ndarray
-    init_accuracy: np.ndarray
-    labels: np.ndarray
-    shifts: np.ndarray
-    n_classes: int
+    config_class = SeedPairConfig
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    seeds: tuple[int, ...] = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    init_accuracy: np.ndarray = field(metadata=stored())
+    labels: np.ndarray = field(metadata=stored("eval_labels"))
+    shifts: np.ndarray = field(metadata=stored("eval_shifts"))
+    n_classes: int = field(metadata=stored())
 
     @property
     def chance(self) -> float:
@@ -649,32 +645,8 @@ class SeedPairData:
         return hidden[len(hidden) // 2]
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> SeedPairData:
-    """Named access to the arrays of a seed-pair run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(SeedPairConfig(...))`` returned (or its ``arrays``).
-    config : SeedPairConfig, optional
-        Needed only with a bare dict (for :meth:`SeedPairData.network`).
-
-    Returns
-    -------
-    SeedPairData
-    """
-    arrays, cfg = arrays_and_config(result, config, SeedPairConfig)
-    return SeedPairData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        init_accuracy=np.asarray(arrays["init_accuracy"]),
-        labels=np.asarray(arrays["eval_labels"]),
-        shifts=np.asarray(arrays["eval_shifts"]),
-        n_classes=int(arrays["n_classes"]),
-    )
+#: Named access to the arrays of a seed-pair run: :meth:`SeedPairData.from_result`.
+unpack = SeedPairData.from_result
 
 
 # --------------------------------------------------------------------------- claims

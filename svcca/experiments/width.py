@@ -46,14 +46,14 @@ networks with canonical correlation. NeurIPS 2018.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
     TrainingConfig,
@@ -165,10 +165,6 @@ class WidthConfig(TrainingConfig):
             check_all_images=False,
             device="auto",
         )
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> WidthData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
@@ -302,7 +298,7 @@ class WidthConfig(TrainingConfig):
 
 
 @dataclass(frozen=True, eq=False)
-class WidthData:
+class WidthData(ExperimentData):
     """Named access to a width result (see :func:`unpack`).
 
     Attributes
@@ -318,14 +314,14 @@ class WidthData:
         Test accuracy of each trained network and of its untrained twin.
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    widths: np.ndarray
-    seeds: tuple[int, ...]
-    layers: tuple[str, ...]
-    measures: tuple[str, ...]
-    test_accuracy: np.ndarray
-    init_accuracy: np.ndarray
+    config_class = WidthConfig
+
+    widths: np.ndarray = field(metadata=stored(convert=partial(np.asarray, dtype=np.float64)))
+    seeds: tuple[int, ...] = field(metadata=stored())
+    layers: tuple[str, ...] = field(metadata=stored())
+    measures: tuple[str, ...] = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    init_accuracy: np.ndarray = field(metadata=stored())
 
     @property
     def width_labels(self) -> list[str]:
@@ -551,31 +547,8 @@ MEASURE_CLAIMS: dict[str, tuple[str, float, str]] = {
 }
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> WidthData:
-    """Named access to the arrays of a width run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(WidthConfig(...))`` returned (or its ``arrays``).
-    config : WidthConfig, optional
-        Recorded in the returned object when ``result`` is a bare dict.
-
-    Returns
-    -------
-    WidthData
-    """
-    arrays, cfg = arrays_and_config(result, config, WidthConfig)
-    return WidthData(
-        config=cfg,
-        arrays=arrays,
-        widths=np.asarray(arrays["widths"], dtype=np.float64),
-        seeds=tuple(int(s) for s in arrays["seeds"]),
-        layers=tuple(str(v) for v in arrays["layers"]),
-        measures=tuple(str(v) for v in arrays["measures"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        init_accuracy=np.asarray(arrays["init_accuracy"]),
-    )
+#: Named access to the arrays of a width run: :meth:`WidthData.from_result`.
+unpack = WidthData.from_result
 
 
 #: The shape-matched baseline's claims (see :meth:`WidthData.control_claims`):
