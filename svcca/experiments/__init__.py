@@ -20,12 +20,13 @@ from ._cache import (
     stored,
 )
 from ._claims import Claim, ClaimFailure, check_claims, claims_markdown
-from ._toolbox import ThreadLimitedConfig, TrainingConfig
+from ._toolbox import ConvNetFields, NetworkFields, ThreadLimitedConfig, TrainingConfig
 
 __all__ = [
     "BookExperiment",
     "Claim",
     "ClaimFailure",
+    "ConvNetFields",
     "book_config",
     "book_experiments",
     "check_claims",
@@ -35,6 +36,7 @@ __all__ = [
     "ExperimentConfig",
     "ExperimentData",
     "ExperimentResult",
+    "NetworkFields",
     "ThreadLimitedConfig",
     "TrainingConfig",
     "current_scale",

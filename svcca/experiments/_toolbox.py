@@ -8,6 +8,9 @@ A toolbox, not a template: each experiment keeps its own loop and calls these pi
   training settings, device, data folder), validated once, with the steps they share as
   methods: :meth:`~TrainingConfig.load_data`, :meth:`~TrainingConfig.augmentation`,
   :meth:`~TrainingConfig.build_model` and :meth:`~TrainingConfig.fit`;
+- :class:`ConvNetFields` and :class:`NetworkFields`: the network fields several experiments
+  share (``arch`` and ``width`` of a conv net; ``model`` and the MLP's ``hidden`` too),
+  documented once;
 - for experiments that compare networks over a probe set (generalization, width):
   :data:`DEFAULT_MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
   :func:`similarity_grid`.
@@ -30,6 +33,8 @@ from ._cache import ExperimentConfig
 
 __all__ = [
     "DEFAULT_MEASURES",
+    "ConvNetFields",
+    "NetworkFields",
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
@@ -310,6 +315,62 @@ class TrainingConfig(ThreadLimitedConfig):
             progress=progress,
             **options,
         )
+
+
+@dataclass(frozen=True)
+class ConvNetFields:
+    """The conv net of an experiment: its architecture and width, a base of configs.
+
+    Parameters
+    ----------
+    arch : str, default "six"
+        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`
+        (``"tiny10"`` is Kornblith et al.'s Tiny-10); :meth:`TrainingConfig.model_spec` builds it.
+    width : float, default 1.0
+        Channel multiplier of the conv net.
+
+    Notes
+    -----
+    A config lists it before :class:`TrainingConfig` among its bases and redeclares a field
+    to change its default; its docstring names the fields and its defaults. The cache key
+    holds them by name, as if the config declared them.
+
+    Examples
+    --------
+    >>> from svcca.experiments import ConvNetFields
+    >>> from svcca.experiments.conv_pair import ConvPairConfig
+    >>> issubclass(ConvPairConfig, ConvNetFields), ConvPairConfig().arch
+    (True, 'pilot5')
+    """
+
+    arch: str = "six"
+    width: float = 1.0
+
+
+@dataclass(frozen=True)
+class NetworkFields(ConvNetFields):
+    """The network of an experiment that trains an MLP or a conv net, a base of configs.
+
+    Parameters
+    ----------
+    model : {"mlp", "conv"}, default "mlp"
+        An :class:`~svcca.nn.models.MLP` of ``hidden`` widths over the flattened images, or a
+        :class:`~svcca.nn.models.ConvNet` of ``arch`` at channel multiplier ``width``.
+    hidden : tuple of int, default (128, 128, 128)
+        Hidden widths of the MLP.
+    arch, width
+        See :class:`ConvNetFields`.
+
+    Examples
+    --------
+    >>> from svcca.experiments import NetworkFields
+    >>> from svcca.experiments.seed_pair import SeedPairConfig
+    >>> issubclass(SeedPairConfig, NetworkFields), SeedPairConfig().model
+    (True, 'mlp')
+    """
+
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (128, 128, 128)
 
 
 def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:

@@ -45,7 +45,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentData, stored
-from ._toolbox import TrainingConfig, check_seeds
+from ._toolbox import ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
@@ -60,15 +60,13 @@ _RESIZE_ROUTES = {
 
 
 @dataclass(frozen=True)
-class ConvPairConfig(TrainingConfig):
+class ConvPairConfig(ConvNetFields, TrainingConfig):
     """Train conv nets from several seeds and record their conv layers, trained and untrained.
 
     Parameters
     ----------
-    arch : str, default "pilot5"
-        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`.
-    width : float, default 1.0
-        Channel multiplier.
+    arch, width
+        The conv net: see :class:`~svcca.experiments.ConvNetFields`; here ``arch="pilot5"``.
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order); at least two. The chapter
         shows the first pair; its claims hold for every pair.
@@ -97,7 +95,6 @@ class ConvPairConfig(TrainingConfig):
     schema_version: ClassVar[int] = 2
 
     arch: str = "pilot5"
-    width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 10
     batch_size: int = 64

@@ -65,6 +65,7 @@ import numpy as np
 from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
+    NetworkFields,
     TrainingConfig,
     check_comparison,
     probe_inputs,
@@ -89,18 +90,14 @@ KINDS = ("GG", "MM", "GM")
 
 
 @dataclass(frozen=True)
-class GeneralizationConfig(TrainingConfig):
+class GeneralizationConfig(NetworkFields, TrainingConfig):
     """Train generalizing and memorizing networks; compare every pair, layer by layer.
 
     Parameters
     ----------
-    model : {"mlp", "conv"}, default "mlp"
-    hidden : tuple of int, default (256, 256, 256)
-        Hidden widths of the MLP.
-    arch : str, default "tiny10"
-        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
-    width : float, default 1.0
-        Channel multiplier of the conv net.
+    model, hidden, arch, width
+        The network: see :class:`~svcca.experiments.NetworkFields` (default an MLP of
+        ``hidden=(256, 256, 256)``; ``arch="tiny10"``).
     n_networks : int, default 5
         Networks per group (``K``); at least 2.
     epochs : int, default 300
@@ -133,10 +130,8 @@ class GeneralizationConfig(TrainingConfig):
     experiment: ClassVar[str] = "generalization"
     schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
-    model: str = "mlp"
     hidden: tuple[int, ...] = (256, 256, 256)
     arch: str = "tiny10"
-    width: float = 1.0
     n_networks: int = 5
     epochs: int = 300
     target_train_accuracy: float = 1.0

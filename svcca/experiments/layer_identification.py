@@ -63,7 +63,7 @@ import numpy as np
 from .._measures import MEASURES as REGISTERED
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
-from ._toolbox import TrainingConfig, check_seeds
+from ._toolbox import ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -110,16 +110,13 @@ _PWCCA_SIDES = ("x", "y", "smaller", "symmetric")
 
 
 @dataclass(frozen=True)
-class LayerIdentificationConfig(TrainingConfig):
+class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
     """Train networks from several seeds and test whether each measure finds corresponding layers.
 
     Parameters
     ----------
-    arch : str, default "six"
-        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`
-        (``"tiny10"`` is Kornblith et al.'s Tiny-10).
-    width : float, default 1.0
-        Channel multiplier.
+    arch, width
+        The conv net: see :class:`~svcca.experiments.ConvNetFields` (default ``"six"`` at width 1).
     seeds : tuple of int, default (0, 1, 2, 3, 4)
         One network per seed (initialisation, data order and augmentation); at least two.
     augment_shift : int, default 2
@@ -165,8 +162,6 @@ class LayerIdentificationConfig(TrainingConfig):
     schema_version: ClassVar[int] = 2  # 2: the sample-size check (``check_pool``)
 
     image_size: int = 16
-    arch: str = "six"
-    width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     epochs: int = 20
     batch_size: int = 64

@@ -82,7 +82,7 @@ from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
 from ._cache import SCALES, ExperimentData, ExperimentResult, arrays_and_config, current_scale, stored
 from ._claims import Claim, claim_details
-from ._toolbox import TrainingConfig, check_seeds
+from ._toolbox import ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
     "DATASETS",
@@ -133,7 +133,7 @@ def plain_arch(blocks: int, widths: Sequence[int]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class DynamicsTrainingConfig(TrainingConfig):
+class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
     """The network, data and training of learning dynamics, shared by freeze training.
 
     Parameters
@@ -142,10 +142,8 @@ class DynamicsTrainingConfig(TrainingConfig):
     dataset : str, default "digits"
         ``"digits"`` or ``"cifar10"`` for image models and the MLP; ``"stdlib"`` (the offline corpus of
         :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
-    arch : str, default "pilot5"
-        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
-    width : float, default 1.0
-        Channel multiplier of the conv net.
+    arch, width
+        The conv net: see :class:`~svcca.experiments.ConvNetFields`; here ``arch="pilot5"``.
     blocks : int, default 1
         Residual blocks per stage of the ResNet.
     widths : (int, int, int), default (16, 32, 64)
@@ -201,7 +199,6 @@ class DynamicsTrainingConfig(TrainingConfig):
 
     model: str = "conv"
     arch: str = "pilot5"
-    width: float = 1.0
     blocks: int = 1
     widths: tuple[int, int, int] = (16, 32, 64)
     embedding_dim: int = 32

@@ -49,7 +49,7 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import ExperimentData, stored
-from ._toolbox import TrainingConfig, check_seeds, probe_inputs
+from ._toolbox import NetworkFields, TrainingConfig, check_seeds, probe_inputs
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -71,18 +71,14 @@ _SEP = "__"
 
 
 @dataclass(frozen=True)
-class SeedPairConfig(TrainingConfig):
+class SeedPairConfig(NetworkFields, TrainingConfig):
     """Train networks from several seeds; record every layer, trained and untrained.
 
     Parameters
     ----------
-    model : {"mlp", "conv"}, default "mlp"
-    hidden : tuple of int, default (128, 128, 128)
-        Hidden widths of the MLP.
-    arch : str, default "six"
-        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
-    width : float, default 1.0
-        Channel multiplier of the conv net.
+    model, hidden, arch, width
+        The network: see :class:`~svcca.experiments.NetworkFields` (default an MLP of
+        ``hidden=(128, 128, 128)``; ``arch="six"``).
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order); at least two.
     augment_shift : int, default 0
@@ -120,10 +116,6 @@ class SeedPairConfig(TrainingConfig):
     experiment: ClassVar[str] = "seed_pair"
     schema_version: ClassVar[int] = 2
 
-    model: str = "mlp"
-    hidden: tuple[int, ...] = (128, 128, 128)
-    arch: str = "six"
-    width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 20
     augment_shift: int = 0
