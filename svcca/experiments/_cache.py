@@ -146,8 +146,9 @@ class ExperimentConfig:
 
     Subclasses set ``experiment`` (a short name) and ``schema_version`` (bump it when the
     meaning of the stored arrays changes, so old caches are rebuilt), declare their fields
-    (with a ``seed``), implement :meth:`run`, and provide presets through
-    :meth:`for_scale`.
+    (with a ``seed``), implement :meth:`run`, and provide presets for :meth:`for_scale` as
+    classmethods ``preset_tiny``, ``preset_full`` (and ``preset_default`` where the
+    ``default`` preset is not the config's defaults).
 
     Examples
     --------
@@ -167,7 +168,10 @@ class ExperimentConfig:
 
     @classmethod
     def for_scale(cls, scale: str | None = None, **overrides: Any) -> ExperimentConfig:
-        """Return the preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``)."""
+        """Return the preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``).
+
+        The preset is the class's ``preset_<scale>()``, or its defaults where it has none.
+        """
         scale = current_scale() if scale is None else scale
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")

@@ -251,11 +251,6 @@ class ClassSensitivityConfig(TrainingConfig):
         )
 
     @classmethod
-    def preset_default(cls) -> ClassSensitivityConfig:
-        """Three ResNet-14s (widths 8/16/32) on 16x16 digits, 10 epochs; flattened layers, 500 test images."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> ClassSensitivityConfig:
         """Pretrained torchvision ResNet-50 on the ImageNet subset of the SVCCA paper (GPU), pooled to 7x7."""
         return cls(

@@ -121,11 +121,6 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
         return cls(width=0.25, epochs=1, n_eval=40, seeds=(0, 1))
 
     @classmethod
-    def preset_default(cls) -> ConvPairConfig:
-        """Three pilot5 conv nets on the 8x8 digits, 10 epochs, all 500 test images."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> ConvPairConfig:
         """Two pilot5 conv nets on CIFAR-10 (32x32), random shifts, 250 test images (GPU)."""
         return cls(

@@ -159,11 +159,6 @@ class GeneralizationConfig(NetworkFields, TrainingConfig):
         return cls(hidden=(32, 32), n_networks=3, epochs=4, n_train=300, eval_shift=0, n_eval=100)
 
     @classmethod
-    def preset_default(cls) -> GeneralizationConfig:
-        """5 + 5 MLPs 3 x 256 on the 8x8 digits to 100% training accuracy; 4500-image probe."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> GeneralizationConfig:
         """5 + 5 Tiny-10 conv nets (4x width) on CIFAR-10 to 99% training accuracy (GPU).
 

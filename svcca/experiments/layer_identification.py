@@ -202,11 +202,6 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
         return cls(image_size=8, seeds=(0, 1, 2), width=0.5, epochs=2, n_eval=200)
 
     @classmethod
-    def preset_default(cls) -> LayerIdentificationConfig:
-        """Five "six" nets on 16x16 digits with +-2 px shifts, 20 epochs; GAP over the test set."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> LayerIdentificationConfig:
         """Ten Tiny-10 nets on CIFAR-10 (GPU), nine layers pooled to 4x4, 10000 training images."""
         return cls(

@@ -165,11 +165,6 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
             conv_epochs=1,
         )
 
-    @classmethod
-    def preset_default(cls) -> OpenQuestionsConfig:
-        """Three seeds, the chapter's settings (about a minute on one CPU thread)."""
-        return cls()
-
     def describe(self) -> str:
         """One line saying what ran.
 

@@ -180,11 +180,6 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
         )
 
     @classmethod
-    def preset_default(cls) -> PWCCANoiseConfig:
-        """Use the book's seed-pair networks (3 x 128 MLPs on the digits) and three synthetic draws."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> PWCCANoiseConfig:
         """Use the ``full`` seed-pair conv nets on CIFAR-10 (positions as datapoints)."""
         return cls(networks=_seed_pair("full"))

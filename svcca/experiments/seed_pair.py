@@ -148,11 +148,6 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
         return cls(hidden=(32, 32), seeds=(0, 1), epochs=3, n_eval=100, n_fit=200, ks=(1, 4, 16, 32))
 
     @classmethod
-    def preset_default(cls) -> SeedPairConfig:
-        """Three 3 x 128 MLPs on the 8x8 digits, evaluated on 4500 shifted test images."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> SeedPairConfig:
         """Three Tiny-10 conv nets (width 2) on CIFAR-10, positions as datapoints (GPU)."""
         return cls(

@@ -146,11 +146,6 @@ class WidthConfig(TrainingConfig):
         return cls(depth=2, widths=(8, 16), seeds=(0, 1), epochs=2, n_train=300, eval_shift=0, n_eval=100)
 
     @classmethod
-    def preset_default(cls) -> WidthConfig:
-        """MLPs 3 x w, w = 32 ... 512, 3 seeds, 30 epochs on the digits; 4500-image probe."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> WidthConfig:
         """Tiny-10 conv nets on CIFAR-10, channel multipliers 0.25 ... 4, 3 seeds (GPU)."""
         return cls(
