@@ -11,6 +11,9 @@ A toolbox, not a template: each experiment keeps its own loop and calls these pi
 - :class:`ConvNetFields` and :class:`NetworkFields`: the network fields several experiments
   share (``arch`` and ``width`` of a conv net; ``model`` and the MLP's ``hidden`` too),
   documented once;
+- :class:`SeedNetworksData`: the typed data of networks trained from several seeds whose
+  layers were recorded trained and at initialisation (conv pair, seed pair), with
+  :func:`network_key` naming their arrays;
 - for experiments that compare networks over a probe set (generalization, width):
   :data:`DEFAULT_MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
   :func:`similarity_grid`.
@@ -21,6 +24,7 @@ An experiment may redeclare a field to change its default; the cache key is the 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,16 +33,19 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int, check_option
-from ._cache import ExperimentConfig
+from ._cache import ExperimentConfig, ExperimentData, stored
 
 __all__ = [
     "DEFAULT_MEASURES",
     "ConvNetFields",
     "NetworkFields",
+    "STATES",
+    "SeedNetworksData",
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
     "check_seeds",
+    "network_key",
     "probe_inputs",
     "record_layer",
     "similarity_grid",
@@ -48,6 +55,9 @@ __all__ = [
 #: :data:`svcca.MEASURES` can be asked for (PWCCA is the symmetric average of the two sides,
 #: SVCCA keeps ``keep`` of the variance).
 DEFAULT_MEASURES = ("pwcca", "cca", "svcca", "cka")
+
+#: The states a network is recorded in: trained, and the same network before training.
+STATES = ("trained", "init")
 
 
 @dataclass(frozen=True)
@@ -410,6 +420,97 @@ def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
     ):
         raise ValueError(f"seeds must be at least {minimum} distinct ints; got {seeds!r}")
     return tuple(int(v) for v in values)
+
+
+# --------------------------------------------------------------------------- networks of several seeds
+
+
+def network_key(state: str, seed: int, layer: str = "") -> str:
+    """Name of the stored activations of ``layer`` of network ``seed`` in ``state``.
+
+    ``state`` is one of :data:`STATES`, or ``"weights"`` with no layer: the prefix of the
+    network's stored weights (:func:`svcca.nn.state_arrays`).
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import network_key
+    >>> network_key("init", 3, "conv2"), network_key("weights", 0)
+    ('init__s3__conv2', 'weights__s0__')
+    """
+    return "__".join((state, f"s{int(seed)}", layer))
+
+
+@dataclass(frozen=True, eq=False)
+class SeedNetworksData(ExperimentData):
+    """Typed data of networks trained from several seeds, each layer recorded trained and untrained.
+
+    The activations are stored under :func:`network_key` names, the trained weights under
+    ``network_key("weights", seed)``.
+
+    Attributes
+    ----------
+    layers : tuple of str
+        Recorded layers, input side first.
+    seeds : tuple of int
+    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
+        Test accuracy of each trained network and of its untrained twin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments._toolbox import SeedNetworksData
+    >>> arrays = {"trained__s0__fc1": np.ones((4, 2)), "trained__s1__fc1": np.zeros((4, 2))}
+    >>> data = SeedNetworksData(None, arrays, ("fc1",), (0, 1), np.ones(2), np.zeros(2))
+    >>> data.pairs(), data.acts("fc1", seed=1).shape, data.has_init
+    ([(0, 1)], (4, 2), False)
+    """
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    seeds: tuple[int, ...] = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    init_accuracy: np.ndarray = field(metadata=stored())
+
+    @property
+    def has_init(self) -> bool:
+        """Whether the untrained networks were recorded."""
+        return network_key("init", self.seeds[0], self.layers[0]) in self.arrays
+
+    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
+        """Activations of ``layer`` of network ``seed`` (default the first), samples first, float64.
+
+        ``state`` is ``"trained"`` or ``"init"`` (the same network before training).
+        """
+        check_option(state, "state", STATES)
+        seed = self.seeds[0] if seed is None else int(seed)
+        key = network_key(state, seed, layer)
+        if key not in self.arrays:
+            raise KeyError(
+                f"no activations for layer={layer!r}, seed={seed}, state={state!r}; layers {self.layers}, "
+                f"seeds {self.seeds}, init recorded: {self.has_init}"
+            )
+        return np.asarray(self.arrays[key], dtype=np.float64)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """Every pair of distinct seeds, in order."""
+        return list(itertools.combinations(self.seeds, 2))
+
+    def network(self, seed: int | None = None, state: str = "trained") -> Any:
+        """Rebuild network ``seed`` (default the first), trained or as initialised, in eval mode."""
+        from ..nn import load_state_arrays
+
+        check_option(state, "state", STATES)
+        seed = self.seeds[0] if seed is None else int(seed)
+        if seed not in self.seeds:
+            raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
+        net = self._build_network(seed)
+        if state == "trained":
+            load_state_arrays(net, self.arrays, network_key("weights", seed))
+        return net.eval()
+
+    def _build_network(self, seed: int) -> Any:
+        """Return a fresh network of ``seed`` as the config builds it, on the CPU."""
+        cfg = self.config
+        return cfg.build_model(cfg.load_data(), seed, device="cpu")
 
 
 # --------------------------------------------------------------------------- comparing networks

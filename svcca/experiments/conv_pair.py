@@ -44,13 +44,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentData, stored
-from ._toolbox import ConvNetFields, TrainingConfig, check_seeds
+from ._cache import stored
+from ._toolbox import ConvNetFields, SeedNetworksData, TrainingConfig, check_seeds, network_key
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
-_SEP = "__"
-_STATES = ("trained", "init")
 #: The three ways chapter 2 matches a fine grid with a coarse one: (grid, mode) of make_comparable.
 _RESIZE_ROUTES = {
     "resize_area": ("smaller", "area"),
@@ -156,8 +154,8 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
             for state, model in states:
                 acts = record(model, x_eval, layers, batch_size=250)
                 for layer in layers:
-                    out[_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
-            out.update(state_arrays(net, _key("weights", seed, "")))
+                    out[network_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
+            out.update(state_arrays(net, network_key("weights", seed)))
         out["layers"] = np.array(layers)
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
@@ -170,10 +168,6 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _key(state: str, seed: int, layer: str) -> str:
-    return _SEP.join((state, f"s{int(seed)}", layer))
 
 
 # --------------------------------------------------------------------------- claims
@@ -351,8 +345,11 @@ def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
 
 
 @dataclass(frozen=True, eq=False)
-class ConvPairData(ExperimentData):
+class ConvPairData(SeedNetworksData):
     """Named access to a conv-pair result (see :func:`unpack`).
+
+    ``acts(layer, seed, state)`` gives a conv layer whole, ``(n_eval, height, width,
+    channels)``; ``network(seed, state)`` rebuilds a network.
 
     Attributes
     ----------
@@ -372,50 +369,19 @@ class ConvPairData(ExperimentData):
 
     config_class = ConvPairConfig
 
-    layers: tuple[str, ...] = field(metadata=stored())
-    seeds: tuple[int, ...] = field(metadata=stored())
-    test_accuracy: np.ndarray = field(metadata=stored())
-    init_accuracy: np.ndarray = field(metadata=stored())
     images: np.ndarray = field(metadata=stored("eval_images"))
     labels: np.ndarray = field(metadata=stored("eval_labels"))
     dataset: str = field(metadata=stored())
     n_classes: int = field(metadata=stored())
 
-    @property
-    def has_init(self) -> bool:
-        """Whether the untrained networks were recorded."""
-        return _key("init", self.seeds[0], self.layers[0]) in self.arrays
-
-    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
-        """Activations of ``layer`` of network ``seed`` (default the first), float64.
-
-        Shape ``(n_eval, height, width, channels)``; ``state`` is ``"trained"`` or
-        ``"init"`` (the same network before training).
-        """
-        if state not in _STATES:
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        seed = self.seeds[0] if seed is None else int(seed)
-        key = _key(state, seed, layer)
-        if key not in self.arrays:
-            raise KeyError(
-                f"no activations for layer={layer!r}, seed={seed}, state={state!r}; layers {self.layers}, "
-                f"seeds {self.seeds}, init recorded: {self.has_init}"
-            )
-        return np.asarray(self.arrays[key], dtype=np.float64)
-
     def grid(self, layer: str) -> tuple[int, int]:
         """``(height, width)`` of ``layer``'s spatial grid."""
-        shape = self.arrays[_key("trained", self.seeds[0], layer)].shape
+        shape = self.arrays[network_key("trained", self.seeds[0], layer)].shape
         return int(shape[1]), int(shape[2])
 
     def channels(self, layer: str) -> int:
         """Return the number of channels of ``layer``."""
-        return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[3])
-
-    def pairs(self) -> list[tuple[int, int]]:
-        """Every pair of distinct seeds, in order."""
-        s = self.seeds
-        return [(s[i], s[j]) for i in range(len(s)) for j in range(i + 1, len(s))]
+        return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[3])
 
     def measurements(self) -> dict[str, np.ndarray]:
         """Return the numbers chapter 2's claims rest on, for every network and every pair.
@@ -501,21 +467,12 @@ class ConvPairData(ExperimentData):
         """Chapter 2's claims about the trained conv nets (see :meth:`ConvPairConfig.claims`)."""
         return _claims(self, self.measurements())
 
-    def network(self, seed: int | None = None, state: str = "trained") -> Any:
-        """Rebuild network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        from ..nn import load_state_arrays
+    def _build_network(self, seed: int) -> Any:
+        """Return a fresh conv net of ``seed`` of the config's ``arch`` and ``width`` (no data loaded)."""
         from ..nn.models import ConvNet
 
-        if state not in _STATES:
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        seed = self.seeds[0] if seed is None else int(seed)
-        if seed not in self.seeds:
-            raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
         cfg = self.config
-        net = ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
-        if state == "trained":
-            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
-        return net.eval()
+        return ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
 
 
 #: Named access to the arrays of a conv-pair run: :meth:`ConvPairData.from_result`.

@@ -48,8 +48,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentData, stored
-from ._toolbox import NetworkFields, TrainingConfig, check_seeds, probe_inputs
+from ._cache import stored
+from ._toolbox import NetworkFields, SeedNetworksData, TrainingConfig, check_seeds, network_key, probe_inputs
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -195,14 +195,14 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
             for state, model in (("trained", net), ("init", init)):
                 acts, rows = _collect(model, eval_x, self, tag=0)
                 for layer, a in acts.items():
-                    out[_key(state, seed, layer)] = a
-            out.update(state_arrays(net, _key("weights", seed, "")))
+                    out[network_key(state, seed, layer)] = a
+            out.update(state_arrays(net, network_key("weights", seed)))
         layers = tuple(acts)
         for layer in layers:
             out[_SEP.join(("rows", layer))] = rows[layer]
         out["layers"] = np.array(layers)
         out["layer_widths"] = np.array(
-            [out[_key("trained", self.seeds[0], layer)].shape[1] for layer in layers]
+            [out[network_key("trained", self.seeds[0], layer)].shape[1] for layer in layers]
         )
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
@@ -217,11 +217,6 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _key(*parts: Any) -> str:
-    a, seed, rest = parts
-    return _SEP.join((a, f"s{int(seed)}", rest))
 
 
 class _Sink:
@@ -462,8 +457,12 @@ def _intrinsic_dimensionality(
 
 
 @dataclass(frozen=True, eq=False)
-class SeedPairData(ExperimentData):
+class SeedPairData(SeedNetworksData):
     """Named access to a seed-pair result (see :func:`unpack`).
+
+    ``acts(layer, seed, state)`` gives a layer samples first: dense layers one row per
+    evaluation image, conv layers one row per sampled position (:meth:`rows` gives each
+    row's image); ``network(seed, state)`` rebuilds a network.
 
     Attributes
     ----------
@@ -483,10 +482,6 @@ class SeedPairData(ExperimentData):
 
     config_class = SeedPairConfig
 
-    layers: tuple[str, ...] = field(metadata=stored())
-    seeds: tuple[int, ...] = field(metadata=stored())
-    test_accuracy: np.ndarray = field(metadata=stored())
-    init_accuracy: np.ndarray = field(metadata=stored())
     labels: np.ndarray = field(metadata=stored("eval_labels"))
     shifts: np.ndarray = field(metadata=stored("eval_shifts"))
     n_classes: int = field(metadata=stored())
@@ -495,23 +490,6 @@ class SeedPairData(ExperimentData):
     def chance(self) -> float:
         """Chance accuracy, ``1 / n_classes``."""
         return 1.0 / self.n_classes
-
-    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
-        """Activations of ``layer`` of the network ``seed`` (default the first), samples first.
-
-        ``state`` is ``"trained"`` or ``"init"`` (the same network before training). Dense
-        layers have one row per evaluation image; conv layers one row per sampled position
-        (:meth:`rows` gives each row's image). float64.
-        """
-        if state not in ("trained", "init"):
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        seed = self.seeds[0] if seed is None else int(seed)
-        key = _key(state, seed, layer)
-        if key not in self.arrays:
-            raise KeyError(
-                f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}"
-            )
-        return np.asarray(self.arrays[key], dtype=np.float64)
 
     def rows(self, layer: str) -> np.ndarray:
         """Index of the evaluation image of each row of ``layer``'s activations."""
@@ -539,25 +517,7 @@ class SeedPairData(ExperimentData):
 
     def width(self, layer: str) -> int:
         """Number of units (channels) of ``layer``."""
-        return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[1])
-
-    def pairs(self) -> list[tuple[int, int]]:
-        """Every pair of distinct seeds, in order."""
-        s = self.seeds
-        return [(s[i], s[j]) for i in range(len(s)) for j in range(i + 1, len(s))]
-
-    def network(self, seed: int | None = None, state: str = "trained") -> Any:
-        """Rebuild the network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        from ..nn import load_state_arrays
-
-        seed = self.seeds[0] if seed is None else int(seed)
-        cfg = self.config
-        net = cfg.build_model(cfg.load_data(), seed, device="cpu")
-        if state == "trained":
-            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
-        elif state != "init":
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        return net.eval()
+        return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[1])
 
     def inputs(self) -> tuple[Any, Any]:
         """``(fit_images, test_set)``: the training images the projection directions were

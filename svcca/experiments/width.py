@@ -52,10 +52,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
+    STATES,
     TrainingConfig,
     check_comparison,
     check_seeds,
@@ -65,9 +66,6 @@ from ._toolbox import (
 )
 
 __all__ = ["STATES", "WidthConfig", "WidthData", "unpack"]
-
-#: The trained networks, and the same networks before training.
-STATES = ("trained", "init")
 
 
 @dataclass(frozen=True)
@@ -334,8 +332,7 @@ class WidthData(ExperimentData):
         ``state`` is ``"trained"`` or ``"init"``; ``layer`` defaults to the last compared
         layer (the last hidden layer).
         """
-        if state not in STATES:
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
+        check_option(state, "state", STATES)
         if measure not in self.measures:
             raise KeyError(f"unknown measure {measure!r}; measures: {self.measures}")
         layer = self.layers[-1] if layer is None else layer
