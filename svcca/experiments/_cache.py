@@ -382,9 +382,10 @@ class ExperimentData:
     Parameters
     ----------
     config : ExperimentConfig
-        The config of the run.
+        The config of the run, an instance of ``config_class``.
     arrays : dict of str -> numpy.ndarray
-        The result's arrays; ``data[name]`` is one of them as a numpy array.
+        The result's arrays (of every seed, where a data object is one seed's run);
+        ``data[name]`` is one of them as a numpy array.
 
     Examples
     --------

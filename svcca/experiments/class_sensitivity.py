@@ -893,12 +893,10 @@ def _network(cfg: ClassSensitivityConfig, seed: int, data: Any, progress: bool) 
 
 @dataclass(frozen=True, eq=False)
 class ClassSensitivityData(ExperimentData):
-    """Named access to a class-sensitivity result (see :func:`unpack`).
+    """How well each layer of every network predicts each class, through depth.
 
     Attributes
     ----------
-    config : ClassSensitivityConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         ``"input"`` (the pixels, depth 0), then the network's layers, input side first (the
         logits excluded).

@@ -346,15 +346,13 @@ def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
 
 @dataclass(frozen=True, eq=False)
 class ConvPairData(SeedNetworksData):
-    """Named access to a conv-pair result (see :func:`unpack`).
+    """The conv layers of networks of several seeds, recorded whole, trained and untrained.
 
     ``acts(layer, seed, state)`` gives a conv layer whole, ``(n_eval, height, width,
     channels)``; ``network(seed, state)`` rebuilds a network.
 
     Attributes
     ----------
-    config : ConvPairConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         Recorded conv layers, input side first.
     seeds : tuple of int

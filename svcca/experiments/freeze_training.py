@@ -354,12 +354,10 @@ def _network_fields(cfg: DynamicsTrainingConfig) -> dict[str, Any]:
 
 @dataclass(frozen=True, eq=False)
 class FreezeTrainingData(ExperimentData):
-    """Named access to a freeze-training result (see :func:`unpack`).
+    """Accuracy and compute of every seed's normal, frozen and control runs.
 
     Attributes
     ----------
-    config : FreezeTrainingConfig
-    arrays : dict of str -> numpy.ndarray
     seeds : tuple of int
     frozen_layers : tuple of str
         The layers frozen, input side first.

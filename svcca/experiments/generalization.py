@@ -484,12 +484,10 @@ def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class GeneralizationData(ExperimentData):
-    """Named access to a generalization result (see :func:`unpack`).
+    """Generalizing and memorizing networks, every pair compared layer by layer.
 
     Attributes
     ----------
-    config : GeneralizationConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         Recorded layers, input side first (the last is the logits).
     measures : tuple of str

@@ -435,12 +435,10 @@ class JackknifeResult:
 
 @dataclass(frozen=True, eq=False)
 class LayerIdentificationData(ExperimentData):
-    """Named access to a layer-identification result (see :func:`unpack`).
+    """Every layer of every network against every other, and the layers each measure identifies.
 
     Attributes
     ----------
-    config : LayerIdentificationConfig
-    arrays : dict of str -> numpy.ndarray
     measures : tuple of str
         Measures computed, in :data:`svcca.MEASURES` names.
     layers : tuple of str

@@ -901,13 +901,10 @@ def _measure(
 
 @dataclass(frozen=True, eq=False)
 class LearningDynamicsData(ExperimentData):
-    """Named access to a learning-dynamics result (see :func:`unpack`).
+    """One seed's training run: each layer's similarity with its final state, snapshot by snapshot.
 
     Attributes
     ----------
-    config : LearningDynamicsConfig
-    arrays : dict of str -> numpy.ndarray
-        The arrays of every seed's run.
     seed : int
         The seed of this run.
     layers : tuple of str

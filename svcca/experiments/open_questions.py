@@ -451,12 +451,10 @@ def _checkpointed_run(
 
 @dataclass(frozen=True, eq=False)
 class OpenQuestionsData(ExperimentData):
-    """Named access to an open-questions result (see :func:`unpack`).
+    """The measurements of chapter 9's starting points, one row per seed.
 
     Attributes
     ----------
-    config : OpenQuestionsConfig
-    arrays : dict of str -> numpy.ndarray
     seeds : tuple of int
 
     Notes

@@ -403,12 +403,10 @@ def _int_pairs(pairs: np.ndarray) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True, eq=False)
 class PWCCANoiseData(ExperimentData):
-    """Named access to a PWCCA-noise result (see :func:`unpack`).
+    """Mean CCA and PWCCA as noise directions are added to one side, synthetic and in trained networks.
 
     Attributes
     ----------
-    config : PWCCANoiseConfig
-    arrays : dict of str -> numpy.ndarray
     synthetic_dims : numpy.ndarray of shape (n_k,)
         Noise neurons appended in the synthetic draws.
     layers : tuple of str

@@ -458,7 +458,7 @@ def _intrinsic_dimensionality(
 
 @dataclass(frozen=True, eq=False)
 class SeedPairData(SeedNetworksData):
-    """Named access to a seed-pair result (see :func:`unpack`).
+    """Every layer of networks of several seeds, trained and untrained, and their projections.
 
     ``acts(layer, seed, state)`` gives a layer samples first: dense layers one row per
     evaluation image, conv layers one row per sampled position (:meth:`rows` gives each
@@ -466,8 +466,6 @@ class SeedPairData(SeedNetworksData):
 
     Attributes
     ----------
-    config : SeedPairConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         Recorded layers, input side first (the last is the logits).
     seeds : tuple of int

@@ -292,12 +292,10 @@ class WidthConfig(TrainingConfig):
 
 @dataclass(frozen=True, eq=False)
 class WidthData(ExperimentData):
-    """Named access to a width result (see :func:`unpack`).
+    """Similarity across seeds at every width, trained and untrained, with its controls.
 
     Attributes
     ----------
-    config : WidthConfig
-    arrays : dict of str -> numpy.ndarray
     widths : numpy.ndarray of shape (n_widths,)
     seeds : tuple of int
     layers : tuple of str
