@@ -286,13 +286,12 @@ class ExperimentResult:
 
         Examples
         --------
-        >>> import tempfile
-        >>> from svcca.experiments import run_or_load
-        >>> from svcca.experiments.conv_pair import ConvPairConfig
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     data = run_or_load(ConvPairConfig.for_scale("tiny"), folder).data
+        >>> import numpy as np
+        >>> from svcca.experiments import ExperimentResult
+        >>> from svcca.experiments.open_questions import OpenQuestionsConfig
+        >>> data = ExperimentResult(OpenQuestionsConfig(), {"seeds": np.array([0, 1])}).data
         >>> type(data).__name__, data.seeds
-        ('ConvPairData', (0, 1))
+        ('OpenQuestionsData', (0, 1))
         """
         return self.config.unpack(self)
 

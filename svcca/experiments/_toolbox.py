@@ -36,6 +36,7 @@ from .._validation import check_int, check_option
 from ._cache import ExperimentConfig, ExperimentData, stored
 
 __all__ = [
+    "CIFAR10_TRAINING",
     "DEFAULT_MEASURES",
     "ConvNetFields",
     "NetworkFields",
@@ -58,6 +59,17 @@ DEFAULT_MEASURES = ("pwcca", "cca", "svcca", "cka")
 
 #: The states a network is recorded in: trained, and the same network before training.
 STATES = ("trained", "init")
+
+#: How the ``full`` presets train on CIFAR-10: 30 epochs of batches of 128 with random shifts of
+#: up to 2 pixels, on the GPU where there is one, without a thread limit.
+CIFAR10_TRAINING: dict[str, Any] = {
+    "dataset": "cifar10",
+    "epochs": 30,
+    "batch_size": 128,
+    "augment_shift": 2,
+    "device": "auto",
+    "num_threads": None,
+}
 
 
 @dataclass(frozen=True)
@@ -373,10 +385,12 @@ class NetworkFields(ConvNetFields):
 
     Examples
     --------
-    >>> from svcca.experiments import NetworkFields
-    >>> from svcca.experiments.seed_pair import SeedPairConfig
-    >>> issubclass(SeedPairConfig, NetworkFields), SeedPairConfig().model
-    (True, 'mlp')
+    The generalization experiment keeps the fields with wider MLPs and Tiny-10 conv nets:
+
+    >>> from svcca.experiments.generalization import GeneralizationConfig
+    >>> cfg = GeneralizationConfig()
+    >>> cfg.model, cfg.hidden, cfg.arch, cfg.width
+    ('mlp', (256, 256, 256), 'tiny10', 1.0)
     """
 
     model: str = "mlp"

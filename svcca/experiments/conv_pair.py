@@ -45,7 +45,14 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import stored
-from ._toolbox import ConvNetFields, SeedNetworksData, TrainingConfig, check_seeds, network_key
+from ._toolbox import (
+    CIFAR10_TRAINING,
+    ConvNetFields,
+    SeedNetworksData,
+    TrainingConfig,
+    check_seeds,
+    network_key,
+)
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
@@ -121,15 +128,7 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
     @classmethod
     def preset_full(cls) -> ConvPairConfig:
         """Two pilot5 conv nets on CIFAR-10 (32x32), random shifts, 250 test images (GPU)."""
-        return cls(
-            dataset="cifar10",
-            epochs=30,
-            batch_size=128,
-            augment_shift=2,
-            n_eval=250,
-            device="auto",
-            num_threads=None,
-        )
+        return cls(**CIFAR10_TRAINING, n_eval=250)
 
     # ---- the experiment --------------------------------------------------------------
     def _run(self, progress: bool) -> dict[str, np.ndarray]:

@@ -63,7 +63,7 @@ import numpy as np
 from .._measures import MEASURES as REGISTERED
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
-from ._toolbox import ConvNetFields, TrainingConfig, check_seeds
+from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -205,19 +205,14 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
     def preset_full(cls) -> LayerIdentificationConfig:
         """Ten Tiny-10 nets on CIFAR-10 (GPU), nine layers pooled to 4x4, 10000 training images."""
         return cls(
-            dataset="cifar10",
+            **CIFAR10_TRAINING,
             arch="tiny10",
             seeds=tuple(range(10)),
-            epochs=30,
-            batch_size=128,
-            augment_shift=2,
             eval_split="train",
             n_eval=10000,
             pool=4,
             include_pool_layer=True,
             store_activations=False,
-            device="auto",
-            num_threads=None,
             check_pool=None,
         )
 

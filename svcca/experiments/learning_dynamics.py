@@ -82,7 +82,7 @@ from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
 from ._cache import SCALES, ExperimentData, ExperimentResult, arrays_and_config, current_scale, stored
 from ._claims import Claim, claim_details
-from ._toolbox import ConvNetFields, TrainingConfig, check_seeds
+from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
     "DATASETS",
@@ -457,21 +457,12 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
                 device="auto",
                 num_threads=None,
             )
-        common = dict(
-            dataset="cifar10",
-            epochs=30,
-            batch_size=128,
-            augment_shift=2,
-            n_eval=2000,
-            positions_per_image=16,
-            device="auto",
-            num_threads=None,
-        )
+        common = dict(CIFAR10_TRAINING, n_eval=2000, positions_per_image=16)
         if model in ("resnet", "plain"):
-            return cls(model=model, blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
+            return cls(model=model, blocks=3, widths=(16, 32, 64), **common)
         if model == "mlp":
-            return cls(model="mlp", hidden=(512, 512, 512, 512), **common)  # type: ignore[arg-type]
-        return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
+            return cls(model="mlp", hidden=(512, 512, 512, 512), **common)
+        return cls(model="conv", arch="tiny10", width=2.0, **common)
 
     # ---- the experiment --------------------------------------------------------------
     def describe(self) -> str:

@@ -49,7 +49,15 @@ import numpy as np
 
 from .._validation import check_option
 from ._cache import stored
-from ._toolbox import NetworkFields, SeedNetworksData, TrainingConfig, check_seeds, network_key, probe_inputs
+from ._toolbox import (
+    CIFAR10_TRAINING,
+    NetworkFields,
+    SeedNetworksData,
+    TrainingConfig,
+    check_seeds,
+    network_key,
+    probe_inputs,
+)
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -151,20 +159,16 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
     def preset_full(cls) -> SeedPairConfig:
         """Three Tiny-10 conv nets (width 2) on CIFAR-10, positions as datapoints (GPU)."""
         return cls(
-            dataset="cifar10",
+            **CIFAR10_TRAINING,
             model="conv",
             arch="tiny10",
             width=2.0,
-            epochs=30,
-            augment_shift=2,
             probe_shift=0,
             n_eval=2000,
             positions_per_image=25,
             n_fit=5000,
             fit_shift=0,
             ks=(1, 2, 4, 8, 16, 32, 64, 128),
-            device="auto",
-            num_threads=None,
         )
 
     # ---- the experiment --------------------------------------------------------------
