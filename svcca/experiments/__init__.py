@@ -3,7 +3,9 @@
 Each module defines a frozen ``...Config`` (a subclass of :class:`ExperimentConfig`) with
 ``tiny``, ``default`` and ``full`` presets (``Config.for_scale(scale)``; the scale comes
 from ``SVCCA_SCALE`` when not given) and returns its results through :func:`run_or_load`,
-which caches them as ``.npz`` + JSON manifest.
+which caches them as ``.npz`` + JSON manifest. Its ``...Data`` class (a subclass of
+:class:`ExperimentData`) gives named access to the arrays: ``run_or_load(config).data``, or
+the module's ``unpack(result)``.
 """
 
 from ._book import BookExperiment, book_config, book_experiments

@@ -191,7 +191,8 @@ class ExperimentConfig:
             For an experiment without a typed data object.
         """
         if self.data_class is None:
-            raise NotImplementedError(f"experiment {self.experiment!r} has no typed data; read .arrays")
+            msg = f"experiment {self.experiment!r} has no typed result data; read .arrays"
+            raise NotImplementedError(msg)
         return self.data_class.from_result(result, self)
 
     def claims(self, result: ExperimentResult) -> list[Any]:
