@@ -348,15 +348,13 @@ class ConvPairData(SeedNetworksData):
     """The conv layers of networks of several seeds, recorded whole, trained and untrained.
 
     ``acts(layer, seed, state)`` gives a conv layer whole, ``(n_eval, height, width,
-    channels)``; ``network(seed, state)`` rebuilds a network.
+    channels)``; ``network(seed, state)`` rebuilds a network. ``seeds``, ``test_accuracy``
+    and ``init_accuracy`` are those of every network's seed.
 
     Attributes
     ----------
     layers : tuple of str
         Recorded conv layers, input side first.
-    seeds : tuple of int
-    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
-        Test accuracy of each trained network and of its untrained twin.
     images : numpy.ndarray of shape (n_eval, channels, height, width)
         The recorded test images, as the networks saw them (normalised).
     labels : numpy.ndarray of shape (n_eval,)

@@ -466,15 +466,13 @@ class SeedPairData(SeedNetworksData):
 
     ``acts(layer, seed, state)`` gives a layer samples first: dense layers one row per
     evaluation image, conv layers one row per sampled position (:meth:`rows` gives each
-    row's image); ``network(seed, state)`` rebuilds a network.
+    row's image); ``network(seed, state)`` rebuilds a network. ``seeds``, ``test_accuracy``
+    and ``init_accuracy`` are those of every network's seed.
 
     Attributes
     ----------
     layers : tuple of str
         Recorded layers, input side first (the last is the logits).
-    seeds : tuple of int
-    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
-        Test accuracy of each trained network and of its untrained twin.
     labels : numpy.ndarray of shape (n_eval,)
         Class of each evaluation image (one row per image for dense layers).
     shifts : numpy.ndarray of shape (n_eval, 2)
