@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -11,8 +11,22 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from svcca.experiments import ExperimentConfig, ExperimentResult, book_config, run_or_load  # noqa: E402
-from svcca.experiments._toolbox import ThreadLimitedConfig, TrainingConfig  # noqa: E402
+from svcca.experiments import (  # noqa: E402
+    ConvNetFields,
+    ExperimentConfig,
+    ExperimentData,
+    ExperimentResult,
+    NetworkFields,
+    book_config,
+    run_or_load,
+    stored,
+)
+from svcca.experiments._toolbox import (  # noqa: E402
+    SeedNetworksData,
+    ThreadLimitedConfig,
+    TrainingConfig,
+    network_key,
+)
 from svcca.experiments.conv_pair import ConvPairConfig, ConvPairData  # noqa: E402
 from svcca.experiments.generalization import GeneralizationConfig  # noqa: E402
 from svcca.experiments.seed_pair import SeedPairConfig  # noqa: E402
@@ -181,3 +195,69 @@ def test_an_experiment_without_typed_data_says_so_and_has_no_claims():
     with pytest.raises(NotImplementedError, match="experiment 'toolbox_test_plain' has no typed result data"):
         _ = result.data
     assert Plain().claims(result) == []
+
+
+@dataclass(frozen=True)
+class _Toy(ExperimentConfig):
+    experiment: ClassVar[str] = "toolbox_test_toy"
+
+
+@dataclass(frozen=True, eq=False)
+class _ToyData(ExperimentData):
+    config_class = _Toy
+
+    names: tuple[str, ...] = field(metadata=stored())
+    labels: np.ndarray = field(metadata=stored("eval_labels"))
+    scale: float = field(metadata=stored(convert=lambda a: 2 * float(a)))
+    extra: tuple[int, ...] = field(default=(), metadata=stored())
+
+
+def test_data_fields_are_read_from_their_arrays_and_keep_their_default_when_absent():
+    arrays = {"names": np.array(["a", "b"]), "eval_labels": np.array([1, 0]), "scale": np.array(1.5)}
+    data = _ToyData.from_result(arrays)
+    assert data.names == ("a", "b") and data.labels.tolist() == [1, 0] and data.scale == 3.0
+    assert data.extra == () and isinstance(data.config, _Toy)
+    assert _ToyData.from_result({**arrays, "extra": np.array([4, 5])}).extra == (4, 5)
+    # the config finds its data class
+    assert type(ExperimentResult(_Toy(), arrays).data) is _ToyData
+
+
+def test_data_names_the_missing_array():
+    with pytest.raises(KeyError, match=r"no array 'eval_labels' in this result; available: \['names'\]"):
+        _ToyData.from_result({"names": np.array(["a"])})
+    data = _ToyData.from_result(
+        {"names": np.array(["a"]), "eval_labels": np.zeros(1), "scale": np.array(0.0)}
+    )
+    assert data["names"].tolist() == ["a"]
+    with pytest.raises(KeyError, match="no array 'x' in this result"):
+        _ = data["x"]
+
+
+def test_a_field_of_an_unknown_type_needs_a_converter():
+    @dataclass(frozen=True, eq=False)
+    class Odd(ExperimentData):
+        pairs: list[tuple[int, int]] = field(metadata=stored())
+
+    with pytest.raises(TypeError, match=r"Odd.pairs: no converter for .*pass stored\(convert=...\)"):
+        Odd.from_result({"pairs": np.zeros((1, 2))})
+
+
+def test_seed_networks_data_reads_its_activations_by_network_key():
+    arrays = {network_key("trained", s, "fc1"): np.full((3, 2), s) for s in (4, 7, 9)}
+    data = SeedNetworksData(None, arrays, ("fc1",), (4, 7, 9), np.ones(3), np.zeros(3))
+    assert data.pairs() == [(4, 7), (4, 9), (7, 9)] and not data.has_init
+    assert data.acts("fc1", 7).dtype == np.float64 and float(data.acts("fc1", 7)[0, 0]) == 7.0
+    with pytest.raises(KeyError, match="state='init'.*init recorded: False"):
+        data.acts("fc1", 7, state="init")
+    with pytest.raises(ValueError, match="state must be one of 'trained', 'init'; got 'final'"):
+        data.acts("fc1", state="final")
+
+
+def test_network_fields_keep_each_configs_defaults():
+    assert isinstance(SeedPairConfig(), NetworkFields) and isinstance(ConvPairConfig(), ConvNetFields)
+    assert (SeedPairConfig().hidden, GeneralizationConfig().hidden) == ((128, 128, 128), (256, 256, 256))
+    assert (SeedPairConfig().arch, GeneralizationConfig().arch, ConvPairConfig().arch) == (
+        "six",
+        "tiny10",
+        "pilot5",
+    )

@@ -3,7 +3,9 @@
 Each module defines a frozen ``...Config`` (a subclass of :class:`ExperimentConfig`) with
 ``tiny``, ``default`` and ``full`` presets (``Config.for_scale(scale)``; the scale comes
 from ``SVCCA_SCALE`` when not given) and returns its results through :func:`run_or_load`,
-which caches them as ``.npz`` + JSON manifest.
+which caches them as ``.npz`` + JSON manifest. Its ``...Data`` class (a subclass of
+:class:`ExperimentData`) gives named access to the arrays: ``run_or_load(config).data``, or
+the module's ``unpack(result)``.
 """
 
 from ._book import BookExperiment, book_config, book_experiments
@@ -11,19 +13,22 @@ from ._cache import (
     SCALES,
     CacheWriteWarning,
     ExperimentConfig,
+    ExperimentData,
     ExperimentResult,
     current_scale,
     default_cache_dir,
     experiments,
     run_or_load,
+    stored,
 )
 from ._claims import Claim, ClaimFailure, check_claims, claims_markdown, recall_claims, remember_claims
-from ._toolbox import ThreadLimitedConfig, TrainingConfig
+from ._toolbox import ConvNetFields, NetworkFields, ThreadLimitedConfig, TrainingConfig
 
 __all__ = [
     "BookExperiment",
     "Claim",
     "ClaimFailure",
+    "ConvNetFields",
     "book_config",
     "book_experiments",
     "check_claims",
@@ -33,11 +38,14 @@ __all__ = [
     "SCALES",
     "CacheWriteWarning",
     "ExperimentConfig",
+    "ExperimentData",
     "ExperimentResult",
+    "NetworkFields",
     "ThreadLimitedConfig",
     "TrainingConfig",
     "current_scale",
     "default_cache_dir",
     "experiments",
     "run_or_load",
+    "stored",
 ]

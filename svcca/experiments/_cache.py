@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from .._io import atomic_write, file_digest, probe_writable, remove_stale_temps
 
 __all__ = [
     "ExperimentConfig",
+    "ExperimentData",
     "ExperimentResult",
     "run_or_load",
     "default_cache_dir",
@@ -39,6 +40,7 @@ __all__ = [
     "CacheWriteWarning",
     "config_to_dict",
     "experiments",
+    "stored",
 ]
 
 log = logging.getLogger("svcca.experiments")
@@ -144,8 +146,9 @@ class ExperimentConfig:
 
     Subclasses set ``experiment`` (a short name) and ``schema_version`` (bump it when the
     meaning of the stored arrays changes, so old caches are rebuilt), declare their fields
-    (with a ``seed``), implement :meth:`run`, and provide presets through
-    :meth:`for_scale`.
+    (with a ``seed``), implement :meth:`run`, and provide presets for :meth:`for_scale` as
+    classmethods ``preset_tiny``, ``preset_full`` (and ``preset_default`` where the
+    ``default`` preset is not the config's defaults).
 
     Examples
     --------
@@ -157,13 +160,18 @@ class ExperimentConfig:
 
     experiment: ClassVar[str] = "base"
     schema_version: ClassVar[int] = 1
+    #: The typed data of the experiment's results (set by :class:`ExperimentData` subclasses).
+    data_class: ClassVar[type[ExperimentData] | None] = None
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @classmethod
     def for_scale(cls, scale: str | None = None, **overrides: Any) -> ExperimentConfig:
-        """Return the preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``)."""
+        """Return the preset for ``scale`` (``tiny``, ``default`` or ``full``; None reads ``SVCCA_SCALE``).
+
+        The preset is the class's ``preset_<scale>()``, or its defaults where it has none.
+        """
         scale = current_scale() if scale is None else scale
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
@@ -174,14 +182,18 @@ class ExperimentConfig:
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> Any:
         """Return the experiment's typed data object over ``result`` (``ExperimentResult.data``).
 
-        Experiments override this with their module's ``unpack``; the base has none.
+        An instance of the experiment's :attr:`data_class` (the :class:`ExperimentData`
+        subclass whose ``config_class`` is this config's class), read with this config.
 
         Raises
         ------
         NotImplementedError
             For an experiment without a typed data object.
         """
-        raise NotImplementedError(f"experiment {self.experiment!r} has no typed result data; read .arrays")
+        if self.data_class is None:
+            msg = f"experiment {self.experiment!r} has no typed result data; read .arrays"
+            raise NotImplementedError(msg)
+        return self.data_class.from_result(result, self)
 
     def claims(self, result: ExperimentResult) -> list[Any]:
         """Return the book's claims about this experiment's result (a list of :class:`Claim`).
@@ -283,24 +295,28 @@ class ExperimentResult:
 
         Examples
         --------
-        >>> import tempfile
-        >>> from svcca.experiments import run_or_load
-        >>> from svcca.experiments.conv_pair import ConvPairConfig
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     data = run_or_load(ConvPairConfig.for_scale("tiny"), folder).data
+        >>> import numpy as np
+        >>> from svcca.experiments import ExperimentResult
+        >>> from svcca.experiments.open_questions import OpenQuestionsConfig
+        >>> data = ExperimentResult(OpenQuestionsConfig(), {"seeds": np.array([0, 1])}).data
         >>> type(data).__name__, data.seeds
-        ('ConvPairData', (0, 1))
+        ('OpenQuestionsData', (0, 1))
         """
         return self.config.unpack(self)
 
     def __getitem__(self, name: str) -> np.ndarray:
-        try:
-            return self.arrays[name]
-        except KeyError:
-            raise KeyError(f"no array {name!r} in this result; available: {sorted(self.arrays)}") from None
+        return _stored_array(self.arrays, name)
 
     def __contains__(self, name: str) -> bool:
         return name in self.arrays
+
+
+def _stored_array(arrays: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    """Return the array ``name`` of a result, or raise a KeyError naming the arrays there are."""
+    try:
+        return arrays[name]
+    except KeyError:
+        raise KeyError(f"no array {name!r} in this result; available: {sorted(arrays)}") from None
 
 
 def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> tuple[Any, Any]:
@@ -317,6 +333,165 @@ def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> t
     """
     arrays, cfg = (result.arrays, result.config) if isinstance(result, ExperimentResult) else (result, config)
     return arrays, cfg if cfg is not None else default()
+
+
+def stored(key: str | None = None, convert: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """Declare a field of an :class:`ExperimentData` as read from a stored array: its ``metadata``.
+
+    Parameters
+    ----------
+    key : str, optional
+        Name of the array; default the field's name.
+    convert : callable, optional
+        Turns the array into the field's value; default by the field's annotation:
+        ``tuple[str, ...]`` and ``tuple[int, ...]`` (a tuple of names or ints), ``np.ndarray``
+        (``np.asarray``), ``int``, ``float``, ``str``.
+
+    Returns
+    -------
+    dict
+        ``metadata`` for :func:`dataclasses.field`. A field that has a default keeps it
+        when its array is absent (an optional part of a result, or an older result).
+
+    Examples
+    --------
+    >>> from dataclasses import field
+    >>> from svcca.experiments import stored
+    >>> layers = field(metadata=stored())                  # the array "layers"
+    >>> labels = field(metadata=stored("eval_labels"))     # the array "eval_labels"
+    >>> labels.metadata["stored"]
+    ('eval_labels', None)
+    """
+    return {"stored": (key, convert)}
+
+
+#: How a stored array becomes a field of each annotation (see :func:`stored`).
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "tuple[str, ...]": lambda a: tuple(str(v) for v in a),
+    "tuple[int, ...]": lambda a: tuple(int(v) for v in a),
+    "np.ndarray": np.asarray,
+    "int": int,
+    "float": float,
+    "str": str,
+}
+
+D = TypeVar("D", bound="ExperimentData")
+
+
+@dataclass(frozen=True, eq=False)
+class ExperimentData:
+    """Base of the experiments' typed result data: named access to the arrays of a result.
+
+    A subclass sets ``config_class`` (its experiment's config class, which then unpacks its
+    results into this class: :meth:`ExperimentConfig.unpack`) and declares its own fields;
+    those declared with ``field(metadata=stored(...))`` are read from the arrays by
+    :meth:`read` (override it for fields computed otherwise).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The config of the run, an instance of ``config_class``.
+    arrays : dict of str -> numpy.ndarray
+        The result's arrays (of every seed, where a data object is one seed's run);
+        ``data[name]`` is one of them as a numpy array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dataclasses import dataclass, field
+    >>> from svcca.experiments import ExperimentData, stored
+    >>> @dataclass(frozen=True, eq=False)
+    ... class Scores(ExperimentData):
+    ...     seeds: tuple[int, ...] = field(metadata=stored())
+    ...     accuracy: np.ndarray = field(metadata=stored("test_accuracy"))
+    >>> data = Scores.from_result({"seeds": np.array([0, 1]), "test_accuracy": np.array([0.9, 0.8])})
+    >>> data.seeds, data["test_accuracy"].tolist()
+    ((0, 1), [0.9, 0.8])
+    """
+
+    config: Any
+    arrays: Mapping[str, np.ndarray]
+
+    #: The experiment's config class (its default is the config of a bare dict of arrays).
+    config_class: ClassVar[type[ExperimentConfig]] = ExperimentConfig
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "config_class" in cls.__dict__:
+            cls.config_class.data_class = cls
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return np.asarray(_stored_array(self.arrays, name))
+
+    @classmethod
+    def read(cls, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Return the fields of the class read from ``arrays``: those declared with :func:`stored`.
+
+        Parameters
+        ----------
+        arrays : dict of str -> numpy.ndarray
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from svcca.experiments.open_questions import OpenQuestionsData
+        >>> OpenQuestionsData.read({"seeds": np.array([0, 1]), "ae_mse": np.zeros((2, 5))})
+        {'seeds': (0, 1)}
+        >>> OpenQuestionsData.read({})
+        Traceback (most recent call last):
+        ...
+        KeyError: "no array 'seeds' in this result; available: []"
+        """
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            spec = f.metadata.get("stored")
+            if spec is None:
+                continue
+            key, convert = spec[0] or f.name, spec[1] or _CONVERTERS.get(str(f.type))
+            optional = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            if optional and key not in arrays:
+                continue  # the field keeps its default
+            if convert is None:
+                raise TypeError(
+                    f"{cls.__name__}.{f.name}: no converter for {f.type}; pass stored(convert=...)"
+                )
+            out[f.name] = convert(_stored_array(arrays, key))
+        return out
+
+    @classmethod
+    def from_result(
+        cls: type[D], result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None
+    ) -> D:
+        """Named access to the arrays of a run (each experiment module's ``unpack``).
+
+        Parameters
+        ----------
+        result : ExperimentResult or dict of arrays
+            What :func:`run_or_load` returned (its config is used), or its ``arrays``.
+        config : ExperimentConfig, optional
+            The config of a bare dict of arrays (where the data object rebuilds networks
+            or reads settings); default the experiment's default config.
+
+        Returns
+        -------
+        ExperimentData
+            An instance of this class.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from svcca.experiments.open_questions import OpenQuestionsData
+        >>> data = OpenQuestionsData.from_result({"seeds": np.array([0, 1])})
+        >>> data.seeds, type(data.config).__name__
+        ((0, 1), 'OpenQuestionsConfig')
+        """
+        arrays, cfg = arrays_and_config(result, config, cls.config_class)
+        return cls(config=cfg, arrays=arrays, **cls.read(arrays))
 
 
 def _versions() -> dict[str, str]:

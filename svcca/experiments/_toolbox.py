@@ -8,6 +8,12 @@ A toolbox, not a template: each experiment keeps its own loop and calls these pi
   training settings, device, data folder), validated once, with the steps they share as
   methods: :meth:`~TrainingConfig.load_data`, :meth:`~TrainingConfig.augmentation`,
   :meth:`~TrainingConfig.build_model` and :meth:`~TrainingConfig.fit`;
+- :class:`ConvNetFields` and :class:`NetworkFields`: the network fields several experiments
+  share (``arch`` and ``width`` of a conv net; ``model`` and the MLP's ``hidden`` too),
+  documented once;
+- :class:`SeedNetworksData`: the typed data of networks trained from several seeds whose
+  layers were recorded trained and at initialisation (conv pair, seed pair), with
+  :func:`network_key` naming their arrays;
 - for experiments that compare networks over a probe set (generalization, width):
   :data:`DEFAULT_MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
   :func:`similarity_grid`.
@@ -18,6 +24,7 @@ An experiment may redeclare a field to change its default; the cache key is the 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,14 +33,20 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int, check_option
-from ._cache import ExperimentConfig
+from ._cache import ExperimentConfig, ExperimentData, stored
 
 __all__ = [
+    "CIFAR10_TRAINING",
     "DEFAULT_MEASURES",
+    "ConvNetFields",
+    "NetworkFields",
+    "STATES",
+    "SeedNetworksData",
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
     "check_seeds",
+    "network_key",
     "probe_inputs",
     "record_layer",
     "similarity_grid",
@@ -43,6 +56,20 @@ __all__ = [
 #: :data:`svcca.MEASURES` can be asked for (PWCCA is the symmetric average of the two sides,
 #: SVCCA keeps ``keep`` of the variance).
 DEFAULT_MEASURES = ("pwcca", "cca", "svcca", "cka")
+
+#: The states a network is recorded in: trained, and the same network before training.
+STATES = ("trained", "init")
+
+#: How the ``full`` presets train on CIFAR-10: 30 epochs of batches of 128 with random shifts of
+#: up to 2 pixels, on the GPU where there is one, without a thread limit.
+CIFAR10_TRAINING: dict[str, Any] = {
+    "dataset": "cifar10",
+    "epochs": 30,
+    "batch_size": 128,
+    "augment_shift": 2,
+    "device": "auto",
+    "num_threads": None,
+}
 
 
 @dataclass(frozen=True)
@@ -312,6 +339,64 @@ class TrainingConfig(ThreadLimitedConfig):
         )
 
 
+@dataclass(frozen=True)
+class ConvNetFields:
+    """The conv net of an experiment: its architecture and width, a base of configs.
+
+    Parameters
+    ----------
+    arch : str, default "six"
+        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`
+        (``"tiny10"`` is Kornblith et al.'s Tiny-10); :meth:`TrainingConfig.model_spec` builds it.
+    width : float, default 1.0
+        Channel multiplier of the conv net.
+
+    Notes
+    -----
+    A config lists it before :class:`TrainingConfig` among its bases and redeclares a field
+    to change its default; its docstring names the fields and its defaults. The cache key
+    holds them by name, as if the config declared them.
+
+    Examples
+    --------
+    >>> from svcca.experiments import ConvNetFields
+    >>> from svcca.experiments.conv_pair import ConvPairConfig
+    >>> issubclass(ConvPairConfig, ConvNetFields), ConvPairConfig().arch
+    (True, 'pilot5')
+    """
+
+    arch: str = "six"
+    width: float = 1.0
+
+
+@dataclass(frozen=True)
+class NetworkFields(ConvNetFields):
+    """The network of an experiment that trains an MLP or a conv net, a base of configs.
+
+    Parameters
+    ----------
+    model : {"mlp", "conv"}, default "mlp"
+        An :class:`~svcca.nn.models.MLP` of ``hidden`` widths over the flattened images, or a
+        :class:`~svcca.nn.models.ConvNet` of ``arch`` at channel multiplier ``width``.
+    hidden : tuple of int, default (128, 128, 128)
+        Hidden widths of the MLP.
+    arch, width
+        See :class:`ConvNetFields`.
+
+    Examples
+    --------
+    The generalization experiment keeps the fields with wider MLPs and Tiny-10 conv nets:
+
+    >>> from svcca.experiments.generalization import GeneralizationConfig
+    >>> cfg = GeneralizationConfig()
+    >>> cfg.model, cfg.hidden, cfg.arch, cfg.width
+    ('mlp', (256, 256, 256), 'tiny10', 1.0)
+    """
+
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (128, 128, 128)
+
+
 def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
     """Check an experiment's ``seeds``: at least ``minimum`` distinct ints (one network each).
 
@@ -349,6 +434,97 @@ def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
     ):
         raise ValueError(f"seeds must be at least {minimum} distinct ints; got {seeds!r}")
     return tuple(int(v) for v in values)
+
+
+# --------------------------------------------------------------------------- networks of several seeds
+
+
+def network_key(state: str, seed: int, layer: str = "") -> str:
+    """Name of the stored activations of ``layer`` of network ``seed`` in ``state``.
+
+    ``state`` is one of :data:`STATES`, or ``"weights"`` with no layer: the prefix of the
+    network's stored weights (:func:`svcca.nn.state_arrays`).
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import network_key
+    >>> network_key("init", 3, "conv2"), network_key("weights", 0)
+    ('init__s3__conv2', 'weights__s0__')
+    """
+    return "__".join((state, f"s{int(seed)}", layer))
+
+
+@dataclass(frozen=True, eq=False)
+class SeedNetworksData(ExperimentData):
+    """Typed data of networks trained from several seeds, each layer recorded trained and untrained.
+
+    The activations are stored under :func:`network_key` names, the trained weights under
+    ``network_key("weights", seed)``.
+
+    Attributes
+    ----------
+    layers : tuple of str
+        Recorded layers, input side first.
+    seeds : tuple of int
+    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
+        Test accuracy of each trained network and of its untrained twin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments._toolbox import SeedNetworksData
+    >>> arrays = {"trained__s0__fc1": np.ones((4, 2)), "trained__s1__fc1": np.zeros((4, 2))}
+    >>> data = SeedNetworksData(None, arrays, ("fc1",), (0, 1), np.ones(2), np.zeros(2))
+    >>> data.pairs(), data.acts("fc1", seed=1).shape, data.has_init
+    ([(0, 1)], (4, 2), False)
+    """
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    seeds: tuple[int, ...] = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    init_accuracy: np.ndarray = field(metadata=stored())
+
+    @property
+    def has_init(self) -> bool:
+        """Whether the untrained networks were recorded."""
+        return network_key("init", self.seeds[0], self.layers[0]) in self.arrays
+
+    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
+        """Activations of ``layer`` of network ``seed`` (default the first), samples first, float64.
+
+        ``state`` is ``"trained"`` or ``"init"`` (the same network before training).
+        """
+        check_option(state, "state", STATES)
+        seed = self.seeds[0] if seed is None else int(seed)
+        key = network_key(state, seed, layer)
+        if key not in self.arrays:
+            raise KeyError(
+                f"no activations for layer={layer!r}, seed={seed}, state={state!r}; layers {self.layers}, "
+                f"seeds {self.seeds}, init recorded: {self.has_init}"
+            )
+        return np.asarray(self.arrays[key], dtype=np.float64)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """Every pair of distinct seeds, in order."""
+        return list(itertools.combinations(self.seeds, 2))
+
+    def network(self, seed: int | None = None, state: str = "trained") -> Any:
+        """Rebuild network ``seed`` (default the first), trained or as initialised, in eval mode."""
+        from ..nn import load_state_arrays
+
+        check_option(state, "state", STATES)
+        seed = self.seeds[0] if seed is None else int(seed)
+        if seed not in self.seeds:
+            raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
+        net = self._build_network(seed)
+        if state == "trained":
+            load_state_arrays(net, self.arrays, network_key("weights", seed))
+        return net.eval()
+
+    def _build_network(self, seed: int) -> Any:
+        """Return a fresh network of ``seed`` as the config builds it, on the CPU."""
+        cfg = self.config
+        return cfg.build_model(cfg.load_data(), seed, device="cpu")
 
 
 # --------------------------------------------------------------------------- comparing networks

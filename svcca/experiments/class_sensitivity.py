@@ -81,7 +81,6 @@ Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 20
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -89,7 +88,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int, check_option
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, ExperimentResult, stored
 from ._claims import Claim, claim_details
 from ._toolbox import TrainingConfig, check_seeds
 
@@ -252,11 +251,6 @@ class ClassSensitivityConfig(TrainingConfig):
         )
 
     @classmethod
-    def preset_default(cls) -> ClassSensitivityConfig:
-        """Three ResNet-14s (widths 8/16/32) on 16x16 digits, 10 epochs; flattened layers, 500 test images."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> ClassSensitivityConfig:
         """Pretrained torchvision ResNet-50 on the ImageNet subset of the SVCCA paper (GPU), pooled to 7x7."""
         return cls(
@@ -298,11 +292,6 @@ class ClassSensitivityConfig(TrainingConfig):
             f"{nets}{trained}{data}; layers {layer}, SVD to {self.keep:.0%} / <= {self.max_dims} dims, "
             f"{self.folds}-fold CV correlation (ridge {self.ridge:g})"
         )
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> ClassSensitivityData:
-        """Named access to the arrays (:func:`unpack`); the book's claims about a default-scale
-        digits run are its ``claims()``."""
-        return unpack(result, self)
 
     def claims(self, result: ExperimentResult) -> list[Claim]:
         """The data's :meth:`~ClassSensitivityData.claims`, then its
@@ -903,13 +892,11 @@ def _network(cfg: ClassSensitivityConfig, seed: int, data: Any, progress: bool) 
 
 
 @dataclass(frozen=True, eq=False)
-class ClassSensitivityData:
-    """Named access to a class-sensitivity result (see :func:`unpack`).
+class ClassSensitivityData(ExperimentData):
+    """How well each layer of every network predicts each class, through depth.
 
     Attributes
     ----------
-    config : ClassSensitivityConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         ``"input"`` (the pixels, depth 0), then the network's layers, input side first (the
         logits excluded).
@@ -921,17 +908,27 @@ class ClassSensitivityData:
     threshold : float
         Default threshold of :meth:`first_layer`.
     dataset : str
+
+    Notes
+    -----
+    The arrays: ``layers`` and ``classes`` (names); ``seeds``; ``cv_logit``, ``cv_onehot``,
+    ``insample_logit``, ``insample_onehot`` of shape ``(n_seeds, n_layers, n_classes)``;
+    ``dims`` ``(n_seeds, n_layers)`` and ``widths`` ``(n_layers,)``; ``accuracy``;
+    ``labels``; ``direction_images`` and ``neuron_images`` ``(n_seeds, n_layers,
+    n_directions, n_images)``, ``direction_class``, ``direction_rho``, ``neuron_ids`` and
+    ``neuron_match`` ``(n_seeds, n_layers, n_directions)``; ``thumb_index`` and
+    ``thumbnails`` (uint8) of the images those point at; ``threshold``, ``dataset``, ``model``.
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    classes: tuple[str, ...]
-    seeds: tuple[int, ...]
-    accuracy: np.ndarray
-    labels: np.ndarray
-    threshold: float
-    dataset: str
+    config_class = ClassSensitivityConfig
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    classes: tuple[str, ...] = field(metadata=stored())
+    seeds: tuple[int, ...] = field(metadata=stored())
+    accuracy: np.ndarray = field(metadata=stored())
+    labels: np.ndarray = field(metadata=stored())
+    threshold: float = field(metadata=stored())
+    dataset: str = field(metadata=stored())
 
     @property
     def n_eval(self) -> int:
@@ -1422,39 +1419,5 @@ class ClassSensitivityData:
         return out
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> ClassSensitivityData:
-    """Named access to the arrays of a class-sensitivity run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(ClassSensitivityConfig(...))`` returned (or its ``arrays``).
-    config : ClassSensitivityConfig, optional
-        With a bare dict (default ``ClassSensitivityConfig()``).
-
-    Returns
-    -------
-    ClassSensitivityData
-
-    Notes
-    -----
-    The arrays: ``layers`` and ``classes`` (names); ``seeds``; ``cv_logit``, ``cv_onehot``,
-    ``insample_logit``, ``insample_onehot`` of shape ``(n_seeds, n_layers, n_classes)``;
-    ``dims`` ``(n_seeds, n_layers)`` and ``widths`` ``(n_layers,)``; ``accuracy``;
-    ``labels``; ``direction_images`` and ``neuron_images`` ``(n_seeds, n_layers,
-    n_directions, n_images)``, ``direction_class``, ``direction_rho``, ``neuron_ids`` and
-    ``neuron_match`` ``(n_seeds, n_layers, n_directions)``; ``thumb_index`` and
-    ``thumbnails`` (uint8) of the images those point at; ``threshold``, ``dataset``, ``model``.
-    """
-    arrays, cfg = arrays_and_config(result, config, ClassSensitivityConfig)
-    return ClassSensitivityData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        classes=tuple(str(v) for v in arrays["classes"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        accuracy=np.asarray(arrays["accuracy"]),
-        labels=np.asarray(arrays["labels"]),
-        threshold=float(arrays["threshold"]),
-        dataset=str(arrays["dataset"]),
-    )
+#: Named access to the arrays of a class-sensitivity run: :meth:`ClassSensitivityData.from_result`.
+unpack = ClassSensitivityData.from_result

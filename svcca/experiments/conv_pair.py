@@ -44,13 +44,18 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult, arrays_and_config
-from ._toolbox import TrainingConfig, check_seeds
+from ._cache import stored
+from ._toolbox import (
+    CIFAR10_TRAINING,
+    ConvNetFields,
+    SeedNetworksData,
+    TrainingConfig,
+    check_seeds,
+    network_key,
+)
 
 __all__ = ["ConvPairConfig", "ConvPairData", "unpack"]
 
-_SEP = "__"
-_STATES = ("trained", "init")
 #: The three ways chapter 2 matches a fine grid with a coarse one: (grid, mode) of make_comparable.
 _RESIZE_ROUTES = {
     "resize_area": ("smaller", "area"),
@@ -60,15 +65,13 @@ _RESIZE_ROUTES = {
 
 
 @dataclass(frozen=True)
-class ConvPairConfig(TrainingConfig):
+class ConvPairConfig(ConvNetFields, TrainingConfig):
     """Train conv nets from several seeds and record their conv layers, trained and untrained.
 
     Parameters
     ----------
-    arch : str, default "pilot5"
-        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`.
-    width : float, default 1.0
-        Channel multiplier.
+    arch, width
+        The conv net: see :class:`~svcca.experiments.ConvNetFields`; here ``arch="pilot5"``.
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order); at least two. The chapter
         shows the first pair; its claims hold for every pair.
@@ -97,7 +100,6 @@ class ConvPairConfig(TrainingConfig):
     schema_version: ClassVar[int] = 2
 
     arch: str = "pilot5"
-    width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 10
     batch_size: int = 64
@@ -124,28 +126,11 @@ class ConvPairConfig(TrainingConfig):
         return cls(width=0.25, epochs=1, n_eval=40, seeds=(0, 1))
 
     @classmethod
-    def preset_default(cls) -> ConvPairConfig:
-        """Three pilot5 conv nets on the 8x8 digits, 10 epochs, all 500 test images."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> ConvPairConfig:
         """Two pilot5 conv nets on CIFAR-10 (32x32), random shifts, 250 test images (GPU)."""
-        return cls(
-            dataset="cifar10",
-            epochs=30,
-            batch_size=128,
-            augment_shift=2,
-            n_eval=250,
-            device="auto",
-            num_threads=None,
-        )
+        return cls(**CIFAR10_TRAINING, n_eval=250)
 
     # ---- the experiment --------------------------------------------------------------
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> ConvPairData:
-        """Named access to the arrays (:func:`unpack`); chapter 2's claims are its ``claims()``."""
-        return unpack(result, self)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every network, record its conv layers; see :func:`unpack` for the arrays."""
         from ..nn import as_tensors, evaluate, record, state_arrays, take
@@ -168,8 +153,8 @@ class ConvPairConfig(TrainingConfig):
             for state, model in states:
                 acts = record(model, x_eval, layers, batch_size=250)
                 for layer in layers:
-                    out[_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
-            out.update(state_arrays(net, _key("weights", seed, "")))
+                    out[network_key(state, seed, layer)] = np.ascontiguousarray(acts[layer], dtype=np.float32)
+            out.update(state_arrays(net, network_key("weights", seed)))
         out["layers"] = np.array(layers)
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
@@ -182,10 +167,6 @@ class ConvPairConfig(TrainingConfig):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _key(state: str, seed: int, layer: str) -> str:
-    return _SEP.join((state, f"s{int(seed)}", layer))
 
 
 # --------------------------------------------------------------------------- claims
@@ -363,18 +344,17 @@ def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:
 
 
 @dataclass(frozen=True, eq=False)
-class ConvPairData:
-    """Named access to a conv-pair result (see :func:`unpack`).
+class ConvPairData(SeedNetworksData):
+    """The conv layers of networks of several seeds, recorded whole, trained and untrained.
+
+    ``acts(layer, seed, state)`` gives a conv layer whole, ``(n_eval, height, width,
+    channels)``; ``network(seed, state)`` rebuilds a network. ``seeds``, ``test_accuracy``
+    and ``init_accuracy`` are those of every network's seed.
 
     Attributes
     ----------
-    config : ConvPairConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         Recorded conv layers, input side first.
-    seeds : tuple of int
-    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
-        Test accuracy of each trained network and of its untrained twin.
     images : numpy.ndarray of shape (n_eval, channels, height, width)
         The recorded test images, as the networks saw them (normalised).
     labels : numpy.ndarray of shape (n_eval,)
@@ -382,52 +362,21 @@ class ConvPairData:
     n_classes : int
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    seeds: tuple[int, ...]
-    test_accuracy: np.ndarray
-    init_accuracy: np.ndarray
-    images: np.ndarray
-    labels: np.ndarray
-    dataset: str
-    n_classes: int
+    config_class = ConvPairConfig
 
-    @property
-    def has_init(self) -> bool:
-        """Whether the untrained networks were recorded."""
-        return _key("init", self.seeds[0], self.layers[0]) in self.arrays
-
-    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
-        """Activations of ``layer`` of network ``seed`` (default the first), float64.
-
-        Shape ``(n_eval, height, width, channels)``; ``state`` is ``"trained"`` or
-        ``"init"`` (the same network before training).
-        """
-        if state not in _STATES:
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        seed = self.seeds[0] if seed is None else int(seed)
-        key = _key(state, seed, layer)
-        if key not in self.arrays:
-            raise KeyError(
-                f"no activations for layer={layer!r}, seed={seed}, state={state!r}; layers {self.layers}, "
-                f"seeds {self.seeds}, init recorded: {self.has_init}"
-            )
-        return np.asarray(self.arrays[key], dtype=np.float64)
+    images: np.ndarray = field(metadata=stored("eval_images"))
+    labels: np.ndarray = field(metadata=stored("eval_labels"))
+    dataset: str = field(metadata=stored())
+    n_classes: int = field(metadata=stored())
 
     def grid(self, layer: str) -> tuple[int, int]:
         """``(height, width)`` of ``layer``'s spatial grid."""
-        shape = self.arrays[_key("trained", self.seeds[0], layer)].shape
+        shape = self.arrays[network_key("trained", self.seeds[0], layer)].shape
         return int(shape[1]), int(shape[2])
 
     def channels(self, layer: str) -> int:
         """Return the number of channels of ``layer``."""
-        return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[3])
-
-    def pairs(self) -> list[tuple[int, int]]:
-        """Every pair of distinct seeds, in order."""
-        s = self.seeds
-        return [(s[i], s[j]) for i in range(len(s)) for j in range(i + 1, len(s))]
+        return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[3])
 
     def measurements(self) -> dict[str, np.ndarray]:
         """Return the numbers chapter 2's claims rest on, for every network and every pair.
@@ -513,48 +462,13 @@ class ConvPairData:
         """Chapter 2's claims about the trained conv nets (see :meth:`ConvPairConfig.claims`)."""
         return _claims(self, self.measurements())
 
-    def network(self, seed: int | None = None, state: str = "trained") -> Any:
-        """Rebuild network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        from ..nn import load_state_arrays
+    def _build_network(self, seed: int) -> Any:
+        """Return a fresh conv net of ``seed`` of the config's ``arch`` and ``width`` (no data loaded)."""
         from ..nn.models import ConvNet
 
-        if state not in _STATES:
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        seed = self.seeds[0] if seed is None else int(seed)
-        if seed not in self.seeds:
-            raise KeyError(f"no network for seed={seed}; seeds {self.seeds}")
         cfg = self.config
-        net = ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
-        if state == "trained":
-            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
-        return net.eval()
+        return ConvNet(cfg.arch, int(self.images.shape[1]), self.n_classes, width=cfg.width, seed=seed)
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> ConvPairData:
-    """Named access to the arrays of a conv-pair run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(ConvPairConfig(...))`` returned (or its ``arrays``).
-    config : ConvPairConfig, optional
-        Needed only with a bare dict (for :meth:`ConvPairData.network`); default the
-        default config.
-
-    Returns
-    -------
-    ConvPairData
-    """
-    arrays, cfg = arrays_and_config(result, config, ConvPairConfig)
-    return ConvPairData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        init_accuracy=np.asarray(arrays["init_accuracy"]),
-        images=np.asarray(arrays["eval_images"]),
-        labels=np.asarray(arrays["eval_labels"]),
-        dataset=str(arrays["dataset"]),
-        n_classes=int(arrays["n_classes"]),
-    )
+#: Named access to the arrays of a conv-pair run: :meth:`ConvPairData.from_result`.
+unpack = ConvPairData.from_result

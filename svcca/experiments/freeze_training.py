@@ -51,13 +51,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult, arrays_and_config, current_scale
+from ._cache import ExperimentData, current_scale, stored
 from ._claims import Claim
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
@@ -183,10 +183,6 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
         return self.dynamics_config(self.seeds[0]).describe() + f", seeds {list(self.seeds)}"
 
     # ---- the experiment --------------------------------------------------------------
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> FreezeTrainingData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every seed in every run of :data:`RUNS`; see :func:`unpack` for the arrays returned."""
         from ..nn import as_tensors, take
@@ -357,12 +353,11 @@ def _network_fields(cfg: DynamicsTrainingConfig) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, eq=False)
-class FreezeTrainingData:
-    """Named access to a freeze-training result (see :func:`unpack`).
+class FreezeTrainingData(ExperimentData):
+    """Accuracy and compute of every seed's normal, frozen and control runs.
 
     Attributes
     ----------
-    config : FreezeTrainingConfig
     seeds : tuple of int
     frozen_layers : tuple of str
         The layers frozen, input side first.
@@ -386,19 +381,35 @@ class FreezeTrainingData:
         epoch earlier, after epochs 2, 3, ..., ``epochs - 1`` (see :class:`StabilityTest`).
     """
 
-    config: Any
-    seeds: tuple[int, ...]
-    frozen_layers: tuple[str, ...]
-    freeze_fractions: np.ndarray
-    frozen_at_step: np.ndarray
+    config_class = FreezeTrainingConfig
+
+    seeds: tuple[int, ...] = field(metadata=stored())
+    frozen_layers: tuple[str, ...] = field(metadata=stored())
+    freeze_fractions: np.ndarray = field(metadata=stored())
+    frozen_at_step: np.ndarray = field(metadata=stored())
     test_accuracy: dict[str, np.ndarray]
     flops: dict[str, np.ndarray]
     time_s: dict[str, np.ndarray]
-    updates_saved: np.ndarray
-    steps_per_epoch: int
-    description: str
-    threshold_frozen_at_step: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
-    stability: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    updates_saved: np.ndarray = field(metadata=stored())
+    steps_per_epoch: int = field(metadata=stored())
+    description: str = field(metadata=stored())
+    threshold_frozen_at_step: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), metadata=stored())
+    stability: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Return the stored fields, and the per-run arrays as dicts by run (:data:`RUNS`)."""
+        runs = [r for r in RUNS if f"{r}_test_accuracy" in arrays]  # the controls came with schema 3
+        per_run = {
+            name: {r: np.asarray(arrays[f"{r}_{name}"]) for r in runs}
+            for name in ("test_accuracy", "flops", "time_s")
+        }
+        stability = {
+            r: np.asarray(arrays[f"{r}_stability"])
+            for r in ("normal", "threshold")
+            if f"{r}_stability" in arrays
+        }
+        return {**super().read(arrays), **per_run, "stability": stability}
 
     @property
     def epochs(self) -> np.ndarray:
@@ -603,38 +614,5 @@ class FreezeTrainingData:
         }
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> FreezeTrainingData:
-    """Named access to the arrays of a freeze-training run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(FreezeTrainingConfig(...))`` returned (or its ``arrays``).
-    config : FreezeTrainingConfig, optional
-        With a bare dict.
-
-    Returns
-    -------
-    FreezeTrainingData
-    """
-    arrays, cfg = arrays_and_config(result, config, FreezeTrainingConfig)
-    runs = [r for r in RUNS if f"{r}_test_accuracy" in arrays]  # the controls came with schema 3
-    return FreezeTrainingData(
-        config=cfg,
-        seeds=tuple(int(s) for s in arrays["seeds"]),
-        frozen_layers=tuple(str(v) for v in arrays["frozen_layers"]),
-        freeze_fractions=np.asarray(arrays["freeze_fractions"]),
-        frozen_at_step=np.asarray(arrays["frozen_at_step"]),
-        test_accuracy={r: np.asarray(arrays[f"{r}_test_accuracy"]) for r in runs},
-        flops={r: np.asarray(arrays[f"{r}_flops"]) for r in runs},
-        time_s={r: np.asarray(arrays[f"{r}_time_s"]) for r in runs},
-        updates_saved=np.asarray(arrays["updates_saved"]),
-        steps_per_epoch=int(arrays["steps_per_epoch"]),
-        description=str(arrays["description"]),
-        threshold_frozen_at_step=np.asarray(arrays.get("threshold_frozen_at_step", np.zeros((0, 0)))),
-        stability={
-            r: np.asarray(arrays[f"{r}_stability"])
-            for r in ("normal", "threshold")
-            if f"{r}_stability" in arrays
-        },
-    )
+#: Named access to the arrays of a freeze-training run: :meth:`FreezeTrainingData.from_result`.
+unpack = FreezeTrainingData.from_result

@@ -55,15 +55,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
+    NetworkFields,
     TrainingConfig,
     check_comparison,
     probe_inputs,
@@ -88,18 +90,14 @@ KINDS = ("GG", "MM", "GM")
 
 
 @dataclass(frozen=True)
-class GeneralizationConfig(TrainingConfig):
+class GeneralizationConfig(NetworkFields, TrainingConfig):
     """Train generalizing and memorizing networks; compare every pair, layer by layer.
 
     Parameters
     ----------
-    model : {"mlp", "conv"}, default "mlp"
-    hidden : tuple of int, default (256, 256, 256)
-        Hidden widths of the MLP.
-    arch : str, default "tiny10"
-        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
-    width : float, default 1.0
-        Channel multiplier of the conv net.
+    model, hidden, arch, width
+        The network: see :class:`~svcca.experiments.NetworkFields` (default an MLP of
+        ``hidden=(256, 256, 256)``; ``arch="tiny10"``).
     n_networks : int, default 5
         Networks per group (``K``); at least 2.
     epochs : int, default 300
@@ -132,10 +130,8 @@ class GeneralizationConfig(TrainingConfig):
     experiment: ClassVar[str] = "generalization"
     schema_version: ClassVar[int] = 2  # 2: the digits split follows ``seed``
 
-    model: str = "mlp"
     hidden: tuple[int, ...] = (256, 256, 256)
     arch: str = "tiny10"
-    width: float = 1.0
     n_networks: int = 5
     epochs: int = 300
     target_train_accuracy: float = 1.0
@@ -163,11 +159,6 @@ class GeneralizationConfig(TrainingConfig):
         return cls(hidden=(32, 32), n_networks=3, epochs=4, n_train=300, eval_shift=0, n_eval=100)
 
     @classmethod
-    def preset_default(cls) -> GeneralizationConfig:
-        """5 + 5 MLPs 3 x 256 on the 8x8 digits to 100% training accuracy; 4500-image probe."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> GeneralizationConfig:
         """5 + 5 Tiny-10 conv nets (4x width) on CIFAR-10 to 99% training accuracy (GPU).
 
@@ -187,10 +178,6 @@ class GeneralizationConfig(TrainingConfig):
             positions_per_image=16,
             device="auto",
         )
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> GeneralizationData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def network_seeds(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -496,13 +483,11 @@ def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class GeneralizationData:
-    """Named access to a generalization result (see :func:`unpack`).
+class GeneralizationData(ExperimentData):
+    """Generalizing and memorizing networks, every pair compared layer by layer.
 
     Attributes
     ----------
-    config : GeneralizationConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         Recorded layers, input side first (the last is the logits).
     measures : tuple of str
@@ -515,16 +500,16 @@ class GeneralizationData:
     reached_target : numpy.ndarray of bool, shape (n_networks,)
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    measures: tuple[str, ...]
-    memorizing: np.ndarray
-    seeds: np.ndarray
-    epochs: np.ndarray
-    train_accuracy: np.ndarray
-    test_accuracy: np.ndarray
-    reached_target: np.ndarray
+    config_class = GeneralizationConfig
+
+    layers: tuple[str, ...] = field(metadata=stored())
+    measures: tuple[str, ...] = field(metadata=stored())
+    memorizing: np.ndarray = field(metadata=stored(convert=partial(np.asarray, dtype=bool)))
+    seeds: np.ndarray = field(metadata=stored())
+    epochs: np.ndarray = field(metadata=stored())
+    train_accuracy: np.ndarray = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    reached_target: np.ndarray = field(metadata=stored(convert=partial(np.asarray, dtype=bool)))
 
     @property
     def hidden_layers(self) -> tuple[str, ...]:
@@ -996,30 +981,5 @@ def _check_confidence(confidence: Any) -> None:
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> GeneralizationData:
-    """Named access to the arrays of a generalization run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(GeneralizationConfig(...))`` returned (or its ``arrays``).
-    config : GeneralizationConfig, optional
-        Recorded in the returned object when ``result`` is a bare dict.
-
-    Returns
-    -------
-    GeneralizationData
-    """
-    arrays, cfg = arrays_and_config(result, config, GeneralizationConfig)
-    return GeneralizationData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        measures=tuple(str(v) for v in arrays["measures"]),
-        memorizing=np.asarray(arrays["memorizing"], dtype=bool),
-        seeds=np.asarray(arrays["seeds"]),
-        epochs=np.asarray(arrays["epochs"]),
-        train_accuracy=np.asarray(arrays["train_accuracy"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        reached_target=np.asarray(arrays["reached_target"], dtype=bool),
-    )
+#: Named access to the arrays of a generalization run: :meth:`GeneralizationData.from_result`.
+unpack = GeneralizationData.from_result

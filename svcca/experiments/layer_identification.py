@@ -55,7 +55,6 @@ Revisited. ICML 2019 (arXiv:1905.00414), Section 6.1, Table 2 and Table E.1.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -63,8 +62,8 @@ import numpy as np
 
 from .._measures import MEASURES as REGISTERED
 from .._validation import check_int, check_option
-from ._cache import ExperimentResult, arrays_and_config
-from ._toolbox import TrainingConfig, check_seeds
+from ._cache import ExperimentData, stored
+from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -111,16 +110,13 @@ _PWCCA_SIDES = ("x", "y", "smaller", "symmetric")
 
 
 @dataclass(frozen=True)
-class LayerIdentificationConfig(TrainingConfig):
+class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
     """Train networks from several seeds and test whether each measure finds corresponding layers.
 
     Parameters
     ----------
-    arch : str, default "six"
-        Conv architecture, a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`
-        (``"tiny10"`` is Kornblith et al.'s Tiny-10).
-    width : float, default 1.0
-        Channel multiplier.
+    arch, width
+        The conv net: see :class:`~svcca.experiments.ConvNetFields` (default ``"six"`` at width 1).
     seeds : tuple of int, default (0, 1, 2, 3, 4)
         One network per seed (initialisation, data order and augmentation); at least two.
     augment_shift : int, default 2
@@ -166,8 +162,6 @@ class LayerIdentificationConfig(TrainingConfig):
     schema_version: ClassVar[int] = 2  # 2: the sample-size check (``check_pool``)
 
     image_size: int = 16
-    arch: str = "six"
-    width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     epochs: int = 20
     batch_size: int = 64
@@ -208,33 +202,19 @@ class LayerIdentificationConfig(TrainingConfig):
         return cls(image_size=8, seeds=(0, 1, 2), width=0.5, epochs=2, n_eval=200)
 
     @classmethod
-    def preset_default(cls) -> LayerIdentificationConfig:
-        """Five "six" nets on 16x16 digits with +-2 px shifts, 20 epochs; GAP over the test set."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> LayerIdentificationConfig:
         """Ten Tiny-10 nets on CIFAR-10 (GPU), nine layers pooled to 4x4, 10000 training images."""
         return cls(
-            dataset="cifar10",
+            **CIFAR10_TRAINING,
             arch="tiny10",
             seeds=tuple(range(10)),
-            epochs=30,
-            batch_size=128,
-            augment_shift=2,
             eval_split="train",
             n_eval=10000,
             pool=4,
             include_pool_layer=True,
             store_activations=False,
-            device="auto",
-            num_threads=None,
             check_pool=None,
         )
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> LayerIdentificationData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def _grids(self, acts: dict[str, Any], progress: bool) -> np.ndarray:
@@ -449,13 +429,11 @@ class JackknifeResult:
 
 
 @dataclass(frozen=True, eq=False)
-class LayerIdentificationData:
-    """Named access to a layer-identification result (see :func:`unpack`).
+class LayerIdentificationData(ExperimentData):
+    """Every layer of every network against every other, and the layers each measure identifies.
 
     Attributes
     ----------
-    config : LayerIdentificationConfig
-    arrays : dict of str -> numpy.ndarray
     measures : tuple of str
         Measures computed, in :data:`svcca.MEASURES` names.
     layers : tuple of str
@@ -464,15 +442,25 @@ class LayerIdentificationData:
     pairs : numpy.ndarray of shape (n_pairs, 2)
         Ordered pairs ``(a, b)`` of network indices (into ``seeds``), ``a != b``.
     test_accuracy : numpy.ndarray of shape (n_networks,)
+
+    Notes
+    -----
+    The arrays: ``measures``, ``layers``, ``layer_widths``, ``seeds``, ``pairs``
+    ``(n_pairs, 2)``; ``grid`` ``(n_measures, K L, K L)``, every layer of every network
+    against every other (network-major); ``argmax`` ``(n_measures, n_pairs, L)``;
+    ``pair_accuracy`` ``(n_measures, n_pairs)``; ``mean_matrix`` ``(n_measures, L, L)``, the
+    cross-network block averaged over ordered pairs; ``test_accuracy`` ``(K,)``; ``n_eval``,
+    ``n_classes``, ``dataset``, ``input_shape``; with ``store_activations``, one
+    ``acts__s<seed>__<layer>`` array ``(n_eval, n_features)`` per network and layer.
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    measures: tuple[str, ...]
-    layers: tuple[str, ...]
-    seeds: tuple[int, ...]
-    pairs: np.ndarray
-    test_accuracy: np.ndarray
+    config_class = LayerIdentificationConfig
+
+    measures: tuple[str, ...] = field(metadata=stored())
+    layers: tuple[str, ...] = field(metadata=stored())
+    seeds: tuple[int, ...] = field(metadata=stored())
+    pairs: np.ndarray = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
 
     @property
     def n_layers(self) -> int:
@@ -916,42 +904,8 @@ class LayerIdentificationData:
         return {m: (100.0 * self.accuracy(m), KORNBLITH2019_TABLE2[PAPER_ROW[m]]) for m in self.measures}
 
 
-def unpack(
-    result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None
-) -> LayerIdentificationData:
-    """Named access to the arrays of a layer-identification run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(LayerIdentificationConfig(...))`` returned (or its ``arrays``).
-    config : LayerIdentificationConfig, optional
-        Used with a bare dict (default: the default config).
-
-    Returns
-    -------
-    LayerIdentificationData
-
-    Notes
-    -----
-    The arrays: ``measures``, ``layers``, ``layer_widths``, ``seeds``, ``pairs``
-    ``(n_pairs, 2)``; ``grid`` ``(n_measures, K L, K L)``, every layer of every network
-    against every other (network-major); ``argmax`` ``(n_measures, n_pairs, L)``;
-    ``pair_accuracy`` ``(n_measures, n_pairs)``; ``mean_matrix`` ``(n_measures, L, L)``, the
-    cross-network block averaged over ordered pairs; ``test_accuracy`` ``(K,)``; ``n_eval``,
-    ``n_classes``, ``dataset``, ``input_shape``; with ``store_activations``, one
-    ``acts__s<seed>__<layer>`` array ``(n_eval, n_features)`` per network and layer.
-    """
-    arrays, cfg = arrays_and_config(result, config, LayerIdentificationConfig)
-    return LayerIdentificationData(
-        config=cfg,
-        arrays=arrays,
-        measures=tuple(str(v) for v in arrays["measures"]),
-        layers=tuple(str(v) for v in arrays["layers"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        pairs=np.asarray(arrays["pairs"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-    )
+#: Named access to the arrays of a layer-identification run: :meth:`LayerIdentificationData.from_result`.
+unpack = LayerIdentificationData.from_result
 
 
 #: The sample-size check's claims (see :meth:`LayerIdentificationData.check_claims`):

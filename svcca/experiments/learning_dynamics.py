@@ -80,9 +80,9 @@ from numpy.typing import ArrayLike
 
 from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
-from ._cache import SCALES, ExperimentResult, arrays_and_config, current_scale
+from ._cache import SCALES, ExperimentData, ExperimentResult, arrays_and_config, current_scale, stored
 from ._claims import Claim, claim_details
-from ._toolbox import TrainingConfig, check_seeds
+from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
     "DATASETS",
@@ -133,7 +133,7 @@ def plain_arch(blocks: int, widths: Sequence[int]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class DynamicsTrainingConfig(TrainingConfig):
+class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
     """The network, data and training of learning dynamics, shared by freeze training.
 
     Parameters
@@ -142,10 +142,8 @@ class DynamicsTrainingConfig(TrainingConfig):
     dataset : str, default "digits"
         ``"digits"`` or ``"cifar10"`` for image models and the MLP; ``"stdlib"`` (the offline corpus of
         :func:`svcca.nn.data.load_stdlib_corpus`), ``"ptb"`` or ``"wikitext2"`` for the LSTM.
-    arch : str, default "pilot5"
-        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
-    width : float, default 1.0
-        Channel multiplier of the conv net.
+    arch, width
+        The conv net: see :class:`~svcca.experiments.ConvNetFields`; here ``arch="pilot5"``.
     blocks : int, default 1
         Residual blocks per stage of the ResNet.
     widths : (int, int, int), default (16, 32, 64)
@@ -201,7 +199,6 @@ class DynamicsTrainingConfig(TrainingConfig):
 
     model: str = "conv"
     arch: str = "pilot5"
-    width: float = 1.0
     blocks: int = 1
     widths: tuple[int, int, int] = (16, 32, 64)
     embedding_dim: int = 32
@@ -460,27 +457,14 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
                 device="auto",
                 num_threads=None,
             )
-        common = dict(
-            dataset="cifar10",
-            epochs=30,
-            batch_size=128,
-            augment_shift=2,
-            n_eval=2000,
-            positions_per_image=16,
-            device="auto",
-            num_threads=None,
-        )
+        common = dict(CIFAR10_TRAINING, n_eval=2000, positions_per_image=16)
         if model in ("resnet", "plain"):
-            return cls(model=model, blocks=3, widths=(16, 32, 64), **common)  # type: ignore[arg-type]
+            return cls(model=model, blocks=3, widths=(16, 32, 64), **common)
         if model == "mlp":
-            return cls(model="mlp", hidden=(512, 512, 512, 512), **common)  # type: ignore[arg-type]
-        return cls(model="conv", arch="tiny10", width=2.0, **common)  # type: ignore[arg-type]
+            return cls(model="mlp", hidden=(512, 512, 512, 512), **common)
+        return cls(model="conv", arch="tiny10", width=2.0, **common)
 
     # ---- the experiment --------------------------------------------------------------
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> LearningDynamicsData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
-
     def describe(self) -> str:
         """One line saying what ran on which data (for the book and reports)."""
         if self.model == "lstm":
@@ -907,12 +891,11 @@ def _measure(
 
 
 @dataclass(frozen=True, eq=False)
-class LearningDynamicsData:
-    """Named access to a learning-dynamics result (see :func:`unpack`).
+class LearningDynamicsData(ExperimentData):
+    """One seed's training run: each layer's similarity with its final state, snapshot by snapshot.
 
     Attributes
     ----------
-    config : LearningDynamicsConfig
     seed : int
         The seed of this run.
     layers : tuple of str
@@ -949,27 +932,62 @@ class LearningDynamicsData:
         claims are about all of them. Empty in the per-seed runs themselves.
     """
 
-    config: Any
+    config_class = LearningDynamicsConfig
+
     seed: int
-    layers: tuple[str, ...]
-    steps: np.ndarray
+    layers: tuple[str, ...] = field(metadata=stored())
+    steps: np.ndarray = field(metadata=stored())
     epochs: np.ndarray
     similarity: np.ndarray
     dims: np.ndarray
-    grid_layers: tuple[str, ...]
-    grid_steps: np.ndarray
+    grid_layers: tuple[str, ...] = field(metadata=stored())
+    grid_steps: np.ndarray = field(metadata=stored())
     grids: np.ndarray
     test_accuracy: np.ndarray
     test_loss: np.ndarray
     train_loss: np.ndarray
     time_s: np.ndarray
-    steps_per_epoch: int
-    description: str
-    n_datapoints: np.ndarray
-    layer_widths: np.ndarray
+    steps_per_epoch: int = field(metadata=stored())
+    description: str = field(metadata=stored())
+    n_datapoints: np.ndarray = field(metadata=stored())
+    layer_widths: np.ndarray = field(metadata=stored())
     similarity_pooled: np.ndarray | None = None
     final_grid_coarse: np.ndarray | None = None
     runs: tuple[LearningDynamicsData, ...] = ()
+
+    @classmethod
+    def from_result(
+        cls, result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None
+    ) -> LearningDynamicsData:
+        """Named access to the arrays of a learning-dynamics run (the module's ``unpack``).
+
+        Parameters
+        ----------
+        result : ExperimentResult or dict of arrays
+            What ``run_or_load(LearningDynamicsConfig(...))`` returned (or its ``arrays``).
+        config : LearningDynamicsConfig, optional
+            With a bare dict.
+
+        Returns
+        -------
+        LearningDynamicsData
+            The run of the first seed, with every seed's run in ``runs``.
+        """
+        arrays, cfg = arrays_and_config(result, config, cls.config_class)
+        shared = cls.read(arrays)  # what every seed's run shares
+        epochs = shared["steps"] / shared["steps_per_epoch"]
+
+        def per_seed(i: int) -> dict[str, Any]:  # the ``history_*`` arrays are the per-epoch fields
+            return {
+                name.removeprefix("history_"): np.asarray(arrays[name][i]) if name in arrays else None
+                for name in _PER_SEED
+            }
+
+        runs = tuple(
+            cls(config=cfg, arrays=arrays, seed=int(seed), epochs=epochs, **shared, **per_seed(i))
+            for i, seed in enumerate(arrays["seeds"])
+        )
+        return dataclasses.replace(runs[0], runs=runs)
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -1161,7 +1179,7 @@ class LearningDynamicsData:
         Examples
         --------
         >>> from svcca.experiments.learning_dynamics import LearningDynamicsData
-        >>> fields = dict.fromkeys(("config", "seed", "steps", "epochs", "similarity", "dims",
+        >>> fields = dict.fromkeys(("config", "arrays", "seed", "steps", "epochs", "similarity", "dims",
         ...     "grid_steps", "grids", "test_accuracy", "test_loss", "train_loss", "time_s",
         ...     "steps_per_epoch", "description", "n_datapoints", "layer_widths"))
         >>> detailed = ("conv1.0", "conv1.1", "conv1", "conv2.0", "conv2.1", "conv2")
@@ -1442,55 +1460,8 @@ def _mlp_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
     ]
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> LearningDynamicsData:
-    """Named access to the arrays of a learning-dynamics run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(LearningDynamicsConfig(...))`` returned (or its ``arrays``).
-    config : LearningDynamicsConfig, optional
-        With a bare dict.
-
-    Returns
-    -------
-    LearningDynamicsData
-        The run of the first seed, with every seed's run in ``runs``.
-    """
-    arrays, cfg = arrays_and_config(result, config, LearningDynamicsConfig)
-    spe = int(arrays["steps_per_epoch"])
-    steps = np.asarray(arrays["steps"])
-    seeds = tuple(int(s) for s in arrays["seeds"])
-
-    def per_seed(name: str, i: int) -> np.ndarray | None:
-        return np.asarray(arrays[name][i]) if name in arrays else None
-
-    runs = tuple(
-        LearningDynamicsData(
-            config=cfg,
-            seed=seed,
-            layers=tuple(str(v) for v in arrays["layers"]),
-            steps=steps,
-            epochs=steps / spe,
-            similarity=per_seed("similarity", i),
-            dims=per_seed("dims", i),
-            grid_layers=tuple(str(v) for v in arrays["grid_layers"]),
-            grid_steps=np.asarray(arrays["grid_steps"]),
-            grids=per_seed("grids", i),
-            test_accuracy=per_seed("history_test_accuracy", i),
-            test_loss=per_seed("history_test_loss", i),
-            train_loss=per_seed("history_train_loss", i),
-            time_s=per_seed("history_time_s", i),
-            steps_per_epoch=spe,
-            description=str(arrays["description"]),
-            n_datapoints=np.asarray(arrays["n_datapoints"]),
-            layer_widths=np.asarray(arrays["layer_widths"]),
-            similarity_pooled=per_seed("similarity_pooled", i),
-            final_grid_coarse=per_seed("final_grid_coarse", i),
-        )
-        for i, seed in enumerate(seeds)
-    )
-    return dataclasses.replace(runs[0], runs=runs)
+#: Named access to the arrays of a learning-dynamics run: :meth:`LearningDynamicsData.from_result`.
+unpack = LearningDynamicsData.from_result
 
 
 def _plain_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:

@@ -55,14 +55,13 @@ Reading a result::
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import check_int
-from ._cache import ExperimentResult, arrays_and_config
+from ._cache import ExperimentData, stored
 from ._claims import Claim, claim_details, claims_table
 from ._toolbox import ThreadLimitedConfig, check_seeds
 
@@ -166,11 +165,6 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
             conv_epochs=1,
         )
 
-    @classmethod
-    def preset_default(cls) -> OpenQuestionsConfig:
-        """Three seeds, the chapter's settings (about a minute on one CPU thread)."""
-        return cls()
-
     def describe(self) -> str:
         """One line saying what ran.
 
@@ -189,10 +183,6 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train every section's networks for every seed and measure them (see :func:`unpack`)."""
         return _run(self)
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> OpenQuestionsData:
-        """Named access to the arrays (:func:`unpack`); the chapter's claims are its ``claims()``."""
-        return unpack(result, self)
 
 
 # --------------------------------------------------------------------------- the run
@@ -460,23 +450,27 @@ def _checkpointed_run(
 
 
 @dataclass(frozen=True, eq=False)
-class OpenQuestionsData:
-    """Named access to an open-questions result (see :func:`unpack`).
+class OpenQuestionsData(ExperimentData):
+    """The measurements of chapter 9's starting points, one row per seed.
 
     Attributes
     ----------
-    config : OpenQuestionsConfig
-    arrays : dict of str -> numpy.ndarray
     seeds : tuple of int
+
+    Notes
+    -----
+    Per seed (leading axis): ``ae_mse``, ``ae_cca`` and ``ae_cka`` (5 x 5 over
+    :data:`AE_LAYERS`); ``compression_full``, ``compression_accuracy`` (methods x ``ks``,
+    NaN where a method has fewer directions), ``pls_dims``; ``neuron_table`` (classes x
+    ``neuron_ms``); ``dyn_gen`` and ``dyn_mem`` (PWCCA of the pair seed/next seed at each of
+    ``dynamics_epochs``) with ``dyn_gen_train_accuracy`` and ``dyn_mem_train_accuracy``;
+    ``types_cca`` and ``types_cka`` (consecutive :data:`LAYER_STEPS`); ``recording_svcca``
+    and ``recording_cka`` (sources x ``conv_layers``).
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    seeds: tuple[int, ...]
+    config_class = OpenQuestionsConfig
 
-    def __getitem__(self, key: str) -> np.ndarray:
-        """Return the stored array ``key``."""
-        return np.asarray(self.arrays[key])
+    seeds: tuple[int, ...] = field(metadata=stored())
 
     @property
     def conv_layers(self) -> list[str]:
@@ -679,32 +673,5 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
 }
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> OpenQuestionsData:
-    """Named access to the arrays of an open-questions run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-    config : OpenQuestionsConfig, optional
-        With a bare dict (default ``OpenQuestionsConfig()``).
-
-    Returns
-    -------
-    OpenQuestionsData
-
-    Notes
-    -----
-    Per seed (leading axis): ``ae_mse``, ``ae_cca`` and ``ae_cka`` (5 x 5 over
-    :data:`AE_LAYERS`); ``compression_full``, ``compression_accuracy`` (methods x ``ks``,
-    NaN where a method has fewer directions), ``pls_dims``; ``neuron_table`` (classes x
-    ``neuron_ms``); ``dyn_gen`` and ``dyn_mem`` (PWCCA of the pair seed/next seed at each of
-    ``dynamics_epochs``) with ``dyn_gen_train_accuracy`` and ``dyn_mem_train_accuracy``;
-    ``types_cca`` and ``types_cka`` (consecutive :data:`LAYER_STEPS`); ``recording_svcca``
-    and ``recording_cka`` (sources x ``conv_layers``).
-    """
-    arrays, cfg = arrays_and_config(result, config, OpenQuestionsConfig)
-    return OpenQuestionsData(
-        config=cfg,
-        arrays=arrays,
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-    )
+#: Named access to the arrays of an open-questions run: :meth:`OpenQuestionsData.from_result`.
+unpack = OpenQuestionsData.from_result

@@ -50,14 +50,13 @@ networks with canonical correlation. NeurIPS 2018.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import check_int, check_rng
-from ._cache import ExperimentResult
+from ._cache import ExperimentData, stored
 from ._toolbox import ThreadLimitedConfig
 from .seed_pair import SeedPairConfig
 
@@ -181,11 +180,6 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
         )
 
     @classmethod
-    def preset_default(cls) -> PWCCANoiseConfig:
-        """Use the book's seed-pair networks (3 x 128 MLPs on the digits) and three synthetic draws."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> PWCCANoiseConfig:
         """Use the ``full`` seed-pair conv nets on CIFAR-10 (positions as datapoints)."""
         return cls(networks=_seed_pair("full"))
@@ -199,10 +193,6 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
         moved = self.networks.with_seed_offset(offset)
         assert isinstance(moved, SeedPairConfig)
         return dataclasses.replace(out, networks=moved)
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> PWCCANoiseData:
-        """Named access to the arrays (:func:`unpack`); chapter 6's claims are its ``claims()``."""
-        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
@@ -407,30 +397,32 @@ def noise_similarities(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- unpacking
 
 
+def _int_pairs(pairs: np.ndarray) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in pairs]
+
+
 @dataclass(frozen=True, eq=False)
-class PWCCANoiseData:
-    """Named access to a PWCCA-noise result (see :func:`unpack`).
+class PWCCANoiseData(ExperimentData):
+    """Mean CCA and PWCCA as noise directions are added to one side, synthetic and in trained networks.
 
     Attributes
     ----------
-    config : PWCCANoiseConfig
-    arrays : dict of str -> numpy.ndarray
     synthetic_dims : numpy.ndarray of shape (n_k,)
         Noise neurons appended in the synthetic draws.
     layers : tuple of str
         Compared layers of the networks (empty without networks).
     pairs : list of (int, int)
-        Pairs of seeds; the second network of each pair gets the noise.
+        Pairs of seeds; the second network of each pair gets the noise (none without networks).
     network_fractions : numpy.ndarray of shape (n_k,)
-        Noise directions as a fraction of each layer's width.
+        Noise directions as a fraction of each layer's width (none without networks).
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    synthetic_dims: np.ndarray
-    layers: tuple[str, ...]
-    pairs: list[tuple[int, int]]
-    network_fractions: np.ndarray
+    config_class = PWCCANoiseConfig
+
+    synthetic_dims: np.ndarray = field(metadata=stored())
+    layers: tuple[str, ...] = field(default=(), metadata=stored())
+    pairs: list[tuple[int, int]] = field(default_factory=list, metadata=stored(convert=_int_pairs))
+    network_fractions: np.ndarray = field(default_factory=lambda: np.zeros(0), metadata=stored())
 
     def _curve(self, curve: str) -> int:
         if curve not in CURVES:
@@ -569,28 +561,5 @@ class PWCCANoiseData:
         ]
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> PWCCANoiseData:
-    """Named access to the arrays of a PWCCA-noise run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(PWCCANoiseConfig(...))`` returned (or its ``arrays``).
-    config : PWCCANoiseConfig, optional
-        Recorded in the returned object when ``result`` is a bare dict.
-
-    Returns
-    -------
-    PWCCANoiseData
-    """
-    arrays = result.arrays if isinstance(result, ExperimentResult) else result
-    cfg = result.config if isinstance(result, ExperimentResult) else config
-    has_nets = "network_similarity" in arrays
-    return PWCCANoiseData(
-        config=cfg if cfg is not None else PWCCANoiseConfig(),
-        arrays=arrays,
-        synthetic_dims=np.asarray(arrays["synthetic_dims"]),
-        layers=tuple(str(v) for v in arrays["layers"]) if has_nets else (),
-        pairs=[(int(a), int(b)) for a, b in arrays["pairs"]] if has_nets else [],
-        network_fractions=np.asarray(arrays["network_fractions"]) if has_nets else np.zeros(0),
-    )
+#: Named access to the arrays of a PWCCA-noise run: :meth:`PWCCANoiseData.from_result`.
+unpack = PWCCANoiseData.from_result

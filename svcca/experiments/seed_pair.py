@@ -48,8 +48,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_option
-from ._cache import ExperimentResult, arrays_and_config
-from ._toolbox import TrainingConfig, check_seeds, probe_inputs
+from ._cache import stored
+from ._toolbox import (
+    CIFAR10_TRAINING,
+    NetworkFields,
+    SeedNetworksData,
+    TrainingConfig,
+    check_seeds,
+    network_key,
+    probe_inputs,
+)
 
 __all__ = [
     "CLAIM_GROUPS",
@@ -71,18 +79,14 @@ _SEP = "__"
 
 
 @dataclass(frozen=True)
-class SeedPairConfig(TrainingConfig):
+class SeedPairConfig(NetworkFields, TrainingConfig):
     """Train networks from several seeds; record every layer, trained and untrained.
 
     Parameters
     ----------
-    model : {"mlp", "conv"}, default "mlp"
-    hidden : tuple of int, default (128, 128, 128)
-        Hidden widths of the MLP.
-    arch : str, default "six"
-        Conv architecture (a name in :data:`svcca.nn.models.CONV_ARCHITECTURES`).
-    width : float, default 1.0
-        Channel multiplier of the conv net.
+    model, hidden, arch, width
+        The network: see :class:`~svcca.experiments.NetworkFields` (default an MLP of
+        ``hidden=(128, 128, 128)``; ``arch="six"``).
     seeds : tuple of int, default (0, 1, 2)
         One network per seed (initialisation and data order); at least two.
     augment_shift : int, default 0
@@ -120,10 +124,6 @@ class SeedPairConfig(TrainingConfig):
     experiment: ClassVar[str] = "seed_pair"
     schema_version: ClassVar[int] = 2
 
-    model: str = "mlp"
-    hidden: tuple[int, ...] = (128, 128, 128)
-    arch: str = "six"
-    width: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 20
     augment_shift: int = 0
@@ -156,35 +156,22 @@ class SeedPairConfig(TrainingConfig):
         return cls(hidden=(32, 32), seeds=(0, 1), epochs=3, n_eval=100, n_fit=200, ks=(1, 4, 16, 32))
 
     @classmethod
-    def preset_default(cls) -> SeedPairConfig:
-        """Three 3 x 128 MLPs on the 8x8 digits, evaluated on 4500 shifted test images."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> SeedPairConfig:
         """Three Tiny-10 conv nets (width 2) on CIFAR-10, positions as datapoints (GPU)."""
         return cls(
-            dataset="cifar10",
+            **CIFAR10_TRAINING,
             model="conv",
             arch="tiny10",
             width=2.0,
-            epochs=30,
-            augment_shift=2,
             probe_shift=0,
             n_eval=2000,
             positions_per_image=25,
             n_fit=5000,
             fit_shift=0,
             ks=(1, 2, 4, 8, 16, 32, 64, 128),
-            device="auto",
-            num_threads=None,
         )
 
     # ---- the experiment --------------------------------------------------------------
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> SeedPairData:
-        """Named access to the arrays (:func:`unpack`); chapters 1, 3 and 4's claims are its ``claims()``."""
-        return unpack(result, self)
-
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
         """Train, record and project; see :func:`unpack` for the arrays returned."""
         import torch
@@ -212,14 +199,14 @@ class SeedPairConfig(TrainingConfig):
             for state, model in (("trained", net), ("init", init)):
                 acts, rows = _collect(model, eval_x, self, tag=0)
                 for layer, a in acts.items():
-                    out[_key(state, seed, layer)] = a
-            out.update(state_arrays(net, _key("weights", seed, "")))
+                    out[network_key(state, seed, layer)] = a
+            out.update(state_arrays(net, network_key("weights", seed)))
         layers = tuple(acts)
         for layer in layers:
             out[_SEP.join(("rows", layer))] = rows[layer]
         out["layers"] = np.array(layers)
         out["layer_widths"] = np.array(
-            [out[_key("trained", self.seeds[0], layer)].shape[1] for layer in layers]
+            [out[network_key("trained", self.seeds[0], layer)].shape[1] for layer in layers]
         )
         out["seeds"] = np.array(self.seeds)
         out["test_accuracy"] = np.array(test_acc)
@@ -234,11 +221,6 @@ class SeedPairConfig(TrainingConfig):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _key(*parts: Any) -> str:
-    a, seed, rest = parts
-    return _SEP.join((a, f"s{int(seed)}", rest))
 
 
 class _Sink:
@@ -479,18 +461,18 @@ def _intrinsic_dimensionality(
 
 
 @dataclass(frozen=True, eq=False)
-class SeedPairData:
-    """Named access to a seed-pair result (see :func:`unpack`).
+class SeedPairData(SeedNetworksData):
+    """Every layer of networks of several seeds, trained and untrained, and their projections.
+
+    ``acts(layer, seed, state)`` gives a layer samples first: dense layers one row per
+    evaluation image, conv layers one row per sampled position (:meth:`rows` gives each
+    row's image); ``network(seed, state)`` rebuilds a network. ``seeds``, ``test_accuracy``
+    and ``init_accuracy`` are those of every network's seed.
 
     Attributes
     ----------
-    config : SeedPairConfig
-    arrays : dict of str -> numpy.ndarray
     layers : tuple of str
         Recorded layers, input side first (the last is the logits).
-    seeds : tuple of int
-    test_accuracy, init_accuracy : numpy.ndarray of shape (n_seeds,)
-        Test accuracy of each trained network and of its untrained twin.
     labels : numpy.ndarray of shape (n_eval,)
         Class of each evaluation image (one row per image for dense layers).
     shifts : numpy.ndarray of shape (n_eval, 2)
@@ -498,37 +480,16 @@ class SeedPairData:
     n_classes : int
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    layers: tuple[str, ...]
-    seeds: tuple[int, ...]
-    test_accuracy: np.ndarray
-    init_accuracy: np.ndarray
-    labels: np.ndarray
-    shifts: np.ndarray
-    n_classes: int
+    config_class = SeedPairConfig
+
+    labels: np.ndarray = field(metadata=stored("eval_labels"))
+    shifts: np.ndarray = field(metadata=stored("eval_shifts"))
+    n_classes: int = field(metadata=stored())
 
     @property
     def chance(self) -> float:
         """Chance accuracy, ``1 / n_classes``."""
         return 1.0 / self.n_classes
-
-    def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
-        """Activations of ``layer`` of the network ``seed`` (default the first), samples first.
-
-        ``state`` is ``"trained"`` or ``"init"`` (the same network before training). Dense
-        layers have one row per evaluation image; conv layers one row per sampled position
-        (:meth:`rows` gives each row's image). float64.
-        """
-        if state not in ("trained", "init"):
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        seed = self.seeds[0] if seed is None else int(seed)
-        key = _key(state, seed, layer)
-        if key not in self.arrays:
-            raise KeyError(
-                f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}"
-            )
-        return np.asarray(self.arrays[key], dtype=np.float64)
 
     def rows(self, layer: str) -> np.ndarray:
         """Index of the evaluation image of each row of ``layer``'s activations."""
@@ -556,25 +517,7 @@ class SeedPairData:
 
     def width(self, layer: str) -> int:
         """Number of units (channels) of ``layer``."""
-        return int(self.arrays[_key("trained", self.seeds[0], layer)].shape[1])
-
-    def pairs(self) -> list[tuple[int, int]]:
-        """Every pair of distinct seeds, in order."""
-        s = self.seeds
-        return [(s[i], s[j]) for i in range(len(s)) for j in range(i + 1, len(s))]
-
-    def network(self, seed: int | None = None, state: str = "trained") -> Any:
-        """Rebuild the network ``seed`` (trained weights, or its initialisation), in eval mode."""
-        from ..nn import load_state_arrays
-
-        seed = self.seeds[0] if seed is None else int(seed)
-        cfg = self.config
-        net = cfg.build_model(cfg.load_data(), seed, device="cpu")
-        if state == "trained":
-            load_state_arrays(net, self.arrays, _key("weights", seed, ""))
-        elif state != "init":
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
-        return net.eval()
+        return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[1])
 
     def inputs(self) -> tuple[Any, Any]:
         """``(fit_images, test_set)``: the training images the projection directions were
@@ -655,32 +598,8 @@ class SeedPairData:
         return hidden[len(hidden) // 2]
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> SeedPairData:
-    """Named access to the arrays of a seed-pair run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(SeedPairConfig(...))`` returned (or its ``arrays``).
-    config : SeedPairConfig, optional
-        Needed only with a bare dict (for :meth:`SeedPairData.network`).
-
-    Returns
-    -------
-    SeedPairData
-    """
-    arrays, cfg = arrays_and_config(result, config, SeedPairConfig)
-    return SeedPairData(
-        config=cfg,
-        arrays=arrays,
-        layers=tuple(str(v) for v in arrays["layers"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        init_accuracy=np.asarray(arrays["init_accuracy"]),
-        labels=np.asarray(arrays["eval_labels"]),
-        shifts=np.asarray(arrays["eval_shifts"]),
-        n_classes=int(arrays["n_classes"]),
-    )
+#: Named access to the arrays of a seed-pair run: :meth:`SeedPairData.from_result`.
+unpack = SeedPairData.from_result
 
 
 # --------------------------------------------------------------------------- claims

@@ -46,16 +46,17 @@ networks with canonical correlation. NeurIPS 2018.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int
-from ._cache import ExperimentResult, arrays_and_config
+from .._validation import check_int, check_option
+from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
+    STATES,
     TrainingConfig,
     check_comparison,
     check_seeds,
@@ -65,9 +66,6 @@ from ._toolbox import (
 )
 
 __all__ = ["STATES", "WidthConfig", "WidthData", "unpack"]
-
-#: The trained networks, and the same networks before training.
-STATES = ("trained", "init")
 
 
 @dataclass(frozen=True)
@@ -146,11 +144,6 @@ class WidthConfig(TrainingConfig):
         return cls(depth=2, widths=(8, 16), seeds=(0, 1), epochs=2, n_train=300, eval_shift=0, n_eval=100)
 
     @classmethod
-    def preset_default(cls) -> WidthConfig:
-        """MLPs 3 x w, w = 32 ... 512, 3 seeds, 30 epochs on the digits; 4500-image probe."""
-        return cls()
-
-    @classmethod
     def preset_full(cls) -> WidthConfig:
         """Tiny-10 conv nets on CIFAR-10, channel multipliers 0.25 ... 4, 3 seeds (GPU)."""
         return cls(
@@ -165,10 +158,6 @@ class WidthConfig(TrainingConfig):
             check_all_images=False,
             device="auto",
         )
-
-    def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> WidthData:
-        """Named access to the arrays (:func:`unpack`); the book's claims are its ``claims()``."""
-        return unpack(result, self)
 
     # ---- the experiment --------------------------------------------------------------
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
@@ -302,13 +291,11 @@ class WidthConfig(TrainingConfig):
 
 
 @dataclass(frozen=True, eq=False)
-class WidthData:
-    """Named access to a width result (see :func:`unpack`).
+class WidthData(ExperimentData):
+    """Similarity across seeds at every width, trained and untrained, with its controls.
 
     Attributes
     ----------
-    config : WidthConfig
-    arrays : dict of str -> numpy.ndarray
     widths : numpy.ndarray of shape (n_widths,)
     seeds : tuple of int
     layers : tuple of str
@@ -318,14 +305,14 @@ class WidthData:
         Test accuracy of each trained network and of its untrained twin.
     """
 
-    config: Any
-    arrays: Mapping[str, np.ndarray]
-    widths: np.ndarray
-    seeds: tuple[int, ...]
-    layers: tuple[str, ...]
-    measures: tuple[str, ...]
-    test_accuracy: np.ndarray
-    init_accuracy: np.ndarray
+    config_class = WidthConfig
+
+    widths: np.ndarray = field(metadata=stored(convert=partial(np.asarray, dtype=np.float64)))
+    seeds: tuple[int, ...] = field(metadata=stored())
+    layers: tuple[str, ...] = field(metadata=stored())
+    measures: tuple[str, ...] = field(metadata=stored())
+    test_accuracy: np.ndarray = field(metadata=stored())
+    init_accuracy: np.ndarray = field(metadata=stored())
 
     @property
     def width_labels(self) -> list[str]:
@@ -343,8 +330,7 @@ class WidthData:
         ``state`` is ``"trained"`` or ``"init"``; ``layer`` defaults to the last compared
         layer (the last hidden layer).
         """
-        if state not in STATES:
-            raise ValueError(f"state must be one of 'trained', 'init'; got {state!r}")
+        check_option(state, "state", STATES)
         if measure not in self.measures:
             raise KeyError(f"unknown measure {measure!r}; measures: {self.measures}")
         layer = self.layers[-1] if layer is None else layer
@@ -551,31 +537,8 @@ MEASURE_CLAIMS: dict[str, tuple[str, float, str]] = {
 }
 
 
-def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> WidthData:
-    """Named access to the arrays of a width run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(WidthConfig(...))`` returned (or its ``arrays``).
-    config : WidthConfig, optional
-        Recorded in the returned object when ``result`` is a bare dict.
-
-    Returns
-    -------
-    WidthData
-    """
-    arrays, cfg = arrays_and_config(result, config, WidthConfig)
-    return WidthData(
-        config=cfg,
-        arrays=arrays,
-        widths=np.asarray(arrays["widths"], dtype=np.float64),
-        seeds=tuple(int(s) for s in arrays["seeds"]),
-        layers=tuple(str(v) for v in arrays["layers"]),
-        measures=tuple(str(v) for v in arrays["measures"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-        init_accuracy=np.asarray(arrays["init_accuracy"]),
-    )
+#: Named access to the arrays of a width run: :meth:`WidthData.from_result`.
+unpack = WidthData.from_result
 
 
 #: The shape-matched baseline's claims (see :meth:`WidthData.control_claims`):
