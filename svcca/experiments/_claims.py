@@ -372,6 +372,18 @@ def recall_claims(config: Any, arrays: Mapping[str, Any]) -> list[Claim] | None:
     of the same experiment key and the same arrays (by digest) is in it; a result that
     differs in any byte is never answered from the memo.
 
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The experiment whose claims are asked for.
+    arrays : dict of str -> numpy.ndarray
+        The result's arrays, compared by digest with those the claims were computed from.
+
+    Returns
+    -------
+    list of Claim or None
+        The remembered claims, or None when there are none for this config and arrays.
+
     Examples
     --------
     >>> recall_claims(None, {}) is None  # no memo folder set outside the book build
@@ -393,6 +405,19 @@ def recall_claims(config: Any, arrays: Mapping[str, Any]) -> list[Claim] | None:
 
 def remember_claims(config: Any, arrays: Mapping[str, Any], claims: Sequence[Claim]) -> None:
     """Keep ``claims`` for :func:`recall_claims` (atomically), where a memo folder is set.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The experiment the claims are about.
+    arrays : dict of str -> numpy.ndarray
+        The result's arrays the claims were computed from (kept as a digest).
+    claims : sequence of Claim
+        The claims to remember.
+
+    Returns
+    -------
+    None
 
     Examples
     --------
