@@ -90,7 +90,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ._cache import ExperimentResult, arrays_and_config
-from ._claims import Claim, claim_details
+from ._claims import Claim, claim_details, claims_table
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
@@ -1129,200 +1129,52 @@ class ClassSensitivityData:
         return self.purity(kind)[:, 1:].mean(axis=(1, 2))
 
     def claims(self) -> list[Claim]:
-        """The claims chapter 7 makes about a default-scale digits run, each over all seeds.
+        """State the claims chapter 7 makes about a default-scale digits run, each over all seeds.
 
-        Names start with ``"class_sensitivity."``. Every claim is a worst case over the
-        networks (seeds) or a seed-averaged effect; none names one network's exact layer.
+        Names start with ``"class_sensitivity."`` (:data:`CLAIMS`). Every claim is a worst
+        case over the networks (seeds) or a seed-averaged effect; none names one network's
+        exact layer.
         """
-        p = "class_sensitivity."
         seeds = [f"seed {s}" for s in self.seeds]
         L = len(self.layers)
         cv, ins = self.mean_similarity(cv=True), self.mean_similarity(cv=False)
         inflation = (ins.mean(1) - cv.mean(1))[: L - 2]
         compress = ((cv.max(1) - cv.min(1)) - (ins.max(1) - ins.min(1)))[: L - 2]
+        last = self.mean_similarity("onehot")[-1].mean() - self.mean_similarity()[-1].mean()
         rho = self.per_seed_rank_correlation()
         mean_first = self.mean_first_layer()
         gap = self.extremes_gap()
-        top, bottom = self.pixel_extremes()
         onehot_first = self.mean_first_layer(target="onehot")
-        agree = _spearman(mean_first, onehot_first)
-        last = self.mean_similarity("onehot")[-1].mean() - self.mean_similarity()[-1].mean()
-        f95 = self.mean_first_layer(0.95)
-        rho95 = _spearman(self.pixel_baseline(), f95)
-        first_in = self.mean_first_layer(cv=False)
-        pur = {k: self.purity_by_seed(k) for k in _KINDS}
-        match = self.neuron_match()[:, 1:].mean(axis=(1, 2))
+        pur = {k: self.purity_by_seed(k) for k in KINDS}
+        svcca_gap = pur["svcca"] - pur["neuron"]
 
-        def by_seed(v: Any) -> dict[str, float]:
-            return claim_details(seeds, v)
+        def mean_of(v: np.ndarray, labels: Any) -> tuple[float, dict[str, float]]:
+            return float(v.mean()), claim_details(labels, v)
 
-        def by_layer(v: Any) -> dict[str, float]:
-            return claim_details(self.layers, v)
-
-        return [
-            Claim(
-                p + "accuracy",
-                "every network classifies the test digits with accuracy above 0.93",
-                self.accuracy.min(),
-                ">",
-                0.93,
-                by_seed(self.accuracy),
-            ),
-            Claim(
-                p + "insample_inflates",
-                "the in-sample correlation is higher than the cross-validated "
-                "one in every layer below the last stage (smallest seed-averaged excess)",
-                inflation.min(),
-                ">",
-                0.0,
-                by_layer(inflation),
-            ),
-            Claim(
-                p + "insample_compresses",
-                "in every layer below the last stage the in-sample "
-                "correlation spreads the classes less than the cross-validated one (smallest "
-                "difference of ranges)",
-                compress.min(),
-                ">",
-                0.0,
-                by_layer(compress),
-            ),
-            Claim(
-                p + "pixel_rank_correlation",
-                "averaged over the networks, the classes more linearly "
-                "readable from the pixels become decodable earlier (Spearman correlation over classes "
-                "of the pixel baseline and the mean first decodable layer)",
-                self.pixel_rank_correlation(),
-                "<",
-                -0.6,
-            ),
-            Claim(
-                p + "pixel_rank_correlation_every_network",
-                "the same rank correlation is negative in every network (largest per-network value)",
+        measured: dict[str, Any] = {
+            "accuracy": (self.accuracy, seeds),
+            "insample_inflates": (inflation, self.layers),
+            "insample_compresses": (compress, self.layers),
+            "pixel_rank_correlation": self.pixel_rank_correlation(),
+            "pixel_rank_correlation_every_network": (
                 np.nanmax(rho) if np.isfinite(rho).any() else np.nan,
-                "<",
-                -0.3,
-                by_seed(rho),
+                claim_details(seeds, rho),
             ),
-            Claim(
-                p + "pixel_extremes_order",
-                "averaged over the networks, the three classes least readable from the pixels "
-                "become decodable at least 1.5 layers after the three most readable (which classes "
-                "these are moves with the data split; the chapter names them)",
-                gap.mean(),
-                ">=",
-                1.5,
-                by_seed(gap),
-            ),
-            Claim(
-                p + "pixel_extremes_every_network",
-                "in every network, the three least pixel-readable "
-                "classes become decodable later, on average, than the three most readable (smallest "
-                "per-network gap, in layers)",
-                gap.min(),
-                ">",
-                0.0,
-                by_seed(gap),
-            ),
-            Claim(
-                p + "depth_spread",
-                "averaged over the networks, the earliest and the latest class "
-                "become decodable at least two layers apart",
-                np.ptp(mean_first),
-                ">=",
-                2.0,
-                dict(zip(self.classes, mean_first.tolist())),
-            ),
-            Claim(
-                p + "onehot_order_agrees",
-                "with one-hot labels as targets, the classes become "
-                "decodable in much the same order (Spearman correlation with the logit order)",
-                agree,
-                ">=",
-                0.4,
-            ),
-            Claim(
-                p + "onehot_later",
-                "with one-hot labels the classes become decodable later than with "
-                "their logits (mean over classes of the difference of mean first layers, in layers)",
-                (onehot_first - mean_first).mean(),
-                ">=",
-                1.0,
-                dict(zip(self.classes, (onehot_first - mean_first).tolist())),
-            ),
-            Claim(
-                p + "onehot_lower_at_top",
-                "at the last block the one-hot labels are matched less "
-                "well than the logits (difference of mean correlations)",
-                last,
-                "<",
-                0.0,
-            ),
-            Claim(
-                p + "strict_threshold_keeps_order",
-                "with the threshold at 0.95 the pixel baseline "
-                "still orders the classes (Spearman correlation with the mean first layer)",
-                rho95,
-                "<",
-                -0.3,
-            ),
-            Claim(
-                p + "insample_earlier",
-                "in-sample, the classes look decodable earlier than they are "
-                "(mean over classes of the cross-validated minus the in-sample mean first layer)",
-                (mean_first - first_in).mean(),
-                ">=",
-                0.4,
-                dict(zip(self.classes, (mean_first - first_in).tolist())),
-            ),
-            Claim(
-                p + "purity_logit_directions_vs_neurons",
-                "the images along the logit-fitted canonical "
-                "directions are more often of one class than those of the most active neurons "
-                "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
-                (pur["direction"] - pur["neuron"]).min(),
-                ">",
-                0.1,
-                by_seed(pur["direction"] - pur["neuron"]),
-            ),
-            Claim(
-                p + "purity_svcca_vs_neurons",
-                "label-free SVCCA directions (aligned with another "
-                "network) pick out one class more often than the most active neurons (purity gap, "
-                "averaged over the networks)",
-                (pur["svcca"] - pur["neuron"]).mean(),
-                ">",
-                0.1,
-                by_seed(pur["svcca"] - pur["neuron"]),
-            ),
-            Claim(
-                p + "purity_svcca_vs_neurons_every_network",
-                "... and in every network (smallest per-network purity gap)",
-                (pur["svcca"] - pur["neuron"]).min(),
-                ">",
-                0.0,
-                by_seed(pur["svcca"] - pur["neuron"]),
-            ),
-            Claim(
-                p + "purity_directions_vs_matched_neurons",
-                "the logit-fitted directions pick out one "
-                "class more often than the single neuron closest to each of them (purity gap, averaged "
-                "over the networks)",
-                (pur["direction"] - pur["matched"]).mean(),
-                ">",
-                0.1,
-                by_seed(pur["direction"] - pur["matched"]),
-            ),
-            Claim(
-                p + "no_neuron_follows_a_direction",
-                "no single neuron follows a canonical direction "
-                "closely (largest per-network mean of the best neuron's correlation)",
-                match.max(),
-                "<",
-                0.85,
-                by_seed(match),
-            ),
-        ]
+            "pixel_extremes_order": mean_of(gap, seeds),
+            "pixel_extremes_every_network": (gap, seeds),
+            "depth_spread": (np.ptp(mean_first), claim_details(self.classes, mean_first)),
+            "onehot_order_agrees": _spearman(mean_first, onehot_first),
+            "onehot_later": mean_of(onehot_first - mean_first, self.classes),
+            "onehot_lower_at_top": last,
+            "strict_threshold_keeps_order": _spearman(self.pixel_baseline(), self.mean_first_layer(0.95)),
+            "insample_earlier": mean_of(mean_first - self.mean_first_layer(cv=False), self.classes),
+            "purity_logit_directions_vs_neurons": (pur["direction"] - pur["neuron"], seeds),
+            "purity_svcca_vs_neurons": mean_of(svcca_gap, seeds),
+            "purity_svcca_vs_neurons_every_network": (svcca_gap, seeds),
+            "purity_directions_vs_matched_neurons": mean_of(pur["direction"] - pur["matched"], seeds),
+            "no_neuron_follows_a_direction": (self.neuron_match()[:, 1:].mean(axis=(1, 2)), seeds),
+        }
+        return claims_table("class_sensitivity.", CLAIMS, measured)
 
     # ---- Raghu et al.'s second observation: do similar classes have similar curves? ----
     def curve_similarity(self, target: str = "logit") -> np.ndarray:
@@ -1362,52 +1214,22 @@ class ClassSensitivityData:
         )
 
     def similar_classes_claims(self) -> list[Claim]:
-        """Claims about Raghu et al.'s second observation at the default scale (chapter 7).
+        """State the claims about Raghu et al.'s second observation at the default scale (chapter 7).
 
         On the digits, the observation is *not* shown: classes whose mean images look alike
         do not have more alike curves than chance, while the pixel baseline explains which
-        curves are alike.
+        curves are alike (:data:`SIMILAR_CLASSES_CLAIMS`).
         """
-        p = "class_sensitivity."
         rho_img, p_img = self.similar_classes_test("image")
         rho_pix, p_pix = self.similar_classes_test("pixels")
         rho_conf, p_conf = self.similar_classes_test("confusion")
-        return [
-            Claim(
-                p + "similar_looking_classes_not_similar_curves",
-                "classes whose mean images look alike do not have clearly more alike sensitivity "
-                "curves (Spearman correlation over pairs of classes, permutation null over classes)",
-                rho_img,
-                "<",
-                0.35,
-                {"p_value": p_img},
-            ),
-            Claim(
-                p + "confused_classes_not_similar_curves",
-                "pairs of classes the networks confuse more do not have clearly more alike "
-                "sensitivity curves (Spearman correlation over pairs of classes)",
-                rho_conf,
-                "<",
-                0.2,
-                {"p_value": p_conf},
-            ),
-            Claim(
-                p + "curves_follow_pixel_baseline",
-                "classes with close pixel baselines have alike sensitivity curves (Spearman "
-                "correlation over pairs of classes)",
-                rho_pix,
-                ">",
-                0.6,
-                {"p_value": p_pix},
-            ),
-            Claim(
-                p + "curves_follow_pixel_baseline_significant",
-                "... beyond the permutation null over classes (one-sided p-value)",
-                p_pix,
-                "<",
-                0.01,
-            ),
-        ]
+        measured = {
+            "similar_looking_classes_not_similar_curves": (rho_img, {"p_value": p_img}),
+            "confused_classes_not_similar_curves": (rho_conf, {"p_value": p_conf}),
+            "curves_follow_pixel_baseline": (rho_pix, {"p_value": p_pix}),
+            "curves_follow_pixel_baseline_significant": p_pix,
+        }
+        return claims_table("class_sensitivity.", SIMILAR_CLASSES_CLAIMS, measured)
 
     def summary(self, threshold: float | None = None, target: str = "logit") -> dict[str, np.ndarray]:
         """Per class: pixel baseline, first layer per seed, mean first layer (a table's columns)."""
@@ -1458,3 +1280,145 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         threshold=float(arrays["threshold"]),
         dataset=str(arrays["dataset"]),
     )
+
+
+#: The claims of :meth:`ClassSensitivityData.claims` (``class_sensitivity.<claim>``):
+#: name -> (relation, bound, statement).
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "accuracy": (">", 0.93, "every network classifies the test digits with accuracy above 0.93"),
+    "insample_inflates": (
+        ">",
+        0.0,
+        "the in-sample correlation is higher than the cross-validated "
+        "one in every layer below the last stage (smallest seed-averaged excess)",
+    ),
+    "insample_compresses": (
+        ">",
+        0.0,
+        "in every layer below the last stage the in-sample "
+        "correlation spreads the classes less than the cross-validated one (smallest "
+        "difference of ranges)",
+    ),
+    "pixel_rank_correlation": (
+        "<",
+        -0.6,
+        "averaged over the networks, the classes more linearly "
+        "readable from the pixels become decodable earlier (Spearman correlation over classes "
+        "of the pixel baseline and the mean first decodable layer)",
+    ),
+    "pixel_rank_correlation_every_network": (
+        "<",
+        -0.3,
+        "the same rank correlation is negative in every network (largest per-network value)",
+    ),
+    "pixel_extremes_order": (
+        ">=",
+        1.5,
+        "averaged over the networks, the three classes least readable from the pixels "
+        "become decodable at least 1.5 layers after the three most readable (which classes "
+        "these are moves with the data split; the chapter names them)",
+    ),
+    "pixel_extremes_every_network": (
+        ">",
+        0.0,
+        "in every network, the three least pixel-readable "
+        "classes become decodable later, on average, than the three most readable (smallest "
+        "per-network gap, in layers)",
+    ),
+    "depth_spread": (
+        ">=",
+        2.0,
+        "averaged over the networks, the earliest and the latest class "
+        "become decodable at least two layers apart",
+    ),
+    "onehot_order_agrees": (
+        ">=",
+        0.4,
+        "with one-hot labels as targets, the classes become "
+        "decodable in much the same order (Spearman correlation with the logit order)",
+    ),
+    "onehot_later": (
+        ">=",
+        1.0,
+        "with one-hot labels the classes become decodable later than with "
+        "their logits (mean over classes of the difference of mean first layers, in layers)",
+    ),
+    "onehot_lower_at_top": (
+        "<",
+        0.0,
+        "at the last block the one-hot labels are matched less "
+        "well than the logits (difference of mean correlations)",
+    ),
+    "strict_threshold_keeps_order": (
+        "<",
+        -0.3,
+        "with the threshold at 0.95 the pixel baseline "
+        "still orders the classes (Spearman correlation with the mean first layer)",
+    ),
+    "insample_earlier": (
+        ">=",
+        0.4,
+        "in-sample, the classes look decodable earlier than they are "
+        "(mean over classes of the cross-validated minus the in-sample mean first layer)",
+    ),
+    "purity_logit_directions_vs_neurons": (
+        ">",
+        0.1,
+        "the images along the logit-fitted canonical "
+        "directions are more often of one class than those of the most active neurons "
+        "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
+    ),
+    "purity_svcca_vs_neurons": (
+        ">",
+        0.1,
+        "label-free SVCCA directions (aligned with another "
+        "network) pick out one class more often than the most active neurons (purity gap, "
+        "averaged over the networks)",
+    ),
+    "purity_svcca_vs_neurons_every_network": (
+        ">",
+        0.0,
+        "... and in every network (smallest per-network purity gap)",
+    ),
+    "purity_directions_vs_matched_neurons": (
+        ">",
+        0.1,
+        "the logit-fitted directions pick out one "
+        "class more often than the single neuron closest to each of them (purity gap, averaged "
+        "over the networks)",
+    ),
+    "no_neuron_follows_a_direction": (
+        "<",
+        0.85,
+        "no single neuron follows a canonical direction "
+        "closely (largest per-network mean of the best neuron's correlation)",
+    ),
+}
+
+#: The claims of :meth:`ClassSensitivityData.similar_classes_claims` (``class_sensitivity.<claim>``):
+#: name -> (relation, bound, statement).
+SIMILAR_CLASSES_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "similar_looking_classes_not_similar_curves": (
+        "<",
+        0.35,
+        "classes whose mean images look alike do not have clearly more alike sensitivity "
+        "curves (Spearman correlation over pairs of classes, permutation null over classes)",
+    ),
+    "confused_classes_not_similar_curves": (
+        "<",
+        0.2,
+        "pairs of classes the networks confuse more do not have clearly more alike "
+        "sensitivity curves (Spearman correlation over pairs of classes)",
+    ),
+    "curves_follow_pixel_baseline": (
+        ">",
+        0.6,
+        "classes with close pixel baselines have alike sensitivity curves (Spearman "
+        "correlation over pairs of classes)",
+    ),
+    "curves_follow_pixel_baseline_significant": (
+        "<",
+        0.01,
+        "... beyond the permutation null over classes (one-sided p-value)",
+    ),
+}
