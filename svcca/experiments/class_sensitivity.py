@@ -114,7 +114,6 @@ _MODELS = ("resnet_small", "resnet18", "resnet50")
 #: between this network's layer and the same layer of another seed ("svcca", no labels
 #: involved), and for each "direction" the single neuron closest to it ("matched").
 KINDS = ("direction", "neuron", "svcca", "matched")
-_KINDS = KINDS
 
 
 @dataclass(frozen=True)
@@ -214,6 +213,7 @@ class ClassSensitivityConfig(TrainingConfig):
     allow_download: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         super().__post_init__()
         check_option(self.model, "model", _MODELS)
         if self.weights is not None and self.model == "resnet_small":
@@ -300,17 +300,22 @@ class ClassSensitivityConfig(TrainingConfig):
         )
 
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> ClassSensitivityData:
-        """Named access to the arrays (:func:`unpack`); the book's claims about a default-scale
-        digits run are its ``claims()``."""
+        """Give named access to the arrays (:func:`unpack`).
+
+        The book's claims about a default-scale digits run are its ``claims()``.
+        """
         return unpack(result, self)
 
     def claims(self, result: ExperimentResult) -> list[Claim]:
-        """The data's :meth:`~ClassSensitivityData.claims`, then its
-        :meth:`~ClassSensitivityData.similar_classes_claims` (the default scale's)."""
+        """Return the data's claims, then its claims about similar classes (the default scale's).
+
+        :meth:`~ClassSensitivityData.claims`, then
+        :meth:`~ClassSensitivityData.similar_classes_claims`.
+        """
         return [*super().claims(result), *self.unpack(result).similar_classes_claims()]
 
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """The small ResNet over ``data``'s input shape and classes, or a torchvision ResNet."""
+        """Specify the small ResNet over ``data``'s input shape and classes, or a torchvision ResNet."""
         if self.model == "resnet_small":
             return super().model_spec(data)
         return self.model, {"weights": self.weights, "allow_download": self.allow_download}
@@ -389,7 +394,7 @@ class ClassSensitivityConfig(TrainingConfig):
                 partner = reduced[(si + 1) % S][li] if S > 1 else None
                 images, rho = _svcca_images(reduced[si][li], partner, D, K)
                 out["svcca_images"][si, li], out["svcca_rho"][si, li] = images, rho
-        kinds = [out[f"{kind}_images"].ravel() for kind in _KINDS]
+        kinds = [out[f"{kind}_images"].ravel() for kind in KINDS]
         needed = np.unique(np.concatenate(kinds))
         out["thumb_index"] = needed.astype(np.int64)
         out["thumbnails"] = thumbs(needed)
@@ -410,7 +415,7 @@ class ClassSensitivityConfig(TrainingConfig):
 
 
 def reduce_layer(X: Any, *, keep: float = 0.99, max_dims: int | None = 64) -> np.ndarray:
-    """A layer's top SVD directions, as scores: the SVD step of SVCCA with a cap.
+    """Reduce a layer to its top SVD directions, as scores: the SVD step of SVCCA with a cap.
 
     Parameters
     ----------
@@ -627,8 +632,11 @@ def insample_correlation(Z: Any, y: Any) -> Any:
 
 
 def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int) -> dict[str, np.ndarray]:
-    """The images at the top of a layer's canonical directions (against all logits) and of its
-    most active neurons (largest Euclidean norm of their activation vectors)."""
+    """Find the images at the top of a layer's canonical directions and of its most active neurons.
+
+    The canonical directions are against all logits; the most active neurons have the largest
+    Euclidean norm of their activation vectors.
+    """
     import svcca
 
     out = {
@@ -671,9 +679,11 @@ def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int
 
 
 def _svcca_images(Za: np.ndarray, Zb: np.ndarray | None, D: int, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """The images at the top of the first ``D`` SVCCA directions of ``Za`` against ``Zb`` (two
-    networks' reduced layers), and their canonical correlations; with ``Zb=None``, of
-    ``Za``'s own top SVD directions (correlations NaN).
+    """Find the images at the top of the first ``D`` SVCCA directions of ``Za`` against ``Zb``.
+
+    ``Za`` and ``Zb`` are two networks' reduced layers; the directions' canonical
+    correlations come with the images. With ``Zb=None``, the directions are ``Za``'s own
+    top SVD directions (correlations NaN).
 
     A direction has no sign; each is oriented so that its long tail (positive skewness
     over the images) is on top, as a ReLU neuron's strongest responses are.
@@ -699,9 +709,11 @@ def _svcca_images(Za: np.ndarray, Zb: np.ndarray | None, D: int, K: int) -> tupl
 
 
 def _soft_confusion(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """How confusable two classes are for a network: the mean softmax probability (over the
-    studied classes' logits) that the images of class ``i`` give class ``j``, symmetrised;
-    ``(n_classes, n_classes)``, diagonal included."""
+    """Measure how confusable two classes are for a network, ``(n_classes, n_classes)``.
+
+    The mean softmax probability (over the studied classes' logits) that the images of class
+    ``i`` give class ``j``, symmetrised; diagonal included.
+    """
     z = logits - logits.max(axis=1, keepdims=True)
     prob = np.exp(z)
     prob /= prob.sum(axis=1, keepdims=True)
@@ -715,16 +727,19 @@ def _soft_confusion(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> n
 
 
 def _class_mean_similarity(pixels: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """How alike two classes look: the correlation between their mean images, each taken
-    relative to the mean of the class means (so the shared average image does not make every
-    pair look alike); ``(n_classes, n_classes)``."""
+    """Measure how alike two classes look, ``(n_classes, n_classes)``.
+
+    The correlation between their mean images, each taken relative to the mean of the class
+    means (so the shared average image does not make every pair look alike).
+    """
     means = np.stack([pixels[labels == c].mean(axis=0) for c in range(n_classes)])
     return _corr_matrix((means - means.mean(axis=0)).T, (means - means.mean(axis=0)).T)
 
 
 def mantel_test(A: Any, B: Any, *, n_resamples: int = 2000, rng: Any = 0) -> tuple[float, float]:
-    """Rank correlation between two symmetric class x class similarity matrices, with a
-    permutation null over the classes (a Mantel test with Spearman's correlation).
+    """Rank-correlate two symmetric class x class similarity matrices, with a permutation null.
+
+    A Mantel test with Spearman's correlation: the null permutes the classes.
 
     Parameters
     ----------
@@ -819,10 +834,13 @@ def _corr_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def _load_eval(cfg: ClassSensitivityConfig) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
-    """Evaluation images ``(n, C, H, W)``, labels, class names, the logit column of each class,
+    """Load the evaluation images and what the experiment needs with them.
+
+    Returns the images ``(n, C, H, W)``, labels, class names, the logit column of each class,
     a function giving uint8 thumbnails of chosen images, and the data the networks are built
     for (the digits' :class:`~svcca.nn.data.ImageData`; for ImageNet, its input shape and
-    number of classes)."""
+    number of classes).
+    """
     if cfg.dataset == "digits":
         return _load_digits_eval(cfg)
     return _load_imagenet_eval(cfg)
@@ -888,7 +906,7 @@ def _load_imagenet_eval(
 
 
 def _network(cfg: ClassSensitivityConfig, seed: int, data: Any, progress: bool) -> Any:
-    """The network of ``seed``: a trained small ResNet, or a torchvision ResNet (pretrained or not)."""
+    """Build the network of ``seed``: a trained small ResNet, or a torchvision ResNet (pretrained or not)."""
     net = cfg.build_model(data, seed)
     if cfg.epochs > 0:
         if cfg.dataset != "digits":
@@ -954,8 +972,7 @@ class ClassSensitivityData:
         ``target`` is ``"logit"`` (each class's logit, as Raghu et al.) or ``"onehot"``
         (its 0/1 label); ``cv`` chooses the cross-validated or the in-sample correlation.
         """
-        if target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}; got {target!r}")
+        check_option(target, "target", TARGETS)
         return np.asarray(self.arrays[f"{'cv' if cv else 'insample'}_{target}"], dtype=np.float64)
 
     def mean_similarity(self, target: str = "logit", cv: bool = True) -> np.ndarray:
@@ -963,7 +980,7 @@ class ClassSensitivityData:
         return self.similarity(target, cv).mean(axis=0)
 
     def pixel_baseline(self, target: str = "logit", cv: bool = True) -> np.ndarray:
-        """The correlation from the raw pixels (layer ``"input"``), averaged over seeds: ``(n_classes,)``."""
+        """Return the correlation from the pixels (layer ``"input"``), seed-averaged: ``(n_classes,)``."""
         return self.mean_similarity(target, cv)[0]
 
     def first_layer(
@@ -985,8 +1002,14 @@ class ClassSensitivityData:
         self, threshold: float | None = None, target: str = "logit", cv: bool = True
     ) -> np.ndarray:
         """:meth:`first_layer` averaged over seeds, ``(n_classes,)``; "never" counts as ``n_layers``."""
+        return self._first_or_never(threshold, target, cv).mean(axis=0)
+
+    def _first_or_never(
+        self, threshold: float | None = None, target: str = "logit", cv: bool = True
+    ) -> np.ndarray:
+        """:meth:`first_layer` with "never" counted as ``n_layers``."""
         first = self.first_layer(threshold, target, cv)
-        return np.where(first < 0, len(self.layers), first).mean(axis=0)
+        return np.where(first < 0, len(self.layers), first)
 
     def order(
         self, threshold: float | None = None, target: str = "logit", cv: bool = True
@@ -1029,7 +1052,7 @@ class ClassSensitivityData:
         return self.layers[1 + (len(self.layers) - 1) // 2]
 
     def top_images(self, layer: str | int, kind: str = "direction", seed: int | None = None) -> np.ndarray:
-        """Indices of the evaluation images that most drive ``layer``'s top directions or neurons.
+        """Return the indices of the evaluation images that most drive ``layer``'s top directions or neurons.
 
         Parameters
         ----------
@@ -1051,8 +1074,7 @@ class ClassSensitivityData:
             Row ``j``: the images with the highest value along direction (or neuron) ``j``,
             highest first.
         """
-        if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
+        check_option(kind, "kind", KINDS)
         return np.asarray(self.arrays[f"{kind}_images"][self._seed_index(seed), self.layer_index(layer)])
 
     def direction_class(self, layer: str | int, seed: int | None = None) -> tuple[str, ...]:
@@ -1076,14 +1098,13 @@ class ClassSensitivityData:
         numpy.ndarray of shape (n_seeds, n_layers, n_directions)
             1.0: all top images show one class; ``1 / n_classes`` is as mixed as it gets.
         """
-        if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
+        check_option(kind, "kind", KINDS)
         lab = self.labels[np.asarray(self.arrays[f"{kind}_images"])]  # (S, L, D, K)
         counts = (lab[..., None] == np.arange(len(self.classes))).sum(axis=-2)
         return counts.max(axis=-1) / lab.shape[-1]
 
     def images(self, indices: Any) -> np.ndarray:
-        """Stored thumbnails (uint8) of evaluation images, ``(n, h, w)`` or ``(n, h, w, 3)``.
+        """Return stored thumbnails (uint8) of evaluation images, ``(n, h, w)`` or ``(n, h, w, 3)``.
 
         Only the images some direction or neuron points at are stored.
         """
@@ -1099,13 +1120,15 @@ class ClassSensitivityData:
         return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
 
     def pixel_extremes(self, n: int = 3) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The ``n`` classes most and the ``n`` least linearly readable from the pixels (most first)."""
+        """Return the ``n`` classes most and the ``n`` least linearly readable from the pixels, most first."""
         order = np.argsort(-self.pixel_baseline(), kind="stable")
         return tuple(self.classes[i] for i in order[:n]), tuple(self.classes[i] for i in order[::-1][:n])
 
     def extremes_gap(self, n: int = 3, threshold: float | None = None) -> np.ndarray:
-        """Per seed: how many layers later, on average, the ``n`` classes least readable from the
-        pixels become decodable than the ``n`` most readable (:meth:`pixel_extremes`).
+        """Measure per seed how many layers later the least pixel-readable classes become decodable.
+
+        On average, the ``n`` classes least readable from the pixels against the ``n`` most
+        readable (:meth:`pixel_extremes`).
 
         Returns
         -------
@@ -1113,14 +1136,15 @@ class ClassSensitivityData:
             Mean first decodable layer of the bottom ``n`` minus that of the top ``n`` ("never"
             counts as ``n_layers``); positive when the pixel-readable classes come first.
         """
-        first = self.first_layer(threshold)
-        first = np.where(first < 0, len(self.layers), first)
+        first = self._first_or_never(threshold)
         top, bottom = (np.array([self.classes.index(c) for c in g]) for g in self.pixel_extremes(n))
         return first[:, bottom].mean(axis=1) - first[:, top].mean(axis=1)
 
     def per_seed_rank_correlation(self, threshold: float | None = None) -> np.ndarray:
-        """Per seed: Spearman correlation, over classes, of the pixel baseline with that
-        network's first decodable layer. Shape ``(n_seeds,)``."""
+        """Correlate, per seed, the pixel baseline with that network's first decodable layer.
+
+        Spearman correlation over classes. Shape ``(n_seeds,)``.
+        """
         base = self.pixel_baseline()
         return np.array([_spearman(base, f) for f in self.first_layer(threshold)], dtype=np.float64)
 
@@ -1204,10 +1228,13 @@ class ClassSensitivityData:
         return -np.abs(base[:, None] - base[None, :])
 
     def similar_classes_test(self, kind: str = "image", n_resamples: int = 2000) -> tuple[float, float]:
-        """Do classes alike by ``kind`` (:meth:`class_similarity`) have alike curves
+        """Test whether classes alike by ``kind`` have alike sensitivity curves.
+
+        Do classes alike by ``kind`` (:meth:`class_similarity`) have alike curves
         (:meth:`curve_similarity`)? Spearman correlation over the pairs of classes and its
         one-sided p-value under a permutation null over classes (:func:`mantel_test`, seeded
-        by the config's ``seed``)."""
+        by the config's ``seed``).
+        """
         seed = int(getattr(self.config, "seed", 0))
         return mantel_test(
             self.curve_similarity(), self.class_similarity(kind), n_resamples=n_resamples, rng=seed
