@@ -55,7 +55,7 @@ Revisited. ICML 2019 (arXiv:1905.00414), Section 6.1, Table 2 and Table E.1.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -64,6 +64,7 @@ import numpy as np
 from .._measures import MEASURES as REGISTERED
 from .._validation import check_int, check_option
 from ._cache import ExperimentResult, arrays_and_config
+from ._claims import claim_details, claims_table
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
@@ -545,9 +546,9 @@ class LayerIdentificationData:
         A measure that identifies layers spreads its choices evenly (``1 / n_layers`` each);
         one that fails by mapping most layers onto one "hub" layer concentrates them.
         """
-        counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)
-        j = int(np.argmax(counts))
-        return self.layers[j], float(counts[j] / counts.sum())
+        shares = self._choice_shares(self.argmax(measure))
+        j = int(np.argmax(shares))
+        return self.layers[j], float(shares[j])
 
     def mean_matrix(self, measure: str) -> Any:
         """The cross-network similarity matrix averaged over ordered pairs (a ``SimilarityMatrix``).
@@ -594,6 +595,10 @@ class LayerIdentificationData:
             z = math.copysign(math.inf, full) if full != 0 else math.nan
         return JackknifeResult(estimate=full, se=se, z=float(z), leave_one_out=loo)
 
+    @property
+    def _has_acts(self) -> bool:
+        return any(k.startswith("acts" + _SEP) for k in self.arrays)
+
     def acts(self, layer: str, seed: int | None = None) -> np.ndarray:
         """Recorded activations of ``layer`` of network ``seed`` (default the first), float64.
 
@@ -603,7 +608,7 @@ class LayerIdentificationData:
         seed = self.seeds[0] if seed is None else int(seed)
         key = _SEP.join(("acts", f"s{seed}", layer))
         if key not in self.arrays:
-            if not any(k.startswith("acts" + _SEP) for k in self.arrays):
+            if not self._has_acts:
                 raise KeyError("this run did not store activations; rerun with store_activations=True")
             raise KeyError(
                 f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}"
@@ -694,47 +699,54 @@ class LayerIdentificationData:
 
     def check_share(self, measure: str, layer: int) -> float:
         """Share of all choices that go to ``layer`` (an index) on the sample-size check's rows."""
-        counts = np.bincount(self.check_argmax(measure).ravel(), minlength=self.n_layers)
-        return float(counts[layer] / counts.sum())
+        return float(self._choice_shares(self.check_argmax(measure))[layer])
 
     def check_claims(self) -> list[Any]:
-        """Claims about the sample-size check (names ``"layer_identification.check.*"``).
+        """State the claims about the sample-size check (names ``"layer_identification.check.*"``).
 
         With every image and 2x2 positions as datapoints (56 rows per channel of the widest
         layer at the default scale instead of 3.9), the findings stand: linear CKA still
         identifies most layers and leads the CCA family by far, and the CCA family stays
-        near chance with the first layer as its hub. None without the check.
+        near chance with the first layer as its hub (:data:`CHECK_CLAIMS`). None without
+        the check.
         """
-        from ._claims import claims_table
-
         if self.check_rows is None:
             return []
-        acc = self.check_accuracies()
-        family = [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
-        measured: dict[str, Any] = {}
-        if "cka" in self.measures:
-            measured["cka_accuracy"] = acc["cka"]
-        if family:
-            measured["cca_family_at_chance"] = (
-                max(acc[m] for m in family) - self.chance,
-                {m: acc[m] for m in family},
-            )
-            measured["cca_family_hub_first"] = (
-                min(self.check_share(m, 0) for m in family),
-                {m: self.check_share(m, 0) for m in family},
-            )
-            if "cka" in self.measures:
-                measured["cka_above_cca_family"] = acc["cka"] - max(acc[m] for m in family)
+        lead = self._lead(self.check_accuracies(), self.check_share)
+        measured = {name.replace(".", "_"): value for name, value in lead.items()}
         return claims_table("layer_identification.check.", CHECK_CLAIMS, measured, first=self.layers[0])
 
-    def claims(self) -> list[Any]:
-        """The claims chapter 8 makes about a default-scale run (a list of :class:`Claim`).
+    def _lead(self, acc: dict[str, float], share: Callable[[str, int], float]) -> dict[str, Any]:
+        """Measure what the claims and the check's claims share, from accuracies and choice shares.
 
-        Names are ``"layer_identification.<claim>"``. Accuracies are over every ordered pair
-        of networks and every layer; "the CCA family" is mean CCA, SVCCA and PWCCA (those
-        computed). The claims: linear CKA identifies most layers, far above chance
-        (``cka.accuracy``, ``cka.above_chance``) and far above every member of the CCA
-        family (``cka.above_cca_family``, with a jackknife z over networks,
+        CKA's accuracy and its lead over the CCA family, the CCA family's best accuracy over
+        chance and the share of choices its members give the first layer.
+        """
+        family = self._cca_family
+        measured: dict[str, Any] = {}
+        if "cka" in self.measures:
+            measured["cka.accuracy"] = acc["cka"]
+        if family:
+            best = max(acc[m] for m in family)
+            shares = {m: share(m, 0) for m in family}
+            measured["cca_family.at_chance"] = (best - self.chance, {m: acc[m] for m in family})
+            measured["cca_family.hub_first"] = (min(shares.values()), shares)
+            if "cka" in self.measures:
+                measured["cka.above_cca_family"] = acc["cka"] - best
+        return measured
+
+    @property
+    def _cca_family(self) -> list[str]:
+        return [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
+
+    def claims(self) -> list[Any]:
+        """State the claims chapter 8 makes about a default-scale run (a list of :class:`Claim`).
+
+        Names are ``"layer_identification.<claim>"`` (:data:`CLAIMS`). Accuracies are over
+        every ordered pair of networks and every layer; "the CCA family" is mean CCA, SVCCA
+        and PWCCA (those computed). The claims: linear CKA identifies most layers, far above
+        chance (``cka.accuracy``, ``cka.above_chance``) and far above every member of the
+        CCA family (``cka.above_cca_family``, with a jackknife z over networks,
         ``cka.jackknife_z``, and on every ordered pair, ``cka.every_pair``); the CCA family
         is not clearly above chance (``cca_family.at_chance``) and fails by choosing the
         first layer for at least half of all layers (``cca_family.hub_first``), identifying
@@ -745,171 +757,50 @@ class LayerIdentificationData:
         thresholds (``svcca_keep.*``) and the mean of the top-k correlations
         (``top_k.*``).
         """
-        from ._claims import Claim
-
-        p = "layer_identification."
         acc = self.accuracies()
-        family = [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
-        claims: list[Any] = []
+        family = self._cca_family
+        measured = self._lead(acc, self._share)
         if "cka" in self.measures:
             cka_mean = self.mean_matrix("cka").values
             off = np.where(np.eye(self.n_layers, dtype=bool), -np.inf, cka_mean)
-            claims += [
-                Claim(
-                    p + "cka.accuracy",
-                    "linear CKA identifies most layers (accuracy)",
-                    acc["cka"],
-                    ">",
-                    0.7,
-                ),
-                Claim(
-                    p + "cka.above_chance",
-                    "linear CKA's accuracy is far above chance (accuracy minus chance)",
-                    acc["cka"] - self.chance,
-                    ">",
-                    0.5,
-                    details={"chance": self.chance},
-                ),
-                Claim(
-                    p + "cka.diagonal",
-                    "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
-                    "(smallest diagonal minus the row's largest other value)",
-                    float(np.min(np.diag(cka_mean) - off.max(axis=1))),
-                    ">",
-                    0.0,
-                ),
-                Claim(
-                    p + "cka.no_hub",
-                    "linear CKA has no hub layer (largest share of the choices any one layer gets)",
-                    self.hub_layer("cka")[1],
-                    "<",
-                    0.35,
-                ),
-                Claim(
-                    p + "cka.every_layer",
-                    "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
-                    float(self.layer_accuracy("cka").min()),
-                    ">=",
-                    0.5,
-                ),
-            ]
+            measured["cka.above_chance"] = (acc["cka"] - self.chance, {"chance": self.chance})
+            measured["cka.diagonal"] = float(np.min(np.diag(cka_mean) - off.max(axis=1)))
+            measured["cka.no_hub"] = self.hub_layer("cka")[1]
+            measured["cka.every_layer"] = float(self.layer_accuracy("cka").min())
         if family:
-            best = max(acc[m] for m in family)
-            first = self.layers[0]
-            claims += [
-                Claim(
-                    p + "cca_family.at_chance",
-                    "no member of the CCA family beats chance by more than 5 points "
-                    "(best accuracy minus chance)",
-                    best - self.chance,
-                    "<",
-                    0.05,
-                    details={m: acc[m] for m in family},
-                ),
-                Claim(
-                    p + "cca_family.hub_first",
-                    f"each member of the CCA family chooses {first} for at least half of all layers "
-                    f"(smallest share of choices {first} gets)",
-                    min(self._share(m, 0) for m in family),
-                    ">",
-                    0.5,
-                    details={m: self._share(m, 0) for m in family},
-                ),
-                Claim(
-                    p + "cca_family.other_layers",
-                    f"the CCA family identifies hardly any layer but {first} "
-                    "(highest per-layer accuracy after the first layer)",
-                    max(float(self.layer_accuracy(m)[1:].max()) for m in family),
-                    "<=",
-                    0.25,
-                ),
-            ]
-            if "cka" in self.measures:
-                jack = [self.jackknife("cka", m) for m in family] if len(self.seeds) >= 3 else []
-                claims.append(
-                    Claim(
-                        p + "cka.above_cca_family",
-                        "linear CKA's accuracy exceeds the best of the CCA family by a wide margin "
-                        "(difference)",
-                        acc["cka"] - best,
-                        ">",
-                        0.5,
-                    )
-                )
-                if jack:
-                    claims.append(
-                        Claim(
-                            p + "cka.jackknife_z",
-                            "CKA's lead over each member of the CCA family is many jackknife standard "
-                            "errors (smallest z)",
-                            min(j.z for j in jack),
-                            ">",
-                            4.0,
-                            details={f"z_{m}": j.z for m, j in zip(family, jack)},
-                        )
-                    )
-                if "cca" in self.measures:
-                    claims.append(
-                        Claim(
-                            p + "cka.every_pair",
-                            "linear CKA beats mean CCA on every ordered pair "
-                            "(worst CKA pair minus best mean-CCA pair)",
-                            float(self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()),
-                            ">",
-                            0.0,
-                        )
-                    )
-        if any(k.startswith("acts" + _SEP) for k in self.arrays) and "cka" in self.measures:
+            measured["cca_family.other_layers"] = max(float(self.layer_accuracy(m)[1:].max()) for m in family)
+        if family and "cka" in self.measures:
+            if len(self.seeds) >= 3:
+                z = {f"z_{m}": self.jackknife("cka", m).z for m in family}
+                measured["cka.jackknife_z"] = (min(z.values()), z)
+            if "cca" in self.measures:
+                worst = self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()
+                measured["cka.every_pair"] = float(worst)
+        if self._has_acts and "cka" in self.measures:
             by_keep = {keep: self.identification_from_acts("svcca", keep=keep)[0] for keep in (0.5, 0.8, 0.9)}
             top_acc, top_choices = self.top_k_identification()
             shares = top_choices / top_choices.sum()
-            claims += [
-                Claim(
-                    p + "svcca_keep.half_beats_default",
-                    "SVCCA keeping half of the variance identifies more layers than at 99% and than "
-                    "chance (accuracy at 0.5 minus the larger of the two)",
-                    by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance),
-                    ">",
-                    0.0,
-                    details={f"keep_{k}": v for k, v in by_keep.items()},
-                ),
-                Claim(
-                    p + "svcca_keep.below_cka",
-                    "every SVCCA threshold stays more than 20 points below linear CKA "
-                    "(CKA minus the best threshold)",
-                    acc["cka"] - max(by_keep.values()),
-                    ">",
-                    0.2,
-                ),
-                Claim(
-                    p + "top_k.first_layer_out",
-                    "with the top-k mean the first layer is rarely chosen (its share of choices)",
-                    float(shares[0]),
-                    "<",
-                    0.1,
-                ),
-                Claim(
-                    p + "top_k.hub_widest",
-                    "with the top-k mean the widest layer becomes the hub (its share minus the "
-                    "largest other share)",
-                    float(shares[-1] - shares[:-1].max()),
-                    ">",
-                    0.0,
-                    details={layer: float(v) for layer, v in zip(self.layers, shares)},
-                ),
-                Claim(
-                    p + "top_k.below_cka",
-                    "the top-k mean stays far below linear CKA (CKA minus its accuracy)",
-                    acc["cka"] - top_acc,
-                    ">",
-                    0.3,
-                ),
-            ]
+            measured["svcca_keep.half_beats_default"] = (
+                by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance),
+                {f"keep_{k}": v for k, v in by_keep.items()},
+            )
+            measured["svcca_keep.below_cka"] = acc["cka"] - max(by_keep.values())
+            measured["top_k.first_layer_out"] = float(shares[0])
+            measured["top_k.hub_widest"] = (
+                float(shares[-1] - shares[:-1].max()),
+                claim_details(self.layers, shares),
+            )
+            measured["top_k.below_cka"] = acc["cka"] - top_acc
+        claims = claims_table("layer_identification.", CLAIMS, measured, first=self.layers[0])
         return claims + self.check_claims()
 
+    def _choice_shares(self, argmax: np.ndarray) -> np.ndarray:
+        """Share of the choices in ``argmax`` (layer indices) that go to each layer, ``(n_layers,)``."""
+        counts = np.bincount(argmax.ravel(), minlength=self.n_layers)
+        return counts / counts.sum()
+
     def _share(self, measure: str, layer: int) -> float:
-        counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)
-        return float(counts[layer] / counts.sum())
+        return float(self._choice_shares(self.argmax(measure))[layer])
 
     def paper_table(self) -> dict[str, tuple[float, float]]:
         """``{measure: (accuracy here in %, Kornblith et al.'s Table 2 in %)}``."""
@@ -953,6 +844,83 @@ def unpack(
         test_accuracy=np.asarray(arrays["test_accuracy"]),
     )
 
+
+#: The claims of :meth:`LayerIdentificationData.claims` (``layer_identification.<claim>``):
+#: name -> (relation, bound, statement); ``{first}`` is the first compared layer.
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "cka.accuracy": (">", 0.7, "linear CKA identifies most layers (accuracy)"),
+    "cka.above_chance": (">", 0.5, "linear CKA's accuracy is far above chance (accuracy minus chance)"),
+    "cka.diagonal": (
+        ">",
+        0.0,
+        "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
+        "(smallest diagonal minus the row's largest other value)",
+    ),
+    "cka.no_hub": (
+        "<",
+        0.35,
+        "linear CKA has no hub layer (largest share of the choices any one layer gets)",
+    ),
+    "cka.every_layer": (
+        ">=",
+        0.5,
+        "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
+    ),
+    "cca_family.at_chance": (
+        "<",
+        0.05,
+        "no member of the CCA family beats chance by more than 5 points (best accuracy minus chance)",
+    ),
+    "cca_family.hub_first": (
+        ">",
+        0.5,
+        "each member of the CCA family chooses {first} for at least half of all layers "
+        "(smallest share of choices {first} gets)",
+    ),
+    "cca_family.other_layers": (
+        "<=",
+        0.25,
+        "the CCA family identifies hardly any layer but {first} "
+        "(highest per-layer accuracy after the first layer)",
+    ),
+    "cka.above_cca_family": (
+        ">",
+        0.5,
+        "linear CKA's accuracy exceeds the best of the CCA family by a wide margin (difference)",
+    ),
+    "cka.jackknife_z": (
+        ">",
+        4.0,
+        "CKA's lead over each member of the CCA family is many jackknife standard errors (smallest z)",
+    ),
+    "cka.every_pair": (
+        ">",
+        0.0,
+        "linear CKA beats mean CCA on every ordered pair (worst CKA pair minus best mean-CCA pair)",
+    ),
+    "svcca_keep.half_beats_default": (
+        ">",
+        0.0,
+        "SVCCA keeping half of the variance identifies more layers than at 99% and than "
+        "chance (accuracy at 0.5 minus the larger of the two)",
+    ),
+    "svcca_keep.below_cka": (
+        ">",
+        0.2,
+        "every SVCCA threshold stays more than 20 points below linear CKA (CKA minus the best threshold)",
+    ),
+    "top_k.first_layer_out": (
+        "<",
+        0.1,
+        "with the top-k mean the first layer is rarely chosen (its share of choices)",
+    ),
+    "top_k.hub_widest": (
+        ">",
+        0.0,
+        "with the top-k mean the widest layer becomes the hub (its share minus the largest other share)",
+    ),
+    "top_k.below_cka": (">", 0.3, "the top-k mean stays far below linear CKA (CKA minus its accuracy)"),
+}
 
 #: The sample-size check's claims (see :meth:`LayerIdentificationData.check_claims`):
 #: name -> (relation, bound, statement).
