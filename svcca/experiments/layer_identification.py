@@ -186,6 +186,7 @@ class LayerIdentificationConfig(TrainingConfig):
     check_pool: int | None = 2
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         from ..nn.models import CONV_ARCHITECTURES
 
         super().__post_init__()
@@ -245,11 +246,7 @@ class LayerIdentificationConfig(TrainingConfig):
         grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
         grids = []
         for measure in self.measures:
-            opts: dict[str, Any] = {}
-            if measure == "svcca":
-                opts["keep"] = self.keep
-            elif measure == "pwcca":
-                opts["side"] = self.pwcca_side
+            opts = _measure_options(measure, self.keep, self.pwcca_side)
             grid = svcca.similarity_matrix(
                 grid_input, measure=measure, measure_options=opts, progress=progress
             )
@@ -335,8 +332,11 @@ class LayerIdentificationConfig(TrainingConfig):
     def _check_identify(
         self, check_acts: dict[str, Any], pairs: np.ndarray, n_layers: int, progress: bool
     ) -> dict[str, np.ndarray]:
-        """The identification test on the check's rows: ``check_grid``, ``check_argmax``,
-        ``check_pair_accuracy``, ``check_mean_matrix`` and ``check_rows``."""
+        """Run the identification test on the check's rows.
+
+        Returns ``check_grid``, ``check_argmax``, ``check_pair_accuracy``,
+        ``check_mean_matrix`` and ``check_rows``.
+        """
         grid_arr = self._grids(check_acts, progress)
         argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
         return {
@@ -399,15 +399,31 @@ def identification_hits(matrix: Any) -> np.ndarray:
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"matrix must be square (n_layers, n_layers); got shape {m.shape}")
     ok = ~np.isnan(m).any(axis=1)
-    filled = np.where(np.isnan(m), -np.inf, m)
-    return ok & (np.argmax(filled, axis=1) == np.arange(m.shape[0]))
+    return ok & (_row_argmax(m) == np.arange(m.shape[0]))
+
+
+def _row_argmax(m: np.ndarray) -> np.ndarray:
+    """Each row's first maximum, NaN never chosen (a row of NaN gives 0)."""
+    return np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1)
+
+
+def _measure_options(measure: str, keep: float, side: str) -> dict[str, Any]:
+    """Pick the experiment's options that apply to ``measure``: SVCCA's ``keep``, PWCCA's ``side``."""
+    if measure == "svcca":
+        return {"keep": keep}
+    if measure == "pwcca":
+        return {"side": side}
+    return {}
 
 
 def _identify(
     grid: np.ndarray, pairs: np.ndarray, n_layers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per measure and ordered pair: each layer's argmax, the pair's accuracy, and the
-    cross-network block averaged over pairs."""
+    """Identify the layers of every ordered pair, for every measure.
+
+    Returns, per measure and ordered pair, each layer's argmax and the pair's accuracy, and
+    per measure the cross-network block averaged over pairs.
+    """
     n_measures = grid.shape[0]
     L = n_layers
     argmax = np.zeros((n_measures, len(pairs), L), dtype=np.int64)
@@ -416,7 +432,7 @@ def _identify(
     for m in range(n_measures):
         for p, (a, b) in enumerate(pairs):
             block = grid[m, a * L : (a + 1) * L, b * L : (b + 1) * L]
-            argmax[m, p] = np.argmax(np.where(np.isnan(block), -np.inf, block), axis=1)
+            argmax[m, p] = _row_argmax(block)
             acc[m, p] = identification_hits(block).mean()
             mean[m] += block
         mean[m] /= len(pairs)
@@ -506,7 +522,7 @@ class LayerIdentificationData:
         return self.measures.index(measure)
 
     def grid(self, measure: str) -> np.ndarray:
-        """The ``(n_networks * n_layers)`` square grid of every layer of every network."""
+        """Return the ``(n_networks * n_layers)`` square grid of every layer of every network."""
         return np.asarray(self.arrays["grid"][self._m(measure)])
 
     def block(self, measure: str, a: int, b: int) -> np.ndarray:
@@ -527,7 +543,7 @@ class LayerIdentificationData:
         return {m: self.accuracy(m) for m in self.measures}
 
     def argmax(self, measure: str) -> np.ndarray:
-        """The layer of B found for each layer of A, shape ``(n_pairs, n_layers)``."""
+        """Return the layer of B found for each layer of A, shape ``(n_pairs, n_layers)``."""
         return np.asarray(self.arrays["argmax"][self._m(measure)])
 
     def layer_accuracy(self, measure: str) -> np.ndarray:
@@ -541,7 +557,7 @@ class LayerIdentificationData:
         return np.stack([np.bincount(am[:, i], minlength=L) / len(am) for i in range(L)])
 
     def hub_layer(self, measure: str) -> tuple[str, float]:
-        """The layer of B chosen most often as a match, and the fraction of choices it got.
+        """Return the layer of B chosen most often as a match, and the fraction of choices it got.
 
         A measure that identifies layers spreads its choices evenly (``1 / n_layers`` each);
         one that fails by mapping most layers onto one "hub" layer concentrates them.
@@ -551,7 +567,7 @@ class LayerIdentificationData:
         return self.layers[j], float(shares[j])
 
     def mean_matrix(self, measure: str) -> Any:
-        """The cross-network similarity matrix averaged over ordered pairs (a ``SimilarityMatrix``).
+        """Return the cross-network similarity matrix averaged over ordered pairs (a ``SimilarityMatrix``).
 
         Diagnostic: for a measure that identifies layers, every row's maximum is on the diagonal.
         """
@@ -559,11 +575,8 @@ class LayerIdentificationData:
 
         values = np.array(self.arrays["mean_matrix"][self._m(measure)], dtype=np.float64)
         values.setflags(write=False)
-        options: dict[str, Any] = {}
-        if measure == "svcca":
-            options["keep"] = float(getattr(self.config, "keep", 0.99))
-        elif measure == "pwcca":
-            options["side"] = str(getattr(self.config, "pwcca_side", "symmetric"))
+        keep, side = getattr(self.config, "keep", 0.99), getattr(self.config, "pwcca_side", "symmetric")
+        options = _measure_options(measure, float(keep), str(side))
         return SimilarityMatrix(
             values=values, row_labels=self.layers, col_labels=self.layers, measure=measure, options=options
         )
@@ -600,7 +613,7 @@ class LayerIdentificationData:
         return any(k.startswith("acts" + _SEP) for k in self.arrays)
 
     def acts(self, layer: str, seed: int | None = None) -> np.ndarray:
-        """Recorded activations of ``layer`` of network ``seed`` (default the first), float64.
+        """Return the recorded activations of ``layer`` of network ``seed`` (default the first), float64.
 
         Shape ``(n_eval, n_features)``, the matrix every measure compared. Needs a run with
         ``store_activations=True``.
@@ -643,7 +656,7 @@ class LayerIdentificationData:
         return self._score(lambda a, b: grid[self._rows(a), self._rows(b)])
 
     def top_k_identification(self, k: int | None = None) -> tuple[float, np.ndarray]:
-        """The test with the mean of the ``k`` largest canonical correlations as the summary.
+        """Rerun the test with the mean of the ``k`` largest canonical correlations as the summary.
 
         Every pair of layers then averages the same number of correlations (default ``k``:
         the narrowest compared layer's width), which removes mean CCA's dependence on the
@@ -676,9 +689,7 @@ class LayerIdentificationData:
         for a, b in self.pairs:
             m = np.asarray(block(int(a), int(b)), dtype=np.float64)
             hits.append(identification_hits(m))
-            choices += np.bincount(
-                np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1), minlength=self.n_layers
-            )
+            choices += np.bincount(_row_argmax(m), minlength=self.n_layers)
         return float(np.mean(hits)), choices
 
     # ---- the sample-size check ----------------------------------------------------------
