@@ -359,14 +359,6 @@ class ClassSensitivityConfig(TrainingConfig):
                     out[key] = np.zeros(shape)
                 out["dims"] = np.zeros((S, L), dtype=np.int64)
                 out["widths"] = np.array([r.shape[1] for r in reps], dtype=np.int64)
-                out["direction_images"] = np.zeros((S, L, D, K), dtype=np.int64)
-                out["direction_class"] = np.zeros((S, L, D), dtype=np.int64)
-                out["direction_rho"] = np.full((S, L, D), np.nan)
-                out["neuron_images"] = np.zeros((S, L, D, K), dtype=np.int64)
-                out["neuron_ids"] = np.zeros((S, L, D), dtype=np.int64)
-                out["neuron_match"] = np.full((S, L, D), np.nan)
-                out["matched_images"] = np.zeros((S, L, D, K), dtype=np.int64)
-                out["matched_ids"] = np.zeros((S, L, D), dtype=np.int64)
                 reduced: list[list[Any]] = [[None] * L for _ in range(S)]
             for li, X in enumerate(reps):
                 Z = reduce_layer(X, keep=self.keep, max_dims=self.max_dims)
@@ -378,9 +370,8 @@ class ClassSensitivityConfig(TrainingConfig):
                 out["cv_onehot"][si, li] = cv_correlation(Z, onehot, folds=folds, ridge=self.ridge)
                 out["insample_logit"][si, li] = insample_correlation(Z, logits)
                 out["insample_onehot"][si, li] = insample_correlation(Z, onehot)
-                top = _top_images(X, Z, logits, D, K)
-                for key, value in top.items():
-                    out[key][si, li] = value
+                for key, value in _top_images(X, Z, logits, D, K).items():
+                    out.setdefault(key, np.zeros((S, L, *value.shape), dtype=value.dtype))[si, li] = value
                 del X
             del reps
 

@@ -65,7 +65,7 @@ from .._measures import MEASURES as REGISTERED
 from .._validation import check_int, check_option
 from ._cache import ExperimentResult, arrays_and_config
 from ._claims import claim_details, claims_table
-from ._toolbox import TrainingConfig, check_seeds
+from ._toolbox import TrainingConfig, check_seeds, measure_options
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -246,7 +246,7 @@ class LayerIdentificationConfig(TrainingConfig):
         grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
         grids = []
         for measure in self.measures:
-            opts = _measure_options(measure, self.keep, self.pwcca_side)
+            opts = measure_options(measure, keep=self.keep, side=self.pwcca_side)
             grid = svcca.similarity_matrix(
                 grid_input, measure=measure, measure_options=opts, progress=progress
             )
@@ -405,15 +405,6 @@ def identification_hits(matrix: Any) -> np.ndarray:
 def _row_argmax(m: np.ndarray) -> np.ndarray:
     """Each row's first maximum, NaN never chosen (a row of NaN gives 0)."""
     return np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1)
-
-
-def _measure_options(measure: str, keep: float, side: str) -> dict[str, Any]:
-    """Pick the experiment's options that apply to ``measure``: SVCCA's ``keep``, PWCCA's ``side``."""
-    if measure == "svcca":
-        return {"keep": keep}
-    if measure == "pwcca":
-        return {"side": side}
-    return {}
 
 
 def _identify(
@@ -576,7 +567,7 @@ class LayerIdentificationData:
         values = np.array(self.arrays["mean_matrix"][self._m(measure)], dtype=np.float64)
         values.setflags(write=False)
         keep, side = getattr(self.config, "keep", 0.99), getattr(self.config, "pwcca_side", "symmetric")
-        options = _measure_options(measure, float(keep), str(side))
+        options = measure_options(measure, keep=float(keep), side=str(side))
         return SimilarityMatrix(
             values=values, row_labels=self.layers, col_labels=self.layers, measure=measure, options=options
         )
