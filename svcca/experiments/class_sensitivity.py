@@ -236,7 +236,7 @@ class ClassSensitivityConfig(TrainingConfig):
         if len(self.widths) != 3:
             raise ValueError(f"widths must hold three stage widths; got {self.widths!r}")
 
-    # ---- presets ---------------------------------------------------------------------
+    # ---- presets (``default`` is the fields' defaults) -------------------------------
     @classmethod
     def preset_tiny(cls) -> ClassSensitivityConfig:
         """Two half-width ResNet-8s on the 8x8 digits, one epoch, 200 test images: seconds."""
@@ -250,11 +250,6 @@ class ClassSensitivityConfig(TrainingConfig):
             max_dims=16,
             n_images=4,
         )
-
-    @classmethod
-    def preset_default(cls) -> ClassSensitivityConfig:
-        """Three ResNet-14s (widths 8/16/32) on 16x16 digits, 10 epochs; flattened layers, 500 test images."""
-        return cls()
 
     @classmethod
     def preset_full(cls) -> ClassSensitivityConfig:

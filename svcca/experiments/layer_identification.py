@@ -203,16 +203,11 @@ class LayerIdentificationConfig(TrainingConfig):
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
         check_int(self.check_pool, "check_pool", allow_none=True)
 
-    # ---- presets ---------------------------------------------------------------------
+    # ---- presets (``default`` is the fields' defaults) -------------------------------
     @classmethod
     def preset_tiny(cls) -> LayerIdentificationConfig:
         """Three "six" nets at half width on the native 8x8 digits, 2 epochs, 200 test images: seconds."""
         return cls(image_size=8, seeds=(0, 1, 2), width=0.5, epochs=2, n_eval=200)
-
-    @classmethod
-    def preset_default(cls) -> LayerIdentificationConfig:
-        """Five "six" nets on 16x16 digits with +-2 px shifts, 20 epochs; GAP over the test set."""
-        return cls()
 
     @classmethod
     def preset_full(cls) -> LayerIdentificationConfig:
