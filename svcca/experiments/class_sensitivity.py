@@ -464,7 +464,12 @@ def _fold_ids(n: int, folds: int, rng: Any) -> np.ndarray:
     return np.asarray(np.random.default_rng(rng).permutation(ids))
 
 
-def _columns(y: Any, n: int) -> tuple[np.ndarray, bool]:
+def _layer_and_targets(Z: Any, y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Check a layer ``(n, d)`` and its targets; the targets as columns, and whether there was one."""
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
+    n = Z.shape[0]
     Y = np.asarray(y, dtype=np.float64)
     single = Y.ndim == 1
     Y = Y[:, None] if single else Y
@@ -472,7 +477,7 @@ def _columns(y: Any, n: int) -> tuple[np.ndarray, bool]:
         raise ValueError(
             f"y must be (n_samples,) or (n_samples, n_targets) with n_samples = {n}; got shape {np.shape(y)}"
         )
-    return Y, single
+    return Z, Y, single
 
 
 def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -538,11 +543,8 @@ def cv_correlation(Z: Any, y: Any, *, folds: Any = 2, ridge: float = 1e-3, rng: 
     >>> float(cv_correlation(Z, signal)) > 0.95
     True
     """
-    Z = np.asarray(Z, dtype=np.float64)
-    if Z.ndim != 2:
-        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
+    Z, Y, single = _layer_and_targets(Z, y)
     n, d = Z.shape
-    Y, single = _columns(y, n)
     if isinstance(folds, (int, np.integer)) and not isinstance(folds, bool):
         if folds < 2:
             raise ValueError(f"folds must be >= 2; got {folds}")
@@ -598,10 +600,7 @@ def insample_correlation(Z: Any, y: Any) -> Any:
     >>> bool(np.isclose(insample_correlation(Z, y), svcca.cca(Z, y[:, None]).rho[0]))
     True
     """
-    Z = np.asarray(Z, dtype=np.float64)
-    if Z.ndim != 2:
-        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
-    Y, single = _columns(y, Z.shape[0])
+    Z, Y, single = _layer_and_targets(Z, y)
     Zc = Z - Z.mean(axis=0)
     Yc = Y - Y.mean(axis=0)
     if Zc.shape[1] == 0:
