@@ -804,44 +804,6 @@ class LayerIdentificationData:
         return {m: (100.0 * self.accuracy(m), KORNBLITH2019_TABLE2[PAPER_ROW[m]]) for m in self.measures}
 
 
-def unpack(
-    result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None
-) -> LayerIdentificationData:
-    """Named access to the arrays of a layer-identification run.
-
-    Parameters
-    ----------
-    result : ExperimentResult or dict of arrays
-        What ``run_or_load(LayerIdentificationConfig(...))`` returned (or its ``arrays``).
-    config : LayerIdentificationConfig, optional
-        Used with a bare dict (default: the default config).
-
-    Returns
-    -------
-    LayerIdentificationData
-
-    Notes
-    -----
-    The arrays: ``measures``, ``layers``, ``layer_widths``, ``seeds``, ``pairs``
-    ``(n_pairs, 2)``; ``grid`` ``(n_measures, K L, K L)``, every layer of every network
-    against every other (network-major); ``argmax`` ``(n_measures, n_pairs, L)``;
-    ``pair_accuracy`` ``(n_measures, n_pairs)``; ``mean_matrix`` ``(n_measures, L, L)``, the
-    cross-network block averaged over ordered pairs; ``test_accuracy`` ``(K,)``; ``n_eval``,
-    ``n_classes``, ``dataset``, ``input_shape``; with ``store_activations``, one
-    ``acts__s<seed>__<layer>`` array ``(n_eval, n_features)`` per network and layer.
-    """
-    arrays, cfg = arrays_and_config(result, config, LayerIdentificationConfig)
-    return LayerIdentificationData(
-        config=cfg,
-        arrays=arrays,
-        measures=tuple(str(v) for v in arrays["measures"]),
-        layers=tuple(str(v) for v in arrays["layers"]),
-        seeds=tuple(int(v) for v in arrays["seeds"]),
-        pairs=np.asarray(arrays["pairs"]),
-        test_accuracy=np.asarray(arrays["test_accuracy"]),
-    )
-
-
 #: The claims of :meth:`LayerIdentificationData.claims` (``layer_identification.<claim>``):
 #: name -> (relation, bound, statement); ``{first}`` is the first compared layer.
 CLAIMS: dict[str, tuple[str, float, str]] = {
@@ -918,6 +880,45 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
     ),
     "top_k.below_cka": (">", 0.3, "the top-k mean stays far below linear CKA (CKA minus its accuracy)"),
 }
+
+
+def unpack(
+    result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None
+) -> LayerIdentificationData:
+    """Named access to the arrays of a layer-identification run.
+
+    Parameters
+    ----------
+    result : ExperimentResult or dict of arrays
+        What ``run_or_load(LayerIdentificationConfig(...))`` returned (or its ``arrays``).
+    config : LayerIdentificationConfig, optional
+        Used with a bare dict (default: the default config).
+
+    Returns
+    -------
+    LayerIdentificationData
+
+    Notes
+    -----
+    The arrays: ``measures``, ``layers``, ``layer_widths``, ``seeds``, ``pairs``
+    ``(n_pairs, 2)``; ``grid`` ``(n_measures, K L, K L)``, every layer of every network
+    against every other (network-major); ``argmax`` ``(n_measures, n_pairs, L)``;
+    ``pair_accuracy`` ``(n_measures, n_pairs)``; ``mean_matrix`` ``(n_measures, L, L)``, the
+    cross-network block averaged over ordered pairs; ``test_accuracy`` ``(K,)``; ``n_eval``,
+    ``n_classes``, ``dataset``, ``input_shape``; with ``store_activations``, one
+    ``acts__s<seed>__<layer>`` array ``(n_eval, n_features)`` per network and layer.
+    """
+    arrays, cfg = arrays_and_config(result, config, LayerIdentificationConfig)
+    return LayerIdentificationData(
+        config=cfg,
+        arrays=arrays,
+        measures=tuple(str(v) for v in arrays["measures"]),
+        layers=tuple(str(v) for v in arrays["layers"]),
+        seeds=tuple(int(v) for v in arrays["seeds"]),
+        pairs=np.asarray(arrays["pairs"]),
+        test_accuracy=np.asarray(arrays["test_accuracy"]),
+    )
+
 
 #: The sample-size check's claims (see :meth:`LayerIdentificationData.check_claims`):
 #: name -> (relation, bound, statement).
