@@ -205,17 +205,22 @@ class ExperimentConfig:
         """
         from ._claims import recall_claims, remember_claims
 
-        remembered = recall_claims(self, result.arrays)
+        arrays = result.arrays if isinstance(result, ExperimentResult) else result
+        remembered = recall_claims(self, arrays)
         if remembered is not None:
             return remembered
+        out = self._compute_claims(result)
+        remember_claims(self, arrays, out)
+        return out
+
+    def _compute_claims(self, result: ExperimentResult) -> list[Any]:
+        """Compute what :meth:`claims` returns (experiments with more claims extend this)."""
         try:
             data = self.unpack(result)
         except NotImplementedError:
             return []
         claims = getattr(data, "claims", None)
-        out = [] if claims is None else list(claims())
-        remember_claims(self, result.arrays, out)
-        return out
+        return [] if claims is None else list(claims())
 
     def with_seed_offset(self, offset: int) -> ExperimentConfig:
         """Return a copy with ``offset`` added to every seed the experiment uses.

@@ -15,8 +15,8 @@ A toolbox, not a template: each experiment keeps its own loop and calls these pi
   layers were recorded trained and at initialisation (conv pair, seed pair), with
   :func:`network_key` naming their arrays;
 - for experiments that compare networks over a probe set (generalization, width):
-  :data:`DEFAULT_MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer` and
-  :func:`similarity_grid`.
+  :data:`DEFAULT_MEASURES`, :func:`check_comparison`, :func:`probe_inputs`, :func:`record_layer`,
+  :func:`similarity_grid` and :func:`measure_options`.
 
 An experiment may redeclare a field to change its default; the cache key is the config's
 ``compare=True`` fields by name, so the bases change no key.
@@ -48,6 +48,7 @@ __all__ = [
     "check_seeds",
     "network_key",
     "probe_inputs",
+    "measure_options",
     "record_layer",
     "similarity_grid",
 ]
@@ -598,9 +599,14 @@ def similarity_grid(acts: Mapping[Any, np.ndarray], measure: str, *, keep: float
     """
     from .._grid import similarity_matrix
 
-    opts: dict[str, Any] = {}
-    if measure == "pwcca":
-        opts["side"] = "symmetric"
-    elif measure == "svcca":
-        opts["keep"] = keep
+    opts = measure_options(measure, keep=keep)
     return np.array(similarity_matrix(acts, measure=measure, measure_options=opts, warn=False).values)
+
+
+def measure_options(measure: str, *, keep: float = 0.99, side: str = "symmetric") -> dict[str, Any]:
+    """Pick the options the experiments give ``measure``: SVCCA's ``keep``, PWCCA's ``side``."""
+    if measure == "pwcca":
+        return {"side": side}
+    if measure == "svcca":
+        return {"keep": keep}
+    return {}

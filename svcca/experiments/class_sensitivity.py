@@ -89,7 +89,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, stored
-from ._claims import Claim, claim_details
+from ._claims import Claim, claim_details, claims_table
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
@@ -113,7 +113,6 @@ _MODELS = ("resnet_small", "resnet18", "resnet50")
 #: between this network's layer and the same layer of another seed ("svcca", no labels
 #: involved), and for each "direction" the single neuron closest to it ("matched").
 KINDS = ("direction", "neuron", "svcca", "matched")
-_KINDS = KINDS
 
 
 @dataclass(frozen=True)
@@ -213,6 +212,7 @@ class ClassSensitivityConfig(TrainingConfig):
     allow_download: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         super().__post_init__()
         check_option(self.model, "model", _MODELS)
         if self.weights is not None and self.model == "resnet_small":
@@ -235,7 +235,7 @@ class ClassSensitivityConfig(TrainingConfig):
         if len(self.widths) != 3:
             raise ValueError(f"widths must hold three stage widths; got {self.widths!r}")
 
-    # ---- presets ---------------------------------------------------------------------
+    # ---- presets (``default`` is the fields' defaults) -------------------------------
     @classmethod
     def preset_tiny(cls) -> ClassSensitivityConfig:
         """Two half-width ResNet-8s on the 8x8 digits, one epoch, 200 test images: seconds."""
@@ -293,13 +293,16 @@ class ClassSensitivityConfig(TrainingConfig):
             f"{self.folds}-fold CV correlation (ridge {self.ridge:g})"
         )
 
-    def claims(self, result: ExperimentResult) -> list[Claim]:
-        """The data's :meth:`~ClassSensitivityData.claims`, then its
-        :meth:`~ClassSensitivityData.similar_classes_claims` (the default scale's)."""
-        return [*super().claims(result), *self.unpack(result).similar_classes_claims()]
+    def _compute_claims(self, result: ExperimentResult) -> list[Claim]:
+        """Return the data's claims, then its claims about similar classes (the default scale's).
+
+        :meth:`~ClassSensitivityData.claims`, then
+        :meth:`~ClassSensitivityData.similar_classes_claims`.
+        """
+        return [*super()._compute_claims(result), *self.unpack(result).similar_classes_claims()]
 
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """The small ResNet over ``data``'s input shape and classes, or a torchvision ResNet."""
+        """Specify the small ResNet over ``data``'s input shape and classes, or a torchvision ResNet."""
         if self.model == "resnet_small":
             return super().model_spec(data)
         return self.model, {"weights": self.weights, "allow_download": self.allow_download}
@@ -343,14 +346,6 @@ class ClassSensitivityConfig(TrainingConfig):
                     out[key] = np.zeros(shape)
                 out["dims"] = np.zeros((S, L), dtype=np.int64)
                 out["widths"] = np.array([r.shape[1] for r in reps], dtype=np.int64)
-                out["direction_images"] = np.zeros((S, L, D, K), dtype=np.int64)
-                out["direction_class"] = np.zeros((S, L, D), dtype=np.int64)
-                out["direction_rho"] = np.full((S, L, D), np.nan)
-                out["neuron_images"] = np.zeros((S, L, D, K), dtype=np.int64)
-                out["neuron_ids"] = np.zeros((S, L, D), dtype=np.int64)
-                out["neuron_match"] = np.full((S, L, D), np.nan)
-                out["matched_images"] = np.zeros((S, L, D, K), dtype=np.int64)
-                out["matched_ids"] = np.zeros((S, L, D), dtype=np.int64)
                 reduced: list[list[Any]] = [[None] * L for _ in range(S)]
             for li, X in enumerate(reps):
                 Z = reduce_layer(X, keep=self.keep, max_dims=self.max_dims)
@@ -362,9 +357,8 @@ class ClassSensitivityConfig(TrainingConfig):
                 out["cv_onehot"][si, li] = cv_correlation(Z, onehot, folds=folds, ridge=self.ridge)
                 out["insample_logit"][si, li] = insample_correlation(Z, logits)
                 out["insample_onehot"][si, li] = insample_correlation(Z, onehot)
-                top = _top_images(X, Z, logits, D, K)
-                for key, value in top.items():
-                    out[key][si, li] = value
+                for key, value in _top_images(X, Z, logits, D, K).items():
+                    out.setdefault(key, np.zeros((S, L, *value.shape), dtype=value.dtype))[si, li] = value
                 del X
             del reps
 
@@ -378,7 +372,7 @@ class ClassSensitivityConfig(TrainingConfig):
                 partner = reduced[(si + 1) % S][li] if S > 1 else None
                 images, rho = _svcca_images(reduced[si][li], partner, D, K)
                 out["svcca_images"][si, li], out["svcca_rho"][si, li] = images, rho
-        kinds = [out[f"{kind}_images"].ravel() for kind in _KINDS]
+        kinds = [out[f"{kind}_images"].ravel() for kind in KINDS]
         needed = np.unique(np.concatenate(kinds))
         out["thumb_index"] = needed.astype(np.int64)
         out["thumbnails"] = thumbs(needed)
@@ -399,7 +393,7 @@ class ClassSensitivityConfig(TrainingConfig):
 
 
 def reduce_layer(X: Any, *, keep: float = 0.99, max_dims: int | None = 64) -> np.ndarray:
-    """A layer's top SVD directions, as scores: the SVD step of SVCCA with a cap.
+    """Reduce a layer to its top SVD directions, as scores: the SVD step of SVCCA with a cap.
 
     Parameters
     ----------
@@ -462,7 +456,12 @@ def _fold_ids(n: int, folds: int, rng: Any) -> np.ndarray:
     return np.asarray(np.random.default_rng(rng).permutation(ids))
 
 
-def _columns(y: Any, n: int) -> tuple[np.ndarray, bool]:
+def _layer_and_targets(Z: Any, y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Check a layer ``(n, d)`` and its targets; the targets as columns, and whether there was one."""
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
+    n = Z.shape[0]
     Y = np.asarray(y, dtype=np.float64)
     single = Y.ndim == 1
     Y = Y[:, None] if single else Y
@@ -470,7 +469,7 @@ def _columns(y: Any, n: int) -> tuple[np.ndarray, bool]:
         raise ValueError(
             f"y must be (n_samples,) or (n_samples, n_targets) with n_samples = {n}; got shape {np.shape(y)}"
         )
-    return Y, single
+    return Z, Y, single
 
 
 def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -536,11 +535,8 @@ def cv_correlation(Z: Any, y: Any, *, folds: Any = 2, ridge: float = 1e-3, rng: 
     >>> float(cv_correlation(Z, signal)) > 0.95
     True
     """
-    Z = np.asarray(Z, dtype=np.float64)
-    if Z.ndim != 2:
-        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
+    Z, Y, single = _layer_and_targets(Z, y)
     n, d = Z.shape
-    Y, single = _columns(y, n)
     if isinstance(folds, (int, np.integer)) and not isinstance(folds, bool):
         if folds < 2:
             raise ValueError(f"folds must be >= 2; got {folds}")
@@ -596,10 +592,7 @@ def insample_correlation(Z: Any, y: Any) -> Any:
     >>> bool(np.isclose(insample_correlation(Z, y), svcca.cca(Z, y[:, None]).rho[0]))
     True
     """
-    Z = np.asarray(Z, dtype=np.float64)
-    if Z.ndim != 2:
-        raise ValueError(f"Z must be (n_samples, n_features); got shape {Z.shape}")
-    Y, single = _columns(y, Z.shape[0])
+    Z, Y, single = _layer_and_targets(Z, y)
     Zc = Z - Z.mean(axis=0)
     Yc = Y - Y.mean(axis=0)
     if Zc.shape[1] == 0:
@@ -616,8 +609,11 @@ def insample_correlation(Z: Any, y: Any) -> Any:
 
 
 def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int) -> dict[str, np.ndarray]:
-    """The images at the top of a layer's canonical directions (against all logits) and of its
-    most active neurons (largest Euclidean norm of their activation vectors)."""
+    """Find the images at the top of a layer's canonical directions and of its most active neurons.
+
+    The canonical directions are against all logits; the most active neurons have the largest
+    Euclidean norm of their activation vectors.
+    """
     import svcca
 
     out = {
@@ -660,9 +656,11 @@ def _top_images(X: np.ndarray, Z: np.ndarray, logits: np.ndarray, D: int, K: int
 
 
 def _svcca_images(Za: np.ndarray, Zb: np.ndarray | None, D: int, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """The images at the top of the first ``D`` SVCCA directions of ``Za`` against ``Zb`` (two
-    networks' reduced layers), and their canonical correlations; with ``Zb=None``, of
-    ``Za``'s own top SVD directions (correlations NaN).
+    """Find the images at the top of the first ``D`` SVCCA directions of ``Za`` against ``Zb``.
+
+    ``Za`` and ``Zb`` are two networks' reduced layers; the directions' canonical
+    correlations come with the images. With ``Zb=None``, the directions are ``Za``'s own
+    top SVD directions (correlations NaN).
 
     A direction has no sign; each is oriented so that its long tail (positive skewness
     over the images) is on top, as a ReLU neuron's strongest responses are.
@@ -688,9 +686,11 @@ def _svcca_images(Za: np.ndarray, Zb: np.ndarray | None, D: int, K: int) -> tupl
 
 
 def _soft_confusion(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """How confusable two classes are for a network: the mean softmax probability (over the
-    studied classes' logits) that the images of class ``i`` give class ``j``, symmetrised;
-    ``(n_classes, n_classes)``, diagonal included."""
+    """Measure how confusable two classes are for a network, ``(n_classes, n_classes)``.
+
+    The mean softmax probability (over the studied classes' logits) that the images of class
+    ``i`` give class ``j``, symmetrised; diagonal included.
+    """
     z = logits - logits.max(axis=1, keepdims=True)
     prob = np.exp(z)
     prob /= prob.sum(axis=1, keepdims=True)
@@ -704,16 +704,19 @@ def _soft_confusion(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> n
 
 
 def _class_mean_similarity(pixels: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """How alike two classes look: the correlation between their mean images, each taken
-    relative to the mean of the class means (so the shared average image does not make every
-    pair look alike); ``(n_classes, n_classes)``."""
+    """Measure how alike two classes look, ``(n_classes, n_classes)``.
+
+    The correlation between their mean images, each taken relative to the mean of the class
+    means (so the shared average image does not make every pair look alike).
+    """
     means = np.stack([pixels[labels == c].mean(axis=0) for c in range(n_classes)])
     return _corr_matrix((means - means.mean(axis=0)).T, (means - means.mean(axis=0)).T)
 
 
 def mantel_test(A: Any, B: Any, *, n_resamples: int = 2000, rng: Any = 0) -> tuple[float, float]:
-    """Rank correlation between two symmetric class x class similarity matrices, with a
-    permutation null over the classes (a Mantel test with Spearman's correlation).
+    """Rank-correlate two symmetric class x class similarity matrices, with a permutation null.
+
+    A Mantel test with Spearman's correlation: the null permutes the classes.
 
     Parameters
     ----------
@@ -808,10 +811,13 @@ def _corr_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def _load_eval(cfg: ClassSensitivityConfig) -> tuple[Any, np.ndarray, tuple[str, ...], np.ndarray, Any, Any]:
-    """Evaluation images ``(n, C, H, W)``, labels, class names, the logit column of each class,
+    """Load the evaluation images and what the experiment needs with them.
+
+    Returns the images ``(n, C, H, W)``, labels, class names, the logit column of each class,
     a function giving uint8 thumbnails of chosen images, and the data the networks are built
     for (the digits' :class:`~svcca.nn.data.ImageData`; for ImageNet, its input shape and
-    number of classes)."""
+    number of classes).
+    """
     if cfg.dataset == "digits":
         return _load_digits_eval(cfg)
     return _load_imagenet_eval(cfg)
@@ -877,7 +883,7 @@ def _load_imagenet_eval(
 
 
 def _network(cfg: ClassSensitivityConfig, seed: int, data: Any, progress: bool) -> Any:
-    """The network of ``seed``: a trained small ResNet, or a torchvision ResNet (pretrained or not)."""
+    """Build the network of ``seed``: a trained small ResNet, or a torchvision ResNet (pretrained or not)."""
     net = cfg.build_model(data, seed)
     if cfg.epochs > 0:
         if cfg.dataset != "digits":
@@ -951,8 +957,7 @@ class ClassSensitivityData(ExperimentData):
         ``target`` is ``"logit"`` (each class's logit, as Raghu et al.) or ``"onehot"``
         (its 0/1 label); ``cv`` chooses the cross-validated or the in-sample correlation.
         """
-        if target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}; got {target!r}")
+        check_option(target, "target", TARGETS)
         return np.asarray(self.arrays[f"{'cv' if cv else 'insample'}_{target}"], dtype=np.float64)
 
     def mean_similarity(self, target: str = "logit", cv: bool = True) -> np.ndarray:
@@ -960,7 +965,7 @@ class ClassSensitivityData(ExperimentData):
         return self.similarity(target, cv).mean(axis=0)
 
     def pixel_baseline(self, target: str = "logit", cv: bool = True) -> np.ndarray:
-        """The correlation from the raw pixels (layer ``"input"``), averaged over seeds: ``(n_classes,)``."""
+        """Return the correlation from the pixels (layer ``"input"``), seed-averaged: ``(n_classes,)``."""
         return self.mean_similarity(target, cv)[0]
 
     def first_layer(
@@ -982,8 +987,14 @@ class ClassSensitivityData(ExperimentData):
         self, threshold: float | None = None, target: str = "logit", cv: bool = True
     ) -> np.ndarray:
         """:meth:`first_layer` averaged over seeds, ``(n_classes,)``; "never" counts as ``n_layers``."""
+        return self._first_or_never(threshold, target, cv).mean(axis=0)
+
+    def _first_or_never(
+        self, threshold: float | None = None, target: str = "logit", cv: bool = True
+    ) -> np.ndarray:
+        """:meth:`first_layer` with "never" counted as ``n_layers``."""
         first = self.first_layer(threshold, target, cv)
-        return np.where(first < 0, len(self.layers), first).mean(axis=0)
+        return np.where(first < 0, len(self.layers), first)
 
     def order(
         self, threshold: float | None = None, target: str = "logit", cv: bool = True
@@ -1026,7 +1037,7 @@ class ClassSensitivityData(ExperimentData):
         return self.layers[1 + (len(self.layers) - 1) // 2]
 
     def top_images(self, layer: str | int, kind: str = "direction", seed: int | None = None) -> np.ndarray:
-        """Indices of the evaluation images that most drive ``layer``'s top directions or neurons.
+        """Return the indices of the evaluation images that most drive ``layer``'s top directions or neurons.
 
         Parameters
         ----------
@@ -1048,8 +1059,7 @@ class ClassSensitivityData(ExperimentData):
             Row ``j``: the images with the highest value along direction (or neuron) ``j``,
             highest first.
         """
-        if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
+        check_option(kind, "kind", KINDS)
         return np.asarray(self.arrays[f"{kind}_images"][self._seed_index(seed), self.layer_index(layer)])
 
     def direction_class(self, layer: str | int, seed: int | None = None) -> tuple[str, ...]:
@@ -1073,14 +1083,13 @@ class ClassSensitivityData(ExperimentData):
         numpy.ndarray of shape (n_seeds, n_layers, n_directions)
             1.0: all top images show one class; ``1 / n_classes`` is as mixed as it gets.
         """
-        if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
+        check_option(kind, "kind", KINDS)
         lab = self.labels[np.asarray(self.arrays[f"{kind}_images"])]  # (S, L, D, K)
         counts = (lab[..., None] == np.arange(len(self.classes))).sum(axis=-2)
         return counts.max(axis=-1) / lab.shape[-1]
 
     def images(self, indices: Any) -> np.ndarray:
-        """Stored thumbnails (uint8) of evaluation images, ``(n, h, w)`` or ``(n, h, w, 3)``.
+        """Return stored thumbnails (uint8) of evaluation images, ``(n, h, w)`` or ``(n, h, w, 3)``.
 
         Only the images some direction or neuron points at are stored.
         """
@@ -1096,13 +1105,15 @@ class ClassSensitivityData(ExperimentData):
         return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
 
     def pixel_extremes(self, n: int = 3) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The ``n`` classes most and the ``n`` least linearly readable from the pixels (most first)."""
+        """Return the ``n`` classes most and the ``n`` least linearly readable from the pixels, most first."""
         order = np.argsort(-self.pixel_baseline(), kind="stable")
         return tuple(self.classes[i] for i in order[:n]), tuple(self.classes[i] for i in order[::-1][:n])
 
     def extremes_gap(self, n: int = 3, threshold: float | None = None) -> np.ndarray:
-        """Per seed: how many layers later, on average, the ``n`` classes least readable from the
-        pixels become decodable than the ``n`` most readable (:meth:`pixel_extremes`).
+        """Measure per seed how many layers later the least pixel-readable classes become decodable.
+
+        On average, the ``n`` classes least readable from the pixels against the ``n`` most
+        readable (:meth:`pixel_extremes`).
 
         Returns
         -------
@@ -1110,14 +1121,15 @@ class ClassSensitivityData(ExperimentData):
             Mean first decodable layer of the bottom ``n`` minus that of the top ``n`` ("never"
             counts as ``n_layers``); positive when the pixel-readable classes come first.
         """
-        first = self.first_layer(threshold)
-        first = np.where(first < 0, len(self.layers), first)
+        first = self._first_or_never(threshold)
         top, bottom = (np.array([self.classes.index(c) for c in g]) for g in self.pixel_extremes(n))
         return first[:, bottom].mean(axis=1) - first[:, top].mean(axis=1)
 
     def per_seed_rank_correlation(self, threshold: float | None = None) -> np.ndarray:
-        """Per seed: Spearman correlation, over classes, of the pixel baseline with that
-        network's first decodable layer. Shape ``(n_seeds,)``."""
+        """Correlate, per seed, the pixel baseline with that network's first decodable layer.
+
+        Spearman correlation over classes. Shape ``(n_seeds,)``.
+        """
         base = self.pixel_baseline()
         return np.array([_spearman(base, f) for f in self.first_layer(threshold)], dtype=np.float64)
 
@@ -1126,200 +1138,52 @@ class ClassSensitivityData(ExperimentData):
         return self.purity(kind)[:, 1:].mean(axis=(1, 2))
 
     def claims(self) -> list[Claim]:
-        """The claims chapter 7 makes about a default-scale digits run, each over all seeds.
+        """State the claims chapter 7 makes about a default-scale digits run, each over all seeds.
 
-        Names start with ``"class_sensitivity."``. Every claim is a worst case over the
-        networks (seeds) or a seed-averaged effect; none names one network's exact layer.
+        Names start with ``"class_sensitivity."`` (:data:`CLAIMS`). Every claim is a worst
+        case over the networks (seeds) or a seed-averaged effect; none names one network's
+        exact layer.
         """
-        p = "class_sensitivity."
         seeds = [f"seed {s}" for s in self.seeds]
         L = len(self.layers)
         cv, ins = self.mean_similarity(cv=True), self.mean_similarity(cv=False)
         inflation = (ins.mean(1) - cv.mean(1))[: L - 2]
         compress = ((cv.max(1) - cv.min(1)) - (ins.max(1) - ins.min(1)))[: L - 2]
+        last = self.mean_similarity("onehot")[-1].mean() - self.mean_similarity()[-1].mean()
         rho = self.per_seed_rank_correlation()
         mean_first = self.mean_first_layer()
         gap = self.extremes_gap()
-        top, bottom = self.pixel_extremes()
         onehot_first = self.mean_first_layer(target="onehot")
-        agree = _spearman(mean_first, onehot_first)
-        last = self.mean_similarity("onehot")[-1].mean() - self.mean_similarity()[-1].mean()
-        f95 = self.mean_first_layer(0.95)
-        rho95 = _spearman(self.pixel_baseline(), f95)
-        first_in = self.mean_first_layer(cv=False)
-        pur = {k: self.purity_by_seed(k) for k in _KINDS}
-        match = self.neuron_match()[:, 1:].mean(axis=(1, 2))
+        pur = {k: self.purity_by_seed(k) for k in KINDS}
+        svcca_gap = pur["svcca"] - pur["neuron"]
 
-        def by_seed(v: Any) -> dict[str, float]:
-            return claim_details(seeds, v)
+        def mean_of(v: np.ndarray, labels: Any) -> tuple[float, dict[str, float]]:
+            return float(v.mean()), claim_details(labels, v)
 
-        def by_layer(v: Any) -> dict[str, float]:
-            return claim_details(self.layers, v)
-
-        return [
-            Claim(
-                p + "accuracy",
-                "every network classifies the test digits with accuracy above 0.93",
-                self.accuracy.min(),
-                ">",
-                0.93,
-                by_seed(self.accuracy),
-            ),
-            Claim(
-                p + "insample_inflates",
-                "the in-sample correlation is higher than the cross-validated "
-                "one in every layer below the last stage (smallest seed-averaged excess)",
-                inflation.min(),
-                ">",
-                0.0,
-                by_layer(inflation),
-            ),
-            Claim(
-                p + "insample_compresses",
-                "in every layer below the last stage the in-sample "
-                "correlation spreads the classes less than the cross-validated one (smallest "
-                "difference of ranges)",
-                compress.min(),
-                ">",
-                0.0,
-                by_layer(compress),
-            ),
-            Claim(
-                p + "pixel_rank_correlation",
-                "averaged over the networks, the classes more linearly "
-                "readable from the pixels become decodable earlier (Spearman correlation over classes "
-                "of the pixel baseline and the mean first decodable layer)",
-                self.pixel_rank_correlation(),
-                "<",
-                -0.6,
-            ),
-            Claim(
-                p + "pixel_rank_correlation_every_network",
-                "the same rank correlation is negative in every network (largest per-network value)",
+        measured: dict[str, Any] = {
+            "accuracy": (self.accuracy, seeds),
+            "insample_inflates": (inflation, self.layers),
+            "insample_compresses": (compress, self.layers),
+            "pixel_rank_correlation": self.pixel_rank_correlation(),
+            "pixel_rank_correlation_every_network": (
                 np.nanmax(rho) if np.isfinite(rho).any() else np.nan,
-                "<",
-                -0.3,
-                by_seed(rho),
+                claim_details(seeds, rho),
             ),
-            Claim(
-                p + "pixel_extremes_order",
-                "averaged over the networks, the three classes least readable from the pixels "
-                "become decodable at least 1.5 layers after the three most readable (which classes "
-                "these are moves with the data split; the chapter names them)",
-                gap.mean(),
-                ">=",
-                1.5,
-                by_seed(gap),
-            ),
-            Claim(
-                p + "pixel_extremes_every_network",
-                "in every network, the three least pixel-readable "
-                "classes become decodable later, on average, than the three most readable (smallest "
-                "per-network gap, in layers)",
-                gap.min(),
-                ">",
-                0.0,
-                by_seed(gap),
-            ),
-            Claim(
-                p + "depth_spread",
-                "averaged over the networks, the earliest and the latest class "
-                "become decodable at least two layers apart",
-                np.ptp(mean_first),
-                ">=",
-                2.0,
-                dict(zip(self.classes, mean_first.tolist())),
-            ),
-            Claim(
-                p + "onehot_order_agrees",
-                "with one-hot labels as targets, the classes become "
-                "decodable in much the same order (Spearman correlation with the logit order)",
-                agree,
-                ">=",
-                0.4,
-            ),
-            Claim(
-                p + "onehot_later",
-                "with one-hot labels the classes become decodable later than with "
-                "their logits (mean over classes of the difference of mean first layers, in layers)",
-                (onehot_first - mean_first).mean(),
-                ">=",
-                1.0,
-                dict(zip(self.classes, (onehot_first - mean_first).tolist())),
-            ),
-            Claim(
-                p + "onehot_lower_at_top",
-                "at the last block the one-hot labels are matched less "
-                "well than the logits (difference of mean correlations)",
-                last,
-                "<",
-                0.0,
-            ),
-            Claim(
-                p + "strict_threshold_keeps_order",
-                "with the threshold at 0.95 the pixel baseline "
-                "still orders the classes (Spearman correlation with the mean first layer)",
-                rho95,
-                "<",
-                -0.3,
-            ),
-            Claim(
-                p + "insample_earlier",
-                "in-sample, the classes look decodable earlier than they are "
-                "(mean over classes of the cross-validated minus the in-sample mean first layer)",
-                (mean_first - first_in).mean(),
-                ">=",
-                0.4,
-                dict(zip(self.classes, (mean_first - first_in).tolist())),
-            ),
-            Claim(
-                p + "purity_logit_directions_vs_neurons",
-                "the images along the logit-fitted canonical "
-                "directions are more often of one class than those of the most active neurons "
-                "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
-                (pur["direction"] - pur["neuron"]).min(),
-                ">",
-                0.1,
-                by_seed(pur["direction"] - pur["neuron"]),
-            ),
-            Claim(
-                p + "purity_svcca_vs_neurons",
-                "label-free SVCCA directions (aligned with another "
-                "network) pick out one class more often than the most active neurons (purity gap, "
-                "averaged over the networks)",
-                (pur["svcca"] - pur["neuron"]).mean(),
-                ">",
-                0.1,
-                by_seed(pur["svcca"] - pur["neuron"]),
-            ),
-            Claim(
-                p + "purity_svcca_vs_neurons_every_network",
-                "... and in every network (smallest per-network purity gap)",
-                (pur["svcca"] - pur["neuron"]).min(),
-                ">",
-                0.0,
-                by_seed(pur["svcca"] - pur["neuron"]),
-            ),
-            Claim(
-                p + "purity_directions_vs_matched_neurons",
-                "the logit-fitted directions pick out one "
-                "class more often than the single neuron closest to each of them (purity gap, averaged "
-                "over the networks)",
-                (pur["direction"] - pur["matched"]).mean(),
-                ">",
-                0.1,
-                by_seed(pur["direction"] - pur["matched"]),
-            ),
-            Claim(
-                p + "no_neuron_follows_a_direction",
-                "no single neuron follows a canonical direction "
-                "closely (largest per-network mean of the best neuron's correlation)",
-                match.max(),
-                "<",
-                0.85,
-                by_seed(match),
-            ),
-        ]
+            "pixel_extremes_order": mean_of(gap, seeds),
+            "pixel_extremes_every_network": (gap, seeds),
+            "depth_spread": (np.ptp(mean_first), claim_details(self.classes, mean_first)),
+            "onehot_order_agrees": _spearman(mean_first, onehot_first),
+            "onehot_later": mean_of(onehot_first - mean_first, self.classes),
+            "onehot_lower_at_top": last,
+            "strict_threshold_keeps_order": _spearman(self.pixel_baseline(), self.mean_first_layer(0.95)),
+            "insample_earlier": mean_of(mean_first - self.mean_first_layer(cv=False), self.classes),
+            "purity_logit_directions_vs_neurons": (pur["direction"] - pur["neuron"], seeds),
+            "purity_svcca_vs_neurons": mean_of(svcca_gap, seeds),
+            "purity_svcca_vs_neurons_every_network": (svcca_gap, seeds),
+            "purity_directions_vs_matched_neurons": mean_of(pur["direction"] - pur["matched"], seeds),
+            "no_neuron_follows_a_direction": (self.neuron_match()[:, 1:].mean(axis=(1, 2)), seeds),
+        }
+        return claims_table("class_sensitivity.", CLAIMS, measured)
 
     # ---- Raghu et al.'s second observation: do similar classes have similar curves? ----
     def curve_similarity(self, target: str = "logit") -> np.ndarray:
@@ -1349,62 +1213,35 @@ class ClassSensitivityData(ExperimentData):
         return -np.abs(base[:, None] - base[None, :])
 
     def similar_classes_test(self, kind: str = "image", n_resamples: int = 2000) -> tuple[float, float]:
-        """Do classes alike by ``kind`` (:meth:`class_similarity`) have alike curves
+        """Test whether classes alike by ``kind`` have alike sensitivity curves.
+
+        Do classes alike by ``kind`` (:meth:`class_similarity`) have alike curves
         (:meth:`curve_similarity`)? Spearman correlation over the pairs of classes and its
         one-sided p-value under a permutation null over classes (:func:`mantel_test`, seeded
-        by the config's ``seed``)."""
+        by the config's ``seed``).
+        """
         seed = int(getattr(self.config, "seed", 0))
         return mantel_test(
             self.curve_similarity(), self.class_similarity(kind), n_resamples=n_resamples, rng=seed
         )
 
     def similar_classes_claims(self) -> list[Claim]:
-        """Claims about Raghu et al.'s second observation at the default scale (chapter 7).
+        """State the claims about Raghu et al.'s second observation at the default scale (chapter 7).
 
         On the digits, the observation is *not* shown: classes whose mean images look alike
         do not have more alike curves than chance, while the pixel baseline explains which
-        curves are alike.
+        curves are alike (:data:`SIMILAR_CLASSES_CLAIMS`).
         """
-        p = "class_sensitivity."
         rho_img, p_img = self.similar_classes_test("image")
         rho_pix, p_pix = self.similar_classes_test("pixels")
         rho_conf, p_conf = self.similar_classes_test("confusion")
-        return [
-            Claim(
-                p + "similar_looking_classes_not_similar_curves",
-                "classes whose mean images look alike do not have clearly more alike sensitivity "
-                "curves (Spearman correlation over pairs of classes, permutation null over classes)",
-                rho_img,
-                "<",
-                0.35,
-                {"p_value": p_img},
-            ),
-            Claim(
-                p + "confused_classes_not_similar_curves",
-                "pairs of classes the networks confuse more do not have clearly more alike "
-                "sensitivity curves (Spearman correlation over pairs of classes)",
-                rho_conf,
-                "<",
-                0.2,
-                {"p_value": p_conf},
-            ),
-            Claim(
-                p + "curves_follow_pixel_baseline",
-                "classes with close pixel baselines have alike sensitivity curves (Spearman "
-                "correlation over pairs of classes)",
-                rho_pix,
-                ">",
-                0.6,
-                {"p_value": p_pix},
-            ),
-            Claim(
-                p + "curves_follow_pixel_baseline_significant",
-                "... beyond the permutation null over classes (one-sided p-value)",
-                p_pix,
-                "<",
-                0.01,
-            ),
-        ]
+        measured = {
+            "similar_looking_classes_not_similar_curves": (rho_img, {"p_value": p_img}),
+            "confused_classes_not_similar_curves": (rho_conf, {"p_value": p_conf}),
+            "curves_follow_pixel_baseline": (rho_pix, {"p_value": p_pix}),
+            "curves_follow_pixel_baseline_significant": p_pix,
+        }
+        return claims_table("class_sensitivity.", SIMILAR_CLASSES_CLAIMS, measured)
 
     def summary(self, threshold: float | None = None, target: str = "logit") -> dict[str, np.ndarray]:
         """Per class: pixel baseline, first layer per seed, mean first layer (a table's columns)."""
@@ -1421,3 +1258,145 @@ class ClassSensitivityData(ExperimentData):
 
 #: Named access to the arrays of a class-sensitivity run: :meth:`ClassSensitivityData.from_result`.
 unpack = ClassSensitivityData.from_result
+
+
+#: The claims of :meth:`ClassSensitivityData.claims` (``class_sensitivity.<claim>``):
+#: name -> (relation, bound, statement).
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "accuracy": (">", 0.93, "every network classifies the test digits with accuracy above 0.93"),
+    "insample_inflates": (
+        ">",
+        0.0,
+        "the in-sample correlation is higher than the cross-validated "
+        "one in every layer below the last stage (smallest seed-averaged excess)",
+    ),
+    "insample_compresses": (
+        ">",
+        0.0,
+        "in every layer below the last stage the in-sample "
+        "correlation spreads the classes less than the cross-validated one (smallest "
+        "difference of ranges)",
+    ),
+    "pixel_rank_correlation": (
+        "<",
+        -0.6,
+        "averaged over the networks, the classes more linearly "
+        "readable from the pixels become decodable earlier (Spearman correlation over classes "
+        "of the pixel baseline and the mean first decodable layer)",
+    ),
+    "pixel_rank_correlation_every_network": (
+        "<",
+        -0.3,
+        "the same rank correlation is negative in every network (largest per-network value)",
+    ),
+    "pixel_extremes_order": (
+        ">=",
+        1.5,
+        "averaged over the networks, the three classes least readable from the pixels "
+        "become decodable at least 1.5 layers after the three most readable (which classes "
+        "these are moves with the data split; the chapter names them)",
+    ),
+    "pixel_extremes_every_network": (
+        ">",
+        0.0,
+        "in every network, the three least pixel-readable "
+        "classes become decodable later, on average, than the three most readable (smallest "
+        "per-network gap, in layers)",
+    ),
+    "depth_spread": (
+        ">=",
+        2.0,
+        "averaged over the networks, the earliest and the latest class "
+        "become decodable at least two layers apart",
+    ),
+    "onehot_order_agrees": (
+        ">=",
+        0.4,
+        "with one-hot labels as targets, the classes become "
+        "decodable in much the same order (Spearman correlation with the logit order)",
+    ),
+    "onehot_later": (
+        ">=",
+        1.0,
+        "with one-hot labels the classes become decodable later than with "
+        "their logits (mean over classes of the difference of mean first layers, in layers)",
+    ),
+    "onehot_lower_at_top": (
+        "<",
+        0.0,
+        "at the last block the one-hot labels are matched less "
+        "well than the logits (difference of mean correlations)",
+    ),
+    "strict_threshold_keeps_order": (
+        "<",
+        -0.3,
+        "with the threshold at 0.95 the pixel baseline "
+        "still orders the classes (Spearman correlation with the mean first layer)",
+    ),
+    "insample_earlier": (
+        ">=",
+        0.4,
+        "in-sample, the classes look decodable earlier than they are "
+        "(mean over classes of the cross-validated minus the in-sample mean first layer)",
+    ),
+    "purity_logit_directions_vs_neurons": (
+        ">",
+        0.1,
+        "the images along the logit-fitted canonical "
+        "directions are more often of one class than those of the most active neurons "
+        "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
+    ),
+    "purity_svcca_vs_neurons": (
+        ">",
+        0.1,
+        "label-free SVCCA directions (aligned with another "
+        "network) pick out one class more often than the most active neurons (purity gap, "
+        "averaged over the networks)",
+    ),
+    "purity_svcca_vs_neurons_every_network": (
+        ">",
+        0.0,
+        "... and in every network (smallest per-network purity gap)",
+    ),
+    "purity_directions_vs_matched_neurons": (
+        ">",
+        0.1,
+        "the logit-fitted directions pick out one "
+        "class more often than the single neuron closest to each of them (purity gap, averaged "
+        "over the networks)",
+    ),
+    "no_neuron_follows_a_direction": (
+        "<",
+        0.85,
+        "no single neuron follows a canonical direction "
+        "closely (largest per-network mean of the best neuron's correlation)",
+    ),
+}
+
+#: The claims of :meth:`ClassSensitivityData.similar_classes_claims` (``class_sensitivity.<claim>``):
+#: name -> (relation, bound, statement).
+SIMILAR_CLASSES_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "similar_looking_classes_not_similar_curves": (
+        "<",
+        0.35,
+        "classes whose mean images look alike do not have clearly more alike sensitivity "
+        "curves (Spearman correlation over pairs of classes, permutation null over classes)",
+    ),
+    "confused_classes_not_similar_curves": (
+        "<",
+        0.2,
+        "pairs of classes the networks confuse more do not have clearly more alike "
+        "sensitivity curves (Spearman correlation over pairs of classes)",
+    ),
+    "curves_follow_pixel_baseline": (
+        ">",
+        0.6,
+        "classes with close pixel baselines have alike sensitivity curves (Spearman "
+        "correlation over pairs of classes)",
+    ),
+    "curves_follow_pixel_baseline_significant": (
+        "<",
+        0.01,
+        "... beyond the permutation null over classes (one-sided p-value)",
+    ),
+}

@@ -55,6 +55,7 @@ Revisited. ICML 2019 (arXiv:1905.00414), Section 6.1, Table 2 and Table E.1.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -63,7 +64,8 @@ import numpy as np
 from .._measures import MEASURES as REGISTERED
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
-from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
+from ._claims import claim_details, claims_table
+from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds, measure_options
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -179,6 +181,7 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
     check_pool: int | None = 2
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         from ..nn.models import CONV_ARCHITECTURES
 
         super().__post_init__()
@@ -195,7 +198,7 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
         check_int(self.check_pool, "check_pool", allow_none=True)
 
-    # ---- presets ---------------------------------------------------------------------
+    # ---- presets (``default`` is the fields' defaults) -------------------------------
     @classmethod
     def preset_tiny(cls) -> LayerIdentificationConfig:
         """Three "six" nets at half width on the native 8x8 digits, 2 epochs, 200 test images: seconds."""
@@ -224,11 +227,7 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
         grid_input = {k: _to_device(v, self.device) for k, v in acts.items()}
         grids = []
         for measure in self.measures:
-            opts: dict[str, Any] = {}
-            if measure == "svcca":
-                opts["keep"] = self.keep
-            elif measure == "pwcca":
-                opts["side"] = self.pwcca_side
+            opts = measure_options(measure, keep=self.keep, side=self.pwcca_side)
             grid = svcca.similarity_matrix(
                 grid_input, measure=measure, measure_options=opts, progress=progress
             )
@@ -314,8 +313,11 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
     def _check_identify(
         self, check_acts: dict[str, Any], pairs: np.ndarray, n_layers: int, progress: bool
     ) -> dict[str, np.ndarray]:
-        """The identification test on the check's rows: ``check_grid``, ``check_argmax``,
-        ``check_pair_accuracy``, ``check_mean_matrix`` and ``check_rows``."""
+        """Run the identification test on the check's rows.
+
+        Returns ``check_grid``, ``check_argmax``, ``check_pair_accuracy``,
+        ``check_mean_matrix`` and ``check_rows``.
+        """
         grid_arr = self._grids(check_acts, progress)
         argmax, pair_acc, mean_matrix = _identify(grid_arr, pairs, n_layers)
         return {
@@ -378,15 +380,22 @@ def identification_hits(matrix: Any) -> np.ndarray:
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"matrix must be square (n_layers, n_layers); got shape {m.shape}")
     ok = ~np.isnan(m).any(axis=1)
-    filled = np.where(np.isnan(m), -np.inf, m)
-    return ok & (np.argmax(filled, axis=1) == np.arange(m.shape[0]))
+    return ok & (_row_argmax(m) == np.arange(m.shape[0]))
+
+
+def _row_argmax(m: np.ndarray) -> np.ndarray:
+    """Each row's first maximum, NaN never chosen (a row of NaN gives 0)."""
+    return np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1)
 
 
 def _identify(
     grid: np.ndarray, pairs: np.ndarray, n_layers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per measure and ordered pair: each layer's argmax, the pair's accuracy, and the
-    cross-network block averaged over pairs."""
+    """Identify the layers of every ordered pair, for every measure.
+
+    Returns, per measure and ordered pair, each layer's argmax and the pair's accuracy, and
+    per measure the cross-network block averaged over pairs.
+    """
     n_measures = grid.shape[0]
     L = n_layers
     argmax = np.zeros((n_measures, len(pairs), L), dtype=np.int64)
@@ -395,7 +404,7 @@ def _identify(
     for m in range(n_measures):
         for p, (a, b) in enumerate(pairs):
             block = grid[m, a * L : (a + 1) * L, b * L : (b + 1) * L]
-            argmax[m, p] = np.argmax(np.where(np.isnan(block), -np.inf, block), axis=1)
+            argmax[m, p] = _row_argmax(block)
             acc[m, p] = identification_hits(block).mean()
             mean[m] += block
         mean[m] /= len(pairs)
@@ -493,7 +502,7 @@ class LayerIdentificationData(ExperimentData):
         return self.measures.index(measure)
 
     def grid(self, measure: str) -> np.ndarray:
-        """The ``(n_networks * n_layers)`` square grid of every layer of every network."""
+        """Return the ``(n_networks * n_layers)`` square grid of every layer of every network."""
         return np.asarray(self.arrays["grid"][self._m(measure)])
 
     def block(self, measure: str, a: int, b: int) -> np.ndarray:
@@ -514,7 +523,7 @@ class LayerIdentificationData(ExperimentData):
         return {m: self.accuracy(m) for m in self.measures}
 
     def argmax(self, measure: str) -> np.ndarray:
-        """The layer of B found for each layer of A, shape ``(n_pairs, n_layers)``."""
+        """Return the layer of B found for each layer of A, shape ``(n_pairs, n_layers)``."""
         return np.asarray(self.arrays["argmax"][self._m(measure)])
 
     def layer_accuracy(self, measure: str) -> np.ndarray:
@@ -528,17 +537,17 @@ class LayerIdentificationData(ExperimentData):
         return np.stack([np.bincount(am[:, i], minlength=L) / len(am) for i in range(L)])
 
     def hub_layer(self, measure: str) -> tuple[str, float]:
-        """The layer of B chosen most often as a match, and the fraction of choices it got.
+        """Return the layer of B chosen most often as a match, and the fraction of choices it got.
 
         A measure that identifies layers spreads its choices evenly (``1 / n_layers`` each);
         one that fails by mapping most layers onto one "hub" layer concentrates them.
         """
-        counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)
-        j = int(np.argmax(counts))
-        return self.layers[j], float(counts[j] / counts.sum())
+        shares = self._choice_shares(self.argmax(measure))
+        j = int(np.argmax(shares))
+        return self.layers[j], float(shares[j])
 
     def mean_matrix(self, measure: str) -> Any:
-        """The cross-network similarity matrix averaged over ordered pairs (a ``SimilarityMatrix``).
+        """Return the cross-network similarity matrix averaged over ordered pairs (a ``SimilarityMatrix``).
 
         Diagnostic: for a measure that identifies layers, every row's maximum is on the diagonal.
         """
@@ -546,11 +555,8 @@ class LayerIdentificationData(ExperimentData):
 
         values = np.array(self.arrays["mean_matrix"][self._m(measure)], dtype=np.float64)
         values.setflags(write=False)
-        options: dict[str, Any] = {}
-        if measure == "svcca":
-            options["keep"] = float(getattr(self.config, "keep", 0.99))
-        elif measure == "pwcca":
-            options["side"] = str(getattr(self.config, "pwcca_side", "symmetric"))
+        keep, side = getattr(self.config, "keep", 0.99), getattr(self.config, "pwcca_side", "symmetric")
+        options = measure_options(measure, keep=float(keep), side=str(side))
         return SimilarityMatrix(
             values=values, row_labels=self.layers, col_labels=self.layers, measure=measure, options=options
         )
@@ -582,8 +588,12 @@ class LayerIdentificationData(ExperimentData):
             z = math.copysign(math.inf, full) if full != 0 else math.nan
         return JackknifeResult(estimate=full, se=se, z=float(z), leave_one_out=loo)
 
+    @property
+    def _has_acts(self) -> bool:
+        return any(k.startswith("acts" + _SEP) for k in self.arrays)
+
     def acts(self, layer: str, seed: int | None = None) -> np.ndarray:
-        """Recorded activations of ``layer`` of network ``seed`` (default the first), float64.
+        """Return the recorded activations of ``layer`` of network ``seed`` (default the first), float64.
 
         Shape ``(n_eval, n_features)``, the matrix every measure compared. Needs a run with
         ``store_activations=True``.
@@ -591,7 +601,7 @@ class LayerIdentificationData(ExperimentData):
         seed = self.seeds[0] if seed is None else int(seed)
         key = _SEP.join(("acts", f"s{seed}", layer))
         if key not in self.arrays:
-            if not any(k.startswith("acts" + _SEP) for k in self.arrays):
+            if not self._has_acts:
                 raise KeyError("this run did not store activations; rerun with store_activations=True")
             raise KeyError(
                 f"no activations for layer={layer!r}, seed={seed}; layers {self.layers}, seeds {self.seeds}"
@@ -626,7 +636,7 @@ class LayerIdentificationData(ExperimentData):
         return self._score(lambda a, b: grid[self._rows(a), self._rows(b)])
 
     def top_k_identification(self, k: int | None = None) -> tuple[float, np.ndarray]:
-        """The test with the mean of the ``k`` largest canonical correlations as the summary.
+        """Rerun the test with the mean of the ``k`` largest canonical correlations as the summary.
 
         Every pair of layers then averages the same number of correlations (default ``k``:
         the narrowest compared layer's width), which removes mean CCA's dependence on the
@@ -659,9 +669,7 @@ class LayerIdentificationData(ExperimentData):
         for a, b in self.pairs:
             m = np.asarray(block(int(a), int(b)), dtype=np.float64)
             hits.append(identification_hits(m))
-            choices += np.bincount(
-                np.argmax(np.where(np.isnan(m), -np.inf, m), axis=1), minlength=self.n_layers
-            )
+            choices += np.bincount(_row_argmax(m), minlength=self.n_layers)
         return float(np.mean(hits)), choices
 
     # ---- the sample-size check ----------------------------------------------------------
@@ -682,47 +690,54 @@ class LayerIdentificationData(ExperimentData):
 
     def check_share(self, measure: str, layer: int) -> float:
         """Share of all choices that go to ``layer`` (an index) on the sample-size check's rows."""
-        counts = np.bincount(self.check_argmax(measure).ravel(), minlength=self.n_layers)
-        return float(counts[layer] / counts.sum())
+        return float(self._choice_shares(self.check_argmax(measure))[layer])
 
     def check_claims(self) -> list[Any]:
-        """Claims about the sample-size check (names ``"layer_identification.check.*"``).
+        """State the claims about the sample-size check (names ``"layer_identification.check.*"``).
 
         With every image and 2x2 positions as datapoints (56 rows per channel of the widest
         layer at the default scale instead of 3.9), the findings stand: linear CKA still
         identifies most layers and leads the CCA family by far, and the CCA family stays
-        near chance with the first layer as its hub. None without the check.
+        near chance with the first layer as its hub (:data:`CHECK_CLAIMS`). None without
+        the check.
         """
-        from ._claims import claims_table
-
         if self.check_rows is None:
             return []
-        acc = self.check_accuracies()
-        family = [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
-        measured: dict[str, Any] = {}
-        if "cka" in self.measures:
-            measured["cka_accuracy"] = acc["cka"]
-        if family:
-            measured["cca_family_at_chance"] = (
-                max(acc[m] for m in family) - self.chance,
-                {m: acc[m] for m in family},
-            )
-            measured["cca_family_hub_first"] = (
-                min(self.check_share(m, 0) for m in family),
-                {m: self.check_share(m, 0) for m in family},
-            )
-            if "cka" in self.measures:
-                measured["cka_above_cca_family"] = acc["cka"] - max(acc[m] for m in family)
+        lead = self._lead(self.check_accuracies(), self.check_share)
+        measured = {name.replace(".", "_"): value for name, value in lead.items()}
         return claims_table("layer_identification.check.", CHECK_CLAIMS, measured, first=self.layers[0])
 
-    def claims(self) -> list[Any]:
-        """The claims chapter 8 makes about a default-scale run (a list of :class:`Claim`).
+    def _lead(self, acc: dict[str, float], share: Callable[[str, int], float]) -> dict[str, Any]:
+        """Measure what the claims and the check's claims share, from accuracies and choice shares.
 
-        Names are ``"layer_identification.<claim>"``. Accuracies are over every ordered pair
-        of networks and every layer; "the CCA family" is mean CCA, SVCCA and PWCCA (those
-        computed). The claims: linear CKA identifies most layers, far above chance
-        (``cka.accuracy``, ``cka.above_chance``) and far above every member of the CCA
-        family (``cka.above_cca_family``, with a jackknife z over networks,
+        CKA's accuracy and its lead over the CCA family, the CCA family's best accuracy over
+        chance and the share of choices its members give the first layer.
+        """
+        family = self._cca_family
+        measured: dict[str, Any] = {}
+        if "cka" in self.measures:
+            measured["cka.accuracy"] = acc["cka"]
+        if family:
+            best = max(acc[m] for m in family)
+            shares = {m: share(m, 0) for m in family}
+            measured["cca_family.at_chance"] = (best - self.chance, {m: acc[m] for m in family})
+            measured["cca_family.hub_first"] = (min(shares.values()), shares)
+            if "cka" in self.measures:
+                measured["cka.above_cca_family"] = acc["cka"] - best
+        return measured
+
+    @property
+    def _cca_family(self) -> list[str]:
+        return [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
+
+    def claims(self) -> list[Any]:
+        """State the claims chapter 8 makes about a default-scale run (a list of :class:`Claim`).
+
+        Names are ``"layer_identification.<claim>"`` (:data:`CLAIMS`). Accuracies are over
+        every ordered pair of networks and every layer; "the CCA family" is mean CCA, SVCCA
+        and PWCCA (those computed). The claims: linear CKA identifies most layers, far above
+        chance (``cka.accuracy``, ``cka.above_chance``) and far above every member of the
+        CCA family (``cka.above_cca_family``, with a jackknife z over networks,
         ``cka.jackknife_z``, and on every ordered pair, ``cka.every_pair``); the CCA family
         is not clearly above chance (``cca_family.at_chance``) and fails by choosing the
         first layer for at least half of all layers (``cca_family.hub_first``), identifying
@@ -733,171 +748,50 @@ class LayerIdentificationData(ExperimentData):
         thresholds (``svcca_keep.*``) and the mean of the top-k correlations
         (``top_k.*``).
         """
-        from ._claims import Claim
-
-        p = "layer_identification."
         acc = self.accuracies()
-        family = [m for m in ("cca", "svcca", "pwcca") if m in self.measures]
-        claims: list[Any] = []
+        family = self._cca_family
+        measured = self._lead(acc, self._share)
         if "cka" in self.measures:
             cka_mean = self.mean_matrix("cka").values
             off = np.where(np.eye(self.n_layers, dtype=bool), -np.inf, cka_mean)
-            claims += [
-                Claim(
-                    p + "cka.accuracy",
-                    "linear CKA identifies most layers (accuracy)",
-                    acc["cka"],
-                    ">",
-                    0.7,
-                ),
-                Claim(
-                    p + "cka.above_chance",
-                    "linear CKA's accuracy is far above chance (accuracy minus chance)",
-                    acc["cka"] - self.chance,
-                    ">",
-                    0.5,
-                    details={"chance": self.chance},
-                ),
-                Claim(
-                    p + "cka.diagonal",
-                    "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
-                    "(smallest diagonal minus the row's largest other value)",
-                    float(np.min(np.diag(cka_mean) - off.max(axis=1))),
-                    ">",
-                    0.0,
-                ),
-                Claim(
-                    p + "cka.no_hub",
-                    "linear CKA has no hub layer (largest share of the choices any one layer gets)",
-                    self.hub_layer("cka")[1],
-                    "<",
-                    0.35,
-                ),
-                Claim(
-                    p + "cka.every_layer",
-                    "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
-                    float(self.layer_accuracy("cka").min()),
-                    ">=",
-                    0.5,
-                ),
-            ]
+            measured["cka.above_chance"] = (acc["cka"] - self.chance, {"chance": self.chance})
+            measured["cka.diagonal"] = float(np.min(np.diag(cka_mean) - off.max(axis=1)))
+            measured["cka.no_hub"] = self.hub_layer("cka")[1]
+            measured["cka.every_layer"] = float(self.layer_accuracy("cka").min())
         if family:
-            best = max(acc[m] for m in family)
-            first = self.layers[0]
-            claims += [
-                Claim(
-                    p + "cca_family.at_chance",
-                    "no member of the CCA family beats chance by more than 5 points "
-                    "(best accuracy minus chance)",
-                    best - self.chance,
-                    "<",
-                    0.05,
-                    details={m: acc[m] for m in family},
-                ),
-                Claim(
-                    p + "cca_family.hub_first",
-                    f"each member of the CCA family chooses {first} for at least half of all layers "
-                    f"(smallest share of choices {first} gets)",
-                    min(self._share(m, 0) for m in family),
-                    ">",
-                    0.5,
-                    details={m: self._share(m, 0) for m in family},
-                ),
-                Claim(
-                    p + "cca_family.other_layers",
-                    f"the CCA family identifies hardly any layer but {first} "
-                    "(highest per-layer accuracy after the first layer)",
-                    max(float(self.layer_accuracy(m)[1:].max()) for m in family),
-                    "<=",
-                    0.25,
-                ),
-            ]
-            if "cka" in self.measures:
-                jack = [self.jackknife("cka", m) for m in family] if len(self.seeds) >= 3 else []
-                claims.append(
-                    Claim(
-                        p + "cka.above_cca_family",
-                        "linear CKA's accuracy exceeds the best of the CCA family by a wide margin "
-                        "(difference)",
-                        acc["cka"] - best,
-                        ">",
-                        0.5,
-                    )
-                )
-                if jack:
-                    claims.append(
-                        Claim(
-                            p + "cka.jackknife_z",
-                            "CKA's lead over each member of the CCA family is many jackknife standard "
-                            "errors (smallest z)",
-                            min(j.z for j in jack),
-                            ">",
-                            4.0,
-                            details={f"z_{m}": j.z for m, j in zip(family, jack)},
-                        )
-                    )
-                if "cca" in self.measures:
-                    claims.append(
-                        Claim(
-                            p + "cka.every_pair",
-                            "linear CKA beats mean CCA on every ordered pair "
-                            "(worst CKA pair minus best mean-CCA pair)",
-                            float(self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()),
-                            ">",
-                            0.0,
-                        )
-                    )
-        if any(k.startswith("acts" + _SEP) for k in self.arrays) and "cka" in self.measures:
+            measured["cca_family.other_layers"] = max(float(self.layer_accuracy(m)[1:].max()) for m in family)
+        if family and "cka" in self.measures:
+            if len(self.seeds) >= 3:
+                z = {f"z_{m}": self.jackknife("cka", m).z for m in family}
+                measured["cka.jackknife_z"] = (min(z.values()), z)
+            if "cca" in self.measures:
+                worst = self.pair_accuracy("cka").min() - self.pair_accuracy("cca").max()
+                measured["cka.every_pair"] = float(worst)
+        if self._has_acts and "cka" in self.measures:
             by_keep = {keep: self.identification_from_acts("svcca", keep=keep)[0] for keep in (0.5, 0.8, 0.9)}
             top_acc, top_choices = self.top_k_identification()
             shares = top_choices / top_choices.sum()
-            claims += [
-                Claim(
-                    p + "svcca_keep.half_beats_default",
-                    "SVCCA keeping half of the variance identifies more layers than at 99% and than "
-                    "chance (accuracy at 0.5 minus the larger of the two)",
-                    by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance),
-                    ">",
-                    0.0,
-                    details={f"keep_{k}": v for k, v in by_keep.items()},
-                ),
-                Claim(
-                    p + "svcca_keep.below_cka",
-                    "every SVCCA threshold stays more than 20 points below linear CKA "
-                    "(CKA minus the best threshold)",
-                    acc["cka"] - max(by_keep.values()),
-                    ">",
-                    0.2,
-                ),
-                Claim(
-                    p + "top_k.first_layer_out",
-                    "with the top-k mean the first layer is rarely chosen (its share of choices)",
-                    float(shares[0]),
-                    "<",
-                    0.1,
-                ),
-                Claim(
-                    p + "top_k.hub_widest",
-                    "with the top-k mean the widest layer becomes the hub (its share minus the "
-                    "largest other share)",
-                    float(shares[-1] - shares[:-1].max()),
-                    ">",
-                    0.0,
-                    details={layer: float(v) for layer, v in zip(self.layers, shares)},
-                ),
-                Claim(
-                    p + "top_k.below_cka",
-                    "the top-k mean stays far below linear CKA (CKA minus its accuracy)",
-                    acc["cka"] - top_acc,
-                    ">",
-                    0.3,
-                ),
-            ]
+            measured["svcca_keep.half_beats_default"] = (
+                by_keep[0.5] - max(acc.get("svcca", 0.0), self.chance),
+                {f"keep_{k}": v for k, v in by_keep.items()},
+            )
+            measured["svcca_keep.below_cka"] = acc["cka"] - max(by_keep.values())
+            measured["top_k.first_layer_out"] = float(shares[0])
+            measured["top_k.hub_widest"] = (
+                float(shares[-1] - shares[:-1].max()),
+                claim_details(self.layers, shares),
+            )
+            measured["top_k.below_cka"] = acc["cka"] - top_acc
+        claims = claims_table("layer_identification.", CLAIMS, measured, first=self.layers[0])
         return claims + self.check_claims()
 
+    def _choice_shares(self, argmax: np.ndarray) -> np.ndarray:
+        """Share of the choices in ``argmax`` (layer indices) that go to each layer, ``(n_layers,)``."""
+        counts = np.bincount(argmax.ravel(), minlength=self.n_layers)
+        return counts / counts.sum()
+
     def _share(self, measure: str, layer: int) -> float:
-        counts = np.bincount(self.argmax(measure).ravel(), minlength=self.n_layers)
-        return float(counts[layer] / counts.sum())
+        return float(self._choice_shares(self.argmax(measure))[layer])
 
     def paper_table(self) -> dict[str, tuple[float, float]]:
         """``{measure: (accuracy here in %, Kornblith et al.'s Table 2 in %)}``."""
@@ -906,6 +800,84 @@ class LayerIdentificationData(ExperimentData):
 
 #: Named access to the arrays of a layer-identification run: :meth:`LayerIdentificationData.from_result`.
 unpack = LayerIdentificationData.from_result
+
+
+#: The claims of :meth:`LayerIdentificationData.claims` (``layer_identification.<claim>``):
+#: name -> (relation, bound, statement); ``{first}`` is the first compared layer.
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "cka.accuracy": (">", 0.7, "linear CKA identifies most layers (accuracy)"),
+    "cka.above_chance": (">", 0.5, "linear CKA's accuracy is far above chance (accuracy minus chance)"),
+    "cka.diagonal": (
+        ">",
+        0.0,
+        "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
+        "(smallest diagonal minus the row's largest other value)",
+    ),
+    "cka.no_hub": (
+        "<",
+        0.35,
+        "linear CKA has no hub layer (largest share of the choices any one layer gets)",
+    ),
+    "cka.every_layer": (
+        ">=",
+        0.5,
+        "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
+    ),
+    "cca_family.at_chance": (
+        "<",
+        0.05,
+        "no member of the CCA family beats chance by more than 5 points (best accuracy minus chance)",
+    ),
+    "cca_family.hub_first": (
+        ">",
+        0.5,
+        "each member of the CCA family chooses {first} for at least half of all layers "
+        "(smallest share of choices {first} gets)",
+    ),
+    "cca_family.other_layers": (
+        "<=",
+        0.25,
+        "the CCA family identifies hardly any layer but {first} "
+        "(highest per-layer accuracy after the first layer)",
+    ),
+    "cka.above_cca_family": (
+        ">",
+        0.5,
+        "linear CKA's accuracy exceeds the best of the CCA family by a wide margin (difference)",
+    ),
+    "cka.jackknife_z": (
+        ">",
+        4.0,
+        "CKA's lead over each member of the CCA family is many jackknife standard errors (smallest z)",
+    ),
+    "cka.every_pair": (
+        ">",
+        0.0,
+        "linear CKA beats mean CCA on every ordered pair (worst CKA pair minus best mean-CCA pair)",
+    ),
+    "svcca_keep.half_beats_default": (
+        ">",
+        0.0,
+        "SVCCA keeping half of the variance identifies more layers than at 99% and than "
+        "chance (accuracy at 0.5 minus the larger of the two)",
+    ),
+    "svcca_keep.below_cka": (
+        ">",
+        0.2,
+        "every SVCCA threshold stays more than 20 points below linear CKA (CKA minus the best threshold)",
+    ),
+    "top_k.first_layer_out": (
+        "<",
+        0.1,
+        "with the top-k mean the first layer is rarely chosen (its share of choices)",
+    ),
+    "top_k.hub_widest": (
+        ">",
+        0.0,
+        "with the top-k mean the widest layer becomes the hub (its share minus the largest other share)",
+    ),
+    "top_k.below_cka": (">", 0.3, "the top-k mean stays far below linear CKA (CKA minus its accuracy)"),
+}
 
 
 #: The sample-size check's claims (see :meth:`LayerIdentificationData.check_claims`):
