@@ -81,7 +81,7 @@ from numpy.typing import ArrayLike
 from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
 from ._cache import SCALES, ExperimentResult, arrays_and_config, current_scale
-from ._claims import Claim, claim_details
+from ._claims import Claim, claim_details, claims_table
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
@@ -591,7 +591,7 @@ _PER_SEED = (
 # --------------------------------------------------------------------------- helpers
 
 
-def depth_correlation(values: Sequence[float]) -> float:
+def depth_correlation(values: ArrayLike) -> float:
     """Spearman rank correlation of per-layer values with depth (input side first).
 
     A NaN (a layer that never reached a threshold) ranks after every number. +1: the
@@ -1140,14 +1140,18 @@ class LearningDynamicsData:
         list of Claim
         """
         model = str(getattr(self.config, "model", "conv"))
-        make = {
-            "conv": _conv_claims,
-            "resnet": _resnet_claims,
-            "lstm": _lstm_claims,
-            "mlp": _mlp_claims,
-            "plain": _plain_claims,
-        }[model]
-        return make(self.runs or (self,), f"learning_dynamics.{model}")
+        runs = self.runs or (self,)
+        labels = [f"seed {r.seed}" for r in runs]
+        measured = {k: v if isinstance(v, tuple) else (v, labels) for k, v in _measured(model, runs).items()}
+        hidden = runs[0].hidden_layers
+        return claims_table(
+            f"learning_dynamics.{model}.",
+            CLAIMS[model],
+            measured,
+            first=hidden[0],
+            top=hidden[-1],
+            side=runs[0].config.coarse_side,
+        )
 
     # ---- layout of the grids -----------------------------------------------------------
     @property
@@ -1181,265 +1185,229 @@ class LearningDynamicsData:
 
 # --------------------------------------------------------------------------- claims
 
-
-def _per_seed(runs: Sequence[LearningDynamicsData], values: Sequence[float]) -> dict[str, float]:
-    return claim_details([r.seed for r in runs], values, prefix="seed ")
-
-
-def _worst(
-    name: str,
-    statement: str,
-    runs: Sequence[LearningDynamicsData],
-    values: Sequence[float],
-    relation: str,
-    bound: float,
-) -> Claim:
-    """A claim about every seed: the worst seed's value against the bound."""
-    v = np.asarray(values, dtype=np.float64)
-    worst = float(np.max(v) if relation.startswith("<") else np.min(v))
-    if np.isnan(v).any():
-        worst = float("nan")
-    return Claim(name, statement, worst, relation, bound, _per_seed(runs, v))
-
-
-def _bottom_up(runs: Sequence[LearningDynamicsData], p: str, bound: float) -> list[Claim]:
-    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
-    early = [depth_correlation([r.mean_similarity()[n] for n in r.hidden_layers]) for r in runs]
-    return [
-        _worst(
-            f"{p}.bottom_up_first",
-            "the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state rises "
-            f"with depth: Spearman correlation above {bound:g} in every seed",
-            runs,
-            first,
-            ">",
-            bound,
-        ),
-        _worst(
-            f"{p}.bottom_up_early",
-            "a hidden layer's mean SVCCA with its final state over the first third of training falls "
-            f"with depth: Spearman correlation below {-bound:g} in every seed",
-            runs,
-            early,
-            "<",
-            -bound,
-        ),
-    ]
-
-
-def _accuracy(runs: Sequence[LearningDynamicsData], p: str, bound: float) -> Claim:
-    return _worst(
-        f"{p}.accuracy",
-        f"final test accuracy above {bound:.0%} in every seed",
-        runs,
-        [r.final_test_accuracy for r in runs],
+_BOTTOM_UP: dict[str, tuple[str, float, str]] = {
+    "bottom_up_first": (
         ">",
-        bound,
-    )
+        0.7,
+        "the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state rises "
+        "with depth: Spearman correlation above 0.7 in every seed",
+    ),
+    "bottom_up_early": (
+        "<",
+        -0.7,
+        "a hidden layer's mean SVCCA with its final state over the first third of training falls "
+        "with depth: Spearman correlation below -0.7 in every seed",
+    ),
+}
+
+#: The book's claims (:meth:`LearningDynamicsData.claims`) by model kind: name -> (relation,
+#: bound, statement), each about every seed (its worst seed against the bound) but the MLP's
+#: ``no_bottom_up`` (the mean over seeds). ``{first}`` and ``{top}`` are the first and the last
+#: hidden layer, ``{side}`` is ``coarse_side``.
+CLAIMS: dict[str, dict[str, tuple[str, float, str]]] = {
+    "conv": {
+        "accuracy": (">", 0.97, "final test accuracy above 97% in every seed"),
+        **_BOTTOM_UP,
+        "settled_bottom_up": (
+            ">",
+            0.7,
+            "the epoch from which a conv layer stays above SVCCA 0.9 or 0.95 rises with depth: "
+            "Spearman correlation above 0.7 at each threshold in every seed",
+        ),
+        "conv1_at_init": (
+            ">",
+            0.9,
+            "{first} is above SVCCA 0.9 with its final state at initialisation in every seed",
+        ),
+        "logits_early": (
+            ">",
+            3.0,
+            "the logits reach SVCCA 0.95 at least 3 epochs before conv3 in every seed (out of order)",
+        ),
+        "bn_invisible": (
+            ">",
+            0.94,
+            "a conv output and its batch-norm output are nearly the same layer for SVCCA: above 0.94 "
+            "in every block and seed (final network)",
+        ),
+        "relu_changes": (
+            ">",
+            0.05,
+            "the ReLU changes the representation: mean SVCCA of batch norm -> ReLU at least 0.05 "
+            "below conv -> batch norm in every seed",
+        ),
+        "grid_bottom_up": (
+            "<",
+            -0.7,
+            "early in training the grid's diagonal (block outputs) falls with depth: Spearman "
+            "correlation below -0.7 in every seed",
+        ),
+        "grid_gap": (
+            ">",
+            0.2,
+            "early in training the first block matches its final self at least 0.2 better than the "
+            "last block, in every seed",
+        ),
+        "top_forgets_first": (
+            "<",
+            0.5,
+            "at {side}x{side}, the top block's SVCCA with the first conv layer is below 0.5 in every seed",
+        ),
+        # the bound is freeze training's default freeze_stop (FreezeTrainingConfig)
+        "top_unsettled_at_freeze": (
+            ">",
+            0.6,
+            "{top} first reaches SVCCA 0.95 with its final state only after 60% of training "
+            "(where freeze training stops it), in every seed; value: the earliest, as a fraction of training",
+        ),
+        "pooled_top_early": (
+            ">",
+            5.0,
+            "globally average-pooled, {top} reaches SVCCA 0.95 at least 5 epochs earlier than with "
+            "positions as datapoints, in every seed",
+        ),
+        "pooled_top_with_logits": (
+            "<=",
+            4.0,
+            "globally average-pooled, {top} reaches SVCCA 0.95 at most 4 epochs after the logits, "
+            "in every seed (it is what the classifier reads)",
+        ),
+    },
+    "resnet": {
+        "accuracy": (">", 0.97, "final test accuracy above 97% in every seed"),
+        **_BOTTOM_UP,
+        "top_keeps_stem": (
+            ">",
+            0.6,
+            "at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every seed "
+            "(the shortcuts carry it up)",
+        ),
+    },
+    "lstm": {
+        "accuracy": (">", 0.69, "final test accuracy above 69% in every seed"),
+        "embedding_at_init": (
+            ">",
+            0.9,
+            "the embedding is above SVCCA 0.9 with its final state at initialisation, in every seed",
+        ),
+        "lstm1_settles_first": (
+            ">=",
+            3.0,
+            "lstm1 stays above SVCCA 0.9 with its final state from at least 3 epochs before lstm2 "
+            "does, in every seed; value: the epochs between them",
+        ),
+        "lstm1_area": (
+            ">",
+            0.03,
+            "the area under lstm1's curve (its mean SVCCA with its final state over training, "
+            "weighted by time) exceeds lstm2's by more than 0.03 in every seed",
+        ),
+    },
+    "mlp": {
+        "near_ceiling_at_init": (
+            ">",
+            0.85,
+            "every hidden layer is above SVCCA 0.85 with its final state at initialisation, in every seed",
+        ),
+        "no_bottom_up": (
+            "<",
+            0.5,
+            "no consistent bottom-up order: the Spearman correlation of first reaching SVCCA 0.95 "
+            "with depth, averaged over seeds, is below 0.5",
+        ),
+    },
+    # the control of the ResNet: the same widths and depth without shortcuts (issue 12)
+    "plain": {
+        # without shortcuts some seeds train less well (0.968 seen)
+        "accuracy": (">", 0.95, "final test accuracy above 95% in every seed"),
+        **_BOTTOM_UP,
+        "top_loses_stem": (
+            "<",
+            0.6,
+            "at {side}x{side}, the top layer's SVCCA with the first is below 0.6 in every seed "
+            "(without shortcuts nothing carries it up)",
+        ),
+        "below_top_keeps_first": (
+            ">",
+            0.7,
+            "at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
+            "seed (the coarse comparison alone keeps much of it)",
+        ),
+    },
+}
 
 
-def _conv_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    from .freeze_training import FreezeTrainingConfig
-
+def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any]:
+    """Measure what the claims of ``model`` rest on: name -> the value of every run (or a value and its details)."""
+    if model == "lstm":
+        emb = runs[0].layers.index("embedding")
+        settled = [r.settled_from(0.9) for r in runs]
+        areas = [r.area() for r in runs]
+        return {
+            "accuracy": [r.final_test_accuracy for r in runs],
+            "embedding_at_init": [r.similarity[0, emb] for r in runs],
+            "lstm1_settles_first": [s["lstm2"] - s["lstm1"] for s in settled],
+            "lstm1_area": [a["lstm1"] - a["lstm2"] for a in areas],
+        }
+    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
+    if model == "mlp":
+        return {
+            "near_ceiling_at_init": [r.similarity[0, :-1].min() for r in runs],
+            "no_bottom_up": (
+                float(np.mean(first)),
+                claim_details([r.seed for r in runs], first, prefix="seed "),
+            ),
+        }
+    coarse = [r.coarse_first_column() for r in runs]
+    out: dict[str, Any] = {
+        "accuracy": [r.final_test_accuracy for r in runs],
+        "bottom_up_first": first,
+        "bottom_up_early": [
+            depth_correlation([r.mean_similarity()[n] for n in r.hidden_layers]) for r in runs
+        ],
+        # at coarse_side, the top layer's and the one below's SVCCA with the first layer
+        **dict.fromkeys(("top_forgets_first", "top_keeps_stem", "top_loses_stem"), [c[-1] for c in coarse]),
+        "below_top_keeps_first": [c[-2] for c in coarse],
+    }
+    if model != "conv":
+        return out
     hidden = runs[0].hidden_layers
-    top, first_layer = hidden[-1], hidden[0]
+    top = hidden[-1]
     firsts = [r.first_reaching(0.95) for r in runs]
     pooled = [r.first_reaching(0.95, pooled=True) for r in runs]
     pairs = [r.block_pairs() for r in runs]
     diags = [r.early_diagonal() for r in runs]
-    stop = FreezeTrainingConfig().freeze_stop
-    settled = [
-        min(depth_correlation([r.settled_from(t)[n] for n in hidden]) for t in (0.9, 0.95)) for r in runs
-    ]
-    return [
-        _accuracy(runs, p, 0.97),
-        *_bottom_up(runs, p, 0.7),
-        _worst(
-            f"{p}.settled_bottom_up",
-            "the epoch from which a conv layer stays above SVCCA 0.9 or 0.95 rises with depth: "
-            "Spearman correlation above 0.7 at each threshold in every seed",
-            runs,
-            settled,
-            ">",
-            0.7,
-        ),
-        _worst(
-            f"{p}.conv1_at_init",
-            f"{first_layer} is above SVCCA 0.9 with its final state at initialisation in every seed",
-            runs,
-            [r.similarity[0, 0] for r in runs],
-            ">",
-            0.9,
-        ),
-        _worst(
-            f"{p}.logits_early",
-            "the logits reach SVCCA 0.95 at least 3 epochs before conv3 in every seed (out of order)",
-            runs,
-            [_later_by(r, f["conv3"], f["logits"]) for f, r in zip(firsts, runs)],
-            ">",
-            3.0,
-        ),
-        _worst(
-            f"{p}.bn_invisible",
-            "a conv output and its batch-norm output are nearly the same layer for SVCCA: above 0.94 "
-            "in every block and seed (final network)",
-            runs,
-            [cb.min() for cb, _ in pairs],
-            ">",
-            0.94,
-        ),
-        _worst(
-            f"{p}.relu_changes",
-            "the ReLU changes the representation: mean SVCCA of batch norm -> ReLU at least 0.05 "
-            "below conv -> batch norm in every seed",
-            runs,
-            [cb.mean() - br.mean() for cb, br in pairs],
-            ">",
-            0.05,
-        ),
-        _worst(
-            f"{p}.grid_bottom_up",
-            "early in training the grid's diagonal (block outputs) falls with depth: Spearman "
-            "correlation below -0.7 in every seed",
-            runs,
-            [depth_correlation(d) for d in diags],
-            "<",
-            -0.7,
-        ),
-        _worst(
-            f"{p}.grid_gap",
-            "early in training the first block matches its final self at least 0.2 better than the "
-            "last block, in every seed",
-            runs,
-            [d[0] - d[-1] for d in diags],
-            ">",
-            0.2,
-        ),
-        _worst(
-            f"{p}.top_forgets_first",
-            f"at {runs[0].config.coarse_side}x{runs[0].config.coarse_side}, the top block's SVCCA with "
-            "the first conv layer is below 0.5 in every seed",
-            runs,
-            [r.coarse_first_column()[-1] for r in runs],
-            "<",
-            0.5,
-        ),
-        _worst(
-            f"{p}.top_unsettled_at_freeze",
-            f"{top} first reaches SVCCA 0.95 with its final state only after {stop:.0%} of training "
-            "(where freeze training stops it), in every seed; value: the earliest, as a fraction of training",
-            runs,
-            [_fraction(r, r.first_reaching(0.95)[top]) for r in runs],
-            ">",
-            stop,
-        ),
-        _worst(
-            f"{p}.pooled_top_early",
-            f"globally average-pooled, {top} reaches SVCCA 0.95 at least 5 epochs earlier than with "
-            "positions as datapoints, in every seed",
-            runs,
-            [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
-            ">",
-            5.0,
-        ),
-        _worst(
-            f"{p}.pooled_top_with_logits",
-            f"globally average-pooled, {top} reaches SVCCA 0.95 at most 4 epochs after the logits, "
-            "in every seed (it is what the classifier reads)",
-            runs,
-            [_later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)],
-            "<=",
-            4.0,
-        ),
-    ]
+    return out | {
+        "settled_bottom_up": [
+            min(depth_correlation([r.settled_from(t)[n] for n in hidden]) for t in (0.9, 0.95)) for r in runs
+        ],
+        "conv1_at_init": [r.similarity[0, 0] for r in runs],
+        "logits_early": [_later_by(r, f["conv3"], f["logits"]) for f, r in zip(firsts, runs)],
+        "bn_invisible": [cb.min() for cb, _ in pairs],
+        "relu_changes": [cb.mean() - br.mean() for cb, br in pairs],
+        "grid_bottom_up": [depth_correlation(d) for d in diags],
+        "grid_gap": [d[0] - d[-1] for d in diags],
+        "top_unsettled_at_freeze": [_fraction(r, r.first_reaching(0.95)[top]) for r in runs],
+        "pooled_top_early": [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
+        "pooled_top_with_logits": [
+            _later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)
+        ],
+    }
 
 
 def _fraction(run: LearningDynamicsData, epoch: float) -> float:
-    """An epoch as a fraction of training (never reached, NaN: 1 + one epoch)."""
+    """Return an epoch as a fraction of training (never reached, NaN: 1 + one epoch)."""
     end = float(run.epochs[-1])
     return (end + 1.0 if np.isnan(epoch) else epoch) / end
 
 
 def _later_by(run: LearningDynamicsData, late: float, early: float) -> float:
-    """Epochs from ``early`` to ``late`` (two epochs of first reaching a threshold); a layer
-    that never reaches it (NaN) counts as reaching it one epoch after the end."""
+    """Count the epochs from ``early`` to ``late`` (two epochs of first reaching a threshold).
+
+    A layer that never reaches it (NaN) counts as reaching it one epoch after the end.
+    """
     end = float(run.epochs[-1]) + 1.0
     return (end if np.isnan(late) else late) - (end if np.isnan(early) else early)
-
-
-def _resnet_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    side = runs[0].config.coarse_side
-    return [
-        _accuracy(runs, p, 0.97),
-        *_bottom_up(runs, p, 0.7),
-        _worst(
-            f"{p}.top_keeps_stem",
-            f"at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every seed "
-            "(the shortcuts carry it up)",
-            runs,
-            [r.coarse_first_column()[-1] for r in runs],
-            ">",
-            0.6,
-        ),
-    ]
-
-
-def _lstm_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    emb = runs[0].layers.index("embedding")
-    settled = [r.settled_from(0.9) for r in runs]
-    areas = [r.area() for r in runs]
-    return [
-        _accuracy(runs, p, 0.69),
-        _worst(
-            f"{p}.embedding_at_init",
-            "the embedding is above SVCCA 0.9 with its final state at initialisation, in every seed",
-            runs,
-            [r.similarity[0, emb] for r in runs],
-            ">",
-            0.9,
-        ),
-        _worst(
-            f"{p}.lstm1_settles_first",
-            "lstm1 stays above SVCCA 0.9 with its final state from at least 3 epochs before lstm2 "
-            "does, in every seed; value: the epochs between them",
-            runs,
-            [s["lstm2"] - s["lstm1"] for s in settled],
-            ">=",
-            3.0,
-        ),
-        _worst(
-            f"{p}.lstm1_area",
-            "the area under lstm1's curve (its mean SVCCA with its final state over training, "
-            "weighted by time) exceeds lstm2's by more than 0.03 in every seed",
-            runs,
-            [a["lstm1"] - a["lstm2"] for a in areas],
-            ">",
-            0.03,
-        ),
-    ]
-
-
-def _mlp_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
-    return [
-        _worst(
-            f"{p}.near_ceiling_at_init",
-            "every hidden layer is above SVCCA 0.85 with its final state at initialisation, in every seed",
-            runs,
-            [r.similarity[0, :-1].min() for r in runs],
-            ">",
-            0.85,
-        ),
-        Claim(
-            f"{p}.no_bottom_up",
-            "no consistent bottom-up order: the Spearman correlation of first reaching SVCCA 0.95 "
-            "with depth, averaged over seeds, is below 0.5",
-            float(np.mean(first)),
-            "<",
-            0.5,
-            _per_seed(runs, first),
-        ),
-    ]
 
 
 def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = None) -> LearningDynamicsData:
@@ -1491,30 +1459,3 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
         for i, seed in enumerate(seeds)
     )
     return dataclasses.replace(runs[0], runs=runs)
-
-
-def _plain_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    """The control of the ResNet: the same widths and depth without shortcuts (issue 12)."""
-    side = runs[0].config.coarse_side
-    return [
-        _accuracy(runs, p, 0.95),  # without shortcuts some seeds train less well (0.968 seen)
-        *_bottom_up(runs, p, 0.7),
-        _worst(
-            f"{p}.top_loses_stem",
-            f"at {side}x{side}, the top layer's SVCCA with the first is below 0.6 in every seed "
-            "(without shortcuts nothing carries it up)",
-            runs,
-            [r.coarse_first_column()[-1] for r in runs],
-            "<",
-            0.6,
-        ),
-        _worst(
-            f"{p}.below_top_keeps_first",
-            f"at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
-            "seed (the coarse comparison alone keeps much of it)",
-            runs,
-            [r.coarse_first_column()[-2] for r in runs],
-            ">",
-            0.7,
-        ),
-    ]
