@@ -112,6 +112,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     positions_per_image: int = 16
 
     def __post_init__(self) -> None:
+        """Check the schedule and the convergence test's threshold."""
         super().__post_init__()
         if not 0.0 <= self.freeze_start <= self.freeze_stop <= 1.0:
             raise ValueError(
@@ -128,7 +129,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     def for_scale(
         cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
     ) -> FreezeTrainingConfig:
-        """The preset of ``model`` at ``scale`` (None reads ``SVCCA_SCALE``).
+        """Return the preset of ``model`` at ``scale`` (None reads ``SVCCA_SCALE``).
 
         Examples
         --------
@@ -149,12 +150,12 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_default(cls) -> FreezeTrainingConfig:
-        """The learning-dynamics conv net on the 8x8 digits, 10 epochs, three seeds."""
+        """Train the learning-dynamics conv net on the 8x8 digits, 10 epochs, three seeds."""
         return cls.for_scale("default")
 
     @classmethod
     def preset_full(cls) -> FreezeTrainingConfig:
-        """The learning-dynamics conv net on CIFAR-10 (GPU), three seeds."""
+        """Train the learning-dynamics conv net on CIFAR-10 (GPU), three seeds."""
         return cls.for_scale("full")
 
     @classmethod
@@ -171,11 +172,11 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
 
     @classmethod
     def _from_dynamics(cls, dyn: LearningDynamicsConfig) -> FreezeTrainingConfig:
-        """The same network, data and training as a learning-dynamics config."""
+        """Build the config of the same network, data and training as a learning-dynamics config."""
         return cls(**_network_fields(dyn))
 
     def dynamics_config(self, seed: int) -> LearningDynamicsConfig:
-        """The learning-dynamics config of the same network, trained from ``seed``."""
+        """Return the learning-dynamics config of the same network, trained from ``seed``."""
         return LearningDynamicsConfig(**_network_fields(self), seeds=(seed,))
 
     def describe(self) -> str:
@@ -255,7 +256,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
 
 
 def _reversed(schedule: Mapping[str, float]) -> dict[str, float]:
-    """The same fractions, the top layer first: the control of freezing top-down."""
+    """Give the same fractions to the layers, the top one first: the control of freezing top-down."""
     return dict(zip(reversed(list(schedule)), schedule.values()))
 
 
@@ -336,8 +337,10 @@ class StabilityTest:
         return list(self._frozen)
 
     def history(self, epochs: int) -> np.ndarray:
-        """Similarities of shape ``(epochs - 2, n_layers)``: row ``i`` compares the state after
-        epoch ``i + 2`` with the state after epoch ``i + 1`` (NaN where never measured).
+        """Return the similarities, of shape ``(epochs - 2, n_layers)``.
+
+        Row ``i`` compares the state after epoch ``i + 2`` with the state after epoch
+        ``i + 1`` (NaN where never measured).
         """
         out = np.full((max(epochs - 2, 0), len(self.layers)), np.nan)
         for epoch, sims in self.similarity.items():
@@ -347,7 +350,7 @@ class StabilityTest:
 
 
 def _network_fields(cfg: DynamicsTrainingConfig) -> dict[str, Any]:
-    """The network, data and training fields of ``cfg`` (those the two experiments share), seeds aside."""
+    """Return the network, data and training fields of ``cfg`` (both experiments' fields), seeds aside."""
     return {
         f.name: getattr(cfg, f.name) for f in dataclasses.fields(DynamicsTrainingConfig) if f.name != "seeds"
     }
@@ -406,7 +409,7 @@ class FreezeTrainingData:
         return np.arange(1, self.test_accuracy["normal"].shape[1] + 1)
 
     def final_accuracy(self, run: str = "normal") -> float:
-        """Final test accuracy of ``run`` (``"normal"`` or ``"frozen"``), averaged over seeds."""
+        """Return the final test accuracy of ``run`` (``"normal"`` or ``"frozen"``), averaged over seeds."""
         return float(self._acc(run)[:, -1].mean())
 
     def _acc(self, run: str) -> np.ndarray:
@@ -461,15 +464,17 @@ class FreezeTrainingData:
         return 1.0 - self.flops[run] / self.flops["normal"]
 
     def stop_epoch(self, run: str = "frozen") -> np.ndarray:
-        """Per seed, the last epoch at which normal training has spent no more FLOPs than ``run``
-        spent in all (every epoch of normal training costs the same).
+        """Return, per seed, the last epoch at which normal training has spent at most ``run``'s FLOPs.
+
+        Every epoch of normal training costs the same; ``run``'s FLOPs are those it spent in all.
         """
         epochs = self.test_accuracy["normal"].shape[1]
         return np.floor(epochs * (1.0 - self.saved(run)) + 1e-9).astype(np.int64)
 
     def stopped_accuracy(self, run: str = "frozen") -> np.ndarray:
-        """Per seed, normal training's test accuracy when stopped at ``run``'s compute
-        (:meth:`stop_epoch`): the control of simply training less.
+        """Return, per seed, normal training's test accuracy when stopped at ``run``'s compute.
+
+        The control of simply training less; the epoch is :meth:`stop_epoch`.
         """
         stop = self.stop_epoch(run)
         acc = self.test_accuracy["normal"]
@@ -481,8 +486,10 @@ class FreezeTrainingData:
         return np.where(steps < 0, np.nan, steps / self.steps_per_epoch)
 
     def schedule_distance(self) -> np.ndarray:
-        """Per seed, the largest distance in epochs between the epoch at which the convergence
-        test froze a layer and the fixed schedule's (a layer never frozen counts as frozen at the end).
+        """Return, per seed, how far in epochs the convergence test froze a layer from the schedule, at most.
+
+        For each layer, the epoch at which the convergence test froze it against the fixed
+        schedule's (a layer never frozen counts as frozen at the end).
         """
         epochs = self.test_accuracy["normal"].shape[1]
         at = np.nan_to_num(self.threshold_frozen_epochs(), nan=float(epochs))

@@ -113,8 +113,10 @@ DATASETS: dict[str, tuple[str, ...]] = {
 
 
 def plain_arch(blocks: int, widths: Sequence[int]) -> tuple[str, ...]:
-    """The conv layers of :class:`svcca.nn.models.SmallResNet` (``blocks``, ``widths``) without
-    its shortcuts: the stem, then two convs per block, the first of stages 2 and 3 at stride 2.
+    """Return the conv layers of :class:`svcca.nn.models.SmallResNet` without its shortcuts.
+
+    For ``blocks`` blocks per stage of ``widths`` channels: the stem, then two convs per
+    block, the first of stages 2 and 3 at stride 2.
 
     A :class:`svcca.nn.models.ConvNet` of this ``arch`` has the ResNet's widths, depth and
     resolutions; only the skip connections (and their 1x1 projections) are missing.
@@ -223,6 +225,7 @@ class DynamicsTrainingConfig(TrainingConfig):
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the model kind, its dataset and the training."""
         check_option(self.model, "model", self.models)
         if self.dataset not in DATASETS[self.model]:
             allowed = ", ".join(map(repr, DATASETS[self.model]))
@@ -234,8 +237,10 @@ class DynamicsTrainingConfig(TrainingConfig):
         check_seeds(self.seeds)
 
     def load_data(self) -> Any:
-        """The images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus
-        (:class:`svcca.nn.data.TextCorpus`)."""
+        """Load the images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus.
+
+        The corpus is a :class:`svcca.nn.data.TextCorpus`.
+        """
         if self.model != "lstm":
             return super().load_data()
         from ..nn import data as D
@@ -247,19 +252,23 @@ class DynamicsTrainingConfig(TrainingConfig):
         return D.load_wikitext2(self.data_root, level=self.level)
 
     def train_test(self, data: Any) -> tuple[Any, Any]:
-        """The training and the test set of ``data`` (the LSTM's: windows of ``seq_len`` tokens)."""
+        """Return the training and the test set of ``data`` (the LSTM's: windows of ``seq_len`` tokens)."""
         if self.model == "lstm":
             return data.sequences("train", seq_len=self.seq_len), data.sequences("test", seq_len=self.seq_len)
         return data.train, data.test
 
     def augmentation(self, data: Any) -> Any:
-        """Random shifts of the images (:meth:`~svcca.experiments.TrainingConfig.augmentation`);
-        none for the LSTM."""
+        """Shift the images at random (as :meth:`~svcca.experiments.TrainingConfig.augmentation`).
+
+        None for the LSTM.
+        """
         return None if self.model == "lstm" else super().augmentation(data)
 
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """The network of ``model`` (:meth:`~svcca.experiments.TrainingConfig.model_spec`), or the
-        LSTM language model."""
+        """Name the network of ``model`` and its options, the LSTM language model included.
+
+        As :meth:`~svcca.experiments.TrainingConfig.model_spec`.
+        """
         if self.model == "plain":
             c = data.input_shape[0]
             return "conv", {
@@ -278,8 +287,10 @@ class DynamicsTrainingConfig(TrainingConfig):
         }
 
     def fit(self, model: Any, train_data: Any, seed: int, *, progress: bool = False, **options: Any) -> Any:
-        """:meth:`~svcca.experiments.TrainingConfig.fit` with the config's optimizer, momentum,
-        schedule and clipping."""
+        """Train ``model`` with the config's optimizer, momentum, schedule and clipping.
+
+        As :meth:`~svcca.experiments.TrainingConfig.fit`.
+        """
         for name in ("optimizer", "momentum", "lr_schedule", "grad_clip"):
             options.setdefault(name, getattr(self, name))
         return super().fit(model, train_data, seed, progress=progress, **options)
@@ -341,6 +352,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
     coarse_side: int = 2
 
     def __post_init__(self) -> None:
+        """Check the snapshots, the datapoints and the grids."""
         super().__post_init__()
         check_int(self.early_checkpoints, "early_checkpoints", minimum=2)
         check_int(self.checkpoint_every, "checkpoint_every")
@@ -357,7 +369,9 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
     def for_scale(
         cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
     ) -> LearningDynamicsConfig:
-        """The preset of ``model`` at ``scale`` (``tiny``, ``default``, ``full``; None reads ``SVCCA_SCALE``).
+        """Return the preset of ``model`` at ``scale`` (``tiny``, ``default`` or ``full``).
+
+        ``scale=None`` reads ``SVCCA_SCALE``.
 
         Examples
         --------
@@ -378,7 +392,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_tiny(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """A few epochs of small networks on a slice of the data: seconds (the conv net: two seeds)."""
+        """Train small networks a few epochs on a slice of the data: seconds (the conv net: two seeds)."""
         if model == "lstm":
             return cls(
                 model="lstm",
@@ -403,7 +417,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_default(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """The digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
+        """Train on the digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
 
         * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs, three
           seeds (the bottom-up claim is about all three);
@@ -441,7 +455,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_full(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """The papers' scale: CIFAR-10 (conv net, ResNet-20) and Penn Treebank (LSTM), on a GPU."""
+        """Train at the papers' scale: CIFAR-10 (conv net, ResNet-20) and Penn Treebank (LSTM), on a GPU."""
         if model == "lstm":
             return cls(
                 model="lstm",
@@ -675,7 +689,7 @@ def checkpoint_steps(steps_per_epoch: int, epochs: int, early: int = 8, every: i
 
 
 def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> tuple[str, ...]:
-    """The layers of a grid: the analysable layers, with each block's sub-layers when ``detail``.
+    """Return the layers of a grid: the analysable layers, with each block's sub-layers when ``detail``.
 
     * conv net: for each block ``convK``: its conv output ``convK.0``, its batch-norm
       output ``convK.1`` and the block output (after ReLU) ``convK``;
@@ -706,7 +720,7 @@ def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> t
 
 
 def layer_label(name: str) -> str:
-    """A short label for a (sub-)layer name: ``conv2.1`` -> ``bn2``, ``stage2.0.bn2`` -> ``2.0 branch``.
+    """Shorten a (sub-)layer name into a label: ``conv2.1`` -> ``bn2``, ``stage2.0.bn2`` -> ``2.0 branch``.
 
     Examples
     --------
@@ -752,7 +766,7 @@ class _Views:
         self._positions: dict[tuple[int, int], np.ndarray] = {}
 
     def positions(self, h: int, w: int) -> np.ndarray:
-        """The positions kept of every image at spatial size ``h x w`` (drawn once)."""
+        """Return the positions kept of every image at spatial size ``h x w`` (drawn once)."""
         from ..nn import sample_positions
 
         if (h, w) not in self._positions:
@@ -821,7 +835,7 @@ class _Prepared:
 
 
 def _spatial_side(model: Any, x: Any, layers: Sequence[str]) -> int | None:
-    """The smallest spatial side among ``layers`` (one forward pass on two inputs)."""
+    """Return the smallest spatial side among ``layers`` (one forward pass on two inputs)."""
     from ..nn.activations import record
 
     acts = record(model, x[:2], layers)
@@ -1047,7 +1061,7 @@ class LearningDynamicsData:
         return {name: curve_area(self.epochs, sims[:, j]) for j, name in enumerate(self.layers)}
 
     def coarse_grid(self) -> SimilarityMatrix:
-        """The final network's grid with every layer pooled to ``config.coarse_side`` (image models)."""
+        """Return the final network's grid, every layer pooled to ``config.coarse_side`` (image models)."""
         if self.final_grid_coarse is None:
             raise ValueError("this result has no coarse grid (only the conv net and the ResNet have one)")
         return self._matrix(self.final_grid_coarse)
@@ -1063,8 +1077,10 @@ class LearningDynamicsData:
         )
 
     def grid(self, step: int | None = None, *, index: int | None = None) -> SimilarityMatrix:
-        """The layer x layer grid at snapshot ``step`` (or the ``index``-th grid): rows at
-        that snapshot, columns of the final network, labelled with short layer names."""
+        """Return the layer x layer grid at snapshot ``step`` (or the ``index``-th grid).
+
+        Rows at that snapshot, columns of the final network, labelled with short layer names.
+        """
         if (step is None) == (index is None):
             raise ValueError("give exactly one of step and index")
         if index is None:
@@ -1087,8 +1103,11 @@ class LearningDynamicsData:
         return {name: float(sims[i, j]) for j, name in enumerate(self.layers)}
 
     def block_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Conv net: SVCCA of each block's conv output with its batch-norm output, and of the
-        batch-norm output with the block output after the ReLU, in the final network's grid."""
+        """Return, for the conv net, SVCCA of conv -> batch norm and of batch norm -> ReLU in each block.
+
+        Read in the final network's grid: each block's conv output with its batch-norm
+        output, and the batch-norm output with the block output after the ReLU.
+        """
         self._need_blocks()
         final = self.grids[-1]
         k = len(self.grid_layers) // 3
@@ -1119,7 +1138,7 @@ class LearningDynamicsData:
 
     # ---- claims ------------------------------------------------------------------------
     def claims(self) -> list[Claim]:
-        """The book's claims about this experiment, each over every seed in :attr:`runs`.
+        """Return the book's claims (:data:`CLAIMS`), each over every seed in :attr:`runs`.
 
         Names are ``learning_dynamics.<model>.<claim>``. Each claim is an effect meant to
         survive other seeds and CPUs (the ``default`` preset is the one checked): a rank
@@ -1338,7 +1357,7 @@ CLAIMS: dict[str, dict[str, tuple[str, float, str]]] = {
 
 
 def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any]:
-    """Measure what the claims of ``model`` rest on: name -> the value of every run (or a value and its details)."""
+    """Measure what the claims of ``model`` rest on: name -> every run's value (or a value and details)."""
     if model == "lstm":
         emb = runs[0].layers.index("embedding")
         settled = [r.settled_from(0.9) for r in runs]
@@ -1430,8 +1449,11 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
     steps = np.asarray(arrays["steps"])
     seeds = tuple(int(s) for s in arrays["seeds"])
 
-    def per_seed(name: str, i: int) -> np.ndarray | None:
-        return np.asarray(arrays[name][i]) if name in arrays else None
+    def per_seed(name: str, i: int) -> np.ndarray:
+        return np.asarray(arrays[name][i])
+
+    def optional(name: str, i: int) -> np.ndarray | None:  # the image models' arrays
+        return per_seed(name, i) if name in arrays else None
 
     runs = tuple(
         LearningDynamicsData(
@@ -1453,8 +1475,8 @@ def unpack(result: ExperimentResult | Mapping[str, np.ndarray], config: Any = No
             description=str(arrays["description"]),
             n_datapoints=np.asarray(arrays["n_datapoints"]),
             layer_widths=np.asarray(arrays["layer_widths"]),
-            similarity_pooled=per_seed("similarity_pooled", i),
-            final_grid_coarse=per_seed("final_grid_coarse", i),
+            similarity_pooled=optional("similarity_pooled", i),
+            final_grid_coarse=optional("final_grid_coarse", i),
         )
         for i, seed in enumerate(seeds)
     )
