@@ -1204,6 +1204,7 @@ class LearningDynamicsData:
 
 # --------------------------------------------------------------------------- claims
 
+# the bottom-up claims of the conv net, the ResNet and its plain control
 _BOTTOM_UP: dict[str, tuple[str, float, str]] = {
     "bottom_up_first": (
         ">",
@@ -1406,7 +1407,7 @@ def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any
         "relu_changes": [cb.mean() - br.mean() for cb, br in pairs],
         "grid_bottom_up": [depth_correlation(d) for d in diags],
         "grid_gap": [d[0] - d[-1] for d in diags],
-        "top_unsettled_at_freeze": [_fraction(r, r.first_reaching(0.95)[top]) for r in runs],
+        "top_unsettled_at_freeze": [_fraction(r, f[top]) for f, r in zip(firsts, runs)],
         "pooled_top_early": [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
         "pooled_top_with_logits": [
             _later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)
