@@ -283,6 +283,13 @@ def test_conv_claims_are_about_every_seed():
     assert claims["learning_dynamics.conv.top_unsettled_at_freeze"].value == pytest.approx(2 / 3)
 
 
+def test_the_top_layer_claim_is_bounded_where_freeze_training_stops_it():
+    relation, bound, statement = LD.CLAIMS["conv"]["top_unsettled_at_freeze"]
+    stop = FT.FreezeTrainingConfig().freeze_stop
+    assert (relation, bound) == (">", stop)
+    assert f"after {stop:.0%} of training" in statement
+
+
 def test_a_seed_against_the_order_fails_the_claim_by_name():
     cfg = LD.LearningDynamicsConfig(seeds=(0, 1))
     arrays = _synthetic_conv([(0, 5, 10, 15, 20), (20, 15, 10, 5, 1)], conv_bn=0.9)

@@ -351,7 +351,10 @@ def _arrays_digest(arrays: Mapping[str, Any]) -> str:
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.view(np.uint8).ravel() if a.dtype != object else repr(a.tolist()).encode())
+        if a.dtype == object:
+            h.update(repr(a.tolist()).encode())
+        else:
+            h.update(a.tobytes())
     return h.hexdigest()
 
 

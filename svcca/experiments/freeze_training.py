@@ -58,7 +58,7 @@ import numpy as np
 
 from .._validation import check_int
 from ._cache import ExperimentData, current_scale, stored
-from ._claims import Claim
+from ._claims import Claim, claim_details, claims_table
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
 __all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "StabilityTest", "unpack"]
@@ -112,6 +112,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     positions_per_image: int = 16
 
     def __post_init__(self) -> None:
+        """Check the schedule and the convergence test's threshold."""
         super().__post_init__()
         if not 0.0 <= self.freeze_start <= self.freeze_stop <= 1.0:
             raise ValueError(
@@ -128,7 +129,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
     def for_scale(
         cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
     ) -> FreezeTrainingConfig:
-        """The preset of ``model`` at ``scale`` (None reads ``SVCCA_SCALE``).
+        """Return the preset of ``model`` at ``scale`` (None reads ``SVCCA_SCALE``).
 
         Examples
         --------
@@ -149,12 +150,12 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_default(cls) -> FreezeTrainingConfig:
-        """The learning-dynamics conv net on the 8x8 digits, 10 epochs, three seeds."""
+        """Train the learning-dynamics conv net on the 8x8 digits, 10 epochs, three seeds."""
         return cls.for_scale("default")
 
     @classmethod
     def preset_full(cls) -> FreezeTrainingConfig:
-        """The learning-dynamics conv net on CIFAR-10 (GPU), three seeds."""
+        """Train the learning-dynamics conv net on CIFAR-10 (GPU), three seeds."""
         return cls.for_scale("full")
 
     @classmethod
@@ -171,11 +172,11 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
 
     @classmethod
     def _from_dynamics(cls, dyn: LearningDynamicsConfig) -> FreezeTrainingConfig:
-        """The same network, data and training as a learning-dynamics config."""
+        """Build the config of the same network, data and training as a learning-dynamics config."""
         return cls(**_network_fields(dyn))
 
     def dynamics_config(self, seed: int) -> LearningDynamicsConfig:
-        """The learning-dynamics config of the same network, trained from ``seed``."""
+        """Return the learning-dynamics config of the same network, trained from ``seed``."""
         return LearningDynamicsConfig(**_network_fields(self), seeds=(seed,))
 
     def describe(self) -> str:
@@ -251,7 +252,7 @@ class FreezeTrainingConfig(DynamicsTrainingConfig):
 
 
 def _reversed(schedule: Mapping[str, float]) -> dict[str, float]:
-    """The same fractions, the top layer first: the control of freezing top-down."""
+    """Give the same fractions to the layers, the top one first: the control of freezing top-down."""
     return dict(zip(reversed(list(schedule)), schedule.values()))
 
 
@@ -332,8 +333,10 @@ class StabilityTest:
         return list(self._frozen)
 
     def history(self, epochs: int) -> np.ndarray:
-        """Similarities of shape ``(epochs - 2, n_layers)``: row ``i`` compares the state after
-        epoch ``i + 2`` with the state after epoch ``i + 1`` (NaN where never measured).
+        """Return the similarities, of shape ``(epochs - 2, n_layers)``.
+
+        Row ``i`` compares the state after epoch ``i + 2`` with the state after epoch
+        ``i + 1`` (NaN where never measured).
         """
         out = np.full((max(epochs - 2, 0), len(self.layers)), np.nan)
         for epoch, sims in self.similarity.items():
@@ -343,7 +346,7 @@ class StabilityTest:
 
 
 def _network_fields(cfg: DynamicsTrainingConfig) -> dict[str, Any]:
-    """The network, data and training fields of ``cfg`` (those the two experiments share), seeds aside."""
+    """Return the network, data and training fields of ``cfg`` (both experiments' fields), seeds aside."""
     return {
         f.name: getattr(cfg, f.name) for f in dataclasses.fields(DynamicsTrainingConfig) if f.name != "seeds"
     }
@@ -417,7 +420,7 @@ class FreezeTrainingData(ExperimentData):
         return np.arange(1, self.test_accuracy["normal"].shape[1] + 1)
 
     def final_accuracy(self, run: str = "normal") -> float:
-        """Final test accuracy of ``run`` (``"normal"`` or ``"frozen"``), averaged over seeds."""
+        """Return the final test accuracy of ``run`` (``"normal"`` or ``"frozen"``), averaged over seeds."""
         return float(self._acc(run)[:, -1].mean())
 
     def _acc(self, run: str) -> np.ndarray:
@@ -441,9 +444,7 @@ class FreezeTrainingData(ExperimentData):
         return float(np.mean(1.0 - self.time_s["frozen"] / self.time_s["normal"]))
 
     def claims(self) -> list[Claim]:
-        """The book's claims: ``freeze_training.same_accuracy`` (on average over seeds),
-        ``.same_accuracy_every_seed``, ``.accuracy``, ``.compute_saved_low`` and
-        ``.compute_saved_high``.
+        """Return the book's claims, :data:`CLAIMS` then the controls' (:meth:`control_claims`).
 
         The accuracy claims are over every seed (the worst seed against the bound). The
         FLOPs are counted, not timed, so the saving follows from the schedule and the
@@ -452,54 +453,20 @@ class FreezeTrainingData(ExperimentData):
         book's chapter on learning dynamics). At other scales or schedules they need not hold.
         """
         diff = self.accuracy_difference
-        saved = 1.0 - self.flops["frozen"] / self.flops["normal"]
-        per_seed = {f"seed {s}": float(v) for s, v in zip(self.seeds, diff)}
-        final = self._acc("frozen")[:, -1]
-        return [
-            Claim(
-                "freeze_training.same_accuracy",
-                "on average over seeds, freeze training ends within 2 percentage points of normal "
-                "training's test accuracy (value: |mean of frozen - normal|)",
-                float(abs(diff.mean())),
-                "<",
-                0.02,
-                per_seed,
-            ),
-            Claim(
-                "freeze_training.same_accuracy_every_seed",
-                "in every seed, freeze training ends within 2.5 percentage points of normal training's "
-                "test accuracy",
-                float(np.max(np.abs(diff))),
-                "<",
-                0.025,
-                per_seed,
-            ),
-            Claim(
-                "freeze_training.accuracy",
-                "freeze training reaches over 97% test accuracy in every seed",
-                float(final.min()),
-                ">",
-                0.97,
-                {f"seed {s}": float(v) for s, v in zip(self.seeds, final)},
-            ),
-            Claim(
-                "freeze_training.compute_saved_low",
-                "freeze training saves more than 38% of the training FLOPs (the schedule's count by "
-                "hand: 40%)",
-                float(saved.min()),
-                ">",
-                0.38,
-            ),
-            Claim(
-                "freeze_training.compute_saved_high",
-                "freeze training saves less than 42% of the training FLOPs (the schedule's count by "
-                "hand: 40%)",
-                float(saved.max()),
-                "<",
-                0.42,
-            ),
-            *self.control_claims(),
-        ]
+        saved = self.saved("frozen")
+        per_seed = claim_details(self._labels, diff)
+        measured = {
+            "same_accuracy": (abs(diff.mean()), per_seed),
+            "same_accuracy_every_seed": (np.max(np.abs(diff)), per_seed),
+            "accuracy": (self._acc("frozen")[:, -1], self._labels),
+            "compute_saved_low": saved.min(),
+            "compute_saved_high": saved.max(),
+        }
+        return claims_table("freeze_training.", CLAIMS, measured) + self.control_claims()
+
+    @property
+    def _labels(self) -> list[str]:
+        return [f"seed {s}" for s in self.seeds]
 
     # ---- the controls (issue 12): stopping at the same compute, top-down, a convergence test
     def saved(self, run: str = "frozen") -> np.ndarray:
@@ -508,15 +475,17 @@ class FreezeTrainingData(ExperimentData):
         return 1.0 - self.flops[run] / self.flops["normal"]
 
     def stop_epoch(self, run: str = "frozen") -> np.ndarray:
-        """Per seed, the last epoch at which normal training has spent no more FLOPs than ``run``
-        spent in all (every epoch of normal training costs the same).
+        """Return, per seed, the last epoch at which normal training has spent at most ``run``'s FLOPs.
+
+        Every epoch of normal training costs the same; ``run``'s FLOPs are those it spent in all.
         """
         epochs = self.test_accuracy["normal"].shape[1]
         return np.floor(epochs * (1.0 - self.saved(run)) + 1e-9).astype(np.int64)
 
     def stopped_accuracy(self, run: str = "frozen") -> np.ndarray:
-        """Per seed, normal training's test accuracy when stopped at ``run``'s compute
-        (:meth:`stop_epoch`): the control of simply training less.
+        """Return, per seed, normal training's test accuracy when stopped at ``run``'s compute.
+
+        The control of simply training less; the epoch is :meth:`stop_epoch`.
         """
         stop = self.stop_epoch(run)
         acc = self.test_accuracy["normal"]
@@ -528,84 +497,33 @@ class FreezeTrainingData(ExperimentData):
         return np.where(steps < 0, np.nan, steps / self.steps_per_epoch)
 
     def schedule_distance(self) -> np.ndarray:
-        """Per seed, the largest distance in epochs between the epoch at which the convergence
-        test froze a layer and the fixed schedule's (a layer never frozen counts as frozen at the end).
+        """Return, per seed, how far in epochs the convergence test froze a layer from the schedule, at most.
+
+        For each layer, the epoch at which the convergence test froze it against the fixed
+        schedule's (a layer never frozen counts as frozen at the end).
         """
         epochs = self.test_accuracy["normal"].shape[1]
         at = np.nan_to_num(self.threshold_frozen_epochs(), nan=float(epochs))
         return np.max(np.abs(at - self.freeze_fractions * epochs), axis=1)
 
     def control_claims(self) -> list[Claim]:
-        """The controls' claims: ``freeze_training.stop_early_as_good``, ``.reverse_saves_less``,
-        ``.reverse_accuracy``, ``.threshold_saves``, ``.threshold_near_schedule``,
-        ``.threshold_accuracy``.
+        """Return the controls' claims, :data:`CONTROL_CLAIMS`.
 
         Empty for a result without the controls (a result of schema 2).
         """
         if "threshold" not in self.test_accuracy:
             return []
         final = {run: self._acc(run)[:, -1] for run in RUNS}
-        stopped = self.stopped_accuracy("frozen")
-        details = {f"seed {s}": float(v) for s, v in zip(self.seeds, stopped - final["frozen"])}
-        saved = {run: self.saved(run) for run in ("frozen", "reverse", "threshold")}
-        gap_rev = final["normal"] - final["reverse"]
-        gap_thr = np.abs(final["threshold"] - final["normal"])
-        return [
-            Claim(
-                "freeze_training.stop_early_as_good",
-                "normal training stopped at freeze training's compute ends within 1.5 percentage "
-                "points of freeze training's test accuracy in every seed "
-                "(value: the largest absolute difference)",
-                float(np.max(np.abs(stopped - final["frozen"]))),
-                "<",
-                0.015,
-                details,
-            ),
-            Claim(
-                "freeze_training.reverse_saves_less",
-                "freezing top layers first on the same schedule saves more than 3 percentage points "
-                "less of the training FLOPs than bottom-up freezing (count by hand: 35% against 40%; "
-                "value: the smallest difference over seeds)",
-                float(np.min(saved["frozen"] - saved["reverse"])),
-                ">",
-                0.03,
-            ),
-            Claim(
-                "freeze_training.reverse_accuracy",
-                "freezing top layers first costs less than 4 percentage points of test accuracy in "
-                "every seed (value: the largest normal - reverse; up to 2.8 seen in the matrix)",
-                float(np.max(gap_rev)),
-                "<",
-                0.04,
-                {f"seed {s}": float(v) for s, v in zip(self.seeds, gap_rev)},
-            ),
-            Claim(
-                "freeze_training.threshold_saves",
-                "freezing by the convergence test saves more than 30% of the training FLOPs in every seed",
-                float(saved["threshold"].min()),
-                ">",
-                0.30,
-                {f"seed {s}": float(v) for s, v in zip(self.seeds, saved["threshold"])},
-            ),
-            Claim(
-                "freeze_training.threshold_near_schedule",
-                "the convergence test freezes every layer within one epoch of the fixed schedule, in "
-                "every seed (value: the largest distance in epochs; never frozen counts as the end)",
-                float(np.max(self.schedule_distance())),
-                "<",
-                1.5,
-                {f"seed {s}": float(v) for s, v in zip(self.seeds, self.schedule_distance())},
-            ),
-            Claim(
-                "freeze_training.threshold_accuracy",
-                "freezing by the convergence test ends within 2.5 percentage points of normal "
-                "training's test accuracy in every seed (as freeze training on the schedule)",
-                float(np.max(gap_thr)),
-                "<",
-                0.025,
-                {f"seed {s}": float(v) for s, v in zip(self.seeds, gap_thr)},
-            ),
-        ]
+        stopped = self.stopped_accuracy("frozen") - final["frozen"]
+        measured = {
+            "stop_early_as_good": (np.max(np.abs(stopped)), claim_details(self._labels, stopped)),
+            "reverse_saves_less": np.min(self.saved("frozen") - self.saved("reverse")),
+            "reverse_accuracy": (final["normal"] - final["reverse"], self._labels),
+            "threshold_saves": (self.saved("threshold"), self._labels),
+            "threshold_near_schedule": (self.schedule_distance(), self._labels),
+            "threshold_accuracy": (np.abs(final["threshold"] - final["normal"]), self._labels),
+        }
+        return claims_table("freeze_training.", CONTROL_CLAIMS, measured)
 
     def frozen_epochs(self) -> dict[str, float]:
         """Epoch at which each frozen layer stopped training (first seed)."""
@@ -616,3 +534,71 @@ class FreezeTrainingData(ExperimentData):
 
 #: Named access to the arrays of a freeze-training run: :meth:`FreezeTrainingData.from_result`.
 unpack = FreezeTrainingData.from_result
+
+
+#: Freeze training's claims (:meth:`FreezeTrainingData.claims`): name -> (relation, bound, statement).
+CLAIMS: dict[str, tuple[str, float, str]] = {
+    "same_accuracy": (
+        "<",
+        0.02,
+        "on average over seeds, freeze training ends within 2 percentage points of normal "
+        "training's test accuracy (value: |mean of frozen - normal|)",
+    ),
+    "same_accuracy_every_seed": (
+        "<",
+        0.025,
+        "in every seed, freeze training ends within 2.5 percentage points of normal training's test accuracy",
+    ),
+    "accuracy": (">", 0.97, "freeze training reaches over 97% test accuracy in every seed"),
+    "compute_saved_low": (
+        ">",
+        0.38,
+        "freeze training saves more than 38% of the training FLOPs (the schedule's count by hand: 40%)",
+    ),
+    "compute_saved_high": (
+        "<",
+        0.42,
+        "freeze training saves less than 42% of the training FLOPs (the schedule's count by hand: 40%)",
+    ),
+}
+
+#: The claims of the controls (:meth:`FreezeTrainingData.control_claims`), as :data:`CLAIMS`.
+CONTROL_CLAIMS: dict[str, tuple[str, float, str]] = {
+    "stop_early_as_good": (
+        "<",
+        0.015,
+        "normal training stopped at freeze training's compute ends within 1.5 percentage "
+        "points of freeze training's test accuracy in every seed "
+        "(value: the largest absolute difference)",
+    ),
+    "reverse_saves_less": (
+        ">",
+        0.03,
+        "freezing top layers first on the same schedule saves more than 3 percentage points "
+        "less of the training FLOPs than bottom-up freezing (count by hand: 35% against 40%; "
+        "value: the smallest difference over seeds)",
+    ),
+    "reverse_accuracy": (
+        "<",
+        0.04,
+        "freezing top layers first costs less than 4 percentage points of test accuracy in "
+        "every seed (value: the largest normal - reverse; up to 2.8 seen in the matrix)",
+    ),
+    "threshold_saves": (
+        ">",
+        0.30,
+        "freezing by the convergence test saves more than 30% of the training FLOPs in every seed",
+    ),
+    "threshold_near_schedule": (
+        "<",
+        1.5,
+        "the convergence test freezes every layer within one epoch of the fixed schedule, in "
+        "every seed (value: the largest distance in epochs; never frozen counts as the end)",
+    ),
+    "threshold_accuracy": (
+        "<",
+        0.025,
+        "freezing by the convergence test ends within 2.5 percentage points of normal "
+        "training's test accuracy in every seed (as freeze training on the schedule)",
+    ),
+}

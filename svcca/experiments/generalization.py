@@ -608,18 +608,17 @@ class GeneralizationData(ExperimentData):
 
         _check_confidence(confidence)
         chosen = self.layers if layers is None else tuple(layers)
-        alpha = 1.0 - float(confidence)
         out = []
         for layer in chosen:
-            boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind]
-            boot = boot[np.isfinite(boot)]
-            low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+            boot, low, high = _percentile(
+                self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind], confidence
+            )
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
             out.append(
                 BootstrapResult(
                     observed=observed,
-                    low=float(min(low, observed)),
-                    high=float(max(high, observed)),
+                    low=min(low, observed),
+                    high=max(high, observed),
                     confidence=float(confidence),
                     method="percentile",
                     bootstrap_distribution=boot,
@@ -649,18 +648,15 @@ class GeneralizationData(ExperimentData):
         a = pair_values(M, self.memorizing, a_kind)
         b = pair_values(M, self.memorizing, b_kind)
         boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
-        diff_boot = boot[a_kind] - boot[b_kind]
-        diff_boot = diff_boot[np.isfinite(diff_boot)]
-        alpha = 1.0 - float(confidence)
-        low, high = np.quantile(diff_boot, [alpha / 2, 1 - alpha / 2])
+        _, low, high = _percentile(boot[a_kind] - boot[b_kind], confidence)
         p = group_permutation_test(M, self.memorizing)[1] if tuple(kinds) == ("GG", "MM") else None
         return GapResult(
             measure=measure,
             layer=self.layers[self._layer_index(layer)],
             kinds=(a_kind, b_kind),
             difference=float(a.mean() - b.mean()),
-            low=float(low),
-            high=float(high),
+            low=low,
+            high=high,
             confidence=float(confidence),
             cohens_d=_cohens_d(a, b),
             p_value=p,
@@ -716,10 +712,7 @@ class GeneralizationData(ExperimentData):
         for layer in (lower, upper):
             boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
             reps.append(boot[a_kind] - boot[b_kind])
-        diff = reps[1] - reps[0]
-        diff = diff[np.isfinite(diff)]
-        alpha = 1.0 - float(confidence)
-        low, high = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
+        diff, low, high = _percentile(reps[1] - reps[0], confidence)
         observed = float(
             self.mean(measure, a_kind, [upper])[0]
             - self.mean(measure, b_kind, [upper])[0]
@@ -728,8 +721,8 @@ class GeneralizationData(ExperimentData):
         )
         return BootstrapResult(
             observed=observed,
-            low=float(low),
-            high=float(high),
+            low=low,
+            high=high,
             confidence=float(confidence),
             method="percentile",
             bootstrap_distribution=diff,
@@ -974,6 +967,14 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
         "than mean CCA and SVCCA (its gap/width minus the larger of theirs)",
     ),
 }
+
+
+def _percentile(replicates: np.ndarray, confidence: float) -> tuple[np.ndarray, float, float]:
+    """Keep the finite bootstrap replicates; return them and their percentile interval at ``confidence``."""
+    kept = replicates[np.isfinite(replicates)]
+    alpha = 1.0 - float(confidence)
+    low, high = np.quantile(kept, [alpha / 2, 1 - alpha / 2])
+    return kept, float(low), float(high)
 
 
 def _check_confidence(confidence: Any) -> None:

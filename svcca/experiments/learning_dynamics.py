@@ -81,7 +81,7 @@ from numpy.typing import ArrayLike
 from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
 from ._cache import SCALES, ExperimentData, ExperimentResult, arrays_and_config, current_scale, stored
-from ._claims import Claim, claim_details
+from ._claims import Claim, claim_details, claims_table
 from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
@@ -113,8 +113,10 @@ DATASETS: dict[str, tuple[str, ...]] = {
 
 
 def plain_arch(blocks: int, widths: Sequence[int]) -> tuple[str, ...]:
-    """The conv layers of :class:`svcca.nn.models.SmallResNet` (``blocks``, ``widths``) without
-    its shortcuts: the stem, then two convs per block, the first of stages 2 and 3 at stride 2.
+    """Return the conv layers of :class:`svcca.nn.models.SmallResNet` without its shortcuts.
+
+    For ``blocks`` blocks per stage of ``widths`` channels: the stem, then two convs per
+    block, the first of stages 2 and 3 at stride 2.
 
     A :class:`svcca.nn.models.ConvNet` of this ``arch`` has the ResNet's widths, depth and
     resolutions; only the skip connections (and their 1x1 projections) are missing.
@@ -220,6 +222,7 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the model kind, its dataset and the training."""
         check_option(self.model, "model", self.models)
         if self.dataset not in DATASETS[self.model]:
             allowed = ", ".join(map(repr, DATASETS[self.model]))
@@ -231,8 +234,10 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
         check_seeds(self.seeds)
 
     def load_data(self) -> Any:
-        """The images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus
-        (:class:`svcca.nn.data.TextCorpus`)."""
+        """Load the images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus.
+
+        The corpus is a :class:`svcca.nn.data.TextCorpus`.
+        """
         if self.model != "lstm":
             return super().load_data()
         from ..nn import data as D
@@ -244,19 +249,23 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
         return D.load_wikitext2(self.data_root, level=self.level)
 
     def train_test(self, data: Any) -> tuple[Any, Any]:
-        """The training and the test set of ``data`` (the LSTM's: windows of ``seq_len`` tokens)."""
+        """Return the training and the test set of ``data`` (the LSTM's: windows of ``seq_len`` tokens)."""
         if self.model == "lstm":
             return data.sequences("train", seq_len=self.seq_len), data.sequences("test", seq_len=self.seq_len)
         return data.train, data.test
 
     def augmentation(self, data: Any) -> Any:
-        """Random shifts of the images (:meth:`~svcca.experiments.TrainingConfig.augmentation`);
-        none for the LSTM."""
+        """Shift the images at random (as :meth:`~svcca.experiments.TrainingConfig.augmentation`).
+
+        None for the LSTM.
+        """
         return None if self.model == "lstm" else super().augmentation(data)
 
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """The network of ``model`` (:meth:`~svcca.experiments.TrainingConfig.model_spec`), or the
-        LSTM language model."""
+        """Name the network of ``model`` and its options, the LSTM language model included.
+
+        As :meth:`~svcca.experiments.TrainingConfig.model_spec`.
+        """
         if self.model == "plain":
             c = data.input_shape[0]
             return "conv", {
@@ -275,8 +284,10 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
         }
 
     def fit(self, model: Any, train_data: Any, seed: int, *, progress: bool = False, **options: Any) -> Any:
-        """:meth:`~svcca.experiments.TrainingConfig.fit` with the config's optimizer, momentum,
-        schedule and clipping."""
+        """Train ``model`` with the config's optimizer, momentum, schedule and clipping.
+
+        As :meth:`~svcca.experiments.TrainingConfig.fit`.
+        """
         for name in ("optimizer", "momentum", "lr_schedule", "grad_clip"):
             options.setdefault(name, getattr(self, name))
         return super().fit(model, train_data, seed, progress=progress, **options)
@@ -338,6 +349,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
     coarse_side: int = 2
 
     def __post_init__(self) -> None:
+        """Check the snapshots, the datapoints and the grids."""
         super().__post_init__()
         check_int(self.early_checkpoints, "early_checkpoints", minimum=2)
         check_int(self.checkpoint_every, "checkpoint_every")
@@ -354,7 +366,9 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
     def for_scale(
         cls, scale: str | None = None, *, model: str = "conv", **overrides: Any
     ) -> LearningDynamicsConfig:
-        """The preset of ``model`` at ``scale`` (``tiny``, ``default``, ``full``; None reads ``SVCCA_SCALE``).
+        """Return the preset of ``model`` at ``scale`` (``tiny``, ``default`` or ``full``).
+
+        ``scale=None`` reads ``SVCCA_SCALE``.
 
         Examples
         --------
@@ -375,7 +389,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_tiny(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """A few epochs of small networks on a slice of the data: seconds (the conv net: two seeds)."""
+        """Train small networks a few epochs on a slice of the data: seconds (the conv net: two seeds)."""
         if model == "lstm":
             return cls(
                 model="lstm",
@@ -400,7 +414,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_default(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """The digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
+        """Train on the digits (conv net, ResNet) or the standard-library corpus (LSTM), on a CPU.
 
         * conv: 5 x [conv3x3-32, BN, ReLU] at 8x8, Adam 1e-3, batch 64, 30 epochs, three
           seeds (the bottom-up claim is about all three);
@@ -438,7 +452,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
     @classmethod
     def preset_full(cls, model: str = "conv") -> LearningDynamicsConfig:
-        """The papers' scale: CIFAR-10 (conv net, ResNet-20) and Penn Treebank (LSTM), on a GPU."""
+        """Train at the papers' scale: CIFAR-10 (conv net, ResNet-20) and Penn Treebank (LSTM), on a GPU."""
         if model == "lstm":
             return cls(
                 model="lstm",
@@ -575,7 +589,7 @@ _PER_SEED = (
 # --------------------------------------------------------------------------- helpers
 
 
-def depth_correlation(values: Sequence[float]) -> float:
+def depth_correlation(values: ArrayLike) -> float:
     """Spearman rank correlation of per-layer values with depth (input side first).
 
     A NaN (a layer that never reached a threshold) ranks after every number. +1: the
@@ -659,7 +673,7 @@ def checkpoint_steps(steps_per_epoch: int, epochs: int, early: int = 8, every: i
 
 
 def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> tuple[str, ...]:
-    """The layers of a grid: the analysable layers, with each block's sub-layers when ``detail``.
+    """Return the layers of a grid: the analysable layers, with each block's sub-layers when ``detail``.
 
     * conv net: for each block ``convK``: its conv output ``convK.0``, its batch-norm
       output ``convK.1`` and the block output (after ReLU) ``convK``;
@@ -690,7 +704,7 @@ def grid_layers(net: Any, *, detail: bool = True, model: str | None = None) -> t
 
 
 def layer_label(name: str) -> str:
-    """A short label for a (sub-)layer name: ``conv2.1`` -> ``bn2``, ``stage2.0.bn2`` -> ``2.0 branch``.
+    """Shorten a (sub-)layer name into a label: ``conv2.1`` -> ``bn2``, ``stage2.0.bn2`` -> ``2.0 branch``.
 
     Examples
     --------
@@ -736,7 +750,7 @@ class _Views:
         self._positions: dict[tuple[int, int], np.ndarray] = {}
 
     def positions(self, h: int, w: int) -> np.ndarray:
-        """The positions kept of every image at spatial size ``h x w`` (drawn once)."""
+        """Return the positions kept of every image at spatial size ``h x w`` (drawn once)."""
         from ..nn import sample_positions
 
         if (h, w) not in self._positions:
@@ -805,7 +819,7 @@ class _Prepared:
 
 
 def _spatial_side(model: Any, x: Any, layers: Sequence[str]) -> int | None:
-    """The smallest spatial side among ``layers`` (one forward pass on two inputs)."""
+    """Return the smallest spatial side among ``layers`` (one forward pass on two inputs)."""
     from ..nn.activations import record
 
     acts = record(model, x[:2], layers)
@@ -1065,7 +1079,7 @@ class LearningDynamicsData(ExperimentData):
         return {name: curve_area(self.epochs, sims[:, j]) for j, name in enumerate(self.layers)}
 
     def coarse_grid(self) -> SimilarityMatrix:
-        """The final network's grid with every layer pooled to ``config.coarse_side`` (image models)."""
+        """Return the final network's grid, every layer pooled to ``config.coarse_side`` (image models)."""
         if self.final_grid_coarse is None:
             raise ValueError("this result has no coarse grid (only the conv net and the ResNet have one)")
         return self._matrix(self.final_grid_coarse)
@@ -1081,8 +1095,10 @@ class LearningDynamicsData(ExperimentData):
         )
 
     def grid(self, step: int | None = None, *, index: int | None = None) -> SimilarityMatrix:
-        """The layer x layer grid at snapshot ``step`` (or the ``index``-th grid): rows at
-        that snapshot, columns of the final network, labelled with short layer names."""
+        """Return the layer x layer grid at snapshot ``step`` (or the ``index``-th grid).
+
+        Rows at that snapshot, columns of the final network, labelled with short layer names.
+        """
         if (step is None) == (index is None):
             raise ValueError("give exactly one of step and index")
         if index is None:
@@ -1105,8 +1121,11 @@ class LearningDynamicsData(ExperimentData):
         return {name: float(sims[i, j]) for j, name in enumerate(self.layers)}
 
     def block_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Conv net: SVCCA of each block's conv output with its batch-norm output, and of the
-        batch-norm output with the block output after the ReLU, in the final network's grid."""
+        """Return, for the conv net, SVCCA of conv -> batch norm and of batch norm -> ReLU in each block.
+
+        Read in the final network's grid: each block's conv output with its batch-norm
+        output, and the batch-norm output with the block output after the ReLU.
+        """
         self._need_blocks()
         final = self.grids[-1]
         k = len(self.grid_layers) // 3
@@ -1137,7 +1156,7 @@ class LearningDynamicsData(ExperimentData):
 
     # ---- claims ------------------------------------------------------------------------
     def claims(self) -> list[Claim]:
-        """The book's claims about this experiment, each over every seed in :attr:`runs`.
+        """Return the book's claims (:data:`CLAIMS`), each over every seed in :attr:`runs`.
 
         Names are ``learning_dynamics.<model>.<claim>``. Each claim is an effect meant to
         survive other seeds and CPUs (the ``default`` preset is the one checked): a rank
@@ -1158,14 +1177,18 @@ class LearningDynamicsData(ExperimentData):
         list of Claim
         """
         model = str(getattr(self.config, "model", "conv"))
-        make = {
-            "conv": _conv_claims,
-            "resnet": _resnet_claims,
-            "lstm": _lstm_claims,
-            "mlp": _mlp_claims,
-            "plain": _plain_claims,
-        }[model]
-        return make(self.runs or (self,), f"learning_dynamics.{model}")
+        runs = self.runs or (self,)
+        labels = [f"seed {r.seed}" for r in runs]
+        measured = {k: v if isinstance(v, tuple) else (v, labels) for k, v in _measured(model, runs).items()}
+        hidden = runs[0].hidden_layers
+        return claims_table(
+            f"learning_dynamics.{model}.",
+            CLAIMS[model],
+            measured,
+            first=hidden[0],
+            top=hidden[-1],
+            side=runs[0].config.coarse_side,
+        )
 
     # ---- layout of the grids -----------------------------------------------------------
     @property
@@ -1199,293 +1222,231 @@ class LearningDynamicsData(ExperimentData):
 
 # --------------------------------------------------------------------------- claims
 
-
-def _per_seed(runs: Sequence[LearningDynamicsData], values: Sequence[float]) -> dict[str, float]:
-    return claim_details([r.seed for r in runs], values, prefix="seed ")
-
-
-def _worst(
-    name: str,
-    statement: str,
-    runs: Sequence[LearningDynamicsData],
-    values: Sequence[float],
-    relation: str,
-    bound: float,
-) -> Claim:
-    """A claim about every seed: the worst seed's value against the bound."""
-    v = np.asarray(values, dtype=np.float64)
-    worst = float(np.max(v) if relation.startswith("<") else np.min(v))
-    if np.isnan(v).any():
-        worst = float("nan")
-    return Claim(name, statement, worst, relation, bound, _per_seed(runs, v))
-
-
-def _bottom_up(runs: Sequence[LearningDynamicsData], p: str, bound: float) -> list[Claim]:
-    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
-    early = [depth_correlation([r.mean_similarity()[n] for n in r.hidden_layers]) for r in runs]
-    return [
-        _worst(
-            f"{p}.bottom_up_first",
-            "the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state rises "
-            f"with depth: Spearman correlation above {bound:g} in every seed",
-            runs,
-            first,
-            ">",
-            bound,
-        ),
-        _worst(
-            f"{p}.bottom_up_early",
-            "a hidden layer's mean SVCCA with its final state over the first third of training falls "
-            f"with depth: Spearman correlation below {-bound:g} in every seed",
-            runs,
-            early,
-            "<",
-            -bound,
-        ),
-    ]
-
-
-def _accuracy(runs: Sequence[LearningDynamicsData], p: str, bound: float) -> Claim:
-    return _worst(
-        f"{p}.accuracy",
-        f"final test accuracy above {bound:.0%} in every seed",
-        runs,
-        [r.final_test_accuracy for r in runs],
+# the bottom-up claims of the conv net, the ResNet and its plain control
+_BOTTOM_UP: dict[str, tuple[str, float, str]] = {
+    "bottom_up_first": (
         ">",
-        bound,
-    )
+        0.7,
+        "the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state rises "
+        "with depth: Spearman correlation above 0.7 in every seed",
+    ),
+    "bottom_up_early": (
+        "<",
+        -0.7,
+        "a hidden layer's mean SVCCA with its final state over the first third of training falls "
+        "with depth: Spearman correlation below -0.7 in every seed",
+    ),
+}
+
+#: The book's claims (:meth:`LearningDynamicsData.claims`) by model kind: name -> (relation,
+#: bound, statement), each about every seed (its worst seed against the bound) but the MLP's
+#: ``no_bottom_up`` (the mean over seeds). ``{first}`` and ``{top}`` are the first and the last
+#: hidden layer, ``{side}`` is ``coarse_side``.
+CLAIMS: dict[str, dict[str, tuple[str, float, str]]] = {
+    "conv": {
+        "accuracy": (">", 0.97, "final test accuracy above 97% in every seed"),
+        **_BOTTOM_UP,
+        "settled_bottom_up": (
+            ">",
+            0.7,
+            "the epoch from which a conv layer stays above SVCCA 0.9 or 0.95 rises with depth: "
+            "Spearman correlation above 0.7 at each threshold in every seed",
+        ),
+        "conv1_at_init": (
+            ">",
+            0.9,
+            "{first} is above SVCCA 0.9 with its final state at initialisation in every seed",
+        ),
+        "logits_early": (
+            ">",
+            3.0,
+            "the logits reach SVCCA 0.95 at least 3 epochs before conv3 in every seed (out of order)",
+        ),
+        "bn_invisible": (
+            ">",
+            0.94,
+            "a conv output and its batch-norm output are nearly the same layer for SVCCA: above 0.94 "
+            "in every block and seed (final network)",
+        ),
+        "relu_changes": (
+            ">",
+            0.05,
+            "the ReLU changes the representation: mean SVCCA of batch norm -> ReLU at least 0.05 "
+            "below conv -> batch norm in every seed",
+        ),
+        "grid_bottom_up": (
+            "<",
+            -0.7,
+            "early in training the grid's diagonal (block outputs) falls with depth: Spearman "
+            "correlation below -0.7 in every seed",
+        ),
+        "grid_gap": (
+            ">",
+            0.2,
+            "early in training the first block matches its final self at least 0.2 better than the "
+            "last block, in every seed",
+        ),
+        "top_forgets_first": (
+            "<",
+            0.5,
+            "at {side}x{side}, the top block's SVCCA with the first conv layer is below 0.5 in every seed",
+        ),
+        # the bound is freeze training's default freeze_stop (FreezeTrainingConfig)
+        "top_unsettled_at_freeze": (
+            ">",
+            0.6,
+            "{top} first reaches SVCCA 0.95 with its final state only after 60% of training "
+            "(where freeze training stops it), in every seed; value: the earliest, as a fraction of training",
+        ),
+        "pooled_top_early": (
+            ">",
+            5.0,
+            "globally average-pooled, {top} reaches SVCCA 0.95 at least 5 epochs earlier than with "
+            "positions as datapoints, in every seed",
+        ),
+        "pooled_top_with_logits": (
+            "<=",
+            4.0,
+            "globally average-pooled, {top} reaches SVCCA 0.95 at most 4 epochs after the logits, "
+            "in every seed (it is what the classifier reads)",
+        ),
+    },
+    "resnet": {
+        "accuracy": (">", 0.97, "final test accuracy above 97% in every seed"),
+        **_BOTTOM_UP,
+        "top_keeps_stem": (
+            ">",
+            0.6,
+            "at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every seed "
+            "(the shortcuts carry it up)",
+        ),
+    },
+    "lstm": {
+        "accuracy": (">", 0.69, "final test accuracy above 69% in every seed"),
+        "embedding_at_init": (
+            ">",
+            0.9,
+            "the embedding is above SVCCA 0.9 with its final state at initialisation, in every seed",
+        ),
+        "lstm1_settles_first": (
+            ">=",
+            3.0,
+            "lstm1 stays above SVCCA 0.9 with its final state from at least 3 epochs before lstm2 "
+            "does, in every seed; value: the epochs between them",
+        ),
+        "lstm1_area": (
+            ">",
+            0.03,
+            "the area under lstm1's curve (its mean SVCCA with its final state over training, "
+            "weighted by time) exceeds lstm2's by more than 0.03 in every seed",
+        ),
+    },
+    "mlp": {
+        "near_ceiling_at_init": (
+            ">",
+            0.85,
+            "every hidden layer is above SVCCA 0.85 with its final state at initialisation, in every seed",
+        ),
+        "no_bottom_up": (
+            "<",
+            0.5,
+            "no consistent bottom-up order: the Spearman correlation of first reaching SVCCA 0.95 "
+            "with depth, averaged over seeds, is below 0.5",
+        ),
+    },
+    # the control of the ResNet: the same widths and depth without shortcuts (issue 12)
+    "plain": {
+        # without shortcuts some seeds train less well (0.968 seen)
+        "accuracy": (">", 0.95, "final test accuracy above 95% in every seed"),
+        **_BOTTOM_UP,
+        "top_loses_stem": (
+            "<",
+            0.6,
+            "at {side}x{side}, the top layer's SVCCA with the first is below 0.6 in every seed "
+            "(without shortcuts nothing carries it up)",
+        ),
+        "below_top_keeps_first": (
+            ">",
+            0.7,
+            "at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
+            "seed (the coarse comparison alone keeps much of it)",
+        ),
+    },
+}
 
 
-def _conv_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    from .freeze_training import FreezeTrainingConfig
-
+def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any]:
+    """Measure what the claims of ``model`` rest on: name -> every run's value (or a value and details)."""
+    if model == "lstm":
+        emb = runs[0].layers.index("embedding")
+        settled = [r.settled_from(0.9) for r in runs]
+        areas = [r.area() for r in runs]
+        return {
+            "accuracy": [r.final_test_accuracy for r in runs],
+            "embedding_at_init": [r.similarity[0, emb] for r in runs],
+            "lstm1_settles_first": [s["lstm2"] - s["lstm1"] for s in settled],
+            "lstm1_area": [a["lstm1"] - a["lstm2"] for a in areas],
+        }
+    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
+    if model == "mlp":
+        return {
+            "near_ceiling_at_init": [r.similarity[0, :-1].min() for r in runs],
+            "no_bottom_up": (
+                float(np.mean(first)),
+                claim_details([r.seed for r in runs], first, prefix="seed "),
+            ),
+        }
+    coarse = [r.coarse_first_column() for r in runs]
+    out: dict[str, Any] = {
+        "accuracy": [r.final_test_accuracy for r in runs],
+        "bottom_up_first": first,
+        "bottom_up_early": [
+            depth_correlation([r.mean_similarity()[n] for n in r.hidden_layers]) for r in runs
+        ],
+        # at coarse_side, the top layer's and the one below's SVCCA with the first layer
+        **dict.fromkeys(("top_forgets_first", "top_keeps_stem", "top_loses_stem"), [c[-1] for c in coarse]),
+        "below_top_keeps_first": [c[-2] for c in coarse],
+    }
+    if model != "conv":
+        return out
     hidden = runs[0].hidden_layers
-    top, first_layer = hidden[-1], hidden[0]
+    top = hidden[-1]
     firsts = [r.first_reaching(0.95) for r in runs]
     pooled = [r.first_reaching(0.95, pooled=True) for r in runs]
     pairs = [r.block_pairs() for r in runs]
     diags = [r.early_diagonal() for r in runs]
-    stop = FreezeTrainingConfig().freeze_stop
-    settled = [
-        min(depth_correlation([r.settled_from(t)[n] for n in hidden]) for t in (0.9, 0.95)) for r in runs
-    ]
-    return [
-        _accuracy(runs, p, 0.97),
-        *_bottom_up(runs, p, 0.7),
-        _worst(
-            f"{p}.settled_bottom_up",
-            "the epoch from which a conv layer stays above SVCCA 0.9 or 0.95 rises with depth: "
-            "Spearman correlation above 0.7 at each threshold in every seed",
-            runs,
-            settled,
-            ">",
-            0.7,
-        ),
-        _worst(
-            f"{p}.conv1_at_init",
-            f"{first_layer} is above SVCCA 0.9 with its final state at initialisation in every seed",
-            runs,
-            [r.similarity[0, 0] for r in runs],
-            ">",
-            0.9,
-        ),
-        _worst(
-            f"{p}.logits_early",
-            "the logits reach SVCCA 0.95 at least 3 epochs before conv3 in every seed (out of order)",
-            runs,
-            [_later_by(r, f["conv3"], f["logits"]) for f, r in zip(firsts, runs)],
-            ">",
-            3.0,
-        ),
-        _worst(
-            f"{p}.bn_invisible",
-            "a conv output and its batch-norm output are nearly the same layer for SVCCA: above 0.94 "
-            "in every block and seed (final network)",
-            runs,
-            [cb.min() for cb, _ in pairs],
-            ">",
-            0.94,
-        ),
-        _worst(
-            f"{p}.relu_changes",
-            "the ReLU changes the representation: mean SVCCA of batch norm -> ReLU at least 0.05 "
-            "below conv -> batch norm in every seed",
-            runs,
-            [cb.mean() - br.mean() for cb, br in pairs],
-            ">",
-            0.05,
-        ),
-        _worst(
-            f"{p}.grid_bottom_up",
-            "early in training the grid's diagonal (block outputs) falls with depth: Spearman "
-            "correlation below -0.7 in every seed",
-            runs,
-            [depth_correlation(d) for d in diags],
-            "<",
-            -0.7,
-        ),
-        _worst(
-            f"{p}.grid_gap",
-            "early in training the first block matches its final self at least 0.2 better than the "
-            "last block, in every seed",
-            runs,
-            [d[0] - d[-1] for d in diags],
-            ">",
-            0.2,
-        ),
-        _worst(
-            f"{p}.top_forgets_first",
-            f"at {runs[0].config.coarse_side}x{runs[0].config.coarse_side}, the top block's SVCCA with "
-            "the first conv layer is below 0.5 in every seed",
-            runs,
-            [r.coarse_first_column()[-1] for r in runs],
-            "<",
-            0.5,
-        ),
-        _worst(
-            f"{p}.top_unsettled_at_freeze",
-            f"{top} first reaches SVCCA 0.95 with its final state only after {stop:.0%} of training "
-            "(where freeze training stops it), in every seed; value: the earliest, as a fraction of training",
-            runs,
-            [_fraction(r, r.first_reaching(0.95)[top]) for r in runs],
-            ">",
-            stop,
-        ),
-        _worst(
-            f"{p}.pooled_top_early",
-            f"globally average-pooled, {top} reaches SVCCA 0.95 at least 5 epochs earlier than with "
-            "positions as datapoints, in every seed",
-            runs,
-            [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
-            ">",
-            5.0,
-        ),
-        _worst(
-            f"{p}.pooled_top_with_logits",
-            f"globally average-pooled, {top} reaches SVCCA 0.95 at most 4 epochs after the logits, "
-            "in every seed (it is what the classifier reads)",
-            runs,
-            [_later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)],
-            "<=",
-            4.0,
-        ),
-    ]
+    return out | {
+        "settled_bottom_up": [
+            min(depth_correlation([r.settled_from(t)[n] for n in hidden]) for t in (0.9, 0.95)) for r in runs
+        ],
+        "conv1_at_init": [r.similarity[0, 0] for r in runs],
+        "logits_early": [_later_by(r, f["conv3"], f["logits"]) for f, r in zip(firsts, runs)],
+        "bn_invisible": [cb.min() for cb, _ in pairs],
+        "relu_changes": [cb.mean() - br.mean() for cb, br in pairs],
+        "grid_bottom_up": [depth_correlation(d) for d in diags],
+        "grid_gap": [d[0] - d[-1] for d in diags],
+        "top_unsettled_at_freeze": [_fraction(r, f[top]) for f, r in zip(firsts, runs)],
+        "pooled_top_early": [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
+        "pooled_top_with_logits": [
+            _later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)
+        ],
+    }
 
 
 def _fraction(run: LearningDynamicsData, epoch: float) -> float:
-    """An epoch as a fraction of training (never reached, NaN: 1 + one epoch)."""
+    """Return an epoch as a fraction of training (never reached, NaN: 1 + one epoch)."""
     end = float(run.epochs[-1])
     return (end + 1.0 if np.isnan(epoch) else epoch) / end
 
 
 def _later_by(run: LearningDynamicsData, late: float, early: float) -> float:
-    """Epochs from ``early`` to ``late`` (two epochs of first reaching a threshold); a layer
-    that never reaches it (NaN) counts as reaching it one epoch after the end."""
+    """Count the epochs from ``early`` to ``late`` (two epochs of first reaching a threshold).
+
+    A layer that never reaches it (NaN) counts as reaching it one epoch after the end.
+    """
     end = float(run.epochs[-1]) + 1.0
     return (end if np.isnan(late) else late) - (end if np.isnan(early) else early)
 
 
-def _resnet_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    side = runs[0].config.coarse_side
-    return [
-        _accuracy(runs, p, 0.97),
-        *_bottom_up(runs, p, 0.7),
-        _worst(
-            f"{p}.top_keeps_stem",
-            f"at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every seed "
-            "(the shortcuts carry it up)",
-            runs,
-            [r.coarse_first_column()[-1] for r in runs],
-            ">",
-            0.6,
-        ),
-    ]
-
-
-def _lstm_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    emb = runs[0].layers.index("embedding")
-    settled = [r.settled_from(0.9) for r in runs]
-    areas = [r.area() for r in runs]
-    return [
-        _accuracy(runs, p, 0.69),
-        _worst(
-            f"{p}.embedding_at_init",
-            "the embedding is above SVCCA 0.9 with its final state at initialisation, in every seed",
-            runs,
-            [r.similarity[0, emb] for r in runs],
-            ">",
-            0.9,
-        ),
-        _worst(
-            f"{p}.lstm1_settles_first",
-            "lstm1 stays above SVCCA 0.9 with its final state from at least 3 epochs before lstm2 "
-            "does, in every seed; value: the epochs between them",
-            runs,
-            [s["lstm2"] - s["lstm1"] for s in settled],
-            ">=",
-            3.0,
-        ),
-        _worst(
-            f"{p}.lstm1_area",
-            "the area under lstm1's curve (its mean SVCCA with its final state over training, "
-            "weighted by time) exceeds lstm2's by more than 0.03 in every seed",
-            runs,
-            [a["lstm1"] - a["lstm2"] for a in areas],
-            ">",
-            0.03,
-        ),
-    ]
-
-
-def _mlp_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
-    return [
-        _worst(
-            f"{p}.near_ceiling_at_init",
-            "every hidden layer is above SVCCA 0.85 with its final state at initialisation, in every seed",
-            runs,
-            [r.similarity[0, :-1].min() for r in runs],
-            ">",
-            0.85,
-        ),
-        Claim(
-            f"{p}.no_bottom_up",
-            "no consistent bottom-up order: the Spearman correlation of first reaching SVCCA 0.95 "
-            "with depth, averaged over seeds, is below 0.5",
-            float(np.mean(first)),
-            "<",
-            0.5,
-            _per_seed(runs, first),
-        ),
-    ]
-
-
 #: Named access to the arrays of a learning-dynamics run: :meth:`LearningDynamicsData.from_result`.
 unpack = LearningDynamicsData.from_result
-
-
-def _plain_claims(runs: Sequence[LearningDynamicsData], p: str) -> list[Claim]:
-    """The control of the ResNet: the same widths and depth without shortcuts (issue 12)."""
-    side = runs[0].config.coarse_side
-    return [
-        _accuracy(runs, p, 0.95),  # without shortcuts some seeds train less well (0.968 seen)
-        *_bottom_up(runs, p, 0.7),
-        _worst(
-            f"{p}.top_loses_stem",
-            f"at {side}x{side}, the top layer's SVCCA with the first is below 0.6 in every seed "
-            "(without shortcuts nothing carries it up)",
-            runs,
-            [r.coarse_first_column()[-1] for r in runs],
-            "<",
-            0.6,
-        ),
-        _worst(
-            f"{p}.below_top_keeps_first",
-            f"at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
-            "seed (the coarse comparison alone keeps much of it)",
-            runs,
-            [r.coarse_first_column()[-2] for r in runs],
-            ">",
-            0.7,
-        ),
-    ]
