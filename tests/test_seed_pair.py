@@ -310,6 +310,27 @@ def test_the_book_builds_memo_answers_only_for_the_same_result(
     assert recall_claims(cfg.with_seed_offset(1), tiny_result.arrays) is None
 
 
+def test_the_build_memo_keeps_a_bootstrap_for_the_same_data_only(tiny, tmp_path, monkeypatch):
+    """bootstrap_by_layer, drawn by the claims and by chapter 4, is computed once per build."""
+    from svcca.figures.methods import bootstrap_by_layer
+
+    fresh = bootstrap_by_layer(tiny, "basic", 20, rng=0)
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path / "memo"))
+    first = bootstrap_by_layer(tiny, "basic", 20, rng=0)
+    assert len(list((tmp_path / "memo").iterdir())) == 1
+    again = bootstrap_by_layer(tiny, "basic", 20, rng=0)
+    for state in ("trained", "init"):
+        for a, b, c in zip(fresh[state], first[state], again[state]):
+            assert a.low == b.low == c.low and a.high == b.high == c.high
+            np.testing.assert_array_equal(a.bootstrap_distribution, c.bootstrap_distribution)
+    # other arguments are other entries; nothing is read without the memo folder
+    bootstrap_by_layer(tiny, "percentile", 20, rng=0)
+    assert len(list((tmp_path / "memo").iterdir())) == 2
+    monkeypatch.delenv("SVCCA_CLAIMS_MEMO")
+    (tmp_path / "memo" / sorted(p.name for p in (tmp_path / "memo").iterdir())[0]).write_bytes(b"junk")
+    assert bootstrap_by_layer(tiny, "basic", 20, rng=0)["trained"][0].low == fresh["trained"][0].low
+
+
 def test_claim_values_are_what_they_say(tiny, tiny_claims):
     import svcca
 

@@ -22,6 +22,7 @@ from ._cache import (
     stored,
 )
 from ._claims import Claim, ClaimFailure, check_claims, claims_markdown, recall_claims, remember_claims
+from ._memo import memoized
 from ._toolbox import ConvNetFields, NetworkFields, ThreadLimitedConfig, TrainingConfig
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "current_scale",
     "default_cache_dir",
     "experiments",
+    "memoized",
     "run_or_load",
     "stored",
 ]

@@ -334,40 +334,6 @@ def claims_markdown(claims: Iterable[Claim]) -> str:
 
 
 # --------------------------------------------------------------------------- the book's memo
-#: Environment variable naming a folder where the claims of each result are remembered.
-#: The book build sets it (to a folder it empties first): each experiment's claims are
-#: then computed once, where the experiment runs, and every chapter reads the same claims
-#: instead of computing them again. Unset, claims are always computed.
-MEMO_ENV = "SVCCA_CLAIMS_MEMO"
-
-
-def _arrays_digest(arrays: Mapping[str, Any]) -> str:
-    """Digest of a result's arrays (names, dtypes, shapes and bytes)."""
-    import hashlib
-
-    import numpy as np
-
-    h = hashlib.blake2b(digest_size=20)
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        if a.dtype == object:
-            h.update(repr(a.tolist()).encode())
-        else:
-            h.update(a.tobytes())
-    return h.hexdigest()
-
-
-def _memo_file(config: Any) -> Any:
-    import os
-    from pathlib import Path
-
-    folder = os.environ.get(MEMO_ENV, "").strip()
-    if not folder:
-        return None
-    return Path(folder) / f"{config.experiment}-{config.key()[:20]}.claims.json"
-
-
 def recall_claims(config: Any, arrays: Mapping[str, Any]) -> list[Claim] | None:
     """Return the claims remembered for this config and these very arrays, or None.
 
@@ -392,18 +358,10 @@ def recall_claims(config: Any, arrays: Mapping[str, Any]) -> list[Claim] | None:
     >>> recall_claims(None, {}) is None  # no memo folder set outside the book build
     True
     """
-    import json
+    from ._memo import recall
 
-    path = _memo_file(config) if config is not None else None
-    if path is None or not path.exists():
-        return None
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if record.get("arrays") != _arrays_digest(arrays):
-        return None
-    return [Claim.from_dict(d) for d in record["claims"]]
+    found = recall(config, arrays, "claims")
+    return None if found is None else [Claim.from_dict(d) for d in found]
 
 
 def remember_claims(config: Any, arrays: Mapping[str, Any], claims: Sequence[Claim]) -> None:
@@ -426,13 +384,6 @@ def remember_claims(config: Any, arrays: Mapping[str, Any], claims: Sequence[Cla
     --------
     >>> remember_claims(None, {}, [])  # nothing is written without a memo folder
     """
-    import json
+    from ._memo import remember
 
-    from .._io import atomic_write
-
-    path = _memo_file(config) if config is not None else None
-    if path is None:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"arrays": _arrays_digest(arrays), "claims": [c.to_dict() for c in claims]}
-    atomic_write(path, json.dumps(record).encode())
+    remember(config, arrays, "claims", [c.to_dict() for c in claims])
