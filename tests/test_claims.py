@@ -182,6 +182,22 @@ def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
     assert again.jobs[0]["from_cache"]
 
 
+@pytest.mark.slow
+def test_one_worker_runs_many_jobs_and_survives_a_failing_one(tmp_path) -> None:
+    """Jobs of one variant share a worker process (torch imported once); a job that raises
+    is reported with its traceback and the next job still runs."""
+    bad = run_matrix(
+        ["seed_pair", "conv_pair"], [Variant(0, "default")], scale="bogus", workers=1, cache_dir=tmp_path
+    )
+    assert len(bad.errors) == 2 and all("ValueError" in j["error"] for j in bad.errors)
+    assert len({j["worker_pid"] for j in bad.jobs}) == 1
+    good = run_matrix(
+        ["pwcca_noise", "seed_pair"], [Variant(0, "default")], scale="tiny", workers=1, cache_dir=tmp_path
+    )
+    assert not good.errors, good.errors
+    assert len({j["worker_pid"] for j in good.jobs}) == 1
+
+
 # --- the build's pages -------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -212,22 +213,64 @@ def _processor() -> str:
     return platform.processor() or platform.machine()
 
 
-def _job_command(name: str, variant: Variant, scale: str, cache: Path, out: Path) -> list[str]:
+def _worker_command(variant: Variant, scale: str, cache: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
         "svcca.experiments.matrix",
-        "job",
-        name,
+        "worker",
         "--seed-offset",
         str(variant.seed_offset),
         "--scale",
         scale,
         "--cache",
         str(cache),
-        "--out",
-        str(out),
     ]
+
+
+#: The line a worker prints when it has finished a job (its other output is the job's log).
+_DONE = "@@svcca-matrix-job-done"
+
+
+class _Worker:
+    """A process that runs jobs of one variant one after another (torch is imported once).
+
+    Its environment (the CPU kernel, one thread) is set when it starts, so each variant has
+    workers of its own. A worker that died is started again for the next job.
+    """
+
+    def __init__(self, variant: Variant, scale: str, cache: Path) -> None:
+        self.proc = subprocess.Popen(
+            _worker_command(variant, scale, cache),
+            env=variant.env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+
+    def run(self, name: str, out: Path) -> tuple[int | None, list[str]]:
+        """Run one job; return the worker's exit code (None while it lives) and the job's log."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        log: list[str] = []
+        try:
+            self.proc.stdin.write(f"{name}\t{out}\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return self.proc.wait(), log
+        for line in self.proc.stdout:
+            if line.rstrip("\n") == _DONE:
+                return None, log
+            log.append(line)
+        return self.proc.wait(), log
+
+    def close(self) -> None:
+        """End the worker: it exits when its input closes."""
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        self.proc.wait()
 
 
 def run_matrix(
@@ -279,32 +322,40 @@ def run_matrix(
     result = MatrixResult(scale=scale)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="svcca-matrix-") as tmp:
+        local = threading.local()  # each thread's workers, one per variant
+        started: list[_Worker] = []
 
         def one(i: int, name: str, variant: Variant) -> dict[str, Any]:
             cache = root / variant.kernel if per_kernel_cache else root
             out = Path(tmp) / f"job{i}.json"
             t0 = time.perf_counter()
-            proc = subprocess.run(
-                _job_command(name, variant, scale, cache, out),
-                env=variant.env(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            workers_here = local.__dict__.setdefault("workers", {})
+            worker = workers_here.get(variant)
+            if worker is None or worker.proc.poll() is not None:
+                worker = workers_here[variant] = _Worker(variant, scale, cache)
+                started.append(worker)
+            code, log = worker.run(name, out)
             record: dict[str, Any] = {"name": name, "variant": variant.label, "error": None, "claims": []}
-            if proc.returncode == 0 and out.exists():
-                record.update(json.loads(out.read_text()))
+            found = json.loads(out.read_text()) if code is None and out.exists() else None
+            if found is not None and not found.get("error"):
+                record.update(found)
             else:
-                tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
-                record["error"] = f"exit {proc.returncode}:\n{tail}"
+                tail = "\n".join("".join(log).strip().splitlines()[-15:])
+                why = found["error"] if found is not None else f"the worker exited with code {code}"
+                record["error"] = f"{why}\n{tail}".strip()
+                record["worker_pid"] = (found or {}).get("worker_pid")
             record["seconds"] = round(time.perf_counter() - t0, 1)
             if on_job is not None:
                 on_job(record)
             return record
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(one, i, n, v) for i, (n, v) in enumerate(jobs)]
-            result.jobs = [f.result() for f in futures]
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(one, i, n, v) for i, (n, v) in enumerate(jobs)]
+                result.jobs = [f.result() for f in futures]
+        finally:
+            for worker in started:
+                worker.close()
     result.jobs.sort(key=lambda j: (list(registry).index(j["name"]), _variant_sort_key(j["variant"])))
     result.wall_seconds = time.perf_counter() - start
     return result
@@ -329,6 +380,7 @@ def _run_job(name: str, seed_offset: int, scale: str, cache: str, out: str) -> N
         "from_cache": result.from_cache,
         "run_seconds": result.manifest.get("run_seconds"),
         "job_seconds": round(time.perf_counter() - t0, 1),
+        "worker_pid": os.getpid(),
         "claims": [c.to_dict() for c in claims],
     }
     atomic_write(Path(out), json.dumps(record).encode())
@@ -397,19 +449,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_from_args(parser.parse_args(argv))
 
 
-def _job_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="svcca.experiments.matrix job")
-    parser.add_argument("name")
+def _worker_main(argv: Sequence[str]) -> int:
+    """Run the jobs named on stdin (``NAME<TAB>OUT`` lines), answering each with :data:`_DONE`.
+
+    A job that raises writes its traceback as the job's error and the worker goes on.
+    """
+    import traceback
+
+    parser = argparse.ArgumentParser(prog="svcca.experiments.matrix worker")
     parser.add_argument("--seed-offset", type=int, default=0)
     parser.add_argument("--scale", default="default")
     parser.add_argument("--cache", required=True)
-    parser.add_argument("--out", required=True)
     a = parser.parse_args(argv)
-    _run_job(a.name, a.seed_offset, a.scale, a.cache, a.out)
+    for line in sys.stdin:
+        name, out = line.rstrip("\n").split("\t")
+        try:
+            _run_job(name, a.seed_offset, a.scale, a.cache, out)
+        except Exception:
+            record = {"error": traceback.format_exc()[-3000:], "worker_pid": os.getpid()}
+            atomic_write(Path(out), json.dumps(record).encode())
+        print(_DONE, flush=True)
     return 0
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocesses
-    if len(sys.argv) > 1 and sys.argv[1] == "job":
-        sys.exit(_job_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        sys.exit(_worker_main(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))
