@@ -140,6 +140,7 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         super().__post_init__()
         check_option(self.model, "model", ("mlp", "conv"))
         check_seeds(self.seeds, minimum=2)
@@ -224,8 +225,10 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
 
 
 class _Sink:
-    """Collect a model's layers batch by batch, sampling fixed spatial positions of conv
-    layers (the same positions for every network, chosen from ``seed`` and the layer)."""
+    """Collect a model's layers batch by batch, sampling fixed positions of conv layers.
+
+    The same positions for every network, chosen from ``seed`` and the layer.
+    """
 
     def __init__(self, n_images: int, per_image: int | None, seed: int) -> None:
         self.n, self.per_image, self.seed = n_images, per_image, seed
@@ -338,7 +341,7 @@ def direction_weights(
 
 
 def fit_projection(X: np.ndarray, W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The best linear reconstruction of a layer from its first ``k`` direction scores.
+    """Reconstruct a layer linearly, as well as possible, from its first ``k`` direction scores.
 
     With scores ``H = (X - mean) @ W[:, :k]``, the layer is reconstructed by least squares,
     ``X_hat = mean + H B`` with ``B = argmin ||(X - mean) - H B||``; as a map on the
@@ -496,7 +499,7 @@ class SeedPairData(SeedNetworksData):
         return np.asarray(self.arrays[_SEP.join(("rows", layer))])
 
     def images(self, layer: str) -> np.ndarray:
-        """The test image of each row of ``layer``'s activations (``0 .. n_images - 1``).
+        """Return the test image of each row of ``layer``'s activations (``0 .. n_images - 1``).
 
         Rows of one image (its shifts, its positions) are not independent samples: pass
         this as ``groups=`` to :mod:`svcca.stats` to resample or permute whole images.
@@ -516,12 +519,15 @@ class SeedPairData(SeedNetworksData):
         return np.all(self.shifts[self.rows(layer)] == 0, axis=1)
 
     def width(self, layer: str) -> int:
-        """Number of units (channels) of ``layer``."""
+        """Return the number of units (channels) of ``layer``."""
         return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[1])
 
     def inputs(self) -> tuple[Any, Any]:
-        """``(fit_images, test_set)``: the training images the projection directions were
-        fitted on (a tensor) and the test set the accuracies were measured on (a dataset)."""
+        """Return ``(fit_images, test_set)`` of the projection experiment.
+
+        The training images the projection directions were fitted on (a tensor) and the
+        test set the accuracies were measured on (a dataset).
+        """
         from ..nn import take
 
         cfg = self.config
@@ -548,7 +554,7 @@ class SeedPairData(SeedNetworksData):
         return np.asarray(self.arrays["id_ks"]), {m: acc[i] for i, m in enumerate(self.id_methods)}
 
     def claims(self, groups: Sequence[str] | str | None = None) -> list[Any]:
-        """The book's claims about these networks (a list of :class:`~svcca.experiments.Claim`).
+        """Return the book's claims about these networks (a list of :class:`~svcca.experiments.Claim`).
 
         Parameters
         ----------
@@ -573,7 +579,7 @@ class SeedPairData(SeedNetworksData):
         return out
 
     def id_dims(self, layer: str) -> dict[str, np.ndarray]:
-        """Number of directions each method provides for ``layer``, per seed."""
+        """Return the number of directions each method provides for ``layer``, per seed."""
         li = self.id_layers.index(layer)
         d = self.arrays["id_dims"][li]
         return {m: d[i] for i, m in enumerate(self.id_methods)}
@@ -585,8 +591,9 @@ class SeedPairData(SeedNetworksData):
 
     @property
     def middle_layer(self) -> str:
-        """The middle hidden layer, the one chapters 1, 3 and 4 study: ``fc2`` of the
-        default three-hidden-layer MLP.
+        """Name the middle hidden layer, the one chapters 1, 3 and 4 study.
+
+        It is ``fc2`` of the default three-hidden-layer MLP.
 
         Examples
         --------

@@ -127,6 +127,7 @@ class WidthConfig(TrainingConfig):
     check_all_images: bool = True
 
     def __post_init__(self) -> None:
+        """Check the fields."""
         super().__post_init__()
         check_comparison(self)
         check_seeds(self.seeds, minimum=2)
@@ -161,7 +162,7 @@ class WidthConfig(TrainingConfig):
 
     # ---- the experiment --------------------------------------------------------------
     def model_spec(self, data: Any) -> tuple[str, dict[str, Any]]:
-        """An MLP of ``depth`` hidden layers or a ConvNet of ``arch``; :meth:`_run` sets each width."""
+        """Specify an MLP of ``depth`` hidden layers or a ConvNet of ``arch`` (`_run` sets widths)."""
         c, h, w = data.input_shape
         if self.model == "mlp":
             return "mlp", {"in_features": c * h * w, "hidden": (1,) * self.depth, "n_classes": data.n_classes}
@@ -282,7 +283,7 @@ class WidthConfig(TrainingConfig):
 
     @staticmethod
     def _stack_controls(controls: list[dict[str, np.ndarray]], check_x: Any) -> dict[str, np.ndarray]:
-        """The controls of every width as arrays ``(n_states, n_measures, n_widths, n_layers, n_pairs)``."""
+        """Stack every width's controls: arrays ``(n_states, n_measures, n_widths, n_layers, n_pairs)``."""
         out = {"shuffled_similarity": np.stack([c["shuffled"] for c in controls], axis=2)}
         if check_x is not None:
             out["check_similarity"] = np.stack([c["check"] for c in controls], axis=2)
@@ -349,7 +350,7 @@ class WidthData(ExperimentData):
 
     # ---- the controls (shuffled baseline, more datapoints) ------------------------------
     def shuffled(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
-        """The shape-matched random baseline, shape ``(n_pairs, n_widths)``.
+        """Return the shape-matched random baseline, shape ``(n_pairs, n_widths)``.
 
         The similarity of each pair of seeds after shuffling the rows of the second
         network's layer: two layers of exactly these shapes and spectra with no
@@ -427,7 +428,7 @@ class WidthData(ExperimentData):
         )
 
     def claims(self) -> list[Any]:
-        """The claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
+        """Return the claims chapter 6 makes about a default-scale run (a list of :class:`Claim`).
 
         Names are ``"width.<claim>"``. They state what the untrained baseline leaves of
         "wider networks are more similar", and nothing more: the trained networks' rise
