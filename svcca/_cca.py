@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._backend import get_ops, is_torch
+from ._docs import fill_doc
 from ._validation import (
     PrecisionWarning,
     assert_finite,
@@ -1022,6 +1023,7 @@ def _complement(kept: Any, p: int) -> Any:
     return np.flatnonzero(mask)
 
 
+@fill_doc
 def cca(
     X: Any,
     Y: Any,
@@ -1038,8 +1040,7 @@ def cca(
     ----------
     X : array-like or torch.Tensor of shape (n_samples, n_features_x)
         Activations of the first layer, samples first. Real or complex.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(Y)s
     epsilon : float, default 0.0
         Ridge added to the diagonal of each side's *correlation* matrix (features scaled
         to unit variance), so it is dimensionless: ``1e-4`` shrinks by one ten-thousandth

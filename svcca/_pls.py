@@ -9,6 +9,7 @@ import numpy as np
 
 from ._backend import get_ops, to_numpy
 from ._cca import _fix_signs, _pow2_rescale
+from ._docs import fill_doc
 from ._validation import check_pair
 
 __all__ = ["PLSResult", "pls"]
@@ -105,6 +106,7 @@ def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | No
     return U, s, V
 
 
+@fill_doc
 def pls(
     X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None = None, dtype: Any = None
 ) -> PLSResult:
@@ -112,8 +114,7 @@ def pls(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
+    %(X)s
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer; any width.
     n_components : int, optional

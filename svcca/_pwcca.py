@@ -9,6 +9,7 @@ import numpy as np
 
 from ._backend import is_torch, to_numpy
 from ._cca import CCAResult, Whitened, _cca_pair, _extend
+from ._docs import fill_doc
 from ._validation import check_option
 
 __all__ = ["PWCCAResult", "pwcca", "projection_weights", "projection_weights_from_comoment"]
@@ -147,6 +148,7 @@ def _side_weights(w: Whitened, weights: Any) -> Any:
     return projection_weights_from_comoment(w.ops, w.comoment(), rows)
 
 
+@fill_doc
 def pwcca(
     X: Any,
     Y: Any,
@@ -164,10 +166,8 @@ def pwcca(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X)s
+    %(Y)s
     side : {"x", "y", "smaller", "symmetric"}, default "x"
         Whose activations define the weights. ``"x"`` follows the paper (weights from the
         first layer's canonical variates against its own neurons); ``"smaller"`` picks the
@@ -193,8 +193,7 @@ def pwcca(
 
     References
     ----------
-    Morcos, Raghu, Bengio (2018), Insights on representational similarity in neural
-    networks with canonical correlation, NeurIPS.
+    %(ref_pwcca)s
 
     Examples
     --------

@@ -19,6 +19,7 @@ from ._cca import (
     cca_from_whitened,
     whiten_checked,
 )
+from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
 from ._validation import check_epsilon, check_pair, resolve_keep, warn_sample_size
 
@@ -210,6 +211,7 @@ def reduce_and_whiten(
     return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
+@fill_doc
 def svcca(
     X: Any,
     Y: Any,
@@ -225,10 +227,8 @@ def svcca(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X)s
+    %(Y)s
     keep : float, default 0.99
         A variance fraction in (0, 1]: per side, the smallest number of SVD directions whose
         squared singular values reach ``keep`` of the total variance (the paper's 99%).

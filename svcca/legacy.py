@@ -44,6 +44,7 @@ import numpy as np
 
 from ._backend import is_torch, to_numpy
 from ._cca import _col_scale_tolerance
+from ._docs import fill_doc
 from ._typing import ArrayOrTensor
 from ._validation import check_epsilon, warn_sample_size
 
@@ -595,6 +596,7 @@ def robust_cca_similarity(
     )
 
 
+@fill_doc
 def compute_pwcca(
     acts1: ArrayOrTensor, acts2: ArrayOrTensor, epsilon: float = 0.0, *, rtol: float | None = None
 ) -> tuple:
@@ -648,8 +650,7 @@ def compute_pwcca(
 
     References
     ----------
-    Morcos, Raghu, Bengio (2018), Insights on representational similarity in neural
-    networks with canonical correlation, NeurIPS.
+    %(ref_pwcca)s
 
     Examples
     --------

@@ -29,6 +29,7 @@ import numpy as np
 
 from ._backend import get_ops, is_torch, to_numpy
 from ._cca import CCAResult
+from ._docs import fill_doc
 from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, real_only, resolve, take_rows
 from ._validation import (
     SampleSizeWarning,
@@ -330,6 +331,7 @@ def _p_value(observed: float, null: np.ndarray) -> float:
     return float((1 + np.count_nonzero(null >= observed - gamma)) / (1 + null.size))
 
 
+@fill_doc
 def permutation_test(
     X: Any,
     Y: Any,
@@ -344,10 +346,8 @@ def permutation_test(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X)s
+    %(Y)s
     measure : str, svcca.Measure or callable, default "cca"
         One of :data:`MEASURES` or a :class:`svcca.Measure` (batched: each side is
         prepared once), or a callable ``measure(X, Y)`` returning a result with
@@ -527,6 +527,7 @@ class _SpectrumSampler:
         return Q @ self.sV + self.mean
 
 
+@fill_doc
 def random_baseline(
     X: Any,
     Y: Any,
@@ -541,14 +542,10 @@ def random_baseline(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
-    measure : str, svcca.Measure or callable, default "cca"
-        One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.
-    measure_options : dict, optional
-        The options of a measure given by name.
+    %(X)s
+    %(Y)s
+    %(measure)s
+    %(measure_options)s
     n_resamples : int, default 100
         Number of random pairs.
     match : {"shape", "spectrum"}, default "shape"
@@ -741,6 +738,7 @@ class BootstrapResult:
         )
 
 
+@fill_doc
 def bootstrap_ci(
     X: Any,
     Y: Any,
@@ -757,14 +755,10 @@ def bootstrap_ci(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
-    measure : str, svcca.Measure or callable, default "cca"
-        One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.
-    measure_options : dict, optional
-        The options of a measure given by name.
+    %(X)s
+    %(Y)s
+    %(measure)s
+    %(measure_options)s
     n_resamples : int, default 1000
         Number of resamples.
     confidence : float, default 0.95
