@@ -69,11 +69,14 @@ class CKAResult:
 
     Examples
     --------
-    >>> import numpy as np, svcca
+    Linear CKA of the pair of :class:`svcca.CCAResult`'s example:
+
+    >>> import numpy as np
+    >>> from svcca import linear_cka
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
-    >>> res = svcca.linear_cka(X, Y)
+    >>> Y = np.concatenate([X[:, :2], rng.standard_normal((300, 3))], axis=1)
+    >>> res = linear_cka(X, Y)
     >>> res
     CKAResult(similarity=0.4030, linear, biased, algorithm='features', n_samples=300)
     >>> res.n_features_x, res.n_features_y, res.n_batches
@@ -419,9 +422,8 @@ def rbf_cka(
     Examples
     --------
     >>> import numpy as np, svcca
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 10))
-    >>> Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    >>> X = np.random.default_rng(0).standard_normal((300, 10))
+    >>> Q = np.linalg.qr(X[:10])[0]                                   # an orthogonal map
     >>> round(svcca.rbf_cka(X, 2.0 * X @ Q + 1.0).similarity, 6)
     1.0
     >>> wide = svcca.rbf_cka(X, X[:, :5], bandwidth=1e4).similarity   # the linear limit
@@ -577,11 +579,12 @@ class ProcrustesResult:
 
     Examples
     --------
+    The pair of :class:`svcca.CCAResult`'s example:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
-    >>> res = svcca.procrustes(X, Y)
+    >>> X, rest = rng.standard_normal((300, 4)), rng.standard_normal((300, 3))
+    >>> res = svcca.procrustes(X, np.hstack([X[:, :2], rest]))
     >>> res
     ProcrustesResult(similarity=0.4581, distance=1.0837, n_samples=300)
     >>> round(res.distance, 6) == round(2 - 2 * res.nuclear_norm, 6)

@@ -41,10 +41,12 @@ class PLSResult:
 
     Examples
     --------
+    Two layers that share two directions (as in :class:`svcca.CCAResult`'s example):
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> X, noise = rng.standard_normal((300, 4)), rng.standard_normal((300, 3))
+    >>> Y = np.hstack([X[:, :2], noise])
     >>> res = svcca.pls(X, Y)
     >>> res
     PLSResult(similarity=0.5303, n_components=4, n_samples=300)

@@ -36,10 +36,12 @@ class PWCCAResult(CCAResult):
 
     Examples
     --------
+    The pair of :class:`svcca.CCAResult`'s example, its correlations weighted by ``X``:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> Y = np.column_stack([X[:, 0], X[:, 1], rng.standard_normal((300, 3))])
     >>> res = svcca.pwcca(X, Y)
     >>> res
     PWCCAResult(similarity=0.5006, side='x', mean=0.5364, n_components=4, n_samples=300)

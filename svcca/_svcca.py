@@ -50,6 +50,8 @@ class SVCCAResult(CCAResult):
 
     Examples
     --------
+    The pair of :class:`svcca.CCAResult`'s example, three directions kept on each side:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))

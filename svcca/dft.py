@@ -527,7 +527,8 @@ class DFTCCAResult:
     >>> from svcca.conv import dft_cca
     >>> rng = np.random.default_rng(0)
     >>> images = rng.standard_normal((20, 4, 4, 3))
-    >>> A = np.concatenate([np.roll(images, (dy, dx), axis=(1, 2)) for dy in range(4) for dx in range(4)])
+    >>> shifts = [(dy, dx) for dy in range(4) for dx in range(4)]
+    >>> A = np.concatenate([np.roll(images, shift, axis=(1, 2)) for shift in shifts])
     >>> B = np.tanh(A @ rng.standard_normal((3, 5)))
     >>> res = dft_cca(A, B)
     >>> res

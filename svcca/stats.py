@@ -285,10 +285,8 @@ class PermutationTestResult:
     --------
     >>> import numpy as np
     >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> res = stats.permutation_test(X, Y, measure="cca", n_resamples=99, rng=0)
+    >>> X = np.random.default_rng(0).standard_normal((200, 5))
+    >>> res = stats.permutation_test(X, np.tanh(X[:, :3]), measure="cca", n_resamples=99, rng=0)
     >>> bool(res.observed > res.null_quantile(0.95)), bool(res.p_value <= 0.01)
     (True, True)
     """
@@ -463,9 +461,8 @@ class RandomBaselineResult:
     --------
     >>> import numpy as np
     >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> noise = np.random.default_rng(0).standard_normal((200, 9))
+    >>> X, Y = noise[:, :5], noise[:, :5] @ np.ones((5, 4)) + noise[:, 5:]
     >>> res = stats.random_baseline(X, Y, measure="cca", n_resamples=20, rng=0)
     >>> bool(res.observed > res.mean + 3 * res.std)
     True
@@ -680,11 +677,9 @@ class BootstrapResult:
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> ci = stats.bootstrap_ci(X, Y, measure="cca", n_resamples=200, rng=0)
+    >>> from svcca.stats import bootstrap_ci
+    >>> x = np.random.default_rng(0).standard_normal((200, 1))
+    >>> ci = bootstrap_ci(x, x**3, measure="cca", n_resamples=200, rng=0)
     >>> bool(ci.low <= ci.observed <= ci.high), ci.n_resamples
     (True, 200)
     """
@@ -966,15 +961,10 @@ class BartlettResult:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> import svcca
-    >>> res = stats.bartlett_test(svcca.cca(X, Y))
-    >>> res.n_significant
-    4
+    >>> from svcca.stats import bartlett_test
+    >>> res = bartlett_test([0.9, 0.5, 0.1], n=200, p=5, q=4)      # three canonical correlations
+    >>> res.n_significant                                            # 0.1 is chance at n = 200
+    2
     """
 
     rho: np.ndarray
@@ -1273,11 +1263,9 @@ class SampleSizeDiagnostic:
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> diag = stats.sample_size_diagnostic(X, Y)
+    >>> from svcca.stats import sample_size_diagnostic
+    >>> X = np.random.default_rng(0).standard_normal((200, 5))
+    >>> diag = sample_size_diagnostic(X, X[:, :4])
     >>> diag.n_samples
     200
     """
