@@ -70,6 +70,7 @@ ALGORITHMS = ("auto", "gram", "svd")
 _GRAM_LIMIT = {8: 1e5, 4: 1e2}
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class Whitened:
     """One side of a CCA, centred and whitened once (reusable across many comparisons).
@@ -78,8 +79,7 @@ class Whitened:
 
     Attributes
     ----------
-    mean : array of shape (n_features,)
-        Column means that were subtracted.
+    %(column_means)s
     kept : int array
         Indices of the features that vary (constant/dead features are dropped).
     scale : array of shape (n_kept,)
@@ -91,8 +91,7 @@ class Whitened:
     n_samples, n_features : int
     dropped_constant : int
         How many constant features were dropped.
-    epsilon : float
-        The ridge that was used.
+    %(ridge_used)s
     data : array of shape (n_samples, n_kept) or None
         Gram path: the kept columns, uncentred (``offset`` = their means) or centred
         (``offset`` = the rounding left in their means); ``Xs = (data - offset) / scale``.
@@ -803,6 +802,7 @@ def cca_from_whitened(
     return _cca_result(CCAResult, wx, wy, rho, pairs, _X=X, _Y=Y)
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class CCAResult:
     """The result of :func:`svcca.cca`.
@@ -827,11 +827,9 @@ class CCAResult:
     x_kept, y_kept : int arrays
         Indices of the features that vary; ``x_dropped``/``y_dropped`` list the constant
         (dead) ones.
-    x_mean, y_mean : arrays
-        Column means that were subtracted.
+    %(xy_means)s
     n_samples : int
-    epsilon : float
-        The ridge that was used.
+    %(ridge_used)s
     x_algorithm, y_algorithm : {"gram", "svd"}
         Which whitening path each side took.
 
@@ -1081,8 +1079,7 @@ def cca(
         both shapes), fewer than 2 samples, a side with no varying feature, values that
         overflow the compute precision (``dtype=numpy.float32`` with values beyond 3.4e38),
         or a ``dtype`` other than float32/float64.
-    TypeError
-        For input that cannot be read as a numeric array.
+    %(raises_non_numeric)s
 
     Warns
     -----

@@ -51,6 +51,13 @@ DOCS: dict[str, str] = {
     "cka_dtype_scaled": _CKA_DTYPE + " (half-precision input is\n"
     "    computed in float32 or wider). Each side is scaled by an exact power of two while\n"
     "    computing, so any finite scale (1e-160 to 1e160) gives the same value.",
+    # -- results and errors of the CCA family -----------------------------------------
+    "ridge_used": "epsilon : float\n    The ridge that was used.",
+    "column_means": "mean : array of shape (n_features,)\n    Column means that were subtracted.",
+    "xy_means": "x_mean, y_mean : arrays\n    Column means that were subtracted.",
+    "raises_non_numeric": "TypeError\n    For input that cannot be read as a numeric array.",
+    "legacy_acts1": "acts1 : array-like of shape (num_neurons1, num_datapoints)\n"
+    "    First layer; fewer neurons than datapoints.",
     # -- plots --------------------------------------------------------------------------
     "ax": "ax : matplotlib Axes, optional\n    Where to draw; a new single-column figure when None.",
     "xlabel_ylabel": "xlabel, ylabel : str\n    Axis labels.",

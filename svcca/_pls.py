@@ -15,6 +15,7 @@ from ._validation import check_pair
 __all__ = ["PLSResult", "pls"]
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class PLSResult:
     """The result of :func:`svcca.pls`.
@@ -29,8 +30,7 @@ class PLSResult:
     x_weights, y_weights : arrays of shape (n_features_x, n_components), (n_features_y, n_components)
         Orthonormal PLS directions (singular vectors of ``Sigma_xy``); the largest-magnitude
         entry of each ``x_weights`` column is positive, and ``y_weights`` follows its pair.
-    x_mean, y_mean : arrays
-        Column means that were subtracted.
+    %(xy_means)s
     n_samples : int
     correlations : array of shape (n_components,)
         Correlation of each pair of scores, in [0, 1].

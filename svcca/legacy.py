@@ -583,11 +583,11 @@ def robust_cca_similarity(
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca import legacy
+    >>> from svcca.legacy import robust_cca_similarity
     >>> rng = np.random.default_rng(0)
     >>> acts1 = rng.standard_normal((10, 500))                  # 10 neurons, 500 datapoints
     >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 500))])
-    >>> res = legacy.robust_cca_similarity(acts1, acts2)
+    >>> res = robust_cca_similarity(acts1, acts2)
     >>> np.round(res["cca_coef1"][:4], 2), res["cca_dirns1"].shape
     (array([1. , 1. , 1. , 0.2]), (10, 500))
     """
@@ -606,8 +606,7 @@ def compute_pwcca(
 
     Parameters
     ----------
-    acts1 : array-like of shape (num_neurons1, num_datapoints)
-        First layer; fewer neurons than datapoints.
+    %(legacy_acts1)s
     acts2 : array-like of shape (num_neurons2, num_datapoints)
         Second layer over the same datapoints.
     epsilon : float, default 0.0
@@ -746,6 +745,7 @@ def get_pca(acts: ArrayOrTensor, compute_dirns: bool = False) -> dict[str, Any]:
     return out
 
 
+@fill_doc
 def get_pls_similarity(
     acts1: ArrayOrTensor, acts2: ArrayOrTensor, compute_dirns: bool = True
 ) -> dict[str, Any]:
@@ -756,8 +756,7 @@ def get_pls_similarity(
 
     Parameters
     ----------
-    acts1 : array-like of shape (num_neurons1, num_datapoints)
-        First layer; fewer neurons than datapoints.
+    %(legacy_acts1)s
     acts2 : array-like of shape (num_neurons2, num_datapoints)
         Second layer over the same datapoints; any width.
     compute_dirns : bool, default True
