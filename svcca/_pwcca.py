@@ -199,6 +199,9 @@ def pwcca(
 
     Examples
     --------
+    Three signals that make up most of ``X`` and half of ``Y``; PWCCA weighs their
+    correlations by how much of ``X`` they explain:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.standard_normal((2000, 3))

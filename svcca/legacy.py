@@ -653,11 +653,13 @@ def compute_pwcca(
 
     Examples
     --------
+    Two layers that share 3 of their 10 neurons, neurons first:
+
     >>> import numpy as np
     >>> from svcca import legacy
     >>> rng = np.random.default_rng(0)
     >>> acts1 = rng.standard_normal((10, 2000))
-    >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 2000))])   # shares 3 of 10 neurons
+    >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 2000))])
     >>> value, weights, coefs = legacy.compute_pwcca(acts1, acts2)
     >>> weights.shape, round(float(weights.sum()), 6), round(float(np.mean(coefs)), 2)
     ((10,), 1.0, 0.33)

@@ -395,6 +395,8 @@ def permutation_test(
 
     Examples
     --------
+    Two layers that share two signals among independent features:
+
     >>> import numpy as np
     >>> from svcca import stats
     >>> rng = np.random.default_rng(0)
