@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._backend import get_ops, is_torch
+from ._docs import fill_doc
 from ._validation import (
     PrecisionWarning,
     assert_finite,
@@ -69,6 +70,7 @@ ALGORITHMS = ("auto", "gram", "svd")
 _GRAM_LIMIT = {8: 1e5, 4: 1e2}
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class Whitened:
     """One side of a CCA, centred and whitened once (reusable across many comparisons).
@@ -77,8 +79,7 @@ class Whitened:
 
     Attributes
     ----------
-    mean : array of shape (n_features,)
-        Column means that were subtracted.
+    %(column_means)s
     kept : int array
         Indices of the features that vary (constant/dead features are dropped).
     scale : array of shape (n_kept,)
@@ -90,8 +91,7 @@ class Whitened:
     n_samples, n_features : int
     dropped_constant : int
         How many constant features were dropped.
-    epsilon : float
-        The ridge that was used.
+    %(ridge_used)s
     data : array of shape (n_samples, n_kept) or None
         Gram path: the kept columns, uncentred (``offset`` = their means) or centred
         (``offset`` = the rounding left in their means); ``Xs = (data - offset) / scale``.
@@ -802,6 +802,7 @@ def cca_from_whitened(
     return _cca_result(CCAResult, wx, wy, rho, pairs, _X=X, _Y=Y)
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class CCAResult:
     """The result of :func:`svcca.cca`.
@@ -826,11 +827,9 @@ class CCAResult:
     x_kept, y_kept : int arrays
         Indices of the features that vary; ``x_dropped``/``y_dropped`` list the constant
         (dead) ones.
-    x_mean, y_mean : arrays
-        Column means that were subtracted.
+    %(xy_means)s
     n_samples : int
-    epsilon : float
-        The ridge that was used.
+    %(ridge_used)s
     x_algorithm, y_algorithm : {"gram", "svd"}
         Which whitening path each side took.
 
@@ -1022,6 +1021,7 @@ def _complement(kept: Any, p: int) -> Any:
     return np.flatnonzero(mask)
 
 
+@fill_doc
 def cca(
     X: Any,
     Y: Any,
@@ -1038,8 +1038,7 @@ def cca(
     ----------
     X : array-like or torch.Tensor of shape (n_samples, n_features_x)
         Activations of the first layer, samples first. Real or complex.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(Y)s
     epsilon : float, default 0.0
         Ridge added to the diagonal of each side's *correlation* matrix (features scaled
         to unit variance), so it is dimensionless: ``1e-4`` shrinks by one ten-thousandth
@@ -1080,8 +1079,7 @@ def cca(
         both shapes), fewer than 2 samples, a side with no varying feature, values that
         overflow the compute precision (``dtype=numpy.float32`` with values beyond 3.4e38),
         or a ``dtype`` other than float32/float64.
-    TypeError
-        For input that cannot be read as a numeric array.
+    %(raises_non_numeric)s
 
     Warns
     -----

@@ -25,6 +25,7 @@ import numpy as np
 
 from ._backend import get_ops
 from ._cca import _pow2_rescale
+from ._docs import fill_doc
 from ._validation import check_min_samples, check_option, check_pair, shape_of
 
 __all__ = ["CKAResult", "ProcrustesResult", "linear_cka", "minibatch_cka", "procrustes", "rbf_cka"]
@@ -68,11 +69,14 @@ class CKAResult:
 
     Examples
     --------
-    >>> import numpy as np, svcca
+    Linear CKA of the pair of :class:`svcca.CCAResult`'s example:
+
+    >>> import numpy as np
+    >>> from svcca import linear_cka
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
-    >>> res = svcca.linear_cka(X, Y)
+    >>> Y = np.concatenate([X[:, :2], rng.standard_normal((300, 3))], axis=1)
+    >>> res = linear_cka(X, Y)
     >>> res
     CKAResult(similarity=0.4030, linear, biased, algorithm='features', n_samples=300)
     >>> res.n_features_x, res.n_features_y, res.n_batches
@@ -188,6 +192,7 @@ def _unbiased_hsic(n: int, tr: float, one_k: float, one_l: float, kl: float) -> 
     return (tr + one_k * one_l / ((n - 1) * (n - 2)) - 2.0 * kl / (n - 2)) / (n * (n - 3))
 
 
+@fill_doc
 def linear_cka(
     X: Any,
     Y: Any,
@@ -200,10 +205,8 @@ def linear_cka(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first. Real-valued.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X_real)s
+    %(Y)s
     debiased : bool, default False
         Use the unbiased HSIC estimator of Song et al. (2012), as Kornblith et al. (2019)
         recommend when features are many compared to samples: the biased estimate of
@@ -214,10 +217,7 @@ def linear_cka(
         ``"gram"`` with the n x n Gram matrices ``K = Xc Xc^T``, ``L = Yc Yc^T``
         (cost O(n^2 (p + q))). ``"auto"`` takes the feature path when ``max(p, q) < n``.
         Both give the same value up to rounding.
-    dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for (half-precision input is
-        computed in float32 or wider). Each side is scaled by an exact power of two while
-        computing, so any finite scale (1e-160 to 1e160) gives the same value.
+    %(cka_dtype_scaled)s
 
     Returns
     -------
@@ -241,9 +241,7 @@ def linear_cka(
 
     References
     ----------
-    Kornblith, Norouzi, Lee, Hinton (2019), Similarity of neural network representations
-    revisited, ICML. Song, Smola, Gretton, Bedo, Borgwardt (2012), Feature selection via
-    dependence maximization, JMLR 13.
+    %(ref_cka)s
 
     Examples
     --------
@@ -370,6 +368,7 @@ def kernel_hsic(ops: Any, K: Any, L: Any, debiased: bool) -> float:
     return float(ops.sum(K * L)) / (n - 1) ** 2
 
 
+@fill_doc
 def rbf_cka(
     X: Any,
     Y: Any,
@@ -382,10 +381,8 @@ def rbf_cka(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first. Real-valued.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X_real)s
+    %(Y)s
     bandwidth : float, default 1.0
         Each side's kernel width ``sigma`` as a fraction of that side's median Euclidean
         distance between distinct samples (Kornblith et al. 2019; 1.0 is their reference
@@ -393,8 +390,7 @@ def rbf_cka(
         linear CKA.
     debiased : bool, default False
         Use the unbiased HSIC estimator of Song et al. (2012), as in :func:`linear_cka`.
-    dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+    %(cka_dtype)s
 
     Returns
     -------
@@ -421,16 +417,13 @@ def rbf_cka(
 
     References
     ----------
-    Kornblith, Norouzi, Lee, Hinton (2019), Similarity of neural network representations
-    revisited, ICML. Song, Smola, Gretton, Bedo, Borgwardt (2012), Feature selection via
-    dependence maximization, JMLR 13.
+    %(ref_cka)s
 
     Examples
     --------
     >>> import numpy as np, svcca
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 10))
-    >>> Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    >>> X = np.random.default_rng(0).standard_normal((300, 10))
+    >>> Q = np.linalg.qr(X[:10])[0]                                   # an orthogonal map
     >>> round(svcca.rbf_cka(X, 2.0 * X @ Q + 1.0).similarity, 6)
     1.0
     >>> wide = svcca.rbf_cka(X, X[:, :5], bandwidth=1e4).similarity   # the linear limit
@@ -494,21 +487,19 @@ def minibatch_hsic(ops: Any, Xc: Any, Yc: Any, bounds: list[tuple[int, int]]) ->
     return total
 
 
+@fill_doc
 def minibatch_cka(X: Any, Y: Any, *, batch_size: int = MINIBATCH_SIZE, dtype: Any = None) -> CKAResult:
     """Minibatch linear CKA: unbiased HSIC averaged over minibatches (Nguyen et al. 2021).
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first. Real-valued.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X_real)s
+    %(Y)s
     batch_size : int, default 256
         The most samples a minibatch holds (at least 4). The rows are split, in the order
         given, into ``ceil(n_samples / batch_size)`` consecutive batches of near-equal sizes,
         so no sample is left out; shuffle the rows first if their order carries structure.
-    dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for.
+    %(cka_dtype)s
 
     Returns
     -------
@@ -588,11 +579,12 @@ class ProcrustesResult:
 
     Examples
     --------
+    The pair of :class:`svcca.CCAResult`'s example:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
-    >>> res = svcca.procrustes(X, Y)
+    >>> X, rest = rng.standard_normal((300, 4)), rng.standard_normal((300, 3))
+    >>> res = svcca.procrustes(X, np.hstack([X[:, :2], rest]))
     >>> res
     ProcrustesResult(similarity=0.4581, distance=1.0837, n_samples=300)
     >>> round(res.distance, 6) == round(2 - 2 * res.nuclear_norm, 6)
@@ -661,20 +653,17 @@ def _nuclear_norm(ops: Any, M: Any) -> float:
     return float(ops.sum(ops.svd(M)[1]))
 
 
+@fill_doc
 def procrustes(X: Any, Y: Any, *, dtype: Any = None) -> ProcrustesResult:
     """Orthogonal Procrustes similarity and distance between two layers' activations.
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first. Real-valued.
+    %(X_real)s
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer over the same samples. The widths may differ: the
         narrower side is implicitly padded with zero features.
-    dtype : {None, numpy.float32, numpy.float64}, optional
-        Compute precision; float64 unless float32 is asked for (half-precision input is
-        computed in float32 or wider). Each side is scaled by an exact power of two while
-        computing, so any finite scale (1e-160 to 1e160) gives the same value.
+    %(cka_dtype_scaled)s
 
     Returns
     -------

@@ -358,6 +358,8 @@ def load_torch(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> An
 
     Examples
     --------
+    A round trip of a dict of tensors:
+
     >>> import tempfile, pathlib, torch
     >>> from svcca._io import load_torch
     >>> with tempfile.TemporaryDirectory() as d:

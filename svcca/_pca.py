@@ -9,6 +9,7 @@ import numpy as np
 
 from ._backend import get_ops
 from ._cca import _pivot_phase, _pow2_rescale
+from ._docs import fill_doc
 from ._validation import check_array, check_keep
 
 __all__ = ["PCAResult", "pca", "n_directions_for"]
@@ -34,14 +35,14 @@ def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep"
     return min(int(np.searchsorted(frac, keep - 1e-12)) + 1, int(s.size))
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class PCAResult:
     """The result of :func:`svcca.pca`.
 
     Attributes
     ----------
-    mean : array of shape (n_features,)
-        Column means that were subtracted.
+    %(column_means)s
     components : array of shape (n_components, n_features)
         Principal directions (rows, unit norm), as in scikit-learn.
     singular_values : array of shape (n_components,)

@@ -9,11 +9,13 @@ import numpy as np
 
 from ._backend import get_ops, to_numpy
 from ._cca import _fix_signs, _pow2_rescale
+from ._docs import fill_doc
 from ._validation import check_pair
 
 __all__ = ["PLSResult", "pls"]
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class PLSResult:
     """The result of :func:`svcca.pls`.
@@ -28,8 +30,7 @@ class PLSResult:
     x_weights, y_weights : arrays of shape (n_features_x, n_components), (n_features_y, n_components)
         Orthonormal PLS directions (singular vectors of ``Sigma_xy``); the largest-magnitude
         entry of each ``x_weights`` column is positive, and ``y_weights`` follows its pair.
-    x_mean, y_mean : arrays
-        Column means that were subtracted.
+    %(xy_means)s
     n_samples : int
     correlations : array of shape (n_components,)
         Correlation of each pair of scores, in [0, 1].
@@ -40,10 +41,12 @@ class PLSResult:
 
     Examples
     --------
+    Two layers that share two directions (as in :class:`svcca.CCAResult`'s example):
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> X, noise = rng.standard_normal((300, 4)), rng.standard_normal((300, 3))
+    >>> Y = np.hstack([X[:, :2], noise])
     >>> res = svcca.pls(X, Y)
     >>> res
     PLSResult(similarity=0.5303, n_components=4, n_samples=300)
@@ -105,6 +108,7 @@ def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | No
     return U, s, V
 
 
+@fill_doc
 def pls(
     X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None = None, dtype: Any = None
 ) -> PLSResult:
@@ -112,8 +116,7 @@ def pls(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
+    %(X)s
     Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
         Activations of the second layer; any width.
     n_components : int, optional

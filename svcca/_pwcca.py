@@ -9,6 +9,7 @@ import numpy as np
 
 from ._backend import is_torch, to_numpy
 from ._cca import CCAResult, Whitened, _cca_pair, _extend
+from ._docs import fill_doc
 from ._validation import check_option
 
 __all__ = ["PWCCAResult", "pwcca", "projection_weights", "projection_weights_from_comoment"]
@@ -35,10 +36,12 @@ class PWCCAResult(CCAResult):
 
     Examples
     --------
+    The pair of :class:`svcca.CCAResult`'s example, its correlations weighted by ``X``:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.hstack([X[:, :2], rng.standard_normal((300, 3))])
+    >>> Y = np.column_stack([X[:, 0], X[:, 1], rng.standard_normal((300, 3))])
     >>> res = svcca.pwcca(X, Y)
     >>> res
     PWCCAResult(similarity=0.5006, side='x', mean=0.5364, n_components=4, n_samples=300)
@@ -147,6 +150,7 @@ def _side_weights(w: Whitened, weights: Any) -> Any:
     return projection_weights_from_comoment(w.ops, w.comoment(), rows)
 
 
+@fill_doc
 def pwcca(
     X: Any,
     Y: Any,
@@ -164,10 +168,8 @@ def pwcca(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X)s
+    %(Y)s
     side : {"x", "y", "smaller", "symmetric"}, default "x"
         Whose activations define the weights. ``"x"`` follows the paper (weights from the
         first layer's canonical variates against its own neurons); ``"smaller"`` picks the
@@ -193,11 +195,13 @@ def pwcca(
 
     References
     ----------
-    Morcos, Raghu, Bengio (2018), Insights on representational similarity in neural
-    networks with canonical correlation, NeurIPS.
+    %(ref_pwcca)s
 
     Examples
     --------
+    Three signals that make up most of ``X`` and half of ``Y``; PWCCA weighs their
+    correlations by how much of ``X`` they explain:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.standard_normal((2000, 3))

@@ -19,6 +19,7 @@ from ._cca import (
     cca_from_whitened,
     whiten_checked,
 )
+from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
 from ._validation import check_epsilon, check_pair, resolve_keep, warn_sample_size
 
@@ -49,6 +50,8 @@ class SVCCAResult(CCAResult):
 
     Examples
     --------
+    The pair of :class:`svcca.CCAResult`'s example, three directions kept on each side:
+
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))
@@ -210,6 +213,7 @@ def reduce_and_whiten(
     return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
+@fill_doc
 def svcca(
     X: Any,
     Y: Any,
@@ -225,10 +229,8 @@ def svcca(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X)s
+    %(Y)s
     keep : float, default 0.99
         A variance fraction in (0, 1]: per side, the smallest number of SVD directions whose
         squared singular values reach ``keep`` of the total variance (the paper's 99%).

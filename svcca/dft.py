@@ -23,6 +23,7 @@ import numpy as np
 
 from ._backend import _np_compute_dtype, get_ops, to_numpy
 from ._cca import ALGORITHMS, CCAResult, Whitened, _input_eps, _no_varying, cca_from_whitened, whiten
+from ._docs import fill_doc
 from ._validation import (
     assert_finite,
     check_conv_pair,
@@ -208,6 +209,7 @@ def _side(
     return side
 
 
+@fill_doc
 def dft_cca(
     A: Any,
     B: Any,
@@ -267,8 +269,7 @@ def dft_cca(
     ValueError
         For input that is not 4-D, complex, empty or not finite, different sample counts,
         fewer than 2 samples, or an unknown ``algorithm``, ``dtype`` or ``batch_size``.
-    TypeError
-        For input that cannot be read as a numeric array.
+    %(raises_non_numeric)s
 
     Warns
     -----
@@ -481,6 +482,7 @@ def _whiten_frequency(
         raise
 
 
+@fill_doc
 @dataclass(frozen=True, eq=False)
 class DFTCCAResult:
     """The result of :func:`dft_cca`: per-frequency canonical correlations and their union.
@@ -512,8 +514,7 @@ class DFTCCAResult:
     x_grid, y_grid : (int, int)
         The inputs' own grids.
     n_samples : int
-    epsilon : float
-        The ridge that was used.
+    %(ridge_used)s
     frequency_algorithm : tuple of str
         The path each frequency took, ``"gram"`` or ``"svd"`` (see :func:`dft_cca`'s
         ``algorithm``); ``"none"`` where a layer has rank 0.
@@ -527,7 +528,8 @@ class DFTCCAResult:
     >>> from svcca.conv import dft_cca
     >>> rng = np.random.default_rng(0)
     >>> images = rng.standard_normal((20, 4, 4, 3))
-    >>> A = np.concatenate([np.roll(images, (dy, dx), axis=(1, 2)) for dy in range(4) for dx in range(4)])
+    >>> shifts = [(dy, dx) for dy in range(4) for dx in range(4)]
+    >>> A = np.concatenate([np.roll(images, shift, axis=(1, 2)) for shift in shifts])
     >>> B = np.tanh(A @ rng.standard_normal((3, 5)))
     >>> res = dft_cca(A, B)
     >>> res

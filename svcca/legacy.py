@@ -44,6 +44,7 @@ import numpy as np
 
 from ._backend import is_torch, to_numpy
 from ._cca import _col_scale_tolerance
+from ._docs import fill_doc
 from ._typing import ArrayOrTensor
 from ._validation import check_epsilon, warn_sample_size
 
@@ -582,11 +583,11 @@ def robust_cca_similarity(
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca import legacy
+    >>> from svcca.legacy import robust_cca_similarity
     >>> rng = np.random.default_rng(0)
     >>> acts1 = rng.standard_normal((10, 500))                  # 10 neurons, 500 datapoints
     >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 500))])
-    >>> res = legacy.robust_cca_similarity(acts1, acts2)
+    >>> res = robust_cca_similarity(acts1, acts2)
     >>> np.round(res["cca_coef1"][:4], 2), res["cca_dirns1"].shape
     (array([1. , 1. , 1. , 0.2]), (10, 500))
     """
@@ -595,6 +596,7 @@ def robust_cca_similarity(
     )
 
 
+@fill_doc
 def compute_pwcca(
     acts1: ArrayOrTensor, acts2: ArrayOrTensor, epsilon: float = 0.0, *, rtol: float | None = None
 ) -> tuple:
@@ -604,8 +606,7 @@ def compute_pwcca(
 
     Parameters
     ----------
-    acts1 : array-like of shape (num_neurons1, num_datapoints)
-        First layer; fewer neurons than datapoints.
+    %(legacy_acts1)s
     acts2 : array-like of shape (num_neurons2, num_datapoints)
         Second layer over the same datapoints.
     epsilon : float, default 0.0
@@ -648,16 +649,17 @@ def compute_pwcca(
 
     References
     ----------
-    Morcos, Raghu, Bengio (2018), Insights on representational similarity in neural
-    networks with canonical correlation, NeurIPS.
+    %(ref_pwcca)s
 
     Examples
     --------
+    Two layers that share 3 of their 10 neurons, neurons first:
+
     >>> import numpy as np
     >>> from svcca import legacy
     >>> rng = np.random.default_rng(0)
     >>> acts1 = rng.standard_normal((10, 2000))
-    >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 2000))])   # shares 3 of 10 neurons
+    >>> acts2 = np.vstack([acts1[:3], rng.standard_normal((7, 2000))])
     >>> value, weights, coefs = legacy.compute_pwcca(acts1, acts2)
     >>> weights.shape, round(float(weights.sum()), 6), round(float(np.mean(coefs)), 2)
     ((10,), 1.0, 0.33)
@@ -745,6 +747,7 @@ def get_pca(acts: ArrayOrTensor, compute_dirns: bool = False) -> dict[str, Any]:
     return out
 
 
+@fill_doc
 def get_pls_similarity(
     acts1: ArrayOrTensor, acts2: ArrayOrTensor, compute_dirns: bool = True
 ) -> dict[str, Any]:
@@ -755,8 +758,7 @@ def get_pls_similarity(
 
     Parameters
     ----------
-    acts1 : array-like of shape (num_neurons1, num_datapoints)
-        First layer; fewer neurons than datapoints.
+    %(legacy_acts1)s
     acts2 : array-like of shape (num_neurons2, num_datapoints)
         Second layer over the same datapoints; any width.
     compute_dirns : bool, default True

@@ -29,6 +29,7 @@ import numpy as np
 
 from ._backend import get_ops, is_torch, to_numpy
 from ._cca import CCAResult
+from ._docs import fill_doc
 from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, real_only, resolve, take_rows
 from ._validation import (
     SampleSizeWarning,
@@ -284,10 +285,8 @@ class PermutationTestResult:
     --------
     >>> import numpy as np
     >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> res = stats.permutation_test(X, Y, measure="cca", n_resamples=99, rng=0)
+    >>> X = np.random.default_rng(0).standard_normal((200, 5))
+    >>> res = stats.permutation_test(X, np.tanh(X[:, :3]), measure="cca", n_resamples=99, rng=0)
     >>> bool(res.observed > res.null_quantile(0.95)), bool(res.p_value <= 0.01)
     (True, True)
     """
@@ -330,6 +329,7 @@ def _p_value(observed: float, null: np.ndarray) -> float:
     return float((1 + np.count_nonzero(null >= observed - gamma)) / (1 + null.size))
 
 
+@fill_doc
 def permutation_test(
     X: Any,
     Y: Any,
@@ -344,10 +344,8 @@ def permutation_test(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
+    %(X)s
+    %(Y)s
     measure : str, svcca.Measure or callable, default "cca"
         One of :data:`MEASURES` or a :class:`svcca.Measure` (batched: each side is
         prepared once), or a callable ``measure(X, Y)`` returning a result with
@@ -397,6 +395,8 @@ def permutation_test(
 
     Examples
     --------
+    Two layers that share two signals among independent features:
+
     >>> import numpy as np
     >>> from svcca import stats
     >>> rng = np.random.default_rng(0)
@@ -463,9 +463,8 @@ class RandomBaselineResult:
     --------
     >>> import numpy as np
     >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
+    >>> noise = np.random.default_rng(0).standard_normal((200, 9))
+    >>> X, Y = noise[:, :5], noise[:, :5] @ np.ones((5, 4)) + noise[:, 5:]
     >>> res = stats.random_baseline(X, Y, measure="cca", n_resamples=20, rng=0)
     >>> bool(res.observed > res.mean + 3 * res.std)
     True
@@ -527,6 +526,7 @@ class _SpectrumSampler:
         return Q @ self.sV + self.mean
 
 
+@fill_doc
 def random_baseline(
     X: Any,
     Y: Any,
@@ -541,14 +541,10 @@ def random_baseline(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
-    measure : str, svcca.Measure or callable, default "cca"
-        One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.
-    measure_options : dict, optional
-        The options of a measure given by name.
+    %(X)s
+    %(Y)s
+    %(measure)s
+    %(measure_options)s
     n_resamples : int, default 100
         Number of random pairs.
     match : {"shape", "spectrum"}, default "shape"
@@ -683,11 +679,9 @@ class BootstrapResult:
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> ci = stats.bootstrap_ci(X, Y, measure="cca", n_resamples=200, rng=0)
+    >>> from svcca.stats import bootstrap_ci
+    >>> x = np.random.default_rng(0).standard_normal((200, 1))
+    >>> ci = bootstrap_ci(x, x**3, measure="cca", n_resamples=200, rng=0)
     >>> bool(ci.low <= ci.observed <= ci.high), ci.n_resamples
     (True, 200)
     """
@@ -741,6 +735,7 @@ class BootstrapResult:
         )
 
 
+@fill_doc
 def bootstrap_ci(
     X: Any,
     Y: Any,
@@ -757,14 +752,10 @@ def bootstrap_ci(
 
     Parameters
     ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-        Activations of the first layer, samples first.
-    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-        Activations of the second layer over the same samples.
-    measure : str, svcca.Measure or callable, default "cca"
-        One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.
-    measure_options : dict, optional
-        The options of a measure given by name.
+    %(X)s
+    %(Y)s
+    %(measure)s
+    %(measure_options)s
     n_resamples : int, default 1000
         Number of resamples.
     confidence : float, default 0.95
@@ -972,15 +963,10 @@ class BartlettResult:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> import svcca
-    >>> res = stats.bartlett_test(svcca.cca(X, Y))
-    >>> res.n_significant
-    4
+    >>> from svcca.stats import bartlett_test
+    >>> res = bartlett_test([0.9, 0.5, 0.1], n=200, p=5, q=4)      # three canonical correlations
+    >>> res.n_significant                                            # 0.1 is chance at n = 200
+    2
     """
 
     rho: np.ndarray
@@ -1279,11 +1265,9 @@ class SampleSizeDiagnostic:
     Examples
     --------
     >>> import numpy as np
-    >>> from svcca import stats
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> Y = X @ rng.standard_normal((5, 4)) + 0.5 * rng.standard_normal((200, 4))
-    >>> diag = stats.sample_size_diagnostic(X, Y)
+    >>> from svcca.stats import sample_size_diagnostic
+    >>> X = np.random.default_rng(0).standard_normal((200, 5))
+    >>> diag = sample_size_diagnostic(X, X[:, :4])
     >>> diag.n_samples
     200
     """

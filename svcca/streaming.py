@@ -1029,7 +1029,7 @@ class MultiLayerAccumulator(_Finisher):
         Returns
         -------
         MultiLayerAccumulator or PairAccumulator
-            ``self``.
+            ``self``, now holding the statistics of the whole group.
 
         Raises
         ------

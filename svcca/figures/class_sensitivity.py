@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .._docs import fill_doc
+
 __all__ = ["draw_curves", "draw_images", "highlighted", "short_layer_names"]
 
 
@@ -33,14 +35,14 @@ def highlighted(data: Any, target: str = "logit", n: int = 2) -> list[str] | Non
     return order[:n] + order[-n:]
 
 
+@fill_doc
 def draw_curves(data: Any, ax: Any = None, target: str = "logit", cv: bool = True) -> Any:
     """Seed-averaged correlation of every layer with every class's logit, through depth.
 
     Parameters
     ----------
     data : ClassSensitivityData
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     target : {"logit", "onehot"}, default "logit"
     cv : bool, default True
         Cross-validated (True) or in-sample correlations.

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._docs import fill_doc
 from ._layout import panel_axes
 
 __all__ = [
@@ -211,6 +212,7 @@ def draw_variance_kept(layers: Sequence[str], kept: Mapping[str, Any], ax: Any =
     )
 
 
+@fill_doc
 def draw_recipes(layers: Sequence[str], recipe_sim: Mapping[str, Mapping[str, Any]], axes: Any = None) -> Any:
     """One panel per network state: each recipe's similarity over depth.
 
@@ -222,9 +224,7 @@ def draw_recipes(layers: Sequence[str], recipe_sim: Mapping[str, Mapping[str, An
     axes : sequence of matplotlib Axes, optional
         One per state; a new double-column figure when None.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes
+    %(returns_axes_array)s
     """
     from .. import plotting
 
@@ -250,6 +250,7 @@ def draw_dft_spectrum(full: Any, per_freq: Any, ax: Any = None) -> Any:
     return plotting.plot_spectrum(per_freq, ax=ax, label="union over frequencies (dft)")
 
 
+@fill_doc
 def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -> Any:
     """One heatmap per layer of the per-frequency mean CCA, on a shared colour scale.
 
@@ -262,9 +263,7 @@ def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -
     axes : sequence of matplotlib Axes, optional
         One per layer; a new double-column figure when None.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes
+    %(returns_axes_array)s
     """
     from .. import plotting
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._docs import fill_doc
 from ._layout import panel_axes
 
 __all__ = [
@@ -36,6 +37,7 @@ def _short(layers: Any) -> list[str]:
     return [name.replace("conv", "c") if len(layers) > 6 else name for name in layers]
 
 
+@fill_doc
 def draw_group_comparison(
     data: Any, measure: str = "pwcca", ax: Any = None, *, n_resamples: int = 2000, legend: bool = True
 ) -> Any:
@@ -45,8 +47,7 @@ def draw_group_comparison(
     ----------
     data : GeneralizationData
     measure : str, default "pwcca"
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     n_resamples : int, default 2000
         Bootstrap replicates (networks resampled within each group).
     legend : bool, default True

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._docs import fill_doc
 from ._layout import panel_axes
 
 __all__ = ["draw_curves", "draw_freeze", "draw_grids"]
 
 
+@fill_doc
 def draw_curves(data: Any, ax: Any = None, *, pooled: bool = False) -> Any:
     """Each layer's SVCCA with its final state against the training step (log-scaled).
 
@@ -25,9 +27,7 @@ def draw_curves(data: Any, ax: Any = None, *, pooled: bool = False) -> Any:
     pooled : bool, default False
         Draw the curves of the globally average-pooled conv layers instead.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
     """
     from .. import plotting
 
@@ -45,6 +45,7 @@ def draw_curves(data: Any, ax: Any = None, *, pooled: bool = False) -> Any:
     )
 
 
+@fill_doc
 def draw_grids(data: Any, axes: Any = None) -> Any:
     """Draw the layer x layer grids: rows at a snapshot, columns the final network; one panel each.
 
@@ -54,9 +55,7 @@ def draw_grids(data: Any, axes: Any = None) -> Any:
     axes : sequence of matplotlib Axes, optional
         One per grid; a new double-column figure when None.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes
+    %(returns_axes_array)s
     """
     from .. import plotting
 
@@ -81,6 +80,7 @@ def draw_grids(data: Any, axes: Any = None) -> Any:
     return axes
 
 
+@fill_doc
 def draw_freeze(data: Any, ax: Any = None) -> Any:
     """Test accuracy after every epoch, normal vs freeze training (mean and sd over seeds).
 
@@ -89,9 +89,7 @@ def draw_freeze(data: Any, ax: Any = None) -> Any:
     data : FreezeTrainingData
     ax : matplotlib Axes, optional
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
     """
     from .. import plotting
 

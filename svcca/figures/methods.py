@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._docs import fill_doc
 from ._layout import panel_axes
 
 __all__ = [
@@ -535,6 +536,7 @@ def draw_directions(table: Any, rows: Sequence[str], cols: Sequence[str], ax: An
     )  # fmt: skip
 
 
+@fill_doc
 def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
     """Test accuracy against directions kept, in the first and the last projected layer.
 
@@ -544,9 +546,7 @@ def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
     axes : sequence of matplotlib Axes, optional
         One per panel; a new double-column figure when None.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes
+    %(returns_axes_array)s
     """
     from .. import plotting
 
@@ -563,6 +563,7 @@ def draw_intrinsic_dimensionality(data: Any, axes: Any = None) -> Any:
     return axes
 
 
+@fill_doc
 def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
     """Cumulative explained variance of each layer in ``acts`` (one panel a layer, 99% marked).
 
@@ -572,9 +573,7 @@ def draw_layer_variance(acts: Mapping[str, Any], axes: Any = None) -> Any:
     axes : sequence of matplotlib Axes, optional
         One per layer; a new double-column figure when None.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes
+    %(returns_axes_array)s
     """
     import svcca
     from svcca import plotting

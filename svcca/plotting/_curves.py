@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib as mpl
 import numpy as np
 
+from .._docs import fill_doc
 from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float, attr, layer_positions, set_layer_ticks, slant_xticklabels
@@ -42,6 +43,7 @@ def _real(value: Any, name: str) -> float:
     return float(value)
 
 
+@fill_doc
 def plot_learning_dynamics(
     steps: ArrayOrTensor,
     sims: ArrayOrTensor,
@@ -65,8 +67,7 @@ def plot_learning_dynamics(
     layer_labels : sequence of str, optional
         One label per layer, shallow to deep; default ``"1"``, ``"2"``, ... under a legend
         title ``"layer"``.
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     logx : bool, default False
         Logarithmic step axis (symmetric-log with a linear part up to the first positive
         step when the steps include 0, as checkpoint schedules often do).
@@ -74,12 +75,9 @@ def plot_learning_dynamics(
         Sequential map for depth.
     legend : bool or "auto", default "auto"
         ``"auto"``: a legend for up to 8 layers, a depth colour bar beyond.
-    xlabel, ylabel : str
-        Axis labels.
+    %(xlabel_ylabel)s
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------
@@ -207,6 +205,7 @@ def _group_summary(
     return mean, lo, hi
 
 
+@fill_doc
 def plot_group_comparison(
     layers: Any,
     groups: Mapping[str, Any],
@@ -231,8 +230,7 @@ def plot_group_comparison(
         ``low``/``lower``, ``high``/``upper``, such as :func:`svcca.stats.bootstrap_ci`'s);
         or samples of shape ``(n_samples, n_layers)`` (e.g. one row per pair of networks),
         summarised as their mean and an ``interval``.
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     interval : {"ci", "sd", "percentile"}, default "ci"
         For samples: Student-t ``level`` confidence interval of the mean, mean ± one standard
         deviation, or the central ``level`` percentile range of the samples.
@@ -241,12 +239,9 @@ def plot_group_comparison(
     kind : {"errorbar", "band"}, default "errorbar"
         Points with error bars (dodged sideways so groups do not overlap), or lines with
         shaded bands.
-    xlabel, ylabel : str
-        Axis labels.
+    %(xlabel_ylabel)s
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------
@@ -293,6 +288,7 @@ def plot_group_comparison(
     return finish_axes(ax, xlabel, ylabel, *[v for s in summaries.values() for v in s])
 
 
+@fill_doc
 def plot_class_sensitivity(
     layer_labels: Any,
     sims: ArrayOrTensor,
@@ -313,16 +309,12 @@ def plot_class_sensitivity(
         E.g. the CCA similarity between each layer and each class's logit.
     class_names : sequence of str, optional
         One name per class; default ``"0"``, ``"1"``, ...
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     highlight : sequence of class names or indices, optional
         Draw these classes in colour (and in the legend) and all others in light grey.
-    xlabel, ylabel : str
-        Axis labels.
+    %(xlabel_ylabel)s
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------
@@ -395,6 +387,7 @@ def plot_class_sensitivity(
     return finish_axes(ax, xlabel, ylabel, s, ncols=2 if (len(chosen) or n_classes) > 5 else 1)
 
 
+@fill_doc
 def plot_layer_identification(
     accuracies: Mapping[str, Any],
     *,
@@ -411,8 +404,7 @@ def plot_layer_identification(
     ----------
     accuracies : mapping of measure name to float, or to array-like of shape (n_layers,)
         One accuracy per measure (bars), or one per layer per measure (curves over depth).
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     chance : float, optional
         Chance accuracy, drawn as a dashed line (``1 / n_layers`` for the test).
     layers : sequence, optional
@@ -424,9 +416,7 @@ def plot_layer_identification(
     ylabel : str
         Axis label.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------
@@ -487,6 +477,7 @@ def plot_layer_identification(
     return finish_axes(ax, xlabel, ylabel, allvals, top=1.08 if all(scalar) and annotate else 1.02)
 
 
+@fill_doc
 def plot_intrinsic_dimensionality(
     ks: ArrayOrTensor,
     accuracies: ArrayOrTensor | Mapping[str, ArrayOrTensor],
@@ -517,18 +508,14 @@ def plot_intrinsic_dimensionality(
         Accuracy of the unprojected network, a dashed reference line.
     chance : float, optional
         Chance accuracy, a dotted reference line.
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     logx : bool or "auto", default "auto"
         Log-scaled ``k`` axis; ``"auto"`` when ``ks`` spans a factor of 10 or more.
     label : str, optional
         Legend label for a single curve.
-    xlabel, ylabel : str
-        Axis labels.
+    %(xlabel_ylabel)s
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------

@@ -56,7 +56,9 @@ def plot_canonical_directions(
 
     Examples
     --------
-    >>> import numpy as np, svcca
+    One shared signal (the first column of ``z``), coloured by its value:
+
+    >>> import numpy as np
     >>> from svcca.plotting import plot_canonical_directions
     >>> rng = np.random.default_rng(0)
     >>> z = rng.standard_normal((300, 2))

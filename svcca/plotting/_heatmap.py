@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from .._backend import to_numpy
+from .._docs import fill_doc
 from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float, attr, slant_xticklabels
@@ -29,6 +30,7 @@ def _labels(given: Any, from_obj: Any, n: int, name: str) -> list[str] | None:
     return labels
 
 
+@fill_doc
 def plot_similarity_matrix(
     matrix: Any,
     row_labels: Any = None,
@@ -60,8 +62,7 @@ def plot_similarity_matrix(
     row_labels, col_labels : sequence of str, optional
         Tick labels (layer names); they override the object's own. For a square matrix,
         ``row_labels`` alone labels both axes.
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     annot : bool or "auto", default "auto"
         Write each value in its cell; ``"auto"`` does so for grids up to 10 x 10.
     fmt : str, default ".2f"

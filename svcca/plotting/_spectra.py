@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._docs import fill_doc
 from .._pca import n_directions_for
 from .._validation import check_keep, check_option
 from ._inputs import as_float, attr, null_band
@@ -29,6 +30,7 @@ def _truncation_index(rho: np.ndarray, threshold: float) -> int:
     return min(int(np.searchsorted(np.cumsum(rho) / total, threshold - 1e-12)) + 1, int(rho.size))
 
 
+@fill_doc
 def plot_spectrum(
     result_or_rho: Any,
     null: Any = None,
@@ -54,8 +56,7 @@ def plot_spectrum(
         ``level`` interval per direction is shaded), a list of results with ``.rho``, or a
         mapping/object with ``lower`` and ``upper`` (arrays of length ``k_null`` or scalars),
         such as an interval from :mod:`svcca.stats`. ``k_null`` may differ from ``k``.
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     threshold : float in (0, 1], optional
         Mark the truncation of :meth:`svcca.CCAResult.truncated_mean`: the leading
         directions whose correlations sum to ``threshold`` of the total.
@@ -68,12 +69,9 @@ def plot_spectrum(
         Central coverage of the null band when ``null`` holds draws.
     color : matplotlib colour, optional
         Colour of the spectrum (the next colour of the cycle by default).
-    xlabel, ylabel : str
-        Axis labels.
+    %(xlabel_ylabel)s
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------
@@ -179,6 +177,7 @@ def _fractions(s: np.ndarray) -> np.ndarray:
     return var / total
 
 
+@fill_doc
 def plot_explained_variance(
     result_or_singular_values: Any,
     *,
@@ -198,8 +197,7 @@ def plot_explained_variance(
         A :class:`svcca.PCAResult` (its ``explained_variance_ratio``), a
         :class:`svcca.SVCCAResult` (its ``x_singular_values``/``y_singular_values``), or the
         singular values of a centred layer (variance is their square, as in SVCCA).
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     keep : float in (0, 1] or int, optional
         The variance fraction (or number of directions) to mark. Default: the result's own
         ``keep`` for an SVCCAResult, else 0.99.
@@ -213,9 +211,7 @@ def plot_explained_variance(
     xlabel, ylabel : str, optional
         Axis labels (sensible defaults).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    %(returns_axes)s
 
     Raises
     ------
@@ -280,6 +276,7 @@ def plot_explained_variance(
     return ax
 
 
+@fill_doc
 def plot_pwcca_weights(
     result: Any,
     alpha: Any = None,
@@ -297,8 +294,7 @@ def plot_pwcca_weights(
         when ``alpha`` is given.
     alpha : array-like of shape (k,), optional
         The weights, when ``result`` is an array.
-    ax : matplotlib Axes, optional
-        Where to draw; a new single-column figure when None.
+    %(ax)s
     kind : {"scatter", "bars"}, default "scatter"
         ``"scatter"``: one point per direction, ``alpha_i`` against ``rho_i``, with the uniform
         weight ``1/k`` and the two summaries (mean ``rho`` and PWCCA ``sum alpha_i rho_i``)
