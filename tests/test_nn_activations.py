@@ -142,7 +142,10 @@ def test_inputs_from_tensors_arrays_loaders_and_generic_datasets_agree(images):
         Items(),
         [(x[:15], y[:15]), (x[15:], y[15:])],
     ):
-        np.testing.assert_array_equal(A.record(net, data, ["fc1"], batch_size=11)["fc1"], ref)
+        # the same images reach the network; other batch sizes may round float32 GEMMs
+        # differently on some CPUs (seen on one), so equal to float32 precision, not bitwise
+        got = A.record(net, data, ["fc1"], batch_size=11)["fc1"]
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_recording_restores_the_mode_and_keeps_no_gradients(images):
