@@ -376,7 +376,8 @@ def check_epsilon(epsilon: Any) -> float:
 
 def check_confidence(confidence: Any) -> float:
     """Check a confidence level: a real number strictly between 0 and 1 (never a bool)."""
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
+    real = isinstance(confidence, numbers.Real) and not isinstance(confidence, bool)
+    if not real or not 0 < float(confidence) < 1:
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
     return float(confidence)
 
