@@ -33,6 +33,7 @@ __all__ = [
     "check_int",
     "resolve_keep",
     "check_epsilon",
+    "check_confidence",
     "check_rng",
     "check_groups",
     "shape_of",
@@ -371,6 +372,14 @@ def check_epsilon(epsilon: Any) -> float:
     if not np.isfinite(e) or e < 0:
         raise ValueError(f"epsilon must be a finite number >= 0; got {epsilon!r}")
     return e
+
+
+def check_confidence(confidence: Any) -> float:
+    """Check a confidence level: a real number strictly between 0 and 1 (never a bool)."""
+    real = isinstance(confidence, numbers.Real) and not isinstance(confidence, bool)
+    if not real or not 0 < float(confidence) < 1:
+        raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
+    return float(confidence)
 
 
 def check_rng(rng: Any) -> np.random.Generator:

@@ -34,6 +34,7 @@ from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, re
 from ._validation import (
     SampleSizeWarning,
     check_array,
+    check_confidence,
     check_count,
     check_groups,
     check_min_samples,
@@ -838,8 +839,7 @@ def bootstrap_ci(
     """
     m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
     check_option(method, "method", ("percentile", "basic", "bca"))
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
+    check_confidence(confidence)
     n = shape_of(X)[0]
     grouped = _Groups.of(groups, n)
     observed = _observed(m, f, X, Y)

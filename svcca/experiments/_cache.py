@@ -172,11 +172,16 @@ class ExperimentConfig:
 
         The preset is the class's ``preset_<scale>()``, or its defaults where it has none.
         """
+        return cls._preset(scale, (), overrides)
+
+    @classmethod
+    def _preset(cls, scale: str | None, args: tuple[Any, ...], overrides: dict[str, Any]) -> Any:
+        """``preset_<scale>(*args)`` (the defaults where there is none) with ``overrides`` replaced."""
         scale = current_scale() if scale is None else scale
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
         preset = getattr(cls, f"preset_{scale}", None)
-        base = preset() if preset is not None else cls()
+        base = preset(*args) if preset is not None else cls()
         return dataclasses.replace(base, **overrides) if overrides else base
 
     def unpack(self, result: ExperimentResult | Mapping[str, np.ndarray]) -> Any:

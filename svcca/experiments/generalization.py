@@ -62,6 +62,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_confidence
 from ._cache import ExperimentData, stored
 from ._toolbox import (
     DEFAULT_MEASURES,
@@ -606,7 +607,7 @@ class GeneralizationData(ExperimentData):
         """
         from ..stats import BootstrapResult
 
-        _check_confidence(confidence)
+        check_confidence(confidence)
         chosen = self.layers if layers is None else tuple(layers)
         out = []
         for layer in chosen:
@@ -642,7 +643,7 @@ class GeneralizationData(ExperimentData):
 
         For ``("GG", "MM")`` also the exact permutation p-value over group assignments.
         """
-        _check_confidence(confidence)
+        check_confidence(confidence)
         a_kind, b_kind = kinds
         M = self.matrix(measure, layer)
         a = pair_values(M, self.memorizing, a_kind)
@@ -706,7 +707,7 @@ class GeneralizationData(ExperimentData):
         """
         from ..stats import BootstrapResult
 
-        _check_confidence(confidence)
+        check_confidence(confidence)
         a_kind, b_kind = kinds
         reps = []
         for layer in (lower, upper):
@@ -736,7 +737,7 @@ class GeneralizationData(ExperimentData):
         """Width of the t-interval over pairs (which treats pairs as independent), per kind of pair."""
         from scipy import stats as sps
 
-        _check_confidence(confidence)
+        check_confidence(confidence)
         out = {}
         for kind in KINDS:
             v = pair_values(self.matrix(measure, layer), self.memorizing, kind)
@@ -975,11 +976,6 @@ def _percentile(replicates: np.ndarray, confidence: float) -> tuple[np.ndarray, 
     alpha = 1.0 - float(confidence)
     low, high = np.quantile(kept, [alpha / 2, 1 - alpha / 2])
     return kept, float(low), float(high)
-
-
-def _check_confidence(confidence: Any) -> None:
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
 
 
 #: Named access to the arrays of a generalization run: :meth:`GeneralizationData.from_result`.

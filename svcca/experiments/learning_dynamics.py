@@ -80,7 +80,7 @@ from numpy.typing import ArrayLike
 
 from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
-from ._cache import SCALES, ExperimentData, ExperimentResult, arrays_and_config, current_scale, stored
+from ._cache import ExperimentData, ExperimentResult, arrays_and_config, stored
 from ._claims import Claim, claim_details, claims_table
 from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
@@ -379,13 +379,9 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         >>> LearningDynamicsConfig.for_scale("full").dataset
         'cifar10'
         """
-        scale = current_scale() if scale is None else scale
-        if scale not in SCALES:
-            raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
         if model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {model!r}")
-        base = getattr(cls, f"preset_{scale}")(model)
-        return dataclasses.replace(base, **overrides) if overrides else base
+        return cls._preset(scale, (model,), overrides)
 
     @classmethod
     def preset_tiny(cls, model: str = "conv") -> LearningDynamicsConfig:

@@ -331,14 +331,7 @@ class WidthData(ExperimentData):
         ``state`` is ``"trained"`` or ``"init"``; ``layer`` defaults to the last compared
         layer (the last hidden layer).
         """
-        check_option(state, "state", STATES)
-        if measure not in self.measures:
-            raise KeyError(f"unknown measure {measure!r}; measures: {self.measures}")
-        layer = self.layers[-1] if layer is None else layer
-        if layer not in self.layers:
-            raise KeyError(f"layer {layer!r} was not compared; layers: {self.layers}")
-        sims = self.arrays["similarity"][STATES.index(state), self.measures.index(measure)]
-        return np.asarray(sims[:, self.layers.index(layer), :]).T
+        return self._control("similarity", measure, state, layer)
 
     def mean(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
         """Mean over pairs of seeds, one value per width."""
@@ -374,8 +367,13 @@ class WidthData(ExperimentData):
         return self._control("check_similarity", measure, state, layer)
 
     def _control(self, key: str, measure: str, state: str, layer: str | None) -> np.ndarray:
-        self.pairs(measure, state, layer)  # checks the names
+        """Array ``key`` (``similarity`` or a control) at one state, measure and layer, pairs first."""
+        check_option(state, "state", STATES)
+        if measure not in self.measures:
+            raise KeyError(f"unknown measure {measure!r}; measures: {self.measures}")
         layer = self.layers[-1] if layer is None else layer
+        if layer not in self.layers:
+            raise KeyError(f"layer {layer!r} was not compared; layers: {self.layers}")
         sims = self.arrays[key][STATES.index(state), self.measures.index(measure)]
         return np.asarray(sims[:, self.layers.index(layer), :]).T
 

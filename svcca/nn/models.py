@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -546,14 +546,26 @@ def torchvision_resnet(
     return model
 
 
-def resnet18(
-    *,
-    weights: Any = None,
-    num_classes: int | None = None,
-    allow_download: bool = True,
-    seed: int | None = None,
-) -> nn.Module:
-    """Build torchvision's ResNet-18 with ``layer_names`` (see :func:`torchvision_resnet`).
+def _depth_builder(name: str, example: str) -> Callable[..., nn.Module]:
+    """Make the public builder of one depth: :func:`torchvision_resnet` with ``name`` fixed.
+
+    ``example`` holds the doctest lines that follow ``net = <name>(num_classes=5, seed=0)``.
+    """
+
+    def build(
+        *,
+        weights: Any = None,
+        num_classes: int | None = None,
+        allow_download: bool = True,
+        seed: int | None = None,
+    ) -> nn.Module:
+        return torchvision_resnet(
+            name, weights=weights, num_classes=num_classes, allow_download=allow_download, seed=seed
+        )
+
+    build.__name__ = build.__qualname__ = name
+    depth = name.removeprefix("resnet")
+    build.__doc__ = f"""Build torchvision's ResNet-{depth} with ``layer_names`` (:func:`torchvision_resnet`).
 
     Parameters
     ----------
@@ -567,45 +579,23 @@ def resnet18(
 
     Examples
     --------
-    >>> from svcca.nn.models import resnet18
-    >>> net = resnet18(num_classes=5, seed=0)
-    >>> net.layer_names[:3], net.layer_names[-1], len(net.layer_names)
-    (('maxpool', 'layer1.0', 'layer1.1'), 'fc', 10)
+    >>> from svcca.nn.models import {name}
+    >>> net = {name}(num_classes=5, seed=0)
+{example}
     """
-    return torchvision_resnet(
-        "resnet18", weights=weights, num_classes=num_classes, allow_download=allow_download, seed=seed
-    )
+    return build
 
 
-def resnet50(
-    *,
-    weights: Any = None,
-    num_classes: int | None = None,
-    allow_download: bool = True,
-    seed: int | None = None,
-) -> nn.Module:
-    """Build torchvision's ResNet-50 with ``layer_names`` (see :func:`torchvision_resnet`).
-
-    Parameters
-    ----------
-    weights, num_classes, allow_download, seed
-        As in :func:`torchvision_resnet` (``weights=None`` initialises at random).
-
-    Returns
-    -------
-    torchvision.models.ResNet
-        With ``layer_names``: the stem, every residual block and the logits.
-
-    Examples
-    --------
-    >>> from svcca.nn.models import resnet50
-    >>> net = resnet50(num_classes=5, seed=0)
-    >>> net.layer_names[:2], net.layer_names[-2:], len(net.layer_names)
-    (('maxpool', 'layer1.0'), ('layer4.2', 'fc'), 18)
-    """
-    return torchvision_resnet(
-        "resnet50", weights=weights, num_classes=num_classes, allow_download=allow_download, seed=seed
-    )
+resnet18 = _depth_builder(
+    "resnet18",
+    """    >>> net.layer_names[:3], net.layer_names[-1], len(net.layer_names)
+    (('maxpool', 'layer1.0', 'layer1.1'), 'fc', 10)""",
+)
+resnet50 = _depth_builder(
+    "resnet50",
+    """    >>> net.layer_names[:2], net.layer_names[-2:], len(net.layer_names)
+    (('maxpool', 'layer1.0'), ('layer4.2', 'fc'), 18)""",
+)
 
 
 _REGISTRY = {"mlp": MLP, "conv": ConvNet, "resnet_small": SmallResNet, "lstm_lm": LSTMLanguageModel}
