@@ -368,7 +368,15 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
             finished[name] = ok
 
     outcome: list[tuple[dict, bool]] = []
-    runner = threading.Thread(target=lambda: outcome.append(run_experiments(env, workers, on_done)))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(run_experiments(env, workers, on_done))
+        except BaseException as exc:  # re-raised below, once the chapters are stopped
+            failure.append(exc)
+
+    runner = threading.Thread(target=run)
     runner.start()
     # the slowest chapters first, once their experiments are done (seconds of the last run,
     # else a rough estimate), so that the build does not end waiting for one long chapter
@@ -380,9 +388,12 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
     running: dict = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         while todo or running:
+            stopped = not runner.is_alive()  # read before `finished`: nothing finishes after
             with lock:
                 done = dict(finished)
-            busy = min(workers, n_experiments - len(done)) + len(running)
+            if stopped:  # experiments that never finished (the runner failed): Jupyter Book reports
+                todo = {p: n for p, n in todo.items() if n <= set(done)}
+            busy = (0 if stopped else min(workers, n_experiments - len(done))) + len(running)
             for path, needs in list(todo.items()):
                 if not needs <= set(done):
                     continue  # an experiment it loads is still running
@@ -414,8 +425,10 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
                 print(f"  {name:40s} {took:7.1f} s  executed", flush=True)
                 _write(CHAPTER_SECONDS, json.dumps({**_read_json(CHAPTER_SECONDS), Path(path).stem: took}))
     runner.join()
+    if failure:
+        raise failure[0]
     print(f"experiments and chapters: {time.perf_counter() - start:.0f} s wall", flush=True)
-    return outcome[0] if outcome else ({"claims": {}, "scale": "default"}, False)
+    return outcome[0]
 
 
 def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:

@@ -282,3 +282,20 @@ def test_each_chapter_waits_for_the_experiments_it_loads() -> None:
     # every book experiment is awaited by the chapter that shows it
     for exp in book_experiments().values():
         assert exp.name in deps[exp.chapter]
+
+
+def test_the_build_stops_and_reports_when_the_experiments_fail(monkeypatch) -> None:
+    """A failure of the experiment runner reaches the build; the chapters waiting for its
+    experiments are left to Jupyter Book instead of being waited for forever."""
+    build = _build_module()
+
+    def broken(env, workers, on_done):
+        on_done("conv_pair", True)
+        raise RuntimeError("the runner broke")
+
+    monkeypatch.setattr(build, "run_experiments", broken)
+    monkeypatch.setattr(
+        build, "chapters_to_execute", lambda: [ROOT / "book" / "chapters" / "04_significance.md"]
+    )
+    with pytest.raises(RuntimeError, match="the runner broke"):
+        build.build_parallel({}, workers=2)
