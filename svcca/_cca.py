@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._backend import get_ops, is_torch
+from ._backend import _TRIDIAGONAL_MIN, get_ops, is_torch, svd_left_eigh
 from ._docs import fill_doc
 from ._validation import (
     PrecisionWarning,
@@ -706,6 +706,7 @@ class _Pairs:
     def __init__(self, wx: Whitened, wy: Whitened, M: Any, k: int) -> None:
         self.wx, self.wy, self.M, self.k = wx, wy, M, k
         self._svd: tuple[Any, Any, Any] | None = None
+        self._sides: dict[str, tuple[Any, Any]] = {}
 
     def __call__(self) -> dict[str, Any]:
         with self.wx.ops.lapack_context():
@@ -725,6 +726,64 @@ class _Pairs:
             else:
                 self._svd = self.wx.ops.svd(M)
         return self._svd
+
+    def side(self, side: str) -> str:
+        """Resolve ``"smaller"`` to the side with fewer kept features (``"x"`` on a tie)."""
+        if side != "smaller":
+            return side
+        return "x" if int(self.wx.kept.shape[0]) <= int(self.wy.kept.shape[0]) else "y"
+
+    def _one_side(self, side: str) -> tuple[Any, Any]:
+        """Return ``(rho, directions)`` of one side ("x" or "y") from one decomposition, computed once.
+
+        The directions are in the side's whitened coordinates (rank x k): the left
+        singular vectors of ``M`` for ``"x"``, the right ones for ``"y"``. For a large real
+        numpy ``M`` they come from one eigendecomposition of ``M M^T`` (or ``M^T M``), a
+        third of the SVD's time (:func:`svcca._backend.svd_left_eigh`); otherwise, and
+        where that route cannot be sure, from the SVD.
+        """
+        if side not in self._sides:
+            M = self.M
+            got = self._from_other_side(side)
+            large_real = not is_torch(M) and M.dtype.kind == "f" and min(M.shape) >= _TRIDIAGONAL_MIN
+            if got is None and self._svd is None and large_real:
+                M64 = M.astype(np.float64, copy=False)
+                got = svd_left_eigh(M64 if side == "x" else M64.T, self.k)
+            if got is not None:
+                self._sides[side] = (got[0].astype(M.dtype, copy=False), got[1].astype(M.dtype, copy=False))
+            else:
+                A, s, Bh = self.svd()
+                D = A[:, : self.k] if side == "x" else self.wx.ops.ct(Bh)[:, : self.k]
+                self._sides[side] = (s, D)
+        return self._sides[side]
+
+    def _from_other_side(self, side: str) -> tuple[Any, Any] | None:
+        """Return ``(rho, directions)`` of ``side`` from the other side's, when those are known.
+
+        ``v_i = M^H u_i / rho_i`` (and ``u_i = M v_i / rho_i``): one product instead of a
+        second decomposition. Rounding enters ``v_i`` as about ``eps rho_max / rho_i`` of the
+        other directions, so this is used only while every ``rho_i`` is above ``1e-6 rho_max``
+        (float64 numpy ``M``); the returned columns have unit norm.
+        """
+        other = "y" if side == "x" else "x"
+        if other not in self._sides or is_torch(self.M) or self.M.dtype != np.float64:
+            return None
+        s, D = self._sides[other]
+        if int(s.shape[0]) == 0 or not s[-1] > 1e-6 * s[0]:
+            return None
+        E = (self.M.conj().T @ D) if side == "y" else (self.M @ D)
+        return s, E / np.linalg.norm(E, axis=0)
+
+    def rho(self, directions: str) -> Any:
+        """Return the singular values of ``M`` from the decomposition that one side's directions need.
+
+        ``directions`` is ``"x"``, ``"y"`` or ``"smaller"`` (see :meth:`_one_side`).
+        """
+        return self._one_side(self.side(directions))[0]
+
+    def directions(self, side: str) -> Any:
+        """Return one side's canonical directions in its whitened coordinates (rank x k)."""
+        return self._one_side(side)[1]
 
     def _weights(self) -> dict[str, Any]:
         ops, k = self.wx.ops, self.k
@@ -770,7 +829,7 @@ class _LazyWeights:
 
 
 def cca_from_whitened(
-    wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = None, weights: bool = False
+    wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = None, directions: str | None = None
 ) -> CCAResult:
     """CCA between two sides whitened by :func:`whiten` (the reusable second half of :func:`cca`).
 
@@ -780,10 +839,12 @@ def cca_from_whitened(
         The two sides, over the same samples and on the same backend.
     X, Y : arrays, optional
         The original data, kept so that ``x_variates``/``y_variates`` can be computed.
-    weights : bool, default False
-        Take the correlations from the SVD that the canonical weights need (one
-        decomposition instead of two when they will be asked for, as PWCCA does); by
-        default only the singular values are computed, and the weights on first access.
+    directions : {None, "x", "y", "smaller"}, optional
+        Take the correlations from the decomposition that this side's canonical
+        directions need (``"smaller"``: the side with fewer kept features), one
+        decomposition instead of two when they will be asked for, as PWCCA's weights do.
+        By default only the singular values are computed, and the canonical weights on
+        first access.
 
     Returns
     -------
@@ -798,7 +859,7 @@ def cca_from_whitened(
         M = _cross(wx, wy)
         k = min(wx.rank, wy.rank)
         pairs = _Pairs(wx, wy, M, k)
-        rho = ops.clip01(ops.real(pairs.svd()[1] if weights else ops.svdvals(M))[:k])
+        rho = ops.clip01(ops.real(ops.svdvals(M) if directions is None else pairs.rho(directions))[:k])
     return _cca_result(CCAResult, wx, wy, rho, pairs, _X=X, _Y=Y)
 
 
@@ -1000,9 +1061,12 @@ def _cca_result(
 def _extend(res: CCAResult, cls: type[_R], **fields: Any) -> _R:
     """Return ``res`` as a ``cls`` (a subclass of :class:`CCAResult`) with its own ``fields`` added.
 
-    Every field of ``res`` is read, so weights not computed yet are computed here.
+    Weights not computed yet stay so: the same ``_weights_fn`` computes them on first access.
     """
-    return cls(**{k: getattr(res, k) for k in CCAResult.__dataclass_fields__}, **fields)
+    lazy = ("x_weights", "y_weights")
+    kept: dict[str, Any] = {k: getattr(res, k) for k in CCAResult.__dataclass_fields__ if k not in lazy}
+    kept.update({k: res.__dict__.get(f"_lazy_{k}") for k in lazy})
+    return cls(**kept, **fields)
 
 
 def _n_features(mean: Any) -> int:
@@ -1140,7 +1204,7 @@ def _cca_pair(
     algorithm: str,
     dtype: Any,
     warn: bool,
-    weights: bool = False,
+    directions: str | None = None,
 ) -> tuple[CCAResult, Whitened, Whitened]:
     """Compute :func:`cca`, also returning both sides' whitenings (which PWCCA reuses).
 
@@ -1154,7 +1218,7 @@ def _cca_pair(
     with ops.lapack_context():
         wx = whiten_checked(X, ops, epsilon=epsilon, rtol=rtol, algorithm=algorithm, name="X", got=got)
         wy = whiten_checked(Y, ops, epsilon=epsilon, rtol=rtol, algorithm=algorithm, name="Y", got=got)
-        res = cca_from_whitened(wx, wy, X=X, Y=Y, weights=weights)
+        res = cca_from_whitened(wx, wy, X=X, Y=Y, directions=directions)
     if warn:
         warn_sample_size(wx.n_samples, wx.rank, wy.rank, stacklevel=4)
     return res, wx, wy

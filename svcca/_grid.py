@@ -22,7 +22,8 @@ is prepared once and only the pairwise work is repeated:
 Each measure's per-layer and per-pair work is its entry in the registry
 (:mod:`svcca._measures`). A grid of one set of layers with itself (``layers_b=None``) is
 symmetric for every measure except PWCCA weighted from one side: the upper triangle is
-computed and mirrored.
+computed and mirrored, and for PWCCA each pair's one CCA gives both of its cells (weighted
+from either side).
 """
 
 from __future__ import annotations
@@ -254,7 +255,9 @@ def similarity_matrix(
     from tqdm.auto import tqdm
 
     mirror = symmetric and e.symmetric(opts)
-    pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not mirror or j >= i]
+    # an asymmetric measure of a set with itself: both cells of a pair from one comparison
+    both = symmetric and not mirror and e.compare_both is not None
+    pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not (mirror or both) or j >= i]
     n_layers = len(rows) + (0 if symmetric else len(cols))
     bar = tqdm(
         total=n_layers + len(pairs), disable=not progress, desc=f"similarity_matrix ({m.name})", leave=False
@@ -278,7 +281,11 @@ def similarity_matrix(
         for i, j in pairs:
             a, b = prep_a[i], prep_b[j]
             value = e.self_value(ops, a, opts) if a is b else None
-            values[i, j] = e.compare(ops, a, b, opts, n) if value is None else value
+            if both and a is not b and value is None:
+                assert e.compare_both is not None
+                values[i, j], values[j, i] = e.compare_both(ops, a, b, opts, n)
+            else:
+                values[i, j] = e.compare(ops, a, b, opts, n) if value is None else value
             if mirror:
                 values[j, i] = values[i, j]
             bar.update(1)

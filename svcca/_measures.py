@@ -49,7 +49,7 @@ from ._cka import (
     procrustes,
     rbf_cka,
 )
-from ._pwcca import SIDES, projection_weights_from_comoment, pwcca
+from ._pwcca import DIRECTIONS, SIDES, pair_alphas, pwcca
 from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
     SampleSizeWarning,
@@ -73,7 +73,6 @@ class Prepared:
 
     label: str
     w: Any = None  # Whitened (cca, svcca, pwcca)
-    comoment: Any = None  # Xc^H Xc over the kept features (pwcca)
     n_varying: int = 0  # features that vary (pwcca side="smaller")
     data: Any = None  # centred data (cka, when p < n; minibatch cka)
     gram: Any = None  # Xc Xc^T (cka, when p >= n) or the RBF kernel (centred unless debiased)
@@ -85,16 +84,9 @@ class Prepared:
     shape: tuple = ()
 
 
-def _prepare_cca(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str, pw: bool = False) -> Prepared:
+def _prepare_cca(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -> Prepared:
     w = whiten_checked(X, ops, epsilon=opts["epsilon"], rtol=opts["rtol"], name=label)
-    prep = Prepared(label, w=w, n_varying=int(w.kept.shape[0]))
-    if pw:
-        prep.comoment = w.comoment()  # over the kept features, from the whitening itself
-    return prep
-
-
-def _prepare_pwcca(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -> Prepared:
-    return _prepare_cca(X, ops, opts, n, label, pw=True)
+    return Prepared(label, w=w, n_varying=int(w.kept.shape[0]))
 
 
 def _keep_of(opts: dict[str, Any]) -> float | int:
@@ -180,19 +172,26 @@ def _compare_cca(ops: Any, a: Prepared, b: Prepared, opts: dict[str, Any], n: in
 
 
 def _compare_pwcca(ops: Any, a: Prepared, b: Prepared, opts: dict[str, Any], n: int) -> float:
-    side = opts["side"]
-    res = cca_from_whitened(a.w, b.w, weights=True)  # rho from the SVD the weights need
-    if side == "smaller":
-        side = "x" if a.n_varying <= b.n_varying else "y"
-    xw, yw = res.x_weights[a.w.kept], res.y_weights[b.w.kept]
-    if side == "x":
-        alpha = projection_weights_from_comoment(ops, a.comoment, xw)
-    elif side == "y":
-        alpha = projection_weights_from_comoment(ops, b.comoment, yw)
-    else:
-        x_alpha = projection_weights_from_comoment(ops, a.comoment, xw)
-        alpha = 0.5 * (x_alpha + projection_weights_from_comoment(ops, b.comoment, yw))
+    res = cca_from_whitened(a.w, b.w, directions=DIRECTIONS[opts["side"]])
+    _, alpha, _, _ = pair_alphas(res, opts["side"])
     return float((alpha * res.rho).sum())
+
+
+def _compare_pwcca_both(
+    ops: Any, a: Prepared, b: Prepared, opts: dict[str, Any], n: int
+) -> tuple[float, float]:
+    """Both cells of a one-sided PWCCA, ``(a, b)`` and ``(b, a)``, from one CCA of the pair.
+
+    The cell ``(b, a)`` is the CCA of ``(a, b)`` weighted from the other side: one cross-product
+    and both sides' weights instead of two of each.
+    """
+    res = cca_from_whitened(a.w, b.w, directions="x")
+    _, _, x_alpha, y_alpha = pair_alphas(res, "symmetric")
+    vx, vy = float((x_alpha * res.rho).sum()), float((y_alpha * res.rho).sum())
+    side = opts["side"]
+    if side == "smaller":  # (a, b) weighs by a on a tie, (b, a) by b
+        return (vx if a.n_varying <= b.n_varying else vy), (vy if b.n_varying <= a.n_varying else vx)
+    return (vx, vy) if side == "x" else (vy, vx)
 
 
 def _cka_cross(ops: Any, a: Prepared, b: Prepared) -> float:
@@ -551,6 +550,8 @@ class _Entry:
     summary: str = ""
     min_samples: int = 2
     symmetric: Callable[[dict[str, Any]], bool] = field(default=lambda opts: True)
+    # for a measure that is not symmetric: both cells (a, b) and (b, a) from one comparison
+    compare_both: Callable[..., tuple[float, float]] | None = None
 
     def call(self, X: Any, Y: Any, opts: dict[str, Any], *, warn: bool = False, dtype: Any = None) -> Any:
         """Return the public per-pair function with these options."""
@@ -576,9 +577,9 @@ _ENTRIES = (
     ),
     _Entry(
         "pwcca", function=pwcca, options=("side", *_CCA_OPTS), resolve=_resolve_pwcca,
-        prepare=_prepare_pwcca, compare=_compare_pwcca, self_value=_self_pwcca, engine=_CCAEngine,
+        prepare=_prepare_cca, compare=_compare_pwcca, self_value=_self_pwcca, engine=_CCAEngine,
         cca_family=True, summary="projection-weighted CCA",
-        symmetric=lambda opts: opts["side"] == "symmetric",
+        symmetric=lambda opts: opts["side"] == "symmetric", compare_both=_compare_pwcca_both,
     ),
     _Entry(
         "cka", function=linear_cka, options=("debiased",), resolve=_resolve_cka,

@@ -8,13 +8,16 @@ from typing import Any
 import numpy as np
 
 from ._backend import is_torch, to_numpy
-from ._cca import CCAResult, Whitened, _cca_pair, _extend
+from ._cca import CCAResult, Whitened, _cca_pair, _extend, _Pairs
 from ._docs import fill_doc
 from ._validation import check_option
 
 __all__ = ["PWCCAResult", "pwcca", "projection_weights", "projection_weights_from_comoment"]
 
 SIDES = ("x", "y", "smaller", "symmetric")
+#: The side whose canonical directions give the correlations (``cca_from_whitened(directions=)``);
+#: ``"symmetric"`` takes the other side's from a second decomposition.
+DIRECTIONS = {"x": "x", "y": "y", "smaller": "smaller", "symmetric": "x"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,8 +98,7 @@ def projection_weights(variates: Any, acts: Any, mean: Any) -> Any:
         acts = np.asarray(acts, dtype=variates.dtype)
         h = variates / np.linalg.norm(variates, axis=0)
         a = np.abs((acts - mean).conj().T @ h).sum(0)
-    total = float(to_numpy(a.sum()))
-    return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
+    return _to_unit_sum(a)
 
 
 def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
@@ -139,15 +141,60 @@ def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
     weights = weights / (m + (m == 0))
     P = C @ weights
     norms = ops.sqrt(ops.real(ops.sum(weights.conj() * P, axis=0)))
-    a = ops.sum(ops.abs(P), axis=0) / norms
-    total = float(a.sum())
+    return _to_unit_sum(ops.sum(ops.abs(P), axis=0) / norms)
+
+
+def _to_unit_sum(a: Any) -> Any:
+    """Scale non-negative weights to sum to one (equal weights when all are zero)."""
+    total = float(to_numpy(a.sum()))
     return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
 
 
-def _side_weights(w: Whitened, weights: Any) -> Any:
-    """Projection weights of one side from its whitening (no pass over the samples)."""
-    rows = weights if int(w.kept.shape[0]) == int(weights.shape[0]) else weights[w.kept]
-    return projection_weights_from_comoment(w.ops, w.comoment(), rows)
+def side_alpha(w: Whitened, A: Any) -> Any:
+    """PWCCA weights of the canonical directions ``A`` of one whitened side.
+
+    ``A`` (rank x k) holds the directions in the side's whitened coordinates, so the
+    variates are ``h_i = Z a_i``. With the Cholesky factor of the Gram path and no ridge,
+    ``Xc^H h_i`` is proportional to ``D L a_i`` (``G = L L^H`` the correlation matrix, ``D``
+    the column norms) and every ``||h_i||`` is 1: one triangular product, no pass over
+    the samples and no solve. Otherwise from the co-moment
+    (:func:`projection_weights_from_comoment`).
+    """
+    ops = w.ops
+    with ops.lapack_context():
+        if w.chol is None or w.epsilon != 0:
+            weights = w.weights_to_features(A)
+            rows = weights if int(w.kept.shape[0]) == w.n_features else weights[w.kept]
+            return projection_weights_from_comoment(ops, w.comoment(), rows)
+        d = w.scale if w.colscale is None else w.scale / w.colscale[w.kept]
+        dmax = float(ops.max(ops.abs(d))) if int(d.shape[0]) else 0.0
+        d = d / dmax if 0 < dmax < float("inf") else d
+        return _to_unit_sum(ops.sum(ops.abs(d[:, None] * (w.chol @ A)), axis=0))
+
+
+def pair_alphas(res: CCAResult, side: str) -> tuple[str, Any, Any | None, Any | None]:
+    """Return the projection weights of a CCA result: ``(side, alpha, x_alpha, y_alpha)``.
+
+    The one computation behind :func:`pwcca`, the grid's PWCCA and the streaming PWCCA.
+    ``side`` is one of :data:`SIDES` (``"smaller"`` is resolved here). The weights need
+    only the chosen side's canonical directions, which come from one symmetric
+    eigendecomposition where that is exact enough (:meth:`svcca._cca._Pairs._one_side`),
+    the SVD otherwise, and each side's whitening (:func:`side_alpha`).
+    """
+    check_option(side, "side", SIDES)
+    pairs = res._weights_fn
+    assert isinstance(pairs, _Pairs), "pair_alphas needs the result of a CCA of two whitened sides"
+    side = pairs.side(side)
+    alphas: dict[str, Any] = {}
+    for s in ("x", "y"):
+        if side in (s, "symmetric"):
+            alphas[s] = side_alpha(pairs.wx if s == "x" else pairs.wy, pairs.directions(s))
+    x_alpha, y_alpha = alphas.get("x"), alphas.get("y")
+    if side == "symmetric":
+        # the mean of the two weighted means is the mean weights' weighted mean
+        assert x_alpha is not None and y_alpha is not None
+        return side, 0.5 * (x_alpha + y_alpha), x_alpha, y_alpha
+    return side, alphas[side], x_alpha, y_alpha
 
 
 @fill_doc
@@ -214,27 +261,16 @@ def pwcca(
     (0.53, 0.9)
     """
     check_option(side, "side", SIDES)
-    # the weights are needed: the correlations come from their SVD (one decomposition)
     res, wx, wy = _cca_pair(
-        X, Y, epsilon=epsilon, rtol=rtol, algorithm="auto", dtype=dtype, warn=warn, weights=True
+        X,
+        Y,
+        epsilon=epsilon,
+        rtol=rtol,
+        algorithm="auto",
+        dtype=dtype,
+        warn=warn,
+        directions=DIRECTIONS[side],
     )
-    rho = res.rho
-    if side == "smaller":
-        side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
-    x_alpha = y_alpha = None
-    # <h_i, x_j> = (Xc^H Xc w_i)_j: the co-moment comes with the whitening (Gram or SVD)
-    with wx.ops.lapack_context():
-        if side in ("x", "symmetric"):
-            x_alpha = _side_weights(wx, res.x_weights)
-        if side in ("y", "symmetric"):
-            y_alpha = _side_weights(wy, res.y_weights)
-    if side == "x":
-        alpha = x_alpha
-    elif side == "y":
-        alpha = y_alpha
-    else:
-        assert x_alpha is not None and y_alpha is not None
-        alpha = 0.5 * (x_alpha + y_alpha)
-    # symmetric: the mean of the two weighted means, which is the mean weights' weighted mean
-    value = min(1.0, max(0.0, float(to_numpy((alpha * rho).sum()))))  # rounding can step past 1
+    side, alpha, x_alpha, y_alpha = pair_alphas(res, side)
+    value = min(1.0, max(0.0, float(to_numpy((alpha * res.rho).sum()))))  # rounding can step past 1
     return _extend(res, PWCCAResult, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

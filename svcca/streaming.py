@@ -71,7 +71,7 @@ from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult, _pls_directions
 from ._pwcca import SIDES as _PWCCA_SIDES
-from ._pwcca import PWCCAResult, projection_weights_from_comoment
+from ._pwcca import PWCCAResult, pair_alphas
 from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
@@ -813,18 +813,8 @@ class _Finisher:
         warn: bool,
     ) -> PWCCAResult:  # fmt: skip
         check_option(side, "side", _PWCCA_SIDES)
-        res, Cxx, Cyy = self._cca_pair(a, b, names, epsilon, rtol, warn)
-        ops = self._m.ops
-        if side == "smaller":
-            side = "x" if int(res.x_kept.shape[0]) <= int(res.y_kept.shape[0]) else "y"
-        x_alpha: Any = None
-        y_alpha: Any = None
-        if side != "y":
-            alpha = x_alpha = projection_weights_from_comoment(ops, Cxx, res.x_weights)
-        if side != "x":
-            alpha = y_alpha = projection_weights_from_comoment(ops, Cyy, res.y_weights)
-        if side == "symmetric":
-            alpha = 0.5 * (x_alpha + y_alpha)
+        res, _, _ = self._cca_pair(a, b, names, epsilon, rtol, warn)
+        side, alpha, x_alpha, y_alpha = pair_alphas(res, side)
         value = float((alpha * res.rho).sum())
         return _extend(
             res, PWCCAResult, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value

@@ -261,3 +261,28 @@ def test_torch_svd_falls_back_to_gesvd_when_gesdd_fails(monkeypatch):
     U, s, Vh = ops.svd(a)
     assert torch.allclose((U * s) @ Vh, a) and s.dtype == torch.float64
     assert torch.allclose(ops.svdvals(a), s)
+
+
+def test_svd_left_eigh_against_the_svd(rng):
+    from svcca._backend import svd_left_eigh
+
+    def check(M, k, tol):
+        s, U = svd_left_eigh(M, k)
+        Uref, sref, _ = np.linalg.svd(M)
+        np.testing.assert_allclose(s, sref[:k], rtol=0, atol=tol)
+        np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e-12)
+        # M^T u_i = s_i v_i: the vectors belong to their values
+        np.testing.assert_allclose(np.linalg.norm(M.T @ U, axis=0), s, atol=1e-12)
+        # separated values: the same vectors as the SVD's, up to sign
+        np.testing.assert_allclose(np.abs(np.sum(U * Uref[:, :k], axis=0)), 1.0, atol=1e-8)
+
+    Q1 = np.linalg.qr(rng.standard_normal((200, 200)))[0]
+    Q2 = np.linalg.qr(rng.standard_normal((150, 150)))[0]
+    spread = np.linspace(1.0, 0.01, 150)
+    check((Q1[:, :150] * spread) @ Q2.T, 150, 1e-13)  # more rows: no small values
+    tiny = np.logspace(0, -9, 150)  # values far below the squared route's accuracy
+    check((Q2 * tiny) @ Q1[:, :150].T, 150, 2e-12 * tiny[0])
+    # more rows than columns and a value near zero: it could lean into B's null space
+    assert svd_left_eigh((Q1[:, :150] * tiny) @ Q2.T, 150) is None
+    s, U = svd_left_eigh(np.zeros((130, 140)), 130)
+    assert not s.any() and U.shape == (130, 130)

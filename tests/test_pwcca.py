@@ -178,3 +178,106 @@ def test_one_decomposition_gives_the_correlations_and_the_weights(rng, dtype, mo
     assert res.rho.dtype == ref.rho.dtype
     np.testing.assert_allclose(res.rho, ref.rho, atol=1e-12 if dtype is None else 1e-7)
     np.testing.assert_allclose(res.x_weights, ref.x_weights, atol=1e-9 if dtype is None else 1e-4)
+
+
+# --- the eigendecomposition route for one side's directions (layers of 128+ features) ---
+@pytest.fixture
+def wide_views(rng):
+    """X: 160 neurons mixing 20 shared signals with noise, offsets and unequal scales; Y: 15
+    of the signals at distinct noise levels plus 125 other neurons (140 in all)."""
+    n = 2000
+    latent = rng.standard_normal((n, 20))
+    X = np.hstack([latent, rng.standard_normal((n, 140))]) @ rng.standard_normal((160, 160))
+    X = X * np.logspace(-1, 1, 160) + 3.0
+    noisy = latent[:, :15] + np.linspace(0.05, 2.0, 15) * rng.standard_normal((n, 15))
+    Y = np.hstack([noisy, rng.standard_normal((n, 125))]) @ rng.standard_normal((140, 140)) - 1.0
+    return X, Y
+
+
+def _svd_route(monkeypatch):
+    """Make every side's directions come from the SVD of M (the reference route)."""
+    import svcca._cca as core
+
+    monkeypatch.setattr(core, "svd_left_eigh", lambda M, k: None)
+    monkeypatch.setattr(core._Pairs, "_from_other_side", lambda self, side: None)
+
+
+def _variant(X, Y, case, rng):
+    if case == "dead and dependent neurons":  # constant columns, and the SVD whitening path
+        X = X.copy()
+        X[:, 7] = 2.5
+        X = np.hstack([X, X[:, :3] @ rng.standard_normal((3, 2))])
+    elif case == "wider x":  # M has more rows than columns
+        X = np.hstack([X, rng.standard_normal((X.shape[0], 40))])
+    elif case == "huge scale":  # the columns are rescaled by powers of two
+        X = X * 1e200
+    return X, Y
+
+
+CASES_EIGH = ["plain", "dead and dependent neurons", "wider x", "huge scale"]
+
+
+@pytest.mark.parametrize("side", ["x", "y", "smaller", "symmetric"])
+@pytest.mark.parametrize("case", CASES_EIGH)
+def test_eigh_route_matches_the_svd_route(wide_views, rng, monkeypatch, side, case):
+    X, Y = _variant(*wide_views, case, rng)
+    got = svcca.pwcca(X, Y, side=side)
+    with monkeypatch.context() as m:
+        _svd_route(m)
+        want = svcca.pwcca(X, Y, side=side)
+    assert got.similarity == pytest.approx(want.similarity, abs=1e-10)
+    np.testing.assert_allclose(got.alpha, want.alpha, atol=1e-10)
+    np.testing.assert_allclose(got.rho, want.rho, atol=1e-12)
+    if side == "x" and case != "huge scale":
+        value, alpha, rho = pwcca_oracle(X, Y)
+        assert got.similarity == pytest.approx(value, abs=1e-9)
+        np.testing.assert_allclose(got.alpha, alpha, atol=1e-9)
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 1e-2])
+def test_eigh_route_with_a_ridge_and_in_float32(wide_views, monkeypatch, epsilon):
+    X, Y = wide_views
+    for dtype, tol in ((None, 1e-10), (np.float32, 2e-5)):
+        got = svcca.pwcca(X, Y, epsilon=epsilon, dtype=dtype)
+        with monkeypatch.context() as m:
+            _svd_route(m)
+            want = svcca.pwcca(X, Y, epsilon=epsilon)
+        assert got.similarity == pytest.approx(want.similarity, abs=tol)
+        np.testing.assert_allclose(got.alpha, want.alpha, atol=tol)
+
+
+def test_eigh_route_is_taken_and_the_weights_stay_lazy(wide_views, monkeypatch):
+    import svcca._cca as core
+
+    calls = {"eigh": 0, "svd": 0}
+    eigh, svd = core.svd_left_eigh, core._Pairs.svd
+
+    def count_eigh(M, k):
+        calls["eigh"] += 1
+        return eigh(M, k)
+
+    def count_svd(self):
+        calls["svd"] += 1
+        return svd(self)
+
+    monkeypatch.setattr(core, "svd_left_eigh", count_eigh)
+    monkeypatch.setattr(core._Pairs, "svd", count_svd)
+    res = svcca.pwcca(*wide_views)
+    assert calls == {"eigh": 1, "svd": 0}  # one decomposition gives rho and the weights
+    ref = svcca.cca(*wide_views)
+    np.testing.assert_allclose(res.x_weights, ref.x_weights, atol=1e-9)  # computed on access
+    assert calls["svd"] == 2  # one SVD for each result's weights
+    svcca.pwcca(*wide_views, side="symmetric")  # the second side from the first: no new decomposition
+    assert calls == {"eigh": 2, "svd": 2}
+
+
+@pytest.mark.parametrize("side", ["x", "y", "smaller"])
+def test_grid_of_wide_layers_takes_both_cells_from_one_cca(wide_views, rng, side):
+    X, Y = wide_views
+    layers = {"x": X, "y": Y, "z": np.tanh(Y[:, :130] / 3) + 0.1 * rng.standard_normal((X.shape[0], 130))}
+    grid = svcca.similarity_matrix(layers, measure="pwcca", measure_options={"side": side})
+    names = list(layers)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            want = 1.0 if i == j else svcca.pwcca(layers[a], layers[b], side=side, warn=False).similarity
+            assert grid.values[i, j] == pytest.approx(want, abs=1e-10), (a, b)
