@@ -573,3 +573,58 @@ def test_float32_correlations_through_the_float64_tridiagonal_route(rng):
     eps = float(np.finfo(np.float32).eps)
     assert s.dtype == np.float32
     assert np.all(np.abs(s - s64) <= eps * (s64[0] / 16 + 0.5 * s64))
+
+
+# --- moderately ill-conditioned layers: two Cholesky-QR passes instead of the SVD ---------
+def _ill_conditioned(rng, n=3000, p=90, cond=1e3, offset=3.0):
+    """Centred columns spanning a space with condition number ``cond`` (cond(G) = cond^2)."""
+    Q = np.linalg.qr(rng.standard_normal((p, p)))[0]
+    return rng.standard_normal((n, p)) @ np.diag(np.logspace(0, -np.log10(cond), p)) @ Q + offset
+
+
+@pytest.mark.parametrize("cond", [1e3, 1e4, 3e4])
+def test_two_pass_gram_route_matches_the_oracle_and_the_svd(rng, cond):
+    X = _ill_conditioned(rng, cond=cond)
+    Y = np.hstack([X[:, :20] @ rng.standard_normal((20, 20)), rng.standard_normal((3000, 40))]) - 2.0
+    w = whiten(X)
+    assert w.algorithm == "gram" and w.basis is not None and w.rank == 90  # the two-pass route
+    Z = w.Z()
+    np.testing.assert_allclose(Z.T @ Z, np.eye(90), atol=1e-13)  # orthonormal to rounding
+    res, ref = svcca.cca(X, Y), svcca.cca(X, Y, algorithm="svd")
+    truth = principal_cosines(X, Y)
+    np.testing.assert_allclose(res.rho, truth, atol=1e-12)
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-12)
+    # the weights give unit-variance variates that correlate at rho
+    u, v = res.x_variates, res.y_variates
+    np.testing.assert_allclose(u.std(axis=0, ddof=1), 1.0, atol=1e-10)
+    np.testing.assert_allclose(np.sum(u * v, axis=0) / (len(u) - 1), res.rho, atol=1e-10)
+    # PWCCA's weights come from the whitening's own Gram matrix on this route too
+    pw, pw_ref = svcca.pwcca(X, Y), svcca.pwcca(X, Y, side="x")
+    np.testing.assert_allclose(pw.alpha, pw_ref.alpha, atol=1e-12)
+    Xc = X - X.mean(0)
+    h = res.x_variates / np.linalg.norm(res.x_variates, axis=0)
+    alpha = np.abs(h.T @ Xc).sum(axis=1)
+    np.testing.assert_allclose(pw.alpha, alpha / alpha.sum(), atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("case", "kw"),
+    [("a ridge", {"epsilon": 1e-3}), ("float32 compute", {"dtype": np.float32}),
+     ("a user rtol", {"rtol": 1e-2}), ("forced svd", {"algorithm": "svd"}), ("beyond the limit", {})],
+)  # fmt: skip
+def test_two_pass_gram_route_is_not_taken(rng, case, kw):
+    X = _ill_conditioned(rng, cond=1e6 if case == "beyond the limit" else 1e3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = whiten(X, **kw)
+    assert w.basis is None or w.algorithm == "svd", case
+
+
+def test_two_pass_gram_route_for_float32_activations(rng):
+    # float32 input computed in float64: taken while no direction nears the input's rounding
+    X = _ill_conditioned(rng, cond=1e3).astype(np.float32)
+    Y = rng.standard_normal((3000, 50)).astype(np.float32) + X[:, :50]
+    assert whiten(X).basis is not None
+    res, ref = svcca.cca(X, Y), svcca.cca(X, Y, algorithm="svd")
+    assert res.x_algorithm == "gram" and ref.x_rank == res.x_rank == 90
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-12)
