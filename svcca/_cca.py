@@ -897,7 +897,13 @@ class _LazyWeights:
 
 
 def cca_from_whitened(
-    wx: Whitened, wy: Whitened, *, X: Any = None, Y: Any = None, directions: str | None = None
+    wx: Whitened,
+    wy: Whitened,
+    *,
+    X: Any = None,
+    Y: Any = None,
+    directions: str | None = None,
+    cross: Any = None,
 ) -> CCAResult:
     """CCA between two sides whitened by :func:`whiten` (the reusable second half of :func:`cca`).
 
@@ -913,6 +919,9 @@ def cca_from_whitened(
         decomposition instead of two when they will be asked for, as PWCCA's weights do.
         By default only the singular values are computed, and the canonical weights on
         first access.
+    cross : array of shape (rank_x, rank_y), optional
+        ``M = Z_x^H Z_y`` when it is already known (the streaming accumulators form it from
+        their co-moments); by default it is computed from the whitened sides' data.
 
     Returns
     -------
@@ -924,7 +933,7 @@ def cca_from_whitened(
         )
     ops = wx.ops
     with ops.lapack_context():
-        M = _cross(wx, wy)
+        M = _cross(wx, wy) if cross is None else cross
         k = min(wx.rank, wy.rank)
         pairs = _Pairs(wx, wy, M, k)
         rho = ops.clip01(ops.real(ops.svdvals(M) if directions is None else pairs.rho(directions))[:k])

@@ -62,16 +62,16 @@ from ._cca import (
     _fix_signs,
     _input_eps,
     _no_varying,
-    _Pairs,
     _try_gram,
+    cca_from_whitened,
 )
 from ._grid import SimilarityMatrix
 from ._io import atomic_write
 from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
 from ._pls import PLSResult, _pls_directions
+from ._pwcca import DIRECTIONS, PWCCAResult, pair_alphas
 from ._pwcca import SIDES as _PWCCA_SIDES
-from ._pwcca import PWCCAResult, pair_alphas
 from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
@@ -691,13 +691,6 @@ def _cross_stats(wx: Whitened, wy: Whitened, Cxy: Any) -> Any:
     return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(R))))
 
 
-def _cca_from_cross(wx: Whitened, wy: Whitened, M: Any) -> CCAResult:
-    """:func:`svcca._cca.cca_from_whitened` with the cross-product ``M`` given (no samples)."""
-    ops = wx.ops
-    k = min(wx.rank, wy.rank)
-    return _cca_result(CCAResult, wx, wy, ops.clip01(ops.real(ops.svdvals(M))[:k]), _Pairs(wx, wy, M, k))
-
-
 def _exponent_for(amax: float) -> int:
     """Return the exponent ``e`` to scale a layer by (``2**e``).
 
@@ -763,8 +756,9 @@ class _Finisher:
         )
 
     def _cca_pair(
-        self, a: Hashable, b: Hashable, names: tuple[str, str], epsilon: float, rtol: float | None, warn: bool
-    ) -> tuple[CCAResult, Any, Any]:
+        self, a: Hashable, b: Hashable, names: tuple[str, str], epsilon: float, rtol: float | None,
+        warn: bool, directions: str | None = None,
+    ) -> CCAResult:  # fmt: skip
         self._need("CCA")
         epsilon = check_epsilon(epsilon)
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
@@ -772,7 +766,7 @@ class _Finisher:
         wy = self._whiten(my, Cyy, names[1], epsilon, rtol, self._exp(b))
         if warn:
             warn_sample_size(self._m.n, wx.rank, wy.rank, stacklevel=4)
-        return _cca_from_cross(wx, wy, _cross_stats(wx, wy, Cxy)), Cxx, Cyy
+        return cca_from_whitened(wx, wy, cross=_cross_stats(wx, wy, Cxy), directions=directions)
 
     def _svcca_pair(
         self, a: Hashable, b: Hashable, names: tuple[str, str], keep: Any, epsilon: float, rtol: float | None,
@@ -790,7 +784,7 @@ class _Finisher:
         wy = self._whiten(ops.zeros((ky,), like=my), ops.ct(Vy) @ Cyy @ Vy, names[1], epsilon, rtol)
         if warn:
             warn_sample_size(m.n, wx.rank, wy.rank, stacklevel=4)
-        inner = _cca_from_cross(wx, wy, _cross_stats(wx, wy, ops.ct(Vx) @ Cxy @ Vy))
+        inner = cca_from_whitened(wx, wy, cross=_cross_stats(wx, wy, ops.ct(Vx) @ Cxy @ Vy))
         eps = ops.real_dtype_eps(Cxx)
         x_kept, y_kept = _varying_stats(ops, m.n, mx, Cxx, eps), _varying_stats(ops, m.n, my, Cyy, eps)
         ea, eb = self._exp(a), self._exp(b)  # back to the data's units (exact powers of two)
@@ -813,7 +807,7 @@ class _Finisher:
         warn: bool,
     ) -> PWCCAResult:  # fmt: skip
         check_option(side, "side", _PWCCA_SIDES)
-        res, _, _ = self._cca_pair(a, b, names, epsilon, rtol, warn)
+        res = self._cca_pair(a, b, names, epsilon, rtol, warn, directions=DIRECTIONS[side])
         side, alpha, x_alpha, y_alpha = pair_alphas(res, side)
         value = float((alpha * res.rho).sum())
         return _extend(
@@ -1199,7 +1193,7 @@ class MultiLayerAccumulator(_Finisher):
             a, b = rows[i], cols[j]
             if which == "cca":
                 wa, wb = whitened(a), whitened(b)
-                values[i, j] = _cca_from_cross(wa, wb, _cross_stats(wa, wb, m.block(a, b))).mean
+                values[i, j] = cca_from_whitened(wa, wb, cross=_cross_stats(wa, wb, m.block(a, b))).mean
             elif which == "svcca":
                 sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
@@ -1364,7 +1358,7 @@ class PairAccumulator(MultiLayerAccumulator):
         ValueError
             Fewer than 2 samples seen, or a side with no varying feature.
         """
-        return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)[0]
+        return self._cca_pair("X", "Y", self._labels, epsilon, rtol, warn)
 
     def svcca(
         self,
