@@ -13,6 +13,7 @@ from conftest import TOL32, TOL64
 from svcca.experiments import run_or_load
 from svcca.experiments.seed_pair import (
     METHODS,
+    Reconstruction,
     SeedPairConfig,
     direction_weights,
     fit_projection,
@@ -187,6 +188,26 @@ def test_rank_k_projection_is_idempotent_and_keeps_its_scores(correlated_layer, 
     np.testing.assert_allclose(Xc @ P @ P, Xc @ P, atol=1e-8)
     # the k scores the projection was built from pass through unchanged
     np.testing.assert_allclose(Xc @ P @ W[:, :2], Xc @ W[:, :2], atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(400, 12), (10, 12)])
+def test_reconstruction_solves_the_full_least_squares_problem(rng, shape):
+    # the p x k problem on R (Xc = Q R) against numpy's lstsq on the n x k scores, with a
+    # dead neuron, a duplicated one, more directions than the rank, and n < p
+    n, p = shape
+    X = rng.standard_normal((n, p)) @ rng.standard_normal((p, p)) + 5.0
+    X[:, 3] = 2.0
+    X[:, 7] = X[:, 1]
+    W = rng.standard_normal((p, p))
+    rec = Reconstruction(X)
+    for k in (1, 5, p):
+        Xc = X - X.mean(0)
+        B = np.linalg.lstsq(Xc @ W[:, :k], Xc, rcond=None)[0]
+        mean, P = rec.fit(W, k)
+        np.testing.assert_allclose(mean, X.mean(0), rtol=0, atol=1e-12)
+        # the fitted reconstructions agree (P itself is not unique where the scores are dependent)
+        np.testing.assert_allclose(Xc @ P, Xc @ W[:, :k] @ B, atol=1e-9)
+        np.testing.assert_allclose(fit_projection(X, W, k)[1], P, atol=1e-12)
 
 
 def test_neuron_families_select_live_neurons(correlated_layer):

@@ -326,7 +326,7 @@ def _compression(
 
     from ..nn import evaluate, record, train
     from ..nn.models import MLP
-    from .seed_pair import direction_weights, fit_projection, projected_accuracy
+    from .seed_pair import Reconstruction, direction_weights, projected_accuracy
 
     net = MLP(64, hidden=(128,), seed=s)
     train(net, digits.train, epochs=cfg.compression_epochs, seed=s, progress=False, eval_train=False)
@@ -339,11 +339,12 @@ def _compression(
         "random": direction_weights("random", H, rng=s),
     }
     acc = np.full((len(COMPRESSION_METHODS), len(cfg.ks)), np.nan)
+    rec = Reconstruction(H)
     for i, name in enumerate(COMPRESSION_METHODS):
         W = directions[name]
         for j, k in enumerate(cfg.ks):
             if k <= W.shape[1]:
-                acc[i, j] = projected_accuracy(net, "fc1", *fit_projection(H, W, k), digits.test)
+                acc[i, j] = projected_accuracy(net, "fc1", *rec.fit(W, k), digits.test)
     return net, {
         "compression_full": np.array(full),
         "compression_accuracy": acc,

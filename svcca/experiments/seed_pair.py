@@ -66,6 +66,7 @@ __all__ = [
     "SeedPairData",
     "direction_weights",
     "fit_projection",
+    "Reconstruction",
     "projected_accuracy",
     "unpack",
 ]
@@ -376,14 +377,50 @@ def fit_projection(X: np.ndarray, W: np.ndarray, k: int) -> tuple[np.ndarray, np
     >>> round(float(np.trace(P)), 6), bool(np.allclose(P @ P, P))
     (2.0, True)
     """
-    X = np.asarray(X, dtype=np.float64)
-    W = np.asarray(W, dtype=np.float64)
-    k = max(1, min(int(k), W.shape[1]))
-    mean = X.mean(0)
-    Xc = X - mean
-    H = Xc @ W[:, :k]
-    B = np.linalg.lstsq(H, Xc, rcond=None)[0]
-    return mean, W[:, :k] @ B
+    return Reconstruction(X).fit(W, k)
+
+
+class Reconstruction:
+    """One layer on the fitting data, factored once for :func:`fit_projection` with many ``W`` and ``k``.
+
+    With ``Xc = Q R`` (a QR factorisation of the centred layer) and scores ``H = Xc W_k =
+    Q (R W_k)``, the least-squares problem ``min ||Xc - H B||`` is ``min ||R - (R W_k) B||``:
+    a ``p x k`` problem instead of an ``n x k`` one, with the same singular values (``Q``
+    has orthonormal columns), so the same rank decisions (``rcond = eps max(n, k)``, numpy's
+    default for the full problem).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        The layer on the fitting data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from svcca.experiments.seed_pair import Reconstruction, direction_weights
+    >>> X = np.random.default_rng(0).standard_normal((300, 4))
+    >>> rec = Reconstruction(X)
+    >>> mean, P = rec.fit(direction_weights("pca", X), 2)
+    >>> Xc = X - mean
+    >>> H = Xc @ direction_weights("pca", X)[:, :2]
+    >>> B = np.linalg.lstsq(H, Xc, rcond=None)[0]        # the full problem
+    >>> bool(np.allclose(P, direction_weights("pca", X)[:, :2] @ B))
+    True
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        X = np.asarray(X, dtype=np.float64)
+        self.n_samples = int(X.shape[0])
+        self.mean = X.mean(0)
+        self.R = np.linalg.qr(X - self.mean, mode="r")
+
+    def fit(self, W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(mean, P)`` of :func:`fit_projection` for directions ``W`` and ``k`` of them."""
+        W = np.asarray(W, dtype=np.float64)
+        k = max(1, min(int(k), W.shape[1]))
+        rcond = float(np.finfo(np.float64).eps) * max(self.n_samples, k)
+        B = np.linalg.lstsq(self.R @ W[:, :k], self.R, rcond=rcond)[0]
+        return self.mean, W[:, :k] @ B
 
 
 def projected_accuracy(
@@ -444,12 +481,13 @@ def _intrinsic_dimensionality(
             partner = seeds[(si + 1) % len(seeds)]
             X = fit[s][layer].astype(np.float64)
             Y = fit[partner][layer].astype(np.float64)
+            rec = Reconstruction(X)
             for mi, method in enumerate(cfg.methods):
                 rng = np.random.default_rng([cfg.seed, li, si])
                 W = direction_weights(method, X, Y, keep=cfg.keep, rng=rng)
                 dims[li, mi, si] = W.shape[1]
                 for ki, k in enumerate(cfg.ks):
-                    mean, P = fit_projection(X, W, k)
+                    mean, P = rec.fit(W, k)
                     acc[li, mi, ki, si] = projected_accuracy(nets[s], layer, mean, P, test, device=cfg.device)
     return {
         "id_layers": np.array(proj),
