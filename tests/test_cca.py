@@ -628,3 +628,23 @@ def test_two_pass_gram_route_for_float32_activations(rng):
     res, ref = svcca.cca(X, Y), svcca.cca(X, Y, algorithm="svd")
     assert res.x_algorithm == "gram" and ref.x_rank == res.x_rank == 90
     np.testing.assert_allclose(res.rho, ref.rho, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_dead", [3, 30])  # a few all-zero columns stay in the data; many are copied out
+def test_dead_columns_on_the_gram_route(rng, n_dead):
+    n, p = 800, 40
+    X = rng.standard_normal((n, p)) @ rng.standard_normal((p, p)) + 1.0
+    X[:, rng.choice(p, n_dead, replace=False)] = 0.0
+    Y = np.hstack([X[:, :25] @ rng.standard_normal((25, 20)), rng.standard_normal((n, 10))]) + 2.0
+    w = whiten(X)
+    assert w.algorithm == "gram" and w.rank == p - n_dead
+    assert (w.data_cols is not None) == (n_dead == 3)
+    np.testing.assert_allclose(w.Z().T @ w.Z(), np.eye(p - n_dead), atol=1e-12)
+    res = svcca.cca(X, Y)
+    np.testing.assert_allclose(res.rho, principal_cosines(X, Y), atol=1e-12)
+    np.testing.assert_allclose(res.rho, svcca.cca(Y, X).rho, atol=1e-12)  # the dead side second
+    assert np.all(res.x_weights[res.x_dropped] == 0)
+    np.testing.assert_allclose(res.x_variates.T @ res.y_variates / (n - 1), np.diag(res.rho), atol=1e-10)
+    # against a side on the SVD path (its basis meets the data of this one)
+    Z = np.hstack([Y, Y[:, :3]])
+    np.testing.assert_allclose(svcca.cca(X, Z).rho, principal_cosines(X, Z), atol=1e-12)
