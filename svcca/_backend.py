@@ -671,7 +671,7 @@ def svd_left_eigh(M: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None
     cut = max(r, c) * eps * s[0] / (2.0 * _TRIDIAGONAL_TOL)
     small = int(np.sum(s < cut))
     if small:
-        P, sv, Qh = np.linalg.svd(M.T @ U[:, k - small :], full_matrices=False)
+        _, sv, Qh = np.linalg.svd(M.T @ U[:, k - small :], full_matrices=False)
         s[k - small :] = sv
         U[:, k - small :] = U[:, k - small :] @ Qh.T
     return s, U

@@ -46,7 +46,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -325,13 +325,24 @@ def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
     return bool((spread & (var + m2 > 0.25 * limit * var)).any())
 
 
+class _Rejected(NamedTuple):
+    """Why :func:`_try_gram` refused a Gram matrix.
+
+    The estimated condition number, and the Cholesky factor it computed (None when ``Gs``
+    was not positive definite), for the two-pass route.
+    """
+
+    kappa: float
+    chol: Any
+
+
 def _try_gram(
     ops: Any, Gs: Any, qmax: float, epsilon: float, forced: bool, rtol: float, noise: float
-) -> dict[str, Any] | float:
+) -> dict[str, Any] | _Rejected:
     """Whiten through the scaled Gram matrix ``Gs``.
 
-    Returns a dict on success, else the estimated condition number (so the caller knows
-    whether centring first would help).
+    Returns a dict on success, else a :class:`_Rejected` with the estimated condition
+    number (so the caller knows whether centring first, or a second pass, would help).
     """
     limit = _GRAM_LIMIT[8 if ops.real_dtype_eps(Gs) < 1e-10 else 4]
     if forced:
@@ -348,11 +359,11 @@ def _try_gram(
         return {"_W": V / ops.sqrt(lam + epsilon), "_singular_values": s, "rank": int(s.shape[0])}
     L, ok = ops.cholesky(Gs)
     if not ok:
-        return math.inf
+        return _Rejected(math.inf, None)
     rc = ops.rcond_chol(L, Gs)
     kappa = 1.0 / rc if rc > 0 else math.inf
     if qmax * kappa > limit:
-        return kappa
+        return _Rejected(kappa, L)
     if epsilon > 0:
         L, _ = ops.cholesky(Gs + epsilon * ops.eye(int(Gs.shape[0]), like=Gs))
     return {"chol": L, "rank": int(Gs.shape[0])}
@@ -527,7 +538,7 @@ def _whiten(
                 fields = {"data": data, "offset": offset, "data_cols": data_cols, "gram": Gs, **res}
                 return done(kept, scale, fields, "gram")
             # rejected only because centring after the product cost accuracy, or for two passes
-            retry_gram = res <= (_QR2_LIMIT if two_pass else limit)
+            retry_gram = res.kappa <= (_QR2_LIMIT if two_pass else limit)
         del G
 
     # --- centre explicitly (one centred copy). With fewer features than samples the Gram
@@ -644,12 +655,13 @@ _QR2_LIMIT = 1e10
 
 
 def _cholesky_qr2(
-    ops: Any, Xc: Any, G: Any, norms: Any, kappa: float, cut: tuple[float, float]
+    ops: Any, Xc: Any, G: Any, norms: Any, first: _Rejected, cut: tuple[float, float]
 ) -> dict[str, Any] | None:
     """Whiten the centred data ``Xc`` by two Cholesky-QR passes (CholeskyQR2).
 
-    ``G`` is the correlation matrix of ``Xc`` (columns scaled by ``norms``) and ``kappa``
-    LAPACK's estimate of its 1-norm condition number. The first pass ``Q1 = Xs L1^{-H}``
+    ``G`` is the correlation matrix of ``Xc`` (columns scaled by ``norms``); ``first`` is
+    the one-pass route's refusal, with LAPACK's estimate ``kappa`` of the 1-norm condition
+    number of ``G`` and its Cholesky factor ``L1``. The first pass ``Q1 = Xs L1^{-H}``
     (``G = L1 L1^H``) is orthonormal only to about ``eps * kappa``; the Gram matrix of ``Q1``
     is then within that of the identity, and a second pass makes the basis orthonormal to
     rounding (Fukaya, Nakatsukasa, Yanagisawa and Yamamoto 2014), at the cost of two
@@ -663,11 +675,9 @@ def _cholesky_qr2(
     """
     p = int(G.shape[0])
     rtol, floor = cut
+    kappa, L1 = first
     s_min = 1.0 / math.sqrt(10.0 * kappa)
-    if not (kappa <= _QR2_LIMIT and s_min > 2.0 * max(rtol * math.sqrt(p), floor)):
-        return None
-    L1, ok = ops.cholesky(G)
-    if not ok:
+    if L1 is None or not (kappa <= _QR2_LIMIT and s_min > 2.0 * max(rtol * math.sqrt(p), floor)):
         return None
     W1 = ops.ct(ops.solve_tril(L1, ops.eye(p, like=G)))  # L1^{-H}: Xs W1 = Xc (W1 / norms)
     Q1 = Xc @ (W1 / norms[:, None])
@@ -832,7 +842,7 @@ class _Pairs:
         """
         if side not in self._sides:
             M = self.M
-            got = self._from_other_side(side)
+            got = None if self._svd is not None else self._from_other_side(side)
             large_real = not is_torch(M) and M.dtype.kind == "f" and min(M.shape) >= _TRIDIAGONAL_MIN
             if got is None and self._svd is None and large_real:
                 M64 = M.astype(np.float64, copy=False)
@@ -950,6 +960,12 @@ def cca_from_whitened(
     if wx.n_samples != wy.n_samples:
         raise ValueError(
             f"X and Y must have the same number of samples; got {wx.n_samples} and {wy.n_samples}"
+        )
+    if directions is not None:
+        check_option(directions, "directions", ("x", "y", "smaller"))
+    if cross is not None and tuple(int(d) for d in cross.shape) != (wx.rank, wy.rank):
+        raise ValueError(
+            f"cross must have shape (x rank, y rank) = ({wx.rank}, {wy.rank}); got {shape_of(cross)}"
         )
     ops = wx.ops
     with ops.lapack_context():

@@ -62,6 +62,7 @@ from ._cca import (
     _fix_signs,
     _input_eps,
     _no_varying,
+    _svd_cutoff,
     _try_gram,
     cca_from_whitened,
 )
@@ -664,10 +665,9 @@ def _whiten_stats(
     if n_kept == 0:
         _no_varying(name, p, n)
     if rtol is None:
-        rtol = max(n, p) * eps64
-        if input_eps > eps64:  # the input's rounding as a floor, as svcca.cca's SVD path
-            ratio = ops.max(ops.abs(mean[kept]) * math.sqrt(n) / norms[kept])
-            rtol = max(rtol, 2.0 * input_eps * (1.0 + ratio) * (1.0 + math.sqrt(n_kept / n)))
+        # the input's rounding as a floor, as svcca.cca's SVD path
+        _, floor = _svd_cutoff(ops, mean, kept, norms[kept], n, p, eps64, input_eps, None, 0.0)
+        rtol = max(max(n, p) * eps64, floor)
     scale = norms[kept]
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca

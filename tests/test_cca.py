@@ -648,3 +648,15 @@ def test_dead_columns_on_the_gram_route(rng, n_dead):
     # against a side on the SVD path (its basis meets the data of this one)
     Z = np.hstack([Y, Y[:, :3]])
     np.testing.assert_allclose(svcca.cca(X, Z).rho, principal_cosines(X, Z), atol=1e-12)
+
+
+def test_cca_from_whitened_refuses_bad_directions_and_cross_products(rng):
+    X, Y = rng.standard_normal((100, 5)), rng.standard_normal((100, 4))
+    wx, wy = whiten(X), whiten(Y)
+    with pytest.raises(ValueError, match="directions must be one of 'x', 'y', 'smaller'; got 'z'"):
+        cca_from_whitened(wx, wy, directions="z")
+    shape = r"cross must have shape \(x rank, y rank\) = \(5, 4\); got \(4, 5\)"
+    with pytest.raises(ValueError, match=shape):
+        cca_from_whitened(wx, wy, cross=np.zeros((4, 5)))
+    M = wx.Z().T @ wy.Z()
+    np.testing.assert_allclose(cca_from_whitened(wx, wy, cross=M).rho, svcca.cca(X, Y).rho, atol=TOL64)
