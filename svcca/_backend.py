@@ -631,7 +631,9 @@ def svdvals_tridiagonal(M: np.ndarray, tol: float = _TRIDIAGONAL_TOL) -> np.ndar
         return None
     Z = np.asfortranarray(z[:, :k])
     if n > 1:  # B = Q T Q^T with Q = H(1)...H(n-1), reflectors below the subdiagonal of c
-        cq, _, info = lapack.dormqr("L", "N", c[1:, : n - 1], tau, Z[1:], lwork=max(1, 64 * k))
+        # the blocked code needs room for its block reflector too (64 x 65 beside 64 k);
+        # with less, LAPACK falls back to one reflector at a time (4x slower at n = 500)
+        cq, _, info = lapack.dormqr("L", "N", c[1:, : n - 1], tau, Z[1:], lwork=64 * k + 65 * 64)
         if info != 0:
             return None
         Z[1:] = cq
