@@ -313,6 +313,10 @@ class NumpyOps:
     def clip01(self, a: np.ndarray) -> np.ndarray:
         return np.clip(a, 0.0, 1.0)
 
+    def at_least(self, a: np.ndarray, lo: float) -> np.ndarray:
+        """Elementwise ``max(a, lo)``."""
+        return np.maximum(a, lo)
+
     def all_finite(self, a: np.ndarray) -> bool:
         return bool(np.isfinite(a).all())
 
@@ -520,6 +524,9 @@ class TorchOps(NumpyOps):
 
     def clip01(self, a: Any) -> Any:
         return self.torch.clamp(a, 0.0, 1.0)
+
+    def at_least(self, a: Any, lo: float) -> Any:
+        return self.torch.clamp(a, min=lo)
 
     def all_finite(self, a: Any) -> bool:
         return bool(self.torch.isfinite(a).all())

@@ -337,12 +337,16 @@ class _Rejected(NamedTuple):
 
 
 def _try_gram(
-    ops: Any, Gs: Any, qmax: float, epsilon: float, forced: bool, rtol: float, noise: float
-) -> dict[str, Any] | _Rejected:
+    ops: Any, Gs: Any, qmax: float, epsilon: float, forced: bool, rtol: float, noise: float,
+    floors: Any = None,
+) -> dict[str, Any] | _Rejected:  # fmt: skip
     """Whiten through the scaled Gram matrix ``Gs``.
 
     Returns a dict on success, else a :class:`_Rejected` with the estimated condition
     number (so the caller knows whether centring first, or a second pass, would help).
+    ``floors`` (forced only): each feature's noise level on its unit-norm scale; a
+    direction ``v`` is kept only where its singular value exceeds ``||floors * v||``, the
+    noise of the features it is made of.
     """
     limit = _GRAM_LIMIT[8 if ops.real_dtype_eps(Gs) < 1e-10 else 4]
     if forced:
@@ -352,7 +356,10 @@ def _try_gram(
         lam_max = ops.max(lam)
         # an eigenvalue of G is known to about noise * lam_max: keeping lam_i above
         # sqrt(noise) * lam_max makes Z orthonormal to about sqrt(noise)
-        idx = ops.nonzero(lam > max(rtol * rtol, math.sqrt(noise * qmax)) * lam_max)
+        resolved = lam > max(rtol * rtol, math.sqrt(noise * qmax)) * lam_max
+        if floors is not None:
+            resolved = resolved & (lam > ops.sum(ops.abs(V * floors[:, None]) ** 2, axis=0))
+        idx = ops.nonzero(resolved)
         idx = idx.flip(0) if is_torch(idx) else idx[::-1]
         lam, V = lam[idx], V[:, idx]
         s = ops.sqrt(lam)
@@ -387,9 +394,9 @@ def whiten(
         Ridge added to the diagonal of the correlation matrix (dimensionless).
     rtol : float, optional
         Relative rank tolerance on singular values of the unit-norm data; default
-        ``max(n_samples, n_features) * eps * max(1, |mean| / std)`` with ``eps`` of the
-        input's precision and the largest ratio over the features (centring leaves
-        rounding of about ``eps * |mean|`` in each entry).
+        ``max(n_samples, n_features) * eps`` with ``eps`` of the input's precision, on the
+        data with each feature also weighed by its rounding (centring leaves about
+        ``eps * |mean|`` in each entry; see :func:`svcca.cca`).
     algorithm : {"auto", "gram", "svd"}
         ``"auto"`` takes the Gram path when it is accurate and the SVD path otherwise;
         ``"gram"`` forces an eigendecomposition of the Gram matrix, keeping only the
@@ -582,7 +589,7 @@ def _whiten(
         if isinstance(res, dict):
             return done(kept, norms, {"data": Xc, "offset": offset, "gram": G, **res}, "gram")
         if two_pass:
-            cut = _svd_cutoff(ops, mean, kept, norms, n, p, eps, eps_in, user_rtol, rtol)
+            cut = _svd_cutoff(ops, mean, kept, norms, n, p, eps, eps_in, user_rtol, rtol)[:2]
             refined = _cholesky_qr2(ops, Xc, G, norms, res, cut)
             if refined is not None:
                 return done(kept, norms, refined, "gram")
@@ -591,7 +598,11 @@ def _whiten(
     if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
         Xc = Xc - ops.mean0(Xc)
         norms = ops.colnorm(Xc)
-    rtol, floor = _svd_cutoff(ops, mean, kept, norms, n, p, eps, eps_in, user_rtol, rtol)
+    rtol, floor, weights = _svd_cutoff(
+        ops, mean, kept, norms, n, p, eps, eps_in, user_rtol, rtol, epsilon == 0
+    )
+    if weights is not None:  # the rounding of every feature at one level (see _svd_cutoff)
+        norms = norms * weights
     Xc /= norms
     U, s, Vh = ops.svd(Xc)
     r = int((s > max(rtol * ops.max(s), floor)).sum())
@@ -621,27 +632,51 @@ def _whiten(
 
 def _svd_cutoff(
     ops: Any, mean: Any, kept: Any, norms: Any, n: int, p: int, eps: float, eps_in: float,
-    user_rtol: float | None, rtol: float,
-) -> tuple[float, float]:  # fmt: skip
-    """Return ``(rtol, floor)``: the SVD path keeps the directions with ``s > max(rtol s_max, floor)``.
+    user_rtol: float | None, rtol: float, weigh: bool = False,
+) -> tuple[float, float, Any]:  # fmt: skip
+    """Return ``(rtol, floor, weights)`` for the SVD path's rank.
 
-    ``s`` are the singular values of the centred data with unit-norm columns (``norms``
-    over the ``kept`` features); ``floor`` is 0 unless the input is coarser than the compute
-    precision. A ``user_rtol`` is kept as given (``rtol`` is then that value).
+    The path keeps the directions with ``s > max(rtol s_max, floor)``, ``s`` the singular
+    values of the centred data of the ``kept`` features, each divided by its norm (``norms``)
+    and, where ``weights`` is not None, by its weight too. ``floor`` is 0 unless the input is
+    coarser than the compute precision. A ``user_rtol`` is kept as given (``rtol`` is then
+    that value, and there are no weights).
+
+    Centring leaves rounding of about ``eps |mean_j|`` in each entry of feature ``j``, and
+    input coarser than the compute precision carries its own rounding, ``eps_in |x|``:
+    relative to the feature's spread, noise of about ``eps (1 + r_j)`` with
+    ``r_j = |mean_j| / std_j``. Without weights the largest ``r_j`` sets the cut-off for
+    every direction, so one nearly constant feature with a large offset (float32
+    ``100 +- 1e-3``) drops the weak directions of all the others. With ``weigh`` and some
+    ``r_j > 1``, each feature is also divided by ``w_j = max(1, r_j) / min_k max(1, r_k)``:
+    its rounding is then at one level for all, the cut-off is set by that level, and a
+    feature lost in its own rounding falls below it alone. With every ``r_j <= 1`` the
+    weights are None and the cut-off is the unweighted one, to the last bit.
     """
     if user_rtol is not None:
-        return rtol, 0.0
+        return rtol, 0.0, None
     n_kept = int(kept.shape[0])
-    # centring leaves rounding of about eps * |mean| in every entry: relative to a
-    # column's spread that is eps * |mean| / std, which the rank tolerance must exceed
-    mean_kept = ops.abs(mean[kept]) if n_kept < p else ops.abs(mean)
-    ratio = float(ops.max(mean_kept * math.sqrt(n) / norms))
+    ratio = _offset_ratio(ops, mean, kept, norms, n, p)
+    largest = ops.max(ratio)
+    weights = None
+    if weigh and largest > 1.0:
+        lift = ops.at_least(ratio, 1.0)
+        weights = lift / ops.min(lift)
+        centring, rounding = ops.min(lift), ops.max((1.0 + ratio) / weights)
+    else:
+        centring, rounding = max(1.0, largest), 1.0 + largest
     floor = 0.0
     if eps_in > eps:
         # input rounding of eps_in * |x| per entry: on unit-norm columns a noise matrix
         # of norm about eps_in (1 + ratio) (1 + sqrt(p / n)) / sqrt(12), floored at 7x that
-        floor = 2.0 * eps_in * (1.0 + ratio) * (1.0 + math.sqrt(n_kept / n))
-    return max(n, p) * eps * max(1.0, ratio), floor
+        floor = 2.0 * eps_in * rounding * (1.0 + math.sqrt(n_kept / n))
+    return max(n, p) * eps * centring, floor, weights
+
+
+def _offset_ratio(ops: Any, mean: Any, kept: Any, norms: Any, n: int, p: int) -> Any:
+    """``|mean_j| / std_j`` of the ``kept`` features (``norms``: their centred norms)."""
+    mean_kept = ops.abs(mean[kept]) if int(kept.shape[0]) < p else ops.abs(mean)
+    return mean_kept * math.sqrt(n) / norms
 
 
 # The Gram route keeps a layer's all-zero (dead) columns in its data, and drops their rows of
@@ -1223,11 +1258,15 @@ def cca(
         of each feature's variance. 0 gives exact CCA.
     rtol : float, optional
         Relative rank tolerance: whitened directions with singular value
-        ``s_i <= rtol * s_max`` of the unit-norm data are dropped. Default
-        ``max(n_samples, n_features) * eps * max(1, |mean| / std)``, with ``eps`` of the
-        input's precision (float32 data carry float32 rounding even when computed in
-        float64) and the largest mean-to-spread ratio of the features (centring leaves
-        rounding of about ``eps * |mean|`` in each entry).
+        ``s_i <= rtol * s_max`` of the unit-norm data are dropped (and the data's own
+        rounding is not weighed). Default ``max(n_samples, n_features) * eps``, with ``eps``
+        of the input's precision (float32 data carry float32 rounding even when computed
+        in float64), on the data with each feature weighed by its rounding: centring leaves
+        about ``eps * |mean|`` in each entry, so a feature whose mean is ``r`` times its
+        spread is divided by ``max(1, r)`` (relative to the least offset feature) before
+        the rank is taken, and one nearly constant feature far from zero does not cost the
+        other features their weak directions. ``epsilon > 0`` takes the unweighed data,
+        with the tolerance times the largest ``max(1, r)``.
     algorithm : {"auto", "gram", "svd"}, default "auto"
         ``"auto"`` whitens through the Gram matrix when it is well conditioned (fast: the
         three products ``X^T X``, ``Y^T Y``, ``X^T Y`` dominate) and through a thin SVD of

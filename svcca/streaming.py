@@ -62,7 +62,7 @@ from ._cca import (
     _fix_signs,
     _input_eps,
     _no_varying,
-    _svd_cutoff,
+    _offset_ratio,
     _try_gram,
     cca_from_whitened,
 )
@@ -664,15 +664,27 @@ def _whiten_stats(
     n_kept = int(kept.shape[0])
     if n_kept == 0:
         _no_varying(name, p, n)
-    if rtol is None:
-        # the input's rounding as a floor, as svcca.cca's SVD path
-        _, floor = _svd_cutoff(ops, mean, kept, norms[kept], n, p, eps64, input_eps, None, 0.0)
-        rtol = max(max(n, p) * eps64, floor)
     scale = norms[kept]
+    floors = None
+    if rtol is None:
+        rtol = max(n, p) * eps64
+        if input_eps > eps64:  # the input's rounding, feature by feature, as svcca.cca's SVD path
+            growth = 1.0 + math.sqrt(n_kept / n)
+            floors = 2.0 * input_eps * (1.0 + _offset_ratio(ops, mean, kept, scale, n, p)) * growth
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
-    if not isinstance(fields, dict):
-        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise)  # as svcca.cca(algorithm="gram")
+    if not isinstance(fields, dict):  # as svcca.cca(algorithm="gram"), with the input's rounding
+        if floors is not None:
+            # a feature whose own rounding reaches its spread (float32 1000 +- 1e-5) carries no
+            # direction: it is dropped as constant, so that it does not mix its rounding into
+            # the floor of every direction it leans on by chance
+            real = ops.nonzero(floors < 1.0)
+            if int(real.shape[0]) == 0:
+                _no_varying(name, p, n)
+            if int(real.shape[0]) < n_kept:
+                kept, scale, floors, Gs = kept[real], scale[real], floors[real], Gs[real][:, real]
+                n_kept = int(kept.shape[0])
+        fields = _try_gram(ops, Gs, 1.0, epsilon, True, rtol, noise, floors)
     assert isinstance(fields, dict)
     colscale = None
     if exp:  # statistics of the data times 2**exp: means and weights back in the data's units

@@ -157,3 +157,16 @@ class PickleTrap:
 def raises_exact(message: str, exc: type[Exception] = ValueError):
     """``pytest.raises`` for an error whose message contains ``message`` literally (no regex)."""
     return pytest.raises(exc, match=re.escape(message))
+
+
+def offset_feature_layers(offset: float, spread: float, seed: int = 1) -> tuple[np.ndarray, ...]:
+    """float32 layers whose X takes the SVD path (a duplicated neuron) and holds one nearly
+    constant neuron, ``offset +- spread``, beside 58 neurons with weak directions."""
+    rng = np.random.default_rng(seed)
+    n, p = 3000, 60
+    latent = rng.standard_normal((n, 20))
+    X = latent @ rng.standard_normal((20, p)) + 0.05 * rng.standard_normal((n, p))
+    X[:, 1] = X[:, 0]
+    X[:, 2] = offset + spread * rng.standard_normal(n)
+    Y = latent @ rng.standard_normal((20, 40)) + 0.5 * rng.standard_normal((n, 40))
+    return X.astype(np.float32), Y.astype(np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import svcca
-from conftest import TOL32, TOL64, make_shared_latent_views, principal_cosines
+from conftest import TOL32, TOL64, make_shared_latent_views, offset_feature_layers, principal_cosines
 from svcca._cca import cca_from_whitened, whiten
 
 # (n, p, q, rank_x, rank_y): tall, square-ish, wide (n <= p) and rank-deficient
@@ -368,8 +368,8 @@ def test_whitened_basis_is_orthonormal_and_spans_the_data(shared_latent_views, m
     np.testing.assert_allclose(Z @ (Z.T @ Xc), Xc, atol=1e-8)
     np.testing.assert_allclose(Z, ((X - X.mean(0)) / w.scale) @ w.W, atol=1e-9)
     np.testing.assert_allclose(
-        w.singular_values, np.linalg.svd(Xc / np.linalg.norm(Xc, axis=0), compute_uv=False), atol=1e-9
-    )
+        w.singular_values, np.linalg.svd(Xc / w.scale, compute_uv=False), atol=1e-9
+    )  # of the rescaled data (the SVD path also weighs each feature by its rounding)
 
 
 def test_summaries(shared_latent_views):
@@ -495,6 +495,37 @@ def test_float32_with_large_offsets_centres_before_the_product(rng):
     assert (res.x_algorithm, res.y_algorithm) == ("gram", "gram") and res.rho.dtype == np.float32
     ref = svcca.cca(X32.astype(np.float64), Y32.astype(np.float64))
     np.testing.assert_allclose(res.rho, ref.rho, atol=1e-4)
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "svd", "gram"])
+def test_float32_offset_feature_leaves_the_other_directions_alone(algorithm):
+    # 100 +- 1e-3 in float32 (|mean| / std = 1e5) is coarse but real. Its rounding used to set
+    # the rank cut-off of every direction: 19 of 59 were dropped without a word, and the mean
+    # canonical correlation read 0.95 for 0.55
+    X, Y = offset_feature_layers(100.0, 1e-3)
+    res = svcca.cca(X, Y, algorithm=algorithm)
+    assert res.x_rank == 59 and res.x_algorithm == ("gram" if algorithm == "gram" else "svd")
+    np.testing.assert_allclose(res.rho, principal_cosines(X.astype(float), Y.astype(float)), atol=1e-9)
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "svd"])
+def test_float32_feature_lost_in_its_own_rounding_goes_alone(algorithm):
+    # 1000 +- 1e-5 in float32 takes 3 values a float32 step (6e-5) apart: its direction is
+    # rounding and is dropped; every other direction stays
+    X, Y = offset_feature_layers(1000.0, 1e-5)
+    res = svcca.cca(X, Y, algorithm=algorithm)
+    assert res.x_rank == 58
+    ref = principal_cosines(np.delete(X, 2, axis=1).astype(float), Y.astype(float))
+    np.testing.assert_allclose(res.rho, ref, atol=1e-9)
+
+
+def test_float32_offset_features_on_torch_as_on_numpy():
+    torch = pytest.importorskip("torch")
+    for offset, spread in [(100.0, 1e-3), (1000.0, 1e-5)]:
+        X, Y = offset_feature_layers(offset, spread)
+        res, ref = svcca.cca(torch.from_numpy(X), torch.from_numpy(Y)), svcca.cca(X, Y)
+        assert res.x_rank == ref.x_rank
+        np.testing.assert_allclose(res.rho.double().numpy(), ref.rho, atol=1e-9)
 
 
 def test_narrower_compute_dtype_refuses_to_round_the_spread_away(rng):

@@ -10,7 +10,7 @@ import pytest
 import scipy.linalg
 
 import svcca
-from conftest import TOL64, make_shared_latent_views
+from conftest import TOL64, make_shared_latent_views, offset_feature_layers
 from svcca._grid import similarity_matrix
 from svcca.streaming import MultiLayerAccumulator, PairAccumulator
 
@@ -192,6 +192,17 @@ def test_float32_batches_match_the_batch_computation(shared_latent_views, rng):
     X, Y = (a.astype(np.float32) for a in shared_latent_views)
     res = stream(X, Y, random_cuts(rng, len(X), 4)).cca()
     np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("offset, spread, rank", [(100.0, 1e-3, 59), (1000.0, 1e-5, 58)])
+def test_float32_offset_feature_streams_as_the_batch(rng, offset, spread, rank):
+    # the input's rounding feature by feature, as the batch SVD path: a coarse offset feature
+    # costs no other direction, one lost in its own rounding goes alone
+    X, Y = offset_feature_layers(offset, spread)
+    res = stream(X, Y, random_cuts(rng, len(X), 5)).cca()
+    batch = svcca.cca(X, Y)
+    assert res.x_rank == batch.x_rank == rank
+    np.testing.assert_allclose(res.rho, batch.rho, rtol=0, atol=1e-9)
 
 
 # --- merging, saving, memory ------------------------------------------------------------------
