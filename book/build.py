@@ -133,6 +133,8 @@ def _fmt(v: float) -> str:
 
 def status_markdown(record: dict) -> str:
     """The status page's claims section: each chapter's claims in this build."""
+    from svcca.experiments import Claim, claims_markdown
+
     claims = record["claims"]
     variant = record.get("variant", "")
     failed = [n for n, row in claims.items() if not all(c["holds"] for c in row["values"].values())]
@@ -159,15 +161,13 @@ def status_markdown(record: dict) -> str:
         out.append("")
         out.append(f"### {{doc}}`chapters/{chapter}`")
         out.append("")
-        out.append("| claim | statement | measured | bound | margin | holds |")
-        out.append("|---|---|---|---|---|---|")
-        for name, row in by_chapter[chapter]:
-            (cell,) = row["values"].values()
-            out.append(
-                f"| `{name}` | {row['statement']} | {_fmt(cell['value'])} | "
-                f"{row['relation']} {_fmt(row['bound'])} | "
-                f"{cell['margin']:+.3g} | {'yes' if cell['holds'] else '**NO**'} |"
+        rows = [(name, row, *row["values"].values()) for name, row in by_chapter[chapter]]
+        out.append(
+            claims_markdown(
+                Claim(name, row["statement"], cell["value"], row["relation"], row["bound"])
+                for name, row, cell in rows
             )
+        )
     for name in errors:
         out.append(f"\n**Experiment `{name}` failed** (see the build log).")
     return "\n".join(out) + "\n"
@@ -227,8 +227,9 @@ def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[st
             for c in cells
         )
         tv = _fmt(this_cell["value"]) if this_cell else "–"
+        statement = m["statement"].replace("|", "\\|")  # a "|" would end the table cell
         out.append(
-            f"| `{name}`: {m['statement']} | {m['relation']} {_fmt(m['bound'])} | {vals} | {tv} | "
+            f"| `{name}`: {statement} | {m['relation']} {_fmt(m['bound'])} | {vals} | {tv} | "
             f"{margin:+.3g} | {'yes' if ok else '**no**'} |"
         )
     return "\n".join(out) + "\n", stale

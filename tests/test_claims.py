@@ -149,8 +149,8 @@ def test_run_matrix_rejects_unknown_experiments() -> None:
         run_matrix(["nope"])
 
 
-def _job(name, variant, value, bound=0.5):
-    c = Claim(f"{name}.c", "statement", value, ">", bound)
+def _job(name, variant, value, bound=0.5, statement="statement"):
+    c = Claim(f"{name}.c", statement, value, ">", bound)
     return {"name": name, "variant": variant, "error": None, "claims": [c.to_dict()], "seconds": 1.0}
 
 
@@ -220,7 +220,16 @@ def test_status_page_is_red_when_a_claim_fails() -> None:
     green = build.status_markdown(_record(_job("seed_pair", "seed+0/native", 0.9)))
     assert "All 1 claims of the book held" in green and "{doc}`chapters/01_cca`" in green
     red = build.status_markdown(_record(_job("seed_pair", "seed+0/native", 0.1)))
-    assert ":::{error}" in red and "1 claim(s)" in red and "**NO**" in red
+    assert ":::{error}" in red and "1 claim(s)" in red and "| **no** |" in red
+
+
+def test_pages_keep_a_bar_in_a_statement_inside_its_cell() -> None:
+    # "|MM - GM|" in a statement used to end the table cell and shift the row
+    build = _build_module()
+    record = _record(_job("seed_pair", "seed+0/native", 0.9, statement="gap (|MM - GM|)"))
+    assert "| gap (\\|MM - GM\\|) | 0.9 | > 0.5 |" in build.status_markdown(record)
+    table, _ = build.robustness_markdown(record, record)
+    assert "| `seed_pair.c`: gap (\\|MM - GM\\|) | > 0.5 |" in table
 
 
 def test_robustness_page_flags_claims_missing_from_the_matrix() -> None:

@@ -306,7 +306,7 @@ def check_claims(claims: Iterable[Claim]) -> list[Claim]:
 
 
 def claims_markdown(claims: Iterable[Claim]) -> str:
-    """Format claims as a Markdown table (statement, value, bound, margin, verdict).
+    r"""Format claims as a Markdown table (statement, value, bound, margin, verdict).
 
     Parameters
     ----------
@@ -323,14 +323,21 @@ def claims_markdown(claims: Iterable[Claim]) -> str:
     | claim | statement | measured | bound | margin | holds |
     |---|---|---|---|---|---|
     | `demo.ok` | positive | 1 | > 0 | +1 | yes |
+    >>> print(claims_markdown([Claim("demo.abs", "|a - b| small", 0.1, "<", 0.5)]).splitlines()[-1])
+    | `demo.abs` | \|a - b\| small | 0.1 | < 0.5 | +0.4 | yes |
     """
     rows = ["| claim | statement | measured | bound | margin | holds |", "|---|---|---|---|---|---|"]
     for c in claims:
         rows.append(
-            f"| `{c.name}` | {c.statement} | {c.value:.4g} | {c.relation} {c.bound:.4g} | "
+            f"| `{c.name}` | {_cell(c.statement)} | {c.value:.4g} | {c.relation} {c.bound:.4g} | "
             f"{c.margin:+.3g} | {'yes' if c.holds else '**no**'} |"
         )
     return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    """``text`` for a Markdown table cell: a ``|`` (as in ``|MM - GM|``) would end the cell."""
+    return text.replace("|", "\\|")
 
 
 # --------------------------------------------------------------------------- the book's memo
