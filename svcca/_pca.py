@@ -133,7 +133,8 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     X : array-like or torch.Tensor of shape (n_samples, n_features)
         Activations, samples first.
     n_components : int or float, optional
-        An int keeps that many directions; a float in (0, 1] keeps the fewest directions
+        An int keeps that many directions (at most ``min(n_samples, n_features)``: the
+        result's ``n_components`` says how many); a float in (0, 1] keeps the fewest directions
         explaining that fraction of the variance; None keeps ``min(n_samples, n_features)``.
     dtype : {None, numpy.float32, numpy.float64}
         Compute precision (float64 by default; half-precision input is computed in float32

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _fix_signs, _pow2_rescale
+from ._cca import _fix_signs, _pow2_rescale, _varying_columns
 from ._docs import fill_doc
 from ._validation import check_pair
 
@@ -108,6 +108,23 @@ def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | No
     return U, s, V
 
 
+def _varying_part(ops: Any, X: Any, mean: Any, name: str) -> Any:
+    """Centre a layer and set its constant features to exactly 0 (CCA drops them).
+
+    Centring leaves rounding in a constant feature (0.1 repeated), which would otherwise
+    make a PLS pair out of rounding noise. A layer with no varying feature is refused.
+    """
+    n = int(X.shape[0])
+    Xc = X - mean
+    varies = _varying_columns(ops, X, mean, ops.colnorm(Xc), n)
+    if not bool(varies.any()):
+        raise ValueError(
+            f"{name} has no varying feature: all {int(X.shape[1])} features are constant over the {n} "
+            "samples (dead neurons?); it has no covariance with anything and PLS is undefined for it"
+        )
+    return Xc if bool(varies.all()) else Xc * varies
+
+
 @fill_doc
 def pls(
     X: Any, Y: Any, *, n_components: int | None = None, rtol: float | None = None, dtype: Any = None
@@ -132,6 +149,12 @@ def pls(
     Returns
     -------
     PLSResult
+
+    Raises
+    ------
+    ValueError
+        For invalid arrays (see :func:`svcca.cca`), fewer than 2 samples, or a layer with
+        no varying feature.
 
     Notes
     -----
@@ -162,7 +185,7 @@ def pls(
             f"PLS needs at least 2 samples; got X.shape={tuple(X.shape)}, Y.shape={tuple(Y.shape)}"
         )
     mx, my = ops.mean0(X), ops.mean0(Y)
-    Xc, Yc = X - mx, Y - my
+    Xc, Yc = _varying_part(ops, X, mx, "X"), _varying_part(ops, Y, my, "Y")
     U, s, V = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))

@@ -15,13 +15,14 @@ from ._cca import (
     _bad_scale,
     _cca_result,
     _fix_signs,
+    _no_varying,
     _offsets_dominate,
     cca_from_whitened,
     whiten_checked,
 )
 from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
-from ._validation import check_epsilon, check_pair, resolve_keep, warn_sample_size
+from ._validation import check_epsilon, check_pair, resolve_keep, shape_of, warn_sample_size
 
 __all__ = ["SVCCAResult", "svcca", "svd_reduce", "reduce_and_whiten"]
 
@@ -196,7 +197,7 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
 
 
 def reduce_and_whiten(
-    X: Any, keep: float | int, ops: Any, *, epsilon: float = 0.0, rtol: float | None = None
+    X: Any, keep: float | int, ops: Any, *, epsilon: float = 0.0, rtol: float | None = None, name: str = "X"
 ) -> _Reduction:
     """SVCCA's per-layer work: centre, keep the top directions, whiten them.
 
@@ -209,7 +210,11 @@ def reduce_and_whiten(
     if red is not None:
         return red
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
-    w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol)
+    n, p = (int(d) for d in Xa.shape)
+    if not ops.max(s) > 0:  # said of the layer's own features, not of the one reduced column
+        _no_varying(name, p, n)
+    got = f"{name}.shape={shape_of(X)}, reduced to {k} direction(s)"
+    w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol, name=name, got=got)
     return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
 
 
@@ -292,7 +297,7 @@ def svcca(
     ops = get_ops(X, Y, dtype=dtype)
     with ops.lapack_context():
         rx = reduce_and_whiten(X, keep, ops, epsilon=epsilon, rtol=rtol)
-        ry = reduce_and_whiten(Y, keep, ops, epsilon=epsilon, rtol=rtol)
+        ry = reduce_and_whiten(Y, keep, ops, epsilon=epsilon, rtol=rtol, name="Y")
         if warn:
             warn_sample_size(rx.w.n_samples, rx.w.rank, ry.w.rank)
         inner = cca_from_whitened(rx.w, ry.w)

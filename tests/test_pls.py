@@ -94,3 +94,22 @@ def test_extreme_scales(scale):
     np.testing.assert_allclose(res.correlations, ref.correlations, atol=TOL64)
     np.testing.assert_allclose(res.covariances, ref.covariances * scale, rtol=1e-10)
     np.testing.assert_allclose(res.x_mean, ref.x_mean * scale, rtol=1e-10)
+
+
+def test_constant_features_make_no_pair_of_rounding_noise(rng):
+    # 0.1 repeated leaves rounding after centring: it made a PLS pair of correlation 2e-16
+    Y = rng.standard_normal((300, 15))
+    X = np.full((300, 20), 0.1)
+    X[:, 0] = rng.standard_normal(300)
+    res, ref = svcca.pls(X, Y), svcca.pls(X[:, :1], Y)
+    assert res.n_components == 1
+    np.testing.assert_allclose(res.similarity, ref.similarity, rtol=1e-12)
+    np.testing.assert_array_equal(res.x_weights[1:], 0.0)
+
+
+@pytest.mark.parametrize("side", ["X", "Y"])
+def test_a_layer_without_a_varying_feature_is_refused(rng, side):
+    X, Y = rng.standard_normal((300, 20)), np.full((300, 15), 0.1)
+    A, B = (Y, X) if side == "X" else (X, Y)
+    with pytest.raises(ValueError, match=rf"{side} has no varying feature: all 15 features are constant"):
+        svcca.pls(A, B)
