@@ -20,7 +20,7 @@ from ._pca import PCAResult, pca
 from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
 from ._svcca import SVCCAResult, svcca
-from ._validation import PrecisionWarning, SampleSizeWarning
+from ._validation import LayoutWarning, PrecisionWarning, SampleSizeWarning
 
 __version__ = "0.1.0"
 
@@ -34,6 +34,7 @@ __all__ = [
     "PWCCAResult",
     "ProcrustesResult",
     "SVCCAResult",
+    "LayoutWarning",
     "PrecisionWarning",
     "SampleSizeWarning",
     "SimilarityMatrix",

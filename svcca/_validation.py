@@ -24,6 +24,7 @@ __all__ = [
     "check_pair",
     "check_min_samples",
     "check_count",
+    "LayoutWarning",
     "check_conv",
     "check_conv_pair",
     "check_option",
@@ -82,6 +83,30 @@ class PrecisionWarning(UserWarning):
     ...     res = svcca.cca(L.astype(np.float16), rng.standard_normal((100, 3)))
     >>> [w.category.__name__ for w in caught], res.x_rank
     (['PrecisionWarning'], 5)
+    """
+
+
+class LayoutWarning(UserWarning):
+    """A conv layer's shape looks channels-first; svcca's conv functions take channels last.
+
+    torch's conv layers give ``(n, channels, height, width)``; :mod:`svcca.conv` takes
+    ``(n, height, width, channels)``, and reads the other layout as an image of ``channels``
+    rows without a word. A shape ``(n, a, b, b)`` with ``a != b`` (a square image, channels
+    first) is warned about.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from svcca.conv import average_pool
+    >>> nchw = np.zeros((10, 16, 8, 8))  # 16 channels of 8 x 8, channels first
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = average_pool(nchw, 1)
+    >>> [w.category.__name__ for w in caught]
+    ['LayoutWarning']
+    >>> average_pool(nchw.transpose(0, 2, 3, 1), 1).shape  # channels last: 16 features
+    (10, 16)
     """
 
 
@@ -267,6 +292,15 @@ def check_conv(x: Any, name: str, *, finite: bool = True) -> Any:
         }.get(len(shape))
         if hint:
             raise ValueError(f"{name} must be 4-D of shape {_layout(4)}; got {name}.shape={shape}{hint}")
+        if len(shape) == 4 and shape[2] == shape[3] != shape[1]:
+            warnings.warn(
+                f"{name}.shape={shape} looks channels-first (n, channels, height, width), torch's "
+                f"layout; svcca's conv functions take {_layout(4)} and read it as {shape[1]} x "
+                f"{shape[2]} images of {shape[3]} channels. Pass x.permute(0, 2, 3, 1) (numpy: "
+                "x.transpose(0, 2, 3, 1)); if the layout is right, filter svcca.LayoutWarning",
+                LayoutWarning,
+                stacklevel=3,
+            )
     return check_array(x, name, ndim=4, allow_complex=False, check_finite=finite)
 
 

@@ -4,6 +4,8 @@ interpolate and adaptive pooling). The per-frequency DFT CCA is tested in test_d
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -242,3 +244,22 @@ def test_make_comparable_errors(rng):
         make_comparable(A, A, mode="lanczos")
     with pytest.raises(TypeError, match="grid must be a positive int or a pair"):
         make_comparable(A, A, grid=None)
+
+
+def test_a_channels_first_layer_is_warned_about(rng):
+    # torch's (n, channels, height, width) read as (n, height, width, channels) is another
+    # layer, with no error: a square image with channels first is named
+    torch = pytest.importorskip("torch")
+    A = torch.from_numpy(rng.standard_normal((50, 6, 8, 8)))
+    for call in (
+        lambda: svcca.conv.dft_cca(A, A),
+        lambda: average_pool(A, 2),
+        lambda: resize(A, (4, 4)),
+        lambda: positions_as_samples(A),
+    ):
+        with pytest.warns(svcca.LayoutWarning, match=r"[AB].shape=\(50, 6, 8, 8\) looks channels-first"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svcca.conv.dft_cca(A.permute(0, 2, 3, 1), A.permute(0, 2, 3, 1))  # channels last: silent
+        average_pool(rng.standard_normal((50, 8, 8, 8)), 2)  # as many channels as pixels a side
