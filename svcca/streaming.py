@@ -47,6 +47,7 @@ import copy as _copy
 import json
 import math
 import os
+import zipfile
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -854,9 +855,17 @@ def _save(state: dict[str, Any], path: str | os.PathLike) -> None:
 
 
 def _load(path: str | os.PathLike) -> dict[str, Any]:
-    with np.load(os.fspath(path), allow_pickle=False) as f:
-        meta = json.loads(str(f["meta"]))
-        arrays = {k: f[k] for k in f.files if k != "meta"}
+    try:
+        with np.load(os.fspath(path), allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            arrays = {k: f[k] for k in f.files if k != "meta"}
+    except FileNotFoundError:
+        raise
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"{os.fspath(path)} is not statistics saved by svcca.streaming (an .npz written by "
+            f".save()): {type(exc).__name__}: {exc}"
+        ) from exc
     return {"meta": meta, "arrays": arrays}
 
 

@@ -610,3 +610,14 @@ def test_save_goes_through_the_one_atomic_writer(tmp_path, shared_latent_views, 
         os.umask(old)
     assert synced and stat.S_IMODE((tmp_path / "stats.npz").stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["stats.npz"]
+
+
+@pytest.mark.parametrize("content", [b"garbage", None])
+def test_loading_a_file_that_is_not_saved_statistics_says_so(tmp_path, content):
+    path = tmp_path / "other.npz"
+    if content is None:
+        np.savez(path, x=np.zeros(3))  # an .npz, but not ours
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"other.npz is not statistics saved by svcca.streaming"):
+        PairAccumulator.load(path)
