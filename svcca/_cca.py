@@ -226,6 +226,23 @@ def _col_scale_tolerance(mean_abs: Any, n: int, eps: float) -> Any:
     return 8.0 * eps * math.sqrt(n) * max(1.0, math.log2(n)) * mean_abs
 
 
+def zero_constant_columns(ops: Any, Xa: Any, mean: Any, Xc: Any) -> tuple[Any, bool]:
+    """Return ``Xc`` (``Xa`` centred) with its features that are constant up to rounding set to 0.
+
+    Centring leaves rounding in a constant feature (0.1 repeated): a measure that uses the
+    centred data as they are (PLS, CKA, Procrustes) would read it as a feature of tiny
+    variance, and a layer without a varying feature as a tiny similarity instead of an
+    error. One pass for the column norms; the full test of :func:`_varying_columns` only
+    where a column is near its rounding. Also returns whether any feature varies.
+    """
+    n = int(Xa.shape[0])
+    norms = ops.colnorm(Xc)
+    if bool((norms > 4.0 * _col_scale_tolerance(ops.abs(mean), n, float(ops.finfo(Xa).eps))).all()):
+        return Xc, True  # a constant column's centred norm is below the tolerance
+    varies = _varying_columns(ops, Xa, mean, norms, n)
+    return (Xc if bool(varies.all()) else Xc * varies), bool(varies.any())
+
+
 # machine epsilon of float32: inputs coarser than this (float16, bfloat16) are "half"
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)
 

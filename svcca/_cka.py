@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops
-from ._cca import _pow2_rescale
+from ._cca import _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import check_min_samples, check_option, check_pair, shape_of
 
@@ -123,7 +123,7 @@ def _check_real_pair(X: Any, Y: Any, what: str) -> tuple[Any, Any]:
 
 
 def _centre(ops: Any, X: Any) -> Any:
-    """``X`` scaled by one power of two (largest entry near 1) and centred.
+    """``X`` scaled by one power of two (largest entry near 1), centred, constant features 0.
 
     CKA and Procrustes are invariant to isotropic scaling; the exact power-of-two factor
     keeps their fourth-power HSIC terms from overflowing (1e80) or underflowing (1e-85).
@@ -135,7 +135,10 @@ def _centre_scaled(ops: Any, X: Any) -> tuple[Any, int]:
     """:func:`_centre` and the exponent ``e`` of the factor ``2**-e`` that was applied."""
     X, c = _pow2_rescale(ops, ops.asarray(X, complex_ok=False), per_column=False)
     e = -int(np.frexp(float(ops.to_numpy(c).reshape(-1)[0]))[1] - 1)
-    return X - ops.mean0(X), e
+    mean = ops.mean0(X)
+    # constant features (up to centring's rounding) are exactly 0: a constant layer is then
+    # refused, not read as a tiny similarity
+    return zero_constant_columns(ops, X, mean, X - mean)[0], e
 
 
 def _unscale(h: float, e: int) -> float:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _fix_signs, _pow2_rescale, _varying_columns
+from ._cca import _fix_signs, _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import check_pair
 
@@ -111,18 +111,17 @@ def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | No
 def _varying_part(ops: Any, X: Any, mean: Any, name: str) -> Any:
     """Centre a layer and set its constant features to exactly 0 (CCA drops them).
 
-    Centring leaves rounding in a constant feature (0.1 repeated), which would otherwise
-    make a PLS pair out of rounding noise. A layer with no varying feature is refused.
+    Rounding left by centring would otherwise make a PLS pair out of noise; a layer with no
+    varying feature is refused.
     """
-    n = int(X.shape[0])
-    Xc = X - mean
-    varies = _varying_columns(ops, X, mean, ops.colnorm(Xc), n)
-    if not bool(varies.any()):
+    Xc, varies = zero_constant_columns(ops, X, mean, X - mean)
+    if not varies:
         raise ValueError(
-            f"{name} has no varying feature: all {int(X.shape[1])} features are constant over the {n} "
-            "samples (dead neurons?); it has no covariance with anything and PLS is undefined for it"
+            f"{name} has no varying feature: all {int(X.shape[1])} features are constant over the "
+            f"{int(X.shape[0])} samples (dead neurons?); it has no covariance with anything and PLS is "
+            "undefined for it"
         )
-    return Xc if bool(varies.all()) else Xc * varies
+    return Xc
 
 
 @fill_doc

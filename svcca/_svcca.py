@@ -17,6 +17,7 @@ from ._cca import (
     _fix_signs,
     _no_varying,
     _offsets_dominate,
+    _varying_columns,
     cca_from_whitened,
     whiten_checked,
 )
@@ -211,7 +212,9 @@ def reduce_and_whiten(
         return red
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
     n, p = (int(d) for d in Xa.shape)
-    if not ops.max(s) > 0:  # said of the layer's own features, not of the one reduced column
+    # a layer constant up to rounding (0.1 repeated) is said so of its own features, not of
+    # the one reduced column of rounding it leaves (an extra pass, small beside the SVD)
+    if not bool(_varying_columns(ops, Xa, mean, ops.colnorm(Xa - mean), n).any()):
         _no_varying(name, p, n)
     got = f"{name}.shape={shape_of(X)}, reduced to {k} direction(s)"
     w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol, name=name, got=got)

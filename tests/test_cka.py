@@ -530,3 +530,12 @@ def test_minibatch_cka_errors():
         svcca.minibatch_cka(X[:3], Y[:3])
     with pytest.raises(ValueError, match=r"X has no varying feature"):
         svcca.minibatch_cka(np.ones((30, 4)), Y)
+
+
+@pytest.mark.parametrize("measure", ["cka", "procrustes", "rbf_cka"])
+def test_features_constant_up_to_rounding_weigh_nothing(rng, measure):
+    # 0.1 repeated is not 0 after centring (rounding): it must count as constant, as in CCA
+    X, Y = rng.standard_normal((200, 6)), rng.standard_normal((200, 5))
+    padded = np.hstack([X, np.full((200, 4), 0.1)])
+    f = svcca.Measure(measure)
+    assert f(padded, Y).similarity == pytest.approx(f(X, Y).similarity, rel=1e-12, abs=1e-15)

@@ -56,3 +56,20 @@ def test_measure_errors_name_what_is_allowed():
         svcca.Measure("cca", epsilon=-1.0)
     with pytest.raises(TypeError, match=r"measure must be one of .* or a svcca.Measure; got function"):
         _measures.resolve(svcca.cca)
+
+
+@pytest.mark.parametrize("side", ["X", "Y"])
+@pytest.mark.parametrize("measure", ["cca", "svcca", "pwcca", "pls", "cka", "procrustes"])
+def test_a_constant_layer_is_refused_and_named(measure, side):
+    # pls made a pair of centring's rounding (0.1 repeated), svcca said "all 1 features"
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((300, 20)), np.full((300, 15), 0.1)
+    A, B = (Y, X) if side == "X" else (X, Y)
+    width = (
+        "all 15 features are constant"
+        if measure in ("cca", "svcca", "pwcca", "pls")
+        else r"shape \(300, 15\)"
+    )
+    f = svcca.pls if measure == "pls" else svcca.Measure(measure)
+    with pytest.raises(ValueError, match=rf"{side} has no varying feature.*{width}"):
+        f(A, B)
