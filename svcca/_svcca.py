@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,9 +15,11 @@ from ._cca import (
     Whitened,
     _bad_scale,
     _cca_result,
+    _col_scale_tolerance,
     _fix_signs,
     _no_varying,
     _offsets_dominate,
+    _pow2_rescale,
     _varying_columns,
     cca_from_whitened,
     whiten_checked,
@@ -213,9 +216,15 @@ def reduce_and_whiten(
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
     n, p = (int(d) for d in Xa.shape)
     # a layer constant up to rounding (0.1 repeated) is said so of its own features, not of
-    # the one reduced column of rounding it leaves (an extra pass, small beside the SVD)
-    if not bool(_varying_columns(ops, Xa, mean, ops.colnorm(Xa - mean), n).any()):
-        _no_varying(name, p, n)
+    # the one reduced column of rounding it leaves. Only a layer whose largest singular value
+    # is within rounding of its means can be one (then its features are tested, on the data
+    # scaled by a power of two so that 1e-300 does not underflow)
+    eps = float(ops.finfo(Xa).eps)
+    if not ops.max(s) > math.sqrt(p) * _col_scale_tolerance(ops.max(ops.abs(mean)), n, eps):
+        Xs = _pow2_rescale(ops, Xa, per_column=False)[0]
+        ms = ops.mean0(Xs)
+        if not bool(_varying_columns(ops, Xs, ms, ops.colnorm(Xs - ms), n).any()):
+            _no_varying(name, p, n)
     got = f"{name}.shape={shape_of(X)}, reduced to {k} direction(s)"
     w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol, name=name, got=got)
     return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
