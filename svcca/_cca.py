@@ -88,7 +88,9 @@ class Whitened:
     kept : int array
         Indices of the features that vary (constant/dead features are dropped).
     scale : array of shape (n_kept,)
-        Norms of the centred kept columns (the data were divided by them).
+        What the centred kept columns were divided by: their norms, on the SVD path times
+        each feature's rounding weight where a feature's mean exceeds its spread (see
+        :func:`svcca.cca`'s ``rtol``).
     rank : int
         Number of whitened directions kept.
     algorithm : {"gram", "svd"}
