@@ -1030,8 +1030,8 @@ def bartlett_test(
     ``chi2_k = -(n - 1 - (p + q + 1) / 2) ln prod_{i > k} (1 - rho_i^2)``, approximately
     chi-square with ``(p - k)(q - k)`` degrees of freedom for Gaussian data. The number of
     significant correlations is the first ``k`` not rejected. Correlations forced to 1 by
-    too few samples (``p + q > n - 1``) make every test reject: check
-    :func:`sample_size_diagnostic` first.
+    too few samples (``p + q > n - 1``) make every test reject (a
+    :class:`svcca.SampleSizeWarning` says so): check :func:`sample_size_diagnostic` first.
 
     References
     ----------
@@ -1080,6 +1080,8 @@ def bartlett_test(
             f"Bartlett's approximation needs n - 1 > (p + q + 1) / 2; got n={n}, p={p}, q={q}: "
             f"too few samples"
         )
+    # correlations forced to 1 by too few samples would count as significant: say so
+    warn_sample_size(n, p, q, stacklevel=2)
     from scipy.stats import chi2
 
     rho = np.sort(rho)[::-1]

@@ -702,3 +702,11 @@ def test_grouped_errors_say_what_arrived():
         stats.effective_sample_size(X, np.r_[np.nan, np.arange(11.0)])
     with pytest.raises(TypeError, match="groups= needs the activations"):
         stats.sample_size_diagnostic(100, 4, 4, groups=np.arange(100))
+
+
+def test_bartlett_warns_when_correlations_are_forced_to_one(rng):
+    # 8 samples, ranks 5 and 4: two correlations are 1 whatever the data, and count as significant
+    X, Y = rng.standard_normal((8, 5)), rng.standard_normal((8, 4))
+    res = svcca.cca(X, Y, warn=False)
+    with pytest.warns(svcca.SampleSizeWarning, match="2 canonical correlation"):
+        assert stats.bartlett_test(res).n_significant == 2
