@@ -674,21 +674,19 @@ def _svd_cutoff(
     """
     if user_rtol is not None:
         return rtol, 0.0, None
-    n_kept = int(kept.shape[0])
     ratio = _offset_ratio(ops, mean, kept, norms, n, p)
     largest = ops.max(ratio)
     weights = None
     if weigh and largest > 1.0:
         lift = ops.at_least(ratio, 1.0)
         weights = lift / ops.min(lift)
-        centring, rounding = ops.min(lift), ops.max((1.0 + ratio) / weights)
+        centring = ops.min(lift)
     else:
-        centring, rounding = max(1.0, largest), 1.0 + largest
+        centring = max(1.0, largest)
     floor = 0.0
     if eps_in > eps:
-        # input rounding of eps_in * |x| per entry: on unit-norm columns a noise matrix
-        # of norm about eps_in (1 + ratio) (1 + sqrt(p / n)) / sqrt(12), floored at 7x that
-        floor = 2.0 * eps_in * rounding * (1.0 + math.sqrt(n_kept / n))
+        floors = _rounding_floors(ratio, int(kept.shape[0]), n, eps_in)
+        floor = ops.max(floors if weights is None else floors / weights)
     return max(n, p) * eps * centring, floor, weights
 
 
@@ -696,6 +694,16 @@ def _offset_ratio(ops: Any, mean: Any, kept: Any, norms: Any, n: int, p: int) ->
     """``|mean_j| / std_j`` of the ``kept`` features (``norms``: their centred norms)."""
     mean_kept = ops.abs(mean[kept]) if int(kept.shape[0]) < p else ops.abs(mean)
     return mean_kept * math.sqrt(n) / norms
+
+
+def _rounding_floors(ratio: Any, n_kept: int, n: int, eps_in: float) -> Any:
+    """Each feature's noise floor from input rounding, on its unit-norm scale.
+
+    Input rounding of ``eps_in * |x|`` per entry is, on a unit-norm column with
+    ``|mean| / std = ratio``, a noise column of norm about ``eps_in (1 + ratio) / sqrt(12)``;
+    over the layer, a noise matrix up to ``(1 + sqrt(n_kept / n))`` times that, floored at 7x.
+    """
+    return 2.0 * eps_in * (1.0 + ratio) * (1.0 + math.sqrt(n_kept / n))
 
 
 # The Gram route keeps a layer's all-zero (dead) columns in its data, and drops their rows of

@@ -20,9 +20,9 @@ from ._cca import (
     _no_varying,
     _offsets_dominate,
     _pow2_rescale,
-    _varying_columns,
     cca_from_whitened,
     whiten_checked,
+    zero_constant_columns,
 )
 from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
@@ -223,7 +223,7 @@ def reduce_and_whiten(
     if not ops.max(s) > math.sqrt(p) * _col_scale_tolerance(ops.max(ops.abs(mean)), n, eps):
         Xs = _pow2_rescale(ops, Xa, per_column=False)[0]
         ms = ops.mean0(Xs)
-        if not bool(_varying_columns(ops, Xs, ms, ops.colnorm(Xs - ms), n).any()):
+        if not zero_constant_columns(ops, Xs, ms, Xs - ms)[1]:
             _no_varying(name, p, n)
     got = f"{name}.shape={shape_of(X)}, reduced to {k} direction(s)"
     w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol, name=name, got=got)

@@ -64,6 +64,7 @@ from ._cca import (
     _input_eps,
     _no_varying,
     _offset_ratio,
+    _rounding_floors,
     _try_gram,
     cca_from_whitened,
 )
@@ -670,8 +671,7 @@ def _whiten_stats(
     if rtol is None:
         rtol = max(n, p) * eps64
         if input_eps > eps64:  # the input's rounding, feature by feature, as svcca.cca's SVD path
-            growth = 1.0 + math.sqrt(n_kept / n)
-            floors = 2.0 * input_eps * (1.0 + _offset_ratio(ops, mean, kept, scale, n, p)) * growth
+            floors = _rounding_floors(_offset_ratio(ops, mean, kept, scale, n, p), n_kept, n, input_eps)
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
     fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):  # as svcca.cca(algorithm="gram"), with the input's rounding
