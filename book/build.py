@@ -209,28 +209,34 @@ def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[st
             ":::",
             "",
         ]
-    head = (
-        "| claim | bound | "
-        + " | ".join(v.replace("/", " ") for v in variants)
-        + " | this build | min margin | holds everywhere |"
-    )
-    out += [head, "|" + "---|" * (len(variants) + 5)]
+    out += [
+        "Variants: " + ", ".join(f"`{v}`" for v in variants) + ". *Lowest* and *highest* are the "
+        "claim's value over them; a claim that fails somewhere names where.",
+        "",
+        "| claim | bound | lowest | highest | this build | min margin | holds everywhere |",
+        "|" + "---|" * 7,
+    ]
     for name, m in mclaims.items():
-        cells = [m["values"].get(v) for v in variants]
+        cells = {v: m["values"][v] for v in variants if v in m["values"]}
         this = record["claims"].get(name, {}).get("values", {})
         this_cell = next(iter(this.values()), None)
-        all_cells = [c for c in [*cells, this_cell] if c is not None]
+        all_cells = [*cells.values(), *([this_cell] if this_cell is not None else [])]
         margin = min(c["margin"] for c in all_cells) if all_cells else float("nan")
-        ok = all(c["holds"] for c in all_cells) and len(all_cells) == len(variants) + (this_cell is not None)
-        vals = " | ".join(
-            ("" if c["holds"] else "**") + _fmt(c["value"]) + ("" if c["holds"] else "**") if c else "–"
-            for c in cells
-        )
+        values = [c["value"] for c in cells.values() if c["value"] == c["value"]]  # not NaN
+        low, high = (_fmt(min(values)), _fmt(max(values))) if values else ("–", "–")
+        failing = [v for v, c in cells.items() if not c["holds"]]
+        failing += ["this build"] if this_cell is not None and not this_cell["holds"] else []
+        missing = [v for v in variants if v not in cells]
+        if failing or missing:
+            where = ", ".join([*failing, *(f"{v} (missing)" for v in missing)])
+            verdict = f"**no** ({where})"
+        else:
+            verdict = "yes"
         tv = _fmt(this_cell["value"]) if this_cell else "–"
         statement = m["statement"].replace("|", "\\|")  # a "|" would end the table cell
         out.append(
-            f"| `{name}`: {statement} | {m['relation']} {_fmt(m['bound'])} | {vals} | {tv} | "
-            f"{margin:+.3g} | {'yes' if ok else '**no**'} |"
+            f"| `{name}`: {statement} | {m['relation']} {_fmt(m['bound'])} | {low} | {high} | {tv} | "
+            f"{margin:+.3g} | {verdict} |"
         )
     return "\n".join(out) + "\n", stale
 

@@ -239,6 +239,10 @@ def test_robustness_page_flags_claims_missing_from_the_matrix() -> None:
     table, stale = build.robustness_markdown(record, matrix)
     assert not stale
     assert "| `seed_pair.c`: statement | > 0.5 | 0.7 | 0.8 | 0.9 | +0.2 | yes |" in table
+    # a variant where the claim fails is named in the verdict
+    failing = _record(_job("seed_pair", "seed+0/default", 0.8), _job("seed_pair", "seed+3/default", 0.4))
+    table, _ = build.robustness_markdown(record, failing)
+    assert "| > 0.5 | 0.4 | 0.8 | 0.9 | -0.1 | **no** (seed+3/default) |" in table
     changed = _record({**_job("seed_pair", "seed+0/native", 0.9, bound=0.6)})
     _, stale = build.robustness_markdown(changed, matrix)
     assert stale == ["seed_pair.c"]

@@ -760,10 +760,10 @@ class GeneralizationData(ExperimentData):
         * ``pwcca.gap_grows``: the gap grows from each hidden layer to the next (smallest
           lower end of the interval of the change);
         * ``pwcca.gap_first_small``: the gap of the first layer is under 0.4 of the last's;
-        * ``pwcca.mm_above_gm_last`` and ``pwcca.mm_gm_close``: in the last hidden layer MM
-          is above GM, but only slightly: MM and GM stay close in every hidden layer. (The
-          95% interval of MM - GM excluded zero in every variant the book was checked with,
-          but its lower end came too close to zero to be a claim; it is in the details.)
+        * ``pwcca.mm_gm_close``: MM and GM stay close in every hidden layer. (In the last
+          hidden layer MM sat above GM in every variant the book was checked with, but in
+          some by a few thousandths only, with an interval that includes zero, so its sign
+          is not a claim.)
         * ``pwcca.permutation_p``: the exact permutation test of the last layer's gap;
         * ``pwcca.bootstrap_wider``: the network bootstrap is wider than a t-interval over
           pairs, for every kind of pair;
@@ -790,7 +790,6 @@ class GeneralizationData(ExperimentData):
             g_first, g_last = self.gap("pwcca", first), gaps["pwcca"]
             steps = list(zip(hidden[:-1], hidden[1:]))
             changes = [self.gap_change("pwcca", a, b) for a, b in steps]
-            mm_gm = self.gap("pwcca", last, ("MM", "GM"))
             close = max(
                 abs(float(self.mean("pwcca", "MM", [h])[0] - self.mean("pwcca", "GM", [h])[0]))
                 for h in hidden
@@ -808,7 +807,6 @@ class GeneralizationData(ExperimentData):
                     g_first.difference / g_last.difference,
                     {"gap_first": g_first.difference, "gap_last": g_last.difference},
                 ),
-                "pwcca.mm_above_gm_last": (mm_gm.difference, {"low": mm_gm.low, "high": mm_gm.high}),
                 "pwcca.mm_gm_close": close,
                 "pwcca.cohens_d": g_last.cohens_d,
                 "pwcca.permutation_p": float("nan") if g_last.p_value is None else g_last.p_value,
@@ -895,8 +893,8 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
     ),
     "epochs_ratio": (
         ">",
-        2.0,
-        "memorizing takes more than twice as many epochs as generalizing (ratio of means)",
+        1.5,
+        "memorizing takes more than 1.5 times as many epochs as generalizing (ratio of means)",
     ),
     "pwcca.gap_last": (">", 0.05, "PWCCA: GG above MM in {last} (lower end of the 95% interval of GG - MM)"),
     "pwcca.gap_grows": (
@@ -909,12 +907,6 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
         "<",
         0.4,
         "PWCCA: the gap in {first} is under 0.4 of the gap in {last} (ratio)",
-    ),
-    "pwcca.mm_above_gm_last": (
-        ">",
-        0.0,
-        "PWCCA: MM slightly above GM in {last} (MM - GM; the lower end of its 95% "
-        "interval, in the details, is positive but close to zero)",
     ),
     "pwcca.mm_gm_close": ("<", 0.05, "PWCCA: MM and GM stay close in every hidden layer (largest |MM - GM|)"),
     "pwcca.cohens_d": (

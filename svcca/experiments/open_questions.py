@@ -534,8 +534,11 @@ class OpenQuestionsData(ExperimentData):
         pca_pls = k8["pca"] - k8["pls (labels)"]
         measured = {
             "ae.mse": (self["ae_mse"], seeds),
-            "ae.cca_code_everywhere": (cca_code, seeds),
-            "ae.cka_code_vs_output": (self["ae_cka"][:, 2, 4], seeds),
+            "ae.cca_code_everywhere": (float(np.median(cca_code)), claim_details(seeds, cca_code)),
+            "ae.cka_code_vs_output": (
+                float(np.median(self["ae_cka"][:, 2, 4])),
+                claim_details(seeds, self["ae_cka"][:, 2, 4]),
+            ),
             "compression.pca_pls_keep_accuracy": (np.minimum(k8["pca"], k8["pls (labels)"]) - full, seeds),
             "compression.random_worse": (k8["pca"] - k8["random"], seeds),
             "compression.pca_pls_close": (np.abs(pca_pls).max(), claim_details(seeds, pca_pls)),
@@ -598,13 +601,15 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
     "ae.cca_code_everywhere": (
         ">",
         0.98,
-        "by mean CCA the code is a near-exact linear image of "
-        "every layer (smallest entry of its row above 0.98), in every seed",
+        "by mean CCA the code is a near-exact linear image of every layer in most seeds "
+        "(median over seeds of the smallest entry of its row; an autoencoder in a few has "
+        "a code less linear in its input)",
     ),
     "ae.cka_code_vs_output": (
         "<",
         0.95,
-        "by linear CKA the code and the reconstruction are not alike (below 0.95), in every seed",
+        "by linear CKA the code and the reconstruction are not alike (below 0.95) in most seeds "
+        "(median over seeds)",
     ),
     "compression.pca_pls_keep_accuracy": (
         ">",
