@@ -170,7 +170,12 @@ class MatrixResult:
             # what the runs cost when they were computed (a rerun may load them from the cache)
             "compute_seconds": round(sum(float(j.get("run_seconds") or 0.0) for j in self.jobs), 1),
             "variants": self.variants,
-            "jobs": self.jobs,
+            # a job's claims keep their values and details (which seed was worst); the
+            # statements, relations and bounds are in "claims", once
+            "jobs": [
+                {**job, "claims": [{k: c[k] for k in _JOB_CLAIM_KEYS if k in c} for c in job.get("claims", [])]}
+                for job in self.jobs
+            ],
             "claims": self.table(),
         }
 
@@ -196,6 +201,10 @@ class MatrixResult:
         for job in self.errors:
             lines.append(f"ERROR {job['name']} [{job['variant']}]: {job['error']}")
         return "\n".join(lines)
+
+
+#: What ``to_dict`` keeps of each claim of a job (the rest is in its ``"claims"`` table).
+_JOB_CLAIM_KEYS = ("name", "value", "holds", "margin", "details")
 
 
 def _variant_sort_key(label: str) -> tuple[int, str]:

@@ -959,7 +959,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     )
     # the spread between networks against the spread from resampling the images: the
     # standard deviation over pairs of seeds against the bootstrap's standard error
-    seed_sd = across.std(axis=0, ddof=1)
+    seed_sd = across.std(axis=0, ddof=min(1, len(across) - 1))  # one pair (tiny scale): 0
     ses = np.array([b.standard_error for b in boot["trained"]])
     se = float(ses.max())
     frac = {}
