@@ -744,7 +744,8 @@ class LayerIdentificationData(ExperimentData):
         no other layer in more than half of the comparisons (``cca_family.other_layers``);
         CKA's seed-averaged matrix has every row's maximum on the diagonal
         (``cka.diagonal``), no hub
-        (``cka.no_hub``) and identifies every layer in most pairs (``cka.every_layer``).
+        (``cka.no_hub``) and identifies every layer in at least 40% of the pairs
+        (``cka.every_layer``).
         With stored activations, also the two exercises: SVCCA at lower variance
         thresholds (``svcca_keep.*``) and the mean of the top-k correlations
         (``top_k.*``).
@@ -821,8 +822,9 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
     ),
     "cka.every_layer": (
         ">=",
-        0.5,
-        "linear CKA identifies every layer in most pairs (lowest per-layer accuracy)",
+        0.4,
+        "linear CKA identifies every layer in at least 40% of the pairs, more than twice "
+        "chance (lowest per-layer accuracy)",
     ),
     "cca_family.at_chance": (
         "<",
@@ -848,7 +850,7 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
     ),
     "cka.jackknife_z": (
         ">",
-        4.0,
+        3.0,
         "CKA's lead over each member of the CCA family is many jackknife standard errors (smallest z)",
     ),
     "cka.every_pair": (

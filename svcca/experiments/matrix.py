@@ -172,10 +172,7 @@ class MatrixResult:
             "variants": self.variants,
             # a job's claims keep their values and details (which seed was worst); the
             # statements, relations and bounds are in "claims", once
-            "jobs": [
-                {**job, "claims": [{k: c[k] for k in _JOB_CLAIM_KEYS if k in c} for c in job.get("claims", [])]}
-                for job in self.jobs
-            ],
+            "jobs": [{**job, "claims": [_job_claim(c) for c in job.get("claims", [])]} for job in self.jobs],
             "claims": self.table(),
         }
 
@@ -205,6 +202,10 @@ class MatrixResult:
 
 #: What ``to_dict`` keeps of each claim of a job (the rest is in its ``"claims"`` table).
 _JOB_CLAIM_KEYS = ("name", "value", "holds", "margin", "details")
+
+
+def _job_claim(claim: dict[str, Any]) -> dict[str, Any]:
+    return {k: claim[k] for k in _JOB_CLAIM_KEYS if k in claim}
 
 
 def _variant_sort_key(label: str) -> tuple[int, str]:
