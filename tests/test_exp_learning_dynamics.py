@@ -474,7 +474,10 @@ def test_freeze_controls_compare_stopping_early_reverse_order_and_a_convergence_
         )
     }
     assert set(claims) < {c.name for c in d.claims()}
-    assert claims["freeze_training.stop_early_as_good"].value == pytest.approx(0.005)  # seeds 0 and 1
+    # the mean difference over seeds: seeds 0 and 1 (-0.005, +0.005) cancel; the details keep them
+    stop = claims["freeze_training.stop_early_as_good"]
+    assert stop.value == pytest.approx(0.0, abs=1e-12)
+    assert stop.details == pytest.approx({"seed 0": -0.005, "seed 1": 0.005, "seed 2": 0.0})
     assert claims["freeze_training.reverse_saves_less"].value == pytest.approx(0.4 - 0.2)
     assert claims["freeze_training.reverse_accuracy"].value == pytest.approx(0.015)  # seed 2
     assert claims["freeze_training.threshold_saves"].value == pytest.approx(0.25)
@@ -763,3 +766,22 @@ def test_block_rows_are_the_block_outputs_of_a_detailed_grid():
     flat = LD.unpack({**_synthetic_conv([[1, 2, 3]]), "grid_layers": np.array(["conv1", "conv2", "conv3"])},
                      LD.LearningDynamicsConfig(seeds=(0,)))  # fmt: skip
     assert flat.block_rows.tolist() == [0, 1, 2]  # one row per layer: every row is a block output
+
+
+def test_an_mlp_seed_whose_layers_all_tie_counts_as_no_order_not_nan():
+    # every hidden layer first reaches 0.95 at the same epoch: the rank correlation is
+    # undefined (NaN), and for "no consistent bottom-up order" that is no order at all
+    from types import SimpleNamespace
+
+    def run(seed, firsts):
+        return SimpleNamespace(
+            seed=seed,
+            hidden_layers=("fc1", "fc2", "fc3"),
+            similarity=np.full((2, 4), 0.9),
+            first_reaching=lambda threshold, f=firsts: dict(zip(("fc1", "fc2", "fc3"), f)),
+        )
+
+    measured = LD._measured("mlp", [run(0, (3, 3, 3)), run(1, (1, 2, 3))])
+    value, details = measured["no_bottom_up"]
+    assert value == 0.0 and details == {"seed 0": 0.0, "seed 1": 1.0}
+    assert LD.depth_correlation([3, 3, 3]) != LD.depth_correlation([3, 3, 3])  # NaN on its own
