@@ -81,7 +81,7 @@ from numpy.typing import ArrayLike
 from .._grid import SimilarityMatrix
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, arrays_and_config, stored
-from ._claims import Claim, claim_details, claims_table
+from ._claims import Claim, claim_details, claims_table, median_case
 from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
 
 __all__ = [
@@ -1388,11 +1388,12 @@ def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any
         }
     first = [depth_correlation([r.first_reaching(0.95)[n] for n in r.hidden_layers]) for r in runs]
     if model == "mlp":
+        # a seed whose layers all first reach 0.95 together has no order at all: 0, not NaN
+        no_order = np.nan_to_num(first, nan=0.0)
         return {
             "near_ceiling_at_init": [r.similarity[0, :-1].min() for r in runs],
-            # a seed whose layers all first reach 0.95 together has no order at all: 0, not NaN
             "no_bottom_up": (
-                float(np.min(no_order := np.nan_to_num(first, nan=0.0))),
+                float(no_order.min()),
                 claim_details([r.seed for r in runs], no_order, prefix="seed "),
             ),
         }
@@ -1425,9 +1426,8 @@ def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any
         "relu_changes": [cb.mean() - br.mean() for cb, br in pairs],
         "grid_bottom_up": [depth_correlation(d) for d in diags],
         "grid_gap": [d[0] - d[-1] for d in diags],
-        "top_unsettled_at_freeze": (
-            float(np.median(unsettled := [_fraction(r, f[top]) for f, r in zip(firsts, runs)])),
-            claim_details([r.seed for r in runs], unsettled, prefix="seed "),
+        "top_unsettled_at_freeze": median_case(
+            [r.seed for r in runs], [_fraction(r, f[top]) for f, r in zip(firsts, runs)], prefix="seed "
         ),
         "pooled_top_early": [_later_by(r, f[top], q[top]) for f, q, r in zip(firsts, pooled, runs)],
         "pooled_top_with_logits": [

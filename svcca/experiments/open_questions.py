@@ -62,7 +62,7 @@ import numpy as np
 
 from .._validation import check_int
 from ._cache import ExperimentData, stored
-from ._claims import Claim, claim_details, claims_table
+from ._claims import Claim, claim_details, claims_table, median_case
 from ._toolbox import ThreadLimitedConfig, check_seeds
 
 __all__ = [
@@ -534,11 +534,8 @@ class OpenQuestionsData(ExperimentData):
         pca_pls = k8["pca"] - k8["pls (labels)"]
         measured = {
             "ae.mse": (self["ae_mse"], seeds),
-            "ae.cca_code_everywhere": (float(np.median(cca_code)), claim_details(seeds, cca_code)),
-            "ae.cka_code_vs_output": (
-                float(np.median(self["ae_cka"][:, 2, 4])),
-                claim_details(seeds, self["ae_cka"][:, 2, 4]),
-            ),
+            "ae.cca_code_everywhere": median_case(seeds, cca_code),
+            "ae.cka_code_vs_output": median_case(seeds, self["ae_cka"][:, 2, 4]),
             "compression.pca_pls_keep_accuracy": (np.minimum(k8["pca"], k8["pls (labels)"]) - full, seeds),
             "compression.random_worse": (k8["pca"] - k8["random"], seeds),
             "compression.pca_pls_close": (np.abs(pca_pls).max(), claim_details(seeds, pca_pls)),
