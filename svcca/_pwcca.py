@@ -105,7 +105,7 @@ def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
     """PWCCA weights ``alpha_i ∝ sum_j |<h_i, x_j>| / ||h_i||`` from ``C = X_c^H X_c``.
 
     With canonical weights ``w_i`` (so ``h_i = X_c w_i``), ``X_c^H h_i = C w_i`` and
-    ``||h_i||^2 = w_i^H C w_i``: the samples are not needed (Morcos et al. 2018, eq. 3).
+    ``||h_i||^2 = w_i^H C w_i``: the samples are not needed (Morcos et al. 2018).
 
     Parameters
     ----------
@@ -233,7 +233,7 @@ def pwcca(
 
     Notes
     -----
-    Morcos et al. (2018), eq. (3): with ``h_i`` the canonical variates of layer ``L1`` and
+    Morcos et al. (2018): with ``h_i`` the canonical variates of layer ``L1`` and
     ``x_j`` its centred neurons, ``alpha_i = sum_j |<h_i, x_j>|``, normalised to sum to
     one, and ``PWCCA = sum_i alpha_i rho_i``. Directions that the layer's neurons actually
     use get more weight than noise directions that CCA matches by chance. The measure is

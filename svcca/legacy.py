@@ -723,7 +723,7 @@ def get_pca(acts: ArrayOrTensor, compute_dirns: bool = False) -> dict[str, Any]:
 
     Notes
     -----
-    Each neuron is centred over the datapoints. An early version of the original centred
+    Each neuron is centred over the datapoints. An intermediate version of the original centred
     each datapoint over the neurons (``axis=0``), which is not PCA of the neurons.
 
     Examples

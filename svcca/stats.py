@@ -1026,7 +1026,7 @@ def bartlett_test(
     Notes
     -----
     For ``k = 0, 1, ..., m - 1`` the hypothesis "only the first ``k`` correlations are
-    non-zero" is tested with Bartlett's (1938) statistic
+    non-zero" is tested with Bartlett's (1941) statistic
     ``chi2_k = -(n - 1 - (p + q + 1) / 2) ln prod_{i > k} (1 - rho_i^2)``, approximately
     chi-square with ``(p - k)(q - k)`` degrees of freedom for Gaussian data. The number of
     significant correlations is the first ``k`` not rejected. Correlations forced to 1 by
@@ -1035,8 +1035,8 @@ def bartlett_test(
 
     References
     ----------
-    Bartlett (1938), Further aspects of the theory of multiple regression, Proc. Camb.
-    Phil. Soc. 34. Mardia, Kent, Bibby (1979), Multivariate Analysis, section 10.2.
+    Bartlett (1941), The statistical significance of canonical correlations, Biometrika
+    32(1), 29-37. Mardia, Kent, Bibby (1979), Multivariate Analysis, section 10.2.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Generalizing vs memorizing networks (Morcos, Raghu & Bengio 2018, section 3.1).
+"""Generalizing vs memorizing networks (Morcos, Raghu & Bengio 2018).
 
 ``K`` networks are trained on the true labels (the *generalizing* group, G) and ``K`` on
 one fixed random permutation of the training labels (the *memorizing* group, M; Zhang et

@@ -1,4 +1,4 @@
-"""Wider networks converge to more similar representations (Morcos, Raghu & Bengio 2018, section 3.3).
+"""Wider networks converge to more similar representations (Morcos, Raghu & Bengio 2018).
 
 For each width ``w``, networks of that width are trained from several seeds and the
 similarity of their last hidden layer (optionally every hidden layer) is measured between
