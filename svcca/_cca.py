@@ -857,7 +857,8 @@ def _pivot_phase(ops: Any, A: Any, axis: int = 0) -> Any:
     idx = ops.abs(A).argmax(axis)
     others = ops.arange(A.shape[1 - axis])
     pivot = A[idx, others] if axis == 0 else A[others, idx]
-    return pivot / ops.abs(pivot)
+    zero = ops.abs(pivot) == 0  # an all-zero column keeps its phase: 1
+    return (pivot + zero) / (ops.abs(pivot) + zero)
 
 
 class _Pairs:

@@ -185,9 +185,12 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
 
 
 def _sign_flip(ops: Any, U: Any, Vh: Any) -> tuple[Any, Any]:
-    """Deterministic signs: the largest-|.| entry of each principal direction is positive."""
+    """Deterministic signs: the largest-|.| entry of each principal direction is positive.
+
+    For complex data the sign is a unit phase: ``U`` times it and ``Vh`` times its
+    conjugate, so that ``U S Vh`` is unchanged and the columns stay orthonormal.
+    """
     if Vh.shape[0] == 0:
         return U, Vh
-    sign = ops.real(_pivot_phase(ops, Vh, axis=1))
-    sign = sign + (sign == 0) * 1.0
-    return U * sign, Vh * sign[:, None]
+    phase = _pivot_phase(ops, Vh, axis=1)
+    return U * phase, Vh * phase.conj()[:, None]

@@ -92,3 +92,18 @@ def test_extreme_scales_keep_the_ratios(scale):
     np.testing.assert_allclose(res.singular_values, ref.singular_values * scale, rtol=1e-10)
     a, b = svcca.svcca(X * scale, X[:, ::-1]), svcca.svcca(X, X[:, ::-1])
     assert (a.x_dims, a.similarity) == (b.x_dims, pytest.approx(b.similarity, abs=1e-10))
+
+
+def test_complex_directions_stay_orthonormal_with_a_real_positive_pivot(rng):
+    # the sign convention of a complex direction is a unit phase (a real "sign" would shrink it)
+    from svcca._backend import get_ops
+    from svcca._pca import _sign_flip
+
+    A = rng.standard_normal((30, 4)) + 1j * rng.standard_normal((30, 4))
+    U, s, Vh = np.linalg.svd(A - A.mean(0), full_matrices=False)
+    U2, Vh2 = _sign_flip(get_ops(A), U, Vh)
+    np.testing.assert_allclose((U2 * s) @ Vh2, A - A.mean(0), atol=1e-12)
+    np.testing.assert_allclose(U2.conj().T @ U2, np.eye(4), atol=1e-12)
+    pivots = Vh2[np.arange(4), np.abs(Vh2).argmax(axis=1)]
+    np.testing.assert_allclose(pivots.imag, 0, atol=1e-15)
+    assert np.all(pivots.real > 0)

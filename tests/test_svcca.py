@@ -259,3 +259,23 @@ def test_gram_route_finds_constant_features_without_another_copy_of_the_layer(rn
     np.testing.assert_array_equal(res.x_dropped, [8, 9, 10])
     np.testing.assert_array_equal(res.x_dropped, ref.x_dropped)
     assert res.similarity == ref.similarity
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "streaming"])
+def test_complex_input_keeping_every_direction_is_cca(rng, backend):
+    # keeping every direction is an invertible map of each side, so SVCCA must equal CCA and
+    # the principal angles; a real "sign" of a complex direction once shrank the basis
+    n = 60
+    X = rng.standard_normal((n, 4)) + 1j * rng.standard_normal((n, 4))
+    Y = rng.standard_normal((n, 3)) + 0.5 * X[:, :3]
+    ref = principal_cosines(X, Y)
+    if backend == "streaming":
+        from svcca.streaming import PairAccumulator
+
+        res = PairAccumulator().update(X[:25], Y[:25]).update(X[25:], Y[25:]).svcca(keep=1.0)
+    elif backend == "torch":
+        torch = pytest.importorskip("torch")
+        res = svcca.svcca(torch.from_numpy(X), torch.from_numpy(Y), keep=1.0)
+    else:
+        res = svcca.svcca(X, Y, keep=1.0)
+    np.testing.assert_allclose(np.asarray(res.rho), ref, rtol=0, atol=TOL64)
