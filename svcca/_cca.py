@@ -57,6 +57,7 @@ from ._validation import (
     assert_finite,
     check_array,
     check_epsilon,
+    check_rtol,
     check_option,
     check_pair,
     shape_of,
@@ -357,12 +358,15 @@ class _Rejected(NamedTuple):
 
 def _try_gram(
     ops: Any, Gs: Any, qmax: float, epsilon: float, forced: bool, rtol: float, noise: float,
-    floors: Any = None,
+    floors: Any = None, user_rtol: bool = False,
 ) -> dict[str, Any] | _Rejected:  # fmt: skip
     """Whiten through the scaled Gram matrix ``Gs``.
 
     Returns a dict on success, else a :class:`_Rejected` with the estimated condition
     number (so the caller knows whether centring first, or a second pass, would help).
+    ``user_rtol``: ``rtol`` was given by the user, so the Cholesky route (which keeps every
+    direction) is taken only where every singular value is certainly above ``rtol * s_max``;
+    otherwise the rejection (condition number inf) sends the caller to the SVD path.
     ``floors`` (forced only): each feature's noise level on its unit-norm scale; a
     direction ``v`` is kept only where its singular value exceeds ``||floors * v||``, the
     noise of the features it is made of.
@@ -390,6 +394,10 @@ def _try_gram(
     kappa = 1.0 / rc if rc > 0 else math.inf
     if qmax * kappa > limit:
         return _Rejected(kappa, L)
+    # s_min^2 / s_max^2 = 1 / cond_2 >= 1 / cond_1, and LAPACK's estimate of cond_1 is rarely
+    # more than a few times low: a factor max(10, p) of room
+    if user_rtol and rtol * rtol * kappa * max(10, int(Gs.shape[0])) >= 1.0:
+        return _Rejected(math.inf, None)
     if epsilon > 0:
         L, _ = ops.cholesky(Gs + epsilon * ops.eye(int(Gs.shape[0]), like=Gs))
     return {"chol": L, "rank": int(Gs.shape[0])}
@@ -447,7 +455,7 @@ def whiten(
     0.1462
     """
     check_option(algorithm, "algorithm", ALGORITHMS)
-    epsilon = check_epsilon(epsilon)
+    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     X = check_array(X, "X", check_finite=False)
     return whiten_checked(X, get_ops(X, dtype=dtype), epsilon=epsilon, rtol=rtol, algorithm=algorithm)
 
@@ -559,7 +567,7 @@ def _whiten(
             G *= inv[:, None]
             G *= inv[None, :]
             Gs = G
-            res = _try_gram(ops, Gs, qmax, epsilon, forced, rtol, noise)
+            res = _try_gram(ops, Gs, qmax, epsilon, forced, rtol, noise, user_rtol=user_rtol is not None)
             if isinstance(res, dict):
                 fields = {"data": data, "offset": offset, "data_cols": data_cols, "gram": Gs, **res}
                 return done(kept, scale, fields, "gram")
@@ -604,7 +612,7 @@ def _whiten(
         inv = 1.0 / norms
         G *= inv[:, None]
         G *= inv[None, :]
-        res = _try_gram(ops, G, 1.0, epsilon, forced, rtol, noise)
+        res = _try_gram(ops, G, 1.0, epsilon, forced, rtol, noise, user_rtol=user_rtol is not None)
         if isinstance(res, dict):
             return done(kept, norms, {"data": Xc, "offset": offset, "gram": G, **res}, "gram")
         if two_pass:
@@ -1392,7 +1400,7 @@ def _cca_pair(
     This is the one place the pair and the options are checked.
     """
     check_option(algorithm, "algorithm", ALGORITHMS)
-    epsilon = check_epsilon(epsilon)
+    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)

@@ -54,6 +54,7 @@ from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
     SampleSizeWarning,
     check_epsilon,
+    check_rtol,
     check_option,
     resolve_keep,
 )
@@ -506,7 +507,7 @@ def take_rows(A: Any, idx: np.ndarray) -> Any:
 
 
 def _resolve_cca(o: dict[str, Any]) -> dict[str, Any]:
-    return {"epsilon": check_epsilon(o.get("epsilon", 0.0)), "rtol": o.get("rtol")}
+    return {"epsilon": check_epsilon(o.get("epsilon", 0.0)), "rtol": check_rtol(o.get("rtol"))}
 
 
 def _resolve_svcca(o: dict[str, Any]) -> dict[str, Any]:

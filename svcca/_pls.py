@@ -10,7 +10,7 @@ import numpy as np
 from ._backend import get_ops, to_numpy
 from ._cca import _fix_signs, _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import check_pair
+from ._validation import check_pair, check_rtol
 
 __all__ = ["PLSResult", "pls"]
 
@@ -172,6 +172,7 @@ def pls(
     """
     if n_components is not None and (isinstance(n_components, bool) or int(n_components) < 1):
         raise ValueError(f"n_components must be a positive int or None; got {n_components!r}")
+    rtol = check_rtol(rtol)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     # one exact power of two per side keeps the products from over/underflowing (1e160,

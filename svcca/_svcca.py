@@ -26,7 +26,7 @@ from ._cca import (
 )
 from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
-from ._validation import check_epsilon, check_pair, resolve_keep, shape_of, warn_sample_size
+from ._validation import check_epsilon, check_pair, check_rtol, resolve_keep, shape_of, warn_sample_size
 
 __all__ = ["SVCCAResult", "svcca", "svd_reduce", "reduce_and_whiten"]
 
@@ -304,7 +304,7 @@ def svcca(
     2
     """
     keep = resolve_keep(keep, n_components)
-    epsilon = check_epsilon(epsilon)
+    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     with ops.lapack_context():

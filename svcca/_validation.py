@@ -34,6 +34,7 @@ __all__ = [
     "check_int",
     "resolve_keep",
     "check_epsilon",
+    "check_rtol",
     "check_confidence",
     "check_rng",
     "check_groups",
@@ -398,14 +399,37 @@ def resolve_keep(keep: Any, n_components: Any) -> float | int:
 
 
 def check_epsilon(epsilon: Any) -> float:
-    """Check that the ridge ``epsilon`` is a finite number >= 0."""
-    try:
-        e = float(epsilon)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"epsilon must be a number >= 0; got {epsilon!r}") from exc
+    """Check that the ridge ``epsilon`` is a finite real number >= 0 (never a bool or a string)."""
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"epsilon must be a number >= 0; got {epsilon!r}")
+    e = float(epsilon)
     if not np.isfinite(e) or e < 0:
         raise ValueError(f"epsilon must be a finite number >= 0; got {epsilon!r}")
     return e
+
+
+def check_rtol(rtol: Any) -> float | None:
+    """Check a relative rank tolerance: None (the default rule) or a real number in [0, 1).
+
+    Examples
+    --------
+    >>> from svcca._validation import check_rtol
+    >>> check_rtol(None), check_rtol(1e-6)
+    (None, 1e-06)
+    >>> check_rtol(1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be None or a number in [0, 1) (a fraction of the largest singular value); got 1.5
+    """
+    if rtol is None:
+        return None
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real):
+        raise TypeError(f"rtol must be None or a number in [0, 1); got {rtol!r}")
+    if not 0.0 <= float(rtol) < 1.0:  # NaN fails too
+        raise ValueError(
+            f"rtol must be None or a number in [0, 1) (a fraction of the largest singular value); got {rtol!r}"
+        )
+    return float(rtol)
 
 
 def check_confidence(confidence: Any) -> float:

@@ -29,6 +29,7 @@ from ._validation import (
     check_conv_pair,
     check_epsilon,
     check_option,
+    check_rtol,
     shape_of,
     warn_sample_size,
 )
@@ -332,9 +333,7 @@ def dft_cca(
     True
     """
     check_option(algorithm, "algorithm", ALGORITHMS)
-    epsilon = check_epsilon(epsilon)
-    if rtol is not None and not (isinstance(rtol, numbers.Real) and 0.0 <= float(rtol) < 1.0):
-        raise ValueError(f"rtol must be None or a number in [0, 1); got {rtol!r}")
+    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1
     ):

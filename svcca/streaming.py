@@ -79,6 +79,7 @@ from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
     check_epsilon,
+    check_rtol,
     check_keep,
     check_option,
     resolve_keep,
@@ -362,7 +363,8 @@ class _Moments:
         ops = self.ops
         for x in self.names:
             sl = self.slice(x)
-            amax = ops.max(ops.abs(Z[:, sl])) if self.widths[x] else 0.0
+            colmax = ops.colmaxabs(Z[:, sl]) if self.widths[x] else None
+            amax = float(ops.max(colmax)) if colmax is not None else 0.0
             want = _exponent_for(amax)
             have = self.exps.get(x)
             if have is None or (self.n == 0 and want != have):
@@ -372,6 +374,8 @@ class _Moments:
                 self.exps[x] = have = want
             if have:
                 Z[:, sl] *= 2.0**have
+            if colmax is not None:
+                _check_shared_scale(ops, colmax, have, x)
 
     def _shift(self, x: Hashable, d: int) -> None:
         """Multiply the stored statistics of layer ``x`` by ``2**d``."""
@@ -668,12 +672,13 @@ def _whiten_stats(
         _no_varying(name, p, n)
     scale = norms[kept]
     floors = None
+    user_rtol = rtol is not None
     if rtol is None:
         rtol = max(n, p) * eps64
         if input_eps > eps64:  # the input's rounding, feature by feature, as svcca.cca's SVD path
             floors = _rounding_floors(_offset_ratio(ops, mean, kept, scale, n, p), n_kept, n, input_eps)
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
-    fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise)  # Cholesky, as svcca.cca
+    fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise, user_rtol=user_rtol)  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):  # as svcca.cca(algorithm="gram"), with the input's rounding
         if floors is not None:
             # a feature whose own rounding reaches its spread (float32 1000 +- 1e-5) carries no
@@ -702,6 +707,32 @@ def _cross_stats(wx: Whitened, wy: Whitened, Cxy: Any) -> Any:
     ops = wx.ops
     R = Cxy[wx.kept][:, wy.kept] / ops.outer(wx.scale, wy.scale)
     return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(R))))
+
+
+# a feature whose entries are below 2**-480 once its layer is scaled has co-moments below
+# 2**-960: near float64's underflow, where they lose their digits (or vanish)
+_SHARED_SCALE_MIN = 2.0**-480
+
+
+def _check_shared_scale(ops: Any, colmax: Any, exp: int, name: Hashable) -> None:
+    """Raise where one layer's features span more scales than one float64 exponent can hold.
+
+    The statistics of a layer share one power-of-two scale (SVCCA and PLS need the layer's
+    own units); a feature ``2**480`` times smaller than the layer's largest would lose its
+    co-moments to underflow, and with them a direction, silently.
+    """
+    scaled = ops.to_numpy(colmax).astype(np.float64) * 2.0**exp
+    tiny = (scaled > 0) & (scaled < _SHARED_SCALE_MIN)
+    if tiny.any():
+        j = int(np.argmax(tiny))
+        big, small = float(np.max(scaled)) * 2.0**-exp, scaled[j] * 2.0**-exp
+        raise ValueError(
+            f"layer {name!r} has features whose scales differ by more than 2**480 (about 1e144): its "
+            f"largest |value| is {big:.3g} and feature {j} reaches only {small:.3g}, too far apart to "
+            f"accumulate in float64 at one scale; divide each feature by its scale first (CCA and "
+            f"PWCCA do not change; SVCCA, PLS and CKA weigh features by variance), or compare the "
+            f"layers in memory with svcca.cca, which scales each feature on its own"
+        )
 
 
 def _exponent_for(amax: float) -> int:
@@ -773,7 +804,7 @@ class _Finisher:
         warn: bool, directions: str | None = None,
     ) -> CCAResult:  # fmt: skip
         self._need("CCA")
-        epsilon = check_epsilon(epsilon)
+        epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
         wx = self._whiten(mx, Cxx, names[0], epsilon, rtol, self._exp(a))
         wy = self._whiten(my, Cyy, names[1], epsilon, rtol, self._exp(b))
@@ -787,7 +818,7 @@ class _Finisher:
     ) -> SVCCAResult:  # fmt: skip
         self._need("SVCCA")
         keep = check_keep(keep)  # resolved by the callers: a fraction (float) or a number (int)
-        epsilon = check_epsilon(epsilon)
+        epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
         m, ops = self._m, self._m.ops
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
         sx, Vx, kx, ex = _reduce_stats(ops, m.n, Cxx, keep)
@@ -945,7 +976,9 @@ class MultiLayerAccumulator(_Finisher):
         ------
         ValueError
             For a missing layer, different row counts across layers, a width that changed,
-            NaN/Inf, or statistics larger than ``max_bytes``.
+            NaN/Inf, statistics larger than ``max_bytes``, or features of one layer whose
+            scales differ by more than ``2**480`` (about ``1e144``; their co-moments would
+            underflow at the layer's one scale).
         """
         if not isinstance(batch, Mapping):
             if isinstance(batch, (list, tuple)):
@@ -1319,8 +1352,9 @@ class PairAccumulator(MultiLayerAccumulator):
         Raises
         ------
         ValueError
-            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, or a width that
-            differs from the earlier batches'.
+            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, a width that
+            differs from the earlier batches', or features of one layer whose scales differ
+            by more than ``2**480`` (about ``1e144``).
         """
         self._m.update({"X": X, "Y": Y}, self._DISPLAY)
         return self

@@ -691,3 +691,60 @@ def test_cca_from_whitened_refuses_bad_directions_and_cross_products(rng):
         cca_from_whitened(wx, wy, cross=np.zeros((4, 5)))
     M = wx.Z().T @ wy.Z()
     np.testing.assert_allclose(cca_from_whitened(wx, wy, cross=M).rho, svcca.cca(X, Y).rho, atol=TOL64)
+
+
+def _orth_basis(A, rtol):
+    """Oracle: orthonormal basis of the centred unit-norm columns' directions with s > rtol s_max."""
+    A = A - A.mean(0)
+    A = A / np.linalg.norm(A, axis=0)
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    return U[:, s > rtol * s[0]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["cca auto", "cca gram", "cca svd", "pwcca", "streaming cca", "grid"],
+)
+def test_a_user_rtol_drops_directions_on_every_route(rng, call):
+    # well conditioned enough for the one-pass Cholesky route, which keeps every direction:
+    # a user's rtol must still drop the weak ones (it once was ignored there)
+    X = rng.standard_normal((40, 6))
+    Y = X[:, :4] @ rng.standard_normal((4, 5)) + 0.3 * rng.standard_normal((40, 5))
+    rtol = 0.5
+    Ux, Uy = _orth_basis(X, rtol), _orth_basis(Y, rtol)
+    ref = np.linalg.svd(Ux.T @ Uy, compute_uv=False)
+    assert Uy.shape[1] < 5  # the case drops a direction of Y
+    if call.startswith("cca"):
+        res = svcca.cca(X, Y, rtol=rtol, algorithm=call.split()[1])
+    elif call == "pwcca":
+        res = svcca.pwcca(X, Y, rtol=rtol)
+    elif call == "grid":
+        grid = svcca.similarity_matrix({"x": X}, {"y": Y}, measure=svcca.Measure("cca", rtol=rtol))
+        assert float(np.asarray(grid.values)[0, 0]) == pytest.approx(ref.mean(), abs=1e-10)
+        return
+    else:
+        from svcca.streaming import PairAccumulator
+
+        res = PairAccumulator().update(X[:20], Y[:20]).update(X[20:], Y[20:]).cca(rtol=rtol)
+    assert (res.x_rank, res.y_rank) == (Ux.shape[1], Uy.shape[1])
+    np.testing.assert_allclose(res.rho, ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("rtol", [float("nan"), float("inf"), -1.0, 1.0, 2.0, "a", True])
+@pytest.mark.parametrize("call", ["cca", "whiten", "svcca", "pwcca", "pls", "dft_cca", "streaming", "measure"])
+def test_rtol_is_checked_at_every_entry(rng, rtol, call):
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 3))
+    exc = TypeError if isinstance(rtol, (str, bool)) else ValueError
+    with pytest.raises(exc, match=r"rtol must be None or a number in \[0, 1\)"):
+        if call == "whiten":
+            whiten(X, rtol=rtol)
+        elif call == "dft_cca":
+            svcca.conv.dft_cca(X.reshape(30, 2, 2, 1), Y[:, :2].reshape(30, 1, 2, 1), rtol=rtol)
+        elif call == "streaming":
+            from svcca.streaming import PairAccumulator
+
+            PairAccumulator().update(X, Y).cca(rtol=rtol)
+        elif call == "measure":
+            svcca.similarity_matrix({"x": X}, {"y": Y}, measure=svcca.Measure("cca", rtol=rtol))
+        else:
+            getattr(svcca, call)(X, Y, rtol=rtol)

@@ -212,6 +212,9 @@ def test_check_epsilon():
         check_epsilon("a")
     with pytest.raises(ValueError, match=r"epsilon must be a finite number >= 0; got inf"):
         check_epsilon(np.inf)
+    for bad in (True, "1", None):  # a bool or a numeric string is a mistake, not a ridge
+        with pytest.raises(TypeError, match=r"epsilon must be a number >= 0"):
+            check_epsilon(bad)
 
 
 def test_check_rng():
