@@ -299,6 +299,10 @@ class NumpyOps:
     def colmaxabs(self, a: np.ndarray) -> np.ndarray:
         return np.abs(a).max(axis=0)
 
+    def colmedian(self, a: np.ndarray) -> np.ndarray:
+        """A median of each column (a robust location: one outlier does not move it)."""
+        return np.median(a, axis=0)
+
     def diag_real(self, a: np.ndarray) -> np.ndarray:
         """Real part of the diagonal (of each matrix of a stack)."""
         return np.ascontiguousarray(np.diagonal(a, axis1=-2, axis2=-1).real)
@@ -511,6 +515,9 @@ class TorchOps(NumpyOps):
 
     def colmaxabs(self, a: Any) -> Any:
         return self.torch.abs(a).amax(dim=0)
+
+    def colmedian(self, a: Any) -> Any:
+        return a.median(dim=0).values  # the lower of the two middle values: any location will do
 
     def diag_real(self, a: Any) -> Any:
         d = self.torch.diagonal(a, dim1=-2, dim2=-1)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,19 +123,25 @@ def _check_real_pair(X: Any, Y: Any, what: str) -> tuple[Any, Any]:
     return X, Y
 
 
-def _centre(ops: Any, X: Any) -> Any:
+def _centre(ops: Any, X: Any, location: str = "mean") -> Any:
     """``X`` scaled by one power of two (largest entry near 1), centred, constant features 0.
 
     CKA and Procrustes are invariant to isotropic scaling; the exact power-of-two factor
     keeps their fourth-power HSIC terms from overflowing (1e80) or underflowing (1e-85).
+    ``location="median"`` subtracts each column's median instead of its mean, for the
+    quantities that do not depend on the shift (the unbiased HSIC, distances): one outlier
+    row then stays in its own row instead of spreading its size, through the mean, into
+    every row, where the products would cancel it away with the digits of the rest.
     """
-    return _centre_scaled(ops, X)[0]
+    return _centre_scaled(ops, X, location)[0]
 
 
-def _centre_scaled(ops: Any, X: Any) -> tuple[Any, int]:
+def _centre_scaled(ops: Any, X: Any, location: str = "mean") -> tuple[Any, int]:
     """:func:`_centre` and the exponent ``e`` of the factor ``2**-e`` that was applied."""
     X, c = _pow2_rescale(ops, ops.asarray(X, complex_ok=False), per_column=False)
     e = -int(np.frexp(float(ops.to_numpy(c).reshape(-1)[0]))[1] - 1)
+    if location == "median":  # exact: a constant feature is 0 exactly
+        return X - ops.colmedian(X), e
     mean = ops.mean0(X)
     # constant features (up to centring's rounding) are exactly 0: a constant layer is then
     # refused, not read as a tiny similarity
@@ -171,7 +178,17 @@ def _hsic_terms_features(ops: Any, Xc: Any, Yc: Any) -> tuple[float, float, floa
     dy = ops.sum(Yc * Yc, axis=1)
     sx = ops.sum(Xc, axis=0)  # X^T 1 (about 0 after centring; kept for exactness)
     sy = ops.sum(Yc, axis=0)
-    tr = _fro2(ops, ops.ct(Xc) @ Yc) - float(ops.sum(dx * dy))
+    diagonal = float(ops.sum(dx * dy))
+    tr = _fro2(ops, ops.ct(Xc) @ Yc) - diagonal
+    if abs(diagonal) * float(ops.finfo(Xc).eps) > 1e-6 * abs(tr):
+        # the samples' own terms, subtracted, dwarf the rest: a few rows far larger than the others
+        warnings.warn(
+            "debiased CKA on the feature route loses more than 6 digits here: a few samples are "
+            "far larger than the others (their own kernel terms, removed by subtraction, dwarf the "
+            "rest); algorithm='gram' removes them exactly",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     one_k = float(ops.sum(sx * sx)) - float(ops.sum(dx))
     one_l = float(ops.sum(sy * sy)) - float(ops.sum(dy))
     u = Xc @ sx - dx  # Kt 1
@@ -265,11 +282,14 @@ def linear_cka(
     if debiased:
         check_min_samples(X, Y, 4, "debiased CKA")
     ops = get_ops(X, Y, dtype=dtype)
-    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X), _centre_scaled(ops, Y)
-    n, p = (int(s) for s in Xc.shape)
-    q = int(Yc.shape[1])
+    (n, p), q = shape_of(X), shape_of(Y)[1]
     if algorithm == "auto":
         algorithm = "features" if max(p, q) < n else "gram"
+    # the unbiased HSIC does not depend on the shift: a robust one keeps an outlier row's
+    # digits in its own row (exact on the Gram route, where the diagonal is zeroed; the
+    # feature route subtracts it, and says so when that cancels more than 6 digits)
+    where = "median" if debiased else "mean"
+    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X, where), _centre_scaled(ops, Y, where)
 
     if algorithm == "features":
         if debiased:
@@ -331,14 +351,18 @@ def check_bandwidth(bandwidth: Any) -> float:
     return float(bandwidth)
 
 
-def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> Any:
-    """Return ``K - 1 = expm1(-D^2 / (2 sigma^2))`` of centred data.
+def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> tuple[Any, float]:
+    """Return ``(E, s)`` with ``K - 1 = s E = expm1(-D^2 / (2 sigma^2))`` of shifted data.
 
-    Here ``sigma = bandwidth x`` the median distance between distinct samples.
+    ``Xc`` may be shifted by any location (distances do not depend on it). Here ``sigma =
+    bandwidth x`` the median distance between distinct samples.
 
     The constant 1 is left out: centring removes it from ``H K H``, the unbiased HSIC is
     blind to it, and without it the kernel keeps its precision for wide bandwidths, where
-    ``K`` itself rounds to 1 (the linear-CKA limit).
+    ``K`` itself rounds to 1 (the linear-CKA limit). So wide that even ``K - 1`` would
+    underflow (``D^2 / (2 sigma^2)`` below ``1e-17``), ``E = -D^2 / median^2`` and ``s``
+    carries the factor (CKA does not depend on it); so narrow that every ``K`` between
+    distinct samples is 0, ``E = -1`` off the diagonal (``K = I``).
     """
     G = Xc @ ops.ct(Xc)
     d = ops.diag_real(G)
@@ -353,8 +377,12 @@ def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> Any:
             f"{tuple(Xc.shape)}), so the RBF bandwidth sigma = bandwidth x median is 0; RBF CKA is "
             f"undefined for it"
         )
-    sigma = bandwidth * median
-    return ops.expm1(D2 * (-0.5 / (sigma * sigma)))
+    t = D2 / (median * median)  # squared distances in median units: the median pair is at 1
+    c = 0.5 / bandwidth / bandwidth  # without bandwidth**2, which over/underflows first
+    if c * float(ops.max(t)) < 1e-17:  # expm1(-x) = -x (1 - x / 2 + ...): exact to rounding
+        return -t, c
+    with np.errstate(over="ignore", under="ignore"):  # a narrow kernel: exp(-inf) = 0, K = I
+        return ops.expm1((t / bandwidth) * (-0.5 / bandwidth)), 1.0
 
 
 def _centre_gram(ops: Any, K: Any) -> Any:
@@ -438,21 +466,37 @@ def rbf_cka(
     if debiased:
         check_min_samples(X, Y, 4, "debiased CKA")
     ops = get_ops(X, Y, dtype=dtype)
-    K = prepare_rbf(ops, X, bandwidth, debiased, "X")
-    L = prepare_rbf(ops, Y, bandwidth, debiased, "Y")
+    K, sk = prepare_rbf(ops, X, bandwidth, debiased, "X", scaled=True)
+    L, sl = prepare_rbf(ops, Y, bandwidth, debiased, "Y", scaled=True)
     hxy, hxx, hyy = (kernel_hsic(ops, A, B, debiased) for A, B in ((K, L), (K, K), (L, L)))
     (n, p), q = shape_of(X), shape_of(Y)[1]
+    for name, h in (("X", hxx), ("Y", hyy)):
+        if debiased and not h > 0 and bandwidth < 1:  # the median distance is > 0 (checked)
+            raise ValueError(
+                f"{name}: at bandwidth={bandwidth!r} the RBF kernel between distinct samples rounds to 0 "
+                f"(K = I, whose unbiased HSIC is 0), so debiased RBF CKA is undefined; choose a larger "
+                f"bandwidth (sigma as a fraction of the median distance), or debiased=False"
+            )
+    value = _ratio(hxy, hxx, hyy, debiased, (n, p), (n, q))
+    hxy, hxx, hyy = hxy * sk * sl, hxx * sk * sk, hyy * sl * sl  # the HSIC of the kernels themselves
     return CKAResult(
-        cka=_ratio(hxy, hxx, hyy, debiased, (n, p), (n, q)), hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy,
+        cka=value, hsic_xy=hxy, hsic_xx=hxx, hsic_yy=hyy,
         debiased=bool(debiased), algorithm="gram", n_samples=n, n_features_x=p, n_features_y=q,
         kernel="rbf", bandwidth=bandwidth,
     )  # fmt: skip
 
 
-def prepare_rbf(ops: Any, X: Any, bandwidth: float, debiased: bool, name: str = "X") -> Any:
-    """One side of RBF CKA: its kernel minus 1, centred unless ``debiased``."""
-    E = rbf_kernel(ops, _centre(ops, X), bandwidth, name)
-    return E if debiased else _centre_gram(ops, E)
+def prepare_rbf(
+    ops: Any, X: Any, bandwidth: float, debiased: bool, name: str = "X", scaled: bool = False
+) -> Any:
+    """One side of RBF CKA: its kernel minus 1, centred unless ``debiased``.
+
+    Up to a factor (CKA does not depend on it) that ``scaled=True`` returns too:
+    ``(matrix, factor)``; see :func:`rbf_kernel`.
+    """
+    E, s = rbf_kernel(ops, _centre(ops, X, "median"), bandwidth, name)
+    E = E if debiased else _centre_gram(ops, E)
+    return (E, s) if scaled else E
 
 
 # --- minibatch CKA ----------------------------------------------------------------------
@@ -549,7 +593,7 @@ def minibatch_cka(X: Any, Y: Any, *, batch_size: int = MINIBATCH_SIZE, dtype: An
     X, Y = _check_real_pair(X, Y, "CKA")
     check_min_samples(X, Y, 4, "minibatch CKA")
     ops = get_ops(X, Y, dtype=dtype)
-    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X), _centre_scaled(ops, Y)
+    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X, "median"), _centre_scaled(ops, Y, "median")
     (n, p), q = shape_of(X), shape_of(Y)[1]
     bounds = batch_bounds(n, batch_size)
     k = len(bounds)

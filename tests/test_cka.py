@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -539,3 +541,76 @@ def test_features_constant_up_to_rounding_weigh_nothing(rng, measure):
     padded = np.hstack([X, np.full((200, 4), 0.1)])
     f = svcca.Measure(measure)
     assert f(padded, Y).similarity == pytest.approx(f(X, Y).similarity, rel=1e-12, abs=1e-15)
+
+
+# --- one sample far larger than the rest ----------------------------------------------------
+
+
+def _spiked(spike: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    X, Y = np.round(rng.standard_normal((8, 8)) * 2), np.round(rng.standard_normal((8, 6)) * 2)
+    Y[3, :] = spike  # one sample with a huge activation on every unit of Y
+    return X, Y
+
+
+def _exact_debiased_cka(X: np.ndarray, Y: np.ndarray) -> float:
+    """Oracle: Song et al.'s unbiased HSIC of the linear kernels in exact rational arithmetic."""
+    from fractions import Fraction
+
+    n = X.shape[0]
+
+    def kernel(A):
+        A = [[Fraction(int(v)) for v in row] for row in A]
+        return [[sum(a * b for a, b in zip(A[i], A[j])) if i != j else Fraction(0) for j in range(n)] for i in range(n)]
+
+    def hsic(K, L):
+        tr = sum(K[i][j] * L[j][i] for i in range(n) for j in range(n))
+        sk, sl = sum(map(sum, K)), sum(map(sum, L))
+        kl = sum(K[i][j] * sum(L[j]) for i in range(n) for j in range(n))
+        return (tr + sk * sl / ((n - 1) * (n - 2)) - Fraction(2, n - 2) * kl) / (n * (n - 3))
+
+    K, L = kernel(X), kernel(Y)
+    return float(hsic(K, L)) / math.sqrt(float(hsic(K, K)) * float(hsic(L, L)))
+
+
+@pytest.mark.parametrize("spike", [1e3, 1e8, 1e12])
+def test_debiased_cka_keeps_its_digits_beside_an_outlier_sample(spike):
+    # the unbiased HSIC does not depend on the shift: a median keeps the outlier in its row
+    X, Y = _spiked(spike)
+    got = linear_cka(X, Y, debiased=True, algorithm="gram").similarity
+    assert got == pytest.approx(_exact_debiased_cka(X, Y), rel=1e-12)
+
+
+def test_the_feature_route_says_when_an_outlier_costs_it_digits():
+    X, Y = _spiked(1e7)
+    with pytest.warns(RuntimeWarning, match=r"loses more than 6 digits .* algorithm='gram'"):
+        linear_cka(X, Y, debiased=True, algorithm="features")
+    X, Y = shared_latent_views(n=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ordinary data: silent
+        linear_cka(X + 1e4, Y, debiased=True, algorithm="features")
+
+
+@pytest.mark.parametrize("spike", [1e3, 1e9, 1e12])
+@pytest.mark.parametrize("debiased", [False, True])
+def test_rbf_cka_beside_an_outlier_sample(spike, debiased):
+    # distances do not depend on the shift: an outlier no longer drowns the others' distances
+    X, Y = _spiked(spike)
+    X, Y = np.vstack([X, X + 1.0]), np.vstack([Y, Y[::-1]])
+    got = svcca.rbf_cka(X, Y, bandwidth=0.8, debiased=debiased).similarity
+    assert got == pytest.approx(rbf_oracle(X, Y, 0.8, debiased), abs=1e-10)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_rbf_cka_at_extreme_bandwidths_reaches_its_limits(debiased):
+    X, Y = shared_latent_views(n=60)
+    linear = linear_cka(X, Y, debiased=debiased).similarity
+    for wide in (1e10, 1e100, 1e200):  # K - 1 -> -D^2 / (2 sigma^2): linear CKA
+        res = svcca.rbf_cka(X, Y, bandwidth=wide, debiased=debiased)
+        assert res.similarity == pytest.approx(linear, abs=1e-9)
+    for narrow in (1e-100, 1e-300):  # K -> I between distinct samples: identical kernels
+        if not debiased:
+            assert svcca.rbf_cka(X, Y, bandwidth=narrow).similarity == pytest.approx(1.0)
+        else:  # the unbiased HSIC of I is 0: undefined, and said so
+            with pytest.raises(ValueError, match=r"X: at bandwidth=1e-\d+ the RBF kernel .* rounds to 0"):
+                svcca.rbf_cka(X, Y, bandwidth=narrow, debiased=True)

@@ -141,7 +141,9 @@ def test_cca_never_nan_always_in_range_and_matches_oracle(seed, n, xs, ys, dtype
     if dtype is None:
         event("oracle: compared (float64)")
         assert (res.x_rank, res.y_rank) == (rx, ry)
-        np.testing.assert_allclose(rho, oracle, atol=1e-8)
+        # float32 input computed in float64: the SVD path weighs each feature by its float32
+        # rounding (the oracle takes the values as exact), which moves rho by ~eps32 x offset/spread
+        np.testing.assert_allclose(rho, oracle, atol=1e-5 if single else 1e-8)
     elif max(1 / sx[rx - 1], 1 / sy[ry - 1]) < 10:
         event("oracle: compared (float32)")
         assert (res.x_rank, res.y_rank) == (rx, ry)
