@@ -300,7 +300,7 @@ class NumpyOps:
         return np.abs(a).max(axis=0)
 
     def colmedian(self, a: np.ndarray) -> np.ndarray:
-        """A median of each column (a robust location: one outlier does not move it)."""
+        """Return a median of each column (a robust location: one outlier does not move it)."""
         return np.median(a, axis=0)
 
     def diag_real(self, a: np.ndarray) -> np.ndarray:

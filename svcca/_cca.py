@@ -57,9 +57,9 @@ from ._validation import (
     assert_finite,
     check_array,
     check_epsilon,
-    check_rtol,
     check_option,
     check_pair,
+    check_rtol,
     shape_of,
     warn_sample_size,
 )

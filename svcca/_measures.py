@@ -54,8 +54,8 @@ from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
     SampleSizeWarning,
     check_epsilon,
-    check_rtol,
     check_option,
+    check_rtol,
     resolve_keep,
 )
 

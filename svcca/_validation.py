@@ -427,7 +427,8 @@ def check_rtol(rtol: Any) -> float | None:
         raise TypeError(f"rtol must be None or a number in [0, 1); got {rtol!r}")
     if not 0.0 <= float(rtol) < 1.0:  # NaN fails too
         raise ValueError(
-            f"rtol must be None or a number in [0, 1) (a fraction of the largest singular value); got {rtol!r}"
+            "rtol must be None or a number in [0, 1) (a fraction of the largest singular value); "
+            f"got {rtol!r}"
         )
     return float(rtol)
 

@@ -79,9 +79,9 @@ from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
     check_epsilon,
-    check_rtol,
     check_keep,
     check_option,
+    check_rtol,
     resolve_keep,
     shape_of,
     warn_sample_size,
@@ -678,7 +678,9 @@ def _whiten_stats(
         if input_eps > eps64:  # the input's rounding, feature by feature, as svcca.cca's SVD path
             floors = _rounding_floors(_offset_ratio(ops, mean, kept, scale, n, p), n_kept, n, input_eps)
     Gs = C[kept][:, kept] / ops.outer(scale, scale)
-    fields = _try_gram(ops, Gs, 1.0, epsilon, False, rtol, noise, user_rtol=user_rtol)  # Cholesky, as svcca.cca
+    fields = _try_gram(
+        ops, Gs, 1.0, epsilon, False, rtol, noise, user_rtol=user_rtol
+    )  # Cholesky, as svcca.cca
     if not isinstance(fields, dict):  # as svcca.cca(algorithm="gram"), with the input's rounding
         if floors is not None:
             # a feature whose own rounding reaches its spread (float32 1000 +- 1e-5) carries no

@@ -731,7 +731,9 @@ def test_a_user_rtol_drops_directions_on_every_route(rng, call):
 
 
 @pytest.mark.parametrize("rtol", [float("nan"), float("inf"), -1.0, 1.0, 2.0, "a", True])
-@pytest.mark.parametrize("call", ["cca", "whiten", "svcca", "pwcca", "pls", "dft_cca", "streaming", "measure"])
+@pytest.mark.parametrize(
+    "call", ["cca", "whiten", "svcca", "pwcca", "pls", "dft_cca", "streaming", "measure"]
+)
 def test_rtol_is_checked_at_every_entry(rng, rtol, call):
     X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 3))
     exc = TypeError if isinstance(rtol, (str, bool)) else ValueError

@@ -561,7 +561,10 @@ def _exact_debiased_cka(X: np.ndarray, Y: np.ndarray) -> float:
 
     def kernel(A):
         A = [[Fraction(int(v)) for v in row] for row in A]
-        return [[sum(a * b for a, b in zip(A[i], A[j])) if i != j else Fraction(0) for j in range(n)] for i in range(n)]
+        return [
+            [sum(a * b for a, b in zip(A[i], A[j])) if i != j else Fraction(0) for j in range(n)]
+            for i in range(n)
+        ]
 
     def hsic(K, L):
         tr = sum(K[i][j] * L[j][i] for i in range(n) for j in range(n))

@@ -628,7 +628,9 @@ def test_features_too_far_apart_for_one_scale_are_refused_not_lost(rng, e):
     # one layer's statistics share one power-of-two scale: up to about 1e144 between its
     # features the directions all survive; beyond, underflow would drop one silently
     X = rng.standard_normal((200, 6)) * 10.0 ** np.array([-e, 0, 0, 0, 0, e])
-    Y = (X / 10.0 ** np.array([-e, 0, 0, 0, 0, e])) @ rng.standard_normal((6, 5)) + rng.standard_normal((200, 5))
+    Y = (X / 10.0 ** np.array([-e, 0, 0, 0, 0, e])) @ rng.standard_normal((6, 5)) + rng.standard_normal(
+        (200, 5)
+    )
     acc = PairAccumulator()
     if 2 * e * np.log2(10) < 480:
         res = acc.update(X[:90], Y[:90]).update(X[90:], Y[90:]).cca()
@@ -636,5 +638,7 @@ def test_features_too_far_apart_for_one_scale_are_refused_not_lost(rng, e):
         assert res.x_rank == ref.x_rank == 6
         np.testing.assert_allclose(res.rho, ref.rho, atol=1e-10)
     else:
-        with pytest.raises(ValueError, match=r"layer 'X' has features whose scales differ by more than 2\*\*480"):
+        with pytest.raises(
+            ValueError, match=r"layer 'X' has features whose scales differ by more than 2\*\*480"
+        ):
             acc.update(X, Y)
