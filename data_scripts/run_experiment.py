@@ -114,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         config = make(args.scale, **overrides)
         t0 = time.perf_counter()
         result = run_or_load(config, args.cache_dir, force=args.force, progress=args.progress)
-    except (FileNotFoundError, ValueError, TypeError) as exc:
-        print(f"run_experiment.py: error: {exc}", file=sys.stderr)
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:  # one line, never a traceback
+        ours = isinstance(exc, (FileNotFoundError, ValueError, TypeError))  # messages written for users
+        message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
+        print(f"run_experiment.py: error: {message}", file=sys.stderr)
         return 1
     how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
     print(f"{args.name} ({how}): {result.path}")

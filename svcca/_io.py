@@ -37,6 +37,7 @@ __all__ = [
     "check_regular_file",
     "describe_os_error",
     "file_digest",
+    "folder_fingerprint",
     "load_torch",
     "probe_writable",
     "read_npy_header",
@@ -140,6 +141,35 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
+    """Return a digest of what a data folder holds: every file's relative path, size and mtime.
+
+    Cheap (no file is read): it tells a cached result whether the data it was computed from
+    changed since (files added, removed, replaced or rewritten). ``"absent"`` when the
+    folder does not exist.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from svcca._io import folder_fingerprint
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     before = folder_fingerprint(d)
+    ...     _ = pathlib.Path(d, "img0.JPEG").write_bytes(b"abc")
+    ...     before == folder_fingerprint(d), len(folder_fingerprint(d))
+    (False, 64)
+    >>> folder_fingerprint("no/such/folder")
+    'absent'
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return "absent"
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        st = path.stat()
+        h.update(f"{path.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 

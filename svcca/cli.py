@@ -396,35 +396,19 @@ def _measure_for(args: argparse.Namespace) -> Any:
     return Measure(args.measure, **given)
 
 
-def _run_compare(args: argparse.Namespace) -> int:
+def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[str, Any]) -> None:
+    """Fill ``out`` with the measure, its sample-size verdict and the asked-for statistics."""
     from . import stats
-    from ._validation import SampleSizeWarning
 
-    key_a = args.key_a if args.key_a is not None else args.key
-    key_b = args.key_b if args.key_b is not None else args.key
-    A = load_activations(args.a, key_a, layout=args.layout, flatten=args.flatten)
-    B = load_activations(args.b, key_b, layout=args.layout, flatten=args.flatten)
-    if A.array.shape[0] != B.array.shape[0]:
-        raise CLIError(
-            f"A and B must have the same number of samples; got {A.label} with shape {A.array.shape} and "
-            f"{B.label} with shape {B.array.shape} (layout {args.layout}; use --layout neurons-first for "
-            f"files stored as (n_neurons, n_datapoints))"
-        )
-    if not 0 < args.confidence < 1:
-        raise CLIError(f"--confidence must be in (0, 1); got {args.confidence}")
-    measure = _measure_for(args)
-    X, Y = A.array, B.array
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SampleSizeWarning)
-        result = measure(X, Y, warn=True)
-    out: dict[str, Any] = {
-        "a": {"path": A.path, "key": A.key, "shape": list(X.shape)},
-        "b": {"path": B.path, "key": B.key, "shape": list(Y.shape)},
-        "measure": measure.name,
-        "options": measure.options,
-        "similarity": float(result.similarity),
-        "summaries": {k: float(v) for k, v in result.summaries().items() if k != "similarity"},
-    }
+    result = measure(X, Y, warn=True)
+    out.update(
+        {
+            "measure": measure.name,
+            "options": measure.options,
+            "similarity": float(result.similarity),
+            "summaries": {k: float(v) for k, v in result.summaries().items() if k != "similarity"},
+        }
+    )
     if hasattr(result, "x_rank"):
         diag = stats.sample_size_diagnostic(X.shape[0], max(result.x_rank, 1), max(result.y_rank, 1))
         out["sample_size"] = {
@@ -459,10 +443,41 @@ def _run_compare(args: argparse.Namespace) -> int:
             "standard_error": ci.standard_error,
             "n_degenerate": ci.n_degenerate,
         }
-    for w in caught:
-        print(f"svcca compare: warning: {w.message}", file=sys.stderr)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    key_a = args.key_a if args.key_a is not None else args.key
+    key_b = args.key_b if args.key_b is not None else args.key
+    A = load_activations(args.a, key_a, layout=args.layout, flatten=args.flatten)
+    B = load_activations(args.b, key_b, layout=args.layout, flatten=args.flatten)
+    if A.array.shape[0] != B.array.shape[0]:
+        raise CLIError(
+            f"A and B must have the same number of samples; got {A.label} with shape {A.array.shape} and "
+            f"{B.label} with shape {B.array.shape} (layout {args.layout}; "
+            + (
+                "use --layout neurons-first for files stored as (n_neurons, n_datapoints))"
+                if args.layout == "samples-first"
+                else "use --layout samples-first for files stored as (n_samples, n_features))"
+            )
+        )
+    if not 0 < args.confidence < 1:
+        raise CLIError(f"--confidence must be in (0, 1); got {args.confidence}")
+    measure = _measure_for(args)
+    X, Y = A.array, B.array
+    # every warning of the run (sample size, degenerate resamples, ...) is said once, in the
+    # tool's own words and in --json's "warnings", never in Python's source-line format
+    out: dict[str, Any] = {
+        "a": {"path": A.path, "key": A.key, "shape": list(X.shape)},
+        "b": {"path": B.path, "key": B.key, "shape": list(Y.shape)},
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _compare(args, measure, X, Y, out)
+    said = list(dict.fromkeys(str(w.message) for w in caught))
+    for message in said:
+        print(f"svcca compare: warning: {message}", file=sys.stderr)
     if args.json:
-        out["warnings"] = [str(w.message) for w in caught]
+        out["warnings"] = said
         print(json.dumps(out, indent=2))
     else:
         print(_format_compare(out))

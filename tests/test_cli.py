@@ -509,3 +509,38 @@ def test_compare_measure_option_flags(capsys, npz_pair, views):
     assert "--bandwidth applies to --measure rbf_cka only; got --measure cca" in err
     err = _error(capsys, *argv, "--measure", "svcca", "--debiased")
     assert "--debiased applies to --measure cka or rbf_cka only" in err
+
+
+def test_compare_says_every_warning_once_in_its_own_words(tmp_path, capsys):
+    # the resampling statistics' warnings too (too few samples, degenerate resamples): one
+    # "svcca compare: warning:" line each and in --json's list, never Python's source-line format
+    np.save(tmp_path / "a.npy", np.random.default_rng(0).standard_normal((2, 5)))  # 2 samples
+    argv = ("compare", tmp_path / "a.npy", tmp_path / "a.npy", "--null", "5", "--ci", "5")
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0 and "Warning:" not in err and ".py:" not in err
+    lines = [line for line in err.splitlines() if line]
+    assert lines and all(line.startswith("svcca compare: warning: ") for line in lines)
+    said = json.loads(out)["warnings"]
+    assert len(said) == len(set(said)) == len(lines) >= 2  # the CCA's and the resamples'
+
+
+def test_compare_hints_at_the_other_layout_on_mismatched_samples(tmp_path, capsys):
+    np.save(tmp_path / "a.npy", np.ones((6, 3)))
+    np.save(tmp_path / "b.npy", np.ones((5, 4)))
+    for layout, other in (("samples-first", "neurons-first"), ("neurons-first", "samples-first")):
+        code, _, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--layout", layout)
+        assert code == 1 and f"use --layout {other}" in err
+
+
+def test_claims_checks_its_output_path_before_the_work(tmp_path, capsys, monkeypatch):
+    import svcca.experiments.matrix as matrix
+
+    def never(*args, **kwargs):  # the matrix must not start
+        raise AssertionError("the matrix ran before --out was checked")
+
+    monkeypatch.setattr(matrix, "run_matrix", never)
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "claims", "--out", tmp_path / "afile" / "matrix.json")
+    assert code == 1 and "--out" in err and "cannot be written" in err
+    code, _, err = run(capsys, "claims", "--out", tmp_path)
+    assert code == 1 and "it is a folder" in err

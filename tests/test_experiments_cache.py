@@ -229,3 +229,41 @@ def test_cache_files_follow_the_umask(tmp_path):
         os.umask(old)
     modes = {p.suffix: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
     assert modes == {".npz": 0o644, ".json": 0o644}
+
+
+@pytest.mark.parametrize("dataset", ["imagenet", "ptb", "cifar10 unverified"])
+def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, caplog):
+    # data that is not checksum-verified (an ImageNet subset, a corpus, CIFAR with
+    # verify_data=False) can change under the same config: the entry remembers what it read
+    from svcca.experiments import TrainingConfig
+
+    name = dataset.split()[0]
+
+    @dataclasses.dataclass(frozen=True)
+    class Reads(TrainingConfig):
+        experiment = "reads"
+        datasets = ("digits", "cifar10", "imagenet", "ptb")
+        seed: int = 0
+        calls: list = dataclasses.field(default_factory=list, compare=False, repr=False, hash=False)
+
+        def _run(self, progress: bool = False) -> dict[str, np.ndarray]:
+            self.calls.append(1)
+            return {"values": np.arange(3.0)}
+
+    root = tmp_path / "data"
+    folder = {"imagenet": root, "ptb": root / "ptb", "cifar10": root / "cifar-10-batches-py"}[name]
+    (folder / "n03345487").mkdir(parents=True)
+    (folder / "n03345487" / "img0.JPEG").write_bytes(b"0")
+    cfg = Reads(dataset=name, data_root=str(root), verify_data=not dataset.endswith("unverified"), calls=[])
+    cache = tmp_path / "cache"
+    assert not run_or_load(cfg, cache).from_cache
+    assert run_or_load(cfg, cache).from_cache  # unchanged: loaded
+    (folder / "n03345487" / "img1.JPEG").write_bytes(b"1")  # the user adds an image
+    with caplog.at_level(logging.WARNING, logger="svcca.experiments"):
+        again = run_or_load(cfg, cache)
+    assert not again.from_cache and len(cfg.calls) == 2
+    assert "the data folder changed" in caplog.text
+    assert run_or_load(cfg, cache).from_cache
+    # the digits (shipped with scikit-learn) and verified CIFAR-10 have no fingerprint
+    assert Reads().data_fingerprint() is None
+    assert Reads(dataset="cifar10", data_root=str(root)).data_fingerprint() is None

@@ -93,3 +93,20 @@ def test_run_experiment_lists_and_runs_the_book_experiments(monkeypatch, capsys,
     assert "learning_dynamics.mlp (computed in" in capsys.readouterr().out
     # the same cache entry as the chapter's config at that scale
     assert run_or_load(book_config("learning_dynamics.mlp", "tiny"), tmp_path).from_cache
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [("bogus", r"device must be a torch device such as 'cpu'"), ("cuda:7", r"asks for a CUDA GPU, but this")],
+)
+def test_run_experiment_says_in_one_line_when_a_device_is_wrong(
+    monkeypatch, capsys, tmp_path, device, message
+):
+    # checked before any work; no traceback (a GPU this machine lacks, a name torch does not know)
+    import re
+
+    argv = ["conv_pair", "--scale", "tiny", "--cache-dir", str(tmp_path), "--device", device]
+    assert _run_script(argv, monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("run_experiment.py: error: ") and "Traceback" not in err
+    assert re.search(message, err) and err.count("\n") == 1

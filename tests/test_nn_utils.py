@@ -205,3 +205,16 @@ def test_load_state_arrays_refuses_a_state_of_another_architecture():
     stored = state_arrays(torch.nn.Linear(3, 2), "net/")
     with pytest.raises(RuntimeError, match="size mismatch"):
         load_state_arrays(torch.nn.Linear(4, 2), stored, "net/")
+
+
+def test_check_device_names_what_this_machine_lacks():
+    import torch
+
+    from svcca.nn import check_device
+
+    assert check_device("cpu") == "cpu" and check_device(torch.device("cpu")) == "cpu"
+    with pytest.raises(ValueError, match=r"device must be a torch device .*; got 'gpu0'"):
+        check_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda' asks for a CUDA GPU, but this machine has 0"):
+            check_device("cuda")

@@ -257,6 +257,29 @@ class ExperimentConfig:
                 changes[name] = type(value)(int(v) + offset for v in value)
         return dataclasses.replace(self, **changes)
 
+    def data_fingerprint(self) -> str | None:
+        """Return a digest of the data the experiment reads from disk, or None for none.
+
+        A cached result is used only while this is unchanged, so that a run on a data
+        folder that has changed since (an ImageNet subset re-prepared with more images, a
+        corpus replaced) is recomputed, not loaded. None (the default) for data that
+        cannot change under the same config: shipped with a package or checksum-verified
+        on load. The fingerprints of nested experiment configs are included.
+
+        Examples
+        --------
+        >>> from svcca.experiments.seed_pair import SeedPairConfig
+        >>> SeedPairConfig.for_scale("tiny").data_fingerprint() is None   # the digits
+        True
+        """
+        nested = [
+            fp
+            for f in dataclasses.fields(self)
+            if isinstance(value := getattr(self, f.name), ExperimentConfig)
+            and (fp := value.data_fingerprint()) is not None
+        ]
+        return None if not nested else hashlib.sha256("\n".join(nested).encode()).hexdigest()
+
     def key(self) -> str:
         """Hash of the experiment name, schema version and config (hex sha256)."""
         payload = json.dumps(
@@ -553,8 +576,10 @@ def _read_manifest(man: Path) -> dict[str, Any] | str:
     return manifest
 
 
-def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict] | str:
-    """Load a cache entry, or return the reason it cannot be used."""
+def _load(
+    npz: Path, man: Path, config: ExperimentConfig, fingerprint: str | None = None
+) -> tuple[dict[str, np.ndarray], dict] | str:
+    """Load a cache entry, or return the reason it cannot be used (``fingerprint``: the data's)."""
     if not os.path.lexists(man) and not os.path.lexists(npz):
         return "absent"
     for path, what in ((man, "manifest"), (npz, "arrays")):
@@ -571,6 +596,8 @@ def _load(npz: Path, man: Path, config: ExperimentConfig) -> tuple[dict[str, np.
         return "config differs"
     if manifest["versions"].get("svcca") != _versions()["svcca"]:
         return "written by another svcca version"
+    if manifest.get("data") != fingerprint:
+        return "the data folder changed since the entry was written (files added, removed or rewritten)"
     try:
         if manifest["sha256"] != file_digest(npz):
             return "checksum mismatch (corrupted or modified arrays)"
@@ -641,8 +668,9 @@ def run_or_load(
     -----
     The entry ``<experiment>-<key>.npz`` is written first and ``<experiment>-<key>.json``
     (the manifest, holding the arrays' sha256) last, both atomically; an entry is used only
-    if the manifest matches the config, the experiment's schema version and the svcca
-    version, and the checksum matches. Anything else (a damaged manifest included) is
+    if the manifest matches the config, the experiment's schema version, the svcca
+    version and the data folder (:meth:`ExperimentConfig.data_fingerprint`), and the
+    checksum matches. Anything else (a damaged manifest included) is
     rebuilt, and the reason is logged. Temp files of writers killed more than an hour ago
     are removed when the cache is opened; entries are created with the process umask.
 
@@ -667,8 +695,9 @@ def run_or_load(
     npz = cache / f"{config.experiment}-{key}.npz"
     man = cache / f"{config.experiment}-{key}.json"
     remove_stale_temps(cache)
+    data = config.data_fingerprint()  # the data as the run finds it
     if not force:
-        loaded = _load(npz, man, config)
+        loaded = _load(npz, man, config, data)
         if not isinstance(loaded, str):
             arrays, manifest = loaded
             return ExperimentResult(
@@ -698,6 +727,7 @@ def run_or_load(
         "config": config_to_dict(config),
         "seed": getattr(config, "seed", None),
         "versions": _versions(),
+        "data": data,
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_seconds": round(elapsed, 3),

@@ -28,10 +28,12 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .._io import folder_fingerprint
 from .._validation import check_int, check_option
 from ._cache import ExperimentConfig, ExperimentData, stored
 
@@ -113,8 +115,11 @@ class ThreadLimitedConfig(ExperimentConfig):
         >>> arrays["seeds"].tolist()
         [0, 1]
         """
-        from ..nn.utils import limit_threads
+        from ..nn.utils import check_device, limit_threads
 
+        device = getattr(self, "device", None)
+        if device is not None:  # before any work: a GPU this machine lacks is a clear error
+            check_device(device)
         with limit_threads(self.num_threads):
             return self._run(progress)
 
@@ -220,6 +225,48 @@ class TrainingConfig(ThreadLimitedConfig):
         """
         own: Any = self  # ``seed`` is the experiment's field
         return int(own.seed)
+
+    def data_folder(self) -> Path | None:
+        """Return the folder the dataset is read from; None for data that cannot change under it.
+
+        None for the digits and Python's standard library (shipped with packages) and for
+        CIFAR-10 read with ``verify_data`` (its published checksums are checked on load).
+
+        Examples
+        --------
+        >>> from svcca.experiments.conv_pair import ConvPairConfig
+        >>> ConvPairConfig().data_folder() is None                         # the digits
+        True
+        >>> str(ConvPairConfig(dataset="cifar10", data_root="d", verify_data=False).data_folder())
+        'd/cifar-10-batches-py'
+        """
+        from ..nn.data import data_dir
+
+        name = self.dataset
+        if name in ("digits", "stdlib") or (name == "cifar10" and self.verify_data):
+            return None
+        if name == "cifar10":
+            return data_dir(self.data_root) / "cifar-10-batches-py"
+        if name == "imagenet":  # data_root names the subset's folder itself
+            return data_dir() / "imagenet_subset" if self.data_root is None else Path(self.data_root)
+        from ..nn.data.text import LM_CORPORA
+
+        if name in LM_CORPORA:
+            return data_dir(self.data_root) / LM_CORPORA[name]["folder"]
+        return None  # a dataset an experiment loads itself: it may override this method
+
+    def data_fingerprint(self) -> str | None:
+        """Return a digest of :meth:`data_folder`'s files (see :meth:`ExperimentConfig.data_fingerprint`).
+
+        Examples
+        --------
+        >>> from svcca.experiments.conv_pair import ConvPairConfig
+        >>> ConvPairConfig().data_fingerprint() is None
+        True
+        """
+        folder = self.data_folder()
+        parts = [None if folder is None else folder_fingerprint(folder), super().data_fingerprint()]
+        return "+".join(p for p in parts if p is not None) or None
 
     def load_data(self) -> Any:
         """Load the config's :class:`svcca.nn.data.ImageData`: the digits, or CIFAR-10 from the data folder.

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write
+from .._io import atomic_write, probe_writable
 from ._cache import current_scale, default_cache_dir
 
 __all__ = ["KERNELS", "MatrixResult", "Variant", "current_variant", "run_matrix"]
@@ -433,6 +433,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers must be between 1 and 64; got {args.workers}")
     if any(o < 0 for o in args.seed_offsets):
         raise ValueError(f"--seed-offsets must be >= 0; got {args.seed_offsets}")
+    if args.out:  # before hours of work, not after
+        out = Path(args.out)
+        why = "it is a folder" if out.is_dir() else probe_writable(out.parent)
+        if why is not None:
+            raise ValueError(f"--out {args.out} cannot be written ({why})")
 
     def progress(job: dict[str, Any]) -> None:
         state = "error" if job.get("error") else ("cached" if job.get("from_cache") else "ran")

@@ -42,6 +42,7 @@ from .train import (
 from .utils import (
     as_tensors,
     available_device,
+    check_device,
     get_items,
     limit_threads,
     load_state_arrays,
@@ -66,6 +67,7 @@ __all__ = [
     "as_tensors",
     "available_device",
     "build_model",
+    "check_device",
     "checkpoint_schedule",
     "data_dir",
     "evaluate",

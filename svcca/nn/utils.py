@@ -69,6 +69,54 @@ def available_device(device: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def check_device(device: Any) -> str:
+    """Check that ``device`` names a torch device this machine has; return it.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ... (``"auto"`` is resolved by
+        :func:`available_device` first).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        For a name torch does not know, or a GPU this machine does not have.
+
+    Examples
+    --------
+    >>> from svcca.nn.utils import check_device
+    >>> check_device("cpu")
+    'cpu'
+    >>> check_device("gpu0")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be a torch device such as 'cpu', 'cuda' or 'cuda:1' (or 'auto'); got 'gpu0'
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1' (or 'auto'); got {device!r}"
+        ) from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (dev.index is not None and dev.index >= count):
+            raise ValueError(
+                f"device={str(device)!r} asks for a CUDA GPU, but this machine has {count} usable "
+                f"(torch.cuda.is_available() is {torch.cuda.is_available()}); use device='auto' or 'cpu'"
+            )
+    elif dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError(f"device={str(device)!r} asks for Apple's MPS, which this machine lacks; use 'cpu'")
+    return str(device)
+
+
 @contextlib.contextmanager
 def limit_threads(n: int | None) -> Iterator[None]:
     """Limit torch's intra-op threads and every BLAS pool to ``n`` inside the block.
