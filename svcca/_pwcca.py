@@ -240,6 +240,12 @@ def pwcca(
     invariant to per-neuron offsets and to invertible linear maps of the *other* side
     (for ``side="x"``, of ``Y``).
 
+    Where correlations tie (part of ``Y`` an exact linear image of ``X``: several equal to
+    1), the canonical variates within the tie are any orthonormal basis of their span, and
+    the L1 weights depend on which one: the weight of the tie as a whole then varies (with
+    the backend, the precision, a rotation of ``Y``) by up to about a percent in such
+    cases, and the value with it. Mean CCA, which needs no basis, is exact there.
+
     References
     ----------
     %(ref_pwcca)s

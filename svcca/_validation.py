@@ -129,6 +129,11 @@ def _as_array(x: Any, name: str, ndim: int) -> Any:
     if x is None:
         raise TypeError(f"{name} must be an array of shape {_layout(ndim)}; got None")
     if is_torch(x):
+        if x.device.type == "meta":  # shapes without data (a model built on the meta device)
+            raise ValueError(
+                f"{name} is a tensor on the 'meta' device, which holds no values (shape "
+                f"{tuple(x.shape)}); move it to 'cpu' or 'cuda' first"
+            )
         return x
     try:
         a = np.asarray(x)
@@ -444,6 +449,8 @@ def check_confidence(confidence: Any) -> float:
 def check_rng(rng: Any) -> np.random.Generator:
     """``rng`` may be None, an int seed or a ``numpy.random.Generator``."""
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be None, an int seed >= 0 or a numpy.random.Generator; got {rng}")
         return np.random.default_rng(int(rng))
     if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)

@@ -349,8 +349,10 @@ def resize(A: Any, size: Any, *, mode: str = "auto") -> Any:
     Notes
     -----
     Each mode is a linear map along each axis, ``out = M_h A M_w^T`` per sample and
-    channel, so numpy and torch give the same numbers and a layer's mean over space is
-    preserved by ``"area"`` and ``"fourier"`` (the ``(0, 0)`` frequency is kept). The
+    channel, so numpy and torch give the same numbers. A layer's mean over space is
+    preserved by ``"fourier"`` (the ``(0, 0)`` frequency is kept), and by ``"area"`` where
+    the new size divides the old (otherwise its cells overlap, as torch's
+    ``adaptive_avg_pool2d``, and cells at the overlaps weigh twice). The
     original tutorials used ``scipy.misc.imresize``, removed from SciPy in 1.3.
 
     Examples

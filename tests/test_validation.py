@@ -226,3 +226,17 @@ def test_check_rng():
         TypeError, match=r"rng must be None, an int seed or a numpy.random.Generator; got RandomState"
     ):
         check_rng(np.random.RandomState(0))
+    with pytest.raises(
+        ValueError, match=r"rng must be None, an int seed >= 0 or a numpy.random.Generator; got -1"
+    ):
+        check_rng(-1)
+
+
+def test_a_meta_tensor_is_refused_with_what_to_do():
+    torch = pytest.importorskip("torch")
+    import svcca
+
+    X, Y = torch.empty((50, 4), device="meta"), torch.empty((50, 3), device="meta")
+    for f in (svcca.cca, svcca.svcca, svcca.pwcca, svcca.linear_cka, svcca.procrustes):
+        with pytest.raises(ValueError, match=r"X is a tensor on the 'meta' device, which holds no values"):
+            f(X, Y)
