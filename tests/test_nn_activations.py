@@ -200,7 +200,7 @@ def test_recording_errors_say_what_to_do(images):
     with pytest.raises(ValueError, match="Sequential has no `layer_names`; pass layers="):
         A.record(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 3)), images)
     with pytest.raises(
-        ValueError, match="pool must be None, 'mean', 'max' or an int output size; got 'median'"
+        ValueError, match="pool must be None, 'mean', 'max' or an int output size >= 1; got 'median'"
     ):
         A.record(M.ConvNet([4]), images, pool="median")
     with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
@@ -309,3 +309,49 @@ def test_two_models_stream_a_pair_of_layers_through_zipped_iterators(images):
         acc.update(xa["fc2"], xb["fc2"])
     ref = svcca.cca(A.record(a, images, ["fc2"])["fc2"], A.record(b, images, ["fc2"])["fc2"])
     assert acc.cca().similarity == pytest.approx(ref.similarity, abs=1e-6)
+
+
+def test_record_and_evaluate_restore_every_submodules_own_mode():
+    # a model fine-tuned with frozen batch norms (net.train(); bn.eval()) keeps them frozen
+    from torch import nn
+
+    from svcca.nn import ConvNet, evaluate, record
+
+    net = ConvNet("pilot5", seed=0).train()
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns:
+        m.eval()
+    before = {n: m.training for n, m in net.named_modules()}
+    x = torch.randn(6, 1, 8, 8)
+    record(net, x, ["conv1"])
+    evaluate(net, torch.utils.data.TensorDataset(x, torch.zeros(6, dtype=torch.long)))
+    assert {n: m.training for n, m in net.named_modules()} == before
+    stats = bns[0].running_mean.clone()
+    net(x)  # the next fine-tuning step: the frozen statistics do not move
+    assert torch.equal(stats, bns[0].running_mean)
+
+
+def test_recording_options_are_checked_before_any_work():
+    import numpy as np
+
+    from svcca.nn import MLP, ConvNet, record
+
+    conv, x = ConvNet("pilot5", seed=0), torch.randn(4, 1, 8, 8)
+    bad = [
+        ({"pool": 0}, r"pool must be None, 'mean', 'max' or an int output size >= 1; got 0"),
+        ({"pool": "avg"}, r"pool must be .*; got 'avg'"),
+        ({"pool": 100}, r"pool=100 asks 'conv1' for a 100x100 grid, but its maps are 8x8"),
+        ({"stride": 2.0}, r"stride must be None or an int >= 1; got 2.0"),
+        ({"stride": {"conv1": 0}}, r"stride must be None or an int >= 1 for 'conv1'; got 0"),
+        ({"pool": {"nope": "mean"}}, r"pool names layer\(s\) \['nope'\] that are not recorded"),
+        ({"device": "gpu"}, r"device must be a torch device"),
+    ]
+    for options, message in bad:
+        with pytest.raises(ValueError, match=message):
+            record(conv, x, ["conv1"], **options)
+    mlp = MLP(hidden=(16,), seed=0)
+    digits = np.random.default_rng(0).standard_normal((5, 64))  # float64, into a float32 model
+    assert record(mlp, digits, "fc1")["fc1"].shape == (5, 16)  # one name, not its characters
+    with pytest.raises(ValueError, match=r"data is empty"):
+        record(mlp, torch.zeros((0, 64)), ["fc1"])
+    assert record(mlp, digits, ["fc1"], device="auto")["fc1"].dtype == np.float32

@@ -36,6 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._validation import check_option
+from .utils import available_device, check_device, eval_mode
 
 __all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
 
@@ -158,6 +159,41 @@ def _per_layer(option: Any, name: str) -> Any:
     return option.get(name) if isinstance(option, Mapping) else option
 
 
+def _valid_pool(v: Any) -> bool:
+    return v is None or v in ("mean", "max") or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+
+
+def _valid_stride(v: Any) -> bool:
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+
+
+def _check_layer_options(layers: tuple[str, ...], **options: Any) -> None:
+    """Check ``pool``/``stride``/``positions`` (one value, or one per layer) before any work.
+
+    A mapping may name only recorded layers (a misspelt key would silently not apply).
+    """
+    valid = {
+        "pool": (_valid_pool, "None, 'mean', 'max' or an int output size >= 1"),
+        "stride": (_valid_stride, "None or an int >= 1"),
+        "positions": (lambda v: v is None or isinstance(v, (bool, np.bool_)), "True or False"),
+    }
+    for option, value in options.items():
+        ok, expected = valid[option]
+        if isinstance(value, Mapping):
+            unknown = [k for k in value if k not in layers]
+            if unknown:
+                raise ValueError(
+                    f"{option} names layer(s) {unknown} that are not recorded; recorded: {list(layers)}"
+                )
+            items = list(value.items())
+        else:
+            items = [(None, value)]
+        for layer, v in items:
+            if not ok(v):
+                where = f" for {layer!r}" if layer is not None else ""
+                raise ValueError(f"{option} must be {expected}{where}; got {v!r}")
+
+
 def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False) -> torch.Tensor:
     """One layer's raw output -> samples-first tensor (pooled / subsampled on the device)."""
     if isinstance(out, (tuple, list)):
@@ -173,6 +209,12 @@ def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False
         if pool == "max":
             return out.amax(dim=(2, 3))
         if isinstance(pool, int) and not isinstance(pool, bool):
+            h, w = int(out.shape[2]), int(out.shape[3])
+            if pool > min(h, w):
+                raise ValueError(
+                    f"pool={pool} asks {name!r} for a {pool}x{pool} grid, but its maps are {h}x{w}: pooling "
+                    f"cannot enlarge them; use pool <= {min(h, w)} (svcca.conv.resize changes grids)"
+                )
             out = F.adaptive_avg_pool2d(out, pool)
         elif pool is not None:
             raise ValueError(
@@ -334,6 +376,8 @@ def iter_activations(
     >>> acc.n_samples
     500
     """
+    if isinstance(layers, str):  # one layer's name, not its characters
+        layers = (layers,)
     layers = layer_names_of(model) if layers is None else tuple(layers)
     if not layers:
         raise ValueError("layers must name at least one layer")
@@ -341,10 +385,9 @@ def iter_activations(
         raise ValueError(f"layers must be distinct; got {list(layers)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    if isinstance(stride, int) and not isinstance(stride, bool) and stride < 1:
-        raise ValueError(f"stride must be a positive int; got {stride}")
+    _check_layer_options(layers, pool=pool, stride=stride, positions=positions)
     capture = _resolve_capture(model, layers, capture)
-    device = _model_device(model) if device is None else torch.device(device)
+    device = _model_device(model) if device is None else torch.device(check_device(available_device(device)))
     return _iterate(model, data, layers, batch_size, device, pool, stride, positions, capture)
 
 
@@ -359,8 +402,8 @@ def _iterate(
     positions: Any,
     capture: str,
 ) -> Iterator[dict[str, torch.Tensor]]:
-    was_training = model.training
-    model.eval()
+    modes = eval_mode(model)
+    modes.__enter__()
     recorder: Any
     if capture == "hooks":
         hooks = _HookRecorder(model, layers)
@@ -371,19 +414,25 @@ def _iterate(
         try:
             extractor = create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
         except Exception as exc:
+            known = getattr(model, "layer_names", None)
             raise ValueError(
                 f"could not record {list(layers)} from {type(model).__name__} with torchvision's feature "
-                f"extraction ({type(exc).__name__}: {exc}); name submodules (forward hooks) instead"
+                f"extraction ({type(exc).__name__}: {str(exc).splitlines()[0]}); name submodules (forward "
+                f"hooks) instead" + (f"; its layer_names: {list(known)}" if known is not None else "")
             ) from exc
         _clone_returned_nodes(extractor)
         hooks = None
         recorder = lambda m, x: extractor(x)  # noqa: E731
+    # float inputs in the model's own precision (a float64 numpy array into a float32 model)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
     try:
         for x in _input_batches(data, batch_size):
             # no_grad around the work only, never across a `yield`: a suspended or abandoned
             # generator would otherwise leave gradients switched off in the caller
             with torch.no_grad():
-                x = x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x
+                if isinstance(x, torch.Tensor):
+                    cast = dtype if dtype is not None and x.is_floating_point() else None
+                    x = x.to(device, dtype=cast, non_blocking=True)
                 outputs = recorder(model, x)
                 batch = {
                     n: _layout(
@@ -399,7 +448,7 @@ def _iterate(
     finally:
         if hooks is not None:
             hooks.remove()
-        model.train(was_training)
+        modes.__exit__(None, None, None)  # every submodule's own mode back
 
 
 def record(
@@ -501,6 +550,10 @@ def record(
         total = -(-len(data) // batch_size)
     elif isinstance(data, DataLoader):
         total = len(data)
+    n_batches = 0
     for batch in tqdm(batches, total=total, disable=not progress, desc="recording", leave=False):
         target.update(batch)
+        n_batches += 1
+    if n_batches == 0:
+        raise ValueError(f"data is empty: no batch to record (got {type(data).__name__} of length 0)")
     return memory.result() if memory is not None else sink

@@ -46,7 +46,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._io import atomic_write, load_torch, remove_stale_temps
-from .utils import get_items
+from .utils import eval_mode, get_items
 
 __all__ = [
     "Checkpoint",
@@ -545,7 +545,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Compute the mean cross-entropy and accuracy of ``model`` on ``data``.
 
-    In eval mode, without gradients; the model's training mode is restored. For language
+    In eval mode, without gradients; every submodule's training mode is restored. For language
     models both are per token.
 
     Parameters
@@ -584,20 +584,15 @@ def evaluate(
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
     device = torch.device(device)
-    was_training = model.training
-    model.eval()
     total_loss, correct, count = 0.0, 0, 0
-    try:
-        with torch.no_grad():
-            for x, y in _xy_batches(data, batch_size, num_workers):
-                x, y = x.to(device), y.to(device)
-                loss, c = _loss_and_correct(model(x), y)
-                k = y.numel()
-                total_loss += float(loss) * k
-                correct += int(c)
-                count += k
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        for x, y in _xy_batches(data, batch_size, num_workers):
+            x, y = x.to(device), y.to(device)
+            loss, c = _loss_and_correct(model(x), y)
+            k = y.numel()
+            total_loss += float(loss) * k
+            correct += int(c)
+            count += k
     if count == 0:
         raise ValueError("data is empty")
     return total_loss / count, correct / count

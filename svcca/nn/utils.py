@@ -118,6 +118,44 @@ def check_device(device: Any) -> str:
 
 
 @contextlib.contextmanager
+def eval_mode(model: Any) -> Iterator[Any]:
+    """Put ``model`` in eval mode inside the block; restore every submodule's own mode after.
+
+    ``model.train(was_training)`` would set every submodule to the top-level flag, and so
+    undo a frozen batch norm (``bn.eval()`` inside a training model) or a deliberately
+    active dropout: each module's flag is restored as it was.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+
+    Yields
+    ------
+    torch.nn.Module
+        ``model``, in eval mode.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from svcca.nn.utils import eval_mode
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)).train()
+    >>> _ = net[1].eval()                                  # a frozen batch norm
+    >>> with eval_mode(net):
+    ...     net.training, net[1].training
+    (False, False)
+    >>> net.training, net[1].training                      # each module as it was
+    (True, False)
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+@contextlib.contextmanager
 def limit_threads(n: int | None) -> Iterator[None]:
     """Limit torch's intra-op threads and every BLAS pool to ``n`` inside the block.
 
