@@ -387,7 +387,9 @@ def iter_activations(
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     _check_layer_options(layers, pool=pool, stride=stride, positions=positions)
     capture = _resolve_capture(model, layers, capture)
-    device = _model_device(model) if device is None else torch.device(check_device(available_device(device)))
+    if device is not None:  # 'auto', a name or a torch.device this machine has
+        device = torch.device(check_device(available_device(device) if isinstance(device, str) else device))
+    device = _model_device(model) if device is None else device
     return _iterate(model, data, layers, batch_size, device, pool, stride, positions, capture)
 
 
