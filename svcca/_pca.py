@@ -12,7 +12,7 @@ from ._cca import _pivot_phase, _pow2_rescale
 from ._docs import fill_doc
 from ._validation import check_array, check_keep
 
-__all__ = ["PCAResult", "pca", "n_directions_for"]
+__all__ = ["PCAResult", "pca", "n_directions_for", "directions_reaching"]
 
 
 def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep") -> int:
@@ -30,9 +30,29 @@ def n_directions_for(singular_values: Any, keep: float | int, name: str = "keep"
     total = var.sum()
     if total <= 0:
         return 1
-    frac = np.cumsum(var) / total
+    k = directions_reaching(var / total, keep)
+    return int(s.size) if k is None else k
+
+
+def directions_reaching(fractions: Any, keep: float | int) -> int | None:
+    """Return the smallest ``k`` whose first ``k`` variance ``fractions`` (of the total) reach ``keep``.
+
+    None when all of them together fall short (a truncated result); an int ``keep`` is a
+    number of directions (at most as many as there are).
+
+    Examples
+    --------
+    >>> from svcca._pca import directions_reaching
+    >>> directions_reaching([0.6, 0.3, 0.1], 0.85), directions_reaching([0.6, 0.25], 0.9)
+    (2, None)
+    """
+    frac = np.asarray(fractions, dtype=np.float64)
+    if isinstance(keep, int):
+        return int(min(keep, frac.size))
+    cum = np.cumsum(frac)
     # 1e-12 guards against cumsum rounding just below 1.0 at keep=1
-    return min(int(np.searchsorted(frac, keep - 1e-12)) + 1, int(s.size))
+    k = int(np.searchsorted(cum, keep - 1e-12)) + 1
+    return k if k <= frac.size else None
 
 
 @fill_doc
@@ -86,13 +106,21 @@ class PCAResult:
         return int(self.components.shape[0])
 
     def n_components_for(self, keep: float | int = 0.99) -> int:
-        """Smallest number of directions explaining ``keep`` of the total variance."""
+        """Smallest number of directions explaining ``keep`` of the total variance.
+
+        Raises ValueError when the directions this result kept (``n_components=``) explain
+        less than ``keep`` together: the answer lies beyond them.
+        """
         var = self.explained_variance_ratio
         var = np.asarray(var.detach().cpu() if hasattr(var, "detach") else var, dtype=np.float64)
         keep = check_keep(keep)
-        if isinstance(keep, int):
-            return min(keep, var.size)
-        return min(int(np.searchsorted(np.cumsum(var), keep - 1e-12)) + 1, int(var.size))
+        k = directions_reaching(var, keep)
+        if k is None:
+            raise ValueError(
+                f"the {var.size} direction(s) this result kept explain {var.sum():.4g} of the variance, "
+                f"less than keep={keep}: compute svcca.pca without n_components to find how many do"
+            )
+        return k
 
     def transform(self, X: Any, n_components: int | None = None) -> Any:
         """Project ``X`` (n_samples, n_features) on the first ``n_components`` directions."""

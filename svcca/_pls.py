@@ -10,7 +10,7 @@ import numpy as np
 from ._backend import get_ops, to_numpy
 from ._cca import _fix_signs, _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import check_pair, check_rtol
+from ._validation import check_int, check_pair, check_rtol
 
 __all__ = ["PLSResult", "pls"]
 
@@ -36,6 +36,9 @@ class PLSResult:
         Correlation of each pair of scores, in [0, 1].
     x_scores, y_scores : arrays of shape (n_samples, n_components)
         Projections of the centred data on the directions.
+    explained_covariance_ratio : array of shape (n_components,)
+        Each pair's share of the total squared cross-covariance ``||Sigma_xy||_F^2``, over
+        all pairs, kept or not (so it sums to less than 1 when ``n_components`` truncates).
     similarity : float
         Mean of ``correlations``.
 
@@ -65,6 +68,7 @@ class PLSResult:
     correlations: Any
     x_scores: Any = field(default=None, repr=False)
     y_scores: Any = field(default=None, repr=False)
+    explained_covariance_ratio: Any = field(default=None, repr=False)
 
     @property
     def n_components(self) -> int:
@@ -76,13 +80,6 @@ class PLSResult:
         c = to_numpy(self.correlations)
         return float(np.mean(c)) if c.size else 0.0
 
-    @property
-    def explained_covariance_ratio(self) -> Any:
-        """Share of the total squared cross-covariance ``||Sigma_xy||_F^2`` per component."""
-        s2 = self.covariances**2
-        tot = float(to_numpy(s2.sum()))
-        return s2 / tot if tot > 0 else s2 * 0
-
     def __repr__(self) -> str:
         return (
             f"PLSResult(similarity={self.similarity:.4f}, n_components={self.n_components}, "
@@ -90,11 +87,14 @@ class PLSResult:
         )
 
 
-def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | None) -> tuple[Any, Any, Any]:
-    """Return the PLS pairs ``(U, s, V)`` of a cross-covariance ``C = Sigma_xy = U diag(s) V^H``.
+def _pls_directions(
+    ops: Any, C: Any, n_components: int | None, rtol: float | None
+) -> tuple[Any, Any, Any, Any]:
+    """Return the PLS pairs ``(U, s, V, share)`` of a cross-covariance ``C = Sigma_xy = U diag(s) V^H``.
 
     Truncated to the covariances above ``rtol * max`` (and to ``n_components``), with one
-    sign convention; shared by :func:`pls` and the streaming accumulators.
+    sign convention; ``share`` is each kept pair's ``s_i^2`` over ``||C||_F^2`` (all pairs,
+    kept or not). Shared by :func:`pls` and the streaming accumulators.
     """
     U, s, Vh = ops.svd(C)
     if rtol is None:
@@ -103,9 +103,11 @@ def _pls_directions(ops: Any, C: Any, n_components: int | None, rtol: float | No
     k = int((s > rtol * smax).sum()) if smax > 0 else 0
     if n_components is not None:
         k = min(k, int(n_components))
+    total = ops.sum(s * s)
+    share = (s[:k] * s[:k]) / total if float(total) > 0 else s[:k] * 0
     U, s, V = U[:, :k], s[:k], ops.ct(Vh)[:, :k]
     U, V = _fix_signs(ops, U, V)
-    return U, s, V
+    return U, s, V, share
 
 
 def _varying_part(ops: Any, X: Any, mean: Any, name: str) -> Any:
@@ -170,8 +172,7 @@ def pls(
     >>> res.n_components, round(float(res.correlations[0]), 3)
     (4, 1.0)
     """
-    if n_components is not None and (isinstance(n_components, bool) or int(n_components) < 1):
-        raise ValueError(f"n_components must be a positive int or None; got {n_components!r}")
+    n_components = check_int(n_components, "n_components", allow_none=True)
     rtol = check_rtol(rtol)
     X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
@@ -186,7 +187,7 @@ def pls(
         )
     mx, my = ops.mean0(X), ops.mean0(Y)
     Xc, Yc = _varying_part(ops, X, mx, "X"), _varying_part(ops, Y, my, "Y")
-    U, s, V = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
+    U, s, V, share = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))
@@ -204,4 +205,5 @@ def pls(
         correlations=corr,
         x_scores=xs,
         y_scores=ys,
+        explained_covariance_ratio=share,
     )

@@ -79,6 +79,7 @@ from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     check_array,
     check_epsilon,
+    check_int,
     check_keep,
     check_option,
     check_rtol,
@@ -865,9 +866,8 @@ class _Finisher:
         m, ops = self._m, self._m.ops
         n = m.n
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
-        if n_components is not None and int(n_components) < 1:
-            raise ValueError(f"n_components must be >= 1; got {n_components}")
-        U, s, V = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
+        n_components = check_int(n_components, "n_components", allow_none=True)
+        U, s, V, share = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
         # |Xc u|^2 = u^H C_xx u
         sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
@@ -879,6 +879,7 @@ class _Finisher:
             covariances=s, x_weights=U, y_weights=V, x_mean=mx, y_mean=my, n_samples=n,
             correlations=corr,
             x_scores=_NoData("PLS scores (x_scores)"), y_scores=_NoData("PLS scores (y_scores)"),
+            explained_covariance_ratio=share,
         )  # fmt: skip
 
 

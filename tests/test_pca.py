@@ -107,3 +107,25 @@ def test_complex_directions_stay_orthonormal_with_a_real_positive_pivot(rng):
     pivots = Vh2[np.arange(4), np.abs(Vh2).argmax(axis=1)]
     np.testing.assert_allclose(pivots.imag, 0, atol=1e-15)
     assert np.all(pivots.real > 0)
+
+
+def test_a_truncated_result_does_not_claim_a_keep_it_falls_short_of(rng):
+    # explained_variance_ratio is a fraction of the total even when truncated: two kept
+    # directions that explain 0.88 cannot answer keep=0.99
+    X = rng.standard_normal((50, 6)) @ np.diag([5, 3, 2, 1, 0.5, 0.1])
+    full, two = svcca.pca(X), svcca.pca(X, n_components=2)
+    assert two.n_components_for(0.5) == full.n_components_for(0.5)
+    with pytest.raises(
+        ValueError, match=r"the 2 direction\(s\) this result kept explain 0\.\d+ of the variance"
+    ):
+        two.n_components_for(0.99)
+    import matplotlib.pyplot as plt
+
+    from svcca.plotting import plot_explained_variance
+
+    ax = plot_explained_variance(two, keep=0.99)
+    assert [t.get_text() for t in ax.texts] == ["keep=0.99 not reached by 2"]
+    plt.close(ax.figure)
+    ax = plot_explained_variance(full, keep=0.9)
+    assert [t.get_text() for t in ax.texts] == [f"k={full.n_components_for(0.9)}"]
+    plt.close(ax.figure)

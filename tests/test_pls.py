@@ -62,7 +62,7 @@ def test_zero_covariance_pairs_are_dropped(rng):
 def test_n_components(rng):
     X, Y = rng.standard_normal((100, 6)), rng.standard_normal((100, 5))
     assert svcca.pls(X, Y, n_components=2).n_components == 2
-    with pytest.raises(ValueError, match=r"n_components must be a positive int or None; got 0"):
+    with pytest.raises(ValueError, match=r"n_components must be None or an int >= 1; got 0"):
         svcca.pls(X, Y, n_components=0)
 
 
@@ -105,3 +105,23 @@ def test_constant_features_make_no_pair_of_rounding_noise(rng):
     assert res.n_components == 1
     np.testing.assert_allclose(res.similarity, ref.similarity, rtol=1e-12)
     np.testing.assert_array_equal(res.x_weights[1:], 0.0)
+
+
+def test_explained_covariance_ratio_is_a_share_of_all_pairs(rng):
+    # a share of ||Sigma_xy||_F^2 over every pair, also when n_components keeps fewer
+    X = rng.standard_normal((300, 5))
+    Y = X[:, :3] @ rng.standard_normal((3, 4)) + rng.standard_normal((300, 4))
+    C = (X - X.mean(0)).T @ (Y - Y.mean(0)) / 299
+    s = np.linalg.svd(C, compute_uv=False)
+    full, one = svcca.pls(X, Y), svcca.pls(X, Y, n_components=1)
+    np.testing.assert_allclose(full.explained_covariance_ratio, s**2 / np.sum(s**2), atol=1e-12)
+    np.testing.assert_allclose(one.explained_covariance_ratio, s[:1] ** 2 / np.sum(s**2), atol=1e-12)
+    from svcca.streaming import PairAccumulator
+
+    streamed = PairAccumulator().update(X[:100], Y[:100]).update(X[100:], Y[100:]).pls(n_components=1)
+    np.testing.assert_allclose(
+        streamed.explained_covariance_ratio, one.explained_covariance_ratio, atol=1e-12
+    )
+    for bad, exc in ((2.7, TypeError), ("3", TypeError), (float("nan"), TypeError), (0, ValueError)):
+        with pytest.raises(exc, match=r"n_components must be None or an int >= 1"):
+            svcca.pls(X, Y, n_components=bad)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._docs import fill_doc
-from .._pca import n_directions_for
+from .._pca import directions_reaching
 from .._validation import check_keep, check_option
 from ._inputs import as_float, attr, null_band
 from ._style import MARK_COLOR, NULL_COLOR, direction_xaxis, finish_axes, finish_legend, new_axes
@@ -242,19 +242,18 @@ def plot_explained_variance(
     keep = check_keep(keep)
     curves = _variance_fractions(result_or_singular_values, side)
     ax = new_axes(ax)
-    cut_ks = []
     for i, (name, frac) in enumerate(curves):
-        k = n_directions_for(np.sqrt(frac), keep)
-        cut_ks.append(k)
+        k = directions_reaching(frac, keep)  # fractions of the total: None when a truncated PCA falls short
         x = np.arange(1, frac.size + 1)
         lab = label if len(curves) == 1 else (f"{label} {name}" if label else f"layer {name}")
         y = np.cumsum(frac) if cumulative else frac
         marker = "o" if frac.size <= 40 else None
         (line,) = ax.plot(x, np.minimum(y, 1.0) if cumulative else y, marker=marker, label=lab)
-        ax.axvline(k, color=line.get_color(), linestyle="--", linewidth=0.9, alpha=0.8, zorder=1)
+        if k is not None:
+            ax.axvline(k, color=line.get_color(), linestyle="--", linewidth=0.9, alpha=0.8, zorder=1)
         ax.annotate(
-            f"k={k}",
-            xy=(k, 0.02 + 0.08 * i),
+            f"k={k}" if k is not None else f"keep={keep:g} not reached by {frac.size}",
+            xy=(k if k is not None else frac.size, 0.02 + 0.08 * i),
             xycoords=("data", "axes fraction"),
             xytext=(3, 0),
             textcoords="offset points",
