@@ -4,6 +4,9 @@
 Run once on a machine with internet; afterwards ``svcca.nn.data.load_cifar10()`` reads it
 offline. The archive (about 170 MB) and every extracted batch are checked against the
 published md5 sums. Nothing is unpickled: the batches are read by svcca's own reader.
+Offline, copy cifar-10-python.tar.gz into the data folder by hand and run this to check
+and extract it. An error (no network, a checksum that does not match, a folder that cannot
+be written) is one line on stderr and exit status 1.
 
     python data_scripts/download_cifar10.py                 # into $SVCCA_DATA or ./data
     python data_scripts/download_cifar10.py --data-dir /big/disk/data
@@ -12,32 +15,73 @@ published md5 sums. Nothing is unpickled: the batches are read by svcca's own re
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Sized
+from pathlib import Path
 from typing import cast
+
+PROG = "download_cifar10.py"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-dir", default=None, help="data folder (default: $SVCCA_DATA, else ./data)")
     args = parser.parse_args(argv)
 
+    from svcca.nn.data import data_dir, run_data_script
+
+    return run_data_script(PROG, lambda: _download(data_dir(args.data_dir)))
+
+
+def _download(root: Path) -> int:
+    import urllib.error
+
     from torchvision.datasets import CIFAR10
-    from torchvision.datasets.utils import download_and_extract_archive
+    from torchvision.datasets.utils import check_integrity, download_and_extract_archive
 
-    from svcca.nn.data import data_dir, load_cifar10
+    from svcca.nn.data import load_cifar10
 
-    root = data_dir(args.data_dir)
-    root.mkdir(parents=True, exist_ok=True)
     folder = root / CIFAR10.base_folder
     try:
         data = load_cifar10(root)  # already there and intact
     except FileNotFoundError:
-        # downloads and checks the archive's md5; torchvision's dataset class (which would
-        # unpickle the batches) is not instantiated
-        download_and_extract_archive(CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(
+                f"the data folder {root} is a file; expected a folder (choose another --data-dir or set "
+                "SVCCA_DATA)"
+            ) from None
+        archive = root / CIFAR10.filename
+        try:
+            # downloads and checks the archive's md5; torchvision's dataset class (which would
+            # unpickle the batches) is not instantiated
+            download_and_extract_archive(
+                CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5
+            )
+        except urllib.error.HTTPError:
+            raise  # its own report names the address and the server's answer
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc.strerror or exc
+            raise ConnectionError(
+                f"could not download {CIFAR10.url}: {reason}; check the internet connection (and any "
+                f"proxy), or copy {CIFAR10.filename} into {root} from a machine that has one and rerun"
+            ) from None
+        except RuntimeError:
+            if check_integrity(str(archive), CIFAR10.tgz_md5):
+                raise
+            # torchvision says only "File not found or corrupted."
+            got = (
+                hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest()
+                if archive.is_file()
+                else None
+            )
+            raise ValueError(
+                f"{archive} fails its md5 check: expected {CIFAR10.tgz_md5}, got "
+                f"{got if got is not None else 'no file'} (a truncated or altered download); rerun to "
+                "download it again"
+            ) from None
         data = load_cifar10(root)
     # ImageData types its splits as Dataset, which declares no __len__; these are tensor sets
     n_train, n_test = len(cast(Sized, data.train)), len(cast(Sized, data.test))

@@ -15,17 +15,26 @@ The default classes are those of the SVCCA paper's class-sensitivity figure: fir
 (n03345487), Siberian husky (n02110185), Eskimo dog (n02109961), Border terrier (n02093754)
 and Australian terrier (n02096294). Afterwards ``svcca.nn.data.load_imagenet_subset()``
 reads them.
+
+Only image files (.JPEG, .png, ...; not hidden) are taken, and every one must open before
+anything is copied. The output folder gets a marker, .svcca-imagenet-subset.json, written
+first as "in progress" and last as "complete": if the run is interrupted, the loader refuses
+the folder until the same command is run again. An error (a missing folder or labels file,
+a class with no images, an image that does not open) is one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+PROG = "prepare_imagenet_subset.py"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--val-dir", required=True, help="the ImageNet validation images")
     group = parser.add_mutually_exclusive_group()
@@ -41,9 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--symlink", action="store_true", help="symlink the images instead of copying them")
     args = parser.parse_args(argv)
 
-    from svcca.nn.data import data_dir, prepare_imagenet_subset
+    from svcca.nn.data import data_dir, run_data_script
 
-    out = args.out if args.out is not None else data_dir(args.data_dir) / "imagenet_subset"
+    out = Path(args.out) if args.out is not None else data_dir(args.data_dir) / "imagenet_subset"
+    return run_data_script(PROG, lambda: _prepare(args, out))
+
+
+def _prepare(args: argparse.Namespace, out: Path) -> int:
+    from svcca.nn.data import prepare_imagenet_subset
+
     counts = prepare_imagenet_subset(
         args.val_dir,
         out,

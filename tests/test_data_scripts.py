@@ -77,9 +77,209 @@ def test_download_lm_corpora_script_offline_with_a_local_mirror(tmp_path, monkey
 
 def test_scripts_reject_unknown_arguments(capsys):
     script = load_script("download_lm_corpora.py")
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exc:
         script.main(["imagenet"])
+    assert exc.value.code == 2  # a usage error
     assert "invalid choice: 'imagenet'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        load_script("prepare_imagenet_subset.py").main(["--classes", "n03345487"])
+    assert exc.value.code == 2 and "--val-dir" in capsys.readouterr().err
+
+
+def _local_lm_mirror(tmp_path: Path, monkeypatch) -> None:
+    """Both corpora served from files on disk (file:// URLs), with their md5s put in LM_CORPORA."""
+    import zipfile
+
+    import svcca.nn.data as D
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    ptb = {}
+    for split, text in {"train": " a b c \n a b \n", "valid": " a c \n", "test": " b \n"}.items():
+        path = mirror / f"ptb.{split}.txt"
+        path.write_text(text)
+        ptb[path.name] = ([path.as_uri()], hashlib.md5(path.read_bytes()).hexdigest())
+    archive = mirror / "wikitext-2-v1.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for split, text in {"train": " x y \n", "valid": " x \n", "test": " y \n"}.items():
+            zf.writestr(f"wikitext-2/wiki.{split}.tokens", text)
+    wiki = {archive.name: ([archive.as_uri()], hashlib.md5(archive.read_bytes()).hexdigest())}
+    monkeypatch.setitem(D.LM_CORPORA, "ptb", {**D.LM_CORPORA["ptb"], "files": ptb})
+    monkeypatch.setitem(D.LM_CORPORA, "wikitext2", {**D.LM_CORPORA["wikitext2"], "files": wiki})
+
+
+def test_download_lm_corpora_without_a_corpus_downloads_both(tmp_path, monkeypatch, capsys):
+    # the README's command names no corpus; argparse used to check the default ["all"]
+    # against the choices and refuse it ("invalid choice: ['all']") on some Python versions
+    _local_lm_mirror(tmp_path, monkeypatch)
+    script = load_script("download_lm_corpora.py")
+    assert script.main(["--data-dir", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out
+    assert "ptb ready in" in out and "wikitext2 ready in" in out
+    assert script.main(["all", "ptb", "--data-dir", str(tmp_path / "data")]) == 0  # each corpus once
+    assert capsys.readouterr().out.count("ready in") == 2
+
+
+class _FakeResponse:
+    """What urllib.request.urlopen returns, serving ``data``."""
+
+    def __init__(self, url: str, data: bytes) -> None:
+        import io
+
+        self.url, self.length, self._buf = url, len(data), io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._buf.read(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+def _fake_network(monkeypatch, mode: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    def urlopen(request, *args, **kwargs):
+        url = getattr(request, "full_url", request)
+        if mode == "offline":
+            raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+        return _FakeResponse(url, b"an error page from a proxy, not the archive")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+
+
+def _one_error_line(capsys, prog: str) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    # a download's progress bar may come first (tqdm, ending in "\r" or "\n"); then one line
+    last = err.rstrip("\n").split("\n")[-1]
+    assert err.endswith("\n") and last.startswith(f"{prog}: error: ") and err.count(": error: ") == 1, err
+    return last
+
+
+def test_download_cifar10_offline_is_one_line_naming_the_url(tmp_path, monkeypatch, capsys):
+    _fake_network(monkeypatch, "offline")
+    assert load_script("download_cifar10.py").main(["--data-dir", str(tmp_path / "data")]) == 1
+    err = _one_error_line(capsys, "download_cifar10.py")
+    assert "could not download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err
+    assert "Temporary failure in name resolution" in err and "copy cifar-10-python.tar.gz into" in err
+
+
+def test_download_cifar10_wrong_checksum_names_the_file_and_both_md5s(tmp_path, monkeypatch, capsys):
+    from torchvision.datasets import CIFAR10
+
+    _fake_network(monkeypatch, "proxy page")
+    assert load_script("download_cifar10.py").main(["--data-dir", str(tmp_path / "data")]) == 1
+    err = _one_error_line(capsys, "download_cifar10.py")
+    archive = tmp_path / "data" / "cifar-10-python.tar.gz"
+    got = hashlib.md5(b"an error page from a proxy, not the archive").hexdigest()
+    assert f"{archive} fails its md5 check: expected {CIFAR10.tgz_md5}, got {got}" in err
+
+
+def test_download_lm_corpora_offline_is_one_line(tmp_path, monkeypatch, capsys):
+    _fake_network(monkeypatch, "offline")
+    assert load_script("download_lm_corpora.py").main(["ptb", "--data-dir", str(tmp_path / "data")]) == 1
+    err = _one_error_line(capsys, "download_lm_corpora.py")
+    assert (
+        "could not download ptb.train.txt with md5 f26c4b92c5fdc7b3f8c7cdcb991d8420; tried: https://" in err
+    )
+    assert "URLError" in err and "Check the internet connection" in err
+
+
+@pytest.mark.parametrize("name", ["download_cifar10.py", "download_lm_corpora.py"])
+def test_download_scripts_refuse_a_file_in_place_of_the_data_folder(tmp_path, monkeypatch, capsys, name):
+    _fake_network(monkeypatch, "offline")  # nothing must be fetched
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert load_script(name).main(["--data-dir", str(afile)]) == 1
+    err = _one_error_line(capsys, name)
+    assert str(afile) in err and (
+        "is a file; expected a folder" in err or "a file stands where a folder" in err
+    )
+
+
+def _prepare_errors_setup(tmp_path: Path) -> dict[str, Path]:
+    from PIL import Image
+
+    organised = tmp_path / "organised" / "n03345487"
+    organised.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(organised / "a.JPEG")
+    (tmp_path / "organised" / "n02110185").mkdir()  # a class folder with no image
+    (tmp_path / "organised" / "n02110185" / "notes.txt").write_text("x")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    Image.new("RGB", (8, 8)).save(flat / "ILSVRC2012_val_00000001.JPEG")
+    (tmp_path / "broken" / "n03345487").mkdir(parents=True)
+    (tmp_path / "broken" / "n03345487" / "a.JPEG").write_bytes(b"not a jpeg")
+    (tmp_path / "devkit" / "data").mkdir(parents=True)
+    (tmp_path / "devkit" / "data" / "meta.mat").write_text("garbage\n")
+    (tmp_path / "devkit" / "data" / "ILSVRC2012_validation_ground_truth.txt").write_text("1\n")
+    (tmp_path / "afile").write_text("")
+    return {"tmp": tmp_path}
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--val-dir", "{tmp}/nope"], ["val_dir {tmp}/nope is not a folder"]),
+        (["--val-dir", "{tmp}/flat"], ["is not organised by WordNet id; pass labels="]),
+        (["--val-dir", "{tmp}/flat", "--labels", "{tmp}/nope.csv"], ["labels file {tmp}/nope.csv not found"]),
+        (["--val-dir", "{tmp}/flat", "--devkit", "{tmp}/none"], ["devkit {tmp}/none is not a folder"]),
+        (["--val-dir", "{tmp}/flat", "--devkit", "{tmp}/devkit"], ["meta.mat is not the devkit's meta.mat"]),
+        (["--val-dir", "{tmp}/organised", "--classes", "n99999999"],
+         ["has no folder for n99999999; it holds 2 class folder(s): n02110185, n03345487"]),
+        (["--val-dir", "{tmp}/organised", "--classes", "n02110185"], ["no image file", "n02110185"]),
+        (["--val-dir", "{tmp}/broken", "--classes", "n03345487"],
+         ["do not open as images: {tmp}/broken/n03345487/a.JPEG", "nothing was written"]),
+        (["--val-dir", "{tmp}/organised", "--classes", "n03345487", "--out", "{tmp}/afile"],
+         ["out {tmp}/afile is a file; expected a folder"]),
+    ],
+)  # fmt: skip
+def test_prepare_imagenet_subset_errors_are_one_line(tmp_path, capsys, argv, words):
+    _prepare_errors_setup(tmp_path)
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    if "--out" not in argv:
+        argv += ["--out", str(tmp_path / "out")]
+    assert load_script("prepare_imagenet_subset.py").main(argv) == 1
+    err = _one_error_line(capsys, "prepare_imagenet_subset.py")
+    for w in words:
+        assert w.format(tmp=tmp_path) in err
+    assert not (tmp_path / "out").exists()  # a refused run writes nothing
+
+
+def test_run_data_script_reports_os_errors_with_a_hint_and_ctrl_c_as_130(capsys):
+    import errno
+
+    from svcca.nn.data import run_data_script
+
+    def denied() -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", "/ro/data")
+
+    assert run_data_script("x.py", denied) == 1
+    err = capsys.readouterr().err
+    hint = "check the permissions of that path, or choose another folder"
+    assert err == f"x.py: error: Permission denied: '/ro/data'; {hint}\n"
+
+    def multiline() -> int:
+        raise RuntimeError("first\n  second")
+
+    assert run_data_script("x.py", multiline) == 1
+    assert capsys.readouterr().err == "x.py: error: first; second\n"
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_data_script("x.py", interrupted) == 130
+    assert capsys.readouterr().err.startswith("x.py: interrupted")
+
+    def bug() -> int:
+        raise KeyError("a bug keeps its traceback")
+
+    with pytest.raises(KeyError):
+        run_data_script("x.py", bug)
 
 
 def test_imagenet_recipe_end_to_end_offline(tmp_path, monkeypatch, capsys):
@@ -114,9 +314,10 @@ def test_imagenet_recipe_end_to_end_offline(tmp_path, monkeypatch, capsys):
     prepare = load_script("prepare_imagenet_subset.py")
     assert prepare.main(["--val-dir", str(val), "--labels", str(labels)]) == 0
     assert "n03345487: 2 images" in capsys.readouterr().out
-    assert sorted(p.name for p in (data / "imagenet_subset").iterdir()) == sorted(
+    assert sorted(p.name for p in (data / "imagenet_subset").iterdir() if p.is_dir()) == sorted(
         c.wnid for c in IMAGENET_SUBSET
     )
+    assert (data / "imagenet_subset" / ".svcca-imagenet-subset.json").is_file()  # the completion marker
 
     # 2. the weights, copied from a machine with internet: torchvision's own file name in
     # $TORCH_HOME/hub/checkpoints/ (here a random ResNet-18's state dict stands in for them)
@@ -134,7 +335,7 @@ def test_imagenet_recipe_end_to_end_offline(tmp_path, monkeypatch, capsys):
         "model=resnet18",
         "image_size=32",
         "resize=36",
-        "pool=2",
+        "pool=1",  # layer4 of a 32-pixel input is 1x1: a coarser grid cannot be pooled to
         "max_dims=4",
         "n_images=2",
         "thumb_size=8",

@@ -231,7 +231,7 @@ def test_cache_files_follow_the_umask(tmp_path):
     assert modes == {".npz": 0o644, ".json": 0o644}
 
 
-@pytest.mark.parametrize("dataset", ["imagenet", "ptb", "cifar10 unverified"])
+@pytest.mark.parametrize("dataset", ["imagenet", "ptb unverified", "cifar10 unverified"])
 def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, caplog):
     # data that is not checksum-verified (an ImageNet subset, a corpus, CIFAR with
     # verify_data=False) can change under the same config: the entry remembers what it read
@@ -267,3 +267,4 @@ def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, 
     # the digits (shipped with scikit-learn) and verified CIFAR-10 have no fingerprint
     assert Reads().data_fingerprint() is None
     assert Reads(dataset="cifar10", data_root=str(root)).data_fingerprint() is None
+    assert Reads(dataset="ptb", data_root=str(root)).data_fingerprint() is None

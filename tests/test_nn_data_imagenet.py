@@ -122,3 +122,168 @@ def test_prepare_imagenet_subset_errors(tmp_path):
         D.prepare_imagenet_subset(val, tmp_path / "out", mode="move")
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         D.prepare_imagenet_subset(tmp_path / "nope", tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- labels files, layouts
+
+
+def _loc_rows(truth: list[str]) -> list[str]:
+    return [f"ILSVRC2012_val_{k + 1:08d},{w} 1 2 3 4" for k, w in enumerate(truth)]
+
+
+def test_prepare_imagenet_subset_reads_a_labels_file_saved_by_excel(tmp_path):
+    # Excel writes a byte-order mark and CRLF line ends; the header used to read as "\ufeffImageId"
+    val, truth = _flat_val(tmp_path)
+    csv = tmp_path / "LOC_val_solution.csv"
+    text = "ImageId,PredictionString\r\n" + "\r\n".join(_loc_rows(truth)) + "\r\n"
+    csv.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert D.prepare_imagenet_subset(val, tmp_path / "out", labels=csv) == {
+        c.wnid: 2 for c in D.IMAGENET_SUBSET
+    }
+
+
+def test_prepare_imagenet_subset_malformed_labels_files_name_the_problem(tmp_path):
+    val, truth = _flat_val(tmp_path)
+    csv = tmp_path / "LOC_val_solution.csv"
+    csv.write_text("\n".join(_loc_rows(truth)) + "\n")  # no header line
+    with pytest.raises(
+        ValueError, match="expected the header line 'ImageId,PredictionString'; got 'ILSVRC2012"
+    ):
+        D.prepare_imagenet_subset(val, tmp_path / "out", labels=csv)
+    rows = _loc_rows(truth)
+    rows[1] = "ILSVRC2012_val_00000002,"  # an empty PredictionString, on line 3 of the file
+    csv.write_text("ImageId,PredictionString\n" + "\n".join(rows) + "\n")
+    with pytest.raises(
+        ValueError, match=r"LOC_val_solution.csv, line 3: .* got an empty PredictionString for "
+    ):
+        D.prepare_imagenet_subset(val, tmp_path / "out", labels=csv)
+    with pytest.raises(FileNotFoundError, match="labels file .*nope.csv not found; expected Kaggle's"):
+        D.prepare_imagenet_subset(val, tmp_path / "out", labels=tmp_path / "nope.csv")
+    assert not (tmp_path / "out").exists()
+
+
+def test_prepare_imagenet_subset_bad_devkits_name_the_file(tmp_path):
+    val, _ = _flat_val(tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match="is not a folder; expected the extracted ILSVRC2012_devkit_t12"
+    ):
+        D.prepare_imagenet_subset(val, tmp_path / "out", devkit=tmp_path / "nodevkit")
+    devkit = tmp_path / "devkit"
+    (devkit / "data").mkdir(parents=True)
+    (devkit / "data" / "meta.mat").write_text("garbage\n")
+    with pytest.raises(FileNotFoundError, match="ILSVRC2012_validation_ground_truth.txt not found"):
+        D.prepare_imagenet_subset(val, tmp_path / "out", devkit=devkit)
+    (devkit / "data" / "ILSVRC2012_validation_ground_truth.txt").write_text("1\n")
+    with pytest.raises(ValueError, match="meta.mat is not the devkit's meta.mat"):
+        D.prepare_imagenet_subset(val, tmp_path / "out", devkit=devkit)
+
+
+def test_prepare_imagenet_subset_an_unknown_class_of_an_organised_folder_is_named(tmp_path):
+    # it used to say the folder "is not organised by WordNet id"
+    val = tmp_path / "val"
+    for c in D.IMAGENET_SUBSET[:2]:
+        _write_fake_images(val / c.wnid, ["a.JPEG"], size=(8, 8))
+    with pytest.raises(FileNotFoundError, match="has no folder for n99999999; it holds 2 class folder"):
+        D.prepare_imagenet_subset(val, tmp_path / "out", classes=["n99999999"])
+    with pytest.raises(
+        FileNotFoundError, match="n02109961.*it holds 2 class folder\\(s\\): n02110185, n03345487"
+    ):
+        D.prepare_imagenet_subset(val, tmp_path / "out")  # the third default class is missing
+
+
+def test_prepare_imagenet_subset_takes_only_images_and_checks_they_open(tmp_path):
+    val = tmp_path / "val"
+    _write_fake_images(val / "n03345487", ["a.JPEG", "b.png"], size=(8, 8))
+    for junk in (".DS_Store", "Thumbs.db", "notes.txt", "._a.JPEG"):
+        (val / "n03345487" / junk).write_bytes(b"x")
+    out = tmp_path / "out"
+    assert D.prepare_imagenet_subset(val, out, classes=["n03345487"]) == {"n03345487": 2}
+    assert sorted(p.name for p in (out / "n03345487").iterdir()) == ["a.JPEG", "b.png"]
+    # a truncated image is refused before anything is written, and named
+    raw = (val / "n03345487" / "a.JPEG").read_bytes()
+    (val / "n03345487" / "c.JPEG").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match=r"1 file\(s\) of .* do not open as images: .*c\.JPEG \(OSError: "):
+        D.prepare_imagenet_subset(val, tmp_path / "out2", classes=["n03345487"])
+    assert not (tmp_path / "out2").exists()
+
+
+def test_prepare_imagenet_subset_refuses_an_out_that_is_a_file(tmp_path):
+    val = tmp_path / "val"
+    _write_fake_images(val / "n03345487", ["a.JPEG"], size=(8, 8))
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(NotADirectoryError, match="out .*afile is a file; expected a folder"):
+        D.prepare_imagenet_subset(val, tmp_path / "afile", classes=["n03345487"])
+
+
+# --------------------------------------------------------------------------- interrupted preparations
+
+
+def _organised_val(tmp_path: Path, n: int = 4) -> Path:
+    val = tmp_path / "val"
+    for c in D.IMAGENET_SUBSET:
+        _write_fake_images(val / c.wnid, [f"{k}.JPEG" for k in range(n)], size=(8, 8))
+    return val
+
+
+def test_an_interrupted_preparation_is_refused_until_it_is_rerun(tmp_path, monkeypatch):
+    import shutil
+
+    val, out = _organised_val(tmp_path), tmp_path / "sub"
+    real, calls = shutil.copyfileobj, []
+
+    def copy_then_ctrl_c(src, dst, *args):
+        calls.append(1)
+        if len(calls) == 18:  # in the middle of the fifth class
+            real(src, dst, 100)
+            raise KeyboardInterrupt
+        return real(src, dst, *args)
+
+    monkeypatch.setattr(shutil, "copyfileobj", copy_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        D.prepare_imagenet_subset(val, out)
+    monkeypatch.setattr(shutil, "copyfileobj", real)
+    assert len(list((out / "n02096294").iterdir())) == 1  # 1 of 4 images: never loaded silently
+    with pytest.raises(FileNotFoundError, match=r"is incomplete: its preparation was interrupted") as exc:
+        D.load_imagenet_subset(out)
+    assert f"prepare_imagenet_subset.py --val-dir {val.resolve()} --out {out}" in str(exc.value)
+    assert D.prepare_imagenet_subset(val, out) == {c.wnid: 4 for c in D.IMAGENET_SUBSET}
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 20
+
+
+def test_a_prepared_subset_that_changed_on_disk_is_refused(tmp_path):
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out, mode="symlink")
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10
+    (out / "n02110185" / "1.JPEG").unlink()
+    with pytest.raises(
+        FileNotFoundError, match=r"1 of the 2 images of n02110185 .* missing or dangling .*1\.JPEG"
+    ):
+        D.load_imagenet_subset(out)
+    D.prepare_imagenet_subset(val, out, mode="symlink")  # a rerun repairs it
+    _write_fake_images(out / "n02110185", ["extra.JPEG"], size=(8, 8))
+    with pytest.raises(ValueError, match=r"holds 1 image\(s\) that .svcca-imagenet-subset.json does not"):
+        D.load_imagenet_subset(out)
+    (out / "n02110185" / "extra.JPEG").unlink()
+    _write_fake_images(out / "n01440764", ["a.JPEG"], size=(8, 8))  # a class folder added by hand
+    with pytest.raises(FileNotFoundError, match="was prepared for the classes .* not n01440764"):
+        D.load_imagenet_subset(out, classes=["n01440764"])
+
+
+def test_a_subset_prepared_class_by_class_keeps_every_class(tmp_path):
+    val, out = _organised_val(tmp_path, n=1), tmp_path / "sub"
+    wnids = [c.wnid for c in D.IMAGENET_SUBSET]
+    D.prepare_imagenet_subset(val, out, classes=wnids[:2])
+    D.prepare_imagenet_subset(val, out, classes=wnids[2:])
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 5
+
+
+def test_sixteen_bit_images_are_scaled_not_saturated(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "n03345487"
+    folder.mkdir()
+    # 128 * 257 is the 16-bit value of 8-bit grey 128; PIL's own convert("RGB") gives 255
+    Image.fromarray(np.full((8, 8), 128 * 257, dtype=np.uint16)).save(folder / "grey16.png")
+    x, _ = D.load_imagenet_subset(tmp_path, classes=["n03345487"], image_size=8, resize=8)[0]
+    pixels = x * torch.tensor(D.IMAGENET_STD).view(3, 1, 1) + torch.tensor(D.IMAGENET_MEAN).view(3, 1, 1)
+    np.testing.assert_allclose(pixels.numpy(), 128 / 255, atol=1e-5)

@@ -67,11 +67,11 @@ def _write_ptb(root: Path) -> None:
 
 def test_ptb_word_level_uses_the_training_vocabulary(tmp_path):
     _write_ptb(tmp_path)
-    c = D.load_ptb(tmp_path)
+    c = D.load_ptb(tmp_path, verify=False)  # a stand-in: not PTB's published files
     assert set(c.vocab) == {"the", "cat", "sat", "dog", "<eos>", "<unk>"}
     assert c.decode(c.train) == "the cat sat <eos> the dog sat <eos>"
     assert c.decode(c.valid) == "the <unk> sat <eos>"  # "bird" is not in the training split
-    chars = D.load_ptb(tmp_path, level="char")
+    chars = D.load_ptb(tmp_path, level="char", verify=False)
     assert chars.decode(chars.test) == " a cat \n"
 
 
@@ -99,12 +99,69 @@ def test_download_checks_md5_and_extracts_zip_archives(tmp_path):
     bad_then_good = ([(src / "missing.zip").as_uri(), archive.as_uri()], md5)
     folder = D.download_lm_corpus("wikitext2", data, sources={"wikitext-2-v1.zip": bad_then_good})
     assert folder == data / "wikitext-2" and (folder / "wiki.train.tokens").is_file()
-    c = D.load_wikitext2(data)
+    c = D.load_wikitext2(data, verify=False)  # a stand-in archive: not the published md5
     assert c.decode(c.valid) == "the <unk> <eos>"
     assert not list(folder.glob(".*.tmp"))
 
-    with pytest.raises(RuntimeError, match="could not download ptb.train.txt with md5 0{32}; tried:"):
+    with pytest.raises(RuntimeError, match="could not download ptb.train.txt with md5 0{32}; tried:") as exc:
         D.download_lm_corpus("ptb", data, sources={"ptb.train.txt": ([archive.as_uri()], "0" * 32)})
+    assert "\n" not in str(exc.value) and "md5 mismatch: expected 0" in str(exc.value)  # one line
     assert not (data / "ptb" / "ptb.train.txt").exists()  # a file with the wrong checksum is never kept
     with pytest.raises(ValueError, match="name must be one of 'ptb', 'wikitext2'; got 'wt103'"):
         D.download_lm_corpus("wt103", data)
+
+
+def _published(monkeypatch, name: str, folder: Path) -> None:
+    """Make the files in ``folder`` the published ones: their md5s into LM_CORPORA."""
+    spec = D.LM_CORPORA[name]
+    files = {
+        f: (urls, hashlib.md5((folder / f).read_bytes()).hexdigest())
+        for f, (urls, _) in spec["files"].items()
+    }
+    monkeypatch.setitem(D.LM_CORPORA, name, {**spec, "files": files})
+
+
+def test_ptb_is_checked_against_its_published_md5s(tmp_path, monkeypatch):
+    _write_ptb(tmp_path)
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"ptb in .* is incomplete or corrupted: ptb.train.txt should have md5 "
+        r"f26c4b92c5fdc7b3f8c7cdcb991d8420; got [0-9a-f]{32}\. "
+        r"Download it again with `python data_scripts/download_lm_corpora.py ptb",
+    ):
+        D.load_ptb(tmp_path)
+    _published(monkeypatch, "ptb", tmp_path / "ptb")
+    c = D.load_ptb(tmp_path)
+    assert c.info["verified"] and c.decode(c.test) == "<unk> cat <eos>"
+    (tmp_path / "ptb" / "ptb.valid.txt").write_text(" the bird \n")  # changed after the download
+    with pytest.raises(FileNotFoundError, match="ptb.valid.txt should have md5"):
+        D.load_ptb(tmp_path)
+
+
+def test_wikitext2_splits_are_checked_against_the_archive(tmp_path, monkeypatch):
+    folder = tmp_path / "wikitext-2"
+    folder.mkdir()
+    archive = folder / "wikitext-2-v1.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for split in ("train", "valid", "test"):
+            zf.writestr(f"wikitext-2/wiki.{split}.tokens", f" the {split} \n")
+            (folder / f"wiki.{split}.tokens").write_text(f" the {split} \n")
+    with pytest.raises(
+        FileNotFoundError, match="wikitext-2-v1.zip should have md5 542ccefacc6c27f945fb54453812b3cd"
+    ):
+        D.load_wikitext2(tmp_path)
+    _published(monkeypatch, "wikitext2", folder)
+    assert D.load_wikitext2(tmp_path).decode(D.load_wikitext2(tmp_path).test) == "the <unk> <eos>"
+    (folder / "wiki.train.tokens").write_text("")  # a half-finished extraction
+    with pytest.raises(
+        FileNotFoundError, match=r"wiki.train.tokens is not wikitext-2/wiki.train.tokens of .*0 bytes"
+    ):
+        D.load_wikitext2(tmp_path)
+    assert len(D.load_wikitext2(tmp_path, verify=False).train) == 0
+
+
+def test_a_split_that_is_not_utf8_is_named(tmp_path):
+    _write_ptb(tmp_path)
+    (tmp_path / "ptb" / "ptb.test.txt").write_bytes(b"\xff\xfe bad\n")
+    with pytest.raises(ValueError, match=r"ptb.test.txt is not UTF-8 text \(byte 0xff at offset 0\)"):
+        D.load_ptb(tmp_path, verify=False)

@@ -150,7 +150,9 @@ class TrainingConfig(ThreadLimitedConfig):
     data_root : str or None, default None
         Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`). Not part of the key.
     verify_data : bool, default True
-        Check CIFAR-10's md5 sums (``False`` for stand-ins in tests). Not part of the key.
+        Check the published md5 sums of CIFAR-10 and the text corpora (``False`` for
+        stand-ins in tests; cached results of unchecked data then follow the data folder's
+        files, :meth:`data_fingerprint`). Not part of the key.
     num_threads : int or None, default None
         See :class:`ThreadLimitedConfig`. Not part of the key.
 
@@ -230,7 +232,8 @@ class TrainingConfig(ThreadLimitedConfig):
         """Return the folder the dataset is read from; None for data that cannot change under it.
 
         None for the digits and Python's standard library (shipped with packages) and for
-        CIFAR-10 read with ``verify_data`` (its published checksums are checked on load).
+        CIFAR-10 and the text corpora read with ``verify_data`` (their published checksums
+        are checked on load).
 
         Examples
         --------
@@ -242,15 +245,16 @@ class TrainingConfig(ThreadLimitedConfig):
         """
         from ..nn.data import data_dir
 
+        from ..nn.data.text import LM_CORPORA
+
         name = self.dataset
-        if name in ("digits", "stdlib") or (name == "cifar10" and self.verify_data):
+        checked = name == "cifar10" or name in LM_CORPORA
+        if name in ("digits", "stdlib") or (checked and self.verify_data):
             return None
         if name == "cifar10":
             return data_dir(self.data_root) / "cifar-10-batches-py"
         if name == "imagenet":  # data_root names the subset's folder itself
             return data_dir() / "imagenet_subset" if self.data_root is None else Path(self.data_root)
-        from ..nn.data.text import LM_CORPORA
-
         if name in LM_CORPORA:
             return data_dir(self.data_root) / LM_CORPORA[name]["folder"]
         return None  # a dataset an experiment loads itself: it may override this method

@@ -177,7 +177,8 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
     image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
         See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``,
         ``batch_size=64`` and ``num_threads=1`` (the ``full`` presets, on a GPU, use None).
-        ``data_root`` also holds PTB / WikiText-2.
+        ``data_root`` also holds PTB / WikiText-2, whose published checksums ``verify_data``
+        checks too.
 
     Notes
     -----
@@ -245,8 +246,8 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
         if self.dataset == "stdlib":
             return D.load_stdlib_corpus(max_chars=self.max_chars)
         if self.dataset == "ptb":
-            return D.load_ptb(self.data_root, level=self.level)
-        return D.load_wikitext2(self.data_root, level=self.level)
+            return D.load_ptb(self.data_root, level=self.level, verify=self.verify_data)
+        return D.load_wikitext2(self.data_root, level=self.level, verify=self.verify_data)
 
     def train_test(self, data: Any) -> tuple[Any, Any]:
         """Return the training and the test set of ``data`` (the LSTM's: windows of ``seq_len`` tokens)."""

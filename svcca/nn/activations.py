@@ -209,13 +209,7 @@ def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False
         if pool == "max":
             return out.amax(dim=(2, 3))
         if isinstance(pool, int) and not isinstance(pool, bool):
-            h, w = int(out.shape[2]), int(out.shape[3])
-            if pool > min(h, w):
-                raise ValueError(
-                    f"pool={pool} asks {name!r} for a {pool}x{pool} grid, but its maps are {h}x{w}: pooling "
-                    f"cannot enlarge them; use pool <= {min(h, w)} (svcca.conv.resize changes grids)"
-                )
-            out = F.adaptive_avg_pool2d(out, pool)
+            out = F.adaptive_avg_pool2d(out, pool)  # a smaller map is repeated up to k x k
         elif pool is not None:
             raise ValueError(
                 f"pool must be None, 'mean', 'max' or an int output size; got {pool!r} for {name!r}"
@@ -487,7 +481,10 @@ def record(
     pool : None, "mean", "max", int, or dict, default=None
         Spatial pooling of conv outputs: ``"mean"`` (global average -> ``(n, channels)``),
         ``"max"``, or an int ``k`` (adaptive average pooling to ``k x k`` ->
-        ``(n, k, k, channels)``). A dict gives one value per layer.
+        ``(n, k, k, channels)``). A dict gives one value per layer. A map smaller than
+        ``k x k`` is repeated up to it (every layer gets the same grid; measures of the
+        CCA and CKA families do not change under repeated features), so with
+        ``positions=True`` its repeated positions are not independent datapoints.
     stride : None, int, or dict, default=None
         Keep every ``stride``-th row and column of conv outputs (before pooling).
     positions : bool or dict, default=False

@@ -17,12 +17,14 @@ One module per kind of data, every public name re-exported here:
 :mod:`~svcca.nn.data.images` (digits, shifts, probe sets, random labels),
 :mod:`~svcca.nn.data.cifar` (CIFAR-10, read without unpickling),
 :mod:`~svcca.nn.data.imagenet` (the ImageNet subset, prepared and read) and
-:mod:`~svcca.nn.data.text` (text corpora and their checked downloads).
+:mod:`~svcca.nn.data.text` (text corpora and their checked downloads); the
+``data_scripts/`` front doors report their errors through :func:`run_data_script`.
 """
 
 from __future__ import annotations
 
 from ._folder import DATA_ENV, data_dir
+from ._scripts import run_data_script
 from .cifar import load_cifar10
 from .imagenet import (
     IMAGENET_MEAN,
@@ -76,5 +78,6 @@ __all__ = [
     "prepare_imagenet_subset",
     "probe_set",
     "random_labels",
+    "run_data_script",
     "shift_images",
 ]

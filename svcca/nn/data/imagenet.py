@@ -1,22 +1,51 @@
 """The ImageNet subset of the SVCCA paper's class-sensitivity experiment.
 
-It is prepared from an ImageNet download and read back.
+It is prepared from an ImageNet download and read back. :func:`prepare_imagenet_subset`
+checks that every image opens before it copies anything, and writes the marker
+``.svcca-imagenet-subset.json`` into the subset's folder twice: first saying "in progress", last
+(atomically) saying "complete" with the file names of every class. :func:`load_imagenet_subset`
+refuses a folder whose marker is not "complete" or disagrees with the files on disk, so an
+interrupted preparation is never read as a smaller data set.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import json
 import os
+import re
+import shlex
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from torch.utils.data import Dataset
 
-from ..._io import atomic_write
+from ..._io import atomic_write, remove_stale_temps
 from ._folder import data_dir
+
+#: File name extensions of the images a subset holds, in any case (those torchvision's
+#: ``ImageFolder`` reads). Other files (``.DS_Store``, ``Thumbs.db``, notes) and hidden
+#: files are neither copied nor counted.
+_IMAGE_EXTENSIONS: tuple[str, ...] = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".ppm",
+    ".bmp",
+    ".pgm",
+    ".tif",
+    ".tiff",
+    ".webp",
+)
+
+#: The marker :func:`prepare_imagenet_subset` leaves in the subset's folder (JSON).
+_SUBSET_MANIFEST = ".svcca-imagenet-subset.json"
+
+_WNID = re.compile(r"^n\d{8}$")
+_PREPARE = "python data_scripts/prepare_imagenet_subset.py"
 
 #: Per-channel mean and standard deviation of the ImageNet training images (RGB, in [0, 1]),
 #: the normalisation torchvision's pretrained ResNets expect.
@@ -62,6 +91,97 @@ def _imagenet_classes(classes: Iterable[ImageNetClass | str] | None) -> tuple[Im
     return tuple(out)
 
 
+def _is_image_name(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(_IMAGE_EXTENSIONS)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Return the image files of a folder (by extension, hidden files left out), sorted by name."""
+    return sorted(p for p in folder.iterdir() if _is_image_name(p.name) and p.is_file())
+
+
+def _few(items: list[str], k: int = 5) -> str:
+    shown = ", ".join(items[:k])
+    return shown + (f" and {len(items) - k} more" if len(items) > k else "")
+
+
+def _read_rgb(path: str) -> Any:
+    """Open an image as RGB; 16-bit greyscale is scaled to 8 bits (PIL's ``convert`` would saturate it)."""
+    import numpy as np
+    from PIL import Image
+
+    with open(path, "rb") as fh:
+        img = Image.open(fh)
+        if img.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+            # 0..65535 onto 0..255: v / 257 maps 257 * k exactly onto k
+            values = np.clip(np.asarray(img, dtype=np.float64), 0, 65535) / 257.0
+            return Image.fromarray(np.rint(values).astype(np.uint8), "L").convert("RGB")
+        return img.convert("RGB")
+
+
+def _rerun_command(manifest: dict[str, Any], root: Path) -> str:
+    raw = manifest.get("arguments")
+    args: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    parts = ["--val-dir", str(args.get("val_dir", "PATH/TO/val"))]
+    for key in ("labels", "devkit"):
+        if args.get(key):
+            parts += [f"--{key}", str(args[key])]
+    classes = args.get("classes")
+    if isinstance(classes, list) and classes != [c.wnid for c in IMAGENET_SUBSET]:
+        parts += ["--classes", *map(str, classes)]
+    if args.get("mode") == "symlink":
+        parts.append("--symlink")
+    parts += ["--out", str(root)]
+    return " ".join([_PREPARE, *map(shlex.quote, parts)])
+
+
+def _check_prepared(root: Path, wnids: list[str]) -> None:
+    """Refuse a subset whose marker is missing its "complete" or disagrees with the files on disk."""
+    marker = root / _SUBSET_MANIFEST
+    if not marker.exists():
+        return  # a folder made by hand (or by svcca before the marker): read as it is
+    try:
+        manifest = json.loads(marker.read_bytes().decode("utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("classes"), dict):
+            raise ValueError("not a JSON object with 'classes'")
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"the ImageNet subset in {root} has an unreadable marker {marker.name} ({exc}); rerun "
+            f"`{_PREPARE} --val-dir PATH/TO/val [--labels ... | --devkit ...] --out {root}`"
+        ) from None
+    rerun = _rerun_command(manifest, root)
+    if manifest.get("status") != "complete":
+        raise FileNotFoundError(
+            f"the ImageNet subset in {root} is incomplete: its preparation was interrupted ({marker.name} "
+            f"says {manifest.get('status')!r}, not 'complete'). Rerun `{rerun}` to finish it"
+        )
+    prepared: dict[str, Any] = manifest["classes"]
+    absent = [w for w in wnids if not isinstance(prepared.get(w), list)]
+    if absent:
+        raise FileNotFoundError(
+            f"the ImageNet subset in {root} was prepared for the classes {', '.join(sorted(prepared))}, "
+            f"not {', '.join(absent)}; run `{_PREPARE} --val-dir PATH/TO/val ... --classes "
+            f"{' '.join(absent)} --out {root}`"
+        )
+    for w in wnids:
+        listed = {str(name) for name in prepared[w]}
+        on_disk = {p.name for p in _image_files(root / w)}
+        missing = sorted(n for n in listed if not (root / w / n).is_file())  # dangling links included
+        extra = sorted(on_disk - listed)
+        if missing:
+            raise FileNotFoundError(
+                f"the ImageNet subset in {root} is incomplete: {len(missing)} of the {len(listed)} images "
+                f"of {w} that {marker.name} lists are missing or dangling symlinks ({_few(missing)}). "
+                f"Rerun `{rerun}`"
+            )
+        if extra:
+            raise ValueError(
+                f"the ImageNet subset in {root} changed since it was prepared: {root / w} holds "
+                f"{len(extra)} image(s) that {marker.name} does not list ({_few(extra)}). Remove them, or "
+                f"rerun `{rerun}` after adding them to the source"
+            )
+
+
 def load_imagenet_subset(
     root: str | os.PathLike[str] | None = None,
     *,
@@ -94,7 +214,23 @@ def load_imagenet_subset(
     Raises
     ------
     FileNotFoundError
-        When the folder or any class subfolder is missing.
+        When the folder or any class subfolder is missing; or, in a folder that
+        :func:`prepare_imagenet_subset` made, when its preparation did not finish (was
+        interrupted), a class was not prepared, or an image it placed is gone. The message
+        names the folder and the command that repairs it.
+    ValueError
+        When a prepared folder's marker is unreadable, or a class folder holds images the
+        marker does not list.
+
+    Notes
+    -----
+    Only files with an image extension (those torchvision's ``ImageFolder`` reads: ``.jpg``,
+    ``.JPEG``, ``.png``, ...) that are not hidden are read. A folder that carries the marker
+    ``.svcca-imagenet-subset.json`` (written by :func:`prepare_imagenet_subset`) is checked
+    against it; a folder without one (made by hand, or prepared by an earlier svcca) is read
+    as it is.
+    Images are converted to RGB; 16-bit greyscale images (PNG, TIFF) are scaled to 8 bits
+    (value / 257) rather than saturated at 255.
 
     Examples
     --------
@@ -123,10 +259,11 @@ def load_imagenet_subset(
     if missing:
         raise FileNotFoundError(
             f"ImageNet subset not found: {root} lacks the class folder(s) {', '.join(missing)}. "
-            "Build it from your ImageNet validation set with `python data_scripts/prepare_imagenet_subset.py "
+            f"Build it from your ImageNet validation set with `{_PREPARE} "
             f"--val-dir PATH/TO/val [--labels LOC_val_solution.csv | --devkit DEVKIT_DIR] --out {root}`."
         )
     wnids = [c.wnid for c in chosen]
+    _check_prepared(root, wnids)
 
     class _Subset(ImageFolder):
         def find_classes(self, directory: str | os.PathLike[str]) -> tuple[list[str], dict[str, int]]:
@@ -140,18 +277,48 @@ def load_imagenet_subset(
             transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
         ]
     )
-    ds = _Subset(str(root), transform=tf)
+    ds = _Subset(
+        str(root), transform=tf, loader=_read_rgb, is_valid_file=lambda p: _is_image_name(Path(p).name)
+    )
     ds.imagenet_classes = chosen
     ds.imagenet_indices = tuple(c.imagenet_index for c in chosen)
     return ds
 
 
+_LOC_COLUMNS = ("ImageId", "PredictionString")
+
+
 def _read_loc_solution(path: Path) -> dict[str, str]:
     """Image id -> wnid from Kaggle's ``LOC_val_solution.csv`` (ImageId, PredictionString)."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"labels file {path} not found; expected Kaggle's LOC_val_solution.csv (columns "
+            f"{', '.join(_LOC_COLUMNS)})"
+        )
     out = {}
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            out[row["ImageId"]] = row["PredictionString"].split()[0]
+    try:
+        # utf-8-sig: a file saved by Excel starts with a byte-order mark
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = list(reader.fieldnames or [])
+            if any(c not in header for c in _LOC_COLUMNS):
+                raise ValueError(
+                    f"{path} is not Kaggle's LOC_val_solution.csv: expected the header line "
+                    f"'{','.join(_LOC_COLUMNS)}'; got {','.join(header)!r}"
+                )
+            for row in reader:
+                image, prediction = (row.get(c) or "" for c in _LOC_COLUMNS)
+                words = prediction.split()
+                if not image or not words or not _WNID.match(words[0]):
+                    got = repr(words[0]) if words else "an empty PredictionString"
+                    raise ValueError(
+                        f"{path}, line {reader.line_num}: expected an ImageId and a PredictionString "
+                        f"starting with a WordNet id ('n01751748 x1 y1 x2 y2 ...'); got {got} for image "
+                        f"{image!r}"
+                    )
+                out[image] = words[0]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     return out
 
 
@@ -159,14 +326,106 @@ def _read_devkit(devkit: Path) -> dict[str, str]:
     """Image id -> wnid from an extracted ILSVRC2012 devkit (``data/meta.mat`` + ground truth)."""
     from scipy.io import loadmat
 
-    meta = loadmat(str(devkit / "data" / "meta.mat"), squeeze_me=True)["synsets"]
-    id_to_wnid = {
-        int(i): str(w)
-        for i, w, nc in zip(meta["ILSVRC2012_ID"], meta["WNID"], meta["num_children"])
-        if int(nc) == 0
-    }
-    truth = (devkit / "data" / "ILSVRC2012_validation_ground_truth.txt").read_text().split()
-    return {f"ILSVRC2012_val_{k + 1:08d}": id_to_wnid[int(t)] for k, t in enumerate(truth)}
+    meta_path = devkit / "data" / "meta.mat"
+    truth_path = devkit / "data" / "ILSVRC2012_validation_ground_truth.txt"
+    expected = "the extracted ILSVRC2012_devkit_t12/ folder, with data/meta.mat and data/" + truth_path.name
+    if not devkit.is_dir():
+        raise FileNotFoundError(f"devkit {devkit} is not a folder; expected {expected}")
+    for path in (meta_path, truth_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found; expected {expected}")
+    try:
+        meta = loadmat(str(meta_path), squeeze_me=True)["synsets"]
+        id_to_wnid = {
+            int(i): str(w)
+            for i, w, nc in zip(meta["ILSVRC2012_ID"], meta["WNID"], meta["num_children"])
+            if int(nc) == 0
+        }
+    except Exception as exc:  # noqa: BLE001 - scipy raises ValueError, TypeError, KeyError, its own errors
+        raise ValueError(
+            f"{meta_path} is not the devkit's meta.mat (a MATLAB file whose 'synsets' table has "
+            f"ILSVRC2012_ID, WNID and num_children): {type(exc).__name__}: {exc}"
+        ) from None
+    out = {}
+    for k, line in enumerate(truth_path.read_text(encoding="utf-8", errors="replace").split()):
+        label = int(line) if line.isdigit() else None
+        if label not in id_to_wnid:
+            raise ValueError(
+                f"{truth_path}, entry {k + 1}: expected a class id in 1..{len(id_to_wnid)} from meta.mat; "
+                f"got {line!r}"
+            )
+        out[f"ILSVRC2012_val_{k + 1:08d}"] = id_to_wnid[label]
+    return out
+
+
+def _image_problem(path: Path) -> str | None:
+    """Why ``path`` is not an image PIL can decode completely, or None."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.load()  # decodes it all: a truncated file fails here, not at training time
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _organised_sources(val_dir: Path, wnids: list[str]) -> dict[str, list[Path]]:
+    """Return the images of each class of a folder organised by class; a missing class is an error."""
+    absent = [w for w in wnids if not (val_dir / w).is_dir()]
+    if absent:
+        present = sorted(p.name for p in val_dir.iterdir() if p.is_dir() and _WNID.match(p.name))
+        raise FileNotFoundError(
+            f"{val_dir} is organised by class but has no folder for {', '.join(absent)}; it holds "
+            f"{len(present)} class folder(s): {_few(present, 10)}. Check the WordNet id(s) given to "
+            "--classes, or point --val-dir at a copy that has them"
+        )
+    sources = {w: _image_files(val_dir / w) for w in wnids}
+    empty = [w for w, ps in sources.items() if not ps]
+    if empty:
+        raise FileNotFoundError(
+            f"no image file ({', '.join(_IMAGE_EXTENSIONS)}) in {', '.join(str(val_dir / w) for w in empty)}"
+        )
+    return sources
+
+
+def _flat_sources(
+    val_dir: Path, wnids: list[str], truth: dict[str, str], source: Path
+) -> dict[str, list[Path]]:
+    """Return the images of each class of a flat folder, assigned by ``truth`` (read from ``source``)."""
+    sources: dict[str, list[Path]] = {w: [] for w in wnids}
+    for p in _image_files(val_dir):
+        label = truth.get(p.stem)
+        if label in sources:
+            sources[label].append(p)
+    empty = [w for w, ps in sources.items() if not ps]
+    if empty:
+        named = {w: sorted(i for i, label in truth.items() if label == w) for w in empty}
+        why = "; ".join(
+            f"{w}: {source} names no image of it (check the WordNet id)"
+            if not ids
+            else f"{w}: {source} names {len(ids)} image(s) of it ({_few(ids, 2)}) but none is an image file "
+            f"in {val_dir}"
+            for w, ids in named.items()
+        )
+        raise FileNotFoundError(f"no validation image found for class(es) {', '.join(empty)}: {why}")
+    return sources
+
+
+def _write_manifest(out: Path, content: dict[str, Any]) -> None:
+    atomic_write(out / _SUBSET_MANIFEST, (json.dumps(content, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _previous_classes(out: Path) -> dict[str, list[str]]:
+    """Return the classes that finished earlier preparations of ``out`` recorded (kept listed)."""
+    try:
+        old = json.loads((out / _SUBSET_MANIFEST).read_bytes().decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(old, dict) or not isinstance(old.get("classes"), dict):
+        return {}
+    # an interrupted run's own classes are in "preparing", never in "classes"
+    return {str(w): list(v) for w, v in old["classes"].items() if isinstance(v, list)}
 
 
 def prepare_imagenet_subset(
@@ -190,6 +449,7 @@ def prepare_imagenet_subset(
     Parameters
     ----------
     val_dir : path
+        The validation images.
     out : path, optional
         Default ``data_dir() / "imagenet_subset"``.
     labels, devkit : path, optional
@@ -197,6 +457,7 @@ def prepare_imagenet_subset(
     classes : iterable, optional
         Default :data:`IMAGENET_SUBSET`.
     mode : {"copy", "symlink"}, default="copy"
+        Copy the images, or link to them (``val_dir`` must then stay where it is).
 
     Returns
     -------
@@ -206,43 +467,95 @@ def prepare_imagenet_subset(
     Raises
     ------
     FileNotFoundError
-        When ``val_dir`` is missing, or a class has no image.
+        When ``val_dir``, ``labels`` or ``devkit`` is missing, a requested class has no
+        folder (organised layout; the message lists the folders there) or no image.
+    NotADirectoryError
+        When ``out`` is a file.
     ValueError
-        When a flat ``val_dir`` comes without ``labels`` or ``devkit``, or ``mode`` is unknown.
+        When a flat ``val_dir`` comes without ``labels`` or ``devkit`` (or with both), a
+        labels file or devkit is not what it should be (the message names the file and,
+        for the CSV, the line), an image file does not open (all of them are named before
+        anything is written), or ``mode`` is unknown.
+
+    Notes
+    -----
+    Only files with an image extension (those torchvision's ``ImageFolder`` reads: ``.jpg``,
+    ``.JPEG``, ``.png``, ...), not hidden, are taken, and each must open and decode with PIL
+    before anything is copied. The marker ``.svcca-imagenet-subset.json`` is written into
+    ``out`` first saying "in progress" and last, atomically, saying "complete" with every
+    class's file names;
+    :func:`load_imagenet_subset` refuses the folder until then, so an interrupted run
+    (Ctrl-C) is never read as a smaller subset: rerun the same command to finish it.
+
+    Examples
+    --------
+    A folder organised by class, with one image of the fire-engine class:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from svcca.nn.data import prepare_imagenet_subset, load_imagenet_subset
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     (Path(d) / "val" / "n03345487").mkdir(parents=True)
+    ...     Image.new("RGB", (8, 8)).save(Path(d) / "val" / "n03345487" / "a.JPEG")
+    ...     counts = prepare_imagenet_subset(Path(d) / "val", Path(d) / "sub", classes=["n03345487"])
+    ...     n = len(load_imagenet_subset(Path(d) / "sub", classes=["n03345487"], image_size=4, resize=4))
+    >>> counts, n
+    ({'n03345487': 1}, 1)
     """
     if mode not in ("copy", "symlink"):
         raise ValueError(f"mode must be one of 'copy', 'symlink'; got {mode!r}")
+    if labels is not None and devkit is not None:
+        raise ValueError("pass labels or devkit, not both; they are two sources of the same class labels")
     val_dir = Path(val_dir)
     if not val_dir.is_dir():
-        raise FileNotFoundError(f"val_dir {val_dir} is not a folder")
+        raise FileNotFoundError(
+            f"val_dir {val_dir} is not a folder; expected the ImageNet validation images (ILSVRC2012_img_val "
+            "extracted), flat or one folder per WordNet id"
+        )
     out = data_dir() / "imagenet_subset" if out is None else Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"out {out} is a file; expected a folder for the subset (or a new path)")
     wnids = [c.wnid for c in _imagenet_classes(classes)]
-    sources: dict[str, list[Path]] = {w: [] for w in wnids}
-    if any((val_dir / w).is_dir() for w in wnids):
-        for w in wnids:
-            if (val_dir / w).is_dir():
-                sources[w] = sorted(p for p in (val_dir / w).iterdir() if p.is_file())
+    if any((val_dir / w).is_dir() for w in wnids) or (
+        labels is None
+        and devkit is None
+        and any(p.is_dir() and _WNID.match(p.name) for p in val_dir.iterdir())
+    ):
+        sources = _organised_sources(val_dir, wnids)
+    elif labels is not None:
+        sources = _flat_sources(val_dir, wnids, _read_loc_solution(Path(labels)), Path(labels))
+    elif devkit is not None:
+        sources = _flat_sources(val_dir, wnids, _read_devkit(Path(devkit)), Path(devkit))
     else:
-        if labels is not None:
-            truth = _read_loc_solution(Path(labels))
-        elif devkit is not None:
-            truth = _read_devkit(Path(devkit))
-        else:
-            raise ValueError(
-                f"{val_dir} is not organised by WordNet id; pass labels=LOC_val_solution.csv or "
-                "devkit=ILSVRC2012_devkit_t12/ so the images can be assigned to classes"
-            )
-        for p in sorted(val_dir.iterdir()):
-            label = truth.get(p.stem)
-            if label is not None and label in sources and p.is_file():
-                sources[label].append(p)
-    empty = [w for w, ps in sources.items() if not ps]
-    if empty:
-        raise FileNotFoundError(f"no validation image found in {val_dir} for class(es) {', '.join(empty)}")
+        raise ValueError(
+            f"{val_dir} is not organised by WordNet id; pass labels=LOC_val_solution.csv or "
+            "devkit=ILSVRC2012_devkit_t12/ so the images can be assigned to classes"
+        )
+    bad = [(p, why) for ps in sources.values() for p in ps if (why := _image_problem(p)) is not None]
+    if bad:
+        raise ValueError(
+            f"{len(bad)} file(s) of {val_dir} do not open as images: "
+            + "; ".join(f"{p} ({why})" for p, why in bad[:5])
+            + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+            + ". Replace them from your ImageNet archive; nothing was written"
+        )
+    previous = {w: v for w, v in _previous_classes(out).items() if w not in sources}
+    arguments = {
+        "val_dir": str(val_dir.resolve()),
+        "labels": None if labels is None else str(Path(labels).resolve()),
+        "devkit": None if devkit is None else str(Path(devkit).resolve()),
+        "classes": wnids,
+        "mode": mode,
+    }
+    marker = {"format": "svcca ImageNet subset", "version": 1, "arguments": arguments}
+    out.mkdir(parents=True, exist_ok=True)
+    _write_manifest(out, {**marker, "status": "in progress", "preparing": wnids, "classes": previous})
     counts = {}
     for w, paths in sources.items():
         dest = out / w
         dest.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(dest)
         for p in paths:
             target = dest / p.name
             if target.exists() or target.is_symlink():
@@ -253,4 +566,6 @@ def prepare_imagenet_subset(
                 with open(p, "rb") as src:
                     atomic_write(target, functools.partial(shutil.copyfileobj, src))
         counts[w] = len(paths)
+    done = {w: [p.name for p in paths] for w, paths in sources.items()}
+    _write_manifest(out, {**marker, "status": "complete", "classes": {**previous, **done}})
     return counts

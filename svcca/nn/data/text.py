@@ -8,11 +8,13 @@ Text is int64 token ids: inputs ``(seq_len,)`` and next-token targets ``(seq_len
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import os
 import sysconfig
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,6 +277,10 @@ LM_CORPORA: dict[str, dict[str, Any]] = {
 }
 
 
+#: errno values of a local file problem (the folder, the disk), as opposed to the network's.
+_LOCAL_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EISDIR})
+
+
 def _download(url: str, path: Path, md5: str, timeout: float = 60.0) -> None:
     """Stream ``url`` into a temporary file next to ``path``; move it into place only if its md5 matches."""
     import urllib.request
@@ -322,6 +328,7 @@ def download_lm_corpus(
     RuntimeError
         When no URL of a file gives the expected checksum (each failure is listed).
     """
+    import urllib.error
     import zipfile
 
     if name not in LM_CORPORA:
@@ -337,11 +344,16 @@ def download_lm_corpus(
                 try:
                     _download(url, path, md5)
                     break
-                except Exception as exc:  # network errors, checksum mismatches
-                    errors.append(f"{url}: {type(exc).__name__}: {exc}")
+                except OSError as exc:
+                    if exc.errno in _LOCAL_ERRNOS and not isinstance(exc, urllib.error.URLError):
+                        raise  # the folder, not the network: no other URL helps
+                    errors.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+                except Exception as exc:  # checksum mismatches, malformed answers
+                    errors.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
         if _md5(path) != md5:
             raise RuntimeError(
-                f"could not download {filename} with md5 {md5}; tried:\n  " + "\n  ".join(errors)
+                f"could not download {filename} with md5 {md5}; tried: {'; '.join(errors)}. Check the "
+                f"internet connection, or copy {filename} (with that md5) into {folder} by hand and rerun"
             )
         if filename.endswith(".zip"):
             with zipfile.ZipFile(path) as zf:
@@ -352,7 +364,58 @@ def download_lm_corpus(
     return folder
 
 
-def _word_corpus(name: str, root: Path, spec: dict[str, Any], level: str, script: str) -> TextCorpus:
+def _read_split(path: Path) -> str:
+    """Read a split's text, naming the file when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); expected "
+            "the corpus as published: download it again with data_scripts/download_lm_corpora.py"
+        ) from None
+
+
+def _verify_word_corpus(name: str, root: Path, spec: dict[str, Any], script: str) -> None:
+    """Check a corpus folder against the published md5s (PTB's files; WikiText-2's archive, members)."""
+    import zipfile
+
+    folder = root / spec["folder"]
+    redo = f"Download it again with `python data_scripts/download_lm_corpora.py {script} --data-dir {root}`"
+    skip = "or pass verify=False (verify_data=False in an experiment config) to read it unchecked"
+    for filename, (_, md5) in spec["files"].items():
+        got = _md5(folder / filename)
+        if got != md5:
+            found = "it is missing" if got is None else f"got {got}"
+            raise FileNotFoundError(
+                f"{name} in {folder} is incomplete or corrupted: {filename} should have md5 {md5}; {found}. "
+                f"{redo}, {skip}"
+            )
+        if not filename.endswith(".zip"):
+            continue
+        # the extracted splits must be the archive's members, byte for byte (size and CRC-32)
+        with zipfile.ZipFile(folder / filename) as zf:
+            for split_file in spec["splits"].values():
+                member = f"{spec['folder']}/{split_file}"
+                try:
+                    info = zf.getinfo(member)
+                except KeyError:
+                    raise FileNotFoundError(f"{folder / filename} has no member {member}; {redo}") from None
+                path = folder / split_file
+                size = path.stat().st_size
+                crc = zlib.crc32(path.read_bytes()) if size == info.file_size else None
+                if size != info.file_size or crc != info.CRC:
+                    raise FileNotFoundError(
+                        f"{name} in {folder} is incomplete or corrupted: {path} is not {member} of "
+                        f"{filename} ({size} bytes, expected {info.file_size} with CRC-32 {info.CRC:08x}; "
+                        f"a damaged or half-finished extraction). {redo}, {skip}"
+                    )
+
+
+def _word_corpus(
+    name: str, root: Path, spec: dict[str, Any], level: str, script: str, verify: bool
+) -> TextCorpus:
+    if level not in ("word", "char"):
+        raise ValueError(f"level must be one of 'word', 'char'; got {level!r}")
     folder = root / spec["folder"]
     paths = {s: folder / f for s, f in spec["splits"].items()}
     absent = [str(p) for p in paths.values() if not p.is_file()]
@@ -362,12 +425,14 @@ def _word_corpus(name: str, root: Path, spec: dict[str, Any], level: str, script
             f"`python data_scripts/download_lm_corpora.py {script} --data-dir {root}` on a machine with "
             f"internet, or set {DATA_ENV}."
         )
-    raw = {s: p.read_text(encoding="utf-8") for s, p in paths.items()}
+    if verify:
+        _verify_word_corpus(name, root, spec, script)
+    raw = {s: _read_split(p) for s, p in paths.items()}
     if level == "char":
         vocab = tuple(sorted(set("".join(raw.values()))))
         index = {c: i for i, c in enumerate(vocab)}
         ids = {s: torch.tensor([index[c] for c in t], dtype=torch.long) for s, t in raw.items()}
-    elif level == "word":
+    else:
         tokens = {
             s: [w for line in t.splitlines() if line.strip() for w in [*line.split(), "<eos>"]]
             for s, t in raw.items()
@@ -376,8 +441,6 @@ def _word_corpus(name: str, root: Path, spec: dict[str, Any], level: str, script
         index = {w: i for i, w in enumerate(vocab)}
         unk = index["<unk>"]
         ids = {s: torch.tensor([index.get(w, unk) for w in ts], dtype=torch.long) for s, ts in tokens.items()}
-    else:
-        raise ValueError(f"level must be one of 'word', 'char'; got {level!r}")
     digest = hashlib.sha256("".join(raw[s] for s in ("train", "valid", "test")).encode("utf-8")).hexdigest()
     return TextCorpus(
         name=name,
@@ -387,11 +450,13 @@ def _word_corpus(name: str, root: Path, spec: dict[str, Any], level: str, script
         valid=ids["valid"],
         test=ids["test"],
         sha256=digest,
-        info={"source": str(folder), "n_tokens": {s: len(v) for s, v in ids.items()}},
+        info={"source": str(folder), "verified": verify, "n_tokens": {s: len(v) for s, v in ids.items()}},
     )
 
 
-def load_ptb(root: str | os.PathLike[str] | None = None, *, level: str = "word") -> TextCorpus:
+def load_ptb(
+    root: str | os.PathLike[str] | None = None, *, level: str = "word", verify: bool = True
+) -> TextCorpus:
     r"""Read Penn Treebank (Mikolov's preprocessing) from ``root/ptb/ptb.{train,valid,test}.txt``.
 
     Word level (default): each line's words followed by ``"<eos>"``, vocabulary of the
@@ -403,6 +468,9 @@ def load_ptb(root: str | os.PathLike[str] | None = None, *, level: str = "word")
         The data folder that holds ``ptb/``; default :func:`data_dir`.
     level : {"word", "char"}
         The tokens: words (and ``"<eos>"``) or characters.
+    verify : bool, default=True
+        Check every file against its published md5 (:data:`LM_CORPORA`). ``False`` reads
+        any text in PTB's layout (stand-ins in tests, a corpus of your own).
 
     Returns
     -------
@@ -412,11 +480,14 @@ def load_ptb(root: str | os.PathLike[str] | None = None, *, level: str = "word")
     Raises
     ------
     FileNotFoundError
-        When absent; run ``python data_scripts/download_lm_corpora.py ptb``.
+        When a file is absent, or (``verify``) fails its md5 check: the message names the
+        file and the command to run, ``python data_scripts/download_lm_corpora.py ptb``.
+    ValueError
+        When a file is not UTF-8 text (the message names it), or ``level`` is unknown.
 
     Examples
     --------
-    A stand-in for the real files, two lines in every split:
+    A stand-in for the real files, two lines in every split (so not checked):
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -426,16 +497,18 @@ def load_ptb(root: str | os.PathLike[str] | None = None, *, level: str = "word")
     ...     folder.mkdir()
     ...     for split in ("train", "valid", "test"):
     ...         _ = (folder / f"ptb.{split}.txt").write_text("the cat sat\nthe dog ran\n")
-    ...     corpus = load_ptb(root)
+    ...     corpus = load_ptb(root, verify=False)
     >>> corpus.vocab
     ('<eos>', '<unk>', 'cat', 'dog', 'ran', 'sat', 'the')
     >>> corpus.decode(corpus.train[:4])
     'the cat sat <eos>'
     """
-    return _word_corpus("ptb", data_dir(root), LM_CORPORA["ptb"], level, "ptb")
+    return _word_corpus("ptb", data_dir(root), LM_CORPORA["ptb"], level, "ptb", verify)
 
 
-def load_wikitext2(root: str | os.PathLike[str] | None = None, *, level: str = "word") -> TextCorpus:
+def load_wikitext2(
+    root: str | os.PathLike[str] | None = None, *, level: str = "word", verify: bool = True
+) -> TextCorpus:
     """Read WikiText-2 from ``root/wikitext-2/wiki.{train,valid,test}.tokens`` (see :func:`load_ptb`).
 
     Parameters
@@ -444,6 +517,10 @@ def load_wikitext2(root: str | os.PathLike[str] | None = None, *, level: str = "
         The data folder that holds ``wikitext-2/``; default :func:`data_dir`.
     level : {"word", "char"}
         As in :func:`load_ptb`.
+    verify : bool, default=True
+        Check the downloaded archive ``wikitext-2-v1.zip`` (kept beside the splits) against
+        its published md5, and each split against its member of the archive (size and
+        CRC-32). ``False`` reads any text in WikiText-2's layout.
 
     Returns
     -------
@@ -453,7 +530,10 @@ def load_wikitext2(root: str | os.PathLike[str] | None = None, *, level: str = "
     Raises
     ------
     FileNotFoundError
-        When absent; run ``python data_scripts/download_lm_corpora.py wikitext2``.
+        When a file is absent, or (``verify``) the archive fails its md5 check or a split
+        differs from the archive's; run ``python data_scripts/download_lm_corpora.py wikitext2``.
+    ValueError
+        When a split is not UTF-8 text (the message names it), or ``level`` is unknown.
 
     Examples
     --------
@@ -464,4 +544,4 @@ def load_wikitext2(root: str | os.PathLike[str] | None = None, *, level: str = "
     ...     print(str(exc)[:20])
     wikitext2 not found:
     """
-    return _word_corpus("wikitext2", data_dir(root), LM_CORPORA["wikitext2"], level, "wikitext2")
+    return _word_corpus("wikitext2", data_dir(root), LM_CORPORA["wikitext2"], level, "wikitext2", verify)
