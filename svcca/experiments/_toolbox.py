@@ -244,7 +244,6 @@ class TrainingConfig(ThreadLimitedConfig):
         'd/cifar-10-batches-py'
         """
         from ..nn.data import data_dir
-
         from ..nn.data.text import LM_CORPORA
 
         name = self.dataset
