@@ -36,7 +36,7 @@ variance; the canonical correlations are the singular values of
 
 from __future__ import annotations
 
-import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,7 @@ from ._backend import is_torch, to_numpy
 from ._cca import _col_scale_tolerance
 from ._docs import fill_doc
 from ._typing import ArrayOrTensor
-from ._validation import check_epsilon, warn_sample_size
+from ._validation import check_epsilon, check_rtol, warn_sample_size
 
 __all__ = [
     "compute_pwcca",
@@ -118,6 +118,8 @@ def _check_pair(acts1: ArrayOrTensor, acts2: ArrayOrTensor) -> tuple[np.ndarray,
 
 
 def _check_threshold(threshold: Any) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"threshold must be a number in (0, 1]; got {threshold!r}")
     t = float(threshold)
     if not 0.0 < t <= 1.0:
         raise ValueError(
@@ -159,23 +161,24 @@ def _side(acts: np.ndarray, name: str, epsilon: float, rtol: float | None) -> _S
     eps64 = float(np.finfo(np.float64).eps)
     means = acts.mean(axis=1, keepdims=True)
     centred = acts - means
-    norms = np.linalg.norm(centred, axis=1)
+    # each row's norm without squaring its entries (1e160 would overflow, 1e-170 underflow)
+    amax = np.abs(centred).max(axis=1)
+    norms = amax * np.linalg.norm(centred / np.where(amax > 0, amax, 1.0)[:, None], axis=1)
     # a constant neuron differs from its computed mean only by rounding: make it exactly 0
     constant = norms <= _col_scale_tolerance(np.abs(means[:, 0]), m, eps64)
     centred[constant] = 0.0
-    var = np.where(constant, 0.0, norms**2 / (m - 1))
-    var_max = float(var.max())
-    if var_max <= 0.0:
+    norms = np.where(constant, 0.0, norms)
+    scale = float(norms.max())  # sqrt((m - 1) * the largest variance)
+    if scale <= 0.0:
         raise ValueError(
             f"{name} has no varying neuron: all {n_neurons} neurons are constant over the {m} "
             f"datapoints (dead units?); CCA is undefined for it"
         )
     # the original's rule: keep neurons whose variance is >= epsilon * the largest variance
-    idxs = var / var_max >= epsilon
+    idxs = (norms / scale) ** 2 >= epsilon
     n_kept = int(idxs.sum())
     if n_kept == 0:
         return None
-    scale = math.sqrt((m - 1) * var_max)
     Xs = centred[idxs] / scale
     rtol = max(m, n_kept) * eps64 if rtol is None else float(rtol)
     U_r, s, Q = _thin_svd(Xs, rtol)
@@ -218,8 +221,9 @@ def _thin_svd(Xs: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray, np.n
         lam, V = np.linalg.eigh(Xs @ Xs.T)
         if lam[0] > 1e-5 * lam[-1]:
             s = np.sqrt(lam[::-1])
-            U = V[:, ::-1]
-            return U, s, (Xs.T @ U) / s
+            rank = int((s > rtol * s[0]).sum())  # a user's rtol applies here too
+            U = V[:, ::-1][:, :rank]
+            return U, s[:rank], (Xs.T @ U) / s[:rank]
     U, s, Vh = np.linalg.svd(Xs, full_matrices=False)
     rank = int((s > rtol * (s[0] if s.size else 0.0)).sum())
     return U[:, :rank], s[:rank], Vh[:rank].T
@@ -494,7 +498,7 @@ def get_cca_similarity(
     ((20,), (30, 30), array([1.   , 1.   , 1.   , 1.   , 1.   , 0.291]))
     """
     a1, a2 = _check_pair(acts1, acts2)
-    epsilon = check_epsilon(epsilon)
+    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     threshold = _check_threshold(threshold)
     numx, m = a1.shape
     numy = a2.shape[0]
@@ -665,7 +669,7 @@ def compute_pwcca(
     ((10,), 1.0, 0.33)
     """
     a1, a2 = _check_pair(acts1, acts2)
-    epsilon = check_epsilon(epsilon)
+    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     fit = _cca(a1, a2, epsilon, rtol)
     if fit is None:
         raise ValueError(

@@ -569,3 +569,35 @@ def test_reference_activations_match_original_math(name, epsilon):
     np.testing.assert_allclose(
         res["cca_coef1"], svcca.cca(acts1.T, acts2.T, epsilon=0.0).rho, atol=1e-6 if epsilon else RHO_TOL
     )
+
+
+def test_rtol_applies_on_every_route_and_is_checked():
+    # a well-conditioned layer takes the fast Gram route: a user's rtol must still drop directions
+    rng = np.random.default_rng(0)
+    m = 500
+    Z = np.linalg.qr(rng.standard_normal((m, 3)))[0].T * np.sqrt(m - 1)
+    B = rng.standard_normal((4, m))
+    B[:3] += Z
+    for s3 in (1e-2, 1e-3):  # the Gram route, then the SVD route
+        A = np.diag([1.0, 0.5, s3]) @ Z
+        rho = legacy.get_cca_similarity(A, B, rtol=0.6, verbose=False)["cca_coef1"]
+        assert np.count_nonzero(rho) == 1
+    for bad in (-1.0, float("nan"), 1.0):
+        with pytest.raises(ValueError, match=r"rtol must be None or a number in \[0, 1\)"):
+            legacy.get_cca_similarity(A, B, rtol=bad, verbose=False)
+        with pytest.raises(ValueError, match=r"rtol must be None or a number in \[0, 1\)"):
+            legacy.compute_pwcca(A, B, rtol=bad)
+    for bad in (None, "0.5", True):
+        with pytest.raises(TypeError, match=r"threshold must be a number in \(0, 1\]"):
+            legacy.get_cca_similarity(A, B, threshold=bad, verbose=False)
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e-170])
+def test_extreme_but_finite_scales_match_the_modern_api(scale):
+    # squared norms would over/underflow: the original's zero dict or a false "constant" error
+    rng = np.random.default_rng(1)
+    A, B = rng.standard_normal((4, 300)), rng.standard_normal((3, 300))
+    B[:2] += A[:2]
+    want = svcca.cca(A.T, B.T).rho
+    got = legacy.get_cca_similarity(A * scale, B, verbose=False)["cca_coef1"]
+    np.testing.assert_allclose(got, want, atol=1e-10)
