@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import get_ops
+from ._backend import get_ops, is_torch
 from ._cca import _pivot_phase, _pow2_rescale
 from ._docs import fill_doc
-from ._validation import check_array, check_keep
+from ._validation import check_array, check_int, check_keep
 
 __all__ = ["PCAResult", "pca", "n_directions_for", "directions_reaching"]
 
@@ -122,14 +122,39 @@ class PCAResult:
             )
         return k
 
+    def _like(self, A: Any, name: str, width: int, what: str) -> Any:
+        """Return ``A`` as a 2-D array of ``width`` columns, on this result's backend (numpy or torch)."""
+        A = check_array(A, name)
+        if int(A.shape[1]) != width:
+            raise ValueError(f"{name} must have {width} columns ({what}); got {name}.shape={tuple(A.shape)}")
+        C = self.components
+        if is_torch(C):
+            import torch
+
+            return torch.as_tensor(A, device=C.device).to(dtype=C.dtype)
+        return A.detach().cpu().numpy() if is_torch(A) else A
+
     def transform(self, X: Any, n_components: int | None = None) -> Any:
         """Project ``X`` (n_samples, n_features) on the first ``n_components`` directions."""
-        comps = self.components[:n_components]
+        k = check_int(n_components, "n_components", allow_none=True)
+        if k is not None and k > self.n_components:
+            raise ValueError(
+                f"n_components must be at most the {self.n_components} this result kept; got {k}"
+            )
+        comps = self.components[:k]
+        X = self._like(X, "X", int(self.components.shape[1]), "the fitted layer's features")
         return (X - self.mean) @ comps.T
 
     def inverse_transform(self, Z: Any) -> Any:
-        """Map scores (n_samples, k) back to feature space."""
-        k = Z.shape[1]
+        """Map scores (n_samples, k) back to feature space (``k`` at most ``n_components``)."""
+        Z = check_array(Z, "Z")
+        k = int(Z.shape[1])
+        if k > self.n_components:
+            raise ValueError(
+                f"Z must have at most {self.n_components} columns (the directions this result kept); "
+                f"got Z.shape={tuple(Z.shape)}"
+            )
+        Z = self._like(Z, "Z", k, "scores")
         return Z @ self.components[:k] + self.mean
 
     def project(self, X: Any, n_components: int) -> Any:

@@ -129,3 +129,22 @@ def test_a_truncated_result_does_not_claim_a_keep_it_falls_short_of(rng):
     ax = plot_explained_variance(full, keep=0.9)
     assert [t.get_text() for t in ax.texts] == [f"k={full.n_components_for(0.9)}"]
     plt.close(ax.figure)
+
+
+def test_transform_and_inverse_say_what_width_they_expect(rng):
+    X = rng.standard_normal((40, 6))
+    res = svcca.pca(X)
+    np.testing.assert_allclose(res.transform(X, 2), res.transform(X)[:, :2], atol=1e-12)
+    with pytest.raises(
+        ValueError, match=r"X must have 6 columns \(the fitted layer's features\); got X.shape=\(40, 5\)"
+    ):
+        res.transform(X[:, :5])
+    with pytest.raises(ValueError, match=r"n_components must be None or an int >= 1; got -1"):
+        res.transform(X, -1)  # once silently all but the last
+    with pytest.raises(ValueError, match=r"Z must have at most 6 columns"):
+        res.inverse_transform(np.ones((3, 9)))
+    torch = pytest.importorskip("torch")
+    tres = svcca.pca(torch.from_numpy(X))
+    out = tres.transform(X, 2)  # numpy data into a torch result: a tensor on its device
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_allclose(out.numpy(), res.transform(X, 2), atol=1e-10)
