@@ -955,3 +955,29 @@ def test_images_too_few_axes():
     fig, grid = plt.subplots(1, 2)
     with pytest.raises(ValueError, match=r"axes must hold at least one Axes per image \(3\); got 2"):
         sp.plot_images(np.ones((3, 4, 4)), axes=grid)
+
+
+def test_edge_inputs_get_a_figure_or_a_clear_error():
+    import warnings as _warnings
+
+    from svcca.figures import conv, methods
+
+    # an interval beside its estimate (a biased statistic's bootstrap) is drawn as it is
+    ax = sp.plot_group_comparison(["a", "b"], {"g": ([0.5, 0.6], [0.55, 0.5], [0.6, 0.7])})
+    assert len(ax.collections) >= 1
+    plt.close("all")
+    for draw in (lambda: conv.draw_recipes(["a"], {}), lambda: methods.draw_layer_variance({})):
+        with pytest.raises(ValueError, match=r"nothing to draw"):
+            draw()
+    plt.close("all")
+    with pytest.raises(ValueError, match=r"labels must be two names, one per layer; got \('x',\)"):
+        sp.plot_canonical_directions(np.ones((5, 2)), np.ones((5, 2)), labels=("x",))
+    with pytest.raises(TypeError, match=r"row_labels must be a sequence of names; got the string 'abc'"):
+        sp.plot_similarity_matrix(np.eye(3), "abc")
+    # a direction that no null draw reached: a gap in the band, without a warning storm
+    null = np.random.default_rng(0).uniform(size=(20, 3))
+    null[:, 2] = np.nan
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        sp.plot_spectrum(np.array([0.9, 0.5, 0.1]), null=null)
+    plt.close("all")

@@ -42,6 +42,8 @@ def panel_axes(
     (1,)
     >>> plt.close("all")
     """
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1 or nrows < 1:
+        raise ValueError(f"nothing to draw: the data gives {ncols} panel(s) a row (one per layer or state)")
     if axes is None:
         import matplotlib.pyplot as plt
 

@@ -278,8 +278,12 @@ def plot_group_comparison(
     for g, (name, (mean, lo, hi)) in enumerate(summaries.items()):
         xg = x + (g - (n_groups - 1) / 2.0) * dodge
         if kind == "errorbar":
-            yerr = None if lo is None else np.vstack([mean - lo, hi - mean])
-            ax.errorbar(xg, mean, yerr=yerr, marker="o", label=name)
+            if lo is None or hi is None or np.all((lo <= mean) & (mean <= hi)):
+                yerr = None if lo is None else np.vstack([mean - lo, hi - mean])
+                ax.errorbar(xg, mean, yerr=yerr, marker="o", label=name)
+            else:  # an interval beside its estimate (a biased statistic's bootstrap): drawn as it is
+                (line,) = ax.plot(xg, mean, marker="o", label=name)
+                ax.vlines(xg, lo, hi, color=line.get_color())
         else:
             (line,) = ax.plot(xg, mean, marker="o", label=name)
             if lo is not None and hi is not None:

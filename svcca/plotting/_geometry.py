@@ -72,6 +72,8 @@ def plot_canonical_directions(
 
     from .._cca import cca
 
+    if isinstance(labels, str) or len(labels) != 2:
+        raise ValueError(f"labels must be two names, one per layer; got {labels!r}")
     X = as_float(X, "X")
     Y = as_float(Y, "Y")
     for name, A in (("X", X), ("Y", Y)):

@@ -22,6 +22,8 @@ __all__ = ["plot_similarity_matrix"]
 
 def _labels(given: Any, from_obj: Any, n: int, name: str) -> list[str] | None:
     labels = given if given is not None else from_obj
+    if isinstance(labels, str):  # one string is not a list of names (its characters would be)
+        raise TypeError(f"{name} must be a sequence of names; got the string {labels!r}")
     if labels is None:
         return None
     labels = [str(v) for v in (to_numpy(labels) if hasattr(labels, "shape") else labels)]

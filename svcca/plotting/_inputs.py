@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -139,5 +140,7 @@ def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1); got {level}")
     q = 100.0 * np.array([(1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0])
-    lower, upper = np.nanpercentile(draws, q, axis=0)
+    with warnings.catch_warnings():  # a direction no draw reached (all NaN) has no band: NaN, drawn as a gap
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lower, upper = np.nanpercentile(draws, q, axis=0)
     return lower, upper
