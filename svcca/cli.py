@@ -12,11 +12,8 @@ its parser to the ``subparsers`` of the main parser and sets ``func`` (``args ->
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import json
 import os
-import signal
 import sys
 import warnings
 import zipfile
@@ -27,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import check_regular_file, describe_os_error, load_torch, read_npy_header
+from ._io import check_regular_file, load_torch, read_npy_header
 
 __all__ = ["main", "CLIError", "load_activations", "SUBCOMMANDS"]
 
@@ -645,37 +642,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("svcca: error: choose a command (see svcca --help)", file=sys.stderr)
         return 2
-    name = f"svcca {args.command}"
-    try:
-        status = int(func(args))
-        sys.stdout.flush()  # a closed pipe or a full disk shows here, not at interpreter exit
-        return status
-    except BrokenPipeError:
-        return _closed_pipe()
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
-        return 130
-    except (CLIError, ValueError, TypeError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
-        return 1
-    except MemoryError as exc:
-        print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        if exc.errno == errno.EPIPE:
-            return _closed_pipe()
-        print(f"{name}: error: {describe_os_error(exc)}", file=sys.stderr)
-        return 1
+    from ._frontdoor import run_reporting_errors
 
-
-def _closed_pipe() -> int:
-    """Stop quietly when the reader of our output went away (``svcca figures --list | head -1``).
-
-    Standard output is pointed at the null device so that Python's final flush does not
-    report the same broken pipe again; the status is the shell's for a writer killed by SIGPIPE.
-    """
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    return 128 + int(getattr(signal, "SIGPIPE", 13))
+    return run_reporting_errors(
+        f"svcca {args.command}", lambda: func(args), user_errors=(CLIError, ValueError, TypeError)
+    )

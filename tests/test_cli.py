@@ -408,7 +408,9 @@ def test_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch):
     code, out, err = run(capsys, "figures", "all", "--out", tmp_path / "figs")
     assert (
         code == 1
-        and err == f"svcca figures: error: No space left on device: '{tmp_path / 'figs' / 'a.pdf'}'\n"
+        and err
+        == f"svcca figures: error: No space left on device: '{tmp_path / 'figs' / 'a.pdf'}'; "
+        "the disk is full; free some space or choose another folder\n"
     )
 
 
@@ -418,7 +420,11 @@ def test_writing_the_output_to_a_full_device_is_one_line():
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "svcca", "figures", "--list"], stdout=full,
                               stderr=subprocess.PIPE, text=True, env=env, timeout=120)  # fmt: skip
-    assert proc.returncode == 1 and proc.stderr.strip() == "svcca figures: error: No space left on device"
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "svcca figures: error: No space left on device; "
+        "the disk is full; free some space or choose another folder"
+    )
 
 
 def test_ctrl_c_is_exit_130_and_one_line(capsys, npz_pair, monkeypatch):

@@ -57,35 +57,6 @@ def test_prepare_imagenet_subset_script_end_to_end(tmp_path, capsys):
     assert len(load_imagenet_subset(tmp_path / "data" / "imagenet_subset", image_size=16, resize=16)) == 5
 
 
-def test_download_lm_corpora_script_offline_with_a_local_mirror(tmp_path, monkeypatch, capsys):
-    import svcca.nn.data as D
-
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    files = {}
-    for split, text in {"train": " a b c \n a b \n", "valid": " a c \n", "test": " b \n"}.items():
-        path = mirror / f"ptb.{split}.txt"
-        path.write_text(text)
-        files[path.name] = ([path.as_uri()], hashlib.md5(path.read_bytes()).hexdigest())
-    monkeypatch.setitem(D.LM_CORPORA, "ptb", {**D.LM_CORPORA["ptb"], "files": files})
-    script = load_script("download_lm_corpora.py")
-    assert script.main(["ptb", "--data-dir", str(tmp_path / "data")]) == 0
-    out = capsys.readouterr().out
-    assert "ptb ready in" in out and "vocabulary 5" in out and "sha256" in out
-    assert D.load_ptb(tmp_path / "data").decode(D.load_ptb(tmp_path / "data").test) == "b <eos>"
-
-
-def test_scripts_reject_unknown_arguments(capsys):
-    script = load_script("download_lm_corpora.py")
-    with pytest.raises(SystemExit) as exc:
-        script.main(["imagenet"])
-    assert exc.value.code == 2  # a usage error
-    assert "invalid choice: 'imagenet'" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        load_script("prepare_imagenet_subset.py").main(["--classes", "n03345487"])
-    assert exc.value.code == 2 and "--val-dir" in capsys.readouterr().err
-
-
 def _local_lm_mirror(tmp_path: Path, monkeypatch) -> None:
     """Both corpora served from files on disk (file:// URLs), with their md5s put in LM_CORPORA."""
     import zipfile
@@ -106,6 +77,28 @@ def _local_lm_mirror(tmp_path: Path, monkeypatch) -> None:
     wiki = {archive.name: ([archive.as_uri()], hashlib.md5(archive.read_bytes()).hexdigest())}
     monkeypatch.setitem(D.LM_CORPORA, "ptb", {**D.LM_CORPORA["ptb"], "files": ptb})
     monkeypatch.setitem(D.LM_CORPORA, "wikitext2", {**D.LM_CORPORA["wikitext2"], "files": wiki})
+
+
+def test_download_lm_corpora_script_offline_with_a_local_mirror(tmp_path, monkeypatch, capsys):
+    import svcca.nn.data as D
+
+    _local_lm_mirror(tmp_path, monkeypatch)
+    script = load_script("download_lm_corpora.py")
+    assert script.main(["ptb", "--data-dir", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out
+    assert "ptb ready in" in out and "vocabulary 5" in out and "sha256" in out
+    assert D.load_ptb(tmp_path / "data").decode(D.load_ptb(tmp_path / "data").test) == "b <eos>"
+
+
+def test_scripts_reject_unknown_arguments(capsys):
+    script = load_script("download_lm_corpora.py")
+    with pytest.raises(SystemExit) as exc:
+        script.main(["imagenet"])
+    assert exc.value.code == 2  # a usage error
+    assert "invalid choice: 'imagenet'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        load_script("prepare_imagenet_subset.py").main(["--classes", "n03345487"])
+    assert exc.value.code == 2 and "--val-dir" in capsys.readouterr().err
 
 
 def test_download_lm_corpora_without_a_corpus_downloads_both(tmp_path, monkeypatch, capsys):
