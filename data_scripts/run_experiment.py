@@ -110,20 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         if "device" not in fields:
             parser.error(f"experiment {args.name!r} has no device setting")
         overrides["device"] = args.device
-    try:
+    from svcca.nn.data import run_data_script
+
+    def work() -> int:
         config = make(args.scale, **overrides)
         t0 = time.perf_counter()
         result = run_or_load(config, args.cache_dir, force=args.force, progress=args.progress)
-    except (OSError, RuntimeError, ValueError, TypeError) as exc:  # one line, never a traceback
-        ours = isinstance(exc, (FileNotFoundError, ValueError, TypeError))  # messages written for users
-        message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
-        print(f"run_experiment.py: error: {message}", file=sys.stderr)
-        return 1
-    how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
-    print(f"{args.name} ({how}): {result.path}")
-    for key, value in sorted(result.arrays.items()):
-        print(f"  {key:<28} {str(value.dtype):<10} {tuple(value.shape)}")
-    return 0
+        how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
+        print(f"{args.name} ({how}): {result.path}")
+        for key, value in sorted(result.arrays.items()):
+            print(f"  {key:<28} {str(value.dtype):<10} {tuple(value.shape)}")
+        return 0
+
+    return run_data_script("run_experiment.py", work)  # errors in one line, never a traceback
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ def run_data_script(prog: str, body: Callable[[], int]) -> int:
         The command's name as the user typed it, e.g. ``"download_cifar10.py"``.
     body : callable
         The work, ``() -> exit status``; it raises ``OSError`` (``urllib.error.URLError``
-        included), ``ValueError`` or ``RuntimeError`` for errors the user can fix.
+        included), ``ValueError``, ``TypeError`` (a setting of the wrong type) or
+        ``RuntimeError`` for errors the user can fix.
 
     Returns
     -------
@@ -45,6 +46,6 @@ def run_data_script(prog: str, body: Callable[[], int]) -> int:
     return run_reporting_errors(
         prog,
         body,
-        user_errors=(ValueError, RuntimeError),
+        user_errors=(ValueError, TypeError, RuntimeError),
         interrupted="interrupted; rerun the same command to finish",
     )
