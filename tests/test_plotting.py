@@ -981,3 +981,20 @@ def test_edge_inputs_get_a_figure_or_a_clear_error():
         _warnings.simplefilter("error")
         sp.plot_spectrum(np.array([0.9, 0.5, 0.1]), null=null)
     plt.close("all")
+
+
+def test_the_default_colour_scale_never_clips_a_value_and_never_writes_minus_zero():
+    # debiased CKA below 0: the scale widens to it instead of painting it as 0
+    M = np.array([[1.0, -0.2], [-0.001, 0.5]])
+    ax = sp.plot_similarity_matrix(M)
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    assert mesh.norm.vmin == pytest.approx(-0.2) and mesh.norm.vmax == pytest.approx(1.0)
+    texts = [t.get_text() for t in ax.texts]
+    assert "-0.00" not in texts and "0.00" in texts and "-0.20" in texts
+    plt.close("all")
+    ax = sp.plot_similarity_matrix(np.array([[0.2, 0.4], [0.4, 0.9]]))  # the usual [0, 1]
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    assert (mesh.norm.vmin, mesh.norm.vmax) == (0.0, 1.0)
+    with pytest.raises(ValueError, match=r"vmin must be a number, 'auto' or None; got 'low'"):
+        sp.plot_similarity_matrix(np.eye(2), vmin="low")
+    plt.close("all")

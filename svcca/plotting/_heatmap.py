@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,8 +44,8 @@ def plot_similarity_matrix(
     fmt: str = ".2f",
     mask: ArrayOrTensor | None = None,
     mask_style: str = "hatch",
-    vmin: float | None = 0.0,
-    vmax: float | None = 1.0,
+    vmin: float | str | None = "auto",
+    vmax: float | str | None = "auto",
     cmap: Any = "viridis",
     cbar: bool = True,
     cbar_label: str | None = None,
@@ -75,8 +76,10 @@ def plot_similarity_matrix(
     mask_style : {"hatch", "grey"}, default "hatch"
         ``"hatch"`` keeps the masked cells' colours and values and hatches them over;
         ``"grey"`` replaces them with a plain light-grey cell.
-    vmin, vmax : float or None, default 0 and 1
-        Colour-scale limits (``None``: the data's range).
+    vmin, vmax : float, "auto" or None, default "auto"
+        Colour-scale limits. ``"auto"``: 0 and 1 (the range of most similarities), widened
+        to the data where they go beyond it (debiased CKA below 0), so that no cell is
+        clipped to a colour it does not have; ``None``: the data's range.
     cmap : str or colormap, default "viridis"
         A sequential, colour-blind-safe map.
     cbar : bool, default True
@@ -135,6 +138,19 @@ def plot_similarity_matrix(
         annot = max(n_rows, n_cols) <= 10
     elif not isinstance(annot, bool):
         raise ValueError(f"annot must be True, False or 'auto'; got {annot!r}")
+    finite = values[np.isfinite(values)]
+    for name, v in (("vmin", vmin), ("vmax", vmax)):
+        if isinstance(v, str) and v != "auto":
+            raise ValueError(f"{name} must be a number, 'auto' or None; got {v!r}")
+    if vmin == "auto":
+        vmin = min(0.0, float(finite.min())) if finite.size else 0.0
+    if vmax == "auto":
+        vmax = max(1.0, float(finite.max())) if finite.size else 1.0
+    labels: Any = annot
+    if annot:  # a value that rounds to zero is written 0.00, never -0.00
+        digits = re.fullmatch(r"\.(\d+)f", fmt)
+        if digits is not None:
+            labels = np.where(np.abs(values) < 0.5 * 10.0 ** -int(digits.group(1)), 0.0, values)
 
     hide = None
     if mask is not None:
@@ -160,7 +176,7 @@ def plot_similarity_matrix(
         vmin=vmin,
         vmax=vmax,
         cmap=cmap,
-        annot=annot,
+        annot=labels,
         fmt=fmt,
         annot_kws={"fontsize": "x-small"},
         square=square,
