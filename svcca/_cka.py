@@ -180,7 +180,7 @@ def _hsic_terms_features(ops: Any, Xc: Any, Yc: Any) -> tuple[float, float, floa
     sy = ops.sum(Yc, axis=0)
     diagonal = float(ops.sum(dx * dy))
     tr = _fro2(ops, ops.ct(Xc) @ Yc) - diagonal
-    if abs(diagonal) * float(ops.finfo(Xc).eps) > 1e-6 * abs(tr):
+    if _outlier_rows(ops, dx, dy, float(ops.finfo(Xc).eps)):
         # the samples' own terms, subtracted, dwarf the rest: a few rows far larger than the others
         warnings.warn(
             "debiased CKA on the feature route loses more than 6 digits here: a few samples are "
@@ -194,6 +194,20 @@ def _hsic_terms_features(ops: Any, Xc: Any, Yc: Any) -> tuple[float, float, floa
     u = Xc @ sx - dx  # Kt 1
     v = Yc @ sy - dy  # Lt 1
     return tr, one_k, one_l, float(ops.sum(u * v))
+
+
+def _outlier_rows(ops: Any, dx: Any, dy: Any, eps: float) -> bool:
+    """Whether one sample's own kernel term is so large that subtracting it costs 6 digits.
+
+    Its rounding, ``eps max_i dx_i dy_i``, against the typical size of the rest, ``n``
+    times the median row's ``dx dy``: the feature route's diagonal subtraction then loses
+    more than a millionth (a sample a million times larger than the others).
+    """
+    prod = np.abs(ops.to_numpy(dx * dy)).astype(np.float64)
+    nonzero = prod[prod > 0]
+    if nonzero.size == 0:
+        return False
+    return bool(eps * prod.max() > 1e-6 * prod.size * float(np.median(nonzero)))
 
 
 def _hsic_terms_gram(ops: Any, K: Any, L: Any) -> tuple[float, float, float, float]:

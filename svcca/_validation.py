@@ -473,7 +473,13 @@ def check_groups(groups: Any, n: int) -> np.ndarray:
         )
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise ValueError("groups must not contain NaN or infinite labels")
-    _, first, codes = np.unique(labels, return_index=True, return_inverse=True)
+    try:
+        _, first, codes = np.unique(labels, return_index=True, return_inverse=True)
+    except TypeError:  # labels of kinds that do not compare (None beside ints)
+        raise TypeError(
+            f"groups must hold labels of one comparable kind (ints or strings); got "
+            f"{sorted({type(v).__name__ for v in labels.tolist()})}"
+        ) from None
     if first.size < 2:
         raise ValueError(f"groups must hold at least 2 distinct labels; got {first.size}")
     order = np.argsort(np.argsort(first))  # sorted-label code -> code by first appearance

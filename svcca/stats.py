@@ -324,6 +324,27 @@ class PermutationTestResult:
         )
 
 
+def _defined(observed: float, null: np.ndarray, what: str) -> np.ndarray:
+    """Refuse a NaN observed similarity; leave NaN draws out of the null, saying how many.
+
+    A p-value over a null with undefined draws in its denominator would be too small.
+    """
+    if not np.isfinite(observed):
+        raise ValueError("the measure is undefined (NaN) for the observed pair; no p-value can be computed")
+    bad = ~np.isfinite(null)
+    if bad.all():
+        raise ValueError(f"the measure is undefined (NaN) for every one of the {null.size} {what}")
+    if bad.any():
+        warnings.warn(
+            f"{int(bad.sum())} of {null.size} {what} gave an undefined (NaN) similarity and were left "
+            f"out; the null and its p-value use the other {int((~bad).sum())}",
+            DegenerateResampleWarning,
+            stacklevel=3,
+        )
+        return null[~bad]
+    return null
+
+
 def _p_value(observed: float, null: np.ndarray) -> float:
     # ties within rounding count as "at least as extreme" (as scipy.stats.permutation_test)
     gamma = 1e-12 * max(1.0, abs(observed))
@@ -424,12 +445,15 @@ def permutation_test(
         engine: Any = LoopEngine(X, Y, f)
         observed = f(X, Y)
     else:
+        if n <= 4:  # below a measure's minimum (debiased CKA needs 4): its own clear error
+            m(X, Y)
         engine = build_engine(m, X, Y, get_ops(X, Y))
         if engine.ranks is not None:
             warn_sample_size(n, *engine.ranks)
         # the observed value through the same arithmetic as the null (exact ties stay ties)
         observed = float(engine(np.arange(n)[None, :])[0])
     null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_resamples, gen, grouped)])
+    null = _defined(observed, null, "permutations")
     return PermutationTestResult(
         observed=observed,
         null_distribution=null,
@@ -505,23 +529,31 @@ class RandomBaselineResult:
         )
 
 
-class _SpectrumSampler:
-    """Draw random data with a layer's exact covariance.
+def _gaussian(gen: np.random.Generator, shape: tuple[int, int], complex_: bool) -> np.ndarray:
+    """Draw standard Gaussians; circular complex ones (``E|z|^2 = 1``) for complex data."""
+    if not complex_:
+        return gen.standard_normal(shape)
+    return (gen.standard_normal(shape) + 1j * gen.standard_normal(shape)) / np.sqrt(2.0)
 
-    ``Q diag(s) V^T + mean`` with ``Q`` a random orthonormal basis of the centred sample
+
+class _SpectrumSampler:
+    """Draw random data with a layer's exact covariance (complex layers stay complex).
+
+    ``Q diag(s) V^H + mean`` with ``Q`` a random orthonormal basis of the centred sample
     space (``s``, ``V`` from the layer).
     """
 
     def __init__(self, X: np.ndarray) -> None:
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        X = X.astype(np.complex128 if np.iscomplexobj(X) else np.float64)
         self.mean = X.mean(0)
         _, s, Vh = np.linalg.svd(X - self.mean, full_matrices=False)
         r = int((s > max(X.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)).sum())
         self.sV = s[:r, None] * Vh[:r]
-        self.n, self.r = X.shape[0], r
+        self.n, self.r, self.complex = X.shape[0], r, np.iscomplexobj(X)
 
     def __call__(self, gen: np.random.Generator) -> np.ndarray:
-        G = gen.standard_normal((self.n, self.r))
+        G = _gaussian(gen, (self.n, self.r), self.complex)
         G -= G.mean(0)
         Q, _ = np.linalg.qr(G)
         return Q @ self.sV + self.mean
@@ -549,11 +581,13 @@ def random_baseline(
     n_resamples : int, default 100
         Number of random pairs.
     match : {"shape", "spectrum"}, default "shape"
-        ``"shape"``: i.i.d. standard Gaussian matrices of shapes ``(n, p)`` and ``(n, q)``.
+        ``"shape"``: i.i.d. standard Gaussian matrices of shapes ``(n, p)`` and ``(n, q)``
+        (circular complex ones for complex layers).
         ``"spectrum"``: each random matrix has exactly its layer's mean and covariance
         (singular values and feature directions) but random, independent sample
         directions; the right baseline for measures that weigh directions by variance
-        (SVCCA, PWCCA, CKA, Procrustes).
+        (SVCCA, PWCCA, CKA, Procrustes), and for CCA of layers with dead or redundant
+        units, whose chance level is set by their rank, not their width.
     rng : None, int or numpy.random.Generator
         Seeds the draws.
 
@@ -595,16 +629,16 @@ def random_baseline(
         return ops.from_numpy(a, like=like) if ops.name == "torch" else a
 
     if match == "spectrum":
-        sx, sy = _SpectrumSampler(to_numpy(X).real), _SpectrumSampler(to_numpy(Y).real)
+        sx, sy = _SpectrumSampler(to_numpy(X)), _SpectrumSampler(to_numpy(Y))
         draws = (lambda: (sx(gen), sy(gen)) for _ in range(n_resamples))
-    else:
-        draws = (
-            lambda: (gen.standard_normal((n, p)), gen.standard_normal((n, q))) for _ in range(n_resamples)
-        )
+    else:  # complex layers get circular complex Gaussians
+        cx, cy = ops.is_complex(ops.asarray(X)), ops.is_complex(ops.asarray(Y))
+        draws = (lambda: (_gaussian(gen, (n, p), cx), _gaussian(gen, (n, q), cy)) for _ in range(n_resamples))
     null = np.empty(n_resamples)
     for i, draw in enumerate(draws):
         A, B = draw()
         null[i] = f(to_input(A), to_input(B))
+    null = _defined(observed, null, "random pairs")
     return RandomBaselineResult(
         observed=observed, null_distribution=null, match=match, n_resamples=n_resamples, measure=name
     )
@@ -712,8 +746,9 @@ class BootstrapResult:
     def bias_corrected(self) -> float:
         """``2 * observed - median`` of the resampled similarities.
 
-        The observed value less the bootstrap's median bias, the point the ``"basic"``
-        interval is built around.
+        The observed value less the bootstrap's median bias (the ``"basic"`` interval
+        reflects the quantiles around ``2 * observed``; neither interval is clipped to the
+        measure's range).
 
         Examples
         --------
@@ -790,6 +825,9 @@ def bootstrap_ci(
     DegenerateResampleWarning
         When more than 10% of the resamples were degenerate (left out): the interval then
         describes only the draws on which the measure is defined.
+    SampleSizeWarning
+        For the CCA family, when a resample's distinct rows (about ``0.632 n``) are fewer than
+        the directions both sides keep: every resample then has correlations forced to 1.
 
     Notes
     -----
@@ -842,7 +880,12 @@ def bootstrap_ci(
     check_confidence(confidence)
     n = shape_of(X)[0]
     grouped = _Groups.of(groups, n)
-    observed = _observed(m, f, X, Y)
+    if m is not None:
+        result = m(X, Y, warn=True)
+        observed = _as_similarity(result, m.name)
+        _warn_resample_rank(n, getattr(result, "x_rank", None), getattr(result, "y_rank", None))
+    else:
+        observed = f(X, Y)
     units = n if grouped is None else grouped.n_groups
     boot = np.empty(n_resamples)
     for b in range(n_resamples):
@@ -881,7 +924,7 @@ def bootstrap_ci(
 
 
 class DegenerateResampleWarning(UserWarning):
-    """Many bootstrap resamples left the measure undefined and were left out.
+    """Resamples (bootstrap draws, permutations, random pairs) left the measure undefined and were left out.
 
     Examples
     --------
@@ -890,6 +933,26 @@ class DegenerateResampleWarning(UserWarning):
     >>> issubclass(DegenerateResampleWarning, UserWarning)
     True
     """
+
+
+def _warn_resample_rank(n: int, rx: int | None, ry: int | None) -> None:
+    """Warn where a bootstrap resample's distinct rows are too few for the CCA's directions.
+
+    A resample of ``n`` rows with replacement holds about ``(1 - 1/e) n = 0.632 n`` distinct
+    ones; with ``r_x + r_y`` beyond that (minus one) every resample has correlations forced
+    to 1, and the interval lies above the estimate.
+    """
+    if rx is None or ry is None:
+        return
+    distinct = n * (1.0 - (1.0 - 1.0 / n) ** n)
+    if rx + ry > distinct - 1:
+        warnings.warn(
+            f"a bootstrap resample holds about {distinct:.0f} distinct rows of {n}, fewer than the "
+            f"{rx} + {ry} directions the CCA keeps: correlations are forced to 1 in the resamples and "
+            f"the interval lies above the estimate; use more samples or fewer features (svcca, pooling)",
+            SampleSizeWarning,
+            stacklevel=3,
+        )
 
 
 def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) -> float:
@@ -923,7 +986,13 @@ def _bca(
             keep[i] = True
         else:
             idx = grouped.without(i)
-        jack[i] = _on_rows(f, X, Y, idx)
+        try:
+            jack[i] = _on_rows(f, X, Y, idx)
+        except ValueError as exc:  # one sample fewer than the measure needs
+            raise ValueError(
+                f"method='bca' needs the measure on every leave-one-out subset, and with "
+                f"{idx.size} of {n} rows it fails ({exc}); use method='percentile' or 'basic'"
+            ) from None
     jack = jack[~np.isnan(jack)]  # leaving out a sparse layer's only active row
     d = jack.mean() - jack if jack.size else jack
     denom = 6.0 * float((d * d).sum()) ** 1.5
@@ -947,8 +1016,8 @@ class BartlettResult:
     rho : numpy.ndarray of shape (m,)
         The canonical correlations tested, descending.
     wilks_lambda : numpy.ndarray of shape (m,)
-        ``Lambda_k = prod_{i > k} (1 - rho_i^2)`` (0-based ``k``): Wilks' lambda for the
-        correlations after the first ``k``.
+        ``Lambda_k = prod_{i >= k} (1 - rho_i^2)`` (0-based ``i`` and ``k``): Wilks' lambda
+        for the correlations after the first ``k``.
     statistic : numpy.ndarray of shape (m,)
         ``-(n - 1 - (p + q + 1) / 2) ln Lambda_k``.
     dof : numpy.ndarray of shape (m,)
@@ -1018,7 +1087,8 @@ def bartlett_test(
     Raises
     ------
     ValueError
-        For correlations outside [0, 1], more correlations than ``min(p, q)``, or
+        For correlations outside [0, 1], other than ``min(p, q)`` correlations, the CCA of
+        complex layers or a regularised one (``epsilon > 0``), or
         ``n - 1 <= (p + q + 1) / 2`` where the approximation does not hold.
     TypeError
         When ``n``, ``p``, ``q`` are missing for a bare array of correlations.
@@ -1052,6 +1122,16 @@ def bartlett_test(
     2
     """
     if isinstance(result_or_rho, CCAResult):
+        if np.iscomplexobj(to_numpy(result_or_rho.x_mean)):
+            raise ValueError(
+                "bartlett_test's chi-square approximation is for real Gaussian data; got the CCA of "
+                "complex layers (their statistic follows another distribution)"
+            )
+        if float(result_or_rho.epsilon) > 0:
+            raise ValueError(
+                f"bartlett_test needs the correlations of exact CCA; got a regularised one "
+                f"(epsilon={result_or_rho.epsilon:g}), whose correlations are shrunk"
+            )
         rho = result_or_rho._rho_np
         n = result_or_rho.n_samples if n is None else n
         p = result_or_rho.x_rank if p is None else p
@@ -1070,8 +1150,11 @@ def bartlett_test(
         raise ValueError(
             f"canonical correlations must lie in [0, 1]; got min {rho.min():g}, max {rho.max():g}"
         )
-    if rho.size > min(p, q):
-        raise ValueError(f"got {rho.size} correlations but min(p, q) = {min(p, q)} (p={p}, q={q})")
+    if rho.size != min(p, q):  # missing ones would silently count as 0
+        raise ValueError(
+            f"bartlett_test needs all min(p, q) = {min(p, q)} canonical correlations (p={p}, q={q}); "
+            f"got {rho.size}"
+        )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
     factor = n - 1 - (p + q + 1) / 2
@@ -1152,6 +1235,14 @@ class EffectiveSampleSize:
         )
 
 
+def _real_features(A: np.ndarray) -> np.ndarray:
+    """Return a layer as real features: a complex feature counts as its real and imaginary parts."""
+    A = np.asarray(A)
+    if np.iscomplexobj(A):
+        return np.hstack([A.real, A.imag]).astype(np.float64)
+    return A.astype(np.float64)
+
+
 def _icc(A: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> float:
     """Compute the one-way ANOVA intraclass correlation of the rows of ``A`` within groups.
 
@@ -1228,7 +1319,7 @@ def effective_sample_size(X: Any, groups: Any, Y: Any = None) -> EffectiveSample
     n = shape_of(X)[0]
     codes = check_groups(groups, n)
     sizes = np.bincount(codes)
-    icc = max(_icc(to_numpy(A).real.astype(np.float64), codes, sizes) for A in layers)
+    icc = max(_icc(_real_features(to_numpy(A)), codes, sizes) for A in layers)
     m = n / sizes.size
     deff = 1.0 + (m - 1.0) * icc
     return EffectiveSampleSize(

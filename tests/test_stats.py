@@ -419,10 +419,12 @@ def test_bartlett_errors():
         stats.bartlett_test([0.5, 0.2])
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]; got min 0.2, max 1.5"):
         stats.bartlett_test([1.5, 0.2], n=50, p=2, q=2)
-    with pytest.raises(ValueError, match=r"got 3 correlations but min\(p, q\) = 2"):
+    with pytest.raises(
+        ValueError, match=r"needs all min\(p, q\) = 2 canonical correlations \(p=2, q=4\); got 3"
+    ):
         stats.bartlett_test([0.5, 0.2, 0.1], n=50, p=2, q=4)
     with pytest.raises(ValueError, match="needs n - 1 > .* got n=10, p=8, q=9"):
-        stats.bartlett_test([0.5], n=10, p=8, q=9)
+        stats.bartlett_test([0.5] * 8, n=10, p=8, q=9)
     with pytest.raises(ValueError, match="non-empty 1-D"):
         stats.bartlett_test(np.zeros((2, 2)), n=50, p=2, q=2)
 
@@ -710,3 +712,65 @@ def test_bartlett_warns_when_correlations_are_forced_to_one(rng):
     res = svcca.cca(X, Y, warn=False)
     with pytest.warns(svcca.SampleSizeWarning, match="2 canonical correlation"):
         assert stats.bartlett_test(res).n_significant == 2
+
+
+def test_complex_layers_get_complex_chance_levels_and_sample_sizes():
+    # a real Gaussian stand-in understated the chance level of complex CCA; an imaginary part
+    # full of near-copies within groups was invisible to the intraclass correlation
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((15, 4)) + 1j * rng.standard_normal((15, 4))
+    Y = rng.standard_normal((15, 4)) + 1j * rng.standard_normal((15, 4))
+
+    def draw():
+        return rng.standard_normal((15, 4)) + 1j * rng.standard_normal((15, 4))
+
+    oracle = np.mean([svcca.cca(draw(), draw()).similarity for _ in range(400)])
+    for match in ("shape", "spectrum"):
+        base = stats.random_baseline(X, Y, "cca", n_resamples=400, match=match, rng=1)
+        assert base.mean == pytest.approx(oracle, abs=0.01)
+    g = np.repeat(np.arange(30), 3)
+    A = (rng.standard_normal((30, 4)) + 1j * rng.standard_normal((30, 4)))[g]
+    A = A.real + 1j * (A.imag + 1e-3 * rng.standard_normal((90, 4)))
+    ess = stats.effective_sample_size(A, g)
+    assert ess.icc > 0.99 and ess.n_effective == pytest.approx(30, rel=0.01)
+    with pytest.raises(ValueError, match=r"chi-square approximation is for real Gaussian data"):
+        stats.bartlett_test(svcca.cca(X, Y))
+    with pytest.raises(ValueError, match=r"needs the correlations of exact CCA; got a regularised one"):
+        stats.bartlett_test(svcca.cca(X.real, Y.real, epsilon=0.1))
+
+
+def test_undefined_similarities_never_shrink_a_p_value():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((10, 2)), rng.standard_normal((10, 2))
+    with pytest.raises(ValueError, match=r"undefined \(NaN\) for the observed pair"):
+        stats.permutation_test(X, Y, lambda a, b: float("nan"), n_resamples=9)
+    calls = iter(range(100))
+
+    def half_nan(a, b):
+        return float("nan") if next(calls) % 2 else 0.5
+
+    with pytest.warns(stats.DegenerateResampleWarning, match=r"of 9 permutations gave an undefined"):
+        res = stats.permutation_test(X, Y, half_nan, n_resamples=9)
+    assert np.all(np.isfinite(res.null_distribution)) and res.p_value == 1.0
+
+
+def test_a_cca_bootstrap_with_too_few_distinct_rows_says_so():
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((60, 20)), rng.standard_normal((60, 20))
+    with pytest.warns(
+        svcca.SampleSizeWarning, match=r"about 38 distinct rows of 60, fewer than the 20 \+ 20"
+    ):
+        stats.bootstrap_ci(X, Y, "cca", n_resamples=20, rng=0)
+
+
+def test_errors_at_a_measures_minimum_sample_size_are_the_measures_own():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    with pytest.raises(ValueError, match=r"debiased CKA needs at least 4 samples; got X.shape=\(3, 2\)"):
+        stats.permutation_test(X[:3], Y[:3], "cka", measure_options={"debiased": True}, n_resamples=9)
+    with warnings.catch_warnings():  # a draw of 4 rows can repeat one: degenerate, left out
+        warnings.simplefilter("ignore", stats.DegenerateResampleWarning)
+        with pytest.raises(ValueError, match=r"method='bca' needs the measure on every leave-one-out subset"):
+            stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, method="bca", n_resamples=9)
+    with pytest.raises(TypeError, match=r"groups must hold labels of one comparable kind"):
+        stats.bootstrap_ci(X, Y, "cca", groups=[None, 1, 1, None], n_resamples=9)
