@@ -1033,7 +1033,7 @@ class BartlettResult:
     Examples
     --------
     >>> from svcca.stats import bartlett_test
-    >>> res = bartlett_test([0.9, 0.5, 0.1], n=200, p=5, q=4)      # three canonical correlations
+    >>> res = bartlett_test([0.9, 0.5, 0.1], n=200, p=3, q=4)      # all min(p, q) = 3 correlations
     >>> res.n_significant                                            # 0.1 is chance at n = 200
     2
     """
