@@ -141,7 +141,10 @@ def _centre_scaled(ops: Any, X: Any, location: str = "mean") -> tuple[Any, int]:
     X, c = _pow2_rescale(ops, ops.asarray(X, complex_ok=False), per_column=False)
     e = -int(np.frexp(float(ops.to_numpy(c).reshape(-1)[0]))[1] - 1)
     if location == "median":  # exact: a constant feature is 0 exactly
-        return X - ops.colmedian(X), e
+        # the median of about 1000 evenly spaced rows: as robust to a few outlier rows as the
+        # full median, at a fraction of its cost (any location gives the same statistic)
+        step = max(1, int(X.shape[0]) // 1024)
+        return X - ops.colmedian(X[::step]), e
     mean = ops.mean0(X)
     # constant features (up to centring's rounding) are exactly 0: a constant layer is then
     # refused, not read as a tiny similarity
