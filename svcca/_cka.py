@@ -159,10 +159,23 @@ def _unscale(h: float, e: int) -> float:
         return math.copysign(math.inf, h)
 
 
+def has_outlier_rows(ops: Any, Xc: Any) -> bool:
+    """Return whether a few samples of ``Xc`` are far larger than the others.
+
+    The unbiased HSIC's feature route, which subtracts their own kernel terms, would then
+    lose digits: the Gram route zeroes them exactly.
+    """
+    d = ops.sum(Xc * Xc, axis=1)
+    return _digits_left(ops, d, d, float(ops.finfo(Xc).eps)) is not None
+
+
 def _self_hsic(ops: Any, Xc: Any, debiased: bool) -> float:
     """HSIC of a centred layer with itself, scaled as :class:`CKAResult`'s fields."""
     n = int(Xc.shape[0])
     if debiased:
+        if has_outlier_rows(ops, Xc):  # the diagonal zeroed exactly instead of subtracted
+            K = Xc @ ops.ct(Xc)
+            return _unbiased_hsic(n, *_hsic_terms_gram(ops, K, K))
         return _unbiased_hsic(n, *_hsic_terms_features(ops, Xc, Xc))
     return _fro2(ops, ops.gram(Xc)) / (n - 1) ** 2
 
@@ -183,12 +196,13 @@ def _hsic_terms_features(ops: Any, Xc: Any, Yc: Any) -> tuple[float, float, floa
     sy = ops.sum(Yc, axis=0)
     diagonal = float(ops.sum(dx * dy))
     tr = _fro2(ops, ops.ct(Xc) @ Yc) - diagonal
-    if _outlier_rows(ops, dx, dy, float(ops.finfo(Xc).eps)):
+    digits = _digits_left(ops, dx, dy, float(ops.finfo(Xc).eps))
+    if digits is not None:
         # the samples' own terms, subtracted, dwarf the rest: a few rows far larger than the others
         warnings.warn(
-            "debiased CKA on the feature route loses more than 6 digits here: a few samples are "
-            "far larger than the others (their own kernel terms, removed by subtraction, dwarf the "
-            "rest); algorithm='gram' removes them exactly",
+            f"debiased CKA on the feature route keeps only about {digits:.0f} correct digits here: a "
+            "few samples are far larger than the others (their own kernel terms, removed by "
+            "subtraction, dwarf the rest); linear_cka(..., algorithm='gram') removes them exactly",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -199,18 +213,22 @@ def _hsic_terms_features(ops: Any, Xc: Any, Yc: Any) -> tuple[float, float, floa
     return tr, one_k, one_l, float(ops.sum(u * v))
 
 
-def _outlier_rows(ops: Any, dx: Any, dy: Any, eps: float) -> bool:
-    """Whether one sample's own kernel term is so large that subtracting it costs 6 digits.
+def _digits_left(ops: Any, dx: Any, dy: Any, eps: float) -> float | None:
+    """Correct digits the feature route's diagonal subtraction leaves, where it costs many.
 
-    Its rounding, ``eps max_i dx_i dy_i``, against the typical size of the rest, ``n``
-    times the median row's ``dx dy``: the feature route's diagonal subtraction then loses
-    more than a millionth (a sample a million times larger than the others).
+    One sample's own kernel term, ``max_i dx_i dy_i``, rounds to ``eps`` of itself; against
+    the typical size of the rest, ``n`` times the median row's ``dx dy``, that leaves about
+    ``-log10(eps ratio)`` digits. None (nothing to say) while that is 6 or more in float64,
+    and while fewer than 3 of float32's own digits are lost.
     """
     prod = np.abs(ops.to_numpy(dx * dy)).astype(np.float64)
     nonzero = prod[prod > 0]
     if nonzero.size == 0:
-        return False
-    return bool(eps * prod.max() > 1e-6 * prod.size * float(np.median(nonzero)))
+        return None
+    loss = eps * float(prod.max()) / (prod.size * float(np.median(nonzero)))
+    if loss <= max(1e-6, 1000.0 * eps):
+        return None
+    return max(0.0, -math.log10(loss))
 
 
 def _hsic_terms_gram(ops: Any, K: Any, L: Any) -> tuple[float, float, float, float]:
@@ -252,8 +270,10 @@ def linear_cka(
     algorithm : {"auto", "features", "gram"}, default "auto"
         ``"features"`` works with the p x q cross-product ``Xc^T Yc`` (cost O(n p q));
         ``"gram"`` with the n x n Gram matrices ``K = Xc Xc^T``, ``L = Yc Yc^T``
-        (cost O(n^2 (p + q))). ``"auto"`` takes the feature path when ``max(p, q) < n``.
-        Both give the same value up to rounding.
+        (cost O(n^2 (p + q))). ``"auto"`` takes the feature path when ``max(p, q) < n``,
+        unless (debiased) a few samples are so much larger than the others that subtracting
+        their own kernel terms would cost digits: the Gram path zeroes them exactly. Both
+        give the same value up to rounding.
     %(cka_dtype_scaled)s
 
     Returns
@@ -300,13 +320,14 @@ def linear_cka(
         check_min_samples(X, Y, 4, "debiased CKA")
     ops = get_ops(X, Y, dtype=dtype)
     (n, p), q = shape_of(X), shape_of(Y)[1]
-    if algorithm == "auto":
-        algorithm = "features" if max(p, q) < n else "gram"
     # the unbiased HSIC does not depend on the shift: a robust one keeps an outlier row's
     # digits in its own row (exact on the Gram route, where the diagonal is zeroed; the
-    # feature route subtracts it, and says so when that cancels more than 6 digits)
+    # feature route subtracts it, and says so when that costs digits)
     where = "median" if debiased else "mean"
     (Xc, ex), (Yc, ey) = _centre_scaled(ops, X, where), _centre_scaled(ops, Y, where)
+    if algorithm == "auto":
+        outliers = debiased and (has_outlier_rows(ops, Xc) or has_outlier_rows(ops, Yc))
+        algorithm = "features" if max(p, q) < n and not outliers else "gram"
 
     if algorithm == "features":
         if debiased:
@@ -541,9 +562,11 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 def minibatch_hsic(ops: Any, Xc: Any, Yc: Any, bounds: list[tuple[int, int]]) -> float:
     """Return the sum over batches of the unbiased HSIC of the linear kernels."""
     total = 0.0
+    eps = float(ops.finfo(Xc).eps)
     for a, b in bounds:
         Xb, Yb = Xc[a:b], Yc[a:b]
-        if max(int(Xb.shape[1]), int(Yb.shape[1])) < b - a:
+        outliers = _digits_left(ops, ops.sum(Xb * Xb, axis=1), ops.sum(Yb * Yb, axis=1), eps) is not None
+        if max(int(Xb.shape[1]), int(Yb.shape[1])) < b - a and not outliers:
             terms = _hsic_terms_features(ops, Xb, Yb)
         else:
             terms = _hsic_terms_gram(ops, Xb @ ops.ct(Xb), Yb @ ops.ct(Yb))

@@ -52,7 +52,11 @@ def directions_reaching(fractions: Any, keep: float | int) -> int | None:
     cum = np.cumsum(frac)
     # 1e-12 guards against cumsum rounding just below 1.0 at keep=1
     k = int(np.searchsorted(cum, keep - 1e-12)) + 1
-    return k if k <= frac.size else None
+    if k <= frac.size:
+        return k
+    # fractions that sum to 1 up to their own rounding (float32 ratios) are complete: every
+    # keep is reached by all of them; only a truncated set falls short
+    return int(frac.size) if cum[-1] >= 1.0 - 1e-5 else None
 
 
 @fill_doc

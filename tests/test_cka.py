@@ -582,11 +582,18 @@ def test_debiased_cka_keeps_its_digits_beside_an_outlier_sample(spike):
     X, Y = _spiked(spike)
     got = linear_cka(X, Y, debiased=True, algorithm="gram").similarity
     assert got == pytest.approx(_exact_debiased_cka(X, Y), rel=1e-12)
+    # every other route to the same number: the grid, the permutation test's observed value,
+    # and minibatch CKA (whose batches leave the feature route for such samples)
+    grid = svcca.similarity_matrix({"x": X}, {"y": Y}, measure=svcca.Measure("cka", debiased=True))
+    assert float(np.asarray(grid.values)[0, 0]) == pytest.approx(got, rel=1e-10)
+    observed = svcca.stats.permutation_test(X, Y, "cka", measure_options={"debiased": True}, n_resamples=3)
+    assert observed.observed == pytest.approx(got, rel=1e-10)
+    assert svcca.minibatch_cka(X, Y, batch_size=8).similarity == pytest.approx(got, rel=1e-10)
 
 
 def test_the_feature_route_says_when_an_outlier_costs_it_digits():
     X, Y = _spiked(1e7)
-    with pytest.warns(RuntimeWarning, match=r"loses more than 6 digits .* algorithm='gram'"):
+    with pytest.warns(RuntimeWarning, match=r"keeps only about \d+ correct digits .* algorithm='gram'"):
         linear_cka(X, Y, debiased=True, algorithm="features")
     X, Y = shared_latent_views(n=200)
     with warnings.catch_warnings():
