@@ -148,3 +148,13 @@ def test_transform_and_inverse_say_what_width_they_expect(rng):
     out = tres.transform(X, 2)  # numpy data into a torch result: a tensor on its device
     assert isinstance(out, torch.Tensor)
     np.testing.assert_allclose(out.numpy(), res.transform(X, 2), atol=1e-10)
+
+
+def test_a_full_float32_pca_reaches_every_keep(rng):
+    # float32 ratios sum to 1 only up to float32 rounding: that is not a truncated result
+    torch = pytest.importorskip("torch")
+    for seed in range(10):
+        g = np.random.default_rng(seed)
+        X = g.standard_normal((200, 30)) @ g.standard_normal((30, 30))
+        res = svcca.pca(torch.tensor(X, dtype=torch.float32), dtype=torch.float32)
+        assert res.n_components_for(1.0) == res.n_components == 30
