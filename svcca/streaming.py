@@ -364,8 +364,7 @@ class _Moments:
         ops = self.ops
         for x in self.names:
             sl = self.slice(x)
-            colmax = ops.colmaxabs(Z[:, sl]) if self.widths[x] else None
-            amax = float(ops.max(colmax)) if colmax is not None else 0.0
+            amax = float(ops.max(ops.abs(Z[:, sl]))) if self.widths[x] else 0.0
             want = _exponent_for(amax)
             have = self.exps.get(x)
             if have is None or (self.n == 0 and want != have):
@@ -375,8 +374,6 @@ class _Moments:
                 self.exps[x] = have = want
             if have:
                 Z[:, sl] *= 2.0**have
-            if colmax is not None:
-                _check_shared_scale(ops, colmax, have, x)
 
     def _shift(self, x: Hashable, d: int) -> None:
         """Multiply the stored statistics of layer ``x`` by ``2**d``."""
@@ -712,29 +709,32 @@ def _cross_stats(wx: Whitened, wy: Whitened, Cxy: Any) -> Any:
     return ops.ct(wy._apply_WH(ops.ct(wx._apply_WH(R))))
 
 
-# a feature whose entries are below 2**-480 once its layer is scaled has co-moments below
-# 2**-960: near float64's underflow, where they lose their digits (or vanish)
+# a feature whose entries stay below 2**-480 once its layer is scaled (its largest entries
+# near 1) has co-moments below 2**-960: near float64's underflow, where they lose their
+# digits or vanish, and the feature would pass for a constant one
 _SHARED_SCALE_MIN = 2.0**-480
 
 
-def _check_shared_scale(ops: Any, colmax: Any, exp: int, name: Hashable) -> None:
+def _check_shared_scale(ops: Any, n: int, mean: Any, C: Any, exp: int, name: Hashable) -> None:
     """Raise where one layer's features span more scales than one float64 exponent can hold.
 
-    The statistics of a layer share one power-of-two scale (SVCCA and PLS need the layer's
-    own units); a feature ``2**480`` times smaller than the layer's largest would lose its
-    co-moments to underflow, and with them a direction, silently.
+    Checked on the finished statistics: a feature that is tiny in one batch but not in
+    others keeps co-moments of its own size. The statistics of a layer share one
+    power-of-two scale (SVCCA and PLS need the layer's own units), so a feature ``2**480``
+    times smaller than the layer's largest everywhere would lose its co-moments to
+    underflow, and with them a direction, silently.
     """
-    scaled = ops.to_numpy(colmax).astype(np.float64) * 2.0**exp
-    tiny = (scaled > 0) & (scaled < _SHARED_SCALE_MIN)
+    m = np.abs(ops.to_numpy(mean)).astype(np.float64)
+    d = np.abs(ops.to_numpy(ops.diag_real(C))).astype(np.float64)
+    tiny = (m > 0) & (m < _SHARED_SCALE_MIN) & (d < n * _SHARED_SCALE_MIN**2)
     if tiny.any():
         j = int(np.argmax(tiny))
-        big, small = float(np.max(scaled)) * 2.0**-exp, scaled[j] * 2.0**-exp
         raise ValueError(
-            f"layer {name!r} has features whose scales differ by more than 2**480 (about 1e144): its "
-            f"largest |value| is {big:.3g} and feature {j} reaches only {small:.3g}, too far apart to "
-            f"accumulate in float64 at one scale; divide each feature by its scale first (CCA and "
-            f"PWCCA do not change; SVCCA, PLS and CKA weigh features by variance), or compare the "
-            f"layers in memory with svcca.cca, which scales each feature on its own"
+            f"layer {name!r}: feature {j} (values about {m[j] * 2.0**-exp:.3g}) is more than 2**480 "
+            f"(about 1e144) smaller than the layer's largest values, too far apart to accumulate in "
+            f"float64 at one scale; divide each feature by its scale first (CCA and PWCCA do not "
+            f"change; SVCCA, PLS and CKA weigh features by variance), or compare the layers in memory "
+            f"with svcca.cca, which scales each feature on its own"
         )
 
 
@@ -789,7 +789,13 @@ class _Finisher:
     def _pair_stats(self, a: Hashable, b: Hashable) -> tuple[Any, Any, Any, Any, Any]:
         """Means and co-moments of layers ``a`` and ``b``, as stored (times ``2**exps``)."""
         m = self._m
+        for x in (a, b):
+            self._check_scale(x)
         return m.mean[m.slice(a)], m.mean[m.slice(b)], m.block(a, a), m.block(b, b), m.block(a, b)
+
+    def _check_scale(self, x: Hashable) -> None:
+        m = self._m
+        _check_shared_scale(m.ops, m.n, m.mean[m.slice(x)], m.block(x, x), self._exp(x), x)
 
     def _exp(self, a: Hashable) -> int:
         return self._m.exps.get(a, 0)
@@ -979,9 +985,7 @@ class MultiLayerAccumulator(_Finisher):
         ------
         ValueError
             For a missing layer, different row counts across layers, a width that changed,
-            NaN/Inf, statistics larger than ``max_bytes``, or features of one layer whose
-            scales differ by more than ``2**480`` (about ``1e144``; their co-moments would
-            underflow at the layer's one scale).
+            NaN/Inf, or statistics larger than ``max_bytes``.
         """
         if not isinstance(batch, Mapping):
             if isinstance(batch, (list, tuple)):
@@ -1228,6 +1232,7 @@ class MultiLayerAccumulator(_Finisher):
 
         def whitened(name: Hashable) -> Whitened:  # each layer whitened once
             if name not in cache:
+                self._check_scale(name)
                 cache[name] = self._whiten(
                     m.mean[m.slice(name)],
                     m.block(name, name),
@@ -1355,9 +1360,8 @@ class PairAccumulator(MultiLayerAccumulator):
         Raises
         ------
         ValueError
-            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, a width that
-            differs from the earlier batches', or features of one layer whose scales differ
-            by more than ``2**480`` (about ``1e144``).
+            For NaN/Inf, 1-D input, different row counts in ``X`` and ``Y``, or a width that
+            differs from the earlier batches'.
         """
         self._m.update({"X": X, "Y": Y}, self._DISPLAY)
         return self

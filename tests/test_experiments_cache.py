@@ -268,3 +268,27 @@ def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, 
     assert Reads().data_fingerprint() is None
     assert Reads(dataset="cifar10", data_root=str(root)).data_fingerprint() is None
     assert Reads(dataset="ptb", data_root=str(root)).data_fingerprint() is None
+
+
+def test_a_cache_copied_without_its_data_folder_still_loads(tmp_path):
+    # computed on a GPU machine, the figures drawn on a laptop without the ImageNet subset
+    from svcca.experiments import TrainingConfig
+
+    @dataclasses.dataclass(frozen=True)
+    class Reads(TrainingConfig):
+        experiment = "reads_elsewhere"
+        datasets = ("digits", "imagenet")
+        seed: int = 0
+
+        def _run(self, progress: bool = False) -> dict[str, np.ndarray]:
+            return {"values": np.arange(3.0)}
+
+    folder = tmp_path / "subset"
+    (folder / "n03345487").mkdir(parents=True)
+    (folder / "n03345487" / "img0.JPEG").write_bytes(b"0")
+    cfg = Reads(dataset="imagenet", data_root=str(folder))
+    assert not run_or_load(cfg, tmp_path / "cache").from_cache
+    import shutil
+
+    shutil.rmtree(folder)  # the data stayed behind
+    assert run_or_load(cfg, tmp_path / "cache").from_cache

@@ -597,7 +597,12 @@ def _load(
     if manifest["versions"].get("svcca") != _versions()["svcca"]:
         return "written by another svcca version"
     if manifest.get("data") != fingerprint:
-        return "the data folder changed since the entry was written (files added, removed or rewritten)"
+        if fingerprint is not None and "absent" in fingerprint.split("+"):
+            # no data folder here (a cache copied from the machine that ran it): it cannot be
+            # checked, and a rerun could not read it either; the entry is used as it is
+            log.info("using cache entry %s: its data folder is absent here and cannot be checked", npz.name)
+        else:
+            return "the data folder changed since the entry was written (files added, removed or rewritten)"
     try:
         if manifest["sha256"] != file_digest(npz):
             return "checksum mismatch (corrupted or modified arrays)"
