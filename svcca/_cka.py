@@ -159,21 +159,41 @@ def _unscale(h: float, e: int) -> float:
         return math.copysign(math.inf, h)
 
 
-def has_outlier_rows(ops: Any, Xc: Any) -> bool:
-    """Return whether a few samples of ``Xc`` are far larger than the others.
+def shift_for(debiased: bool) -> str:
+    """Where linear CKA centres a layer: the unbiased HSIC takes any shift, so a robust one.
 
-    The unbiased HSIC's feature route, which subtracts their own kernel terms, would then
-    lose digits: the Gram route zeroes them exactly.
+    The median keeps an outlier sample's digits in its own row (exact on the Gram route,
+    where the diagonal is zeroed); the biased HSIC needs the mean.
     """
-    d = ops.sum(Xc * Xc, axis=1)
-    return _digits_left(ops, d, d, float(ops.finfo(Xc).eps)) is not None
+    return "median" if debiased else "mean"
+
+
+# the Gram route for outlier samples holds n x n kernels: up to 2 GiB of float64 each
+_OUTLIER_GRAM_MAX_N = 16384
+
+
+def outlier_gram(ops: Any, *layers: Any) -> bool:
+    """Return whether debiased CKA should take the Gram route for these centred layers.
+
+    That is, whether a few samples are far larger than the others, so that the feature
+    route, which subtracts their own kernel terms, would lose digits (the Gram route zeroes
+    them exactly), and the ``n x n`` kernels fit (``n <= 16384``; beyond, the feature route
+    says how many digits it keeps).
+    """
+    if int(layers[0].shape[0]) > _OUTLIER_GRAM_MAX_N:
+        return False
+    for Xc in layers:
+        d = ops.sum(Xc * Xc, axis=1)
+        if _digits_left(ops, d, d, float(ops.finfo(Xc).eps)) is not None:
+            return True
+    return False
 
 
 def _self_hsic(ops: Any, Xc: Any, debiased: bool) -> float:
     """HSIC of a centred layer with itself, scaled as :class:`CKAResult`'s fields."""
     n = int(Xc.shape[0])
     if debiased:
-        if has_outlier_rows(ops, Xc):  # the diagonal zeroed exactly instead of subtracted
+        if outlier_gram(ops, Xc):  # the diagonal zeroed exactly instead of subtracted
             K = Xc @ ops.ct(Xc)
             return _unbiased_hsic(n, *_hsic_terms_gram(ops, K, K))
         return _unbiased_hsic(n, *_hsic_terms_features(ops, Xc, Xc))
@@ -320,13 +340,10 @@ def linear_cka(
         check_min_samples(X, Y, 4, "debiased CKA")
     ops = get_ops(X, Y, dtype=dtype)
     (n, p), q = shape_of(X), shape_of(Y)[1]
-    # the unbiased HSIC does not depend on the shift: a robust one keeps an outlier row's
-    # digits in its own row (exact on the Gram route, where the diagonal is zeroed; the
-    # feature route subtracts it, and says so when that costs digits)
-    where = "median" if debiased else "mean"
+    where = shift_for(debiased)
     (Xc, ex), (Yc, ey) = _centre_scaled(ops, X, where), _centre_scaled(ops, Y, where)
     if algorithm == "auto":
-        outliers = debiased and (has_outlier_rows(ops, Xc) or has_outlier_rows(ops, Yc))
+        outliers = debiased and outlier_gram(ops, Xc, Yc)
         algorithm = "features" if max(p, q) < n and not outliers else "gram"
 
     if algorithm == "features":
@@ -633,7 +650,7 @@ def minibatch_cka(X: Any, Y: Any, *, batch_size: int = MINIBATCH_SIZE, dtype: An
     X, Y = _check_real_pair(X, Y, "CKA")
     check_min_samples(X, Y, 4, "minibatch CKA")
     ops = get_ops(X, Y, dtype=dtype)
-    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X, "median"), _centre_scaled(ops, Y, "median")
+    (Xc, ex), (Yc, ey) = _centre_scaled(ops, X, shift_for(True)), _centre_scaled(ops, Y, shift_for(True))
     (n, p), q = shape_of(X), shape_of(Y)[1]
     bounds = batch_bounds(n, batch_size)
     k = len(bounds)

@@ -41,14 +41,15 @@ from ._cka import (
     batch_bounds,
     check_bandwidth,
     check_batch_size,
-    has_outlier_rows,
     kernel_hsic,
     linear_cka,
     minibatch_cka,
     minibatch_hsic,
+    outlier_gram,
     prepare_rbf,
     procrustes,
     rbf_cka,
+    shift_for,
 )
 from ._pwcca import DIRECTIONS, SIDES, pair_alphas, pwcca
 from ._svcca import reduce_and_whiten, svcca
@@ -101,11 +102,6 @@ def _prepare_svcca(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -
     return Prepared(label, w=red.w)
 
 
-def _shift(debiased: bool) -> str:
-    """Where linear CKA centres a layer: the unbiased HSIC takes any shift, so a robust one."""
-    return "median" if debiased else "mean"
-
-
 def _need_four(opts: dict[str, Any], n: int, label: str, shape: tuple, what: str = "debiased CKA") -> None:
     if n < 4 and opts.get("debiased", True):
         raise ValueError(f"{what} needs at least 4 samples; got {label}.shape={shape}")
@@ -113,10 +109,10 @@ def _need_four(opts: dict[str, Any], n: int, label: str, shape: tuple, what: str
 
 def _prepare_cka(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -> Prepared:
     _need_four(opts, n, label, (n, int(X.shape[1])))
-    Xc = _centre(ops, X, _shift(opts["debiased"]))
+    Xc = _centre(ops, X, shift_for(opts["debiased"]))
     p = int(Xc.shape[1])
     prep = Prepared(label, shape=(n, p))
-    if p < n and not (opts["debiased"] and has_outlier_rows(ops, Xc)):
+    if p < n and not (opts["debiased"] and outlier_gram(ops, Xc)):
         prep.data = Xc
     else:
         prep.gram = Xc @ ops.ct(Xc)
@@ -156,7 +152,7 @@ def _prepare_rbf_cka(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str)
 
 def _prepare_minibatch(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -> Prepared:
     _need_four(opts, n, label, (n, int(X.shape[1])), "minibatch CKA")
-    prep = Prepared(label, data=_centre_scaled(ops, X, "median")[0], shape=(n, int(X.shape[1])))
+    prep = Prepared(label, data=_centre_scaled(ops, X, shift_for(True))[0], shape=(n, int(X.shape[1])))
     bounds = batch_bounds(n, opts["batch_size"])
     prep.self_hsic = minibatch_hsic(ops, prep.data, prep.data, bounds)
     if not prep.self_hsic > 0:
@@ -398,11 +394,11 @@ class _CKAEngine(Engine):
                 rbf_cka(X, Y, bandwidth=opts["bandwidth"], debiased=debiased)  # raises its message
             self.use_gram = True
         else:
-            Xc, Yc = _centre(ops, X, _shift(debiased)), _centre(ops, Y, _shift(debiased))
+            Xc, Yc = _centre(ops, X, shift_for(debiased)), _centre(ops, Y, shift_for(debiased))
             hxx, hyy = _self_hsic(ops, Xc, debiased), _self_hsic(ops, Yc, debiased)
             if not (hxx > 0 and hyy > 0):
                 linear_cka(X, Y, debiased=debiased)  # raises its message for the dead side
-            outliers = debiased and (has_outlier_rows(ops, Xc) or has_outlier_rows(ops, Yc))
+            outliers = debiased and outlier_gram(ops, Xc, Yc)
             self.use_gram = n * n < p * q or outliers
             if self.use_gram:
                 K, L = Xc @ ops.ct(Xc), Yc @ ops.ct(Yc)

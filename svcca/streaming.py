@@ -20,7 +20,10 @@ passes, so constant features come out as exact zeros) and its co-moment merged w
 running one by the pairwise update of Chan, Golub and LeVeque (1979): with counts ``n_A``,
 ``n_B`` and ``delta = mean_B - mean_A``, ``C = C_A + C_B + n_A n_B / n * delta delta^H``.
 Large offsets (activations around 1e6) therefore cost no accuracy, unlike accumulating raw
-``sum x x^T``. ``C / (n - 1)`` is the paper's ``Sigma``.
+``sum x x^T``. ``C / (n - 1)`` is the paper's ``Sigma``. Each layer's statistics share one
+exact power-of-two scale (SVCCA and PLS need the layer's own units), so a layer whose
+features differ in size by more than about 1e144 is refused when results are computed,
+with a ``ValueError`` that says which feature; :func:`svcca.cca` in memory takes it.
 
 Finishing reuses the Gram path of :func:`svcca._cca.whiten`: constant features are dropped
 with the same tolerance, each side is rescaled to its correlation matrix ``G`` and

@@ -398,53 +398,54 @@ def _iterate(
     positions: Any,
     capture: str,
 ) -> Iterator[dict[str, torch.Tensor]]:
-    modes = eval_mode(model)
-    modes.__enter__()
-    recorder: Any
-    if capture == "hooks":
-        hooks = _HookRecorder(model, layers)
-        recorder = hooks
-    else:
-        from torchvision.models.feature_extraction import create_feature_extractor
+    # eval mode for the whole iteration; every submodule's own mode comes back when it ends,
+    # fails or is closed (a suspended generator keeps it until then)
+    with eval_mode(model):
+        recorder: Any
+        if capture == "hooks":
+            hooks = _HookRecorder(model, layers)
+            recorder = hooks
+        else:
+            from torchvision.models.feature_extraction import create_feature_extractor
 
+            try:
+                extractor = create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
+            except Exception as exc:
+                known = getattr(model, "layer_names", None)
+                raise ValueError(
+                    f"could not record {list(layers)} from {type(model).__name__} with torchvision's "
+                    f"feature extraction ({type(exc).__name__}: {str(exc).splitlines()[0]}); name "
+                    f"submodules (forward hooks) instead"
+                    + (f"; its layer_names: {list(known)}" if known is not None else "")
+                ) from exc
+            _clone_returned_nodes(extractor)
+            hooks = None
+            recorder = lambda m, x: extractor(x)  # noqa: E731
+        # float inputs in the model's own precision (a float64 numpy array into a float32 model)
+        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
         try:
-            extractor = create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
-        except Exception as exc:
-            known = getattr(model, "layer_names", None)
-            raise ValueError(
-                f"could not record {list(layers)} from {type(model).__name__} with torchvision's feature "
-                f"extraction ({type(exc).__name__}: {str(exc).splitlines()[0]}); name submodules (forward "
-                f"hooks) instead" + (f"; its layer_names: {list(known)}" if known is not None else "")
-            ) from exc
-        _clone_returned_nodes(extractor)
-        hooks = None
-        recorder = lambda m, x: extractor(x)  # noqa: E731
-    # float inputs in the model's own precision (a float64 numpy array into a float32 model)
-    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-    try:
-        for x in _input_batches(data, batch_size):
-            # no_grad around the work only, never across a `yield`: a suspended or abandoned
-            # generator would otherwise leave gradients switched off in the caller
-            with torch.no_grad():
-                if isinstance(x, torch.Tensor):
-                    cast = dtype if dtype is not None and x.is_floating_point() else None
-                    x = x.to(device, dtype=cast, non_blocking=True)
-                outputs = recorder(model, x)
-                batch = {
-                    n: _layout(
-                        outputs[n],
-                        n,
-                        _per_layer(pool, n),
-                        _per_layer(stride, n),
-                        bool(_per_layer(positions, n)),
-                    )
-                    for n in layers
-                }
-            yield batch
-    finally:
-        if hooks is not None:
-            hooks.remove()
-        modes.__exit__(None, None, None)  # every submodule's own mode back
+            for x in _input_batches(data, batch_size):
+                # no_grad around the work only, never across a `yield`: a suspended or abandoned
+                # generator would otherwise leave gradients switched off in the caller
+                with torch.no_grad():
+                    if isinstance(x, torch.Tensor):
+                        cast = dtype if dtype is not None and x.is_floating_point() else None
+                        x = x.to(device, dtype=cast, non_blocking=True)
+                    outputs = recorder(model, x)
+                    batch = {
+                        n: _layout(
+                            outputs[n],
+                            n,
+                            _per_layer(pool, n),
+                            _per_layer(stride, n),
+                            bool(_per_layer(positions, n)),
+                        )
+                        for n in layers
+                    }
+                yield batch
+        finally:
+            if hooks is not None:
+                hooks.remove()
 
 
 def record(
