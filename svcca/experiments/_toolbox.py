@@ -243,19 +243,20 @@ class TrainingConfig(ThreadLimitedConfig):
         >>> str(ConvPairConfig(dataset="cifar10", data_root="d", verify_data=False).data_folder())
         'd/cifar-10-batches-py'
         """
-        from ..nn.data import data_dir
-        from ..nn.data.text import LM_CORPORA
+        from ..nn.data.cifar import cifar10_folder
+        from ..nn.data.imagenet import imagenet_subset_folder
+        from ..nn.data.text import LM_CORPORA, lm_corpus_folder
 
         name = self.dataset
         checked = name == "cifar10" or name in LM_CORPORA
         if name in ("digits", "stdlib") or (checked and self.verify_data):
             return None
         if name == "cifar10":
-            return data_dir(self.data_root) / "cifar-10-batches-py"
+            return cifar10_folder(self.data_root)
         if name == "imagenet":  # data_root names the subset's folder itself
-            return data_dir() / "imagenet_subset" if self.data_root is None else Path(self.data_root)
+            return imagenet_subset_folder(self.data_root)
         if name in LM_CORPORA:
-            return data_dir(self.data_root) / LM_CORPORA[name]["folder"]
+            return lm_corpus_folder(name, self.data_root)
         return None  # a dataset an experiment loads itself: it may override this method
 
     def data_fingerprint(self) -> str | None:

@@ -298,6 +298,18 @@ def _read_cifar_classes(path: Path) -> tuple[str, ...]:
     return tuple(n.decode("latin-1") if isinstance(n, bytes) else n for n in names)
 
 
+def cifar10_folder(root: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder CIFAR-10's batches are read from: ``data_dir(root) / "cifar-10-batches-py"``.
+
+    Examples
+    --------
+    >>> from svcca.nn.data.cifar import cifar10_folder
+    >>> cifar10_folder("data").as_posix()
+    'data/cifar-10-batches-py'
+    """
+    return data_dir(root) / _CIFAR10_FOLDER
+
+
 def load_cifar10(root: str | os.PathLike[str] | None = None, *, verify: bool = True) -> ImageData:
     """CIFAR-10 from the data folder (never downloads), read without unpickling anything.
 
@@ -339,7 +351,7 @@ def load_cifar10(root: str | os.PathLike[str] | None = None, *, verify: bool = T
     CIFAR-10 not found:
     """
     root = data_dir(root)
-    folder = root / _CIFAR10_FOLDER
+    folder = cifar10_folder(root)
     if not folder.is_dir():
         raise FileNotFoundError(
             f"CIFAR-10 not found: expected {folder}/. Download it (about 170 MB, checksummed) with "

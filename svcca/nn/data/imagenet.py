@@ -182,6 +182,18 @@ def _check_prepared(root: Path, wnids: list[str]) -> None:
             )
 
 
+def imagenet_subset_folder(root: str | os.PathLike[str] | None = None) -> Path:
+    """Return the ImageNet subset's folder: ``root`` itself, default ``data_dir() / "imagenet_subset"``.
+
+    Examples
+    --------
+    >>> from svcca.nn.data.imagenet import imagenet_subset_folder
+    >>> imagenet_subset_folder("my/subset").as_posix()
+    'my/subset'
+    """
+    return data_dir() / "imagenet_subset" if root is None else Path(root)
+
+
 def load_imagenet_subset(
     root: str | os.PathLike[str] | None = None,
     *,
@@ -254,7 +266,7 @@ def load_imagenet_subset(
     from torchvision.datasets import ImageFolder
 
     chosen = _imagenet_classes(classes)
-    root = data_dir() / "imagenet_subset" if root is None else Path(root)
+    root = imagenet_subset_folder(root)
     missing = [c.wnid for c in chosen if not (root / c.wnid).is_dir()]
     if missing:
         raise FileNotFoundError(
@@ -513,7 +525,7 @@ def prepare_imagenet_subset(
             f"val_dir {val_dir} is not a folder; expected the ImageNet validation images (ILSVRC2012_img_val "
             "extracted), flat or one folder per WordNet id"
         )
-    out = data_dir() / "imagenet_subset" if out is None else Path(out)
+    out = imagenet_subset_folder(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"out {out} is a file; expected a folder for the subset (or a new path)")
     wnids = [c.wnid for c in _imagenet_classes(classes)]

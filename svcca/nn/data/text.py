@@ -281,6 +281,18 @@ LM_CORPORA: dict[str, dict[str, Any]] = {
 _LOCAL_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EISDIR})
 
 
+def lm_corpus_folder(name: str, root: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder a corpus of :data:`LM_CORPORA` is read from: ``data_dir(root) / <folder>``.
+
+    Examples
+    --------
+    >>> from svcca.nn.data.text import lm_corpus_folder
+    >>> lm_corpus_folder("wikitext2", "data").as_posix()
+    'data/wikitext-2'
+    """
+    return data_dir(root) / LM_CORPORA[name]["folder"]
+
+
 def _download(url: str, path: Path, md5: str, timeout: float = 60.0) -> None:
     """Stream ``url`` into a temporary file next to ``path``; move it into place only if its md5 matches."""
     import urllib.request
@@ -334,7 +346,7 @@ def download_lm_corpus(
     if name not in LM_CORPORA:
         raise ValueError(f"name must be one of {', '.join(map(repr, LM_CORPORA))}; got {name!r}")
     spec = LM_CORPORA[name]
-    folder = data_dir(root) / spec["folder"]
+    folder = lm_corpus_folder(name, root)
     folder.mkdir(parents=True, exist_ok=True)
     for filename, (urls, md5) in (sources or spec["files"]).items():
         path = folder / filename
@@ -379,7 +391,7 @@ def _verify_word_corpus(name: str, root: Path, spec: dict[str, Any], script: str
     """Check a corpus folder against the published md5s (PTB's files; WikiText-2's archive, members)."""
     import zipfile
 
-    folder = root / spec["folder"]
+    folder = lm_corpus_folder(name, root)
     redo = f"Download it again with `python data_scripts/download_lm_corpora.py {script} --data-dir {root}`"
     skip = "or pass verify=False (verify_data=False in an experiment config) to read it unchecked"
     for filename, (_, md5) in spec["files"].items():
@@ -416,7 +428,7 @@ def _word_corpus(
 ) -> TextCorpus:
     if level not in ("word", "char"):
         raise ValueError(f"level must be one of 'word', 'char'; got {level!r}")
-    folder = root / spec["folder"]
+    folder = lm_corpus_folder(name, root)
     paths = {s: folder / f for s, f in spec["splits"].items()}
     absent = [str(p) for p in paths.values() if not p.is_file()]
     if absent:
