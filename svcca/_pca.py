@@ -126,10 +126,10 @@ class PCAResult:
             )
         return k
 
-    def _like(self, A: Any, name: str, width: int, what: str) -> Any:
-        """Return ``A`` as a 2-D array of ``width`` columns, on this result's backend (numpy or torch)."""
+    def _like(self, A: Any, name: str, width: int | None = None, what: str = "") -> Any:
+        """Return ``A`` as a 2-D array (of ``width`` columns), on this result's backend (numpy or torch)."""
         A = check_array(A, name)
-        if int(A.shape[1]) != width:
+        if width is not None and int(A.shape[1]) != width:
             raise ValueError(f"{name} must have {width} columns ({what}); got {name}.shape={tuple(A.shape)}")
         C = self.components
         if is_torch(C):
@@ -151,14 +151,13 @@ class PCAResult:
 
     def inverse_transform(self, Z: Any) -> Any:
         """Map scores (n_samples, k) back to feature space (``k`` at most ``n_components``)."""
-        Z = check_array(Z, "Z")
+        Z = self._like(Z, "Z")
         k = int(Z.shape[1])
         if k > self.n_components:
             raise ValueError(
                 f"Z must have at most {self.n_components} columns (the directions this result kept); "
                 f"got Z.shape={tuple(Z.shape)}"
             )
-        Z = self._like(Z, "Z", k, "scores")
         return Z @ self.components[:k] + self.mean
 
     def project(self, X: Any, n_components: int) -> Any:
