@@ -468,7 +468,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         "b": {"path": B.path, "key": B.key, "shape": list(Y.shape)},
     }
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)  # svcca's own; others keep their filters
         _compare(args, measure, X, Y, out)
     said = list(dict.fromkeys(str(w.message) for w in caught))
     for message in said:
