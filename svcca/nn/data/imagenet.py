@@ -22,24 +22,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from torch.utils.data import Dataset
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from ..._io import atomic_write, remove_stale_temps
 from ._folder import data_dir
 
 #: File name extensions of the images a subset holds, in any case (those torchvision's
-#: ``ImageFolder`` reads). Other files (``.DS_Store``, ``Thumbs.db``, notes) and hidden
-#: files are neither copied nor counted.
-_IMAGE_EXTENSIONS: tuple[str, ...] = (
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".ppm",
-    ".bmp",
-    ".pgm",
-    ".tif",
-    ".tiff",
-    ".webp",
-)
+#: ``ImageFolder`` reads, from its own list, so that preparing and loading agree). Other
+#: files (``.DS_Store``, ``Thumbs.db``, notes) and hidden files are neither copied nor counted.
+_IMAGE_EXTENSIONS: tuple[str, ...] = tuple(IMG_EXTENSIONS)
 
 #: The marker :func:`prepare_imagenet_subset` leaves in the subset's folder (JSON).
 _SUBSET_MANIFEST = ".svcca-imagenet-subset.json"
