@@ -19,7 +19,8 @@ The console shows one line per experiment and per chapter; Sphinx's full output 
 ``book/_build/build.log``. The build fails if an experiment fails, a claim fails, a claim
 of this build is missing from the robustness matrix (rerun ``make claims``), or Jupyter
 Book fails. Environment: ``SVCCA_SEED_OFFSET`` and ``ATEN_CPU_CAPABILITY`` build the book
-under a variant of the matrix; ``SVCCA_BOOK_WORKERS`` sets the parallel processes
+under a variant of the matrix (the kernel emulated in every library, as in
+``svcca.experiments.matrix.ISA_ENV``, with its own cache sub-folder); ``SVCCA_BOOK_WORKERS`` sets the parallel processes
 (default: the number of cores); ``SVCCA_BOOK_THREADS`` the threads per chapter kernel.
 """
 
@@ -114,9 +115,11 @@ def run_experiments(env: dict[str, str], workers: int, on_done=None) -> tuple[di
         if on_done is not None:
             on_done(job["name"], not job.get("error"))
 
+    # a variant's kernel gets its own sub-folder: a kernel is not part of a config's cache key
     result = run_matrix(
-        None, [variant], workers=max(1, workers), cache_dir=cache, per_kernel_cache=False, on_job=line
-    )
+        None, [variant], workers=max(1, workers), cache_dir=cache,
+        per_kernel_cache=variant.kernel != "native", on_job=line,
+    )  # fmt: skip
     record = result.to_dict()
     record["variant"] = variant.label
     BUILD.mkdir(parents=True, exist_ok=True)

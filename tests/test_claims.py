@@ -144,6 +144,22 @@ def test_variant_environment() -> None:
         Variant(0, "fast")
 
 
+def test_variant_emulates_the_instruction_set_in_every_library() -> None:
+    # torch's kernels alone leave MKL's products and oneDNN's convolutions as the CPU picks them
+    env = Variant(0, "default").env({"MKL_ENABLE_INSTRUCTIONS": "AVX512"})
+    assert env["ATEN_CPU_CAPABILITY"] == "default"
+    assert env["MKL_ENABLE_INSTRUCTIONS"] == "SSE4_2" and env["ONEDNN_MAX_CPU_ISA"] == "SSE41"
+    assert env["OPENBLAS_CORETYPE"] == "Nehalem"
+    assert Variant(0, "avx2").env({})["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    # native clears every inherited cap; a non-x86 kernel sets torch's alone
+    inherited = dict.fromkeys(("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE"), "AVX2")
+    assert not set(inherited) & set(Variant(0, "native").env(inherited))
+    vsx = Variant(0, "vsx").env(inherited)
+    assert vsx["ATEN_CPU_CAPABILITY"] == "vsx" and "MKL_ENABLE_INSTRUCTIONS" not in vsx
+    # emulated kernels do not reuse results computed under torch's kernels alone
+    assert (Variant(0, "avx2").cache_name, Variant(0, "native").cache_name) == ("avx2-isa", "native")
+
+
 def test_run_matrix_rejects_unknown_experiments() -> None:
     with pytest.raises(ValueError, match=r"unknown book experiment\(s\) \['nope'\]"):
         run_matrix(["nope"])
@@ -177,7 +193,8 @@ def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
     assert not res.errors, res.errors
     assert [j["variant"] for j in res.jobs] == ["seed+0/default", "seed+1/default"]
     assert all(j["capability"] == "DEFAULT" for j in res.jobs)
-    assert len(list((tmp_path / "default").glob("*.npz"))) == 2
+    assert all(j["isa_env"]["MKL_ENABLE_INSTRUCTIONS"] == "SSE4_2" for j in res.jobs)
+    assert len(list((tmp_path / "default-isa").glob("*.npz"))) == 2
     again = run_matrix(["seed_pair"], [Variant(1, "default")], scale="tiny", workers=1, cache_dir=tmp_path)
     assert again.jobs[0]["from_cache"]
 

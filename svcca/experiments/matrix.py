@@ -3,10 +3,11 @@
 Training on a CPU is not reproducible across CPUs: another processor, or only another set
 of vector kernels, gives other networks. The book therefore states effects, and this module
 checks that each claim holds under variants: an offset added to every seed the experiment
-uses, times torch's ``ATEN_CPU_CAPABILITY`` (``default`` and ``avx2`` exist on every x86
-machine; ``native`` leaves the CPU's own choice). Each (experiment, variant) job runs in its
-own process with one BLAS and torch thread, jobs run in parallel, and results are cached
-per kernel, so a rerun only computes what changed.
+uses, times a CPU kernel setting: the instruction set of another x86 processor, emulated
+in every library that computes (``default``: a baseline SSE4.2 processor, ``avx2``, ``avx512``;
+``native`` leaves the CPU's own choice; see :data:`ISA_ENV`). Each (experiment, variant) job
+runs in its own process with one BLAS and torch thread, jobs run in parallel, and results
+are cached per kernel, so a rerun only computes what changed.
 
 Run it as ``svcca claims`` (or ``make claims``); the book's build uses
 :func:`run_matrix` with the build's own single variant to run all experiments in parallel
@@ -33,10 +34,27 @@ from typing import Any
 from .._io import atomic_write, probe_writable
 from ._cache import current_scale, default_cache_dir
 
-__all__ = ["KERNELS", "MatrixResult", "Variant", "current_variant", "run_matrix"]
+__all__ = ["ISA_ENV", "KERNELS", "MatrixResult", "Variant", "current_variant", "run_matrix"]
 
 #: Values of torch's ``ATEN_CPU_CAPABILITY``; ``native`` leaves it unset.
 KERNELS = ("native", "default", "avx2", "avx512", "zvector", "vsx", "sve256")
+
+#: The environment that emulates each x86 kernel setting's processor. torch's own vector
+#: kernels (``ATEN_CPU_CAPABILITY``) are only one of four libraries that compute: matrix
+#: products go through MKL, convolutions through oneDNN, and numpy's measures through
+#: OpenBLAS, and each picks its code by the CPU. ``ATEN_CPU_CAPABILITY=avx2`` alone, on an
+#: AVX-512 machine, leaves products and convolutions bit for bit as they are; a real AVX2
+#: processor trains other networks. Each setting therefore caps all four. Other kernels
+#: (``zvector``, ``vsx``, ``sve256``) set torch's alone: those libraries are x86 ones.
+ISA_ENV: dict[str, dict[str, str]] = {
+    kernel: {"MKL_ENABLE_INSTRUCTIONS": mkl, "ONEDNN_MAX_CPU_ISA": onednn, "OPENBLAS_CORETYPE": openblas}
+    for kernel, mkl, onednn, openblas in (
+        ("default", "SSE4_2", "SSE41", "Nehalem"),
+        ("avx2", "AVX2", "AVX2", "Haswell"),
+        ("avx512", "AVX512", "AVX512_CORE", "SkylakeX"),
+    )
+}
+_ISA_VARS = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE")
 
 
 @dataclass(frozen=True, order=True)
@@ -62,12 +80,31 @@ class Variant:
         """The variant's name in tables and caches, ``seed+K/KERNEL``."""
         return f"seed+{self.seed_offset}/{self.kernel}"
 
+    @property
+    def cache_name(self) -> str:
+        """The sub-folder of a per-kernel cache, ``KERNEL`` or ``KERNEL-isa``.
+
+        ``-isa`` marks a kernel emulated in every library (:data:`ISA_ENV`), so that results
+        computed under torch's kernels alone are not reused.
+        """
+        return f"{self.kernel}-isa" if self.kernel in ISA_ENV else self.kernel
+
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """Build the environment of a job: this kernel and one thread for torch and BLAS."""
+        """Build the environment of a job: this kernel (see :data:`ISA_ENV`) and one thread for
+        torch and BLAS.
+
+        Examples
+        --------
+        >>> env = Variant(0, "avx2").env({})
+        >>> env["ATEN_CPU_CAPABILITY"], env["MKL_ENABLE_INSTRUCTIONS"], env["OMP_NUM_THREADS"]
+        ('avx2', 'AVX2', '1')
+        """
         env = dict(os.environ if base is None else base)
-        env.pop("ATEN_CPU_CAPABILITY", None)
+        for var in _ISA_VARS:
+            env.pop(var, None)
         if self.kernel != "native":
             env["ATEN_CPU_CAPABILITY"] = self.kernel
+            env.update(ISA_ENV.get(self.kernel, {}))
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"
         env.pop("MPLBACKEND", None)
@@ -307,8 +344,8 @@ def run_matrix(
         Parallel processes, each with one thread.
     cache_dir : path, optional
         Experiment cache root; default ``<default cache>/matrix``. Results of each kernel
-        go to their own sub-folder when ``per_kernel_cache`` (a kernel is not part of a
-        config, so it must not share a cache key).
+        go to their own sub-folder (:attr:`Variant.cache_name`) when ``per_kernel_cache``
+        (a kernel is not part of a config, so it must not share a cache key).
     on_job : callable, optional
         Called with each finished job's record (for progress lines).
 
@@ -336,7 +373,7 @@ def run_matrix(
         started: list[_Worker] = []
 
         def one(i: int, name: str, variant: Variant) -> dict[str, Any]:
-            cache = root / variant.kernel if per_kernel_cache else root
+            cache = root / variant.cache_name if per_kernel_cache else root
             out = Path(tmp) / f"job{i}.json"
             t0 = time.perf_counter()
             workers_here = local.__dict__.setdefault("workers", {})
@@ -387,6 +424,7 @@ def _run_job(name: str, seed_offset: int, scale: str, cache: str, out: str) -> N
     claims = config.claims(result) if scale == "default" else []
     record = {
         "capability": torch.backends.cpu.get_cpu_capability(),
+        "isa_env": {var: os.environ[var] for var in _ISA_VARS if var in os.environ},
         "from_cache": result.from_cache,
         "run_seconds": result.manifest.get("run_seconds"),
         "job_seconds": round(time.perf_counter() - t0, 1),
@@ -401,8 +439,9 @@ def _parse_variants(offsets: Sequence[int], kernels: Sequence[str]) -> list[Vari
 
 
 DESCRIPTION = (
-    "Run every book experiment under seed offsets x CPU kernel settings (torch's "
-    "ATEN_CPU_CAPABILITY), in parallel one-thread processes with a per-kernel cache, "
+    "Run every book experiment under seed offsets x CPU kernel settings (another x86 "
+    "processor's instruction set, emulated in torch, MKL, oneDNN and OpenBLAS), in "
+    "parallel one-thread processes with a per-kernel cache, "
     "and check the book's claims in each. Exit status 1 if a claim fails anywhere."
 )
 
