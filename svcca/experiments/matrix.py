@@ -90,8 +90,7 @@ class Variant:
         return f"{self.kernel}-isa" if self.kernel in ISA_ENV else self.kernel
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """Build the environment of a job: this kernel (see :data:`ISA_ENV`) and one thread for
-        torch and BLAS.
+        """Build the environment of a job: this kernel (:data:`ISA_ENV`), one thread for torch and BLAS.
 
         Examples
         --------
