@@ -39,17 +39,22 @@ class PWCCAResult(CCAResult):
 
     Examples
     --------
-    The pair of :class:`svcca.CCAResult`'s example, its correlations weighted by ``X``:
+    Two layers that share two directions through noise, the correlations weighted by ``X``
+    (without noise the two would tie at 1, and the weights within a tie depend on the basis
+    LAPACK picks there; see :func:`svcca.pwcca`'s Notes):
 
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 4))
-    >>> Y = np.column_stack([X[:, 0], X[:, 1], rng.standard_normal((300, 3))])
+    >>> noise = rng.standard_normal((300, 5))
+    >>> Y = np.column_stack([X[:, 0] + 0.5 * noise[:, 0], X[:, 1] + noise[:, 1], noise[:, 2:]])
     >>> res = svcca.pwcca(X, Y)
     >>> res
-    PWCCAResult(similarity=0.5006, side='x', mean=0.5364, n_components=4, n_samples=300)
+    PWCCAResult(similarity=0.4169, side='x', mean=0.4597, n_components=4, n_samples=300)
+    >>> np.round(res.rho, 3)
+    array([0.876, 0.701, 0.211, 0.051])
     >>> np.round(res.alpha, 3), round(float(res.alpha.sum()), 6)
-    (array([0.236, 0.225, 0.268, 0.271]), 1.0)
+    (array([0.221, 0.211, 0.286, 0.281]), 1.0)
     >>> bool(np.isclose(res.pwcca, np.sum(res.alpha * res.rho)))
     True
     """

@@ -13,7 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
+
+torch = pytest.importorskip("torch")
 from matplotlib.figure import Figure  # noqa: E402
 
 import svcca  # noqa: E402

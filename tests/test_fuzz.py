@@ -260,9 +260,15 @@ def adversarial(rng: np.random.Generator, n: int, spec: dict, shared: np.ndarray
 
 
 def _conv(X: object) -> object:
-    """A (n, h, w, c) view of a layer: 2 x 1 positions when the width is even."""
+    """A (n, h, w, c) view of a layer: two positions when the width is even.
+
+    Laid out 1 x 2 or 2 x 1, whichever does not look channels-first (``(n, 2, 1, 1)`` and
+    ``(n, 1, 2, 2)`` rightly draw a LayoutWarning).
+    """
     n, p = X.shape[0], X.shape[1]
-    return X.reshape(n, 2, 1, p // 2) if p % 2 == 0 else X.reshape(n, 1, 1, p)
+    if p % 2:
+        return X.reshape(n, 1, 1, p)
+    return X.reshape(n, 2, 1, p // 2) if p // 2 == 2 else X.reshape(n, 1, 2, p // 2)
 
 
 def _stream(X: object, Y: object) -> object:

@@ -7,11 +7,12 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
-from conftest import TOL32, TOL64
-from svcca.experiments import run_or_load
-from svcca.experiments.seed_pair import (
+torch = pytest.importorskip("torch")
+
+from conftest import TOL32, TOL64  # noqa: E402
+from svcca.experiments import run_or_load  # noqa: E402
+from svcca.experiments.seed_pair import (  # noqa: E402
     METHODS,
     Reconstruction,
     SeedPairConfig,
@@ -20,9 +21,9 @@ from svcca.experiments.seed_pair import (
     projected_accuracy,
     unpack,
 )
-from svcca.nn import evaluate
-from svcca.nn.data import load_digits
-from svcca.nn.models import MLP, ConvNet
+from svcca.nn import evaluate  # noqa: E402
+from svcca.nn.data import load_digits  # noqa: E402
+from svcca.nn.models import MLP, ConvNet  # noqa: E402
 
 #: The tiny preset (two 2 x 32 MLPs, 100 test images x 9 shifts);
 #: conftest's ``tiny_result`` runs it once per module.
