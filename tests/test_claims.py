@@ -94,6 +94,7 @@ def test_claims_markdown_marks_failures() -> None:
 # --- seeds and the registry --------------------------------------------------------------
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", list(book_experiments()))
 def test_seed_offset_changes_every_seed_and_the_cache_key(name) -> None:
     base = book_config(name, scale="tiny", seed_offset=0)
@@ -181,6 +182,7 @@ def test_matrix_result_table_and_failures() -> None:
     assert "FAIL seed_pair.c" in text and "-0.1" in text
 
 
+@pytest.mark.torch
 @pytest.mark.slow
 def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
     res = run_matrix(
@@ -199,6 +201,7 @@ def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
     assert again.jobs[0]["from_cache"]
 
 
+@pytest.mark.torch
 @pytest.mark.slow
 def test_one_worker_runs_many_jobs_and_survives_a_failing_one(tmp_path) -> None:
     """Jobs of one variant share a worker process (torch imported once); a job that raises
@@ -314,6 +317,7 @@ def test_each_chapter_waits_for_the_experiments_it_loads() -> None:
         assert exp.name in deps[exp.chapter]
 
 
+@pytest.mark.torch
 def test_the_build_stops_and_reports_when_the_experiments_fail(monkeypatch) -> None:
     """A failure of the experiment runner reaches the build; the chapters waiting for its
     experiments are left to Jupyter Book instead of being waited for forever."""

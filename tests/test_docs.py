@@ -45,6 +45,7 @@ def _docstrings() -> dict[str, str]:
     return out
 
 
+@pytest.mark.torch
 def test_no_docstring_keeps_a_placeholder() -> None:
     # svcca._docs itself shows placeholders in its notes and its example
     docs = {where: doc for where, doc in _docstrings().items() if not where.startswith("svcca._docs")}

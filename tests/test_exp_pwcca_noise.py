@@ -25,6 +25,7 @@ def tiny_run(tmp_path_factory):
     return run_or_load(PWCCANoiseConfig.for_scale("tiny"), cache), cache
 
 
+@pytest.mark.torch
 def test_tiny_run_shapes_and_networks_from_the_same_cache(tiny_run):
     result, cache = tiny_run
     data = result.data
@@ -46,6 +47,7 @@ def test_tiny_run_shapes_and_networks_from_the_same_cache(tiny_run):
     np.testing.assert_allclose(data.network("cca", "fc1")[0, 0], noise_similarities(X, Y)[0], atol=1e-12)
 
 
+@pytest.mark.torch
 def test_claims_names_unique_and_prefixed(tiny_run):
     claims = tiny_run[0].data.claims()
     names = [c.name for c in claims]

@@ -231,6 +231,7 @@ def test_cache_files_follow_the_umask(tmp_path):
     assert modes == {".npz": 0o644, ".json": 0o644}
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("dataset", ["imagenet", "ptb unverified", "cifar10 unverified"])
 def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, caplog):
     # data that is not checksum-verified (an ImageNet subset, a corpus, CIFAR with
@@ -270,6 +271,7 @@ def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, 
     assert Reads(dataset="ptb", data_root=str(root)).data_fingerprint() is None
 
 
+@pytest.mark.torch
 def test_a_cache_copied_without_its_data_folder_still_loads(tmp_path):
     # computed on a GPU machine, the figures drawn on a laptop without the ImageNet subset
     from svcca.experiments import TrainingConfig

@@ -80,6 +80,7 @@ def test_run_experiment_rejects_unknown_names_and_fields(monkeypatch, capsys):
     assert "--set expects FIELD=VALUE with FIELD one of" in capsys.readouterr().err
 
 
+@pytest.mark.torch
 def test_run_experiment_lists_and_runs_the_book_experiments(monkeypatch, capsys, tmp_path):
     """A book name (``learning_dynamics.mlp``) runs the config its chapter uses, at any scale."""
     from svcca.experiments import book_config, book_experiments, run_or_load
@@ -99,6 +100,7 @@ def test_run_experiment_lists_and_runs_the_book_experiments(monkeypatch, capsys,
     ("device", "message"),
     [("bogus", r"device must be a torch device such as 'cpu'"), ("cuda:7", r"asks for a CUDA GPU, but this")],
 )
+@pytest.mark.torch
 def test_run_experiment_says_in_one_line_when_a_device_is_wrong(
     monkeypatch, capsys, tmp_path, device, message
 ):

@@ -33,6 +33,9 @@ METHODS_FIGURES = {
     4: ["sig-baselines", "sig-bootstrap"],
 }
 ALL = [name for names in METHODS_FIGURES.values() for name in names]
+# a figure drawn from an experiment needs torch (its networks); a synthetic one does not
+_EXPERIMENT = {spec.name: spec.experiment for spec in figures.specs()}
+PARAMS = [pytest.param(name, marks=[pytest.mark.torch] if _EXPERIMENT.get(name) else []) for name in ALL]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def test_methods_figures_are_registered_with_their_chapters():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", PARAMS)
 def test_figure_renders_at_tiny_scale(name, cache_dir):
     fig = figures.make_figure(name, scale="tiny", cache_dir=cache_dir)
     try:

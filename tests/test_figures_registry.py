@@ -108,6 +108,7 @@ def test_the_private_import_check_catches_what_it_should():
         ), text
 
 
+@pytest.mark.torch
 @pytest.mark.slow
 def test_figures_all_writes_every_figure(tmp_path, capsys):
     out = tmp_path / "figs"
