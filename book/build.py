@@ -20,8 +20,9 @@ The console shows one line per experiment and per chapter; Sphinx's full output 
 of this build is missing from the robustness matrix (rerun ``make claims``), or Jupyter
 Book fails. Environment: ``SVCCA_SEED_OFFSET`` and ``ATEN_CPU_CAPABILITY`` build the book
 under a variant of the matrix (the kernel emulated in every library, as in
-``svcca.experiments.matrix.ISA_ENV``, with its own cache sub-folder); ``SVCCA_BOOK_WORKERS`` sets the parallel processes
-(default: the number of cores); ``SVCCA_BOOK_THREADS`` the threads per chapter kernel.
+``svcca.experiments.matrix.ISA_ENV``, with its own cache sub-folder);
+``SVCCA_BOOK_WORKERS`` sets the parallel processes (default: the number of cores);
+``SVCCA_BOOK_THREADS`` the threads per chapter kernel.
 """
 
 from __future__ import annotations
