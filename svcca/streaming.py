@@ -203,6 +203,9 @@ class _Moments:
         # per layer: the statistics are those of the data times 2**exps[layer] (exact), so that
         # co-moments of layers at 1e155 or 1e-160 neither overflow nor lose digits (0 normally)
         self.exps: dict[Hashable, int] = {}
+        # per feature: the largest |value| seen in any batch, in the data's own units (numpy
+        # float64): it tells a feature too small for its layer's shared scale from a dead one
+        self.amax: Any = None
         if pairs != "all":
             if isinstance(pairs, str) or not isinstance(pairs, Iterable):
                 raise TypeError(f'pairs must be "all" or a list of (layer, layer) pairs; got {pairs!r}')
@@ -348,7 +351,9 @@ class _Moments:
         )
         # centre in two passes: the second removes the rounding of the first mean (numpy sums
         # axis 0 naively, O(nb eps) per mean), so constant features end at (almost) exactly 0
-        self._rescale_batch(Z)
+        cmax = np.asarray(ops.to_numpy(ops.colmaxabs(Z)), dtype=np.float64)
+        self.amax = _joint_amax([(self.n, self.amax), (nb, cmax)])
+        self._rescale_batch(Z, cmax)
         mb = ops.mean0(Z)
         Z -= mb
         fix = ops.mean0(Z)
@@ -358,16 +363,16 @@ class _Moments:
         self._merge(nb, mb, Cb)
 
     # extreme scales ----------------------------------------------------------------------------
-    def _rescale_batch(self, Z: Any) -> None:
+    def _rescale_batch(self, Z: Any, cmax: np.ndarray) -> None:
         """Scale each layer's columns of the batch ``Z`` by ``2**exps[layer]`` in place.
 
-        A layer's exponent is lowered first (and what is stored rescaled) when the batch
-        needs it.
+        ``cmax`` holds each column's largest ``|value|`` in this batch. A layer's exponent is
+        lowered first (and what is stored rescaled) when the batch needs it.
         """
         ops = self.ops
         for x in self.names:
             sl = self.slice(x)
-            amax = float(ops.max(ops.abs(Z[:, sl]))) if self.widths[x] else 0.0
+            amax = float(cmax[sl].max()) if self.widths[x] else 0.0
             want = _exponent_for(amax)
             have = self.exps.get(x)
             if have is None or (self.n == 0 and want != have):
@@ -463,6 +468,7 @@ class _Moments:
             (lambda a: _to_backend(ops, a)) if not self.is_complex else (lambda a: _to_backend(ops, a) + 0j)
         )
         self.input_eps = max(self.input_eps, other.input_eps)
+        self.amax = _joint_amax([(self.n, self.amax), (other.n, other.amax)])
         self.n_batches += other.n_batches
         other = other._copy_aligned(self)
         self._merge(other.n, conv(other.mean), {k: conv(v) for k, v in other.C.items()})
@@ -517,7 +523,7 @@ class _Moments:
         world = dist.get_world_size(group)
         meta = (
             self.n, self.names, self.pairs_spec, self.widths or None, self.is_complex, self.input_eps,
-            dict(self.exps) if self.n else None,
+            dict(self.exps) if self.n else None, self.amax,
         )  # fmt: skip
         metas: list[Any] = [None] * world
         dist.all_gather_object(metas, meta, group=group)
@@ -544,6 +550,7 @@ class _Moments:
             self.exps = dict(common)
         is_complex = any(m[4] for m in metas)
         self.input_eps = max(m[5] for m in metas)
+        self.amax = _joint_amax((m[0], m[7]) for m in metas)
         backend = dist.get_backend(group)
         if self.ops is not None and self.ops.name == "torch":
             comm = (
@@ -603,6 +610,8 @@ class _Moments:
         arrays: dict[str, Any] = {}
         if self.n:
             arrays["mean"] = to_numpy(self.mean)
+            if self.amax is not None:
+                arrays["amax"] = self.amax
             for i, (a, b) in enumerate(self.keys):
                 arrays[f"C{i}"] = to_numpy(self.C[(a, b)])
         meta = {
@@ -639,6 +648,9 @@ class _Moments:
             self.mean = _to_backend(self.ops, arrays["mean"])
             self.is_complex = self.ops.is_complex(self.mean)
             self.C = {k: _to_backend(self.ops, arrays[f"C{i}"]) for i, k in enumerate(self.keys)}
+            # statistics saved before the per-feature maxima were kept have none: the scale
+            # check then falls back to the means and co-moments
+            self.amax = np.asarray(arrays["amax"], dtype=np.float64) if "amax" in arrays else None
 
 
 # --- finishing from statistics --------------------------------------------------------------
@@ -718,27 +730,50 @@ def _cross_stats(wx: Whitened, wy: Whitened, Cxy: Any) -> Any:
 _SHARED_SCALE_MIN = 2.0**-480
 
 
-def _check_shared_scale(ops: Any, n: int, mean: Any, C: Any, exp: int, name: Hashable) -> None:
+def _check_shared_scale(
+    ops: Any, n: int, mean: Any, C: Any, exp: int, name: Hashable, amax: np.ndarray | None = None
+) -> None:
     """Raise where one layer's features span more scales than one float64 exponent can hold.
 
-    Checked on the finished statistics: a feature that is tiny in one batch but not in
-    others keeps co-moments of its own size. The statistics of a layer share one
-    power-of-two scale (SVCCA and PLS need the layer's own units), so a feature ``2**480``
-    times smaller than the layer's largest everywhere would lose its co-moments to
-    underflow, and with them a direction, silently.
+    The statistics of a layer share one power-of-two scale (SVCCA and PLS need the layer's
+    own units), so a feature whose every value is below ``2**-480`` at that scale (about
+    ``1e144`` times below an ordinary layer's largest values) would lose its co-moments to
+    underflow, and with them a direction, silently; even a zero-mean one, which would then
+    pass for dead. ``amax`` holds each feature's largest ``|value|`` over all batches (the
+    data's own units): a feature that is tiny in one batch but not in others is kept.
+    Statistics saved without ``amax`` are checked on their means and co-moments instead.
     """
-    m = np.abs(ops.to_numpy(mean)).astype(np.float64)
-    d = np.abs(ops.to_numpy(ops.diag_real(C))).astype(np.float64)
-    tiny = (m > 0) & (m < _SHARED_SCALE_MIN) & (d < n * _SHARED_SCALE_MIN**2)
+    scale = 2.0**exp
+    if amax is not None:
+        size = np.asarray(amax, dtype=np.float64)
+        tiny = (size > 0) & (size * scale < _SHARED_SCALE_MIN)
+    else:
+        size = np.abs(ops.to_numpy(mean)).astype(np.float64) / scale
+        d = np.abs(ops.to_numpy(ops.diag_real(C))).astype(np.float64)
+        tiny = (size > 0) & (size * scale < _SHARED_SCALE_MIN) & (d < n * _SHARED_SCALE_MIN**2)
     if tiny.any():
         j = int(np.argmax(tiny))
+        largest = f" (up to {amax.max():.3g})" if amax is not None else ""
         raise ValueError(
-            f"layer {name!r}: feature {j} (values about {m[j] * 2.0**-exp:.3g}) is more than 2**480 "
-            f"(about 1e144) smaller than the layer's largest values, too far apart to accumulate in "
-            f"float64 at one scale; divide each feature by its scale first (CCA and PWCCA do not "
-            f"change; SVCCA, PLS and CKA weigh features by variance), or compare the layers in memory "
-            f"with svcca.cca, which scales each feature on its own"
+            f"layer {name!r}: feature {j} (values {'up to' if amax is not None else 'about'} "
+            f"{size[j]:.3g}) is too small beside the layer's largest values{largest} to accumulate "
+            f"in float64 at one shared scale (every value below 2**-480 at the layer's scale, about "
+            f"1e144 times below its largest); divide each feature by its scale first (CCA and PWCCA "
+            f"do not change; SVCCA, PLS and CKA weigh features by variance), or compare the layers "
+            f"in memory with svcca.cca, which scales each feature on its own"
         )
+
+
+def _joint_amax(parts: Iterable[tuple[int, np.ndarray | None]]) -> np.ndarray | None:
+    """The per-feature maxima of statistics joined from ``(n, amax)`` parts.
+
+    A part without samples adds nothing; one with samples but no maxima (saved before they
+    were kept) makes the joint maxima unknown (``None``).
+    """
+    seen = [(n, a) for n, a in parts if n]
+    if not seen or any(a is None for _, a in seen):
+        return None
+    return np.maximum.reduce([np.asarray(a, dtype=np.float64) for _, a in seen])
 
 
 def _exponent_for(amax: float) -> int:
@@ -798,7 +833,8 @@ class _Finisher:
 
     def _check_scale(self, x: Hashable) -> None:
         m = self._m
-        _check_shared_scale(m.ops, m.n, m.mean[m.slice(x)], m.block(x, x), self._exp(x), x)
+        amax = m.amax[m.slice(x)] if m.amax is not None else None
+        _check_shared_scale(m.ops, m.n, m.mean[m.slice(x)], m.block(x, x), self._exp(x), x, amax)
 
     def _exp(self, a: Hashable) -> int:
         return self._m.exps.get(a, 0)
@@ -1172,6 +1208,8 @@ class MultiLayerAccumulator(_Finisher):
         )
         if m.n:
             ops = m.ops
+            if m.amax is not None:
+                om.amax = np.concatenate([m.amax[m.slice(a)], m.amax[m.slice(b)]])
             om.mean = ops.concat([m.mean[m.slice(a)], m.mean[m.slice(b)]])
             om.C = {
                 ("X", "X"): ops.copy(m.block(a, a)),

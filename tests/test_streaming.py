@@ -640,10 +640,60 @@ def test_features_too_far_apart_for_one_scale_are_refused_not_lost(rng, e):
         np.testing.assert_allclose(res.rho, ref.rho, atol=1e-10)
     else:
         acc.update(X, Y)
-        with pytest.raises(
-            ValueError, match=r"layer 'X': feature 0 \(values about .*\) is more than 2\*\*480"
-        ):
+        with pytest.raises(ValueError, match=r"layer 'X': feature 0 \(values up to .*\) is too small beside"):
             acc.cca()
+
+
+def _tiny_zero_mean_layer(rng, n=200):
+    """A layer whose feature 0 is +-1e-150 with a mean of exactly 0 (its co-moment underflows)."""
+    X = rng.standard_normal((n, 4))
+    X[:, 0] = np.where(np.arange(n) % 2 == 0, 1e-150, -1e-150)
+    Y = np.column_stack([np.sign(X[:, 0]), X[:, 1]]) + 0.1 * rng.standard_normal((n, 2))
+    return X, Y
+
+
+def test_a_zero_mean_feature_too_small_for_the_shared_scale_is_refused_not_taken_for_dead(rng):
+    # its mean is exactly 0 and its co-moment underflows to 0: it used to be dropped as dead,
+    # losing the direction that svcca.cca (which scales each feature) finds with rho ~ 1
+    X, Y = _tiny_zero_mean_layer(rng)
+    assert svcca.cca(X, Y).rho[0] > 0.99
+    match = r"layer 'X': feature 0 \(values up to 1e-150\) is too small beside the layer's largest"
+    with pytest.raises(ValueError, match=match):
+        PairAccumulator().update(X[:100], Y[:100]).update(X[100:], Y[100:]).cca()
+    # the per-feature maxima survive a merge, a save and load, and taking a pair of layers
+    a, b = PairAccumulator().update(X[:100], Y[:100]), PairAccumulator().update(X[100:], Y[100:])
+    with pytest.raises(ValueError, match=match):
+        a.merge(b).svcca()
+    multi = MultiLayerAccumulator().update({"X": X, "Y": Y})
+    with pytest.raises(ValueError, match=r"layer 'X': feature 0 \(values up to 1e-150\)"):
+        multi.similarity_matrix(measure="cca")
+    with pytest.raises(ValueError, match=match):
+        multi.pair("X", "Y").cca()
+
+
+def test_per_feature_maxima_are_saved_and_old_files_without_them_still_load(rng, tmp_path):
+    X, Y = _tiny_zero_mean_layer(rng)
+    acc = PairAccumulator().update(X, Y)
+    acc.save(tmp_path / "new.npz")
+    with pytest.raises(ValueError, match=r"values up to 1e-150"):
+        PairAccumulator.load(tmp_path / "new.npz").cca()
+    # statistics saved before the maxima were kept: checked on means and co-moments, as then
+    state = acc._m.state()
+    del state["arrays"]["amax"]
+    old = PairAccumulator()
+    old._m.load_state(state)
+    assert old._m.amax is None
+    Xo = X.copy()
+    Xo[:, 0] = 1e-150  # a constant tiny feature: nonzero mean, so the fallback refuses it
+    old_const = PairAccumulator()
+    st = PairAccumulator().update(Xo, Y)._m.state()
+    del st["arrays"]["amax"]
+    old_const._m.load_state(st)
+    with pytest.raises(ValueError, match=r"feature 0 \(values about 1e-150\)"):
+        old_const.cca()
+    # joining them with new statistics leaves the maxima unknown (never half-known)
+    assert old.merge(PairAccumulator().update(X, Y))._m.amax is None
+    assert PairAccumulator().merge(acc)._m.amax is not None
 
 
 def test_a_feature_tiny_in_one_batch_only_keeps_its_co_moments(rng):
