@@ -369,7 +369,6 @@ class _Moments:
         ``cmax`` holds each column's largest ``|value|`` in this batch. A layer's exponent is
         lowered first (and what is stored rescaled) when the batch needs it.
         """
-        ops = self.ops
         for x in self.names:
             sl = self.slice(x)
             amax = float(cmax[sl].max()) if self.widths[x] else 0.0
@@ -765,7 +764,7 @@ def _check_shared_scale(
 
 
 def _joint_amax(parts: Iterable[tuple[int, np.ndarray | None]]) -> np.ndarray | None:
-    """The per-feature maxima of statistics joined from ``(n, amax)`` parts.
+    """Return the per-feature maxima of statistics joined from ``(n, amax)`` parts.
 
     A part without samples adds nothing; one with samples but no maxima (saved before they
     were kept) makes the joint maxima unknown (``None``).
