@@ -577,12 +577,17 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 
 
 def minibatch_hsic(ops: Any, Xc: Any, Yc: Any, bounds: list[tuple[int, int]]) -> float:
-    """Return the sum over batches of the unbiased HSIC of the linear kernels."""
+    """Return the sum over batches of the unbiased HSIC of the linear kernels.
+
+    Each batch takes the route :func:`linear_cka` takes for a whole layer: the feature
+    products where both sides are narrower than the batch and neither has outlier samples
+    (:func:`outlier_gram`), else the batch's Gram matrices.
+    """
     total = 0.0
-    eps = float(ops.finfo(Xc).eps)
+    same = Xc is Yc
     for a, b in bounds:
         Xb, Yb = Xc[a:b], Yc[a:b]
-        outliers = _digits_left(ops, ops.sum(Xb * Xb, axis=1), ops.sum(Yb * Yb, axis=1), eps) is not None
+        outliers = outlier_gram(ops, Xb) if same else outlier_gram(ops, Xb, Yb)
         if max(int(Xb.shape[1]), int(Yb.shape[1])) < b - a and not outliers:
             terms = _hsic_terms_features(ops, Xb, Yb)
         else:

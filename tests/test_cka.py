@@ -560,7 +560,7 @@ def _exact_debiased_cka(X: np.ndarray, Y: np.ndarray) -> float:
     n = X.shape[0]
 
     def kernel(A):
-        A = [[Fraction(int(v)) for v in row] for row in A]
+        A = [[Fraction(float(v)) for v in row] for row in A]  # exact for every float
         return [
             [sum(a * b for a, b in zip(A[i], A[j])) if i != j else Fraction(0) for j in range(n)]
             for i in range(n)
@@ -589,6 +589,28 @@ def test_debiased_cka_keeps_its_digits_beside_an_outlier_sample(spike):
     observed = svcca.stats.permutation_test(X, Y, "cka", measure_options={"debiased": True}, n_resamples=3)
     assert observed.observed == pytest.approx(got, rel=1e-10)
     assert svcca.minibatch_cka(X, Y, batch_size=8).similarity == pytest.approx(got, rel=1e-10)
+
+
+def test_minibatch_batches_choose_their_route_by_linear_ckas_rule(monkeypatch):
+    # one rule for outlier samples: a layer with one is compared on the Gram route, whether
+    # the whole layer (linear_cka) or a batch of it (minibatch CKA), even where the other
+    # layer is small in that sample (the product of the two would not have flagged it)
+    import svcca._cka as cka_module
+
+    rng = np.random.default_rng(3)
+    X, half = rng.standard_normal((41, 3)), rng.standard_normal((20, 2))
+    X[5] *= 1e7
+    Y = np.vstack([half[:5], np.zeros((1, 2)), -half[:5], half[5:], -half[5:]])  # median 0, row 5 at it
+    routes = []
+    real = cka_module._hsic_terms_gram
+    monkeypatch.setattr(cka_module, "_hsic_terms_gram", lambda *a: (routes.append("gram"), real(*a))[1])
+    want = linear_cka(X, Y, debiased=True)
+    assert want.algorithm == "gram" and routes
+    routes.clear()
+    got = svcca.minibatch_cka(X, Y, batch_size=41)
+    assert len(routes) == 2  # the cross term and X's own term (Y has no outlier sample)
+    assert got.similarity == pytest.approx(want.similarity, rel=1e-12)
+    assert got.similarity == pytest.approx(_exact_debiased_cka(X, Y), rel=1e-9)
 
 
 def test_the_feature_route_says_when_an_outlier_costs_it_digits():
