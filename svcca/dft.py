@@ -200,8 +200,17 @@ def _side(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (lam_min + epsilon) / (lam_max + epsilon)
     side.accurate = (side.n_kept > 0) & (ratio * _GRAM_LIMIT[itemsize] >= 1.0)
-    # dropped features hold the n_drop smallest (zero) eigenvalues; the rank tolerance is the core's
-    mask = (np.arange(c)[None, :] >= n_drop[:, None]) & (lam_np > rtol * rtol * lam_max[:, None])
+    # dropped features hold the n_drop smallest (zero) eigenvalues. The rank rule is the core's
+    # forced Gram path (svcca._cca._try_gram): an eigenvalue is known to about noise * q *
+    # lam_max (q: how much larger the shifted coefficients' energy is than the centred one),
+    # so on a frequency too ill-conditioned to be accurate one below sqrt(noise * q) * lam_max
+    # is rounding, not a direction, whatever rtol says (an accurate one keeps every direction)
+    noise = max(n, c) * float(np.finfo(np.float32 if itemsize == 4 else np.float64).eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(kept, ops.to_numpy(raw_sq) / np.where(kept, sq, 1.0), 1.0)
+    resolve = np.where(side.accurate, 0.0, np.sqrt(noise * q.max(1)))
+    cut = np.maximum(rtol * rtol, resolve) * lam_max
+    mask = (np.arange(c)[None, :] >= n_drop[:, None]) & (lam_np > cut[:, None])
     side.rank = mask.sum(1)
     inv = np.where(mask, 1.0 / np.sqrt(np.where(mask, lam_np + epsilon, 1.0)), 0.0)
     side.W = (

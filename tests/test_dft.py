@@ -274,6 +274,34 @@ def test_ill_conditioned_frequencies_take_the_svd_path(rng):
         np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, algorithm="svd").rho, atol=1e-9)
 
 
+@pytest.mark.parametrize("wide", [True, False])
+def test_forced_gram_path_drops_rounding_directions_of_rank_deficient_frequencies(rng, wide):
+    # wide: 4 and 3 channels over 3 samples (every frequency has rank n - 1 = 2); not wide:
+    # a duplicated channel. algorithm="gram" used to count the rounding-level eigenvalues of
+    # the singular Gram matrices as directions: ranks 3 instead of 2, and two spurious
+    # correlations (0.63 and 0.08) in the union. The oracle: numpy.fft + the core's SVD path.
+    if wide:
+        A, B = rng.standard_normal((3, 2, 2, 4)), rng.standard_normal((3, 2, 2, 3))
+    else:
+        A, B = rng.standard_normal((200, 3, 5, 3)), rng.standard_normal((200, 3, 5, 2))
+        A = np.concatenate([A, A[..., :1]], axis=-1)
+        B = B + A[..., :2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+        gram = dft_cca(A, B, algorithm="gram")
+    assert set(gram.frequency_algorithm) == {"gram"}
+    Ahat, Bhat = np.fft.fft2(A, axes=(1, 2)), np.fft.fft2(B, axes=(1, 2))
+    for (u, v), r, rx, ry in zip(gram.frequencies, gram.frequency_rho, gram.x_ranks, gram.y_ranks):
+        a, b = Ahat[:, u, v, :], Bhat[:, u, v, :]
+        if np.abs(a.imag).max() < 1e-9:  # a self-conjugate frequency: real coefficients
+            a, b = a.real, b.real
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+            oracle = svcca.cca(a, b, algorithm="svd")
+        assert (rx, ry) == (oracle.x_rank, oracle.y_rank)
+        np.testing.assert_allclose(r, oracle.rho, rtol=0, atol=1e-7)
+
+
 def test_memory_mapped_layers_are_read_in_chunks(tmp_path, shift_closed_conv_acts):
     A, B = shift_closed_conv_acts
     np.save(tmp_path / "a.npy", A)
