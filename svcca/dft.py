@@ -165,6 +165,7 @@ class _Side:
 
     kept: np.ndarray  # (F, c) bool, features above the noise floor
     n_kept: np.ndarray  # (F,)
+    rtol: np.ndarray  # (F,) rank tolerance at each frequency
     scale: Any = None  # (F, c) 1 / centred column norm (0 for dropped)
     W: Any = None  # (F, c, c) whitening map on rescaled features (masked columns 0)
     rank: np.ndarray | None = None  # (F,)
@@ -172,8 +173,23 @@ class _Side:
 
 
 def _side(
-    ops: Any, m: _Moments, n: int, grid_size: int, eps: float, epsilon: float, rtol: float, itemsize: int
+    ops: Any,
+    m: _Moments,
+    n: int,
+    grid_size: int,
+    eps_in: float,
+    epsilon: float,
+    rtol: float,
+    user_rtol: bool,
+    itemsize: int,
 ) -> _Side:
+    """One layer's kept features, rank tolerances, ranks and whitening at every frequency.
+
+    ``eps_in``: the machine epsilon of the layer's own dtype (0 for integers); the compute
+    precision is the one of ``itemsize``. ``rtol``: the user's (``user_rtol``) or the default
+    for the compute precision, which input rounding may raise.
+    """
+    eps = float(np.finfo(np.float32 if itemsize == 4 else np.float64).eps)
     mean = m.total / n  # mean of the shifted data
     gram = _complex_gram(m.gram, m.total.shape[1], m.total.shape[1]) if m.gram is not None else None
     raw_sq = ops.diag_real(gram) if gram is not None else m.sq
@@ -181,10 +197,30 @@ def _side(
     norms = np.sqrt(np.clip(sq, 0.0, None))
     # Noise floor: DFT and centring rounding leave about eps * log2(size) of a channel's
     # total (uncentred) energy in every coefficient; a coefficient below it is constant.
+    # The input's own rounding (float32, float16 data) is white over the grid: at most
+    # eps_in * energy / sqrt(12 * grid_size) at each frequency (twice that at a cropped
+    # Nyquist frequency, where bins are summed), so its floor is 4 eps_in / sqrt(grid_size)
+    # of the energy, not eps_in * log2(size): a frequency a smoothing layer damps to 1e-4
+    # of the energy is still well resolved in float32.
     energy = np.sqrt(ops.to_numpy(m.energy))
-    floor = 8.0 * eps * max(1.0, math.log2(n * grid_size)) * energy
+    floor = (
+        np.maximum(8.0 * eps * max(1.0, math.log2(n * grid_size)), 4.0 * eps_in / math.sqrt(grid_size))
+        * energy
+    )
     kept = (norms > floor[None, :]) & (norms > 0)
-    side = _Side(kept=kept, n_kept=kept.sum(1))
+    F, c = kept.shape
+    # Rank tolerance: the user's as given; by default the core's, max(n, c_a, c_b) eps of the compute
+    # precision, and for input coarser than it the core's floor for input rounding
+    # (svcca._cca._rounding_floors, unweighed): 2 (1 + sqrt(c / n)) times the rounding of a
+    # unit-norm feature, here eps_in * energy / (sqrt(grid_size) * norm) at each frequency
+    rt = np.full(F, rtol)
+    if not user_rtol and eps_in > eps:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_in = np.where(
+                kept, energy[None, :] / (math.sqrt(grid_size) * np.where(kept, norms, 1.0)), 0.0
+            )
+        rt = np.maximum(rt, 2.0 * (1.0 + math.sqrt(c / n)) * eps_in * ratio_in.max(1))
+    side = _Side(kept=kept, n_kept=kept.sum(1), rtol=rt)
     if gram is None:
         return side
     scale = np.where(kept, 1.0 / np.where(kept, norms, 1.0), 0.0)
@@ -193,15 +229,23 @@ def _side(
     R = side.scale[:, :, None] * C * side.scale[:, None, :]
     lam, V = ops.eigh(R)
     lam_np = ops.to_numpy(lam)
-    F, c = lam_np.shape
     n_drop = c - side.n_kept
     lam_max = lam_np[:, -1]
     lam_min = lam_np[np.arange(F), np.minimum(n_drop, c - 1)]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (lam_min + epsilon) / (lam_max + epsilon)
     side.accurate = (side.n_kept > 0) & (ratio * _GRAM_LIMIT[itemsize] >= 1.0)
-    # dropped features hold the n_drop smallest (zero) eigenvalues; the rank tolerance is the core's
-    mask = (np.arange(c)[None, :] >= n_drop[:, None]) & (lam_np > rtol * rtol * lam_max[:, None])
+    # dropped features hold the n_drop smallest (zero) eigenvalues. The rank rule is the core's
+    # forced Gram path (svcca._cca._try_gram): an eigenvalue is known to about noise * q *
+    # lam_max (q: how much larger the shifted coefficients' energy is than the centred one),
+    # so on a frequency too ill-conditioned to be accurate one below sqrt(noise * q) * lam_max
+    # is rounding, not a direction, whatever rtol says (an accurate one keeps every direction)
+    noise = max(n, c) * eps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(kept, ops.to_numpy(raw_sq) / np.where(kept, sq, 1.0), 1.0)
+    resolve = np.where(side.accurate, 0.0, np.sqrt(noise * q.max(1)))
+    cut = np.maximum(rt * rt, resolve) * lam_max
+    mask = (np.arange(c)[None, :] >= n_drop[:, None]) & (lam_np > cut[:, None])
     side.rank = mask.sum(1)
     inv = np.where(mask, 1.0 / np.sqrt(np.where(mask, lam_np + epsilon, 1.0)), 0.0)
     side.W = (
@@ -239,7 +283,10 @@ def dft_cca(
         Ridge added to each frequency's channel correlation matrix, as in :func:`svcca.cca`.
     rtol : float, optional
         Relative rank tolerance within a frequency, as in :func:`svcca.cca`; default
-        ``max(n_samples, channels) * eps`` of the input's precision.
+        ``max(n_samples, channels) * eps`` of the compute precision. Input coarser than
+        that (float32 data computed in float64, float16, bfloat16) adds its own rounding as
+        a floor, as in :func:`svcca.cca`: at each frequency about ``eps_input`` times the
+        largest ratio of a channel's total energy to its energy there.
     algorithm : {"auto", "gram", "svd"}, default "auto"
         ``"gram"``: every frequency from its accumulated channel covariance, whitened by an
         eigendecomposition batched over frequencies (fast; memory independent of
@@ -346,10 +393,6 @@ def dft_cca(
     real = _np_compute_dtype(dtype) or np.dtype(np.float64)
     ops = get_ops(A, B, dtype=real)
     itemsize = 4 if real == np.float32 else 8
-    eps = max(float(np.finfo(real).eps), _input_eps(A), _input_eps(B))
-    if rtol is None:
-        rtol = max(n, ca, cb) * eps
-
     fr = _frequencies(min(Ha, Hb), min(Wa, Wb))
     F = len(fr.row)
     row, col = ops.index(fr.row), ops.index(fr.col)
@@ -385,8 +428,11 @@ def dft_cca(
                 f"{name} is too large to square in the compute precision (overflow, {name}.shape="
                 f"{shape_of(X)}); rescale the layer (CCA does not depend on its scale)"
             )
-    sx = _side(ops, mx, n, Ha * Wa, eps, epsilon, rtol, itemsize)
-    sy = _side(ops, my, n, Hb * Wb, eps, epsilon, rtol, itemsize)
+    user_rtol = rtol is not None
+    if rtol is None:
+        rtol = max(n, ca, cb) * float(np.finfo(real).eps)
+    sx = _side(ops, mx, n, Ha * Wa, _input_eps(A), epsilon, rtol, user_rtol, itemsize)
+    sy = _side(ops, my, n, Hb * Wb, _input_eps(B), epsilon, rtol, user_rtol, itemsize)
     for side, name, (h, w, c) in ((sx, "A", (Ha, Wa, ca)), (sy, "B", (Hb, Wb, cb))):
         if not bool((np.asarray(side.n_kept) > 0).any()):  # a dead layer: as svcca.cca says
             _no_varying(name, h * w * c, n)
@@ -426,8 +472,8 @@ def dft_cca(
             parts_b.append(SB[sel_idx])
         DA, DB = ops.concat(parts_a, axis=1), ops.concat(parts_b, axis=1)
         for j, f in enumerate(sel):
-            wx = _whiten_frequency(ops, DA[j], sx.kept[f], fr.self_conjugate[f], epsilon, rtol, real)
-            wy = _whiten_frequency(ops, DB[j], sy.kept[f], fr.self_conjugate[f], epsilon, rtol, real)
+            wx = _whiten_frequency(ops, DA[j], sx.kept[f], fr.self_conjugate[f], epsilon, sx.rtol[f], real)
+            wy = _whiten_frequency(ops, DB[j], sy.kept[f], fr.self_conjugate[f], epsilon, sy.rtol[f], real)
             x_ranks[f] = wx.rank if wx is not None else 0
             y_ranks[f] = wy.rank if wy is not None else 0
             if wx is not None and wy is not None:

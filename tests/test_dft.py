@@ -256,6 +256,43 @@ def test_float32_agrees_with_float64(shift_closed_conv_acts):
     assert dft_cca(A, B, dtype=np.float32).rho.dtype == np.float32
 
 
+def test_half_precision_layers_keep_their_frequencies(rng):
+    # float16 and bfloat16 layers (white, 8 x 8, 500 samples) are computed in float64 like
+    # the float64 copy of their values, and their rounding is far below every frequency.
+    # The input's rounding used to enter as eps_in * log2(n * h * w) of a channel's energy
+    # (a noise floor) and max(n, c) * eps_in (the rank tolerance, 0.49 for float16 and 3.9
+    # for bfloat16): half of B's directions were dropped in float16 (similarity 0.885 for
+    # 0.782), and a bfloat16 layer was refused as having no varying feature.
+    torch = pytest.importorskip("torch")
+    A = rng.standard_normal((500, 8, 8, 3))
+    B = np.tanh(A @ rng.standard_normal((3, 4))) + 0.3 * rng.standard_normal((500, 8, 8, 4))
+    for a, b in (
+        (A.astype(np.float16), B.astype(np.float16)),
+        (torch.tensor(A, dtype=torch.bfloat16), torch.tensor(B, dtype=torch.bfloat16)),
+    ):
+        a64, b64 = (np.asarray(x.float() if hasattr(x, "float") else x, dtype=np.float64) for x in (a, b))
+        res, ref = dft_cca(a, b), dft_cca(a64, b64)
+        assert (res.x_rank, res.y_rank) == (ref.x_rank, ref.y_rank) == (192, 256)
+        np.testing.assert_allclose(np.asarray(res.rho, dtype=np.float64), ref.rho, rtol=0, atol=1e-6)
+
+
+def test_float32_layer_keeps_a_frequency_damped_to_1e_4(rng):
+    # x - (1 - 1e-4) roll(x) damps the frequencies u = 0 to 1e-4 of the others: in float32 far
+    # above the input's rounding (about 1e-8 there), so they are kept and match the oracle
+    # (numpy.fft of the float32 values, svcca.cca). They used to be dropped as constant.
+    x = rng.standard_normal((400, 8, 8, 3))
+    A = (x - (1 - 1e-4) * np.roll(x, 1, axis=1)).astype(np.float32)
+    B = (np.tanh(x @ rng.standard_normal((3, 3))) + 0.5 * rng.standard_normal((400, 8, 8, 3))).astype(
+        np.float32
+    )
+    res = dft_cca(A, B)
+    assert res.x_rank == res.y_rank == 3 * 64
+    for v in (1, 2):
+        Ahat = np.fft.fft2(A.astype(np.float64), axes=(1, 2))[:, 0, v, :]
+        Bhat = np.fft.fft2(B.astype(np.float64), axes=(1, 2))[:, 0, v, :]
+        np.testing.assert_allclose(res.rho_at(0, v), svcca.cca(Ahat, Bhat).rho, rtol=0, atol=1e-6)
+
+
 def test_ill_conditioned_frequencies_take_the_svd_path(rng):
     # channel 2 is channel 0 plus a 1e-5 perturbation: every frequency's channel correlation
     # matrix has condition number ~1e10, beyond what the Gram path resolves
@@ -272,6 +309,34 @@ def test_ill_conditioned_frequencies_take_the_svd_path(rng):
         if f != (1, 1):
             Ahat, Bhat = Ahat.real, Bhat.real
         np.testing.assert_allclose(auto.rho_at(*f), svcca.cca(Ahat, Bhat, algorithm="svd").rho, atol=1e-9)
+
+
+@pytest.mark.parametrize("wide", [True, False])
+def test_forced_gram_path_drops_rounding_directions_of_rank_deficient_frequencies(rng, wide):
+    # wide: 4 and 3 channels over 3 samples (every frequency has rank n - 1 = 2); not wide:
+    # a duplicated channel. algorithm="gram" used to count the rounding-level eigenvalues of
+    # the singular Gram matrices as directions: ranks 3 instead of 2, and two spurious
+    # correlations (0.63 and 0.08) in the union. The oracle: numpy.fft + the core's SVD path.
+    if wide:
+        A, B = rng.standard_normal((3, 2, 2, 4)), rng.standard_normal((3, 2, 2, 3))
+    else:
+        A, B = rng.standard_normal((200, 3, 5, 3)), rng.standard_normal((200, 3, 5, 2))
+        A = np.concatenate([A, A[..., :1]], axis=-1)
+        B = B + A[..., :2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+        gram = dft_cca(A, B, algorithm="gram")
+    assert set(gram.frequency_algorithm) == {"gram"}
+    Ahat, Bhat = np.fft.fft2(A, axes=(1, 2)), np.fft.fft2(B, axes=(1, 2))
+    for (u, v), r, rx, ry in zip(gram.frequencies, gram.frequency_rho, gram.x_ranks, gram.y_ranks):
+        a, b = Ahat[:, u, v, :], Bhat[:, u, v, :]
+        if np.abs(a.imag).max() < 1e-9:  # a self-conjugate frequency: real coefficients
+            a, b = a.real, b.real
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+            oracle = svcca.cca(a, b, algorithm="svd")
+        assert (rx, ry) == (oracle.x_rank, oracle.y_rank)
+        np.testing.assert_allclose(r, oracle.rho, rtol=0, atol=1e-7)
 
 
 def test_memory_mapped_layers_are_read_in_chunks(tmp_path, shift_closed_conv_acts):
