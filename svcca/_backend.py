@@ -412,8 +412,10 @@ class TorchOps(NumpyOps):
         self.dtype = None if dt is None else {np.float32: torch.float32, np.float64: torch.float64}[dt.type]
 
     def asarray(self, x: Any, complex_ok: bool = True) -> Any:
+        # detached: the measures are statistics, not losses (their routes and rank decisions
+        # are not differentiable), and autograd would keep every n x p intermediate alive
         torch = self.torch
-        t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+        t = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
         if (t.is_complex() or self.complex_) and complex_ok:
             target = torch.complex64 if self.dtype == torch.float32 else torch.complex128
         else:

@@ -1139,7 +1139,7 @@ class CCAResult:
         if is_torch(weights):
             import torch
 
-            data = torch.as_tensor(data).to(device=weights.device, dtype=weights.dtype)
+            data = torch.as_tensor(data).detach().to(device=weights.device, dtype=weights.dtype)
         else:
             data = np.asarray(data, dtype=weights.dtype)
         return (data - mean) @ weights

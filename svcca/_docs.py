@@ -27,7 +27,8 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 _X = (
     "X : array-like or torch.Tensor of shape (n_samples, n_features_x)\n"
-    "    Activations of the first layer, samples first."
+    "    Activations of the first layer, samples first. Tensors give tensors on their\n"
+    "    device, detached from autograd."
 )
 _CKA_DTYPE = (
     "dtype : {None, numpy.float32, numpy.float64}, optional\n"

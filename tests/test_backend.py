@@ -197,10 +197,20 @@ def test_other_measures_agree(views):
     np.testing.assert_allclose(to_numpy(b.components), a.components, atol=1e-9)
 
 
-def test_tensor_that_requires_grad(views):
+@pytest.mark.parametrize("algorithm", ["auto", "gram", "svd"])
+def test_tensor_that_requires_grad(views, algorithm):
+    # results are detached on every route (the SVD route used to return a rho whose
+    # backward() failed on an in-place division, the others one with a gradient)
     X, Y = views
-    res = svcca.cca(_t(X).requires_grad_(), _t(Y))
+    Xt = _t(X).requires_grad_()
+    res = svcca.cca(Xt, _t(Y), algorithm=algorithm)
     np.testing.assert_allclose(to_numpy(res.rho), svcca.cca(X, Y).rho, atol=TOL64)
+    results = [res, svcca.svcca(Xt, _t(Y)), svcca.pwcca(Xt, _t(Y)), svcca.pca(Xt), svcca.pls(Xt, _t(Y))]
+    for r in results:
+        for name, value in vars(r).items():
+            if value is not Xt:  # the input itself, kept for the variates
+                assert not (torch.is_tensor(value) and value.requires_grad), (type(r).__name__, name)
+    assert not res.x_variates.requires_grad
 
 
 def test_tensor_errors_name_both_shapes():

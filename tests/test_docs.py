@@ -87,14 +87,15 @@ def test_fill_doc_reindents_to_the_placeholder() -> None:
         """
 
     lines = f.__doc__.splitlines()
-    x_name, x_text = DOCS["X"].split("\n")
+    x_name, *x_text = DOCS["X"].split("\n")
     # the section's own indent: 8 spaces, or none where Python (3.13+) dedents docstrings
     indent = lines[2][: len(lines[2]) - len(lines[2].lstrip())]
     assert lines[2] == indent + "Parameters" and indent in ("", " " * 8)
     assert lines[4] == indent + x_name
-    assert lines[5] == indent + x_text
-    assert lines[6] == indent + DOCS["ax"].split("\n")[0]
-    assert inspect.cleandoc(f.__doc__).split("\n")[4:6] == DOCS["X"].split("\n")
+    k = len(x_text)
+    assert lines[5 : 5 + k] == [indent + line for line in x_text]
+    assert lines[5 + k] == indent + DOCS["ax"].split("\n")[0]
+    assert inspect.cleandoc(f.__doc__).split("\n")[4 : 5 + k] == DOCS["X"].split("\n")
     assert Deep.__doc__ is None
 
 
