@@ -1310,6 +1310,7 @@ class MultiLayerAccumulator(_Finisher):
                     varying[x] = kept
             return m.block(a, b)[varying[a]][:, varying[b]]
 
+        reduced_ranks = [0, 0]  # svcca: the largest reduced rank among the rows and among the columns
         if which in ("cca", "pwcca") and warn:
             warn_sample_size(m.n, max(whitened(r).rank for r in rows), max(whitened(c).rank for c in cols))
         for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({which})", leave=False):
@@ -1320,6 +1321,10 @@ class MultiLayerAccumulator(_Finisher):
             elif which == "svcca":
                 sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
+                reduced_ranks[0], reduced_ranks[1] = (
+                    max(reduced_ranks[0], sv.x_rank),
+                    max(reduced_ranks[1], sv.y_rank),
+                )
             elif which == "pwcca":
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
                 values[i, j] = pw.similarity
@@ -1328,6 +1333,8 @@ class MultiLayerAccumulator(_Finisher):
                 values[i, j] = min(max(value, 0.0), 1.0)
             if mirror:
                 values[j, i] = values[i, j]
+        if which == "svcca" and warn:  # the reduced layers' ranks, as the in-memory grid warns
+            warn_sample_size(m.n, *reduced_ranks)
         values.setflags(write=False)
         return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=which, options=opts)
 

@@ -354,6 +354,29 @@ def test_multilayer_cka_leaves_out_features_constant_up_to_rounding(rng):
         complex_acc.similarity_matrix(measure="cka")
 
 
+def test_multilayer_svcca_grid_warns_about_sample_size_as_in_memory(rng):
+    """SVCCA of 30 samples keeps 18 + 18 directions per pair: 7 correlations are forced to 1.
+    The in-memory grid says so once; the streamed grid used to say nothing."""
+    layers = {
+        "a": rng.standard_normal((30, 20)),
+        "b": rng.standard_normal((30, 20)),
+        "c": rng.standard_normal((30, 3)),
+    }
+    acc = MultiLayerAccumulator().update(layers)
+    for rows, cols in [(None, None), (["b"], ["a", "c"])]:
+        with pytest.warns(svcca.SampleSizeWarning, match="18 \\+ 18 features") as streamed:
+            got = acc.similarity_matrix(rows, cols, measure="svcca")
+        with pytest.warns(svcca.SampleSizeWarning) as in_memory:
+            want = similarity_matrix(
+                [layers[r] for r in got.row_labels],
+                None if cols is None else [layers[c] for c in cols],
+                measure="svcca",
+            )
+        assert [str(w.message) for w in streamed] == [str(w.message) for w in in_memory]
+        np.testing.assert_allclose(got.values, want.values, rtol=0, atol=TOL64)
+    acc.similarity_matrix(["c"], ["a", "c"], measure="svcca")  # 3 + 18 directions: no warning
+
+
 def test_multilayer_pair_equals_pair_accumulator(three_layers, rng):
     ranges = random_cuts(rng, 900, 4)
     acc = MultiLayerAccumulator()
