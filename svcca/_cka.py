@@ -567,11 +567,14 @@ def check_batch_size(batch_size: Any) -> int:
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
-    """Split ``n`` rows into ``ceil(n / batch_size)`` consecutive ranges of near-equal sizes.
+    """Split ``n >= 4`` rows into ``ceil(n / batch_size)`` consecutive ranges of near-equal sizes.
 
-    The sizes differ by at most 1, none is above ``batch_size``, and no sample is left out.
+    The sizes differ by at most 1 and no sample is left out. None is above ``batch_size``,
+    except where that many ranges would leave one under the 4 samples the unbiased HSIC
+    needs (``batch_size < 8``, e.g. 10 rows in batches of 4): then there are ``n // 4``
+    ranges, of 4 to 7 rows.
     """
-    k = -(-n // batch_size)
+    k = min(-(-n // batch_size), max(1, n // 4))
     edges = [(i * n) // k for i in range(k + 1)]
     return list(zip(edges[:-1], edges[1:]))
 
@@ -608,6 +611,8 @@ def minibatch_cka(X: Any, Y: Any, *, batch_size: int = MINIBATCH_SIZE, dtype: An
         The most samples a minibatch holds (at least 4). The rows are split, in the order
         given, into ``ceil(n_samples / batch_size)`` consecutive batches of near-equal sizes,
         so no sample is left out; shuffle the rows first if their order carries structure.
+        Where that would leave a batch under 4 samples (``batch_size < 8``), there are
+        ``n_samples // 4`` batches instead, of 4 to 7 samples.
     %(cka_dtype)s
 
     Returns

@@ -524,7 +524,10 @@ def _resolve_pwcca(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_cka(o: dict[str, Any]) -> dict[str, Any]:
-    return {"debiased": bool(o.get("debiased", False))}
+    debiased = o.get("debiased", False)
+    if not isinstance(debiased, (bool, np.bool_)):  # bool("false") is True: options read from text
+        raise TypeError(f"debiased must be True or False; got {debiased!r}")
+    return {"debiased": bool(debiased)}
 
 
 def _resolve_rbf(o: dict[str, Any]) -> dict[str, Any]:

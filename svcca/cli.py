@@ -45,10 +45,24 @@ class Loaded:
     array: np.ndarray
     path: str
     key: str | None
+    #: the file held bfloat16, which numpy lacks: ``array`` holds its values exactly, in float32
+    bfloat16: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.path}[{self.key}]" if self.key is not None else self.path
+
+    def values(self) -> Any:
+        """Return the array to compute with: as read, or a bfloat16 tensor where the file held one.
+
+        The measures weigh each input's own rounding (a bfloat16 activation carries about
+        0.4% of it), so the command passes them what the file held, as the Python API would get.
+        """
+        if not self.bfloat16:
+            return self.array
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(self.array)).to(torch.bfloat16)  # exact
 
 
 def _pick_key(mapping_keys: list[str], key: str | None, path: Path) -> str:
@@ -128,7 +142,7 @@ def _as_numpy(tensor: Any) -> np.ndarray:
     return t.numpy()
 
 
-def _load_torch(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
+def _load_torch(path: Path, key: str | None) -> tuple[Any, str | None]:
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is optional
@@ -143,11 +157,11 @@ def _load_torch(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
     if isinstance(obj, torch.Tensor):
         if key is not None:
             raise CLIError(f"{path} holds a single tensor; --key {key!r} does not apply")
-        return _as_numpy(obj), None
+        return obj, None
     if isinstance(obj, dict):
         tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
         chosen = _pick_key(list(tensors), key, path)
-        return _as_numpy(tensors[chosen]), chosen
+        return tensors[chosen], chosen
     raise CLIError(f"{path} holds a {type(obj).__name__}; expected a tensor or a dict of tensors")
 
 
@@ -174,7 +188,8 @@ def load_activations(
     -------
     Loaded
         The float array of shape ``(n_samples, n_features)``, with its path and key.
-        Tensors in bfloat16 (or another float type numpy lacks) arrive as float32.
+        Tensors in bfloat16 (or another float type numpy lacks) arrive as float32; for
+        bfloat16, ``.bfloat16`` is set and ``.values()`` gives the exact bfloat16 tensor.
 
     Raises
     ------
@@ -196,6 +211,9 @@ def load_activations(
             f"{p}: unsupported file type {suffix or '(none)'!r}; expected one of {', '.join(_SUFFIXES)}"
         )
     array, key = _load_torch(p, key) if suffix in (".pt", ".pth") else _load_numpy(p, key)
+    bfloat16 = not isinstance(array, np.ndarray) and str(array.dtype) == "torch.bfloat16"
+    if not isinstance(array, np.ndarray):
+        array = _as_numpy(array)
     label = f"{p}[{key}]" if key is not None else str(p)
     if array.dtype.kind not in "biufc":
         raise CLIError(f"{label} holds {array.dtype} values; expected numbers")
@@ -215,7 +233,7 @@ def load_activations(
         array = array.reshape(array.shape[0], -1)
     if layout == "neurons-first":
         array = array.T
-    return Loaded(array=array, path=str(p), key=key)
+    return Loaded(array=array, path=str(p), key=key, bfloat16=bfloat16)
 
 
 # --- compare ----------------------------------------------------------------------------
@@ -460,7 +478,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise CLIError(f"--confidence must be in (0, 1); got {args.confidence}")
     measure = _measure_for(args)
-    X, Y = A.array, B.array
+    X, Y = A.values(), B.values()
     # every warning of the run (sample size, degenerate resamples, ...) is said once, in the
     # tool's own words and in --json's "warnings", never in Python's source-line format
     out: dict[str, Any] = {

@@ -1242,7 +1242,9 @@ class MultiLayerAccumulator(_Finisher):
         measure : {"cca", "svcca", "pwcca", "cka"} or svcca.Measure, default "cca"
             As in :func:`svcca.similarity_matrix`, for the measures that second moments
             determine (:data:`STREAMING_MEASURES`). CKA is the biased linear CKA
-            ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)``; the debiased one needs the samples.
+            ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)`` of real layers, features constant up to
+            rounding left out and a layer with none varying refused (as in memory); the
+            debiased one needs the samples.
         measure_options, warn, progress
             As in :func:`svcca.similarity_matrix`.
 
@@ -1289,6 +1291,26 @@ class MultiLayerAccumulator(_Finisher):
         def fro2(C: Any) -> float:
             return float(ops.sum(ops.abs(C) ** 2))
 
+        if which == "cka" and m.is_complex:
+            raise ValueError("CKA takes real activations (as svcca.linear_cka); these statistics are complex")
+        varying: dict[Hashable, Any] = {}
+
+        def cka_block(a: Hashable, b: Hashable) -> Any:
+            """``C_ab`` of the varying features: those constant up to rounding count as 0, as in memory."""
+            for x in (a, b):
+                if x not in varying:
+                    kept = _varying_stats(
+                        ops, m.n, m.mean[m.slice(x)], m.block(x, x), ops.real_dtype_eps(m.mean)
+                    )
+                    if int(kept.shape[0]) == 0:
+                        raise ValueError(
+                            f"layer {x!r} has no varying feature: all {m.widths[x]} features are constant "
+                            f"over the {m.n} samples (dead neurons?); CKA is undefined for it"
+                        )
+                    varying[x] = kept
+            return m.block(a, b)[varying[a]][:, varying[b]]
+
+        reduced_ranks = [0, 0]  # svcca: the largest reduced rank among the rows and among the columns
         if which in ("cca", "pwcca") and warn:
             warn_sample_size(m.n, max(whitened(r).rank for r in rows), max(whitened(c).rank for c in cols))
         for i, j in tqdm(pairs, disable=not progress, desc=f"similarity_matrix ({which})", leave=False):
@@ -1299,14 +1321,20 @@ class MultiLayerAccumulator(_Finisher):
             elif which == "svcca":
                 sv = self._svcca_pair(a, b, names(a, b), _keep_of(opts), opts["epsilon"], opts["rtol"], False)
                 values[i, j] = sv.similarity
+                reduced_ranks[0], reduced_ranks[1] = (
+                    max(reduced_ranks[0], sv.x_rank),
+                    max(reduced_ranks[1], sv.y_rank),
+                )
             elif which == "pwcca":
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
                 values[i, j] = pw.similarity
             else:
-                value = fro2(m.block(a, b)) / math.sqrt(fro2(m.block(a, a)) * fro2(m.block(b, b)))
+                value = fro2(cka_block(a, b)) / math.sqrt(fro2(cka_block(a, a)) * fro2(cka_block(b, b)))
                 values[i, j] = min(max(value, 0.0), 1.0)
             if mirror:
                 values[j, i] = values[i, j]
+        if which == "svcca" and warn:  # the reduced layers' ranks, as the in-memory grid warns
+            warn_sample_size(m.n, *reduced_ranks)
         values.setflags(write=False)
         return SimilarityMatrix(values=values, row_labels=rows, col_labels=cols, measure=which, options=opts)
 

@@ -486,12 +486,54 @@ def test_minibatch_cka_averages_each_batchs_unbiased_hsic():
 def test_minibatch_batches_cover_every_sample_once():
     from svcca._cka import batch_bounds
 
-    for n, b in [(10, 4), (250, 64), (256, 256), (257, 256), (1000, 7)]:
+    for n, b in [(12, 4), (250, 64), (256, 256), (257, 256), (1000, 7), (10, 4), (5, 4), (13, 6), (4, 4)]:
         bounds = batch_bounds(n, b)
         sizes = [hi - lo for lo, hi in bounds]
         assert bounds[0][0] == 0 and bounds[-1][1] == n
         assert all(prev[1] == nxt[0] for prev, nxt in zip(bounds, bounds[1:]))
-        assert max(sizes) <= b and max(sizes) - min(sizes) <= 1 and len(bounds) == -(-n // b)
+        assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 4  # the unbiased HSIC needs 4 per batch
+        if n // -(-n // b) >= 4:  # ceil(n / b) batches of at most b leave none under 4
+            assert max(sizes) <= b and len(bounds) == -(-n // b)
+        else:  # fewer batches (n // 4), of 4 to 7 samples
+            assert len(bounds) == n // 4 and max(sizes) <= 7
+
+
+def _hsic1_oracle(K, L):
+    """Song et al. (2012), eq. (5), written out with explicit zero-diagonal kernels."""
+    n = K.shape[0]
+    Kt, Lt, one = K - np.diag(np.diag(K)), L - np.diag(np.diag(L)), np.ones(n)
+    return (
+        np.trace(Kt @ Lt)
+        + (one @ Kt @ one) * (one @ Lt @ one) / ((n - 1) * (n - 2))
+        - 2 / (n - 2) * one @ Kt @ Lt @ one
+    ) / (n * (n - 3))
+
+
+@pytest.mark.parametrize(
+    "n, batch_size, sizes", [(10, 4, [5, 5]), (7, 4, [7]), (6, 5, [6]), (22, 4, [4, 4, 5, 4, 5])]
+)
+def test_minibatch_cka_with_small_batch_size_keeps_four_samples_per_batch(n, batch_size, sizes):
+    """batch_size < 8 used to split 10 rows into batches of 3, 3, 4: the unbiased HSIC of a
+    3-sample batch divides by n - 3 = 0 (ZeroDivisionError), in minibatch_cka, the grid and
+    the CLI alike. Now fewer batches of at least 4; brute-force oracle of the same batches."""
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 3)) + 4.0
+    Y = X[:, :1] @ rng.standard_normal((1, 2)) + rng.standard_normal((n, 2))
+    edges = np.cumsum([0, *sizes])
+    h = {"xy": 0.0, "xx": 0.0, "yy": 0.0}
+    for a, b in zip(edges[:-1], edges[1:]):
+        Kx, Ky = X[a:b] @ X[a:b].T, Y[a:b] @ Y[a:b].T
+        h["xy"] += _hsic1_oracle(Kx, Ky)
+        h["xx"] += _hsic1_oracle(Kx, Kx)
+        h["yy"] += _hsic1_oracle(Ky, Ky)
+    want = h["xy"] / np.sqrt(h["xx"] * h["yy"])
+    got = svcca.minibatch_cka(X, Y, batch_size=batch_size)
+    assert got.n_batches == len(sizes)
+    assert got.similarity == pytest.approx(want, abs=1e-9)
+    grid = svcca.similarity_matrix(
+        [X, Y], measure="minibatch_cka", measure_options={"batch_size": batch_size}
+    )
+    assert grid.values[0, 1] == pytest.approx(want, abs=1e-9)
 
 
 def test_minibatch_cka_of_batches_of_the_same_data_converges():

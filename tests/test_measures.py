@@ -58,6 +58,24 @@ def test_measure_errors_name_what_is_allowed():
         _measures.resolve(svcca.cca)
 
 
+@pytest.mark.parametrize("value", ["false", "False", 0.5, None, 1])
+def test_debiased_must_be_a_bool_not_a_truthy_value(value):
+    """bool("false") is True: an option read from a config file or a command line as text
+    silently chose the debiased estimator, a different number (None is the default)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    Y = X[:, :2] @ rng.standard_normal((2, 3)) + rng.standard_normal((60, 3))
+    if value is None:
+        assert svcca.Measure("cka", debiased=value).options == {"debiased": False}
+        return
+    for measure in ("cka", "rbf_cka"):
+        with pytest.raises(TypeError, match=f"debiased must be True or False; got {value!r}"):
+            svcca.Measure(measure, debiased=value)
+        with pytest.raises(TypeError, match="debiased must be True or False"):
+            svcca.similarity_matrix([X, Y], measure=measure, measure_options={"debiased": value})
+    assert svcca.Measure("cka", debiased=np.bool_(True)).options == {"debiased": True}
+
+
 @pytest.mark.parametrize("side", ["X", "Y"])
 @pytest.mark.parametrize("measure", ["cca", "svcca", "pwcca", "pls", "cka", "procrustes"])
 def test_a_constant_layer_is_refused_and_named(measure, side):

@@ -329,6 +329,54 @@ def test_multilayer_grid_equals_in_memory_grid(three_layers, rng, method):
     np.testing.assert_allclose(got.values, want.values, rtol=0, atol=TOL64)
 
 
+def test_multilayer_cka_leaves_out_features_constant_up_to_rounding(rng):
+    """A feature that varies only in the last bits of its offset (1e6 +- a few ulps) is
+    constant to linear_cka and the in-memory grid, which leave it out or refuse a layer of
+    only such features. Streaming CKA used to weigh that rounding as signal (0.0077 where
+    memory refuses) and divided 0 by 0 for a dead layer (ZeroDivisionError)."""
+    n = 300
+    ulps = 1e6 + np.round(2 * rng.standard_normal((n, 1))) * 2.0**-33  # 1 ulp of 1e6 is 2**-33
+    layers = {"a": rng.standard_normal((n, 3)), "m": np.hstack([rng.standard_normal((n, 2)), ulps])}
+    acc = MultiLayerAccumulator()
+    for a, b in random_cuts(rng, n, 6):
+        acc.update({k: v[a:b] for k, v in {**layers, "u": ulps, "z": np.full((n, 2), 0.1)}.items()})
+    got = acc.similarity_matrix(["a", "m"], measure="cka")
+    np.testing.assert_allclose(
+        got.values, similarity_matrix(layers, measure="cka").values, rtol=0, atol=TOL64
+    )
+    for dead in ("u", "z"):
+        with pytest.raises(ValueError, match="no varying feature"):
+            svcca.linear_cka(layers["a"], ulps if dead == "u" else np.full((n, 2), 0.1))
+        with pytest.raises(ValueError, match=f"layer '{dead}' has no varying feature.*CKA is undefined"):
+            acc.similarity_matrix(["a", dead], measure="cka")
+    complex_acc = MultiLayerAccumulator().update({"a": layers["a"] + 1j, "b": layers["m"]})
+    with pytest.raises(ValueError, match="CKA takes real activations"):
+        complex_acc.similarity_matrix(measure="cka")
+
+
+def test_multilayer_svcca_grid_warns_about_sample_size_as_in_memory(rng):
+    """SVCCA of 30 samples keeps 18 + 18 directions per pair: 7 correlations are forced to 1.
+    The in-memory grid says so once; the streamed grid used to say nothing."""
+    layers = {
+        "a": rng.standard_normal((30, 20)),
+        "b": rng.standard_normal((30, 20)),
+        "c": rng.standard_normal((30, 3)),
+    }
+    acc = MultiLayerAccumulator().update(layers)
+    for rows, cols in [(None, None), (["b"], ["a", "c"])]:
+        with pytest.warns(svcca.SampleSizeWarning, match="18 \\+ 18 features") as streamed:
+            got = acc.similarity_matrix(rows, cols, measure="svcca")
+        with pytest.warns(svcca.SampleSizeWarning) as in_memory:
+            want = similarity_matrix(
+                [layers[r] for r in got.row_labels],
+                None if cols is None else [layers[c] for c in cols],
+                measure="svcca",
+            )
+        assert [str(w.message) for w in streamed] == [str(w.message) for w in in_memory]
+        np.testing.assert_allclose(got.values, want.values, rtol=0, atol=TOL64)
+    acc.similarity_matrix(["c"], ["a", "c"], measure="svcca")  # 3 + 18 directions: no warning
+
+
 def test_multilayer_pair_equals_pair_accumulator(three_layers, rng):
     ranges = random_cuts(rng, 900, 4)
     acc = MultiLayerAccumulator()
