@@ -27,7 +27,7 @@ import numpy as np
 from ._backend import get_ops
 from ._cca import _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import check_min_samples, check_option, check_pair, shape_of
+from ._validation import check_bool, check_min_samples, check_option, check_pair, shape_of
 
 __all__ = ["CKAResult", "ProcrustesResult", "linear_cka", "minibatch_cka", "procrustes", "rbf_cka"]
 
@@ -306,6 +306,8 @@ def linear_cka(
     ValueError
         For non-2-D, empty, complex or NaN/Inf input, different sample counts, fewer than 4
         samples when ``debiased=True``, or a side with no varying feature.
+    TypeError
+        For a ``debiased`` that is not a bool (``"false"`` would read as True).
 
     Notes
     -----
@@ -335,6 +337,7 @@ def linear_cka(
     (0.04, True)
     """
     check_option(algorithm, "algorithm", CKA_ALGORITHMS)
+    debiased = check_bool(debiased, "debiased")
     X, Y = _check_real_pair(X, Y, "CKA")
     if debiased:
         check_min_samples(X, Y, 4, "debiased CKA")
@@ -489,6 +492,8 @@ def rbf_cka(
         For non-2-D, empty, complex or NaN/Inf input, different sample counts, fewer than 4
         samples when ``debiased=True``, a ``bandwidth`` that is not a positive number, or a
         side whose median distance between samples is 0.
+    TypeError
+        For a ``debiased`` that is not a bool.
 
     Notes
     -----
@@ -517,6 +522,7 @@ def rbf_cka(
     True
     """
     bandwidth = check_bandwidth(bandwidth)
+    debiased = check_bool(debiased, "debiased")
     X, Y = _check_real_pair(X, Y, "CKA")
     if debiased:
         check_min_samples(X, Y, 4, "debiased CKA")

@@ -55,6 +55,7 @@ from ._pwcca import DIRECTIONS, SIDES, pair_alphas, pwcca
 from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
     SampleSizeWarning,
+    check_bool,
     check_epsilon,
     check_option,
     check_rtol,
@@ -524,10 +525,7 @@ def _resolve_pwcca(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_cka(o: dict[str, Any]) -> dict[str, Any]:
-    debiased = o.get("debiased", False)
-    if not isinstance(debiased, (bool, np.bool_)):  # bool("false") is True: options read from text
-        raise TypeError(f"debiased must be True or False; got {debiased!r}")
-    return {"debiased": bool(debiased)}
+    return {"debiased": check_bool(o.get("debiased", False), "debiased")}
 
 
 def _resolve_rbf(o: dict[str, Any]) -> dict[str, Any]:

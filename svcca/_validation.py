@@ -486,6 +486,16 @@ def check_groups(groups: Any, n: int) -> np.ndarray:
     return order[codes.ravel()].astype(np.intp)
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """Check a bool (numpy's too): a switch read by truthiness takes ``"false"`` for True.
+
+    Raises TypeError, saying what arrived, for anything else.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def check_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
     """Check an int (numpy ints too, never a bool or a float) of at least ``minimum``; None when allowed.
 

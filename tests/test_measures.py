@@ -73,6 +73,9 @@ def test_debiased_must_be_a_bool_not_a_truthy_value(value):
             svcca.Measure(measure, debiased=value)
         with pytest.raises(TypeError, match="debiased must be True or False"):
             svcca.similarity_matrix([X, Y], measure=measure, measure_options={"debiased": value})
+    for function in (svcca.linear_cka, svcca.rbf_cka):  # the functions check it the same way
+        with pytest.raises(TypeError, match=f"debiased must be True or False; got {value!r}"):
+            function(X, Y, debiased=value)
     assert svcca.Measure("cka", debiased=np.bool_(True)).options == {"debiased": True}
 
 
