@@ -254,6 +254,23 @@ def test_bfloat16_tensor_to_numpy():
     assert a.dtype == np.float32 and a.tolist() == [1.5, -2.0]
 
 
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2"])
+@pytest.mark.parametrize(
+    "measure", ["cca", "svcca", "pwcca", "pls", "linear_cka", "rbf_cka", "minibatch_cka", "procrustes"]
+)
+def test_float8_tensors_give_the_numbers_of_their_exact_float64_copy(dtype, measure):
+    # torch has no reductions for float8: the finite check upcasts to float16 (exact) first
+    torch = pytest.importorskip("torch")
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(80, 3, generator=gen).to(getattr(torch, dtype))
+    Y = torch.randn(80, 2, generator=gen)
+    f = getattr(svcca, measure)
+    assert float(f(X, Y).similarity) == pytest.approx(float(f(X.double(), Y).similarity), abs=1e-12)
+    X[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"X contains NaN or Inf values \(X.shape=\(80, 3\)"):
+        f(X, Y)
+
+
 def test_torch_svd_falls_back_to_gesvd_when_gesdd_fails(monkeypatch):
     # the long fuzz met torch's "linalg.svd: The algorithm failed to converge" on an
     # ill-conditioned input; numpy's side already retried with LAPACK's gesvd
