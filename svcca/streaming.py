@@ -220,9 +220,9 @@ class _Moments:
                     raise ValueError(
                         f"pairs name layers that are not in names: {missing}; names={list(names)}"
                     )
-                involved = [x for x in names if x in involved]
+            else:  # the layers of the pairs; named layers in no pair keep their own block
+                names = involved
             self.pairs_spec = pairs
-            names = involved
         if names is not None:
             names = tuple(names)
             if not names:

@@ -409,6 +409,13 @@ def test_multilayer_selected_pairs_and_conv_batches(rng):
     np.testing.assert_allclose(acc.pair("a", "b").cca().rho.numpy(), ref.rho, rtol=0, atol=TOL64)
     with pytest.raises(KeyError, match="unknown layer 'c'"):
         acc.pair("a", "c")
+    # a named layer in no pair keeps its own block, as the docstring says (it used to be dropped)
+    named = MultiLayerAccumulator(["a", "b", "c"], pairs=[("b", "a")]).update(layers)
+    assert named.names == ("a", "b", "c")
+    assert set(named._m.C) == {("a", "a"), ("b", "b"), ("c", "c"), ("a", "b")}
+    np.testing.assert_allclose(named.covariance("c"), np.cov(layers["c"], rowvar=False), atol=TOL64)
+    with pytest.raises(KeyError, match="the cross-product of layers 'a' and 'c' was not accumulated"):
+        named.covariance("a", "c")
 
 
 def test_multilayer_bad_batches(three_layers):
