@@ -333,6 +333,13 @@ def test_checkpoint_schedule_and_steps_per_epoch():
     s = T.checkpoint_schedule(330, 37)
     assert s[0] == 0 and s[-1] == 330 and list(s) == sorted(set(s)) and len(s) > 25
     assert T.checkpoint_schedule(10, 3, spacing="linear") == (0, 5, 10)
+    # both ends for every n, also n = 2 (np.geomspace(1, total, 1) is [1], not [total])
+    for spacing in ("log", "linear"):
+        for total in (1, 2, 7, 1000):
+            for n in (2, 3, 4):
+                s = T.checkpoint_schedule(total, n, spacing=spacing)
+                assert s[0] == 0 and s[-1] == total, (spacing, total, n, s)
+    assert T.checkpoint_schedule(1000, 2) == (0, 1000)
     with pytest.raises(ValueError, match="spacing must be one of 'log', 'linear'; got 'exp'"):
         T.checkpoint_schedule(10, 3, spacing="exp")
 

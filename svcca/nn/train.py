@@ -245,7 +245,12 @@ def checkpoint_schedule(total_steps: int, n: int = 20, *, spacing: str = "log") 
     if spacing == "linear":
         steps = np.linspace(0, total_steps, n)
     elif spacing == "log":
-        steps = np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
+        # np.geomspace(1, total, 1) is [1], not [total]: with n = 2 the two ends are the schedule
+        steps = (
+            np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
+            if n > 2
+            else np.array([0, total_steps])
+        )
     else:
         raise ValueError(f"spacing must be one of 'log', 'linear'; got {spacing!r}")
     return tuple(sorted({int(round(s)) for s in steps}))
