@@ -238,6 +238,29 @@ def get_items(dataset: Any, index: Any) -> tuple[Any, Any]:
     return batch[0], batch[1]
 
 
+def _ordered_loader(
+    dataset: Any, batch_size: int, *, sampler: Any = None, num_workers: int = 0, seed: int = 0
+) -> Any:
+    """Return a ``DataLoader`` over ``dataset`` in the given order that never draws from torch's global RNG.
+
+    Each iterator of a ``DataLoader`` draws its workers' base seed from its ``generator``, else
+    from the global one; training keeps dropout on the global generator, so a loader created
+    when a run resumes mid-epoch would shift every later dropout mask (and a recording would
+    change its caller's random state). ``seed`` fixes that base seed instead.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        sampler=sampler,
+        num_workers=num_workers,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
 def as_tensors(dataset: Any) -> tuple[Any, Any]:
     """All inputs and all targets of a dataset, as two stacked tensors.
 
