@@ -135,6 +135,9 @@ def test_inputs_from_tensors_arrays_loaders_and_generic_datasets_agree(images):
             return x[i], y[i]
 
     ref = A.record(net, images, ["fc1"])["fc1"]
+    rng = torch.get_rng_state()
+    A.record(net, Items(), ["fc1"])  # read through a DataLoader, which must not draw from the global RNG
+    assert torch.equal(torch.get_rng_state(), rng)
     for data in (
         x,
         x.numpy(),

@@ -36,7 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._validation import check_option
-from .utils import available_device, check_device, eval_mode
+from .utils import _ordered_loader, available_device, check_device, eval_mode
 
 __all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
 
@@ -150,7 +150,7 @@ def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
             for i in range(0, n, batch_size):
                 yield data.get_batch(torch.arange(i, min(i + batch_size, n)))[0]
             return
-        data = DataLoader(data, batch_size=batch_size, shuffle=False)
+        data = _ordered_loader(data, batch_size)
     for batch in data:
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
