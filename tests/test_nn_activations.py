@@ -94,6 +94,10 @@ def test_lstm_layers_have_one_row_per_sequence_position():
     with torch.no_grad():
         out, _ = lm.lstm1(lm.embedding(tokens))
     np.testing.assert_allclose(acts["lstm1"], out.reshape(63, 10).numpy(), atol=TOL32)
+    # feature extraction records the same: the LSTM node returns a tuple, (output, (h, c))
+    fx = A.record(lm, tokens, ["lstm1", "lstm2"], capture="fx", batch_size=3)
+    np.testing.assert_allclose(fx["lstm1"], out.reshape(63, 10).numpy(), atol=TOL32)
+    np.testing.assert_allclose(fx["lstm2"], acts["lstm2"], atol=TOL32)
 
 
 def test_conv_layout_is_a_transpose_of_the_module_output(images):

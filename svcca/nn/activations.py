@@ -225,6 +225,18 @@ def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False
     return out.flatten(1)
 
 
+def _snapshot(output: Any) -> Any:
+    """Return a layer's output as recorded: the first element of a tuple (``nn.LSTM``), copied.
+
+    A copy, because later in-place operations of the forward pass (``ReLU(inplace=True)``,
+    ``out += x``) would otherwise change what was recorded; forward hooks and the graph of
+    torchvision's feature extraction both take it here.
+    """
+    if isinstance(output, (tuple, list)):
+        output = output[0]
+    return output.clone() if isinstance(output, torch.Tensor) else output
+
+
 class _StopForward(Exception):
     """Raised by a hook once every requested layer is captured: the rest of the forward is skipped.
 
@@ -246,11 +258,7 @@ class _HookRecorder:
     def _hook(self, name: str) -> Any:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             self.calls[name] = self.calls.get(name, 0) + 1
-            if isinstance(output, (tuple, list)):
-                output = output[0]
-            # a copy: later in-place ops of the forward pass (ReLU(inplace=True), `out += x`) would
-            # otherwise change what was recorded
-            self.outputs[name] = output.clone() if isinstance(output, torch.Tensor) else output
+            self.outputs[name] = _snapshot(output)
             if self.checked and len(self.outputs) == len(self.layers):
                 raise _StopForward
 
@@ -281,14 +289,18 @@ class _HookRecorder:
 
 
 def _clone_returned_nodes(graph_module: Any) -> None:
-    """Copy each returned node's value where it is computed, before later in-place ops can change it."""
+    """Copy each returned node's value where it is computed, before later in-place ops can change it.
+
+    Through :func:`_snapshot`, as the forward hooks do: a node that returns a tuple (an
+    ``nn.LSTM`` called as a module) gives its first element.
+    """
     graph = graph_module.graph
     output = next(node for node in graph.nodes if node.op == "output")
     returned = output.args[0]
     cloned = {}
     for name, node in returned.items():
         with graph.inserting_after(node):
-            cloned[name] = graph.call_function(torch.clone, (node,))
+            cloned[name] = graph.call_function(_snapshot, (node,))
     output.args = (cloned,)
     graph_module.recompile()
 
