@@ -261,6 +261,16 @@ def test_array_sink_converts_dtype():
     assert sink.result()["a"].dtype == np.float64
 
 
+def test_a_bfloat16_model_is_recorded_as_float32():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3)).to(torch.bfloat16)
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    got = A.record(net, x, ["0"])["0"]  # numpy has no bfloat16
+    with torch.no_grad():
+        ref = net(x.to(torch.bfloat16)).float().numpy()  # oracle: the module called directly
+    assert got.dtype == np.float32 and np.array_equal(got, ref)
+    assert A.record(net, x, ["0"], dtype=np.float64)["0"].dtype == np.float64
+
+
 def test_imagenet_subset_through_resnet18(tmp_path):
     from PIL import Image
 

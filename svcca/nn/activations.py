@@ -78,7 +78,8 @@ class ArraySink:
     Parameters
     ----------
     dtype : numpy dtype, optional
-        Convert every batch to this dtype (e.g. ``np.float64``); default: as recorded.
+        Convert every batch to this dtype (e.g. ``np.float64``); default: as recorded, except
+        bfloat16, which numpy lacks: it arrives as float32 (exactly; every bfloat16 is one).
 
     Examples
     --------
@@ -98,7 +99,8 @@ class ArraySink:
     def update(self, batch: Mapping[str, torch.Tensor]) -> None:
         """Append one batch, ``{layer: tensor}``, moved to host numpy."""
         for name, t in batch.items():
-            a = t.detach().cpu().numpy()
+            t = t.detach().cpu()
+            a = (t.float() if t.dtype == torch.bfloat16 else t).numpy()
             self._chunks.setdefault(name, []).append(
                 a if self.dtype is None else a.astype(self.dtype, copy=False)
             )
@@ -508,7 +510,8 @@ def record(
     sink : ActivationSink, optional
         Receive the batches instead of returning arrays (e.g. a streaming accumulator).
     dtype : numpy dtype, optional
-        dtype of the returned arrays (default: as computed, float32 for float32 models).
+        dtype of the returned arrays (default: as computed, float32 for float32 models and
+        for bfloat16 ones, which numpy cannot hold).
     capture : {"auto", "hooks", "fx"}, default="auto"
         ``"auto"`` uses forward hooks when every name is a submodule, else torchvision's
         ``create_feature_extractor``.
