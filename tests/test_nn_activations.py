@@ -3,6 +3,8 @@ sinks, and streaming into accumulators (equal to recording into memory)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -142,6 +144,14 @@ def test_inputs_from_tensors_arrays_loaders_and_generic_datasets_agree(images):
     rng = torch.get_rng_state()
     A.record(net, Items(), ["fc1"])  # read through a DataLoader, which must not draw from the global RNG
     assert torch.equal(torch.get_rng_state(), rng)
+    reversed_rows = x.numpy()[::-1]  # negative strides, which torch.from_numpy refuses
+    got = A.record(net, reversed_rows, ["fc1"], batch_size=11)["fc1"]
+    np.testing.assert_allclose(got[::-1], ref, rtol=1e-5, atol=1e-6)
+    read_only = x.numpy().copy()
+    read_only.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns about wrapping a read-only array
+        np.testing.assert_allclose(A.record(net, read_only, ["fc1"])["fc1"], ref, rtol=1e-5, atol=1e-6)
     for data in (
         x,
         x.numpy(),

@@ -132,7 +132,11 @@ def _model_device(model: nn.Module) -> torch.device:
 def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
     """Yield input batches (targets dropped) from a tensor, array, dataset, loader or iterable."""
     if isinstance(data, np.ndarray):
-        data = torch.from_numpy(data)
+        # batch by batch, each copied: torch cannot wrap a reversed (negative-stride) array and
+        # warns on a read-only one, and a copy of one batch never costs the whole array's memory
+        for i in range(0, len(data), batch_size):
+            yield torch.from_numpy(np.array(data[i : i + batch_size]))
+        return
     if isinstance(data, torch.Tensor):
         for i in range(0, len(data), batch_size):
             yield data[i : i + batch_size]
