@@ -201,6 +201,18 @@ def test_state_arrays_round_trip_through_a_shared_dict():
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
 
 
+def test_state_arrays_are_a_snapshot_not_a_view_of_the_weights():
+    net = torch.nn.Linear(3, 2)
+    stored = state_arrays(net)
+    before = {k: v.copy() for k, v in stored.items()}
+    with torch.no_grad():  # what further training does: in-place updates of the parameters
+        net.weight.add_(1.0)
+        net.bias.zero_()
+    assert all(np.array_equal(stored[k], before[k]) for k in stored)
+    stored["weight"][:] = 7.0
+    assert not bool((net.weight == 7.0).any())
+
+
 def test_load_state_arrays_refuses_a_state_of_another_architecture():
     stored = state_arrays(torch.nn.Linear(3, 2), "net/")
     with pytest.raises(RuntimeError, match="size mismatch"):

@@ -452,7 +452,8 @@ def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str -> numpy.ndarray
-        On the CPU, in the order of ``model.state_dict()``.
+        On the CPU, in the order of ``model.state_dict()``; copies, so training the model
+        further never changes them (nor writing to them the model).
 
     See Also
     --------
@@ -465,7 +466,8 @@ def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
     >>> sorted(state_arrays(torch.nn.Linear(3, 2), prefix="net0/"))
     ['net0/bias', 'net0/weight']
     """
-    return {prefix + name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
+    # .numpy() of a CPU tensor shares its memory: copy, or later optimizer steps rewrite the "stored" weights
+    return {prefix + name: t.detach().cpu().numpy().copy() for name, t in model.state_dict().items()}
 
 
 def load_state_arrays(model: Any, arrays: Any, prefix: str = "") -> Any:
