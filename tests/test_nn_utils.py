@@ -187,6 +187,24 @@ def test_take_positions_says_what_shape_it_needs():
         take_positions(np.zeros((2, 2, 2, 1)), np.zeros((3, 1), dtype=int))
 
 
+@pytest.mark.parametrize("to", [np.asarray, torch.from_numpy], ids=["numpy", "torch"])
+@pytest.mark.parametrize(
+    "bad, got",
+    [
+        (np.array([[0], [-1]]), r"got \[-1, 0\]"),  # numpy wrapped -1 around to the last position
+        (np.array([[0], [4]]), r"got \[0, 4\]"),
+        (np.array([[0.0], [2.7]]), "got dtype float64"),  # was truncated to position 2
+    ],
+)
+def test_take_positions_refuses_indices_off_the_grid(to, bad, got):
+    A = np.arange(2 * 2 * 2 * 1.0).reshape(2, 2, 2, 1)
+    with pytest.raises(
+        ValueError, match=r"integer indices y \* width \+ x in \[0, 4\) for a 2x2 grid; " + got
+    ):
+        take_positions(to(A), to(bad))
+    assert take_positions(to(A), to(np.array([[3], [0]]))).tolist() == [[3.0], [4.0]]
+
+
 # --------------------------------------------------------------------------- weights as arrays
 
 

@@ -410,7 +410,8 @@ def take_positions(A: Any, positions: Any) -> Any:
     Raises
     ------
     ValueError
-        When ``A`` is not 4-D or ``positions`` is not one row per image.
+        When ``A`` is not 4-D, ``positions`` is not one row per image, or holds anything but
+        integer indices in ``[0, height * width)``.
 
     Examples
     --------
@@ -430,13 +431,25 @@ def take_positions(A: Any, positions: Any) -> Any:
             f"positions must be one row of position indices per image, shape ({n}, m); got shape {pos_shape}"
         )
     m = pos_shape[1]
+    # checked here, once for both routes: numpy would wrap a negative index around to another
+    # position, and casting 2.7 to an index would quietly pick position 2
+    pos = np.asarray(positions.cpu() if is_torch(positions) else positions)
+    if pos.size and not (np.issubdtype(pos.dtype, np.integer) and 0 <= pos.min() and pos.max() < h * w):
+        got = (
+            f"dtype {pos.dtype}"
+            if not np.issubdtype(pos.dtype, np.integer)
+            else f"[{pos.min()}, {pos.max()}]"
+        )
+        raise ValueError(
+            f"positions must be integer indices y * width + x in [0, {h * w}) for a {h}x{w} grid; got {got}"
+        )
     if is_torch(A):
         import torch
 
-        idx = torch.as_tensor(positions, dtype=torch.long, device=A.device)
+        idx = torch.as_tensor(pos, dtype=torch.long, device=A.device)
         flat = A.reshape(n, h * w, c)
         return torch.gather(flat, 1, idx[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
-    pos = np.asarray(positions, dtype=np.int64)
+    pos = pos.astype(np.int64, copy=False)
     return np.take_along_axis(np.asarray(A).reshape(n, h * w, c), pos[:, :, None], axis=1).reshape(n * m, c)
 
 
