@@ -3,6 +3,8 @@ sinks, and streaming into accumulators (equal to recording into memory)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -94,6 +96,10 @@ def test_lstm_layers_have_one_row_per_sequence_position():
     with torch.no_grad():
         out, _ = lm.lstm1(lm.embedding(tokens))
     np.testing.assert_allclose(acts["lstm1"], out.reshape(63, 10).numpy(), atol=TOL32)
+    # feature extraction records the same: the LSTM node returns a tuple, (output, (h, c))
+    fx = A.record(lm, tokens, ["lstm1", "lstm2"], capture="fx", batch_size=3)
+    np.testing.assert_allclose(fx["lstm1"], out.reshape(63, 10).numpy(), atol=TOL32)
+    np.testing.assert_allclose(fx["lstm2"], acts["lstm2"], atol=TOL32)
 
 
 def test_conv_layout_is_a_transpose_of_the_module_output(images):
@@ -135,6 +141,17 @@ def test_inputs_from_tensors_arrays_loaders_and_generic_datasets_agree(images):
             return x[i], y[i]
 
     ref = A.record(net, images, ["fc1"])["fc1"]
+    rng = torch.get_rng_state()
+    A.record(net, Items(), ["fc1"])  # read through a DataLoader, which must not draw from the global RNG
+    assert torch.equal(torch.get_rng_state(), rng)
+    reversed_rows = x.numpy()[::-1]  # negative strides, which torch.from_numpy refuses
+    got = A.record(net, reversed_rows, ["fc1"], batch_size=11)["fc1"]
+    np.testing.assert_allclose(got[::-1], ref, rtol=1e-5, atol=1e-6)
+    read_only = x.numpy().copy()
+    read_only.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns about wrapping a read-only array
+        np.testing.assert_allclose(A.record(net, read_only, ["fc1"])["fc1"], ref, rtol=1e-5, atol=1e-6)
     for data in (
         x,
         x.numpy(),
@@ -252,6 +269,16 @@ def test_array_sink_converts_dtype():
     sink = A.ArraySink(np.float64)
     sink.update({"a": torch.ones(2, 3, dtype=torch.float32)})
     assert sink.result()["a"].dtype == np.float64
+
+
+def test_a_bfloat16_model_is_recorded_as_float32():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3)).to(torch.bfloat16)
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    got = A.record(net, x, ["0"])["0"]  # numpy has no bfloat16
+    with torch.no_grad():
+        ref = net(x.to(torch.bfloat16)).float().numpy()  # oracle: the module called directly
+    assert got.dtype == np.float32 and np.array_equal(got, ref)
+    assert A.record(net, x, ["0"], dtype=np.float64)["0"].dtype == np.float64
 
 
 def test_imagenet_subset_through_resnet18(tmp_path):

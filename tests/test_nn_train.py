@@ -170,6 +170,35 @@ def test_a_generic_dataset_trains_exactly_like_a_tensor_dataset(small_digits):
     assert same_state(a, b) and without_time(ha) == without_time(hb)
 
 
+def test_a_generic_dataset_with_dropout_resumes_exactly(tmp_path, small_digits):
+    # a DataLoader's iterator drew its base seed from the global RNG that dropout uses: the
+    # loader made again on resuming mid-epoch shifted every later dropout mask
+    train, _ = small_digits
+    data = _ListDataset(train.tensors)
+
+    def build():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(
+            torch.nn.Flatten(),
+            torch.nn.Linear(64, 16),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.5),
+            torch.nn.Linear(16, 10),
+        )
+
+    kw = dict(epochs=2, batch_size=32, resume_every=2, eval_train=False, progress=False)  # 7 steps per epoch
+    ref = build()
+    h_ref = T.train(ref, data, checkpoint_dir=tmp_path / "ref", **kw)
+    with pytest.raises(Interrupted):
+        T.train(build(), data, checkpoint_dir=tmp_path / "run", callback=interrupt_at(4), **kw)
+    fresh = build()
+    hist = T.train(fresh, data, checkpoint_dir=tmp_path / "run", **kw)
+    assert same_state(fresh, ref) and without_time(hist) == without_time(h_ref)
+    before = torch.get_rng_state()  # evaluating a generic dataset leaves the global RNG alone too
+    T.evaluate(ref, data)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -333,6 +362,13 @@ def test_checkpoint_schedule_and_steps_per_epoch():
     s = T.checkpoint_schedule(330, 37)
     assert s[0] == 0 and s[-1] == 330 and list(s) == sorted(set(s)) and len(s) > 25
     assert T.checkpoint_schedule(10, 3, spacing="linear") == (0, 5, 10)
+    # both ends for every n, also n = 2 (np.geomspace(1, total, 1) is [1], not [total])
+    for spacing in ("log", "linear"):
+        for total in (1, 2, 7, 1000):
+            for n in (2, 3, 4):
+                s = T.checkpoint_schedule(total, n, spacing=spacing)
+                assert s[0] == 0 and s[-1] == total, (spacing, total, n, s)
+    assert T.checkpoint_schedule(1000, 2) == (0, 1000)
     with pytest.raises(ValueError, match="spacing must be one of 'log', 'linear'; got 'exp'"):
         T.checkpoint_schedule(10, 3, spacing="exp")
 

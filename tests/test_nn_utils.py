@@ -187,6 +187,24 @@ def test_take_positions_says_what_shape_it_needs():
         take_positions(np.zeros((2, 2, 2, 1)), np.zeros((3, 1), dtype=int))
 
 
+@pytest.mark.parametrize("to", [np.asarray, torch.from_numpy], ids=["numpy", "torch"])
+@pytest.mark.parametrize(
+    "bad, got",
+    [
+        (np.array([[0], [-1]]), r"got \[-1, 0\]"),  # numpy wrapped -1 around to the last position
+        (np.array([[0], [4]]), r"got \[0, 4\]"),
+        (np.array([[0.0], [2.7]]), "got dtype float64"),  # was truncated to position 2
+    ],
+)
+def test_take_positions_refuses_indices_off_the_grid(to, bad, got):
+    A = np.arange(2 * 2 * 2 * 1.0).reshape(2, 2, 2, 1)
+    with pytest.raises(
+        ValueError, match=r"integer indices y \* width \+ x in \[0, 4\) for a 2x2 grid; " + got
+    ):
+        take_positions(to(A), to(bad))
+    assert take_positions(to(A), to(np.array([[3], [0]]))).tolist() == [[3.0], [4.0]]
+
+
 # --------------------------------------------------------------------------- weights as arrays
 
 
@@ -199,6 +217,18 @@ def test_state_arrays_round_trip_through_a_shared_dict():
     assert all(isinstance(v, np.ndarray) for v in stored.values())
     assert load_state_arrays(b, stored, "a/") is b
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_state_arrays_are_a_snapshot_not_a_view_of_the_weights():
+    net = torch.nn.Linear(3, 2)
+    stored = state_arrays(net)
+    before = {k: v.copy() for k, v in stored.items()}
+    with torch.no_grad():  # what further training does: in-place updates of the parameters
+        net.weight.add_(1.0)
+        net.bias.zero_()
+    assert all(np.array_equal(stored[k], before[k]) for k in stored)
+    stored["weight"][:] = 7.0
+    assert not bool((net.weight == 7.0).any())
 
 
 def test_load_state_arrays_refuses_a_state_of_another_architecture():

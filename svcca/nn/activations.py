@@ -36,7 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._validation import check_option
-from .utils import available_device, check_device, eval_mode
+from .utils import _ordered_loader, available_device, check_device, eval_mode
 
 __all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
 
@@ -78,7 +78,8 @@ class ArraySink:
     Parameters
     ----------
     dtype : numpy dtype, optional
-        Convert every batch to this dtype (e.g. ``np.float64``); default: as recorded.
+        Convert every batch to this dtype (e.g. ``np.float64``); default: as recorded, except
+        bfloat16, which numpy lacks: it arrives as float32 (exactly; every bfloat16 is one).
 
     Examples
     --------
@@ -98,7 +99,8 @@ class ArraySink:
     def update(self, batch: Mapping[str, torch.Tensor]) -> None:
         """Append one batch, ``{layer: tensor}``, moved to host numpy."""
         for name, t in batch.items():
-            a = t.detach().cpu().numpy()
+            t = t.detach().cpu()
+            a = (t.float() if t.dtype == torch.bfloat16 else t).numpy()
             self._chunks.setdefault(name, []).append(
                 a if self.dtype is None else a.astype(self.dtype, copy=False)
             )
@@ -130,7 +132,11 @@ def _model_device(model: nn.Module) -> torch.device:
 def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
     """Yield input batches (targets dropped) from a tensor, array, dataset, loader or iterable."""
     if isinstance(data, np.ndarray):
-        data = torch.from_numpy(data)
+        # batch by batch, each copied: torch cannot wrap a reversed (negative-stride) array and
+        # warns on a read-only one, and a copy of one batch never costs the whole array's memory
+        for i in range(0, len(data), batch_size):
+            yield torch.from_numpy(np.array(data[i : i + batch_size]))
+        return
     if isinstance(data, torch.Tensor):
         for i in range(0, len(data), batch_size):
             yield data[i : i + batch_size]
@@ -150,7 +156,7 @@ def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
             for i in range(0, n, batch_size):
                 yield data.get_batch(torch.arange(i, min(i + batch_size, n)))[0]
             return
-        data = DataLoader(data, batch_size=batch_size, shuffle=False)
+        data = _ordered_loader(data, batch_size)
     for batch in data:
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
@@ -225,6 +231,18 @@ def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False
     return out.flatten(1)
 
 
+def _snapshot(output: Any) -> Any:
+    """Return a layer's output as recorded: the first element of a tuple (``nn.LSTM``), copied.
+
+    A copy, because later in-place operations of the forward pass (``ReLU(inplace=True)``,
+    ``out += x``) would otherwise change what was recorded; forward hooks and the graph of
+    torchvision's feature extraction both take it here.
+    """
+    if isinstance(output, (tuple, list)):
+        output = output[0]
+    return output.clone() if isinstance(output, torch.Tensor) else output
+
+
 class _StopForward(Exception):
     """Raised by a hook once every requested layer is captured: the rest of the forward is skipped.
 
@@ -246,11 +264,7 @@ class _HookRecorder:
     def _hook(self, name: str) -> Any:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             self.calls[name] = self.calls.get(name, 0) + 1
-            if isinstance(output, (tuple, list)):
-                output = output[0]
-            # a copy: later in-place ops of the forward pass (ReLU(inplace=True), `out += x`) would
-            # otherwise change what was recorded
-            self.outputs[name] = output.clone() if isinstance(output, torch.Tensor) else output
+            self.outputs[name] = _snapshot(output)
             if self.checked and len(self.outputs) == len(self.layers):
                 raise _StopForward
 
@@ -281,14 +295,18 @@ class _HookRecorder:
 
 
 def _clone_returned_nodes(graph_module: Any) -> None:
-    """Copy each returned node's value where it is computed, before later in-place ops can change it."""
+    """Copy each returned node's value where it is computed, before later in-place ops can change it.
+
+    Through :func:`_snapshot`, as the forward hooks do: a node that returns a tuple (an
+    ``nn.LSTM`` called as a module) gives its first element.
+    """
     graph = graph_module.graph
     output = next(node for node in graph.nodes if node.op == "output")
     returned = output.args[0]
     cloned = {}
     for name, node in returned.items():
         with graph.inserting_after(node):
-            cloned[name] = graph.call_function(torch.clone, (node,))
+            cloned[name] = graph.call_function(_snapshot, (node,))
     output.args = (cloned,)
     graph_module.recompile()
 
@@ -496,7 +514,8 @@ def record(
     sink : ActivationSink, optional
         Receive the batches instead of returning arrays (e.g. a streaming accumulator).
     dtype : numpy dtype, optional
-        dtype of the returned arrays (default: as computed, float32 for float32 models).
+        dtype of the returned arrays (default: as computed, float32 for float32 models and
+        for bfloat16 ones, which numpy cannot hold).
     capture : {"auto", "hooks", "fx"}, default="auto"
         ``"auto"`` uses forward hooks when every name is a submodule, else torchvision's
         ``create_feature_extractor``.

@@ -46,7 +46,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._io import atomic_write, load_torch, remove_stale_temps
-from .utils import eval_mode, get_items
+from .utils import _ordered_loader, eval_mode, get_items
 
 __all__ = [
     "Checkpoint",
@@ -245,7 +245,12 @@ def checkpoint_schedule(total_steps: int, n: int = 20, *, spacing: str = "log") 
     if spacing == "linear":
         steps = np.linspace(0, total_steps, n)
     elif spacing == "log":
-        steps = np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
+        # np.geomspace(1, total, 1) is [1], not [total]: with n = 2 the two ends are the schedule
+        steps = (
+            np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
+            if n > 2
+            else np.array([0, total_steps])
+        )
     else:
         raise ValueError(f"spacing must be one of 'log', 'linear'; got {spacing!r}")
     return tuple(sorted({int(round(s)) for s in steps}))
@@ -531,7 +536,7 @@ def _xy_batches(data: Any, batch_size: int, num_workers: int = 0) -> Iterator[tu
         for i in range(0, n, batch_size):
             yield get_items(data, torch.arange(i, min(i + batch_size, n)))
         return
-    for b in DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers):
+    for b in _ordered_loader(data, batch_size, num_workers=num_workers):
         yield b[0], b[1]
 
 
@@ -938,11 +943,12 @@ def train(
                         for b in range(first, spe)
                     )
                 else:
-                    batches = DataLoader(
+                    batches = _ordered_loader(
                         train_data,
-                        batch_size=batch_size,
+                        batch_size,
                         sampler=order[first * batch_size :].tolist(),
                         num_workers=num_workers,
+                        seed=seed * 1_000_003 + epoch,
                     )
                 t0 = time.perf_counter()
                 for x, y in batches:

@@ -238,6 +238,29 @@ def get_items(dataset: Any, index: Any) -> tuple[Any, Any]:
     return batch[0], batch[1]
 
 
+def _ordered_loader(
+    dataset: Any, batch_size: int, *, sampler: Any = None, num_workers: int = 0, seed: int = 0
+) -> Any:
+    """Return a ``DataLoader`` over ``dataset`` in the given order that never draws from torch's global RNG.
+
+    Each iterator of a ``DataLoader`` draws its workers' base seed from its ``generator``, else
+    from the global one; training keeps dropout on the global generator, so a loader created
+    when a run resumes mid-epoch would shift every later dropout mask (and a recording would
+    change its caller's random state). ``seed`` fixes that base seed instead.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        sampler=sampler,
+        num_workers=num_workers,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
 def as_tensors(dataset: Any) -> tuple[Any, Any]:
     """All inputs and all targets of a dataset, as two stacked tensors.
 
@@ -387,7 +410,8 @@ def take_positions(A: Any, positions: Any) -> Any:
     Raises
     ------
     ValueError
-        When ``A`` is not 4-D or ``positions`` is not one row per image.
+        When ``A`` is not 4-D, ``positions`` is not one row per image, or holds anything but
+        integer indices in ``[0, height * width)``.
 
     Examples
     --------
@@ -407,13 +431,25 @@ def take_positions(A: Any, positions: Any) -> Any:
             f"positions must be one row of position indices per image, shape ({n}, m); got shape {pos_shape}"
         )
     m = pos_shape[1]
+    # checked here, once for both routes: numpy would wrap a negative index around to another
+    # position, and casting 2.7 to an index would quietly pick position 2
+    pos = np.asarray(positions.cpu() if is_torch(positions) else positions)
+    if pos.size and not (np.issubdtype(pos.dtype, np.integer) and 0 <= pos.min() and pos.max() < h * w):
+        got = (
+            f"dtype {pos.dtype}"
+            if not np.issubdtype(pos.dtype, np.integer)
+            else f"[{pos.min()}, {pos.max()}]"
+        )
+        raise ValueError(
+            f"positions must be integer indices y * width + x in [0, {h * w}) for a {h}x{w} grid; got {got}"
+        )
     if is_torch(A):
         import torch
 
-        idx = torch.as_tensor(positions, dtype=torch.long, device=A.device)
+        idx = torch.as_tensor(pos, dtype=torch.long, device=A.device)
         flat = A.reshape(n, h * w, c)
         return torch.gather(flat, 1, idx[:, :, None].expand(-1, -1, c)).reshape(n * m, c)
-    pos = np.asarray(positions, dtype=np.int64)
+    pos = pos.astype(np.int64, copy=False)
     return np.take_along_axis(np.asarray(A).reshape(n, h * w, c), pos[:, :, None], axis=1).reshape(n * m, c)
 
 
@@ -429,7 +465,8 @@ def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str -> numpy.ndarray
-        On the CPU, in the order of ``model.state_dict()``.
+        On the CPU, in the order of ``model.state_dict()``; copies, so training the model
+        further never changes them (nor writing to them the model).
 
     See Also
     --------
@@ -442,7 +479,8 @@ def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
     >>> sorted(state_arrays(torch.nn.Linear(3, 2), prefix="net0/"))
     ['net0/bias', 'net0/weight']
     """
-    return {prefix + name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
+    # .numpy() of a CPU tensor shares its memory: copy, or later optimizer steps rewrite the "stored" weights
+    return {prefix + name: t.detach().cpu().numpy().copy() for name, t in model.state_dict().items()}
 
 
 def load_state_arrays(model: Any, arrays: Any, prefix: str = "") -> Any:
