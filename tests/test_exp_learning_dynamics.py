@@ -51,7 +51,7 @@ def test_checkpoints_are_log_spaced_in_the_first_epoch_then_every_epoch():
     steps = LD.checkpoint_steps(21, 30)
     assert steps[:8] == (0, 1, 2, 3, 5, 8, 13, 21)  # the pilot's early checkpoints, within epoch 1
     assert steps[7:] == tuple(21 * e for e in range(1, 31))
-    assert LD.checkpoint_steps(10, 5, early=2, every=2) == (0, 1, 20, 40, 50)  # the last step always
+    assert LD.checkpoint_steps(10, 5, early=2, every=2) == (0, 10, 20, 40, 50)  # the last step always
     assert LD.checkpoint_steps(1, 3) == (0, 1, 2, 3)
 
 
