@@ -127,8 +127,8 @@ def fill_doc(obj: _T) -> _T:
     ...     '''
     >>> print(f.__doc__.splitlines()[4])
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-    >>> print(f.__doc__.splitlines()[5])
-            Activations of the first layer, samples first.
+    >>> print(f.__doc__.splitlines()[6])
+            device, detached from autograd.
     """
     if obj.__doc__:
         obj.__doc__ = _fill(obj.__doc__, DOCS)
