@@ -761,9 +761,8 @@ class GeneralizationData(ExperimentData):
           lower end of the interval of the change);
         * ``pwcca.gap_first_small``: the gap of the first layer is under 0.4 of the last's;
         * ``pwcca.mm_gm_close``: MM and GM stay close in every hidden layer. (In the last
-          hidden layer MM sat above GM in every variant the book was checked with, but in
-          some by a few thousandths only, with an interval that includes zero, so its sign
-          is not a claim.)
+          hidden layer their difference is a few thousandths in some runs, with an interval
+          that includes zero, so its sign is not a claim.)
         * ``pwcca.permutation_p``: the exact permutation test of the last layer's gap;
         * ``pwcca.bootstrap_wider``: the network bootstrap is wider than a t-interval over
           pairs, for every kind of pair;
