@@ -998,3 +998,35 @@ def test_the_default_colour_scale_never_clips_a_value_and_never_writes_minus_zer
     with pytest.raises(ValueError, match=r"vmin must be a number, 'auto' or None; got 'low'"):
         sp.plot_similarity_matrix(np.eye(2), vmin="low")
     plt.close("all")
+
+
+def test_explicit_colour_limits_are_checked_and_clipped_cells_get_a_colour_bar_arrow():
+    # a NaN or inverted limit used to paint the cells on a scale they are not on, without a word
+    M = np.array([[0.05, 0.09], [0.18, 0.08]])
+    with pytest.raises(ValueError, match=r"vmin must be a finite number, 'auto' or None; got nan"):
+        sp.plot_similarity_matrix(M, vmin=np.nan)
+    with pytest.raises(ValueError, match=r"vmax must be a finite number"):
+        sp.plot_similarity_matrix(M, vmax=np.inf)
+    with pytest.raises(ValueError, match=r"vmin must not exceed vmax; got vmin=1 and vmax=0"):
+        sp.plot_similarity_matrix(M, vmin=1, vmax=0)
+    with pytest.raises(ValueError, match=r"vmax=0.18 \(the data maximum\)"):
+        sp.plot_similarity_matrix(M, vmin=0.5, vmax=None)
+
+    def drawn(ax):
+        mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+        return mesh.get_clim(), mesh.colorbar.extend
+
+    # cells beyond explicit limits take the end colour: the colour bar says so with an arrow
+    D = np.array([[1.0, -0.3], [-0.3, 1.2]])
+    assert drawn(sp.plot_similarity_matrix(D, vmin=0, vmax=1)) == ((0.0, 1.0), "both")
+    assert drawn(sp.plot_similarity_matrix(M, vmax=0.1)) == ((0.0, 0.1), "max")
+    assert drawn(sp.plot_similarity_matrix(M, vmin=0.1, vmax=None))[1] == "min"
+    # only the cells shown count: grey-masked ones are not painted
+    grey = np.array([[False, True], [True, True]])
+    assert drawn(sp.plot_similarity_matrix(D, vmin=0, vmax=1, mask=grey, mask_style="grey"))[1] == "neither"
+    # within the limits (and by default) nothing changes
+    assert drawn(sp.plot_similarity_matrix(M))[1] == "neither"
+    assert drawn(sp.plot_similarity_matrix(D))[1] == "neither"
+    # equal limits would paint every cell its bottom colour: they are widened around the value
+    (lo, hi), _ = drawn(sp.plot_similarity_matrix(np.full((2, 2), 0.5), vmin=0.5, vmax=0.5))
+    assert lo < 0.5 < hi and (lo + hi) / 2 == pytest.approx(0.5)
