@@ -1030,3 +1030,11 @@ def test_explicit_colour_limits_are_checked_and_clipped_cells_get_a_colour_bar_a
     # equal limits would paint every cell its bottom colour: they are widened around the value
     (lo, hi), _ = drawn(sp.plot_similarity_matrix(np.full((2, 2), 0.5), vmin=0.5, vmax=0.5))
     assert lo < 0.5 < hi and (lo + hi) / 2 == pytest.approx(0.5)
+
+
+def test_save_figure_transparent_gives_a_transparent_background(tmp_path):
+    # the white facecolor save_figure sets used to override transparent=True (opaque white)
+    (p,) = sp.save_figure(small_figure(), tmp_path / "t.png", transparent=True)
+    assert plt.imread(p)[0, 0, 3] == 0.0
+    (p,) = sp.save_figure(small_figure(), tmp_path / "w.png")  # default: opaque white
+    assert tuple(plt.imread(p)[0, 0]) == (1.0, 1.0, 1.0, 1.0)
