@@ -1038,3 +1038,24 @@ def test_save_figure_transparent_gives_a_transparent_background(tmp_path):
     assert plt.imread(p)[0, 0, 3] == 0.0
     (p,) = sp.save_figure(small_figure(), tmp_path / "w.png")  # default: opaque white
     assert tuple(plt.imread(p)[0, 0]) == (1.0, 1.0, 1.0, 1.0)
+
+
+def test_images_shown_as_they_are_read_integers_on_0_255_and_refuse_out_of_range():
+    # rescale=False used to clip a uint8 image to white and a normalised one to black/white
+    u8 = np.random.default_rng(0).integers(0, 256, (2, 4, 4, 3), dtype=np.uint8)
+    shown = sp.plot_images(u8, rescale=False)[0].images[0].get_array()
+    np.testing.assert_allclose(shown, u8[0] / 255.0, atol=ATOL)
+    gray = np.arange(16, dtype=np.uint8).reshape(1, 4, 4) * 17
+    ax = sp.plot_images(gray, rescale=False)[0]
+    np.testing.assert_allclose(ax.images[0].get_array(), gray[0] / 255.0, atol=ATOL)
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    unit = np.random.default_rng(1).random((1, 4, 4))
+    np.testing.assert_allclose(
+        sp.plot_images(unit, rescale=False)[0].images[0].get_array(), unit[0], atol=ATOL
+    )
+    with pytest.raises(
+        ValueError, match=r"images must lie in \[0, 1\] .*got values from -2 to 2: pass rescale=True"
+    ):
+        sp.plot_images(np.linspace(-2, 2, 16).reshape(1, 4, 4), rescale=False)
+    with pytest.raises(ValueError, match=r"images must lie in \[0, 255\]"):
+        sp.plot_images(np.full((1, 2, 2), 300, dtype=np.int16), rescale=False)
