@@ -1059,3 +1059,29 @@ def test_images_shown_as_they_are_read_integers_on_0_255_and_refuse_out_of_range
         sp.plot_images(np.linspace(-2, 2, 16).reshape(1, 4, 4), rescale=False)
     with pytest.raises(ValueError, match=r"images must lie in \[0, 255\]"):
         sp.plot_images(np.full((1, 2, 2), 300, dtype=np.int16), rescale=False)
+
+
+def test_spectrum_null_of_one_direction_stays_on_it_and_has_an_area():
+    # draws of a one-direction spectrum used to be taken for scalar bounds and stretched over
+    # every direction; a band of one direction was a zero-width polygon (invisible)
+    draws = np.array([[0.1], [0.3], [0.2]])
+    lo, hi = np.percentile(draws[:, 0], [2.5, 97.5])
+    for rho in ([0.9, 0.5, 0.2], [0.9]):
+        ax = sp.plot_spectrum(rho, draws)
+        (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        v = band.get_paths()[0].vertices
+        assert (v[:, 0].min(), v[:, 0].max()) == (0.5, 1.5)  # direction 1's cell, nothing beyond
+        assert np.allclose(band_range(band), (lo, hi), atol=ATOL)
+    # scalar bounds still mean one band for every direction
+    ax = sp.plot_spectrum([0.9, 0.5, 0.2], {"lower": 0.1, "upper": 0.3})
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert np.ptp(band.get_paths()[0].vertices[:, 0]) == 2.0
+
+
+def test_spectrum_values_beyond_the_correlation_range_are_not_cut_off():
+    ax = sp.plot_spectrum([1.5, 0.5, -0.2])
+    lo, hi = ax.get_ylim()
+    assert lo < -0.2 and hi > 1.5
+    ax = sp.plot_spectrum([0.9, 0.2], ax=ax)  # a second spectrum keeps the first one in view
+    assert ax.get_ylim() == (lo, hi)
+    assert sp.plot_spectrum([1.0 + 1e-12, 0.0]).get_ylim() == (0.0, 1.02)  # rounding: the usual range
