@@ -1085,3 +1085,14 @@ def test_spectrum_values_beyond_the_correlation_range_are_not_cut_off():
     ax = sp.plot_spectrum([0.9, 0.2], ax=ax)  # a second spectrum keeps the first one in view
     assert ax.get_ylim() == (lo, hi)
     assert sp.plot_spectrum([1.0 + 1e-12, 0.0]).get_ylim() == (0.0, 1.02)  # rounding: the usual range
+
+
+@pytest.mark.parametrize(("rc", "exc"), [({"no.such": 1}, KeyError), ({"font.size": "huge"}, ValueError)])
+def test_use_style_with_a_bad_override_changes_nothing(rc, exc):
+    # the style used to be applied before the overrides failed: half a style left behind
+    before = dict(mpl.rcParams)
+    with pytest.raises(exc):
+        sp.use_style(rc=rc)
+    with pytest.raises(exc), sp.style(rc=rc):
+        pass
+    assert dict(mpl.rcParams) == before
