@@ -1096,3 +1096,18 @@ def test_use_style_with_a_bad_override_changes_nothing(rc, exc):
     with pytest.raises(exc), sp.style(rc=rc):
         pass
     assert dict(mpl.rcParams) == before
+
+
+def test_curves_join_checkpoints_and_ks_in_increasing_order():
+    # checkpoints listed as files sort ckpt_10 before ckpt_2: the curve used to zigzag back
+    steps = np.array([0, 10, 2, 5])
+    sims = np.array([[0.1, 0.0], [0.9, 0.8], [0.4, 0.3], [0.7, 0.6]])
+    ax = sp.plot_learning_dynamics(steps, sims)
+    for j, line in enumerate(ax.lines):
+        np.testing.assert_array_equal(line.get_xdata(), [0, 2, 5, 10])
+        np.testing.assert_array_equal(line.get_ydata(), sims[[0, 2, 3, 1], j])
+    acc = np.array([[0.9, 0.8], [0.2, 0.1], [0.4, 0.3], [0.6, 0.5]])
+    ax = sp.plot_intrinsic_dimensionality([8, 1, 2, 4], {"a": acc, "b": acc[:, 0]})
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 4, 8])
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), acc[[1, 2, 3, 0]].mean(1), atol=ATOL)
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), acc[[1, 2, 3, 0], 0])

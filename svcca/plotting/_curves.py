@@ -61,7 +61,8 @@ def plot_learning_dynamics(
     Parameters
     ----------
     steps : array-like of shape (n_checkpoints,)
-        Training step or epoch of each checkpoint.
+        Training step or epoch of each checkpoint, in any order (the curves join them by
+        increasing step).
     sims : array-like of shape (n_checkpoints, n_layers)
         Similarity of each layer at each checkpoint (typically to its final state).
     layer_labels : sequence of str, optional
@@ -104,6 +105,8 @@ def plot_learning_dynamics(
             f"sims must have shape (n_checkpoints, n_layers) with n_checkpoints = len(steps) = {t.size}; "
             f"got sims.shape={s.shape}"
         )
+    order = np.argsort(t, kind="stable")  # checkpoints in listing order (ckpt_10 before ckpt_2)
+    t, s = t[order], s[order]
     n_layers = s.shape[1]
     if layer_labels is None:
         labels = [str(i + 1) for i in range(n_layers)]
@@ -503,7 +506,8 @@ def plot_intrinsic_dimensionality(
     Parameters
     ----------
     ks : array-like of shape (n_ks,)
-        Numbers of kept directions (positive).
+        Numbers of kept directions (positive), in any order (the curves join them by
+        increasing ``k``).
     accuracies : array-like of shape (n_ks,) or (n_ks, n_repeats), or a mapping of such
         Accuracy at each ``k``; repeats (e.g. seeds) are drawn as their mean with a min-max
         band. A mapping draws one curve per entry (e.g. ``{"svcca directions": ...,
@@ -540,6 +544,8 @@ def plot_intrinsic_dimensionality(
     k = as_float(ks, "ks", ndim=1)
     if np.any(k <= 0):
         raise ValueError(f"ks must be positive numbers of directions; got min {k.min():g}")
+    order = np.argsort(k, kind="stable")
+    k = k[order]
     curves = (
         {str(n): v for n, v in accuracies.items()} if isinstance(accuracies, Mapping) else {label: accuracies}
     )
@@ -555,6 +561,7 @@ def plot_intrinsic_dimensionality(
             raise ValueError(
                 f"accuracies must have len(ks) = {k.size} rows (n_ks, [n_repeats]); got shape {a.shape}"
             )
+        a = a[order]
         allvals.append(a.ravel())
         if a.ndim == 2:
             (line,) = ax.plot(k, a.mean(1), marker="o", label=name)
