@@ -1111,3 +1111,15 @@ def test_curves_join_checkpoints_and_ks_in_increasing_order():
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 4, 8])
     np.testing.assert_allclose(ax.lines[0].get_ydata(), acc[[1, 2, 3, 0]].mean(1), atol=ATOL)
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), acc[[1, 2, 3, 0], 0])
+
+
+def test_one_string_is_not_a_list_of_labels_and_a_class_highlighted_twice_is_drawn_once():
+    # "ab" for two layers used to label them "a" and "b" without a word
+    with pytest.raises(TypeError, match=r"layer_labels must be a sequence of names; got the string 'ab'"):
+        sp.plot_learning_dynamics([0, 1], np.ones((2, 2)), "ab")
+    with pytest.raises(TypeError, match=r"layer_labels must be a sequence of names; got the string 'abcd'"):
+        sp.plot_class_sensitivity("abcd", np.ones((4, 3)))
+    with pytest.raises(TypeError, match=r"class_names must be a sequence of names; got the string 'xyz'"):
+        sp.plot_class_sensitivity(range(4), np.ones((4, 3)), "xyz")
+    ax = sp.plot_class_sensitivity(range(4), np.ones((4, 3)), ["a", "b", "c"], highlight=[1, "b"])
+    assert len(ax.lines) == 3 and legend_texts(ax) == ["other classes", "b"]

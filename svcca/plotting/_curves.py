@@ -37,6 +37,13 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _sequence(labels: Any, name: str) -> Any:
+    """``labels``, refusing one string (its characters would silently become the labels)."""
+    if isinstance(labels, str):
+        raise TypeError(f"{name} must be a sequence of names; got the string {labels!r}")
+    return labels
+
+
 def _real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
@@ -111,7 +118,7 @@ def plot_learning_dynamics(
     if layer_labels is None:
         labels = [str(i + 1) for i in range(n_layers)]
     else:
-        labels = [str(v) for v in layer_labels]
+        labels = [str(v) for v in _sequence(layer_labels, "layer_labels")]
         if len(labels) != n_layers:
             raise ValueError(
                 f"layer_labels must have one label per layer (sims.shape[1] = {n_layers}); got {len(labels)}"
@@ -343,13 +350,17 @@ def plot_class_sensitivity(
     """
     s = as_float(sims, "sims", ndim=2, finite=False)
     n_layers, n_classes = s.shape
-    layer_list = list(layer_labels) if layer_labels is not None else None
+    layer_list = list(_sequence(layer_labels, "layer_labels")) if layer_labels is not None else None
     if layer_list is not None and len(layer_list) != n_layers:
         raise ValueError(
             "sims must have shape (n_layers, n_classes) with "
             f"n_layers = len(layer_labels) = {len(layer_list)}; got sims.shape={s.shape}"
         )
-    names = [str(i) for i in range(n_classes)] if class_names is None else [str(c) for c in class_names]
+    names = (
+        [str(i) for i in range(n_classes)]
+        if class_names is None
+        else [str(c) for c in _sequence(class_names, "class_names")]
+    )
     if len(names) != n_classes:
         raise ValueError(
             f"sims must have shape (n_layers, n_classes) with n_classes = len(class_names) = {len(names)}; "
@@ -361,11 +372,13 @@ def plot_class_sensitivity(
         items = [highlight] if isinstance(highlight, (str, numbers.Integral)) else list(highlight)
         for h in items:
             if isinstance(h, numbers.Integral) and not isinstance(h, bool) and 0 <= int(h) < n_classes:
-                chosen.append(int(h))
+                c = int(h)
             elif str(h) in names:
-                chosen.append(names.index(str(h)))
+                c = names.index(str(h))
             else:
                 raise ValueError(f"highlight {h!r} is not a class; classes are {names}")
+            if c not in chosen:  # a class named twice is drawn (and listed in the legend) once
+                chosen.append(c)
     ax = new_axes(ax)
     marker = "o" if n_layers <= 25 else None
     if chosen:
