@@ -1123,3 +1123,12 @@ def test_one_string_is_not_a_list_of_labels_and_a_class_highlighted_twice_is_dra
         sp.plot_class_sensitivity(range(4), np.ones((4, 3)), "xyz")
     ax = sp.plot_class_sensitivity(range(4), np.ones((4, 3)), ["a", "b", "c"], highlight=[1, "b"])
     assert len(ax.lines) == 3 and legend_texts(ax) == ["other classes", "b"]
+
+
+def test_save_figure_bad_dpi_or_format_keyword_get_a_clear_error(tmp_path):
+    for dpi in ("high", 0, -5, np.nan, True):
+        with pytest.raises(ValueError, match=r"dpi must be a positive number"):
+            sp.save_figure(small_figure(), tmp_path / "f.png", dpi=dpi)
+    with pytest.raises(TypeError, match=r"format from the path's suffix or formats=, not format="):
+        sp.save_figure(small_figure(), tmp_path / "f.png", format="pdf")
+    assert os.listdir(tmp_path) == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 
 from .._io import atomic_write
@@ -81,7 +83,8 @@ def save_figure(
     Raises
     ------
     ValueError
-        For a format that is not supported, or a path without a format suffix and no ``formats``.
+        For a format that is not supported, a path without a format suffix and no ``formats``,
+        or a ``dpi`` that is not a positive number.
 
     Notes
     -----
@@ -109,6 +112,10 @@ def save_figure(
         fig = fig.figure
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure or Axes; got {type(fig).__name__}")
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not (np.isfinite(dpi) and dpi > 0):
+        raise ValueError(f"dpi must be a positive number; got {dpi!r}")
+    if "format" in savefig_kwargs:
+        raise TypeError("save_figure takes the format from the path's suffix or formats=, not format=")
     path = Path(path)
     fmts = _formats(path, formats)
     stem = path.with_suffix("") if path.suffix.lower().lstrip(".") in FORMATS else path
