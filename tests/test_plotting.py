@@ -998,3 +998,137 @@ def test_the_default_colour_scale_never_clips_a_value_and_never_writes_minus_zer
     with pytest.raises(ValueError, match=r"vmin must be a number, 'auto' or None; got 'low'"):
         sp.plot_similarity_matrix(np.eye(2), vmin="low")
     plt.close("all")
+
+
+def test_explicit_colour_limits_are_checked_and_clipped_cells_get_a_colour_bar_arrow():
+    # a NaN or inverted limit used to paint the cells on a scale they are not on, without a word
+    M = np.array([[0.05, 0.09], [0.18, 0.08]])
+    with pytest.raises(ValueError, match=r"vmin must be a finite number, 'auto' or None; got nan"):
+        sp.plot_similarity_matrix(M, vmin=np.nan)
+    with pytest.raises(ValueError, match=r"vmax must be a finite number"):
+        sp.plot_similarity_matrix(M, vmax=np.inf)
+    with pytest.raises(ValueError, match=r"vmin must not exceed vmax; got vmin=1 and vmax=0"):
+        sp.plot_similarity_matrix(M, vmin=1, vmax=0)
+    with pytest.raises(ValueError, match=r"vmax=0.18 \(the data maximum\)"):
+        sp.plot_similarity_matrix(M, vmin=0.5, vmax=None)
+
+    def drawn(ax):
+        mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+        return mesh.get_clim(), mesh.colorbar.extend
+
+    # cells beyond explicit limits take the end colour: the colour bar says so with an arrow
+    D = np.array([[1.0, -0.3], [-0.3, 1.2]])
+    assert drawn(sp.plot_similarity_matrix(D, vmin=0, vmax=1)) == ((0.0, 1.0), "both")
+    assert drawn(sp.plot_similarity_matrix(M, vmax=0.1)) == ((0.0, 0.1), "max")
+    assert drawn(sp.plot_similarity_matrix(M, vmin=0.1, vmax=None))[1] == "min"
+    # only the cells shown count: grey-masked ones are not painted
+    grey = np.array([[False, True], [True, True]])
+    assert drawn(sp.plot_similarity_matrix(D, vmin=0, vmax=1, mask=grey, mask_style="grey"))[1] == "neither"
+    # within the limits (and by default) nothing changes
+    assert drawn(sp.plot_similarity_matrix(M))[1] == "neither"
+    assert drawn(sp.plot_similarity_matrix(D))[1] == "neither"
+    # equal limits would paint every cell its bottom colour: they are widened around the value
+    (lo, hi), _ = drawn(sp.plot_similarity_matrix(np.full((2, 2), 0.5), vmin=0.5, vmax=0.5))
+    assert lo < 0.5 < hi and (lo + hi) / 2 == pytest.approx(0.5)
+
+
+def test_save_figure_transparent_gives_a_transparent_background(tmp_path):
+    # the white facecolor save_figure sets used to override transparent=True (opaque white)
+    (p,) = sp.save_figure(small_figure(), tmp_path / "t.png", transparent=True)
+    assert plt.imread(p)[0, 0, 3] == 0.0
+    (p,) = sp.save_figure(small_figure(), tmp_path / "w.png")  # default: opaque white
+    assert tuple(plt.imread(p)[0, 0]) == (1.0, 1.0, 1.0, 1.0)
+
+
+def test_images_shown_as_they_are_read_integers_on_0_255_and_refuse_out_of_range():
+    # rescale=False used to clip a uint8 image to white and a normalised one to black/white
+    u8 = np.random.default_rng(0).integers(0, 256, (2, 4, 4, 3), dtype=np.uint8)
+    shown = sp.plot_images(u8, rescale=False)[0].images[0].get_array()
+    np.testing.assert_allclose(shown, u8[0] / 255.0, atol=ATOL)
+    gray = np.arange(16, dtype=np.uint8).reshape(1, 4, 4) * 17
+    ax = sp.plot_images(gray, rescale=False)[0]
+    np.testing.assert_allclose(ax.images[0].get_array(), gray[0] / 255.0, atol=ATOL)
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    unit = np.random.default_rng(1).random((1, 4, 4))
+    np.testing.assert_allclose(
+        sp.plot_images(unit, rescale=False)[0].images[0].get_array(), unit[0], atol=ATOL
+    )
+    with pytest.raises(
+        ValueError, match=r"images must lie in \[0, 1\] .*got values from -2 to 2: pass rescale=True"
+    ):
+        sp.plot_images(np.linspace(-2, 2, 16).reshape(1, 4, 4), rescale=False)
+    with pytest.raises(ValueError, match=r"images must lie in \[0, 255\]"):
+        sp.plot_images(np.full((1, 2, 2), 300, dtype=np.int16), rescale=False)
+
+
+def test_spectrum_null_of_one_direction_stays_on_it_and_has_an_area():
+    # draws of a one-direction spectrum used to be taken for scalar bounds and stretched over
+    # every direction; a band of one direction was a zero-width polygon (invisible)
+    draws = np.array([[0.1], [0.3], [0.2]])
+    lo, hi = np.percentile(draws[:, 0], [2.5, 97.5])
+    for rho in ([0.9, 0.5, 0.2], [0.9]):
+        ax = sp.plot_spectrum(rho, draws)
+        (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        v = band.get_paths()[0].vertices
+        assert (v[:, 0].min(), v[:, 0].max()) == (0.5, 1.5)  # direction 1's cell, nothing beyond
+        assert np.allclose(band_range(band), (lo, hi), atol=ATOL)
+    # scalar bounds still mean one band for every direction
+    ax = sp.plot_spectrum([0.9, 0.5, 0.2], {"lower": 0.1, "upper": 0.3})
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert np.ptp(band.get_paths()[0].vertices[:, 0]) == 2.0
+
+
+def test_spectrum_values_beyond_the_correlation_range_are_not_cut_off():
+    ax = sp.plot_spectrum([1.5, 0.5, -0.2])
+    lo, hi = ax.get_ylim()
+    assert lo < -0.2 and hi > 1.5
+    ax = sp.plot_spectrum([0.9, 0.2], ax=ax)  # a second spectrum keeps the first one in view
+    assert ax.get_ylim() == (lo, hi)
+    assert sp.plot_spectrum([1.0 + 1e-12, 0.0]).get_ylim() == (0.0, 1.02)  # rounding: the usual range
+
+
+@pytest.mark.parametrize(("rc", "exc"), [({"no.such": 1}, KeyError), ({"font.size": "huge"}, ValueError)])
+def test_use_style_with_a_bad_override_changes_nothing(rc, exc):
+    # the style used to be applied before the overrides failed: half a style left behind
+    before = dict(mpl.rcParams)
+    with pytest.raises(exc):
+        sp.use_style(rc=rc)
+    with pytest.raises(exc), sp.style(rc=rc):
+        pass
+    assert dict(mpl.rcParams) == before
+
+
+def test_curves_join_checkpoints_and_ks_in_increasing_order():
+    # checkpoints listed as files sort ckpt_10 before ckpt_2: the curve used to zigzag back
+    steps = np.array([0, 10, 2, 5])
+    sims = np.array([[0.1, 0.0], [0.9, 0.8], [0.4, 0.3], [0.7, 0.6]])
+    ax = sp.plot_learning_dynamics(steps, sims)
+    for j, line in enumerate(ax.lines):
+        np.testing.assert_array_equal(line.get_xdata(), [0, 2, 5, 10])
+        np.testing.assert_array_equal(line.get_ydata(), sims[[0, 2, 3, 1], j])
+    acc = np.array([[0.9, 0.8], [0.2, 0.1], [0.4, 0.3], [0.6, 0.5]])
+    ax = sp.plot_intrinsic_dimensionality([8, 1, 2, 4], {"a": acc, "b": acc[:, 0]})
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 4, 8])
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), acc[[1, 2, 3, 0]].mean(1), atol=ATOL)
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), acc[[1, 2, 3, 0], 0])
+
+
+def test_one_string_is_not_a_list_of_labels_and_a_class_highlighted_twice_is_drawn_once():
+    # "ab" for two layers used to label them "a" and "b" without a word
+    with pytest.raises(TypeError, match=r"layer_labels must be a sequence of names; got the string 'ab'"):
+        sp.plot_learning_dynamics([0, 1], np.ones((2, 2)), "ab")
+    with pytest.raises(TypeError, match=r"layer_labels must be a sequence of names; got the string 'abcd'"):
+        sp.plot_class_sensitivity("abcd", np.ones((4, 3)))
+    with pytest.raises(TypeError, match=r"class_names must be a sequence of names; got the string 'xyz'"):
+        sp.plot_class_sensitivity(range(4), np.ones((4, 3)), "xyz")
+    ax = sp.plot_class_sensitivity(range(4), np.ones((4, 3)), ["a", "b", "c"], highlight=[1, "b"])
+    assert len(ax.lines) == 3 and legend_texts(ax) == ["other classes", "b"]
+
+
+def test_save_figure_bad_dpi_or_format_keyword_get_a_clear_error(tmp_path):
+    for dpi in ("high", 0, -5, np.nan, True):
+        with pytest.raises(ValueError, match=r"dpi must be a positive number"):
+            sp.save_figure(small_figure(), tmp_path / "f.png", dpi=dpi)
+    with pytest.raises(TypeError, match=r"format from the path's suffix or formats=, not format="):
+        sp.save_figure(small_figure(), tmp_path / "f.png", format="pdf")
+    assert os.listdir(tmp_path) == []

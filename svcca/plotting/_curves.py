@@ -37,6 +37,13 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _sequence(labels: Any, name: str) -> Any:
+    """``labels``, refusing one string (its characters would silently become the labels)."""
+    if isinstance(labels, str):
+        raise TypeError(f"{name} must be a sequence of names; got the string {labels!r}")
+    return labels
+
+
 def _real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
@@ -61,7 +68,8 @@ def plot_learning_dynamics(
     Parameters
     ----------
     steps : array-like of shape (n_checkpoints,)
-        Training step or epoch of each checkpoint.
+        Training step or epoch of each checkpoint, in any order (the curves join them by
+        increasing step).
     sims : array-like of shape (n_checkpoints, n_layers)
         Similarity of each layer at each checkpoint (typically to its final state).
     layer_labels : sequence of str, optional
@@ -104,11 +112,13 @@ def plot_learning_dynamics(
             f"sims must have shape (n_checkpoints, n_layers) with n_checkpoints = len(steps) = {t.size}; "
             f"got sims.shape={s.shape}"
         )
+    order = np.argsort(t, kind="stable")  # checkpoints in listing order (ckpt_10 before ckpt_2)
+    t, s = t[order], s[order]
     n_layers = s.shape[1]
     if layer_labels is None:
         labels = [str(i + 1) for i in range(n_layers)]
     else:
-        labels = [str(v) for v in layer_labels]
+        labels = [str(v) for v in _sequence(layer_labels, "layer_labels")]
         if len(labels) != n_layers:
             raise ValueError(
                 f"layer_labels must have one label per layer (sims.shape[1] = {n_layers}); got {len(labels)}"
@@ -340,13 +350,17 @@ def plot_class_sensitivity(
     """
     s = as_float(sims, "sims", ndim=2, finite=False)
     n_layers, n_classes = s.shape
-    layer_list = list(layer_labels) if layer_labels is not None else None
+    layer_list = list(_sequence(layer_labels, "layer_labels")) if layer_labels is not None else None
     if layer_list is not None and len(layer_list) != n_layers:
         raise ValueError(
             "sims must have shape (n_layers, n_classes) with "
             f"n_layers = len(layer_labels) = {len(layer_list)}; got sims.shape={s.shape}"
         )
-    names = [str(i) for i in range(n_classes)] if class_names is None else [str(c) for c in class_names]
+    names = (
+        [str(i) for i in range(n_classes)]
+        if class_names is None
+        else [str(c) for c in _sequence(class_names, "class_names")]
+    )
     if len(names) != n_classes:
         raise ValueError(
             f"sims must have shape (n_layers, n_classes) with n_classes = len(class_names) = {len(names)}; "
@@ -358,11 +372,13 @@ def plot_class_sensitivity(
         items = [highlight] if isinstance(highlight, (str, numbers.Integral)) else list(highlight)
         for h in items:
             if isinstance(h, numbers.Integral) and not isinstance(h, bool) and 0 <= int(h) < n_classes:
-                chosen.append(int(h))
+                c = int(h)
             elif str(h) in names:
-                chosen.append(names.index(str(h)))
+                c = names.index(str(h))
             else:
                 raise ValueError(f"highlight {h!r} is not a class; classes are {names}")
+            if c not in chosen:  # a class named twice is drawn (and listed in the legend) once
+                chosen.append(c)
     ax = new_axes(ax)
     marker = "o" if n_layers <= 25 else None
     if chosen:
@@ -503,7 +519,8 @@ def plot_intrinsic_dimensionality(
     Parameters
     ----------
     ks : array-like of shape (n_ks,)
-        Numbers of kept directions (positive).
+        Numbers of kept directions (positive), in any order (the curves join them by
+        increasing ``k``).
     accuracies : array-like of shape (n_ks,) or (n_ks, n_repeats), or a mapping of such
         Accuracy at each ``k``; repeats (e.g. seeds) are drawn as their mean with a min-max
         band. A mapping draws one curve per entry (e.g. ``{"svcca directions": ...,
@@ -540,6 +557,8 @@ def plot_intrinsic_dimensionality(
     k = as_float(ks, "ks", ndim=1)
     if np.any(k <= 0):
         raise ValueError(f"ks must be positive numbers of directions; got min {k.min():g}")
+    order = np.argsort(k, kind="stable")
+    k = k[order]
     curves = (
         {str(n): v for n, v in accuracies.items()} if isinstance(accuracies, Mapping) else {label: accuracies}
     )
@@ -555,6 +574,7 @@ def plot_intrinsic_dimensionality(
             raise ValueError(
                 f"accuracies must have len(ks) = {k.size} rows (n_ks, [n_repeats]); got shape {a.shape}"
             )
+        a = a[order]
         allvals.append(a.ravel())
         if a.ndim == 2:
             (line,) = ax.plot(k, a.mean(1), marker="o", label=name)

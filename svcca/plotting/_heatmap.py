@@ -33,6 +33,56 @@ def _labels(given: Any, from_obj: Any, n: int, name: str) -> list[str] | None:
     return labels
 
 
+def _to_float(v: Any) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _colour_limits(
+    values: np.ndarray, hide: np.ndarray | None, vmin: Any, vmax: Any
+) -> tuple[float | None, float | None, str]:
+    """Resolve ``vmin``/``vmax`` ("auto", None or a number) for the matrix ``values``.
+
+    Returns the limits (None: seaborn takes the range of the cells not hidden) and the
+    colour bar's ``extend``: an arrow at each end beyond which some shown value lies (it is
+    painted in the end colour).
+    """
+    limits = []
+    for name, v in (("vmin", vmin), ("vmax", vmax)):
+        if isinstance(v, str):
+            if v != "auto":
+                raise ValueError(f"{name} must be a number, 'auto' or None; got {v!r}")
+        elif v is not None:
+            number = None if isinstance(v, bool) else _to_float(v)
+            if number is None or not np.isfinite(number):
+                raise ValueError(f"{name} must be a finite number, 'auto' or None; got {v!r}")
+            v = number
+        limits.append(v)
+    finite = values[np.isfinite(values)]
+    shown = values[np.isfinite(values) & (True if hide is None else ~hide)]
+    lo, hi = limits
+    if lo == "auto":
+        lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    if hi == "auto":
+        hi = max(1.0, float(finite.max())) if finite.size else 1.0
+    low = lo if lo is not None else (float(shown.min()) if shown.size else None)
+    high = hi if hi is not None else (float(shown.max()) if shown.size else None)
+    if low is not None and high is not None and low > high:
+        raise ValueError(
+            f"vmin must not exceed vmax; got vmin={low:g}{'' if lo is not None else ' (the data minimum)'} "
+            f"and vmax={high:g}{'' if hi is not None else ' (the data maximum)'}"
+        )
+    if lo is not None and hi is not None and lo == hi:  # zero width: every cell would get the bottom colour
+        half = 0.1 * abs(lo) if lo != 0 else 0.1
+        lo, hi = lo - half, hi + half
+    below = lo is not None and shown.size > 0 and float(shown.min()) < lo
+    above = hi is not None and shown.size > 0 and float(shown.max()) > hi
+    extend = "both" if below and above else "min" if below else "max" if above else "neither"
+    return lo, hi, extend
+
+
 @fill_doc
 def plot_similarity_matrix(
     matrix: Any,
@@ -79,7 +129,9 @@ def plot_similarity_matrix(
     vmin, vmax : float, "auto" or None, default "auto"
         Colour-scale limits. ``"auto"``: 0 and 1 (the range of most similarities), widened
         to the data where they go beyond it (debiased CKA below 0), so that no cell is
-        clipped to a colour it does not have; ``None``: the data's range.
+        clipped to a colour it does not have; ``None``: the data's range. A cell beyond a
+        limit given as a number is painted in the end colour, and the colour bar gets an
+        arrow at that end (``extend``); equal limits are widened by 10%.
     cmap : str or colormap, default "viridis"
         A sequential, colour-blind-safe map.
     cbar : bool, default True
@@ -99,7 +151,8 @@ def plot_similarity_matrix(
     Raises
     ------
     ValueError
-        When the matrix is not 2-D, or the labels or the mask do not match its shape.
+        When the matrix is not 2-D, the labels or the mask do not match its shape, or
+        ``vmin``/``vmax`` is not finite or ``vmin`` exceeds ``vmax``.
 
     Examples
     --------
@@ -138,20 +191,6 @@ def plot_similarity_matrix(
         annot = max(n_rows, n_cols) <= 10
     elif not isinstance(annot, bool):
         raise ValueError(f"annot must be True, False or 'auto'; got {annot!r}")
-    finite = values[np.isfinite(values)]
-    for name, v in (("vmin", vmin), ("vmax", vmax)):
-        if isinstance(v, str) and v != "auto":
-            raise ValueError(f"{name} must be a number, 'auto' or None; got {v!r}")
-    if vmin == "auto":
-        vmin = min(0.0, float(finite.min())) if finite.size else 0.0
-    if vmax == "auto":
-        vmax = max(1.0, float(finite.max())) if finite.size else 1.0
-    labels: Any = annot
-    if annot:  # a value that rounds to zero is written 0.00, never -0.00
-        digits = re.fullmatch(r"\.(\d+)f", fmt)
-        if digits is not None:
-            labels = np.where(np.abs(values) < 0.5 * 10.0 ** -int(digits.group(1)), 0.0, values)
-
     hide = None
     if mask is not None:
         m = to_numpy(mask)
@@ -162,6 +201,13 @@ def plot_similarity_matrix(
         mask = m
         if mask_style == "grey":
             hide = mask
+
+    vmin, vmax, extend = _colour_limits(values, hide, vmin, vmax)
+    labels: Any = annot
+    if annot:  # a value that rounds to zero is written 0.00, never -0.00
+        digits = re.fullmatch(r"\.(\d+)f", fmt)
+        if digits is not None:
+            labels = np.where(np.abs(values) < 0.5 * 10.0 ** -int(digits.group(1)), 0.0, values)
 
     if ax is None:
         side = min(3.4, 1.0 + 0.45 * max(n_rows, n_cols))
@@ -181,7 +227,7 @@ def plot_similarity_matrix(
         annot_kws={"fontsize": "x-small"},
         square=square,
         cbar=cbar,
-        cbar_kws={"label": cbar_label} if cbar else None,
+        cbar_kws={"label": cbar_label, "extend": extend} if cbar else None,
         xticklabels=cols if cols is not None else True,
         yticklabels=rows if rows is not None else True,
         linewidths=0,

@@ -9,12 +9,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from .._backend import to_numpy
 from .._typing import ArrayOrTensor
 from .._validation import check_option
 from ._inputs import as_float
 from ._style import WIDTHS
 
 __all__ = ["plot_images"]
+
+
+def _check_unit_range(a: np.ndarray, integer: bool) -> None:
+    """Raise unless ``a`` lies in [0, 1] (floats, up to rounding) or 0..255 (integers)."""
+    top, slack = (255.0, 0.0) if integer else (1.0, 1e-6)
+    lo, hi = float(a.min()), float(a.max())
+    if lo < -slack or hi > top + slack:
+        raise ValueError(
+            f"images must lie in [0, {top:g}] to be shown as they are (rescale=False); got values from "
+            f"{lo:g} to {hi:g}: pass rescale=True to stretch each image to [0, 1], or scale them first"
+        )
 
 
 def plot_images(
@@ -47,6 +59,9 @@ def plot_images(
         Colour map for single-channel images.
     rescale : bool, default True
         Stretch each image to [0, 1] (min-max), so arrays in any range display faithfully.
+        ``False`` shows the values as they are: floats in [0, 1], integers on the 0..255
+        scale (as matplotlib reads ``uint8`` images); values beyond that range raise rather
+        than being clipped to white or black.
 
     Returns
     -------
@@ -56,8 +71,8 @@ def plot_images(
     Raises
     ------
     ValueError
-        For a wrong number of dimensions or channels, too few axes, or titles of the wrong
-        length.
+        For a wrong number of dimensions or channels, too few axes, titles of the wrong
+        length, or values outside [0, 1] (0..255 for integers) with ``rescale=False``.
 
     Examples
     --------
@@ -70,7 +85,12 @@ def plot_images(
     >>> plt.close(axes[0].figure)
     """
     check_option(layout, "layout", ("nhwc", "nchw"))
-    a = as_float(images, "images", ndim=(3, 4))
+    raw = to_numpy(images)
+    a = as_float(raw, "images", ndim=(3, 4))
+    if not rescale:
+        _check_unit_range(a, integer=raw.dtype.kind in "iu")
+        if raw.dtype.kind in "iu":
+            a = a / 255.0
     if a.ndim == 4:
         if layout == "nchw":
             a = np.moveaxis(a, 1, -1)
@@ -118,7 +138,7 @@ def plot_images(
         if rescale:
             lo, hi = img.min(), img.max()
             img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
-        elif img.ndim == 3:
+        else:  # within [0, 1] up to float rounding (checked above)
             img = np.clip(img, 0.0, 1.0)
         ax.imshow(
             img,

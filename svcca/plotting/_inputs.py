@@ -98,7 +98,7 @@ def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
 
     Accepts a 2-D array of draws ``(n_draws, k)`` (central ``level`` interval per index),
     a sequence of results with ``.rho`` (stacked, ragged lengths padded with NaN), or a
-    mapping / object with ``lower`` and ``upper`` (arrays or scalars).
+    mapping / object with ``lower`` and ``upper`` (arrays, or scalars: returned 0-d).
     """
     lo, hi = attr(null, "lower", "low"), attr(null, "upper", "high")
     if lo is not None or hi is not None:
@@ -113,7 +113,7 @@ def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
         lower, upper = np.broadcast_arrays(lower, upper)
         if np.any(lower > upper):
             raise ValueError("null lower must not exceed null upper")
-        return np.atleast_1d(lower).astype(float), np.atleast_1d(upper).astype(float)
+        return lower.astype(float), upper.astype(float)  # 0-d for scalar bounds: one band for every direction
     draws_attr = attr(null, "samples", "draws", "null_distribution")
     if draws_attr is not None:
         null = draws_attr

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 
 from .._io import atomic_write
@@ -70,7 +72,8 @@ def save_figure(
     dpi : int, default 300
         Resolution of PNGs and of any rasterised element in PDF/SVG.
     **savefig_kwargs
-        Passed on to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``transparent=True``).
+        Passed on to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``transparent=True`` for
+        a transparent background instead of white).
 
     Returns
     -------
@@ -80,13 +83,16 @@ def save_figure(
     Raises
     ------
     ValueError
-        For a format that is not supported, or a path without a format suffix and no ``formats``.
+        For a format that is not supported, a path without a format suffix and no ``formats``,
+        or a ``dpi`` that is not a positive number.
 
     Notes
     -----
-    Settings: tight bounding box with a small pad, white background, TrueType (type 42)
-    fonts in PDF so text stays text and is embedded, dates left out of the PDF and SVG
-    metadata and a fixed SVG hash salt, so saving the same figure twice gives the same bytes.
+    Settings: tight bounding box with a small pad, white background (unless ``transparent``),
+    TrueType (type 42) fonts in PDF so text stays text and is embedded, dates left out of the
+    PDF and SVG metadata and a fixed SVG hash salt, so the same figure made twice (a figure
+    script run again) gives the same bytes. (Saving one figure object twice may differ in the
+    last digits of coordinates: constrained layout refines positions on every draw.)
     Each file is written to a temporary file in the target directory and moved into place
     with :func:`os.replace`: a reader never sees a half-written figure, and a failed save
     leaves any previous file untouched.
@@ -106,11 +112,17 @@ def save_figure(
         fig = fig.figure
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure or Axes; got {type(fig).__name__}")
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not (np.isfinite(dpi) and dpi > 0):
+        raise ValueError(f"dpi must be a positive number; got {dpi!r}")
+    if "format" in savefig_kwargs:
+        raise TypeError("save_figure takes the format from the path's suffix or formats=, not format=")
     path = Path(path)
     fmts = _formats(path, formats)
     stem = path.with_suffix("") if path.suffix.lower().lstrip(".") in FORMATS else path
     targets = [path] if formats is None else [stem.with_name(f"{stem.name}.{f}") for f in fmts]
-    options: dict[str, Any] = {"dpi": dpi, "bbox_inches": "tight", "pad_inches": 0.02, "facecolor": "white"}
+    options: dict[str, Any] = {"dpi": dpi, "bbox_inches": "tight", "pad_inches": 0.02}
+    if not savefig_kwargs.get("transparent"):  # a facecolor would keep the background opaque
+        options["facecolor"] = "white"
     options.update(savefig_kwargs)
     rc: dict[Any, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42}
     if mpl.rcParams["svg.hashsalt"] is None:

@@ -82,7 +82,7 @@ def plot_spectrum(
     Notes
     -----
     Directions are numbered from 1. Cuts are drawn between the last kept and the first
-    dropped direction.
+    dropped direction. The y-axis spans 0 to 1.02, widened to any value drawn beyond it.
 
     Examples
     --------
@@ -105,11 +105,14 @@ def plot_spectrum(
     n_x = k
     if null is not None:
         lower, upper = null_band(null, level)
-        if lower.size == 1:
-            lower, upper = np.full(k, lower[0]), np.full(k, upper[0])
+        if lower.ndim == 0:  # scalar bounds: the same band at every direction
+            lower, upper = np.full(k, float(lower)), np.full(k, float(upper))
         n_x = max(k, lower.size)
+        xb = np.arange(1, lower.size + 1, dtype=float)
+        if lower.size == 1:  # a band through one point has no area: span the direction's cell
+            xb, lower, upper = np.array([0.5, 1.5]), np.repeat(lower, 2), np.repeat(upper, 2)
         ax.fill_between(
-            np.arange(1, lower.size + 1),
+            xb,
             lower,
             upper,
             color=NULL_COLOR,
@@ -144,9 +147,17 @@ def plot_spectrum(
             raise ValueError(f"svcca_cut must be a positive int or True; got {svcca_cut!r}")
         ax.axvline(cut + 0.5, color=MARK_COLOR, linestyle="--", linewidth=1.0, label=f"svcca cut (k={cut})")
 
-    ax.set_ylim(0.0, 1.02)
+    ax.set_ylim(*_correlation_ylim(np.asarray(ax.dataLim.intervaly)))  # all drawn here, earlier calls too
     direction_xaxis(ax, n_x)
     return finish_axes(ax, xlabel, ylabel)
+
+
+def _correlation_ylim(values: np.ndarray) -> tuple[float, float]:
+    """``(0, 1.02)``, the range of correlations, widened to any value beyond it (none is hidden)."""
+    v = values[np.isfinite(values)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    pad = 0.02 * (max(hi, 1.0) - min(lo, 0.0))
+    return (0.0 if lo >= 0.0 else lo - pad), (1.02 if hi <= 1.02 else hi + pad)
 
 
 def _variance_fractions(obj: Any, side: str) -> list[tuple[str | None, np.ndarray]]:

@@ -53,6 +53,7 @@ def _rc(rc: Mapping[str, Any] | None) -> dict[Any, Any]:
         return {}
     if not isinstance(rc, Mapping):
         raise TypeError(f"rc must be a mapping of rcParams overrides; got {type(rc).__name__}")
+    mpl.RcParams(rc)  # checks every key and value now, before any setting is changed
     return dict(rc)
 
 
