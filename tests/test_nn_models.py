@@ -128,6 +128,16 @@ def test_build_model_round_trips_the_config(kind):
     assert _same_weights(net, again)
 
 
+def test_a_conv_net_of_listed_layers_round_trips_its_width():
+    # the config of a listed arch used to hold the channels after the width multiplier, and
+    # rebuilding applied it a second time: (16, 32) at width 0.5 came back as (4, 8)
+    net = M.ConvNet([16, "32s2", (8, 1, 1, 0)], width=0.5, seed=1)
+    assert [s.channels for s in net.specs] == [8, 16, 4]
+    again = M.build_model("conv", seed=1, **net.config)
+    assert again.specs == net.specs
+    assert _same_weights(net, again)
+
+
 def test_torchvision_resnets_have_block_level_layer_names():
     r18 = M.resnet18(num_classes=7, seed=0)
     assert r18.layer_names == (

@@ -234,10 +234,13 @@ class ConvNet(nn.Module):
             specs = tuple(_parse_spec(s) for s in arch)
         if not specs:
             raise ValueError("arch must have at least one conv layer")
+        # the config keeps the specs before the width multiplier, which it records apart, so
+        # that build_model("conv", **net.config) applies the multiplier once, as here
+        arch_config = arch if isinstance(arch, str) else [list(s) for s in specs]
         specs = tuple(s._replace(channels=max(1, round(s.channels * width))) for s in specs)
         self.specs = specs
         self.config = {
-            "arch": arch if isinstance(arch, str) else [list(s) for s in specs],
+            "arch": arch_config,
             "in_channels": in_channels,
             "n_classes": n_classes,
             "batch_norm": batch_norm,
