@@ -79,6 +79,11 @@ def _imagenet_classes(classes: Iterable[ImageNetClass | str] | None) -> tuple[Im
             raise TypeError(f"classes must hold WordNet ids (str) or ImageNetClass; got {c!r}")
     if not out:
         raise ValueError("classes must not be empty")
+    repeated = sorted({c.wnid for c in out if sum(d.wnid == c.wnid for d in out) > 1})
+    if repeated:
+        # a class's label is its position; a repeated one would give every image of it the
+        # last position's label, and leave the first without images
+        raise ValueError(f"classes must not repeat a WordNet id; got {', '.join(repeated)} more than once")
     return tuple(out)
 
 
@@ -222,8 +227,8 @@ def load_imagenet_subset(
         interrupted), a class was not prepared, or an image it placed is gone. The message
         names the folder and the command that repairs it.
     ValueError
-        When a prepared folder's marker is unreadable, or a class folder holds images the
-        marker does not list.
+        When ``classes`` is empty or repeats a WordNet id, a prepared folder's marker is
+        unreadable, or a class folder holds images the marker does not list.
 
     Notes
     -----
@@ -478,7 +483,8 @@ def prepare_imagenet_subset(
         When a flat ``val_dir`` comes without ``labels`` or ``devkit`` (or with both), a
         labels file or devkit is not what it should be (the message names the file and,
         for the CSV, the line), an image file does not open (all of them are named before
-        anything is written), or ``mode`` is unknown.
+        anything is written), ``classes`` is empty or repeats a WordNet id, or ``mode`` is
+        unknown.
 
     Notes
     -----
