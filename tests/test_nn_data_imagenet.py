@@ -300,3 +300,18 @@ def test_a_repeated_class_is_refused_not_given_the_wrong_label(tmp_path):
         with pytest.raises(ValueError, match="must not repeat a WordNet id"):
             D.prepare_imagenet_subset(tmp_path, tmp_path / "sub", classes=classes)
     assert not (tmp_path / "sub").exists()
+
+
+def test_a_prepared_subset_refuses_an_image_put_in_a_subfolder_of_a_class(tmp_path):
+    # the loader (ImageFolder) reads class folders recursively; the check against the marker
+    # used to look at the top level only, so a nested image was read as one more of the class
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out)
+    _write_fake_images(out / "n02110185" / "more", ["extra.JPEG"], size=(8, 8))
+    with pytest.raises(
+        ValueError, match=r"n02110185 holds 1 image\(s\) that .* does not list \(more/extra\.JPEG\)"
+    ):
+        D.load_imagenet_subset(out)
+    (out / "n02110185" / "more" / "notes.txt").write_text("")  # not an image: not read, not counted
+    (out / "n02110185" / "more" / "extra.JPEG").unlink()
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10

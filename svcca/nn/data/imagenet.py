@@ -96,6 +96,20 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _is_image_name(p.name) and p.is_file())
 
 
+def _files_read(folder: Path) -> set[str]:
+    """Return what the loader reads from a class folder: image names, nested ones as relative paths.
+
+    ``ImageFolder`` walks the class folder recursively (following symlinks), so an image in
+    a subfolder is read as one of the class's.
+    """
+    return {
+        Path(dirpath, name).relative_to(folder).as_posix()
+        for dirpath, _, names in os.walk(folder, followlinks=True)
+        for name in names
+        if _is_image_name(name)
+    }
+
+
 def _few(items: list[str], k: int = 5) -> str:
     shown = ", ".join(items[:k])
     return shown + (f" and {len(items) - k} more" if len(items) > k else "")
@@ -161,7 +175,7 @@ def _check_prepared(root: Path, wnids: list[str]) -> None:
         )
     for w in wnids:
         listed = {str(name) for name in prepared[w]}
-        on_disk = {p.name for p in _image_files(root / w)}
+        on_disk = _files_read(root / w)
         missing = sorted(n for n in listed if not (root / w / n).is_file())  # dangling links included
         extra = sorted(on_disk - listed)
         if missing:
