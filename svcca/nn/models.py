@@ -183,6 +183,12 @@ def _parse_spec(s: ConvSpec | int | str | Sequence[int]) -> ConvSpec:
     )
 
 
+def _check_spec(spec: ConvSpec, name: str) -> None:
+    """Refuse a conv layer of fewer than 1 channel, stride or kernel, or of negative padding."""
+    for attr, low in (("channels", 1), ("stride", 1), ("kernel_size", 1), ("padding", 0)):
+        check_int(getattr(spec, attr), f"{name} {attr}", minimum=low, allow_none=attr == "padding")
+
+
 class ConvNet(nn.Module):
     """A plain conv net with batch norm: conv blocks, global average pooling, logits.
 
@@ -238,10 +244,10 @@ class ConvNet(nn.Module):
             specs = tuple(_parse_spec(s) for s in arch)
         if not specs:
             raise ValueError("arch must have at least one conv layer")
-        for i, s in enumerate(specs, start=1):  # a channel count of 0 or -3 used to become 1 quietly
-            for field, low in (("channels", 1), ("stride", 1), ("kernel_size", 1), ("padding", 0)):
-                check_int(getattr(s, field), f"conv{i} {field}", minimum=low, allow_none=field == "padding")
-        if isinstance(width, bool) or not isinstance(width, numbers.Real) or not 0 < width < math.inf:
+        for i, spec in enumerate(specs, start=1):  # a channel count of 0 or -3 used to become 1 quietly
+            _check_spec(spec, f"conv{i}")
+        w: Any = width  # mypy does not count float as a numbers.Real
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 < float(w) < math.inf:
             raise ValueError(f"width must be a positive finite number (a channel multiplier); got {width!r}")
         # the config keeps the specs before the width multiplier, which it records apart, so
         # that build_model("conv", **net.config) applies the multiplier once, as here
