@@ -64,22 +64,23 @@ def _download(root: Path) -> int:
             raise  # its own report names the address and the server's answer
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc.strerror or exc
+            # a copy put there by hand was tried first: say why it was not used
+            copied = (
+                f"; the copy there now will not do: {_md5_problem(archive, CIFAR10.tgz_md5)}"
+                if archive.is_file()
+                else ""
+            )
             raise ConnectionError(
                 f"could not download {CIFAR10.url}: {reason}; check the internet connection (and any "
                 f"proxy), or copy {CIFAR10.filename} into {root} from a machine that has one and rerun"
+                f"{copied}"
             ) from None
         except RuntimeError:
             if check_integrity(str(archive), CIFAR10.tgz_md5):
                 raise
             # torchvision says only "File not found or corrupted."
-            got = (
-                hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest()
-                if archive.is_file()
-                else None
-            )
             raise ValueError(
-                f"{archive} fails its md5 check: expected {CIFAR10.tgz_md5}, got "
-                f"{got if got is not None else 'no file'} (a truncated or altered download); rerun to "
+                f"{_md5_problem(archive, CIFAR10.tgz_md5)} (a truncated or altered download); rerun to "
                 "download it again"
             ) from None
         data = load_cifar10(root)
@@ -87,6 +88,11 @@ def _download(root: Path) -> int:
     n_train, n_test = len(cast(Sized, data.train)), len(cast(Sized, data.test))
     print(f"CIFAR-10 ready in {folder}: {n_train} train, {n_test} test images")
     return 0
+
+
+def _md5_problem(archive: Path, md5: str) -> str:
+    got = hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest() if archive.is_file() else None
+    return f"{archive} fails its md5 check: expected {md5}, got {got if got is not None else 'no file'}"
 
 
 if __name__ == "__main__":

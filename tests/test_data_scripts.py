@@ -172,6 +172,26 @@ def test_download_cifar10_wrong_checksum_names_the_file_and_both_md5s(tmp_path, 
     assert f"{archive} fails its md5 check: expected {CIFAR10.tgz_md5}, got {got}" in err
 
 
+def test_download_cifar10_offline_names_a_hand_copied_archive_that_fails_its_md5(
+    tmp_path, monkeypatch, capsys
+):
+    # offline with a copy put there by hand (as the docstring advises) that is truncated: the
+    # error used to say only "copy cifar-10-python.tar.gz into the folder", which was done
+    from torchvision.datasets import CIFAR10
+
+    _fake_network(monkeypatch, "offline")
+    archive = tmp_path / "data" / "cifar-10-python.tar.gz"
+    archive.parent.mkdir()
+    archive.write_bytes(b"half an archive")
+    assert load_script("download_cifar10.py").main(["--data-dir", str(tmp_path / "data")]) == 1
+    err = _one_error_line(capsys, "download_cifar10.py")
+    got = hashlib.md5(b"half an archive").hexdigest()
+    assert "Temporary failure in name resolution" in err
+    expected = f"{archive} fails its md5 check: expected {CIFAR10.tgz_md5}, got {got}"
+    assert f"the copy there now will not do: {expected}" in err
+    assert archive.read_bytes() == b"half an archive"
+
+
 def test_download_lm_corpora_offline_is_one_line(tmp_path, monkeypatch, capsys):
     _fake_network(monkeypatch, "offline")
     assert load_script("download_lm_corpora.py").main(["ptb", "--data-dir", str(tmp_path / "data")]) == 1

@@ -207,6 +207,23 @@ def test_image_tensor_dataset_rejects_mismatched_targets():
         D.ImageTensorDataset(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.zeros(3))
 
 
+def test_image_tensor_dataset_items_match_the_batch_path_for_every_index():
+    # ds[-1] used to slice images[-1:0] (empty) and fail; ds[n] failed with "index 0 is out of bounds"
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (3, 2, 4, 5), dtype=torch.uint8, generator=g)
+    ds = D.ImageTensorDataset(images, torch.tensor([4, 5, 6]), mean=(0.5, 0.25), std=(0.2, 0.1))
+    x, y = ds.get_batch(torch.arange(3))
+    expect = (images.double() / 255 - torch.tensor([0.5, 0.25]).view(2, 1, 1)) / torch.tensor(
+        [0.2, 0.1]
+    ).view(2, 1, 1)
+    torch.testing.assert_close(x.double(), expect, atol=1e-5, rtol=0)
+    for i in (0, 2, -1, -3):
+        xi, yi = ds[i]
+        assert torch.equal(xi, x[i]) and int(yi) == int(y[i])
+    with pytest.raises(IndexError, match="index 3 is out of bounds"):
+        ds[3]
+
+
 def test_tensor_dataset_targets_helper(digits):
     assert D.dataset_targets(digits.test) is digits.test.tensors[1]
     assert isinstance(digits.train, TensorDataset)

@@ -287,3 +287,31 @@ def test_sixteen_bit_images_are_scaled_not_saturated(tmp_path):
     x, _ = D.load_imagenet_subset(tmp_path, classes=["n03345487"], image_size=8, resize=8)[0]
     pixels = x * torch.tensor(D.IMAGENET_STD).view(3, 1, 1) + torch.tensor(D.IMAGENET_MEAN).view(3, 1, 1)
     np.testing.assert_allclose(pixels.numpy(), 128 / 255, atol=1e-5)
+
+
+def test_a_repeated_class_is_refused_not_given_the_wrong_label(tmp_path):
+    # classes=[c, c] used to label every image of c with 1 (the last position) and report two
+    # classes, the first of them empty
+    _write_fake_images(tmp_path / "n03345487", ["a.JPEG"], size=(8, 8))
+    fire = D.IMAGENET_SUBSET[0]
+    for classes in (["n03345487", "n03345487"], [fire, "n03345487"]):
+        with pytest.raises(ValueError, match="must not repeat a WordNet id; got n03345487 more than once"):
+            D.load_imagenet_subset(tmp_path, classes=classes, image_size=8, resize=8)
+        with pytest.raises(ValueError, match="must not repeat a WordNet id"):
+            D.prepare_imagenet_subset(tmp_path, tmp_path / "sub", classes=classes)
+    assert not (tmp_path / "sub").exists()
+
+
+def test_a_prepared_subset_refuses_an_image_put_in_a_subfolder_of_a_class(tmp_path):
+    # the loader (ImageFolder) reads class folders recursively; the check against the marker
+    # used to look at the top level only, so a nested image was read as one more of the class
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out)
+    _write_fake_images(out / "n02110185" / "more", ["extra.JPEG"], size=(8, 8))
+    with pytest.raises(
+        ValueError, match=r"n02110185 holds 1 image\(s\) that .* does not list \(more/extra\.JPEG\)"
+    ):
+        D.load_imagenet_subset(out)
+    (out / "n02110185" / "more" / "notes.txt").write_text("")  # not an image: not read, not counted
+    (out / "n02110185" / "more" / "extra.JPEG").unlink()
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10

@@ -57,6 +57,15 @@ def test_stdlib_corpus_skips_missing_files_with_a_warning(tmp_path):
         D.load_stdlib_corpus(splits=(0.5, 0.5))
 
 
+def test_stdlib_corpus_max_chars_must_be_a_positive_int(tmp_path):
+    # max_chars=-5 used to slice text[:-5] (all but the last 5 characters) and 0 an empty corpus
+    (tmp_path / "a.py").write_text("0123456789")
+    assert D.load_stdlib_corpus(files=["a.py"], stdlib_dir=tmp_path, max_chars=4).info["n_chars"] == 4
+    for bad, error in ((-5, ValueError), (0, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match=f"max_chars must be None or an int >= 1; got {bad!r}"):
+            D.load_stdlib_corpus(files=["a.py"], stdlib_dir=tmp_path, max_chars=bad)
+
+
 def _write_ptb(root: Path) -> None:
     folder = root / "ptb"
     folder.mkdir(parents=True)

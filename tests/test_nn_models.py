@@ -128,6 +128,16 @@ def test_build_model_round_trips_the_config(kind):
     assert _same_weights(net, again)
 
 
+def test_a_conv_net_of_listed_layers_round_trips_its_width():
+    # the config of a listed arch used to hold the channels after the width multiplier, and
+    # rebuilding applied it a second time: (16, 32) at width 0.5 came back as (4, 8)
+    net = M.ConvNet([16, "32s2", (8, 1, 1, 0)], width=0.5, seed=1)
+    assert [s.channels for s in net.specs] == [8, 16, 4]
+    again = M.build_model("conv", seed=1, **net.config)
+    assert again.specs == net.specs
+    assert _same_weights(net, again)
+
+
 def test_torchvision_resnets_have_block_level_layer_names():
     r18 = M.resnet18(num_classes=7, seed=0)
     assert r18.layer_names == (
@@ -172,3 +182,28 @@ def test_pretrained_weights_are_read_from_torchvisions_cache(tmp_path, monkeypat
     # torchvision checks the hash prefix in the file name only when downloading, so this loads offline
     net = M.resnet18(weights="IMAGENET1K_V1", allow_download=False)
     assert _same_weights(net, donor) and net.config["weights"] == "IMAGENET1K_V1"
+
+
+@pytest.mark.parametrize(
+    "arch, width, message",
+    [
+        ([0], 1.0, "conv1 channels must be an int >= 1; got 0"),
+        ([16, -3], 1.0, "conv2 channels must be an int >= 1; got -3"),
+        ([(16, 0)], 1.0, "conv1 stride must be an int >= 1; got 0"),
+        ([(16, 1, 3, -1)], 1.0, "conv1 padding must be None or an int >= 0; got -1"),
+        ("six", 0, "width must be a positive finite number"),
+        ("six", -1.0, "width must be a positive finite number"),
+        ("six", float("nan"), "width must be a positive finite number"),
+    ],
+)
+def test_conv_net_refuses_layers_of_no_channels_and_a_width_that_is_not_positive(arch, width, message):
+    # these used to build quietly: every channel count below 1 became 1
+    with pytest.raises(ValueError, match=message):
+        M.ConvNet(arch, width=width)
+
+
+def test_tiny10_takes_inputs_down_to_9x9_as_documented():
+    net = M.ConvNet("tiny10", in_channels=3, width=0.25, seed=0).eval()
+    assert net(torch.zeros(2, 3, 9, 9)).shape == (2, 10)
+    with pytest.raises(RuntimeError):
+        net(torch.zeros(2, 3, 8, 8))

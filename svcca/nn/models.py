@@ -21,6 +21,8 @@ Construction is seeded without touching the global random state: pass ``seed=``.
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,6 +30,8 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import nn
+
+from .._validation import check_int
 
 __all__ = [
     "CONV_ARCHITECTURES",
@@ -148,7 +152,7 @@ def _specs(channels: Sequence[int], strides: Sequence[int] | None = None) -> tup
 #: * ``"tiny9"``: 16, 16, 16, 32s2, 32, 32, 64s2, 64, 64 (the pilot's deep plain stack);
 #: * ``"tiny10"``: the Tiny-10 CNN of Kornblith et al. (2019): conv 16 x2, 32s2, 32 x2, 64s2,
 #:   a 3x3 64 with valid padding and a 1x1 64 (8 conv layers + pooling + logits; inputs of
-#:   at least 16x16, since the valid conv needs a 3x3 map after two stride-2 layers).
+#:   at least 9x9, since the valid conv needs a 3x3 map after two stride-2 layers).
 CONV_ARCHITECTURES: dict[str, tuple[ConvSpec, ...]] = {
     "pilot5": _specs((32,) * 5),
     "six": _specs((16, 32, 32, 64, 64, 128), (1, 2, 1, 2, 1, 2)),
@@ -177,6 +181,12 @@ def _parse_spec(s: ConvSpec | int | str | Sequence[int]) -> ConvSpec:
     raise ValueError(
         f"a conv layer spec must be a ConvSpec, an int, a string like '32s2' or a tuple; got {s!r}"
     )
+
+
+def _check_spec(spec: ConvSpec, name: str) -> None:
+    """Refuse a conv layer of fewer than 1 channel, stride or kernel, or of negative padding."""
+    for attr, low in (("channels", 1), ("stride", 1), ("kernel_size", 1), ("padding", 0)):
+        check_int(getattr(spec, attr), f"{name} {attr}", minimum=low, allow_none=attr == "padding")
 
 
 class ConvNet(nn.Module):
@@ -234,10 +244,18 @@ class ConvNet(nn.Module):
             specs = tuple(_parse_spec(s) for s in arch)
         if not specs:
             raise ValueError("arch must have at least one conv layer")
+        for i, spec in enumerate(specs, start=1):  # a channel count of 0 or -3 used to become 1 quietly
+            _check_spec(spec, f"conv{i}")
+        w: Any = width  # mypy does not count float as a numbers.Real
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 < float(w) < math.inf:
+            raise ValueError(f"width must be a positive finite number (a channel multiplier); got {width!r}")
+        # the config keeps the specs before the width multiplier, which it records apart, so
+        # that build_model("conv", **net.config) applies the multiplier once, as here
+        arch_config = arch if isinstance(arch, str) else [list(s) for s in specs]
         specs = tuple(s._replace(channels=max(1, round(s.channels * width))) for s in specs)
         self.specs = specs
         self.config = {
-            "arch": arch if isinstance(arch, str) else [list(s) for s in specs],
+            "arch": arch_config,
             "in_channels": in_channels,
             "n_classes": n_classes,
             "batch_norm": batch_norm,

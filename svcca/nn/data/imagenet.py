@@ -79,6 +79,11 @@ def _imagenet_classes(classes: Iterable[ImageNetClass | str] | None) -> tuple[Im
             raise TypeError(f"classes must hold WordNet ids (str) or ImageNetClass; got {c!r}")
     if not out:
         raise ValueError("classes must not be empty")
+    repeated = sorted({c.wnid for c in out if sum(d.wnid == c.wnid for d in out) > 1})
+    if repeated:
+        # a class's label is its position; a repeated one would give every image of it the
+        # last position's label, and leave the first without images
+        raise ValueError(f"classes must not repeat a WordNet id; got {', '.join(repeated)} more than once")
     return tuple(out)
 
 
@@ -89,6 +94,20 @@ def _is_image_name(name: str) -> bool:
 def _image_files(folder: Path) -> list[Path]:
     """Return the image files of a folder (by extension, hidden files left out), sorted by name."""
     return sorted(p for p in folder.iterdir() if _is_image_name(p.name) and p.is_file())
+
+
+def _files_read(folder: Path) -> set[str]:
+    """Return what the loader reads from a class folder: image names, nested ones as relative paths.
+
+    ``ImageFolder`` walks the class folder recursively (following symlinks), so an image in
+    a subfolder is read as one of the class's.
+    """
+    return {
+        Path(dirpath, name).relative_to(folder).as_posix()
+        for dirpath, _, names in os.walk(folder, followlinks=True)
+        for name in names
+        if _is_image_name(name)
+    }
 
 
 def _few(items: list[str], k: int = 5) -> str:
@@ -156,7 +175,7 @@ def _check_prepared(root: Path, wnids: list[str]) -> None:
         )
     for w in wnids:
         listed = {str(name) for name in prepared[w]}
-        on_disk = {p.name for p in _image_files(root / w)}
+        on_disk = _files_read(root / w)
         missing = sorted(n for n in listed if not (root / w / n).is_file())  # dangling links included
         extra = sorted(on_disk - listed)
         if missing:
@@ -222,8 +241,8 @@ def load_imagenet_subset(
         interrupted), a class was not prepared, or an image it placed is gone. The message
         names the folder and the command that repairs it.
     ValueError
-        When a prepared folder's marker is unreadable, or a class folder holds images the
-        marker does not list.
+        When ``classes`` is empty or repeats a WordNet id, a prepared folder's marker is
+        unreadable, or a class folder holds images the marker does not list.
 
     Notes
     -----
@@ -478,7 +497,8 @@ def prepare_imagenet_subset(
         When a flat ``val_dir`` comes without ``labels`` or ``devkit`` (or with both), a
         labels file or devkit is not what it should be (the message names the file and,
         for the CSV, the line), an image file does not open (all of them are named before
-        anything is written), or ``mode`` is unknown.
+        anything is written), ``classes`` is empty or repeats a WordNet id, or ``mode`` is
+        unknown.
 
     Notes
     -----

@@ -131,7 +131,7 @@ class ImageTensorDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Return image ``i``, converted, and its target."""
-        return self._convert(self.images[i : i + 1])[0], self.targets[i]
+        return self._convert(self.images[i][None])[0], self.targets[i]
 
 
 def _resize(x: torch.Tensor, image_size: int | None) -> torch.Tensor:

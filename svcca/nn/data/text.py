@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from ..._io import atomic_write
+from ..._validation import check_int
 from ._folder import DATA_ENV, _md5, data_dir
 
 #: The standard-library source files of the default text corpus, in this order. All exist
@@ -174,7 +175,7 @@ def load_stdlib_corpus(
         warning (all missing is an error).
     splits : (float, float, float), default=(0.9, 0.05, 0.05)
     max_chars : int, optional
-        Keep only the first ``max_chars`` characters (small, fast experiments).
+        Keep only the first ``max_chars`` characters (small, fast experiments); an int >= 1.
     stdlib_dir : path, optional
         Read from another folder instead of the interpreter's standard library.
 
@@ -196,6 +197,8 @@ def load_stdlib_corpus(
     (32, True)
     """
     fractions = _split_fractions(splits)
+    # a negative count used to slice from the end (text[:-5] keeps all but 5 characters)
+    max_chars = check_int(max_chars, "max_chars", allow_none=True)
     base = Path(stdlib_dir) if stdlib_dir is not None else Path(sysconfig.get_paths()["stdlib"])
     texts, used, missing = [], [], []
     for name in files:
@@ -215,7 +218,7 @@ def load_stdlib_corpus(
         )
     text = "\n\n".join(texts)
     if max_chars is not None:
-        text = text[: int(max_chars)]
+        text = text[:max_chars]
     vocab = tuple(sorted(set(text)))
     index = {c: i for i, c in enumerate(vocab)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
