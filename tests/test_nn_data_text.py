@@ -91,6 +91,16 @@ def test_text_corpora_absent_point_at_the_download_command(tmp_path):
         D.load_wikitext2(tmp_path)
 
 
+def test_word_tokens_end_every_line_blank_ones_too_and_only_at_newlines():
+    # PyTorch's word language model example: line.split() + ["<eos>"] for each line of the file
+    from svcca.nn.data.text import _word_tokens
+
+    text = " = Title = \n\n the cat\u2028sat \n\x0c\n"
+    assert _word_tokens(text) == ["=", "Title", "=", "<eos>", "<eos>", "the", "cat", "sat", "<eos>", "<eos>"]
+    assert _word_tokens("a b") == ["a", "b", "<eos>"]  # no final newline: the same last line
+    assert _word_tokens("") == []
+
+
 def test_download_checks_md5_and_extracts_zip_archives(tmp_path):
     src = tmp_path / "mirror"
     src.mkdir()

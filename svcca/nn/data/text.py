@@ -426,6 +426,18 @@ def _verify_word_corpus(name: str, root: Path, spec: dict[str, Any], script: str
                     )
 
 
+def _word_tokens(text: str) -> list[str]:
+    r"""Split a word-level corpus into tokens as PyTorch's word language model example does.
+
+    Every line, a blank one too, is its words and ``"<eos>"``; lines end at ``"\n"`` only
+    (``str.splitlines`` would also end them at ``\x0c``, ``\x85`` or ``\u2028`` inside a line).
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":  # the final newline ends the last line; it starts none
+        lines.pop()
+    return [w for line in lines for w in [*line.split(), "<eos>"]]
+
+
 def _word_corpus(
     name: str, root: Path, spec: dict[str, Any], level: str, script: str, verify: bool
 ) -> TextCorpus:
@@ -448,10 +460,7 @@ def _word_corpus(
         index = {c: i for i, c in enumerate(vocab)}
         ids = {s: torch.tensor([index[c] for c in t], dtype=torch.long) for s, t in raw.items()}
     else:
-        tokens = {
-            s: [w for line in t.splitlines() if line.strip() for w in [*line.split(), "<eos>"]]
-            for s, t in raw.items()
-        }
+        tokens = {s: _word_tokens(t) for s, t in raw.items()}
         vocab = tuple(sorted(set(tokens["train"]) | {"<unk>", "<eos>"}))
         index = {w: i for i, w in enumerate(vocab)}
         unk = index["<unk>"]
@@ -474,8 +483,10 @@ def load_ptb(
 ) -> TextCorpus:
     r"""Read Penn Treebank (Mikolov's preprocessing) from ``root/ptb/ptb.{train,valid,test}.txt``.
 
-    Word level (default): each line's words followed by ``"<eos>"``, vocabulary of the
-    training split (10000 words in the real data); character level: every character.
+    Word level (default): each line's words followed by ``"<eos>"``, a blank line too, as
+    PyTorch's word language model example and TensorFlow's PTB reader split these corpora;
+    vocabulary of the training split (10000 words in the real data). Character level:
+    every character.
 
     Parameters
     ----------
