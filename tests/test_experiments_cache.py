@@ -294,3 +294,37 @@ def test_a_cache_copied_without_its_data_folder_still_loads(tmp_path):
 
     shutil.rmtree(folder)  # the data stayed behind
     assert run_or_load(cfg, tmp_path / "cache").from_cache
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedArraysConfig(ExperimentConfig):
+    """A toy experiment whose arrays have the names it is given."""
+
+    experiment = "named"
+    names: tuple = ("values",)
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        return {name: np.arange(3.0) + i for i, name in enumerate(self.names)}
+
+
+def test_the_checked_file_is_the_loaded_file(tmp_path, monkeypatch):
+    """Another process renaming its entry over this one between the checksum and the load
+    must not slip its arrays in unchecked."""
+    from svcca.experiments import _cache
+
+    cfg = NamedArraysConfig()
+    run_or_load(cfg, tmp_path)
+    npz = next(tmp_path.glob("named-*.npz"))
+    other = tmp_path / "other"
+    run_or_load(NamedArraysConfig(names=("intruder",)), other)
+    intruder = next(other.glob("named-*.npz"))
+    real_digest = _cache.file_digest
+
+    def digest_then_swap(target):
+        out = real_digest(target)
+        intruder.replace(npz)  # a concurrent writer's rename
+        return out
+
+    monkeypatch.setattr(_cache, "file_digest", digest_then_swap)
+    res = run_or_load(cfg, tmp_path)
+    assert res.from_cache and sorted(res.arrays) == ["values"]

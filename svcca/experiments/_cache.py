@@ -604,10 +604,14 @@ def _load(
         else:
             return "the data folder changed since the entry was written (files added, removed or rewritten)"
     try:
-        if manifest["sha256"] != file_digest(npz):
-            return "checksum mismatch (corrupted or modified arrays)"
-        with np.load(npz, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        # the file checked is the file loaded: an entry that another process renames over it
+        # in between is not loaded unchecked
+        with open(npz, "rb") as fh:
+            if manifest["sha256"] != file_digest(fh):
+                return "checksum mismatch (corrupted or modified arrays)"
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
     except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
         return f"arrays unreadable ({type(exc).__name__}: {exc})"
     return arrays, manifest
