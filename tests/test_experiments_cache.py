@@ -307,6 +307,18 @@ class NamedArraysConfig(ExperimentConfig):
         return {name: np.arange(3.0) + i for i, name in enumerate(self.names)}
 
 
+def test_arrays_named_like_savez_arguments_are_kept(tmp_path):
+    # np.savez(fh, **arrays) took "allow_pickle" for its own argument (the cached result
+    # then lacked that array) and raised on "file" after the whole run
+    cfg = NamedArraysConfig(names=("file", "allow_pickle", "arr_0", "values"))
+    first = run_or_load(cfg, tmp_path)
+    again = run_or_load(cfg, tmp_path)
+    assert again.from_cache
+    assert sorted(again.arrays) == sorted(first.arrays) == sorted(cfg.names)
+    for name in cfg.names:
+        np.testing.assert_array_equal(again[name], first[name])
+
+
 def test_the_checked_file_is_the_loaded_file(tmp_path, monkeypatch):
     """Another process renaming its entry over this one between the checksum and the load
     must not slip its arrays in unchecked."""

@@ -540,9 +540,23 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _write_npz(fh: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an ``.npz`` (what ``np.savez`` writes) under any names.
+
+    ``np.savez(fh, **arrays)`` takes an array named ``file`` or ``allow_pickle`` for its own
+    argument: the first raised after the whole run, the second was left out of the entry, so
+    that the cached result lacked an array the computed one had.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, value in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
+
+
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
-    atomic_write(path, lambda fh: np.savez(fh, **named))
+    atomic_write(path, lambda fh: _write_npz(fh, arrays))
 
 
 def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
