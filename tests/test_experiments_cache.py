@@ -340,3 +340,25 @@ def test_the_checked_file_is_the_loaded_file(tmp_path, monkeypatch):
     monkeypatch.setattr(_cache, "file_digest", digest_then_swap)
     res = run_or_load(cfg, tmp_path)
     assert res.from_cache and sorted(res.arrays) == ["values"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AnyFieldConfig(ExperimentConfig):
+    """A toy experiment with one field of any value."""
+
+    experiment = "anyfield"
+    value: object = 0.5
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        return {"values": np.arange(3.0)}
+
+
+def test_config_values_that_are_equal_give_one_key_and_load(tmp_path):
+    # a numpy bool is a bool (it raised "not JSON-serialisable"); numpy ints are ints
+    assert AnyFieldConfig(value=np.bool_(True)).key() == AnyFieldConfig(value=True).key()
+    assert AnyFieldConfig(value=np.int64(3)).key() == AnyFieldConfig(value=3).key()
+    assert AnyFieldConfig(value={"a": 1, "b": 2}).key() == AnyFieldConfig(value={"b": 2, "a": 1}).key()
+    # a NaN setting never equals itself: its entry was rebuilt on every call
+    cfg = AnyFieldConfig(value=float("nan"))
+    run_or_load(cfg, tmp_path)
+    assert run_or_load(cfg, tmp_path).from_cache

@@ -119,6 +119,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -130,6 +132,11 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"config field of type {type(value).__name__} is not JSON-serialisable: {value!r}")
+
+
+def _canonical(data: Any) -> str:
+    """Return the JSON text of config data: what the cache key hashes and entries are compared by."""
+    return json.dumps(data, sort_keys=True)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -282,9 +289,8 @@ class ExperimentConfig:
 
     def key(self) -> str:
         """Hash of the experiment name, schema version and config (hex sha256)."""
-        payload = json.dumps(
-            {"experiment": self.experiment, "schema": self.schema_version, "config": config_to_dict(self)},
-            sort_keys=True,
+        payload = _canonical(
+            {"experiment": self.experiment, "schema": self.schema_version, "config": config_to_dict(self)}
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -606,7 +612,7 @@ def _load(
         return manifest
     if manifest["experiment"] != config.experiment or manifest["schema_version"] != config.schema_version:
         return "written by another experiment or schema version"
-    if manifest["config"] != config_to_dict(config):
+    if _canonical(manifest["config"]) != _canonical(config_to_dict(config)):  # as JSON: NaN is NaN
         return "config differs"
     if manifest["versions"].get("svcca") != _versions()["svcca"]:
         return "written by another svcca version"
