@@ -333,3 +333,62 @@ def test_the_build_stops_and_reports_when_the_experiments_fail(monkeypatch) -> N
     )
     with pytest.raises(RuntimeError, match="the runner broke"):
         build.build_parallel({}, workers=2)
+
+
+# --- the build's memo --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _MemoConfig:
+    experiment = "memo_demo"
+    seed: int = 0
+
+    def key(self) -> str:
+        return f"{self.seed:064d}"
+
+
+def test_the_memo_tells_a_scalar_from_a_one_element_array() -> None:
+    from svcca.experiments._memo import arrays_digest
+
+    np = pytest.importorskip("numpy")
+    # ascontiguousarray turns a 0-d array into shape (1,): both had one digest
+    assert arrays_digest({"x": np.array(5)}) != arrays_digest({"x": np.array([5])})
+    assert arrays_digest({"x": np.arange(6).reshape(2, 3).T}) == arrays_digest(
+        {"x": np.arange(6).reshape(2, 3).T.copy()}
+    )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"\x80\x04K\x03.",
+        b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x04Nope\x94\x93\x94.",
+    ],
+    ids=["empty", "an int", "an unknown class"],
+)
+def test_a_damaged_memo_entry_is_computed_again(tmp_path, monkeypatch, damage) -> None:
+    from svcca.experiments import memoized
+
+    np = pytest.importorskip("numpy")
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path))
+    arrays = {"x": np.arange(3.0)}
+    assert memoized(_MemoConfig(), arrays, "demo", lambda: [1, 2]) == [1, 2]
+    (entry,) = tmp_path.iterdir()
+    entry.write_bytes(damage)  # unpickling it raised TypeError or AttributeError
+    assert memoized(_MemoConfig(), arrays, "demo", lambda: [3]) == [3]
+    assert memoized(_MemoConfig(), arrays, "demo", lambda: [4]) == [3]  # kept again
+
+
+def test_a_memo_that_cannot_keep_a_value_still_returns_it(tmp_path, monkeypatch) -> None:
+    from svcca.experiments import memoized
+
+    np = pytest.importorskip("numpy")
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path))
+    arrays = {"x": np.arange(3.0)}
+    memoized(_MemoConfig(), arrays, "demo", lambda: 1)
+    (entry,) = tmp_path.iterdir()
+    entry.unlink()
+    entry.mkdir()  # the entry cannot be written: the computed value was lost to an OSError
+    with pytest.warns(UserWarning, match="could not keep"):
+        assert memoized(_MemoConfig(), arrays, "demo", lambda: 2) == 2
