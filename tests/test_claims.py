@@ -279,6 +279,33 @@ def test_worst_case_takes_the_item_nearest_the_bound():
     assert above.details == {"a": 0.3, "b": 0.1, "c": 0.2}
 
 
+def test_a_claim_over_no_items_or_lost_items_is_refused():
+    from svcca.experiments._claims import claim_details, claims_table, worst_case
+
+    # a worst case over nothing raised numpy's "zero-size array to reduction operation"
+    with pytest.raises(ValueError, match="'t.a' holds for every item, but no item was measured"):
+        worst_case("t.a", "all above", [], ">", 0.0, [])
+    with pytest.raises(ValueError, match="no item was measured"):
+        claims_table("t.", {"a": (">", 0.0, "all above")}, {"a": {}})
+    # values past the labels were dropped from the details, the worst perhaps among them
+    with pytest.raises(ValueError, match="3 values for only 2 labels"):
+        worst_case("t.a", "all above", [0.3, 0.2, -1.0], ">", 0.0, ["a", "b"])
+    assert claim_details(["a", "b", "c"], [0.1, 0.2]) == {"a": 0.1, "b": 0.2}  # the lower layers
+
+
+def test_a_statement_naming_a_field_not_given_is_refused():
+    from svcca.experiments._claims import claims_table
+
+    table = {"gap": (">", 0.0, "the gap in {layer}")}
+    # without fields the statement was kept as it is: the book printed "the gap in {layer}"
+    with pytest.raises(KeyError, match="'t.gap': its statement names 'layer'"):
+        claims_table("t.", table, {"gap": 0.5})
+    with pytest.raises(KeyError, match="names 'layer'"):
+        claims_table("t.", table, {"gap": 0.5}, last="fc2")
+    (claim,) = claims_table("t.", {"set": (">", 0.0, "over {{0, 1}}")}, {"set": 0.5})
+    assert claim.statement == "over {0, 1}"
+
+
 def test_claims_table_joins_statements_and_measured_values():
     from svcca.experiments._claims import claims_table
 
