@@ -182,6 +182,34 @@ def test_matrix_result_table_and_failures() -> None:
     assert "FAIL seed_pair.c" in text and "-0.1" in text
 
 
+def test_a_claim_one_variant_did_not_state_fails_the_matrix() -> None:
+    # the summary said FAIL and the book's page "missing", but ok was True: svcca claims exited 0
+    both = _job("seed_pair", "seed+0/default", 0.9)
+    both["claims"].append(Claim("seed_pair.d", "statement", 0.9, ">", 0.5).to_dict())
+    res = MatrixResult(jobs=[both, _job("seed_pair", "seed+1/default", 0.9)])
+    assert res.failed == [("seed_pair.d", "seed+1/default")] and not res.ok
+    assert "FAIL seed_pair.d" in res.summary()
+    # a variant whose job raised is an error, not a list of missing claims
+    broken = {**_job("seed_pair", "seed+1/default", 0.9), "error": "boom", "claims": []}
+    assert MatrixResult(jobs=[both, broken]).failed == []
+
+
+def test_the_summary_shows_a_nan_margin_wherever_it_is() -> None:
+    # min() over [0.4, nan] is 0.4 and over [nan, 0.4] is nan
+    for order in ([0.9, math.nan], [math.nan, 0.9]):
+        res = MatrixResult(jobs=[_job("seed_pair", f"seed+{i}/default", v) for i, v in enumerate(order)])
+        assert res.summary().splitlines()[1].endswith("+nan")
+
+
+def test_a_variant_named_twice_runs_once() -> None:
+    from svcca.experiments.matrix import _parse_variants
+
+    assert _parse_variants([0, 0, 1], ["default", "default"]) == [
+        Variant(0, "default"),
+        Variant(1, "default"),
+    ]
+
+
 @pytest.mark.torch
 @pytest.mark.slow
 def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
