@@ -147,6 +147,11 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return _jsonable(config)
 
 
+def is_seed_field(name: str) -> bool:
+    """Whether a config field names seeds: ``seed``, ``seeds`` or a name ending in ``_seed``/``_seeds``."""
+    return name in ("seed", "seeds") or name.endswith(("_seed", "_seeds"))
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """Base class of experiment configs: a frozen dataclass with a ``run`` method.
@@ -253,7 +258,7 @@ class ExperimentConfig:
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             name = f.name
-            if not (name in ("seed", "seeds") or name.endswith("_seed") or name.endswith("_seeds")):
+            if not is_seed_field(name):
                 continue
             value = getattr(self, name)
             if isinstance(value, bool) or value is None:
