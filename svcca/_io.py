@@ -124,8 +124,11 @@ def atomic_write(path: str | os.PathLike[str], content: bytes | Callable[[IO[byt
     return path
 
 
-def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
+def file_digest(path: str | os.PathLike[str] | IO[bytes], algorithm: str = "sha256") -> str:
     """Hex digest of a file's bytes, read in 1 MiB chunks (any :mod:`hashlib` algorithm).
+
+    ``path`` may also be a binary file open for reading: it is read from its position to its
+    end (so that a reader can check the very file it then loads, not one renamed over it since).
 
     Examples
     --------
@@ -138,7 +141,7 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
     ('ba7816bf8f01cfea', '90015098')
     """
     h = hashlib.new(algorithm, usedforsecurity=False)  # checksums, not security
-    with open(path, "rb") as fh:
+    with contextlib.nullcontext(path) if hasattr(path, "read") else open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -182,6 +182,34 @@ def test_matrix_result_table_and_failures() -> None:
     assert "FAIL seed_pair.c" in text and "-0.1" in text
 
 
+def test_a_claim_one_variant_did_not_state_fails_the_matrix() -> None:
+    # the summary said FAIL and the book's page "missing", but ok was True: svcca claims exited 0
+    both = _job("seed_pair", "seed+0/default", 0.9)
+    both["claims"].append(Claim("seed_pair.d", "statement", 0.9, ">", 0.5).to_dict())
+    res = MatrixResult(jobs=[both, _job("seed_pair", "seed+1/default", 0.9)])
+    assert res.failed == [("seed_pair.d", "seed+1/default")] and not res.ok
+    assert "FAIL seed_pair.d" in res.summary()
+    # a variant whose job raised is an error, not a list of missing claims
+    broken = {**_job("seed_pair", "seed+1/default", 0.9), "error": "boom", "claims": []}
+    assert MatrixResult(jobs=[both, broken]).failed == []
+
+
+def test_the_summary_shows_a_nan_margin_wherever_it_is() -> None:
+    # min() over [0.4, nan] is 0.4 and over [nan, 0.4] is nan
+    for order in ([0.9, math.nan], [math.nan, 0.9]):
+        res = MatrixResult(jobs=[_job("seed_pair", f"seed+{i}/default", v) for i, v in enumerate(order)])
+        assert res.summary().splitlines()[1].endswith("+nan")
+
+
+def test_a_variant_named_twice_runs_once() -> None:
+    from svcca.experiments.matrix import _parse_variants
+
+    assert _parse_variants([0, 0, 1], ["default", "default"]) == [
+        Variant(0, "default"),
+        Variant(1, "default"),
+    ]
+
+
 @pytest.mark.torch
 @pytest.mark.slow
 def test_run_matrix_runs_each_variant_in_its_own_process(tmp_path) -> None:
@@ -279,6 +307,33 @@ def test_worst_case_takes_the_item_nearest_the_bound():
     assert above.details == {"a": 0.3, "b": 0.1, "c": 0.2}
 
 
+def test_a_claim_over_no_items_or_lost_items_is_refused():
+    from svcca.experiments._claims import claim_details, claims_table, worst_case
+
+    # a worst case over nothing raised numpy's "zero-size array to reduction operation"
+    with pytest.raises(ValueError, match="'t.a' holds for every item, but no item was measured"):
+        worst_case("t.a", "all above", [], ">", 0.0, [])
+    with pytest.raises(ValueError, match="no item was measured"):
+        claims_table("t.", {"a": (">", 0.0, "all above")}, {"a": {}})
+    # values past the labels were dropped from the details, the worst perhaps among them
+    with pytest.raises(ValueError, match="3 values for only 2 labels"):
+        worst_case("t.a", "all above", [0.3, 0.2, -1.0], ">", 0.0, ["a", "b"])
+    assert claim_details(["a", "b", "c"], [0.1, 0.2]) == {"a": 0.1, "b": 0.2}  # the lower layers
+
+
+def test_a_statement_naming_a_field_not_given_is_refused():
+    from svcca.experiments._claims import claims_table
+
+    table = {"gap": (">", 0.0, "the gap in {layer}")}
+    # without fields the statement was kept as it is: the book printed "the gap in {layer}"
+    with pytest.raises(KeyError, match="'t.gap': its statement names 'layer'"):
+        claims_table("t.", table, {"gap": 0.5})
+    with pytest.raises(KeyError, match="names 'layer'"):
+        claims_table("t.", table, {"gap": 0.5}, last="fc2")
+    (claim,) = claims_table("t.", {"set": (">", 0.0, "over {{0, 1}}")}, {"set": 0.5})
+    assert claim.statement == "over {0, 1}"
+
+
 def test_claims_table_joins_statements_and_measured_values():
     from svcca.experiments._claims import claims_table
 
@@ -333,3 +388,62 @@ def test_the_build_stops_and_reports_when_the_experiments_fail(monkeypatch) -> N
     )
     with pytest.raises(RuntimeError, match="the runner broke"):
         build.build_parallel({}, workers=2)
+
+
+# --- the build's memo --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _MemoConfig:
+    experiment = "memo_demo"
+    seed: int = 0
+
+    def key(self) -> str:
+        return f"{self.seed:064d}"
+
+
+def test_the_memo_tells_a_scalar_from_a_one_element_array() -> None:
+    from svcca.experiments._memo import arrays_digest
+
+    np = pytest.importorskip("numpy")
+    # ascontiguousarray turns a 0-d array into shape (1,): both had one digest
+    assert arrays_digest({"x": np.array(5)}) != arrays_digest({"x": np.array([5])})
+    assert arrays_digest({"x": np.arange(6).reshape(2, 3).T}) == arrays_digest(
+        {"x": np.arange(6).reshape(2, 3).T.copy()}
+    )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"\x80\x04K\x03.",
+        b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x04Nope\x94\x93\x94.",
+    ],
+    ids=["empty", "an int", "an unknown class"],
+)
+def test_a_damaged_memo_entry_is_computed_again(tmp_path, monkeypatch, damage) -> None:
+    from svcca.experiments import memoized
+
+    np = pytest.importorskip("numpy")
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path))
+    arrays = {"x": np.arange(3.0)}
+    assert memoized(_MemoConfig(), arrays, "demo", lambda: [1, 2]) == [1, 2]
+    (entry,) = tmp_path.iterdir()
+    entry.write_bytes(damage)  # unpickling it raised TypeError or AttributeError
+    assert memoized(_MemoConfig(), arrays, "demo", lambda: [3]) == [3]
+    assert memoized(_MemoConfig(), arrays, "demo", lambda: [4]) == [3]  # kept again
+
+
+def test_a_memo_that_cannot_keep_a_value_still_returns_it(tmp_path, monkeypatch) -> None:
+    from svcca.experiments import memoized
+
+    np = pytest.importorskip("numpy")
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path))
+    arrays = {"x": np.arange(3.0)}
+    memoized(_MemoConfig(), arrays, "demo", lambda: 1)
+    (entry,) = tmp_path.iterdir()
+    entry.unlink()
+    entry.mkdir()  # the entry cannot be written: the computed value was lost to an OSError
+    with pytest.warns(UserWarning, match="could not keep"):
+        assert memoized(_MemoConfig(), arrays, "demo", lambda: 2) == 2

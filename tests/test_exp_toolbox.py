@@ -261,3 +261,46 @@ def test_network_fields_keep_each_configs_defaults():
         "tiny10",
         "pilot5",
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        # a width <= 0 built a conv net of one channel per layer, and it trained
+        ({"width": -1.0}, ValueError, "width must be a positive finite number; got -1.0"),
+        ({"width": 0.0}, ValueError, "width must be a positive finite number"),
+        ({"width": float("nan")}, ValueError, "width must be a positive finite number"),
+        ({"width": True}, ValueError, "width must be a positive finite number; got True"),
+        ({"width": "1"}, ValueError, "width must be a positive finite number; got '1'"),
+        # a seed of 1.5 ran as seed 1 under a cache key of its own; -1 failed deep in numpy
+        ({"seed": 1.5}, TypeError, "seed must be None or an int >= 0; got 1.5"),
+        ({"seed": -1}, ValueError, "seed must be None or an int >= 0; got -1"),
+        ({"seeds": (0, 1.0)}, TypeError, "each of seeds must be an int >= 0; got 1.0"),
+        ({"verify_data": "no"}, TypeError, "verify_data must be True or False; got 'no'"),
+    ],
+)
+def test_training_configs_refuse_bad_network_and_seed_fields(changes, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ConvPairConfig.for_scale("tiny", **changes)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "error", "message"),
+    [
+        ((0, 5), ValueError, "each hidden width must be an int >= 1; got 0"),  # an MLP with a 0-unit layer
+        ((1.5,), TypeError, "each hidden width must be an int >= 1; got 1.5"),  # built with 1 unit
+        ((), TypeError, "hidden must be a non-empty tuple of ints >= 1"),
+        (32, TypeError, "hidden must be a non-empty tuple of ints >= 1"),
+    ],
+)
+def test_mlp_configs_refuse_bad_hidden_widths(hidden, error, message):
+    from svcca.experiments.seed_pair import SeedPairConfig
+
+    with pytest.raises(error, match=message.replace("(", r"\(")):
+        SeedPairConfig.for_scale("tiny", hidden=hidden)
+
+
+def test_numpy_numbers_are_accepted_where_python_ones_are():
+    # np.float32(0.001) was refused as "not a positive finite number"
+    cfg = ConvPairConfig.for_scale("tiny", lr=np.float32(1e-3), width=np.float64(0.25), seed=np.int64(0))
+    assert cfg.key() == ConvPairConfig.for_scale("tiny", lr=float(np.float32(1e-3))).key()

@@ -294,3 +294,71 @@ def test_a_cache_copied_without_its_data_folder_still_loads(tmp_path):
 
     shutil.rmtree(folder)  # the data stayed behind
     assert run_or_load(cfg, tmp_path / "cache").from_cache
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedArraysConfig(ExperimentConfig):
+    """A toy experiment whose arrays have the names it is given."""
+
+    experiment = "named"
+    names: tuple = ("values",)
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        return {name: np.arange(3.0) + i for i, name in enumerate(self.names)}
+
+
+def test_arrays_named_like_savez_arguments_are_kept(tmp_path):
+    # np.savez(fh, **arrays) took "allow_pickle" for its own argument (the cached result
+    # then lacked that array) and raised on "file" after the whole run
+    cfg = NamedArraysConfig(names=("file", "allow_pickle", "arr_0", "values"))
+    first = run_or_load(cfg, tmp_path)
+    again = run_or_load(cfg, tmp_path)
+    assert again.from_cache
+    assert sorted(again.arrays) == sorted(first.arrays) == sorted(cfg.names)
+    for name in cfg.names:
+        np.testing.assert_array_equal(again[name], first[name])
+
+
+def test_the_checked_file_is_the_loaded_file(tmp_path, monkeypatch):
+    """Another process renaming its entry over this one between the checksum and the load
+    must not slip its arrays in unchecked."""
+    from svcca.experiments import _cache
+
+    cfg = NamedArraysConfig()
+    run_or_load(cfg, tmp_path)
+    npz = next(tmp_path.glob("named-*.npz"))
+    other = tmp_path / "other"
+    run_or_load(NamedArraysConfig(names=("intruder",)), other)
+    intruder = next(other.glob("named-*.npz"))
+    real_digest = _cache.file_digest
+
+    def digest_then_swap(target):
+        out = real_digest(target)
+        intruder.replace(npz)  # a concurrent writer's rename
+        return out
+
+    monkeypatch.setattr(_cache, "file_digest", digest_then_swap)
+    res = run_or_load(cfg, tmp_path)
+    assert res.from_cache and sorted(res.arrays) == ["values"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AnyFieldConfig(ExperimentConfig):
+    """A toy experiment with one field of any value."""
+
+    experiment = "anyfield"
+    value: object = 0.5
+
+    def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+        return {"values": np.arange(3.0)}
+
+
+def test_config_values_that_are_equal_give_one_key_and_load(tmp_path):
+    # a numpy bool is a bool (it raised "not JSON-serialisable"); numpy ints are ints
+    assert AnyFieldConfig(value=np.bool_(True)).key() == AnyFieldConfig(value=True).key()
+    assert AnyFieldConfig(value=np.int64(3)).key() == AnyFieldConfig(value=3).key()
+    assert AnyFieldConfig(value={"a": 1, "b": 2}).key() == AnyFieldConfig(value={"b": 2, "a": 1}).key()
+    # a NaN setting never equals itself: its entry was rebuilt on every call
+    cfg = AnyFieldConfig(value=float("nan"))
+    run_or_load(cfg, tmp_path)
+    assert run_or_load(cfg, tmp_path).from_cache

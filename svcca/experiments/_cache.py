@@ -119,6 +119,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -132,12 +134,22 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"config field of type {type(value).__name__} is not JSON-serialisable: {value!r}")
 
 
+def _canonical(data: Any) -> str:
+    """Return the JSON text of config data: what the cache key hashes and entries are compared by."""
+    return json.dumps(data, sort_keys=True)
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     """Return the config as plain JSON-able data (the cache key is computed from it).
 
     Fields declared with ``compare=False`` are left out: they must not change the results.
     """
     return _jsonable(config)
+
+
+def is_seed_field(name: str) -> bool:
+    """Whether a config field names seeds: ``seed``, ``seeds`` or a name ending in ``_seed``/``_seeds``."""
+    return name in ("seed", "seeds") or name.endswith(("_seed", "_seeds"))
 
 
 @dataclass(frozen=True)
@@ -246,7 +258,7 @@ class ExperimentConfig:
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             name = f.name
-            if not (name in ("seed", "seeds") or name.endswith("_seed") or name.endswith("_seeds")):
+            if not is_seed_field(name):
                 continue
             value = getattr(self, name)
             if isinstance(value, bool) or value is None:
@@ -282,9 +294,8 @@ class ExperimentConfig:
 
     def key(self) -> str:
         """Hash of the experiment name, schema version and config (hex sha256)."""
-        payload = json.dumps(
-            {"experiment": self.experiment, "schema": self.schema_version, "config": config_to_dict(self)},
-            sort_keys=True,
+        payload = _canonical(
+            {"experiment": self.experiment, "schema": self.schema_version, "config": config_to_dict(self)}
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -540,9 +551,23 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _write_npz(fh: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an ``.npz`` (what ``np.savez`` writes) under any names.
+
+    ``np.savez(fh, **arrays)`` takes an array named ``file`` or ``allow_pickle`` for its own
+    argument: the first raised after the whole run, the second was left out of the entry, so
+    that the cached result lacked an array the computed one had.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, value in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
+
+
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
-    atomic_write(path, lambda fh: np.savez(fh, **named))
+    atomic_write(path, lambda fh: _write_npz(fh, arrays))
 
 
 def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
@@ -592,7 +617,7 @@ def _load(
         return manifest
     if manifest["experiment"] != config.experiment or manifest["schema_version"] != config.schema_version:
         return "written by another experiment or schema version"
-    if manifest["config"] != config_to_dict(config):
+    if _canonical(manifest["config"]) != _canonical(config_to_dict(config)):  # as JSON: NaN is NaN
         return "config differs"
     if manifest["versions"].get("svcca") != _versions()["svcca"]:
         return "written by another svcca version"
@@ -604,10 +629,14 @@ def _load(
         else:
             return "the data folder changed since the entry was written (files added, removed or rewritten)"
     try:
-        if manifest["sha256"] != file_digest(npz):
-            return "checksum mismatch (corrupted or modified arrays)"
-        with np.load(npz, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        # the file checked is the file loaded: an entry that another process renames over it
+        # in between is not loaded unchecked
+        with open(npz, "rb") as fh:
+            if manifest["sha256"] != file_digest(fh):
+                return "checksum mismatch (corrupted or modified arrays)"
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
     except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
         return f"arrays unreadable ({type(exc).__name__}: {exc})"
     return arrays, manifest

@@ -151,6 +151,9 @@ def claim_details(labels: Iterable[Any], values: Any, prefix: str = "") -> dict[
     import numpy as np
 
     flat = np.asarray(values, dtype=np.float64).ravel().tolist()
+    labels = list(labels)  # more labels than values: the first ones (a claim on the lower layers)
+    if len(flat) > len(labels):  # zip dropped the values past the labels, the worst among them perhaps
+        raise ValueError(f"claim details: {len(flat)} values for only {len(labels)} labels {labels!r}")
     return {f"{prefix}{k}": float(v) for k, v in zip(labels, flat)}
 
 
@@ -187,6 +190,8 @@ def worst_case(
     import numpy as np
 
     flat = np.asarray(values, dtype=np.float64).ravel()
+    if not flat.size:
+        raise ValueError(f"claim {name!r} holds for every item, but no item was measured")
     value = flat.min() if relation.startswith(">") else flat.max()
     return Claim(name, statement, value, relation, bound, claim_details(labels, flat))
 
@@ -211,7 +216,8 @@ def claims_table(
         label -> value), making the claim :func:`worst_case` over its items. Names missing
         here are skipped (a measurement this run did not make).
     **fields
-        When given, every statement is formatted with them (``"... in {last}"``).
+        Every statement is formatted with them (``"... in {last}"``; a literal brace is
+        doubled); a statement naming a field not given raises ``KeyError``.
 
     Returns
     -------
@@ -231,8 +237,12 @@ def claims_table(
     for name, (relation, bound, statement) in table.items():
         if name not in measured:
             continue
-        if fields:
+        try:  # a "{layer}" the caller forgot to give was printed as it is
             statement = statement.format(**fields)
+        except (KeyError, IndexError) as exc:
+            raise KeyError(
+                f"claim {prefix + name!r}: its statement names {exc}, which was not given"
+            ) from None
         entry = measured[name]
         if isinstance(entry, Mapping):
             out.append(worst_case(prefix + name, statement, list(entry.values()), relation, bound, entry))

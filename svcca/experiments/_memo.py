@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,9 +32,9 @@ def arrays_digest(arrays: Mapping[str, Any]) -> str:
     """Digest of a result's arrays: names, dtypes, shapes and bytes."""
     h = hashlib.blake2b(digest_size=20)
     for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
+        a = np.asarray(arrays[name])  # its own shape: ascontiguousarray makes a 0-d array 1-d
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(repr(a.tolist()).encode() if a.dtype == object else a.tobytes())
+        h.update(repr(a.tolist()).encode() if a.dtype == object else np.ascontiguousarray(a).tobytes())
     return h.hexdigest()
 
 
@@ -52,7 +53,7 @@ def recall(config: Any, arrays: Mapping[str, Any], label: str) -> Any:
     try:
         with path.open("rb") as fh:
             digest, value = pickle.load(fh)  # noqa: S301 - the build's own folder
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+    except Exception:  # noqa: BLE001 - a damaged entry (unpickling raises anything) is computed again
         return None
     return value if digest == arrays_digest(arrays) else None
 
@@ -62,8 +63,10 @@ def remember(config: Any, arrays: Mapping[str, Any], label: str, value: Any) -> 
     path = _entry(config, label)
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, pickle.dumps((arrays_digest(arrays), value)))
+    try:
+        atomic_write(path, pickle.dumps((arrays_digest(arrays), value)))
+    except OSError as exc:  # the value is computed: a memo that cannot keep it only costs time
+        warnings.warn(f"the memo could not keep {path.name} ({type(exc).__name__}: {exc})", stacklevel=2)
 
 
 def memoized(config: Any, arrays: Mapping[str, Any], label: str, compute: Callable[[], T]) -> T:

@@ -24,8 +24,10 @@ An experiment may redeclare a field to change its default; the cache key is the 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +36,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._io import folder_fingerprint
-from .._validation import check_int, check_option
-from ._cache import ExperimentConfig, ExperimentData, stored
+from .._validation import check_bool, check_int, check_option
+from ._cache import ExperimentConfig, ExperimentData, is_seed_field, stored
 
 __all__ = [
     "CIFAR10_TRAINING",
@@ -104,6 +106,14 @@ class ThreadLimitedConfig(ExperimentConfig):
 
     def __post_init__(self) -> None:
         check_int(self.num_threads, "num_threads", allow_none=True)
+        for f in dataclasses.fields(self):
+            if is_seed_field(f.name):  # a seed of 1.5 ran as seed 1 under a key of its own
+                value = getattr(self, f.name)
+                if isinstance(value, (tuple, list)):
+                    for v in value:
+                        check_int(v, f"each of {f.name}", minimum=0)
+                else:
+                    check_int(value, f.name, minimum=0, allow_none=True)
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Run the experiment under the thread limit; see the module's ``unpack`` for the arrays.
@@ -209,13 +219,22 @@ class TrainingConfig(ThreadLimitedConfig):
         check_int(self.image_size, "image_size")
         check_int(self.epochs, "epochs", minimum=self.min_epochs)
         check_int(self.batch_size, "batch_size")
+        check_bool(self.verify_data, "verify_data")
         if self.device == "auto":
             from ..nn.utils import available_device
 
             object.__setattr__(self, "device", available_device())
-        lr = self.lr
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a positive finite number; got {self.lr!r}")
+        _check_positive(self.lr, "lr")
+        # the network fields of ConvNetFields and NetworkFields, where the config has them: a
+        # width <= 0 built a network of one channel per layer, a hidden width 1.5 one unit
+        if isinstance(self, ConvNetFields):
+            _check_positive(self.width, "width")
+        if hasattr(self, "hidden"):
+            hidden = getattr(self, "hidden")  # noqa: B009 - the experiment's field, not the base's
+            if not isinstance(hidden, (tuple, list)) or not hidden:
+                raise TypeError(f"hidden must be a non-empty tuple of ints >= 1 (MLP widths); got {hidden!r}")
+            for h in hidden:
+                check_int(h, "each hidden width")
 
     @property
     def split_seed(self) -> int:
@@ -389,6 +408,16 @@ class TrainingConfig(ThreadLimitedConfig):
             progress=progress,
             **options,
         )
+
+
+def _check_positive(value: Any, name: str) -> None:
+    """Check a positive finite real number (numpy's too, never a bool)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and float(value) > 0)
+    ):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -183,13 +183,17 @@ class MatrixResult:
 
     @property
     def failed(self) -> list[tuple[str, str]]:
-        """(claim, variant) pairs that do not hold."""
-        return [
-            (name, v)
-            for name, row in self.table().items()
-            for v, cell in row["values"].items()
-            if not cell["holds"]
-        ]
+        """(claim, variant) pairs that do not hold, or that the variant's run did not state."""
+        ran: dict[str, list[str]] = {}
+        for job in self.jobs:
+            if not job.get("error"):
+                ran.setdefault(job["name"], []).append(job["variant"])
+        out = []
+        for name, row in self.table().items():
+            out += [(name, v) for v, cell in row["values"].items() if not cell["holds"]]
+            # a claim one variant's run did not state is not known to hold there (the pages say "missing")
+            out += [(name, v) for v in ran.get(row["experiment"], []) if v not in row["values"]]
+        return out
 
     @property
     def ok(self) -> bool:
@@ -226,7 +230,8 @@ class MatrixResult:
         for name, row in table.items():
             cells = [row["values"].get(v) for v in variants]
             margins = [c["margin"] for c in cells if c is not None]
-            worst = min(margins) if margins else float("nan")
+            # min() over a NaN answers by the order of the list; a NaN margin is the worst
+            worst = float("nan") if not margins or any(m != m for m in margins) else min(margins)
             flag = "ok  " if all(c is not None and c["holds"] for c in cells) else "FAIL"
             vals = " ".join(f"{c['value']:>{width}.4g}" if c else f"{'-':>{width}s}" for c in cells)
             bound = f"{row['relation']} {row['bound']:.4g}"
@@ -434,7 +439,8 @@ def _run_job(name: str, seed_offset: int, scale: str, cache: str, out: str) -> N
 
 
 def _parse_variants(offsets: Sequence[int], kernels: Sequence[str]) -> list[Variant]:
-    return [Variant(int(o), k) for o in offsets for k in kernels]
+    # once each: a variant named twice ran its jobs twice, writing the same cache entries at once
+    return list(dict.fromkeys(Variant(int(o), k) for o in offsets for k in kernels))
 
 
 DESCRIPTION = (
