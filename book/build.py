@@ -179,6 +179,8 @@ def status_markdown(record: dict) -> str:
 
 def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[str]]:
     """The robustness page's table, and the claims of this build missing from the matrix."""
+    from svcca.experiments import smallest_margin
+
     if matrix is None:
         return ":::{error}\nNo robustness matrix (`book/robustness.json`): run `make claims`.\n:::\n", list(
             record["claims"]
@@ -225,7 +227,7 @@ def robustness_markdown(record: dict, matrix: dict | None) -> tuple[str, list[st
         this = record["claims"].get(name, {}).get("values", {})
         this_cell = next(iter(this.values()), None)
         all_cells = [*cells.values(), *([this_cell] if this_cell is not None else [])]
-        margin = min(c["margin"] for c in all_cells) if all_cells else float("nan")
+        margin = smallest_margin(c["margin"] for c in all_cells)
         values = [c["value"] for c in cells.values() if c["value"] == c["value"]]  # not NaN
         low, high = (_fmt(min(values)), _fmt(max(values))) if values else ("–", "–")
         failing = [v for v, c in cells.items() if not c["holds"]]

@@ -49,6 +49,14 @@ def test_nan_never_holds() -> None:
     assert not c.holds
 
 
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+@pytest.mark.parametrize("relation", [">", ">=", "<", "<="])
+def test_an_infinite_value_never_holds(value, relation) -> None:
+    # an infinity comes from a division by zero, not from a measurement: "inf > 0" must not pass
+    c = Claim("t.inf", "statement", value, relation, 0.0)
+    assert not c.holds and math.isnan(c.margin) and "FAILS" in c.describe()
+
+
 def test_claim_rejects_bad_relation_and_name() -> None:
     with pytest.raises(ValueError, match=r"relation must be one of .*got '=='.*t\.bad"):
         Claim("t.bad", "s", 1.0, "==", 1.0)

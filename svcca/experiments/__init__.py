@@ -21,7 +21,15 @@ from ._cache import (
     run_or_load,
     stored,
 )
-from ._claims import Claim, ClaimFailure, check_claims, claims_markdown, recall_claims, remember_claims
+from ._claims import (
+    Claim,
+    ClaimFailure,
+    check_claims,
+    claims_markdown,
+    recall_claims,
+    remember_claims,
+    smallest_margin,
+)
 from ._memo import memoized
 from ._toolbox import ConvNetFields, NetworkFields, ThreadLimitedConfig, TrainingConfig
 
@@ -36,6 +44,7 @@ __all__ = [
     "claims_markdown",
     "recall_claims",
     "remember_claims",
+    "smallest_margin",
     "SCALES",
     "CacheWriteWarning",
     "ExperimentConfig",

@@ -25,6 +25,7 @@ __all__ = [
     "median_case",
     "recall_claims",
     "remember_claims",
+    "smallest_margin",
     "worst_case",
 ]
 
@@ -61,7 +62,8 @@ class Claim:
     Attributes
     ----------
     holds : bool
-        Whether ``value relation bound`` is true (NaN never holds).
+        Whether ``value relation bound`` is true. A value that is not finite never holds:
+        NaN, or an infinity from a division by zero, is no measurement.
     margin : float
         Distance from the bound on the side that holds (negative when the claim fails),
         in the units of ``value``.
@@ -96,13 +98,13 @@ class Claim:
 
     @property
     def holds(self) -> bool:
-        if math.isnan(self.value):
+        if not math.isfinite(self.value):
             return False
         return bool(_RELATIONS[self.relation](self.value, self.bound))
 
     @property
     def margin(self) -> float:
-        if math.isnan(self.value):
+        if not math.isfinite(self.value):
             return math.nan
         return self.value - self.bound if self.relation.startswith(">") else self.bound - self.value
 
@@ -171,6 +173,33 @@ def median_case(labels: Iterable[Any], values: Any, prefix: str = "") -> tuple[f
     import numpy as np
 
     return float(np.median(np.asarray(values, dtype=np.float64))), claim_details(labels, values, prefix)
+
+
+def smallest_margin(margins: Iterable[float]) -> float:
+    """Return the smallest of a claim's margins, NaN where any is NaN or there are none.
+
+    ``min()`` over a list holding NaN answers by the list's order; a NaN margin (a value
+    that is no measurement) is the worst there is.
+
+    Parameters
+    ----------
+    margins : iterable of float
+        The claim's margins (:attr:`Claim.margin`), one per variant or run.
+
+    Returns
+    -------
+    float
+        Their minimum, or NaN.
+
+    Examples
+    --------
+    >>> from svcca.experiments import smallest_margin
+    >>> nan = float("nan")
+    >>> smallest_margin([0.3, 0.1]), smallest_margin([nan, 0.1]), smallest_margin([0.1, nan])
+    (0.1, nan, nan)
+    """
+    values = [float(m) for m in margins]
+    return math.nan if not values or any(math.isnan(m) for m in values) else min(values)
 
 
 def worst_case(

@@ -33,6 +33,7 @@ from typing import Any
 
 from .._io import atomic_write, probe_writable
 from ._cache import current_scale, default_cache_dir
+from ._claims import smallest_margin
 
 __all__ = ["ISA_ENV", "KERNELS", "MatrixResult", "Variant", "current_variant", "run_matrix"]
 
@@ -229,9 +230,7 @@ class MatrixResult:
         ]
         for name, row in table.items():
             cells = [row["values"].get(v) for v in variants]
-            margins = [c["margin"] for c in cells if c is not None]
-            # min() over a NaN answers by the order of the list; a NaN margin is the worst
-            worst = float("nan") if not margins or any(m != m for m in margins) else min(margins)
+            worst = smallest_margin(c["margin"] for c in cells if c is not None)
             flag = "ok  " if all(c is not None and c["holds"] for c in cells) else "FAIL"
             vals = " ".join(f"{c['value']:>{width}.4g}" if c else f"{'-':>{width}s}" for c in cells)
             bound = f"{row['relation']} {row['bound']:.4g}"
