@@ -65,8 +65,9 @@ class Claim:
         Whether ``value relation bound`` is true. A value that is not finite never holds:
         NaN, or an infinity from a division by zero, is no measurement.
     margin : float
-        Distance from the bound on the side that holds (negative when the claim fails),
-        in the units of ``value``.
+        Distance from the bound on the side that holds, in the units of ``value``:
+        negative when the claim fails, 0 at the bound (which holds for ``>=`` and ``<=``
+        only), NaN for a value that is not finite.
 
     Examples
     --------
