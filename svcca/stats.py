@@ -329,8 +329,7 @@ def _defined(observed: float, null: np.ndarray, what: str) -> np.ndarray:
 
     A p-value over a null with undefined draws in its denominator would be too small.
     """
-    if not np.isfinite(observed):
-        raise ValueError("the measure is undefined (NaN) for the observed pair; no p-value can be computed")
+    _check_observed(observed, "no p-value can be computed")
     bad = ~np.isfinite(null)
     if bad.all():
         raise ValueError(f"the measure is undefined (NaN) for every one of the {null.size} {what}")
@@ -343,6 +342,13 @@ def _defined(observed: float, null: np.ndarray, what: str) -> np.ndarray:
         )
         return null[~bad]
     return null
+
+
+def _check_observed(observed: float, consequence: str) -> None:
+    """Refuse an observed similarity that is NaN or infinite (nothing can be said about it)."""
+    if not np.isfinite(observed):
+        what = "undefined (NaN)" if np.isnan(observed) else f"not finite ({observed})"
+        raise ValueError(f"the measure is {what} for the observed pair; {consequence}")
 
 
 def _p_value(observed: float, null: np.ndarray) -> float:
@@ -706,7 +712,8 @@ class BootstrapResult:
     measure : str
     n_degenerate : int
         Resamples on which the measure is undefined (a sparse layer whose draw holds no
-        active row: "no varying feature"); they are left out of the interval.
+        active row: "no varying feature"; a callable returning NaN or inf); they are left
+        out of the interval.
     n_groups : int or None
         The number of groups resampled as wholes (``groups=``); None when rows were
         resampled one by one.
@@ -818,7 +825,7 @@ def bootstrap_ci(
     ValueError
         For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
         outside (0, 1), ``groups`` of the wrong length or with fewer than two groups, or when
-        the measure is undefined on every resample.
+        the measure is undefined (NaN or infinite) on the observed pair or on every resample.
 
     Warns
     -----
@@ -886,15 +893,16 @@ def bootstrap_ci(
         _warn_resample_rank(n, getattr(result, "x_rank", None), getattr(result, "y_rank", None))
     else:
         observed = f(X, Y)
+    _check_observed(observed, "no interval can be computed")
     units = n if grouped is None else grouped.n_groups
     boot = np.empty(n_resamples)
     for b in range(n_resamples):
         draw = gen.integers(0, units, units)
         idx = draw if grouped is None else grouped.rows(draw)
         boot[b] = _on_rows(f, X, Y, idx)
-    n_degenerate = int(np.isnan(boot).sum())
+    n_degenerate = int((~np.isfinite(boot)).sum())
     if n_degenerate:
-        boot = boot[~np.isnan(boot)]
+        boot = boot[np.isfinite(boot)]
         if boot.size == 0:
             raise ValueError(
                 f"the {name if m is not None else 'measure'} is undefined on all {n_resamples} "

@@ -761,6 +761,19 @@ def test_undefined_similarities_never_shrink_a_p_value():
     assert np.all(np.isfinite(res.null_distribution)) and res.p_value == 1.0
 
 
+def test_a_bootstrap_of_an_undefined_similarity_is_refused_not_an_interval():
+    # the interval was [0.3, 0.3] around observed=nan (the tests refuse a NaN observed value)
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((20, 2)), rng.standard_normal((20, 2))
+    for value, said in ((float("nan"), r"undefined \(NaN\)"), (float("inf"), r"not finite \(inf\)")):
+        with pytest.raises(ValueError, match=said + r" for the observed pair; no interval can be computed"):
+            stats.bootstrap_ci(X, Y, lambda a, b, v=value: v if a is X else 0.3, n_resamples=9, rng=0)
+    # an infinite resample is left out like an undefined one (it made the upper bound NaN)
+    calls = iter(range(100))
+    res = stats.bootstrap_ci(X, Y, lambda a, b: float("inf") if next(calls) % 3 == 1 else 0.3, n_resamples=9)
+    assert res.n_degenerate == 3 and (res.low, res.high) == (0.3, 0.3)
+
+
 def test_a_cca_bootstrap_with_too_few_distinct_rows_says_so():
     rng = np.random.default_rng(2)
     X, Y = rng.standard_normal((60, 20)), rng.standard_normal((60, 20))
