@@ -1390,6 +1390,18 @@ class SampleSizeDiagnostic:
         return self.verdict
 
 
+def _on_its_side(x: float, thresholds: tuple[float, ...]) -> str:
+    """Format ``x`` to one decimal, or as many more as keep it on its side of each threshold.
+
+    A ratio of 4.99 is "4.99 (< 5)", never "5.0 (< 5)".
+    """
+    for digits in range(1, 17):
+        text = f"{x:.{digits}f}"
+        if all((float(text) < t) == (x < t) for t in thresholds):
+            return text
+    return repr(x)
+
+
 def sample_size_diagnostic(
     n_or_X: Any, p_or_Y: Any, q: int | None = None, *, groups: Any = None
 ) -> SampleSizeDiagnostic:
@@ -1481,6 +1493,7 @@ def sample_size_diagnostic(
         else min(p, n_rule - 1) * min(qq, n_rule - 1) / (n_rule - 1)
     )
     null_rho2 = min(1.0, widest / (n_rule - 1))
+    shown = _on_its_side(ratio, (5.0, 10.0))
     if forced > 0:
         regime = "degenerate"
         verdict = (
@@ -1491,19 +1504,19 @@ def sample_size_diagnostic(
     elif ratio < 5:
         regime = "too few samples"
         verdict = (
-            f"too few samples: n / max(p, q) = {ratio:.1f} (< 5); independent layers would score "
+            f"too few samples: n / max(p, q) = {shown} (< 5); independent layers would score "
             f"mean rho^2 = {null_rho2:.2f}. Compare against a permutation null, or use "
             f"{5 * widest}-{10 * widest} samples."
         )
     elif ratio < 10:
         regime = "marginal"
         verdict = (
-            f"marginal: n / max(p, q) = {ratio:.1f} (5-10); chance level mean rho^2 = {null_rho2:.3f}. "
+            f"marginal: n / max(p, q) = {shown} (5-10); chance level mean rho^2 = {null_rho2:.3f}. "
             f"Report a permutation null beside the similarity."
         )
     else:
         regime = "adequate"
-        verdict = f"adequate: n / max(p, q) = {ratio:.1f} (>= 10); chance level mean rho^2 = {null_rho2:.3f}."
+        verdict = f"adequate: n / max(p, q) = {shown} (>= 10); chance level mean rho^2 = {null_rho2:.3f}."
     if ess is not None:
         verdict += f" (n counts {ess}.)"
     return SampleSizeDiagnostic(

@@ -466,6 +466,16 @@ def test_sample_size_regimes(n, p, q, regime):
     assert str(d).startswith(regime)
 
 
+@pytest.mark.parametrize(
+    "n, shown",
+    [(499, "4.99 (< 5)"), (998, "9.98 (5-10)"), (500, "5.0 (5-10)"), (9996, "100.0 (>= 10)")],
+)
+def test_the_verdict_never_rounds_the_ratio_across_its_threshold(n, shown):
+    # 4.99 samples per feature printed as "5.0 (< 5)", 9.98 as "10.0 (5-10)"
+    d = stats.sample_size_diagnostic(n, 100, 7)
+    assert f"n / max(p, q) = {shown};" in d.verdict
+
+
 def test_sample_size_diagnostic_from_arrays_equals_from_counts():
     X, Y = independent_views(120, 7, 30, 0)
     assert stats.sample_size_diagnostic(X, Y) == stats.sample_size_diagnostic(120, 7, 30)
