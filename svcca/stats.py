@@ -258,6 +258,22 @@ class _Groups:
 # --- permutation test -------------------------------------------------------------------
 
 
+def _on_its_side(x: float, thresholds: tuple[float, ...], digits: int, kind: str) -> str:
+    """Format ``x`` with ``digits`` (``kind`` "f" or "g"), or more to keep it on its side of each threshold.
+
+    A ratio of 4.99 is "4.99 (< 5)", never "5.0 (< 5)"; a p-value of 0.0500025 is never "0.05".
+    """
+    for d in range(digits, 18):
+        text = f"{x:.{d}{kind}}"
+        if all(np.sign(float(text) - t) == np.sign(x - t) for t in thresholds):
+            return text
+    return repr(x)
+
+
+# the levels a p-value is read against: its text never crosses one
+_LEVELS = (0.1, 0.05, 0.01, 0.005, 0.001)
+
+
 @dataclass(frozen=True, eq=False)
 class PermutationTestResult:
     """The result of :func:`permutation_test`.
@@ -318,7 +334,8 @@ class PermutationTestResult:
         """Show the observed value, the null's mean and the p-value."""
         return (
             f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
-            f"p_value={self.p_value:.4g}, n_resamples={self.n_resamples}, measure={self.measure!r}"
+            f"p_value={_on_its_side(self.p_value, _LEVELS, 4, 'g')}, n_resamples={self.n_resamples}, "
+            f"measure={self.measure!r}"
             + (f", n_groups={self.n_groups}" if self.n_groups is not None else "")
             + ")"
         )
@@ -1390,18 +1407,6 @@ class SampleSizeDiagnostic:
         return self.verdict
 
 
-def _on_its_side(x: float, thresholds: tuple[float, ...]) -> str:
-    """Format ``x`` to one decimal, or as many more as keep it on its side of each threshold.
-
-    A ratio of 4.99 is "4.99 (< 5)", never "5.0 (< 5)".
-    """
-    for digits in range(1, 17):
-        text = f"{x:.{digits}f}"
-        if all((float(text) < t) == (x < t) for t in thresholds):
-            return text
-    return repr(x)
-
-
 def sample_size_diagnostic(
     n_or_X: Any, p_or_Y: Any, q: int | None = None, *, groups: Any = None
 ) -> SampleSizeDiagnostic:
@@ -1493,7 +1498,7 @@ def sample_size_diagnostic(
         else min(p, n_rule - 1) * min(qq, n_rule - 1) / (n_rule - 1)
     )
     null_rho2 = min(1.0, widest / (n_rule - 1))
-    shown = _on_its_side(ratio, (5.0, 10.0))
+    shown = _on_its_side(ratio, (5.0, 10.0), 1, "f")
     if forced > 0:
         regime = "degenerate"
         verdict = (

@@ -162,6 +162,18 @@ def test_permutation_test_is_reproducible_and_seeded():
     assert "PermutationTestResult(observed=" in repr(a)
 
 
+@pytest.mark.parametrize("b, n_resamples", [(1000, 20018), (999, 19999), (10000, 200001), (4, 999)])
+def test_the_printed_p_value_never_rounds_across_a_significance_level(b, n_resamples):
+    # with 20018 shuffles p = 1001 / 20019 = 0.0500025 printed as "p_value=0.05"
+    null = np.r_[np.ones(b), np.zeros(n_resamples - b)]
+    p = (1 + b) / (1 + n_resamples)
+    res = stats.PermutationTestResult(1.0, null, p, n_resamples, "cca", True)
+    shown = float(repr(res).split("p_value=")[1].split(",")[0])
+    for level in (0.1, 0.05, 0.01, 0.005, 0.001):
+        assert np.sign(shown - level) == np.sign(p - level)
+    assert shown == pytest.approx(p, rel=1e-3)
+
+
 def test_permutation_observed_equals_the_measure():
     X, Y = shared_latent_views(n=100)
     assert stats.permutation_test(X, Y, "pwcca", n_resamples=5, rng=0).observed == pytest.approx(
