@@ -189,6 +189,9 @@ def test_permutation_test_warns_once_about_sample_size_for_cca():
     with pytest.warns(svcca.SampleSizeWarning) as record:
         res = stats.permutation_test(X, Y, "cca", n_resamples=20, rng=0)
     assert len(record) == 1
+    with pytest.warns(svcca.SampleSizeWarning) as record:  # n <= 4 said it twice
+        stats.permutation_test(X[:4, :2], Y[:4, :2], "cca", n_resamples=5, rng=0)
+    assert len(record) == 1
     # 12 + 12 - 19 = 5 correlations are forced to 1 in every shuffle too: the null is inflated
     assert res.null_distribution.min() >= 5 / 12 and res.p_value > 0.05
 
