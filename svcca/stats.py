@@ -139,8 +139,15 @@ def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Meas
 
 
 def _as_similarity(result: Any, name: str) -> float:
+    value = result.similarity if hasattr(result, "similarity") else result
+    complex_ = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+    if complex_ or (_array_like(value) and np.iscomplexobj(to_numpy(value))):
+        raise TypeError(
+            f"measure {name!r} must return a real similarity; got the complex {value!r} (float() would "
+            f"drop its imaginary part)"
+        )
     if hasattr(result, "similarity"):
-        return float(result.similarity)
+        return float(value)
     if isinstance(result, numbers.Real) or (_array_like(result) and np.ndim(to_numpy(result)) == 0):
         return float(result)
     raise TypeError(

@@ -523,6 +523,16 @@ def test_measures_accept_results_floats_and_zero_d_arrays():
     assert name == "partial" and f(X, Y) == pytest.approx(linear_cka(X, Y, debiased=True).similarity)
 
 
+def test_a_complex_similarity_is_refused_not_cut_to_its_real_part():
+    # np.complex128(0.5 + 0.1j) became 0.5 (a ComplexWarning at most); 0-d arrays raised float()'s error
+    X, Y = shared_latent_views(n=40)
+    result = type("Result", (), {"similarity": np.complex64(0.5)})()
+    for value in (0.5 + 0.1j, np.complex128(0.5 + 0.1j), np.array(0.5 + 0j), result):
+        _, f = stats.get_measure(lambda A, B, v=value: v)
+        with pytest.raises(TypeError, match=r"must return a real similarity; got the complex"):
+            f(X, Y)
+
+
 def _sparse_layer(n: int = 30) -> np.ndarray:
     S = np.zeros((n, 3))  # three units, each active on one sample
     S[0, 0], S[1, 1], S[2, 2] = 1.0, 2.0, 1.0
