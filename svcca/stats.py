@@ -290,10 +290,13 @@ class PermutationTestResult:
     observed : float
         The similarity of ``X`` and ``Y`` as paired.
     null_distribution : numpy.ndarray of shape (n_resamples,)
-        The similarity after each shuffle of ``Y``'s samples.
+        The similarity after each shuffle of ``Y``'s samples; shorter by the shuffles on
+        which the measure was undefined (NaN), which a :class:`DegenerateResampleWarning`
+        counts.
     p_value : float
-        ``(1 + #{null >= observed}) / (1 + n_resamples)``: one-sided (more similar
-        than chance), never 0.
+        ``(1 + #{null >= observed}) / (1 + null_distribution.size)``: one-sided (more
+        similar than chance), never 0; a null value within ``1e-12 max(1, |observed|)``
+        below ``observed`` counts as a tie, at least as large.
     n_resamples : int
         The number of shuffles.
     measure : str
@@ -507,7 +510,8 @@ class RandomBaselineResult:
     observed : float
         The similarity of ``X`` and ``Y``.
     null_distribution : numpy.ndarray of shape (n_resamples,)
-        The similarity of each pair of independent random matrices.
+        The similarity of each pair of independent random matrices (less the pairs on which
+        the measure was undefined, which a :class:`DegenerateResampleWarning` counts).
     match : {"shape", "spectrum"}
         What the random matrices share with the data.
     n_resamples : int
@@ -548,7 +552,7 @@ class RandomBaselineResult:
 
     @property
     def p_value(self) -> float:
-        """``(1 + #{random >= observed}) / (1 + n_resamples)``."""
+        """``(1 + #{random >= observed}) / (1 + null_distribution.size)``, ties as in permutation_test."""
         return _p_value(self.observed, self.null_distribution)
 
     def __repr__(self) -> str:
