@@ -938,9 +938,10 @@ def bootstrap_ci(
                 f"Y.shape={shape_of(Y)}); the layer is too sparse for a bootstrap interval"
             )
         if n_degenerate > 0.1 * n_resamples:
+            why = "no varying feature in the draw" if m is not None else "the measure gave NaN or inf"
             warnings.warn(
-                f"{n_degenerate} of {n_resamples} bootstrap resamples were degenerate (no varying feature "
-                f"in the draw) and were left out; the interval describes the other {boot.size}",
+                f"{n_degenerate} of {n_resamples} bootstrap resamples were degenerate ({why}) and were "
+                f"left out; the interval describes the other {boot.size}",
                 DegenerateResampleWarning,
                 stacklevel=2,
             )

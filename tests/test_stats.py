@@ -805,7 +805,12 @@ def test_a_bootstrap_of_an_undefined_similarity_is_refused_not_an_interval():
             stats.bootstrap_ci(X, Y, lambda a, b, v=value: v if a is X else 0.3, n_resamples=9, rng=0)
     # an infinite resample is left out like an undefined one (it made the upper bound NaN)
     calls = iter(range(100))
-    res = stats.bootstrap_ci(X, Y, lambda a, b: float("inf") if next(calls) % 3 == 1 else 0.3, n_resamples=9)
+
+    def some_inf(a, b):
+        return float("inf") if next(calls) % 3 == 1 else 0.3
+
+    with pytest.warns(stats.DegenerateResampleWarning, match=r"3 of 9 .* \(the measure gave NaN or inf\)"):
+        res = stats.bootstrap_ci(X, Y, some_inf, n_resamples=9)
     assert res.n_degenerate == 3 and (res.low, res.high) == (0.3, 0.3)
 
 
