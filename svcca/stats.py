@@ -139,8 +139,15 @@ def _registered(measure: Any, measure_options: Mapping[str, Any] | None) -> Meas
 
 
 def _as_similarity(result: Any, name: str) -> float:
+    value = result.similarity if hasattr(result, "similarity") else result
+    complex_ = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+    if complex_ or (_array_like(value) and np.iscomplexobj(to_numpy(value))):
+        raise TypeError(
+            f"measure {name!r} must return a real similarity; got the complex {value!r} (float() would "
+            f"drop its imaginary part)"
+        )
     if hasattr(result, "similarity"):
-        return float(result.similarity)
+        return float(value)
     if isinstance(result, numbers.Real) or (_array_like(result) and np.ndim(to_numpy(result)) == 0):
         return float(result)
     raise TypeError(
@@ -258,6 +265,22 @@ class _Groups:
 # --- permutation test -------------------------------------------------------------------
 
 
+def _on_its_side(x: float, thresholds: tuple[float, ...], digits: int, kind: str) -> str:
+    """Format ``x`` with ``digits`` (``kind`` "f" or "g"), or more to keep it on its side of each threshold.
+
+    A ratio of 4.99 is "4.99 (< 5)", never "5.0 (< 5)"; a p-value of 0.0500025 is never "0.05".
+    """
+    for d in range(digits, 18):
+        text = f"{x:.{d}{kind}}"
+        if all(np.sign(float(text) - t) == np.sign(x - t) for t in thresholds):
+            return text
+    return repr(x)
+
+
+# the levels a p-value is read against: its text never crosses one
+_LEVELS = (0.1, 0.05, 0.01, 0.005, 0.001)
+
+
 @dataclass(frozen=True, eq=False)
 class PermutationTestResult:
     """The result of :func:`permutation_test`.
@@ -267,10 +290,13 @@ class PermutationTestResult:
     observed : float
         The similarity of ``X`` and ``Y`` as paired.
     null_distribution : numpy.ndarray of shape (n_resamples,)
-        The similarity after each shuffle of ``Y``'s samples.
+        The similarity after each shuffle of ``Y``'s samples; shorter by the shuffles on
+        which the measure was undefined (NaN), which a :class:`DegenerateResampleWarning`
+        counts.
     p_value : float
-        ``(1 + #{null >= observed}) / (1 + n_resamples)``: one-sided (more similar
-        than chance), never 0.
+        ``(1 + #{null >= observed}) / (1 + null_distribution.size)``: one-sided (more
+        similar than chance), never 0; a null value within ``1e-12 max(1, |observed|)``
+        below ``observed`` counts as a tie, at least as large.
     n_resamples : int
         The number of shuffles.
     measure : str
@@ -318,7 +344,8 @@ class PermutationTestResult:
         """Show the observed value, the null's mean and the p-value."""
         return (
             f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
-            f"p_value={self.p_value:.4g}, n_resamples={self.n_resamples}, measure={self.measure!r}"
+            f"p_value={_on_its_side(self.p_value, _LEVELS, 4, 'g')}, n_resamples={self.n_resamples}, "
+            f"measure={self.measure!r}"
             + (f", n_groups={self.n_groups}" if self.n_groups is not None else "")
             + ")"
         )
@@ -329,8 +356,7 @@ def _defined(observed: float, null: np.ndarray, what: str) -> np.ndarray:
 
     A p-value over a null with undefined draws in its denominator would be too small.
     """
-    if not np.isfinite(observed):
-        raise ValueError("the measure is undefined (NaN) for the observed pair; no p-value can be computed")
+    _check_observed(observed, "no p-value can be computed")
     bad = ~np.isfinite(null)
     if bad.all():
         raise ValueError(f"the measure is undefined (NaN) for every one of the {null.size} {what}")
@@ -343,6 +369,13 @@ def _defined(observed: float, null: np.ndarray, what: str) -> np.ndarray:
         )
         return null[~bad]
     return null
+
+
+def _check_observed(observed: float, consequence: str) -> None:
+    """Refuse an observed similarity that is NaN or infinite (nothing can be said about it)."""
+    if not np.isfinite(observed):
+        what = "undefined (NaN)" if np.isnan(observed) else f"not finite ({observed})"
+        raise ValueError(f"the measure is {what} for the observed pair; {consequence}")
 
 
 def _p_value(observed: float, null: np.ndarray) -> float:
@@ -446,7 +479,7 @@ def permutation_test(
         observed = f(X, Y)
     else:
         if n <= 4:  # below a measure's minimum (debiased CKA needs 4): its own clear error
-            m(X, Y)
+            m(X, Y, warn=False)  # the sample-size warning is said once, below
         engine = build_engine(m, X, Y, get_ops(X, Y))
         if engine.ranks is not None:
             warn_sample_size(n, *engine.ranks)
@@ -477,7 +510,8 @@ class RandomBaselineResult:
     observed : float
         The similarity of ``X`` and ``Y``.
     null_distribution : numpy.ndarray of shape (n_resamples,)
-        The similarity of each pair of independent random matrices.
+        The similarity of each pair of independent random matrices (less the pairs on which
+        the measure was undefined, which a :class:`DegenerateResampleWarning` counts).
     match : {"shape", "spectrum"}
         What the random matrices share with the data.
     n_resamples : int
@@ -518,7 +552,7 @@ class RandomBaselineResult:
 
     @property
     def p_value(self) -> float:
-        """``(1 + #{random >= observed}) / (1 + n_resamples)``."""
+        """``(1 + #{random >= observed}) / (1 + null_distribution.size)``, ties as in permutation_test."""
         return _p_value(self.observed, self.null_distribution)
 
     def __repr__(self) -> str:
@@ -706,7 +740,8 @@ class BootstrapResult:
     measure : str
     n_degenerate : int
         Resamples on which the measure is undefined (a sparse layer whose draw holds no
-        active row: "no varying feature"); they are left out of the interval.
+        active row: "no varying feature"; a callable returning NaN or inf); they are left
+        out of the interval.
     n_groups : int or None
         The number of groups resampled as wholes (``groups=``); None when rows were
         resampled one by one.
@@ -818,7 +853,7 @@ def bootstrap_ci(
     ValueError
         For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
         outside (0, 1), ``groups`` of the wrong length or with fewer than two groups, or when
-        the measure is undefined on every resample.
+        the measure is undefined (NaN or infinite) on the observed pair or on every resample.
 
     Warns
     -----
@@ -886,15 +921,16 @@ def bootstrap_ci(
         _warn_resample_rank(n, getattr(result, "x_rank", None), getattr(result, "y_rank", None))
     else:
         observed = f(X, Y)
+    _check_observed(observed, "no interval can be computed")
     units = n if grouped is None else grouped.n_groups
     boot = np.empty(n_resamples)
     for b in range(n_resamples):
         draw = gen.integers(0, units, units)
         idx = draw if grouped is None else grouped.rows(draw)
         boot[b] = _on_rows(f, X, Y, idx)
-    n_degenerate = int(np.isnan(boot).sum())
+    n_degenerate = int((~np.isfinite(boot)).sum())
     if n_degenerate:
-        boot = boot[~np.isnan(boot)]
+        boot = boot[np.isfinite(boot)]
         if boot.size == 0:
             raise ValueError(
                 f"the {name if m is not None else 'measure'} is undefined on all {n_resamples} "
@@ -902,9 +938,10 @@ def bootstrap_ci(
                 f"Y.shape={shape_of(Y)}); the layer is too sparse for a bootstrap interval"
             )
         if n_degenerate > 0.1 * n_resamples:
+            why = "no varying feature in the draw" if m is not None else "the measure gave NaN or inf"
             warnings.warn(
-                f"{n_degenerate} of {n_resamples} bootstrap resamples were degenerate (no varying feature "
-                f"in the draw) and were left out; the interval describes the other {boot.size}",
+                f"{n_degenerate} of {n_resamples} bootstrap resamples were degenerate ({why}) and were "
+                f"left out; the interval describes the other {boot.size}",
                 DegenerateResampleWarning,
                 stacklevel=2,
             )
@@ -1473,6 +1510,7 @@ def sample_size_diagnostic(
         else min(p, n_rule - 1) * min(qq, n_rule - 1) / (n_rule - 1)
     )
     null_rho2 = min(1.0, widest / (n_rule - 1))
+    shown = _on_its_side(ratio, (5.0, 10.0), 1, "f")
     if forced > 0:
         regime = "degenerate"
         verdict = (
@@ -1483,19 +1521,19 @@ def sample_size_diagnostic(
     elif ratio < 5:
         regime = "too few samples"
         verdict = (
-            f"too few samples: n / max(p, q) = {ratio:.1f} (< 5); independent layers would score "
+            f"too few samples: n / max(p, q) = {shown} (< 5); independent layers would score "
             f"mean rho^2 = {null_rho2:.2f}. Compare against a permutation null, or use "
             f"{5 * widest}-{10 * widest} samples."
         )
     elif ratio < 10:
         regime = "marginal"
         verdict = (
-            f"marginal: n / max(p, q) = {ratio:.1f} (5-10); chance level mean rho^2 = {null_rho2:.3f}. "
+            f"marginal: n / max(p, q) = {shown} (5-10); chance level mean rho^2 = {null_rho2:.3f}. "
             f"Report a permutation null beside the similarity."
         )
     else:
         regime = "adequate"
-        verdict = f"adequate: n / max(p, q) = {ratio:.1f} (>= 10); chance level mean rho^2 = {null_rho2:.3f}."
+        verdict = f"adequate: n / max(p, q) = {shown} (>= 10); chance level mean rho^2 = {null_rho2:.3f}."
     if ess is not None:
         verdict += f" (n counts {ess}.)"
     return SampleSizeDiagnostic(

@@ -162,6 +162,18 @@ def test_permutation_test_is_reproducible_and_seeded():
     assert "PermutationTestResult(observed=" in repr(a)
 
 
+@pytest.mark.parametrize("b, n_resamples", [(1000, 20018), (999, 19999), (10000, 200001), (4, 999)])
+def test_the_printed_p_value_never_rounds_across_a_significance_level(b, n_resamples):
+    # with 20018 shuffles p = 1001 / 20019 = 0.0500025 printed as "p_value=0.05"
+    null = np.r_[np.ones(b), np.zeros(n_resamples - b)]
+    p = (1 + b) / (1 + n_resamples)
+    res = stats.PermutationTestResult(1.0, null, p, n_resamples, "cca", True)
+    shown = float(repr(res).split("p_value=")[1].split(",")[0])
+    for level in (0.1, 0.05, 0.01, 0.005, 0.001):
+        assert np.sign(shown - level) == np.sign(p - level)
+    assert shown == pytest.approx(p, rel=1e-3)
+
+
 def test_permutation_observed_equals_the_measure():
     X, Y = shared_latent_views(n=100)
     assert stats.permutation_test(X, Y, "pwcca", n_resamples=5, rng=0).observed == pytest.approx(
@@ -176,6 +188,9 @@ def test_permutation_test_warns_once_about_sample_size_for_cca():
     X, Y = independent_views(20, 12, 12, 0)
     with pytest.warns(svcca.SampleSizeWarning) as record:
         res = stats.permutation_test(X, Y, "cca", n_resamples=20, rng=0)
+    assert len(record) == 1
+    with pytest.warns(svcca.SampleSizeWarning) as record:  # n <= 4 said it twice
+        stats.permutation_test(X[:4, :2], Y[:4, :2], "cca", n_resamples=5, rng=0)
     assert len(record) == 1
     # 12 + 12 - 19 = 5 correlations are forced to 1 in every shuffle too: the null is inflated
     assert res.null_distribution.min() >= 5 / 12 and res.p_value > 0.05
@@ -466,6 +481,16 @@ def test_sample_size_regimes(n, p, q, regime):
     assert str(d).startswith(regime)
 
 
+@pytest.mark.parametrize(
+    "n, shown",
+    [(499, "4.99 (< 5)"), (998, "9.98 (5-10)"), (500, "5.0 (5-10)"), (9996, "100.0 (>= 10)")],
+)
+def test_the_verdict_never_rounds_the_ratio_across_its_threshold(n, shown):
+    # 4.99 samples per feature printed as "5.0 (< 5)", 9.98 as "10.0 (5-10)"
+    d = stats.sample_size_diagnostic(n, 100, 7)
+    assert f"n / max(p, q) = {shown};" in d.verdict
+
+
 def test_sample_size_diagnostic_from_arrays_equals_from_counts():
     X, Y = independent_views(120, 7, 30, 0)
     assert stats.sample_size_diagnostic(X, Y) == stats.sample_size_diagnostic(120, 7, 30)
@@ -496,6 +521,16 @@ def test_measures_accept_results_floats_and_zero_d_arrays():
         assert isinstance(f(X, Y), float)
     name, f = stats.get_measure(functools.partial(linear_cka, debiased=True))
     assert name == "partial" and f(X, Y) == pytest.approx(linear_cka(X, Y, debiased=True).similarity)
+
+
+def test_a_complex_similarity_is_refused_not_cut_to_its_real_part():
+    # np.complex128(0.5 + 0.1j) became 0.5 (a ComplexWarning at most); 0-d arrays raised float()'s error
+    X, Y = shared_latent_views(n=40)
+    result = type("Result", (), {"similarity": np.complex64(0.5)})()
+    for value in (0.5 + 0.1j, np.complex128(0.5 + 0.1j), np.array(0.5 + 0j), result):
+        _, f = stats.get_measure(lambda A, B, v=value: v)
+        with pytest.raises(TypeError, match=r"must return a real similarity; got the complex"):
+            f(X, Y)
 
 
 def _sparse_layer(n: int = 30) -> np.ndarray:
@@ -759,6 +794,24 @@ def test_undefined_similarities_never_shrink_a_p_value():
     with pytest.warns(stats.DegenerateResampleWarning, match=r"of 9 permutations gave an undefined"):
         res = stats.permutation_test(X, Y, half_nan, n_resamples=9)
     assert np.all(np.isfinite(res.null_distribution)) and res.p_value == 1.0
+
+
+def test_a_bootstrap_of_an_undefined_similarity_is_refused_not_an_interval():
+    # the interval was [0.3, 0.3] around observed=nan (the tests refuse a NaN observed value)
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((20, 2)), rng.standard_normal((20, 2))
+    for value, said in ((float("nan"), r"undefined \(NaN\)"), (float("inf"), r"not finite \(inf\)")):
+        with pytest.raises(ValueError, match=said + r" for the observed pair; no interval can be computed"):
+            stats.bootstrap_ci(X, Y, lambda a, b, v=value: v if a is X else 0.3, n_resamples=9, rng=0)
+    # an infinite resample is left out like an undefined one (it made the upper bound NaN)
+    calls = iter(range(100))
+
+    def some_inf(a, b):
+        return float("inf") if next(calls) % 3 == 1 else 0.3
+
+    with pytest.warns(stats.DegenerateResampleWarning, match=r"3 of 9 .* \(the measure gave NaN or inf\)"):
+        res = stats.bootstrap_ci(X, Y, some_inf, n_resamples=9)
+    assert res.n_degenerate == 3 and (res.low, res.high) == (0.3, 0.3)
 
 
 def test_a_cca_bootstrap_with_too_few_distinct_rows_says_so():
