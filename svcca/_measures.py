@@ -345,11 +345,18 @@ class _CCAEngine(Engine):
             self.side = side
             self.Cx = ops.ct(ops.asarray(X) - wx.mean) @ Zx if side != "y" else None
             self.Cy = ops.ct(ops.asarray(Y) - wy.mean) @ self.Zy if side != "x" else None
+            # with a ridge Z's columns are not orthonormal: the variates Z a_i are scaled to unit
+            # norm (as svcca.pwcca does), ||Z a_i||^2 = a_i^H (Z^H Z) a_i
+            ridge = opts["epsilon"] != 0
+            self.Gx = ops.ct(Zx) @ Zx if ridge and side != "y" else None
+            self.Gy = ops.ct(self.Zy) @ self.Zy if ridge and side != "x" else None
             self.bytes_per_perm += itemsize * (int(X.shape[1]) * wx.rank + int(Y.shape[1]) * wy.rank)
 
     @staticmethod
-    def _alpha(ops: Any, C: Any, U: Any) -> Any:
+    def _alpha(ops: Any, C: Any, U: Any, G: Any = None) -> Any:
         alpha = ops.abs(C @ U).sum(-2)  # (B, k)
+        if G is not None:  # divide by the variates' norms
+            alpha = alpha / ops.sqrt(ops.real((U.conj() * (G @ U)).sum(-2)))
         return alpha / alpha.sum(-1, keepdims=True)
 
     def batch(self, perms: Any) -> Any:
@@ -358,12 +365,12 @@ class _CCAEngine(Engine):
             return _clip(_svdvals(M), 0.0, 1.0).mean(-1)
         U, s, Vh = _svd(M)
         if self.side == "x":
-            alpha = self._alpha(self.ops, self.Cx, U)
+            alpha = self._alpha(self.ops, self.Cx, U, self.Gx)
         elif self.side == "y":
-            alpha = self._alpha(self.ops, self.Cy, _mH(Vh))
+            alpha = self._alpha(self.ops, self.Cy, _mH(Vh), self.Gy)
         else:
-            x_alpha = self._alpha(self.ops, self.Cx, U)
-            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, _mH(Vh)))
+            x_alpha = self._alpha(self.ops, self.Cx, U, self.Gx)
+            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, _mH(Vh), self.Gy))
         return (alpha * _clip(s, 0.0, 1.0)).sum(-1)
 
 

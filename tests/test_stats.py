@@ -834,3 +834,13 @@ def test_errors_at_a_measures_minimum_sample_size_are_the_measures_own():
             stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, method="bca", n_resamples=9)
     with pytest.raises(TypeError, match=r"groups must hold labels of one comparable kind"):
         stats.bootstrap_ci(X, Y, "cca", groups=[None, 1, 1, None], n_resamples=9)
+@pytest.mark.parametrize("side", ["x", "y", "smaller", "symmetric"])
+def test_ridge_pwcca_null_equals_the_loop(side):
+    # with epsilon > 0 the whitened columns are not orthonormal: the engine weighed the
+    # canonical variates without scaling them to unit norm (observed 0.3319 vs pwcca's 0.3333)
+    X, Y = shared_latent_views(n=60, noise=1.0)
+    m = svcca.Measure("pwcca", side=side, epsilon=0.2)
+    fast = stats.permutation_test(X, Y, m, n_resamples=40, rng=0)
+    slow = stats.permutation_test(X, Y, lambda a, b: m(a, b, warn=False), n_resamples=40, rng=0)
+    np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
+    assert fast.observed == pytest.approx(svcca.pwcca(X, Y, side=side, epsilon=0.2).similarity, abs=TOL64)
