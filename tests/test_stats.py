@@ -834,6 +834,8 @@ def test_errors_at_a_measures_minimum_sample_size_are_the_measures_own():
             stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, method="bca", n_resamples=9)
     with pytest.raises(TypeError, match=r"groups must hold labels of one comparable kind"):
         stats.bootstrap_ci(X, Y, "cca", groups=[None, 1, 1, None], n_resamples=9)
+
+
 @pytest.mark.parametrize("side", ["x", "y", "smaller", "symmetric"])
 def test_ridge_pwcca_null_equals_the_loop(side):
     # with epsilon > 0 the whitened columns are not orthonormal: the engine weighed the
