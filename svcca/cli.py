@@ -500,6 +500,8 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 
 def _format_compare(out: dict[str, Any]) -> str:
+    from .stats import p_value_text
+
     lines = []
     for side in ("a", "b"):
         d = out[side]
@@ -516,7 +518,7 @@ def _format_compare(out: dict[str, Any]) -> str:
         d = out["permutation_null"]
         lines.append(
             f"permutation null ({d['n_resamples']} shuffles, seed {d['seed']}): mean {d['mean']:.6f}, "
-            f"95th percentile {d['quantile_95']:.6f}, p = {d['p_value']:.4g}"
+            f"95th percentile {d['quantile_95']:.6f}, p = {p_value_text(d['p_value'])}"
         )
     if "bootstrap" in out:
         d = out["bootstrap"]

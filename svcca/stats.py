@@ -59,6 +59,7 @@ __all__ = [
     "bootstrap_ci",
     "effective_sample_size",
     "get_measure",
+    "p_value_text",
     "permutation_test",
     "random_baseline",
     "sample_size_diagnostic",
@@ -281,6 +282,28 @@ def _on_its_side(x: float, thresholds: tuple[float, ...], digits: int, kind: str
 _LEVELS = (0.1, 0.05, 0.01, 0.005, 0.001)
 
 
+def p_value_text(p: float) -> str:
+    """Format a p-value in 4 significant digits, or more where that would cross 0.05 and the like.
+
+    Parameters
+    ----------
+    p : float
+        The p-value.
+
+    Returns
+    -------
+    str
+        Its text, on the same side of every usual level as ``p`` itself.
+
+    Examples
+    --------
+    >>> from svcca.stats import p_value_text
+    >>> p_value_text(0.0500025), p_value_text(0.0123456)
+    ('0.050002', '0.01235')
+    """
+    return _on_its_side(p, _LEVELS, 4, "g")
+
+
 @dataclass(frozen=True, eq=False)
 class PermutationTestResult:
     """The result of :func:`permutation_test`.
@@ -344,7 +367,7 @@ class PermutationTestResult:
         """Show the observed value, the null's mean and the p-value."""
         return (
             f"PermutationTestResult(observed={self.observed:.4f}, null_mean={self.null_mean:.4f}, "
-            f"p_value={_on_its_side(self.p_value, _LEVELS, 4, 'g')}, n_resamples={self.n_resamples}, "
+            f"p_value={p_value_text(self.p_value)}, n_resamples={self.n_resamples}, "
             f"measure={self.measure!r}"
             + (f", n_groups={self.n_groups}" if self.n_groups is not None else "")
             + ")"
