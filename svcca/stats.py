@@ -1291,7 +1291,7 @@ class EffectiveSampleSize:
         """Say how many independent samples the rows are worth."""
         return (
             f"effective sample size {self.n_effective:.0f} of {self.n_samples} rows in {self.n_groups} "
-            f"groups (intraclass correlation {self.icc:.2f}, design effect {self.design_effect:.2f})"
+            f"groups (intraclass correlation {self.icc:.3g}, design effect {self.design_effect:.2f})"
         )
 
 
