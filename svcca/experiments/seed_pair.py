@@ -618,7 +618,7 @@ class SeedPairData(SeedNetworksData):
 
     def id_dims(self, layer: str) -> dict[str, np.ndarray]:
         """Return the number of directions each method provides for ``layer``, per seed."""
-        li = self.id_layers.index(layer)
+        li = self.id_layers.index(check_option(layer, "layer", self.id_layers))
         d = self.arrays["id_dims"][li]
         return {m: d[i] for i, m in enumerate(self.id_methods)}
 
