@@ -509,7 +509,7 @@ class LayerIdentificationData(ExperimentData):
         """Layer x layer similarities between networks ``a`` and ``b`` (indices into ``seeds``)."""
         K = len(self.seeds)
         for i in (a, b):  # a slice out of range would quietly give an empty block
-            if check_int(i, "network index", minimum=-K) >= K:
+            if int(check_int(i, "network index", minimum=-K) or 0) >= K:
                 raise IndexError(f"network index must be in [-{K}, {K}) for {K} networks; got {i}")
         a, b = a % K, b % K
         L = self.n_layers
