@@ -543,3 +543,28 @@ def test_training_is_for_the_digits_only(tmp_path):
     config = _full_tiny(root, model="resnet18", epochs=1)
     with pytest.raises(ValueError, match="training is only done on the digits"):
         config.run()
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5])
+def test_pixel_extremes_refuse_a_count_below_one(n):
+    # n=-1 sliced order[:-1]: nine of ten classes as "the most readable", quietly
+    sims = np.random.default_rng(0).uniform(size=(2, 4, 3))
+    data = unpack(_synthetic(sims))
+    with pytest.raises((ValueError, TypeError), match="n must be an int >= 1"):
+        data.pixel_extremes(n)
+    with pytest.raises((ValueError, TypeError), match="n must be an int >= 1"):
+        data.extremes_gap(n)
+    base = sims[:, 0].mean(axis=0)  # the pixel baseline: layer 0, averaged over seeds
+    top, bottom = data.pixel_extremes(1)
+    assert (top, bottom) == (
+        (data.classes[int(np.argmax(base))],),
+        (data.classes[int(np.argmin(base))],),
+    )
+
+
+def test_a_nan_threshold_is_an_error_not_every_class_never_decodable():
+    sims = np.random.default_rng(0).uniform(size=(2, 4, 3))
+    data = unpack(_synthetic(sims))
+    for call in (data.first_layer, data.mean_first_layer, data.order, data.pixel_rank_correlation):
+        with pytest.raises(ValueError, match="threshold must be a real number"):
+            call(float("nan"))

@@ -330,3 +330,20 @@ def test_tiny_claims_include_the_exercises_and_agree_with_the_grid(tiny_result):
     accuracy, choices = data.identification_from_acts("cka")
     assert accuracy == pytest.approx(data.accuracy("cka"), abs=1e-9)
     assert choices.sum() == len(data.pairs) * data.n_layers
+
+
+@pytest.mark.parametrize("a, b", [(0, 4), (4, 0), (-5, 1), (0, 1.0)])
+def test_block_refuses_a_network_index_out_of_range(a, b):
+    # a slice past the grid gave an empty block, and -1 a block of the wrong networks
+    data = unpack(_synthetic_result())
+    with pytest.raises((IndexError, TypeError, ValueError), match="network index"):
+        data.block("cka", a, b)
+
+
+def test_block_reads_the_grid_of_the_two_networks():
+    data = unpack(_synthetic_result())
+    grid, L = data.grid("cka"), data.n_layers
+    for a, b in [(0, 1), (3, 2), (-1, 0)]:
+        np.testing.assert_array_equal(
+            data.block("cka", a, b), grid[(a % 4) * L : (a % 4 + 1) * L, b * L : (b + 1) * L]
+        )

@@ -790,3 +790,37 @@ def test_an_mlp_seed_whose_layers_all_tie_counts_as_no_order_not_nan():
     value, details = measured["no_bottom_up"]
     assert value == 0.0 and details == {"seed 0": 0.0, "seed 1": 1.0}
     assert LD.depth_correlation([3, 3, 3]) != LD.depth_correlation([3, 3, 3])  # NaN on its own
+
+
+def test_a_layer_below_the_threshold_at_the_end_never_settled():
+    # settled_from clipped to the last snapshot: a layer that ends below the threshold (or a
+    # threshold above every value) "settled" at the last epoch; a NaN threshold, at epoch 0
+    arrays = _synthetic_conv([(0, 5, 10, 15, 20)])
+    arrays["similarity"][0, -1, 1] = 0.9  # conv2 ends below 0.95
+    run = LD.unpack(arrays, LD.LearningDynamicsConfig(seeds=(0,))).runs[0]
+    sims = run.similarity
+    oracle = {}  # the first epoch from which every later snapshot is at or above 0.95
+    for j, name in enumerate(run.layers):
+        ok = [e for i, e in enumerate(run.epochs) if all(sims[i:, j] >= 0.95)]
+        oracle[name] = float(ok[0]) if ok else None
+    settled = run.settled_from(0.95)
+    assert np.isnan(settled["conv2"]) and oracle["conv2"] is None
+    others = [k for k in settled if k != "conv2"]
+    assert [settled[k] for k in others] == [oracle[k] for k in others]
+    assert all(np.isnan(v) for v in run.settled_from(1.5).values())
+
+
+@pytest.mark.parametrize("call", ["settled_from", "first_reaching", "similarity_at"])
+@pytest.mark.parametrize("value", [float("nan"), "0.9", True])
+def test_nan_or_non_numbers_are_refused_by_the_curve_readers(call, value):
+    run = LD.unpack(_synthetic_conv([(0, 5, 10, 15, 20)]), LD.LearningDynamicsConfig(seeds=(0,))).runs[0]
+    with pytest.raises(ValueError, match="must be a real number"):
+        getattr(run, call)(value)
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5])
+def test_similarity_at_a_fraction_outside_training_is_an_error(fraction):
+    # the nearest snapshot to 1.5 x training is the last one: a quiet answer to a wrong question
+    run = LD.unpack(_synthetic_conv([(0, 5, 10, 15, 20)]), LD.LearningDynamicsConfig(seeds=(0,))).runs[0]
+    with pytest.raises(ValueError, match=r"fraction must be a fraction of training in \[0, 1\]"):
+        run.similarity_at(fraction)

@@ -155,3 +155,19 @@ def test_the_figure_accessors_pick_one_seed_and_say_which_array_is_which():
     assert list(rec) == ["svcca", "linear cka"] and int(np.argmax(rec["linear cka"])) == 2
     with pytest.raises(ValueError, match="measure must be one of 'cca', 'cka'; got 'pwcca'"):
         data.autoencoder_grid("pwcca")
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.5, float("nan"), -0.5])
+def test_neurons_needed_refuses_a_fraction_outside_zero_one(fraction):
+    # a fraction no count reaches gave argmax of all-False: "one neuron", quietly
+    data = unpack(_synthetic_arrays())
+    with pytest.raises(ValueError, match=r"fraction must be a number in \(0, 1\]"):
+        data.neurons_needed(fraction)
+    table, ms = data["neuron_table"], data["neuron_ms"]
+    oracle = [[min(m for m, v in zip(ms, row) if v >= 0.9 * row[-1]) for row in seed] for seed in table]
+    assert data.neurons_needed(0.9).tolist() == oracle
+
+
+def test_compression_names_the_stored_ks():
+    with pytest.raises(ValueError, match="k must be one of 2, 8; got 3"):
+        unpack(_synthetic_arrays()).compression(3)

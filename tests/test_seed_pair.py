@@ -120,10 +120,23 @@ def test_full_projection_recovers_the_unprojected_accuracy(tiny):
         ({"ks": (0, 2)}, "ks must be increasing positive ints"),
         ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
         ({"model": "rnn"}, "model must be one of 'mlp', 'conv'; got 'rnn'"),
+        # these were read only after every network had trained
+        ({"keep": 1.5}, r"keep as a variance fraction must be in \(0, 1\]; got 1.5"),
+        ({"keep": float("nan")}, r"keep as a variance fraction must be in \(0, 1\]; got nan"),
+        ({"keep": 1}, "keep is a variance fraction in"),
+        ({"project_layers": "fc1"}, "project_layers must be None or a non-empty tuple of names; got 'fc1'"),
+        ({"project_layers": ()}, "project_layers must be None or a non-empty tuple of names"),
+        ({"probe_shift": -1}, "probe_shift must be an int >= 0; got -1"),
+        ({"fit_shift": 1.5}, "fit_shift must be an int >= 0; got 1.5"),
+        ({"augment_shift": -2}, "augment_shift must be an int >= 0; got -2"),
+        ({"seed": -1}, "seed must be an int >= 0; got -1"),
+        ({"n_eval": 0}, "n_eval must be None or an int >= 1; got 0"),
+        ({"n_fit": -5}, "n_fit must be None or an int >= 1; got -5"),
+        ({"positions_per_image": 0}, "positions_per_image must be None or an int >= 1; got 0"),
     ],
 )
 def test_bad_config_raises(bad, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         dataclasses.replace(SeedPairConfig(), **bad)
 
 

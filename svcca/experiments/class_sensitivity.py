@@ -81,6 +81,8 @@ Correlation Analysis for Deep Learning Dynamics and Interpretability. NeurIPS 20
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -786,6 +788,13 @@ def mantel_test(A: Any, B: Any, *, n_resamples: int = 2000, rng: Any = 0) -> tup
     return rho, float(p_value)
 
 
+def _check_threshold(threshold: Any) -> float:
+    """Check a similarity threshold given to a method: a real number, never NaN (nothing reaches it)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
+        raise ValueError(f"threshold must be a real number (a similarity level); got {threshold!r}")
+    return float(threshold)
+
+
 def _spearman(a: Any, b: Any) -> float:
     """Spearman rank correlation; NaN when either side is constant (no ranking to correlate)."""
     from scipy.stats import spearmanr
@@ -979,7 +988,7 @@ class ClassSensitivityData(ExperimentData):
             0 is the pixels, 1 the first layer of the network, ...; ``-1`` where the class
             never reaches the threshold.
         """
-        t = self.threshold if threshold is None else float(threshold)
+        t = self.threshold if threshold is None else _check_threshold(threshold)
         reached = self.similarity(target, cv) >= t
         return np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
 
@@ -1105,7 +1114,11 @@ class ClassSensitivityData(ExperimentData):
         return thumbs.reshape(*idx.shape, *thumbs.shape[1:])
 
     def pixel_extremes(self, n: int = 3) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Return the ``n`` classes most and the ``n`` least linearly readable from the pixels, most first."""
+        """Return the ``n`` classes most and the ``n`` least linearly readable from the pixels, most first.
+
+        ``n`` is an int >= 1 (all classes when it is larger than their number).
+        """
+        check_int(n, "n")
         order = np.argsort(-self.pixel_baseline(), kind="stable")
         return tuple(self.classes[i] for i in order[:n]), tuple(self.classes[i] for i in order[::-1][:n])
 

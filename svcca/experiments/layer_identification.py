@@ -507,6 +507,11 @@ class LayerIdentificationData(ExperimentData):
 
     def block(self, measure: str, a: int, b: int) -> np.ndarray:
         """Layer x layer similarities between networks ``a`` and ``b`` (indices into ``seeds``)."""
+        K = len(self.seeds)
+        for i in (a, b):  # a slice out of range would quietly give an empty block
+            if int(check_int(i, "network index", minimum=-K) or 0) >= K:
+                raise IndexError(f"network index must be in [-{K}, {K}) for {K} networks; got {i}")
+        a, b = a % K, b % K
         L = self.n_layers
         return self.grid(measure)[a * L : (a + 1) * L, b * L : (b + 1) * L]
 

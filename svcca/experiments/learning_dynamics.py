@@ -71,6 +71,8 @@ networks with canonical correlation. NeurIPS 2018.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -1029,8 +1031,10 @@ class LearningDynamicsData(ExperimentData):
     def first_reaching(self, threshold: float = 0.95, *, pooled: bool = False) -> dict[str, float]:
         """Epoch at which each layer *first* reaches ``threshold`` SVCCA with its final state.
 
-        ``pooled=True`` reads the curves of the globally average-pooled layers.
+        ``pooled=True`` reads the curves of the globally average-pooled layers; NaN for a
+        layer that never reaches ``threshold``.
         """
+        threshold = _check_level(threshold, "threshold")
         sims = self._sims(pooled)
         out = {}
         for j, name in enumerate(self.layers):
@@ -1039,13 +1043,17 @@ class LearningDynamicsData(ExperimentData):
         return out
 
     def settled_from(self, threshold: float = 0.95, *, pooled: bool = False) -> dict[str, float]:
-        """Epoch from which each layer *stays* at or above ``threshold`` until the end."""
+        """Epoch from which each layer *stays* at or above ``threshold`` until the end.
+
+        NaN for a layer whose last snapshot is below ``threshold`` (it never settles there).
+        """
+        threshold = _check_level(threshold, "threshold")
         sims = self._sims(pooled)
         out = {}
         for j, name in enumerate(self.layers):
-            below = np.nonzero(sims[:, j] < threshold)[0]
-            first = 0 if not below.size else min(int(below[-1]) + 1, len(self.epochs) - 1)
-            out[name] = float(self.epochs[first])
+            below = np.nonzero(~(sims[:, j] >= threshold))[0]  # a NaN similarity is not at the threshold
+            first = 0 if not below.size else int(below[-1]) + 1
+            out[name] = float(self.epochs[first]) if first < len(self.epochs) else float("nan")
         return out
 
     def mean_similarity(
@@ -1112,7 +1120,10 @@ class LearningDynamicsData(ExperimentData):
 
     # ---- quantities the claims rest on (one run) -------------------------------------
     def similarity_at(self, fraction: float, *, pooled: bool = False) -> dict[str, float]:
-        """Each layer's SVCCA with its final state at the snapshot nearest ``fraction`` of training."""
+        """Each layer's SVCCA with its final state at the snapshot nearest ``fraction`` (0-1) of training."""
+        fraction = _check_level(fraction, "fraction")
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be a fraction of training in [0, 1]; got {fraction!r}")
         i = int(np.argmin(np.abs(self.steps - fraction * self.steps[-1])))
         sims = self._sims(pooled)
         return {name: float(sims[i, j]) for j, name in enumerate(self.layers)}
@@ -1435,6 +1446,13 @@ def _measured(model: str, runs: Sequence[LearningDynamicsData]) -> dict[str, Any
             _later_by(r, q[top], f["logits"]) for f, q, r in zip(firsts, pooled, runs)
         ],
     }
+
+
+def _check_level(value: Any, name: str) -> float:
+    """Check a threshold or fraction given to a method: a real number, never NaN (it compares false)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{name} must be a real number; got {value!r}")
+    return float(value)
 
 
 def _fraction(run: LearningDynamicsData, epoch: float) -> float:

@@ -54,13 +54,14 @@ Reading a result::
 
 from __future__ import annotations
 
+import numbers
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
 from ._claims import Claim, claim_details, claims_table, median_case
 from ._toolbox import ThreadLimitedConfig, check_seeds
@@ -480,7 +481,8 @@ class OpenQuestionsData(ExperimentData):
 
     def compression(self, k: int) -> dict[str, np.ndarray]:
         """Per method: test accuracy with ``k`` kept directions, one value per seed."""
-        j = list(self["ks"]).index(k)
+        ks = [int(v) for v in self["ks"]]
+        j = ks.index(check_option(k, "k", ks))
         acc = self["compression_accuracy"]
         return {str(m): acc[:, i, j] for i, m in enumerate(self["compression_methods"])}
 
@@ -507,7 +509,13 @@ class OpenQuestionsData(ExperimentData):
         return t[..., 0] / t[..., -1]
 
     def neurons_needed(self, fraction: float = 0.9) -> np.ndarray:
-        """(n_seeds, n_classes): fewest top neurons reaching ``fraction`` of the whole layer's correlation."""
+        """(n_seeds, n_classes): fewest top neurons reaching ``fraction`` of the whole layer's correlation.
+
+        ``fraction`` is a number in (0, 1].
+        """
+        real = isinstance(fraction, numbers.Real) and not isinstance(fraction, bool)
+        if not real or not 0.0 < float(fraction) <= 1.0:  # NaN fails too: no count reaches it
+            raise ValueError(f"fraction must be a number in (0, 1]; got {fraction!r}")
         t = self["neuron_table"]
         ms = self["neuron_ms"]
         reached = t >= fraction * t[..., -1:]

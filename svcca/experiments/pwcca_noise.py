@@ -55,7 +55,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int, check_rng
+from .._validation import check_int, check_option, check_rng
 from ._cache import ExperimentData, stored
 from ._toolbox import ThreadLimitedConfig
 from .seed_pair import SeedPairConfig
@@ -447,6 +447,7 @@ class PWCCANoiseData(ExperimentData):
 
     def network_dims(self, layer: str) -> np.ndarray:
         """Noise directions at each point of ``layer``'s curve."""
+        check_option(layer, "layer", self.layers)
         return np.asarray(self.arrays["network_dims"][self.layers.index(layer)])
 
     def loss(self, curve: str, layer: str | None = None) -> np.ndarray:

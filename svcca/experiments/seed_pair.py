@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_option
+from .._validation import check_fraction, check_int, check_option
 from ._cache import stored
 from ._toolbox import (
     CIFAR10_TRAINING,
@@ -150,6 +150,17 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
             raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {self.methods!r}")
         if not self.ks or any(int(k) < 1 for k in self.ks) or list(self.ks) != sorted(set(self.ks)):
             raise ValueError(f"ks must be increasing positive ints; got {self.ks!r}")
+        # here, not after the networks trained (where keep and project_layers were first read)
+        for name in ("augment_shift", "probe_shift", "fit_shift", "seed"):
+            check_int(getattr(self, name), name, minimum=0)
+        for name in ("n_eval", "n_fit", "positions_per_image"):
+            check_int(getattr(self, name), name, allow_none=True)
+        check_fraction(self.keep)
+        layers = self.project_layers
+        if layers is not None and (
+            not isinstance(layers, tuple) or not layers or not all(isinstance(n, str) for n in layers)
+        ):
+            raise ValueError(f"project_layers must be None or a non-empty tuple of names; got {layers!r}")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -618,7 +629,7 @@ class SeedPairData(SeedNetworksData):
 
     def id_dims(self, layer: str) -> dict[str, np.ndarray]:
         """Return the number of directions each method provides for ``layer``, per seed."""
-        li = self.id_layers.index(layer)
+        li = self.id_layers.index(check_option(layer, "layer", self.id_layers))
         d = self.arrays["id_dims"][li]
         return {m: d[i] for i, m in enumerate(self.id_methods)}
 
