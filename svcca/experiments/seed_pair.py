@@ -151,7 +151,7 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
         if not self.ks or any(int(k) < 1 for k in self.ks) or list(self.ks) != sorted(set(self.ks)):
             raise ValueError(f"ks must be increasing positive ints; got {self.ks!r}")
         # here, not after the networks trained (where keep and project_layers were first read)
-        for name in ("augment_shift", "probe_shift", "fit_shift", "seed"):
+        for name in ("augment_shift", "probe_shift", "fit_shift"):  # seed: ThreadLimitedConfig
             check_int(getattr(self, name), name, minimum=0)
         for name in ("n_eval", "n_fit", "positions_per_image"):
             check_int(getattr(self, name), name, allow_none=True)
