@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -304,3 +305,64 @@ def test_numpy_numbers_are_accepted_where_python_ones_are():
     # np.float32(0.001) was refused as "not a positive finite number"
     cfg = ConvPairConfig.for_scale("tiny", lr=np.float32(1e-3), width=np.float64(0.25), seed=np.int64(0))
     assert cfg.key() == ConvPairConfig.for_scale("tiny", lr=float(np.float32(1e-3))).key()
+
+
+def _tiny_configs() -> list[type]:
+    import importlib
+    import pkgutil
+
+    import svcca.experiments as experiments
+    from svcca.experiments._toolbox import ThreadLimitedConfig
+
+    found = []
+    for info in pkgutil.iter_modules(experiments.__path__):
+        module = importlib.import_module(f"svcca.experiments.{info.name}")
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, ThreadLimitedConfig)
+                and obj.__module__ == module.__name__
+                and hasattr(obj, "preset_tiny")
+            ):
+                found.append(obj)
+    return found
+
+
+def _wrong_values(hint: Any) -> list[Any]:
+    """Values of another type than the annotation (or NaN where it takes numbers)."""
+    text = str(hint)
+    values: list[Any] = []
+    if "int" in text or "float" in text:
+        values += ["1", True]
+    if "float" in text:
+        values += [math.nan]
+    if text == "<class 'bool'>":
+        values += ["no", 1]
+    if text.startswith("<class 'str'>") or text == "str | None":
+        values += [3]
+    if text.startswith("tuple"):
+        values += ["ab", 7]
+    return values
+
+
+@pytest.mark.parametrize("config_class", _tiny_configs(), ids=lambda c: c.__name__)
+def test_every_config_field_refuses_a_value_of_another_type_when_made(config_class):
+    # a count of "40" used to fail deep in the run ('<' not supported between str and int),
+    # a switch of "no" read as true, a NaN or infinite ridge ran under a key of its own
+    import typing
+
+    base = config_class.preset_tiny()
+    hints = typing.get_type_hints(config_class)
+    checked = 0
+    for f in dataclasses.fields(config_class):
+        for value in _wrong_values(hints[f.name]):
+            with pytest.raises((TypeError, ValueError)) as exc:
+                dataclasses.replace(base, **{f.name: value})
+            assert f.name in str(exc.value) or f.name.rstrip("s") in str(exc.value), (
+                f.name,
+                value,
+                exc.value,
+            )
+            checked += 1
+    assert checked >= 10
+    assert "_checking" not in vars(base)  # the check leaves nothing on the config

@@ -25,9 +25,12 @@ An experiment may redeclare a field to change its default; the cache key is the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import numbers
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +80,100 @@ CIFAR10_TRAINING: dict[str, Any] = {
 }
 
 
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the annotated type ``hint`` (the kinds configs use)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, (bool, np.bool_))
+    if hint is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    if hint is float:  # an int is a float too (finiteness is checked apart)
+        return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if hint is str:
+        return isinstance(value, str)
+    if origin is tuple:
+        if not isinstance(value, (tuple, list)):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_matches(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args))
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # an annotation this check does not read
+
+
+def _type_name(hint: Any) -> str:
+    """Say the annotated type in words ("an int", "None or a tuple of str"...)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if hint is type(None):
+        return "None"
+    if hint is float:
+        return "a number"
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a tuple of {_type_name(args[0]).removeprefix('an ').removeprefix('a ')}"
+        return f"a tuple of {len(args)} ({', '.join(_type_name(a) for a in args)})"
+    name = getattr(hint, "__name__", str(hint))
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def check_field_types(config: Any) -> None:
+    """Refuse a config field whose value is not of its annotated type, when the config is made.
+
+    A count given as ``2.5`` or ``"40"``, a switch given as ``"no"`` (which reads as true),
+    a NaN rate or a string where a tuple of layer names belongs would otherwise run (or
+    fail deep inside training) under a cache key of its own. ``True`` is no count, and
+    NaN or an infinity is no setting. Tuples may be given as lists.
+
+    Raises
+    ------
+    TypeError
+        Naming the field, the type expected and the value given.
+    ValueError
+        For a number that is NaN or infinite.
+    """
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        hint = hints.get(f.name)
+        value = getattr(config, f.name)
+        if hint is None:
+            continue
+        if not _matches(value, hint):
+            raise TypeError(f"{f.name} must be {_type_name(hint)}; got {value!r}")
+        if _has_float(hint) and not _finite(value):
+            raise ValueError(f"{f.name} must be finite; got {value!r}")
+
+
+def _mistyped_field(config: Any) -> str | None:
+    """Return the name of the first field whose value is not of its annotated type, if any."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        hint = hints.get(f.name)
+        if hint is not None and not _matches(getattr(config, f.name), hint):
+            return f.name
+    return None
+
+
+def _has_float(hint: Any) -> bool:
+    """Whether an annotation admits floats (anywhere inside it)."""
+    return hint is float or any(_has_float(a) for a in typing.get_args(hint))
+
+
+def _finite(value: Any) -> bool:
+    """Whether every number in ``value`` (a number or nested tuples of them) is finite."""
+    if isinstance(value, (tuple, list)):
+        return all(_finite(v) for v in value)
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return math.isfinite(float(value))
+    return True
+
+
 @dataclass(frozen=True)
 class ThreadLimitedConfig(ExperimentConfig):
     """Base of experiment configs whose run limits torch's and BLAS's threads.
@@ -103,6 +200,40 @@ class ThreadLimitedConfig(ExperimentConfig):
     """
 
     num_threads: int | None = field(default=None, compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check every field's type too, after the config's own (more specific) checks.
+
+        Each config's ``__post_init__`` is wrapped: when the outermost one has passed, every
+        field is checked against its annotation (:func:`check_field_types`). When one of
+        its checks failed on a value of the wrong type without naming the field (``'<' not
+        supported between 'str' and 'int'``), the type check's message is raised instead.
+        """
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is None:
+            return
+
+        @functools.wraps(own)
+        def __post_init__(self: Any) -> None:
+            outermost = "_checking" not in self.__dict__
+            if outermost:
+                object.__setattr__(self, "_checking", True)
+            try:
+                own(self)
+            except (TypeError, ValueError, IndexError) as exc:
+                if outermost:
+                    field_name = _mistyped_field(self)
+                    if field_name is not None and field_name not in str(exc):
+                        check_field_types(self)  # raises, naming the field
+                raise
+            finally:
+                if outermost:
+                    object.__delattr__(self, "_checking")
+            if outermost:
+                check_field_types(self)
+
+        cls.__post_init__ = __post_init__  # type: ignore[method-assign]
 
     def __post_init__(self) -> None:
         check_int(self.num_threads, "num_threads", allow_none=True)

@@ -143,7 +143,8 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
             check_int(getattr(self, name), name)
         if 8 not in self.ks:
             raise ValueError(f"ks must include 8 (the chapter's claims read k = 8); got {self.ks!r}")
-        if list(self.dynamics_epochs) != sorted(set(self.dynamics_epochs)) or self.dynamics_epochs[0] != 0:
+        epochs = list(self.dynamics_epochs)
+        if not epochs or epochs != sorted(set(epochs)) or epochs[0] != 0:
             raise ValueError(
                 f"dynamics_epochs must be increasing and start at 0; got {self.dynamics_epochs!r}"
             )
