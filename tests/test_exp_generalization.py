@@ -3,6 +3,7 @@ runs, cache, accessors, the network-level statistics, figures, and the CIFAR-10 
 
 from __future__ import annotations
 
+import math
 from math import comb
 
 import numpy as np
@@ -467,6 +468,16 @@ def test_generalization_claims_compute_their_values_from_the_result():
     arrays["similarity"][pw, 2] = M
     failed = [c for c in unpack(arrays).claims() if not c.holds]
     assert "generalization.pwcca.mm_gm_close" in [c.name for c in failed]
+
+
+def test_bootstrap_wider_fails_where_a_t_interval_is_undefined(monkeypatch):
+    # a kind with one pair (two networks) has no t-interval: its width is NaN, and NaN > 0
+    # is false, so the ratio used to be counted as infinitely wider and the claim passed
+    data = unpack(_synthetic_generalization())
+    widths = data.naive_interval_widths("pwcca", 2)
+    monkeypatch.setattr(type(data), "naive_interval_widths", lambda *a, **k: {**widths, "GG": math.nan})
+    claim = {c.name: c for c in data.claims()}["generalization.pwcca.bootstrap_wider"]
+    assert math.isnan(claim.value) and not claim.holds
 
 
 def test_tiny_generalization_and_width_claims_are_well_formed(tiny_result, tiny_width_result):
