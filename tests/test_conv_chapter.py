@@ -190,6 +190,51 @@ def test_recipes_and_subsampling_agree_with_direct_computation(tiny):
     np.testing.assert_allclose(curve[-1], sims["trained"]["positions"], atol=TOL64)
 
 
+class _StridedPair:
+    """Two networks' conv layers on different grids (a strided conv between them): 4x4, then 3x3."""
+
+    seeds = (0, 1)
+    layers = ("conv1", "conv2")
+
+    def __init__(self):
+        gen = np.random.default_rng(0)
+        self._acts = {
+            (L, s): gen.standard_normal((20, g, g, 3))
+            for L, g in (("conv1", 4), ("conv2", 3))
+            for s in self.seeds
+        }
+
+    def acts(self, layer, seed, state="trained"):
+        return self._acts[layer, seed]
+
+    def grid(self, layer):
+        return self._acts[layer, 0].shape[1:3]
+
+
+def test_layers_on_different_grids_are_drawn_at_their_own_rows_and_frequencies():
+    # the rows and frequency labels were the first layer's for every layer: a 3x3 layer's
+    # all-rows value was drawn at 320 'positions kept' (it has 180), and its 3x3 frequency map
+    # failed against the first layer's 4 labels
+    data = _StridedPair()
+    rows, curve = figures_conv.subsampling_curve(data, n_resamples=1, n_halvings=3)
+    assert list(rows) == [40, 80, 160, 180, 320]  # 20 images x 16 positions halved, and conv2's 20 x 9
+    for j, L in enumerate(data.layers):
+        A, B = data.acts(L, 0), data.acts(L, 1)
+        own = A.shape[0] * A.shape[1] * A.shape[2]
+        assert np.isnan(curve[rows > own, j]).all() and not np.isnan(curve[rows <= own, j]).any()
+        direct = svcca.cca(positions_as_samples(A), positions_as_samples(B)).mean
+        assert abs(curve[rows == own, j][0] - direct) < TOL64
+    maps, freqs = figures_conv.frequency_maps(data)
+    axes = figures_conv.draw_frequency_maps(maps, freqs)
+    for ax, L in zip(axes, data.layers):
+        n = maps[L].shape[0]
+        expected = [str(int(f)) for f in np.sort(np.fft.fftfreq(n) * n)]
+        assert [t.get_text() for t in ax.get_xticklabels()] == expected
+        assert [t.get_text() for t in ax.get_yticklabels()] == expected
+        np.testing.assert_array_equal(np.asarray(ax.collections[0].get_array()).reshape(n, n), maps[L])
+    plt.close(axes[0].figure)
+
+
 # --------------------------------------------------------------------------- figures
 
 

@@ -47,22 +47,25 @@ def subsampling_curve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean CCA (positions as datapoints) of each layer pair against the number of rows kept.
 
-    Returns ``(row_counts, sims)``: the rows kept, ``n_rows / 2**k`` for ``k = n_halvings..0``,
-    and ``sims`` of shape ``(len(row_counts), n_layers)``, each the mean over ``n_resamples``
-    seeded subsets (all rows at the last count). ``pair`` names the two networks' seeds
-    (default the first two).
+    Returns ``(row_counts, sims)``: the rows kept, ascending, and ``sims`` of shape
+    ``(len(row_counts), n_layers)``, each the mean over ``n_resamples`` seeded subsets.
+    The counts are ``n_rows / 2**k`` for ``k = n_halvings..0``, ``n_rows`` the rows
+    (images x positions) of the layer with the most, and each layer's own number of rows
+    (all rows: the same counts when every layer has the same grid). A layer is NaN at the
+    counts above its own rows (a layer after a strided conv has fewer): a count it cannot
+    keep is not drawn. ``pair`` names the two networks' seeds (default the first two).
     """
     import svcca
     from svcca.conv import positions_as_samples
 
     s0, s1 = data.seeds[:2] if pair is None else pair
-    n, h, w, _ = data.acts(data.layers[0], s0).shape
-    n_rows = n * h * w
-    row_counts = np.array([n_rows // 2**k for k in range(n_halvings, -1, -1)])
-    sims = np.zeros((len(row_counts), len(data.layers)))
+    rows = [int(np.prod(data.acts(layer, s0).shape[:3])) for layer in data.layers]
+    n_rows = max(rows)
+    row_counts = np.array(sorted({n_rows // 2**k for k in range(n_halvings + 1)} | set(rows)))
+    sims = np.full((len(row_counts), len(data.layers)), np.nan)
     for j, layer in enumerate(data.layers):
         A, B = data.acts(layer, s0), data.acts(layer, s1)
-        for i, m in enumerate(row_counts):
+        for i, m in enumerate(row_counts[row_counts <= rows[j]]):
             draws = [
                 svcca.cca(
                     positions_as_samples(A, max_rows=int(m), rng=seed),
@@ -175,8 +178,9 @@ def frequency_maps(
     """Per-frequency mean CCA of each layer pair, zero frequency centred.
 
     Returns ``({layer: (h, w) map}, freqs)`` with ``freqs`` the integer frequencies along the
-    (square) grid in plotting order. ``pair`` names the two networks' seeds (default the
-    first two); ``state`` is ``"trained"`` or ``"init"``.
+    first layer's (square) grid in plotting order (a layer after a strided conv has a smaller
+    grid, and :func:`draw_frequency_maps` labels it with its own). ``pair`` names the two
+    networks' seeds (default the first two); ``state`` is ``"trained"`` or ``"init"``.
     """
     from svcca.conv import dft_cca
 
@@ -187,8 +191,12 @@ def frequency_maps(
         )
         for L in data.layers
     }
-    h = data.grid(data.layers[0])[0]
-    return maps, np.fft.fftshift(np.fft.fftfreq(h) * h).astype(int)
+    return maps, _centred_frequencies(data.grid(data.layers[0])[0])
+
+
+def _centred_frequencies(n: int) -> np.ndarray:
+    """Return the integer DFT frequencies of a side of ``n`` positions, zero centred (``fftshift`` order)."""
+    return np.fft.fftshift(np.fft.fftfreq(n) * n).astype(int)
 
 
 # --------------------------------------------------------------------------- drawing
@@ -259,7 +267,9 @@ def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -
     maps : mapping layer -> array of shape (h, w)
         Zero frequency centred (:func:`frequency_maps`).
     freqs : array of int
-        Tick labels of both axes.
+        Tick labels of an axis of ``len(freqs)`` positions (:func:`frequency_maps` gives the
+        first layer's); an axis of another length (a layer after a strided conv) is
+        labelled with its own integer frequencies.
     axes : sequence of matplotlib Axes, optional
         One per layer; a new double-column figure when None.
 
@@ -271,12 +281,17 @@ def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -
     axes = panel_axes(axes, len(layers), aspect=0.24)
     values = np.concatenate([np.asarray(m, dtype=float).ravel() for m in maps.values()])
     vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
-    labels = [str(int(f)) for f in freqs]
+    freqs = np.asarray(freqs)
+
+    def labels(n: int) -> list[str]:
+        return [str(int(f)) for f in (freqs if len(freqs) == n else _centred_frequencies(n))]
+
     for i, (ax, layer) in enumerate(zip(axes, layers)):
+        h, w = np.shape(maps[layer])
         plotting.plot_similarity_matrix(
             maps[layer],
-            labels,
-            labels,
+            labels(h),
+            labels(w),
             ax=ax,
             annot=False,
             cbar=i == len(layers) - 1,
