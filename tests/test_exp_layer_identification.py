@@ -347,3 +347,23 @@ def test_block_reads_the_grid_of_the_two_networks():
         np.testing.assert_array_equal(
             data.block("cka", a, b), grid[(a % 4) * L : (a % 4 + 1) * L, b * L : (b + 1) * L]
         )
+
+
+def test_accuracy_figure_shows_the_papers_rows_of_the_measures_it_has():
+    # a run with a measure Table 2 has no row for (rbf_cka) raised KeyError in the figure
+    import types
+
+    import matplotlib.pyplot as plt
+
+    from svcca.figures.layer_identification import draw_accuracy
+
+    ours = {"cka": 0.9, "rbf_cka": 0.8}
+    data = types.SimpleNamespace(measures=tuple(ours), accuracy=ours.__getitem__, chance=0.2)
+    axes = draw_accuracy(data)
+    assert [p.get_height() for p in axes[0].patches] == [0.9, 0.8]
+    assert [p.get_height() for p in axes[1].patches] == [0.993]  # Kornblith et al., CKA (Linear)
+    assert [t.get_text() for t in axes[1].get_xticklabels()] == ["linear cka"]
+    plt.close(axes[0].figure)
+    axes = draw_accuracy(types.SimpleNamespace(measures=("rbf_cka",), accuracy=ours.__getitem__, chance=0.2))
+    assert axes[0].get_visible() and not axes[1].get_visible()
+    plt.close(axes[0].figure)

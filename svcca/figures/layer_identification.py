@@ -28,6 +28,9 @@ def _labels(measures: Any) -> list[str]:
 def draw_accuracy(data: Any, axes: Any = None) -> Any:
     """Identification accuracy per measure: this run (left) beside Kornblith et al.'s Table 2 (right).
 
+    The right panel has the measures of this run that the table has a row for
+    (:data:`~svcca.experiments.layer_identification.PAPER_ROW`); it is hidden when none has.
+
     Parameters
     ----------
     data : LayerIdentificationData
@@ -44,9 +47,16 @@ def draw_accuracy(data: Any, axes: Any = None) -> Any:
     axes = panel_axes(axes, 2, aspect=0.36, sharey=True)
     labels = _labels(data.measures)
     ours = dict(zip(labels, (data.accuracy(m) for m in data.measures)))
-    paper = dict(zip(labels, (KORNBLITH2019_TABLE2[PAPER_ROW[m]] / 100.0 for m in data.measures)))
+    paper = {
+        label: KORNBLITH2019_TABLE2[PAPER_ROW[m]] / 100.0
+        for m, label in zip(data.measures, labels)
+        if m in PAPER_ROW
+    }
     plotting.plot_layer_identification(ours, ax=axes[0], chance=data.chance)
-    plotting.plot_layer_identification(paper, ax=axes[1], chance=1.0 / PAPER_N_LAYERS, ylabel="")
+    if paper:
+        plotting.plot_layer_identification(paper, ax=axes[1], chance=1.0 / PAPER_N_LAYERS, ylabel="")
+    else:
+        axes[1].set_visible(False)
     return axes
 
 
