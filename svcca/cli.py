@@ -536,11 +536,11 @@ def _format_compare(out: dict[str, Any]) -> str:
 def _add_figures(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "figures",
-        help="regenerate the book's figures (chapters 1-9) for a manuscript",
+        help="regenerate the book's figures (introduction and chapters 1-9) for a manuscript",
         description=(
-            "Regenerate figures of the book's chapters 1-9 from the cached experiment results "
-            "(running an experiment first when no cached result exists), in the paper style. "
-            "NAME is a figure name (see --list), a chapter number such as 5, or 'all'."
+            "Regenerate figures of the book's introduction and chapters 1-9 from the cached experiment "
+            "results (running an experiment first when no cached result exists), in the paper style. "
+            "NAME is a figure name (see --list), a chapter number such as 5 (0: the introduction), or 'all'."
         ),
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="figure names, chapter numbers, or 'all'")

@@ -1,4 +1,4 @@
-"""Figures on demand: every figure of the book's chapters 1-9, by name.
+"""Figures on demand: every figure of the book's introduction and chapters 1-9, by name.
 
 :data:`FIGURES` is a table: each figure's name, chapter and caption, the book experiment it
 draws (loaded or run through :func:`load_experiment`) and the public function that draws
