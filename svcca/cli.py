@@ -593,7 +593,7 @@ def _run_figures(args: argparse.Namespace) -> int:
             wanted.append(name)
     wanted = list(dict.fromkeys(wanted))
     for path in figures.save_figures(
-        wanted, args.out, fmt=args.format, scale=args.scale, cache_dir=args.cache_dir
+        wanted, args.out, fmt=args.format, scale=args.scale, cache_dir=args.cache_dir, progress=True
     ):
         print(path)
     return 0

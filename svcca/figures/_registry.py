@@ -319,7 +319,9 @@ def names() -> list[str]:
     return [s.name for s in specs()]
 
 
-def load_experiment(name: str, scale: str | None = None, cache_dir: str | Path | None = None) -> Any:
+def load_experiment(
+    name: str, scale: str | None = None, cache_dir: str | Path | None = None, *, progress: bool = False
+) -> Any:
     """Load the book experiment ``name`` at ``scale`` into its data class.
 
     The experiment is run, or loaded from the cache; its data class is what a figure
@@ -334,6 +336,9 @@ def load_experiment(name: str, scale: str | None = None, cache_dir: str | Path |
         Default from ``SVCCA_SCALE``.
     cache_dir : path, optional
         Experiment cache; default :func:`svcca.experiments.default_cache_dir`.
+    progress : bool, default False
+        Show tqdm progress bars when the experiment is not cached and runs (which can take
+        minutes at the default scale).
 
     Returns
     -------
@@ -351,7 +356,7 @@ def load_experiment(name: str, scale: str | None = None, cache_dir: str | Path |
 
     config = book_config(name, scale)  # checks the name
     module = importlib.import_module(f"svcca.experiments.{name.split('.')[0]}")
-    return module.unpack(run_or_load(config, cache_dir))
+    return module.unpack(run_or_load(config, cache_dir, progress=progress))
 
 
 def _figure_of(drawn: Any) -> Any:
@@ -393,7 +398,9 @@ def make_figure(name: str, *, scale: str | None = None, cache_dir: str | Path | 
     return _make(name, scale, cache_dir, {})
 
 
-def _make(name: str, scale: str | None, cache_dir: Any, loaded: dict[str, Any]) -> Any:
+def _make(
+    name: str, scale: str | None, cache_dir: Any, loaded: dict[str, Any], progress: bool = False
+) -> Any:
     from .. import plotting
     from ..experiments import current_scale
 
@@ -405,7 +412,7 @@ def _make(name: str, scale: str | None, cache_dir: Any, loaded: dict[str, Any]) 
         if spec.experiment is None:
             return _figure_of(spec.draw(scale=scale, **spec.options))
         if spec.experiment not in loaded:
-            loaded[spec.experiment] = load_experiment(spec.experiment, scale, cache_dir)
+            loaded[spec.experiment] = load_experiment(spec.experiment, scale, cache_dir, progress=progress)
         return _figure_of(spec.draw(loaded[spec.experiment], **spec.options))
 
 
@@ -416,6 +423,7 @@ def save_figures(
     fmt: str = "pdf",
     scale: str | None = None,
     cache_dir: str | Path | None = None,
+    progress: bool = False,
 ) -> list[Path]:
     """Make the figures ``which`` (names, or ``"all"``) and save them as ``out_dir/NAME.fmt``.
 
@@ -431,6 +439,8 @@ def save_figures(
         File format (a format of :data:`svcca.plotting.FORMATS`).
     scale, cache_dir
         As in :func:`make_figure`.
+    progress : bool, default False
+        Show progress bars while an experiment that is not cached runs.
 
     Returns
     -------
@@ -461,7 +471,7 @@ def save_figures(
     loaded: dict[str, Any] = {}
     written = []
     for name in wanted:
-        fig = _make(name, scale, cache_dir, loaded)
+        fig = _make(name, scale, cache_dir, loaded, progress)
         path = out / f"{name}.{fmt}"
         save_figure(fig, path)
         plt.close(fig)
