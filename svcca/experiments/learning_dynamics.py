@@ -155,7 +155,7 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
     embedding_dim, hidden_size, num_layers : int
         LSTM language model (defaults 32, 64, 2).
     dropout : float, default 0.0
-        LSTM dropout between layers.
+        LSTM dropout between layers, in [0, 1).
     seq_len : int, default 64
         LSTM training and evaluation window.
     max_chars : int or None, default None
@@ -164,11 +164,11 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
         Tokens of PTB / WikiText-2.
     optimizer : {"adam", "sgd"}, default "adam"
     momentum : float, default 0.9
-        SGD only.
+        SGD only; in [0, 1).
     lr_schedule : {None, "cosine"}, default None
         Constant learning rate, or cosine decay to 0 over training.
     grad_clip : float or None, default None
-        Clip the gradient norm (language models).
+        Clip the gradient norm to this (> 0; language models).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training (image models).
     seeds : tuple of int, default (0,)
