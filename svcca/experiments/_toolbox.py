@@ -372,6 +372,8 @@ class TrainingConfig(ThreadLimitedConfig):
             from ..nn.models import CONV_ARCHITECTURES
 
             check_option(getattr(self, "arch"), "arch", CONV_ARCHITECTURES)  # noqa: B009
+            if self.dataset == "digits":  # CIFAR-10's 32 x 32 suits every architecture
+                _check_arch_fits(getattr(self, "arch"), self.image_size)  # noqa: B009
         if isinstance(self, ConvNetFields):
             _check_positive(self.width, "width")
         if hasattr(self, "hidden"):
@@ -552,6 +554,28 @@ class TrainingConfig(ThreadLimitedConfig):
             deterministic=self.device == "cpu",
             progress=progress,
             **options,
+        )
+
+
+def _smallest_map(arch: str, side: int) -> int:
+    """Side of the smallest feature map of conv net ``arch`` on ``side x side`` images (< 1: none)."""
+    from ..nn.models import CONV_ARCHITECTURES
+
+    for spec in CONV_ARCHITECTURES[arch]:
+        pad = spec.kernel_size // 2 if spec.padding is None else spec.padding
+        side = (side + 2 * pad - spec.kernel_size) // spec.stride + 1
+        if side < 1:
+            break
+    return side
+
+
+def _check_arch_fits(arch: str, image_size: int) -> None:
+    """Refuse images too small for conv net ``arch`` (Tiny-10 needs 9 x 9): they failed in training."""
+    if _smallest_map(arch, image_size) < 1:
+        need = next(s for s in itertools.count(image_size + 1) if _smallest_map(arch, s) >= 1)
+        raise ValueError(
+            f"arch={arch!r} needs images of at least {need}x{need} (its last feature map would be empty); "
+            f"got image_size={image_size}"
         )
 
 
