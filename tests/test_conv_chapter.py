@@ -73,7 +73,9 @@ def test_device_and_threads_are_not_part_of_the_cache_key():
         ({"arch": "vgg"}, r"arch must be one of .*'pilot5'.*; got 'vgg'"),
         ({"seeds": (0,)}, r"seeds must be at least 2 distinct ints; got \(0,\)"),
         ({"seeds": (1, 1)}, r"seeds must be at least 2 distinct ints; got \(1, 1\)"),
-        ({"n_eval": 1}, r"n_eval must be None or at least 2; got 1"),
+        ({"n_eval": 1}, r"n_eval must be None or an int >= 2; got 1"),
+        ({"augment_shift": -1}, r"augment_shift must be an int >= 0; got -1"),  # refused when training began
+        ({"arch": "tiny10", "image_size": 8}, r"arch='tiny10' needs images of at least 9x9"),
         ({"epochs": 0}, r"epochs must be an int >= 1; got 0"),
         ({"num_threads": 0}, r"num_threads must be None or an int >= 1; got 0"),
     ],

@@ -178,8 +178,21 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
         ({"threshold": 1.0}, r"threshold must be in \(0, 1\); got 1.0"),
         ({"pool": 0}, "pool must be None or an int >= 1; got 0"),
         ({"epochs": -1}, "epochs must be an int >= 0; got -1"),
-        ({"keep": 0.0}, r"keep must be in \(0, 1\]; got 0.0"),
+        ({"keep": 0.0}, r"keep as a variance fraction must be in \(0, 1\]; got 0.0"),
+        ({"keep": 1}, r"keep is a variance fraction in \(0, 1\]; got the int 1"),
         ({"widths": (8, 16)}, r"widths must hold three stage widths; got \(8, 16\)"),
+        ({"widths": (8, 0, 32)}, "each of widths must be an int >= 1; got 0"),
+        ({"ridge": -1e-3}, "ridge must be >= 0; got -0.001"),
+        ({"augment_shift": -1}, "augment_shift must be an int >= 0; got -1"),
+        ({"n_eval": 0}, "n_eval must be None or an int >= 1; got 0"),
+        (
+            {"n_per_class": 10},
+            "n_per_class is for dataset='imagenet' only .*; got n_per_class=10 with dataset='digits'",
+        ),
+        ({"resize": 256}, "resize is for dataset='imagenet' only"),
+        ({"dataset": "imagenet", "n_eval": 100}, "n_eval is for dataset='digits' only"),
+        ({"dataset": "imagenet", "image_size": 224, "resize": 200}, "resize must be at least image_size"),
+        ({"max_dims": 0}, "max_dims must be an int >= 1; got 0"),
     ],
 )
 def test_config_rejects_bad_settings(overrides, message):

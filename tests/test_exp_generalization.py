@@ -155,6 +155,12 @@ def test_group_permutation_test_negative_control():
         ({"target_train_accuracy": 0.0}, r"target_train_accuracy must be in \(0, 1\]; got 0.0"),
         ({"eval_shift": -1}, "eval_shift must be an int >= 0; got -1"),
         ({"dataset": "cifar10", "eval_shift": 1}, "is for the digits only; got dataset='cifar10'"),
+        ({"keep": 1}, r"keep is a variance fraction in \(0, 1\]; got the int 1"),
+        ({"keep": 1.5}, r"keep as a variance fraction must be in \(0, 1\]; got 1.5"),
+        ({"n_train": 0}, "n_train must be None or an int >= 1; got 0"),
+        ({"n_eval": 1}, "n_eval must be None or an int >= 2; got 1"),
+        ({"positions_per_image": 0}, "positions_per_image must be None or an int >= 1; got 0"),
+        ({"model": "conv", "arch": "vgg"}, "arch must be one of .*; got 'vgg'"),
     ],
 )
 def test_bad_generalization_configs_say_what_was_expected(overrides, message):
@@ -170,6 +176,11 @@ def test_bad_generalization_configs_say_what_was_expected(overrides, message):
         ({"widths": (0.5, 1.0)}, r"MLP widths must be whole numbers of units; got \(0.5, 1.0\)"),
         ({"depth": 0}, "depth must be an int >= 1; got 0"),
         ({"measures": ()}, "measures must be distinct names from"),
+        ({"keep": 0.0}, r"keep as a variance fraction must be in \(0, 1\]; got 0.0"),
+        ({"n_train": -1}, "n_train must be None or an int >= 1; got -1"),
+        ({"n_eval": 0}, "n_eval must be None or an int >= 2; got 0"),
+        ({"positions_per_image": 0}, "positions_per_image must be None or an int >= 1; got 0"),
+        ({"model": "conv", "widths": (0.5, 1.0), "arch": "vgg"}, "arch must be one of .*; got 'vgg'"),
     ],
 )
 def test_bad_width_configs_say_what_was_expected(overrides, message):

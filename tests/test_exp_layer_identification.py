@@ -123,6 +123,10 @@ def test_paper_table_is_the_transcribed_table_2():
         ({"measures": ("cca", "rsa")}, r"measures must be a non-empty subset of .*; got \('cca', 'rsa'\)"),
         ({"pwcca_side": "both"}, "pwcca_side must be one of 'x', 'y', 'smaller', 'symmetric'; got 'both'"),
         ({"n_eval": 1}, "n_eval must be None or an int >= 2; got 1"),
+        ({"augment_shift": -1}, "augment_shift must be an int >= 0; got -1"),
+        ({"keep": 1}, r"keep is a variance fraction in \(0, 1\]; got the int 1"),
+        ({"keep": 0.0}, r"keep as a variance fraction must be in \(0, 1\]; got 0.0"),
+        ({"check_pool": 0}, "check_pool must be None or an int >= 1; got 0"),
     ],
 )
 def test_bad_configs_say_what_was_expected(overrides, message):

@@ -25,8 +25,22 @@ pytestmark = pytest.mark.torch
         ({"seeds": (1, 1)}, r"seeds must be at least 2 distinct ints; got \(1, 1\)"),
         ({"ae_steps": 0}, "ae_steps must be an int >= 1; got 0"),
         ({"ks": (1, 2)}, r"ks must include 8 .*; got \(1, 2\)"),
-        ({"dynamics_epochs": (1, 5)}, r"dynamics_epochs must be increasing and start at 0; got \(1, 5\)"),
+        ({"dynamics_epochs": (1, 5)}, r"dynamics_epochs must be increasing, start at 0 .*; got \(1, 5\)"),
+        ({"dynamics_epochs": (0,)}, r"dynamics_epochs must .* hold at least two epochs; got \(0,\)"),
         ({"recording_sources": (("conv1", 1),)}, "recording_sources must start with conv3"),
+        (
+            {"recording_sources": (("conv3", 4), ("fc1", 1))},
+            "each recording source must be one of .*; got 'fc1'",
+        ),
+        (
+            {"recording_sources": (("conv3", 0),)},
+            "trials of recording source 'conv3' must be an int >= 1; got 0",
+        ),
+        ({"ks": (0, 8)}, r"ks must be increasing ints >= 1, at least one; got \(0, 8\)"),
+        ({"ks": (8, 2)}, r"ks must be increasing ints >= 1, at least one; got \(8, 2\)"),
+        ({"neuron_ms": ()}, r"neuron_ms must be increasing ints >= 1, at least one; got \(\)"),
+        ({"neuron_ms": (4, 4)}, r"neuron_ms must be increasing ints >= 1, at least one; got \(4, 4\)"),
+        ({"n_neurons": 0}, "n_neurons must be an int >= 1; got 0"),
     ],
 )
 def test_config_rejects_bad_settings(kwargs, message):

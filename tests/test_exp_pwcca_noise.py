@@ -133,6 +133,9 @@ def test_synthetic_views_share_their_signals():
         ({"noise_scale": 0.0}, "noise_scale must be a positive finite number"),
         ({"private_noise": float("nan")}, "private_noise must be a positive finite number"),
         ({"n_resamples": 0}, "n_resamples must be an int >= 1"),
+        ({"n_samples": 1}, "n_samples must be an int >= 2; got 1"),
+        ({"layers": ()}, r"layers must be None or distinct layer names, at least one; got \(\)"),
+        ({"layers": ("fc1", "fc1")}, "layers must be None or distinct layer names"),
     ],
 )
 def test_bad_configs(change, match):

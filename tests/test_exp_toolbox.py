@@ -19,6 +19,7 @@ from svcca.experiments import (  # noqa: E402
     ExperimentResult,
     NetworkFields,
     book_config,
+    book_experiments,
     run_or_load,
     stored,
 )
@@ -326,6 +327,52 @@ def _tiny_configs() -> list[type]:
             ):
                 found.append(obj)
     return found
+
+
+def _tiny_configs_with(name: str) -> list[type]:
+    return [c for c in _tiny_configs() if name in {f.name for f in dataclasses.fields(c)}]
+
+
+@pytest.mark.parametrize("config_class", _tiny_configs_with("augment_shift"), ids=lambda c: c.__name__)
+def test_a_negative_augment_shift_is_refused_when_the_config_is_made(config_class):
+    # it was refused only when the run started (by the random shift), after the data loaded
+    with pytest.raises(ValueError, match="augment_shift must be an int >= 0; got -1"):
+        dataclasses.replace(config_class.preset_tiny(), augment_shift=-1)
+
+
+@pytest.mark.parametrize("config_class", _tiny_configs_with("arch"), ids=lambda c: c.__name__)
+def test_an_unknown_conv_arch_is_refused_when_the_config_is_made(config_class):
+    # it was refused only when the first network was built, after the data loaded
+    base = config_class.preset_tiny()
+    conv = {"model": "conv"} if hasattr(base, "model") else {}
+    with pytest.raises(ValueError, match="arch must be one of 'pilot5', 'six', 'tiny9', 'tiny10'; got 'vgg'"):
+        dataclasses.replace(base, arch="vgg", **conv)
+
+
+@pytest.mark.parametrize(
+    ("config_class", "changes"),
+    [
+        (WidthConfig, {"model": "conv", "widths": (1.0, 2.0), "eval_shift": 0}),
+        (GeneralizationConfig, {"model": "conv", "eval_shift": 0}),
+        (SeedPairConfig, {"model": "conv"}),
+        (ConvPairConfig, {}),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_digits_too_small_for_the_conv_arch_are_refused_when_the_config_is_made(config_class, changes):
+    # Tiny-10's valid 3x3 conv had an empty input on 8x8 digits: a failure in the first training step
+    with pytest.raises(ValueError, match="arch='tiny10' needs images of at least 9x9 .*; got image_size=8"):
+        config_class(**changes, arch="tiny10", image_size=8)
+    config_class(**changes, arch="tiny10", image_size=9)
+    config_class(**changes, arch="tiny10", image_size=8, dataset="cifar10")  # 32 x 32 images
+
+
+@pytest.mark.parametrize("name", [name for name in book_experiments()])
+def test_every_preset_and_seed_variant_of_the_book_is_accepted(name):
+    # the checks refuse bad settings, never one the book runs
+    for scale in ("tiny", "default", "full"):
+        for offset in range(8):
+            book_config(name, scale=scale, seed_offset=offset)
 
 
 def _wrong_values(hint: Any) -> list[Any]:

@@ -120,6 +120,7 @@ def test_full_projection_recovers_the_unprojected_accuracy(tiny):
         ({"ks": (0, 2)}, "ks must be increasing positive ints"),
         ({"dataset": "mnist"}, "dataset must be one of 'digits', 'cifar10'; got 'mnist'"),
         ({"model": "rnn"}, "model must be one of 'mlp', 'conv'; got 'rnn'"),
+        ({"model": "conv", "arch": "vgg"}, "arch must be one of .*; got 'vgg'"),  # failed when built
         # these were read only after every network had trained
         ({"keep": 1.5}, r"keep as a variance fraction must be in \(0, 1\]; got 1.5"),
         ({"keep": float("nan")}, r"keep as a variance fraction must be in \(0, 1\]; got nan"),

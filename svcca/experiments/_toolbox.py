@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._io import folder_fingerprint
-from .._validation import check_bool, check_int, check_option
+from .._validation import check_bool, check_fraction, check_int, check_option
 from ._cache import ExperimentConfig, ExperimentData, is_seed_field, stored
 
 __all__ = [
@@ -304,7 +304,10 @@ class TrainingConfig(ThreadLimitedConfig):
     digits' train/test split is seeded by :attr:`split_seed`. :meth:`build_model` reads the
     model fields the experiment has (``model``, ``hidden``, ``arch``, ``width``,
     ``blocks``, ``widths``) through :meth:`model_spec`, and :meth:`augmentation` reads
-    ``augment_shift`` where the experiment has one.
+    ``augment_shift`` where the experiment has one. Those shared fields are checked here when
+    the config is made: ``augment_shift`` (an int >= 0), ``hidden`` (ints >= 1), ``width``
+    (> 0), the ``model`` of :class:`NetworkFields` and ``arch`` (a name in
+    :data:`svcca.nn.models.CONV_ARCHITECTURES`, where a conv net of it is built).
 
     Examples
     --------
@@ -356,8 +359,21 @@ class TrainingConfig(ThreadLimitedConfig):
 
             object.__setattr__(self, "device", available_device())
         _check_positive(self.lr, "lr")
+        # the fields several experiments share, where the config has them: a negative shift
+        # failed only when training started, an unknown arch only when the network was built
+        if hasattr(self, "augment_shift"):
+            check_int(getattr(self, "augment_shift"), "augment_shift", minimum=0)  # noqa: B009
         # the network fields of ConvNetFields and NetworkFields, where the config has them: a
         # width <= 0 built a network of one channel per layer, a hidden width 1.5 one unit
+        if isinstance(self, NetworkFields):
+            check_option(self.model, "model", ("mlp", "conv"))
+        if hasattr(self, "arch") and getattr(self, "model", "conv") == "conv":
+            # checked only where a conv net of ``arch`` is built: the names come with torch
+            from ..nn.models import CONV_ARCHITECTURES
+
+            check_option(getattr(self, "arch"), "arch", CONV_ARCHITECTURES)  # noqa: B009
+            if self.dataset == "digits":  # CIFAR-10's 32 x 32 suits every architecture
+                _check_arch_fits(getattr(self, "arch"), self.image_size)  # noqa: B009
         if isinstance(self, ConvNetFields):
             _check_positive(self.width, "width")
         if hasattr(self, "hidden"):
@@ -538,6 +554,28 @@ class TrainingConfig(ThreadLimitedConfig):
             deterministic=self.device == "cpu",
             progress=progress,
             **options,
+        )
+
+
+def _smallest_map(arch: str, side: int) -> int:
+    """Side of the smallest feature map of conv net ``arch`` on ``side x side`` images (< 1: none)."""
+    from ..nn.models import CONV_ARCHITECTURES
+
+    for spec in CONV_ARCHITECTURES[arch]:
+        pad = spec.kernel_size // 2 if spec.padding is None else spec.padding
+        side = (side + 2 * pad - spec.kernel_size) // spec.stride + 1
+        if side < 1:
+            break
+    return side
+
+
+def _check_arch_fits(arch: str, image_size: int) -> None:
+    """Refuse images too small for conv net ``arch`` (Tiny-10 needs 9 x 9): they failed in training."""
+    if _smallest_map(arch, image_size) < 1:
+        need = next(s for s in itertools.count(image_size + 1) if _smallest_map(arch, s) >= 1)
+        raise ValueError(
+            f"arch={arch!r} needs images of at least {need}x{need} (its last feature map would be empty); "
+            f"got image_size={image_size}"
         )
 
 
@@ -743,7 +781,11 @@ class SeedNetworksData(ExperimentData):
 
 
 def check_comparison(cfg: Any) -> None:
-    """Check the fields of a network-comparison config: ``model``, ``measures``, ``eval_shift``.
+    """Check the fields of a network-comparison config.
+
+    They are ``model``, ``measures``, ``eval_shift``, ``keep`` (a variance fraction in (0, 1],
+    never the int 1), ``n_train`` (None or >= 1), ``n_eval`` (None or >= 2 images) and
+    ``positions_per_image`` (None or >= 1).
 
     Raises
     ------
@@ -762,6 +804,10 @@ def check_comparison(cfg: Any) -> None:
         raise ValueError(
             f"eval_shift > 0 (a shifted probe set) is for the digits only; got dataset={cfg.dataset!r}"
         )
+    check_fraction(cfg.keep, "keep")
+    check_int(cfg.n_train, "n_train", allow_none=True)
+    check_int(cfg.n_eval, "n_eval", minimum=2, allow_none=True)
+    check_int(cfg.positions_per_image, "positions_per_image", allow_none=True)
 
 
 def probe_inputs(data: Any, n: int | None, max_shift: int, *, split: str = "test") -> tuple[Any, int]:

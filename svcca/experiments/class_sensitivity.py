@@ -89,7 +89,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int, check_option
+from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, stored
 from ._claims import Claim, claim_details, claims_table
 from ._toolbox import TrainingConfig, check_seeds
@@ -228,14 +228,28 @@ class ClassSensitivityConfig(TrainingConfig):
         check_int(self.folds, "folds", minimum=2)
         for name in ("pool", "n_eval", "n_per_class", "resize"):
             check_int(getattr(self, name), name, allow_none=True)
-        if not 0.0 < self.keep <= 1.0:
-            raise ValueError(f"keep must be in (0, 1]; got {self.keep!r}")
+        # the fields of one dataset only: given for the other, they were ignored under a key of their own
+        for name, dataset in (("n_eval", "digits"), ("n_per_class", "imagenet"), ("resize", "imagenet")):
+            value = getattr(self, name)
+            if value is not None and self.dataset != dataset:
+                raise ValueError(
+                    f"{name} is for dataset={dataset!r} only (None otherwise); got {name}={value!r} "
+                    f"with dataset={self.dataset!r}"
+                )
+        if self.resize is not None and self.resize < self.image_size:
+            raise ValueError(
+                f"resize must be at least image_size (the centre crop is taken after resizing); "
+                f"got resize={self.resize}, image_size={self.image_size}"
+            )
+        check_fraction(self.keep, "keep")  # the int 1: the same run as 1.0 under a key of its own
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1); got {self.threshold!r}")
         if not self.ridge >= 0.0:
             raise ValueError(f"ridge must be >= 0; got {self.ridge!r}")
         if len(self.widths) != 3:
             raise ValueError(f"widths must hold three stage widths; got {self.widths!r}")
+        for w in self.widths:
+            check_int(w, "each of widths")
 
     # ---- presets (``default`` is the fields' defaults) -------------------------------
     @classmethod

@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_option
+from .._validation import check_int
 from ._cache import stored
 from ._toolbox import (
     CIFAR10_TRAINING,
@@ -110,14 +110,10 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
     num_threads: int | None = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
-        """Check the fields."""
-        from ..nn.models import CONV_ARCHITECTURES
-
+        """Check the fields (``arch`` and ``augment_shift``: :class:`~svcca.experiments.TrainingConfig`)."""
         super().__post_init__()
-        check_option(self.arch, "arch", CONV_ARCHITECTURES)
         check_seeds(self.seeds, minimum=2)
-        if self.n_eval is not None and self.n_eval < 2:
-            raise ValueError(f"n_eval must be None or at least 2; got {self.n_eval!r}")
+        check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod

@@ -62,7 +62,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._measures import MEASURES as REGISTERED
-from .._validation import check_int, check_option
+from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, stored
 from ._claims import claim_details, claims_table
 from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds, measure_options
@@ -181,11 +181,8 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
     check_pool: int | None = 2
 
     def __post_init__(self) -> None:
-        """Check the fields."""
-        from ..nn.models import CONV_ARCHITECTURES
-
+        """Check the fields (``arch`` and ``augment_shift``: :class:`~svcca.experiments.TrainingConfig`)."""
         super().__post_init__()
-        check_option(self.arch, "arch", CONV_ARCHITECTURES)
         check_seeds(self.seeds, minimum=2)
         check_option(self.eval_split, "eval_split", _SPLITS)
         check_int(self.pool, "pool", allow_none=True)
@@ -197,6 +194,7 @@ class LayerIdentificationConfig(ConvNetFields, TrainingConfig):
         check_option(self.pwcca_side, "pwcca_side", _PWCCA_SIDES)
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
         check_int(self.check_pool, "check_pool", allow_none=True)
+        check_fraction(self.keep, "keep")
 
     # ---- presets (``default`` is the fields' defaults) -------------------------------
     @classmethod

@@ -81,10 +81,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._grid import SimilarityMatrix
-from .._validation import check_int, check_option
+from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, arrays_and_config, stored
 from ._claims import Claim, claim_details, claims_table, median_case
-from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds
+from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, _check_positive, check_seeds
 
 __all__ = [
     "DATASETS",
@@ -155,7 +155,7 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
     embedding_dim, hidden_size, num_layers : int
         LSTM language model (defaults 32, 64, 2).
     dropout : float, default 0.0
-        LSTM dropout between layers.
+        LSTM dropout between layers, in [0, 1).
     seq_len : int, default 64
         LSTM training and evaluation window.
     max_chars : int or None, default None
@@ -164,11 +164,11 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
         Tokens of PTB / WikiText-2.
     optimizer : {"adam", "sgd"}, default "adam"
     momentum : float, default 0.9
-        SGD only.
+        SGD only; in [0, 1).
     lr_schedule : {None, "cosine"}, default None
         Constant learning rate, or cosine decay to 0 over training.
     grad_clip : float or None, default None
-        Clip the gradient norm (language models).
+        Clip the gradient norm to this (> 0; language models).
     augment_shift : int, default 0
         Random shifts of up to this many pixels during training (image models).
     seeds : tuple of int, default (0,)
@@ -232,9 +232,24 @@ class DynamicsTrainingConfig(ConvNetFields, TrainingConfig):
             raise ValueError(
                 f"dataset for model={self.model!r} must be one of {allowed}; got {self.dataset!r}"
             )
-        super().__post_init__()
+        super().__post_init__()  # arch (for the conv net) and augment_shift: TrainingConfig's
         check_option(self.level, "level", ("word", "char"))
         check_seeds(self.seeds)
+        # the networks' sizes: a 0 or a negative size failed only when the network was built
+        for name in ("blocks", "embedding_dim", "hidden_size", "num_layers", "seq_len"):
+            check_int(getattr(self, name), name)
+        for w in self.widths:
+            check_int(w, "each of widths")
+        check_int(self.max_chars, "max_chars", allow_none=True)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be a probability in [0, 1); got {self.dropout!r}")
+        # the training: an unknown optimizer or schedule failed only when training started
+        check_option(self.optimizer, "optimizer", ("adam", "sgd"))
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
+        check_option(self.lr_schedule, "lr_schedule", (None, "cosine"))
+        if self.grad_clip is not None:
+            _check_positive(self.grad_clip, "grad_clip")
 
     def load_data(self) -> Any:
         """Load the images (:class:`svcca.nn.data.ImageData`) or, for the LSTM, the text corpus.
@@ -356,13 +371,13 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         super().__post_init__()
         check_int(self.early_checkpoints, "early_checkpoints", minimum=2)
         check_int(self.checkpoint_every, "checkpoint_every")
-        if not 0.0 < self.keep <= 1.0:
-            raise ValueError(f"keep must be a variance fraction in (0, 1]; got {self.keep!r}")
+        check_fraction(self.keep, "keep")  # the int 1 failed only in the SVCCA call, after training
         check_int(self.positions_per_image, "positions_per_image", allow_none=True)
         check_int(self.n_eval, "n_eval", minimum=2, allow_none=True)
         fr = tuple(self.grid_fractions)
-        if any(not 0.0 <= f <= 1.0 for f in fr) or list(fr) != sorted(fr):
-            raise ValueError(f"grid_fractions must be increasing fractions in [0, 1]; got {fr!r}")
+        if not fr or any(not 0.0 <= f <= 1.0 for f in fr) or list(fr) != sorted(fr):
+            raise ValueError(f"grid_fractions must be increasing fractions in [0, 1], at least one; got {fr}")
+        check_int(self.coarse_side, "coarse_side")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod

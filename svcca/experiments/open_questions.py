@@ -87,6 +87,8 @@ LAYER_STEPS = (
     ("conv2 relu", "conv2.2"),
     ("conv3 conv", "conv3.0"),
 )
+#: The layers a synthetic recording may be driven by: the conv layers of the "pilot5" net.
+_RECORDED_LAYERS = tuple(f"conv{i}" for i in range(1, 6))
 
 
 @dataclass(frozen=True)
@@ -141,18 +143,27 @@ class OpenQuestionsConfig(ThreadLimitedConfig):
         check_seeds(self.seeds, minimum=2)
         for name in ("ae_steps", "compression_epochs", "conv_epochs", "n_neurons"):
             check_int(getattr(self, name), name)
+        for name in ("ks", "neuron_ms"):  # numbers of directions and of neurons kept
+            given = getattr(self, name)
+            values = list(given)
+            if not values or values != sorted(set(values)) or values[0] < 1:
+                raise ValueError(f"{name} must be increasing ints >= 1, at least one; got {given!r}")
         if 8 not in self.ks:
             raise ValueError(f"ks must include 8 (the chapter's claims read k = 8); got {self.ks!r}")
         epochs = list(self.dynamics_epochs)
-        if not epochs or epochs != sorted(set(epochs)) or epochs[0] != 0:
+        if len(epochs) < 2 or epochs != sorted(set(epochs)) or epochs[0] != 0:  # the last: training length
             raise ValueError(
-                f"dynamics_epochs must be increasing and start at 0; got {self.dynamics_epochs!r}"
+                f"dynamics_epochs must be increasing, start at 0 and hold at least two epochs; "
+                f"got {self.dynamics_epochs!r}"
             )
         if not self.recording_sources or self.recording_sources[0][0] != "conv3":
             raise ValueError(
                 "recording_sources must start with conv3 (the chapter's section); "
                 f"got {self.recording_sources!r}"
             )
+        for source, trials in self.recording_sources:
+            check_option(source, "each recording source", _RECORDED_LAYERS)
+            check_int(trials, f"trials of recording source {source!r}")
 
     @classmethod
     def preset_tiny(cls) -> OpenQuestionsConfig:

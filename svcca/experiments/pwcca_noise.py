@@ -142,8 +142,9 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
 
     def __post_init__(self) -> None:  # noqa: D105 - the checks the Parameters describe
         super().__post_init__()
-        for name in ("n_samples", "n_signals", "width", "n_resamples"):
+        for name in ("n_signals", "width", "n_resamples"):
             check_int(getattr(self, name), name)
+        check_int(self.n_samples, "n_samples", minimum=2)  # a correlation needs two datapoints
         dims = list(self.synthetic_dims)
         if not dims or dims[0] != 0 or dims != sorted(set(dims)) or any(isinstance(k, bool) for k in dims):
             raise ValueError(
@@ -165,6 +166,9 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
                 raise ValueError(f"{name} must be a positive finite number; got {v!r}")
         if self.networks is not None and not isinstance(self.networks, SeedPairConfig):
             raise TypeError(f"networks must be a SeedPairConfig or None; got {type(self.networks).__name__}")
+        layers = self.layers
+        if layers is not None and (not layers or len(set(layers)) != len(layers)):  # () compared nothing
+            raise ValueError(f"layers must be None or distinct layer names, at least one; got {layers!r}")
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod

@@ -142,8 +142,7 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
 
     def __post_init__(self) -> None:
         """Check the fields."""
-        super().__post_init__()
-        check_option(self.model, "model", ("mlp", "conv"))
+        super().__post_init__()  # model, arch, hidden, width and augment_shift: TrainingConfig's
         check_seeds(self.seeds, minimum=2)
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
@@ -151,11 +150,11 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
         if not self.ks or any(int(k) < 1 for k in self.ks) or list(self.ks) != sorted(set(self.ks)):
             raise ValueError(f"ks must be increasing positive ints; got {self.ks!r}")
         # here, not after the networks trained (where keep and project_layers were first read)
-        for name in ("augment_shift", "probe_shift", "fit_shift"):  # seed: ThreadLimitedConfig
+        for name in ("probe_shift", "fit_shift"):  # seed: ThreadLimitedConfig
             check_int(getattr(self, name), name, minimum=0)
         for name in ("n_eval", "n_fit", "positions_per_image"):
             check_int(getattr(self, name), name, allow_none=True)
-        check_fraction(self.keep)
+        check_fraction(self.keep, "keep")
         layers = self.project_layers
         if layers is not None and (
             not isinstance(layers, tuple) or not layers or not all(isinstance(n, str) for n in layers)
