@@ -351,6 +351,9 @@ class NumpyOps:
     def expm1(self, a: np.ndarray) -> np.ndarray:
         return np.expm1(a)
 
+    def exp(self, a: np.ndarray) -> np.ndarray:
+        return np.exp(a)
+
     def upper_median(self, a: np.ndarray) -> float:
         """Return the median of the strictly upper-triangular entries of a square matrix.
 
@@ -563,6 +566,9 @@ class TorchOps(NumpyOps):
 
     def expm1(self, a: Any) -> Any:
         return self.torch.expm1(a)
+
+    def exp(self, a: Any) -> Any:
+        return self.torch.exp(a)
 
     def upper_median(self, a: Any) -> float:
         n = int(a.shape[0])

@@ -410,7 +410,7 @@ def check_bandwidth(bandwidth: Any) -> float:
 
 
 def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> tuple[Any, float]:
-    """Return ``(E, s)`` with ``K - 1 = s E = expm1(-D^2 / (2 sigma^2))`` of shifted data.
+    """Return ``(E, s)`` with ``K - 1 = s E = expm1(-D^2 / (2 sigma^2))`` (or ``E = K``) of shifted data.
 
     ``Xc`` may be shifted by any location (distances do not depend on it). Here ``sigma =
     bandwidth x`` the median distance between distinct samples.
@@ -419,8 +419,14 @@ def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> tuple[An
     blind to it, and without it the kernel keeps its precision for wide bandwidths, where
     ``K`` itself rounds to 1 (the linear-CKA limit). So wide that even ``K - 1`` would
     underflow (``D^2 / (2 sigma^2)`` below ``1e-17``), ``E = -D^2 / median^2`` and ``s``
-    carries the factor (CKA does not depend on it); so narrow that every ``K`` between
-    distinct samples is 0, ``E = -1`` off the diagonal (``K = I``).
+    carries the factor (CKA does not depend on it).
+
+    For narrow bandwidths the constant stays in, ``E = K``: ``K - 1`` holds an entry to
+    ``eps (1 - K)``, ``K`` to ``eps K``, and where ``K`` between distinct samples is small
+    (``1e-8``) its digits would drown in the ``-1``, which the unbiased HSIC (no diagonal
+    to dominate it) cancels away with them. ``E = K`` is taken when the kernel between
+    distinct samples lies nearer 0 than 1 (its largest and smallest values sum below 1);
+    so narrow that every such ``K`` is 0, ``K = I``.
     """
     G = Xc @ ops.ct(Xc)
     d = ops.diag_real(G)
@@ -437,10 +443,17 @@ def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> tuple[An
         )
     t = D2 / (median * median)  # squared distances in median units: the median pair is at 1
     c = 0.5 / bandwidth / bandwidth  # without bandwidth**2, which over/underflows first
-    if c * float(ops.max(t)) < 1e-17:  # expm1(-x) = -x (1 - x / 2 + ...): exact to rounding
+    t_max = float(ops.max(t))
+    if c * t_max < 1e-17:  # expm1(-x) = -x (1 - x / 2 + ...): exact to rounding
         return -t, c
+    diagonal = ops.arange(n)
+    t[diagonal, diagonal] = t_max  # the least distance between distinct samples
+    t_min = float(ops.min(t))
+    t[diagonal, diagonal] = 0.0
     with np.errstate(over="ignore", under="ignore"):  # a narrow kernel: exp(-inf) = 0, K = I
-        return ops.expm1((t / bandwidth) * (-0.5 / bandwidth)), 1.0
+        x = (t / bandwidth) * (-0.5 / bandwidth)  # -D^2 / (2 sigma^2)
+        k_max, k_min = (math.exp(-(v / bandwidth) * (0.5 / bandwidth)) for v in (t_min, t_max))
+        return (ops.exp(x) if k_max + k_min < 1.0 else ops.expm1(x)), 1.0
 
 
 def _centre_gram(ops: Any, K: Any) -> Any:

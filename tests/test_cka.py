@@ -675,6 +675,24 @@ def test_rbf_cka_beside_an_outlier_sample(spike, debiased):
     assert got == pytest.approx(rbf_oracle(X, Y, 0.8, debiased), abs=1e-10)
 
 
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("torch", marks=pytest.mark.torch)])
+@pytest.mark.parametrize("fraction", [0.05, 0.1])
+def test_debiased_rbf_cka_at_narrow_bandwidths_keeps_the_small_kernel_values(fraction, backend):
+    """The kernel used to be held as ``K - 1`` at every bandwidth: where ``K`` between distinct
+    samples is about 1e-8 (bandwidth 0.05), its digits drowned in the ``-1``s, which the
+    unbiased HSIC cancels, and debiased RBF CKA came out quietly wrong (-0.0017 for -0.0082
+    here on numpy) or, on torch, refused as if ``K = I``. Oracle: the explicit ``exp`` kernels."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((30, 5))
+    Y = X[:, :2] @ rng.standard_normal((2, 4)) + 0.5 * rng.standard_normal((30, 4))
+    want = rbf_oracle(X, Y, fraction, debiased=True)
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        X, Y = torch.from_numpy(X), torch.from_numpy(Y)
+    got = svcca.rbf_cka(X, Y, bandwidth=fraction, debiased=True).similarity
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
 @pytest.mark.parametrize("debiased", [False, True])
 def test_rbf_cka_at_extreme_bandwidths_reaches_its_limits(debiased):
     X, Y = shared_latent_views(n=60)
