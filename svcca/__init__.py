@@ -1,8 +1,8 @@
 """svcca: comparing neural-network representations with canonical correlation analysis.
 
 Samples-first arrays everywhere: ``X`` has shape ``(n_samples, n_features)``. numpy arrays
-and torch tensors are both accepted; tensors come back as tensors on the same device,
-detached from autograd.
+and torch tensors are both accepted; tensors come back as tensors on the same device (the
+measures' results detached from autograd).
 
 Measures: :func:`cca`, :func:`svcca`, :func:`pwcca`, :func:`pls`, :func:`pca`,
 :func:`linear_cka`, :func:`rbf_cka`, :func:`minibatch_cka`, :func:`procrustes`; by name with
