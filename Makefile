@@ -1,8 +1,10 @@
 # Two commands do all the set-up on a fresh clone:
 #   make test   -> create .venv, install svcca[all], run the test suite
 #   make book   -> create .venv, install svcca[all], build the executable book (book/_build/html)
-# Also: make claims (the robustness matrix of the book's claims), make bench (benchmark
-# ratios), make lint, make clean-book.
+# Also: make claims (the robustness matrix of the book's claims), make claims-check (CI's
+# one further variant), make notebooks-check (the chapters as Colab/Binder notebooks, after
+# make book), make bench (benchmark ratios), make lint, make typecheck, make clean-book,
+# make clean (also removes .venv).
 # The install step is idempotent: it reruns only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -13,7 +15,7 @@ STAMP  := $(VENV)/.svcca-installed
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 # One BLAS thread per process: parallel test workers and notebook kernels would
-# otherwise oversubscribe the cores (see shared/research/pilot_digits.md).
+# otherwise oversubscribe the cores.
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1

@@ -1,14 +1,16 @@
 """svcca: comparing neural-network representations with canonical correlation analysis.
 
 Samples-first arrays everywhere: ``X`` has shape ``(n_samples, n_features)``. numpy arrays
-and torch tensors are both accepted; tensors come back as tensors on the same device.
+and torch tensors are both accepted; tensors come back as tensors on the same device (the
+measures' results detached from autograd).
 
 Measures: :func:`cca`, :func:`svcca`, :func:`pwcca`, :func:`pls`, :func:`pca`,
 :func:`linear_cka`, :func:`rbf_cka`, :func:`minibatch_cka`, :func:`procrustes`; by name with
-options through :class:`Measure` (the names are :data:`MEASURES`). Modules: :mod:`svcca.conv`
-(conv layers and the DFT method), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
-:mod:`svcca.plotting`, :mod:`svcca.legacy` (the original code's API), :mod:`svcca.nn`
-and :mod:`svcca.experiments` (torch side).
+options through :class:`Measure` (the names are :data:`MEASURES`); layer x layer grids with
+:func:`similarity_matrix`. Modules: :mod:`svcca.conv` (conv layers and the DFT method of
+:mod:`svcca.dft`), :mod:`svcca.stats` (nulls, intervals, tests), :mod:`svcca.streaming`,
+:mod:`svcca.plotting`, :mod:`svcca.legacy` (the original code's API), :mod:`svcca.nn` and
+:mod:`svcca.experiments` (torch side), :mod:`svcca.figures` (the book's figures by name).
 """
 
 from . import conv, stats  # submodules; neither imports torch

@@ -2,7 +2,9 @@
 
 ``svcca compare A B --measure pwcca`` prints the similarity of two layers' activations
 stored in ``.npy``, ``.npz`` or ``.pt`` files, with its summaries and, on request, a
-permutation null and a bootstrap interval. Files are read without unpickling anything:
+permutation null and a bootstrap interval. ``svcca figures`` regenerates the book's
+figures (:mod:`svcca.figures`) and ``svcca claims`` runs the robustness matrix of its
+claims (:mod:`svcca.experiments.matrix`). Files are read without unpickling anything:
 ``numpy.load(..., allow_pickle=False)`` and ``torch.load(..., weights_only=True)``.
 
 Subcommands are registered from :data:`SUBCOMMANDS`: each entry is a function that adds
@@ -360,7 +362,8 @@ def _add_compare(subparsers: Any) -> None:
         "--batch-size",
         type=_positive_int,
         metavar="B",
-        help="minibatch_cka only: at most B samples per batch (default 256)",
+        help="minibatch_cka only: samples per batch, at least 4 (default 256); ceil(n / B) batches of "
+        "near-equal sizes, or n // 4 batches of 4 to 7 samples when B < 8",
     )
     p.add_argument(
         "--null",
@@ -376,7 +379,10 @@ def _add_compare(subparsers: Any) -> None:
     )
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)")
     p.add_argument(
-        "--ci-method", choices=("percentile", "basic", "bca"), default="percentile", help="interval method"
+        "--ci-method",
+        choices=("percentile", "basic", "bca"),
+        default="percentile",
+        help="interval method (default: percentile)",
     )
     p.add_argument(
         "--seed", type=_seed, default=0, help="non-negative seed for the null and the interval (default: 0)"
@@ -539,7 +545,8 @@ def _add_figures(subparsers: Any) -> None:
         help="regenerate the book's figures (introduction and chapters 1-9) for a manuscript",
         description=(
             "Regenerate figures of the book's introduction and chapters 1-9 from the cached experiment "
-            "results (running an experiment first when no cached result exists), in the paper style. "
+            "results (running an experiment first, with progress bars, when no cached result exists), in "
+            "the paper style. "
             "NAME is a figure name (see --list), a chapter number such as 5 (0: the introduction), or 'all'."
         ),
     )

@@ -24,7 +24,8 @@ per-frequency correlations *is* the CCA of the full flattened layer, at a fracti
 numpy arrays and torch tensors are both accepted; tensors come back as tensors on the same
 device. The recipes keep a floating input's dtype (integers become float64); :func:`dft_cca`
 computes in float64 unless asked for float32. Channels come last: torch's conv layers give
-``(n, channels, height, width)``, so pass ``x.permute(0, 2, 3, 1)``.
+``(n, channels, height, width)``, so pass ``x.permute(0, 2, 3, 1)``; a square layer that
+arrives channels first (``(n, c, h, h)`` with ``c != h``) gets a :class:`svcca.LayoutWarning`.
 """
 
 from __future__ import annotations

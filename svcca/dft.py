@@ -283,10 +283,14 @@ def dft_cca(
         Ridge added to each frequency's channel correlation matrix, as in :func:`svcca.cca`.
     rtol : float, optional
         Relative rank tolerance within a frequency, as in :func:`svcca.cca`; default
-        ``max(n_samples, channels) * eps`` of the compute precision. Input coarser than
-        that (float32 data computed in float64, float16, bfloat16) adds its own rounding as
-        a floor, as in :func:`svcca.cca`: at each frequency about ``eps_input`` times the
-        largest ratio of a channel's total energy to its energy there.
+        ``max(n_samples, channels_a, channels_b) * eps`` of the compute precision. Input
+        coarser than that (float32 data computed in float64, float16, bfloat16) adds its own
+        rounding as a floor, as in :func:`svcca.cca`, taken as white noise over the grid: at
+        each frequency ``2 (1 + sqrt(channels / n_samples)) * eps_input / sqrt(height *
+        width)`` times the largest ratio of a channel's root energy (over samples and
+        positions) to its centred norm at that frequency. With such input a coefficient below
+        ``4 eps_input / sqrt(height * width)`` of its channel's root energy counts as
+        constant.
     algorithm : {"auto", "gram", "svd"}, default "auto"
         ``"gram"``: every frequency from its accumulated channel covariance, whitened by an
         eigendecomposition batched over frequencies (fast; memory independent of

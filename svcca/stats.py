@@ -6,6 +6,8 @@ with its options (``measure_options={"keep": 0.95}``), a :class:`svcca.Measure`,
 callable ``measure(X, Y)`` returning a result with a ``.similarity`` attribute (every
 result of this package has one) or a plain float. Anything random takes ``rng`` (None, an
 int seed or a ``numpy.random.Generator``); every resample count is ``n_resamples``.
+P-values are printed by :func:`p_value_text` (results' reprs, ``svcca compare``), with the
+digits that keep each on its side of 0.05 and the other usual levels.
 
 For registry measures the permutation null is batched: each side is prepared once (centred,
 whitened, its kernel formed), and the similarity of every permutation in a batch comes

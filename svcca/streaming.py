@@ -2,9 +2,10 @@
 
 An accumulator takes activations batch by batch (numpy arrays, torch tensors on any device,
 or an iterable such as a ``torch.utils.data.DataLoader``) and keeps only float64 sufficient
-statistics: the sample count, each layer's mean and the co-moments ``C_ab = sum (x_a -
-mean_a)(x_b - mean_b)^T`` (``X^T X``, ``X^T Y``, ``Y^T Y`` of the centred data). Memory is
-O(features^2), whatever the number of samples. Partial accumulators combine exactly
+statistics: the sample count, each layer's mean, the co-moments ``C_ab = sum (x_a -
+mean_a)(x_b - mean_b)^T`` (``X^T X``, ``X^T Y``, ``Y^T Y`` of the centred data) and each
+feature's largest ``|value|`` over all batches. Memory is O(features^2), whatever the
+number of samples. Partial accumulators combine exactly
 (:meth:`PairAccumulator.merge`, or :meth:`PairAccumulator.all_reduce` across
 ``torch.distributed`` processes), and finish into the same result objects as
 :func:`svcca.cca`, :func:`svcca.svcca`, :func:`svcca.pwcca` and :func:`svcca.pls`.
@@ -21,9 +22,12 @@ running one by the pairwise update of Chan, Golub and LeVeque (1979): with count
 ``n_B`` and ``delta = mean_B - mean_A``, ``C = C_A + C_B + n_A n_B / n * delta delta^H``.
 Large offsets (activations around 1e6) therefore cost no accuracy, unlike accumulating raw
 ``sum x x^T``. ``C / (n - 1)`` is the paper's ``Sigma``. Each layer's statistics share one
-exact power-of-two scale (SVCCA and PLS need the layer's own units), so a layer whose
-features differ in size by more than about 1e144 is refused when results are computed,
-with a ``ValueError`` that says which feature; :func:`svcca.cca` in memory takes it.
+exact power-of-two scale (SVCCA and PLS need the layer's own units), so a layer with a
+feature whose largest ``|value|`` is more than about 1e144 below the layer's largest
+values is refused when results are computed, with a ``ValueError`` that says which
+feature (the per-feature maxima tell such a feature, even a zero-mean one, from a dead
+one; they survive ``merge``, ``save``/``load``, ``all_reduce`` and ``pair``); :func:`svcca.cca`
+in memory takes it.
 
 Finishing reuses the Gram path of :func:`svcca._cca.whiten`: constant features are dropped
 with the same tolerance, each side is rescaled to its correlation matrix ``G`` and

@@ -2,8 +2,12 @@
 
 Each module defines a frozen ``...Config`` (a subclass of :class:`ExperimentConfig`) with
 ``tiny``, ``default`` and ``full`` presets (``Config.for_scale(scale)``; the scale comes
-from ``SVCCA_SCALE`` when not given) and returns its results through :func:`run_or_load`,
-which caches them as ``.npz`` + JSON manifest. Its ``...Data`` class (a subclass of
+from ``SVCCA_SCALE`` when not given; a module without a ``full`` preset, such as
+``open_questions``, gives its defaults) and returns its results through
+:func:`run_or_load`, which caches them as ``.npz`` + JSON manifest. A config checks its
+fields when it is made, before anything runs: its own ranges and combinations, then (for
+a :class:`ThreadLimitedConfig`, as every book experiment's is) each field against its
+annotation. Its ``...Data`` class (a subclass of
 :class:`ExperimentData`) gives named access to the arrays: ``run_or_load(config).data``, or
 the module's ``unpack(result)``.
 """

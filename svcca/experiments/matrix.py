@@ -462,10 +462,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="default: 0 to 7 (three offsets let claims through that a fourth broke)",
     )
     parser.add_argument(
-        "--kernels", nargs="+", default=["default", "avx2"], choices=KERNELS, help="default: default avx2"
+        "--kernels",
+        nargs="+",
+        default=["default", "avx2"],
+        choices=KERNELS,
+        help="default: default avx2 (default, avx2, avx512: an x86 processor emulated in torch, MKL, oneDNN "
+        "and OpenBLAS; zvector, vsx, sve256: torch's kernels only; native: the CPU's own)",
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
-    parser.add_argument("--scale", default=None, choices=("tiny", "default", "full"))
+    parser.add_argument(
+        "--scale",
+        default=None,
+        choices=("tiny", "default", "full"),
+        help="experiment scale (default: $SVCCA_SCALE or 'default')",
+    )
     parser.add_argument("--cache", default=None, help="cache root (default: <svcca cache>/matrix)")
     parser.add_argument("--out", default=None, help="write the matrix as JSON here (the book renders it)")
 

@@ -5,8 +5,8 @@ draws (loaded or run through :func:`load_experiment`) and the public function th
 it, the same function its chapter calls (the ``draw_*`` and figure functions of
 :mod:`svcca.figures.methods`, :mod:`~svcca.figures.conv`,
 :mod:`~svcca.figures.learning_dynamics`, :mod:`~svcca.figures.generalization`,
-:mod:`~svcca.figures.class_sensitivity`, :mod:`~svcca.figures.layer_identification` and
-:mod:`~svcca.figures.open_questions`).
+:mod:`~svcca.figures.pwcca_noise`, :mod:`~svcca.figures.class_sensitivity`,
+:mod:`~svcca.figures.layer_identification` and :mod:`~svcca.figures.open_questions`).
 So a figure regenerated here is the figure in the book. From the command line::
 
     svcca figures --list

@@ -1,6 +1,6 @@
 """The torch side of svcca: datasets, models, training and activation recording.
 
-Data flows one way (``../shared/STYLE.md``)::
+Data flows one way (data -> model -> activations -> measure; see ``CONTRIBUTING.md``)::
 
     data = load_digits(image_size=16)                       # svcca.nn.data
     net = ConvNet("six", seed=0)                             # svcca.nn.models

@@ -1,7 +1,8 @@
 """Figures for representation-similarity results, in one paper-ready house style.
 
 Every figure function takes ``ax=`` (a new figure of a paper size when None) and returns the
-axes it drew on, so figures compose::
+axes it drew on, so figures compose (the multi-panel :func:`plot_canonical_directions` and
+:func:`plot_images` take and return an array of axes, ``axes=``)::
 
     import svcca, svcca.plotting as splt
     splt.use_style()                                 # once, e.g. in a notebook's setup cell
