@@ -297,7 +297,9 @@ class NumpyOps:
         return np.linalg.norm(a, axis=0)
 
     def colmaxabs(self, a: np.ndarray) -> np.ndarray:
-        return np.abs(a).max(axis=0)
+        if a.dtype.kind != "f" or a.shape[0] == 0:  # complex, ints (-min of unsigned wraps)
+            return np.abs(a).max(axis=0)
+        return np.maximum(a.max(axis=0), -a.min(axis=0))  # no n x p temporary
 
     def colmedian(self, a: np.ndarray) -> np.ndarray:
         """Return a median of each column (a robust location: one outlier does not move it)."""
@@ -519,7 +521,10 @@ class TorchOps(NumpyOps):
         return self.torch.linalg.vector_norm(a, dim=0)
 
     def colmaxabs(self, a: Any) -> Any:
-        return self.torch.abs(a).amax(dim=0)
+        if not a.is_floating_point() or a.shape[0] == 0:  # complex, ints
+            return self.torch.abs(a).amax(dim=0)
+        lo, hi = self.torch.aminmax(a, dim=0)  # no n x p temporary
+        return self.torch.maximum(hi, -lo)
 
     def colmedian(self, a: Any) -> Any:
         return a.median(dim=0).values  # the lower of the two middle values: any location will do

@@ -12,7 +12,7 @@ import pytest
 
 import svcca
 from conftest import TOL32, TOL64, make_shared_latent_views
-from svcca._backend import NumpyOps, get_ops, is_torch, svdvals_tridiagonal, to_numpy
+from svcca._backend import NumpyOps, TorchOps, get_ops, is_torch, svdvals_tridiagonal, to_numpy
 
 
 def test_numpy_alone_never_imports_torch():
@@ -313,3 +313,27 @@ def test_svd_left_eigh_against_the_svd(rng):
     assert svd_left_eigh((Q1[:, :150] * tiny) @ Q2.T, 150) is None
     s, U = svd_left_eigh(np.zeros((130, 140)), 130)
     assert not s.any() and U.shape == (130, 130)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int32", "uint8", "complex128"])
+def test_colmaxabs_is_the_largest_absolute_value_of_each_column(dtype):
+    # the float path takes max and -min (no n x p temporary); the others |a|, as the oracle
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((40, 5)) * 50).astype(np.float64)
+    if dtype == "complex128":
+        a = a + 1j * a[::-1]
+    a = np.abs(a) if dtype == "uint8" else a
+    a = a.astype(dtype)
+    want = np.abs(a).max(axis=0)
+    np.testing.assert_array_equal(NumpyOps().colmaxabs(a), want)
+    if dtype == "float64":  # NaN stays NaN in its column
+        a[3, 2] = np.nan
+        assert np.isnan(NumpyOps().colmaxabs(a)[2])
+    torch = pytest.importorskip("torch")
+    t = torch.from_numpy(np.ascontiguousarray(a))
+    got = TorchOps().colmaxabs(t)  # torch's complex |z| may differ from numpy's in the last bit
+    np.testing.assert_allclose(got.numpy(), np.abs(a).max(axis=0), rtol=4e-16, atol=0)
+    if dtype == "float32":
+        for low in (torch.float16, torch.bfloat16):
+            tl = t.to(low)
+            assert torch.equal(TorchOps().colmaxabs(tl), tl.abs().amax(dim=0))
