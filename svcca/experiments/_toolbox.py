@@ -138,6 +138,13 @@ def check_field_types(config: Any) -> None:
     ValueError
         For a number that is NaN or infinite.
     """
+    problem = _field_problem(config)
+    if problem is not None:
+        raise problem[1]
+
+
+def _field_problem(config: Any) -> tuple[str, Exception] | None:
+    """Return the first field that fails :func:`check_field_types`, with its error; or None."""
     hints = typing.get_type_hints(type(config))
     for f in dataclasses.fields(config):
         hint = hints.get(f.name)
@@ -145,18 +152,9 @@ def check_field_types(config: Any) -> None:
         if hint is None:
             continue
         if not _matches(value, hint):
-            raise TypeError(f"{f.name} must be {_type_name(hint)}; got {value!r}")
+            return f.name, TypeError(f"{f.name} must be {_type_name(hint)}; got {value!r}")
         if _has_float(hint) and not _finite(value):
-            raise ValueError(f"{f.name} must be finite; got {value!r}")
-
-
-def _mistyped_field(config: Any) -> str | None:
-    """Return the name of the first field whose value is not of its annotated type, if any."""
-    hints = typing.get_type_hints(type(config))
-    for f in dataclasses.fields(config):
-        hint = hints.get(f.name)
-        if hint is not None and not _matches(getattr(config, f.name), hint):
-            return f.name
+            return f.name, ValueError(f"{f.name} must be finite; got {value!r}")
     return None
 
 
@@ -222,10 +220,9 @@ class ThreadLimitedConfig(ExperimentConfig):
             try:
                 own(self)
             except (TypeError, ValueError, IndexError) as exc:
-                if outermost:
-                    field_name = _mistyped_field(self)
-                    if field_name is not None and field_name not in str(exc):
-                        check_field_types(self)  # raises, naming the field
+                problem = _field_problem(self) if outermost else None
+                if problem is not None and isinstance(problem[1], TypeError) and problem[0] not in str(exc):
+                    raise problem[1] from exc  # the clearer message, naming the field
                 raise
             finally:
                 if outermost:
