@@ -199,8 +199,13 @@ def smallest_margin(margins: Iterable[float]) -> float:
     >>> smallest_margin([0.3, 0.1]), smallest_margin([nan, 0.1]), smallest_margin([0.1, nan])
     (0.1, nan, nan)
     """
-    values = [float(m) for m in margins]
-    return math.nan if not values or any(math.isnan(m) for m in values) else min(values)
+    return smallest(margins)
+
+
+def smallest(values: Iterable[float]) -> float:
+    """Return the minimum of ``values``, NaN where any is NaN or there are none (NaN is the worst)."""
+    numbers_ = [float(v) for v in values]
+    return math.nan if not numbers_ or any(math.isnan(v) for v in numbers_) else min(numbers_)
 
 
 def worst_case(

@@ -770,7 +770,7 @@ class GeneralizationData(ExperimentData):
           ``pwcca.separation_beats_cca_svcca``: the other measures (Sections 4 and 5 and the first
           exercise).
         """
-        from ._claims import claims_table
+        from ._claims import claims_table, smallest
 
         G, M = self.group("G"), self.group("M")
         hidden = list(self.hidden_layers)
@@ -815,7 +815,7 @@ class GeneralizationData(ExperimentData):
                 "pwcca.cohens_d": g_last.cohens_d,
                 "pwcca.permutation_p": float("nan") if g_last.p_value is None else g_last.p_value,
                 "pwcca.bootstrap_wider": (
-                    math.nan if any(math.isnan(v) for v in widths.values()) else min(widths.values()),
+                    smallest(widths.values()),
                     {f"ratio_{k}": v for k, v in widths.items()},
                 ),
             }
