@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -301,3 +302,35 @@ def test_claim_measurements_match_the_chapter_recipes(tiny):
     first = maps[tiny.layers[0]]
     assert m["first_map_range"][0] == pytest.approx(np.nanmax(first) - np.nanmin(first))
     assert m["resize_area"].shape == (len(tiny.pairs()), len(tiny.layers))
+
+
+def test_measurements_of_a_strided_architecture_use_each_layers_own_grid(tmp_path):
+    # measurements took the first layer's grid for every layer: with arch="six" (8x8, 4x4,
+    # 4x4, 2x2, 2x2, 1x1 on digits) it raised on the 1x1 layer's resize, its frequency masks
+    # did not fit the smaller maps, and its subsampling offsets compared a layer's value
+    # with the NaN the curve holds above the layer's own rows
+    cfg = dataclasses.replace(TINY, arch="six", record_init=False)
+    data = unpack(run_or_load(cfg, tmp_path))
+    grids = [data.grid(L) for L in data.layers]
+    assert grids == [(8, 8), (4, 4), (4, 4), (2, 2), (2, 2), (1, 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no mean of an empty slice
+        warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+        m = data.measurements()
+    side = np.array([g[0] for g in grids])
+    np.testing.assert_array_equal(np.isnan(m["kept_4x4"][0]), side < 4)
+    np.testing.assert_array_equal(np.isnan(m["resize_area"][0]), side < 2)
+    np.testing.assert_array_equal(np.isnan(m["contrast"][0]), side <= 2)  # no separate low and high bands
+    assert np.isnan(m["last_zero_lead"][0]) and np.isnan(m["last_zero_spread"][0])  # a 1x1 map
+    assert not np.isnan(m["sub_first"][0]).any()
+    # oracles: the 4x4 layer's own bands (radius 0 low, radius >= 1 high) and its own rows
+    maps, _ = figures_conv.frequency_maps(data)
+    fmap = maps[data.layers[1]]
+    zero = np.zeros((4, 4), bool)
+    zero[2, 2] = True  # fftshift puts frequency 0 at index n // 2
+    assert m["contrast"][0, 1] == pytest.approx(fmap[zero].mean() - fmap[~zero].mean(), abs=TOL64)
+    rows, curve = figures_conv.subsampling_curve(data)
+    own = np.prod(data.acts(data.layers[1], 0).shape[:3])
+    full = curve[rows == own, 1][0]
+    assert m["sub_eighth"][0, 1] == pytest.approx(curve[rows == own // 8, 1][0] - full, abs=TOL64)
+    assert m["sub_first"][0, 1] == pytest.approx(curve[0, 1] - full, abs=TOL64)

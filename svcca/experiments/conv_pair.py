@@ -165,6 +165,51 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
 # --------------------------------------------------------------------------- helpers
 
 
+def _pools(grid: tuple[int, int], size: int | None) -> bool:
+    """Whether average pooling to ``size x size`` cells of equal size is defined on ``grid``."""
+    return size is None or (grid[0] % size == 0 and grid[1] % size == 0)
+
+
+def _subsampling_offsets(counts: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each layer's similarity with the fewest rows, and with an eighth of its own, minus all its rows.
+
+    ``counts, sims`` come from :func:`svcca.figures.conv.subsampling_curve`, where a layer is
+    NaN above its own number of rows (a layer after a strided conv has fewer). "An eighth"
+    is the largest count at most one eighth of the layer's rows (NaN if there is none).
+    """
+    first, eighth = np.full(sims.shape[1], np.nan), np.full(sims.shape[1], np.nan)
+    for j in range(sims.shape[1]):
+        own = np.flatnonzero(~np.isnan(sims[:, j]))
+        if own.size == 0:
+            continue
+        full = sims[own[-1], j]
+        first[j] = sims[0, j] - full
+        below = np.flatnonzero(counts <= counts[own[-1]] // 8)
+        if below.size:
+            eighth[j] = sims[below[-1], j] - full
+    return first, eighth
+
+
+def _frequency_radius(shape: tuple[int, ...]) -> np.ndarray:
+    """Chebyshev radius ``max(|u|, |v|)`` of each integer frequency of a zero-centred ``(h, w)`` map."""
+    fh, fw = (np.abs(np.fft.fftshift(np.fft.fftfreq(n) * n)) for n in shape[:2])
+    return np.maximum(fh[:, None], fw[None, :])
+
+
+def _frequency_contrast(freq_map: np.ndarray) -> float:
+    """Mean of a zero-centred per-frequency map over its low band minus over its high band.
+
+    The bands are the radii up to ``h // 8`` and from ``3 h // 8`` on (``h`` the map's own
+    height); NaN for a grid too small to keep them apart (2x2 or smaller).
+    """
+    h = freq_map.shape[0]
+    radius = _frequency_radius(freq_map.shape)
+    low, high = radius <= h // 8, radius >= 3 * h // 8
+    if (low & high).any():
+        return np.nan
+    return float(np.nanmean(freq_map[low]) - np.nanmean(freq_map[high]))
+
+
 # --------------------------------------------------------------------------- claims
 
 
@@ -407,51 +452,54 @@ class ConvPairData(SeedNetworksData):
             if state == "init" and not self.has_init:
                 continue
             out[key] = np.array(
-                [[variance_kept(self.acts(layer, s, state), size) for layer in L] for s in self.seeds]
-            )
+                [
+                    [variance_kept(self.acts(layer, s, state), size) if _pools(self.grid(layer), size) else np.nan
+                     for layer in L]
+                    for s in self.seeds
+                ]
+            )  # fmt: skip
         names = {
             "positions": "positions",
             "pooled to 2x2, positions": "pool2",
             "global pool": "global",
             "dft union": "dft",
         }
-        h = self.grid(L[0])[0]
         rows: dict[str, list[Any]] = {}
         for a, b in self.pairs():
             rec = recipe_similarities(self, pair=(a, b))
             for state, by_recipe in rec.items():
                 for recipe, v in by_recipe.items():
                     rows.setdefault(names[recipe] + ("" if state == "trained" else "_init"), []).append(v)
-            counts, sub = subsampling_curve(self, pair=(a, b))
-            full = sub[-1]
-            rows.setdefault("sub_first", []).append(sub[0] - full)
-            rows.setdefault("sub_eighth", []).append(sub[counts == counts[-1] // 8][0] - full)
+            first, eighth = _subsampling_offsets(*subsampling_curve(self, pair=(a, b)))
+            rows.setdefault("sub_first", []).append(first)
+            rows.setdefault("sub_eighth", []).append(eighth)
             resized: dict[str, list[float]] = {"resize_area": [], "resize_fourier": [], "resize_bilinear": []}
             for layer in L:
                 A, B = self.acts(layer, a), self.acts(layer, b)
                 half = (A.shape[1] // 2, A.shape[2] // 2)
+                if min(half) == 0:  # a 1-position side cannot be halved
+                    for sims in resized.values():
+                        sims.append(np.nan)
+                    continue
                 B_half = average_pool(B, half, positions="grid")
                 for key, (grid, mode) in _RESIZE_ROUTES.items():
                     resized[key].append(svcca.cca(*make_comparable(A, B_half, grid=grid, mode=mode)).mean)
             for key, sims in resized.items():
                 rows.setdefault(key, []).append(np.array(sims))
-            freqs = None
             for state in ("trained", "init") if self.has_init else ("trained",):
-                maps, freqs = frequency_maps(self, pair=(a, b), state=state)
-                radius = np.maximum(np.abs(freqs)[:, None], np.abs(freqs)[None, :])
-                low, high = radius <= h // 8, radius >= 3 * h // 8
-                contrast = [np.nanmean(maps[layer][low]) - np.nanmean(maps[layer][high]) for layer in L]
+                maps, _ = frequency_maps(self, pair=(a, b), state=state)
                 rows.setdefault("contrast" + ("" if state == "trained" else "_init"), []).append(
-                    np.array(contrast)
+                    np.array([_frequency_contrast(maps[layer]) for layer in L])
                 )
                 if state == "trained":
-                    zero = radius == 0
                     first, last = maps[L[0]], maps[L[-1]]
+                    zero = _frequency_radius(last.shape) == 0
+                    others = last[~zero]
                     rows.setdefault("first_map_range", []).append(np.nanmax(first) - np.nanmin(first))
-                    rows.setdefault("last_zero_lead", []).append(
-                        float(last[zero][0]) - np.nanmax(np.where(zero, np.nan, last))
-                    )
-                    rows.setdefault("last_zero_spread", []).append(float(last[zero][0]) - np.nanmin(last))
+                    lead = float(last[zero][0]) - np.nanmax(others) if others.size else np.nan
+                    spread = float(last[zero][0]) - np.nanmin(others) if others.size else np.nan
+                    rows.setdefault("last_zero_lead", []).append(lead)
+                    rows.setdefault("last_zero_spread", []).append(spread)
         out.update({k: np.array(v) for k, v in rows.items()})
         return out
 
