@@ -165,11 +165,6 @@ class ConvPairConfig(ConvNetFields, TrainingConfig):
 # --------------------------------------------------------------------------- helpers
 
 
-def _pools(grid: tuple[int, int], size: int | None) -> bool:
-    """Whether average pooling to ``size x size`` cells of equal size is defined on ``grid``."""
-    return size is None or (grid[0] % size == 0 and grid[1] % size == 0)
-
-
 def _subsampling_offsets(counts: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each layer's similarity with the fewest rows, and with an eighth of its own, minus all its rows.
 
@@ -443,6 +438,13 @@ class ConvPairData(SeedNetworksData):
 
         L = self.layers
         out: dict[str, Any] = {}
+
+        def kept(layer: str, seed: int, state: str, size: int | None) -> float:
+            # pooling to size x size cells of equal size is defined where size divides the grid
+            if size is not None and any(g % size for g in self.grid(layer)):
+                return np.nan
+            return variance_kept(self.acts(layer, seed, state), size)
+
         for key, state, size in (
             ("kept_global", "trained", None),
             ("kept_2x2", "trained", 2),
@@ -451,13 +453,7 @@ class ConvPairData(SeedNetworksData):
         ):
             if state == "init" and not self.has_init:
                 continue
-            out[key] = np.array(
-                [
-                    [variance_kept(self.acts(layer, s, state), size) if _pools(self.grid(layer), size) else np.nan
-                     for layer in L]
-                    for s in self.seeds
-                ]
-            )  # fmt: skip
+            out[key] = np.array([[kept(layer, s, state, size) for layer in L] for s in self.seeds])
         names = {
             "positions": "positions",
             "pooled to 2x2, positions": "pool2",
