@@ -534,3 +534,17 @@ def test_width_claims_compute_their_values_from_the_result():
     assert claims["width.cka.init_share_widest"].value == pytest.approx(0.9 / 0.95)
     assert claims["width.pwcca.init_share_rises"].value == pytest.approx(0.70 / 0.82 - 0.30 / 0.80)
     assert all(c.holds for c in claims.values())
+
+
+def test_every_network_bootstrap_interval_contains_its_observed_value(monkeypatch):
+    # with few networks the resampled values can all fall on one side of the observed one:
+    # intervals() widened its interval to contain it, gap() and gap_change() did not
+    data = unpack(_synthetic_generalization())
+    boot = {k: np.full(50, 5.0 if k == "GG" else 0.0) for k in ("GG", "MM", "GM")}  # far above
+    monkeypatch.setattr(type(data), "bootstrap", lambda self, measure, layer, **kw: boot)
+    gap = data.gap("pwcca", 2)
+    assert gap.low == pytest.approx(gap.difference) and gap.high == pytest.approx(5.0)
+    change = data.gap_change("pwcca", 1, 2)  # every replicate change is 0
+    assert min(change.observed, 0.0) == change.low and change.high == max(change.observed, 0.0)
+    (interval,) = data.intervals("pwcca", "GG", [2])
+    assert interval.low == pytest.approx(interval.observed) and interval.high == pytest.approx(5.0)

@@ -437,7 +437,8 @@ class GapResult:
     difference : float
         Over all pairs of each kind.
     low, high : float
-        Network-bootstrap percentile interval of the difference (:func:`network_bootstrap`).
+        Network-bootstrap percentile interval of the difference (:func:`network_bootstrap`),
+        widened if needed to contain ``difference``, as :meth:`GeneralizationData.intervals`.
     confidence : float
     cohens_d : float
         The difference over the pooled standard deviation of the pair similarities. The
@@ -611,15 +612,15 @@ class GeneralizationData(ExperimentData):
         chosen = self.layers if layers is None else tuple(layers)
         out = []
         for layer in chosen:
-            boot, low, high = _percentile(
-                self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind], confidence
-            )
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
+            boot, low, high = _percentile(
+                self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind], confidence, observed
+            )
             out.append(
                 BootstrapResult(
                     observed=observed,
-                    low=min(low, observed),
-                    high=max(high, observed),
+                    low=low,
+                    high=high,
                     confidence=float(confidence),
                     method="percentile",
                     bootstrap_distribution=boot,
@@ -649,13 +650,14 @@ class GeneralizationData(ExperimentData):
         a = pair_values(M, self.memorizing, a_kind)
         b = pair_values(M, self.memorizing, b_kind)
         boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
-        _, low, high = _percentile(boot[a_kind] - boot[b_kind], confidence)
+        difference = float(a.mean() - b.mean())
+        _, low, high = _percentile(boot[a_kind] - boot[b_kind], confidence, difference)
         p = group_permutation_test(M, self.memorizing)[1] if tuple(kinds) == ("GG", "MM") else None
         return GapResult(
             measure=measure,
             layer=self.layers[self._layer_index(layer)],
             kinds=(a_kind, b_kind),
-            difference=float(a.mean() - b.mean()),
+            difference=difference,
             low=low,
             high=high,
             confidence=float(confidence),
@@ -685,7 +687,7 @@ class GeneralizationData(ExperimentData):
         -------
         svcca.stats.BootstrapResult
             ``observed`` is the change over all pairs; ``low``/``high`` the network-bootstrap
-            percentile interval.
+            percentile interval, widened if needed to contain ``observed``.
 
         Examples
         --------
@@ -713,13 +715,13 @@ class GeneralizationData(ExperimentData):
         for layer in (lower, upper):
             boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
             reps.append(boot[a_kind] - boot[b_kind])
-        diff, low, high = _percentile(reps[1] - reps[0], confidence)
         observed = float(
             self.mean(measure, a_kind, [upper])[0]
             - self.mean(measure, b_kind, [upper])[0]
             - self.mean(measure, a_kind, [lower])[0]
             + self.mean(measure, b_kind, [lower])[0]
         )
+        diff, low, high = _percentile(reps[1] - reps[0], confidence, observed)
         return BootstrapResult(
             observed=observed,
             low=low,
@@ -969,12 +971,18 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
 }
 
 
-def _percentile(replicates: np.ndarray, confidence: float) -> tuple[np.ndarray, float, float]:
-    """Keep the finite bootstrap replicates; return them and their percentile interval at ``confidence``."""
+def _percentile(
+    replicates: np.ndarray, confidence: float, observed: float
+) -> tuple[np.ndarray, float, float]:
+    """Keep the finite bootstrap replicates; return them and their percentile interval at ``confidence``.
+
+    The interval is widened where needed to contain ``observed``: with few networks the
+    resampled values can all fall on one side of it.
+    """
     kept = replicates[np.isfinite(replicates)]
     alpha = 1.0 - float(confidence)
     low, high = np.quantile(kept, [alpha / 2, 1 - alpha / 2])
-    return kept, float(low), float(high)
+    return kept, min(float(low), observed), max(float(high), observed)
 
 
 #: Named access to the arrays of a generalization run: :meth:`GeneralizationData.from_result`.
