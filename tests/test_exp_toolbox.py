@@ -413,3 +413,29 @@ def test_every_config_field_refuses_a_value_of_another_type_when_made(config_cla
             checked += 1
     assert checked >= 10
     assert "_checking" not in vars(base)  # the check leaves nothing on the config
+
+
+@pytest.mark.parametrize("config_class", _tiny_configs(), ids=lambda c: c.__name__)
+def test_an_int_given_for_a_float_field_is_the_same_config(config_class):
+    # width=1 and width=1.0 ran the same experiment under two cache keys
+    import typing
+
+    base = config_class.preset_tiny()
+    hints = typing.get_type_hints(config_class)
+    for f in dataclasses.fields(config_class):
+        value = getattr(base, f.name)
+        if hints[f.name] in (float, float | None) and isinstance(value, float) and value.is_integer():
+            as_int = dataclasses.replace(base, **{f.name: int(value)})
+            assert type(getattr(as_int, f.name)) is float and as_int.key() == base.key(), f.name
+
+
+def test_width_configs_keep_mlp_widths_as_units_and_conv_widths_as_multipliers():
+    from svcca.experiments.width import WidthConfig
+
+    mlp = WidthConfig.for_scale("tiny")
+    assert dataclasses.replace(mlp, widths=(8.0, 16.0)).widths == (8, 16)
+    assert dataclasses.replace(mlp, widths=(8.0, 16.0)).key() == mlp.key()
+    full = WidthConfig.for_scale("full")
+    assert dataclasses.replace(full, widths=(0.25, 0.5, 1, 2, 4)).key() == full.key()
+    with pytest.raises(TypeError, match="widths must be a tuple of number; got"):
+        dataclasses.replace(mlp, widths=("8", "16"))

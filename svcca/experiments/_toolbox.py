@@ -109,8 +109,8 @@ def _matches(value: Any, hint: Any) -> bool:
 def _type_name(hint: Any) -> str:
     """Say the annotated type in words ("an int", "None or a tuple of str"...)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in args)
+    if origin in (typing.Union, types.UnionType):  # a float admits ints: "int or a number" says less
+        return " or ".join(_type_name(a) for a in args if not (a is int and float in args))
     if hint is type(None):
         return "None"
     if hint is float:
@@ -158,6 +158,38 @@ def _field_problem(config: Any) -> tuple[str, Exception] | None:
     return None
 
 
+def _as_annotated(value: Any, hint: Any) -> Any:
+    """Return ``value`` with each int that stands where the annotation wants a float made a float.
+
+    So ``width=1`` and ``width=1.0`` are one config, with one cache key. Values of any other
+    type, and ints where the annotation also admits an int, are returned as they are.
+    """
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        matching = [a for a in args if _matches(value, a)]
+        return _as_annotated(value, matching[0]) if matching == [float] else value
+    if hint is float and isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if origin is tuple and isinstance(value, (tuple, list)):
+        hints = [args[0]] * len(value) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if len(hints) == len(value):
+            items = [_as_annotated(v, a) for v, a in zip(value, hints)]
+            if any(new is not old for new, old in zip(items, value)):
+                return type(value)(items)
+    return value
+
+
+def _floats_as_annotated(config: Any) -> None:
+    """Make each int in a field annotated as a float a float, in place (see :func:`_as_annotated`)."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        if f.name in hints:
+            value = getattr(config, f.name)
+            new = _as_annotated(value, hints[f.name])
+            if new is not value:
+                object.__setattr__(config, f.name, new)
+
+
 def _has_float(hint: Any) -> bool:
     """Whether an annotation admits floats (anywhere inside it)."""
     return hint is float or any(_has_float(a) for a in typing.get_args(hint))
@@ -203,7 +235,8 @@ class ThreadLimitedConfig(ExperimentConfig):
         """Check every field's type too, after the config's own (more specific) checks.
 
         Each config's ``__post_init__`` is wrapped: when the outermost one has passed, every
-        field is checked against its annotation (:func:`check_field_types`). When one of
+        field is checked against its annotation (:func:`check_field_types`), and an int given
+        for a float is made a float (so ``width=1`` and ``width=1.0`` share a cache key). When one of
         its checks failed on a value of the wrong type without naming the field (``'<' not
         supported between 'str' and 'int'``), the type check's message is raised instead.
         """
@@ -229,6 +262,7 @@ class ThreadLimitedConfig(ExperimentConfig):
                     object.__delattr__(self, "_checking")
             if outermost:
                 check_field_types(self)
+                _floats_as_annotated(self)
 
         cls.__post_init__ = __post_init__  # type: ignore[method-assign]
 

@@ -46,6 +46,7 @@ networks with canonical correlation. NeurIPS 2018.
 from __future__ import annotations
 
 import copy
+import numbers
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
@@ -80,7 +81,8 @@ class WidthConfig(TrainingConfig):
     arch : str, default "tiny10"
         Conv architecture; its channels are multiplied by each width.
     widths : tuple of number, default (32, 64, 128, 256, 512)
-        Units per hidden layer (MLP) or channel multipliers (conv), increasing.
+        Units per hidden layer (MLP, kept as ints) or channel multipliers (conv, kept as
+        floats), increasing.
     seeds : tuple of int, default (0, 1, 2)
         One network per seed and width (initialisation and data order); at least two.
     n_train : int or None, default None
@@ -113,7 +115,7 @@ class WidthConfig(TrainingConfig):
     model: str = "mlp"
     depth: int = 3
     arch: str = "tiny10"
-    widths: tuple[float, ...] = (32, 64, 128, 256, 512)
+    widths: tuple[int | float, ...] = (32, 64, 128, 256, 512)
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 30
     n_train: int | None = None
@@ -136,6 +138,9 @@ class WidthConfig(TrainingConfig):
             raise ValueError(f"widths must be increasing positive numbers; got {self.widths!r}")
         if self.model == "mlp" and any(v != int(v) for v in w):
             raise ValueError(f"MLP widths must be whole numbers of units; got {self.widths!r}")
+        if all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in self.widths):
+            # one run, one cache key: an MLP's widths are counts of units, a conv net's multipliers
+            object.__setattr__(self, "widths", tuple(int(v) for v in w) if self.model == "mlp" else tuple(w))
         check_int(self.depth, "depth")
 
     # ---- presets ---------------------------------------------------------------------
