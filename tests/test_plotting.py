@@ -471,6 +471,21 @@ def test_similarity_matrix_from_labelled_object_and_dataframe(banded_grid):
     assert ax.collections[0].colorbar is None
 
 
+def test_an_all_nan_similarity_matrix_says_its_heatmap_is_empty():
+    # it drew an empty grid without a word (and seaborn's "All-NaN slice" warnings)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax = sp.plot_similarity_matrix(np.full((2, 3), np.nan))
+    assert [str(w.message) for w in caught] == ["every cell of the 2 x 3 matrix is NaN: the heatmap is empty"]
+    plt.close(ax.figure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = sp.plot_similarity_matrix(np.array([[np.nan, 0.5], [0.5, np.nan]]))  # some values: no warning
+    plt.close(ax.figure)
+
+
 def test_similarity_matrix_large_grid_is_not_annotated():
     ax = sp.plot_similarity_matrix(np.full((11, 11), 0.5))
     assert len(ax.texts) == 0

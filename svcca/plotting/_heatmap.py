@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -154,6 +155,11 @@ def plot_similarity_matrix(
         When the matrix is not 2-D, the labels or the mask do not match its shape, or
         ``vmin``/``vmax`` is not finite or ``vmin`` exceeds ``vmax``.
 
+    Warns
+    -----
+    RuntimeWarning
+        When every cell is NaN (the heatmap is empty).
+
     Examples
     --------
     >>> import numpy as np, matplotlib.pyplot as plt
@@ -181,6 +187,12 @@ def plot_similarity_matrix(
         values_src = matrix
     values = as_float(values_src, "matrix", ndim=2, finite=False)
     n_rows, n_cols = values.shape
+    if values.size and np.isnan(values).all():
+        warnings.warn(
+            f"every cell of the {n_rows} x {n_cols} matrix is NaN: the heatmap is empty",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     rows = _labels(row_labels, obj_rows, n_rows, "row_labels")
     if col_labels is None and obj_cols is None and row_labels is not None and n_rows == n_cols:
         col_labels = row_labels  # one network's layers against themselves
@@ -215,23 +227,25 @@ def plot_similarity_matrix(
         ax = new_axes(None, width=width, aspect=side / width)
     else:
         ax = new_axes(ax)
-    sns.heatmap(
-        values,
-        ax=ax,
-        mask=hide,
-        vmin=vmin,
-        vmax=vmax,
-        cmap=cmap,
-        annot=labels,
-        fmt=fmt,
-        annot_kws={"fontsize": "x-small"},
-        square=square,
-        cbar=cbar,
-        cbar_kws={"label": cbar_label, "extend": extend} if cbar else None,
-        xticklabels=cols if cols is not None else True,
-        yticklabels=rows if rows is not None else True,
-        linewidths=0,
-    )
+    with warnings.catch_warnings():  # seaborn's limits of an all-NaN matrix (warned above)
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        sns.heatmap(
+            values,
+            ax=ax,
+            mask=hide,
+            vmin=vmin,
+            vmax=vmax,
+            cmap=cmap,
+            annot=labels,
+            fmt=fmt,
+            annot_kws={"fontsize": "x-small"},
+            square=square,
+            cbar=cbar,
+            cbar_kws={"label": cbar_label, "extend": extend} if cbar else None,
+            xticklabels=cols if cols is not None else True,
+            yticklabels=rows if rows is not None else True,
+            linewidths=0,
+        )
     ax.grid(False)
     ax.tick_params(length=0)
     ax.tick_params(axis="y", labelrotation=0)
