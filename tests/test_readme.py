@@ -34,6 +34,7 @@ NOT_RUN = {
     "python data_scripts/download_lm_corpora.py": "downloads Penn Treebank and WikiText-2 (network)",
     "python data_scripts/prepare_imagenet_subset.py --val-dir /path/to/imagenet/val "
     "--labels LOC_val_solution.csv": "needs the ImageNet validation set",
+    "export SVCCA_CACHE_DIR=$HOME/svcca-full-cache": "sets the cache of the full-scale commands that follow",
     "SVCCA_SCALE=full make book": "full-scale experiments (GPU, hours)",
     "python data_scripts/run_experiment.py learning_dynamics --scale full --device cuda": "needs a GPU",
     "SVCCA_SCALE=full svcca figures all --out figs/ --format pdf": "full-scale experiments (GPU, hours)",
