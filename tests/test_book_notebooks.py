@@ -120,6 +120,9 @@ def test_launch_buttons_of_other_pages_are_left_alone():
 def test_binder_writes_the_notebooks_the_buttons_open():
     post = (ROOT / "postBuild").read_text()
     assert "book/notebooks.py book/_notebooks" in post
+    # environment.yml installs the checkout (repo2docker installs a local pip requirement
+    # after copying the repository); postBuild installing it again cost the image build time
+    assert '-e ".[all]"' in (ROOT / "environment.yml").read_text() and "pip install" not in post
     assert launch.NOTEBOOKS == "_notebooks" == notebooks.HTML_FOLDER
 
 
