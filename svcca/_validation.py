@@ -135,6 +135,12 @@ def _as_array(x: Any, name: str, ndim: int) -> Any:
                 f"{tuple(x.shape)}); move it to 'cpu' or 'cuda' first"
             )
         return x
+    if isinstance(x, np.ma.MaskedArray) and np.ma.count_masked(x):
+        # np.asarray drops the mask: the masked entries' stored values would be measured
+        raise ValueError(
+            f"{name} is a masked array with {np.ma.count_masked(x)} masked entries, and the measures have "
+            "no notion of a missing value; drop the samples (rows) that have one, or fill them"
+        )
     try:
         a = np.asarray(x)
     except Exception as exc:  # ragged lists and such

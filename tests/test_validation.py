@@ -119,6 +119,20 @@ def test_unreadable_input(X, error, match):
         svcca.cca(X, _ok(2, 2))
 
 
+@pytest.mark.parametrize("measure", [*MEASURES, svcca.linear_cka])
+def test_a_masked_array_with_masked_entries_is_refused(measure):
+    # np.asarray dropped the mask, so the masked entries' stored values were measured
+    X, Y = _ok(20, 3), _ok(20, 2) + 1.0
+    masked = np.ma.masked_array(X, mask=np.zeros_like(X, bool))
+    masked[3, 1] = np.ma.masked
+    with pytest.raises(ValueError, match="X is a masked array with 1 masked entries"):
+        measure(masked, Y)
+    with pytest.raises(ValueError, match="Y is a masked array with 1 masked entries"):
+        measure(Y, masked)
+    plain = np.ma.masked_array(X, mask=False)  # nothing masked: the plain array's value
+    assert measure(plain, Y).similarity == measure(X, Y).similarity
+
+
 def test_lists_and_booleans_are_read_as_numbers():
     X = [[0.0, 1.0], [1.0, 0.5], [2.0, 0.25], [3.0, 1.5]]
     Y = [[True], [False], [True], [True]]
