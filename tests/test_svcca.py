@@ -134,6 +134,7 @@ def test_svd_reduce_returns_the_projection(low_rank_plus_noise_views):
             r"directions pass n_components=1; for all the variance pass keep=1\.0",
         ),
         (np.int64(5), ValueError, r"pass n_components=5"),
+        (0, ValueError, r"got the int 0\. For a number of directions pass n_components, a positive int;"),
     ],
 )
 def test_bad_keep(independent_views, keep, error, match):
