@@ -563,6 +563,8 @@ class _Entry:
     summary: str = ""
     min_samples: int = 2
     symmetric: Callable[[dict[str, Any]], bool] = field(default=lambda opts: True)
+    # the values the similarity can take: (0, 1), or (-1, 1) for an unbiased HSIC estimate
+    bounds: Callable[[dict[str, Any]], tuple[float, float]] = field(default=lambda opts: (0.0, 1.0))
     # for a measure that is not symmetric: both cells (a, b) and (b, a) from one comparison
     compare_both: Callable[..., tuple[float, float]] | None = None
 
@@ -574,6 +576,12 @@ class _Entry:
         if dtype is not None:
             kw["dtype"] = dtype
         return self.function(X, Y, **kw)
+
+
+def _cka_bounds(opts: dict[str, Any]) -> tuple[float, float]:
+    # the unbiased HSIC is an inner product (of U-centred kernels), so Cauchy-Schwarz
+    # bounds its CKA by 1 in absolute value; it can be negative
+    return (-1.0, 1.0) if opts["debiased"] else (0.0, 1.0)
 
 
 _CCA_OPTS = ("epsilon", "rtol")
@@ -597,17 +605,18 @@ _ENTRIES = (
     _Entry(
         "cka", function=linear_cka, options=("debiased",), resolve=_resolve_cka,
         prepare=_prepare_cka, compare=_compare_cka, self_value=_self_one, engine=_CKAEngine,
-        summary="linear CKA",
+        summary="linear CKA", bounds=_cka_bounds,
     ),
     _Entry(
         "rbf_cka", function=rbf_cka, options=("bandwidth", "debiased"), resolve=_resolve_rbf,
         prepare=_prepare_rbf_cka, compare=_compare_cka, self_value=_self_one, engine=_CKAEngine,
-        summary="CKA with RBF kernels",
+        summary="CKA with RBF kernels", bounds=_cka_bounds,
     ),
     _Entry(
         "minibatch_cka", function=minibatch_cka, options=("batch_size",), resolve=_resolve_minibatch,
         prepare=_prepare_minibatch, compare=_compare_minibatch, self_value=_self_one,
         engine=_PreparedLoopEngine, min_samples=4, summary="unbiased linear CKA averaged over minibatches",
+        bounds=lambda opts: (-1.0, 1.0),
     ),
     _Entry(
         "procrustes", function=procrustes, options=(), resolve=_resolve_none,
@@ -686,6 +695,18 @@ class Measure:
     def options(self) -> dict[str, Any]:
         """The options, defaults filled in."""
         return dict(self._options)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the similarity can take: ``(0.0, 1.0)``, or ``(-1.0, 1.0)`` for debiased CKA.
+
+        Examples
+        --------
+        >>> import svcca
+        >>> svcca.Measure("pwcca").bounds, svcca.Measure("cka", debiased=True).bounds
+        ((0.0, 1.0), (-1.0, 1.0))
+        """
+        return self._entry.bounds(self._options)
 
     def __call__(self, X: Any, Y: Any, *, warn: bool = True, dtype: Any = None) -> Any:
         """Return the measure's full result for one pair (``svcca.cca(X, Y, **options)``, ...)."""

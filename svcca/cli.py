@@ -380,9 +380,9 @@ def _add_compare(subparsers: Any) -> None:
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)")
     p.add_argument(
         "--ci-method",
-        choices=("percentile", "basic", "bca"),
-        default="percentile",
-        help="interval method (default: percentile)",
+        choices=("basic", "percentile", "bca"),
+        default="basic",
+        help="interval method (default: basic, which corrects the upward bias resampling gives CCA)",
     )
     p.add_argument(
         "--seed", type=_seed, default=0, help="non-negative seed for the null and the interval (default: 0)"

@@ -807,8 +807,8 @@ class BootstrapResult:
         """``2 * observed - median`` of the resampled similarities.
 
         The observed value less the bootstrap's median bias (the ``"basic"`` interval
-        reflects the quantiles around ``2 * observed``; neither interval is clipped to the
-        measure's range).
+        reflects the quantiles around ``2 * observed``). Not clipped to the measure's
+        range: near a bound it can leave it, as the bias it removes is then not constant.
 
         Examples
         --------
@@ -840,7 +840,7 @@ def bootstrap_ci(
     measure_options: Mapping[str, Any] | None = None,
     n_resamples: int = 1000,
     confidence: float = 0.95,
-    method: str = "percentile",
+    method: str = "basic",
     groups: Any = None,
     rng: Any = None,
 ) -> BootstrapResult:
@@ -856,9 +856,15 @@ def bootstrap_ci(
         Number of resamples.
     confidence : float, default 0.95
         Coverage of the interval, in (0, 1).
-    method : {"percentile", "basic", "bca"}, default "percentile"
-        ``"percentile"``: quantiles of the resampled similarities. ``"basic"``: those
-        reflected about the observed value. ``"bca"``: bias-corrected and accelerated
+    method : {"basic", "percentile", "bca"}, default "basic"
+        ``"basic"``: the quantiles of the resampled similarities reflected about the
+        observed value, which corrects a constant bias to first order. Resampling inflates
+        CCA-family measures and biased CKA (a resample repeats rows, and fewer distinct
+        samples raise the similarity), so their ``"percentile"`` interval, the quantiles
+        themselves, sits above the observed value and can miss it altogether (the book's
+        chapter 4). The reflection can leave the values the measure takes, so the basic
+        interval of a measure given by name is clipped to them
+        (:attr:`svcca.Measure.bounds`). ``"bca"``: bias-corrected and accelerated
         (Efron 1987), which needs ``n_samples`` extra evaluations (a jackknife).
     groups : array-like of shape (n_samples,), optional
         A label per row (e.g. the image each row came from) when rows are not independent:
@@ -976,6 +982,9 @@ def bootstrap_ci(
     elif method == "basic":
         qlo, qhi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         low, high = 2 * observed - qhi, 2 * observed - qlo
+        if m is not None:  # the reflection can leave the values the measure takes (a mean CCA below 0)
+            lo, hi = m.bounds
+            low, high = min(max(low, lo), hi), max(min(high, hi), lo)
     else:
         low, high = _bca(X, Y, f, observed, boot, alpha, n, grouped)
     return BootstrapResult(

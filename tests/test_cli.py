@@ -101,7 +101,7 @@ def test_compare_null_and_interval_match_the_stats_functions(capsys, npz_pair, v
     assert data["bootstrap"]["high"] == pytest.approx(ci.high, abs=TOL64)
     code, out, _ = run(capsys, *argv, "--null", "99", "--ci", "50", "--seed", "4")
     assert "permutation null (99 shuffles, seed 4)" in out and "p = 0.01" in out
-    assert "bootstrap 95% interval (50 resamples, percentile, seed 4): [" in out
+    assert "bootstrap 95% interval (50 resamples, basic, seed 4): [" in out
 
 
 def test_compare_neurons_first_layout_is_transposed(tmp_path, capsys, views):

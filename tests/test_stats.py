@@ -360,8 +360,9 @@ def test_bca_interval_agrees_with_scipy_bootstrap():
 
 def test_basic_interval_is_the_percentile_interval_reflected_about_the_estimate():
     x, y = _correlated_pair(100, 0.3, 2)
-    pct = stats.bootstrap_ci(x, y, "cka", n_resamples=200, rng=5)
-    basic = stats.bootstrap_ci(x, y, "cka", n_resamples=200, method="basic", rng=5)
+    pct = stats.bootstrap_ci(x, y, "cka", n_resamples=200, method="percentile", rng=5)
+    basic = stats.bootstrap_ci(x, y, "cka", n_resamples=200, rng=5)  # the default
+    assert basic.method == "basic"
     assert basic.low == pytest.approx(2 * pct.observed - pct.high, abs=TOL64)
     assert basic.high == pytest.approx(2 * pct.observed - pct.low, abs=TOL64)
     assert pct.standard_error > 0 and np.isfinite(pct.bias)
@@ -547,6 +548,23 @@ def test_bootstrap_skips_and_counts_degenerate_resamples():
     assert np.all(np.isfinite(res.bootstrap_distribution)) and 0 <= res.low <= res.high <= 1
     assert f"n_degenerate={res.n_degenerate}" in repr(res)
     assert stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=20, method="bca", rng=0).high <= 1
+
+
+def test_a_basic_interval_stays_within_the_values_the_measure_takes():
+    # reflecting the quantiles about the observed value put a mean CCA's interval below 0
+    Y = np.random.default_rng(0).standard_normal((30, 2))
+    pct = stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=200, method="percentile", rng=0)
+    reflected = 2 * pct.observed - pct.high
+    assert reflected < 0  # the unclipped lower end
+    basic = stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=200, rng=0)
+    assert basic.low == 0.0 and basic.high == pytest.approx(2 * pct.observed - pct.low, abs=TOL64)
+    # a callable's values are unknown: its interval is the reflection itself
+    free = stats.bootstrap_ci(_sparse_layer(), Y, lambda A, B: svcca.cca(A, B).mean, n_resamples=200, rng=0)
+    assert free.low == pytest.approx(reflected, abs=TOL64)
+    assert svcca.Measure("cka", debiased=True).bounds == (-1.0, 1.0) == svcca.Measure("minibatch_cka").bounds
+    assert {svcca.Measure(m).bounds for m in ("cca", "svcca", "pwcca", "cka", "rbf_cka", "procrustes")} == {
+        (0.0, 1.0)
+    }
 
 
 def test_bootstrap_warns_when_many_resamples_are_degenerate():
