@@ -374,7 +374,7 @@ def check_fraction(keep: Any, name: str = "keep", *, count_name: str = "n_compon
     message names ``count_name`` instead.
     """
     if isinstance(keep, numbers.Integral) and not isinstance(keep, bool):
-        count = f"pass {count_name}={int(keep)}" if keep >= 1 else f"pass {count_name}, a positive int"
+        count = f"pass {count_name}={int(keep)}" if int(keep) >= 1 else f"pass {count_name}, a positive int"
         raise ValueError(
             f"{name} is a variance fraction in (0, 1]; got the int {int(keep)}. For a number of "
             f"directions {count}; for all the variance pass {name}=1.0"
