@@ -47,6 +47,7 @@ DOCS: dict[str, str] = {
     "measure": 'measure : str, svcca.Measure or callable, default "cca"\n'
     "    One of :data:`MEASURES`, a :class:`svcca.Measure` or a callable ``measure(X, Y)``.",
     "measure_options": "measure_options : dict, optional\n    The options of a measure given by name.",
+    "progress_resamples": "progress : bool, default False\n    Show a tqdm progress bar over the resamples.",
     # -- compute precision of the CKA family ------------------------------------------
     "cka_dtype": _CKA_DTYPE + ".",
     "cka_dtype_scaled": _CKA_DTYPE + " (half-precision input is\n"

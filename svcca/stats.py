@@ -36,6 +36,7 @@ from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, re
 from ._validation import (
     SampleSizeWarning,
     check_array,
+    check_bool,
     check_confidence,
     check_count,
     check_groups,
@@ -203,6 +204,13 @@ def _observed(m: Measure | None, f: Callable[[Any, Any], float], X: Any, Y: Any)
     if m is not None:
         return _as_similarity(m(X, Y, warn=True), m.name)
     return f(X, Y)
+
+
+def _bar(progress: bool, total: int, desc: str) -> Any:
+    """Return a tqdm bar over ``total`` resamples, silent unless ``progress``."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not progress, desc=desc, leave=False)
 
 
 def _permutation_blocks(
@@ -419,6 +427,7 @@ def permutation_test(
     n_resamples: int = 1000,
     groups: Any = None,
     rng: Any = None,
+    progress: bool = False,
 ) -> PermutationTestResult:
     """Permutation test of a similarity: shuffle the pairing of samples between the layers.
 
@@ -442,6 +451,7 @@ def permutation_test(
     rng : None, int or numpy.random.Generator
         Seeds the permutations. The same seed gives the same permutations whichever
         measure (and path) is used.
+    %(progress_resamples)s
 
     Returns
     -------
@@ -495,6 +505,7 @@ def permutation_test(
     (0.15, 200)
     """
     m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
+    check_bool(progress, "progress")
     n = shape_of(X)[0]
     grouped = _Groups.of(groups, n)
     if grouped is not None:
@@ -510,8 +521,12 @@ def permutation_test(
             warn_sample_size(n, *engine.ranks)
         # the observed value through the same arithmetic as the null (exact ties stay ties)
         observed = float(engine(np.arange(n)[None, :])[0])
-    null = np.concatenate([engine(block) for block in _permutation_blocks(n, n_resamples, gen, grouped)])
-    null = _defined(observed, null, "permutations")
+    parts = []
+    with _bar(progress, n_resamples, f"permutation_test ({name})") as bar:
+        for block in _permutation_blocks(n, n_resamples, gen, grouped):
+            parts.append(engine(block))
+            bar.update(len(block))
+    null = _defined(observed, np.concatenate(parts), "permutations")
     return PermutationTestResult(
         observed=observed,
         null_distribution=null,
@@ -628,6 +643,7 @@ def random_baseline(
     n_resamples: int = 100,
     match: str = "shape",
     rng: Any = None,
+    progress: bool = False,
 ) -> RandomBaselineResult:
     """Similarity of independent random matrices shaped like the data: the chance level.
 
@@ -649,6 +665,7 @@ def random_baseline(
         units, whose chance level is set by their rank, not their width.
     rng : None, int or numpy.random.Generator
         Seeds the draws.
+    %(progress_resamples)s
 
     Returns
     -------
@@ -678,6 +695,7 @@ def random_baseline(
     (0.43, 0.42)
     """
     m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
+    check_bool(progress, "progress")
     check_option(match, "match", ("shape", "spectrum"))
     observed = _observed(m, f, X, Y)
     (n, p), q = shape_of(X), shape_of(Y)[1]
@@ -694,9 +712,11 @@ def random_baseline(
         cx, cy = ops.is_complex(ops.asarray(X)), ops.is_complex(ops.asarray(Y))
         draws = (lambda: (_gaussian(gen, (n, p), cx), _gaussian(gen, (n, q), cy)) for _ in range(n_resamples))
     null = np.empty(n_resamples)
-    for i, draw in enumerate(draws):
-        A, B = draw()
-        null[i] = f(to_input(A), to_input(B))
+    with _bar(progress, n_resamples, f"random_baseline ({name})") as bar:
+        for i, draw in enumerate(draws):
+            A, B = draw()
+            null[i] = f(to_input(A), to_input(B))
+            bar.update(1)
     null = _defined(observed, null, "random pairs")
     return RandomBaselineResult(
         observed=observed, null_distribution=null, match=match, n_resamples=n_resamples, measure=name
@@ -843,6 +863,7 @@ def bootstrap_ci(
     method: str = "basic",
     groups: Any = None,
     rng: Any = None,
+    progress: bool = False,
 ) -> BootstrapResult:
     """Bootstrap confidence interval of a similarity, resampling samples (rows) in pairs.
 
@@ -873,6 +894,7 @@ def bootstrap_ci(
         ungrouped bootstrap, resample for resample.
     rng : None, int or numpy.random.Generator
         Seeds the resampling.
+    %(progress_resamples)s
 
     Returns
     -------
@@ -942,6 +964,7 @@ def bootstrap_ci(
     (True, True)
     """
     m, name, f, X, Y, n_resamples, gen = _prepare(X, Y, measure, measure_options, n_resamples, rng)
+    check_bool(progress, "progress")
     check_option(method, "method", ("percentile", "basic", "bca"))
     check_confidence(confidence)
     n = shape_of(X)[0]
@@ -955,10 +978,12 @@ def bootstrap_ci(
     _check_observed(observed, "no interval can be computed")
     units = n if grouped is None else grouped.n_groups
     boot = np.empty(n_resamples)
-    for b in range(n_resamples):
-        draw = gen.integers(0, units, units)
-        idx = draw if grouped is None else grouped.rows(draw)
-        boot[b] = _on_rows(f, X, Y, idx)
+    with _bar(progress, n_resamples, f"bootstrap_ci ({name})") as bar:
+        for b in range(n_resamples):
+            draw = gen.integers(0, units, units)
+            idx = draw if grouped is None else grouped.rows(draw)
+            boot[b] = _on_rows(f, X, Y, idx)
+            bar.update(1)
     n_degenerate = int((~np.isfinite(boot)).sum())
     if n_degenerate:
         boot = boot[np.isfinite(boot)]

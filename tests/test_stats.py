@@ -864,3 +864,29 @@ def test_ridge_pwcca_null_equals_the_loop(side):
     slow = stats.permutation_test(X, Y, lambda a, b: m(a, b, warn=False), n_resamples=40, rng=0)
     np.testing.assert_allclose(fast.null_distribution, slow.null_distribution, rtol=0, atol=TOL64)
     assert fast.observed == pytest.approx(svcca.pwcca(X, Y, side=side, epsilon=0.2).similarity, abs=TOL64)
+
+
+@pytest.mark.parametrize(
+    ("run", "desc", "total"),
+    [
+        (
+            lambda X, Y, **kw: stats.permutation_test(X, Y, n_resamples=300, rng=0, **kw),
+            "permutation_test",
+            300,
+        ),
+        (lambda X, Y, **kw: stats.bootstrap_ci(X, Y, n_resamples=20, rng=0, **kw), "bootstrap_ci", 20),
+        (lambda X, Y, **kw: stats.random_baseline(X, Y, n_resamples=20, rng=0, **kw), "random_baseline", 20),
+    ],
+)
+def test_resampling_shows_a_progress_bar_on_request_with_the_same_numbers(run, desc, total, capsys):
+    X, Y = _correlated_pair(80, 0.5, 2)
+    quiet = run(X, Y)
+    capsys.readouterr()
+    shown = run(X, Y, progress=True)
+    err = capsys.readouterr().err
+    assert f"{desc} (cca)" in err and f"/{total}" in err
+    for field in ("null_distribution", "bootstrap_distribution"):
+        if hasattr(quiet, field):
+            np.testing.assert_array_equal(getattr(quiet, field), getattr(shown, field))
+    with pytest.raises(TypeError, match="progress must be True or False; got 'yes'"):
+        run(X, Y, progress="yes")
