@@ -439,8 +439,9 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
             "null_mean_rho2": diag.null_mean_rho2,
             "verdict": diag.verdict,
         }
+    shown = sys.stderr.isatty()  # a progress bar where someone watches, never in a pipe or a log
     if args.null is not None:
-        perm = stats.permutation_test(X, Y, measure, n_resamples=args.null, rng=args.seed)
+        perm = stats.permutation_test(X, Y, measure, n_resamples=args.null, rng=args.seed, progress=shown)
         out["permutation_null"] = {
             "n_resamples": perm.n_resamples,
             "seed": args.seed,
@@ -452,7 +453,7 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
     if args.ci is not None:
         ci = stats.bootstrap_ci(
             X, Y, measure, n_resamples=args.ci, confidence=args.confidence, method=args.ci_method,
-            rng=args.seed,
+            rng=args.seed, progress=shown,
         )  # fmt: skip
         out["bootstrap"] = {
             "n_resamples": ci.n_resamples,
