@@ -6,6 +6,7 @@ import dataclasses
 import importlib.util
 import json
 import math
+import platform
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,16 @@ def test_variant_emulates_the_instruction_set_in_every_library() -> None:
 def test_run_matrix_rejects_unknown_experiments() -> None:
     with pytest.raises(ValueError, match=r"unknown book experiment\(s\) \['nope'\]"):
         run_matrix(["nope"])
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="an x86 processor's torch")
+def test_a_kernel_torch_would_ignore_is_refused_before_any_job(tmp_path) -> None:
+    # torch ignores ATEN_CPU_CAPABILITY=sve256 on an x86 processor and runs its own kernels:
+    # the matrix ran 'seed+K/sve256' variants that were the native ones under another name
+    variants = [Variant(0, "default"), Variant(0, "sve256")]
+    with pytest.raises(ValueError, match=r"kernel 'sve256' cannot be emulated on this .* torch runs \w+"):
+        run_matrix(["seed_pair"], variants, scale="tiny", cache_dir=tmp_path)
+    assert not any(tmp_path.iterdir())  # refused before any job ran
 
 
 def _job(name, variant, value, bound=0.5, statement="statement"):

@@ -46,7 +46,8 @@ KERNELS = ("native", "default", "avx2", "avx512", "zvector", "vsx", "sve256")
 #: OpenBLAS, and each picks its code by the CPU. ``ATEN_CPU_CAPABILITY=avx2`` alone, on an
 #: AVX-512 machine, leaves products and convolutions bit for bit as they are; a real AVX2
 #: processor trains other networks. Each setting therefore caps all four. Other kernels
-#: (``zvector``, ``vsx``, ``sve256``) set torch's alone: those libraries are x86 ones.
+#: (``zvector``, ``vsx``, ``sve256``) set torch's alone: those libraries are x86 ones. torch
+#: ignores a setting its processor cannot run (:func:`check_kernel` refuses it).
 ISA_ENV: dict[str, dict[str, str]] = {
     kernel: {"MKL_ENABLE_INSTRUCTIONS": mkl, "ONEDNN_MAX_CPU_ISA": onednn, "OPENBLAS_CORETYPE": openblas}
     for kernel, mkl, onednn, openblas in (
@@ -109,6 +110,46 @@ class Variant:
             env[var] = "1"
         env.pop("MPLBACKEND", None)
         return env
+
+
+def check_kernel(kernel: str) -> None:
+    """Refuse a kernel setting this machine's torch does not run.
+
+    torch ignores an ``ATEN_CPU_CAPABILITY`` it cannot honour (``sve256``, ``vsx`` or
+    ``zvector`` on an x86 processor, ``avx512`` on one without AVX-512) and runs its own
+    kernels, so a variant named after it would be the native one under another label. A
+    child process with the variant's environment says which kernels torch runs.
+
+    Raises
+    ------
+    ValueError
+        Naming the kernels torch ran instead.
+    """
+    if kernel == "native":
+        return
+    code = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], env=Variant(0, kernel).env(),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    got = proc.stdout.strip().lower()
+    if proc.returncode != 0 or got != kernel:
+        native = (
+            subprocess.run(
+                [sys.executable, "-c", code],
+                env=Variant(0, "native").env(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            .stdout.strip()
+            .lower()
+        )
+        raise ValueError(
+            f"kernel {kernel!r} cannot be emulated on this {platform.machine()} processor: torch runs "
+            f"{got or 'nothing (' + proc.stderr.strip()[-200:] + ')'} when asked for it, so the variant "
+            f"would be the native one ({native}) under another name"
+        )
 
 
 def current_variant() -> Variant:
@@ -366,6 +407,8 @@ def run_matrix(
     if workers < 1:
         raise ValueError(f"workers must be >= 1; got {workers}")
     scale = current_scale() if scale is None else scale
+    for kernel in dict.fromkeys(v.kernel for v in variants):
+        check_kernel(kernel)
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "matrix"
     jobs = [(n, v) for v in variants for n in names]
     jobs.sort(key=lambda job: -registry[job[0]].cost)  # longest first
@@ -467,7 +510,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=["default", "avx2"],
         choices=KERNELS,
         help="default: default avx2 (default, avx2, avx512: an x86 processor emulated in torch, MKL, oneDNN "
-        "and OpenBLAS; zvector, vsx, sve256: torch's kernels only; native: the CPU's own)",
+        "and OpenBLAS; zvector, vsx, sve256: torch's kernels only, on a processor whose torch has them; "
+        "native: the CPU's own). A kernel torch would ignore here is refused",
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument(
