@@ -507,11 +507,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kernels",
         nargs="+",
-        default=["default", "avx2"],
+        default=["default", "avx2", "native"],
         choices=KERNELS,
-        help="default: default avx2 (default, avx2, avx512: an x86 processor emulated in torch, MKL, oneDNN "
-        "and OpenBLAS; zvector, vsx, sve256: torch's kernels only, on a processor whose torch has them; "
-        "native: the CPU's own). A kernel torch would ignore here is refused",
+        help="default: default avx2 native (default, avx2, avx512: an x86 processor emulated in torch, "
+        "MKL, oneDNN and OpenBLAS; zvector, vsx, sve256: torch's kernels only, on a processor whose "
+        "torch has them; native: the CPU's own). A kernel torch would ignore here is refused",
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument(
