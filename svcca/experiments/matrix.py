@@ -252,8 +252,8 @@ class MatrixResult:
             # what the runs cost when they were computed (a rerun may load them from the cache)
             "compute_seconds": round(sum(float(j.get("run_seconds") or 0.0) for j in self.jobs), 1),
             "variants": self.variants,
-            # a job's claims keep their values and details (which seed was worst); the
-            # statements, relations and bounds are in "claims", once
+            # a job's claims keep their details (which seed or layer was worst); the values,
+            # verdicts, margins, statements, relations and bounds are in "claims", once
             "jobs": [{**job, "claims": [_job_claim(c) for c in job.get("claims", [])]} for job in self.jobs],
             "claims": self.table(),
         }
@@ -282,7 +282,7 @@ class MatrixResult:
 
 
 #: What ``to_dict`` keeps of each claim of a job (the rest is in its ``"claims"`` table).
-_JOB_CLAIM_KEYS = ("name", "value", "holds", "margin", "details")
+_JOB_CLAIM_KEYS = ("name", "details")
 
 
 def _job_claim(claim: dict[str, Any]) -> dict[str, Any]:
