@@ -429,7 +429,10 @@ class ConvPairData(SeedNetworksData):
         low-minus-high contrast (``"contrast"``, ``"contrast_init"``); per pair, for the
         first and last layer's maps, ``"first_map_range"``, ``"last_zero_lead"`` (zero
         frequency minus the best other frequency) and ``"last_zero_spread"`` (zero minus
-        the least similar frequency).
+        the least similar frequency). Each layer is measured on its own grid (a layer after
+        a strided conv has a smaller one); an entry a layer's grid cannot give is NaN: pooling
+        to cells that do not divide it, halving a side of one position, or frequency bands
+        that overlap (2x2 and smaller).
         """
         import svcca
         from svcca.conv import average_pool, make_comparable
