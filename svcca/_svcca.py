@@ -173,12 +173,12 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
     rough = ops.nonzero(d > 1e4 * dc) if data is Xa else ops.arange(0)
     if int(rough.shape[0]):
         norms[rough] = ops.colnorm(ops.index_cols(Xa, rough) - mean[rough])
-    V, _ = _sign_flip(ops, V, ops.ct(V))
+    Vk, _ = _sign_flip(ops, V[:, :k], ops.ct(V[:, :k]))  # each column's sign is its own: the kept ones
     total = ops.item(lam.sum())
     explained = ops.item(lam[:k].sum()) / total if total > 0 else 0.0
     # SVCCA's CCA whitens the reduced layer Xc V_k after scaling its columns to unit norm,
     # adding epsilon to the identity it then has: Z = Xc V_k diag(s_k)^-1 / sqrt(1 + epsilon)
-    W = V[:, :k] / (s[:k] * (1.0 + epsilon) ** 0.5)
+    W = Vk / (s[:k] * (1.0 + epsilon) ** 0.5)
     w = Whitened(
         mean=mean,
         kept=ops.arange(p),
