@@ -157,6 +157,14 @@ def test_variance_kept_is_one_for_constant_maps_and_small_for_noise():
     assert abs(figures_conv.variance_kept(noise, 2) - 4 / 64) < 0.02
 
 
+def test_variance_kept_is_nan_where_the_pooling_size_does_not_divide_the_grid():
+    A = np.random.default_rng(0).standard_normal((30, 6, 6, 2))
+    assert np.isnan(figures_conv.variance_kept(A, 4)) and np.isnan(
+        figures_conv.variance_kept(A[:, :2, :2], 4)
+    )
+    assert np.isfinite(figures_conv.variance_kept(A, 3)) and np.isfinite(figures_conv.variance_kept(A, None))
+
+
 def test_shift_closed_example_makes_dft_equal_to_the_flattened_cca():
     A, B = figures_conv.shift_closed_example(n_images=40, width=0.25)
     assert A.shape == (40 * 64, 8, 8, 8) == B.shape

@@ -187,7 +187,9 @@ def _subsampling_offsets(counts: np.ndarray, sims: np.ndarray) -> tuple[np.ndarr
 
 def _frequency_radius(shape: tuple[int, ...]) -> np.ndarray:
     """Chebyshev radius ``max(|u|, |v|)`` of each integer frequency of a zero-centred ``(h, w)`` map."""
-    fh, fw = (np.abs(np.fft.fftshift(np.fft.fftfreq(n) * n)) for n in shape[:2])
+    from ..figures.conv import centred_frequencies
+
+    fh, fw = (np.abs(centred_frequencies(n)) for n in shape[:2])
     return np.maximum(fh[:, None], fw[None, :])
 
 
@@ -442,12 +444,6 @@ class ConvPairData(SeedNetworksData):
         L = self.layers
         out: dict[str, Any] = {}
 
-        def kept(layer: str, seed: int, state: str, size: int | None) -> float:
-            # pooling to size x size cells of equal size is defined where size divides the grid
-            if size is not None and any(g % size for g in self.grid(layer)):
-                return np.nan
-            return variance_kept(self.acts(layer, seed, state), size)
-
         for key, state, size in (
             ("kept_global", "trained", None),
             ("kept_2x2", "trained", 2),
@@ -456,7 +452,9 @@ class ConvPairData(SeedNetworksData):
         ):
             if state == "init" and not self.has_init:
                 continue
-            out[key] = np.array([[kept(layer, s, state, size) for layer in L] for s in self.seeds])
+            out[key] = np.array(
+                [[variance_kept(self.acts(layer, s, state), size) for layer in L] for s in self.seeds]
+            )
         names = {
             "positions": "positions",
             "pooled to 2x2, positions": "pool2",

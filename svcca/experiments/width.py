@@ -46,7 +46,6 @@ networks with canonical correlation. NeurIPS 2018.
 from __future__ import annotations
 
 import copy
-import numbers
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
@@ -59,6 +58,7 @@ from ._toolbox import (
     DEFAULT_MEASURES,
     STATES,
     TrainingConfig,
+    _matches,
     check_comparison,
     check_seeds,
     probe_inputs,
@@ -138,7 +138,7 @@ class WidthConfig(TrainingConfig):
             raise ValueError(f"widths must be increasing positive numbers; got {self.widths!r}")
         if self.model == "mlp" and any(v != int(v) for v in w):
             raise ValueError(f"MLP widths must be whole numbers of units; got {self.widths!r}")
-        if all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in self.widths):
+        if _matches(self.widths, tuple[float, ...]):  # numbers (strings are refused after this check)
             # one run, one cache key: an MLP's widths are counts of units, a conv net's multipliers
             object.__setattr__(self, "widths", tuple(int(v) for v in w) if self.model == "mlp" else tuple(w))
         check_int(self.depth, "depth")

@@ -9,6 +9,7 @@ drawings, so the book's figure and the one ``svcca figures`` writes are the same
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from .._docs import fill_doc
 from ._layout import panel_axes
 
 __all__ = [
+    "centred_frequencies",
     "conv_dft_spectrum",
     "conv_frequency_map",
     "conv_recipes",
@@ -85,14 +87,16 @@ def variance_kept(A: Any, size: int | None = None) -> float:
     ----------
     A : array of shape (n_samples, height, width, channels)
     size : int, optional
-        Pool to a ``size x size`` grid (it should divide the grid); None pools globally.
+        Pool to a ``size x size`` grid; None pools globally.
 
     Returns
     -------
     float
         ``(h * w / size**2) * total variance of the pooled layer / total variance of A``:
         average pooling is the orthogonal projection onto the maps that are constant on each
-        cell, so this is the fraction of the (centred) layer the projection keeps.
+        cell, so this is the fraction of the (centred) layer the projection keeps. NaN where
+        ``size`` does not divide the grid (a layer after a strided conv can be smaller than
+        ``size``): the cells would not be of one size, and the ratio not that fraction.
 
     Examples
     --------
@@ -107,6 +111,8 @@ def variance_kept(A: Any, size: int | None = None) -> float:
 
     A = np.asarray(A, dtype=np.float64)
     _, h, w, _ = A.shape
+    if size is not None and (h % size or w % size):
+        return math.nan
     cells = 1 if size is None else size * size
     return float((h * w / cells) * average_pool(A, size).var(axis=0).sum() / A.var(axis=0).sum())
 
@@ -191,11 +197,20 @@ def frequency_maps(
         )
         for L in data.layers
     }
-    return maps, _centred_frequencies(data.grid(data.layers[0])[0])
+    return maps, centred_frequencies(data.grid(data.layers[0])[0])
 
 
-def _centred_frequencies(n: int) -> np.ndarray:
-    """Return the integer DFT frequencies of a side of ``n`` positions, zero centred (``fftshift`` order)."""
+def centred_frequencies(n: int) -> np.ndarray:
+    """Return the integer DFT frequencies of a side of ``n`` positions, zero centred (``fftshift`` order).
+
+    The axis of a zero-centred per-frequency map (:func:`frequency_maps`).
+
+    Examples
+    --------
+    >>> from svcca.figures.conv import centred_frequencies
+    >>> centred_frequencies(4).tolist(), centred_frequencies(3).tolist()
+    ([-2, -1, 0, 1], [-1, 0, 1])
+    """
     return np.fft.fftshift(np.fft.fftfreq(n) * n).astype(int)
 
 
@@ -284,7 +299,7 @@ def draw_frequency_maps(maps: Mapping[str, Any], freqs: Any, axes: Any = None) -
     freqs = np.asarray(freqs)
 
     def labels(n: int) -> list[str]:
-        return [str(int(f)) for f in (freqs if len(freqs) == n else _centred_frequencies(n))]
+        return [str(int(f)) for f in (freqs if len(freqs) == n else centred_frequencies(n))]
 
     for i, (ax, layer) in enumerate(zip(axes, layers)):
         h, w = np.shape(maps[layer])
