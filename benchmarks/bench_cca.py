@@ -16,7 +16,9 @@ one row per measure (``cca``, ``svcca``, ``pwcca``):
 and the ratios ``ours/floor``, ``classic/ours`` and ``ours/cca``, with the largest
 difference between the two methods' answers and the load average when the row was
 measured (ratios from a machine busy with other work are rougher). A last table gives each method's error
-against the principal-angle oracle on ill-conditioned, rank-deficient input.
+against the principal-angle oracle on ill-conditioned, rank-deficient input, and another
+``dtype=float32`` on layers as ill-conditioned as trained ones, against the float32 SVD route
+and the float64 computation.
 
 This is a measurement, not a test: nothing here passes or fails.
 """
@@ -231,6 +233,43 @@ def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
     print(f"  classic     max error {err(classic)}")
 
 
+def bench_float32_trained_like(n: int, p: int, repeat: int, seed: int = 2) -> None:
+    """``dtype=float32`` on layers as ill-conditioned as trained ones (cond(G) 1e4 and 1e6).
+
+    The float32 Gram route takes only ``cond(G) <= 1e2``; such a layer goes through the
+    float64 Gram routes and is handed on in float32. Baselines in the same run: the float32
+    SVD of the data (``algorithm="svd"``: the route such layers took before), the float64
+    computation (``dtype=None``) and the float32 floor (three float32 products).
+    """
+    rng = np.random.default_rng(seed)
+    print(f"\nfloat32 compute on trained-like layers: n={n}, p=q={p}, float32 data, offsets")
+    print(
+        f"  {'cond(G)':>7} | {'f32 ms':>7} {'f32 svd ms':>10} {'f64 ms':>7} {'floor32 ms':>10} | "
+        f"{'svd/f32':>7} {'f32/f64':>7} {'f32/floor32':>11} | {'ranks f32 svd f64':>18} "
+        f"{'|mean diff| f32 svd':>21}"
+    )
+    for cond_g in (1e4, 1e6):
+        Q = _rotation(rng, p)
+        X = rng.standard_normal((n, p)) * np.logspace(0, -np.log10(cond_g) / 2, p) @ Q + 3.0
+        Y = X[:, :20] @ rng.standard_normal((20, p)) * 0.1 + rng.standard_normal((n, p)) - 1.0
+        X, Y = X.astype(np.float32), Y.astype(np.float32)
+        Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+        funcs: dict[str, Callable[..., Any]] = {
+            "f32": lambda X=X, Y=Y: svcca.cca(X, Y, dtype=np.float32),
+            "svd": lambda X=X, Y=Y: svcca.cca(X, Y, dtype=np.float32, algorithm="svd"),
+            "f64": lambda X=X, Y=Y: svcca.cca(X, Y),
+            "floor": lambda Xc=Xc, Yc=Yc: floor_products(Xc, Yc),
+        }
+        t = best_times(funcs, repeat)
+        r32, rsvd, r64 = funcs["f32"](), funcs["svd"](), funcs["f64"]()
+        print(
+            f"  {cond_g:>7.0e} | {1e3 * t['f32']:>7.1f} {1e3 * t['svd']:>10.1f} {1e3 * t['f64']:>7.1f} "
+            f"{1e3 * t['floor']:>10.1f} | {t['svd'] / t['f32']:>6.2f}x {t['f32'] / t['f64']:>6.2f}x "
+            f"{t['f32'] / t['floor']:>10.2f}x | {r32.x_rank:>6} {rsvd.x_rank:>4} {r64.x_rank:>4}  "
+            f"{abs(r32.similarity - r64.similarity):>9.1e} {abs(rsvd.similarity - r64.similarity):>9.1e}"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repetitions")
@@ -240,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         sizes = [(4000, 200, 200, np.float64), (4000, 200, 200, np.float32), (2000, 50, 80, np.float64)]
         repeat = args.repeat or 3
         ill = (2000, 100, 40)
+        trained = (8000, 100)
     else:
         sizes = [
             (10000, 500, 500, np.float64),
@@ -250,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         ]
         repeat = args.repeat or 5
         ill = (10000, 200, 100)
+        trained = (50000, 256)
     print(
         f"svcca {svcca.__version__}, numpy {np.__version__}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, BLAS threads {blas_threads()}, load average {os.getloadavg()[0]:.2f}"
@@ -257,6 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"best of {repeat} interleaved runs; classic pipelines compute in float64 (np.cov)\n")
     bench_sizes(sizes, repeat)
     bench_ill_conditioned(*ill)
+    bench_float32_trained_like(*trained, repeat)
 
 
 if __name__ == "__main__":

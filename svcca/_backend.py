@@ -111,6 +111,10 @@ class NumpyOps:
     def __init__(self, dtype: Any = None) -> None:
         self.dtype: Any = _np_compute_dtype(dtype)
 
+    def wider(self) -> NumpyOps:
+        """Return the same backend computing in float64 (complex128 for complex data)."""
+        return NumpyOps()
+
     # construction / conversion -------------------------------------------------------
     def asarray(self, x: Any, complex_ok: bool = True) -> np.ndarray:
         """Convert ``x`` to the compute precision (float64 unless float32 was asked for).
@@ -415,6 +419,10 @@ class TorchOps(NumpyOps):
         self.complex_ = complex_
         dt = _np_compute_dtype(dtype)
         self.dtype = None if dt is None else {np.float32: torch.float32, np.float64: torch.float64}[dt.type]
+
+    def wider(self) -> TorchOps:
+        """Return the same backend and device computing in float64 (complex128 for complex data)."""
+        return TorchOps(device=self.device, complex_=self.complex_)
 
     def asarray(self, x: Any, complex_ok: bool = True) -> Any:
         # detached: the measures are statistics, not losses (their routes and rank decisions

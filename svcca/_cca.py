@@ -27,6 +27,11 @@ How each side is whitened (code symbol -> paper symbol in comments):
    Cholesky-QR passes, ``Q1 = Xs L1^{-H}`` then ``Q = Q1 L2^{-H}`` with ``Q1^H Q1 = L2 L2^H``
    (CholeskyQR2), orthonormal to rounding like the SVD path's basis and several times
    faster; only where the SVD path would keep every direction;
+   *float32 compute*: the one-pass route in float32 takes only correlation matrices with
+   ``cond(G)`` up to 1e2; a layer above that (most trained layers) goes through the float64
+   routes of items 3-4 and is handed on as its whitened data ``Z`` rounded to float32
+   (orthonormal to float32 rounding), which is faster than a float32 SVD of the data and
+   keeps the float64 computation's ranks;
 5. *SVD path* (robust): otherwise take the thin SVD of the data, ``Xs = U diag(s) V^H``,
    and keep the directions with ``s_i > rtol * s_max``, so rank-deficient and
    ill-conditioned input stays exact;
@@ -44,7 +49,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
 
@@ -430,7 +435,9 @@ def whiten(
         directions with ``s_i > (max(n_samples, n_features) * eps)^(1/4) * s_max``, whose
         whitening it resolves to about ``sqrt(max(n_samples, n_features) * eps)``.
     dtype : {None, numpy.float32, numpy.float64}
-        Compute precision; float64 by default.
+        Compute precision; float64 by default. With float32, a layer too ill-conditioned
+        for the float32 Gram route is whitened in float64 and its whitened data handed on
+        in float32 (see :func:`svcca.cca`).
 
     Returns
     -------
@@ -479,12 +486,22 @@ def whiten_checked(
     """
     # over/underflow and NaN are detected explicitly below (and rescaled or reported)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"), ops.lapack_context():
-        return _whiten(X, ops, epsilon, rtol, algorithm, name, got)
+        w = _whiten(X, ops, epsilon, rtol, algorithm, name, got)
+    assert w is not None  # only a float64 attempt without the SVD path returns None
+    return w
 
 
 def _whiten(
-    X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _name: str, _got: str | None
-) -> Whitened:
+    X: Any,
+    ops: Any,
+    epsilon: float,
+    rtol: float | None,
+    method: str,
+    _name: str,
+    _got: str | None,
+    svd: bool = True,
+) -> Whitened | None:
+    """Whiten ``X`` (see :func:`whiten`); with ``svd=False``, None where the SVD path would run."""
     Xa = ops.asarray(X)
     n, p = (int(s) for s in Xa.shape)
     if n < 2:
@@ -621,6 +638,15 @@ def _whiten(
             if refined is not None:
                 return done(kept, norms, refined, "gram")
     del G
+    if not svd:
+        return None
+    if method == "auto" and eps > 1e-10 and n_kept < n:
+        # float32 compute, and the float32 Gram route could not whiten the layer accurately
+        # (cond(G) above 1e2, as in most trained layers): the float64 Gram routes are faster
+        # than a float32 SVD of the data, and give the float64 computation's ranks
+        wide = _whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got, svd=False)
+        if wide is not None:
+            return _narrowed(wide, ops)
     # --- SVD path
     if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
         Xc = Xc - ops.mean0(Xc)
@@ -655,6 +681,42 @@ def _whiten(
     basis = U if epsilon == 0 else U * (s / denom)
     fields = {"basis": basis, "_W": V / denom, "_singular_values": s, "rank": r}
     return done(kept, norms, fields, "svd")
+
+
+def _narrowed(w: Whitened, ops: Any) -> Whitened:
+    """Hand on a float64 Gram-route whitening in ``ops``' (float32) precision.
+
+    The whitened data ``Z`` (orthonormal to float64 rounding) is formed once and rounded to
+    float32, so it stays orthonormal to float32 rounding, as the SVD path's basis is; the
+    later products with the other side then run in float32.
+    """
+
+    def cast(a: Any) -> Any:
+        return None if a is None else ops.asarray(a)
+
+    basis = w.basis
+    if basis is None:  # one-pass route: Z = (data - offset) D^-1 W as one product (no scaled copy)
+        data, offset = w.data, w.offset
+        if w.data_cols is not None:
+            data, offset = w.ops.index_cols(data, w.data_cols), offset[w.data_cols]
+        Ws = w.W / w.scale[:, None]
+        basis = data @ Ws
+        basis -= (offset @ Ws)[None, :]
+    return replace(
+        w,
+        mean=cast(w.mean),
+        scale=cast(w.scale),
+        ops=ops,
+        data=None,
+        offset=None,
+        data_cols=None,
+        basis=cast(basis),
+        chol=None,
+        gram=cast(w.gram),
+        _W=cast(w.W),
+        _singular_values=cast(w._singular_values),
+        colscale=cast(w.colscale),
+    )
 
 
 def _svd_cutoff(
@@ -1077,7 +1139,8 @@ class CCAResult:
     %(ridge_used)s
     x_algorithm, y_algorithm : {"gram", "svd"}
         Which whitening path each side took (``"gram"`` includes the two-pass Cholesky-QR
-        route for moderately ill-conditioned float64 layers; see the module notes).
+        route for moderately ill-conditioned float64 layers, and, with float32 compute, the
+        float64 Gram routes of layers too ill-conditioned for float32's; see the module notes).
 
     Examples
     --------
@@ -1363,6 +1426,17 @@ def cca(
     SVD), and the weights come from a float64 SVD of ``M``. Against the float64 computation
     of the same float32 data the correlations agree to a few float32 units (3e-8 on the
     benchmark's 10,000 x 500 layers).
+
+    The float32 route is taken only where the correlation matrix's condition number (times
+    what centring after the product costs) is at most 1e2, since its error in ``rho`` is
+    about ``eps32`` times that. Trained layers are rarely so well conditioned: such a layer
+    is whitened through the float64 Gram routes (one or two passes) and handed on as its
+    whitened data rounded to float32, so the correlations are the float64 computation's, to
+    float32 rounding, and every later product runs in float32. That costs about as much as
+    ``dtype=None`` on that layer, several times less than a float32 SVD of the data. Only a
+    layer that float64 would also take through the SVD (exactly dependent features, or a
+    condition number above 1e10) is decomposed by a float32 SVD, whose rank tolerance
+    ``max(n_samples, n_features) * eps32`` is coarser than float64's.
 
     References
     ----------

@@ -606,6 +606,51 @@ def test_float32_correlations_through_the_float64_tridiagonal_route(rng):
     assert np.all(np.abs(s - s64) <= eps * (s64[0] / 16 + 0.5 * s64))
 
 
+# --- float32 compute of layers the float32 Gram route cannot whiten -----------------------
+@pytest.mark.parametrize(("cond", "route"), [(1e2, "one pass"), (1e3, "two passes")])
+def test_float32_compute_of_an_ill_conditioned_layer_matches_float64(rng, cond, route):
+    # cond(G) = cond^2 is far above float32's one-pass limit (1e2): the layer is whitened by
+    # the float64 Gram routes and handed on as a float32 basis. With n = 30000 a float32 SVD
+    # would cut at max(n, p) eps32 = 3.6e-3 and drop the weak directions that float64 keeps
+    n = 30000
+    X = _ill_conditioned(rng, n=n, cond=cond).astype(np.float32)
+    Y = (X[:, :20] @ rng.standard_normal((20, 30)) + rng.standard_normal((n, 30))).astype(np.float32)
+    assert route == ("two passes" if whiten(X).basis is not None else "one pass")  # the float64 route
+    w = whiten(X, dtype=np.float32)
+    assert w.algorithm == "gram" and w.rank == 90 and w.basis.dtype == np.float32
+    np.testing.assert_allclose(w.basis.T.astype(float) @ w.basis, np.eye(90), atol=2e-6)
+    res, ref = svcca.cca(X, Y, dtype=np.float32), svcca.cca(X, Y)
+    assert res.x_algorithm == "gram" and (res.x_rank, res.y_rank) == (ref.x_rank, ref.y_rank) == (90, 30)
+    assert res.rho.dtype == res.x_weights.dtype == res.x_variates.dtype == np.float32
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-6)  # float32 rounding of the float64 answer
+    np.testing.assert_allclose(res.rho, principal_cosines(X.astype(float), Y.astype(float)), atol=1e-6)
+    u, v = res.x_variates.astype(float), res.y_variates.astype(float)
+    np.testing.assert_allclose(np.sum(u * v, axis=0) / (n - 1), res.rho, atol=1e-4)
+    # the float32 SVD of the same layer (the route taken before) drops directions at this n,
+    # and its mean correlation is off by more than 1e-3
+    old = svcca.cca(X, Y, dtype=np.float32, algorithm="svd")
+    assert old.x_rank < 90 and abs(old.similarity - ref.similarity) > 1e-3
+    # PWCCA's weights from the narrowed whitening's Gram matrix, and the torch backend
+    np.testing.assert_allclose(
+        svcca.pwcca(X, Y, dtype=np.float32, side="x").alpha, svcca.pwcca(X, Y, side="x").alpha, atol=1e-5
+    )
+    torch = pytest.importorskip("torch")
+    rt = svcca.cca(torch.from_numpy(X), torch.from_numpy(Y), dtype=torch.float32)
+    assert rt.rho.dtype == torch.float32 and rt.x_algorithm == "gram"
+    np.testing.assert_allclose(rt.rho.numpy(), ref.rho, atol=1e-6)
+
+
+def test_float32_compute_keeps_the_float32_svd_for_rank_deficient_layers(rng):
+    # exactly dependent columns: no float64 Gram route either, so the float32 SVD (no wasted
+    # float64 SVD) with its own rank tolerance
+    base = rng.standard_normal((2000, 30))
+    X = np.hstack([base, base[:, :10] @ rng.standard_normal((10, 10))]).astype(np.float32)
+    Y = rng.standard_normal((2000, 20)).astype(np.float32)
+    res = svcca.cca(X, Y, dtype=np.float32)
+    assert res.x_algorithm == "svd" and res.x_rank == 30 and res.rho.dtype == np.float32
+    np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, atol=TOL32)
+
+
 # --- moderately ill-conditioned layers: two Cholesky-QR passes instead of the SVD ---------
 def _ill_conditioned(rng, n=3000, p=90, cond=1e3, offset=3.0):
     """Centred columns spanning a space with condition number ``cond`` (cond(G) = cond^2)."""
@@ -640,8 +685,8 @@ def test_two_pass_gram_route_matches_the_oracle_and_the_svd(rng, cond):
 
 @pytest.mark.parametrize(
     ("case", "kw"),
-    [("a ridge", {"epsilon": 1e-3}), ("float32 compute", {"dtype": np.float32}),
-     ("a user rtol", {"rtol": 1e-2}), ("forced svd", {"algorithm": "svd"}), ("beyond the limit", {})],
+    [("a ridge", {"epsilon": 1e-3}), ("a user rtol", {"rtol": 1e-2}), ("forced svd", {"algorithm": "svd"}),
+     ("beyond the limit", {})],
 )  # fmt: skip
 def test_two_pass_gram_route_is_not_taken(rng, case, kw):
     X = _ill_conditioned(rng, cond=1e6 if case == "beyond the limit" else 1e3)
