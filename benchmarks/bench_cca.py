@@ -234,12 +234,13 @@ def bench_ill_conditioned(n: int, p: int, q: int, seed: int = 1) -> None:
 
 
 def bench_float32_trained_like(n: int, p: int, repeat: int, seed: int = 2) -> None:
-    """``dtype=float32`` on layers as ill-conditioned as trained ones (cond(G) 1e4 and 1e6).
+    """``dtype=float32`` on layers as ill-conditioned as trained ones (cond(G) 1e4 to 1e12).
 
-    The float32 Gram route takes only ``cond(G) <= 1e2``; such a layer goes through the
-    float64 Gram routes and is handed on in float32. Baselines in the same run: the float32
-    SVD of the data (``algorithm="svd"``: the route such layers took before), the float64
-    computation (``dtype=None``) and the float32 floor (three float32 products).
+    The float32 Gram route takes only ``cond(G) <= 1e2``; such a layer is whitened in
+    float64 (Gram routes up to 1e10, then the SVD) and handed on in float32. Baselines in
+    the same run: the float32 SVD of the data (``algorithm="svd"``: the route such layers
+    took before, whose rank tolerance drops weak directions), the float64 computation
+    (``dtype=None``) and the float32 floor (three float32 products).
     """
     rng = np.random.default_rng(seed)
     print(f"\nfloat32 compute on trained-like layers: n={n}, p=q={p}, float32 data, offsets")
@@ -248,7 +249,7 @@ def bench_float32_trained_like(n: int, p: int, repeat: int, seed: int = 2) -> No
         f"{'svd/f32':>7} {'f32/f64':>7} {'f32/floor32':>11} | {'ranks f32 svd f64':>18} "
         f"{'|mean diff| f32 svd':>21}"
     )
-    for cond_g in (1e4, 1e6):
+    for cond_g in (1e4, 1e6, 1e12):
         Q = _rotation(rng, p)
         X = rng.standard_normal((n, p)) * np.logspace(0, -np.log10(cond_g) / 2, p) @ Q + 3.0
         Y = X[:, :20] @ rng.standard_normal((20, p)) * 0.1 + rng.standard_normal((n, p)) - 1.0

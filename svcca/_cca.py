@@ -28,10 +28,10 @@ How each side is whitened (code symbol -> paper symbol in comments):
    (CholeskyQR2), orthonormal to rounding like the SVD path's basis and several times
    faster; only where the SVD path would keep every direction;
    *float32 compute*: the one-pass route in float32 takes only correlation matrices with
-   ``cond(G)`` up to 1e2; a layer above that (most trained layers) goes through the float64
-   routes of items 3-4 and is handed on as its whitened data ``Z`` rounded to float32
-   (orthonormal to float32 rounding), which is faster than a float32 SVD of the data and
-   keeps the float64 computation's ranks;
+   ``cond(G)`` up to 1e2; any other layer (most trained layers, and wide ones) is whitened
+   in float64 by items 3-5 and handed on as its whitened data ``Z`` rounded to float32
+   (orthonormal to float32 rounding): faster than a float32 SVD of the data, and with the
+   float64 computation's ranks;
 5. *SVD path* (robust): otherwise take the thin SVD of the data, ``Xs = U diag(s) V^H``,
    and keep the directions with ``s_i > rtol * s_max``, so rank-deficient and
    ill-conditioned input stays exact;
@@ -207,6 +207,24 @@ class Whitened:
         if dmax > 0 and dmax < float("inf"):
             d = d / dmax
         return G * d[:, None] * d[None, :]
+
+    def feature_cross(self) -> Any:
+        """Return ``Xs^H Z`` (n_kept x rank) from the whitening alone, or None.
+
+        The inner products of the unit-norm features with the whitened directions, with no
+        ridge: the Cholesky factor ``L`` on the Gram route (``Xs^H Xs L^{-H} = L``), and
+        ``V diag(s)`` on the SVD path (``Xs^H U = V diag(s)``); None with a ridge or on the
+        two-pass route. Both are as well conditioned as the data, unlike the product of the
+        co-moment with the whitening map that they equal.
+        """
+        if self.epsilon != 0:
+            return None
+        if self.chol is not None:
+            return self.chol
+        if self.basis is not None and self._singular_values is not None and self.gram is None:
+            s = self._singular_values
+            return self._W * (s * s)[None, :]  # _W = V / s on the SVD path
+        return None
 
     def weights_to_features(self, A: Any) -> Any:
         """Map coefficients on whitened directions to weights on the original features.
@@ -435,9 +453,9 @@ def whiten(
         directions with ``s_i > (max(n_samples, n_features) * eps)^(1/4) * s_max``, whose
         whitening it resolves to about ``sqrt(max(n_samples, n_features) * eps)``.
     dtype : {None, numpy.float32, numpy.float64}
-        Compute precision; float64 by default. With float32, a layer too ill-conditioned
-        for the float32 Gram route is whitened in float64 and its whitened data handed on
-        in float32 (see :func:`svcca.cca`).
+        Compute precision; float64 by default. With float32 and ``algorithm="auto"``, a
+        layer that the float32 Gram route cannot whiten accurately is whitened in float64
+        and its whitened data handed on in float32 (see :func:`svcca.cca`).
 
     Returns
     -------
@@ -486,22 +504,12 @@ def whiten_checked(
     """
     # over/underflow and NaN are detected explicitly below (and rescaled or reported)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"), ops.lapack_context():
-        w = _whiten(X, ops, epsilon, rtol, algorithm, name, got)
-    assert w is not None  # only a float64 attempt without the SVD path returns None
-    return w
+        return _whiten(X, ops, epsilon, rtol, algorithm, name, got)
 
 
 def _whiten(
-    X: Any,
-    ops: Any,
-    epsilon: float,
-    rtol: float | None,
-    method: str,
-    _name: str,
-    _got: str | None,
-    svd: bool = True,
-) -> Whitened | None:
-    """Whiten ``X`` (see :func:`whiten`); with ``svd=False``, None where the SVD path would run."""
+    X: Any, ops: Any, epsilon: float, rtol: float | None, method: str, _name: str, _got: str | None
+) -> Whitened:
     Xa = ops.asarray(X)
     n, p = (int(s) for s in Xa.shape)
     if n < 2:
@@ -638,15 +646,13 @@ def _whiten(
             if refined is not None:
                 return done(kept, norms, refined, "gram")
     del G
-    if not svd:
-        return None
-    if method == "auto" and eps > 1e-10 and n_kept < n:
-        # float32 compute, and the float32 Gram route could not whiten the layer accurately
-        # (cond(G) above 1e2, as in most trained layers): the float64 Gram routes are faster
-        # than a float32 SVD of the data, and give the float64 computation's ranks
-        wide = _whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got, svd=False)
-        if wide is not None:
-            return _narrowed(wide, ops)
+    if method == "auto" and eps > 1e-10:
+        # float32 compute, and the float32 Gram route cannot whiten the layer accurately
+        # (cond(G) above 1e2, as in most trained layers, or at least as many features as
+        # samples): whiten in float64 and hand the result on in float32. Its Gram routes are
+        # faster than a float32 SVD of the data, and a float32 SVD's rank tolerance,
+        # max(n, p) eps32, would drop weak directions that float64 resolves
+        return _narrowed(_whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got), ops)
     # --- SVD path
     if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
         Xc = Xc - ops.mean0(Xc)
@@ -684,17 +690,23 @@ def _whiten(
 
 
 def _narrowed(w: Whitened, ops: Any) -> Whitened:
-    """Hand on a float64 Gram-route whitening in ``ops``' (float32) precision.
+    """Hand on a float64 whitening in ``ops``' (float32) precision.
 
-    The whitened data ``Z`` (orthonormal to float64 rounding) is formed once and rounded to
-    float32, so it stays orthonormal to float32 rounding, as the SVD path's basis is; the
-    later products with the other side then run in float32.
+    The whitened data ``Z`` (orthonormal to float64 rounding; the SVD path's basis, or
+    formed once on the Gram routes) is rounded to float32, so it stays orthonormal to
+    float32 rounding; the later products with the other side then run in float32.
     """
 
     def cast(a: Any) -> Any:
         return None if a is None else ops.asarray(a)
 
-    basis = w.basis
+    basis, chol = w.basis, w.chol
+    if chol is None and w.epsilon == 0 and w.gram is not None:
+        # two-pass route: the Cholesky factor of G (float64) gives PWCCA's projections as
+        # D L a (see svcca._pwcca.side_alpha), where the float32 product of G and W would lose
+        # eps32 * sqrt(cond(G)) of them
+        L, ok = w.ops.cholesky(w.gram)
+        chol = L if ok else None
     if basis is None:  # one-pass route: Z = (data - offset) D^-1 W as one product (no scaled copy)
         data, offset = w.data, w.offset
         if w.data_cols is not None:
@@ -711,7 +723,7 @@ def _narrowed(w: Whitened, ops: Any) -> Whitened:
         offset=None,
         data_cols=None,
         basis=cast(basis),
-        chol=None,
+        chol=cast(chol),
         gram=cast(w.gram),
         _W=cast(w.W),
         _singular_values=cast(w._singular_values),
@@ -1433,10 +1445,11 @@ def cca(
     is whitened through the float64 Gram routes (one or two passes) and handed on as its
     whitened data rounded to float32, so the correlations are the float64 computation's, to
     float32 rounding, and every later product runs in float32. That costs about as much as
-    ``dtype=None`` on that layer, several times less than a float32 SVD of the data. Only a
-    layer that float64 would also take through the SVD (exactly dependent features, or a
-    condition number above 1e10) is decomposed by a float32 SVD, whose rank tolerance
-    ``max(n_samples, n_features) * eps32`` is coarser than float64's.
+    ``dtype=None`` on that layer, several times less than a float32 SVD of the data. A layer
+    that float64 takes through the SVD (exactly dependent features, a condition number above
+    1e10, at least as many features as samples) gets the float64 SVD, handed on the same
+    way: a float32 SVD's rank tolerance, ``max(n_samples, n_features) * eps32``, would drop
+    weak directions that float64 keeps (``algorithm="svd"`` still asks for the float32 SVD).
 
     References
     ----------

@@ -159,22 +159,24 @@ def side_alpha(w: Whitened, A: Any) -> Any:
     """PWCCA weights of the canonical directions ``A`` of one whitened side.
 
     ``A`` (rank x k) holds the directions in the side's whitened coordinates, so the
-    variates are ``h_i = Z a_i``. With the Cholesky factor of the Gram path and no ridge,
-    ``Xc^H h_i`` is proportional to ``D L a_i`` (``G = L L^H`` the correlation matrix, ``D``
-    the column norms) and every ``||h_i||`` is 1: one triangular product, no pass over
-    the samples and no solve. Otherwise from the co-moment
-    (:func:`projection_weights_from_comoment`).
+    variates are ``h_i = Z a_i``. Without a ridge every ``||h_i||`` is 1 and ``Xc^H h_i``
+    is ``D F a_i``, with ``D`` the column norms and ``F = Xs^H Z`` known from the whitening
+    (:meth:`svcca._cca.Whitened.feature_cross`: ``L`` on the Cholesky route, ``V diag(s)``
+    on the SVD path): one product, no pass over the samples, and no product of the
+    ill-conditioned co-moment with the weights, which loses about ``eps * cond(G)`` of
+    the projections. Otherwise from the co-moment (:func:`projection_weights_from_comoment`).
     """
     ops = w.ops
     with ops.lapack_context():
-        if w.chol is None or w.epsilon != 0:
+        F = w.feature_cross()
+        if F is None:
             weights = w.weights_to_features(A)
             rows = weights if int(w.kept.shape[0]) == w.n_features else weights[w.kept]
             return projection_weights_from_comoment(ops, w.comoment(), rows)
         d = w.scale if w.colscale is None else w.scale / w.colscale[w.kept]
         dmax = float(ops.max(ops.abs(d))) if int(d.shape[0]) else 0.0
         d = d / dmax if 0 < dmax < float("inf") else d
-        return _to_unit_sum(ops.sum(ops.abs(d[:, None] * (w.chol @ A)), axis=0))
+        return _to_unit_sum(ops.sum(ops.abs(d[:, None] * (F @ A)), axis=0))
 
 
 def pair_alphas(res: CCAResult, side: str) -> tuple[str, Any, Any | None, Any | None]:
@@ -283,5 +285,6 @@ def pwcca(
         directions=DIRECTIONS[side],
     )
     side, alpha, x_alpha, y_alpha = pair_alphas(res, side)
-    value = min(1.0, max(0.0, float(to_numpy((alpha * res.rho).sum()))))  # rounding can step past 1
+    # rounding can step past 1; a NaN stays NaN (max(0.0, nan) would return 0.0)
+    value = min(max(float(to_numpy((alpha * res.rho).sum())), 0.0), 1.0)
     return _extend(res, PWCCAResult, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value)

@@ -640,15 +640,28 @@ def test_float32_compute_of_an_ill_conditioned_layer_matches_float64(rng, cond, 
     np.testing.assert_allclose(rt.rho.numpy(), ref.rho, atol=1e-6)
 
 
-def test_float32_compute_keeps_the_float32_svd_for_rank_deficient_layers(rng):
-    # exactly dependent columns: no float64 Gram route either, so the float32 SVD (no wasted
-    # float64 SVD) with its own rank tolerance
-    base = rng.standard_normal((2000, 30))
-    X = np.hstack([base, base[:, :10] @ rng.standard_normal((10, 10))]).astype(np.float32)
-    Y = rng.standard_normal((2000, 20)).astype(np.float32)
-    res = svcca.cca(X, Y, dtype=np.float32)
-    assert res.x_algorithm == "svd" and res.x_rank == 30 and res.rho.dtype == np.float32
-    np.testing.assert_allclose(res.rho, svcca.cca(X, Y).rho, atol=TOL32)
+@pytest.mark.parametrize("case", ["dependent columns", "cond 1e12", "wide"])
+def test_float32_compute_of_layers_float64_takes_through_the_svd(rng, case):
+    # no Gram route in float64 either: the float64 SVD, handed on in float32, so the ranks
+    # and correlations are float64's (a float32 SVD cuts at max(n, p) eps32 and, at
+    # cond 1e12, dropped half the directions: mean CCA 0.35 off)
+    n = 20000 if case == "cond 1e12" else 2000
+    if case == "dependent columns":
+        base = rng.standard_normal((n, 30))
+        X = np.hstack([base, base[:, :10] @ rng.standard_normal((10, 10))])
+    elif case == "cond 1e12":
+        X = _ill_conditioned(rng, n=n, p=120, cond=1e6, offset=2.0)
+    else:
+        X = rng.standard_normal((n, 2500)) * np.logspace(0, -3, 2500)
+    X = X.astype(np.float32)
+    Y = (X[:, :20] @ rng.standard_normal((20, 40)) + rng.standard_normal((n, 40))).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", svcca.SampleSizeWarning)
+        res, ref = svcca.cca(X, Y, dtype=np.float32), svcca.cca(X, Y)
+    assert res.x_algorithm == ref.x_algorithm == "svd" and res.x_rank == ref.x_rank
+    assert res.rho.dtype == res.x_weights.dtype == np.float32
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-6)
+    assert res.similarity == pytest.approx(ref.similarity, abs=1e-6)
 
 
 # --- moderately ill-conditioned layers: two Cholesky-QR passes instead of the SVD ---------

@@ -144,6 +144,41 @@ def test_weights_from_the_whitening_match_the_oracle_on_both_paths(signal_and_no
     assert res.similarity == pytest.approx(value, abs=1e-10)
 
 
+@pytest.mark.parametrize("cond", [1e12, 1e14])
+def test_weights_of_a_very_ill_conditioned_layer_match_the_variates(rng, cond):
+    # on the SVD path the projections come from V diag(s), not from the co-moment times the
+    # weights (which lost about eps * cond(G) of them: 1.6e-9 at 1e12, 9e-8 at 1e14)
+    from svcca._pwcca import projection_weights
+
+    n, p = 20000, 120
+    Q = np.linalg.qr(rng.standard_normal((p, p)))[0]
+    X = rng.standard_normal((n, p)) * np.logspace(0, -np.log10(cond) / 2, p) @ Q + 2.0
+    Y = X[:, :30] @ rng.standard_normal((30, 80)) + rng.standard_normal((n, 80)) * np.logspace(0, -2, 80)
+    res, ref = svcca.pwcca(X, Y, side="x"), svcca.cca(X, Y)
+    assert res.x_algorithm == "svd"
+    alpha = projection_weights(ref.x_variates, X, X.mean(0))
+    np.testing.assert_allclose(res.alpha, alpha, atol=1e-10)
+    # float32 compute: the layer is whitened in float64 and handed on (before: NaN weights,
+    # and a similarity of 0.0); every measure of the grid agrees with float64
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    got = svcca.pwcca(X32, Y32, dtype=np.float32)
+    assert np.all(np.isfinite(got.alpha))
+    assert got.similarity == pytest.approx(svcca.pwcca(X32, Y32).similarity, abs=1e-4)
+    # (PWCCA's weights follow canonical directions that float32 rounding may turn within a
+    # cluster of nearly equal correlations: a looser tolerance)
+    for measure, tol in (("cca", 1e-6), ("svcca", 1e-6), ("pwcca", 1e-4)):
+        g32 = svcca.similarity_matrix([X32, Y32], measure=measure, dtype=np.float32).values
+        np.testing.assert_allclose(g32, svcca.similarity_matrix([X32, Y32], measure=measure).values, atol=tol)
+
+
+def test_a_nan_similarity_is_not_clipped_to_zero(signal_and_noise_views, monkeypatch):
+    # min(1, max(0, nan)) is 0.0: a numerical failure must not read as "no similarity"
+    import svcca._pwcca as pw
+
+    monkeypatch.setattr(pw, "side_alpha", lambda w, A: A[0] * np.nan)
+    assert np.isnan(svcca.pwcca(*signal_and_noise_views).similarity)
+
+
 @pytest.mark.parametrize("scale", [1e300, 1e-300])
 def test_projection_weights_at_the_ends_of_the_float_range(scale):
     # found by the long fuzz after the co-moment route: at 1e300 the co-moment's square
