@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -299,7 +299,9 @@ def dft_cca(
         gathered a group of frequencies at a time, ``n_samples * channels`` each, which costs
         a pass over the data per group). ``"auto"``: the Gram path, and the SVD path for the
         frequencies whose channel correlation matrix has a condition number above ``1e5``
-        (float64; ``1e2`` in float32), the limit :func:`svcca.cca` uses.
+        (float64; ``1e2`` in float32), the limit :func:`svcca.cca` uses. In float32, when
+        some frequency is above that limit, the whole comparison is computed in float64 and
+        handed on in float32 (a float32 SVD would drop weak directions that float64 keeps).
     batch_size : int, optional
         Samples per chunk; default sized for about 256 MiB of working memory (the memory
         used does not grow with ``n_samples``).
@@ -466,6 +468,19 @@ def dft_cca(
         x_ranks, y_ranks = np.zeros(F, dtype=int), np.zeros(F, dtype=int)
         redo = (sx.n_kept > 0) | (sy.n_kept > 0)
     todo = np.flatnonzero(redo)
+    if algorithm == "auto" and itemsize == 4 and todo.size:
+        # float32 cannot whiten these frequencies through their Gram matrices, and a float32
+        # SVD's rank tolerance, max(n, c_a, c_b) eps32, would drop weak directions that
+        # float64 resolves (as svcca.cca, whose float32 compute hands such layers on from
+        # float64): the float64 computation, handed on in float32
+        wide = dft_cca(
+            A, B, epsilon=epsilon, rtol=rtol if user_rtol else None, batch_size=batch_size, warn=warn
+        )
+        return replace(
+            wide,
+            rho=ops.asarray(wide.rho),
+            frequency_rho=tuple(ops.asarray(r) for r in wide.frequency_rho),
+        )
     group = max(1, _GATHER_BYTES // (16 * n * (ca + cb)))
     for g in range(0, todo.size, group):
         sel = todo[g : g + group]
