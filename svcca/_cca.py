@@ -689,6 +689,11 @@ def _whiten(
     return done(kept, norms, fields, "svd")
 
 
+def cast_to(ops: Any, a: Any) -> Any:
+    """Return ``a`` in ``ops``' compute precision (None stays None): a float64 result handed on."""
+    return None if a is None else ops.asarray(a)
+
+
 def _narrowed(w: Whitened, ops: Any) -> Whitened:
     """Hand on a float64 whitening in ``ops``' (float32) precision.
 
@@ -698,7 +703,7 @@ def _narrowed(w: Whitened, ops: Any) -> Whitened:
     """
 
     def cast(a: Any) -> Any:
-        return None if a is None else ops.asarray(a)
+        return cast_to(ops, a)
 
     basis, chol = w.basis, w.chol
     if chol is None and w.epsilon == 0 and w.gram is not None:

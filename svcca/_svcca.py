@@ -17,9 +17,11 @@ from ._cca import (
     _cca_result,
     _col_scale_tolerance,
     _fix_signs,
+    _narrowed,
     _no_varying,
     _offsets_dominate,
     _pow2_rescale,
+    cast_to,
     cca_from_whitened,
     whiten_checked,
     zero_constant_columns,
@@ -213,6 +215,16 @@ def reduce_and_whiten(
     red = _gram_reduction(Xa, keep, epsilon, ops)
     if red is not None:
         return red
+    if float(ops.finfo(Xa).eps) > 1e-10:
+        # float32 compute: a float32 SVD's rank, max(n, p) eps32, would cap the directions kept
+        # below float64's (n_components=190 kept 122); as svcca._cca.whiten does, the float64
+        # reduction, handed on in float32
+        wide = reduce_and_whiten(X, keep, ops.wider(), epsilon=epsilon, rtol=rtol, name=name)
+        moments = None if wide.moments is None else tuple(cast_to(ops, m) for m in wide.moments)
+        return replace(
+            wide, w=_narrowed(wide.w, ops), V=cast_to(ops, wide.V), mean=cast_to(ops, wide.mean),
+            s=cast_to(ops, wide.s), norms=cast_to(ops, wide.norms), moments=moments,
+        )  # fmt: skip
     mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
     n, p = (int(d) for d in Xa.shape)
     # a layer constant up to rounding (0.1 repeated) is said so of its own features, not of
@@ -284,7 +296,9 @@ def svcca(
     (10x in float32), and for layers with at least as many features as samples, the SVD
     of the centred data is taken instead, as in the original method. ``x_algorithm`` and
     ``y_algorithm`` say which route each side took. On the Gram route the singular values
-    that are *not* kept are known to about ``sqrt(eps) * s_max``.
+    that are *not* kept are known to about ``sqrt(eps) * s_max``. With ``dtype=float32`` a
+    side beyond float32's limit is reduced in float64 and handed on in float32 (a float32
+    SVD's rank, ``max(n, p) * eps32``, would cap the kept directions below float64's).
 
     References
     ----------

@@ -280,3 +280,25 @@ def test_complex_input_keeping_every_direction_is_cca(rng, backend):
     else:
         res = svcca.svcca(X, Y, keep=1.0)
     np.testing.assert_allclose(np.asarray(res.rho), ref, rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("kw", [{"keep": 0.999999}, {"n_components": 190}])
+def test_float32_keeps_the_directions_float64_keeps(rng, kw):
+    # beyond float32's Gram limit the reduction is float64's, handed on in float32: a float32
+    # SVD capped the directions at its rank, max(n, p) eps32 (122 of the 190 asked for, and
+    # similarity 0.219 against float64's 0.160)
+    n, p = 30000, 200
+    Q = np.linalg.qr(rng.standard_normal((p, p)))[0]
+    X = (rng.standard_normal((n, p)) * np.logspace(0, -4, p) @ Q + 3.0).astype(np.float32)
+    Y = X[:, :20] @ rng.standard_normal((20, p)) * 0.1 + rng.standard_normal((n, p)) * np.logspace(0, -2, p)
+    Y = Y.astype(np.float32)
+    res, ref = svcca.svcca(X, Y, dtype=np.float32, **kw), svcca.svcca(X, Y, **kw)
+    assert (res.x_dims, res.y_dims) == (ref.x_dims, ref.y_dims) and res.x_dims >= 150
+    assert res.rho.dtype == res.x_weights.dtype == res.x_singular_values.dtype == np.float32
+    assert res.similarity == pytest.approx(ref.similarity, abs=1e-6)
+    np.testing.assert_allclose(res.rho, ref.rho, atol=1e-6)
+    np.testing.assert_allclose(
+        res.x_weights, ref.x_weights, rtol=1e-3, atol=1e-3 * np.abs(ref.x_weights).max()
+    )
+    grid = svcca.similarity_matrix([X, Y], measure="svcca", measure_options=kw, dtype=np.float32)
+    assert grid.values[0, 1] == pytest.approx(ref.similarity, abs=1e-6)
