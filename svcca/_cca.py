@@ -202,11 +202,24 @@ class Whitened:
             G = Vs @ ops.ct(Vs)
         else:
             raise ValueError("this whitening keeps neither a Gram matrix nor an SVD of the data")
-        d = self.scale if self.colscale is None else self.scale / self.colscale[self.kept]
-        dmax = float(ops.max(ops.abs(d))) if int(d.shape[0]) else 0.0
-        if dmax > 0 and dmax < float("inf"):
-            d = d / dmax
+        d = self.relative_norms()
         return G * d[:, None] * d[None, :]
+
+    def relative_norms(self) -> Any:
+        """Return the kept features' centred norms in the data's units, relative to the largest.
+
+        Computed in float64 from the norms of the rescaled data and the powers of two they
+        were rescaled by, so that float32 norms near the end of the range (``3e38 * sqrt(n)``)
+        do not overflow on the way; returned in the compute precision.
+        """
+        scale = self.ops.to_numpy(self.scale)
+        d = scale.astype(np.float64)
+        if self.colscale is not None:
+            d = d / self.ops.to_numpy(self.colscale[self.kept]).astype(np.float64)
+        dmax = float(np.abs(d).max()) if d.size else 0.0
+        if 0.0 < dmax < float("inf"):
+            d = d / dmax
+        return self.ops.from_numpy(d.astype(scale.dtype), like=self.scale)
 
     def feature_cross(self) -> Any:
         """Return ``Xs^H Z`` (n_kept x rank) from the whitening alone, or None.
@@ -347,8 +360,11 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
     if not per_column:  # one factor: measures that depend on relative column scales
         amax = amax.max(keepdims=True)
     _, e = np.frexp(np.where(amax > 0, amax, 1.0))
-    e = np.clip(e, -1020, 1020)  # subnormal columns: 2**-e must stay a finite float
-    c = np.ldexp(1.0, -e).astype(np.float32 if ops.real_dtype_eps(Xa) > 1e-10 else np.float64)
+    single = ops.real_dtype_eps(Xa) > 1e-10
+    # 2**-e must stay a finite, normal float of the compute precision: float32 subnormal
+    # columns (1e-40) would otherwise be scaled by 2**131, which is inf in float32
+    e = np.clip(e, -127, 126) if single else np.clip(e, -1020, 1020)
+    c = np.ldexp(1.0, -e).astype(np.float32 if single else np.float64)
     c = ops.from_numpy(c, like=Xa)
     return Xa * c, c
 
@@ -652,7 +668,13 @@ def _whiten(
         # samples): whiten in float64 and hand the result on in float32. Its Gram routes are
         # faster than a float32 SVD of the data, and a float32 SVD's rank tolerance,
         # max(n, p) eps32, would drop weak directions that float64 resolves
-        return _narrowed(_whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got), ops)
+        if colscale is None:
+            return _narrowed(_whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got), ops)
+        # the layer's squares over- or underflow float32: whiten the columns as rescaled by
+        # powers of two here (exact), so that norms and means fit float32, and keep the factors
+        wide = _narrowed(_whiten(Xa, ops.wider(), epsilon, user_rtol, "auto", _name, _got), ops)
+        both = colscale if wide.colscale is None else colscale * wide.colscale
+        return replace(wide, colscale=both, mean=out_mean())
     # --- SVD path
     if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
         Xc = Xc - ops.mean0(Xc)
@@ -690,8 +712,14 @@ def _whiten(
 
 
 def cast_to(ops: Any, a: Any) -> Any:
-    """Return ``a`` in ``ops``' compute precision (None stays None): a float64 result handed on."""
-    return None if a is None else ops.asarray(a)
+    """Return ``a`` in ``ops``' compute precision (None stays None): a float64 result handed on.
+
+    A value beyond float32's range becomes inf, as it would had float32 computed it.
+    """
+    if a is None:
+        return None
+    with np.errstate(over="ignore"):
+        return ops.asarray(a)
 
 
 def _narrowed(w: Whitened, ops: Any) -> Whitened:

@@ -173,9 +173,7 @@ def side_alpha(w: Whitened, A: Any) -> Any:
             weights = w.weights_to_features(A)
             rows = weights if int(w.kept.shape[0]) == w.n_features else weights[w.kept]
             return projection_weights_from_comoment(ops, w.comoment(), rows)
-        d = w.scale if w.colscale is None else w.scale / w.colscale[w.kept]
-        dmax = float(ops.max(ops.abs(d))) if int(d.shape[0]) else 0.0
-        d = d / dmax if 0 < dmax < float("inf") else d
+        d = w.relative_norms()
         return _to_unit_sum(ops.sum(ops.abs(d[:, None] * (F @ A)), axis=0))
 
 

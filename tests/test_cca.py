@@ -664,6 +664,22 @@ def test_float32_compute_of_layers_float64_takes_through_the_svd(rng, case):
     assert res.similarity == pytest.approx(ref.similarity, abs=1e-6)
 
 
+@pytest.mark.parametrize("scale", [1e-40, 1e-43, 1e38])
+def test_float32_compute_at_the_ends_of_the_float32_range(rng, scale):
+    # subnormal float32 layers were scaled by 2**131 (inf in float32): NaN, then "array must
+    # not contain infs or NaNs" from deep inside an SVD; near 3e38, a layer handed on from
+    # float64 carried its norms (beyond float32) as inf, and PWCCA's weights were NaN
+    n, p = 4000, 30
+    base = rng.standard_normal((n, p)) * np.logspace(0, -1, p) @ np.linalg.qr(rng.standard_normal((p, p)))[0]
+    X = (base * scale).astype(np.float32)
+    Y = (base[:, :8] @ rng.standard_normal((8, 12)) + rng.standard_normal((n, 12))).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for f in (svcca.cca, svcca.pwcca, svcca.svcca):
+            got, want = f(X, Y, dtype=np.float32), f(X, Y)
+            assert got.similarity == pytest.approx(want.similarity, abs=1e-6), f.__name__
+
+
 # --- moderately ill-conditioned layers: two Cholesky-QR passes instead of the SVD ---------
 def _ill_conditioned(rng, n=3000, p=90, cond=1e3, offset=3.0):
     """Centred columns spanning a space with condition number ``cond`` (cond(G) = cond^2)."""
