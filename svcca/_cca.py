@@ -50,7 +50,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -668,13 +668,15 @@ def _whiten(
         # samples): whiten in float64 and hand the result on in float32. Its Gram routes are
         # faster than a float32 SVD of the data, and a float32 SVD's rank tolerance,
         # max(n, p) eps32, would drop weak directions that float64 resolves
+        wide = _whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got)
+        narrow = _narrowed(wide, ops)
         if colscale is None:
-            return _narrowed(_whiten(X, ops.wider(), epsilon, user_rtol, "auto", _name, _got), ops)
-        # the layer's squares over- or underflow float32: whiten the columns as rescaled by
-        # powers of two here (exact), so that norms and means fit float32, and keep the factors
-        wide = _narrowed(_whiten(Xa, ops.wider(), epsilon, user_rtol, "auto", _name, _got), ops)
-        both = colscale if wide.colscale is None else colscale * wide.colscale
-        return replace(wide, colscale=both, mean=out_mean())
+            return narrow
+        # the layer's squares over- or underflow float32, and its norms may exceed it: they
+        # are handed on as the norms of the columns rescaled here by powers of two (exact)
+        both = wide.ops.asarray(ops.to_numpy(colscale))
+        both = both if wide.colscale is None else both * wide.colscale
+        return replace(narrow, scale=cast_to(ops, wide.scale * both[wide.kept]), colscale=cast_to(ops, both))
     # --- SVD path
     if eps > 1e-10:  # float32: centre again, so the mean's rounding leaves no offset
         Xc = Xc - ops.mean0(Xc)
@@ -729,10 +731,7 @@ def _narrowed(w: Whitened, ops: Any) -> Whitened:
     formed once on the Gram routes) is rounded to float32, so it stays orthonormal to
     float32 rounding; the later products with the other side then run in float32.
     """
-
-    def cast(a: Any) -> Any:
-        return cast_to(ops, a)
-
+    cast = partial(cast_to, ops)
     basis, chol = w.basis, w.chol
     if chol is None and w.epsilon == 0 and w.gram is not None:
         # two-pass route: the Cholesky factor of G (float64) gives PWCCA's projections as

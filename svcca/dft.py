@@ -22,7 +22,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._backend import _np_compute_dtype, get_ops, to_numpy
-from ._cca import ALGORITHMS, CCAResult, Whitened, _input_eps, _no_varying, cca_from_whitened, whiten
+from ._cca import (
+    ALGORITHMS,
+    CCAResult,
+    Whitened,
+    _input_eps,
+    _no_varying,
+    cast_to,
+    cca_from_whitened,
+    whiten,
+)
 from ._docs import fill_doc
 from ._validation import (
     assert_finite,
@@ -477,9 +486,7 @@ def dft_cca(
             A, B, epsilon=epsilon, rtol=rtol if user_rtol else None, batch_size=batch_size, warn=warn
         )
         return replace(
-            wide,
-            rho=ops.asarray(wide.rho),
-            frequency_rho=tuple(ops.asarray(r) for r in wide.frequency_rho),
+            wide, rho=cast_to(ops, wide.rho), frequency_rho=tuple(cast_to(ops, r) for r in wide.frequency_rho)
         )
     group = max(1, _GATHER_BYTES // (16 * n * (ca + cb)))
     for g in range(0, todo.size, group):
