@@ -548,3 +548,15 @@ def test_every_network_bootstrap_interval_contains_its_observed_value(monkeypatc
     assert min(change.observed, 0.0) == change.low and change.high == max(change.observed, 0.0)
     (interval,) = data.intervals("pwcca", "GG", [2])
     assert interval.low == pytest.approx(interval.observed) and interval.high == pytest.approx(5.0)
+
+
+def test_percentile_interval_counts_the_replicates_it_leaves_out():
+    """A non-finite network-bootstrap replicate is left out and counted, not hidden in n_resamples."""
+    from svcca.experiments.generalization import _percentile
+
+    iv = _percentile(np.array([0.1, np.nan, 0.3, 0.2, np.inf]), 0.5, 0.9, "pwcca")
+    assert (iv.n_resamples, iv.n_degenerate, iv.bootstrap_distribution.size) == (5, 2, 3)
+    assert iv.method == "percentile" and iv.measure == "pwcca"
+    assert (
+        iv.low == pytest.approx(np.quantile([0.1, 0.2, 0.3], 0.25)) and iv.high == 0.9
+    )  # widened to observed

@@ -606,28 +606,13 @@ class GeneralizationData(ExperimentData):
             ``observed`` (with few networks the resampled means can all fall on one side
             of it). Ready for :func:`svcca.plotting.plot_group_comparison`.
         """
-        from ..stats import BootstrapResult
-
         check_confidence(confidence)
         chosen = self.layers if layers is None else tuple(layers)
         out = []
         for layer in chosen:
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
-            boot, low, high = _percentile(
-                self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind], confidence, observed
-            )
-            out.append(
-                BootstrapResult(
-                    observed=observed,
-                    low=low,
-                    high=high,
-                    confidence=float(confidence),
-                    method="percentile",
-                    bootstrap_distribution=boot,
-                    n_resamples=int(boot.size),
-                    measure=measure,
-                )
-            )
+            boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)[kind]
+            out.append(_percentile(boot, confidence, observed, measure))
         return out
 
     def gap(
@@ -651,7 +636,8 @@ class GeneralizationData(ExperimentData):
         b = pair_values(M, self.memorizing, b_kind)
         boot = self.bootstrap(measure, layer, n_resamples=n_resamples, rng=rng)
         difference = float(a.mean() - b.mean())
-        _, low, high = _percentile(boot[a_kind] - boot[b_kind], confidence, difference)
+        interval = _percentile(boot[a_kind] - boot[b_kind], confidence, difference, measure)
+        low, high = interval.low, interval.high
         p = group_permutation_test(M, self.memorizing)[1] if tuple(kinds) == ("GG", "MM") else None
         return GapResult(
             measure=measure,
@@ -707,8 +693,6 @@ class GeneralizationData(ExperimentData):
         >>> round(change.observed, 3), round(change.low, 3), round(change.high, 3)
         (0.3, 0.3, 0.3)
         """
-        from ..stats import BootstrapResult
-
         check_confidence(confidence)
         a_kind, b_kind = kinds
         reps = []
@@ -721,17 +705,7 @@ class GeneralizationData(ExperimentData):
             - self.mean(measure, a_kind, [lower])[0]
             + self.mean(measure, b_kind, [lower])[0]
         )
-        diff, low, high = _percentile(reps[1] - reps[0], confidence, observed)
-        return BootstrapResult(
-            observed=observed,
-            low=low,
-            high=high,
-            confidence=float(confidence),
-            method="percentile",
-            bootstrap_distribution=diff,
-            n_resamples=int(diff.size),
-            measure=measure,
-        )
+        return _percentile(reps[1] - reps[0], confidence, observed, measure)
 
     def naive_interval_widths(
         self, measure: str, layer: str | int, *, confidence: float = 0.95
@@ -971,18 +945,30 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
 }
 
 
-def _percentile(
-    replicates: np.ndarray, confidence: float, observed: float
-) -> tuple[np.ndarray, float, float]:
-    """Keep the finite bootstrap replicates; return them and their percentile interval at ``confidence``.
+def _percentile(replicates: np.ndarray, confidence: float, observed: float, measure: str) -> Any:
+    """Percentile interval at ``confidence`` of the finite bootstrap replicates, as a
+    :class:`svcca.stats.BootstrapResult` (non-finite replicates are counted in ``n_degenerate``).
 
     The interval is widened where needed to contain ``observed``: with few networks the
     resampled values can all fall on one side of it.
     """
-    kept = replicates[np.isfinite(replicates)]
+    from ..stats import BootstrapResult
+
+    finite = np.isfinite(replicates)
+    kept = replicates[finite]
     alpha = 1.0 - float(confidence)
     low, high = np.quantile(kept, [alpha / 2, 1 - alpha / 2])
-    return kept, min(float(low), observed), max(float(high), observed)
+    return BootstrapResult(
+        observed=observed,
+        low=min(float(low), observed),
+        high=max(float(high), observed),
+        confidence=float(confidence),
+        method="percentile",
+        bootstrap_distribution=kept,
+        n_resamples=int(replicates.size),
+        measure=measure,
+        n_degenerate=int(replicates.size - kept.size),
+    )
 
 
 #: Named access to the arrays of a generalization run: :meth:`GeneralizationData.from_result`.
