@@ -946,11 +946,11 @@ CLAIMS: dict[str, tuple[str, float, str]] = {
 
 
 def _percentile(replicates: np.ndarray, confidence: float, observed: float, measure: str) -> Any:
-    """Percentile interval at ``confidence`` of the finite bootstrap replicates, as a
-    :class:`svcca.stats.BootstrapResult` (non-finite replicates are counted in ``n_degenerate``).
+    """Percentile interval at ``confidence`` of the finite bootstrap replicates.
 
-    The interval is widened where needed to contain ``observed``: with few networks the
-    resampled values can all fall on one side of it.
+    Returned as a :class:`svcca.stats.BootstrapResult`; non-finite replicates are left out
+    and counted in ``n_degenerate``. The interval is widened where needed to contain
+    ``observed``: with few networks the resampled values can all fall on one side of it.
     """
     from ..stats import BootstrapResult
 
