@@ -342,11 +342,22 @@ def _input_eps(X: Any) -> float:
     return float(np.finfo(dt).eps) if dt.kind in "fc" else 0.0
 
 
-def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any) -> bool:
-    """Whether squared column norms ``sq`` over/underflowed (then rescale the columns)."""
+def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any, centred: bool = False) -> bool:
+    """Whether squared column norms ``sq`` over/underflowed (then rescale the columns).
+
+    ``centred``: ``sq`` are of the centred columns, where a constant column (0.5 repeated)
+    gives exactly 0; a 0 is then suspect only where the column's mean is so small that a
+    variation in its last place would underflow when squared.
+    """
     if not ops.all_finite(sq):
         return True
-    small = (sq < float(finfo.tiny) / float(finfo.eps)) & ((sq > 0) | (ops.abs(mean) > 0))
+    tiny, eps = float(finfo.tiny), float(finfo.eps)
+    absm = ops.abs(mean)
+    if centred:
+        suspect = (absm > 0) & (absm * absm * (eps * eps) < tiny / eps)
+    else:
+        suspect = absm > 0
+    small = (sq < tiny / eps) & ((sq > 0) | suspect)
     return bool(small.any())
 
 
@@ -573,8 +584,13 @@ def _whiten(
     # a centred Gram matrix too ill-conditioned for one pass may still take two (CholeskyQR2)
     two_pass = method == "auto" and epsilon == 0 and eps < 1e-10 and eps_in <= _FLOAT32_EPS
     # the uncentred Gram is tried unless a sample of rows already shows that centring after
-    # the product would fail its accuracy test (float32 data with offsets): one wasted Gram less
-    if forced or (method == "auto" and p < n and not _offsets_dominate(ops, Xa, mean, limit)):
+    # the product would fail its accuracy test (float64 data with large offsets): one wasted
+    # Gram less. Never in float32: the correction n m m^H is off to first order in the
+    # rounding of the computed mean m (c eps32 |m|, c up to about sqrt(n)), which cost
+    # 2e-5 to 7e-5 of the correlations of layers with offsets of three to five times their spread
+    if eps < 1e-10 and (
+        forced or (method == "auto" and p < n and not _offsets_dominate(ops, Xa, mean, limit))
+    ):
         # --- Gram of the uncentred data, centred afterwards when that is exact enough
         G = ops.gram(Xa)
         d = ops.diag_real(G)
@@ -631,7 +647,7 @@ def _whiten(
         return Xc, G, sq, ops.sqrt(sq)
 
     Xc, G, sq, norms = centred()
-    if colscale is None and _bad_scale(ops, sq, mean, finfo):
+    if colscale is None and _bad_scale(ops, sq, mean, finfo, centred=True):
         Xa, colscale = _pow2_rescale(ops, Xa)
         mean = ops.mean0(Xa)
         Xc, G, sq, norms = centred()
@@ -650,6 +666,10 @@ def _whiten(
         if G is None:
             offset = ops.mean0(Xc)
             G = ops.gram(Xc)
+        # the copy's means (what the rounding of the computed means left: in float32 up to
+        # the spread itself, 7e5 +- 1) leave its Gram: (Xc - 1 o^T)^H (Xc - 1 o^T), as Z uses
+        ops.sub_outer_(G, offset, offset, float(n))
+        norms = ops.sqrt(ops.diag_real(G))
         inv = 1.0 / norms
         G *= inv[:, None]
         G *= inv[None, :]

@@ -145,10 +145,10 @@ def _centre_scaled(ops: Any, X: Any, location: str = "mean") -> tuple[Any, int]:
         # full median, at a fraction of its cost (any location gives the same statistic)
         step = max(1, int(X.shape[0]) // 1024)
         return X - ops.colmedian(X[::step]), e
-    mean = ops.mean0(X)
+    Xc, mean = ops.centre(X)
     # constant features (up to centring's rounding) are exactly 0: a constant layer is then
     # refused, not read as a tiny similarity
-    return zero_constant_columns(ops, X, mean, X - mean)[0], e
+    return zero_constant_columns(ops, X, mean, Xc)[0], e
 
 
 def _unscale(h: float, e: int) -> float:

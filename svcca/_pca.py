@@ -176,8 +176,8 @@ def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
     Returns ``(mean, U, s, Vh, c)``.
     """
     X, c = _pow2_rescale(ops, ops.asarray(X), per_column=False)
-    mean = ops.mean0(X)
-    U, s, Vh = ops.svd(X - mean)
+    Xc, mean = ops.centre(X)
+    U, s, Vh = ops.svd(Xc)
     return mean / c, U, s, Vh, c
 
 

@@ -116,7 +116,8 @@ def _varying_part(ops: Any, X: Any, mean: Any, name: str) -> Any:
     Rounding left by centring would otherwise make a PLS pair out of noise; a layer with no
     varying feature is refused.
     """
-    Xc, varies = zero_constant_columns(ops, X, mean, X - mean)
+    Xc, mean = ops.centre(X, mean)
+    Xc, varies = zero_constant_columns(ops, X, mean, Xc)
     if not varies:
         raise ValueError(
             f"{name} has no varying feature: all {int(X.shape[1])} features are constant over the "

@@ -148,14 +148,16 @@ def _gram_reduction(Xa: Any, keep: float | int, epsilon: float, ops: Any) -> _Re
         mean = ops.mean0(Xa)
         if not ops.all_finite(mean):
             return None
-        if _offsets_dominate(ops, Xa, mean, limit):
+        # float32 always centres first (see _cca._whiten: the uncentred correction is off to
+        # first order in the rounding of the computed means)
+        if float(finfo.eps) > 1e-10 or _offsets_dominate(ops, Xa, mean, limit):
             data = Xa - mean
             offset = ops.mean0(data)  # the rounding left in the means
         else:
             data, offset = Xa, mean
         G = ops.gram(data)
         d = ops.diag_real(G)
-        if _bad_scale(ops, d, mean, finfo):
+        if _bad_scale(ops, d, mean, finfo, centred=data is not Xa):
             return None
         ops.sub_outer_(G, offset, offset, float(n))  # Xc^H Xc
         lam, V = ops.eigh(G)

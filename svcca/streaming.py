@@ -358,11 +358,7 @@ class _Moments:
         cmax = np.asarray(ops.to_numpy(ops.colmaxabs(Z)), dtype=np.float64)
         self.amax = _joint_amax([(self.n, self.amax), (nb, cmax)])
         self._rescale_batch(Z, cmax)
-        mb = ops.mean0(Z)
-        Z -= mb
-        fix = ops.mean0(Z)
-        Z -= fix
-        mb = mb + fix
+        Z, mb = ops.centre(Z, twice=True, inplace=True)
         Cb = {(a, b): ops.ct(Z[:, self.slice(a)]) @ Z[:, self.slice(b)] for a, b in self.keys}
         self._merge(nb, mb, Cb)
 
