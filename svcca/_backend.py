@@ -297,9 +297,10 @@ class NumpyOps:
     def centre(
         self, a: Any, mean: Any = None, twice: bool | None = None, inplace: bool = False
     ) -> tuple[Any, Any]:
-        """``a`` minus its column means (a new array, or ``a`` itself with ``inplace``), and those means.
+        """Subtract the column means; return the centred array and the means.
 
-        A computed mean misses the exact one by up to about ``n eps |mean|``: in float32,
+        The centred array is new, or ``a`` itself with ``inplace``. A computed mean misses
+        the exact one by up to about ``n eps |mean|``: in float32,
         a column of 7e5 +- 1 over 1000 samples by 0.8, which would stay in the centred copy
         as an offset entering every product. ``twice`` (the default in float32 and narrower,
         where it matters; streaming asks for it in float64) subtracts the mean of the
