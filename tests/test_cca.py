@@ -851,3 +851,19 @@ def test_float32_compute_of_layers_with_offsets_matches_float64(rng, offset, bac
             rtol=0,
             atol=1e-6,
         )
+
+
+@pytest.mark.parametrize("f", [svcca.cca, svcca.pwcca, svcca.svcca])
+def test_float32_compute_drops_a_dead_neuron_of_float64_input(rng, f):
+    # a constant column's float64 spread is rounding (7e-16 around 0.1): it is a dead neuron,
+    # dropped as in float64, not a column whose variation float32 would round away
+    X, Y = rng.standard_normal((400, 6)), rng.standard_normal((400, 5))
+    X[:, 2], X[:, 4] = 0.1, 3.7
+    got, ref = f(X, Y, dtype=np.float32), f(X, Y)
+    np.testing.assert_array_equal(got.x_dropped, [2, 4])
+    assert abs(got.similarity - ref.similarity) < 1e-6
+    if f is svcca.svcca:  # keeping 99% of the variance drops such a column anyway
+        return
+    X[:, 4] = 3.7 + 1e-9 * rng.standard_normal(400)  # a real variation float32 cannot hold
+    with pytest.raises(ValueError, match="vary by less than the float32 resolution"):
+        f(X, Y, dtype=np.float32)
