@@ -809,7 +809,10 @@ def _svd_cutoff(
     if user_rtol is not None:
         return rtol, 0.0, None
     ratio = _offset_ratio(ops, mean, kept, norms, n, p)
-    largest = ops.max(ratio)
+    # below float64 the path centres twice: what the first mean missed (the offset that sets
+    # the cut-off) is gone, and a difference of two values of the compute precision is
+    # rounded relative to itself, not to the mean, unless the input was narrowed to it
+    largest = ops.max(ratio) if eps < 1e-10 or eps_in < eps else 0.0
     weights = None
     if weigh and largest > 1.0:
         lift = ops.at_least(ratio, 1.0)

@@ -121,19 +121,26 @@ def _spectrum(ops: Any, x: Any, fr: _Frequencies, row: Any, col: Any) -> Any:
 class _Moments:
     """Per-frequency sums for one layer, accumulated chunk by chunk.
 
-    The coefficients are shifted by the first chunk's mean, so centring inside the Gram
-    matrix loses no precision.
+    The activations are shifted by the first chunk's mean image before the DFT (whose
+    rounding is relative to the energy it transforms: an offset of 1e5 +- 1 would bury the
+    variation in float32), and the coefficients by the first chunk's mean, so centring
+    inside the Gram matrix loses no precision. Both shifts are constant over samples and
+    leave every per-frequency CCA as it is.
     """
 
+    origin: Any = None  # (H, W, c) the first chunk's mean image
     shift: Any = None  # (F, c)
     total: Any = None  # (F, c) sum of shifted coefficients
     sq: Any = None  # (F, c) sum of |shifted|^2 (from the Gram diagonal when there is one)
     gram: Any = None  # (F, c, c) sum of T^H T, or None
-    energy: Any = None  # (c,) sum of squares of the raw spatial activations
+    energy: Any = None  # (c,) sum of squares of the shifted spatial activations (DFT rounding)
+    input_energy: Any = None  # (c,) sum of squares of the raw activations (input rounding)
 
 
-def _accumulate(ops: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
-    """Add one chunk: ``x`` (b, H, W, c) raw, ``S`` (F, b, c) its coefficients (shifted in place).
+def _accumulate(ops: Any, m: _Moments, x: Any, d: Any, S: Any, grams: bool) -> Any:
+    """Add one chunk: ``x`` (b, H, W, c) raw, ``d`` shifted, ``S`` (F, b, c) the coefficients of ``d``.
+
+    The coefficients are shifted in place.
 
     Returns the real view ``P`` (F, b, 2c) of ``S`` for the cross Gram (None without Grams).
     """
@@ -142,14 +149,17 @@ def _accumulate(ops: Any, m: _Moments, x: Any, S: Any, grams: bool) -> Any:
         m.shift = S.mean(1)
         m.total = ops.zeros((F, c), complex_=True)
         m.energy = ops.zeros((c,))
+        m.input_energy = ops.zeros((c,))
         if grams:
             m.gram = ops.zeros((F, 2 * c, 2 * c))
         else:
             m.sq = ops.zeros((F, c))
     S -= m.shift[:, None, :]
     m.total += S.sum(1)
-    flat = x.reshape(-1, c)
+    flat = d.reshape(-1, c)
     m.energy += (flat * flat).sum(0)
+    flat = x.reshape(-1, c)
+    m.input_energy += (flat * flat).sum(0)
     if not grams:
         m.sq += (S.real**2 + S.imag**2).sum(1)
         return None
@@ -212,9 +222,10 @@ def _side(
     # of the energy, not eps_in * log2(size): a frequency a smoothing layer damps to 1e-4
     # of the energy is still well resolved in float32.
     energy = np.sqrt(ops.to_numpy(m.energy))
-    floor = (
-        np.maximum(8.0 * eps * max(1.0, math.log2(n * grid_size)), 4.0 * eps_in / math.sqrt(grid_size))
-        * energy
+    input_energy = np.sqrt(ops.to_numpy(m.input_energy))
+    floor = np.maximum(
+        8.0 * eps * max(1.0, math.log2(n * grid_size)) * energy,
+        4.0 * eps_in / math.sqrt(grid_size) * input_energy,
     )
     kept = (norms > floor[None, :]) & (norms > 0)
     F, c = kept.shape
@@ -226,7 +237,7 @@ def _side(
     if not user_rtol and eps_in > eps:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio_in = np.where(
-                kept, energy[None, :] / (math.sqrt(grid_size) * np.where(kept, norms, 1.0)), 0.0
+                kept, input_energy[None, :] / (math.sqrt(grid_size) * np.where(kept, norms, 1.0)), 0.0
             )
         rt = np.maximum(rt, 2.0 * (1.0 + math.sqrt(c / n)) * eps_in * ratio_in.max(1))
     side = _Side(kept=kept, n_kept=kept.sum(1), rtol=rt)
@@ -414,30 +425,33 @@ def dft_cca(
     if batch_size is None:
         # bytes per sample: both raw chunks, FFT temporaries of the larger layer, both spectra
         fft_tmp = 2 * 16 * max(Ha * (Wa // 2 + 1) * ca, Hb * (Wb // 2 + 1) * cb)
-        per_sample = 8 * (Ha * Wa * ca + Hb * Wb * cb) + fft_tmp + 16 * F * (ca + cb)
+        per_sample = 2 * 8 * (Ha * Wa * ca + Hb * Wb * cb) + fft_tmp + 16 * F * (ca + cb)
         batch_size = max(1, _CHUNK_BYTES // per_sample)
 
-    def chunks(X: Any) -> Any:
+    def chunks(X: Any, m: _Moments) -> Any:
         for start in range(0, n, batch_size):
             x = ops.asarray(X[start : min(n, start + batch_size)], complex_ok=False)
-            yield x, _spectrum(ops, x, fr, row, col)
+            if m.origin is None:
+                m.origin = x.mean(0)
+            d = x - m.origin
+            yield x, d, _spectrum(ops, d, fr, row, col)
 
     # pass 1: per-frequency moments (and Gram matrices unless every frequency takes the SVD path)
     grams = algorithm != "svd"
     mx, my = _Moments(), _Moments()
     gxy: Any = None
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite input is reported below
-        for (a, SA), (b, SB) in zip(chunks(A), chunks(B)):
-            PA = _accumulate(ops, mx, a, SA, grams)
-            PB = _accumulate(ops, my, b, SB, grams)
+        for (a, da, SA), (b, db, SB) in zip(chunks(A, mx), chunks(B, my)):
+            PA = _accumulate(ops, mx, a, da, SA, grams)
+            PB = _accumulate(ops, my, b, db, SB, grams)
             if grams:
                 if gxy is None:
                     gxy = ops.zeros((F, 2 * ca, 2 * cb))
                 gxy += ops.ct(PA) @ PB
-            del a, SA, PA, b, SB, PB
+            del a, da, SA, PA, b, db, SB, PB
     # NaN or Inf anywhere in the input reaches the sums: checked once here, not per element
     for m, name, X in ((mx, "A", A), (my, "B", B)):
-        if not (ops.all_finite(m.total) and ops.all_finite(m.energy)):
+        if not (ops.all_finite(m.total) and ops.all_finite(m.input_energy)):
             assert_finite(X, name)  # raises for NaN/Inf; otherwise the squares overflowed
             raise ValueError(
                 f"{name} is too large to square in the compute precision (overflow, {name}.shape="
@@ -493,7 +507,7 @@ def dft_cca(
         sel = todo[g : g + group]
         sel_idx = ops.index(sel)
         parts_a, parts_b = [], []
-        for (_, SA), (_, SB) in zip(chunks(A), chunks(B)):
+        for (_, _, SA), (_, _, SB) in zip(chunks(A, mx), chunks(B, my)):
             parts_a.append(SA[sel_idx])
             parts_b.append(SB[sel_idx])
         DA, DB = ops.concat(parts_a, axis=1), ops.concat(parts_b, axis=1)

@@ -867,3 +867,15 @@ def test_float32_compute_drops_a_dead_neuron_of_float64_input(rng, f):
     X[:, 4] = 3.7 + 1e-9 * rng.standard_normal(400)  # a real variation float32 cannot hold
     with pytest.raises(ValueError, match="vary by less than the float32 resolution"):
         f(X, Y, dtype=np.float32)
+
+
+@pytest.mark.parametrize("offset", [1e4, 3e4])
+def test_float32_svd_path_keeps_the_rank_of_a_layer_with_offsets(rng, offset):
+    # float32 data centred twice carry no rounding of the size of their offset: the cut-off
+    # once scaled with it and kept 8 of 10 directions at 1e4 (0.416 for 0.496) and refused 3e4
+    X = rng.standard_normal((1000, 10))
+    Y = X[:, :4] @ rng.standard_normal((4, 8)) + rng.standard_normal((1000, 8))
+    A, B = (1.3 * X + offset).astype(np.float32), Y.astype(np.float32)
+    got, ref = svcca.cca(A, B, algorithm="svd", dtype=np.float32), svcca.cca(A, B)
+    assert got.x_rank == ref.x_rank == 10
+    assert abs(got.similarity - ref.similarity) < 1e-5

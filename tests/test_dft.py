@@ -458,3 +458,15 @@ def test_dft_cca_dead_layer_raises_as_cca():
         dft_cca(A, B)
     with pytest.raises(ValueError, match=r"A has no varying feature"):
         dft_cca(np.full((40, 4, 4, 3), 2.0), A)
+
+
+@pytest.mark.parametrize("offset", [1e3, 1e5])
+def test_float32_layers_with_offsets_keep_their_variation(offset):
+    # the DFT's rounding is relative to the energy it transforms: unshifted, an offset of
+    # 1e5 +- 1 buried every coefficient in float32 ("no varying feature")
+    rng = np.random.default_rng(0)
+    A = (rng.standard_normal((300, 4, 4, 3)) + offset).astype(np.float32)
+    B = (A[..., :2] - offset + rng.standard_normal((300, 4, 4, 2))).astype(np.float32)
+    got, ref = dft_cca(A, B, dtype=np.float32), dft_cca(A, B)
+    assert abs(got.similarity - ref.similarity) < 1e-5
+    np.testing.assert_array_equal(got.x_ranks, ref.x_ranks)
