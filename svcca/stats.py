@@ -1058,9 +1058,14 @@ def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) ->
             warnings.simplefilter("ignore", SampleSizeWarning)
             return float(f(take_rows(X, idx), take_rows(Y, idx)))
     except ValueError as exc:
-        if "no varying feature" in str(exc) or "varies only" in str(exc):
+        if any(why in str(exc) for why in _UNDEFINED_ON_DRAW):
             return float("nan")
         raise
+
+
+# what the measures say when a draw of a sparse layer leaves them undefined: no varying
+# feature (CCA family, CKA), variation only at rounding, identical samples (RBF bandwidth)
+_UNDEFINED_ON_DRAW = ("no varying feature", "varies only", "median distance between samples is 0")
 
 
 def _bca(

@@ -1138,7 +1138,18 @@ class MultiLayerAccumulator(_Finisher):
 
         The parts computed on several machines can then be merged with :meth:`load` and
         :meth:`merge`. Layer names must be strings or ints (they are stored as JSON).
+
+        Raises
+        ------
+        ValueError
+            When a layer name is neither a str nor an int (nothing is written).
         """
+        odd = [x for x in self.names if isinstance(x, bool) or not isinstance(x, (str, int))]
+        if odd:
+            raise ValueError(
+                f"save stores layer names as JSON, so they must be str or int; got {odd[0]!r} "
+                f"({type(odd[0]).__name__}); name the layers with strings to save them"
+            )
         _save(self._m.state(), path)
 
     @classmethod

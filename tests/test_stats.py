@@ -890,3 +890,16 @@ def test_resampling_shows_a_progress_bar_on_request_with_the_same_numbers(run, d
             np.testing.assert_array_equal(getattr(quiet, field), getattr(shown, field))
     with pytest.raises(TypeError, match="progress must be True or False; got 'yes'"):
         run(X, Y, progress="yes")
+
+
+def test_bootstrap_of_rbf_cka_on_a_sparse_layer_leaves_out_draws_of_identical_samples():
+    # a draw of mostly identical (all-zero) samples has a median distance of 0: that draw is
+    # degenerate and counted, not a crash blaming the data
+    rng = np.random.default_rng(0)
+    X = np.maximum(rng.standard_normal((100, 5)), 0)
+    X[:68] = 0
+    Y = X @ rng.standard_normal((5, 4)) + 0.1 * rng.standard_normal((100, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateResampleWarning)
+        ci = stats.bootstrap_ci(X, Y, "rbf_cka", n_resamples=200, rng=0)
+    assert ci.n_degenerate > 0 and ci.low <= ci.observed <= ci.high

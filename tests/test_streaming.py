@@ -758,3 +758,20 @@ def test_a_feature_tiny_in_one_batch_only_keeps_its_co_moments(rng):
     Y = X[:, :2] + rng.standard_normal((300, 2))
     acc = PairAccumulator().update(X[:100], Y[:100]).update(X[100:], Y[100:])
     np.testing.assert_allclose(acc.cca().rho, svcca.cca(X, Y).rho, atol=1e-10)
+
+
+def test_save_refuses_layer_names_json_cannot_give_back(tmp_path):
+    # a tuple name was written (as a JSON list) and then could not be loaded
+    from svcca.streaming import MultiLayerAccumulator
+
+    rng = np.random.default_rng(0)
+    acc = MultiLayerAccumulator()
+    acc.update({("conv", 1): rng.standard_normal((20, 3)), ("fc", 2): rng.standard_normal((20, 2))})
+    with pytest.raises(ValueError, match=r"must be str or int; got \('conv', 1\) \(tuple\)"):
+        acc.save(tmp_path / "acc.npz")
+    assert not (tmp_path / "acc.npz").exists()
+    good = MultiLayerAccumulator().update(
+        {"a": rng.standard_normal((20, 3)), 7: rng.standard_normal((20, 2))}
+    )
+    good.save(tmp_path / "ok.npz")
+    assert MultiLayerAccumulator.load(tmp_path / "ok.npz").names == good.names
