@@ -265,6 +265,13 @@ def test_a_changed_data_folder_recomputes_instead_of_loading(tmp_path, dataset, 
     assert not again.from_cache and len(cfg.calls) == 2
     assert "the data folder changed" in caplog.text
     assert run_or_load(cfg, cache).from_cache
+    # a config whose data folder is absent (a copied cache, or a mistyped data_root) loads the
+    # entry it keys to, but says so: the entry cannot be checked against the data
+    from svcca.experiments import UncheckedCacheWarning
+
+    typo = dataclasses.replace(cfg, data_root=str(tmp_path / "no_such_folder"))
+    with pytest.warns(UncheckedCacheWarning, match="no_such_folder.*is absent here"):
+        assert run_or_load(typo, cache).from_cache
     # the digits (shipped with scikit-learn) and verified CIFAR-10 have no fingerprint
     assert Reads().data_fingerprint() is None
     assert Reads(dataset="cifar10", data_root=str(root)).data_fingerprint() is None

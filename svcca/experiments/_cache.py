@@ -624,8 +624,16 @@ def _load(
     if manifest.get("data") != fingerprint:
         if fingerprint is not None and "absent" in fingerprint.split("+"):
             # no data folder here (a cache copied from the machine that ran it): it cannot be
-            # checked, and a rerun could not read it either; the entry is used as it is
-            log.info("using cache entry %s: its data folder is absent here and cannot be checked", npz.name)
+            # checked, and a rerun could not read it either; the entry is used as it is, said
+            # aloud, since a mistyped data_root reaches the same entry
+            folder = getattr(config, "data_folder", lambda: None)()
+            warnings.warn(
+                f"{config.experiment}: the data folder {str(folder or '?')!r} is absent here, so the "
+                f"cache entry {npz.name} (computed from data with fingerprint {manifest.get('data')!r}) "
+                "is used without checking it against the data; if the path is mistyped, correct data_root",
+                UncheckedCacheWarning,
+                stacklevel=4,
+            )
         else:
             return "the data folder changed since the entry was written (files added, removed or rewritten)"
     try:
@@ -640,6 +648,20 @@ def _load(
     except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
         return f"arrays unreadable ({type(exc).__name__}: {exc})"
     return arrays, manifest
+
+
+class UncheckedCacheWarning(UserWarning):
+    """A cache entry was loaded without checking it against its data folder, which is absent.
+
+    That happens with a cache copied from the machine that computed it, and with a mistyped
+    ``data_root``.
+
+    Examples
+    --------
+    >>> from svcca.experiments import UncheckedCacheWarning
+    >>> issubclass(UncheckedCacheWarning, UserWarning)
+    True
+    """
 
 
 class CacheWriteWarning(UserWarning):
