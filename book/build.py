@@ -116,11 +116,10 @@ def run_experiments(env: dict[str, str], workers: int, on_done=None) -> tuple[di
         if on_done is not None:
             on_done(job["name"], not job.get("error"))
 
-    # a variant's kernel gets its own sub-folder: a kernel is not part of a config's cache key
+    # a variant's kernel has its own sub-folder, already in SVCCA_CACHE_DIR (see main)
     result = run_matrix(
-        None, [variant], workers=max(1, workers), cache_dir=cache,
-        per_kernel_cache=variant.kernel != "native", on_job=line,
-    )  # fmt: skip
+        None, [variant], workers=max(1, workers), cache_dir=cache, per_kernel_cache=False, on_job=line
+    )
     record = result.to_dict()
     record["variant"] = variant.label
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -495,6 +494,22 @@ def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
     return rc
 
 
+def experiment_cache(env: dict[str, str]) -> str:
+    """The experiment cache the build's experiments and chapters share.
+
+    ``env["SVCCA_CACHE_DIR"]``, else ``book/_build/experiment-cache``; the kernel of the
+    variant this process runs under (``$ATEN_CPU_CAPABILITY``) gets its own sub-folder
+    there, for the experiments and the chapters alike: a kernel is not part of a config's
+    cache key, and chapters that read the native folder once mixed a variant's results with
+    the native ones.
+    """
+    from svcca.experiments.matrix import current_variant
+
+    root = Path(env.get("SVCCA_CACHE_DIR") or BUILD / "experiment-cache")
+    variant = current_variant()
+    return str(root if variant.kernel == "native" else root / variant.cache_name)
+
+
 def main() -> int:
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # an inherited Agg backend makes inline figures vanish
@@ -506,7 +521,7 @@ def main() -> int:
         env[var] = threads
     # Experiment results are cached beside the HTML, so `make clean-book` gives a truly
     # cold build; `svcca figures` can reuse them with SVCCA_CACHE_DIR=book/_build/experiment-cache.
-    env.setdefault("SVCCA_CACHE_DIR", str(BUILD / "experiment-cache"))
+    env["SVCCA_CACHE_DIR"] = experiment_cache(env)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # each experiment's claims are computed once, in its job, and the chapters read them from
     # this build's memo (emptied first: it holds only what this build computed)

@@ -466,3 +466,15 @@ def test_a_memo_that_cannot_keep_a_value_still_returns_it(tmp_path, monkeypatch)
     entry.mkdir()  # the entry cannot be written: the computed value was lost to an OSError
     with pytest.warns(UserWarning, match="could not keep"):
         assert memoized(_MemoConfig(), arrays, "demo", lambda: 2) == 2
+
+
+def test_a_variant_build_keeps_its_experiments_and_chapters_in_its_own_cache(tmp_path, monkeypatch) -> None:
+    """Under ATEN_CPU_CAPABILITY the chapters read the folder the experiments wrote, not the
+    native one (a kernel is not part of a config's cache key)."""
+    build = _build_module()
+    root = str(tmp_path / "cache")
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    assert build.experiment_cache({"SVCCA_CACHE_DIR": root}) == root
+    assert build.experiment_cache({}).endswith("experiment-cache")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")
+    assert build.experiment_cache({"SVCCA_CACHE_DIR": root}) == str(tmp_path / "cache" / "default-isa")
