@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _fix_signs, _pow2_rescale, zero_constant_columns
+from ._cca import _fix_signs, _input_eps, _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import check_int, check_pair, check_rtol
 
@@ -88,17 +88,20 @@ class PLSResult:
 
 
 def _pls_directions(
-    ops: Any, C: Any, n_components: int | None, rtol: float | None
+    ops: Any, C: Any, n_components: int | None, rtol: float | None, eps_in: float = 0.0
 ) -> tuple[Any, Any, Any, Any]:
     """Return the PLS pairs ``(U, s, V, share)`` of a cross-covariance ``C = Sigma_xy = U diag(s) V^H``.
 
     Truncated to the covariances above ``rtol * max`` (and to ``n_components``), with one
-    sign convention; ``share`` is each kept pair's ``s_i^2`` over ``||C||_F^2`` (all pairs,
+    sign convention; the default ``rtol`` is ``max(p, q)`` times the machine epsilon of the
+    compute precision or of the input (``eps_in``: float32 activations carry float32
+    rounding, which a rank-deficient layer turns into pairs of covariance 1e-10), the
+    coarser; ``share`` is each kept pair's ``s_i^2`` over ``||C||_F^2`` (all pairs,
     kept or not). Shared by :func:`pls` and the streaming accumulators.
     """
     U, s, Vh = ops.svd(C)
     if rtol is None:
-        rtol = max(C.shape) * ops.real_dtype_eps(C)
+        rtol = max(C.shape) * max(ops.real_dtype_eps(C), eps_in)
     smax = ops.max(s)
     k = int((s > rtol * smax).sum()) if smax > 0 else 0
     if n_components is not None:
@@ -142,7 +145,9 @@ def pls(
         Keep at most this many pairs; by default every pair with a non-zero covariance.
     rtol : float, optional
         Pairs with covariance ``<= rtol * max`` are dropped; default
-        ``max(n_features_x, n_features_y) * eps``.
+        ``max(n_features_x, n_features_y) * eps``, with ``eps`` the machine epsilon of the
+        compute precision or of the input, the coarser (float32 activations carry float32
+        rounding: a rank-deficient float32 layer would otherwise give pairs of rounding).
     dtype : {None, numpy.float32, numpy.float64}
         Compute precision (float64 by default; half-precision input is computed in float32
         or wider). Each side is scaled by an exact power of two while computing, so any
@@ -175,7 +180,7 @@ def pls(
     """
     n_components = check_int(n_components, "n_components", allow_none=True)
     rtol = check_rtol(rtol)
-    X, Y = check_pair(X, Y)
+    X0, Y0 = X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
     # one exact power of two per side keeps the products from over/underflowing (1e160,
     # 1e-160); covariances, scores and means are scaled back at the end
@@ -188,7 +193,8 @@ def pls(
         )
     mx, my = ops.mean0(X), ops.mean0(Y)
     Xc, Yc = _varying_part(ops, X, mx, "X"), _varying_part(ops, Y, my, "Y")
-    U, s, V, share = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
+    eps_in = max(_input_eps(X0), _input_eps(Y0))
+    U, s, V, share = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol, eps_in)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))

@@ -911,7 +911,7 @@ class _Finisher:
         n = m.n
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
         n_components = check_int(n_components, "n_components", allow_none=True)
-        U, s, V, share = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
+        U, s, V, share = _pls_directions(ops, Cxy / (n - 1), n_components, rtol, m.input_eps)
         # |Xc u|^2 = u^H C_xx u
         sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))

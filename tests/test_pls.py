@@ -125,3 +125,20 @@ def test_explained_covariance_ratio_is_a_share_of_all_pairs(rng):
     for bad, exc in ((2.7, TypeError), ("3", TypeError), (float("nan"), TypeError), (0, ValueError)):
         with pytest.raises(exc, match=r"n_components must be None or an int >= 1"):
             svcca.pls(X, Y, n_components=bad)
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_float32_input_of_a_rank_deficient_layer_gives_no_pairs_of_rounding(streaming):
+    # X has rank 6 of 10: float32 input carries rounding that made two extra pairs of
+    # covariance 1e-10 (8 pairs, 0.354 for float64's 6 and 0.458)
+    from svcca.streaming import PairAccumulator
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 6))
+    X = np.hstack([X, X @ rng.standard_normal((6, 4))])
+    Y = X[:, :3] @ rng.standard_normal((3, 8)) + rng.standard_normal((300, 8))
+    ref = svcca.pls(X, Y)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    got = PairAccumulator().update(X32, Y32).pls() if streaming else svcca.pls(X32, Y32)
+    assert got.n_components == ref.n_components == 6
+    assert abs(got.similarity - ref.similarity) < 1e-5
