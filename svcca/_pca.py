@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, is_torch
-from ._cca import _pivot_phase, _pow2_rescale
+from ._cca import _pivot_phase, _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import check_array, check_int, check_keep
 
@@ -177,6 +177,9 @@ def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
     """
     X, c = _pow2_rescale(ops, ops.asarray(X), per_column=False)
     Xc, mean = ops.centre(X)
+    # a constant feature (0.1 repeated) is exactly 0 once centred, not its rounding: a dead
+    # layer then explains nothing, on every backend, instead of [1, 6e-32, ...]
+    Xc = zero_constant_columns(ops, X, mean, Xc)[0]
     U, s, Vh = ops.svd(Xc)
     return mean / c, U, s, Vh, c
 

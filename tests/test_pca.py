@@ -158,3 +158,24 @@ def test_a_full_float32_pca_reaches_every_keep(rng):
         X = g.standard_normal((200, 30)) @ g.standard_normal((30, 30))
         res = svcca.pca(torch.tensor(X, dtype=torch.float32), dtype=torch.float32)
         assert res.n_components_for(1.0) == res.n_components == 30
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_constant_features_explain_nothing(backend):
+    # centring 0.1 repeated leaves rounding: a dead layer once "explained" [1, 6e-32, ...] in
+    # numpy and [0, 0, ...] in torch; a dead feature beside live ones adds nothing
+    rng = np.random.default_rng(0)
+    live = rng.standard_normal((50, 3))
+    dead = np.full((50, 4), 0.1)
+    with_dead = np.hstack([live, np.full((50, 1), 0.1)])
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        dead, live, with_dead = (torch.from_numpy(a) for a in (dead, live, with_dead))
+    res = svcca.pca(dead)
+    assert np.all(np.asarray(res.explained_variance_ratio) == 0) and res.total_variance == 0
+    np.testing.assert_allclose(
+        np.asarray(svcca.pca(with_dead).explained_variance_ratio)[:3],
+        np.asarray(svcca.pca(live).explained_variance_ratio),
+        rtol=0,
+        atol=1e-14,
+    )
