@@ -900,7 +900,18 @@ def _check_narrowing(X: Any, ops: Any, Xa: Any, name: str, got: str | None) -> N
     with np.errstate(over="ignore", invalid="ignore"):
         m = x.mean(axis=0, dtype=np.float64)
         sd = x.std(axis=0, dtype=np.float64)
-    eps = float(ops.finfo(Xa).eps)
+    eps, tiny = float(ops.finfo(Xa).eps), float(ops.finfo(Xa).tiny)
+    with np.errstate(over="ignore", invalid="ignore"):
+        amax = np.abs(x).max(axis=0)
+    under = np.flatnonzero((amax > 0) & (amax < tiny))
+    if under.size:  # narrowed, the column would be 0 or a few subnormal values
+        j = int(under[0])
+        raise ValueError(
+            f"{name}'s values underflow {_dtype_name(Xa)}: {under.size} column(s) lie below its smallest "
+            f"normal number {tiny:.3g} (column {j}: largest |value| {amax[j]:.3g}; "
+            f"{got or f'{name}.shape={shape_of(X)}'}); compute in {_dtype_name(X)} (the dtype argument) "
+            "or rescale the layer (CCA does not depend on its scale)"
+        )
     lost = np.flatnonzero((sd > 0) & np.isfinite(m) & (sd < 8.0 * eps * np.abs(m)))
     if lost.size:  # a constant column (0.1 repeated: a dead neuron) has a spread of rounding
         lost = lost[(x[:, lost] != x[:1, lost]).any(axis=0)]

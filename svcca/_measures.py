@@ -99,7 +99,7 @@ def _keep_of(opts: dict[str, Any]) -> float | int:
 
 
 def _prepare_svcca(X: Any, ops: Any, opts: dict[str, Any], n: int, label: str) -> Prepared:
-    red = reduce_and_whiten(X, _keep_of(opts), ops, epsilon=opts["epsilon"], rtol=opts["rtol"])
+    red = reduce_and_whiten(X, _keep_of(opts), ops, epsilon=opts["epsilon"], rtol=opts["rtol"], name=label)
     return Prepared(label, w=red.w)
 
 

@@ -28,7 +28,15 @@ from ._cca import (
 )
 from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
-from ._validation import check_epsilon, check_pair, check_rtol, resolve_keep, shape_of, warn_sample_size
+from ._validation import (
+    check_epsilon,
+    check_min_samples,
+    check_pair,
+    check_rtol,
+    resolve_keep,
+    shape_of,
+    warn_sample_size,
+)
 
 __all__ = ["SVCCAResult", "svcca", "svd_reduce", "reduce_and_whiten"]
 
@@ -96,6 +104,16 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     exceeds the numerical rank: directions with ``s_i <= max(n, p) * eps * s_max`` are
     rounding noise, not data.
     """
+    mean, reduced, V, k, explained, s, c = _svd_reduce_scaled(X, keep, ops)
+    return mean, reduced / c, V, k, explained, s
+
+
+def _svd_reduce_scaled(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int, float, Any, Any]:
+    """:func:`svd_reduce`, with ``reduced`` scaled by the power of two ``c`` it returns last.
+
+    The scaled reduction neither overflows (1e307) nor underflows (1e-308) where the data
+    do not: its largest entries are near 1.
+    """
     mean, U, s, Vh, c = _centred_svd(X, ops)  # s of the data times c (a power of two)
     U, Vh = _sign_flip(ops, U, Vh)
     k = n_directions_for(s, keep)
@@ -104,10 +122,10 @@ def svd_reduce(X: Any, keep: float | int, ops: Any) -> tuple[Any, Any, Any, int,
     k = max(1, min(k, rank))
     total = ops.item((s * s).sum())
     explained = ops.item((s[:k] * s[:k]).sum()) / total if total > 0 else 0.0
+    reduced = U[:, :k] * s[:k]
     with np.errstate(over="ignore"):
         s = s / c
-    reduced = U[:, :k] * s[:k]
-    return mean, reduced, ops.ct(Vh[:k]), k, explained, s
+    return mean, reduced, ops.ct(Vh[:k]), k, explained, s, c
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,7 +246,7 @@ def reduce_and_whiten(
             wide, w=_narrowed(wide.w, ops), V=cast_to(ops, wide.V), mean=cast_to(ops, wide.mean),
             s=cast_to(ops, wide.s), norms=None, moments=None,
         )  # fmt: skip
-    mean, reduced, V, k, explained, s = svd_reduce(X, keep, ops)
+    mean, reduced, V, k, explained, s, c = _svd_reduce_scaled(X, keep, ops)
     n, p = (int(d) for d in Xa.shape)
     # a layer constant up to rounding (0.1 repeated) is said so of its own features, not of
     # the one reduced column of rounding it leaves. Only a layer whose largest singular value
@@ -241,8 +259,12 @@ def reduce_and_whiten(
         if not zero_constant_columns(ops, Xs, ms, Xs - ms)[1]:
             _no_varying(name, p, n)
     got = f"{name}.shape={shape_of(X)}, reduced to {k} direction(s)"
+    # the reduction is whitened as scaled by c (near 1), and c is kept as the whitening's
+    # column scale: a layer of 1e307 or 1e-308 would otherwise over- or underflow here
     w = whiten_checked(reduced, ops, epsilon=epsilon, rtol=rtol, name=name, got=got)
-    return _Reduction(w=replace(w, algorithm="svd"), V=V, mean=mean, k=k, explained=explained, s=s)
+    cs = ops.zeros((k,), like=reduced) + c  # one power of two for every reduced column
+    w = replace(w, algorithm="svd", colscale=cs if w.colscale is None else cs * w.colscale, mean=w.mean / c)
+    return _Reduction(w=w, V=V, mean=mean, k=k, explained=explained, s=s)
 
 
 @fill_doc
@@ -323,6 +345,7 @@ def svcca(
     keep = resolve_keep(keep, n_components)
     epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
     X, Y = check_pair(X, Y)
+    check_min_samples(X, Y, 2, "SVCCA")
     ops = get_ops(X, Y, dtype=dtype)
     with ops.lapack_context():
         rx = reduce_and_whiten(X, keep, ops, epsilon=epsilon, rtol=rtol)

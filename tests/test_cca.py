@@ -881,3 +881,11 @@ def test_float32_svd_path_keeps_the_rank_of_a_layer_with_offsets(rng, offset):
     got, ref = svcca.cca(A, B, algorithm="svd", dtype=np.float32), svcca.cca(A, B)
     assert got.x_rank == ref.x_rank == 10
     assert abs(got.similarity - ref.similarity) < 1e-5
+
+
+def test_float32_compute_of_float64_values_below_its_range_says_so(rng):
+    # 1e-300 is 0 in float32: the layer once read as "no varying feature (dead neurons?)"
+    X, Y = rng.standard_normal((200, 5)), rng.standard_normal((200, 4))
+    with pytest.raises(ValueError, match=r"X's values underflow float32: 5 column\(s\) lie below"):
+        svcca.cca(X * 1e-300, Y, dtype=np.float32)
+    assert svcca.cca(X * 1e-300, Y).similarity == pytest.approx(svcca.cca(X, Y).similarity, abs=1e-12)

@@ -302,3 +302,25 @@ def test_float32_keeps_the_directions_float64_keeps(rng, kw):
     )
     grid = svcca.similarity_matrix([X, Y], measure="svcca", measure_options=kw, dtype=np.float32)
     assert grid.values[0, 1] == pytest.approx(ref.similarity, abs=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e307, 1e-308])
+def test_svcca_of_a_layer_at_the_ends_of_the_float64_range(rng, scale):
+    # the reduced layer (U s, in the data's units) overflowed to inf at 1e307 ("contains NaN
+    # or Inf") and underflowed at 1e-308 ("no varying feature"), where cca works: it is now
+    # whitened scaled by a power of two, kept as the whitening's column scale
+    X = rng.standard_normal((200, 5))
+    Y = X[:, :3] @ rng.standard_normal((3, 4)) + rng.standard_normal((200, 4))
+    ref, got = svcca.svcca(X, Y), svcca.svcca(X, Y * scale)
+    assert got.similarity == pytest.approx(ref.similarity, abs=1e-12)
+    np.testing.assert_allclose(got.y_weights * scale, ref.y_weights, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(got.y_variates, ref.y_variates, rtol=0, atol=1e-10)
+
+
+def test_svcca_names_what_is_wrong(rng):
+    X, Y = rng.standard_normal((50, 4)), rng.standard_normal((50, 3))
+    with pytest.raises(ValueError, match=r"SVCCA needs at least 2 samples; got X.shape=\(1, 4\)"):
+        svcca.svcca(X[:1], Y[:1])
+    layers = {"a": X, "dead": np.zeros((50, 3))}
+    with pytest.raises(ValueError, match=r"layers_a\['dead'\] has no varying feature"):
+        svcca.similarity_matrix(layers, measure="svcca")
