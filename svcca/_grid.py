@@ -36,7 +36,7 @@ import numpy as np
 
 from ._backend import get_ops, is_torch
 from ._measures import Measure, entry_of, real_only, resolve
-from ._validation import check_array, shape_of, warn_sample_size
+from ._validation import check_array, check_bool, shape_of, warn_sample_size
 
 __all__ = ["SimilarityMatrix", "similarity_matrix"]
 
@@ -233,6 +233,7 @@ def similarity_matrix(
     >>> svcca.similarity_matrix(layers, measure="svcca", measure_options={"keep": 0.5}).options
     {'keep': 0.5, 'epsilon': 0.0, 'rtol': None}
     """
+    warn, progress = check_bool(warn, "warn"), check_bool(progress, "progress")
     m = resolve(measure, measure_options)
     e, opts = entry_of(m), m.options
     symmetric = layers_b is None or layers_b is layers_a

@@ -988,10 +988,14 @@ def bootstrap_ci(
     if n_degenerate:
         boot = boot[np.isfinite(boot)]
         if boot.size == 0:
+            why, what = (
+                ("no varying feature in any draw", "the layer is too sparse for a bootstrap interval")
+                if m is not None
+                else ("the measure gave NaN or inf on every draw", "check what the measure returns")
+            )
             raise ValueError(
                 f"the {name if m is not None else 'measure'} is undefined on all {n_resamples} "
-                f"bootstrap resamples (no varying feature in any draw; X.shape={shape_of(X)}, "
-                f"Y.shape={shape_of(Y)}); the layer is too sparse for a bootstrap interval"
+                f"bootstrap resamples ({why}; X.shape={shape_of(X)}, Y.shape={shape_of(Y)}); {what}"
             )
         if n_degenerate > 0.1 * n_resamples:
             why = "no varying feature in the draw" if m is not None else "the measure gave NaN or inf"

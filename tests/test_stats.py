@@ -903,3 +903,24 @@ def test_bootstrap_of_rbf_cka_on_a_sparse_layer_leaves_out_draws_of_identical_sa
         warnings.simplefilter("ignore", stats.DegenerateResampleWarning)
         ci = stats.bootstrap_ci(X, Y, "rbf_cka", n_resamples=200, rng=0)
     assert ci.n_degenerate > 0 and ci.low <= ci.observed <= ci.high
+
+
+def test_a_callable_undefined_on_every_draw_is_not_blamed_on_the_layer():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
+    calls = []
+
+    def measure(a, b):  # defined on the observed pair only
+        calls.append(1)
+        return 0.5 if len(calls) == 1 else float("nan")
+
+    with pytest.raises(ValueError, match="the measure gave NaN or inf on every draw"):
+        stats.bootstrap_ci(X, Y, measure, n_resamples=20, rng=0)
+
+
+@pytest.mark.parametrize("option", ["progress", "warn"])
+@pytest.mark.parametrize("value", [1, "false", None])
+def test_grid_switches_are_bools(option, value):
+    rng = np.random.default_rng(0)
+    with pytest.raises((TypeError, ValueError), match=option):
+        svcca.similarity_matrix({"a": rng.standard_normal((20, 3))}, **{option: value})
