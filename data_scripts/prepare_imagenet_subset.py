@@ -18,9 +18,14 @@ reads them.
 
 Only image files (.JPEG, .png, ...; not hidden) are taken, and every one must open before
 anything is copied. The output folder gets a marker, .svcca-imagenet-subset.json, written
-first as "in progress" and last as "complete": if the run is interrupted, the loader refuses
-the folder until the same command is run again. An error (a missing folder or labels file,
-a class with no images, an image that does not open) is one line on stderr and exit status 1.
+first as "in progress" and last as "complete", once every image is in place: if the run is
+interrupted, the loader refuses the folder until the same command is run again. A rerun keeps
+the images already in place and replaces the others: a symlink left dangling when the
+validation folder moved (rerun with the new --val-dir), an empty file, a symlink where a copy
+is asked for. A rerun that finds everything in place changes nothing, so the experiment
+results cached from the folder stay valid. An error (a missing folder or labels file, a class
+with no images, an image that does not open, images in the output that are not among the
+sources) is one line on stderr and exit status 1.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ Examples::
 ``--scale full`` needs the papers' data, fetched first with ``download_cifar10.py``,
 ``download_lm_corpora.py`` or ``prepare_imagenet_subset.py`` (into ``$SVCCA_DATA``,
 default ``./data``). Results land in ``$SVCCA_CACHE_DIR`` (default
-``~/.cache/svcca/experiments``), where the book and ``svcca figures`` find them.
+``~/.cache/svcca/experiments``), where the book and ``svcca figures`` find them. A result
+that cannot be kept there (a folder that is not writable, a full disk) is an error: one line
+on stderr and exit status 1, before the run when the folder is not writable.
 
 A name is an experiment (``learning_dynamics``) or one of the book's experiments
 (``learning_dynamics.resnet``: the config the book's chapter uses, see
@@ -27,6 +29,8 @@ import ast
 import dataclasses
 import sys
 import time
+import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,8 +44,55 @@ def _parse_value(text: str) -> object:
         return text
 
 
+def _reason(exc: OSError) -> str:
+    """``"No space left on device: 'path'"``: an OSError's reason and file, without the errno."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return reason if exc.filename is None else f"{reason}: {str(exc.filename)!r}"
+
+
+def _why_unwritable(cache: Path) -> str | None:
+    """Why no file can be created in ``cache`` (one line), or None when one can."""
+    import tempfile
+
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=cache):
+            pass
+    except OSError as exc:
+        return _reason(exc)
+    return None
+
+
+def _not_kept(name: str, cache: Path, warning: Warning, elapsed: float) -> str:
+    """The error for a result that could not be written to the cache (a CacheWriteWarning turned error).
+
+    ``run_or_load`` warns before the run when the folder is not writable, and after it, from the
+    handler of the ``OSError`` (its ``__context__``), when the entry could not be written.
+    """
+    cause = warning.__context__
+    if isinstance(cause, OSError):
+        return (
+            f"{name} was computed in {elapsed:.1f} s, but its result could not be written to the cache "
+            f"folder {cache} ({_reason(cause)}), so it was not saved. Free space there, or pass --cache-dir "
+            "a writable folder (or set SVCCA_CACHE_DIR), and rerun"
+        )
+    why = _why_unwritable(cache) or str(warning)
+    return (
+        f"the result of {name} could not be written to the cache folder {cache} ({why}), so it was not "
+        "run. Pass --cache-dir a writable folder (or set SVCCA_CACHE_DIR) and rerun"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    from svcca.experiments import SCALES, book_config, book_experiments, experiments, run_or_load
+    from svcca.experiments import (
+        SCALES,
+        CacheWriteWarning,
+        book_config,
+        book_experiments,
+        default_cache_dir,
+        experiments,
+        run_or_load,
+    )
 
     registry = experiments()
     book = book_experiments()
@@ -114,8 +165,20 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> int:
         config = make(args.scale, **overrides)
+        cache = Path(args.cache_dir) if args.cache_dir is not None else default_cache_dir()
         t0 = time.perf_counter()
-        result = run_or_load(config, args.cache_dir, force=args.force, progress=args.progress)
+        try:
+            with warnings.catch_warnings():
+                # a result the cache cannot keep is an error here: the command exists to keep it
+                warnings.simplefilter("error", CacheWriteWarning)
+                result = run_or_load(config, args.cache_dir, force=args.force, progress=args.progress)
+        except CacheWriteWarning as exc:
+            raise RuntimeError(_not_kept(args.name, cache, exc, time.perf_counter() - t0)) from None
+        if result.path is None:  # not kept, whatever the reason: never print it as if it were
+            raise RuntimeError(
+                f"the result of {args.name} was not written to the cache folder {cache}. Pass --cache-dir "
+                "a writable folder (or set SVCCA_CACHE_DIR) and rerun"
+            )
         how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
         print(f"{args.name} ({how}): {result.path}")
         for key, value in sorted(result.arrays.items()):

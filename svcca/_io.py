@@ -148,11 +148,29 @@ def file_digest(path: str | os.PathLike[str] | IO[bytes], algorithm: str = "sha2
 
 
 def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
-    """Return a digest of what a data folder holds: every file's relative path, size and mtime.
+    """Return a digest of the data a folder holds: every data file's relative path, size and mtime.
 
     Cheap (no file is read): it tells a cached result whether the data it was computed from
     changed since (files added, removed, replaced or rewritten). ``"absent"`` when the
     folder does not exist.
+
+    Parameters
+    ----------
+    folder : path
+        The data folder; its subfolders are walked too (symlinks to files followed).
+
+    Returns
+    -------
+    str
+        A sha256 hex digest, or ``"absent"``.
+
+    Notes
+    -----
+    Hidden files (names starting with ``.``) are left out: no loader reads them as data, and
+    they change while the data do not (the ImageNet subset's marker
+    ``.svcca-imagenet-subset.json``, rewritten by every preparation; svcca's temp files
+    ``.svcca-tmp-*.tmp``; ``.DS_Store``). A folder without hidden files has the digest it had
+    before they were left out.
 
     Examples
     --------
@@ -160,9 +178,11 @@ def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
     >>> from svcca._io import folder_fingerprint
     >>> with tempfile.TemporaryDirectory() as d:
     ...     before = folder_fingerprint(d)
+    ...     _ = pathlib.Path(d, ".marker.json").write_bytes(b"{}")
+    ...     unchanged = before == folder_fingerprint(d)
     ...     _ = pathlib.Path(d, "img0.JPEG").write_bytes(b"abc")
-    ...     before == folder_fingerprint(d), len(folder_fingerprint(d))
-    (False, 64)
+    ...     unchanged, before == folder_fingerprint(d), len(folder_fingerprint(d))
+    (True, False, 64)
     >>> folder_fingerprint("no/such/folder")
     'absent'
     """
@@ -170,7 +190,8 @@ def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
     if not root.is_dir():
         return "absent"
     h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    # hidden files are not data: see Notes
+    for path in sorted(p for p in root.rglob("*") if not p.name.startswith(".") and p.is_file()):
         st = path.stat()
         h.update(f"{path.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()

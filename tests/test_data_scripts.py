@@ -263,6 +263,139 @@ def test_prepare_imagenet_subset_errors_are_one_line(tmp_path, capsys, argv, wor
     assert not (tmp_path / "out").exists()  # a refused run writes nothing
 
 
+def _flat_val_with_labels(root: Path, per_class: int = 2) -> tuple[Path, Path]:
+    """Flat ``ILSVRC2012_val_*.JPEG`` files of the five classes plus Kaggle's LOC_val_solution.csv."""
+    from PIL import Image
+
+    from svcca.nn.data import IMAGENET_SUBSET
+
+    val = root / "val"
+    val.mkdir(parents=True)
+    rows = []
+    for k, c in enumerate(list(IMAGENET_SUBSET) * per_class):
+        name = f"ILSVRC2012_val_{k + 1:08d}"
+        Image.new("RGB", (12, 10), color=(k, 2, 3)).save(val / f"{name}.JPEG")
+        rows.append(f"{name},{c.wnid} 1 2 3 4")
+    labels = root / "LOC_val_solution.csv"
+    labels.write_text("ImageId,PredictionString\n" + "\n".join(rows) + "\n")
+    return val, labels
+
+
+def test_prepare_script_rerun_repairs_the_symlinks_a_moved_val_dir_left_dangling(tmp_path, capsys):
+    # the rerun the loader asks for used to print "ready" and exit 0, keeping the dangling
+    # links and marking the folder complete: the loader then refused it again, forever
+    import shutil
+
+    from svcca.nn.data import load_imagenet_subset
+
+    val, labels = _flat_val_with_labels(tmp_path)
+    out = tmp_path / "subset"
+    script = load_script("prepare_imagenet_subset.py")
+    argv = ["--labels", str(labels), "--out", str(out)]
+    assert script.main(["--val-dir", str(val), *argv, "--symlink"]) == 0
+    moved = tmp_path / "val2"
+    shutil.move(val, moved)
+    with pytest.raises(FileNotFoundError, match=r"missing or dangling symlinks .* Rerun `"):
+        load_imagenet_subset(out, image_size=8, resize=8)
+    capsys.readouterr()
+    assert script.main(["--val-dir", str(val), *argv, "--symlink"]) == 1  # the old folder is gone
+    assert "is not a folder" in _one_error_line(capsys, "prepare_imagenet_subset.py")
+    assert script.main(["--val-dir", str(moved), *argv, "--symlink"]) == 0
+    assert "ImageNet subset ready" in capsys.readouterr().out
+    assert len(load_imagenet_subset(out, image_size=8, resize=8)) == 10
+    shutil.move(moved, val)  # moved back, and prepared as copies this time
+    assert script.main(["--val-dir", str(val), *argv]) == 0
+    assert len(load_imagenet_subset(out, image_size=8, resize=8)) == 10
+    assert not any(p.is_symlink() for p in out.rglob("*.JPEG"))
+
+
+def test_rerunning_the_same_prepare_command_keeps_the_cached_results_valid(tmp_path, capsys):
+    # the rerun rewrote the marker with the same bytes and a new mtime, which changed the data
+    # fingerprint: the full-scale results cached from the subset were computed again
+    import os
+
+    from svcca.experiments.class_sensitivity import ClassSensitivityConfig
+
+    val, labels = _flat_val_with_labels(tmp_path)
+    out = tmp_path / "subset"
+    argv = ["--val-dir", str(val), "--labels", str(labels), "--out", str(out)]
+    script = load_script("prepare_imagenet_subset.py")
+    assert script.main(argv) == 0
+    config = ClassSensitivityConfig.for_scale("full", data_root=str(out), device="cpu")
+    marker = out / ".svcca-imagenet-subset.json"
+    os.utime(marker, ns=(10**18, 10**18))  # so that a rewrite shows, however quick
+    before = config.data_fingerprint()
+    assert script.main(argv) == 0
+    assert marker.stat().st_mtime_ns == 10**18 and config.data_fingerprint() == before
+    image = next((out / "n03345487").iterdir())
+    image.write_bytes(image.read_bytes() + b"\0")  # a rewritten image still counts
+    assert config.data_fingerprint() != before
+    capsys.readouterr()
+
+
+def _cache_write_error(capsys) -> str:
+    out, err = capsys.readouterr()
+    assert "(computed in" not in out and "None" not in out  # never reported as if it were kept
+    assert "Traceback" not in err and "CacheWriteWarning" not in err, err
+    assert err.count("\n") == 1 and err.startswith("run_experiment.py: error: "), err
+    return err
+
+
+def test_run_experiment_on_a_full_cache_folder_is_an_error_not_a_result_kept_nowhere(
+    tmp_path, monkeypatch, capsys
+):
+    # it printed "learning_dynamics.mlp (computed in 1.9 s): None" and exited 0
+    import errno
+
+    import svcca.experiments._cache as cache_module
+
+    def full_disk(path, arrays):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cache_module, "_atomic_savez", full_disk)
+    cache = tmp_path / "cache"
+    argv = ["learning_dynamics.mlp", "--scale", "tiny", "--cache-dir", str(cache)]
+    assert load_script("run_experiment.py").main(argv) == 1
+    err = _cache_write_error(capsys)
+    assert "learning_dynamics.mlp was computed in " in err
+    assert f"could not be written to the cache folder {cache} (No space left on device: '{cache}" in err
+    assert "so it was not saved. Free space there, or pass --cache-dir a writable folder" in err
+
+
+@pytest.mark.parametrize("how", ["under a file", "read-only"])
+def test_run_experiment_on_an_unwritable_cache_folder_stops_before_the_run(
+    tmp_path, monkeypatch, capsys, how
+):
+    import os
+
+    import svcca.experiments._cache as cache_module
+
+    if how == "under a file":
+        (tmp_path / "afile").write_text("")
+        cache = tmp_path / "afile" / "cache"
+    else:
+        cache = tmp_path / "cache"
+        cache.mkdir()
+        cache.chmod(0o555)
+        if os.access(cache, os.W_OK):
+            cache.chmod(0o755)
+            pytest.skip("running as root: a read-only mode does not stop the writes")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the experiment ran, though its result could not be kept")
+
+    monkeypatch.setattr(cache_module, "_check_arrays", never)  # called on what the run returns
+    try:
+        argv = ["learning_dynamics.mlp", "--scale", "tiny", "--cache-dir", str(cache)]
+        assert load_script("run_experiment.py").main(argv) == 1
+    finally:
+        if how == "read-only":
+            cache.chmod(0o755)
+    err = _cache_write_error(capsys)
+    assert f"the result of learning_dynamics.mlp could not be written to the cache folder {cache} (" in err
+    assert "so it was not run. Pass --cache-dir a writable folder (or set SVCCA_CACHE_DIR)" in err
+
+
 def test_run_data_script_reports_os_errors_with_a_hint_and_ctrl_c_as_130(capsys):
     import errno
 

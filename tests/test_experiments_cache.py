@@ -299,8 +299,11 @@ def test_a_cache_copied_without_its_data_folder_still_loads(tmp_path):
     assert not run_or_load(cfg, tmp_path / "cache").from_cache
     import shutil
 
-    shutil.rmtree(folder)  # the data stayed behind
-    assert run_or_load(cfg, tmp_path / "cache").from_cache
+    from svcca.experiments import UncheckedCacheWarning
+
+    shutil.rmtree(folder)  # the data stayed behind: loaded, and said to be unchecked
+    with pytest.warns(UncheckedCacheWarning, match="subset.*is absent here"):
+        assert run_or_load(cfg, tmp_path / "cache").from_cache
 
 
 @dataclasses.dataclass(frozen=True)

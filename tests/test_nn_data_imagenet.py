@@ -315,3 +315,103 @@ def test_a_prepared_subset_refuses_an_image_put_in_a_subfolder_of_a_class(tmp_pa
     (out / "n02110185" / "more" / "notes.txt").write_text("")  # not an image: not read, not counted
     (out / "n02110185" / "more" / "extra.JPEG").unlink()
     assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10
+
+
+# --------------------------------------------------------------------------- reruns
+
+
+def test_a_rerun_replaces_symlinks_left_dangling_when_the_sources_moved(tmp_path):
+    # the rerun used to keep every name already there, dangling links included, and mark the
+    # folder "complete": the loader then refused it again, however often it was rerun
+    import shutil
+
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out, mode="symlink")
+    moved = tmp_path / "moved"
+    shutil.move(val, moved)
+    with pytest.raises(FileNotFoundError, match=r"2 of the 2 images of n03345487 .* dangling") as exc:
+        D.load_imagenet_subset(out)
+    assert f"--val-dir {val.resolve()} --symlink --out {out}" in str(exc.value)
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        D.prepare_imagenet_subset(val, out, mode="symlink")  # the old folder: refused, not "complete"
+    assert D.prepare_imagenet_subset(moved, out, mode="symlink") == {c.wnid: 2 for c in D.IMAGENET_SUBSET}
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10
+    link = out / "n02110185" / "1.JPEG"
+    assert link.is_symlink() and link.resolve() == (moved / "n02110185" / "1.JPEG").resolve()
+    # moved again, then prepared as copies: the dangling links become files
+    shutil.move(moved, val)
+    assert D.prepare_imagenet_subset(val, out) == {c.wnid: 2 for c in D.IMAGENET_SUBSET}
+    assert not link.is_symlink() and link.read_bytes() == (val / "n02110185" / "1.JPEG").read_bytes()
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10
+
+
+def test_a_rerun_replaces_an_empty_file_and_keeps_the_others(tmp_path):
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out)
+    kept, emptied = out / "n03345487" / "0.JPEG", out / "n03345487" / "1.JPEG"
+    emptied.write_bytes(b"")
+    before = kept.stat().st_mtime_ns
+    D.prepare_imagenet_subset(val, out)
+    assert emptied.read_bytes() == (val / "n03345487" / "1.JPEG").read_bytes()
+    assert kept.stat().st_mtime_ns == before
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10
+
+
+def test_a_preparation_never_marks_complete_a_folder_the_loader_refuses(tmp_path):
+    # an image in a class folder that is not among the sources: the loader refuses the folder,
+    # so the preparation refuses it too, before writing anything
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out)
+    marker = out / ".svcca-imagenet-subset.json"
+    text = marker.read_text()
+    _write_fake_images(out / "n02110185", ["extra.JPEG"], size=(8, 8))
+    (out / "n03345487" / "0.JPEG").unlink()
+    with pytest.raises(
+        ValueError, match=r"n02110185: 1 \(extra\.JPEG\)\. Remove them .* nothing was written"
+    ):
+        D.prepare_imagenet_subset(val, out)
+    assert marker.read_text() == text and not (out / "n03345487" / "0.JPEG").exists()
+    (out / "n02110185" / "extra.JPEG").unlink()
+    D.prepare_imagenet_subset(val, out)
+    assert len(D.load_imagenet_subset(out, image_size=8, resize=8)) == 10
+
+
+def test_an_identical_rerun_writes_nothing_and_keeps_the_folder_fingerprint(tmp_path):
+    # the marker used to be rewritten (same bytes, new mtime) and the fingerprint hashed its
+    # mtime: every rerun of the same command discarded the experiment results cached from it
+    import os
+
+    from svcca._io import folder_fingerprint
+
+    val, out = _organised_val(tmp_path, n=2), tmp_path / "sub"
+    for mode in ("copy", "symlink"):
+        D.prepare_imagenet_subset(val, out, mode=mode)
+        marker = out / ".svcca-imagenet-subset.json"
+        os.utime(marker, ns=(10**18, 10**18))  # a rewrite, however quick, shows in the mtime
+        fingerprint = folder_fingerprint(out)
+        D.prepare_imagenet_subset(val, out, mode=mode)
+        assert marker.stat().st_mtime_ns == 10**18 and folder_fingerprint(out) == fingerprint
+        os.utime(marker)  # and the marker's mtime is not part of the data's fingerprint
+        assert folder_fingerprint(out) == fingerprint
+    # an image that changes still changes the fingerprint
+    fingerprint = folder_fingerprint(out)
+    (out / "n03345487" / "0.JPEG").unlink()
+    assert folder_fingerprint(out) != fingerprint
+    D.prepare_imagenet_subset(val, out)
+    assert folder_fingerprint(out) != fingerprint  # copied again: a new mtime
+
+
+def test_the_rerun_asked_for_a_class_of_an_earlier_preparation_names_that_class(tmp_path):
+    # the command shown was the last preparation's, which does not touch this class: rerunning
+    # it left the class broken
+    import shutil
+
+    val, out = _organised_val(tmp_path, n=1), tmp_path / "sub"
+    first, last = D.IMAGENET_SUBSET[0].wnid, D.IMAGENET_SUBSET[1].wnid
+    D.prepare_imagenet_subset(val, out, classes=[first], mode="symlink")
+    D.prepare_imagenet_subset(val, out, classes=[last], mode="symlink")
+    shutil.move(val, tmp_path / "moved")
+    with pytest.raises(FileNotFoundError, match=f"--classes {first} --symlink --out"):
+        D.load_imagenet_subset(out, classes=[first])
+    D.prepare_imagenet_subset(tmp_path / "moved", out, classes=[first], mode="symlink")
+    assert len(D.load_imagenet_subset(out, classes=[first], image_size=8, resize=8)) == 1

@@ -2,8 +2,9 @@
 
 It is prepared from an ImageNet download and read back. :func:`prepare_imagenet_subset`
 checks that every image opens before it copies anything, and writes the marker
-``.svcca-imagenet-subset.json`` into the subset's folder twice: first saying "in progress", last
-(atomically) saying "complete" with the file names of every class. :func:`load_imagenet_subset`
+``.svcca-imagenet-subset.json`` into the subset's folder twice: first saying "in progress"
+(when there is anything to place), last (atomically) saying "complete" with the file names of
+every class, and only after checking that the folder holds exactly those. :func:`load_imagenet_subset`
 refuses a folder whose marker is not "complete" or disagrees with the files on disk, so an
 interrupted preparation is never read as a smaller data set.
 """
@@ -110,6 +111,20 @@ def _files_read(folder: Path) -> set[str]:
     }
 
 
+def _disagreement(folder: Path, listed: set[str]) -> tuple[list[str], list[str]]:
+    """Compare a class folder with the image names a marker lists for it.
+
+    Returns
+    -------
+    missing, extra : list of str
+        Listed names that are not a readable file there (absent, or a dangling symlink), and
+        images the loader would read there that are not listed (nested ones as relative paths).
+    """
+    missing = sorted(n for n in listed if not (folder / n).is_file())  # is_file follows symlinks
+    extra = sorted(_files_read(folder) - listed) if folder.is_dir() else []
+    return missing, extra
+
+
 def _few(items: list[str], k: int = 5) -> str:
     shown = ", ".join(items[:k])
     return shown + (f" and {len(items) - k} more" if len(items) > k else "")
@@ -129,7 +144,12 @@ def _read_rgb(path: str) -> Any:
         return img.convert("RGB")
 
 
-def _rerun_command(manifest: dict[str, Any], root: Path) -> str:
+def _rerun_command(manifest: dict[str, Any], root: Path, wnid: str | None = None) -> str:
+    """Return the prepare command the marker records; with ``wnid``, one that prepares that class.
+
+    A class kept from an earlier preparation (one the last command did not name) is named
+    with ``--classes``, so that the command repairs it rather than the last command's classes.
+    """
     raw = manifest.get("arguments")
     args: dict[str, Any] = raw if isinstance(raw, dict) else {}
     parts = ["--val-dir", str(args.get("val_dir", "PATH/TO/val"))]
@@ -137,6 +157,8 @@ def _rerun_command(manifest: dict[str, Any], root: Path) -> str:
         if args.get(key):
             parts += [f"--{key}", str(args[key])]
     classes = args.get("classes")
+    if wnid is not None and not (isinstance(classes, list) and wnid in classes):
+        classes = [wnid]
     if isinstance(classes, list) and classes != [c.wnid for c in IMAGENET_SUBSET]:
         parts += ["--classes", *map(str, classes)]
     if args.get("mode") == "symlink":
@@ -175,14 +197,12 @@ def _check_prepared(root: Path, wnids: list[str]) -> None:
         )
     for w in wnids:
         listed = {str(name) for name in prepared[w]}
-        on_disk = _files_read(root / w)
-        missing = sorted(n for n in listed if not (root / w / n).is_file())  # dangling links included
-        extra = sorted(on_disk - listed)
+        missing, extra = _disagreement(root / w, listed)
         if missing:
             raise FileNotFoundError(
                 f"the ImageNet subset in {root} is incomplete: {len(missing)} of the {len(listed)} images "
                 f"of {w} that {marker.name} lists are missing or dangling symlinks ({_few(missing)}). "
-                f"Rerun `{rerun}`"
+                f"Rerun `{_rerun_command(manifest, root, w)}`"
             )
         if extra:
             raise ValueError(
@@ -435,7 +455,46 @@ def _flat_sources(
 
 
 def _write_manifest(out: Path, content: dict[str, Any]) -> None:
-    atomic_write(out / _SUBSET_MANIFEST, (json.dumps(content, indent=2, sort_keys=True) + "\n").encode())
+    """Write the marker atomically, unless it already holds exactly this content.
+
+    An identical rerun then leaves the marker (and its mtime) as it was.
+    """
+    data = (json.dumps(content, indent=2, sort_keys=True) + "\n").encode()
+    path = out / _SUBSET_MANIFEST
+    try:
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+            return
+    except OSError:
+        pass  # unreadable: write it
+    atomic_write(path, data)
+
+
+def _in_place(source: Path, target: Path, mode: str) -> bool:
+    """Whether ``target`` already holds ``source`` the way ``mode`` places it (then a rerun keeps it).
+
+    Not in place, and so replaced: nothing there, a dangling symlink, a file whose size
+    differs from the source's (an empty one included), a symlink where a copy is asked for,
+    and, in ``"symlink"`` mode, a symlink to another file. A copy serves in ``"symlink"`` mode.
+    """
+    try:
+        if not target.is_file() or target.stat().st_size != source.stat().st_size:
+            return False
+        if not target.is_symlink():
+            return True
+        return mode == "symlink" and target.resolve() == source.resolve()
+    except OSError:
+        return False
+
+
+def _place(source: Path, target: Path, mode: str) -> None:
+    """Copy ``source`` to ``target`` atomically, or symlink it there, replacing what is there."""
+    if mode == "symlink":
+        if target.is_symlink() or target.exists():
+            target.unlink()  # the marker says "in progress" until every image is in place
+        target.symlink_to(source.resolve())
+    else:
+        with open(source, "rb") as src:  # os.replace puts the copy in place of a link, too
+            atomic_write(target, functools.partial(shutil.copyfileobj, src))
 
 
 def _previous_classes(out: Path) -> dict[str, list[str]]:
@@ -484,7 +543,9 @@ def prepare_imagenet_subset(
     Returns
     -------
     dict
-        Images placed per wnid. Existing files are left as they are (reruns are cheap).
+        Images per wnid, now in ``out``. A rerun keeps what is already in place (reruns are
+        cheap) and replaces what is not: a dangling symlink (``val_dir`` moved), an empty or
+        truncated file, a symlink where a copy is asked for.
 
     Raises
     ------
@@ -497,18 +558,21 @@ def prepare_imagenet_subset(
         When a flat ``val_dir`` comes without ``labels`` or ``devkit`` (or with both), a
         labels file or devkit is not what it should be (the message names the file and,
         for the CSV, the line), an image file does not open (all of them are named before
-        anything is written), ``classes`` is empty or repeats a WordNet id, or ``mode`` is
-        unknown.
+        anything is written), a class folder of ``out`` already holds images that are not
+        among the class's sources (the loader would refuse it; nothing is written),
+        ``classes`` is empty or repeats a WordNet id, or ``mode`` is unknown.
 
     Notes
     -----
     Only files with an image extension (those torchvision's ``ImageFolder`` reads: ``.jpg``,
     ``.JPEG``, ``.png``, ...), not hidden, are taken, and each must open and decode with PIL
     before anything is copied. The marker ``.svcca-imagenet-subset.json`` is written into
-    ``out`` first saying "in progress" and last, atomically, saying "complete" with every
-    class's file names;
-    :func:`load_imagenet_subset` refuses the folder until then, so an interrupted run
-    (Ctrl-C) is never read as a smaller subset: rerun the same command to finish it.
+    ``out`` first saying "in progress" (when any image is to be placed) and last, atomically,
+    saying "complete" with every class's file names, once each of them is a readable file
+    there; :func:`load_imagenet_subset` refuses the folder until then, so an interrupted run
+    (Ctrl-C) is never read as a smaller subset: rerun the same command to finish it. A rerun
+    that finds everything in place writes nothing, the marker included, so the folder's
+    :func:`svcca._io.folder_fingerprint` (and the cached results computed from it) stays.
 
     Examples
     --------
@@ -563,6 +627,14 @@ def prepare_imagenet_subset(
             + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
             + ". Replace them from your ImageNet archive; nothing was written"
         )
+    unlisted = {w: e for w in sources if (e := _disagreement(out / w, {p.name for p in sources[w]})[1])}
+    if unlisted:
+        raise ValueError(
+            "the ImageNet subset's class folder(s) already hold images that are not among the class's "
+            f"sources in {val_dir}, and the loader would refuse them: "
+            + "; ".join(f"{out / w}: {len(e)} ({_few(e)})" for w, e in unlisted.items())
+            + ". Remove them (or add them to the source) and rerun; nothing was written"
+        )
     previous = {w: v for w, v in _previous_classes(out).items() if w not in sources}
     arguments = {
         "val_dir": str(val_dir.resolve()),
@@ -572,23 +644,25 @@ def prepare_imagenet_subset(
         "mode": mode,
     }
     marker = {"format": "svcca ImageNet subset", "version": 1, "arguments": arguments}
-    out.mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, {**marker, "status": "in progress", "preparing": wnids, "classes": previous})
-    counts = {}
-    for w, paths in sources.items():
-        dest = out / w
-        dest.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(dest)
-        for p in paths:
-            target = dest / p.name
-            if target.exists() or target.is_symlink():
-                continue
-            if mode == "symlink":
-                target.symlink_to(p.resolve())
-            else:
-                with open(p, "rb") as src:
-                    atomic_write(target, functools.partial(shutil.copyfileobj, src))
-        counts[w] = len(paths)
+    todo = [(p, out / w / p.name) for w, paths in sources.items() for p in paths]
+    todo = [(p, target) for p, target in todo if not _in_place(p, target, mode)]
+    if todo:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_manifest(out, {**marker, "status": "in progress", "preparing": wnids, "classes": previous})
+        for w in sources:
+            (out / w).mkdir(exist_ok=True)
+            remove_stale_temps(out / w)
+        for p, target in todo:
+            _place(p, target, mode)
     done = {w: [p.name for p in paths] for w, paths in sources.items()}
+    for w, names in done.items():
+        # never "complete" for a folder the loader would refuse
+        missing, extra = _disagreement(out / w, set(names))
+        if missing or extra:
+            raise FileNotFoundError(
+                f"the ImageNet subset's folder {out / w} does not hold what was placed there: "
+                f"{len(missing)} image(s) missing or dangling ({_few(missing)}), {len(extra)} not among "
+                f"the sources ({_few(extra)}); it changed while it was prepared. Rerun the same command"
+            )
     _write_manifest(out, {**marker, "status": "complete", "classes": {**previous, **done}})
-    return counts
+    return {w: len(paths) for w, paths in sources.items()}
