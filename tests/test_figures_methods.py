@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -103,3 +104,17 @@ def test_bootstrap_figure_shows_the_basic_interval_about_the_bias_corrected_esti
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["trained pair"]
     finally:
         plt.close(ax.figure)
+
+
+def test_figure_functions_check_the_axes_they_are_given():
+    # panels were paired with axes silently: one axes for three layers drew one panel
+    rng = np.random.default_rng(0)
+    acts = {k: rng.standard_normal((50, p)) for k, p in [("h1", 5), ("h2", 6), ("h3", 7)]}
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=r"at least one Axes per panel \(3\); got 1"):
+        figures.methods.draw_layer_variance(acts, axes=[ax])
+    with pytest.raises(ValueError, match="must be matplotlib Axes"):
+        figures.methods.draw_layer_variance(acts, axes=["a", "b", "c"])
+    fig5, axes5 = plt.subplots(1, 5)
+    assert len(figures.methods.draw_layer_variance(acts, axes=axes5)) == 3
+    plt.close("all")

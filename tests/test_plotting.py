@@ -1147,3 +1147,17 @@ def test_save_figure_bad_dpi_or_format_keyword_get_a_clear_error(tmp_path):
     with pytest.raises(TypeError, match=r"format from the path's suffix or formats=, not format="):
         sp.save_figure(small_figure(), tmp_path / "f.png", format="pdf")
     assert os.listdir(tmp_path) == []
+
+
+def test_similarities_drawn_onto_an_axes_keep_what_it_already_shows():
+    # the y-range [0, 1.02] of similarities once pushed a debiased CKA below 0 out of view
+    fig, ax = plt.subplots()
+    sp.plot_learning_dynamics([0, 1, 2], [[-0.3], [0.0], [0.2]], ["debiased cka"], ax=ax)
+    sp.plot_learning_dynamics([0, 1, 2], [[0.5], [0.7], [0.9]], ["cca"], ax=ax)
+    low, high = ax.get_ylim()
+    assert low <= -0.3 and high >= 0.9
+    fig2, ax2 = plt.subplots()
+    sp.plot_learning_dynamics([0, 1, 2], [[0.5], [0.7], [0.9]], ["cca"], ax=ax2)
+    assert ax2.get_ylim() == (0.0, 1.02)
+    plt.close(fig)
+    plt.close(fig2)

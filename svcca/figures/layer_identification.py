@@ -80,7 +80,7 @@ def draw_matrices(data: Any, axes: Any = None) -> Any:
 
     n = len(data.measures)
     rows = int(np.ceil(n / 2))
-    axes = panel_axes(axes, 2, aspect=0.42 * rows, nrows=rows)
+    axes = panel_axes(axes, 2, aspect=0.42 * rows, nrows=rows, n_panels=n)
     short = [name.replace("conv", "c") if len(data.layers) > 6 else name for name in data.layers]
     for ax, measure, label in zip(axes, data.measures, _labels(data.measures)):
         plotting.plot_similarity_matrix(

@@ -203,10 +203,18 @@ def new_axes(ax: Any = None, width: str | float = "single", aspect: float = DEFA
 
 
 def unit_ylim(ax: Any, *arrays: Any, top: float = 1.02) -> None:
-    """Fix the y-range to [0, top] when every finite value lies in [0, 1] (similarities)."""
+    """Fix the y-range to [0, top] when every finite value lies in [0, 1] (similarities).
+
+    The values are ``arrays`` and everything already drawn on ``ax`` (its data limits), so
+    a call that draws similarities onto an axes holding other curves (a debiased CKA below
+    0) does not push those out of view.
+    """
     vals = [np.asarray(a, dtype=float).ravel() for a in arrays if a is not None]
     if not vals:
         return
+    drawn = np.asarray(ax.dataLim.intervaly, dtype=float)
+    if ax.has_data() and np.isfinite(drawn).all():
+        vals.append(drawn)
     v = np.concatenate(vals)
     v = v[np.isfinite(v)]
     if v.size and v.min() >= 0.0 and v.max() <= 1.0:
