@@ -492,3 +492,22 @@ def test_checkpoints_are_written_with_the_umask_and_stale_temps_removed(tmp_path
         "resume.pt": 0o644,
         "step_00000007.pt": 0o644,
     }
+
+
+def _make_flip():
+    def flip(x, generator):  # the same function, at another address in every process
+        return x.flip(-1) if torch.rand((), generator=generator) < 0.5 else x
+
+    return flip
+
+
+def test_a_run_augmented_by_a_plain_function_resumes_in_a_new_process(tmp_path, small_digits, digits):
+    # the config held repr(augment), "<function ... at 0x7f39...>": a new process (here, a new
+    # function object) was refused as "a different training configuration"
+    model, data, kw = conv_setup(small_digits, digits)
+    kw = {**kw, "augment": _make_flip()}
+    with pytest.raises(Interrupted):
+        T.train(model, data, checkpoint_dir=tmp_path, callback=interrupt_at(9), progress=False, **kw)
+    fresh, _, _ = conv_setup(small_digits, digits)
+    hist = T.train(fresh, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "augment": _make_flip()})
+    assert hist.total_steps == 21  # 3 epochs of 7 steps, resumed at step 9

@@ -843,7 +843,9 @@ def train(
         "lr_schedule": lr_schedule,
         "grad_clip": grad_clip,
         "seed": seed,
-        "augment": repr(augment) if augment is not None else None,
+        # without its memory address ("<function shift at 0x7f39...>"), which changes with every
+        # process: a run with a function or lambda as augment could not be resumed in a new one
+        "augment": re.sub(r" at 0x[0-9a-fA-F]+", "", repr(augment)) if augment is not None else None,
         "target_train_accuracy": target_train_accuracy,
         "freeze": {k: float(v) for k, v in freeze.items()}
         if decide_freeze is None
