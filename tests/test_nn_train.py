@@ -445,8 +445,16 @@ def test_a_flipped_byte_in_a_snapshot_is_refused_and_named(tmp_path, small_digit
     _, _, _, run = _interrupted_run(tmp_path, small_digits, digits)
     snap = run / "step_00000007.pt"
     _flip_a_weight_byte(snap)
-    with pytest.raises(ValueError, match=r"step_00000007\.pt is corrupted.*delete"):
+    with pytest.raises(ValueError, match=r"step_00000007\.pt is corrupted.*delete") as info:
         T.load_checkpoint(snap)
+    # the advice works: deleting what it names and training again writes the snapshot again
+    # (deleting the snapshot alone did not: the run resumed past step 7)
+    assert str(run / "resume.pt") in str(info.value)
+    snap.unlink()
+    (run / "resume.pt").unlink()
+    fresh, data, kw = conv_setup(small_digits, digits)
+    T.train(fresh, data, checkpoint_dir=run, checkpoint_steps=(7,), progress=False, **kw)
+    assert T.load_checkpoint(run, step=7).step == 7
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "garbage", "pickled_object", "no_digest"])

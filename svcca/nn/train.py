@@ -343,9 +343,16 @@ def _atomic_save(obj: dict[str, Any], path: Path) -> None:
 def _load_verified(path: Path, map_location: Any, what: str) -> dict[str, Any]:
     """Load a checkpoint written by :func:`_atomic_save` and check its digest.
 
-    The message says which file to delete when anything is wrong with it.
+    The message says which file to delete when anything is wrong with it. A snapshot is
+    written only as the run passes its step, so its advice names the run's resume file
+    too: a run that resumed past the step (or had finished) would not write it again.
     """
     advice = f"delete {path} and run the training again"
+    if what == "snapshot":
+        advice = (
+            f"delete {path} and the run's {path.parent / RESUME_FILE}, and run the training again "
+            "(from the start: a resumed or finished run does not write a snapshot it has passed)"
+        )
     try:
         blob = load_torch(path, map_location=map_location)
     except ValueError as exc:
