@@ -381,3 +381,20 @@ def test_recording_options_are_checked_before_any_work():
     with pytest.raises(ValueError, match=r"data is empty"):
         record(mlp, torch.zeros((0, 64)), ["fc1"])
     assert record(mlp, digits, ["fc1"], device="auto")["fc1"].dtype == np.float32
+
+
+def test_a_suspended_recording_leaves_other_forward_passes_alone():
+    # the hooks of an open iter_activations raised their private stop signal in any other
+    # forward pass through the model: the caller's own, or a second recording zipped with it
+    from svcca.nn.activations import iter_activations
+    from svcca.nn.models import MLP
+
+    net = MLP(hidden=(16, 8), seed=0, in_features=64)
+    X, X2 = torch.randn(12, 64), torch.randn(12, 64)
+    for batch in iter_activations(net, X, ["fc1"], batch_size=3):
+        assert tuple(net(X[:2]).shape) == (2, 10)
+    first = iter_activations(net, X, ["fc1"], batch_size=3)
+    pairs = list(zip(first, iter_activations(net, X2, ["fc1"], batch_size=3)))
+    assert len(pairs) == 4
+    alone = A.record(net, X2, ["fc1"])["fc1"]
+    torch.testing.assert_close(torch.cat([b["fc1"] for _, b in pairs]), torch.as_tensor(alone))

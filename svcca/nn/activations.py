@@ -257,12 +257,18 @@ class _HookRecorder:
         self.outputs: dict[str, Any] = {}
         self.calls: dict[str, int] = {}
         self.checked = False
+        # the hooks act only inside this recorder's own forward pass: while a generator of
+        # iter_activations is suspended, another forward pass through the model (the caller's,
+        # or a second recorder's) runs untouched
+        self.active = False
         self.handles = []
         for name in self.layers:
             self.handles.append(model.get_submodule(name).register_forward_hook(self._hook(name)))
 
     def _hook(self, name: str) -> Any:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
+            if not self.active:
+                return
             self.calls[name] = self.calls.get(name, 0) + 1
             self.outputs[name] = _snapshot(output)
             if self.checked and len(self.outputs) == len(self.layers):
@@ -272,10 +278,13 @@ class _HookRecorder:
 
     def __call__(self, model: nn.Module, x: Any) -> dict[str, Any]:
         self.outputs, self.calls = {}, {}
+        self.active = True
         try:
             model(x)
         except _StopForward:
             pass
+        finally:
+            self.active = False
         twice = [n for n, c in self.calls.items() if c > 1]
         if twice:
             raise ValueError(
