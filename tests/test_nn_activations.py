@@ -391,7 +391,7 @@ def test_a_suspended_recording_leaves_other_forward_passes_alone():
 
     net = MLP(hidden=(16, 8), seed=0, in_features=64)
     X, X2 = torch.randn(12, 64), torch.randn(12, 64)
-    for batch in iter_activations(net, X, ["fc1"], batch_size=3):
+    for _ in iter_activations(net, X, ["fc1"], batch_size=3):
         assert tuple(net(X[:2]).shape) == (2, 10)
     first = iter_activations(net, X, ["fc1"], batch_size=3)
     pairs = list(zip(first, iter_activations(net, X2, ["fc1"], batch_size=3)))
