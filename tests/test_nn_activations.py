@@ -398,3 +398,16 @@ def test_a_suspended_recording_leaves_other_forward_passes_alone():
     assert len(pairs) == 4
     alone = A.record(net, X2, ["fc1"])["fc1"]
     torch.testing.assert_close(torch.cat([b["fc1"] for _, b in pairs]), torch.as_tensor(alone))
+
+
+def test_a_1d_convolution_is_recorded_with_its_channels_as_features():
+    # (n, channels, length) was read as (n, positions, features): 20 rows of sample x channel
+    # with positions as columns, instead of 40 rows of sample x position with channels
+    net = torch.nn.Sequential(torch.nn.Conv1d(3, 5, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool1d(2))
+    x = torch.randn(4, 3, 10)
+    got = A.record(net, x, ["0", "2"])
+    with torch.no_grad():
+        conv = net[0](x)
+        pooled = net[2](net[1](conv))
+    np.testing.assert_allclose(got["0"], conv.permute(0, 2, 1).reshape(-1, 5).numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got["2"], pooled.permute(0, 2, 1).reshape(-1, 5).numpy(), rtol=0, atol=1e-6)

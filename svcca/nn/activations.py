@@ -5,7 +5,11 @@ output is put in the library's samples-first layout as it arrives:
 
 * ``(n, channels, height, width)`` conv outputs -> ``(n, height, width, channels)``;
 * ``(n, positions, features)`` sequence outputs (LSTM layers, a language model's logits)
-  -> ``(n * positions, features)``: every position is a datapoint;
+  -> ``(n * positions, features)``: every position is a datapoint. Modules known to put
+  channels first or samples second are turned into that layout first: 1-D convolutions,
+  pooling and norms ``(n, channels, length)``, and recurrent layers without
+  ``batch_first`` ``(length, n, features)``; any other module's 3-D output is read as
+  ``(n, positions, features)``;
 * ``(n, features)`` stays; ``(n,)`` becomes ``(n, 1)``; a tuple output (``nn.LSTM``
   returns ``(output, (h, c))``) is reduced to its first element.
 
@@ -229,6 +233,34 @@ def _layout(out: Any, name: str, pool: Any, stride: Any, positions: bool = False
     if out.ndim == 2:
         return out
     return out.flatten(1)
+
+
+# modules whose 3-D output is (n, channels, length)
+_CHANNELS_FIRST_1D = (
+    nn.Conv1d, nn.ConvTranspose1d, nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d,
+    nn.AdaptiveMaxPool1d, nn.LPPool1d, nn.BatchNorm1d, nn.InstanceNorm1d,
+)  # fmt: skip
+
+
+def _samples_first(model: nn.Module, name: str, out: Any) -> Any:
+    """Put a 3-D output of a module known to lay it out otherwise as ``(n, positions, features)``.
+
+    A 1-D convolution (pooling, norm) gives ``(n, channels, length)`` and a recurrent layer
+    without ``batch_first`` ``(length, n, features)``; read as ``(n, positions, features)``
+    their rows would mix channels or samples. A name that is not a submodule (a graph node
+    of ``capture="fx"``) is left as it is.
+    """
+    if not isinstance(out, torch.Tensor) or out.ndim != 3:
+        return out
+    try:
+        module = model.get_submodule(name)
+    except AttributeError:
+        return out
+    if isinstance(module, _CHANNELS_FIRST_1D):
+        return out.transpose(1, 2)
+    if isinstance(module, nn.RNNBase) and not module.batch_first:
+        return out.transpose(0, 1)
+    return out
 
 
 def _snapshot(output: Any) -> Any:
@@ -461,7 +493,7 @@ def _iterate(
                     outputs = recorder(model, x)
                     batch = {
                         n: _layout(
-                            outputs[n],
+                            _samples_first(model, n, outputs[n]),
                             n,
                             _per_layer(pool, n),
                             _per_layer(stride, n),
