@@ -161,7 +161,7 @@ def positions_as_samples(A: Any, *, max_rows: int | None = None, rng: Any = None
     >>> bool((X == positions_as_samples(A, max_rows=10, rng=0)).all())   # same seed, same rows
     True
     """
-    A = check_conv(A, "A")
+    A = _as_float(check_conv(A, "A"))  # integers become float64, as in the other recipes
     max_rows = _check_max_rows(max_rows)
     n, h, w, c = shape_of(A)
     X = A.reshape(n * h * w, c)

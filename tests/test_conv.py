@@ -263,3 +263,12 @@ def test_a_channels_first_layer_is_warned_about(rng):
         warnings.simplefilter("error")
         svcca.conv.dft_cca(A.permute(0, 2, 3, 1), A.permute(0, 2, 3, 1))  # channels last: silent
         average_pool(rng.standard_normal((50, 8, 8, 8)), 2)  # as many channels as pixels a side
+
+
+def test_positions_as_samples_turns_integers_into_float64_as_documented():
+    from svcca.conv import positions_as_samples
+
+    A = np.arange(2 * 3 * 3 * 4).reshape(2, 3, 3, 4)
+    X = positions_as_samples(A)
+    assert X.dtype == np.float64 and X.shape == (18, 4)
+    assert positions_as_samples(A.astype(np.float32)).dtype == np.float32

@@ -207,3 +207,9 @@ def test_tiny10_takes_inputs_down_to_9x9_as_documented():
     assert net(torch.zeros(2, 3, 9, 9)).shape == (2, 10)
     with pytest.raises(RuntimeError):
         net(torch.zeros(2, 3, 8, 8))
+
+
+@pytest.mark.parametrize("kw", [{"hidden": (0,)}, {"in_features": 0}, {"hidden": (8, 2.5)}, {"n_classes": 0}])
+def test_mlp_refuses_widths_that_build_a_constant_network(kw):
+    with pytest.raises((ValueError, TypeError), match="in_features|n_classes|each of hidden"):
+        M.MLP(**kw)

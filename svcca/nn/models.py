@@ -105,7 +105,10 @@ class MLP(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        hidden = tuple(int(h) for h in hidden)
+        in_features = int(check_int(in_features, "in_features"))  # type: ignore[arg-type]
+        n_classes = int(check_int(n_classes, "n_classes"))  # type: ignore[arg-type]
+        # a layer of width 0 builds, and makes every logit constant
+        hidden = tuple(int(check_int(h, "each of hidden")) for h in hidden)  # type: ignore[arg-type]
         self.config = {
             "in_features": in_features,
             "hidden": list(hidden),
