@@ -248,3 +248,16 @@ def test_check_device_names_what_this_machine_lacks():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match=r"device='cuda' asks for a CUDA GPU, but this machine has 0"):
             check_device("cuda")
+
+
+def test_state_arrays_of_a_bfloat16_model_round_trip():
+    # numpy has no bfloat16: torch's "unsupported ScalarType BFloat16" came out raw
+    import torch
+
+    from svcca.nn import load_state_arrays, state_arrays
+
+    a = torch.nn.Linear(3, 2).to(torch.bfloat16)
+    arrays = state_arrays(a)
+    assert arrays["weight"].dtype == np.float32
+    b = load_state_arrays(torch.nn.Linear(3, 2).to(torch.bfloat16), arrays)
+    assert b.weight.dtype == torch.bfloat16 and torch.equal(a.weight, b.weight)

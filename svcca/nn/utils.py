@@ -466,7 +466,8 @@ def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
     -------
     dict of str -> numpy.ndarray
         On the CPU, in the order of ``model.state_dict()``; copies, so training the model
-        further never changes them (nor writing to them the model).
+        further never changes them (nor writing to them the model). bfloat16 tensors, which
+        numpy cannot hold, come as float32 (exactly; :func:`load_state_arrays` casts back).
 
     See Also
     --------
@@ -479,8 +480,15 @@ def state_arrays(model: Any, prefix: str = "") -> dict[str, np.ndarray]:
     >>> sorted(state_arrays(torch.nn.Linear(3, 2), prefix="net0/"))
     ['net0/bias', 'net0/weight']
     """
-    # .numpy() of a CPU tensor shares its memory: copy, or later optimizer steps rewrite the "stored" weights
-    return {prefix + name: t.detach().cpu().numpy().copy() for name, t in model.state_dict().items()}
+    import torch
+
+    def array(t: Any) -> np.ndarray:
+        t = t.detach().cpu()
+        # .numpy() of a CPU tensor shares its memory: copy, or later optimizer steps rewrite the
+        # "stored" weights
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy().copy()
+
+    return {prefix + name: array(t) for name, t in model.state_dict().items()}
 
 
 def load_state_arrays(model: Any, arrays: Any, prefix: str = "") -> Any:
