@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,21 +89,39 @@ class PLSResult:
         )
 
 
+def resolved_pairs(ops: Any, sx: Any, sy: Any, n: int, eps_in: float, x2: float, y2: float) -> Any | None:
+    """Index of the PLS pairs whose directions carry more than the input's own rounding; None for all.
+
+    Rounding of up to ``eps_in |x| / 2`` in each entry (rms ``eps_in |x| / sqrt(12)``) gives
+    any unit direction ``u`` a score norm ``|Xc u|`` of about ``eps_in sqrt(n x2 / 12)``
+    (``x2``: the mean square of the raw entries): a pair whose x or y score norm (``sx``,
+    ``sy``) is within four times that lies in a direction the layer has only through its
+    rounding. A float32 layer whose features are exactly dependent (an expanding linear
+    map) is full rank by its rounding alone, and PLS made pairs of covariance 1e-10 there;
+    their correlations are anything, and they moved the mean correlation (0.354 for 0.458).
+    The same test as :func:`svcca.cca`'s noise floor for input coarser than the compute
+    precision: a well-conditioned layer keeps every pair, as its float64 copy does.
+    """
+    tx = 4.0 * eps_in * math.sqrt(n * x2 / 12.0)
+    ty = 4.0 * eps_in * math.sqrt(n * y2 / 12.0)
+    keep = (sx > tx) & (sy > ty)
+    if bool(keep.all()):
+        return None
+    return ops.nonzero(keep)
+
+
 def _pls_directions(
-    ops: Any, C: Any, n_components: int | None, rtol: float | None, eps_in: float = 0.0
+    ops: Any, C: Any, n_components: int | None, rtol: float | None
 ) -> tuple[Any, Any, Any, Any]:
     """Return the PLS pairs ``(U, s, V, share)`` of a cross-covariance ``C = Sigma_xy = U diag(s) V^H``.
 
     Truncated to the covariances above ``rtol * max`` (and to ``n_components``), with one
-    sign convention; the default ``rtol`` is ``max(p, q)`` times the machine epsilon of the
-    compute precision or of the input (``eps_in``: float32 activations carry float32
-    rounding, which a rank-deficient layer turns into pairs of covariance 1e-10), the
-    coarser; ``share`` is each kept pair's ``s_i^2`` over ``||C||_F^2`` (all pairs,
+    sign convention; ``share`` is each kept pair's ``s_i^2`` over ``||C||_F^2`` (all pairs,
     kept or not). Shared by :func:`pls` and the streaming accumulators.
     """
     U, s, Vh = ops.svd(C)
     if rtol is None:
-        rtol = max(C.shape) * max(ops.real_dtype_eps(C), eps_in)
+        rtol = max(C.shape) * ops.real_dtype_eps(C)
     smax = ops.max(s)
     k = int((s > rtol * smax).sum()) if smax > 0 else 0
     if n_components is not None:
@@ -145,9 +165,9 @@ def pls(
         Keep at most this many pairs; by default every pair with a non-zero covariance.
     rtol : float, optional
         Pairs with covariance ``<= rtol * max`` are dropped; default
-        ``max(n_features_x, n_features_y) * eps``, with ``eps`` the machine epsilon of the
-        compute precision or of the input, the coarser (float32 activations carry float32
-        rounding: a rank-deficient float32 layer would otherwise give pairs of rounding).
+        ``max(n_features_x, n_features_y) * eps``. With the default, input coarser than the
+        compute precision (float32 activations) also loses the pairs in directions that a
+        layer has only through its rounding (see :func:`svcca._pls.resolved_pairs`).
     dtype : {None, numpy.float32, numpy.float64}
         Compute precision (float64 by default; half-precision input is computed in float32
         or wider). Each side is scaled by an exact power of two while computing, so any
@@ -193,11 +213,21 @@ def pls(
         )
     mx, my = ops.mean0(X), ops.mean0(Y)
     Xc, Yc = _varying_part(ops, X, mx, "X"), _varying_part(ops, Y, my, "Y")
-    eps_in = max(_input_eps(X0), _input_eps(Y0))
-    U, s, V, share = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol, eps_in)
+    U, s, V, share = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))
+    eps_in = max(_input_eps(X0), _input_eps(Y0))
+    if rtol is None and eps_in > ops.real_dtype_eps(Xc):  # input coarser than the compute precision
+
+        def ms(A: Any) -> float:  # mean square of the raw entries
+            return float(ops.item(ops.sum(ops.abs(A) ** 2))) / (n * max(1, int(A.shape[1])))
+
+        idx = resolved_pairs(ops, sx, sy, n, eps_in, ms(X), ms(Y))
+        if idx is not None:
+            U, s, V, share, xs, ys, sx, sy = (
+                a[idx] if a.ndim == 1 else a[:, idx] for a in (U, s, V, share, xs, ys, sx, sy)
+            )
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf

@@ -79,7 +79,7 @@ from ._grid import SimilarityMatrix
 from ._io import atomic_write
 from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
-from ._pls import PLSResult, _pls_directions
+from ._pls import PLSResult, _pls_directions, resolved_pairs
 from ._pwcca import DIRECTIONS, PWCCAResult, pair_alphas
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._svcca import SVCCAResult, _only_rows
@@ -911,10 +911,24 @@ class _Finisher:
         n = m.n
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
         n_components = check_int(n_components, "n_components", allow_none=True)
-        U, s, V, share = _pls_directions(ops, Cxy / (n - 1), n_components, rtol, m.input_eps)
+        U, s, V, share = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
         # |Xc u|^2 = u^H C_xx u
         sx = ops.sqrt(ops.real(ops.sum(U.conj() * (Cxx @ U), axis=0)))
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
+        if rtol is None and m.input_eps > ops.real_dtype_eps(Cxy):
+
+            def ms(mean: Any, C: Any) -> float:  # mean square of the raw entries
+                p = max(1, int(C.shape[0]))
+                return (
+                    float(ops.item(ops.sum(ops.diag_real(C)))) / n
+                    + float(ops.item(ops.sum(ops.abs(mean) ** 2)))
+                ) / p
+
+            idx = resolved_pairs(ops, sx, sy, n, m.input_eps, ms(mx, Cxx), ms(my, Cyy))
+            if idx is not None:
+                U, s, V, share, sx, sy = (
+                    a[idx] if a.ndim == 1 else a[:, idx] for a in (U, s, V, share, sx, sy)
+                )
         corr = ops.clip01(s * (n - 1) / (sx * sy))
         ea, eb = self._exp(a), self._exp(b)
         with np.errstate(over="ignore"):  # back to the data's units (inf beyond the float range)
