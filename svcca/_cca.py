@@ -21,7 +21,10 @@ How each side is whitened (code symbol -> paper symbol in comments):
    products ``X^H X``, ``Y^H Y`` and ``X^H Y`` are then the whole cost: the Gram matrix
    is formed from the uncentred data and centred afterwards (``G - n m m^H``) when the
    column means are small enough next to the spreads for that to be exact to the same
-   accuracy, which saves a centred copy of each layer;
+   accuracy, which saves a centred copy of each layer (float64 only: in float32 the
+   correction is off to first order in the rounding of the computed means). A centred
+   copy's Gram loses the copy's own means too (``(Xc - 1 o^T)^H (Xc - 1 o^T)``: what the
+   computed means missed, up to the spread itself in float32 at offsets of 1e5);
 4. *two-pass Gram path* (float64, no ridge): a correlation matrix too ill-conditioned for
    one pass (``cond(G)`` up to 1e10, common in trained layers) is whitened by two
    Cholesky-QR passes, ``Q1 = Xs L1^{-H}`` then ``Q = Q1 L2^{-H}`` with ``Q1^H Q1 = L2 L2^H``
@@ -1495,11 +1498,11 @@ def cca(
     ``p + q - (n - 1)`` of them are 1 whatever the data.
 
     With ``dtype=numpy.float32`` the products over the samples run in float32 (twice the
-    speed of float64). When a sample of rows shows column means large next to the spreads
-    (``|mean| / std`` above about 5), each layer is centred first, in one copy, because the
-    product of the uncentred data would lose the spread to float32 rounding; that copy's
-    Gram diagonal gives the column norms and, with its column means, shows which columns
-    are constant, so no other pass is made over it. The Cholesky factors, the condition
+    speed of float64). Each layer is centred first, in one copy: the product of the
+    uncentred data, corrected by ``n m m^H`` afterwards, would carry the rounding of the
+    float32 means to first order. The copy's Gram diagonal gives the column norms and,
+    with the copy's own column means (what the float32 means missed, which its Gram then
+    loses), shows which columns are constant, so no other pass is made over it. The Cholesky factors, the condition
     estimate and the triangular solves run in float32; the correlations are the singular
     values of the ``x_rank x y_rank`` matrix ``M`` computed in float64 (through its
     tridiagonalisation, to ``eps32 / 16`` of the largest, which costs less than a float32
