@@ -1502,9 +1502,10 @@ def cca(
     uncentred data, corrected by ``n m m^H`` afterwards, would carry the rounding of the
     float32 means to first order. The copy's Gram diagonal gives the column norms and,
     with the copy's own column means (what the float32 means missed, which its Gram then
-    loses), shows which columns are constant, so no other pass is made over it. The Cholesky factors, the condition
-    estimate and the triangular solves run in float32; the correlations are the singular
-    values of the ``x_rank x y_rank`` matrix ``M`` computed in float64 (through its
+    loses), shows which columns are constant, so no other pass is made over it. The
+    Cholesky factors, the condition estimate and the triangular solves run in float32;
+    the correlations are the singular values of the ``x_rank x y_rank`` matrix ``M``
+    computed in float64 (through its
     tridiagonalisation, to ``eps32 / 16`` of the largest, which costs less than a float32
     SVD), and the weights come from a float64 SVD of ``M``. Against the float64 computation
     of the same float32 data the correlations agree to a few float32 units (3e-8 on the
