@@ -28,6 +28,7 @@ from ._cca import (
     Whitened,
     _input_eps,
     _no_varying,
+    _pow2_rescale,
     cast_to,
     cca_from_whitened,
     whiten,
@@ -125,10 +126,13 @@ class _Moments:
     rounding is relative to the energy it transforms: an offset of 1e5 +- 1 would bury the
     variation in float32), and the coefficients by the first chunk's mean, so centring
     inside the Gram matrix loses no precision. Both shifts are constant over samples and
-    leave every per-frequency CCA as it is.
+    leave every per-frequency CCA as it is, as does the power of two ``factor`` that scales
+    the first chunk's largest shifted value near 1, so that the squares of layers of 1e-160
+    or 1e200 neither underflow nor overflow.
     """
 
     origin: Any = None  # (H, W, c) the first chunk's mean image
+    factor: Any = None  # a power of two: the first chunk's largest shifted value near 1
     shift: Any = None  # (F, c)
     total: Any = None  # (F, c) sum of shifted coefficients
     sq: Any = None  # (F, c) sum of |shifted|^2 (from the Gram diagonal when there is one)
@@ -433,7 +437,10 @@ def dft_cca(
             x = ops.asarray(X[start : min(n, start + batch_size)], complex_ok=False)
             if m.origin is None:
                 m.origin = x.mean(0)
-            d = x - m.origin
+                flat = (x - m.origin).reshape(-1, int(x.shape[-1]))
+                m.factor = _pow2_rescale(ops, flat, per_column=False)[1].reshape(())
+            x = x * m.factor
+            d = x - m.origin * m.factor
             yield x, d, _spectrum(ops, d, fr, row, col)
 
     # pass 1: per-frequency moments (and Gram matrices unless every frequency takes the SVD path)

@@ -426,8 +426,13 @@ def test_dft_cca_errors(rng):
     bad[3, 1, 2, 0] = np.inf
     with pytest.raises(ValueError, match="A contains NaN or Inf values"):
         dft_cca(bad, A)
+    # each layer is scaled by a power of two from its first chunk: 1e200 squares, but a later
+    # chunk far beyond the first still overflows, and says so
+    np.testing.assert_allclose(dft_cca(A * 1e200, A * 1e-160).rho, dft_cca(A, A).rho, rtol=0, atol=1e-12)
+    big = A.copy()
+    big[-1] *= 1e300
     with pytest.raises(ValueError, match="too large to square"):
-        dft_cca(A * 1e200, A)
+        dft_cca(big, A, batch_size=4)
     with pytest.raises(ValueError, match="CCA needs at least 2 samples"):
         dft_cca(A[:1], A[:1])
     with pytest.raises(ValueError, match="algorithm must be one of 'auto', 'gram', 'svd'; got 'eig'"):
@@ -470,3 +475,15 @@ def test_float32_layers_with_offsets_keep_their_variation(offset):
     got, ref = dft_cca(A, B, dtype=np.float32), dft_cca(A, B)
     assert abs(got.similarity - ref.similarity) < 1e-5
     np.testing.assert_array_equal(got.x_ranks, ref.x_ranks)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-165, 1e-300])
+def test_layers_of_tiny_values_give_the_flattened_cca(scale):
+    # the squared coefficients underflowed: rho off by 6e-5 at 1e-160 with no warning, and at
+    # 1e-165 "no varying feature (dead neurons?)"
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((20, 4, 4, 3))
+    A = np.concatenate([np.roll(images, (dy, dx), axis=(1, 2)) for dy in range(4) for dx in range(4)])
+    B = np.tanh(A @ rng.standard_normal((3, 5)))
+    full = svcca.cca(A.reshape(320, -1), B.reshape(320, -1))
+    np.testing.assert_allclose(dft_cca(A * scale, B).rho, full.rho, rtol=0, atol=1e-12)
