@@ -261,8 +261,12 @@ class _Moments:
             need = 8 * n_elements
             if need > self.max_bytes:
                 detail = ", ".join(f"{x!r}: {widths[x]}" for x in self.names)
+                size = (
+                    f"{need / 2**30:.2f} GiB" if need >= 2**30
+                    else f"{need / 2**20:.2f} MiB" if need >= 2**20 else f"{need} bytes"
+                )  # fmt: skip
                 raise ValueError(
-                    f"the statistics of these layers need {need / 2**30:.2f} GiB (features per layer: "
+                    f"the statistics of these layers need {size} (features per layer: "
                     f"{detail}), "
                     f"more than max_bytes={self.max_bytes}; pool conv layers over space, treat positions as "
                     f"samples (reshape to (-1, channels)), accumulate fewer pairs, or raise max_bytes"
@@ -284,6 +288,17 @@ class _Moments:
 
     # updates --------------------------------------------------------------------------------
     def _check_batch(
+        self, batch: Mapping[Hashable, Any], display: Mapping[Hashable, str]
+    ) -> tuple[dict, int]:
+        """Validate a batch; a rejected one leaves no trace (the layout its first batch fixes)."""
+        before = (self.names, list(self.keys), dict(self.offsets), self.widths)
+        try:
+            return self._check_batch_layout(batch, display)
+        except Exception:
+            self.names, self.keys, self.offsets, self.widths = before
+            raise
+
+    def _check_batch_layout(
         self, batch: Mapping[Hashable, Any], display: Mapping[Hashable, str]
     ) -> tuple[dict, int]:
         if self.names is None:

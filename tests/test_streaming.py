@@ -431,7 +431,7 @@ def test_multilayer_bad_batches(three_layers):
         acc.update({"conv": three_layers["conv"], "fc": three_layers["fc"]}).similarity_matrix(
             measure="cka", measure_options={"debiased": True}
         )
-    with pytest.raises(ValueError, match="need 0.00 GiB .* more than max_bytes=100"):
+    with pytest.raises(ValueError, match="need 2592 bytes .* more than max_bytes=100"):
         MultiLayerAccumulator(max_bytes=100).update(three_layers)
 
 
@@ -775,3 +775,22 @@ def test_save_refuses_layer_names_json_cannot_give_back(tmp_path):
     )
     good.save(tmp_path / "ok.npz")
     assert MultiLayerAccumulator.load(tmp_path / "ok.npz").names == good.names
+
+
+def test_a_rejected_first_batch_leaves_no_trace():
+    # the layout (names, widths) of a rejected first batch stayed: the next, valid batch was
+    # refused for "5 features in batch 0 but 40 in the earlier ones", or for lacking its layers
+    from svcca.streaming import MultiLayerAccumulator, PairAccumulator
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((50, 40)), rng.standard_normal((50, 3))
+    acc = PairAccumulator(max_bytes=10000)
+    with pytest.raises(ValueError, match=r"need 14176 bytes .* more than max_bytes=10000"):
+        acc.update(X, Y)
+    acc.update(X[:, :5], Y)
+    assert acc.cca().similarity == pytest.approx(svcca.cca(X[:, :5], Y).similarity, abs=1e-12)
+    multi, bad = MultiLayerAccumulator(), X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        multi.update({"a": bad, "b": Y})
+    assert multi.update({"c": X, "d": Y}).names == ("c", "d")
