@@ -11,9 +11,10 @@ copy of the ILSVRC-2012 validation set. Three layouts are understood:
   * flat files plus the extracted ILSVRC2012 devkit (data/meta.mat and the ground truth):
         python data_scripts/prepare_imagenet_subset.py --val-dir /imagenet/val --devkit ILSVRC2012_devkit_t12
 
-The default classes are those of the SVCCA paper's class-sensitivity figure: fire engine
-(n03345487), Siberian husky (n02110185), Eskimo dog (n02109961), Border terrier (n02093754)
-and Australian terrier (n02096294). Afterwards ``svcca.nn.data.load_imagenet_subset()``
+The default classes stand in for those of the SVCCA paper's class-sensitivity figure: fire
+engine (n03345487), Siberian husky (n02110185), Eskimo dog (n02109961), and two terriers,
+Border terrier (n02093754) and Australian terrier (n02096294) (the released figure names
+its two only as "s_terrier" and "w_terrier"). Afterwards ``svcca.nn.data.load_imagenet_subset()``
 reads them.
 
 Only image files (.JPEG, .png, ...; not hidden) are taken, and every one must open before

@@ -20,14 +20,16 @@ Numerics (code symbol -> paper symbol): each batch is centred on its own mean (i
 passes, so constant features come out as exact zeros) and its co-moment merged with the
 running one by the pairwise update of Chan, Golub and LeVeque (1979): with counts ``n_A``,
 ``n_B`` and ``delta = mean_B - mean_A``, ``C = C_A + C_B + n_A n_B / n * delta delta^H``.
-Large offsets (activations around 1e6) therefore cost no accuracy, unlike accumulating raw
-``sum x x^T``. ``C / (n - 1)`` is the paper's ``Sigma``. Each layer's statistics share one
-exact power-of-two scale (SVCCA and PLS need the layer's own units), so a layer with a
-feature whose largest ``|value|`` is more than about 1e144 below the layer's largest
-values is refused when results are computed, with a ``ValueError`` that says which
-feature (the per-feature maxima tell such a feature, even a zero-mean one, from a dead
-one; they survive ``merge``, ``save``/``load``, ``all_reduce`` and ``pair``); :func:`svcca.cca`
-in memory takes it.
+Large offsets therefore cost little accuracy, unlike accumulating raw ``sum x x^T``: only
+the rounding of each batch's mean, about ``eps |offset|``, which costs about ``eps
+|offset| / spread`` of the results (1e-9 for activations of 1e6 +- 0.01 in batches of one
+sample; larger batches and spreads lose less). ``C / (n - 1)`` is the paper's ``Sigma``.
+Each layer's statistics share one exact power-of-two scale (SVCCA and PLS need the layer's
+own units), so a layer with a feature whose largest ``|value|`` is more than about 1e144
+below the layer's largest values is refused when results are computed, with a
+``ValueError`` that says which feature (the per-feature maxima tell such a feature, even a
+zero-mean one, from a dead one; they survive ``merge``, ``save``/``load``, ``all_reduce``
+and ``pair``); :func:`svcca.cca` in memory takes it.
 
 Finishing reuses the Gram path of :func:`svcca._cca.whiten`: constant features are dropped
 with the same tolerance, each side is rescaled to its correlation matrix ``G`` and
@@ -1410,7 +1412,8 @@ class PairAccumulator(MultiLayerAccumulator):
     Notes
     -----
     Batches are centred on their own means and merged by the pairwise update of Chan,
-    Golub and LeVeque (1979), so offsets as large as 1e6 cost no accuracy, and
+    Golub and LeVeque (1979), so offsets as large as 1e6 cost little accuracy (module
+    notes: about ``eps |offset| / spread``), and
     :meth:`merge` (in a process) and :meth:`all_reduce` (across processes) combine
     partial statistics exactly. The results equal the in-memory functions to about
     1e-10 when the kept spectrum is not too ill-conditioned (module notes). Canonical

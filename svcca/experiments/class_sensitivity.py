@@ -55,8 +55,10 @@ Presets (``ClassSensitivityConfig.for_scale``):
   widths 8/16/32) trained from different seeds on scikit-learn's digits upsampled to 16x16
   (embedded, no download), every layer flattened over the 500 test images;
 * ``full``: torchvision's pretrained ResNet-50 on the ImageNet validation images of the
-  SVCCA paper's classes (:data:`svcca.nn.data.IMAGENET_SUBSET`: fire engine, Siberian husky,
-  Eskimo dog, Border terrier, Australian terrier), every block average-pooled to 7x7 and
+  classes standing in for the SVCCA paper's (:data:`svcca.nn.data.IMAGENET_SUBSET`: fire
+  engine, Siberian husky, Eskimo dog, and two terriers, Border and Australian, where the
+  released figure names its two only as "s_terrier" and "w_terrier"), every block
+  average-pooled to 7x7 and
   flattened; ``device="auto"`` (the GPU when there is one; 250 images through ResNet-50
   also take a few minutes on a CPU). Runs only when the subset has been extracted with
   ``data_scripts/prepare_imagenet_subset.py`` and the weights are in torchvision's cache.
