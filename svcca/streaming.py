@@ -373,25 +373,41 @@ class _Moments:
         # centre in two passes: the second removes the rounding of the first mean (numpy sums
         # axis 0 naively, O(nb eps) per mean), so constant features end at (almost) exactly 0
         cmax = np.asarray(ops.to_numpy(ops.colmaxabs(Z)), dtype=np.float64)
+        prior = self.amax
         self.amax = _joint_amax([(self.n, self.amax), (nb, cmax)])
-        self._rescale_batch(Z, cmax)
+        self._rescale_batch(Z, cmax, prior)
         Z, mb = ops.centre(Z, twice=True, inplace=True)
         Cb = {(a, b): ops.ct(Z[:, self.slice(a)]) @ Z[:, self.slice(b)] for a, b in self.keys}
         self._merge(nb, mb, Cb)
 
     # extreme scales ----------------------------------------------------------------------------
-    def _rescale_batch(self, Z: Any, cmax: np.ndarray) -> None:
+    def _holds_only_zeros(self, x: Hashable, amax: np.ndarray | None) -> bool:
+        """Whether layer ``x``'s statistics are of all-zero data (any exponent holds them exactly).
+
+        ``amax``: the per-feature maxima of what is stored (``self.amax`` before a batch).
+        """
+        if self.n == 0:
+            return True
+        return amax is not None and float(np.max(amax[self.slice(x)], initial=0.0)) == 0.0
+
+    def _rescale_batch(self, Z: Any, cmax: np.ndarray, prior: np.ndarray | None) -> None:
         """Scale each layer's columns of the batch ``Z`` by ``2**exps[layer]`` in place.
 
-        ``cmax`` holds each column's largest ``|value|`` in this batch. A layer's exponent is
-        lowered first (and what is stored rescaled) when the batch needs it.
+        ``cmax`` holds each column's largest ``|value|`` in this batch, ``prior`` the maxima
+        of what is stored. A layer's exponent is lowered first (and what is stored rescaled)
+        when the batch needs it. A batch in which a layer is all zeros (a dead ReLU layer)
+        leaves its exponent alone, and a layer that held only zeros takes the batch's: a
+        zero once read as "needs the ordinary scale" and shifted a layer of 1e-160 into
+        underflow.
         """
         for x in self.names:
             sl = self.slice(x)
             amax = float(cmax[sl].max()) if self.widths[x] else 0.0
+            if amax == 0.0:
+                continue
             want = _exponent_for(amax)
             have = self.exps.get(x)
-            if have is None or (self.n == 0 and want != have):
+            if have is None or (want != have and self._holds_only_zeros(x, prior)):
                 self.exps[x] = have = want
             elif want < have:  # larger values than before: scale what is stored down
                 self._shift(x, want - have)
@@ -400,15 +416,18 @@ class _Moments:
                 Z[:, sl] *= 2.0**have
 
     def _shift(self, x: Hashable, d: int) -> None:
-        """Multiply the stored statistics of layer ``x`` by ``2**d``."""
-        if self.n == 0:
+        """Multiply the stored statistics of layer ``x`` by ``2**d``.
+
+        A layer that holds only zeros stays as it is (``0 * 2**1060`` would be ``0 * inf``).
+        """
+        if self._holds_only_zeros(x, self.amax):
             return
         f = 2.0**d
         sl = self.slice(x)
         self.mean[sl] *= f
         for a, b in self.keys:
-            if x in (a, b):
-                self.C[(a, b)] = self.C[(a, b)] * (f * f if a == b else f)
+            if x in (a, b):  # (C f) f: f * f alone may overflow where the product does not
+                self.C[(a, b)] = self.C[(a, b)] * f * f if a == b else self.C[(a, b)] * f
 
     def _align(self, exps: Mapping[Hashable, int]) -> None:
         """Bring this accumulator to the exponents ``exps`` (layer by layer)."""
@@ -484,9 +503,9 @@ class _Moments:
             (lambda a: _to_backend(ops, a)) if not self.is_complex else (lambda a: _to_backend(ops, a) + 0j)
         )
         self.input_eps = max(self.input_eps, other.input_eps)
-        self.amax = _joint_amax([(self.n, self.amax), (other.n, other.amax)])
         self.n_batches += other.n_batches
-        other = other._copy_aligned(self)
+        other = other._copy_aligned(self)  # reads both sides' maxima as they were
+        self.amax = _joint_amax([(self.n, self.amax), (other.n, other.amax)])
         self._merge(other.n, conv(other.mean), {k: conv(v) for k, v in other.C.items()})
 
     def _copy_aligned(self, target: _Moments) -> _Moments:
@@ -497,7 +516,15 @@ class _Moments:
         """
         names = self.names or ()
         if target.n:
-            common = {x: min(self.exps.get(x, 0), target.exps.get(x, 0)) for x in names}
+            common = {}
+            for x in names:  # a layer that holds only zeros on one side takes the other's
+                mine, theirs = self.exps.get(x, 0), target.exps.get(x, 0)
+                if self._holds_only_zeros(x, self.amax):
+                    common[x] = theirs
+                elif target._holds_only_zeros(x, target.amax):
+                    common[x] = mine
+                else:
+                    common[x] = min(mine, theirs)
             target._align(common)
         else:
             common = {x: self.exps.get(x, 0) for x in names}

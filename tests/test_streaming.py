@@ -794,3 +794,23 @@ def test_a_rejected_first_batch_leaves_no_trace():
     with pytest.raises(ValueError, match="NaN"):
         multi.update({"a": bad, "b": Y})
     assert multi.update({"c": X, "d": Y}).names == ("c", "d")
+
+
+def test_a_batch_of_zeros_leaves_a_tiny_layers_scale_alone():
+    # an all-zero batch (a dead ReLU layer) read as "needs the ordinary scale": it shifted a
+    # layer of 1e-160 into underflow, in either order and through merge ("too small beside the
+    # layer's largest values", about values of the same size)
+    from svcca.streaming import PairAccumulator
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 4))
+    Y = X[:, :2] @ rng.standard_normal((2, 3)) + rng.standard_normal((200, 3))
+    tiny, zeros, Yz = X * 1e-160, np.zeros((20, 4)), rng.standard_normal((20, 3))
+    ref = svcca.cca(np.r_[zeros, tiny], np.r_[Yz, Y]).similarity
+    got = [
+        PairAccumulator().update(tiny, Y).update(zeros, Yz).cca().similarity,
+        PairAccumulator().update(zeros, Yz).update(tiny, Y).cca().similarity,
+        PairAccumulator().update(tiny, Y).merge(PairAccumulator().update(zeros, Yz)).cca().similarity,
+        PairAccumulator().update(zeros, Yz).merge(PairAccumulator().update(tiny, Y)).cca().similarity,
+    ]
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
