@@ -286,6 +286,18 @@ def _resample_count(text: str) -> int:
     return value
 
 
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a coverage in (0, 1) such as 0.95; got {text!r}"
+        ) from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a coverage in (0, 1) such as 0.95; got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     return _integer(text, 0, "non-negative integer")
 
@@ -344,8 +356,11 @@ def _add_compare(subparsers: Any) -> None:
         "SVCCA code's (n_neurons, n_datapoints), transposed on reading",
     )
     p.add_argument("--flatten", action="store_true", help="reshape (n, h, w, c) arrays to (n, h*w*c)")
-    p.add_argument("--keep", type=_parse_keep, help="svcca only: variance fraction in (0, 1] (default 0.99)")
-    p.add_argument(
+    directions = p.add_mutually_exclusive_group()  # a usage error (exit 2) before any file is read
+    directions.add_argument(
+        "--keep", type=_parse_keep, help="svcca only: variance fraction in (0, 1] (default 0.99)"
+    )
+    directions.add_argument(
         "--n-components",
         type=_positive_int,
         metavar="K",
@@ -377,7 +392,7 @@ def _add_compare(subparsers: Any) -> None:
         metavar="N",
         help=f"bootstrap interval with N resamples (1 to {MAX_RESAMPLES})",
     )
-    p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)")
+    p.add_argument("--confidence", type=_confidence, default=0.95, help="interval coverage (default: 0.95)")
     p.add_argument(
         "--ci-method",
         choices=("basic", "percentile", "bca"),
@@ -410,10 +425,6 @@ def _measure_for(args: argparse.Namespace) -> Any:
                 f"{_MEASURE_FLAGS[opt]} applies to --measure {' or '.join(takes)} only; "
                 f"got --measure {args.measure}"
             )
-    if "keep" in given and "n_components" in given:
-        raise CLIError(
-            "pass --keep (a variance fraction) or --n-components (a number of directions), not both"
-        )
     return Measure(args.measure, **given)
 
 
@@ -482,8 +493,6 @@ def _run_compare(args: argparse.Namespace) -> int:
                 else "use --layout samples-first for files stored as (n_samples, n_features))"
             )
         )
-    if not 0 < args.confidence < 1:
-        raise CLIError(f"--confidence must be in (0, 1); got {args.confidence}")
     measure = _measure_for(args)
     X, Y = A.values(), B.values()
     # every warning of the run (sample size, degenerate resamples, ...) is said once, in the

@@ -282,8 +282,13 @@ def test_keep_is_a_fraction_and_n_components_a_count(tmp_path, capsys, views):
     assert "expected a variance fraction in (0, 1]" in capsys.readouterr().err
     assert main(["compare", a, b, "--measure", "svcca", "--n-components", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["summaries"]["n_components"] == 2
-    err = _error(capsys, "compare", a, b, "--measure", "svcca", "--keep", "0.9", "--n-components", "2")
-    assert "not both" in err
+    # usage errors (exit 2, before any file is read), as argparse gives for every other flag
+    assert main(["compare", a, b, "--measure", "svcca", "--keep", "0.9", "--n-components", "2"]) == 2
+    assert "argument --n-components: not allowed with argument --keep" in capsys.readouterr().err
+    assert main(["compare", "no_such_a.npy", "no_such_b.npy", "--confidence", "1.5"]) == 2
+    assert "argument --confidence: expected a coverage in (0, 1) such as 0.95; got '1.5'" in (
+        capsys.readouterr().err
+    )
 
 
 def test_ci_on_a_sparse_layer_reports_degenerate_resamples(tmp_path, capsys):
