@@ -157,7 +157,9 @@ def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
     Parameters
     ----------
     folder : path
-        The data folder; its subfolders are walked too (symlinks to files followed).
+        The data folder; its subfolders are walked too, symlinks followed (a hand-made
+        ImageNet subset links its class folders to the full validation set), each real
+        folder once.
 
     Returns
     -------
@@ -190,8 +192,18 @@ def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
     if not root.is_dir():
         return "absent"
     h = hashlib.sha256()
-    # hidden files are not data: see Notes
-    for path in sorted(p for p in root.rglob("*") if not p.name.startswith(".") and p.is_file()):
+    # hidden files are not data: see Notes. Path.rglob does not descend into a symlinked
+    # folder, so images added behind a linked class folder left the digest unchanged
+    files, seen = [], set()
+    for top, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:  # a link cycle, or a folder linked twice
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        files += [Path(top, n) for n in names if not n.startswith(".") and Path(top, n).is_file()]
+    for path in sorted(files):
         st = path.stat()
         h.update(f"{path.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()

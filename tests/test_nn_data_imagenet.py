@@ -415,3 +415,21 @@ def test_the_rerun_asked_for_a_class_of_an_earlier_preparation_names_that_class(
         D.load_imagenet_subset(out, classes=[first])
     D.prepare_imagenet_subset(tmp_path / "moved", out, classes=[first], mode="symlink")
     assert len(D.load_imagenet_subset(out, classes=[first], image_size=8, resize=8)) == 1
+
+
+def test_the_fingerprint_sees_images_behind_linked_class_folders(tmp_path):
+    # a hand-made subset links its class folders to the full validation set; Path.rglob does
+    # not descend into linked folders, so images added there left a stale cache entry valid
+    import os
+
+    from svcca._io import folder_fingerprint
+
+    (tmp_path / "val" / "n03345487").mkdir(parents=True)
+    (tmp_path / "val" / "n03345487" / "a.JPEG").write_bytes(b"a")
+    (tmp_path / "subset").mkdir()
+    os.symlink(tmp_path / "val" / "n03345487", tmp_path / "subset" / "n03345487")
+    before = folder_fingerprint(tmp_path / "subset")
+    (tmp_path / "val" / "n03345487" / "b.JPEG").write_bytes(b"b")
+    assert folder_fingerprint(tmp_path / "subset") != before
+    os.symlink(tmp_path / "subset", tmp_path / "subset" / "loop")  # a cycle is walked once
+    assert len(folder_fingerprint(tmp_path / "subset")) == 64
