@@ -190,8 +190,14 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
             "n_per_class is for dataset='imagenet' only .*; got n_per_class=10 with dataset='digits'",
         ),
         ({"resize": 256}, "resize is for dataset='imagenet' only"),
-        ({"dataset": "imagenet", "n_eval": 100}, "n_eval is for dataset='digits' only"),
-        ({"dataset": "imagenet", "image_size": 224, "resize": 200}, "resize must be at least image_size"),
+        (
+            {"dataset": "imagenet", "model": "resnet18", "epochs": 0, "n_eval": 100},
+            "n_eval is for dataset='digits' only",
+        ),
+        (
+            {"dataset": "imagenet", "model": "resnet18", "epochs": 0, "image_size": 224, "resize": 200},
+            "resize must be at least image_size",
+        ),
         ({"max_dims": 0}, "max_dims must be an int >= 1; got 0"),
     ],
 )
@@ -553,9 +559,8 @@ def test_full_path_without_cached_weights_says_where_they_belong(tmp_path, monke
 
 def test_training_is_for_the_digits_only(tmp_path):
     root = _fake_imagenet(tmp_path / "imagenet_subset", per_class=2)
-    config = _full_tiny(root, model="resnet18", epochs=1)
-    with pytest.raises(ValueError, match="training is only done on the digits"):
-        config.run()
+    with pytest.raises(ValueError, match="training is done on the digits only"):  # when made, not run
+        _full_tiny(root, model="resnet18", epochs=1)
 
 
 @pytest.mark.parametrize("n", [0, -1, 1.5])
@@ -581,3 +586,17 @@ def test_a_nan_threshold_is_an_error_not_every_class_never_decodable():
     for call in (data.first_layer, data.mean_first_layer, data.order, data.pixel_rank_correlation):
         with pytest.raises(ValueError, match="threshold must be a real number"):
             call(float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("kw", "why"),
+    [
+        ({"model": "resnet_small", "epochs": 0}, "must be a torchvision ResNet"),
+        ({"model": "resnet18"}, "epochs must be 0"),
+    ],
+)
+def test_imagenet_configs_that_cannot_run_are_refused_when_made(kw, why):
+    # both were accepted, loaded every image, then failed deep in the run
+    # (IndexError: index 555 is out of bounds; "training is only done on the digits")
+    with pytest.raises(ValueError, match=why):
+        ClassSensitivityConfig(dataset="imagenet", **kw)

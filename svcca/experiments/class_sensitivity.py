@@ -225,6 +225,17 @@ class ClassSensitivityConfig(TrainingConfig):
                 "with model='resnet_small'"
             )
         check_seeds(self.seeds)
+        if self.dataset == "imagenet":  # refused here, not after every image is loaded
+            if self.model == "resnet_small":
+                raise ValueError(
+                    "dataset='imagenet' reads the logits of ImageNet's 1000 classes: model must be a "
+                    f"torchvision ResNet ('resnet18' or 'resnet50'); got model={self.model!r}"
+                )
+            if self.epochs != 0:
+                raise ValueError(
+                    "dataset='imagenet' analyses a network as it is (training is done on the digits "
+                    f"only): epochs must be 0; got epochs={self.epochs!r}"
+                )
         for name in ("blocks", "max_dims", "n_directions", "n_images", "thumb_size"):
             check_int(getattr(self, name), name)
         check_int(self.folds, "folds", minimum=2)
