@@ -8,7 +8,7 @@ Examples::
     python data_scripts/run_experiment.py learning_dynamics.resnet --scale full
     python data_scripts/run_experiment.py class_sensitivity --scale full    # GPU if there is one
     python data_scripts/run_experiment.py generalization --scale full --device cpu
-    python data_scripts/run_experiment.py layer_identification --set seeds=3 --force
+    python data_scripts/run_experiment.py layer_identification --set "seeds=(0, 1, 2)" --force
 
 ``--scale full`` needs the papers' data, fetched first with ``download_cifar10.py``,
 ``download_lm_corpora.py`` or ``prepare_imagenet_subset.py`` (into ``$SVCCA_DATA``,
