@@ -846,3 +846,15 @@ def test_similarity_at_a_fraction_outside_training_is_an_error(fraction):
     run = LD.unpack(_synthetic_conv([(0, 5, 10, 15, 20)]), LD.LearningDynamicsConfig(seeds=(0,))).runs[0]
     with pytest.raises(ValueError, match=r"fraction must be a fraction of training in \[0, 1\]"):
         run.similarity_at(fraction)
+
+
+def test_a_result_on_the_stdlib_corpus_is_keyed_to_the_python_that_read_it(monkeypatch):
+    # the corpus is Python's own sources: a cached result of another Python read another corpus,
+    # and was loaded as if it were this one's
+    import platform
+
+    cfg = LearningDynamicsConfig.for_scale("tiny", model="lstm")
+    here = cfg.data_fingerprint()
+    assert here is not None and platform.python_version() in here
+    monkeypatch.setattr(platform, "python_version", lambda: "3.99.0")
+    assert cfg.data_fingerprint() != here

@@ -459,6 +459,9 @@ class TrainingConfig(ThreadLimitedConfig):
     def data_fingerprint(self) -> str | None:
         """Return a digest of :meth:`data_folder`'s files (see :meth:`ExperimentConfig.data_fingerprint`).
 
+        For the ``"stdlib"`` corpus (Python's own sources), the Python version: a result
+        computed under another Python read another corpus.
+
         Examples
         --------
         >>> from svcca.experiments.conv_pair import ConvPairConfig
@@ -467,6 +470,10 @@ class TrainingConfig(ThreadLimitedConfig):
         """
         folder = self.data_folder()
         parts = [None if folder is None else folder_fingerprint(folder), super().data_fingerprint()]
+        if self.dataset == "stdlib":  # the corpus is Python's own sources: it changes with Python
+            import platform
+
+            parts.append(f"python-{platform.python_implementation()}-{platform.python_version()}")
         return "+".join(p for p in parts if p is not None) or None
 
     def load_data(self) -> Any:
