@@ -853,7 +853,7 @@ def test_a_result_on_the_stdlib_corpus_is_keyed_to_the_python_that_read_it(monke
     # and was loaded as if it were this one's
     import platform
 
-    cfg = LearningDynamicsConfig.for_scale("tiny", model="lstm")
+    cfg = LD.LearningDynamicsConfig.for_scale("tiny", model="lstm")
     here = cfg.data_fingerprint()
     assert here is not None and platform.python_version() in here
     monkeypatch.setattr(platform, "python_version", lambda: "3.99.0")
