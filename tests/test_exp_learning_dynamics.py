@@ -146,7 +146,7 @@ def test_conv_and_batch_norm_outputs_are_the_same_layer_for_cca():
         ({"lr_schedule": "step"}, "lr_schedule must be one of None, 'cosine'; got 'step'"),
         ({"grad_clip": 0.0}, "grad_clip must be a positive finite number; got 0.0"),
         ({"augment_shift": -1}, "augment_shift must be an int >= 0; got -1"),
-        ({"split_seed": -1}, "split_seed must be None or an int >= 0; got -1"),
+        ({"split_seed": -1}, "split_seed must be an int >= 0; got -1"),
         ({"positions_per_image": 0}, "positions_per_image must be None or an int >= 1; got 0"),
         ({"seeds": ()}, r"seeds must be at least 1 distinct ints; got \(\)"),
         ({"seeds": (1, 1)}, r"seeds must be at least 1 distinct ints; got \(1, 1\)"),

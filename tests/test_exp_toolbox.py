@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -275,8 +276,8 @@ def test_network_fields_keep_each_configs_defaults():
         ({"width": True}, ValueError, "width must be a positive finite number; got True"),
         ({"width": "1"}, ValueError, "width must be a positive finite number; got '1'"),
         # a seed of 1.5 ran as seed 1 under a cache key of its own; -1 failed deep in numpy
-        ({"seed": 1.5}, TypeError, "seed must be None or an int >= 0; got 1.5"),
-        ({"seed": -1}, ValueError, "seed must be None or an int >= 0; got -1"),
+        ({"seed": 1.5}, TypeError, "seed must be an int >= 0; got 1.5"),
+        ({"seed": -1}, ValueError, "seed must be an int >= 0; got -1"),
         ({"seeds": (0, 1.0)}, TypeError, "each of seeds must be an int >= 0; got 1.0"),
         ({"verify_data": "no"}, TypeError, "verify_data must be True or False; got 'no'"),
     ],
@@ -439,3 +440,17 @@ def test_width_configs_keep_mlp_widths_as_units_and_conv_widths_as_multipliers()
     assert dataclasses.replace(full, widths=(0.25, 0.5, 1, 2, 4)).key() == full.key()
     with pytest.raises(TypeError, match="widths must be a tuple of number; got"):
         dataclasses.replace(mlp, widths=("8", "16"))
+
+
+def test_seed_fields_say_what_they_take():
+    # seed=None was refused as "must be an int" after seed='0' was told "None or an int";
+    # seeds='01' was told "None or an int" although seeds is a tuple
+    from svcca.experiments.conv_pair import ConvPairConfig
+
+    for kw, msg in (
+        ({"seed": "0"}, "seed must be an int >= 0; got '0'"),
+        ({"seed": None}, "seed must be an int >= 0; got None"),
+        ({"seeds": "01"}, "seeds must be a tuple of ints >= 0; got '01'"),
+    ):
+        with pytest.raises(TypeError, match=re.escape(msg)):
+            ConvPairConfig(**kw)

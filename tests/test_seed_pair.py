@@ -130,7 +130,7 @@ def test_full_projection_recovers_the_unprojected_accuracy(tiny):
         ({"probe_shift": -1}, "probe_shift must be an int >= 0; got -1"),
         ({"fit_shift": 1.5}, "fit_shift must be an int >= 0; got 1.5"),
         ({"augment_shift": -2}, "augment_shift must be an int >= 0; got -2"),
-        ({"seed": -1}, "seed must be None or an int >= 0; got -1"),
+        ({"seed": -1}, "seed must be an int >= 0; got -1"),
         ({"n_eval": 0}, "n_eval must be None or an int >= 1; got 0"),
         ({"n_fit": -5}, "n_fit must be None or an int >= 1; got -5"),
         ({"positions_per_image": 0}, "positions_per_image must be None or an int >= 1; got 0"),

@@ -271,11 +271,14 @@ class ThreadLimitedConfig(ExperimentConfig):
         for f in dataclasses.fields(self):
             if is_seed_field(f.name):  # a seed of 1.5 ran as seed 1 under a key of its own
                 value = getattr(self, f.name)
+                default = f.default if f.default is not dataclasses.MISSING else None
+                if isinstance(default, tuple) and not isinstance(value, (tuple, list)):
+                    raise TypeError(f"{f.name} must be a tuple of ints >= 0; got {value!r}")
                 if isinstance(value, (tuple, list)):
                     for v in value:
                         check_int(v, f"each of {f.name}", minimum=0)
-                else:
-                    check_int(value, f.name, minimum=0, allow_none=True)
+                else:  # None only where the field's default is None
+                    check_int(value, f.name, minimum=0, allow_none=f.default is None)
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Run the experiment under the thread limit; see the module's ``unpack`` for the arrays.
