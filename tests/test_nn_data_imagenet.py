@@ -433,3 +433,25 @@ def test_the_fingerprint_sees_images_behind_linked_class_folders(tmp_path):
     assert folder_fingerprint(tmp_path / "subset") != before
     os.symlink(tmp_path / "subset", tmp_path / "subset" / "loop")  # a cycle is walked once
     assert len(folder_fingerprint(tmp_path / "subset")) == 64
+
+
+def test_a_hand_made_subset_with_an_empty_class_or_bad_sizes_says_what_to_do(tmp_path):
+    # torchvision's "Found no valid file for the classes n02109961." named no folder and no
+    # way out; image_size=-1 failed in PIL ("Coordinate 'right' is less than 'left'")
+    from PIL import Image
+
+    wnids = ["n03345487", "n02109961"]
+    for w in wnids:
+        (tmp_path / w).mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / wnids[0] / "a.JPEG")
+    (tmp_path / wnids[1] / "notes.txt").write_text("not an image")
+    with pytest.raises(
+        FileNotFoundError, match=r"class folder\(s\) n02109961 hold no image .*prepare_imagenet"
+    ):
+        D.load_imagenet_subset(tmp_path, classes=wnids, image_size=4, resize=4)
+    with pytest.raises(ValueError, match="image_size must be an int >= 1; got -1"):
+        D.load_imagenet_subset(tmp_path, classes=wnids[:1], image_size=-1, resize=4)
+    with pytest.raises(TypeError, match="image_size must be an int >= 1; got '8'"):
+        D.load_imagenet_subset(tmp_path, classes=wnids[:1], image_size="8", resize=8)
+    with pytest.raises(ValueError, match="resize must be at least image_size"):
+        D.load_imagenet_subset(tmp_path, classes=wnids[:1], image_size=8, resize=4)

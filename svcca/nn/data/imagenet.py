@@ -256,13 +256,16 @@ def load_imagenet_subset(
     Raises
     ------
     FileNotFoundError
-        When the folder or any class subfolder is missing; or, in a folder that
+        When the folder or any class subfolder is missing or holds no image; or, in a folder that
         :func:`prepare_imagenet_subset` made, when its preparation did not finish (was
         interrupted), a class was not prepared, or an image it placed is gone. The message
         names the folder and the command that repairs it.
     ValueError
         When ``classes`` is empty or repeats a WordNet id, a prepared folder's marker is
-        unreadable, or a class folder holds images the marker does not list.
+        unreadable, or a class folder holds images the marker does not list; or for
+        ``image_size``/``resize`` below 1 (``resize`` must be at least ``image_size``).
+    TypeError
+        When ``image_size`` or ``resize`` is not an int.
 
     Notes
     -----
@@ -295,6 +298,15 @@ def load_imagenet_subset(
     from torchvision import transforms
     from torchvision.datasets import ImageFolder
 
+    from ..._validation import check_int
+
+    check_int(image_size, "image_size")
+    check_int(resize, "resize")
+    if resize < image_size:
+        raise ValueError(
+            f"resize must be at least image_size (the centre crop is taken after resizing); got "
+            f"resize={resize}, image_size={image_size}"
+        )
     chosen = _imagenet_classes(classes)
     root = imagenet_subset_folder(root)
     missing = [c.wnid for c in chosen if not (root / c.wnid).is_dir()]
@@ -306,6 +318,13 @@ def load_imagenet_subset(
         )
     wnids = [c.wnid for c in chosen]
     _check_prepared(root, wnids)
+    empty = [w for w in wnids if not any(_is_image_name(p.name) for p in (root / w).iterdir())]
+    if empty:  # torchvision's own message names neither the folder nor a way out
+        raise FileNotFoundError(
+            f"ImageNet subset {root}: the class folder(s) {', '.join(empty)} hold no image (.JPEG, .png, "
+            f"...). Build the subset from your ImageNet validation set with `{_PREPARE} "
+            f"--val-dir PATH/TO/val [--labels LOC_val_solution.csv | --devkit DEVKIT_DIR] --out {root}`."
+        )
 
     class _Subset(ImageFolder):
         def find_classes(self, directory: str | os.PathLike[str]) -> tuple[list[str], dict[str, int]]:
