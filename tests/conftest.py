@@ -107,22 +107,29 @@ def tiny_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return tmp_path_factory.mktemp(f"{module}_cache")
 
 
-def write_fake_cifar10(root: Path, per_batch: int) -> None:
+def write_fake_cifar10(root: Path, per_batch: int = 4) -> dict[str, np.ndarray]:
     """CIFAR-10's on-disk format under ``root``: pickled dicts of uint8 rows (3072 = 3 x 32 x 32,
-    channel-major), five training batches, a test batch and the label names."""
+    channel-major), five training batches, a test batch and the label names.
+
+    Returns the rows and labels written, by batch name (labels as ``<name>_labels``).
+    """
     import pickle
 
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
+    written = {}
     for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
         rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
         labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
         with open(folder / name, "wb") as fh:
             pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
+        written[name] = rows
+        written[name + "_labels"] = np.array(labels)
     names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     with open(folder / "batches.meta", "wb") as fh:
         pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
+    return written
 
 
 def assert_figures_render(names: list[str], out: Path, cache_dir: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 
+from conftest import write_fake_cifar10  # noqa: E402
 from svcca.nn import data as D  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -22,27 +23,8 @@ ATOL32 = 1e-5
 # --------------------------------------------------------------------------- CIFAR-10 (fake, real format)
 
 
-def _write_fake_cifar10(root: Path, per_batch: int = 4) -> dict[str, np.ndarray]:
-    """CIFAR-10's on-disk format: pickled dicts of uint8 rows (3072 = 3 x 32 x 32, channel-major)."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    written = {}
-    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
-        rows = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, size=per_batch)]
-        with open(folder / name, "wb") as fh:
-            pickle.dump({"batch_label": name.encode(), "labels": labels, "data": rows, "filenames": []}, fh)
-        written[name] = rows
-        written[name + "_labels"] = np.array(labels)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    with open(folder / "batches.meta", "wb") as fh:
-        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch, "num_vis": 3072}, fh)
-    return written
-
-
 def test_cifar10_reads_the_real_on_disk_format(tmp_path):
-    written = _write_fake_cifar10(tmp_path)
+    written = write_fake_cifar10(tmp_path)
     data = D.load_cifar10(tmp_path, verify=False)
     assert len(data.train) == 20 and len(data.test) == 4 and data.classes[0] == "airplane"
     x, y = data.test.get_batch(torch.arange(4))
@@ -57,7 +39,7 @@ def test_cifar10_reads_the_real_on_disk_format(tmp_path):
 
 
 def test_cifar10_verification_rejects_files_with_the_wrong_checksum(tmp_path):
-    _write_fake_cifar10(tmp_path)
+    write_fake_cifar10(tmp_path)
     with pytest.raises(FileNotFoundError, match="incomplete or corrupted"):
         D.load_cifar10(tmp_path)
 
@@ -76,7 +58,7 @@ class _RunsCode:
 @pytest.mark.parametrize("where", ["labels", "top", "meta"])
 def test_cifar10_never_unpickles_a_crafted_batch(tmp_path, protocol, where):
     # issue 10 item 3: verify=False used to hand the files to pickle.load
-    _write_fake_cifar10(tmp_path)
+    write_fake_cifar10(tmp_path)
     folder = tmp_path / "cifar-10-batches-py"
     marker = tmp_path / "code-ran"
     boom = _RunsCode(str(marker))
@@ -96,7 +78,7 @@ def test_cifar10_never_unpickles_a_crafted_batch(tmp_path, protocol, where):
 
 @pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
 def test_cifar10_reader_accepts_every_pickle_protocol(tmp_path, protocol):
-    written = _write_fake_cifar10(tmp_path)
+    written = write_fake_cifar10(tmp_path)
     batch = tmp_path / "cifar-10-batches-py" / "data_batch_2"
     rows, labels = written["data_batch_2"], [int(v) for v in written["data_batch_2_labels"]]
     batch.write_bytes(
@@ -117,14 +99,14 @@ def test_cifar10_reader_accepts_every_pickle_protocol(tmp_path, protocol):
     ],
 )  # fmt: skip
 def test_cifar10_batches_of_the_wrong_shape_are_refused(tmp_path, payload, message):
-    _write_fake_cifar10(tmp_path)
+    write_fake_cifar10(tmp_path)
     (tmp_path / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps(payload, protocol=2))
     with pytest.raises(ValueError, match=message):
         D.load_cifar10(tmp_path, verify=False)
 
 
 def test_cifar10_truncated_batch_is_a_clear_error(tmp_path):
-    _write_fake_cifar10(tmp_path)
+    write_fake_cifar10(tmp_path)
     batch = tmp_path / "cifar-10-batches-py" / "test_batch"
     batch.write_bytes(batch.read_bytes()[:500])
     with pytest.raises(ValueError, match="test_batch: .*truncated"):
@@ -150,3 +132,17 @@ def test_the_plain_pickle_reader_raises_only_value_errors_on_mutated_files(tmp_p
 def test_cifar10_absent_points_at_the_download_command(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"CIFAR-10 not found.*data_scripts/download_cifar10.py"):
         D.load_cifar10(tmp_path)
+
+
+@pytest.mark.parametrize("what", ["constant", "empty"])
+def test_a_stand_in_that_cannot_be_normalised_is_refused(tmp_path, what):
+    # a constant stand-in loaded with std 0 (every image NaN), an empty one with NaN mean
+    written = write_fake_cifar10(tmp_path, per_batch=0 if what == "empty" else 4)
+    if what == "constant":
+        folder = tmp_path / "cifar-10-batches-py"
+        for name in [f"data_batch_{i}" for i in range(1, 6)]:
+            rows = np.full_like(written[name], 7)
+            with open(folder / name, "wb") as fh:
+                pickle.dump({"labels": written[name + "_labels"].tolist(), "data": rows}, fh)
+    with pytest.raises(ValueError, match="constant over all 20 training images|holds 0 training"):
+        D.load_cifar10(tmp_path, verify=False)

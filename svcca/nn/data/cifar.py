@@ -378,10 +378,22 @@ def load_cifar10(root: str | os.PathLike[str] | None = None, *, verify: bool = T
     del train
     x_test, y_test = (torch.from_numpy(a) for a in _read_cifar_batch(folder / "test_batch"))
     classes = _read_cifar_classes(folder / "batches.meta")
+    if len(x_train) < 2 or len(x_test) == 0:  # a stand-in folder; the real one has 50000 and 10000
+        raise ValueError(
+            f"CIFAR-10 in {folder} holds {len(x_train)} training and {len(x_test)} test images; the "
+            f"per-channel normalisation needs at least 2 and 1. Re-run "
+            f"`python data_scripts/download_cifar10.py --data-dir {root}`."
+        )
     pixels = x_train.double() / 255.0
     mean = tuple(float(m) for m in pixels.mean(dim=(0, 2, 3)))
     std = tuple(float(s) for s in pixels.std(dim=(0, 2, 3)))
     del pixels
+    if not min(std) > 0:  # every image would be NaN after normalising
+        raise ValueError(
+            f"CIFAR-10 in {folder}: a colour channel is constant over all {len(x_train)} training images "
+            f"(per-channel std {std}), so normalising would divide by 0; these are not CIFAR-10's images. "
+            f"Re-run `python data_scripts/download_cifar10.py --data-dir {root}`."
+        )
     return ImageData(
         name="cifar10",
         train=ImageTensorDataset(x_train, y_train, mean, std),
