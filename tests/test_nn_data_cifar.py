@@ -4,7 +4,6 @@ reader that never unpickles objects."""
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
