@@ -560,3 +560,9 @@ def test_percentile_interval_counts_the_replicates_it_leaves_out():
     assert (
         iv.low == pytest.approx(np.quantile([0.1, 0.2, 0.3], 0.25)) and iv.high == 0.9
     )  # widened to observed
+
+
+def test_a_layer_index_out_of_range_names_the_layers(tiny_result):
+    data = unpack(tiny_result)
+    with pytest.raises(IndexError, match=r"layer index 99 out of range: 3 layers \('fc1'"):
+        data.matrix("cca", 99)

@@ -454,3 +454,10 @@ def test_seed_fields_say_what_they_take():
     ):
         with pytest.raises(TypeError, match=re.escape(msg)):
             ConvPairConfig(**kw)
+
+
+def test_seeds_given_as_a_list_make_the_same_hashable_config():
+    from svcca.experiments.conv_pair import ConvPairConfig
+
+    a, b = ConvPairConfig(seeds=[0, 1]), ConvPairConfig(seeds=(0, 1))
+    assert a == b and hash(a) == hash(b) and a.key() == b.key() and a.seeds == (0, 1)

@@ -277,6 +277,8 @@ class ThreadLimitedConfig(ExperimentConfig):
                 if isinstance(value, (tuple, list)):
                     for v in value:
                         check_int(v, f"each of {f.name}", minimum=0)
+                    if isinstance(value, list):  # a frozen config holds tuples (hashable, equal)
+                        object.__setattr__(self, f.name, tuple(value))
                 else:  # None only where the field's default is None
                     check_int(value, f.name, minimum=0, allow_none=f.default is None)
 

@@ -552,7 +552,10 @@ class GeneralizationData(ExperimentData):
 
     def _layer_index(self, layer: str | int) -> int:
         if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
-            return int(range(len(self.layers))[layer])
+            n = len(self.layers)
+            if not -n <= layer < n:
+                raise IndexError(f"layer index {layer} out of range: {n} layers {self.layers}")
+            return int(range(n)[layer])
         if layer not in self.layers:
             raise KeyError(f"unknown layer {layer!r}; layers: {self.layers}")
         return self.layers.index(layer)
