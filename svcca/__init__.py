@@ -22,7 +22,7 @@ from ._pca import PCAResult, pca
 from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
 from ._svcca import SVCCAResult, svcca
-from ._validation import LayoutWarning, PrecisionWarning, SampleSizeWarning
+from ._validation import DegenerateLayerError, LayoutWarning, PrecisionWarning, SampleSizeWarning
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ __all__ = [
     "PWCCAResult",
     "ProcrustesResult",
     "SVCCAResult",
+    "DegenerateLayerError",
     "LayoutWarning",
     "PrecisionWarning",
     "SampleSizeWarning",

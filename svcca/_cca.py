@@ -61,6 +61,7 @@ import numpy as np
 from ._backend import _TRIDIAGONAL_MIN, get_ops, is_torch, svd_left_eigh
 from ._docs import fill_doc
 from ._validation import (
+    DegenerateLayerError,
     PrecisionWarning,
     assert_finite,
     check_array,
@@ -719,12 +720,12 @@ def _whiten(
     if r == 0:
         got = _got or f"{_name}.shape={shape_of(X)}"
         if eps > eps_in:  # the compute precision is the coarser one (a narrower dtype was asked for)
-            raise ValueError(
+            raise DegenerateLayerError(
                 f"{_name} varies only at the level of {_dtype_name(Xa)} rounding, the precision it is "
                 f"computed in (every direction is below eps={eps:.1e} relative to its offset; {got}); "
                 f"compute in {_dtype_name(X)} (the dtype argument), or subtract the column means first"
             )
-        raise ValueError(
+        raise DegenerateLayerError(
             f"{_name} varies only at the level of its own {_dtype_name(X)} rounding (every direction "
             f"is below eps={eps_in:.1e} relative to its offset; {got}); pass the activations in "
             + ("float64" if eps_in < 1e-6 else "float32 or float64")
@@ -954,7 +955,7 @@ def _overflow(X: Any, Xa: Any, ops: Any, name: str, got: str | None) -> None:
 
 
 def _no_varying(name: str, p: int, n: int) -> None:
-    raise ValueError(
+    raise DegenerateLayerError(
         f"{name} has no varying feature: all {p} features are constant over the {n} samples "
         f"(dead neurons?); CCA is undefined for it"
     )

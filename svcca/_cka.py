@@ -27,7 +27,14 @@ import numpy as np
 from ._backend import get_ops
 from ._cca import _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import check_bool, check_min_samples, check_option, check_pair, shape_of
+from ._validation import (
+    DegenerateLayerError,
+    check_bool,
+    check_min_samples,
+    check_option,
+    check_pair,
+    shape_of,
+)
 
 __all__ = ["CKAResult", "ProcrustesResult", "linear_cka", "minibatch_cka", "procrustes", "rbf_cka"]
 
@@ -388,7 +395,7 @@ def _ratio(hxy: float, hxx: float, hyy: float, debiased: bool, sx: tuple, sy: tu
     """
     for name, h, shape in (("X", hxx, sx), ("Y", hyy, sy)):
         if not h > 0:
-            raise ValueError(
+            raise DegenerateLayerError(
                 f"{name} has no varying feature (shape {shape}): its HSIC with itself is {h:g}; "
                 f"CKA is undefined for it"
             )
@@ -436,7 +443,7 @@ def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> tuple[An
     D2[ops.arange(n), ops.arange(n)] = 0.0
     median = ops.upper_median(ops.sqrt(D2))
     if not median > 0:
-        raise ValueError(
+        raise DegenerateLayerError(
             f"{name}: the median distance between samples is 0 (most samples are identical; shape "
             f"{tuple(Xc.shape)}), so the RBF bandwidth sigma = bandwidth x median is 0; RBF CKA is "
             f"undefined for it"
@@ -771,7 +778,7 @@ def _procrustes_factor(ops: Any, X: Any, name: str) -> Any:
     Xc = _centre(ops, X)
     norm2 = _fro2(ops, Xc)
     if not norm2 > 0:
-        raise ValueError(
+        raise DegenerateLayerError(
             f"{name} has no varying feature (shape {tuple(Xc.shape)}); Procrustes is undefined for it"
         )
     Xn = Xc / math.sqrt(norm2)

@@ -54,6 +54,7 @@ from ._cka import (
 from ._pwcca import DIRECTIONS, SIDES, pair_alphas, pwcca
 from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
+    DegenerateLayerError,
     SampleSizeWarning,
     check_bool,
     check_epsilon,
@@ -157,7 +158,7 @@ def _prepare_minibatch(X: Any, ops: Any, opts: dict[str, Any], n: int, label: st
     bounds = batch_bounds(n, opts["batch_size"])
     prep.self_hsic = minibatch_hsic(ops, prep.data, prep.data, bounds)
     if not prep.self_hsic > 0:
-        raise ValueError(
+        raise DegenerateLayerError(
             f"{label} has no varying feature (shape {prep.shape}): its HSIC with itself is "
             f"{prep.self_hsic:g}; CKA is undefined for it"
         )
@@ -237,7 +238,7 @@ def _compare_procrustes(ops: Any, a: Prepared, b: Prepared, opts: dict[str, Any]
 def _check_cka_layer(ops: Any, prep: Prepared, n: int, debiased: bool) -> None:
     h = _cka_hsic(ops, prep, prep, n, debiased, prep.self_hsic)
     if not h > 0:
-        raise ValueError(
+        raise DegenerateLayerError(
             f"{prep.label} has no varying feature (shape {prep.shape}): its HSIC with itself is {h:g}; "
             f"CKA is undefined for it"
         )

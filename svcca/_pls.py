@@ -11,7 +11,7 @@ import numpy as np
 from ._backend import get_ops, to_numpy
 from ._cca import _fix_signs, _input_eps, _pow2_rescale, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import check_int, check_pair, check_rtol
+from ._validation import DegenerateLayerError, check_int, check_pair, check_rtol
 
 __all__ = ["PLSResult", "pls"]
 
@@ -141,7 +141,7 @@ def _varying_part(ops: Any, X: Any, mean: Any, name: str) -> Any:
     Xc, mean = ops.centre(X, mean)
     Xc, varies = zero_constant_columns(ops, X, mean, Xc)
     if not varies:
-        raise ValueError(
+        raise DegenerateLayerError(
             f"{name} has no varying feature: all {int(X.shape[1])} features are constant over the "
             f"{int(X.shape[0])} samples (dead neurons?); it has no covariance with anything and PLS is "
             "undefined for it"

@@ -43,6 +43,25 @@ __all__ = [
 ]
 
 
+class DegenerateLayerError(ValueError):
+    """A layer on which the measure is undefined.
+
+    No feature varies (dead neurons), its variation is only rounding, or its samples are
+    all alike (RBF CKA's bandwidth). A ``ValueError``; the statistics catch it to count a
+    resample of a sparse layer as degenerate instead of failing, and the conv-layer CCA to
+    skip a frequency.
+
+    Examples
+    --------
+    >>> import numpy as np, svcca
+    >>> try:
+    ...     svcca.cca(np.zeros((20, 3)), np.random.default_rng(0).standard_normal((20, 2)))
+    ... except svcca.DegenerateLayerError as exc:
+    ...     print(str(exc)[:31])
+    X has no varying feature: all 3
+    """
+
+
 class SampleSizeWarning(UserWarning):
     """Too few samples for the number of features: canonical correlations are inflated.
 

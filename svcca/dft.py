@@ -35,6 +35,7 @@ from ._cca import (
 )
 from ._docs import fill_doc
 from ._validation import (
+    DegenerateLayerError,
     assert_finite,
     check_conv_pair,
     check_epsilon,
@@ -568,10 +569,8 @@ def _whiten_frequency(
         D = D.real
     try:
         return whiten(D, epsilon=epsilon, rtol=rtol, algorithm="svd", dtype=dtype)
-    except ValueError as exc:
-        if "no varying feature" in str(exc):
-            return None
-        raise
+    except DegenerateLayerError:
+        return None
 
 
 @fill_doc

@@ -34,6 +34,7 @@ from ._cca import CCAResult
 from ._docs import fill_doc
 from ._measures import MEASURES, LoopEngine, Measure, build_engine, entry_of, real_only, resolve, take_rows
 from ._validation import (
+    DegenerateLayerError,
     SampleSizeWarning,
     check_array,
     check_bool,
@@ -989,7 +990,10 @@ def bootstrap_ci(
         boot = boot[np.isfinite(boot)]
         if boot.size == 0:
             why, what = (
-                ("no varying feature in any draw", "the layer is too sparse for a bootstrap interval")
+                (
+                    "a degenerate layer in every draw: no varying feature, or identical samples",
+                    "the layer is too sparse for a bootstrap interval",
+                )
                 if m is not None
                 else ("the measure gave NaN or inf on every draw", "check what the measure returns")
             )
@@ -998,7 +1002,7 @@ def bootstrap_ci(
                 f"bootstrap resamples ({why}; X.shape={shape_of(X)}, Y.shape={shape_of(Y)}); {what}"
             )
         if n_degenerate > 0.1 * n_resamples:
-            why = "no varying feature in the draw" if m is not None else "the measure gave NaN or inf"
+            why = "a degenerate layer in the draw" if m is not None else "the measure gave NaN or inf"
             warnings.warn(
                 f"{n_degenerate} of {n_resamples} bootstrap resamples were degenerate ({why}) and were "
                 f"left out; the interval describes the other {boot.size}",
@@ -1061,15 +1065,8 @@ def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) ->
         with warnings.catch_warnings():  # the observed pair warned about its sample size once
             warnings.simplefilter("ignore", SampleSizeWarning)
             return float(f(take_rows(X, idx), take_rows(Y, idx)))
-    except ValueError as exc:
-        if any(why in str(exc) for why in _UNDEFINED_ON_DRAW):
-            return float("nan")
-        raise
-
-
-# what the measures say when a draw of a sparse layer leaves them undefined: no varying
-# feature (CCA family, CKA), variation only at rounding, identical samples (RBF bandwidth)
-_UNDEFINED_ON_DRAW = ("no varying feature", "varies only", "median distance between samples is 0")
+    except DegenerateLayerError:  # no varying feature, only rounding, identical samples
+        return float("nan")
 
 
 def _bca(

@@ -86,6 +86,7 @@ from ._pwcca import DIRECTIONS, PWCCAResult, pair_alphas
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
+    DegenerateLayerError,
     check_array,
     check_epsilon,
     check_int,
@@ -1372,7 +1373,7 @@ class MultiLayerAccumulator(_Finisher):
                         ops, m.n, m.mean[m.slice(x)], m.block(x, x), ops.real_dtype_eps(m.mean)
                     )
                     if int(kept.shape[0]) == 0:
-                        raise ValueError(
+                        raise DegenerateLayerError(
                             f"layer {x!r} has no varying feature: all {m.widths[x]} features are constant "
                             f"over the {m.n} samples (dead neurons?); CKA is undefined for it"
                         )

@@ -924,3 +924,10 @@ def test_grid_switches_are_bools(option, value):
     rng = np.random.default_rng(0)
     with pytest.raises((TypeError, ValueError), match=option):
         svcca.similarity_matrix({"a": rng.standard_normal((20, 3))}, **{option: value})
+
+
+@pytest.mark.parametrize("f", [svcca.cca, svcca.svcca, svcca.pls, svcca.linear_cka, svcca.rbf_cka])
+def test_a_layer_a_measure_is_undefined_on_raises_one_error_type(f):
+    # the statistics once told a degenerate draw from a user error by matching message text
+    with pytest.raises(svcca.DegenerateLayerError):
+        f(np.zeros((30, 3)), np.random.default_rng(0).standard_normal((30, 2)))
