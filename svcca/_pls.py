@@ -88,8 +88,13 @@ class PLSResult:
         )
 
 
-def resolved_pairs(ops: Any, sx: Any, sy: Any, n: int, eps_in: float, x2: float, y2: float) -> Any | None:
-    """Index of the PLS pairs whose directions carry more than the input's own rounding; None for all.
+def resolved_pairs(
+    ops: Any, n: int, eps_in: float, x2: float, y2: float, sx: Any, sy: Any, *pairs: Any
+) -> tuple[Any, ...]:
+    """Keep the PLS pairs whose directions carry more than the input's own rounding.
+
+    Returns ``(sx, sy, *pairs)`` restricted to those pairs (the pairs' arrays: vectors of
+    one value per pair, or matrices of one column per pair), unchanged when all are kept.
 
     Rounding of up to ``eps_in |x| / 2`` in each entry (rms ``eps_in |x| / sqrt(12)``) gives
     any unit direction ``u`` a score norm ``|Xc u|`` of about ``eps_in sqrt(n x2 / 12)``
@@ -104,9 +109,11 @@ def resolved_pairs(ops: Any, sx: Any, sy: Any, n: int, eps_in: float, x2: float,
     tx = 4.0 * eps_in * math.sqrt(n * x2 / 12.0)
     ty = 4.0 * eps_in * math.sqrt(n * y2 / 12.0)
     keep = (sx > tx) & (sy > ty)
+    arrays = (sx, sy, *pairs)
     if bool(keep.all()):
-        return None
-    return ops.nonzero(keep)
+        return arrays
+    idx = ops.nonzero(keep)
+    return tuple(a[idx] if a.ndim == 1 else a[:, idx] for a in arrays)
 
 
 def _pls_directions(
@@ -222,11 +229,9 @@ def pls(
         def ms(A: Any) -> float:  # mean square of the raw entries
             return float(ops.item(ops.sum(ops.abs(A) ** 2))) / (n * max(1, int(A.shape[1])))
 
-        idx = resolved_pairs(ops, sx, sy, n, eps_in, ms(X), ms(Y))
-        if idx is not None:
-            U, s, V, share, xs, ys, sx, sy = (
-                a[idx] if a.ndim == 1 else a[:, idx] for a in (U, s, V, share, xs, ys, sx, sy)
-            )
+        sx, sy, U, s, V, share, xs, ys = resolved_pairs(
+            ops, n, eps_in, ms(X), ms(Y), sx, sy, U, s, V, share, xs, ys
+        )
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf

@@ -969,11 +969,9 @@ class _Finisher:
                     + float(ops.item(ops.sum(ops.abs(mean) ** 2)))
                 ) / p
 
-            idx = resolved_pairs(ops, sx, sy, n, m.input_eps, ms(mx, Cxx), ms(my, Cyy))
-            if idx is not None:
-                U, s, V, share, sx, sy = (
-                    a[idx] if a.ndim == 1 else a[:, idx] for a in (U, s, V, share, sx, sy)
-                )
+            sx, sy, U, s, V, share = resolved_pairs(
+                ops, n, m.input_eps, ms(mx, Cxx), ms(my, Cyy), sx, sy, U, s, V, share
+            )
         corr = ops.clip01(s * (n - 1) / (sx * sy))
         ea, eb = self._exp(a), self._exp(b)
         with np.errstate(over="ignore"):  # back to the data's units (inf beyond the float range)

@@ -270,17 +270,16 @@ class ThreadLimitedConfig(ExperimentConfig):
         check_int(self.num_threads, "num_threads", allow_none=True)
         for f in dataclasses.fields(self):
             if is_seed_field(f.name):  # a seed of 1.5 ran as seed 1 under a key of its own
-                value = getattr(self, f.name)
-                default = f.default if f.default is not dataclasses.MISSING else None
-                if isinstance(default, tuple) and not isinstance(value, (tuple, list)):
+                value, annotation = getattr(self, f.name), str(f.type)  # what the field takes
+                if annotation.startswith("tuple") and not isinstance(value, (tuple, list)):
                     raise TypeError(f"{f.name} must be a tuple of ints >= 0; got {value!r}")
                 if isinstance(value, (tuple, list)):
                     for v in value:
                         check_int(v, f"each of {f.name}", minimum=0)
                     if isinstance(value, list):  # a frozen config holds tuples (hashable, equal)
                         object.__setattr__(self, f.name, tuple(value))
-                else:  # None only where the field's default is None
-                    check_int(value, f.name, minimum=0, allow_none=f.default is None)
+                else:
+                    check_int(value, f.name, minimum=0, allow_none="None" in annotation)
 
     def run(self, progress: bool = False) -> dict[str, np.ndarray]:
         """Run the experiment under the thread limit; see the module's ``unpack`` for the arrays.

@@ -58,10 +58,10 @@ Presets (``ClassSensitivityConfig.for_scale``):
   classes standing in for the SVCCA paper's (:data:`svcca.nn.data.IMAGENET_SUBSET`: fire
   engine, Siberian husky, Eskimo dog, and two terriers, Border and Australian, where the
   released figure names its two only as "s_terrier" and "w_terrier"), every block
-  average-pooled to 7x7 and
-  flattened; ``device="auto"`` (the GPU when there is one; 250 images through ResNet-50
-  also take a few minutes on a CPU). Runs only when the subset has been extracted with
-  ``data_scripts/prepare_imagenet_subset.py`` and the weights are in torchvision's cache.
+  average-pooled to 7x7 and flattened; ``device="auto"`` (the GPU when there is one; 250
+  images through ResNet-50 also take a few minutes on a CPU). Runs only when the subset
+  has been extracted with ``data_scripts/prepare_imagenet_subset.py`` and the weights are
+  in torchvision's cache.
 
 The result holds arrays only; :func:`unpack` gives named access::
 
