@@ -300,9 +300,9 @@ class NumpyOps:
         """Subtract the column means; return the centred array and the means.
 
         The centred array is new, or ``a`` itself with ``inplace``. A computed mean misses
-        the exact one by up to about ``n eps |mean|``: in float32,
-        a column of 7e5 +- 1 over 1000 samples by 0.8, which would stay in the centred copy
-        as an offset entering every product. ``twice`` (the default in float32 and narrower,
+        the exact one by up to about ``n eps |mean|`` (in float32, a column of 7e5 +- 1 over
+        1000 samples by 0.8), which would stay in the centred copy as an offset entering
+        every product. ``twice`` (the default in float32 and narrower,
         where it matters; streaming asks for it in float64) subtracts the mean of the
         centred copy in a second pass, which leaves only the rounding of values near 0.
         """

@@ -1506,11 +1506,10 @@ def cca(
     loses), shows which columns are constant, so no other pass is made over it. The
     Cholesky factors, the condition estimate and the triangular solves run in float32;
     the correlations are the singular values of the ``x_rank x y_rank`` matrix ``M``
-    computed in float64 (through its
-    tridiagonalisation, to ``eps32 / 16`` of the largest, which costs less than a float32
-    SVD), and the weights come from a float64 SVD of ``M``. Against the float64 computation
-    of the same float32 data the correlations agree to a few float32 units (3e-8 on the
-    benchmark's 10,000 x 500 layers).
+    computed in float64 (through its tridiagonalisation, to ``eps32 / 16`` of the largest,
+    which costs less than a float32 SVD), and the weights come from a float64 SVD of ``M``.
+    Against the float64 computation of the same float32 data the correlations agree to a
+    few float32 units (3e-8 on the benchmark's 10,000 x 500 layers).
 
     The float32 route is taken only where the correlation matrix's condition number (times
     what centring after the product costs) is at most 1e2, since its error in ``rho`` is
