@@ -162,6 +162,14 @@ def _load_torch(path: Path, key: str | None) -> tuple[Any, str | None]:
         return obj, None
     if isinstance(obj, dict):
         tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        named = [k for k, v in obj.items() if isinstance(v, torch.Tensor)]
+        if len(tensors) < len(named):  # keys such as 1 and "1" would name one array
+            clash = sorted({str(k) for k in named if sum(str(j) == str(k) for j in named) > 1})
+            raise CLIError(
+                f"{path} holds several tensors under keys that read alike ({', '.join(map(repr, clash))} "
+                f"as text: {', '.join(repr(k) for k in named if str(k) in clash)}); save them under "
+                f"distinct string keys"
+            )
         chosen = _pick_key(list(tensors), key, path)
         return tensors[chosen], chosen
     raise CLIError(f"{path} holds a {type(obj).__name__}; expected a tensor or a dict of tensors")

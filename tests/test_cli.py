@@ -238,6 +238,15 @@ def test_malformed_files(tmp_path, capsys, views):
     assert "as a torch file of tensors (torch.load with weights_only=True)" in err
 
 
+def test_pt_keys_that_read_alike_are_refused_not_merged(tmp_path, capsys, views):
+    # {1: X, "1": Y} once became {"1": Y}: --key 1 then read Y without a word
+    torch = pytest.importorskip("torch")
+    X, Y = views
+    torch.save({1: torch.from_numpy(X), "1": torch.from_numpy(Y)}, tmp_path / "alike.pt")
+    err = _error(capsys, "compare", tmp_path / "alike.pt", tmp_path / "alike.pt", "--key", "1")
+    assert "keys that read alike ('1' as text: 1, '1')" in err
+
+
 def test_pt_file_with_a_pickled_object_is_refused(tmp_path, capsys, views):
     torch = pytest.importorskip("torch")
     marker = tmp_path / "unpickled"

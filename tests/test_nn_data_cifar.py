@@ -95,6 +95,7 @@ def test_cifar10_reader_accepts_every_pickle_protocol(tmp_path, protocol):
         ({"data": np.zeros((4, 3072), dtype=object), "labels": [0] * 4}, "not a plain numeric type"),
         ({"data": np.zeros((4, 10), dtype=np.uint8), "labels": [0] * 4}, r"\(n, 3072\); got shape \(4, 10\)"),
         ({"data": np.zeros((4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 12]}, "labels in 0..9"),
+        ({"data": np.zeros((4, 3072), dtype=np.uint8), "labels": [0, True, 2, 3]}, "a list of integers"),
     ],
 )  # fmt: skip
 def test_cifar10_batches_of_the_wrong_shape_are_refused(tmp_path, payload, message):

@@ -280,7 +280,9 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
             else type(rows).__name__
         )
         raise ValueError(f"{path}: 'data' must be uint8 rows of shape (n, 3072); got {got}")
-    if not isinstance(labels, list) or not all(isinstance(v, (int, np.integer)) for v in labels):
+    if not isinstance(labels, list) or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels
+    ):
         raise ValueError(f"{path}: 'labels' must be a list of integers")
     y = np.asarray(labels, dtype=np.int64)
     if len(y) != len(rows) or (len(y) and (y.min() < 0 or y.max() > 9)):
