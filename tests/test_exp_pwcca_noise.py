@@ -143,6 +143,16 @@ def test_bad_configs(change, match):
         PWCCANoiseConfig(**change)
 
 
+def test_a_misnamed_layer_is_refused_before_any_training(monkeypatch, tmp_path):
+    def no_training(*args, **kwargs):
+        raise AssertionError("the networks were trained before the layers were checked")
+
+    monkeypatch.setattr(SeedPairConfig, "fit", no_training)
+    cfg = dataclasses.replace(PWCCANoiseConfig.for_scale("tiny"), layers=("fc9",))
+    with pytest.raises(ValueError, match=r"layers \['fc9'\] are not layers of the networks; layers: \['fc1'"):
+        cfg.run()
+
+
 def test_bad_networks_type():
     with pytest.raises(TypeError, match="networks must be a SeedPairConfig or None; got str"):
         PWCCANoiseConfig(networks="default")  # type: ignore[arg-type]

@@ -141,9 +141,13 @@ def test_bad_config_raises(bad, match):
         dataclasses.replace(SeedPairConfig(), **bad)
 
 
-def test_unknown_project_layer_raises():
+def test_unknown_project_layer_raises_before_training(monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("the networks were trained before project_layers was checked")
+
+    monkeypatch.setattr(SeedPairConfig, "fit", no_training)
     cfg = dataclasses.replace(SeedPairConfig.for_scale("tiny"), project_layers=("fc9",), epochs=1)
-    with pytest.raises(ValueError, match=r"project_layers \['fc9'\] are not layers of the model"):
+    with pytest.raises(ValueError, match=r"project_layers \['fc9'\] are not layers of the networks"):
         cfg.run()
 
 

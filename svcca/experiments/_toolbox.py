@@ -52,6 +52,7 @@ __all__ = [
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
+    "check_layers",
     "check_seeds",
     "network_key",
     "probe_inputs",
@@ -726,6 +727,26 @@ def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
     ):
         raise ValueError(f"seeds must be at least {minimum} distinct ints; got {seeds!r}")
     return tuple(int(v) for v in values)
+
+
+def check_layers(option: str, wanted: Sequence[str] | None, available: Sequence[str]) -> None:
+    """Raise a ValueError naming ``option`` when ``wanted`` names a layer ``available`` lacks.
+
+    Experiments check the layers a config names against a freshly built network, before
+    any training, so that a typo costs seconds rather than a training run.
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import check_layers
+    >>> check_layers("layers", ("fc1",), ("fc1", "fc2", "logits"))
+    >>> check_layers("layers", ("fc9",), ("fc1", "fc2", "logits"))
+    Traceback (most recent call last):
+    ...
+    ValueError: layers ['fc9'] are not layers of the networks; layers: ['fc1', 'fc2', 'logits']
+    """
+    unknown = [name for name in (wanted or ()) if name not in available]
+    if unknown:
+        raise ValueError(f"{option} {unknown} are not layers of the networks; layers: {list(available)}")
 
 
 # --------------------------------------------------------------------------- networks of several seeds

@@ -57,7 +57,7 @@ import numpy as np
 
 from .._validation import check_int, check_option, check_rng
 from ._cache import ExperimentData, stored
-from ._toolbox import ThreadLimitedConfig
+from ._toolbox import ThreadLimitedConfig, check_layers
 from .seed_pair import SeedPairConfig
 
 __all__ = [
@@ -227,11 +227,14 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
         from .seed_pair import unpack as unpack_pairs
 
         assert self.networks is not None
-        nets = unpack_pairs(run_or_load(self.networks))
+        cfg = self.networks
+        # a fresh network's layers, so that a misnamed layer costs no training
+        check_layers(
+            "layers", self.layers, cfg.build_model(cfg.load_data(), cfg.seeds[0], device="cpu").layer_names
+        )
+        nets = unpack_pairs(run_or_load(cfg))
         layers = tuple(nets.layers[:-1]) if self.layers is None else tuple(self.layers)
-        unknown = [L for L in layers if L not in nets.layers]
-        if unknown:
-            raise ValueError(f"layers {unknown} are not layers of the networks; layers: {list(nets.layers)}")
+        check_layers("layers", layers, nets.layers)
         pairs = nets.pairs()
         fr = np.array(self.network_fractions, dtype=np.float64)
         sims = np.zeros((len(CURVES), len(layers), len(pairs), len(fr)))

@@ -54,6 +54,7 @@ from ._toolbox import (
     NetworkFields,
     SeedNetworksData,
     TrainingConfig,
+    check_layers,
     check_seeds,
     network_key,
     probe_inputs,
@@ -203,6 +204,7 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
         augment = self.augmentation(data)
         for seed in self.seeds:
             init = self.build_model(data, seed)
+            check_layers("project_layers", self.project_layers, init.layer_names)  # before training
             init_acc.append(evaluate(init, test, device=self.device)[1])
             net = self.build_model(data, seed)
             self.fit(net, data.train, seed, augment=augment, progress=progress)
@@ -479,9 +481,7 @@ def _intrinsic_dimensionality(
     cfg: SeedPairConfig, nets: dict[int, Any], fit_x: Any, test: Any, layers: Sequence[str]
 ) -> dict[str, np.ndarray]:
     proj = tuple(cfg.project_layers) if cfg.project_layers is not None else tuple(layers[:-1])
-    unknown = [name for name in proj if name not in layers]
-    if unknown:
-        raise ValueError(f"project_layers {unknown} are not layers of the model; layers: {list(layers)}")
+    check_layers("project_layers", proj, layers)
     seeds = list(cfg.seeds)
     fit = {s: _collect(nets[s], fit_x, cfg, tag=1, layers=proj)[0] for s in seeds}
     acc = np.full((len(proj), len(cfg.methods), len(cfg.ks), len(seeds)), np.nan)
