@@ -8,10 +8,11 @@ matched only in deep layers. With a one-dimensional target, CCA has a single can
 correlation: the multiple correlation between the target and its best linear prediction
 from the layer.
 
-This module measures that correlation for every layer and every class, and stores what the
-interpretability figure of the original release needs: the images that most strongly
-drive a layer's top canonical directions (CCA between the layer and all class logits)
-beside those that most strongly drive its most active single neurons.
+This module measures that correlation for every layer and every class, and stores what a
+picture version of the original release's interpretability figure needs (the release
+plotted activation traces over class-sorted images): the images that most strongly drive a
+layer's top canonical directions (CCA between the layer and all class logits) beside those
+that most strongly drive its most active single neurons.
 
 How each number is made (the pilot study found each choice necessary on the digits):
 

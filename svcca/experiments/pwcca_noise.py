@@ -3,7 +3,9 @@
 Morcos et al. (section 2.2) argue that a layer is part signal and part noise, that mean CCA
 counts every canonical correlation alike, the noise's too, and that projection weighting
 (PWCCA), which weighs each canonical direction by how much of the layer it accounts for,
-is therefore more robust to noise. This experiment measures that in two settings:
+is therefore more robust to noise; they showed it on a synthetic toy (their Figure 2), where
+both matrices carry noise dimensions. This experiment measures it in two settings, with
+the noise on one side only:
 
 * **synthetic**: a representation ``X`` of ``width`` neurons carrying ``n_signals`` shared
   signals (plus a little private noise) is compared with a representation ``Y`` of the
