@@ -457,8 +457,11 @@ def get_cca_similarity(
           the ``i``-th canonical variate (variance = the layer's largest neuron variance) with,
           as in the original, neuron ``i``'s mean added.
 
-        When no neuron of a layer passes the ``epsilon`` rule (``epsilon > 1``) the original's
-        all-zero dictionary is returned (plus ``x_idxs``/``y_idxs``).
+        When no neuron of a layer passes the ``epsilon`` rule (``epsilon > 1``) the all-zero
+        dictionary the original's code was written to return is returned (plus
+        ``x_idxs``/``y_idxs``); the original itself raises ``ValueError: too many values to
+        unpack`` there (its ``compute_ccas`` returns six values on that branch, its caller
+        expects five).
 
     Raises
     ------
@@ -479,8 +482,19 @@ def get_cca_similarity(
     covariance, so rank-deficient layers and constant neurons give zeros, not NaN.
     Singular vectors are defined up to sign; they take the signs ``numpy.linalg.svd`` gives
     the whitened cross-covariance, as in the original, so ``coef_x``, ``coef_y`` and
-    ``cca_dirns`` match it entry by entry (vectors inside a block of equal correlations,
-    arbitrary in the original too, may differ by a rotation).
+    ``cca_dirns`` match it entry by entry. Where some correlations are equal (exactly
+    shared directions, or correlations forced to 1 when a layer has at least as many
+    neurons as datapoints minus the other's), the vectors inside that block are defined only
+    up to a rotation, and numpy's choice of sign for the *other* vectors then changes under
+    rounding-level changes of its input: both codes' vectors are valid, but some rows may
+    differ in sign or rotation, and :func:`compute_pwcca`, whose value depends on them, by
+    about the rounding of its input times the tie's width (1e-3 in such cases; the
+    original's own value moves as much under a 1e-15 perturbation of the data).
+
+    Every computation is in float64, also for float32 input (the original computes the
+    neuron means in the input's precision, so its ``neuron_means``, ``cca_dirns`` and PWCCA
+    value of float32 activations carry float32 rounding; give it ``acts.astype(float64)``
+    to compare).
 
     References
     ----------

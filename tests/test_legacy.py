@@ -542,6 +542,19 @@ def test_torch_tensors_are_accepted():
     np.testing.assert_allclose(got, _quiet(acts1, acts2)["cca_coef1"], atol=1e-12)
 
 
+def test_float32_activations_are_computed_in_float64():
+    # the documented difference from the original, which takes float32 neuron means
+    rng = np.random.default_rng(0)
+    a = (20.0 + rng.standard_normal((6, 4000))).astype(np.float32)
+    b = (a[:3] * 2.0 + rng.standard_normal((3, 4000)).astype(np.float32)).astype(np.float32)
+    got = _quiet(a, b, compute_dirns=True)
+    want = _quiet(a.astype(np.float64), b.astype(np.float64), compute_dirns=True)
+    assert got["neuron_means1"].dtype == np.float64
+    np.testing.assert_array_equal(got["neuron_means1"], a.astype(np.float64).mean(axis=1, keepdims=True))
+    for key in ("cca_coef1", "coef_x", "cca_dirns1"):
+        np.testing.assert_array_equal(got[key], want[key])
+
+
 # -------------------------------------------------------- real activations (skip if absent)
 def _reference(name):
     path = REF / f"{name}.npz"
