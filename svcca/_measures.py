@@ -632,7 +632,18 @@ MEASURES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def entry(name: str) -> _Entry:
-    """Return the registry entry of a measure name (checked against :data:`MEASURES`)."""
+    """Return the registry entry of a measure name (checked against :data:`MEASURES`).
+
+    A name that is a measure's function rather than its registry name (``"linear_cka"``)
+    is refused with the name to use.
+    """
+    if isinstance(name, str) and name not in _REGISTRY:
+        named = [e.name for e in _ENTRIES if getattr(e.function, "__name__", None) == name]
+        if named:
+            raise ValueError(
+                f"measure must be one of {', '.join(map(repr, MEASURES))}; got {name!r}, the name of "
+                f"the function svcca.{name}, whose measure is named {named[0]!r}"
+            )
     return _REGISTRY[check_option(name, "measure", MEASURES)]
 
 

@@ -96,3 +96,18 @@ def test_readme_command_runs(command, layer_files):
     proc = subprocess.run(argv, cwd=layer_files, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"{command!r} exited with {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
     assert proc.stdout.strip(), f"{command!r} printed nothing"
+
+
+def readme_python_blocks() -> list[str]:
+    """The fenced Python blocks of README.md, in order."""
+    text = README.read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.M | re.S)
+
+
+def test_readme_python_blocks_run_as_written():
+    # one namespace, block after block, as a reader pastes them into one session
+    blocks = readme_python_blocks()
+    assert len(blocks) >= 3 and "similarity_matrix" in "".join(blocks)
+    namespace: dict = {"__name__": "readme"}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
