@@ -46,8 +46,8 @@ def test_measure_errors_name_what_is_allowed():
     with pytest.raises(ValueError, match=r"measure must be one of 'cca', 'svcca', 'pwcca', 'cka', 'rbf_cka', "
                                          r"'minibatch_cka', 'procrustes'; got 'rsa'"):  # fmt: skip
         svcca.Measure("rsa")
-    with pytest.raises(ValueError, match=r"got 'linear_cka', the name of the function svcca.linear_cka, whose "
-                                         r"measure is named 'cka'"):  # fmt: skip
+    with pytest.raises(ValueError, match=r"got 'linear_cka', the name of the function svcca.linear_cka, "
+                                         r"whose measure is named 'cka'"):  # fmt: skip
         svcca.Measure("linear_cka")
     with pytest.raises(ValueError, match=r"bandwidth does not apply to measure='cka' \(its options: deb"):
         svcca.Measure("cka", bandwidth=1.0)
