@@ -22,7 +22,13 @@ from ._pca import PCAResult, pca
 from ._pls import PLSResult, pls
 from ._pwcca import PWCCAResult, pwcca
 from ._svcca import SVCCAResult, svcca
-from ._validation import DegenerateLayerError, LayoutWarning, PrecisionWarning, SampleSizeWarning
+from ._validation import (
+    DegenerateLayerError,
+    LayoutWarning,
+    PrecisionWarning,
+    SampleSizeWarning,
+    ShuffledLoaderWarning,
+)
 
 __version__ = "0.1.0"
 
@@ -40,6 +46,7 @@ __all__ = [
     "LayoutWarning",
     "PrecisionWarning",
     "SampleSizeWarning",
+    "ShuffledLoaderWarning",
     "SimilarityMatrix",
     "__version__",
     "cca",

@@ -25,6 +25,7 @@ __all__ = [
     "check_min_samples",
     "check_count",
     "LayoutWarning",
+    "ShuffledLoaderWarning",
     "check_conv",
     "check_conv_pair",
     "check_option",
@@ -130,6 +131,31 @@ class LayoutWarning(UserWarning):
     """
 
 
+class ShuffledLoaderWarning(UserWarning):
+    """A data loader draws its samples in a random order, which another pass will not repeat.
+
+    Rows recorded in one pass of such a loader (every layer of one model in that pass
+    shares them) do not correspond to the rows of another pass: another model's, or the
+    same model's again. Pairing them, e.g. by zipping two
+    :func:`svcca.nn.iter_activations` over one shuffling ``DataLoader``, compares different
+    images row by row and gives wrong similarities without an error. Use ``shuffle=False``
+    (a sequential sampler) for recording.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> from svcca.nn import MLP, record
+    >>> loader = DataLoader(TensorDataset(torch.randn(8, 64)), batch_size=4, shuffle=True)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = record(MLP(hidden=(4,), seed=0), loader, ["fc1"])
+    >>> [w.category.__name__ for w in caught]
+    ['ShuffledLoaderWarning']
+    """
+
+
 def shape_of(x: Any) -> tuple[int, ...]:
     """Return the shape of an array-like, as a plain tuple (works for lists and tensors)."""
     if is_torch(x):
@@ -202,7 +228,8 @@ def check_array(
     ------
     ValueError
         On the wrong number of dimensions, an empty array, NaN or Inf values, or complex
-        values where they are not allowed.
+        values where they are not allowed. Where 2-D is expected, a 1-D, 3-D, conv (4-D) or
+        higher array gets a hint on how to bring it to ``(n_samples, n_features)``.
     TypeError
         When ``x`` cannot be read as a numeric array at all.
     """
@@ -212,7 +239,7 @@ def check_array(
     if len(shape) != ndim:
         raise ValueError(
             f"{name} must be {ndim}-D of shape {_layout(ndim)}; got {got}"
-            + (" (reshape a single feature with x.reshape(-1, 1))" if len(shape) == 1 and ndim == 2 else "")
+            + (_flat_hint(shape) if ndim == 2 else "")
         )
     if any(s == 0 for s in shape):
         raise ValueError(f"{name} is empty; expected {_layout(ndim)} with no zero size, got {got}")
@@ -224,6 +251,33 @@ def check_array(
     if check_finite:
         assert_finite(x, name, _got=got)
     return x
+
+
+def _flat_hint(shape: tuple[int, ...]) -> str:
+    """Return what to do with an array of ``shape`` where ``(n_samples, n_features)`` was expected."""
+    if len(shape) == 1:
+        return " (reshape a single feature with x.reshape(-1, 1))"
+    if len(shape) == 3:
+        return (
+            " (a sequence layer (n, positions, features)? make every position a sample with "
+            "x.reshape(-1, x.shape[-1]); or flatten each sample with x.reshape(len(x), -1))"
+        )
+    if len(shape) == 4 and shape[1] == shape[2] == 1:
+        return (
+            " (a conv layer with a 1 x 1 spatial map, as recorded after a global average pool? "
+            "x.reshape(len(x), -1) gives its channels as the features)"
+        )
+    if len(shape) == 4:
+        return (
+            " (conv activations (n, height, width, channels)? flatten each sample with "
+            "x.reshape(len(x), -1), average over space with svcca.conv.average_pool(x), or keep "
+            "the positions as samples with svcca.conv.positions_as_samples(x) or frequency by "
+            "frequency with svcca.conv.dft_cca; torch's (n, channels, height, width) needs "
+            "x.permute(0, 2, 3, 1) first)"
+        )
+    if len(shape) > 4:
+        return " (flatten each sample with x.reshape(len(x), -1))"
+    return ""
 
 
 def assert_finite(x: Any, name: str = "X", *, _got: str | None = None) -> None:
@@ -310,12 +364,13 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_conv(x: Any, name: str, *, finite: bool = True) -> Any:
+def check_conv(x: Any, name: str, *, finite: bool = True, _stacklevel: int = 3) -> Any:
     """Check one conv activation array of shape (n, height, width, channels), real-valued.
 
     A 2-D or 3-D array gets a hint (a dense layer, a missing channel axis). With
     ``finite=False`` the NaN/Inf test is left to the caller (``dft_cca`` finds them in its
-    per-frequency sums, so a memory-mapped layer is read only once).
+    per-frequency sums, so a memory-mapped layer is read only once). ``_stacklevel`` points
+    the :class:`LayoutWarning` at the caller's caller (the user's call of a public function).
     """
     if is_torch(x) or isinstance(x, np.ndarray):
         shape = shape_of(x)
@@ -332,15 +387,15 @@ def check_conv(x: Any, name: str, *, finite: bool = True) -> Any:
                 f"{shape[2]} images of {shape[3]} channels. Pass x.permute(0, 2, 3, 1) (numpy: "
                 "x.transpose(0, 2, 3, 1)); if the layout is right, filter svcca.LayoutWarning",
                 LayoutWarning,
-                stacklevel=3,
+                stacklevel=_stacklevel,
             )
     return check_array(x, name, ndim=4, allow_complex=False, check_finite=finite)
 
 
 def check_conv_pair(A: Any, B: Any, *, finite: bool = True) -> tuple[Any, Any]:
     """Check two conv activation arrays ``A``, ``B`` over the same samples (see :func:`check_conv`)."""
-    A = check_conv(A, "A", finite=finite)
-    B = check_conv(B, "B", finite=finite)
+    A = check_conv(A, "A", finite=finite, _stacklevel=4)
+    B = check_conv(B, "B", finite=finite, _stacklevel=4)
     return check_pair(A, B, ndim=4, names=("A", "B"), allow_complex=False, check_finite=False)
 
 

@@ -291,6 +291,11 @@ def average_pool(A: Any, output_size: Any = None, *, positions: str = "features"
     """
     A = check_conv(A, "A")
     check_option(positions, "positions", _POSITIONS)
+    return _average_pool(A, output_size, positions)
+
+
+def _average_pool(A: Any, output_size: Any, positions: str) -> Any:
+    """:func:`average_pool` of an array already checked (no second check, no second warning)."""
     A = _as_float(A)
     n, H, W, c = shape_of(A)
     if output_size is None:
@@ -368,7 +373,12 @@ def resize(A: Any, size: Any, *, mode: str = "auto") -> Any:
     """
     A = check_conv(A, "A")
     check_option(mode, "mode", _RESIZE_MODES)
-    h, w = _check_size(size, "size")
+    return _resize(A, _check_size(size, "size"), mode)
+
+
+def _resize(A: Any, size: tuple[int, int], mode: str) -> Any:
+    """:func:`resize` of an array already checked (no second check, no second warning)."""
+    h, w = size
     A = _as_float(A)
     _, H, W, _ = shape_of(A)
     if (h, w) == (H, W):
@@ -419,6 +429,11 @@ def make_comparable(
     ValueError
         For input that is not 4-D, different sample counts, or an unknown option.
 
+    Warns
+    -----
+    svcca.LayoutWarning
+        Once for each layer whose shape looks channels-first (``A`` or ``B``, by name).
+
     Examples
     --------
     >>> import numpy as np, svcca
@@ -439,8 +454,8 @@ def make_comparable(
     check_option(positions, "positions", ("samples", "features", "pool"))
     check_option(mode, "mode", _RESIZE_MODES)
     max_rows = _check_max_rows(max_rows)
-    if positions == "pool":
-        return average_pool(A), average_pool(B)
+    if positions == "pool":  # the layers are checked (and warned about) once, above
+        return _average_pool(A, None, "features"), _average_pool(B, None, "features")
     _, Ha, Wa, _ = shape_of(A)
     _, Hb, Wb, _ = shape_of(B)
     if isinstance(grid, str):
@@ -449,8 +464,8 @@ def make_comparable(
         size = (pick(Ha, Hb), pick(Wa, Wb))
     else:
         size = _check_size(grid, "grid")
-    X = resize(A, size, mode=mode)
-    Y = resize(B, size, mode=mode)
+    X = _resize(A, size, mode)
+    Y = _resize(B, size, mode)
     if positions == "features":
         return _arrange_positions(X, "features"), _arrange_positions(Y, "features")
     n, h, w = shape_of(X)[:3]

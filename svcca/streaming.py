@@ -8,7 +8,8 @@ feature's largest ``|value|`` over all batches. Memory is O(features^2), whateve
 number of samples. Partial accumulators combine exactly
 (:meth:`PairAccumulator.merge`, or :meth:`PairAccumulator.all_reduce` across
 ``torch.distributed`` processes), and finish into the same result objects as
-:func:`svcca.cca`, :func:`svcca.svcca`, :func:`svcca.pwcca` and :func:`svcca.pls`.
+:func:`svcca.cca`, :func:`svcca.svcca`, :func:`svcca.pwcca`, :func:`svcca.pls` and
+:func:`svcca.linear_cka` (biased).
 
 - :class:`PairAccumulator`: two layers, ``update(X_batch, Y_batch)``.
 - :class:`MultiLayerAccumulator`: several named layers over the same samples,
@@ -77,6 +78,7 @@ from ._cca import (
     _try_gram,
     cca_from_whitened,
 )
+from ._cka import CKAResult, _unscale
 from ._grid import SimilarityMatrix
 from ._io import atomic_write
 from ._measures import Measure, _keep_of, resolve
@@ -88,6 +90,7 @@ from ._svcca import SVCCAResult, _only_rows
 from ._validation import (
     DegenerateLayerError,
     check_array,
+    check_bool,
     check_epsilon,
     check_int,
     check_keep,
@@ -103,6 +106,7 @@ __all__ = ["PairAccumulator", "MultiLayerAccumulator"]
 #: The registry's measures that second moments determine (the others need the samples).
 STREAMING_MEASURES = ("cca", "svcca", "pwcca", "cka")
 _DEFAULT_MAX_BYTES = 4 * 2**30
+_DEBIASED_CKA = "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
 _NO_DATA = (
     "{what} need the samples, which a result finished from streamed statistics does not hold; "
     "compute (X - x_mean) @ x_weights batch by batch instead"
@@ -132,6 +136,22 @@ class _NoData:
 
 
 # --- backend helpers (statistics are float64/complex128, on the first batch's device) --------
+
+
+def _checked_device(device: Any) -> Any:
+    """Return ``device`` as a ``torch.device`` this machine has (``"auto"`` resolved), or None.
+
+    Checked by :func:`svcca.nn.utils.check_device`, as :func:`svcca.nn.record` checks its
+    ``device``: a GPU this machine lacks or a misspelt name is refused when the accumulator
+    is made, not by torch at the first batch. torch is imported only when a device is given.
+    """
+    if device is None:
+        return None
+    import torch
+
+    from .nn.utils import available_device, check_device
+
+    return torch.device(check_device(available_device(device) if isinstance(device, str) else device))
 
 
 def _ops_for(x: Any, device: Any) -> Any:
@@ -194,7 +214,7 @@ class _Moments:
     ) -> None:
         self.what = what  # the owner's class name, for messages
         self.pairs_spec = pairs
-        self.device = device
+        self.device = _checked_device(device)
         self.max_bytes = max_bytes
         self.names: Any = None  # tuple of layer names, once known
         self.keys: list[tuple[Hashable, Hashable]] = []
@@ -883,6 +903,44 @@ class _Finisher:
     def _exp(self, a: Hashable) -> int:
         return self._m.exps.get(a, 0)
 
+    def _cka_pair(
+        self, a: Hashable, b: Hashable, names: tuple[str, str], varying: dict[Hashable, Any] | None = None
+    ) -> CKAResult:
+        """Biased linear CKA of layers ``a`` and ``b`` from their co-moments (as :func:`svcca.linear_cka`).
+
+        ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)`` over the features that vary: those constant
+        up to rounding count as 0 and a layer with none is refused, as in memory. ``names``
+        are the layers' names in messages; ``varying`` caches each layer's varying features
+        across the pairs of a grid. The HSIC terms are scaled as :func:`svcca.linear_cka`'s,
+        ``||Xc^T Yc||_F^2 / (n - 1)^2``, in the data's own units.
+        """
+        self._need("CKA")
+        m, ops = self._m, self._m.ops
+        if m.is_complex:
+            raise ValueError("CKA takes real activations (as svcca.linear_cka); these statistics are complex")
+        varying = {} if varying is None else varying
+        for x, label in ((a, names[0]), (b, names[1])):
+            if x not in varying:
+                kept = _varying_stats(ops, m.n, m.mean[m.slice(x)], m.block(x, x), ops.real_dtype_eps(m.mean))
+                if int(kept.shape[0]) == 0:
+                    raise DegenerateLayerError(
+                        f"{label} has no varying feature: all {m.widths[x]} features are constant "
+                        f"over the {m.n} samples (dead neurons?); CKA is undefined for it"
+                    )
+                varying[x] = kept
+
+        def fro2(x: Hashable, y: Hashable) -> float:  # ||C_xy||_F^2 of the varying features
+            return float(ops.sum(ops.abs(m.block(x, y)[varying[x]][:, varying[y]]) ** 2))
+
+        hab, haa, hbb = fro2(a, b), fro2(a, a), fro2(b, b)
+        value = min(max(hab / math.sqrt(haa * hbb), 0.0), 1.0)  # the 2**exps cancel in the ratio
+        ea, eb, scale = self._exp(a), self._exp(b), 1.0 / (m.n - 1) ** 2
+        return CKAResult(
+            cka=value, hsic_xy=_unscale(hab * scale, -2 * (ea + eb)), hsic_xx=_unscale(haa * scale, -4 * ea),
+            hsic_yy=_unscale(hbb * scale, -4 * eb), debiased=False, algorithm="features", n_samples=m.n,
+            n_features_x=m.widths[a], n_features_y=m.widths[b],
+        )  # fmt: skip
+
     def _whiten(
         self, mean: Any, C: Any, name: str, epsilon: float, rtol: float | None, exp: int = 0
     ) -> Whitened:
@@ -1026,7 +1084,9 @@ class MultiLayerAccumulator(_Finisher):
         Which cross-products to keep. Memory is O(sum of widths^2) for ``"all"``; a list
         keeps only each named layer's own block and the listed cross blocks.
     device : str or torch.device, optional
-        Keep the statistics on this device; default: where the first batch is.
+        Keep the statistics on this device (``"auto"``: a GPU when one is usable, else the
+        CPU); default: where the first batch is. Checked here: a GPU this machine lacks or
+        a name torch does not know is a ``ValueError``.
     max_bytes : int or None, default 4 GiB
         Refuse layers whose statistics would need more memory; ``None`` for no limit.
 
@@ -1217,7 +1277,20 @@ class MultiLayerAccumulator(_Finisher):
 
     @classmethod
     def load(cls: type[_Acc], path: str | os.PathLike, *, device: Any = None) -> _Acc:
-        """Read statistics written by :meth:`save` of the same class (onto ``device``, default numpy)."""
+        """Read statistics written by :meth:`save` of the same class.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The ``.npz`` file.
+        device : str or torch.device, optional
+            Put the statistics on this device (checked as the constructor's ``device``);
+            default numpy.
+
+        Returns
+        -------
+        MultiLayerAccumulator or PairAccumulator
+        """
         state = _load(path)
         what = state["meta"].get("what")
         if what != cls._KIND:
@@ -1256,7 +1329,7 @@ class MultiLayerAccumulator(_Finisher):
     def pair(self, a: Hashable, b: Hashable) -> PairAccumulator:
         """Return the statistics of two layers as a :class:`PairAccumulator` (``X = a``, ``Y = b``).
 
-        Finish it with ``.cca()``, ``.svcca()``, ``.pwcca()`` or ``.pls()``.
+        Finish it with ``.cca()``, ``.svcca()``, ``.pwcca()``, ``.pls()`` or ``.cka()``.
         """
         self._check_name(a)
         self._check_name(b)
@@ -1325,9 +1398,7 @@ class MultiLayerAccumulator(_Finisher):
         chosen = resolve(measure, measure_options)
         which, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
         if which == "cka" and opts["debiased"]:
-            raise ValueError(
-                "debiased CKA needs the samples (its diagonal terms); use debiased=False when streaming"
-            )
+            raise ValueError(_DEBIASED_CKA)
         self._need("similarity_matrix")
         rows = tuple(self.names) if rows is None else tuple(rows)
         symmetric = cols is None or tuple(cols) == rows
@@ -1337,7 +1408,7 @@ class MultiLayerAccumulator(_Finisher):
         mirror = symmetric and not (which == "pwcca" and opts["side"] != "symmetric")
         pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not mirror or j >= i]
         values = np.full((len(rows), len(cols)), np.nan)
-        m, ops = self._m, self._m.ops
+        m = self._m
         cache: dict[Hashable, Any] = {}
 
         def whitened(name: Hashable) -> Whitened:  # each layer whitened once
@@ -1356,27 +1427,7 @@ class MultiLayerAccumulator(_Finisher):
         def names(a: Hashable, b: Hashable) -> tuple[str, str]:
             return f"layer {a!r}", f"layer {b!r}"
 
-        def fro2(C: Any) -> float:
-            return float(ops.sum(ops.abs(C) ** 2))
-
-        if which == "cka" and m.is_complex:
-            raise ValueError("CKA takes real activations (as svcca.linear_cka); these statistics are complex")
-        varying: dict[Hashable, Any] = {}
-
-        def cka_block(a: Hashable, b: Hashable) -> Any:
-            """``C_ab`` of the varying features: those constant up to rounding count as 0, as in memory."""
-            for x in (a, b):
-                if x not in varying:
-                    kept = _varying_stats(
-                        ops, m.n, m.mean[m.slice(x)], m.block(x, x), ops.real_dtype_eps(m.mean)
-                    )
-                    if int(kept.shape[0]) == 0:
-                        raise DegenerateLayerError(
-                            f"layer {x!r} has no varying feature: all {m.widths[x]} features are constant "
-                            f"over the {m.n} samples (dead neurons?); CKA is undefined for it"
-                        )
-                    varying[x] = kept
-            return m.block(a, b)[varying[a]][:, varying[b]]
+        varying: dict[Hashable, Any] = {}  # each layer's varying features, for CKA
 
         reduced_ranks = [0, 0]  # svcca: the largest reduced rank among the rows and among the columns
         if which in ("cca", "pwcca") and warn:
@@ -1397,8 +1448,7 @@ class MultiLayerAccumulator(_Finisher):
                 pw = self._pwcca_pair(a, b, names(a, b), opts["side"], opts["epsilon"], opts["rtol"], False)
                 values[i, j] = pw.similarity
             else:
-                value = fro2(cka_block(a, b)) / math.sqrt(fro2(cka_block(a, a)) * fro2(cka_block(b, b)))
-                values[i, j] = min(max(value, 0.0), 1.0)
+                values[i, j] = self._cka_pair(a, b, names(a, b), varying).cka
             if mirror:
                 values[j, i] = values[i, j]
         if which == "svcca" and warn:  # the reduced layers' ranks, as the in-memory grid warns
@@ -1408,7 +1458,7 @@ class MultiLayerAccumulator(_Finisher):
 
 
 class PairAccumulator(MultiLayerAccumulator):
-    """Streaming CCA, SVCCA, PWCCA and PLS of two layers: batches in, the usual results out.
+    """Streaming CCA, SVCCA, PWCCA, PLS and CKA of two layers: batches in, the usual results out.
 
     Keeps the sample count, the two means and the co-moments ``X^T X``, ``X^T Y``,
     ``Y^T Y`` of the centred data in float64, on the device of the first batch (a numpy
@@ -1417,8 +1467,10 @@ class PairAccumulator(MultiLayerAccumulator):
     Parameters
     ----------
     device : str or torch.device, optional
-        Keep the statistics as torch tensors on this device; default: where the first
-        batch is (numpy for numpy batches).
+        Keep the statistics as torch tensors on this device (``"auto"``: a GPU when one is
+        usable, else the CPU); default: where the first batch is (numpy for numpy batches).
+        Checked here: a GPU this machine lacks or a name torch does not know is a
+        ``ValueError``.
     max_bytes : int or None, default 4 GiB
         Refuse layers whose statistics would need more memory (conv layers flattened per
         sample grow fast); ``None`` for no limit.
@@ -1607,6 +1659,47 @@ class PairAccumulator(MultiLayerAccumulator):
         PWCCAResult
         """
         return self._pwcca_pair("X", "Y", self._labels, side, epsilon, rtol, warn)
+
+    def cka(self, *, debiased: bool = False) -> CKAResult:
+        """Linear CKA from the statistics (as :func:`svcca.linear_cka`).
+
+        The same computation as ``similarity_matrix(measure="cka")`` for the two layers:
+        ``||C_xy||_F^2 / (||C_xx||_F ||C_yy||_F)`` of real layers, features constant up to
+        rounding left out.
+
+        Parameters
+        ----------
+        debiased : bool, default False
+            Only the biased CKA is available: the debiased one needs the samples (each
+            sample's own kernel terms), so ``True`` is refused.
+
+        Returns
+        -------
+        CKAResult
+            ``algorithm="features"``; the HSIC terms are scaled as :func:`svcca.linear_cka`'s.
+
+        Raises
+        ------
+        ValueError
+            Fewer than 2 samples seen, complex statistics, ``debiased=True``, or a side with
+            no varying feature (:class:`svcca.DegenerateLayerError`).
+        TypeError
+            For a ``debiased`` that is not a bool.
+
+        Examples
+        --------
+        >>> import numpy as np, svcca
+        >>> from svcca.streaming import PairAccumulator
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((2000, 6))
+        >>> Y = X @ rng.standard_normal((6, 4)) + rng.standard_normal((2000, 4))
+        >>> acc = PairAccumulator().update(X[:1000], Y[:1000]).update(X[1000:], Y[1000:])
+        >>> abs(acc.cka().similarity - svcca.linear_cka(X, Y).similarity) < 1e-10
+        True
+        """
+        if check_bool(debiased, "debiased"):
+            raise ValueError(_DEBIASED_CKA)
+        return self._cka_pair("X", "Y", self._labels)
 
     def pls(self, *, n_components: int | None = None, rtol: float | None = None) -> PLSResult:
         """Partial least squares from the statistics (as :func:`svcca.pls`); scores are not available.

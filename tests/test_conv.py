@@ -272,3 +272,23 @@ def test_positions_as_samples_turns_integers_into_float64_as_documented():
     X = positions_as_samples(A)
     assert X.dtype == np.float64 and X.shape == (18, 4)
     assert positions_as_samples(A.astype(np.float32)).dtype == np.float32
+
+
+def test_make_comparable_warns_once_per_channels_first_layer_and_names_it(rng):
+    # it warned 4 times: once per layer, then again from its inner resize, which called the
+    # second layer "A.shape=(5, 32, 4, 4)"
+    torch = pytest.importorskip("torch")
+    A, B = torch.randn(5, 16, 8, 8), torch.randn(5, 32, 4, 4)
+    for positions in ("samples", "features", "pool"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            make_comparable(A, B, positions=positions)
+        assert [w.category for w in caught] == [svcca.LayoutWarning] * 2, positions
+        assert str(caught[0].message).startswith("A.shape=(5, 16, 8, 8) looks channels-first")
+        assert str(caught[1].message).startswith("B.shape=(5, 32, 4, 4) looks channels-first")
+        assert {w.filename for w in caught} == {__file__}  # at the user's call
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svcca.conv.dft_cca(A, A)
+    layout = [w for w in caught if w.category is svcca.LayoutWarning]
+    assert [w.filename for w in layout] == [__file__] * 2

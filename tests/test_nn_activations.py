@@ -212,7 +212,9 @@ def test_recording_errors_say_what_to_do(images):
         A.record(net, x, ["layer1.0.relu"])
     with pytest.raises(ValueError, match=r"layer\(s\) \['conv9'\] are not submodules of ConvNet"):
         A.record(M.ConvNet([4]), images, ["conv9"], capture="hooks")
-    with pytest.raises(ValueError, match="could not record .* torchvision's feature extraction"):
+    with pytest.raises(
+        ValueError, match=r"\['conv9'\] are neither submodules of ConvNet nor nodes of its graph"
+    ):
         A.record(M.ConvNet([4]), images, ["conv9"])
     with pytest.raises(ValueError, match="Sequential has no `layer_names`; pass layers="):
         A.record(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 3)), images)
@@ -411,3 +413,114 @@ def test_a_1d_convolution_is_recorded_with_its_channels_as_features():
         pooled = net[2](net[1](conv))
     np.testing.assert_allclose(got["0"], conv.permute(0, 2, 1).reshape(-1, 5).numpy(), rtol=0, atol=1e-6)
     np.testing.assert_allclose(got["2"], pooled.permute(0, 2, 1).reshape(-1, 5).numpy(), rtol=0, atol=1e-6)
+
+
+def _caught(call):
+    """Run ``call``; return the warnings it emitted (every one, none filtered)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return caught
+
+
+def test_a_loader_that_draws_a_random_order_is_warned_about_once_per_call():
+    # zipping two passes of a shuffling loader paired different images row by row: a network
+    # against itself gave CCA 0.83 with no word; one pass (all layers of one model) is consistent
+    from torch.utils.data import BatchSampler, SubsetRandomSampler, WeightedRandomSampler
+
+    from svcca._validation import ShuffledLoaderWarning
+
+    net = M.MLP(64, hidden=(8,), seed=0)
+    ds = TensorDataset(torch.randn(24, 64))
+    shuffling = {
+        "RandomSampler": DataLoader(ds, batch_size=8, shuffle=True),
+        "SubsetRandomSampler": DataLoader(ds, batch_size=8, sampler=SubsetRandomSampler(range(24))),
+        "WeightedRandomSampler": DataLoader(ds, batch_size=8, sampler=WeightedRandomSampler([1.0] * 24, 24)),
+        "batch_sampler": DataLoader(
+            ds, batch_sampler=BatchSampler(torch.utils.data.RandomSampler(ds), batch_size=8, drop_last=False)
+        ),
+    }
+    for kind, loader in shuffling.items():
+        sampler = "RandomSampler" if kind == "batch_sampler" else kind
+        for call in (
+            lambda loader=loader: A.record(net, loader, ["fc1", "logits"]),
+            lambda loader=loader: list(A.iter_activations(net, loader, ["fc1"])),
+        ):
+            caught = _caught(call)
+            assert [w.category for w in caught] == [ShuffledLoaderWarning], kind
+            message = str(caught[0].message)
+            assert f"whose {sampler} draws the samples in a random order" in message
+            assert (
+                "must not be paired with the rows of another pass" in message and "shuffle=False" in message
+            )
+            assert caught[0].filename == __file__  # at the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fixed order: silent
+        A.record(net, DataLoader(ds, batch_size=8), ["fc1"])
+        A.record(net, ds, ["fc1"])
+        A.record(net, ds.tensors[0], ["fc1"])
+
+
+def test_a_misspelt_layer_is_refused_with_its_close_matches_before_any_tracing():
+    # it got torchvision's "use `get_graph_node_names` ..." and "name submodules (forward hooks) instead"
+    net = M.resnet18(num_classes=10, seed=0)
+    x = torch.randn(2, 3, 16, 16)
+    with pytest.raises(ValueError) as info:
+        A.iter_activations(net, x, ["layer1.0.conv"])  # on the call, before any batch
+    message = str(info.value)
+    assert message.startswith(
+        "layer(s) ['layer1.0.conv'] are neither submodules of ResNet nor nodes of its graph"
+    )
+    assert "close matches: 'layer1.0.conv' -> ['layer1.0.conv2', 'layer1.0.conv1'" in message
+    assert "Hint" not in message and "forward hooks) instead" not in message
+    with pytest.raises(ValueError, match=r"close matches: 'layer2.1.ad' -> \['layer2.1.add'"):
+        A.record(net, x, ["layer2.1.ad"])  # a graph node's name, misspelt
+    with pytest.raises(
+        ValueError,
+        match=r"\['layer1.0.conv'\] are not submodules of ResNet \(forward hooks need submodule names\); "
+        r"close matches: 'layer1.0.conv' -> \['layer1.0.conv2', 'layer1.0.conv1'",
+    ):
+        A.record(net, x, ["layer1.0.conv"], capture="hooks")
+    with pytest.raises(ValueError, match=r"\['qwerty'\] are neither .*; no close match among them"):
+        A.record(net, x, ["qwerty"])
+
+
+def test_a_misspelt_layer_of_a_model_fx_cannot_trace_names_its_submodules():
+    class Branchy(torch.nn.Module):  # control flow on values: torch.fx cannot trace it
+        def __init__(self):
+            super().__init__()
+            self.encoder = torch.nn.Linear(4, 4)
+            self.bn = torch.nn.BatchNorm1d(4)
+
+        def forward(self, x):
+            return self.encoder(x) if x.sum() > 0 else x
+
+    net = Branchy().train()
+    net.bn.eval()  # a frozen batch norm: its own mode comes back after the lookup
+    with pytest.raises(
+        ValueError,
+        match=r"\['encodr'\] are not submodules of Branchy; close matches: 'encodr' -> \['encoder'\]; "
+        r"other names are graph nodes of torchvision's feature extraction, which cannot trace Branchy",
+    ):
+        A.record(net, torch.randn(3, 4), ["encodr"])
+    assert net.training and not net.bn.training
+
+
+def test_a_model_without_weights_is_refused_with_what_to_do():
+    # it failed with torch's "NotImplementedError: Cannot copy out of meta tensor; no data!"
+    with torch.device("meta"):
+        net = M.MLP(64, hidden=(8,), seed=0)
+    x = torch.randn(4, 64)
+    with pytest.raises(
+        ValueError,
+        match=r"MLP has no weights: its tensor '.*' is on the 'meta' device, which holds shapes but no "
+        r"values; load or initialise the weights first, e.g. model.to_empty\(device='cpu'\) then "
+        r"model.load_state_dict\(state_dict\)",
+    ):
+        A.record(net, x, ["fc1"])
+    with pytest.raises(ValueError, match="MLP has no weights"):
+        A.iter_activations(net, x, ["fc1"])  # on the call, before any batch
+    net.to_empty(device="cpu").load_state_dict(M.MLP(64, hidden=(8,), seed=0).state_dict())
+    assert A.record(net, x, ["fc1"])["fc1"].shape == (4, 8)  # the fix the message names
+    with pytest.raises(ValueError, match=r"device='meta' holds no values to record"):
+        A.record(net, x, ["fc1"], device="meta")

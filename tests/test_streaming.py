@@ -814,3 +814,65 @@ def test_a_batch_of_zeros_leaves_a_tiny_layers_scale_alone():
         PairAccumulator().update(zeros, Yz).merge(PairAccumulator().update(tiny, Y)).cca().similarity,
     ]
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+# --- CKA of a pair, and the device ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e155, 1e-160])
+def test_pair_cka_equals_linear_cka_and_the_grids_cell(offset_views, rng, scale):
+    # PairAccumulator had no .cka(): streaming CKA was reachable only through similarity_matrix
+    X, Y = offset_views
+    X = X * scale
+    acc = stream(X, Y, random_cuts(rng, len(X), 7))
+    res, ref = acc.cka(), svcca.linear_cka(X, Y)  # the oracle: the in-memory computation
+    assert isinstance(res, svcca.CKAResult)
+    assert res.cka == pytest.approx(ref.cka, rel=0, abs=TOL64)
+    for term in ("hsic_xy", "hsic_xx", "hsic_yy"):  # scaled as linear_cka's, in the data's units
+        np.testing.assert_allclose(getattr(res, term), getattr(ref, term), rtol=1e-8, err_msg=term)
+    assert (res.debiased, res.algorithm, res.n_samples, res.n_features_x, res.n_features_y) == (
+        False, "features", 600, 10, 8,
+    )  # fmt: skip
+    assert res.cka == acc.similarity_matrix(measure="cka").values[0, 1]  # one computation
+    multi = MultiLayerAccumulator().update({"a": X, "b": Y})
+    assert multi.pair("a", "b").cka().cka == pytest.approx(ref.cka, abs=TOL64)
+
+
+def test_pair_cka_refuses_what_statistics_cannot_give(rng):
+    X, Y = rng.standard_normal((50, 3)), rng.standard_normal((50, 2))
+    acc = PairAccumulator().update(X, Y)
+    with pytest.raises(ValueError, match=r"debiased CKA needs the samples \(its diagonal terms\)"):
+        acc.cka(debiased=True)
+    with pytest.raises(TypeError, match="debiased must be True or False; got 'false'"):
+        acc.cka(debiased="false")
+    with pytest.raises(svcca.DegenerateLayerError, match="X has no varying feature: all 3 features"):
+        PairAccumulator().update(np.zeros((50, 3)), Y).cka()
+    with pytest.raises(ValueError, match="layer 'b' has no varying feature"):
+        MultiLayerAccumulator().update({"a": X, "b": np.ones((50, 2))}).pair("a", "b").cka()
+    with pytest.raises(ValueError, match="CKA takes real activations"):
+        PairAccumulator().update(X + 1j * X, Y).cka()
+    with pytest.raises(ValueError, match="CKA needs at least 2 samples; this accumulator has seen 1"):
+        PairAccumulator().update(X[:1], Y[:1]).cka()
+
+
+@pytest.mark.torch
+def test_a_missing_or_misspelt_device_is_refused_when_the_accumulator_is_made(tmp_path, rng):
+    # device="cuda" on a machine without one failed at the first update with torch's "Found no
+    # NVIDIA driver", and "cdua" with torch's long list of device types
+    pytest.importorskip("torch")
+    X = rng.standard_normal((20, 3))
+    missing = r"device='cuda:99' asks for a CUDA GPU, but this machine has \d+ usable"
+    misspelt = r"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1' \(or 'auto'\); got 'cdua'"
+    for make in (PairAccumulator, MultiLayerAccumulator):
+        with pytest.raises(ValueError, match=missing):
+            make(device="cuda:99")
+        with pytest.raises(ValueError, match=misspelt):
+            make(device="cdua")
+    path = tmp_path / "acc.npz"
+    PairAccumulator().update(X, X).save(path)
+    with pytest.raises(ValueError, match=missing):
+        PairAccumulator.load(path, device="cuda:99")
+    for device in ("cpu", "auto"):  # "auto": a GPU when one is usable, as for svcca.nn.record
+        res = PairAccumulator(device=device).update(X, X[:, ::-1]).cca()
+        assert res.similarity == pytest.approx(1.0, abs=TOL64)
+        assert PairAccumulator.load(path, device=device).n_samples == 20

@@ -38,7 +38,9 @@ def _ok(n=20, p=3):
         (
             _ok(),
             np.ones((20, 3, 2)),
-            r"Y must be 2-D of shape \(n_samples, n_features\); got X.shape=\(20, 3\), Y.shape=\(20, 3, 2\)$",
+            r"Y must be 2-D of shape \(n_samples, n_features\); got X.shape=\(20, 3\), Y.shape=\(20, 3, 2\) "
+            r"\(a sequence layer \(n, positions, features\)\? make every position a sample with "
+            r"x.reshape\(-1, x.shape\[-1\]\); or flatten each sample with x.reshape\(len\(x\), -1\)\)$",
         ),
         (
             np.ones((0, 3)),
@@ -156,6 +158,31 @@ def test_four_dimensional_layout():
     ):
         check_array(np.ones((5, 3)), ndim=4)
     assert check_array(np.ones((2, 3, 3, 4)), ndim=4).shape == (2, 3, 3, 4)
+
+
+@pytest.mark.parametrize("measure", [*MEASURES, svcca.linear_cka])
+def test_conv_activations_to_a_flat_measure_get_the_ways_to_flatten_them(measure):
+    # it said only "X must be 2-D ...; got (100, 3, 8, 8)"
+    conv, flat = np.ones((100, 3, 8, 8)), _ok(100)
+    with pytest.raises(ValueError) as info:
+        measure(conv, flat)
+    message = str(info.value)
+    assert message.startswith(
+        "X must be 2-D of shape (n_samples, n_features); got X.shape=(100, 3, 8, 8), Y.shape=(100, 3) "
+        "(conv activations (n, height, width, channels)? flatten each sample with x.reshape(len(x), -1)"
+    )
+    for way in ("svcca.conv.average_pool(x)", "svcca.conv.positions_as_samples(x)", "svcca.conv.dft_cca",
+                "x.permute(0, 2, 3, 1)"):  # fmt: skip
+        assert way in message
+    # a 1 x 1 map, as svcca.nn.record gives for a ResNet's avgpool: (n, 1, 1, channels)
+    with pytest.raises(
+        ValueError,
+        match=r"Y.shape=\(100, 1, 1, 512\) \(a conv layer with a 1 x 1 spatial map, as recorded after "
+        r"a global average pool\? x.reshape\(len\(x\), -1\) gives its channels as the features\)$",
+    ):
+        measure(flat, np.ones((100, 1, 1, 512)))
+    with pytest.raises(ValueError, match=r"\(flatten each sample with x.reshape\(len\(x\), -1\)\)$"):
+        measure(np.ones((100, 2, 2, 2, 2)), flat)
 
 
 # --- the sample-size warning -----------------------------------------------------------------

@@ -3,7 +3,9 @@
 Batch by batch, on the model's device, in eval mode and without gradients; each layer's
 output is put in the library's samples-first layout as it arrives:
 
-* ``(n, channels, height, width)`` conv outputs -> ``(n, height, width, channels)``;
+* ``(n, channels, height, width)`` conv outputs -> ``(n, height, width, channels)``, a
+  1 x 1 map too (a ResNet's ``avgpool`` gives ``(n, 1, 1, channels)``; ``pool="mean"`` or
+  ``x.reshape(len(x), -1)`` makes it ``(n, channels)`` for the flat measures);
 * ``(n, positions, features)`` sequence outputs (LSTM layers, a language model's logits)
   -> ``(n * positions, features)``: every position is a datapoint. Modules known to put
   channels first or samples second are turned into that layout first: 1-D convolutions,
@@ -25,11 +27,15 @@ consumes them without storing the samples at all (statistics stay on the model's
     grid = acc.similarity_matrix(measure="svcca")
 
 Two models over the same data stream into one accumulator through
-:func:`iter_activations` (zip the two iterators; see its docstring).
+:func:`iter_activations` (zip the two iterators; see its docstring), when the data come in a
+fixed order: a shuffling ``DataLoader`` draws another order on every pass.
 """
 
 from __future__ import annotations
 
+import difflib
+import itertools
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,9 +43,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import (
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+)
 
-from .._validation import check_option
+from .._validation import ShuffledLoaderWarning, check_option
 from .utils import _ordered_loader, available_device, check_device, eval_mode
 
 __all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
@@ -352,18 +365,110 @@ def _clone_returned_nodes(graph_module: Any) -> None:
     graph_module.recompile()
 
 
+def _close_matches(names: Sequence[str], candidates: Sequence[str]) -> str:
+    """``; close matches: 'a' -> [...]`` for the names that have some among ``candidates``."""
+    candidates = list(dict.fromkeys(candidates))  # a module's name is often a node's too
+    found = {n: difflib.get_close_matches(n, candidates, n=4) for n in names}
+    found = {n: m for n, m in found.items() if m}
+    if not found:
+        return "; no close match among them"
+    return "; close matches: " + ", ".join(f"{n!r} -> {m}" for n, m in found.items())
+
+
+def _graph_node_names(model: nn.Module) -> tuple[list[str] | None, str]:
+    """Return the node names torchvision's feature extraction can return (eval mode), or None and why."""
+    from torchvision.models.feature_extraction import get_graph_node_names
+
+    try:
+        with eval_mode(model):  # it traces in train and eval mode: every module's own mode comes back
+            _, nodes = get_graph_node_names(model, suppress_diff_warning=True)
+    except Exception as exc:  # a model torch.fx cannot trace
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return nodes, ""
+
+
+def _is_node(name: str, nodes: Sequence[str]) -> bool:
+    """Whether ``name`` is a graph node, or a module path that prefixes some (torchvision takes its last)."""
+    return any(node == name or node.startswith(name + ".") for node in nodes)
+
+
 def _resolve_capture(model: nn.Module, layers: Sequence[str], capture: str) -> str:
+    """Return ``"hooks"`` or ``"fx"``; unknown names are refused here, with close matches.
+
+    A name that is not a submodule needs torchvision's feature extraction (``capture="fx"``):
+    it is looked up among the graph's node names before any recording, so that a misspelt
+    name gets the names it resembles, not a message from the tracer.
+    """
     check_option(capture, "capture", ("auto", "hooks", "fx"))
-    modules = dict(model.named_modules())
-    not_modules = [n for n in layers if n not in modules or n == ""]
-    if capture == "hooks" and not_modules:
+    modules = [n for n, _ in model.named_modules() if n]
+    not_modules = [n for n in layers if n not in modules]
+    if not not_modules:
+        return "hooks" if capture == "auto" else capture
+    model_name = type(model).__name__
+    known = getattr(model, "layer_names", None)
+    its_layers = f"; its layer_names: {list(known)}" if known is not None else ""
+    if capture == "hooks":
         raise ValueError(
-            f"layer(s) {not_modules} are not submodules of {type(model).__name__}; known layer_names: "
-            f"{getattr(model, 'layer_names', None)}"
+            f"layer(s) {not_modules} are not submodules of {model_name} (forward hooks need "
+            f"submodule names){_close_matches(not_modules, modules)}{its_layers}"
         )
-    if capture == "auto":
-        return "fx" if not_modules else "hooks"
-    return capture
+    nodes, why = _graph_node_names(model)
+    if nodes is None:
+        raise ValueError(
+            f"layer(s) {not_modules} are not submodules of {model_name}"
+            f"{_close_matches(not_modules, modules)}{its_layers}; other names are graph nodes of "
+            f"torchvision's feature extraction, which cannot trace {model_name} ({why})"
+        )
+    unknown = [n for n in not_modules if not _is_node(n, nodes)]
+    if unknown:
+        raise ValueError(
+            f"layer(s) {unknown} are neither submodules of {model_name} nor nodes of its graph "
+            f"(torchvision's get_graph_node_names){_close_matches(unknown, modules + list(nodes))}"
+            f"{its_layers}"
+        )
+    return "fx"
+
+
+# samplers that draw a random order, which another pass over the loader does not repeat
+_RANDOM_SAMPLERS = (RandomSampler, SubsetRandomSampler, WeightedRandomSampler)
+
+
+def _warn_if_shuffled(data: Any, stacklevel: int) -> None:
+    """Warn (once) when ``data`` is a ``DataLoader`` whose sampler draws a random order.
+
+    The sampler is looked for as the loader's ``sampler``, its ``batch_sampler``, and the
+    sampler inside that (a ``BatchSampler`` over a ``RandomSampler``).
+    """
+    if not isinstance(data, DataLoader):
+        return
+    batch_sampler = data.batch_sampler
+    for sampler in (data.sampler, batch_sampler, getattr(batch_sampler, "sampler", None)):
+        if isinstance(sampler, _RANDOM_SAMPLERS):
+            warnings.warn(
+                f"data is a DataLoader whose {type(sampler).__name__} draws the samples in a random "
+                "order, which another pass over it will not repeat: the recorded rows must not be "
+                "paired with the rows of another pass (another model's, or this model's again), or "
+                "different samples are compared row by row. Layers recorded in this one pass share "
+                "their row order. For rows that match across passes, use a loader with shuffle=False",
+                ShuffledLoaderWarning,
+                stacklevel=stacklevel,
+            )
+            return
+
+
+def _check_weights(model: nn.Module, device: torch.device) -> None:
+    """Refuse a model (or a device) on 'meta', which has shapes but no values to compute with."""
+    on_meta = next(
+        (n for n, t in itertools.chain(model.named_parameters(), model.named_buffers()) if t.is_meta), None
+    )
+    if on_meta is not None:
+        raise ValueError(
+            f"{type(model).__name__} has no weights: its tensor {on_meta!r} is on the 'meta' device, "
+            "which holds shapes but no values; load or initialise the weights first, e.g. "
+            "model.to_empty(device='cpu') then model.load_state_dict(state_dict)"
+        )
+    if device.type == "meta":
+        raise ValueError("device='meta' holds no values to record; use 'cpu', 'cuda' or 'auto'")
 
 
 def iter_activations(
@@ -381,10 +486,14 @@ def iter_activations(
     """Yield ``{layer: activations of one batch}`` (samples first, on the device).
 
     The primitive under :func:`record`. Two models run over the same ``data`` yield their
-    batches in the same order, so zipping two iterators streams a pair of layers into an
-    accumulator. The model is in eval mode (its mode is restored when the iterator ends or
-    is closed) and no gradients are kept. The arguments are checked when it is called,
-    the model runs as the batches are drawn.
+    batches in the same order when ``data`` gives its samples in a fixed order (a tensor,
+    an array, a dataset, or a ``DataLoader`` that does not shuffle), so zipping two
+    iterators streams a pair of layers into an accumulator. A shuffling ``DataLoader``
+    draws a new order on every pass: its rows must not be paired with another pass's, and
+    it gets a :class:`svcca.ShuffledLoaderWarning` (the layers of one pass
+    still share their order). The model is in eval mode (its mode is restored when the
+    iterator ends or is closed) and no gradients are kept. The arguments are checked when
+    it is called, the model runs as the batches are drawn.
 
     Parameters
     ----------
@@ -411,7 +520,14 @@ def iter_activations(
     Raises
     ------
     ValueError
-        No layers, repeated layers, or a ``batch_size`` that is not a positive int.
+        No layers, repeated layers, unknown layer names (with the close matches), a
+        ``batch_size`` that is not a positive int, or a model without weights (on the
+        'meta' device).
+
+    Warns
+    -----
+    ShuffledLoaderWarning
+        When ``data`` is a ``DataLoader`` whose sampler draws a random order.
 
     Examples
     --------
@@ -429,6 +545,26 @@ def iter_activations(
     >>> acc.n_samples
     500
     """
+    return _start(model, data, layers, batch_size, device, pool, stride, positions, capture, stacklevel=3)
+
+
+def _start(
+    model: nn.Module,
+    data: Any,
+    layers: Sequence[str] | None,
+    batch_size: int,
+    device: str | torch.device | None,
+    pool: Any,
+    stride: Any,
+    positions: Any,
+    capture: str,
+    *,
+    stacklevel: int,
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Check the arguments of :func:`iter_activations` (or :func:`record`) now; return the iterator.
+
+    ``stacklevel`` points a warning at the user's call of the public function.
+    """
     if isinstance(layers, str):  # one layer's name, not its characters
         layers = (layers,)
     layers = layer_names_of(model) if layers is None else tuple(layers)
@@ -439,10 +575,12 @@ def iter_activations(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     _check_layer_options(layers, pool=pool, stride=stride, positions=positions)
-    capture = _resolve_capture(model, layers, capture)
     if device is not None:  # 'auto', a name or a torch.device this machine has
         device = torch.device(check_device(available_device(device) if isinstance(device, str) else device))
     device = _model_device(model) if device is None else device
+    _check_weights(model, device)
+    capture = _resolve_capture(model, layers, capture)  # may trace the model: after the cheap checks
+    _warn_if_shuffled(data, stacklevel + 1)
     return _iterate(model, data, layers, batch_size, device, pool, stride, positions, capture)
 
 
@@ -530,7 +668,8 @@ def record(
         Run in eval mode on its own device (its training mode is restored afterwards).
     data : Dataset, DataLoader, torch.Tensor, numpy array, or iterable of batches
         Items/batches may be ``(inputs, targets, ...)``; only the inputs are used, in order
-        (a ``DataLoader`` must not shuffle if the rows are to match another recording).
+        (a ``DataLoader`` must not shuffle if the rows are to match another recording: one
+        that draws a random order gets a :class:`svcca.ShuffledLoaderWarning`).
     layers : sequence of str, optional
         Submodule names (forward hooks) or torchvision graph-node names (feature extraction,
         needs an FX-traceable model). Default: ``model.layer_names``.
@@ -572,8 +711,15 @@ def record(
     Raises
     ------
     ValueError
-        Unknown layers, a module that runs twice in one forward pass (hooks are
-        ambiguous; use node names), a layer that never runs.
+        Unknown layers (with the close matches among the submodule and graph-node names),
+        a module that runs twice in one forward pass (hooks are ambiguous; use node names),
+        a layer that never runs, a model without weights (on the 'meta' device).
+
+    Warns
+    -----
+    ShuffledLoaderWarning
+        When ``data`` is a ``DataLoader`` whose sampler draws a random order (the rows of
+        this recording then match no other recording's).
 
     Examples
     --------
@@ -594,16 +740,8 @@ def record(
     target: Any = memory if sink is None else sink
     if not callable(getattr(target, "update", None)):
         raise TypeError(f"sink must have an update(batch_dict) method; got {type(target).__name__}")
-    batches: Iterable[dict[str, torch.Tensor]] = iter_activations(
-        model,
-        data,
-        layers,
-        batch_size=batch_size,
-        device=device,
-        pool=pool,
-        stride=stride,
-        positions=positions,
-        capture=capture,
+    batches: Iterable[dict[str, torch.Tensor]] = _start(
+        model, data, layers, batch_size, device, pool, stride, positions, capture, stacklevel=3
     )
     total = None
     if hasattr(data, "__len__") and not isinstance(data, DataLoader):
