@@ -161,6 +161,16 @@ def _load_torch(path: Path, key: str | None) -> tuple[Any, str | None]:
             raise CLIError(f"{path} holds a single tensor; --key {key!r} does not apply")
         return obj, None
     if isinstance(obj, dict):
+        if not any(isinstance(v, torch.Tensor) for v in obj.values()):
+            raise CLIError(f"{path} holds no tensors at the top level {_dict_contents(obj)}")
+        if key is not None and key not in {str(k) for k in obj if isinstance(obj[k], torch.Tensor)}:
+            found = [v for k, v in obj.items() if str(k) == key]
+            if found:
+                raise CLIError(
+                    f"{path}[{key}] is of type {type(found[0]).__name__}, not a tensor (nested containers "
+                    f"are not searched); choose one of its tensors' keys: "
+                    + ", ".join(str(k) for k, v in obj.items() if isinstance(v, torch.Tensor))
+                )
         tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
         named = [k for k, v in obj.items() if isinstance(v, torch.Tensor)]
         if len(tensors) < len(named):  # keys such as 1 and "1" would name one array
@@ -173,6 +183,18 @@ def _load_torch(path: Path, key: str | None) -> tuple[Any, str | None]:
         chosen = _pick_key(list(tensors), key, path)
         return tensors[chosen], chosen
     raise CLIError(f"{path} holds a {type(obj).__name__}; expected a tensor or a dict of tensors")
+
+
+def _dict_contents(obj: dict[Any, Any], shown: int = 10) -> str:
+    """Say what a dict read from a .pt file holds instead of tensors: its keys and their types."""
+    if not obj:
+        return "(an empty dict)"
+    items = [f"{k!r} ({type(v).__name__})" for k, v in list(obj.items())[:shown]]
+    rest = f" and {len(obj) - shown} more" if len(obj) > shown else ""
+    return (
+        f"of its dict (nested dicts are not searched); its keys: {', '.join(items)}{rest}. Save the "
+        f"tensors themselves as the dict's values, e.g. torch.save({{'acts': tensor}}, path)"
+    )
 
 
 def load_activations(
@@ -206,7 +228,8 @@ def load_activations(
     CLIError
         For a missing or malformed file, a FIFO or other non-regular file (refused before it
         is opened), a pickled file, a ``.npy`` header that declares more data than the file
-        holds, a wrong or missing key, or an array that is not 2-D.
+        holds, a wrong or missing key, a ``.pt`` dict whose tensors are nested (only its top
+        level is read), an array that is not 2-D, or NaN or infinite values.
     """
     p = Path(path)
     try:
@@ -241,9 +264,26 @@ def load_activations(
                 f"to treat every unit of the trailing dimensions as a feature"
             )
         array = array.reshape(array.shape[0], -1)
+    _check_finite(array, label)
     if layout == "neurons-first":
         array = array.T
     return Loaded(array=array, path=str(p), key=key, bfloat16=bfloat16)
+
+
+def _check_finite(array: np.ndarray, label: str) -> None:
+    """Refuse NaN or infinite values, naming the file (the measures would name only X or Y)."""
+    if array.dtype.kind not in "fc":
+        return
+    # a sum is finite when every value is (cheap); only then is it worth counting them
+    total = array.sum(dtype=np.complex128 if array.dtype.kind == "c" else np.float64)
+    if np.isfinite(total):
+        return
+    bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise CLIError(
+            f"{label} contains {bad} NaN or infinite value(s) of {array.size} (shape {array.shape}); "
+            f"clean or impute them first"
+        )
 
 
 # --- compare ----------------------------------------------------------------------------
@@ -470,10 +510,17 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
             "p_value": perm.p_value,
         }
     if args.ci is not None:
-        ci = stats.bootstrap_ci(
-            X, Y, measure, n_resamples=args.ci, confidence=args.confidence, method=args.ci_method,
-            rng=args.seed, progress=shown,
-        )  # fmt: skip
+        try:
+            ci = stats.bootstrap_ci(
+                X, Y, measure, n_resamples=args.ci, confidence=args.confidence, method=args.ci_method,
+                rng=args.seed, progress=shown,
+            )  # fmt: skip
+        except stats._UnresolvedBCa as exc:  # what to do, in the flags' words
+            more = f", or --ci {exc.needed} or more" if exc.needed and exc.needed <= MAX_RESAMPLES else ""
+            raise CLIError(
+                f"--ci-method bca cannot place this interval: {exc.why}; use --ci-method basic or "
+                f"percentile{more}"
+            ) from None
         out["bootstrap"] = {
             "n_resamples": ci.n_resamples,
             "seed": args.seed,
@@ -482,6 +529,8 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
             "low": ci.low,
             "high": ci.high,
             "standard_error": ci.standard_error,
+            "bias": ci.bias,
+            "note": ci._note(),
             "n_degenerate": ci.n_degenerate,
         }
 
@@ -548,9 +597,12 @@ def _format_compare(out: dict[str, Any]) -> str:
         d = out["bootstrap"]
         lines.append(
             f"bootstrap {100 * d['confidence']:g}% interval ({d['n_resamples']} resamples, {d['method']}, "
-            f"seed {d['seed']}): [{d['low']:.6f}, {d['high']:.6f}]"
+            f"seed {d['seed']}): [{d['low']:.6f}, {d['high']:.6f}], bootstrap bias {d['bias']:+.3g} "
+            f"(mean of the resamples minus the similarity)"
             + (f"; {d['n_degenerate']} degenerate resamples left out" if d.get("n_degenerate") else "")
         )
+        if d["note"]:
+            lines.append(f"  note: {d['note']}")
     return "\n".join(lines)
 
 

@@ -792,6 +792,13 @@ class BootstrapResult:
         The number of groups resampled as wholes (``groups=``); None when rows were
         resampled one by one.
 
+    Notes
+    -----
+    The repr shows :attr:`bias`, the mean resampled similarity less ``observed``. Resampling
+    inflates CCA-family measures and biased CKA, so their bias is positive, and an interval
+    that corrects for it (``"basic"``) can lie wholly below ``observed`` while the
+    ``"percentile"`` interval lies above it; the repr then says so in one sentence.
+
     Examples
     --------
     >>> import numpy as np
@@ -841,13 +848,32 @@ class BootstrapResult:
         """
         return 2 * self.observed - float(np.quantile(self.bootstrap_distribution, 0.5))
 
+    def _note(self) -> str | None:
+        """Say why the interval excludes ``observed``; None when it holds it.
+
+        The one sentence :meth:`__repr__` and ``svcca compare`` print.
+        """
+        if self.low <= self.observed <= self.high:
+            return None
+        side = "below" if self.high < self.observed else "above"
+        moves = "inflates" if self.bias > 0 else "deflates"
+        why = (
+            "the percentile interval keeps that bias (method='basic' corrects for it)"
+            if self.method == "percentile"
+            else f"the {self.method} interval corrects for that bias"
+        )
+        return f"the interval lies {side} the observed value: resampling {moves} this measure, and {why}"
+
     def __repr__(self) -> str:
-        """Show the observed value and the interval."""
+        """Show the observed value, the interval, the bootstrap bias and why it excludes ``observed``."""
+        note = self._note()
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
-            f"confidence={self.confidence}, method={self.method!r}, n_resamples={self.n_resamples}"
+            f"bias={self.bias:+.3g}, confidence={self.confidence}, method={self.method!r}, "
+            f"n_resamples={self.n_resamples}"
             + (f", n_degenerate={self.n_degenerate}" if self.n_degenerate else "")
             + (f", n_groups={self.n_groups}" if self.n_groups is not None else "")
+            + (f"; {note}" if note else "")
             + ")"
         )
 
@@ -887,7 +913,11 @@ def bootstrap_ci(
         chapter 4). The reflection can leave the values the measure takes, so the basic
         interval of a measure given by name is clipped to them
         (:attr:`svcca.Measure.bounds`). ``"bca"``: bias-corrected and accelerated
-        (Efron 1987), which needs ``n_samples`` extra evaluations (a jackknife).
+        (Efron 1987), which needs ``n_samples`` extra evaluations (a jackknife). Its bias
+        correction moves the quantile levels towards the side where the observed value lies;
+        when nearly every resample lies on the other side (as resampling inflates these
+        measures) a level falls beyond the outermost resamples, and the interval is refused
+        rather than collapsed onto them.
     groups : array-like of shape (n_samples,), optional
         A label per row (e.g. the image each row came from) when rows are not independent:
         the cluster bootstrap draws whole groups with replacement (and the ``"bca"``
@@ -908,6 +938,10 @@ def bootstrap_ci(
         For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
         outside (0, 1), ``groups`` of the wrong length or with fewer than two groups, or when
         the measure is undefined (NaN or infinite) on the observed pair or on every resample.
+        With ``method="bca"``, also when no resample (or every one) lies below the observed
+        value, or an adjusted level leaves fewer than one resample beyond it
+        (``alpha_1 B < 1`` or ``(1 - alpha_2) B < 1`` for ``B`` usable resamples); the message
+        gives the fraction below and the levels.
 
     Warns
     -----
@@ -1069,14 +1103,71 @@ def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) ->
         return float("nan")
 
 
+class _UnresolvedBCa(ValueError):
+    """A BCa interval whose adjusted levels lie beyond what the resamples resolve.
+
+    ``why`` says why; ``needed`` is the number of resamples that would resolve the levels
+    (None when more resamples would not help). The message says what to do in the Python
+    API's words; the command line says it in its flags'.
+    """
+
+    def __init__(self, why: str, needed: int | None) -> None:
+        self.why, self.needed = why, needed
+        more = f", or n_resamples >= {needed}" if needed is not None else ""
+        super().__init__(
+            f"method='bca' cannot place this interval: {why}; use method='basic' or 'percentile'{more}"
+        )
+
+
+# Past this many resamples (hours of work) more resamples are not suggested to resolve a BCa level.
+_MOST_RESAMPLES_SUGGESTED = 100_000
+
+
+def _bca_levels(below: float, a: float, alpha: float, B: int, observed: float) -> tuple[float, float]:
+    """Return BCa's adjusted levels ``(alpha_1, alpha_2)``; raise where ``B`` resamples cannot resolve them.
+
+    ``below`` is the fraction of resamples below ``observed`` (ties count half), ``a`` the
+    acceleration. The rule, the one place for it: each end needs at least one resample
+    beyond its level (``alpha_1 B >= 1`` and ``(1 - alpha_2) B >= 1``), and the bias
+    correction ``z0 = Phi^-1(below)`` needs ``0 < below < 1``. Otherwise the quantiles are
+    the outermost resamples, or beyond them, and the interval collapses.
+    """
+    from scipy.special import ndtr, ndtri
+
+    if below <= 0 or below >= 1:
+        side = "none of" if below <= 0 else "every one of"
+        raise _UnresolvedBCa(
+            f"{side} the {B} resamples lies below the observed similarity {observed:.4g} (resampling "
+            f"{'inflates' if below <= 0 else 'deflates'} this measure), so its bias correction "
+            f"Phi^-1({below:g}) is infinite and both adjusted levels are {below:g}, the outermost resample",
+            None,
+        )
+    z0 = float(ndtri(below))  # Efron's bias correction
+    levels = []
+    for z in (float(ndtri(alpha / 2)), float(ndtri(1 - alpha / 2))):
+        denom = 1.0 - a * (z0 + z)
+        # past a pole of the adjustment the level is at its limit, 0 or 1
+        levels.append(float(ndtr(z0 + (z0 + z) / denom)) if denom > 0 else float(z0 + z > 0))
+    tail = min(levels[0], 1.0 - levels[1])
+    if tail * B < 1.0 - 1e-9:  # (rounding: a level of exactly 1 / B is resolved)
+        needed = int(np.ceil(1.0 / tail)) if tail > 0 else None
+        raise _UnresolvedBCa(
+            f"{below:.1%} of the {B} resamples lie below the observed similarity {observed:.4g}, which "
+            f"moves the interval's quantile levels from {alpha / 2:g} and {1 - alpha / 2:g} to "
+            f"{levels[0]:.3g} and {levels[1]:.3g}, beyond what {B} resamples resolve (each end needs "
+            f"at least one resample beyond it)",
+            needed if needed is not None and needed <= _MOST_RESAMPLES_SUGGESTED else None,
+        )
+    return levels[0], levels[1]
+
+
 def _bca(
     X: Any, Y: Any, f: Any, observed: float, boot: np.ndarray, alpha: float, n: int, grouped: _Groups | None
 ) -> tuple[float, float]:
-    from scipy.special import ndtr, ndtri
-
     # bias correction: where the observed value sits in the bootstrap distribution
     below = (np.count_nonzero(boot < observed) + 0.5 * np.count_nonzero(boot == observed)) / boot.size
-    z0 = float(ndtri(min(max(below, 0.5 / boot.size), 1 - 0.5 / boot.size)))
+    if below <= 0 or below >= 1:  # refused before the jackknife's n evaluations
+        _bca_levels(below, 0.0, alpha, boot.size, observed)
     # acceleration from the jackknife (leave one sample, or one group, out)
     units = n if grouped is None else grouped.n_groups
     keep = np.ones(n, dtype=bool)
@@ -1099,10 +1190,7 @@ def _bca(
     d = jack.mean() - jack if jack.size else jack
     denom = 6.0 * float((d * d).sum()) ** 1.5
     a = float((d**3).sum()) / denom if denom > 0 else 0.0
-    qs = []
-    for z in (ndtri(alpha / 2), ndtri(1 - alpha / 2)):
-        qs.append(float(ndtr(z0 + (z0 + z) / (1 - a * (z0 + z)))))
-    low, high = np.quantile(boot, qs)
+    low, high = np.quantile(boot, _bca_levels(below, a, alpha, boot.size, observed))
     return float(low), float(high)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -245,6 +246,98 @@ def test_pt_keys_that_read_alike_are_refused_not_merged(tmp_path, capsys, views)
     torch.save({1: torch.from_numpy(X), "1": torch.from_numpy(Y)}, tmp_path / "alike.pt")
     err = _error(capsys, "compare", tmp_path / "alike.pt", tmp_path / "alike.pt", "--key", "1")
     assert "keys that read alike ('1' as text: 1, '1')" in err
+
+
+def test_a_pt_file_whose_tensors_are_nested_says_so_and_lists_its_keys(tmp_path, capsys, views):
+    # {"acts": {"nested": tensor}} was "holds no arrays", as if the file were empty
+    torch = pytest.importorskip("torch")
+    X, _ = views
+    np.save(tmp_path / "a.npy", X)
+    torch.save({"acts": {"nested": torch.from_numpy(X)}, "step": 3}, tmp_path / "nested.pt")
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "nested.pt")
+    assert (
+        f"{tmp_path / 'nested.pt'} holds no tensors at the top level of its dict (nested dicts are not "
+        f"searched); its keys: 'acts' (dict), 'step' (int)."
+    ) in err
+    torch.save({}, tmp_path / "empty.pt")
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "empty.pt")
+    assert "empty.pt holds no tensors at the top level (an empty dict)" in err
+    # a key that names a nested dict beside tensors: what it holds, and the tensors' keys
+    torch.save({"acts": {"nested": torch.from_numpy(X)}, "b": torch.from_numpy(X)}, tmp_path / "mixed.pt")
+    err = _error(capsys, "compare", tmp_path / "a.npy", tmp_path / "mixed.pt", "--key-b", "acts")
+    assert "mixed.pt[acts] is of type dict, not a tensor (nested containers are not searched)" in err
+    assert err.rstrip().endswith("choose one of its tensors' keys: b")
+
+
+def test_a_file_with_nan_values_is_named(tmp_path, capsys, views):
+    # the measure's check named only "X" and the shapes, not which file held the NaN
+    X, Y = views
+    X = X.copy()
+    X[3, 1] = np.nan
+    np.save(tmp_path / "a.npy", X)
+    np.savez(tmp_path / "b.npz", acts=Y)
+    err = _error(capsys, "compare", tmp_path / "b.npz", tmp_path / "a.npy")
+    assert err == (
+        f"svcca compare: error: {tmp_path / 'a.npy'} contains 1 NaN or infinite value(s) of 2400 "
+        f"(shape (300, 8)); clean or impute them first\n"
+    )
+    Y = Y.astype(np.float32)
+    Y[0, 0] = np.inf
+    np.savez(tmp_path / "b.npz", acts=Y)
+    err = _error(capsys, "compare", tmp_path / "b.npz", tmp_path / "a.npy")
+    assert f"{tmp_path / 'b.npz'}[acts] contains 1 NaN or infinite value(s) of 3000" in err
+
+
+def test_an_unresolvable_bca_interval_is_one_line_in_the_flags_words(tmp_path, capsys):
+    # BCa collapsed onto the smallest resample ([0.1245, 0.1245] around an observed 0.093)
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.standard_normal((200, 128)))
+    np.save(tmp_path / "b.npy", rng.standard_normal((200, 5)))
+    argv = ("compare", tmp_path / "a.npy", tmp_path / "b.npy", "--measure", "cka", "--ci-method", "bca")
+    err = _error(capsys, *argv, "--ci", "1000")
+    assert err.startswith(
+        "svcca compare: error: --ci-method bca cannot place this interval: none of the 1000 resamples "
+        "lies below the observed similarity 0.09303"
+    )
+    assert err.endswith("; use --ci-method basic or percentile\n") and "method='" not in err
+    # where more resamples would resolve the levels, the flag says how many
+    x = rng.standard_normal((200, 1))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", 0.6 * x + 0.8 * rng.standard_normal((200, 1)))
+    argv = ("compare", tmp_path / "x.npy", tmp_path / "y.npy", "--measure", "cca", "--ci-method", "bca")
+    err = _error(capsys, *argv, "--ci", "20")
+    assert "beyond what 20 resamples resolve" in err
+    assert re.search(r"; use --ci-method basic or percentile, or --ci \d+ or more\n$", err)
+
+
+def test_the_bootstrap_states_its_bias_and_why_the_interval_excludes_the_similarity(tmp_path, capsys):
+    # the basic interval lay below the similarity, and nothing said why
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 20))
+    np.save(tmp_path / "a.npy", X)
+    np.save(tmp_path / "b.npy", np.tanh(X @ rng.standard_normal((20, 15))))
+    argv = ("compare", tmp_path / "a.npy", tmp_path / "b.npy", "--ci", "200")
+    ci = stats.bootstrap_ci(X, np.load(tmp_path / "b.npy"), "pwcca", n_resamples=200, rng=0)
+    assert ci.high < ci.observed  # the case
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    lines = out.splitlines()
+    (line,) = [i for i, text in enumerate(lines) if text.startswith("bootstrap 95% interval")]
+    assert lines[line].endswith(
+        f"[{ci.low:.6f}, {ci.high:.6f}], bootstrap bias {ci.bias:+.3g} (mean of the resamples minus the "
+        f"similarity)"
+    )
+    assert lines[line + 1] == (
+        "  note: the interval lies below the observed value: resampling inflates this measure, and the "
+        "basic interval corrects for that bias"
+    )
+    code, out, _ = run(capsys, *argv, "--json")
+    data = json.loads(out)["bootstrap"]
+    assert data["bias"] == pytest.approx(ci.bias, abs=TOL64)
+    assert data["note"].startswith("the interval lies below the observed value")
+    # an interval that holds the similarity has no note
+    code, out, _ = run(capsys, *argv, "--ci-method", "percentile", "--confidence", "0.999999")
+    assert "bootstrap bias" in out and "note:" not in out
 
 
 def test_pt_file_with_a_pickled_object_is_refused(tmp_path, capsys, views):

@@ -381,7 +381,11 @@ def test_spectrum_svcca_cut_from_result_and_int(shared_latent_views):
         ({"result_or_rho": np.ones((2, 2))}, r"rho must be 1-D; got shape \(2, 2\)"),
         ({"result_or_rho": [0.5, np.nan]}, "rho must be finite; got 1 NaN/inf value"),
         ({"threshold": 1.5}, r"threshold must be in \(0, 1\]; got 1.5"),
-        ({"svcca_cut": 0}, "svcca_cut must be a positive int or True; got 0"),
+        (
+            {"svcca_cut": 0},
+            r"svcca_cut must be from 1 to 2 \(the number of directions in the spectrum\); got 0",
+        ),
+        ({"svcca_cut": 2.5}, "svcca_cut must be True or an int from 1 to 2; got 2.5"),
         ({"svcca_cut": True}, "svcca_cut=True needs an SVCCAResult"),
         ({"null": {"lower": [0.3, 0.2], "upper": [0.1, 0.1]}}, "null lower must not exceed null upper"),
         ({"null": {"lower": [0.1, 0.1]}}, "null needs both 'lower' and 'upper'"),
@@ -397,6 +401,75 @@ def test_spectrum_bad_inputs(kwargs, match):
     kwargs = {"result_or_rho": [0.9, 0.5], **kwargs}
     with pytest.raises(ValueError, match=match):
         sp.plot_spectrum(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"svcca_cut": True}, "svcca_cut=True needs an SVCCAResult"),
+        ({"svcca_cut": 0}, "svcca_cut must be from 1 to 4"),
+        (
+            {"svcca_cut": 99},
+            r"svcca_cut must be from 1 to 4 \(the number of directions in the spectrum\); got 99",
+        ),
+        ({"threshold": 1.5}, r"threshold must be in \(0, 1\]; got 1.5"),
+        ({"null": np.ones((5, 4)), "level": 1.0}, r"level must be in \(0, 1\); got 1.0"),
+    ],
+)
+def test_spectrum_checks_every_argument_before_drawing(kwargs, match):
+    # the spectrum and the band were drawn before the check: a retry doubled the legend,
+    # and svcca_cut=99 on 4 correlations drew a cut beyond the spectrum without a word
+    rho, kwargs = [0.9, 0.6, 0.3, 0.1], dict(kwargs)
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=match):
+        sp.plot_spectrum(rho, null=kwargs.pop("null", np.full((5, 4), 0.2)), ax=ax, label="x", **kwargs)
+    assert not ax.lines and not ax.collections and ax.get_legend() is None
+    sp.plot_spectrum(rho, null=np.full((5, 4), 0.2), ax=ax, label="x", svcca_cut=4)  # the retry
+    assert legend_texts(ax) == ["null (95%)", "x", "svcca cut (k=4)"]
+    with pytest.raises(ValueError, match="svcca_cut"):  # nothing new on axes already drawn on
+        sp.plot_spectrum(rho, ax=ax, svcca_cut=5)
+    assert len(ax.lines) == 2 and len(ax.collections) == 1
+
+
+def test_spectrum_svcca_cut_true_beyond_the_spectrum_is_refused():
+    res = type("Result", (), {"rho": np.array([0.9, 0.5]), "x_dims": 3, "y_dims": 5})()
+    with pytest.raises(
+        ValueError, match=r"svcca_cut=True takes min\(x_dims, y_dims\) = 3 directions, outside"
+    ):
+        sp.plot_spectrum(res, svcca_cut=True)
+
+
+def test_spectrum_refuses_similarities_as_a_null_and_says_how_to_build_one(shared_latent_views):
+    # a bootstrap interval of the mean similarity was drawn as a flat "null (95%)" band over
+    # every direction; a permutation or random null holds one similarity per draw, no spectrum
+    X, Y = shared_latent_views
+    res = svcca.cca(X, Y)
+    nulls = {
+        "BootstrapResult, the interval of one similarity": svcca.stats.bootstrap_ci(
+            X, Y, "cca", n_resamples=20, rng=0
+        ),
+        "PermutationTestResult, whose null_distribution holds one similarity per draw": (
+            svcca.stats.permutation_test(X, Y, "cca", n_resamples=20, rng=0)
+        ),
+        "RandomBaselineResult, whose null_distribution holds one similarity per draw": (
+            svcca.stats.random_baseline(X, Y, "cca", n_resamples=5, rng=0)
+        ),
+        "Interval with low and high": type("Interval", (), {"low": 0.1, "high": 0.3})(),
+    }
+    fig, ax = plt.subplots()
+    for what, null in nulls.items():
+        with pytest.raises(TypeError) as info:
+            sp.plot_spectrum(res, null=null, ax=ax)
+        msg = str(info.value)
+        assert msg.startswith("null= needs spectra of the null, one value per canonical direction")
+        assert "np.array([svcca.cca(X, rng.permutation(Y)).rho for _ in range(100)])" in msg
+        assert f"got a {what}" in msg
+    assert not ax.lines and not ax.collections
+    # what the message says to build is accepted: a band per direction
+    gen = np.random.default_rng(0)
+    draws = np.array([svcca.cca(X, gen.permutation(Y), warn=False).rho for _ in range(20)])
+    (band,) = sp.plot_spectrum(res, null=draws, ax=ax).collections
+    assert np.ptp(band.get_paths()[0].vertices[:, 1]) > 0
 
 
 def test_spectrum_rejects_complex_and_non_numeric():

@@ -369,6 +369,91 @@ def test_basic_interval_is_the_percentile_interval_reflected_about_the_estimate(
     assert "BootstrapResult(observed=" in repr(pct)
 
 
+def test_bca_refuses_an_interval_when_no_resample_lies_below_the_observed_value():
+    # resampling inflates biased CKA of independent layers: none of the 1000 resamples lies
+    # below the observed 0.093, and BCa returned [0.1245, 0.1245], the smallest resample twice
+    X, Y = independent_views(200, 128, 5, 0)
+    with pytest.raises(
+        ValueError,
+        match=r"method='bca' cannot place this interval: none of the 1000 resamples lies below the "
+        r"observed similarity 0\.09303 \(resampling inflates this measure\), so its bias correction "
+        r"Phi\^-1\(0\) is infinite and both adjusted levels are 0, the outermost resample; use "
+        r"method='basic' or 'percentile'$",
+    ):
+        stats.bootstrap_ci(X, Y, "cka", n_resamples=1000, method="bca", rng=0)
+    basic = stats.bootstrap_ci(X, Y, "cka", n_resamples=1000, rng=0)  # the same resamples
+    assert np.all(basic.bootstrap_distribution > basic.observed) and basic.high - basic.low > 0.03
+
+
+def test_bca_refuses_adjusted_levels_beyond_the_outermost_resamples():
+    # 6.5% of the resamples below the observed PWCCA moves the lower level to 1.8e-7: the
+    # interval was the smallest resample and a level near it, a fraction of the standard error
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((150, 8))
+    Y = np.tanh(X @ rng.standard_normal((8, 6))) + 0.5 * rng.standard_normal((150, 6))
+    with pytest.raises(ValueError) as info:
+        stats.bootstrap_ci(X, Y, "pwcca", n_resamples=200, method="bca", rng=0)
+    msg = str(info.value)
+    assert msg.startswith("method='bca' cannot place this interval: 6.5% of the 200 resamples lie below")
+    assert (
+        "quantile levels from 0.025 and 0.975 to 1.82e-07 and 0.142, beyond what 200 resamples resolve" in msg
+    )
+    # 1 / 1.8e-7 resamples is no advice: only the other methods are offered
+    assert msg.endswith("use method='basic' or 'percentile'")
+
+
+def test_bca_says_how_many_resamples_would_resolve_its_levels():
+    # a well-behaved case: 20 resamples cannot resolve a 95% BCa interval (0.025 * 20 < 1),
+    # and the message says how many would; with enough the interval is what it was
+    x, y = _correlated_pair(200, 0.6, 0)
+    with pytest.raises(ValueError, match=r"beyond what 20 resamples resolve .*, or n_resamples >= 334$"):
+        stats.bootstrap_ci(x, y, "cca", n_resamples=20, method="bca", rng=0)
+    ci = stats.bootstrap_ci(x, y, "cca", n_resamples=400, method="bca", rng=0)
+    # golden numbers: the BCa interval of the code before the rule (levels well inside the resamples)
+    assert (ci.low, ci.high) == pytest.approx((0.4514390898446786, 0.6180616931485585), abs=TOL64)
+
+
+def test_bca_resolution_rule_is_one_rule_on_its_levels():
+    # the rule itself, on the levels: at least one resample beyond each adjusted level
+    ok = stats._bca_levels(0.5, 0.0, 0.05, 40, 0.5)
+    assert ok == pytest.approx((0.025, 0.975), abs=TOL64)  # z0 = a = 0: the percentile levels
+    for below, a, B in ((0.5, 0.0, 39), (0.0, 0.0, 1000), (1.0, 0.0, 1000), (0.02, 0.0, 1000)):
+        with pytest.raises(ValueError, match="method='bca' cannot place this interval"):
+            stats._bca_levels(below, a, 0.05, B, 0.5)
+    # past the pole of the acceleration (1 - a (z0 + z) <= 0) a level is at its limit: refused
+    with pytest.raises(ValueError, match=r"to 0\.\d+ and 1, beyond"):
+        stats._bca_levels(0.5, 0.6, 0.05, 10_000, 0.5)
+
+
+def test_bootstrap_repr_states_the_bias_and_why_an_interval_excludes_the_observed_value():
+    # resamples above the observed value: resampling inflated the measure by 0.04
+    boot = np.array([0.52, 0.54, 0.56])
+    basic = stats.BootstrapResult(0.5, 0.44, 0.48, 0.95, "basic", boot, 3, "cca")
+    assert (
+        repr(basic)
+        == str(basic)
+        == (
+            "BootstrapResult(observed=0.5000, low=0.4400, high=0.4800, bias=+0.04, confidence=0.95, "
+            "method='basic', n_resamples=3; the interval lies below the observed value: resampling inflates "
+            "this measure, and the basic interval corrects for that bias)"
+        )
+    )
+    pct = stats.BootstrapResult(0.5, 0.52, 0.56, 0.95, "percentile", boot, 3, "cca")
+    assert repr(pct).endswith(
+        "; the interval lies above the observed value: resampling inflates this measure, and the "
+        "percentile interval keeps that bias (method='basic' corrects for it))"
+    )
+    held = stats.BootstrapResult(0.5, 0.45, 0.55, 0.95, "basic", boot - 0.1, 3, "cca")
+    assert repr(held).endswith("bias=-0.06, confidence=0.95, method='basic', n_resamples=3)")
+    # as the README's SVCCA: a basic interval below its estimate, now with the reason
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 20))
+    Y = np.tanh(X @ rng.standard_normal((20, 15)))
+    ci = stats.bootstrap_ci(X, Y, "pwcca", n_resamples=200, rng=0)
+    assert ci.high < ci.observed and ci.bias > 0
+    assert f"bias={ci.bias:+.3g}" in repr(ci) and "the interval lies below the observed value" in repr(ci)
+
+
 def test_bootstrap_resamples_rows_in_pairs():
     # with the pairing kept every resample of an exact copy still scores 1
     X, _ = shared_latent_views(n=50)
@@ -547,7 +632,8 @@ def test_bootstrap_skips_and_counts_degenerate_resamples():
     assert 0 < res.n_degenerate <= 0.1 * 200 and res.bootstrap_distribution.size == 200 - res.n_degenerate
     assert np.all(np.isfinite(res.bootstrap_distribution)) and 0 <= res.low <= res.high <= 1
     assert f"n_degenerate={res.n_degenerate}" in repr(res)
-    assert stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=20, method="bca", rng=0).high <= 1
+    # (BCa needs a resample beyond each adjusted level: 20 resamples do not resolve 95%)
+    assert stats.bootstrap_ci(_sparse_layer(), Y, n_resamples=200, method="bca", rng=0).high <= 1
 
 
 def test_a_basic_interval_stays_within_the_values_the_measure_takes():
@@ -848,8 +934,9 @@ def test_errors_at_a_measures_minimum_sample_size_are_the_measures_own():
         stats.permutation_test(X[:3], Y[:3], "cka", measure_options={"debiased": True}, n_resamples=9)
     with warnings.catch_warnings():  # a draw of 4 rows can repeat one: degenerate, left out
         warnings.simplefilter("ignore", stats.DegenerateResampleWarning)
+        # the draws without a repeat equal the observed value, so the bias correction is defined
         with pytest.raises(ValueError, match=r"method='bca' needs the measure on every leave-one-out subset"):
-            stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, method="bca", n_resamples=9)
+            stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, method="bca", n_resamples=200)
     with pytest.raises(TypeError, match=r"groups must hold labels of one comparable kind"):
         stats.bootstrap_ci(X, Y, "cca", groups=[None, 1, 1, None], n_resamples=9)
 

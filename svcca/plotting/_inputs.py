@@ -93,14 +93,56 @@ def set_layer_ticks(ax: Any, x: np.ndarray, labels: list[str] | None, axis: str 
         ax.set_yticks(x, labels)
 
 
+# how to make what plot_spectrum's null= needs, for the messages that refuse something else
+_NULL_SPECTRA = (
+    "null= needs spectra of the null, one value per canonical direction: draws of shape "
+    "(n_draws, k), e.g. np.array([svcca.cca(X, rng.permutation(Y)).rho for _ in range(100)]) or "
+    "the .rho of svcca.cca on random matrices shaped like the layers, a list of results with .rho, "
+    "or per-direction lower and upper bounds"
+)
+
+
+def _refuse_scalar_null(null: Any) -> None:
+    """Refuse a result that holds similarities (one number per draw), not spectra.
+
+    A bootstrap interval is the interval of one similarity (the summary over directions),
+    and a permutation or random-baseline null holds one similarity per draw: drawn as a
+    band it would read as a per-direction null it is not.
+    """
+    if isinstance(null, (np.ndarray, list, tuple)) or np.isscalar(null):
+        return
+    name = type(null).__name__
+    if attr(null, "bootstrap_distribution") is not None:
+        raise TypeError(
+            f"{_NULL_SPECTRA}; got a {name}, the interval of one similarity (the summary over "
+            f"directions), which is not a null spectrum"
+        )
+    if attr(null, "low", "high") is not None and attr(null, "lower", "upper") is None:
+        raise TypeError(
+            f"{_NULL_SPECTRA}; got a {name} with low and high, as the interval of one similarity "
+            f"(svcca.stats.bootstrap_ci's), which is not a null spectrum (bounds per direction are "
+            f"named lower and upper)"
+        )
+    draws = attr(null, "null_distribution")
+    if draws is not None and np.ndim(draws) == 1:
+        raise TypeError(
+            f"{_NULL_SPECTRA}; got a {name}, whose null_distribution holds one similarity per draw, "
+            f"not a spectrum"
+        )
+
+
 def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
     """``(lower, upper)`` of a null distribution of spectra.
 
     Accepts a 2-D array of draws ``(n_draws, k)`` (central ``level`` interval per index),
     a sequence of results with ``.rho`` (stacked, ragged lengths padded with NaN), or a
     mapping / object with ``lower`` and ``upper`` (arrays, or scalars: returned 0-d).
+    Refuses (``TypeError``) results that hold similarities, not spectra: a
+    :class:`svcca.stats.BootstrapResult`, and the nulls of
+    :func:`svcca.stats.permutation_test` and :func:`svcca.stats.random_baseline`.
     """
-    lo, hi = attr(null, "lower", "low"), attr(null, "upper", "high")
+    _refuse_scalar_null(null)
+    lo, hi = attr(null, "lower"), attr(null, "upper")
     if lo is not None or hi is not None:
         if lo is None or hi is None:
             raise ValueError("null needs both 'lower' and 'upper'; got only one of them")
@@ -128,7 +170,8 @@ def null_band(null: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
         if draws.ndim != 2:
             hint = (
                 " (a 1-D null distribution holds one similarity per draw, not a spectrum: pass the "
-                "draws' spectra, e.g. a list of results with .rho)"
+                "draws' spectra, e.g. np.array([svcca.cca(X, rng.permutation(Y)).rho for _ in "
+                "range(100)]), or a list of results with .rho)"
                 if draws.ndim == 1
                 else ""
             )

@@ -52,10 +52,17 @@ def plot_spectrum(
         A result with a ``.rho`` attribute (``svcca.cca``, ``svcca.svcca``, ``svcca.pwcca``)
         or the correlations themselves, in descending order.
     null : array-like of shape (n_draws, k_null), sequence of results, or object, optional
-        A random or permutation null: draws of the spectrum (one per row; the central
-        ``level`` interval per direction is shaded), a list of results with ``.rho``, or a
-        mapping/object with ``lower`` and ``upper`` (arrays of length ``k_null`` or scalars),
-        such as an interval from :mod:`svcca.stats`. ``k_null`` may differ from ``k``.
+        A null spectrum, one value per canonical direction: draws of the spectrum under a
+        random or permutation null (one per row, e.g. the ``.rho`` of :func:`svcca.cca` on
+        ``X`` and ``Y`` with its rows shuffled, or on random matrices shaped like the
+        layers; the central ``level`` interval per direction is shaded), a list of results
+        with ``.rho``, or a mapping/object with ``lower`` and ``upper`` (arrays of length
+        ``k_null``, or scalars for one band at every direction). ``k_null`` may differ from
+        ``k``. The results of :mod:`svcca.stats` hold similarities, one number per draw,
+        not spectra, and are refused: a :class:`~svcca.stats.BootstrapResult` is the
+        interval of the summary over directions, and the nulls of
+        :func:`~svcca.stats.permutation_test` and :func:`~svcca.stats.random_baseline` hold
+        one similarity per draw.
     %(ax)s
     threshold : float in (0, 1], optional
         Mark the truncation of :meth:`svcca.CCAResult.truncated_mean`: the leading
@@ -77,11 +84,16 @@ def plot_spectrum(
     ------
     ValueError
         When the spectrum is not 1-D and finite, ``threshold`` is outside (0, 1],
-        ``svcca_cut`` is not a positive int, or ``svcca_cut=True`` without an SVCCA result.
+        ``svcca_cut`` is not an int from 1 to ``k`` (or True), ``svcca_cut=True`` comes
+        without an SVCCA result, or ``null`` is malformed (draws not 2-D, ``lower`` above
+        ``upper``, ``level`` outside (0, 1)).
+    TypeError
+        When ``null`` is a result of :mod:`svcca.stats` (similarities, not spectra).
 
     Notes
     -----
-    Directions are numbered from 1. Cuts are drawn between the last kept and the first
+    Every argument is checked before anything is drawn: a call that raises leaves ``ax``
+    as it was. Directions are numbered from 1. Cuts are drawn between the last kept and the first
     dropped direction. The y-axis spans 0 to 1.02, widened to any value drawn beyond it.
 
     Examples
@@ -96,15 +108,19 @@ def plot_spectrum(
     (2, 1)
     >>> plt.close(ax.figure)
     """
+    # every argument is checked before anything is drawn (a failed call leaves ax as it was)
     rho_src = attr(result_or_rho, "rho")
     rho = as_float(rho_src if rho_src is not None else result_or_rho, "rho", ndim=1)
-    ax = new_axes(ax)
     k = rho.size
-    x = np.arange(1, k + 1)
+    threshold_cut = None if threshold is None else _threshold_cut(rho, threshold)
+    cut = _svcca_cut(result_or_rho, svcca_cut, k)
+    band = None if null is None else null_band(null, level)
 
+    ax = new_axes(ax)
+    x = np.arange(1, k + 1)
     n_x = k
-    if null is not None:
-        lower, upper = null_band(null, level)
+    if band is not None:
+        lower, upper = band
         if lower.ndim == 0:  # scalar bounds: the same band at every direction
             lower, upper = np.full(k, float(lower)), np.full(k, float(upper))
         n_x = max(k, lower.size)
@@ -124,32 +140,55 @@ def plot_spectrum(
     marker = "o" if k <= 40 else None
     ax.plot(x, rho, marker=marker, color=color, label=label, zorder=3)
 
-    if threshold is not None:
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, numbers.Real)
-            or not 0.0 < threshold <= 1.0
-        ):
-            raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
-        cut = _truncation_index(rho, float(threshold))
+    if threshold_cut is not None:
         ax.axvline(
-            cut + 0.5, color=MARK_COLOR, linestyle=":", linewidth=1.0, label=f"{threshold:g} of sum (k={cut})"
+            threshold_cut + 0.5,
+            color=MARK_COLOR,
+            linestyle=":",
+            linewidth=1.0,
+            label=f"{threshold:g} of sum (k={threshold_cut})",
         )
-    if svcca_cut is not None and svcca_cut is not False:
-        if svcca_cut is True:
-            dims = [attr(result_or_rho, "x_dims"), attr(result_or_rho, "y_dims")]
-            if any(d is None for d in dims):
-                raise ValueError("svcca_cut=True needs an SVCCAResult (with x_dims and y_dims); pass an int")
-            cut = int(min(dims))
-        elif isinstance(svcca_cut, numbers.Integral) and svcca_cut >= 1:
-            cut = int(svcca_cut)
-        else:
-            raise ValueError(f"svcca_cut must be a positive int or True; got {svcca_cut!r}")
+    if cut is not None:
         ax.axvline(cut + 0.5, color=MARK_COLOR, linestyle="--", linewidth=1.0, label=f"svcca cut (k={cut})")
 
     ax.set_ylim(*_correlation_ylim(np.asarray(ax.dataLim.intervaly)))  # all drawn here, earlier calls too
     direction_xaxis(ax, n_x)
     return finish_axes(ax, xlabel, ylabel)
+
+
+def _threshold_cut(rho: np.ndarray, threshold: Any) -> int:
+    """Check ``threshold`` and return the number of directions it keeps."""
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not 0.0 < float(threshold) <= 1.0
+    ):
+        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
+    return _truncation_index(rho, float(threshold))
+
+
+def _svcca_cut(result_or_rho: Any, svcca_cut: Any, k: int) -> int | None:
+    """Check ``svcca_cut`` against the ``k`` directions of the spectrum; None when no cut is asked for."""
+    if svcca_cut is None or svcca_cut is False:
+        return None
+    if svcca_cut is True:
+        dims = [attr(result_or_rho, "x_dims"), attr(result_or_rho, "y_dims")]
+        if any(d is None for d in dims):
+            raise ValueError("svcca_cut=True needs an SVCCAResult (with x_dims and y_dims); pass an int")
+        cut = int(min(dims))
+        if not 1 <= cut <= k:
+            raise ValueError(
+                f"svcca_cut=True takes min(x_dims, y_dims) = {cut} directions, outside the spectrum's "
+                f"1 to {k}"
+            )
+        return cut
+    if not isinstance(svcca_cut, numbers.Integral):
+        raise ValueError(f"svcca_cut must be True or an int from 1 to {k}; got {svcca_cut!r}")
+    if not 1 <= int(svcca_cut) <= k:
+        raise ValueError(
+            f"svcca_cut must be from 1 to {k} (the number of directions in the spectrum); got {svcca_cut!r}"
+        )
+    return int(svcca_cut)
 
 
 def _correlation_ylim(values: np.ndarray) -> tuple[float, float]:
