@@ -169,9 +169,13 @@ def test_recording_restores_the_mode_and_keeps_no_gradients(images):
     net = M.ConvNet([4], seed=0)
     net.train()
     before = {k: v.clone() for k, v in net.state_dict().items()}
+    modes = []
     for batch in A.iter_activations(net, images, batch_size=8):
         assert not batch["conv1"].requires_grad
-        assert not net.training  # eval mode while recording: batch norm uses running statistics
+        modes.append(net.training)
+    # eval mode while recording (batch norm uses running statistics); the last batch is
+    # handed on after the mode is back, as the iteration has nothing left to run
+    assert len(modes) > 2 and not any(modes[:-1]) and modes[-1]
     assert net.training
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # BN statistics untouched
     assert not net.conv1[0]._forward_hooks  # hooks removed
@@ -338,6 +342,18 @@ def test_two_models_stream_a_pair_of_layers_through_zipped_iterators(images):
         acc.update(xa["fc2"], xb["fc2"])
     ref = svcca.cca(A.record(a, images, ["fc2"])["fc2"], A.record(b, images, ["fc2"])["fc2"])
     assert acc.cca().similarity == pytest.approx(ref.similarity, abs=1e-6)
+
+
+def test_a_kept_zip_of_two_iterators_leaves_both_models_restored_and_unhooked(images):
+    # zip() stops at the first iterator's end without finishing the second: that one used
+    # to keep its model in eval mode, hooked, for as long as the zip object lived
+    a, b = M.MLP(256, hidden=(16, 8), seed=0).train(), M.MLP(256, hidden=(16, 8), seed=1).train()
+    pairs = zip(A.iter_activations(a, images, ["fc2"], batch_size=16),
+                A.iter_activations(b, images, ["fc2"], batch_size=16))  # fmt: skip
+    assert sum(xa["fc2"].shape[0] for xa, _ in pairs) == len(images)
+    for net in (a, b):
+        assert net.training and not net.fc2._forward_hooks
+    assert list(A.iter_activations(a, [], ["fc2"])) == [] and a.training  # no batch: nothing yielded
 
 
 def test_record_and_evaluate_restore_every_submodules_own_mode():

@@ -491,8 +491,9 @@ def iter_activations(
     iterators streams a pair of layers into an accumulator. A shuffling ``DataLoader``
     draws a new order on every pass: its rows must not be paired with another pass's, and
     it gets a :class:`svcca.ShuffledLoaderWarning` (the layers of one pass
-    still share their order). The model is in eval mode (its mode is restored when the
-    iterator ends or is closed) and no gradients are kept. The arguments are checked when
+    still share their order). The model is in eval mode (its mode comes back, and the
+    hooks are removed, as the last batch is handed on, or when the iterator is closed) and
+    no gradients are kept. The arguments are checked when
     it is called, the model runs as the batches are drawn.
 
     Parameters
@@ -596,7 +597,11 @@ def _iterate(
     capture: str,
 ) -> Iterator[dict[str, torch.Tensor]]:
     # eval mode for the whole iteration; every submodule's own mode comes back when it ends,
-    # fails or is closed (a suspended generator keeps it until then)
+    # fails or is closed (a suspended generator keeps it until then). The next input is read
+    # before a batch is handed on, so the last batch is handed on after the hooks are gone and
+    # the modes are back: zip() of two iterators stops without finishing the second one, which
+    # would otherwise keep its model in eval mode, hooked, as long as the zip object lives
+    last = None
     with eval_mode(model):
         recorder: Any
         if capture == "hooks":
@@ -621,7 +626,9 @@ def _iterate(
         # float inputs in the model's own precision (a float64 numpy array into a float32 model)
         dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
         try:
-            for x in _input_batches(data, batch_size):
+            inputs = iter(_input_batches(data, batch_size))
+            x = next(inputs, _END)
+            while x is not _END:
                 # no_grad around the work only, never across a `yield`: a suspended or abandoned
                 # generator would otherwise leave gradients switched off in the caller
                 with torch.no_grad():
@@ -639,10 +646,19 @@ def _iterate(
                         )
                         for n in layers
                     }
+                x = next(inputs, _END)
+                if x is _END:
+                    last = batch
+                    break
                 yield batch
         finally:
             if hooks is not None:
                 hooks.remove()
+    if last is not None:
+        yield last
+
+
+_END = object()  # the end of the input batches
 
 
 def record(
