@@ -142,11 +142,22 @@ def positions_as_samples(A: Any, *, max_rows: int | None = None, rng: Any = None
     ValueError
         For input that is not 4-D, empty or not finite, or ``max_rows < 1``.
 
+    See Also
+    --------
+    svcca.nn.sample_positions, svcca.nn.take_positions : keep the same number of random
+        positions of every image (``m`` each), whose rows' images are known:
+        ``np.repeat(np.arange(n), m)``.
+
     Notes
     -----
     Rows from the same image and neighbouring positions are not independent, so the
     number of rows overstates the effective sample size; subsampling positions reduces
-    the cost and this redundancy (Raghu et al. 2017; the SVCCA tutorials).
+    the cost and this redundancy (Raghu et al. 2017; the SVCCA tutorials). The statistics
+    of :mod:`svcca.stats` take each row's image as ``groups=`` and then resample or permute
+    whole images: with every position kept, ``groups = np.repeat(np.arange(n), h * w)``;
+    for a subsample keep ``m`` positions per image with :func:`svcca.nn.sample_positions`
+    and :func:`svcca.nn.take_positions` instead of ``max_rows``, so that the groups are
+    ``np.repeat(np.arange(n), m)``.
 
     Examples
     --------
