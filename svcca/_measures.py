@@ -754,9 +754,16 @@ def resolve(measure: str | Measure, measure_options: Mapping[str, Any] | None = 
             )
         return measure
     if not isinstance(measure, str):
+        hint = (
+            " (here each layer's preparation is reused, which a plain function does not offer: "
+            "name a measure, or loop your function over the pairs, e.g. "
+            "[[f(a, b) for b in layers] for a in layers])"
+            if callable(measure)
+            else ""
+        )
         raise TypeError(
             f"measure must be one of {', '.join(map(repr, MEASURES))} or a svcca.Measure; "
-            f"got {type(measure).__name__}"
+            f"got {type(measure).__name__}{hint}"
         )
     if measure_options is not None and not isinstance(measure_options, Mapping):
         raise TypeError(

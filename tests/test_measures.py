@@ -57,7 +57,8 @@ def test_measure_errors_name_what_is_allowed():
         svcca.Measure("svcca", keep=0.9, n_components=3)
     with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
         svcca.Measure("cca", epsilon=-1.0)
-    with pytest.raises(TypeError, match=r"measure must be one of .* or a svcca.Measure; got function"):
+    reuse = r"got function \(here each layer's preparation is reused.*loop your function over the pairs"
+    with pytest.raises(TypeError, match=r"measure must be one of .* or a svcca.Measure; " + reuse):
         _measures.resolve(svcca.cca)
 
 
