@@ -1688,11 +1688,12 @@ class PairAccumulator(MultiLayerAccumulator):
 
         Examples
         --------
+        Two halves streamed give the CKA of the whole:
+
         >>> import numpy as np, svcca
         >>> from svcca.streaming import PairAccumulator
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.standard_normal((2000, 6))
-        >>> Y = X @ rng.standard_normal((6, 4)) + rng.standard_normal((2000, 4))
+        >>> X, Y = np.split(np.random.default_rng(0).standard_normal((2000, 10)), [6], axis=1)
+        >>> Y += X[:, :4]
         >>> acc = PairAccumulator().update(X[:1000], Y[:1000]).update(X[1000:], Y[1000:])
         >>> abs(acc.cka().similarity - svcca.linear_cka(X, Y).similarity) < 1e-10
         True
