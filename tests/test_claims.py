@@ -478,3 +478,17 @@ def test_a_variant_build_keeps_its_experiments_and_chapters_in_its_own_cache(tmp
     assert build.experiment_cache({}).endswith("experiment-cache")
     monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")
     assert build.experiment_cache({"SVCCA_CACHE_DIR": root}) == str(tmp_path / "cache" / "default-isa")
+
+
+def test_bound_text_rounds_outward_so_the_sentence_stays_true():
+    from svcca.experiments import bound_text
+
+    assert bound_text(0.0133, "at most") == "0.02" and bound_text(0.0133, "at most", 3) == "0.014"
+    assert bound_text(0.9492, "at least") == "0.94" and bound_text(0.2234, "at most") == "0.23"
+    assert (
+        bound_text(0.07, "at most") == "0.07" and bound_text(0.7, "at least", 1) == "0.7"
+    )  # 0.07 * 100 = 7.000000000000001
+    assert bound_text(-0.0133, "at least") == "-0.02"
+    with pytest.raises(ValueError, match="side must be 'at most' or 'at least'; got 'within'"):
+        bound_text(0.1, "within")
+    assert bound_text(float("nan"), "at most") == "nan"  # a claim not checked at this scale

@@ -29,6 +29,7 @@ from ._cache import (
 from ._claims import (
     Claim,
     ClaimFailure,
+    bound_text,
     check_claims,
     claims_markdown,
     recall_claims,
@@ -45,6 +46,7 @@ __all__ = [
     "ConvNetFields",
     "book_config",
     "book_experiments",
+    "bound_text",
     "check_claims",
     "claims_markdown",
     "recall_claims",

@@ -109,6 +109,26 @@ class Claim:
             return math.nan
         return self.value - self.bound if self.relation.startswith(">") else self.bound - self.value
 
+    def text(self, digits: int = 2, *, percent: bool = False) -> str:
+        """Return the measured value for the prose, rounded towards the bound so that it stays true.
+
+        A claim ``value > bound`` reads "at least <value>" in the text, and ``value < bound``
+        "at most <value>": the value is rounded down, or up (:func:`bound_text`).
+        ``percent`` shows ``100 * value`` with a ``%`` sign.
+
+        Examples
+        --------
+        >>> from svcca.experiments import Claim
+        >>> Claim("demo.acc", "accurate", value=0.97349, relation=">", bound=0.9).text(1, percent=True)
+        '97.3%'
+        >>> Claim("demo.small", "small", value=0.0133, relation="<", bound=0.05).text(3)
+        '0.014'
+        """
+        side = "at least" if self.relation.startswith(">") else "at most"
+        if percent:
+            return bound_text(100.0 * self.value, side, digits) + "%"
+        return bound_text(self.value, side, digits)
+
     def describe(self) -> str:
         """One line: name, statement, value, relation, bound and whether it holds."""
         verdict = "holds" if self.holds else "FAILS"
@@ -200,6 +220,45 @@ def smallest_margin(margins: Iterable[float]) -> float:
     (0.1, nan, nan)
     """
     return smallest(margins)
+
+
+def bound_text(value: float, side: str, digits: int = 2) -> str:
+    """Format a run's value for the prose as a bound that stays true after rounding.
+
+    A sentence such as "within 0.01 of each other" or "at least 0.95" states a bound; the
+    value rounded to nearest can cross it (a spread of 0.0133 printed as "0.01"). Rounding
+    up for ``"at most"`` and down for ``"at least"`` keeps the sentence true.
+
+    Parameters
+    ----------
+    value : float
+        The run's value.
+    side : {"at most", "at least"}
+        Which bound the sentence states.
+    digits : int, default 2
+        Decimals shown.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from svcca.experiments import bound_text
+    >>> bound_text(0.0133, "at most"), bound_text(0.9492, "at least"), bound_text(0.25, "at most")
+    ('0.02', '0.94', '0.25')
+    """
+    if side not in ("at most", "at least"):
+        raise ValueError(f"side must be 'at most' or 'at least'; got {side!r}")
+    if not math.isfinite(value):  # no measurement (a claim not checked at this scale)
+        return str(float(value))
+    scaled = float(value) * 10.0**digits
+    # a value that is a round number up to the rounding of its computation stays that number
+    near = round(scaled)
+    if abs(scaled - near) <= 1e-9 * max(1.0, abs(scaled)):
+        scaled = float(near)
+    rounded = math.ceil(scaled) if side == "at most" else math.floor(scaled)
+    return f"{rounded / 10.0**digits:.{digits}f}"
 
 
 def smallest(values: Iterable[float]) -> float:
