@@ -17,6 +17,9 @@ default ``./data``). Results land in ``$SVCCA_CACHE_DIR`` (default
 that cannot be kept there (a folder that is not writable, a full disk) is an error: one line
 on stderr and exit status 1, before the run when the folder is not writable.
 
+``$SVCCA_SEED_OFFSET`` shifts every seed of the experiment, as it does for the book built
+under a seed variant (``--set seeds=...`` then replaces the shifted seeds).
+
 A name is an experiment (``learning_dynamics``) or one of the book's experiments
 (``learning_dynamics.resnet``: the config the book's chapter uses, see
 ``svcca.experiments.book_experiments``).
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         default_cache_dir,
         experiments,
         run_or_load,
+        seed_offset_from_env,
     )
 
     registry = experiments()
@@ -140,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         cls = registry[args.name]
 
         def make(scale: str | None, **changes: object) -> ExperimentConfig:
-            return cls.for_scale(scale, **changes)
+            # $SVCCA_SEED_OFFSET shifts the seeds as for the book's names (then --set applies)
+            shifted = cls.for_scale(scale).with_seed_offset(seed_offset_from_env())
+            return dataclasses.replace(shifted, **changes) if changes else shifted
 
     else:
         cls = type(book_config(args.name, "tiny"))
@@ -180,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                 "a writable folder (or set SVCCA_CACHE_DIR) and rerun"
             )
         how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
-        print(f"{args.name} ({how}): {result.path}")
+        offset = seed_offset_from_env()
+        shifted = f", seeds shifted by SVCCA_SEED_OFFSET={offset}" if offset else ""
+        print(f"{args.name} ({how}{shifted}): {result.path}")
         for key, value in sorted(result.arrays.items()):
             print(f"  {key:<28} {str(value.dtype):<10} {tuple(value.shape)}")
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import subprocess
@@ -518,3 +519,22 @@ def test_no_hard_coded_gpu_in_the_scripts_or_the_full_presets():
     for name, cls in experiments().items():
         if issubclass(cls, TrainingConfig):
             assert cls.for_scale("full").device == available_device(), name
+
+
+def test_run_experiment_shifts_every_experiments_seeds_by_the_environments_offset(
+    tmp_path, monkeypatch, capsys
+):
+    # SVCCA_SEED_OFFSET shifted the book's names (learning_dynamics.conv) but not registry
+    # names (seed_pair): a variant run computed the unshifted networks without a word
+    from svcca.experiments import run_or_load
+    from svcca.experiments.seed_pair import SeedPairConfig
+
+    monkeypatch.setenv("SVCCA_SEED_OFFSET", "3")
+    cache = tmp_path / "cache"
+    argv = ["seed_pair", "--scale", "tiny", "--cache-dir", str(cache), "--set", "epochs=1"]
+    assert load_script("run_experiment.py").main(argv) == 0
+    out = capsys.readouterr().out
+    assert "seeds shifted by SVCCA_SEED_OFFSET=3" in out
+    shifted = dataclasses.replace(SeedPairConfig.for_scale("tiny").with_seed_offset(3), epochs=1)
+    assert shifted.seeds != SeedPairConfig.for_scale("tiny").seeds
+    assert run_or_load(shifted, cache).from_cache  # the run stored exactly the shifted config

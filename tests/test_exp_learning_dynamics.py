@@ -606,6 +606,8 @@ def test_tiny_conv_run_caches_and_its_accessors_work(conv, tiny_cache):
     np.testing.assert_allclose(coarse.values, coarse.values.T, atol=TOL64)
     with pytest.raises(KeyError, match="no grid at step 7"):
         d.grid(7)
+    with pytest.raises(IndexError, match=r"index must be an int from -\d+ to \d+ \(there are \d+ grids"):
+        d.grid(index=99)  # a raw numpy IndexError before
     with pytest.raises(ValueError, match="give exactly one of step and index"):
         d.grid()
     first = d.first_reaching(0.95)

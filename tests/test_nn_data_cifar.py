@@ -134,6 +134,18 @@ def test_cifar10_absent_points_at_the_download_command(tmp_path):
         D.load_cifar10(tmp_path)
 
 
+def test_an_empty_stand_in_written_with_protocol_2_is_read_not_called_unsafe(tmp_path):
+    # protocol 2 writes b"" (an empty array's data) as a call of bytes(): it was refused as
+    # "names __builtin__.bytes ... svcca never unpickles anything else"
+    written = write_fake_cifar10(tmp_path, per_batch=0)
+    folder = tmp_path / "cifar-10-batches-py"
+    for name in [f"data_batch_{i}" for i in range(1, 6)]:
+        with open(folder / name, "wb") as fh:
+            pickle.dump({"labels": [], "data": written[name], "batch_label": b""}, fh, protocol=2)
+    with pytest.raises(ValueError, match="holds 0 training"):
+        D.load_cifar10(tmp_path, verify=False)
+
+
 @pytest.mark.parametrize("what", ["constant", "empty"])
 def test_a_stand_in_that_cannot_be_normalised_is_refused(tmp_path, what):
     # a constant stand-in loaded with std 0 (every image NaN), an empty one with NaN mean

@@ -12,7 +12,7 @@ annotation. Its ``...Data`` class (a subclass of
 the module's ``unpack(result)``.
 """
 
-from ._book import BookExperiment, book_config, book_experiments
+from ._book import BookExperiment, book_config, book_experiments, seed_offset_from_env
 from ._cache import (
     SCALES,
     CacheWriteWarning,
@@ -66,5 +66,6 @@ __all__ = [
     "experiments",
     "memoized",
     "run_or_load",
+    "seed_offset_from_env",
     "stored",
 ]

@@ -115,7 +115,31 @@ def book_experiments() -> dict[str, BookExperiment]:
 
 
 def seed_offset_from_env() -> int:
-    """Read ``$SVCCA_SEED_OFFSET`` as an int (default 0): the book built under a seed variant."""
+    """Read ``$SVCCA_SEED_OFFSET`` as an int (default 0): the book built under a seed variant.
+
+    :func:`book_config` and ``data_scripts/run_experiment.py`` add it to every seed of an
+    experiment (:meth:`ExperimentConfig.with_seed_offset`).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        When the variable holds something other than an integer.
+
+    Examples
+    --------
+    >>> import os
+    >>> from svcca.experiments import seed_offset_from_env
+    >>> os.environ["SVCCA_SEED_OFFSET"] = "2"
+    >>> seed_offset_from_env()
+    2
+    >>> del os.environ["SVCCA_SEED_OFFSET"]
+    >>> seed_offset_from_env()
+    0
+    """
     raw = os.environ.get("SVCCA_SEED_OFFSET", "0").strip() or "0"
     try:
         return int(raw)

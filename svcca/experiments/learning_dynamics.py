@@ -1126,6 +1126,16 @@ class LearningDynamicsData(ExperimentData):
             if not hits.size:
                 raise KeyError(f"no grid at step {step}; grid steps: {self.grid_steps.tolist()}")
             index = int(hits[0])
+        n_grids = len(self.grid_steps)
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, (int, np.integer))
+            or not -n_grids <= index < n_grids
+        ):
+            raise IndexError(
+                f"index must be an int from {-n_grids} to {n_grids - 1} (there are {n_grids} grids, at steps "
+                f"{self.grid_steps.tolist()}); got {index!r}"
+            )
         return self._matrix(self.grids[index])
 
     @property

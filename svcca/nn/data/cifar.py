@@ -52,6 +52,8 @@ _PICKLE_GLOBALS = {
     ("numpy", "ndarray"): "ndarray",
     ("numpy", "dtype"): "dtype",
     ("_codecs", "encode"): "encode",  # how protocols 0-2 write Python 3 bytes
+    ("__builtin__", "bytes"): "bytes",  # ... and empty ones (an empty array's data), as bytes()
+    ("builtins", "bytes"): "bytes",
 }
 
 
@@ -221,6 +223,8 @@ def _reduce(func: Any, args: Any, where: str) -> Any:
         return _Dtype(np.dtype(code))
     if kind == "encode" and len(args) == 2 and isinstance(args[0], str) and args[1] in ("latin1", "latin-1"):
         return args[0].encode("latin-1")
+    if kind == "bytes" and args == ():
+        return b""
     if kind == "reconstruct" and args[:1] == (("global", "ndarray"),):
         return _PendingArray()
     if kind == "frombuffer" and len(args) == 4:

@@ -380,9 +380,15 @@ def download_lm_corpus(
 
 
 def _read_split(path: Path) -> str:
-    """Read a split's text, naming the file when it is not UTF-8."""
+    """Read a split's text, naming the file when it is not UTF-8 or holds no text."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise ValueError(
+                f"{path} holds no text ({path.stat().st_size} bytes); expected the corpus split as "
+                "published, or a stand-in with at least a few sentences"
+            )
+        return text
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); expected "
