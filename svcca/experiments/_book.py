@@ -133,12 +133,13 @@ def seed_offset_from_env() -> int:
     --------
     >>> import os
     >>> from svcca.experiments import seed_offset_from_env
+    >>> saved = os.environ.pop("SVCCA_SEED_OFFSET", None)   # unset: no offset
+    >>> before = seed_offset_from_env()
     >>> os.environ["SVCCA_SEED_OFFSET"] = "2"
-    >>> seed_offset_from_env()
-    2
-    >>> del os.environ["SVCCA_SEED_OFFSET"]
-    >>> seed_offset_from_env()
-    0
+    >>> before, seed_offset_from_env()
+    (0, 2)
+    >>> if saved is None: del os.environ["SVCCA_SEED_OFFSET"]
+    ... else: os.environ["SVCCA_SEED_OFFSET"] = saved
     """
     raw = os.environ.get("SVCCA_SEED_OFFSET", "0").strip() or "0"
     try:
