@@ -47,6 +47,18 @@ def test_runs_once_then_loads(tmp_path):
     assert set(manifest["versions"]) >= {"svcca", "numpy", "python"}
 
 
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_cache_dir_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch, empty):
+    # --cache-dir "" wrote entries into whatever folder the command ran in
+    monkeypatch.chdir(tmp_path)
+    cfg = dataclasses.replace(CountingConfig(), calls=[])
+    with pytest.raises(
+        ValueError, match=r"cache_dir is empty \('\s*'\); pass a folder, or None for the default"
+    ):
+        run_or_load(cfg, empty)
+    assert not cfg.calls and not list(tmp_path.iterdir())
+
+
 def test_config_change_gives_a_new_entry(tmp_path):
     run_or_load(CountingConfig(n=3), tmp_path)
     res = run_or_load(CountingConfig(n=5), tmp_path)

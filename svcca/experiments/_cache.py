@@ -744,6 +744,11 @@ def run_or_load(
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}")
     if cache_dir is not None:
+        if not os.fspath(cache_dir).strip():  # Path("") is the current folder: entries would land there
+            raise ValueError(
+                f"cache_dir is empty ({cache_dir!r}); pass a folder, or None for the default "
+                f"({default_cache_dir()})"
+            )
         cache = Path(cache_dir)
     else:
         cache = _RUNNING_IN.get() or default_cache_dir()
