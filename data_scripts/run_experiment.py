@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="torch device: auto (the GPU when there is one), cpu, cuda, ... (default: the "
         "preset's: auto at full scale, cpu at the default and tiny scales, whose CPU results "
-        "are reproducible bit for bit)",
+        "are reproducible bit for bit). The device is not part of a cached result's identity: a "
+        "result loaded from the cache says which device computed it (use --force to recompute)",
     )
     parser.add_argument("--cache-dir", default=None, help="experiment cache folder")
     parser.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
@@ -186,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                 "a writable folder (or set SVCCA_CACHE_DIR) and rerun"
             )
         how = "loaded from cache" if result.from_cache else f"computed in {time.perf_counter() - t0:.1f} s"
+        made = result.manifest.get("computed_with")
+        if result.from_cache and made:  # device and threads are not part of the entry's identity
+            how += f", computed with device={made.get('device')}, num_threads={made.get('num_threads')}"
         offset = seed_offset_from_env()
         shifted = f", seeds shifted by SVCCA_SEED_OFFSET={offset}" if offset else ""
         print(f"{args.name} ({how}{shifted}): {result.path}")

@@ -537,4 +537,12 @@ def test_run_experiment_shifts_every_experiments_seeds_by_the_environments_offse
     assert "seeds shifted by SVCCA_SEED_OFFSET=3" in out
     shifted = dataclasses.replace(SeedPairConfig.for_scale("tiny").with_seed_offset(3), epochs=1)
     assert shifted.seeds != SeedPairConfig.for_scale("tiny").seeds
-    assert run_or_load(shifted, cache).from_cache  # the run stored exactly the shifted config
+    loaded = run_or_load(shifted, cache)
+    assert loaded.from_cache  # the run stored exactly the shifted config
+    # device and threads are not part of the identity, so the entry says what computed it
+    assert loaded.manifest["computed_with"] == {"device": "cpu", "num_threads": 1}
+    assert load_script("run_experiment.py").main(argv) == 0
+    assert (
+        "(loaded from cache, computed with device=cpu, num_threads=1, seeds shifted by SVCCA_SEED_OFFSET=3)"
+        in capsys.readouterr().out
+    )

@@ -792,6 +792,11 @@ def run_or_load(
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_seconds": round(elapsed, 3),
+        # not part of the entry's identity, but they move the last bits (a GPU, BLAS threads)
+        "computed_with": {
+            "device": str(getattr(config, "device", None)),
+            "num_threads": getattr(config, "num_threads", None),
+        },
     }
     try:
         for path in (npz, man):
