@@ -161,18 +161,17 @@ def _load_torch(path: Path, key: str | None) -> tuple[Any, str | None]:
             raise CLIError(f"{path} holds a single tensor; --key {key!r} does not apply")
         return obj, None
     if isinstance(obj, dict):
-        if not any(isinstance(v, torch.Tensor) for v in obj.values()):
+        named = [k for k, v in obj.items() if isinstance(v, torch.Tensor)]  # the keys of tensors
+        tensors = {str(k): obj[k] for k in named}
+        if not named:
             raise CLIError(f"{path} holds no tensors at the top level {_dict_contents(obj)}")
-        if key is not None and key not in {str(k) for k in obj if isinstance(obj[k], torch.Tensor)}:
+        if key is not None and key not in tensors:
             found = [v for k, v in obj.items() if str(k) == key]
             if found:
                 raise CLIError(
                     f"{path}[{key}] is of type {type(found[0]).__name__}, not a tensor (nested containers "
-                    f"are not searched); choose one of its tensors' keys: "
-                    + ", ".join(str(k) for k, v in obj.items() if isinstance(v, torch.Tensor))
+                    f"are not searched); choose one of its tensors' keys: {', '.join(tensors)}"
                 )
-        tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
-        named = [k for k, v in obj.items() if isinstance(v, torch.Tensor)]
         if len(tensors) < len(named):  # keys such as 1 and "1" would name one array
             clash = sorted({str(k) for k in named if sum(str(j) == str(k) for j in named) > 1})
             raise CLIError(

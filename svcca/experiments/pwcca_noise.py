@@ -230,10 +230,9 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
 
         assert self.networks is not None
         cfg = self.networks
-        # a fresh network's layers, so that a misnamed layer costs no training
-        check_layers(
-            "layers", self.layers, cfg.build_model(cfg.load_data(), cfg.seeds[0], device="cpu").layer_names
-        )
+        if self.layers is not None:  # a fresh network's layers: a misnamed layer costs no training
+            fresh = cfg.build_model(cfg.load_data(), cfg.seeds[0], device="cpu")
+            check_layers("layers", self.layers, fresh.layer_names)
         nets = unpack_pairs(run_or_load(cfg))
         layers = tuple(nets.layers[:-1]) if self.layers is None else tuple(self.layers)
         check_layers("layers", layers, nets.layers)
