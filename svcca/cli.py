@@ -514,7 +514,7 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
                 X, Y, measure, n_resamples=args.ci, confidence=args.confidence, method=args.ci_method,
                 rng=args.seed, progress=shown,
             )  # fmt: skip
-        except stats._UnresolvedBCa as exc:  # what to do, in the flags' words
+        except stats.BCaUnresolvedError as exc:  # what to do, in the flags' words
             more = f", or --ci {exc.needed} or more" if exc.needed and exc.needed <= MAX_RESAMPLES else ""
             raise CLIError(
                 f"--ci-method bca cannot place this interval: {exc.why}; use --ci-method basic or "

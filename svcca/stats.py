@@ -51,6 +51,7 @@ from ._validation import (
 
 __all__ = [
     "MEASURES",
+    "BCaUnresolvedError",
     "BartlettResult",
     "BootstrapResult",
     "DegenerateResampleWarning",
@@ -938,10 +939,12 @@ def bootstrap_ci(
         For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
         outside (0, 1), ``groups`` of the wrong length or with fewer than two groups, or when
         the measure is undefined (NaN or infinite) on the observed pair or on every resample.
-        With ``method="bca"``, also when no resample (or every one) lies below the observed
+    BCaUnresolvedError
+        With ``method="bca"``, when no resample (or every one) lies below the observed
         value, or an adjusted level leaves fewer than one resample beyond it
         (``alpha_1 B < 1`` or ``(1 - alpha_2) B < 1`` for ``B`` usable resamples); the message
-        gives the fraction below and the levels.
+        gives the fraction below and the levels, and ``needed`` the number of resamples that
+        would resolve them (a ``ValueError``).
 
     Warns
     -----
@@ -1103,12 +1106,39 @@ def _on_rows(f: Callable[[Any, Any], float], X: Any, Y: Any, idx: np.ndarray) ->
         return float("nan")
 
 
-class _UnresolvedBCa(ValueError):
-    """A BCa interval whose adjusted levels lie beyond what the resamples resolve.
+class BCaUnresolvedError(ValueError):
+    """A BCa interval whose adjusted quantile levels lie beyond what the resamples resolve.
 
-    ``why`` says why; ``needed`` is the number of resamples that would resolve the levels
-    (None when more resamples would not help). The message says what to do in the Python
-    API's words; the command line says it in its flags'.
+    Raised by :func:`bootstrap_ci` with ``method="bca"`` when no resample (or every one)
+    lies below the observed similarity, or when an adjusted level leaves fewer than one
+    resample beyond it. A ``ValueError``. The message says what to do in the Python API's
+    words (``method=``, ``n_resamples=``); ``why`` and ``needed`` let a caller say it in
+    its own (the command line's ``--ci-method`` and ``--ci``).
+
+    Parameters
+    ----------
+    why : str
+        Why the levels are not resolved: the fraction of resamples below the observed
+        similarity and the adjusted levels.
+    needed : int or None
+        The number of resamples that would resolve the levels; None when more resamples
+        would not help (no resample, or every one, lies below the observed similarity) or
+        would take more than 100,000.
+
+    Examples
+    --------
+    Twenty resamples cannot resolve a 95% BCa interval; the error says how many would:
+
+    >>> import numpy as np
+    >>> from svcca import stats
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((200, 1))
+    >>> y = 0.6 * x + 0.8 * rng.standard_normal((200, 1))
+    >>> try:
+    ...     stats.bootstrap_ci(x, y, "cca", n_resamples=20, method="bca", rng=0)
+    ... except stats.BCaUnresolvedError as exc:
+    ...     print(exc.needed)
+    334
     """
 
     def __init__(self, why: str, needed: int | None) -> None:
@@ -1136,7 +1166,7 @@ def _bca_levels(below: float, a: float, alpha: float, B: int, observed: float) -
 
     if below <= 0 or below >= 1:
         side = "none of" if below <= 0 else "every one of"
-        raise _UnresolvedBCa(
+        raise BCaUnresolvedError(
             f"{side} the {B} resamples lies below the observed similarity {observed:.4g} (resampling "
             f"{'inflates' if below <= 0 else 'deflates'} this measure), so its bias correction "
             f"Phi^-1({below:g}) is infinite and both adjusted levels are {below:g}, the outermost resample",
@@ -1151,7 +1181,7 @@ def _bca_levels(below: float, a: float, alpha: float, B: int, observed: float) -
     tail = min(levels[0], 1.0 - levels[1])
     if tail * B < 1.0 - 1e-9:  # (rounding: a level of exactly 1 / B is resolved)
         needed = int(np.ceil(1.0 / tail)) if tail > 0 else None
-        raise _UnresolvedBCa(
+        raise BCaUnresolvedError(
             f"{below:.1%} of the {B} resamples lie below the observed similarity {observed:.4g}, which "
             f"moves the interval's quantile levels from {alpha / 2:g} and {1 - alpha / 2:g} to "
             f"{levels[0]:.3g} and {levels[1]:.3g}, beyond what {B} resamples resolve (each end needs "

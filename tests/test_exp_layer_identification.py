@@ -371,3 +371,24 @@ def test_accuracy_figure_shows_the_papers_rows_of_the_measures_it_has():
     axes = draw_accuracy(types.SimpleNamespace(measures=("rbf_cka",), accuracy=ours.__getitem__, chance=0.2))
     assert axes[0].get_visible() and not axes[1].get_visible()
     plt.close(axes[0].figure)
+
+
+def test_accuracy_panels_name_their_source_in_their_labels_not_in_titles():
+    # both panels read "measure": which is this run and which is Kornblith et al.'s table
+    # was only in the caption. The house style puts no titles inside plots (STYLE.md)
+    import types
+
+    import matplotlib.pyplot as plt
+
+    from svcca.figures.layer_identification import draw_accuracy
+
+    ours = {"cca": 0.2, "cka": 0.9}
+    data = types.SimpleNamespace(measures=tuple(ours), accuracy=ours.__getitem__, chance=0.2)
+    axes = draw_accuracy(data)
+    assert [ax.get_xlabel() for ax in axes] == [
+        "measure, this run",
+        "measure, kornblith et al. (2019), table 2",
+    ]
+    assert [ax.get_ylabel() for ax in axes] == ["identification accuracy", ""]  # the y axis is shared
+    assert [ax.get_title() for ax in axes] == ["", ""]
+    plt.close(axes[0].figure)

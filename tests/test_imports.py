@@ -61,6 +61,35 @@ def test_no_private_name_crosses_a_package_folder() -> None:
     assert not offenders, "private names imported across folders:\n" + "\n".join(offenders)
 
 
+def test_no_module_reads_a_private_name_of_another_module() -> None:
+    # `stats._UnresolvedBCa` in the command line: an attribute, which the import rule above missed
+    offenders = []
+    for file in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        modules = {  # names bound to modules of the package: `from . import stats`, `import svcca.x as y`
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+            if _module_file(f"{_absolute(node, file)}.{alias.name}") is not None
+        } | {
+            alias.asname or alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+            if alias.name.startswith("svcca")
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and _private(node.attr)
+            ):
+                offenders.append(f"{file.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert not offenders, "private names of other modules read:\n" + "\n".join(offenders)
+
+
 def test_experiments_share_no_private_helpers() -> None:
     folder = PACKAGE / "experiments"
     offenders = []

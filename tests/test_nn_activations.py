@@ -195,6 +195,41 @@ def test_fx_node_names_are_recorded_and_agree_with_hooks(images):
     assert auto["layer2.1.add"].shape == (6, 2, 2, 128)
 
 
+class _AddOne(torch.nn.Module):
+    """A linear layer, then ``relu(.) + 1``: 'add' is a graph node, not a submodule."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x)) + 1
+
+
+def test_graph_node_names_trace_the_model_once_per_call(monkeypatch):
+    # it traced twice: get_graph_node_names to check the names, create_feature_extractor to record
+    from torchvision.models import feature_extraction
+
+    calls = []
+    for name in ("create_feature_extractor", "get_graph_node_names"):
+        traced = getattr(feature_extraction, name)
+        monkeypatch.setattr(
+            feature_extraction, name, lambda *a, f=traced, n=name, **k: calls.append(n) or f(*a, **k)
+        )
+    net, x = _AddOne(), torch.randn(5, 4)
+    with torch.no_grad():
+        expected = (torch.relu(net.fc(x)) + 1).numpy()
+    np.testing.assert_allclose(A.record(net, x, ["add", "fc"], batch_size=2)["add"], expected, atol=TOL32)
+    assert calls == ["create_feature_extractor"]
+    calls.clear()
+    batches = list(A.iter_activations(net, x, ["add"], batch_size=2))
+    np.testing.assert_allclose(torch.cat([b["add"] for b in batches]).numpy(), expected, atol=TOL32)
+    assert calls == ["create_feature_extractor"]
+    calls.clear()
+    A.record(net, x, ["fc"], capture="fx")  # submodule names through feature extraction
+    assert calls == ["create_feature_extractor"]
+
+
 def test_later_in_place_operations_do_not_change_what_was_recorded(images):
     """torchvision's BasicBlock does `out = bn2(out); out += identity; relu_(out)` in place."""
     net = M.resnet18(num_classes=10, seed=0).eval()

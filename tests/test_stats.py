@@ -413,6 +413,25 @@ def test_bca_says_how_many_resamples_would_resolve_its_levels():
     assert (ci.low, ci.high) == pytest.approx((0.4514390898446786, 0.6180616931485585), abs=TOL64)
 
 
+def test_an_unresolved_bca_interval_raises_a_public_value_error_with_what_would_resolve_it():
+    # the exception was private (stats._UnresolvedBCa), yet the command line had to catch it
+    assert "BCaUnresolvedError" in stats.__all__ and not hasattr(stats, "_UnresolvedBCa")
+    assert issubclass(stats.BCaUnresolvedError, ValueError)
+    x, y = _correlated_pair(200, 0.6, 0)
+    with pytest.raises(stats.BCaUnresolvedError) as info:
+        stats.bootstrap_ci(x, y, "cca", n_resamples=20, method="bca", rng=0)
+    assert info.value.needed == 334  # 1 / 0.003 (the upper level 0.997 needs one resample beyond it)
+    assert info.value.why.startswith("65.0% of the 20 resamples lie below the observed similarity")
+    assert str(info.value) == (
+        f"method='bca' cannot place this interval: {info.value.why}; use method='basic' or "
+        "'percentile', or n_resamples >= 334"
+    )
+    X, Y = independent_views(200, 128, 5, 0)  # no resample below: more resamples would not help
+    with pytest.raises(stats.BCaUnresolvedError) as info:
+        stats.bootstrap_ci(X, Y, "cka", n_resamples=200, method="bca", rng=0)
+    assert info.value.needed is None and str(info.value).endswith("use method='basic' or 'percentile'")
+
+
 def test_bca_resolution_rule_is_one_rule_on_its_levels():
     # the rule itself, on the levels: at least one resample beyond each adjusted level
     ok = stats._bca_levels(0.5, 0.0, 0.05, 40, 0.5)

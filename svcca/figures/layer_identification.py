@@ -30,6 +30,7 @@ def draw_accuracy(data: Any, axes: Any = None) -> Any:
 
     The right panel has the measures of this run that the table has a row for
     (:data:`~svcca.experiments.layer_identification.PAPER_ROW`); it is hidden when none has.
+    Each panel names its source in its x label (the house style has no titles inside plots).
 
     Parameters
     ----------
@@ -52,9 +53,15 @@ def draw_accuracy(data: Any, axes: Any = None) -> Any:
         for m, label in zip(data.measures, labels)
         if m in PAPER_ROW
     }
-    plotting.plot_layer_identification(ours, ax=axes[0], chance=data.chance)
+    plotting.plot_layer_identification(ours, ax=axes[0], chance=data.chance, xlabel="measure, this run")
     if paper:
-        plotting.plot_layer_identification(paper, ax=axes[1], chance=1.0 / PAPER_N_LAYERS, ylabel="")
+        plotting.plot_layer_identification(
+            paper,
+            ax=axes[1],
+            chance=1.0 / PAPER_N_LAYERS,
+            xlabel="measure, kornblith et al. (2019), table 2",
+            ylabel="",
+        )
     else:
         axes[1].set_visible(False)
     return axes

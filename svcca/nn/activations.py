@@ -392,18 +392,32 @@ def _is_node(name: str, nodes: Sequence[str]) -> bool:
     return any(node == name or node.startswith(name + ".") for node in nodes)
 
 
-def _resolve_capture(model: nn.Module, layers: Sequence[str], capture: str) -> str:
-    """Return ``"hooks"`` or ``"fx"``; unknown names are refused here, with close matches.
+def _feature_extractor(model: nn.Module, layers: Sequence[str]) -> Any:
+    """Build torchvision's feature extractor returning ``layers`` (eval mode); it checks the names.
+
+    Each returned node is copied where it is computed (:func:`_clone_returned_nodes`).
+    """
+    from torchvision.models.feature_extraction import create_feature_extractor
+
+    with eval_mode(model):  # it traces in train and eval mode: every module's own mode comes back
+        extractor = create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
+    _clone_returned_nodes(extractor)
+    return extractor
+
+
+def _resolve_capture(model: nn.Module, layers: Sequence[str], capture: str) -> tuple[str, Any]:
+    """Return ``("hooks", None)`` or ``("fx", extractor)``; unknown names are refused, with close matches.
 
     A name that is not a submodule needs torchvision's feature extraction (``capture="fx"``):
-    it is looked up among the graph's node names before any recording, so that a misspelt
-    name gets the names it resembles, not a message from the tracer.
+    the extractor is built here, once, before any recording, and records every batch. Its
+    build checks the names; only when it fails are the graph's node names looked up, so
+    that a misspelt name gets the names it resembles, not a message from the tracer.
     """
     check_option(capture, "capture", ("auto", "hooks", "fx"))
     modules = [n for n, _ in model.named_modules() if n]
     not_modules = [n for n in layers if n not in modules]
-    if not not_modules:
-        return "hooks" if capture == "auto" else capture
+    if not not_modules and capture != "fx":
+        return "hooks", None
     model_name = type(model).__name__
     known = getattr(model, "layer_names", None)
     its_layers = f"; its layer_names: {list(known)}" if known is not None else ""
@@ -412,21 +426,32 @@ def _resolve_capture(model: nn.Module, layers: Sequence[str], capture: str) -> s
             f"layer(s) {not_modules} are not submodules of {model_name} (forward hooks need "
             f"submodule names){_close_matches(not_modules, modules)}{its_layers}"
         )
-    nodes, why = _graph_node_names(model)
-    if nodes is None:
-        raise ValueError(
-            f"layer(s) {not_modules} are not submodules of {model_name}"
-            f"{_close_matches(not_modules, modules)}{its_layers}; other names are graph nodes of "
-            f"torchvision's feature extraction, which cannot trace {model_name} ({why})"
-        )
-    unknown = [n for n in not_modules if not _is_node(n, nodes)]
-    if unknown:
-        raise ValueError(
-            f"layer(s) {unknown} are neither submodules of {model_name} nor nodes of its graph "
-            f"(torchvision's get_graph_node_names){_close_matches(unknown, modules + list(nodes))}"
-            f"{its_layers}"
-        )
-    return "fx"
+    try:
+        return "fx", _feature_extractor(model, layers)
+    except Exception as exc:  # an unknown name, or a graph torch.fx cannot trace
+        failure = exc
+    # only on failure: the node names, for the close matches (another trace, which may fail too)
+    if not_modules:
+        nodes, why = _graph_node_names(model)
+        if nodes is None:
+            raise ValueError(
+                f"layer(s) {not_modules} are not submodules of {model_name}"
+                f"{_close_matches(not_modules, modules)}{its_layers}; other names are graph nodes of "
+                f"torchvision's feature extraction, which cannot trace {model_name} ({why})"
+            )
+        unknown = [n for n in not_modules if not _is_node(n, nodes)]
+        if unknown:
+            raise ValueError(
+                f"layer(s) {unknown} are neither submodules of {model_name} nor nodes of its graph "
+                f"(torchvision's get_graph_node_names){_close_matches(unknown, modules + list(nodes))}"
+                f"{its_layers}"
+            )
+    first_line = str(failure).splitlines()[0] if str(failure) else ""
+    raise ValueError(
+        f"could not record {list(layers)} from {model_name} with torchvision's "
+        f"feature extraction ({type(failure).__name__}: {first_line}); name "
+        f"submodules (forward hooks) instead{its_layers}"
+    ) from failure
 
 
 # samplers that draw a random order, which another pass over the loader does not repeat
@@ -580,9 +605,10 @@ def _start(
         device = torch.device(check_device(available_device(device) if isinstance(device, str) else device))
     device = _model_device(model) if device is None else device
     _check_weights(model, device)
-    capture = _resolve_capture(model, layers, capture)  # may trace the model: after the cheap checks
+    # may trace the model (once: the extractor it builds records the batches): after the cheap checks
+    _, extractor = _resolve_capture(model, layers, capture)
     _warn_if_shuffled(data, stacklevel + 1)
-    return _iterate(model, data, layers, batch_size, device, pool, stride, positions, capture)
+    return _iterate(model, data, layers, batch_size, device, pool, stride, positions, extractor)
 
 
 def _iterate(
@@ -594,8 +620,9 @@ def _iterate(
     pool: Any,
     stride: Any,
     positions: Any,
-    capture: str,
+    extractor: Any,
 ) -> Iterator[dict[str, torch.Tensor]]:
+    # forward hooks, or the feature extractor that _resolve_capture built (and checked the names with).
     # eval mode for the whole iteration; every submodule's own mode comes back when it ends,
     # fails or is closed (a suspended generator keeps it until then). The next input is read
     # before a batch is handed on, so the last batch is handed on after the hooks are gone and
@@ -604,23 +631,10 @@ def _iterate(
     last = None
     with eval_mode(model):
         recorder: Any
-        if capture == "hooks":
+        if extractor is None:
             hooks = _HookRecorder(model, layers)
             recorder = hooks
         else:
-            from torchvision.models.feature_extraction import create_feature_extractor
-
-            try:
-                extractor = create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
-            except Exception as exc:
-                known = getattr(model, "layer_names", None)
-                raise ValueError(
-                    f"could not record {list(layers)} from {type(model).__name__} with torchvision's "
-                    f"feature extraction ({type(exc).__name__}: {str(exc).splitlines()[0]}); name "
-                    f"submodules (forward hooks) instead"
-                    + (f"; its layer_names: {list(known)}" if known is not None else "")
-                ) from exc
-            _clone_returned_nodes(extractor)
             hooks = None
             recorder = lambda m, x: extractor(x)  # noqa: E731
         # float inputs in the model's own precision (a float64 numpy array into a float32 model)
