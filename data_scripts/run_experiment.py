@@ -170,9 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides["device"] = args.device
     from svcca.nn.data import run_data_script
 
+    cache = Path(args.cache_dir) if args.cache_dir is not None else default_cache_dir()
+
     def work() -> int:
         config = make(args.scale, **overrides)
-        cache = Path(args.cache_dir) if args.cache_dir is not None else default_cache_dir()
         t0 = time.perf_counter()
         try:
             with warnings.catch_warnings():
@@ -197,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key:<28} {str(value.dtype):<10} {tuple(value.shape)}")
         return 0
 
-    return run_data_script("run_experiment.py", work)  # errors in one line, never a traceback
+    again = "rerun without --force" if args.force else "rerun the same command"
+    kept = f"interrupted; the networks trained so far are kept in {cache}: {again} to continue"
+    return run_data_script("run_experiment.py", work, interrupted=kept)  # errors in one line
 
 
 if __name__ == "__main__":

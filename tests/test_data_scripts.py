@@ -546,3 +546,25 @@ def test_run_experiment_shifts_every_experiments_seeds_by_the_environments_offse
         "(loaded from cache, computed with device=cpu, num_threads=1, seeds shifted by SVCCA_SEED_OFFSET=3)"
         in capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_run_experiment_interrupted_says_where_the_trained_networks_are_kept(
+    tmp_path, monkeypatch, capsys, force
+):
+    # Ctrl-C said "rerun the same command to finish" while the rerun started from zero
+    import importlib
+
+    train_module = importlib.import_module("svcca.nn.train")
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_loss_and_correct", interrupt)
+    cache = tmp_path / "cache"
+    argv = ["seed_pair", "--scale", "tiny", "--cache-dir", str(cache)] + (["--force"] if force else [])
+    assert load_script("run_experiment.py").main(argv) == 130
+    err = capsys.readouterr().err
+    again = "rerun without --force" if force else "rerun the same command"
+    kept = f"the networks trained so far are kept in {cache}: {again} to continue"
+    assert err == f"run_experiment.py: interrupted; {kept}\n"

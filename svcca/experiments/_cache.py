@@ -28,6 +28,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from .._io import atomic_write, file_digest, probe_writable, remove_stale_temps
+from ._partial import PARTIAL_SUFFIX, finish, kept_work
 
 __all__ = [
     "ExperimentConfig",
@@ -730,6 +731,16 @@ def run_or_load(
     rebuilt, and the reason is logged. Temp files of writers killed more than an hour ago
     are removed when the cache is opened; entries are created with the process umask.
 
+    A run that is interrupted (Ctrl-C, a crash, a lost machine) keeps the networks it
+    trained in ``<experiment>-<key>.partial/`` beside the entry: each network's training
+    state is kept at the end of an epoch once a minute has passed since it was last kept,
+    and when it is done. The same call again resumes from there and gives the result an
+    uninterrupted run gives (bit-identical on the CPU). The folder is removed once the
+    entry is written, and cleared first when it was kept by another version of svcca,
+    torch or numpy, or when ``force=True``. Two processes running the same experiment at
+    once do not share it: the second keeps nothing. On systems without ``fcntl``
+    (Windows) nothing is kept.
+
     Examples
     --------
     >>> import tempfile
@@ -775,44 +786,55 @@ def run_or_load(
             CacheWriteWarning,
             stacklevel=2,
         )
-    t0 = time.perf_counter()
-    token = _RUNNING_IN.set(cache)
-    try:
-        arrays = _check_arrays(config.run(progress=progress), config)
-    finally:
-        _RUNNING_IN.reset(token)
-    elapsed = time.perf_counter() - t0
-    manifest = {
+    # the networks it trains are kept beside the entry until it is written (a rerun resumes)
+    partial = cache / f"{config.experiment}-{key}{PARTIAL_SUFFIX}" if unwritable is None else None
+    identity = {
         "experiment": config.experiment,
+        "key": config.key(),
         "schema_version": config.schema_version,
-        "config": config_to_dict(config),
-        "seed": getattr(config, "seed", None),
         "versions": _versions(),
         "data": data,
-        "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "run_seconds": round(elapsed, 3),
-        # not part of the entry's identity, but they move the last bits (a GPU, BLAS threads)
-        "computed_with": {
-            "device": str(getattr(config, "device", None)),
-            "num_threads": getattr(config, "num_threads", None),
-        },
     }
-    try:
-        for path in (npz, man):
-            _clear_non_file(path)
-        _atomic_savez(npz, arrays)
-        manifest["sha256"] = file_digest(npz)
-        atomic_write(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
-    except OSError as exc:
-        if unwritable is None:  # not said yet
-            warnings.warn(
-                f"could not write the cache entry {npz.name} in {cache} ({type(exc).__name__}: {exc}); "
-                f"the result of {config.experiment} is returned but not kept",
-                CacheWriteWarning,
-                stacklevel=2,
-            )
-        return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=None, from_cache=False)
+    with kept_work(partial, identity, fresh=force) as work:
+        t0 = time.perf_counter()
+        token = _RUNNING_IN.set(cache)
+        try:
+            arrays = _check_arrays(config.run(progress=progress), config)
+        finally:
+            _RUNNING_IN.reset(token)
+        elapsed = time.perf_counter() - t0
+        manifest = {
+            "experiment": config.experiment,
+            "schema_version": config.schema_version,
+            "config": config_to_dict(config),
+            "seed": getattr(config, "seed", None),
+            "versions": _versions(),
+            "data": data,
+            "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "run_seconds": round(elapsed, 3),
+            # not part of the entry's identity, but they move the last bits (a GPU, BLAS threads)
+            "computed_with": {
+                "device": str(getattr(config, "device", None)),
+                "num_threads": getattr(config, "num_threads", None),
+            },
+        }
+        try:
+            for path in (npz, man):
+                _clear_non_file(path)
+            _atomic_savez(npz, arrays)
+            manifest["sha256"] = file_digest(npz)
+            atomic_write(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        except OSError as exc:
+            if unwritable is None:  # not said yet
+                warnings.warn(
+                    f"could not write the cache entry {npz.name} in {cache} ({type(exc).__name__}: {exc}); "
+                    f"the result of {config.experiment} is returned but not kept",
+                    CacheWriteWarning,
+                    stacklevel=2,
+                )
+            return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=None)
+        finish(work)
     return ExperimentResult(config=config, arrays=arrays, manifest=manifest, path=npz, from_cache=False)
 
 

@@ -582,22 +582,35 @@ class TrainingConfig(ThreadLimitedConfig):
         Returns
         -------
         svcca.nn.TrainHistory
+
+        Notes
+        -----
+        Inside :func:`~svcca.experiments.run_or_load`, the network's training state is kept
+        in the run's work folder (see the Notes there): a rerun of an interrupted experiment
+        resumes it, or only reloads it when it was done. Not with a ``callback`` (it would
+        not see the steps trained before the interruption) or the caller's own
+        ``checkpoint_dir``.
         """
         from ..nn.train import train
+        from ._partial import RESUME_SECONDS, kept_or_fresh, network_folder
 
         options.setdefault("eval_train", False)
-        return train(
-            model,
-            train_data,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            seed=int(seed),
-            device=self.device,
-            deterministic=self.device == "cpu",
-            progress=progress,
-            **options,
-        )
+        base: dict[str, Any] = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "seed": int(seed),
+            "device": self.device,
+            "deterministic": self.device == "cpu",
+            "progress": progress,
+        }
+        folder = None
+        if "callback" not in options and "checkpoint_dir" not in options:
+            folder = network_folder(model, seed)
+        if folder is None:
+            return train(model, train_data, **base, **options)
+        kept: dict[str, Any] = {"checkpoint_dir": folder, "resume": True, "resume_seconds": RESUME_SECONDS}
+        return kept_or_fresh(folder, model, lambda: train(model, train_data, **base, **options, **kept))
 
 
 def _smallest_map(arch: str, side: int) -> int:

@@ -547,25 +547,51 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
 
         import torch
 
-        from ..nn.train import steps_per_epoch
+        from ..nn.train import list_checkpoints, load_checkpoint, steps_per_epoch
+        from ._partial import RESUME_SECONDS, kept_or_fresh, network_folder
 
         net = self.build_model(data, seed)
         spe = steps_per_epoch(len(train), self.batch_size)
         wanted = checkpoint_steps(spe, self.epochs, self.early_checkpoints, self.checkpoint_every)
         want = set(wanted)
+        kept = network_folder(net, seed)  # in run_or_load: snapshots on disk, and a rerun resumes
+        snaps: dict[int, dict[str, Any]] = {}
+        if kept is not None:
+            folder = kept
 
-        def state() -> dict[str, Any]:
-            return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
+            def fit_kept() -> tuple[Any, dict[int, dict[str, Any]]]:
+                hist = self.fit(
+                    net,
+                    train,
+                    seed,
+                    test_data=test,
+                    augment=augment,
+                    progress=progress,
+                    checkpoint_dir=folder,
+                    checkpoint_steps=wanted,
+                    resume=True,
+                    resume_seconds=RESUME_SECONDS,
+                )
+                found = list_checkpoints(folder)
+                if tuple(found) != wanted:  # a snapshot file removed by hand: train it again
+                    raise ValueError(f"{folder} holds the snapshots {tuple(found)}, not {wanted}")
+                return hist, {step: load_checkpoint(path).state_dict for step, path in found.items()}
 
-        snaps: dict[int, dict[str, Any]] = {0: state()}
+            hist, snaps = kept_or_fresh(folder, net, fit_kept)
+        else:
 
-        def snapshot(info: Any) -> None:
-            if info.step in want:
-                snaps[info.step] = state()
+            def state() -> dict[str, Any]:
+                return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
 
-        hist = self.fit(
-            net, train, seed, test_data=test, augment=augment, progress=progress, callback=snapshot
-        )
+            snaps[0] = state()
+
+            def snapshot(info: Any) -> None:
+                if info.step in want:
+                    snaps[info.step] = state()
+
+            hist = self.fit(
+                net, train, seed, test_data=test, augment=augment, progress=progress, callback=snapshot
+            )
         steps = sorted(snaps)
         final = steps[-1]
         curve_layers = tuple(net.layer_names)

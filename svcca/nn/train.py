@@ -693,6 +693,7 @@ def train(
     checkpoint_steps: Iterable[int] = (),
     resume: bool = True,
     resume_every: int | None = None,
+    resume_seconds: float | None = None,
     target_train_accuracy: float | None = None,
     freeze: Mapping[str, float] | Callable[[int, nn.Module], Iterable[str]] | None = None,
     eval_train: bool = True,
@@ -746,6 +747,12 @@ def train(
     resume_every : int, optional
         Also save the resume state every this many steps (it is always saved at each
         snapshot and at the end of each epoch).
+    resume_seconds : float, optional
+        Save the resume state at a snapshot or the end of an epoch only when at least this
+        many seconds have passed since it was last saved (it is always saved when the run
+        finishes, and every ``resume_every`` steps). Default None: at every snapshot and
+        the end of every epoch. A run of many short epochs then writes a file a minute,
+        say, instead of one per epoch, and an interruption loses at most that much work.
     target_train_accuracy : float, optional
         Stop after the first epoch whose training accuracy reaches it (e.g. 1.0 for
         memorizing networks).
@@ -809,6 +816,12 @@ def train(
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive int; got {v!r}")
+    if resume_seconds is not None and (
+        isinstance(resume_seconds, bool)
+        or not isinstance(resume_seconds, (int, float))
+        or not 0.0 <= resume_seconds < math.inf
+    ):
+        raise ValueError(f"resume_seconds must be a number of seconds >= 0, or None; got {resume_seconds!r}")
     if target_train_accuracy is not None and not 0.0 < target_train_accuracy <= 1.0:
         raise ValueError(f"target_train_accuracy must be in (0, 1]; got {target_train_accuracy}")
     _lr_factor(lr_schedule, 0, 1)
@@ -898,9 +911,16 @@ def train(
     def frozen_now(step: int) -> list[str]:
         return [k for k, s in freeze_steps.items() if step >= s]
 
+    last_save = time.monotonic()
+
+    def due() -> bool:
+        return resume_seconds is None or time.monotonic() - last_save >= resume_seconds
+
     def save_resume() -> None:
+        nonlocal last_save
         if folder is None:
             return
+        last_save = time.monotonic()
         rng = {"torch": torch.get_rng_state(), "augment": aug_gen.get_state()}
         if device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(device)
@@ -1001,12 +1021,14 @@ def train(
                     # a snapshot at the epoch's last step waits for the epoch's evaluation (below)
                     epoch_end = st["step"] == (epoch + 1) * spe
                     snapshot = st["step"] in ckpt_steps and not epoch_end
-                    if snapshot or (resume_every and st["step"] % resume_every == 0 and not epoch_end):
+                    every = bool(resume_every) and st["step"] % resume_every == 0 and not epoch_end
+                    if snapshot or every:
                         st["elapsed"] += time.perf_counter() - t0
                         t0 = time.perf_counter()
                         if snapshot:
                             save_snapshot(st["step"])
-                        save_resume()
+                        if every or due():  # a resumed run passes the step again and rewrites it
+                            save_resume()
                     if callback is not None:  # after the step is saved: an exception here loses nothing
                         callback(StepInfo(st["step"], epoch, lv))
                 st["elapsed"] += time.perf_counter() - t0
@@ -1041,9 +1063,11 @@ def train(
                         st["finished"] = True
                 if st["epoch"] >= epochs:
                     st["finished"] = True
-                if st["step"] in ckpt_steps:
+                snapshot = st["step"] in ckpt_steps
+                if snapshot:
                     save_snapshot(st["step"])
-                save_resume()
+                if due() or st["finished"]:
+                    save_resume()
                 bar.update(1)
                 bar.set_postfix(
                     loss=f"{h['train_loss'][-1]:.3f}", train=f"{train_acc:.3f}", test=f"{test_acc:.3f}"

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from ..._frontdoor import run_reporting_errors
 
 
-def run_data_script(prog: str, body: Callable[[], int]) -> int:
+def run_data_script(
+    prog: str, body: Callable[[], int], *, interrupted: str = "interrupted; rerun the same command to finish"
+) -> int:
     r"""Run the work of a ``data_scripts/`` command; report its user-facing errors as one line.
 
     A missing, unreadable or corrupted file, a checksum that does not match, a folder that
@@ -25,6 +27,8 @@ def run_data_script(prog: str, body: Callable[[], int]) -> int:
         The work, ``() -> exit status``; it raises ``OSError`` (``urllib.error.URLError``
         included), ``ValueError``, ``TypeError`` (a setting of the wrong type) or
         ``RuntimeError`` for errors the user can fix.
+    interrupted : str, default "interrupted; rerun the same command to finish"
+        What Ctrl-C prints after ``<prog>: ``.
 
     Returns
     -------
@@ -47,5 +51,5 @@ def run_data_script(prog: str, body: Callable[[], int]) -> int:
         prog,
         body,
         user_errors=(ValueError, TypeError, RuntimeError),
-        interrupted="interrupted; rerun the same command to finish",
+        interrupted=interrupted,
     )
