@@ -384,3 +384,90 @@ def test_config_values_that_are_equal_give_one_key_and_load(tmp_path):
     cfg = AnyFieldConfig(value=float("nan"))
     run_or_load(cfg, tmp_path)
     assert run_or_load(cfg, tmp_path).from_cache
+
+
+# --------------------------------------------------------------------------- an entry by its file
+
+
+@pytest.fixture
+def seed_pair_entry(tmp_path):
+    pytest.importorskip("torch")
+    from svcca.experiments.seed_pair import SeedPairConfig
+
+    cfg = dataclasses.replace(SeedPairConfig.for_scale("tiny"), epochs=1, n_eval=150)
+    return cfg, run_or_load(cfg, tmp_path)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_load_result_reads_an_entry_with_its_own_config(seed_pair_entry, suffix):
+    from svcca.experiments import load_result
+
+    cfg, entry = seed_pair_entry
+    loaded = load_result(entry.path.with_suffix(suffix))
+    assert loaded.config == cfg and loaded.config != type(cfg)()  # not the experiment's default
+    assert loaded.from_cache and loaded.path == entry.path
+    assert sorted(loaded.arrays) == sorted(entry.arrays)
+    for k in entry.arrays:
+        np.testing.assert_array_equal(loaded.arrays[k], entry.arrays[k])
+    assert loaded.data.config == cfg
+
+
+def test_np_load_of_an_entry_is_read_with_the_entrys_config(seed_pair_entry):
+    # a bare dict of np.load(entry) was read with the default config: its data object then
+    # rebuilt 11,673 fit images where the run used 1,800
+    from svcca.experiments.seed_pair import SeedPairData
+
+    cfg, entry = seed_pair_entry
+    with np.load(entry.path) as raw:
+        arrays = {k: raw[k] for k in raw.files}
+    data = SeedPairData.from_result(arrays)
+    assert data.config == cfg
+    assert "__config__" not in data.arrays and "__config__" not in entry.arrays
+    assert SeedPairData.from_result(arrays, type(cfg)()).config == type(cfg)()  # an explicit one wins
+
+
+def test_load_result_refuses_what_it_cannot_read_right(seed_pair_entry, tmp_path):
+    from svcca.experiments import load_result
+
+    cfg, entry = seed_pair_entry
+    man = entry.path.with_suffix(".json")
+    with pytest.raises(ValueError, match=r"\.npz file with its \.json"):
+        load_result(entry.path.with_suffix(".txt"))
+    with pytest.raises(FileNotFoundError, match="no cache entry file"):
+        load_result(tmp_path / "absent.npz")
+    manifest = json.loads(man.read_text())
+    for change, match in (
+        ({"schema_version": manifest["schema_version"] + 1}, "schema version"),
+        ({"experiment": "nonesuch"}, "not one of"),
+        ({"config": {**manifest["config"], "no_such_field": 1}}, "no field"),
+        ({"sha256": "0" * 64}, "checksum mismatch"),
+    ):
+        man.write_text(json.dumps({**manifest, **change}))
+        with pytest.raises(ValueError, match=match):
+            load_result(entry.path)
+    man.write_text("{")
+    with pytest.raises(ValueError, match="manifest unreadable"):
+        load_result(entry.path)
+
+
+def test_config_from_dict_round_trips_every_book_config():
+    pytest.importorskip("torch")
+    from svcca.experiments import book_config, book_experiments, config_from_dict, config_to_dict
+
+    for name in book_experiments():
+        for scale in ("tiny", "default", "full"):
+            cfg = book_config(name, scale=scale)
+            back = config_from_dict(type(cfg), config_to_dict(cfg))
+            assert config_to_dict(back) == config_to_dict(cfg) and back.key() == cfg.key(), (name, scale)
+
+
+def test_a_run_may_not_return_the_name_the_cache_keeps_for_its_config(tmp_path):
+    @dataclasses.dataclass(frozen=True)
+    class Greedy(ExperimentConfig):
+        experiment = "greedy"
+
+        def run(self, progress: bool = False) -> dict[str, np.ndarray]:
+            return {"__config__": np.zeros(1)}
+
+    with pytest.raises(ValueError, match="__config__"):
+        run_or_load(Greedy(), tmp_path)

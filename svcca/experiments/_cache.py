@@ -39,12 +39,17 @@ __all__ = [
     "current_scale",
     "SCALES",
     "CacheWriteWarning",
+    "config_from_dict",
     "config_to_dict",
     "experiments",
+    "load_result",
     "stored",
 ]
 
 log = logging.getLogger("svcca.experiments")
+
+#: The array of a cache entry's ``.npz`` that holds its config (JSON text); not a result array.
+CONFIG_ARRAY = "__config__"
 
 #: The cache of the experiment running now: an experiment built on another's result
 #: (``run_or_load`` inside its ``run``) loads that result from the same cache.
@@ -144,8 +149,83 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     """Return the config as plain JSON-able data (the cache key is computed from it).
 
     Fields declared with ``compare=False`` are left out: they must not change the results.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+
+    Returns
+    -------
+    dict
+        Field name -> value, tuples as lists, nested configs as dicts (a manifest's
+        ``config``; :func:`config_from_dict` reverses it).
+
+    Examples
+    --------
+    >>> from svcca.experiments import config_to_dict
+    >>> from svcca.experiments.seed_pair import SeedPairConfig
+    >>> data = config_to_dict(SeedPairConfig.for_scale("tiny"))
+    >>> data["seeds"], "device" in data      # the device is not part of the identity
+    ([0, 1], False)
     """
     return _jsonable(config)
+
+
+def _from_jsonable(value: Any, template: Any) -> Any:
+    if isinstance(value, Mapping) and isinstance(template, ExperimentConfig):
+        return config_from_dict(type(template), value)
+    if isinstance(value, list):
+        inner = template if isinstance(template, tuple) and template else ()
+        return tuple(_from_jsonable(v, inner[0] if inner else None) for v in value)
+    return value
+
+
+def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
+    """Rebuild a config of class ``cls`` from :func:`config_to_dict`'s data (a manifest's ``config``).
+
+    Lists become tuples and nested configs are rebuilt; fields the data leaves out
+    (``compare=False`` ones such as ``device``) take their defaults.
+
+    Parameters
+    ----------
+    cls : type
+        The experiment's config class.
+    data : dict
+        What :func:`config_to_dict` returned.
+
+    Returns
+    -------
+    ExperimentConfig
+        An instance of ``cls`` whose :func:`config_to_dict` is ``data``.
+
+    Raises
+    ------
+    ValueError
+        When the data names a field ``cls`` lacks, or does not come back as it was (written
+        by another version of the experiment).
+
+    Examples
+    --------
+    >>> from svcca.experiments import config_from_dict, config_to_dict
+    >>> from svcca.experiments.seed_pair import SeedPairConfig
+    >>> cfg = SeedPairConfig.for_scale("tiny")
+    >>> config_from_dict(SeedPairConfig, config_to_dict(cfg)) == cfg
+    True
+    """
+    if not isinstance(data, Mapping):
+        raise TypeError(f"config data must be a dict; got {type(data).__name__}")
+    default = cls()
+    names = {f.name for f in dataclasses.fields(default)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field(s) {unknown}: written by another version of it")
+    changes = {name: _from_jsonable(value, getattr(default, name)) for name, value in data.items()}
+    config = dataclasses.replace(default, **changes)
+    if _canonical(config_to_dict(config)) != _canonical(dict(data)):
+        raise ValueError(
+            f"the stored {cls.__name__} does not come back as it was written: another version of it?"
+        )
+    return config
 
 
 def is_seed_field(name: str) -> bool:
@@ -368,7 +448,8 @@ def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> t
     """Return the arrays and the config of a result: where every experiment's ``unpack`` starts.
 
     ``result`` is what :func:`run_or_load` returned (its config is used) or a bare dict of
-    its arrays, read with ``config``; a missing config is ``default()``.
+    its arrays, read with ``config``. Without ``config``, the config stored inside a cache
+    entry's file (``np.load`` of it) is used, and else ``default()``.
 
     Examples
     --------
@@ -376,8 +457,15 @@ def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> t
     >>> sorted(arrays), cfg
     (['x'], {})
     """
-    arrays, cfg = (result.arrays, result.config) if isinstance(result, ExperimentResult) else (result, config)
-    return arrays, cfg if cfg is not None else default()
+    if isinstance(result, ExperimentResult):
+        return result.arrays, result.config
+    if not isinstance(result, Mapping) or CONFIG_ARRAY not in result:
+        return result, config if config is not None else default()
+    arrays = {k: v for k, v in result.items() if k != CONFIG_ARRAY}
+    if config is None:  # the entry's own config, not the experiment's default
+        template = default()
+        config = config_from_dict(type(template), json.loads(str(np.asarray(result[CONFIG_ARRAY]))))
+    return arrays, config
 
 
 def stored(key: str | None = None, convert: Callable[[Any], Any] | None = None) -> dict[str, Any]:
@@ -421,6 +509,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 D = TypeVar("D", bound="ExperimentData")
+C = TypeVar("C", bound="ExperimentConfig")
 
 
 @dataclass(frozen=True, eq=False)
@@ -520,7 +609,9 @@ class ExperimentData:
             What :func:`run_or_load` returned (its config is used), or its ``arrays``.
         config : ExperimentConfig, optional
             The config of a bare dict of arrays (where the data object rebuilds networks
-            or reads settings); default the experiment's default config.
+            or reads settings); default the config stored in a cache entry's file (a dict
+            of ``np.load`` of it; see also :func:`load_result`), else the experiment's
+            default config.
 
         Returns
         -------
@@ -583,6 +674,10 @@ def _check_arrays(arrays: Any, config: Any) -> dict[str, np.ndarray]:
             raise TypeError(
                 f"{type(config).__name__}.run() returned an object array for {k!r}; use numbers or strings"
             )
+        if str(k) == CONFIG_ARRAY:
+            raise ValueError(
+                f"{type(config).__name__}.run() returned {k!r}, a name the cache keeps for the config"
+            )
         out[str(k)] = a
     return out
 
@@ -637,6 +732,12 @@ def _load(
             )
         else:
             return "the data folder changed since the entry was written (files added, removed or rewritten)"
+    arrays = _read_arrays(npz, manifest)
+    return arrays if isinstance(arrays, str) else (arrays, manifest)
+
+
+def _read_arrays(npz: Path, manifest: Mapping[str, Any]) -> dict[str, np.ndarray] | str:
+    """Read an entry's arrays, or say why they cannot be used (the checksum does not match)."""
     try:
         # the file checked is the file loaded: an entry that another process renames over it
         # in between is not loaded unchecked
@@ -645,10 +746,78 @@ def _load(
                 return "checksum mismatch (corrupted or modified arrays)"
             fh.seek(0)
             with np.load(fh, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
+                return {k: data[k] for k in data.files if k != CONFIG_ARRAY}
     except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
         return f"arrays unreadable ({type(exc).__name__}: {exc})"
-    return arrays, manifest
+
+
+def load_result(path: str | os.PathLike[str]) -> ExperimentResult:
+    """Load one cache entry by its file: the arrays with the config they were computed with.
+
+    Where :func:`run_or_load` finds an entry from a config, this reads a file named by
+    hand (one copied from another machine, or listed in a cache folder), so that its data
+    object (``.data``) is read with the entry's own config, never the experiment's default.
+    The arrays are checked against the manifest's checksum; an entry of another svcca
+    version is read when its schema version is this one's.
+
+    Parameters
+    ----------
+    path : path
+        The entry's ``.npz`` or ``.json`` file (the other must lie beside it).
+
+    Returns
+    -------
+    ExperimentResult
+        ``from_cache`` True; ``config`` rebuilt from the manifest.
+
+    Raises
+    ------
+    FileNotFoundError
+        When either file is missing.
+    ValueError
+        When the manifest is damaged, names an unknown experiment or another schema
+        version, or the arrays do not match its checksum.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from svcca.experiments import load_result, run_or_load
+    >>> from svcca.experiments.conv_pair import ConvPairConfig
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     entry = run_or_load(ConvPairConfig.for_scale("tiny"), folder)
+    ...     loaded = load_result(entry.path)
+    >>> loaded.config == entry.config, sorted(loaded.arrays) == sorted(entry.arrays)
+    (True, True)
+    """
+    given = Path(path)
+    npz, man = given.with_suffix(".npz"), given.with_suffix(".json")
+    if given.suffix not in (".npz", ".json"):
+        raise ValueError(f"a cache entry is an .npz file with its .json manifest; got {given}")
+    for file in (npz, man):
+        if not file.is_file():
+            raise FileNotFoundError(
+                f"no cache entry file {file} (an entry is an .npz and its .json manifest)"
+            )
+    manifest = _read_manifest(man)
+    if isinstance(manifest, str):
+        raise ValueError(f"the cache entry {man} cannot be read: {manifest}")
+    registry = experiments()
+    cls = registry.get(manifest["experiment"])
+    if cls is None:
+        raise ValueError(
+            f"the cache entry {man.name} is of experiment {manifest['experiment']!r}, "
+            f"not one of {sorted(registry)}"
+        )
+    if manifest["schema_version"] != cls.schema_version:
+        raise ValueError(
+            f"the cache entry {npz.name} has schema version {manifest['schema_version']}; this svcca reads "
+            f"version {cls.schema_version} of {cls.experiment}: run the experiment again"
+        )
+    config = config_from_dict(cls, manifest["config"])
+    arrays = _read_arrays(npz, manifest)
+    if isinstance(arrays, str):
+        raise ValueError(f"the cache entry {npz} cannot be used: {arrays}")
+    return ExperimentResult(config=config, arrays=arrays, manifest=dict(manifest), path=npz, from_cache=True)
 
 
 class UncheckedCacheWarning(UserWarning):
@@ -822,7 +991,8 @@ def run_or_load(
         try:
             for path in (npz, man):
                 _clear_non_file(path)
-            _atomic_savez(npz, arrays)
+            # its config goes along inside, so that np.load of the file alone is read right
+            _atomic_savez(npz, {**arrays, CONFIG_ARRAY: np.array(_canonical(manifest["config"]))})
             manifest["sha256"] = file_digest(npz)
             atomic_write(man, json.dumps(manifest, indent=2, sort_keys=True).encode())
         except OSError as exc:
