@@ -55,6 +55,24 @@ def test_imagenet_subset_loads_class_folders_with_imagenet_normalisation(tmp_pat
     assert float(x[1].mean()) == pytest.approx(g, abs=0.02)
 
 
+def test_imagenet_subset_is_found_from_the_data_folder_as_cifar_and_the_corpora_are(tmp_path):
+    # data_root meant the parent folder for CIFAR-10 and the corpora, the subset itself here
+    from svcca.experiments.class_sensitivity import ClassSensitivityConfig
+
+    subset = tmp_path / "imagenet_subset"
+    for c in D.IMAGENET_SUBSET:
+        _write_fake_images(subset / c.wnid, [f"{c.wnid}_0.JPEG"])
+    by_parent = D.load_imagenet_subset(tmp_path, image_size=16, resize=18)
+    by_subset = D.load_imagenet_subset(subset, image_size=16, resize=18)
+    assert by_parent.samples == by_subset.samples and len(by_parent) == 5
+    for root in (tmp_path, subset):
+        cfg = ClassSensitivityConfig(
+            dataset="imagenet", model="resnet18", epochs=0, data_root=str(root), image_size=16
+        )
+        assert cfg.data_folder() == subset
+        assert cfg.data_fingerprint() is not None
+
+
 def test_imagenet_subset_absent_points_at_the_prepare_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="prepare_imagenet_subset.py"):
         D.load_imagenet_subset(tmp_path)

@@ -325,7 +325,9 @@ class TrainingConfig(ThreadLimitedConfig):
         the GPU when one is usable, else the CPU (:func:`svcca.nn.available_device`,
         resolved when the config is made; the full presets use it). Not part of the cache key.
     data_root : str or None, default None
-        Folder holding CIFAR-10 (default :func:`svcca.nn.data.data_dir`). Not part of the key.
+        The data folder holding CIFAR-10, the text corpora and ``imagenet_subset/`` (default
+        :func:`svcca.nn.data.data_dir`); for ImageNet also the subset's folder itself. Not
+        part of the key.
     verify_data : bool, default True
         Check the published md5 sums of CIFAR-10 and the text corpora (``False`` for
         stand-ins in tests; cached results of unchecked data then follow the data folder's
@@ -455,7 +457,7 @@ class TrainingConfig(ThreadLimitedConfig):
             return None
         if name == "cifar10":
             return cifar10_folder(self.data_root)
-        if name == "imagenet":  # data_root names the subset's folder itself
+        if name == "imagenet":  # data_root: the data folder holding imagenet_subset/, or the subset
             return imagenet_subset_folder(self.data_root)
         if name in LM_CORPORA:
             return lm_corpus_folder(name, self.data_root)

@@ -135,8 +135,8 @@ class ClassSensitivityConfig(TrainingConfig):
         See :class:`~svcca.experiments.TrainingConfig`; here ``batch_size=64``,
         and ``epochs=0`` trains nothing (a pretrained network is analysed as it is).
         ``device="cuda"`` trains and records on the GPU, ``"auto"`` picks it when there is
-        one; ``data_root`` is, for ImageNet,
-        the folder holding one subfolder per WordNet id (default
+        one; ``data_root`` is, for ImageNet, the data folder holding ``imagenet_subset/``
+        or the subset's folder itself, with one subfolder per WordNet id (default
         ``data_dir() / "imagenet_subset"``).
     resize : int or None, default None
         ImageNet only: resize the shorter side to this before cropping (None: 256/224 of

@@ -213,15 +213,30 @@ def _check_prepared(root: Path, wnids: list[str]) -> None:
 
 
 def imagenet_subset_folder(root: str | os.PathLike[str] | None = None) -> Path:
-    """Return the ImageNet subset's folder: ``root`` itself, default ``data_dir() / "imagenet_subset"``.
+    """Return the ImageNet subset's folder, given it or the data folder that holds it.
+
+    ``root`` is the subset's folder itself, or, as for CIFAR-10 and the text corpora, the
+    data folder holding it as ``imagenet_subset/`` (when that exists and ``root`` is not a
+    prepared subset itself); default ``data_dir() / "imagenet_subset"``.
 
     Examples
     --------
+    >>> import tempfile, pathlib
     >>> from svcca.nn.data.imagenet import imagenet_subset_folder
     >>> imagenet_subset_folder("my/subset").as_posix()
     'my/subset'
+    >>> with tempfile.TemporaryDirectory() as data:
+    ...     (pathlib.Path(data) / "imagenet_subset").mkdir()
+    ...     imagenet_subset_folder(data).name           # the data folder that holds it
+    'imagenet_subset'
     """
-    return data_dir() / "imagenet_subset" if root is None else Path(root)
+    if root is None:
+        return data_dir() / "imagenet_subset"
+    folder = Path(root)
+    nested = folder / "imagenet_subset"
+    if nested.is_dir() and not (folder / _SUBSET_MANIFEST).exists():
+        return nested
+    return folder
 
 
 def load_imagenet_subset(
@@ -236,7 +251,8 @@ def load_imagenet_subset(
     Parameters
     ----------
     root : path, optional
-        The folder with one subfolder per WordNet id (``<wnid>/*.JPEG``); default
+        The folder with one subfolder per WordNet id (``<wnid>/*.JPEG``), or the data
+        folder holding it as ``imagenet_subset/`` (:func:`imagenet_subset_folder`); default
         ``data_dir() / "imagenet_subset"``, which
         ``data_scripts/prepare_imagenet_subset.py`` fills from a local ImageNet copy.
     classes : iterable of ImageNetClass or str, optional
@@ -619,7 +635,7 @@ def prepare_imagenet_subset(
             f"val_dir {val_dir} is not a folder; expected the ImageNet validation images (ILSVRC2012_img_val "
             "extracted), flat or one folder per WordNet id"
         )
-    out = imagenet_subset_folder(out)
+    out = imagenet_subset_folder() if out is None else Path(out)  # the folder named, as named
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"out {out} is a file; expected a folder for the subset (or a new path)")
     wnids = [c.wnid for c in _imagenet_classes(classes)]
