@@ -256,3 +256,17 @@ def test_train_keeps_its_state_once_a_minute() -> None:
 def test_train_refuses_bad_resume_seconds(bad: Any) -> None:
     with pytest.raises(ValueError, match="resume_seconds"):
         train(MLP(hidden=(4,), seed=0), load_digits().train, epochs=1, resume_seconds=bad, progress=False)
+
+
+def test_work_kept_on_another_device_is_discarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = TwoNets(num_threads=1)
+    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
+    with pytest.raises(KeyboardInterrupt):
+        run_or_load(cfg, tmp_path)
+    (work,) = partial_folders(tmp_path)
+    identity = json.loads((work / "run.json").read_text())
+    assert identity["device"] == "cpu"
+    (work / "run.json").write_text(json.dumps({**identity, "device": "cuda"}))
+    steps = Steps(monkeypatch)
+    run_or_load(cfg, tmp_path)
+    assert steps.count == 2 * steps_per_network(cfg)

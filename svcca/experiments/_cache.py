@@ -906,9 +906,9 @@ def run_or_load(
     and when it is done. The same call again resumes from there and gives the result an
     uninterrupted run gives (bit-identical on the CPU). The folder is removed once the
     entry is written, and cleared first when it was kept by another version of svcca,
-    torch or numpy, or when ``force=True``. Two processes running the same experiment at
-    once do not share it: the second keeps nothing. On systems without ``fcntl``
-    (Windows) nothing is kept.
+    torch or numpy or on another device, or when ``force=True``. Two processes running
+    the same experiment at once do not share it: the second keeps nothing. On systems
+    without ``fcntl`` (Windows) nothing is kept.
 
     Examples
     --------
@@ -963,6 +963,7 @@ def run_or_load(
         "schema_version": config.schema_version,
         "versions": _versions(),
         "data": data,
+        "device": str(getattr(config, "device", None)),  # a GPU run is not finished on the CPU
     }
     with kept_work(partial, identity, fresh=force) as work:
         t0 = time.perf_counter()

@@ -12,8 +12,8 @@ what is missing, and its result is bit-identical to an uninterrupted run's on th
 
 The folder is used only by the run that locks it (``fcntl.flock``: on POSIX systems;
 elsewhere runs are not resumed) and only while its ``run.json`` matches the run: the
-experiment, its cache key, its schema version, the versions of svcca, torch and numpy
-and the data's fingerprint. Anything else is cleared first, so a rerun after an upgrade
+experiment, its cache key, its schema version, the versions of svcca, torch and numpy,
+the data's fingerprint and the device. Anything else is cleared first, so a rerun after an upgrade
 trains again rather than mix two versions. Each network's own folder is named after
 its place in the run (the first ``fit`` call, the second, ...), its seed and a digest
 of its initial weights, so a network is resumed only into an identical one.
