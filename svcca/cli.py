@@ -529,7 +529,7 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
             "high": ci.high,
             "standard_error": ci.standard_error,
             "bias": ci.bias,
-            "note": ci._note(),
+            "note": ci.note,
             "n_degenerate": ci.n_degenerate,
         }
 

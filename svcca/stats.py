@@ -849,10 +849,19 @@ class BootstrapResult:
         """
         return 2 * self.observed - float(np.quantile(self.bootstrap_distribution, 0.5))
 
-    def _note(self) -> str | None:
-        """Say why the interval excludes ``observed``; None when it holds it.
+    @property
+    def note(self) -> str | None:
+        """Why the interval excludes ``observed``, in one sentence; None when it holds it.
 
-        The one sentence :meth:`__repr__` and ``svcca compare`` print.
+        :meth:`__repr__` and ``svcca compare`` print it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from svcca.stats import BootstrapResult
+        >>> b = BootstrapResult(0.5, 0.55, 0.6, 0.95, "percentile", np.array([0.56, 0.58]), 2, "cca")
+        >>> b.note.split(":")[0]
+        'the interval lies above the observed value'
         """
         if self.low <= self.observed <= self.high:
             return None
@@ -867,7 +876,7 @@ class BootstrapResult:
 
     def __repr__(self) -> str:
         """Show the observed value, the interval, the bootstrap bias and why it excludes ``observed``."""
-        note = self._note()
+        note = self.note
         return (
             f"BootstrapResult(observed={self.observed:.4f}, low={self.low:.4f}, high={self.high:.4f}, "
             f"bias={self.bias:+.3g}, confidence={self.confidence}, method={self.method!r}, "
