@@ -346,6 +346,32 @@ def _input_eps(X: Any) -> float:
     return float(np.finfo(dt).eps) if dt.kind in "fc" else 0.0
 
 
+def narrows(ops: Any, X: Any) -> bool:
+    """Whether ``ops`` computes in a precision narrower than ``X``'s own (float64 data, ``dtype=float32``)."""
+    eps_in = _input_eps(X)
+    return bool(eps_in) and float(ops.finfo(ops.zeros((1,))).eps) > 4.0 * eps_in
+
+
+def check_narrowing(X: Any, ops: Any, name: str = "X", got: str | None = None) -> None:
+    """Refuse a narrowing cast (float64 data, ``dtype=float32``) that would change the data.
+
+    A column whose spread the compute precision cannot resolve at its offset, values that
+    underflow its smallest normal number or overflow its largest: each is a
+    ``ValueError`` that names the column and the way out, where the cast would otherwise
+    compare the rounding instead of the values. Nothing happens when ``ops`` is as wide as
+    the input.
+    """
+    if not narrows(ops, X):
+        return
+    probe = ops.zeros((1,))
+    _check_narrowing(X, ops, probe, name, got)
+    x = ops.to_numpy(X) if is_torch(X) else np.asarray(X)
+    with np.errstate(invalid="ignore"):
+        big = float(np.max(np.abs(x))) if x.size else 0.0
+    if np.isfinite(big) and big > float(ops.finfo(probe).max):
+        _overflow(X, probe, ops, name, got)
+
+
 def _bad_scale(ops: Any, sq: Any, mean: Any, finfo: Any, centred: bool = False) -> bool:
     """Whether squared column norms ``sq`` over/underflowed (then rescale the columns).
 
@@ -550,7 +576,7 @@ def _whiten(
     # (float32 data in float64, float16/bfloat16 data) enters as a noise floor on the SVD path
     eps = float(finfo.eps)
     eps_in = _input_eps(X)
-    if eps_in and eps > 4.0 * eps_in:  # computing in a narrower precision than the input's
+    if narrows(ops, X):  # computing in a narrower precision than the input's
         _check_narrowing(X, ops, Xa, _name, _got)
     user_rtol = rtol
     rtol = max(n, p) * eps if rtol is None else float(rtol)
@@ -914,7 +940,7 @@ def _check_narrowing(X: Any, ops: Any, Xa: Any, name: str, got: str | None) -> N
             f"{name}'s values underflow {_dtype_name(Xa)}: {under.size} column(s) lie below its smallest "
             f"normal number {tiny:.3g} (column {j}: largest |value| {amax[j]:.3g}; "
             f"{got or f'{name}.shape={shape_of(X)}'}); compute in {_dtype_name(X)} (the dtype argument) "
-            "or rescale the layer (CCA does not depend on its scale)"
+            "or rescale the layer (CCA's correlations do not depend on its scale)"
         )
     lost = np.flatnonzero((sd > 0) & np.isfinite(m) & (sd < 8.0 * eps * np.abs(m)))
     if lost.size:  # a constant column (0.1 repeated: a dead neuron) has a spread of rounding
@@ -950,7 +976,7 @@ def _overflow(X: Any, Xa: Any, ops: Any, name: str, got: str | None) -> None:
     raise ValueError(
         f"{name}'s values overflow {_dtype_name(Xa)} (largest |value| {big:.3g} > "
         f"{float(ops.finfo(Xa).max):.3g}; {got or f'{name}.shape={shape_of(X)}'}); compute in "
-        f"float64 (dtype=None) or rescale the layer (CCA does not depend on its scale)"
+        f"float64 (dtype=None) or rescale the layer (CCA's correlations do not depend on its scale)"
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops
-from ._cca import _pow2_rescale, zero_constant_columns
+from ._cca import _pow2_rescale, narrows, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import (
     DegenerateLayerError,
@@ -144,7 +144,15 @@ def _centre(ops: Any, X: Any, location: str = "mean") -> Any:
 
 
 def _centre_scaled(ops: Any, X: Any, location: str = "mean") -> tuple[Any, int]:
-    """:func:`_centre` and the exponent ``e`` of the factor ``2**-e`` that was applied."""
+    """:func:`_centre` and the exponent ``e`` of the factor ``2**-e`` that was applied.
+
+    Data wider than the compute precision (float64 with ``dtype=float32``) are centred and
+    scaled in their own precision first: the narrowing then rounds the centred values, not
+    an offset (1e8 + x in float32 keeps none of x's digits) or a scale float32 cannot hold.
+    """
+    if narrows(ops, X):
+        Xc, e = _centre_scaled(get_ops(X), X, location)
+        return ops.asarray(Xc, complex_ok=False), e
     X, c = _pow2_rescale(ops, ops.asarray(X, complex_ok=False), per_column=False)
     e = -int(np.frexp(float(ops.to_numpy(c).reshape(-1)[0]))[1] - 1)
     if location == "median":  # exact: a constant feature is 0 exactly

@@ -564,10 +564,19 @@ class _Entry:
     summary: str = ""
     min_samples: int = 2
     symmetric: Callable[[dict[str, Any]], bool] = field(default=lambda opts: True)
-    # the values the similarity can take: (0, 1), or (-1, 1) for an unbiased HSIC estimate
-    bounds: Callable[[dict[str, Any]], tuple[float, float]] = field(default=lambda opts: (0.0, 1.0))
+    # an unbiased HSIC estimate (a U-statistic over distinct samples): it can be negative,
+    # and a bootstrap resample's repeated rows bias it
+    unbiased: Callable[[dict[str, Any]], bool] = field(default=lambda opts: False)
     # for a measure that is not symmetric: both cells (a, b) and (b, a) from one comparison
     compare_both: Callable[..., tuple[float, float]] | None = None
+
+    def bounds(self, opts: dict[str, Any]) -> tuple[float, float]:
+        """Return the values the similarity can take: (0, 1), or (-1, 1) for an unbiased HSIC estimate.
+
+        The unbiased HSIC is an inner product (of U-centred kernels), so Cauchy-Schwarz
+        bounds its CKA by 1 in absolute value; it can be negative.
+        """
+        return (-1.0, 1.0) if self.unbiased(opts) else (0.0, 1.0)
 
     def call(self, X: Any, Y: Any, opts: dict[str, Any], *, warn: bool = False, dtype: Any = None) -> Any:
         """Return the public per-pair function with these options."""
@@ -579,10 +588,8 @@ class _Entry:
         return self.function(X, Y, **kw)
 
 
-def _cka_bounds(opts: dict[str, Any]) -> tuple[float, float]:
-    # the unbiased HSIC is an inner product (of U-centred kernels), so Cauchy-Schwarz
-    # bounds its CKA by 1 in absolute value; it can be negative
-    return (-1.0, 1.0) if opts["debiased"] else (0.0, 1.0)
+def _debiased(opts: dict[str, Any]) -> bool:
+    return bool(opts["debiased"])
 
 
 _CCA_OPTS = ("epsilon", "rtol")
@@ -606,18 +613,18 @@ _ENTRIES = (
     _Entry(
         "cka", function=linear_cka, options=("debiased",), resolve=_resolve_cka,
         prepare=_prepare_cka, compare=_compare_cka, self_value=_self_one, engine=_CKAEngine,
-        summary="linear CKA", bounds=_cka_bounds,
+        summary="linear CKA", unbiased=_debiased,
     ),
     _Entry(
         "rbf_cka", function=rbf_cka, options=("bandwidth", "debiased"), resolve=_resolve_rbf,
         prepare=_prepare_rbf_cka, compare=_compare_cka, self_value=_self_one, engine=_CKAEngine,
-        summary="CKA with RBF kernels", bounds=_cka_bounds,
+        summary="CKA with RBF kernels", unbiased=_debiased,
     ),
     _Entry(
         "minibatch_cka", function=minibatch_cka, options=("batch_size",), resolve=_resolve_minibatch,
         prepare=_prepare_minibatch, compare=_compare_minibatch, self_value=_self_one,
         engine=_PreparedLoopEngine, min_samples=4, summary="unbiased linear CKA averaged over minibatches",
-        bounds=lambda opts: (-1.0, 1.0),
+        unbiased=lambda opts: True,
     ),
     _Entry(
         "procrustes", function=procrustes, options=(), resolve=_resolve_none,
@@ -719,6 +726,21 @@ class Measure:
         ((0.0, 1.0), (-1.0, 1.0))
         """
         return self._entry.bounds(self._options)
+
+    @property
+    def unbiased(self) -> bool:
+        """Whether the measure is an unbiased HSIC estimate (debiased CKA, minibatch CKA).
+
+        Such an estimate is a U-statistic over distinct samples: it can be negative, and
+        resampling rows with replacement biases it (see :func:`svcca.stats.bootstrap_ci`).
+
+        Examples
+        --------
+        >>> import svcca
+        >>> svcca.Measure("cka").unbiased, svcca.Measure("minibatch_cka").unbiased
+        (False, True)
+        """
+        return self._entry.unbiased(self._options)
 
     def __call__(self, X: Any, Y: Any, *, warn: bool = True, dtype: Any = None) -> Any:
         """Return the measure's full result for one pair (``svcca.cca(X, Y, **options)``, ...)."""

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, is_torch
-from ._cca import _pivot_phase, _pow2_rescale, zero_constant_columns
+from ._cca import _pivot_phase, _pow2_rescale, check_narrowing, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import check_array, check_int, check_keep
+from ._validation import DegenerateLayerError, check_array, check_int, check_keep
 
 __all__ = ["PCAResult", "pca", "n_directions_for", "directions_reaching"]
 
@@ -203,6 +203,17 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     -------
     PCAResult
 
+    Raises
+    ------
+    DegenerateLayerError
+        When every feature is constant (a dead layer): no direction has variance, and the
+        explained-variance ratios would be 0 / 0. A layer with some constant features is
+        analysed; those features explain nothing.
+    ValueError
+        For fewer than 2 samples, or float64 data with ``dtype=float32`` that float32
+        cannot hold (values that vary below its resolution at their offset, that underflow
+        or overflow it).
+
     Examples
     --------
     >>> import numpy as np, svcca
@@ -221,12 +232,18 @@ def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -
     n = int(X.shape[0])
     if n < 2:
         raise ValueError(f"PCA needs at least 2 samples; got X.shape={tuple(X.shape)}")
+    check_narrowing(X, ops, "X")
     mean, U, s, Vh, c = _centred_svd(X, ops)
     U, Vh = _sign_flip(ops, U, Vh)
     var = s * s / (n - 1)  # of the scaled data: the ratios are the same
     total = ops.item(var.sum())
     k = int(s.shape[0]) if n_components is None else n_directions_for(s, n_components, "n_components")
-    ratio = var / total if total > 0 else var * 0
+    if not total > 0:  # every feature constant: no direction has variance to explain
+        raise DegenerateLayerError(
+            f"X has no varying feature: all {int(X.shape[1])} features are constant over the {n} "
+            "samples (dead neurons?); PCA has no direction of variance for it"
+        )
+    ratio = var / total
     with np.errstate(over="ignore"):  # the data's own units (inf beyond the float range)
         s = s / c
         var = s * s / (n - 1)

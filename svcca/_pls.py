@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _fix_signs, _input_eps, _pow2_rescale, zero_constant_columns
+from ._cca import _fix_signs, _input_eps, _pow2_rescale, check_narrowing, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import DegenerateLayerError, check_int, check_pair, check_rtol
 
@@ -208,6 +208,8 @@ def pls(
     rtol = check_rtol(rtol)
     X0, Y0 = X, Y = check_pair(X, Y)
     ops = get_ops(X, Y, dtype=dtype)
+    check_narrowing(X, ops, "X")
+    check_narrowing(Y, ops, "Y")
     # one exact power of two per side keeps the products from over/underflowing (1e160,
     # 1e-160); covariances, scores and means are scaled back at the end
     X, cx = _pow2_rescale(ops, ops.asarray(X), per_column=False)

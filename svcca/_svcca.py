@@ -23,6 +23,7 @@ from ._cca import (
     _pow2_rescale,
     cast_to,
     cca_from_whitened,
+    check_narrowing,
     whiten_checked,
     zero_constant_columns,
 )
@@ -231,6 +232,7 @@ def reduce_and_whiten(
     :func:`_gram_reduction`), otherwise through the SVD of the data
     (:func:`svd_reduce`) followed by :func:`svcca._cca.whiten` of the reduced layer.
     """
+    check_narrowing(X, ops, name)
     Xa = ops.asarray(X)
     red = _gram_reduction(Xa, keep, epsilon, ops)
     if red is not None:

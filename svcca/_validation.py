@@ -169,6 +169,21 @@ def _is_numeric(x: Any) -> bool:
     return np.asarray(x).dtype.kind in "biufc"
 
 
+def _torch_strided(x: Any) -> Any:
+    import torch
+
+    return torch.strided
+
+
+def _is_scipy_sparse(x: Any) -> bool:
+    mod = type(x).__module__
+    if not mod.startswith("scipy.sparse"):
+        return False
+    from scipy import sparse
+
+    return bool(sparse.issparse(x))
+
+
 def _as_array(x: Any, name: str, ndim: int) -> Any:
     """``x`` as an ndarray (tensors pass through); TypeError when it cannot be one."""
     if x is None:
@@ -179,7 +194,22 @@ def _as_array(x: Any, name: str, ndim: int) -> Any:
                 f"{name} is a tensor on the 'meta' device, which holds no values (shape "
                 f"{tuple(x.shape)}); move it to 'cpu' or 'cuda' first"
             )
+        if getattr(x, "is_nested", False):
+            raise TypeError(
+                f"{name} is a nested tensor (rows of different lengths); the measures need one "
+                f"array of shape {_layout(ndim)}: pad or crop its rows to one length first"
+            )
+        if x.layout != _torch_strided(x):  # sparse COO/CSR/...: torch's reductions refuse them
+            raise TypeError(
+                f"{name} is a sparse tensor (layout {x.layout}); pass it dense, {name}.to_dense(), "
+                f"of shape {_layout(ndim)}"
+            )
         return x
+    if _is_scipy_sparse(x):  # np.asarray would make a 0-d object array of it
+        raise TypeError(
+            f"{name} is a scipy sparse matrix ({type(x).__name__}, shape {x.shape}); pass it "
+            f"dense, {name}.toarray(), of shape {_layout(ndim)}"
+        )
     if isinstance(x, np.ma.MaskedArray) and np.ma.count_masked(x):
         # np.asarray drops the mask: the masked entries' stored values would be measured
         raise ValueError(

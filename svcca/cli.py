@@ -135,10 +135,14 @@ def _load_numpy(path: Path, key: str | None) -> tuple[np.ndarray, str | None]:
                 raise _numpy_error(path, exc) from None
 
 
-def _as_numpy(tensor: Any) -> np.ndarray:
+def _as_numpy(tensor: Any, label: str) -> np.ndarray:
     import torch
 
+    if getattr(tensor, "is_nested", False):
+        raise CLIError(f"{label} is a nested tensor (rows of different lengths); expected one 2-D array")
     t = tensor.detach().cpu()
+    if t.layout != torch.strided:  # a sparse tensor: read as the dense array it stands for
+        t = t.to_dense()
     if t.is_floating_point() and t.dtype not in (torch.float16, torch.float32, torch.float64):
         t = t.to(torch.float32)  # bfloat16 and the 8-bit floats have no numpy dtype
     return t.numpy()
@@ -244,9 +248,9 @@ def load_activations(
         )
     array, key = _load_torch(p, key) if suffix in (".pt", ".pth") else _load_numpy(p, key)
     bfloat16 = not isinstance(array, np.ndarray) and str(array.dtype) == "torch.bfloat16"
-    if not isinstance(array, np.ndarray):
-        array = _as_numpy(array)
     label = f"{p}[{key}]" if key is not None else str(p)
+    if not isinstance(array, np.ndarray):
+        array = _as_numpy(array, label)
     if array.dtype.kind not in "biufc":
         raise CLIError(f"{label} holds {array.dtype} values; expected numbers")
     if array.ndim < 2:

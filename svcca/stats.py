@@ -948,6 +948,9 @@ def bootstrap_ci(
         For invalid arrays, an unknown measure, option or method, ``n_resamples < 1``, a confidence
         outside (0, 1), ``groups`` of the wrong length or with fewer than two groups, or when
         the measure is undefined (NaN or infinite) on the observed pair or on every resample.
+        For an unbiased HSIC estimate (``cka`` or ``rbf_cka`` with ``debiased=True``,
+        ``minibatch_cka``; :attr:`svcca.Measure.unbiased`): it counts a resample's repeated
+        rows as distinct, perfectly similar samples, which biases every resample upwards.
     BCaUnresolvedError
         With ``method="bca"``, when no resample (or every one) lies below the observed
         value, or an adjusted level leaves fewer than one resample beyond it
@@ -1014,6 +1017,16 @@ def bootstrap_ci(
     check_bool(progress, "progress")
     check_option(method, "method", ("percentile", "basic", "bca"))
     check_confidence(confidence)
+    if m is not None and m.unbiased:
+        biased = "measure='cka' (biased)" if m.name == "minibatch_cka" else "debiased=False"
+        raise ValueError(
+            f"bootstrap_ci cannot resample {m!r}: an unbiased HSIC estimate counts every row as a "
+            "distinct sample, and a resample repeats rows, so the repeats count as distinct samples "
+            "that are perfectly similar. Every resample is then biased upwards, and the interval is "
+            "wrong: it can exclude the estimate and lie below 0 for independent layers. Use the "
+            f"biased estimate ({biased}), whose resampling bias the 'basic' interval corrects, or "
+            "stats.permutation_test for significance (permutations repeat no row)"
+        )
     n = shape_of(X)[0]
     grouped = _Groups.of(groups, n)
     if m is not None:

@@ -687,3 +687,19 @@ def test_claims_checks_its_output_path_before_the_work(tmp_path, capsys, monkeyp
     assert code == 1 and "--out" in err and "cannot be written" in err
     code, _, err = run(capsys, "claims", "--out", tmp_path)
     assert code == 1 and "it is a folder" in err
+
+
+def test_compare_reads_a_sparse_tensor_file_as_its_dense_array(tmp_path, capsys):
+    # it failed with torch's "can't convert Sparse layout tensor to numpy", naming no file
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((40, 4)), rng.standard_normal((40, 3))
+    torch.save(torch.tensor(X).to_sparse(), tmp_path / "x.pt")
+    np.save(tmp_path / "y.npy", Y)
+    np.save(tmp_path / "x.npy", X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch validates sparse tensors it loads
+        assert main(["compare", str(tmp_path / "x.pt"), str(tmp_path / "y.npy"), "--measure", "cca"]) == 0
+    sparse_out = capsys.readouterr().out
+    assert main(["compare", str(tmp_path / "x.npy"), str(tmp_path / "y.npy"), "--measure", "cca"]) == 0
+    assert capsys.readouterr().out.replace("x.npy", "x.pt") == sparse_out

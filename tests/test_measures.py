@@ -98,3 +98,50 @@ def test_a_constant_layer_is_refused_and_named(measure, side):
     f = svcca.pls if measure == "pls" else svcca.Measure(measure)
     with pytest.raises(ValueError, match=rf"{side} has no varying feature.*{width}"):
         f(A, B)
+
+
+# --------------------------------------------------------------------------- narrowing casts
+
+_NARROW_EXACT = {  # centred and scaled in float64 before the cast: the float64 value
+    "linear_cka": lambda X, Y, **k: svcca.linear_cka(X, Y, **k).similarity,
+    "debiased_cka": lambda X, Y, **k: svcca.linear_cka(X, Y, debiased=True, **k).similarity,
+    "rbf_cka": lambda X, Y, **k: svcca.rbf_cka(X, Y, **k).similarity,
+    "minibatch_cka": lambda X, Y, **k: svcca.minibatch_cka(X, Y, batch_size=10, **k).similarity,
+    "procrustes": lambda X, Y, **k: svcca.procrustes(X, Y, **k).similarity,
+}
+_NARROW_REFUSED = {  # a clear error where the cast would compare rounding, not values
+    "cca": lambda X, Y, **k: svcca.cca(X, Y, **k),
+    "svcca": lambda X, Y, **k: svcca.svcca(X, Y, keep=0.99, **k),
+    "pls": lambda X, Y, **k: svcca.pls(X, Y, **k),
+    "pca": lambda X, Y, **k: svcca.pca(X, **k),
+}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize(
+    ("transform", "refusal"),
+    [
+        (lambda X: X + 1e8, "resolution at their offset"),
+        (lambda X: X * 1e-45, "underflow float32"),
+        (lambda X: X * 1e-120, "underflow float32"),
+        (lambda X: X * 1e39, "overflow float32"),
+    ],
+    ids=["offset 1e8", "scale 1e-45", "scale 1e-120", "scale 1e39"],
+)
+def test_float64_data_computed_in_float32_is_never_read_through_its_rounding(backend, transform, refusal):
+    # dtype=float32 on float64 layers rounded them first: CKA of a layer with itself plus
+    # an offset of 1e8 was 0.49, PCA's variance ratios of data at 1e-120 were all 0
+    rng = np.random.default_rng(17)
+    X = rng.standard_normal((30, 3)) * [3.0, 2.0, 1.0]
+    Y = X @ rng.standard_normal((3, 3)) + 0.5 * rng.standard_normal((30, 3))
+    Xt = transform(X)
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        Xt, Y = torch.from_numpy(Xt), torch.from_numpy(Y)
+    for name, f in _NARROW_EXACT.items():
+        wide = f(Xt, Y)
+        assert f(Xt, Y, dtype=np.float32) == pytest.approx(wide, abs=2e-6), name
+    for f in _NARROW_REFUSED.values():
+        with pytest.raises(ValueError, match=refusal):
+            f(Xt, Y, dtype=np.float32)
+        f(Xt, Y)  # in float64 it is computed

@@ -4,6 +4,7 @@ the sample-size diagnostic."""
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 
 import numpy as np
@@ -731,8 +732,8 @@ def test_measure_options_reach_the_null():
     np.testing.assert_array_equal(by_name.null_distribution, by_measure.null_distribution)
     np.testing.assert_allclose(by_name.null_distribution, looped.null_distribution, rtol=0, atol=TOL64)
     assert abs(by_name.observed - default.observed) > 1e-3
-    ci = stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, n_resamples=5, rng=0)
-    assert ci.observed == pytest.approx(linear_cka(X, Y, debiased=True).similarity, abs=TOL64)
+    ci = stats.bootstrap_ci(X, Y, "rbf_cka", measure_options={"bandwidth": 2.0}, n_resamples=5, rng=0)
+    assert ci.observed == pytest.approx(svcca.rbf_cka(X, Y, bandwidth=2.0).similarity, abs=TOL64)
     base = stats.random_baseline(X, Y, "rbf_cka", measure_options={"bandwidth": 2.0}, n_resamples=3, rng=0)
     assert base.observed == pytest.approx(svcca.rbf_cka(X, Y, bandwidth=2.0).similarity, abs=TOL64)
 
@@ -951,11 +952,6 @@ def test_errors_at_a_measures_minimum_sample_size_are_the_measures_own():
     X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
     with pytest.raises(ValueError, match=r"debiased CKA needs at least 4 samples; got X.shape=\(3, 2\)"):
         stats.permutation_test(X[:3], Y[:3], "cka", measure_options={"debiased": True}, n_resamples=9)
-    with warnings.catch_warnings():  # a draw of 4 rows can repeat one: degenerate, left out
-        warnings.simplefilter("ignore", stats.DegenerateResampleWarning)
-        # the draws without a repeat equal the observed value, so the bias correction is defined
-        with pytest.raises(ValueError, match=r"method='bca' needs the measure on every leave-one-out subset"):
-            stats.bootstrap_ci(X, Y, "cka", measure_options={"debiased": True}, method="bca", n_resamples=200)
     with pytest.raises(TypeError, match=r"groups must hold labels of one comparable kind"):
         stats.bootstrap_ci(X, Y, "cca", groups=[None, 1, 1, None], n_resamples=9)
 
@@ -1037,3 +1033,30 @@ def test_a_layer_a_measure_is_undefined_on_raises_one_error_type(f):
     # the statistics once told a degenerate draw from a user error by matching message text
     with pytest.raises(svcca.DegenerateLayerError):
         f(np.zeros((30, 3)), np.random.default_rng(0).standard_normal((30, 2)))
+
+
+@pytest.mark.parametrize(
+    ("measure", "options", "instead"),
+    [
+        ("cka", {"debiased": True}, "debiased=False"),
+        ("rbf_cka", {"debiased": True}, "debiased=False"),
+        ("minibatch_cka", {}, "measure='cka'"),
+    ],
+)
+def test_bootstrap_refuses_an_unbiased_hsic_estimate(measure, options, instead):
+    # resamples repeat rows, which the unbiased HSIC counts as distinct, perfectly similar
+    # samples: for independent layers every resample lay above the estimate and the basic
+    # interval of debiased RBF CKA was [-0.29, -0.04] around -0.005
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((40, 3))
+    m = svcca.Measure(measure, **options)
+    assert m.unbiased and m.bounds == (-1.0, 1.0)
+    for given in ({"measure": measure, "measure_options": options}, {"measure": m}):
+        with pytest.raises(
+            ValueError, match=rf"unbiased HSIC estimate .*{re.escape(instead)}.*permutation_test"
+        ):
+            stats.bootstrap_ci(X, Y, **given, n_resamples=50, rng=0)
+    # the permutation test repeats no row: its null is centred near 0, as the estimate is
+    null = stats.permutation_test(X, Y, measure, measure_options=options, n_resamples=200, rng=0)
+    assert abs(float(np.mean(null.null_distribution))) < 0.02
+    assert not svcca.Measure("cka").unbiased and not svcca.Measure("rbf_cka").unbiased

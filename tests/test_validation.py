@@ -281,3 +281,34 @@ def test_a_meta_tensor_is_refused_with_what_to_do():
     for f in (svcca.cca, svcca.svcca, svcca.pwcca, svcca.linear_cka, svcca.procrustes):
         with pytest.raises(ValueError, match=r"X is a tensor on the 'meta' device, which holds no values"):
             f(X, Y)
+
+
+def test_sparse_and_nested_input_is_refused_with_the_way_to_densify_it():
+    # torch's reductions failed inside ("Could not run 'aten::mean.dim' ... 'SparseCPU'"), a
+    # scipy matrix read as "an object array of shape ()"
+    import warnings
+
+    import scipy.sparse as sp
+
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 3))
+    with pytest.raises(
+        TypeError, match=r"X is a sparse tensor \(layout torch.sparse_coo\); pass it dense, X.to_dense\(\)"
+    ):
+        svcca.cca(torch.tensor(X).to_sparse(), torch.tensor(Y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: sparse CSR is in beta
+        csr = torch.tensor(Y).to_sparse_csr()
+    with pytest.raises(TypeError, match=r"Y is a sparse tensor .*Y.to_dense\(\)"):
+        svcca.linear_cka(torch.tensor(X), csr)
+    with pytest.raises(
+        TypeError,
+        match=r"X is a scipy sparse matrix \(csr_matrix, shape \(30, 4\)\); pass it dense, X.toarray\(\)",
+    ):
+        svcca.cca(sp.csr_matrix(X), Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: nested tensors are a prototype
+        nested = torch.nested.nested_tensor([torch.randn(4), torch.randn(4)])
+    with pytest.raises(TypeError, match="X is a nested tensor"):
+        svcca.cca(nested, torch.tensor(Y[:2]))
