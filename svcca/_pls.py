@@ -11,7 +11,7 @@ import numpy as np
 from ._backend import get_ops, to_numpy
 from ._cca import _fix_signs, _input_eps, _pow2_rescale, check_narrowing, zero_constant_columns
 from ._docs import fill_doc
-from ._validation import DegenerateLayerError, check_int, check_pair, check_rtol
+from ._validation import DegenerateLayerError, check_int, check_pair, check_rtol, shape_of
 
 __all__ = ["PLSResult", "pls"]
 
@@ -86,6 +86,10 @@ class PLSResult:
             f"PLSResult(similarity={self.similarity:.4f}, n_components={self.n_components}, "
             f"n_samples={self.n_samples})"
         )
+
+
+def _dtype(X: Any) -> str:
+    return str(X.dtype).replace("torch.", "")
 
 
 def resolved_pairs(
@@ -187,7 +191,10 @@ def pls(
     ------
     ValueError
         For invalid arrays (see :func:`svcca.cca`), fewer than 2 samples, or a layer with
-        no varying feature.
+        no varying feature; float64 data with ``dtype=float32`` that float32 cannot hold
+        (see :func:`svcca.pca`). A :class:`svcca.DegenerateLayerError` when the input is
+        coarser than the compute precision and no pair lies above its rounding (float32
+        layers near 1e8, in steps of 8, that vary by less).
 
     Notes
     -----
@@ -234,6 +241,14 @@ def pls(
         sx, sy, U, s, V, share, xs, ys = resolved_pairs(
             ops, n, eps_in, ms(X), ms(Y), sx, sy, U, s, V, share, xs, ys
         )
+        if int(s.shape[0]) == 0:  # not "similarity 0": nothing the input resolves is left
+            raise DegenerateLayerError(
+                f"no PLS pair of X and Y lies above the input's own rounding (eps={eps_in:.1e}, "
+                f"X {_dtype(X0)}, Y {_dtype(Y0)}; X.shape={shape_of(X0)}, Y.shape={shape_of(Y0)}): the "
+                "layers vary by less than their precision resolves at their size (float32 values "
+                "near 1e8 come in steps of 8). Store the activations in float64, or centre them "
+                "before rounding them to float32"
+            )
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf

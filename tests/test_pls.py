@@ -142,3 +142,16 @@ def test_float32_input_of_a_rank_deficient_layer_gives_no_pairs_of_rounding(stre
     got = PairAccumulator().update(X32, Y32).pls() if streaming else svcca.pls(X32, Y32)
     assert got.n_components == ref.n_components == 6
     assert abs(got.similarity - ref.similarity) < 1e-5
+
+
+def test_pls_of_layers_that_vary_only_within_their_rounding_is_refused_not_zero():
+    # float32 layers near 1e8 come in steps of 8: every pair lay below the input's rounding,
+    # and PLS returned similarity 0.0 with no component and no word
+    rng = np.random.default_rng(17)
+    X = rng.standard_normal((30, 3)) * [3.0, 2.0, 1.0]
+    coarse = (X + 1e8).astype(np.float32)
+    with pytest.raises(
+        svcca.DegenerateLayerError, match=r"no PLS pair of X and Y lies above the input's own rounding"
+    ):
+        svcca.pls(coarse, X.astype(np.float32))
+    assert svcca.pls(X.astype(np.float32), X.astype(np.float32)).n_components == 3  # resolved: kept
