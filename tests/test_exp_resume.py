@@ -92,6 +92,16 @@ def steps_per_network(cfg: TwoNets) -> int:
     return cfg.epochs * -(-cfg.n_train // cfg.batch_size)
 
 
+def interrupted_in_second_network(cache: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[TwoNets, Path]:
+    """Run TwoNets into ``cache`` and stop it (Ctrl-C) in its second network: its work folder."""
+    cfg = TwoNets(num_threads=1)
+    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
+    with pytest.raises(KeyboardInterrupt):
+        run_or_load(cfg, cache)
+    (work,) = partial_folders(cache)
+    return cfg, work
+
+
 def test_uninterrupted_run_leaves_no_work_folder(tmp_path: Path, reference: dict[str, np.ndarray]) -> None:
     result = run_or_load(TwoNets(num_threads=1), tmp_path)
     same_arrays(result.arrays, reference)
@@ -130,11 +140,7 @@ def test_interrupted_run_resumes_without_retraining(
 def test_work_kept_by_another_version_is_discarded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: dict[str, np.ndarray], caplog: Any
 ) -> None:
-    cfg = TwoNets(num_threads=1)
-    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
-    with pytest.raises(KeyboardInterrupt):
-        run_or_load(cfg, tmp_path)
-    (work,) = partial_folders(tmp_path)
+    cfg, work = interrupted_in_second_network(tmp_path, monkeypatch)
     identity = json.loads((work / "run.json").read_text())
     identity["versions"]["torch"] = "0.0.1"
     (work / "run.json").write_text(json.dumps(identity))
@@ -147,10 +153,7 @@ def test_work_kept_by_another_version_is_discarded(
 
 
 def test_force_discards_kept_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = TwoNets(num_threads=1)
-    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
-    with pytest.raises(KeyboardInterrupt):
-        run_or_load(cfg, tmp_path)
+    cfg, _ = interrupted_in_second_network(tmp_path, monkeypatch)
     steps = Steps(monkeypatch)
     run_or_load(cfg, tmp_path, force=True)
     assert steps.count == 2 * steps_per_network(cfg)
@@ -159,11 +162,7 @@ def test_force_discards_kept_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_damaged_kept_file_trains_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: dict[str, np.ndarray], caplog: Any
 ) -> None:
-    cfg = TwoNets(num_threads=1)
-    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
-    with pytest.raises(KeyboardInterrupt):
-        run_or_load(cfg, tmp_path)
-    (work,) = partial_folders(tmp_path)
+    cfg, work = interrupted_in_second_network(tmp_path, monkeypatch)
     first = sorted(p for p in work.iterdir() if p.is_dir())[0] / "resume.pt"
     first.write_bytes(first.read_bytes()[:-40])  # truncated: its digest no longer matches
     steps = Steps(monkeypatch)
@@ -259,11 +258,7 @@ def test_train_refuses_bad_resume_seconds(bad: Any) -> None:
 
 
 def test_work_kept_on_another_device_is_discarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = TwoNets(num_threads=1)
-    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
-    with pytest.raises(KeyboardInterrupt):
-        run_or_load(cfg, tmp_path)
-    (work,) = partial_folders(tmp_path)
+    cfg, work = interrupted_in_second_network(tmp_path, monkeypatch)
     identity = json.loads((work / "run.json").read_text())
     assert identity["device"] == "cpu"
     (work / "run.json").write_text(json.dumps({**identity, "device": "cuda"}))
