@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,26 +91,35 @@ def _dtype(X: Any) -> str:
     return str(X.dtype).replace("torch.", "")
 
 
-def resolved_pairs(
-    ops: Any, n: int, eps_in: float, x2: float, y2: float, sx: Any, sy: Any, *pairs: Any
-) -> tuple[Any, ...]:
+def rounding_floor(ops: Any, n: int, eps: float, col_ms: Any, W: Any) -> Any:
+    """Score norm that rounding alone gives each unit direction (column of ``W``) of a layer.
+
+    Rounding of up to ``eps |x_ij| / 2`` in each entry (rms ``eps |x_ij| / sqrt(12)``) gives
+    the direction ``w`` a score norm ``|Xc w|`` of about ``eps sqrt(n sum_j |w_j|^2 m_j / 12)``,
+    with ``m_j`` (``col_ms``) the mean square of column ``j``'s raw entries: a direction
+    along a small column is held to that column's rounding, not to the layer's largest.
+    ``eps`` 0 (the input is as precise as the computation) gives 0.
+    """
+    if not eps:
+        return 0.0 * ops.sum(ops.abs(W), axis=0)
+    return 4.0 * eps * ops.sqrt(ops.sum(ops.abs(W) ** 2 * col_ms[:, None], axis=0) * (n / 12.0))
+
+
+def resolved_pairs(ops: Any, tx: Any, ty: Any, sx: Any, sy: Any, *pairs: Any) -> tuple[Any, ...]:
     """Keep the PLS pairs whose directions carry more than the input's own rounding.
 
     Returns ``(sx, sy, *pairs)`` restricted to those pairs (the pairs' arrays: vectors of
     one value per pair, or matrices of one column per pair), unchanged when all are kept.
 
-    Rounding of up to ``eps_in |x| / 2`` in each entry (rms ``eps_in |x| / sqrt(12)``) gives
-    any unit direction ``u`` a score norm ``|Xc u|`` of about ``eps_in sqrt(n x2 / 12)``
-    (``x2``: the mean square of the raw entries): a pair whose x or y score norm (``sx``,
-    ``sy``) is within four times that lies in a direction the layer has only through its
-    rounding. A float32 layer whose features are exactly dependent (an expanding linear
-    map) is full rank by its rounding alone, and PLS made pairs of covariance 1e-10 there;
-    their correlations are anything, and they moved the mean correlation (0.354 for 0.458).
-    The same test as :func:`svcca.cca`'s noise floor for input coarser than the compute
-    precision: a well-conditioned layer keeps every pair, as its float64 copy does.
+    A pair whose x or y score norm (``sx``, ``sy``) is within its side's rounding floor
+    (``tx``, ``ty``: :func:`rounding_floor`) lies in a direction the layer has only
+    through its rounding. A float32 layer whose features are exactly dependent (an
+    expanding linear map) is full rank by its rounding alone, and PLS made pairs of
+    covariance 1e-10 there; their correlations are anything, and they moved the mean
+    correlation (0.354 for 0.458). The same test as :func:`svcca.cca`'s noise floor for
+    input coarser than the compute precision: a well-conditioned layer keeps every pair,
+    as its float64 copy does.
     """
-    tx = 4.0 * eps_in * math.sqrt(n * x2 / 12.0)
-    ty = 4.0 * eps_in * math.sqrt(n * y2 / 12.0)
     keep = (sx > tx) & (sy > ty)
     arrays = (sx, sy, *pairs)
     if bool(keep.all()):
@@ -232,15 +240,13 @@ def pls(
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
     sy = ops.sqrt(ops.sum(ops.abs(ys) ** 2, axis=0))
-    eps_in = max(_input_eps(X0), _input_eps(Y0))
-    if rtol is None and eps_in > ops.real_dtype_eps(Xc):  # input coarser than the compute precision
-
-        def ms(A: Any) -> float:  # mean square of the raw entries
-            return float(ops.item(ops.sum(ops.abs(A) ** 2))) / (n * max(1, int(A.shape[1])))
-
-        sx, sy, U, s, V, share, xs, ys = resolved_pairs(
-            ops, n, eps_in, ms(X), ms(Y), sx, sy, U, s, V, share, xs, ys
-        )
+    # each side's own rounding, where it is coarser than the compute precision (float32 data)
+    eps_x, eps_y = (e if e > ops.real_dtype_eps(Xc) else 0.0 for e in (_input_eps(X0), _input_eps(Y0)))
+    if rtol is None and (eps_x or eps_y):
+        eps_in = max(eps_x, eps_y)
+        tx = rounding_floor(ops, n, eps_x, ops.mean0(ops.abs(X) ** 2), U)
+        ty = rounding_floor(ops, n, eps_y, ops.mean0(ops.abs(Y) ** 2), V)
+        sx, sy, U, s, V, share, xs, ys = resolved_pairs(ops, tx, ty, sx, sy, U, s, V, share, xs, ys)
         if int(s.shape[0]) == 0:  # not "similarity 0": nothing the input resolves is left
             raise DegenerateLayerError(
                 f"no PLS pair of X and Y lies above the input's own rounding (eps={eps_in:.1e}, "

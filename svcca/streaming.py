@@ -83,7 +83,7 @@ from ._grid import SimilarityMatrix
 from ._io import atomic_write
 from ._measures import Measure, _keep_of, resolve
 from ._pca import _sign_flip, n_directions_for
-from ._pls import PLSResult, _pls_directions, resolved_pairs
+from ._pls import PLSResult, _pls_directions, resolved_pairs, rounding_floor
 from ._pwcca import DIRECTIONS, PWCCAResult, pair_alphas
 from ._pwcca import SIDES as _PWCCA_SIDES
 from ._svcca import SVCCAResult, _only_rows
@@ -1020,16 +1020,12 @@ class _Finisher:
         sy = ops.sqrt(ops.real(ops.sum(V.conj() * (Cyy @ V), axis=0)))
         if rtol is None and m.input_eps > ops.real_dtype_eps(Cxy):
 
-            def ms(mean: Any, C: Any) -> float:  # mean square of the raw entries
-                p = max(1, int(C.shape[0]))
-                return (
-                    float(ops.item(ops.sum(ops.diag_real(C)))) / n
-                    + float(ops.item(ops.sum(ops.abs(mean) ** 2)))
-                ) / p
+            def col_ms(mean: Any, C: Any) -> Any:  # each column's mean square of the raw entries
+                return ops.diag_real(C) / n + ops.abs(mean) ** 2
 
-            sx, sy, U, s, V, share = resolved_pairs(
-                ops, n, m.input_eps, ms(mx, Cxx), ms(my, Cyy), sx, sy, U, s, V, share
-            )
+            tx = rounding_floor(ops, n, m.input_eps, col_ms(mx, Cxx), U)
+            ty = rounding_floor(ops, n, m.input_eps, col_ms(my, Cyy), V)
+            sx, sy, U, s, V, share = resolved_pairs(ops, tx, ty, sx, sy, U, s, V, share)
         corr = ops.clip01(s * (n - 1) / (sx * sy))
         ea, eb = self._exp(a), self._exp(b)
         with np.errstate(over="ignore"):  # back to the data's units (inf beyond the float range)

@@ -159,7 +159,12 @@ def test_family_never_nan(seed, n, xs, ys):
         for res in (svcca.svcca(X, Y), svcca.pwcca(X, Y, side="symmetric"), svcca.cca(X, Y, epsilon=1e-3)):
             assert 0.0 <= res.similarity <= 1.0
             assert np.all(np.isfinite(res.x_weights))
-    pls = svcca.pls(X, Y)
+    try:
+        pls = svcca.pls(X, Y)
+    except svcca.DegenerateLayerError as exc:  # float32 layers whose every pair is rounding
+        assert "below the input's own rounding" in str(exc) or "no varying feature" in str(exc)
+        assert np.float32 in (X.dtype, Y.dtype) or "no varying feature" in str(exc)
+        return
     assert np.all(np.isfinite(pls.correlations)) and 0.0 <= pls.similarity <= 1.0
 
 

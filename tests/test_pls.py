@@ -155,3 +155,22 @@ def test_pls_of_layers_that_vary_only_within_their_rounding_is_refused_not_zero(
     ):
         svcca.pls(coarse, X.astype(np.float32))
     assert svcca.pls(X.astype(np.float32), X.astype(np.float32)).n_components == 3  # resolved: kept
+
+
+def test_each_side_is_held_to_its_own_rounding_and_each_column_to_its_size():
+    # the floor was float32's for both sides whenever one was float32, and the layer's
+    # largest column's for every direction: a float64 column varying by 1e-13 beside a
+    # constant 0.61 was dropped, and with it the only pair (found by the fuzz)
+    rng = np.random.default_rng(5)
+    n = 40
+    shared = rng.standard_normal(n)
+    X = np.column_stack([np.full(n, -0.61), 1e-13 * shared])
+    Y = (shared + 0.3 * rng.standard_normal(n))[:, None].astype(np.float32)
+    wide = svcca.pls(X, Y.astype(np.float64))
+    mixed = svcca.pls(X, Y)
+    assert mixed.n_components == wide.n_components == 1
+    assert mixed.similarity == pytest.approx(wide.similarity, abs=1e-6)
+    # the same small column stored in float32 is resolved too: its entries round to
+    # 1e-7 of their own size, not of the constant column's
+    small32 = svcca.pls(X.astype(np.float32), Y)
+    assert small32.n_components == 1 and small32.similarity == pytest.approx(wide.similarity, abs=1e-5)
