@@ -149,6 +149,9 @@ def state_digest(model: Any) -> str:
 
     h = hashlib.blake2b(digest_size=8)
     for name, tensor in model.state_dict().items():
+        if not isinstance(tensor, torch.Tensor):  # a module's extra state (get_extra_state)
+            h.update(f"{name}|{tensor!r}|".encode())
+            continue
         t = tensor.detach().cpu().contiguous().view(-1)
         h.update(f"{name}|{t.dtype}|{tuple(tensor.shape)}|".encode())
         if t.numel():
