@@ -72,12 +72,15 @@ __all__ = [
     "LAYER_STEPS",
     "OpenQuestionsConfig",
     "OpenQuestionsData",
+    "TEST_IMAGES",
     "synthetic_recording",
     "unpack",
 ]
 
 #: The autoencoder's layers, input side first.
 AE_LAYERS = ("input", "enc", "code", "dec", "output")
+#: The digits' test images every section evaluates and compares on (1297 train the networks).
+TEST_IMAGES = 500
 #: How the compression network's hidden layer is projected.
 COMPRESSION_METHODS = ("pca", "pls (labels)", "random")
 #: The steps of a conv block compared in section 5 (display name, recorded module).
@@ -245,7 +248,7 @@ def synthetic_recording(
 def _run(cfg: OpenQuestionsConfig) -> dict[str, np.ndarray]:
     from ..nn import load_digits, random_labels, record
 
-    digits = load_digits(seed=cfg.seed)
+    digits = load_digits(seed=cfg.seed, test_size=TEST_IMAGES)
     train_set: Any = digits.train
     test_set: Any = digits.test
     x_train = train_set.tensors[0].flatten(1)
