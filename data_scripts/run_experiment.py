@@ -198,9 +198,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key:<28} {str(value.dtype):<10} {tuple(value.shape)}")
         return 0
 
-    again = "rerun without --force" if args.force else "rerun the same command"
-    kept = f"interrupted; the networks trained so far are kept in {cache}: {again} to continue"
-    return run_data_script("run_experiment.py", work, interrupted=kept)  # errors in one line
+    again = "rerun the same command to continue"
+
+    def interrupted() -> str:
+        config = make(args.scale, **overrides)
+        partial = cache / f"{config.experiment}-{config.key()[:20]}.partial"
+        if not partial.is_dir():
+            return "interrupted before any network was kept; rerun the same command to start again"
+        return f"interrupted; the networks trained so far are kept in {partial}: {again}"
+
+    return run_data_script("run_experiment.py", work, interrupted=interrupted)  # errors in one line
 
 
 if __name__ == "__main__":

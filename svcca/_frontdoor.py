@@ -72,7 +72,7 @@ def run_reporting_errors(
     prog: str,
     body: Callable[[], int],
     user_errors: tuple[type[BaseException], ...] = (ValueError,),
-    interrupted: str = "interrupted",
+    interrupted: str | Callable[[], str] = "interrupted",
 ) -> int:
     r"""Run a command's work; report its user-facing errors as one line and return the exit status.
 
@@ -85,8 +85,8 @@ def run_reporting_errors(
     user_errors : tuple of exception types, default (ValueError,)
         Errors the user can fix, reported as one line (besides ``OSError``, network errors
         included, and ``MemoryError``, always reported so).
-    interrupted : str, default "interrupted"
-        What Ctrl-C prints after ``<prog>: ``.
+    interrupted : str or callable, default "interrupted"
+        What Ctrl-C prints after ``<prog>: `` (a callable is asked when it happens).
 
     Returns
     -------
@@ -114,7 +114,8 @@ def run_reporting_errors(
     except BrokenPipeError:
         return _closed_pipe()
     except KeyboardInterrupt:
-        print(f"{prog}: {interrupted}", file=sys.stderr)
+        said = interrupted() if callable(interrupted) else interrupted
+        print(f"{prog}: {said}", file=sys.stderr)
         return 130
     except OSError as exc:
         if exc.errno == errno.EPIPE:

@@ -552,19 +552,46 @@ def test_run_experiment_shifts_every_experiments_seeds_by_the_environments_offse
 def test_run_experiment_interrupted_says_where_the_trained_networks_are_kept(
     tmp_path, monkeypatch, capsys, force
 ):
-    # Ctrl-C said "rerun the same command to finish" while the rerun started from zero
+    # Ctrl-C said "rerun the same command to finish" while the rerun started from zero; then
+    # it said the networks were kept when none was yet
     import importlib
 
-    train_module = importlib.import_module("svcca.nn.train")
+    from svcca.experiments import book_config
 
-    def interrupt(*args):
+    train_module = importlib.import_module("svcca.nn.train")
+    real = train_module._loss_and_correct
+    calls = []
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(train_module, "_loss_and_correct", counted)
+    counting = ["seed_pair", "--scale", "tiny", "--cache-dir", str(tmp_path / "counting")]
+    assert load_script("run_experiment.py").main(counting) == 0
+    capsys.readouterr()
+    total, calls[:] = len(calls), []
+
+    def interrupt_in_second_network(*args):
+        calls.append(1)
+        if len(calls) > total // 2 + 1:  # two networks of one size: inside the second
+            raise KeyboardInterrupt
+        return real(*args)
+
+    def interrupt_at_once(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "_loss_and_correct", interrupt)
     cache = tmp_path / "cache"
     argv = ["seed_pair", "--scale", "tiny", "--cache-dir", str(cache)] + (["--force"] if force else [])
+    monkeypatch.setattr(train_module, "_loss_and_correct", interrupt_at_once)
     assert load_script("run_experiment.py").main(argv) == 130
-    err = capsys.readouterr().err
-    again = "rerun without --force" if force else "rerun the same command"
-    kept = f"the networks trained so far are kept in {cache}: {again} to continue"
-    assert err == f"run_experiment.py: interrupted; {kept}\n"
+    assert capsys.readouterr().err == (
+        "run_experiment.py: interrupted before any network was kept; rerun the same command to start again\n"
+    )
+    monkeypatch.setattr(train_module, "_loss_and_correct", interrupt_in_second_network)
+    assert load_script("run_experiment.py").main(argv) == 130
+    cfg = book_config("seed_pair", scale="tiny")
+    partial = cache / f"seed_pair-{cfg.key()[:20]}.partial"
+    assert partial.is_dir()
+    kept = f"the networks trained so far are kept in {partial}: rerun the same command to continue"
+    assert capsys.readouterr().err == f"run_experiment.py: interrupted; {kept}\n"

@@ -152,11 +152,21 @@ def test_work_kept_by_another_version_is_discarded(
     same_arrays(result.arrays, reference)
 
 
-def test_force_discards_kept_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg, _ = interrupted_in_second_network(tmp_path, monkeypatch)
+def test_an_interrupted_forced_run_continues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: dict[str, np.ndarray]
+) -> None:
+    # --force cleared the kept networks, and its Ctrl-C message said to rerun without --force,
+    # which loaded the old entry: a forced recompute could never be continued
+    cfg = TwoNets(num_threads=1)
+    run_or_load(cfg, tmp_path)  # an entry exists: only force recomputes it
+    Steps(monkeypatch, stop=steps_per_network(cfg) + 3)
+    with pytest.raises(KeyboardInterrupt):
+        run_or_load(cfg, tmp_path, force=True)
     steps = Steps(monkeypatch)
-    run_or_load(cfg, tmp_path, force=True)
-    assert steps.count == 2 * steps_per_network(cfg)
+    result = run_or_load(cfg, tmp_path, force=True)
+    assert not result.from_cache and steps.count == steps_per_network(cfg)  # the first is kept
+    same_arrays(result.arrays, reference)
+    assert partial_folders(tmp_path) == []
 
 
 def test_damaged_kept_file_trains_again(
@@ -265,3 +275,56 @@ def test_work_kept_on_another_device_is_discarded(tmp_path: Path, monkeypatch: p
     steps = Steps(monkeypatch)
     run_or_load(cfg, tmp_path)
     assert steps.count == 2 * steps_per_network(cfg)
+
+
+def test_kept_paths_of_the_wrong_kind_are_trained_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: dict[str, np.ndarray]
+) -> None:
+    # a resume.pt that is a folder raised IsADirectoryError, a file in place of a network's
+    # folder FileExistsError, and a lock that is a folder left the work folder for good
+    cfg, work = interrupted_in_second_network(tmp_path, monkeypatch)
+    first, second = sorted(p for p in work.iterdir() if p.is_dir())
+    (first / "resume.pt").unlink()
+    (first / "resume.pt").mkdir()
+    import shutil
+
+    shutil.rmtree(second)
+    second.write_bytes(b"not a folder")
+    (work / "lock").unlink()
+    (work / "lock").mkdir()
+    steps = Steps(monkeypatch)
+    result = run_or_load(cfg, tmp_path)
+    assert steps.count == 2 * steps_per_network(cfg)
+    same_arrays(result.arrays, reference)
+    assert partial_folders(tmp_path) == []
+
+
+def test_networks_with_a_freeze_callable_are_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # freeze_training's convergence test keeps its own state (what it saw, what it froze):
+    # a reloaded network skipped it, and the stability came back NaN
+    cfg = book_config("freeze_training", scale="tiny")
+    reference = run_or_load(cfg, tmp_path / "ref").arrays
+    counter = Steps(monkeypatch)
+    run_or_load(cfg, tmp_path / "count")
+    Steps(monkeypatch, stop=counter.count - 2)
+    with pytest.raises(KeyboardInterrupt):
+        run_or_load(cfg, tmp_path / "cache")
+    (work,) = partial_folders(tmp_path / "cache")
+    monkeypatch.setattr(_partial, "RESUME_SECONDS", 0.0)
+    result = run_or_load(cfg, tmp_path / "cache")
+    same_arrays(result.arrays, reference)
+
+
+def test_a_snapshot_file_of_another_step_is_refused() -> None:
+    import tempfile
+
+    digits = load_digits()
+    with tempfile.TemporaryDirectory() as run:
+        train(MLP(hidden=(8,), seed=0), digits.train, epochs=1, seed=0, progress=False,
+              checkpoint_dir=run, checkpoint_steps=(0, 5))  # fmt: skip
+        folder = Path(run)
+        (folder / "step_00000005.pt").write_bytes((folder / "step_00000000.pt").read_bytes())
+        with pytest.raises(ValueError, match=r"holds step 0, not the step its name says \(5\)"):
+            train_module.load_checkpoint(folder, step=5)

@@ -439,7 +439,10 @@ def test_load_result_refuses_what_it_cannot_read_right(seed_pair_entry, tmp_path
     for change, match in (
         ({"schema_version": manifest["schema_version"] + 1}, "schema version"),
         ({"experiment": "nonesuch"}, "not one of"),
-        ({"config": {**manifest["config"], "no_such_field": 1}}, "no field"),
+        (
+            {"config": {**manifest["config"], "no_such_field": 1}},
+            "differs from the one stored with its arrays",
+        ),
         ({"sha256": "0" * 64}, "checksum mismatch"),
     ):
         man.write_text(json.dumps({**manifest, **change}))
@@ -471,3 +474,24 @@ def test_a_run_may_not_return_the_name_the_cache_keeps_for_its_config(tmp_path):
 
     with pytest.raises(ValueError, match="__config__"):
         run_or_load(Greedy(), tmp_path)
+
+
+def test_load_result_refuses_a_manifest_whose_config_differs_from_the_arrays(seed_pair_entry):
+    # an edited manifest's seeds were returned with arrays computed for other seeds
+    from svcca.experiments import load_result
+    from svcca.experiments.seed_pair import SeedPairData
+
+    cfg, entry = seed_pair_entry
+    man = entry.path.with_suffix(".json")
+    manifest = json.loads(man.read_text())
+    man.write_text(json.dumps({**manifest, "config": {**manifest["config"], "seeds": [5, 6]}}))
+    with pytest.raises(ValueError, match=r"config differs from the one stored with its arrays"):
+        load_result(entry.path)
+    man.write_text(json.dumps({**manifest, "config": {**manifest["config"], "seeds": "01"}}))
+    with pytest.raises(ValueError, match="config"):  # a damaged value: a ValueError, as documented
+        load_result(entry.path)
+    with np.load(entry.path) as raw:
+        arrays = {k: raw[k] for k in raw.files}
+    arrays["__config__"] = np.array("{not json")
+    with pytest.raises(ValueError, match=r"cannot be read as a SeedPairConfig .*pass config= explicitly"):
+        SeedPairData.from_result(arrays)

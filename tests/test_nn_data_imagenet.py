@@ -73,6 +73,15 @@ def test_imagenet_subset_is_found_from_the_data_folder_as_cifar_and_the_corpora_
         assert cfg.data_fingerprint() is not None
 
 
+def test_a_data_folder_without_the_subset_is_told_to_prepare_it_beside_the_rest(tmp_path):
+    # the advice said --out <data folder>, which would put the class folders beside CIFAR-10
+    (tmp_path / "cifar-10-batches-py").mkdir()
+    with pytest.raises(FileNotFoundError, match=rf"--out {tmp_path / 'imagenet_subset'}`"):
+        D.load_imagenet_subset(tmp_path)
+    with pytest.raises(FileNotFoundError, match=rf"--out {tmp_path / 'new'}`"):
+        D.load_imagenet_subset(tmp_path / "new")
+
+
 def test_imagenet_subset_absent_points_at_the_prepare_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="prepare_imagenet_subset.py"):
         D.load_imagenet_subset(tmp_path)

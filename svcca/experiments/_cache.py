@@ -464,7 +464,13 @@ def arrays_and_config(result: Any, config: Any, default: Callable[[], Any]) -> t
     arrays = {k: v for k, v in result.items() if k != CONFIG_ARRAY}
     if config is None:  # the entry's own config, not the experiment's default
         template = default()
-        config = config_from_dict(type(template), json.loads(str(np.asarray(result[CONFIG_ARRAY]))))
+        try:
+            config = config_from_dict(type(template), json.loads(str(np.asarray(result[CONFIG_ARRAY]))))
+        except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+            raise ValueError(
+                f"the config stored with these arrays ({CONFIG_ARRAY!r}) cannot be read as a "
+                f"{type(template).__name__} ({exc}); pass config= explicitly"
+            ) from None
     return arrays, config
 
 
@@ -813,10 +819,20 @@ def load_result(path: str | os.PathLike[str]) -> ExperimentResult:
             f"the cache entry {npz.name} has schema version {manifest['schema_version']}; this svcca reads "
             f"version {cls.schema_version} of {cls.experiment}: run the experiment again"
         )
-    config = config_from_dict(cls, manifest["config"])
     arrays = _read_arrays(npz, manifest)
     if isinstance(arrays, str):
         raise ValueError(f"the cache entry {npz} cannot be used: {arrays}")
+    with np.load(npz, allow_pickle=False) as raw:  # checked above: the config the run stored
+        inside = str(raw[CONFIG_ARRAY]) if CONFIG_ARRAY in raw.files else None
+    if inside is not None and inside != _canonical(manifest["config"]):
+        raise ValueError(
+            f"the cache entry {man.name}'s config differs from the one stored with its arrays in "
+            f"{npz.name} (an edited manifest?); the arrays were computed with the latter: {inside}"
+        )
+    try:
+        config = config_from_dict(cls, manifest["config"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the cache entry {man.name}'s config cannot be read: {exc}") from None
     return ExperimentResult(config=config, arrays=arrays, manifest=dict(manifest), path=npz, from_cache=True)
 
 
@@ -906,9 +922,13 @@ def run_or_load(
     and when it is done. The same call again resumes from there and gives the result an
     uninterrupted run gives (bit-identical on the CPU). The folder is removed once the
     entry is written, and cleared first when it was kept by another version of svcca,
-    torch or numpy or on another device, or when ``force=True``. Two processes running
-    the same experiment at once do not share it: the second keeps nothing. On systems
-    without ``fcntl`` (Windows) nothing is kept.
+    torch or numpy or on another device. ``force=True`` recomputes the entry and resumes
+    such a folder too (an interrupted forced run continues); delete the folder to train
+    its networks again. Two processes running the same experiment at once do not share
+    it: the second keeps nothing. On systems without ``fcntl`` (Windows) nothing is kept.
+    Networks trained through :meth:`TrainingConfig.fit` are kept, which is every
+    experiment's but ``open_questions``' (whose networks train in seconds); a network
+    whose ``freeze`` is a callable (its state lives outside the network) is trained again.
 
     Examples
     --------
@@ -965,7 +985,7 @@ def run_or_load(
         "data": data,
         "device": str(getattr(config, "device", None)),  # a GPU run is not finished on the CPU
     }
-    with kept_work(partial, identity, fresh=force) as work:
+    with kept_work(partial, identity) as work:
         t0 = time.perf_counter()
         token = _RUNNING_IN.set(cache)
         try:

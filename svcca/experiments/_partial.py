@@ -87,21 +87,20 @@ def _clear(folder: Path, keep: str) -> None:
 
 
 @contextlib.contextmanager
-def kept_work(
-    folder: Path | None, identity: Mapping[str, Any], *, fresh: bool = False
-) -> Iterator[_Work | None]:
+def kept_work(folder: Path | None, identity: Mapping[str, Any]) -> Iterator[_Work | None]:
     """Open, lock and check a run's work folder for the body; release it after.
 
     ``folder`` None (an unwritable cache), a folder another process holds, or one that
-    cannot be made yields None: the run goes on and keeps nothing. ``fresh`` clears what
-    the folder holds (a forced rerun). A folder that kept no network is removed at the end;
-    one that did is left in place for a rerun, and :func:`finish` removes it once the
-    result is safe.
+    cannot be made yields None: the run goes on and keeps nothing. A folder that kept no
+    network is removed at the end; one that did is left in place for a rerun, and
+    :func:`finish` removes it once the result is safe.
     """
     work = None
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            if (folder / _LOCK).is_dir() and not (folder / _LOCK).is_symlink():  # damaged by hand
+                shutil.rmtree(folder / _LOCK, ignore_errors=True)
             fd = _lock(folder / _LOCK)
             if fd is None:
                 log.info("%s is in use by another run of the same experiment; nothing kept here", folder.name)
@@ -112,8 +111,8 @@ def kept_work(
                     have = (folder / _IDENTITY).read_text()
                 except OSError:
                     have = None
-                if fresh or have != want:
-                    if have is not None and not fresh:
+                if have != want:
+                    if have is not None:
                         log.warning("discarding %s: kept by another version or configuration", folder.name)
                     _clear(folder, keep=_LOCK)
                     atomic_write(folder / _IDENTITY, want.encode())
@@ -176,16 +175,22 @@ def kept_or_fresh(folder: Path, model: Any, attempt: Callable[[], T]) -> T:
     """Run ``attempt`` (training ``model`` kept in ``folder``); train afresh if what was kept is unusable.
 
     A kept file that is damaged or was written by another training configuration makes
-    :func:`svcca.nn.train` raise ``ValueError`` before it touches the model's weights.
+    :func:`svcca.nn.train` raise ``ValueError`` (a folder where a file belongs, an
+    ``OSError``) before it touches the model's weights.
     Here that costs only time: the folder is cleared, the model gets back its initial
     weights and ``attempt`` runs once more. An error that is not about the kept files
     (a bad option) raises again on the second attempt.
     """
+    if os.path.lexists(folder) and not folder.is_dir():  # a file in its place: not ours to use
+        folder.unlink()
+    if folder.is_dir() and any(p.is_dir() for p in folder.iterdir()):  # it holds files only
+        log.warning("training %s again from the start: it holds a folder where a file belongs", folder.name)
+        _clear(folder, keep="")
     had = folder.is_dir() and any(folder.iterdir())
     initial = {k: v.detach().clone() for k, v in model.state_dict().items()} if had else None
     try:
         return attempt()
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # damaged, foreign or misplaced kept files
         if initial is None:
             raise
         log.warning("training %s again from the start: what was kept is unusable (%s)", folder.name, exc)

@@ -589,9 +589,9 @@ class TrainingConfig(ThreadLimitedConfig):
         -----
         Inside :func:`~svcca.experiments.run_or_load`, the network's training state is kept
         in the run's work folder (see the Notes there): a rerun of an interrupted experiment
-        resumes it, or only reloads it when it was done. Not with a ``callback`` (it would
-        not see the steps trained before the interruption) or the caller's own
-        ``checkpoint_dir``.
+        resumes it, or only reloads it when it was done. Not with a ``callback`` or a
+        ``freeze`` callable (they would not see the steps trained before the interruption,
+        and their state is not the network's) or the caller's own ``checkpoint_dir``.
         """
         from ..nn.train import train
         from ._partial import RESUME_SECONDS, kept_or_fresh, network_folder
@@ -607,7 +607,13 @@ class TrainingConfig(ThreadLimitedConfig):
             "progress": progress,
         }
         folder = None
-        if "callback" not in options and "checkpoint_dir" not in options:
+        # not with a callback, nor a freeze callable (a convergence test): their state lives
+        # outside the network, and a reloaded or resumed network would not replay it
+        if (
+            "callback" not in options
+            and "checkpoint_dir" not in options
+            and not callable(options.get("freeze"))
+        ):
             folder = network_folder(model, seed)
         if folder is None:
             return train(model, train_data, **base, **options)

@@ -460,9 +460,16 @@ def load_checkpoint(
             raise FileNotFoundError(f"no snapshot for step {step} in {path}; available: {sorted(snaps)}")
         path = snaps[step]
     blob = _load_verified(path, map_location, "snapshot")
+    meta = blob["meta"]
+    named = _SNAPSHOT.match(path.name)
+    if named and int(named.group(1)) != int(meta["step"]):  # intact, but another step's file
+        raise ValueError(
+            f"the snapshot {path} holds step {int(meta['step'])}, not the step its name says "
+            f"({int(named.group(1))}): a file copied or renamed over it. Delete it and the run's "
+            f"{path.parent / RESUME_FILE}, and run the training again"
+        )
     if model is not None:
         model.load_state_dict(blob["model"])
-    meta = blob["meta"]
     return Checkpoint(
         step=int(meta["step"]), epoch=int(meta["epoch"]), state_dict=blob["model"], meta=meta, path=path
     )

@@ -8,7 +8,10 @@ from ..._frontdoor import run_reporting_errors
 
 
 def run_data_script(
-    prog: str, body: Callable[[], int], *, interrupted: str = "interrupted; rerun the same command to finish"
+    prog: str,
+    body: Callable[[], int],
+    *,
+    interrupted: str | Callable[[], str] = "interrupted; rerun the same command to finish",
 ) -> int:
     r"""Run the work of a ``data_scripts/`` command; report its user-facing errors as one line.
 
@@ -27,8 +30,8 @@ def run_data_script(
         The work, ``() -> exit status``; it raises ``OSError`` (``urllib.error.URLError``
         included), ``ValueError``, ``TypeError`` (a setting of the wrong type) or
         ``RuntimeError`` for errors the user can fix.
-    interrupted : str, default "interrupted; rerun the same command to finish"
-        What Ctrl-C prints after ``<prog>: ``.
+    interrupted : str or callable, default "interrupted; rerun the same command to finish"
+        What Ctrl-C prints after ``<prog>: `` (a callable is asked when it happens).
 
     Returns
     -------

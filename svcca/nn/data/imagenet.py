@@ -327,10 +327,13 @@ def load_imagenet_subset(
     root = imagenet_subset_folder(root)
     missing = [c.wnid for c in chosen if not (root / c.wnid).is_dir()]
     if missing:
+        # a data folder that holds other things (CIFAR-10, corpora) gets the subset beside them
+        holds_other = root.is_dir() and any(root.iterdir()) and len(missing) == len(chosen)
+        out = root / "imagenet_subset" if holds_other else root
         raise FileNotFoundError(
             f"ImageNet subset not found: {root} lacks the class folder(s) {', '.join(missing)}. "
             f"Build it from your ImageNet validation set with `{_PREPARE} "
-            f"--val-dir PATH/TO/val [--labels LOC_val_solution.csv | --devkit DEVKIT_DIR] --out {root}`."
+            f"--val-dir PATH/TO/val [--labels LOC_val_solution.csv | --devkit DEVKIT_DIR] --out {out}`."
         )
     wnids = [c.wnid for c in chosen]
     _check_prepared(root, wnids)
