@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         book_experiments,
         default_cache_dir,
         experiments,
+        partial_folder,
         run_or_load,
         seed_offset_from_env,
     )
@@ -201,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     again = "rerun the same command to continue"
 
     def interrupted() -> str:
-        config = make(args.scale, **overrides)
-        partial = cache / f"{config.experiment}-{config.key()[:20]}.partial"
+        partial = partial_folder(make(args.scale, **overrides), cache)
         if not partial.is_dir():
             return "interrupted before any network was kept; rerun the same command to start again"
         return f"interrupted; the networks trained so far are kept in {partial}: {again}"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _fix_signs, _input_eps, _pow2_rescale, check_narrowing, zero_constant_columns
+from ._cca import _dtype_name, _fix_signs, _input_eps, _pow2_rescale, check_narrowing, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import DegenerateLayerError, check_int, check_pair, check_rtol, shape_of
 
@@ -87,10 +87,6 @@ class PLSResult:
         )
 
 
-def _dtype(X: Any) -> str:
-    return str(X.dtype).replace("torch.", "")
-
-
 def rounding_floor(ops: Any, n: int, eps: float, col_ms: Any, W: Any) -> Any:
     """Score norm that rounding alone gives each unit direction (column of ``W``) of a layer.
 
@@ -105,11 +101,15 @@ def rounding_floor(ops: Any, n: int, eps: float, col_ms: Any, W: Any) -> Any:
     return 4.0 * eps * ops.sqrt(ops.sum(ops.abs(W) ** 2 * col_ms[:, None], axis=0) * (n / 12.0))
 
 
-def resolved_pairs(ops: Any, tx: Any, ty: Any, sx: Any, sy: Any, *pairs: Any) -> tuple[Any, ...]:
+def resolved_pairs(
+    ops: Any, tx: Any, ty: Any, sx: Any, sy: Any, *pairs: Any, what: str = ""
+) -> tuple[Any, ...]:
     """Keep the PLS pairs whose directions carry more than the input's own rounding.
 
     Returns ``(sx, sy, *pairs)`` restricted to those pairs (the pairs' arrays: vectors of
     one value per pair, or matrices of one column per pair), unchanged when all are kept.
+    When none is left, a :class:`svcca.DegenerateLayerError` (``what`` describes the input)
+    rather than a similarity of 0.
 
     A pair whose x or y score norm (``sx``, ``sy``) is within its side's rounding floor
     (``tx``, ``ty``: :func:`rounding_floor`) lies in a direction the layer has only
@@ -124,6 +124,13 @@ def resolved_pairs(ops: Any, tx: Any, ty: Any, sx: Any, sy: Any, *pairs: Any) ->
     arrays = (sx, sy, *pairs)
     if bool(keep.all()):
         return arrays
+    if not bool(keep.any()):  # not "similarity 0": nothing the input resolves is left
+        raise DegenerateLayerError(
+            f"no PLS pair of X and Y lies above the input's own rounding ({what}): the layers "
+            "vary by less than their precision resolves at their size (float32 values near 1e8 "
+            "come in steps of 8). Store the activations in float64, or centre them before "
+            "rounding them to float32"
+        )
     idx = ops.nonzero(keep)
     return tuple(a[idx] if a.ndim == 1 else a[:, idx] for a in arrays)
 
@@ -243,18 +250,15 @@ def pls(
     # each side's own rounding, where it is coarser than the compute precision (float32 data)
     eps_x, eps_y = (e if e > ops.real_dtype_eps(Xc) else 0.0 for e in (_input_eps(X0), _input_eps(Y0)))
     if rtol is None and (eps_x or eps_y):
-        eps_in = max(eps_x, eps_y)
         tx = rounding_floor(ops, n, eps_x, ops.mean0(ops.abs(X) ** 2), U)
         ty = rounding_floor(ops, n, eps_y, ops.mean0(ops.abs(Y) ** 2), V)
-        sx, sy, U, s, V, share, xs, ys = resolved_pairs(ops, tx, ty, sx, sy, U, s, V, share, xs, ys)
-        if int(s.shape[0]) == 0:  # not "similarity 0": nothing the input resolves is left
-            raise DegenerateLayerError(
-                f"no PLS pair of X and Y lies above the input's own rounding (eps={eps_in:.1e}, "
-                f"X {_dtype(X0)}, Y {_dtype(Y0)}; X.shape={shape_of(X0)}, Y.shape={shape_of(Y0)}): the "
-                "layers vary by less than their precision resolves at their size (float32 values "
-                "near 1e8 come in steps of 8). Store the activations in float64, or centre them "
-                "before rounding them to float32"
-            )
+        what = (
+            f"eps={max(eps_x, eps_y):.1e}, X {_dtype_name(X0)}, Y {_dtype_name(Y0)}; "
+            f"X.shape={shape_of(X0)}, Y.shape={shape_of(Y0)}"
+        )
+        sx, sy, U, s, V, share, xs, ys = resolved_pairs(
+            ops, tx, ty, sx, sy, U, s, V, share, xs, ys, what=what
+        )
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf

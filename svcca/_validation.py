@@ -169,12 +169,6 @@ def _is_numeric(x: Any) -> bool:
     return np.asarray(x).dtype.kind in "biufc"
 
 
-def _torch_strided(x: Any) -> Any:
-    import torch
-
-    return torch.strided
-
-
 def _is_scipy_sparse(x: Any) -> bool:
     mod = type(x).__module__
     if not mod.startswith("scipy.sparse"):
@@ -199,7 +193,9 @@ def _as_array(x: Any, name: str, ndim: int) -> Any:
                 f"{name} is a nested tensor (rows of different lengths); the measures need one "
                 f"array of shape {_layout(ndim)}: pad or crop its rows to one length first"
             )
-        if x.layout != _torch_strided(x):  # sparse COO/CSR/...: torch's reductions refuse them
+        import torch
+
+        if x.layout != torch.strided:  # sparse COO/CSR/...: torch's reductions refuse them
             raise TypeError(
                 f"{name} is a sparse tensor (layout {x.layout}); pass it dense, {name}.to_dense(), "
                 f"of shape {_layout(ndim)}"

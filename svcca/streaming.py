@@ -1025,7 +1025,8 @@ class _Finisher:
 
             tx = rounding_floor(ops, n, m.input_eps, col_ms(mx, Cxx), U)
             ty = rounding_floor(ops, n, m.input_eps, col_ms(my, Cyy), V)
-            sx, sy, U, s, V, share = resolved_pairs(ops, tx, ty, sx, sy, U, s, V, share)
+            what = f"eps={m.input_eps:.1e}; layers {a!r} and {b!r}, {n} samples"
+            sx, sy, U, s, V, share = resolved_pairs(ops, tx, ty, sx, sy, U, s, V, share, what=what)
         corr = ops.clip01(s * (n - 1) / (sx * sy))
         ea, eb = self._exp(a), self._exp(b)
         with np.errstate(over="ignore"):  # back to the data's units (inf beyond the float range)

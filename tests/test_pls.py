@@ -174,3 +174,17 @@ def test_each_side_is_held_to_its_own_rounding_and_each_column_to_its_size():
     # 1e-7 of their own size, not of the constant column's
     small32 = svcca.pls(X.astype(np.float32), Y)
     assert small32.n_components == 1 and small32.similarity == pytest.approx(wide.similarity, abs=1e-5)
+
+
+def test_streaming_pls_refuses_layers_below_their_rounding_as_pls_does():
+    # the refusal lived in svcca.pls only: the streaming PLS of the same data returned 0.0
+    from svcca.streaming import PairAccumulator
+
+    rng = np.random.default_rng(17)
+    X = rng.standard_normal((30, 3)) * [3.0, 2.0, 1.0]
+    coarse, Y = (X + 1e8).astype(np.float32), X.astype(np.float32)
+    acc = PairAccumulator().update(coarse[:15], Y[:15]).update(coarse[15:], Y[15:])
+    with pytest.raises(svcca.DegenerateLayerError, match="above the input's own rounding"):
+        acc.pls()
+    with pytest.raises(svcca.DegenerateLayerError, match="above the input's own rounding"):
+        svcca.pls(coarse, Y)

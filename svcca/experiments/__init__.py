@@ -26,6 +26,7 @@ from ._cache import (
     default_cache_dir,
     experiments,
     load_result,
+    partial_folder,
     run_or_load,
     stored,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "default_cache_dir",
     "experiments",
     "load_result",
+    "partial_folder",
     "memoized",
     "run_or_load",
     "seed_offset_from_env",

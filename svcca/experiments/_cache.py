@@ -43,6 +43,7 @@ __all__ = [
     "config_to_dict",
     "experiments",
     "load_result",
+    "partial_folder",
     "stored",
 ]
 
@@ -738,12 +739,15 @@ def _load(
             )
         else:
             return "the data folder changed since the entry was written (files added, removed or rewritten)"
-    arrays = _read_arrays(npz, manifest)
-    return arrays if isinstance(arrays, str) else (arrays, manifest)
+    read = _read_arrays(npz, manifest)
+    return read if isinstance(read, str) else (read[0], manifest)
 
 
-def _read_arrays(npz: Path, manifest: Mapping[str, Any]) -> dict[str, np.ndarray] | str:
-    """Read an entry's arrays, or say why they cannot be used (the checksum does not match)."""
+def _read_arrays(npz: Path, manifest: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], str | None] | str:
+    """Read an entry's arrays and the config stored with them (None in an entry of before).
+
+    Or say why they cannot be used (the checksum does not match, the file is unreadable).
+    """
     try:
         # the file checked is the file loaded: an entry that another process renames over it
         # in between is not loaded unchecked
@@ -752,7 +756,8 @@ def _read_arrays(npz: Path, manifest: Mapping[str, Any]) -> dict[str, np.ndarray
                 return "checksum mismatch (corrupted or modified arrays)"
             fh.seek(0)
             with np.load(fh, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files if k != CONFIG_ARRAY}
+                inside = str(data[CONFIG_ARRAY]) if CONFIG_ARRAY in data.files else None
+                return {k: data[k] for k in data.files if k != CONFIG_ARRAY}, inside
     except Exception as exc:  # noqa: BLE001 - any unreadable file means rebuild
         return f"arrays unreadable ({type(exc).__name__}: {exc})"
 
@@ -819,11 +824,10 @@ def load_result(path: str | os.PathLike[str]) -> ExperimentResult:
             f"the cache entry {npz.name} has schema version {manifest['schema_version']}; this svcca reads "
             f"version {cls.schema_version} of {cls.experiment}: run the experiment again"
         )
-    arrays = _read_arrays(npz, manifest)
-    if isinstance(arrays, str):
-        raise ValueError(f"the cache entry {npz} cannot be used: {arrays}")
-    with np.load(npz, allow_pickle=False) as raw:  # checked above: the config the run stored
-        inside = str(raw[CONFIG_ARRAY]) if CONFIG_ARRAY in raw.files else None
+    read = _read_arrays(npz, manifest)
+    if isinstance(read, str):
+        raise ValueError(f"the cache entry {npz} cannot be used: {read}")
+    arrays, inside = read
     if inside is not None and inside != _canonical(manifest["config"]):
         raise ValueError(
             f"the cache entry {man.name}'s config differs from the one stored with its arrays in "
@@ -870,6 +874,33 @@ def _clear_non_file(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         with contextlib.suppress(OSError):
             path.rmdir()
+
+
+def partial_folder(config: ExperimentConfig, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder where :func:`run_or_load` keeps the networks of an unfinished run of ``config``.
+
+    ``<cache>/<experiment>-<key>.partial``, beside the entry the run will write; it exists
+    only while a run that trained networks is unfinished (see :func:`run_or_load`).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+    cache_dir : path, optional
+        The cache folder; default :func:`default_cache_dir`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> from svcca.experiments import partial_folder
+    >>> from svcca.experiments.seed_pair import SeedPairConfig
+    >>> partial_folder(SeedPairConfig.for_scale("tiny"), "cache").suffix
+    '.partial'
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return cache / f"{config.experiment}-{config.key()[:20]}{PARTIAL_SUFFIX}"
 
 
 def run_or_load(
@@ -976,7 +1007,7 @@ def run_or_load(
             stacklevel=2,
         )
     # the networks it trains are kept beside the entry until it is written (a rerun resumes)
-    partial = cache / f"{config.experiment}-{key}{PARTIAL_SUFFIX}" if unwritable is None else None
+    partial = partial_folder(config, cache) if unwritable is None else None
     identity = {
         "experiment": config.experiment,
         "key": config.key(),

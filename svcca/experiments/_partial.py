@@ -13,8 +13,8 @@ what is missing, and its result is bit-identical to an uninterrupted run's on th
 The folder is used only by the run that locks it (``fcntl.flock``: on POSIX systems;
 elsewhere runs are not resumed) and only while its ``run.json`` matches the run: the
 experiment, its cache key, its schema version, the versions of svcca, torch and numpy,
-the data's fingerprint and the device. Anything else is cleared first, so a rerun after an upgrade
-trains again rather than mix two versions. Each network's own folder is named after
+the data's fingerprint and the device. Anything else is cleared first, so a rerun after
+an upgrade trains again rather than mix two versions. Each network's own folder is named after
 its place in the run (the first ``fit`` call, the second, ...), its seed and a digest
 of its initial weights, so a network is resumed only into an identical one.
 """
@@ -169,6 +169,11 @@ def network_folder(model: Any, seed: int) -> Path | None:
         return None
     work.fits += 1
     return work.folder / f"fit-{work.fits:03d}-seed{int(seed)}-{state_digest(model)}"
+
+
+def resume_options(folder: Path) -> dict[str, Any]:
+    """Return the :func:`svcca.nn.train` arguments that keep a network's state in ``folder``."""
+    return {"checkpoint_dir": folder, "resume": True, "resume_seconds": RESUME_SECONDS}
 
 
 def kept_or_fresh(folder: Path, model: Any, attempt: Callable[[], T]) -> T:

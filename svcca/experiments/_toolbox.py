@@ -594,7 +594,7 @@ class TrainingConfig(ThreadLimitedConfig):
         and their state is not the network's) or the caller's own ``checkpoint_dir``.
         """
         from ..nn.train import train
-        from ._partial import RESUME_SECONDS, kept_or_fresh, network_folder
+        from ._partial import kept_or_fresh, network_folder, resume_options
 
         options.setdefault("eval_train", False)
         base: dict[str, Any] = {
@@ -617,7 +617,7 @@ class TrainingConfig(ThreadLimitedConfig):
             folder = network_folder(model, seed)
         if folder is None:
             return train(model, train_data, **base, **options)
-        kept: dict[str, Any] = {"checkpoint_dir": folder, "resume": True, "resume_seconds": RESUME_SECONDS}
+        kept = resume_options(folder)
         return kept_or_fresh(folder, model, lambda: train(model, train_data, **base, **options, **kept))
 
 

@@ -548,31 +548,23 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         import torch
 
         from ..nn.train import list_checkpoints, load_checkpoint, steps_per_epoch
-        from ._partial import RESUME_SECONDS, kept_or_fresh, network_folder
+        from ._partial import kept_or_fresh, network_folder, resume_options
 
         net = self.build_model(data, seed)
         spe = steps_per_epoch(len(train), self.batch_size)
         wanted = checkpoint_steps(spe, self.epochs, self.early_checkpoints, self.checkpoint_every)
         want = set(wanted)
-        kept = network_folder(net, seed)  # in run_or_load: snapshots on disk, and a rerun resumes
+        folder = network_folder(net, seed)  # in run_or_load: snapshots on disk, and a rerun resumes
         snaps: dict[int, dict[str, Any]] = {}
-        if kept is not None:
-            folder = kept
+        if folder is not None:
+            kept = resume_options(folder)
 
             def fit_kept() -> tuple[Any, dict[int, dict[str, Any]]]:
                 hist = self.fit(
-                    net,
-                    train,
-                    seed,
-                    test_data=test,
-                    augment=augment,
-                    progress=progress,
-                    checkpoint_dir=folder,
-                    checkpoint_steps=wanted,
-                    resume=True,
-                    resume_seconds=RESUME_SECONDS,
-                )
-                found = list_checkpoints(folder)
+                    net, train, seed, test_data=test, augment=augment, progress=progress,
+                    checkpoint_steps=wanted, **kept,
+                )  # fmt: skip
+                found = list_checkpoints(kept["checkpoint_dir"])
                 if tuple(found) != wanted:  # a snapshot file removed by hand: train it again
                     raise ValueError(f"{folder} holds the snapshots {tuple(found)}, not {wanted}")
                 return hist, {step: load_checkpoint(path).state_dict for step, path in found.items()}

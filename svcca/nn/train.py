@@ -1070,8 +1070,7 @@ def train(
                         st["finished"] = True
                 if st["epoch"] >= epochs:
                     st["finished"] = True
-                snapshot = st["step"] in ckpt_steps
-                if snapshot:
+                if st["step"] in ckpt_steps:
                     save_snapshot(st["step"])
                 if due() or st["finished"]:
                     save_resume()
