@@ -104,6 +104,8 @@ def atomic_write(path: str | os.PathLike[str], content: bytes | Callable[[IO[byt
     (b'abc', ['a.bin'])
     """
     path = Path(path)
+    if path.is_dir():  # checked first: os.replace's message would name the temp file
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; pass the path of a file to write")
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temp(folder, path.name)

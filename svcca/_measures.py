@@ -51,7 +51,7 @@ from ._cka import (
     rbf_cka,
     shift_for,
 )
-from ._pwcca import DIRECTIONS, SIDES, pair_alphas, pwcca
+from ._pwcca import DIRECTIONS, SIDES, TIE_TOL, canonical_ties, pair_alphas, pwcca, tie_blocks
 from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
     DegenerateLayerError,
@@ -354,8 +354,12 @@ class _CCAEngine(Engine):
             self.bytes_per_perm += itemsize * (int(X.shape[1]) * wx.rank + int(Y.shape[1]) * wy.rank)
 
     @staticmethod
-    def _alpha(ops: Any, C: Any, U: Any, G: Any = None) -> Any:
-        alpha = ops.abs(C @ U).sum(-2)  # (B, k)
+    def _alpha(ops: Any, C: Any, U: Any, s: Any, G: Any = None) -> Any:
+        P = C @ U  # (B, p, k)
+        # a permutation whose correlations tie: its ties in the basis svcca.pwcca uses
+        for b in np.flatnonzero((np.abs(np.diff(to_numpy(s), axis=-1)) <= TIE_TOL).any(-1)):
+            P[b], U[b] = canonical_ties(ops, P[b], tie_blocks(s[b]), U[b])
+        alpha = ops.abs(P).sum(-2)  # (B, k)
         if G is not None:  # divide by the variates' norms
             alpha = alpha / ops.sqrt(ops.real((U.conj() * (G @ U)).sum(-2)))
         return alpha / alpha.sum(-1, keepdims=True)
@@ -366,12 +370,12 @@ class _CCAEngine(Engine):
             return _clip(_svdvals(M), 0.0, 1.0).mean(-1)
         U, s, Vh = _svd(M)
         if self.side == "x":
-            alpha = self._alpha(self.ops, self.Cx, U, self.Gx)
+            alpha = self._alpha(self.ops, self.Cx, U, s, self.Gx)
         elif self.side == "y":
-            alpha = self._alpha(self.ops, self.Cy, _mH(Vh), self.Gy)
+            alpha = self._alpha(self.ops, self.Cy, _mH(Vh), s, self.Gy)
         else:
-            x_alpha = self._alpha(self.ops, self.Cx, U, self.Gx)
-            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, _mH(Vh), self.Gy))
+            x_alpha = self._alpha(self.ops, self.Cx, U, s, self.Gx)
+            alpha = 0.5 * (x_alpha + self._alpha(self.ops, self.Cy, _mH(Vh), s, self.Gy))
         return (alpha * _clip(s, 0.0, 1.0)).sum(-1)
 
 

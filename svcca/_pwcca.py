@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +41,7 @@ class PWCCAResult(CCAResult):
     Examples
     --------
     Two layers that share two directions through noise, the correlations weighted by ``X``
-    (without noise the two would tie at 1, and the weights within a tie depend on the basis
-    LAPACK picks there; see :func:`svcca.pwcca`'s Notes):
+    (without noise the two would tie at 1; see :func:`svcca.pwcca`'s Notes for ties):
 
     >>> import numpy as np, svcca
     >>> rng = np.random.default_rng(0)
@@ -106,7 +106,9 @@ def projection_weights(variates: Any, acts: Any, mean: Any) -> Any:
     return _to_unit_sum(a)
 
 
-def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
+def projection_weights_from_comoment(
+    ops: Any, C: Any, weights: Any, ties: Sequence[tuple[int, int]] = ()
+) -> Any:
     """PWCCA weights ``alpha_i ∝ sum_j |<h_i, x_j>| / ||h_i||`` from ``C = X_c^H X_c``.
 
     With canonical weights ``w_i`` (so ``h_i = X_c w_i``), ``X_c^H h_i = C w_i`` and
@@ -119,7 +121,12 @@ def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
         The centred co-moment ``X_c^H X_c`` of the weighting side, or any positive multiple
         of it (the weights do not depend on the factor).
     weights : array of shape (n_features, n_components)
-        Its canonical weights (each column may be scaled by any positive factor).
+        Its canonical weights (each column may be scaled by any positive factor; the
+        columns of a tie by one common factor).
+    ties : sequence of (start, stop), optional
+        Runs of columns whose correlations tie (:func:`tie_blocks`): each run's basis is
+        first rotated to the one :func:`canonical_ties` defines, so the weights do not
+        depend on the basis the solver returned there.
 
     Returns
     -------
@@ -139,14 +146,72 @@ def projection_weights_from_comoment(ops: Any, C: Any, weights: Any) -> Any:
     """
     # alpha is invariant to a positive factor on C and on each column of the weights:
     # bring both near 1 so data near the ends of the float range neither overflow nor vanish
+    # (one factor for the columns of a tie, whose basis is rotated below)
     c = float(ops.max(ops.abs(ops.diag_real(C)))) if int(C.shape[0]) else 0.0
     if 0 < c < float("inf"):
         C = C / c
     m = ops.colmaxabs(weights)
+    for a, b in ties:
+        m[a:b] = ops.max(m[a:b])
     weights = weights / (m + (m == 0))
-    P = C @ weights
+    P, weights = canonical_ties(ops, C @ weights, ties, weights)
     norms = ops.sqrt(ops.real(ops.sum(weights.conj() * P, axis=0)))
     return _to_unit_sum(ops.sum(ops.abs(P), axis=0) / norms)
+
+
+#: Correlations closer than this (absolute) are a tie, whose weights come from the basis
+#: of :func:`canonical_ties` rather than from the solver's.
+TIE_TOL = 1e-6
+
+
+def tie_blocks(rho: Any, tol: float = TIE_TOL) -> list[tuple[int, int]]:
+    """Return the runs ``[a, b)`` of two or more correlations within ``tol`` of their neighbours.
+
+    ``rho`` is descending. A run is chained: each value is within ``tol`` of the next.
+
+    Examples
+    --------
+    >>> tie_blocks(np.array([1.0, 1.0 - 1e-9, 0.7, 0.5, 0.5, 0.5, 0.1]))
+    [(0, 2), (3, 6)]
+    """
+    r = np.asarray(to_numpy(rho), dtype=np.float64).ravel()
+    close = np.abs(np.diff(r)) <= tol
+    blocks, a = [], None
+    for i, c in enumerate(close):
+        if c and a is None:
+            a = i
+        elif not c and a is not None:
+            blocks.append((a, i + 1))
+            a = None
+    if a is not None:
+        blocks.append((a, int(r.shape[0])))
+    return blocks
+
+
+def canonical_ties(ops: Any, P: Any, ties: Sequence[tuple[int, int]], W: Any = None) -> tuple[Any, Any]:
+    """Rotate each tie's basis to the one where its projections are orthogonal.
+
+    Within a tie the canonical variates are any orthonormal basis of their span, and the
+    L1 weights depend on which. ``P`` (features x components) holds the variates'
+    projections onto the features; for each run ``[a, b)`` of ``ties`` its columns become
+    ``P_ab R``, with ``R`` the right singular vectors of ``P_ab`` (orthogonal columns
+    ``U diag(s)``). That is the same for every basis the solver may return there
+    (``P_ab Q`` for an orthogonal ``Q`` has the right singular vectors ``Q^H R``, so
+    ``P_ab Q Q^H R = P_ab R``), up to column signs, which the absolute values ignore.
+    ``W`` (the matching weights or directions, one column per component), when given,
+    is rotated alike. Returns ``(P, W)``, copies where a tie was rotated.
+    """
+    if not ties:
+        return P, W
+    copy = (lambda a: a.clone()) if is_torch(P) else (lambda a: a.copy())
+    P = copy(P)
+    W = None if W is None else copy(W)
+    for a, b in ties:
+        R = ops.ct(ops.svd(P[:, a:b])[2])
+        P[:, a:b] = P[:, a:b] @ R
+        if W is not None:
+            W[:, a:b] = W[:, a:b] @ R
+    return P, W
 
 
 def _to_unit_sum(a: Any) -> Any:
@@ -155,7 +220,7 @@ def _to_unit_sum(a: Any) -> Any:
     return a / total if total > 0 else a * 0 + 1.0 / max(int(a.shape[0]), 1)
 
 
-def side_alpha(w: Whitened, A: Any) -> Any:
+def side_alpha(w: Whitened, A: Any, rho: Any = None) -> Any:
     """PWCCA weights of the canonical directions ``A`` of one whitened side.
 
     ``A`` (rank x k) holds the directions in the side's whitened coordinates, so the
@@ -167,14 +232,17 @@ def side_alpha(w: Whitened, A: Any) -> Any:
     the projections. Otherwise from the co-moment (:func:`projection_weights_from_comoment`).
     """
     ops = w.ops
+    ties = tie_blocks(rho[: int(A.shape[1])]) if rho is not None else []
     with ops.lapack_context():
         F = w.feature_cross()
         if F is None:
             weights = w.weights_to_features(A)
             rows = weights if int(w.kept.shape[0]) == w.n_features else weights[w.kept]
-            return projection_weights_from_comoment(ops, w.comoment(), rows)
+            return projection_weights_from_comoment(ops, w.comoment(), rows, ties)
         d = w.relative_norms()
-        return _to_unit_sum(ops.sum(ops.abs(d[:, None] * (F @ A)), axis=0))
+        P = d[:, None] * (F @ A)  # the unit-norm variates' projections onto the unit-norm features
+        P, _ = canonical_ties(ops, P, ties)
+        return _to_unit_sum(ops.sum(ops.abs(P), axis=0))
 
 
 def pair_alphas(res: CCAResult, side: str) -> tuple[str, Any, Any | None, Any | None]:
@@ -193,7 +261,7 @@ def pair_alphas(res: CCAResult, side: str) -> tuple[str, Any, Any | None, Any | 
     alphas: dict[str, Any] = {}
     for s in ("x", "y"):
         if side in (s, "symmetric"):
-            alphas[s] = side_alpha(pairs.wx if s == "x" else pairs.wy, pairs.directions(s))
+            alphas[s] = side_alpha(pairs.wx if s == "x" else pairs.wy, pairs.directions(s), pairs.rho(s))
     x_alpha, y_alpha = alphas.get("x"), alphas.get("y")
     if side == "symmetric":
         # the mean of the two weighted means is the mean weights' weighted mean
@@ -246,14 +314,17 @@ def pwcca(
     (for ``side="x"``, of ``Y``).
 
     Where correlations tie (part of ``Y`` an exact linear image of ``X``: several equal to
-    1), the canonical variates within the tie are any orthonormal basis of their span, and
-    the L1 weights depend on which one: the weight of the tie as a whole then varies (with
-    the backend, the precision, a rotation of ``Y``, a batched permutation test, and the
-    order of the two layers, so that ``side="symmetric"`` and a grid's cell do too) and
-    the value with it, by about a percent in typical cases and by several percent in small
-    ones (4% with two of three correlations tied on 25 samples); with fewer samples than
-    ``p + q + 1`` (a ``svcca.SampleSizeWarning``: many correlations forced to 1) by as
-    much. Mean CCA, which needs no basis, is exact there.
+    1; or fewer samples than ``p + q + 1``, a ``svcca.SampleSizeWarning``, with many forced
+    to 1), the canonical variates within the tie are any orthonormal basis of their span,
+    and the L1 weights depend on which: the paper's definition leaves the value open there
+    (by several percent in small cases). Correlations within 1e-6 of each
+    other are treated as a tie, and its weights come from the one basis in which the
+    variates' projections onto the weighting layer's neurons are orthogonal (the right
+    singular vectors of those projections), which no solver's choice changes. So the value
+    is the same for ``pwcca(X, Y)`` and ``pwcca(Y, X, side="y")``, for both argument orders
+    of ``side="symmetric"``, in a grid in either order, on numpy and torch, in float32
+    (where its rounding keeps the tie within 1e-6) and float64, in the permutation null,
+    and under a rotation of ``Y``. Mean CCA needs no basis.
 
     References
     ----------

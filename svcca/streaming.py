@@ -1624,10 +1624,13 @@ class PairAccumulator(MultiLayerAccumulator):
         Parameters
         ----------
         keep : float, default 0.99
-            Variance fraction in (0, 1] per side (an int is refused); directions at the
-            rounding level of the statistics are never kept.
+            Variance fraction in (0, 1] per side (an int is refused). A direction whose
+            variance is below ``sqrt(max(n, p) eps)`` of the largest (about 5e-7 in float64
+            for 1,000 samples) is never kept: the covariance's eigendecomposition does not
+            resolve it well enough to whiten it, so ``keep=1.0`` can keep fewer directions
+            than :func:`svcca.svcca` on the same data, which resolves them from the samples.
         n_components : int, optional
-            Instead of ``keep``: the number of directions per side.
+            Instead of ``keep``: the number of directions per side (capped alike).
         epsilon, rtol, warn
             As in :meth:`cca`.
 

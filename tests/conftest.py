@@ -33,6 +33,23 @@ def principal_cosines(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sort(np.cos(angles))[::-1]
 
 
+def pwcca_alpha_oracle(h: np.ndarray, Xc: np.ndarray, rho: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """PWCCA weights of the canonical variates ``h`` (columns, any norm) against the centred
+    neurons ``Xc``, a tie's basis (a run of ``rho`` within ``tol``) rotated to the one whose
+    projections are orthogonal: the eigenvectors of ``P^T P`` here, not an SVD of ``P``."""
+    P = Xc.T @ (h / np.linalg.norm(h, axis=0))
+    k, start = len(rho), 0
+    for i in range(1, k + 1):
+        if i == k or abs(rho[i - 1] - rho[i]) > tol:
+            if i - start > 1:
+                # largest first, as an SVD orders them
+                R = np.linalg.eigh(P[:, start:i].T @ P[:, start:i])[1][:, ::-1]
+                P[:, start:i] = P[:, start:i] @ R
+            start = i
+    alpha = np.abs(P).sum(0)
+    return alpha / alpha.sum()
+
+
 def fourier_resample(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Independent oracle for Fourier resizing of conv activations ``(n, h, w, c)``: scipy's
     band-limited resampling along each spatial axis."""

@@ -9,7 +9,7 @@ import pytest
 import scipy.linalg
 
 import svcca
-from conftest import TOL64
+from conftest import TOL64, pwcca_alpha_oracle
 
 
 def pwcca_oracle(X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -175,7 +175,7 @@ def test_a_nan_similarity_is_not_clipped_to_zero(signal_and_noise_views, monkeyp
     # min(1, max(0, nan)) is 0.0: a numerical failure must not read as "no similarity"
     import svcca._pwcca as pw
 
-    monkeypatch.setattr(pw, "side_alpha", lambda w, A: A[0] * np.nan)
+    monkeypatch.setattr(pw, "side_alpha", lambda w, A, rho=None: A[0] * np.nan)
     assert np.isnan(svcca.pwcca(*signal_and_noise_views).similarity)
 
 
@@ -316,3 +316,90 @@ def test_grid_of_wide_layers_takes_both_cells_from_one_cca(wide_views, rng, side
         for j, b in enumerate(names):
             want = 1.0 if i == j else svcca.pwcca(layers[a], layers[b], side=side, warn=False).similarity
             assert grid.values[i, j] == pytest.approx(want, abs=1e-10), (a, b)
+
+
+# --- ties: several equal correlations, whose basis the paper's weights depend on ---------
+
+
+def tied_oracle(X: np.ndarray, Y: np.ndarray, side: str = "x") -> float:
+    """PWCCA with tied correlations from scratch: variates from orthonormal bases, each run of
+    correlations within 1e-6 in the basis whose projections are orthogonal."""
+    A, B = (X, Y) if side == "x" else (Y, X)
+    Ac, Bc = A - A.mean(0), B - B.mean(0)
+    Qa, Qb = scipy.linalg.orth(Ac), scipy.linalg.orth(Bc)
+    U, rho, _ = np.linalg.svd(Qa.T @ Qb, full_matrices=False)
+    k = min(Qa.shape[1], Qb.shape[1])
+    return float(pwcca_alpha_oracle(Qa @ U[:, :k], Ac, rho[:k]) @ rho[:k])
+
+
+@pytest.fixture
+def tied_views(rng):
+    """Two layers sharing two exact columns (correlations 1, 1, then distinct ones)."""
+    base = rng.standard_normal((40, 7))
+    return base[:, 1:5], base[:, 3:7] @ rng.standard_normal((4, 4))
+
+
+def test_a_tie_has_one_value_whatever_the_basis(tied_views, rng):
+    X, Y = tied_views
+    res = svcca.pwcca(X, Y)
+    assert np.sum(res.rho > 1 - 1e-9) == 2  # the tie
+    expected = tied_oracle(X, Y)
+    Q = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+    values = {
+        "pwcca(X, Y)": res.similarity,
+        "pwcca(Y, X, side='y')": svcca.pwcca(Y, X, side="y").similarity,
+        "Y rotated": svcca.pwcca(X, Y @ Q).similarity,
+        "Y's columns reversed": svcca.pwcca(X, Y[:, ::-1]).similarity,
+        "X's rows permuted": svcca.pwcca(X[::-1], Y[::-1]).similarity,
+        "ridge 0 through the comoment route": svcca.pwcca(X, Y, epsilon=1e-300).similarity,
+    }
+    for name, value in values.items():
+        assert value == pytest.approx(expected, abs=1e-9), name
+
+
+def test_symmetric_pwcca_of_a_tie_does_not_depend_on_the_argument_order(tied_views):
+    X, Y = tied_views
+    both = 0.5 * (tied_oracle(X, Y, "x") + tied_oracle(X, Y, "y"))
+    assert svcca.pwcca(X, Y, side="symmetric").similarity == pytest.approx(both, abs=1e-9)
+    assert svcca.pwcca(Y, X, side="symmetric").similarity == pytest.approx(both, abs=1e-9)
+    for side in ("x", "y", "symmetric"):
+        g1 = svcca.similarity_matrix({"X": X, "Y": Y}, measure="pwcca", measure_options={"side": side})
+        g2 = svcca.similarity_matrix({"Y": Y, "X": X}, measure="pwcca", measure_options={"side": side})
+        assert g1.values[0, 1] == pytest.approx(g2.values[1, 0], abs=1e-9), side
+
+
+def test_a_tie_on_torch_in_float32_and_streaming(tied_views):
+    torch = pytest.importorskip("torch")
+    from svcca.streaming import PairAccumulator
+
+    X, Y = tied_views
+    expected = tied_oracle(X, Y)
+    assert float(svcca.pwcca(torch.tensor(X), torch.tensor(Y)).similarity) == pytest.approx(
+        expected, abs=1e-9
+    )
+    assert svcca.pwcca(X, Y, dtype=np.float32).similarity == pytest.approx(expected, abs=1e-5)
+    assert PairAccumulator().update(X[:25], Y[:25]).update(
+        X[25:], Y[25:]
+    ).pwcca().similarity == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_permutation_null_weighs_ties_as_pwcca_does(tied_views):
+    """The batched null and svcca.pwcca agree on a permutation whose correlations tie (the
+    identity, through the engine's own arithmetic)."""
+    from svcca._backend import get_ops
+    from svcca._measures import build_engine
+
+    X, Y = tied_views
+    for side in ("x", "y", "symmetric"):
+        engine = build_engine(svcca.Measure("pwcca", side=side), X, Y, get_ops(X))
+        null = engine(np.stack([np.arange(40), np.arange(40)[::-1]]))
+        assert null[0] == pytest.approx(svcca.pwcca(X, Y, side=side).similarity, abs=1e-9), side
+        assert null[1] == pytest.approx(svcca.pwcca(X, Y[::-1], side=side).similarity, abs=1e-9), side
+
+
+def test_tie_blocks_chain_neighbours_within_the_tolerance():
+    from svcca._pwcca import tie_blocks
+
+    assert tie_blocks(np.array([0.9, 0.5, 0.1])) == []
+    assert tie_blocks(np.array([1.0, 1.0, 1.0])) == [(0, 3)]
+    assert tie_blocks(np.array([1.0, 1 - 6e-7, 1 - 12e-7, 0.3, 0.3])) == [(0, 3), (3, 5)]

@@ -668,6 +668,24 @@ def test_save_goes_through_the_one_atomic_writer(tmp_path, shared_latent_views, 
     assert [p.name for p in tmp_path.iterdir()] == ["stats.npz"]
 
 
+def test_saving_onto_a_folder_says_it_is_a_folder(tmp_path, shared_latent_views):
+    """The atomic writer's refusal names the target, not its own temp file, and leaves nothing."""
+    import matplotlib.pyplot as plt
+
+    from svcca.plotting import save_figure
+
+    X, Y = shared_latent_views
+    (tmp_path / "stats.npz").mkdir()
+    (tmp_path / "fig.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"stats\.npz: it is a folder; pass the path of a file"):
+        stream(X, Y, [(0, 600)]).save(tmp_path / "stats.npz")
+    fig = plt.figure()
+    with pytest.raises(IsADirectoryError, match=r"fig\.png: it is a folder"):
+        save_figure(fig, tmp_path / "fig.png")
+    plt.close(fig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png", "stats.npz"]
+
+
 @pytest.mark.parametrize("content", [b"garbage", None])
 def test_loading_a_file_that_is_not_saved_statistics_says_so(tmp_path, content):
     path = tmp_path / "other.npz"

@@ -163,6 +163,18 @@ def test_keep_one_float_keeps_all_the_variance(low_rank_plus_noise_views):
     assert res.x_dims > 1 and res.keep == 1.0 and res.n_directions is None
 
 
+def test_keep_one_float_keeps_a_direction_with_a_tiny_share_of_the_variance(rng):
+    """A direction with 1e-14 of the variance, far above rounding (relative singular value
+    1e-7): keep=1.0 keeps it, so SVCCA equals CCA, in the grid and in PCA too."""
+    a, b = rng.standard_normal((1000, 1)), rng.standard_normal((1000, 1))
+    X, Y = np.hstack([a, 1e-7 * b]), b
+    res = svcca.svcca(X, Y, keep=1.0)
+    assert res.x_dims == 2 and res.similarity == pytest.approx(svcca.cca(X, Y).similarity, abs=1e-9)
+    grid = svcca.similarity_matrix([X], [Y], measure="svcca", measure_options={"keep": 1.0})
+    assert grid.values[0, 0] == pytest.approx(1.0, abs=1e-9)
+    assert svcca.pca(X, n_components=1.0).n_components == 2
+
+
 def test_repr_and_summaries(low_rank_plus_noise_views):
     res = svcca.svcca(*low_rank_plus_noise_views)
     assert repr(res).startswith("SVCCAResult(similarity=1.0000, keep=0.99, x_dims=5, y_dims=5")
