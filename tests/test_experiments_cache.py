@@ -495,3 +495,28 @@ def test_load_result_refuses_a_manifest_whose_config_differs_from_the_arrays(see
     arrays["__config__"] = np.array("{not json")
     with pytest.raises(ValueError, match=r"cannot be read as a SeedPairConfig .*pass config= explicitly"):
         SeedPairData.from_result(arrays)
+
+
+def test_loading_an_entry_of_the_digits_does_not_import_torch(seed_pair_entry):
+    """A chapter that only reads a cached result paid 2.5-3.5 s for importing torch (the
+    version check, the data folder and the config's architecture check imported it)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    cfg, entry = seed_pair_entry
+    code = textwrap.dedent(
+        f"""
+        import dataclasses, sys
+        from svcca.experiments import run_or_load
+        from svcca.experiments.seed_pair import SeedPairConfig, unpack
+        cfg = dataclasses.replace(SeedPairConfig.for_scale("tiny"), epochs=1, n_eval=150)
+        data = unpack(run_or_load(cfg, {str(entry.path.parent)!r}))
+        assert data.seeds and cfg.arch, cfg
+        assert "torch" not in sys.modules, "torch was imported"
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -637,10 +637,14 @@ class ExperimentData:
         return cls(config=cfg, arrays=arrays, **cls.read(arrays))
 
 
-def _versions() -> dict[str, str]:
+def _svcca_version() -> str:
     import svcca
 
-    out = {"svcca": svcca.__version__, "numpy": np.__version__, "python": platform.python_version()}
+    return svcca.__version__
+
+
+def _versions() -> dict[str, str]:
+    out = {"svcca": _svcca_version(), "numpy": np.__version__, "python": platform.python_version()}
     try:
         import torch
 
@@ -722,7 +726,7 @@ def _load(
         return "written by another experiment or schema version"
     if _canonical(manifest["config"]) != _canonical(config_to_dict(config)):  # as JSON: NaN is NaN
         return "config differs"
-    if manifest["versions"].get("svcca") != _versions()["svcca"]:
+    if manifest["versions"].get("svcca") != _svcca_version():  # (_versions() would import torch)
         return "written by another svcca version"
     if manifest.get("data") != fingerprint:
         if fingerprint is not None and "absent" in fingerprint.split("+"):

@@ -406,8 +406,8 @@ class TrainingConfig(ThreadLimitedConfig):
         if isinstance(self, NetworkFields):
             check_option(self.model, "model", ("mlp", "conv"))
         if hasattr(self, "arch") and getattr(self, "model", "conv") == "conv":
-            # checked only where a conv net of ``arch`` is built: the names come with torch
-            from ..nn.models import CONV_ARCHITECTURES
+            # checked only where a conv net of ``arch`` is built (the names need no torch)
+            from .._architectures import CONV_ARCHITECTURES
 
             check_option(getattr(self, "arch"), "arch", CONV_ARCHITECTURES)  # noqa: B009
             if self.dataset == "digits":  # CIFAR-10's 32 x 32 suits every architecture
@@ -447,13 +447,15 @@ class TrainingConfig(ThreadLimitedConfig):
         >>> str(ConvPairConfig(dataset="cifar10", data_root="d", verify_data=False).data_folder())
         'd/cifar-10-batches-py'
         """
+        name = self.dataset
+        if name in ("digits", "stdlib"):  # before the imports below, which import torch
+            return None
         from ..nn.data.cifar import cifar10_folder
         from ..nn.data.imagenet import imagenet_subset_folder
         from ..nn.data.text import LM_CORPORA, lm_corpus_folder
 
-        name = self.dataset
         checked = name == "cifar10" or name in LM_CORPORA
-        if name in ("digits", "stdlib") or (checked and self.verify_data):
+        if checked and self.verify_data:
             return None
         if name == "cifar10":
             return cifar10_folder(self.data_root)
@@ -623,7 +625,7 @@ class TrainingConfig(ThreadLimitedConfig):
 
 def _smallest_map(arch: str, side: int) -> int:
     """Side of the smallest feature map of conv net ``arch`` on ``side x side`` images (< 1: none)."""
-    from ..nn.models import CONV_ARCHITECTURES
+    from .._architectures import CONV_ARCHITECTURES
 
     for spec in CONV_ARCHITECTURES[arch]:
         pad = spec.kernel_size // 2 if spec.padding is None else spec.padding
