@@ -933,7 +933,7 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     import svcca
     from svcca import stats
 
-    from ..figures.methods import bootstrap_by_layer
+    from ..figures.methods import BASELINE_MEASURES, baselines, bootstrap_by_layer
     from ._claims import claim_details, claims_table
 
     seed = d.config.seed
@@ -941,18 +941,16 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
     s0, s1 = d.seeds[:2]
     X, Y = d.acts(layer, s0), d.acts(layer, s1)
     Xi, Yi = d.acts(layer, s0, "init"), d.acts(layer, s1, "init")
-    measures: dict[str, Callable[..., Any]] = {m: svcca.Measure(m) for m in ("cca", "svcca", "cka")}
     over_chance, trained_lead, perm_lead, spectrum_shift = {}, {}, {}, 0.0
-    for m, f in measures.items():
-        shape = stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=seed)
-        spectrum = stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=seed)
-        perm = stats.permutation_test(X, Y, m, n_resamples=100, groups=d.images(layer), rng=seed)
+    rows = baselines(d, layer, rng=seed)  # chapter 4's figure draws the same
+    for label, m in BASELINE_MEASURES.items():
+        shape, spectrum, perm = rows[label]["shape"], rows[label]["spectrum"], rows[label]["permutation"]
         chance = max(
             np.max(shape.null_distribution),
             np.max(spectrum.null_distribution),
             np.max(perm.null_distribution),
         )
-        untrained = f(Xi, Yi).similarity
+        untrained = rows[label]["untrained"]
         over_chance[m] = untrained - chance
         trained_lead[m] = perm.observed - untrained
         perm_lead[m] = perm.observed - np.max(perm.null_distribution)

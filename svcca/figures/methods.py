@@ -14,7 +14,7 @@ The seeds are those of the chapters, so ``svcca figures NAME`` draws the figure 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from ._layout import panel_axes
 
 __all__ = [
     "BASELINES",
+    "BASELINE_MEASURES",
     "baseline_table",
     "baselines",
     "bootstrap_by_layer",
@@ -360,11 +361,19 @@ def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
 BASELINES = ("trained pair", "untrained pair", "random (shape)", "random (spectrum)", "permutation")
 
 #: The measures of :func:`baselines`: table label -> name in :mod:`svcca.stats`.
-_BASELINE_MEASURES = {"mean cca": "cca", "svcca": "svcca", "linear cka": "cka"}
+BASELINE_MEASURES = {"mean cca": "cca", "svcca": "svcca", "linear cka": "cka"}
 
 
-def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
+def baselines(data: Any, layer: str, rng: int | None = None) -> dict[str, dict[str, Any]]:
     """Compare a trained pair of ``layer`` (the first two seeds) against three baselines, per measure.
+
+    Parameters
+    ----------
+    data : SeedPairData
+    layer : str
+    rng : int, optional
+        Seed of the random layers and the shuffles; the experiment's ``seed`` when None (so
+        the book's claims and chapter 4 draw the same ones, computed once in a build).
 
     Returns
     -------
@@ -377,24 +386,28 @@ def baselines(data: Any, layer: str) -> dict[str, dict[str, Any]]:
     """
     import svcca
     from svcca import stats
+    from svcca.experiments import memoized
 
-    functions: dict[str, Callable[..., Any]] = {
-        "cca": svcca.cca,
-        "svcca": svcca.svcca,
-        "cka": svcca.linear_cka,
-    }
+    seed = int(data.config.seed) if rng is None else rng
     s0, s1 = data.seeds[:2]
     X, Y = data.acts(layer, s0), data.acts(layer, s1)
     Xi, Yi = data.acts(layer, s0, "init"), data.acts(layer, s1, "init")
-    return {
-        label: {
-            "shape": stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=0),
-            "spectrum": stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=0),
-            "permutation": stats.permutation_test(X, Y, m, n_resamples=100, groups=data.images(layer), rng=0),
-            "untrained": functions[m](Xi, Yi).similarity,
+
+    def compute() -> dict[str, dict[str, Any]]:
+        return {
+            label: {
+                "shape": stats.random_baseline(X, Y, m, n_resamples=5, match="shape", rng=seed),
+                "spectrum": stats.random_baseline(X, Y, m, n_resamples=5, match="spectrum", rng=seed),
+                "permutation": stats.permutation_test(
+                    X, Y, m, n_resamples=100, groups=data.images(layer), rng=seed
+                ),
+                "untrained": svcca.Measure(m)(Xi, Yi).similarity,
+            }
+            for label, m in BASELINE_MEASURES.items()
         }
-        for label, m in _BASELINE_MEASURES.items()
-    }
+
+    # the book's claims and chapter 4 both use these: inside the build, computed once
+    return memoized(data.config, data.arrays, f"baselines-{layer}-{seed}", compute)
 
 
 def baseline_table(results: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray, list[str], list[str]]:
