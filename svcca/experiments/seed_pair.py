@@ -668,6 +668,7 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
     import svcca
     from svcca import stats
 
+    from ..figures.methods import pwcca_by_layer
     from ._claims import claim_details, claims_table
 
     cfg = d.config
@@ -739,24 +740,11 @@ def _cca_claims(d: SeedPairData) -> list[Any]:
         )
         for state in ("trained", "init")
     }
-    # PWCCA over layers and pairs, against untrained pairs and a permutation null
-    pw = {
-        state: np.array(
-            [
-                [svcca.pwcca(d.acts(L, a, state), d.acts(L, b, state)).similarity for L in d.layers]
-                for a, b in pairs
-            ]
-        )
-        for state in ("trained", "init")
-    }
-    null_hi = np.array(
-        [
-            stats.permutation_test(
-                d.acts(L, s0), d.acts(L, s1), "pwcca", n_resamples=200, groups=d.images(L), rng=cfg.seed
-            ).null_quantile(0.975)
-            for L in d.layers
-        ]
-    )
+    # PWCCA over layers and pairs, against untrained pairs and a permutation null (chapter 1's
+    # figure draws the same)
+    by_layer = pwcca_by_layer(d, n_resamples=200, rng=cfg.seed)
+    pw = {"trained": by_layer["trained pairs"], "init": by_layer["untrained pairs"]}
+    null_hi = by_layer["permutation null"][2]
     pw_over_mean = [
         svcca.pwcca(d.acts(layer, a), d.acts(layer, b)).similarity
         - svcca.cca(d.acts(layer, a), d.acts(layer, b)).mean

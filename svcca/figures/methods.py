@@ -320,10 +320,19 @@ def svcca_by_keep(data: Any, layer: str, keeps: Any) -> dict[str, np.ndarray]:
     }
 
 
-def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
+def pwcca_by_layer(data: Any, n_resamples: int = 200, rng: int | None = None) -> dict[str, Any]:
     """Compute PWCCA of every layer, the same networks untrained and a permutation null.
 
     The null permutes whole images (``groups=data.images(layer)``).
+
+    Parameters
+    ----------
+    data : SeedPairData
+    n_resamples : int, default 200
+        Shuffles of the null.
+    rng : int, optional
+        Seed of the shuffles; the experiment's ``seed`` when None (so the book's claims and
+        chapter 1 use the same ones, computed once in a build).
 
     Returns
     -------
@@ -334,27 +343,42 @@ def pwcca_by_layer(data: Any, n_resamples: int = 200) -> dict[str, Any]:
     """
     import svcca
     from svcca import stats
+    from svcca.experiments import memoized
 
+    seed = int(data.config.seed) if rng is None else rng
     s0, s1 = data.seeds[:2]
-    out: dict[str, Any] = {}
-    for name, state in (("trained pairs", "trained"), ("untrained pairs", "init")):
-        out[name] = np.array(
-            [
-                [svcca.pwcca(data.acts(L, a, state), data.acts(L, b, state)).similarity for L in data.layers]
-                for a, b in data.pairs()
-            ]
+
+    def compute() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, state in (("trained pairs", "trained"), ("untrained pairs", "init")):
+            out[name] = np.array(
+                [
+                    [
+                        svcca.pwcca(data.acts(L, a, state), data.acts(L, b, state)).similarity
+                        for L in data.layers
+                    ]
+                    for a, b in data.pairs()
+                ]
+            )
+        nulls = [
+            stats.permutation_test(
+                data.acts(L, s0),
+                data.acts(L, s1),
+                "pwcca",
+                n_resamples=n_resamples,
+                groups=data.images(L),
+                rng=seed,
+            )
+            for L in data.layers
+        ]
+        out["permutation null"] = tuple(
+            np.array(v)
+            for v in zip(*[(t.null_mean, t.null_quantile(0.025), t.null_quantile(0.975)) for t in nulls])
         )
-    nulls = [
-        stats.permutation_test(
-            data.acts(L, s0), data.acts(L, s1), "pwcca", n_resamples=n_resamples, groups=data.images(L), rng=0
-        )
-        for L in data.layers
-    ]
-    out["permutation null"] = tuple(
-        np.array(v)
-        for v in zip(*[(t.null_mean, t.null_quantile(0.025), t.null_quantile(0.975)) for t in nulls])
-    )
-    return out
+        return out
+
+    # the book's claims and chapter 1 both use these: inside the build, computed once
+    return memoized(data.config, data.arrays, f"pwcca_by_layer-{n_resamples}-{seed}", compute)
 
 
 #: The rows of :func:`baseline_table`.
