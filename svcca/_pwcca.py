@@ -230,6 +230,9 @@ def side_alpha(w: Whitened, A: Any, rho: Any = None) -> Any:
     on the SVD path): one product, no pass over the samples, and no product of the
     ill-conditioned co-moment with the weights, which loses about ``eps * cond(G)`` of
     the projections. Otherwise from the co-moment (:func:`projection_weights_from_comoment`).
+    ``rho``, the correlations (descending, at least one per column of ``A``), marks the
+    ties, whose weights then come from the basis of :func:`canonical_ties`; without it the
+    directions are taken as they are.
     """
     ops = w.ops
     ties = tie_blocks(rho[: int(A.shape[1])]) if rho is not None else []
