@@ -51,7 +51,7 @@ from ._cka import (
     rbf_cka,
     shift_for,
 )
-from ._pwcca import DIRECTIONS, SIDES, TIE_TOL, canonical_ties, pair_alphas, pwcca, tie_blocks
+from ._pwcca import DIRECTIONS, SIDES, canonical_ties, pair_alphas, pwcca, tie_blocks, tie_tolerance
 from ._svcca import reduce_and_whiten, svcca
 from ._validation import (
     DegenerateLayerError,
@@ -357,7 +357,7 @@ class _CCAEngine(Engine):
     def _alpha(ops: Any, C: Any, U: Any, s: Any, G: Any = None) -> Any:
         P = C @ U  # (B, p, k)
         # a permutation whose correlations tie: its ties in the basis svcca.pwcca uses
-        for b in np.flatnonzero((np.abs(np.diff(to_numpy(s), axis=-1)) <= TIE_TOL).any(-1)):
+        for b in np.flatnonzero((np.abs(np.diff(to_numpy(s), axis=-1)) <= tie_tolerance(s)).any(-1)):
             P[b], U[b] = canonical_ties(ops, P[b], tie_blocks(s[b]), U[b])
         alpha = ops.abs(P).sum(-2)  # (B, k)
         if G is not None:  # divide by the variates' norms

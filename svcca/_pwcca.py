@@ -160,20 +160,31 @@ def projection_weights_from_comoment(
 
 
 #: Correlations closer than this (absolute) are a tie, whose weights come from the basis
-#: of :func:`canonical_ties` rather than from the solver's.
+#: of :func:`canonical_ties` rather than from the solver's. Computed in float32, closer
+#: than ``32 eps32`` (3.8e-6): float32 arithmetic spreads an exact tie by up to about 3e-6,
+#: while correlations that the data keep 7e-6 apart (near 1, in float64) stay apart.
 TIE_TOL = 1e-6
 
 
-def tie_blocks(rho: Any, tol: float = TIE_TOL) -> list[tuple[int, int]]:
+def tie_tolerance(rho: Any) -> float:
+    """Return the tie tolerance for correlations computed in ``rho``'s precision (see :data:`TIE_TOL`)."""
+    return max(TIE_TOL, 32 * float(np.finfo(to_numpy(rho[:0]).dtype).eps))
+
+
+def tie_blocks(rho: Any, tol: float | None = None) -> list[tuple[int, int]]:
     """Return the runs ``[a, b)`` of two or more correlations within ``tol`` of their neighbours.
 
     ``rho`` is descending. A run is chained: each value is within ``tol`` of the next.
+    ``tol`` defaults to :func:`tie_tolerance` of ``rho``.
 
     Examples
     --------
     >>> tie_blocks(np.array([1.0, 1.0 - 1e-9, 0.7, 0.5, 0.5, 0.5, 0.1]))
     [(0, 2), (3, 6)]
+    >>> tie_blocks(np.array([1.0, 1.0 - 3e-6], dtype=np.float32))   # float32: within 3.8e-6
+    [(0, 2)]
     """
+    tol = tie_tolerance(rho) if tol is None else tol
     r = np.asarray(to_numpy(rho), dtype=np.float64).ravel()
     close = np.abs(np.diff(r)) <= tol
     blocks, a = [], None
@@ -320,14 +331,14 @@ def pwcca(
     1; or fewer samples than ``p + q + 1``, a ``svcca.SampleSizeWarning``, with many forced
     to 1), the canonical variates within the tie are any orthonormal basis of their span,
     and the L1 weights depend on which: the paper's definition leaves the value open there
-    (by several percent in small cases). Correlations within 1e-6 of each
-    other are treated as a tie, and its weights come from the one basis in which the
-    variates' projections onto the weighting layer's neurons are orthogonal (the right
-    singular vectors of those projections), which no solver's choice changes. So the value
-    is the same for ``pwcca(X, Y)`` and ``pwcca(Y, X, side="y")``, for both argument orders
-    of ``side="symmetric"``, in a grid in either order, on numpy and torch, in float32
-    (where its rounding keeps the tie within 1e-6) and float64, in the permutation null,
-    and under a rotation of ``Y``. Mean CCA needs no basis.
+    (by several percent in small cases). Correlations within 1e-6 of each other (3.8e-6
+    when computed in float32) are treated as a tie, and its weights come from the one basis
+    in which the variates' projections onto the weighting layer's neurons are orthogonal
+    (the right singular vectors of those projections), which no solver's choice changes.
+    So the value is the same for ``pwcca(X, Y)`` and ``pwcca(Y, X, side="y")``, for both
+    argument orders of ``side="symmetric"``, in a grid in either order, on numpy and
+    torch, in float32 and float64, in the permutation null, and under a rotation of
+    ``Y``. Mean CCA needs no basis.
 
     References
     ----------
