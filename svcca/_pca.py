@@ -45,23 +45,18 @@ def directions_reaching(fractions: Any, keep: float | int) -> int | None:
     >>> from svcca._pca import directions_reaching
     >>> directions_reaching([0.6, 0.3, 0.1], 0.85), directions_reaching([0.6, 0.25], 0.9)
     (2, None)
-    >>> directions_reaching([1 - 1e-14, 1e-14], 1.0)   # all the variance: both directions
-    2
     """
     frac = np.asarray(fractions, dtype=np.float64)
     if isinstance(keep, int):
         return int(min(keep, frac.size))
     cum = np.cumsum(frac)
-    # fractions that sum to 1 up to their own rounding (float32 ratios) are complete: every
-    # keep is reached by all of them; only a truncated set falls short
-    complete = frac.size > 0 and cum[-1] >= 1.0 - 1e-5
-    if keep >= 1.0:  # all the variance: every direction that has any, however little
-        return max(int(np.count_nonzero(frac > 0)), 1) if complete else None
-    # 1e-12 guards against cumsum rounding just below keep
+    # 1e-12 guards against cumsum rounding just below 1.0 at keep=1
     k = int(np.searchsorted(cum, keep - 1e-12)) + 1
     if k <= frac.size:
         return k
-    return int(frac.size) if complete else None
+    # fractions that sum to 1 up to their own rounding (float32 ratios) are complete: every
+    # keep is reached by all of them; only a truncated set falls short
+    return int(frac.size) if cum[-1] >= 1.0 - 1e-5 else None
 
 
 @fill_doc

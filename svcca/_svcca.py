@@ -291,7 +291,10 @@ def svcca(
         A variance fraction in (0, 1]: per side, the smallest number of SVD directions whose
         squared singular values reach ``keep`` of the total variance (the paper's 99%).
         Never more than the side's numerical rank. An int is refused (``keep=1`` would
-        silently mean one direction where ``keep=1.0`` keeps all the variance).
+        silently mean one direction where ``keep=1.0`` keeps all the variance). The count
+        stops once all but 1e-12 of the variance is reached, so that rounding never adds
+        directions: ``keep=1.0`` leaves out a direction holding less than that (a singular
+        value below 1e-6 of the largest); pass ``n_components`` to keep it.
     n_components : int, optional
         Instead of ``keep``: that many SVD directions per side (never more than the rank).
     epsilon, rtol, dtype, warn

@@ -163,16 +163,25 @@ def test_keep_one_float_keeps_all_the_variance(low_rank_plus_noise_views):
     assert res.x_dims > 1 and res.keep == 1.0 and res.n_directions is None
 
 
-def test_keep_one_float_keeps_a_direction_with_a_tiny_share_of_the_variance(rng):
-    """A direction with 1e-14 of the variance, far above rounding (relative singular value
-    1e-7): keep=1.0 keeps it, so SVCCA equals CCA, in the grid and in PCA too."""
+def test_keep_one_float_stops_within_1e_12_of_all_the_variance(rng):
+    """The documented limit: a direction with 1e-14 of the variance (relative singular value
+    1e-7) is left out by keep=1.0 and kept by n_components."""
     a, b = rng.standard_normal((1000, 1)), rng.standard_normal((1000, 1))
     X, Y = np.hstack([a, 1e-7 * b]), b
-    res = svcca.svcca(X, Y, keep=1.0)
+    assert svcca.svcca(X, Y, keep=1.0).x_dims == 1
+    res = svcca.svcca(X, Y, n_components=2)
     assert res.x_dims == 2 and res.similarity == pytest.approx(svcca.cca(X, Y).similarity, abs=1e-9)
-    grid = svcca.similarity_matrix([X], [Y], measure="svcca", measure_options={"keep": 1.0})
-    assert grid.values[0, 0] == pytest.approx(1.0, abs=1e-9)
-    assert svcca.pca(X, n_components=1.0).n_components == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_keep_one_float_leaves_out_directions_of_rounding(rng, dtype):
+    """A rank-5 layer of 10 features: its 5 other directions hold only rounding (1e-33 of
+    the variance in float64, 1e-16 of float32 data), which keep=1.0 does not count, in PCA
+    as in SVCCA."""
+    X = (rng.standard_normal((500, 5)) @ rng.standard_normal((5, 10))).astype(dtype)
+    res = svcca.pca(X, n_components=1.0)
+    assert res.n_components == 5 and svcca.pca(X).n_components_for(1.0) == 5
+    assert svcca.svcca(X, rng.standard_normal((500, 8)), keep=1.0).x_dims == 5
 
 
 def test_repr_and_summaries(low_rank_plus_noise_views):
