@@ -564,7 +564,7 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
                     net, train, seed, test_data=test, augment=augment, progress=progress,
                     checkpoint_steps=wanted, **kept,
                 )  # fmt: skip
-                found = list_checkpoints(kept["checkpoint_dir"])
+                found = list_checkpoints(folder)
                 if tuple(found) != wanted:  # a snapshot file removed by hand: train it again
                     raise ValueError(f"{folder} holds the snapshots {tuple(found)}, not {wanted}")
                 return hist, {step: load_checkpoint(path).state_dict for step, path in found.items()}
