@@ -266,7 +266,9 @@ def _read_notebook(path: Path):  # noqa: ANN202 - a nbformat NotebookNode
 
 def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     """Worker: execute one chapter in its folder; (path, executed notebook or None, seconds, error)."""
-    from jupyter_cache.executors.utils import single_nb_execution
+    import traceback
+
+    from notebooks import run_in_kernel  # book/notebooks.py: one way to run a notebook
 
     os.environ.clear()
     os.environ.update(env)
@@ -274,10 +276,12 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     log = os.open(BUILD / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 2)
     nb = _read_notebook(Path(path))
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False)
-    if result.err is not None:
-        return path, None, result.time, result.exc_string
-    return path, nb, result.time, None
+    start = time.perf_counter()
+    try:
+        run_in_kernel(nb, Path(path).parent, timeout)
+    except Exception:
+        return path, None, time.perf_counter() - start, traceback.format_exc()
+    return path, nb, time.perf_counter() - start, None
 
 
 def _library_digest() -> str:
@@ -428,6 +432,7 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
                         f"  {name:40s} {took:7.1f} s  failed (Jupyter Book reruns it and reports)",
                         flush=True,
                     )
+                    print(f"    {error.strip().splitlines()[-1][:300]}", file=sys.stderr, flush=True)
                     continue
                 cache.cache_notebook_bundle(
                     CacheBundleIn(nb, path, data={"execution_seconds": took}),

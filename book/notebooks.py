@@ -14,12 +14,16 @@ Usage::
 
 ``--execute`` runs every written notebook from top to bottom in its own kernel (two at a
 time, or ``$SVCCA_BOOK_WORKERS``), with the experiments the book's build left in
-``book/_build/experiment-cache`` (so nothing trains twice), and fails if any cell fails.
+``book/_build/experiment-cache`` (so nothing trains twice), and fails if any cell fails,
+printing the end of that notebook's log (``OUT_DIR/<name>.log``). A kernel that
+dies before its first cell runs (two kernels started together can race for a port) is
+started again, up to three times in all.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,43 +92,127 @@ def write_notebooks(out: Path, book: Path = BOOK) -> list[Path]:
     return written
 
 
+#: How many times a kernel is started for one notebook when it dies before running a cell.
+KERNEL_STARTS = 3
+
+
+class KernelStartError(RuntimeError):
+    """The kernel died (or never answered) before the notebook's first cell ran, every time."""
+
+
+def run_in_kernel(
+    nb,  # noqa: ANN001 - a nbformat NotebookNode
+    cwd: Path,
+    timeout: int = 900,
+    starts: int = KERNEL_STARTS,
+    kernel_name: str = "python3",
+) -> None:
+    """Execute ``nb`` in place in a fresh kernel started in ``cwd``; raise on a failing cell.
+
+    jupyter_client picks a kernel's TCP ports by binding free ones and releasing them, and
+    the kernel binds them again a second later: two kernels started at the same moment can
+    pick the same port, and the one that loses dies before it runs a cell (``ZMQError:
+    Address already in use``; jupyter/jupyter_client, nteract/papermill#511). Such a start
+    is tried again, up to ``starts`` times in all, after a short random pause. A cell that
+    fails is never run again: its error is raised as nbclient reports it.
+
+    Raises
+    ------
+    KernelStartError
+        When no kernel got as far as the first cell, with the last start's error.
+    nbclient.exceptions.CellExecutionError
+        When a cell fails.
+    """
+    import atexit
+    import random
+
+    from nbclient import NotebookClient
+
+    started: list[int] = []  # the attempts whose kernel got as far as the first cell
+    for attempt in range(1, starts + 1):
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name=kernel_name,
+            resources={"metadata": {"path": str(cwd)}},
+            on_notebook_start=lambda notebook, n=attempt: started.append(n),
+        )
+        try:
+            client.execute()
+            return
+        except Exception as exc:
+            if attempt in started:
+                raise
+            # nbclient's exit hook would clean up a kernel it has already dropped (and fail)
+            atexit.unregister(client._cleanup_kernel)
+            if attempt == starts:
+                raise KernelStartError(
+                    f"the kernel died before the first cell ran, {starts} times; last: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            print(
+                f"kernel start {attempt} of {starts} failed ({type(exc).__name__}: {exc}); starting another",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(random.uniform(0.5, 2.0))
+
+
 def execute_notebook(path: Path, timeout: int = 900) -> None:
     """Run ``path`` from top to bottom in a fresh kernel, in its own folder; raise on error."""
     import nbformat
-    from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
-    client.execute()
+    run_in_kernel(nbformat.read(path, as_version=4), path.parent, timeout)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
+
+#: Seconds between two kernel starts: the port race above needs two starts within about one.
+START_GAP = 1.0
 
 
 def execute_all(paths: list[Path], workers: int, log: Path) -> bool:
-    """Run each notebook in its own process, ``workers`` at a time; one line each."""
+    """Run each notebook in its own process, ``workers`` at a time; one line each.
+
+    Each notebook's output goes to its own ``<name>.log`` beside ``log``, and ``log`` gets
+    them all, one after the other. A notebook that fails has the end of its log printed
+    (its failing cell and error), so a CI log that keeps only the end shows why.
+    """
     env = dict(os.environ)
     env.setdefault("SVCCA_CACHE_DIR", str(BOOK / "_build" / "experiment-cache"))
     env.pop("MPLBACKEND", None)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
     log.parent.mkdir(parents=True, exist_ok=True)
-    pending, running, ok = list(paths), [], True
-    with open(log, "w") as out:
-        while pending or running:
-            while pending and len(running) < workers:
-                path = pending.pop(0)
-                cmd = [sys.executable, __file__, "--run-one", str(path)]
+    pending, running, ok, last_start = list(paths), [], True, -START_GAP
+    own_log = {path: log.parent / f"{path.stem}.log" for path in paths}
+    while pending or running:
+        if pending and len(running) < workers and time.perf_counter() - last_start >= START_GAP:
+            path = pending.pop(0)
+            cmd = [sys.executable, __file__, "--run-one", str(path)]
+            with open(own_log[path], "w") as out:
                 proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-                running.append((path, proc, time.perf_counter()))
-            time.sleep(0.2)
-            for item in list(running):
-                path, proc, start = item
-                if proc.poll() is None:
-                    continue
-                running.remove(item)
-                state = "ok" if proc.returncode == 0 else "FAILED"
-                ok &= proc.returncode == 0
-                print(f"  {path.name:40s} {time.perf_counter() - start:7.1f} s  {state}", flush=True)
+            last_start = time.perf_counter()
+            running.append((path, proc, last_start))
+        time.sleep(0.2)
+        for item in list(running):
+            path, proc, start = item
+            if proc.poll() is None:
+                continue
+            running.remove(item)
+            text = own_log[path].read_text(errors="replace")
+            state = "ok" if proc.returncode == 0 else "FAILED"
+            restarts = text.count("starting another")
+            if restarts:
+                state += f" (kernel started {restarts + 1} times)"
+            ok &= proc.returncode == 0
+            print(f"  {path.name:40s} {time.perf_counter() - start:7.1f} s  {state}", flush=True)
+            if proc.returncode != 0:
+                tail = _ANSI.sub("", text).rstrip().splitlines()[-40:]
+                print("\n".join("    " + line for line in tail), file=sys.stderr, flush=True)
+    with open(log, "w") as out:
+        for path in paths:
+            out.write(f"==== {path.name}\n{own_log[path].read_text(errors='replace')}\n")
     if not ok:
         print(f"notebooks: failures; see {log}", file=sys.stderr)
     return ok

@@ -135,3 +135,68 @@ def test_setup_cells_are_shown_collapsed_not_removed():
         tags = first.metadata.get("tags", [])
         assert "hide-cell" in tags and "remove-cell" not in tags, source.name
         assert "import" in first.source, source.name
+
+
+# A kernel that dies before it answers, as one does that loses the race for a TCP port
+# against a kernel started at the same moment: `run_in_kernel` starts another one, and
+# only that; a cell that fails is never run twice.
+FLAKY_KERNEL = """\
+import runpy, sys
+from pathlib import Path
+
+counter, deaths = Path(sys.argv[1]), int(sys.argv[2])
+starts = int(counter.read_text()) + 1 if counter.exists() else 1
+counter.write_text(str(starts))
+if starts <= deaths:
+    sys.exit("zmq.error.ZMQError: Address already in use (simulated)")
+sys.argv = ["ipykernel_launcher", *sys.argv[3:]]
+runpy.run_module("ipykernel_launcher", run_name="__main__")
+"""
+
+
+def _flaky_kernel(tmp_path, monkeypatch, deaths: int) -> Path:
+    """A kernelspec 'flaky' whose first ``deaths`` starts die; returns its start counter."""
+    import json
+
+    script, counter = tmp_path / "flaky_kernel.py", tmp_path / "starts"
+    script.write_text(FLAKY_KERNEL)
+    spec = tmp_path / "jupyter" / "kernels" / "flaky"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(script), str(counter), str(deaths), "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "flaky", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return counter
+
+
+def _notebook(*sources: str):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    return new_notebook(cells=[new_code_cell(s) for s in sources])
+
+
+def test_kernel_that_dies_before_the_first_cell_is_started_again(tmp_path, monkeypatch, capsys):
+    counter = _flaky_kernel(tmp_path, monkeypatch, deaths=1)
+    nb = _notebook("print(6 * 7)")
+    notebooks.run_in_kernel(nb, tmp_path, timeout=60, kernel_name="flaky")
+    assert counter.read_text() == "2"
+    assert nb.cells[0].outputs[0]["text"].strip() == "42"
+    assert "kernel start 1 of 3 failed" in capsys.readouterr().err
+
+
+def test_kernel_that_never_starts_is_a_clear_error(tmp_path, monkeypatch):
+    counter = _flaky_kernel(tmp_path, monkeypatch, deaths=99)
+    with pytest.raises(notebooks.KernelStartError, match="died before the first cell ran, 2 times"):
+        notebooks.run_in_kernel(_notebook("1"), tmp_path, timeout=60, starts=2, kernel_name="flaky")
+    assert counter.read_text() == "2"
+
+
+def test_failing_cell_is_not_run_again(tmp_path, monkeypatch):
+    from nbclient.exceptions import CellExecutionError
+
+    counter = _flaky_kernel(tmp_path, monkeypatch, deaths=0)
+    nb = _notebook("print('ran')", "raise ValueError('the chapter is wrong')")
+    with pytest.raises(CellExecutionError, match="the chapter is wrong"):
+        notebooks.run_in_kernel(nb, tmp_path, timeout=60, kernel_name="flaky")
+    assert counter.read_text() == "1"
