@@ -114,7 +114,8 @@ def run_in_kernel(
     pick the same port, and the one that loses dies before it runs a cell (``ZMQError:
     Address already in use``; jupyter/jupyter_client, nteract/papermill#511). Such a start
     is tried again, up to ``starts`` times in all, after a short random pause. A cell that
-    fails is never run again: its error is raised as nbclient reports it.
+    fails is never run again: its error is raised as nbclient reports it. The cells get
+    their outputs and nothing else (no timings in their metadata).
 
     Raises
     ------
@@ -135,6 +136,9 @@ def run_in_kernel(
             timeout=timeout,
             kernel_name=kernel_name,
             resources={"metadata": {"path": str(cwd)}},
+            # no timings in the cells' metadata: Jupyter Book's cache key hashes it, and the
+            # build stores the chapters it executes under the key of the unexecuted chapter
+            record_timing=False,
             on_notebook_start=lambda notebook, n=attempt: started.append(n),
         )
         try:
