@@ -180,7 +180,7 @@ def test_kernel_that_dies_before_the_first_cell_is_started_again(tmp_path, monke
     counter = _flaky_kernel(tmp_path, monkeypatch, deaths=1)
     nb = _notebook("print(6 * 7)")
     notebooks.run_in_kernel(nb, tmp_path, timeout=60, kernel_name="flaky")
-    assert counter.read_text() == "2"
+    assert int(counter.read_text()) >= 2  # more, should a real port race strike as well
     assert nb.cells[0].outputs[0]["text"].strip() == "42"
     # outputs only: the book's build stores executed chapters under the unexecuted key,
     # which hashes the cells' metadata
@@ -198,8 +198,9 @@ def test_kernel_that_never_starts_is_a_clear_error(tmp_path, monkeypatch):
 def test_failing_cell_is_not_run_again(tmp_path, monkeypatch):
     from nbclient.exceptions import CellExecutionError
 
-    counter = _flaky_kernel(tmp_path, monkeypatch, deaths=0)
-    nb = _notebook("print('ran')", "raise ValueError('the chapter is wrong')")
+    _flaky_kernel(tmp_path, monkeypatch, deaths=0)
+    ran = tmp_path / "ran"
+    nb = _notebook(f"open({str(ran)!r}, 'a').write('ran\\n')", "raise ValueError('the chapter is wrong')")
     with pytest.raises(CellExecutionError, match="the chapter is wrong"):
         notebooks.run_in_kernel(nb, tmp_path, timeout=60, kernel_name="flaky")
-    assert counter.read_text() == "1"
+    assert ran.read_text() == "ran\n"
