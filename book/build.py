@@ -432,7 +432,8 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
                         f"  {name:40s} {took:7.1f} s  failed (Jupyter Book reruns it and reports)",
                         flush=True,
                     )
-                    print(f"    {error.strip().splitlines()[-1][:300]}", file=sys.stderr, flush=True)
+                    last = _ANSI.sub("", error).strip().splitlines()[-1]
+                    print(f"    {last[:300]}", file=sys.stderr, flush=True)
                     continue
                 cache.cache_notebook_bundle(
                     CacheBundleIn(nb, path, data={"execution_seconds": took}),
