@@ -45,7 +45,6 @@ _READING = re.compile(r"reading sources\.\.\. \[\s*\d+%\]\s+(\S+)")
 _EXECUTED = re.compile(r"Executed notebook in ([0-9.]+) seconds")
 _CACHED = re.compile(r"Using cached notebook")
 _PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL)")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _chapter_of(experiment: str, claim: str) -> str:
@@ -268,7 +267,7 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     """Worker: execute one chapter in its folder; (path, executed notebook or None, seconds, error)."""
     import traceback
 
-    from notebooks import run_in_kernel  # book/notebooks.py: one way to run a notebook
+    from notebooks import ANSI, run_in_kernel  # book/notebooks.py: one way to run a notebook
 
     os.environ.clear()
     os.environ.update(env)
@@ -280,7 +279,7 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     try:
         run_in_kernel(nb, Path(path).parent, timeout)
     except Exception:
-        return path, None, time.perf_counter() - start, traceback.format_exc()
+        return path, None, time.perf_counter() - start, ANSI.sub("", traceback.format_exc())
     return path, nb, time.perf_counter() - start, None
 
 
@@ -432,8 +431,7 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
                         f"  {name:40s} {took:7.1f} s  failed (Jupyter Book reruns it and reports)",
                         flush=True,
                     )
-                    last = _ANSI.sub("", error).strip().splitlines()[-1]
-                    print(f"    {last[:300]}", file=sys.stderr, flush=True)
+                    print(f"    {error.strip().splitlines()[-1][:300]}", file=sys.stderr, flush=True)
                     continue
                 cache.cache_notebook_bundle(
                     CacheBundleIn(nb, path, data={"execution_seconds": took}),
@@ -451,6 +449,8 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
 
 def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
     """Step 3: Jupyter Book, its output to the log, one console line per chapter."""
+    from notebooks import ANSI  # book/notebooks.py (this script's folder)
+
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
@@ -473,7 +473,7 @@ def run_jupyter_book(env: dict[str, str], extra: list[str]) -> int:
         assert proc.stdout is not None
         for raw in proc.stdout:
             log.write(raw)
-            ln = _ANSI.sub("", raw)
+            ln = ANSI.sub("", raw)
             m = _READING.search(ln)
             if m:
                 doc, last = m.group(1), time.perf_counter()

@@ -15,7 +15,7 @@ Usage::
 ``--execute`` runs every written notebook from top to bottom in its own kernel (two at a
 time, or ``$SVCCA_BOOK_WORKERS``), with the experiments the book's build left in
 ``book/_build/experiment-cache`` (so nothing trains twice), and fails if any cell fails,
-printing the end of that notebook's log (``OUT_DIR/<name>.log``). A kernel that
+printing the end of that notebook's log (beside it, ``<name>.log``). A kernel that
 dies before its first cell runs (two kernels started together can race for a port) is
 started again, up to three times in all.
 """
@@ -94,6 +94,10 @@ def write_notebooks(out: Path, book: Path = BOOK) -> list[Path]:
 
 #: How many times a kernel is started for one notebook when it dies before running a cell.
 KERNEL_STARTS = 3
+#: The end of the line ``run_in_kernel`` prints for each start that failed.
+RESTARTED = "starting another"
+#: Terminal colour codes (IPython's tracebacks, Sphinx's output), removed from what is shown.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class KernelStartError(RuntimeError):
@@ -155,7 +159,7 @@ def run_in_kernel(
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
             print(
-                f"kernel start {attempt} of {starts} failed ({type(exc).__name__}: {exc}); starting another",
+                f"kernel start {attempt} of {starts} failed ({type(exc).__name__}: {exc}); {RESTARTED}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -169,8 +173,6 @@ def execute_notebook(path: Path, timeout: int = 900) -> None:
     run_in_kernel(nbformat.read(path, as_version=4), path.parent, timeout)
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
-
 #: Seconds between two kernel starts: the port race above needs two starts within about one.
 START_GAP = 1.0
 
@@ -178,8 +180,8 @@ START_GAP = 1.0
 def execute_all(paths: list[Path], workers: int, log: Path) -> bool:
     """Run each notebook in its own process, ``workers`` at a time; one line each.
 
-    Each notebook's output goes to its own ``<name>.log`` beside ``log``, and ``log`` gets
-    them all, one after the other. A notebook that fails has the end of its log printed
+    Each notebook's output goes to its own log beside it (``<name>.log``), and ``log``
+    gets them all, one after the other. A notebook that fails has the end of its log printed
     (its failing cell and error), so a CI log that keeps only the end shows why.
     """
     env = dict(os.environ)
@@ -189,7 +191,7 @@ def execute_all(paths: list[Path], workers: int, log: Path) -> bool:
         env.setdefault(var, "1")
     log.parent.mkdir(parents=True, exist_ok=True)
     pending, running, ok, last_start = list(paths), [], True, -START_GAP
-    own_log = {path: log.parent / f"{path.stem}.log" for path in paths}
+    own_log = {path: path.with_suffix(".log") for path in paths}
     while pending or running:
         if pending and len(running) < workers and time.perf_counter() - last_start >= START_GAP:
             path = pending.pop(0)
@@ -206,13 +208,13 @@ def execute_all(paths: list[Path], workers: int, log: Path) -> bool:
             running.remove(item)
             text = own_log[path].read_text(errors="replace")
             state = "ok" if proc.returncode == 0 else "FAILED"
-            restarts = text.count("starting another")
+            restarts = text.count(RESTARTED)
             if restarts:
                 state += f" (kernel started {restarts + 1} times)"
             ok &= proc.returncode == 0
             print(f"  {path.name:40s} {time.perf_counter() - start:7.1f} s  {state}", flush=True)
             if proc.returncode != 0:
-                tail = _ANSI.sub("", text).rstrip().splitlines()[-40:]
+                tail = ANSI.sub("", text).rstrip().splitlines()[-40:]
                 print("\n".join("    " + line for line in tail), file=sys.stderr, flush=True)
     with open(log, "w") as out:
         for path in paths:
