@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import get_ops, is_torch
+from ._backend import get_ops, is_torch, to_numpy
 from ._cca import _pivot_phase, _pow2_rescale, check_narrowing, zero_constant_columns
 from ._docs import fill_doc
 from ._validation import DegenerateLayerError, check_array, check_int, check_keep
@@ -108,6 +108,14 @@ class PCAResult:
     @property
     def n_components(self) -> int:
         return int(self.components.shape[0])
+
+    def __repr__(self) -> str:
+        # the arrays (scores: one row per sample) would print pages in a notebook
+        kept = float(to_numpy(self.explained_variance_ratio).sum())
+        return (
+            f"PCAResult(n_components={self.n_components}, n_features={int(self.components.shape[1])}, "
+            f"explained={kept:.4f}, n_samples={self.n_samples})"
+        )
 
     def n_components_for(self, keep: float | int = 0.99) -> int:
         """Smallest number of directions explaining ``keep`` of the total variance.

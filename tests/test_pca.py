@@ -42,6 +42,13 @@ def test_named_quantities_are_consistent(anisotropic_layer):
     assert res.n_components == 6
 
 
+def test_repr_is_one_line_whatever_the_number_of_samples(anisotropic_layer):
+    """The arrays (scores: a row per sample) stay out of the repr a notebook prints."""
+    assert repr(svcca.pca(anisotropic_layer, n_components=2)) == (
+        "PCAResult(n_components=2, n_features=6, explained=0.9579, n_samples=500)"
+    )
+
+
 @pytest.mark.parametrize(("keep", "expected"), [(0.5, 1), (0.9, 2), (0.99, 3), (0.999, 4), (1.0, 6), (2, 2)])
 def test_keep_rule(anisotropic_layer, keep, expected):
     res = svcca.pca(anisotropic_layer)
