@@ -264,7 +264,10 @@ def _read_notebook(path: Path):  # noqa: ANN202 - a nbformat NotebookNode
 
 
 def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
-    """Worker: execute one chapter in its folder; (path, executed notebook or None, seconds, error)."""
+    """Worker: execute one chapter in its folder.
+
+    Returns (path, executed notebook or None, seconds, error or None, kernels started).
+    """
     import traceback
 
     from notebooks import ANSI, run_in_kernel  # book/notebooks.py: one way to run a notebook
@@ -277,10 +280,10 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     nb = _read_notebook(Path(path))
     start = time.perf_counter()
     try:
-        run_in_kernel(nb, Path(path).parent, timeout)
+        kernels = run_in_kernel(nb, Path(path).parent, timeout)
     except Exception:
-        return path, None, time.perf_counter() - start, ANSI.sub("", traceback.format_exc())
-    return path, nb, time.perf_counter() - start, None
+        return path, None, time.perf_counter() - start, ANSI.sub("", traceback.format_exc()), 0
+    return path, nb, time.perf_counter() - start, None, kernels
 
 
 def _library_digest() -> str:
@@ -424,7 +427,7 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
             ready, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in ready:
                 del running[fut]
-                path, nb, took, error = fut.result()
+                path, nb, took, error, kernels = fut.result()
                 name = Path(path).relative_to(BOOK).with_suffix("").as_posix()
                 if error is not None:
                     print(
@@ -438,7 +441,8 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
                     check_validity=False,
                     overwrite=True,
                 )
-                print(f"  {name:40s} {took:7.1f} s  executed", flush=True)
+                again = f" (kernel started {kernels} times)" if kernels > 1 else ""
+                print(f"  {name:40s} {took:7.1f} s  executed{again}", flush=True)
                 _write(CHAPTER_SECONDS, json.dumps({**_read_json(CHAPTER_SECONDS), Path(path).stem: took}))
     runner.join()
     if failure:

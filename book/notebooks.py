@@ -110,7 +110,7 @@ def run_in_kernel(
     timeout: int = 900,
     starts: int = KERNEL_STARTS,
     kernel_name: str = "python3",
-) -> None:
+) -> int:
     """Execute ``nb`` in place in a fresh kernel started in ``cwd``; raise on a failing cell.
 
     jupyter_client picks a kernel's TCP ports by binding free ones and releasing them, and
@@ -120,6 +120,11 @@ def run_in_kernel(
     is tried again, up to ``starts`` times in all, after a short random pause. A cell that
     fails is never run again: its error is raised as nbclient reports it. The cells get
     their outputs and nothing else (no timings in their metadata).
+
+    Returns
+    -------
+    int
+        How many kernels were started (1 unless one died before the first cell).
 
     Raises
     ------
@@ -147,7 +152,7 @@ def run_in_kernel(
         )
         try:
             client.execute()
-            return
+            return attempt
         except Exception as exc:
             if attempt in started:
                 raise

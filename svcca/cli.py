@@ -397,7 +397,9 @@ def _add_compare(subparsers: Any) -> None:
         + "; ".join(f"{m}: {entry(m).summary}" for m in MEASURES),
     )
     # the name the first command line had (``--method pwcca``): scripts written for it still run
-    p.add_argument("--method", dest="measure", choices=MEASURES, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--method", dest="measure", choices=MEASURES, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     p.add_argument("--key", help="array name in both files (.npz, or .pt holding a dict)")
     p.add_argument("--key-a", help="array name in A (overrides --key)")
     p.add_argument("--key-b", help="array name in B (overrides --key)")
