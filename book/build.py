@@ -266,11 +266,12 @@ def _read_notebook(path: Path):  # noqa: ANN202 - a nbformat NotebookNode
 def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     """Worker: execute one chapter in its folder.
 
-    Returns (path, executed notebook or None, seconds, error or None, kernels started).
+    Returns (path, executed notebook or None, seconds, error or None, what its console line
+    adds when the kernel had to be started again).
     """
     import traceback
 
-    from notebooks import ANSI, run_in_kernel  # book/notebooks.py: one way to run a notebook
+    from notebooks import ANSI, restarts_note, run_in_kernel  # book/notebooks.py: one way to run one
 
     os.environ.clear()
     os.environ.update(env)
@@ -282,8 +283,8 @@ def _execute(path: str, env: dict[str, str], timeout: int):  # noqa: ANN202
     try:
         kernels = run_in_kernel(nb, Path(path).parent, timeout)
     except Exception:
-        return path, None, time.perf_counter() - start, ANSI.sub("", traceback.format_exc()), 0
-    return path, nb, time.perf_counter() - start, None, kernels
+        return path, None, time.perf_counter() - start, ANSI.sub("", traceback.format_exc()), ""
+    return path, nb, time.perf_counter() - start, None, restarts_note(kernels)
 
 
 def _library_digest() -> str:
@@ -427,7 +428,7 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
             ready, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in ready:
                 del running[fut]
-                path, nb, took, error, kernels = fut.result()
+                path, nb, took, error, restarts = fut.result()
                 name = Path(path).relative_to(BOOK).with_suffix("").as_posix()
                 if error is not None:
                     print(
@@ -441,8 +442,7 @@ def build_parallel(env: dict[str, str], workers: int) -> tuple[dict, bool]:
                     check_validity=False,
                     overwrite=True,
                 )
-                again = f" (kernel started {kernels} times)" if kernels > 1 else ""
-                print(f"  {name:40s} {took:7.1f} s  executed{again}", flush=True)
+                print(f"  {name:40s} {took:7.1f} s  executed{restarts}", flush=True)
                 _write(CHAPTER_SECONDS, json.dumps({**_read_json(CHAPTER_SECONDS), Path(path).stem: took}))
     runner.join()
     if failure:

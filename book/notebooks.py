@@ -104,6 +104,11 @@ class KernelStartError(RuntimeError):
     """The kernel died (or never answered) before the notebook's first cell ran, every time."""
 
 
+def restarts_note(kernels: int) -> str:
+    """What a notebook's console line adds when its kernel had to be started again."""
+    return f" (kernel started {kernels} times)" if kernels > 1 else ""
+
+
 def run_in_kernel(
     nb,  # noqa: ANN001 - a nbformat NotebookNode
     cwd: Path,
@@ -138,6 +143,8 @@ def run_in_kernel(
 
     from nbclient import NotebookClient
 
+    if not (isinstance(starts, int) and starts >= 1):
+        raise ValueError(f"starts must be an int >= 1 (kernel starts allowed); got {starts!r}")
     started: list[int] = []  # the attempts whose kernel got as far as the first cell
     for attempt in range(1, starts + 1):
         client = NotebookClient(
@@ -213,9 +220,7 @@ def execute_all(paths: list[Path], workers: int, log: Path) -> bool:
             running.remove(item)
             text = own_log[path].read_text(errors="replace")
             state = "ok" if proc.returncode == 0 else "FAILED"
-            restarts = text.count(RESTARTED)
-            if restarts:
-                state += f" (kernel started {restarts + 1} times)"
+            state += restarts_note(text.count(RESTARTED) + 1)
             ok &= proc.returncode == 0
             print(f"  {path.name:40s} {time.perf_counter() - start:7.1f} s  {state}", flush=True)
             if proc.returncode != 0:

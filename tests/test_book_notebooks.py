@@ -195,6 +195,19 @@ def test_kernel_that_never_starts_is_a_clear_error(tmp_path, monkeypatch):
     assert counter.read_text() == "2"
 
 
+@pytest.mark.parametrize("starts", [0, -1, 1.5, None])
+def test_no_kernel_start_allowed_is_refused_not_a_silent_no_op(tmp_path, starts):
+    nb = _notebook("print(1)")
+    with pytest.raises(ValueError, match=r"starts must be an int >= 1 \(kernel starts allowed\); got "):
+        notebooks.run_in_kernel(nb, tmp_path, timeout=60, starts=starts)
+    assert "outputs" not in nb.cells[0] or nb.cells[0].outputs == []
+
+
+def test_restarts_note_says_only_what_happened():
+    assert notebooks.restarts_note(1) == ""
+    assert notebooks.restarts_note(3) == " (kernel started 3 times)"
+
+
 def test_failing_cell_is_not_run_again(tmp_path, monkeypatch):
     from nbclient.exceptions import CellExecutionError
 
