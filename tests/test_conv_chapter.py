@@ -298,6 +298,21 @@ def test_claims_are_named_by_the_registry_unique_and_measured_on_every_pair(tiny
     assert set(C["conv_pair.global_pool_flat"].details) == {f"{a}-{b}" for a, b in tiny.pairs()}
 
 
+def test_chapter_claims_come_from_the_build_memo_for_the_same_result(tiny, tiny_result, tmp_path, monkeypatch):
+    """Chapter 2 calls ``data.claims()``: inside the book build it reads what the experiment's
+    job computed (no second computation), and only for the very same arrays."""
+    cfg = ConvPairConfig.for_scale("tiny")
+    monkeypatch.setenv("SVCCA_CLAIMS_MEMO", str(tmp_path / "memo"))
+    assert tiny.remembered_claims() is None  # nothing kept yet
+    first = cfg.claims(tiny_result)  # the experiment's job: computes and keeps them
+    assert [c.to_dict() for c in tiny.remembered_claims()] == [c.to_dict() for c in first]
+    monkeypatch.setattr(type(tiny), "measurements", lambda self: pytest.fail("computed again"))
+    assert [c.to_dict() for c in tiny.claims()] == [c.to_dict() for c in first]
+    changed = dict(tiny_result.arrays)
+    changed["test_accuracy"] = changed["test_accuracy"] + 0.5
+    assert unpack(changed, cfg).remembered_claims() is None
+
+
 def test_claim_measurements_match_the_chapter_recipes(tiny):
     m = tiny.measurements()
     s0, s1 = tiny.seeds[:2]

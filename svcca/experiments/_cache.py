@@ -564,6 +564,29 @@ class ExperimentData:
     def __getitem__(self, name: str) -> np.ndarray:
         return np.asarray(_stored_array(self.arrays, name))
 
+    def remembered_claims(self) -> list[Any] | None:
+        """Return the claims the book build already computed for this very result, or None.
+
+        Inside the book build each experiment's claims are computed once, where it ran, and
+        kept (see :func:`~svcca.experiments.recall_claims`); a data object whose ``claims``
+        is called by a chapter answers from there instead of computing them again. Outside
+        the build, or for a result that differs in any byte, this is None.
+
+        Returns
+        -------
+        list of Claim or None
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from svcca.experiments.open_questions import OpenQuestionsData
+        >>> OpenQuestionsData.from_result({"seeds": np.array([0])}).remembered_claims() is None
+        True
+        """
+        from ._claims import recall_claims
+
+        return recall_claims(self.config, self.arrays)
+
     @classmethod
     def read(cls, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Return the fields of the class read from ``arrays``: those declared with :func:`stored`.

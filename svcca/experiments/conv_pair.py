@@ -502,7 +502,9 @@ class ConvPairData(SeedNetworksData):
 
     def claims(self) -> list[Any]:
         """Chapter 2's claims about the trained conv nets (see :meth:`ConvPairConfig.claims`)."""
-        return _claims(self, self.measurements())
+        # inside the book build they were computed once already, where the experiment ran
+        remembered = self.remembered_claims()
+        return remembered if remembered is not None else _claims(self, self.measurements())
 
     def _build_network(self, seed: int) -> Any:
         """Return a fresh conv net of ``seed`` of the config's ``arch`` and ``width`` (no data loaded)."""

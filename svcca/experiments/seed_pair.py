@@ -611,13 +611,11 @@ class SeedPairData(SeedNetworksData):
             ``"methods"`` (chapter 3) and ``"significance"`` (chapter 4); default all
             (:data:`CLAIM_GROUPS`). The bounds are those of the ``default`` preset.
         """
-        from ._claims import recall_claims
-
         groups = CLAIM_GROUPS if groups is None else ((groups,) if isinstance(groups, str) else tuple(groups))
         for g in groups:
             check_option(g, "groups", CLAIM_GROUPS)
         # inside the book build every claim was computed once already, where the experiment ran
-        remembered = recall_claims(self.config, self.arrays)
+        remembered = self.remembered_claims()
         if remembered is not None:
             by_group = {g: [c for c in remembered if c.name.split(".")[1] == g] for g in CLAIM_GROUPS}
             return [c for g in groups for c in by_group[g]]

@@ -23,15 +23,24 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from torch.utils.data import Dataset
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from ..._io import atomic_write, remove_stale_temps
 from ._folder import data_dir
 
-#: File name extensions of the images a subset holds, in any case (those torchvision's
-#: ``ImageFolder`` reads, from its own list, so that preparing and loading agree). Other
-#: files (``.DS_Store``, ``Thumbs.db``, notes) and hidden files are neither copied nor counted.
-_IMAGE_EXTENSIONS: tuple[str, ...] = tuple(IMG_EXTENSIONS)
+
+@functools.cache
+def _image_extensions() -> tuple[str, ...]:
+    """File name extensions of the images a subset holds, in any case.
+
+    Those torchvision's ``ImageFolder`` reads, from its own list, so that preparing and
+    loading agree. Other files (``.DS_Store``, ``Thumbs.db``, notes) and hidden files are
+    neither copied nor counted. Imported here, not at the top: ``import torchvision`` costs
+    about 2 s, which every process that imports :mod:`svcca.nn` would otherwise pay.
+    """
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    return tuple(IMG_EXTENSIONS)
+
 
 #: The marker :func:`prepare_imagenet_subset` leaves in the subset's folder (JSON).
 _SUBSET_MANIFEST = ".svcca-imagenet-subset.json"
@@ -89,7 +98,7 @@ def _imagenet_classes(classes: Iterable[ImageNetClass | str] | None) -> tuple[Im
 
 
 def _is_image_name(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith(_IMAGE_EXTENSIONS)
+    return not name.startswith(".") and name.lower().endswith(_image_extensions())
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -464,7 +473,7 @@ def _organised_sources(val_dir: Path, wnids: list[str]) -> dict[str, list[Path]]
     empty = [w for w, ps in sources.items() if not ps]
     if empty:
         raise FileNotFoundError(
-            f"no image file ({', '.join(_IMAGE_EXTENSIONS)}) in {', '.join(str(val_dir / w) for w in empty)}"
+            f"no image file ({', '.join(_image_extensions())}) in {', '.join(str(val_dir / w) for w in empty)}"
         )
     return sources
 
