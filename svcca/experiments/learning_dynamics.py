@@ -832,16 +832,20 @@ def _record_views(
 
 
 class _Prepared:
-    """One layer reduced by SVD (SVCCA's first step) and whitened once, for many comparisons."""
+    """One layer reduced and whitened once (SVCCA's per-layer work), for many comparisons.
+
+    The very preparation :func:`svcca.svcca` and the grids make (``reduce_and_whiten``:
+    through the Gram matrix where it resolves the kept directions), with the number of
+    directions kept (``dims``) beside it.
+    """
 
     def __init__(self, X: Any, keep: float) -> None:
         from .._backend import get_ops
-        from .._cca import whiten_checked
-        from .._svcca import svd_reduce
+        from .._svcca import reduce_and_whiten
 
-        ops = get_ops(X)
-        _, reduced, _, self.dims, _, _ = svd_reduce(X, keep, ops)
-        self.whitened = whiten_checked(reduced, ops)
+        reduction = reduce_and_whiten(X, keep, get_ops(X))
+        self.dims = reduction.k
+        self.whitened = reduction.w
 
     def svcca(self, other: _Prepared) -> float:
         """SVCCA similarity (mean canonical correlation of the reduced layers)."""
