@@ -298,7 +298,9 @@ def test_claims_are_named_by_the_registry_unique_and_measured_on_every_pair(tiny
     assert set(C["conv_pair.global_pool_flat"].details) == {f"{a}-{b}" for a, b in tiny.pairs()}
 
 
-def test_chapter_claims_come_from_the_build_memo_for_the_same_result(tiny, tiny_result, tmp_path, monkeypatch):
+def test_chapter_claims_come_from_the_build_memo_for_the_same_result(
+    tiny, tiny_result, tmp_path, monkeypatch
+):
     """Chapter 2 calls ``data.claims()``: inside the book build it reads what the experiment's
     job computed (no second computation), and only for the very same arrays."""
     cfg = ConvPairConfig.for_scale("tiny")

@@ -472,9 +472,8 @@ def _organised_sources(val_dir: Path, wnids: list[str]) -> dict[str, list[Path]]
     sources = {w: _image_files(val_dir / w) for w in wnids}
     empty = [w for w, ps in sources.items() if not ps]
     if empty:
-        raise FileNotFoundError(
-            f"no image file ({', '.join(_image_extensions())}) in {', '.join(str(val_dir / w) for w in empty)}"
-        )
+        where = ", ".join(str(val_dir / w) for w in empty)
+        raise FileNotFoundError(f"no image file ({', '.join(_image_extensions())}) in {where}")
     return sources
 
 
