@@ -344,6 +344,41 @@ def test_width_controls_are_a_row_shuffle_and_every_image(tiny_cache):
         without.check("cka")
 
 
+def test_width_controls_only_for_the_measures_they_are_asked_for(tiny_width_result, tiny_cache):
+    """By default the controls are computed for PWCCA and CKA only (what chapter 6 reads);
+    another measure's control says how to get it, and a measure outside ``measures`` is refused."""
+    data = unpack_width(tiny_width_result)
+    assert data.measures == ("pwcca", "cca", "svcca", "cka") and data.controlled == ("pwcca", "cka")
+    assert tiny_width_result["shuffled_similarity"].shape[1] == 2
+    assert data.shuffled("cka").shape == data.check("pwcca", "init").shape == data.pairs("cka").shape
+    with pytest.raises(KeyError, match=r"no controls for 'cca' \(control_measures=\('pwcca', 'cka'\)\)"):
+        data.shuffled("cca")
+    with pytest.raises(KeyError, match="no controls for 'svcca'"):
+        data.check("svcca")
+    # the same controls as a run that controls every measure (the cca and svcca ones added)
+    every = WidthConfig.for_scale("tiny", control_measures=("pwcca", "cca", "svcca", "cka"))
+    assert every.controlled == every.measures and every.key() != WidthConfig.for_scale("tiny").key()
+    full = unpack_width(run_or_load(every, tiny_cache))
+    for m in ("pwcca", "cka"):
+        for state in ("trained", "init"):
+            np.testing.assert_array_equal(full.shuffled(m, state), data.shuffled(m, state))
+            np.testing.assert_array_equal(full.check(m, state), data.check(m, state))
+    assert [c.to_dict() for c in full.control_claims()] == [c.to_dict() for c in data.control_claims()]
+    assert np.isfinite(full.shuffled("cca")).all()
+    # no controls at all
+    none = unpack_width(run_or_load(WidthConfig.for_scale("tiny", control_measures=()), tiny_cache))
+    assert none.controlled == () and "shuffled_similarity" not in none.arrays
+    assert none.control_claims() == []
+    with pytest.raises(KeyError, match="no controls for 'pwcca'"):
+        none.shuffled("pwcca")
+
+
+@pytest.mark.parametrize("bad", [("rsa",), ("cka", "cka"), "cka", ("cca",)])
+def test_width_control_measures_must_be_some_of_the_measures(bad):
+    with pytest.raises(ValueError, match="control_measures must be distinct names among measures="):
+        WidthConfig.for_scale("tiny", measures=("pwcca", "cka"), control_measures=bad)
+
+
 def test_width_all_layers_and_init_is_the_untrained_network(tiny_cache):
     cfg = WidthConfig.for_scale("tiny", all_layers=True, measures=("cka",), widths=(8,))
     data = unpack_width(run_or_load(cfg, tiny_cache))

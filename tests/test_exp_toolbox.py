@@ -50,8 +50,9 @@ KEYS_BEFORE = {
         "seed_pair": "49343dbd6b34f48ff768b8680bebdbc5512f12a7c83df5fef0294a5d39e39de6",
         "conv_pair": "56ed4f82201996bb749279d2dff45176d1d59b3fb4f2260da168a020285949a9",
         "generalization": "d1f35fa8f5687b922ab9982f5ad6c5b30d09214927ff51e2da1091699c858bce",
-        # width: the row-shuffled baseline and the all-images check joined it since (issue 12)
-        "width": "30f6bb971f2ae7d48676801f0f4561adb04dec9e55cfddedc3fa3127b226cdde",
+        # width: the row-shuffled baseline and the all-images check joined it since (issue 12),
+        # then control_measures (schema 4: the controls only for the measures chapter 6 reads)
+        "width": "942fa3e4a5eb3a2842094c88dcddca11044ac8d2b3b7da794f15e786bb1f9002",
         "open_questions": "e52d1baf7ccdb0461eafb35366d197f214ac4bfc7056c3e8723d7aa648c59df6",
     },
     "default": {

@@ -27,7 +27,8 @@ rule of chapter 1 (4500 rows are under 9 per unit at width 512) add
 one network's rows shuffled: same shapes and spectra, no correspondence) inflates PWCCA
 with width but not CKA, and above it trained PWCCA falls with width
 (``width.baseline.*``); on every image of both splits (16173 rows) the conclusions stand
-(``width.check.*``).
+(``width.check.*``). The controls are computed for PWCCA and CKA, the measures the claims
+and the figure read (``control_measures`` asks for others).
 
 Reading a result::
 
@@ -68,6 +69,10 @@ from ._toolbox import (
 
 __all__ = ["STATES", "WidthConfig", "WidthData", "unpack"]
 
+#: The measures whose controls chapter 6 states claims about and draws (see
+#: :attr:`WidthConfig.control_measures`).
+_CONTROLLED_BY_DEFAULT = ("pwcca", "cka")
+
 
 @dataclass(frozen=True)
 class WidthConfig(TrainingConfig):
@@ -105,12 +110,20 @@ class WidthConfig(TrainingConfig):
         Also compare the trained and untrained networks on every image of both splits
         under the same shifts (the sample-size check: 16173 rows at the default scale
         instead of 4500).
+    control_measures : tuple of str or None, default None
+        The measures the controls (the shuffled baseline and the sample-size check) are
+        computed for, some of ``measures``; by default those of ``("pwcca", "cka")`` in
+        ``measures``, the two that chapter 6's claims and figure state them for. The
+        controls cost more than the comparisons themselves (the check has 3.6 times their
+        rows), so they are not computed for measures nothing reads them for; ``()`` skips
+        them.
     dataset, image_size, epochs, batch_size, lr, device, data_root, verify_data, num_threads
         See :class:`~svcca.experiments.TrainingConfig`; here ``epochs=30``.
     """
 
     experiment: ClassVar[str] = "width"
-    schema_version: ClassVar[int] = 3  # 2: the digits split follows ``seed``; 3: shuffled baseline
+    # 2: the digits split follows ``seed``; 3: shuffled baseline; 4: controls for control_measures only
+    schema_version: ClassVar[int] = 4
 
     model: str = "mlp"
     depth: int = 3
@@ -127,11 +140,19 @@ class WidthConfig(TrainingConfig):
     keep: float = 0.99
     seed: int = 0
     check_all_images: bool = True
+    control_measures: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         """Check the fields."""
         super().__post_init__()
         check_comparison(self)
+        if self.control_measures is not None:
+            c = self.control_measures
+            if not _matches(c, tuple[str, ...]) or len(set(c)) != len(c) or not set(c) <= set(self.measures):
+                raise ValueError(
+                    f"control_measures must be distinct names among measures={self.measures!r} "
+                    f"(or None: those of ('pwcca', 'cka') among them); got {c!r}"
+                )
         check_seeds(self.seeds, minimum=2)
         w = [float(v) for v in self.widths]
         if not w or any(v <= 0 for v in w) or w != sorted(set(w)):
@@ -142,6 +163,13 @@ class WidthConfig(TrainingConfig):
             # one run, one cache key: an MLP's widths are counts of units, a conv net's multipliers
             object.__setattr__(self, "widths", tuple(int(v) for v in w) if self.model == "mlp" else tuple(w))
         check_int(self.depth, "depth")
+
+    @property
+    def controlled(self) -> tuple[str, ...]:
+        """The measures the controls are computed for (``control_measures`` resolved)."""
+        if self.control_measures is not None:
+            return tuple(self.control_measures)
+        return tuple(m for m in self.measures if m in _CONTROLLED_BY_DEFAULT)
 
     # ---- presets ---------------------------------------------------------------------
     @classmethod
@@ -217,10 +245,12 @@ class WidthConfig(TrainingConfig):
                     for mi, measure in enumerate(self.measures):
                         grid = similarity_grid(named, measure, keep=self.keep)
                         sims[state_i, mi, wi, li] = [grid[i, j] for i, j in pairs]
-            controls.append(self._controls(wi, (trained, init), names, layers, pairs, eval_x, check_x))
+            if self.controlled:
+                controls.append(self._controls(wi, (trained, init), names, layers, pairs, eval_x, check_x))
         assert sims is not None
         return {
-            **self._stack_controls(controls, check_x),
+            **(self._stack_controls(controls, check_x) if controls else {}),
+            "control_measures": np.array(self.controlled, dtype=str),
             "widths": np.array([float(w) for w in self.widths]),
             "seeds": np.array(self.seeds, dtype=np.int64),
             "pairs": np.array(pairs, dtype=np.int64).reshape(-1, 2),
@@ -255,14 +285,14 @@ class WidthConfig(TrainingConfig):
         eval_x: Any,
         check_x: Any,
     ) -> dict[str, np.ndarray]:
-        """One width's controls, per state, measure, layer and pair of seeds.
+        """One width's controls, per state, controlled measure, layer and pair of seeds.
 
         ``shuffled``: the pair's similarity after shuffling the rows of the second
         network's layer (same shapes and spectra, no correspondence: what width and the
         number of rows give two unrelated layers). ``check``: the similarity on
         :meth:`_check_inputs` (absent when not asked for).
         """
-        shape = (len(STATES), len(self.measures), len(layers), len(pairs))
+        shape = (len(STATES), len(self.controlled), len(layers), len(pairs))
         shuffled = np.full(shape, np.nan)
         check = np.full(shape, np.nan)
         for state_i, nets in enumerate(states):
@@ -273,7 +303,7 @@ class WidthConfig(TrainingConfig):
                 big = None
                 if check_x is not None:
                     big = record_layer(nets, check_x, layer, per_image=self.positions_per_image, rng=rng)
-                for mi, measure in enumerate(self.measures):
+                for mi, measure in enumerate(self.controlled):
                     for pi, (i, j) in enumerate(pairs):
                         pair = {0: acts[i], 1: acts[j][perm]}
                         shuffled[state_i, mi, li, pi] = similarity_grid(pair, measure, keep=self.keep)[0, 1]
@@ -288,7 +318,7 @@ class WidthConfig(TrainingConfig):
 
     @staticmethod
     def _stack_controls(controls: list[dict[str, np.ndarray]], check_x: Any) -> dict[str, np.ndarray]:
-        """Stack every width's controls: arrays ``(n_states, n_measures, n_widths, n_layers, n_pairs)``."""
+        """Stack every width's controls: ``(n_states, n_controlled, n_widths, n_layers, n_pairs)``."""
         out = {"shuffled_similarity": np.stack([c["shuffled"] for c in controls], axis=2)}
         if check_x is not None:
             out["check_similarity"] = np.stack([c["check"] for c in controls], axis=2)
@@ -371,6 +401,13 @@ class WidthData(ExperimentData):
             raise KeyError("this run has no sample-size check (check_all_images=False)")
         return self._control("check_similarity", measure, state, layer)
 
+    @property
+    def controlled(self) -> tuple[str, ...]:
+        """The measures this run has controls for (see :attr:`WidthConfig.control_measures`)."""
+        if "control_measures" in self.arrays:
+            return tuple(str(m) for m in np.atleast_1d(self.arrays["control_measures"]))
+        return self.measures  # runs before schema 4 controlled every measure
+
     def _control(self, key: str, measure: str, state: str, layer: str | None) -> np.ndarray:
         """Array ``key`` (``similarity`` or a control) at one state, measure and layer, pairs first."""
         check_option(state, "state", STATES)
@@ -379,7 +416,15 @@ class WidthData(ExperimentData):
         layer = self.layers[-1] if layer is None else layer
         if layer not in self.layers:
             raise KeyError(f"layer {layer!r} was not compared; layers: {self.layers}")
-        sims = self.arrays[key][STATES.index(state), self.measures.index(measure)]
+        measures = self.measures
+        if key != "similarity":
+            if measure not in self.controlled or key not in self.arrays:
+                raise KeyError(
+                    f"this run has no controls for {measure!r} (control_measures={self.controlled}); "
+                    f"run it with control_measures including {measure!r} (--set control_measures=...)"
+                )
+            measures = self.controlled
+        sims = self.arrays[key][STATES.index(state), measures.index(measure)]
         return np.asarray(sims[:, self.layers.index(layer), :]).T
 
     def control_claims(self) -> list[Any]:
@@ -396,12 +441,12 @@ class WidthData(ExperimentData):
 
         lo, hi = self.width_labels[0], self.width_labels[-1]
         measured: dict[str, Any] = {}
-        both = [m for m in ("pwcca", "cka") if m in self.measures]
+        both = [m for m in ("pwcca", "cka") if m in self.controlled]
         if "shuffled_similarity" in self.arrays and both:
             measured["above_everywhere"] = min(
                 float(np.min(self.above_baseline(m, state))) for m in both for state in STATES
             )
-        if "shuffled_similarity" in self.arrays and "pwcca" in self.measures:
+        if "shuffled_similarity" in self.arrays and "pwcca" in self.controlled:
             base_t, base_i = self.shuffled("pwcca").mean(axis=0), self.shuffled("pwcca", "init").mean(axis=0)
             above = self.above_baseline("pwcca")
             init = self.mean("pwcca", "init")
@@ -411,7 +456,7 @@ class WidthData(ExperimentData):
                 float((base_i[-1] - base_i[0]) / (init[-1] - init[0])),
                 {"rise_baseline": float(base_i[-1] - base_i[0]), "rise_init": float(init[-1] - init[0])},
             )
-        if "shuffled_similarity" in self.arrays and "cka" in self.measures:
+        if "shuffled_similarity" in self.arrays and "cka" in self.controlled:
             measured["cka_flat"] = float(max(self.shuffled("cka", st).mean(axis=0).max() for st in STATES))
         claims = claims_table("width.baseline.", BASELINE_CLAIMS, measured, lo=lo, hi=hi)
         if self.check_rows is None:
