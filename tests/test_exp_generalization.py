@@ -369,8 +369,9 @@ def test_width_controls_only_for_the_measures_they_are_asked_for(tiny_width_resu
     none = unpack_width(run_or_load(WidthConfig.for_scale("tiny", control_measures=()), tiny_cache))
     assert none.controlled == () and "shuffled_similarity" not in none.arrays
     assert none.control_claims() == []
-    with pytest.raises(KeyError, match="no controls for 'pwcca'"):
-        none.shuffled("pwcca")
+    for control in (none.shuffled, none.check):  # not "check_all_images=False": it was True
+        with pytest.raises(KeyError, match=r"no controls for 'pwcca' \(control_measures=\(\)\)"):
+            control("pwcca")
 
 
 @pytest.mark.parametrize("bad", [("rsa",), ("cka", "cka"), "cka", ("cca",)])

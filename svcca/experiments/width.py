@@ -151,7 +151,7 @@ class WidthConfig(TrainingConfig):
             if not _matches(c, tuple[str, ...]) or len(set(c)) != len(c) or not set(c) <= set(self.measures):
                 raise ValueError(
                     f"control_measures must be distinct names among measures={self.measures!r} "
-                    f"(or None: those of ('pwcca', 'cka') among them); got {c!r}"
+                    f"(or None: those of {_CONTROLLED_BY_DEFAULT} among them); got {c!r}"
                 )
         check_seeds(self.seeds, minimum=2)
         w = [float(v) for v in self.widths]
@@ -397,7 +397,8 @@ class WidthData(ExperimentData):
 
     def check(self, measure: str, state: str = "trained", layer: str | None = None) -> np.ndarray:
         """Similarity on every image of both splits (the sample-size check), ``(n_pairs, n_widths)``."""
-        if "check_similarity" not in self.arrays:
+        if "check_similarity" not in self.arrays and self.controlled:
+            # (a run without controls at all, control_measures=(), says so in _control)
             raise KeyError("this run has no sample-size check (check_all_images=False)")
         return self._control("check_similarity", measure, state, layer)
 
