@@ -482,3 +482,19 @@ def test_a_hand_made_subset_with_an_empty_class_or_bad_sizes_says_what_to_do(tmp
         D.load_imagenet_subset(tmp_path, classes=wnids[:1], image_size="8", resize=8)
     with pytest.raises(ValueError, match="resize must be at least image_size"):
         D.load_imagenet_subset(tmp_path, classes=wnids[:1], image_size=8, resize=4)
+
+
+def test_importing_svcca_nn_does_not_import_torchvision():
+    """torchvision (about 2 s to import) is loaded only where it is used: the image
+    extensions of a subset are read from it on first use, and then agree with its list."""
+    import subprocess
+    import sys
+
+    code = "import sys, svcca.nn; print('torchvision' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    from svcca.nn.data.imagenet import _image_extensions
+
+    assert _image_extensions() == tuple(IMG_EXTENSIONS)
