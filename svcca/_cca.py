@@ -65,6 +65,7 @@ from ._validation import (
     PrecisionWarning,
     assert_finite,
     check_array,
+    check_bool,
     check_epsilon,
     check_option,
     check_pair,
@@ -408,6 +409,60 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
     c = np.ldexp(1.0, -e).astype(np.float32 if single else np.float64)
     c = ops.from_numpy(c, like=Xa)
     return Xa * c, c
+
+
+class Centred(NamedTuple):
+    """A layer centred and scaled by one power of two (see :func:`centre_scaled`)."""
+
+    #: ``(X - location) * 2**-exponent``: largest entry near 1, constant features exactly 0.
+    data: Any
+    #: The subtracted column location (mean or median), in the data's own units.
+    location: Any
+    #: ``e`` of the factor ``2**-e``.
+    exponent: int
+    #: ``2**-exponent`` in the compute precision, shape ``(1,)``.
+    scale: Any
+    #: Whether any feature varies.
+    varies: bool
+
+
+def centre_scaled(ops: Any, X: Any, location: str = "mean") -> Centred:
+    """Centre a layer and scale it by the power of two that brings its *centred* entries near 1.
+
+    For the measures that depend on the relative scale of the features (PCA, PLS, CKA,
+    Procrustes), whose squared (or fourth-power) terms must neither overflow nor underflow.
+    The factor is set by the centred data, not by the raw entries: a dead neuron stuck at
+    1e100, or an offset of 1e13 on every feature, would otherwise scale the varying
+    features towards zero before their squares are taken (and underflow them in float32).
+
+    Each feature is first scaled by its own power of two (exact), so that its mean is
+    computed and subtracted far from over- and underflow; the features constant up to
+    rounding are set to exactly 0 (``location="mean"``; the median leaves them 0 exactly);
+    then each feature is brought to the one common factor, again exactly. Where nothing
+    over- or underflows the result is the centred layer times ``2**-exponent``, bit for bit.
+    ``location="median"`` subtracts each column's median of about 1000 evenly spaced rows
+    (robust to a few outlier rows; any location gives the statistics that use it).
+    """
+    Xs, cols = _pow2_rescale(ops, ops.asarray(X))
+    if location == "median":  # exact: a constant feature is 0 exactly
+        step = max(1, int(Xs.shape[0]) // 1024)
+        loc = ops.colmedian(Xs[::step])
+        Xc = Xs - loc
+    else:
+        Xc, loc = ops.centre(Xs)
+        Xc = zero_constant_columns(ops, Xs, loc, Xc)[0]
+    single = ops.real_dtype_eps(Xs) > 1e-10
+    amax = ops.to_numpy(ops.colmaxabs(Xc)).astype(np.float64)
+    own = -(np.frexp(ops.to_numpy(cols).astype(np.float64))[1] - 1)  # cols = 2**-own, per column
+    varies = amax > 0
+    e = int(np.max((np.frexp(amax)[1] + own)[varies])) if varies.any() else 0
+    e = int(np.clip(e, -127, 126) if single else np.clip(e, -1020, 1020))
+    # 2**(own - e): at most 1 on the largest feature, 0 on the constant ones (finite either way)
+    factor = np.where(varies, np.ldexp(1.0, np.clip(own - e, -1100, 1000)), 0.0)
+    if not bool((factor == 1.0).all()):
+        Xc = Xc * ops.from_numpy(factor.astype(np.float32 if single else np.float64), like=Xc)
+    scale = ops.from_numpy(np.array([np.ldexp(1.0, -e)], dtype=np.float32 if single else np.float64), like=Xc)
+    return Centred(Xc, loc / cols, e, scale, bool(varies.any()))
 
 
 def _offsets_dominate(ops: Any, Xa: Any, mean: Any, limit: float) -> bool:
@@ -947,12 +1002,14 @@ def _check_narrowing(X: Any, ops: Any, Xa: Any, name: str, got: str | None) -> N
         lost = lost[(x[:, lost] != x[:1, lost]).any(axis=0)]
     if lost.size:
         j = int(lost[0])
+        step = float(np.spacing(np.abs(m[j]).astype(ops.to_numpy(Xa).dtype)))
         raise ValueError(
-            f"{name} has {lost.size} column(s) that vary by less than the {_dtype_name(Xa)} resolution at "
-            f"their offset (column {j}: spread {sd[j]:.2e} around {m[j]:.6g}; "
-            f"{got or f'{name}.shape={shape_of(X)}'}): computing in {_dtype_name(Xa)} would round that "
-            f"variation away. Compute in {_dtype_name(X)} (the dtype argument), or subtract the column "
-            "means before narrowing"
+            f"{name} has {lost.size} column(s) that vary too little for the {_dtype_name(Xa)} resolution "
+            f"at their offset (column {j}: spread {sd[j]:.2e} around {m[j]:.6g}, where {_dtype_name(Xa)} "
+            f"values are {step:.2g} apart; a spread under 8 eps |offset| = {8.0 * eps * abs(m[j]):.2g} keeps "
+            f"too few of its digits; {got or f'{name}.shape={shape_of(X)}'}): computing in "
+            f"{_dtype_name(Xa)} would compare rounding, not values. Compute in {_dtype_name(X)} (the "
+            "dtype argument), or subtract the column means before narrowing"
         )
 
 
@@ -1585,7 +1642,7 @@ def _cca_pair(
     This is the one place the pair and the options are checked.
     """
     check_option(algorithm, "algorithm", ALGORITHMS)
-    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
+    epsilon, rtol, warn = check_epsilon(epsilon), check_rtol(rtol), check_bool(warn, "warn")
     X, Y = check_pair(X, Y, check_finite=False)
     got = f"X.shape={shape_of(X)}, Y.shape={shape_of(Y)}"
     ops = get_ops(X, Y, dtype=dtype)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops
-from ._cca import _pow2_rescale, narrows, zero_constant_columns
+from ._cca import centre_scaled, narrows
 from ._docs import fill_doc
 from ._validation import (
     DegenerateLayerError,
@@ -131,7 +131,7 @@ def _check_real_pair(X: Any, Y: Any, what: str) -> tuple[Any, Any]:
 
 
 def _centre(ops: Any, X: Any, location: str = "mean") -> Any:
-    """``X`` scaled by one power of two (largest entry near 1), centred, constant features 0.
+    """``X`` centred and scaled by one power of two (largest centred entry near 1), constant features 0.
 
     CKA and Procrustes are invariant to isotropic scaling; the exact power-of-two factor
     keeps their fourth-power HSIC terms from overflowing (1e80) or underflowing (1e-85).
@@ -153,17 +153,10 @@ def _centre_scaled(ops: Any, X: Any, location: str = "mean") -> tuple[Any, int]:
     if narrows(ops, X):
         Xc, e = _centre_scaled(get_ops(X), X, location)
         return ops.asarray(Xc, complex_ok=False), e
-    X, c = _pow2_rescale(ops, ops.asarray(X, complex_ok=False), per_column=False)
-    e = -int(np.frexp(float(ops.to_numpy(c).reshape(-1)[0]))[1] - 1)
-    if location == "median":  # exact: a constant feature is 0 exactly
-        # the median of about 1000 evenly spaced rows: as robust to a few outlier rows as the
-        # full median, at a fraction of its cost (any location gives the same statistic)
-        step = max(1, int(X.shape[0]) // 1024)
-        return X - ops.colmedian(X[::step]), e
-    Xc, mean = ops.centre(X)
     # constant features (up to centring's rounding) are exactly 0: a constant layer is then
     # refused, not read as a tiny similarity
-    return zero_constant_columns(ops, X, mean, Xc)[0], e
+    centred = centre_scaled(ops, ops.asarray(X, complex_ok=False), location)
+    return centred.data, centred.exponent
 
 
 def _unscale(h: float, e: int) -> float:
@@ -523,6 +516,13 @@ def rbf_cka(
     TypeError
         For a ``debiased`` that is not a bool.
 
+    Warns
+    -----
+    UserWarning
+        When the bandwidth is so narrow that the kernel between distinct samples rounds to
+        0 (``K = I``, the same for every layer): the biased value is then 1 or near it
+        whatever the data (the debiased one is undefined, a ``ValueError``).
+
     Notes
     -----
     ``K_ij = exp(-||x_i - x_j||^2 / (2 sigma_x^2))`` with ``sigma_x = bandwidth x
@@ -584,6 +584,14 @@ def prepare_rbf(
     ``(matrix, factor)``; see :func:`rbf_kernel`.
     """
     E, s = rbf_kernel(ops, _centre(ops, X, "median"), bandwidth, name)
+    if not debiased and s == 1.0 and float(ops.sum(E)) == int(E.shape[0]):  # E = K = I exactly
+        warnings.warn(
+            f"{name}: at bandwidth={bandwidth!r} the RBF kernel between distinct samples rounds to 0 "
+            "(K = I, the same for every layer), so RBF CKA is 1 or near it whatever the data; choose a "
+            "larger bandwidth (sigma as a fraction of the median distance)",
+            UserWarning,
+            stacklevel=3,
+        )
     E = E if debiased else _centre_gram(ops, E)
     return (E, s) if scaled else E
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, is_torch, to_numpy
-from ._cca import _pivot_phase, _pow2_rescale, check_narrowing, zero_constant_columns
+from ._cca import _pivot_phase, centre_scaled, check_narrowing
 from ._docs import fill_doc
 from ._validation import DegenerateLayerError, check_array, check_int, check_keep
 
@@ -179,17 +179,16 @@ class PCAResult:
 def _centred_svd(X: Any, ops: Any) -> tuple[Any, Any, Any, Any, Any]:
     """Return the mean and the thin SVD of the centred data, scaled by a power of two.
 
-    The scale is one exact power of two ``c`` (largest entry near 1, so that squared
+    The scale is one exact power of two ``c`` (largest centred entry near 1, so that squared
     singular values neither overflow nor underflow): ``(X - mean) * c = U diag(s) Vh``.
     Returns ``(mean, U, s, Vh, c)``.
     """
-    X, c = _pow2_rescale(ops, ops.asarray(X), per_column=False)
-    Xc, mean = ops.centre(X)
     # a constant feature (0.1 repeated) is exactly 0 once centred, not its rounding: a dead
-    # layer then explains nothing, on every backend, instead of [1, 6e-32, ...]
-    Xc = zero_constant_columns(ops, X, mean, Xc)[0]
-    U, s, Vh = ops.svd(Xc)
-    return mean / c, U, s, Vh, c
+    # layer then explains nothing, on every backend, instead of [1, 6e-32, ...]; the scale
+    # comes from the centred data, so a neuron stuck at 1e160 leaves the others' squares whole
+    centred = centre_scaled(ops, X)
+    U, s, Vh = ops.svd(centred.data)
+    return centred.location, U, s, Vh, centred.scale
 
 
 def pca(X: Any, n_components: int | float | None = None, *, dtype: Any = None) -> PCAResult:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, to_numpy
-from ._cca import _dtype_name, _fix_signs, _input_eps, _pow2_rescale, check_narrowing, zero_constant_columns
+from ._cca import Centred, _dtype_name, _fix_signs, _input_eps, centre_scaled, check_narrowing
 from ._docs import fill_doc
 from ._validation import DegenerateLayerError, check_int, check_pair, check_rtol, shape_of
 
@@ -158,21 +158,30 @@ def _pls_directions(
     return U, s, V, share
 
 
-def _varying_part(ops: Any, X: Any, mean: Any, name: str) -> Any:
-    """Centre a layer and set its constant features to exactly 0 (CCA drops them).
+def _varying_part(ops: Any, X: Any, name: str) -> Centred:
+    """Centre a layer, scaled by a power of two, with its constant features exactly 0 (CCA drops them).
 
     Rounding left by centring would otherwise make a PLS pair out of noise; a layer with no
     varying feature is refused.
     """
-    Xc, mean = ops.centre(X, mean)
-    Xc, varies = zero_constant_columns(ops, X, mean, Xc)
-    if not varies:
+    centred = centre_scaled(ops, X)
+    if not centred.varies:
         raise DegenerateLayerError(
             f"{name} has no varying feature: all {int(X.shape[1])} features are constant over the "
             f"{int(X.shape[0])} samples (dead neurons?); it has no covariance with anything and PLS is "
             "undefined for it"
         )
-    return Xc
+    return centred
+
+
+def _raw_mean_squares(ops: Any, centred: Centred) -> Any:
+    """Mean square of each feature's raw entries, in the units of ``centred.data``.
+
+    ``|mean|^2 + mean(|x - mean|^2)``; a constant feature (0 in the data) counts 0.
+    """
+    varies = ops.colmaxabs(centred.data) > 0
+    m = centred.location * (centred.scale * varies)
+    return ops.abs(m) ** 2 + ops.mean0(ops.abs(centred.data) ** 2)
 
 
 @fill_doc
@@ -232,17 +241,14 @@ def pls(
     ops = get_ops(X, Y, dtype=dtype)
     check_narrowing(X, ops, "X")
     check_narrowing(Y, ops, "Y")
-    # one exact power of two per side keeps the products from over/underflowing (1e160,
-    # 1e-160); covariances, scores and means are scaled back at the end
-    X, cx = _pow2_rescale(ops, ops.asarray(X), per_column=False)
-    Y, cy = _pow2_rescale(ops, ops.asarray(Y), per_column=False)
     n = int(X.shape[0])
     if n < 2:
-        raise ValueError(
-            f"PLS needs at least 2 samples; got X.shape={tuple(X.shape)}, Y.shape={tuple(Y.shape)}"
-        )
-    mx, my = ops.mean0(X), ops.mean0(Y)
-    Xc, Yc = _varying_part(ops, X, mx, "X"), _varying_part(ops, Y, my, "Y")
+        raise ValueError(f"PLS needs at least 2 samples; got X.shape={shape_of(X)}, Y.shape={shape_of(Y)}")
+    # one exact power of two per side, set by the centred data, keeps the products from
+    # over/underflowing (1e160, 1e-160, a neuron stuck at 1e30 in float32); covariances and
+    # scores are scaled back at the end
+    cenx, ceny = _varying_part(ops, ops.asarray(X), "X"), _varying_part(ops, ops.asarray(Y), "Y")
+    Xc, Yc, cx, cy, mx, my = cenx.data, ceny.data, cenx.scale, ceny.scale, cenx.location, ceny.location
     U, s, V, share = _pls_directions(ops, (ops.ct(Xc) @ Yc) / (n - 1), n_components, rtol)
     xs, ys = Xc @ U, Yc @ V
     sx = ops.sqrt(ops.sum(ops.abs(xs) ** 2, axis=0))
@@ -250,8 +256,8 @@ def pls(
     # each side's own rounding, where it is coarser than the compute precision (float32 data)
     eps_x, eps_y = (e if e > ops.real_dtype_eps(Xc) else 0.0 for e in (_input_eps(X0), _input_eps(Y0)))
     if rtol is None and (eps_x or eps_y):
-        tx = rounding_floor(ops, n, eps_x, ops.mean0(ops.abs(X) ** 2), U)
-        ty = rounding_floor(ops, n, eps_y, ops.mean0(ops.abs(Y) ** 2), V)
+        tx = rounding_floor(ops, n, eps_x, _raw_mean_squares(ops, cenx), U)
+        ty = rounding_floor(ops, n, eps_y, _raw_mean_squares(ops, ceny), V)
         what = (
             f"eps={max(eps_x, eps_y):.1e}, X {_dtype_name(X0)}, Y {_dtype_name(Y0)}; "
             f"X.shape={shape_of(X0)}, Y.shape={shape_of(Y0)}"
@@ -262,7 +268,7 @@ def pls(
     # u_i^H Sigma_xy v_i = s_i, so corr(xs_i, ys_i) = s_i (n - 1) / (|xs_i| |ys_i|)
     corr = ops.clip01(s * (n - 1) / (sx * sy))
     with np.errstate(over="ignore"):  # a covariance beyond the float range is reported as inf
-        s, xs, ys, mx, my = s / cx / cy, xs / cx, ys / cy, mx / cx, my / cy
+        s, xs, ys = s / cx / cy, xs / cx, ys / cy
     return PLSResult(
         covariances=s,
         x_weights=U,

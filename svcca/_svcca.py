@@ -23,13 +23,14 @@ from ._cca import (
     _pow2_rescale,
     cast_to,
     cca_from_whitened,
+    centre_scaled,
     check_narrowing,
     whiten_checked,
-    zero_constant_columns,
 )
 from ._docs import fill_doc
 from ._pca import _centred_svd, _sign_flip, n_directions_for
 from ._validation import (
+    check_bool,
     check_epsilon,
     check_min_samples,
     check_pair,
@@ -252,13 +253,11 @@ def reduce_and_whiten(
     n, p = (int(d) for d in Xa.shape)
     # a layer constant up to rounding (0.1 repeated) is said so of its own features, not of
     # the one reduced column of rounding it leaves. Only a layer whose largest singular value
-    # is within rounding of its means can be one (then its features are tested, on the data
-    # scaled by a power of two so that 1e-300 does not underflow)
+    # is within rounding of its means can be one (then its features are tested, each scaled
+    # by its own power of two so that neither 1e-300 nor a neighbour at 1e200 underflows it)
     eps = float(ops.finfo(Xa).eps)
     if not ops.max(s) > math.sqrt(p) * _col_scale_tolerance(ops.max(ops.abs(mean)), n, eps):
-        Xs = _pow2_rescale(ops, Xa, per_column=False)[0]
-        ms = ops.mean0(Xs)
-        if not zero_constant_columns(ops, Xs, ms, Xs - ms)[1]:
+        if not centre_scaled(ops, Xa).varies:
             _no_varying(name, p, n)
     got = f"{name}.shape={shape_of(X)}, reduced to {k} direction(s)"
     # the reduction is whitened as scaled by c (near 1), and c is kept as the whitening's
@@ -348,7 +347,7 @@ def svcca(
     2
     """
     keep = resolve_keep(keep, n_components)
-    epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
+    epsilon, rtol, warn = check_epsilon(epsilon), check_rtol(rtol), check_bool(warn, "warn")
     X, Y = check_pair(X, Y)
     check_min_samples(X, Y, 2, "SVCCA")
     ops = get_ops(X, Y, dtype=dtype)
@@ -385,8 +384,10 @@ def svcca(
         _Y=Y,
         keep=keep if isinstance(keep, float) else None,
         n_directions=keep if isinstance(keep, int) else None,
-        x_dims=rx.k,
-        y_dims=ry.k,
+        # the directions compared: a reduced direction the whitening finds to be rounding
+        # (the centred rank's extra direction under an offset of 1e5) is not one of them
+        x_dims=min(rx.k, rx.w.rank),
+        y_dims=min(ry.k, ry.w.rank),
         x_explained=rx.explained,
         y_explained=ry.explained,
         x_singular_values=rx.s,
@@ -410,7 +411,7 @@ def _varying(X: Any, mean: Any, ops: Any, norms: Any = None, moments: Any = None
     and ``moments`` (see :func:`svcca._cca._varying_columns`) spare most of the comparisons
     of entries when the Gram route gave them.
     """
-    from ._cca import _pow2_rescale, _varying_columns
+    from ._cca import _varying_columns
 
     Xa = ops.asarray(X)
     if norms is not None and moments is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 import zipfile
@@ -517,6 +518,15 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
             "p_value": perm.p_value,
         }
     if args.ci is not None:
+        if measure.unbiased:  # stats says so in the API's words: here in the flags'
+            flags = measure.name + (" --debiased" if measure.options.get("debiased") else "")
+            raise CLIError(
+                f"--ci cannot resample {flags}: its "
+                "unbiased HSIC counts every row as a distinct sample, and a resample repeats rows, so "
+                "every resample is biased upwards and the interval would be wrong; use --measure cka "
+                "without --debiased (the basic interval corrects its resampling bias), or --null N for "
+                "significance"
+            )
         try:
             ci = stats.bootstrap_ci(
                 X, Y, measure, n_resamples=args.ci, confidence=args.confidence, method=args.ci_method,
@@ -567,7 +577,12 @@ def _run_compare(args: argparse.Namespace) -> int:
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)  # svcca's own; others keep their filters
-        _compare(args, measure, X, Y, out)
+        try:
+            _compare(args, measure, X, Y, out)
+        except (ValueError, TypeError) as exc:  # the library calls the layers X and Y
+            if isinstance(exc, CLIError) or not re.search(r"\b[XY]\b", str(exc)):
+                raise
+            raise CLIError(f"{exc} (X is A, {A.label}; Y is B, {B.label})") from None
     said = list(dict.fromkeys(str(w.message) for w in caught))
     for message in said:
         print(f"svcca compare: warning: {message}", file=sys.stderr)

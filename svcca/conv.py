@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import is_torch
+from ._backend import get_ops, is_torch
 from ._validation import check_conv, check_conv_pair, check_option, check_rng, shape_of
 from .dft import DFTCCAResult, dft_cca
 
@@ -310,7 +310,12 @@ def _average_pool(A: Any, output_size: Any, positions: str) -> Any:
     A = _as_float(A)
     n, H, W, c = shape_of(A)
     if output_size is None:
-        pooled = A.mean(axis=(1, 2)) if not is_torch(A) else A.mean(dim=(1, 2))
+        with np.errstate(over="ignore"):  # checked below
+            pooled = A.mean(axis=(1, 2)) if not is_torch(A) else A.mean(dim=(1, 2))
+        if not get_ops(pooled).all_finite(pooled) and get_ops(A).all_finite(A):
+            # the sums overflowed finite entries (1e37 in float32): weigh each entry first
+            pooled = _apply_axis_matrices(A, _axis_matrix(H, 1, "area"), _axis_matrix(W, 1, "area"))
+            pooled = pooled.reshape(n, c)
         return pooled.reshape(n, 1, 1, c) if positions == "grid" else pooled
     h, w = _check_size(output_size, "output_size")
     out = _apply_axis_matrices(A, _axis_matrix(H, h, "area"), _axis_matrix(W, w, "area"))

@@ -1397,6 +1397,8 @@ def bartlett_test(
             f"bartlett_test needs all min(p, q) = {min(p, q)} canonical correlations (p={p}, q={q}); "
             f"got {rho.size}"
         )
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"alpha must be a number in (0, 1); got {alpha!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
     factor = n - 1 - (p + q + 1) / 2

@@ -215,7 +215,7 @@ class _Moments:
         self.what = what  # the owner's class name, for messages
         self.pairs_spec = pairs
         self.device = _checked_device(device)
-        self.max_bytes = max_bytes
+        self.max_bytes = check_int(max_bytes, "max_bytes", allow_none=True)
         self.names: Any = None  # tuple of layer names, once known
         self.keys: list[tuple[Hashable, Hashable]] = []
         self.n = 0
@@ -325,6 +325,11 @@ class _Moments:
         self, batch: Mapping[Hashable, Any], display: Mapping[Hashable, str]
     ) -> tuple[dict, int]:
         if self.names is None:
+            if not len(batch):
+                raise ValueError(
+                    "a batch must hold at least one layer (a mapping name -> array, or a sequence of "
+                    "arrays); got an empty batch"
+                )
             self._set_names(tuple(batch.keys()))
         assert self.names is not None
         missing = [x for x in self.names if x not in batch]
@@ -954,7 +959,7 @@ class _Finisher:
         warn: bool, directions: str | None = None,
     ) -> CCAResult:  # fmt: skip
         self._need("CCA")
-        epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
+        epsilon, rtol, warn = check_epsilon(epsilon), check_rtol(rtol), check_bool(warn, "warn")
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
         wx = self._whiten(mx, Cxx, names[0], epsilon, rtol, self._exp(a))
         wy = self._whiten(my, Cyy, names[1], epsilon, rtol, self._exp(b))
@@ -968,7 +973,7 @@ class _Finisher:
     ) -> SVCCAResult:  # fmt: skip
         self._need("SVCCA")
         keep = check_keep(keep)  # resolved by the callers: a fraction (float) or a number (int)
-        epsilon, rtol = check_epsilon(epsilon), check_rtol(rtol)
+        epsilon, rtol, warn = check_epsilon(epsilon), check_rtol(rtol), check_bool(warn, "warn")
         m, ops = self._m, self._m.ops
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
         sx, Vx, kx, ex = _reduce_stats(ops, m.n, Cxx, keep)
@@ -992,7 +997,8 @@ class _Finisher:
         return _cca_result(
             SVCCAResult, wx, wy, inner.rho, weights, x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my,
             keep=keep if isinstance(keep, float) else None,
-            n_directions=keep if isinstance(keep, int) else None, x_dims=kx, y_dims=ky,
+            n_directions=keep if isinstance(keep, int) else None,
+            x_dims=min(kx, wx.rank), y_dims=min(ky, wy.rank),  # as svcca.svcca: the directions compared
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
         )  # fmt: skip
 
@@ -1178,6 +1184,7 @@ class MultiLayerAccumulator(_Finisher):
         """
         from tqdm.auto import tqdm
 
+        progress = check_bool(progress, "progress")
         total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
         for i, item in enumerate(
             tqdm(batches, total=total, disable=not progress, desc="accumulating", leave=False)
@@ -1392,6 +1399,7 @@ class MultiLayerAccumulator(_Finisher):
         """
         from tqdm.auto import tqdm
 
+        warn, progress = check_bool(warn, "warn"), check_bool(progress, "progress")
         chosen = resolve(measure, measure_options)
         which, opts = check_option(chosen.name, "measure", STREAMING_MEASURES), chosen.options
         if which == "cka" and opts["debiased"]:

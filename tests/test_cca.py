@@ -540,7 +540,7 @@ def test_narrower_compute_dtype_refuses_to_round_the_spread_away(rng):
     # the fuzz got rho = 0.9959 where the answer is 1 (n = 2); now a clear refusal
     X = 1000.0 + 1e-8 * rng.standard_normal((50, 3))
     Y = rng.standard_normal((50, 2))
-    with pytest.raises(ValueError, match=r"X has 3 column\(s\) that vary by less than the float32"):
+    with pytest.raises(ValueError, match=r"X has 3 column\(s\) that vary too little for the float32"):
         svcca.cca(X, Y, dtype=np.float32)
     assert svcca.cca(X, Y).x_rank == 3  # float64 sees it
     # a spread float32 resolves at its offset is computed as before (control)
@@ -873,7 +873,7 @@ def test_float32_compute_drops_a_dead_neuron_of_float64_input(rng, f):
     if f is svcca.svcca:  # keeping 99% of the variance drops such a column anyway
         return
     X[:, 4] = 3.7 + 1e-9 * rng.standard_normal(400)  # a real variation float32 cannot hold
-    with pytest.raises(ValueError, match="vary by less than the float32 resolution"):
+    with pytest.raises(ValueError, match="vary too little for the float32 resolution"):
         f(X, Y, dtype=np.float32)
 
 

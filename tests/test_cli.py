@@ -690,6 +690,20 @@ def test_compare_hints_at_the_other_layout_on_mismatched_samples(tmp_path, capsy
         assert code == 1 and f"use --layout {other}" in err
 
 
+def test_compare_errors_name_the_files_and_the_flags(tmp_path, capsys):
+    # the library's errors spoke of "X" and "Y", and of stats.permutation_test and debiased=False
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.standard_normal((60, 3)))
+    np.save(tmp_path / "dead.npy", np.full((60, 4), 0.1))
+    code, _, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "dead.npy")
+    assert code == 1 and "Y has no varying feature" in err
+    assert re.search(r"\(X is A, \S*a\.npy; Y is B, \S*dead\.npy\)", err)
+    for flags in (["--measure", "minibatch_cka"], ["--measure", "cka", "--debiased"]):
+        code, _, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", *flags, "--ci", "5")
+        assert code == 1 and f"--ci cannot resample {' '.join(flags[1:])}:" in err
+        assert "--null N" in err and "permutation_test" not in err and "debiased=False" not in err
+
+
 def test_claims_checks_its_output_path_before_the_work(tmp_path, capsys, monkeypatch):
     import svcca.experiments.matrix as matrix
 

@@ -68,6 +68,18 @@ def test_global_pooling_is_the_spatial_mean(rng):
     np.testing.assert_allclose(average_pool(A, (1, 1)), A.mean(axis=(1, 2)), rtol=0, atol=TOL64)
 
 
+@pytest.mark.parametrize(("dtype", "size"), [(np.float32, 1e37), (np.float64, 5e307)])
+def test_global_pooling_of_huge_finite_values_stays_finite(rng, dtype, size):
+    # the spatial sums overflowed: 1e37 in float32 pooled to inf, while a 1 x 1 grid was right
+    torch = pytest.importorskip("torch")
+    A = ((1 + 0.1 * rng.standard_normal((5, 8, 8, 3))) * size).astype(dtype)
+    exact = (A.astype(np.float64) / size).mean(axis=(1, 2)) * size
+    for data in (A, torch.from_numpy(A)):
+        pooled = np.asarray(average_pool(data), dtype=np.float64)
+        np.testing.assert_allclose(pooled, exact, rtol=1e-6 if dtype == np.float32 else 1e-14)
+        np.testing.assert_array_equal(pooled, np.asarray(average_pool(data, 1), np.float64).reshape(5, 3))
+
+
 def test_pooling_to_a_grid_averages_blocks(rng):
     A = rng.standard_normal((5, 8, 6, 4))
     blocks = A.reshape(5, 2, 4, 2, 3, 4).mean(axis=(2, 4))  # (5, 2, 2, 4)

@@ -108,6 +108,7 @@ _NARROW_EXACT = {  # centred and scaled in float64 before the cast: the float64 
     "rbf_cka": lambda X, Y, **k: svcca.rbf_cka(X, Y, **k).similarity,
     "minibatch_cka": lambda X, Y, **k: svcca.minibatch_cka(X, Y, batch_size=10, **k).similarity,
     "procrustes": lambda X, Y, **k: svcca.procrustes(X, Y, **k).similarity,
+    "gram_cka": lambda X, Y, **k: svcca.linear_cka(X, Y, algorithm="gram", **k).similarity,
 }
 _NARROW_REFUSED = {  # a clear error where the cast would compare rounding, not values
     "cca": lambda X, Y, **k: svcca.cca(X, Y, **k),
@@ -122,11 +123,13 @@ _NARROW_REFUSED = {  # a clear error where the cast would compare rounding, not 
     ("transform", "refusal"),
     [
         (lambda X: X + 1e8, "resolution at their offset"),
+        (lambda X: X + 1e13, "resolution at their offset"),
+        (lambda X: 1e6 + 1e-6 * X, "resolution at their offset"),
         (lambda X: X * 1e-45, "underflow float32"),
         (lambda X: X * 1e-120, "underflow float32"),
         (lambda X: X * 1e39, "overflow float32"),
     ],
-    ids=["offset 1e8", "scale 1e-45", "scale 1e-120", "scale 1e39"],
+    ids=["offset 1e8", "offset 1e13", "spread 1e-12 of offset", "scale 1e-45", "scale 1e-120", "scale 1e39"],
 )
 def test_float64_data_computed_in_float32_is_never_read_through_its_rounding(backend, transform, refusal):
     # dtype=float32 on float64 layers rounded them first: CKA of a layer with itself plus
@@ -145,3 +148,34 @@ def test_float64_data_computed_in_float32_is_never_read_through_its_rounding(bac
         with pytest.raises(ValueError, match=refusal):
             f(Xt, Y, dtype=np.float32)
         f(Xt, Y)  # in float64 it is computed
+
+
+# --------------------------------------------------------------------------- stuck neurons
+
+_VALUES = {  # each measure's numbers, for a layer X and a layer Y
+    "cca": lambda X, Y, **k: svcca.cca(X, Y, **k).rho,
+    "svcca": lambda X, Y, **k: svcca.svcca(X, Y, **k).rho,
+    "pwcca": lambda X, Y, **k: svcca.pwcca(X, Y, **k).similarity,
+    "pls": lambda X, Y, **k: svcca.pls(X, Y, **k).correlations,
+    "pca": lambda X, Y, **k: svcca.pca(X, **k).explained_variance_ratio[:6],  # 6 varying features
+    **_NARROW_EXACT,
+}
+
+
+@pytest.mark.parametrize("measure", sorted(_VALUES))
+@pytest.mark.parametrize(
+    ("constant", "dtype"),
+    [(1e100, np.float64), (1e200, np.float64), (-1e300, np.float64), (1e30, np.float32), (-3e37, np.float32)],
+)
+def test_a_neuron_stuck_at_a_huge_value_changes_no_measure(measure, constant, dtype):
+    # the power of two that keeps squares in range came from the raw entries: a neuron stuck
+    # at 1e100 scaled the others towards 0 first. Linear CKA then found no varying feature,
+    # PCA's variance ratios moved in the 4th digit, and float32 PLS at 1e30 gave [1, 1, 1, 1, 1]
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((300, 6))
+    Y = X @ rng.standard_normal((6, 5)) + rng.standard_normal((300, 5))
+    stuck = np.hstack([X, np.full((300, 1), constant)]).astype(dtype)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    f, k = _VALUES[measure], {"dtype": dtype}
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(np.asarray(f(stuck, Y, **k), float), np.asarray(f(X, Y, **k), float), atol=tol)

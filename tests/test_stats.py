@@ -555,6 +555,9 @@ def test_bartlett_errors():
         stats.bartlett_test([0.5] * 8, n=10, p=8, q=9)
     with pytest.raises(ValueError, match="non-empty 1-D"):
         stats.bartlett_test(np.zeros((2, 2)), n=50, p=2, q=2)
+    for alpha in ("0.05", None, True):  # compared with 0 as it came: "'<' not supported"
+        with pytest.raises(TypeError, match=rf"alpha must be a number in \(0, 1\); got {alpha!r}"):
+            stats.bartlett_test([0.5], n=100, p=1, q=1, alpha=alpha)
 
 
 # --- sample size ------------------------------------------------------------------------

@@ -824,6 +824,34 @@ def test_a_rejected_first_batch_leaves_no_trace():
     assert multi.update({"c": X, "d": Y}).names == ("c", "d")
 
 
+def test_bad_accumulator_arguments_are_refused_where_they_arrive():
+    # an empty first batch failed with KeyError('pop from an empty set'); max_bytes="1GB"
+    # failed only at the first batch, and max_bytes=-1 refused every layer; warn="no" warned
+    from svcca.streaming import MultiLayerAccumulator, PairAccumulator
+
+    for empty in ({}, []):
+        with pytest.raises(ValueError, match=r"a batch must hold at least one layer .*; got an empty batch"):
+            MultiLayerAccumulator().update(empty)
+    for bad, error in (("1GB", TypeError), (1.5, TypeError), (-1, ValueError), (0, ValueError)):
+        with pytest.raises(error, match=rf"max_bytes must be None or an int >= 1; got {bad!r}"):
+            PairAccumulator(max_bytes=bad)
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    acc = PairAccumulator().update(X, X)
+    for call in (
+        lambda: acc.cca(warn="no"),
+        lambda: acc.svcca(warn="no"),
+        lambda: acc.pwcca(warn="no"),
+        lambda: acc.similarity_matrix(warn="no"),
+        lambda: acc.similarity_matrix(progress="no"),
+        lambda: PairAccumulator().update_from([(X, X)], progress="no"),
+        lambda: svcca.cca(X, X, warn="no"),
+        lambda: svcca.svcca(X, X, warn="no"),
+        lambda: svcca.pwcca(X, X, warn="no"),
+    ):
+        with pytest.raises(TypeError, match=r"(warn|progress) must be True or False; got 'no'"):
+            call()
+
+
 def test_a_batch_of_zeros_leaves_a_tiny_layers_scale_alone():
     # an all-zero batch (a dead ReLU layer) read as "needs the ordinary scale": it shifted a
     # layer of 1e-160 into underflow, in either order and through merge ("too small beside the

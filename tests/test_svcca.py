@@ -56,6 +56,11 @@ def test_n_components_is_a_count_capped_at_the_rank(rng):
     assert repr(res).startswith("SVCCAResult(similarity=") and "n_components=3" in repr(res)
     res = svcca.svcca(X, Y, n_components=8)
     assert (res.x_dims, res.y_dims) == (4, 8)  # X has only 4 directions that are not noise
+    # 10 samples centred have rank 9; under an offset of 1e5 the 10th direction is rounding
+    W, V = rng.standard_normal((10, 10)), rng.standard_normal((10, 10))
+    with pytest.warns(svcca.SampleSizeWarning):
+        res = svcca.svcca(W + 1e5, V, n_components=100)
+    assert res.x_dims == res.x_rank == len(res.rho) == 9
 
 
 def test_equals_cca_of_the_projected_layers(low_rank_plus_noise_views):
