@@ -24,6 +24,7 @@ import re
 import secrets
 import stat
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -440,12 +441,15 @@ def load_torch(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> An
 
     path = check_regular_file(path)
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # a plain pickle: torch's warning names its own source line
+            warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
         if found is None:
             raise ValueError(
-                f"{path} is not a readable torch file: truncated or corrupted ({_first_line(exc)})"
+                f"{path} is not a readable torch file: not written by torch.save (a plain pickle?), or "
+                f"truncated or corrupted ({_first_line(exc)})"
             ) from None
         raise ValueError(
             f"{path} holds Python objects other than tensors and plain containers (it names "

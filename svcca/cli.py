@@ -558,9 +558,14 @@ def _run_compare(args: argparse.Namespace) -> int:
     A = load_activations(args.a, key_a, layout=args.layout, flatten=args.flatten)
     B = load_activations(args.b, key_b, layout=args.layout, flatten=args.flatten)
     if A.array.shape[0] != B.array.shape[0]:
+        # the shapes as stored in the files (neurons-first arrays were transposed on reading)
+        sa, sb = (
+            tuple(L.array.shape[::-1] if args.layout == "neurons-first" else L.array.shape) for L in (A, B)
+        )
         raise CLIError(
-            f"A and B must have the same number of samples; got {A.label} with shape {A.array.shape} and "
-            f"{B.label} with shape {B.array.shape} (layout {args.layout}; "
+            f"A and B must have the same number of samples; got {A.label} with shape {sa} and "
+            f"{B.label} with shape {sb} (layout {args.layout}: {A.array.shape[0]} and {B.array.shape[0]} "
+            "samples; "
             + (
                 "use --layout neurons-first for files stored as (n_neurons, n_datapoints))"
                 if args.layout == "samples-first"
@@ -612,7 +617,8 @@ def _format_compare(out: dict[str, Any]) -> str:
     if "permutation_null" in out:
         d = out["permutation_null"]
         lines.append(
-            f"permutation null ({d['n_resamples']} shuffles, seed {d['seed']}): mean {d['mean']:.6f}, "
+            f"permutation null ({d['n_resamples']} shuffle{'s' if d['n_resamples'] != 1 else ''}, "
+            f"seed {d['seed']}): mean {d['mean']:.6f}, "
             f"95th percentile {d['quantile_95']:.6f}, p = {p_value_text(d['p_value'])}"
         )
     if "bootstrap" in out:

@@ -688,6 +688,8 @@ def test_compare_hints_at_the_other_layout_on_mismatched_samples(tmp_path, capsy
     for layout, other in (("samples-first", "neurons-first"), ("neurons-first", "samples-first")):
         code, _, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "b.npy", "--layout", layout)
         assert code == 1 and f"use --layout {other}" in err
+        # the shapes as the files hold them, not as transposed for neurons-first
+        assert "with shape (6, 3)" in err and "with shape (5, 4)" in err
 
 
 def test_compare_errors_name_the_files_and_the_flags(tmp_path, capsys):
@@ -702,6 +704,16 @@ def test_compare_errors_name_the_files_and_the_flags(tmp_path, capsys):
         code, _, err = run(capsys, "compare", tmp_path / "a.npy", tmp_path / "a.npy", *flags, "--ci", "5")
         assert code == 1 and f"--ci cannot resample {' '.join(flags[1:])}:" in err
         assert "--null N" in err and "permutation_test" not in err and "debiased=False" not in err
+
+
+def test_compare_refuses_a_plain_pickle_without_torchs_own_warning(tmp_path, capsys):
+    # torch's UserWarning ("Detected pickle protocol 4") came through with its source line
+    import pickle
+
+    np.save(tmp_path / "a.npy", np.zeros((4, 2)))
+    (tmp_path / "plain.pt").write_bytes(pickle.dumps({"a": [1, 2, 3]}, protocol=4))
+    code, _, err = run(capsys, "compare", tmp_path / "plain.pt", tmp_path / "a.npy")
+    assert code == 1 and "not written by torch.save (a plain pickle?)" in err and "Warning" not in err
 
 
 def test_claims_checks_its_output_path_before_the_work(tmp_path, capsys, monkeypatch):
