@@ -127,13 +127,14 @@ class _Moments:
     rounding is relative to the energy it transforms: an offset of 1e5 +- 1 would bury the
     variation in float32), and the coefficients by the first chunk's mean, so centring
     inside the Gram matrix loses no precision. Both shifts are constant over samples and
-    leave every per-frequency CCA as it is, as does the power of two ``factor`` that scales
-    the first chunk's largest shifted value near 1, so that the squares of layers of 1e-160
-    or 1e200 neither underflow nor overflow.
+    leave every per-frequency CCA as it is, as do the powers of two ``factor`` that scale
+    each channel's largest value in the first chunk near 1 (a diagonal map of the features
+    at every frequency), so that the squares of layers of 1e-160 or 1e200, or of a channel
+    stuck at 1e200 beside ordinary ones, neither underflow nor overflow.
     """
 
-    origin: Any = None  # (H, W, c) the first chunk's mean image
-    factor: Any = None  # a power of two: the first chunk's largest shifted value near 1
+    origin: Any = None  # (H, W, c) the first chunk's mean image (scaled by ``factor``)
+    factor: Any = None  # (c,) powers of two: each channel's largest value in the first chunk near 1
     shift: Any = None  # (F, c)
     total: Any = None  # (F, c) sum of shifted coefficients
     sq: Any = None  # (F, c) sum of |shifted|^2 (from the Gram diagonal when there is one)
@@ -436,12 +437,15 @@ def dft_cca(
     def chunks(X: Any, m: _Moments) -> Any:
         for start in range(0, n, batch_size):
             x = ops.asarray(X[start : min(n, start + batch_size)], complex_ok=False)
-            if m.origin is None:
-                m.origin = x.mean(0)
-                flat = (x - m.origin).reshape(-1, int(x.shape[-1]))
-                m.factor = _pow2_rescale(ops, flat, per_column=False)[1].reshape(())
+            if m.factor is None:
+                # one power of two per channel, from its raw entries: a channel stuck at 1e200
+                # scales only itself (one factor for the layer, set by that channel's rounding
+                # once shifted, underflowed the other channels' squares)
+                m.factor = _pow2_rescale(ops, x.reshape(-1, int(x.shape[-1])))[1].reshape(-1)
             x = x * m.factor
-            d = x - m.origin * m.factor
+            if m.origin is None:  # of the scaled chunk: the sum of 3e37s overflows float32
+                m.origin = x.mean(0)
+            d = x - m.origin
             yield x, d, _spectrum(ops, d, fr, row, col)
 
     # pass 1: per-frequency moments (and Gram matrices unless every frequency takes the SVD path)

@@ -127,6 +127,22 @@ def test_dead_channel_is_dropped_at_every_frequency(shift_closed_conv_acts):
     np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64)
 
 
+@pytest.mark.parametrize(
+    ("value", "dtype"), [(1e176, np.float64), (-1e300, np.float64), (1e30, np.float32), (3e37, np.float32)]
+)
+def test_a_channel_stuck_at_a_huge_value_is_dropped_and_changes_nothing(shift_closed_conv_acts, value, dtype):
+    # one power of two scaled the whole layer, set by that channel's rounding once shifted:
+    # at 1e176 the other channels' squares underflowed and the union read 0.9998 against
+    # 0.9638, at 1e200 "no varying feature"; float32 at 1e28 gave 1.0, at 3e37 "too large"
+    A, B = (x.astype(dtype) for x in shift_closed_conv_acts)
+    A = A.copy()
+    A[..., 1] = value
+    kw = {"dtype": dtype} if dtype == np.float32 else {}
+    res, full = dft_cca(A, B, **kw), svcca.cca(flat(A), flat(B), **kw)
+    assert res.x_rank == full.x_rank == 60
+    np.testing.assert_allclose(res.rho, full.rho, rtol=0, atol=TOL64 if dtype == np.float64 else 1e-5)
+
+
 # --------------------------------------------------------------------------------------
 # per-frequency values: an independent oracle, conjugate symmetry, frequency tables
 # --------------------------------------------------------------------------------------
