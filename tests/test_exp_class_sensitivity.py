@@ -411,6 +411,22 @@ def test_claims_fail_when_one_network_reverses_the_order():
     assert not claims["class_sensitivity.pixel_extremes_every_network"].holds
 
 
+def test_the_every_network_claim_fails_where_one_networks_order_is_undefined(monkeypatch):
+    # nanmax skipped a network whose rank correlation is NaN: "negative in every network"
+    # held on {seed 0: nan, seed 1: -0.435}
+    data = unpack(_ordered_result())
+    real = type(data).per_seed_rank_correlation
+
+    def first_undefined(self, *args, **kwargs):
+        value = real(self, *args, **kwargs)
+        value[0] = np.nan
+        return value
+
+    monkeypatch.setattr(type(data), "per_seed_rank_correlation", first_undefined)
+    claim = {c.name: c for c in data.claims()}["class_sensitivity.pixel_rank_correlation_every_network"]
+    assert np.isnan(claim.value) and not claim.holds
+
+
 # --------------------------------------------------------------------------- similar classes, similar curves
 
 

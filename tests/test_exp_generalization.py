@@ -596,6 +596,20 @@ def test_percentile_interval_counts_the_replicates_it_leaves_out():
     assert (
         iv.low == pytest.approx(np.quantile([0.1, 0.2, 0.3], 0.25)) and iv.high == 0.9
     )  # widened to observed
+    # every replicate degenerate (n_resamples=1 that drew no network of a kind): numpy's
+    # "IndexError: index -1 is out of bounds" came through
+    with pytest.raises(ValueError, match=r"none of the 2 network-bootstrap resample\(s\) .*n_resamples"):
+        _percentile(np.array([np.nan, np.inf]), 0.95, 0.5, "pwcca")
+
+
+def test_accessors_refuse_one_string_where_they_take_several_names():
+    # tuple("fc1") read as ("f", "c", "1"): "unknown layer 'f'"
+    data = unpack(_synthetic_generalization())
+    with pytest.raises(TypeError, match=r"layers must be a sequence of names, not one string; got 'fc1'"):
+        data.mean("pwcca", "GG", "fc1")
+    with pytest.raises(TypeError, match=r"layers must be a sequence of names"):
+        data.intervals("pwcca", "GG", "fc1")
+    np.testing.assert_array_equal(data.mean("pwcca", "GG", ["fc1"]), data.mean("pwcca", "GG")[:1])
 
 
 def test_a_layer_index_out_of_range_names_the_layers(tiny_result):

@@ -850,6 +850,10 @@ def test_explained_variance_from_singular_values_scree():
     assert ax.get_yscale() == "log"
     assert vlines_x(ax) == [2]
     assert ax.get_xlabel() == "direction"
+    # squared as given, 1e200 overflowed to a NaN curve and 1e-170 underflowed to "all zero"
+    for scale in (1e200, 1e-170):
+        (curve,) = data_lines(sp.plot_explained_variance(s * scale, cumulative=False))
+        np.testing.assert_allclose(curve.get_ydata(), s**2 / np.sum(s**2), atol=ATOL)
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,7 @@ __all__ = [
     "network_key",
     "probe_inputs",
     "measure_options",
+    "names_or",
     "record_layer",
     "similarity_grid",
 ]
@@ -750,6 +751,31 @@ def check_seeds(seeds: Any, *, minimum: int = 1) -> tuple[int, ...]:
     ):
         raise ValueError(f"seeds must be at least {minimum} distinct ints; got {seeds!r}")
     return tuple(int(v) for v in values)
+
+
+def names_or(value: Any, option: str, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Return ``value`` as a tuple of names (``default`` for None); a bare string is refused.
+
+    ``tuple("fc1")`` is ``("f", "c", "1")``: an accessor that takes several names then
+    reported "unknown layer 'f'".
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import names_or
+    >>> names_or(["fc1", "fc2"], "layers", ()), names_or(None, "layers", ("fc1",))
+    (('fc1', 'fc2'), ('fc1',))
+    >>> names_or("fc1", "layers", ())
+    Traceback (most recent call last):
+    ...
+    TypeError: layers must be a sequence of names, not one string; got 'fc1' (write ['fc1'])
+    """
+    if value is None:
+        return tuple(default)
+    if isinstance(value, str):
+        raise TypeError(
+            f"{option} must be a sequence of names, not one string; got {value!r} (write [{value!r}])"
+        )
+    return tuple(value)
 
 
 def check_layers(option: str, wanted: Sequence[str] | None, available: Sequence[str]) -> None:

@@ -69,6 +69,7 @@ from ._toolbox import (
     NetworkFields,
     TrainingConfig,
     check_comparison,
+    names_or,
     probe_inputs,
     record_layer,
     similarity_grid,
@@ -574,7 +575,7 @@ class GeneralizationData(ExperimentData):
 
         ``layers`` defaults to every layer (logits included).
         """
-        chosen = self.layers if layers is None else tuple(layers)
+        chosen = names_or(layers, "layers", self.layers)
         cols = [pair_values(self.matrix(measure, layer), self.memorizing, kind) for layer in chosen]
         return np.stack(cols, axis=1)
 
@@ -610,7 +611,7 @@ class GeneralizationData(ExperimentData):
             of it). Ready for :func:`svcca.plotting.plot_group_comparison`.
         """
         check_confidence(confidence)
-        chosen = self.layers if layers is None else tuple(layers)
+        chosen = names_or(layers, "layers", self.layers)
         out = []
         for layer in chosen:
             observed = float(pair_values(self.matrix(measure, layer), self.memorizing, kind).mean())
@@ -959,6 +960,11 @@ def _percentile(replicates: np.ndarray, confidence: float, observed: float, meas
 
     finite = np.isfinite(replicates)
     kept = replicates[finite]
+    if not kept.size:  # np.quantile raised IndexError on the empty array
+        raise ValueError(
+            f"none of the {replicates.size} network-bootstrap resample(s) drew networks of every kind "
+            f"compared ({measure}): no interval; ask for more resamples (n_resamples)"
+        )
     alpha = 1.0 - float(confidence)
     low, high = np.quantile(kept, [alpha / 2, 1 - alpha / 2])
     return BootstrapResult(

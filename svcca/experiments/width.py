@@ -62,6 +62,7 @@ from ._toolbox import (
     _matches,
     check_comparison,
     check_seeds,
+    names_or,
     probe_inputs,
     record_layer,
     similarity_grid,
@@ -518,7 +519,7 @@ class WidthData(ExperimentData):
 
     def table(self, measures: tuple[str, ...] | None = None, *, layer: str | None = None) -> str:
         """Plain-text table: test accuracy and, per measure, trained (init) similarity per width."""
-        measures = self.measures if measures is None else tuple(measures)
+        measures = names_or(measures, "measures", self.measures)
         head = f"{'width':>6}{'test acc':>10}" + "".join(f"{m + ' trained (init)':>24}" for m in measures)
         lines = [head]
         for wi, label in enumerate(self.width_labels):

@@ -220,11 +220,11 @@ def _variance_fractions(obj: Any, side: str) -> list[tuple[str | None, np.ndarra
 def _fractions(s: np.ndarray) -> np.ndarray:
     if np.any(s < 0):
         raise ValueError(f"singular values must be >= 0; got min {s.min():g}")
-    var = s * s
-    total = var.sum()
-    if total <= 0:
+    top = float(s.max()) if s.size else 0.0
+    if not top > 0:
         raise ValueError("singular values must not all be zero")
-    return var / total
+    var = (s / top) ** 2  # relative to the largest: values of 1e200 or 1e-170 square in range
+    return var / var.sum()
 
 
 @fill_doc
