@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.name:
         parser.error("name an experiment (see --list)")
     if args.name not in registry and args.name not in book:
-        parser.error(f"unknown experiment {args.name!r}; choose from: {', '.join([*registry, *book])}")
+        names = list(dict.fromkeys([*registry, *book]))  # a book job may share its experiment's name
+        parser.error(f"unknown experiment {args.name!r}; choose from: {', '.join(names)}")
     if args.name in registry:
         cls = registry[args.name]
 

@@ -23,6 +23,7 @@ from svcca.experiments import (  # noqa: E402
 from svcca.nn.data import load_digits  # noqa: E402
 from svcca.nn.models import MLP  # noqa: E402
 from svcca.nn.train import train  # noqa: E402
+from svcca.nn.utils import state_digest  # noqa: E402
 
 pytestmark = pytest.mark.torch
 train_module = importlib.import_module("svcca.nn.train")  # ``svcca.nn.train`` the attribute is the function
@@ -205,8 +206,8 @@ def test_outside_run_or_load_nothing_is_kept(tmp_path: Path, monkeypatch: pytest
 
 def test_network_folder_names_the_initial_weights() -> None:
     a, b = MLP(hidden=(4,), seed=0), MLP(hidden=(4,), seed=1)
-    assert _partial.state_digest(a) == _partial.state_digest(MLP(hidden=(4,), seed=0))
-    assert _partial.state_digest(a) != _partial.state_digest(b)
+    assert state_digest(a) == state_digest(MLP(hidden=(4,), seed=0))
+    assert state_digest(a) != state_digest(b)
 
 
 def test_learning_dynamics_resumes_its_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -296,6 +296,19 @@ def test_a_prepared_subset_that_changed_on_disk_is_refused(tmp_path):
         D.load_imagenet_subset(out, classes=["n01440764"])
 
 
+def test_a_prepared_subset_without_a_class_says_how_to_add_it(tmp_path):
+    # the "class folder missing" advice came first: it named a nested out/imagenet_subset,
+    # which the loader never reads, so following it repeated the same advice
+    val, out = _organised_val(tmp_path, n=1), tmp_path / "sub"
+    D.prepare_imagenet_subset(val, out, classes=["n02110185"], mode="symlink")
+    with pytest.raises(
+        FileNotFoundError, match=r"prepared for the classes n02110185, not n01440764; .*--out \S*sub`"
+    ):
+        D.load_imagenet_subset(out, classes=["n01440764"])
+    # one WordNet id as a string is one class, not its characters
+    assert len(D.load_imagenet_subset(out, classes="n02110185", image_size=8, resize=8)) == 1
+
+
 def test_a_subset_prepared_class_by_class_keeps_every_class(tmp_path):
     val, out = _organised_val(tmp_path, n=1), tmp_path / "sub"
     wnids = [c.wnid for c in D.IMAGENET_SUBSET]

@@ -57,6 +57,20 @@ def test_stdlib_corpus_skips_missing_files_with_a_warning(tmp_path):
         D.load_stdlib_corpus(splits=(0.5, 0.5))
 
 
+def test_stdlib_corpus_names_a_file_that_is_not_utf8_and_decodes_only_its_vocabulary(tmp_path):
+    # a raw UnicodeDecodeError named no file; files="a.py" was read as "a", ".", "p", "y";
+    # decode([-1]) gave the last token and decode([999]) a bare IndexError
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "bad.py").write_bytes(b"x = '\xff'\n")
+    with pytest.raises(ValueError, match=r"bad.py is not UTF-8 text \(byte 0xff at offset 5\)"):
+        D.load_stdlib_corpus(files=["a.py", "bad.py"], stdlib_dir=tmp_path)
+    c = D.load_stdlib_corpus(files="a.py", stdlib_dir=tmp_path)
+    assert c.info["files"] == ["a.py"]
+    for bad in (-1, len(c.vocab)):
+        with pytest.raises(ValueError, match=rf"token ids must lie in \[0, {len(c.vocab)}\).*got {bad}"):
+            c.decode([0, bad])
+
+
 def test_stdlib_corpus_max_chars_must_be_a_positive_int(tmp_path):
     # max_chars=-5 used to slice text[:-5] (all but the last 5 characters) and 0 an empty corpus
     (tmp_path / "a.py").write_text("0123456789")

@@ -108,12 +108,20 @@ def test_model_errors():
         M.ConvNet(["32x2"])
     with pytest.raises(ValueError, match="activation must be one of"):
         M.MLP(activation="swish")
-    with pytest.raises(
-        ValueError, match=r"SmallResNet needs 3 stage widths and blocks >= 1; got widths=\(8, 16\)"
-    ):
+    with pytest.raises(ValueError, match=r"SmallResNet needs 3 stage widths; got widths=\(8, 16\)"):
         M.SmallResNet(widths=(8, 16))
-    with pytest.raises(ValueError, match="num_layers must be >= 1; got 0"):
+    with pytest.raises(ValueError, match="num_layers must be an int >= 1; got 0"):
         M.LSTMLanguageModel(10, num_layers=0)
+    # these built (0 classes: (n, 0) logits; 4.7 channels: 4) or failed inside torch
+    for build, match in (
+        (lambda: M.ConvNet(in_channels=0), "in_channels must be an int >= 1; got 0"),
+        (lambda: M.ConvNet(n_classes=0), "n_classes must be an int >= 1; got 0"),
+        (lambda: M.SmallResNet(widths=(4.7, 8, 16)), "each of widths must be an int >= 1; got 4.7"),
+        (lambda: M.SmallResNet(blocks="2"), "blocks must be an int >= 1; got '2'"),
+        (lambda: M.LSTMLanguageModel(0), "vocab_size must be an int >= 1; got 0"),
+    ):
+        with pytest.raises((TypeError, ValueError), match=match):
+            build()
     with pytest.raises(ValueError, match="kind must be one of 'mlp', 'conv'"):
         M.build_model("transformer")
 

@@ -148,7 +148,74 @@ def test_resuming_with_another_configuration_is_refused(tmp_path, small_digits, 
     with pytest.raises(
         ValueError, match=r"different training configuration \(saved, now\): \{'lr': \(0.001, 0.01\)\}"
     ):
-        T.train(model, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "epochs": 1, "lr": 1e-2})
+        fresh, _, _ = conv_setup(small_digits, digits)
+        T.train(fresh, data, checkpoint_dir=tmp_path, progress=False, **{**kw, "epochs": 1, "lr": 1e-2})
+
+
+def test_a_run_from_other_weights_or_labels_is_not_answered_with_the_finished_one(tmp_path, digits):
+    # the saved configuration held only hyperparameters: a network of another seed, or random
+    # labels, got the first run's finished weights back without a word
+    data = digits.train
+    kw = {"epochs": 1, "checkpoint_dir": tmp_path, "progress": False}
+    T.train(MLP(hidden=(8,), seed=0), data, **kw)
+    with pytest.raises(ValueError, match=r"different training configuration .*'initial_state'"):
+        T.train(MLP(hidden=(8,), seed=1), data, **kw)
+    with pytest.raises(ValueError, match=r"different training configuration .*'targets'"):
+        T.train(MLP(hidden=(8,), seed=0), random_labels(data, seed=0), **kw)
+    again = MLP(hidden=(8,), seed=0)
+    T.train(again, data, **kw)  # the same run: reloaded
+
+
+def test_a_new_run_never_mixes_its_snapshots_with_another_runs(tmp_path, digits):
+    # resume=False (the advice for a configuration change) wrote the new run's snapshots
+    # beside the old run's: iter_checkpoints then yielded steps of both
+    kw = {"checkpoint_dir": tmp_path, "progress": False}
+    T.train(MLP(hidden=(8,), seed=0), digits.train, epochs=2, checkpoint_steps=(0, 5, 22), **kw)
+    with pytest.raises(ValueError, match=r"holds the snapshots of another training run \(3 step_\*\.pt"):
+        T.train(MLP(hidden=(8,), seed=0), digits.train, epochs=1, lr=1e-2, resume=False, **kw)
+    assert sorted(p.name for p in tmp_path.glob("step_*.pt")) == [f"step_{s:08d}.pt" for s in (0, 5, 22)]
+
+
+def test_load_checkpoint_says_what_it_was_given(tmp_path, digits):
+    # resume.pt raised KeyError('meta'); a file and a conflicting step= returned the file's step
+    net = MLP(hidden=(8,), seed=0)
+    T.train(net, digits.train, epochs=1, checkpoint_dir=tmp_path, checkpoint_steps=(0, 5), progress=False)
+    with pytest.raises(ValueError, match=r"resume.pt is a run's resume state, not a snapshot"):
+        T.load_checkpoint(tmp_path / "resume.pt")
+    with pytest.raises(ValueError, match=r"step_00000005.pt holds step 5, not step=11"):
+        T.load_checkpoint(tmp_path / "step_00000005.pt", step=11)
+    with pytest.raises(TypeError, match=r"step must be None or an int >= 0; got '5'"):
+        T.load_checkpoint(tmp_path, step="5")
+    assert T.load_checkpoint(tmp_path / "step_00000005.pt", step=5).step == 5
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "error", "match"),
+    [
+        ("grad_clip", -1.0, ValueError, "grad_clip must be a finite number > 0"),
+        ("grad_clip", 0, ValueError, "grad_clip must be a finite number > 0"),
+        ("resume_every", -1, ValueError, "resume_every must be a positive int"),
+        ("checkpoint_steps", "12", TypeError, "checkpoint_steps must be a sequence of ints"),
+        ("checkpoint_steps", (1.7,), TypeError, r"checkpoint_steps must be ints .*got 1.7"),
+        ("device", "gpu", ValueError, "gpu"),
+    ],
+)
+def test_training_options_are_refused_before_any_step(tmp_path, digits, option, value, error, match):
+    # grad_clip=-1 flipped every gradient (training climbed the loss); "12" gave steps 1 and 2
+    with pytest.raises(error, match=match):
+        T.train(MLP(hidden=(8,), seed=0), digits.train, epochs=1, checkpoint_dir=tmp_path, progress=False,
+                **{option: value})  # fmt: skip
+
+
+def test_freeze_schedule_never_freezes_the_kept_layers():
+    with pytest.raises(ValueError, match=r"keep_last must be an int >= 0; got -1"):  # froze the classifier
+        T.freeze_schedule(["conv1", "conv2", "fc"], keep_last=-1)
+
+
+def test_device_auto_trains_and_evaluates_where_a_device_is(digits):
+    model = MLP(hidden=(8,), seed=0)
+    T.train(model, digits.train, epochs=1, device="auto", progress=False)
+    assert len(T.evaluate(model, digits.test, device="auto")) == 2
 
 
 class _ListDataset(Dataset):

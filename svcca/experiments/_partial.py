@@ -22,7 +22,6 @@ of its initial weights, so a network is resumed only into an identical one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._io import atomic_write
+from ..nn.utils import state_digest
 
 log = logging.getLogger("svcca.experiments")
 T = TypeVar("T")
@@ -140,22 +140,6 @@ def finish(work: _Work | None) -> None:
         _clear(work.folder, keep="")
         with contextlib.suppress(OSError):
             work.folder.rmdir()
-
-
-def state_digest(model: Any) -> str:
-    """Digest of a torch module's state (names, shapes, dtypes and values)."""
-    import torch
-
-    h = hashlib.blake2b(digest_size=8)
-    for name, tensor in model.state_dict().items():
-        if not isinstance(tensor, torch.Tensor):  # a module's extra state (get_extra_state)
-            h.update(f"{name}|{tensor!r}|".encode())
-            continue
-        t = tensor.detach().cpu().contiguous().view(-1)
-        h.update(f"{name}|{t.dtype}|{tuple(tensor.shape)}|".encode())
-        if t.numel():
-            h.update(t.view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
 
 
 def network_folder(model: Any, seed: int) -> Path | None:

@@ -212,6 +212,8 @@ class ConvNet(nn.Module):
             raise ValueError("arch must have at least one conv layer")
         for i, spec in enumerate(specs, start=1):  # a channel count of 0 or -3 used to become 1 quietly
             _check_spec(spec, f"conv{i}")
+        in_channels = int(check_int(in_channels, "in_channels"))  # type: ignore[arg-type]
+        n_classes = int(check_int(n_classes, "n_classes"))  # type: ignore[arg-type]  # 0 built (n, 0) logits
         w: Any = width  # mypy does not count float as a numbers.Real
         if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 < float(w) < math.inf:
             raise ValueError(f"width must be a positive finite number (a channel multiplier); got {width!r}")
@@ -315,11 +317,13 @@ class SmallResNet(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        widths = tuple(int(w) for w in widths)
-        if len(widths) != 3 or blocks < 1:
-            raise ValueError(
-                f"SmallResNet needs 3 stage widths and blocks >= 1; got widths={widths}, blocks={blocks}"
-            )
+        # int(4.7) built 4 channels, blocks="2" failed inside torch
+        widths = tuple(int(check_int(w, "each of widths")) for w in widths)  # type: ignore[arg-type]
+        blocks = int(check_int(blocks, "blocks"))  # type: ignore[arg-type]
+        in_channels = int(check_int(in_channels, "in_channels"))  # type: ignore[arg-type]
+        n_classes = int(check_int(n_classes, "n_classes"))  # type: ignore[arg-type]
+        if len(widths) != 3:
+            raise ValueError(f"SmallResNet needs 3 stage widths; got widths={widths}")
         self.config = {
             "blocks": blocks,
             "widths": list(widths),
@@ -403,8 +407,9 @@ class LSTMLanguageModel(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1; got {num_layers}")
+        for name, value in (("vocab_size", vocab_size), ("embedding_dim", embedding_dim),
+                            ("hidden_size", hidden_size), ("num_layers", num_layers)):  # fmt: skip
+            check_int(value, name)  # 0 built; "2" failed inside torch
         self.config = {
             "vocab_size": vocab_size,
             "embedding_dim": embedding_dim,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import numbers
 import os
 import re
 import time
@@ -46,7 +47,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._io import atomic_write, load_torch, remove_stale_temps
-from .utils import _ordered_loader, eval_mode, get_items
+from .._validation import check_int
+from .utils import _ordered_loader, available_device, check_device, eval_mode, get_items, state_digest
 
 __all__ = [
     "Checkpoint",
@@ -290,6 +292,8 @@ def freeze_schedule(
     >>> freeze_schedule(["conv1", "conv2", "conv3", "logits"], start=0.2, stop=0.6)
     {'conv1': 0.2, 'conv2': 0.4, 'conv3': 0.6}
     """
+    # keep_last=-1 froze the classifier too
+    keep_last = int(check_int(keep_last, "keep_last", minimum=0))  # type: ignore[arg-type]
     frozen = list(layers)[: max(0, len(layers) - keep_last)]
     if not 0.0 <= start <= stop <= 1.0:
         raise ValueError(f"need 0 <= start <= stop <= 1; got start={start}, stop={stop}")
@@ -449,8 +453,10 @@ def load_checkpoint(
     ...     ck.step, ck.epoch, ck.history.total_steps
     (11, 1, 11)
     """
+    step = check_int(step, "step", minimum=0, allow_none=True)  # "11" found no step 11 among [0, 11]
     path = Path(path)
-    if path.is_dir():
+    folder_given = path.is_dir()
+    if folder_given:
         snaps = list_checkpoints(path)
         if not snaps:
             raise FileNotFoundError(f"no snapshot step_XXXXXXXX.pt in {path}")
@@ -460,7 +466,16 @@ def load_checkpoint(
             raise FileNotFoundError(f"no snapshot for step {step} in {path}; available: {sorted(snaps)}")
         path = snaps[step]
     blob = _load_verified(path, map_location, "snapshot")
+    if "meta" not in blob:  # resume.pt: the full training state, not a snapshot
+        raise ValueError(
+            f"{path} is a run's resume state, not a snapshot; load a step_XXXXXXXX.pt file, or the "
+            f"folder ({path.parent}) with step="
+        )
     meta = blob["meta"]
+    if not folder_given and step is not None and int(meta["step"]) != step:  # said, not ignored
+        raise ValueError(
+            f"{path} holds step {int(meta['step'])}, not step={step}; pass the folder to pick a step"
+        )
     named = _SNAPSHOT.match(path.name)
     if named and int(named.group(1)) != int(meta["step"]):  # intact, but another step's file
         raise ValueError(
@@ -602,7 +617,7 @@ def evaluate(
     if device is None:
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
-    device = torch.device(device)
+    device = _device(device)
     total_loss, correct, count = 0.0, 0, 0
     with eval_mode(model), torch.no_grad():
         for x, y in _xy_batches(data, batch_size, num_workers):
@@ -680,6 +695,56 @@ def _apply_frozen(model: nn.Module, names: Iterable[str]) -> None:
 # --------------------------------------------------------------------------- training
 
 
+def _device(device: Any) -> torch.device:
+    """Return a device setting as a ``torch.device``: ``"auto"`` resolved, unknown or absent ones refused."""
+    return torch.device(check_device(available_device(device) if isinstance(device, str) else device))
+
+
+def _check_steps(steps: Any) -> list[int]:
+    """Snapshot steps as sorted distinct ints; a string or a fraction is refused (``"12"`` read as 1, 2)."""
+    if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+        raise TypeError(f"checkpoint_steps must be a sequence of ints (optimizer steps); got {steps!r}")
+    values = list(steps)
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, numbers.Integral)]
+    if bad:
+        raise TypeError(f"checkpoint_steps must be ints (optimizer steps); got {bad[0]!r} in {values!r}")
+    return sorted({int(v) for v in values})
+
+
+def _targets_digest(data: Any) -> str | None:
+    """Digest of a dataset's targets where they can be read without loading every input, else None."""
+    from .data import dataset_targets
+
+    if not isinstance(data, torch.utils.data.TensorDataset) and getattr(data, "targets", None) is None:
+        return None
+    t = torch.as_tensor(dataset_targets(data)).detach().cpu().contiguous()
+    h = hashlib.blake2b(f"{t.dtype}|{tuple(t.shape)}|".encode(), digest_size=8)
+    h.update(t.view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_no_other_run(folder: Path, config: dict[str, Any]) -> None:
+    """Refuse to start a run in a folder whose snapshots another configuration wrote.
+
+    A new run overwrites only the snapshots at its own steps: the others would stay, and
+    :func:`iter_checkpoints` would mix two runs. The snapshots of an interrupted run of the
+    same configuration are rewritten identically, and allowed.
+    """
+    found = sorted(folder.glob("step_*.pt"))
+    written = folder / RESUME_FILE if (folder / RESUME_FILE).is_file() else (found[0] if found else None)
+    if written is None:
+        return
+    blob = _load_verified(written, "cpu", "resume file" if written.name == RESUME_FILE else "snapshot")
+    saved = blob["config"] if "config" in blob else blob.get("meta", {}).get("config", {})
+    if saved != config:
+        diff = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
+        raise ValueError(
+            f"{folder} holds the snapshots of another training run ({len(found)} step_*.pt, written with "
+            f"(saved, now): {diff}); a new run would mix its snapshots with them: use another "
+            "checkpoint_dir, or delete that run's files"
+        )
+
+
 def train(
     model: nn.Module,
     train_data: Dataset,
@@ -740,7 +805,8 @@ def train(
         ``augment(inputs, generator) -> inputs`` on each training batch, e.g.
         :class:`svcca.nn.data.RandomShift`; it must draw only from ``generator``.
     device : str or torch.device, default="cpu"
-        ``"cuda"`` trains on the GPU.
+        ``"cuda"`` trains on the GPU; ``"auto"`` on the GPU when one is usable. A device
+        torch does not know, or one this machine lacks, is a ``ValueError``.
     checkpoint_dir : path, optional
         Where snapshots and the resume state go; required for ``checkpoint_steps`` and
         resuming.
@@ -750,7 +816,11 @@ def train(
         step of an epoch is written after that epoch's evaluation, so its history has it.
     resume : bool, default=True
         Continue from ``checkpoint_dir/resume.pt`` when present. Its configuration must
-        match this call's, else ``ValueError``.
+        match this call's, else ``ValueError``: the options, and digests of the network the
+        call starts from (:func:`svcca.nn.utils.state_digest`) and of the training targets
+        (where the dataset holds them as a tensor or a ``targets`` attribute). A run that
+        starts afresh refuses a folder holding another configuration's snapshots, which
+        :func:`iter_checkpoints` would mix with its own.
     resume_every : int, optional
         Also save the resume state every this many steps (it is always saved at each
         snapshot and at the end of each epoch).
@@ -831,14 +901,26 @@ def train(
         raise ValueError(f"resume_seconds must be a number of seconds >= 0, or None; got {resume_seconds!r}")
     if target_train_accuracy is not None and not 0.0 < target_train_accuracy <= 1.0:
         raise ValueError(f"target_train_accuracy must be in (0, 1]; got {target_train_accuracy}")
+    if grad_clip is not None and (
+        isinstance(grad_clip, bool)
+        or not isinstance(grad_clip, (int, float))
+        or not 0.0 < grad_clip < math.inf
+    ):  # a negative norm made clip_grad_norm_ flip every gradient: training climbed the loss
+        raise ValueError(
+            f"grad_clip must be a finite number > 0 (a gradient norm), or None; got {grad_clip!r}"
+        )
+    if resume_every is not None and (
+        isinstance(resume_every, bool) or not isinstance(resume_every, int) or resume_every < 1
+    ):
+        raise ValueError(f"resume_every must be a positive int (steps), or None; got {resume_every!r}")
     _lr_factor(lr_schedule, 0, 1)
-    device = torch.device(device)
+    device = _device(device)
     n = len(train_data)  # type: ignore[arg-type]
     if n == 0:
         raise ValueError("train_data is empty")
     spe = steps_per_epoch(n, batch_size)
     max_steps = epochs * spe
-    ckpt_steps = sorted({int(s) for s in checkpoint_steps})
+    ckpt_steps = _check_steps(checkpoint_steps)
     if ckpt_steps and checkpoint_dir is None:
         raise ValueError("checkpoint_steps needs checkpoint_dir")
     if ckpt_steps and (ckpt_steps[0] < 0 or ckpt_steps[-1] > max_steps):
@@ -878,7 +960,13 @@ def train(
         if decide_freeze is None
         else getattr(decide_freeze, "__name__", "callable"),
         "eval_train": eval_train,
+        # the network it starts from and what it learns: another seed's weights or random
+        # labels in the same folder were answered with the first run's finished weights
+        "initial_state": state_digest(model),
+        "targets": _targets_digest(train_data),
     }
+    if folder is not None and not (resume and (folder / RESUME_FILE).is_file()):
+        _check_no_other_run(folder, config)
 
     model.to(device)
     all_params = list(model.parameters())
@@ -905,7 +993,7 @@ def train(
             diff = {k: (blob["config"].get(k), v) for k, v in config.items() if blob["config"].get(k) != v}
             raise ValueError(
                 f"{folder / RESUME_FILE} was written by a different training configuration "
-                f"(saved, now): {diff}; use another checkpoint_dir or resume=False"
+                f"(saved, now): {diff}; use another checkpoint_dir, or delete that run's files"
             )
         model.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])

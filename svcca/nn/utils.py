@@ -16,6 +16,7 @@ Thread limits, datasets as tensors, and the spatial positions kept of a conv lay
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -527,3 +528,40 @@ def load_state_arrays(model: Any, arrays: Any, prefix: str = "") -> Any:
     state = {k[n:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
     model.load_state_dict(state)
     return model
+
+
+def state_digest(model: Any) -> str:
+    """Digest of a torch module's state: its names, shapes, dtypes and values.
+
+    Two modules have the same digest when their ``state_dict`` holds the same tensors (on
+    any device). :func:`svcca.nn.train` records the digest of the network a run starts
+    from, and the experiments name the folder of each network they train after it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits.
+
+    Examples
+    --------
+    >>> from svcca.nn.models import MLP
+    >>> from svcca.nn.utils import state_digest
+    >>> state_digest(MLP(seed=0)) == state_digest(MLP(seed=0)) != state_digest(MLP(seed=1))
+    True
+    """
+    import torch
+
+    h = hashlib.blake2b(digest_size=8)
+    for name, tensor in model.state_dict().items():
+        if not isinstance(tensor, torch.Tensor):  # a module's extra state (get_extra_state)
+            h.update(f"{name}|{tensor!r}|".encode())
+            continue
+        t = tensor.detach().cpu().contiguous().view(-1)
+        h.update(f"{name}|{t.dtype}|{tuple(tensor.shape)}|".encode())
+        if t.numel():
+            h.update(t.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()

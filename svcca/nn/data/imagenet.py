@@ -80,6 +80,8 @@ def _imagenet_classes(classes: Iterable[ImageNetClass | str] | None) -> tuple[Im
         return IMAGENET_SUBSET
     known = {c.wnid: c for c in IMAGENET_SUBSET}
     out = []
+    if isinstance(classes, (str, ImageNetClass)):  # one class: "n03345487" was split into characters
+        classes = [classes]
     for c in classes:
         if isinstance(c, ImageNetClass):
             out.append(c)
@@ -334,6 +336,9 @@ def load_imagenet_subset(
         )
     chosen = _imagenet_classes(classes)
     root = imagenet_subset_folder(root)
+    wnids = [c.wnid for c in chosen]
+    if (root / _SUBSET_MANIFEST).exists():  # a prepared subset says what it was prepared for, and how
+        _check_prepared(root, wnids)  # to add classes (the advice below would nest a second one)
     missing = [c.wnid for c in chosen if not (root / c.wnid).is_dir()]
     if missing:
         # a data folder that holds other things (CIFAR-10, corpora) gets the subset beside them
@@ -344,7 +349,6 @@ def load_imagenet_subset(
             f"Build it from your ImageNet validation set with `{_PREPARE} "
             f"--val-dir PATH/TO/val [--labels LOC_val_solution.csv | --devkit DEVKIT_DIR] --out {out}`."
         )
-    wnids = [c.wnid for c in chosen]
     _check_prepared(root, wnids)
     empty = [w for w in wnids if not any(_is_image_name(p.name) for p in (root / w).iterdir())]
     if empty:  # torchvision's own message names neither the folder nor a way out

@@ -121,7 +121,11 @@ class TextCorpus:
     def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
         """Return the text of token ids (words joined by spaces)."""
         sep = "" if self.level == "char" else " "
-        return sep.join(self.vocab[int(i)] for i in ids)
+        ids = [int(i) for i in ids]
+        bad = [i for i in ids if not 0 <= i < len(self.vocab)]
+        if bad:  # -1 read the last token of the vocabulary, 999 a bare IndexError
+            raise ValueError(f"token ids must lie in [0, {len(self.vocab)}) (the vocabulary); got {bad[0]}")
+        return sep.join(self.vocab[i] for i in ids)
 
     def sequences(self, split: str = "train", seq_len: int = 64) -> TensorDataset:
         """Non-overlapping windows for next-token prediction.
@@ -201,10 +205,18 @@ def load_stdlib_corpus(
     max_chars = check_int(max_chars, "max_chars", allow_none=True)
     base = Path(stdlib_dir) if stdlib_dir is not None else Path(sysconfig.get_paths()["stdlib"])
     texts, used, missing = [], [], []
+    if isinstance(files, str):  # one file: "abc.py" was read as the files "a", "b", "c", ...
+        files = (files,)
     for name in files:
         path = base / name
         if path.is_file():
-            texts.append(path.read_text(encoding="utf-8"))
+            try:
+                texts.append(path.read_text(encoding="utf-8"))
+            except UnicodeDecodeError as exc:  # a raw error that named no file
+                raise ValueError(
+                    f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                    "the corpus files must be UTF-8 Python source"
+                ) from None
             used.append(name)
         else:
             missing.append(name)
