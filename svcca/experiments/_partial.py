@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._io import atomic_write
-from ..nn.utils import state_digest
 
 log = logging.getLogger("svcca.experiments")
 T = TypeVar("T")
@@ -152,6 +151,8 @@ def network_folder(model: Any, seed: int) -> Path | None:
     if work is None:
         return None
     work.fits += 1
+    from ..nn.utils import state_digest  # torch only where a network is trained
+
     return work.folder / f"fit-{work.fits:03d}-seed{int(seed)}-{state_digest(model)}"
 
 
