@@ -435,3 +435,25 @@ def test_the_seed_moves_the_data_split():
 def test_middle_layer_is_the_middle_hidden_layer(tiny):
     assert tiny.hidden_layers == tiny.layers[:-1]
     assert tiny.middle_layer == tiny.hidden_layers[len(tiny.hidden_layers) // 2]
+
+
+def test_layer_accessors_name_the_layers_not_an_array_key():
+    # rows("bogus") raised KeyError('rows__bogus'), width("bogus") KeyError('trained__s0__bogus')
+    from svcca.experiments.conv_pair import ConvPairData
+    from svcca.experiments.seed_pair import SeedPairData
+
+    arrays = {
+        "eval_image": np.array([0, 1]),
+        "rows__fc1": np.array([0, 1]),
+        "trained__s0__fc1": np.zeros((2, 3)),
+    }
+    data = SeedPairData(None, arrays, ("fc1",), (0,), *[None] * 4, 10)
+    assert data.width("fc1") == 3
+    for call in (data.rows, data.images, data.unshifted, data.width):
+        with pytest.raises(KeyError, match=r"unknown layer 'bogus'; layers: \('fc1',\)"):
+            call("bogus")
+    conv = ConvPairData(None, {"trained__s0__c1": np.zeros((2, 4, 4, 5))}, ("c1",), (0,), *[None] * 5, 10)
+    assert conv.grid("c1") == (4, 4) and conv.channels("c1") == 5
+    for call in (conv.grid, conv.channels):
+        with pytest.raises(KeyError, match=r"unknown layer 'bogus'; layers: \('c1',\)"):
+            call("bogus")

@@ -851,6 +851,12 @@ class SeedNetworksData(ExperimentData):
         """Whether the untrained networks were recorded."""
         return network_key("init", self.seeds[0], self.layers[0]) in self.arrays
 
+    def _layer(self, layer: str) -> str:
+        """Return ``layer`` if it is a recorded layer, else a KeyError listing them (not an array key)."""
+        if layer not in self.layers:
+            raise KeyError(f"unknown layer {layer!r}; layers: {self.layers}")
+        return layer
+
     def acts(self, layer: str, seed: int | None = None, state: str = "trained") -> np.ndarray:
         """Activations of ``layer`` of network ``seed`` (default the first), samples first, float64.
 

@@ -410,12 +410,12 @@ class ConvPairData(SeedNetworksData):
 
     def grid(self, layer: str) -> tuple[int, int]:
         """``(height, width)`` of ``layer``'s spatial grid."""
-        shape = self.arrays[network_key("trained", self.seeds[0], layer)].shape
+        shape = self.arrays[network_key("trained", self.seeds[0], self._layer(layer))].shape
         return int(shape[1]), int(shape[2])
 
     def channels(self, layer: str) -> int:
         """Return the number of channels of ``layer``."""
-        return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[3])
+        return int(self.arrays[network_key("trained", self.seeds[0], self._layer(layer))].shape[3])
 
     def measurements(self) -> dict[str, np.ndarray]:
         """Return the numbers chapter 2's claims rest on, for every network and every pair.

@@ -544,7 +544,7 @@ class SeedPairData(SeedNetworksData):
 
     def rows(self, layer: str) -> np.ndarray:
         """Index of the evaluation image of each row of ``layer``'s activations."""
-        return np.asarray(self.arrays[_SEP.join(("rows", layer))])
+        return np.asarray(self.arrays[_SEP.join(("rows", self._layer(layer)))])
 
     def images(self, layer: str) -> np.ndarray:
         """Return the test image of each row of ``layer``'s activations (``0 .. n_images - 1``).
@@ -568,7 +568,7 @@ class SeedPairData(SeedNetworksData):
 
     def width(self, layer: str) -> int:
         """Return the number of units (channels) of ``layer``."""
-        return int(self.arrays[network_key("trained", self.seeds[0], layer)].shape[1])
+        return int(self.arrays[network_key("trained", self.seeds[0], self._layer(layer))].shape[1])
 
     def inputs(self) -> tuple[Any, Any]:
         """Return ``(fit_images, test_set)`` of the projection experiment.
