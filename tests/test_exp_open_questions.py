@@ -185,3 +185,18 @@ def test_neurons_needed_refuses_a_fraction_outside_zero_one(fraction):
 def test_compression_names_the_stored_ks():
     with pytest.raises(ValueError, match="k must be one of 2, 8; got 3"):
         unpack(_synthetic_arrays()).compression(3)
+
+
+def test_an_index_out_of_range_names_its_argument():
+    # numpy's "index 5 is out of bounds for axis 0 with size 2" named neither the argument nor the range
+    from svcca.experiments.open_questions import OpenQuestionsData
+
+    rec = np.zeros((2, 3, 4))
+    d = OpenQuestionsData(
+        None, {"ae_cca": np.zeros((2, 5, 5)), "recording_cka": rec, "recording_svcca": rec}, (0, 1)
+    )
+    with pytest.raises(IndexError, match=r"seed_index=5 is out of range for 2 items \(use 0 to 1\)"):
+        d.autoencoder_grid("cca", seed_index=5)
+    with pytest.raises(IndexError, match=r"source=9 is out of range for 3 items"):
+        d.recording_similarity(source=9)
+    assert d.recording_similarity(seed_index=-1, source=2)["svcca"].shape == (4,)

@@ -52,6 +52,7 @@ __all__ = [
     "ThreadLimitedConfig",
     "TrainingConfig",
     "check_comparison",
+    "check_index",
     "check_layers",
     "check_seeds",
     "network_key",
@@ -776,6 +777,28 @@ def names_or(value: Any, option: str, default: tuple[Any, ...]) -> tuple[Any, ..
             f"{option} must be a sequence of names, not one string; got {value!r} (write [{value!r}])"
         )
     return tuple(value)
+
+
+def check_index(value: Any, n: int, name: str) -> int:
+    """Return ``value`` as an index into ``n`` items (negative ones count from the end, as in Python).
+
+    An index out of range raised numpy's ``IndexError`` about an axis the caller never saw.
+
+    Examples
+    --------
+    >>> from svcca.experiments._toolbox import check_index
+    >>> check_index(1, 3, "seed_index"), check_index(-1, 3, "seed_index")
+    (1, -1)
+    >>> check_index(99, 3, "seed_index")
+    Traceback (most recent call last):
+    ...
+    IndexError: seed_index=99 is out of range for 3 items (use 0 to 2)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int index; got {value!r}")
+    if not -n <= int(value) < n:
+        raise IndexError(f"{name}={value} is out of range for {n} items (use 0 to {n - 1})")
+    return int(value)
 
 
 def check_layers(option: str, wanted: Sequence[str] | None, available: Sequence[str]) -> None:

@@ -65,7 +65,14 @@ from .._measures import MEASURES as REGISTERED
 from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, stored
 from ._claims import claim_details, claims_table
-from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, check_seeds, measure_options
+from ._toolbox import (
+    CIFAR10_TRAINING,
+    ConvNetFields,
+    TrainingConfig,
+    check_index,
+    check_seeds,
+    measure_options,
+)
 
 __all__ = [
     "KORNBLITH2019_TABLE2",
@@ -693,7 +700,8 @@ class LayerIdentificationData(ExperimentData):
 
     def check_share(self, measure: str, layer: int) -> float:
         """Share of all choices that go to ``layer`` (an index) on the sample-size check's rows."""
-        return float(self._choice_shares(self.check_argmax(measure))[layer])
+        shares = self._choice_shares(self.check_argmax(measure))
+        return float(shares[check_index(layer, len(shares), "layer")])
 
     def check_claims(self) -> list[Any]:
         """State the claims about the sample-size check (names ``"layer_identification.check.*"``).

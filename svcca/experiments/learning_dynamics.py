@@ -84,7 +84,14 @@ from .._grid import SimilarityMatrix
 from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, arrays_and_config, stored
 from ._claims import Claim, claim_details, claims_table, median_case
-from ._toolbox import CIFAR10_TRAINING, ConvNetFields, TrainingConfig, _check_positive, check_seeds
+from ._toolbox import (
+    CIFAR10_TRAINING,
+    ConvNetFields,
+    TrainingConfig,
+    _check_positive,
+    check_index,
+    check_seeds,
+)
 
 __all__ = [
     "DATASETS",
@@ -1191,7 +1198,7 @@ class LearningDynamicsData(ExperimentData):
     def early_diagonal(self, index: int = 1) -> np.ndarray:
         """SVCCA of each block output at the ``index``-th grid with the same block at the end."""
         self._need_blocks()
-        return np.diag(self.grids[index])[2::3].copy()
+        return np.diag(self.grids[check_index(index, len(self.grids), "index")])[2::3].copy()
 
     def coarse_first_column(self) -> np.ndarray:
         """At ``config.coarse_side``: SVCCA of each block output with the network's first layer."""

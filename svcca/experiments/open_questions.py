@@ -64,7 +64,7 @@ import numpy as np
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
 from ._claims import Claim, claim_details, claims_table, median_case
-from ._toolbox import ThreadLimitedConfig, check_seeds
+from ._toolbox import ThreadLimitedConfig, check_index, check_seeds
 
 __all__ = [
     "AE_LAYERS",
@@ -507,7 +507,7 @@ class OpenQuestionsData(ExperimentData):
         A method with fewer than ``k`` directions (PLS has at most nine) keeps all of its
         directions (its last value is carried).
         """
-        acc = self["compression_accuracy"][seed_index]
+        acc = self["compression_accuracy"][check_index(seed_index, len(self.seeds), "seed_index")]
         out = {}
         for i, m in enumerate(self["compression_methods"]):
             row = acc[i].copy()
@@ -538,7 +538,8 @@ class OpenQuestionsData(ExperimentData):
 
     def recording_peak(self, measure: str = "cka", source: int = 0) -> list[str]:
         """Per seed: the layer most similar to recording ``source`` by ``measure``."""
-        sims = self[f"recording_{measure}"][:, source]
+        recordings = self[f"recording_{measure}"]
+        sims = recordings[:, check_index(source, recordings.shape[1], "source")]
         names = self.conv_layers
         return [names[int(i)] for i in np.argmax(sims, axis=1)]
 
@@ -592,21 +593,21 @@ class OpenQuestionsData(ExperimentData):
         from .._validation import check_option
 
         check_option(measure, "measure", ("cca", "cka"))
-        return self[f"ae_{measure}"][seed_index]
+        return self[f"ae_{measure}"][check_index(seed_index, len(self.seeds), "seed_index")]
 
     def dynamics_curves(self, seed_index: int = 0) -> np.ndarray:
         """Return PWCCA between the seeds' last hidden layers at each epoch of ``dynamics_epochs``.
 
         Shape (n_epochs, 2): the generalizing pair, then the memorizing pair.
         """
-        return np.column_stack([self["dyn_gen"][seed_index], self["dyn_mem"][seed_index]])
+        i = check_index(seed_index, len(self.seeds), "seed_index")
+        return np.column_stack([self["dyn_gen"][i], self["dyn_mem"][i]])
 
     def recording_similarity(self, seed_index: int = 0, source: int = 0) -> dict[str, np.ndarray]:
         """SVCCA and linear CKA of each conv layer (:attr:`conv_layers`) with recording ``source``."""
-        return {
-            "svcca": self["recording_svcca"][seed_index, source],
-            "linear cka": self["recording_cka"][seed_index, source],
-        }
+        i = check_index(seed_index, len(self.seeds), "seed_index")
+        j = check_index(source, self["recording_cka"].shape[1], "source")
+        return {"svcca": self["recording_svcca"][i, j], "linear cka": self["recording_cka"][i, j]}
 
 
 #: The chapter's claims: name -> (relation, bound, statement); each is the worst case over
