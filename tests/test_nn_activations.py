@@ -575,3 +575,14 @@ def test_a_model_without_weights_is_refused_with_what_to_do():
     assert A.record(net, x, ["fc1"])["fc1"].shape == (4, 8)  # the fix the message names
     with pytest.raises(ValueError, match=r"device='meta' holds no values to record"):
         A.record(net, x, ["fc1"], device="meta")
+
+
+def test_data_that_holds_no_input_batches_is_refused_before_the_model_runs():
+    # A.record(net, 5) raised "'int' object is not iterable"; dict batches failed inside the model
+    net = M.MLP(hidden=(4,), seed=0)
+    with pytest.raises(TypeError, match=r"data must be a Dataset, DataLoader, .*; got int"):
+        A.record(net, 5)
+    with pytest.raises(TypeError, match=r"each batch must be a tensor of inputs, .*; got dict"):
+        A.record(net, [{"x": torch.zeros(2, 64)}])
+    rows = A.record(net, [np.zeros((3, 64), np.float32), np.ones((2, 64), np.float32)])  # numpy batches
+    assert rows["fc1"].shape == (5, 4)

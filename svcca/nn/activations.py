@@ -174,8 +174,25 @@ def _input_batches(data: Any, batch_size: int) -> Iterator[Any]:
                 yield data.get_batch(torch.arange(i, min(i + batch_size, n)))[0]
             return
         data = _ordered_loader(data, batch_size)
+    if not isinstance(data, Iterable) or isinstance(data, (str, bytes, Mapping)):
+        raise TypeError(
+            "data must be a Dataset, DataLoader, torch.Tensor, numpy array or an iterable of batches; "
+            f"got {type(data).__name__}"
+        )
     for batch in data:
-        yield batch[0] if isinstance(batch, (tuple, list)) else batch
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        if isinstance(x, np.ndarray):
+            x = torch.from_numpy(np.array(x))
+        if not isinstance(x, torch.Tensor):  # a dict-shaped batch failed deep inside the model
+            raise TypeError(
+                "each batch must be a tensor of inputs, or a tuple/list whose first item is one; got "
+                + (
+                    f"a batch whose first item is a {type(x).__name__}"
+                    if x is not batch
+                    else type(x).__name__
+                )
+            )
+        yield x
 
 
 def _per_layer(option: Any, name: str) -> Any:
