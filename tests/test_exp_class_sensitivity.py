@@ -199,6 +199,9 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
             "resize must be at least image_size",
         ),
         ({"max_dims": 0}, "max_dims must be an int >= 1; got 0"),
+        # it trained the networks, then failed at the folds, naming neither n_eval nor folds
+        ({"n_eval": 3}, r"n_eval must give every one of the 2 folds at least 2 images \(n_eval >= 4\)"),
+        ({"n_eval": 7, "folds": 4}, r"n_eval >= 8\); got n_eval=7, folds=4"),
     ],
 )
 def test_config_rejects_bad_settings(overrides, message):

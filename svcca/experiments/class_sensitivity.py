@@ -250,6 +250,12 @@ class ClassSensitivityConfig(TrainingConfig):
                     f"{name} is for dataset={dataset!r} only (None otherwise); got {name}={value!r} "
                     f"with dataset={self.dataset!r}"
                 )
+        n_eval = 500 if self.n_eval is None else min(500, self.n_eval)
+        if self.dataset == "digits" and n_eval < 2 * self.folds:  # failed only after training
+            raise ValueError(
+                f"n_eval must give every one of the {self.folds} folds at least 2 images (n_eval >= "
+                f"{2 * self.folds}); got n_eval={self.n_eval}, folds={self.folds}"
+            )
         if self.resize is not None and self.resize < self.image_size:
             raise ValueError(
                 f"resize must be at least image_size (the centre crop is taken after resizing); "
