@@ -679,6 +679,9 @@ class DFTCCAResult:
         give the same array.
         """
         h, w = self.grid
+        for name, value in (("u", u), ("v", v)):  # 1.7 was read as 1, "a" failed in int()
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must be an int (a frequency index); got {value!r}")
         uu, vv = int(u) % h, int(v) % w
         table = self.frequencies % np.array([h, w])
         for key in ((uu, vv), ((-uu) % h, (-vv) % w)):

@@ -114,6 +114,9 @@ def test_ranks_that_differ_by_frequency_pad_the_union_with_zeros(rng):
     assert paired == 45 and int((res.rho == 0).sum()) == 54 - 45
     assert res.rho_at(3, 0).size == 0 and res.rho_at(0, 2).size == 0
     assert np.isnan(res.frequency_mean[3, 1]) and np.isnan(res.frequency_mean[1, 2])
+    for bad in (1.7, "a", True):  # 1.7 was read as frequency 1
+        with pytest.raises(TypeError, match=rf"u must be an int \(a frequency index\); got {bad!r}"):
+            res.rho_at(bad, 0)
 
 
 def test_dead_channel_is_dropped_at_every_frequency(shift_closed_conv_acts):
