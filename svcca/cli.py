@@ -448,15 +448,19 @@ def _add_compare(subparsers: Any) -> None:
         metavar="N",
         help=f"bootstrap interval with N resamples (1 to {MAX_RESAMPLES})",
     )
-    p.add_argument("--confidence", type=_confidence, default=0.95, help="interval coverage (default: 0.95)")
+    # None: not given, so that one given without --ci or --null is said, not ignored
+    p.add_argument("--confidence", type=_confidence, default=None, help="interval coverage (default: 0.95)")
     p.add_argument(
         "--ci-method",
         choices=("basic", "percentile", "bca"),
-        default="basic",
+        default=None,
         help="interval method (default: basic, which corrects the upward bias resampling gives CCA)",
     )
     p.add_argument(
-        "--seed", type=_seed, default=0, help="non-negative seed for the null and the interval (default: 0)"
+        "--seed",
+        type=_seed,
+        default=None,
+        help="non-negative seed for the null and the interval (default: 0)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=_run_compare)
@@ -553,6 +557,17 @@ def _compare(args: argparse.Namespace, measure: Any, X: Any, Y: Any, out: dict[s
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    interval = [
+        f for f, v in (("--confidence", args.confidence), ("--ci-method", args.ci_method)) if v is not None
+    ]
+    if interval and args.ci is None:
+        verb = "shapes" if len(interval) == 1 else "shape"
+        raise CLIError(f"{' and '.join(interval)} {verb} the bootstrap interval, which --ci N asks for")
+    if args.seed is not None and args.ci is None and args.null is None:
+        raise CLIError("--seed seeds the permutation null (--null N) and the bootstrap interval (--ci N)")
+    args.confidence = 0.95 if args.confidence is None else args.confidence
+    args.ci_method = "basic" if args.ci_method is None else args.ci_method
+    args.seed = 0 if args.seed is None else args.seed
     key_a = args.key_a if args.key_a is not None else args.key
     key_b = args.key_b if args.key_b is not None else args.key
     A = load_activations(args.a, key_a, layout=args.layout, flatten=args.flatten)

@@ -706,6 +706,20 @@ def test_compare_errors_name_the_files_and_the_flags(tmp_path, capsys):
         assert "--null N" in err and "permutation_test" not in err and "debiased=False" not in err
 
 
+def test_compare_says_when_an_interval_or_seed_flag_has_nothing_to_shape(capsys, npz_pair):
+    # --confidence, --ci-method and --seed without --ci/--null were ignored without a word
+    pair = (npz_pair, npz_pair, "--key-a", "model_0", "--key-b", "model_1")
+    for flags, said in (
+        (["--confidence", "0.9"], "--confidence shapes the bootstrap interval, which --ci N asks for"),
+        (["--ci-method", "bca", "--confidence", "0.9"], "--confidence and --ci-method shape"),
+        (["--seed", "3"], "--seed seeds the permutation null (--null N) and the bootstrap interval"),
+    ):
+        code, _, err = run(capsys, "compare", *pair, *flags)
+        assert code == 1 and said in err
+    code, out, _ = run(capsys, "compare", *pair, "--null", "5", "--seed", "3")
+    assert code == 0 and "seed 3" in out
+
+
 def test_compare_refuses_a_plain_pickle_without_torchs_own_warning(tmp_path, capsys):
     # torch's UserWarning ("Detected pickle protocol 4") came through with its source line
     import pickle
