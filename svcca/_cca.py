@@ -1352,6 +1352,19 @@ class CCAResult:
             f"x_rank={self.x_rank}, y_rank={self.y_rank}, n_samples={self.n_samples})"
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state to pickle, with the canonical weights computed.
+
+        The function that computes them on demand is a closure, which pickle cannot send to
+        another process.
+        """
+        state = dict(self.__dict__)
+        fn = state.get("_weights_fn")
+        if fn is not None and state.get("_lazy_x_weights") is None:
+            state.update({"_lazy_" + k: v for k, v in fn().items()})
+        state["_weights_fn"] = None
+        return state
+
     # --- variates (computed on first access, so cca() itself pays only for rho)
     @cached_property
     def x_variates(self) -> Any:

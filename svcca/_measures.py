@@ -757,6 +757,14 @@ class Measure:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Measure) and (self.name, self._options) == (other.name, other._options)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by name and options: the registry entry holds functions pickle cannot name.
+
+        So that a measure can be handed to a process pool (``multiprocessing``,
+        ``concurrent.futures.ProcessPoolExecutor``).
+        """
+        return (_measure_from, (self.name, self.options))
+
     def __hash__(self) -> int:
         return hash((self.name, tuple(sorted(self._options.items()))))
 
@@ -812,3 +820,8 @@ def build_engine(measure: Measure, X: Any, Y: Any, ops: Any) -> Engine:
     """Return the batched permutation engine of a measure for a checked pair."""
     e = measure._entry
     return e.engine(X, Y, ops, e, measure._options)
+
+
+def _measure_from(name: str, options: dict[str, Any]) -> Measure:
+    """Rebuild a pickled :class:`Measure`."""
+    return Measure(name, **options)

@@ -179,3 +179,24 @@ def test_a_neuron_stuck_at_a_huge_value_changes_no_measure(measure, constant, dt
     f, k = _VALUES[measure], {"dtype": dtype}
     tol = 1e-12 if dtype == np.float64 else 2e-5
     np.testing.assert_allclose(np.asarray(f(stuck, Y, **k), float), np.asarray(f(X, Y, **k), float), atol=tol)
+
+
+def test_measures_and_their_results_cross_process_boundaries():
+    # a Measure held lambdas of its registry entry, and CCA results a closure that computes
+    # the weights on demand: neither pickled, so neither went to or came from a process pool
+    import pickle
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 5))
+    Y = X[:, :3] + rng.standard_normal((100, 3))
+    for name in svcca.MEASURES:
+        m = svcca.Measure(name)
+        assert pickle.loads(pickle.dumps(m)) == m
+    m = svcca.Measure("svcca", keep=0.9)
+    again = pickle.loads(pickle.dumps(m))
+    assert again.options == m.options and again(X, Y).similarity == m(X, Y).similarity
+    for result in (svcca.cca(X, Y), svcca.svcca(X, Y), svcca.pwcca(X, Y)):
+        copy = pickle.loads(pickle.dumps(result))
+        assert type(copy) is type(result) and copy.similarity == result.similarity
+        np.testing.assert_array_equal(copy.x_weights, result.x_weights)
+        np.testing.assert_array_equal(copy.y_variates, result.y_variates)
