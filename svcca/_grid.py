@@ -74,6 +74,12 @@ class SimilarityMatrix:
     measure: str
     options: dict = field(default_factory=dict)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled matrix, its values read-only again (pickle makes a writable copy)."""
+        self.__dict__.update(state)
+        if isinstance(self.values, np.ndarray):
+            self.values.setflags(write=False)
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(n_rows, n_cols)``."""
@@ -275,9 +281,11 @@ def similarity_matrix(
         prep_a = prepare_all(rows, arrays_a, "layers_a")
         prep_b = prep_a if symmetric else prepare_all(cols, arrays_b, "layers_b")
         if e.cca_family and warn:
-            ra = max(p.w.rank for p in prep_a)
-            rb = max(p.w.rank for p in prep_b)
-            warn_sample_size(n, ra, rb)
+            # the computed pair with the most features: a layer against itself is set to 1
+            # without a CCA, so its 2p features never inflate a value
+            computed = [(prep_a[i].w.rank, prep_b[j].w.rank) for i, j in pairs if prep_a[i] is not prep_b[j]]
+            if computed:
+                warn_sample_size(n, *max(computed, key=sum))
         values = np.full((len(rows), len(cols)), np.nan)
         for i, j in pairs:
             a, b = prep_a[i], prep_b[j]

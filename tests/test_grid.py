@@ -201,6 +201,18 @@ def test_one_sample_size_warning_for_the_grid(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         similarity_matrix([X, Y], warn=False)
+        # a layer against itself is set to 1 without a CCA: the wide layer's 25 + 25
+        # features named an inflation no value has; the computed pair (25 + 2) has none
+        similarity_matrix({"big": X, "small": X[:, :2]})
+
+
+def test_a_pickled_grid_stays_read_only(rng):
+    import pickle
+
+    X, Y = make_shared_latent_views(rng, 300, 5, 4, 2)
+    copy = pickle.loads(pickle.dumps(similarity_matrix([X, Y])))
+    with pytest.raises(ValueError, match="read-only"):
+        copy.values[0, 1] = 42.0
 
 
 # --- bad input ------------------------------------------------------------------------------------

@@ -542,6 +542,11 @@ def test_similarity_matrix_from_labelled_object_and_dataframe(banded_grid):
     ax = sp.plot_similarity_matrix(df, cbar=False)
     assert [t.get_text() for t in ax.get_xticklabels()] == list("wxyz")
     assert ax.collections[0].colorbar is None
+    # a symmetric grid relabelled by row_labels alone: the columns kept the old names
+    grid = svcca.similarity_matrix({"conv1": banded_grid[:, :2], "conv2": banded_grid[:, 2:]}, warn=False)
+    ax = sp.plot_similarity_matrix(grid, ["A", "B"], cbar=False)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B"]
 
 
 def test_an_all_nan_similarity_matrix_says_its_heatmap_is_empty():

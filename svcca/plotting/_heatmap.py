@@ -194,8 +194,9 @@ def plot_similarity_matrix(
             stacklevel=2,
         )
     rows = _labels(row_labels, obj_rows, n_rows, "row_labels")
-    if col_labels is None and obj_cols is None and row_labels is not None and n_rows == n_cols:
-        col_labels = row_labels  # one network's layers against themselves
+    same_layers = obj_cols is None or (obj_rows is not None and list(obj_cols) == list(obj_rows))
+    if col_labels is None and same_layers and row_labels is not None and n_rows == n_cols:
+        col_labels = row_labels  # one network's layers against themselves (a symmetric grid too)
     cols = _labels(col_labels, obj_cols, n_cols, "col_labels")
     if cbar_label is None:
         cbar_label = "similarity"
