@@ -56,7 +56,8 @@ class SVCCAResult(CCAResult):
     n_directions : int or None
         The number of directions per side that was asked for (``n_components``), or None.
     x_dims, y_dims : int
-        Number of SVD directions kept on each side.
+        Number of SVD directions kept and compared on each side (a kept direction that the
+        whitening finds to be rounding is not compared).
     x_algorithm, y_algorithm : {"gram", "svd"}
         How each side's directions were found: the eigendecomposition of its Gram matrix,
         or the SVD of its centred data (see :func:`svcca.svcca`, Notes).
@@ -386,8 +387,8 @@ def svcca(
         n_directions=keep if isinstance(keep, int) else None,
         # the directions compared: a reduced direction the whitening finds to be rounding
         # (the centred rank's extra direction under an offset of 1e5) is not one of them
-        x_dims=min(rx.k, rx.w.rank),
-        y_dims=min(ry.k, ry.w.rank),
+        x_dims=rx.w.rank,
+        y_dims=ry.w.rank,
         x_explained=rx.explained,
         y_explained=ry.explained,
         x_singular_values=rx.s,

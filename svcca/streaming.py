@@ -149,9 +149,9 @@ def _checked_device(device: Any) -> Any:
         return None
     import torch
 
-    from .nn.utils import available_device, check_device
+    from .nn.utils import check_device
 
-    return torch.device(check_device(available_device(device) if isinstance(device, str) else device))
+    return torch.device(check_device(device))
 
 
 def _ops_for(x: Any, device: Any) -> Any:
@@ -998,7 +998,7 @@ class _Finisher:
             SVCCAResult, wx, wy, inner.rho, weights, x_kept=x_kept, y_kept=y_kept, x_mean=mx, y_mean=my,
             keep=keep if isinstance(keep, float) else None,
             n_directions=keep if isinstance(keep, int) else None,
-            x_dims=min(kx, wx.rank), y_dims=min(ky, wy.rank),  # as svcca.svcca: the directions compared
+            x_dims=wx.rank, y_dims=wy.rank,  # as svcca.svcca: the directions compared
             x_explained=ex, y_explained=ey, x_singular_values=sx, y_singular_values=sy,
         )  # fmt: skip
 

@@ -53,7 +53,7 @@ from torch.utils.data import (
 )
 
 from .._validation import ShuffledLoaderWarning, check_option
-from .utils import _ordered_loader, available_device, check_device, eval_mode
+from .utils import _ordered_loader, check_device, eval_mode
 
 __all__ = ["ActivationSink", "ArraySink", "iter_activations", "layer_names_of", "record"]
 
@@ -619,7 +619,7 @@ def _start(
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     _check_layer_options(layers, pool=pool, stride=stride, positions=positions)
     if device is not None:  # 'auto', a name or a torch.device this machine has
-        device = torch.device(check_device(available_device(device) if isinstance(device, str) else device))
+        device = torch.device(check_device(device))
     device = _model_device(model) if device is None else device
     _check_weights(model, device)
     # may trace the model (once: the extractor it builds records the batches): after the cheap checks

@@ -48,7 +48,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .._io import atomic_write, load_torch, remove_stale_temps
 from .._validation import check_int
-from .utils import _ordered_loader, available_device, check_device, eval_mode, get_items, state_digest
+from .utils import _ordered_loader, check_device, eval_mode, get_items, state_digest
 
 __all__ = [
     "Checkpoint",
@@ -617,7 +617,7 @@ def evaluate(
     if device is None:
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
-    device = _device(device)
+    device = torch.device(check_device(device))
     total_loss, correct, count = 0.0, 0, 0
     with eval_mode(model), torch.no_grad():
         for x, y in _xy_batches(data, batch_size, num_workers):
@@ -693,11 +693,6 @@ def _apply_frozen(model: nn.Module, names: Iterable[str]) -> None:
 
 
 # --------------------------------------------------------------------------- training
-
-
-def _device(device: Any) -> torch.device:
-    """Return a device setting as a ``torch.device``: ``"auto"`` resolved, unknown or absent ones refused."""
-    return torch.device(check_device(available_device(device) if isinstance(device, str) else device))
 
 
 def _check_steps(steps: Any) -> list[int]:
@@ -914,7 +909,7 @@ def train(
     ):
         raise ValueError(f"resume_every must be a positive int (steps), or None; got {resume_every!r}")
     _lr_factor(lr_schedule, 0, 1)
-    device = _device(device)
+    device = torch.device(check_device(device))
     n = len(train_data)  # type: ignore[arg-type]
     if n == 0:
         raise ValueError("train_data is empty")

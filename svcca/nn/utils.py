@@ -76,12 +76,13 @@ def check_device(device: Any) -> str:
     Parameters
     ----------
     device : str or torch.device
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ... (``"auto"`` is resolved by
-        :func:`available_device` first).
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ..., or ``"auto"`` (resolved by
+        :func:`available_device`).
 
     Returns
     -------
     str
+        The device's name (``"auto"`` resolved).
 
     Raises
     ------
@@ -93,6 +94,8 @@ def check_device(device: Any) -> str:
     >>> from svcca.nn.utils import check_device
     >>> check_device("cpu")
     'cpu'
+    >>> check_device("auto") in ("cpu", "cuda")
+    True
     >>> check_device("gpu0")
     Traceback (most recent call last):
     ...
@@ -100,6 +103,8 @@ def check_device(device: Any) -> str:
     """
     import torch
 
+    if device == "auto":
+        device = available_device(device)
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
