@@ -109,12 +109,13 @@ class Claim:
             return math.nan
         return self.value - self.bound if self.relation.startswith(">") else self.bound - self.value
 
-    def text(self, digits: int = 2, *, percent: bool = False) -> str:
+    def text(self, digits: int = 2, *, percent: bool = False, signed: bool = False) -> str:
         """Return the measured value for the prose, rounded towards the bound so that it stays true.
 
         A claim ``value > bound`` reads "at least <value>" in the text, and ``value < bound``
         "at most <value>": the value is rounded down, or up (:func:`bound_text`).
-        ``percent`` shows ``100 * value`` with a ``%`` sign.
+        ``percent`` shows ``100 * value`` with a ``%`` sign; ``signed`` a ``+`` before a
+        value that is not negative.
 
         Examples
         --------
@@ -126,8 +127,8 @@ class Claim:
         """
         side = "at least" if self.relation.startswith(">") else "at most"
         if percent:
-            return bound_text(100.0 * self.value, side, digits) + "%"
-        return bound_text(self.value, side, digits)
+            return bound_text(100.0 * self.value, side, digits, signed=signed) + "%"
+        return bound_text(self.value, side, digits, signed=signed)
 
     def describe(self) -> str:
         """One line: name, statement, value, relation, bound and whether it holds."""
@@ -222,7 +223,7 @@ def smallest_margin(margins: Iterable[float]) -> float:
     return smallest(margins)
 
 
-def bound_text(value: float, side: str, digits: int = 2) -> str:
+def bound_text(value: float, side: str, digits: int = 2, *, signed: bool = False) -> str:
     """Format a run's value for the prose as a bound that stays true after rounding.
 
     A sentence such as "within 0.01 of each other" or "at least 0.95" states a bound; the
@@ -237,6 +238,8 @@ def bound_text(value: float, side: str, digits: int = 2) -> str:
         Which bound the sentence states.
     digits : int, default 2
         Decimals shown.
+    signed : bool, default False
+        Show a ``+`` before a value that is not negative (a difference).
 
     Returns
     -------
@@ -247,6 +250,8 @@ def bound_text(value: float, side: str, digits: int = 2) -> str:
     >>> from svcca.experiments import bound_text
     >>> bound_text(0.0133, "at most"), bound_text(0.9492, "at least"), bound_text(0.25, "at most")
     ('0.02', '0.94', '0.25')
+    >>> bound_text(0.0031, "at most", 3, signed=True), bound_text(-0.0031, "at most", 3, signed=True)
+    ('+0.004', '-0.003')
     """
     if side not in ("at most", "at least"):
         raise ValueError(f"side must be 'at most' or 'at least'; got {side!r}")
@@ -258,7 +263,7 @@ def bound_text(value: float, side: str, digits: int = 2) -> str:
     if abs(scaled - near) <= 1e-9 * max(1.0, abs(scaled)):
         scaled = float(near)
     rounded = math.ceil(scaled) if side == "at most" else math.floor(scaled)
-    return f"{rounded / 10.0**digits:.{digits}f}"
+    return f"{rounded / 10.0**digits:{'+' if signed else ''}.{digits}f}"
 
 
 def smallest(values: Iterable[float]) -> float:
