@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""Download CIFAR-10 into the data folder with torchvision's checksummed downloader.
+"""Download CIFAR-10 into the data folder, checked against its published md5 sums.
 
 Run once on a machine with internet; afterwards ``svcca.nn.data.load_cifar10()`` reads it
 offline. The archive (about 170 MB) and every extracted batch are checked against the
-published md5 sums. Nothing is unpickled: the batches are read by svcca's own reader.
+published md5 sums, and nothing appears half-written: the archive is moved into place only
+whole and checked, and each batch only whole. Nothing is unpickled: the batches are read
+by svcca's own reader.
 Offline, copy cifar-10-python.tar.gz into the data folder by hand and run this to check
 and extract it. An error (no network, a checksum that does not match, a folder that cannot
 be written) is one line on stderr and exit status 1.
@@ -40,9 +42,8 @@ def _download(root: Path) -> int:
     import urllib.error
 
     from torchvision.datasets import CIFAR10
-    from torchvision.datasets.utils import check_integrity, download_and_extract_archive
 
-    from svcca.nn.data import load_cifar10
+    from svcca.nn.data import download_file, extract_archive, load_cifar10
 
     folder = root / CIFAR10.base_folder
     try:
@@ -54,35 +55,27 @@ def _download(root: Path) -> int:
                 "SVCCA_DATA)"
             ) from None
         archive = root / CIFAR10.filename
-        try:
-            # downloads and checks the archive's md5; torchvision's dataset class (which would
-            # unpickle the batches) is not instantiated
-            download_and_extract_archive(
-                CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5
-            )
-        except urllib.error.HTTPError:
-            raise  # its own report names the address and the server's answer
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc.strerror or exc
-            # a copy put there by hand was tried first: say why it was not used
-            copied = (
-                f"; the copy there now will not do: {_md5_problem(archive, CIFAR10.tgz_md5)}"
-                if archive.is_file()
-                else ""
-            )
-            raise ConnectionError(
-                f"could not download {CIFAR10.url}: {reason}; check the internet connection (and any "
-                f"proxy), or copy {CIFAR10.filename} into {root} from a machine that has one and rerun"
-                f"{copied}"
-            ) from None
-        except RuntimeError:
-            if check_integrity(str(archive), CIFAR10.tgz_md5):
-                raise
-            # torchvision says only "File not found or corrupted."
-            raise ValueError(
-                f"{_md5_problem(archive, CIFAR10.tgz_md5)} (a truncated or altered download); rerun to "
-                "download it again"
-            ) from None
+        if _md5(archive) != CIFAR10.tgz_md5:  # a copy put there by hand is used as it is
+            try:
+                # into a temporary file, moved into place only whole and with the published md5
+                download_file(CIFAR10.url, archive, CIFAR10.tgz_md5)
+            except urllib.error.HTTPError:
+                raise  # its own report names the address and the server's answer
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc.strerror or exc
+                # a copy put there by hand was tried first: say why it was not used
+                copied = (
+                    f"; the copy there now will not do: {_md5_problem(archive, CIFAR10.tgz_md5)}"
+                    if archive.is_file()
+                    else ""
+                )
+                raise ConnectionError(
+                    f"could not download {CIFAR10.url}: {reason}; check the internet connection (and "
+                    f"any proxy), or copy {CIFAR10.filename} into {root} from a machine that has one and "
+                    f"rerun{copied}"
+                ) from None
+        # each batch appears whole (unpacked beside it, then moved into place); nothing is unpickled
+        extract_archive(archive, root)
         data = load_cifar10(root)
     # ImageData types its splits as Dataset, which declares no __len__; these are tensor sets
     n_train, n_test = len(cast(Sized, data.train)), len(cast(Sized, data.test))
@@ -90,8 +83,12 @@ def _download(root: Path) -> int:
     return 0
 
 
+def _md5(path: Path) -> str | None:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() if path.is_file() else None
+
+
 def _md5_problem(archive: Path, md5: str) -> str:
-    got = hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest() if archive.is_file() else None
+    got = _md5(archive)
     return f"{archive} fails its md5 check: expected {md5}, got {got if got is not None else 'no file'}"
 
 

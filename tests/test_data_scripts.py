@@ -149,7 +149,7 @@ def _one_error_line(capsys, prog: str) -> str:
     err = capsys.readouterr().err
     assert "Traceback" not in err, err
     # a download's progress bar may come first (tqdm, ending in "\r" or "\n"); then one line
-    last = err.rstrip("\n").split("\n")[-1]
+    last = err.rstrip("\n").replace("\r", "\n").split("\n")[-1]
     assert err.endswith("\n") and last.startswith(f"{prog}: error: ") and err.count(": error: ") == 1, err
     return last
 
@@ -162,15 +162,86 @@ def test_download_cifar10_offline_is_one_line_naming_the_url(tmp_path, monkeypat
     assert "Temporary failure in name resolution" in err and "copy cifar-10-python.tar.gz into" in err
 
 
-def test_download_cifar10_wrong_checksum_names_the_file_and_both_md5s(tmp_path, monkeypatch, capsys):
+def test_download_cifar10_wrong_checksum_names_the_url_and_both_md5s_and_writes_nothing(
+    tmp_path, monkeypatch, capsys
+):
     from torchvision.datasets import CIFAR10
 
     _fake_network(monkeypatch, "proxy page")
     assert load_script("download_cifar10.py").main(["--data-dir", str(tmp_path / "data")]) == 1
     err = _one_error_line(capsys, "download_cifar10.py")
-    archive = tmp_path / "data" / "cifar-10-python.tar.gz"
     got = hashlib.md5(b"an error page from a proxy, not the archive").hexdigest()
-    assert f"{archive} fails its md5 check: expected {CIFAR10.tgz_md5}, got {got}" in err
+    assert f"the download of {CIFAR10.url} fails its md5 check: expected {CIFAR10.tgz_md5}, got {got}" in err
+    # the bad bytes never took the archive's name, and no temporary file is left behind
+    assert not (tmp_path / "data" / "cifar-10-python.tar.gz").exists()
+    assert [p.name for p in (tmp_path / "data").iterdir()] == []
+
+
+def _fake_cifar10_archive(tmp_path: Path) -> bytes:
+    import io
+    import tarfile
+
+    from conftest import write_fake_cifar10
+
+    write_fake_cifar10(tmp_path / "src")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        tf.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    return buf.getvalue()
+
+
+def _serve(monkeypatch, payload: bytes, fail_after: int | None = None) -> None:
+    import urllib.request
+
+    class Response(_FakeResponse):
+        def read(self, n: int = -1) -> bytes:
+            if fail_after is not None and self._buf.tell() >= fail_after:
+                raise ConnectionResetError(104, "Connection reset by peer")
+            return super().read(n)
+
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda request, *a, **k: Response(request.full_url, payload)
+    )
+
+
+def _fake_published_md5s(monkeypatch, archive: bytes, root: Path) -> None:
+    """Make the fake archive and its batches the 'published' ones, as the real files are."""
+    from torchvision.datasets import CIFAR10
+
+    from svcca.nn.data import cifar
+
+    monkeypatch.setattr(CIFAR10, "tgz_md5", hashlib.md5(archive).hexdigest())
+    folder = root / "src" / "cifar-10-batches-py"
+    sums = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in cifar._CIFAR10_MD5}
+    monkeypatch.setattr(cifar, "_CIFAR10_MD5", sums)
+
+
+def test_download_cifar10_end_to_end_on_a_fake_archive_in_the_real_format(tmp_path, monkeypatch, capsys):
+    archive = _fake_cifar10_archive(tmp_path)
+    _fake_published_md5s(monkeypatch, archive, tmp_path)
+    _serve(monkeypatch, archive)
+    data = tmp_path / "data"
+    assert load_script("download_cifar10.py").main(["--data-dir", str(data)]) == 0
+    assert "CIFAR-10 ready in" in capsys.readouterr().out
+    assert sorted(p.name for p in data.iterdir()) == ["cifar-10-batches-py", "cifar-10-python.tar.gz"]
+    from svcca.nn.data import load_cifar10
+
+    assert len(load_cifar10(data).train) == 20
+    # offline afterwards: the archive there is used, nothing fetched
+    _fake_network(monkeypatch, "offline")
+    (data / "cifar-10-batches-py" / "test_batch").unlink()
+    assert load_script("download_cifar10.py").main(["--data-dir", str(data)]) == 0
+
+
+def test_an_interrupted_cifar10_download_leaves_no_partial_archive(tmp_path, monkeypatch, capsys):
+    archive = _fake_cifar10_archive(tmp_path)
+    _fake_published_md5s(monkeypatch, archive, tmp_path)
+    _serve(monkeypatch, archive, fail_after=len(archive) // 2)
+    data = tmp_path / "data"
+    assert load_script("download_cifar10.py").main(["--data-dir", str(data)]) == 1
+    err = _one_error_line(capsys, "download_cifar10.py")
+    assert "could not download" in err and "Connection reset by peer" in err
+    assert list(data.iterdir()) == []
 
 
 def test_download_cifar10_offline_names_a_hand_copied_archive_that_fails_its_md5(
@@ -595,3 +666,28 @@ def test_run_experiment_interrupted_says_where_the_trained_networks_are_kept(
     assert partial.is_dir()
     kept = f"the networks trained so far are kept in {partial}: rerun the same command to continue"
     assert capsys.readouterr().err == f"run_experiment.py: interrupted; {kept}\n"
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
+def test_extract_archive_refuses_unsafe_members_and_extracts_nothing(tmp_path, kind):
+    import io
+    import tarfile
+
+    from svcca.nn.data import extract_archive
+
+    archive = tmp_path / "a.tar"
+    with tarfile.open(archive, "w") as tf:
+        ok = tarfile.TarInfo("folder/fine.txt")
+        ok.size = 2
+        tf.addfile(ok, io.BytesIO(b"ok"))
+        bad = tarfile.TarInfo({"dotdot": "../escape.txt", "absolute": "/tmp/escape.txt"}.get(kind, "link"))
+        if kind == "symlink":
+            bad.type, bad.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tf.addfile(bad)
+        else:
+            bad.size = 2
+            tf.addfile(bad, io.BytesIO(b"no"))
+    dest = tmp_path / "dest"
+    with pytest.raises(RuntimeError, match="unsafe path|link or device"):
+        extract_archive(archive, dest)
+    assert list(dest.iterdir()) == [] and not (tmp_path / "escape.txt").exists()

@@ -11,7 +11,8 @@ inside the scikit-learn wheel): the book builds without any download. The larger
 are read from the data folder (:func:`data_dir`: ``$SVCCA_DATA``, default ``./data``) only
 when a ``data_scripts/`` command has put them there; when they are absent the loaders raise
 a ``FileNotFoundError`` that names the command to run. Nothing here downloads anything
-except :func:`download_lm_corpus`, which only the ``data_scripts/`` front door calls.
+except :func:`download_lm_corpus` and :func:`download_file`, which only the ``data_scripts/``
+front doors call.
 
 One module per kind of data, every public name re-exported here:
 :mod:`~svcca.nn.data.images` (digits, shifts, probe sets, random labels),
@@ -23,7 +24,7 @@ One module per kind of data, every public name re-exported here:
 
 from __future__ import annotations
 
-from ._folder import DATA_ENV, data_dir
+from ._folder import DATA_ENV, data_dir, download_file, extract_archive
 from ._scripts import run_data_script
 from .cifar import load_cifar10
 from .imagenet import (
@@ -68,7 +69,9 @@ __all__ = [
     "TextCorpus",
     "data_dir",
     "dataset_targets",
+    "download_file",
     "download_lm_corpus",
+    "extract_archive",
     "load_cifar10",
     "load_digits",
     "load_imagenet_subset",

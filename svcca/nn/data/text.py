@@ -23,9 +23,8 @@ from typing import Any
 import torch
 from torch.utils.data import TensorDataset
 
-from ..._io import atomic_write
 from ..._validation import check_int
-from ._folder import DATA_ENV, _md5, data_dir
+from ._folder import DATA_ENV, _md5, data_dir, download_file, extract_archive
 
 #: The standard-library source files of the default text corpus, in this order. All exist
 #: in CPython 3.10-3.13; a file missing from an installation is skipped (and reported in
@@ -308,23 +307,6 @@ def lm_corpus_folder(name: str, root: str | os.PathLike[str] | None = None) -> P
     return data_dir(root) / LM_CORPORA[name]["folder"]
 
 
-def _download(url: str, path: Path, md5: str, timeout: float = 60.0) -> None:
-    """Stream ``url`` into a temporary file next to ``path``; move it into place only if its md5 matches."""
-    import urllib.request
-
-    def fetch(out: Any) -> None:
-        h = hashlib.md5(usedforsecurity=False)
-        request = urllib.request.Request(url, headers={"User-Agent": "svcca-data-scripts"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                h.update(chunk)
-                out.write(chunk)
-        if h.hexdigest() != md5:
-            raise ValueError(f"md5 mismatch: expected {md5}, got {h.hexdigest()}")
-
-    atomic_write(path, fetch)
-
-
 def download_lm_corpus(
     name: str,
     root: str | os.PathLike[str] | None = None,
@@ -356,7 +338,6 @@ def download_lm_corpus(
         When no URL of a file gives the expected checksum (each failure is listed).
     """
     import urllib.error
-    import zipfile
 
     if name not in LM_CORPORA:
         raise ValueError(f"name must be one of {', '.join(map(repr, LM_CORPORA))}; got {name!r}")
@@ -369,7 +350,7 @@ def download_lm_corpus(
         if _md5(path) != md5:
             for url in urls:
                 try:
-                    _download(url, path, md5)
+                    download_file(url, path, md5)
                     break
                 except OSError as exc:
                     if exc.errno in _LOCAL_ERRNOS and not isinstance(exc, urllib.error.URLError):
@@ -383,11 +364,7 @@ def download_lm_corpus(
                 f"internet connection, or copy {filename} (with that md5) into {folder} by hand and rerun"
             )
         if filename.endswith(".zip"):
-            with zipfile.ZipFile(path) as zf:
-                for member in zf.namelist():
-                    if member.startswith(("/", "..")) or ".." in Path(member).parts:
-                        raise RuntimeError(f"unsafe path {member!r} in {path}")
-                zf.extractall(folder.parent)
+            extract_archive(path, folder.parent)
     return folder
 
 
