@@ -564,6 +564,14 @@ def test_an_all_nan_similarity_matrix_says_its_heatmap_is_empty():
     plt.close(ax.figure)
 
 
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_an_infinite_cell_is_an_error_not_a_blank_that_reads_as_missing(value):
+    sims = np.array([[1.0, 0.5], [0.5, 1.0]])
+    sims[1, 0] = value
+    with pytest.raises(ValueError, match=r"1 infinite cell\(s\), the first at row 1, column 0: -?inf"):
+        sp.plot_similarity_matrix(sims)
+
+
 def test_similarity_matrix_large_grid_is_not_annotated():
     ax = sp.plot_similarity_matrix(np.full((11, 11), 0.5))
     assert len(ax.texts) == 0

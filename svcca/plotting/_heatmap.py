@@ -152,8 +152,8 @@ def plot_similarity_matrix(
     Raises
     ------
     ValueError
-        When the matrix is not 2-D, the labels or the mask do not match its shape, or
-        ``vmin``/``vmax`` is not finite or ``vmin`` exceeds ``vmax``.
+        When the matrix is not 2-D or holds an infinite value, the labels or the mask do not
+        match its shape, or ``vmin``/``vmax`` is not finite or ``vmin`` exceeds ``vmax``.
 
     Warns
     -----
@@ -187,6 +187,13 @@ def plot_similarity_matrix(
         values_src = matrix
     values = as_float(values_src, "matrix", ndim=2, finite=False)
     n_rows, n_cols = values.shape
+    infinite = np.argwhere(np.isinf(values))
+    if infinite.size:  # a colour map has no colour for them: they would show blank, as NaN does
+        i, j = (int(v) for v in infinite[0])
+        raise ValueError(
+            f"matrix must hold finite values (NaN marks a missing cell); got {len(infinite)} infinite "
+            f"cell(s), the first at row {i}, column {j}: {values[i, j]}"
+        )
     if values.size and np.isnan(values).all():
         warnings.warn(
             f"every cell of the {n_rows} x {n_cols} matrix is NaN: the heatmap is empty",
