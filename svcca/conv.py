@@ -399,7 +399,29 @@ def _resize(A: Any, size: tuple[int, int], mode: str) -> Any:
     _, H, W, _ = shape_of(A)
     if (h, w) == (H, W):
         return A
-    return _apply_axis_matrices(A, _axis_matrix(H, h, mode), _axis_matrix(W, w, mode))
+    Mh, Mw = _axis_matrix(H, h, mode), _axis_matrix(W, w, mode)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        out = _apply_axis_matrices(A, Mh, Mw)
+    ops = get_ops(out)
+    if ops.all_finite(out) or not get_ops(A).all_finite(A):
+        return out
+    # finite entries near the dtype's largest overflowed the sums (in float32, or a Fourier
+    # or bilinear overshoot): resample each map scaled by a power of two (exact, and a map
+    # scaled alone keeps its small values), then scale back
+    amax = ops.to_numpy(
+        abs(A).amax(dim=(1, 2), keepdim=True) if is_torch(A) else np.abs(A).max(axis=(1, 2), keepdims=True)
+    )
+    e = np.frexp(amax.astype(np.float64))[1]
+    factor = ops.from_numpy(np.ldexp(1.0, -e).astype(amax.dtype), like=A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _apply_axis_matrices(A * factor, Mh, Mw) / factor
+    if not ops.all_finite(out):
+        raise ValueError(
+            f"resizing A to {h} x {w} with mode={mode!r} gives values beyond {ops.finfo(A).dtype}'s range "
+            f"(the resampling overshoots the largest entries, {float(amax.max()):.3g}); pass float64 "
+            "activations or rescale the layer (CCA does not depend on its scale)"
+        )
+    return out
 
 
 def make_comparable(

@@ -304,3 +304,27 @@ def test_make_comparable_warns_once_per_channels_first_layer_and_names_it(rng):
         svcca.conv.dft_cca(A, A)
     layout = [w for w in caught if w.category is svcca.LayoutWarning]
     assert [w.filename for w in layout] == [__file__] * 2
+
+
+@pytest.mark.parametrize("mode", ["fourier", "bilinear", "area"])
+def test_resize_near_float32s_largest_value_matches_float64_and_spares_the_other_maps(mode):
+    # the sums overflowed to inf: each map is now resampled scaled by a power of two
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 8, 8, 2)).astype(np.float32)
+    A[0, ..., 0] *= np.float32(3e38) / np.abs(A[0, ..., 0]).max()
+    A[1] *= np.float32(1e-30)  # a map of tiny values, resampled beside the huge one
+    got = resize(A, 5, mode=mode)
+    ref = resize(A.astype(np.float64), 5, mode=mode)
+    assert np.isfinite(got).all()
+    for k in range(3):
+        for c in range(2):
+            scale = np.abs(ref[k, ..., c]).max()
+            assert np.abs(got[k, ..., c] - ref[k, ..., c]).max() <= 1e-6 * scale
+
+
+def test_resize_whose_overshoot_leaves_float32_says_so():
+    A = np.zeros((1, 8, 8, 1), np.float32)
+    A[0, :4] = np.finfo(np.float32).max  # a step: the Fourier resampling rings above it
+    with pytest.raises(ValueError, match=r"beyond float32's range.*pass float64"):
+        resize(A, (11, 8), mode="fourier")
+    assert np.isfinite(resize(A.astype(np.float64), (11, 8), mode="fourier")).all()
