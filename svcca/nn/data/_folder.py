@@ -144,9 +144,9 @@ def extract_archive(archive: Path, dest: Path) -> None:
 
     Examples
     --------
+    >>> from svcca.nn.data import extract_archive
     >>> import tarfile, tempfile
     >>> from pathlib import Path
-    >>> from svcca.nn.data import extract_archive
     >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = Path(d, "batch.txt").write_text("pixels")
     ...     with tarfile.open(Path(d, "data.tar.gz"), "w:gz") as tf:
