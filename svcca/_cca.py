@@ -401,14 +401,22 @@ def _pow2_rescale(ops: Any, Xa: Any, per_column: bool = True) -> tuple[Any, Any]
     amax = ops.to_numpy(ops.colmaxabs(Xa)).astype(np.float64)
     if not per_column:  # one factor: measures that depend on relative column scales
         amax = amax.max(keepdims=True)
+    c = pow2_factors(ops, amax, Xa)
+    return Xa * c, c
+
+
+def pow2_factors(ops: Any, amax: np.ndarray, like: Any) -> Any:
+    """Powers of two that bring columns whose largest ``|value|`` is ``amax`` near 1.
+
+    Returned in ``like``'s compute precision and backend; a column of zeros gets 1.
+    """
     _, e = np.frexp(np.where(amax > 0, amax, 1.0))
-    single = ops.real_dtype_eps(Xa) > 1e-10
+    single = ops.real_dtype_eps(like) > 1e-10
     # 2**-e must stay a finite, normal float of the compute precision: float32 subnormal
     # columns (1e-40) would otherwise be scaled by 2**131, which is inf in float32
     e = np.clip(e, -127, 126) if single else np.clip(e, -1020, 1020)
     c = np.ldexp(1.0, -e).astype(np.float32 if single else np.float64)
-    c = ops.from_numpy(c, like=Xa)
-    return Xa * c, c
+    return ops.from_numpy(c, like=like)
 
 
 class Centred(NamedTuple):

@@ -31,6 +31,7 @@ from ._cca import (
     _pow2_rescale,
     cast_to,
     cca_from_whitened,
+    pow2_factors,
     whiten,
 )
 from ._docs import fill_doc
@@ -130,11 +131,13 @@ class _Moments:
     leave every per-frequency CCA as it is, as do the powers of two ``factor`` that scale
     each channel's largest value in the first chunk near 1 (a diagonal map of the features
     at every frequency), so that the squares of layers of 1e-160 or 1e200, or of a channel
-    stuck at 1e200 beside ordinary ones, neither underflow nor overflow.
+    stuck at 1e200 beside ordinary ones, neither underflow nor overflow. When a later chunk
+    is so much larger that its squares overflow all the same, the sums are taken again with
+    each channel's factor from its largest value in every chunk.
     """
 
     origin: Any = None  # (H, W, c) the first chunk's mean image (scaled by ``factor``)
-    factor: Any = None  # (c,) powers of two: each channel's largest value in the first chunk near 1
+    factor: Any = None  # (c,) powers of two: each channel's largest value (first chunk) near 1
     shift: Any = None  # (F, c)
     total: Any = None  # (F, c) sum of shifted coefficients
     sq: Any = None  # (F, c) sum of |shifted|^2 (from the Gram diagonal when there is one)
@@ -434,9 +437,12 @@ def dft_cca(
         per_sample = 2 * 8 * (Ha * Wa * ca + Hb * Wb * cb) + fft_tmp + 16 * F * (ca + cb)
         batch_size = max(1, _CHUNK_BYTES // per_sample)
 
-    def chunks(X: Any, m: _Moments) -> Any:
+    def raw_chunks(X: Any) -> Any:
         for start in range(0, n, batch_size):
-            x = ops.asarray(X[start : min(n, start + batch_size)], complex_ok=False)
+            yield ops.asarray(X[start : min(n, start + batch_size)], complex_ok=False)
+
+    def chunks(X: Any, m: _Moments) -> Any:
+        for x in raw_chunks(X):
             if m.factor is None:
                 # one power of two per channel, from its raw entries: a channel stuck at 1e200
                 # scales only itself (one factor for the layer, set by that channel's rounding
@@ -450,25 +456,47 @@ def dft_cca(
 
     # pass 1: per-frequency moments (and Gram matrices unless every frequency takes the SVD path)
     grams = algorithm != "svd"
+
+    def moments(mx: _Moments, my: _Moments) -> Any:
+        gxy: Any = None
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite input is reported below
+            for (a, da, SA), (b, db, SB) in zip(chunks(A, mx), chunks(B, my)):
+                PA = _accumulate(ops, mx, a, da, SA, grams)
+                PB = _accumulate(ops, my, b, db, SB, grams)
+                if grams:
+                    if gxy is None:
+                        gxy = ops.zeros((F, 2 * ca, 2 * cb))
+                    gxy += ops.ct(PA) @ PB
+                del a, da, SA, PA, b, db, SB, PB
+        return gxy
+
+    def overflowed(m: _Moments) -> bool:
+        return not (ops.all_finite(m.total) and ops.all_finite(m.input_energy))
+
+    def layer_factors(X: Any) -> Any:
+        # each channel's power of two from its largest value in every chunk, not the first's
+        amax = np.zeros(int(shape_of(X)[-1]))
+        for x in raw_chunks(X):
+            amax = np.maximum(amax, ops.to_numpy(ops.colmaxabs(x.reshape(-1, int(x.shape[-1])))))
+        return pow2_factors(ops, amax, ops.zeros((1,)))
+
     mx, my = _Moments(), _Moments()
-    gxy: Any = None
-    with np.errstate(invalid="ignore", over="ignore"):  # non-finite input is reported below
-        for (a, da, SA), (b, db, SB) in zip(chunks(A, mx), chunks(B, my)):
-            PA = _accumulate(ops, mx, a, da, SA, grams)
-            PB = _accumulate(ops, my, b, db, SB, grams)
-            if grams:
-                if gxy is None:
-                    gxy = ops.zeros((F, 2 * ca, 2 * cb))
-                gxy += ops.ct(PA) @ PB
-            del a, da, SA, PA, b, db, SB, PB
+    gxy = moments(mx, my)
     # NaN or Inf anywhere in the input reaches the sums: checked once here, not per element
-    for m, name, X in ((mx, "A", A), (my, "B", B)):
-        if not (ops.all_finite(m.total) and ops.all_finite(m.input_energy)):
-            assert_finite(X, name)  # raises for NaN/Inf; otherwise the squares overflowed
-            raise ValueError(
-                f"{name} is too large to square in the compute precision (overflow, {name}.shape="
-                f"{shape_of(X)}); rescale the layer (CCA does not depend on its scale)"
-            )
+    if overflowed(mx) or overflowed(my):
+        for m, name, X in ((mx, "A", A), (my, "B", B)):
+            if overflowed(m):
+                assert_finite(X, name)  # raises for NaN/Inf; otherwise the squares overflowed
+        # finite values far larger than the first chunk's (which set the factors): once more,
+        # with factors from every chunk
+        mx, my = _Moments(factor=layer_factors(A)), _Moments(factor=layer_factors(B))
+        gxy = moments(mx, my)
+        for m, name, X in ((mx, "A", A), (my, "B", B)):
+            if overflowed(m):
+                raise ValueError(
+                    f"{name} is too large to square in the compute precision (overflow, {name}.shape="
+                    f"{shape_of(X)}); rescale the layer (CCA does not depend on its scale)"
+                )
     user_rtol = rtol is not None
     if rtol is None:
         rtol = max(n, ca, cb) * float(np.finfo(real).eps)
