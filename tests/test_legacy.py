@@ -584,6 +584,33 @@ def test_reference_activations_match_original_math(name, epsilon):
     )
 
 
+# The original code's own numbers on the reference activations: google/svcca's cca_core.py
+# and pwcca.py (commit 1f3fbf1) run once on these files in float64, recorded here.
+# (name, epsilon, summary "mean" at threshold 0.98, first and last cca_coef1, count)
+ORIGINAL_OUTPUTS = [
+    ("mnist_logits", 0.0, 0.7741083293569921, 0.9462459238198376, 0.09028817238626234, 10),
+    ("mnist_logits", 1e-10, 0.7741083286284337, 0.946245923687832, 0.09028817193515316, 10),
+    ("mnist_logits", 1e-06, 0.7741010439968049, 0.9462446036238268, 0.09028366151366489, 10),
+    ("svhn_fc200", 0.0, 0.6181928638788187, 0.9914818918686701, 0.0032900202878737776, 200),
+    ("svhn_fc200", 1e-10, 0.6181928634182646, 0.9914818918434557, 0.003290020283219646, 200),
+    ("svhn_fc200", 1e-06, 0.6181882584064258, 0.9914816402620388, 0.0032899737526342144, 200),
+]
+#: compute_pwcca(acts1, acts2, epsilon=1e-10)[0] of the original
+ORIGINAL_PWCCA = {"mnist_logits": 0.737200725922082, "svhn_fc200": 0.7126493411771184}
+
+
+@pytest.mark.parametrize(("name", "epsilon", "mean", "first", "last", "count"), ORIGINAL_OUTPUTS)
+def test_reference_activations_give_the_original_codes_own_numbers(name, epsilon, mean, first, last, count):
+    acts1, acts2 = _reference(name)
+    res = _quiet(acts1, acts2, epsilon=epsilon)
+    rho = res["cca_coef1"]
+    assert rho.shape == (count,)
+    np.testing.assert_allclose([res["mean"][0], rho[0], rho[-1]], [mean, first, last], rtol=0, atol=1e-12)
+    if epsilon == 1e-10:
+        value = legacy.compute_pwcca(acts1, acts2, epsilon=epsilon)[0]
+        np.testing.assert_allclose(value, ORIGINAL_PWCCA[name], rtol=0, atol=1e-12)
+
+
 def test_rtol_applies_on_every_route_and_is_checked():
     # a well-conditioned layer takes the fast Gram route: a user's rtol must still drop directions
     rng = np.random.default_rng(0)
