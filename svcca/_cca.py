@@ -271,7 +271,7 @@ def _col_scale_tolerance(mean_abs: Any, n: int, eps: float) -> Any:
 
 
 def zero_constant_columns(ops: Any, Xa: Any, mean: Any, Xc: Any) -> tuple[Any, bool]:
-    """Return ``Xc`` (``Xa`` centred) with its features that are constant up to rounding set to 0.
+    """Return ``Xc`` (``Xa`` minus ``mean``, or another location) with its rounding-constant features 0.
 
     Centring leaves rounding in a constant feature (0.1 repeated): a measure that uses the
     centred data as they are (PLS, CKA, Procrustes) would read it as a feature of tiny
@@ -445,9 +445,9 @@ def centre_scaled(ops: Any, X: Any, location: str = "mean") -> Centred:
 
     Each feature is first scaled by its own power of two (exact), so that its mean is
     computed and subtracted far from over- and underflow; the features constant up to
-    rounding are set to exactly 0 (``location="mean"``; the median leaves them 0 exactly);
-    then each feature is brought to the one common factor, again exactly. Where nothing
-    over- or underflows the result is the centred layer times ``2**-exponent``, bit for bit.
+    rounding (the tolerance of :func:`zero_constant_columns`, whichever the location) are
+    set to exactly 0; then each feature is brought to the one common factor, again exactly.
+    Where nothing over- or underflows the result is the centred layer times ``2**-exponent``, bit for bit.
     ``location="median"`` subtracts each column's median of about 1000 evenly spaced rows
     (robust to a few outlier rows; any location gives the statistics that use it).
     """
@@ -458,7 +458,8 @@ def centre_scaled(ops: Any, X: Any, location: str = "mean") -> Centred:
         Xc = Xs - loc
     else:
         Xc, loc = ops.centre(Xs)
-        Xc = zero_constant_columns(ops, Xs, loc, Xc)[0]
+    # a feature constant up to rounding (1e6 +- an ulp) is 0 too, whichever the location
+    Xc = zero_constant_columns(ops, Xs, loc, Xc)[0]
     single = ops.real_dtype_eps(Xs) > 1e-10
     amax = ops.to_numpy(ops.colmaxabs(Xc)).astype(np.float64)
     own = -(np.frexp(ops.to_numpy(cols).astype(np.float64))[1] - 1)  # cols = 2**-own, per column

@@ -61,7 +61,9 @@ class CKAResult:
         CKA; in [0, 1] when biased, in [-1, 1] when debiased. Also ``.similarity``.
     hsic_xy, hsic_xx, hsic_yy : float
         The HSIC estimates the ratio is made of (biased or unbiased, scaled as in the
-        module notes; for minibatch CKA the mean over the batches).
+        module notes; for minibatch CKA the mean over the batches), in the data's own units:
+        for layers scaled near float64's limits (1e150, 1e-150) they overflow to inf or
+        underflow to 0, while ``cka``, computed from the rescaled data, stays exact.
     debiased : bool
         Whether the unbiased HSIC estimator was used.
     algorithm : {"features", "gram", "minibatch"}
@@ -443,6 +445,10 @@ def rbf_kernel(ops: Any, Xc: Any, bandwidth: float, name: str = "X") -> tuple[An
     n = int(D2.shape[0])
     D2[ops.arange(n), ops.arange(n)] = 0.0
     median = ops.upper_median(ops.sqrt(D2))
+    if not bool((d > 0).any()):  # every feature constant (up to rounding): all distances 0
+        raise DegenerateLayerError(
+            f"{name} has no varying feature (shape {tuple(Xc.shape)}); RBF CKA is undefined for it"
+        )
     if not median > 0:
         raise DegenerateLayerError(
             f"{name}: the median distance between samples is 0 (most samples are identical; shape "

@@ -926,13 +926,7 @@ class _Finisher:
         varying = {} if varying is None else varying
         for x, label in ((a, names[0]), (b, names[1])):
             if x not in varying:
-                kept = _varying_stats(ops, m.n, m.mean[m.slice(x)], m.block(x, x), ops.real_dtype_eps(m.mean))
-                if int(kept.shape[0]) == 0:
-                    raise DegenerateLayerError(
-                        f"{label} has no varying feature: all {m.widths[x]} features are constant "
-                        f"over the {m.n} samples (dead neurons?); CKA is undefined for it"
-                    )
-                varying[x] = kept
+                varying[x] = self._varying(x, label, "CKA")
 
         def fro2(x: Hashable, y: Hashable) -> float:  # ||C_xy||_F^2 of the varying features
             return float(ops.sum(ops.abs(m.block(x, y)[varying[x]][:, varying[y]]) ** 2))
@@ -945,6 +939,17 @@ class _Finisher:
             hsic_yy=_unscale(hbb * scale, -4 * eb), debiased=False, algorithm="features", n_samples=m.n,
             n_features_x=m.widths[a], n_features_y=m.widths[b],
         )  # fmt: skip
+
+    def _varying(self, x: Hashable, label: str, measure: str) -> Any:
+        """Return the indices of layer ``x``'s features that vary (as in memory); none is an error."""
+        m = self._m
+        kept = _varying_stats(m.ops, m.n, m.mean[m.slice(x)], m.block(x, x), m.ops.real_dtype_eps(m.mean))
+        if int(kept.shape[0]) == 0:
+            raise DegenerateLayerError(
+                f"{label} has no varying feature: all {m.widths[x]} features are constant "
+                f"over the {m.n} samples (dead neurons?); {measure} is undefined for it"
+            )
+        return kept
 
     def _whiten(
         self, mean: Any, C: Any, name: str, epsilon: float, rtol: float | None, exp: int = 0
@@ -976,6 +981,8 @@ class _Finisher:
         epsilon, rtol, warn = check_epsilon(epsilon), check_rtol(rtol), check_bool(warn, "warn")
         m, ops = self._m, self._m.ops
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
+        for x, label in ((a, names[0]), (b, names[1])):  # a dead layer, named as in memory
+            self._varying(x, label, "SVCCA")
         sx, Vx, kx, ex = _reduce_stats(ops, m.n, Cxx, keep)
         sy, Vy, ky, ey = _reduce_stats(ops, m.n, Cyy, keep)
         # the reduced layers (X - mean) V_k are centred, with co-moments V_k^H C V_k
@@ -1014,11 +1021,22 @@ class _Finisher:
             res, PWCCAResult, side=side, alpha=alpha, x_alpha=x_alpha, y_alpha=y_alpha, pwcca=value
         )
 
-    def _pls_pair(self, a: Hashable, b: Hashable, n_components: int | None, rtol: float | None) -> PLSResult:
+    def _pls_pair(
+        self, a: Hashable, b: Hashable, names: tuple[str, str], n_components: int | None, rtol: float | None
+    ) -> PLSResult:
         self._need("PLS")
         m, ops = self._m, self._m.ops
         n = m.n
         mx, my, Cxx, Cyy, Cxy = self._pair_stats(a, b)
+        # features constant up to rounding are 0, as svcca.pls's centred data have them
+        vx, vy = (
+            ops.from_numpy(
+                np.isin(np.arange(m.widths[x]), ops.to_numpy(self._varying(x, label, "PLS"))), like=Cxy
+            )
+            for x, label in ((a, names[0]), (b, names[1]))
+        )
+        if not (bool(vx.all()) and bool(vy.all())):
+            Cxx, Cyy, Cxy = Cxx * ops.outer(vx, vx), Cyy * ops.outer(vy, vy), Cxy * ops.outer(vx, vy)
         n_components = check_int(n_components, "n_components", allow_none=True)
         U, s, V, share = _pls_directions(ops, Cxy / (n - 1), n_components, rtol)
         # |Xc u|^2 = u^H C_xx u
@@ -1081,8 +1099,9 @@ class MultiLayerAccumulator(_Finisher):
     Parameters
     ----------
     names : sequence of hashable, optional
-        The layers, in order; default: the keys of the first batch. Layers in a batch but
-        not in ``names`` are ignored.
+        The layers, in order; default: the keys of the first batch, or, when ``pairs`` is a
+        list, the layers it names, in order of appearance. Layers in a batch but not in
+        ``names`` are ignored.
     pairs : "all" or sequence of (name, name), default "all"
         Which cross-products to keep. Memory is O(sum of widths^2) for ``"all"``; a list
         keeps only each named layer's own block and the listed cross blocks.
@@ -1386,7 +1405,7 @@ class MultiLayerAccumulator(_Finisher):
             symmetric grid whose upper triangle is computed once).
         measure : {"cca", "svcca", "pwcca", "cka"} or svcca.Measure, default "cca"
             As in :func:`svcca.similarity_matrix`, for the measures that second moments
-            determine (:data:`STREAMING_MEASURES`). CKA is the biased linear CKA
+            determine (``"cca"``, ``"svcca"``, ``"pwcca"``, ``"cka"``). CKA is the biased linear CKA
             ``||C_ab||_F^2 / (||C_aa||_F ||C_bb||_F)`` of real layers, features constant up to
             rounding left out and a layer with none varying refused (as in memory); the
             debiased one needs the samples.
@@ -1717,4 +1736,4 @@ class PairAccumulator(MultiLayerAccumulator):
         -------
         PLSResult
         """
-        return self._pls_pair("X", "Y", n_components, rtol)
+        return self._pls_pair("X", "Y", self._labels, n_components, rtol)

@@ -585,6 +585,22 @@ def test_features_constant_up_to_rounding_weigh_nothing(rng, measure):
     assert f(padded, Y).similarity == pytest.approx(f(X, Y).similarity, rel=1e-12, abs=1e-15)
 
 
+@pytest.mark.parametrize(
+    ("measure", "options"),
+    [("cka", {"debiased": True}), ("minibatch_cka", {}), ("rbf_cka", {}), ("rbf_cka", {"debiased": True})],
+)
+def test_a_layer_constant_up_to_rounding_is_refused_by_every_cka(rng, measure, options):
+    # these measures centre on the median, which zeroed only exactly constant features: a
+    # dead layer at 1e6 +- an ulp gave debiased CKA -0.0008 and RBF CKA 0.0065, not an error
+    Y = rng.standard_normal((500, 4))
+    D = np.column_stack([1e6 + k * 1e-10 * rng.standard_normal(500) for k in (1, 2)])
+    with pytest.raises(svcca.DegenerateLayerError, match="X has no varying feature"):
+        svcca.Measure(measure, **options)(D, Y)
+    live = np.hstack([rng.standard_normal((500, 3)), D])  # beside varying features they weigh nothing
+    f = svcca.Measure(measure, **options)
+    assert f(live, Y).similarity == pytest.approx(f(live[:, :3], Y).similarity, rel=1e-9, abs=1e-12)
+
+
 # --- one sample far larger than the rest ----------------------------------------------------
 
 

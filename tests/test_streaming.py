@@ -932,3 +932,40 @@ def test_a_missing_or_misspelt_device_is_refused_when_the_accumulator_is_made(tm
         res = PairAccumulator(device=device).update(X, X[:, ::-1]).cca()
         assert res.similarity == pytest.approx(1.0, abs=TOL64)
         assert PairAccumulator.load(path, device=device).n_samples == 20
+
+
+def _rounding_constant(rng, n, scale=1e-10):
+    """A dead neuron at 1e6 whose value wobbles by about an ulp (not exactly constant)."""
+    return 1e6 + scale * rng.standard_normal(n)
+
+
+def test_streamed_pls_drops_rounding_constant_features_as_batch_pls_does():
+    # they made an extra PLS pair out of noise: 0.765 streamed against 0.994 in memory
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 3))
+    Y = X @ rng.standard_normal((3, 4)) + 0.1 * rng.standard_normal((500, 4))
+    dead = _rounding_constant(rng, 500)
+    X2 = np.column_stack([X, dead, 2 * dead])
+    batch = svcca.pls(X2, Y)
+    streamed = PairAccumulator().update(X2[:150], Y[:150]).update(X2[150:], Y[150:]).pls()
+    np.testing.assert_allclose(streamed.correlations, batch.correlations, atol=1e-12)
+    assert streamed.similarity == pytest.approx(batch.similarity, abs=1e-12)
+    np.testing.assert_allclose(np.abs(streamed.x_weights), np.abs(batch.x_weights), atol=1e-10)
+
+
+@pytest.mark.parametrize("side", ["X", "Y"])
+def test_streamed_pls_and_svcca_refuse_a_dead_layer_as_in_memory(side):
+    # streamed PLS returned similarity 0.0; streamed SVCCA counted "1 feature"
+    rng = np.random.default_rng(1)
+    live = rng.standard_normal((20, 3))
+    dead = np.ones((20, 3)) * 0.1
+    X, Y = (dead, live) if side == "X" else (live, dead)
+    for measure in ("pls", "svcca"):
+        with pytest.raises(
+            svcca.DegenerateLayerError, match=rf"{side} has no varying feature: all 3 features"
+        ):
+            getattr(PairAccumulator().update(X, Y), measure)()
+    rounding = np.column_stack([_rounding_constant(rng, 20, 1.2e-10 * k) for k in (1, 2)])
+    X, Y = (rounding, live) if side == "X" else (live, rounding)
+    with pytest.raises(svcca.DegenerateLayerError, match="no varying feature"):
+        PairAccumulator().update(X, Y).pls()
