@@ -1442,6 +1442,15 @@ class CCAResult:
 
         The leading correlations are those whose cumulative sum first reaches the threshold
         (the original code's summary).
+
+        Parameters
+        ----------
+        threshold : float, default 0.98
+            In ``(0, 1]``.
+
+        Returns
+        -------
+        float
         """
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1]; got {threshold}")
@@ -1453,7 +1462,17 @@ class CCAResult:
         return float(r[: min(k, r.size)].mean())
 
     def top_k_mean(self, k: int) -> float:
-        """Mean of the ``k`` largest correlations."""
+        """Return the mean of the ``k`` largest correlations.
+
+        Parameters
+        ----------
+        k : int
+            At least 1 (all of them when ``k`` exceeds their number).
+
+        Returns
+        -------
+        float
+        """
         if int(k) < 1:
             raise ValueError(f"k must be >= 1; got {k}")
         return float(self._rho_np[: int(k)].mean())

@@ -118,10 +118,22 @@ class PCAResult:
         )
 
     def n_components_for(self, keep: float | int = 0.99) -> int:
-        """Smallest number of directions explaining ``keep`` of the total variance.
+        """Return the smallest number of directions explaining ``keep`` of the total variance.
 
-        Raises ValueError when the directions this result kept (``n_components=``) explain
-        less than ``keep`` together: the answer lies beyond them.
+        Parameters
+        ----------
+        keep : float or int, default 0.99
+            A fraction of the variance in ``(0, 1]``, or a number of directions.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        ValueError
+            When the directions this result kept (``n_components=``) explain less than
+            ``keep`` together: the answer lies beyond them.
         """
         var = self.explained_variance_ratio
         var = np.asarray(var.detach().cpu() if hasattr(var, "detach") else var, dtype=np.float64)
@@ -147,7 +159,19 @@ class PCAResult:
         return A.detach().cpu().numpy() if is_torch(A) else A
 
     def transform(self, X: Any, n_components: int | None = None) -> Any:
-        """Project ``X`` (n_samples, n_features) on the first ``n_components`` directions."""
+        """Project ``X`` on the first ``n_components`` directions (scores).
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features)
+            Activations of the fitted layer's features (centred with the fitted mean).
+        n_components : int, optional
+            At most the number this result kept (default: all of them).
+
+        Returns
+        -------
+        array or torch.Tensor of shape (n_samples, n_components)
+        """
         k = check_int(n_components, "n_components", allow_none=True)
         if k is not None and k > self.n_components:
             raise ValueError(
@@ -172,6 +196,16 @@ class PCAResult:
         """Return ``X`` with everything outside its top ``n_components`` directions removed.
 
         This is the SVCCA paper's low-rank projection of a layer.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features)
+        n_components : int
+            Directions kept, at most the number this result kept.
+
+        Returns
+        -------
+        array or torch.Tensor of shape (n_samples, n_features)
         """
         return self.inverse_transform(self.transform(X, n_components))
 

@@ -703,8 +703,16 @@ class DFTCCAResult:
     def rho_at(self, u: int, v: int) -> Any:
         """Return the correlations at frequency ``(u, v)``.
 
-        Any integers are taken modulo the grid; a frequency and its conjugate ``(-u, -v)``
-        give the same array.
+        Parameters
+        ----------
+        u, v : int
+            Frequency indices along height and width; any integers are taken modulo the
+            grid, and a frequency and its conjugate ``(-u, -v)`` give the same array.
+
+        Returns
+        -------
+        array or torch.Tensor
+            The canonical correlations at that frequency, descending.
         """
         h, w = self.grid
         for name, value in (("u", u), ("v", v)):  # 1.7 was read as 1, "a" failed in int()

@@ -372,7 +372,17 @@ class PermutationTestResult:
         return _sd(self.null_distribution)
 
     def null_quantile(self, q: float = 0.95) -> float:
-        """Return a quantile of the null distribution (e.g. the 95% chance level)."""
+        """Return a quantile of the null distribution (e.g. the 95% chance level).
+
+        Parameters
+        ----------
+        q : float, default 0.95
+            In ``[0, 1]``.
+
+        Returns
+        -------
+        float
+        """
         return float(np.quantile(self.null_distribution, q))
 
     def __repr__(self) -> str:

@@ -1219,6 +1219,11 @@ class MultiLayerAccumulator(_Finisher):
         The result is the same as if every batch had gone through this accumulator (to
         rounding). The others are not changed.
 
+        Parameters
+        ----------
+        *others : MultiLayerAccumulator or PairAccumulator
+            Accumulators of this one's class.
+
         Returns
         -------
         MultiLayerAccumulator or PairAccumulator
@@ -1279,6 +1284,11 @@ class MultiLayerAccumulator(_Finisher):
         The parts computed on several machines can then be merged with :meth:`load` and
         :meth:`merge`. Layer names must be strings or ints (they are stored as JSON).
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (an existing one is replaced whole, never half-written).
+
         Raises
         ------
         ValueError
@@ -1333,12 +1343,34 @@ class MultiLayerAccumulator(_Finisher):
         return self._m.names or ()
 
     def mean(self, name: Hashable) -> Any:
-        """Return the running mean of one layer."""
+        """Return the running mean of one layer.
+
+        Parameters
+        ----------
+        name : hashable
+            A layer of :attr:`names`.
+
+        Returns
+        -------
+        array or torch.Tensor of shape (n_features,)
+        """
         self._check_name(name)
         return self._m.true_mean(name)
 
     def covariance(self, a: Hashable, b: Hashable | None = None) -> Any:
-        """``Sigma_ab = C_ab / (n - 1)`` (``b`` defaults to ``a``)."""
+        """Return the sample covariance ``Sigma_ab = C_ab / (n - 1)`` of two layers.
+
+        Parameters
+        ----------
+        a : hashable
+            A layer of :attr:`names` (the rows).
+        b : hashable, optional
+            Another (the columns); default ``a``.
+
+        Returns
+        -------
+        array or torch.Tensor of shape (n_features_a, n_features_b)
+        """
         b = a if b is None else b
         self._check_name(a)
         self._check_name(b)
@@ -1353,6 +1385,16 @@ class MultiLayerAccumulator(_Finisher):
         """Return the statistics of two layers as a :class:`PairAccumulator` (``X = a``, ``Y = b``).
 
         Finish it with ``.cca()``, ``.svcca()``, ``.pwcca()``, ``.pls()`` or ``.cka()``.
+
+        Parameters
+        ----------
+        a, b : hashable
+            Layers of :attr:`names`; their cross block must have been kept (``pairs``).
+
+        Returns
+        -------
+        PairAccumulator
+            A copy: updating it does not change this accumulator.
         """
         self._check_name(a)
         self._check_name(b)
@@ -1732,8 +1774,17 @@ class PairAccumulator(MultiLayerAccumulator):
     def pls(self, *, n_components: int | None = None, rtol: float | None = None) -> PLSResult:
         """Partial least squares from the statistics (as :func:`svcca.pls`); scores are not available.
 
+        Parameters
+        ----------
+        n_components : int, optional
+            Keep at most this many pairs; by default every pair with a non-zero covariance.
+        rtol : float, optional
+            Pairs with covariance ``<= rtol * max`` are dropped; the default is
+            :func:`svcca.pls`'s (with the input's own rounding for float32 activations).
+
         Returns
         -------
         PLSResult
+            ``x_scores`` and ``y_scores`` raise: the samples were not kept.
         """
         return self._pls_pair("X", "Y", self._labels, n_components, rtol)
