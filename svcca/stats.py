@@ -307,13 +307,20 @@ def p_value_text(p: float) -> str:
     str
         Its text, on the same side of every usual level as ``p`` itself.
 
+    Raises
+    ------
+    ValueError
+        When ``p`` is not a number in [0, 1].
+
     Examples
     --------
     >>> from svcca.stats import p_value_text
     >>> p_value_text(0.0500025), p_value_text(0.0123456)
     ('0.050002', '0.01235')
     """
-    return _on_its_side(p, _LEVELS, 4, "g")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"p must be a probability, a number in [0, 1]; got {p!r}")
+    return _on_its_side(float(p), _LEVELS, 4, "g")
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,8 +337,8 @@ class PermutationTestResult:
         counts.
     p_value : float
         ``(1 + #{null >= observed}) / (1 + null_distribution.size)``: one-sided (more
-        similar than chance), never 0; a null value within ``1e-12 max(1, |observed|)``
-        below ``observed`` counts as a tie, at least as large.
+        similar than chance), never 0; a null value within ``1e-12`` times the largest
+        ``|value|`` (observed or null) below ``observed`` counts as a tie, at least as large.
     n_resamples : int
         The number of shuffles.
     measure : str
@@ -424,8 +431,10 @@ def _check_observed(observed: float, consequence: str) -> None:
 
 
 def _p_value(observed: float, null: np.ndarray) -> float:
-    # ties within rounding count as "at least as extreme" (as scipy.stats.permutation_test)
-    gamma = 1e-12 * max(1.0, abs(observed))
+    # ties within rounding count as "at least as extreme" (as scipy.stats.permutation_test),
+    # rounding relative to the values compared: a callable's similarities may all be 1e-8
+    scale = max(abs(observed), float(np.max(np.abs(null))) if null.size else 0.0)
+    gamma = 1e-12 * scale
     return float((1 + np.count_nonzero(null >= observed - gamma)) / (1 + null.size))
 
 
@@ -937,7 +946,11 @@ def bootstrap_ci(
         correction moves the quantile levels towards the side where the observed value lies;
         when nearly every resample lies on the other side (as resampling inflates these
         measures) a level falls beyond the outermost resamples, and the interval is refused
-        rather than collapsed onto them.
+        rather than collapsed onto them. No method is exact: for a skewed statistic at about
+        100 samples every one covers less than its nominal level, the basic interval most
+        (in a simulation of linear CKA between two variables correlated at 0.5, n = 100,
+        nominal 95%: basic about 89%, percentile and BCa about 93-94%). Read an interval
+        at that size as approximate, and prefer more samples to another method.
     groups : array-like of shape (n_samples,), optional
         A label per row (e.g. the image each row came from) when rows are not independent:
         the cluster bootstrap draws whole groups with replacement (and the ``"bca"``

@@ -908,6 +908,29 @@ def test_complex_layers_get_complex_chance_levels_and_sample_sizes():
         stats.bartlett_test(svcca.cca(X.real, Y.real, epsilon=0.1))
 
 
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e4])
+def test_a_callables_p_value_does_not_depend_on_the_scale_of_its_values(scale):
+    # the tie tolerance was 1e-12 in absolute terms below 1: a callable's squared
+    # covariances of 1e-16 all counted as ties, and the p-value became 1
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 1))
+    y = 0.6 * x + rng.standard_normal((50, 1))
+
+    def cov2(A, B):
+        return float(np.cov(A[:, 0], B[:, 0])[0, 1] ** 2)
+
+    res = stats.permutation_test(x * scale, y * scale, cov2, n_resamples=999, rng=0)
+    by_hand = (1 + np.count_nonzero(res.null_distribution >= res.observed)) / 1000
+    assert res.p_value == by_hand == stats.permutation_test(x, y, cov2, n_resamples=999, rng=0).p_value
+    assert res.p_value < 0.05
+
+
+@pytest.mark.parametrize("bad", [-0.1, 2, float("nan"), "0.05", None, True])
+def test_p_value_text_refuses_what_is_not_a_probability(bad):
+    with pytest.raises(ValueError, match=r"p must be a probability, a number in \[0, 1\]; got"):
+        stats.p_value_text(bad)
+
+
 def test_undefined_similarities_never_shrink_a_p_value():
     rng = np.random.default_rng(1)
     X, Y = rng.standard_normal((10, 2)), rng.standard_normal((10, 2))
