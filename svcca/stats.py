@@ -1239,8 +1239,11 @@ def _bca_levels(below: float, a: float, alpha: float, B: int, observed: float) -
 def _bca(
     X: Any, Y: Any, f: Any, observed: float, boot: np.ndarray, alpha: float, n: int, grouped: _Groups | None
 ) -> tuple[float, float]:
-    # bias correction: where the observed value sits in the bootstrap distribution
-    below = (np.count_nonzero(boot < observed) + 0.5 * np.count_nonzero(boot == observed)) / boot.size
+    # bias correction: where the observed value sits in the bootstrap distribution; ties
+    # within rounding (as the permutation test's) count half
+    gamma = 1e-12 * max(abs(observed), float(np.max(np.abs(boot))))
+    tie = np.abs(boot - observed) <= gamma
+    below = (np.count_nonzero((boot < observed) & ~tie) + 0.5 * np.count_nonzero(tie)) / boot.size
     if below <= 0 or below >= 1:  # refused before the jackknife's n evaluations
         _bca_levels(below, 0.0, alpha, boot.size, observed)
     # acceleration from the jackknife (leave one sample, or one group, out)

@@ -931,6 +931,14 @@ def test_p_value_text_refuses_what_is_not_a_probability(bad):
         stats.p_value_text(bad)
 
 
+def test_bca_counts_resamples_equal_to_the_observed_value_within_rounding_as_ties():
+    # a layer against itself: every resample is 1 to rounding; the exact == counted 59% of
+    # them "below", and the interval was refused with advice to draw more resamples
+    x = np.random.default_rng(0).standard_normal((40, 3))
+    res = stats.bootstrap_ci(x, x, "cca", method="bca", n_resamples=200, rng=0)
+    assert res.low == pytest.approx(1.0, abs=1e-12) and res.high == pytest.approx(1.0, abs=1e-12)
+
+
 def test_undefined_similarities_never_shrink_a_p_value():
     rng = np.random.default_rng(1)
     X, Y = rng.standard_normal((10, 2)), rng.standard_normal((10, 2))
