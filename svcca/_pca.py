@@ -128,6 +128,7 @@ class PCAResult:
         Returns
         -------
         int
+            The number of leading directions, at least 1.
 
         Raises
         ------
