@@ -55,25 +55,25 @@ def _download(root: Path) -> int:
                 "SVCCA_DATA)"
             ) from None
         archive = root / CIFAR10.filename
-        if _md5(archive) != CIFAR10.tgz_md5:  # a copy put there by hand is used as it is
-            try:
-                # into a temporary file, moved into place only whole and with the published md5
-                download_file(CIFAR10.url, archive, CIFAR10.tgz_md5)
-            except urllib.error.HTTPError:
-                raise  # its own report names the address and the server's answer
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc.strerror or exc
-                # a copy put there by hand was tried first: say why it was not used
-                copied = (
-                    f"; the copy there now will not do: {_md5_problem(archive, CIFAR10.tgz_md5)}"
-                    if archive.is_file()
-                    else ""
-                )
-                raise ConnectionError(
-                    f"could not download {CIFAR10.url}: {reason}; check the internet connection (and "
-                    f"any proxy), or copy {CIFAR10.filename} into {root} from a machine that has one and "
-                    f"rerun{copied}"
-                ) from None
+        try:
+            # into a temporary file, moved into place only whole and with the published md5; a
+            # copy put there by hand with that md5 is used as it is
+            download_file(CIFAR10.url, archive, CIFAR10.tgz_md5)
+        except urllib.error.HTTPError:
+            raise  # its own report names the address and the server's answer
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc.strerror or exc
+            # a copy put there by hand was tried first: say why it was not used
+            copied = (
+                f"; the copy there now will not do: {_md5_problem(archive, CIFAR10.tgz_md5)}"
+                if archive.is_file()
+                else ""
+            )
+            raise ConnectionError(
+                f"could not download {CIFAR10.url}: {reason}; check the internet connection (and any "
+                f"proxy), or copy {CIFAR10.filename} into {root} from a machine that has one and rerun"
+                f"{copied}"
+            ) from None
         # each batch appears whole (unpacked beside it, then moved into place); nothing is unpickled
         extract_archive(archive, root)
         data = load_cifar10(root)
@@ -83,12 +83,8 @@ def _download(root: Path) -> int:
     return 0
 
 
-def _md5(path: Path) -> str | None:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() if path.is_file() else None
-
-
 def _md5_problem(archive: Path, md5: str) -> str:
-    got = _md5(archive)
+    got = hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest() if archive.is_file() else None
     return f"{archive} fails its md5 check: expected {md5}, got {got if got is not None else 'no file'}"
 
 

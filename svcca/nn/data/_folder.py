@@ -51,7 +51,8 @@ def download_file(url: str, path: Path, md5: str, *, timeout: float = 60.0, prog
 
     The bytes go to a temporary file beside ``path`` (:func:`svcca._io.atomic_write`) and
     are moved into place only when their md5 is ``md5``: an interrupted or altered download
-    (a proxy's error page) leaves ``path`` as it was.
+    (a proxy's error page) leaves ``path`` as it was. A file already at ``path`` with that
+    md5 (a copy put there by hand, an earlier run) is kept, and nothing is fetched.
 
     Parameters
     ----------
@@ -95,6 +96,9 @@ def download_file(url: str, path: Path, md5: str, *, timeout: float = 60.0, prog
     import urllib.request
 
     from tqdm.auto import tqdm
+
+    if _md5(path) == md5:
+        return path
 
     def fetch(out: IO[bytes]) -> None:
         h = hashlib.md5(usedforsecurity=False)

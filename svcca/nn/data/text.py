@@ -347,18 +347,17 @@ def download_lm_corpus(
     for filename, (urls, md5) in (sources or spec["files"]).items():
         path = folder / filename
         errors = []
-        if _md5(path) != md5:
-            for url in urls:
-                try:
-                    download_file(url, path, md5)
-                    break
-                except OSError as exc:
-                    if exc.errno in _LOCAL_ERRNOS and not isinstance(exc, urllib.error.URLError):
-                        raise  # the folder, not the network: no other URL helps
-                    errors.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
-                except Exception as exc:  # checksum mismatches, malformed answers
-                    errors.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
-        if _md5(path) != md5:
+        for url in urls:  # a file already there with the right md5 is kept, nothing fetched
+            try:
+                download_file(url, path, md5)
+                break
+            except OSError as exc:
+                if exc.errno in _LOCAL_ERRNOS and not isinstance(exc, urllib.error.URLError):
+                    raise  # the folder, not the network: no other URL helps
+                errors.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+            except Exception as exc:  # checksum mismatches, malformed answers
+                errors.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+        else:
             raise RuntimeError(
                 f"could not download {filename} with md5 {md5}; tried: {'; '.join(errors)}. Check the "
                 f"internet connection, or copy {filename} (with that md5) into {folder} by hand and rerun"
