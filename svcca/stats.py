@@ -430,12 +430,19 @@ def _check_observed(observed: float, consequence: str) -> None:
         raise ValueError(f"the measure is {what} for the observed pair; {consequence}")
 
 
+def _ties(observed: float, values: np.ndarray) -> np.ndarray:
+    """Mask of ``values`` equal to ``observed`` within rounding.
+
+    Rounding relative to the values compared (``1e-12`` times the largest ``|value|``): a
+    callable's similarities may all be 1e-8.
+    """
+    scale = max(abs(observed), float(np.max(np.abs(values))) if values.size else 0.0)
+    return np.abs(values - observed) <= 1e-12 * scale
+
+
 def _p_value(observed: float, null: np.ndarray) -> float:
-    # ties within rounding count as "at least as extreme" (as scipy.stats.permutation_test),
-    # rounding relative to the values compared: a callable's similarities may all be 1e-8
-    scale = max(abs(observed), float(np.max(np.abs(null))) if null.size else 0.0)
-    gamma = 1e-12 * scale
-    return float((1 + np.count_nonzero(null >= observed - gamma)) / (1 + null.size))
+    # ties within rounding count as "at least as extreme" (as scipy.stats.permutation_test)
+    return float((1 + np.count_nonzero((null >= observed) | _ties(observed, null))) / (1 + null.size))
 
 
 @fill_doc
@@ -1241,8 +1248,7 @@ def _bca(
 ) -> tuple[float, float]:
     # bias correction: where the observed value sits in the bootstrap distribution; ties
     # within rounding (as the permutation test's) count half
-    gamma = 1e-12 * max(abs(observed), float(np.max(np.abs(boot))))
-    tie = np.abs(boot - observed) <= gamma
+    tie = _ties(observed, boot)
     below = (np.count_nonzero((boot < observed) & ~tie) + 0.5 * np.count_nonzero(tie)) / boot.size
     if below <= 0 or below >= 1:  # refused before the jackknife's n evaluations
         _bca_levels(below, 0.0, alpha, boot.size, observed)
