@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_ops, is_torch
+from ._cca import pow2_factors
 from ._validation import check_conv, check_conv_pair, check_option, check_rng, shape_of
 from .dft import DFTCCAResult, dft_cca
 
@@ -411,8 +412,7 @@ def _resize(A: Any, size: tuple[int, int], mode: str) -> Any:
     amax = ops.to_numpy(
         abs(A).amax(dim=(1, 2), keepdim=True) if is_torch(A) else np.abs(A).max(axis=(1, 2), keepdims=True)
     )
-    e = np.frexp(amax.astype(np.float64))[1]
-    factor = ops.from_numpy(np.ldexp(1.0, -e).astype(amax.dtype), like=A)
+    factor = pow2_factors(ops, amax.astype(np.float64), A)
     with np.errstate(over="ignore", invalid="ignore"):
         out = _apply_axis_matrices(A * factor, Mh, Mw) / factor
     if not ops.all_finite(out):

@@ -313,13 +313,15 @@ def test_resize_near_float32s_largest_value_matches_float64_and_spares_the_other
     A = rng.standard_normal((3, 8, 8, 2)).astype(np.float32)
     A[0, ..., 0] *= np.float32(3e38) / np.abs(A[0, ..., 0]).max()
     A[1] *= np.float32(1e-30)  # a map of tiny values, resampled beside the huge one
+    A[2, ..., 1] = np.float32(1e-40)  # a subnormal map: its factor must stay finite in float32
     got = resize(A, 5, mode=mode)
     ref = resize(A.astype(np.float64), 5, mode=mode)
     assert np.isfinite(got).all()
     for k in range(3):
         for c in range(2):
             scale = np.abs(ref[k, ..., c]).max()
-            assert np.abs(got[k, ..., c] - ref[k, ..., c]).max() <= 1e-6 * scale
+            tiny = 4 * np.finfo(np.float32).smallest_subnormal  # a subnormal's own spacing
+            assert np.abs(got[k, ..., c] - ref[k, ..., c]).max() <= 1e-6 * scale + tiny
 
 
 def test_resize_whose_overshoot_leaves_float32_says_so():
