@@ -492,3 +492,39 @@ def test_bound_text_rounds_outward_so_the_sentence_stays_true():
     with pytest.raises(ValueError, match="side must be 'at most' or 'at least'; got 'within'"):
         bound_text(0.1, "within")
     assert bound_text(float("nan"), "at most") == "nan"  # a claim not checked at this scale
+
+
+def test_claim_specs_reads_a_text_table():
+    from svcca.experiments._claims import claim_specs
+
+    specs = claim_specs(
+        """
+        gap     >  0.05  the trained pairs are above the untrained
+                         pairs in {layer}
+        # a comment, and a blank line
+
+        within  <= 1e-3  the two solvers agree
+        """
+    )
+    assert specs == {
+        "gap": (">", 0.05, "the trained pairs are above the untrained pairs in {layer}"),
+        "within": ("<=", 0.001, "the two solvers agree"),
+    }
+    assert claim_specs("one > 0 a claim on one line") == {"one": (">", 0.0, "a claim on one line")}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gap > 0.1", r"a claim reads 'name relation bound statement'; got 'gap > 0.1'"),
+        ("gap => 0.1 the gap", r"claim 'gap': relation must be one of >, >=, <, <=; got '=>'"),
+        ("gap > big the gap", r"claim 'gap': bound must be a number; got 'big'"),
+        ("gap > 0.1 the gap\ngap > 0.2 again", r"claim 'gap' is written twice in one table"),
+        ("  continued\ngap > 0.1 the gap", r"starts with a continued statement: 'continued'"),
+    ],
+)
+def test_claim_specs_says_which_line_it_cannot_read(text, message):
+    from svcca.experiments._claims import claim_specs
+
+    with pytest.raises(ValueError, match=message):
+        claim_specs(text)

@@ -22,6 +22,7 @@ from svcca.experiments.class_sensitivity import (  # noqa: E402
     reduce_layer,
     unpack,
 )
+from svcca.nn import available_device  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -210,8 +211,6 @@ def test_config_rejects_bad_settings(overrides, message):
 
 
 def test_presets_and_cache_key():
-    from svcca.nn import available_device
-
     default = ClassSensitivityConfig.for_scale("default")
     assert (default.dataset, default.model, default.image_size, default.seeds) == (
         "digits",
@@ -515,19 +514,9 @@ def _fake_imagenet(root, per_class=3, size=(40, 36)):
 
 def _full_tiny(root, **overrides):
     """The full preset with a tiny override: random weights, small images, CPU."""
-    settings = dict(
-        data_root=str(root),
-        weights=None,
-        image_size=32,
-        resize=36,
-        pool=2,
-        max_dims=8,
-        n_images=3,
-        thumb_size=16,
-        device="cpu",
-    )
-    settings.update(overrides)
-    return ClassSensitivityConfig.for_scale("full", **settings)
+    tiny = dict(weights=None, image_size=32, resize=36, pool=2, max_dims=8, n_images=3, thumb_size=16)
+    tiny.update(device="cpu", **overrides)
+    return ClassSensitivityConfig.for_scale("full", data_root=str(root), **tiny)
 
 
 @pytest.mark.parametrize("model", ["resnet18", "resnet50"])

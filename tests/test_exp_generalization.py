@@ -26,6 +26,7 @@ from svcca.experiments.generalization import (  # noqa: E402
 )
 from svcca.experiments.width import WidthConfig  # noqa: E402
 from svcca.experiments.width import unpack as unpack_width  # noqa: E402
+from svcca.nn import available_device  # noqa: E402
 from svcca.stats import BootstrapResult  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -189,8 +190,6 @@ def test_bad_width_configs_say_what_was_expected(overrides, message):
 
 
 def test_presets_and_cache_key():
-    from svcca.nn import available_device  # the full presets say device='auto'
-
     default = GeneralizationConfig.for_scale("default")
     assert (default.hidden, default.n_networks, default.eval_shift, default.target_train_accuracy) == (
         (256, 256, 256),
@@ -200,7 +199,7 @@ def test_presets_and_cache_key():
     )
     assert default.network_seeds() == ((0, 1, 2, 3, 4), (500, 501, 502, 503, 504))
     full = GeneralizationConfig.for_scale("full")
-    expected = ("cifar10", "conv", available_device(), 0)
+    expected = ("cifar10", "conv", available_device(), 0)  # the full presets say device='auto'
     assert (full.dataset, full.model, full.device, full.eval_shift) == expected
     # the device, data folder and thread count are not part of an experiment's identity
     assert full.key() == GeneralizationConfig.for_scale("full", device="cpu", num_threads=1).key()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "ClaimFailure",
     "check_claims",
     "claim_details",
+    "claim_specs",
     "claims_markdown",
     "claims_table",
     "median_case",
@@ -352,6 +354,73 @@ def claims_table(
         else:
             out.append(worst_case(prefix + name, statement, entry[0], relation, bound, entry[1]))
     return out
+
+
+def claim_specs(text: str) -> dict[str, tuple[str, float, str]]:
+    """Read a table of claims written as text: ``name relation bound statement``, one per line.
+
+    Claim tables are read by people checking what the book says, so they are written as
+    tables: the name, the relation, the bound and the statement on one line, a long statement
+    continued on the lines below (indented, joined with a space). Blank lines and lines
+    starting with ``#`` are skipped; the text may be indented as a whole.
+
+    Parameters
+    ----------
+    text : str
+        The table.
+
+    Returns
+    -------
+    dict of str -> (relation, bound, statement)
+        In the order of the text, as :func:`claims_table` takes it.
+
+    Raises
+    ------
+    ValueError
+        When a line does not read as a claim (its line is quoted), a relation is not one
+        of ``>``, ``>=``, ``<``, ``<=``, a bound is not a number, or a name repeats.
+
+    Examples
+    --------
+    >>> specs = claim_specs('''
+    ...     accuracy  > 0.9  every seed classifies the test digits
+    ...                      with over 90% accuracy
+    ...     # the untrained network
+    ...     init      < 0.2  untrained below 0.2
+    ... ''')
+    >>> specs["accuracy"]
+    ('>', 0.9, 'every seed classifies the test digits with over 90% accuracy')
+    >>> list(specs)
+    ['accuracy', 'init']
+    """
+    specs: dict[str, tuple[str, float, str]] = {}
+    last = None
+    for line in textwrap.dedent(text).splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[0].isspace():
+            if last is None:
+                raise ValueError(f"a claims table starts with a continued statement: {line.strip()!r}")
+            relation, bound, statement = specs[last]
+            specs[last] = (relation, bound, f"{statement} {line.strip()}")
+            continue
+        parts = line.split(None, 3)
+        if len(parts) < 4:
+            raise ValueError(f"a claim reads 'name relation bound statement'; got {line!r}")
+        name, relation, bound_text, statement = parts
+        if relation not in _RELATIONS:
+            raise ValueError(
+                f"claim {name!r}: relation must be one of {', '.join(_RELATIONS)}; got {relation!r}"
+            )
+        try:
+            bound = float(bound_text)
+        except ValueError:
+            raise ValueError(f"claim {name!r}: bound must be a number; got {bound_text!r}") from None
+        if name in specs:
+            raise ValueError(f"claim {name!r} is written twice in one table")
+        specs[name] = (relation, bound, statement.strip())
+        last = name
+    return specs
 
 
 class ClaimFailure(AssertionError):

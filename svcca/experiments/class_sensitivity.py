@@ -94,7 +94,7 @@ import numpy as np
 
 from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, stored
-from ._claims import Claim, claim_details, claims_table
+from ._claims import Claim, claim_details, claim_specs, claims_table
 from ._toolbox import TrainingConfig, check_seeds
 
 __all__ = [
@@ -1307,142 +1307,78 @@ unpack = ClassSensitivityData.from_result
 
 #: The claims of :meth:`ClassSensitivityData.claims` (``class_sensitivity.<claim>``):
 #: name -> (relation, bound, statement).
-CLAIMS: dict[str, tuple[str, float, str]] = {
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
     # a network in a few trains less well (0.898 seen)
-    "accuracy": (">", 0.85, "every network classifies the test digits with accuracy above 0.85"),
-    "insample_inflates": (
-        ">",
-        0.0,
-        "the in-sample correlation is higher than the cross-validated "
-        "one in every layer below the last stage (smallest seed-averaged excess)",
-    ),
-    "insample_compresses": (
-        ">",
-        0.0,
-        "in every layer below the last stage the in-sample "
-        "correlation spreads the classes less than the cross-validated one (smallest "
-        "difference of ranges)",
-    ),
-    "pixel_rank_correlation": (
-        "<",
-        -0.6,
-        "averaged over the networks, the classes more linearly "
-        "readable from the pixels become decodable earlier (Spearman correlation over classes "
-        "of the pixel baseline and the mean first decodable layer)",
-    ),
-    "pixel_rank_correlation_every_network": (
-        "<",
-        -0.3,
-        "the same rank correlation is negative in every network (largest per-network value)",
-    ),
-    "pixel_extremes_order": (
-        ">=",
-        1.5,
-        "averaged over the networks, the three classes least readable from the pixels "
-        "become decodable at least 1.5 layers after the three most readable (which classes "
-        "these are moves with the data split; the chapter names them)",
-    ),
-    "pixel_extremes_every_network": (
-        ">",
-        0.0,
-        "in every network, the three least pixel-readable "
-        "classes become decodable later, on average, than the three most readable (smallest "
-        "per-network gap, in layers)",
-    ),
-    "depth_spread": (
-        ">=",
-        2.0,
-        "averaged over the networks, the earliest and the latest class "
-        "become decodable at least two layers apart",
-    ),
-    "onehot_order_agrees": (
-        ">=",
-        0.4,
-        "with one-hot labels as targets, the classes become "
-        "decodable in much the same order (Spearman correlation with the logit order)",
-    ),
-    "onehot_later": (
-        ">=",
-        1.0,
-        "with one-hot labels the classes become decodable later than with "
-        "their logits (mean over classes of the difference of mean first layers, in layers)",
-    ),
-    "onehot_lower_at_top": (
-        "<",
-        0.0,
-        "at the last block the one-hot labels are matched less "
-        "well than the logits (difference of mean correlations)",
-    ),
-    "strict_threshold_keeps_order": (
-        "<",
-        -0.3,
-        "with the threshold at 0.95 the pixel baseline "
-        "still orders the classes (Spearman correlation with the mean first layer)",
-    ),
-    "insample_earlier": (
-        ">=",
-        0.4,
-        "in-sample, the classes look decodable earlier than they are "
-        "(mean over classes of the cross-validated minus the in-sample mean first layer)",
-    ),
-    "purity_logit_directions_vs_neurons": (  # 0.11 in one seed with native AVX-512 kernels
-        ">",
-        0.05,
-        "the images along the logit-fitted canonical "
-        "directions are more often of one class than those of the most active neurons "
-        "(smallest per-network purity gap; partly built in: supervised vs unsupervised)",
-    ),
-    "purity_svcca_vs_neurons": (
-        ">",
-        0.1,
-        "label-free SVCCA directions (aligned with another "
-        "network) pick out one class more often than the most active neurons (purity gap, "
-        "averaged over the networks)",
-    ),
-    "purity_svcca_vs_neurons_every_network": (
-        ">",
-        0.0,
-        "... and in every network (smallest per-network purity gap)",
-    ),
-    "purity_directions_vs_matched_neurons": (
-        ">",
-        0.1,
-        "the logit-fitted directions pick out one "
-        "class more often than the single neuron closest to each of them (purity gap, averaged "
-        "over the networks)",
-    ),
-    "no_neuron_follows_a_direction": (
-        "<",
-        0.85,
-        "no single neuron follows a canonical direction "
-        "closely (largest per-network mean of the best neuron's correlation)",
-    ),
-}
+    accuracy                               >  0.85  every network classifies the test digits with accuracy
+                                                    above 0.85
+    insample_inflates                      >  0.0   the in-sample correlation is higher than the
+                                                    cross-validated one in every layer below the last stage
+                                                    (smallest seed-averaged excess)
+    insample_compresses                    >  0.0   in every layer below the last stage the in-sample
+                                                    correlation spreads the classes less than the
+                                                    cross-validated one (smallest difference of ranges)
+    pixel_rank_correlation                 <  -0.6  averaged over the networks, the classes more linearly
+                                                    readable from the pixels become decodable earlier
+                                                    (Spearman correlation over classes of the pixel baseline
+                                                    and the mean first decodable layer)
+    pixel_rank_correlation_every_network   <  -0.3  the same rank correlation is negative in every network
+                                                    (largest per-network value)
+    pixel_extremes_order                   >= 1.5   averaged over the networks, the three classes least
+                                                    readable from the pixels become decodable at least 1.5
+                                                    layers after the three most readable (which classes these
+                                                    are moves with the data split; the chapter names them)
+    pixel_extremes_every_network           >  0.0   in every network, the three least pixel-readable classes
+                                                    become decodable later, on average, than the three most
+                                                    readable (smallest per-network gap, in layers)
+    depth_spread                           >= 2.0   averaged over the networks, the earliest and the latest
+                                                    class become decodable at least two layers apart
+    onehot_order_agrees                    >= 0.4   with one-hot labels as targets, the classes become
+                                                    decodable in much the same order (Spearman correlation
+                                                    with the logit order)
+    onehot_later                           >= 1.0   with one-hot labels the classes become decodable later
+                                                    than with their logits (mean over classes of the
+                                                    difference of mean first layers, in layers)
+    onehot_lower_at_top                    <  0.0   at the last block the one-hot labels are matched less well
+                                                    than the logits (difference of mean correlations)
+    strict_threshold_keeps_order           <  -0.3  with the threshold at 0.95 the pixel baseline still orders
+                                                    the classes (Spearman correlation with the mean first
+                                                    layer)
+    insample_earlier                       >= 0.4   in-sample, the classes look decodable earlier than they
+                                                    are (mean over classes of the cross-validated minus the
+                                                    in-sample mean first layer)
+    purity_logit_directions_vs_neurons     >  0.05  the images along the logit-fitted canonical directions are
+                                                    more often of one class than those of the most active
+                                                    neurons (smallest per-network purity gap; partly built in:
+                                                    supervised vs unsupervised)
+    purity_svcca_vs_neurons                >  0.1   label-free SVCCA directions (aligned with another network)
+                                                    pick out one class more often than the most active neurons
+                                                    (purity gap, averaged over the networks)
+    purity_svcca_vs_neurons_every_network  >  0.0   ... and in every network (smallest per-network purity gap)
+    purity_directions_vs_matched_neurons   >  0.1   the logit-fitted directions pick out one class more often
+                                                    than the single neuron closest to each of them (purity
+                                                    gap, averaged over the networks)
+    no_neuron_follows_a_direction          <  0.85  no single neuron follows a canonical direction closely
+                                                    (largest per-network mean of the best neuron's
+                                                    correlation)
+    """
+)
 
 #: The claims of :meth:`ClassSensitivityData.similar_classes_claims` (``class_sensitivity.<claim>``):
 #: name -> (relation, bound, statement).
-SIMILAR_CLASSES_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "similar_looking_classes_not_similar_curves": (
-        "<",
-        0.35,
-        "classes whose mean images look alike do not have clearly more alike sensitivity "
-        "curves (Spearman correlation over pairs of classes, permutation null over classes)",
-    ),
-    "confused_classes_not_similar_curves": (
-        "<",
-        0.2,
-        "pairs of classes the networks confuse more do not have clearly more alike "
-        "sensitivity curves (Spearman correlation over pairs of classes)",
-    ),
-    "curves_follow_pixel_baseline": (
-        ">",
-        0.6,
-        "classes with close pixel baselines have alike sensitivity curves (Spearman "
-        "correlation over pairs of classes)",
-    ),
-    "curves_follow_pixel_baseline_significant": (
-        "<",
-        0.01,
-        "... beyond the permutation null over classes (one-sided p-value)",
-    ),
-}
+SIMILAR_CLASSES_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    similar_looking_classes_not_similar_curves  < 0.35  classes whose mean images look alike do not have
+                                                        clearly more alike sensitivity curves (Spearman
+                                                        correlation over pairs of classes, permutation null
+                                                        over classes)
+    confused_classes_not_similar_curves         < 0.2   pairs of classes the networks confuse more do not have
+                                                        clearly more alike sensitivity curves (Spearman
+                                                        correlation over pairs of classes)
+    curves_follow_pixel_baseline                > 0.6   classes with close pixel baselines have alike
+                                                        sensitivity curves (Spearman correlation over pairs of
+                                                        classes)
+    curves_follow_pixel_baseline_significant    < 0.01  ... beyond the permutation null over classes
+                                                        (one-sided p-value)
+    """
+)

@@ -45,6 +45,7 @@ import numpy as np
 
 from .._validation import check_int
 from ._cache import stored
+from ._claims import claim_specs
 from ._toolbox import (
     CIFAR10_TRAINING,
     ConvNetFields,
@@ -212,125 +213,63 @@ def _frequency_contrast(freq_map: np.ndarray) -> float:
 
 #: Chapter 2's claims: name -> (relation, bound, statement); each must hold for every
 #: network or pair (see :func:`_claims` for what is measured).
-CLAIMS: dict[str, tuple[str, float, str]] = {
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
     # a network in a few ends near 95% (0.948 seen)
-    "accuracy": (">", 0.9, "every trained network classifies the test digits with over 90% accuracy"),
-    "positions_meaningful": (
-        "<",
-        0.9,
-        "with positions as datapoints the first layers' mean CCA is well below the flattened layers' 1",
-    ),
-    "subsample_inflates": (
-        ">",
-        0.005,
-        "with 1/128 of the rows every layer's similarity is inflated by more than 0.005 (every pair)",
-    ),
-    "subsample_eighth": (
-        "<",
-        0.02,
-        "from one eighth of the rows on, every layer is within 0.02 of its value with all rows (every pair)",
-    ),
-    "pool_discards_early": (
-        "<",
-        0.15,
-        "global average pooling keeps less than 15% of the variance of the "
-        "first three conv layers (every network)",
-    ),
-    "pool_keeps_last": (
-        ">",
-        0.5,
-        "global average pooling keeps more than half of the last layer's variance (every network)",
-    ),
-    "pool_grows_with_depth": (
-        ">",
-        0.8,
-        "the variance global pooling keeps grows with depth (Spearman "
-        "correlation with the layer index above 0.8, every network)",
-    ),
-    "positions_first_layer_highest": (
-        ">",
-        0.15,
-        "with positions as datapoints the first layer is the most "
-        "similar, by more than 0.15 over every later layer (every pair)",
-    ),
-    "global_pool_flat": (
-        "<",
-        0.1,
-        "global pooling gives a nearly flat profile over depth (range below 0.1, every pair)",
-    ),
-    "global_pool_above_positions": (
-        ">",
-        0.05,
-        "global pooling sits more than 0.05 above positions as "
-        "datapoints in every layer after the first (every pair)",
-    ),
-    "global_pool_below_positions_first": (
-        ">",
-        0.0,
-        "in the first layer global pooling is below positions as datapoints (every pair)",
-    ),
-    "resize_area_above_bilinear": (
-        ">",
-        0.0,
-        "area averaging down to the coarse grid gives a higher "
-        "similarity than bilinear upsampling, in every layer and pair",
-    ),
-    "resize_area_above_fourier": (
-        ">",
-        0.0,
-        "area averaging gives a higher similarity than Fourier "
-        "resampling down to the coarse grid, in every layer and pair",
-    ),
-    "frequency_first_flat": (
-        "<",
-        0.07,
-        "the first layer is equally similar at every spatial frequency (range below 0.07, every pair)",
-    ),
-    "frequency_last_peaks_at_zero": (
-        ">",
-        0.0,
-        "in the last layer the zero frequency is the most similar (lead over the next frequency, every pair)",
-    ),
-    "frequency_last_spread": (
-        ">",
-        0.2,
-        "in the last layer the zero frequency is more similar than the "
-        "least similar frequency by more than 0.2 (every pair)",
-    ),
-    "zero_frequency_share_first": (
-        "<",
-        0.03,
-        "the zero frequency holds under 3% of the first layer's variance (every network)",
-    ),
-    "contrast_grows": (
-        ">",
-        0.8,
-        "the margin of the lowest frequencies over the highest grows with depth "
-        "(Spearman correlation with the layer index above 0.8, every pair)",
-    ),
-    "contrast_first": ("<", 0.03, "in the first layer the low-frequency margin is under 0.03 (every pair)"),
-    "contrast_last": (">", 0.06, "in the last layer the low-frequency margin exceeds 0.06 (every pair)"),
-    "pool4_first": ("<", 0.9, "pooling to 4x4 keeps under 90% of the first layer's variance (every network)"),
-    "pool4_last": (">", 0.9, "pooling to 4x4 keeps over 90% of the last layer's variance (every network)"),
-    "pool_untrained": (
-        "<",
-        0.1,
-        "in the untrained networks global pooling keeps less than 10% of every "
-        "layer's variance (every network)",
-    ),
-    "first_layer_not_learned": (
-        "<",
-        0.03,
-        "with positions as datapoints the untrained networks' first "
-        "layer is within 0.03 of the trained value (every pair)",
-    ),
-    "contrast_learned": (
-        ">",
-        0.02,
-        "the trained last layer's low-frequency margin exceeds the untrained "
-        "networks' margin in every layer by more than 0.02 (every pair)",
-    ),
-}
+    accuracy                           > 0.9    every trained network classifies the test digits with over 90%
+                                                accuracy
+    positions_meaningful               < 0.9    with positions as datapoints the first layers' mean CCA is
+                                                well below the flattened layers' 1
+    subsample_inflates                 > 0.005  with 1/128 of the rows every layer's similarity is inflated by
+                                                more than 0.005 (every pair)
+    subsample_eighth                   < 0.02   from one eighth of the rows on, every layer is within 0.02 of
+                                                its value with all rows (every pair)
+    pool_discards_early                < 0.15   global average pooling keeps less than 15% of the variance of
+                                                the first three conv layers (every network)
+    pool_keeps_last                    > 0.5    global average pooling keeps more than half of the last
+                                                layer's variance (every network)
+    pool_grows_with_depth              > 0.8    the variance global pooling keeps grows with depth (Spearman
+                                                correlation with the layer index above 0.8, every network)
+    positions_first_layer_highest      > 0.15   with positions as datapoints the first layer is the most
+                                                similar, by more than 0.15 over every later layer (every pair)
+    global_pool_flat                   < 0.1    global pooling gives a nearly flat profile over depth (range
+                                                below 0.1, every pair)
+    global_pool_above_positions        > 0.05   global pooling sits more than 0.05 above positions as
+                                                datapoints in every layer after the first (every pair)
+    global_pool_below_positions_first  > 0.0    in the first layer global pooling is below positions as
+                                                datapoints (every pair)
+    resize_area_above_bilinear         > 0.0    area averaging down to the coarse grid gives a higher
+                                                similarity than bilinear upsampling, in every layer and pair
+    resize_area_above_fourier          > 0.0    area averaging gives a higher similarity than Fourier
+                                                resampling down to the coarse grid, in every layer and pair
+    frequency_first_flat               < 0.07   the first layer is equally similar at every spatial frequency
+                                                (range below 0.07, every pair)
+    frequency_last_peaks_at_zero       > 0.0    in the last layer the zero frequency is the most similar (lead
+                                                over the next frequency, every pair)
+    frequency_last_spread              > 0.2    in the last layer the zero frequency is more similar than the
+                                                least similar frequency by more than 0.2 (every pair)
+    zero_frequency_share_first         < 0.03   the zero frequency holds under 3% of the first layer's
+                                                variance (every network)
+    contrast_grows                     > 0.8    the margin of the lowest frequencies over the highest grows
+                                                with depth (Spearman correlation with the layer index above
+                                                0.8, every pair)
+    contrast_first                     < 0.03   in the first layer the low-frequency margin is under 0.03
+                                                (every pair)
+    contrast_last                      > 0.06   in the last layer the low-frequency margin exceeds 0.06 (every
+                                                pair)
+    pool4_first                        < 0.9    pooling to 4x4 keeps under 90% of the first layer's variance
+                                                (every network)
+    pool4_last                         > 0.9    pooling to 4x4 keeps over 90% of the last layer's variance
+                                                (every network)
+    pool_untrained                     < 0.1    in the untrained networks global pooling keeps less than 10%
+                                                of every layer's variance (every network)
+    first_layer_not_learned            < 0.03   with positions as datapoints the untrained networks' first
+                                                layer is within 0.03 of the trained value (every pair)
+    contrast_learned                   > 0.02   the trained last layer's low-frequency margin exceeds the
+                                                untrained networks' margin in every layer by more than 0.02
+                                                (every pair)
+    """
+)
 
 
 def _claims(data: ConvPairData, m: Mapping[str, np.ndarray]) -> list[Any]:

@@ -58,7 +58,7 @@ import numpy as np
 
 from .._validation import check_int
 from ._cache import ExperimentData, current_scale, stored
-from ._claims import Claim, claim_details, claims_table
+from ._claims import Claim, claim_details, claim_specs, claims_table
 from .learning_dynamics import DynamicsTrainingConfig, LearningDynamicsConfig
 
 __all__ = ["RUNS", "FreezeTrainingConfig", "FreezeTrainingData", "StabilityTest", "unpack"]
@@ -539,72 +539,43 @@ unpack = FreezeTrainingData.from_result
 
 
 #: Freeze training's claims (:meth:`FreezeTrainingData.claims`): name -> (relation, bound, statement).
-CLAIMS: dict[str, tuple[str, float, str]] = {
-    "same_accuracy": (
-        "<",
-        0.02,
-        "on average over seeds, freeze training ends within 2 percentage points of normal "
-        "training's test accuracy (value: |mean of frozen - normal|)",
-    ),
-    "same_accuracy_every_seed": (
-        "<",
-        0.05,
-        "in every seed, freeze training ends less than 5 percentage points below normal training's "
-        "test accuracy (value: the largest normal - frozen; a normal run that ends low can leave the "
-        "frozen one further above it, so only the shortfall is bounded)",
-    ),
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    same_accuracy             < 0.02  on average over seeds, freeze training ends within 2 percentage points
+                                      of normal training's test accuracy (value: |mean of frozen - normal|)
+    same_accuracy_every_seed  < 0.05  in every seed, freeze training ends less than 5 percentage points below
+                                      normal training's test accuracy (value: the largest normal - frozen; a
+                                      normal run that ends low can leave the frozen one further above it, so
+                                      only the shortfall is bounded)
     # a seed in a few ends near 96% (0.964 seen)
-    "accuracy": (">", 0.95, "freeze training reaches over 95% test accuracy in every seed"),
-    "compute_saved_low": (
-        ">",
-        0.38,
-        "freeze training saves more than 38% of the training FLOPs (the schedule's count by hand: 40%)",
-    ),
-    "compute_saved_high": (
-        "<",
-        0.42,
-        "freeze training saves less than 42% of the training FLOPs (the schedule's count by hand: 40%)",
-    ),
-}
+    accuracy                  > 0.95  freeze training reaches over 95% test accuracy in every seed
+    compute_saved_low         > 0.38  freeze training saves more than 38% of the training FLOPs (the
+                                      schedule's count by hand: 40%)
+    compute_saved_high        < 0.42  freeze training saves less than 42% of the training FLOPs (the
+                                      schedule's count by hand: 40%)
+    """
+)
 
 #: The claims of the controls (:meth:`FreezeTrainingData.control_claims`), as :data:`CLAIMS`.
-CONTROL_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "stop_early_as_good": (
-        "<",
-        0.03,
-        "normal training stopped at freeze training's compute ends, on average over seeds, within "
-        "3 percentage points of freeze training's test accuracy (value: |mean difference|; single "
-        "seeds vary more)",
-    ),
-    "reverse_saves_less": (
-        ">",
-        0.03,
-        "freezing top layers first on the same schedule saves more than 3 percentage points "
-        "less of the training FLOPs than bottom-up freezing (count by hand: 35% against 40%; "
-        "value: the smallest difference over seeds)",
-    ),
-    "reverse_accuracy": (
-        "<",
-        0.04,
-        "freezing top layers first costs less than 4 percentage points of test accuracy in "
-        "every seed (value: the largest normal - reverse; up to 2.8 seen in the matrix)",
-    ),
-    "threshold_saves": (
-        ">",
-        0.30,
-        "freezing by the convergence test saves more than 30% of the training FLOPs in every seed",
-    ),
-    "threshold_near_schedule": (
-        "<",
-        1.5,
-        "the convergence test freezes every layer within one epoch of the fixed schedule, in "
-        "every seed (value: the largest distance in epochs; never frozen counts as the end)",
-    ),
-    "threshold_accuracy": (
-        "<",
-        0.05,
-        "freezing by the convergence test ends less than 5 percentage points below normal "
-        "training's test accuracy in every seed (value: the largest normal - threshold; as "
-        "freeze training on the schedule)",
-    ),
-}
+CONTROL_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    stop_early_as_good       < 0.03  normal training stopped at freeze training's compute ends, on average
+                                     over seeds, within 3 percentage points of freeze training's test accuracy
+                                     (value: |mean difference|; single seeds vary more)
+    reverse_saves_less       > 0.03  freezing top layers first on the same schedule saves more than 3
+                                     percentage points less of the training FLOPs than bottom-up freezing
+                                     (count by hand: 35% against 40%; value: the smallest difference over
+                                     seeds)
+    reverse_accuracy         < 0.04  freezing top layers first costs less than 4 percentage points of test
+                                     accuracy in every seed (value: the largest normal - reverse; up to 2.8
+                                     seen in the matrix)
+    threshold_saves          > 0.3   freezing by the convergence test saves more than 30% of the training
+                                     FLOPs in every seed
+    threshold_near_schedule  < 1.5   the convergence test freezes every layer within one epoch of the fixed
+                                     schedule, in every seed (value: the largest distance in epochs; never
+                                     frozen counts as the end)
+    threshold_accuracy       < 0.05  freezing by the convergence test ends less than 5 percentage points below
+                                     normal training's test accuracy in every seed (value: the largest normal
+                                     - threshold; as freeze training on the schedule)
+    """
+)

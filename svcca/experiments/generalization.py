@@ -64,6 +64,7 @@ import numpy as np
 
 from .._validation import check_confidence
 from ._cache import ExperimentData, stored
+from ._claims import claim_specs
 from ._toolbox import (
     DEFAULT_MEASURES,
     NetworkFields,
@@ -866,87 +867,55 @@ class GeneralizationData(ExperimentData):
 
 #: Chapter 6's claims: name -> (relation, bound, statement); ``{first}``, ``{last}`` and
 #: ``{early}`` name the hidden layers (see :meth:`GeneralizationData.claims`).
-CLAIMS: dict[str, tuple[str, float, str]] = {
-    "fit": (">=", 1.0, "every network fits the labels it was trained on (fraction that reached the target)"),
-    "test_accuracy_g": (
-        ">",
-        0.94,
-        "generalizing networks classify the test digits well (lowest test accuracy)",
-    ),
-    "test_accuracy_m": (
-        "<",
-        0.2,
-        "memorizing networks stay near chance on the test set (highest test accuracy)",
-    ),
-    "epochs_ratio": (
-        ">",
-        1.5,
-        "memorizing takes more than 1.5 times as many epochs as generalizing (ratio of means)",
-    ),
-    "pwcca.gap_last": (">", 0.05, "PWCCA: GG above MM in {last} (lower end of the 95% interval of GG - MM)"),
-    "pwcca.gap_grows": (
-        ">",
-        0.0,
-        "PWCCA: the GG - MM gap grows from each hidden layer to the next "
-        "(smallest lower end of the 95% interval of the change)",
-    ),
-    "pwcca.gap_first_small": (
-        "<",
-        0.4,
-        "PWCCA: the gap in {first} is under 0.4 of the gap in {last} (ratio)",
-    ),
-    "pwcca.mm_gm_close": ("<", 0.05, "PWCCA: MM and GM stay close in every hidden layer (largest |MM - GM|)"),
-    "pwcca.cohens_d": (
-        ">",
-        5.0,
-        "PWCCA: the spread between pairs is tiny next to the gap in {last} (Cohen's d over pairs)",
-    ),
-    "pwcca.permutation_p": ("<", 0.01, "PWCCA: the exact permutation test of GG - MM in {last} (p-value)"),
-    "pwcca.bootstrap_wider": (
-        ">",
-        1.0,
-        "the network-bootstrap interval of each kind's mean in {last} is wider than the "
-        "t-interval over pairs (smallest ratio of widths)",
-    ),
-    "cca.first_spread": ("<", 0.03, "mean CCA: GG, MM and GM within a narrow band in {first} (max - min)"),
-    "cca.gap_last": (">", 0.03, "mean CCA: GG above MM in {last} (lower end of the 95% interval)"),
-    "cca.mm_gm_close": ("<", 0.05, "mean CCA: MM and GM close in {last} (|MM - GM|)"),
-    "cka.mm_above_gm_last": (
-        ">",
-        0.2,
-        "linear CKA: MM far above GM in {last} (lower end of the 95% interval of MM - GM)",
-    ),
-    "cka.gap_larger": (">", 0.0, "linear CKA's GG - MM gap in {last} is larger than PWCCA's (difference)"),
-    "svcca.gm_above_mm": (">", 0.05, "SVCCA (99%): GM above MM in every hidden layer (smallest GM - MM)"),
-    "svcca.gm_level_with_gg": (
-        ">",
-        -0.03,
-        "SVCCA (99%): GM about level with GG in {early} (smallest GM - GG)",
-    ),
-    "svcca.dims_more": (
-        ">",
-        1.0,
-        "memorizing networks keep more directions than generalizing ones in every hidden "
-        "layer (smallest ratio of the mean counts)",
-    ),
-    "all_measures.gap_last": (
-        ">",
-        0.0,
-        "every measure puts GG above MM in {last} (smallest lower end of the 95% intervals)",
-    ),
-    "cka.largest_gap": (
-        ">",
-        0.0,
-        "in raw units, linear CKA has the largest GG - MM gap in {last} "
-        "(its gap minus the largest other measure's)",
-    ),
-    "pwcca.separation_beats_cca_svcca": (
-        ">",
-        0.0,
-        "relative to its interval's width, PWCCA separates GG from MM in {last} better "
-        "than mean CCA and SVCCA (its gap/width minus the larger of theirs)",
-    ),
-}
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    fit                               >= 1.0    every network fits the labels it was trained on (fraction that
+                                                reached the target)
+    test_accuracy_g                   >  0.94   generalizing networks classify the test digits well (lowest
+                                                test accuracy)
+    test_accuracy_m                   <  0.2    memorizing networks stay near chance on the test set (highest
+                                                test accuracy)
+    epochs_ratio                      >  1.5    memorizing takes more than 1.5 times as many epochs as
+                                                generalizing (ratio of means)
+    pwcca.gap_last                    >  0.05   PWCCA: GG above MM in {last} (lower end of the 95% interval of
+                                                GG - MM)
+    pwcca.gap_grows                   >  0.0    PWCCA: the GG - MM gap grows from each hidden layer to the
+                                                next (smallest lower end of the 95% interval of the change)
+    pwcca.gap_first_small             <  0.4    PWCCA: the gap in {first} is under 0.4 of the gap in {last}
+                                                (ratio)
+    pwcca.mm_gm_close                 <  0.05   PWCCA: MM and GM stay close in every hidden layer (largest |MM
+                                                - GM|)
+    pwcca.cohens_d                    >  5.0    PWCCA: the spread between pairs is tiny next to the gap in
+                                                {last} (Cohen's d over pairs)
+    pwcca.permutation_p               <  0.01   PWCCA: the exact permutation test of GG - MM in {last}
+                                                (p-value)
+    pwcca.bootstrap_wider             >  1.0    the network-bootstrap interval of each kind's mean in {last}
+                                                is wider than the t-interval over pairs (smallest ratio of
+                                                widths)
+    cca.first_spread                  <  0.03   mean CCA: GG, MM and GM within a narrow band in {first} (max -
+                                                min)
+    cca.gap_last                      >  0.03   mean CCA: GG above MM in {last} (lower end of the 95%
+                                                interval)
+    cca.mm_gm_close                   <  0.05   mean CCA: MM and GM close in {last} (|MM - GM|)
+    cka.mm_above_gm_last              >  0.2    linear CKA: MM far above GM in {last} (lower end of the 95%
+                                                interval of MM - GM)
+    cka.gap_larger                    >  0.0    linear CKA's GG - MM gap in {last} is larger than PWCCA's
+                                                (difference)
+    svcca.gm_above_mm                 >  0.05   SVCCA (99%): GM above MM in every hidden layer (smallest GM -
+                                                MM)
+    svcca.gm_level_with_gg            >  -0.03  SVCCA (99%): GM about level with GG in {early} (smallest GM -
+                                                GG)
+    svcca.dims_more                   >  1.0    memorizing networks keep more directions than generalizing
+                                                ones in every hidden layer (smallest ratio of the mean counts)
+    all_measures.gap_last             >  0.0    every measure puts GG above MM in {last} (smallest lower end
+                                                of the 95% intervals)
+    cka.largest_gap                   >  0.0    in raw units, linear CKA has the largest GG - MM gap in {last}
+                                                (its gap minus the largest other measure's)
+    pwcca.separation_beats_cca_svcca  >  0.0    relative to its interval's width, PWCCA separates GG from MM
+                                                in {last} better than mean CCA and SVCCA (its gap/width minus
+                                                the larger of theirs)
+    """
+)
 
 
 def _percentile(replicates: np.ndarray, confidence: float, observed: float, measure: str) -> Any:

@@ -64,7 +64,7 @@ import numpy as np
 from .._measures import MEASURES as REGISTERED
 from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, stored
-from ._claims import claim_details, claims_table
+from ._claims import claim_details, claim_specs, claims_table
 from ._toolbox import (
     CIFAR10_TRAINING,
     ConvNetFields,
@@ -817,103 +817,52 @@ unpack = LayerIdentificationData.from_result
 
 #: The claims of :meth:`LayerIdentificationData.claims` (``layer_identification.<claim>``):
 #: name -> (relation, bound, statement); ``{first}`` is the first compared layer.
-CLAIMS: dict[str, tuple[str, float, str]] = {
-    "cka.accuracy": (">", 0.7, "linear CKA identifies most layers (accuracy)"),
-    "cka.above_chance": (">", 0.5, "linear CKA's accuracy is far above chance (accuracy minus chance)"),
-    "cka.diagonal": (
-        ">",
-        0.0,
-        "every row of CKA's seed-averaged matrix has its maximum on the diagonal "
-        "(smallest diagonal minus the row's largest other value)",
-    ),
-    "cka.no_hub": (
-        "<",
-        0.35,
-        "linear CKA has no hub layer (largest share of the choices any one layer gets)",
-    ),
-    "cka.every_layer": (
-        ">=",
-        0.4,
-        "linear CKA identifies every layer in at least 40% of the pairs, more than twice "
-        "chance (lowest per-layer accuracy)",
-    ),
-    "cca_family.at_chance": (
-        "<",
-        0.05,
-        "no member of the CCA family beats chance by more than 5 points (best accuracy minus chance)",
-    ),
-    "cca_family.hub_first": (
-        ">",
-        0.5,
-        "each member of the CCA family chooses {first} for at least half of all layers "
-        "(smallest share of choices {first} gets)",
-    ),
-    "cca_family.other_layers": (
-        "<=",
-        0.5,
-        "the CCA family identifies no layer but {first} in more than half of the comparisons "
-        "(highest per-layer accuracy after the first layer)",
-    ),
-    "cka.above_cca_family": (
-        ">",
-        0.5,
-        "linear CKA's accuracy exceeds the best of the CCA family by a wide margin (difference)",
-    ),
-    "cka.jackknife_z": (
-        ">",
-        3.0,
-        "CKA's lead over each member of the CCA family is many jackknife standard errors (smallest z)",
-    ),
-    "cka.every_pair": (
-        ">",
-        0.0,
-        "linear CKA beats mean CCA on every ordered pair (worst CKA pair minus best mean-CCA pair)",
-    ),
-    "svcca_keep.half_beats_default": (
-        ">",
-        0.0,
-        "SVCCA keeping half of the variance identifies more layers than at 99% and than "
-        "chance (accuracy at 0.5 minus the larger of the two)",
-    ),
-    "svcca_keep.below_cka": (
-        ">",
-        0.2,
-        "every SVCCA threshold stays more than 20 points below linear CKA (CKA minus the best threshold)",
-    ),
-    "top_k.first_layer_out": (
-        "<",
-        0.1,
-        "with the top-k mean the first layer is rarely chosen (its share of choices)",
-    ),
-    "top_k.hub_widest": (
-        ">",
-        0.0,
-        "with the top-k mean the widest layer becomes the hub (its share minus the largest other share)",
-    ),
-    "top_k.below_cka": (">", 0.3, "the top-k mean stays far below linear CKA (CKA minus its accuracy)"),
-}
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    cka.accuracy                   >  0.7   linear CKA identifies most layers (accuracy)
+    cka.above_chance               >  0.5   linear CKA's accuracy is far above chance (accuracy minus chance)
+    cka.diagonal                   >  0.0   every row of CKA's seed-averaged matrix has its maximum on the
+                                            diagonal (smallest diagonal minus the row's largest other value)
+    cka.no_hub                     <  0.35  linear CKA has no hub layer (largest share of the choices any one
+                                            layer gets)
+    cka.every_layer                >= 0.4   linear CKA identifies every layer in at least 40% of the pairs,
+                                            more than twice chance (lowest per-layer accuracy)
+    cca_family.at_chance           <  0.05  no member of the CCA family beats chance by more than 5 points
+                                            (best accuracy minus chance)
+    cca_family.hub_first           >  0.5   each member of the CCA family chooses {first} for at least half of
+                                            all layers (smallest share of choices {first} gets)
+    cca_family.other_layers        <= 0.5   the CCA family identifies no layer but {first} in more than half
+                                            of the comparisons (highest per-layer accuracy after the first
+                                            layer)
+    cka.above_cca_family           >  0.5   linear CKA's accuracy exceeds the best of the CCA family by a wide
+                                            margin (difference)
+    cka.jackknife_z                >  3.0   CKA's lead over each member of the CCA family is many jackknife
+                                            standard errors (smallest z)
+    cka.every_pair                 >  0.0   linear CKA beats mean CCA on every ordered pair (worst CKA pair
+                                            minus best mean-CCA pair)
+    svcca_keep.half_beats_default  >  0.0   SVCCA keeping half of the variance identifies more layers than at
+                                            99% and than chance (accuracy at 0.5 minus the larger of the two)
+    svcca_keep.below_cka           >  0.2   every SVCCA threshold stays more than 20 points below linear CKA
+                                            (CKA minus the best threshold)
+    top_k.first_layer_out          <  0.1   with the top-k mean the first layer is rarely chosen (its share of
+                                            choices)
+    top_k.hub_widest               >  0.0   with the top-k mean the widest layer becomes the hub (its share
+                                            minus the largest other share)
+    top_k.below_cka                >  0.3   the top-k mean stays far below linear CKA (CKA minus its accuracy)
+    """
+)
 
 
 #: The sample-size check's claims (see :meth:`LayerIdentificationData.check_claims`):
 #: name -> (relation, bound, statement).
-CHECK_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "cka_accuracy": (">", 0.7, "with many datapoints linear CKA still identifies most layers (accuracy)"),
-    "cka_above_cca_family": (
-        ">",
-        0.5,
-        "with many datapoints linear CKA still leads the best of the CCA family by a wide margin "
-        "(difference)",
-    ),
-    "cca_family_at_chance": (
-        "<",
-        0.05,
-        "with many datapoints no member of the CCA family beats chance by more than 5 points "
-        "(best accuracy minus chance)",
-    ),
-    "cca_family_hub_first": (
-        ">",
-        0.6,
-        "with many datapoints each member of the CCA family still chooses {first} for most layers "
-        "(smallest share of choices {first} gets)",
-    ),
-}
+CHECK_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    cka_accuracy          > 0.7   with many datapoints linear CKA still identifies most layers (accuracy)
+    cka_above_cca_family  > 0.5   with many datapoints linear CKA still leads the best of the CCA family by a
+                                  wide margin (difference)
+    cca_family_at_chance  < 0.05  with many datapoints no member of the CCA family beats chance by more than 5
+                                  points (best accuracy minus chance)
+    cca_family_hub_first  > 0.6   with many datapoints each member of the CCA family still chooses {first} for
+                                  most layers (smallest share of choices {first} gets)
+    """
+)

@@ -83,7 +83,7 @@ from numpy.typing import ArrayLike
 from .._grid import SimilarityMatrix
 from .._validation import check_fraction, check_int, check_option
 from ._cache import ExperimentData, ExperimentResult, arrays_and_config, stored
-from ._claims import Claim, claim_details, claims_table, median_case
+from ._claims import Claim, claim_details, claim_specs, claims_table, median_case
 from ._toolbox import (
     CIFAR10_TRAINING,
     ConvNetFields,
@@ -1285,20 +1285,14 @@ class LearningDynamicsData(ExperimentData):
 # --------------------------------------------------------------------------- claims
 
 # the bottom-up claims of the conv net, the ResNet and its plain control
-_BOTTOM_UP: dict[str, tuple[str, float, str]] = {
-    "bottom_up_first": (
-        ">",
-        0.7,
-        "the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state rises "
-        "with depth: Spearman correlation above 0.7 in every seed",
-    ),
-    "bottom_up_early": (
-        "<",
-        -0.7,
-        "a hidden layer's mean SVCCA with its final state over the first third of training falls "
-        "with depth: Spearman correlation below -0.7 in every seed",
-    ),
-}
+_BOTTOM_UP: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    bottom_up_first  > 0.7   the epoch at which a hidden layer first reaches SVCCA 0.95 with its final state
+                             rises with depth: Spearman correlation above 0.7 in every seed
+    bottom_up_early  < -0.7  a hidden layer's mean SVCCA with its final state over the first third of training
+                             falls with depth: Spearman correlation below -0.7 in every seed
+    """
+)
 
 #: The book's claims (:meth:`LearningDynamicsData.claims`) by model kind: name -> (relation,
 #: bound, statement), each about every seed (its worst seed against the bound) but the MLP's
@@ -1306,135 +1300,95 @@ _BOTTOM_UP: dict[str, tuple[str, float, str]] = {
 #: hidden layer, ``{side}`` is ``coarse_side``.
 CLAIMS: dict[str, dict[str, tuple[str, float, str]]] = {
     "conv": {
-        "accuracy": (">", 0.97, "final test accuracy above 97% in every seed"),
+        **claim_specs("accuracy > 0.97 final test accuracy above 97% in every seed"),
         **_BOTTOM_UP,
-        "settled_bottom_up": (
-            ">",
-            0.7,
-            "the epoch from which a conv layer stays above SVCCA 0.9 or 0.95 rises with depth: "
-            "Spearman correlation above 0.7 at each threshold in every seed",
-        ),
-        "conv1_at_init": (
-            ">",
-            0.9,
-            "{first} is above SVCCA 0.9 with its final state at initialisation in every seed",
-        ),
-        "logits_early": (
-            ">",
-            3.0,
-            "the logits reach SVCCA 0.95 at least 3 epochs before conv3 in every seed (out of order)",
-        ),
-        "bn_invisible": (
-            ">",
-            0.94,
-            "a conv output and its batch-norm output are nearly the same layer for SVCCA: above 0.94 "
-            "in every block and seed (final network)",
-        ),
-        "relu_changes": (
-            ">",
-            0.05,
-            "the ReLU changes the representation: mean SVCCA of batch norm -> ReLU at least 0.05 "
-            "below conv -> batch norm in every seed",
-        ),
-        "grid_bottom_up": (
-            "<",
-            -0.7,
-            "early in training the grid's diagonal (block outputs) falls with depth: Spearman "
-            "correlation below -0.7 in every seed",
-        ),
-        "grid_gap": (
-            ">",
-            0.2,
-            "early in training the first block matches its final self at least 0.2 better than the "
-            "last block, in every seed",
-        ),
-        "top_forgets_first": (
-            "<",
-            0.5,
-            "at {side}x{side}, the top block's SVCCA with the first conv layer is below 0.5 in every seed",
-        ),
-        # the bound is freeze training's default freeze_stop (FreezeTrainingConfig)
-        "top_unsettled_at_freeze": (
-            ">",
-            0.6,
-            "{top} first reaches SVCCA 0.95 with its final state only after 60% of training "
-            "(where freeze training stops it), in most seeds; value: the median over seeds, as a "
-            "fraction of training (the earliest seed can come close to 60%)",
-        ),
-        "pooled_top_early": (
-            ">",
-            5.0,
-            "globally average-pooled, {top} reaches SVCCA 0.95 at least 5 epochs earlier than with "
-            "positions as datapoints, in every seed",
-        ),
-        "pooled_top_with_logits": (
-            "<=",
-            6.0,
-            "globally average-pooled, {top} reaches SVCCA 0.95 at most 6 epochs after the logits, "
-            "in every seed (it is what the classifier reads)",
+        **claim_specs(
+            """
+            settled_bottom_up        >  0.7   the epoch from which a conv layer stays above SVCCA 0.9 or 0.95
+                                              rises with depth: Spearman correlation above 0.7 at each
+                                              threshold in every seed
+            conv1_at_init            >  0.9   {first} is above SVCCA 0.9 with its final state at
+                                              initialisation in every seed
+            logits_early             >  3.0   the logits reach SVCCA 0.95 at least 3 epochs before conv3 in
+                                              every seed (out of order)
+            bn_invisible             >  0.94  a conv output and its batch-norm output are nearly the same
+                                              layer for SVCCA: above 0.94 in every block and seed (final
+                                              network)
+            relu_changes             >  0.05  the ReLU changes the representation: mean SVCCA of batch norm ->
+                                              ReLU at least 0.05 below conv -> batch norm in every seed
+            grid_bottom_up           <  -0.7  early in training the grid's diagonal (block outputs) falls with
+                                              depth: Spearman correlation below -0.7 in every seed
+            grid_gap                 >  0.2   early in training the first block matches its final self at
+                                              least 0.2 better than the last block, in every seed
+            top_forgets_first        <  0.5   at {side}x{side}, the top block's SVCCA with the first conv
+                                              layer is below 0.5 in every seed
+            # the bound is freeze training's default freeze_stop (FreezeTrainingConfig)
+            top_unsettled_at_freeze  >  0.6   {top} first reaches SVCCA 0.95 with its final state only after
+                                              60% of training (where freeze training stops it), in most seeds;
+                                              value: the median over seeds, as a fraction of training (the
+                                              earliest seed can come close to 60%)
+            pooled_top_early         >  5.0   globally average-pooled, {top} reaches SVCCA 0.95 at least 5
+                                              epochs earlier than with positions as datapoints, in every seed
+            pooled_top_with_logits   <= 6.0   globally average-pooled, {top} reaches SVCCA 0.95 at most 6
+                                              epochs after the logits, in every seed (it is what the
+                                              classifier reads)
+            """
         ),
     },
     "resnet": {
-        # a seed in a few ends near 97% (0.972 seen)
-        "accuracy": (">", 0.95, "final test accuracy above 95% in every seed"),
+        **claim_specs(
+            """
+            # a seed in a few ends near 97% (0.972 seen)
+            accuracy  > 0.95  final test accuracy above 95% in every seed
+            """
+        ),
         **_BOTTOM_UP,
-        "top_keeps_stem": (
-            ">",
-            0.6,
-            "at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every seed "
-            "(the shortcuts carry it up)",
+        **claim_specs(
+            """
+            top_keeps_stem  > 0.6  at {side}x{side}, the top block's SVCCA with the stem is above 0.6 in every
+                                   seed (the shortcuts carry it up)
+            """
         ),
     },
-    "lstm": {
-        "accuracy": (">", 0.69, "final test accuracy above 69% in every seed"),
-        "embedding_at_init": (
-            ">",
-            0.9,
-            "the embedding is above SVCCA 0.9 with its final state at initialisation, in every seed",
-        ),
-        "lstm1_settles_first": (
-            ">=",
-            3.0,
-            "lstm1 stays above SVCCA 0.9 with its final state from at least 3 epochs before lstm2 "
-            "does, in every seed; value: the epochs between them",
-        ),
-        "lstm1_area": (
-            ">",
-            0.03,
-            "the area under lstm1's curve (its mean SVCCA with its final state over training, "
-            "weighted by time) exceeds lstm2's by more than 0.03 in every seed",
-        ),
-    },
-    "mlp": {
-        "near_ceiling_at_init": (
-            ">",
-            0.85,
-            "every hidden layer is above SVCCA 0.85 with its final state at initialisation, in every seed",
-        ),
-        "no_bottom_up": (
-            "<",
-            0.7,
-            "no consistent bottom-up order: in some seed the Spearman correlation of first reaching "
-            "SVCCA 0.95 with depth is below 0.7, where the conv net's is above it in every seed "
-            "(smallest over seeds; a seed whose layers all tie counts as 0)",
-        ),
-    },
+    "lstm": claim_specs(
+        """
+        accuracy             >  0.69  final test accuracy above 69% in every seed
+        embedding_at_init    >  0.9   the embedding is above SVCCA 0.9 with its final state at initialisation,
+                                      in every seed
+        lstm1_settles_first  >= 3.0   lstm1 stays above SVCCA 0.9 with its final state from at least 3 epochs
+                                      before lstm2 does, in every seed; value: the epochs between them
+        lstm1_area           >  0.03  the area under lstm1's curve (its mean SVCCA with its final state over
+                                      training, weighted by time) exceeds lstm2's by more than 0.03 in every
+                                      seed
+        """
+    ),
+    "mlp": claim_specs(
+        """
+        near_ceiling_at_init  > 0.85  every hidden layer is above SVCCA 0.85 with its final state at
+                                      initialisation, in every seed
+        no_bottom_up          < 0.7   no consistent bottom-up order: in some seed the Spearman correlation of
+                                      first reaching SVCCA 0.95 with depth is below 0.7, where the conv net's
+                                      is above it in every seed (smallest over seeds; a seed whose layers all
+                                      tie counts as 0)
+        """
+    ),
     # the control of the ResNet: the same widths and depth without shortcuts (issue 12)
     "plain": {
-        # without shortcuts some seeds train less well (0.946 seen)
-        "accuracy": (">", 0.9, "final test accuracy above 90% in every seed"),
-        **_BOTTOM_UP,
-        "top_loses_stem": (
-            "<",
-            0.6,
-            "at {side}x{side}, the top layer's SVCCA with the first is below 0.6 in every seed "
-            "(without shortcuts nothing carries it up)",
+        **claim_specs(
+            """
+            # without shortcuts some seeds train less well (0.946 seen)
+            accuracy  > 0.9  final test accuracy above 90% in every seed
+            """
         ),
-        "below_top_keeps_first": (
-            ">",
-            0.7,
-            "at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with the first in every "
-            "seed (the coarse comparison alone keeps much of it)",
+        **_BOTTOM_UP,
+        **claim_specs(
+            """
+            top_loses_stem         < 0.6  at {side}x{side}, the top layer's SVCCA with the first is below 0.6
+                                          in every seed (without shortcuts nothing carries it up)
+            below_top_keeps_first  > 0.7  at {side}x{side}, the layer below the top keeps SVCCA above 0.7 with
+                                          the first in every seed (the coarse comparison alone keeps much of
+                                          it)
+            """
         ),
     },
 }

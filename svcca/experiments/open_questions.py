@@ -63,7 +63,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
-from ._claims import Claim, claim_details, claims_table, median_case
+from ._claims import Claim, claim_details, claim_specs, claims_table, median_case
 from ._toolbox import ThreadLimitedConfig, check_index, check_seeds
 
 __all__ = [
@@ -612,92 +612,43 @@ class OpenQuestionsData(ExperimentData):
 
 #: The chapter's claims: name -> (relation, bound, statement); each is the worst case over
 #: seeds (see :meth:`OpenQuestionsData.claims`).
-CLAIMS: dict[str, tuple[str, float, str]] = {
-    "ae.mse": (
-        "<",
-        0.5,
-        "the autoencoder reconstructs the test images with error below 0.5 "
-        "(unit-variance pixels), in every seed",
-    ),
-    "ae.cca_code_everywhere": (
-        ">",
-        0.98,
-        "by mean CCA the code is a near-exact linear image of every layer in most seeds "
-        "(median over seeds of the smallest entry of its row; an autoencoder in a few has "
-        "a code less linear in its input)",
-    ),
-    "ae.cka_code_vs_output": (
-        "<",
-        0.95,
-        "by linear CKA the code and the reconstruction are not alike (below 0.95) in most seeds "
-        "(median over seeds)",
-    ),
-    "compression.pca_pls_keep_accuracy": (
-        ">",
-        -0.05,
-        "8 of 128 PCA or PLS directions keep the "
-        "accuracy within 5 points of the full network, in every seed (worst accuracy change)",
-    ),
-    "compression.random_worse": (
-        ">",
-        0.0,
-        "8 random directions do worse than 8 PCA directions, in every seed (accuracy gap)",
-    ),
-    "compression.pca_pls_close": (
-        "<",
-        0.02,
-        "with 8 directions PCA and PLS are within 2 points of each other, in every seed",
-    ),
-    "dynamics.gen_grows": (
-        ">",
-        0.0,
-        "the generalizing pair ends more similar than it started "
-        "(PWCCA, last minus first checkpoint), in every pair",
-    ),
-    "dynamics.gen_above_mem": (
-        ">",
-        0.0,
-        "at the end the generalizing pair is more similar than "
-        "the memorizing pair (PWCCA gap), in every pair",
-    ),
-    "dynamics.mem_unfinished": (
-        "<",
-        1.0,
-        "the memorizing networks have not finished memorizing (largest training accuracy below 1)",
-    ),
-    "neurons.single_share_min": (
-        ">=",
-        0.3,
-        "the best single neuron carries at least 30% of the "
-        "layer's held-out correlation with every digit, in every seed",
-    ),
-    "neurons.needed_vary": (
-        ">",
-        1,
-        "the digits need different numbers of neurons to reach 90% "
-        "of the layer (fewest distinct counts over seeds)",
-    ),
-    "layer_types.bn_visible_to_cka": (
-        "<",
-        0.9999,
-        "linear CKA between a convolution and its batch "
-        "norm is below 1 by far more than rounding (below 0.9999), in every seed",
-    ),
-    "layer_types.relu_visible_to_cca": ("<", 0.99, "mean CCA registers the ReLU (below 0.99), in every seed"),
-    "recording.cka_peaks_at_source": (
-        ">",
-        0.0,
-        "averaged over the seeds, linear CKA is highest for "
-        "conv3, the layer that drove the recording (gap to the best other layer of the averaged "
-        "profile)",
-    ),
-    "recording.svcca_flatter": (
-        ">",
-        0.0,
-        "SVCCA's profile over layers is flatter than CKA's "
-        "(range of CKA minus range of SVCCA), in every seed",
-    ),
-}
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    ae.mse                             <  0.5     the autoencoder reconstructs the test images with error
+                                                  below 0.5 (unit-variance pixels), in every seed
+    ae.cca_code_everywhere             >  0.98    by mean CCA the code is a near-exact linear image of every
+                                                  layer in most seeds (median over seeds of the smallest entry
+                                                  of its row; an autoencoder in a few has a code less linear
+                                                  in its input)
+    ae.cka_code_vs_output              <  0.95    by linear CKA the code and the reconstruction are not alike
+                                                  (below 0.95) in most seeds (median over seeds)
+    compression.pca_pls_keep_accuracy  >  -0.05   8 of 128 PCA or PLS directions keep the accuracy within 5
+                                                  points of the full network, in every seed (worst accuracy
+                                                  change)
+    compression.random_worse           >  0.0     8 random directions do worse than 8 PCA directions, in every
+                                                  seed (accuracy gap)
+    compression.pca_pls_close          <  0.02    with 8 directions PCA and PLS are within 2 points of each
+                                                  other, in every seed
+    dynamics.gen_grows                 >  0.0     the generalizing pair ends more similar than it started
+                                                  (PWCCA, last minus first checkpoint), in every pair
+    dynamics.gen_above_mem             >  0.0     at the end the generalizing pair is more similar than the
+                                                  memorizing pair (PWCCA gap), in every pair
+    dynamics.mem_unfinished            <  1.0     the memorizing networks have not finished memorizing
+                                                  (largest training accuracy below 1)
+    neurons.single_share_min           >= 0.3     the best single neuron carries at least 30% of the layer's
+                                                  held-out correlation with every digit, in every seed
+    neurons.needed_vary                >  1.0     the digits need different numbers of neurons to reach 90% of
+                                                  the layer (fewest distinct counts over seeds)
+    layer_types.bn_visible_to_cka      <  0.9999  linear CKA between a convolution and its batch norm is below
+                                                  1 by far more than rounding (below 0.9999), in every seed
+    layer_types.relu_visible_to_cca    <  0.99    mean CCA registers the ReLU (below 0.99), in every seed
+    recording.cka_peaks_at_source      >  0.0     averaged over the seeds, linear CKA is highest for conv3,
+                                                  the layer that drove the recording (gap to the best other
+                                                  layer of the averaged profile)
+    recording.svcca_flatter            >  0.0     SVCCA's profile over layers is flatter than CKA's (range of
+                                                  CKA minus range of SVCCA), in every seed
+    """
+)
 
 
 #: Named access to the arrays of an open-questions run: :meth:`OpenQuestionsData.from_result`.

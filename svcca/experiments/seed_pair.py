@@ -49,6 +49,7 @@ import numpy as np
 
 from .._validation import check_fraction, check_int, check_option
 from ._cache import stored
+from ._claims import claim_specs
 from ._toolbox import (
     CIFAR10_TRAINING,
     NetworkFields,
@@ -1000,203 +1001,98 @@ def _significance_claims(d: SeedPairData) -> list[Any]:
 #: The book's claims about the seed pair, one table per chapter: name -> (relation, bound,
 #: statement); ``{layer}`` is the middle hidden layer, ``{first}`` the first hidden layer and
 #: ``{k_n}`` the number of random neurons compared (see :meth:`SeedPairData.claims`).
-CCA_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "accuracy": (">", 0.9, "every trained network classifies the test digits with over 90% accuracy"),
-    "untrained_near_chance": ("<", 0.3, "the untrained networks are near chance (below 30%)"),
-    "few_samples_inflate": (
-        ">",
-        0.05,
-        "on the 500 plain test images the trained pairs' mean CCA ({layer}) "
-        "is more than 0.05 above its value on the shifted probe (every pair)",
-    ),
-    "summaries_rank_trained_first": (
-        ">",
-        0.0,
-        "every summary (mean, truncated mean, Yanai's R2, Pillai per "
-        "direction) ranks the trained pair above the untrained pair (smallest gap, every pair)",
-    ),
-    "pillai_above_chance": (
-        ">",
-        5.0,
-        "the trained pairs' Pillai trace is more than 5 times its chance level (every pair)",
-    ),
-    "untrained_above_permutation": (
-        ">",
-        0.0,
-        "the top 5 correlations of the untrained pair lie above the "
-        "permutation null's 97.5% quantile (smallest lead)",
-    ),
-    "variance_weighted_measures_move": (
-        ">",
-        0.02,
-        "SVCCA, linear CKA and PLS each move by more than 0.02 "
-        "under per-neuron scaling or an invertible map (smallest move)",
-    ),
-    "pwcca_moves_little": ("<", 0.01, "PWCCA moves by less than 0.01 under the same maps"),
-    "svcca_keeps_few": (
-        "<",
-        0.5,
-        "at 99% variance SVCCA keeps fewer than half of the layer's directions (every pair)",
-    ),
-    "svcca_keep_trained_above_untrained": (
-        ">",
-        0.0,
-        "every trained pair beats every untrained pair at every kept variance (smallest gap)",
-    ),
-    "svcca_depends_on_keep": (
-        ">",
-        0.1,
-        "the trained pairs' mean SVCCA moves by more than 0.1 as the kept variance varies",
-    ),
-    "pwcca_above_mean": (">", 0.0, "PWCCA lies above the plain mean CCA (every pair)"),
-    "pwcca_trained_above_untrained": (
-        ">",
-        0.0,
-        "in every layer every trained pair is more similar (PWCCA) than every untrained pair (smallest gap)",
-    ),
-    "pwcca_untrained_above_null": (
-        ">",
-        0.0,
-        "in every layer every untrained pair is above the permutation null's 97.5% quantile (smallest gap)",
-    ),
-    "pwcca_trained_high": (">", 0.8, "the trained pairs' mean PWCCA exceeds 0.8 in every layer"),
-    "learned_gap_grows": (
-        ">",
-        0.1,
-        "the learned part of the similarity (trained minus untrained PWCCA) is "
-        "larger in the last hidden layer than in the first, by more than 0.1",
-    ),
-    "learned_gap_first": (">", 0.05, "the learned part exceeds 0.05 in the first hidden layer"),
-    "learned_gap_last_hidden": (">", 0.2, "the learned part exceeds 0.2 in the last hidden layer"),
-    "pwcca_side_small": (
-        "<",
-        0.05,
-        "the side PWCCA weighs by moves its value by less than 0.05 in every layer",
-    ),
-    "pwcca_side_same_conclusion": (
-        ">",
-        0.0,
-        "with every side, the trained pair stays above the untrained pair in every layer (smallest gap)",
-    ),
-}
-METHODS_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "pca_recovers": (
-        "<",
-        0.02,
-        "in every hidden layer the top eighth of the principal directions recovers "
-        "the accuracy to within 0.02 (largest shortfall)",
-    ),
-    "svcca_recovers": (
-        "<",
-        0.025,
-        "the SVCCA directions shared with another network recover it to within "
-        "0.025 with as many directions (largest shortfall)",
-    ),
-    "one_direction_short": (
-        ">",
-        0.3,
-        "one principal direction is far from enough: accuracy more than 0.3 below full in every hidden layer",
-    ),
-    "four_directions_drop": (
-        ">",
-        0.1,
-        "in {first}, 4 principal directions give more than 0.1 less accuracy than 16",
-    ),
-    "random_behind_pca_first": (
-        ">",
-        0.1,
-        "in {first}, random directions fall more than 0.1 behind PCA at k = 8",
-    ),
-    "random_behind_canonical_first": (
-        ">",
-        0.03,
-        "in {first}, with an eighth of the directions, random "
-        "directions are more than 0.03 behind both CCA and SVCCA",
-    ),
-    "random_catches_up_deeper": (
-        "<",
-        0.035,
-        "in the deeper hidden layers, with an eighth of the directions, "
-        "random directions are within 0.035 of CCA and SVCCA (largest lag)",
-    ),
-    "variance_cut_conservative": (
-        ">",
-        4.0,
-        "the 99%-variance cut keeps more than 4 times the eighth of "
-        "{first}'s directions that recovers the accuracy (every network)",
-    ),
-    "deeper_lower_dimensional": (
-        ">",
-        0,
-        "the 99%-variance cut keeps fewer directions in the last hidden "
-        "layer than in the first (every network)",
-    ),
-    "random_neurons_weak": (
-        ">",
-        0.1,
-        "{k_n} random neurons of {first} recover more than 0.1 less accuracy than {k_n} principal directions",
-    ),
-}
-SIGNIFICANCE_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "untrained_above_chance": (
-        ">",
-        0.2,
-        "for mean CCA, SVCCA and linear CKA the untrained pair is more than "
-        "0.2 above every chance level (smallest gap)",
-    ),
-    "trained_above_untrained": (
-        ">",
-        0.0,
-        "the trained pair is above the untrained pair for every measure (smallest gap)",
-    ),
-    "cka_spectrum_matters": (
-        ">",
-        0.01,
-        "for linear CKA the spectrum-matched chance level differs from the "
-        "shape-matched one by more than 0.01",
-    ),
-    "permutation_smallest_p": (
-        ">",
-        0.0,
-        "no shuffle of 100 (whole images) reaches the observed similarity, so p is the "
-        "smallest value 100 shuffles allow (smallest lead over the largest shuffle)",
-    ),
-    "bootstrap_bias_positive": (
-        ">",
-        0.0,
-        "resampling inflates CCA in every hidden layer, trained or untrained (smallest bias)",
-    ),
-    "percentile_misses": (
-        ">",
-        0.0,
-        "in at least one layer the percentile interval lies entirely above the "
-        "observed value (largest lead of its lower end)",
-    ),
-    "intervals_separate": (
-        ">",
-        0.0,
-        "the basic intervals of trained and untrained pairs never overlap (smallest gap)",
-    ),
-    "seeds_wider_than_bootstrap": (
-        ">",
-        1.0,
-        "on average over layers the spread over pairs of seeds is larger than the bootstrap's: "
-        "their standard deviation over the bootstrap standard error (ratio of the means)",
-    ),
-    "bootstrap_se_small": ("<", 0.01, "the bootstrap standard error is below 0.01 in every layer"),
-    "bartlett_most_significant": (
-        ">",
-        0.6,
-        "Bartlett's test finds more than 60% of the correlations of "
-        "{layer} significant, trained and untrained (smallest fraction)",
-    ),
-    "untrained_cka_significant": (
-        ">",
-        0.0,
-        "the untrained pair's linear CKA beats all 50 shuffles of whole images in every layer "
-        "(smallest lead)",
-    ),
-}
+CCA_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    accuracy                            > 0.9   every trained network classifies the test digits with over 90%
+                                                accuracy
+    untrained_near_chance               < 0.3   the untrained networks are near chance (below 30%)
+    few_samples_inflate                 > 0.05  on the 500 plain test images the trained pairs' mean CCA
+                                                ({layer}) is more than 0.05 above its value on the shifted
+                                                probe (every pair)
+    summaries_rank_trained_first        > 0.0   every summary (mean, truncated mean, Yanai's R2, Pillai per
+                                                direction) ranks the trained pair above the untrained pair
+                                                (smallest gap, every pair)
+    pillai_above_chance                 > 5.0   the trained pairs' Pillai trace is more than 5 times its
+                                                chance level (every pair)
+    untrained_above_permutation         > 0.0   the top 5 correlations of the untrained pair lie above the
+                                                permutation null's 97.5% quantile (smallest lead)
+    variance_weighted_measures_move     > 0.02  SVCCA, linear CKA and PLS each move by more than 0.02 under
+                                                per-neuron scaling or an invertible map (smallest move)
+    pwcca_moves_little                  < 0.01  PWCCA moves by less than 0.01 under the same maps
+    svcca_keeps_few                     < 0.5   at 99% variance SVCCA keeps fewer than half of the layer's
+                                                directions (every pair)
+    svcca_keep_trained_above_untrained  > 0.0   every trained pair beats every untrained pair at every kept
+                                                variance (smallest gap)
+    svcca_depends_on_keep               > 0.1   the trained pairs' mean SVCCA moves by more than 0.1 as the
+                                                kept variance varies
+    pwcca_above_mean                    > 0.0   PWCCA lies above the plain mean CCA (every pair)
+    pwcca_trained_above_untrained       > 0.0   in every layer every trained pair is more similar (PWCCA) than
+                                                every untrained pair (smallest gap)
+    pwcca_untrained_above_null          > 0.0   in every layer every untrained pair is above the permutation
+                                                null's 97.5% quantile (smallest gap)
+    pwcca_trained_high                  > 0.8   the trained pairs' mean PWCCA exceeds 0.8 in every layer
+    learned_gap_grows                   > 0.1   the learned part of the similarity (trained minus untrained
+                                                PWCCA) is larger in the last hidden layer than in the first,
+                                                by more than 0.1
+    learned_gap_first                   > 0.05  the learned part exceeds 0.05 in the first hidden layer
+    learned_gap_last_hidden             > 0.2   the learned part exceeds 0.2 in the last hidden layer
+    pwcca_side_small                    < 0.05  the side PWCCA weighs by moves its value by less than 0.05 in
+                                                every layer
+    pwcca_side_same_conclusion          > 0.0   with every side, the trained pair stays above the untrained
+                                                pair in every layer (smallest gap)
+    """
+)
+METHODS_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    pca_recovers                   < 0.02   in every hidden layer the top eighth of the principal directions
+                                            recovers the accuracy to within 0.02 (largest shortfall)
+    svcca_recovers                 < 0.025  the SVCCA directions shared with another network recover it to
+                                            within 0.025 with as many directions (largest shortfall)
+    one_direction_short            > 0.3    one principal direction is far from enough: accuracy more than 0.3
+                                            below full in every hidden layer
+    four_directions_drop           > 0.1    in {first}, 4 principal directions give more than 0.1 less
+                                            accuracy than 16
+    random_behind_pca_first        > 0.1    in {first}, random directions fall more than 0.1 behind PCA at
+                                            k = 8
+    random_behind_canonical_first  > 0.03   in {first}, with an eighth of the directions, random directions
+                                            are more than 0.03 behind both CCA and SVCCA
+    random_catches_up_deeper       < 0.035  in the deeper hidden layers, with an eighth of the directions,
+                                            random directions are within 0.035 of CCA and SVCCA (largest lag)
+    variance_cut_conservative      > 4.0    the 99%-variance cut keeps more than 4 times the eighth of
+                                            {first}'s directions that recovers the accuracy (every network)
+    deeper_lower_dimensional       > 0.0    the 99%-variance cut keeps fewer directions in the last hidden
+                                            layer than in the first (every network)
+    random_neurons_weak            > 0.1    {k_n} random neurons of {first} recover more than 0.1 less
+                                            accuracy than {k_n} principal directions
+    """
+)
+SIGNIFICANCE_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    untrained_above_chance      > 0.2   for mean CCA, SVCCA and linear CKA the untrained pair is more than 0.2
+                                        above every chance level (smallest gap)
+    trained_above_untrained     > 0.0   the trained pair is above the untrained pair for every measure
+                                        (smallest gap)
+    cka_spectrum_matters        > 0.01  for linear CKA the spectrum-matched chance level differs from the
+                                        shape-matched one by more than 0.01
+    permutation_smallest_p      > 0.0   no shuffle of 100 (whole images) reaches the observed similarity, so p
+                                        is the smallest value 100 shuffles allow (smallest lead over the
+                                        largest shuffle)
+    bootstrap_bias_positive     > 0.0   resampling inflates CCA in every hidden layer, trained or untrained
+                                        (smallest bias)
+    percentile_misses           > 0.0   in at least one layer the percentile interval lies entirely above the
+                                        observed value (largest lead of its lower end)
+    intervals_separate          > 0.0   the basic intervals of trained and untrained pairs never overlap
+                                        (smallest gap)
+    seeds_wider_than_bootstrap  > 1.0   on average over layers the spread over pairs of seeds is larger than
+                                        the bootstrap's: their standard deviation over the bootstrap standard
+                                        error (ratio of the means)
+    bootstrap_se_small          < 0.01  the bootstrap standard error is below 0.01 in every layer
+    bartlett_most_significant   > 0.6   Bartlett's test finds more than 60% of the correlations of {layer}
+                                        significant, trained and untrained (smallest fraction)
+    untrained_cka_significant   > 0.0   the untrained pair's linear CKA beats all 50 shuffles of whole images
+                                        in every layer (smallest lead)
+    """
+)
 #: Bootstrap resamples of the book's intervals: enough for the standard error to within 5%
 #: (relative error ``1 / sqrt(2 (B - 1))``) and for each end of a 95% interval to sit within
 #: about one percentage point of its level (``sqrt(0.025 * 0.975 / B)``); 20 would make the

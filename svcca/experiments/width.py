@@ -55,6 +55,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ._cache import ExperimentData, stored
+from ._claims import claim_specs
 from ._toolbox import (
     DEFAULT_MEASURES,
     STATES,
@@ -534,60 +535,32 @@ class WidthData(ExperimentData):
 #: Width's claims (see :meth:`WidthData.claims`): name -> (relation, bound, statement);
 #: :data:`MEASURE_CLAIMS` holds for PWCCA and CKA (``width.<measure>.<claim>``), ``{name}`` is
 #: the measure and ``{lo}``, ``{hi}`` the narrowest and widest width.
-CLAIMS: dict[str, tuple[str, float, str]] = {
-    "test_accuracy": (
-        ">",
-        0.9,
-        "every trained network classifies the test digits well (lowest test accuracy)",
-    ),
-}
-MEASURE_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "trained_rises": (
-        ">",
-        0.05,
-        "{name}: trained networks are more similar at width {hi} than at {lo} by more than 0.05",
-    ),
-    "trained_rise_small": (
-        "<",
-        0.08,
-        "{name}: for trained networks the change from width {lo} to {hi} is small (|difference|)",
-    ),
-    "init_rises": (
-        ">",
-        0.0,
-        "{name}: untrained networks are more similar at every width above {lo} than at {lo} "
-        "(smallest gain; a single step between neighbouring widths can be near zero)",
-    ),
-    "init_rises_faster": (
-        ">",
-        0.0,
-        "{name}: from width {lo} to {hi}, untrained networks gain more similarity than "
-        "trained ones (untrained rise minus trained rise)",
-    ),
-    "learned_shrinks": (
-        ">",
-        0.1,
-        "{name}: what training adds (trained minus untrained) shrinks from width {lo} to {hi} (decrease)",
-    ),
-    "init_share_rises": (
-        ">",
-        0.15,
-        "{name}: the share of the trained similarity that untrained networks already reach "
-        "(untrained / trained) rises by more than 0.15 from width {lo} to {hi}",
-    ),
-    "init_share_widest": (
-        ">",
-        0.5,
-        "{name}: at width {hi} untrained networks reach more than half of the trained "
-        "similarity (untrained / trained)",
-    ),
-    "learned_positive": (
-        ">",
-        0.0,
-        "{name}: trained networks are more similar than untrained ones at every width "
-        "(smallest trained minus untrained)",
-    ),
-}
+CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    test_accuracy  > 0.9  every trained network classifies the test digits well (lowest test accuracy)
+    """
+)
+MEASURE_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    trained_rises       > 0.05  {name}: trained networks are more similar at width {hi} than at {lo} by more
+                                than 0.05
+    trained_rise_small  < 0.08  {name}: for trained networks the change from width {lo} to {hi} is small
+                                (|difference|)
+    init_rises          > 0.0   {name}: untrained networks are more similar at every width above {lo} than at
+                                {lo} (smallest gain; a single step between neighbouring widths can be near
+                                zero)
+    init_rises_faster   > 0.0   {name}: from width {lo} to {hi}, untrained networks gain more similarity than
+                                trained ones (untrained rise minus trained rise)
+    learned_shrinks     > 0.1   {name}: what training adds (trained minus untrained) shrinks from width {lo}
+                                to {hi} (decrease)
+    init_share_rises    > 0.15  {name}: the share of the trained similarity that untrained networks already
+                                reach (untrained / trained) rises by more than 0.15 from width {lo} to {hi}
+    init_share_widest   > 0.5   {name}: at width {hi} untrained networks reach more than half of the trained
+                                similarity (untrained / trained)
+    learned_positive    > 0.0   {name}: trained networks are more similar than untrained ones at every width
+                                (smallest trained minus untrained)
+    """
+)
 
 
 #: Named access to the arrays of a width run: :meth:`WidthData.from_result`.
@@ -596,65 +569,34 @@ unpack = WidthData.from_result
 
 #: The shape-matched baseline's claims (see :meth:`WidthData.control_claims`):
 #: name -> (relation, bound, statement).
-BASELINE_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "pwcca_rises": (
-        ">",
-        0.1,
-        "PWCCA of shuffled pairs (the shape-matched baseline) rises from width {lo} to {hi} (rise)",
-    ),
-    "cka_flat": ("<", 0.02, "linear CKA of shuffled pairs stays near zero at every width (largest)"),
-    "above_everywhere": (
-        ">",
-        0.1,
-        "trained and untrained networks are far above the baseline at every width, PWCCA and CKA "
-        "(smallest difference)",
-    ),
-    "pwcca_trained_above_falls": (
-        ">",
-        0.08,
-        "above the baseline, trained PWCCA falls from width {lo} to {hi} (decrease of trained minus "
-        "baseline)",
-    ),
-    "pwcca_init_rise_inflation": (
-        ">",
-        0.5,
-        "most of untrained PWCCA's rise from width {lo} to {hi} is the baseline's rise "
-        "(baseline rise / untrained rise)",
-    ),
-}
+BASELINE_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    pwcca_rises                > 0.1   PWCCA of shuffled pairs (the shape-matched baseline) rises from width
+                                       {lo} to {hi} (rise)
+    cka_flat                   < 0.02  linear CKA of shuffled pairs stays near zero at every width (largest)
+    above_everywhere           > 0.1   trained and untrained networks are far above the baseline at every
+                                       width, PWCCA and CKA (smallest difference)
+    pwcca_trained_above_falls  > 0.08  above the baseline, trained PWCCA falls from width {lo} to {hi}
+                                       (decrease of trained minus baseline)
+    pwcca_init_rise_inflation  > 0.5   most of untrained PWCCA's rise from width {lo} to {hi} is the
+                                       baseline's rise (baseline rise / untrained rise)
+    """
+)
 
 #: The sample-size check's claims (every image of both splits): name -> (relation, bound, statement).
-CHECK_CLAIMS: dict[str, tuple[str, float, str]] = {
-    "pwcca_trained_rise_small": (
-        "<",
-        0.08,
-        "on {rows} rows, trained PWCCA changes little from width {lo} to {hi} (|difference|)",
-    ),
-    "pwcca_init_rises_faster": (
-        ">",
-        0.1,
-        "on {rows} rows, untrained PWCCA rises more than trained PWCCA from width {lo} to {hi} "
-        "(untrained rise minus trained rise)",
-    ),
-    "pwcca_learned_shrinks": (
-        ">",
-        0.1,
-        "on {rows} rows, what training adds to PWCCA shrinks from width {lo} to {hi} (decrease)",
-    ),
-    "cka_trained_rises": (
-        ">",
-        0.05,
-        "on {rows} rows, trained networks' CKA rises from width {lo} to {hi} by more than 0.05",
-    ),
-    "cka_init_rises_faster": (
-        ">",
-        0.1,
-        "on {rows} rows, untrained CKA rises more than trained CKA from width {lo} to {hi} "
-        "(untrained rise minus trained rise)",
-    ),
-    "cka_learned_shrinks": (
-        ">",
-        0.1,
-        "on {rows} rows, what training adds to CKA shrinks from width {lo} to {hi} (decrease)",
-    ),
-}
+CHECK_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
+    """
+    pwcca_trained_rise_small  < 0.08  on {rows} rows, trained PWCCA changes little from width {lo} to {hi}
+                                      (|difference|)
+    pwcca_init_rises_faster   > 0.1   on {rows} rows, untrained PWCCA rises more than trained PWCCA from width
+                                      {lo} to {hi} (untrained rise minus trained rise)
+    pwcca_learned_shrinks     > 0.1   on {rows} rows, what training adds to PWCCA shrinks from width {lo} to
+                                      {hi} (decrease)
+    cka_trained_rises         > 0.05  on {rows} rows, trained networks' CKA rises from width {lo} to {hi} by
+                                      more than 0.05
+    cka_init_rises_faster     > 0.1   on {rows} rows, untrained CKA rises more than trained CKA from width
+                                      {lo} to {hi} (untrained rise minus trained rise)
+    cka_learned_shrinks       > 0.1   on {rows} rows, what training adds to CKA shrinks from width {lo} to
+                                      {hi} (decrease)
+    """
+)

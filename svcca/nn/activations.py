@@ -770,9 +770,7 @@ def record(
 
     Examples
     --------
-    >>> from svcca.nn.data import load_digits
-    >>> from svcca.nn.models import ConvNet
-    >>> from svcca.nn.activations import record
+    >>> from svcca.nn import ConvNet, load_digits, record
     >>> digits = load_digits()
     >>> net = ConvNet("pilot5", seed=0)
     >>> acts = record(net, digits.test)

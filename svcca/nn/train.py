@@ -523,9 +523,7 @@ def iter_checkpoints(
     Examples
     --------
     >>> import tempfile
-    >>> from svcca.nn.data import load_digits
-    >>> from svcca.nn.models import MLP
-    >>> from svcca.nn.train import train, iter_checkpoints
+    >>> from svcca.nn import MLP, iter_checkpoints, load_digits, train
     >>> digits, net = load_digits(), MLP(hidden=(16,), seed=0)
     >>> with tempfile.TemporaryDirectory() as run:
     ...     _ = train(net, digits.train, epochs=2, checkpoint_dir=run, checkpoint_steps=(0, 11, 22),

@@ -177,7 +177,7 @@ def limit_threads(n: int | None) -> Iterator[None]:
     Raises
     ------
     TypeError, ValueError
-        When ``n`` is not None or an int >= 1.
+        When ``n`` is neither None nor an int >= 1.
 
     Examples
     --------
@@ -281,7 +281,7 @@ def as_tensors(dataset: Any) -> tuple[Any, Any]:
     Returns
     -------
     x, y : torch.Tensor
-        Inputs ``(n_items, ...)`` and targets ``(n_items, ...)``.
+        Every input stacked, ``(n_items, ...)``, and every target, ``(n_items, ...)``.
 
     Examples
     --------
@@ -318,7 +318,7 @@ def take(dataset: Any, n: int | None) -> Any:
     Raises
     ------
     TypeError, ValueError
-        When ``n`` is not None or an int >= 1.
+        When ``n`` is neither None nor a positive int.
 
     Examples
     --------
