@@ -168,6 +168,30 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
 # --------------------------------------------------------------------------- config
 
 
+def test_presets_and_cache_key():
+    default = ClassSensitivityConfig.for_scale("default")
+    assert (default.dataset, default.model, default.image_size, default.seeds) == (
+        "digits",
+        "resnet_small",
+        16,
+        (0, 1, 2),
+    )
+    full = ClassSensitivityConfig.for_scale("full")
+    assert (full.dataset, full.model, full.weights, full.epochs, full.device) == (
+        "imagenet",
+        "resnet50",
+        "IMAGENET1K_V1",
+        0,
+        available_device(),  # no hard-coded GPU: the full preset runs where it can
+    )
+    # the device, data folder and thread count are not part of the cache key
+    assert dataclasses.replace(default, device="cuda", num_threads=2).key() == default.key()
+    assert dataclasses.replace(default, threshold=0.95).key() != default.key()
+
+
+# --------------------------------------------------------------------------- the tiny run
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -208,30 +232,6 @@ def test_top_images_find_a_class_direction_hidden_in_mixed_neurons(rng):
 def test_config_rejects_bad_settings(overrides, message):
     with pytest.raises(ValueError, match=message):
         ClassSensitivityConfig(**overrides)
-
-
-def test_presets_and_cache_key():
-    default = ClassSensitivityConfig.for_scale("default")
-    assert (default.dataset, default.model, default.image_size, default.seeds) == (
-        "digits",
-        "resnet_small",
-        16,
-        (0, 1, 2),
-    )
-    full = ClassSensitivityConfig.for_scale("full")
-    assert (full.dataset, full.model, full.weights, full.epochs, full.device) == (
-        "imagenet",
-        "resnet50",
-        "IMAGENET1K_V1",
-        0,
-        available_device(),  # no hard-coded GPU: the full preset runs where it can
-    )
-    # the device, data folder and thread count are not part of the cache key
-    assert dataclasses.replace(default, device="cuda", num_threads=2).key() == default.key()
-    assert dataclasses.replace(default, threshold=0.95).key() != default.key()
-
-
-# --------------------------------------------------------------------------- the tiny run
 
 
 @pytest.mark.slow

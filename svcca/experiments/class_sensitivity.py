@@ -276,15 +276,9 @@ class ClassSensitivityConfig(TrainingConfig):
     def preset_tiny(cls) -> ClassSensitivityConfig:
         """Two half-width ResNet-8s on the 8x8 digits, one epoch, 200 test images: seconds."""
         return cls(
-            image_size=8,
-            blocks=1,
-            widths=(4, 8, 8),
-            seeds=(0, 1),
-            epochs=1,
-            n_eval=200,
-            max_dims=16,
-            n_images=4,
-        )
+            image_size=8, blocks=1, widths=(4, 8, 8), seeds=(0, 1), epochs=1,
+            n_eval=200, max_dims=16, n_images=4,
+        )  # fmt: skip
 
     @classmethod
     def preset_full(cls) -> ClassSensitivityConfig:

@@ -170,17 +170,10 @@ class GeneralizationConfig(NetworkFields, TrainingConfig):
         paper exactly.
         """
         return cls(
-            dataset="cifar10",
-            model="conv",
-            arch="tiny10",
-            width=4.0,
-            epochs=400,
-            target_train_accuracy=0.99,
-            eval_shift=0,
-            n_eval=2000,
-            positions_per_image=16,
-            device="auto",
-        )
+            dataset="cifar10", model="conv", arch="tiny10", width=4.0,
+            epochs=400, target_train_accuracy=0.99,
+            eval_shift=0, n_eval=2000, positions_per_image=16, device="auto",
+        )  # fmt: skip
 
     # ---- the experiment --------------------------------------------------------------
     def network_seeds(self) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -413,19 +413,10 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         """Train small networks a few epochs on a slice of the data: seconds (the conv net: two seeds)."""
         if model == "lstm":
             return cls(
-                model="lstm",
-                dataset="stdlib",
-                max_chars=20_000,
-                embedding_dim=8,
-                hidden_size=16,
-                seq_len=32,
-                epochs=1,
-                batch_size=32,
-                lr=3e-3,
-                grad_clip=1.0,
-                early_checkpoints=3,
-                n_eval=20,
-            )
+                model="lstm", dataset="stdlib", max_chars=20_000, embedding_dim=8, hidden_size=16,
+                seq_len=32, epochs=1, batch_size=32, lr=3e-3, grad_clip=1.0,
+                early_checkpoints=3, n_eval=20,
+            )  # fmt: skip
         common = dict(epochs=2, batch_size=64, early_checkpoints=3, n_eval=60, positions_per_image=4)
         if model == "mlp":
             return cls(model="mlp", hidden=(16, 16), **common)  # type: ignore[arg-type]
@@ -451,20 +442,11 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         """
         if model == "lstm":
             return cls(
-                model="lstm",
-                dataset="stdlib",
-                max_chars=100_000,
-                embedding_dim=32,
-                hidden_size=64,
-                num_layers=2,
-                seq_len=64,
-                epochs=24,
-                batch_size=32,
-                lr=1e-2,
-                grad_clip=1.0,
-                n_eval=64,
-                seeds=(0, 1, 2),
-            )
+                model="lstm", dataset="stdlib", max_chars=100_000,
+                embedding_dim=32, hidden_size=64, num_layers=2,
+                seq_len=64, epochs=24, batch_size=32, lr=1e-2, grad_clip=1.0,
+                n_eval=64, seeds=(0, 1, 2),
+            )  # fmt: skip
         if model in ("resnet", "plain"):
             return cls(model=model, blocks=1, widths=(16, 32, 64), epochs=15, seeds=(0, 1, 2))
         if model == "mlp":
@@ -476,22 +458,11 @@ class LearningDynamicsConfig(DynamicsTrainingConfig):
         """Train at the papers' scale: CIFAR-10 (conv net, ResNet-20) and Penn Treebank (LSTM), on a GPU."""
         if model == "lstm":
             return cls(
-                model="lstm",
-                dataset="ptb",
-                level="word",
-                embedding_dim=200,
-                hidden_size=200,
-                num_layers=2,
-                dropout=0.2,
-                seq_len=35,
-                epochs=20,
-                batch_size=20,
-                lr=1e-3,
-                grad_clip=0.25,
-                n_eval=200,
-                device="auto",
-                num_threads=None,
-            )
+                model="lstm", dataset="ptb", level="word",
+                embedding_dim=200, hidden_size=200, num_layers=2, dropout=0.2,
+                seq_len=35, epochs=20, batch_size=20, lr=1e-3, grad_clip=0.25,
+                n_eval=200, device="auto", num_threads=None,
+            )  # fmt: skip
         common = dict(CIFAR10_TRAINING, n_eval=2000, positions_per_image=16)
         if model in ("resnet", "plain"):
             return cls(model=model, blocks=3, widths=(16, 32, 64), **common)

@@ -177,13 +177,9 @@ class PWCCANoiseConfig(ThreadLimitedConfig):
     def preset_tiny(cls) -> PWCCANoiseConfig:
         """Use small synthetic draws and the ``tiny`` seed-pair networks: seconds."""
         return cls(
-            n_samples=500,
-            width=24,
-            synthetic_dims=(0, 4, 16),
-            n_resamples=2,
-            networks=_seed_pair("tiny"),
-            network_fractions=(0.0, 0.25, 1.0),
-        )
+            n_samples=500, width=24, synthetic_dims=(0, 4, 16), n_resamples=2,
+            networks=_seed_pair("tiny"), network_fractions=(0.0, 0.25, 1.0),
+        )  # fmt: skip
 
     @classmethod
     def preset_full(cls) -> PWCCANoiseConfig:

@@ -173,17 +173,10 @@ class SeedPairConfig(NetworkFields, TrainingConfig):
     def preset_full(cls) -> SeedPairConfig:
         """Three Tiny-10 conv nets (width 2) on CIFAR-10, positions as datapoints (GPU)."""
         return cls(
-            **CIFAR10_TRAINING,
-            model="conv",
-            arch="tiny10",
-            width=2.0,
-            probe_shift=0,
-            n_eval=2000,
-            positions_per_image=25,
-            n_fit=5000,
-            fit_shift=0,
+            **CIFAR10_TRAINING, model="conv", arch="tiny10", width=2.0,
+            probe_shift=0, n_eval=2000, positions_per_image=25, n_fit=5000, fit_shift=0,
             ks=(1, 2, 4, 8, 16, 32, 64, 128),
-        )
+        )  # fmt: skip
 
     # ---- the experiment --------------------------------------------------------------
     def _run(self, progress: bool) -> dict[str, np.ndarray]:
