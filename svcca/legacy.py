@@ -815,7 +815,7 @@ def get_pls_similarity(
     >>> import numpy as np
     >>> from svcca import legacy
     >>> rng = np.random.default_rng(0)
-    >>> acts1 = rng.standard_normal((8, 500))
+    >>> acts1 = rng.standard_normal((8, 500))                 # neurons x datapoints
     >>> acts2 = np.vstack([3 * acts1[:1], rng.standard_normal((3, 500))])    # widths 8 and 4
     >>> res = legacy.get_pls_similarity(acts1, acts2)
     >>> res["eigenvals"].shape, res["neuron_coeffs1"].shape, res["pls_dirns2"].shape

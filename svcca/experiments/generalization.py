@@ -96,6 +96,10 @@ KINDS = ("GG", "MM", "GM")
 class GeneralizationConfig(NetworkFields, TrainingConfig):
     """Train generalizing and memorizing networks; compare every pair, layer by layer.
 
+    As in Morcos et al. (2018): ``n_networks`` networks learn the true labels
+    (generalizing, G) and as many learn one random permutation of them (memorizing, M);
+    every pair, GG, MM or GM, is compared in every layer.
+
     Parameters
     ----------
     model, hidden, arch, width
@@ -107,6 +111,8 @@ class GeneralizationConfig(NetworkFields, TrainingConfig):
         Most epochs a network may train; it stops at the first epoch whose training
         accuracy (exact, in eval mode) reaches ``target_train_accuracy``.
     target_train_accuracy : float, default 1.0
+        The training accuracy at which a network stops (a memorizing network fits its last
+        random labels slowly).
     n_train : int or None, default None
         Train on the first ``n_train`` training images only (None: all).
     eval_shift : int, default 1

@@ -644,6 +644,7 @@ def curve_area(epochs: ArrayLike, values: ArrayLike) -> float:
     Returns
     -------
     float
+        The time-weighted mean of ``values``, in their units.
 
     Examples
     --------

@@ -224,6 +224,7 @@ def synthetic_recording(
     Returns
     -------
     numpy.ndarray of shape (n_stimuli, n_neurons)
+        Mean spike counts per trial, non-negative multiples of ``1 / trials``.
 
     Examples
     --------

@@ -344,6 +344,7 @@ def add_noise_directions(
     Returns
     -------
     numpy.ndarray of shape (n_samples, n_features)
+        A new float64 array (a copy of ``Y`` for ``k = 0``).
 
     Examples
     --------

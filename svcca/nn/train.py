@@ -201,6 +201,7 @@ def steps_per_epoch(n_samples: int, batch_size: int) -> int:
     Returns
     -------
     int
+        At least 1 for a non-empty training set.
 
     Examples
     --------

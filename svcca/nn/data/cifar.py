@@ -351,7 +351,7 @@ def load_cifar10(root: str | os.PathLike[str] | None = None, *, verify: bool = T
     --------
     >>> from svcca.nn.data import load_cifar10
     >>> try:
-    ...     data = load_cifar10("a-folder-without-cifar")
+    ...     data = load_cifar10("a-folder-without-cifar")  # a loader never downloads
     ... except FileNotFoundError as exc:
     ...     print(str(exc)[:19])
     CIFAR-10 not found:
