@@ -511,6 +511,8 @@ def test_claim_specs_reads_a_text_table():
         "within": ("<=", 0.001, "the two solvers agree"),
     }
     assert claim_specs("one > 0 a claim on one line") == {"one": (">", 0.0, "a claim on one line")}
+    # an indented "#" continues a statement; only a "#" at the names' margin is a comment
+    assert claim_specs("n > 1 the number\n      # of seeds") == {"n": (">", 1.0, "the number # of seeds")}
 
 
 @pytest.mark.parametrize(
@@ -521,6 +523,7 @@ def test_claim_specs_reads_a_text_table():
         ("gap > big the gap", r"claim 'gap': bound must be a number; got 'big'"),
         ("gap > 0.1 the gap\ngap > 0.2 again", r"claim 'gap' is written twice in one table"),
         ("  continued\ngap > 0.1 the gap", r"starts with a continued statement: 'continued'"),
+        ("g-a-p > 0.1 the gap", r"a claim name is letters, digits, '_' and '.'; got 'g-a-p'"),
     ],
 )
 def test_claim_specs_says_which_line_it_cannot_read(text, message):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -362,7 +363,8 @@ def claim_specs(text: str) -> dict[str, tuple[str, float, str]]:
     Claim tables are read by people checking what the book says, so they are written as
     tables: the name, the relation, the bound and the statement on one line, a long statement
     continued on the lines below (indented, joined with a space). Blank lines and lines
-    starting with ``#`` are skipped; the text may be indented as a whole.
+    starting with ``#`` at the names' margin are skipped (an indented ``#`` continues a
+    statement); the text may be indented as a whole.
 
     Parameters
     ----------
@@ -396,7 +398,7 @@ def claim_specs(text: str) -> dict[str, tuple[str, float, str]]:
     specs: dict[str, tuple[str, float, str]] = {}
     last = None
     for line in textwrap.dedent(text).splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip() or line.startswith("#"):
             continue
         if line[0].isspace():
             if last is None:
@@ -408,6 +410,8 @@ def claim_specs(text: str) -> dict[str, tuple[str, float, str]]:
         if len(parts) < 4:
             raise ValueError(f"a claim reads 'name relation bound statement'; got {line!r}")
         name, relation, bound_text, statement = parts
+        if not re.fullmatch(r"[A-Za-z_][\w.]*", name):
+            raise ValueError(f"a claim name is letters, digits, '_' and '.'; got {name!r} in {line!r}")
         if relation not in _RELATIONS:
             raise ValueError(
                 f"claim {name!r}: relation must be one of {', '.join(_RELATIONS)}; got {relation!r}"
