@@ -575,7 +575,7 @@ CONTROL_CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
                                      schedule, in every seed (value: the largest distance in epochs; never
                                      frozen counts as the end)
     threshold_accuracy       < 0.05  freezing by the convergence test ends less than 5 percentage points below
-                                     normal training's test accuracy in every seed (value: the largest normal
-                                     - threshold; as freeze training on the schedule)
+                                     normal training's test accuracy in every seed (value: the largest
+                                     normal - threshold; as freeze training on the schedule)
     """
 )

@@ -882,8 +882,8 @@ CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
                                                 next (smallest lower end of the 95% interval of the change)
     pwcca.gap_first_small             <  0.4    PWCCA: the gap in {first} is under 0.4 of the gap in {last}
                                                 (ratio)
-    pwcca.mm_gm_close                 <  0.05   PWCCA: MM and GM stay close in every hidden layer (largest |MM
-                                                - GM|)
+    pwcca.mm_gm_close                 <  0.05   PWCCA: MM and GM stay close in every hidden layer (largest
+                                                |MM - GM|)
     pwcca.cohens_d                    >  5.0    PWCCA: the spread between pairs is tiny next to the gap in
                                                 {last} (Cohen's d over pairs)
     pwcca.permutation_p               <  0.01   PWCCA: the exact permutation test of GG - MM in {last}
@@ -891,8 +891,8 @@ CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
     pwcca.bootstrap_wider             >  1.0    the network-bootstrap interval of each kind's mean in {last}
                                                 is wider than the t-interval over pairs (smallest ratio of
                                                 widths)
-    cca.first_spread                  <  0.03   mean CCA: GG, MM and GM within a narrow band in {first} (max -
-                                                min)
+    cca.first_spread                  <  0.03   mean CCA: GG, MM and GM within a narrow band in {first}
+                                                (max - min)
     cca.gap_last                      >  0.03   mean CCA: GG above MM in {last} (lower end of the 95%
                                                 interval)
     cca.mm_gm_close                   <  0.05   mean CCA: MM and GM close in {last} (|MM - GM|)
@@ -900,10 +900,10 @@ CLAIMS: dict[str, tuple[str, float, str]] = claim_specs(
                                                 interval of MM - GM)
     cka.gap_larger                    >  0.0    linear CKA's GG - MM gap in {last} is larger than PWCCA's
                                                 (difference)
-    svcca.gm_above_mm                 >  0.05   SVCCA (99%): GM above MM in every hidden layer (smallest GM -
-                                                MM)
-    svcca.gm_level_with_gg            >  -0.03  SVCCA (99%): GM about level with GG in {early} (smallest GM -
-                                                GG)
+    svcca.gm_above_mm                 >  0.05   SVCCA (99%): GM above MM in every hidden layer (smallest
+                                                GM - MM)
+    svcca.gm_level_with_gg            >  -0.03  SVCCA (99%): GM about level with GG in {early} (smallest
+                                                GM - GG)
     svcca.dims_more                   >  1.0    memorizing networks keep more directions than generalizing
                                                 ones in every hidden layer (smallest ratio of the mean counts)
     all_measures.gap_last             >  0.0    every measure puts GG above MM in {last} (smallest lower end
