@@ -520,7 +520,9 @@ def test_claim_specs_reads_a_text_table():
     [
         ("gap > 0.1", r"a claim reads 'name relation bound statement'; got 'gap > 0.1'"),
         ("gap => 0.1 the gap", r"claim 'gap': relation must be one of >, >=, <, <=; got '=>'"),
-        ("gap > big the gap", r"claim 'gap': bound must be a number; got 'big'"),
+        ("gap > big the gap", r"claim 'gap': bound must be a finite number; got 'big'"),
+        ("gap > nan the gap", r"claim 'gap': bound must be a finite number; got 'nan'"),
+        ("\n  # only a comment\n", r"a claims table holds no claim"),
         ("gap > 0.1 the gap\ngap > 0.2 again", r"claim 'gap' is written twice in one table"),
         ("  continued\ngap > 0.1 the gap", r"starts with a continued statement: 'continued'"),
         ("g-a-p > 0.1 the gap", r"a claim name is letters, digits, '_' and '.'; got 'g-a-p'"),

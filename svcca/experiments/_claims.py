@@ -379,8 +379,10 @@ def claim_specs(text: str) -> dict[str, tuple[str, float, str]]:
     Raises
     ------
     ValueError
-        When a line does not read as a claim (its line is quoted), a relation is not one
-        of ``>``, ``>=``, ``<``, ``<=``, a bound is not a number, or a name repeats.
+        When a line does not read as a claim, a name has other characters than letters,
+        digits, ``_`` and ``.``, a relation is not one of ``>``, ``>=``, ``<``, ``<=``, a
+        bound is not a finite number, a name repeats, the table starts with a continued
+        statement, or it holds no claim; the message quotes the line.
 
     Examples
     --------
@@ -419,11 +421,15 @@ def claim_specs(text: str) -> dict[str, tuple[str, float, str]]:
         try:
             bound = float(bound_text)
         except ValueError:
-            raise ValueError(f"claim {name!r}: bound must be a number; got {bound_text!r}") from None
+            bound = math.nan
+        if not math.isfinite(bound):  # "nan" would make a claim that can never hold
+            raise ValueError(f"claim {name!r}: bound must be a finite number; got {bound_text!r}")
         if name in specs:
             raise ValueError(f"claim {name!r} is written twice in one table")
         specs[name] = (relation, bound, statement.strip())
         last = name
+    if not specs:
+        raise ValueError(f"a claims table holds no claim; got {text!r}")
     return specs
 
 
